@@ -1,0 +1,19 @@
+/* rr-cli.h: the subcommands of readroom-cli and their shared helpers.
+ * Exit codes: 0 success, 1 a problem with the input, 2 bad usage. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define RR_EXIT_OK    0
+#define RR_EXIT_INPUT 1
+#define RR_EXIT_USAGE 2
+
+int  rr_cli_info  (int argc, char **argv);
+int  rr_cli_bench (int argc, char **argv);
+
+int  rr_cli_usage_error (const char *command,
+                         const char *message);
+
+G_END_DECLS

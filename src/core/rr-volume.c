@@ -1,0 +1,302 @@
+/* rr-volume.c: allocation, geometry and sampling of RrVolume.
+ * Every size is checked for overflow and bounded before allocating. */
+#include "rr-volume.h"
+
+#include <string.h>
+
+G_DEFINE_QUARK (rr-core-error-quark, rr_core_error)
+
+gsize
+rr_voxel_type_size (RrVoxelType type)
+{
+  switch (type)
+    {
+    case RR_VOXEL_INT16:
+      return 2;
+    case RR_VOXEL_FLOAT32:
+      return 4;
+    case RR_VOXEL_RGB8:
+      return 3;
+    default:
+      g_return_val_if_reached (0);
+    }
+}
+
+RrVolume *
+rr_volume_new (const guint  dims[3],
+               RrVoxelType  type,
+               GError     **error)
+{
+  gsize plane, total;
+  g_autoptr (RrVolume) v = NULL;
+
+  if (dims[0] == 0 || dims[1] == 0 || dims[2] == 0 ||
+      dims[0] > RR_VOLUME_MAX_DIM || dims[1] > RR_VOLUME_MAX_DIM ||
+      dims[2] > RR_VOLUME_MAX_SLICES)
+    {
+      g_set_error (error, RR_CORE_ERROR, RR_CORE_ERROR_INVALID,
+                   "Volume dimensions %ux%ux%u are out of range",
+                   dims[0], dims[1], dims[2]);
+      return NULL;
+    }
+  if (!g_size_checked_mul (&plane, dims[0], dims[1]) ||
+      !g_size_checked_mul (&plane, plane, rr_voxel_type_size (type)) ||
+      !g_size_checked_mul (&total, plane, dims[2]) ||
+      total > RR_VOLUME_MAX_BYTES)
+    {
+      g_set_error (error, RR_CORE_ERROR, RR_CORE_ERROR_TOO_LARGE,
+                   "Volume of %ux%ux%u voxels is too large",
+                   dims[0], dims[1], dims[2]);
+      return NULL;
+    }
+
+  v = g_new0 (RrVolume, 1);
+  v->ref_count = 1;
+  memcpy (v->dims, dims, sizeof v->dims);
+  v->type = type;
+  v->n_bytes = total;
+  v->voxels = g_try_malloc0 (total);
+  if (v->voxels == NULL)
+    {
+      g_set_error (error, RR_CORE_ERROR, RR_CORE_ERROR_TOO_LARGE,
+                   "Not enough memory for a volume of %" G_GSIZE_FORMAT " bytes",
+                   total);
+      return NULL;
+    }
+  v->slice_pos = g_new0 (RrVec3, dims[2]);
+  v->slice_d = g_new0 (double, dims[2]);
+  v->slice_sop = g_new0 (char *, dims[2] + 1);
+  v->slice_frame = g_new0 (guint, dims[2]);
+  v->spacing[0] = v->spacing[1] = v->spacing[2] = 1.0;
+  v->row_dir = rr_vec3 (1, 0, 0);
+  v->col_dir = rr_vec3 (0, 1, 0);
+  v->normal = rr_vec3 (0, 0, 1);
+  v->units = g_strdup ("");
+  return g_steal_pointer (&v);
+}
+
+RrVolume *
+rr_volume_ref (RrVolume *volume)
+{
+  g_return_val_if_fail (volume != NULL, NULL);
+  g_atomic_int_inc (&volume->ref_count);
+  return volume;
+}
+
+void
+rr_volume_unref (RrVolume *volume)
+{
+  if (volume == NULL || !g_atomic_int_dec_and_test (&volume->ref_count))
+    return;
+  g_free (volume->voxels);
+  g_free (volume->slice_pos);
+  g_free (volume->slice_d);
+  g_strfreev (volume->slice_sop);
+  g_free (volume->slice_frame);
+  g_free (volume->modality);
+  g_free (volume->series_uid);
+  g_free (volume->description);
+  g_free (volume->units);
+  g_free (volume->suv_reason);
+  g_free (volume);
+}
+
+gsize
+rr_volume_slice_bytes (const RrVolume *volume)
+{
+  return (gsize) volume->dims[0] * volume->dims[1] * rr_voxel_type_size (volume->type);
+}
+
+gpointer
+rr_volume_slice_data (RrVolume *volume,
+                      guint     k)
+{
+  g_return_val_if_fail (k < volume->dims[2], NULL);
+  return (guint8 *) volume->voxels + (gsize) k * rr_volume_slice_bytes (volume);
+}
+
+gboolean
+rr_volume_finish_geometry (RrVolume  *volume,
+                           GError   **error)
+{
+  guint nz = volume->dims[2];
+
+  volume->row_dir = rr_vec3_normalize (volume->row_dir);
+  volume->col_dir = rr_vec3_normalize (volume->col_dir);
+  volume->normal = rr_vec3_normalize (rr_vec3_cross (volume->row_dir, volume->col_dir));
+  if (rr_vec3_length (volume->normal) < 0.5)
+    {
+      g_set_error (error, RR_CORE_ERROR, RR_CORE_ERROR_INVALID,
+                   "Row and column directions are parallel");
+      return FALSE;
+    }
+  for (guint k = 0; k < nz; k++)
+    {
+      volume->slice_d[k] = rr_vec3_dot (volume->slice_pos[k], volume->normal);
+      if (k > 0 && !(volume->slice_d[k] > volume->slice_d[k - 1]))
+        {
+          g_set_error (error, RR_CORE_ERROR, RR_CORE_ERROR_INVALID,
+                       "Slices are not in increasing order along the normal");
+          return FALSE;
+        }
+    }
+  if (nz > 1)
+    volume->spacing[2] = (volume->slice_d[nz - 1] - volume->slice_d[0]) / (nz - 1);
+  else if (volume->slice_thickness > 0)
+    volume->spacing[2] = volume->slice_thickness;
+  return TRUE;
+}
+
+static RrVec3
+slice_origin (const RrVolume *v,
+              double          k)
+{
+  guint nz = v->dims[2];
+  guint k0;
+
+  if (nz == 1)
+    return rr_vec3_add (v->slice_pos[0], rr_vec3_scale (v->normal, k * v->spacing[2]));
+  /* Outside the stack, extend with the end steps. */
+  if (k <= 0)
+    k0 = 0;
+  else if (k >= nz - 1)
+    k0 = nz - 2;
+  else
+    k0 = (guint) floor (k);
+  return rr_vec3_lerp (v->slice_pos[k0], v->slice_pos[k0 + 1], k - k0);
+}
+
+RrVec3
+rr_volume_voxel_to_patient (const RrVolume *volume,
+                            double          i,
+                            double          j,
+                            double          k)
+{
+  RrVec3 o = slice_origin (volume, k);
+  o = rr_vec3_add (o, rr_vec3_scale (volume->row_dir, i * volume->spacing[0]));
+  return rr_vec3_add (o, rr_vec3_scale (volume->col_dir, j * volume->spacing[1]));
+}
+
+gboolean
+rr_volume_patient_to_voxel (const RrVolume *volume,
+                            RrVec3          p,
+                            double         *i,
+                            double         *j,
+                            double         *k)
+{
+  guint nz = volume->dims[2];
+  double d = rr_vec3_dot (p, volume->normal);
+  double kk;
+  RrVec3 o, rel;
+
+  if (nz == 1)
+    kk = (d - volume->slice_d[0]) / volume->spacing[2];
+  else
+    {
+      /* Binary search for the slice pair around d; slice_d increases. */
+      guint lo = 0, hi = nz - 1;
+      if (d <= volume->slice_d[0])
+        lo = 0, hi = 1;
+      else if (d >= volume->slice_d[nz - 1])
+        lo = nz - 2, hi = nz - 1;
+      else
+        while (hi - lo > 1)
+          {
+            guint mid = (lo + hi) / 2;
+            if (volume->slice_d[mid] <= d)
+              lo = mid;
+            else
+              hi = mid;
+          }
+      kk = lo + (d - volume->slice_d[lo]) / (volume->slice_d[hi] - volume->slice_d[lo]);
+    }
+  o = slice_origin (volume, kk);
+  rel = rr_vec3_sub (p, o);
+  *i = rr_vec3_dot (rel, volume->row_dir) / volume->spacing[0];
+  *j = rr_vec3_dot (rel, volume->col_dir) / volume->spacing[1];
+  *k = kk;
+  return *i > -0.5 && *j > -0.5 && kk > -0.5 &&
+         *i < volume->dims[0] - 0.5 && *j < volume->dims[1] - 0.5 &&
+         kk < volume->dims[2] - 0.5;
+}
+
+double
+rr_volume_value_at (const RrVolume *volume,
+                    guint           i,
+                    guint           j,
+                    guint           k)
+{
+  gsize idx;
+
+  if (i >= volume->dims[0] || j >= volume->dims[1] || k >= volume->dims[2])
+    return NAN;
+  idx = ((gsize) k * volume->dims[1] + j) * volume->dims[0] + i;
+  switch (volume->type)
+    {
+    case RR_VOXEL_INT16:
+      return ((const gint16 *) volume->voxels)[idx];
+    case RR_VOXEL_FLOAT32:
+      return ((const float *) volume->voxels)[idx];
+    case RR_VOXEL_RGB8:
+      {
+        const guint8 *px = (const guint8 *) volume->voxels + idx * 3;
+        return 0.299 * px[0] + 0.587 * px[1] + 0.114 * px[2];
+      }
+    default:
+      return NAN;
+    }
+}
+
+double
+rr_volume_sample_patient (const RrVolume *volume,
+                          RrVec3          p)
+{
+  double i, j, k;
+
+  if (!rr_volume_patient_to_voxel (volume, p, &i, &j, &k))
+    return NAN;
+  return rr_volume_value_at (volume, (guint) floor (i + 0.5), (guint) floor (j + 0.5),
+                             (guint) floor (k + 0.5));
+}
+
+RrVec3
+rr_volume_center (const RrVolume *volume)
+{
+  return rr_volume_voxel_to_patient (volume, (volume->dims[0] - 1) / 2.0,
+                                     (volume->dims[1] - 1) / 2.0,
+                                     (volume->dims[2] - 1) / 2.0);
+}
+
+void
+rr_volume_value_range (const RrVolume *volume,
+                       double         *min,
+                       double         *max)
+{
+  gsize n = (gsize) volume->dims[0] * volume->dims[1] * volume->dims[2];
+  double lo = G_MAXDOUBLE, hi = -G_MAXDOUBLE;
+
+  if (volume->type == RR_VOXEL_INT16)
+    {
+      const gint16 *p = volume->voxels;
+      gint16 l = G_MAXINT16, h = G_MININT16;
+      for (gsize x = 0; x < n; x++)
+        {
+          l = MIN (l, p[x]);
+          h = MAX (h, p[x]);
+        }
+      lo = l, hi = h;
+    }
+  else if (volume->type == RR_VOXEL_FLOAT32)
+    {
+      const float *p = volume->voxels;
+      for (gsize x = 0; x < n; x++)
+        {
+          lo = MIN (lo, p[x]);
+          hi = MAX (hi, p[x]);
+        }
+    }
+  else
+    lo = 0, hi = 255;
+  *min = lo;
+  *max = hi;
+}

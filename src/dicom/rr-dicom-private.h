@@ -1,0 +1,81 @@
+/* rr-dicom-private.h: what the dicom bridge's files share: the header
+ * metadata of one instance and the helpers around it. C-compatible. */
+#pragma once
+
+#include "rr-dicom.h"
+
+G_BEGIN_DECLS
+
+/* Upper bounds for sizes read from files, checked before allocating. */
+#define RR_DICOM_MAX_FRAMES      20000
+#define RR_DICOM_MAX_FRAME_BYTES ((gsize) 512 << 20)
+
+struct _RrDicomInstance
+{
+  char *path;
+  char *sop_uid;
+  char *sop_class;
+  char *study_uid;
+  char *series_uid;
+  char *transfer_syntax;
+  char *modality;
+  char *series_description;
+  char *study_description;
+  char *study_date;
+  char *patient_id;
+  char *frame_of_reference;
+  int series_number;
+  int instance_number;
+  gboolean is_image;
+
+  guint rows, columns, samples;
+  guint bits_allocated, bits_stored, high_bit, pixel_representation;
+  guint planar_configuration;
+  char *photometric;
+  guint n_frames;
+
+  gboolean has_padding;
+  long padding_value;
+  gboolean has_padding_limit;
+  long padding_limit;
+
+  gboolean has_window;
+  double window_center, window_width;
+  double slice_thickness;
+  double frame_time_ms;
+
+  RrFrameGeom *frames;         /* n_frames */
+  double *slope;               /* n_frames */
+  double *intercept;           /* n_frames */
+
+  /* PET */
+  char *units;
+  char *decay_correction;
+  double patient_weight_kg;
+  double total_dose_bq;
+  double half_life_s;
+  char *injection_datetime;    /* DT, or date + time joined */
+  char *series_datetime;
+  char *acquisition_datetime;
+
+  /* PALETTE COLOR */
+  guint16 palette_desc[3][3];  /* entries, first mapped, bits */
+  guint16 *palette[3];
+};
+
+RrDicomInstance *rr_dicom_instance_read  (const char *path,
+                                          GError    **error);
+void             rr_dicom_instance_free  (RrDicomInstance *inst);
+
+/* Runs func(i, data) for i in [0, n) on up to n_threads threads; stops
+ * early when *stop becomes non-zero. */
+void             rr_parallel_for         (guint     n,
+                                          guint     n_threads,
+                                          void    (*func) (guint i, gpointer data),
+                                          gpointer  data);
+
+guint            rr_dicom_default_threads (void);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RrDicomInstance, rr_dicom_instance_free)
+
+G_END_DECLS
