@@ -50,7 +50,16 @@ bench_load (const char *path, gboolean json, guint threads)
   else
     g_print ("slices %" G_GUINT64_FORMAT " bytes %" G_GUINT64_FORMAT " seconds %.4f "
              "(scan %.4f) peak_rss %ld\n", slices, bytes, t_total, t_scan, ru.ru_maxrss * 1024L);
-  return slices > 0 ? RR_EXIT_OK : RR_EXIT_INPUT;
+  if (slices == 0)
+    {
+      if (scan->unreadable->len > 0)
+        g_printerr ("readroom-cli bench: %s\n",
+                    ((RrDicomUnreadable *) scan->unreadable->pdata[0])->message);
+      else
+        g_printerr ("readroom-cli bench: %s: no images to load\n", path);
+      return RR_EXIT_INPUT;
+    }
+  return RR_EXIT_OK;
 }
 
 int

@@ -223,7 +223,7 @@ convert_color (const guint8 *raw, const RrDicomInstance *inst, const char *model
 {
   gboolean ybr = g_str_has_prefix (model, "YBR_FULL") && !g_str_equal (model, "YBR_FULL_422");
   gboolean ybr422 = g_str_equal (model, "YBR_FULL_422") || g_str_equal (model, "YBR_PARTIAL_422");
-  guint shift = inst->bits_allocated == 16 ? (inst->bits_stored > 8 ? inst->bits_stored - 8 : 0) : 0;
+  guint shift = inst->bits_allocated > 8 ? (inst->bits_stored > 8 ? inst->bits_stored - 8 : 0) : 0;
 
   if (g_str_equal (model, "PALETTE COLOR"))
     {
@@ -246,6 +246,8 @@ convert_color (const guint8 *raw, const RrDicomInstance *inst, const char *model
     gsize s = planar ? (gsize) c * n + p : p * 3 + c;
     if (inst->bits_allocated == 8)
       return raw[s];
+    if (inst->bits_allocated == 32)
+      return ((const guint32 *) raw)[s] >> shift;
     return ((const guint16 *) raw)[s] >> shift;
   };
 
@@ -406,8 +408,14 @@ decode_slice (Worker *w, guint k, GError **error)
         }
       Uint32 start = (w->last_frame != G_MAXUINT && ref.frame == w->last_frame + 1)
                        ? w->next_fragment : 0;
-      OFCondition c = pix->getUncompressedFrame (ds, ref.frame, start, w->buf,
-                                                 (Uint32) w->buf_size, model, &w->cache);
+      OFCondition c;
+      if (!encapsulated)
+        /* Native data: read exactly this frame's bytes from disk, in host
+         * byte order (dcmtk's frame size ignores 4:2:2 subsampling). */
+        c = pix->getPartialValue (w->buf, (Uint32) (need * ref.frame), (Uint32) need, &w->cache);
+      else
+        c = pix->getUncompressedFrame (ds, ref.frame, start, w->buf, (Uint32) w->buf_size, model,
+                                       &w->cache);
       if (c.bad ())
         {
           const char *what = encapsulated ? "cannot be decoded" : "cannot be read";

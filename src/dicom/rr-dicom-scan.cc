@@ -11,6 +11,7 @@
 #include <dcmtk/dcmjpls/djencode.h>
 #include <dcmtk/dcmdata/dcrleerg.h>
 #include <dcmtk/oflog/oflog.h>
+#include <dcmtk/dcmdata/dcfcache.h>
 
 #include <glib/gstdio.h>
 #include <string.h>
@@ -349,8 +350,6 @@ read_image_attributes (DcmDataset *ds, RrDicomInstance *inst, const char *path,
   if (inst->samples != 1 && inst->samples != 3)
     return fail (error, RR_DICOM_ERROR_UNSUPPORTED, path,
                  "SamplesPerPixel %u is not supported", inst->samples);
-  if (inst->samples == 3 && inst->bits_allocated == 32)
-    return fail (error, RR_DICOM_ERROR_UNSUPPORTED, path, "32-bit colour is not supported");
   if (inst->pixel_representation > 1)
     return fail (error, RR_DICOM_ERROR_FORMAT, path, "PixelRepresentation %u is invalid",
                  inst->pixel_representation);
@@ -370,8 +369,14 @@ read_image_attributes (DcmDataset *ds, RrDicomInstance *inst, const char *path,
   }
   inst->n_frames = (guint) frames;
 
+  if (g_str_has_suffix (inst->photometric, "_422") && inst->samples == 3 &&
+      DcmXfer (ds->getOriginalXfer ()).isNotEncapsulated () && inst->columns % 2 != 0)
+    return fail (error, RR_DICOM_ERROR_FORMAT, path, "%s needs an even number of columns",
+                 inst->photometric);
   if (!g_size_checked_mul (&frame_bytes, inst->rows, inst->columns) ||
-      !g_size_checked_mul (&frame_bytes, frame_bytes, inst->samples) ||
+      !g_size_checked_mul (&frame_bytes, frame_bytes,
+                           (inst->samples == 3 && g_str_has_suffix (inst->photometric, "_422") &&
+                            DcmXfer (ds->getOriginalXfer ()).isNotEncapsulated ()) ? 2 : inst->samples) ||
       !g_size_checked_mul (&frame_bytes, frame_bytes, inst->bits_allocated / 8) ||
       frame_bytes > RR_DICOM_MAX_FRAME_BYTES)
     return fail (error, RR_DICOM_ERROR_TOO_LARGE, path, "a frame of %ux%u is too large",
@@ -382,7 +387,7 @@ read_image_attributes (DcmDataset *ds, RrDicomInstance *inst, const char *path,
   {
     DcmXfer xfer (ds->getOriginalXfer ());
     Uint32 len = pixel_elem->getLength ();
-    if (!xfer.isEncapsulated () || len != DCM_UndefinedLength)
+    if (!xfer.isEncapsulated ())
       {
         gsize need;
         if (!g_size_checked_mul (&need, frame_bytes, inst->n_frames))
@@ -396,6 +401,15 @@ read_image_attributes (DcmDataset *ds, RrDicomInstance *inst, const char *path,
           return fail (error, RR_DICOM_ERROR_FORMAT, path,
                        "Pixel Data claims %u bytes but the file has %" G_GOFFSET_FORMAT
                        " (truncated)", len, file_size);
+        /* The value stays on disk: read its last bytes to prove they exist. */
+        if (xfer.getStreamCompression () == ESC_none && len >= 2)
+          {
+            Uint8 tail[2];
+            DcmFileCache cache;
+            if (pixel_elem->getPartialValue (tail, len - 2, 2, &cache).bad ())
+              return fail (error, RR_DICOM_ERROR_FORMAT, path,
+                           "Pixel Data is cut short: the file is truncated");
+          }
       }
   }
 
@@ -519,6 +533,29 @@ read_image_attributes (DcmDataset *ds, RrDicomInstance *inst, const char *path,
   return TRUE;
 }
 
+/* Image storage SOP classes (PS3.4 B.5) by the component after the
+ * storage root; anything else (SR, presentation states, KOS, documents,
+ * registrations, RT plans...) is a non-image object. */
+static gboolean
+is_image_storage_class (const char *uid)
+{
+  static const int image[] = { 1, 2, 3, 4, 6, 7, 12, 13, 14, 20, 30, 77, 128, 130, 131 };
+  const char *root = "1.2.840.10008.5.1.4.1.1.";
+  if (uid == NULL || !g_str_has_prefix (uid, root))
+    return FALSE;
+  const char *rest = uid + strlen (root);
+  char *end = NULL;
+  long n = strtol (rest, &end, 10);
+  if (end == rest)
+    return FALSE;
+  if (n == 481)
+    return g_str_equal (end, ".1");
+  for (guint i = 0; i < G_N_ELEMENTS (image); i++)
+    if (n == image[i])
+      return TRUE;
+  return FALSE;
+}
+
 extern "C" RrDicomInstance *
 rr_dicom_instance_read (const char *path,
                         GError    **error)
@@ -554,9 +591,10 @@ rr_dicom_instance_read (const char *path,
       inst->sop_class = get_str (ds, DCM_SOPClassUID);
       if (inst->sop_class == NULL)
         inst->sop_class = get_str (ff.getMetaInfo (), DCM_MediaStorageSOPClassUID);
-      if (inst->sop_uid == NULL || *inst->sop_uid == '\0')
+      if (inst->sop_uid == NULL || *inst->sop_uid == '\0' || !ds->tagExists (DCM_SOPInstanceUID))
         {
-          fail (error, RR_DICOM_ERROR_READ, path, "not a DICOM instance (no SOP Instance UID)");
+          fail (error, RR_DICOM_ERROR_READ, path,
+                "not a DICOM instance (no SOP Instance UID in the dataset; truncated?)");
           return NULL;
         }
       inst->study_uid = get_str (ds, DCM_StudyInstanceUID);
@@ -587,6 +625,12 @@ rr_dicom_instance_read (const char *path,
       if (inst->is_image && ds->tagExists (DCM_FloatPixelData))
         {
           fail (error, RR_DICOM_ERROR_UNSUPPORTED, path, "Float Pixel Data is not supported");
+          return NULL;
+        }
+      if (!inst->is_image && is_image_storage_class (inst->sop_class))
+        {
+          fail (error, RR_DICOM_ERROR_FORMAT, path,
+                "an image object without Pixel Data (truncated?)");
           return NULL;
         }
       if (inst->is_image && !read_image_attributes (ds, inst, path, st.st_size, error))

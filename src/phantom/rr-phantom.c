@@ -352,7 +352,9 @@ write_slice (const RrPhantomSpec *spec, const Uids *u, guint k, const char *path
         /* Values are SUV; files hold Bq/ml, decay-corrected to the series
          * start, scaled per slice into 16 bits as scanners do. */
         double decayed = spec->dose_bq * exp2 (-spec->uptake_minutes * 60 / spec->half_life_s);
-        double to_bqml = decayed / (spec->weight_kg * 1000.0);
+        /* Without a weight the values assume 75 kg; the file then says
+         * nothing about weight, and SUV must be unavailable. */
+        double to_bqml = decayed / ((spec->weight_kg > 0 ? spec->weight_kg : 75) * 1000.0);
         double max_bqml = MAX (vmax * to_bqml, 1.0);
         double slope = max_bqml / 32767.0;
         g_autofree char *slope_s = fmt_ds (slope);
@@ -369,7 +371,8 @@ write_slice (const RrPhantomSpec *spec, const Uids *u, guint k, const char *path
         SET (RR_TAG (0x0008, 0x0008), "ORIGINAL\\PRIMARY");
         SET (RR_TAG (0x0008, 0x0022), spec->study_date);
         SET (RR_TAG (0x0008, 0x0032), u->series_time);
-        SET (RR_TAG (0x0010, 0x1030), weight);
+        if (spec->weight_kg > 0)
+          SET (RR_TAG (0x0010, 0x1030), weight);
         SET (RR_TAG (0x0018, 0x1181), "NONE");
         SET (RR_TAG (0x0018, 0x1242), "600000");
         SET (RR_TAG (0x0028, 0x0051), "ATTN\\DECY");

@@ -1,0 +1,251 @@
+#!/usr/bin/python3
+"""readroom-cli and readroom-phantom on real files: broken input gives exit 1
+and one line naming the file; pydicom's test files load or fail cleanly;
+phantom files pass dciodvfy; info --json matches the contract."""
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import unittest
+
+CLI = os.environ.get("READROOM_CLI", "build/src/cli/readroom-cli")
+PHANTOM = os.environ.get("READROOM_PHANTOM", "build/src/phantom/readroom-phantom")
+PYDICOM = os.environ.get("PYDICOM_DATA", "/usr/lib/python3/dist-packages/pydicom/data")
+
+
+def run(args, timeout=60):
+    return subprocess.run(args, capture_output=True, text=True, timeout=timeout)
+
+
+class Base(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="rr-cli-")
+        cls.ct = os.path.join(cls.tmp, "ct")
+        r = run([PHANTOM, cls.ct, "--size", "96", "--pixel-spacing", "3.5",
+                 "--slices", "12", "--noise", "0"])
+        assert r.returncode == 0, r.stderr
+        cls.files = sorted(os.path.join(cls.ct, f) for f in os.listdir(cls.ct))
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+
+class BrokenInput(Base):
+    def broken(self, name, data):
+        path = os.path.join(self.tmp, name)
+        with open(path, "wb") as f:
+            f.write(data)
+        return path
+
+    def assert_clean_failure(self, path, command=("info",)):
+        r = run([CLI, *command, path])
+        self.assertEqual(r.returncode, 1, f"{path}: {r.returncode} {r.stderr}")
+        lines = r.stderr.strip().splitlines()
+        self.assertEqual(len(lines), 1, r.stderr)
+        self.assertIn(path, lines[0])
+
+    def original(self):
+        with open(self.files[0], "rb") as f:
+            return f.read()
+
+    def test_truncated_header(self):
+        p = self.broken("trunc-header.dcm", self.original()[:300])
+        self.assert_clean_failure(p)
+        self.assert_clean_failure(p, ("bench", "load"))
+
+    def test_truncated_pixels(self):
+        p = self.broken("trunc-pixels.dcm", self.original()[:-5000])
+        self.assert_clean_failure(p)
+        self.assert_clean_failure(p, ("bench", "load"))
+
+    def test_random_bytes(self):
+        rnd = random.Random(7)
+        for i in range(20):
+            data = bytes(rnd.getrandbits(8) for _ in range(rnd.randint(1, 20000)))
+            p = self.broken(f"random-{i}.dcm", data)
+            self.assert_clean_failure(p)
+
+    def test_random_after_preamble(self):
+        rnd = random.Random(11)
+        for i in range(20):
+            data = b"\0" * 128 + b"DICM" + bytes(rnd.getrandbits(8) for _ in range(4000))
+            p = self.broken(f"random-dicm-{i}.dcm", data)
+            self.assert_clean_failure(p)
+
+    def patched(self, name, tag_bytes, new_value):
+        data = bytearray(self.original())
+        pos = data.find(tag_bytes)
+        self.assertGreater(pos, 0)
+        # explicit VR little endian: tag(4) VR(2) len(2) value
+        data[pos + 8:pos + 8 + len(new_value)] = new_value
+        return self.broken(name, bytes(data))
+
+    def test_rows_larger_than_pixel_data(self):
+        p = self.patched("big-rows.dcm", b"\x28\x00\x10\x00US", (1024).to_bytes(2, "little"))
+        self.assert_clean_failure(p)
+
+    def test_bits_allocated_13(self):
+        p = self.patched("bits13.dcm", b"\x28\x00\x00\x01US", (13).to_bytes(2, "little"))
+        self.assert_clean_failure(p)
+
+    def test_corrupt_compressed_stream(self):
+        for ts in ("jpeg-ls", "j2k", "rle", "jpeg-lossless"):
+            d = os.path.join(self.tmp, "corrupt-" + ts)
+            r = run([PHANTOM, d, "--size", "64", "--slices", "1", "--transfer-syntax", ts])
+            self.assertEqual(r.returncode, 0, r.stderr)
+            f = os.path.join(d, os.listdir(d)[0])
+            data = bytearray(open(f, "rb").read())
+            # scribble over the middle of the compressed stream
+            mid = len(data) - 1500
+            for i in range(mid, mid + 400):
+                data[i] = (data[i] * 7 + 13) & 0xFF
+            open(f, "wb").write(bytes(data))
+            r = run([CLI, "bench", "load", f])
+            self.assertIn(r.returncode, (0, 1), f"{ts}: {r.returncode} {r.stderr}")
+            if r.returncode == 1:
+                self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+
+    def test_folder_with_some_unreadable(self):
+        d = os.path.join(self.tmp, "mixed")
+        shutil.copytree(self.ct, d)
+        with open(os.path.join(d, "notes.txt"), "w") as f:
+            f.write("not dicom\n")
+        r = run([CLI, "info", "--json", d])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        out = json.loads(r.stdout)
+        self.assertEqual(len(out["studies"]), 1)
+        self.assertEqual(len(out["unreadable"]), 1)
+        self.assertTrue(out["unreadable"][0]["path"].endswith("notes.txt"))
+
+    def test_usage_errors(self):
+        self.assertEqual(run([CLI]).returncode, 2)
+        self.assertEqual(run([CLI, "frobnicate"]).returncode, 2)
+        self.assertEqual(run([CLI, "info"]).returncode, 2)
+        self.assertEqual(run([CLI, "info", "--bogus", self.ct]).returncode, 2)
+        self.assertEqual(run([CLI, "info", "/nonexistent/path"]).returncode, 1)
+
+
+class InfoContract(Base):
+    def test_info_json(self):
+        r = run([CLI, "info", "--json", self.ct])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        out = json.loads(r.stdout)
+        self.assertEqual(out["unreadable"], [])
+        st = out["studies"][0]
+        self.assertEqual(set(st), {"study_uid", "patient_id", "study_date", "series"})
+        se = st["series"][0]
+        self.assertEqual(set(se), {"series_uid", "modality", "description", "rows", "columns",
+                                   "slices", "frames", "pixel_spacing_mm", "slice_spacing_mm",
+                                   "slice_thickness_mm", "orientation", "origin_mm",
+                                   "transfer_syntaxes", "problems"})
+        self.assertEqual(se["modality"], "CT")
+        self.assertEqual((se["rows"], se["columns"], se["slices"], se["frames"]), (96, 96, 12, 12))
+        self.assertEqual(se["pixel_spacing_mm"], [3.5, 3.5])
+        self.assertAlmostEqual(se["slice_spacing_mm"], 2.5)
+        self.assertEqual(se["orientation"], [1, 0, 0, 0, 1, 0])
+        # first voxel after sorting: centre minus half the field, lowest z
+        self.assertAlmostEqual(se["origin_mm"][0], -(95 / 2) * 3.5, places=3)
+        self.assertAlmostEqual(se["origin_mm"][2], -(11 / 2) * 2.5, places=3)
+        self.assertEqual(se["transfer_syntaxes"], ["1.2.840.10008.1.2.1"])
+        self.assertEqual(se["problems"], [])
+
+    def test_info_problems(self):
+        d = os.path.join(self.tmp, "gappy")
+        run([PHANTOM, d, "--size", "64", "--slices", "15", "--missing-slice", "6", "--shuffle"])
+        se = json.loads(run([CLI, "info", "--json", d]).stdout)["studies"][0]["series"][0]
+        self.assertEqual([p["code"] for p in se["problems"]], ["missing_slices"])
+        self.assertEqual(se["slices"], 15)
+        self.assertEqual(se["frames"], 14)
+        d = os.path.join(self.tmp, "uneven")
+        run([PHANTOM, d, "--size", "64", "--slices", "15", "--uneven", "9,1.2"])
+        se = json.loads(run([CLI, "info", "--json", d]).stdout)["studies"][0]["series"][0]
+        self.assertEqual([p["code"] for p in se["problems"]], ["uneven_spacing"])
+
+    def test_dicomdir(self):
+        d = os.path.join(self.tmp, "media")
+        os.makedirs(os.path.join(d, "IMAGES"))
+        for i, f in enumerate(self.files[:5]):
+            shutil.copy(f, os.path.join(d, "IMAGES", f"IM{i}"))
+        r = subprocess.run(["dcmmkdir", "--general-purpose", "+r", "--input-directory", d,
+                            "--output-file", os.path.join(d, "DICOMDIR"), "IMAGES"],
+                           capture_output=True, text=True, cwd=d)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        r = run([CLI, "info", "--json", os.path.join(d, "DICOMDIR")])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        se = json.loads(r.stdout)["studies"][0]["series"][0]
+        self.assertEqual(se["slices"], 5)
+
+
+class Phantom(Base):
+    def test_dciodvfy(self):
+        d = os.path.join(self.tmp, "all")
+        r = run([PHANTOM, d, "--kind", "ct,pet,mr", "--size", "64", "--slices", "3"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        for kind in ("ct", "pet", "mr"):
+            for f in sorted(os.listdir(os.path.join(d, kind))):
+                r = run(["dciodvfy", os.path.join(d, kind, f)])
+                errors = [l for l in (r.stdout + r.stderr).splitlines() if "Error" in l]
+                self.assertEqual(errors, [], f"{kind}/{f}")
+
+    def test_dciodvfy_every_syntax(self):
+        for ts in ("implicit", "big-endian", "jpeg-lossless", "jpeg-ls", "j2k", "rle",
+                   "jpeg-extended"):
+            d = os.path.join(self.tmp, "v-" + ts)
+            r = run([PHANTOM, d, "--size", "64", "--slices", "1", "--transfer-syntax", ts])
+            self.assertEqual(r.returncode, 0, r.stderr)
+            f = os.path.join(d, os.listdir(d)[0])
+            r = run(["dciodvfy", f])
+            errors = [l for l in (r.stdout + r.stderr).splitlines() if "Error" in l]
+            self.assertEqual(errors, [], ts)
+
+    def test_timepoints(self):
+        d = os.path.join(self.tmp, "tps")
+        truth = os.path.join(self.tmp, "truth.json")
+        r = run([PHANTOM, d, "--size", "64", "--slices", "4", "--timepoints", "3",
+                 "--change", "-20", "--truth", truth])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        t = json.load(open(truth))
+        self.assertEqual(len(t), 3)
+        d0 = t[0]["truth"]["lesions"][0]["diameter_mm"]
+        d2 = t[2]["truth"]["lesions"][0]["diameter_mm"]
+        self.assertAlmostEqual(d2, d0 * 0.64)
+        self.assertEqual(t[1]["study_date"], "20260302")
+        out = json.loads(run([CLI, "info", "--json", d]).stdout)
+        self.assertEqual(len(out["studies"]), 3)
+
+
+class PydicomCorpus(unittest.TestCase):
+    def test_every_file_loads_or_fails_cleanly(self):
+        files = []
+        for root, _, names in os.walk(PYDICOM):
+            for n in names:
+                if n.endswith((".py", ".pyc", ".json", ".gz", ".bz2", ".txt")):
+                    continue
+                files.append(os.path.join(root, n))
+        self.assertGreater(len(files), 50)
+        loaded = failed = 0
+        for f in sorted(files):
+            try:
+                r = run([CLI, "bench", "load", f], timeout=60)
+            except subprocess.TimeoutExpired:
+                self.fail(f"{f}: hangs")
+            self.assertGreaterEqual(r.returncode, 0, f"{f}: killed by signal {-r.returncode}")
+            self.assertIn(r.returncode, (0, 1), f"{f}: exit {r.returncode}: {r.stderr}")
+            if r.returncode == 1:
+                lines = r.stderr.strip().splitlines()
+                self.assertEqual(len(lines), 1, f"{f}: {r.stderr}")
+                failed += 1
+            else:
+                loaded += 1
+        print(f"pydicom corpus: {loaded} loaded, {failed} refused with a message")
+        self.assertGreater(loaded, 40)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
