@@ -41,6 +41,7 @@ struct _RrVolume
 {
   /*< private >*/
   gint ref_count;
+  gboolean voxels_mapped;
 
   /*< public, read-only after construction >*/
   guint dims[3];        /* columns (i), rows (j), slices (k) */

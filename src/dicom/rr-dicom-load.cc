@@ -4,6 +4,9 @@
 #include "rr-dicom-codec.h"
 
 #include <dcmtk/dcmdata/dcfcache.h>
+#include <glib/gstdio.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <string.h>
 #include <new>
 
@@ -318,6 +321,70 @@ struct Worker
   }
 };
 
+/* The fast path for native little-endian pixels at a known offset: one
+ * pread per frame, converted in place when the sizes allow it. */
+static gboolean
+read_native (Worker *w, RrDicomInstance *inst, guint frame, guint k, GError **error)
+{
+  RrVolume *vol = w->ctx->vol;
+  gsize n = (gsize) vol->dims[0] * vol->dims[1];
+  gsize need = n * (inst->bits_allocated / 8);
+  void *dst = rr_volume_slice_data (vol, k);
+  gboolean in_place = vol->type == RR_VOXEL_INT16 && inst->bits_allocated == 16;
+  guint8 *buf;
+
+  if (!in_place && need + 2 > w->buf_size)
+    {
+      g_free (w->buf);
+      w->buf_size = need + 2;
+      w->buf = (guint8 *) g_try_malloc (w->buf_size);
+      if (w->buf == NULL)
+        {
+          w->buf_size = 0;
+          g_set_error (error, RR_DICOM_ERROR, RR_DICOM_ERROR_TOO_LARGE, "%s: out of memory",
+                       inst->path);
+          return FALSE;
+        }
+    }
+  buf = in_place ? (guint8 *) dst : w->buf;
+  int fd = g_open (inst->path, O_RDONLY, 0);
+  if (fd < 0)
+    {
+      g_set_error (error, RR_DICOM_ERROR, RR_DICOM_ERROR_READ, "%s: %s", inst->path,
+                   g_strerror (errno));
+      return FALSE;
+    }
+  gsize got = 0;
+  goffset at = inst->pixel_offset + (goffset) need * frame;
+  while (got < need)
+    {
+      ssize_t r = pread (fd, buf + got, need - got, at + got);
+      if (r <= 0)
+        break;
+      got += r;
+    }
+  close (fd);
+  if (got < need)
+    {
+      g_set_error (error, RR_DICOM_ERROR, RR_DICOM_ERROR_READ,
+                   "%s: frame %u is cut short (file truncated?)", inst->path, frame + 1);
+      return FALSE;
+    }
+#if G_BYTE_ORDER == G_BIG_ENDIAN
+  if (inst->bits_allocated == 16)
+    for (gsize p = 0; p < n; p++)
+      ((guint16 *) buf)[p] = GUINT16_FROM_LE (((guint16 *) buf)[p]);
+  else if (inst->bits_allocated == 32)
+    for (gsize p = 0; p < n; p++)
+      ((guint32 *) buf)[p] = GUINT32_FROM_LE (((guint32 *) buf)[p]);
+#endif
+  if (vol->type == RR_VOXEL_INT16)
+    convert_mono<gint16> (buf, inst, frame, (gint16 *) dst, n, w->ctx->pad_out);
+  else
+    convert_mono<float> (buf, inst, frame, (float *) dst, n, w->ctx->pad_out);
+  return TRUE;
+}
+
 static gboolean
 decode_slice (Worker *w, guint k, GError **error)
 {
@@ -347,6 +414,9 @@ decode_slice (Worker *w, guint k, GError **error)
 
   RrDicomFrameRef ref = g_array_index (ctx->series->frame_refs, RrDicomFrameRef, fi);
   RrDicomInstance *inst = (RrDicomInstance *) ctx->series->instances->pdata[ref.instance];
+
+  if (inst->pixel_offset > 0 && inst->samples == 1 && vol->type != RR_VOXEL_RGB8)
+    return read_native (w, inst, ref.frame, k, error);
 
   if (w->cur != ref.instance)
     {
@@ -557,6 +627,10 @@ choose_type (RrDicomSeries *series, const RrStack *stack, double pad_out)
   return exact ? RR_VOXEL_INT16 : RR_VOXEL_FLOAT32;
 }
 
+static RrVolume *load_stack (RrDicomSeries *series, const RrStack *stack,
+                             const RrDicomLoadOptions *options, GCancellable *cancellable,
+                             GError **error);
+
 extern "C" RrVolume *
 rr_dicom_series_load (RrDicomSeries             *series,
                       guint                      stack_index,
@@ -571,7 +645,60 @@ rr_dicom_series_load (RrDicomSeries             *series,
                    "series %s has no image stack %u", series->series_uid, stack_index);
       return NULL;
     }
-  const RrStack *stack = (const RrStack *) series->stacks->pdata[stack_index];
+  return load_stack (series, (const RrStack *) series->stacks->pdata[stack_index], options,
+                     cancellable, error);
+}
+
+extern "C" RrVolume *
+rr_dicom_series_load_slice (RrDicomSeries  *series,
+                            guint           stack_index,
+                            int             k,
+                            GCancellable   *cancellable,
+                            GError        **error)
+{
+  rr_dicom_init ();
+  if (series->stacks == NULL || stack_index >= series->stacks->len)
+    {
+      g_set_error (error, RR_DICOM_ERROR, RR_DICOM_ERROR_NOT_FOUND,
+                   "series %s has no image stack %u", series->series_uid, stack_index);
+      return NULL;
+    }
+  const RrStack *full = (const RrStack *) series->stacks->pdata[stack_index];
+  guint n = full->order->len;
+  guint pick = k < 0 ? n / 2 : MIN ((guint) k, n - 1);
+  /* Step to the nearest slice that exists. */
+  for (guint d = 0; d < n; d++)
+    {
+      if (pick + d < n && g_array_index (full->order, guint, pick + d) != RR_STACK_GAP)
+        {
+          pick += d;
+          break;
+        }
+      if (pick >= d && g_array_index (full->order, guint, pick - d) != RR_STACK_GAP)
+        {
+          pick -= d;
+          break;
+        }
+    }
+  RrStack one = *full;
+  one.order = g_array_new (FALSE, FALSE, sizeof (guint));
+  one.positions = g_array_new (FALSE, FALSE, sizeof (RrVec3));
+  g_array_append_val (one.order, g_array_index (full->order, guint, pick));
+  g_array_append_val (one.positions, g_array_index (full->positions, RrVec3, pick));
+  RrDicomLoadOptions opts = { 1, NULL, NULL };
+  RrVolume *v = load_stack (series, &one, &opts, cancellable, error);
+  g_array_unref (one.order);
+  g_array_unref (one.positions);
+  return v;
+}
+
+static RrVolume *
+load_stack (RrDicomSeries             *series,
+            const RrStack             *stack,
+            const RrDicomLoadOptions  *options,
+            GCancellable              *cancellable,
+            GError                   **error)
+{
   guint first_fi = G_MAXUINT, mid_fi = G_MAXUINT;
   for (guint k = 0; k < stack->order->len; k++)
     {

@@ -44,6 +44,9 @@ struct _RrDicomInstance
   double slice_thickness;
   double frame_time_ms;
 
+  goffset pixel_offset;        /* > 0: native little-endian pixels end the file
+                                  here, readable without dcmtk */
+
   RrFrameGeom *frames;         /* n_frames */
   double *slope;               /* n_frames */
   double *intercept;           /* n_frames */

@@ -14,6 +14,8 @@
 #include <dcmtk/dcmdata/dcfcache.h>
 
 #include <glib/gstdio.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <new>
@@ -24,6 +26,9 @@ static gpointer
 init_once (gpointer data)
 {
   OFLog::configure (OFLogger::FATAL_LOG_LEVEL);
+  /* Load the data dictionary now, once, rather than inside the first scan. */
+  if (!dcmDataDict.isDictionaryLoaded ())
+    g_warning ("the DICOM data dictionary could not be loaded");
   DJDecoderRegistration::registerCodecs ();
   DJLSDecoderRegistration::registerCodecs ();
   DcmRLEDecoderRegistration::registerCodecs ();
@@ -401,6 +406,32 @@ read_image_attributes (DcmDataset *ds, RrDicomInstance *inst, const char *path,
           return fail (error, RR_DICOM_ERROR_FORMAT, path,
                        "Pixel Data claims %u bytes but the file has %" G_GOFFSET_FORMAT
                        " (truncated)", len, file_size);
+        /* Native little-endian pixels that end the file (the usual layout)
+         * are later read with pread, without a second parse. */
+        if (xfer.isLittleEndian () && xfer.getStreamCompression () == ESC_none &&
+            (goffset) len + 12 <= file_size)
+          {
+            goffset start = file_size - len;
+            guint8 hdr[12];
+            int fd = g_open (path, O_RDONLY, 0);
+            if (fd >= 0)
+              {
+                if (pread (fd, hdr, 12, start - 12) == 12)
+                  {
+                    guint8 le[4] = { (guint8) len, (guint8) (len >> 8), (guint8) (len >> 16),
+                                     (guint8) (len >> 24) };
+                    gboolean explicit_vr = memcmp (hdr, "\xe0\x7f\x10\x00", 4) == 0 &&
+                                           (memcmp (hdr + 4, "OW\0\0", 4) == 0 ||
+                                            memcmp (hdr + 4, "OB\0\0", 4) == 0) &&
+                                           memcmp (hdr + 8, le, 4) == 0;
+                    gboolean implicit_vr = memcmp (hdr + 4, "\xe0\x7f\x10\x00", 4) == 0 &&
+                                           memcmp (hdr + 8, le, 4) == 0;
+                    if (explicit_vr || implicit_vr)
+                      inst->pixel_offset = start;
+                  }
+                close (fd);
+              }
+          }
         /* The value stays on disk: read its last bytes to prove they exist. */
         if (xfer.getStreamCompression () == ESC_none && len >= 2)
           {

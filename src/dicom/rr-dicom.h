@@ -108,6 +108,14 @@ RrVolume       *rr_dicom_series_load       (RrDicomSeries             *series,
                                             GCancellable              *cancellable,
                                             GError                   **error);
 
+/* Decodes one slice of a stack (k < 0: the middle one), for thumbnails
+ * and for showing something while the rest decodes. */
+RrVolume       *rr_dicom_series_load_slice (RrDicomSeries  *series,
+                                            guint           stack_index,
+                                            int             k,
+                                            GCancellable   *cancellable,
+                                            GError        **error);
+
 /* Loads everything a single file or folder holds, for tools and tests:
  * the main stack of the first image series. */
 RrVolume       *rr_dicom_load_path         (const char    *path,

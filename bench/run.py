@@ -1,0 +1,63 @@
+#!/usr/bin/python3
+"""Prints one line per figure: the figure, the baseline measured in the same
+run, and their ratio, with the target from the issue that set it."""
+import glob
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+build = sys.argv[1] if len(sys.argv) > 1 else "build-bench"
+cli = os.path.join(build, "src/cli/readroom-cli")
+phantom = os.path.join(build, "src/phantom/readroom-phantom")
+loop = os.path.join(build, "bench/dcmtk-loop")
+REPEAT = 3
+
+
+def parse(out):
+    m = re.search(r"slices (\d+) bytes (\d+) seconds ([\d.]+)", out)
+    rss = re.search(r"peak_rss (\d+)", out)
+    return int(m.group(1)), int(m.group(2)), float(m.group(3)), int(rss.group(1)) if rss else 0
+
+
+def best(cmd):
+    runs = []
+    for _ in range(REPEAT):
+        r = subprocess.run(cmd, capture_output=True, text=True, check=True)
+        runs.append(parse(r.stdout))
+    return min(runs, key=lambda r: r[2])
+
+
+tmp = tempfile.mkdtemp(prefix="rr-bench-")
+fails = 0
+for name, ts, target in (("explicit little endian", "explicit", 8.0),
+                         ("JPEG-LS lossless", "jpeg-ls", 4.0)):
+    d = os.path.join(tmp, ts)
+    subprocess.run([phantom, d, "--slices", "200", "--transfer-syntax", ts], check=True,
+                   capture_output=True)
+    files = sorted(glob.glob(os.path.join(d, "*.dcm")))
+    for f in files:  # warm the page cache for both sides alike
+        open(f, "rb").read()
+    ours = best([cli, "bench", "load", d])
+    base = best([loop] + files)
+    inter = best([loop, "--inter"] + files)
+    ratio = base[2] / ours[2]
+    ok = ratio >= target
+    fails += not ok
+    print(f"load 200x512x512 CT, {name}: readroom {ours[2]:.3f} s, "
+          f"dcmtk DicomImage loop {base[2]:.3f} s, ratio {ratio:.1f}x "
+          f"(target >= {target:.0f}x) {'ok' if ok else 'BELOW TARGET'}")
+    print(f"  (same files, DicomImage loop fetching only intermediate data: "
+          f"{inter[2]:.3f} s, ratio {inter[2] / ours[2]:.1f}x)")
+    if ts == "explicit":
+        voxels = ours[1]
+        budget = 1.15 * voxels + 64 * 2**20
+        r = ours[3] / budget
+        ok = r <= 1.0
+        fails += not ok
+        print(f"peak memory loading it: {ours[3] / 2**20:.0f} MiB, budget 1.15 x "
+              f"{voxels / 2**20:.0f} MiB voxels + 64 MiB = {budget / 2**20:.0f} MiB, "
+              f"ratio {r:.2f} (target <= 1) {'ok' if ok else 'OVER BUDGET'}")
+subprocess.run(["rm", "-rf", tmp])
+sys.exit(1 if fails else 0)

@@ -1,0 +1,109 @@
+/* rr-application.c: one window per activation; `readroom FOLDER` opens
+ * the folder; app-wide actions (about, quit). */
+#include "rr-application.h"
+#include "rr-window.h"
+#include "rr-dicom.h"
+
+#include <glib/gi18n.h>
+
+struct _RrApplication
+{
+  AdwApplication parent_instance;
+};
+
+G_DEFINE_FINAL_TYPE (RrApplication, rr_application, ADW_TYPE_APPLICATION)
+
+static void
+rr_application_activate (GApplication *app)
+{
+  GtkWindow *win = gtk_application_get_active_window (GTK_APPLICATION (app));
+  if (win == NULL)
+    win = GTK_WINDOW (rr_window_new (ADW_APPLICATION (app)));
+  gtk_window_present (win);
+}
+
+static void
+rr_application_open (GApplication  *app,
+                     GFile        **files,
+                     int            n_files,
+                     const char    *hint)
+{
+  RrWindow *win = RR_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (app)));
+  if (win == NULL)
+    win = rr_window_new (ADW_APPLICATION (app));
+  gtk_window_present (GTK_WINDOW (win));
+  if (n_files > 0)
+    rr_window_open_folder (win, files[0]);
+}
+
+static void
+about_action (GSimpleAction *action,
+              GVariant      *param,
+              gpointer       user_data)
+{
+  GtkApplication *app = user_data;
+  const char *developers[] = { "Readroom developers", NULL };
+  GtkWidget *about = adw_about_window_new ();
+  gtk_window_set_transient_for (GTK_WINDOW (about), gtk_application_get_active_window (app));
+  g_object_set (about,
+                "application-name", _("Readroom"),
+                "application-icon", RR_APP_ID,
+                "version", PACKAGE_VERSION,
+                "developers", developers,
+                "license-type", GTK_LICENSE_GPL_3_0,
+                "comments", _("Clinical-trial imaging reader workstation"),
+                NULL);
+  gtk_window_present (GTK_WINDOW (about));
+}
+
+static void
+quit_action (GSimpleAction *action,
+             GVariant      *param,
+             gpointer       user_data)
+{
+  g_application_quit (G_APPLICATION (user_data));
+}
+
+static void
+rr_application_startup (GApplication *app)
+{
+  static const GActionEntry entries[] = {
+    { "about", about_action },
+    { "quit", quit_action },
+  };
+  const char *quit_accels[] = { "<Primary>q", NULL };
+  g_autoptr (GtkCssProvider) css = gtk_css_provider_new ();
+
+  G_APPLICATION_CLASS (rr_application_parent_class)->startup (app);
+  rr_dicom_init ();
+  g_action_map_add_action_entries (G_ACTION_MAP (app), entries, G_N_ELEMENTS (entries), app);
+  gtk_application_set_accels_for_action (GTK_APPLICATION (app), "app.quit", quit_accels);
+  gtk_css_provider_load_from_resource (css, "/org/readroom/Readroom/style.css");
+  gtk_style_context_add_provider_for_display (gdk_display_get_default (),
+                                              GTK_STYLE_PROVIDER (css),
+                                              GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
+}
+
+static void
+rr_application_class_init (RrApplicationClass *klass)
+{
+  GApplicationClass *app_class = G_APPLICATION_CLASS (klass);
+  app_class->activate = rr_application_activate;
+  app_class->open = rr_application_open;
+  app_class->startup = rr_application_startup;
+}
+
+static void
+rr_application_init (RrApplication *self)
+{
+}
+
+RrApplication *
+rr_application_new (void)
+{
+  return g_object_new (RR_TYPE_APPLICATION,
+                       "application-id", RR_APP_ID,
+                       "flags", G_APPLICATION_HANDLES_OPEN | G_APPLICATION_NON_UNIQUE,
+                       "resource-base-path", "/org/readroom/Readroom",
+                       NULL);
+}

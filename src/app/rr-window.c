@@ -1,0 +1,507 @@
+/* rr-window.c: scans a folder on a worker thread, lists its series with
+ * thumbnails, and loads the chosen one into the viewer with progress. */
+#include "rr-window.h"
+#include "rr-slice-view.h"
+#include "rr-dicom.h"
+
+#include <glib/gi18n.h>
+
+struct _RrWindow
+{
+  AdwApplicationWindow parent_instance;
+
+  GtkStack *stack;
+  GtkListBox *series_list;
+  RrSliceView *view;
+  GtkProgressBar *progress;
+  GtkLabel *top_left;
+  GtkLabel *bottom_left;
+  GtkLabel *bottom_right;
+  AdwWindowTitle *window_title;
+  AdwToastOverlay *toasts;
+  GtkSpinner *scan_spinner;
+
+  GCancellable *cancellable;      /* the folder scan and everything after it */
+  GCancellable *load_cancellable; /* the series being loaded */
+  RrDicomScan *scan;
+  GPtrArray *row_series;          /* RrDicomSeries * per list row (borrowed) */
+  RrDicomSeries *current;
+  gint progress_done, progress_total;
+  guint progress_source;
+};
+
+G_DEFINE_FINAL_TYPE (RrWindow, rr_window, ADW_TYPE_APPLICATION_WINDOW)
+
+static void
+toast (RrWindow   *self,
+       const char *message)
+{
+  adw_toast_overlay_add_toast (self->toasts, adw_toast_new (message));
+}
+
+/* ---- overlays: never a patient name, ID, birth date or study date ---- */
+
+static void
+update_overlays (RrWindow *self)
+{
+  RrVolume *v = rr_slice_view_get_volume (self->view);
+  double c, w;
+  int k;
+  g_autofree char *top = NULL, *bottom = NULL, *right = NULL;
+
+  if (v == NULL)
+    {
+      gtk_label_set_text (self->top_left, "");
+      gtk_label_set_text (self->bottom_left, "");
+      gtk_label_set_text (self->bottom_right, "");
+      return;
+    }
+  k = rr_slice_view_get_slice (self->view);
+  rr_slice_view_get_window (self->view, &c, &w);
+  top = g_strdup_printf ("%s  %s", v->modality ? v->modality : "",
+                         v->description ? v->description : "");
+  {
+    RrVec3 p = rr_volume_voxel_to_patient (v, 0, 0, k);
+    double along = rr_vec3_dot (p, v->normal);
+    if (v->slice_sop[k] == NULL)
+      bottom = g_strdup_printf (_("Slice %d / %u (missing)  ·  %.1f mm"), k + 1, v->dims[2], along);
+    else if (v->slice_thickness > 0)
+      bottom = g_strdup_printf (_("Slice %d / %u  ·  %.1f mm  ·  thickness %.2g mm"), k + 1,
+                                v->dims[2], along, v->slice_thickness);
+    else
+      bottom = g_strdup_printf (_("Slice %d / %u"), k + 1, v->dims[2]);
+  }
+  if (v->type == RR_VOXEL_RGB8)
+    right = g_strdup (_("Colour"));
+  else
+    right = g_strdup_printf (_("W %.0f  L %.0f%s%s"), w, c, *v->units ? "  " : "", v->units);
+  gtk_label_set_text (self->top_left, top);
+  gtk_label_set_text (self->bottom_left, bottom);
+  gtk_label_set_text (self->bottom_right, right);
+}
+
+/* ---- loading a series ---- */
+
+typedef struct
+{
+  RrDicomSeries *series;
+  RrWindow *window;    /* only for the progress counters (atomics) */
+} LoadData;
+
+static void
+progress_cb (guint    done,
+             guint    total,
+             gpointer data)
+{
+  RrWindow *self = data;
+  g_atomic_int_set (&self->progress_total, total);
+  g_atomic_int_set (&self->progress_done, done);
+}
+
+static gboolean
+progress_tick (gpointer data)
+{
+  RrWindow *self = data;
+  int total = g_atomic_int_get (&self->progress_total);
+  if (total > 0)
+    gtk_progress_bar_set_fraction (self->progress,
+                                   (double) g_atomic_int_get (&self->progress_done) / total);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+load_thread (GTask        *task,
+             gpointer      source,
+             gpointer      task_data,
+             GCancellable *cancellable)
+{
+  LoadData *d = task_data;
+  GError *error = NULL;
+  RrDicomLoadOptions opts = { 0, progress_cb, d->window };
+  RrVolume *v = rr_dicom_series_load (d->series, 0, &opts, cancellable, &error);
+  if (v)
+    g_task_return_pointer (task, v, (GDestroyNotify) rr_volume_unref);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+stop_progress (RrWindow *self)
+{
+  g_clear_handle_id (&self->progress_source, g_source_remove);
+  gtk_widget_set_visible (GTK_WIDGET (self->progress), FALSE);
+}
+
+static void
+load_done (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  RrWindow *self = RR_WINDOW (source);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RrVolume) v = g_task_propagate_pointer (G_TASK (result), &error);
+
+  if (g_error_matches (error, RR_DICOM_ERROR, RR_DICOM_ERROR_CANCELLED) ||
+      g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  stop_progress (self);
+  if (v == NULL)
+    {
+      toast (self, error->message);
+      return;
+    }
+  {
+    int k = rr_slice_view_get_slice (self->view);
+    double c, w;
+    gboolean had_preview = rr_slice_view_get_volume (self->view) != NULL;
+    rr_slice_view_get_window (self->view, &c, &w);
+    rr_slice_view_set_volume (self->view, v);
+    /* Keep what the reader did while the rest decoded. */
+    if (had_preview)
+      {
+        rr_slice_view_set_slice (self->view, v->dims[2] / 2 + (k - 0));
+        rr_slice_view_set_window (self->view, c, w);
+      }
+  }
+  update_overlays (self);
+}
+
+static void
+load_series (RrWindow      *self,
+             RrDicomSeries *series)
+{
+  g_autoptr (GTask) task = NULL;
+  LoadData *d;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RrVolume) preview = NULL;
+
+  g_cancellable_cancel (self->load_cancellable);
+  g_clear_object (&self->load_cancellable);
+  self->load_cancellable = g_cancellable_new ();
+  self->current = series;
+
+  /* The middle slice at once; the rest decodes behind it. */
+  preview = rr_dicom_series_load_slice (series, 0, -1, NULL, &error);
+  rr_slice_view_set_volume (self->view, NULL);
+  if (preview)
+    {
+      rr_slice_view_set_volume (self->view, preview);
+      rr_slice_view_set_slice (self->view, 0);
+    }
+  update_overlays (self);
+
+  d = g_new0 (LoadData, 1);
+  d->series = series;
+  d->window = self;
+  g_atomic_int_set (&self->progress_done, 0);
+  g_atomic_int_set (&self->progress_total, 0);
+  gtk_progress_bar_set_fraction (self->progress, 0);
+  gtk_widget_set_visible (GTK_WIDGET (self->progress), TRUE);
+  g_clear_handle_id (&self->progress_source, g_source_remove);
+  self->progress_source = g_timeout_add (50, progress_tick, self);
+
+  task = g_task_new (self, self->load_cancellable, load_done, NULL);
+  g_task_set_task_data (task, d, g_free);
+  g_task_run_in_thread (task, load_thread);
+}
+
+static void
+on_row_selected (GtkListBox    *box,
+                 GtkListBoxRow *row,
+                 RrWindow      *self)
+{
+  if (row == NULL)
+    return;
+  load_series (self, g_ptr_array_index (self->row_series, gtk_list_box_row_get_index (row)));
+  gtk_widget_grab_focus (GTK_WIDGET (self->view));
+}
+
+/* ---- thumbnails ---- */
+
+static void
+thumb_thread (GTask        *task,
+              gpointer      source,
+              gpointer      task_data,
+              GCancellable *cancellable)
+{
+  GError *error = NULL;
+  RrVolume *v = rr_dicom_series_load_slice (task_data, 0, -1, cancellable, &error);
+  if (v == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  g_task_return_pointer (task,
+                         rr_slice_texture (v, 0, v->type == RR_VOXEL_RGB8 ? 127.5 : v->window_center,
+                                           v->type == RR_VOXEL_RGB8 ? 255 : v->window_width),
+                         g_object_unref);
+  rr_volume_unref (v);
+}
+
+static void
+thumb_done (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  g_autoptr (GtkPicture) picture = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GdkTexture) tex = g_task_propagate_pointer (G_TASK (result), &error);
+  if (tex)
+    gtk_picture_set_paintable (picture, GDK_PAINTABLE (tex));
+}
+
+static GtkWidget *
+series_row (RrWindow      *self,
+            RrDicomSeries *se)
+{
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 10);
+  GtkWidget *labels = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
+  GtkWidget *picture = gtk_picture_new ();
+  const RrStack *st = rr_dicom_series_main_stack (se);
+  g_autofree char *title = g_strdup_printf ("%s %d", se->modality, se->number);
+  g_autofree char *sub = NULL;
+  g_autofree char *acc = NULL;
+  GtkWidget *l1, *l2, *l3;
+
+  gtk_widget_set_size_request (picture, 72, 72);
+  gtk_picture_set_can_shrink (GTK_PICTURE (picture), TRUE);
+  gtk_widget_set_margin_top (box, 6);
+  gtk_widget_set_margin_bottom (box, 6);
+  gtk_box_append (GTK_BOX (box), picture);
+  if (st)
+    sub = g_strdup_printf (g_dngettext (NULL, "%u slice · %u×%u", "%u slices · %u×%u",
+                                        st->order->len),
+                           st->order->len, st->columns, st->rows);
+  else
+    sub = g_strdup_printf (g_dngettext (NULL, "%u object, not an image",
+                                        "%u objects, not images", se->instances->len),
+                           se->instances->len);
+  l1 = gtk_label_new (title);
+  l2 = gtk_label_new (*se->description ? se->description : _("No description"));
+  l3 = gtk_label_new (sub);
+  gtk_widget_add_css_class (l1, "heading");
+  gtk_widget_add_css_class (l3, "dim-label");
+  gtk_widget_add_css_class (l3, "caption");
+  gtk_label_set_ellipsize (GTK_LABEL (l2), PANGO_ELLIPSIZE_END);
+  for (GtkWidget *l = l1; l; l = l == l1 ? l2 : l == l2 ? l3 : NULL)
+    {
+      gtk_label_set_xalign (GTK_LABEL (l), 0);
+      gtk_box_append (GTK_BOX (labels), l);
+    }
+  gtk_widget_set_valign (labels, GTK_ALIGN_CENTER);
+  gtk_box_append (GTK_BOX (box), labels);
+  {
+    GtkWidget *row = gtk_list_box_row_new ();
+    gtk_list_box_row_set_child (GTK_LIST_BOX_ROW (row), box);
+    acc = g_strdup_printf ("%s %s, %s", title, se->description, sub);
+    gtk_accessible_update_property (GTK_ACCESSIBLE (row), GTK_ACCESSIBLE_PROPERTY_LABEL, acc, -1);
+    if (!se->is_image)
+      gtk_list_box_row_set_selectable (GTK_LIST_BOX_ROW (row), FALSE),
+      gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row), FALSE);
+    else
+      {
+        g_autoptr (GTask) task = g_task_new (self, self->cancellable, thumb_done,
+                                             g_object_ref (picture));
+        g_task_set_task_data (task, se, NULL);
+        g_task_run_in_thread (task, thumb_thread);
+      }
+    return row;
+  }
+}
+
+/* ---- scanning a folder ---- */
+
+static void
+scan_thread (GTask        *task,
+             gpointer      source,
+             gpointer      task_data,
+             GCancellable *cancellable)
+{
+  const char *paths[] = { task_data, NULL };
+  GError *error = NULL;
+  RrDicomScan *scan = rr_dicom_scan (paths, 0, cancellable, &error);
+  if (scan)
+    g_task_return_pointer (task, scan, (GDestroyNotify) rr_dicom_scan_free);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+scan_done (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  RrWindow *self = RR_WINDOW (source);
+  g_autoptr (GError) error = NULL;
+  RrDicomScan *scan = g_task_propagate_pointer (G_TASK (result), &error);
+  GtkWidget *child;
+  GtkListBoxRow *first = NULL;
+
+  gtk_spinner_stop (self->scan_spinner);
+  if (scan == NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          gtk_stack_set_visible_child_name (self->stack, "empty");
+          toast (self, error->message);
+        }
+      return;
+    }
+  g_clear_pointer (&self->scan, rr_dicom_scan_free);
+  self->scan = scan;
+  g_ptr_array_set_size (self->row_series, 0);
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->series_list))))
+    gtk_list_box_remove (self->series_list, child);
+
+  for (guint i = 0; i < scan->studies->len; i++)
+    {
+      RrDicomStudy *st = scan->studies->pdata[i];
+      for (guint j = 0; j < st->series->len; j++)
+        {
+          RrDicomSeries *se = st->series->pdata[j];
+          GtkWidget *row = series_row (self, se);
+          gtk_list_box_append (self->series_list, row);
+          g_ptr_array_add (self->row_series, se);
+          if (first == NULL && se->is_image)
+            first = GTK_LIST_BOX_ROW (row);
+        }
+    }
+  if (self->row_series->len == 0)
+    {
+      gtk_stack_set_visible_child_name (self->stack, "empty");
+      toast (self, _("No DICOM images in this folder"));
+      return;
+    }
+  gtk_stack_set_visible_child_name (self->stack, "browser");
+  if (scan->unreadable->len > 0)
+    {
+      g_autofree char *msg = g_strdup_printf (g_dngettext (NULL, "%u file could not be read",
+                                                           "%u files could not be read",
+                                                           scan->unreadable->len),
+                                              scan->unreadable->len);
+      toast (self, msg);
+    }
+  if (first)
+    gtk_list_box_select_row (self->series_list, first);
+}
+
+void
+rr_window_open_folder (RrWindow *self,
+                       GFile    *folder)
+{
+  g_autoptr (GTask) task = NULL;
+  g_autofree char *name = g_file_get_basename (folder);
+
+  g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  g_cancellable_cancel (self->load_cancellable);
+  self->cancellable = g_cancellable_new ();
+  stop_progress (self);
+  rr_slice_view_set_volume (self->view, NULL);
+  update_overlays (self);
+  adw_window_title_set_subtitle (self->window_title, name);
+  gtk_stack_set_visible_child_name (self->stack, "scanning");
+  gtk_spinner_start (self->scan_spinner);
+  task = g_task_new (self, self->cancellable, scan_done, NULL);
+  g_task_set_task_data (task, g_file_get_path (folder), g_free);
+  g_task_run_in_thread (task, scan_thread);
+}
+
+static void
+on_chooser_response (GtkNativeDialog *dialog,
+                     int              response,
+                     RrWindow        *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      if (file)
+        rr_window_open_folder (self, file);
+    }
+  g_object_unref (dialog);
+}
+
+static void
+open_action (GtkWidget  *widget,
+             const char *action,
+             GVariant   *param)
+{
+  RrWindow *self = RR_WINDOW (widget);
+  GtkFileChooserNative *chooser =
+    gtk_file_chooser_native_new (_("Open Folder"), GTK_WINDOW (self),
+                                 GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, _("_Open"), _("_Cancel"));
+  g_signal_connect (chooser, "response", G_CALLBACK (on_chooser_response), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
+static void
+rr_window_dispose (GObject *object)
+{
+  RrWindow *self = RR_WINDOW (object);
+  g_cancellable_cancel (self->cancellable);
+  g_cancellable_cancel (self->load_cancellable);
+  g_clear_handle_id (&self->progress_source, g_source_remove);
+  gtk_widget_dispose_template (GTK_WIDGET (self), RR_TYPE_WINDOW);
+  G_OBJECT_CLASS (rr_window_parent_class)->dispose (object);
+}
+
+static void
+rr_window_finalize (GObject *object)
+{
+  RrWindow *self = RR_WINDOW (object);
+  g_clear_object (&self->cancellable);
+  g_clear_object (&self->load_cancellable);
+  g_clear_pointer (&self->row_series, g_ptr_array_unref);
+  /* Worker threads hold no reference to the scan once cancelled tasks have
+   * returned; the tasks themselves keep the window alive until then. */
+  g_clear_pointer (&self->scan, rr_dicom_scan_free);
+  G_OBJECT_CLASS (rr_window_parent_class)->finalize (object);
+}
+
+static void
+rr_window_class_init (RrWindowClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = rr_window_dispose;
+  object_class->finalize = rr_window_finalize;
+
+  g_type_ensure (RR_TYPE_SLICE_VIEW);
+  gtk_widget_class_set_template_from_resource (widget_class, "/org/readroom/Readroom/rr-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, RrWindow, stack);
+  gtk_widget_class_bind_template_child (widget_class, RrWindow, series_list);
+  gtk_widget_class_bind_template_child (widget_class, RrWindow, view);
+  gtk_widget_class_bind_template_child (widget_class, RrWindow, progress);
+  gtk_widget_class_bind_template_child (widget_class, RrWindow, top_left);
+  gtk_widget_class_bind_template_child (widget_class, RrWindow, bottom_left);
+  gtk_widget_class_bind_template_child (widget_class, RrWindow, bottom_right);
+  gtk_widget_class_bind_template_child (widget_class, RrWindow, window_title);
+  gtk_widget_class_bind_template_child (widget_class, RrWindow, toasts);
+  gtk_widget_class_bind_template_child (widget_class, RrWindow, scan_spinner);
+  gtk_widget_class_install_action (widget_class, "win.open", NULL, open_action);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_o, GDK_CONTROL_MASK, "win.open", NULL);
+}
+
+static void
+rr_window_init (RrWindow *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+  self->cancellable = g_cancellable_new ();
+  self->load_cancellable = g_cancellable_new ();
+  self->row_series = g_ptr_array_new ();
+  g_signal_connect_object (self->series_list, "row-selected", G_CALLBACK (on_row_selected),
+                           self, 0);
+  g_signal_connect_object (self->view, "notify::slice", G_CALLBACK (update_overlays), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->view, "notify::window-center", G_CALLBACK (update_overlays),
+                           self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->view, "notify::window-width", G_CALLBACK (update_overlays),
+                           self, G_CONNECT_SWAPPED);
+}
+
+RrWindow *
+rr_window_new (AdwApplication *app)
+{
+  return g_object_new (RR_TYPE_WINDOW, "application", app, NULL);
+}
