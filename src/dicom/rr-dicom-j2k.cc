@@ -77,9 +77,11 @@ quiet (const char *msg, void *data)
 {
 }
 
-/* Collects the bytes of frame @frame from the fragments of @seq. */
+/* Collects the bytes of frame @frame from the fragments of @seq: one
+ * fragment per frame, or frames that start at a fragment beginning with
+ * the codec's start marker (FF @marker). */
 static GByteArray *
-frame_bytes (DcmPixelSequence *seq, guint frame, guint n_frames, GError **error)
+frame_bytes (DcmPixelSequence *seq, guint frame, guint n_frames, guint8 marker, GError **error)
 {
   unsigned long n_items = seq->card ();
   GByteArray *out = g_byte_array_new ();
@@ -87,7 +89,7 @@ frame_bytes (DcmPixelSequence *seq, guint frame, guint n_frames, GError **error)
 
   if (n_items < 2)
     {
-      g_set_error (error, RR_DICOM_ERROR, RR_DICOM_ERROR_FORMAT, "no JPEG 2000 fragments");
+      g_set_error (error, RR_DICOM_ERROR, RR_DICOM_ERROR_FORMAT, "no compressed fragments");
       g_byte_array_unref (out);
       return NULL;
     }
@@ -108,7 +110,7 @@ frame_bytes (DcmPixelSequence *seq, guint frame, guint n_frames, GError **error)
               Uint8 *d = NULL;
               if (seq->getItem (item, i).bad () || item->getUint8Array (d).bad ())
                 continue;
-              gboolean soc = item->getLength () >= 2 && d[0] == 0xFF && d[1] == 0x4F;
+              gboolean soc = item->getLength () >= 2 && d[0] == 0xFF && d[1] == marker;
               if (soc)
                 {
                   if (seen == frame)
@@ -124,7 +126,7 @@ frame_bytes (DcmPixelSequence *seq, guint frame, guint n_frames, GError **error)
           if (first == 0)
             {
               g_set_error (error, RR_DICOM_ERROR, RR_DICOM_ERROR_FORMAT,
-                           "frame %u not found among %lu JPEG 2000 fragments", frame + 1, n_frag);
+                           "frame %u not found among %lu fragments", frame + 1, n_frag);
               g_byte_array_unref (out);
               return NULL;
             }
@@ -149,6 +151,30 @@ frame_bytes (DcmPixelSequence *seq, guint frame, guint n_frames, GError **error)
   return out;
 }
 
+GByteArray *
+rr_encapsulated_frame (DcmDataset *ds,
+                       guint       frame,
+                       guint       n_frames,
+                       guint8      marker,
+                       GError    **error)
+{
+  DcmElement *elem = NULL;
+  DcmPixelSequence *seq = NULL;
+  if (ds->findAndGetElement (DCM_PixelData, elem).bad () || elem == NULL)
+    {
+      g_set_error (error, RR_DICOM_ERROR, RR_DICOM_ERROR_FORMAT, "no Pixel Data");
+      return NULL;
+    }
+  DcmPixelData *pd = OFstatic_cast (DcmPixelData *, elem);
+  if (pd->getEncapsulatedRepresentation (ds->getOriginalXfer (), NULL, seq).bad () || !seq)
+    {
+      g_set_error (error, RR_DICOM_ERROR, RR_DICOM_ERROR_FORMAT,
+                   "compressed pixel data is not encapsulated");
+      return NULL;
+    }
+  return frame_bytes (seq, frame, n_frames, marker, error);
+}
+
 gboolean
 rr_j2k_decode_frame (DcmDataset  *ds,
                      guint        frame,
@@ -161,21 +187,7 @@ rr_j2k_decode_frame (DcmDataset  *ds,
                      gsize        out_bytes,
                      GError     **error)
 {
-  DcmElement *elem = NULL;
-  DcmPixelSequence *seq = NULL;
-  if (ds->findAndGetElement (DCM_PixelData, elem).bad () || elem == NULL)
-    {
-      g_set_error (error, RR_DICOM_ERROR, RR_DICOM_ERROR_FORMAT, "no Pixel Data");
-      return FALSE;
-    }
-  DcmPixelData *pd = OFstatic_cast (DcmPixelData *, elem);
-  if (pd->getEncapsulatedRepresentation (ds->getOriginalXfer (), NULL, seq).bad () || !seq)
-    {
-      g_set_error (error, RR_DICOM_ERROR, RR_DICOM_ERROR_FORMAT,
-                   "JPEG 2000 pixel data is not encapsulated");
-      return FALSE;
-    }
-  g_autoptr (GByteArray) bytes = frame_bytes (seq, frame, n_frames, error);
+  g_autoptr (GByteArray) bytes = rr_encapsulated_frame (ds, frame, n_frames, 0x4F, error);
   if (bytes == NULL)
     return FALSE;
 

@@ -455,7 +455,22 @@ decode_slice (Worker *w, guint k, GError **error)
     }
 
   OFString model = inst->photometric;
-  if (rr_j2k_is_syntax (xfer.getXferID ()))
+  if (rr_jls_is_syntax (xfer.getXferID ()))
+    {
+      if (!rr_jls_decode_frame (ds, ref.frame, inst->n_frames, inst->rows, inst->columns,
+                                inst->samples, inst->bits_allocated, w->buf, need, error))
+        {
+          g_prefix_error (error, "%s: ", inst->path);
+          return FALSE;
+        }
+      if (inst->samples == 3)
+        {
+          convert_color (w->buf, inst, model.c_str (), 0,
+                         (guint8 *) rr_volume_slice_data (vol, k), n);
+          return TRUE;
+        }
+    }
+  else if (rr_j2k_is_syntax (xfer.getXferID ()))
     {
       if (!rr_j2k_decode_frame (ds, ref.frame, inst->n_frames, inst->rows, inst->columns,
                                 inst->samples, inst->bits_allocated, w->buf, need, error))

@@ -6,9 +6,7 @@
 #include <dcmtk/dcmdata/dctk.h>
 #include <dcmtk/dcmdata/dcrledrg.h>
 #include <dcmtk/dcmjpeg/djdecode.h>
-#include <dcmtk/dcmjpls/djdecode.h>
 #include <dcmtk/dcmjpeg/djencode.h>
-#include <dcmtk/dcmjpls/djencode.h>
 #include <dcmtk/dcmdata/dcrleerg.h>
 #include <dcmtk/oflog/oflog.h>
 #include <dcmtk/dcmdata/dcfcache.h>
@@ -30,10 +28,8 @@ init_once (gpointer data)
   if (!dcmDataDict.isDictionaryLoaded ())
     g_warning ("the DICOM data dictionary could not be loaded");
   DJDecoderRegistration::registerCodecs ();
-  DJLSDecoderRegistration::registerCodecs ();
   DcmRLEDecoderRegistration::registerCodecs ();
   DJEncoderRegistration::registerCodecs ();
-  DJLSEncoderRegistration::registerCodecs ();
   DcmRLEEncoderRegistration::registerCodecs ();
   return NULL;
 }

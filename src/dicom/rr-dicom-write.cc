@@ -9,7 +9,6 @@
 #include <dcmtk/dcmdata/dcrlerp.h>
 #include <dcmtk/dcmjpeg/djrplol.h>
 #include <dcmtk/dcmjpeg/djrploss.h>
-#include <dcmtk/dcmjpls/djrparam.h>
 #include <new>
 
 struct _RrDicomDataset
@@ -158,10 +157,12 @@ rr_dicom_make_uid (const char *root)
   return g_string_free (s, FALSE);
 }
 
-/* Encapsulates every frame with OpenJPEG. */
+/* Encapsulates every frame with OpenJPEG (J2K) or CharLS (JPEG-LS). */
 static gboolean
-encode_j2k (DcmDataset *ds, gboolean lossless, GError **error)
+encode_frames (DcmDataset *ds, E_TransferSyntax xs, GError **error)
 {
+  gboolean lossless = xs == EXS_JPEG2000LosslessOnly || xs == EXS_JPEGLSLossless;
+  gboolean jls = xs == EXS_JPEGLSLossless || xs == EXS_JPEGLSLossy;
   Uint16 rows = 0, cols = 0, spp = 1, ba = 16, bs = 16, pr = 0;
   ds->findAndGetUint16 (DCM_Rows, rows);
   ds->findAndGetUint16 (DCM_Columns, cols);
@@ -197,8 +198,10 @@ encode_j2k (DcmDataset *ds, gboolean lossless, GError **error)
   DcmOffsetList list;
   for (long f = 0; f < frames; f++)
     {
-      GByteArray *code = rr_j2k_encode_frame (pixels + f * frame_bytes, rows, cols, spp, ba, bs,
-                                              pr == 1, lossless, error);
+      GByteArray *code = jls ? rr_jls_encode_frame (pixels + f * frame_bytes, rows, cols, spp,
+                                                    ba, bs, lossless ? 0 : 2, error)
+                             : rr_j2k_encode_frame (pixels + f * frame_bytes, rows, cols, spp, ba,
+                                                    bs, pr == 1, lossless, error);
       if (code == NULL)
         {
           delete seq;
@@ -208,14 +211,13 @@ encode_j2k (DcmDataset *ds, gboolean lossless, GError **error)
       g_byte_array_unref (code);
     }
   offsets->createOffsetTable (list);
-  E_TransferSyntax xs = lossless ? EXS_JPEG2000LosslessOnly : EXS_JPEG2000;
   pd->putOriginalRepresentation (xs, NULL, seq);
-  if (spp == 3)
+  if (spp == 3 && !jls)
     ds->putAndInsertString (DCM_PhotometricInterpretation, lossless ? "YBR_RCT" : "YBR_ICT");
   if (!lossless)
     {
       ds->putAndInsertString (DCM_LossyImageCompression, "01");
-      ds->putAndInsertString (DCM_LossyImageCompressionMethod, "ISO_15444_1");
+      ds->putAndInsertString (DCM_LossyImageCompressionMethod, jls ? "ISO_14495_1" : "ISO_15444_1");
     }
   return TRUE;
 }
@@ -240,17 +242,16 @@ rr_dicom_dataset_write (RrDicomDataset *ds,
       DcmFileFormat ff ((DcmDataset *) ds->item);
       DcmDataset *d = ff.getDataset ();
       OFCondition c = EC_Normal;
-      if (xs == EXS_JPEG2000LosslessOnly || xs == EXS_JPEG2000)
+      if (xs == EXS_JPEG2000LosslessOnly || xs == EXS_JPEG2000 || xs == EXS_JPEGLSLossless ||
+          xs == EXS_JPEGLSLossy)
         {
-          if (!encode_j2k (d, xs == EXS_JPEG2000LosslessOnly, error))
+          if (!encode_frames (d, xs, error))
             return FALSE;
         }
       else if (want.isEncapsulated ())
         {
           DJ_RPLossless lossless_params (1, 0);
           DJ_RPLossy lossy_params (90);
-          DJLSRepresentationParameter jls_params (xs == EXS_JPEGLSLossy ? 2 : 0,
-                                                  xs == EXS_JPEGLSLossless);
           DcmRLERepresentationParameter rle_params;
           const DcmRepresentationParameter *rp = NULL;
           switch (xs)
@@ -262,10 +263,6 @@ rr_dicom_dataset_write (RrDicomDataset *ds,
             case EXS_JPEGProcess1:
             case EXS_JPEGProcess2_4:
               rp = &lossy_params;
-              break;
-            case EXS_JPEGLSLossless:
-            case EXS_JPEGLSLossy:
-              rp = &jls_params;
               break;
             case EXS_RLELossless:
               rp = &rle_params;
