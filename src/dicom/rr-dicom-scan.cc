@@ -528,10 +528,16 @@ read_image_attributes (DcmDataset *ds, RrDicomInstance *inst, const char *path,
     long v;
     if (get_long (ds, DCM_PixelPaddingValue, &v))
       {
+        /* US or SS, as Pixel Representation says; files often write the
+         * signed value with the VR US. */
+        if (inst->pixel_representation == 1 && v > G_MAXINT16)
+          v -= 65536;
         inst->has_padding = TRUE;
         inst->padding_value = v;
         if (get_long (ds, DCM_PixelPaddingRangeLimit, &v))
           {
+            if (inst->pixel_representation == 1 && v > G_MAXINT16)
+              v -= 65536;
             inst->has_padding_limit = TRUE;
             inst->padding_limit = v;
           }

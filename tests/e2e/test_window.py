@@ -1,0 +1,177 @@
+#!/usr/bin/python3
+"""The real readroom window under Xvfb, driven through its accessibility
+tree: open a phantom folder, find the series, scroll the stack, and check
+what the overlays say. Run inside dbus-run-session with DISPLAY set."""
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+READROOM = os.environ.get("READROOM_APP", "build/src/app/readroom")
+PHANTOM = os.environ.get("READROOM_PHANTOM", "build/src/phantom/readroom-phantom")
+OUT = os.environ.get("READROOM_TEST_OUT", tempfile.gettempdir())
+
+
+def start_a11y_bus():
+    for launcher in ("/usr/libexec/at-spi-bus-launcher", "/usr/lib/at-spi2-core/at-spi-bus-launcher"):
+        if os.path.exists(launcher):
+            proc = subprocess.Popen([launcher, "--launch-immediately"],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            break
+    else:
+        raise unittest.SkipTest("no at-spi-bus-launcher")
+    # The application registers at start-up: the bus and its registry must
+    # answer before it is launched.
+    def ready():
+        r = subprocess.run(["dbus-send", "--session", "--print-reply", "--dest=org.a11y.Bus",
+                            "/org/a11y/bus", "org.a11y.Bus.GetAddress"], capture_output=True)
+        return r.returncode == 0
+    if not wait_for(ready, 15):
+        raise RuntimeError("the accessibility bus did not start")
+    return proc
+
+
+def find(node, pred, depth=0):
+    if node is None or depth > 60:
+        return None
+    try:
+        if pred(node):
+            return node
+        for i in range(node.childCount):
+            r = find(node.getChildAtIndex(i), pred, depth + 1)
+            if r is not None:
+                return r
+    except Exception:
+        return None
+    return None
+
+
+def find_all(node, pred, out, depth=0):
+    if node is None or depth > 60:
+        return out
+    try:
+        if pred(node):
+            out.append(node)
+        for i in range(node.childCount):
+            find_all(node.getChildAtIndex(i), pred, out, depth + 1)
+    except Exception:
+        pass
+    return out
+
+
+def wait_for(fn, timeout=30.0):
+    end = time.time() + timeout
+    while time.time() < end:
+        r = fn()
+        if r:
+            return r
+        time.sleep(0.2)
+    return None
+
+
+def label_text(node):
+    try:
+        t = node.queryText()
+        return t.getText(0, t.characterCount)
+    except Exception:
+        return node.name or ""
+
+
+class Window(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        if not os.environ.get("DISPLAY"):
+            raise unittest.SkipTest("no display")
+        cls.tmp = tempfile.mkdtemp(prefix="rr-e2e-")
+        subprocess.run([PHANTOM, os.path.join(cls.tmp, "study"), "--kind", "ct,pet",
+                        "--slices", "40", "--size", "256", "--pixel-spacing", "1.4"],
+                       check=True, capture_output=True)
+        cls.bus = start_a11y_bus()
+        import pyatspi
+        def registry_ready():
+            try:
+                return pyatspi.Registry.getDesktop(0).childCount >= 0
+            except Exception:
+                return False
+        if not wait_for(registry_ready, 15):
+            raise RuntimeError("the accessibility registry did not answer")
+        time.sleep(1.0)
+        cls.pyatspi = pyatspi
+        env = dict(os.environ, GTK_A11Y="atspi", NO_AT_BRIDGE="0", GSETTINGS_BACKEND="memory")
+        cls.app_proc = subprocess.Popen([READROOM, os.path.join(cls.tmp, "study")], env=env)
+        desktop = pyatspi.Registry.getDesktop(0)
+        cls.app = wait_for(lambda: find(desktop, lambda n: n.getRole() == pyatspi.ROLE_APPLICATION
+                                        and "readroom" in (n.name or "").lower()), 30)
+        if cls.app is None:
+            raise RuntimeError("readroom did not appear on the accessibility bus")
+
+    @classmethod
+    def tearDownClass(cls):
+        for p in ("app_proc", "bus"):
+            proc = getattr(cls, p, None)
+            if proc:
+                proc.terminate()
+                try:
+                    proc.wait(5)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+        shutil.rmtree(getattr(cls, "tmp", ""), ignore_errors=True)
+
+    def screenshot(self, name):
+        path = os.path.join(OUT, name)
+        subprocess.run(["import", "-window", "root", path], capture_output=True)
+        return path
+
+    def test_series_and_scrolling(self):
+        pyatspi = self.pyatspi
+        rows = wait_for(lambda: [r for r in find_all(self.app, lambda n: n.getRole() ==
+                                                     pyatspi.ROLE_LIST_ITEM, [])
+                                 if (r.name or "").startswith(("CT", "PT"))] or None)
+        self.assertIsNotNone(rows, "no series rows")
+        names = sorted(r.name for r in rows)
+        self.assertEqual(len(names), 2, names)
+        self.assertTrue(names[0].startswith("CT 1"), names)
+        self.assertIn("40 slices", names[0])
+        self.assertTrue(names[1].startswith("PT 3"), names)
+
+        def labels():
+            return [label_text(n) for n in find_all(self.app, lambda n: n.getRole() ==
+                                                    pyatspi.ROLE_LABEL, [])]
+
+        def slice_label():
+            return find(self.app, lambda n: n.getRole() == pyatspi.ROLE_LABEL and
+                        label_text(n).startswith("Slice 21 / 40"))
+        label = wait_for(slice_label)
+        self.assertIsNotNone(label, f"no overlay shows the middle slice: {labels()}")
+        self.assertIn("W 400  L 40  HU", labels())
+
+        viewer = find(self.app, lambda n: (n.name or "") == "Image viewer")
+        self.assertIsNotNone(viewer)
+        # No window manager under Xvfb: keys go where the pointer is. The
+        # window sits at the origin; the viewer is right of the series list.
+        try:
+            x, y, w, h = viewer.queryComponent().getExtents(pyatspi.DESKTOP_COORDS)
+        except Exception:
+            x = y = w = h = 0
+        cx, cy = (x + w // 2, y + h // 2) if w > 0 and h > 0 else (800, 450)
+        pyatspi.Registry.generateMouseEvent(cx, cy, "abs")
+        time.sleep(0.2)
+        pyatspi.Registry.generateMouseEvent(cx, cy, "b1c")
+        time.sleep(0.3)
+        for _ in range(3):
+            pyatspi.Registry.generateKeyboardEvent(0xff54, None, pyatspi.KEY_SYM)  # Down
+            time.sleep(0.15)
+        moved = wait_for(lambda: any(t.startswith("Slice 24 / 40") for t in labels()), 10)
+        self.screenshot("readroom-window.png")
+        self.assertTrue(moved, labels())
+        # Nothing that identifies a patient is drawn.
+        texts = [label_text(n) for n in find_all(self.app, lambda n: n.getRole() ==
+                                                 pyatspi.ROLE_LABEL, [])]
+        self.assertFalse(any("PHANTOM-001" in t or "Phantom^" in t for t in texts), texts)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
