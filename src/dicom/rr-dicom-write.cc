@@ -82,6 +82,33 @@ rr_dicom_dataset_set_uint16 (RrDicomDataset *ds,
 }
 
 extern "C" gboolean
+rr_dicom_dataset_set_words (RrDicomDataset *ds,
+                            guint32         tag,
+                            const char     *vr,
+                            const guint16  *values,
+                            gsize           n,
+                            GError        **error)
+{
+  DcmElement *e;
+  if (n > G_MAXUINT32 / 2)
+    return check (EC_TooManyBytesRequested, tag, error);
+  if (g_strcmp0 (vr, "US") == 0)
+    e = new DcmUnsignedShort (DcmTag (key (tag), EVR_US));
+  else if (g_strcmp0 (vr, "SS") == 0)
+    e = new DcmSignedShort (DcmTag (key (tag), EVR_SS));
+  else if (g_strcmp0 (vr, "OW") == 0)
+    e = new DcmOtherByteOtherWord (DcmTag (key (tag), EVR_OW));
+  else
+    return check (EC_InvalidVR, tag, error);
+  OFCondition c = e->putUint16Array (values, (unsigned long) n);
+  if (c.good ())
+    c = ds->item->insert (e, OFTrue);
+  if (c.bad ())
+    delete e;
+  return check (c, tag, error);
+}
+
+extern "C" gboolean
 rr_dicom_dataset_set_bytes (RrDicomDataset *ds,
                             guint32         tag,
                             const guint8   *data,

@@ -145,6 +145,14 @@ gboolean        rr_dicom_dataset_set_uint16 (RrDicomDataset *ds,
                                              guint32         tag,
                                              guint16         value,
                                              GError        **error);
+/* Words with an explicit VR ("US", "SS" or "OW"), for attributes whose
+ * dictionary VR depends on context (palette descriptors and data). */
+gboolean        rr_dicom_dataset_set_words (RrDicomDataset *ds,
+                                            guint32         tag,
+                                            const char     *vr,
+                                            const guint16  *values,
+                                            gsize           n,
+                                            GError        **error);
 gboolean        rr_dicom_dataset_set_bytes (RrDicomDataset *ds,
                                             guint32         tag,
                                             const guint8   *data,

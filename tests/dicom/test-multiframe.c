@@ -169,6 +169,48 @@ test_padding_and_bits_stored (void)
   g_assert_cmpfloat (rr_volume_value_at (v, 3, 3, 0), ==, 15 * 100 - 900);
 }
 
+static void
+test_palette_color (void)
+{
+  g_autoptr (RrDicomDataset) ds = rr_dicom_dataset_new ();
+  g_autofree char *path = g_build_filename (tmp_root, "palette.dcm", NULL);
+  guint8 pix[4] = { 0, 1, 2, 255 };
+  guint16 red[256], green[256], blue[256];
+
+  common (ds, "1.2.840.10008.5.1.4.1.1.7", "OT", 2, 2);
+  S (ds, 0x0028, 0x0004, "PALETTE COLOR");
+  U (ds, 0x0028, 0x0100, 8);
+  U (ds, 0x0028, 0x0101, 8);
+  U (ds, 0x0028, 0x0102, 7);
+  U (ds, 0x0028, 0x0103, 0);
+  for (guint i = 0; i < 256; i++)
+    {
+      red[i] = (guint16) (i << 8);
+      green[i] = (guint16) ((255 - i) << 8);
+      blue[i] = 0x8000;
+    }
+  for (guint c = 0; c < 3; c++)
+    {
+      const guint16 desc[3] = { 256, 0, 16 };
+      g_assert_true (rr_dicom_dataset_set_words (ds, RR_TAG (0x0028, 0x1101 + c), "US", desc, 3,
+                                                 NULL));
+      g_assert_true (rr_dicom_dataset_set_words (ds, RR_TAG (0x0028, 0x1201 + c), "OW",
+                                                 c == 0 ? red : c == 1 ? green : blue, 256,
+                                                 NULL));
+    }
+  g_assert_true (rr_dicom_dataset_set_pixels (ds, pix, sizeof pix, 8, NULL));
+  g_assert_true (rr_dicom_dataset_write (ds, path, RR_TS_EXPLICIT_LE, NULL));
+
+  g_autoptr (RrVolume) v = load (path, NULL);
+  g_assert_cmpint (v->type, ==, RR_VOXEL_RGB8);
+  const guint8 *px = rr_volume_slice_data (v, 0);
+  g_assert_cmpuint (px[2 * 3 + 0], ==, 2);
+  g_assert_cmpuint (px[2 * 3 + 1], ==, 253);
+  g_assert_cmpuint (px[2 * 3 + 2], ==, 128);
+  g_assert_cmpuint (px[3 * 3 + 0], ==, 255);
+  g_assert_cmpuint (px[3 * 3 + 1], ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -179,6 +221,7 @@ main (int argc, char **argv)
   g_test_add_func ("/multiframe/enhanced-ct", test_enhanced_ct);
   g_test_add_func ("/multiframe/cine-monochrome1", test_cine_and_monochrome1);
   g_test_add_func ("/pixels/padding-bits-stored", test_padding_and_bits_stored);
+  g_test_add_func ("/pixels/palette-color", test_palette_color);
   ret = g_test_run ();
   {
     g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", tmp_root);

@@ -167,6 +167,21 @@ class InfoContract(Base):
         se = json.loads(run([CLI, "info", "--json", d]).stdout)["studies"][0]["series"][0]
         self.assertEqual([p["code"] for p in se["problems"]], ["uneven_spacing"])
 
+    def test_non_image_objects_listed(self):
+        d = os.path.join(self.tmp, "with-sr")
+        shutil.copytree(self.ct, d)
+        shutil.copy(os.path.join(PYDICOM, "test_files", "test-SR.dcm"), d)
+        r = run([CLI, "info", "--json", d])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        series = [se for st in json.loads(r.stdout)["studies"] for se in st["series"]]
+        sr = [se for se in series if se["modality"] == "SR"]
+        self.assertEqual(len(sr), 1)
+        self.assertEqual(sr[0]["slices"], 0)
+        self.assertEqual(sr[0]["frames"], 1)
+        self.assertEqual([p["code"] for p in sr[0]["problems"]], ["not_an_image"])
+        ct = [se for se in series if se["modality"] == "CT"]
+        self.assertEqual(ct[0]["slices"], 12)
+
     def test_dicomdir(self):
         d = os.path.join(self.tmp, "media")
         os.makedirs(os.path.join(d, "IMAGES"))
