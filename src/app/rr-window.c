@@ -5,6 +5,7 @@
 #include "rr-dicom.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 
 struct _RrWindow
 {
@@ -25,6 +26,8 @@ struct _RrWindow
   GCancellable *load_cancellable; /* the series being loaded */
   RrDicomScan *scan;
   GPtrArray *row_series;          /* RrDicomSeries * per list row (borrowed) */
+  GArray *row_study;              /* guint: study index per list row */
+  char *folder;                   /* the folder opened, for relative names */
   RrDicomSeries *current;
   gint progress_done, progress_total;
   guint progress_source;
@@ -309,6 +312,44 @@ series_row (RrWindow      *self,
   }
 }
 
+/* Rows are grouped by study. The header names the study by its place in
+ * the folder (the reader chose the folder names); dates and patient
+ * details are not shown. */
+static void
+update_header (GtkListBoxRow *row,
+               GtkListBoxRow *before,
+               gpointer       user_data)
+{
+  RrWindow *self = user_data;
+  guint i = gtk_list_box_row_get_index (row);
+  guint study = g_array_index (self->row_study, guint, i);
+  RrDicomSeries *se;
+  g_autofree char *dir = NULL, *rel = NULL, *text = NULL;
+  GtkWidget *label;
+
+  if (before != NULL &&
+      g_array_index (self->row_study, guint, gtk_list_box_row_get_index (before)) == study)
+    {
+      gtk_list_box_row_set_header (row, NULL);
+      return;
+    }
+  se = g_ptr_array_index (self->row_series, i);
+  dir = g_path_get_dirname (rr_dicom_instance_path (rr_dicom_series_instance (se, 0)));
+  if (self->folder && g_str_has_prefix (dir, self->folder))
+    rel = g_strdup (dir + strlen (self->folder) + (dir[strlen (self->folder)] == '/'));
+  text = rel && *rel ? g_strdup_printf (_("Study %u · %s"), study + 1, rel)
+                     : g_strdup_printf (_("Study %u"), study + 1);
+  label = gtk_label_new (text);
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_START);
+  gtk_widget_add_css_class (label, "caption-heading");
+  gtk_widget_add_css_class (label, "dim-label");
+  gtk_widget_set_margin_start (label, 12);
+  gtk_widget_set_margin_top (label, 10);
+  gtk_widget_set_margin_bottom (label, 4);
+  gtk_list_box_row_set_header (row, label);
+}
+
 /* ---- scanning a folder ---- */
 
 static void
@@ -350,6 +391,7 @@ scan_done (GObject      *source,
   g_clear_pointer (&self->scan, rr_dicom_scan_free);
   self->scan = scan;
   g_ptr_array_set_size (self->row_series, 0);
+  g_array_set_size (self->row_study, 0);
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->series_list))))
     gtk_list_box_remove (self->series_list, child);
 
@@ -360,8 +402,9 @@ scan_done (GObject      *source,
         {
           RrDicomSeries *se = st->series->pdata[j];
           GtkWidget *row = series_row (self, se);
-          gtk_list_box_append (self->series_list, row);
           g_ptr_array_add (self->row_series, se);
+          g_array_append_val (self->row_study, i);
+          gtk_list_box_append (self->series_list, row);
           if (first == NULL && se->is_image)
             first = GTK_LIST_BOX_ROW (row);
         }
@@ -400,6 +443,8 @@ rr_window_open_folder (RrWindow *self,
   rr_slice_view_set_volume (self->view, NULL);
   update_overlays (self);
   adw_window_title_set_subtitle (self->window_title, name);
+  g_free (self->folder);
+  self->folder = g_file_get_path (folder);
   gtk_stack_set_visible_child_name (self->stack, "scanning");
   gtk_spinner_start (self->scan_spinner);
   task = g_task_new (self, self->cancellable, scan_done, NULL);
@@ -452,6 +497,8 @@ rr_window_finalize (GObject *object)
   g_clear_object (&self->cancellable);
   g_clear_object (&self->load_cancellable);
   g_clear_pointer (&self->row_series, g_ptr_array_unref);
+  g_clear_pointer (&self->row_study, g_array_unref);
+  g_free (self->folder);
   /* Worker threads hold no reference to the scan once cancelled tasks have
    * returned; the tasks themselves keep the window alive until then. */
   g_clear_pointer (&self->scan, rr_dicom_scan_free);
@@ -490,6 +537,8 @@ rr_window_init (RrWindow *self)
   self->cancellable = g_cancellable_new ();
   self->load_cancellable = g_cancellable_new ();
   self->row_series = g_ptr_array_new ();
+  self->row_study = g_array_new (FALSE, FALSE, sizeof (guint));
+  gtk_list_box_set_header_func (self->series_list, update_header, self, NULL);
   g_signal_connect_object (self->series_list, "row-selected", G_CALLBACK (on_row_selected),
                            self, 0);
   g_signal_connect_object (self->view, "notify::slice", G_CALLBACK (update_overlays), self,
