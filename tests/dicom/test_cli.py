@@ -235,6 +235,112 @@ class Phantom(Base):
         self.assertEqual(len(out["studies"]), 3)
 
 
+class Criteria(unittest.TestCase):
+    READ = {
+        "criteria": "recist1.1",
+        "options": {"sd_min_days": 42, "confirmation": False},
+        "timepoints": [{"id": "BL", "day": 0}, {"id": "FU1", "day": 56}],
+        "target_lesions": [
+            {"id": "T1", "organ": "liver", "nodal": False, "location": "segment VII",
+             "measurements": {"BL": 32.0, "FU1": 20.5}},
+            {"id": "T2", "organ": "lung", "nodal": False, "measurements": {"BL": 20.5, "FU1": 9.5}}],
+        "non_target_lesions": [
+            {"id": "N1", "organ": "bone", "nodal": False,
+             "status": {"BL": "present", "FU1": "present"}}],
+        "new_lesions": []}
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="rr-criteria-")
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def write(self, name, obj):
+        path = os.path.join(self.tmp, name)
+        with open(path, "w") as f:
+            f.write(obj if isinstance(obj, str) else json.dumps(obj))
+        return path
+
+    def test_contract_example(self):
+        r = run([CLI, "criteria", "--json", self.write("ok.json", self.READ)])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        out = json.loads(r.stdout)
+        self.assertEqual(set(out), {"criteria", "baseline", "timepoints", "best_overall_response",
+                                    "progression_timepoint", "violations", "warnings"})
+        self.assertEqual(out["criteria"], "recist1.1")
+        self.assertEqual(out["baseline"], {"sum_mm": 52.5})
+        self.assertEqual(out["timepoints"], [
+            {"id": "FU1", "sum_mm": 30.0, "nadir_mm": 52.5, "change_from_baseline_pct": -42.9,
+             "change_from_nadir_pct": -42.9, "target": "PR", "non_target": "NON_CR_NON_PD",
+             "new_lesions": "no", "overall": "PR"}])
+        self.assertEqual(out["best_overall_response"], "PR")
+        self.assertIsNone(out["progression_timepoint"])
+        self.assertEqual(out["violations"], [])
+        self.assertIn('"sum_mm": 52.5', r.stdout)
+        self.assertIn('"change_from_baseline_pct": -42.9', r.stdout)
+        # the table
+        r = run([CLI, "criteria", self.write("ok.json", self.READ)])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("Best overall response: PR", r.stdout)
+        self.assertIn("-42.9%", r.stdout)
+
+    def test_violations_exit_1_with_output(self):
+        bad = json.loads(json.dumps(self.READ))
+        bad["target_lesions"].append({"id": "T3", "organ": "node", "nodal": True,
+                                      "measurements": {"BL": 12.0, "FU1": 12.0}})
+        path = self.write("node12.json", bad)
+        r = run([CLI, "criteria", "--json", path])
+        self.assertEqual(r.returncode, 1)
+        out = json.loads(r.stdout)
+        self.assertEqual([(v["rule"], v["lesion"]) for v in out["violations"]],
+                         [("not_measurable", "T3")])
+        self.assertEqual(len(r.stderr.strip().splitlines()), 1)
+        self.assertIn(path, r.stderr)
+
+    def test_malformed(self):
+        cases = {
+            "syntax.json": "{\"timepoints\": [",
+            "type.json": json.dumps({"timepoints": [{"id": "BL", "day": "zero"}]}),
+            "meas.json": json.dumps({"timepoints": [{"id": "BL", "day": 0}],
+                                     "target_lesions": [{"id": "T1", "organ": "liver",
+                                                         "measurements": {"BL": "big"}}]}),
+            "empty.json": "",
+            "binary.json": "\x00\x01\x02",
+        }
+        for name, text in cases.items():
+            path = self.write(name, text)
+            r = run([CLI, "criteria", path])
+            self.assertEqual(r.returncode, 1, name)
+            lines = r.stderr.strip().splitlines()
+            self.assertEqual(len(lines), 1, r.stderr)
+            self.assertIn(path, lines[0])
+        r = run([CLI, "criteria", "--json", self.write("m.json", cases["meas.json"])])
+        self.assertIn("lesion T1, timepoint BL", r.stderr)
+        self.assertEqual(run([CLI, "criteria"]).returncode, 2)
+        self.assertEqual(run([CLI, "criteria", "/nonexistent.json"]).returncode, 1)
+
+    def test_irecist_carries_both(self):
+        read = {"criteria": "irecist",
+                "timepoints": [{"id": "BL", "day": 0}, {"id": "d56", "day": 56},
+                               {"id": "d112", "day": 112}, {"id": "d154", "day": 154}],
+                "target_lesions": [
+                    {"id": "T1", "organ": "lung", "measurements": {"BL": 30, "d56": 24, "d112": 23, "d154": 22}},
+                    {"id": "T2", "organ": "kidney", "measurements": {"BL": 20, "d56": 16, "d112": 15, "d154": 14}}],
+                "new_lesions": [{"id": "NL1", "timepoint": "d112", "organ": "liver",
+                                 "measurements": {"d112": 12, "d154": 18}}]}
+        r = run([CLI, "criteria", "--json", self.write("j1.json", read)])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        out = json.loads(r.stdout)
+        self.assertEqual([t["overall"] for t in out["timepoints"]], ["iSD", "iUPD", "iCPD"])
+        self.assertEqual(out["best_overall_response"], "iSD")
+        self.assertEqual(out["progression_timepoint"], "d112")
+        rec = out["recist1.1"]
+        self.assertEqual([t["overall"] for t in rec["timepoints"]], ["SD", "PD", "PD"])
+        self.assertEqual(rec["best_overall_response"], "SD")
+
+
 class PydicomCorpus(unittest.TestCase):
     def test_every_file_loads_or_fails_cleanly(self):
         files = []
