@@ -13,6 +13,7 @@ static const struct
   const char *summary;
 } commands[] = {
   { "info", rr_cli_info, "scan files, folders and DICOMDIRs; list studies and series" },
+  { "render", rr_cli_render, "one resliced view of a series to a PNG (the CPU reslicer)" },
   { "criteria", rr_cli_criteria, "evaluate a read (RECIST 1.1, iRECIST): sums, responses, violations" },
   { "bench", rr_cli_bench, "timings for the benchmarks in bench/ (bench load PATH)" },
 };

@@ -341,6 +341,113 @@ class Criteria(unittest.TestCase):
         self.assertEqual(rec["best_overall_response"], "SD")
 
 
+class Render(unittest.TestCase):
+    """A 24 mm sphere (90 HU in 40 HU tissue) at (-40, 40, 0): its diameter
+    on every plane through its centre is 24 mm within one voxel."""
+    CENTER = (-40.0, 40.0, 0.0)
+    DIAM = 24.0
+
+    @classmethod
+    def setUpClass(cls):
+        from PIL import Image  # noqa: F401  (python3-pil, from tools/deps)
+        cls.tmp = tempfile.mkdtemp(prefix="rr-render-")
+        cls.square = os.path.join(cls.tmp, "square")
+        cls.nonsquare = os.path.join(cls.tmp, "nonsquare")
+        cls.oblique = os.path.join(cls.tmp, "oblique")
+        lesion = "%g,%g,%g,%g,90" % (*cls.CENTER, cls.DIAM)
+        for d, extra in ((cls.square, []), (cls.nonsquare, ["--pixel-spacing", "0.9,0.6", "--size", "512,400"]),
+                         (cls.oblique, ["--orientation", "oblique", "--spacing", "2"])):
+            r = run([PHANTOM, d, "--noise", "0", "--slices", "60", "--lesion", lesion] + extra)
+            assert r.returncode == 0, r.stderr
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def render(self, folder, *args):
+        out = os.path.join(self.tmp, "view.png")
+        r = run([CLI, "render", folder, "--at", "%g,%g,%g" % self.CENTER, "--wl", "65,10",
+                 "--mm-per-pixel", "0.25", "--size", "200,200", "--json", "-o", out, *args])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        from PIL import Image
+        with Image.open(out) as im:
+            img = im.copy()
+        self.assertEqual(img.mode, "L")
+        return img, json.loads(r.stdout)
+
+    def extent(self, img, horizontal):
+        w, h = img.size
+        px = img.load()
+        c = w // 2 if horizontal else h // 2
+        line = [px[i, h // 2] if horizontal else px[w // 2, i] for i in range(w if horizontal else h)]
+        inside = [i for i, v in enumerate(line) if v > 127]
+        self.assertTrue(inside, "the sphere is not in the view")
+        self.assertLessEqual(min(inside), c)
+        self.assertGreaterEqual(max(inside), c)
+        return (max(inside) - min(inside) + 1) * 0.25
+
+    def check(self, folder, voxel_mm, *args):
+        img, meta = self.render(folder, *args)
+        for horizontal in (True, False):
+            d = self.extent(img, horizontal)
+            self.assertLessEqual(abs(d - self.DIAM), voxel_mm + 0.25,
+                                 f"{args}: {d} mm across, expected {self.DIAM}")
+        return meta
+
+    def test_sphere_on_every_plane(self):
+        # volume voxels 0.7 x 0.7 x 2.5 mm
+        for plane in ("axial", "coronal", "sagittal"):
+            self.check(self.square, 2.5 if plane != "axial" else 0.7, "--plane", plane)
+        self.check(self.square, 2.5, "--normal", "1,1,1", "--up", "0,0,1")
+        self.check(self.square, 2.5, "--normal", "0.2,-1,0.3", "--up", "0,0,1")
+
+    def test_sphere_non_square_pixels(self):
+        for plane in ("axial", "coronal", "sagittal"):
+            self.check(self.nonsquare, 2.5 if plane != "axial" else 0.9, "--plane", plane)
+
+    def test_sphere_in_oblique_acquisition(self):
+        for plane in ("axial", "coronal", "sagittal"):
+            self.check(self.oblique, 2.0, "--plane", plane)
+
+    def test_orientation_letters(self):
+        _, meta = self.render(self.square, "--plane", "axial")
+        self.assertEqual(meta["orientation"], {"left": "R", "right": "L", "top": "A", "bottom": "P"})
+        _, meta = self.render(self.square, "--plane", "coronal")
+        self.assertEqual(meta["orientation"], {"left": "R", "right": "L", "top": "S", "bottom": "I"})
+        _, meta = self.render(self.square, "--plane", "sagittal")
+        self.assertEqual(meta["orientation"], {"left": "A", "right": "P", "top": "S", "bottom": "I"})
+        # The native plane of the oblique acquisition (rows along
+        # (cos 30, sin 30, 0)): its image right is left-posterior.
+        info = json.loads(run([CLI, "info", "--json", self.oblique]).stdout)
+        o = info["studies"][0]["series"][0]["orientation"]
+        row, col = o[:3], o[3:]
+        normal = [row[1] * col[2] - row[2] * col[1], row[2] * col[0] - row[0] * col[2],
+                  row[0] * col[1] - row[1] * col[0]]
+        _, meta = self.render(self.oblique, "--normal", ",".join(map(str, normal)),
+                              "--up", ",".join(str(-c) for c in col))
+        self.assertEqual(meta["orientation"]["right"], "LP")
+        self.assertEqual(meta["orientation"]["left"], "RA")
+
+    def test_mip_slab(self):
+        # A 60 mm MIP slab centred 20 mm beside the sphere still shows it.
+        img, _ = self.render(self.square, "--plane", "coronal", "--slab", "60", "--mode", "mip",
+                             "--at", "-40,60,0")
+        self.assertGreater(img.load()[100, 100], 127)
+        img, _ = self.render(self.square, "--plane", "coronal", "--at", "-40,60,0")
+        self.assertLess(img.load()[100, 100], 128)
+
+    def test_bad_usage(self):
+        out = os.path.join(self.tmp, "x.png")
+        for args in (["--plane", "diagonal"], ["--normal", "0,0,1"], ["--size", "0,5"],
+                     ["--mode", "max", "--slab", "5"], ["--at", "1,2"]):
+            r = run([CLI, "render", self.square, "-o", out, *args])
+            self.assertEqual(r.returncode, 2, args)
+        r = run([CLI, "render", self.square])
+        self.assertEqual(r.returncode, 2)
+        r = run([CLI, "render", self.square, "--series", "1.2.3", "-o", out])
+        self.assertEqual(r.returncode, 1)
+
+
 class PydicomCorpus(unittest.TestCase):
     def test_every_file_loads_or_fails_cleanly(self):
         files = []
