@@ -1,0 +1,355 @@
+/* rr-gl-reslicer.c: 3D textures and the reslice program. Shaders come from
+ * the GResource; compile and link failures become a GError. */
+#include "rr-gl-reslicer.h"
+
+#include <epoxy/gl.h>
+#include <gio/gio.h>
+#include <string.h>
+
+G_DEFINE_QUARK (rr-render-error-quark, rr_render_error)
+
+struct _RrGlVolume
+{
+  RrVolume *volume;
+  GLuint texture;
+  float scale;
+  RrMat3 inv;
+  RrVec3 origin;
+  gsize bytes;
+};
+
+struct _RrGlReslicer
+{
+  GLuint program;
+  GLuint vao;
+  GLuint luts[3];
+  GHashTable *uniforms;
+};
+
+static gboolean
+regular_affine (const RrVolume *v, RrMat3 *inv, RrVec3 *origin)
+{
+  guint nz = v->dims[2];
+  RrMat3 m;
+  RrVec3 step = nz > 1 ? rr_vec3_scale (rr_vec3_sub (v->slice_pos[nz - 1], v->slice_pos[0]),
+                                        1.0 / (nz - 1))
+                       : rr_vec3_scale (v->normal, v->spacing[2]);
+  for (guint k = 1; k + 1 < nz; k++)
+    {
+      RrVec3 expect = rr_vec3_add (v->slice_pos[0], rr_vec3_scale (step, k));
+      if (rr_vec3_length (rr_vec3_sub (expect, v->slice_pos[k])) > 1e-3 * v->spacing[2] + 1e-6)
+        return FALSE;
+    }
+  m.c[0] = rr_vec3_scale (v->row_dir, v->spacing[0]);
+  m.c[1] = rr_vec3_scale (v->col_dir, v->spacing[1]);
+  m.c[2] = step;
+  *origin = v->slice_pos[0];
+  return rr_mat3_invert (&m, inv);
+}
+
+RrGlVolume *
+rr_gl_volume_new (RrVolume  *volume,
+                  GError   **error)
+{
+  GLint max3d = 0;
+  RrGlVolume *glv;
+  GLenum internal, format, type;
+
+  glGetIntegerv (GL_MAX_3D_TEXTURE_SIZE, &max3d);
+  if ((GLint) volume->dims[0] > max3d || (GLint) volume->dims[1] > max3d ||
+      (GLint) volume->dims[2] > max3d)
+    {
+      g_set_error (error, RR_RENDER_ERROR, RR_RENDER_ERROR_TOO_LARGE,
+                   "%ux%ux%u voxels exceed the GPU's 3D texture limit of %d",
+                   volume->dims[0], volume->dims[1], volume->dims[2], max3d);
+      return NULL;
+    }
+  glv = g_new0 (RrGlVolume, 1);
+  if (!regular_affine (volume, &glv->inv, &glv->origin))
+    {
+      g_free (glv);
+      g_set_error (error, RR_RENDER_ERROR, RR_RENDER_ERROR_UNSUPPORTED,
+                   "slices are unevenly spaced; this view is drawn on the CPU");
+      return NULL;
+    }
+  switch (volume->type)
+    {
+    case RR_VOXEL_INT16:
+      /* Signed normalised: filterable, exact for every int16. */
+      internal = GL_R16_SNORM, format = GL_RED, type = GL_SHORT;
+      glv->scale = 32767.0f;
+      break;
+    case RR_VOXEL_FLOAT32:
+      internal = GL_R32F, format = GL_RED, type = GL_FLOAT;
+      glv->scale = 1.0f;
+      break;
+    default:
+      internal = GL_RGB8, format = GL_RGB, type = GL_UNSIGNED_BYTE;
+      glv->scale = 255.0f;
+      break;
+    }
+  glv->volume = rr_volume_ref (volume);
+  glv->bytes = volume->n_bytes;
+  glGenTextures (1, &glv->texture);
+  glBindTexture (GL_TEXTURE_3D, glv->texture);
+  glPixelStorei (GL_UNPACK_ALIGNMENT, 1);
+  glTexParameteri (GL_TEXTURE_3D, GL_TEXTURE_MIN_FILTER, GL_LINEAR);
+  glTexParameteri (GL_TEXTURE_3D, GL_TEXTURE_MAG_FILTER, GL_LINEAR);
+  glTexParameteri (GL_TEXTURE_3D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
+  glTexParameteri (GL_TEXTURE_3D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
+  glTexParameteri (GL_TEXTURE_3D, GL_TEXTURE_WRAP_R, GL_CLAMP_TO_EDGE);
+  while (glGetError () != GL_NO_ERROR)
+    ;
+  glTexImage3D (GL_TEXTURE_3D, 0, internal, volume->dims[0], volume->dims[1], volume->dims[2], 0,
+                format, type, volume->voxels);
+  if (glGetError () != GL_NO_ERROR)
+    {
+      g_set_error (error, RR_RENDER_ERROR, RR_RENDER_ERROR_TOO_LARGE,
+                   "the GPU could not hold %" G_GSIZE_FORMAT " MiB for this volume",
+                   volume->n_bytes >> 20);
+      rr_gl_volume_free (glv);
+      return NULL;
+    }
+  return glv;
+}
+
+void
+rr_gl_volume_free (RrGlVolume *glv)
+{
+  if (glv == NULL)
+    return;
+  if (glv->texture)
+    glDeleteTextures (1, &glv->texture);
+  rr_volume_unref (glv->volume);
+  g_free (glv);
+}
+
+gsize
+rr_gl_volume_bytes (const RrGlVolume *glv)
+{
+  return glv->bytes;
+}
+
+RrVolume *
+rr_gl_volume_get (RrGlVolume *glv)
+{
+  return glv->volume;
+}
+
+static GLuint
+compile (GLenum kind, const char *resource, GError **error)
+{
+  g_autoptr (GBytes) src = g_resources_lookup_data (resource, 0, error);
+  GLuint shader;
+  GLint ok = 0;
+  const char *text;
+  GLint len;
+
+  if (src == NULL)
+    return 0;
+  text = g_bytes_get_data (src, NULL);
+  len = (GLint) g_bytes_get_size (src);
+  shader = glCreateShader (kind);
+  glShaderSource (shader, 1, &text, &len);
+  glCompileShader (shader);
+  glGetShaderiv (shader, GL_COMPILE_STATUS, &ok);
+  if (!ok)
+    {
+      GLint log_len = 0;
+      glGetShaderiv (shader, GL_INFO_LOG_LENGTH, &log_len);
+      g_autofree char *log = g_malloc0 (MAX (log_len, 1) + 1);
+      glGetShaderInfoLog (shader, log_len, NULL, log);
+      g_set_error (error, RR_RENDER_ERROR, RR_RENDER_ERROR_SHADER, "%s does not compile: %s",
+                   resource, log);
+      glDeleteShader (shader);
+      return 0;
+    }
+  return shader;
+}
+
+/* Hot iron and a PET rainbow, as 256-entry RGB tables. */
+static void
+fill_lut (RrColormap map, guint8 *rgb)
+{
+  for (int i = 0; i < 256; i++)
+    {
+      double t = i / 255.0;
+      double r, g, b;
+      if (map == RR_COLORMAP_HOT_IRON)
+        {
+          r = CLAMP (t * 2.0, 0, 1);
+          g = CLAMP (t * 2.0 - 0.5, 0, 1);
+          b = CLAMP (t * 4.0 - 3.0, 0, 1);
+        }
+      else if (map == RR_COLORMAP_PET)
+        {
+          r = CLAMP (1.5 - fabs (4 * t - 3), 0, 1) + (t > 0.85 ? (t - 0.85) * 6.6 : 0);
+          g = CLAMP (1.5 - fabs (4 * t - 2), 0, 1) + (t > 0.85 ? (t - 0.85) * 6.6 : 0);
+          b = CLAMP (1.5 - fabs (4 * t - 1), 0, 1) * (t < 0.1 ? t * 10 : 1);
+        }
+      else
+        r = g = b = t;
+      rgb[i * 3 + 0] = (guint8) (CLAMP (r, 0, 1) * 255 + 0.5);
+      rgb[i * 3 + 1] = (guint8) (CLAMP (g, 0, 1) * 255 + 0.5);
+      rgb[i * 3 + 2] = (guint8) (CLAMP (b, 0, 1) * 255 + 0.5);
+    }
+}
+
+RrGlReslicer *
+rr_gl_reslicer_new (GError **error)
+{
+  GLuint vs, fs;
+  GLint ok = 0;
+  RrGlReslicer *r;
+
+  vs = compile (GL_VERTEX_SHADER, "/org/readroom/Readroom/shaders/reslice.vert", error);
+  if (vs == 0)
+    return NULL;
+  fs = compile (GL_FRAGMENT_SHADER, "/org/readroom/Readroom/shaders/reslice.frag", error);
+  if (fs == 0)
+    {
+      glDeleteShader (vs);
+      return NULL;
+    }
+  r = g_new0 (RrGlReslicer, 1);
+  r->program = glCreateProgram ();
+  glAttachShader (r->program, vs);
+  glAttachShader (r->program, fs);
+  glLinkProgram (r->program);
+  glDeleteShader (vs);
+  glDeleteShader (fs);
+  glGetProgramiv (r->program, GL_LINK_STATUS, &ok);
+  if (!ok)
+    {
+      GLint log_len = 0;
+      glGetProgramiv (r->program, GL_INFO_LOG_LENGTH, &log_len);
+      g_autofree char *log = g_malloc0 (MAX (log_len, 1) + 1);
+      glGetProgramInfoLog (r->program, log_len, NULL, log);
+      g_set_error (error, RR_RENDER_ERROR, RR_RENDER_ERROR_SHADER,
+                   "the reslice program does not link: %s", log);
+      rr_gl_reslicer_free (r);
+      return NULL;
+    }
+  glGenVertexArrays (1, &r->vao);
+  glGenTextures (3, r->luts);
+  for (int m = 0; m < 3; m++)
+    {
+      guint8 rgb[256 * 3];
+      fill_lut ((RrColormap) m, rgb);
+      glBindTexture (GL_TEXTURE_1D, r->luts[m]);
+      glTexParameteri (GL_TEXTURE_1D, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
+      glTexParameteri (GL_TEXTURE_1D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
+      glTexParameteri (GL_TEXTURE_1D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
+      glPixelStorei (GL_UNPACK_ALIGNMENT, 1);
+      glTexImage1D (GL_TEXTURE_1D, 0, GL_RGB8, 256, 0, GL_RGB, GL_UNSIGNED_BYTE, rgb);
+    }
+  r->uniforms = g_hash_table_new (g_str_hash, g_str_equal);
+  return r;
+}
+
+void
+rr_gl_reslicer_free (RrGlReslicer *r)
+{
+  if (r == NULL)
+    return;
+  if (r->program)
+    glDeleteProgram (r->program);
+  if (r->vao)
+    glDeleteVertexArrays (1, &r->vao);
+  if (r->luts[0])
+    glDeleteTextures (3, r->luts);
+  if (r->uniforms)
+    g_hash_table_unref (r->uniforms);
+  g_free (r);
+}
+
+static GLint
+loc (RrGlReslicer *r, const char *name)
+{
+  gpointer v;
+  if (g_hash_table_lookup_extended (r->uniforms, name, NULL, &v))
+    return GPOINTER_TO_INT (v) - 1;
+  GLint l = glGetUniformLocation (r->program, name);
+  g_hash_table_insert (r->uniforms, (gpointer) name, GINT_TO_POINTER (l + 1));
+  return l;
+}
+
+static void
+set3 (RrGlReslicer *r, const char *name, RrVec3 v)
+{
+  glUniform3f (loc (r, name), (float) v.x, (float) v.y, (float) v.z);
+}
+
+void
+rr_gl_reslicer_draw (RrGlReslicer   *r,
+                     RrGlVolume     *glv,
+                     const RrPlane  *plane,
+                     const RrGlLook *look,
+                     int             x,
+                     int             y)
+{
+  RrVolume *v = glv->volume;
+  float inv[9];
+  double lo_v, hi_v;
+  int slab_n = 1;
+
+  /* Voxel index = inv * (p - origin); GLSL matrices are column-major. */
+  for (int c = 0; c < 3; c++)
+    {
+      inv[c * 3 + 0] = (float) glv->inv.c[c].x;
+      inv[c * 3 + 1] = (float) glv->inv.c[c].y;
+      inv[c * 3 + 2] = (float) glv->inv.c[c].z;
+    }
+  if (plane->slab_mode != RR_SLAB_NONE && plane->slab_mm > 0)
+    {
+      double fine = MIN (MIN (v->spacing[0], v->spacing[1]), v->spacing[2]);
+      slab_n = MAX (1, (int) ceil (plane->slab_mm / MAX (fine, 1e-3))) + 1;
+      slab_n = MIN (slab_n, 1024);
+    }
+  /* Outside the volume: its lowest value, as the CPU reference does. */
+  lo_v = G_MAXDOUBLE;
+  hi_v = 0;
+  if (v->type == RR_VOXEL_INT16)
+    lo_v = -32768;
+  rr_volume_value_range (v, &lo_v, &hi_v);
+
+  glViewport (x, y, plane->width, plane->height);
+  glUseProgram (r->program);
+  glBindVertexArray (r->vao);
+  glActiveTexture (GL_TEXTURE0);
+  glBindTexture (GL_TEXTURE_3D, glv->texture);
+  glUniform1i (loc (r, "u_volume"), 0);
+  glActiveTexture (GL_TEXTURE1);
+  glBindTexture (GL_TEXTURE_1D, r->luts[CLAMP (look->colormap, 0, 2)]);
+  glUniform1i (loc (r, "u_lut"), 1);
+  set3 (r, "u_center", plane->center);
+  set3 (r, "u_right", rr_vec3_scale (plane->right, plane->mm_per_pixel));
+  set3 (r, "u_down", rr_vec3_scale (plane->down, plane->mm_per_pixel));
+  set3 (r, "u_normal", rr_plane_normal (plane));
+  glUniform2f (loc (r, "u_size"), plane->width, plane->height);
+  glUniform2f (loc (r, "u_offset"), x, y);
+  set3 (r, "u_origin", glv->origin);
+  glUniformMatrix3fv (loc (r, "u_inv"), 1, GL_FALSE, inv);
+  glUniform3f (loc (r, "u_dims"), v->dims[0], v->dims[1], v->dims[2]);
+  glUniform1f (loc (r, "u_scale"), glv->scale);
+  glUniform2f (loc (r, "u_window"), (float) (look->center - 0.5 - (look->width - 1) / 2),
+               (float) (255.0 / MAX (look->width - 1, 1e-6)));
+  glUniform1i (loc (r, "u_invert"), look->invert);
+  glUniform1i (loc (r, "u_colormap"), look->colormap);
+  glUniform1i (loc (r, "u_slab_mode"), slab_n > 1 ? plane->slab_mode : 0);
+  glUniform1i (loc (r, "u_slab_n"), slab_n);
+  glUniform1f (loc (r, "u_slab_mm"), (float) plane->slab_mm);
+  glUniform1f (loc (r, "u_outside"), (float) lo_v);
+  glUniform1f (loc (r, "u_opacity"), (float) (look->opacity > 0 ? look->opacity : 1.0));
+  if (look->opacity > 0 && look->opacity < 1)
+    {
+      glEnable (GL_BLEND);
+      glBlendFunc (GL_SRC_ALPHA, GL_ONE_MINUS_SRC_ALPHA);
+    }
+  else
+    glDisable (GL_BLEND);
+  glDrawArrays (GL_TRIANGLES, 0, 3);
+  glDisable (GL_BLEND);
+  glBindVertexArray (0);
+  glUseProgram (0);
+}

@@ -1,0 +1,60 @@
+/* rr-gl-reslicer.h: GPU reslicing: a volume uploaded once as a 3D texture
+ * and any number of planes drawn from it with the reslice shader. Every
+ * call needs the owning GL context current. */
+#pragma once
+
+#include <glib.h>
+#include "rr-volume.h"
+#include "rr-reslice.h"
+
+G_BEGIN_DECLS
+
+#define RR_RENDER_ERROR (rr_render_error_quark ())
+GQuark rr_render_error_quark (void);
+
+typedef enum
+{
+  RR_RENDER_ERROR_SHADER,
+  RR_RENDER_ERROR_TOO_LARGE,
+  RR_RENDER_ERROR_UNSUPPORTED,
+} RrRenderError;
+
+typedef enum
+{
+  RR_COLORMAP_GREY,
+  RR_COLORMAP_HOT_IRON,
+  RR_COLORMAP_PET,
+} RrColormap;
+
+typedef struct _RrGlVolume RrGlVolume;
+typedef struct _RrGlReslicer RrGlReslicer;
+
+typedef struct
+{
+  double center;
+  double width;
+  gboolean invert;
+  RrColormap colormap;
+  double opacity;       /* 1: opaque; below 1 blends over what is drawn */
+} RrGlLook;
+
+/* Uploads @volume (kept referenced). Fails when it exceeds the texture
+ * limits or the stack is not regular; callers then render on the CPU. */
+RrGlVolume   *rr_gl_volume_new      (RrVolume  *volume,
+                                     GError   **error);
+void          rr_gl_volume_free     (RrGlVolume *glv);
+gsize         rr_gl_volume_bytes    (const RrGlVolume *glv);
+RrVolume     *rr_gl_volume_get      (RrGlVolume *glv);
+
+RrGlReslicer *rr_gl_reslicer_new    (GError      **error);
+void          rr_gl_reslicer_free   (RrGlReslicer *reslicer);
+/* Draws @plane of @glv into the viewport at (@x, @y) of the current
+ * framebuffer, plane->width x plane->height pixels. */
+void          rr_gl_reslicer_draw   (RrGlReslicer   *reslicer,
+                                     RrGlVolume     *glv,
+                                     const RrPlane  *plane,
+                                     const RrGlLook *look,
+                                     int             x,
+                                     int             y);
+
+G_END_DECLS

@@ -1,0 +1,182 @@
+/* test-gl-reslice.c: the GPU reslicer against the CPU reference, on a
+ * phantom loaded from DICOM, through an offscreen EGL context (Mesa
+ * llvmpipe here). Tolerance: 8-bit outputs may differ by 2 grey levels
+ * (texture filtering precision), on at most 0.5% of pixels by more. */
+#include "rr-gl-reslicer.h"
+#include "rr-dicom.h"
+#include "rr-phantom.h"
+
+#include <epoxy/egl.h>
+#include <epoxy/gl.h>
+#include <string.h>
+
+static RrVolume *volume;
+static RrGlVolume *glv;
+static RrGlReslicer *reslicer;
+static GLuint fbo, rbo;
+
+#define W 160
+#define H 120
+
+static gboolean
+make_context (void)
+{
+  EGLDisplay dpy;
+  EGLConfig cfg;
+  EGLint n = 0;
+  EGLContext ctx;
+  static const EGLint cfg_attrs[] = { EGL_SURFACE_TYPE, 0, EGL_RENDERABLE_TYPE, EGL_OPENGL_BIT,
+                                      EGL_NONE };
+  static const EGLint ctx_attrs[] = { EGL_CONTEXT_MAJOR_VERSION, 3, EGL_CONTEXT_MINOR_VERSION, 3,
+                                      EGL_CONTEXT_OPENGL_PROFILE_MASK,
+                                      EGL_CONTEXT_OPENGL_CORE_PROFILE_BIT, EGL_NONE };
+
+  if (!epoxy_has_egl_extension (EGL_NO_DISPLAY, "EGL_MESA_platform_surfaceless"))
+    return FALSE;
+  dpy = eglGetPlatformDisplayEXT (EGL_PLATFORM_SURFACELESS_MESA, EGL_DEFAULT_DISPLAY, NULL);
+  if (dpy == EGL_NO_DISPLAY || !eglInitialize (dpy, NULL, NULL))
+    return FALSE;
+  if (!eglBindAPI (EGL_OPENGL_API) || !eglChooseConfig (dpy, cfg_attrs, &cfg, 1, &n) || n < 1)
+    return FALSE;
+  ctx = eglCreateContext (dpy, cfg, EGL_NO_CONTEXT, ctx_attrs);
+  if (ctx == EGL_NO_CONTEXT)
+    return FALSE;
+  return eglMakeCurrent (dpy, EGL_NO_SURFACE, EGL_NO_SURFACE, ctx);
+}
+
+static void
+compare (const RrPlane *plane, const char *what)
+{
+  RrGlLook look = { volume->window_center, volume->window_width, FALSE, RR_COLORMAP_GREY, 1 };
+  g_autofree guint8 *gl = g_new (guint8, W * H * 4);
+  g_autofree float *cpu_v = g_new (float, W * H);
+  g_autofree guint8 *cpu = g_new (guint8, W * H);
+  double lo, hi;
+  guint off = 0, far = 0, bright = 0;
+  int max_diff = 0;
+
+  glBindFramebuffer (GL_FRAMEBUFFER, fbo);
+  glClearColor (1, 0, 1, 1);
+  glClear (GL_COLOR_BUFFER_BIT);
+  rr_gl_reslicer_draw (reslicer, glv, plane, &look, 0, 0);
+  glPixelStorei (GL_PACK_ALIGNMENT, 1);
+  glReadPixels (0, 0, W, H, GL_RGBA, GL_UNSIGNED_BYTE, gl);
+  g_assert_cmpint (glGetError (), ==, GL_NO_ERROR);
+
+  rr_volume_value_range (volume, &lo, &hi);
+  rr_reslice (volume, plane, (float) lo, 0, cpu_v);
+  rr_window_to_grey (cpu_v, W * H, look.center, look.width, FALSE, cpu);
+  for (guint y = 0; y < H; y++)
+    for (guint x = 0; x < W; x++)
+      {
+        /* GL rows run bottom-up. */
+        int g = gl[((H - 1 - y) * W + x) * 4];
+        int c = cpu[y * W + x];
+        int d = ABS (g - c);
+        max_diff = MAX (max_diff, d);
+        off += d > 0;
+        far += d > 2;
+        bright += c > 20;
+      }
+  g_test_message ("%s: %u of %u pixels differ, %u by more than 2, max %d", what, off, W * H,
+                  far, max_diff);
+  /* The view must show something, or the comparison proves nothing. */
+  g_assert_cmpuint (bright, >, W * H / 20);
+  g_assert_cmpuint (far, <=, W * H / 200);
+}
+
+static void
+test_planes (void)
+{
+  RrPlane pl;
+  RrVec3 c = rr_vec3 (-40, 40, 0);
+  for (int kind = RR_PLANE_AXIAL; kind <= RR_PLANE_SAGITTAL; kind++)
+    {
+      rr_plane_init_standard (&pl, kind, c, 1.3, W, H);
+      compare (&pl, kind == RR_PLANE_AXIAL ? "axial" : kind == RR_PLANE_CORONAL ? "coronal"
+                                                                                 : "sagittal");
+    }
+  g_assert_true (rr_plane_init_oblique (&pl, rr_vec3 (1, 1, 1), rr_vec3 (0, 0, 1), c, 1.1, W, H));
+  compare (&pl, "oblique");
+}
+
+static void
+test_slabs (void)
+{
+  RrPlane pl;
+  rr_plane_init_standard (&pl, RR_PLANE_CORONAL, rr_vec3 (-40, 50, 0), 1.3, W, H);
+  pl.slab_mm = 30;
+  pl.slab_mode = RR_SLAB_MIP;
+  compare (&pl, "coronal MIP 30 mm");
+  pl.slab_mode = RR_SLAB_MEAN;
+  compare (&pl, "coronal mean 30 mm");
+  pl.slab_mode = RR_SLAB_MINIP;
+  rr_plane_init_standard (&pl, RR_PLANE_AXIAL, rr_vec3 (-40, 40, 0), 1.3, W, H);
+  pl.slab_mm = 10;
+  pl.slab_mode = RR_SLAB_MINIP;
+  compare (&pl, "axial MinIP 10 mm");
+}
+
+static void
+test_one_texture_per_volume (void)
+{
+  /* The voxel bytes once, however many views draw from it. */
+  g_assert_cmpuint (rr_gl_volume_bytes (glv), ==, volume->n_bytes);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = NULL;
+  g_autoptr (RrPhantomSpec) spec = NULL;
+  int ret;
+
+  g_test_init (&argc, &argv, NULL);
+  if (!make_context ())
+    {
+      g_test_skip ("no OpenGL 3.3 core context through EGL on this machine");
+      return 77;
+    }
+  rr_dicom_init ();
+  dir = g_dir_make_tmp ("rr-gl-XXXXXX", NULL);
+  spec = rr_phantom_spec_new (RR_PHANTOM_CT);
+  spec->rows = spec->columns = 160;
+  spec->row_spacing = spec->col_spacing = 2.2;
+  spec->slices = 50;
+  spec->slice_spacing = spec->slice_thickness = 3;
+  spec->noise_sd = 0;
+  rr_phantom_spec_add_lesion (spec, rr_vec3 (-40, 40, 0), 30, 300);
+  g_assert_true (rr_phantom_write (spec, dir, NULL, &error));
+  volume = rr_dicom_load_path (dir, &error);
+  g_assert_no_error (error);
+  volume->window_center = 40;
+  volume->window_width = 400;
+
+  glv = rr_gl_volume_new (volume, &error);
+  g_assert_no_error (error);
+  reslicer = rr_gl_reslicer_new (&error);
+  g_assert_no_error (error);
+  glGenFramebuffers (1, &fbo);
+  glGenRenderbuffers (1, &rbo);
+  glBindRenderbuffer (GL_RENDERBUFFER, rbo);
+  glRenderbufferStorage (GL_RENDERBUFFER, GL_RGBA8, W, H);
+  glBindFramebuffer (GL_FRAMEBUFFER, fbo);
+  glFramebufferRenderbuffer (GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_RENDERBUFFER, rbo);
+  g_assert_cmpint (glCheckFramebufferStatus (GL_FRAMEBUFFER), ==, GL_FRAMEBUFFER_COMPLETE);
+  g_test_message ("GL: %s, %s", glGetString (GL_RENDERER), glGetString (GL_VERSION));
+
+  g_test_add_func ("/gl/planes", test_planes);
+  g_test_add_func ("/gl/slabs", test_slabs);
+  g_test_add_func ("/gl/one-texture", test_one_texture_per_volume);
+  ret = g_test_run ();
+  rr_gl_reslicer_free (reslicer);
+  rr_gl_volume_free (glv);
+  rr_volume_unref (volume);
+  {
+    g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", dir);
+    if (system (cmd) != 0)
+      g_printerr ("could not remove %s\n", dir);
+  }
+  return ret;
+}
