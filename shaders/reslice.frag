@@ -46,11 +46,12 @@ main ()
   vec3 p = u_center + (px.x - u_size.x * 0.5) * u_right + (px.y - u_size.y * 0.5) * u_down;
   float v = u_outside;
   float s;
+  bool inside = false;
 
   if (u_slab_mode == 0 || u_slab_n < 2)
     {
       if (value_at (p, s))
-        v = s;
+        v = s, inside = true;
     }
   else
     {
@@ -68,7 +69,14 @@ main ()
           acc = u_slab_mode == 1 ? max (acc, s) : min (acc, s);
         }
       if (count > 0)
-        v = u_slab_mode == 3 ? sum / float (count) : acc;
+        v = u_slab_mode == 3 ? sum / float (count) : acc, inside = true;
+    }
+
+  // Outside the volume is black, whatever the window or inversion.
+  if (!inside)
+    {
+      frag_color = vec4 (0.0, 0.0, 0.0, u_opacity);
+      return;
     }
 
   float g = clamp (floor ((v - u_window.x) * u_window.y + 0.5), 0.0, 255.0) / 255.0;

@@ -1,7 +1,8 @@
 /* rr-window.c: scans a folder on a worker thread, lists its series with
  * thumbnails, and loads the chosen one into the viewer with progress. */
 #include "rr-window.h"
-#include "rr-slice-view.h"
+#include "rr-viewport.h"
+#include "rr-thumbnail.h"
 #include "rr-dicom.h"
 
 #include <glib/gi18n.h>
@@ -13,11 +14,8 @@ struct _RrWindow
 
   GtkStack *stack;
   GtkListBox *series_list;
-  RrSliceView *view;
+  RrViewport *view;
   GtkProgressBar *progress;
-  GtkLabel *top_left;
-  GtkLabel *bottom_left;
-  GtkLabel *bottom_right;
   AdwWindowTitle *window_title;
   AdwToastOverlay *toasts;
   GtkSpinner *scan_spinner;
@@ -35,52 +33,79 @@ struct _RrWindow
 
 G_DEFINE_FINAL_TYPE (RrWindow, rr_window, ADW_TYPE_APPLICATION_WINDOW)
 
+enum
+{
+  PROP_0,
+  PROP_LAYOUT,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+static const char *layout_names[] = { "single", "mpr", "side", "grid" };
+
+static void
+rr_window_get_property (GObject    *object,
+                        guint       prop_id,
+                        GValue     *value,
+                        GParamSpec *pspec)
+{
+  RrWindow *self = RR_WINDOW (object);
+  switch (prop_id)
+    {
+    case PROP_LAYOUT:
+      g_value_set_string (value, layout_names[self->view ? rr_viewport_get_layout (self->view)
+                                                         : RR_LAYOUT_SINGLE]);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+rr_window_set_property (GObject      *object,
+                        guint         prop_id,
+                        const GValue *value,
+                        GParamSpec   *pspec)
+{
+  RrWindow *self = RR_WINDOW (object);
+  switch (prop_id)
+    {
+    case PROP_LAYOUT:
+      for (guint i = 0; i < G_N_ELEMENTS (layout_names); i++)
+        if (g_strcmp0 (g_value_get_string (value), layout_names[i]) == 0 && self->view &&
+            rr_viewport_get_layout (self->view) != (RrLayout) i)
+          {
+            rr_viewport_set_layout (self->view, (RrLayout) i);
+            g_object_notify_by_pspec (object, properties[PROP_LAYOUT]);
+          }
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+view_action (GtkWidget  *widget,
+             const char *action,
+             GVariant   *param)
+{
+  RrWindow *self = RR_WINDOW (widget);
+  if (g_str_equal (action, "win.invert"))
+    rr_viewport_toggle_invert (self->view);
+  else if (g_str_equal (action, "win.reset"))
+    rr_viewport_reset (self->view);
+  else if (g_str_equal (action, "win.zoom-in"))
+    rr_viewport_zoom (self->view, 1.25);
+  else if (g_str_equal (action, "win.zoom-out"))
+    rr_viewport_zoom (self->view, 1 / 1.25);
+}
+
 static void
 toast (RrWindow   *self,
        const char *message)
 {
   adw_toast_overlay_add_toast (self->toasts, adw_toast_new (message));
-}
-
-/* ---- overlays: never a patient name, ID, birth date or study date ---- */
-
-static void
-update_overlays (RrWindow *self)
-{
-  RrVolume *v = rr_slice_view_get_volume (self->view);
-  double c, w;
-  int k;
-  g_autofree char *top = NULL, *bottom = NULL, *right = NULL;
-
-  if (v == NULL)
-    {
-      gtk_label_set_text (self->top_left, "");
-      gtk_label_set_text (self->bottom_left, "");
-      gtk_label_set_text (self->bottom_right, "");
-      return;
-    }
-  k = rr_slice_view_get_slice (self->view);
-  rr_slice_view_get_window (self->view, &c, &w);
-  top = g_strdup_printf ("%s  %s", v->modality ? v->modality : "",
-                         v->description ? v->description : "");
-  {
-    RrVec3 p = rr_volume_voxel_to_patient (v, 0, 0, k);
-    double along = rr_vec3_dot (p, v->normal);
-    if (v->slice_sop[k] == NULL)
-      bottom = g_strdup_printf (_("Slice %d / %u (missing)  ·  %.1f mm"), k + 1, v->dims[2], along);
-    else if (v->slice_thickness > 0)
-      bottom = g_strdup_printf (_("Slice %d / %u  ·  %.1f mm  ·  thickness %.2g mm"), k + 1,
-                                v->dims[2], along, v->slice_thickness);
-    else
-      bottom = g_strdup_printf (_("Slice %d / %u"), k + 1, v->dims[2]);
-  }
-  if (v->type == RR_VOXEL_RGB8)
-    right = g_strdup (_("Colour"));
-  else
-    right = g_strdup_printf (_("W %.0f  L %.0f%s%s"), w, c, *v->units ? "  " : "", v->units);
-  gtk_label_set_text (self->top_left, top);
-  gtk_label_set_text (self->bottom_left, bottom);
-  gtk_label_set_text (self->bottom_right, right);
 }
 
 /* ---- loading a series ---- */
@@ -154,19 +179,18 @@ load_done (GObject      *source,
       return;
     }
   {
-    int k = rr_slice_view_get_slice (self->view);
     double c, w;
-    gboolean had_preview = rr_slice_view_get_volume (self->view) != NULL;
-    rr_slice_view_get_window (self->view, &c, &w);
-    rr_slice_view_set_volume (self->view, v);
+    gboolean had_preview = rr_viewport_get_volume (self->view) != NULL;
+    RrVec3 point = rr_viewport_get_point (self->view);
+    rr_viewport_get_window (self->view, &c, &w);
+    rr_viewport_set_volume (self->view, v);
     /* Keep what the reader did while the rest decoded. */
     if (had_preview)
       {
-        rr_slice_view_set_slice (self->view, v->dims[2] / 2 + (k - 0));
-        rr_slice_view_set_window (self->view, c, w);
+        rr_viewport_set_point (self->view, point);
+        rr_viewport_set_window (self->view, c, w);
       }
   }
-  update_overlays (self);
 }
 
 static void
@@ -185,13 +209,9 @@ load_series (RrWindow      *self,
 
   /* The middle slice at once; the rest decodes behind it. */
   preview = rr_dicom_series_load_slice (series, 0, -1, NULL, &error);
-  rr_slice_view_set_volume (self->view, NULL);
+  rr_viewport_set_volume (self->view, NULL);
   if (preview)
-    {
-      rr_slice_view_set_volume (self->view, preview);
-      rr_slice_view_set_slice (self->view, 0);
-    }
-  update_overlays (self);
+    rr_viewport_set_volume (self->view, preview);
 
   d = g_new0 (LoadData, 1);
   d->series = series;
@@ -440,8 +460,7 @@ rr_window_open_folder (RrWindow *self,
   g_cancellable_cancel (self->load_cancellable);
   self->cancellable = g_cancellable_new ();
   stop_progress (self);
-  rr_slice_view_set_volume (self->view, NULL);
-  update_overlays (self);
+  rr_viewport_set_volume (self->view, NULL);
   adw_window_title_set_subtitle (self->window_title, name);
   g_free (self->folder);
   self->folder = g_file_get_path (folder);
@@ -513,21 +532,38 @@ rr_window_class_init (RrWindowClass *klass)
 
   object_class->dispose = rr_window_dispose;
   object_class->finalize = rr_window_finalize;
+  object_class->get_property = rr_window_get_property;
+  object_class->set_property = rr_window_set_property;
+  properties[PROP_LAYOUT] =
+    g_param_spec_string ("layout", NULL, NULL, "single",
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
 
-  g_type_ensure (RR_TYPE_SLICE_VIEW);
+  g_type_ensure (RR_TYPE_VIEWPORT);
   gtk_widget_class_set_template_from_resource (widget_class, "/org/readroom/Readroom/rr-window.ui");
   gtk_widget_class_bind_template_child (widget_class, RrWindow, stack);
   gtk_widget_class_bind_template_child (widget_class, RrWindow, series_list);
   gtk_widget_class_bind_template_child (widget_class, RrWindow, view);
   gtk_widget_class_bind_template_child (widget_class, RrWindow, progress);
-  gtk_widget_class_bind_template_child (widget_class, RrWindow, top_left);
-  gtk_widget_class_bind_template_child (widget_class, RrWindow, bottom_left);
-  gtk_widget_class_bind_template_child (widget_class, RrWindow, bottom_right);
   gtk_widget_class_bind_template_child (widget_class, RrWindow, window_title);
   gtk_widget_class_bind_template_child (widget_class, RrWindow, toasts);
   gtk_widget_class_bind_template_child (widget_class, RrWindow, scan_spinner);
   gtk_widget_class_install_action (widget_class, "win.open", NULL, open_action);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_o, GDK_CONTROL_MASK, "win.open", NULL);
+  gtk_widget_class_install_property_action (widget_class, "win.layout", "layout");
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_1, GDK_ALT_MASK, "win.layout", "s", "single");
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_2, GDK_ALT_MASK, "win.layout", "s", "side");
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_3, GDK_ALT_MASK, "win.layout", "s", "mpr");
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_4, GDK_ALT_MASK, "win.layout", "s", "grid");
+  gtk_widget_class_install_action (widget_class, "win.invert", NULL, view_action);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_i, 0, "win.invert", NULL);
+  gtk_widget_class_install_action (widget_class, "win.reset", NULL, view_action);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_r, 0, "win.reset", NULL);
+  gtk_widget_class_install_action (widget_class, "win.zoom-in", NULL, view_action);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_plus, 0, "win.zoom-in", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_equal, 0, "win.zoom-in", NULL);
+  gtk_widget_class_install_action (widget_class, "win.zoom-out", NULL, view_action);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_minus, 0, "win.zoom-out", NULL);
 }
 
 static void
@@ -541,12 +577,6 @@ rr_window_init (RrWindow *self)
   gtk_list_box_set_header_func (self->series_list, update_header, self, NULL);
   g_signal_connect_object (self->series_list, "row-selected", G_CALLBACK (on_row_selected),
                            self, 0);
-  g_signal_connect_object (self->view, "notify::slice", G_CALLBACK (update_overlays), self,
-                           G_CONNECT_SWAPPED);
-  g_signal_connect_object (self->view, "notify::window-center", G_CALLBACK (update_overlays),
-                           self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (self->view, "notify::window-width", G_CALLBACK (update_overlays),
-                           self, G_CONNECT_SWAPPED);
 }
 
 RrWindow *

@@ -178,15 +178,13 @@ rr_cli_render (int argc, char **argv)
                         : g_str_equal (mode_s, "minip") ? RR_SLAB_MINIP : RR_SLAB_MEAN;
     }
 
-  double lo, hi;
-  rr_volume_value_range (vol, &lo, &hi);
   gsize npx = (gsize) plane.width * plane.height;
   g_autofree float *values = g_new (float, npx);
   g_autofree guint8 *grey = g_new (guint8, npx);
   double c = wl_s ? wl[0] : vol->window_center, w = wl_s ? wl[1] : vol->window_width;
   if (vol->type == RR_VOXEL_RGB8 && !wl_s)
     c = 127.5, w = 256;
-  rr_reslice (vol, &plane, (float) lo, 0, values);
+  rr_reslice (vol, &plane, RR_RESLICE_OUTSIDE, 0, values);
   rr_window_to_grey (values, npx, c, w, vol->invert, grey);
   if (!write_png (out_path, grey, plane.width, plane.height, &error))
     {

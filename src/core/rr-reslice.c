@@ -361,6 +361,11 @@ rr_window_to_grey (const float *values,
   for (gsize p = 0; p < n; p++)
     {
       double t = (values[p] - lo) * scale;
+      if (values[p] == RR_RESLICE_OUTSIDE)
+        {
+          out[p] = 0;
+          continue;
+        }
       guint8 g = t <= 0 ? 0 : t >= 255 ? 255 : (guint8) (t + 0.5);
       out[p] = invert ? 255 - g : g;
     }

@@ -75,6 +75,10 @@ void      rr_reslice             (const RrVolume *volume,
                                   guint           n_threads,
                                   float          *out);
 
+/* The outside value that rr_window_to_grey () draws black, inverted or
+ * not: use it to show where a view leaves the volume. */
+#define RR_RESLICE_OUTSIDE (-G_MAXFLOAT)
+
 /* Window/level to 8-bit grey. */
 void      rr_window_to_grey      (const float *values,
                                   gsize        n,

@@ -141,15 +141,18 @@ class Window(unittest.TestCase):
             return [label_text(n) for n in find_all(self.app, lambda n: n.getRole() ==
                                                     pyatspi.ROLE_LABEL, [])]
 
-        def slice_label():
-            return find(self.app, lambda n: n.getRole() == pyatspi.ROLE_LABEL and
-                        label_text(n).startswith("Slice 21 / 40"))
-        label = wait_for(slice_label)
-        self.assertIsNotNone(label, f"no overlay shows the middle slice: {labels()}")
-        self.assertIn("W 400  L 40  HU", labels())
-
-        viewer = find(self.app, lambda n: (n.name or "") == "Image viewer")
+        viewer = wait_for(lambda: find(self.app, lambda n: (n.name or "") == "Image viewer"))
         self.assertIsNotNone(viewer)
+
+        def described(prefix):
+            return wait_for(lambda: (viewer.description or "").startswith(prefix), 15)
+
+        # The full volume replaces the one-slice preview: the middle slice.
+        self.assertTrue(described("Axial · slice 21 / 40"), viewer.description)
+        self.assertIn("W 400 L 40", viewer.description)
+        # On the GPU (Mesa llvmpipe under Xvfb), not the CPU fallback.
+        self.assertNotIn("CPU", viewer.description)
+
         # No window manager under Xvfb: keys go where the pointer is. The
         # window sits at the origin; the viewer is right of the series list.
         try:
@@ -164,9 +167,20 @@ class Window(unittest.TestCase):
         for _ in range(3):
             pyatspi.Registry.generateKeyboardEvent(0xff54, None, pyatspi.KEY_SYM)  # Down
             time.sleep(0.15)
-        moved = wait_for(lambda: any(t.startswith("Slice 24 / 40") for t in labels()), 10)
+        self.assertTrue(described("Axial · slice 24 / 40"), viewer.description)
         self.screenshot("readroom-window.png")
-        self.assertTrue(moved, labels())
+        # Key 2: the lung preset.
+        pyatspi.Registry.generateKeyboardEvent(ord("2"), None, pyatspi.KEY_SYM)
+        self.assertTrue(wait_for(lambda: "W 1500 L -600" in (viewer.description or ""), 10),
+                        viewer.description)
+
+        # The MPR layout, for people to look at.
+        mpr = find(self.app, lambda n: (n.name or "") == "Multi-planar")
+        self.assertIsNotNone(mpr)
+        mpr.queryAction().doAction(0)
+        time.sleep(1.0)
+        self.screenshot("readroom-mpr.png")
+        self.assertTrue(described("Axial"), viewer.description)
         # Nothing that identifies a patient is drawn.
         texts = [label_text(n) for n in find_all(self.app, lambda n: n.getRole() ==
                                                  pyatspi.ROLE_LABEL, [])]

@@ -63,8 +63,8 @@ compare (const RrPlane *plane, const char *what)
   glReadPixels (0, 0, W, H, GL_RGBA, GL_UNSIGNED_BYTE, gl);
   g_assert_cmpint (glGetError (), ==, GL_NO_ERROR);
 
-  rr_volume_value_range (volume, &lo, &hi);
-  rr_reslice (volume, plane, (float) lo, 0, cpu_v);
+  (void) lo, (void) hi;
+  rr_reslice (volume, plane, RR_RESLICE_OUTSIDE, 0, cpu_v);
   rr_window_to_grey (cpu_v, W * H, look.center, look.width, FALSE, cpu);
   for (guint y = 0; y < H; y++)
     for (guint x = 0; x < W; x++)

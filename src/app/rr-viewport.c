@@ -1,0 +1,858 @@
+/* rr-viewport.c: panes laid out in one GtkGLArea (so a volume is one
+ * texture whatever the number of views), overlays drawn with cairo above
+ * it, and the CPU reslicer when GL cannot be had. */
+#include "rr-viewport.h"
+#include "rr-gl-reslicer.h"
+
+#include <epoxy/gl.h>
+#include <glib/gi18n.h>
+
+#define MAX_PANES 4
+
+typedef struct
+{
+  RrPlaneKind kind;     /* its orientation */
+  gboolean mip;         /* a slab MIP pane */
+  double x, y, w, h;    /* in widget pixels */
+} Pane;
+
+struct _RrViewport
+{
+  GtkWidget parent_instance;
+
+  GtkWidget *overlay;
+  GtkWidget *gl_area;
+  GtkWidget *canvas;       /* overlays, and the CPU image when GL fails */
+
+  RrVolume *volume;
+  RrGlVolume *glv;
+  RrGlReslicer *reslicer;
+  char *fallback;          /* why the CPU draws, NULL on the GPU */
+
+  RrLayout layout;
+  Pane panes[MAX_PANES];
+  guint n_panes;
+  guint active;
+
+  RrVec3 point;            /* the crosshair: every plane passes through it */
+  double zoom;             /* 1: the volume fits the pane */
+  double pan_x, pan_y;     /* mm */
+  double center, width;
+  gboolean invert;
+
+  double drag_center, drag_width, drag_x, drag_y;
+  gboolean dragged;
+};
+
+enum
+{
+  PROP_0,
+  PROP_DESCRIPTION,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+G_DEFINE_FINAL_TYPE (RrViewport, rr_viewport, GTK_TYPE_WIDGET)
+
+static const struct
+{
+  const char *name;
+  double center, width;
+} presets[] = {
+  { N_("Soft tissue"), 40, 400 },
+  { N_("Lung"), -600, 1500 },
+  { N_("Bone"), 400, 1800 },
+  { N_("Brain"), 40, 80 },
+  { N_("Liver"), 60, 160 },
+};
+
+static const char *
+kind_name (RrPlaneKind kind)
+{
+  switch (kind)
+    {
+    case RR_PLANE_AXIAL:
+      return _("Axial");
+    case RR_PLANE_CORONAL:
+      return _("Coronal");
+    default:
+      return _("Sagittal");
+    }
+}
+
+static void
+notify_description (RrViewport *self)
+{
+  g_autofree char *d = rr_viewport_describe (self);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, d,
+                                  -1);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DESCRIPTION]);
+}
+
+static void
+redraw (RrViewport *self)
+{
+  gtk_gl_area_queue_render (GTK_GL_AREA (self->gl_area));
+  gtk_widget_queue_draw (self->canvas);
+  notify_description (self);
+}
+
+static void
+layout_panes (RrViewport *self)
+{
+  double w = gtk_widget_get_width (GTK_WIDGET (self));
+  double h = gtk_widget_get_height (GTK_WIDGET (self));
+  static const RrPlaneKind mpr[3] = { RR_PLANE_AXIAL, RR_PLANE_CORONAL, RR_PLANE_SAGITTAL };
+
+  switch (self->layout)
+    {
+    case RR_LAYOUT_SINGLE:
+      self->n_panes = 1;
+      self->panes[0] = (Pane) { self->panes[0].kind, FALSE, 0, 0, w, h };
+      break;
+    case RR_LAYOUT_SIDE:
+      self->n_panes = 2;
+      self->panes[0] = (Pane) { RR_PLANE_AXIAL, FALSE, 0, 0, floor (w / 2), h };
+      self->panes[1] = (Pane) { RR_PLANE_CORONAL, FALSE, floor (w / 2), 0, w - floor (w / 2), h };
+      break;
+    case RR_LAYOUT_MPR:
+      /* The axial plane large on the left, coronal and sagittal stacked. */
+      self->n_panes = 3;
+      self->panes[0] = (Pane) { mpr[0], FALSE, 0, 0, floor (w * 0.6), h };
+      self->panes[1] = (Pane) { mpr[1], FALSE, floor (w * 0.6), 0, w - floor (w * 0.6), floor (h / 2) };
+      self->panes[2] = (Pane) { mpr[2], FALSE, floor (w * 0.6), floor (h / 2), w - floor (w * 0.6),
+                                h - floor (h / 2) };
+      break;
+    case RR_LAYOUT_GRID:
+      self->n_panes = 4;
+      for (int i = 0; i < 4; i++)
+        {
+          double px = (i % 2) * floor (w / 2), py = (i / 2) * floor (h / 2);
+          self->panes[i] = (Pane) { i < 3 ? mpr[i] : RR_PLANE_CORONAL, i == 3, px, py,
+                                    i % 2 ? w - floor (w / 2) : floor (w / 2),
+                                    i / 2 ? h - floor (h / 2) : floor (h / 2) };
+        }
+      break;
+    }
+  self->active = MIN (self->active, self->n_panes - 1);
+}
+
+/* The plane a pane shows, in output pixels of @scale (1 for widget pixels,
+ * the surface scale for the GL framebuffer). */
+static gboolean
+pane_plane (RrViewport *self, guint i, double scale, RrPlane *pl)
+{
+  const Pane *p = &self->panes[i];
+  guint w = (guint) MAX (1, floor (p->w * scale)), h = (guint) MAX (1, floor (p->h * scale));
+  RrVec3 c;
+
+  if (self->volume == NULL)
+    return FALSE;
+  rr_plane_init_standard (pl, p->kind, self->point, 1, w, h);
+  /* Fit the whole volume, then zoom; the pane centre follows the pan but
+   * stays on the crosshair's plane. */
+  pl->mm_per_pixel = rr_plane_fit_mm_per_pixel (pl, self->volume) / self->zoom;
+  c = rr_volume_center (self->volume);
+  c = rr_vec3_sub (c, rr_vec3_scale (rr_plane_normal (pl),
+                                     rr_vec3_dot (rr_vec3_sub (c, self->point), rr_plane_normal (pl))));
+  c = rr_vec3_add (c, rr_vec3_add (rr_vec3_scale (pl->right, self->pan_x),
+                                   rr_vec3_scale (pl->down, self->pan_y)));
+  pl->center = c;
+  if (p->mip)
+    {
+      pl->slab_mode = RR_SLAB_MIP;
+      pl->slab_mm = 30;
+    }
+  return TRUE;
+}
+
+/* ---- GL ---- */
+
+static void
+on_realize (GtkGLArea  *area,
+            RrViewport *self)
+{
+  g_autoptr (GError) error = NULL;
+
+  gtk_gl_area_make_current (area);
+  if (gtk_gl_area_get_error (area) != NULL)
+    {
+      self->fallback = g_strdup (gtk_gl_area_get_error (area)->message);
+      return;
+    }
+  self->reslicer = rr_gl_reslicer_new (&error);
+  if (self->reslicer == NULL)
+    {
+      gtk_gl_area_set_error (area, error);
+      self->fallback = g_strdup (error->message);
+    }
+}
+
+static void
+on_unrealize (GtkGLArea  *area,
+              RrViewport *self)
+{
+  gtk_gl_area_make_current (area);
+  if (gtk_gl_area_get_error (area) == NULL)
+    {
+      g_clear_pointer (&self->glv, rr_gl_volume_free);
+      g_clear_pointer (&self->reslicer, rr_gl_reslicer_free);
+    }
+  else
+    {
+      /* No context to delete in: the objects died with it. */
+      self->glv = NULL;
+      self->reslicer = NULL;
+    }
+}
+
+static gboolean
+on_render (GtkGLArea    *area,
+           GdkGLContext *context,
+           RrViewport   *self)
+{
+  int scale = gtk_widget_get_scale_factor (GTK_WIDGET (self));
+  int fb_h = gtk_widget_get_height (GTK_WIDGET (self)) * scale;
+
+  glClearColor (0, 0, 0, 1);
+  glClear (GL_COLOR_BUFFER_BIT);
+  if (self->volume == NULL || self->reslicer == NULL || self->fallback != NULL)
+    return TRUE;
+  if (self->glv == NULL)
+    {
+      g_autoptr (GError) error = NULL;
+      self->glv = rr_gl_volume_new (self->volume, &error);
+      if (self->glv == NULL)
+        {
+          /* Too large for the GPU or unevenly spaced: the CPU draws. */
+          self->fallback = g_strdup (error->message);
+          gtk_widget_queue_draw (self->canvas);
+          return TRUE;
+        }
+    }
+  for (guint i = 0; i < self->n_panes; i++)
+    {
+      RrPlane pl;
+      RrGlLook look = { self->center, self->width, self->invert ^ self->volume->invert,
+                        RR_COLORMAP_GREY, 1 };
+      const Pane *p = &self->panes[i];
+      if (self->volume->type == RR_VOXEL_RGB8)
+        look.center = 127.5, look.width = 256, look.invert = FALSE;
+      if (!pane_plane (self, i, scale, &pl))
+        continue;
+      /* GL's origin is the bottom left. */
+      rr_gl_reslicer_draw (self->reslicer, self->glv, &pl, &look, (int) (p->x * scale),
+                           fb_h - (int) (p->y * scale) - (int) pl.height);
+    }
+  return TRUE;
+}
+
+/* ---- overlays (and the CPU image) ---- */
+
+static void
+draw_text (cairo_t *cr, double x, double y, const char *text, double align)
+{
+  cairo_text_extents_t ext;
+  cairo_text_extents (cr, text, &ext);
+  x -= ext.x_advance * align;
+  cairo_set_source_rgba (cr, 0, 0, 0, 0.8);
+  cairo_move_to (cr, x + 1, y + 1);
+  cairo_show_text (cr, text);
+  cairo_set_source_rgb (cr, 0.92, 0.92, 0.92);
+  cairo_move_to (cr, x, y);
+  cairo_show_text (cr, text);
+}
+
+static void
+draw_cpu_pane (RrViewport *self, cairo_t *cr, guint i)
+{
+  RrPlane pl;
+  const Pane *p = &self->panes[i];
+  double lo, hi;
+  gsize n;
+
+  if (!pane_plane (self, i, 1, &pl))
+    return;
+  n = (gsize) pl.width * pl.height;
+  g_autofree float *values = g_new (float, n);
+  g_autofree guint8 *grey = g_new (guint8, n);
+  cairo_surface_t *img = cairo_image_surface_create (CAIRO_FORMAT_RGB24, pl.width, pl.height);
+  guint8 *data = cairo_image_surface_get_data (img);
+  int stride = cairo_image_surface_get_stride (img);
+
+  (void) lo, (void) hi;
+  rr_reslice (self->volume, &pl, RR_RESLICE_OUTSIDE, 0, values);
+  rr_window_to_grey (values, n, self->center, self->width, self->invert ^ self->volume->invert,
+                     grey);
+  cairo_surface_flush (img);
+  for (guint y = 0; y < pl.height; y++)
+    for (guint x = 0; x < pl.width; x++)
+      {
+        guint8 g = grey[(gsize) y * pl.width + x];
+        guint32 *px = (guint32 *) (data + y * stride) + x;
+        *px = 0xff000000u | (g << 16) | (g << 8) | g;
+      }
+  cairo_surface_mark_dirty (img);
+  cairo_set_source_surface (cr, img, p->x, p->y);
+  cairo_paint (cr);
+  cairo_surface_destroy (img);
+}
+
+static void
+draw_overlay (GtkDrawingArea *area,
+              cairo_t        *cr,
+              int             width,
+              int             height,
+              gpointer        data)
+{
+  RrViewport *self = data;
+
+  layout_panes (self);
+  if (self->volume == NULL)
+    return;
+  cairo_select_font_face (cr, "monospace", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
+  cairo_set_font_size (cr, 12);
+  for (guint i = 0; i < self->n_panes; i++)
+    {
+      const Pane *p = &self->panes[i];
+      RrPlane pl;
+      g_autofree char *l = NULL, *r = NULL, *t = NULL, *b = NULL, *title = NULL, *pos = NULL;
+      double cx, cy;
+      RrVec3 rel;
+
+      if (self->fallback)
+        draw_cpu_pane (self, cr, i);
+      if (!pane_plane (self, i, 1, &pl))
+        continue;
+      cairo_save (cr);
+      cairo_rectangle (cr, p->x, p->y, p->w, p->h);
+      cairo_clip (cr);
+      /* Crosshair through the point, in the other planes' colours. */
+      rel = rr_vec3_sub (self->point, pl.center);
+      cx = p->x + p->w / 2 + rr_vec3_dot (rel, pl.right) / pl.mm_per_pixel;
+      cy = p->y + p->h / 2 + rr_vec3_dot (rel, pl.down) / pl.mm_per_pixel;
+      if (self->n_panes > 1)
+        {
+          cairo_set_line_width (cr, 1);
+          cairo_set_source_rgba (cr, 0.3, 0.75, 1.0, 0.7);
+          cairo_move_to (cr, p->x, cy + 0.5);
+          cairo_line_to (cr, p->x + p->w, cy + 0.5);
+          cairo_move_to (cr, cx + 0.5, p->y);
+          cairo_line_to (cr, cx + 0.5, p->y + p->h);
+          cairo_stroke (cr);
+        }
+      /* Orientation letters on the four edges. */
+      l = rr_orientation_label (rr_vec3_scale (pl.right, -1));
+      r = rr_orientation_label (pl.right);
+      t = rr_orientation_label (rr_vec3_scale (pl.down, -1));
+      b = rr_orientation_label (pl.down);
+      draw_text (cr, p->x + 8, p->y + p->h / 2 + 5, l, 0);
+      draw_text (cr, p->x + p->w - 8, p->y + p->h / 2 + 5, r, 1);
+      draw_text (cr, p->x + p->w / 2, p->y + 30, t, 0.5);
+      draw_text (cr, p->x + p->w / 2, p->y + p->h - 30, b, 0.5);
+      /* What the pane is, and where. Never a patient identifier. */
+      title = g_strdup_printf ("%s%s  %s", kind_name (p->kind), p->mip ? _(" MIP 30 mm") : "",
+                               self->volume->description ? self->volume->description : "");
+      draw_text (cr, p->x + 8, p->y + 16, title, 0);
+      pos = g_strdup_printf ("%.1f mm   W %.0f L %.0f", rr_vec3_dot (self->point, rr_plane_normal (&pl)),
+                             self->width, self->center);
+      draw_text (cr, p->x + 8, p->y + p->h - 10, pos, 0);
+      /* Scale bar: 5 cm, or 1 cm when zoomed in. */
+      {
+        double mm = 50 / pl.mm_per_pixel > p->w / 3 ? 10 : 50;
+        double len = mm / pl.mm_per_pixel;
+        g_autofree char *label = g_strdup_printf ("%.0f cm", mm / 10);
+        cairo_set_source_rgb (cr, 0.92, 0.92, 0.92);
+        cairo_set_line_width (cr, 2);
+        cairo_move_to (cr, p->x + p->w - 12 - len, p->y + p->h - 14);
+        cairo_line_to (cr, p->x + p->w - 12, p->y + p->h - 14);
+        cairo_stroke (cr);
+        draw_text (cr, p->x + p->w - 12, p->y + p->h - 20, label, 1);
+      }
+      if (i == self->active && self->n_panes > 1)
+        {
+          cairo_set_source_rgba (cr, 0.3, 0.75, 1.0, 0.9);
+          cairo_set_line_width (cr, 2);
+          cairo_rectangle (cr, p->x + 1, p->y + 1, p->w - 2, p->h - 2);
+          cairo_stroke (cr);
+        }
+      cairo_restore (cr);
+      if (i + 1 < self->n_panes)
+        {
+          cairo_set_source_rgb (cr, 0.2, 0.2, 0.2);
+          cairo_rectangle (cr, p->x + p->w - 1, p->y, 1, p->h);
+          cairo_fill (cr);
+        }
+    }
+  if (self->fallback)
+    {
+      g_autofree char *note = g_strdup_printf (_("Drawn on the CPU: %s"), self->fallback);
+      cairo_set_font_size (cr, 11);
+      draw_text (cr, width / 2.0, height - 34, note, 0.5);
+    }
+}
+
+/* ---- interaction ---- */
+
+static guint
+pane_at (RrViewport *self, double x, double y)
+{
+  layout_panes (self);
+  for (guint i = 0; i < self->n_panes; i++)
+    {
+      const Pane *p = &self->panes[i];
+      if (x >= p->x && x < p->x + p->w && y >= p->y && y < p->y + p->h)
+        return i;
+    }
+  return 0;
+}
+
+static double
+step_mm (RrViewport *self, RrVec3 normal)
+{
+  /* One voxel along the plane's normal. */
+  RrVolume *v = self->volume;
+  double a = fabs (rr_vec3_dot (normal, v->row_dir)) * v->spacing[0];
+  double b = fabs (rr_vec3_dot (normal, v->col_dir)) * v->spacing[1];
+  double c = fabs (rr_vec3_dot (normal, v->normal)) * v->spacing[2];
+  return MAX (MAX (a, b), c);
+}
+
+static gboolean
+on_scroll (GtkEventControllerScroll *ctrl,
+           double                    dx,
+           double                    dy,
+           RrViewport               *self)
+{
+  GdkModifierType mods = gtk_event_controller_get_current_event_state (GTK_EVENT_CONTROLLER (ctrl));
+  if (self->volume == NULL || dy == 0)
+    return FALSE;
+  if (mods & GDK_CONTROL_MASK)
+    rr_viewport_zoom (self, dy < 0 ? 1.15 : 1 / 1.15);
+  else
+    rr_viewport_scroll (self, dy > 0 ? 1 : -1);
+  return TRUE;
+}
+
+static void
+on_drag_begin (GtkGestureDrag *g,
+               double          x,
+               double          y,
+               RrViewport     *self)
+{
+  self->active = pane_at (self, x, y);
+  self->drag_center = self->center;
+  self->drag_width = self->width;
+  self->drag_x = self->pan_x;
+  self->drag_y = self->pan_y;
+  self->dragged = FALSE;
+  gtk_widget_grab_focus (GTK_WIDGET (self));
+  redraw (self);
+}
+
+static void
+on_drag_update (GtkGestureDrag *g,
+                double          dx,
+                double          dy,
+                RrViewport     *self)
+{
+  guint button = gtk_gesture_single_get_current_button (GTK_GESTURE_SINGLE (g));
+  if (self->volume == NULL)
+    return;
+  if (fabs (dx) + fabs (dy) > 3)
+    self->dragged = TRUE;
+  if (!self->dragged)
+    return;
+  if (button == GDK_BUTTON_MIDDLE)
+    {
+      RrPlane pl;
+      pane_plane (self, self->active, 1, &pl);
+      self->pan_x = self->drag_x - dx * pl.mm_per_pixel;
+      self->pan_y = self->drag_y - dy * pl.mm_per_pixel;
+      redraw (self);
+    }
+  else if (self->volume->type != RR_VOXEL_RGB8)
+    {
+      double per_px = MAX (self->drag_width / 400.0, 0.01);
+      rr_viewport_set_window (self, self->drag_center - dy * per_px,
+                              MAX (self->drag_width + dx * per_px * 2, 1));
+    }
+}
+
+static void
+on_drag_end (GtkGestureDrag *g,
+             double          dx,
+             double          dy,
+             RrViewport     *self)
+{
+  double x, y;
+  RrPlane pl;
+  const Pane *p;
+
+  if (self->dragged || self->volume == NULL)
+    return;
+  /* A click: move the crosshair there (the other planes follow). */
+  gtk_gesture_drag_get_start_point (g, &x, &y);
+  p = &self->panes[self->active];
+  if (!pane_plane (self, self->active, 1, &pl))
+    return;
+  self->point = rr_vec3_add (pl.center,
+                             rr_vec3_add (rr_vec3_scale (pl.right, (x - p->x - p->w / 2) * pl.mm_per_pixel),
+                                          rr_vec3_scale (pl.down, (y - p->y - p->h / 2) * pl.mm_per_pixel)));
+  redraw (self);
+}
+
+static gboolean
+on_key (GtkEventControllerKey *ctrl,
+        guint                  keyval,
+        guint                  keycode,
+        GdkModifierType        state,
+        RrViewport            *self)
+{
+  if (self->volume == NULL)
+    return FALSE;
+  switch (keyval)
+    {
+    case GDK_KEY_Up:
+    case GDK_KEY_KP_Up:
+      rr_viewport_scroll (self, -1);
+      return TRUE;
+    case GDK_KEY_Down:
+    case GDK_KEY_KP_Down:
+      rr_viewport_scroll (self, 1);
+      return TRUE;
+    case GDK_KEY_Page_Up:
+      rr_viewport_scroll (self, -10);
+      return TRUE;
+    case GDK_KEY_Page_Down:
+      rr_viewport_scroll (self, 10);
+      return TRUE;
+    case GDK_KEY_1:
+    case GDK_KEY_2:
+    case GDK_KEY_3:
+    case GDK_KEY_4:
+    case GDK_KEY_5:
+      rr_viewport_apply_preset (self, (int) (keyval - GDK_KEY_1));
+      return TRUE;
+    case GDK_KEY_Tab:
+      self->active = (self->active + 1) % MAX (self->n_panes, 1u);
+      redraw (self);
+      return TRUE;
+    default:
+      return FALSE;
+    }
+}
+
+/* ---- GObject ---- */
+
+static void
+rr_viewport_size_allocate (GtkWidget *widget,
+                           int        width,
+                           int        height,
+                           int        baseline)
+{
+  RrViewport *self = RR_VIEWPORT (widget);
+  gtk_widget_allocate (self->overlay, width, height, baseline, NULL);
+  layout_panes (self);
+}
+
+static void
+rr_viewport_measure (GtkWidget      *widget,
+                     GtkOrientation  orientation,
+                     int             for_size,
+                     int            *minimum,
+                     int            *natural,
+                     int            *minimum_baseline,
+                     int            *natural_baseline)
+{
+  *minimum = 200;
+  *natural = 800;
+}
+
+static void
+rr_viewport_get_property (GObject    *object,
+                          guint       prop_id,
+                          GValue     *value,
+                          GParamSpec *pspec)
+{
+  RrViewport *self = RR_VIEWPORT (object);
+  switch (prop_id)
+    {
+    case PROP_DESCRIPTION:
+      g_value_take_string (value, rr_viewport_describe (self));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+rr_viewport_dispose (GObject *object)
+{
+  RrViewport *self = RR_VIEWPORT (object);
+  g_clear_pointer (&self->overlay, gtk_widget_unparent);
+  G_OBJECT_CLASS (rr_viewport_parent_class)->dispose (object);
+}
+
+static void
+rr_viewport_finalize (GObject *object)
+{
+  RrViewport *self = RR_VIEWPORT (object);
+  g_clear_pointer (&self->volume, rr_volume_unref);
+  g_free (self->fallback);
+  G_OBJECT_CLASS (rr_viewport_parent_class)->finalize (object);
+}
+
+static void
+rr_viewport_class_init (RrViewportClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = rr_viewport_dispose;
+  object_class->finalize = rr_viewport_finalize;
+  object_class->get_property = rr_viewport_get_property;
+  widget_class->size_allocate = rr_viewport_size_allocate;
+  widget_class->measure = rr_viewport_measure;
+  properties[PROP_DESCRIPTION] =
+    g_param_spec_string ("description", NULL, NULL, NULL,
+                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+  gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_IMG);
+  gtk_widget_class_set_css_name (widget_class, "rrviewport");
+}
+
+static void
+rr_viewport_init (RrViewport *self)
+{
+  GtkEventController *scroll, *key;
+  GtkGesture *drag;
+
+  self->zoom = 1;
+  self->center = 40;
+  self->width = 400;
+  self->layout = RR_LAYOUT_SINGLE;
+  self->panes[0].kind = RR_PLANE_AXIAL;
+  gtk_widget_set_focusable (GTK_WIDGET (self), TRUE);
+  gtk_widget_set_hexpand (GTK_WIDGET (self), TRUE);
+  gtk_widget_set_vexpand (GTK_WIDGET (self), TRUE);
+
+  self->overlay = gtk_overlay_new ();
+  gtk_widget_set_parent (self->overlay, GTK_WIDGET (self));
+  self->gl_area = gtk_gl_area_new ();
+  gtk_gl_area_set_required_version (GTK_GL_AREA (self->gl_area), 3, 3);
+  gtk_gl_area_set_auto_render (GTK_GL_AREA (self->gl_area), FALSE);
+  g_signal_connect (self->gl_area, "realize", G_CALLBACK (on_realize), self);
+  g_signal_connect (self->gl_area, "unrealize", G_CALLBACK (on_unrealize), self);
+  g_signal_connect (self->gl_area, "render", G_CALLBACK (on_render), self);
+  gtk_overlay_set_child (GTK_OVERLAY (self->overlay), self->gl_area);
+  self->canvas = gtk_drawing_area_new ();
+  gtk_widget_set_can_target (self->canvas, FALSE);
+  gtk_drawing_area_set_draw_func (GTK_DRAWING_AREA (self->canvas), draw_overlay, self, NULL);
+  gtk_overlay_add_overlay (GTK_OVERLAY (self->overlay), self->canvas);
+
+  scroll = gtk_event_controller_scroll_new (GTK_EVENT_CONTROLLER_SCROLL_VERTICAL |
+                                            GTK_EVENT_CONTROLLER_SCROLL_DISCRETE);
+  g_signal_connect (scroll, "scroll", G_CALLBACK (on_scroll), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), scroll);
+  drag = gtk_gesture_drag_new ();
+  gtk_gesture_single_set_button (GTK_GESTURE_SINGLE (drag), 0);
+  g_signal_connect (drag, "drag-begin", G_CALLBACK (on_drag_begin), self);
+  g_signal_connect (drag, "drag-update", G_CALLBACK (on_drag_update), self);
+  g_signal_connect (drag, "drag-end", G_CALLBACK (on_drag_end), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (drag));
+  key = gtk_event_controller_key_new ();
+  g_signal_connect (key, "key-pressed", G_CALLBACK (on_key), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), key);
+}
+
+GtkWidget *
+rr_viewport_new (void)
+{
+  return g_object_new (RR_TYPE_VIEWPORT, NULL);
+}
+
+void
+rr_viewport_set_volume (RrViewport *self,
+                        RrVolume   *volume)
+{
+  g_return_if_fail (RR_IS_VIEWPORT (self));
+  if (volume == self->volume)
+    return;
+  if (gtk_widget_get_realized (self->gl_area))
+    {
+      gtk_gl_area_make_current (GTK_GL_AREA (self->gl_area));
+      if (gtk_gl_area_get_error (GTK_GL_AREA (self->gl_area)) == NULL)
+        g_clear_pointer (&self->glv, rr_gl_volume_free);
+    }
+  /* A fallback for the previous volume (too large, uneven) may not hold
+   * for this one; a missing GL context does. */
+  if (self->reslicer != NULL)
+    g_clear_pointer (&self->fallback, g_free);
+  g_clear_pointer (&self->volume, rr_volume_unref);
+  if (volume)
+    {
+      self->volume = rr_volume_ref (volume);
+      self->point = rr_volume_center (volume);
+      self->center = volume->type == RR_VOXEL_RGB8 ? 127.5 : volume->window_center;
+      self->width = volume->type == RR_VOXEL_RGB8 ? 256 : MAX (volume->window_width, 1);
+      self->zoom = 1;
+      self->pan_x = self->pan_y = 0;
+    }
+  redraw (self);
+}
+
+RrVolume *
+rr_viewport_get_volume (RrViewport *self)
+{
+  return self->volume;
+}
+
+void
+rr_viewport_set_layout (RrViewport *self,
+                        RrLayout    layout)
+{
+  self->layout = layout;
+  self->active = 0;
+  layout_panes (self);
+  redraw (self);
+}
+
+RrLayout
+rr_viewport_get_layout (RrViewport *self)
+{
+  return self->layout;
+}
+
+void
+rr_viewport_set_point (RrViewport *self,
+                       RrVec3      point)
+{
+  self->point = point;
+  redraw (self);
+}
+
+RrVec3
+rr_viewport_get_point (RrViewport *self)
+{
+  return self->point;
+}
+
+void
+rr_viewport_set_window (RrViewport *self,
+                        double      center,
+                        double      width)
+{
+  self->center = center;
+  self->width = MAX (width, 1);
+  redraw (self);
+}
+
+void
+rr_viewport_get_window (RrViewport *self,
+                        double     *center,
+                        double     *width)
+{
+  *center = self->center;
+  *width = self->width;
+}
+
+void
+rr_viewport_scroll (RrViewport *self,
+                    int         n)
+{
+  RrPlane pl;
+  RrVec3 normal;
+  double step;
+  double i, j, k;
+  RrVec3 moved;
+
+  if (self->volume == NULL)
+    return;
+  layout_panes (self);
+  rr_plane_init_standard (&pl, self->panes[self->active].kind, self->point, 1, 1, 1);
+  normal = rr_plane_normal (&pl);
+  step = step_mm (self, normal);
+  moved = rr_vec3_add (self->point, rr_vec3_scale (normal, n * step));
+  /* Stay inside the volume. */
+  rr_volume_patient_to_voxel (self->volume, moved, &i, &j, &k);
+  if (k < -0.5 || k > self->volume->dims[2] - 0.5 || i < -0.5 || i > self->volume->dims[0] - 0.5 ||
+      j < -0.5 || j > self->volume->dims[1] - 0.5)
+    return;
+  self->point = moved;
+  redraw (self);
+}
+
+void
+rr_viewport_apply_preset (RrViewport *self,
+                          int         preset)
+{
+  if (preset < 0 || preset >= (int) G_N_ELEMENTS (presets) || self->volume == NULL ||
+      self->volume->type == RR_VOXEL_RGB8)
+    return;
+  rr_viewport_set_window (self, presets[preset].center, presets[preset].width);
+}
+
+void
+rr_viewport_zoom (RrViewport *self,
+                  double      factor)
+{
+  self->zoom = CLAMP (self->zoom * factor, 0.25, 20);
+  redraw (self);
+}
+
+void
+rr_viewport_reset (RrViewport *self)
+{
+  if (self->volume == NULL)
+    return;
+  self->zoom = 1;
+  self->pan_x = self->pan_y = 0;
+  self->point = rr_volume_center (self->volume);
+  self->center = self->volume->window_center;
+  self->width = MAX (self->volume->window_width, 1);
+  self->invert = FALSE;
+  redraw (self);
+}
+
+void
+rr_viewport_toggle_invert (RrViewport *self)
+{
+  self->invert = !self->invert;
+  redraw (self);
+}
+
+const char *
+rr_viewport_get_fallback_reason (RrViewport *self)
+{
+  return self->fallback;
+}
+
+char *
+rr_viewport_describe (RrViewport *self)
+{
+  RrVolume *v = self->volume;
+  const Pane *p;
+  double i, j, k;
+  GString *s;
+
+  if (v == NULL)
+    return g_strdup (_("No image"));
+  layout_panes (self);
+  p = &self->panes[self->active];
+  s = g_string_new (kind_name (p->kind));
+  rr_volume_patient_to_voxel (v, self->point, &i, &j, &k);
+  {
+    RrPlane pl;
+    rr_plane_init_standard (&pl, p->kind, self->point, 1, 1, 1);
+    if (fabs (rr_vec3_dot (rr_plane_normal (&pl), v->normal)) > 0.999)
+      g_string_append_printf (s, _(" · slice %d / %u"), (int) floor (k + 0.5) + 1, v->dims[2]);
+    g_string_append_printf (s, _(" · %.1f mm"), rr_vec3_dot (self->point, rr_plane_normal (&pl)));
+  }
+  if (v->type != RR_VOXEL_RGB8)
+    g_string_append_printf (s, _(" · W %.0f L %.0f"), self->width, self->center);
+  if (self->fallback)
+    g_string_append (s, _(" · drawn on the CPU"));
+  return g_string_free (s, FALSE);
+}

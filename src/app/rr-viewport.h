@@ -1,0 +1,54 @@
+/* rr-viewport.h: the multi-planar viewer: one GL area drawing one or
+ * several planes of a volume (1x1 or axial/coronal/sagittal MPR with a
+ * linked crosshair), overlays above it, and a CPU fallback. */
+#pragma once
+
+#include <gtk/gtk.h>
+#include "rr-volume.h"
+#include "rr-reslice.h"
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  RR_LAYOUT_SINGLE,   /* one plane */
+  RR_LAYOUT_MPR,      /* axial, coronal, sagittal */
+  RR_LAYOUT_SIDE,     /* two planes side by side (1x2) */
+  RR_LAYOUT_GRID,     /* 2x2: the MPR planes and a 3 cm MIP */
+} RrLayout;
+
+#define RR_TYPE_VIEWPORT (rr_viewport_get_type ())
+G_DECLARE_FINAL_TYPE (RrViewport, rr_viewport, RR, VIEWPORT, GtkWidget)
+
+GtkWidget *rr_viewport_new            (void);
+void       rr_viewport_set_volume     (RrViewport *self,
+                                       RrVolume   *volume);
+RrVolume  *rr_viewport_get_volume     (RrViewport *self);
+void       rr_viewport_set_layout     (RrViewport *self,
+                                       RrLayout    layout);
+RrLayout   rr_viewport_get_layout     (RrViewport *self);
+/* The patient point all planes pass through (the crosshair). */
+void       rr_viewport_set_point      (RrViewport *self,
+                                       RrVec3      point);
+RrVec3     rr_viewport_get_point      (RrViewport *self);
+void       rr_viewport_set_window     (RrViewport *self,
+                                       double      center,
+                                       double      width);
+void       rr_viewport_get_window     (RrViewport *self,
+                                       double     *center,
+                                       double     *width);
+/* Moves the active pane's plane by @n slices along its normal. */
+void       rr_viewport_scroll         (RrViewport *self,
+                                       int         n);
+void       rr_viewport_apply_preset   (RrViewport *self,
+                                       int         preset);
+void       rr_viewport_zoom           (RrViewport *self,
+                                       double      factor);
+void       rr_viewport_reset          (RrViewport *self);
+void       rr_viewport_toggle_invert  (RrViewport *self);
+/* What the active pane shows, in words ("Axial · slice 21 / 40 · ..."). */
+char      *rr_viewport_describe       (RrViewport *self);
+/* NULL when drawing on the GPU; otherwise why the CPU draws. */
+const char *rr_viewport_get_fallback_reason (RrViewport *self);
+
+G_END_DECLS
