@@ -28,6 +28,7 @@ struct _RrViewport
   RrGlVolume *glv;
   RrGlReslicer *reslicer;
   char *fallback;          /* why the CPU draws, NULL on the GPU */
+  char *notice;            /* shown at the bottom: down-sampling... */
 
   RrLayout layout;
   Pane panes[MAX_PANES];
@@ -222,7 +223,17 @@ on_render (GtkGLArea    *area,
   if (self->glv == NULL)
     {
       g_autoptr (GError) error = NULL;
-      self->glv = rr_gl_volume_new (self->volume, &error);
+      guint f[3];
+      const char *env = g_getenv ("READROOM_GPU_BUDGET_MB");
+      gsize budget = (env ? (gsize) g_ascii_strtoull (env, NULL, 10) : 2048) << 20;
+      self->glv = rr_gl_volume_new_within (self->volume, budget, f, &error);
+      if (self->glv != NULL && (f[0] > 1 || f[1] > 1 || f[2] > 1))
+        {
+          g_free (self->notice);
+          self->notice = g_strdup_printf (_("Shown down-sampled %u×%u×%u: the volume is larger "
+                                            "than the GPU holds"), f[0], f[1], f[2]);
+          gtk_widget_queue_draw (self->canvas);
+        }
       if (self->glv == NULL)
         {
           /* Too large for the GPU or unevenly spaced: the CPU draws. */
@@ -385,9 +396,11 @@ draw_overlay (GtkDrawingArea *area,
           cairo_fill (cr);
         }
     }
-  if (self->fallback)
+  if (self->fallback || self->notice)
     {
-      g_autofree char *note = g_strdup_printf (_("Drawn on the CPU: %s"), self->fallback);
+      g_autofree char *note = self->fallback ? g_strdup_printf (_("Drawn on the CPU: %s"),
+                                                                self->fallback)
+                                             : g_strdup (self->notice);
       cairo_set_font_size (cr, 11);
       draw_text (cr, width / 2.0, height - 34, note, 0.5);
     }
@@ -601,6 +614,7 @@ rr_viewport_finalize (GObject *object)
   RrViewport *self = RR_VIEWPORT (object);
   g_clear_pointer (&self->volume, rr_volume_unref);
   g_free (self->fallback);
+  g_free (self->notice);
   G_OBJECT_CLASS (rr_viewport_parent_class)->finalize (object);
 }
 
@@ -690,6 +704,7 @@ rr_viewport_set_volume (RrViewport *self,
    * for this one; a missing GL context does. */
   if (self->reslicer != NULL)
     g_clear_pointer (&self->fallback, g_free);
+  g_clear_pointer (&self->notice, g_free);
   g_clear_pointer (&self->volume, rr_volume_unref);
   if (volume)
     {
@@ -854,5 +869,7 @@ rr_viewport_describe (RrViewport *self)
     g_string_append_printf (s, _(" · W %.0f L %.0f"), self->width, self->center);
   if (self->fallback)
     g_string_append (s, _(" · drawn on the CPU"));
+  else if (self->notice)
+    g_string_append (s, _(" · down-sampled for display"));
   return g_string_free (s, FALSE);
 }

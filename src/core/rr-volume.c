@@ -2,6 +2,7 @@
  * Every size is checked for overflow and bounded before allocating. */
 #include "rr-volume.h"
 
+#include <math.h>
 #include <string.h>
 #include <stdlib.h>
 #ifdef __linux__
@@ -338,4 +339,89 @@ rr_volume_value_range (const RrVolume *volume,
     lo = 0, hi = 255;
   *min = lo;
   *max = hi;
+}
+
+RrVolume *
+rr_volume_downsample (const RrVolume *v,
+                      const guint     factor[3],
+                      GError        **error)
+{
+  guint f[3], dims[3];
+  RrVolume *out;
+
+  for (int a = 0; a < 3; a++)
+    {
+      f[a] = MAX (factor[a], 1u);
+      dims[a] = MAX (v->dims[a] / f[a], 1u);
+      f[a] = MIN (f[a], v->dims[a]);
+    }
+  out = rr_volume_new (dims, v->type, error);
+  if (out == NULL)
+    return NULL;
+  out->row_dir = v->row_dir;
+  out->col_dir = v->col_dir;
+  out->spacing[0] = v->spacing[0] * f[0];
+  out->spacing[1] = v->spacing[1] * f[1];
+  out->slice_thickness = v->slice_thickness * f[2];
+  for (guint k = 0; k < dims[2]; k++)
+    {
+      /* The centre of the block of slices, and of the block of pixels. */
+      RrVec3 p = rr_vec3 (0, 0, 0);
+      for (guint b = 0; b < f[2]; b++)
+        p = rr_vec3_add (p, v->slice_pos[k * f[2] + b]);
+      p = rr_vec3_scale (p, 1.0 / f[2]);
+      p = rr_vec3_add (p, rr_vec3_scale (v->row_dir, (f[0] - 1) / 2.0 * v->spacing[0]));
+      p = rr_vec3_add (p, rr_vec3_scale (v->col_dir, (f[1] - 1) / 2.0 * v->spacing[1]));
+      out->slice_pos[k] = p;
+    }
+  if (!rr_volume_finish_geometry (out, error))
+    {
+      rr_volume_unref (out);
+      return NULL;
+    }
+  for (guint k = 0; k < dims[2]; k++)
+    for (guint j = 0; j < dims[1]; j++)
+      for (guint i = 0; i < dims[0]; i++)
+        {
+          double acc[3] = { 0, 0, 0 };
+          guint n = f[0] * f[1] * f[2];
+          gsize o = ((gsize) k * dims[1] + j) * dims[0] + i;
+          for (guint c = 0; c < f[2]; c++)
+            for (guint b = 0; b < f[1]; b++)
+              {
+                gsize row = ((gsize) (k * f[2] + c) * v->dims[1] + (j * f[1] + b)) * v->dims[0] +
+                            i * f[0];
+                for (guint a = 0; a < f[0]; a++)
+                  {
+                    if (v->type == RR_VOXEL_INT16)
+                      acc[0] += ((const gint16 *) v->voxels)[row + a];
+                    else if (v->type == RR_VOXEL_FLOAT32)
+                      acc[0] += ((const float *) v->voxels)[row + a];
+                    else
+                      for (int ch = 0; ch < 3; ch++)
+                        acc[ch] += ((const guint8 *) v->voxels)[(row + a) * 3 + ch];
+                  }
+              }
+          if (v->type == RR_VOXEL_INT16)
+            ((gint16 *) out->voxels)[o] = (gint16) lround (acc[0] / n);
+          else if (v->type == RR_VOXEL_FLOAT32)
+            ((float *) out->voxels)[o] = (float) (acc[0] / n);
+          else
+            for (int ch = 0; ch < 3; ch++)
+              ((guint8 *) out->voxels)[o * 3 + ch] = (guint8) lround (acc[ch] / n);
+        }
+  out->modality = g_strdup (v->modality);
+  out->series_uid = g_strdup (v->series_uid);
+  out->description = g_strdup (v->description);
+  out->has_window = v->has_window;
+  out->window_center = v->window_center;
+  out->window_width = v->window_width;
+  out->invert = v->invert;
+  g_free (out->units);
+  out->units = g_strdup (v->units);
+  out->suv_state = v->suv_state;
+  out->suv_factor = v->suv_factor;
+  out->suv_reason = g_strdup (v->suv_reason);
+  out->frame_time_ms = v->frame_time_ms;
+  return out;
 }

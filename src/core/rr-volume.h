@@ -116,6 +116,14 @@ void       rr_volume_value_range    (const RrVolume *volume,
                                      double         *min,
                                      double         *max);
 
+/* A copy with @factor[0..2] voxels averaged into one along i, j and k
+ * (edge voxels that do not fill a block are dropped), for display when a
+ * volume exceeds what the GPU can hold. Geometry follows the block
+ * centres; slice references are not kept. */
+RrVolume  *rr_volume_downsample     (const RrVolume *volume,
+                                     const guint     factor[3],
+                                     GError        **error);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RrVolume, rr_volume_unref)
 
 G_END_DECLS

@@ -42,6 +42,12 @@ typedef struct
  * limits or the stack is not regular; callers then render on the CPU. */
 RrGlVolume   *rr_gl_volume_new      (RrVolume  *volume,
                                      GError   **error);
+/* Uploads @volume, down-sampled (by the factors it reports) when it
+ * exceeds the 3D texture limit or @budget bytes of GPU memory. */
+RrGlVolume   *rr_gl_volume_new_within (RrVolume  *volume,
+                                       gsize      budget,
+                                       guint      factor[3],
+                                       GError   **error);
 void          rr_gl_volume_free     (RrGlVolume *glv);
 gsize         rr_gl_volume_bytes    (const RrGlVolume *glv);
 RrVolume     *rr_gl_volume_get      (RrGlVolume *glv);

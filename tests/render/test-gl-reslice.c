@@ -117,6 +117,93 @@ test_slabs (void)
   compare (&pl, "axial MinIP 10 mm");
 }
 
+static gsize
+available_memory (void)
+{
+  g_autofree char *text = NULL;
+  const char *m;
+  if (!g_file_get_contents ("/proc/meminfo", &text, NULL, NULL))
+    return 0;
+  m = strstr (text, "MemAvailable:");
+  return m ? (gsize) g_ascii_strtoull (m + 13, NULL, 10) << 10 : 0;
+}
+
+/* A 2,000-slice 512 x 512 CT: uploaded whole, or down-sampled within a
+ * budget; never a black view. */
+static void
+test_large (void)
+{
+  guint dims[3] = { 512, 512, 2000 };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RrVolume) big = NULL;
+  RrGlLook look = { 0, 2000, FALSE, RR_COLORMAP_GREY, 1 };
+  RrPlane pl;
+  guint f[3];
+  g_autofree guint8 *gl = g_new (guint8, W * H * 4);
+  g_autofree float *cpu_v = g_new (float, W * H);
+  g_autofree guint8 *cpu = g_new (guint8, W * H);
+
+  if (available_memory () < ((gsize) 5 << 30))
+    {
+      g_test_skip ("needs 5 GiB of free memory");
+      return;
+    }
+  big = rr_volume_new (dims, RR_VOXEL_INT16, &error);
+  g_assert_no_error (error);
+  big->spacing[0] = big->spacing[1] = 0.7;
+  for (guint k = 0; k < dims[2]; k++)
+    big->slice_pos[k] = rr_vec3 (-179, -179, -500 + k * 0.5);
+  g_assert_true (rr_volume_finish_geometry (big, &error));
+  /* A smooth field, so a down-sampled view stays close to the original. */
+  for (guint k = 0; k < dims[2]; k++)
+    for (guint j = 0; j < dims[1]; j++)
+      {
+        gint16 *row = (gint16 *) big->voxels + ((gsize) k * dims[1] + j) * dims[0];
+        for (guint i = 0; i < dims[0]; i++)
+          row[i] = (gint16) (800 * sin (i / 40.0) + 600 * cos (j / 55.0) + 300 * sin (k / 90.0));
+      }
+  rr_plane_init_standard (&pl, RR_PLANE_CORONAL, rr_volume_center (big), 8, W, H);
+
+  for (int round = 0; round < 2; round++)
+    {
+      /* Round 0: the whole volume; round 1: within 64 MiB. */
+      RrGlVolume *g = rr_gl_volume_new_within (big, round == 0 ? ((gsize) 4 << 30) : (64u << 20),
+                                               f, &error);
+      double sum = 0;
+      guint lit = 0, cpu_lit = 0;
+      g_assert_no_error (error);
+      g_assert_nonnull (g);
+      if (round == 0)
+        g_assert_cmpuint (f[0] * f[1] * f[2], ==, 1);
+      else
+        {
+          g_assert_cmpuint (f[0] * f[1] * f[2], >, 1);
+          g_assert_cmpuint (rr_gl_volume_bytes (g), <=, 64u << 20);
+        }
+      glBindFramebuffer (GL_FRAMEBUFFER, fbo);
+      glClearColor (1, 0, 1, 1);
+      glClear (GL_COLOR_BUFFER_BIT);
+      rr_gl_reslicer_draw (reslicer, g, &pl, &look, 0, 0);
+      glReadPixels (0, 0, W, H, GL_RGBA, GL_UNSIGNED_BYTE, gl);
+      rr_reslice (big, &pl, RR_RESLICE_OUTSIDE, 0, cpu_v);
+      rr_window_to_grey (cpu_v, W * H, look.center, look.width, FALSE, cpu);
+      for (guint y = 0; y < H; y++)
+        for (guint x = 0; x < W; x++)
+          {
+            int a = gl[((H - 1 - y) * W + x) * 4], b = cpu[y * W + x];
+            sum += ABS (a - b);
+            lit += a > 0;
+            cpu_lit += b > 0;
+          }
+      g_test_message ("large, %s: mean difference %.2f grey levels, factors %ux%ux%u",
+                      round == 0 ? "whole" : "64 MiB", sum / (W * H), f[0], f[1], f[2]);
+      g_assert_cmpuint (cpu_lit, >, W * H / 10);
+      g_assert_cmpuint (lit, >=, cpu_lit * 95 / 100);
+      g_assert_cmpfloat (sum / (W * H), <, round == 0 ? 0.1 : 3.0);
+      rr_gl_volume_free (g);
+    }
+}
+
 static void
 test_one_texture_per_volume (void)
 {
@@ -169,6 +256,7 @@ main (int argc, char **argv)
   g_test_add_func ("/gl/planes", test_planes);
   g_test_add_func ("/gl/slabs", test_slabs);
   g_test_add_func ("/gl/one-texture", test_one_texture_per_volume);
+  g_test_add_func ("/gl/large", test_large);
   ret = g_test_run ();
   rr_gl_reslicer_free (reslicer);
   rr_gl_volume_free (glv);

@@ -140,6 +140,28 @@ test_planes_and_labels (void)
   g_assert_false (rr_plane_init_oblique (&pl, rr_vec3 (0, 0, 1), rr_vec3 (0, 0, 2), p, 1, 2, 2));
 }
 
+static void
+test_downsample (void)
+{
+  g_autoptr (RrVolume) v = make_volume (FALSE, 0);
+  guint f[3] = { 2, 3, 2 };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RrVolume) d = rr_volume_downsample (v, f, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (d->dims[0], ==, 20);
+  g_assert_cmpuint (d->dims[1], ==, 10);
+  g_assert_cmpuint (d->dims[2], ==, 10);
+  g_assert_cmpfloat (d->spacing[0], ==, 3.0);
+  g_assert_cmpfloat (d->spacing[1], ==, 6.0);
+  g_assert_cmpfloat_with_epsilon (d->spacing[2], 5.0, 1e-9);
+  /* A box average of a linear field is its value at the block centre. */
+  for (guint k = 0; k < d->dims[2]; k++)
+    for (guint j = 0; j < d->dims[1]; j++)
+      for (guint i = 0; i < d->dims[0]; i++)
+        g_assert_cmpfloat_with_epsilon (rr_volume_value_at (d, i, j, k),
+                                        field (rr_volume_voxel_to_patient (d, i, j, k)), 1e-2);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -147,5 +169,6 @@ main (int argc, char **argv)
   g_test_add_func ("/reslice/linear-field", test_linear_field);
   g_test_add_func ("/reslice/slabs", test_slabs);
   g_test_add_func ("/reslice/planes-labels", test_planes_and_labels);
+  g_test_add_func ("/reslice/downsample", test_downsample);
   return g_test_run ();
 }
