@@ -75,7 +75,8 @@ main ()
   // Outside the volume is black, whatever the window or inversion.
   if (!inside)
     {
-      frag_color = vec4 (0.0, 0.0, 0.0, u_opacity);
+      // A fused layer leaves what is under it alone where it has no data.
+      frag_color = vec4 (0.0, 0.0, 0.0, u_opacity < 1.0 ? 0.0 : 1.0);
       return;
     }
 

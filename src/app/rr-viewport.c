@@ -43,6 +43,12 @@ struct _RrViewport
 
   double drag_center, drag_width, drag_x, drag_y;
   gboolean dragged;
+  guint cine_source;       /* playing frames at their frame time */
+
+  RrVolume *fusion;        /* drawn over the volume (PET over CT) */
+  RrGlVolume *fusion_glv;
+  double fusion_opacity;
+  double fusion_lo, fusion_hi;  /* in the fused volume's stored values */
 };
 
 enum
@@ -198,12 +204,14 @@ on_unrealize (GtkGLArea  *area,
   if (gtk_gl_area_get_error (area) == NULL)
     {
       g_clear_pointer (&self->glv, rr_gl_volume_free);
+      g_clear_pointer (&self->fusion_glv, rr_gl_volume_free);
       g_clear_pointer (&self->reslicer, rr_gl_reslicer_free);
     }
   else
     {
       /* No context to delete in: the objects died with it. */
       self->glv = NULL;
+      self->fusion_glv = NULL;
       self->reslicer = NULL;
     }
 }
@@ -255,6 +263,27 @@ on_render (GtkGLArea    *area,
       /* GL's origin is the bottom left. */
       rr_gl_reslicer_draw (self->reslicer, self->glv, &pl, &look, (int) (p->x * scale),
                            fb_h - (int) (p->y * scale) - (int) pl.height);
+      if (self->fusion != NULL && self->fusion_glv == NULL)
+        {
+          guint f[3];
+          g_autoptr (GError) error = NULL;
+          self->fusion_glv = rr_gl_volume_new_within (self->fusion, (gsize) 1 << 30, f, &error);
+          if (self->fusion_glv == NULL)
+            {
+              g_free (self->notice);
+              self->notice = g_strdup_printf (_("Fusion is not shown: %s"), error->message);
+              g_clear_pointer (&self->fusion, rr_volume_unref);
+              gtk_widget_queue_draw (self->canvas);
+            }
+        }
+      if (self->fusion_glv != NULL)
+        {
+          RrGlLook over = { (self->fusion_lo + self->fusion_hi) / 2,
+                            MAX (self->fusion_hi - self->fusion_lo, 1e-6), FALSE,
+                            RR_COLORMAP_HOT_IRON, self->fusion_opacity };
+          rr_gl_reslicer_draw (self->reslicer, self->fusion_glv, &pl, &over, (int) (p->x * scale),
+                               fb_h - (int) (p->y * scale) - (int) pl.height);
+        }
     }
   return TRUE;
 }
@@ -273,6 +302,22 @@ draw_text (cairo_t *cr, double x, double y, const char *text, double align)
   cairo_set_source_rgb (cr, 0.92, 0.92, 0.92);
   cairo_move_to (cr, x, y);
   cairo_show_text (cr, text);
+}
+
+static const char *
+fusion_caption (RrViewport *self)
+{
+  static char buf[160];
+  RrVolume *f = self->fusion;
+  if (f->suv_state == RR_SUV_AVAILABLE)
+    g_snprintf (buf, sizeof buf, _("  + %s, SUVbw %.1f–%.1f"), f->modality ? f->modality : "",
+                self->fusion_lo * f->suv_factor, self->fusion_hi * f->suv_factor);
+  else if (f->suv_state == RR_SUV_UNAVAILABLE)
+    g_snprintf (buf, sizeof buf, _("  + %s (SUV unavailable: %s)"), f->modality ? f->modality : "",
+                f->suv_reason ? f->suv_reason : "");
+  else
+    g_snprintf (buf, sizeof buf, "  + %s", f->modality ? f->modality : "");
+  return buf;
 }
 
 static void
@@ -363,8 +408,9 @@ draw_overlay (GtkDrawingArea *area,
       draw_text (cr, p->x + p->w / 2, p->y + 30, t, 0.5);
       draw_text (cr, p->x + p->w / 2, p->y + p->h - 30, b, 0.5);
       /* What the pane is, and where. Never a patient identifier. */
-      title = g_strdup_printf ("%s%s  %s", kind_name (p->kind), p->mip ? _(" MIP 30 mm") : "",
-                               self->volume->description ? self->volume->description : "");
+      title = g_strdup_printf ("%s%s  %s%s", kind_name (p->kind), p->mip ? _(" MIP 30 mm") : "",
+                               self->volume->description ? self->volume->description : "",
+                               self->fusion ? fusion_caption (self) : "");
       draw_text (cr, p->x + 8, p->y + 16, title, 0);
       pos = g_strdup_printf ("%.1f mm   W %.0f L %.0f", rr_vec3_dot (self->point, rr_plane_normal (&pl)),
                              self->width, self->center);
@@ -552,6 +598,9 @@ on_key (GtkEventControllerKey *ctrl,
       self->active = (self->active + 1) % MAX (self->n_panes, 1u);
       redraw (self);
       return TRUE;
+    case GDK_KEY_space:
+      rr_viewport_toggle_cine (self);
+      return TRUE;
     default:
       return FALSE;
     }
@@ -604,6 +653,7 @@ static void
 rr_viewport_dispose (GObject *object)
 {
   RrViewport *self = RR_VIEWPORT (object);
+  g_clear_handle_id (&self->cine_source, g_source_remove);
   g_clear_pointer (&self->overlay, gtk_widget_unparent);
   G_OBJECT_CLASS (rr_viewport_parent_class)->dispose (object);
 }
@@ -615,6 +665,7 @@ rr_viewport_finalize (GObject *object)
   g_clear_pointer (&self->volume, rr_volume_unref);
   g_free (self->fallback);
   g_free (self->notice);
+  g_clear_pointer (&self->fusion, rr_volume_unref);
   G_OBJECT_CLASS (rr_viewport_parent_class)->finalize (object);
 }
 
@@ -646,6 +697,7 @@ rr_viewport_init (RrViewport *self)
   self->zoom = 1;
   self->center = 40;
   self->width = 400;
+  self->fusion_opacity = 0.5;
   self->layout = RR_LAYOUT_SINGLE;
   self->panes[0].kind = RR_PLANE_AXIAL;
   gtk_widget_set_focusable (GTK_WIDGET (self), TRUE);
@@ -706,6 +758,7 @@ rr_viewport_set_volume (RrViewport *self,
     g_clear_pointer (&self->fallback, g_free);
   g_clear_pointer (&self->notice, g_free);
   g_clear_pointer (&self->volume, rr_volume_unref);
+  g_clear_handle_id (&self->cine_source, g_source_remove);
   if (volume)
     {
       self->volume = rr_volume_ref (volume);
@@ -867,9 +920,94 @@ rr_viewport_describe (RrViewport *self)
   }
   if (v->type != RR_VOXEL_RGB8)
     g_string_append_printf (s, _(" · W %.0f L %.0f"), self->width, self->center);
+  if (self->fusion)
+    g_string_append_printf (s, _(" · fused with %s"), self->fusion->modality ? self->fusion->modality : "");
+  if (self->cine_source)
+    g_string_append (s, _(" · playing"));
   if (self->fallback)
     g_string_append (s, _(" · drawn on the CPU"));
   else if (self->notice)
     g_string_append (s, _(" · down-sampled for display"));
   return g_string_free (s, FALSE);
+}
+
+static gboolean
+cine_tick (gpointer data)
+{
+  RrViewport *self = data;
+  RrVolume *v = self->volume;
+  double i, j, k;
+  guint next;
+
+  if (v == NULL)
+    {
+      self->cine_source = 0;
+      return G_SOURCE_REMOVE;
+    }
+  /* The next frame of the stack, back to the first after the last. */
+  rr_volume_patient_to_voxel (v, self->point, &i, &j, &k);
+  next = ((guint) MAX (0, floor (k + 0.5)) + 1) % v->dims[2];
+  self->point = rr_volume_voxel_to_patient (v, i, j, next);
+  redraw (self);
+  return G_SOURCE_CONTINUE;
+}
+
+gboolean
+rr_viewport_get_playing (RrViewport *self)
+{
+  return self->cine_source != 0;
+}
+
+void
+rr_viewport_toggle_cine (RrViewport *self)
+{
+  double ms;
+  if (self->cine_source)
+    {
+      g_clear_handle_id (&self->cine_source, g_source_remove);
+      redraw (self);
+      return;
+    }
+  if (self->volume == NULL || self->volume->dims[2] < 2)
+    return;
+  /* At the acquisition's frame time (ultrasound cine), else 15 frames/s. */
+  ms = self->volume->frame_time_ms > 0 ? self->volume->frame_time_ms : 1000.0 / 15;
+  self->cine_source = g_timeout_add ((guint) CLAMP (ms, 5, 2000), cine_tick, self);
+  redraw (self);
+}
+
+void
+rr_viewport_set_fusion (RrViewport *self,
+                        RrVolume   *overlay)
+{
+  if (gtk_widget_get_realized (self->gl_area))
+    {
+      gtk_gl_area_make_current (GTK_GL_AREA (self->gl_area));
+      if (gtk_gl_area_get_error (GTK_GL_AREA (self->gl_area)) == NULL)
+        g_clear_pointer (&self->fusion_glv, rr_gl_volume_free);
+    }
+  g_clear_pointer (&self->fusion, rr_volume_unref);
+  if (overlay)
+    {
+      double lo, hi;
+      self->fusion = rr_volume_ref (overlay);
+      /* PET: SUV 0 to 5 when SUV is known; the value range otherwise. */
+      rr_volume_value_range (overlay, &lo, &hi);
+      if (overlay->suv_state == RR_SUV_AVAILABLE && overlay->suv_factor > 0)
+        self->fusion_lo = 0, self->fusion_hi = 5.0 / overlay->suv_factor;
+      else
+        self->fusion_lo = lo, self->fusion_hi = lo + (hi - lo) * 0.6;
+    }
+  if (self->fallback && overlay)
+    {
+      g_free (self->notice);
+      self->notice = g_strdup (_("Fusion needs the GPU; the CPU view shows the base volume"));
+    }
+  redraw (self);
+}
+
+RrVolume *
+rr_viewport_get_fusion (RrViewport *self)
+{
+  return self->fusion;
 }

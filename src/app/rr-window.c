@@ -16,6 +16,8 @@ struct _RrWindow
   GtkListBox *series_list;
   RrViewport *view;
   GtkProgressBar *progress;
+  GtkToggleButton *fuse_button;
+  RrDicomSeries *fusion_series;   /* the PET that can go over the current CT */
   AdwWindowTitle *window_title;
   AdwToastOverlay *toasts;
   GtkSpinner *scan_spinner;
@@ -194,6 +196,83 @@ load_done (GObject      *source,
 }
 
 static void
+fusion_thread (GTask        *task,
+               gpointer      source,
+               gpointer      task_data,
+               GCancellable *cancellable)
+{
+  GError *error = NULL;
+  RrVolume *v = rr_dicom_series_load (task_data, 0, NULL, cancellable, &error);
+  if (v)
+    g_task_return_pointer (task, v, (GDestroyNotify) rr_volume_unref);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+fusion_done (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  RrWindow *self = RR_WINDOW (source);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RrVolume) v = g_task_propagate_pointer (G_TASK (result), &error);
+  if (v == NULL)
+    {
+      if (!g_error_matches (error, RR_DICOM_ERROR, RR_DICOM_ERROR_CANCELLED))
+        {
+          toast (self, error->message);
+          gtk_toggle_button_set_active (self->fuse_button, FALSE);
+        }
+      return;
+    }
+  if (gtk_toggle_button_get_active (self->fuse_button))
+    rr_viewport_set_fusion (self->view, v);
+}
+
+static void
+on_fuse_toggled (GtkToggleButton *button,
+                 RrWindow        *self)
+{
+  if (!gtk_toggle_button_get_active (button) || self->fusion_series == NULL)
+    {
+      rr_viewport_set_fusion (self->view, NULL);
+      return;
+    }
+  g_autoptr (GTask) task = g_task_new (self, self->load_cancellable, fusion_done, NULL);
+  g_task_set_task_data (task, self->fusion_series, NULL);
+  g_task_run_in_thread (task, fusion_thread);
+}
+
+/* A PET of the same study (same frame of reference) can be fused over a
+ * CT. */
+static void
+update_fusion_choice (RrWindow      *self,
+                      RrDicomSeries *series)
+{
+  self->fusion_series = NULL;
+  if (g_strcmp0 (series->modality, "CT") == 0)
+    for (guint i = 0; self->scan && i < self->scan->studies->len && !self->fusion_series; i++)
+      {
+        RrDicomStudy *st = self->scan->studies->pdata[i];
+        gboolean here = FALSE;
+        for (guint j = 0; j < st->series->len; j++)
+          here |= st->series->pdata[j] == series;
+        for (guint j = 0; here && j < st->series->len; j++)
+          {
+            RrDicomSeries *se = st->series->pdata[j];
+            if (se->is_image && g_strcmp0 (se->modality, "PT") == 0)
+              {
+                self->fusion_series = se;
+                break;
+              }
+          }
+      }
+  gtk_toggle_button_set_active (self->fuse_button, FALSE);
+  gtk_widget_set_visible (GTK_WIDGET (self->fuse_button), self->fusion_series != NULL);
+}
+
+static void
 load_series (RrWindow      *self,
              RrDicomSeries *series)
 {
@@ -206,6 +285,7 @@ load_series (RrWindow      *self,
   g_clear_object (&self->load_cancellable);
   self->load_cancellable = g_cancellable_new ();
   self->current = series;
+  update_fusion_choice (self, series);
 
   /* The middle slice at once; the rest decodes behind it. */
   preview = rr_dicom_series_load_slice (series, 0, -1, NULL, &error);
@@ -548,6 +628,7 @@ rr_window_class_init (RrWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, RrWindow, window_title);
   gtk_widget_class_bind_template_child (widget_class, RrWindow, toasts);
   gtk_widget_class_bind_template_child (widget_class, RrWindow, scan_spinner);
+  gtk_widget_class_bind_template_child (widget_class, RrWindow, fuse_button);
   gtk_widget_class_install_action (widget_class, "win.open", NULL, open_action);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_o, GDK_CONTROL_MASK, "win.open", NULL);
   gtk_widget_class_install_property_action (widget_class, "win.layout", "layout");
@@ -577,6 +658,7 @@ rr_window_init (RrWindow *self)
   gtk_list_box_set_header_func (self->series_list, update_header, self, NULL);
   g_signal_connect_object (self->series_list, "row-selected", G_CALLBACK (on_row_selected),
                            self, 0);
+  g_signal_connect_object (self->fuse_button, "toggled", G_CALLBACK (on_fuse_toggled), self, 0);
 }
 
 RrWindow *

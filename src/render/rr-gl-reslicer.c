@@ -381,7 +381,8 @@ rr_gl_reslicer_draw (RrGlReslicer   *r,
   if (look->opacity > 0 && look->opacity < 1)
     {
       glEnable (GL_BLEND);
-      glBlendFunc (GL_SRC_ALPHA, GL_ONE_MINUS_SRC_ALPHA);
+      /* Colour blends; the framebuffer stays opaque for the compositor. */
+      glBlendFuncSeparate (GL_SRC_ALPHA, GL_ONE_MINUS_SRC_ALPHA, GL_ZERO, GL_ONE);
     }
   else
     glDisable (GL_BLEND);

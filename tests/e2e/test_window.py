@@ -181,6 +181,15 @@ class Window(unittest.TestCase):
         time.sleep(1.0)
         self.screenshot("readroom-mpr.png")
         self.assertTrue(described("Axial"), viewer.description)
+
+        # PET over CT: the study has both.
+        fuse = find(self.app, lambda n: (n.name or "") == "Fuse PET")
+        self.assertIsNotNone(fuse, "no Fuse PET button for a CT with a PET in its study")
+        fuse.queryAction().doAction(0)
+        self.assertTrue(wait_for(lambda: "fused with PT" in (viewer.description or ""), 20),
+                        viewer.description)
+        time.sleep(1.0)
+        self.screenshot("readroom-fusion.png")
         # Nothing that identifies a patient is drawn.
         texts = [label_text(n) for n in find_all(self.app, lambda n: n.getRole() ==
                                                  pyatspi.ROLE_LABEL, [])]
