@@ -45,6 +45,8 @@ struct _RrViewport
   gboolean dragged;
   guint cine_source;       /* playing frames at their frame time */
 
+  RrMat3 rot[MAX_PANES];   /* each pane's rotation away from its standard plane */
+
   RrVolume *fusion;        /* drawn over the volume (PET over CT) */
   RrGlVolume *fusion_glv;
   double fusion_opacity;
@@ -145,6 +147,42 @@ layout_panes (RrViewport *self)
   self->active = MIN (self->active, self->n_panes - 1);
 }
 
+static RrMat3
+mat3_identity (void)
+{
+  RrMat3 m = { { { 1, 0, 0 }, { 0, 1, 0 }, { 0, 0, 1 } } };
+  return m;
+}
+
+/* Rotation by @angle radians about the unit axis @n (Rodrigues). */
+static RrMat3
+mat3_rotation (RrVec3 n, double angle)
+{
+  RrMat3 m;
+  double c = cos (angle), s = sin (angle), t = 1 - c;
+  m.c[0] = rr_vec3 (t * n.x * n.x + c, t * n.x * n.y + s * n.z, t * n.x * n.z - s * n.y);
+  m.c[1] = rr_vec3 (t * n.x * n.y - s * n.z, t * n.y * n.y + c, t * n.y * n.z + s * n.x);
+  m.c[2] = rr_vec3 (t * n.x * n.z + s * n.y, t * n.y * n.z - s * n.x, t * n.z * n.z + c);
+  return m;
+}
+
+static RrMat3
+mat3_mul (const RrMat3 *a, const RrMat3 *b)
+{
+  RrMat3 m;
+  for (int i = 0; i < 3; i++)
+    m.c[i] = rr_mat3_apply (a, b->c[i]);
+  return m;
+}
+
+/* The orientation of pane @i: its standard plane, rotated. */
+static void
+pane_axes (RrViewport *self, guint i, RrPlane *pl)
+{
+  pl->right = rr_vec3_normalize (rr_mat3_apply (&self->rot[i], pl->right));
+  pl->down = rr_vec3_normalize (rr_mat3_apply (&self->rot[i], pl->down));
+}
+
 /* The plane a pane shows, in output pixels of @scale (1 for widget pixels,
  * the surface scale for the GL framebuffer). */
 static gboolean
@@ -157,6 +195,7 @@ pane_plane (RrViewport *self, guint i, double scale, RrPlane *pl)
   if (self->volume == NULL)
     return FALSE;
   rr_plane_init_standard (pl, p->kind, self->point, 1, w, h);
+  pane_axes (self, i, pl);
   /* Fit the whole volume, then zoom; the pane centre follows the pan but
    * stays on the crosshair's plane. */
   pl->mm_per_pixel = rr_plane_fit_mm_per_pixel (pl, self->volume) / self->zoom;
@@ -390,12 +429,28 @@ draw_overlay (GtkDrawingArea *area,
       cy = p->y + p->h / 2 + rr_vec3_dot (rel, pl.down) / pl.mm_per_pixel;
       if (self->n_panes > 1)
         {
+          /* Where each other plane cuts this one: a line through the
+           * point along the cross product of the two normals. */
+          RrVec3 ni = rr_plane_normal (&pl);
           cairo_set_line_width (cr, 1);
           cairo_set_source_rgba (cr, 0.3, 0.75, 1.0, 0.7);
-          cairo_move_to (cr, p->x, cy + 0.5);
-          cairo_line_to (cr, p->x + p->w, cy + 0.5);
-          cairo_move_to (cr, cx + 0.5, p->y);
-          cairo_line_to (cr, cx + 0.5, p->y + p->h);
+          for (guint j = 0; j < self->n_panes; j++)
+            {
+              RrPlane other;
+              RrVec3 d;
+              double dx, dy, len;
+              if (j == i || !pane_plane (self, j, 1, &other))
+                continue;
+              d = rr_vec3_cross (ni, rr_plane_normal (&other));
+              dx = rr_vec3_dot (d, pl.right);
+              dy = rr_vec3_dot (d, pl.down);
+              len = hypot (dx, dy);
+              if (len < 1e-6)
+                continue;
+              dx /= len, dy /= len;
+              cairo_move_to (cr, cx - dx * (p->w + p->h), cy - dy * (p->w + p->h));
+              cairo_line_to (cr, cx + dx * (p->w + p->h), cy + dy * (p->w + p->h));
+            }
           cairo_stroke (cr);
         }
       /* Orientation letters on the four edges. */
@@ -562,47 +617,26 @@ on_drag_end (GtkGestureDrag *g,
   redraw (self);
 }
 
-static gboolean
-on_key (GtkEventControllerKey *ctrl,
-        guint                  keyval,
-        guint                  keycode,
-        GdkModifierType        state,
-        RrViewport            *self)
+/* Every viewer command is an action ("viewer.*") with its shortcuts, so
+ * the shortcuts window, menus and tests reach the same code. */
+static void
+viewer_action (GtkWidget  *widget,
+               const char *name,
+               GVariant   *param)
 {
-  if (self->volume == NULL)
-    return FALSE;
-  switch (keyval)
+  RrViewport *self = RR_VIEWPORT (widget);
+  if (g_str_equal (name, "viewer.scroll"))
+    rr_viewport_scroll (self, g_variant_get_int32 (param));
+  else if (g_str_equal (name, "viewer.preset"))
+    rr_viewport_apply_preset (self, g_variant_get_int32 (param));
+  else if (g_str_equal (name, "viewer.rotate"))
+    rr_viewport_rotate (self, g_variant_get_int32 (param));
+  else if (g_str_equal (name, "viewer.cine"))
+    rr_viewport_toggle_cine (self);
+  else if (g_str_equal (name, "viewer.next-pane"))
     {
-    case GDK_KEY_Up:
-    case GDK_KEY_KP_Up:
-      rr_viewport_scroll (self, -1);
-      return TRUE;
-    case GDK_KEY_Down:
-    case GDK_KEY_KP_Down:
-      rr_viewport_scroll (self, 1);
-      return TRUE;
-    case GDK_KEY_Page_Up:
-      rr_viewport_scroll (self, -10);
-      return TRUE;
-    case GDK_KEY_Page_Down:
-      rr_viewport_scroll (self, 10);
-      return TRUE;
-    case GDK_KEY_1:
-    case GDK_KEY_2:
-    case GDK_KEY_3:
-    case GDK_KEY_4:
-    case GDK_KEY_5:
-      rr_viewport_apply_preset (self, (int) (keyval - GDK_KEY_1));
-      return TRUE;
-    case GDK_KEY_Tab:
       self->active = (self->active + 1) % MAX (self->n_panes, 1u);
       redraw (self);
-      return TRUE;
-    case GDK_KEY_space:
-      rr_viewport_toggle_cine (self);
-      return TRUE;
-    default:
-      return FALSE;
     }
 }
 
@@ -686,18 +720,49 @@ rr_viewport_class_init (RrViewportClass *klass)
   g_object_class_install_properties (object_class, N_PROPS, properties);
   gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_IMG);
   gtk_widget_class_set_css_name (widget_class, "rrviewport");
+
+  gtk_widget_class_install_action (widget_class, "viewer.scroll", "i", viewer_action);
+  gtk_widget_class_install_action (widget_class, "viewer.preset", "i", viewer_action);
+  gtk_widget_class_install_action (widget_class, "viewer.rotate", "i", viewer_action);
+  gtk_widget_class_install_action (widget_class, "viewer.cine", NULL, viewer_action);
+  gtk_widget_class_install_action (widget_class, "viewer.next-pane", NULL, viewer_action);
+  {
+    static const struct
+    {
+      guint key;
+      int n;
+    } scrolls[] = { { GDK_KEY_Up, -1 }, { GDK_KEY_KP_Up, -1 }, { GDK_KEY_Down, 1 },
+                    { GDK_KEY_KP_Down, 1 }, { GDK_KEY_Page_Up, -10 }, { GDK_KEY_Page_Down, 10 } };
+    for (guint i = 0; i < G_N_ELEMENTS (scrolls); i++)
+      gtk_widget_class_add_binding_action (widget_class, scrolls[i].key, 0, "viewer.scroll", "i",
+                                           scrolls[i].n);
+    for (int p = 0; p < 5; p++)
+      {
+        gtk_widget_class_add_binding_action (widget_class, GDK_KEY_1 + p, 0, "viewer.preset", "i", p);
+        gtk_widget_class_add_binding_action (widget_class, GDK_KEY_KP_1 + p, 0, "viewer.preset",
+                                             "i", p);
+      }
+    gtk_widget_class_add_binding_action (widget_class, GDK_KEY_bracketleft, 0, "viewer.rotate",
+                                         "i", -5);
+    gtk_widget_class_add_binding_action (widget_class, GDK_KEY_bracketright, 0, "viewer.rotate",
+                                         "i", 5);
+    gtk_widget_class_add_binding_action (widget_class, GDK_KEY_space, 0, "viewer.cine", NULL);
+    gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Tab, 0, "viewer.next-pane", NULL);
+  }
 }
 
 static void
 rr_viewport_init (RrViewport *self)
 {
-  GtkEventController *scroll, *key;
+  GtkEventController *scroll;
   GtkGesture *drag;
 
   self->zoom = 1;
   self->center = 40;
   self->width = 400;
   self->fusion_opacity = 0.5;
+  for (int i = 0; i < MAX_PANES; i++)
+    self->rot[i] = mat3_identity ();
   self->layout = RR_LAYOUT_SINGLE;
   self->panes[0].kind = RR_PLANE_AXIAL;
   gtk_widget_set_focusable (GTK_WIDGET (self), TRUE);
@@ -728,9 +793,6 @@ rr_viewport_init (RrViewport *self)
   g_signal_connect (drag, "drag-update", G_CALLBACK (on_drag_update), self);
   g_signal_connect (drag, "drag-end", G_CALLBACK (on_drag_end), self);
   gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (drag));
-  key = gtk_event_controller_key_new ();
-  g_signal_connect (key, "key-pressed", G_CALLBACK (on_key), self);
-  gtk_widget_add_controller (GTK_WIDGET (self), key);
 }
 
 GtkWidget *
@@ -840,6 +902,7 @@ rr_viewport_scroll (RrViewport *self,
     return;
   layout_panes (self);
   rr_plane_init_standard (&pl, self->panes[self->active].kind, self->point, 1, 1, 1);
+  pane_axes (self, self->active, &pl);
   normal = rr_plane_normal (&pl);
   step = step_mm (self, normal);
   moved = rr_vec3_add (self->point, rr_vec3_scale (normal, n * step));
@@ -877,6 +940,8 @@ rr_viewport_reset (RrViewport *self)
     return;
   self->zoom = 1;
   self->pan_x = self->pan_y = 0;
+  for (int i = 0; i < MAX_PANES; i++)
+    self->rot[i] = mat3_identity ();
   self->point = rr_volume_center (self->volume);
   self->center = self->volume->window_center;
   self->width = MAX (self->volume->window_width, 1);
@@ -914,6 +979,7 @@ rr_viewport_describe (RrViewport *self)
   {
     RrPlane pl;
     rr_plane_init_standard (&pl, p->kind, self->point, 1, 1, 1);
+    pane_axes (self, self->active, &pl);
     if (fabs (rr_vec3_dot (rr_plane_normal (&pl), v->normal)) > 0.999)
       g_string_append_printf (s, _(" · slice %d / %u"), (int) floor (k + 0.5) + 1, v->dims[2]);
     g_string_append_printf (s, _(" · %.1f mm"), rr_vec3_dot (self->point, rr_plane_normal (&pl)));
@@ -1010,4 +1076,24 @@ RrVolume *
 rr_viewport_get_fusion (RrViewport *self)
 {
   return self->fusion;
+}
+
+void
+rr_viewport_rotate (RrViewport *self,
+                    double      degrees)
+{
+  RrPlane pl;
+  RrMat3 r;
+
+  if (self->volume == NULL || self->n_panes < 2)
+    return;
+  /* Turning the crosshair in the active pane turns the other planes
+   * about its normal: they become oblique; the active image stays. */
+  rr_plane_init_standard (&pl, self->panes[self->active].kind, self->point, 1, 1, 1);
+  pane_axes (self, self->active, &pl);
+  r = mat3_rotation (rr_plane_normal (&pl), degrees * G_PI / 180);
+  for (guint i = 0; i < self->n_panes; i++)
+    if (i != self->active)
+      self->rot[i] = mat3_mul (&r, &self->rot[i]);
+  redraw (self);
 }

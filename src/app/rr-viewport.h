@@ -45,6 +45,10 @@ void       rr_viewport_apply_preset   (RrViewport *self,
 void       rr_viewport_zoom           (RrViewport *self,
                                        double      factor);
 void       rr_viewport_reset          (RrViewport *self);
+/* Turns the crosshair of the active pane: the other panes become oblique
+ * planes rotated about its normal. */
+void       rr_viewport_rotate         (RrViewport *self,
+                                       double      degrees);
 void       rr_viewport_toggle_invert  (RrViewport *self);
 /* Plays the stack's frames at their frame time (space). */
 void       rr_viewport_toggle_cine    (RrViewport *self);
