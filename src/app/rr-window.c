@@ -25,6 +25,8 @@ struct _RrWindow
   GCancellable *cancellable;      /* the folder scan and everything after it */
   GCancellable *load_cancellable; /* the series being loaded */
   RrDicomScan *scan;
+  GPtrArray *old_scans;           /* earlier folders' scans, kept until the window goes:
+                                     thumbnail and load threads may still read them */
   GPtrArray *row_series;          /* RrDicomSeries * per list row (borrowed) */
   GArray *row_study;              /* guint: study index per list row */
   char *folder;                   /* the folder opened, for relative names */
@@ -488,7 +490,8 @@ scan_done (GObject      *source,
         }
       return;
     }
-  g_clear_pointer (&self->scan, rr_dicom_scan_free);
+  if (self->scan)
+    g_ptr_array_add (self->old_scans, g_steal_pointer (&self->scan));
   self->scan = scan;
   g_ptr_array_set_size (self->row_series, 0);
   g_array_set_size (self->row_study, 0);
@@ -598,9 +601,9 @@ rr_window_finalize (GObject *object)
   g_clear_pointer (&self->row_series, g_ptr_array_unref);
   g_clear_pointer (&self->row_study, g_array_unref);
   g_free (self->folder);
-  /* Worker threads hold no reference to the scan once cancelled tasks have
-   * returned; the tasks themselves keep the window alive until then. */
+  /* Every task holds the window, so no thread reads a scan any more. */
   g_clear_pointer (&self->scan, rr_dicom_scan_free);
+  g_clear_pointer (&self->old_scans, g_ptr_array_unref);
   G_OBJECT_CLASS (rr_window_parent_class)->finalize (object);
 }
 
@@ -654,6 +657,7 @@ rr_window_init (RrWindow *self)
   self->cancellable = g_cancellable_new ();
   self->load_cancellable = g_cancellable_new ();
   self->row_series = g_ptr_array_new ();
+  self->old_scans = g_ptr_array_new_with_free_func ((GDestroyNotify) rr_dicom_scan_free);
   self->row_study = g_array_new (FALSE, FALSE, sizeof (guint));
   gtk_list_box_set_header_func (self->series_list, update_header, self, NULL);
   g_signal_connect_object (self->series_list, "row-selected", G_CALLBACK (on_row_selected),
