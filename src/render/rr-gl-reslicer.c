@@ -327,7 +327,6 @@ rr_gl_reslicer_draw (RrGlReslicer   *r,
 {
   RrVolume *v = glv->volume;
   float inv[9];
-  double lo_v, hi_v;
   int slab_n = 1;
 
   /* Voxel index = inv * (p - origin); GLSL matrices are column-major. */
@@ -343,12 +342,6 @@ rr_gl_reslicer_draw (RrGlReslicer   *r,
       slab_n = MAX (1, (int) ceil (plane->slab_mm / MAX (fine, 1e-3))) + 1;
       slab_n = MIN (slab_n, 1024);
     }
-  /* Outside the volume: its lowest value, as the CPU reference does. */
-  lo_v = G_MAXDOUBLE;
-  hi_v = 0;
-  if (v->type == RR_VOXEL_INT16)
-    lo_v = -32768;
-  rr_volume_value_range (v, &lo_v, &hi_v);
 
   glViewport (x, y, plane->width, plane->height);
   glUseProgram (r->program);
@@ -376,7 +369,8 @@ rr_gl_reslicer_draw (RrGlReslicer   *r,
   glUniform1i (loc (r, "u_slab_mode"), slab_n > 1 ? plane->slab_mode : 0);
   glUniform1i (loc (r, "u_slab_n"), slab_n);
   glUniform1f (loc (r, "u_slab_mm"), (float) plane->slab_mm);
-  glUniform1f (loc (r, "u_outside"), (float) lo_v);
+  /* Outside the volume the shader draws black (or nothing, when fused). */
+  glUniform1f (loc (r, "u_outside"), 0.0f);
   glUniform1f (loc (r, "u_opacity"), (float) (look->opacity > 0 ? look->opacity : 1.0));
   if (look->opacity > 0 && look->opacity < 1)
     {
