@@ -3,15 +3,15 @@
 #include "rr-cli.h"
 #include "rr-dicom.h"
 
-#include <json-glib/json-glib.h>
+#include "rr-json-writer.h"
 
 static void
-add_doubles (JsonBuilder *b, const double *v, int n)
+add_doubles (RrJsonWriter *b, const double *v, int n)
 {
-  json_builder_begin_array (b);
+  rr_json_begin_array (b);
   for (int i = 0; i < n; i++)
-    json_builder_add_double_value (b, fabs (v[i]) < 1e-9 ? 0.0 : v[i]);
-  json_builder_end_array (b);
+    rr_json_double (b, fabs (v[i]) < 1e-9 ? 0.0 : v[i]);
+  rr_json_end_array (b);
 }
 
 static double
@@ -21,44 +21,44 @@ round_to (double v, double q)
 }
 
 static void
-series_json (JsonBuilder *b, RrDicomSeries *se)
+series_json (RrJsonWriter *b, RrDicomSeries *se)
 {
   const RrStack *st = rr_dicom_series_main_stack (se);
 
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "series_uid");
-  json_builder_add_string_value (b, se->series_uid);
-  json_builder_set_member_name (b, "modality");
-  json_builder_add_string_value (b, se->modality);
-  json_builder_set_member_name (b, "description");
-  json_builder_add_string_value (b, se->description);
-  json_builder_set_member_name (b, "rows");
-  json_builder_add_int_value (b, st ? st->rows : 0);
-  json_builder_set_member_name (b, "columns");
-  json_builder_add_int_value (b, st ? st->columns : 0);
-  json_builder_set_member_name (b, "slices");
-  json_builder_add_int_value (b, st ? st->order->len : 0);
-  json_builder_set_member_name (b, "frames");
-  json_builder_add_int_value (b, se->is_image ? se->n_frames : se->instances->len);
-  json_builder_set_member_name (b, "pixel_spacing_mm");
+  rr_json_begin_object (b);
+  rr_json_key (b, "series_uid");
+  rr_json_string (b, se->series_uid);
+  rr_json_key (b, "modality");
+  rr_json_string (b, se->modality);
+  rr_json_key (b, "description");
+  rr_json_string (b, se->description);
+  rr_json_key (b, "rows");
+  rr_json_int (b, st ? st->rows : 0);
+  rr_json_key (b, "columns");
+  rr_json_int (b, st ? st->columns : 0);
+  rr_json_key (b, "slices");
+  rr_json_int (b, st ? st->order->len : 0);
+  rr_json_key (b, "frames");
+  rr_json_int (b, se->is_image ? se->n_frames : se->instances->len);
+  rr_json_key (b, "pixel_spacing_mm");
   if (st && st->has_geometry)
     {
       double ps[2] = { st->row_spacing, st->col_spacing };
       add_doubles (b, ps, 2);
     }
   else
-    json_builder_add_null_value (b);
-  json_builder_set_member_name (b, "slice_spacing_mm");
+    rr_json_null (b);
+  rr_json_key (b, "slice_spacing_mm");
   if (st && st->has_geometry && st->order->len > 1)
-    json_builder_add_double_value (b, round_to (st->slice_spacing, 1e-6));
+    rr_json_double (b, round_to (st->slice_spacing, 1e-6));
   else
-    json_builder_add_null_value (b);
-  json_builder_set_member_name (b, "slice_thickness_mm");
+    rr_json_null (b);
+  rr_json_key (b, "slice_thickness_mm");
   if (rr_dicom_series_slice_thickness (se) > 0)
-    json_builder_add_double_value (b, rr_dicom_series_slice_thickness (se));
+    rr_json_double (b, rr_dicom_series_slice_thickness (se));
   else
-    json_builder_add_null_value (b);
-  json_builder_set_member_name (b, "orientation");
+    rr_json_null (b);
+  rr_json_key (b, "orientation");
   if (st && st->has_geometry)
     {
       double o[6] = { st->row_dir.x, st->row_dir.y, st->row_dir.z,
@@ -68,8 +68,8 @@ series_json (JsonBuilder *b, RrDicomSeries *se)
       add_doubles (b, o, 6);
     }
   else
-    json_builder_add_null_value (b);
-  json_builder_set_member_name (b, "origin_mm");
+    rr_json_null (b);
+  rr_json_key (b, "origin_mm");
   if (st && st->has_geometry && st->positions->len > 0)
     {
       RrVec3 p = g_array_index (st->positions, RrVec3, 0);
@@ -77,14 +77,14 @@ series_json (JsonBuilder *b, RrDicomSeries *se)
       add_doubles (b, o, 3);
     }
   else
-    json_builder_add_null_value (b);
-  json_builder_set_member_name (b, "transfer_syntaxes");
-  json_builder_begin_array (b);
+    rr_json_null (b);
+  rr_json_key (b, "transfer_syntaxes");
+  rr_json_begin_array (b);
   for (guint i = 0; i < se->transfer_syntaxes->len; i++)
-    json_builder_add_string_value (b, se->transfer_syntaxes->pdata[i]);
-  json_builder_end_array (b);
-  json_builder_set_member_name (b, "problems");
-  json_builder_begin_array (b);
+    rr_json_string (b, se->transfer_syntaxes->pdata[i]);
+  rr_json_end_array (b);
+  rr_json_key (b, "problems");
+  rr_json_begin_array (b);
   {
     g_autoptr (GPtrArray) all = g_ptr_array_new ();
     g_ptr_array_extend (all, se->problems, NULL, NULL);
@@ -92,75 +92,70 @@ series_json (JsonBuilder *b, RrDicomSeries *se)
       g_ptr_array_extend (all, st->problems, NULL, NULL);
     if (!se->is_image)
       {
-        json_builder_begin_object (b);
-        json_builder_set_member_name (b, "code");
-        json_builder_add_string_value (b, "not_an_image");
-        json_builder_set_member_name (b, "message");
-        json_builder_add_string_value (b, "non-image objects (structured report, presentation "
+        rr_json_begin_object (b);
+        rr_json_key (b, "code");
+        rr_json_string (b, "not_an_image");
+        rr_json_key (b, "message");
+        rr_json_string (b, "non-image objects (structured report, presentation "
                                           "state, key objects...): listed, not loaded");
-        json_builder_end_object (b);
+        rr_json_end_object (b);
       }
     for (guint i = 0; i < all->len; i++)
       {
         const RrProblem *p = all->pdata[i];
-        json_builder_begin_object (b);
-        json_builder_set_member_name (b, "code");
-        json_builder_add_string_value (b, p->code);
-        json_builder_set_member_name (b, "message");
-        json_builder_add_string_value (b, p->message);
-        json_builder_end_object (b);
+        rr_json_begin_object (b);
+        rr_json_key (b, "code");
+        rr_json_string (b, p->code);
+        rr_json_key (b, "message");
+        rr_json_string (b, p->message);
+        rr_json_end_object (b);
       }
   }
-  json_builder_end_array (b);
-  json_builder_end_object (b);
+  rr_json_end_array (b);
+  rr_json_end_object (b);
 }
 
 static char *
 scan_to_json (RrDicomScan *scan)
 {
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autoptr (JsonGenerator) gen = json_generator_new ();
-  g_autoptr (JsonNode) root = NULL;
+  g_autoptr (RrJsonWriter) b = rr_json_writer_new (TRUE);
 
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "studies");
-  json_builder_begin_array (b);
+  rr_json_begin_object (b);
+  rr_json_key (b, "studies");
+  rr_json_begin_array (b);
   for (guint i = 0; i < scan->studies->len; i++)
     {
       RrDicomStudy *st = scan->studies->pdata[i];
-      json_builder_begin_object (b);
-      json_builder_set_member_name (b, "study_uid");
-      json_builder_add_string_value (b, st->study_uid);
-      json_builder_set_member_name (b, "patient_id");
-      json_builder_add_string_value (b, st->patient_id ? st->patient_id : "");
-      json_builder_set_member_name (b, "study_date");
-      json_builder_add_string_value (b, st->study_date ? st->study_date : "");
-      json_builder_set_member_name (b, "series");
-      json_builder_begin_array (b);
+      rr_json_begin_object (b);
+      rr_json_key (b, "study_uid");
+      rr_json_string (b, st->study_uid);
+      rr_json_key (b, "patient_id");
+      rr_json_string (b, st->patient_id ? st->patient_id : "");
+      rr_json_key (b, "study_date");
+      rr_json_string (b, st->study_date ? st->study_date : "");
+      rr_json_key (b, "series");
+      rr_json_begin_array (b);
       for (guint j = 0; j < st->series->len; j++)
         series_json (b, st->series->pdata[j]);
-      json_builder_end_array (b);
-      json_builder_end_object (b);
+      rr_json_end_array (b);
+      rr_json_end_object (b);
     }
-  json_builder_end_array (b);
-  json_builder_set_member_name (b, "unreadable");
-  json_builder_begin_array (b);
+  rr_json_end_array (b);
+  rr_json_key (b, "unreadable");
+  rr_json_begin_array (b);
   for (guint i = 0; i < scan->unreadable->len; i++)
     {
       RrDicomUnreadable *u = scan->unreadable->pdata[i];
-      json_builder_begin_object (b);
-      json_builder_set_member_name (b, "path");
-      json_builder_add_string_value (b, u->path);
-      json_builder_set_member_name (b, "message");
-      json_builder_add_string_value (b, u->message);
-      json_builder_end_object (b);
+      rr_json_begin_object (b);
+      rr_json_key (b, "path");
+      rr_json_string (b, u->path);
+      rr_json_key (b, "message");
+      rr_json_string (b, u->message);
+      rr_json_end_object (b);
     }
-  json_builder_end_array (b);
-  json_builder_end_object (b);
-  root = json_builder_get_root (b);
-  json_generator_set_root (gen, root);
-  json_generator_set_pretty (gen, TRUE);
-  return json_generator_to_data (gen, NULL);
+  rr_json_end_array (b);
+  rr_json_end_object (b);
+  return rr_json_writer_steal (b);
 }
 
 static void
@@ -229,7 +224,7 @@ rr_cli_info (int argc, char **argv)
   if (json)
     {
       g_autofree char *text = scan_to_json (scan);
-      g_print ("%s\n", text);
+      g_print ("%s", text);
     }
   else
     print_text (scan);
