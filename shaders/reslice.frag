@@ -21,7 +21,6 @@ uniform int u_colormap;     // 0 grey, otherwise the LUT
 uniform int u_slab_mode;    // 0 none, 1 MIP, 2 MinIP, 3 mean
 uniform int u_slab_n;
 uniform float u_slab_mm;
-uniform float u_outside;
 uniform float u_opacity;
 
 out vec4 frag_color;
@@ -44,7 +43,7 @@ main ()
 {
   vec2 px = vec2 (gl_FragCoord.x - u_offset.x, u_size.y - (gl_FragCoord.y - u_offset.y));
   vec3 p = u_center + (px.x - u_size.x * 0.5) * u_right + (px.y - u_size.y * 0.5) * u_down;
-  float v = u_outside;
+  float v = 0.0;
   float s;
   bool inside = false;
 

@@ -194,34 +194,6 @@ sample (const RrVolume *v, double i, double j, double k)
     }
 }
 
-/* TRUE when slices sit on a regular grid: then voxel coordinates are an
- * affine function of the patient point. */
-static gboolean
-is_regular (const RrVolume *v, RrMat3 *inv, RrVec3 *origin)
-{
-  guint nz = v->dims[2];
-  RrMat3 m;
-  RrVec3 step;
-
-  if (nz > 1)
-    {
-      step = rr_vec3_scale (rr_vec3_sub (v->slice_pos[nz - 1], v->slice_pos[0]), 1.0 / (nz - 1));
-      for (guint k = 1; k + 1 < nz; k++)
-        {
-          RrVec3 expect = rr_vec3_add (v->slice_pos[0], rr_vec3_scale (step, k));
-          if (rr_vec3_length (rr_vec3_sub (expect, v->slice_pos[k])) > 1e-3 * v->spacing[2] + 1e-6)
-            return FALSE;
-        }
-    }
-  else
-    step = rr_vec3_scale (v->normal, v->spacing[2]);
-  m.c[0] = rr_vec3_scale (v->row_dir, v->spacing[0]);
-  m.c[1] = rr_vec3_scale (v->col_dir, v->spacing[1]);
-  m.c[2] = step;
-  *origin = v->slice_pos[0];
-  return rr_mat3_invert (&m, inv);
-}
-
 typedef struct
 {
   const RrVolume *v;
@@ -337,7 +309,7 @@ rr_reslice (const RrVolume *volume,
   GThread *threads[16];
   guint nt = n_threads ? n_threads : g_get_num_processors ();
 
-  job.regular = is_regular (volume, &job.inv, &job.origin);
+  job.regular = rr_volume_regular_affine (volume, &job.inv, &job.origin);
   nt = CLAMP (nt, 1u, 16u);
   if (plane->width * plane->height < 4096)
     nt = 1;

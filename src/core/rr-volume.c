@@ -260,6 +260,34 @@ rr_volume_patient_to_voxel (const RrVolume *volume,
          kk < volume->dims[2] - 0.5;
 }
 
+gboolean
+rr_volume_regular_affine (const RrVolume *v,
+                          RrMat3         *inv,
+                          RrVec3         *origin)
+{
+  guint nz = v->dims[2];
+  RrMat3 m;
+  RrVec3 step;
+
+  if (nz > 1)
+    {
+      step = rr_vec3_scale (rr_vec3_sub (v->slice_pos[nz - 1], v->slice_pos[0]), 1.0 / (nz - 1));
+      for (guint k = 1; k + 1 < nz; k++)
+        {
+          RrVec3 expect = rr_vec3_add (v->slice_pos[0], rr_vec3_scale (step, k));
+          if (rr_vec3_length (rr_vec3_sub (expect, v->slice_pos[k])) > 1e-3 * v->spacing[2] + 1e-6)
+            return FALSE;
+        }
+    }
+  else
+    step = rr_vec3_scale (v->normal, v->spacing[2]);
+  m.c[0] = rr_vec3_scale (v->row_dir, v->spacing[0]);
+  m.c[1] = rr_vec3_scale (v->col_dir, v->spacing[1]);
+  m.c[2] = step;
+  *origin = v->slice_pos[0];
+  return rr_mat3_invert (&m, inv);
+}
+
 double
 rr_volume_value_at (const RrVolume *volume,
                     guint           i,

@@ -103,6 +103,13 @@ gboolean   rr_volume_patient_to_voxel (const RrVolume *volume,
                                        double         *j,
                                        double         *k);
 
+/* When the slices sit on a regular grid, voxel indices are an affine
+ * function of the patient point: index = inv * (p - origin). FALSE for
+ * unevenly spaced stacks (use rr_volume_patient_to_voxel then). */
+gboolean   rr_volume_regular_affine   (const RrVolume *volume,
+                                       RrMat3         *inv,
+                                       RrVec3         *origin);
+
 /* Modality value at the nearest voxel, or NAN outside the volume.
  * For RGB volumes this is the luminance. */
 double     rr_volume_value_at       (const RrVolume *volume,

@@ -109,7 +109,6 @@ typedef struct
   RrDicomSeries *series;
   const RrStack *stack;
   double pad_out;
-  guint n_threads;
   gint next;
   gint done;
   gint failed;
@@ -313,18 +312,39 @@ struct Worker
   guint last_frame = G_MAXUINT;
   guint8 *buf = NULL;
   gsize buf_size = 0;
+  int fd = -1;              /* the native fast path's open file */
+  guint fd_instance = G_MAXUINT;
 
   ~Worker ()
   {
     delete ff;
     g_free (buf);
+    if (fd >= 0)
+      close (fd);
   }
 };
+
+/* The scratch buffer for one frame, grown when a frame needs more. */
+static gboolean
+ensure_buffer (Worker *w, gsize need, const char *path, GError **error)
+{
+  if (need + 2 <= w->buf_size)
+    return TRUE;
+  g_free (w->buf);
+  w->buf_size = need + 2;
+  w->buf = (guint8 *) g_try_malloc (w->buf_size);
+  if (w->buf != NULL)
+    return TRUE;
+  w->buf_size = 0;
+  g_set_error (error, RR_DICOM_ERROR, RR_DICOM_ERROR_TOO_LARGE, "%s: out of memory", path);
+  return FALSE;
+}
 
 /* The fast path for native little-endian pixels at a known offset: one
  * pread per frame, converted in place when the sizes allow it. */
 static gboolean
-read_native (Worker *w, RrDicomInstance *inst, guint frame, guint k, GError **error)
+read_native (Worker *w, guint instance, RrDicomInstance *inst, guint frame, guint k,
+             GError **error)
 {
   RrVolume *vol = w->ctx->vol;
   gsize n = (gsize) vol->dims[0] * vol->dims[1];
@@ -333,27 +353,25 @@ read_native (Worker *w, RrDicomInstance *inst, guint frame, guint k, GError **er
   gboolean in_place = vol->type == RR_VOXEL_INT16 && inst->bits_allocated == 16;
   guint8 *buf;
 
-  if (!in_place && need + 2 > w->buf_size)
+  if (!in_place && !ensure_buffer (w, need, inst->path, error))
+    return FALSE;
+  buf = in_place ? (guint8 *) dst : w->buf;
+  /* Frames of one multi-frame file come in a row: keep it open. */
+  if (w->fd_instance != instance)
     {
-      g_free (w->buf);
-      w->buf_size = need + 2;
-      w->buf = (guint8 *) g_try_malloc (w->buf_size);
-      if (w->buf == NULL)
+      if (w->fd >= 0)
+        close (w->fd);
+      w->fd_instance = G_MAXUINT;
+      w->fd = g_open (inst->path, O_RDONLY, 0);
+      if (w->fd < 0)
         {
-          w->buf_size = 0;
-          g_set_error (error, RR_DICOM_ERROR, RR_DICOM_ERROR_TOO_LARGE, "%s: out of memory",
-                       inst->path);
+          g_set_error (error, RR_DICOM_ERROR, RR_DICOM_ERROR_READ, "%s: %s", inst->path,
+                       g_strerror (errno));
           return FALSE;
         }
+      w->fd_instance = instance;
     }
-  buf = in_place ? (guint8 *) dst : w->buf;
-  int fd = g_open (inst->path, O_RDONLY, 0);
-  if (fd < 0)
-    {
-      g_set_error (error, RR_DICOM_ERROR, RR_DICOM_ERROR_READ, "%s: %s", inst->path,
-                   g_strerror (errno));
-      return FALSE;
-    }
+  int fd = w->fd;
   gsize got = 0;
   goffset at = inst->pixel_offset + (goffset) need * frame;
   while (got < need)
@@ -363,7 +381,6 @@ read_native (Worker *w, RrDicomInstance *inst, guint frame, guint k, GError **er
         break;
       got += r;
     }
-  close (fd);
   if (got < need)
     {
       g_set_error (error, RR_DICOM_ERROR, RR_DICOM_ERROR_READ,
@@ -416,7 +433,7 @@ decode_slice (Worker *w, guint k, GError **error)
   RrDicomInstance *inst = (RrDicomInstance *) ctx->series->instances->pdata[ref.instance];
 
   if (inst->pixel_offset > 0 && inst->samples == 1 && vol->type != RR_VOXEL_RGB8)
-    return read_native (w, inst, ref.frame, k, error);
+    return read_native (w, ref.instance, inst, ref.frame, k, error);
 
   if (w->cur != ref.instance)
     {
@@ -440,19 +457,8 @@ decode_slice (Worker *w, guint k, GError **error)
   DcmXfer xfer (ds->getOriginalXfer ());
   gboolean encapsulated = xfer.isEncapsulated ();
   gsize need = raw_frame_bytes (inst, encapsulated);
-  if (need + 2 > w->buf_size)
-    {
-      g_free (w->buf);
-      w->buf_size = need + 2;
-      w->buf = (guint8 *) g_try_malloc (w->buf_size);
-      if (w->buf == NULL)
-        {
-          w->buf_size = 0;
-          g_set_error (error, RR_DICOM_ERROR, RR_DICOM_ERROR_TOO_LARGE, "%s: out of memory",
-                       inst->path);
-          return FALSE;
-        }
-    }
+  if (!ensure_buffer (w, need, inst->path, error))
+    return FALSE;
 
   OFString model = inst->photometric;
   if (rr_jls_is_syntax (xfer.getXferID ()))
@@ -503,17 +509,12 @@ decode_slice (Worker *w, guint k, GError **error)
                                        &w->cache);
       if (c.bad ())
         {
-          const char *what = encapsulated ? "cannot be decoded" : "cannot be read";
-          if (!encapsulated || c == EC_CannotChangeRepresentation)
-            g_set_error (error, RR_DICOM_ERROR,
-                         c == EC_CannotChangeRepresentation ? RR_DICOM_ERROR_UNSUPPORTED
-                                                            : RR_DICOM_ERROR_READ,
-                         "%s: frame %u %s (%s, %s)", inst->path, ref.frame + 1, what,
-                         xfer.getXferName (), c.text ());
-          else
-            g_set_error (error, RR_DICOM_ERROR, RR_DICOM_ERROR_READ,
-                         "%s: frame %u %s (%s, %s)", inst->path, ref.frame + 1, what,
-                         xfer.getXferName (), c.text ());
+          g_set_error (error, RR_DICOM_ERROR,
+                       c == EC_CannotChangeRepresentation ? RR_DICOM_ERROR_UNSUPPORTED
+                                                          : RR_DICOM_ERROR_READ,
+                       "%s: frame %u %s (%s, %s)", inst->path, ref.frame + 1,
+                       encapsulated ? "cannot be decoded" : "cannot be read",
+                       xfer.getXferName (), c.text ());
           return FALSE;
         }
       w->next_fragment = start;
@@ -844,12 +845,4 @@ rr_dicom_load_path (const char  *path,
   else
     g_set_error (error, RR_DICOM_ERROR, RR_DICOM_ERROR_NOT_FOUND, "%s: no images", path);
   return NULL;
-}
-
-extern "C" gboolean
-rr_dicom_check_file (const char  *path,
-                     GError     **error)
-{
-  g_autoptr (RrVolume) v = rr_dicom_load_path (path, error);
-  return v != NULL;
 }

@@ -121,11 +121,6 @@ RrVolume       *rr_dicom_series_load_slice (RrDicomSeries  *series,
 RrVolume       *rr_dicom_load_path         (const char    *path,
                                             GError       **error);
 
-/* Decodes every frame of one file and checks it fully (used by `info` to
- * name a broken file). */
-gboolean        rr_dicom_check_file        (const char    *path,
-                                            GError       **error);
-
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RrDicomScan, rr_dicom_scan_free)
 
 /* Writing: a small dataset builder so that C code (the phantom, SR export,

@@ -26,27 +26,6 @@ struct _RrGlReslicer
   GHashTable *uniforms;
 };
 
-static gboolean
-regular_affine (const RrVolume *v, RrMat3 *inv, RrVec3 *origin)
-{
-  guint nz = v->dims[2];
-  RrMat3 m;
-  RrVec3 step = nz > 1 ? rr_vec3_scale (rr_vec3_sub (v->slice_pos[nz - 1], v->slice_pos[0]),
-                                        1.0 / (nz - 1))
-                       : rr_vec3_scale (v->normal, v->spacing[2]);
-  for (guint k = 1; k + 1 < nz; k++)
-    {
-      RrVec3 expect = rr_vec3_add (v->slice_pos[0], rr_vec3_scale (step, k));
-      if (rr_vec3_length (rr_vec3_sub (expect, v->slice_pos[k])) > 1e-3 * v->spacing[2] + 1e-6)
-        return FALSE;
-    }
-  m.c[0] = rr_vec3_scale (v->row_dir, v->spacing[0]);
-  m.c[1] = rr_vec3_scale (v->col_dir, v->spacing[1]);
-  m.c[2] = step;
-  *origin = v->slice_pos[0];
-  return rr_mat3_invert (&m, inv);
-}
-
 RrGlVolume *
 rr_gl_volume_new (RrVolume  *volume,
                   GError   **error)
@@ -65,7 +44,7 @@ rr_gl_volume_new (RrVolume  *volume,
       return NULL;
     }
   glv = g_new0 (RrGlVolume, 1);
-  if (!regular_affine (volume, &glv->inv, &glv->origin))
+  if (!rr_volume_regular_affine (volume, &glv->inv, &glv->origin))
     {
       g_free (glv);
       g_set_error (error, RR_RENDER_ERROR, RR_RENDER_ERROR_UNSUPPORTED,
@@ -369,8 +348,6 @@ rr_gl_reslicer_draw (RrGlReslicer   *r,
   glUniform1i (loc (r, "u_slab_mode"), slab_n > 1 ? plane->slab_mode : 0);
   glUniform1i (loc (r, "u_slab_n"), slab_n);
   glUniform1f (loc (r, "u_slab_mm"), (float) plane->slab_mm);
-  /* Outside the volume the shader draws black (or nothing, when fused). */
-  glUniform1f (loc (r, "u_outside"), 0.0f);
   glUniform1f (loc (r, "u_opacity"), (float) (look->opacity > 0 ? look->opacity : 1.0));
   if (look->opacity > 0 && look->opacity < 1)
     {
