@@ -364,7 +364,6 @@ draw_cpu_pane (RrViewport *self, cairo_t *cr, guint i)
 {
   RrPlane pl;
   const Pane *p = &self->panes[i];
-  double lo, hi;
   gsize n;
 
   if (!pane_plane (self, i, 1, &pl))
@@ -376,7 +375,6 @@ draw_cpu_pane (RrViewport *self, cairo_t *cr, guint i)
   guint8 *data = cairo_image_surface_get_data (img);
   int stride = cairo_image_surface_get_stride (img);
 
-  (void) lo, (void) hi;
   rr_reslice (self->volume, &pl, RR_RESLICE_OUTSIDE, 0, values);
   rr_window_to_grey (values, n, self->center, self->width, self->invert ^ self->volume->invert,
                      grey);
@@ -956,12 +954,6 @@ rr_viewport_toggle_invert (RrViewport *self)
   redraw (self);
 }
 
-const char *
-rr_viewport_get_fallback_reason (RrViewport *self)
-{
-  return self->fallback;
-}
-
 char *
 rr_viewport_describe (RrViewport *self)
 {
@@ -1018,12 +1010,6 @@ cine_tick (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
-gboolean
-rr_viewport_get_playing (RrViewport *self)
-{
-  return self->cine_source != 0;
-}
-
 void
 rr_viewport_toggle_cine (RrViewport *self)
 {
@@ -1072,11 +1058,6 @@ rr_viewport_set_fusion (RrViewport *self,
   redraw (self);
 }
 
-RrVolume *
-rr_viewport_get_fusion (RrViewport *self)
-{
-  return self->fusion;
-}
 
 void
 rr_viewport_rotate (RrViewport *self,

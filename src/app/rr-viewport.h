@@ -52,15 +52,11 @@ void       rr_viewport_rotate         (RrViewport *self,
 void       rr_viewport_toggle_invert  (RrViewport *self);
 /* Plays the stack's frames at their frame time (space). */
 void       rr_viewport_toggle_cine    (RrViewport *self);
-gboolean   rr_viewport_get_playing    (RrViewport *self);
 /* Draws @overlay (PET) over the volume in hot iron at half opacity, on
  * the same patient planes; NULL removes it. */
 void       rr_viewport_set_fusion     (RrViewport *self,
                                        RrVolume   *overlay);
-RrVolume  *rr_viewport_get_fusion     (RrViewport *self);
 /* What the active pane shows, in words ("Axial · slice 21 / 40 · ..."). */
 char      *rr_viewport_describe       (RrViewport *self);
-/* NULL when drawing on the GPU; otherwise why the CPU draws. */
-const char *rr_viewport_get_fallback_reason (RrViewport *self);
 
 G_END_DECLS

@@ -4,26 +4,11 @@
 #include "rr-dicom.h"
 #include "rr-reslice.h"
 #include "rr-json-writer.h"
+#include "rr-parse.h"
 
 #include <png.h>
 #include <stdio.h>
 #include <errno.h>
-
-static gboolean
-parse_vec (const char *s, double *out, int n)
-{
-  g_auto (GStrv) parts = g_strsplit (s, ",", -1);
-  if ((int) g_strv_length (parts) != n)
-    return FALSE;
-  for (int i = 0; i < n; i++)
-    {
-      char *end = NULL;
-      out[i] = g_ascii_strtod (parts[i], &end);
-      if (end == parts[i] || *end != '\0' || !isfinite (out[i]))
-        return FALSE;
-    }
-  return TRUE;
-}
 
 static gboolean
 write_png (const char *path, const guint8 *grey, guint w, guint h, GError **error)
@@ -100,18 +85,19 @@ rr_cli_render (int argc, char **argv)
     return rr_cli_usage_error ("render", "one PATH is needed");
   if (out_path == NULL)
     return rr_cli_usage_error ("render", "-o OUT.png is needed");
-  if (size_s && (!parse_vec (size_s, sz, 2) || sz[0] < 1 || sz[1] < 1 || sz[0] > 8192 ||
-                 sz[1] > 8192))
+  if (size_s && (!rr_parse_doubles (size_s, sz, 2, 2, NULL) || sz[0] < 1 || sz[1] < 1 ||
+                 sz[0] > 8192 || sz[1] > 8192))
     return rr_cli_usage_error ("render", "--size must be W,H between 1 and 8192");
   if ((normal_s == NULL) != (up_s == NULL))
     return rr_cli_usage_error ("render", "--normal and --up go together");
   if (normal_s && plane_s)
     return rr_cli_usage_error ("render", "--plane or --normal/--up, not both");
-  if (normal_s && (!parse_vec (normal_s, n, 3) || !parse_vec (up_s, u, 3)))
+  if (normal_s && (!rr_parse_doubles (normal_s, n, 3, 3, NULL) ||
+                   !rr_parse_doubles (up_s, u, 3, 3, NULL)))
     return rr_cli_usage_error ("render", "--normal and --up need X,Y,Z");
-  if (at_s && !parse_vec (at_s, v, 3))
+  if (at_s && !rr_parse_doubles (at_s, v, 3, 3, NULL))
     return rr_cli_usage_error ("render", "--at needs X,Y,Z in millimetres");
-  if (wl_s && (!parse_vec (wl_s, wl, 2) || wl[1] <= 0))
+  if (wl_s && (!rr_parse_doubles (wl_s, wl, 2, 2, NULL) || wl[1] <= 0))
     return rr_cli_usage_error ("render", "--wl needs CENTER,WIDTH with a positive width");
   if (slab < 0 || slab > 1000 || mm < 0)
     return rr_cli_usage_error ("render", "--slab and --mm-per-pixel must be positive");

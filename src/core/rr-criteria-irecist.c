@@ -38,7 +38,7 @@ new_lesion_free (gpointer p)
 /* New lesions by id, in the order they became unequivocal; the first five
  * measurable ones (two per organ) are new-lesion targets. */
 static GPtrArray *
-classify_new (const RrRead *read, RrCriteriaResult *res)
+classify_new (const RrRead *read)
 {
   guint ntp = read->timepoints->len;
   GPtrArray *all = g_ptr_array_new_with_free_func (new_lesion_free);
@@ -99,7 +99,6 @@ classify_new (const RrRead *read, RrCriteriaResult *res)
       n->target = TRUE;
       n_targets++;
     }
-  (void) res;
   return all;
 }
 
@@ -159,7 +158,7 @@ evaluate (const RrRead *read)
   RrCriteriaResult *rec = rr_recist11_evaluate (read);
   RrCriteriaResult *res = rr_criteria_result_new ("irecist", read);
   guint ntp = read->timepoints->len;
-  g_autoptr (GPtrArray) news = classify_new (read, res);
+  g_autoptr (GPtrArray) news = classify_new (read);
   enum { NORMAL, UNCONFIRMED, CONFIRMED } state = NORMAL;
   int upd_tp = -1, upd_day = 0, progression = -1;
   guint cats = 0;

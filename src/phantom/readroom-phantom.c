@@ -2,6 +2,7 @@
  * lesions, timepoints and defects, for the demo and the test suites. */
 #include "rr-phantom.h"
 #include "rr-dicom.h"
+#include "rr-parse.h"
 
 #include <glib/gi18n.h>
 #include <locale.h>
@@ -27,25 +28,6 @@ static const struct
   { "j2k-lossy", RR_TS_J2K },
   { "rle", RR_TS_RLE },
 };
-
-static gboolean
-parse_doubles (const char *s, double *out, int min, int max, int *n_out)
-{
-  g_auto (GStrv) parts = g_strsplit (s, ",", -1);
-  int n = (int) g_strv_length (parts);
-  if (n < min || n > max)
-    return FALSE;
-  for (int i = 0; i < n; i++)
-    {
-      char *end = NULL;
-      out[i] = g_ascii_strtod (parts[i], &end);
-      if (end == parts[i] || *end != '\0' || !isfinite (out[i]))
-        return FALSE;
-    }
-  if (n_out)
-    *n_out = n;
-  return TRUE;
-}
 
 static void
 default_lesions (RrPhantomSpec *spec)
@@ -160,7 +142,7 @@ main (int argc, char **argv)
           spec->study_uid = g_strdup (study_uid);
           if (size_s)
             {
-              if (!parse_doubles (size_s, v, 1, 2, &n) || v[0] < 2 || v[0] > 4096 ||
+              if (!rr_parse_doubles (size_s, v, 1, 2, &n) || v[0] < 2 || v[0] > 4096 ||
                   (n == 2 && (v[1] < 2 || v[1] > 4096)))
                 return usage_error (ctx, "--size must be 2..4096[,2..4096]");
               spec->columns = (guint) v[0];
@@ -178,7 +160,7 @@ main (int argc, char **argv)
             spec->slice_thickness = thickness;
           if (pixel_s)
             {
-              if (!parse_doubles (pixel_s, v, 1, 2, &n) || v[0] <= 0 || (n == 2 && v[1] <= 0))
+              if (!rr_parse_doubles (pixel_s, v, 1, 2, &n) || v[0] <= 0 || (n == 2 && v[1] <= 0))
                 return usage_error (ctx, "--pixel-spacing must be positive");
               spec->row_spacing = v[0];
               spec->col_spacing = n == 2 ? v[1] : v[0];
@@ -209,7 +191,7 @@ main (int argc, char **argv)
           spec->shuffle = shuffle;
           if (uneven_s)
             {
-              if (!parse_doubles (uneven_s, v, 2, 2, NULL) || v[0] < 1)
+              if (!rr_parse_doubles (uneven_s, v, 2, 2, NULL) || v[0] < 1)
                 return usage_error (ctx, "--uneven needs K,MM");
               spec->uneven_from = (int) v[0];
               spec->uneven_shift = v[1];
@@ -256,7 +238,7 @@ main (int argc, char **argv)
           if (lesion_s)
             for (guint l = 0; lesion_s[l]; l++)
               {
-                if (!parse_doubles (lesion_s[l], v, 4, 5, &n) || v[3] < 0)
+                if (!rr_parse_doubles (lesion_s[l], v, 4, 5, &n) || v[3] < 0)
                   return usage_error (ctx, "--lesion needs X,Y,Z,DIAMETER[,VALUE]");
                 rr_phantom_spec_add_lesion (spec, rr_vec3 (v[0], v[1], v[2]), v[3],
                                             n == 5 ? v[4] : (kind == RR_PHANTOM_CT ? 80 :

@@ -51,7 +51,6 @@ compare (const RrPlane *plane, const char *what)
   g_autofree guint8 *gl = g_new (guint8, W * H * 4);
   g_autofree float *cpu_v = g_new (float, W * H);
   g_autofree guint8 *cpu = g_new (guint8, W * H);
-  double lo, hi;
   guint off = 0, far = 0, bright = 0;
   int max_diff = 0;
 
@@ -63,7 +62,6 @@ compare (const RrPlane *plane, const char *what)
   glReadPixels (0, 0, W, H, GL_RGBA, GL_UNSIGNED_BYTE, gl);
   g_assert_cmpint (glGetError (), ==, GL_NO_ERROR);
 
-  (void) lo, (void) hi;
   rr_reslice (volume, plane, RR_RESLICE_OUTSIDE, 0, cpu_v);
   rr_window_to_grey (cpu_v, W * H, look.center, look.width, FALSE, cpu);
   for (guint y = 0; y < H; y++)

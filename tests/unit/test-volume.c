@@ -1,6 +1,7 @@
 /* test-volume.c: RrVolume bounds, voxel<->patient transforms on regular,
  * uneven and tilted stacks. */
 #include "rr-volume.h"
+#include "rr-parse.h"
 
 static RrVolume *
 make (guint nx, guint ny, guint nz, double zstep, double tilt_y)
@@ -86,6 +87,25 @@ test_unordered_slices_rejected (void)
   g_assert_error (error, RR_CORE_ERROR, RR_CORE_ERROR_INVALID);
 }
 
+static void
+test_parse_doubles (void)
+{
+  double v[4];
+  int n = 0;
+  g_assert_true (rr_parse_doubles ("-40,40.5,1e1", v, 3, 3, &n));
+  g_assert_cmpint (n, ==, 3);
+  g_assert_cmpfloat (v[1], ==, 40.5);
+  g_assert_cmpfloat (v[2], ==, 10);
+  g_assert_true (rr_parse_doubles ("2", v, 1, 2, &n));
+  g_assert_cmpint (n, ==, 1);
+  g_assert_false (rr_parse_doubles ("1,2", v, 3, 3, NULL));
+  g_assert_false (rr_parse_doubles ("1,x,3", v, 3, 3, NULL));
+  g_assert_false (rr_parse_doubles ("1,2,", v, 2, 3, NULL));
+  g_assert_false (rr_parse_doubles ("nan,1", v, 2, 2, NULL));
+  g_assert_false (rr_parse_doubles ("1,inf", v, 2, 2, NULL));
+  g_assert_false (rr_parse_doubles (NULL, v, 1, 1, NULL));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -94,5 +114,6 @@ main (int argc, char **argv)
   g_test_add_func ("/volume/values", test_values);
   g_test_add_func ("/volume/bounds", test_bounds);
   g_test_add_func ("/volume/unordered", test_unordered_slices_rejected);
+  g_test_add_func ("/parse/doubles", test_parse_doubles);
   return g_test_run ();
 }
