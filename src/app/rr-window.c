@@ -30,7 +30,6 @@ struct _RrWindow
   GPtrArray *row_series;          /* RrDicomSeries * per list row (borrowed) */
   GArray *row_study;              /* guint: study index per list row */
   char *folder;                   /* the folder opened, for relative names */
-  RrDicomSeries *current;
   gint progress_done, progress_total;
   guint progress_source;
 };
@@ -117,8 +116,15 @@ toast (RrWindow   *self,
 typedef struct
 {
   RrDicomSeries *series;
-  RrWindow *window;    /* only for the progress counters (atomics) */
+  RrWindow *window;       /* reports progress and the preview; NULL: neither */
 } LoadData;
+
+static gboolean
+is_cancelled (const GError *error)
+{
+  return g_error_matches (error, RR_DICOM_ERROR, RR_DICOM_ERROR_CANCELLED) ||
+         g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+}
 
 static void
 progress_cb (guint    done,
@@ -141,20 +147,72 @@ progress_tick (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+typedef struct
+{
+  RrWindow *window;
+  RrVolume *slice;
+  GCancellable *cancellable;
+} Preview;
+
+/* On the main loop: the middle slice, unless the reader moved on. */
+static gboolean
+show_preview (gpointer data)
+{
+  Preview *p = data;
+  if (!g_cancellable_is_cancelled (p->cancellable) &&
+      rr_viewport_get_volume (p->window->view) == NULL)
+    rr_viewport_set_volume (p->window->view, p->slice);
+  g_object_unref (p->window);
+  rr_volume_unref (p->slice);
+  g_object_unref (p->cancellable);
+  g_free (p);
+  return G_SOURCE_REMOVE;
+}
+
+/* A whole series, on a worker: first its middle slice for the viewer to
+ * show at once, then every slice with progress. */
 static void
-load_thread (GTask        *task,
-             gpointer      source,
-             gpointer      task_data,
-             GCancellable *cancellable)
+volume_thread (GTask        *task,
+               gpointer      source,
+               gpointer      task_data,
+               GCancellable *cancellable)
 {
   LoadData *d = task_data;
   GError *error = NULL;
-  RrDicomLoadOptions opts = { 0, progress_cb, d->window };
-  RrVolume *v = rr_dicom_series_load (d->series, 0, &opts, cancellable, &error);
+  RrDicomLoadOptions opts = { 0, d->window ? progress_cb : NULL, d->window };
+  RrVolume *v;
+
+  if (d->window)
+    {
+      RrVolume *slice = rr_dicom_series_load_slice (d->series, 0, -1, cancellable, NULL);
+      if (slice)
+        {
+          Preview *p = g_new0 (Preview, 1);
+          p->window = g_object_ref (d->window);
+          p->slice = slice;
+          p->cancellable = g_object_ref (cancellable);
+          g_main_context_invoke (NULL, show_preview, p);
+        }
+    }
+  v = rr_dicom_series_load (d->series, 0, &opts, cancellable, &error);
   if (v)
     g_task_return_pointer (task, v, (GDestroyNotify) rr_volume_unref);
   else
     g_task_return_error (task, error);
+}
+
+static void
+load_volume_async (RrWindow            *self,
+                   RrDicomSeries       *series,
+                   gboolean             with_progress,
+                   GAsyncReadyCallback  done)
+{
+  g_autoptr (GTask) task = g_task_new (self, self->load_cancellable, done, NULL);
+  LoadData *d = g_new0 (LoadData, 1);
+  d->series = series;
+  d->window = with_progress ? self : NULL;
+  g_task_set_task_data (task, d, g_free);
+  g_task_run_in_thread (task, volume_thread);
 }
 
 static void
@@ -173,8 +231,7 @@ load_done (GObject      *source,
   g_autoptr (GError) error = NULL;
   g_autoptr (RrVolume) v = g_task_propagate_pointer (G_TASK (result), &error);
 
-  if (g_error_matches (error, RR_DICOM_ERROR, RR_DICOM_ERROR_CANCELLED) ||
-      g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+  if (is_cancelled (error))
     return;
   stop_progress (self);
   if (v == NULL)
@@ -198,20 +255,6 @@ load_done (GObject      *source,
 }
 
 static void
-fusion_thread (GTask        *task,
-               gpointer      source,
-               gpointer      task_data,
-               GCancellable *cancellable)
-{
-  GError *error = NULL;
-  RrVolume *v = rr_dicom_series_load (task_data, 0, NULL, cancellable, &error);
-  if (v)
-    g_task_return_pointer (task, v, (GDestroyNotify) rr_volume_unref);
-  else
-    g_task_return_error (task, error);
-}
-
-static void
 fusion_done (GObject      *source,
              GAsyncResult *result,
              gpointer      user_data)
@@ -221,7 +264,7 @@ fusion_done (GObject      *source,
   g_autoptr (RrVolume) v = g_task_propagate_pointer (G_TASK (result), &error);
   if (v == NULL)
     {
-      if (!g_error_matches (error, RR_DICOM_ERROR, RR_DICOM_ERROR_CANCELLED))
+      if (!is_cancelled (error))
         {
           toast (self, error->message);
           gtk_toggle_button_set_active (self->fuse_button, FALSE);
@@ -241,9 +284,7 @@ on_fuse_toggled (GtkToggleButton *button,
       rr_viewport_set_fusion (self->view, NULL);
       return;
     }
-  g_autoptr (GTask) task = g_task_new (self, self->load_cancellable, fusion_done, NULL);
-  g_task_set_task_data (task, self->fusion_series, NULL);
-  g_task_run_in_thread (task, fusion_thread);
+  load_volume_async (self, self->fusion_series, FALSE, fusion_done);
 }
 
 /* A PET of the same study (same frame of reference) can be fused over a
@@ -278,36 +319,20 @@ static void
 load_series (RrWindow      *self,
              RrDicomSeries *series)
 {
-  g_autoptr (GTask) task = NULL;
-  LoadData *d;
-  g_autoptr (GError) error = NULL;
-  g_autoptr (RrVolume) preview = NULL;
-
   g_cancellable_cancel (self->load_cancellable);
   g_clear_object (&self->load_cancellable);
   self->load_cancellable = g_cancellable_new ();
-  self->current = series;
   update_fusion_choice (self, series);
 
-  /* The middle slice at once; the rest decodes behind it. */
-  preview = rr_dicom_series_load_slice (series, 0, -1, NULL, &error);
+  /* The worker shows the middle slice first, then the whole volume. */
   rr_viewport_set_volume (self->view, NULL);
-  if (preview)
-    rr_viewport_set_volume (self->view, preview);
-
-  d = g_new0 (LoadData, 1);
-  d->series = series;
-  d->window = self;
   g_atomic_int_set (&self->progress_done, 0);
   g_atomic_int_set (&self->progress_total, 0);
   gtk_progress_bar_set_fraction (self->progress, 0);
   gtk_widget_set_visible (GTK_WIDGET (self->progress), TRUE);
   g_clear_handle_id (&self->progress_source, g_source_remove);
   self->progress_source = g_timeout_add (50, progress_tick, self);
-
-  task = g_task_new (self, self->load_cancellable, load_done, NULL);
-  g_task_set_task_data (task, d, g_free);
-  g_task_run_in_thread (task, load_thread);
+  load_volume_async (self, series, TRUE, load_done);
 }
 
 static void
