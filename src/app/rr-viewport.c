@@ -343,20 +343,30 @@ draw_text (cairo_t *cr, double x, double y, const char *text, double align)
   cairo_show_text (cr, text);
 }
 
-static const char *
-fusion_caption (RrViewport *self)
+/* The caption of pane @i: what it shows. Drawn in the pane and read out
+ * in the viewer's accessible description, so both say the same. It is
+ * built from the plane, the series description and the fused modality:
+ * RrVolume carries no patient name, ID, birth date or study date. */
+static char *
+pane_title (RrViewport *self, guint i)
 {
-  static char buf[160];
+  const Pane *p = &self->panes[i];
+  GString *s = g_string_new (kind_name (p->kind));
   RrVolume *f = self->fusion;
-  if (f->suv_state == RR_SUV_AVAILABLE)
-    g_snprintf (buf, sizeof buf, _("  + %s, SUVbw %.1f–%.1f"), f->modality ? f->modality : "",
-                self->fusion_lo * f->suv_factor, self->fusion_hi * f->suv_factor);
-  else if (f->suv_state == RR_SUV_UNAVAILABLE)
-    g_snprintf (buf, sizeof buf, _("  + %s (SUV unavailable: %s)"), f->modality ? f->modality : "",
-                f->suv_reason ? f->suv_reason : "");
-  else
-    g_snprintf (buf, sizeof buf, "  + %s", f->modality ? f->modality : "");
-  return buf;
+
+  if (p->mip)
+    g_string_append (s, _(" MIP 30 mm"));
+  if (self->volume && self->volume->description && *self->volume->description)
+    g_string_append_printf (s, "  %s", self->volume->description);
+  if (f && f->suv_state == RR_SUV_AVAILABLE)
+    g_string_append_printf (s, _("  + %s, SUVbw %.1f–%.1f"), f->modality ? f->modality : "",
+                            self->fusion_lo * f->suv_factor, self->fusion_hi * f->suv_factor);
+  else if (f && f->suv_state == RR_SUV_UNAVAILABLE)
+    g_string_append_printf (s, _("  + %s (SUV unavailable: %s)"), f->modality ? f->modality : "",
+                            f->suv_reason ? f->suv_reason : "");
+  else if (f)
+    g_string_append_printf (s, "  + %s", f->modality ? f->modality : "");
+  return g_string_free (s, FALSE);
 }
 
 static void
@@ -460,10 +470,7 @@ draw_overlay (GtkDrawingArea *area,
       draw_text (cr, p->x + p->w - 8, p->y + p->h / 2 + 5, r, 1);
       draw_text (cr, p->x + p->w / 2, p->y + 30, t, 0.5);
       draw_text (cr, p->x + p->w / 2, p->y + p->h - 30, b, 0.5);
-      /* What the pane is, and where. Never a patient identifier. */
-      title = g_strdup_printf ("%s%s  %s%s", kind_name (p->kind), p->mip ? _(" MIP 30 mm") : "",
-                               self->volume->description ? self->volume->description : "",
-                               self->fusion ? fusion_caption (self) : "");
+      title = pane_title (self, i);
       draw_text (cr, p->x + 8, p->y + 16, title, 0);
       pos = g_strdup_printf ("%.1f mm   W %.0f L %.0f", rr_vec3_dot (self->point, rr_plane_normal (&pl)),
                              self->width, self->center);
@@ -986,6 +993,12 @@ rr_viewport_describe (RrViewport *self)
     g_string_append (s, _(" · drawn on the CPU"));
   else if (self->notice)
     g_string_append (s, _(" · down-sampled for display"));
+  /* Then what every pane's caption says, as drawn. */
+  for (guint pane = 0; pane < self->n_panes; pane++)
+    {
+      g_autofree char *title = pane_title (self, pane);
+      g_string_append_printf (s, pane == 0 ? _(" — panes: %s") : "; %s", title);
+    }
   return g_string_free (s, FALSE);
 }
 
