@@ -3,32 +3,10 @@
  * per frame), printed with their ratio. */
 #include "rr-gl-reslicer.h"
 
-#include <epoxy/egl.h>
+#include "rr-gl-offscreen.h"
 #include <epoxy/gl.h>
 
 #define N 512
-
-static gboolean
-make_context (void)
-{
-  static const EGLint cfg_attrs[] = { EGL_SURFACE_TYPE, 0, EGL_RENDERABLE_TYPE, EGL_OPENGL_BIT,
-                                      EGL_NONE };
-  static const EGLint ctx_attrs[] = { EGL_CONTEXT_MAJOR_VERSION, 3, EGL_CONTEXT_MINOR_VERSION, 3,
-                                      EGL_CONTEXT_OPENGL_PROFILE_MASK,
-                                      EGL_CONTEXT_OPENGL_CORE_PROFILE_BIT, EGL_NONE };
-  EGLDisplay dpy;
-  EGLConfig cfg;
-  EGLint n = 0;
-  EGLContext ctx;
-  if (!epoxy_has_egl_extension (EGL_NO_DISPLAY, "EGL_MESA_platform_surfaceless"))
-    return FALSE;
-  dpy = eglGetPlatformDisplayEXT (EGL_PLATFORM_SURFACELESS_MESA, EGL_DEFAULT_DISPLAY, NULL);
-  if (dpy == EGL_NO_DISPLAY || !eglInitialize (dpy, NULL, NULL) || !eglBindAPI (EGL_OPENGL_API) ||
-      !eglChooseConfig (dpy, cfg_attrs, &cfg, 1, &n) || n < 1)
-    return FALSE;
-  ctx = eglCreateContext (dpy, cfg, EGL_NO_CONTEXT, ctx_attrs);
-  return ctx != EGL_NO_CONTEXT && eglMakeCurrent (dpy, EGL_NO_SURFACE, EGL_NO_SURFACE, ctx);
-}
 
 static RrPlane
 oblique (int frame)
@@ -74,7 +52,7 @@ main (int argc, char **argv)
     }
   cpu_fps = frames / ((g_get_monotonic_time () - t0) / 1e6);
 
-  if (make_context ())
+  if (rr_gl_offscreen_make_current (NULL))
     {
       GLuint fbo, rbo;
       RrGlLook look = { 40, 400, FALSE, RR_COLORMAP_GREY, 1 };

@@ -6,7 +6,7 @@
 #include "rr-dicom.h"
 #include "rr-phantom.h"
 
-#include <epoxy/egl.h>
+#include "rr-gl-offscreen.h"
 #include <epoxy/gl.h>
 #include <string.h>
 
@@ -17,32 +17,6 @@ static GLuint fbo, rbo;
 
 #define W 160
 #define H 120
-
-static gboolean
-make_context (void)
-{
-  EGLDisplay dpy;
-  EGLConfig cfg;
-  EGLint n = 0;
-  EGLContext ctx;
-  static const EGLint cfg_attrs[] = { EGL_SURFACE_TYPE, 0, EGL_RENDERABLE_TYPE, EGL_OPENGL_BIT,
-                                      EGL_NONE };
-  static const EGLint ctx_attrs[] = { EGL_CONTEXT_MAJOR_VERSION, 3, EGL_CONTEXT_MINOR_VERSION, 3,
-                                      EGL_CONTEXT_OPENGL_PROFILE_MASK,
-                                      EGL_CONTEXT_OPENGL_CORE_PROFILE_BIT, EGL_NONE };
-
-  if (!epoxy_has_egl_extension (EGL_NO_DISPLAY, "EGL_MESA_platform_surfaceless"))
-    return FALSE;
-  dpy = eglGetPlatformDisplayEXT (EGL_PLATFORM_SURFACELESS_MESA, EGL_DEFAULT_DISPLAY, NULL);
-  if (dpy == EGL_NO_DISPLAY || !eglInitialize (dpy, NULL, NULL))
-    return FALSE;
-  if (!eglBindAPI (EGL_OPENGL_API) || !eglChooseConfig (dpy, cfg_attrs, &cfg, 1, &n) || n < 1)
-    return FALSE;
-  ctx = eglCreateContext (dpy, cfg, EGL_NO_CONTEXT, ctx_attrs);
-  if (ctx == EGL_NO_CONTEXT)
-    return FALSE;
-  return eglMakeCurrent (dpy, EGL_NO_SURFACE, EGL_NO_SURFACE, ctx);
-}
 
 static void
 compare (const RrPlane *plane, const char *what)
@@ -218,9 +192,9 @@ main (int argc, char **argv)
   int ret;
 
   g_test_init (&argc, &argv, NULL);
-  if (!make_context ())
+  if (!rr_gl_offscreen_make_current (&error))
     {
-      g_test_skip ("no OpenGL 3.3 core context through EGL on this machine");
+      g_printerr ("skipped: %s\n", error->message);
       return 77;
     }
   rr_dicom_init ();
