@@ -521,7 +521,9 @@ decode_slice (Worker *w, guint k, GError **error)
       w->last_frame = ref.frame;
       if (encapsulated)
         {
-          /* Decoders hand back pixel-interleaved data. */
+          /* dcmtk's JPEG and JPEG-LS decoders hand back pixel-interleaved
+           * colour; its RLE decoder keeps the dataset's Planar
+           * Configuration. */
           Uint16 pc = 0;
           if (inst->samples == 3)
             {

@@ -71,32 +71,29 @@ test_example_a (void)
   g_assert_cmpuint (r->violations->len, ==, 0);
 }
 
-static const char *
+/* Example B, with the non-target present throughout or gone from d112. */
+static char *
 example_b (gboolean nt_persists)
 {
-  return nt_persists
-    ? "{\"timepoints\":[{\"id\":\"BL\",\"day\":0},{\"id\":\"d56\",\"day\":56},"
-      "{\"id\":\"d112\",\"day\":112},{\"id\":\"d168\",\"day\":168}],"
-      "\"target_lesions\":["
-      "{\"id\":\"T1\",\"organ\":\"lung\",\"measurements\":{\"BL\":22,\"d56\":10,\"d112\":0,\"d168\":0}},"
-      "{\"id\":\"T2\",\"organ\":\"node\",\"nodal\":true,\"measurements\":{\"BL\":18,\"d56\":11,\"d112\":8,\"d168\":9}},"
-      "{\"id\":\"T3\",\"organ\":\"node\",\"nodal\":true,\"measurements\":{\"BL\":16,\"d56\":10,\"d112\":6,\"d168\":7}}],"
-      "\"non_target_lesions\":[{\"id\":\"N1\",\"organ\":\"liver\",\"status\":"
-      "{\"BL\":\"present\",\"d56\":\"present\",\"d112\":\"present\",\"d168\":\"present\"}}]}"
-    : "{\"timepoints\":[{\"id\":\"BL\",\"day\":0},{\"id\":\"d56\",\"day\":56},"
-      "{\"id\":\"d112\",\"day\":112},{\"id\":\"d168\",\"day\":168}],"
-      "\"target_lesions\":["
-      "{\"id\":\"T1\",\"organ\":\"lung\",\"measurements\":{\"BL\":22,\"d56\":10,\"d112\":0,\"d168\":0}},"
-      "{\"id\":\"T2\",\"organ\":\"node\",\"nodal\":true,\"measurements\":{\"BL\":18,\"d56\":11,\"d112\":8,\"d168\":9}},"
-      "{\"id\":\"T3\",\"organ\":\"node\",\"nodal\":true,\"measurements\":{\"BL\":16,\"d56\":10,\"d112\":6,\"d168\":7}}],"
-      "\"non_target_lesions\":[{\"id\":\"N1\",\"organ\":\"liver\",\"status\":"
-      "{\"BL\":\"present\",\"d56\":\"present\",\"d112\":\"absent\",\"d168\":\"absent\"}}]}";
+  const char *later = nt_persists ? "present" : "absent";
+  return g_strdup_printf (
+    "{\"timepoints\":[{\"id\":\"BL\",\"day\":0},{\"id\":\"d56\",\"day\":56},"
+    "{\"id\":\"d112\",\"day\":112},{\"id\":\"d168\",\"day\":168}],"
+    "\"target_lesions\":["
+    "{\"id\":\"T1\",\"organ\":\"lung\",\"measurements\":{\"BL\":22,\"d56\":10,\"d112\":0,\"d168\":0}},"
+    "{\"id\":\"T2\",\"organ\":\"node\",\"nodal\":true,\"measurements\":{\"BL\":18,\"d56\":11,\"d112\":8,\"d168\":9}},"
+    "{\"id\":\"T3\",\"organ\":\"node\",\"nodal\":true,\"measurements\":{\"BL\":16,\"d56\":10,\"d112\":6,\"d168\":7}}],"
+    "\"non_target_lesions\":[{\"id\":\"N1\",\"organ\":\"liver\",\"status\":"
+    "{\"BL\":\"present\",\"d56\":\"present\",\"d112\":\"%s\",\"d168\":\"%s\"}}]}",
+    later, later);
 }
 
 static void
 test_example_b (void)
 {
-  g_autoptr (RrCriteriaResult_) r = eval (example_b (FALSE));
+  g_autofree char *gone = example_b (FALSE);
+  g_autofree char *persists = example_b (TRUE);
+  g_autoptr (RrCriteriaResult_) r = eval (gone);
   g_assert_cmpint (r->baseline_sum, ==, 560);
   g_assert_cmpint (tp (r, 0)->sum, ==, 310);
   g_assert_cmpstr (RESP (tp (r, 0)->overall), ==, "PR");
@@ -110,7 +107,7 @@ test_example_b (void)
   g_assert_cmpstr (RESP (r->best_overall_response), ==, "CR");
   g_assert_cmpstr (PROG (r), ==, "none");
 
-  g_autoptr (RrCriteriaResult_) p = eval (example_b (TRUE));
+  g_autoptr (RrCriteriaResult_) p = eval (persists);
   g_assert_cmpstr (RESP (tp (p, 1)->target), ==, "CR");
   g_assert_cmpstr (RESP (tp (p, 1)->non_target), ==, "NON_CR_NON_PD");
   g_assert_cmpstr (RESP (tp (p, 1)->overall), ==, "PR");
