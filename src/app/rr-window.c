@@ -25,6 +25,7 @@ struct _RrWindow
   GCancellable *cancellable;      /* the folder scan and everything after it */
   GCancellable *load_cancellable; /* the series being loaded */
   RrDicomScan *scan;
+  GSettings *settings;            /* NULL when the schema is not installed */
   GPtrArray *old_scans;           /* earlier folders' scans, kept until the window goes:
                                      thumbnail and load threads may still read them */
   GPtrArray *row_series;          /* RrDicomSeries * per list row (borrowed) */
@@ -572,6 +573,8 @@ rr_window_open_folder (RrWindow *self,
   adw_window_title_set_subtitle (self->window_title, name);
   g_free (self->folder);
   self->folder = g_file_get_path (folder);
+  if (self->settings && self->folder)
+    g_settings_set_string (self->settings, "last-folder", self->folder);
   gtk_stack_set_visible_child_name (self->stack, "scanning");
   gtk_spinner_start (self->scan_spinner);
   task = g_task_new (self, self->cancellable, scan_done, NULL);
@@ -602,6 +605,17 @@ open_action (GtkWidget  *widget,
   GtkFileChooserNative *chooser =
     gtk_file_chooser_native_new (_("Open Folder"), GTK_WINDOW (self),
                                  GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, _("_Open"), _("_Cancel"));
+  if (self->settings)
+    {
+      g_autofree char *last = g_settings_get_string (self->settings, "last-folder");
+      if (*last && g_file_test (last, G_FILE_TEST_IS_DIR))
+        {
+          g_autoptr (GFile) dir = g_file_new_for_path (last);
+          g_autoptr (GFile) parent = g_file_get_parent (dir);
+          gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (chooser), parent ? parent : dir,
+                                               NULL);
+        }
+    }
   g_signal_connect (chooser, "response", G_CALLBACK (on_chooser_response), self);
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
 }
@@ -623,6 +637,7 @@ rr_window_finalize (GObject *object)
   RrWindow *self = RR_WINDOW (object);
   g_clear_object (&self->cancellable);
   g_clear_object (&self->load_cancellable);
+  g_clear_object (&self->settings);
   g_clear_pointer (&self->row_series, g_ptr_array_unref);
   g_clear_pointer (&self->row_study, g_array_unref);
   g_free (self->folder);
@@ -685,6 +700,24 @@ rr_window_init (RrWindow *self)
   self->old_scans = g_ptr_array_new_with_free_func ((GDestroyNotify) rr_dicom_scan_free);
   self->row_study = g_array_new (FALSE, FALSE, sizeof (guint));
   gtk_list_box_set_header_func (self->series_list, update_header, self, NULL);
+
+  /* Window size and the last folder persist where the schema is installed
+   * (or compiled into the build folder; tools/demo points GSettings at it). */
+  {
+    GSettingsSchemaSource *source = g_settings_schema_source_get_default ();
+    g_autoptr (GSettingsSchema) schema =
+      source ? g_settings_schema_source_lookup (source, RR_APP_ID, TRUE) : NULL;
+    if (schema)
+      {
+        self->settings = g_settings_new_full (schema, NULL, NULL);
+        g_settings_bind (self->settings, "window-width", self, "default-width",
+                         G_SETTINGS_BIND_DEFAULT);
+        g_settings_bind (self->settings, "window-height", self, "default-height",
+                         G_SETTINGS_BIND_DEFAULT);
+        g_settings_bind (self->settings, "window-maximized", self, "maximized",
+                         G_SETTINGS_BIND_DEFAULT);
+      }
+  }
   g_signal_connect_object (self->series_list, "row-selected", G_CALLBACK (on_row_selected),
                            self, 0);
   g_signal_connect_object (self->fuse_button, "toggled", G_CALLBACK (on_fuse_toggled), self, 0);
