@@ -6,6 +6,7 @@
 
 #include <epoxy/gl.h>
 #include <glib/gi18n.h>
+#include <string.h>
 
 #define MAX_PANES 4
 
@@ -29,6 +30,9 @@ struct _RrViewport
   RrGlReslicer *reslicer;
   char *fallback;          /* why the CPU draws, NULL on the GPU */
   char *notice;            /* shown at the bottom: down-sampling... */
+  guint max_3d;            /* the context's 3D texture limit */
+  GCancellable *preparing; /* a down-sampled copy is being made on a worker */
+  RrVolume *prepared;      /* ...and here it is, to upload */
 
   RrLayout layout;
   Pane panes[MAX_PANES];
@@ -227,6 +231,7 @@ on_realize (GtkGLArea  *area,
       self->fallback = g_strdup (gtk_gl_area_get_error (area)->message);
       return;
     }
+  self->max_3d = rr_gl_max_3d_size ();
   self->reslicer = rr_gl_reslicer_new (&error);
   if (self->reslicer == NULL)
     {
@@ -255,6 +260,77 @@ on_unrealize (GtkGLArea  *area,
     }
 }
 
+typedef struct
+{
+  RrVolume *volume;      /* held by the worker: the viewport may move on */
+  guint factor[3];
+} Downsample;
+
+static void
+downsample_free (gpointer data)
+{
+  Downsample *d = data;
+  rr_volume_unref (d->volume);
+  g_free (d);
+}
+
+static void
+downsample_thread (GTask        *task,
+                   gpointer      source,
+                   gpointer      data,
+                   GCancellable *cancellable)
+{
+  Downsample *d = data;
+  GError *error = NULL;
+  RrVolume *small = rr_volume_downsample (d->volume, d->factor, &error);
+  if (small)
+    g_task_return_pointer (task, small, (GDestroyNotify) rr_volume_unref);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+downsample_done (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      data)
+{
+  RrViewport *self = RR_VIEWPORT (source);
+  g_autoptr (GError) error = NULL;
+  RrVolume *small = g_task_propagate_pointer (G_TASK (result), &error);
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return; /* another volume came meanwhile */
+  g_clear_object (&self->preparing);
+  if (small == NULL)
+    self->fallback = g_strdup (error->message);
+  else
+    {
+      const guint *f = ((Downsample *) g_task_get_task_data (G_TASK (result)))->factor;
+      self->prepared = small;
+      g_free (self->notice);
+      self->notice = g_strdup_printf (_("Shown down-sampled %u×%u×%u: the volume is larger "
+                                        "than the GPU holds"), f[0], f[1], f[2]);
+    }
+  redraw (self);
+}
+
+/* Box-averages the volume on a worker; the CPU draws until it is done. */
+static void
+start_downsample (RrViewport *self, const guint f[3])
+{
+  g_autoptr (GTask) task = NULL;
+  Downsample *d = g_new0 (Downsample, 1);
+  d->volume = rr_volume_ref (self->volume);
+  memcpy (d->factor, f, sizeof d->factor);
+  self->preparing = g_cancellable_new ();
+  task = g_task_new (self, self->preparing, downsample_done, NULL);
+  g_task_set_task_data (task, d, downsample_free);
+  g_task_run_in_thread (task, downsample_thread);
+  g_free (self->notice);
+  self->notice = g_strdup (_("Preparing a down-sampled copy for the GPU…"));
+  gtk_widget_queue_draw (self->canvas);
+}
+
 static gboolean
 on_render (GtkGLArea    *area,
            GdkGLContext *context,
@@ -273,17 +349,28 @@ on_render (GtkGLArea    *area,
       guint f[3];
       const char *env = g_getenv ("READROOM_GPU_BUDGET_MB");
       gsize budget = (env ? (gsize) g_ascii_strtoull (env, NULL, 10) : 2048) << 20;
-      self->glv = rr_gl_volume_new_within (self->volume, budget, f, &error);
-      if (self->glv != NULL && (f[0] > 1 || f[1] > 1 || f[2] > 1))
+
+      if (self->prepared)
         {
-          g_free (self->notice);
-          self->notice = g_strdup_printf (_("Shown down-sampled %u×%u×%u: the volume is larger "
-                                            "than the GPU holds"), f[0], f[1], f[2]);
-          gtk_widget_queue_draw (self->canvas);
+          /* The down-sampled copy is ready. */
+          self->glv = rr_gl_volume_new (self->prepared, &error);
+          g_clear_pointer (&self->prepared, rr_volume_unref);
+        }
+      else if (self->preparing)
+        return TRUE; /* the canvas draws on the CPU meanwhile */
+      else
+        {
+          rr_gl_fit_factors (self->volume, self->max_3d, budget, f);
+          if (f[0] * f[1] * f[2] > 1)
+            {
+              start_downsample (self, f);
+              return TRUE;
+            }
+          self->glv = rr_gl_volume_new (self->volume, &error);
         }
       if (self->glv == NULL)
         {
-          /* Too large for the GPU or unevenly spaced: the CPU draws. */
+          /* Unevenly spaced, or refused by the driver: the CPU draws. */
           self->fallback = g_strdup (error->message);
           gtk_widget_queue_draw (self->canvas);
           return TRUE;
@@ -424,7 +511,7 @@ draw_overlay (GtkDrawingArea *area,
       double cx, cy;
       RrVec3 rel;
 
-      if (self->fallback)
+      if (self->fallback || self->preparing)
         draw_cpu_pane (self, cr, i);
       if (!pane_plane (self, i, 1, &pl))
         continue;
@@ -508,7 +595,7 @@ draw_overlay (GtkDrawingArea *area,
                                                                 self->fallback)
                                              : g_strdup (self->notice);
       cairo_set_font_size (cr, 11);
-      draw_text (cr, width / 2.0, height - 34, note, 0.5);
+      draw_text (cr, width / 2.0, height - 52, note, 0.5);
     }
 }
 
@@ -693,6 +780,9 @@ rr_viewport_dispose (GObject *object)
 {
   RrViewport *self = RR_VIEWPORT (object);
   g_clear_handle_id (&self->cine_source, g_source_remove);
+  if (self->preparing)
+    g_cancellable_cancel (self->preparing);
+  g_clear_object (&self->preparing);
   g_clear_pointer (&self->overlay, gtk_widget_unparent);
   G_OBJECT_CLASS (rr_viewport_parent_class)->dispose (object);
 }
@@ -705,6 +795,7 @@ rr_viewport_finalize (GObject *object)
   g_free (self->fallback);
   g_free (self->notice);
   g_clear_pointer (&self->fusion, rr_volume_unref);
+  g_clear_pointer (&self->prepared, rr_volume_unref);
   G_OBJECT_CLASS (rr_viewport_parent_class)->finalize (object);
 }
 
@@ -824,6 +915,10 @@ rr_viewport_set_volume (RrViewport *self,
   if (self->reslicer != NULL)
     g_clear_pointer (&self->fallback, g_free);
   g_clear_pointer (&self->notice, g_free);
+  if (self->preparing)
+    g_cancellable_cancel (self->preparing);
+  g_clear_object (&self->preparing);
+  g_clear_pointer (&self->prepared, rr_volume_unref);
   g_clear_pointer (&self->volume, rr_volume_unref);
   g_clear_handle_id (&self->cine_source, g_source_remove);
   if (volume)

@@ -92,35 +92,48 @@ rr_gl_volume_new (RrVolume  *volume,
   return glv;
 }
 
-RrGlVolume *
-rr_gl_volume_new_within (RrVolume  *volume,
-                         gsize      budget,
-                         guint      factor[3],
-                         GError   **error)
+void
+rr_gl_fit_factors (const RrVolume *volume,
+                   guint           max_3d,
+                   gsize           budget,
+                   guint           factor[3])
 {
-  GLint max3d = 0;
-  gsize bytes = volume->n_bytes;
-  g_autoptr (RrVolume) small = NULL;
-
-  glGetIntegerv (GL_MAX_3D_TEXTURE_SIZE, &max3d);
   factor[0] = factor[1] = factor[2] = 1;
-  /* Halve the largest dimension until the volume fits. */
-  while (budget > 0 && max3d > 0)
+  while (budget > 0 && max_3d > 0)
     {
       guint d[3];
-      int a, longest = 0;
-      for (a = 0; a < 3; a++)
+      int longest = 0;
+      for (int a = 0; a < 3; a++)
         d[a] = volume->dims[a] / factor[a];
-      bytes = (gsize) d[0] * d[1] * d[2] * rr_voxel_type_size (volume->type);
-      if (bytes <= budget && (GLint) d[0] <= max3d && (GLint) d[1] <= max3d && (GLint) d[2] <= max3d)
+      if ((gsize) d[0] * d[1] * d[2] * rr_voxel_type_size (volume->type) <= budget &&
+          d[0] <= max_3d && d[1] <= max_3d && d[2] <= max_3d)
         break;
-      for (a = 1; a < 3; a++)
+      for (int a = 1; a < 3; a++)
         if (d[a] > d[longest])
           longest = a;
       if (d[longest] < 2)
         break;
       factor[longest] *= 2;
     }
+}
+
+guint
+rr_gl_max_3d_size (void)
+{
+  GLint max3d = 0;
+  glGetIntegerv (GL_MAX_3D_TEXTURE_SIZE, &max3d);
+  return (guint) MAX (max3d, 0);
+}
+
+RrGlVolume *
+rr_gl_volume_new_within (RrVolume  *volume,
+                         gsize      budget,
+                         guint      factor[3],
+                         GError   **error)
+{
+  g_autoptr (RrVolume) small = NULL;
+
+  rr_gl_fit_factors (volume, rr_gl_max_3d_size (), budget, factor);
   if (factor[0] == 1 && factor[1] == 1 && factor[2] == 1)
     return rr_gl_volume_new (volume, error);
   small = rr_volume_downsample (volume, factor, error);

@@ -42,6 +42,16 @@ typedef struct
  * limits or the stack is not regular; callers then render on the CPU. */
 RrGlVolume   *rr_gl_volume_new      (RrVolume  *volume,
                                      GError   **error);
+/* The factors that bring @volume within @max_3d voxels per axis and
+ * @budget bytes (halving its longest axis until it fits); all 1 when it
+ * fits already. No GL: callable from any thread. */
+void          rr_gl_fit_factors     (const RrVolume *volume,
+                                     guint           max_3d,
+                                     gsize           budget,
+                                     guint           factor[3]);
+/* GL_MAX_3D_TEXTURE_SIZE of the current context. */
+guint         rr_gl_max_3d_size     (void);
+
 /* Uploads @volume, down-sampled (by the factors it reports) when it
  * exceeds the 3D texture limit or @budget bytes of GPU memory. */
 RrGlVolume   *rr_gl_volume_new_within (RrVolume  *volume,
