@@ -68,7 +68,6 @@ rr_gl_volume_new (RrVolume  *volume,
       break;
     }
   glv->volume = rr_volume_ref (volume);
-  glv->bytes = volume->n_bytes;
   glGenTextures (1, &glv->texture);
   glBindTexture (GL_TEXTURE_3D, glv->texture);
   glPixelStorei (GL_UNPACK_ALIGNMENT, 1);
@@ -89,6 +88,23 @@ rr_gl_volume_new (RrVolume  *volume,
       rr_gl_volume_free (glv);
       return NULL;
     }
+  /* What the driver holds, from the texture itself: the voxel bytes once
+   * if the format is right. */
+  {
+    GLint w = 0, h = 0, d = 0, bits = 0;
+    static const GLenum sizes[] = { GL_TEXTURE_RED_SIZE, GL_TEXTURE_GREEN_SIZE,
+                                    GL_TEXTURE_BLUE_SIZE, GL_TEXTURE_ALPHA_SIZE };
+    glGetTexLevelParameteriv (GL_TEXTURE_3D, 0, GL_TEXTURE_WIDTH, &w);
+    glGetTexLevelParameteriv (GL_TEXTURE_3D, 0, GL_TEXTURE_HEIGHT, &h);
+    glGetTexLevelParameteriv (GL_TEXTURE_3D, 0, GL_TEXTURE_DEPTH, &d);
+    for (guint c = 0; c < G_N_ELEMENTS (sizes); c++)
+      {
+        GLint b = 0;
+        glGetTexLevelParameteriv (GL_TEXTURE_3D, 0, sizes[c], &b);
+        bits += b;
+      }
+    glv->bytes = (gsize) w * h * d * (gsize) bits / 8;
+  }
   return glv;
 }
 

@@ -59,6 +59,7 @@ RrGlVolume   *rr_gl_volume_new_within (RrVolume  *volume,
                                        guint      factor[3],
                                        GError   **error);
 void          rr_gl_volume_free     (RrGlVolume *glv);
+/* The texture's size as the driver reports it. */
 gsize         rr_gl_volume_bytes    (const RrGlVolume *glv);
 RrVolume     *rr_gl_volume_get      (RrGlVolume *glv);
 

@@ -179,8 +179,10 @@ test_large (void)
 static void
 test_one_texture_per_volume (void)
 {
-  /* The voxel bytes once, however many views draw from it. */
+  /* The driver holds the voxel bytes once (int16 as 16-bit texels, not
+   * widened to float), however many views draw from it. */
   g_assert_cmpuint (rr_gl_volume_bytes (glv), ==, volume->n_bytes);
+  g_assert_cmpuint (volume->type, ==, RR_VOXEL_INT16);
 }
 
 int
