@@ -79,6 +79,15 @@ rr_vec3_lerp (RrVec3 a,
   return rr_vec3_add (a, rr_vec3_scale (rr_vec3_sub (b, a), t));
 }
 
+/* What a pixel's size in millimetres rests on. */
+typedef enum
+{
+  RR_CALIBRATION_PATIENT,    /* Pixel Spacing: millimetres in the patient */
+  RR_CALIBRATION_DETECTOR,   /* Imager Pixel Spacing: at the detector plane */
+  RR_CALIBRATION_ULTRASOUND, /* the Ultrasound Regions' physical deltas */
+  RR_CALIBRATION_NONE,       /* nothing: sizes are in pixels */
+} RrCalibration;
+
 /* Column-major 3x3 matrix: columns are the images of the unit vectors. */
 typedef struct
 {

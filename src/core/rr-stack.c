@@ -97,6 +97,8 @@ build_stack (const RrFrameGeom *frames,
   s->columns = f0->columns;
   s->row_spacing = f0->row_spacing > 0 ? f0->row_spacing : 1.0;
   s->col_spacing = f0->col_spacing > 0 ? f0->col_spacing : 1.0;
+  s->calibration = f0->row_spacing > 0 && f0->col_spacing > 0 ? f0->calibration
+                                                               : RR_CALIBRATION_NONE;
   s->row_dir = f0->has_geometry ? rr_vec3_normalize (f0->row_dir) : rr_vec3 (1, 0, 0);
   s->col_dir = f0->has_geometry ? rr_vec3_normalize (f0->col_dir) : rr_vec3 (0, 1, 0);
   s->normal = rr_vec3_normalize (rr_vec3_cross (s->row_dir, s->col_dir));

@@ -19,6 +19,7 @@ typedef struct
   RrVec3 col_dir;          /* second triplet */
   double row_spacing;      /* Pixel Spacing [0]: between rows */
   double col_spacing;      /* Pixel Spacing [1]: between columns */
+  RrCalibration calibration; /* NONE when neither spacing is known */
   guint rows;
   guint columns;
   double order_hint;       /* instance number / acquisition order, ties only */
@@ -34,6 +35,7 @@ typedef struct
   RrVec3 normal;
   double row_spacing;
   double col_spacing;
+  RrCalibration calibration;
   double slice_spacing;    /* typical distance between slices (median) */
   guint rows;
   guint columns;

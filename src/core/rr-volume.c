@@ -386,6 +386,7 @@ rr_volume_downsample (const RrVolume *v,
   out = rr_volume_new (dims, v->type, error);
   if (out == NULL)
     return NULL;
+  out->calibration = v->calibration;
   out->row_dir = v->row_dir;
   out->col_dir = v->col_dir;
   out->spacing[0] = v->spacing[0] * f[0];

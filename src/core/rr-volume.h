@@ -50,6 +50,7 @@ struct _RrVolume
   gsize n_bytes;
 
   double spacing[3];    /* mm between columns, rows, and (mean) slices */
+  RrCalibration calibration; /* what spacing[0..1] rests on; NONE: pixels */
   RrVec3 row_dir;       /* unit vector along a row (increasing i) */
   RrVec3 col_dir;       /* unit vector down a column (increasing j) */
   RrVec3 normal;        /* row_dir x col_dir */

@@ -745,6 +745,7 @@ load_stack (RrDicomSeries             *series,
 
   vol->spacing[0] = stack->col_spacing;
   vol->spacing[1] = stack->row_spacing;
+  vol->calibration = stack->calibration;
   vol->row_dir = stack->row_dir;
   vol->col_dir = stack->col_dir;
   for (guint k = 0; k < stack->order->len; k++)

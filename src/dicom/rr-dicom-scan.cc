@@ -159,6 +159,29 @@ seq_item (DcmItem *item, const DcmTagKey &tag, long idx = 0)
   return NULL;
 }
 
+/* Pixel size from the first Ultrasound Region calibrated in centimetres in
+ * both directions (Physical Units 3), as Pixel Spacing: rows, columns. */
+static gboolean
+ultrasound_spacing (DcmItem *ds, double ps[2])
+{
+  DcmItem *region;
+  for (long i = 0; i < 64 && (region = seq_item (ds, DCM_SequenceOfUltrasoundRegions, i)); i++)
+    {
+      guint ux = 0, uy = 0;
+      double dx = 0, dy = 0;
+      if (get_u16 (region, DCM_PhysicalUnitsXDirection, &ux) &&
+          get_u16 (region, DCM_PhysicalUnitsYDirection, &uy) && ux == 3 && uy == 3 &&
+          get_f64 (region, DCM_PhysicalDeltaX, &dx) && get_f64 (region, DCM_PhysicalDeltaY, &dy) &&
+          dx > 0 && dy > 0)
+        {
+          ps[0] = fabs (dy) * 10;
+          ps[1] = fabs (dx) * 10;
+          return TRUE;
+        }
+    }
+  return FALSE;
+}
+
 static char *
 join_datetime (DcmItem *item, const DcmTagKey &date, const DcmTagKey &time)
 {
@@ -227,6 +250,7 @@ apply_functional_groups (DcmItem *fg, RrFrameGeom *g, double *slope, double *int
         {
           g->row_spacing = v[0];
           g->col_spacing = v[1];
+          g->calibration = RR_CALIBRATION_PATIENT;
         }
       get_f64 (meas, DCM_SliceThickness, thickness);
     }
@@ -318,6 +342,7 @@ read_image_attributes (DcmDataset *ds, RrDicomInstance *inst, const char *path,
   gsize frame_bytes;
   double iop[6], ipp[3], ps[2];
   gboolean have_iop, have_ipp, have_ps;
+  RrCalibration calibration;
   double slope = 1, intercept = 0;
   DcmItem *shared = seq_item (ds, DCM_SharedFunctionalGroupsSequence);
   DcmSequenceOfItems *per_frame = NULL;
@@ -447,8 +472,13 @@ read_image_attributes (DcmDataset *ds, RrDicomInstance *inst, const char *path,
   have_iop = get_vec (ds, DCM_ImageOrientationPatient, iop, 6);
   have_ipp = get_vec (ds, DCM_ImagePositionPatient, ipp, 3);
   have_ps = get_vec (ds, DCM_PixelSpacing, ps, 2);
-  if (!have_ps)
-    have_ps = get_vec (ds, DCM_ImagerPixelSpacing, ps, 2);
+  calibration = RR_CALIBRATION_PATIENT;
+  if (!have_ps && (have_ps = get_vec (ds, DCM_ImagerPixelSpacing, ps, 2)))
+    calibration = RR_CALIBRATION_DETECTOR;
+  if (!have_ps && (have_ps = ultrasound_spacing (ds, ps)))
+    calibration = RR_CALIBRATION_ULTRASOUND;
+  if (!have_ps || !(ps[0] > 0 && ps[1] > 0 && ps[0] < 1e4 && ps[1] < 1e4))
+    calibration = RR_CALIBRATION_NONE;
   get_f64 (ds, DCM_RescaleSlope, &slope);
   get_f64 (ds, DCM_RescaleIntercept, &intercept);
   if (slope == 0)
@@ -473,6 +503,7 @@ read_image_attributes (DcmDataset *ds, RrDicomInstance *inst, const char *path,
       g->columns = inst->columns;
       g->row_spacing = have_ps ? ps[0] : 0;
       g->col_spacing = have_ps ? ps[1] : 0;
+      g->calibration = calibration;
       g->order_hint = (double) inst->instance_number * 100000.0 + f;
       if (have_iop)
         {
