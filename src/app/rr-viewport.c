@@ -1,61 +1,13 @@
 /* rr-viewport.c: panes laid out in one GtkGLArea (so a volume is one
  * texture whatever the number of views), overlays drawn with cairo above
  * it, and the CPU reslicer when GL cannot be had. */
-#include "rr-viewport.h"
+#include "rr-viewport-private.h"
+#include "rr-measure-text.h"
 #include "rr-gl-reslicer.h"
 
 #include <epoxy/gl.h>
 #include <glib/gi18n.h>
 #include <string.h>
-
-#define MAX_PANES 4
-
-typedef struct
-{
-  RrPlaneKind kind;     /* its orientation */
-  gboolean mip;         /* a slab MIP pane */
-  double x, y, w, h;    /* in widget pixels */
-} Pane;
-
-struct _RrViewport
-{
-  GtkWidget parent_instance;
-
-  GtkWidget *overlay;
-  GtkWidget *gl_area;
-  GtkWidget *canvas;       /* overlays, and the CPU image when GL fails */
-
-  RrVolume *volume;
-  RrGlVolume *glv;
-  RrGlReslicer *reslicer;
-  char *fallback;          /* why the CPU draws, NULL on the GPU */
-  char *notice;            /* shown at the bottom: down-sampling... */
-  guint max_3d;            /* the context's 3D texture limit */
-  GCancellable *preparing; /* a down-sampled copy is being made on a worker */
-  RrVolume *prepared;      /* ...and here it is, to upload */
-
-  RrLayout layout;
-  Pane panes[MAX_PANES];
-  guint n_panes;
-  guint active;
-
-  RrVec3 point;            /* the crosshair: every plane passes through it */
-  double zoom;             /* 1: the volume fits the pane */
-  double pan_x, pan_y;     /* mm */
-  double center, width;
-  gboolean invert;
-
-  double drag_center, drag_width, drag_x, drag_y;
-  gboolean dragged;
-  guint cine_source;       /* playing frames at their frame time */
-
-  RrMat3 rot[MAX_PANES];   /* each pane's rotation away from its standard plane */
-
-  RrVolume *fusion;        /* drawn over the volume (PET over CT) */
-  RrGlVolume *fusion_glv;
-  double fusion_opacity;
-  double fusion_lo, fusion_hi;  /* in the fused volume's stored values */
-};
 
 enum
 {
@@ -103,16 +55,16 @@ notify_description (RrViewport *self)
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DESCRIPTION]);
 }
 
-static void
-redraw (RrViewport *self)
+void
+rr_viewport_redraw (RrViewport *self)
 {
   gtk_gl_area_queue_render (GTK_GL_AREA (self->gl_area));
   gtk_widget_queue_draw (self->canvas);
   notify_description (self);
 }
 
-static void
-layout_panes (RrViewport *self)
+void
+rr_viewport_layout_panes (RrViewport *self)
 {
   double w = gtk_widget_get_width (GTK_WIDGET (self));
   double h = gtk_widget_get_height (GTK_WIDGET (self));
@@ -189,8 +141,8 @@ pane_axes (RrViewport *self, guint i, RrPlane *pl)
 
 /* The plane a pane shows, in output pixels of @scale (1 for widget pixels,
  * the surface scale for the GL framebuffer). */
-static gboolean
-pane_plane (RrViewport *self, guint i, double scale, RrPlane *pl)
+gboolean
+rr_viewport_pane_plane (RrViewport *self, guint i, double scale, RrPlane *pl)
 {
   const Pane *p = &self->panes[i];
   guint w = (guint) MAX (1, floor (p->w * scale)), h = (guint) MAX (1, floor (p->h * scale));
@@ -311,7 +263,7 @@ downsample_done (GObject      *source,
       self->notice = g_strdup_printf (_("Shown down-sampled %u×%u×%u: the volume is larger "
                                         "than the GPU holds"), f[0], f[1], f[2]);
     }
-  redraw (self);
+  rr_viewport_redraw (self);
 }
 
 /* Box-averages the volume on a worker; the CPU draws until it is done. */
@@ -384,7 +336,7 @@ on_render (GtkGLArea    *area,
       const Pane *p = &self->panes[i];
       if (self->volume->type == RR_VOXEL_RGB8)
         look.center = 127.5, look.width = 256, look.invert = FALSE;
-      if (!pane_plane (self, i, scale, &pl))
+      if (!rr_viewport_pane_plane (self, i, scale, &pl))
         continue;
       /* GL's origin is the bottom left. */
       rr_gl_reslicer_draw (self->reslicer, self->glv, &pl, &look, (int) (p->x * scale),
@@ -416,8 +368,8 @@ on_render (GtkGLArea    *area,
 
 /* ---- overlays (and the CPU image) ---- */
 
-static void
-draw_text (cairo_t *cr, double x, double y, const char *text, double align)
+void
+rr_viewport_draw_text (cairo_t *cr, double x, double y, const char *text, double align)
 {
   cairo_text_extents_t ext;
   cairo_text_extents (cr, text, &ext);
@@ -463,7 +415,7 @@ draw_cpu_pane (RrViewport *self, cairo_t *cr, guint i)
   const Pane *p = &self->panes[i];
   gsize n;
 
-  if (!pane_plane (self, i, 1, &pl))
+  if (!rr_viewport_pane_plane (self, i, 1, &pl))
     return;
   n = (gsize) pl.width * pl.height;
   g_autofree float *values = g_new (float, n);
@@ -498,7 +450,7 @@ draw_overlay (GtkDrawingArea *area,
 {
   RrViewport *self = data;
 
-  layout_panes (self);
+  rr_viewport_layout_panes (self);
   if (self->volume == NULL)
     return;
   cairo_select_font_face (cr, "monospace", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
@@ -513,7 +465,7 @@ draw_overlay (GtkDrawingArea *area,
 
       if (self->fallback || self->preparing)
         draw_cpu_pane (self, cr, i);
-      if (!pane_plane (self, i, 1, &pl))
+      if (!rr_viewport_pane_plane (self, i, 1, &pl))
         continue;
       cairo_save (cr);
       cairo_rectangle (cr, p->x, p->y, p->w, p->h);
@@ -534,7 +486,7 @@ draw_overlay (GtkDrawingArea *area,
               RrPlane other;
               RrVec3 d;
               double dx, dy, len;
-              if (j == i || !pane_plane (self, j, 1, &other))
+              if (j == i || !rr_viewport_pane_plane (self, j, 1, &other))
                 continue;
               d = rr_vec3_cross (ni, rr_plane_normal (&other));
               dx = rr_vec3_dot (d, pl.right);
@@ -548,20 +500,21 @@ draw_overlay (GtkDrawingArea *area,
             }
           cairo_stroke (cr);
         }
+      rr_viewport_tools_draw (self, cr, i);
       /* Orientation letters on the four edges. */
       l = rr_orientation_label (rr_vec3_scale (pl.right, -1));
       r = rr_orientation_label (pl.right);
       t = rr_orientation_label (rr_vec3_scale (pl.down, -1));
       b = rr_orientation_label (pl.down);
-      draw_text (cr, p->x + 8, p->y + p->h / 2 + 5, l, 0);
-      draw_text (cr, p->x + p->w - 8, p->y + p->h / 2 + 5, r, 1);
-      draw_text (cr, p->x + p->w / 2, p->y + 30, t, 0.5);
-      draw_text (cr, p->x + p->w / 2, p->y + p->h - 30, b, 0.5);
+      rr_viewport_draw_text (cr, p->x + 8, p->y + p->h / 2 + 5, l, 0);
+      rr_viewport_draw_text (cr, p->x + p->w - 8, p->y + p->h / 2 + 5, r, 1);
+      rr_viewport_draw_text (cr, p->x + p->w / 2, p->y + 30, t, 0.5);
+      rr_viewport_draw_text (cr, p->x + p->w / 2, p->y + p->h - 30, b, 0.5);
       title = pane_title (self, i);
-      draw_text (cr, p->x + 8, p->y + 16, title, 0);
+      rr_viewport_draw_text (cr, p->x + 8, p->y + 16, title, 0);
       pos = g_strdup_printf ("%.1f mm   W %.0f L %.0f", rr_vec3_dot (self->point, rr_plane_normal (&pl)),
                              self->width, self->center);
-      draw_text (cr, p->x + 8, p->y + p->h - 10, pos, 0);
+      rr_viewport_draw_text (cr, p->x + 8, p->y + p->h - 10, pos, 0);
       /* Scale bar: 5 cm, or 1 cm when zoomed in. */
       {
         double mm = 50 / pl.mm_per_pixel > p->w / 3 ? 10 : 50;
@@ -572,7 +525,7 @@ draw_overlay (GtkDrawingArea *area,
         cairo_move_to (cr, p->x + p->w - 12 - len, p->y + p->h - 14);
         cairo_line_to (cr, p->x + p->w - 12, p->y + p->h - 14);
         cairo_stroke (cr);
-        draw_text (cr, p->x + p->w - 12, p->y + p->h - 20, label, 1);
+        rr_viewport_draw_text (cr, p->x + p->w - 12, p->y + p->h - 20, label, 1);
       }
       if (i == self->active && self->n_panes > 1)
         {
@@ -595,16 +548,16 @@ draw_overlay (GtkDrawingArea *area,
                                                                 self->fallback)
                                              : g_strdup (self->notice);
       cairo_set_font_size (cr, 11);
-      draw_text (cr, width / 2.0, height - 52, note, 0.5);
+      rr_viewport_draw_text (cr, width / 2.0, height - 52, note, 0.5);
     }
 }
 
 /* ---- interaction ---- */
 
-static guint
-pane_at (RrViewport *self, double x, double y)
+guint
+rr_viewport_pane_at (RrViewport *self, double x, double y)
 {
-  layout_panes (self);
+  rr_viewport_layout_panes (self);
   for (guint i = 0; i < self->n_panes; i++)
     {
       const Pane *p = &self->panes[i];
@@ -614,8 +567,8 @@ pane_at (RrViewport *self, double x, double y)
   return 0;
 }
 
-static double
-step_mm (RrViewport *self, RrVec3 normal)
+double
+rr_viewport_step_mm (RrViewport *self, RrVec3 normal)
 {
   /* One voxel along the plane's normal. */
   RrVolume *v = self->volume;
@@ -647,14 +600,20 @@ on_drag_begin (GtkGestureDrag *g,
                double          y,
                RrViewport     *self)
 {
-  self->active = pane_at (self, x, y);
+  self->active = rr_viewport_pane_at (self, x, y);
+  gtk_widget_grab_focus (GTK_WIDGET (self));
+  self->dragged = FALSE;
+  self->measuring = rr_viewport_tools_press (
+    self, gtk_gesture_single_get_current_button (GTK_GESTURE_SINGLE (g)), x, y);
+  if (self->measuring)
+    return;
   self->drag_center = self->center;
   self->drag_width = self->width;
   self->drag_x = self->pan_x;
   self->drag_y = self->pan_y;
   self->dragged = FALSE;
   gtk_widget_grab_focus (GTK_WIDGET (self));
-  redraw (self);
+  rr_viewport_redraw (self);
 }
 
 static void
@@ -668,15 +627,23 @@ on_drag_update (GtkGestureDrag *g,
     return;
   if (fabs (dx) + fabs (dy) > 3)
     self->dragged = TRUE;
+  if (self->measuring)
+    {
+      double x, y;
+      gtk_gesture_drag_get_start_point (g, &x, &y);
+      if (self->dragged)
+        rr_viewport_tools_drag (self, x + dx, y + dy);
+      return;
+    }
   if (!self->dragged)
     return;
   if (button == GDK_BUTTON_MIDDLE)
     {
       RrPlane pl;
-      pane_plane (self, self->active, 1, &pl);
+      rr_viewport_pane_plane (self, self->active, 1, &pl);
       self->pan_x = self->drag_x - dx * pl.mm_per_pixel;
       self->pan_y = self->drag_y - dy * pl.mm_per_pixel;
-      redraw (self);
+      rr_viewport_redraw (self);
     }
   else if (self->volume->type != RR_VOXEL_RGB8)
     {
@@ -696,17 +663,24 @@ on_drag_end (GtkGestureDrag *g,
   RrPlane pl;
   const Pane *p;
 
+  if (self->measuring)
+    {
+      gtk_gesture_drag_get_start_point (g, &x, &y);
+      self->measuring = FALSE;
+      rr_viewport_tools_release (self, x + dx, y + dy, self->dragged);
+      return;
+    }
   if (self->dragged || self->volume == NULL)
     return;
   /* A click: move the crosshair there (the other planes follow). */
   gtk_gesture_drag_get_start_point (g, &x, &y);
   p = &self->panes[self->active];
-  if (!pane_plane (self, self->active, 1, &pl))
+  if (!rr_viewport_pane_plane (self, self->active, 1, &pl))
     return;
   self->point = rr_vec3_add (pl.center,
                              rr_vec3_add (rr_vec3_scale (pl.right, (x - p->x - p->w / 2) * pl.mm_per_pixel),
                                           rr_vec3_scale (pl.down, (y - p->y - p->h / 2) * pl.mm_per_pixel)));
-  redraw (self);
+  rr_viewport_redraw (self);
 }
 
 /* Every viewer command is an action ("viewer.*") with its shortcuts, so
@@ -728,7 +702,7 @@ viewer_action (GtkWidget  *widget,
   else if (g_str_equal (name, "viewer.next-pane"))
     {
       self->active = (self->active + 1) % MAX (self->n_panes, 1u);
-      redraw (self);
+      rr_viewport_redraw (self);
     }
 }
 
@@ -741,8 +715,17 @@ rr_viewport_size_allocate (GtkWidget *widget,
                            int        baseline)
 {
   RrViewport *self = RR_VIEWPORT (widget);
+  gboolean resized = width != self->alloc_w || height != self->alloc_h;
   gtk_widget_allocate (self->overlay, width, height, baseline, NULL);
-  layout_panes (self);
+  if (self->text_popover)
+    gtk_popover_present (GTK_POPOVER (self->text_popover));
+  rr_viewport_layout_panes (self);
+  if (resized)
+    {
+      /* The scale in the description follows the size. */
+      self->alloc_w = width, self->alloc_h = height;
+      notify_description (self);
+    }
 }
 
 static void
@@ -784,6 +767,7 @@ rr_viewport_dispose (GObject *object)
     g_cancellable_cancel (self->preparing);
   g_clear_object (&self->preparing);
   g_clear_pointer (&self->overlay, gtk_widget_unparent);
+  g_clear_pointer (&self->text_popover, gtk_widget_unparent);
   G_OBJECT_CLASS (rr_viewport_parent_class)->dispose (object);
 }
 
@@ -796,6 +780,7 @@ rr_viewport_finalize (GObject *object)
   g_free (self->notice);
   g_clear_pointer (&self->fusion, rr_volume_unref);
   g_clear_pointer (&self->prepared, rr_volume_unref);
+  rr_viewport_tools_finalize (self);
   G_OBJECT_CLASS (rr_viewport_parent_class)->finalize (object);
 }
 
@@ -817,6 +802,7 @@ rr_viewport_class_init (RrViewportClass *klass)
   gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_IMG);
   gtk_widget_class_set_css_name (widget_class, "rrviewport");
 
+  rr_viewport_tools_class_init (widget_class);
   gtk_widget_class_install_action (widget_class, "viewer.scroll", "i", viewer_action);
   gtk_widget_class_install_action (widget_class, "viewer.preset", "i", viewer_action);
   gtk_widget_class_install_action (widget_class, "viewer.rotate", "i", viewer_action);
@@ -889,6 +875,7 @@ rr_viewport_init (RrViewport *self)
   g_signal_connect (drag, "drag-update", G_CALLBACK (on_drag_update), self);
   g_signal_connect (drag, "drag-end", G_CALLBACK (on_drag_end), self);
   gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (drag));
+  rr_viewport_tools_init (self);
 }
 
 GtkWidget *
@@ -930,7 +917,7 @@ rr_viewport_set_volume (RrViewport *self,
       self->zoom = 1;
       self->pan_x = self->pan_y = 0;
     }
-  redraw (self);
+  rr_viewport_redraw (self);
 }
 
 RrVolume *
@@ -945,8 +932,8 @@ rr_viewport_set_layout (RrViewport *self,
 {
   self->layout = layout;
   self->active = 0;
-  layout_panes (self);
-  redraw (self);
+  rr_viewport_layout_panes (self);
+  rr_viewport_redraw (self);
 }
 
 RrLayout
@@ -960,7 +947,7 @@ rr_viewport_set_point (RrViewport *self,
                        RrVec3      point)
 {
   self->point = point;
-  redraw (self);
+  rr_viewport_redraw (self);
 }
 
 RrVec3
@@ -976,7 +963,7 @@ rr_viewport_set_window (RrViewport *self,
 {
   self->center = center;
   self->width = MAX (width, 1);
-  redraw (self);
+  rr_viewport_redraw (self);
 }
 
 void
@@ -1000,11 +987,11 @@ rr_viewport_scroll (RrViewport *self,
 
   if (self->volume == NULL)
     return;
-  layout_panes (self);
+  rr_viewport_layout_panes (self);
   rr_plane_init_standard (&pl, self->panes[self->active].kind, self->point, 1, 1, 1);
   pane_axes (self, self->active, &pl);
   normal = rr_plane_normal (&pl);
-  step = step_mm (self, normal);
+  step = rr_viewport_step_mm (self, normal);
   moved = rr_vec3_add (self->point, rr_vec3_scale (normal, n * step));
   /* Stay inside the volume. */
   rr_volume_patient_to_voxel (self->volume, moved, &i, &j, &k);
@@ -1012,7 +999,7 @@ rr_viewport_scroll (RrViewport *self,
       j < -0.5 || j > self->volume->dims[1] - 0.5)
     return;
   self->point = moved;
-  redraw (self);
+  rr_viewport_redraw (self);
 }
 
 void
@@ -1030,7 +1017,7 @@ rr_viewport_zoom (RrViewport *self,
                   double      factor)
 {
   self->zoom = CLAMP (self->zoom * factor, 0.25, 20);
-  redraw (self);
+  rr_viewport_redraw (self);
 }
 
 void
@@ -1046,14 +1033,14 @@ rr_viewport_reset (RrViewport *self)
   self->center = self->volume->window_center;
   self->width = MAX (self->volume->window_width, 1);
   self->invert = FALSE;
-  redraw (self);
+  rr_viewport_redraw (self);
 }
 
 void
 rr_viewport_toggle_invert (RrViewport *self)
 {
   self->invert = !self->invert;
-  redraw (self);
+  rr_viewport_redraw (self);
 }
 
 char *
@@ -1066,7 +1053,7 @@ rr_viewport_describe (RrViewport *self)
 
   if (v == NULL)
     return g_strdup (_("No image"));
-  layout_panes (self);
+  rr_viewport_layout_panes (self);
   p = &self->panes[self->active];
   s = g_string_new (kind_name (p->kind));
   rr_volume_patient_to_voxel (v, self->point, &i, &j, &k);
@@ -1077,6 +1064,9 @@ rr_viewport_describe (RrViewport *self)
     if (fabs (rr_vec3_dot (rr_plane_normal (&pl), v->normal)) > 0.999)
       g_string_append_printf (s, _(" · slice %d / %u"), (int) floor (k + 0.5) + 1, v->dims[2]);
     g_string_append_printf (s, _(" · %.1f mm"), rr_vec3_dot (self->point, rr_plane_normal (&pl)));
+    if (gtk_widget_get_width (GTK_WIDGET (self)) > 0 &&
+        rr_viewport_pane_plane (self, self->active, 1, &pl))
+      g_string_append_printf (s, _(" · %.4f mm per pixel"), pl.mm_per_pixel);
   }
   if (v->type != RR_VOXEL_RGB8)
     g_string_append_printf (s, _(" · W %.0f L %.0f"), self->width, self->center);
@@ -1084,6 +1074,20 @@ rr_viewport_describe (RrViewport *self)
     g_string_append_printf (s, _(" · fused with %s"), self->fusion->modality ? self->fusion->modality : "");
   if (self->cine_source)
     g_string_append (s, _(" · playing"));
+  if (self->tool != RR_TOOL_NAVIGATE)
+    g_string_append_printf (s, _(" · tool: %s"), rr_measure_text_kind (self->tool));
+  if (self->selected && self->history)
+    {
+      const RrMeasurement *m = rr_measurement_history_find (self->history, self->selected);
+      if (m)
+        {
+          RrMeasureValues mv;
+          g_autofree char *text = NULL;
+          rr_measurement_compute (m, v, &mv);
+          text = rr_measure_text_value (m, &mv);
+          g_string_append_printf (s, _(" · selected: %s %s"), rr_measure_text_kind (m->kind), text);
+        }
+    }
   if (self->fallback)
     g_string_append (s, _(" · drawn on the CPU"));
   else if (self->notice)
@@ -1114,7 +1118,7 @@ cine_tick (gpointer data)
   rr_volume_patient_to_voxel (v, self->point, &i, &j, &k);
   next = ((guint) MAX (0, floor (k + 0.5)) + 1) % v->dims[2];
   self->point = rr_volume_voxel_to_patient (v, i, j, next);
-  redraw (self);
+  rr_viewport_redraw (self);
   return G_SOURCE_CONTINUE;
 }
 
@@ -1125,7 +1129,7 @@ rr_viewport_toggle_cine (RrViewport *self)
   if (self->cine_source)
     {
       g_clear_handle_id (&self->cine_source, g_source_remove);
-      redraw (self);
+      rr_viewport_redraw (self);
       return;
     }
   if (self->volume == NULL || self->volume->dims[2] < 2)
@@ -1133,7 +1137,7 @@ rr_viewport_toggle_cine (RrViewport *self)
   /* At the acquisition's frame time (ultrasound cine), else 15 frames/s. */
   ms = self->volume->frame_time_ms > 0 ? self->volume->frame_time_ms : 1000.0 / 15;
   self->cine_source = g_timeout_add ((guint) CLAMP (ms, 5, 2000), cine_tick, self);
-  redraw (self);
+  rr_viewport_redraw (self);
 }
 
 void
@@ -1163,7 +1167,7 @@ rr_viewport_set_fusion (RrViewport *self,
       g_free (self->notice);
       self->notice = g_strdup (_("Fusion needs the GPU; the CPU view shows the base volume"));
     }
-  redraw (self);
+  rr_viewport_redraw (self);
 }
 
 
@@ -1184,5 +1188,5 @@ rr_viewport_rotate (RrViewport *self,
   for (guint i = 0; i < self->n_panes; i++)
     if (i != self->active)
       self->rot[i] = mat3_mul (&r, &self->rot[i]);
-  redraw (self);
+  rr_viewport_redraw (self);
 }

@@ -6,6 +6,7 @@
 #include <gtk/gtk.h>
 #include "rr-volume.h"
 #include "rr-reslice.h"
+#include "rr-measurement-history.h"
 
 G_BEGIN_DECLS
 
@@ -56,6 +57,22 @@ void       rr_viewport_toggle_cine    (RrViewport *self);
  * the same patient planes; NULL removes it. */
 void       rr_viewport_set_fusion     (RrViewport *self,
                                        RrVolume   *overlay);
+/* Measurement tools: an RrMeasureKind, or navigation (drag for window
+ * and level, click for the crosshair). */
+#define RR_TOOL_NAVIGATE (-1)
+void       rr_viewport_set_tool       (RrViewport *self,
+                                       int         tool);
+int        rr_viewport_get_tool       (RrViewport *self);
+/* The measurements drawn over the volume (owned by the caller, who saves
+ * each change). Call rr_viewport_measurements_changed () after changing
+ * the history other than through the view (undo, the list). */
+void       rr_viewport_set_history    (RrViewport           *self,
+                                       RrMeasurementHistory *history);
+void       rr_viewport_measurements_changed (RrViewport *self);
+const char *rr_viewport_get_selected  (RrViewport *self);
+/* Selects the measurement and brings its plane and slice into view. */
+void       rr_viewport_show_measurement (RrViewport *self,
+                                         const char *id);
 /* What the active pane shows, in words ("Axial · slice 21 / 40 · ..."). */
 char      *rr_viewport_describe       (RrViewport *self);
 

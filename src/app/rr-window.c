@@ -3,7 +3,9 @@
 #include "rr-window.h"
 #include "rr-viewport.h"
 #include "rr-thumbnail.h"
+#include "rr-measurement-panel.h"
 #include "rr-dicom.h"
+#include "rr-store.h"
 
 #include <glib/gi18n.h>
 #include <string.h>
@@ -21,6 +23,13 @@ struct _RrWindow
   AdwWindowTitle *window_title;
   AdwToastOverlay *toasts;
   GtkSpinner *scan_spinner;
+  RrMeasurementPanel *measurements;
+
+  RrStore *store;                 /* the local database; NULL when it cannot open */
+  char *store_error;              /* ...and why */
+  RrMeasurementHistory *history;  /* the measurements of the series shown */
+  char *history_series;           /* its Series Instance UID */
+  guint refresh_source;
 
   GCancellable *cancellable;      /* the folder scan and everything after it */
   GCancellable *load_cancellable; /* the series being loaded */
@@ -41,12 +50,19 @@ enum
 {
   PROP_0,
   PROP_LAYOUT,
+  PROP_TOOL,
   N_PROPS
 };
 
 static GParamSpec *properties[N_PROPS];
 
 static const char *layout_names[] = { "single", "mpr", "side", "grid" };
+
+static const char *
+tool_name (int tool)
+{
+  return tool == RR_TOOL_NAVIGATE ? "navigate" : rr_measure_kind_to_string (tool);
+}
 
 static void
 rr_window_get_property (GObject    *object,
@@ -60,6 +76,10 @@ rr_window_get_property (GObject    *object,
     case PROP_LAYOUT:
       g_value_set_string (value, layout_names[self->view ? rr_viewport_get_layout (self->view)
                                                          : RR_LAYOUT_SINGLE]);
+      break;
+    case PROP_TOOL:
+      g_value_set_string (value, tool_name (self->view ? rr_viewport_get_tool (self->view)
+                                                       : RR_TOOL_NAVIGATE));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -83,6 +103,19 @@ rr_window_set_property (GObject      *object,
             rr_viewport_set_layout (self->view, (RrLayout) i);
             g_object_notify_by_pspec (object, properties[PROP_LAYOUT]);
           }
+      break;
+    case PROP_TOOL:
+      {
+        RrMeasureKind kind;
+        int tool = RR_TOOL_NAVIGATE;
+        if (rr_measure_kind_from_string (g_value_get_string (value), &kind))
+          tool = kind;
+        if (self->view && rr_viewport_get_tool (self->view) != tool)
+          {
+            rr_viewport_set_tool (self->view, tool);
+            g_object_notify_by_pspec (object, properties[PROP_TOOL]);
+          }
+      }
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -110,6 +143,128 @@ toast (RrWindow   *self,
        const char *message)
 {
   adw_toast_overlay_add_toast (self->toasts, adw_toast_new (message));
+}
+
+/* ---- measurements ---- */
+
+static void
+update_undo_actions (RrWindow *self)
+{
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.undo",
+                                 self->history && rr_measurement_history_can_undo (self->history));
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.redo",
+                                 self->history && rr_measurement_history_can_redo (self->history));
+}
+
+static gboolean
+refresh_measurements (gpointer data)
+{
+  RrWindow *self = data;
+  self->refresh_source = 0;
+  rr_measurement_panel_refresh (self->measurements);
+  rr_measurement_panel_select (self->measurements, rr_viewport_get_selected (self->view));
+  rr_viewport_measurements_changed (self->view);
+  update_undo_actions (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* Every change is in the database before it counts: a change that cannot
+ * be saved is refused (and undone) with the reason shown. */
+static gboolean
+on_measurement_change (RrMeasurementChange  change,
+                       const RrMeasurement *m,
+                       gpointer             data)
+{
+  RrWindow *self = data;
+  g_autoptr (GError) error = NULL;
+  gboolean ok;
+
+  if (self->store == NULL)
+    {
+      g_autofree char *msg = g_strdup_printf (_("Measurements cannot be saved: %s"),
+                                              self->store_error);
+      toast (self, msg);
+      return FALSE;
+    }
+  if (change == RR_MEASUREMENT_REMOVED)
+    ok = rr_store_delete_measurement (self->store, m->id, &error);
+  else
+    ok = rr_store_put_measurement (self->store, m, &error);
+  if (!ok)
+    {
+      g_autofree char *msg = g_strdup_printf (_("The measurement was not saved: %s"),
+                                              error->message);
+      toast (self, msg);
+      return FALSE;
+    }
+  if (self->refresh_source == 0)
+    self->refresh_source = g_idle_add_full (G_PRIORITY_HIGH_IDLE, refresh_measurements, self,
+                                            NULL);
+  return TRUE;
+}
+
+/* The viewer shows @v: its series' saved measurements come with it. */
+static void
+use_measurements_of (RrWindow *self,
+                     RrVolume *v)
+{
+  const char *series = v ? v->series_uid : NULL;
+
+  if (series == NULL || g_strcmp0 (series, self->history_series) != 0)
+    {
+      g_autoptr (GPtrArray) saved = NULL;
+      rr_viewport_set_history (self->view, NULL);
+      g_clear_pointer (&self->history, rr_measurement_history_free);
+      g_clear_pointer (&self->history_series, g_free);
+      if (series)
+        {
+          g_autoptr (GError) error = NULL;
+          guint skipped = 0;
+          self->history = rr_measurement_history_new (on_measurement_change, self);
+          self->history_series = g_strdup (series);
+          if (self->store)
+            saved = rr_store_list_measurements (self->store, series, &skipped, &error);
+          if (error)
+            toast (self, error->message);
+          else if (skipped)
+            toast (self, _("Some saved measurements could not be read and are not shown"));
+          rr_measurement_history_reset (self->history, saved);
+        }
+      rr_viewport_set_history (self->view, self->history);
+    }
+  rr_measurement_panel_set_source (self->measurements, self->history, v);
+  update_undo_actions (self);
+}
+
+static void
+on_panel_activated (RrMeasurementPanel *panel,
+                    const char         *id,
+                    RrWindow           *self)
+{
+  rr_viewport_show_measurement (self->view, id);
+}
+
+static void
+on_view_selection_changed (RrViewport *view,
+                           RrWindow   *self)
+{
+  rr_measurement_panel_select (self->measurements, rr_viewport_get_selected (view));
+}
+
+static void
+undo_action (GtkWidget  *widget,
+             const char *name,
+             GVariant   *param)
+{
+  RrWindow *self = RR_WINDOW (widget);
+  if (self->history == NULL)
+    return;
+  if (g_str_equal (name, "win.undo"))
+    rr_measurement_history_undo (self->history);
+  else
+    rr_measurement_history_redo (self->history);
+  refresh_measurements (self);
+  g_clear_handle_id (&self->refresh_source, g_source_remove);
 }
 
 /* ---- loading a series ---- */
@@ -162,7 +317,10 @@ show_preview (gpointer data)
   Preview *p = data;
   if (!g_cancellable_is_cancelled (p->cancellable) &&
       rr_viewport_get_volume (p->window->view) == NULL)
-    rr_viewport_set_volume (p->window->view, p->slice);
+    {
+      rr_viewport_set_volume (p->window->view, p->slice);
+      use_measurements_of (p->window, p->slice);
+    }
   g_object_unref (p->window);
   rr_volume_unref (p->slice);
   g_object_unref (p->cancellable);
@@ -246,6 +404,7 @@ load_done (GObject      *source,
     RrVec3 point = rr_viewport_get_point (self->view);
     rr_viewport_get_window (self->view, &c, &w);
     rr_viewport_set_volume (self->view, v);
+    use_measurements_of (self, v);
     /* Keep what the reader did while the rest decoded. */
     if (had_preview)
       {
@@ -327,6 +486,7 @@ load_series (RrWindow      *self,
 
   /* The worker shows the middle slice first, then the whole volume. */
   rr_viewport_set_volume (self->view, NULL);
+  use_measurements_of (self, NULL);
   g_atomic_int_set (&self->progress_done, 0);
   g_atomic_int_set (&self->progress_total, 0);
   gtk_progress_bar_set_fraction (self->progress, 0);
@@ -627,6 +787,9 @@ rr_window_dispose (GObject *object)
   g_cancellable_cancel (self->cancellable);
   g_cancellable_cancel (self->load_cancellable);
   g_clear_handle_id (&self->progress_source, g_source_remove);
+  g_clear_handle_id (&self->refresh_source, g_source_remove);
+  if (self->view)
+    rr_viewport_set_history (self->view, NULL);
   gtk_widget_dispose_template (GTK_WIDGET (self), RR_TYPE_WINDOW);
   G_OBJECT_CLASS (rr_window_parent_class)->dispose (object);
 }
@@ -638,6 +801,10 @@ rr_window_finalize (GObject *object)
   g_clear_object (&self->cancellable);
   g_clear_object (&self->load_cancellable);
   g_clear_object (&self->settings);
+  g_clear_pointer (&self->history, rr_measurement_history_free);
+  g_free (self->history_series);
+  g_clear_pointer (&self->store, rr_store_close);
+  g_free (self->store_error);
   g_clear_pointer (&self->row_series, g_ptr_array_unref);
   g_clear_pointer (&self->row_study, g_array_unref);
   g_free (self->folder);
@@ -660,9 +827,13 @@ rr_window_class_init (RrWindowClass *klass)
   properties[PROP_LAYOUT] =
     g_param_spec_string ("layout", NULL, NULL, "single",
                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_TOOL] =
+    g_param_spec_string ("tool", NULL, NULL, "navigate",
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   g_type_ensure (RR_TYPE_VIEWPORT);
+  g_type_ensure (RR_TYPE_MEASUREMENT_PANEL);
   gtk_widget_class_set_template_from_resource (widget_class, "/org/readroom/Readroom/rr-window.ui");
   gtk_widget_class_bind_template_child (widget_class, RrWindow, stack);
   gtk_widget_class_bind_template_child (widget_class, RrWindow, series_list);
@@ -672,6 +843,29 @@ rr_window_class_init (RrWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, RrWindow, toasts);
   gtk_widget_class_bind_template_child (widget_class, RrWindow, scan_spinner);
   gtk_widget_class_bind_template_child (widget_class, RrWindow, fuse_button);
+  gtk_widget_class_bind_template_child (widget_class, RrWindow, measurements);
+  gtk_widget_class_install_property_action (widget_class, "win.tool", "tool");
+  {
+    static const struct
+    {
+      guint key;
+      const char *tool;
+    } keys[] = { { GDK_KEY_w, "navigate" }, { GDK_KEY_l, "length" },
+                 { GDK_KEY_b, "bidirectional" }, { GDK_KEY_e, "ellipse" },
+                 { GDK_KEY_f, "freehand" }, { GDK_KEY_a, "angle" }, { GDK_KEY_p, "probe" },
+                 { GDK_KEY_t, "arrow" } };
+    for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
+      gtk_widget_class_add_binding_action (widget_class, keys[i].key, 0, "win.tool", "s",
+                                           keys[i].tool);
+  }
+  gtk_widget_class_install_action (widget_class, "win.undo", NULL, undo_action);
+  gtk_widget_class_install_action (widget_class, "win.redo", NULL, undo_action);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_z, GDK_CONTROL_MASK, "win.undo", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_z, GDK_CONTROL_MASK | GDK_SHIFT_MASK,
+                                       "win.redo", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Z, GDK_CONTROL_MASK | GDK_SHIFT_MASK,
+                                       "win.redo", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_y, GDK_CONTROL_MASK, "win.redo", NULL);
   gtk_widget_class_install_action (widget_class, "win.open", NULL, open_action);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_o, GDK_CONTROL_MASK, "win.open", NULL);
   gtk_widget_class_install_property_action (widget_class, "win.layout", "layout");
@@ -721,6 +915,23 @@ rr_window_init (RrWindow *self)
   g_signal_connect_object (self->series_list, "row-selected", G_CALLBACK (on_row_selected),
                            self, 0);
   g_signal_connect_object (self->fuse_button, "toggled", G_CALLBACK (on_fuse_toggled), self, 0);
+  g_signal_connect_object (self->measurements, "activated", G_CALLBACK (on_panel_activated), self,
+                           0);
+  g_signal_connect_object (self->view, "selection-changed",
+                           G_CALLBACK (on_view_selection_changed), self, 0);
+
+  /* The local database: measurements are saved there as they are drawn. */
+  {
+    g_autoptr (GError) error = NULL;
+    g_autofree char *path = rr_store_default_path ();
+    self->store = rr_store_open (path, &error);
+    if (self->store == NULL)
+      {
+        self->store_error = g_strdup (error->message);
+        g_warning ("%s", error->message);
+      }
+  }
+  update_undo_actions (self);
 }
 
 RrWindow *

@@ -10,74 +10,12 @@ import tempfile
 import time
 import unittest
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from a11y import find, find_all, label_text, start_a11y_bus, wait_for  # noqa: E402
+
 READROOM = os.environ.get("READROOM_APP", "build/src/app/readroom")
 PHANTOM = os.environ.get("READROOM_PHANTOM", "build/src/phantom/readroom-phantom")
 OUT = os.environ.get("READROOM_TEST_OUT", tempfile.gettempdir())
-
-
-def start_a11y_bus():
-    for launcher in ("/usr/libexec/at-spi-bus-launcher", "/usr/lib/at-spi2-core/at-spi-bus-launcher"):
-        if os.path.exists(launcher):
-            proc = subprocess.Popen([launcher, "--launch-immediately"],
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            break
-    else:
-        raise unittest.SkipTest("no at-spi-bus-launcher")
-    # The application registers at start-up: the bus and its registry must
-    # answer before it is launched.
-    def ready():
-        r = subprocess.run(["dbus-send", "--session", "--print-reply", "--dest=org.a11y.Bus",
-                            "/org/a11y/bus", "org.a11y.Bus.GetAddress"], capture_output=True)
-        return r.returncode == 0
-    if not wait_for(ready, 15):
-        raise RuntimeError("the accessibility bus did not start")
-    return proc
-
-
-def find(node, pred, depth=0):
-    if node is None or depth > 60:
-        return None
-    try:
-        if pred(node):
-            return node
-        for i in range(node.childCount):
-            r = find(node.getChildAtIndex(i), pred, depth + 1)
-            if r is not None:
-                return r
-    except Exception:
-        return None
-    return None
-
-
-def find_all(node, pred, out, depth=0):
-    if node is None or depth > 60:
-        return out
-    try:
-        if pred(node):
-            out.append(node)
-        for i in range(node.childCount):
-            find_all(node.getChildAtIndex(i), pred, out, depth + 1)
-    except Exception:
-        pass
-    return out
-
-
-def wait_for(fn, timeout=30.0):
-    end = time.time() + timeout
-    while time.time() < end:
-        r = fn()
-        if r:
-            return r
-        time.sleep(0.2)
-    return None
-
-
-def label_text(node):
-    try:
-        t = node.queryText()
-        return t.getText(0, t.characterCount)
-    except Exception:
-        return node.name or ""
 
 
 class Window(unittest.TestCase):
@@ -102,7 +40,8 @@ class Window(unittest.TestCase):
             raise RuntimeError("the accessibility registry did not answer")
         time.sleep(1.0)
         cls.pyatspi = pyatspi
-        env = dict(os.environ, GTK_A11Y="atspi", NO_AT_BRIDGE="0", GSETTINGS_BACKEND="memory")
+        env = dict(os.environ, GTK_A11Y="atspi", NO_AT_BRIDGE="0", GSETTINGS_BACKEND="memory",
+                   XDG_DATA_HOME=os.path.join(cls.tmp, "data"))
         cls.app_proc = subprocess.Popen([READROOM, os.path.join(cls.tmp, "study")], env=env)
         desktop = pyatspi.Registry.getDesktop(0)
         cls.app = wait_for(lambda: find(desktop, lambda n: n.getRole() == pyatspi.ROLE_APPLICATION

@@ -1,0 +1,116 @@
+/* rr-viewport-private.h: what the viewport's files share: its state, its
+ * panes, and the helpers the measurement tools use. */
+#pragma once
+
+#include "rr-viewport.h"
+#include "rr-measurement-history.h"
+#include "rr-gl-reslicer.h"
+
+G_BEGIN_DECLS
+
+#define MAX_PANES 4
+
+typedef struct
+{
+  RrPlaneKind kind;     /* its orientation */
+  gboolean mip;         /* a slab MIP pane */
+  double x, y, w, h;    /* in widget pixels */
+} Pane;
+
+struct _RrViewport
+{
+  GtkWidget parent_instance;
+
+  GtkWidget *overlay;
+  GtkWidget *gl_area;
+  GtkWidget *canvas;       /* overlays, and the CPU image when GL fails */
+
+  RrVolume *volume;
+  RrGlVolume *glv;
+  RrGlReslicer *reslicer;
+  char *fallback;          /* why the CPU draws, NULL on the GPU */
+  char *notice;            /* shown at the bottom: down-sampling... */
+  guint max_3d;            /* the context's 3D texture limit */
+  GCancellable *preparing; /* a down-sampled copy is being made on a worker */
+  RrVolume *prepared;      /* ...and here it is, to upload */
+
+  int alloc_w, alloc_h;     /* the last size allocated */
+  RrLayout layout;
+  Pane panes[MAX_PANES];
+  guint n_panes;
+  guint active;
+
+  RrVec3 point;            /* the crosshair: every plane passes through it */
+  double zoom;             /* 1: the volume fits the pane */
+  double pan_x, pan_y;     /* mm */
+  double center, width;
+  gboolean invert;
+
+  double drag_center, drag_width, drag_x, drag_y;
+  gboolean dragged;
+  guint cine_source;       /* playing frames at their frame time */
+
+  RrMat3 rot[MAX_PANES];   /* each pane's rotation away from its standard plane */
+
+  /* Measurements: the window owns the history (and saves it); the view
+   * draws it and edits it. */
+  RrMeasurementHistory *history;
+  int tool;                /* an RrMeasureKind, or RR_TOOL_NAVIGATE */
+  char *selected;          /* id of the selected measurement */
+  RrMeasurement *live;     /* being drawn or edited: drawn instead of the saved one */
+  gboolean live_new;       /* not in the history yet */
+  int live_handle;         /* the handle dragged; -1: the whole; -2: drawing */
+  RrMeasurement *live_start; /* as it was when the drag began */
+  RrVec3 live_origin;      /* patient point where the drag began */
+  gboolean angle_pending;  /* an angle's third point follows the pointer */
+  gboolean measuring;      /* the current drag belongs to a measurement */
+  gboolean hovering;
+  double hover_x, hover_y; /* the pointer, for the probe's live value */
+  GtkWidget *text_popover; /* the arrow's label */
+  GtkWidget *text_entry;
+
+  RrVolume *fusion;        /* drawn over the volume (PET over CT) */
+  RrGlVolume *fusion_glv;
+  double fusion_opacity;
+  double fusion_lo, fusion_hi;  /* in the fused volume's stored values */
+};
+
+void     rr_viewport_redraw        (RrViewport *self);
+void     rr_viewport_layout_panes  (RrViewport *self);
+gboolean rr_viewport_pane_plane    (RrViewport *self,
+                                    guint       i,
+                                    double      scale,
+                                    RrPlane    *pl);
+guint    rr_viewport_pane_at       (RrViewport *self,
+                                    double      x,
+                                    double      y);
+double   rr_viewport_step_mm       (RrViewport *self,
+                                    RrVec3      normal);
+void     rr_viewport_draw_text     (cairo_t    *cr,
+                                    double      x,
+                                    double      y,
+                                    const char *text,
+                                    double      align);
+
+/* rr-viewport-tools.c */
+void     rr_viewport_tools_init    (RrViewport *self);
+void     rr_viewport_tools_finalize (RrViewport *self);
+void     rr_viewport_tools_class_init (GtkWidgetClass *widget_class);
+void     rr_viewport_tools_draw    (RrViewport *self,
+                                    cairo_t    *cr,
+                                    guint       pane);
+/* A press at widget point (x, y): TRUE when a measurement takes the drag
+ * (a handle, a shape, or a tool drawing a new one). */
+gboolean rr_viewport_tools_press   (RrViewport *self,
+                                    guint       button,
+                                    double      x,
+                                    double      y);
+void     rr_viewport_tools_drag    (RrViewport *self,
+                                    double      x,
+                                    double      y);
+void     rr_viewport_tools_release (RrViewport *self,
+                                    double      x,
+                                    double      y,
+                                    gboolean    dragged);
+
+G_END_DECLS

@@ -1,0 +1,181 @@
+#!/usr/bin/python3
+"""Calipers in the real window under Xvfb: draw a bidirectional measurement
+with real pointer events, read its value from the measurement list through
+the accessibility tree, reshape it by a handle, undo and redo, kill -9 the
+application and find the measurement again after a restart; choosing it in
+the list brings its slice back. Run inside dbus-run-session with DISPLAY."""
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from a11y import (find, find_all, label_text, start_a11y_bus, start_app,  # noqa: E402
+                  wait_for, wait_registry)
+
+READROOM = os.environ.get("READROOM_APP", "build/src/app/readroom")
+PHANTOM = os.environ.get("READROOM_PHANTOM", "build/src/phantom/readroom-phantom")
+OUT = os.environ.get("READROOM_TEST_OUT", tempfile.gettempdir())
+VALUE = re.compile(r"^(\d+\.\d) × (\d+\.\d) mm$")
+
+
+class Measure(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        if not os.environ.get("DISPLAY"):
+            raise unittest.SkipTest("no display")
+        cls.tmp = tempfile.mkdtemp(prefix="rr-e2e-measure-")
+        cls.study = os.path.join(cls.tmp, "study")
+        subprocess.run([PHANTOM, cls.study, "--kind", "ct", "--slices", "30", "--size", "256",
+                        "--pixel-spacing", "1.4"], check=True, capture_output=True)
+        cls.bus = start_a11y_bus()
+        import pyatspi
+        wait_registry(pyatspi)
+        time.sleep(1.0)
+        cls.pyatspi = pyatspi
+        cls.env = dict(os.environ, GTK_A11Y="atspi", NO_AT_BRIDGE="0",
+                       GSETTINGS_BACKEND="memory", XDG_DATA_HOME=os.path.join(cls.tmp, "data"))
+        cls.proc = None
+
+    @classmethod
+    def tearDownClass(cls):
+        for proc in (cls.proc, getattr(cls, "bus", None)):
+            if proc and proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(5)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+        shutil.rmtree(getattr(cls, "tmp", ""), ignore_errors=True)
+
+    # ---- helpers ----
+
+    def launch(self):
+        cls = type(self)
+        cls.proc, self.app = start_app(self.pyatspi, [READROOM, self.study], self.env)
+        self.viewer = wait_for(lambda: find(self.app, lambda n: (n.name or "") == "Image viewer"))
+        self.assertIsNotNone(self.viewer)
+        # The whole volume, not the one-slice preview.
+        self.assertTrue(self.described("Axial · slice 16 / 30"), self.viewer.description)
+        self.assertTrue(self.described("mm per pixel"), self.viewer.description)
+        x, y, w, h = self.viewer.queryComponent().getExtents(self.pyatspi.DESKTOP_COORDS)
+        self.cx, self.cy = x + w // 2, y + h // 2
+        self.mm_per_px = float(re.search(r"([\d.]+) mm per pixel", self.viewer.description)[1])
+
+    def described(self, text, timeout=20):
+        return wait_for(lambda: text in (self.viewer.description or ""), timeout)
+
+    def values(self):
+        """The values in the measurement list, as (long, short) in mm."""
+        lst = find(self.app, lambda n: (n.name or "") == "Measurement list")
+        if lst is None:
+            return []
+        out = []
+        for n in find_all(lst, lambda n: n.getRole() == self.pyatspi.ROLE_LABEL, []):
+            m = VALUE.match(label_text(n))
+            if m:
+                out.append((float(m[1]), float(m[2])))
+        return out
+
+    def wait_values(self, pred, timeout=15):
+        """The list's values once @pred holds for them, else None."""
+        seen = []
+
+        def check():
+            v = self.values()
+            if pred(v):
+                seen.append(v)
+                return True
+            return False
+        return seen[-1] if wait_for(check, timeout) else None
+
+    def mouse(self, x, y, what):
+        self.pyatspi.Registry.generateMouseEvent(int(x), int(y), what)
+        time.sleep(0.05)
+
+    def drag(self, x0, y0, x1, y1):
+        self.mouse(x0, y0, "abs")
+        self.mouse(x0, y0, "b1p")
+        for i in range(1, 11):
+            self.mouse(x0 + (x1 - x0) * i / 10, y0 + (y1 - y0) * i / 10, "abs")
+        self.mouse(x1, y1, "b1r")
+
+    def click_button(self, name):
+        b = find(self.app, lambda n: (n.name or "") == name and
+                 n.getRole() in (self.pyatspi.ROLE_PUSH_BUTTON, self.pyatspi.ROLE_TOGGLE_BUTTON))
+        self.assertIsNotNone(b, name)
+        b.queryAction().doAction(0)
+
+    def assert_mm(self, got, px, what):
+        # The caliper's ends are pointer positions: one pixel at each end.
+        self.assertAlmostEqual(got, px * self.mm_per_px, delta=2 * self.mm_per_px + 0.05,
+                               msg=f"{what}: {got} mm for {px} px at {self.mm_per_px} mm/px")
+
+    # ---- the test ----
+
+    def test_bidirectional(self):
+        self.launch()
+        self.assertEqual(self.values(), [])
+        self.click_button("Bidirectional")
+        self.assertTrue(self.described("tool: Bidirectional"), self.viewer.description)
+        cx, cy = self.cx, self.cy
+        # The long axis: 160 px to the right; the short axis starts half
+        # as long, across its middle.
+        self.drag(cx - 80, cy, cx + 80, cy)
+        vals = self.wait_values(lambda v: len(v) == 1)
+        self.assertIsNotNone(vals, "no measurement in the list: " + (self.viewer.description or ""))
+        long_mm, short_mm = vals[0]
+        self.assert_mm(long_mm, 160, "long axis")
+        self.assert_mm(short_mm, 80, "short axis")
+        self.assertIn("selected: Bidirectional", self.viewer.description)
+        time.sleep(0.3)
+        subprocess.run(["import", "-window", "root", os.path.join(OUT, "readroom-measure.png")],
+                       capture_output=True)
+
+        # Drag the short axis' lower end down and along: it slides along the
+        # long axis and grows on that side only (40 px up, 60 px down).
+        self.drag(cx, cy + 40, cx + 30, cy + 60)
+        vals = self.wait_values(lambda v: len(v) == 1 and abs(v[0][1] - short_mm) > 1)
+        self.assertIsNotNone(vals, self.values())
+        self.assertEqual(vals[0][0], long_mm)
+        self.assert_mm(vals[0][1], 100, "short axis after the edit")
+        edited = vals[0]
+
+        # Undo, then redo, from the panel's buttons.
+        self.click_button("Undo")
+        self.assertIsNotNone(self.wait_values(lambda v: v == [(long_mm, short_mm)]), self.values())
+        self.click_button("Redo")
+        self.assertIsNotNone(self.wait_values(lambda v: v == [edited]), self.values())
+
+        # Killed without warning right after the edit shows: nothing is lost.
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+        self.launch()
+        self.assertIsNotNone(self.wait_values(lambda v: v == [edited]), self.values())
+
+        # Away to another slice, then back by choosing it in the list.
+        self.mouse(cx, cy - 150, "abs")
+        self.pyatspi.Registry.generateKeyboardEvent(0xff56, None, self.pyatspi.KEY_SYM)  # Page Down
+        self.assertTrue(self.described("slice 26 / 30"), self.viewer.description)
+        lst = find(self.app, lambda n: (n.name or "") == "Measurement list")
+        lst.querySelection().selectChild(0)
+        self.assertTrue(self.described("slice 16 / 30"), self.viewer.description)
+        self.assertIn("selected: Bidirectional", self.viewer.description)
+        row = find(lst, lambda n: n.getRole() == self.pyatspi.ROLE_LIST_ITEM)
+        self.assertIn("slice 16 / 30", row.name or "")
+
+        # Select it by its line in the viewer, delete it from the keyboard.
+        self.mouse(cx - 40, cy, "abs")
+        self.mouse(cx - 40, cy, "b1c")
+        self.assertTrue(self.described("selected: Bidirectional"), self.viewer.description)
+        self.pyatspi.Registry.generateKeyboardEvent(0xffff, None, self.pyatspi.KEY_SYM)  # Delete
+        self.assertIsNotNone(self.wait_values(lambda v: v == []), self.values())
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
