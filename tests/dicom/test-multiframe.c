@@ -1,7 +1,9 @@
 /* test-multiframe.c: enhanced CT geometry from the per-frame functional
  * groups (frames stored out of order), a cine without geometry, padding,
- * MONOCHROME1 and signed data, written with the dataset builder. */
+ * MONOCHROME1 and signed data, and the calibration of projection and
+ * ultrasound images, written with the dataset builder. */
 #include "rr-dicom.h"
+#include "rr-measurement.h"
 
 #include <string.h>
 
@@ -211,6 +213,79 @@ test_palette_color (void)
   g_assert_cmpuint (px[3 * 3 + 1], ==, 0);
 }
 
+/* A 10-pixel caliper across and down a projection or ultrasound image: in
+ * millimetres from Imager Pixel Spacing or the Ultrasound Regions, in
+ * pixels (and marked uncalibrated) with neither. */
+static void
+check_caliper (RrVolume *v, RrCalibration calibration, double across, double down)
+{
+  RrPlane pl;
+  RrMeasureValues mv;
+  rr_plane_init_standard (&pl, RR_PLANE_AXIAL, rr_volume_voxel_to_patient (v, 0, 0, 0), 1, 1, 1);
+  for (int axis = 0; axis < 2; axis++)
+    {
+      RrVec3 p[2] = { rr_volume_voxel_to_patient (v, 5, 5, 0),
+                      rr_volume_voxel_to_patient (v, axis ? 5 : 15, axis ? 15 : 5, 0) };
+      g_autoptr (RrMeasurement) m = rr_measurement_new (RR_MEASURE_LENGTH, &pl, p, 2);
+      rr_measurement_set_source (m, v);
+      rr_measurement_compute (m, v, &mv);
+      g_assert_cmpint (m->calibration, ==, calibration);
+      g_assert_cmpint (mv.calibrated, ==, calibration != RR_CALIBRATION_NONE);
+      g_assert_cmpfloat_with_epsilon (mv.length, axis ? down : across, 1e-9);
+    }
+}
+
+static void
+test_calibration (void)
+{
+  static const struct
+  {
+    const char *name, *sop_class, *modality;
+    RrCalibration calibration;
+    double across, down;
+  } cases[] = {
+    { "us", "1.2.840.10008.5.1.4.1.1.6.1", "US", RR_CALIBRATION_ULTRASOUND, 2.0, 3.0 },
+    { "dx", "1.2.840.10008.5.1.4.1.1.1.1", "DX", RR_CALIBRATION_DETECTOR, 1.5, 1.25 },
+    { "sc", "1.2.840.10008.5.1.4.1.1.7", "OT", RR_CALIBRATION_NONE, 10, 10 },
+  };
+  for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
+    {
+      g_autoptr (RrDicomDataset) ds = rr_dicom_dataset_new ();
+      g_autofree char *path = g_strdup_printf ("%s/%s.dcm", tmp_root, cases[c].name);
+      guint8 pix[24 * 32];
+
+      common (ds, cases[c].sop_class, cases[c].modality, 24, 32);
+      S (ds, 0x0028, 0x0004, "MONOCHROME2");
+      U (ds, 0x0028, 0x0100, 8);
+      U (ds, 0x0028, 0x0101, 8);
+      U (ds, 0x0028, 0x0102, 7);
+      U (ds, 0x0028, 0x0103, 0);
+      if (cases[c].calibration == RR_CALIBRATION_ULTRASOUND)
+        {
+          /* A region in centimetres: 0.02 cm across, 0.03 cm down. A
+           * second region in other units comes first and is skipped. */
+          RrDicomDataset *r0 = rr_dicom_dataset_add_item (ds, RR_TAG (0x0018, 0x6011));
+          U (r0, 0x0018, 0x6024, 4);   /* seconds */
+          U (r0, 0x0018, 0x6026, 7);
+          S (r0, 0x0018, 0x602c, "0.01");
+          S (r0, 0x0018, 0x602e, "0.5");
+          RrDicomDataset *r = rr_dicom_dataset_add_item (ds, RR_TAG (0x0018, 0x6011));
+          U (r, 0x0018, 0x6024, 3);
+          U (r, 0x0018, 0x6026, 3);
+          S (r, 0x0018, 0x602c, "0.02");
+          S (r, 0x0018, 0x602e, "0.03");
+        }
+      else if (cases[c].calibration == RR_CALIBRATION_DETECTOR)
+        S (ds, 0x0018, 0x1164, "0.125\\0.15");
+      memset (pix, 60, sizeof pix);
+      g_assert_true (rr_dicom_dataset_set_pixels (ds, pix, sizeof pix, 8, NULL));
+      g_assert_true (rr_dicom_dataset_write (ds, path, RR_TS_EXPLICIT_LE, NULL));
+      g_autoptr (RrVolume) v = load (path, NULL);
+      g_assert_cmpint (v->calibration, ==, cases[c].calibration);
+      check_caliper (v, cases[c].calibration, cases[c].across, cases[c].down);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -222,6 +297,7 @@ main (int argc, char **argv)
   g_test_add_func ("/multiframe/cine-monochrome1", test_cine_and_monochrome1);
   g_test_add_func ("/pixels/padding-bits-stored", test_padding_and_bits_stored);
   g_test_add_func ("/pixels/palette-color", test_palette_color);
+  g_test_add_func ("/calibration/projection-ultrasound", test_calibration);
   ret = g_test_run ();
   {
     g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", tmp_root);

@@ -251,6 +251,31 @@ test_roi_stats (void)
     g_assert_cmpfloat_with_epsilon (v.mean, 137, 1e-3);
     g_assert_cmpfloat_with_epsilon (v.area, 400, 1e-9);
   }
+  /* On a MIP slab, the ROI sees the brightest slice within the slab:
+   * slice 9 (5 mm away, inside a 12 mm slab) is made 500 in the cylinder. */
+  {
+    gint16 *d = vol->voxels;
+    gsize plane = (gsize) vol->dims[0] * vol->dims[1];
+    RrVec3 c[3] = { { 0, 0, 0 }, { 6, 0, 0 }, { 0, 6, 0 } };
+    for (gsize i = 0; i < plane; i++)
+      if (d[9 * plane + i] == 137)
+        d[9 * plane + i] = 500;
+    RrPlane slab = axial_at (vol->slice_d[7]);
+    slab.slab_mode = RR_SLAB_MIP;
+    slab.slab_mm = 12;
+    g_autoptr (RrMeasurement) s = rr_measurement_new (RR_MEASURE_ELLIPSE, &slab, c, 3);
+    rr_measurement_set_source (s, vol);
+    g_assert_null (s->sop_uid);  /* a slab is not one acquired image */
+    rr_measurement_compute (s, vol, &v);
+    /* Samples 0.6 mm apart through the slab: the brightest lies within
+     * 0.3 mm of slice 9, so at least 0.88 of the way from 137 to 500. */
+    g_assert_cmpfloat (v.mean, >, 137 + 0.88 * (500 - 137));
+    g_assert_cmpfloat (v.mean, <=, 500);
+    slab.slab_mode = RR_SLAB_NONE;
+    g_autoptr (RrMeasurement) thin = rr_measurement_new (RR_MEASURE_ELLIPSE, &slab, c, 3);
+    rr_measurement_compute (thin, vol, &v);
+    g_assert_cmpfloat (v.mean, ==, 137);
+  }
   /* A probe outside the cylinder reads 0, inside 137; PET units in SUV. */
   {
     RrVec3 p = { 30, 0, 0 };
