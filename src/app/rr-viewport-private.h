@@ -13,7 +13,6 @@ G_BEGIN_DECLS
 typedef struct
 {
   RrPlaneKind kind;     /* its orientation */
-  gboolean mip;         /* a slab MIP pane */
   double x, y, w, h;    /* in widget pixels */
 } Pane;
 
@@ -51,6 +50,12 @@ struct _RrViewport
   guint cine_source;       /* playing frames at their frame time */
 
   RrMat3 rot[MAX_PANES];   /* each pane's rotation away from its standard plane */
+  RrSlabMode slab[MAX_PANES];   /* each pane's slab (thin: RR_SLAB_NONE) */
+  double slab_mm[MAX_PANES];
+  int turns[MAX_PANES];    /* quarter turns clockwise of the displayed image */
+  gboolean flip[MAX_PANES];  /* mirrored left-right (before turning) */
+  RrColormap colormap;     /* of the base volume */
+  gboolean crosshair_drag; /* the drag moves the crosshair */
 
   /* Measurements: the window owns the history (and saves it); the view
    * draws it and edits it. */

@@ -46,6 +46,36 @@ kind_name (RrPlaneKind kind)
     }
 }
 
+static const char *
+slab_name (RrSlabMode mode)
+{
+  switch (mode)
+    {
+    case RR_SLAB_MIP:
+      return _("MIP");
+    case RR_SLAB_MINIP:
+      return _("MinIP");
+    case RR_SLAB_MEAN:
+      return _("Mean");
+    default:
+      return _("Thin");
+    }
+}
+
+static const char *
+colormap_name (RrColormap map)
+{
+  switch (map)
+    {
+    case RR_COLORMAP_HOT_IRON:
+      return _("hot iron");
+    case RR_COLORMAP_PET:
+      return _("PET");
+    default:
+      return _("grey");
+    }
+}
+
 static void
 notify_description (RrViewport *self)
 {
@@ -74,19 +104,19 @@ rr_viewport_layout_panes (RrViewport *self)
     {
     case RR_LAYOUT_SINGLE:
       self->n_panes = 1;
-      self->panes[0] = (Pane) { self->panes[0].kind, FALSE, 0, 0, w, h };
+      self->panes[0] = (Pane) { self->panes[0].kind, 0, 0, w, h };
       break;
     case RR_LAYOUT_SIDE:
       self->n_panes = 2;
-      self->panes[0] = (Pane) { RR_PLANE_AXIAL, FALSE, 0, 0, floor (w / 2), h };
-      self->panes[1] = (Pane) { RR_PLANE_CORONAL, FALSE, floor (w / 2), 0, w - floor (w / 2), h };
+      self->panes[0] = (Pane) { RR_PLANE_AXIAL, 0, 0, floor (w / 2), h };
+      self->panes[1] = (Pane) { RR_PLANE_CORONAL, floor (w / 2), 0, w - floor (w / 2), h };
       break;
     case RR_LAYOUT_MPR:
       /* The axial plane large on the left, coronal and sagittal stacked. */
       self->n_panes = 3;
-      self->panes[0] = (Pane) { mpr[0], FALSE, 0, 0, floor (w * 0.6), h };
-      self->panes[1] = (Pane) { mpr[1], FALSE, floor (w * 0.6), 0, w - floor (w * 0.6), floor (h / 2) };
-      self->panes[2] = (Pane) { mpr[2], FALSE, floor (w * 0.6), floor (h / 2), w - floor (w * 0.6),
+      self->panes[0] = (Pane) { mpr[0], 0, 0, floor (w * 0.6), h };
+      self->panes[1] = (Pane) { mpr[1], floor (w * 0.6), 0, w - floor (w * 0.6), floor (h / 2) };
+      self->panes[2] = (Pane) { mpr[2], floor (w * 0.6), floor (h / 2), w - floor (w * 0.6),
                                 h - floor (h / 2) };
       break;
     case RR_LAYOUT_GRID:
@@ -94,7 +124,7 @@ rr_viewport_layout_panes (RrViewport *self)
       for (int i = 0; i < 4; i++)
         {
           double px = (i % 2) * floor (w / 2), py = (i / 2) * floor (h / 2);
-          self->panes[i] = (Pane) { i < 3 ? mpr[i] : RR_PLANE_CORONAL, i == 3, px, py,
+          self->panes[i] = (Pane) { i < 3 ? mpr[i] : RR_PLANE_CORONAL, px, py,
                                     i % 2 ? w - floor (w / 2) : floor (w / 2),
                                     i / 2 ? h - floor (h / 2) : floor (h / 2) };
         }
@@ -137,6 +167,16 @@ pane_axes (RrViewport *self, guint i, RrPlane *pl)
 {
   pl->right = rr_vec3_normalize (rr_mat3_apply (&self->rot[i], pl->right));
   pl->down = rr_vec3_normalize (rr_mat3_apply (&self->rot[i], pl->down));
+  /* How the image is shown: mirrored, then turned. The axes stay patient
+   * directions, so orientation letters and measurements follow. */
+  if (self->flip[i])
+    pl->right = rr_vec3_scale (pl->right, -1);
+  for (int t = 0; t < self->turns[i]; t++)
+    {
+      RrVec3 r = pl->right;
+      pl->right = rr_vec3_scale (pl->down, -1);
+      pl->down = r;
+    }
 }
 
 /* The plane a pane shows, in output pixels of @scale (1 for widget pixels,
@@ -161,10 +201,10 @@ rr_viewport_pane_plane (RrViewport *self, guint i, double scale, RrPlane *pl)
   c = rr_vec3_add (c, rr_vec3_add (rr_vec3_scale (pl->right, self->pan_x),
                                    rr_vec3_scale (pl->down, self->pan_y)));
   pl->center = c;
-  if (p->mip)
+  if (self->slab[i] != RR_SLAB_NONE && self->slab_mm[i] > 0)
     {
-      pl->slab_mode = RR_SLAB_MIP;
-      pl->slab_mm = 30;
+      pl->slab_mode = self->slab[i];
+      pl->slab_mm = self->slab_mm[i];
     }
   return TRUE;
 }
@@ -332,7 +372,7 @@ on_render (GtkGLArea    *area,
     {
       RrPlane pl;
       RrGlLook look = { self->center, self->width, self->invert ^ self->volume->invert,
-                        RR_COLORMAP_GREY, 1 };
+                        self->colormap, 1 };
       const Pane *p = &self->panes[i];
       if (self->volume->type == RR_VOXEL_RGB8)
         look.center = 127.5, look.width = 256, look.invert = FALSE;
@@ -393,8 +433,8 @@ pane_title (RrViewport *self, guint i)
   GString *s = g_string_new (kind_name (p->kind));
   RrVolume *f = self->fusion;
 
-  if (p->mip)
-    g_string_append (s, _(" MIP 30 mm"));
+  if (self->slab[i] != RR_SLAB_NONE)
+    g_string_append_printf (s, " %s %.0f mm", slab_name (self->slab[i]), self->slab_mm[i]);
   if (self->volume && self->volume->description && *self->volume->description)
     g_string_append_printf (s, "  %s", self->volume->description);
   if (f && f->suv_state == RR_SUV_AVAILABLE)
@@ -594,6 +634,22 @@ on_scroll (GtkEventControllerScroll *ctrl,
   return TRUE;
 }
 
+/* Puts the crosshair at widget point (x, y) of the active pane. */
+static void
+move_crosshair (RrViewport *self,
+                double      x,
+                double      y)
+{
+  RrPlane pl;
+  const Pane *p = &self->panes[self->active];
+  if (!rr_viewport_pane_plane (self, self->active, 1, &pl))
+    return;
+  self->point = rr_vec3_add (pl.center,
+                             rr_vec3_add (rr_vec3_scale (pl.right, (x - p->x - p->w / 2) * pl.mm_per_pixel),
+                                          rr_vec3_scale (pl.down, (y - p->y - p->h / 2) * pl.mm_per_pixel)));
+  rr_viewport_redraw (self);
+}
+
 static void
 on_drag_begin (GtkGestureDrag *g,
                double          x,
@@ -607,6 +663,21 @@ on_drag_begin (GtkGestureDrag *g,
     self, gtk_gesture_single_get_current_button (GTK_GESTURE_SINGLE (g)), x, y);
   if (self->measuring)
     return;
+  /* Grabbing the crosshair's centre drags it: the other planes follow. */
+  self->crosshair_drag = FALSE;
+  if (self->n_panes > 1 && self->volume &&
+      gtk_gesture_single_get_current_button (GTK_GESTURE_SINGLE (g)) == GDK_BUTTON_PRIMARY)
+    {
+      RrPlane pl;
+      const Pane *p = &self->panes[self->active];
+      if (rr_viewport_pane_plane (self, self->active, 1, &pl))
+        {
+          RrVec3 rel = rr_vec3_sub (self->point, pl.center);
+          double cx = p->x + p->w / 2 + rr_vec3_dot (rel, pl.right) / pl.mm_per_pixel;
+          double cy = p->y + p->h / 2 + rr_vec3_dot (rel, pl.down) / pl.mm_per_pixel;
+          self->crosshair_drag = hypot (x - cx, y - cy) <= 10;
+        }
+    }
   self->drag_center = self->center;
   self->drag_width = self->width;
   self->drag_x = self->pan_x;
@@ -637,6 +708,13 @@ on_drag_update (GtkGestureDrag *g,
     }
   if (!self->dragged)
     return;
+  if (self->crosshair_drag)
+    {
+      double x, y;
+      gtk_gesture_drag_get_start_point (g, &x, &y);
+      move_crosshair (self, x + dx, y + dy);
+      return;
+    }
   if (button == GDK_BUTTON_MIDDLE)
     {
       RrPlane pl;
@@ -660,8 +738,6 @@ on_drag_end (GtkGestureDrag *g,
              RrViewport     *self)
 {
   double x, y;
-  RrPlane pl;
-  const Pane *p;
 
   if (self->measuring)
     {
@@ -670,17 +746,12 @@ on_drag_end (GtkGestureDrag *g,
       rr_viewport_tools_release (self, x + dx, y + dy, self->dragged);
       return;
     }
+  self->crosshair_drag = FALSE;
   if (self->dragged || self->volume == NULL)
     return;
   /* A click: move the crosshair there (the other planes follow). */
   gtk_gesture_drag_get_start_point (g, &x, &y);
-  p = &self->panes[self->active];
-  if (!rr_viewport_pane_plane (self, self->active, 1, &pl))
-    return;
-  self->point = rr_vec3_add (pl.center,
-                             rr_vec3_add (rr_vec3_scale (pl.right, (x - p->x - p->w / 2) * pl.mm_per_pixel),
-                                          rr_vec3_scale (pl.down, (y - p->y - p->h / 2) * pl.mm_per_pixel)));
-  rr_viewport_redraw (self);
+  move_crosshair (self, x, y);
 }
 
 /* Every viewer command is an action ("viewer.*") with its shortcuts, so
@@ -699,6 +770,19 @@ viewer_action (GtkWidget  *widget,
     rr_viewport_rotate (self, g_variant_get_int32 (param));
   else if (g_str_equal (name, "viewer.cine"))
     rr_viewport_toggle_cine (self);
+  else if (g_str_equal (name, "viewer.turn"))
+    rr_viewport_turn (self, g_variant_get_int32 (param));
+  else if (g_str_equal (name, "viewer.flip"))
+    rr_viewport_flip (self, g_variant_get_boolean (param));
+  else if (g_str_equal (name, "viewer.slab-mode"))
+    {
+      RrSlabMode mode;
+      double mm;
+      rr_viewport_get_slab (self, &mode, &mm);
+      rr_viewport_set_slab (self, (mode + 1) % (RR_SLAB_MEAN + 1), mm);
+    }
+  else if (g_str_equal (name, "viewer.colormap"))
+    rr_viewport_set_colormap (self, (self->colormap + 1) % (RR_COLORMAP_PET + 1));
   else if (g_str_equal (name, "viewer.next-pane"))
     {
       self->active = (self->active + 1) % MAX (self->n_panes, 1u);
@@ -808,6 +892,10 @@ rr_viewport_class_init (RrViewportClass *klass)
   gtk_widget_class_install_action (widget_class, "viewer.rotate", "i", viewer_action);
   gtk_widget_class_install_action (widget_class, "viewer.cine", NULL, viewer_action);
   gtk_widget_class_install_action (widget_class, "viewer.next-pane", NULL, viewer_action);
+  gtk_widget_class_install_action (widget_class, "viewer.turn", "i", viewer_action);
+  gtk_widget_class_install_action (widget_class, "viewer.flip", "b", viewer_action);
+  gtk_widget_class_install_action (widget_class, "viewer.slab-mode", NULL, viewer_action);
+  gtk_widget_class_install_action (widget_class, "viewer.colormap", NULL, viewer_action);
   {
     static const struct
     {
@@ -830,6 +918,16 @@ rr_viewport_class_init (RrViewportClass *klass)
                                          "i", 5);
     gtk_widget_class_add_binding_action (widget_class, GDK_KEY_space, 0, "viewer.cine", NULL);
     gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Tab, 0, "viewer.next-pane", NULL);
+    gtk_widget_class_add_binding_action (widget_class, GDK_KEY_r, GDK_CONTROL_MASK, "viewer.turn",
+                                         "i", 1);
+    gtk_widget_class_add_binding_action (widget_class, GDK_KEY_R, GDK_CONTROL_MASK | GDK_SHIFT_MASK,
+                                         "viewer.turn", "i", -1);
+    gtk_widget_class_add_binding_action (widget_class, GDK_KEY_H, GDK_SHIFT_MASK, "viewer.flip",
+                                         "b", TRUE);
+    gtk_widget_class_add_binding_action (widget_class, GDK_KEY_V, GDK_SHIFT_MASK, "viewer.flip",
+                                         "b", FALSE);
+    gtk_widget_class_add_binding_action (widget_class, GDK_KEY_s, 0, "viewer.slab-mode", NULL);
+    gtk_widget_class_add_binding_action (widget_class, GDK_KEY_c, 0, "viewer.colormap", NULL);
   }
 }
 
@@ -844,7 +942,10 @@ rr_viewport_init (RrViewport *self)
   self->width = 400;
   self->fusion_opacity = 0.5;
   for (int i = 0; i < MAX_PANES; i++)
-    self->rot[i] = mat3_identity ();
+    {
+      self->rot[i] = mat3_identity ();
+      self->slab_mm[i] = 10;
+    }
   self->layout = RR_LAYOUT_SINGLE;
   self->panes[0].kind = RR_PLANE_AXIAL;
   gtk_widget_set_focusable (GTK_WIDGET (self), TRUE);
@@ -932,6 +1033,14 @@ rr_viewport_set_layout (RrViewport *self,
 {
   self->layout = layout;
   self->active = 0;
+  for (int i = 0; i < MAX_PANES; i++)
+    self->slab[i] = RR_SLAB_NONE;
+  if (layout == RR_LAYOUT_GRID)
+    {
+      /* The fourth pane: a 3 cm coronal MIP. */
+      self->slab[3] = RR_SLAB_MIP;
+      self->slab_mm[3] = 30;
+    }
   rr_viewport_layout_panes (self);
   rr_viewport_redraw (self);
 }
@@ -991,6 +1100,8 @@ rr_viewport_scroll (RrViewport *self,
   rr_plane_init_standard (&pl, self->panes[self->active].kind, self->point, 1, 1, 1);
   pane_axes (self, self->active, &pl);
   normal = rr_plane_normal (&pl);
+  if (self->flip[self->active])
+    normal = rr_vec3_scale (normal, -1);  /* mirroring does not turn the stack around */
   step = rr_viewport_step_mm (self, normal);
   moved = rr_vec3_add (self->point, rr_vec3_scale (normal, n * step));
   /* Stay inside the volume. */
@@ -1028,7 +1139,11 @@ rr_viewport_reset (RrViewport *self)
   self->zoom = 1;
   self->pan_x = self->pan_y = 0;
   for (int i = 0; i < MAX_PANES; i++)
-    self->rot[i] = mat3_identity ();
+    {
+      self->rot[i] = mat3_identity ();
+      self->turns[i] = 0;
+      self->flip[i] = FALSE;
+    }
   self->point = rr_volume_center (self->volume);
   self->center = self->volume->window_center;
   self->width = MAX (self->volume->window_width, 1);
@@ -1074,6 +1189,14 @@ rr_viewport_describe (RrViewport *self)
     g_string_append_printf (s, _(" · fused with %s"), self->fusion->modality ? self->fusion->modality : "");
   if (self->cine_source)
     g_string_append (s, _(" · playing"));
+  if (self->slab[self->active] != RR_SLAB_NONE)
+    g_string_append_printf (s, _(" · %s slab %.0f mm"), slab_name (self->slab[self->active]),
+                            self->slab_mm[self->active]);
+  if (self->turns[self->active] || self->flip[self->active])
+    g_string_append_printf (s, _(" · turned %d°%s"), self->turns[self->active] * 90,
+                            self->flip[self->active] ? _(", mirrored") : "");
+  if (self->colormap != RR_COLORMAP_GREY)
+    g_string_append_printf (s, _(" · colour map %s"), colormap_name (self->colormap));
   if (self->tool != RR_TOOL_NAVIGATE)
     g_string_append_printf (s, _(" · tool: %s"), rr_measure_text_kind (self->tool));
   if (self->selected && self->history)
@@ -1189,4 +1312,61 @@ rr_viewport_rotate (RrViewport *self,
     if (i != self->active)
       self->rot[i] = mat3_mul (&r, &self->rot[i]);
   rr_viewport_redraw (self);
+}
+
+void
+rr_viewport_set_slab (RrViewport *self,
+                      RrSlabMode  mode,
+                      double      mm)
+{
+  rr_viewport_layout_panes (self);
+  self->slab[self->active] = mode;
+  self->slab_mm[self->active] = CLAMP (mm, 0.5, 500);
+  rr_viewport_redraw (self);
+}
+
+void
+rr_viewport_get_slab (RrViewport *self,
+                      RrSlabMode *mode,
+                      double     *mm)
+{
+  rr_viewport_layout_panes (self);
+  *mode = self->slab[self->active];
+  *mm = self->slab_mm[self->active];
+}
+
+void
+rr_viewport_turn (RrViewport *self,
+                  int         quarter_turns)
+{
+  guint i = self->active;
+  self->turns[i] = ((self->turns[i] + quarter_turns) % 4 + 4) % 4;
+  rr_viewport_redraw (self);
+}
+
+void
+rr_viewport_flip (RrViewport *self,
+                  gboolean    horizontal)
+{
+  /* The shown image is turns(t) of mirror(f). Mirroring it on screen
+   * left-right gives turns(-t) of mirror(!f); top-bottom, turns(2-t). */
+  guint i = self->active;
+  int t = horizontal ? -self->turns[i] : 2 - self->turns[i];
+  self->turns[i] = (t % 4 + 4) % 4;
+  self->flip[i] = !self->flip[i];
+  rr_viewport_redraw (self);
+}
+
+void
+rr_viewport_set_colormap (RrViewport *self,
+                          RrColormap  map)
+{
+  self->colormap = map;
+  rr_viewport_redraw (self);
+}
+
+RrColormap
+rr_viewport_get_colormap (RrViewport *self)
+{
+  return self->colormap;
 }

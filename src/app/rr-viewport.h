@@ -7,6 +7,7 @@
 #include "rr-volume.h"
 #include "rr-reslice.h"
 #include "rr-measurement-history.h"
+#include "rr-gl-reslicer.h"
 
 G_BEGIN_DECLS
 
@@ -57,6 +58,24 @@ void       rr_viewport_toggle_cine    (RrViewport *self);
  * the same patient planes; NULL removes it. */
 void       rr_viewport_set_fusion     (RrViewport *self,
                                        RrVolume   *overlay);
+/* The active pane's slab: RR_SLAB_NONE for a thin plane, or MIP, MinIP
+ * or mean over @mm millimetres about it. */
+void       rr_viewport_set_slab       (RrViewport *self,
+                                       RrSlabMode  mode,
+                                       double      mm);
+void       rr_viewport_get_slab       (RrViewport *self,
+                                       RrSlabMode *mode,
+                                       double     *mm);
+/* Turns the active pane's image by quarter turns (clockwise positive), or
+ * mirrors it left-right (@horizontal) or top-bottom, as shown on screen. */
+void       rr_viewport_turn           (RrViewport *self,
+                                       int         quarter_turns);
+void       rr_viewport_flip           (RrViewport *self,
+                                       gboolean    horizontal);
+/* The colour map of the base volume (grey, hot iron, PET). */
+void       rr_viewport_set_colormap   (RrViewport *self,
+                                       RrColormap  map);
+RrColormap rr_viewport_get_colormap   (RrViewport *self);
 /* Measurement tools: an RrMeasureKind, or navigation (drag for window
  * and level, click for the crosshair). */
 #define RR_TOOL_NAVIGATE (-1)

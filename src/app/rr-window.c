@@ -19,6 +19,10 @@ struct _RrWindow
   RrViewport *view;
   GtkProgressBar *progress;
   GtkToggleButton *fuse_button;
+  GtkDropDown *slab_mode;
+  GtkSpinButton *slab_mm;
+  GtkDropDown *colormap;
+  gboolean syncing;               /* controls follow the viewer: no feedback */
   RrDicomSeries *fusion_series;   /* the PET that can go over the current CT */
   AdwWindowTitle *window_title;
   AdwToastOverlay *toasts;
@@ -136,6 +140,14 @@ view_action (GtkWidget  *widget,
     rr_viewport_zoom (self->view, 1.25);
   else if (g_str_equal (action, "win.zoom-out"))
     rr_viewport_zoom (self->view, 1 / 1.25);
+  else if (g_str_equal (action, "win.rotate-cw"))
+    rr_viewport_turn (self->view, 1);
+  else if (g_str_equal (action, "win.rotate-ccw"))
+    rr_viewport_turn (self->view, -1);
+  else if (g_str_equal (action, "win.flip-horizontal"))
+    rr_viewport_flip (self->view, TRUE);
+  else if (g_str_equal (action, "win.flip-vertical"))
+    rr_viewport_flip (self->view, FALSE);
 }
 
 static void
@@ -234,6 +246,39 @@ use_measurements_of (RrWindow *self,
     }
   rr_measurement_panel_set_source (self->measurements, self->history, v);
   update_undo_actions (self);
+}
+
+/* The slab and colour controls show the active pane's state, and set it. */
+static void
+on_view_changed (RrViewport *view,
+                 GParamSpec *pspec,
+                 RrWindow   *self)
+{
+  RrSlabMode mode;
+  double mm;
+  rr_viewport_get_slab (view, &mode, &mm);
+  self->syncing = TRUE;
+  gtk_drop_down_set_selected (self->slab_mode, mode);
+  gtk_spin_button_set_value (self->slab_mm, mm);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->slab_mm), mode != RR_SLAB_NONE);
+  gtk_drop_down_set_selected (self->colormap, rr_viewport_get_colormap (view));
+  self->syncing = FALSE;
+}
+
+static void
+on_slab_changed (RrWindow *self)
+{
+  if (self->syncing)
+    return;
+  rr_viewport_set_slab (self->view, gtk_drop_down_get_selected (self->slab_mode),
+                        gtk_spin_button_get_value (self->slab_mm));
+}
+
+static void
+on_colormap_changed (RrWindow *self)
+{
+  if (!self->syncing)
+    rr_viewport_set_colormap (self->view, gtk_drop_down_get_selected (self->colormap));
 }
 
 static void
@@ -844,6 +889,9 @@ rr_window_class_init (RrWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, RrWindow, scan_spinner);
   gtk_widget_class_bind_template_child (widget_class, RrWindow, fuse_button);
   gtk_widget_class_bind_template_child (widget_class, RrWindow, measurements);
+  gtk_widget_class_bind_template_child (widget_class, RrWindow, slab_mode);
+  gtk_widget_class_bind_template_child (widget_class, RrWindow, slab_mm);
+  gtk_widget_class_bind_template_child (widget_class, RrWindow, colormap);
   gtk_widget_class_install_property_action (widget_class, "win.tool", "tool");
   {
     static const struct
@@ -881,6 +929,10 @@ rr_window_class_init (RrWindowClass *klass)
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_plus, 0, "win.zoom-in", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_equal, 0, "win.zoom-in", NULL);
   gtk_widget_class_install_action (widget_class, "win.zoom-out", NULL, view_action);
+  gtk_widget_class_install_action (widget_class, "win.rotate-cw", NULL, view_action);
+  gtk_widget_class_install_action (widget_class, "win.rotate-ccw", NULL, view_action);
+  gtk_widget_class_install_action (widget_class, "win.flip-horizontal", NULL, view_action);
+  gtk_widget_class_install_action (widget_class, "win.flip-vertical", NULL, view_action);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_minus, 0, "win.zoom-out", NULL);
 }
 
@@ -919,6 +971,14 @@ rr_window_init (RrWindow *self)
                            0);
   g_signal_connect_object (self->view, "selection-changed",
                            G_CALLBACK (on_view_selection_changed), self, 0);
+  g_signal_connect_object (self->view, "notify::description", G_CALLBACK (on_view_changed), self,
+                           0);
+  g_signal_connect_object (self->slab_mode, "notify::selected", G_CALLBACK (on_slab_changed),
+                           self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->slab_mm, "value-changed", G_CALLBACK (on_slab_changed), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->colormap, "notify::selected", G_CALLBACK (on_colormap_changed),
+                           self, G_CONNECT_SWAPPED);
 
   /* The local database: measurements are saved there as they are drawn. */
   {
