@@ -14,6 +14,7 @@ typedef struct
 {
   RrPlaneKind kind;     /* its orientation */
   double x, y, w, h;    /* in widget pixels */
+  gboolean compare;     /* shows the comparison volume (prior beside current) */
 } Pane;
 
 struct _RrViewport
@@ -74,6 +75,12 @@ struct _RrViewport
   GtkWidget *text_popover; /* the arrow's label */
   GtkWidget *text_entry;
 
+  RrVolume *compare;       /* another study beside the volume (1x2) */
+  RrGlVolume *compare_glv;
+  RrVec3 compare_offset;   /* its point = the crosshair + this (linked scrolling) */
+  char *compare_label;
+  char *current_label;
+
   RrVolume *fusion;        /* drawn over the volume (PET over CT) */
   RrGlVolume *fusion_glv;
   double fusion_opacity;
@@ -81,6 +88,8 @@ struct _RrViewport
 };
 
 void     rr_viewport_redraw        (RrViewport *self);
+RrVolume *rr_viewport_pane_volume  (RrViewport *self,
+                                    guint       i);
 void     rr_viewport_layout_panes  (RrViewport *self);
 gboolean rr_viewport_pane_plane    (RrViewport *self,
                                     guint       i,

@@ -268,8 +268,8 @@ rr_viewport_tools_draw (RrViewport *self,
   RrPlane pl;
   g_autoptr (GPtrArray) items = NULL;
 
-  if (!rr_viewport_pane_plane (self, pane, 1, &pl))
-    return;
+  if (self->panes[pane].compare || !rr_viewport_pane_plane (self, pane, 1, &pl))
+    return;  /* the measurements belong to the volume, not the comparison */
   items = shown (self);
   for (guint i = 0; i < items->len; i++)
     {
@@ -464,7 +464,7 @@ rr_viewport_tools_press (RrViewport *self,
   if (self->volume == NULL || self->history == NULL)
     return FALSE;
   pane = rr_viewport_pane_at (self, x, y);
-  if (!rr_viewport_pane_plane (self, pane, 1, &pl))
+  if (self->panes[pane].compare || !rr_viewport_pane_plane (self, pane, 1, &pl))
     return FALSE;
   p = to_patient (self, pane, &pl, x, y);
 
@@ -864,11 +864,13 @@ rr_viewport_show_measurement (RrViewport *self,
   c = rr_measurement_center (m);
   self->point = c;
   rr_viewport_layout_panes (self);
+  if (self->panes[pane].compare)
+    pane = 0;
   /* A pane already on its plane's orientation, the active one first. */
   for (guint k = 0; k < self->n_panes && !found; k++)
     {
       guint i = (self->active + k) % self->n_panes;
-      if (rr_viewport_pane_plane (self, i, 1, &pl) &&
+      if (!self->panes[i].compare && rr_viewport_pane_plane (self, i, 1, &pl) &&
           fabs (rr_vec3_dot (rr_plane_normal (&pl), n)) > 0.9999 && pl.slab_mode == m->slab_mode)
         pane = i, found = TRUE;
     }

@@ -107,9 +107,11 @@ rr_viewport_layout_panes (RrViewport *self)
       self->panes[0] = (Pane) { self->panes[0].kind, 0, 0, w, h };
       break;
     case RR_LAYOUT_SIDE:
+      /* Two planes of the volume, or the same plane of two studies. */
       self->n_panes = 2;
       self->panes[0] = (Pane) { RR_PLANE_AXIAL, 0, 0, floor (w / 2), h };
-      self->panes[1] = (Pane) { RR_PLANE_CORONAL, floor (w / 2), 0, w - floor (w / 2), h };
+      self->panes[1] = (Pane) { self->compare ? RR_PLANE_AXIAL : RR_PLANE_CORONAL, floor (w / 2), 0,
+                                w - floor (w / 2), h, self->compare != NULL };
       break;
     case RR_LAYOUT_MPR:
       /* The axial plane large on the left, coronal and sagittal stacked. */
@@ -181,6 +183,13 @@ pane_axes (RrViewport *self, guint i, RrPlane *pl)
 
 /* The plane a pane shows, in output pixels of @scale (1 for widget pixels,
  * the surface scale for the GL framebuffer). */
+RrVolume *
+rr_viewport_pane_volume (RrViewport *self,
+                         guint       i)
+{
+  return self->panes[i].compare ? self->compare : self->volume;
+}
+
 gboolean
 rr_viewport_pane_plane (RrViewport *self, guint i, double scale, RrPlane *pl)
 {
@@ -188,16 +197,19 @@ rr_viewport_pane_plane (RrViewport *self, guint i, double scale, RrPlane *pl)
   guint w = (guint) MAX (1, floor (p->w * scale)), h = (guint) MAX (1, floor (p->h * scale));
   RrVec3 c;
 
-  if (self->volume == NULL)
+  RrVolume *v = rr_viewport_pane_volume (self, i);
+  RrVec3 point = p->compare ? rr_vec3_add (self->point, self->compare_offset) : self->point;
+
+  if (v == NULL)
     return FALSE;
-  rr_plane_init_standard (pl, p->kind, self->point, 1, w, h);
+  rr_plane_init_standard (pl, p->kind, point, 1, w, h);
   pane_axes (self, i, pl);
   /* Fit the whole volume, then zoom; the pane centre follows the pan but
    * stays on the crosshair's plane. */
-  pl->mm_per_pixel = rr_plane_fit_mm_per_pixel (pl, self->volume) / self->zoom;
-  c = rr_volume_center (self->volume);
+  pl->mm_per_pixel = rr_plane_fit_mm_per_pixel (pl, v) / self->zoom;
+  c = rr_volume_center (v);
   c = rr_vec3_sub (c, rr_vec3_scale (rr_plane_normal (pl),
-                                     rr_vec3_dot (rr_vec3_sub (c, self->point), rr_plane_normal (pl))));
+                                     rr_vec3_dot (rr_vec3_sub (c, point), rr_plane_normal (pl))));
   c = rr_vec3_add (c, rr_vec3_add (rr_vec3_scale (pl->right, self->pan_x),
                                    rr_vec3_scale (pl->down, self->pan_y)));
   pl->center = c;
@@ -241,6 +253,7 @@ on_unrealize (GtkGLArea  *area,
     {
       g_clear_pointer (&self->glv, rr_gl_volume_free);
       g_clear_pointer (&self->fusion_glv, rr_gl_volume_free);
+      g_clear_pointer (&self->compare_glv, rr_gl_volume_free);
       g_clear_pointer (&self->reslicer, rr_gl_reslicer_free);
     }
   else
@@ -248,6 +261,7 @@ on_unrealize (GtkGLArea  *area,
       /* No context to delete in: the objects died with it. */
       self->glv = NULL;
       self->fusion_glv = NULL;
+      self->compare_glv = NULL;
       self->reslicer = NULL;
     }
 }
@@ -376,10 +390,31 @@ on_render (GtkGLArea    *area,
       const Pane *p = &self->panes[i];
       if (self->volume->type == RR_VOXEL_RGB8)
         look.center = 127.5, look.width = 256, look.invert = FALSE;
+      RrGlVolume *glv = self->glv;
       if (!rr_viewport_pane_plane (self, i, scale, &pl))
         continue;
+      if (p->compare)
+        {
+          if (self->compare_glv == NULL)
+            {
+              guint f[3];
+              g_autoptr (GError) error = NULL;
+              self->compare_glv = rr_gl_volume_new_within (self->compare, (gsize) 1 << 30, f,
+                                                           &error);
+              if (self->compare_glv == NULL)
+                {
+                  g_free (self->notice);
+                  self->notice = g_strdup_printf (_("The comparison is not shown: %s"),
+                                                  error->message);
+                  gtk_widget_queue_draw (self->canvas);
+                  continue;
+                }
+            }
+          glv = self->compare_glv;
+          look.invert = self->invert ^ self->compare->invert;
+        }
       /* GL's origin is the bottom left. */
-      rr_gl_reslicer_draw (self->reslicer, self->glv, &pl, &look, (int) (p->x * scale),
+      rr_gl_reslicer_draw (self->reslicer, glv, &pl, &look, (int) (p->x * scale),
                            fb_h - (int) (p->y * scale) - (int) pl.height);
       if (self->fusion != NULL && self->fusion_glv == NULL)
         {
@@ -394,7 +429,7 @@ on_render (GtkGLArea    *area,
               gtk_widget_queue_draw (self->canvas);
             }
         }
-      if (self->fusion_glv != NULL)
+      if (self->fusion_glv != NULL && !p->compare)
         {
           RrGlLook over = { (self->fusion_lo + self->fusion_hi) / 2,
                             MAX (self->fusion_hi - self->fusion_lo, 1e-6), FALSE,
@@ -431,12 +466,19 @@ pane_title (RrViewport *self, guint i)
 {
   const Pane *p = &self->panes[i];
   GString *s = g_string_new (kind_name (p->kind));
-  RrVolume *f = self->fusion;
+  RrVolume *f = p->compare ? NULL : self->fusion;
+  RrVolume *v = rr_viewport_pane_volume (self, i);
 
   if (self->slab[i] != RR_SLAB_NONE)
     g_string_append_printf (s, " %s %.0f mm", slab_name (self->slab[i]), self->slab_mm[i]);
-  if (self->volume && self->volume->description && *self->volume->description)
-    g_string_append_printf (s, "  %s", self->volume->description);
+  if (self->compare && self->layout == RR_LAYOUT_SIDE)
+    {
+      const char *label = p->compare ? self->compare_label : self->current_label;
+      if (label)
+        g_string_append_printf (s, "  %s", label);
+    }
+  if (v && v->description && *v->description)
+    g_string_append_printf (s, "  %s", v->description);
   if (f && f->suv_state == RR_SUV_AVAILABLE)
     g_string_append_printf (s, _("  + %s, SUVbw %.1f–%.1f"), f->modality ? f->modality : "",
                             self->fusion_lo * f->suv_factor, self->fusion_hi * f->suv_factor);
@@ -464,9 +506,9 @@ draw_cpu_pane (RrViewport *self, cairo_t *cr, guint i)
   guint8 *data = cairo_image_surface_get_data (img);
   int stride = cairo_image_surface_get_stride (img);
 
-  rr_reslice (self->volume, &pl, RR_RESLICE_OUTSIDE, 0, values);
-  rr_window_to_grey (values, n, self->center, self->width, self->invert ^ self->volume->invert,
-                     grey);
+  RrVolume *v = rr_viewport_pane_volume (self, i);
+  rr_reslice (v, &pl, RR_RESLICE_OUTSIDE, 0, values);
+  rr_window_to_grey (values, n, self->center, self->width, self->invert ^ v->invert, grey);
   cairo_surface_flush (img);
   for (guint y = 0; y < pl.height; y++)
     for (guint x = 0; x < pl.width; x++)
@@ -514,7 +556,7 @@ draw_overlay (GtkDrawingArea *area,
       rel = rr_vec3_sub (self->point, pl.center);
       cx = p->x + p->w / 2 + rr_vec3_dot (rel, pl.right) / pl.mm_per_pixel;
       cy = p->y + p->h / 2 + rr_vec3_dot (rel, pl.down) / pl.mm_per_pixel;
-      if (self->n_panes > 1)
+      if (self->n_panes > 1 && self->compare == NULL)
         {
           /* Where each other plane cuts this one: a line through the
            * point along the cross product of the two normals. */
@@ -647,6 +689,8 @@ move_crosshair (RrViewport *self,
   self->point = rr_vec3_add (pl.center,
                              rr_vec3_add (rr_vec3_scale (pl.right, (x - p->x - p->w / 2) * pl.mm_per_pixel),
                                           rr_vec3_scale (pl.down, (y - p->y - p->h / 2) * pl.mm_per_pixel)));
+  if (p->compare)
+    self->point = rr_vec3_sub (self->point, self->compare_offset);
   rr_viewport_redraw (self);
 }
 
@@ -863,6 +907,9 @@ rr_viewport_finalize (GObject *object)
   g_free (self->fallback);
   g_free (self->notice);
   g_clear_pointer (&self->fusion, rr_volume_unref);
+  g_clear_pointer (&self->compare, rr_volume_unref);
+  g_free (self->compare_label);
+  g_free (self->current_label);
   g_clear_pointer (&self->prepared, rr_volume_unref);
   rr_viewport_tools_finalize (self);
   G_OBJECT_CLASS (rr_viewport_parent_class)->finalize (object);
@@ -1165,20 +1212,24 @@ rr_viewport_describe (RrViewport *self)
   const Pane *p;
   double i, j, k;
   GString *s;
+  RrVec3 point;
 
   if (v == NULL)
     return g_strdup (_("No image"));
   rr_viewport_layout_panes (self);
   p = &self->panes[self->active];
+  /* The active pane: its volume (the comparison's, in its pane) and point. */
+  v = rr_viewport_pane_volume (self, self->active);
+  point = p->compare ? rr_vec3_add (self->point, self->compare_offset) : self->point;
   s = g_string_new (kind_name (p->kind));
-  rr_volume_patient_to_voxel (v, self->point, &i, &j, &k);
+  rr_volume_patient_to_voxel (v, point, &i, &j, &k);
   {
     RrPlane pl;
-    rr_plane_init_standard (&pl, p->kind, self->point, 1, 1, 1);
+    rr_plane_init_standard (&pl, p->kind, point, 1, 1, 1);
     pane_axes (self, self->active, &pl);
     if (fabs (rr_vec3_dot (rr_plane_normal (&pl), v->normal)) > 0.999)
       g_string_append_printf (s, _(" · slice %d / %u"), (int) floor (k + 0.5) + 1, v->dims[2]);
-    g_string_append_printf (s, _(" · %.1f mm"), rr_vec3_dot (self->point, rr_plane_normal (&pl)));
+    g_string_append_printf (s, _(" · %.1f mm"), rr_vec3_dot (point, rr_plane_normal (&pl)));
     if (gtk_widget_get_width (GTK_WIDGET (self)) > 0 &&
         rr_viewport_pane_plane (self, self->active, 1, &pl))
       g_string_append_printf (s, _(" · %.4f mm per pixel"), pl.mm_per_pixel);
@@ -1369,4 +1420,40 @@ RrColormap
 rr_viewport_get_colormap (RrViewport *self)
 {
   return self->colormap;
+}
+
+void
+rr_viewport_set_compare (RrViewport *self,
+                         RrVolume   *volume,
+                         const char *current_label,
+                         const char *label)
+{
+  if (gtk_widget_get_realized (self->gl_area))
+    {
+      gtk_gl_area_make_current (GTK_GL_AREA (self->gl_area));
+      if (gtk_gl_area_get_error (GTK_GL_AREA (self->gl_area)) == NULL)
+        g_clear_pointer (&self->compare_glv, rr_gl_volume_free);
+    }
+  g_clear_pointer (&self->compare, rr_volume_unref);
+  g_clear_pointer (&self->compare_label, g_free);
+  g_clear_pointer (&self->current_label, g_free);
+  if (volume)
+    {
+      self->compare = rr_volume_ref (volume);
+      self->compare_label = g_strdup (label);
+      self->current_label = g_strdup (current_label);
+      /* Without registration, the two studies start centre on centre and
+       * then move together. */
+      self->compare_offset = self->volume ? rr_vec3_sub (rr_volume_center (volume),
+                                                         rr_volume_center (self->volume))
+                                          : rr_vec3 (0, 0, 0);
+    }
+  rr_viewport_layout_panes (self);
+  rr_viewport_redraw (self);
+}
+
+RrVolume *
+rr_viewport_get_compare (RrViewport *self)
+{
+  return self->compare;
 }

@@ -58,6 +58,14 @@ void       rr_viewport_toggle_cine    (RrViewport *self);
  * the same patient planes; NULL removes it. */
 void       rr_viewport_set_fusion     (RrViewport *self,
                                        RrVolume   *overlay);
+/* Shows @volume (another study: a prior) beside the volume in the 1x2
+ * layout, on the same plane, scrolling with it; NULL removes it. The
+ * labels name the two in their captions ("Study 1", "Baseline"). */
+void       rr_viewport_set_compare    (RrViewport *self,
+                                       RrVolume   *volume,
+                                       const char *current_label,
+                                       const char *label);
+RrVolume  *rr_viewport_get_compare    (RrViewport *self);
 /* The active pane's slab: RR_SLAB_NONE for a thin plane, or MIP, MinIP
  * or mean over @mm millimetres about it. */
 void       rr_viewport_set_slab       (RrViewport *self,

@@ -19,6 +19,9 @@ struct _RrWindow
   RrViewport *view;
   GtkProgressBar *progress;
   GtkToggleButton *fuse_button;
+  GtkMenuButton *compare_button;
+  char *compare_label;            /* the study being loaded for comparison */
+  char *current_label;            /* ...and the study shown */
   GtkDropDown *slab_mode;
   GtkSpinButton *slab_mm;
   GtkDropDown *colormap;
@@ -308,8 +311,8 @@ undo_action (GtkWidget  *widget,
     rr_measurement_history_undo (self->history);
   else
     rr_measurement_history_redo (self->history);
-  refresh_measurements (self);
   g_clear_handle_id (&self->refresh_source, g_source_remove);
+  refresh_measurements (self);
 }
 
 /* ---- loading a series ---- */
@@ -520,6 +523,84 @@ update_fusion_choice (RrWindow      *self,
   gtk_widget_set_visible (GTK_WIDGET (self->fuse_button), self->fusion_series != NULL);
 }
 
+/* ---- prior and current side by side ---- */
+
+static void
+compare_done (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  RrWindow *self = RR_WINDOW (source);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RrVolume) v = g_task_propagate_pointer (G_TASK (result), &error);
+  if (v == NULL)
+    {
+      if (!is_cancelled (error))
+        toast (self, error->message);
+      return;
+    }
+  rr_viewport_set_compare (self->view, v, self->current_label, self->compare_label);
+  g_object_set (self, "layout", "side", NULL);
+}
+
+static void
+compare_action (GtkWidget  *widget,
+                const char *name,
+                GVariant   *param)
+{
+  RrWindow *self = RR_WINDOW (widget);
+  int row = g_variant_get_int32 (param);
+  if (row < 0 || (guint) row >= self->row_series->len)
+    {
+      rr_viewport_set_compare (self->view, NULL, NULL, NULL);
+      return;
+    }
+  g_free (self->compare_label);
+  self->compare_label = g_strdup_printf (_("Study %u"),
+                                         g_array_index (self->row_study, guint, row) + 1);
+  load_volume_async (self, g_ptr_array_index (self->row_series, row), FALSE, compare_done);
+}
+
+/* The series of the folder's other studies, to show beside this one:
+ * the same modality first. */
+static void
+update_compare_choice (RrWindow      *self,
+                       RrDicomSeries *series)
+{
+  g_autoptr (GMenu) menu = g_menu_new ();
+  g_autoptr (GMenu) same = g_menu_new (), other = g_menu_new (), stop = g_menu_new ();
+  guint study = G_MAXUINT;
+
+  for (guint r = 0; r < self->row_series->len; r++)
+    if (g_ptr_array_index (self->row_series, r) == series)
+      study = g_array_index (self->row_study, guint, r);
+  g_free (self->current_label);
+  self->current_label = g_strdup_printf (_("Study %u"), study + 1);
+  for (guint r = 0; r < self->row_series->len; r++)
+    {
+      RrDicomSeries *se = g_ptr_array_index (self->row_series, r);
+      guint st = g_array_index (self->row_study, guint, r);
+      g_autofree char *label = NULL;
+      g_autoptr (GMenuItem) item = NULL;
+      if (st == study || !se->is_image)
+        continue;
+      label = g_strdup_printf (_("Study %u · %s %s"), st + 1, se->modality ? se->modality : "",
+                               se->description ? se->description : "");
+      item = g_menu_item_new (label, NULL);
+      g_menu_item_set_action_and_target (item, "win.compare", "i", (int) r);
+      g_menu_append_item (g_strcmp0 (se->modality, series->modality) == 0 ? same : other, item);
+    }
+  g_menu_append (stop, _("Stop Comparing"), "win.compare(-1)");
+  g_menu_append_section (menu, NULL, G_MENU_MODEL (same));
+  g_menu_append_section (menu, NULL, G_MENU_MODEL (other));
+  g_menu_append_section (menu, NULL, G_MENU_MODEL (stop));
+  gtk_menu_button_set_menu_model (self->compare_button, G_MENU_MODEL (menu));
+  gtk_widget_set_visible (GTK_WIDGET (self->compare_button),
+                          g_menu_model_get_n_items (G_MENU_MODEL (same)) +
+                          g_menu_model_get_n_items (G_MENU_MODEL (other)) > 0);
+  rr_viewport_set_compare (self->view, NULL, NULL, NULL);
+}
+
 static void
 load_series (RrWindow      *self,
              RrDicomSeries *series)
@@ -528,6 +609,7 @@ load_series (RrWindow      *self,
   g_clear_object (&self->load_cancellable);
   self->load_cancellable = g_cancellable_new ();
   update_fusion_choice (self, series);
+  update_compare_choice (self, series);
 
   /* The worker shows the middle slice first, then the whole volume. */
   rr_viewport_set_volume (self->view, NULL);
@@ -853,6 +935,8 @@ rr_window_finalize (GObject *object)
   g_clear_pointer (&self->row_series, g_ptr_array_unref);
   g_clear_pointer (&self->row_study, g_array_unref);
   g_free (self->folder);
+  g_free (self->compare_label);
+  g_free (self->current_label);
   /* Every task holds the window, so no thread reads a scan any more. */
   g_clear_pointer (&self->scan, rr_dicom_scan_free);
   g_clear_pointer (&self->old_scans, g_ptr_array_unref);
@@ -890,6 +974,8 @@ rr_window_class_init (RrWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, RrWindow, fuse_button);
   gtk_widget_class_bind_template_child (widget_class, RrWindow, measurements);
   gtk_widget_class_bind_template_child (widget_class, RrWindow, slab_mode);
+  gtk_widget_class_bind_template_child (widget_class, RrWindow, compare_button);
+  gtk_widget_class_install_action (widget_class, "win.compare", "i", compare_action);
   gtk_widget_class_bind_template_child (widget_class, RrWindow, slab_mm);
   gtk_widget_class_bind_template_child (widget_class, RrWindow, colormap);
   gtk_widget_class_install_property_action (widget_class, "win.tool", "tool");

@@ -31,8 +31,10 @@ class Measure(unittest.TestCase):
             raise unittest.SkipTest("no display")
         cls.tmp = tempfile.mkdtemp(prefix="rr-e2e-measure-")
         cls.study = os.path.join(cls.tmp, "study")
+        # Two timepoints (two studies): the lesions shrink by 30 %.
         subprocess.run([PHANTOM, cls.study, "--kind", "ct", "--slices", "30", "--size", "256",
-                        "--pixel-spacing", "1.4"], check=True, capture_output=True)
+                        "--pixel-spacing", "1.4", "--timepoints", "2", "--change", "-30"],
+                       check=True, capture_output=True)
         cls.bus = start_a11y_bus()
         import pyatspi
         wait_registry(pyatspi)
@@ -57,6 +59,9 @@ class Measure(unittest.TestCase):
 
     def launch(self):
         cls = type(self)
+        if cls.proc and cls.proc.poll() is None:
+            cls.proc.terminate()
+            cls.proc.wait(10)
         cls.proc, self.app = start_app(self.pyatspi, [READROOM, self.study], self.env)
         self.viewer = wait_for(lambda: find(self.app, lambda n: (n.name or "") == "Image viewer"))
         self.assertIsNotNone(self.viewer)
@@ -175,6 +180,36 @@ class Measure(unittest.TestCase):
         self.assertTrue(self.described("selected: Bidirectional"), self.viewer.description)
         self.pyatspi.Registry.generateKeyboardEvent(0xffff, None, self.pyatspi.KEY_SYM)  # Delete
         self.assertIsNotNone(self.wait_values(lambda v: v == []), self.values())
+
+    def test_compare(self):
+        """Prior and current side by side: the same plane of two studies,
+        scrolling together."""
+        self.launch()
+        button = find(self.app, lambda n: (n.name or "") == "Compare with another study")
+        self.assertIsNotNone(button)
+        # A menu button offers no accessible action in GTK 4.8: click it.
+        bx, by, bw, bh = button.queryComponent().getExtents(self.pyatspi.DESKTOP_COORDS)
+        self.mouse(bx + bw // 2, by + bh // 2, "abs")
+        self.mouse(bx + bw // 2, by + bh // 2, "b1c")
+        item = wait_for(lambda: find(self.app, lambda n: (n.name or "").startswith("Study 2 · CT")
+                                     and n.getRole() != self.pyatspi.ROLE_LABEL), 10)
+        self.assertIsNotNone(item, "no Study 2 in the Compare menu")
+        item.queryAction().doAction(0)
+        self.assertTrue(self.described("panes: Axial  Study 1  CT"), self.viewer.description)
+        self.assertIn("; Axial  Study 2  CT", self.viewer.description)
+        self.assertTrue(self.viewer.description.startswith("Axial · slice 16 / 30"))
+        # Three slices down in the current study; the prior follows.
+        self.mouse(self.cx - 200, self.cy, "abs")
+        self.mouse(self.cx - 200, self.cy, "b1c")
+        for _ in range(3):
+            self.pyatspi.Registry.generateKeyboardEvent(0xff54, None, self.pyatspi.KEY_SYM)
+            time.sleep(0.1)
+        self.assertTrue(self.described("Axial · slice 19 / 30"), self.viewer.description)
+        self.pyatspi.Registry.generateKeyboardEvent(0xff09, None, self.pyatspi.KEY_SYM)  # Tab
+        self.assertTrue(self.described("Axial · slice 19 / 30"), self.viewer.description)
+        time.sleep(0.5)
+        subprocess.run(["import", "-window", "root", os.path.join(OUT, "readroom-compare.png")],
+                       capture_output=True)
 
 
 if __name__ == "__main__":
