@@ -19,11 +19,8 @@ typedef struct
 
 struct _RrViewport
 {
-  GtkWidget parent_instance;
+  GtkGLArea parent_instance;
 
-  GtkWidget *overlay;
-  GtkWidget *gl_area;
-  GtkWidget *canvas;       /* overlays, and the CPU image when GL fails */
 
   RrVolume *volume;
   RrGlVolume *glv;

@@ -672,10 +672,10 @@ on_motion (GtkEventControllerMotion *ctrl,
       RrPlane pl;
       if (rr_viewport_pane_plane (self, self->active, 1, &pl))
         rr_measurement_set_point (self->live, 2, to_patient (self, self->active, &pl, x, y));
-      gtk_widget_queue_draw (self->canvas);
+      gtk_widget_queue_draw (GTK_WIDGET (self));
     }
   else if (self->tool == RR_MEASURE_PROBE)
-    gtk_widget_queue_draw (self->canvas);
+    gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
 static void
@@ -683,7 +683,7 @@ on_leave (GtkEventControllerMotion *ctrl,
           RrViewport               *self)
 {
   self->hovering = FALSE;
-  gtk_widget_queue_draw (self->canvas);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
 /* ---- actions ---- */

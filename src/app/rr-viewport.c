@@ -18,7 +18,7 @@ enum
 
 static GParamSpec *properties[N_PROPS];
 
-G_DEFINE_FINAL_TYPE (RrViewport, rr_viewport, GTK_TYPE_WIDGET)
+G_DEFINE_FINAL_TYPE (RrViewport, rr_viewport, GTK_TYPE_GL_AREA)
 
 static const struct
 {
@@ -88,8 +88,9 @@ notify_description (RrViewport *self)
 void
 rr_viewport_redraw (RrViewport *self)
 {
-  gtk_gl_area_queue_render (GTK_GL_AREA (self->gl_area));
-  gtk_widget_queue_draw (self->canvas);
+  /* The GL image is rendered again; the overlays are drawn on top of it in
+   * snapshot, so overlay-only changes just queue a draw. */
+  gtk_gl_area_queue_render (GTK_GL_AREA (self));
   notify_description (self);
 }
 
@@ -334,7 +335,7 @@ start_downsample (RrViewport *self, const guint f[3])
   g_task_run_in_thread (task, downsample_thread);
   g_free (self->notice);
   self->notice = g_strdup (_("Preparing a down-sampled copy for the GPU…"));
-  gtk_widget_queue_draw (self->canvas);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
 static gboolean
@@ -363,7 +364,7 @@ on_render (GtkGLArea    *area,
           g_clear_pointer (&self->prepared, rr_volume_unref);
         }
       else if (self->preparing)
-        return TRUE; /* the canvas draws on the CPU meanwhile */
+        return TRUE; /* the overlay draws on the CPU meanwhile */
       else
         {
           rr_gl_fit_factors (self->volume, self->max_3d, budget, f);
@@ -378,7 +379,7 @@ on_render (GtkGLArea    *area,
         {
           /* Unevenly spaced, or refused by the driver: the CPU draws. */
           self->fallback = g_strdup (error->message);
-          gtk_widget_queue_draw (self->canvas);
+          gtk_widget_queue_draw (GTK_WIDGET (self));
           return TRUE;
         }
     }
@@ -406,7 +407,7 @@ on_render (GtkGLArea    *area,
                   g_free (self->notice);
                   self->notice = g_strdup_printf (_("The comparison is not shown: %s"),
                                                   error->message);
-                  gtk_widget_queue_draw (self->canvas);
+                  gtk_widget_queue_draw (GTK_WIDGET (self));
                   continue;
                 }
             }
@@ -426,7 +427,7 @@ on_render (GtkGLArea    *area,
               g_free (self->notice);
               self->notice = g_strdup_printf (_("Fusion is not shown: %s"), error->message);
               g_clear_pointer (&self->fusion, rr_volume_unref);
-              gtk_widget_queue_draw (self->canvas);
+              gtk_widget_queue_draw (GTK_WIDGET (self));
             }
         }
       if (self->fusion_glv != NULL && !p->compare)
@@ -524,13 +525,11 @@ draw_cpu_pane (RrViewport *self, cairo_t *cr, guint i)
 }
 
 static void
-draw_overlay (GtkDrawingArea *area,
-              cairo_t        *cr,
-              int             width,
-              int             height,
-              gpointer        data)
+draw_overlay (RrViewport *self,
+              cairo_t    *cr,
+              int         width,
+              int         height)
 {
-  RrViewport *self = data;
 
   rr_viewport_layout_panes (self);
   if (self->volume == NULL)
@@ -844,7 +843,7 @@ rr_viewport_size_allocate (GtkWidget *widget,
 {
   RrViewport *self = RR_VIEWPORT (widget);
   gboolean resized = width != self->alloc_w || height != self->alloc_h;
-  gtk_widget_allocate (self->overlay, width, height, baseline, NULL);
+  GTK_WIDGET_CLASS (rr_viewport_parent_class)->size_allocate (widget, width, height, baseline);
   if (self->text_popover)
     gtk_popover_present (GTK_POPOVER (self->text_popover));
   rr_viewport_layout_panes (self);
@@ -854,6 +853,25 @@ rr_viewport_size_allocate (GtkWidget *widget,
       self->alloc_w = width, self->alloc_h = height;
       notify_description (self);
     }
+}
+
+/* The GL image (GtkGLArea's texture, rendered again only when queued),
+ * then the overlays drawn with cairo on top; when GL cannot be had, the
+ * overlay draws the CPU image first. */
+static void
+rr_viewport_snapshot (GtkWidget   *widget,
+                      GtkSnapshot *snapshot)
+{
+  RrViewport *self = RR_VIEWPORT (widget);
+  int w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
+  cairo_t *cr;
+
+  GTK_WIDGET_CLASS (rr_viewport_parent_class)->snapshot (widget, snapshot);
+  if (w <= 0 || h <= 0)
+    return;
+  cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, w, h));
+  draw_overlay (self, cr, w, h);
+  cairo_destroy (cr);
 }
 
 static void
@@ -894,7 +912,6 @@ rr_viewport_dispose (GObject *object)
   if (self->preparing)
     g_cancellable_cancel (self->preparing);
   g_clear_object (&self->preparing);
-  g_clear_pointer (&self->overlay, gtk_widget_unparent);
   g_clear_pointer (&self->text_popover, gtk_widget_unparent);
   G_OBJECT_CLASS (rr_viewport_parent_class)->dispose (object);
 }
@@ -925,6 +942,7 @@ rr_viewport_class_init (RrViewportClass *klass)
   object_class->finalize = rr_viewport_finalize;
   object_class->get_property = rr_viewport_get_property;
   widget_class->size_allocate = rr_viewport_size_allocate;
+  widget_class->snapshot = rr_viewport_snapshot;
   widget_class->measure = rr_viewport_measure;
   properties[PROP_DESCRIPTION] =
     g_param_spec_string ("description", NULL, NULL, NULL,
@@ -999,19 +1017,13 @@ rr_viewport_init (RrViewport *self)
   gtk_widget_set_hexpand (GTK_WIDGET (self), TRUE);
   gtk_widget_set_vexpand (GTK_WIDGET (self), TRUE);
 
-  self->overlay = gtk_overlay_new ();
-  gtk_widget_set_parent (self->overlay, GTK_WIDGET (self));
-  self->gl_area = gtk_gl_area_new ();
-  gtk_gl_area_set_required_version (GTK_GL_AREA (self->gl_area), 3, 3);
-  gtk_gl_area_set_auto_render (GTK_GL_AREA (self->gl_area), FALSE);
-  g_signal_connect (self->gl_area, "realize", G_CALLBACK (on_realize), self);
-  g_signal_connect (self->gl_area, "unrealize", G_CALLBACK (on_unrealize), self);
-  g_signal_connect (self->gl_area, "render", G_CALLBACK (on_render), self);
-  gtk_overlay_set_child (GTK_OVERLAY (self->overlay), self->gl_area);
-  self->canvas = gtk_drawing_area_new ();
-  gtk_widget_set_can_target (self->canvas, FALSE);
-  gtk_drawing_area_set_draw_func (GTK_DRAWING_AREA (self->canvas), draw_overlay, self, NULL);
-  gtk_overlay_add_overlay (GTK_OVERLAY (self->overlay), self->canvas);
+  gtk_gl_area_set_required_version (GTK_GL_AREA (self), 3, 3);
+  gtk_gl_area_set_auto_render (GTK_GL_AREA (self), FALSE);
+  /* After GtkGLArea's own realize (the context exists), before its
+   * unrealize (it still does). */
+  g_signal_connect (self, "realize", G_CALLBACK (on_realize), self);
+  g_signal_connect (self, "unrealize", G_CALLBACK (on_unrealize), self);
+  g_signal_connect (self, "render", G_CALLBACK (on_render), self);
 
   scroll = gtk_event_controller_scroll_new (GTK_EVENT_CONTROLLER_SCROLL_VERTICAL |
                                             GTK_EVENT_CONTROLLER_SCROLL_DISCRETE);
@@ -1039,10 +1051,10 @@ rr_viewport_set_volume (RrViewport *self,
   g_return_if_fail (RR_IS_VIEWPORT (self));
   if (volume == self->volume)
     return;
-  if (gtk_widget_get_realized (self->gl_area))
+  if (gtk_widget_get_realized (GTK_WIDGET (self)))
     {
-      gtk_gl_area_make_current (GTK_GL_AREA (self->gl_area));
-      if (gtk_gl_area_get_error (GTK_GL_AREA (self->gl_area)) == NULL)
+      gtk_gl_area_make_current (GTK_GL_AREA (self));
+      if (gtk_gl_area_get_error (GTK_GL_AREA (self)) == NULL)
         g_clear_pointer (&self->glv, rr_gl_volume_free);
     }
   /* A fallback for the previous volume (too large, uneven) may not hold
@@ -1318,10 +1330,10 @@ void
 rr_viewport_set_fusion (RrViewport *self,
                         RrVolume   *overlay)
 {
-  if (gtk_widget_get_realized (self->gl_area))
+  if (gtk_widget_get_realized (GTK_WIDGET (self)))
     {
-      gtk_gl_area_make_current (GTK_GL_AREA (self->gl_area));
-      if (gtk_gl_area_get_error (GTK_GL_AREA (self->gl_area)) == NULL)
+      gtk_gl_area_make_current (GTK_GL_AREA (self));
+      if (gtk_gl_area_get_error (GTK_GL_AREA (self)) == NULL)
         g_clear_pointer (&self->fusion_glv, rr_gl_volume_free);
     }
   g_clear_pointer (&self->fusion, rr_volume_unref);
@@ -1428,10 +1440,10 @@ rr_viewport_set_compare (RrViewport *self,
                          const char *current_label,
                          const char *label)
 {
-  if (gtk_widget_get_realized (self->gl_area))
+  if (gtk_widget_get_realized (GTK_WIDGET (self)))
     {
-      gtk_gl_area_make_current (GTK_GL_AREA (self->gl_area));
-      if (gtk_gl_area_get_error (GTK_GL_AREA (self->gl_area)) == NULL)
+      gtk_gl_area_make_current (GTK_GL_AREA (self));
+      if (gtk_gl_area_get_error (GTK_GL_AREA (self)) == NULL)
         g_clear_pointer (&self->compare_glv, rr_gl_volume_free);
     }
   g_clear_pointer (&self->compare, rr_volume_unref);

@@ -20,7 +20,7 @@ typedef enum
 } RrLayout;
 
 #define RR_TYPE_VIEWPORT (rr_viewport_get_type ())
-G_DECLARE_FINAL_TYPE (RrViewport, rr_viewport, RR, VIEWPORT, GtkWidget)
+G_DECLARE_FINAL_TYPE (RrViewport, rr_viewport, RR, VIEWPORT, GtkGLArea)
 
 GtkWidget *rr_viewport_new            (void);
 void       rr_viewport_set_volume     (RrViewport *self,
