@@ -1,0 +1,303 @@
+/* rr-plugin.c: the Orthanc side of the plugin: initialisation, the
+ * /readroom/v1 route, the filter every HTTP request passes through, and
+ * the calls into Orthanc the handlers need. */
+#include "rr-server.h"
+#include "rr-access.h"
+
+#include <orthanc/OrthancCPlugin.h>
+#include <sodium.h>
+#include <string.h>
+
+static OrthancPluginContext *context;
+static RrServer server;
+/* The filter and the route run on the same HTTP thread, one after the
+ * other: the filter leaves the client's address for the route. */
+static __thread char client_address[64];
+
+static void
+log_warning (const char *format,
+             ...) G_GNUC_PRINTF (1, 2);
+
+static void
+log_warning (const char *format,
+             ...)
+{
+  va_list args;
+  g_autofree char *msg = NULL;
+  va_start (args, format);
+  msg = g_strdup_vprintf (format, args);
+  va_end (args);
+  OrthancPluginLogWarning (context, msg);
+}
+
+/* ---- calls into Orthanc (they skip the filter) ---- */
+
+static char *
+lookup_study (const char *uid)
+{
+  char *id = OrthancPluginLookupStudy (context, uid);
+  char *copy = id ? g_strdup (id) : NULL;
+  if (id)
+    OrthancPluginFreeString (context, id);
+  return copy;
+}
+
+static GBytes *
+take_buffer (OrthancPluginErrorCode       code,
+             OrthancPluginMemoryBuffer   *buffer)
+{
+  GBytes *b;
+  if (code != OrthancPluginErrorCode_Success)
+    return NULL;
+  b = g_bytes_new (buffer->data, buffer->size);
+  OrthancPluginFreeMemoryBuffer (context, buffer);
+  return b;
+}
+
+static GBytes *
+rest_get (const char *uri)
+{
+  OrthancPluginMemoryBuffer buffer = { 0 };
+  return take_buffer (OrthancPluginRestApiGet (context, &buffer, uri), &buffer);
+}
+
+static GBytes *
+rest_post (const char  *uri,
+           const void  *body,
+           gsize        size)
+{
+  OrthancPluginMemoryBuffer buffer = { 0 };
+  if (size > G_MAXUINT32)
+    return NULL;
+  return take_buffer (OrthancPluginRestApiPost (context, &buffer, uri, body, (uint32_t) size),
+                      &buffer);
+}
+
+/* ---- the API route ---- */
+
+static const char *
+method_name (OrthancPluginHttpMethod m)
+{
+  switch (m)
+    {
+    case OrthancPluginHttpMethod_Get:
+      return "GET";
+    case OrthancPluginHttpMethod_Post:
+      return "POST";
+    case OrthancPluginHttpMethod_Put:
+      return "PUT";
+    case OrthancPluginHttpMethod_Delete:
+      return "DELETE";
+    default:
+      return "OTHER";
+    }
+}
+
+static OrthancPluginErrorCode
+on_api (OrthancPluginRestOutput         *output,
+        const char                      *url,
+        const OrthancPluginHttpRequest  *request)
+{
+  g_autoptr (GHashTable) headers = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (GHashTable) query = g_hash_table_new (g_str_hash, g_str_equal);
+  RrHttpRequest req = { 0 };
+  RrHttpAnswer resp = { 0 };
+  const char *data = NULL;
+  gsize size = 0;
+
+  for (uint32_t i = 0; i < request->headersCount; i++)
+    g_hash_table_insert (headers, (gpointer) request->headersKeys[i],
+                         (gpointer) request->headersValues[i]);
+  for (uint32_t i = 0; i < request->getCount; i++)
+    g_hash_table_insert (query, (gpointer) request->getKeys[i], (gpointer) request->getValues[i]);
+  req.method = method_name (request->method);
+  req.path = url;
+  req.body = request->body;
+  req.body_len = request->bodySize;
+  req.headers = headers;
+  req.query = query;
+  req.client = client_address;
+  rr_api_handle (request->groupsCount > 0 ? request->groups[0] : "", &req, &resp);
+
+  if (resp.body)
+    data = g_bytes_get_data (resp.body, &size);
+  for (guint i = 0; resp.headers && i + 1 < resp.headers->len; i += 2)
+    OrthancPluginSetHttpHeader (context, output, resp.headers->pdata[i], resp.headers->pdata[i + 1]);
+  if (resp.status == 200)
+    OrthancPluginAnswerBuffer (context, output, data ? data : "", size,
+                               resp.content_type ? resp.content_type : "application/json");
+  else
+    {
+      /* Orthanc sends no Content-Type with a status other than 200. */
+      if (resp.content_type && data)
+        OrthancPluginSetHttpHeader (context, output, "Content-Type", resp.content_type);
+      OrthancPluginSendHttpStatus (context, output, (uint16_t) (resp.status ? resp.status : 500),
+                                   data, size);
+    }
+  rr_response_clear (&resp);
+  return OrthancPluginErrorCode_Success;
+}
+
+/* ---- the filter: every request Orthanc serves ---- */
+
+static int32_t
+on_request (OrthancPluginHttpMethod  method,
+            const char              *uri,
+            const char              *ip,
+            uint32_t                 headers_count,
+            const char *const       *headers_keys,
+            const char *const       *headers_values,
+            uint32_t                 get_count,
+            const char *const       *get_keys,
+            const char *const       *get_values)
+{
+  g_autofree char *path = rr_access_normalize (uri);
+  g_autofree char *study = NULL;
+  const char *auth = NULL, *launcher = NULL;
+  RrRouteClass route;
+  g_autoptr (RrUser) user = NULL;
+  gboolean allow = FALSE;
+
+  g_strlcpy (client_address, ip ? ip : "", sizeof client_address);
+  if (path == NULL)
+    return 0;
+  for (uint32_t i = 0; i < headers_count; i++)
+    if (g_str_equal (headers_keys[i], "authorization"))
+      auth = headers_values[i];
+    else if (g_str_equal (headers_keys[i], "x-readroom-launcher"))
+      launcher = headers_values[i];
+  route = rr_access_classify (method_name (method), path, &study);
+  if (route == RR_ROUTE_API)
+    return 1;  /* the handlers check the token and answer 401 themselves */
+  /* The launcher checks that the plugin is loaded: /plugins, with the
+   * secret it passed in the environment, nothing else. */
+  if (launcher && server.launcher_token && method == OrthancPluginHttpMethod_Get &&
+      g_str_equal (path, "/plugins") &&
+      sodium_memcmp (launcher, server.launcher_token,
+                     MIN (strlen (launcher), strlen (server.launcher_token))) == 0 &&
+      strlen (launcher) == strlen (server.launcher_token))
+    return 1;
+  if (auth == NULL || !g_str_has_prefix (auth, "Bearer "))
+    return 0;
+  g_mutex_lock (&server.lock);
+  user = rr_user_from_token (auth + 7);
+  if (user && user->admin)
+    allow = TRUE;
+  else if (user && route == RR_ROUTE_STUDY_READ)
+    allow = rr_api_user_may_see_study (user, study);
+  g_mutex_unlock (&server.lock);
+  return allow ? 1 : 0;
+}
+
+/* ---- plugin entry points ---- */
+
+static char *
+database_path (void)
+{
+  char *config = OrthancPluginGetConfiguration (context);
+  g_autoptr (JsonParser) p = json_parser_new ();
+  JsonObject *root, *ours;
+  const char *db;
+  gboolean parsed = config && json_parser_load_from_data (p, config, -1, NULL);
+
+  if (config)
+    OrthancPluginFreeString (context, config);
+  if (!parsed || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (p)))
+    return NULL;
+  root = json_node_get_object (json_parser_get_root (p));
+  if (!json_object_has_member (root, "Readroom") ||
+      !JSON_NODE_HOLDS_OBJECT (json_object_get_member (root, "Readroom")))
+    return NULL;
+  ours = json_object_get_object_member (root, "Readroom");
+  db = json_object_get_string_member_with_default (ours, "Database", NULL);
+  return db ? g_strdup (db) : NULL;
+}
+
+int32_t
+OrthancPluginInitialize (OrthancPluginContext *ctx)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *db = NULL;
+  const char *admin_password = g_getenv ("READROOM_ADMIN_PASSWORD");
+
+  context = ctx;
+  if (OrthancPluginCheckVersion (context) == 0)
+    {
+      OrthancPluginLogError (context, "readroom: this Orthanc is older than the plugin SDK");
+      return -1;
+    }
+  if (sodium_init () < 0)
+    {
+      OrthancPluginLogError (context, "readroom: libsodium cannot start");
+      return -1;
+    }
+  db = database_path ();
+  if (db == NULL)
+    {
+      OrthancPluginLogError (context, "readroom: the configuration has no Readroom.Database");
+      return -1;
+    }
+  g_mutex_init (&server.lock);
+  g_mutex_init (&server.failures_lock);
+  server.failures = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                           (GDestroyNotify) g_array_unref);
+  server.lookup_study = lookup_study;
+  server.rest_get = rest_get;
+  server.rest_post = rest_post;
+  server.launcher_token = g_strdup (g_getenv ("READROOM_LAUNCHER_TOKEN"));
+  rr_server = &server;
+  if (!rr_server_db_open (&server, db, &error))
+    {
+      g_autofree char *msg = g_strdup_printf ("readroom: %s", error->message);
+      OrthancPluginLogError (context, msg);
+      return -1;
+    }
+  /* The first start with READROOM_ADMIN_PASSWORD creates the admin. */
+  if (admin_password && *admin_password)
+    {
+      g_autoptr (RrUser) admin = rr_user_lookup ("admin", NULL);
+      if (admin == NULL)
+        {
+          rr_db_begin ();
+          if (rr_user_create ("admin", admin_password, "Administrator", TRUE, "readroom-server",
+                              &error))
+            rr_db_commit ();
+          else
+            {
+              rr_db_rollback ();
+              log_warning ("readroom: cannot create the admin user: %s", error->message);
+            }
+        }
+    }
+  OrthancPluginSetDescription (context, "Readroom: the imaging-trial workflow and its access "
+                               "control");
+  OrthancPluginRegisterRestCallbackNoLock (context, "/readroom/v1/(.*)", on_api);
+  OrthancPluginRegisterIncomingHttpRequestFilter2 (context, on_request);
+  log_warning ("readroom: ready, database %s", db);
+  return 0;
+}
+
+void
+OrthancPluginFinalize (void)
+{
+  if (rr_server == NULL)
+    return;
+  g_mutex_lock (&server.lock);
+  rr_server_db_close (&server);
+  g_mutex_unlock (&server.lock);
+  g_clear_pointer (&server.failures, g_hash_table_unref);
+  g_clear_pointer (&server.launcher_token, g_free);
+  rr_server = NULL;
+}
+
+const char *
+OrthancPluginGetName (void)
+{
+  return "readroom";
+}
+
+const char *
+OrthancPluginGetVersion (void)
+{
+  return RR_SERVER_VERSION;
+}

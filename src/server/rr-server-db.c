@@ -1,0 +1,298 @@
+/* rr-server-db.c: the plugin's own database (WAL, numbered migrations,
+ * foreign keys) and the audit trail, each event chained to the previous
+ * one by SHA-256 so that editing or deleting one breaks the chain. */
+#include "rr-server.h"
+
+#include <glib/gstdio.h>
+#include <gio/gio.h>
+#include <string.h>
+
+RrServer *rr_server;
+
+static const char *const migrations[] = {
+  /* 1: users, sessions, trials and their members. */
+  "CREATE TABLE users ("
+  "  id INTEGER PRIMARY KEY, username TEXT NOT NULL UNIQUE, display_name TEXT NOT NULL,"
+  "  password_hash TEXT NOT NULL, admin INTEGER NOT NULL DEFAULT 0,"
+  "  disabled INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL);"
+  "CREATE TABLE sessions ("
+  "  token_hash TEXT PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users (id),"
+  "  created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL);"
+  "CREATE TABLE trials ("
+  "  id TEXT PRIMARY KEY, name TEXT NOT NULL, criteria TEXT NOT NULL,"
+  "  readers_per_case INTEGER NOT NULL, qc_required INTEGER NOT NULL,"
+  "  adjudication TEXT NOT NULL, reading TEXT NOT NULL, sd_min_days INTEGER NOT NULL,"
+  "  confirmation INTEGER NOT NULL, protocol TEXT NOT NULL DEFAULT '{}',"
+  "  created_at TEXT NOT NULL);"
+  "CREATE TABLE members ("
+  "  trial_id TEXT NOT NULL REFERENCES trials (id), user_id INTEGER NOT NULL REFERENCES users (id),"
+  "  roles TEXT NOT NULL, site TEXT, PRIMARY KEY (trial_id, user_id));"
+  /* Studies stored through us, and what each holds (the manifest). */
+  "CREATE TABLE studies ("
+  "  study_uid TEXT PRIMARY KEY, orthanc_id TEXT NOT NULL, uploaded_by INTEGER REFERENCES users (id),"
+  "  site TEXT);"
+  "CREATE TABLE instances ("
+  "  sop_uid TEXT PRIMARY KEY, study_uid TEXT NOT NULL, series_uid TEXT NOT NULL,"
+  "  orthanc_id TEXT NOT NULL, size INTEGER NOT NULL, md5 TEXT NOT NULL);"
+  "CREATE INDEX instances_by_study ON instances (study_uid);"
+  /* Subjects, their timepoints and the readers who keep them. */
+  "CREATE TABLE timepoints ("
+  "  id INTEGER PRIMARY KEY, trial_id TEXT NOT NULL REFERENCES trials (id),"
+  "  subject TEXT NOT NULL, label TEXT NOT NULL, day INTEGER NOT NULL,"
+  "  qc_status TEXT NOT NULL DEFAULT 'pending', created_at TEXT NOT NULL,"
+  "  UNIQUE (trial_id, subject, label));"
+  "CREATE TABLE timepoint_studies ("
+  "  timepoint_id INTEGER NOT NULL REFERENCES timepoints (id), study_uid TEXT NOT NULL,"
+  "  PRIMARY KEY (timepoint_id, study_uid));"
+  "CREATE TABLE subject_readers ("
+  "  trial_id TEXT NOT NULL, subject TEXT NOT NULL, slot INTEGER NOT NULL,"
+  "  user_id INTEGER NOT NULL REFERENCES users (id), PRIMARY KEY (trial_id, subject, slot),"
+  "  UNIQUE (trial_id, subject, user_id));"
+  /* Work: tasks, what was submitted for them, and the outcome. */
+  "CREATE TABLE tasks ("
+  "  id TEXT PRIMARY KEY, kind TEXT NOT NULL, trial_id TEXT NOT NULL REFERENCES trials (id),"
+  "  subject TEXT NOT NULL, timepoint_id INTEGER NOT NULL REFERENCES timepoints (id),"
+  "  user_id INTEGER NOT NULL REFERENCES users (id), slot INTEGER NOT NULL DEFAULT 0,"
+  "  status TEXT NOT NULL DEFAULT 'open', created_at TEXT NOT NULL, due_at TEXT NOT NULL,"
+  "  version INTEGER NOT NULL DEFAULT 1);"
+  "CREATE INDEX tasks_by_user ON tasks (user_id, status);"
+  "CREATE TABLE submissions ("
+  "  id TEXT PRIMARY KEY, task_id TEXT NOT NULL UNIQUE REFERENCES tasks (id),"
+  "  idempotency_key TEXT NOT NULL, body_hash TEXT NOT NULL, body TEXT NOT NULL,"
+  "  responses TEXT, user_id INTEGER NOT NULL REFERENCES users (id),"
+  "  meaning TEXT NOT NULL, submitted_at TEXT NOT NULL);"
+  "CREATE TABLE finals ("
+  "  timepoint_id INTEGER PRIMARY KEY REFERENCES timepoints (id), source TEXT NOT NULL,"
+  "  submission_id TEXT NOT NULL REFERENCES submissions (id), decided_at TEXT NOT NULL);"
+  "CREATE TABLE audit ("
+  "  seq INTEGER PRIMARY KEY, at TEXT NOT NULL, user TEXT NOT NULL, action TEXT NOT NULL,"
+  "  object TEXT NOT NULL, details TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);",
+};
+
+static void
+set_db_error (GError **error, const char *what)
+{
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: %s", what,
+               rr_server->db ? sqlite3_errmsg (rr_server->db) : "no database");
+}
+
+gboolean
+rr_db_exec (const char *sql,
+            GError    **error)
+{
+  char *msg = NULL;
+  if (sqlite3_exec (rr_server->db, sql, NULL, NULL, &msg) != SQLITE_OK)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s", msg ? msg : "failed");
+      sqlite3_free (msg);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+sqlite3_stmt *
+rr_db_prepare (const char *sql)
+{
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_prepare_v2 (rr_server->db, sql, -1, &st, NULL) != SQLITE_OK)
+    {
+      g_warning ("readroom: cannot prepare %s: %s", sql, sqlite3_errmsg (rr_server->db));
+      return NULL;
+    }
+  return st;
+}
+
+gboolean
+rr_db_begin (void)
+{
+  return rr_db_exec ("BEGIN IMMEDIATE", NULL);
+}
+
+gboolean
+rr_db_commit (void)
+{
+  return rr_db_exec ("COMMIT", NULL);
+}
+
+void
+rr_db_rollback (void)
+{
+  rr_db_exec ("ROLLBACK", NULL);
+}
+
+gboolean
+rr_server_db_open (RrServer    *server,
+                   const char  *path,
+                   GError     **error)
+{
+  int version = 0;
+  sqlite3_stmt *st;
+
+  server->db_path = g_strdup (path);
+  if (sqlite3_open_v2 (path, &server->db,
+                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL)
+      != SQLITE_OK)
+    {
+      set_db_error (error, path);
+      return FALSE;
+    }
+  sqlite3_busy_timeout (server->db, 10000);
+  if (!rr_db_exec ("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
+                   " PRAGMA foreign_keys = ON", error))
+    return FALSE;
+  st = rr_db_prepare ("PRAGMA quick_check");
+  if (st == NULL || sqlite3_step (st) != SQLITE_ROW ||
+      g_strcmp0 ((const char *) sqlite3_column_text (st, 0), "ok") != 0)
+    {
+      sqlite3_finalize (st);
+      set_db_error (error, "the database failed its integrity check");
+      return FALSE;
+    }
+  sqlite3_finalize (st);
+  st = rr_db_prepare ("PRAGMA user_version");
+  if (st && sqlite3_step (st) == SQLITE_ROW)
+    version = sqlite3_column_int (st, 0);
+  sqlite3_finalize (st);
+  if (version > (int) G_N_ELEMENTS (migrations))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                   "%s: schema %d is newer than this plugin (%u)", path, version,
+                   (guint) G_N_ELEMENTS (migrations));
+      return FALSE;
+    }
+  for (; version < (int) G_N_ELEMENTS (migrations); version++)
+    {
+      g_autofree char *bump = g_strdup_printf ("PRAGMA user_version = %d", version + 1);
+      if (!rr_db_exec ("BEGIN IMMEDIATE", error))
+        return FALSE;
+      if (!rr_db_exec (migrations[version], error) || !rr_db_exec (bump, error))
+        {
+          rr_db_rollback ();
+          g_prefix_error (error, "migration %d: ", version + 1);
+          return FALSE;
+        }
+      if (!rr_db_exec ("COMMIT", error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+void
+rr_server_db_close (RrServer *server)
+{
+  if (server->db)
+    sqlite3_close_v2 (server->db);
+  server->db = NULL;
+  g_clear_pointer (&server->db_path, g_free);
+}
+
+char *
+rr_time_rfc3339 (gint64 unix_seconds)
+{
+  g_autoptr (GDateTime) t = g_date_time_new_from_unix_utc (unix_seconds);
+  return g_date_time_format (t, "%Y-%m-%dT%H:%M:%SZ");
+}
+
+char *
+rr_now_rfc3339 (void)
+{
+  return rr_time_rfc3339 (g_get_real_time () / G_USEC_PER_SEC);
+}
+
+/* ---- audit ---- */
+
+/* The hashed text of an event: every field, length-prefixed, so that no
+ * two different events hash the same text. */
+static char *
+event_hash (gint64      seq,
+            const char *at,
+            const char *user,
+            const char *action,
+            const char *object,
+            const char *details,
+            const char *prev)
+{
+  g_autoptr (GString) s = g_string_new (prev);
+  const char *fields[] = { at, user, action, object, details };
+  g_string_append_printf (s, "\n%" G_GINT64_FORMAT, seq);
+  for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
+    g_string_append_printf (s, "\n%zu:%s", strlen (fields[i]), fields[i]);
+  return rr_sha256_hex (s->str, s->len);
+}
+
+gboolean
+rr_audit_append (const char *user,
+                 const char *action,
+                 const char *object,
+                 const char *details)
+{
+  sqlite3_stmt *st = rr_db_prepare ("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1");
+  g_autofree char *prev = g_strdup ("");
+  g_autofree char *at = rr_now_rfc3339 ();
+  g_autofree char *hash = NULL;
+  gint64 seq = 1;
+  int rc;
+
+  if (st == NULL)
+    return FALSE;
+  if (sqlite3_step (st) == SQLITE_ROW)
+    {
+      seq = sqlite3_column_int64 (st, 0) + 1;
+      g_free (prev);
+      prev = g_strdup ((const char *) sqlite3_column_text (st, 1));
+    }
+  sqlite3_finalize (st);
+  details = details ? details : "{}";
+  user = user ? user : "";
+  hash = event_hash (seq, at, user, action, object, details, prev);
+  st = rr_db_prepare ("INSERT INTO audit (seq, at, user, action, object, details, prev_hash, hash)"
+                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+  if (st == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (st, 1, seq);
+  sqlite3_bind_text (st, 2, at, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (st, 3, user, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (st, 4, action, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (st, 5, object, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (st, 6, details, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (st, 7, prev, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (st, 8, hash, -1, SQLITE_TRANSIENT);
+  rc = sqlite3_step (st);
+  sqlite3_finalize (st);
+  return rc == SQLITE_DONE;
+}
+
+gint64
+rr_audit_verify (gint64 *n_events)
+{
+  sqlite3_stmt *st = rr_db_prepare ("SELECT seq, at, user, action, object, details, prev_hash,"
+                                    " hash FROM audit ORDER BY seq");
+  g_autofree char *prev = g_strdup ("");
+  gint64 expect = 1, broken = 0, n = 0;
+
+  while (st && sqlite3_step (st) == SQLITE_ROW)
+    {
+      gint64 seq = sqlite3_column_int64 (st, 0);
+      const char *f[7];
+      for (int i = 0; i < 7; i++)
+        f[i] = (const char *) sqlite3_column_text (st, i + 1);
+      g_autofree char *hash = event_hash (seq, f[0] ? f[0] : "", f[1] ? f[1] : "",
+                                          f[2] ? f[2] : "", f[3] ? f[3] : "", f[4] ? f[4] : "",
+                                          prev);
+      n++;
+      /* A gap (a deleted event), a link to anything but the previous
+       * event, or an event whose fields no longer give its hash. */
+      if (seq != expect || g_strcmp0 (f[5], prev) != 0 || g_strcmp0 (f[6], hash) != 0)
+        {
+          broken = seq != expect ? expect : seq;
+          break;
+        }
+      g_free (prev);
+      prev = g_strdup (f[6]);
+      expect = seq + 1;
+    }
+  sqlite3_finalize (st);
+  if (n_events)
+    *n_events = n;
+  return broken;
+}

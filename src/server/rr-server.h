@@ -1,0 +1,134 @@
+/* rr-server.h: what the plugin's files share: the server state (its own
+ * SQLite database behind one lock), requests and answers as plain data,
+ * users and sessions, the audit trail, and the calls into Orthanc. */
+#pragma once
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+#include <sqlite3.h>
+
+G_BEGIN_DECLS
+
+#define RR_SERVER_VERSION "0.1.0"
+#define RR_MAX_BODY (8u << 20)          /* JSON bodies; DICOM uploads may be larger */
+#define RR_MAX_UPLOAD (1024u << 20)
+
+typedef struct
+{
+  gint64 id;
+  char *username;
+  char *display_name;
+  gboolean admin;
+} RrUser;
+
+void rr_user_free (RrUser *user);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RrUser, rr_user_free)
+
+/* One request as the handlers see it. */
+typedef struct
+{
+  const char *method;         /* "GET", "POST", "PUT", "DELETE" */
+  const char *path;
+  char **groups;              /* regex groups of the route */
+  guint n_groups;
+  const char *body;
+  gsize body_len;
+  GHashTable *headers;        /* lower-case keys */
+  GHashTable *query;
+  const char *client;         /* the client's address */
+  RrUser *user;               /* set by the dispatcher from the token, or NULL */
+} RrHttpRequest;
+
+/* One answer. A body is JSON unless content_type says otherwise. */
+typedef struct
+{
+  int status;
+  GBytes *body;
+  char *content_type;
+  GPtrArray *headers;         /* name, value, name, value... */
+} RrHttpAnswer;
+
+typedef struct _RrServer RrServer;
+
+struct _RrServer
+{
+  GMutex lock;                /* the database: one request at a time */
+  sqlite3 *db;
+  char *db_path;
+  char *launcher_token;       /* lets the launcher read /plugins */
+  GHashTable *failures;       /* login failures per user and address (rate limit) */
+  GMutex failures_lock;
+  /* Calls into Orthanc (set by the plugin; tests may stub them). */
+  char *(*lookup_study) (const char *study_uid);                 /* Orthanc id or NULL */
+  GBytes *(*rest_get) (const char *uri);                         /* NULL on error */
+  GBytes *(*rest_post) (const char *uri, const void *body, gsize size);
+};
+
+extern RrServer *rr_server;
+
+/* rr-server-db.c */
+gboolean    rr_server_db_open      (RrServer    *server,
+                                    const char  *path,
+                                    GError     **error);
+void        rr_server_db_close     (RrServer *server);
+gboolean    rr_db_exec             (const char *sql,
+                                    GError    **error);
+sqlite3_stmt *rr_db_prepare        (const char *sql);
+gboolean    rr_db_begin            (void);
+gboolean    rr_db_commit           (void);
+void        rr_db_rollback         (void);
+/* Appends one event to the hash-chained trail (inside the caller's
+ * transaction). @details is JSON or NULL. */
+gboolean    rr_audit_append        (const char *user,
+                                    const char *action,
+                                    const char *object,
+                                    const char *details);
+/* Recomputes the chain: 0 when it holds, else the first broken seq. */
+gint64      rr_audit_verify        (gint64 *n_events);
+char       *rr_now_rfc3339         (void);
+char       *rr_time_rfc3339        (gint64 unix_seconds);
+
+/* rr-server-auth.c */
+char       *rr_password_hash       (const char *password);
+gboolean    rr_password_check      (const char *hash,
+                                    const char *password);
+char       *rr_sha256_hex          (const void *data,
+                                    gsize       len);
+RrUser     *rr_user_lookup         (const char *username,
+                                    char      **hash);
+RrUser     *rr_user_from_token     (const char *bearer);
+/* Creates a session: the token (returned once) and its expiry. */
+char       *rr_session_create      (const RrUser *user,
+                                    gint64       *expires);
+void        rr_session_delete      (const char *bearer);
+/* Login throttling: TRUE when @user or @client failed too often lately. */
+gboolean    rr_login_throttled     (const char *user,
+                                    const char *client);
+void        rr_login_failed        (const char *user,
+                                    const char *client);
+gboolean    rr_user_create         (const char  *username,
+                                    const char  *password,
+                                    const char  *display_name,
+                                    gboolean     admin,
+                                    const char  *by,
+                                    GError     **error);
+
+/* rr-server-api.c */
+void        rr_api_handle          (const char *route,
+                                    RrHttpRequest  *req,
+                                    RrHttpAnswer *resp);
+/* For the request filter: may @user see the study (DICOMweb routes)? */
+gboolean    rr_api_user_may_see_study (const RrUser *user,
+                                       const char   *study_uid);
+
+void        rr_response_clear      (RrHttpAnswer *resp);
+void        rr_respond_json        (RrHttpAnswer *resp,
+                                    int         status,
+                                    char       *json);
+void        rr_respond_error       (RrHttpAnswer *resp,
+                                    int         status,
+                                    const char *code,
+                                    const char *message,
+                                    const char *details_json);
+
+G_END_DECLS
