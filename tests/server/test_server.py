@@ -592,6 +592,46 @@ class ServerSuite(unittest.TestCase):
         self.assertFalse(verify["ok"])
         self.assertEqual(verify["broken_at"], 5)
 
+    def test_6_cli_admin(self):
+        """readroom-cli admin drives the same API: passwords from the
+        environment, never from the command line."""
+        url = "http://127.0.0.1:%d" % self.server.port
+
+        def cli(*args, new_password=None, password=ADMIN_PASSWORD, expect=0):
+            env = dict(os.environ, READROOM_PASSWORD=password)
+            if new_password:
+                env["READROOM_NEW_PASSWORD"] = new_password
+            r = subprocess.run([CLI, "admin", "--server", url] + list(args), env=env,
+                               capture_output=True, text=True, stdin=subprocess.DEVNULL)
+            self.assertEqual(r.returncode, expect, r.stderr)
+            return r
+
+        cli("user", "add", "cli-reader", "--display-name", "CLI Reader",
+            new_password="cli-reader-pw")
+        cli("trial", "create", "T2", "--name", "CLI trial", "--no-qc", "--readers", "1")
+        cli("member", "set", "T2", "cli-reader", "--roles", "reader")
+        out = os.path.join(self.tmp, "cli-study")
+        subprocess.run([PHANTOM, out, "--kind", "ct", "--slices", "4", "--size", "64", "--seed", "5"],
+                       check=True, capture_output=True)
+        with open(os.path.join(out, "README.txt"), "w") as f:
+            f.write("not an image")
+        r = cli("upload", out, "--trial", "T2", "--subject", "P1", "--timepoint", "Baseline",
+                "--day", "0")
+        self.assertIn("1 skipped", r.stderr)
+        linked = json.loads(r.stdout)
+        self.assertEqual(len(linked["tasks"]), 1)
+        # Without QC the read is open at once, for the trial's one reader.
+        token = self.server.login("cli-reader", "cli-reader-pw")
+        status, tasks = self.server.request("GET", "/readroom/v1/tasks", token=token)
+        self.assertEqual([t["kind"] for t in tasks], ["read"])
+        target = os.path.join(self.tmp, "t2.csv")
+        cli("export", "T2", "--format", "csv", "-o", target)
+        with open(target) as f:
+            self.assertIn("P1,Baseline,0,cli-reader", f.read())
+        # Refusals: a wrong password, a password on the command line.
+        cli("trial", "create", "T3", "--name", "x", password="wrong-password", expect=1)
+        cli("--password", "x", "export", "T2", expect=2)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -1,0 +1,587 @@
+/* rr-cli-admin.c: readroom-cli admin: trial administration against a
+ * readroom-server over its API: users, trials, members, uploading a
+ * timepoint's studies and linking them, export. Passwords come from the
+ * environment or a prompt, never from the command line. */
+#include "rr-cli.h"
+
+#include <curl/curl.h>
+#include <json-glib/json-glib.h>
+#include <stdio.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+typedef struct
+{
+  CURL *curl;
+  char *server;
+  char *token;
+} Client;
+
+static size_t
+collect (char *data, size_t size, size_t n, void *user)
+{
+  g_byte_array_append (user, (const guint8 *) data, (guint) (size * n));
+  return size * n;
+}
+
+/* One request; the body answered is returned (NULL with @error set on a
+ * transport failure), and its status in @status. */
+static GBytes *
+call (Client      *c,
+      const char  *method,
+      const char  *path,
+      const void  *body,
+      gsize        size,
+      const char  *content_type,
+      long        *status,
+      GError     **error)
+{
+  g_autofree char *url = g_strconcat (c->server, path, NULL);
+  g_autofree char *auth = c->token ? g_strdup_printf ("Authorization: Bearer %s", c->token) : NULL;
+  g_autofree char *type = g_strdup_printf ("Content-Type: %s", content_type ? content_type
+                                                                            : "application/json");
+  struct curl_slist *headers = NULL;
+  GByteArray *out = g_byte_array_new ();
+  CURLcode rc;
+
+  if (auth)
+    headers = curl_slist_append (headers, auth);
+  headers = curl_slist_append (headers, type);
+  curl_easy_reset (c->curl);
+  curl_easy_setopt (c->curl, CURLOPT_URL, url);
+  curl_easy_setopt (c->curl, CURLOPT_CUSTOMREQUEST, method);
+  curl_easy_setopt (c->curl, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt (c->curl, CURLOPT_WRITEFUNCTION, collect);
+  curl_easy_setopt (c->curl, CURLOPT_WRITEDATA, out);
+  curl_easy_setopt (c->curl, CURLOPT_CONNECTTIMEOUT, 10L);
+  curl_easy_setopt (c->curl, CURLOPT_TIMEOUT, 600L);
+  curl_easy_setopt (c->curl, CURLOPT_NOPROXY, "127.0.0.1,localhost");
+  if (body)
+    {
+      curl_easy_setopt (c->curl, CURLOPT_POSTFIELDS, body);
+      curl_easy_setopt (c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) size);
+    }
+  rc = curl_easy_perform (c->curl);
+  curl_slist_free_all (headers);
+  if (rc != CURLE_OK)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: %s", c->server,
+                   curl_easy_strerror (rc));
+      g_byte_array_unref (out);
+      return NULL;
+    }
+  curl_easy_getinfo (c->curl, CURLINFO_RESPONSE_CODE, status);
+  return g_byte_array_free_to_bytes (out);
+}
+
+/* The server's error message, or the body as text. */
+static char *
+error_text (GBytes *body)
+{
+  g_autoptr (JsonParser) p = json_parser_new ();
+  gsize n;
+  const char *data = g_bytes_get_data (body, &n);
+  if (json_parser_load_from_data (p, data, (gssize) n, NULL) &&
+      JSON_NODE_HOLDS_OBJECT (json_parser_get_root (p)))
+    {
+      JsonObject *o = json_node_get_object (json_parser_get_root (p));
+      if (json_object_has_member (o, "error") &&
+          JSON_NODE_HOLDS_OBJECT (json_object_get_member (o, "error")))
+        return g_strdup (json_object_get_string_member_with_default (
+          json_object_get_object_member (o, "error"), "message", "error"));
+    }
+  return g_strndup (data, MIN (n, 500));
+}
+
+/* A JSON call that must answer @expect; prints the server's reason if not. */
+static JsonNode *
+call_json (Client     *c,
+           const char *method,
+           const char *path,
+           const char *json,
+           long        expect)
+{
+  g_autoptr (GError) error = NULL;
+  long status = 0;
+  g_autoptr (GBytes) body = call (c, method, path, json, json ? strlen (json) : 0, NULL, &status,
+                                  &error);
+  g_autoptr (JsonParser) p = json_parser_new ();
+  if (body == NULL)
+    {
+      g_printerr ("readroom-cli admin: %s\n", error->message);
+      return NULL;
+    }
+  if (status != expect)
+    {
+      g_autofree char *why = error_text (body);
+      g_printerr ("readroom-cli admin: %s %s: %ld %s\n", method, path, status, why);
+      return NULL;
+    }
+  if (g_bytes_get_size (body) == 0)
+    return json_node_new (JSON_NODE_NULL);
+  if (!json_parser_load_from_data (p, g_bytes_get_data (body, NULL),
+                                   (gssize) g_bytes_get_size (body), NULL))
+    return json_node_new (JSON_NODE_NULL);
+  return json_node_copy (json_parser_get_root (p));
+}
+
+static char *
+prompt_password (const char *what)
+{
+  struct termios old, quiet;
+  char buf[1024];
+  FILE *tty = fopen ("/dev/tty", "r+");
+  gboolean echo_off;
+
+  if (tty == NULL)
+    return NULL;
+  fprintf (tty, "%s: ", what);
+  fflush (tty);
+  echo_off = tcgetattr (fileno (tty), &old) == 0;
+  if (echo_off)
+    {
+      quiet = old;
+      quiet.c_lflag &= ~(tcflag_t) ECHO;
+      tcsetattr (fileno (tty), TCSAFLUSH, &quiet);
+    }
+  if (fgets (buf, sizeof buf, tty) == NULL)
+    buf[0] = '\0';
+  if (echo_off)
+    tcsetattr (fileno (tty), TCSAFLUSH, &old);
+  fprintf (tty, "\n");
+  fclose (tty);
+  buf[strcspn (buf, "\n")] = '\0';
+  return g_strdup (buf);
+}
+
+/* A password from @env, else from a prompt on the terminal. */
+static char *
+password_from (const char *env,
+               const char *what)
+{
+  const char *v = g_getenv (env);
+  if (v && *v)
+    return g_strdup (v);
+  return prompt_password (what);
+}
+
+static gboolean
+login (Client     *c,
+       const char *user)
+{
+  g_autofree char *password = password_from ("READROOM_PASSWORD", "Password");
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (JsonGenerator) g = json_generator_new ();
+  g_autoptr (JsonNode) root = NULL, answer = NULL;
+  g_autofree char *body = NULL;
+
+  if (password == NULL)
+    {
+      g_printerr ("readroom-cli admin: set READROOM_PASSWORD or run it on a terminal\n");
+      return FALSE;
+    }
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "username");
+  json_builder_add_string_value (b, user);
+  json_builder_set_member_name (b, "password");
+  json_builder_add_string_value (b, password);
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  json_generator_set_root (g, root);
+  body = json_generator_to_data (g, NULL);
+  answer = call_json (c, "POST", "/readroom/v1/sessions", body, 201);
+  if (answer == NULL)
+    return FALSE;
+  c->token = g_strdup (json_object_get_string_member_with_default (json_node_get_object (answer),
+                                                                   "token", ""));
+  return TRUE;
+}
+
+static char *
+to_json (JsonBuilder *b)
+{
+  g_autoptr (JsonGenerator) g = json_generator_new ();
+  g_autoptr (JsonNode) root = json_builder_get_root (b);
+  json_generator_set_root (g, root);
+  return json_generator_to_data (g, NULL);
+}
+
+static void
+print_node (JsonNode *n)
+{
+  g_autoptr (JsonGenerator) g = json_generator_new ();
+  g_autofree char *text = NULL;
+  json_generator_set_root (g, n);
+  json_generator_set_pretty (g, TRUE);
+  text = json_generator_to_data (g, NULL);
+  g_print ("%s\n", text);
+}
+
+/* ---- commands ---- */
+
+static int
+user_add (Client *c, int argc, char **argv)
+{
+  g_autofree char *display = NULL, *password = NULL, *body = NULL;
+  gboolean admin = FALSE;
+  GOptionEntry entries[] = {
+    { "display-name", 0, 0, G_OPTION_ARG_STRING, &display, "Name shown to people", "TEXT" },
+    { "admin", 0, 0, G_OPTION_ARG_NONE, &admin, "Make the user an administrator", NULL },
+    { NULL }
+  };
+  g_autoptr (GOptionContext) ctx = g_option_context_new ("NAME");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (JsonNode) answer = NULL;
+
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!g_option_context_parse (ctx, &argc, &argv, &error) || argc != 2)
+    return rr_cli_usage_error ("admin user add", error ? error->message : "one user name");
+  password = password_from ("READROOM_NEW_PASSWORD", "New user's password");
+  if (password == NULL || strlen (password) < 8)
+    {
+      g_printerr ("readroom-cli admin: the new password (READROOM_NEW_PASSWORD or the prompt) "
+                  "needs at least 8 characters\n");
+      return RR_EXIT_INPUT;
+    }
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "username");
+  json_builder_add_string_value (b, argv[1]);
+  json_builder_set_member_name (b, "password");
+  json_builder_add_string_value (b, password);
+  json_builder_set_member_name (b, "display_name");
+  json_builder_add_string_value (b, display ? display : argv[1]);
+  json_builder_set_member_name (b, "admin");
+  json_builder_add_boolean_value (b, admin);
+  json_builder_end_object (b);
+  body = to_json (b);
+  answer = call_json (c, "POST", "/readroom/v1/users", body, 201);
+  if (answer == NULL)
+    return RR_EXIT_INPUT;
+  print_node (answer);
+  return RR_EXIT_OK;
+}
+
+static int
+trial_create (Client *c, int argc, char **argv)
+{
+  g_autofree char *name = NULL, *criteria = NULL, *adjudication = NULL, *reading = NULL;
+  g_autofree char *body = NULL;
+  int readers = 2, sd_min = 42;
+  gboolean no_qc = FALSE, confirmation = FALSE;
+  GOptionEntry entries[] = {
+    { "name", 0, 0, G_OPTION_ARG_STRING, &name, "Trial name", "TEXT" },
+    { "criteria", 0, 0, G_OPTION_ARG_STRING, &criteria, "recist1.1 (default) or irecist", "ID" },
+    { "readers", 0, 0, G_OPTION_ARG_INT, &readers, "Readers per case (2)", "N" },
+    { "no-qc", 0, 0, G_OPTION_ARG_NONE, &no_qc, "Reads start without QC", NULL },
+    { "adjudication", 0, 0, G_OPTION_ARG_STRING, &adjudication, "bor or bor_or_pd_timepoint",
+      "RULE" },
+    { "reading", 0, 0, G_OPTION_ARG_STRING, &reading, "sequential or batch", "MODE" },
+    { "sd-min-days", 0, 0, G_OPTION_ARG_INT, &sd_min, "Minimum days for SD (42)", "N" },
+    { "confirmation", 0, 0, G_OPTION_ARG_NONE, &confirmation, "Responses need confirmation",
+      NULL },
+    { NULL }
+  };
+  g_autoptr (GOptionContext) ctx = g_option_context_new ("ID");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (JsonNode) answer = NULL;
+
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!g_option_context_parse (ctx, &argc, &argv, &error) || argc != 2 || name == NULL)
+    return rr_cli_usage_error ("admin trial create", error ? error->message : "ID and --name");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "id");
+  json_builder_add_string_value (b, argv[1]);
+  json_builder_set_member_name (b, "name");
+  json_builder_add_string_value (b, name);
+  json_builder_set_member_name (b, "criteria");
+  json_builder_add_string_value (b, criteria ? criteria : "recist1.1");
+  json_builder_set_member_name (b, "readers_per_case");
+  json_builder_add_int_value (b, readers);
+  json_builder_set_member_name (b, "qc_required");
+  json_builder_add_boolean_value (b, !no_qc);
+  json_builder_set_member_name (b, "adjudication");
+  json_builder_add_string_value (b, adjudication ? adjudication : "bor");
+  json_builder_set_member_name (b, "reading");
+  json_builder_add_string_value (b, reading ? reading : "sequential");
+  json_builder_set_member_name (b, "sd_min_days");
+  json_builder_add_int_value (b, sd_min);
+  json_builder_set_member_name (b, "confirmation");
+  json_builder_add_boolean_value (b, confirmation);
+  json_builder_end_object (b);
+  body = to_json (b);
+  answer = call_json (c, "POST", "/readroom/v1/trials", body, 201);
+  if (answer == NULL)
+    return RR_EXIT_INPUT;
+  print_node (answer);
+  return RR_EXIT_OK;
+}
+
+static int
+member_set (Client *c, int argc, char **argv)
+{
+  g_autofree char *roles = NULL, *site = NULL, *body = NULL, *path = NULL;
+  GOptionEntry entries[] = {
+    { "roles", 0, 0, G_OPTION_ARG_STRING, &roles, "site,qc,reader,adjudicator", "LIST" },
+    { "site", 0, 0, G_OPTION_ARG_STRING, &site, "The site a site member uploads for", "ID" },
+    { NULL }
+  };
+  g_autoptr (GOptionContext) ctx = g_option_context_new ("TRIAL USER");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (JsonNode) answer = NULL;
+  g_auto (GStrv) list = NULL;
+
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!g_option_context_parse (ctx, &argc, &argv, &error) || argc != 3 || roles == NULL)
+    return rr_cli_usage_error ("admin member set", error ? error->message : "TRIAL USER --roles");
+  list = g_strsplit (roles, ",", -1);
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "roles");
+  json_builder_begin_array (b);
+  for (guint i = 0; list[i]; i++)
+    if (*list[i])
+      json_builder_add_string_value (b, g_strstrip (list[i]));
+  json_builder_end_array (b);
+  if (site)
+    {
+      json_builder_set_member_name (b, "site");
+      json_builder_add_string_value (b, site);
+    }
+  json_builder_end_object (b);
+  body = to_json (b);
+  path = g_strdup_printf ("/readroom/v1/trials/%s/members/%s", argv[1], argv[2]);
+  answer = call_json (c, "PUT", path, body, 200);
+  if (answer == NULL)
+    return RR_EXIT_INPUT;
+  print_node (answer);
+  return RR_EXIT_OK;
+}
+
+static void
+list_files (const char *dir,
+            GPtrArray  *out)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+  while (d && (name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      if (g_file_test (path, G_FILE_TEST_IS_DIR))
+        list_files (path, out);
+      else if (g_ascii_strcasecmp (name, "DICOMDIR") != 0)
+        g_ptr_array_add (out, g_steal_pointer (&path));
+    }
+}
+
+static int
+upload (Client *c, int argc, char **argv)
+{
+  g_autofree char *trial = NULL, *subject = NULL, *label = NULL, *body = NULL, *path = NULL;
+  int day = G_MININT;
+  GOptionEntry entries[] = {
+    { "trial", 0, 0, G_OPTION_ARG_STRING, &trial, "Trial id", "ID" },
+    { "subject", 0, 0, G_OPTION_ARG_STRING, &subject, "Subject id", "ID" },
+    { "timepoint", 0, 0, G_OPTION_ARG_STRING, &label, "Timepoint label (\"Baseline\")", "LABEL" },
+    { "day", 0, 0, G_OPTION_ARG_INT, &day, "Study day (0 at baseline)", "N" },
+    { NULL }
+  };
+  g_autoptr (GOptionContext) ctx = g_option_context_new ("DIR");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) files = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GHashTable) studies = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (JsonNode) answer = NULL;
+  guint sent = 0, refused = 0;
+
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!g_option_context_parse (ctx, &argc, &argv, &error) || argc != 2 || !trial || !subject ||
+      !label || day == G_MININT)
+    return rr_cli_usage_error ("admin upload", error ? error->message
+                                                     : "DIR --trial --subject --timepoint --day");
+  list_files (argv[1], files);
+  g_ptr_array_sort (files, (GCompareFunc) g_strcmp0);
+  if (files->len == 0)
+    {
+      g_printerr ("readroom-cli admin: %s: no files\n", argv[1]);
+      return RR_EXIT_INPUT;
+    }
+  for (guint i = 0; i < files->len; i++)
+    {
+      g_autofree char *data = NULL;
+      gsize n;
+      long status = 0;
+      g_autoptr (GBytes) reply = NULL;
+      g_autoptr (JsonParser) p = json_parser_new ();
+      if (!g_file_get_contents (files->pdata[i], &data, &n, &error))
+        {
+          g_printerr ("readroom-cli admin: %s\n", error->message);
+          return RR_EXIT_INPUT;
+        }
+      reply = call (c, "POST", "/readroom/v1/instances", data, n, "application/dicom", &status,
+                    &error);
+      if (reply == NULL)
+        {
+          g_printerr ("readroom-cli admin: %s\n", error->message);
+          return RR_EXIT_INPUT;
+        }
+      if (status != 201)
+        {
+          /* Not DICOM (a README beside the images): skipped, and said. */
+          g_autofree char *why = error_text (reply);
+          g_printerr ("readroom-cli admin: %s: not stored: %s\n", (char *) files->pdata[i], why);
+          refused++;
+          continue;
+        }
+      if (json_parser_load_from_data (p, g_bytes_get_data (reply, NULL),
+                                      (gssize) g_bytes_get_size (reply), NULL))
+        g_hash_table_add (studies, g_strdup (json_object_get_string_member_with_default (
+                                     json_node_get_object (json_parser_get_root (p)), "study", "")));
+      sent++;
+    }
+  if (g_hash_table_size (studies) == 0)
+    {
+      g_printerr ("readroom-cli admin: %s: no DICOM file was stored\n", argv[1]);
+      return RR_EXIT_INPUT;
+    }
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "label");
+  json_builder_add_string_value (b, label);
+  json_builder_set_member_name (b, "day");
+  json_builder_add_int_value (b, day);
+  json_builder_set_member_name (b, "studies");
+  json_builder_begin_array (b);
+  {
+    GHashTableIter it;
+    gpointer k;
+    g_hash_table_iter_init (&it, studies);
+    while (g_hash_table_iter_next (&it, &k, NULL))
+      json_builder_add_string_value (b, k);
+  }
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  body = to_json (b);
+  path = g_strdup_printf ("/readroom/v1/trials/%s/subjects/%s/timepoints", trial, subject);
+  answer = call_json (c, "POST", path, body, 201);
+  if (answer == NULL)
+    return RR_EXIT_INPUT;
+  g_printerr ("readroom-cli admin: %u files stored (%u skipped), %u studies linked to %s %s %s\n",
+              sent, refused, g_hash_table_size (studies), trial, subject, label);
+  print_node (answer);
+  return RR_EXIT_OK;
+}
+
+static int
+export (Client *c, int argc, char **argv)
+{
+  g_autofree char *format = NULL, *output = NULL, *path = NULL;
+  GOptionEntry entries[] = {
+    { "format", 0, 0, G_OPTION_ARG_STRING, &format, "csv or json (json)", "FORMAT" },
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Write to FILE (stdout)", "FILE" },
+    { NULL }
+  };
+  g_autoptr (GOptionContext) ctx = g_option_context_new ("TRIAL");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) body = NULL;
+  long status = 0;
+
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!g_option_context_parse (ctx, &argc, &argv, &error) || argc != 2)
+    return rr_cli_usage_error ("admin export", error ? error->message : "one trial id");
+  path = g_strdup_printf ("/readroom/v1/trials/%s/export?format=%s", argv[1],
+                          format ? format : "json");
+  body = call (c, "GET", path, NULL, 0, NULL, &status, &error);
+  if (body == NULL || status != 200)
+    {
+      g_autofree char *why = body ? error_text (body) : g_strdup (error->message);
+      g_printerr ("readroom-cli admin: export: %s\n", why);
+      return RR_EXIT_INPUT;
+    }
+  if (output)
+    {
+      if (!g_file_set_contents (output, g_bytes_get_data (body, NULL),
+                                (gssize) g_bytes_get_size (body), &error))
+        {
+          g_printerr ("readroom-cli admin: %s\n", error->message);
+          return RR_EXIT_INPUT;
+        }
+    }
+  else
+    fwrite (g_bytes_get_data (body, NULL), 1, g_bytes_get_size (body), stdout);
+  return RR_EXIT_OK;
+}
+
+static void
+usage (void)
+{
+  g_print ("Usage: readroom-cli admin --server URL [--user NAME] COMMAND ...\n\n"
+           "  user add NAME [--display-name TEXT] [--admin]   (password: READROOM_NEW_PASSWORD)\n"
+           "  trial create ID --name TEXT [--criteria ID] [--readers N] [--no-qc] ...\n"
+           "  member set TRIAL USER --roles site,qc,reader,adjudicator [--site ID]\n"
+           "  upload DIR --trial T --subject S --timepoint LABEL --day N\n"
+           "  export TRIAL [--format csv|json] [-o FILE]\n\n"
+           "The password of --user (admin) comes from READROOM_PASSWORD or a prompt.\n");
+}
+
+int
+rr_cli_admin (int argc, char **argv)
+{
+  const char *server = NULL, *user = "admin";
+  Client c = { 0 };
+  int i = 1, rc;
+
+  for (; i < argc && argv[i][0] == '-'; i++)
+    {
+      if (g_str_equal (argv[i], "--help") || g_str_equal (argv[i], "-h"))
+        {
+          usage ();
+          return RR_EXIT_OK;
+        }
+      if (g_str_equal (argv[i], "--server") && i + 1 < argc)
+        server = argv[++i];
+      else if (g_str_has_prefix (argv[i], "--server="))
+        server = argv[i] + 9;
+      else if (g_str_equal (argv[i], "--user") && i + 1 < argc)
+        user = argv[++i];
+      else if (g_str_has_prefix (argv[i], "--user="))
+        user = argv[i] + 7;
+      else
+        return rr_cli_usage_error ("admin", "unknown option");
+    }
+  if (server == NULL || i >= argc)
+    return rr_cli_usage_error ("admin", "--server URL and a command are required");
+  if (!g_str_has_prefix (server, "http://") && !g_str_has_prefix (server, "https://"))
+    return rr_cli_usage_error ("admin", "--server is an http:// or https:// URL");
+  curl_global_init (CURL_GLOBAL_DEFAULT);
+  c.curl = curl_easy_init ();
+  c.server = g_strdup (server);
+  if (c.server[strlen (c.server) - 1] == '/')
+    c.server[strlen (c.server) - 1] = '\0';
+  if (!login (&c, user))
+    rc = RR_EXIT_INPUT;
+  else if (i + 1 < argc && g_str_equal (argv[i], "user") && g_str_equal (argv[i + 1], "add"))
+    rc = user_add (&c, argc - i - 1, argv + i + 1);
+  else if (i + 1 < argc && g_str_equal (argv[i], "trial") && g_str_equal (argv[i + 1], "create"))
+    rc = trial_create (&c, argc - i - 1, argv + i + 1);
+  else if (i + 1 < argc && g_str_equal (argv[i], "member") && g_str_equal (argv[i + 1], "set"))
+    rc = member_set (&c, argc - i - 1, argv + i + 1);
+  else if (g_str_equal (argv[i], "upload"))
+    rc = upload (&c, argc - i, argv + i);
+  else if (g_str_equal (argv[i], "export"))
+    rc = export (&c, argc - i, argv + i);
+  else
+    rc = rr_cli_usage_error ("admin", "unknown command");
+  if (c.token)
+    {
+      long status;
+      g_autoptr (GBytes) b = call (&c, "DELETE", "/readroom/v1/sessions/current", NULL, 0, NULL,
+                                   &status, NULL);
+    }
+  curl_easy_cleanup (c.curl);
+  g_free (c.server);
+  g_free (c.token);
+  curl_global_cleanup ();
+  return rc;
+}
