@@ -98,4 +98,8 @@ if os.path.exists(rb):
               f"of voxels, ratio {int(gm) / int(vb):.2f} (one texture, shared by every view)")
 
 subprocess.run(["rm", "-rf", tmp])
+
+server_bench = os.path.join(os.path.dirname(os.path.abspath(__file__)), "server.py")
+if os.path.exists(os.path.join(build, "src/server/libreadroom-orthanc.so")):
+    fails += subprocess.run(["/usr/bin/python3", server_bench, build]).returncode != 0
 sys.exit(1 if fails else 0)
