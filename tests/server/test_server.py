@@ -633,5 +633,48 @@ class ServerSuite(unittest.TestCase):
         cli("--password", "x", "export", "T2", expect=2)
 
 
+class Launcher(unittest.TestCase):
+    """readroom-server refuses to report ready, and stops Orthanc, unless
+    Orthanc runs with the plugin: a missing file would leave Orthanc open."""
+
+    def run_server(self, plugin, tmp):
+        env = dict(os.environ, READROOM_ADMIN_PASSWORD=ADMIN_PASSWORD)
+        env.pop("READROOM_PLUGIN", None)
+        if plugin:
+            env["READROOM_PLUGIN"] = plugin
+        # A copy of the launcher with no plugin beside it.
+        exe = os.path.join(tmp, "readroom-server")
+        shutil.copy(SERVER, exe)
+        port = free_port()
+        r = subprocess.run([exe, "--data", os.path.join(tmp, "data"), "--http-port", str(port),
+                            "--dicom-port", "0"], env=env, capture_output=True, text=True,
+                           timeout=120)
+        # Nothing is left listening.
+        with socket.socket() as s:
+            self.assertNotEqual(s.connect_ex(("127.0.0.1", port)), 0)
+        return r
+
+    def test_missing_plugin(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            r = self.run_server(None, tmp)
+            self.assertEqual(r.returncode, 1)
+            self.assertNotIn("ready", r.stdout)
+            self.assertIn("plugin", r.stderr)
+
+    def test_plugin_that_does_not_load(self):
+        # A shared library that is no Orthanc plugin: Orthanc either stops
+        # or runs without it; either way the launcher never says ready.
+        lib = [p for p in ("/usr/lib/x86_64-linux-gnu/libz.so.1", "/lib/x86_64-linux-gnu/libz.so.1",
+                           "/usr/lib/aarch64-linux-gnu/libz.so.1") if os.path.exists(p)]
+        if not lib:
+            self.skipTest("no libz to stand in for a broken plugin")
+        with tempfile.TemporaryDirectory() as tmp:
+            r = self.run_server(lib[0], tmp)
+            self.assertEqual(r.returncode, 1, r.stderr[-2000:])
+            self.assertNotIn("ready", r.stdout)
+            self.assertTrue("without the Readroom plugin" in r.stderr or
+                            "Orthanc exited while starting" in r.stderr, r.stderr[-2000:])
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
