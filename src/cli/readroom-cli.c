@@ -16,6 +16,7 @@ static const struct
   { "render", rr_cli_render, "one resliced view of a series to a PNG (the CPU reslicer)" },
   { "criteria", rr_cli_criteria, "evaluate a read (RECIST 1.1, iRECIST): sums, responses, violations" },
   { "bench", rr_cli_bench, "timings for the benchmarks in bench/ (bench load PATH)" },
+  { "sync", rr_cli_sync, "fill the local cache with the open tasks' files (as the workstation)" },
   { "admin", rr_cli_admin, "trial administration on a readroom-server (users, trials, upload)" },
 };
 

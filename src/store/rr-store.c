@@ -32,6 +32,34 @@ static const char *const migrations[] = {
   "  updated_us INTEGER NOT NULL"
   ");"
   "CREATE INDEX measurements_by_series ON measurements (series_uid, created_us);",
+  /* 2: what the server assigned, and what of it is cached. */
+  "CREATE TABLE accounts ("
+  "  id INTEGER PRIMARY KEY, server TEXT NOT NULL, username TEXT NOT NULL,"
+  "  user_json TEXT NOT NULL DEFAULT '{}', UNIQUE (server, username));"
+  "CREATE TABLE tasks ("
+  "  id TEXT NOT NULL, account_id INTEGER NOT NULL REFERENCES accounts (id),"
+  "  kind TEXT NOT NULL, status TEXT NOT NULL, due_at TEXT, json TEXT NOT NULL,"
+  "  on_server INTEGER NOT NULL DEFAULT 1, updated_us INTEGER NOT NULL,"
+  "  PRIMARY KEY (account_id, id));"
+  "CREATE TABLE instances ("
+  "  account_id INTEGER NOT NULL REFERENCES accounts (id), sop_uid TEXT NOT NULL,"
+  "  study_uid TEXT NOT NULL, series_uid TEXT NOT NULL, size INTEGER NOT NULL,"
+  "  md5 TEXT NOT NULL, url TEXT NOT NULL, sha256 TEXT, PRIMARY KEY (account_id, sop_uid));"
+  "CREATE TABLE task_instances ("
+  "  account_id INTEGER NOT NULL, task_id TEXT NOT NULL, sop_uid TEXT NOT NULL,"
+  "  PRIMARY KEY (account_id, task_id, sop_uid),"
+  "  FOREIGN KEY (account_id, sop_uid) REFERENCES instances (account_id, sop_uid));"
+  "CREATE TABLE drafts ("
+  "  account_id INTEGER NOT NULL REFERENCES accounts (id), task_id TEXT NOT NULL,"
+  "  json TEXT NOT NULL, updated_us INTEGER NOT NULL, PRIMARY KEY (account_id, task_id));"
+  "CREATE TABLE outbox ("
+  "  key TEXT PRIMARY KEY, account_id INTEGER NOT NULL REFERENCES accounts (id),"
+  "  task_id TEXT NOT NULL, body TEXT NOT NULL, state TEXT NOT NULL DEFAULT 'pending',"
+  "  attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT, receipt TEXT,"
+  "  created_us INTEGER NOT NULL, answered_us INTEGER);"
+  "CREATE TABLE local_audit ("
+  "  seq INTEGER PRIMARY KEY, at_us INTEGER NOT NULL, action TEXT NOT NULL,"
+  "  object TEXT NOT NULL, details TEXT NOT NULL DEFAULT '{}');",
 };
 
 int
@@ -297,4 +325,300 @@ rr_store_list_measurements (RrStore     *store,
       return NULL;
     }
   return g_steal_pointer (&out);
+}
+
+/* ---- accounts, tasks and the instance cache ---- */
+
+gint64
+rr_store_account (RrStore     *store,
+                  const char  *server,
+                  const char  *username,
+                  const char  *user_json,
+                  GError     **error)
+{
+  sqlite3_stmt *st = NULL;
+  gint64 id = -1;
+
+  if (sqlite3_prepare_v2 (store->db,
+                          "INSERT INTO accounts (server, username, user_json)"
+                          " VALUES (?1, ?2, coalesce (?3, '{}'))"
+                          " ON CONFLICT (server, username) DO UPDATE SET user_json ="
+                          " coalesce (?3, user_json) RETURNING id",
+                          -1, &st, NULL) != SQLITE_OK)
+    {
+      fail (store, error, RR_STORE_ERROR_FAILED, "cannot prepare");
+      return -1;
+    }
+  sqlite3_bind_text (st, 1, server, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (st, 2, username, -1, SQLITE_TRANSIENT);
+  if (user_json)
+    sqlite3_bind_text (st, 3, user_json, -1, SQLITE_TRANSIENT);
+  if (sqlite3_step (st) == SQLITE_ROW)
+    id = sqlite3_column_int64 (st, 0);
+  sqlite3_finalize (st);
+  if (id < 0)
+    fail (store, error, RR_STORE_ERROR_FAILED, "cannot record the account");
+  return id;
+}
+
+gboolean
+rr_store_begin (RrStore  *store,
+                GError  **error)
+{
+  return exec (store, "BEGIN IMMEDIATE", error);
+}
+
+gboolean
+rr_store_commit (RrStore  *store,
+                 GError  **error)
+{
+  return exec (store, "COMMIT", error);
+}
+
+void
+rr_store_rollback (RrStore *store)
+{
+  exec (store, "ROLLBACK", NULL);
+}
+
+gboolean
+rr_store_put_task (RrStore     *store,
+                   gint64       account,
+                   const char  *id,
+                   const char  *kind,
+                   const char  *status,
+                   const char  *due_at,
+                   const char  *json,
+                   GError     **error)
+{
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_prepare_v2 (store->db,
+                          "INSERT INTO tasks (id, account_id, kind, status, due_at, json, on_server,"
+                          " updated_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7)"
+                          " ON CONFLICT (account_id, id) DO UPDATE SET kind = ?3, status = ?4,"
+                          " due_at = ?5, json = ?6, on_server = 1, updated_us = ?7",
+                          -1, &st, NULL) != SQLITE_OK)
+    return fail (store, error, RR_STORE_ERROR_FAILED, "cannot prepare");
+  sqlite3_bind_text (st, 1, id, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (st, 2, account);
+  sqlite3_bind_text (st, 3, kind, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (st, 4, status, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (st, 5, due_at, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (st, 6, json, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (st, 7, g_get_real_time ());
+  return run (store, st, error);
+}
+
+gboolean
+rr_store_mark_tasks_gone (RrStore            *store,
+                          gint64              account,
+                          const char * const *present,
+                          GError            **error)
+{
+  sqlite3_stmt *st = NULL;
+  /* Tasks the server no longer lists: kept (their drafts too), marked. */
+  if (!exec (store, "CREATE TEMP TABLE IF NOT EXISTS listed (id TEXT PRIMARY KEY);"
+                    " DELETE FROM listed", error))
+    return FALSE;
+  for (guint i = 0; present && present[i]; i++)
+    {
+      if (sqlite3_prepare_v2 (store->db, "INSERT OR IGNORE INTO listed (id) VALUES (?1)", -1, &st,
+                              NULL) != SQLITE_OK)
+        return fail (store, error, RR_STORE_ERROR_FAILED, "cannot prepare");
+      sqlite3_bind_text (st, 1, present[i], -1, SQLITE_TRANSIENT);
+      if (!run (store, st, error))
+        return FALSE;
+    }
+  if (sqlite3_prepare_v2 (store->db,
+                          "UPDATE tasks SET on_server = (id IN (SELECT id FROM listed))"
+                          " WHERE account_id = ?1", -1, &st, NULL) != SQLITE_OK)
+    return fail (store, error, RR_STORE_ERROR_FAILED, "cannot prepare");
+  sqlite3_bind_int64 (st, 1, account);
+  return run (store, st, error);
+}
+
+GPtrArray *
+rr_store_list_tasks (RrStore  *store,
+                     gint64    account,
+                     GError  **error)
+{
+  sqlite3_stmt *st = NULL;
+  GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify) rr_store_task_free);
+  if (sqlite3_prepare_v2 (store->db,
+                          "SELECT id, kind, status, due_at, json, on_server FROM tasks"
+                          " WHERE account_id = ?1 ORDER BY due_at, id", -1, &st, NULL) != SQLITE_OK)
+    {
+      g_ptr_array_unref (out);
+      fail (store, error, RR_STORE_ERROR_FAILED, "cannot prepare");
+      return NULL;
+    }
+  sqlite3_bind_int64 (st, 1, account);
+  while (sqlite3_step (st) == SQLITE_ROW)
+    {
+      RrStoreTask *t = g_new0 (RrStoreTask, 1);
+      t->id = g_strdup ((const char *) sqlite3_column_text (st, 0));
+      t->kind = g_strdup ((const char *) sqlite3_column_text (st, 1));
+      t->status = g_strdup ((const char *) sqlite3_column_text (st, 2));
+      t->due_at = g_strdup ((const char *) sqlite3_column_text (st, 3));
+      t->json = g_strdup ((const char *) sqlite3_column_text (st, 4));
+      t->on_server = sqlite3_column_int (st, 5);
+      g_ptr_array_add (out, t);
+    }
+  sqlite3_finalize (st);
+  return out;
+}
+
+void
+rr_store_task_free (RrStoreTask *t)
+{
+  if (t == NULL)
+    return;
+  g_free (t->id);
+  g_free (t->kind);
+  g_free (t->status);
+  g_free (t->due_at);
+  g_free (t->json);
+  g_free (t);
+}
+
+void
+rr_store_instance_free (RrStoreInstance *i)
+{
+  if (i == NULL)
+    return;
+  g_free (i->sop_uid);
+  g_free (i->study_uid);
+  g_free (i->series_uid);
+  g_free (i->md5);
+  g_free (i->url);
+  g_free (i->sha256);
+  g_free (i);
+}
+
+gboolean
+rr_store_put_instance (RrStore                *store,
+                       gint64                  account,
+                       const char             *task_id,
+                       const RrStoreInstance  *inst,
+                       GError                **error)
+{
+  sqlite3_stmt *st = NULL;
+  /* A changed file on the server (other size or MD5) is fetched again. */
+  if (sqlite3_prepare_v2 (store->db,
+                          "INSERT INTO instances (account_id, sop_uid, study_uid, series_uid, size,"
+                          " md5, url) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+                          " ON CONFLICT (account_id, sop_uid) DO UPDATE SET study_uid = ?3,"
+                          " series_uid = ?4, url = ?7, sha256 = CASE WHEN size = ?5 AND md5 = ?6"
+                          " THEN sha256 END, size = ?5, md5 = ?6",
+                          -1, &st, NULL) != SQLITE_OK)
+    return fail (store, error, RR_STORE_ERROR_FAILED, "cannot prepare");
+  sqlite3_bind_int64 (st, 1, account);
+  sqlite3_bind_text (st, 2, inst->sop_uid, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (st, 3, inst->study_uid, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (st, 4, inst->series_uid, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (st, 5, inst->size);
+  sqlite3_bind_text (st, 6, inst->md5, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (st, 7, inst->url, -1, SQLITE_TRANSIENT);
+  if (!run (store, st, error))
+    return FALSE;
+  if (sqlite3_prepare_v2 (store->db,
+                          "INSERT OR IGNORE INTO task_instances (account_id, task_id, sop_uid)"
+                          " VALUES (?1, ?2, ?3)", -1, &st, NULL) != SQLITE_OK)
+    return fail (store, error, RR_STORE_ERROR_FAILED, "cannot prepare");
+  sqlite3_bind_int64 (st, 1, account);
+  sqlite3_bind_text (st, 2, task_id, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (st, 3, inst->sop_uid, -1, SQLITE_TRANSIENT);
+  return run (store, st, error);
+}
+
+GPtrArray *
+rr_store_task_instances (RrStore     *store,
+                         gint64       account,
+                         const char  *task_id,
+                         GError     **error)
+{
+  sqlite3_stmt *st = NULL;
+  GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify) rr_store_instance_free);
+  if (sqlite3_prepare_v2 (store->db,
+                          "SELECT i.sop_uid, i.study_uid, i.series_uid, i.size, i.md5, i.url,"
+                          " i.sha256 FROM instances i JOIN task_instances t ON t.sop_uid = i.sop_uid"
+                          " AND t.account_id = i.account_id WHERE i.account_id = ?1"
+                          " AND (?2 IS NULL OR t.task_id = ?2) GROUP BY i.sop_uid"
+                          " ORDER BY i.study_uid, i.series_uid, i.sop_uid",
+                          -1, &st, NULL) != SQLITE_OK)
+    {
+      g_ptr_array_unref (out);
+      fail (store, error, RR_STORE_ERROR_FAILED, "cannot prepare");
+      return NULL;
+    }
+  sqlite3_bind_int64 (st, 1, account);
+  if (task_id)
+    sqlite3_bind_text (st, 2, task_id, -1, SQLITE_TRANSIENT);
+  while (sqlite3_step (st) == SQLITE_ROW)
+    {
+      RrStoreInstance *i = g_new0 (RrStoreInstance, 1);
+      i->sop_uid = g_strdup ((const char *) sqlite3_column_text (st, 0));
+      i->study_uid = g_strdup ((const char *) sqlite3_column_text (st, 1));
+      i->series_uid = g_strdup ((const char *) sqlite3_column_text (st, 2));
+      i->size = sqlite3_column_int64 (st, 3);
+      i->md5 = g_strdup ((const char *) sqlite3_column_text (st, 4));
+      i->url = g_strdup ((const char *) sqlite3_column_text (st, 5));
+      i->sha256 = g_strdup ((const char *) sqlite3_column_text (st, 6));
+      g_ptr_array_add (out, i);
+    }
+  sqlite3_finalize (st);
+  return out;
+}
+
+gboolean
+rr_store_set_instance_sha256 (RrStore     *store,
+                              gint64       account,
+                              const char  *sop_uid,
+                              const char  *sha256,
+                              GError     **error)
+{
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_prepare_v2 (store->db,
+                          "UPDATE instances SET sha256 = ?3 WHERE account_id = ?1 AND sop_uid = ?2",
+                          -1, &st, NULL) != SQLITE_OK)
+    return fail (store, error, RR_STORE_ERROR_FAILED, "cannot prepare");
+  sqlite3_bind_int64 (st, 1, account);
+  sqlite3_bind_text (st, 2, sop_uid, -1, SQLITE_TRANSIENT);
+  if (sha256)
+    sqlite3_bind_text (st, 3, sha256, -1, SQLITE_TRANSIENT);
+  return run (store, st, error);
+}
+
+gboolean
+rr_store_audit (RrStore     *store,
+                const char  *action,
+                const char  *object,
+                const char  *details,
+                GError     **error)
+{
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_prepare_v2 (store->db,
+                          "INSERT INTO local_audit (at_us, action, object, details)"
+                          " VALUES (?1, ?2, ?3, ?4)", -1, &st, NULL) != SQLITE_OK)
+    return fail (store, error, RR_STORE_ERROR_FAILED, "cannot prepare");
+  sqlite3_bind_int64 (st, 1, g_get_real_time ());
+  sqlite3_bind_text (st, 2, action, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (st, 3, object, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (st, 4, details ? details : "{}", -1, SQLITE_TRANSIENT);
+  return run (store, st, error);
+}
+
+char *
+rr_store_cache_dir (void)
+{
+  return g_build_filename (g_get_user_cache_dir (), "readroom", "instances", NULL);
+}
+
+char *
+rr_store_cache_path (const char *cache_dir,
+                     const char *sha256)
+{
+  g_autofree char *sub = g_strndup (sha256, 2);
+  g_autofree char *name = g_strdup_printf ("%s.dcm", sha256);
+  return g_build_filename (cache_dir, sub, name, NULL);
 }

@@ -49,6 +49,86 @@ GPtrArray  *rr_store_list_measurements (RrStore     *store,
                                         guint       *skipped,
                                         GError     **error);
 
+/* ---- what the server assigned, cached for offline work ---- */
+
+typedef struct
+{
+  char *id, *kind, *status, *due_at;
+  char *json;              /* the task as the server sent it */
+  gboolean on_server;      /* FALSE: cancelled or reassigned there; kept here */
+} RrStoreTask;
+
+typedef struct
+{
+  char *sop_uid, *study_uid, *series_uid;
+  gint64 size;
+  char *md5;               /* as the server lists it */
+  char *url;
+  char *sha256;            /* set once the file is in the cache, verified */
+} RrStoreInstance;
+
+void        rr_store_task_free        (RrStoreTask *task);
+void        rr_store_instance_free    (RrStoreInstance *instance);
+
+gboolean    rr_store_begin            (RrStore  *store,
+                                       GError  **error);
+gboolean    rr_store_commit           (RrStore  *store,
+                                       GError  **error);
+void        rr_store_rollback         (RrStore *store);
+
+/* The account (server + user name), created on first use; @user_json NULL
+ * keeps what is recorded. */
+gint64      rr_store_account          (RrStore     *store,
+                                       const char  *server,
+                                       const char  *username,
+                                       const char  *user_json,
+                                       GError     **error);
+gboolean    rr_store_put_task         (RrStore     *store,
+                                       gint64       account,
+                                       const char  *id,
+                                       const char  *kind,
+                                       const char  *status,
+                                       const char  *due_at,
+                                       const char  *json,
+                                       GError     **error);
+/* Marks the account's tasks not in @present as no longer on the server. */
+gboolean    rr_store_mark_tasks_gone  (RrStore            *store,
+                                       gint64              account,
+                                       const char * const *present,
+                                       GError            **error);
+GPtrArray  *rr_store_list_tasks       (RrStore  *store,
+                                       gint64    account,
+                                       GError  **error);
+/* Records a manifest entry of @task_id. A file whose size or MD5 changed
+ * on the server loses its cached state and is fetched again. */
+gboolean    rr_store_put_instance     (RrStore                *store,
+                                       gint64                  account,
+                                       const char             *task_id,
+                                       const RrStoreInstance  *instance,
+                                       GError                **error);
+/* The instances of @task_id (NULL: of every task of the account). */
+GPtrArray  *rr_store_task_instances   (RrStore     *store,
+                                       gint64       account,
+                                       const char  *task_id,
+                                       GError     **error);
+gboolean    rr_store_set_instance_sha256 (RrStore     *store,
+                                          gint64       account,
+                                          const char  *sop_uid,
+                                          const char  *sha256,
+                                          GError     **error);
+gboolean    rr_store_audit            (RrStore     *store,
+                                       const char  *action,
+                                       const char  *object,
+                                       const char  *details,
+                                       GError     **error);
+
+/* $XDG_CACHE_HOME/readroom/instances, and a file's place in it. */
+char       *rr_store_cache_dir        (void);
+char       *rr_store_cache_path       (const char *cache_dir,
+                                       const char *sha256);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RrStore, rr_store_close)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RrStoreTask, rr_store_task_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RrStoreInstance, rr_store_instance_free)
 
 G_END_DECLS

@@ -1,0 +1,131 @@
+/* rr-cli-sync.c: readroom-cli sync: fills the workstation's cache without
+ * a window, exactly as the workstation does; exit 0 only when every file
+ * the open tasks need is in the cache and verified. */
+#include "rr-cli.h"
+#include "rr-store.h"
+#include "rr-sync.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void
+on_progress (const RrSyncProgress *p,
+             gpointer              data)
+{
+  g_printerr ("sync: %u/%u files, %.1f/%.1f MB%s%s\n", p->files_done, p->files_total,
+              p->bytes_done / 1e6, p->bytes_total / 1e6, p->status ? " - " : "",
+              p->status ? p->status : "");
+}
+
+typedef struct
+{
+  RrSyncProgress last;
+} Totals;
+
+static void
+remember (const RrSyncProgress *p,
+          gpointer              data)
+{
+  Totals *t = data;
+  t->last = *p;
+  t->last.status = NULL;
+  on_progress (p, NULL);
+}
+
+int
+rr_cli_sync (int argc, char **argv)
+{
+  g_autofree char *server = NULL, *user = NULL, *task = NULL, *ca = NULL, *db = NULL;
+  g_autofree char *cache = NULL;
+  int parallel = 4, timeout = 300;
+  GOptionEntry entries[] = {
+    { "server", 0, 0, G_OPTION_ARG_STRING, &server, "Server URL", "URL" },
+    { "user", 0, 0, G_OPTION_ARG_STRING, &user, "User name", "NAME" },
+    { "task", 0, 0, G_OPTION_ARG_STRING, &task, "Only this task", "ID" },
+    { "parallel", 0, 0, G_OPTION_ARG_INT, &parallel, "Connections at once (4)", "N" },
+    { "ca-file", 0, 0, G_OPTION_ARG_FILENAME, &ca, "Extra CA certificates (PEM)", "FILE" },
+    { "offline-timeout", 0, 0, G_OPTION_ARG_INT, &timeout,
+      "Seconds to wait for an absent server (300)", "S" },
+    { "database", 0, 0, G_OPTION_ARG_FILENAME, &db, "The local database (the workstation's)", "FILE" },
+    { "cache", 0, 0, G_OPTION_ARG_FILENAME, &cache, "The instance cache (the workstation's)", "DIR" },
+    { NULL }
+  };
+  g_autoptr (GOptionContext) ctx = g_option_context_new (NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RrStore) store = NULL;
+  g_autoptr (RrSyncClient) client = NULL;
+  g_autofree char *user_json = NULL;
+  const char *password = g_getenv ("READROOM_PASSWORD");
+  RrSyncOptions options = { 0 };
+  Totals totals = { 0 };
+  gint64 account;
+
+  g_option_context_set_summary (ctx, "Fills the local cache with every file the user's open tasks "
+                                     "need. The password comes from READROOM_PASSWORD, or the "
+                                     "session kept in the keyring.");
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!g_option_context_parse (ctx, &argc, &argv, &error) || argc != 1 || !server || !user)
+    return rr_cli_usage_error ("sync", error ? error->message : "--server URL --user NAME");
+  if (!g_str_has_prefix (server, "http://") && !g_str_has_prefix (server, "https://"))
+    return rr_cli_usage_error ("sync", "--server is an http:// or https:// URL");
+  if (parallel < 1 || parallel > 32 || timeout < 1)
+    return rr_cli_usage_error ("sync", "--parallel is 1 to 32; --offline-timeout at least 1");
+  if (db == NULL)
+    db = rr_store_default_path ();
+  if (cache == NULL)
+    cache = rr_store_cache_dir ();
+  store = rr_store_open (db, &error);
+  if (store == NULL)
+    {
+      g_printerr ("readroom-cli sync: %s\n", error->message);
+      return RR_EXIT_INPUT;
+    }
+  client = rr_sync_client_new (server, ca);
+  if (password && *password)
+    {
+      gboolean in_file = FALSE;
+      user_json = rr_sync_login (client, user, password, &error);
+      if (user_json == NULL)
+        {
+          g_printerr ("readroom-cli sync: %s\n", error->message);
+          return RR_EXIT_INPUT;
+        }
+      if (!rr_sync_token_save (rr_sync_client_get_server (client), user,
+                               rr_sync_client_get_token (client), &in_file, &error))
+        g_printerr ("readroom-cli sync: the session could not be kept: %s\n", error->message);
+      else if (in_file)
+        g_printerr ("readroom-cli sync: warning: no keyring; the session is kept in a file only "
+                    "you can read\n");
+      g_clear_error (&error);
+    }
+  else
+    {
+      g_autofree char *token = rr_sync_token_load (rr_sync_client_get_server (client), user);
+      if (token == NULL)
+        {
+          g_printerr ("readroom-cli sync: set READROOM_PASSWORD (no session is kept for %s)\n",
+                      user);
+          return RR_EXIT_INPUT;
+        }
+      rr_sync_client_set_token (client, token);
+    }
+  account = rr_store_account (store, rr_sync_client_get_server (client), user, user_json, &error);
+  if (account < 0)
+    {
+      g_printerr ("readroom-cli sync: %s\n", error->message);
+      return RR_EXIT_INPUT;
+    }
+  options.parallel = (guint) parallel;
+  options.offline_timeout_s = (guint) timeout;
+  options.task_id = task;
+  options.progress = remember;
+  options.progress_data = &totals;
+  if (!rr_sync_run (client, store, account, cache, &options, NULL, &error))
+    {
+      g_printerr ("readroom-cli sync: %s\n", error->message);
+      return RR_EXIT_INPUT;
+    }
+  g_print ("synced %u files (%u fetched, %" G_GUINT64_FORMAT " bytes), all verified\n",
+           totals.last.files_done, totals.last.files_fetched, totals.last.bytes_fetched);
+  return RR_EXIT_OK;
+}

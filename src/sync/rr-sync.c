@@ -1,0 +1,979 @@
+/* rr-sync.c: tasks and instance files from the server into the local
+ * store and cache. Downloads run on one thread through a libcurl multi
+ * handle (several keep-alive connections); each file grows in a partial
+ * file named by its SOP Instance UID, resumed with Range, and is moved into
+ * the cache under its SHA-256 only after its size and MD5 match the
+ * manifest. */
+#include "rr-sync.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <libsecret/secret.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+G_DEFINE_QUARK (rr-sync-error-quark, rr_sync_error)
+
+#define MAX_VERIFY_FAILURES 3
+#define BACKOFF_MAX_US (5 * G_USEC_PER_SEC)
+
+struct _RrSyncClient
+{
+  char *server;
+  char *ca_file;
+  char *token;
+  CURL *curl;            /* for the API calls; downloads have their own */
+};
+
+static gsize curl_once;
+
+RrSyncClient *
+rr_sync_client_new (const char *server,
+                    const char *ca_file)
+{
+  RrSyncClient *c = g_new0 (RrSyncClient, 1);
+  gsize n;
+  if (g_once_init_enter (&curl_once))
+    {
+      curl_global_init (CURL_GLOBAL_DEFAULT);
+      g_once_init_leave (&curl_once, 1);
+    }
+  c->server = g_strdup (server);
+  n = strlen (c->server);
+  while (n > 0 && c->server[n - 1] == '/')
+    c->server[--n] = '\0';
+  c->ca_file = g_strdup (ca_file);
+  c->curl = curl_easy_init ();
+  return c;
+}
+
+void
+rr_sync_client_free (RrSyncClient *c)
+{
+  if (c == NULL)
+    return;
+  curl_easy_cleanup (c->curl);
+  g_free (c->server);
+  g_free (c->ca_file);
+  if (c->token)
+    memset (c->token, 0, strlen (c->token));
+  g_free (c->token);
+  g_free (c);
+}
+
+const char *
+rr_sync_client_get_server (RrSyncClient *c)
+{
+  return c->server;
+}
+
+void
+rr_sync_client_set_token (RrSyncClient *c,
+                          const char   *token)
+{
+  g_free (c->token);
+  c->token = g_strdup (token);
+}
+
+const char *
+rr_sync_client_get_token (RrSyncClient *c)
+{
+  return c->token;
+}
+
+/* Options every handle gets: certificates verified (never switched off),
+ * the extra CA file, keep-alive, sane timeouts. */
+static void
+common_options (RrSyncClient *c,
+                CURL         *h)
+{
+  curl_easy_setopt (h, CURLOPT_SSL_VERIFYPEER, 1L);
+  curl_easy_setopt (h, CURLOPT_SSL_VERIFYHOST, 2L);
+  if (c->ca_file)
+    curl_easy_setopt (h, CURLOPT_CAINFO, c->ca_file);
+  curl_easy_setopt (h, CURLOPT_CONNECTTIMEOUT, 10L);
+  curl_easy_setopt (h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  curl_easy_setopt (h, CURLOPT_LOW_SPEED_TIME, 30L);
+  curl_easy_setopt (h, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl_easy_setopt (h, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt (h, CURLOPT_NOPROXY, "127.0.0.1,localhost,::1");
+}
+
+/* A transport failure in words people understand. */
+static void
+set_transport_error (GError  **error,
+                     CURLcode  rc,
+                     const char *server,
+                     const char *detail)
+{
+  switch (rc)
+    {
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_SSL_CERTPROBLEM:
+      g_set_error (error, RR_SYNC_ERROR, RR_SYNC_ERROR_TLS,
+                   "The server's certificate could not be verified (%s): %s", server,
+                   detail && *detail ? detail : curl_easy_strerror (rc));
+      break;
+    case CURLE_COULDNT_RESOLVE_HOST:
+      g_set_error (error, RR_SYNC_ERROR, RR_SYNC_ERROR_OFFLINE,
+                   "The server's name could not be found (%s)", server);
+      break;
+    default:
+      g_set_error (error, RR_SYNC_ERROR, RR_SYNC_ERROR_OFFLINE,
+                   "The server cannot be reached (%s): %s", server,
+                   detail && *detail ? detail : curl_easy_strerror (rc));
+    }
+}
+
+static size_t
+collect (char *data, size_t size, size_t n, void *user)
+{
+  GByteArray *out = user;
+  if (out->len + size * n > (64u << 20))
+    return 0;  /* no answer of ours is that large */
+  g_byte_array_append (out, (const guint8 *) data, (guint) (size * n));
+  return size * n;
+}
+
+static JsonNode *
+call_json (RrSyncClient  *c,
+           const char    *method,
+           const char    *path,
+           const char    *body,
+           long           expect,
+           GError       **error)
+{
+  g_autofree char *url = g_strconcat (c->server, path, NULL);
+  g_autofree char *auth = c->token ? g_strdup_printf ("Authorization: Bearer %s", c->token) : NULL;
+  g_autoptr (GByteArray) out = g_byte_array_new ();
+  g_autoptr (JsonParser) p = json_parser_new ();
+  struct curl_slist *headers = curl_slist_append (NULL, "Content-Type: application/json");
+  char errbuf[CURL_ERROR_SIZE] = "";
+  long status = 0;
+  CURLcode rc;
+
+  if (auth)
+    headers = curl_slist_append (headers, auth);
+  curl_easy_reset (c->curl);
+  common_options (c, c->curl);
+  curl_easy_setopt (c->curl, CURLOPT_URL, url);
+  curl_easy_setopt (c->curl, CURLOPT_CUSTOMREQUEST, method);
+  curl_easy_setopt (c->curl, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt (c->curl, CURLOPT_WRITEFUNCTION, collect);
+  curl_easy_setopt (c->curl, CURLOPT_WRITEDATA, out);
+  curl_easy_setopt (c->curl, CURLOPT_ERRORBUFFER, errbuf);
+  curl_easy_setopt (c->curl, CURLOPT_TIMEOUT, 120L);
+  if (body)
+    curl_easy_setopt (c->curl, CURLOPT_POSTFIELDS, body);
+  rc = curl_easy_perform (c->curl);
+  curl_slist_free_all (headers);
+  if (rc != CURLE_OK)
+    {
+      set_transport_error (error, rc, c->server, errbuf);
+      return NULL;
+    }
+  curl_easy_getinfo (c->curl, CURLINFO_RESPONSE_CODE, &status);
+  if (status == 401)
+    {
+      g_set_error (error, RR_SYNC_ERROR, RR_SYNC_ERROR_AUTH,
+                   "The server did not accept the user name and password, or the session ended");
+      return NULL;
+    }
+  if (status != expect ||
+      !json_parser_load_from_data (p, (const char *) out->data, (gssize) out->len, NULL) ||
+      json_parser_get_root (p) == NULL)
+    {
+      g_set_error (error, RR_SYNC_ERROR, RR_SYNC_ERROR_SERVER,
+                   "%s %s: the server answered %ld", method, path, status);
+      return NULL;
+    }
+  return json_node_copy (json_parser_get_root (p));
+}
+
+char *
+rr_sync_login (RrSyncClient  *c,
+               const char    *username,
+               const char    *password,
+               GError       **error)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (JsonGenerator) g = json_generator_new ();
+  g_autoptr (JsonNode) root = NULL, answer = NULL;
+  g_autofree char *body = NULL;
+  JsonObject *o;
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "username");
+  json_builder_add_string_value (b, username);
+  json_builder_set_member_name (b, "password");
+  json_builder_add_string_value (b, password);
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  json_generator_set_root (g, root);
+  body = json_generator_to_data (g, NULL);
+  g_clear_pointer (&c->token, g_free);
+  answer = call_json (c, "POST", "/readroom/v1/sessions", body, 201, error);
+  memset (body, 0, strlen (body));
+  if (answer == NULL)
+    return NULL;
+  o = JSON_NODE_HOLDS_OBJECT (answer) ? json_node_get_object (answer) : NULL;
+  if (o == NULL || !json_object_has_member (o, "token") || !json_object_has_member (o, "user"))
+    {
+      g_set_error (error, RR_SYNC_ERROR, RR_SYNC_ERROR_SERVER, "The login answer is not the "
+                   "contract's");
+      return NULL;
+    }
+  c->token = g_strdup (json_object_get_string_member (o, "token"));
+  g_clear_object (&g);
+  g = json_generator_new ();
+  json_generator_set_root (g, json_object_get_member (o, "user"));
+  return json_generator_to_data (g, NULL);
+}
+
+JsonNode *
+rr_sync_get_json (RrSyncClient  *c,
+                  const char    *path,
+                  GError       **error)
+{
+  return call_json (c, "GET", path, NULL, 200, error);
+}
+
+/* ---- files ---- */
+
+/* MD5 and SHA-256 of a file in one pass, and its size. */
+static gboolean
+hash_file (const char *path,
+           char      **md5,
+           char      **sha256,
+           goffset    *size)
+{
+  int fd = open (path, O_RDONLY | O_CLOEXEC);
+  g_autoptr (GChecksum) m = g_checksum_new (G_CHECKSUM_MD5);
+  g_autoptr (GChecksum) s = g_checksum_new (G_CHECKSUM_SHA256);
+  g_autofree guint8 *buf = NULL;
+  ssize_t n;
+  goffset total = 0;
+
+  if (fd < 0)
+    return FALSE;
+  buf = g_malloc (1 << 20);
+  while ((n = read (fd, buf, 1 << 20)) > 0)
+    {
+      g_checksum_update (m, buf, n);
+      g_checksum_update (s, buf, n);
+      total += n;
+    }
+  close (fd);
+  if (n < 0)
+    return FALSE;
+  if (md5)
+    *md5 = g_strdup (g_checksum_get_string (m));
+  if (sha256)
+    *sha256 = g_strdup (g_checksum_get_string (s));
+  if (size)
+    *size = total;
+  return TRUE;
+}
+
+typedef struct
+{
+  RrStoreInstance *inst;     /* borrowed from the run's list */
+  CURL *easy;
+  struct curl_slist *headers;
+  int fd;
+  char *part;
+  goffset offset;            /* bytes already in the partial file when started */
+  long status;
+  gboolean status_checked;
+  int write_errno;
+  guint failures;            /* checksum failures */
+  guint tries;               /* transport failures in a row, for the backoff */
+  gint64 not_before;
+  char errbuf[CURL_ERROR_SIZE];
+} Transfer;
+
+typedef struct
+{
+  RrSyncClient *client;
+  RrStore *store;
+  gint64 account;
+  const char *cache_dir;
+  char *partial_dir;
+  const RrSyncOptions *options;
+  RrSyncProgress progress;
+  gint64 offline_since;
+  gint64 last_report;
+  char *status;
+  guint64 in_flight;         /* bytes received for transfers not finished */
+  char *max_speed;           /* READROOM_SYNC_MAX_SPEED, for tests of interruption */
+} Run;
+
+static void
+report (Run     *run,
+        gboolean force)
+{
+  gint64 now = g_get_monotonic_time ();
+  RrSyncProgress p = run->progress;
+  if (!run->options->progress || (!force && now - run->last_report < 200 * 1000))
+    return;
+  run->last_report = now;
+  p.bytes_done += run->in_flight;
+  p.status = run->status;
+  run->options->progress (&p, run->options->progress_data);
+}
+
+static void
+set_status (Run        *run,
+            const char *format,
+            ...) G_GNUC_PRINTF (2, 3);
+
+static void
+set_status (Run        *run,
+            const char *format,
+            ...)
+{
+  va_list args;
+  g_free (run->status);
+  va_start (args, format);
+  run->status = g_strdup_vprintf (format, args);
+  va_end (args);
+  report (run, TRUE);
+}
+
+static size_t
+on_data (char *data, size_t size, size_t n, void *user)
+{
+  Transfer *t = user;
+  size_t len = size * n, done = 0;
+
+  if (!t->status_checked)
+    {
+      curl_easy_getinfo (t->easy, CURLINFO_RESPONSE_CODE, &t->status);
+      t->status_checked = TRUE;
+      /* A whole file where a range was asked for: start again. */
+      if (t->status == 200 && t->offset > 0)
+        {
+          if (ftruncate (t->fd, 0) != 0 || lseek (t->fd, 0, SEEK_SET) != 0)
+            {
+              t->write_errno = errno;
+              return 0;
+            }
+          t->offset = 0;
+        }
+    }
+  if (t->status != 200 && t->status != 206)
+    return len;  /* an error's body: not part of the file */
+  while (done < len)
+    {
+      ssize_t w = write (t->fd, data + done, len - done);
+      if (w < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          t->write_errno = errno;
+          return 0;
+        }
+      done += (size_t) w;
+    }
+  return len;
+}
+
+static gboolean
+start_transfer (Run      *run,
+                CURLM    *multi,
+                Transfer *t,
+                GError  **error)
+{
+  struct stat st;
+  g_autofree char *url = g_strconcat (run->client->server, t->inst->url, NULL);
+  g_autofree char *auth = g_strdup_printf ("Authorization: Bearer %s",
+                                           run->client->token ? run->client->token : "");
+
+  t->fd = open (t->part, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (t->fd < 0)
+    {
+      int e = errno;
+      g_set_error (error, RR_SYNC_ERROR, RR_SYNC_ERROR_DISK, "%s: %s", t->part, g_strerror (e));
+      return FALSE;
+    }
+  t->offset = fstat (t->fd, &st) == 0 ? st.st_size : 0;
+  if (t->offset > t->inst->size)
+    {
+      /* Longer than the file can be: not ours to keep. */
+      if (ftruncate (t->fd, 0) != 0)
+        t->offset = 0;
+      t->offset = 0;
+    }
+  t->status = 0;
+  t->status_checked = FALSE;
+  t->write_errno = 0;
+  t->errbuf[0] = '\0';
+  t->easy = curl_easy_init ();
+  common_options (run->client, t->easy);
+  t->headers = curl_slist_append (NULL, auth);
+  curl_easy_setopt (t->easy, CURLOPT_URL, url);
+  curl_easy_setopt (t->easy, CURLOPT_HTTPHEADER, t->headers);
+  curl_easy_setopt (t->easy, CURLOPT_WRITEFUNCTION, on_data);
+  curl_easy_setopt (t->easy, CURLOPT_WRITEDATA, t);
+  curl_easy_setopt (t->easy, CURLOPT_PRIVATE, t);
+  curl_easy_setopt (t->easy, CURLOPT_ERRORBUFFER, t->errbuf);
+  if (run->max_speed)
+    curl_easy_setopt (t->easy, CURLOPT_MAX_RECV_SPEED_LARGE,
+                      (curl_off_t) g_ascii_strtoull (run->max_speed, NULL, 10));
+  if (t->offset > 0 && t->offset < t->inst->size)
+    {
+      g_autofree char *range = g_strdup_printf ("%" G_GOFFSET_FORMAT "-", t->offset);
+      curl_easy_setopt (t->easy, CURLOPT_RANGE, range);
+    }
+  curl_multi_add_handle (multi, t->easy);
+  return TRUE;
+}
+
+static void
+end_transfer (CURLM    *multi,
+              Transfer *t)
+{
+  if (t->easy)
+    {
+      curl_multi_remove_handle (multi, t->easy);
+      curl_easy_cleanup (t->easy);
+      t->easy = NULL;
+    }
+  curl_slist_free_all (t->headers);
+  t->headers = NULL;
+  if (t->fd >= 0)
+    close (t->fd);
+  t->fd = -1;
+}
+
+static void
+transfer_free (gpointer data)
+{
+  Transfer *t = data;
+  g_free (t->part);
+  g_free (t);
+}
+
+/* The partial file is complete: check it against the manifest, then move
+ * it into the cache under its SHA-256. */
+static gboolean
+commit_file (Run      *run,
+             Transfer *t,
+             gboolean *verified,
+             GError  **error)
+{
+  g_autofree char *md5 = NULL, *sha = NULL, *final = NULL, *dir = NULL;
+  goffset size = 0;
+
+  *verified = FALSE;
+  if (!hash_file (t->part, &md5, &sha, &size))
+    {
+      int e = errno;
+      g_set_error (error, RR_SYNC_ERROR, RR_SYNC_ERROR_DISK, "%s: %s", t->part, g_strerror (e));
+      return FALSE;
+    }
+  if (size != t->inst->size || g_ascii_strcasecmp (md5, t->inst->md5) != 0)
+    {
+      g_unlink (t->part);
+      return TRUE;
+    }
+  final = rr_store_cache_path (run->cache_dir, sha);
+  dir = g_path_get_dirname (final);
+  if (g_mkdir_with_parents (dir, 0700) != 0 || g_rename (t->part, final) != 0)
+    {
+      int e = errno;
+      g_set_error (error, RR_SYNC_ERROR, RR_SYNC_ERROR_DISK, "%s: %s", final, g_strerror (e));
+      return FALSE;
+    }
+  if (!rr_store_set_instance_sha256 (run->store, run->account, t->inst->sop_uid, sha, error))
+    return FALSE;
+  g_free (t->inst->sha256);
+  t->inst->sha256 = g_strdup (sha);
+  *verified = TRUE;
+  return TRUE;
+}
+
+static gint64
+backoff_us (guint tries)
+{
+  gint64 us = (gint64) (G_USEC_PER_SEC / 2) << MIN (tries, 8u);
+  return MIN (us, BACKOFF_MAX_US);
+}
+
+/* Runs the queue to the end: TRUE when every file is verified. */
+static gboolean
+download (Run          *run,
+          GQueue       *queue,
+          GCancellable *cancellable,
+          GError      **error)
+{
+  CURLM *multi = curl_multi_init ();
+  g_autoptr (GPtrArray) active = g_ptr_array_new ();
+  guint parallel = run->options->parallel ? run->options->parallel : 4;
+  guint timeout_s = run->options->offline_timeout_s ? run->options->offline_timeout_s : 300;
+  gboolean ok = TRUE;
+  int running = 0;
+
+  curl_multi_setopt (multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long) parallel);
+  while (ok && (queue->length > 0 || active->len > 0))
+    {
+      gint64 now = g_get_monotonic_time ();
+      CURLMsg *msg;
+      int left;
+
+      if (g_cancellable_is_cancelled (cancellable))
+        {
+          g_set_error (error, RR_SYNC_ERROR, RR_SYNC_ERROR_CANCELLED, "Cancelled");
+          ok = FALSE;
+          break;
+        }
+      /* Start what may start: the queue is in order of readiness. */
+      for (guint n = queue->length; n > 0 && active->len < parallel; n--)
+        {
+          Transfer *t = g_queue_pop_head (queue);
+          if (t->not_before > now)
+            {
+              g_queue_push_tail (queue, t);
+              continue;
+            }
+          if (!start_transfer (run, multi, t, error))
+            {
+              ok = FALSE;
+              g_queue_push_tail (queue, t);
+              break;
+            }
+          g_ptr_array_add (active, t);
+        }
+      if (!ok)
+        break;
+      curl_multi_perform (multi, &running);
+      curl_multi_poll (multi, NULL, 0, 100, NULL);
+      curl_multi_perform (multi, &running);
+      run->in_flight = 0;
+      for (guint i = 0; i < active->len; i++)
+        {
+          Transfer *t = active->pdata[i];
+          curl_off_t got = 0;
+          curl_easy_getinfo (t->easy, CURLINFO_SIZE_DOWNLOAD_T, &got);
+          run->in_flight += (guint64) t->offset + (guint64) got;
+        }
+
+      while (ok && (msg = curl_multi_info_read (multi, &left)) != NULL)
+        {
+          Transfer *t = NULL;
+          CURLcode rc = msg->data.result;
+          curl_off_t got = 0;
+          if (msg->msg != CURLMSG_DONE)
+            continue;
+          curl_easy_getinfo (msg->easy_handle, CURLINFO_PRIVATE, (char **) &t);
+          curl_easy_getinfo (t->easy, CURLINFO_SIZE_DOWNLOAD_T, &got);
+          if (t->status == 200 || t->status == 206)
+            {
+              run->progress.bytes_fetched += (guint64) got;
+            }
+          g_ptr_array_remove (active, t);
+          end_transfer (multi, t);
+
+          if (rc == CURLE_WRITE_ERROR && t->write_errno)
+            {
+              g_set_error (error, RR_SYNC_ERROR, RR_SYNC_ERROR_DISK,
+                           "The cache cannot be written (%s): %s. Nothing was lost; free some "
+                           "space and synchronise again.", run->cache_dir,
+                           g_strerror (t->write_errno));
+              ok = FALSE;
+              g_queue_push_tail (queue, t);
+              break;
+            }
+          if (rc != CURLE_OK)
+            {
+              GError *transport = NULL;
+              set_transport_error (&transport, rc, run->client->server, t->errbuf);
+              if (transport->code == RR_SYNC_ERROR_TLS)
+                {
+                  g_propagate_error (error, transport);
+                  ok = FALSE;
+                  g_queue_push_tail (queue, t);
+                  break;
+                }
+              /* The server is away: keep what we have, try again later. */
+              if (!run->progress.offline)
+                run->offline_since = now;
+              run->progress.offline = TRUE;
+              set_status (run, "offline: %s", transport->message);
+              g_error_free (transport);
+              t->not_before = now + backoff_us (t->tries++);
+              g_queue_push_tail (queue, t);
+              if ((now - run->offline_since) / G_USEC_PER_SEC > timeout_s)
+                {
+                  g_set_error (error, RR_SYNC_ERROR, RR_SYNC_ERROR_OFFLINE,
+                               "The server (%s) has been unreachable for %u s", run->client->server,
+                               timeout_s);
+                  ok = FALSE;
+                }
+              continue;
+            }
+          if (run->progress.offline)
+            {
+              run->progress.offline = FALSE;
+              set_status (run, "online");
+            }
+          t->tries = 0;
+          if (t->status == 401)
+            {
+              g_set_error (error, RR_SYNC_ERROR, RR_SYNC_ERROR_AUTH, "The session ended; log in "
+                           "again");
+              ok = FALSE;
+              g_queue_push_tail (queue, t);
+              break;
+            }
+          if (t->status == 416)
+            {
+              g_unlink (t->part);
+              g_queue_push_tail (queue, t);
+              continue;
+            }
+          if (t->status == 404)
+            {
+              /* No longer offered (the task was cancelled or reassigned):
+               * not an error of ours; the run is not complete. */
+              set_status (run, "%s is no longer offered by the server", t->inst->sop_uid);
+              g_unlink (t->part);
+              transfer_free (t);
+              continue;
+            }
+          if (t->status != 200 && t->status != 206)
+            {
+              t->not_before = now + backoff_us (t->tries++);
+              g_queue_push_tail (queue, t);
+              continue;
+            }
+          {
+            struct stat st;
+            gboolean verified;
+            if (g_stat (t->part, &st) == 0 && st.st_size < t->inst->size)
+              {
+                g_queue_push_tail (queue, t);  /* cut short: resume */
+                continue;
+              }
+            if (!commit_file (run, t, &verified, error))
+              {
+                ok = FALSE;
+                g_queue_push_tail (queue, t);
+                break;
+              }
+            if (!verified)
+              {
+                if (++t->failures >= MAX_VERIFY_FAILURES)
+                  {
+                    g_set_error (error, RR_SYNC_ERROR, RR_SYNC_ERROR_VERIFY,
+                                 "%s failed its checksum %u times", t->inst->sop_uid, t->failures);
+                    ok = FALSE;
+                    transfer_free (t);
+                    break;
+                  }
+                g_queue_push_tail (queue, t);
+                continue;
+              }
+            run->progress.files_done++;
+            run->progress.files_fetched++;
+            run->progress.bytes_done += (guint64) t->inst->size;
+            transfer_free (t);
+            report (run, FALSE);
+          }
+        }
+      if (ok && queue->length > 0 && active->len == 0)
+        {
+          /* Everything waits for its backoff. */
+          g_usleep (50 * 1000);
+        }
+    }
+  for (guint i = 0; i < active->len; i++)
+    {
+      end_transfer (multi, active->pdata[i]);
+      transfer_free (active->pdata[i]);
+    }
+  curl_multi_cleanup (multi);
+  return ok;
+}
+
+gboolean
+rr_sync_run (RrSyncClient         *client,
+             RrStore              *store,
+             gint64                account,
+             const char           *cache_dir,
+             const RrSyncOptions  *options,
+             GCancellable         *cancellable,
+             GError              **error)
+{
+  Run run = { 0 };
+  RrSyncOptions defaults = { 0 };
+  g_autoptr (JsonNode) tasks = NULL;
+  g_autoptr (GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) wanted = g_ptr_array_new ();
+  g_autoptr (GPtrArray) instances = NULL;
+  GQueue queue = G_QUEUE_INIT;
+  gboolean ok = FALSE;
+  JsonArray *a;
+
+  run.client = client;
+  run.store = store;
+  run.account = account;
+  run.cache_dir = cache_dir;
+  run.options = options ? options : &defaults;
+  run.max_speed = g_strdup (g_getenv ("READROOM_SYNC_MAX_SPEED"));
+  run.partial_dir = g_build_filename (cache_dir, "partial", NULL);
+  if (g_mkdir_with_parents (run.partial_dir, 0700) != 0)
+    {
+      int e = errno;
+      g_set_error (error, RR_SYNC_ERROR, RR_SYNC_ERROR_DISK, "%s: %s", run.partial_dir,
+                   g_strerror (e));
+      goto out;
+    }
+
+  /* The tasks: every one the server lists, kept; those it no longer lists
+   * are marked (their drafts stay). */
+  set_status (&run, "fetching tasks");
+  tasks = rr_sync_get_json (client, "/readroom/v1/tasks?status=all", error);
+  if (tasks == NULL)
+    goto out;
+  if (!JSON_NODE_HOLDS_ARRAY (tasks))
+    {
+      g_set_error (error, RR_SYNC_ERROR, RR_SYNC_ERROR_SERVER, "The task list is not a list");
+      goto out;
+    }
+  a = json_node_get_array (tasks);
+  if (!rr_store_begin (store, error))
+    goto out;
+  for (guint i = 0; i < json_array_get_length (a); i++)
+    {
+      JsonNode *n = json_array_get_element (a, i);
+      JsonObject *o = JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
+      g_autoptr (JsonGenerator) g = json_generator_new ();
+      g_autofree char *text = NULL;
+      const char *id = o ? json_object_get_string_member_with_default (o, "id", NULL) : NULL;
+      if (id == NULL)
+        continue;
+      json_generator_set_root (g, n);
+      text = json_generator_to_data (g, NULL);
+      if (!rr_store_put_task (store, account, id,
+                              json_object_get_string_member_with_default (o, "kind", ""),
+                              json_object_get_string_member_with_default (o, "status", ""),
+                              json_object_get_string_member_with_default (o, "due_at", NULL), text,
+                              error))
+        {
+          rr_store_rollback (store);
+          goto out;
+        }
+      g_ptr_array_add (ids, g_strdup (id));
+      if (g_strcmp0 (json_object_get_string_member_with_default (o, "status", ""), "open") == 0 &&
+          (run.options->task_id == NULL || g_str_equal (run.options->task_id, id)))
+        g_ptr_array_add (wanted, ids->pdata[ids->len - 1]);
+    }
+  g_ptr_array_add (ids, NULL);
+  if (!rr_store_mark_tasks_gone (store, account, (const char *const *) ids->pdata, error) ||
+      !rr_store_commit (store, error))
+    {
+      rr_store_rollback (store);
+      goto out;
+    }
+
+  /* Their manifests. */
+  for (guint i = 0; i < wanted->len; i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/readroom/v1/tasks/%s/instances",
+                                               (char *) wanted->pdata[i]);
+      g_autoptr (JsonNode) m = rr_sync_get_json (client, path, error);
+      JsonArray *ma;
+      if (m == NULL)
+        goto out;
+      if (!JSON_NODE_HOLDS_ARRAY (m))
+        {
+          g_set_error (error, RR_SYNC_ERROR, RR_SYNC_ERROR_SERVER, "A manifest is not a list");
+          goto out;
+        }
+      ma = json_node_get_array (m);
+      if (!rr_store_begin (store, error))
+        goto out;
+      for (guint k = 0; k < json_array_get_length (ma); k++)
+        {
+          JsonObject *o = json_array_get_object_element (ma, k);
+          RrStoreInstance inst = { 0 };
+          if (o == NULL)
+            continue;
+          inst.sop_uid = (char *) json_object_get_string_member_with_default (o, "sop", NULL);
+          inst.study_uid = (char *) json_object_get_string_member_with_default (o, "study", "");
+          inst.series_uid = (char *) json_object_get_string_member_with_default (o, "series", "");
+          inst.size = json_object_get_int_member_with_default (o, "size", -1);
+          inst.md5 = (char *) json_object_get_string_member_with_default (o, "md5", NULL);
+          inst.url = (char *) json_object_get_string_member_with_default (o, "url", NULL);
+          /* Bounded: a size is checked before anything is written. */
+          if (inst.sop_uid == NULL || inst.md5 == NULL || inst.url == NULL || inst.url[0] != '/' ||
+              inst.size < 0 || inst.size > ((gint64) 4 << 30) ||
+              strchr (inst.sop_uid, '/') != NULL || strlen (inst.sop_uid) > 64)
+            {
+              rr_store_rollback (store);
+              g_set_error (error, RR_SYNC_ERROR, RR_SYNC_ERROR_SERVER,
+                           "A manifest entry is not the contract's");
+              goto out;
+            }
+          if (!rr_store_put_instance (store, account, wanted->pdata[i], &inst, error))
+            {
+              rr_store_rollback (store);
+              goto out;
+            }
+        }
+      if (!rr_store_commit (store, error))
+        goto out;
+    }
+
+  /* What is in the cache already is checked, not trusted: a file that no
+   * longer hashes to its name is fetched again. */
+  set_status (&run, "checking the cache");
+  instances = g_ptr_array_new_with_free_func ((GDestroyNotify) rr_store_instance_free);
+  for (guint i = 0; i < wanted->len; i++)
+    {
+      g_autoptr (GPtrArray) some = rr_store_task_instances (store, account, wanted->pdata[i], error);
+      if (some == NULL)
+        goto out;
+      for (guint k = 0; k < some->len; k++)
+        g_ptr_array_add (instances, g_steal_pointer (&some->pdata[k]));
+      g_ptr_array_set_free_func (some, NULL);
+    }
+  {
+    g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+    for (guint i = 0; i < instances->len; i++)
+      {
+        RrStoreInstance *inst = instances->pdata[i];
+        Transfer *t;
+        if (!g_hash_table_add (seen, inst->sop_uid))
+          continue;  /* in two tasks: one file */
+        run.progress.files_total++;
+        run.progress.bytes_total += (guint64) inst->size;
+        if (inst->sha256)
+          {
+            g_autofree char *path = rr_store_cache_path (cache_dir, inst->sha256);
+            g_autofree char *sha = NULL;
+            goffset size = -1;
+            if (hash_file (path, NULL, &sha, &size) && size == inst->size &&
+                g_str_equal (sha, inst->sha256))
+              {
+                run.progress.files_done++;
+                run.progress.bytes_done += (guint64) size;
+                continue;
+              }
+            /* Corrupt or gone: forget it, fetch it again. */
+            g_unlink (path);
+            if (!rr_store_set_instance_sha256 (store, account, inst->sop_uid, NULL, error))
+              goto out;
+            g_clear_pointer (&inst->sha256, g_free);
+          }
+        t = g_new0 (Transfer, 1);
+        t->inst = inst;
+        t->fd = -1;
+        t->part = g_strdup_printf ("%s/%s.part", run.partial_dir, inst->sop_uid);
+        g_queue_push_tail (&queue, t);
+      }
+  }
+  set_status (&run, "downloading");
+  ok = download (&run, &queue, cancellable, error);
+  if (ok && run.progress.files_done < run.progress.files_total)
+    {
+      g_set_error (error, RR_SYNC_ERROR, RR_SYNC_ERROR_SERVER,
+                   "%u of %u files could not be fetched: the server no longer offers them",
+                   run.progress.files_total - run.progress.files_done, run.progress.files_total);
+      ok = FALSE;
+    }
+  if (ok)
+    set_status (&run, "done");
+
+out:
+  g_queue_clear_full (&queue, transfer_free);
+  report (&run, TRUE);
+  g_free (run.status);
+  g_free (run.partial_dir);
+  g_free (run.max_speed);
+  return ok;
+}
+
+/* ---- the token, kept between runs ---- */
+
+static const SecretSchema *
+token_schema (void)
+{
+  static const SecretSchema schema = {
+    "org.readroom.Readroom.Token", SECRET_SCHEMA_NONE,
+    {
+      { "server", SECRET_SCHEMA_ATTRIBUTE_STRING },
+      { "user", SECRET_SCHEMA_ATTRIBUTE_STRING },
+      { "NULL", 0 },
+    }
+  };
+  return &schema;
+}
+
+static char *
+token_file (const char *server,
+            const char *username)
+{
+  g_autofree char *key = g_strdup_printf ("%s\n%s", server, username);
+  g_autofree char *name = g_compute_checksum_for_string (G_CHECKSUM_SHA256, key, -1);
+  return g_build_filename (g_get_user_data_dir (), "readroom", "tokens", name, NULL);
+}
+
+gboolean
+rr_sync_token_save (const char  *server,
+                    const char  *username,
+                    const char  *token,
+                    gboolean    *in_file,
+                    GError     **error)
+{
+  g_autoptr (GError) keyring = NULL;
+  g_autofree char *label = g_strdup_printf ("Readroom session for %s on %s", username, server);
+  g_autofree char *path = token_file (server, username);
+  g_autofree char *dir = g_path_get_dirname (path);
+
+  *in_file = FALSE;
+  if (g_getenv ("READROOM_NO_KEYRING") == NULL &&
+      secret_password_store_sync (token_schema (), SECRET_COLLECTION_DEFAULT, label, token, NULL,
+                                  &keyring, "server", server, "user", username, NULL))
+    {
+      g_unlink (path);
+      return TRUE;
+    }
+  /* No keyring: a file only this user can read, and the caller says so. */
+  *in_file = TRUE;
+  if (g_mkdir_with_parents (dir, 0700) != 0)
+    {
+      int e = errno;
+      g_set_error (error, RR_SYNC_ERROR, RR_SYNC_ERROR_DISK, "%s: %s", dir, g_strerror (e));
+      return FALSE;
+    }
+  return g_file_set_contents_full (path, token, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, error);
+}
+
+char *
+rr_sync_token_load (const char *server,
+                    const char *username)
+{
+  g_autofree char *path = token_file (server, username);
+  char *token = NULL;
+  if (g_getenv ("READROOM_NO_KEYRING") == NULL)
+    {
+      token = secret_password_lookup_sync (token_schema (), NULL, NULL, "server", server, "user",
+                                           username, NULL);
+      if (token)
+        {
+          char *copy = g_strdup (token);
+          secret_password_free (token);
+          return copy;
+        }
+    }
+  if (g_file_get_contents (path, &token, NULL, NULL))
+    g_strstrip (token);
+  return token;
+}

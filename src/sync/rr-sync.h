@@ -1,0 +1,99 @@
+/* rr-sync.h: the client of server-api.md: log in, fetch the tasks, and
+ * fill the local cache with every instance they need: several keep-alive
+ * connections, resumed with Range, each file verified (size, MD5) before it
+ * is renamed into place under its SHA-256; retried with backoff while the
+ * server is away. TLS certificates are always verified. */
+#pragma once
+
+#include <gio/gio.h>
+#include <json-glib/json-glib.h>
+#include "rr-store.h"
+
+G_BEGIN_DECLS
+
+#define RR_SYNC_ERROR (rr_sync_error_quark ())
+GQuark rr_sync_error_quark (void);
+
+typedef enum
+{
+  RR_SYNC_ERROR_OFFLINE,     /* the server cannot be reached (and did not come back) */
+  RR_SYNC_ERROR_AUTH,        /* wrong password, or the token is no longer valid */
+  RR_SYNC_ERROR_TLS,         /* the certificate could not be verified */
+  RR_SYNC_ERROR_SERVER,      /* the server answered something else than the contract */
+  RR_SYNC_ERROR_DISK,        /* the cache cannot be written (full, read-only) */
+  RR_SYNC_ERROR_VERIFY,      /* files kept failing their checksum */
+  RR_SYNC_ERROR_CANCELLED,
+} RrSyncError;
+
+typedef struct _RrSyncClient RrSyncClient;
+
+/* @server: "http://127.0.0.1:8042"; @ca_file: extra CA certificates, or
+ * NULL for the system's. */
+RrSyncClient *rr_sync_client_new       (const char *server,
+                                        const char *ca_file);
+void          rr_sync_client_free      (RrSyncClient *client);
+const char   *rr_sync_client_get_server (RrSyncClient *client);
+void          rr_sync_client_set_token (RrSyncClient *client,
+                                        const char   *token);
+const char   *rr_sync_client_get_token (RrSyncClient *client);
+
+/* POST /sessions: keeps the token and returns the user object as JSON. */
+char         *rr_sync_login            (RrSyncClient  *client,
+                                        const char    *username,
+                                        const char    *password,
+                                        GError       **error);
+/* GET @path (under the server), parsed. */
+JsonNode     *rr_sync_get_json         (RrSyncClient  *client,
+                                        const char    *path,
+                                        GError       **error);
+
+typedef struct
+{
+  guint files_total;       /* files the tasks need */
+  guint files_done;        /* in the cache, verified */
+  guint files_fetched;     /* of which transferred this time */
+  guint64 bytes_total;
+  guint64 bytes_done;
+  guint64 bytes_fetched;   /* transferred this time */
+  gboolean offline;        /* waiting for the server to come back */
+  const char *status;      /* a line for people: "offline: connection refused" */
+} RrSyncProgress;
+
+typedef void (*RrSyncProgressFunc) (const RrSyncProgress *progress,
+                                    gpointer              user_data);
+
+typedef struct
+{
+  guint parallel;          /* connections at once (4) */
+  guint offline_timeout_s; /* how long to wait for an absent server (300) */
+  const char *task_id;     /* only this task (NULL: every open task) */
+  RrSyncProgressFunc progress;
+  gpointer progress_data;
+} RrSyncOptions;
+
+/* Fetches the account's tasks into @store and every instance the open
+ * ones need into @cache_dir. TRUE when every file is in the cache and
+ * verified. Safe to interrupt at any point: partial files are resumed the
+ * next time, and no file is in the cache before it is verified. */
+gboolean      rr_sync_run              (RrSyncClient         *client,
+                                        RrStore              *store,
+                                        gint64                account,
+                                        const char           *cache_dir,
+                                        const RrSyncOptions  *options,
+                                        GCancellable         *cancellable,
+                                        GError              **error);
+
+/* The token kept for (server, user): in the desktop keyring (libsecret),
+ * or, without one, in a file readable only by the user (@in_file says
+ * which, so the caller can warn). */
+gboolean      rr_sync_token_save       (const char  *server,
+                                        const char  *username,
+                                        const char  *token,
+                                        gboolean    *in_file,
+                                        GError     **error);
+char         *rr_sync_token_load       (const char  *server,
+                                        const char  *username);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RrSyncClient, rr_sync_client_free)
+
+G_END_DECLS

@@ -1,0 +1,244 @@
+#!/usr/bin/python3
+"""readroom-cli sync against a real readroom-server on 127.0.0.1: a full
+sync leaves only verified files named by their SHA-256, a second transfers
+nothing, a corrupted file is fetched again, kill -9 mid-download resumes
+without a partial or corrupt file in the cache, a server that goes away and
+comes back is waited for, a full disk is a clear error that loses nothing,
+and the session is kept in a 0600 file when there is no keyring."""
+import hashlib
+import os
+import re
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from test_server import ADMIN_PASSWORD, CLI, PHANTOM, Server  # noqa: E402
+
+
+class Sync(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="rr-sync-")
+        cls.server = Server(os.path.join(cls.tmp, "server"))
+        os.makedirs(cls.server.data)
+        cls.server.start()
+        url = "http://127.0.0.1:%d" % cls.server.port
+        cls.url = url
+
+        def admin(*args):
+            env = dict(os.environ, READROOM_PASSWORD=ADMIN_PASSWORD,
+                       READROOM_NEW_PASSWORD="reader-password")
+            subprocess.run([CLI, "admin", "--server", url] + list(args), env=env, check=True,
+                           capture_output=True)
+        admin("user", "add", "reader1")
+        admin("trial", "create", "TS", "--name", "sync", "--no-qc", "--readers", "1")
+        admin("member", "set", "TS", "reader1", "--roles", "reader")
+        for s in range(2):
+            d = os.path.join(cls.tmp, "study%d" % s)
+            subprocess.run([PHANTOM, d, "--kind", "ct", "--slices", "24", "--size", "128",
+                            "--seed", str(s + 1)], check=True, capture_output=True)
+            admin("upload", d, "--trial", "TS", "--subject", "P%d" % s, "--timepoint",
+                  "Baseline", "--day", "0")
+        cls.home = os.path.join(cls.tmp, "home")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    # ---- helpers ----
+
+    def env(self, **extra):
+        env = dict(os.environ, XDG_DATA_HOME=os.path.join(self.home, "data"),
+                   XDG_CACHE_HOME=os.path.join(self.home, "cache"), READROOM_NO_KEYRING="1",
+                   READROOM_PASSWORD="reader-password")
+        env.update(extra)
+        return {k: v for k, v in env.items() if v is not None}
+
+    def sync(self, expect=0, **extra):
+        args = [CLI, "sync", "--server", self.url, "--user", "reader1", "--offline-timeout", "120"]
+        if "cache" in extra:
+            args += ["--cache", extra.pop("cache")]
+        r = subprocess.run(args, env=self.env(**extra), capture_output=True, text=True, timeout=300)
+        self.assertEqual(r.returncode, expect, r.stderr[-3000:])
+        return r
+
+    def start_sync(self, **extra):
+        return subprocess.Popen([CLI, "sync", "--server", self.url, "--user", "reader1",
+                                 "--offline-timeout", "120"], env=self.env(**extra),
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    @property
+    def cache(self):
+        return os.path.join(self.home, "cache", "readroom", "instances")
+
+    @property
+    def db(self):
+        return os.path.join(self.home, "data", "readroom", "readroom.db")
+
+    def cached_files(self):
+        out = []
+        for root, dirs, files in os.walk(self.cache):
+            if os.path.basename(root) == "partial":
+                continue
+            out += [os.path.join(root, f) for f in files]
+        return out
+
+    def partials(self):
+        d = os.path.join(self.cache, "partial")
+        return [os.path.join(d, f) for f in os.listdir(d)] if os.path.isdir(d) else []
+
+    def assert_cache_sound(self):
+        """Every file in the cache hashes to its name; none is partial."""
+        for f in self.cached_files():
+            with open(f, "rb") as fh:
+                digest = hashlib.sha256(fh.read()).hexdigest()
+            self.assertEqual(os.path.basename(f), digest + ".dcm", f)
+
+    def manifest_count(self):
+        with sqlite3.connect(self.db) as db:
+            return db.execute("SELECT count (*) FROM instances").fetchone()[0]
+
+    def reset(self):
+        shutil.rmtree(self.home, ignore_errors=True)
+
+    def wait_progress(self, proc, pred, timeout=60):
+        """Reads the sync's progress lines until @pred holds for one."""
+        end = time.time() + timeout
+        while time.time() < end:
+            line = proc.stderr.readline()
+            if not line:
+                break
+            if pred(line):
+                return line
+        return None
+
+    # ---- tests ----
+
+    def test_1_full_then_nothing(self):
+        self.reset()
+        r = self.sync()
+        n = int(re.search(r"synced (\d+) files \((\d+) fetched", r.stdout)[1])
+        self.assertEqual(n, 48)
+        self.assertEqual(len(self.cached_files()), 48)
+        self.assertEqual(self.partials(), [])
+        self.assert_cache_sound()
+        with sqlite3.connect(self.db) as db:
+            rows = db.execute("SELECT sha256 FROM instances").fetchall()
+            self.assertEqual(len(rows), 48)
+            self.assertTrue(all(r[0] for r in rows))
+            tasks = db.execute("SELECT kind, status, on_server FROM tasks").fetchall()
+            self.assertEqual(sorted(tasks), [("read", "open", 1)] * 2)
+        # A second sync transfers nothing.
+        r = self.sync()
+        self.assertIn("(0 fetched, 0 bytes)", r.stdout)
+
+    def test_2_corrupt_file_fetched_again(self):
+        files = self.cached_files()
+        if not files:
+            self.sync()
+            files = self.cached_files()
+        victim = files[3]
+        with open(victim, "r+b") as f:
+            f.seek(1000)
+            b = f.read(1)
+            f.seek(1000)
+            f.write(bytes([b[0] ^ 0xFF]))
+        r = self.sync()
+        self.assertIn("(1 fetched,", r.stdout)
+        self.assert_cache_sound()
+        self.assertEqual(len(self.cached_files()), 48)
+
+    def test_3_kill9_resumes(self):
+        self.reset()
+        # Slowed down so the kill lands mid-file (a curl option, not a mock).
+        proc = self.start_sync(READROOM_SYNC_MAX_SPEED="10000")
+        line = self.wait_progress(proc, lambda l: re.search(r"sync: ([1-9]\d*)/48 files", l))
+        self.assertIsNotNone(line, "no file completed")
+        end = time.time() + 30
+        while time.time() < end and not any(os.path.getsize(p) > 0 for p in self.partials()):
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        partial = [p for p in self.partials() if os.path.getsize(p) > 0]
+        self.assertTrue(partial, "nothing was mid-download when killed")
+        # No partial or corrupt file in the cache itself.
+        self.assert_cache_sound()
+        before = len(self.cached_files())
+        self.assertLess(before, 48)
+        kept = sum(os.path.getsize(p) for p in partial)
+        r = self.sync()
+        self.assertEqual(len(self.cached_files()), 48)
+        self.assertEqual(self.partials(), [])
+        self.assert_cache_sound()
+        fetched = int(re.search(r"(\d+) fetched", r.stdout)[1])
+        self.assertEqual(fetched, 48 - before)
+        # Resumed with Range: the bytes already kept were not fetched again.
+        total = sum(os.path.getsize(f) for f in self.cached_files())
+        got = int(re.search(r"fetched, (\d+) bytes", r.stdout)[1])
+        done_bytes = total - got
+        self.assertGreaterEqual(done_bytes, kept, (total, got, kept))
+        print("kill -9 with %d files done and %d bytes partial; the restart fetched %d files, "
+              "%d bytes" % (before, kept, fetched, got))
+
+    def test_4_server_away_and_back(self):
+        self.reset()
+        proc = self.start_sync(READROOM_SYNC_MAX_SPEED="20000")
+        self.assertIsNotNone(self.wait_progress(proc, lambda l: "downloading" in l))
+        try:
+            self.server.stop()
+            line = self.wait_progress(proc, lambda l: "offline" in l, timeout=90)
+            self.assertIsNotNone(line, "the sync did not notice the server was gone")
+            time.sleep(1.0)
+        finally:
+            self.server.start()
+        out, err = proc.communicate(timeout=240)
+        self.assertEqual(proc.returncode, 0, err[-3000:])
+        self.assertIn("online", err)
+        self.assertEqual(len(self.cached_files()), 48)
+        self.assert_cache_sound()
+
+    def test_5_full_disk(self):
+        self.reset()
+        small = os.path.join(self.tmp, "small")
+        os.makedirs(small, exist_ok=True)
+        r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", small],
+                           capture_output=True)
+        if r.returncode != 0:
+            self.skipTest("cannot mount a small tmpfs here: " + r.stderr.decode().strip())
+        try:
+            r = self.sync(expect=1, cache=os.path.join(small, "instances"))
+            self.assertIn("cannot be written", r.stderr)
+            self.assertIn("Nothing was lost", r.stderr)
+            # The database is intact and knows the tasks; files that fit are
+            # whole and verified.
+            with sqlite3.connect(self.db) as db:
+                self.assertEqual(db.execute("PRAGMA integrity_check").fetchone()[0], "ok")
+                self.assertEqual(db.execute("SELECT count (*) FROM tasks").fetchone()[0], 2)
+        finally:
+            subprocess.run(["umount", small], capture_output=True)
+        # With room again, the same sync completes.
+        r = self.sync()
+        self.assertEqual(len(self.cached_files()), 48)
+
+    def test_6_session_kept(self):
+        self.reset()
+        self.sync()
+        tokens = os.path.join(self.home, "data", "readroom", "tokens")
+        files = os.listdir(tokens)
+        self.assertEqual(len(files), 1)
+        mode = os.stat(os.path.join(tokens, files[0])).st_mode & 0o777
+        self.assertEqual(mode, 0o600)
+        # Without a password, the kept session is used.
+        r = self.sync(READROOM_PASSWORD=None)
+        self.assertIn("(0 fetched", r.stdout)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
