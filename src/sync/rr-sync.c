@@ -280,8 +280,11 @@ hash_file (const char *path,
   return TRUE;
 }
 
+typedef struct _Run Run;
+
 typedef struct
 {
+  Run *run;
   RrStoreInstance *inst;     /* borrowed from the run's list */
   CURL *easy;
   struct curl_slist *headers;
@@ -297,7 +300,7 @@ typedef struct
   char errbuf[CURL_ERROR_SIZE];
 } Transfer;
 
-typedef struct
+struct _Run
 {
   RrSyncClient *client;
   RrStore *store;
@@ -311,7 +314,10 @@ typedef struct
   char *status;
   guint64 in_flight;         /* bytes received for transfers not finished */
   char *max_speed;           /* READROOM_SYNC_MAX_SPEED, for tests of interruption */
-} Run;
+  guint64 limit;             /* ...as bytes per second for the whole run, 0: none */
+  gint64 limit_start;
+  guint64 limit_bytes;
+};
 
 static void
 report (Run     *run,
@@ -380,6 +386,17 @@ on_data (char *data, size_t size, size_t n, void *user)
         }
       done += (size_t) w;
     }
+  if (t->run->limit)
+    {
+      /* A test's speed limit for the whole run (curl's own limit lets the
+       * first part of a transfer through at full speed). */
+      Run *run = t->run;
+      gint64 due;
+      run->limit_bytes += len;
+      due = run->limit_start + (gint64) (run->limit_bytes * G_USEC_PER_SEC / run->limit);
+      if (due > g_get_monotonic_time ())
+        g_usleep (MIN (due - g_get_monotonic_time (), G_USEC_PER_SEC));
+    }
   return len;
 }
 
@@ -422,9 +439,6 @@ start_transfer (Run      *run,
   curl_easy_setopt (t->easy, CURLOPT_WRITEDATA, t);
   curl_easy_setopt (t->easy, CURLOPT_PRIVATE, t);
   curl_easy_setopt (t->easy, CURLOPT_ERRORBUFFER, t->errbuf);
-  if (run->max_speed)
-    curl_easy_setopt (t->easy, CURLOPT_MAX_RECV_SPEED_LARGE,
-                      (curl_off_t) g_ascii_strtoull (run->max_speed, NULL, 10));
   if (t->offset > 0 && t->offset < t->inst->size)
     {
       g_autofree char *range = g_strdup_printf ("%" G_GOFFSET_FORMAT "-", t->offset);
@@ -686,6 +700,14 @@ download (Run          *run,
             report (run, FALSE);
           }
         }
+      run->in_flight = 0;
+      for (guint i = 0; i < active->len; i++)
+        {
+          Transfer *t = active->pdata[i];
+          curl_off_t got = 0;
+          curl_easy_getinfo (t->easy, CURLINFO_SIZE_DOWNLOAD_T, &got);
+          run->in_flight += (guint64) t->offset + (guint64) got;
+        }
       if (ok && queue->length > 0 && active->len == 0)
         {
           /* Everything waits for its backoff. */
@@ -726,6 +748,8 @@ rr_sync_run (RrSyncClient         *client,
   run.cache_dir = cache_dir;
   run.options = options ? options : &defaults;
   run.max_speed = g_strdup (g_getenv ("READROOM_SYNC_MAX_SPEED"));
+  run.limit = run.max_speed ? g_ascii_strtoull (run.max_speed, NULL, 10) : 0;
+  run.limit_start = g_get_monotonic_time ();
   run.partial_dir = g_build_filename (cache_dir, "partial", NULL);
   if (g_mkdir_with_parents (run.partial_dir, 0700) != 0)
     {
@@ -873,9 +897,29 @@ rr_sync_run (RrSyncClient         *client,
             g_clear_pointer (&inst->sha256, g_free);
           }
         t = g_new0 (Transfer, 1);
+        t->run = &run;
         t->inst = inst;
         t->fd = -1;
         t->part = g_strdup_printf ("%s/%s.part", run.partial_dir, inst->sop_uid);
+        {
+          /* A partial file that is whole (the run stopped before it was
+           * checked) is checked now instead of fetched again. */
+          struct stat st;
+          gboolean verified = FALSE;
+          if (g_stat (t->part, &st) == 0 && st.st_size == inst->size &&
+              !commit_file (&run, t, &verified, error))
+            {
+              transfer_free (t);
+              goto out;
+            }
+          if (verified)
+            {
+              run.progress.files_done++;
+              run.progress.bytes_done += (guint64) inst->size;
+              transfer_free (t);
+              continue;
+            }
+        }
         g_queue_push_tail (&queue, t);
       }
   }
