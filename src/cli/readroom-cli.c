@@ -17,6 +17,7 @@ static const struct
   { "criteria", rr_cli_criteria, "evaluate a read (RECIST 1.1, iRECIST): sums, responses, violations" },
   { "bench", rr_cli_bench, "timings for the benchmarks in bench/ (bench load PATH)" },
   { "sync", rr_cli_sync, "fill the local cache with the open tasks' files (as the workstation)" },
+  { "submit", rr_cli_submit, "sign a read and submit it through the outbox" },
   { "admin", rr_cli_admin, "trial administration on a readroom-server (users, trials, upload)" },
 };
 

@@ -115,6 +115,17 @@ rr_cli_sync (int argc, char **argv)
       g_printerr ("readroom-cli sync: %s\n", error->message);
       return RR_EXIT_INPUT;
     }
+  /* What waits in the outbox goes first. */
+  {
+    guint delivered = 0, refused = 0;
+    if (!rr_sync_deliver (client, store, account, &delivered, &refused, &error))
+      {
+        g_printerr ("readroom-cli sync: the outbox waits: %s\n", error->message);
+        g_clear_error (&error);
+      }
+    else if (delivered || refused)
+      g_print ("outbox: %u delivered, %u refused\n", delivered, refused);
+  }
   options.parallel = (guint) parallel;
   options.offline_timeout_s = (guint) timeout;
   options.task_id = task;
@@ -128,4 +139,110 @@ rr_cli_sync (int argc, char **argv)
   g_print ("synced %u files (%u fetched, %" G_GUINT64_FORMAT " bytes), all verified\n",
            totals.last.files_done, totals.last.files_fetched, totals.last.bytes_fetched);
   return RR_EXIT_OK;
+}
+
+int
+rr_cli_submit (int argc, char **argv)
+{
+  g_autofree char *server = NULL, *user = NULL, *task = NULL, *read_path = NULL, *meaning = NULL;
+  g_autofree char *db = NULL, *ca = NULL, *read_text = NULL, *key = NULL;
+  GOptionEntry entries[] = {
+    { "server", 0, 0, G_OPTION_ARG_STRING, &server, "Server URL", "URL" },
+    { "user", 0, 0, G_OPTION_ARG_STRING, &user, "User name", "NAME" },
+    { "task", 0, 0, G_OPTION_ARG_STRING, &task, "The read task", "ID" },
+    { "read", 0, 0, G_OPTION_ARG_FILENAME, &read_path, "The read JSON (with its responses)", "FILE" },
+    { "meaning", 0, 0, G_OPTION_ARG_STRING, &meaning, "What the signature means", "TEXT" },
+    { "ca-file", 0, 0, G_OPTION_ARG_FILENAME, &ca, "Extra CA certificates (PEM)", "FILE" },
+    { "database", 0, 0, G_OPTION_ARG_FILENAME, &db, "The local database", "FILE" },
+    { NULL }
+  };
+  g_autoptr (GOptionContext) ctx = g_option_context_new (NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RrStore) store = NULL;
+  g_autoptr (RrSyncClient) client = NULL;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (JsonNode) body = NULL;
+  g_autofree char *user_json = NULL;
+  const char *password = g_getenv ("READROOM_PASSWORD");
+  guint delivered = 0, refused = 0;
+  gint64 account;
+
+  g_option_context_set_summary (ctx, "Signs a read and submits it through the outbox: saved "
+                                     "first, sent until the server answers. The password (login "
+                                     "and signature) comes from READROOM_PASSWORD.");
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!g_option_context_parse (ctx, &argc, &argv, &error) || argc != 1 || !server || !user ||
+      !task || !read_path)
+    return rr_cli_usage_error ("submit", error ? error->message
+                                               : "--server --user --task --read are required");
+  if (password == NULL || *password == '\0')
+    return rr_cli_usage_error ("submit", "READROOM_PASSWORD is required (it signs the read)");
+  if (!g_file_get_contents (read_path, &read_text, NULL, &error) ||
+      !json_parser_load_from_data (parser, read_text, -1, &error) ||
+      !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    {
+      g_printerr ("readroom-cli submit: %s: %s\n", read_path,
+                  error ? error->message : "not a JSON object");
+      return RR_EXIT_INPUT;
+    }
+  store = rr_store_open (db ? db : (db = rr_store_default_path ()), &error);
+  if (store == NULL)
+    {
+      g_printerr ("readroom-cli submit: %s\n", error->message);
+      return RR_EXIT_INPUT;
+    }
+  client = rr_sync_client_new (server, ca);
+  user_json = rr_sync_login (client, user, password, &error);
+  if (user_json == NULL)
+    {
+      g_printerr ("readroom-cli submit: %s\n", error->message);
+      return RR_EXIT_INPUT;
+    }
+  account = rr_store_account (store, rr_sync_client_get_server (client), user, user_json, &error);
+  if (account < 0)
+    {
+      g_printerr ("readroom-cli submit: %s\n", error->message);
+      return RR_EXIT_INPUT;
+    }
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "read");
+  json_builder_add_value (b, json_node_copy (json_parser_get_root (parser)));
+  json_builder_set_member_name (b, "signature");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "meaning");
+  json_builder_add_string_value (b, meaning ? meaning : "Read completed");
+  json_builder_end_object (b);
+  json_builder_end_object (b);
+  body = json_builder_get_root (b);
+  key = rr_sync_submit (client, store, account, task, body, password, &error);
+  if (key == NULL)
+    {
+      g_printerr ("readroom-cli submit: %s\n", error->message);
+      return RR_EXIT_INPUT;
+    }
+  if (!rr_sync_deliver (client, store, account, &delivered, &refused, &error))
+    {
+      g_printerr ("readroom-cli submit: saved in the outbox, not delivered yet: %s\n",
+                  error->message);
+      return RR_EXIT_INPUT;
+    }
+  {
+    g_autoptr (GPtrArray) all = rr_store_outbox_list (store, account, NULL, NULL);
+    for (guint i = 0; all && i < all->len; i++)
+      {
+        RrStoreOutbox *o = all->pdata[i];
+        if (g_str_equal (o->key, key))
+          {
+            if (g_str_equal (o->state, "delivered"))
+              {
+                g_print ("delivered: %s\n", o->receipt);
+                return RR_EXIT_OK;
+              }
+            g_printerr ("readroom-cli submit: refused: %s\n", o->last_error ? o->last_error : "");
+            return RR_EXIT_INPUT;
+          }
+      }
+  }
+  return RR_EXIT_INPUT;
 }

@@ -622,3 +622,100 @@ rr_store_cache_path (const char *cache_dir,
   g_autofree char *name = g_strdup_printf ("%s.dcm", sha256);
   return g_build_filename (cache_dir, sub, name, NULL);
 }
+
+/* ---- the outbox ---- */
+
+void
+rr_store_outbox_free (RrStoreOutbox *o)
+{
+  if (o == NULL)
+    return;
+  g_free (o->key);
+  g_free (o->task_id);
+  g_free (o->body);
+  g_free (o->state);
+  g_free (o->last_error);
+  g_free (o->receipt);
+  g_free (o);
+}
+
+gboolean
+rr_store_outbox_add (RrStore     *store,
+                     gint64       account,
+                     const char  *key,
+                     const char  *task_id,
+                     const char  *body,
+                     GError     **error)
+{
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_prepare_v2 (store->db,
+                          "INSERT INTO outbox (key, account_id, task_id, body, created_us)"
+                          " VALUES (?1, ?2, ?3, ?4, ?5)", -1, &st, NULL) != SQLITE_OK)
+    return fail (store, error, RR_STORE_ERROR_FAILED, "cannot prepare");
+  sqlite3_bind_text (st, 1, key, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (st, 2, account);
+  sqlite3_bind_text (st, 3, task_id, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (st, 4, body, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (st, 5, g_get_real_time ());
+  return run (store, st, error);
+}
+
+GPtrArray *
+rr_store_outbox_list (RrStore     *store,
+                      gint64       account,
+                      const char  *state,
+                      GError     **error)
+{
+  sqlite3_stmt *st = NULL;
+  GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify) rr_store_outbox_free);
+  if (sqlite3_prepare_v2 (store->db,
+                          "SELECT key, task_id, body, state, attempts, last_error, receipt"
+                          " FROM outbox WHERE account_id = ?1 AND (?2 IS NULL OR state = ?2)"
+                          " ORDER BY created_us", -1, &st, NULL) != SQLITE_OK)
+    {
+      g_ptr_array_unref (out);
+      fail (store, error, RR_STORE_ERROR_FAILED, "cannot prepare");
+      return NULL;
+    }
+  sqlite3_bind_int64 (st, 1, account);
+  if (state)
+    sqlite3_bind_text (st, 2, state, -1, SQLITE_TRANSIENT);
+  while (sqlite3_step (st) == SQLITE_ROW)
+    {
+      RrStoreOutbox *o = g_new0 (RrStoreOutbox, 1);
+      o->key = g_strdup ((const char *) sqlite3_column_text (st, 0));
+      o->task_id = g_strdup ((const char *) sqlite3_column_text (st, 1));
+      o->body = g_strdup ((const char *) sqlite3_column_text (st, 2));
+      o->state = g_strdup ((const char *) sqlite3_column_text (st, 3));
+      o->attempts = sqlite3_column_int (st, 4);
+      o->last_error = g_strdup ((const char *) sqlite3_column_text (st, 5));
+      o->receipt = g_strdup ((const char *) sqlite3_column_text (st, 6));
+      g_ptr_array_add (out, o);
+    }
+  sqlite3_finalize (st);
+  return out;
+}
+
+gboolean
+rr_store_outbox_update (RrStore     *store,
+                        const char  *key,
+                        const char  *state,
+                        const char  *last_error,
+                        const char  *receipt,
+                        GError     **error)
+{
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_prepare_v2 (store->db,
+                          "UPDATE outbox SET state = ?2, last_error = ?3, receipt = coalesce (?4,"
+                          " receipt), attempts = attempts + 1, answered_us = CASE WHEN ?2 !="
+                          " 'pending' THEN ?5 END WHERE key = ?1", -1, &st, NULL) != SQLITE_OK)
+    return fail (store, error, RR_STORE_ERROR_FAILED, "cannot prepare");
+  sqlite3_bind_text (st, 1, key, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (st, 2, state, -1, SQLITE_TRANSIENT);
+  if (last_error)
+    sqlite3_bind_text (st, 3, last_error, -1, SQLITE_TRANSIENT);
+  if (receipt)
+    sqlite3_bind_text (st, 4, receipt, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (st, 5, g_get_real_time ());
+  return run (store, st, error);
+}

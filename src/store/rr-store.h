@@ -122,6 +122,40 @@ gboolean    rr_store_audit            (RrStore     *store,
                                        const char  *details,
                                        GError     **error);
 
+/* The outbox: a submission is saved here before it is sent, and stays
+ * until the server has answered it. state: "pending" (not answered yet),
+ * "delivered" (receipt kept), "refused" (the server said why, in
+ * last_error; the reader must act). */
+typedef struct
+{
+  char *key;               /* the Idempotency-Key */
+  char *task_id;
+  char *body;              /* the submission, without the signature's password */
+  char *state;
+  int attempts;
+  char *last_error;
+  char *receipt;
+} RrStoreOutbox;
+
+void        rr_store_outbox_free      (RrStoreOutbox *entry);
+gboolean    rr_store_outbox_add       (RrStore     *store,
+                                       gint64       account,
+                                       const char  *key,
+                                       const char  *task_id,
+                                       const char  *body,
+                                       GError     **error);
+/* The account's entries in @state (NULL: all), oldest first. */
+GPtrArray  *rr_store_outbox_list      (RrStore     *store,
+                                       gint64       account,
+                                       const char  *state,
+                                       GError     **error);
+gboolean    rr_store_outbox_update    (RrStore     *store,
+                                       const char  *key,
+                                       const char  *state,
+                                       const char  *last_error,
+                                       const char  *receipt,
+                                       GError     **error);
+
 /* $XDG_CACHE_HOME/readroom/instances, and a file's place in it. */
 char       *rr_store_cache_dir        (void);
 char       *rr_store_cache_path       (const char *cache_dir,
@@ -130,5 +164,6 @@ char       *rr_store_cache_path       (const char *cache_dir,
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RrStore, rr_store_close)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RrStoreTask, rr_store_task_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RrStoreInstance, rr_store_instance_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RrStoreOutbox, rr_store_outbox_free)
 
 G_END_DECLS

@@ -944,16 +944,18 @@ out:
   return ok;
 }
 
-/* ---- the token, kept between runs ---- */
+/* ---- secrets kept between runs: the session token, and a signature's
+ * password while its submission waits in the outbox ---- */
 
 static const SecretSchema *
-token_schema (void)
+secret_schema (void)
 {
   static const SecretSchema schema = {
-    "org.readroom.Readroom.Token", SECRET_SCHEMA_NONE,
+    "org.readroom.Readroom.Secret", SECRET_SCHEMA_NONE,
     {
+      { "kind", SECRET_SCHEMA_ATTRIBUTE_STRING },
       { "server", SECRET_SCHEMA_ATTRIBUTE_STRING },
-      { "user", SECRET_SCHEMA_ATTRIBUTE_STRING },
+      { "name", SECRET_SCHEMA_ATTRIBUTE_STRING },
       { "NULL", 0 },
     }
   };
@@ -961,30 +963,33 @@ token_schema (void)
 }
 
 static char *
-token_file (const char *server,
-            const char *username)
+secret_file (const char *kind,
+             const char *server,
+             const char *name)
 {
-  g_autofree char *key = g_strdup_printf ("%s\n%s", server, username);
-  g_autofree char *name = g_compute_checksum_for_string (G_CHECKSUM_SHA256, key, -1);
-  return g_build_filename (g_get_user_data_dir (), "readroom", "tokens", name, NULL);
+  g_autofree char *key = g_strdup_printf ("%s\n%s\n%s", kind, server, name);
+  g_autofree char *file = g_compute_checksum_for_string (G_CHECKSUM_SHA256, key, -1);
+  return g_build_filename (g_get_user_data_dir (), "readroom",
+                           g_str_equal (kind, "token") ? "tokens" : "secrets", file, NULL);
 }
 
-gboolean
-rr_sync_token_save (const char  *server,
-                    const char  *username,
-                    const char  *token,
-                    gboolean    *in_file,
-                    GError     **error)
+static gboolean
+secret_save (const char  *kind,
+             const char  *server,
+             const char  *name,
+             const char  *value,
+             gboolean    *in_file,
+             GError     **error)
 {
   g_autoptr (GError) keyring = NULL;
-  g_autofree char *label = g_strdup_printf ("Readroom session for %s on %s", username, server);
-  g_autofree char *path = token_file (server, username);
+  g_autofree char *label = g_strdup_printf ("Readroom %s for %s on %s", kind, name, server);
+  g_autofree char *path = secret_file (kind, server, name);
   g_autofree char *dir = g_path_get_dirname (path);
 
   *in_file = FALSE;
   if (g_getenv ("READROOM_NO_KEYRING") == NULL &&
-      secret_password_store_sync (token_schema (), SECRET_COLLECTION_DEFAULT, label, token, NULL,
-                                  &keyring, "server", server, "user", username, NULL))
+      secret_password_store_sync (secret_schema (), SECRET_COLLECTION_DEFAULT, label, value, NULL,
+                                  &keyring, "kind", kind, "server", server, "name", name, NULL))
     {
       g_unlink (path);
       return TRUE;
@@ -997,27 +1002,276 @@ rr_sync_token_save (const char  *server,
       g_set_error (error, RR_SYNC_ERROR, RR_SYNC_ERROR_DISK, "%s: %s", dir, g_strerror (e));
       return FALSE;
     }
-  return g_file_set_contents_full (path, token, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, error);
+  return g_file_set_contents_full (path, value, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, error);
+}
+
+static char *
+secret_load (const char *kind,
+             const char *server,
+             const char *name)
+{
+  g_autofree char *path = secret_file (kind, server, name);
+  char *value = NULL;
+  if (g_getenv ("READROOM_NO_KEYRING") == NULL)
+    {
+      value = secret_password_lookup_sync (secret_schema (), NULL, NULL, "kind", kind, "server",
+                                           server, "name", name, NULL);
+      if (value)
+        {
+          char *copy = g_strdup (value);
+          secret_password_free (value);
+          return copy;
+        }
+    }
+  if (g_file_get_contents (path, &value, NULL, NULL))
+    g_strstrip (value);
+  return value;
+}
+
+static void
+secret_clear (const char *kind,
+              const char *server,
+              const char *name)
+{
+  g_autofree char *path = secret_file (kind, server, name);
+  if (g_getenv ("READROOM_NO_KEYRING") == NULL)
+    secret_password_clear_sync (secret_schema (), NULL, NULL, "kind", kind, "server", server,
+                                "name", name, NULL);
+  g_unlink (path);
+}
+
+gboolean
+rr_sync_token_save (const char  *server,
+                    const char  *username,
+                    const char  *token,
+                    gboolean    *in_file,
+                    GError     **error)
+{
+  return secret_save ("token", server, username, token, in_file, error);
 }
 
 char *
 rr_sync_token_load (const char *server,
                     const char *username)
 {
-  g_autofree char *path = token_file (server, username);
-  char *token = NULL;
-  if (g_getenv ("READROOM_NO_KEYRING") == NULL)
+  return secret_load ("token", server, username);
+}
+
+/* ---- the outbox ---- */
+
+static long
+post_submission (RrSyncClient  *c,
+                 const char    *task_id,
+                 const char    *key,
+                 const char    *body,
+                 GByteArray    *answer,
+                 GError       **error)
+{
+  g_autofree char *url = g_strdup_printf ("%s/readroom/v1/tasks/%s/submission", c->server, task_id);
+  g_autofree char *auth = g_strdup_printf ("Authorization: Bearer %s", c->token ? c->token : "");
+  g_autofree char *idem = g_strdup_printf ("Idempotency-Key: %s", key);
+  struct curl_slist *headers = curl_slist_append (NULL, "Content-Type: application/json");
+  char errbuf[CURL_ERROR_SIZE] = "";
+  long status = 0;
+  CURLcode rc;
+
+  headers = curl_slist_append (headers, auth);
+  headers = curl_slist_append (headers, idem);
+  curl_easy_reset (c->curl);
+  common_options (c, c->curl);
+  curl_easy_setopt (c->curl, CURLOPT_URL, url);
+  curl_easy_setopt (c->curl, CURLOPT_POST, 1L);
+  curl_easy_setopt (c->curl, CURLOPT_POSTFIELDS, body);
+  curl_easy_setopt (c->curl, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt (c->curl, CURLOPT_WRITEFUNCTION, collect);
+  curl_easy_setopt (c->curl, CURLOPT_WRITEDATA, answer);
+  curl_easy_setopt (c->curl, CURLOPT_ERRORBUFFER, errbuf);
+  curl_easy_setopt (c->curl, CURLOPT_TIMEOUT, 120L);
+  rc = curl_easy_perform (c->curl);
+  curl_slist_free_all (headers);
+  if (rc != CURLE_OK)
     {
-      token = secret_password_lookup_sync (token_schema (), NULL, NULL, "server", server, "user",
-                                           username, NULL);
-      if (token)
+      set_transport_error (error, rc, c->server, errbuf);
+      return -1;
+    }
+  curl_easy_getinfo (c->curl, CURLINFO_RESPONSE_CODE, &status);
+  return status;
+}
+
+static char *
+answer_message (GByteArray *answer)
+{
+  g_autoptr (JsonParser) p = json_parser_new ();
+  if (json_parser_load_from_data (p, (const char *) answer->data, (gssize) answer->len, NULL) &&
+      JSON_NODE_HOLDS_OBJECT (json_parser_get_root (p)))
+    {
+      JsonObject *o = json_node_get_object (json_parser_get_root (p));
+      if (json_object_has_member (o, "error") &&
+          JSON_NODE_HOLDS_OBJECT (json_object_get_member (o, "error")))
+        return g_strdup (json_object_get_string_member_with_default (
+          json_object_get_object_member (o, "error"), "message", "refused"));
+    }
+  return g_strdup ("refused");
+}
+
+static void
+pause_for_tests (const char *what)
+{
+  const char *v = g_getenv (what);
+  if (v)
+    {
+      g_printerr ("%s: pausing %s s\n", what, v);
+      g_usleep ((gulong) (g_ascii_strtod (v, NULL) * G_USEC_PER_SEC));
+    }
+}
+
+/* Sends one outbox entry with its key; records the answer. FALSE with
+ * @error when it could not be answered (it stays pending). */
+static gboolean
+deliver_one (RrSyncClient   *c,
+             RrStore        *store,
+             RrStoreOutbox  *entry,
+             GError        **error)
+{
+  g_autofree char *password = secret_load ("signature", c->server, entry->key);
+  g_autoptr (JsonParser) p = json_parser_new ();
+  g_autoptr (JsonGenerator) g = json_generator_new ();
+  g_autoptr (GByteArray) answer = g_byte_array_new ();
+  g_autofree char *body = NULL, *message = NULL;
+  JsonObject *o, *sig;
+  long status;
+
+  if (!json_parser_load_from_data (p, entry->body, -1, NULL) ||
+      !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (p)))
+    return rr_store_outbox_update (store, entry->key, "refused", "the saved submission is not "
+                                   "JSON", NULL, error);
+  if (password == NULL)
+    return rr_store_outbox_update (store, entry->key, "refused", "the signature's password was "
+                                   "not kept; sign again", NULL, error);
+  o = json_node_get_object (json_parser_get_root (p));
+  if (!json_object_has_member (o, "signature") ||
+      !JSON_NODE_HOLDS_OBJECT (json_object_get_member (o, "signature")))
+    json_object_set_object_member (o, "signature", json_object_new ());
+  sig = json_object_get_object_member (o, "signature");
+  json_object_set_string_member (sig, "password", password);
+  json_generator_set_root (g, json_parser_get_root (p));
+  body = json_generator_to_data (g, NULL);
+  memset (password, 0, strlen (password));
+
+  status = post_submission (c, entry->task_id, entry->key, body, answer, error);
+  memset (body, 0, strlen (body));
+  if (status < 0)
+    {
+      rr_store_outbox_update (store, entry->key, "pending", (*error)->message, NULL, NULL);
+      return FALSE;
+    }
+  pause_for_tests ("READROOM_OUTBOX_PAUSE_AFTER_SEND");
+  message = answer_message (answer);
+  if (status == 200 || status == 201)
+    {
+      g_autofree char *receipt = g_strndup ((const char *) answer->data, answer->len);
+      secret_clear ("signature", c->server, entry->key);
+      return rr_store_outbox_update (store, entry->key, "delivered", NULL, receipt, error);
+    }
+  if (status == 401)
+    {
+      /* The session, or the signature? Only the signature is the reader's
+       * to fix; a dead session keeps the entry waiting. */
+      g_autoptr (GError) me = NULL;
+      g_autoptr (JsonNode) who = rr_sync_get_json (c, "/readroom/v1/me", &me);
+      if (who == NULL)
         {
-          char *copy = g_strdup (token);
-          secret_password_free (token);
-          return copy;
+          rr_store_outbox_update (store, entry->key, "pending", me->message, NULL, NULL);
+          g_propagate_error (error, g_steal_pointer (&me));
+          return FALSE;
         }
     }
-  if (g_file_get_contents (path, &token, NULL, NULL))
-    g_strstrip (token);
-  return token;
+  if (status == 503 || status >= 500)
+    {
+      rr_store_outbox_update (store, entry->key, "pending", message, NULL, NULL);
+      g_set_error (error, RR_SYNC_ERROR, RR_SYNC_ERROR_SERVER, "%s", message);
+      return FALSE;
+    }
+  /* 400, 401 (the signature), 404 (no longer the reader's), 409, 422: the
+   * server will not take it; the reader is told, the draft stays. */
+  secret_clear ("signature", c->server, entry->key);
+  return rr_store_outbox_update (store, entry->key, "refused", message, NULL, error);
+}
+
+gboolean
+rr_sync_deliver (RrSyncClient  *c,
+                 RrStore       *store,
+                 gint64         account,
+                 guint         *delivered,
+                 guint         *refused,
+                 GError       **error)
+{
+  g_autoptr (GPtrArray) pending = rr_store_outbox_list (store, account, "pending", error);
+  if (delivered)
+    *delivered = 0;
+  if (refused)
+    *refused = 0;
+  if (pending == NULL)
+    return FALSE;
+  for (guint i = 0; i < pending->len; i++)
+    {
+      RrStoreOutbox *e = pending->pdata[i];
+      g_autoptr (GPtrArray) now = NULL;
+      if (!deliver_one (c, store, e, error))
+        return FALSE;
+      now = rr_store_outbox_list (store, account, NULL, NULL);
+      for (guint k = 0; now && k < now->len; k++)
+        {
+          RrStoreOutbox *n = now->pdata[k];
+          if (g_str_equal (n->key, e->key))
+            {
+              if (delivered && g_str_equal (n->state, "delivered"))
+                (*delivered)++;
+              if (refused && g_str_equal (n->state, "refused"))
+                (*refused)++;
+            }
+        }
+    }
+  return TRUE;
+}
+
+char *
+rr_sync_submit (RrSyncClient  *c,
+                RrStore       *store,
+                gint64         account,
+                const char    *task_id,
+                JsonNode      *submission,
+                const char    *password,
+                GError       **error)
+{
+  g_autofree char *key = g_uuid_string_random ();
+  g_autoptr (JsonGenerator) g = json_generator_new ();
+  g_autofree char *body = NULL;
+  gboolean in_file;
+  JsonObject *o;
+
+  if (submission == NULL || !JSON_NODE_HOLDS_OBJECT (submission))
+    {
+      g_set_error (error, RR_SYNC_ERROR, RR_SYNC_ERROR_SERVER, "A submission is a JSON object");
+      return NULL;
+    }
+  /* The password never goes into the database: it waits in the keyring
+   * (or a 0600 file) until the server has answered. */
+  o = json_node_get_object (submission);
+  if (json_object_has_member (o, "signature") &&
+      JSON_NODE_HOLDS_OBJECT (json_object_get_member (o, "signature")))
+    json_object_remove_member (json_object_get_object_member (o, "signature"), "password");
+  json_generator_set_root (g, submission);
+  body = json_generator_to_data (g, NULL);
+  if (!secret_save ("signature", c->server, key, password, &in_file, error))
+    return NULL;
+  if (!rr_store_outbox_add (store, account, key, task_id, body, error))
+    {
+      secret_clear ("signature", c->server, key);
+      return NULL;
+    }
+  rr_store_audit (store, "outbox.add", task_id, NULL, NULL);
+  g_printerr ("submission for %s saved to the outbox\n", task_id);
+  pause_for_tests ("READROOM_OUTBOX_PAUSE");
+  return g_steal_pointer (&key);
 }

@@ -94,6 +94,26 @@ gboolean      rr_sync_token_save       (const char  *server,
 char         *rr_sync_token_load       (const char  *server,
                                         const char  *username);
 
+/* Saves a submission (its signature's password kept apart, in the
+ * keyring) in the outbox, before anything is sent; returns its
+ * idempotency key. rr_sync_deliver () sends it. */
+char         *rr_sync_submit           (RrSyncClient  *client,
+                                        RrStore       *store,
+                                        gint64         account,
+                                        const char    *task_id,
+                                        JsonNode      *submission,
+                                        const char    *password,
+                                        GError       **error);
+/* Sends every pending submission with its key until the server answers:
+ * delivered (the receipt kept) or refused (the reason kept). FALSE when
+ * the server could not be reached; what is pending stays pending. */
+gboolean      rr_sync_deliver          (RrSyncClient  *client,
+                                        RrStore       *store,
+                                        gint64         account,
+                                        guint         *delivered,
+                                        guint         *refused,
+                                        GError       **error);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RrSyncClient, rr_sync_client_free)
 
 G_END_DECLS

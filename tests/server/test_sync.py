@@ -6,6 +6,7 @@ without a partial or corrupt file in the cache, a server that goes away and
 comes back is waited for, a full disk is a clear error that loses nothing,
 and the session is kept in a 0600 file when there is no keyring."""
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -18,7 +19,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_server import ADMIN_PASSWORD, CLI, PHANTOM, Server  # noqa: E402
+from test_server import ADMIN_PASSWORD, CLI, PHANTOM, Server, make_read  # noqa: E402
 
 
 class Sync(unittest.TestCase):
@@ -249,6 +250,61 @@ class Sync(unittest.TestCase):
         # Without a password, the kept session is used.
         r = self.sync(READROOM_PASSWORD=None)
         self.assertIn("(0 fetched", r.stdout)
+
+    def test_7_outbox_exactly_once(self):
+        """kill -9 after a submission is saved and before it is sent, and
+        after the server answered and before the answer was recorded: after
+        a restart, each is delivered, and the server holds each once."""
+        self.sync()
+        with sqlite3.connect(self.db) as db:
+            tasks = [json.loads(t) for (t,) in
+                     db.execute("SELECT json FROM tasks WHERE status = 'open' ORDER BY id")]
+        self.assertEqual(len(tasks), 2)
+        admin = self.server.login("admin", ADMIN_PASSWORD)
+
+        def submissions(task):
+            status, trail = self.server.request("GET", "/readroom/v1/audit?limit=10000",
+                                                token=admin)
+            return len([e for e in trail if e["action"] == "task.submit" and e["object"] == task])
+
+        for task, hook, mark in ((tasks[0], "READROOM_OUTBOX_PAUSE", "saved to the outbox"),
+                                 (tasks[1], "READROOM_OUTBOX_PAUSE_AFTER_SEND",
+                                  "READROOM_OUTBOX_PAUSE_AFTER_SEND: pausing")):
+            read = make_read([(tp["label"], tp["day"]) for tp in task["timepoints"]], (25.0,))
+            path = os.path.join(self.tmp, "read-%s.json" % task["id"])
+            with open(path, "w") as f:
+                json.dump(read, f)
+            proc = subprocess.Popen([CLI, "submit", "--server", self.url, "--user", "reader1",
+                                     "--task", task["id"], "--read", path],
+                                    env=self.env(**{hook: "60"}), stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, text=True)
+            self.assertIsNotNone(self.wait_progress(proc, lambda l: mark in l), hook)
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            with sqlite3.connect(self.db) as db:
+                state = db.execute("SELECT state FROM outbox WHERE task_id = ?",
+                                   (task["id"],)).fetchone()
+            self.assertEqual(state, ("pending",))
+            # Before the send, the server has nothing; after, it has it once.
+            self.assertEqual(submissions(task["id"]), 0 if hook == "READROOM_OUTBOX_PAUSE" else 1)
+            r = self.sync()
+            self.assertIn("outbox: 1 delivered, 0 refused", r.stdout)
+            with sqlite3.connect(self.db) as db:
+                state, receipt = db.execute("SELECT state, receipt FROM outbox WHERE task_id = ?",
+                                            (task["id"],)).fetchone()
+            self.assertEqual(state, "delivered")
+            self.assertEqual(json.loads(receipt)["receipt"]["responses"]["best_overall_response"],
+                             "NE")
+            self.assertEqual(submissions(task["id"]), 1)
+            # The password is gone from where it waited; none is in the database.
+            secrets = os.path.join(self.home, "data", "readroom", "secrets")
+            self.assertEqual(os.listdir(secrets) if os.path.isdir(secrets) else [], [])
+            for name in (self.db, self.db + "-wal"):
+                if os.path.exists(name):
+                    with open(name, "rb") as f:
+                        self.assertNotIn(b"reader-password", f.read())
+        # Nothing pending: a further sync sends nothing.
+        self.assertNotIn("outbox:", self.sync().stdout)
 
 
 if __name__ == "__main__":
