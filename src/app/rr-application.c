@@ -9,6 +9,8 @@
 struct _RrApplication
 {
   AdwApplication parent_instance;
+  char *server;     /* --server: the session kept for --user opens its worklist */
+  char *user;
 };
 
 G_DEFINE_FINAL_TYPE (RrApplication, rr_application, ADW_TYPE_APPLICATION)
@@ -18,8 +20,23 @@ rr_application_activate (GApplication *app)
 {
   GtkWindow *win = gtk_application_get_active_window (GTK_APPLICATION (app));
   if (win == NULL)
-    win = GTK_WINDOW (rr_window_new (ADW_APPLICATION (app)));
+    {
+      RrApplication *self = RR_APPLICATION (app);
+      win = GTK_WINDOW (rr_window_new (ADW_APPLICATION (app)));
+      if (self->server && self->user)
+        rr_window_use_account (RR_WINDOW (win), self->server, self->user);
+    }
   gtk_window_present (win);
+}
+
+static int
+rr_application_handle_local_options (GApplication *app,
+                                     GVariantDict *options)
+{
+  RrApplication *self = RR_APPLICATION (app);
+  g_variant_dict_lookup (options, "server", "s", &self->server);
+  g_variant_dict_lookup (options, "user", "s", &self->user);
+  return -1;
 }
 
 static void
@@ -91,11 +108,17 @@ rr_application_class_init (RrApplicationClass *klass)
   app_class->activate = rr_application_activate;
   app_class->open = rr_application_open;
   app_class->startup = rr_application_startup;
+  app_class->handle_local_options = rr_application_handle_local_options;
 }
 
 static void
 rr_application_init (RrApplication *self)
 {
+  g_application_add_main_option (G_APPLICATION (self), "server", 0, 0, G_OPTION_ARG_STRING,
+                                 _("The reading server (with --user: open its worklist with the "
+                                   "session kept for that user)"), "URL");
+  g_application_add_main_option (G_APPLICATION (self), "user", 0, 0, G_OPTION_ARG_STRING,
+                                 _("The user name on that server"), "NAME");
 }
 
 RrApplication *

@@ -4,6 +4,9 @@
 #include "rr-viewport.h"
 #include "rr-thumbnail.h"
 #include "rr-measurement-panel.h"
+#include "rr-login-dialog.h"
+#include "rr-worklist.h"
+#include "rr-sync.h"
 #include "rr-dicom.h"
 #include "rr-store.h"
 
@@ -31,6 +34,10 @@ struct _RrWindow
   AdwToastOverlay *toasts;
   GtkSpinner *scan_spinner;
   RrMeasurementPanel *measurements;
+  RrWorklist *worklist;
+  GtkButton *worklist_button;
+  GtkButton *sign_in_button;
+  GHashTable *study_labels;       /* Study Instance UID -> timepoint label (a task open) */
 
   RrStore *store;                 /* the local database; NULL when it cannot open */
   char *store_error;              /* ...and why */
@@ -749,11 +756,20 @@ update_header (GtkListBoxRow *row,
       return;
     }
   se = g_ptr_array_index (self->row_series, i);
+  if (self->study_labels && self->scan && study < self->scan->studies->len)
+    {
+      /* A task's study: its timepoint, never anything that identifies. */
+      RrDicomStudy *st = self->scan->studies->pdata[study];
+      const char *tp = g_hash_table_lookup (self->study_labels, st->study_uid);
+      text = g_strdup (tp ? tp : _("Other study"));
+      goto made;
+    }
   dir = g_path_get_dirname (rr_dicom_instance_path (rr_dicom_series_instance (se, 0)));
   if (self->folder && g_str_has_prefix (dir, self->folder))
     rel = g_strdup (dir + strlen (self->folder) + (dir[strlen (self->folder)] == '/'));
   text = rel && *rel ? g_strdup_printf (_("Study %u · %s"), study + 1, rel)
                      : g_strdup_printf (_("Study %u"), study + 1);
+made:
   label = gtk_label_new (text);
   gtk_label_set_xalign (GTK_LABEL (label), 0);
   gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_START);
@@ -773,7 +789,7 @@ scan_thread (GTask        *task,
              gpointer      task_data,
              GCancellable *cancellable)
 {
-  const char *paths[] = { task_data, NULL };
+  const char *const *paths = task_data;
   GError *error = NULL;
   RrDicomScan *scan = rr_dicom_scan (paths, 0, cancellable, &error);
   if (scan)
@@ -844,11 +860,111 @@ scan_done (GObject      *source,
     gtk_list_box_select_row (self->series_list, first);
 }
 
+static void
+start_scan (RrWindow           *self,
+            const char *const  *paths)
+{
+  g_autoptr (GTask) task = NULL;
+  gtk_stack_set_visible_child_name (self->stack, "scanning");
+  gtk_spinner_start (self->scan_spinner);
+  task = g_task_new (self, self->cancellable, scan_done, NULL);
+  g_task_set_task_data (task, g_strdupv ((char **) paths), (GDestroyNotify) g_strfreev);
+  g_task_run_in_thread (task, scan_thread);
+}
+
+/* ---- the worklist ---- */
+
+static void
+on_signed_in (RrLoginDialog *dialog,
+              const char    *server,
+              const char    *user,
+              const char    *token,
+              const char    *user_json,
+              RrWindow      *self)
+{
+  g_autoptr (GError) error = NULL;
+  gboolean in_file = FALSE;
+  if (!rr_sync_token_save (server, user, token, &in_file, &error))
+    toast (self, error->message);
+  else if (in_file)
+    toast (self, _("No keyring: your session is kept in a file only you can read"));
+  gtk_widget_set_visible (GTK_WIDGET (self->worklist_button), TRUE);
+  rr_worklist_set_account (self->worklist, server, user, token);
+  gtk_stack_set_visible_child_name (self->stack, "worklist");
+  adw_window_title_set_subtitle (self->window_title, _("Worklist"));
+}
+
+static void
+sign_in_action (GtkWidget  *widget,
+                const char *name,
+                GVariant   *param)
+{
+  RrWindow *self = RR_WINDOW (widget);
+  RrLoginDialog *dialog = rr_login_dialog_new (GTK_WINDOW (self),
+                                               rr_worklist_get_server (self->worklist), NULL);
+  g_signal_connect_object (dialog, "signed-in", G_CALLBACK (on_signed_in), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+worklist_action (GtkWidget  *widget,
+                 const char *name,
+                 GVariant   *param)
+{
+  RrWindow *self = RR_WINDOW (widget);
+  gtk_stack_set_visible_child_name (self->stack, "worklist");
+  adw_window_title_set_subtitle (self->window_title, _("Worklist"));
+}
+
+void
+rr_window_use_account (RrWindow   *self,
+                       const char *server,
+                       const char *user)
+{
+  g_autofree char *token = rr_sync_token_load (server, user);
+  if (token == NULL)
+    {
+      RrLoginDialog *dialog = rr_login_dialog_new (GTK_WINDOW (self), server, user);
+      g_signal_connect_object (dialog, "signed-in", G_CALLBACK (on_signed_in), self, 0);
+      gtk_window_present (GTK_WINDOW (dialog));
+      return;
+    }
+  gtk_widget_set_visible (GTK_WIDGET (self->worklist_button), TRUE);
+  rr_worklist_set_account (self->worklist, server, user, token);
+  gtk_stack_set_visible_child_name (self->stack, "worklist");
+  adw_window_title_set_subtitle (self->window_title, _("Worklist"));
+}
+
+static void
+on_open_task (RrWorklist *worklist,
+              const char *task,
+              RrWindow   *self)
+{
+  g_autoptr (GHashTable) labels = NULL;
+  g_auto (GStrv) files = rr_worklist_task_files (worklist, task, &labels);
+  if (files == NULL)
+    {
+      toast (self, _("This task is not downloaded yet; it is downloading now"));
+      rr_worklist_download (worklist, task);
+      return;
+    }
+  g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  g_cancellable_cancel (self->load_cancellable);
+  self->cancellable = g_cancellable_new ();
+  stop_progress (self);
+  rr_viewport_set_volume (self->view, NULL);
+  g_clear_pointer (&self->folder, g_free);
+  g_clear_pointer (&self->study_labels, g_hash_table_unref);
+  self->study_labels = g_steal_pointer (&labels);
+  adw_window_title_set_subtitle (self->window_title, _("Task"));
+  start_scan (self, (const char *const *) files);
+}
+
 void
 rr_window_open_folder (RrWindow *self,
                        GFile    *folder)
 {
-  g_autoptr (GTask) task = NULL;
   g_autofree char *name = g_file_get_basename (folder);
 
   g_cancellable_cancel (self->cancellable);
@@ -862,11 +978,8 @@ rr_window_open_folder (RrWindow *self,
   self->folder = g_file_get_path (folder);
   if (self->settings && self->folder)
     g_settings_set_string (self->settings, "last-folder", self->folder);
-  gtk_stack_set_visible_child_name (self->stack, "scanning");
-  gtk_spinner_start (self->scan_spinner);
-  task = g_task_new (self, self->cancellable, scan_done, NULL);
-  g_task_set_task_data (task, g_file_get_path (folder), g_free);
-  g_task_run_in_thread (task, scan_thread);
+  g_clear_pointer (&self->study_labels, g_hash_table_unref);
+  start_scan (self, (const char *const[]) { self->folder, NULL });
 }
 
 static void
@@ -937,6 +1050,7 @@ rr_window_finalize (GObject *object)
   g_free (self->folder);
   g_free (self->compare_label);
   g_free (self->current_label);
+  g_clear_pointer (&self->study_labels, g_hash_table_unref);
   /* Every task holds the window, so no thread reads a scan any more. */
   g_clear_pointer (&self->scan, rr_dicom_scan_free);
   g_clear_pointer (&self->old_scans, g_ptr_array_unref);
@@ -963,6 +1077,7 @@ rr_window_class_init (RrWindowClass *klass)
 
   g_type_ensure (RR_TYPE_VIEWPORT);
   g_type_ensure (RR_TYPE_MEASUREMENT_PANEL);
+  g_type_ensure (RR_TYPE_WORKLIST);
   gtk_widget_class_set_template_from_resource (widget_class, "/org/readroom/Readroom/rr-window.ui");
   gtk_widget_class_bind_template_child (widget_class, RrWindow, stack);
   gtk_widget_class_bind_template_child (widget_class, RrWindow, series_list);
@@ -975,6 +1090,11 @@ rr_window_class_init (RrWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, RrWindow, measurements);
   gtk_widget_class_bind_template_child (widget_class, RrWindow, slab_mode);
   gtk_widget_class_bind_template_child (widget_class, RrWindow, compare_button);
+  gtk_widget_class_bind_template_child (widget_class, RrWindow, worklist);
+  gtk_widget_class_bind_template_child (widget_class, RrWindow, worklist_button);
+  gtk_widget_class_bind_template_child (widget_class, RrWindow, sign_in_button);
+  gtk_widget_class_install_action (widget_class, "win.sign-in", NULL, sign_in_action);
+  gtk_widget_class_install_action (widget_class, "win.worklist", NULL, worklist_action);
   gtk_widget_class_install_action (widget_class, "win.compare", "i", compare_action);
   gtk_widget_class_bind_template_child (widget_class, RrWindow, slab_mm);
   gtk_widget_class_bind_template_child (widget_class, RrWindow, colormap);
@@ -1055,6 +1175,7 @@ rr_window_init (RrWindow *self)
   g_signal_connect_object (self->fuse_button, "toggled", G_CALLBACK (on_fuse_toggled), self, 0);
   g_signal_connect_object (self->measurements, "activated", G_CALLBACK (on_panel_activated), self,
                            0);
+  g_signal_connect_object (self->worklist, "open-task", G_CALLBACK (on_open_task), self, 0);
   g_signal_connect_object (self->view, "selection-changed",
                            G_CALLBACK (on_view_selection_changed), self, 0);
   g_signal_connect_object (self->view, "notify::description", G_CALLBACK (on_view_changed), self,

@@ -1,5 +1,5 @@
-/* rr-window.h: the main window: a folder's series beside a 2D viewer.
- * Later issues add the worklist, the GL viewer and the reading forms. */
+/* rr-window.h: the main window: the worklist of the signed-in reader, and
+ * a task's (or a folder's) series beside the viewer. */
 #pragma once
 
 #include <adwaita.h>
@@ -12,5 +12,10 @@ G_DECLARE_FINAL_TYPE (RrWindow, rr_window, RR, WINDOW, AdwApplicationWindow)
 RrWindow *rr_window_new         (AdwApplication *app);
 void      rr_window_open_folder (RrWindow       *self,
                                  GFile          *folder);
+/* Shows the worklist of @user on @server with the session kept for it (in
+ * the keyring); asks for the password when there is none. */
+void      rr_window_use_account (RrWindow       *self,
+                                 const char     *server,
+                                 const char     *user);
 
 G_END_DECLS

@@ -806,6 +806,11 @@ rr_sync_run (RrSyncClient         *client,
       goto out;
     }
 
+  if (run.options->tasks_only)
+    {
+      ok = TRUE;
+      goto out;
+    }
   /* Their manifests. */
   for (guint i = 0; i < wanted->len; i++)
     {

@@ -67,6 +67,7 @@ typedef struct
   guint parallel;          /* connections at once (4) */
   guint offline_timeout_s; /* how long to wait for an absent server (300) */
   const char *task_id;     /* only this task (NULL: every open task) */
+  gboolean tasks_only;     /* the task list, no files */
   RrSyncProgressFunc progress;
   gpointer progress_data;
 } RrSyncOptions;

@@ -26,17 +26,24 @@ def start_a11y_bus():
 
 
 def find(node, pred, depth=0):
+    """The first node under @node (itself included) for which @pred holds.
+    A node that vanishes while it is looked at is skipped, not fatal."""
     if node is None or depth > 60:
         return None
     try:
         if pred(node):
             return node
-        for i in range(node.childCount):
-            r = find(node.getChildAtIndex(i), pred, depth + 1)
-            if r is not None:
-                return r
+        n = node.childCount
     except Exception:
         return None
+    for i in range(n):
+        try:
+            child = node.getChildAtIndex(i)
+        except Exception:
+            continue
+        r = find(child, pred, depth + 1)
+        if r is not None:
+            return r
     return None
 
 

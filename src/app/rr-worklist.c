@@ -1,0 +1,576 @@
+/* rr-worklist.c: the tasks as the local database has them (so the list is
+ * there offline), refreshed from the server on a worker thread; each sync
+ * runs on its own thread with its own database connection, and reports to
+ * the main loop. The server is polled while offline; when it answers
+ * again, the outbox goes first, then the list. */
+#include "rr-worklist.h"
+#include "rr-store.h"
+#include "rr-sync.h"
+
+#include <adwaita.h>
+#include <glib/gi18n.h>
+#include <json-glib/json-glib.h>
+#include <string.h>
+
+#define POLL_SECONDS 15
+
+struct _RrWorklist
+{
+  GtkWidget parent_instance;
+
+  GtkLabel *status;
+  GtkButton *refresh_button;
+  GtkButton *download_all_button;
+  GtkListBox *list;
+
+  char *server, *username, *token;
+  RrStore *store;                 /* the main thread's connection */
+  gint64 account;
+  char *cache_dir;
+  GCancellable *cancellable;
+  gboolean online;
+  gboolean busy;                  /* a sync thread runs */
+  char *pending_download;         /* a task to download after the current run ("" : all) */
+  GHashTable *progress;           /* task id -> GtkProgressBar (borrowed) */
+  guint poll_source;
+};
+
+enum
+{
+  SIGNAL_OPEN_TASK,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+G_DEFINE_FINAL_TYPE (RrWorklist, rr_worklist, GTK_TYPE_WIDGET)
+
+static void start_run (RrWorklist *self, const char *task, gboolean tasks_only);
+
+/* ---- the list ---- */
+
+static const char *
+kind_title (const char *kind)
+{
+  if (g_strcmp0 (kind, "qc") == 0)
+    return _("Quality control");
+  if (g_strcmp0 (kind, "adjudication") == 0)
+    return _("Adjudication");
+  return _("Read");
+}
+
+static void
+on_download_clicked (GtkButton  *button,
+                     RrWorklist *self)
+{
+  rr_worklist_download (self, g_object_get_data (G_OBJECT (button), "task"));
+}
+
+static void
+on_row_activated (GtkListBox    *box,
+                  GtkListBoxRow *row,
+                  RrWorklist    *self)
+{
+  const char *id = g_object_get_data (G_OBJECT (row), "task");
+  if (id)
+    g_signal_emit (self, signals[SIGNAL_OPEN_TASK], 0, id);
+}
+
+static GtkWidget *
+task_row (RrWorklist        *self,
+          const RrStoreTask *t)
+{
+  g_autoptr (JsonParser) p = json_parser_new ();
+  g_autoptr (GPtrArray) files = rr_store_task_instances (self->store, self->account, t->id, NULL);
+  g_autoptr (GString) labels = g_string_new (NULL);
+  g_autofree char *title = NULL, *subtitle = NULL, *due = NULL, *offline = NULL;
+  const char *subject = "";
+  guint cached = 0;
+  GtkWidget *row = adw_action_row_new ();
+  GtkWidget *bar = gtk_progress_bar_new ();
+  GtkWidget *button = gtk_button_new_from_icon_name ("folder-download-symbolic");
+
+  if (json_parser_load_from_data (p, t->json, -1, NULL) &&
+      JSON_NODE_HOLDS_OBJECT (json_parser_get_root (p)))
+    {
+      JsonObject *o = json_node_get_object (json_parser_get_root (p));
+      JsonArray *tps = json_object_has_member (o, "timepoints")
+                         ? json_object_get_array_member (o, "timepoints") : NULL;
+      subject = json_object_get_string_member_with_default (o, "subject", "");
+      for (guint i = 0; tps && i < json_array_get_length (tps); i++)
+        g_string_append_printf (labels, "%s%s", i ? ", " : "",
+                                json_object_get_string_member_with_default (
+                                  json_array_get_object_element (tps, i), "label", ""));
+    }
+  for (guint i = 0; files && i < files->len; i++)
+    cached += ((RrStoreInstance *) files->pdata[i])->sha256 != NULL;
+  title = g_strdup_printf (_("%s · subject %s"), kind_title (t->kind), subject);
+  due = t->due_at && strlen (t->due_at) >= 10 ? g_strndup (t->due_at, 10) : g_strdup ("");
+  if (files == NULL || files->len == 0)
+    offline = g_strdup (_("not downloaded"));
+  else if (cached == files->len)
+    offline = g_strdup (_("available offline"));
+  else
+    offline = g_strdup_printf (_("%u of %u files offline"), cached, files->len);
+  subtitle = g_strdup_printf ("%s · %s%s%s · %s%s", labels->str,
+                              g_strcmp0 (t->status, "open") == 0 ? _("open") : t->status,
+                              *due ? _(" · due ") : "", due, offline,
+                              t->on_server ? "" : _(" · withdrawn on the server; your draft is kept"));
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
+  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
+  gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row), TRUE);
+  {
+    g_autofree char *label = g_strdup_printf ("%s, %s", title, subtitle);
+    gtk_accessible_update_property (GTK_ACCESSIBLE (row), GTK_ACCESSIBLE_PROPERTY_LABEL, label, -1);
+  }
+  gtk_widget_set_valign (bar, GTK_ALIGN_CENTER);
+  gtk_widget_set_size_request (bar, 120, -1);
+  gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (bar),
+                                 files && files->len ? (double) cached / files->len : 0);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (bar), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _("Download progress"), -1);
+  adw_action_row_add_suffix (ADW_ACTION_ROW (row), bar);
+  gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
+  gtk_widget_add_css_class (button, "flat");
+  gtk_widget_set_tooltip_text (button, _("Make Available Offline"));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _("Make available offline"), -1);
+  gtk_widget_set_sensitive (button, g_strcmp0 (t->status, "open") == 0 && t->on_server);
+  g_object_set_data_full (G_OBJECT (button), "task", g_strdup (t->id), g_free);
+  g_signal_connect_object (button, "clicked", G_CALLBACK (on_download_clicked), self, 0);
+  adw_action_row_add_suffix (ADW_ACTION_ROW (row), button);
+  g_object_set_data_full (G_OBJECT (row), "task", g_strdup (t->id), g_free);
+  g_hash_table_insert (self->progress, g_strdup (t->id), bar);
+  return row;
+}
+
+static int
+by_kind_then_due (gconstpointer a,
+                  gconstpointer b)
+{
+  const RrStoreTask *x = *(RrStoreTask *const *) a, *y = *(RrStoreTask *const *) b;
+  int open_x = g_strcmp0 (x->status, "open") != 0, open_y = g_strcmp0 (y->status, "open") != 0;
+  int c;
+  if (open_x != open_y)
+    return open_x - open_y;
+  if ((c = g_strcmp0 (x->kind, y->kind)) != 0)
+    return c;
+  return g_strcmp0 (x->due_at, y->due_at);
+}
+
+static void
+rebuild (RrWorklist *self)
+{
+  g_autoptr (GPtrArray) tasks = NULL;
+  GtkWidget *child;
+
+  g_hash_table_remove_all (self->progress);
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->list))))
+    gtk_list_box_remove (self->list, child);
+  if (self->store == NULL)
+    return;
+  tasks = rr_store_list_tasks (self->store, self->account, NULL);
+  if (tasks == NULL)
+    return;
+  g_ptr_array_sort (tasks, by_kind_then_due);
+  for (guint i = 0; i < tasks->len; i++)
+    gtk_list_box_append (self->list, task_row (self, tasks->pdata[i]));
+}
+
+static void
+update_status (RrWorklist *self,
+               const char *detail)
+{
+  g_autoptr (GPtrArray) pending = self->store ? rr_store_outbox_list (self->store, self->account,
+                                                                      "pending", NULL) : NULL;
+  g_autoptr (GPtrArray) refused = self->store ? rr_store_outbox_list (self->store, self->account,
+                                                                      "refused", NULL) : NULL;
+  GString *s = g_string_new (self->online ? _("Online") : _("Offline: working from the cache; "
+                                                            "Readroom reconnects by itself"));
+  g_string_append_printf (s, " · %s", self->username ? self->username : "");
+  if (pending && pending->len)
+    g_string_append_printf (s, g_dngettext (NULL, " · %u submission waiting to be sent",
+                                            " · %u submissions waiting to be sent", pending->len),
+                            pending->len);
+  if (refused && refused->len)
+    g_string_append_printf (s, g_dngettext (NULL, " · %u submission refused by the server",
+                                            " · %u submissions refused by the server",
+                                            refused->len), refused->len);
+  if (detail && *detail)
+    g_string_append_printf (s, " · %s", detail);
+  gtk_label_set_text (self->status, s->str);
+  g_string_free (s, TRUE);
+}
+
+/* ---- sync on a worker ---- */
+
+typedef struct
+{
+  RrWorklist *self;          /* a reference */
+  char *server, *username, *token, *cache_dir, *db_path, *task;
+  gboolean tasks_only;
+  gboolean offline;
+} SyncJob;
+
+typedef struct
+{
+  RrWorklist *self;
+  char *task;
+  double fraction;
+  char *status;
+  gboolean offline;
+} Report;
+
+static void
+report_free (gpointer data)
+{
+  Report *r = data;
+  g_object_unref (r->self);
+  g_free (r->task);
+  g_free (r->status);
+  g_free (r);
+}
+
+static gboolean
+apply_report (gpointer data)
+{
+  Report *r = data;
+  RrWorklist *self = r->self;
+  if (self->store)
+    {
+      self->online = !r->offline;
+      if (r->task)
+        {
+          GtkProgressBar *bar = g_hash_table_lookup (self->progress, r->task);
+          if (bar)
+            gtk_progress_bar_set_fraction (bar, r->fraction);
+        }
+      update_status (self, r->status);
+    }
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_progress (const RrSyncProgress *p,
+             gpointer              data)
+{
+  SyncJob *job = data;
+  Report *r = g_new0 (Report, 1);
+  r->self = g_object_ref (job->self);
+  r->task = g_strdup (job->task);
+  r->fraction = p->bytes_total ? (double) p->bytes_done / p->bytes_total : 0;
+  r->offline = p->offline;
+  r->status = job->tasks_only ? NULL
+                              : g_strdup_printf (_("%u of %u files (%.0f of %.0f MB)"),
+                                                 p->files_done, p->files_total,
+                                                 p->bytes_done / 1e6, p->bytes_total / 1e6);
+  g_main_context_invoke_full (NULL, G_PRIORITY_DEFAULT, apply_report, r, report_free);
+}
+
+static void
+job_free (gpointer data)
+{
+  SyncJob *j = data;
+  g_object_unref (j->self);
+  g_free (j->server);
+  g_free (j->username);
+  g_free (j->token);
+  g_free (j->cache_dir);
+  g_free (j->db_path);
+  g_free (j->task);
+  g_free (j);
+}
+
+static void
+sync_thread (GTask        *task,
+             gpointer      source,
+             gpointer      data,
+             GCancellable *cancellable)
+{
+  SyncJob *job = data;
+  GError *error = NULL;
+  g_autoptr (RrStore) store = rr_store_open (job->db_path, &error);
+  g_autoptr (RrSyncClient) client = NULL;
+  RrSyncOptions options = { 0 };
+  gint64 account;
+
+  if (store == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  client = rr_sync_client_new (job->server, NULL);
+  rr_sync_client_set_token (client, job->token);
+  account = rr_store_account (store, job->server, job->username, NULL, &error);
+  if (account < 0)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  /* What waits in the outbox goes before anything else. */
+  if (!rr_sync_deliver (client, store, account, NULL, NULL, &error))
+    {
+      job->offline = g_error_matches (error, RR_SYNC_ERROR, RR_SYNC_ERROR_OFFLINE);
+      g_task_return_error (task, error);
+      return;
+    }
+  options.task_id = job->task;
+  options.tasks_only = job->tasks_only;
+  options.offline_timeout_s = 20;
+  options.progress = on_progress;
+  options.progress_data = job;
+  if (!rr_sync_run (client, store, account, job->cache_dir, &options, cancellable, &error))
+    {
+      job->offline = g_error_matches (error, RR_SYNC_ERROR, RR_SYNC_ERROR_OFFLINE);
+      g_task_return_error (task, error);
+      return;
+    }
+  g_task_return_boolean (task, TRUE);
+}
+
+static gboolean poll_server (gpointer data);
+
+static void
+sync_done (GObject      *source,
+           GAsyncResult *result,
+           gpointer      data)
+{
+  RrWorklist *self = RR_WORKLIST (source);
+  SyncJob *job = g_task_get_task_data (G_TASK (result));
+  g_autoptr (GError) error = NULL;
+  gboolean ok = g_task_propagate_boolean (G_TASK (result), &error);
+
+  self->busy = FALSE;
+  if (g_error_matches (error, RR_SYNC_ERROR, RR_SYNC_ERROR_CANCELLED) ||
+      g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || self->store == NULL)
+    return;
+  self->online = ok || !job->offline;
+  rebuild (self);
+  update_status (self, ok ? (job->tasks_only ? NULL : _("downloads complete")) : error->message);
+  /* Offline: keep asking the server; it resumes by itself. */
+  if (!self->online && self->poll_source == 0)
+    self->poll_source = g_timeout_add_seconds (POLL_SECONDS, poll_server, self);
+  if (self->pending_download)
+    {
+      g_autofree char *next = g_steal_pointer (&self->pending_download);
+      start_run (self, *next ? next : NULL, FALSE);
+    }
+}
+
+static void
+start_run (RrWorklist *self,
+           const char *task,
+           gboolean    tasks_only)
+{
+  g_autoptr (GTask) t = NULL;
+  SyncJob *job;
+
+  if (self->store == NULL)
+    return;
+  if (self->busy)
+    {
+      if (!tasks_only)
+        {
+          g_free (self->pending_download);
+          self->pending_download = g_strdup (task ? task : "");
+        }
+      return;
+    }
+  self->busy = TRUE;
+  job = g_new0 (SyncJob, 1);
+  job->self = g_object_ref (self);
+  job->server = g_strdup (self->server);
+  job->username = g_strdup (self->username);
+  job->token = g_strdup (self->token);
+  job->cache_dir = g_strdup (self->cache_dir);
+  job->db_path = g_strdup (rr_store_get_path (self->store));
+  job->task = g_strdup (task);
+  job->tasks_only = tasks_only;
+  t = g_task_new (self, self->cancellable, sync_done, NULL);
+  g_task_set_task_data (t, job, job_free);
+  g_task_run_in_thread (t, sync_thread);
+  update_status (self, tasks_only ? _("refreshing the task list") : _("downloading"));
+}
+
+static gboolean
+poll_server (gpointer data)
+{
+  RrWorklist *self = data;
+  if (self->online)
+    {
+      self->poll_source = 0;
+      return G_SOURCE_REMOVE;
+    }
+  start_run (self, NULL, TRUE);
+  return G_SOURCE_CONTINUE;
+}
+
+/* ---- public ---- */
+
+void
+rr_worklist_set_account (RrWorklist *self,
+                         const char *server,
+                         const char *username,
+                         const char *token)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *path = rr_store_default_path ();
+
+  g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  self->cancellable = g_cancellable_new ();
+  g_clear_pointer (&self->store, rr_store_close);
+  g_free (self->server);
+  g_free (self->username);
+  g_free (self->token);
+  self->server = g_strdup (server);
+  self->username = g_strdup (username);
+  self->token = g_strdup (token);
+  self->busy = FALSE;
+  self->store = rr_store_open (path, &error);
+  if (self->store == NULL)
+    {
+      gtk_label_set_text (self->status, error->message);
+      return;
+    }
+  self->account = rr_store_account (self->store, server, username, NULL, &error);
+  self->online = TRUE;
+  rebuild (self);
+  update_status (self, NULL);
+  start_run (self, NULL, TRUE);
+}
+
+const char *
+rr_worklist_get_server (RrWorklist *self)
+{
+  return self->server;
+}
+
+void
+rr_worklist_download (RrWorklist *self,
+                      const char *task_id)
+{
+  start_run (self, task_id, FALSE);
+}
+
+GStrv
+rr_worklist_task_files (RrWorklist  *self,
+                        const char  *task_id,
+                        GHashTable **study_labels)
+{
+  g_autoptr (GPtrArray) files = self->store ? rr_store_task_instances (self->store, self->account,
+                                                                       task_id, NULL) : NULL;
+  g_autoptr (GPtrArray) tasks = self->store ? rr_store_list_tasks (self->store, self->account,
+                                                                   NULL) : NULL;
+  g_autoptr (GStrvBuilder) b = g_strv_builder_new ();
+  guint n = 0;
+
+  *study_labels = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  for (guint i = 0; tasks && i < tasks->len; i++)
+    {
+      RrStoreTask *t = tasks->pdata[i];
+      g_autoptr (JsonParser) p = json_parser_new ();
+      JsonArray *tps;
+      if (!g_str_equal (t->id, task_id) || !json_parser_load_from_data (p, t->json, -1, NULL))
+        continue;
+      tps = json_object_get_array_member (json_node_get_object (json_parser_get_root (p)),
+                                          "timepoints");
+      for (guint k = 0; tps && k < json_array_get_length (tps); k++)
+        {
+          JsonObject *tp = json_array_get_object_element (tps, k);
+          JsonArray *studies = json_object_get_array_member (tp, "studies");
+          for (guint s = 0; studies && s < json_array_get_length (studies); s++)
+            g_hash_table_insert (*study_labels,
+                                 g_strdup (json_array_get_string_element (studies, s)),
+                                 g_strdup (json_object_get_string_member_with_default (tp, "label",
+                                                                                       "")));
+        }
+    }
+  for (guint i = 0; files && i < files->len; i++)
+    {
+      RrStoreInstance *inst = files->pdata[i];
+      if (inst->sha256)
+        {
+          g_autofree char *path = rr_store_cache_path (self->cache_dir, inst->sha256);
+          g_strv_builder_add (b, path);
+          n++;
+        }
+    }
+  return n ? g_strv_builder_end (b) : NULL;
+}
+
+/* ---- GObject ---- */
+
+static void
+rr_worklist_dispose (GObject *object)
+{
+  RrWorklist *self = RR_WORKLIST (object);
+  g_cancellable_cancel (self->cancellable);
+  g_clear_handle_id (&self->poll_source, g_source_remove);
+  gtk_widget_dispose_template (GTK_WIDGET (object), RR_TYPE_WORKLIST);
+  G_OBJECT_CLASS (rr_worklist_parent_class)->dispose (object);
+}
+
+static void
+rr_worklist_finalize (GObject *object)
+{
+  RrWorklist *self = RR_WORKLIST (object);
+  g_clear_object (&self->cancellable);
+  g_clear_pointer (&self->store, rr_store_close);
+  g_clear_pointer (&self->progress, g_hash_table_unref);
+  g_free (self->server);
+  g_free (self->username);
+  if (self->token)
+    memset (self->token, 0, strlen (self->token));
+  g_free (self->token);
+  g_free (self->cache_dir);
+  g_free (self->pending_download);
+  G_OBJECT_CLASS (rr_worklist_parent_class)->finalize (object);
+}
+
+static void
+rr_worklist_class_init (RrWorklistClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = rr_worklist_dispose;
+  object_class->finalize = rr_worklist_finalize;
+  signals[SIGNAL_OPEN_TASK] =
+    g_signal_new ("open-task", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 1, G_TYPE_STRING);
+  gtk_widget_class_set_template_from_resource (widget_class, "/org/readroom/Readroom/rr-worklist.ui");
+  gtk_widget_class_bind_template_child (widget_class, RrWorklist, status);
+  gtk_widget_class_bind_template_child (widget_class, RrWorklist, refresh_button);
+  gtk_widget_class_bind_template_child (widget_class, RrWorklist, download_all_button);
+  gtk_widget_class_bind_template_child (widget_class, RrWorklist, list);
+  gtk_widget_class_set_css_name (widget_class, "rrworklist");
+}
+
+static void
+on_refresh (RrWorklist *self)
+{
+  start_run (self, NULL, TRUE);
+}
+
+static void
+on_download_all (RrWorklist *self)
+{
+  start_run (self, NULL, FALSE);
+}
+
+static void
+rr_worklist_init (RrWorklist *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+  self->progress = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->cache_dir = rr_store_cache_dir ();
+  self->cancellable = g_cancellable_new ();
+  gtk_list_box_set_placeholder (self->list, gtk_label_new (_("No tasks yet")));
+  g_signal_connect_object (self->list, "row-activated", G_CALLBACK (on_row_activated), self, 0);
+  g_signal_connect_object (self->refresh_button, "clicked", G_CALLBACK (on_refresh), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->download_all_button, "clicked", G_CALLBACK (on_download_all),
+                           self, G_CONNECT_SWAPPED);
+}
