@@ -860,6 +860,21 @@ scan_done (GObject      *source,
     gtk_list_box_select_row (self->series_list, first);
 }
 
+/* Before another folder or task: what runs for the current one stops, and
+ * the viewer empties. */
+static void
+leave_source (RrWindow *self)
+{
+  g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  g_cancellable_cancel (self->load_cancellable);
+  self->cancellable = g_cancellable_new ();
+  stop_progress (self);
+  rr_viewport_set_volume (self->view, NULL);
+  g_clear_pointer (&self->folder, g_free);
+  g_clear_pointer (&self->study_labels, g_hash_table_unref);
+}
+
 static void
 start_scan (RrWindow           *self,
             const char *const  *paths)
@@ -948,14 +963,7 @@ on_open_task (RrWorklist *worklist,
       rr_worklist_download (worklist, task);
       return;
     }
-  g_cancellable_cancel (self->cancellable);
-  g_clear_object (&self->cancellable);
-  g_cancellable_cancel (self->load_cancellable);
-  self->cancellable = g_cancellable_new ();
-  stop_progress (self);
-  rr_viewport_set_volume (self->view, NULL);
-  g_clear_pointer (&self->folder, g_free);
-  g_clear_pointer (&self->study_labels, g_hash_table_unref);
+  leave_source (self);
   self->study_labels = g_steal_pointer (&labels);
   adw_window_title_set_subtitle (self->window_title, _("Task"));
   start_scan (self, (const char *const *) files);
@@ -967,18 +975,11 @@ rr_window_open_folder (RrWindow *self,
 {
   g_autofree char *name = g_file_get_basename (folder);
 
-  g_cancellable_cancel (self->cancellable);
-  g_clear_object (&self->cancellable);
-  g_cancellable_cancel (self->load_cancellable);
-  self->cancellable = g_cancellable_new ();
-  stop_progress (self);
-  rr_viewport_set_volume (self->view, NULL);
+  leave_source (self);
   adw_window_title_set_subtitle (self->window_title, name);
-  g_free (self->folder);
   self->folder = g_file_get_path (folder);
   if (self->settings && self->folder)
     g_settings_set_string (self->settings, "last-folder", self->folder);
-  g_clear_pointer (&self->study_labels, g_hash_table_unref);
   start_scan (self, (const char *const[]) { self->folder, NULL });
 }
 

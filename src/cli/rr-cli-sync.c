@@ -32,6 +32,72 @@ remember (const RrSyncProgress *p,
   on_progress (p, NULL);
 }
 
+/* Opens the local database and signs in (with READROOM_PASSWORD, keeping
+ * the session; without it, with the kept session unless a password is
+ * required). RR_EXIT_OK, or the exit code after saying why. */
+static int
+open_account (const char     *command,
+              const char     *server,
+              const char     *user,
+              const char     *ca,
+              const char     *db,
+              gboolean        need_password,
+              RrStore       **store,
+              RrSyncClient  **client,
+              gint64         *account)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *user_json = NULL, *path = db ? g_strdup (db) : rr_store_default_path ();
+  const char *password = g_getenv ("READROOM_PASSWORD");
+
+  *store = rr_store_open (path, &error);
+  if (*store == NULL)
+    {
+      g_printerr ("readroom-cli %s: %s\n", command, error->message);
+      return RR_EXIT_INPUT;
+    }
+  *client = rr_sync_client_new (server, ca);
+  if (password && *password)
+    {
+      gboolean in_file = FALSE;
+      user_json = rr_sync_login (*client, user, password, &error);
+      if (user_json == NULL)
+        {
+          g_printerr ("readroom-cli %s: %s\n", command, error->message);
+          return RR_EXIT_INPUT;
+        }
+      if (!rr_sync_token_save (rr_sync_client_get_server (*client), user,
+                               rr_sync_client_get_token (*client), &in_file, &error))
+        g_printerr ("readroom-cli %s: the session could not be kept: %s\n", command,
+                    error->message);
+      else if (in_file)
+        g_printerr ("readroom-cli %s: warning: no keyring; the session is kept in a file only "
+                    "you can read\n", command);
+      g_clear_error (&error);
+    }
+  else if (need_password)
+    return rr_cli_usage_error (command, "READROOM_PASSWORD is required");
+  else
+    {
+      g_autofree char *token = rr_sync_token_load (rr_sync_client_get_server (*client), user);
+      if (token == NULL)
+        {
+          g_printerr ("readroom-cli %s: set READROOM_PASSWORD (no session is kept for %s)\n",
+                      command, user);
+          return RR_EXIT_INPUT;
+        }
+      rr_sync_client_set_token (*client, token);
+    }
+  *account = rr_store_account (*store, rr_sync_client_get_server (*client), user, user_json,
+                               &error);
+  if (*account < 0)
+    {
+      g_printerr ("readroom-cli %s: %s\n", command, error->message);
+      return RR_EXIT_INPUT;
+    }
+  return RR_EXIT_OK;
+}
+
 int
 rr_cli_sync (int argc, char **argv)
 {
@@ -54,11 +120,10 @@ rr_cli_sync (int argc, char **argv)
   g_autoptr (GError) error = NULL;
   g_autoptr (RrStore) store = NULL;
   g_autoptr (RrSyncClient) client = NULL;
-  g_autofree char *user_json = NULL;
-  const char *password = g_getenv ("READROOM_PASSWORD");
   RrSyncOptions options = { 0 };
   Totals totals = { 0 };
   gint64 account;
+  int rc;
 
   g_option_context_set_summary (ctx, "Fills the local cache with every file the user's open tasks "
                                      "need. The password comes from READROOM_PASSWORD, or the "
@@ -70,51 +135,11 @@ rr_cli_sync (int argc, char **argv)
     return rr_cli_usage_error ("sync", "--server is an http:// or https:// URL");
   if (parallel < 1 || parallel > 32 || timeout < 1)
     return rr_cli_usage_error ("sync", "--parallel is 1 to 32; --offline-timeout at least 1");
-  if (db == NULL)
-    db = rr_store_default_path ();
   if (cache == NULL)
     cache = rr_store_cache_dir ();
-  store = rr_store_open (db, &error);
-  if (store == NULL)
-    {
-      g_printerr ("readroom-cli sync: %s\n", error->message);
-      return RR_EXIT_INPUT;
-    }
-  client = rr_sync_client_new (server, ca);
-  if (password && *password)
-    {
-      gboolean in_file = FALSE;
-      user_json = rr_sync_login (client, user, password, &error);
-      if (user_json == NULL)
-        {
-          g_printerr ("readroom-cli sync: %s\n", error->message);
-          return RR_EXIT_INPUT;
-        }
-      if (!rr_sync_token_save (rr_sync_client_get_server (client), user,
-                               rr_sync_client_get_token (client), &in_file, &error))
-        g_printerr ("readroom-cli sync: the session could not be kept: %s\n", error->message);
-      else if (in_file)
-        g_printerr ("readroom-cli sync: warning: no keyring; the session is kept in a file only "
-                    "you can read\n");
-      g_clear_error (&error);
-    }
-  else
-    {
-      g_autofree char *token = rr_sync_token_load (rr_sync_client_get_server (client), user);
-      if (token == NULL)
-        {
-          g_printerr ("readroom-cli sync: set READROOM_PASSWORD (no session is kept for %s)\n",
-                      user);
-          return RR_EXIT_INPUT;
-        }
-      rr_sync_client_set_token (client, token);
-    }
-  account = rr_store_account (store, rr_sync_client_get_server (client), user, user_json, &error);
-  if (account < 0)
-    {
-      g_printerr ("readroom-cli sync: %s\n", error->message);
-      return RR_EXIT_INPUT;
-    }
+  rc = open_account ("sync", server, user, ca, db, FALSE, &store, &client, &account);
+  if (rc != RR_EXIT_OK)
+    return rc;
   /* What waits in the outbox goes first. */
   {
     guint delivered = 0, refused = 0;
@@ -163,10 +188,10 @@ rr_cli_submit (int argc, char **argv)
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (JsonBuilder) b = json_builder_new ();
   g_autoptr (JsonNode) body = NULL;
-  g_autofree char *user_json = NULL;
   const char *password = g_getenv ("READROOM_PASSWORD");
   guint delivered = 0, refused = 0;
   gint64 account;
+  int rc;
 
   g_option_context_set_summary (ctx, "Signs a read and submits it through the outbox: saved "
                                      "first, sent until the server answers. The password (login "
@@ -186,25 +211,9 @@ rr_cli_submit (int argc, char **argv)
                   error ? error->message : "not a JSON object");
       return RR_EXIT_INPUT;
     }
-  store = rr_store_open (db ? db : (db = rr_store_default_path ()), &error);
-  if (store == NULL)
-    {
-      g_printerr ("readroom-cli submit: %s\n", error->message);
-      return RR_EXIT_INPUT;
-    }
-  client = rr_sync_client_new (server, ca);
-  user_json = rr_sync_login (client, user, password, &error);
-  if (user_json == NULL)
-    {
-      g_printerr ("readroom-cli submit: %s\n", error->message);
-      return RR_EXIT_INPUT;
-    }
-  account = rr_store_account (store, rr_sync_client_get_server (client), user, user_json, &error);
-  if (account < 0)
-    {
-      g_printerr ("readroom-cli submit: %s\n", error->message);
-      return RR_EXIT_INPUT;
-    }
+  rc = open_account ("submit", server, user, ca, db, TRUE, &store, &client, &account);
+  if (rc != RR_EXIT_OK)
+    return rc;
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "read");
   json_builder_add_value (b, json_node_copy (json_parser_get_root (parser)));

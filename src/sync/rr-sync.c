@@ -512,6 +512,21 @@ commit_file (Run      *run,
   return TRUE;
 }
 
+/* Bytes of the files still in transfer, for the progress. */
+static void
+count_in_flight (Run       *run,
+                 GPtrArray *active)
+{
+  run->in_flight = 0;
+  for (guint i = 0; i < active->len; i++)
+    {
+      Transfer *t = active->pdata[i];
+      curl_off_t got = 0;
+      curl_easy_getinfo (t->easy, CURLINFO_SIZE_DOWNLOAD_T, &got);
+      run->in_flight += (guint64) t->offset + (guint64) got;
+    }
+}
+
 static gint64
 backoff_us (guint tries)
 {
@@ -568,14 +583,7 @@ download (Run          *run,
       curl_multi_perform (multi, &running);
       curl_multi_poll (multi, NULL, 0, 100, NULL);
       curl_multi_perform (multi, &running);
-      run->in_flight = 0;
-      for (guint i = 0; i < active->len; i++)
-        {
-          Transfer *t = active->pdata[i];
-          curl_off_t got = 0;
-          curl_easy_getinfo (t->easy, CURLINFO_SIZE_DOWNLOAD_T, &got);
-          run->in_flight += (guint64) t->offset + (guint64) got;
-        }
+      count_in_flight (run, active);
 
       while (ok && (msg = curl_multi_info_read (multi, &left)) != NULL)
         {
@@ -700,14 +708,7 @@ download (Run          *run,
             report (run, FALSE);
           }
         }
-      run->in_flight = 0;
-      for (guint i = 0; i < active->len; i++)
-        {
-          Transfer *t = active->pdata[i];
-          curl_off_t got = 0;
-          curl_easy_getinfo (t->easy, CURLINFO_SIZE_DOWNLOAD_T, &got);
-          run->in_flight += (guint64) t->offset + (guint64) got;
-        }
+      count_in_flight (run, active);
       if (ok && queue->length > 0 && active->len == 0)
         {
           /* Everything waits for its backoff. */
