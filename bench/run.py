@@ -99,7 +99,8 @@ if os.path.exists(rb):
 
 subprocess.run(["rm", "-rf", tmp])
 
-server_bench = os.path.join(os.path.dirname(os.path.abspath(__file__)), "server.py")
+here = os.path.dirname(os.path.abspath(__file__))
 if os.path.exists(os.path.join(build, "src/server/libreadroom-orthanc.so")):
-    fails += subprocess.run(["/usr/bin/python3", server_bench, build]).returncode != 0
+    for script in ("server.py", "sync.py"):
+        fails += subprocess.run(["/usr/bin/python3", os.path.join(here, script), build]).returncode != 0
 sys.exit(1 if fails else 0)
