@@ -106,11 +106,13 @@ def main():
                 phase = line.rsplit(" - ", 1)[1].strip()
                 if not phases or phases[-1][0] != phase:
                     phases.append((phase, time.monotonic() - t0))
+        summary = proc.stdout.read().strip()
         proc.wait()
         sync_s = time.monotonic() - t0
         assert proc.returncode == 0
         if os.environ.get("READROOM_BENCH_PHASES"):
             print("  phases: " + ", ".join("%s at %.2f s" % p for p in phases))
+            print("  " + summary)
         ratio = curl_s / sync_s
         ok = ratio >= 0.8
         print(f"sync one task, {len(manifest)} instances, {total / 1e6:.0f} MB, {PARALLEL} connections: "

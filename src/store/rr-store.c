@@ -719,3 +719,12 @@ rr_store_outbox_update (RrStore     *store,
   sqlite3_bind_int64 (st, 5, g_get_real_time ());
   return run (store, st, error);
 }
+
+gboolean
+rr_store_set_durable (RrStore  *store,
+                      gboolean  durable,
+                      GError  **error)
+{
+  return exec (store, durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
+               error);
+}

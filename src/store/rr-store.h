@@ -70,6 +70,13 @@ typedef struct
 void        rr_store_task_free        (RrStoreTask *task);
 void        rr_store_instance_free    (RrStoreInstance *instance);
 
+/* FULL (the default): a committed change survives a power cut. NORMAL,
+ * for records that can be rebuilt (which cached file has which hash):
+ * still safe against a crash, and no fsync per commit, which on ext4 would
+ * also flush every file just written into the cache. */
+gboolean    rr_store_set_durable      (RrStore  *store,
+                                       gboolean  durable,
+                                       GError  **error);
 gboolean    rr_store_begin            (RrStore  *store,
                                        GError  **error);
 gboolean    rr_store_commit           (RrStore  *store,

@@ -359,6 +359,7 @@ typedef struct
   guint failures;            /* checksum failures */
   guint tries;               /* transport failures in a row, for the backoff */
   Hasher hash;               /* of the partial file, as it grows */
+  GByteArray *pending;       /* received, not yet written: writes go in whole pages */
   gboolean hashing;          /* hash holds the whole partial file */
   gint64 not_before;
   char errbuf[CURL_ERROR_SIZE];
@@ -417,6 +418,30 @@ set_status (Run        *run,
   report (run, TRUE);
 }
 
+#define WRITE_CHUNK (64 * 1024)
+
+/* Writes what was received: whole pages, or all of it at the end. */
+static gboolean
+flush_pending (Transfer *t,
+               gboolean  all)
+{
+  gsize n = all ? t->pending->len : t->pending->len / 4096 * 4096, done = 0;
+  while (done < n)
+    {
+      ssize_t w = write (t->fd, t->pending->data + done, n - done);
+      if (w < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          t->write_errno = errno;
+          return FALSE;
+        }
+      done += (gsize) w;
+    }
+  g_byte_array_remove_range (t->pending, 0, (guint) n);
+  return TRUE;
+}
+
 static size_t
 on_data (char *data, size_t size, size_t n, void *user)
 {
@@ -437,23 +462,18 @@ on_data (char *data, size_t size, size_t n, void *user)
             }
           t->offset = 0;
           hasher_reset (&t->hash);
+          g_byte_array_set_size (t->pending, 0);
         }
     }
   if (t->status != 200 && t->status != 206)
     return len;  /* an error's body: not part of the file */
   hasher_update (&t->hash, data, len);
-  while (done < len)
-    {
-      ssize_t w = write (t->fd, data + done, len - done);
-      if (w < 0)
-        {
-          if (errno == EINTR)
-            continue;
-          t->write_errno = errno;
-          return 0;
-        }
-      done += (size_t) w;
-    }
+  /* curl's pieces follow the headers, so writing each as it comes would
+   * touch partial pages every time: collect, write whole pages. */
+  g_byte_array_append (t->pending, (const guint8 *) data, (guint) len);
+  if (t->pending->len >= WRITE_CHUNK && !flush_pending (t, FALSE))
+    return 0;
+  (void) done;
   if (t->run->limit)
     {
       /* A test's speed limit for the whole run (curl's own limit lets the
@@ -493,6 +513,9 @@ start_transfer (Run      *run,
    * already is read once, here. */
   hasher_reset (&t->hash);
   t->hashing = TRUE;
+  if (t->pending == NULL)
+    t->pending = g_byte_array_new ();
+  g_byte_array_set_size (t->pending, 0);
   if (t->offset > 0)
     {
       int rfd = open (t->part, O_RDONLY | O_CLOEXEC);
@@ -562,6 +585,8 @@ transfer_free (gpointer data)
   Transfer *t = data;
   g_free (t->part);
   hasher_clear (&t->hash);
+  if (t->pending)
+    g_byte_array_unref (t->pending);
   g_free (t);
 }
 
@@ -573,20 +598,29 @@ flush_verified (Run     *run,
 {
   if (run->verified->len == 0)
     return TRUE;
+  /* Rebuildable records: no fsync (it would also force out every file
+   * just written); a lost record only means a file fetched again. */
+  rr_store_set_durable (run->store, FALSE, NULL);
   if (!rr_store_begin (run->store, error))
-    return FALSE;
+    {
+      rr_store_set_durable (run->store, TRUE, NULL);
+      return FALSE;
+    }
   for (guint i = 0; i + 1 < run->verified->len; i += 2)
     if (!rr_store_set_instance_sha256 (run->store, run->account, run->verified->pdata[i],
                                        run->verified->pdata[i + 1], error))
       {
         rr_store_rollback (run->store);
+        rr_store_set_durable (run->store, TRUE, NULL);
         return FALSE;
       }
   if (!rr_store_commit (run->store, error))
     {
       rr_store_rollback (run->store);
+      rr_store_set_durable (run->store, TRUE, NULL);
       return FALSE;
     }
+  rr_store_set_durable (run->store, TRUE, NULL);
   g_ptr_array_set_size (run->verified, 0);
   run->last_flush = g_get_monotonic_time ();
   return TRUE;
@@ -733,6 +767,9 @@ download (Run          *run,
               run->progress.bytes_fetched += (guint64) got;
             }
           g_ptr_array_remove (active, t);
+          /* The rest of what arrived goes to the file before it closes. */
+          if (t->fd >= 0 && t->pending->len > 0 && !flush_pending (t, TRUE) && rc == CURLE_OK)
+            rc = CURLE_WRITE_ERROR;
           end_transfer (multi, t);
 
           if (rc == CURLE_WRITE_ERROR && t->write_errno)
@@ -845,8 +882,13 @@ download (Run          *run,
       count_in_flight (run, active);
       if (ok && queue->length > 0 && active->len == 0)
         {
-          /* Everything waits for its backoff. */
-          g_usleep (50 * 1000);
+          /* Nothing runs: sleep only if everything waits for its backoff
+           * (transfers that just ended are replaced at once). */
+          gint64 soonest = G_MAXINT64, t_now = g_get_monotonic_time ();
+          for (GList *l = queue->head; l; l = l->next)
+            soonest = MIN (soonest, ((Transfer *) l->data)->not_before);
+          if (soonest > t_now)
+            g_usleep ((gulong) MIN (soonest - t_now, 50 * 1000));
         }
     }
   for (guint i = 0; i < active->len; i++)
