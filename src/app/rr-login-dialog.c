@@ -13,6 +13,7 @@ struct _RrLoginDialog
   AdwEntryRow *server_row;
   AdwEntryRow *user_row;
   AdwEntryRow *password_row;
+  AdwEntryRow *ca_row;
   GtkButton *sign_in_button;
   GtkButton *cancel_button;
   GtkLabel *message;
@@ -32,7 +33,7 @@ G_DEFINE_FINAL_TYPE (RrLoginDialog, rr_login_dialog, ADW_TYPE_WINDOW)
 
 typedef struct
 {
-  char *server, *user, *password;
+  char *server, *user, *password, *ca;
   char *token, *user_json;
 } Login;
 
@@ -42,6 +43,7 @@ login_free (gpointer data)
   Login *l = data;
   g_free (l->server);
   g_free (l->user);
+  g_free (l->ca);
   if (l->password)
     memset (l->password, 0, strlen (l->password));
   g_free (l->password);
@@ -57,7 +59,7 @@ login_thread (GTask        *task,
               GCancellable *cancellable)
 {
   Login *l = data;
-  g_autoptr (RrSyncClient) c = rr_sync_client_new (l->server, NULL);
+  g_autoptr (RrSyncClient) c = rr_sync_client_new (l->server, l->ca);
   GError *error = NULL;
   l->user_json = rr_sync_login (c, l->user, l->password, &error);
   if (l->user_json == NULL)
@@ -107,7 +109,8 @@ login_done (GObject      *source,
       gtk_widget_set_visible (GTK_WIDGET (self->message), TRUE);
       return;
     }
-  g_signal_emit (self, signals[SIGNAL_SIGNED_IN], 0, l->server, l->user, l->token, l->user_json);
+  g_signal_emit (self, signals[SIGNAL_SIGNED_IN], 0, l->server, l->user, l->token, l->user_json,
+                 l->ca ? l->ca : "");
   gtk_window_close (GTK_WINDOW (self));
 }
 
@@ -127,6 +130,16 @@ on_sign_in (RrLoginDialog *self)
   l->server = g_steal_pointer (&server);
   l->user = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->user_row))));
   l->password = g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->password_row)));
+  l->ca = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->ca_row))));
+  if (*l->ca == '\0')
+    g_clear_pointer (&l->ca, g_free);
+  else if (!g_file_test (l->ca, G_FILE_TEST_IS_REGULAR))
+    {
+      gtk_label_set_text (self->message, _("The certificate authority file does not exist."));
+      gtk_widget_set_visible (GTK_WIDGET (self->message), TRUE);
+      login_free (l);
+      return;
+    }
   if (*l->user == '\0' || *l->password == '\0')
     {
       gtk_label_set_text (self->message, _("Enter your user name and password."));
@@ -162,12 +175,14 @@ rr_login_dialog_class_init (RrLoginDialogClass *klass)
   object_class->dispose = rr_login_dialog_dispose;
   signals[SIGNAL_SIGNED_IN] =
     g_signal_new ("signed-in", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
-                  G_TYPE_NONE, 4, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING);
+                  G_TYPE_NONE, 5, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING,
+                  G_TYPE_STRING);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/readroom/Readroom/rr-login-dialog.ui");
   gtk_widget_class_bind_template_child (widget_class, RrLoginDialog, server_row);
   gtk_widget_class_bind_template_child (widget_class, RrLoginDialog, user_row);
   gtk_widget_class_bind_template_child (widget_class, RrLoginDialog, password_row);
+  gtk_widget_class_bind_template_child (widget_class, RrLoginDialog, ca_row);
   gtk_widget_class_bind_template_child (widget_class, RrLoginDialog, sign_in_button);
   gtk_widget_class_bind_template_child (widget_class, RrLoginDialog, cancel_button);
   gtk_widget_class_bind_template_child (widget_class, RrLoginDialog, message);
@@ -191,9 +206,12 @@ rr_login_dialog_init (RrLoginDialog *self)
 RrLoginDialog *
 rr_login_dialog_new (GtkWindow  *parent,
                      const char *server,
-                     const char *username)
+                     const char *username,
+                     const char *ca_file)
 {
   RrLoginDialog *self = g_object_new (RR_TYPE_LOGIN_DIALOG, "transient-for", parent, NULL);
+  if (ca_file)
+    gtk_editable_set_text (GTK_EDITABLE (self->ca_row), ca_file);
   if (server)
     gtk_editable_set_text (GTK_EDITABLE (self->server_row), server);
   if (username)

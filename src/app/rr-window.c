@@ -895,6 +895,7 @@ on_signed_in (RrLoginDialog *dialog,
               const char    *user,
               const char    *token,
               const char    *user_json,
+              const char    *ca_file,
               RrWindow      *self)
 {
   g_autoptr (GError) error = NULL;
@@ -903,10 +904,25 @@ on_signed_in (RrLoginDialog *dialog,
     toast (self, error->message);
   else if (in_file)
     toast (self, _("No keyring: your session is kept in a file only you can read"));
+  if (self->settings)
+    {
+      g_settings_set_string (self->settings, "server", server);
+      g_settings_set_string (self->settings, "user", user);
+      g_settings_set_string (self->settings, "ca-file", ca_file);
+    }
   gtk_widget_set_visible (GTK_WIDGET (self->worklist_button), TRUE);
-  rr_worklist_set_account (self->worklist, server, user, token);
+  rr_worklist_set_account (self->worklist, server, user, token, ca_file);
   gtk_stack_set_visible_child_name (self->stack, "worklist");
   adw_window_title_set_subtitle (self->window_title, _("Worklist"));
+}
+
+/* A setting, or NULL when empty or when there is no schema. */
+static char *
+setting (RrWindow   *self,
+         const char *key)
+{
+  g_autofree char *v = self->settings ? g_settings_get_string (self->settings, key) : NULL;
+  return v && *v ? g_steal_pointer (&v) : NULL;
 }
 
 static void
@@ -915,8 +931,9 @@ sign_in_action (GtkWidget  *widget,
                 GVariant   *param)
 {
   RrWindow *self = RR_WINDOW (widget);
-  RrLoginDialog *dialog = rr_login_dialog_new (GTK_WINDOW (self),
-                                               rr_worklist_get_server (self->worklist), NULL);
+  g_autofree char *server = setting (self, "server"), *user = setting (self, "user");
+  g_autofree char *ca = setting (self, "ca-file");
+  RrLoginDialog *dialog = rr_login_dialog_new (GTK_WINDOW (self), server, user, ca);
   g_signal_connect_object (dialog, "signed-in", G_CALLBACK (on_signed_in), self, 0);
   gtk_window_present (GTK_WINDOW (dialog));
 }
@@ -937,15 +954,16 @@ rr_window_use_account (RrWindow   *self,
                        const char *user)
 {
   g_autofree char *token = rr_sync_token_load (server, user);
+  g_autofree char *ca = setting (self, "ca-file");
   if (token == NULL)
     {
-      RrLoginDialog *dialog = rr_login_dialog_new (GTK_WINDOW (self), server, user);
+      RrLoginDialog *dialog = rr_login_dialog_new (GTK_WINDOW (self), server, user, ca);
       g_signal_connect_object (dialog, "signed-in", G_CALLBACK (on_signed_in), self, 0);
       gtk_window_present (GTK_WINDOW (dialog));
       return;
     }
   gtk_widget_set_visible (GTK_WIDGET (self->worklist_button), TRUE);
-  rr_worklist_set_account (self->worklist, server, user, token);
+  rr_worklist_set_account (self->worklist, server, user, token, ca);
   gtk_stack_set_visible_child_name (self->stack, "worklist");
   adw_window_title_set_subtitle (self->window_title, _("Worklist"));
 }

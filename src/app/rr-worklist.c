@@ -23,7 +23,7 @@ struct _RrWorklist
   GtkButton *download_all_button;
   GtkListBox *list;
 
-  char *server, *username, *token;
+  char *server, *username, *token, *ca_file;
   RrStore *store;                 /* the main thread's connection */
   gint64 account;
   char *cache_dir;
@@ -208,7 +208,7 @@ update_status (RrWorklist *self,
 typedef struct
 {
   RrWorklist *self;          /* a reference */
-  char *server, *username, *token, *cache_dir, *db_path, *task;
+  char *server, *username, *token, *cache_dir, *db_path, *task, *ca_file;
   gboolean tasks_only;
   gboolean offline;
 } SyncJob;
@@ -279,6 +279,7 @@ job_free (gpointer data)
   g_free (j->cache_dir);
   g_free (j->db_path);
   g_free (j->task);
+  g_free (j->ca_file);
   g_free (j);
 }
 
@@ -300,7 +301,7 @@ sync_thread (GTask        *task,
       g_task_return_error (task, error);
       return;
     }
-  client = rr_sync_client_new (job->server, NULL);
+  client = rr_sync_client_new (job->server, job->ca_file);
   rr_sync_client_set_token (client, job->token);
   account = rr_store_account (store, job->server, job->username, NULL, &error);
   if (account < 0)
@@ -386,6 +387,7 @@ start_run (RrWorklist *self,
   job->cache_dir = g_strdup (self->cache_dir);
   job->db_path = g_strdup (rr_store_get_path (self->store));
   job->task = g_strdup (task);
+  job->ca_file = g_strdup (self->ca_file);
   job->tasks_only = tasks_only;
   t = g_task_new (self, self->cancellable, sync_done, NULL);
   g_task_set_task_data (t, job, job_free);
@@ -412,7 +414,8 @@ void
 rr_worklist_set_account (RrWorklist *self,
                          const char *server,
                          const char *username,
-                         const char *token)
+                         const char *token,
+                         const char *ca_file)
 {
   g_autoptr (GError) error = NULL;
   g_autofree char *path = rr_store_default_path ();
@@ -427,6 +430,8 @@ rr_worklist_set_account (RrWorklist *self,
   self->server = g_strdup (server);
   self->username = g_strdup (username);
   self->token = g_strdup (token);
+  g_free (self->ca_file);
+  self->ca_file = ca_file && *ca_file ? g_strdup (ca_file) : NULL;
   self->busy = FALSE;
   self->store = rr_store_open (path, &error);
   if (self->store == NULL)
@@ -439,12 +444,6 @@ rr_worklist_set_account (RrWorklist *self,
   rebuild (self);
   update_status (self, NULL);
   start_run (self, NULL, TRUE);
-}
-
-const char *
-rr_worklist_get_server (RrWorklist *self)
-{
-  return self->server;
 }
 
 void
@@ -525,6 +524,7 @@ rr_worklist_finalize (GObject *object)
     memset (self->token, 0, strlen (self->token));
   g_free (self->token);
   g_free (self->cache_dir);
+  g_free (self->ca_file);
   g_free (self->pending_download);
   G_OBJECT_CLASS (rr_worklist_parent_class)->finalize (object);
 }

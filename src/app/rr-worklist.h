@@ -15,8 +15,8 @@ G_DECLARE_FINAL_TYPE (RrWorklist, rr_worklist, RR, WORKLIST, GtkWidget)
 void        rr_worklist_set_account (RrWorklist *self,
                                      const char *server,
                                      const char *username,
-                                     const char *token);
-const char *rr_worklist_get_server  (RrWorklist *self);
+                                     const char *token,
+                                     const char *ca_file);
 /* The cached files of a task (NULL when none) and its timepoint labels by
  * Study Instance UID; "open-task" (task id) asks for it to be opened. */
 GStrv       rr_worklist_task_files  (RrWorklist  *self,

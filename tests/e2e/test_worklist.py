@@ -110,6 +110,9 @@ class Worklist(unittest.TestCase):
         self.type_into("User Name", "reader1")
         # A wrong password first: a plain-words error, no sign-in.
         self.type_into("Password", "not-it")
+        time.sleep(0.3)
+        subprocess.run(["import", "-window", "root", os.path.join(OUT, "readroom-login.png")],
+                       capture_output=True)
         dialog = find(self.app, lambda n: n.getRole() == p.ROLE_FRAME and (n.name or "") == "Sign In")
         self.click(self.named("Sign In", root=dialog))
         self.assertTrue(wait_for(lambda: [l for l in find_all(dialog, lambda n: n.getRole() ==
