@@ -306,6 +306,92 @@ class Sync(unittest.TestCase):
         # Nothing pending: a further sync sends nothing.
         self.assertNotIn("outbox:", self.sync().stdout)
 
+    def test_8_tls(self):
+        """Over TLS: a certificate nobody vouches for is refused, in words;
+        with the trial's CA file the same sync succeeds. There is no switch
+        to skip verification."""
+        import socket
+        import ssl
+        import threading
+        d = os.path.join(self.tmp, "tls")
+        os.makedirs(d, exist_ok=True)
+
+        def openssl(*args):
+            subprocess.run(["openssl"] + list(args), check=True, capture_output=True, cwd=d)
+        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out",
+                "ca.pem", "-days", "2", "-subj", "/CN=Readroom test CA")
+        openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out",
+                "server.csr", "-subj", "/CN=127.0.0.1")
+        with open(os.path.join(d, "san.ext"), "w") as f:
+            f.write("subjectAltName=IP:127.0.0.1\n")
+        openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+                "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "san.ext")
+
+        # TLS in front of the real server, as a deployment would put it.
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(os.path.join(d, "server.pem"), os.path.join(d, "server.key"))
+        listener = socket.socket()
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(16)
+        port = listener.getsockname()[1]
+        stop = threading.Event()
+
+        def pipe(a, b):
+            try:
+                while True:
+                    data = a.recv(65536)
+                    if not data:
+                        break
+                    b.sendall(data)
+            except OSError:
+                pass
+            finally:
+                for s_ in (a, b):
+                    try:
+                        s_.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
+
+        def serve():
+            listener.settimeout(0.2)
+            while not stop.is_set():
+                try:
+                    raw, _ = listener.accept()
+                except socket.timeout:
+                    continue
+                try:
+                    tls = ctx.wrap_socket(raw, server_side=True)
+                except (ssl.SSLError, OSError):
+                    raw.close()
+                    continue
+                back = socket.create_connection(("127.0.0.1", self.server.port))
+                threading.Thread(target=pipe, args=(tls, back), daemon=True).start()
+                threading.Thread(target=pipe, args=(back, tls), daemon=True).start()
+        t = threading.Thread(target=serve, daemon=True)
+        t.start()
+        try:
+            self.reset()
+            url = "https://127.0.0.1:%d" % port
+            args = [CLI, "sync", "--server", url, "--user", "reader1", "--offline-timeout", "30"]
+            r = subprocess.run(args, env=self.env(), capture_output=True, text=True, timeout=120)
+            self.assertEqual(r.returncode, 1, r.stderr)
+            self.assertIn("certificate could not be verified", r.stderr)
+            r = subprocess.run(args + ["--ca-file", os.path.join(d, "ca.pem")], env=self.env(),
+                               capture_output=True, text=True, timeout=300)
+            self.assertEqual(r.returncode, 0, r.stderr[-2000:])
+            # The tasks came over TLS (open ones with their files; the
+            # outbox test before may have submitted them).
+            with sqlite3.connect(self.db) as db:
+                self.assertEqual(db.execute("SELECT count (*) FROM tasks").fetchone()[0], 2)
+                open_tasks = db.execute("SELECT count (*) FROM tasks WHERE status = 'open'"
+                                        ).fetchone()[0]
+            self.assertEqual(len(self.cached_files()), 24 * open_tasks)
+            self.assert_cache_sound()
+        finally:
+            stop.set()
+            t.join(2)
+            listener.close()
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
