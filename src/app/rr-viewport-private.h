@@ -69,6 +69,7 @@ struct _RrViewport
   gboolean measuring;      /* the current drag belongs to a measurement */
   gboolean hovering;
   double hover_x, hover_y; /* the pointer, for the probe's live value */
+  GHashTable *values;      /* id -> cached values of a saved measurement */
   GtkWidget *text_popover; /* the arrow's label */
   GtkWidget *text_entry;
 
@@ -104,6 +105,11 @@ void     rr_viewport_draw_text     (cairo_t    *cr,
                                     double      align);
 
 /* rr-viewport-tools.c */
+/* @m's values (ROI statistics included), computed once per shape and
+ * volume: the overlay redraws on every pointer move. */
+const RrMeasureValues *rr_viewport_measure_values (RrViewport          *self,
+                                                   const RrMeasurement *m);
+void     rr_viewport_tools_volume_changed (RrViewport *self);
 void     rr_viewport_tools_init    (RrViewport *self);
 void     rr_viewport_tools_finalize (RrViewport *self);
 void     rr_viewport_tools_class_init (GtkWidgetClass *widget_class);

@@ -106,6 +106,46 @@ shown (RrViewport *self)
   return out;
 }
 
+/* ---- values ---- */
+
+typedef struct
+{
+  char *json;              /* the measurement they were computed for */
+  RrMeasureValues values;
+} CachedValues;
+
+static void
+cached_values_free (gpointer data)
+{
+  CachedValues *c = data;
+  g_free (c->json);
+  g_free (c);
+}
+
+const RrMeasureValues *
+rr_viewport_measure_values (RrViewport          *self,
+                            const RrMeasurement *m)
+{
+  g_autofree char *json = rr_measurement_to_json (m);
+  CachedValues *c = g_hash_table_lookup (self->values, m->id);
+
+  if (c == NULL || g_strcmp0 (c->json, json) != 0)
+    {
+      c = g_new0 (CachedValues, 1);
+      c->json = g_steal_pointer (&json);
+      rr_measurement_compute (m, self->volume, &c->values);
+      g_hash_table_replace (self->values, g_strdup (m->id), c);
+    }
+  return &c->values;
+}
+
+void
+rr_viewport_tools_volume_changed (RrViewport *self)
+{
+  /* The statistics (and their units) belong to the volume. */
+  g_hash_table_remove_all (self->values);
+}
+
 /* ---- drawing ---- */
 
 static void
@@ -140,7 +180,8 @@ draw_shape (RrViewport          *self,
             gboolean             selected)
 {
   double x0, y0, x1, y1, lx, ly;
-  RrMeasureValues v;
+  RrMeasureValues live;
+  const RrMeasureValues *v = &live;
   g_autofree char *label = NULL;
   gboolean drawing = m == self->live && self->live_new;
 
@@ -237,8 +278,12 @@ draw_shape (RrViewport          *self,
 
   if (drawing && m->kind == RR_MEASURE_FREEHAND)
     return;
-  rr_measurement_compute (m, self->volume, &v);
-  label = rr_measure_text_value (m, &v);
+  /* The one being drawn changes with every move; the others are cached. */
+  if (m == self->live)
+    rr_measurement_compute (m, self->volume, &live);
+  else
+    v = rr_viewport_measure_values (self, m);
+  label = rr_measure_text_value (m, v);
   {
     /* Beside the shape, one value per line, inside its pane. */
     const Pane *p = &self->panes[pane];
@@ -775,6 +820,7 @@ rr_viewport_tools_init (RrViewport *self)
   GtkWidget *box;
 
   self->tool = RR_TOOL_NAVIGATE;
+  self->values = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, cached_values_free);
   g_signal_connect (motion, "motion", G_CALLBACK (on_motion), self);
   g_signal_connect (motion, "leave", G_CALLBACK (on_leave), self);
   gtk_widget_add_controller (GTK_WIDGET (self), motion);
@@ -797,6 +843,7 @@ rr_viewport_tools_finalize (RrViewport *self)
 {
   clear_live (self);
   g_free (self->selected);
+  g_clear_pointer (&self->values, g_hash_table_unref);
 }
 
 /* ---- public ---- */

@@ -1068,6 +1068,7 @@ rr_viewport_set_volume (RrViewport *self,
   g_clear_pointer (&self->prepared, rr_volume_unref);
   g_clear_pointer (&self->volume, rr_volume_unref);
   g_clear_handle_id (&self->cine_source, g_source_remove);
+  rr_viewport_tools_volume_changed (self);
   if (volume)
     {
       self->volume = rr_volume_ref (volume);
@@ -1267,10 +1268,7 @@ rr_viewport_describe (RrViewport *self)
       const RrMeasurement *m = rr_measurement_history_find (self->history, self->selected);
       if (m)
         {
-          RrMeasureValues mv;
-          g_autofree char *text = NULL;
-          rr_measurement_compute (m, v, &mv);
-          text = rr_measure_text_value (m, &mv);
+          g_autofree char *text = rr_measure_text_value (m, rr_viewport_measure_values (self, m));
           g_string_append_printf (s, _(" · selected: %s %s"), rr_measure_text_kind (m->kind), text);
         }
     }
@@ -1462,10 +1460,4 @@ rr_viewport_set_compare (RrViewport *self,
     }
   rr_viewport_layout_panes (self);
   rr_viewport_redraw (self);
-}
-
-RrVolume *
-rr_viewport_get_compare (RrViewport *self)
-{
-  return self->compare;
 }

@@ -65,7 +65,6 @@ void       rr_viewport_set_compare    (RrViewport *self,
                                        RrVolume   *volume,
                                        const char *current_label,
                                        const char *label);
-RrVolume  *rr_viewport_get_compare    (RrViewport *self);
 /* The active pane's slab: RR_SLAB_NONE for a thin plane, or MIP, MinIP
  * or mean over @mm millimetres about it. */
 void       rr_viewport_set_slab       (RrViewport *self,

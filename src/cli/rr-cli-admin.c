@@ -3,30 +3,18 @@
  * timepoint's studies and linking them, export. Passwords come from the
  * environment or a prompt, never from the command line. */
 #include "rr-cli.h"
+#include "rr-sync.h"
 
-#include <curl/curl.h>
 #include <json-glib/json-glib.h>
 #include <stdio.h>
 #include <string.h>
 #include <termios.h>
 #include <unistd.h>
 
-typedef struct
-{
-  CURL *curl;
-  char *server;
-  char *token;
-} Client;
+/* Requests go through the sync client: the same transport, certificate
+ * checks and error words as the workstation. */
+typedef RrSyncClient Client;
 
-static size_t
-collect (char *data, size_t size, size_t n, void *user)
-{
-  g_byte_array_append (user, (const guint8 *) data, (guint) (size * n));
-  return size * n;
-}
-
-/* One request; the body answered is returned (NULL with @error set on a
- * transport failure), and its status in @status. */
 static GBytes *
 call (Client      *c,
       const char  *method,
@@ -37,42 +25,7 @@ call (Client      *c,
       long        *status,
       GError     **error)
 {
-  g_autofree char *url = g_strconcat (c->server, path, NULL);
-  g_autofree char *auth = c->token ? g_strdup_printf ("Authorization: Bearer %s", c->token) : NULL;
-  g_autofree char *type = g_strdup_printf ("Content-Type: %s", content_type ? content_type
-                                                                            : "application/json");
-  struct curl_slist *headers = NULL;
-  GByteArray *out = g_byte_array_new ();
-  CURLcode rc;
-
-  if (auth)
-    headers = curl_slist_append (headers, auth);
-  headers = curl_slist_append (headers, type);
-  curl_easy_reset (c->curl);
-  curl_easy_setopt (c->curl, CURLOPT_URL, url);
-  curl_easy_setopt (c->curl, CURLOPT_CUSTOMREQUEST, method);
-  curl_easy_setopt (c->curl, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt (c->curl, CURLOPT_WRITEFUNCTION, collect);
-  curl_easy_setopt (c->curl, CURLOPT_WRITEDATA, out);
-  curl_easy_setopt (c->curl, CURLOPT_CONNECTTIMEOUT, 10L);
-  curl_easy_setopt (c->curl, CURLOPT_TIMEOUT, 600L);
-  curl_easy_setopt (c->curl, CURLOPT_NOPROXY, "127.0.0.1,localhost");
-  if (body)
-    {
-      curl_easy_setopt (c->curl, CURLOPT_POSTFIELDS, body);
-      curl_easy_setopt (c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) size);
-    }
-  rc = curl_easy_perform (c->curl);
-  curl_slist_free_all (headers);
-  if (rc != CURLE_OK)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: %s", c->server,
-                   curl_easy_strerror (rc));
-      g_byte_array_unref (out);
-      return NULL;
-    }
-  curl_easy_getinfo (c->curl, CURLINFO_RESPONSE_CODE, status);
-  return g_byte_array_free_to_bytes (out);
+  return rr_sync_request (c, method, path, body, size, content_type, NULL, status, error);
 }
 
 /* The server's error message, or the body as text. */
@@ -171,30 +124,21 @@ login (Client     *c,
        const char *user)
 {
   g_autofree char *password = password_from ("READROOM_PASSWORD", "Password");
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autoptr (JsonGenerator) g = json_generator_new ();
-  g_autoptr (JsonNode) root = NULL, answer = NULL;
-  g_autofree char *body = NULL;
+  g_autofree char *user_json = NULL;
+  g_autoptr (GError) error = NULL;
 
   if (password == NULL)
     {
       g_printerr ("readroom-cli admin: set READROOM_PASSWORD or run it on a terminal\n");
       return FALSE;
     }
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "username");
-  json_builder_add_string_value (b, user);
-  json_builder_set_member_name (b, "password");
-  json_builder_add_string_value (b, password);
-  json_builder_end_object (b);
-  root = json_builder_get_root (b);
-  json_generator_set_root (g, root);
-  body = json_generator_to_data (g, NULL);
-  answer = call_json (c, "POST", "/readroom/v1/sessions", body, 201);
-  if (answer == NULL)
-    return FALSE;
-  c->token = g_strdup (json_object_get_string_member_with_default (json_node_get_object (answer),
-                                                                   "token", ""));
+  user_json = rr_sync_login (c, user, password, &error);
+  memset (password, 0, strlen (password));
+  if (user_json == NULL)
+    {
+      g_printerr ("readroom-cli admin: %s\n", error->message);
+      return FALSE;
+    }
   return TRUE;
 }
 
@@ -529,7 +473,7 @@ int
 rr_cli_admin (int argc, char **argv)
 {
   const char *server = NULL, *user = "admin";
-  Client c = { 0 };
+  g_autoptr (RrSyncClient) c = NULL;
   int i = 1, rc;
 
   for (; i < argc && argv[i][0] == '-'; i++)
@@ -554,34 +498,26 @@ rr_cli_admin (int argc, char **argv)
     return rr_cli_usage_error ("admin", "--server URL and a command are required");
   if (!g_str_has_prefix (server, "http://") && !g_str_has_prefix (server, "https://"))
     return rr_cli_usage_error ("admin", "--server is an http:// or https:// URL");
-  curl_global_init (CURL_GLOBAL_DEFAULT);
-  c.curl = curl_easy_init ();
-  c.server = g_strdup (server);
-  if (c.server[strlen (c.server) - 1] == '/')
-    c.server[strlen (c.server) - 1] = '\0';
-  if (!login (&c, user))
+  c = rr_sync_client_new (server, NULL);
+  if (!login (c, user))
     rc = RR_EXIT_INPUT;
   else if (i + 1 < argc && g_str_equal (argv[i], "user") && g_str_equal (argv[i + 1], "add"))
-    rc = user_add (&c, argc - i - 1, argv + i + 1);
+    rc = user_add (c, argc - i - 1, argv + i + 1);
   else if (i + 1 < argc && g_str_equal (argv[i], "trial") && g_str_equal (argv[i + 1], "create"))
-    rc = trial_create (&c, argc - i - 1, argv + i + 1);
+    rc = trial_create (c, argc - i - 1, argv + i + 1);
   else if (i + 1 < argc && g_str_equal (argv[i], "member") && g_str_equal (argv[i + 1], "set"))
-    rc = member_set (&c, argc - i - 1, argv + i + 1);
+    rc = member_set (c, argc - i - 1, argv + i + 1);
   else if (g_str_equal (argv[i], "upload"))
-    rc = upload (&c, argc - i, argv + i);
+    rc = upload (c, argc - i, argv + i);
   else if (g_str_equal (argv[i], "export"))
-    rc = export (&c, argc - i, argv + i);
+    rc = export (c, argc - i, argv + i);
   else
     rc = rr_cli_usage_error ("admin", "unknown command");
-  if (c.token)
+  if (rr_sync_client_get_token (c))
     {
       long status;
-      g_autoptr (GBytes) b = call (&c, "DELETE", "/readroom/v1/sessions/current", NULL, 0, NULL,
+      g_autoptr (GBytes) b = call (c, "DELETE", "/readroom/v1/sessions/current", NULL, 0, NULL,
                                    &status, NULL);
     }
-  curl_easy_cleanup (c.curl);
-  g_free (c.server);
-  g_free (c.token);
-  curl_global_cleanup ();
   return rc;
 }

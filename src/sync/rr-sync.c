@@ -141,6 +141,56 @@ collect (char *data, size_t size, size_t n, void *user)
   return size * n;
 }
 
+GBytes *
+rr_sync_request (RrSyncClient       *c,
+                 const char         *method,
+                 const char         *path,
+                 const void         *body,
+                 gsize               size,
+                 const char         *content_type,
+                 const char * const *headers,
+                 long               *status,
+                 GError            **error)
+{
+  g_autofree char *url = g_strconcat (c->server, path, NULL);
+  g_autofree char *auth = c->token ? g_strdup_printf ("Authorization: Bearer %s", c->token) : NULL;
+  g_autofree char *type = g_strdup_printf ("Content-Type: %s",
+                                           content_type ? content_type : "application/json");
+  GByteArray *out = g_byte_array_new ();
+  struct curl_slist *list = curl_slist_append (NULL, type);
+  char errbuf[CURL_ERROR_SIZE] = "";
+  CURLcode rc;
+
+  if (auth)
+    list = curl_slist_append (list, auth);
+  for (guint i = 0; headers && headers[i]; i++)
+    list = curl_slist_append (list, headers[i]);
+  curl_easy_reset (c->curl);
+  common_options (c, c->curl);
+  curl_easy_setopt (c->curl, CURLOPT_URL, url);
+  curl_easy_setopt (c->curl, CURLOPT_CUSTOMREQUEST, method);
+  curl_easy_setopt (c->curl, CURLOPT_HTTPHEADER, list);
+  curl_easy_setopt (c->curl, CURLOPT_WRITEFUNCTION, collect);
+  curl_easy_setopt (c->curl, CURLOPT_WRITEDATA, out);
+  curl_easy_setopt (c->curl, CURLOPT_ERRORBUFFER, errbuf);
+  curl_easy_setopt (c->curl, CURLOPT_TIMEOUT, 600L);
+  if (body)
+    {
+      curl_easy_setopt (c->curl, CURLOPT_POSTFIELDS, body);
+      curl_easy_setopt (c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) size);
+    }
+  rc = curl_easy_perform (c->curl);
+  curl_slist_free_all (list);
+  if (rc != CURLE_OK)
+    {
+      set_transport_error (error, rc, c->server, errbuf);
+      g_byte_array_unref (out);
+      return NULL;
+    }
+  curl_easy_getinfo (c->curl, CURLINFO_RESPONSE_CODE, status);
+  return g_byte_array_free_to_bytes (out);
+}
+
 static JsonNode *
 call_json (RrSyncClient  *c,
            const char    *method,
@@ -149,44 +199,23 @@ call_json (RrSyncClient  *c,
            long           expect,
            GError       **error)
 {
-  g_autofree char *url = g_strconcat (c->server, path, NULL);
-  g_autofree char *auth = c->token ? g_strdup_printf ("Authorization: Bearer %s", c->token) : NULL;
-  g_autoptr (GByteArray) out = g_byte_array_new ();
   g_autoptr (JsonParser) p = json_parser_new ();
-  struct curl_slist *headers = curl_slist_append (NULL, "Content-Type: application/json");
-  char errbuf[CURL_ERROR_SIZE] = "";
   long status = 0;
-  CURLcode rc;
+  g_autoptr (GBytes) out = rr_sync_request (c, method, path, body, body ? strlen (body) : 0,
+                                            NULL, NULL, &status, error);
+  gsize n;
+  const char *data;
 
-  if (auth)
-    headers = curl_slist_append (headers, auth);
-  curl_easy_reset (c->curl);
-  common_options (c, c->curl);
-  curl_easy_setopt (c->curl, CURLOPT_URL, url);
-  curl_easy_setopt (c->curl, CURLOPT_CUSTOMREQUEST, method);
-  curl_easy_setopt (c->curl, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt (c->curl, CURLOPT_WRITEFUNCTION, collect);
-  curl_easy_setopt (c->curl, CURLOPT_WRITEDATA, out);
-  curl_easy_setopt (c->curl, CURLOPT_ERRORBUFFER, errbuf);
-  curl_easy_setopt (c->curl, CURLOPT_TIMEOUT, 120L);
-  if (body)
-    curl_easy_setopt (c->curl, CURLOPT_POSTFIELDS, body);
-  rc = curl_easy_perform (c->curl);
-  curl_slist_free_all (headers);
-  if (rc != CURLE_OK)
-    {
-      set_transport_error (error, rc, c->server, errbuf);
-      return NULL;
-    }
-  curl_easy_getinfo (c->curl, CURLINFO_RESPONSE_CODE, &status);
+  if (out == NULL)
+    return NULL;
   if (status == 401)
     {
       g_set_error (error, RR_SYNC_ERROR, RR_SYNC_ERROR_AUTH,
                    "The server did not accept the user name and password, or the session ended");
       return NULL;
     }
-  if (status != expect ||
-      !json_parser_load_from_data (p, (const char *) out->data, (gssize) out->len, NULL) ||
+  data = g_bytes_get_data (out, &n);
+  if (status != expect || !json_parser_load_from_data (p, data, (gssize) n, NULL) ||
       json_parser_get_root (p) == NULL)
     {
       g_set_error (error, RR_SYNC_ERROR, RR_SYNC_ERROR_SERVER,
@@ -446,7 +475,7 @@ static size_t
 on_data (char *data, size_t size, size_t n, void *user)
 {
   Transfer *t = user;
-  size_t len = size * n, done = 0;
+  size_t len = size * n;
 
   if (!t->status_checked)
     {
@@ -473,7 +502,6 @@ on_data (char *data, size_t size, size_t n, void *user)
   g_byte_array_append (t->pending, (const guint8 *) data, (guint) len);
   if (t->pending->len >= WRITE_CHUNK && !flush_pending (t, FALSE))
     return 0;
-  (void) done;
   if (t->run->limit)
     {
       /* A test's speed limit for the whole run (curl's own limit lets the
@@ -1257,34 +1285,15 @@ post_submission (RrSyncClient  *c,
                  GByteArray    *answer,
                  GError       **error)
 {
-  g_autofree char *url = g_strdup_printf ("%s/readroom/v1/tasks/%s/submission", c->server, task_id);
-  g_autofree char *auth = g_strdup_printf ("Authorization: Bearer %s", c->token ? c->token : "");
+  g_autofree char *path = g_strdup_printf ("/readroom/v1/tasks/%s/submission", task_id);
   g_autofree char *idem = g_strdup_printf ("Idempotency-Key: %s", key);
-  struct curl_slist *headers = curl_slist_append (NULL, "Content-Type: application/json");
-  char errbuf[CURL_ERROR_SIZE] = "";
+  const char *headers[] = { idem, NULL };
   long status = 0;
-  CURLcode rc;
-
-  headers = curl_slist_append (headers, auth);
-  headers = curl_slist_append (headers, idem);
-  curl_easy_reset (c->curl);
-  common_options (c, c->curl);
-  curl_easy_setopt (c->curl, CURLOPT_URL, url);
-  curl_easy_setopt (c->curl, CURLOPT_POST, 1L);
-  curl_easy_setopt (c->curl, CURLOPT_POSTFIELDS, body);
-  curl_easy_setopt (c->curl, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt (c->curl, CURLOPT_WRITEFUNCTION, collect);
-  curl_easy_setopt (c->curl, CURLOPT_WRITEDATA, answer);
-  curl_easy_setopt (c->curl, CURLOPT_ERRORBUFFER, errbuf);
-  curl_easy_setopt (c->curl, CURLOPT_TIMEOUT, 120L);
-  rc = curl_easy_perform (c->curl);
-  curl_slist_free_all (headers);
-  if (rc != CURLE_OK)
-    {
-      set_transport_error (error, rc, c->server, errbuf);
-      return -1;
-    }
-  curl_easy_getinfo (c->curl, CURLINFO_RESPONSE_CODE, &status);
+  g_autoptr (GBytes) out = rr_sync_request (c, "POST", path, body, strlen (body), NULL, headers,
+                                            &status, error);
+  if (out == NULL)
+    return -1;
+  g_byte_array_append (answer, g_bytes_get_data (out, NULL), (guint) g_bytes_get_size (out));
   return status;
 }
 

@@ -42,6 +42,18 @@ char         *rr_sync_login            (RrSyncClient  *client,
                                         const char    *username,
                                         const char    *password,
                                         GError       **error);
+/* One request under the server, for tools: the answer's body and status
+ * (NULL with @error when it could not be sent; certificates are verified
+ * as always). @headers: extra "Name: value" lines, NULL-terminated. */
+GBytes       *rr_sync_request          (RrSyncClient       *client,
+                                        const char         *method,
+                                        const char         *path,
+                                        const void         *body,
+                                        gsize               size,
+                                        const char         *content_type,
+                                        const char * const *headers,
+                                        long               *status,
+                                        GError            **error);
 /* GET @path (under the server), parsed. */
 JsonNode     *rr_sync_get_json         (RrSyncClient  *client,
                                         const char    *path,
