@@ -1,9 +1,10 @@
 /* rr-sync.c: tasks and instance files from the server into the local
  * store and cache. Downloads run on one thread through a libcurl multi
  * handle (several keep-alive connections); each file grows in a partial
- * file named by its SOP Instance UID, resumed with Range, and is moved into
- * the cache under its SHA-256 only after its size and MD5 match the
- * manifest. */
+ * file named by its SOP Instance UID, resumed with Range. A finished file
+ * goes to a checking thread, which reads it back from disk and moves it
+ * into the cache under its SHA-256 only after its size and MD5 match the
+ * manifest; the transfer thread meanwhile receives the next ones. */
 #include "rr-sync.h"
 
 #include <curl/curl.h>
@@ -334,6 +335,9 @@ hasher_clear (Hasher *h)
   g_clear_pointer (&h->sha, EVP_MD_CTX_free);
 }
 
+#define HASH_BUFFER (256 * 1024)
+static GPrivate hash_buffer = G_PRIVATE_INIT (g_free);
+
 /* MD5 and SHA-256 of a file in one pass, and its size. */
 static gboolean
 hash_file (const char *path,
@@ -343,21 +347,30 @@ hash_file (const char *path,
 {
   int fd = open (path, O_RDONLY | O_CLOEXEC);
   Hasher h = { 0 };
-  g_autofree guint8 *buf = NULL;
+  guint8 *buf = g_private_get (&hash_buffer);
   g_autofree char *m = NULL, *s = NULL;
   ssize_t n;
   goffset total = 0;
 
   if (fd < 0)
     return FALSE;
-  buf = g_malloc (1 << 20);
+  if (buf == NULL)
+    {
+      /* One buffer per thread, kept: files come by the hundred. */
+      buf = g_malloc (HASH_BUFFER);
+      g_private_set (&hash_buffer, buf);
+    }
   hasher_reset (&h);
-  while ((n = read (fd, buf, 1 << 20)) > 0)
+  while ((n = read (fd, buf, HASH_BUFFER)) > 0)
     {
       hasher_update (&h, buf, n);
       total += n;
     }
-  close (fd);
+  {
+    int e = errno;
+    close (fd);
+    errno = e;
+  }
   hasher_finish (&h, &m, &s);
   hasher_clear (&h);
   if (n < 0)
@@ -387,9 +400,7 @@ typedef struct
   int write_errno;
   guint failures;            /* checksum failures */
   guint tries;               /* transport failures in a row, for the backoff */
-  Hasher hash;               /* of the partial file, as it grows */
   GByteArray *pending;       /* received, not yet written: writes go in whole pages */
-  gboolean hashing;          /* hash holds the whole partial file */
   gint64 not_before;
   char errbuf[CURL_ERROR_SIZE];
 } Transfer;
@@ -413,6 +424,10 @@ struct _Run
   guint64 limit;             /* ...as bytes per second for the whole run, 0: none */
   gint64 limit_start;
   guint64 limit_bytes;
+  GThreadPool *checker;      /* finished files are checked and moved here... */
+  GAsyncQueue *checked;      /* ...and come back with the outcome (Check) */
+  guint checking;            /* files with the checker */
+  guint64 checking_bytes;
 };
 
 static void
@@ -490,13 +505,11 @@ on_data (char *data, size_t size, size_t n, void *user)
               return 0;
             }
           t->offset = 0;
-          hasher_reset (&t->hash);
           g_byte_array_set_size (t->pending, 0);
         }
     }
   if (t->status != 200 && t->status != 206)
     return len;  /* an error's body: not part of the file */
-  hasher_update (&t->hash, data, len);
   /* curl's pieces follow the headers, so writing each as it comes would
    * touch partial pages every time: collect, write whole pages. */
   g_byte_array_append (t->pending, (const guint8 *) data, (guint) len);
@@ -537,35 +550,9 @@ start_transfer (Run      *run,
   t->offset = fstat (t->fd, &st) == 0 ? st.st_size : 0;
   if (t->offset > t->inst->size && ftruncate (t->fd, 0) == 0)
     t->offset = 0;  /* longer than the file can be: not ours to keep */
-  /* The checksums run as the file grows: what a resumed file holds
-   * already is read once, here. */
-  hasher_reset (&t->hash);
-  t->hashing = TRUE;
   if (t->pending == NULL)
     t->pending = g_byte_array_new ();
   g_byte_array_set_size (t->pending, 0);
-  if (t->offset > 0)
-    {
-      int rfd = open (t->part, O_RDONLY | O_CLOEXEC);
-      g_autofree guint8 *buf = g_malloc (1 << 16);
-      goffset left = t->offset;
-      while (rfd >= 0 && left > 0)
-        {
-          ssize_t n = read (rfd, buf, (size_t) MIN (left, (goffset) (1 << 16)));
-          if (n <= 0)
-            break;
-          hasher_update (&t->hash, buf, n);
-          left -= n;
-        }
-      if (rfd >= 0)
-        close (rfd);
-      if (left > 0 && ftruncate (t->fd, 0) == 0)
-        {
-          /* Unreadable: start again. */
-          t->offset = 0;
-          hasher_reset (&t->hash);
-        }
-    }
   t->status = 0;
   t->status_checked = FALSE;
   t->write_errno = 0;
@@ -612,7 +599,6 @@ transfer_free (gpointer data)
 {
   Transfer *t = data;
   g_free (t->part);
-  hasher_clear (&t->hash);
   if (t->pending)
     g_byte_array_unref (t->pending);
   g_free (t);
@@ -654,61 +640,163 @@ flush_verified (Run     *run,
   return TRUE;
 }
 
-/* The partial file is complete: check it against the manifest, then move
- * it into the cache under its SHA-256. The checksums are the transfer's
- * own when it ran to the end, else read from the file. */
-static gboolean
-commit_file (Run      *run,
-             Transfer *t,
-             gboolean *verified,
-             GError  **error)
+/* A finished partial file, checked against the manifest. */
+typedef struct
 {
-  g_autofree char *md5 = NULL, *sha = NULL, *final = NULL, *dir = NULL;
-  goffset size = 0;
-  struct stat st;
+  Transfer *t;
+  char *sha;                 /* when verified: its SHA-256, its name in the cache */
+  gboolean fetched;          /* by this run (not a partial file found whole) */
+  gboolean verified;         /* in the cache now; FALSE: it did not match, and is gone */
+  int disk_errno;            /* it could not be read or moved: nothing was decided */
+  char *disk_path;
+} Check;
 
-  *verified = FALSE;
-  if (t->hashing && g_stat (t->part, &st) == 0)
+static void
+check_free (Check *c)
+{
+  g_free (c->sha);
+  g_free (c->disk_path);
+  g_free (c);
+}
+
+/* Reads the partial file back from disk (what is checked is what was
+ * written) and, when its size and MD5 match the manifest, moves it into the
+ * cache under its SHA-256. Touches no shared state: it runs on the
+ * checker's thread. */
+static void
+check_file (Run   *run,
+            Check *c)
+{
+  Transfer *t = c->t;
+  g_autofree char *md5 = NULL, *final = NULL, *dir = NULL;
+  goffset size = 0;
+
+  if (!hash_file (t->part, &md5, &c->sha, &size))
     {
-      hasher_finish (&t->hash, &md5, &sha);
-      t->hashing = FALSE;
-      size = st.st_size;
-    }
-  else if (!hash_file (t->part, &md5, &sha, &size))
-    {
-      int e = errno;
-      g_set_error (error, RR_SYNC_ERROR, RR_SYNC_ERROR_DISK, "%s: %s", t->part, g_strerror (e));
-      return FALSE;
+      c->disk_errno = errno;
+      c->disk_path = g_strdup (t->part);
+      return;
     }
   if (size != t->inst->size || g_ascii_strcasecmp (md5, t->inst->md5) != 0)
     {
       g_unlink (t->part);
-      return TRUE;
+      return;
     }
-  final = rr_store_cache_path (run->cache_dir, sha);
+  final = rr_store_cache_path (run->cache_dir, c->sha);
   dir = g_path_get_dirname (final);
   if (g_mkdir_with_parents (dir, 0700) != 0 || g_rename (t->part, final) != 0)
     {
-      int e = errno;
-      g_set_error (error, RR_SYNC_ERROR, RR_SYNC_ERROR_DISK, "%s: %s", final, g_strerror (e));
-      return FALSE;
+      c->disk_errno = errno;
+      c->disk_path = g_steal_pointer (&final);
+      return;
     }
-  g_free (t->inst->sha256);
-  t->inst->sha256 = g_strdup (sha);
-  g_ptr_array_add (run->verified, g_strdup (t->inst->sop_uid));
-  g_ptr_array_add (run->verified, g_steal_pointer (&sha));
-  *verified = TRUE;
-  if (g_get_monotonic_time () - run->last_flush > G_USEC_PER_SEC / 2)
-    return flush_verified (run, error);
-  return TRUE;
+  c->verified = TRUE;
 }
 
-/* Bytes of the files still in transfer, for the progress. */
+static void
+checker_run (gpointer data,
+             gpointer user)
+{
+  Run *run = user;
+  check_file (run, data);
+  g_async_queue_push (run->checked, data);
+}
+
+/* Hands a finished file to the checker. */
+static void
+check_later (Run      *run,
+             Transfer *t,
+             gboolean  fetched)
+{
+  Check *c = g_new0 (Check, 1);
+  c->t = t;
+  c->fetched = fetched;
+  run->checking++;
+  run->checking_bytes += (guint64) t->inst->size;
+  g_thread_pool_push (run->checker, c, NULL);
+}
+
+/* What a check decided, on the run's thread: a verified file is recorded
+ * and counted; one that did not match goes back to the queue, up to
+ * MAX_VERIFY_FAILURES times. FALSE with error set stops the run. */
+static gboolean
+settle_check (Run     *run,
+              Check   *c,
+              GQueue  *queue,
+              GError **error)
+{
+  Transfer *t = c->t;
+  gboolean ok = TRUE;
+
+  if (c->disk_errno != 0)
+    {
+      g_set_error (error, RR_SYNC_ERROR, RR_SYNC_ERROR_DISK,
+                   "The cache cannot be written (%s): %s. Nothing was lost; free some space "
+                   "and synchronise again.", c->disk_path, g_strerror (c->disk_errno));
+      g_queue_push_tail (queue, t);
+      ok = FALSE;
+    }
+  else if (!c->verified)
+    {
+      if (++t->failures >= MAX_VERIFY_FAILURES)
+        {
+          g_set_error (error, RR_SYNC_ERROR, RR_SYNC_ERROR_VERIFY,
+                       "%s failed its checksum %u times", t->inst->sop_uid, t->failures);
+          transfer_free (t);
+          ok = FALSE;
+        }
+      else
+        g_queue_push_tail (queue, t);
+    }
+  else
+    {
+      g_free (t->inst->sha256);
+      t->inst->sha256 = g_strdup (c->sha);
+      g_ptr_array_add (run->verified, g_strdup (t->inst->sop_uid));
+      g_ptr_array_add (run->verified, g_steal_pointer (&c->sha));
+      run->progress.files_done++;
+      if (c->fetched)
+        run->progress.files_fetched++;
+      run->progress.bytes_done += (guint64) t->inst->size;
+      transfer_free (t);
+      if (g_get_monotonic_time () - run->last_flush > G_USEC_PER_SEC / 2)
+        ok = flush_verified (run, error);
+      report (run, FALSE);
+    }
+  check_free (c);
+  return ok;
+}
+
+/* Takes in what the checker has finished; with wait_us, waits that long
+ * for the first one. Every outcome is taken even after an error (the
+ * first error is kept), so that nothing verified goes unrecorded. */
+static gboolean
+collect_checks (Run     *run,
+                GQueue  *queue,
+                gint64   wait_us,
+                GError **error)
+{
+  gboolean ok = TRUE;
+  Check *c = wait_us > 0 ? g_async_queue_timeout_pop (run->checked, (guint64) wait_us)
+                         : g_async_queue_try_pop (run->checked);
+  while (c != NULL)
+    {
+      run->checking--;
+      run->checking_bytes -= (guint64) c->t->inst->size;
+      if (!settle_check (run, c, queue, ok ? error : NULL))
+        ok = FALSE;
+      c = g_async_queue_try_pop (run->checked);
+    }
+  return ok;
+}
+
+/* Bytes of the files still in transfer or being checked, for the
+ * progress. */
 static void
 count_in_flight (Run       *run,
                  GPtrArray *active)
 {
-  run->in_flight = 0;
+  run->in_flight = run->checking_bytes;
   for (guint i = 0; i < active->len; i++)
     {
       Transfer *t = active->pdata[i];
@@ -740,7 +828,7 @@ download (Run          *run,
   int running = 0;
 
   curl_multi_setopt (multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long) parallel);
-  while (ok && (queue->length > 0 || active->len > 0))
+  while (ok && (queue->length > 0 || active->len > 0 || run->checking > 0))
     {
       gint64 now = g_get_monotonic_time ();
       CURLMsg *msg;
@@ -875,38 +963,19 @@ download (Run          *run,
             }
           {
             struct stat st;
-            gboolean verified;
             if (g_stat (t->part, &st) == 0 && st.st_size < t->inst->size)
               {
                 g_queue_push_tail (queue, t);  /* cut short: resume */
                 continue;
               }
-            if (!commit_file (run, t, &verified, error))
-              {
-                ok = FALSE;
-                g_queue_push_tail (queue, t);
-                break;
-              }
-            if (!verified)
-              {
-                if (++t->failures >= MAX_VERIFY_FAILURES)
-                  {
-                    g_set_error (error, RR_SYNC_ERROR, RR_SYNC_ERROR_VERIFY,
-                                 "%s failed its checksum %u times", t->inst->sop_uid, t->failures);
-                    ok = FALSE;
-                    transfer_free (t);
-                    break;
-                  }
-                g_queue_push_tail (queue, t);
-                continue;
-              }
-            run->progress.files_done++;
-            run->progress.files_fetched++;
-            run->progress.bytes_done += (guint64) t->inst->size;
-            transfer_free (t);
-            report (run, FALSE);
+            check_later (run, t, TRUE);
           }
         }
+      /* What the checker finished; when nothing else is left to do, wait
+       * for it rather than spin. */
+      if (ok && !collect_checks (run, queue, active->len == 0 && queue->length == 0 ? 100 * 1000 : 0,
+                                 error))
+        ok = FALSE;
       count_in_flight (run, active);
       if (ok && queue->length > 0 && active->len == 0)
         {
@@ -925,6 +994,10 @@ download (Run          *run,
       transfer_free (active->pdata[i]);
     }
   curl_multi_cleanup (multi);
+  /* What the checker still holds is finished and taken in. */
+  while (run->checking > 0)
+    if (!collect_checks (run, queue, G_USEC_PER_SEC, ok ? error : NULL))
+      ok = FALSE;
   /* What was verified is recorded, whatever stopped the run. */
   if (!flush_verified (run, ok ? error : NULL))
     ok = FALSE;
@@ -961,6 +1034,11 @@ rr_sync_run (RrSyncClient         *client,
   run.last_flush = g_get_monotonic_time ();
   run.limit_start = g_get_monotonic_time ();
   run.partial_dir = g_build_filename (cache_dir, "partial", NULL);
+  run.checked = g_async_queue_new ();
+  /* Checking (MD5, SHA-256, the move) beside the transfers, on the other
+   * cores. */
+  run.checker = g_thread_pool_new (checker_run, &run,
+                                   (gint) CLAMP (g_get_num_processors () - 1, 1u, 4u), FALSE, NULL);
   if (g_mkdir_with_parents (run.partial_dir, 0700) != 0)
     {
       int e = errno;
@@ -1118,20 +1196,12 @@ rr_sync_run (RrSyncClient         *client,
         t->part = g_strdup_printf ("%s/%s.part", run.partial_dir, inst->sop_uid);
         {
           /* A partial file that is whole (the run stopped before it was
-           * checked) is checked now instead of fetched again. */
+           * checked) is checked instead of fetched again; if it does not
+           * match, the check puts it back in the queue. */
           struct stat st;
-          gboolean verified = FALSE;
-          if (g_stat (t->part, &st) == 0 && st.st_size == inst->size &&
-              !commit_file (&run, t, &verified, error))
+          if (g_stat (t->part, &st) == 0 && st.st_size == inst->size)
             {
-              transfer_free (t);
-              goto out;
-            }
-          if (verified)
-            {
-              run.progress.files_done++;
-              run.progress.bytes_done += (guint64) inst->size;
-              transfer_free (t);
+              check_later (&run, t, FALSE);
               continue;
             }
         }
@@ -1151,6 +1221,11 @@ rr_sync_run (RrSyncClient         *client,
     set_status (&run, "done");
 
 out:
+  /* Whatever stopped the run, what the checker holds is finished and
+   * taken in (what it verified is recorded below). */
+  g_thread_pool_free (run.checker, FALSE, TRUE);
+  collect_checks (&run, &queue, 0, NULL);
+  g_async_queue_unref (run.checked);
   g_queue_clear_full (&queue, transfer_free);
   report (&run, TRUE);
   g_free (run.status);
