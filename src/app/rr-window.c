@@ -11,6 +11,7 @@
 #include "rr-store.h"
 
 #include <glib/gi18n.h>
+#include <json-glib/json-glib.h>
 #include <string.h>
 
 struct _RrWindow
@@ -38,6 +39,9 @@ struct _RrWindow
   GtkButton *worklist_button;
   GtkButton *sign_in_button;
   GHashTable *study_labels;       /* Study Instance UID -> timepoint label (a task open) */
+  char *task_id;                  /* the task open, if one is */
+  gint64 task_account;            /* ...its account in the local database */
+  char *draft_series;             /* ...the series its draft was last on, to go back to */
 
   RrStore *store;                 /* the local database; NULL when it cannot open */
   char *store_error;              /* ...and why */
@@ -192,6 +196,37 @@ refresh_measurements (gpointer data)
 
 /* Every change is in the database before it counts: a change that cannot
  * be saved is refused (and undone) with the reason shown. */
+/* A task open: the reader's place in it is its draft, kept in the local
+ * database whatever the server later does with the task. */
+static void
+save_draft (RrWindow   *self,
+            const char *series_uid)
+{
+  g_autoptr (JsonBuilder) b = NULL;
+  g_autoptr (JsonGenerator) g = NULL;
+  g_autoptr (JsonNode) root = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *json = NULL;
+
+  if (self->task_id == NULL || self->store == NULL || series_uid == NULL)
+    return;
+  b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "series");
+  json_builder_add_string_value (b, series_uid);
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  g = json_generator_new ();
+  json_generator_set_root (g, root);
+  json = json_generator_to_data (g, NULL);
+  if (!rr_store_put_draft (self->store, self->task_account, self->task_id, json, &error))
+    {
+      g_autofree char *msg = g_strdup_printf (_("Your place in this task was not saved: %s"),
+                                              error->message);
+      toast (self, msg);
+    }
+}
+
 static gboolean
 on_measurement_change (RrMeasurementChange  change,
                        const RrMeasurement *m,
@@ -222,6 +257,7 @@ on_measurement_change (RrMeasurementChange  change,
   if (self->refresh_source == 0)
     self->refresh_source = g_idle_add_full (G_PRIORITY_HIGH_IDLE, refresh_measurements, self,
                                             NULL);
+  save_draft (self, m->series_uid);
   return TRUE;
 }
 
@@ -635,9 +671,13 @@ on_row_selected (GtkListBox    *box,
                  GtkListBoxRow *row,
                  RrWindow      *self)
 {
+  RrDicomSeries *series;
   if (row == NULL)
     return;
-  load_series (self, g_ptr_array_index (self->row_series, gtk_list_box_row_get_index (row)));
+  series = g_ptr_array_index (self->row_series, gtk_list_box_row_get_index (row));
+  load_series (self, series);
+  if (series->is_image)
+    save_draft (self, series->series_uid);
   gtk_widget_grab_focus (GTK_WIDGET (self->view));
 }
 
@@ -807,7 +847,7 @@ scan_done (GObject      *source,
   g_autoptr (GError) error = NULL;
   RrDicomScan *scan = g_task_propagate_pointer (G_TASK (result), &error);
   GtkWidget *child;
-  GtkListBoxRow *first = NULL;
+  GtkListBoxRow *first = NULL, *resume = NULL;
 
   gtk_spinner_stop (self->scan_spinner);
   if (scan == NULL)
@@ -839,6 +879,8 @@ scan_done (GObject      *source,
           gtk_list_box_append (self->series_list, row);
           if (first == NULL && se->is_image)
             first = GTK_LIST_BOX_ROW (row);
+          if (se->is_image && g_strcmp0 (se->series_uid, self->draft_series) == 0)
+            resume = GTK_LIST_BOX_ROW (row);
         }
     }
   if (self->row_series->len == 0)
@@ -856,8 +898,9 @@ scan_done (GObject      *source,
                                               scan->unreadable->len);
       toast (self, msg);
     }
-  if (first)
-    gtk_list_box_select_row (self->series_list, first);
+  /* A task's draft: back where the reader was. */
+  if (resume || first)
+    gtk_list_box_select_row (self->series_list, resume ? resume : first);
 }
 
 /* Before another folder or task: what runs for the current one stops, and
@@ -873,6 +916,8 @@ leave_source (RrWindow *self)
   rr_viewport_set_volume (self->view, NULL);
   g_clear_pointer (&self->folder, g_free);
   g_clear_pointer (&self->study_labels, g_hash_table_unref);
+  g_clear_pointer (&self->task_id, g_free);
+  g_clear_pointer (&self->draft_series, g_free);
 }
 
 static void
@@ -975,15 +1020,49 @@ on_open_task (RrWorklist *worklist,
 {
   g_autoptr (GHashTable) labels = NULL;
   g_auto (GStrv) files = rr_worklist_task_files (worklist, task, &labels);
+  gint64 account = rr_worklist_get_account (worklist);
+  gboolean withdrawn = FALSE;
+  g_autofree char *draft = NULL;
+
+  if (self->store && account > 0)
+    {
+      g_autoptr (GPtrArray) tasks = rr_store_list_tasks (self->store, account, NULL);
+      for (guint i = 0; tasks && i < tasks->len; i++)
+        {
+          RrStoreTask *t = tasks->pdata[i];
+          if (g_str_equal (t->id, task))
+            withdrawn = !t->on_server;
+        }
+      draft = rr_store_get_draft (self->store, account, task, NULL);
+    }
   if (files == NULL)
     {
-      toast (self, _("This task is not downloaded yet; it is downloading now"));
-      rr_worklist_download (worklist, task);
+      if (withdrawn)
+        toast (self, _("This task was withdrawn on the server before it was downloaded"));
+      else
+        {
+          toast (self, _("This task is not downloaded yet; it is downloading now"));
+          rr_worklist_download (worklist, task);
+        }
       return;
     }
   leave_source (self);
   self->study_labels = g_steal_pointer (&labels);
-  adw_window_title_set_subtitle (self->window_title, _("Task"));
+  self->task_id = g_strdup (task);
+  self->task_account = account;
+  if (draft)
+    {
+      g_autoptr (JsonParser) p = json_parser_new ();
+      if (json_parser_load_from_data (p, draft, -1, NULL) &&
+          JSON_NODE_HOLDS_OBJECT (json_parser_get_root (p)))
+        self->draft_series = g_strdup (json_object_get_string_member_with_default (
+          json_node_get_object (json_parser_get_root (p)), "series", NULL));
+    }
+  if (withdrawn)
+    toast (self, _("This task was withdrawn on the server: your measurements stay on this "
+                   "computer, and nothing can be submitted for it"));
+  adw_window_title_set_subtitle (self->window_title,
+                                 withdrawn ? _("Task (withdrawn)") : _("Task"));
   start_scan (self, (const char *const *) files);
 }
 
@@ -1070,6 +1149,8 @@ rr_window_finalize (GObject *object)
   g_free (self->compare_label);
   g_free (self->current_label);
   g_clear_pointer (&self->study_labels, g_hash_table_unref);
+  g_free (self->task_id);
+  g_free (self->draft_series);
   /* Every task holds the window, so no thread reads a scan any more. */
   g_clear_pointer (&self->scan, rr_dicom_scan_free);
   g_clear_pointer (&self->old_scans, g_ptr_array_unref);

@@ -84,6 +84,7 @@ task_row (RrWorklist        *self,
   g_autoptr (GPtrArray) files = rr_store_task_instances (self->store, self->account, t->id, NULL);
   g_autoptr (GString) labels = g_string_new (NULL);
   g_autofree char *title = NULL, *subtitle = NULL, *due = NULL, *offline = NULL;
+  g_autofree char *draft = NULL, *withdrawn = NULL;
   const char *subject = "";
   guint cached = 0;
   GtkWidget *row = adw_action_row_new ();
@@ -112,10 +113,22 @@ task_row (RrWorklist        *self,
     offline = g_strdup (_("available offline"));
   else
     offline = g_strdup_printf (_("%u of %u files offline"), cached, files->len);
-  subtitle = g_strdup_printf ("%s · %s%s%s · %s%s", labels->str,
+  if (t->n_measurements > 0)
+    draft = g_strdup_printf (g_dngettext (NULL, "your draft: %u measurement",
+                                          "your draft: %u measurements", t->n_measurements),
+                             t->n_measurements);
+  else if (t->has_draft)
+    draft = g_strdup (_("your draft: started"));
+  /* Cancelled or reassigned there: the reader's work here stays, and says so. */
+  if (!t->on_server)
+    withdrawn = draft ? g_strdup_printf (_("withdrawn on the server; %s, kept on this computer"),
+                                         draft)
+                      : g_strdup (_("withdrawn on the server"));
+  subtitle = g_strdup_printf ("%s · %s%s%s · %s%s%s", labels->str,
                               g_strcmp0 (t->status, "open") == 0 ? _("open") : t->status,
                               *due ? _(" · due ") : "", due, offline,
-                              t->on_server ? "" : _(" · withdrawn on the server; your draft is kept"));
+                              withdrawn || draft ? " · " : "",
+                              withdrawn ? withdrawn : draft ? draft : "");
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
   adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
   adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
@@ -446,6 +459,13 @@ rr_worklist_set_account (RrWorklist *self,
   start_run (self, NULL, TRUE);
 }
 
+gint64
+rr_worklist_get_account (RrWorklist *self)
+{
+  g_return_val_if_fail (RR_IS_WORKLIST (self), -1);
+  return self->store && self->account > 0 ? self->account : -1;
+}
+
 void
 rr_worklist_download (RrWorklist *self,
                       const char *task_id)
@@ -529,6 +549,14 @@ rr_worklist_finalize (GObject *object)
   G_OBJECT_CLASS (rr_worklist_parent_class)->finalize (object);
 }
 
+/* Back from a task: its draft may have changed. */
+static void
+rr_worklist_map (GtkWidget *widget)
+{
+  GTK_WIDGET_CLASS (rr_worklist_parent_class)->map (widget);
+  rebuild (RR_WORKLIST (widget));
+}
+
 static void
 rr_worklist_class_init (RrWorklistClass *klass)
 {
@@ -537,6 +565,7 @@ rr_worklist_class_init (RrWorklistClass *klass)
 
   object_class->dispose = rr_worklist_dispose;
   object_class->finalize = rr_worklist_finalize;
+  widget_class->map = rr_worklist_map;
   signals[SIGNAL_OPEN_TASK] =
     g_signal_new ("open-task", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                   G_TYPE_NONE, 1, G_TYPE_STRING);

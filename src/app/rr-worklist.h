@@ -24,5 +24,7 @@ GStrv       rr_worklist_task_files  (RrWorklist  *self,
                                      GHashTable **study_labels);
 void        rr_worklist_download    (RrWorklist *self,
                                      const char *task_id);
+/* The account's row in the local database; -1 when none is set. */
+gint64      rr_worklist_get_account (RrWorklist *self);
 
 G_END_DECLS

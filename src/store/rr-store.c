@@ -445,8 +445,15 @@ rr_store_list_tasks (RrStore  *store,
   sqlite3_stmt *st = NULL;
   GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify) rr_store_task_free);
   if (sqlite3_prepare_v2 (store->db,
-                          "SELECT id, kind, status, due_at, json, on_server FROM tasks"
-                          " WHERE account_id = ?1 ORDER BY due_at, id", -1, &st, NULL) != SQLITE_OK)
+                          "SELECT t.id, t.kind, t.status, t.due_at, t.json, t.on_server,"
+                          " EXISTS (SELECT 1 FROM drafts d WHERE d.account_id = t.account_id"
+                          "         AND d.task_id = t.id),"
+                          " (SELECT count(*) FROM measurements m WHERE m.series_uid IN"
+                          "   (SELECT i.series_uid FROM task_instances ti JOIN instances i"
+                          "    ON i.account_id = ti.account_id AND i.sop_uid = ti.sop_uid"
+                          "    WHERE ti.account_id = t.account_id AND ti.task_id = t.id))"
+                          " FROM tasks t WHERE t.account_id = ?1 ORDER BY t.due_at, t.id",
+                          -1, &st, NULL) != SQLITE_OK)
     {
       g_ptr_array_unref (out);
       fail (store, error, RR_STORE_ERROR_FAILED, "cannot prepare");
@@ -462,10 +469,55 @@ rr_store_list_tasks (RrStore  *store,
       t->due_at = g_strdup ((const char *) sqlite3_column_text (st, 3));
       t->json = g_strdup ((const char *) sqlite3_column_text (st, 4));
       t->on_server = sqlite3_column_int (st, 5);
+      t->has_draft = sqlite3_column_int (st, 6);
+      t->n_measurements = (guint) sqlite3_column_int (st, 7);
       g_ptr_array_add (out, t);
     }
   sqlite3_finalize (st);
   return out;
+}
+
+gboolean
+rr_store_put_draft (RrStore     *store,
+                    gint64       account,
+                    const char  *task_id,
+                    const char  *json,
+                    GError     **error)
+{
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_prepare_v2 (store->db,
+                          "INSERT INTO drafts (account_id, task_id, json, updated_us)"
+                          " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (account_id, task_id)"
+                          " DO UPDATE SET json = ?3, updated_us = ?4", -1, &st, NULL) != SQLITE_OK)
+    return fail (store, error, RR_STORE_ERROR_FAILED, "cannot prepare");
+  sqlite3_bind_int64 (st, 1, account);
+  sqlite3_bind_text (st, 2, task_id, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (st, 3, json, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (st, 4, g_get_real_time ());
+  return run (store, st, error);
+}
+
+char *
+rr_store_get_draft (RrStore     *store,
+                    gint64       account,
+                    const char  *task_id,
+                    GError     **error)
+{
+  sqlite3_stmt *st = NULL;
+  char *json = NULL;
+  if (sqlite3_prepare_v2 (store->db,
+                          "SELECT json FROM drafts WHERE account_id = ?1 AND task_id = ?2", -1,
+                          &st, NULL) != SQLITE_OK)
+    {
+      fail (store, error, RR_STORE_ERROR_FAILED, "cannot prepare");
+      return NULL;
+    }
+  sqlite3_bind_int64 (st, 1, account);
+  sqlite3_bind_text (st, 2, task_id, -1, SQLITE_TRANSIENT);
+  if (sqlite3_step (st) == SQLITE_ROW)
+    json = g_strdup ((const char *) sqlite3_column_text (st, 0));
+  sqlite3_finalize (st);
+  return json;
 }
 
 void

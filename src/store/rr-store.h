@@ -56,6 +56,8 @@ typedef struct
   char *id, *kind, *status, *due_at;
   char *json;              /* the task as the server sent it */
   gboolean on_server;      /* FALSE: cancelled or reassigned there; kept here */
+  gboolean has_draft;      /* the reader has worked on it here */
+  guint n_measurements;    /* saved here on the task's series */
 } RrStoreTask;
 
 typedef struct
@@ -106,6 +108,17 @@ gboolean    rr_store_mark_tasks_gone  (RrStore            *store,
 GPtrArray  *rr_store_list_tasks       (RrStore  *store,
                                        gint64    account,
                                        GError  **error);
+/* The reader's place in a task (JSON: the series last shown, ...): kept
+ * whatever the server does with the task. get: NULL when there is none. */
+gboolean    rr_store_put_draft        (RrStore     *store,
+                                       gint64       account,
+                                       const char  *task_id,
+                                       const char  *json,
+                                       GError     **error);
+char       *rr_store_get_draft        (RrStore     *store,
+                                       gint64       account,
+                                       const char  *task_id,
+                                       GError     **error);
 /* Records a manifest entry of @task_id. A file whose size or MD5 changed
  * on the server loses its cached state and is fetched again. */
 gboolean    rr_store_put_instance     (RrStore                *store,

@@ -266,6 +266,75 @@ test_kill9 (void)
   rm_rf (dir);
 }
 
+/* A task's draft and the measurements on its series stay when the server
+ * withdraws the task, across a reopen; the task list says so. */
+static void
+test_draft_outlives_task (void)
+{
+  g_autofree char *dir = NULL;
+  g_autofree char *path = temp_db (&dir);
+  g_autoptr (GError) error = NULL;
+  gint64 account;
+
+  {
+    g_autoptr (RrStore) s = rr_store_open (path, &error);
+    RrStoreInstance a = { "1.2.3.1", "1.2.1", "1.2.3", 100, "00", "/f/1", NULL };
+    RrStoreInstance b = { "1.2.4.1", "1.2.1", "1.2.4", 100, "00", "/f/2", NULL };
+    const char *present[] = { "t1", "t2", NULL };
+    g_assert_no_error (error);
+    account = rr_store_account (s, "https://example.org", "reader1", NULL, &error);
+    g_assert_cmpint (account, >, 0);
+    g_assert_true (rr_store_put_task (s, account, "t1", "read", "open", NULL, "{}", &error));
+    g_assert_true (rr_store_put_task (s, account, "t2", "read", "open", NULL, "{}", &error));
+    g_assert_true (rr_store_put_instance (s, account, "t1", &a, &error));
+    g_assert_true (rr_store_put_instance (s, account, "t2", &b, &error));
+    g_assert_true (rr_store_mark_tasks_gone (s, account, present, &error));
+    g_assert_null (rr_store_get_draft (s, account, "t1", &error));
+    g_assert_no_error (error);
+    g_assert_true (rr_store_put_draft (s, account, "t1", "{\"series\": \"1.2.3\"}", &error));
+    g_assert_true (rr_store_put_draft (s, account, "t1", "{\"series\": \"1.2.3.x\"}", &error));
+    for (int i = 0; i < 2; i++)
+      {
+        g_autoptr (RrMeasurement) m = make ("1.2.3", 10 + i, i);
+        g_assert_true (rr_store_put_measurement (s, m, &error));
+      }
+    {
+      g_autoptr (RrMeasurement) m = make ("1.2.4", 7, 5);  /* the other task's series */
+      g_assert_true (rr_store_put_measurement (s, m, &error));
+    }
+    /* The server lists only t2 now. */
+    present[0] = "t2";
+    present[1] = NULL;
+    g_assert_true (rr_store_mark_tasks_gone (s, account, present, &error));
+    g_assert_no_error (error);
+  }
+  {
+    g_autoptr (RrStore) s = rr_store_open (path, &error);
+    g_autoptr (GPtrArray) tasks = rr_store_list_tasks (s, account, &error);
+    g_autofree char *draft = rr_store_get_draft (s, account, "t1", &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (draft, ==, "{\"series\": \"1.2.3.x\"}");
+    g_assert_cmpuint (tasks->len, ==, 2);
+    for (guint i = 0; i < tasks->len; i++)
+      {
+        RrStoreTask *t = tasks->pdata[i];
+        if (g_str_equal (t->id, "t1"))
+          {
+            g_assert_false (t->on_server);
+            g_assert_true (t->has_draft);
+            g_assert_cmpuint (t->n_measurements, ==, 2);
+          }
+        else
+          {
+            g_assert_true (t->on_server);
+            g_assert_false (t->has_draft);
+            g_assert_cmpuint (t->n_measurements, ==, 1);
+          }
+      }
+  }
+  rm_rf (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -276,5 +345,6 @@ main (int argc, char **argv)
   g_test_add_func ("/store/roundtrip", test_roundtrip);
   g_test_add_func ("/store/not-ours", test_not_ours);
   g_test_add_func ("/store/kill-9", test_kill9);
+  g_test_add_func ("/store/draft-outlives-task", test_draft_outlives_task);
   return g_test_run ();
 }
