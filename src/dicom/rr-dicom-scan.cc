@@ -453,8 +453,9 @@ read_image_attributes (DcmDataset *ds, RrDicomInstance *inst, const char *path,
                 close (fd);
               }
           }
-        /* The value stays on disk: read its last bytes to prove they exist. */
-        if (xfer.getStreamCompression () == ESC_none && len >= 2)
+        /* The value stays on disk: read its last bytes to prove they exist
+         * (found above to end the file, they do). */
+        if (xfer.getStreamCompression () == ESC_none && len >= 2 && inst->pixel_offset == 0)
           {
             Uint8 tail[2];
             DcmFileCache cache;
