@@ -1031,7 +1031,7 @@ on_open_task (RrWorklist *worklist,
         {
           RrStoreTask *t = tasks->pdata[i];
           if (g_str_equal (t->id, task))
-            withdrawn = !t->on_server;
+            withdrawn = !t->on_server || g_strcmp0 (t->status, "cancelled") == 0;
         }
       draft = rr_store_get_draft (self->store, account, task, NULL);
     }

@@ -120,12 +120,15 @@ task_row (RrWorklist        *self,
   else if (t->has_draft)
     draft = g_strdup (_("your draft: started"));
   /* Cancelled or reassigned there: the reader's work here stays, and says so. */
-  if (!t->on_server)
+  if (!t->on_server || g_strcmp0 (t->status, "cancelled") == 0)
     withdrawn = draft ? g_strdup_printf (_("withdrawn on the server; %s, kept on this computer"),
                                          draft)
                       : g_strdup (_("withdrawn on the server"));
   subtitle = g_strdup_printf ("%s · %s%s%s · %s%s%s", labels->str,
-                              g_strcmp0 (t->status, "open") == 0 ? _("open") : t->status,
+                              g_strcmp0 (t->status, "open") == 0 ? _("open")
+                              : g_strcmp0 (t->status, "cancelled") == 0 ? _("cancelled")
+                              : g_strcmp0 (t->status, "submitted") == 0 ? _("submitted")
+                              : t->status,
                               *due ? _(" · due ") : "", due, offline,
                               withdrawn || draft ? " · " : "",
                               withdrawn ? withdrawn : draft ? draft : "");

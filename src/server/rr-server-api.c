@@ -693,6 +693,9 @@ get_trials (RrHttpRequest  *req,
   rr_respond_json (resp, 200, rr_json_writer_steal (w));
 }
 
+static gboolean hand_over_reads (const char *trial, gint64 user_id, const char *by,
+                                 const char **stuck_subject);
+
 static void
 put_member (RrHttpRequest  *req,
             RrHttpAnswer *resp,
@@ -710,6 +713,8 @@ put_member (RrHttpRequest  *req,
   sqlite3_stmt *st;
   g_autoptr (RrJsonWriter) w = NULL;
   g_autofree char *details = NULL;
+  gboolean leaves_pool;
+  const char *stuck = NULL;
 
   if (!ok)
     return;
@@ -729,6 +734,12 @@ put_member (RrHttpRequest  *req,
     }
   if (strstr (roles->str, "site") && (site == NULL || !valid_id (site, 64)))
     return bad_request (resp, "A site member needs its \"site\"");
+  st = rr_db_prepare ("SELECT 1 FROM members WHERE trial_id = ?1 AND user_id = ?2"
+                      " AND (',' || roles || ',') LIKE '%,reader,%'");
+  sqlite3_bind_text (st, 1, trial, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (st, 2, uid);
+  leaves_pool = st && sqlite3_step (st) == SQLITE_ROW && !strstr (roles->str, "reader");
+  sqlite3_finalize (st);
   rr_db_begin ();
   st = rr_db_prepare ("INSERT INTO members (trial_id, user_id, roles, site) VALUES (?1, ?2, ?3, ?4)"
                       " ON CONFLICT (trial_id, user_id) DO UPDATE SET roles = ?3, site = ?4");
@@ -764,6 +775,19 @@ put_member (RrHttpRequest  *req,
     {
       rr_db_rollback ();
       return server_failed (resp);
+    }
+  /* A reader leaving the pool hands over the reads still open; when nobody
+   * can take one, nothing changes. */
+  if (leaves_pool && !hand_over_reads (trial, uid, req->user->username, &stuck))
+    {
+      g_autofree char *msg = NULL;
+      rr_db_rollback ();
+      if (stuck == NULL)
+        return server_failed (resp);
+      msg = g_strdup_printf ("No other reader of the trial can take over %s's open read of "
+                             "subject %s; add a reader first", username, stuck);
+      g_free ((char *) stuck);
+      return rr_respond_error (resp, 409, "conflict", msg, NULL);
     }
   rr_db_commit ();
   rr_respond_json (resp, 200, g_steal_pointer (&details));
@@ -1051,6 +1075,95 @@ create_read_tasks (const char *trial,
       g_ptr_array_add (created, id);
     }
   return TRUE;
+}
+
+/* The open reads of @user_id in @trial, who left its reader pool: each is
+ * cancelled (the reader's workstation keeps their draft and says the task
+ * was withdrawn), and the subject's slot passes to the least loaded other
+ * reader, never the subject's other reader, with a new task for the same
+ * timepoint. FALSE with *stuck_subject (to free) when nobody can take one,
+ * FALSE alone when the database fails: the caller rolls back. */
+static gboolean
+hand_over_reads (const char  *trial,
+                 gint64       user_id,
+                 const char  *by,
+                 const char **stuck_subject)
+{
+  typedef struct { char *id, *subject; gint64 timepoint, slot; } Open;
+  g_autoptr (GArray) open = g_array_new (FALSE, TRUE, sizeof (Open));
+  sqlite3_stmt *st = rr_db_prepare ("SELECT id, subject, timepoint_id, slot FROM tasks"
+                                    " WHERE trial_id = ?1 AND user_id = ?2 AND kind = 'read'"
+                                    " AND status = 'open' ORDER BY created_at, id");
+  gboolean ok = st != NULL;
+
+  *stuck_subject = NULL;
+  sqlite3_bind_text (st, 1, trial, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (st, 2, user_id);
+  while (st && sqlite3_step (st) == SQLITE_ROW)
+    {
+      Open o = { g_strdup (col_text (st, 0)), g_strdup (col_text (st, 1)),
+                 sqlite3_column_int64 (st, 2), sqlite3_column_int64 (st, 3) };
+      g_array_append_val (open, o);
+    }
+  sqlite3_finalize (st);
+  for (guint i = 0; ok && i < open->len; i++)
+    {
+      Open *o = &g_array_index (open, Open, i);
+      g_autoptr (GArray) exclude = g_array_new (FALSE, FALSE, sizeof (gint64));
+      g_autofree char *successor = NULL, *details = NULL;
+      g_autoptr (RrJsonWriter) w = rr_json_writer_new (FALSE);
+      gint64 next;
+
+      g_array_append_val (exclude, user_id);
+      st = rr_db_prepare ("SELECT user_id FROM subject_readers WHERE trial_id = ?1"
+                          " AND subject = ?2");
+      sqlite3_bind_text (st, 1, trial, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text (st, 2, o->subject, -1, SQLITE_TRANSIENT);
+      while (st && sqlite3_step (st) == SQLITE_ROW)
+        {
+          gint64 other = sqlite3_column_int64 (st, 0);
+          g_array_append_val (exclude, other);
+        }
+      sqlite3_finalize (st);
+      next = least_loaded (trial, "reader", exclude);
+      if (next < 0)
+        {
+          *stuck_subject = g_strdup (o->subject);
+          ok = FALSE;
+          break;
+        }
+      st = rr_db_prepare ("UPDATE tasks SET status = 'cancelled', version = version + 1"
+                          " WHERE id = ?1 AND status = 'open'");
+      sqlite3_bind_text (st, 1, o->id, -1, SQLITE_TRANSIENT);
+      ok = step_done (st);
+      st = rr_db_prepare ("UPDATE subject_readers SET user_id = ?4 WHERE trial_id = ?1"
+                          " AND subject = ?2 AND slot = ?3");
+      sqlite3_bind_text (st, 1, trial, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text (st, 2, o->subject, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_int64 (st, 3, o->slot);
+      sqlite3_bind_int64 (st, 4, next);
+      ok = step_done (st) && ok;
+      successor = ok ? create_task ("read", trial, o->subject, o->timepoint, next, (int) o->slot,
+                                    by) : NULL;
+      ok = successor != NULL;
+      if (ok)
+        {
+          rr_json_begin_object (w);
+          rr_json_key (w, "reason");
+          rr_json_string (w, "the reader left the trial's reader pool");
+          rr_json_key (w, "successor");
+          rr_json_string (w, successor);
+          rr_json_end_object (w);
+          details = rr_json_writer_steal (w);
+          ok = rr_audit_append (by, "task.cancel", o->id, details);
+        }
+    }
+  for (guint i = 0; i < open->len; i++)
+    {
+      g_free (g_array_index (open, Open, i).id);
+      g_free (g_array_index (open, Open, i).subject);
+    }
+  return ok;
 }
 
 typedef struct

@@ -392,6 +392,76 @@ class Sync(unittest.TestCase):
             t.join(2)
             listener.close()
 
+    def test_9_reader_leaves_the_pool(self):
+        """The reader leaves the trial's reader pool: the server refuses while
+        nobody can take over, then hands the open reads to another reader.
+        The next sync keeps the first reader's withdrawn tasks, marked
+        cancelled, with their drafts and cached files."""
+        import urllib.request
+        env = dict(os.environ, READROOM_PASSWORD=ADMIN_PASSWORD,
+                   READROOM_NEW_PASSWORD="reader-password")
+
+        def admin(*args, check=True):
+            r = subprocess.run([CLI, "admin", "--server", self.url] + list(args), env=env,
+                               capture_output=True, text=True)
+            if check:
+                self.assertEqual(r.returncode, 0, r.stderr)
+            return r
+
+        def tasks_of(user):
+            req = urllib.request.Request(self.url + "/readroom/v1/sessions", method="POST",
+                                         data=json.dumps({"username": user,
+                                                          "password": "reader-password"}).encode())
+            token = json.loads(urllib.request.urlopen(req).read())["token"]
+            req = urllib.request.Request(self.url + "/readroom/v1/tasks?status=all")
+            req.add_header("Authorization", "Bearer " + token)
+            return json.loads(urllib.request.urlopen(req).read())
+
+        # A third subject: reader1 has at least this read open.
+        d = os.path.join(self.tmp, "study-p2")
+        subprocess.run([PHANTOM, d, "--kind", "ct", "--slices", "8", "--size", "128",
+                        "--seed", "9"], check=True, capture_output=True)
+        admin("upload", d, "--trial", "TS", "--subject", "P2", "--timepoint", "Baseline",
+              "--day", "0")
+        self.reset()
+        self.sync()
+        before = {t["id"]: t for t in tasks_of("reader1")}
+        open_ids = sorted(i for i, t in before.items() if t["status"] == "open")
+        self.assertTrue(open_ids)
+        with sqlite3.connect(self.db) as db:
+            account = db.execute("SELECT id FROM accounts").fetchone()[0]
+            # What the workstation writes while the reader works on a task.
+            db.execute("INSERT INTO drafts (account_id, task_id, json, updated_us)"
+                       " VALUES (?, ?, '{\"series\": \"x\"}', 1)", (account, open_ids[0]))
+        cached = len(self.cached_files())
+
+        r = admin("member", "set", "TS", "reader1", "--roles", "", check=False)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("add a reader first", r.stderr)
+        self.assertEqual([t["status"] for t in tasks_of("reader1") if t["id"] in open_ids],
+                         ["open"] * len(open_ids))
+        admin("user", "add", "reader2")
+        admin("member", "set", "TS", "reader2", "--roles", "reader")
+        admin("member", "set", "TS", "reader1", "--roles", "")
+
+        self.sync()
+        with sqlite3.connect(self.db) as db:
+            status = dict(db.execute("SELECT id, status FROM tasks"))
+            drafts = [r[0] for r in db.execute("SELECT task_id FROM drafts")]
+        for i in before:
+            self.assertEqual(status[i], "cancelled" if i in open_ids else before[i]["status"])
+        self.assertEqual(drafts, [open_ids[0]])
+        self.assertEqual(len(self.cached_files()), cached)
+
+        # reader2 holds new open reads of the same subjects and timepoints.
+        theirs = tasks_of("reader2")
+        self.assertEqual(sorted((t["subject"], t["timepoints"][-1]["label"]) for t in theirs),
+                         sorted((before[i]["subject"], before[i]["timepoints"][-1]["label"])
+                                for i in open_ids))
+        self.assertEqual({t["status"] for t in theirs}, {"open"})
+        self.assertFalse({t["id"] for t in theirs} & set(before))
+        print("reader1 left the pool: %d open reads handed to reader2, the draft kept"
+              % len(open_ids))
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
