@@ -155,6 +155,16 @@ class Worklist(unittest.TestCase):
         subprocess.run(["import", "-window", "root", os.path.join(OUT, "readroom-task.png")],
                        capture_output=True)
 
+        # Back to the worklist: the task opened is a draft now, kept in the
+        # local database.
+        self.click(self.named("Worklist"))
+        drafted = wait_for(lambda: [r for r in self.rows()
+                                    if r.startswith("Read · subject S-001") and "your draft" in r],
+                           20)
+        self.assertTrue(drafted, self.rows())
+        subprocess.run(["import", "-window", "root", os.path.join(OUT, "readroom-draft.png")],
+                       capture_output=True)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
