@@ -149,10 +149,16 @@ task_row (RrWorklist        *self,
   adw_action_row_add_suffix (ADW_ACTION_ROW (row), bar);
   gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
   gtk_widget_add_css_class (button, "flat");
-  gtk_widget_set_tooltip_text (button, _("Make Available Offline"));
-  gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  _("Make available offline"), -1);
-  gtk_widget_set_sensitive (button, g_strcmp0 (t->status, "open") == 0 && t->on_server);
+  {
+    gboolean all_here = files && files->len > 0 && cached == files->len;
+    gtk_widget_set_tooltip_text (button, all_here ? _("Available Offline")
+                                                  : _("Make Available Offline"));
+    gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                    all_here ? _("Available offline") : _("Make available offline"),
+                                    -1);
+    gtk_widget_set_sensitive (button, g_strcmp0 (t->status, "open") == 0 && t->on_server &&
+                                      !all_here);
+  }
   g_object_set_data_full (G_OBJECT (button), "task", g_strdup (t->id), g_free);
   g_signal_connect_object (button, "clicked", G_CALLBACK (on_download_clicked), self, 0);
   adw_action_row_add_suffix (ADW_ACTION_ROW (row), button);
