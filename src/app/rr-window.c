@@ -194,8 +194,6 @@ refresh_measurements (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-/* Every change is in the database before it counts: a change that cannot
- * be saved is refused (and undone) with the reason shown. */
 /* A task open: the reader's place in it is its draft, kept in the local
  * database whatever the server later does with the task. */
 static void
@@ -227,6 +225,8 @@ save_draft (RrWindow   *self,
     }
 }
 
+/* Every change is in the database before it counts: a change that cannot
+ * be saved is refused (and undone) with the reason shown. */
 static gboolean
 on_measurement_change (RrMeasurementChange  change,
                        const RrMeasurement *m,

@@ -113,7 +113,10 @@ task_row (RrWorklist        *self,
     offline = g_strdup (_("available offline"));
   else
     offline = g_strdup_printf (_("%u of %u files offline"), cached, files->len);
-  if (t->n_measurements > 0)
+  /* A submitted task's work is on the server; the others' is a draft here. */
+  if (g_strcmp0 (t->status, "submitted") == 0)
+    ;
+  else if (t->n_measurements > 0)
     draft = g_strdup_printf (g_dngettext (NULL, "your draft: %u measurement",
                                           "your draft: %u measurements", t->n_measurements),
                              t->n_measurements);
