@@ -1081,6 +1081,7 @@ create_read_tasks (const char *trial,
  * cancelled (the reader's workstation keeps their draft and says the task
  * was withdrawn), and the subject's slot passes to the least loaded other
  * reader, never the subject's other reader, with a new task for the same
+ * timepoint. The reader's other subjects draw a new reader at their next
  * timepoint. FALSE with *stuck_subject (to free) when nobody can take one,
  * FALSE alone when the database fails: the caller rolls back. */
 static gboolean
@@ -1157,6 +1158,15 @@ hand_over_reads (const char  *trial,
           details = rr_json_writer_steal (w);
           ok = rr_audit_append (by, "task.cancel", o->id, details);
         }
+    }
+  if (ok)
+    {
+      /* The subjects whose reads were all done: their next timepoint draws
+       * a reader from the pool again. */
+      st = rr_db_prepare ("DELETE FROM subject_readers WHERE trial_id = ?1 AND user_id = ?2");
+      sqlite3_bind_text (st, 1, trial, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_int64 (st, 2, user_id);
+      ok = step_done (st);
     }
   for (guint i = 0; i < open->len; i++)
     {

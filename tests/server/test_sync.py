@@ -460,6 +460,19 @@ class Sync(unittest.TestCase):
                                 for i in open_ids))
         self.assertEqual({t["status"] for t in theirs}, {"open"})
         self.assertFalse({t["id"] for t in theirs} & set(before))
+
+        # A later timepoint of every subject: read by reader2 only.
+        for subject in ("P0", "P1", "P2"):
+            d = os.path.join(self.tmp, "week8-" + subject)
+            subprocess.run([PHANTOM, d, "--kind", "ct", "--slices", "8", "--size", "128",
+                            "--seed", str(20 + int(subject[1]))], check=True,
+                           capture_output=True)
+            admin("upload", d, "--trial", "TS", "--subject", subject, "--timepoint", "Week 8",
+                  "--day", "56")
+        later = [t for t in tasks_of("reader2") if t["timepoints"][-1]["label"] == "Week 8"]
+        self.assertEqual(sorted(t["subject"] for t in later), ["P0", "P1", "P2"])
+        self.assertFalse([t for t in tasks_of("reader1")
+                          if t["timepoints"][-1]["label"] == "Week 8"])
         print("reader1 left the pool: %d open reads handed to reader2, the draft kept"
               % len(open_ids))
 
