@@ -207,6 +207,36 @@ user_add (Client *c, int argc, char **argv)
   return RR_EXIT_OK;
 }
 
+/* user disable NAME / user enable NAME: a disabled user's sessions end and
+ * their open reads pass to other readers (the server refuses, and says why,
+ * when nobody can take one). */
+static int
+user_set_disabled (Client   *c,
+                   int       argc,
+                   char    **argv,
+                   gboolean  disabled)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (JsonNode) answer = NULL;
+  g_autofree char *body = NULL, *path = NULL, *escaped = NULL;
+
+  if (argc != 2)
+    return rr_cli_usage_error (disabled ? "admin user disable" : "admin user enable",
+                               "one user name");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "disabled");
+  json_builder_add_boolean_value (b, disabled);
+  json_builder_end_object (b);
+  body = to_json (b);
+  escaped = g_uri_escape_string (argv[1], NULL, FALSE);
+  path = g_strdup_printf ("/readroom/v1/users/%s", escaped);
+  answer = call_json (c, "PUT", path, body, 200);
+  if (answer == NULL)
+    return RR_EXIT_INPUT;
+  print_node (answer);
+  return RR_EXIT_OK;
+}
+
 static int
 trial_create (Client *c, int argc, char **argv)
 {
@@ -462,6 +492,7 @@ usage (void)
 {
   g_print ("Usage: readroom-cli admin --server URL [--user NAME] COMMAND ...\n\n"
            "  user add NAME [--display-name TEXT] [--admin]   (password: READROOM_NEW_PASSWORD)\n"
+           "  user disable NAME | user enable NAME   (a disabled reader's open reads pass on)\n"
            "  trial create ID --name TEXT [--criteria ID] [--readers N] [--no-qc] ...\n"
            "  member set TRIAL USER --roles site,qc,reader,adjudicator [--site ID]\n"
            "  upload DIR --trial T --subject S --timepoint LABEL --day N\n"
@@ -503,6 +534,9 @@ rr_cli_admin (int argc, char **argv)
     rc = RR_EXIT_INPUT;
   else if (i + 1 < argc && g_str_equal (argv[i], "user") && g_str_equal (argv[i + 1], "add"))
     rc = user_add (c, argc - i - 1, argv + i + 1);
+  else if (i + 1 < argc && g_str_equal (argv[i], "user") &&
+           (g_str_equal (argv[i + 1], "disable") || g_str_equal (argv[i + 1], "enable")))
+    rc = user_set_disabled (c, argc - i - 1, argv + i + 1, g_str_equal (argv[i + 1], "disable"));
   else if (i + 1 < argc && g_str_equal (argv[i], "trial") && g_str_equal (argv[i + 1], "create"))
     rc = trial_create (c, argc - i - 1, argv + i + 1);
   else if (i + 1 < argc && g_str_equal (argv[i], "member") && g_str_equal (argv[i + 1], "set"))

@@ -478,6 +478,11 @@ post_users (RrHttpRequest  *req,
 /* PUT /users/{username}: Orthanc 1.10 gives plugins GET, POST, PUT and
  * DELETE only, so the contract's PATCH is served as PUT. Members given
  * are changed; the others stay. */
+static gboolean hand_over_reads (const char *trial, gint64 user_id, const char *by,
+                                 const char **stuck_subject);
+static gboolean hand_over_all_reads (gint64 user_id, const char *username, const char *by,
+                                     RrHttpAnswer *resp);
+
 static void
 put_user (RrHttpRequest  *req,
           RrHttpAnswer *resp,
@@ -529,6 +534,10 @@ put_user (RrHttpRequest  *req,
           st = rr_db_prepare ("DELETE FROM sessions WHERE user_id = ?1");
           sqlite3_bind_int64 (st, 1, id);
           step_done (st);
+          /* ...and the reads still open pass to other readers, trial by
+           * trial, as when a reader leaves a pool. */
+          if (!hand_over_all_reads (id, username, req->user->username, resp))
+            return;
         }
     }
   d = rr_json_writer_new (FALSE);
@@ -692,9 +701,6 @@ get_trials (RrHttpRequest  *req,
     return not_found (resp);
   rr_respond_json (resp, 200, rr_json_writer_steal (w));
 }
-
-static gboolean hand_over_reads (const char *trial, gint64 user_id, const char *by,
-                                 const char **stuck_subject);
 
 static void
 put_member (RrHttpRequest  *req,
@@ -1039,32 +1045,50 @@ create_read_tasks (const char *trial,
   g_autoptr (GArray) readers = g_array_new (FALSE, FALSE, sizeof (gint64));
   sqlite3_stmt *st;
 
+  /* The subject's reader of each slot, while still an active reader of the
+   * trial; the slots without one draw a reader who is not the subject's
+   * other. */
   for (gint64 slot = 1; slot <= n; slot++)
     {
       gint64 uid = -1;
-      st = rr_db_prepare ("SELECT user_id FROM subject_readers WHERE trial_id = ?1 AND subject = ?2"
-                          " AND slot = ?3");
+      st = rr_db_prepare ("SELECT sr.user_id FROM subject_readers sr"
+                          " JOIN members m ON m.trial_id = sr.trial_id AND m.user_id = sr.user_id"
+                          " JOIN users u ON u.id = sr.user_id"
+                          " WHERE sr.trial_id = ?1 AND sr.subject = ?2 AND sr.slot = ?3"
+                          " AND (',' || m.roles || ',') LIKE '%,reader,%' AND u.disabled = 0");
       sqlite3_bind_text (st, 1, trial, -1, SQLITE_TRANSIENT);
       sqlite3_bind_text (st, 2, subject, -1, SQLITE_TRANSIENT);
       sqlite3_bind_int64 (st, 3, slot);
-      if (sqlite3_step (st) == SQLITE_ROW)
+      if (st && sqlite3_step (st) == SQLITE_ROW)
         uid = sqlite3_column_int64 (st, 0);
       sqlite3_finalize (st);
-      if (uid < 0)
-        {
-          uid = least_loaded (trial, "reader", readers);
-          if (uid < 0)
-            return FALSE;
-          st = rr_db_prepare ("INSERT INTO subject_readers (trial_id, subject, slot, user_id)"
-                              " VALUES (?1, ?2, ?3, ?4)");
-          sqlite3_bind_text (st, 1, trial, -1, SQLITE_TRANSIENT);
-          sqlite3_bind_text (st, 2, subject, -1, SQLITE_TRANSIENT);
-          sqlite3_bind_int64 (st, 3, slot);
-          sqlite3_bind_int64 (st, 4, uid);
-          if (!step_done (st))
-            return FALSE;
-        }
       g_array_append_val (readers, uid);
+    }
+  for (gint64 slot = 1; slot <= n; slot++)
+    {
+      gint64 *uid = &g_array_index (readers, gint64, slot - 1);
+      if (*uid >= 0)
+        continue;
+      *uid = least_loaded (trial, "reader", readers);
+      if (*uid < 0)
+        return FALSE;
+      /* Whoever held the slot before keeps no claim on the subject. */
+      st = rr_db_prepare ("DELETE FROM subject_readers WHERE trial_id = ?1 AND subject = ?2"
+                          " AND (slot = ?3 OR user_id = ?4)");
+      sqlite3_bind_text (st, 1, trial, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text (st, 2, subject, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_int64 (st, 3, slot);
+      sqlite3_bind_int64 (st, 4, *uid);
+      if (!step_done (st))
+        return FALSE;
+      st = rr_db_prepare ("INSERT INTO subject_readers (trial_id, subject, slot, user_id)"
+                          " VALUES (?1, ?2, ?3, ?4)");
+      sqlite3_bind_text (st, 1, trial, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text (st, 2, subject, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_int64 (st, 3, slot);
+      sqlite3_bind_int64 (st, 4, *uid);
+      if (!step_done (st))
+        return FALSE;
     }
   for (guint i = 0; i < readers->len; i++)
     {
@@ -1115,18 +1139,26 @@ hand_over_reads (const char  *trial,
       g_autoptr (RrJsonWriter) w = rr_json_writer_new (FALSE);
       gint64 next;
 
+      /* The slot's successor when an earlier read of the same subject was
+       * handed over already (one reader per slot); else the least loaded
+       * reader who does not read the subject's other slots. */
       g_array_append_val (exclude, user_id);
-      st = rr_db_prepare ("SELECT user_id FROM subject_readers WHERE trial_id = ?1"
+      next = -1;
+      st = rr_db_prepare ("SELECT user_id, slot FROM subject_readers WHERE trial_id = ?1"
                           " AND subject = ?2");
       sqlite3_bind_text (st, 1, trial, -1, SQLITE_TRANSIENT);
       sqlite3_bind_text (st, 2, o->subject, -1, SQLITE_TRANSIENT);
       while (st && sqlite3_step (st) == SQLITE_ROW)
         {
           gint64 other = sqlite3_column_int64 (st, 0);
-          g_array_append_val (exclude, other);
+          if (sqlite3_column_int64 (st, 1) != o->slot)
+            g_array_append_val (exclude, other);
+          else if (other != user_id)
+            next = other;
         }
       sqlite3_finalize (st);
-      next = least_loaded (trial, "reader", exclude);
+      if (next < 0)
+        next = least_loaded (trial, "reader", exclude);
       if (next < 0)
         {
           *stuck_subject = g_strdup (o->subject);
@@ -1174,6 +1206,45 @@ hand_over_reads (const char  *trial,
       g_free (g_array_index (open, Open, i).subject);
     }
   return ok;
+}
+
+/* hand_over_reads in every trial where @user_id has reads open; on failure
+ * the transaction is rolled back and the answer given (409 when nobody can
+ * take a read). */
+static gboolean
+hand_over_all_reads (gint64        user_id,
+                     const char   *username,
+                     const char   *by,
+                     RrHttpAnswer *resp)
+{
+  g_autoptr (GPtrArray) trials = g_ptr_array_new_with_free_func (g_free);
+  sqlite3_stmt *st = rr_db_prepare ("SELECT DISTINCT trial_id FROM tasks WHERE user_id = ?1"
+                                    " AND kind = 'read' AND status = 'open' ORDER BY trial_id");
+  sqlite3_bind_int64 (st, 1, user_id);
+  while (st && sqlite3_step (st) == SQLITE_ROW)
+    g_ptr_array_add (trials, g_strdup (col_text (st, 0)));
+  sqlite3_finalize (st);
+  for (guint i = 0; i < trials->len; i++)
+    {
+      const char *stuck = NULL;
+      if (!hand_over_reads (trials->pdata[i], user_id, by, &stuck))
+        {
+          g_autofree char *msg = NULL;
+          rr_db_rollback ();
+          if (stuck == NULL)
+            {
+              server_failed (resp);
+              return FALSE;
+            }
+          msg = g_strdup_printf ("No other reader of trial %s can take over %s's open read of "
+                                 "subject %s; add a reader first", (char *) trials->pdata[i],
+                                 username, stuck);
+          g_free ((char *) stuck);
+          rr_respond_error (resp, 409, "conflict", msg, NULL);
+          return FALSE;
+        }
+    }
+  return TRUE;
 }
 
 typedef struct

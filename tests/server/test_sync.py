@@ -473,6 +473,21 @@ class Sync(unittest.TestCase):
         self.assertEqual(sorted(t["subject"] for t in later), ["P0", "P1", "P2"])
         self.assertFalse([t for t in tasks_of("reader1")
                           if t["timepoints"][-1]["label"] == "Week 8"])
+
+        # Disabling a reader hands their open reads over the same way.
+        held = sorted((t["subject"], t["timepoints"][-1]["label"]) for t in tasks_of("reader2")
+                      if t["status"] == "open")
+        r = admin("user", "disable", "reader2", check=False)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("add a reader first", r.stderr)
+        self.assertEqual(len([t for t in tasks_of("reader2") if t["status"] == "open"]), len(held))
+        admin("user", "add", "reader3")
+        admin("member", "set", "TS", "reader3", "--roles", "reader")
+        admin("user", "disable", "reader2")
+        got = sorted((t["subject"], t["timepoints"][-1]["label"]) for t in tasks_of("reader3")
+                     if t["status"] == "open")
+        self.assertEqual(got, held)
+        print("reader2 disabled: %d open reads handed to reader3" % len(held))
         print("reader1 left the pool: %d open reads handed to reader2, the draft kept"
               % len(open_ids))
 
