@@ -124,17 +124,33 @@ task_row (RrWorklist        *self,
     draft = g_strdup (_("your draft: started"));
   /* Cancelled or reassigned there: the reader's work here stays, and says so. */
   if (!t->on_server || g_strcmp0 (t->status, "cancelled") == 0)
-    withdrawn = draft ? g_strdup_printf (_("withdrawn on the server; %s, kept on this computer"),
-                                         draft)
-                      : g_strdup (_("withdrawn on the server"));
-  subtitle = g_strdup_printf ("%s · %s%s%s · %s%s%s", labels->str,
-                              g_strcmp0 (t->status, "open") == 0 ? _("open")
-                              : g_strcmp0 (t->status, "cancelled") == 0 ? _("cancelled")
-                              : g_strcmp0 (t->status, "submitted") == 0 ? _("submitted")
-                              : t->status,
-                              *due ? _(" · due ") : "", due, offline,
-                              withdrawn || draft ? " · " : "",
-                              withdrawn ? withdrawn : draft ? draft : "");
+    {
+      withdrawn = g_strdup (_("withdrawn on the server"));
+      if (draft)
+        {
+          char *kept = g_strdup_printf (_("%s, kept on this computer"), draft);
+          g_free (draft);
+          draft = kept;
+        }
+    }
+  {
+    GString *sub = g_string_new (labels->str);
+    if (withdrawn)
+      g_string_append_printf (sub, " · %s", withdrawn);
+    else
+      {
+        g_string_append_printf (sub, " · %s",
+                                g_strcmp0 (t->status, "open") == 0 ? _("open")
+                                : g_strcmp0 (t->status, "submitted") == 0 ? _("submitted")
+                                : t->status);
+        if (*due)
+          g_string_append_printf (sub, _(" · due %s"), due);
+      }
+    g_string_append_printf (sub, " · %s", offline);
+    if (draft)
+      g_string_append_printf (sub, " · %s", draft);
+    subtitle = g_string_free (sub, FALSE);
+  }
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
   adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
   adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);

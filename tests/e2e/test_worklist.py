@@ -40,6 +40,7 @@ class Worklist(unittest.TestCase):
                        READROOM_NEW_PASSWORD="reader-password")
             subprocess.run([CLI, "admin", "--server", cls.url] + list(args), env=env, check=True,
                            capture_output=True)
+        cls.admin = staticmethod(admin)
         admin("user", "add", "reader1")
         admin("trial", "create", "TW", "--name", "worklist", "--no-qc", "--readers", "1")
         admin("member", "set", "TW", "reader1", "--roles", "reader")
@@ -163,6 +164,18 @@ class Worklist(unittest.TestCase):
                            20)
         self.assertTrue(drafted, self.rows())
         subprocess.run(["import", "-window", "root", os.path.join(OUT, "readroom-draft.png")],
+                       capture_output=True)
+
+        # The trial admin moves reader1 out of the reader pool: the task goes
+        # to reader2, and the worklist says it was withdrawn, the draft kept.
+        self.admin("user", "add", "reader2")
+        self.admin("member", "set", "TW", "reader2", "--roles", "reader")
+        self.admin("member", "set", "TW", "reader1", "--roles", "")
+        self.click(self.named("Refresh"))
+        gone = wait_for(lambda: [r for r in self.rows() if r.startswith("Read · subject S-001")
+                                 and "withdrawn on the server" in r and "your draft" in r], 30)
+        self.assertTrue(gone, self.rows())
+        subprocess.run(["import", "-window", "root", os.path.join(OUT, "readroom-withdrawn.png")],
                        capture_output=True)
 
 
