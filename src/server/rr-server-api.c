@@ -1031,6 +1031,32 @@ create_task (const char *kind,
   return g_steal_pointer (&id);
 }
 
+/* @user_id reads @subject in @slot from now on; whoever held the slot
+ * before keeps no claim on the subject. */
+static gboolean
+set_subject_reader (const char *trial,
+                    const char *subject,
+                    gint64      slot,
+                    gint64      user_id)
+{
+  static const char *const sql[] = {
+    "DELETE FROM subject_readers WHERE trial_id = ?1 AND subject = ?2"
+    " AND (slot = ?3 OR user_id = ?4)",
+    "INSERT INTO subject_readers (trial_id, subject, slot, user_id) VALUES (?1, ?2, ?3, ?4)",
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (sql); i++)
+    {
+      sqlite3_stmt *st = rr_db_prepare (sql[i]);
+      sqlite3_bind_text (st, 1, trial, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text (st, 2, subject, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_int64 (st, 3, slot);
+      sqlite3_bind_int64 (st, 4, user_id);
+      if (!step_done (st))
+        return FALSE;
+    }
+  return TRUE;
+}
+
 /* The read tasks of a timepoint, by the subject's own readers (drawn from
  * the pool the first time, kept after). FALSE, with nothing created, when
  * the trial has too few readers. */
@@ -1072,22 +1098,7 @@ create_read_tasks (const char *trial,
       *uid = least_loaded (trial, "reader", readers);
       if (*uid < 0)
         return FALSE;
-      /* Whoever held the slot before keeps no claim on the subject. */
-      st = rr_db_prepare ("DELETE FROM subject_readers WHERE trial_id = ?1 AND subject = ?2"
-                          " AND (slot = ?3 OR user_id = ?4)");
-      sqlite3_bind_text (st, 1, trial, -1, SQLITE_TRANSIENT);
-      sqlite3_bind_text (st, 2, subject, -1, SQLITE_TRANSIENT);
-      sqlite3_bind_int64 (st, 3, slot);
-      sqlite3_bind_int64 (st, 4, *uid);
-      if (!step_done (st))
-        return FALSE;
-      st = rr_db_prepare ("INSERT INTO subject_readers (trial_id, subject, slot, user_id)"
-                          " VALUES (?1, ?2, ?3, ?4)");
-      sqlite3_bind_text (st, 1, trial, -1, SQLITE_TRANSIENT);
-      sqlite3_bind_text (st, 2, subject, -1, SQLITE_TRANSIENT);
-      sqlite3_bind_int64 (st, 3, slot);
-      sqlite3_bind_int64 (st, 4, *uid);
-      if (!step_done (st))
+      if (!set_subject_reader (trial, subject, slot, *uid))
         return FALSE;
     }
   for (guint i = 0; i < readers->len; i++)
@@ -1169,13 +1180,7 @@ hand_over_reads (const char  *trial,
                           " WHERE id = ?1 AND status = 'open'");
       sqlite3_bind_text (st, 1, o->id, -1, SQLITE_TRANSIENT);
       ok = step_done (st);
-      st = rr_db_prepare ("UPDATE subject_readers SET user_id = ?4 WHERE trial_id = ?1"
-                          " AND subject = ?2 AND slot = ?3");
-      sqlite3_bind_text (st, 1, trial, -1, SQLITE_TRANSIENT);
-      sqlite3_bind_text (st, 2, o->subject, -1, SQLITE_TRANSIENT);
-      sqlite3_bind_int64 (st, 3, o->slot);
-      sqlite3_bind_int64 (st, 4, next);
-      ok = step_done (st) && ok;
+      ok = set_subject_reader (trial, o->subject, o->slot, next) && ok;
       successor = ok ? create_task ("read", trial, o->subject, o->timepoint, next, (int) o->slot,
                                     by) : NULL;
       ok = successor != NULL;
