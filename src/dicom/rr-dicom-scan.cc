@@ -10,6 +10,8 @@
 #include <dcmtk/dcmdata/dcrleerg.h>
 #include <dcmtk/oflog/oflog.h>
 #include <dcmtk/dcmdata/dcfcache.h>
+#include <dcmtk/dcmdata/dcistrmb.h>
+#include <dcmtk/dcmdata/dcistrmf.h>
 
 #include <glib/gstdio.h>
 #include <fcntl.h>
@@ -333,11 +335,22 @@ read_palette (DcmItem *ds, RrDicomInstance *inst, const char *path, GError **err
   return TRUE;
 }
 
+/* Where Pixel Data is: the element (the header read by dcmtk from the
+ * file), or its value's offset and length (the header parsed from memory,
+ * with dcmtk stopped at Pixel Data). */
+typedef struct
+{
+  gboolean present;
+  DcmElement *elem;
+  Uint32 len;
+  goffset value_start;
+} PixelInfo;
+
 static gboolean
 read_image_attributes (DcmDataset *ds, RrDicomInstance *inst, const char *path,
-                       goffset file_size, GError **error)
+                       goffset file_size, const PixelInfo *px, GError **error)
 {
-  DcmElement *pixel_elem = NULL;
+  DcmElement *pixel_elem = px->elem;
   long frames = 1;
   gsize frame_bytes;
   double iop[6], ipp[3], ps[2];
@@ -408,11 +421,11 @@ read_image_attributes (DcmDataset *ds, RrDicomInstance *inst, const char *path,
     return fail (error, RR_DICOM_ERROR_TOO_LARGE, path, "a frame of %ux%u is too large",
                  inst->columns, inst->rows);
 
-  if (ds->findAndGetElement (DCM_PixelData, pixel_elem).bad () || pixel_elem == NULL)
+  if (!px->present)
     return fail (error, RR_DICOM_ERROR_FORMAT, path, "no Pixel Data");
   {
     DcmXfer xfer (ds->getOriginalXfer ());
-    Uint32 len = pixel_elem->getLength ();
+    Uint32 len = pixel_elem ? pixel_elem->getLength () : px->len;
     if (!xfer.isEncapsulated ())
       {
         gsize need;
@@ -427,10 +440,19 @@ read_image_attributes (DcmDataset *ds, RrDicomInstance *inst, const char *path,
           return fail (error, RR_DICOM_ERROR_FORMAT, path,
                        "Pixel Data claims %u bytes but the file has %" G_GOFFSET_FORMAT
                        " (truncated)", len, file_size);
-        /* Native little-endian pixels that end the file (the usual layout)
-         * are later read with pread, without a second parse. */
-        if (xfer.isLittleEndian () && xfer.getStreamCompression () == ESC_none &&
-            (goffset) len + 12 <= file_size)
+        /* Native little-endian pixels are later read with pread, without a
+         * second parse: where the header read from memory put them... */
+        if (pixel_elem == NULL)
+          {
+            if (px->value_start + (goffset) len > file_size)
+              return fail (error, RR_DICOM_ERROR_FORMAT, path,
+                           "Pixel Data is cut short: the file is truncated");
+            inst->pixel_offset = px->value_start;
+          }
+        /* ...or, read by dcmtk from the file, when they end it (the usual
+         * layout). */
+        else if (xfer.isLittleEndian () && xfer.getStreamCompression () == ESC_none &&
+                 (goffset) len + 12 <= file_size)
           {
             goffset start = file_size - len;
             guint8 hdr[12];
@@ -455,7 +477,8 @@ read_image_attributes (DcmDataset *ds, RrDicomInstance *inst, const char *path,
           }
         /* The value stays on disk: read its last bytes to prove they exist
          * (found above to end the file, they do). */
-        if (xfer.getStreamCompression () == ESC_none && len >= 2 && inst->pixel_offset == 0)
+        if (xfer.getStreamCompression () == ESC_none && len >= 2 && inst->pixel_offset == 0 &&
+            pixel_elem != NULL)
           {
             Uint8 tail[2];
             DcmFileCache cache;
@@ -621,6 +644,81 @@ is_image_storage_class (const char *uid)
   return FALSE;
 }
 
+#define HEAD_BYTES (16 * 1024)
+
+/* The first bytes of a file, in memory, that still tell dcmtk where they
+ * came from: a value over the read limit is left in the file (a factory
+ * to load it later) rather than allocated at whatever length it claims. */
+class HeadStream : public DcmInputBufferStream
+{
+public:
+  explicit HeadStream (const char *path) : path_ (path) {}
+  DcmInputStreamFactory *
+  newFactory () const override
+  {
+    return new DcmInputFileStreamFactory (path_, tell ());
+  }
+
+private:
+  OFFilename path_;
+};
+
+/* The usual file: its header read in one go and parsed from memory, dcmtk
+ * stopped at Pixel Data, whose value's place we take from the bytes dcmtk
+ * consumed. FALSE (and @ff to be read again from the file) for anything
+ * else: a header larger than HEAD_BYTES, big-endian or deflated data, no
+ * Pixel Data where the file goes on, a parse error. */
+static gboolean
+read_head (const char    *path,
+           goffset        file_size,
+           DcmFileFormat &ff,
+           PixelInfo     *px)
+{
+  guint8 head[HEAD_BYTES];
+  gsize want = (gsize) MIN (file_size, (goffset) HEAD_BYTES);
+  int fd = g_open (path, O_RDONLY | O_CLOEXEC, 0);
+  ssize_t n;
+
+  memset (px, 0, sizeof *px);
+  if (fd < 0)
+    return FALSE;
+  n = pread (fd, head, want, 0);
+  close (fd);
+  if (n != (ssize_t) want)
+    return FALSE;
+
+  HeadStream in (path);
+  in.setBuffer (head, (offile_off_t) want);
+  if ((goffset) want == file_size)
+    in.setEos ();
+  ff.transferInit ();
+  OFCondition cond = ff.readUntilTag (in, EXS_Unknown, EGL_noChange, 4096, DCM_PixelData);
+  ff.transferEnd ();
+  in.releaseBuffer ();
+  if (cond.bad ())
+    return FALSE;
+
+  DcmXfer xfer (ff.getDataset ()->getOriginalXfer ());
+  if (!xfer.isLittleEndian () || xfer.getStreamCompression () != ESC_none)
+    return FALSE;
+  offile_off_t at = in.tell ();
+  guint hdr = xfer.isExplicitVR () ? 12 : 8;
+  if (at >= (offile_off_t) hdr && at <= (offile_off_t) want &&
+      memcmp (head + at - hdr, "\xe0\x7f\x10\x00", 4) == 0 &&
+      (hdr == 8 || memcmp (head + at - 8, "OB\0\0", 4) == 0 ||
+       memcmp (head + at - 8, "OW\0\0", 4) == 0))
+    {
+      /* Stopped at Pixel Data, its tag and length consumed. */
+      const guint8 *l = head + at - 4;
+      px->present = TRUE;
+      px->len = (Uint32) l[0] | (Uint32) l[1] << 8 | (Uint32) l[2] << 16 | (Uint32) l[3] << 24;
+      px->value_start = (goffset) at;
+      return TRUE;
+    }
+  /* No Pixel Data: only when the whole file was parsed. */
+  return (goffset) want == file_size && (goffset) at == file_size;
+}
+
 extern "C" RrDicomInstance *
 rr_dicom_instance_read (const char *path,
                         GError    **error)
@@ -629,6 +727,7 @@ rr_dicom_instance_read (const char *path,
   try
     {
       DcmFileFormat ff;
+      PixelInfo px;
       GStatBuf st;
       if (g_stat (path, &st) != 0)
         {
@@ -640,12 +739,19 @@ rr_dicom_instance_read (const char *path,
           fail (error, RR_DICOM_ERROR_READ, path, "file too small to be DICOM");
           return NULL;
         }
-      /* Values over 4 KiB stay on disk until decoding asks for them. */
-      OFCondition cond = ff.loadFile (path, EXS_Unknown, EGL_noChange, 4096, ERM_autoDetect);
-      if (cond.bad ())
+      if (!read_head (path, st.st_size, ff, &px))
         {
-          fail (error, RR_DICOM_ERROR_READ, path, "not readable as DICOM (%s)", cond.text ());
-          return NULL;
+          /* Values over 4 KiB stay on disk until decoding asks for them. */
+          ff.clear ();
+          OFCondition cond = ff.loadFile (path, EXS_Unknown, EGL_noChange, 4096, ERM_autoDetect);
+          if (cond.bad ())
+            {
+              fail (error, RR_DICOM_ERROR_READ, path, "not readable as DICOM (%s)", cond.text ());
+              return NULL;
+            }
+          px.elem = NULL;
+          px.present = ff.getDataset ()->findAndGetElement (DCM_PixelData, px.elem).good () &&
+                       px.elem != NULL;
         }
       DcmDataset *ds = ff.getDataset ();
       g_autoptr (RrDicomInstance) inst = g_new0 (RrDicomInstance, 1);
@@ -686,7 +792,7 @@ rr_dicom_instance_read (const char *path,
           inst->instance_number = s;
         (void) v;
       }
-      inst->is_image = ds->tagExists (DCM_PixelData) || ds->tagExists (DCM_FloatPixelData);
+      inst->is_image = px.present || ds->tagExists (DCM_FloatPixelData);
       if (inst->is_image && ds->tagExists (DCM_FloatPixelData))
         {
           fail (error, RR_DICOM_ERROR_UNSUPPORTED, path, "Float Pixel Data is not supported");
@@ -698,7 +804,7 @@ rr_dicom_instance_read (const char *path,
                 "an image object without Pixel Data (truncated?)");
           return NULL;
         }
-      if (inst->is_image && !read_image_attributes (ds, inst, path, st.st_size, error))
+      if (inst->is_image && !read_image_attributes (ds, inst, path, st.st_size, &px, error))
         return NULL;
       return (RrDicomInstance *) g_steal_pointer (&inst);
     }
