@@ -86,6 +86,30 @@ class BrokenInput(Base):
         data[pos + 8:pos + 8 + len(new_value)] = new_value
         return self.broken(name, bytes(data))
 
+    def test_header_element_that_lies_about_its_length(self):
+        """A private OB element in the header claims 3.75 GiB: a clean failure,
+        and nothing of that size is allocated (malloc perturbation would touch
+        every page of an allocation, so its size shows in the peak RSS)."""
+        data = bytearray(self.original())
+        pos = data.find(b"\x10\x00\x10\x00PN")
+        self.assertGreater(pos, 0)
+        private = (b"\x09\x00\x10\x00LO\x02\x00RR" +
+                   b"\x09\x00\x01\x10OB\x00\x00" + (0xF0000000).to_bytes(4, "little") +
+                   b"\x00" * 16)
+        p = self.broken("lying-length.dcm", bytes(data[:pos]) + private + bytes(data[pos:]))
+        for command in (("info",), ("bench", "load")):
+            with tempfile.TemporaryFile("w+") as err:
+                proc = subprocess.Popen([CLI, *command, p], stdout=subprocess.DEVNULL,
+                                        stderr=err, env=dict(os.environ, MALLOC_PERTURB_="165"))
+                _, status, usage = os.wait4(proc.pid, 0)
+                proc.returncode = os.waitstatus_to_exitcode(status)
+                err.seek(0)
+                text = err.read()
+            self.assertEqual(proc.returncode, 1, text)
+            self.assertEqual(len(text.strip().splitlines()), 1, text)
+            self.assertIn(p, text)
+            self.assertLess(usage.ru_maxrss * 1024, 256 << 20, command)
+
     def test_rows_larger_than_pixel_data(self):
         p = self.patched("big-rows.dcm", b"\x28\x00\x10\x00US", (1024).to_bytes(2, "little"))
         self.assert_clean_failure(p)
