@@ -19,6 +19,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <new>
+#include <algorithm>
+#include <vector>
 
 G_DEFINE_QUARK (rr-dicom-error-quark, rr_dicom_error)
 
@@ -90,11 +92,65 @@ rr_parallel_for (guint     n,
 
 /* ---- attribute helpers ---- */
 
-static char *
-get_str (DcmItem *item, const DcmTagKey &tag, long pos = 0)
+/* The elements of one item by tag: one pass over its list, then a binary
+ * search per lookup, where dcmtk walks the list from its start each time
+ * (a file's header is read with some forty lookups). */
+class Attrs
 {
+public:
+  explicit Attrs (DcmItem *item)
+  {
+    for (DcmObject *o = item->nextInContainer (NULL); o != NULL; o = item->nextInContainer (o))
+      els_.push_back (Entry { key (o->getTag ()), OFstatic_cast (DcmElement *, o) });
+    std::sort (els_.begin (), els_.end (),
+               [] (const Entry &x, const Entry &y) { return x.key < y.key; });
+  }
+
+  DcmElement *
+  find (const DcmTagKey &tag) const
+  {
+    guint32 k = key (tag);
+    auto it = std::lower_bound (els_.begin (), els_.end (), k,
+                                [] (const Entry &e, guint32 v) { return e.key < v; });
+    return it != els_.end () && it->key == k ? it->elem : NULL;
+  }
+
+private:
+  struct Entry
+  {
+    guint32 key;
+    DcmElement *elem;
+  };
+  static guint32
+  key (const DcmTagKey &t)
+  {
+    return (guint32) t.getGroup () << 16 | t.getElement ();
+  }
+  std::vector<Entry> els_;
+};
+
+static DcmElement *
+lookup (const Attrs &a, const DcmTagKey &tag)
+{
+  return a.find (tag);
+}
+
+static DcmElement *
+lookup (DcmItem *item, const DcmTagKey &tag)
+{
+  DcmElement *e = NULL;
+  if (item == NULL || item->findAndGetElement (tag, e).bad ())
+    return NULL;
+  return e;
+}
+
+template <typename S>
+static char *
+get_str (const S &src, const DcmTagKey &tag, long pos = 0)
+{
+  DcmElement *e = lookup (src, tag);
   OFString s;
-  if (item->findAndGetOFString (tag, s, pos).good ())
+  if (e != NULL && e->getOFString (s, pos).good ())
     {
       g_autofree char *v = g_strdup (s.c_str ());
       return g_strdup (g_strstrip (v));
@@ -102,11 +158,13 @@ get_str (DcmItem *item, const DcmTagKey &tag, long pos = 0)
   return NULL;
 }
 
+template <typename S>
 static gboolean
-get_f64 (DcmItem *item, const DcmTagKey &tag, double *out, long pos = 0)
+get_f64 (const S &src, const DcmTagKey &tag, double *out, long pos = 0)
 {
+  DcmElement *e = lookup (src, tag);
   Float64 v;
-  if (item->findAndGetFloat64 (tag, v, pos).good () && std::isfinite (v))
+  if (e != NULL && e->getFloat64 (v, pos).good () && std::isfinite (v))
     {
       *out = v;
       return TRUE;
@@ -114,11 +172,13 @@ get_f64 (DcmItem *item, const DcmTagKey &tag, double *out, long pos = 0)
   return FALSE;
 }
 
+template <typename S>
 static gboolean
-get_u16 (DcmItem *item, const DcmTagKey &tag, guint *out)
+get_u16 (const S &src, const DcmTagKey &tag, guint *out)
 {
+  DcmElement *e = lookup (src, tag);
   Uint16 v;
-  if (item->findAndGetUint16 (tag, v).good ())
+  if (e != NULL && e->getUint16 (v).good ())
     {
       *out = v;
       return TRUE;
@@ -126,45 +186,60 @@ get_u16 (DcmItem *item, const DcmTagKey &tag, guint *out)
   return FALSE;
 }
 
+template <typename S>
 static gboolean
-get_long (DcmItem *item, const DcmTagKey &tag, long *out)
+get_long (const S &src, const DcmTagKey &tag, long *out)
 {
+  DcmElement *e = lookup (src, tag);
   Sint32 s;
   Uint16 u;
   Sint16 ss;
-  if (item->findAndGetSint32 (tag, s).good ())
+  if (e == NULL)
+    return FALSE;
+  if (e->getSint32 (s).good ())
     *out = s;
-  else if (item->findAndGetUint16 (tag, u).good ())
+  else if (e->getUint16 (u).good ())
     *out = u;
-  else if (item->findAndGetSint16 (tag, ss).good ())
+  else if (e->getSint16 (ss).good ())
     *out = ss;
   else
     return FALSE;
   return TRUE;
 }
 
+template <typename S>
 static gboolean
-get_vec (DcmItem *item, const DcmTagKey &tag, double *out, int n)
+get_vec (const S &src, const DcmTagKey &tag, double *out, int n)
 {
   for (int i = 0; i < n; i++)
-    if (!get_f64 (item, tag, &out[i], i))
+    if (!get_f64 (src, tag, &out[i], i))
       return FALSE;
   return TRUE;
 }
 
-static DcmItem *
-seq_item (DcmItem *item, const DcmTagKey &tag, long idx = 0)
+template <typename S>
+static DcmSequenceOfItems *
+get_seq (const S &src, const DcmTagKey &tag)
 {
-  DcmItem *child = NULL;
-  if (item != NULL && item->findAndGetSequenceItem (tag, child, idx).good ())
-    return child;
-  return NULL;
+  DcmElement *e = lookup (src, tag);
+  return e != NULL && e->ident () == EVR_SQ ? OFstatic_cast (DcmSequenceOfItems *, e) : NULL;
+}
+
+template <typename S>
+static DcmItem *
+seq_item (const S &src, const DcmTagKey &tag, long idx = 0)
+{
+  DcmSequenceOfItems *seq = get_seq (src, tag);
+  if (seq == NULL || idx < 0 || (unsigned long) idx >= seq->card ())
+    return NULL;
+  return seq->getItem ((unsigned long) idx);
 }
 
 /* Pixel size from the first Ultrasound Region calibrated in centimetres in
  * both directions (Physical Units 3), as Pixel Spacing: rows, columns. */
+template <typename S>
 static gboolean
-ultrasound_spacing (DcmItem *ds, double ps[2])
+ultrasound_spacing (const S &ds, double ps[2])
 {
   DcmItem *region;
   for (long i = 0; i < 64 && (region = seq_item (ds, DCM_SequenceOfUltrasoundRegions, i)); i++)
@@ -184,8 +259,9 @@ ultrasound_spacing (DcmItem *ds, double ps[2])
   return FALSE;
 }
 
+template <typename S>
 static char *
-join_datetime (DcmItem *item, const DcmTagKey &date, const DcmTagKey &time)
+join_datetime (const S &item, const DcmTagKey &date, const DcmTagKey &time)
 {
   g_autofree char *d = get_str (item, date);
   g_autofree char *t = get_str (item, time);
@@ -347,7 +423,7 @@ typedef struct
 } PixelInfo;
 
 static gboolean
-read_image_attributes (DcmDataset *ds, RrDicomInstance *inst, const char *path,
+read_image_attributes (DcmDataset *ds, const Attrs &a, RrDicomInstance *inst, const char *path,
                        goffset file_size, const PixelInfo *px, GError **error)
 {
   DcmElement *pixel_elem = px->elem;
@@ -357,24 +433,24 @@ read_image_attributes (DcmDataset *ds, RrDicomInstance *inst, const char *path,
   gboolean have_iop, have_ipp, have_ps;
   RrCalibration calibration;
   double slope = 1, intercept = 0;
-  DcmItem *shared = seq_item (ds, DCM_SharedFunctionalGroupsSequence);
+  DcmItem *shared = seq_item (a, DCM_SharedFunctionalGroupsSequence);
   DcmSequenceOfItems *per_frame = NULL;
   DcmStack stack;
 
-  if (!get_u16 (ds, DCM_Rows, &inst->rows) || !get_u16 (ds, DCM_Columns, &inst->columns) ||
+  if (!get_u16 (a, DCM_Rows, &inst->rows) || !get_u16 (a, DCM_Columns, &inst->columns) ||
       inst->rows == 0 || inst->columns == 0)
     return fail (error, RR_DICOM_ERROR_FORMAT, path, "Rows or Columns missing or zero");
-  if (!get_u16 (ds, DCM_SamplesPerPixel, &inst->samples))
+  if (!get_u16 (a, DCM_SamplesPerPixel, &inst->samples))
     inst->samples = 1;
-  if (!get_u16 (ds, DCM_BitsAllocated, &inst->bits_allocated))
+  if (!get_u16 (a, DCM_BitsAllocated, &inst->bits_allocated))
     return fail (error, RR_DICOM_ERROR_FORMAT, path, "BitsAllocated missing");
-  if (!get_u16 (ds, DCM_BitsStored, &inst->bits_stored))
+  if (!get_u16 (a, DCM_BitsStored, &inst->bits_stored))
     inst->bits_stored = inst->bits_allocated;
-  if (!get_u16 (ds, DCM_HighBit, &inst->high_bit))
+  if (!get_u16 (a, DCM_HighBit, &inst->high_bit))
     inst->high_bit = inst->bits_stored - 1;
-  get_u16 (ds, DCM_PixelRepresentation, &inst->pixel_representation);
-  get_u16 (ds, DCM_PlanarConfiguration, &inst->planar_configuration);
-  inst->photometric = get_str (ds, DCM_PhotometricInterpretation);
+  get_u16 (a, DCM_PixelRepresentation, &inst->pixel_representation);
+  get_u16 (a, DCM_PlanarConfiguration, &inst->planar_configuration);
+  inst->photometric = get_str (a, DCM_PhotometricInterpretation);
   if (inst->photometric == NULL)
     inst->photometric = g_strdup (inst->samples == 3 ? "RGB" : "MONOCHROME2");
 
@@ -395,7 +471,8 @@ read_image_attributes (DcmDataset *ds, RrDicomInstance *inst, const char *path,
 
   {
     OFString nf;
-    if (ds->findAndGetOFString (DCM_NumberOfFrames, nf).good ())
+    DcmElement *nfe = lookup (a, DCM_NumberOfFrames);
+    if (nfe != NULL && nfe->getOFString (nf, 0).good ())
       {
         char *end = NULL;
         gint64 v = g_ascii_strtoll (nf.c_str (), &end, 10);
@@ -493,28 +570,27 @@ read_image_attributes (DcmDataset *ds, RrDicomInstance *inst, const char *path,
     return FALSE;
 
   /* Classic geometry. */
-  have_iop = get_vec (ds, DCM_ImageOrientationPatient, iop, 6);
-  have_ipp = get_vec (ds, DCM_ImagePositionPatient, ipp, 3);
-  have_ps = get_vec (ds, DCM_PixelSpacing, ps, 2);
+  have_iop = get_vec (a, DCM_ImageOrientationPatient, iop, 6);
+  have_ipp = get_vec (a, DCM_ImagePositionPatient, ipp, 3);
+  have_ps = get_vec (a, DCM_PixelSpacing, ps, 2);
   calibration = RR_CALIBRATION_PATIENT;
-  if (!have_ps && (have_ps = get_vec (ds, DCM_ImagerPixelSpacing, ps, 2)))
+  if (!have_ps && (have_ps = get_vec (a, DCM_ImagerPixelSpacing, ps, 2)))
     calibration = RR_CALIBRATION_DETECTOR;
-  if (!have_ps && (have_ps = ultrasound_spacing (ds, ps)))
+  if (!have_ps && (have_ps = ultrasound_spacing (a, ps)))
     calibration = RR_CALIBRATION_ULTRASOUND;
   if (!have_ps || !(ps[0] > 0 && ps[1] > 0 && ps[0] < 1e4 && ps[1] < 1e4))
     calibration = RR_CALIBRATION_NONE;
-  get_f64 (ds, DCM_RescaleSlope, &slope);
-  get_f64 (ds, DCM_RescaleIntercept, &intercept);
+  get_f64 (a, DCM_RescaleSlope, &slope);
+  get_f64 (a, DCM_RescaleIntercept, &intercept);
   if (slope == 0)
     slope = 1;
-  get_f64 (ds, DCM_SliceThickness, &inst->slice_thickness);
-  if (get_f64 (ds, DCM_WindowCenter, &inst->window_center) &&
-      get_f64 (ds, DCM_WindowWidth, &inst->window_width) && inst->window_width > 0)
+  get_f64 (a, DCM_SliceThickness, &inst->slice_thickness);
+  if (get_f64 (a, DCM_WindowCenter, &inst->window_center) &&
+      get_f64 (a, DCM_WindowWidth, &inst->window_width) && inst->window_width > 0)
     inst->has_window = TRUE;
-  get_f64 (ds, DCM_FrameTime, &inst->frame_time_ms);
+  get_f64 (a, DCM_FrameTime, &inst->frame_time_ms);
 
-  if (ds->findAndGetSequence (DCM_PerFrameFunctionalGroupsSequence, per_frame).bad ())
-    per_frame = NULL;
+  per_frame = get_seq (a, DCM_PerFrameFunctionalGroupsSequence);
 
   inst->frames = g_new0 (RrFrameGeom, inst->n_frames);
   inst->slope = g_new (double, inst->n_frames);
@@ -550,7 +626,7 @@ read_image_attributes (DcmDataset *ds, RrDicomInstance *inst, const char *path,
            * carry no geometry (cine). */
           double step = 0;
           RrVec3 n = rr_vec3_normalize (rr_vec3_cross (g->row_dir, g->col_dir));
-          if (get_f64 (ds, DCM_SpacingBetweenSlices, &step) && step != 0)
+          if (get_f64 (a, DCM_SpacingBetweenSlices, &step) && step != 0)
             g->position = rr_vec3_add (g->position, rr_vec3_scale (n, step * f));
           else
             g->has_geometry = FALSE;
@@ -581,7 +657,7 @@ read_image_attributes (DcmDataset *ds, RrDicomInstance *inst, const char *path,
 
   {
     long v;
-    if (get_long (ds, DCM_PixelPaddingValue, &v))
+    if (get_long (a, DCM_PixelPaddingValue, &v))
       {
         /* US or SS, as Pixel Representation says; files often write the
          * signed value with the VR US. */
@@ -589,7 +665,7 @@ read_image_attributes (DcmDataset *ds, RrDicomInstance *inst, const char *path,
           v -= 65536;
         inst->has_padding = TRUE;
         inst->padding_value = v;
-        if (get_long (ds, DCM_PixelPaddingRangeLimit, &v))
+        if (get_long (a, DCM_PixelPaddingRangeLimit, &v))
           {
             if (inst->pixel_representation == 1 && v > G_MAXINT16)
               v -= 65536;
@@ -600,12 +676,12 @@ read_image_attributes (DcmDataset *ds, RrDicomInstance *inst, const char *path,
   }
 
   /* PET quantities for SUV. */
-  inst->units = get_str (ds, DCM_Units);
-  inst->decay_correction = get_str (ds, DCM_DecayCorrection);
-  get_f64 (ds, DCM_PatientWeight, &inst->patient_weight_kg);
-  inst->series_datetime = join_datetime (ds, DCM_SeriesDate, DCM_SeriesTime);
-  inst->acquisition_datetime = join_datetime (ds, DCM_AcquisitionDate, DCM_AcquisitionTime);
-  if (DcmItem *rp = seq_item (ds, DCM_RadiopharmaceuticalInformationSequence))
+  inst->units = get_str (a, DCM_Units);
+  inst->decay_correction = get_str (a, DCM_DecayCorrection);
+  get_f64 (a, DCM_PatientWeight, &inst->patient_weight_kg);
+  inst->series_datetime = join_datetime (a, DCM_SeriesDate, DCM_SeriesTime);
+  inst->acquisition_datetime = join_datetime (a, DCM_AcquisitionDate, DCM_AcquisitionTime);
+  if (DcmItem *rp = seq_item (a, DCM_RadiopharmaceuticalInformationSequence))
     {
       get_f64 (rp, DCM_RadionuclideTotalDose, &inst->total_dose_bq);
       get_f64 (rp, DCM_RadionuclideHalfLife, &inst->half_life_s);
@@ -613,7 +689,7 @@ read_image_attributes (DcmDataset *ds, RrDicomInstance *inst, const char *path,
       if (inst->injection_datetime == NULL)
         {
           g_autofree char *t = get_str (rp, DCM_RadiopharmaceuticalStartTime);
-          g_autofree char *d = get_str (ds, DCM_SeriesDate);
+          g_autofree char *d = get_str (a, DCM_SeriesDate);
           if (t && d)
             inst->injection_datetime = g_strconcat (d, t, NULL);
         }
@@ -754,46 +830,49 @@ rr_dicom_instance_read (const char *path,
                        px.elem != NULL;
         }
       DcmDataset *ds = ff.getDataset ();
+      const Attrs a (ds);
       g_autoptr (RrDicomInstance) inst = g_new0 (RrDicomInstance, 1);
       inst->path = g_strdup (path);
-      inst->sop_uid = get_str (ds, DCM_SOPInstanceUID);
+      inst->sop_uid = get_str (a, DCM_SOPInstanceUID);
       if (inst->sop_uid == NULL)
         inst->sop_uid = get_str (ff.getMetaInfo (), DCM_MediaStorageSOPInstanceUID);
-      inst->sop_class = get_str (ds, DCM_SOPClassUID);
+      inst->sop_class = get_str (a, DCM_SOPClassUID);
       if (inst->sop_class == NULL)
         inst->sop_class = get_str (ff.getMetaInfo (), DCM_MediaStorageSOPClassUID);
-      if (inst->sop_uid == NULL || *inst->sop_uid == '\0' || !ds->tagExists (DCM_SOPInstanceUID))
+      if (inst->sop_uid == NULL || *inst->sop_uid == '\0' || lookup (a, DCM_SOPInstanceUID) == NULL)
         {
           fail (error, RR_DICOM_ERROR_READ, path,
                 "not a DICOM instance (no SOP Instance UID in the dataset; truncated?)");
           return NULL;
         }
-      inst->study_uid = get_str (ds, DCM_StudyInstanceUID);
-      inst->series_uid = get_str (ds, DCM_SeriesInstanceUID);
+      inst->study_uid = get_str (a, DCM_StudyInstanceUID);
+      inst->series_uid = get_str (a, DCM_SeriesInstanceUID);
       if (inst->study_uid == NULL)
         inst->study_uid = g_strdup ("");
       if (inst->series_uid == NULL)
         inst->series_uid = g_strdup ("");
       inst->transfer_syntax = g_strdup (DcmXfer (ds->getOriginalXfer ()).getXferID ());
-      inst->modality = get_str (ds, DCM_Modality);
+      inst->modality = get_str (a, DCM_Modality);
       if (inst->modality == NULL)
         inst->modality = g_strdup ("OT");
-      inst->series_description = get_str (ds, DCM_SeriesDescription);
-      inst->study_description = get_str (ds, DCM_StudyDescription);
-      inst->study_date = get_str (ds, DCM_StudyDate);
-      inst->patient_id = get_str (ds, DCM_PatientID);
-      inst->frame_of_reference = get_str (ds, DCM_FrameOfReferenceUID);
+      inst->series_description = get_str (a, DCM_SeriesDescription);
+      inst->study_description = get_str (a, DCM_StudyDescription);
+      inst->study_date = get_str (a, DCM_StudyDate);
+      inst->patient_id = get_str (a, DCM_PatientID);
+      inst->frame_of_reference = get_str (a, DCM_FrameOfReferenceUID);
       {
         long v = 0;
         Sint32 s;
-        if (ds->findAndGetSint32 (DCM_SeriesNumber, s).good ())
+        DcmElement *e = lookup (a, DCM_SeriesNumber);
+        if (e != NULL && e->getSint32 (s).good ())
           inst->series_number = s;
-        if (ds->findAndGetSint32 (DCM_InstanceNumber, s).good ())
+        e = lookup (a, DCM_InstanceNumber);
+        if (e != NULL && e->getSint32 (s).good ())
           inst->instance_number = s;
         (void) v;
       }
-      inst->is_image = px.present || ds->tagExists (DCM_FloatPixelData);
-      if (inst->is_image && ds->tagExists (DCM_FloatPixelData))
+      inst->is_image = px.present || lookup (a, DCM_FloatPixelData) != NULL;
+      if (inst->is_image && lookup (a, DCM_FloatPixelData) != NULL)
         {
           fail (error, RR_DICOM_ERROR_UNSUPPORTED, path, "Float Pixel Data is not supported");
           return NULL;
@@ -804,7 +883,7 @@ rr_dicom_instance_read (const char *path,
                 "an image object without Pixel Data (truncated?)");
           return NULL;
         }
-      if (inst->is_image && !read_image_attributes (ds, inst, path, st.st_size, &px, error))
+      if (inst->is_image && !read_image_attributes (ds, a, inst, path, st.st_size, &px, error))
         return NULL;
       return (RrDicomInstance *) g_steal_pointer (&inst);
     }
