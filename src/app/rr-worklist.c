@@ -197,7 +197,15 @@ by_kind_then_due (gconstpointer a,
     return open_x - open_y;
   if ((c = g_strcmp0 (x->kind, y->kind)) != 0)
     return c;
-  return g_strcmp0 (x->due_at, y->due_at);
+  /* By due day (tasks created together differ by seconds)... */
+  if ((c = strncmp (x->due_at ? x->due_at : "", y->due_at ? y->due_at : "", 10)) != 0)
+    return c;
+  /* Then each subject's timepoints in reading order. */
+  if ((c = g_strcmp0 (x->subject, y->subject)) != 0)
+    return c;
+  if (x->n_timepoints != y->n_timepoints)
+    return x->n_timepoints < y->n_timepoints ? -1 : 1;
+  return g_strcmp0 (x->id, y->id);
 }
 
 static void

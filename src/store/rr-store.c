@@ -451,7 +451,10 @@ rr_store_list_tasks (RrStore  *store,
                           " (SELECT count(*) FROM measurements m WHERE m.series_uid IN"
                           "   (SELECT i.series_uid FROM task_instances ti JOIN instances i"
                           "    ON i.account_id = ti.account_id AND i.sop_uid = ti.sop_uid"
-                          "    WHERE ti.account_id = t.account_id AND ti.task_id = t.id))"
+                          "    WHERE ti.account_id = t.account_id AND ti.task_id = t.id)),"
+                          " CASE WHEN json_valid (t.json) THEN json_extract (t.json, '$.subject') END,"
+                          " CASE WHEN json_valid (t.json) THEN json_array_length (t.json, '$.timepoints')"
+                          " END"
                           " FROM tasks t WHERE t.account_id = ?1 ORDER BY t.due_at, t.id",
                           -1, &st, NULL) != SQLITE_OK)
     {
@@ -471,6 +474,8 @@ rr_store_list_tasks (RrStore  *store,
       t->on_server = sqlite3_column_int (st, 5);
       t->has_draft = sqlite3_column_int (st, 6);
       t->n_measurements = (guint) sqlite3_column_int (st, 7);
+      t->subject = g_strdup ((const char *) sqlite3_column_text (st, 8));
+      t->n_timepoints = (guint) MAX (sqlite3_column_int (st, 9), 0);
       g_ptr_array_add (out, t);
     }
   sqlite3_finalize (st);
@@ -530,6 +535,7 @@ rr_store_task_free (RrStoreTask *t)
   g_free (t->status);
   g_free (t->due_at);
   g_free (t->json);
+  g_free (t->subject);
   g_free (t);
 }
 

@@ -56,6 +56,8 @@ typedef struct
   char *id, *kind, *status, *due_at;
   char *json;              /* the task as the server sent it */
   gboolean on_server;      /* FALSE: cancelled or reassigned there; kept here */
+  char *subject;           /* from the task's JSON, for ordering */
+  guint n_timepoints;      /* ...and how many timepoints it reads */
   gboolean has_draft;      /* the reader has worked on it here */
   guint n_measurements;    /* saved here on the task's series */
 } RrStoreTask;

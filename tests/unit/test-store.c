@@ -285,7 +285,9 @@ test_draft_outlives_task (void)
     account = rr_store_account (s, "https://example.org", "reader1", NULL, &error);
     g_assert_cmpint (account, >, 0);
     g_assert_true (rr_store_put_task (s, account, "t1", "read", "open", NULL, "{}", &error));
-    g_assert_true (rr_store_put_task (s, account, "t2", "read", "open", NULL, "{}", &error));
+    g_assert_true (rr_store_put_task (s, account, "t2", "read", "open", NULL,
+                                      "{\"subject\": \"S-9\", \"timepoints\": [{}, {}]}",
+                                      &error));
     g_assert_true (rr_store_put_instance (s, account, "t1", &a, &error));
     g_assert_true (rr_store_put_instance (s, account, "t2", &b, &error));
     g_assert_true (rr_store_mark_tasks_gone (s, account, present, &error));
@@ -322,6 +324,8 @@ test_draft_outlives_task (void)
           {
             g_assert_false (t->on_server);
             g_assert_true (t->has_draft);
+            g_assert_null (t->subject);
+            g_assert_cmpuint (t->n_timepoints, ==, 0);
             g_assert_cmpuint (t->n_measurements, ==, 2);
           }
         else
@@ -329,6 +333,8 @@ test_draft_outlives_task (void)
             g_assert_true (t->on_server);
             g_assert_false (t->has_draft);
             g_assert_cmpuint (t->n_measurements, ==, 1);
+            g_assert_cmpstr (t->subject, ==, "S-9");
+            g_assert_cmpuint (t->n_timepoints, ==, 2);
           }
       }
   }
