@@ -195,7 +195,8 @@ refresh_measurements (gpointer data)
 }
 
 /* A task open: the reader's place in it is its draft, kept in the local
- * database whatever the server later does with the task. */
+ * database whatever the server later does with the task. Written when the
+ * reader moves to another series; the measurements keep themselves. */
 static void
 save_draft (RrWindow   *self,
             const char *series_uid)
@@ -206,7 +207,8 @@ save_draft (RrWindow   *self,
   g_autoptr (GError) error = NULL;
   g_autofree char *json = NULL;
 
-  if (self->task_id == NULL || self->store == NULL || series_uid == NULL)
+  if (self->task_id == NULL || self->store == NULL || series_uid == NULL ||
+      g_strcmp0 (series_uid, self->draft_series) == 0)
     return;
   b = json_builder_new ();
   json_builder_begin_object (b);
@@ -222,7 +224,10 @@ save_draft (RrWindow   *self,
       g_autofree char *msg = g_strdup_printf (_("Your place in this task was not saved: %s"),
                                               error->message);
       toast (self, msg);
+      return;
     }
+  g_free (self->draft_series);
+  self->draft_series = g_strdup (series_uid);
 }
 
 /* Every change is in the database before it counts: a change that cannot
@@ -257,7 +262,6 @@ on_measurement_change (RrMeasurementChange  change,
   if (self->refresh_source == 0)
     self->refresh_source = g_idle_add_full (G_PRIORITY_HIGH_IDLE, refresh_measurements, self,
                                             NULL);
-  save_draft (self, m->series_uid);
   return TRUE;
 }
 
@@ -1026,13 +1030,8 @@ on_open_task (RrWorklist *worklist,
 
   if (self->store && account > 0)
     {
-      g_autoptr (GPtrArray) tasks = rr_store_list_tasks (self->store, account, NULL);
-      for (guint i = 0; tasks && i < tasks->len; i++)
-        {
-          RrStoreTask *t = tasks->pdata[i];
-          if (g_str_equal (t->id, task))
-            withdrawn = !t->on_server || g_strcmp0 (t->status, "cancelled") == 0;
-        }
+      g_autoptr (RrStoreTask) t = rr_store_get_task (self->store, account, task, NULL);
+      withdrawn = t && t->withdrawn;
       draft = rr_store_get_draft (self->store, account, task, NULL);
     }
   if (files == NULL)

@@ -123,7 +123,7 @@ task_row (RrWorklist        *self,
   else if (t->has_draft)
     draft = g_strdup (_("your draft: started"));
   /* Cancelled or reassigned there: the reader's work here stays, and says so. */
-  if (!t->on_server || g_strcmp0 (t->status, "cancelled") == 0)
+  if (t->withdrawn)
     {
       withdrawn = g_strdup (_("withdrawn on the server"));
       if (draft)
@@ -324,6 +324,8 @@ job_free (gpointer data)
   g_object_unref (j->self);
   g_free (j->server);
   g_free (j->username);
+  if (j->token)
+    memset (j->token, 0, strlen (j->token));
   g_free (j->token);
   g_free (j->cache_dir);
   g_free (j->db_path);

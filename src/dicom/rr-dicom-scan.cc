@@ -435,7 +435,6 @@ read_image_attributes (DcmDataset *ds, const Attrs &a, RrDicomInstance *inst, co
   double slope = 1, intercept = 0;
   DcmItem *shared = seq_item (a, DCM_SharedFunctionalGroupsSequence);
   DcmSequenceOfItems *per_frame = NULL;
-  DcmStack stack;
 
   if (!get_u16 (a, DCM_Rows, &inst->rows) || !get_u16 (a, DCM_Columns, &inst->columns) ||
       inst->rows == 0 || inst->columns == 0)

@@ -437,10 +437,12 @@ rr_store_mark_tasks_gone (RrStore            *store,
   return run (store, st, error);
 }
 
-GPtrArray *
-rr_store_list_tasks (RrStore  *store,
-                     gint64    account,
-                     GError  **error)
+/* The account's tasks, or the one of @task_id. */
+static GPtrArray *
+select_tasks (RrStore     *store,
+              gint64       account,
+              const char  *task_id,
+              GError     **error)
 {
   sqlite3_stmt *st = NULL;
   GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify) rr_store_task_free);
@@ -455,7 +457,8 @@ rr_store_list_tasks (RrStore  *store,
                           " CASE WHEN json_valid (t.json) THEN json_extract (t.json, '$.subject') END,"
                           " CASE WHEN json_valid (t.json) THEN json_array_length (t.json, '$.timepoints')"
                           " END"
-                          " FROM tasks t WHERE t.account_id = ?1 ORDER BY t.due_at, t.id",
+                          " FROM tasks t WHERE t.account_id = ?1 AND (?2 IS NULL OR t.id = ?2)"
+                          " ORDER BY t.due_at, t.id",
                           -1, &st, NULL) != SQLITE_OK)
     {
       g_ptr_array_unref (out);
@@ -463,6 +466,7 @@ rr_store_list_tasks (RrStore  *store,
       return NULL;
     }
   sqlite3_bind_int64 (st, 1, account);
+  sqlite3_bind_text (st, 2, task_id, -1, SQLITE_TRANSIENT);
   while (sqlite3_step (st) == SQLITE_ROW)
     {
       RrStoreTask *t = g_new0 (RrStoreTask, 1);
@@ -476,10 +480,31 @@ rr_store_list_tasks (RrStore  *store,
       t->n_measurements = (guint) sqlite3_column_int (st, 7);
       t->subject = g_strdup ((const char *) sqlite3_column_text (st, 8));
       t->n_timepoints = (guint) MAX (sqlite3_column_int (st, 9), 0);
+      t->withdrawn = !t->on_server || g_strcmp0 (t->status, "cancelled") == 0;
       g_ptr_array_add (out, t);
     }
   sqlite3_finalize (st);
   return out;
+}
+
+GPtrArray *
+rr_store_list_tasks (RrStore  *store,
+                     gint64    account,
+                     GError  **error)
+{
+  return select_tasks (store, account, NULL, error);
+}
+
+RrStoreTask *
+rr_store_get_task (RrStore     *store,
+                   gint64       account,
+                   const char  *task_id,
+                   GError     **error)
+{
+  g_autoptr (GPtrArray) one = select_tasks (store, account, task_id, error);
+  if (one == NULL || one->len == 0)
+    return NULL;
+  return g_ptr_array_steal_index (one, 0);
 }
 
 gboolean

@@ -55,7 +55,8 @@ typedef struct
 {
   char *id, *kind, *status, *due_at;
   char *json;              /* the task as the server sent it */
-  gboolean on_server;      /* FALSE: cancelled or reassigned there; kept here */
+  gboolean on_server;      /* FALSE: no longer listed there (reassigned); kept here */
+  gboolean withdrawn;      /* not on the server, or cancelled there */
   char *subject;           /* from the task's JSON, for ordering */
   guint n_timepoints;      /* ...and how many timepoints it reads */
   gboolean has_draft;      /* the reader has worked on it here */
@@ -110,6 +111,11 @@ gboolean    rr_store_mark_tasks_gone  (RrStore            *store,
 GPtrArray  *rr_store_list_tasks       (RrStore  *store,
                                        gint64    account,
                                        GError  **error);
+/* One task of the account; NULL when there is none. */
+RrStoreTask *rr_store_get_task        (RrStore     *store,
+                                       gint64       account,
+                                       const char  *task_id,
+                                       GError     **error);
 /* The reader's place in a task (JSON: the series last shown, ...): kept
  * whatever the server does with the task. get: NULL when there is none. */
 gboolean    rr_store_put_draft        (RrStore     *store,

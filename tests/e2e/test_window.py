@@ -11,7 +11,8 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from a11y import find, find_all, label_text, start_a11y_bus, wait_for  # noqa: E402
+from a11y import (find, find_all, label_text, start_a11y_bus, start_app,  # noqa: E402
+                  wait_for, wait_registry)
 
 READROOM = os.environ.get("READROOM_APP", "build/src/app/readroom")
 PHANTOM = os.environ.get("READROOM_PHANTOM", "build/src/phantom/readroom-phantom")
@@ -31,23 +32,13 @@ class Window(unittest.TestCase):
                        check=True, capture_output=True)
         cls.bus = start_a11y_bus()
         import pyatspi
-        def registry_ready():
-            try:
-                return pyatspi.Registry.getDesktop(0).childCount >= 0
-            except Exception:
-                return False
-        if not wait_for(registry_ready, 15):
-            raise RuntimeError("the accessibility registry did not answer")
+        wait_registry(pyatspi)
         time.sleep(1.0)
         cls.pyatspi = pyatspi
         env = dict(os.environ, GTK_A11Y="atspi", NO_AT_BRIDGE="0", GSETTINGS_BACKEND="memory",
                    XDG_DATA_HOME=os.path.join(cls.tmp, "data"))
-        cls.app_proc = subprocess.Popen([READROOM, os.path.join(cls.tmp, "study")], env=env)
-        desktop = pyatspi.Registry.getDesktop(0)
-        cls.app = wait_for(lambda: find(desktop, lambda n: n.getRole() == pyatspi.ROLE_APPLICATION
-                                        and "readroom" in (n.name or "").lower()), 30)
-        if cls.app is None:
-            raise RuntimeError("readroom did not appear on the accessibility bus")
+        cls.app_proc, cls.app = start_app(pyatspi, [READROOM, os.path.join(cls.tmp, "study")],
+                                          env)
 
     @classmethod
     def tearDownClass(cls):

@@ -317,12 +317,32 @@ test_draft_outlives_task (void)
     g_assert_no_error (error);
     g_assert_cmpstr (draft, ==, "{\"series\": \"1.2.3.x\"}");
     g_assert_cmpuint (tasks->len, ==, 2);
+    {
+      /* One task by its id, as the window asks for it; a cancelled one is
+       * withdrawn too. */
+      g_autoptr (RrStoreTask) one = rr_store_get_task (s, account, "t2", &error);
+      g_autoptr (RrStoreTask) none = rr_store_get_task (s, account, "t9", &error);
+      g_assert_no_error (error);
+      g_assert_nonnull (one);
+      g_assert_cmpstr (one->id, ==, "t2");
+      g_assert_cmpuint (one->n_measurements, ==, 1);
+      g_assert_null (none);
+      g_assert_true (rr_store_put_task (s, account, "t2", "read", "cancelled", NULL, "{}", &error));
+      g_clear_pointer (&one, rr_store_task_free);
+      one = rr_store_get_task (s, account, "t2", &error);
+      g_assert_true (one->on_server);
+      g_assert_true (one->withdrawn);
+      g_assert_true (rr_store_put_task (s, account, "t2", "read", "open", NULL,
+                                        "{\"subject\": \"S-9\", \"timepoints\": [{}, {}]}",
+                                        &error));
+    }
     for (guint i = 0; i < tasks->len; i++)
       {
         RrStoreTask *t = tasks->pdata[i];
         if (g_str_equal (t->id, "t1"))
           {
             g_assert_false (t->on_server);
+            g_assert_true (t->withdrawn);
             g_assert_true (t->has_draft);
             g_assert_null (t->subject);
             g_assert_cmpuint (t->n_timepoints, ==, 0);
@@ -331,6 +351,7 @@ test_draft_outlives_task (void)
         else
           {
             g_assert_true (t->on_server);
+            g_assert_false (t->withdrawn);
             g_assert_false (t->has_draft);
             g_assert_cmpuint (t->n_measurements, ==, 1);
             g_assert_cmpstr (t->subject, ==, "S-9");
