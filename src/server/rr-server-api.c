@@ -1858,6 +1858,83 @@ write_receipt (RrJsonWriter *w,
   rr_json_end_object (w);
 }
 
+/* GET /tasks/{id}/submission: what the server holds for a task, so a
+ * client that lost the answer to its POST (a crash, a dropped connection)
+ * settles its outbox by asking instead of sending again. The submitter and
+ * an admin may ask; so may the adjudicator of the case, for its reads. */
+static gboolean
+adjudicates (const RrUser *user,
+             const Task   *t)
+{
+  sqlite3_stmt *st;
+  gboolean yes;
+
+  if (!g_str_equal (t->kind, "read"))
+    return FALSE;
+  st = rr_db_prepare ("SELECT 1 FROM tasks WHERE kind = 'adjudication' AND user_id = ?1"
+                      " AND trial_id = ?2 AND subject = ?3 AND timepoint_id = ?4"
+                      " AND status != 'cancelled'");
+  sqlite3_bind_int64 (st, 1, user->id);
+  sqlite3_bind_text (st, 2, t->trial, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (st, 3, t->subject, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (st, 4, t->timepoint);
+  yes = st && sqlite3_step (st) == SQLITE_ROW;
+  sqlite3_finalize (st);
+  return yes;
+}
+
+static void
+get_submission (RrHttpRequest  *req,
+                RrHttpAnswer *resp,
+                const char *id)
+{
+  g_auto (Task) t = { 0 };
+  g_autoptr (RrJsonWriter) w = NULL;
+  sqlite3_stmt *st;
+  RrUser any = { .admin = TRUE };
+
+  /* Look the task up as an admin would, then decide: a task that the
+   * caller may not see is a 404 like one that does not exist. */
+  if (!task_get (&any, id, &t))
+    return not_found (resp);
+  if (!req->user->admin && t.user_id != req->user->id && !adjudicates (req->user, &t))
+    return not_found (resp);
+
+  st = rr_db_prepare ("SELECT s.id, s.idempotency_key, s.submitted_at, s.responses, s.body,"
+                      " s.meaning, u.username FROM submissions s JOIN users u ON u.id = s.user_id"
+                      " WHERE s.task_id = ?1");
+  sqlite3_bind_text (st, 1, t.id, -1, SQLITE_TRANSIENT);
+  if (st == NULL || sqlite3_step (st) != SQLITE_ROW)
+    {
+      sqlite3_finalize (st);
+      return rr_respond_error (resp, 404, "not_found", "Nothing was submitted for this task", NULL);
+    }
+  w = rr_json_writer_new (FALSE);
+  rr_json_begin_object (w);
+  rr_json_key (w, "task");
+  rr_json_string (w, t.id);
+  rr_json_key (w, "idempotency_key");
+  rr_json_string (w, col_text (st, 1));
+  rr_json_key (w, "signed_by");
+  rr_json_string (w, col_text (st, 6));
+  rr_json_key (w, "meaning");
+  rr_json_string (w, col_text (st, 5));
+  rr_json_key (w, "submission");
+  rr_json_raw (w, col_text (st, 4));
+  rr_json_key (w, "receipt");
+  rr_json_begin_object (w);
+  rr_json_key (w, "id");
+  rr_json_string (w, col_text (st, 0));
+  rr_json_key (w, "submitted_at");
+  rr_json_string (w, col_text (st, 2));
+  rr_json_key (w, "responses");
+  rr_json_raw (w, *col_text (st, 3) ? col_text (st, 3) : "null");
+  rr_json_end_object (w);
+  rr_json_end_object (w);
+  sqlite3_finalize (st);
+  rr_respond_json (resp, 200, rr_json_writer_steal (w));
+}
+
 /* Compares the responses a read came with to the server's own: the words
  * that decide the trial's endpoint. Differences are listed in @details. */
 static gboolean
@@ -2715,6 +2792,8 @@ dispatch (const char *route,
         return get_task_instances (req, resp, seg[1]);
       if (n == 3 && g_str_equal (seg[2], "submission") && is (req, "POST"))
         return post_submission (req, resp, seg[1]);
+      if (n == 3 && g_str_equal (seg[2], "submission") && is (req, "GET"))
+        return get_submission (req, resp, seg[1]);
       return not_found (resp);
     }
   if (n == 1 && g_str_equal (seg[0], "instances") && is (req, "POST"))

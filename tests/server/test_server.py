@@ -370,6 +370,7 @@ class ServerSuite(unittest.TestCase):
             ("GET", "/readroom/v1/tasks", None, authed),
             ("GET", "/readroom/v1/tasks/" + task, None, {"admin", owner}),
             ("GET", "/readroom/v1/tasks/%s/instances" % task, None, {"admin", owner}),
+            ("GET", "/readroom/v1/tasks/%s/submission" % task, None, {"admin", owner}),
             ("GET", "/readroom/v1/instances/%s/file" % sop, None,
              {"admin", "site1", "qc1"} | study_readers),
             ("POST", "/readroom/v1/users", {"username": "x"}, {"admin"}),
@@ -504,6 +505,28 @@ class ServerSuite(unittest.TestCase):
         other["signature"]["meaning"] = "Read completed again"
         self.submit(u, t["id"], other, key=key, expected=409)
         self.submit(u, t["id"], good, key=str(uuid.uuid4()), expected=409)
+
+        # What the server holds, for a client that lost the answer: the
+        # submitter and an admin see the key and the receipt; the other
+        # reader of the subject learns nothing, not even that it exists.
+        held = self.ok(200, "GET", "/readroom/v1/tasks/%s/submission" % t["id"], who=u)
+        self.assertEqual(held["idempotency_key"], key)
+        self.assertEqual(held["receipt"], first["receipt"])
+        self.assertEqual(held["signed_by"], u)
+        self.assertNotIn("password", json.dumps(held["submission"]))
+        self.assertEqual(held["submission"]["read"]["target_lesions"],
+                         good["read"]["target_lesions"])
+        self.assertEqual(self.ok(200, "GET", "/readroom/v1/tasks/%s/submission" % t["id"],
+                                 who="admin")["receipt"], first["receipt"])
+        self.assertEqual(self.req("GET", "/readroom/v1/tasks/%s/submission" % t["id"],
+                                  who=s["reader_not_s1"])[0], 404)
+        # An open task has nothing yet: 404 with a reason.
+        opened = [x for x in self.tasks(s["reader_not_s1"]) if x["status"] == "open"]
+        if opened:
+            status, doc = self.req("GET", "/readroom/v1/tasks/%s/submission" % opened[0]["id"],
+                                   who=s["reader_not_s1"])
+            self.assertEqual(status, 404)
+            self.assertEqual(doc["error"]["code"], "not_found")
 
     def test_4_bad_input(self):
         u = self.state["reader_of_s1"]
