@@ -267,6 +267,8 @@ test_rule1_boundary_zero_vs_present (void)
 
   g_autoptr (Result) small = ir ("d56 d112 d168", tgt, NULL, "NL1 liver - - 12 TSTM");
   CHECK (small, "iSD iUPD iUPD", "iSD", "none");
+  g_autoptr (Result) tenth = ir ("d56 d112 d168", tgt, NULL, "NL1 liver - - 12 0.1");
+  CHECK (tenth, "iSD iUPD iUPD", "iSD", "none");
 }
 
 /* After the reset, the bar is the new one: a further new lesion at d224 is
