@@ -203,6 +203,7 @@ evaluate (const RrRead *read)
       RrTimepointResult tr = *r;
       gboolean any_nlt;
       gboolean further_new = FALSE, nlnt_growth = FALSE, new_present = FALSE;
+      gboolean nt_increased = FALSE;
       gboolean target_pd = r->target == RR_RESP_PD;
       gboolean nt_pd = r->non_target == RR_RESP_PD;
       int day = TP_DAY (read, t);
@@ -219,6 +220,12 @@ evaluate (const RrRead *read)
             nlnt_growth = TRUE;
           if (n->confirmed <= t && !new_lesion_gone (n, t))
             new_present = TRUE;
+        }
+      for (guint j = 0; j < read->non_targets->len; j++)
+        {
+          RrNonTargetLesion *nt = read->non_targets->pdata[j];
+          if (nt->increased && nt->increased[t])
+            nt_increased = TRUE;
         }
 
       if (state == CONFIRMED)
@@ -274,6 +281,12 @@ evaluate (const RrRead *read)
               /* Non-targets recorded in unequivocal progression at the
                * confirming assessment. */
               cpd |= nt_pd;
+              /* A non-target category already in iUPD confirms by any
+               * further increase, which need not be unequivocal (Table 2);
+               * an increase alone does not confirm another category's
+               * iUPD. */
+              if (ep.cats & CAT_NON_TARGET)
+                cpd |= nt_increased;
               /* New lesions: their target sum a further 5 mm, or any
                * increase of a new-lesion non-target. */
               if (any_nlt)
@@ -286,10 +299,11 @@ evaluate (const RrRead *read)
               state = CONFIRMED;
               cpd_index = (int) t;
             }
-          else if (target_pd || nt_pd)
+          else if (target_pd || nt_pd || ((ep.cats & CAT_NON_TARGET) && nt_increased))
             /* Rule "an iUPD timepoint never resets": a category meets PD
-             * here, however soon after the first iUPD; the episode, its
-             * date and its 4 weeks stay those of the first iUPD. */
+             * here (or the non-targets in iUPD grew further), however soon
+             * after the first iUPD; the episode, its date and its 4 weeks
+             * stay those of the first iUPD. */
             tr.overall = RR_RESP_IUPD;
           else
             {

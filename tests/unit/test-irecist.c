@@ -541,6 +541,86 @@ test_new_lesion_node_15mm (void)
   g_assert_false (g_array_index (below->timepoints, RrTimepointResult, 1).has_new_targets);
 }
 
+/* ---- a non-target that "increased" (docs/read-json.md) ---- */
+
+/* The member is read per non-target, written back, and an unknown
+ * timepoint in it is a violation like any other. */
+static void
+test_nt_increased_read (void)
+{
+  g_autofree char *json = read_json ("irecist", "d56 d112", "T1 liver 30 30 30",
+                                     "N1 bone P UP P+", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RrRead) a = rr_read_parse (json, -1, &error);
+  g_assert_no_error (error);
+  RrNonTargetLesion *nt = a->non_targets->pdata[0];
+  g_assert_false (nt->increased[0]);
+  g_assert_false (nt->increased[1]);
+  g_assert_true (nt->increased[2]);
+  g_autofree char *j1 = rr_read_to_json (a);
+  g_assert_nonnull (strstr (j1, "\"increased\""));
+  g_autoptr (RrRead) b = rr_read_parse (j1, -1, &error);
+  g_assert_no_error (error);
+  g_autofree char *j2 = rr_read_to_json (b);
+  g_assert_cmpstr (j1, ==, j2);
+  g_assert_true (((RrNonTargetLesion *) b->non_targets->pdata[0])->increased[2]);
+
+  const char *bad[] = { "\"d112\"", "[1]", "{}" };
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autofree char *r = g_strdup_printf (
+        "{\"timepoints\":[{\"id\":\"BL\",\"day\":0},{\"id\":\"d112\",\"day\":112}],"
+        "\"non_target_lesions\":[{\"id\":\"N1\",\"organ\":\"bone\",\"status\":"
+        "{\"BL\":\"present\"},\"increased\":%s}]}", bad[i]);
+      g_autoptr (GError) e = NULL;
+      g_autoptr (RrRead) x = rr_read_parse (r, -1, &e);
+      g_assert_null (x);
+      g_assert_error (e, RR_READ_ERROR, RR_READ_ERROR_INVALID);
+      g_assert_nonnull (strstr (e->message, "N1"));
+    }
+  g_autoptr (Result) unknown = evaluate_json (
+    "{\"timepoints\":[{\"id\":\"BL\",\"day\":0},{\"id\":\"d112\",\"day\":112}],"
+    "\"non_target_lesions\":[{\"id\":\"N1\",\"organ\":\"bone\",\"status\":"
+    "{\"BL\":\"present\",\"d112\":\"present\"},\"increased\":[\"d999\"]}]}");
+  g_assert_true (rr_criteria_has_issue (unknown->violations, "unknown_timepoint"));
+}
+
+/* Table 2: "remains iUPD unless iCPD is confirmed on the basis of a
+ * further increase in the size of non-target disease (does not need to
+ * meet RECIST 1.1 criteria for unequivocal progression)". Targets 30 + 20,
+ * d56 and on 22 + 18 = 40 (iSD). d112: the non-target in unequivocal
+ * progression: iUPD. d168 (56 days): recorded present but increased:
+ * iCPD, dated d112. Present and not increased: iSD, the bar resets. */
+static void
+test_nt_increased_confirms (void)
+{
+  const char *tgt = "T1 liver 30 22 22 22; T2 lung 20 18 18 18";
+  g_autoptr (Result) inc = ir ("d56 d112 d168", tgt, "N1 bone P P UP P+", NULL);
+  CHECK (inc, "iSD iUPD iCPD", "iSD", "d112");
+  g_autoptr (Result) same = ir ("d56 d112 d168", tgt, "N1 bone P P UP P", NULL);
+  CHECK (same, "iSD iUPD iSD", "iSD", "none");
+  /* Under 4 weeks (d126), an increase does not confirm (J4) and, the
+   * non-targets still growing, the timepoint is iUPD, not a reset; d168
+   * is the first assessment 4 weeks on: no change, still recorded as
+   * unequivocal progression: iCPD. */
+  g_autoptr (Result) early = ir ("d56 d112 d126 d168", "T1 liver 30 22 22 22 22; T2 lung 20 18 18 18 18",
+                                 "N1 bone P P UP P+ UP", NULL);
+  CHECK (early, "iSD iUPD iUPD iCPD", "iSD", "d112");
+}
+
+/* An increase alone does not confirm another category's iUPD: Table 2,
+ * "target lesions iUPD; non-target non-iCR/non-iUPD: remains iUPD unless
+ * iCPD is confirmed on the basis of a further increase in sum of measures
+ * >= 5 mm". B = 60; d56 40 (iPR); d112 50 (iUPD); d168 the same 50 with
+ * the non-target increased but not in unequivocal progression: iUPD. */
+static void
+test_nt_increased_other_category (void)
+{
+  g_autoptr (Result) r = ir ("d56 d112 d168", "T1 liver 40 25 32 32; T2 lung 20 15 18 18",
+                             "N1 bone P P P P+", NULL);
+  CHECK (r, "iPR iUPD iUPD", "iPR", "none");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -564,5 +644,8 @@ main (int argc, char **argv)
   g_test_add_func ("/irecist/table3/example8", test_table3_example8);
   g_test_add_func ("/recist/baseline-node-15mm", test_baseline_node_15mm);
   g_test_add_func ("/irecist/new-lesion-node-15mm", test_new_lesion_node_15mm);
+  g_test_add_func ("/irecist/nt-increased/read", test_nt_increased_read);
+  g_test_add_func ("/irecist/nt-increased/confirms", test_nt_increased_confirms);
+  g_test_add_func ("/irecist/nt-increased/other-category", test_nt_increased_other_category);
   return g_test_run ();
 }
