@@ -229,7 +229,11 @@ evaluate (const RrRead *read)
         }
 
       if (state == CONFIRMED)
-        tr.overall = RR_RESP_ICPD;
+        {
+          tr.overall = RR_RESP_ICPD;
+          tr.irecist_state = RR_IRECIST_CONFIRMED;
+          tr.iupd_timepoint = ep.tp;
+        }
       else if (state == NORMAL)
         {
           /* A new iUPD needs new progression since the bar was (re)set: a
@@ -256,6 +260,9 @@ evaluate (const RrRead *read)
                     ep.progression = (int) n->first_seen;
                 }
               tr.overall = RR_RESP_IUPD;
+              tr.irecist_state = RR_IRECIST_IUPD;
+              tr.iupd_timepoint = ep.tp;
+              tr.confirmable_from_day = ep.day + 28;
             }
           else
             tr.overall = to_i (rr_recist11_overall (res->has_targets, r->target, r->non_target,
@@ -293,9 +300,15 @@ evaluate (const RrRead *read)
                 cpd |= tr.new_target_sum - ep.new_sum >= 50;
               cpd |= nlnt_growth;
             }
+          /* Unless it resets below, the timepoint awaits confirmation of
+           * the episode's iUPD. */
+          tr.irecist_state = RR_IRECIST_AWAITING;
+          tr.iupd_timepoint = ep.tp;
+          tr.confirmable_from_day = ep.day + 28;
           if (cpd)
             {
               tr.overall = RR_RESP_ICPD;
+              tr.irecist_state = RR_IRECIST_CONFIRMED;
               state = CONFIRMED;
               cpd_index = (int) t;
             }
@@ -337,6 +350,7 @@ evaluate (const RrRead *read)
                   ep.cats = 0;
                   ref_new_sum = tr.new_target_sum;
                   tr.overall = own;
+                  tr.irecist_state = RR_IRECIST_RESET;
                 }
               else
                 tr.overall = new_present ? RR_RESP_IUPD : own;

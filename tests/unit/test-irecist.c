@@ -621,6 +621,117 @@ test_nt_increased_other_category (void)
   CHECK (r, "iPR iUPD iUPD", "iPR", "none");
 }
 
+/* ---- the iRECIST state of each timepoint (rr-criteria.h) ---- */
+
+/* "-" with no iUPD open; "iUPD@d112>140" (opens, confirmable from day
+ * 140), "awaiting@d112>140", "confirmed@d112", "reset@d112". */
+static char *
+states (const RrCriteriaResult *r)
+{
+  GString *s = g_string_new (NULL);
+  for (guint i = 0; i < r->timepoints->len; i++)
+    {
+      const RrTimepointResult *t = &g_array_index (r->timepoints, RrTimepointResult, i);
+      const char *upd = t->iupd_timepoint >= 0
+                        ? ((RrTimepoint *) r->read->timepoints->pdata[t->iupd_timepoint])->id : "?";
+      if (i)
+        g_string_append_c (s, ' ');
+      switch (t->irecist_state)
+        {
+        case RR_IRECIST_NONE:
+          g_string_append (s, t->iupd_timepoint == -1 ? "-" : "-?");
+          break;
+        case RR_IRECIST_IUPD:
+          g_string_append_printf (s, "iUPD@%s>%d", upd, t->confirmable_from_day);
+          break;
+        case RR_IRECIST_AWAITING:
+          g_string_append_printf (s, "awaiting@%s>%d", upd, t->confirmable_from_day);
+          break;
+        case RR_IRECIST_CONFIRMED:
+          g_string_append_printf (s, "confirmed@%s", upd);
+          break;
+        case RR_IRECIST_RESET:
+          g_string_append_printf (s, "reset@%s", upd);
+          break;
+        }
+    }
+  return g_string_free (s, FALSE);
+}
+
+#define STATES(r, expected)                                                \
+  G_STMT_START {                                                           \
+    g_autofree char *got_ = states (r);                                    \
+    g_assert_cmpstr (got_, ==, expected);                                  \
+  } G_STMT_END
+
+/* The reads above, their states written from the responses criteria.md
+ * gives them: an iUPD opens an episode confirmable 28 days on; later
+ * unconfirmed timepoints await the same iUPD; iCPD confirms it; iSD, iPR,
+ * iCR or iNON_CR_NON_PD after it reset it. */
+static void
+test_states (void)
+{
+  /* Rule 3: iPR, iUPD (d112), iUPD (d126), iCPD (d154). */
+  g_autoptr (Result) r3 = ir ("d56 d112 d126 d154",
+                              "T1 liver 40 28 34 30 30; T2 lung 20 12 16 14 14",
+                              "N1 bone P P P UP UP", NULL);
+  STATES (r3, "- iUPD@d112>140 awaiting@d112>140 confirmed@d112");
+  /* Rule 1: iPR, iUPD, iPR (reset). */
+  g_autoptr (Result) r1 = ir ("d56 d112 d168", "T1 liver 30 20 20 20; T2 lung 20 14 14 14", NULL,
+                              "NL1 liver - - 12 0");
+  STATES (r1, "- iUPD@d112>140 reset@d112");
+  /* Table 3 example 5: iUPD, iSD, iUPD, iUPD, iCPD. */
+  g_autoptr (Result) e5 = ir (FIVE, "T1 liver 30 22 22 22 22 22; T2 lung 20 18 18 18 18 18", NULL,
+                              "NL1 liver - 12 0 0 0 0; NL2 lung - - - 12 12 12; "
+                              "NL3 brain - - - - - 11");
+  STATES (e5, "iUPD@d56>84 reset@d56 iUPD@d168>196 awaiting@d168>196 confirmed@d168");
+  /* Example 8: iUPD then iNE four times, never confirmed. */
+  g_autoptr (Result) e8 = ir (FIVE, "T1 liver 30 36 NE NE NE NE; T2 lung 20 24 NE NE NE NE",
+                              NULL, NULL);
+  STATES (e8, "iUPD@d56>84 awaiting@d56>84 awaiting@d56>84 awaiting@d56>84 awaiting@d56>84");
+  /* Example 6: whatever follows iCPD stays confirmed. */
+  g_autoptr (Result) e6 = ir (FIVE, "T1 liver 30 22 22 18 18 18; T2 lung 20 18 18 10 10 10", NULL,
+                              "NL1 liver - 12 18 0 0 0");
+  STATES (e6, "iUPD@d56>84 confirmed@d56 confirmed@d56 confirmed@d56 confirmed@d56");
+  /* RECIST 1.1 beside it has no iRECIST state. */
+  STATES (e6->recist, "- - - - -");
+}
+
+/* The criteria JSON carries the state of each iRECIST timepoint; the
+ * RECIST 1.1 result keeps exactly cli.md's members. */
+static void
+test_states_json (void)
+{
+  g_autoptr (Result) r = ir ("d56 d112 d126 d154",
+                             "T1 liver 40 28 34 30 30; T2 lung 20 12 16 14 14",
+                             "N1 bone P P P UP UP", NULL);
+  g_autofree char *json = rr_criteria_result_to_json (r);
+  g_autoptr (JsonParser) p = json_parser_new ();
+  g_assert_true (json_parser_load_from_data (p, json, -1, NULL));
+  JsonObject *o = json_node_get_object (json_parser_get_root (p));
+  JsonArray *a = json_object_get_array_member (o, "timepoints");
+  const char *want_state[] = { NULL, "iUPD", "awaiting_confirmation", "confirmed" };
+  const char *want_upd[] = { NULL, "d112", "d112", "d112" };
+  gint64 want_day[] = { -1, 140, 140, -1 };
+  g_assert_cmpuint (json_array_get_length (a), ==, 4);
+  for (guint i = 0; i < 4; i++)
+    {
+      JsonObject *t = json_array_get_object_element (a, i);
+      JsonNode *day = json_object_get_member (t, "confirmation_from_day");
+      g_assert_true (json_object_has_member (t, "irecist_state"));
+      g_assert_cmpstr (json_object_get_string_member (t, "irecist_state"), ==, want_state[i]);
+      g_assert_cmpstr (json_object_get_string_member (t, "iupd_timepoint"), ==, want_upd[i]);
+      if (want_day[i] < 0)
+        g_assert_true (JSON_NODE_HOLDS_NULL (day));
+      else
+        g_assert_cmpint (json_node_get_int (day), ==, want_day[i]);
+    }
+  JsonObject *rec = json_object_get_object_member (o, "recist1.1");
+  JsonObject *t0 = json_array_get_object_element (json_object_get_array_member (rec, "timepoints"), 0);
+  g_assert_false (json_object_has_member (t0, "irecist_state"));
+  g_assert_false (json_object_has_member (t0, "iupd_timepoint"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -647,5 +758,7 @@ main (int argc, char **argv)
   g_test_add_func ("/irecist/nt-increased/read", test_nt_increased_read);
   g_test_add_func ("/irecist/nt-increased/confirms", test_nt_increased_confirms);
   g_test_add_func ("/irecist/nt-increased/other-category", test_nt_increased_other_category);
+  g_test_add_func ("/irecist/states", test_states);
+  g_test_add_func ("/irecist/states-json", test_states_json);
   return g_test_run ();
 }
