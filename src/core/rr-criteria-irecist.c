@@ -326,16 +326,15 @@ evaluate (const RrRead *read)
               if (new_present)
                 {
                   /* Rule J2: targets that reach iPR or iCR by shrinking
-                   * after the iUPD give iPR even while an unchanged new
-                   * lesion is still there (a lesion remains, so not iCR).
-                   * Otherwise new lesions "yes": still iUPD (the FAQ's
-                   * scenario F: PR reached before the iUPD, no change). */
+                   * after the iUPD give iPR or iCR (Table 2 on the targets
+                   * and non-targets) even while an unchanged new lesion is
+                   * still there. Otherwise new lesions "yes": still iUPD
+                   * (the FAQ's scenario F: PR reached before the iUPD, and
+                   * no change since). */
                   reset = res->has_targets &&
                           (r->target == RR_RESP_PR || r->target == RR_RESP_CR) &&
                           r->sum < ep.sum && tr.new_target_sum <= ep.new_sum &&
-                          !nlnt_growth;
-                  if (reset)
-                    own = RR_RESP_IPR;
+                          !nlnt_growth && own != RR_RESP_INE;
                 }
               else
                 /* Rule "reset": with the new lesions gone (measured 0:

@@ -283,6 +283,31 @@ test_rule1_new_episode_after_reset (void)
   CHECK (r, "iSD iUPD iSD iUPD iCPD", "iSD", "d224");
 }
 
+/* J2 and the FAQ's scenario F. B = 50; d56: 20 + 14 = 34, iPR; d112 the
+ * same and a new 12 mm lesion: iUPD. At d168, with the new lesion still
+ * 12 mm: targets unchanged (PR was reached before the iUPD, scenario F):
+ * new lesions "yes", iUPD. Targets shrunk to 18 + 12 = 30 after the iUPD:
+ * "targets reaching iPR ... give iPR ... even while an unchanged new lesion
+ * is still present". Gone (0 + 0, no non-target): iCR, by the same words.
+ * The new lesion grown by 1 mm is no longer unchanged: iUPD (1 mm does not
+ * confirm). */
+static void
+test_rule1_j2_unchanged_new_lesion (void)
+{
+  g_autoptr (Result) f = ir ("d56 d112 d168", "T1 liver 30 20 20 20; T2 lung 20 14 14 14", NULL,
+                             "NL1 liver - - 12 12");
+  CHECK (f, "iPR iUPD iUPD", "iPR", "none");
+  g_autoptr (Result) pr = ir ("d56 d112 d168", "T1 liver 30 20 20 18; T2 lung 20 14 14 12", NULL,
+                              "NL1 liver - - 12 12");
+  CHECK (pr, "iPR iUPD iPR", "iPR", "none");
+  g_autoptr (Result) cr = ir ("d56 d112 d168", "T1 liver 30 20 20 0; T2 lung 20 14 14 0", NULL,
+                              "NL1 liver - - 12 12");
+  CHECK (cr, "iPR iUPD iCR", "iCR", "none");
+  g_autoptr (Result) grown = ir ("d56 d112 d168", "T1 liver 30 20 20 18; T2 lung 20 14 14 12",
+                                 NULL, "NL1 liver - - 12 13");
+  CHECK (grown, "iPR iUPD iUPD", "iPR", "none");
+}
+
 /* ---- rule 2: non-target disease only can leave iUPD ---- */
 
 /* No targets; one non-target (bone). d56: present: iNON_CR_NON_PD. d112: a
@@ -739,6 +764,7 @@ main (int argc, char **argv)
   g_test_add_func ("/irecist/rule1/gone-new-lesion-resets", test_rule1_gone_new_lesion_resets);
   g_test_add_func ("/irecist/rule1/zero-vs-present", test_rule1_boundary_zero_vs_present);
   g_test_add_func ("/irecist/rule1/new-episode-after-reset", test_rule1_new_episode_after_reset);
+  g_test_add_func ("/irecist/rule1/j2-unchanged-new-lesion", test_rule1_j2_unchanged_new_lesion);
   g_test_add_func ("/irecist/rule2/non-target-only", test_rule2_non_target_only);
   g_test_add_func ("/irecist/rule2/boundary", test_rule2_boundary);
   g_test_add_func ("/irecist/rule3/early-iupd-does-not-reset", test_rule3_early_iupd_does_not_reset);
