@@ -312,7 +312,9 @@ add_junk (const char *path, guint n_pixels, gboolean make_signed, const guint16 
   /* The element header before them: tag, "OW", 2 reserved, length. */
   static const guint8 hdr[] = { 0xe0, 0x7f, 0x10, 0x00, 'O', 'W', 0, 0 };
   g_assert_cmpmem (px - 12, 8, hdr, 8);
-  g_assert_cmpuint (GUINT32_FROM_LE (*(guint32 *) (px - 4)), ==, n_pixels * 2);
+  guint32 vl;
+  memcpy (&vl, px - 4, sizeof vl);
+  g_assert_cmpuint (GUINT32_FROM_LE (vl), ==, n_pixels * 2);
   if (make_signed)
     {
       /* (0028,0103) US, length 2: the value follows. */
