@@ -152,6 +152,29 @@ to_i (RrResponse r)
     }
 }
 
+/* A new lesion has disappeared at @t when its last recorded size is 0:
+ * criteria.md counts it as "new lesions: no". Not re-measured means still
+ * there; not evaluable is not gone. */
+static gboolean
+new_lesion_gone (const NewLesion *n, guint t)
+{
+  for (int k = (int) t; k >= (int) n->first_seen; k--)
+    if (n->meas[k].kind != RR_MEAS_MISSING)
+      return n->meas[k].kind == RR_MEAS_VALUE && n->meas[k].tenths == 0;
+  return FALSE;
+}
+
+/* The open iUPD episode: what it confirms against. */
+typedef struct
+{
+  int tp;               /* read index of the iUPD that opened it */
+  int day;
+  guint cats;           /* the categories in iUPD there */
+  gint64 sum;           /* target sum at that iUPD (tenths) */
+  gint64 new_sum;       /* new-lesion-target sum at that iUPD */
+  int progression;      /* its date: the iUPD, or an earlier equivocal sighting */
+} Episode;
+
 static RrCriteriaResult *
 evaluate (const RrRead *read)
 {
@@ -160,10 +183,9 @@ evaluate (const RrRead *read)
   guint ntp = read->timepoints->len;
   g_autoptr (GPtrArray) news = classify_new (read);
   enum { NORMAL, UNCONFIRMED, CONFIRMED } state = NORMAL;
-  int upd_tp = -1, upd_day = 0, progression = -1;
-  guint cats = 0;
-  gint64 upd_sum = 0, upd_new_sum = 0, ref_new_sum = 0;
+  Episode ep = { -1, 0, 0, 0, 0, -1 };
   int cpd_index = -1;
+  gint64 ref_new_sum = 0;   /* new-lesion-target sum when the bar was last reset */
 
   res->recist = rec;
   res->has_targets = rec->has_targets;
@@ -180,7 +202,8 @@ evaluate (const RrRead *read)
       const RrTimepointResult *r = &g_array_index (rec->timepoints, RrTimepointResult, t - 1);
       RrTimepointResult tr = *r;
       gboolean any_nlt;
-      gboolean further_new = FALSE;
+      gboolean further_new = FALSE, nlnt_growth = FALSE, new_present = FALSE;
+      gboolean nt_increased = FALSE;
       gboolean target_pd = r->target == RR_RESP_PD;
       gboolean nt_pd = r->non_target == RR_RESP_PD;
       int day = TP_DAY (read, t);
@@ -192,40 +215,54 @@ evaluate (const RrRead *read)
           NewLesion *n = news->pdata[j];
           if (n->confirmed == t)
             further_new = TRUE;
-        }
-      /* Any growth of a new-lesion non-target already recorded. */
-      gboolean nlnt_growth = FALSE;
-      for (guint j = 0; j < news->len; j++)
-        {
-          NewLesion *n = news->pdata[j];
+          /* Growth of a new-lesion non-target already recorded. */
           if (!n->target && n->confirmed < t && n->increased[t])
             nlnt_growth = TRUE;
+          if (n->confirmed <= t && !new_lesion_gone (n, t))
+            new_present = TRUE;
         }
-      gboolean new_growth = (any_nlt && tr.new_target_sum - ref_new_sum >= 50 &&
-                             ref_new_sum > 0) || nlnt_growth;
+      for (guint j = 0; j < read->non_targets->len; j++)
+        {
+          RrNonTargetLesion *nt = read->non_targets->pdata[j];
+          if (nt->increased && nt->increased[t])
+            nt_increased = TRUE;
+        }
 
       if (state == CONFIRMED)
-        tr.overall = RR_RESP_ICPD;
+        {
+          tr.overall = RR_RESP_ICPD;
+          tr.irecist_state = RR_IRECIST_CONFIRMED;
+          tr.iupd_timepoint = ep.tp;
+        }
       else if (state == NORMAL)
         {
+          /* A new iUPD needs new progression since the bar was (re)set: a
+           * category meeting PD, a further new lesion, or growth of the new
+           * lesions already recorded (>= 5 mm in their target sum, any
+           * increase of a non-target one). */
+          gboolean new_growth = (any_nlt && tr.new_target_sum - ref_new_sum >= 50) ||
+                                nlnt_growth;
           if (target_pd || nt_pd || further_new || new_growth)
             {
               state = UNCONFIRMED;
-              upd_tp = (int) t;
-              upd_day = day;
-              upd_sum = r->sum;
-              upd_new_sum = tr.new_target_sum;
-              cats = (target_pd ? CAT_TARGET : 0) | (nt_pd ? CAT_NON_TARGET : 0) |
-                     ((further_new || new_growth) ? CAT_NEW : 0);
+              ep.tp = (int) t;
+              ep.day = day;
+              ep.sum = r->sum;
+              ep.new_sum = tr.new_target_sum;
+              ep.cats = (target_pd ? CAT_TARGET : 0) | (nt_pd ? CAT_NON_TARGET : 0) |
+                        ((further_new || new_growth) ? CAT_NEW : 0);
               /* Dated at the first sighting of a new lesion confirmed now. */
-              progression = (int) t;
+              ep.progression = (int) t;
               for (guint j = 0; j < news->len; j++)
                 {
                   NewLesion *n = news->pdata[j];
-                  if (n->confirmed == t && (int) n->first_seen < progression)
-                    progression = (int) n->first_seen;
+                  if (n->confirmed == t && (int) n->first_seen < ep.progression)
+                    ep.progression = (int) n->first_seen;
                 }
               tr.overall = RR_RESP_IUPD;
+              tr.irecist_state = RR_IRECIST_IUPD;
+              tr.iupd_timepoint = ep.tp;
+              tr.confirmable_from_day = ep.day + 28;
             }
           else
             tr.overall = to_i (rr_recist11_overall (res->has_targets, r->target, r->non_target,
@@ -233,53 +270,89 @@ evaluate (const RrRead *read)
         }
       else
         {
-          /* After iUPD: confirm, keep, or reset. Before four weeks only a
-           * further new lesion confirms. */
+          /* After iUPD. Rule "confirmation": it comes at the first
+           * assessment at least 4 weeks after the iUPD (8 weeks is only a
+           * recommendation, and a later one confirms as well); under 4
+           * weeks only a further new lesion confirms (J4). At a confirming
+           * assessment a category already in iUPD must worsen beyond its
+           * iUPD; any other category confirms by now meeting PD. */
           gboolean cpd = further_new;
-          if (!cpd && day - upd_day >= 28)
+          if (day - ep.day >= 28)
             {
-              if (cats & CAT_TARGET)
-                cpd |= r->sum - upd_sum >= 50;
+              if (ep.cats & CAT_TARGET)
+                /* A further 5 mm over the sum at the iUPD, additive across
+                 * assessments (J3). */
+                cpd |= r->sum - ep.sum >= 50;
               else
                 cpd |= target_pd;
+              /* Non-targets recorded in unequivocal progression at the
+               * confirming assessment. */
               cpd |= nt_pd;
+              /* A non-target category already in iUPD confirms by any
+               * further increase, which need not be unequivocal (Table 2);
+               * an increase alone does not confirm another category's
+               * iUPD. */
+              if (ep.cats & CAT_NON_TARGET)
+                cpd |= nt_increased;
+              /* New lesions: their target sum a further 5 mm, or any
+               * increase of a new-lesion non-target. */
               if (any_nlt)
-                cpd |= tr.new_target_sum - upd_new_sum >= 50;
+                cpd |= tr.new_target_sum - ep.new_sum >= 50;
               cpd |= nlnt_growth;
             }
+          /* Unless it resets below, the timepoint awaits confirmation of
+           * the episode's iUPD. */
+          tr.irecist_state = RR_IRECIST_AWAITING;
+          tr.iupd_timepoint = ep.tp;
+          tr.confirmable_from_day = ep.day + 28;
           if (cpd)
             {
               tr.overall = RR_RESP_ICPD;
+              tr.irecist_state = RR_IRECIST_CONFIRMED;
               state = CONFIRMED;
               cpd_index = (int) t;
             }
-          else if (!r->evaluable && res->has_targets)
-            tr.overall = RR_RESP_INE;
+          else if (target_pd || nt_pd || ((ep.cats & CAT_NON_TARGET) && nt_increased))
+            /* Rule "an iUPD timepoint never resets": a category meets PD
+             * here (or the non-targets in iUPD grew further), however soon
+             * after the first iUPD; the episode, its date and its 4 weeks
+             * stay those of the first iUPD. */
+            tr.overall = RR_RESP_IUPD;
           else
             {
-              gboolean still = FALSE;
-              if (cats & CAT_TARGET)
-                still |= target_pd;
-              if (cats & CAT_NON_TARGET)
-                still |= nt_pd;
-              if (cats & CAT_NEW)
-                /* The new lesions stay the reason unless the disease
-                 * present at baseline shrank since, and they did not grow. */
-                still |= !(res->has_targets && r->sum < upd_sum) ||
-                         tr.new_target_sum > upd_new_sum || nlnt_growth;
-              if (still)
-                tr.overall = RR_RESP_IUPD;
+              RrResponse own = to_i (rr_recist11_overall (res->has_targets, r->target,
+                                                          r->non_target, FALSE));
+              gboolean reset;
+              if (new_present)
+                {
+                  /* Rule J2: targets that reach iPR or iCR by shrinking
+                   * after the iUPD give iPR or iCR (Table 2 on the targets
+                   * and non-targets) even while an unchanged new lesion is
+                   * still there. Otherwise new lesions "yes": still iUPD
+                   * (the FAQ's scenario F: PR reached before the iUPD, and
+                   * no change since). */
+                  reset = res->has_targets &&
+                          (r->target == RR_RESP_PR || r->target == RR_RESP_CR) &&
+                          r->sum < ep.sum && tr.new_target_sum <= ep.new_sum &&
+                          !nlnt_growth && own != RR_RESP_INE;
+                }
               else
+                /* Rule "reset": with the new lesions gone (measured 0:
+                 * "new lesions: no"), Table 2 decides. iSD, iPR, iCR, or
+                 * for non-target disease only iCR / iNON_CR_NON_PD, leave
+                 * the iUPD; iNE neither resets nor confirms. */
+                reset = own != RR_RESP_INE;
+              if (reset)
                 {
                   /* The bar resets: a new iUPD needs new progression. */
                   state = NORMAL;
-                  cats = 0;
+                  ep.cats = 0;
                   ref_new_sum = tr.new_target_sum;
-                  tr.overall = to_i (rr_recist11_overall (res->has_targets, r->target,
-                                                          r->non_target, FALSE));
-                  if (tr.overall == RR_RESP_ICR && any_nlt && tr.new_target_sum > 0)
-                    tr.overall = RR_RESP_IPR;
+                  tr.overall = own;
+                  tr.irecist_state = RR_IRECIST_RESET;
                 }
+              else
+                tr.overall = new_present ? RR_RESP_IUPD : own;
             }
         }
       tr.target = to_i (r->target);
@@ -287,12 +360,17 @@ evaluate (const RrRead *read)
       g_array_append_val (res->timepoints, tr);
     }
 
-  res->progression_timepoint = cpd_index >= 0 ? progression : -1;
-  if (upd_tp >= 0 && cpd_index < 0 && state == UNCONFIRMED)
-    rr_criteria_add_issue (res->warnings, "unconfirmed_progression", NULL, TP_ID (read, upd_tp),
-                           "iUPD at %s is not confirmed yet: the next assessment, 4 to 8 weeks "
-                           "later, confirms (iCPD) or resets it", TP_ID (read, upd_tp));
+  /* Progression is the iUPD that was confirmed, dated at that iUPD. */
+  res->progression_timepoint = cpd_index >= 0 ? ep.progression : -1;
+  if (state == UNCONFIRMED)
+    rr_criteria_add_issue (res->warnings, "unconfirmed_progression", NULL, TP_ID (read, ep.tp),
+                           "iUPD at %s is not confirmed yet: the first assessment at least 4 "
+                           "weeks later confirms it (iCPD) or, if the disease no longer "
+                           "progresses, resets it", TP_ID (read, ep.tp));
   {
+    /* iBOR: the best of iCR, iPR, iSD, iNON_CR_NON_PD recorded before
+     * iCPD (Table 3, examples 2-5); otherwise iCPD where progression was
+     * confirmed, iUPD where it was not, iNE where nothing was evaluable. */
     guint limit = cpd_index >= 0 ? (guint) cpd_index : ntp;
     RrResponse best = rr_recist11_best_response (res, limit,
                                                  read->confirmation, RR_RESP_ICR, RR_RESP_IPR,

@@ -277,6 +277,7 @@ rr_recist11_evaluate (const RrRead *read)
       tr.day = TP_DAY (read, t);
       tr.nadir = nadir;
       tr.evaluable = TRUE;
+      tr.iupd_timepoint = -1;
       if (res->has_targets)
         {
           gboolean nonnodal_zero = TRUE, nodes_small = TRUE;

@@ -200,6 +200,24 @@ rr_new_status_to_string (RrNewStatus status)
     }
 }
 
+const char *
+rr_irecist_state_to_string (RrIrecistState state)
+{
+  switch (state)
+    {
+    case RR_IRECIST_IUPD:
+      return "iUPD";
+    case RR_IRECIST_AWAITING:
+      return "awaiting_confirmation";
+    case RR_IRECIST_CONFIRMED:
+      return "confirmed";
+    case RR_IRECIST_RESET:
+      return "reset";
+    default:
+      return NULL;
+    }
+}
+
 static void
 write_mm (RrJsonWriter *w, gint64 tenths)
 {
@@ -293,6 +311,18 @@ write_result (RrJsonWriter *w, const RrCriteriaResult *r)
           rr_json_key (w, "new_lesion_target_sum_mm");
           if (t->has_new_targets)
             write_mm (w, t->new_target_sum);
+          else
+            rr_json_null (w);
+          rr_json_key (w, "irecist_state");
+          rr_json_string (w, rr_irecist_state_to_string (t->irecist_state));
+          rr_json_key (w, "iupd_timepoint");
+          if (t->irecist_state != RR_IRECIST_NONE && t->iupd_timepoint >= 0)
+            rr_json_string (w, ((RrTimepoint *) read->timepoints->pdata[t->iupd_timepoint])->id);
+          else
+            rr_json_null (w);
+          rr_json_key (w, "confirmation_from_day");
+          if (t->irecist_state == RR_IRECIST_IUPD || t->irecist_state == RR_IRECIST_AWAITING)
+            rr_json_int (w, t->confirmable_from_day);
           else
             rr_json_null (w);
         }

@@ -45,6 +45,17 @@ typedef enum
   RR_NEW_EQUIVOCAL,
 } RrNewStatus;
 
+/* Where a timepoint stands in iRECIST's confirmation of progression, for
+ * the reader's form (always RR_IRECIST_NONE under RECIST 1.1). */
+typedef enum
+{
+  RR_IRECIST_NONE = 0,     /* no iUPD open */
+  RR_IRECIST_IUPD,         /* an iUPD that opens an episode: awaiting confirmation */
+  RR_IRECIST_AWAITING,     /* later, still unconfirmed (iUPD or iNE) */
+  RR_IRECIST_CONFIRMED,    /* iCPD: the iUPD is confirmed */
+  RR_IRECIST_RESET,        /* iCR, iPR, iSD or iNON_CR_NON_PD after an iUPD: the bar is reset */
+} RrIrecistState;
+
 typedef struct
 {
   char *rule;
@@ -67,6 +78,10 @@ typedef struct
   /* iRECIST only */
   gint64 new_target_sum;  /* tenths, new-lesion targets */
   gboolean has_new_targets;
+  RrIrecistState irecist_state;
+  int iupd_timepoint;       /* read index of the iUPD the state is about; -1 with NONE */
+  int confirmable_from_day; /* IUPD, AWAITING: the first day an assessment can
+                               confirm it (the iUPD's day + 28) */
 } RrTimepointResult;
 
 typedef struct _RrCriteriaResult RrCriteriaResult;
@@ -100,6 +115,8 @@ void              rr_criteria_result_free (RrCriteriaResult *result);
 char             *rr_criteria_result_to_json (const RrCriteriaResult *result);
 const char       *rr_response_to_string      (RrResponse response);
 const char       *rr_new_status_to_string    (RrNewStatus status);
+/* "iUPD", "awaiting_confirmation", "confirmed", "reset"; NULL for NONE. */
+const char       *rr_irecist_state_to_string (RrIrecistState state);
 
 /* Percentage change in tenths of a percent, rounded half away from zero,
  * computed exactly from tenths of millimetres. */

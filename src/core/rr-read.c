@@ -34,6 +34,7 @@ non_target_free (gpointer p)
   g_free (n->organ);
   g_free (n->location);
   g_free (n->status);
+  g_free (n->increased);
   if (n->justification)
     json_node_unref (n->justification);
   g_free (n);
@@ -306,6 +307,39 @@ parse_meas_map (RrRead *r, JsonObject *o, const char *member, const char *lesion
   return TRUE;
 }
 
+/* "increased": ["FU3"]: the timepoints at which a lesion grew since the
+ * assessment before (iRECIST), into a flag per timepoint. */
+static gboolean
+parse_increased (RrRead *r, JsonObject *o, const char *lesion, gboolean **out, GError **error)
+{
+  JsonNode *n = json_object_get_member (o, "increased");
+  JsonArray *inc;
+  *out = g_new0 (gboolean, r->timepoints->len);
+  if (n == NULL || JSON_NODE_HOLDS_NULL (n))
+    return TRUE;
+  if (!JSON_NODE_HOLDS_ARRAY (n))
+    return invalid (error, "lesion %s: \"increased\" must be an array of timepoint ids, not %s",
+                    lesion, type_name (n));
+  inc = json_node_get_array (n);
+  if (json_array_get_length (inc) > MAX_TIMEPOINTS)
+    return invalid (error, "lesion %s: \"increased\" has more than %d entries", lesion,
+                    MAX_TIMEPOINTS);
+  for (guint k = 0; k < json_array_get_length (inc); k++)
+    {
+      JsonNode *e = json_array_get_element (inc, k);
+      int ti;
+      if (!is_string (e))
+        return invalid (error, "lesion %s: \"increased\" must list timepoint ids, not %s",
+                        lesion, type_name (e));
+      ti = rr_read_timepoint_index (r, json_node_get_string (e));
+      if (ti < 0)
+        add_unknown (r, lesion, json_node_get_string (e));
+      else
+        (*out)[ti] = TRUE;
+    }
+  return TRUE;
+}
+
 static gboolean
 parse_timepoints (RrRead *r, JsonObject *root, GError **error)
 {
@@ -538,6 +572,8 @@ rr_read_parse_node (JsonNode  *node,
       n = json_object_get_member (o, "justification");
       if (n != NULL && !JSON_NODE_HOLDS_NULL (n))
         nt->justification = json_node_copy (n);
+      if (!parse_increased (r, o, nt->id, &nt->increased, error))
+        return NULL;
     }
 
   if (!get_array (root, "new_lesions", &a, error))
@@ -584,34 +620,8 @@ rr_read_parse_node (JsonNode  *node,
         nl->timepoint = (guint) ti;
       if (!parse_meas_map (r, o, "measurements", nl->id, FALSE, &nl->meas, error))
         return NULL;
-      nl->increased = g_new0 (gboolean, r->timepoints->len);
-      n = json_object_get_member (o, "increased");
-      if (n != NULL && !JSON_NODE_HOLDS_NULL (n))
-        {
-          /* "increased": ["FU3"]: timepoints at which it grew. */
-          JsonArray *inc;
-          if (!JSON_NODE_HOLDS_ARRAY (n))
-            {
-              invalid (error, "%s: \"increased\" must be an array of timepoint ids", where);
-              return NULL;
-            }
-          inc = json_node_get_array (n);
-          for (guint k = 0; k < json_array_get_length (inc); k++)
-            {
-              JsonNode *e2 = json_array_get_element (inc, k);
-              int ti2;
-              if (!is_string (e2))
-                {
-                  invalid (error, "%s: \"increased\" must list timepoint ids", where);
-                  return NULL;
-                }
-              ti2 = rr_read_timepoint_index (r, json_node_get_string (e2));
-              if (ti2 < 0)
-                add_unknown (r, nl->id, json_node_get_string (e2));
-              else
-                nl->increased[ti2] = TRUE;
-            }
-        }
+      if (!parse_increased (r, o, nl->id, &nl->increased, error))
+        return NULL;
     }
   return g_steal_pointer (&r);
 }
@@ -680,6 +690,23 @@ write_meas (RrJsonWriter *w, const RrMeas *m)
     default:
       rr_json_null (w);
     }
+}
+
+/* "increased", only when the lesion grew at some timepoint. */
+static void
+write_increased (RrJsonWriter *w, const RrRead *r, const gboolean *increased)
+{
+  gboolean any = FALSE;
+  for (guint k = 0; increased && k < r->timepoints->len; k++)
+    any |= increased[k];
+  if (!any)
+    return;
+  rr_json_key (w, "increased");
+  rr_json_begin_array (w);
+  for (guint k = 0; k < r->timepoints->len; k++)
+    if (increased[k])
+      rr_json_string (w, ((RrTimepoint *) r->timepoints->pdata[k])->id);
+  rr_json_end_array (w);
 }
 
 static void
@@ -790,6 +817,7 @@ rr_read_to_json (const RrRead *r)
             rr_json_string (w, rr_nt_status_to_string (nt->status[k]));
           }
       rr_json_end_object (w);
+      write_increased (w, r, nt->increased);
       if (nt->justification)
         {
           rr_json_key (w, "justification");
@@ -827,20 +855,7 @@ rr_read_to_json (const RrRead *r)
       rr_json_bool (w, nl->equivocal);
       for (guint k = 0; k < r->timepoints->len; k++)
         any |= nl->meas[k].kind != RR_MEAS_MISSING;
-      {
-        gboolean any_inc = FALSE;
-        for (guint k = 0; k < r->timepoints->len; k++)
-          any_inc |= nl->increased[k];
-        if (any_inc)
-          {
-            rr_json_key (w, "increased");
-            rr_json_begin_array (w);
-            for (guint k = 0; k < r->timepoints->len; k++)
-              if (nl->increased[k])
-                rr_json_string (w, ((RrTimepoint *) r->timepoints->pdata[k])->id);
-            rr_json_end_array (w);
-          }
-      }
+      write_increased (w, r, nl->increased);
       if (any)
         {
           rr_json_key (w, "measurements");

@@ -68,6 +68,8 @@ typedef struct
   char *location;
   gboolean nodal;
   RrNonTargetStatus *status;  /* one per timepoint */
+  gboolean *increased;        /* per timepoint: grown since the last assessment
+                                 (iRECIST: confirms a non-target iUPD) */
   JsonNode *justification;    /* kept as given */
 } RrNonTargetLesion;
 

@@ -190,6 +190,60 @@ test_roi_mean (void)
   case_clear (&c);
 }
 
+/* ROI statistics on PET are in SUV (body weight): SUVbw = activity (Bq/ml)
+ * x weight (g) / injected dose decayed to the series start (Bq). The
+ * phantom's files hold Bq/ml, scaled per slice into 16 bits, for 75 kg,
+ * 370 MBq of F-18 (half-life 6586.2 s) injected 60 minutes before. By
+ * hand: 370e6 x 2^(-3600 / 6586.2) = 253.314 MBq, so one Bq/ml is
+ * 75000 / 253.314e6 = 2.96075e-4 SUV. An ROI well inside a sphere of SUV
+ * 8.0 then reads a mean of 8.0 SUVbw (to the 16-bit scaling, 1e-4), an SD
+ * near 0, and one of SUV 3.5 on the same slices reads 3.5. */
+static void
+test_roi_suv (void)
+{
+  g_autofree char *dir = g_build_filename (tmp_root, "pet", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RrPhantomSpec) spec = rr_phantom_spec_new (RR_PHANTOM_PET);
+  guint n = 0;
+  RrVec3 hot, warm;
+  struct { RrVec3 *c; double suv; } spheres[] = { { &hot, 8.0 }, { &warm, 3.5 } };
+
+  spec->slices = 24;
+  hot = rr_vec3 (-40, 40, rr_phantom_slice_position (spec, spec->slices / 2).z);
+  warm = rr_vec3 (50, -30, hot.z);
+  rr_phantom_spec_add_lesion (spec, hot, 30, 8.0);
+  rr_phantom_spec_add_lesion (spec, warm, 30, 3.5);
+  g_assert_true (rr_phantom_write (spec, dir, &n, &error));
+  g_assert_no_error (error);
+  g_autoptr (RrVolume) vol = rr_dicom_load_path (dir, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (vol->suv_state, ==, RR_SUV_AVAILABLE);
+  g_assert_cmpfloat (fabs (vol->suv_factor - 2.96075e-4) / 2.96075e-4, <, 1e-5);
+
+  for (guint i = 0; i < G_N_ELEMENTS (spheres); i++)
+    {
+      RrVec3 c = *spheres[i].c;
+      RrPlane pl;
+      RrMeasureValues v;
+      /* 8 mm of radius inside a 15 mm one: every sample, interpolated from
+       * 4 mm voxels, lies inside the sphere. */
+      RrVec3 e[3] = { c, rr_vec3_add (c, rr_vec3 (8, 0, 0)), rr_vec3_add (c, rr_vec3 (0, 6, 0)) };
+      rr_plane_init_standard (&pl, RR_PLANE_AXIAL, c, 2.0, 200, 200);
+      g_autoptr (RrMeasurement) m = rr_measurement_new (RR_MEASURE_ELLIPSE, &pl, e, 3);
+      rr_measurement_set_source (m, vol);
+      rr_measurement_compute (m, vol, &v);
+      g_test_message ("SUV %.1f sphere: mean %.5f SD %.5f min %.5f max %.5f over %u", spheres[i].suv,
+                      v.mean, v.sd, v.min, v.max, v.n_samples);
+      g_assert_true (v.has_stats);
+      g_assert_cmpstr (v.units, ==, "SUVbw");
+      g_assert_cmpuint (v.n_samples, >=, 8);
+      g_assert_cmpfloat (fabs (v.mean - spheres[i].suv), <, spheres[i].suv * 1e-4);
+      g_assert_cmpfloat (v.sd, <, spheres[i].suv * 1e-4);
+      g_assert_cmpfloat (fabs (v.min - spheres[i].suv), <, spheres[i].suv * 1e-4);
+      g_assert_cmpfloat (fabs (v.max - spheres[i].suv), <, spheres[i].suv * 1e-4);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -203,6 +257,7 @@ main (int argc, char **argv)
   g_test_add_func ("/measure/phantom/square-pixels", test_square_pixels);
   g_test_add_func ("/measure/phantom/non-square-pixels", test_non_square_pixels);
   g_test_add_func ("/measure/phantom/roi-mean", test_roi_mean);
+  g_test_add_func ("/measure/phantom/roi-suv", test_roi_suv);
   rc = g_test_run ();
   {
     g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", tmp_root);

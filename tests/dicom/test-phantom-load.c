@@ -295,6 +295,117 @@ test_progress_and_cancel (void)
   g_assert_error (error, RR_DICOM_ERROR, RR_DICOM_ERROR_CANCELLED);
 }
 
+/* Puts junk in the unused high bits of every pixel of one file, in place,
+ * and @words at pixels @at on; @make_signed sets Pixel Representation 1. The phantom writes Explicit VR Little Endian
+ * with Pixel Data (7FE0,0010) OW last, so the pixels are the file's tail. */
+static void
+add_junk (const char *path, guint n_pixels, gboolean make_signed, const guint16 *words,
+          guint n_words, guint at)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *data = NULL;
+  gsize len = 0;
+  g_assert_true (g_file_get_contents (path, &data, &len, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (len, >, n_pixels * 2 + 12);
+  guint8 *px = (guint8 *) data + len - n_pixels * 2;
+  /* The element header before them: tag, "OW", 2 reserved, length. */
+  static const guint8 hdr[] = { 0xe0, 0x7f, 0x10, 0x00, 'O', 'W', 0, 0 };
+  g_assert_cmpmem (px - 12, 8, hdr, 8);
+  guint32 vl;
+  memcpy (&vl, px - 4, sizeof vl);
+  g_assert_cmpuint (GUINT32_FROM_LE (vl), ==, n_pixels * 2);
+  if (make_signed)
+    {
+      /* (0028,0103) US, length 2: the value follows. */
+      static const guint8 rep[] = { 0x28, 0x00, 0x03, 0x01, 'U', 'S', 2, 0 };
+      guint found = 0;
+      for (guint8 *q = (guint8 *) data; q + 10 <= px - 12; q++)
+        if (memcmp (q, rep, sizeof rep) == 0)
+          {
+            q[8] = 1, q[9] = 0;
+            found++;
+          }
+      g_assert_cmpuint (found, ==, 1);
+    }
+  for (guint p = 0; p < n_pixels; p++)
+    {
+      guint16 w = (guint16) (px[2 * p] | px[2 * p + 1] << 8);
+      /* Bits 12-15 unused: fill them with every pattern in turn. */
+      g_assert_cmpuint (w, <, 0x800);
+      w |= (guint16) ((p % 16) << 12);
+      if (p >= at && p < at + n_words)
+        w = words[p - at];
+      px[2 * p] = w & 0xff, px[2 * p + 1] = w >> 8;
+    }
+  g_assert_true (g_file_set_contents (path, data, (gssize) len, &error));
+  g_assert_no_error (error);
+}
+
+/* 12-bit CT (Bits Allocated 16, Bits Stored 12, High Bit 11) whose unused
+ * high bits hold junk, decoded on the native fast path: PS3.5 8.1.1 says
+ * only the Bits Stored bits up to High Bit are the value, so the junk is
+ * masked away, and with Pixel Representation 1 the value is sign-extended
+ * from bit 11. Hand-computed, with the phantom's intercept -1024:
+ *   word    unsigned (value - 1024)      signed (12-bit two's complement)
+ *   0xAFFF  0xFFF = 4095 -> 3071         -1 -> -1025
+ *   0x5800  0x800 = 2048 -> 1024         -2048 -> -3072
+ *   0x3ABC  0xABC = 2748 -> 1724         2748 - 4096 = -1348 -> -2372
+ *   0xF000  0 -> -1024                   0 -> -1024
+ *   0x77FF  0x7FF = 2047 -> 1023         2047 -> 1023
+ * Every other pixel keeps its phantom value (all below 0x800, so the same
+ * signed or not), junk and all. */
+static void
+test_bits_stored_junk (void)
+{
+  static const guint16 words[] = { 0xAFFF, 0x5800, 0x3ABC, 0xF000, 0x77FF };
+  static const double want_unsigned[] = { 3071, 1024, 1724, -1024, 1023 };
+  static const double want_signed[] = { -1025, -3072, -2372, -1024, 1023 };
+
+  for (int make_signed = 0; make_signed <= 1; make_signed++)
+    {
+      g_autoptr (RrPhantomSpec) spec = small_ct ();
+      const char *name = make_signed ? "junk-signed" : "junk-unsigned";
+      g_autofree char *dir = tmp_dir (name);
+      g_autoptr (GError) error = NULL;
+      guint n = 0;
+      spec->slices = 6;
+      g_assert_true (rr_phantom_write (spec, dir, &n, &error));
+      g_assert_no_error (error);
+      {
+        g_autoptr (GDir) d = g_dir_open (dir, 0, &error);
+        const char *f;
+        g_assert_no_error (error);
+        while ((f = g_dir_read_name (d)))
+          {
+            g_autofree char *path = g_build_filename (dir, f, NULL);
+            /* In the second row, which check_truth never samples. */
+            add_junk (path, spec->rows * spec->columns, make_signed, words,
+                      G_N_ELEMENTS (words), spec->columns);
+          }
+      }
+      const char *paths[] = { dir, NULL };
+      g_autoptr (RrDicomScan) scan = rr_dicom_scan (paths, 0, NULL, &error);
+      g_assert_no_error (error);
+      RrDicomStudy *st = scan->studies->pdata[0];
+      g_autoptr (RrVolume) v = rr_dicom_series_load (st->series->pdata[0], 0, NULL, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_nonnull (v);
+      for (guint k = 0; k < v->dims[2]; k++)
+        for (guint i = 0; i < G_N_ELEMENTS (words); i++)
+          {
+            double got = rr_volume_value_at (v, i, 1, k);
+            double want = make_signed ? want_signed[i] : want_unsigned[i];
+            if (got != want)
+              g_error ("%s, slice %u, word 0x%04X: %.0f, expected %.0f", name, k, words[i], got,
+                       want);
+          }
+      /* Air in the corner (junk 0x1000 over it): -1000 HU. */
+      g_assert_cmpfloat (rr_volume_value_at (v, 1, 0, 0), ==, -1000);
+      check_truth (v, spec, 0.5);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -310,6 +421,7 @@ main (int argc, char **argv)
   g_test_add_func ("/phantom/transfer-syntaxes", test_transfer_syntaxes);
   g_test_add_func ("/phantom/pet-suv", test_pet_suv);
   g_test_add_func ("/phantom/pet-suv-unavailable", test_pet_suv_unavailable);
+  g_test_add_func ("/phantom/bits-stored-junk", test_bits_stored_junk);
   g_test_add_func ("/phantom/progress-cancel", test_progress_and_cancel);
   ret = g_test_run ();
   {
