@@ -37,6 +37,7 @@ typedef enum
   ACT_KEEP,
   ACT_REMOVE,
   ACT_EMPTY,
+  ACT_REMOVE_OR_EMPTY,  /* X/Z */
   ACT_DUMMY,
   ACT_UID,
   ACT_CLEAN,
@@ -87,7 +88,7 @@ resolve (const RrDeidRule *r, gboolean retain_dates)
   if (has_action (r->basic, 'D'))
     return ACT_DUMMY;
   if (has_action (r->basic, 'Z'))
-    return ACT_EMPTY;
+    return has_action (r->basic, 'X') ? ACT_REMOVE_OR_EMPTY : ACT_EMPTY;
   if (has_action (r->basic, 'X'))
     return ACT_REMOVE;
   return ACT_KEEP;
@@ -137,6 +138,14 @@ is_class_uid_tag (guint32 tag)
     if (tags[i] == tag)
       return TRUE;
   return FALSE;
+}
+
+/* Sequences whose X/Z becomes Z: Type 2 in the IODs that carry them (an
+ * empty Type 3 sequence is invalid, a missing Type 2 one too). */
+static gboolean
+is_type2_sequence (guint32 tag)
+{
+  return tag == 0x00400555; /* Acquisition Context Sequence */
 }
 
 /* ---- keys, UIDs and dates ---- */
@@ -420,7 +429,8 @@ collect_tokens (FileCtx &f, DcmItem *item, int depth)
       if (is_private (tag) || !is_text_vr (vr) || vr == EVR_UI)
         continue;
       int act = lookup_act (f.deid, tag);
-      if (act != ACT_REMOVE && act != ACT_EMPTY && act != ACT_DUMMY)
+      if (act != ACT_REMOVE && act != ACT_EMPTY && act != ACT_REMOVE_OR_EMPTY &&
+          act != ACT_DUMMY)
         continue;
       DcmElement *e = OFstatic_cast (DcmElement *, o);
       if (e->getLength () > MAX_CLEAN_BYTES)
@@ -512,6 +522,10 @@ clean_text (FileCtx &f, DcmElement *e, gboolean *remove)
     return TRUE;
   std::string v (value.c_str (), value.length ());
   std::string s = scrub (f, v);
+  /* A label that was all identifier still needs a value where it is
+   * required (Type 1): the profile's dummy. */
+  if (s.empty () && dummy_for (e->ident ()) != NULL)
+    s = dummy_for (e->ident ());
   return s == v ? TRUE : put (e, s, f.error);
 }
 
@@ -531,6 +545,15 @@ apply_element (FileCtx &f, DcmObject *o, int act, gboolean clean_all, int depth,
         {
         case ACT_REMOVE:
           *remove = TRUE;
+          return TRUE;
+        case ACT_REMOVE_OR_EMPTY:
+          /* A sequence without items is valid only where it is Type 2. */
+          if (!is_type2_sequence (tag))
+            {
+              *remove = TRUE;
+              return TRUE;
+            }
+          sq->clear ();
           return TRUE;
         case ACT_EMPTY:
           sq->clear ();
@@ -568,6 +591,8 @@ apply_element (FileCtx &f, DcmObject *o, int act, gboolean clean_all, int depth,
       *remove = TRUE;
       return TRUE;
     case ACT_EMPTY:
+    case ACT_REMOVE_OR_EMPTY:
+      /* An empty value is valid for Type 2 and Type 3 alike. */
       e->clear ();
       return TRUE;
     case ACT_UID:
