@@ -6,10 +6,13 @@
 
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dctk.h>
+#include <dcmtk/dcmdata/dcpxitem.h>
 
 #include <glib/gstdio.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <algorithm>
@@ -672,6 +675,125 @@ apply_item (FileCtx &f, DcmItem *item, gboolean clean_all, int depth)
   return TRUE;
 }
 
+/* ---- writing ---- */
+
+/* Where the Pixel Data element starts in the input file, when it is the
+ * last thing there and can be copied as raw bytes: the same transfer
+ * syntax is written, so its bytes (tag, VR, length and value, or the
+ * fragments of compressed frames) are exactly what the output needs.
+ * FALSE for anything else (deflated data, elements after the pixels,
+ * bytes that do not check out), which then goes the general way. */
+static gboolean
+raw_pixel_tail (DcmDataset *ds, E_TransferSyntax xfer, int fd, goffset file_size,
+                goffset *start)
+{
+  DcmXfer x (xfer);
+  DcmElement *px = NULL;
+  if (x.getStreamCompression () != ESC_none ||
+      ds->findAndGetElement (DCM_PixelData, px, OFFalse).bad () || px == NULL ||
+      tag_of (ds->getElement (ds->card () - 1)) != 0x7FE00010 ||
+      ds->tagExists (DcmTagKey (0x7FE0, 0x0000)))
+    return FALSE;
+
+  guint8 want[12];
+  guint hdr;
+  goffset total;
+  gboolean big = x.isBigEndian ();
+  if (x.isEncapsulated ())
+    {
+      DcmPixelSequence *seq = NULL;
+      if (OFstatic_cast (DcmPixelData *, px)->getEncapsulatedRepresentation (xfer, NULL, seq)
+              .bad () || seq == NULL || big || !x.isExplicitVR ())
+        return FALSE;
+      total = 8; /* the sequence delimiter */
+      for (unsigned long i = 0; i < seq->card (); i++)
+        {
+          DcmPixelItem *item = NULL;
+          if (seq->getItem (item, i).bad () || item == NULL)
+            return FALSE;
+          total += 8 + (goffset) item->getLength ();
+        }
+      memcpy (want, "\xe0\x7f\x10\x00OB\0\0\xff\xff\xff\xff", 12);
+      hdr = 12;
+    }
+  else
+    {
+      Uint32 len = px->getLength ();
+      if (len == DCM_UndefinedLength)
+        return FALSE;
+      total = len;
+      guint8 l[4];
+      for (int i = 0; i < 4; i++)
+        l[i] = (guint8) (big ? len >> (8 * (3 - i)) : len >> (8 * i));
+      if (big)
+        memcpy (want, "\x7f\xe0\x00\x10", 4);
+      else
+        memcpy (want, "\xe0\x7f\x10\x00", 4);
+      if (x.isExplicitVR ())
+        {
+          memcpy (want + 4, px->getVR () == EVR_OB ? "OB\0\0" : "OW\0\0", 4);
+          memcpy (want + 8, l, 4);
+          hdr = 12;
+        }
+      else
+        {
+          memcpy (want + 4, l, 4);
+          hdr = 8;
+        }
+    }
+  goffset at = file_size - total - hdr;
+  guint8 got[12];
+  if (at < 132 || pread (fd, got, hdr, at) != (ssize_t) hdr)
+    return FALSE;
+  if (memcmp (got, want, hdr) != 0)
+    {
+      /* Explicit VR native pixels may be OB or OW whatever dcmtk made of
+       * them; the rest must match. */
+      if (x.isEncapsulated () || hdr != 12 || memcmp (got, want, 4) != 0 ||
+          memcmp (got + 8, want + 8, 4) != 0 ||
+          (memcmp (got + 4, "OB\0\0", 4) != 0 && memcmp (got + 4, "OW\0\0", 4) != 0))
+        return FALSE;
+    }
+  *start = at;
+  return TRUE;
+}
+
+/* Appends @len bytes of @in from @off to @out: in the kernel where it can,
+ * else through a buffer. */
+static gboolean
+copy_range (int in, goffset off, int out, goffset len)
+{
+  while (len > 0)
+    {
+      loff_t o = off;
+      ssize_t n = copy_file_range (in, &o, out, NULL, (size_t) MIN (len, (goffset) 1 << 30), 0);
+      if (n <= 0)
+        break;
+      off += n;
+      len -= n;
+    }
+  if (len == 0)
+    return TRUE;
+  static const gsize BUF = 1 << 20;
+  g_autofree guint8 *buf = (guint8 *) g_malloc (BUF);
+  while (len > 0)
+    {
+      ssize_t n = pread (in, buf, (size_t) MIN (len, (goffset) BUF), off);
+      if (n <= 0)
+        return FALSE;
+      for (ssize_t done = 0; done < n;)
+        {
+          ssize_t w = write (out, buf + done, (size_t) (n - done));
+          if (w <= 0)
+            return FALSE;
+          done += w;
+        }
+      off += n;
+      len -= n;
+    }
+  return TRUE;
+}
+
 /* ---- one file ---- */
 
 static void
@@ -823,15 +945,38 @@ deid_file (RrDeid *d, const char *in_path, const char *out_dir, GPtrArray *warni
   g_autofree char *tmp_name = g_strdup_printf (".%s.%08x.tmp", name, g_random_int ());
   g_autofree char *tmp_path = g_build_filename (out_dir, tmp_name, NULL);
 
+  /* The usual file ends with its pixels: the header is written by dcmtk
+   * and the pixel element copied after it as it is, in the kernel, without
+   * passing a hundred megabytes of a series through memory. */
+  int in_fd = g_open (in_path, O_RDONLY | O_CLOEXEC, 0);
+  goffset pixel_start = 0;
+  gboolean raw = in_fd >= 0 && raw_pixel_tail (ds, xfer, in_fd, st.st_size, &pixel_start);
+  if (raw)
+    delete ds->remove (DCM_PixelData);
+
   /* A new file format around the same dataset: its meta information and
    * its preamble (128 zero bytes) are made anew, nothing of the input's. */
   DcmFileFormat out (ff.getAndRemoveDataset (), OFFalse);
   c = out.saveFile (tmp_path, xfer, EET_ExplicitLength, EGL_recalcGL, EPD_noChange, 0, 0,
                     EWM_createNewMeta);
-  if (c.bad ())
+  const char *why = c.bad () ? c.text () : NULL;
+  if (why == NULL && raw)
+    {
+      int out_fd = g_open (tmp_path, O_WRONLY | O_CLOEXEC, 0);
+      gboolean ok = out_fd >= 0 && lseek (out_fd, 0, SEEK_END) > 0 &&
+                    copy_range (in_fd, pixel_start, out_fd, st.st_size - pixel_start);
+      int e = errno;
+      if (out_fd >= 0 && close (out_fd) != 0 && ok)
+        ok = FALSE, e = errno;
+      if (!ok)
+        why = e ? g_strerror (e) : "the pixel data could not be copied";
+    }
+  if (in_fd >= 0)
+    close (in_fd);
+  if (why != NULL)
     {
       g_unlink (tmp_path);
-      fail (error, RR_DICOM_ERROR_WRITE, "cannot write %s (%s)", out_path, c.text ());
+      fail (error, RR_DICOM_ERROR_WRITE, "cannot write %s (%s)", out_path, why);
       return NULL;
     }
   if (g_rename (tmp_path, out_path) != 0)

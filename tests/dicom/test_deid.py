@@ -423,6 +423,55 @@ class PydicomFiles(unittest.TestCase):
                     self.assertEqual([e for e in errors_of(target) if e not in before], [])
 
 
+class RawPixelCopy(unittest.TestCase):
+    """A file that ends with its pixels has them copied as raw bytes; one
+    with anything after them is re-encoded by dcmtk. Both must give the
+    same output, byte for byte."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="rr-deid-raw-")
+        cls.addClassCleanup(shutil.rmtree, cls.tmp, True)
+        cls.key = os.path.join(cls.tmp, "key")
+        with open(cls.key, "wb") as f:
+            f.write(KEY_A)
+        gen = os.path.join(cls.tmp, "gen")
+        for ts in ("explicit", "implicit", "big-endian", "rle", "j2k"):
+            r = run([PHANTOM, os.path.join(gen, ts), "--size", "40", "--slices", "1",
+                     "--transfer-syntax", ts])
+            assert r.returncode == 0, r.stderr
+        cls.sources = [os.path.join(gen, ts, f) for ts in sorted(os.listdir(gen))
+                       for f in os.listdir(os.path.join(gen, ts))]
+        for name in ("MR_small_bigendian.dcm", "JPEG2000.dcm", "SC_rgb_jpeg_gdcm.dcm"):
+            cls.sources.append(os.path.join(TEST_FILES, name))
+
+    def test_same_bytes_either_way(self):
+        for i, src in enumerate(self.sources):
+            with self.subTest(src):
+                ds = pydicom.dcmread(src)
+                padded = os.path.join(self.tmp, f"padded-{i}.dcm")
+                # After the pixels: trailing padding and a private group,
+                # both removed by the profile.
+                ds.add_new(0x7FE10010, "LO", "ACME AFTER")
+                ds.add_new(0x7FE11001, "LO", "PRIVATE-AFTER-PIXELS")
+                ds.add_new(0xFFFCFFFC, "OB", b"\0" * 64)
+                ds.save_as(padded)
+                outs = []
+                for tag, path in (("plain", src), ("padded", padded)):
+                    out = os.path.join(self.tmp, f"o-{i}-{tag}")
+                    r = run([CLI, "deid", path, out, "--subject", SUBJECT, "--key", self.key])
+                    self.assertEqual(r.returncode, 0, r.stderr)
+                    files = os.listdir(out)
+                    self.assertEqual(len(files), 1)
+                    outs.append(read_bytes(os.path.join(out, files[0])))
+                self.assertFalse(b"PRIVATE-AFTER-PIXELS" in outs[1])
+                self.assertEqual(outs[0], outs[1])
+                o = pydicom.dcmread(os.path.join(self.tmp, f"o-{i}-plain",
+                                                 os.listdir(os.path.join(self.tmp,
+                                                                         f"o-{i}-plain"))[0]))
+                self.assertEqual(o.PixelData, pydicom.dcmread(src).PixelData)
+
+
 class Cli(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
