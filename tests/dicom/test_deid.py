@@ -89,6 +89,13 @@ def expected_uid(key, uid):
     return "2.25." + str(int.from_bytes(mac, "big"))
 
 
+def expected_shift(key, subject):
+    """docs/deid.md: minus (365 + h mod 3288) days, h the first 8 bytes of
+    HMAC-SHA256(key, "readroom-deid-date-shift" NUL subject)."""
+    mac = hmac.new(key, b"readroom-deid-date-shift\0" + subject.encode(), hashlib.sha256)
+    return -(365 + int.from_bytes(mac.digest()[:8], "big") % 3288)
+
+
 def read_bytes(path, n=-1):
     with open(path, "rb") as f:
         return f.read(n)
@@ -352,6 +359,7 @@ class Planted(unittest.TestCase):
             intervals[o.StudyDate] = ds.StudyDate
         self.assertEqual(len(shifts), 1, shifts)
         shift = shifts.pop()
+        self.assertEqual(shift, expected_shift(KEY_A, SUBJECT))
         self.assertTrue(-3652 <= shift <= -365, shift)
         new = sorted(intervals)
         self.assertEqual((day(new[1]) - day(new[0])).days, 56)
