@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <new>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 /* Sequences nested deeper than this are not real data. */
@@ -57,6 +58,8 @@ struct _RrDeid
   Act *local_acts;
   GMutex lock;
   GHashTable *uids;     /* old UID -> new UID */
+  GPtrArray *pool;      /* identifying values learnt from every file */
+  GHashTable *pool_seen; /* the same, lowercased */
 };
 
 /* ---- the table ---- */
@@ -314,8 +317,18 @@ struct FileCtx
 {
   RrDeid *deid;
   std::vector<std::string> tokens;   /* identifying values, longest first */
+  std::unordered_set<std::string> seen; /* the same, lowercased */
   GError **error;
 };
+
+static std::string
+lower (const std::string &s)
+{
+  std::string l = s;
+  for (char &c : l)
+    c = g_ascii_tolower (c);
+  return l;
+}
 
 static void
 add_token (FileCtx &f, std::string t)
@@ -326,11 +339,8 @@ add_token (FileCtx &f, std::string t)
   while (s < t.size () && t[s] == ' ')
     s++;
   t = t.substr (s);
-  if (t.size () < MIN_TOKEN || f.tokens.size () >= MAX_TOKENS)
+  if (t.size () < MIN_TOKEN || f.tokens.size () >= MAX_TOKENS || !f.seen.insert (lower (t)).second)
     return;
-  for (const std::string &u : f.tokens)
-    if (g_ascii_strcasecmp (u.c_str (), t.c_str ()) == 0)
-      return;
   f.tokens.push_back (t);
 }
 
@@ -395,6 +405,21 @@ is_private (guint32 tag)
   return ((tag >> 16) & 1) != 0;
 }
 
+/* A public attribute that neither the table nor the data dictionary knows
+ * (a newer one, or a tag a damaged file made up) cannot be judged: it goes.
+ * Group lengths are rewritten by dcmtk. */
+static gboolean
+is_known (guint32 tag)
+{
+  if ((tag & 0xFFFF) == 0)
+    return TRUE;
+  const DcmDataDictionary &dict = dcmDataDict.rdlock ();
+  const DcmDictEntry *entry = dict.findEntry (DcmTagKey ((Uint16) (tag >> 16),
+                                                         (Uint16) (tag & 0xFFFF)), NULL);
+  dcmDataDict.rdunlock ();
+  return entry != NULL;
+}
+
 static gboolean
 fail (GError **error, RrDicomError code, const char *fmt, ...) G_GNUC_PRINTF (3, 4);
 
@@ -443,6 +468,18 @@ collect_tokens (FileCtx &f, DcmItem *item, int depth)
         add_tokens_of (f, vr, value);
     }
   return TRUE;
+}
+
+/* A short value (UIDs, codes) read only when its length says it is one:
+ * a file may claim anything. */
+static gboolean
+short_string (DcmItem *item, const DcmTagKey &tag, OFString &value)
+{
+  DcmElement *e = NULL;
+  value.clear ();
+  if (item->findAndGetElement (tag, e, OFFalse).bad () || e == NULL || e->getLength () > 1024)
+    return FALSE;
+  return e->getOFStringArray (value).good ();
 }
 
 /* ---- the actions ---- */
@@ -571,6 +608,16 @@ apply_element (FileCtx &f, DcmObject *o, int act, gboolean clean_all, int depth,
   DcmElement *e = OFstatic_cast (DcmElement *, o);
   gboolean text = is_text_vr (vr);
 
+  /* A text value this long is no name, date or UID: what would have to be
+   * read (to map, shift or clean it) is removed unread. */
+  gboolean reads = act == ACT_UID || act == ACT_CLEAN || (act == ACT_DUMMY && vr == EVR_UI) ||
+                   (act < 0 && (vr == EVR_UI || clean_all));
+  if (text && reads && e->getLength () > MAX_CLEAN_BYTES)
+    {
+      *remove = TRUE;
+      return TRUE;
+    }
+
   if (act < 0)
     {
       /* Not in the table: instance UIDs are replaced wherever they are, so
@@ -665,8 +712,9 @@ apply_item (FileCtx &f, DcmItem *item, gboolean clean_all, int depth)
     {
       DcmObject *next = item->nextInContainer (o);
       guint32 tag = tag_of (o);
-      gboolean remove = is_private (tag);
-      if (!remove && !apply_element (f, o, lookup_act (f.deid, tag), clean_all, depth, &remove))
+      int act = lookup_act (f.deid, tag);
+      gboolean remove = is_private (tag) || (act < 0 && !is_known (tag));
+      if (!remove && !apply_element (f, o, act, clean_all, depth, &remove))
         return FALSE;
       if (remove)
         delete item->remove (o);
@@ -815,8 +863,8 @@ static void
 check_burned_in (DcmDataset *ds, const char *path, GPtrArray *warnings)
 {
   OFString bia, modality;
-  ds->findAndGetOFString (DCM_BurnedInAnnotation, bia);
-  ds->findAndGetOFString (DCM_Modality, modality);
+  short_string (ds, DCM_BurnedInAnnotation, bia);
+  short_string (ds, DCM_Modality, modality);
   if (bia == "YES")
     warning_add (warnings, path, "burned_in_annotation",
                  g_strdup ("Burned In Annotation is YES: the pixels may show identifying "
@@ -912,8 +960,8 @@ deid_file (RrDeid *d, const char *in_path, const char *out_dir, GPtrArray *warni
   DcmDataset *ds = ff.getDataset ();
   E_TransferSyntax xfer = ds->getOriginalXfer ();
   OFString sop, cls;
-  if (ds->findAndGetOFString (DCM_SOPInstanceUID, sop).bad () || sop.empty () ||
-      ds->findAndGetOFString (DCM_SOPClassUID, cls).bad () || cls.empty ())
+  if (!short_string (ds, DCM_SOPInstanceUID, sop) || sop.empty () ||
+      !short_string (ds, DCM_SOPClassUID, cls) || cls.empty ())
     {
       fail (error, RR_DICOM_ERROR_FORMAT,
             "not a DICOM instance (no SOP Instance or SOP Class UID; truncated?)");
@@ -932,6 +980,12 @@ deid_file (RrDeid *d, const char *in_path, const char *out_dir, GPtrArray *warni
   f.error = error;
   if (!collect_tokens (f, ds, 0))
     return NULL;
+  /* What the other files of the subject said counts too: a descriptor may
+   * name what only another file's header holds. */
+  g_mutex_lock (&d->lock);
+  for (guint i = 0; i < d->pool->len; i++)
+    add_token (f, (const char *) d->pool->pdata[i]);
+  g_mutex_unlock (&d->lock);
   /* Longest first, so that a full name goes before its parts. */
   std::sort (f.tokens.begin (), f.tokens.end (),
              [] (const std::string &a, const std::string &b) { return a.size () > b.size (); });
@@ -939,7 +993,7 @@ deid_file (RrDeid *d, const char *in_path, const char *out_dir, GPtrArray *warni
     return NULL;
 
   OFString new_sop;
-  ds->findAndGetOFString (DCM_SOPInstanceUID, new_sop);
+  short_string (ds, DCM_SOPInstanceUID, new_sop);
   g_autofree char *name = g_strdup_printf ("%s.dcm", new_sop.c_str ());
   g_autofree char *out_path = g_build_filename (out_dir, name, NULL);
   g_autofree char *tmp_name = g_strdup_printf (".%s.%08x.tmp", name, g_random_int ());
@@ -987,6 +1041,52 @@ deid_file (RrDeid *d, const char *in_path, const char *out_dir, GPtrArray *warni
       return NULL;
     }
   return g_steal_pointer (&out_path);
+}
+
+static gboolean
+learn (RrDeid *d, const char *path)
+{
+  GStatBuf st;
+  if (g_stat (path, &st) != 0 || !S_ISREG (st.st_mode) || st.st_size < 8 ||
+      (goffset) st.st_size > MAX_FILE_BYTES)
+    return FALSE;
+  DcmFileFormat ff;
+  if (ff.loadFile (path, EXS_Unknown, EGL_noChange, 4096, ERM_autoDetect).bad ())
+    return FALSE;
+  FileCtx f;
+  f.deid = d;
+  f.error = NULL;
+  if (!collect_tokens (f, ff.getDataset (), 0))
+    return FALSE;
+  g_mutex_lock (&d->lock);
+  for (const std::string &t : f.tokens)
+    {
+      if (d->pool->len >= MAX_TOKENS)
+        break;
+      std::string l = lower (t);
+      if (!g_hash_table_contains (d->pool_seen, l.c_str ()))
+        {
+          g_hash_table_add (d->pool_seen, g_strdup (l.c_str ()));
+          g_ptr_array_add (d->pool, g_strdup (t.c_str ()));
+        }
+    }
+  g_mutex_unlock (&d->lock);
+  return TRUE;
+}
+
+extern "C" void
+rr_deid_learn (RrDeid     *deid,
+               const char *path)
+{
+  rr_dicom_init ();
+  try
+    {
+      learn (deid, path);
+    }
+  catch (...)
+    {
+      /* A file that cannot be read teaches nothing; rr_deid_file says why. */
+    }
 }
 
 extern "C" char *
@@ -1053,6 +1153,8 @@ rr_deid_new (const guint8  *key,
   d->retain_dates = retain_dates;
   g_mutex_init (&d->lock);
   d->uids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  d->pool = g_ptr_array_new_with_free_func (g_free);
+  d->pool_seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   d->acts = g_new (Act, rr_deid_n_rules);
   for (gsize i = 0; i < rr_deid_n_rules; i++)
     d->acts[i] = resolve (&rr_deid_rules[i], retain_dates);
@@ -1083,6 +1185,8 @@ rr_deid_free (RrDeid *deid)
   g_free (deid->acts);
   g_free (deid->local_acts);
   g_hash_table_unref (deid->uids);
+  g_ptr_array_unref (deid->pool);
+  g_hash_table_unref (deid->pool_seen);
   g_mutex_clear (&deid->lock);
   g_free (deid);
 }
@@ -1238,6 +1342,14 @@ struct TreeCtx
 };
 
 static void
+tree_learn (guint i, gpointer data)
+{
+  TreeCtx *t = (TreeCtx *) data;
+  if (!g_cancellable_is_cancelled (t->cancellable))
+    rr_deid_learn (t->deid, (const char *) t->files->pdata[i]);
+}
+
+static void
 tree_one (guint i, gpointer data)
 {
   TreeCtx *t = (TreeCtx *) data;
@@ -1306,6 +1418,7 @@ rr_deid_tree (RrDeid        *deid,
   g_autofree char **errors = g_new0 (char *, MAX (n, 1));
   g_autofree gboolean *written = g_new0 (gboolean, MAX (n, 1));
   TreeCtx t = { deid, out_dir, files, warnings, errors, written, cancellable };
+  rr_parallel_for (n, n_threads, tree_learn, &t);
   rr_parallel_for (n, n_threads, tree_one, &t);
 
   r->n_files = n;

@@ -62,6 +62,14 @@ int           rr_deid_date_shift_days  (RrDeid *deid);
 /* Distinct UIDs replaced so far. */
 guint         rr_deid_n_uids           (RrDeid *deid);
 
+/* Learns the identifying values of a file (names, IDs, places, dates of
+ * the attributes the profile takes out) so that Clean Descriptors blanks
+ * them in every file de-identified afterwards, not only in this one.
+ * rr_deid_tree learns every file first. A file that cannot be read is
+ * skipped. */
+void          rr_deid_learn            (RrDeid     *deid,
+                                        const char *path);
+
 /* De-identifies one file into @out_dir as <new SOP Instance UID>.dcm and
  * returns that path. Warnings are appended to @warnings (RrDeidWarning). */
 char         *rr_deid_file             (RrDeid       *deid,
