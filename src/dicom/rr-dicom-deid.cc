@@ -244,6 +244,10 @@ shift_date_prefix (std::string &s, int days)
   GDate date;
   g_date_clear (&date, 1);
   g_date_set_dmy (&date, (GDateDay) dd, (GDateMonth) m, (GDateYear) y);
+  /* GDate ends at year 1 and DICOM dates at 9999. */
+  if ((days < 0 && g_date_get_julian (&date) <= (guint32) -days) ||
+      (days > 0 && y + days / 365 + 1 > 9999))
+    return FALSE;
   if (days < 0)
     g_date_subtract_days (&date, (guint) -days);
   else

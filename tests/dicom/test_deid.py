@@ -579,6 +579,36 @@ class Cli(unittest.TestCase):
             for n in needles:
                 self.assertFalse(n.encode() in b, f"{n} in {f}")
 
+    def test_odd_dates(self):
+        """Partial, multi-valued, impossible and too early dates under
+        --retain-dates: shifted where they can be, emptied where not."""
+        src = sorted(os.listdir(self.ct))[0]
+        ds = pydicom.dcmread(os.path.join(self.ct, src))
+        ds.StudyDate = "00050101"              # before year 1 once shifted
+        ds.SeriesDate = "20260230"             # no such day
+        ds.DateOfLastCalibration = ["20260101", "20250101"]
+        ds.AcquisitionDateTime = "202603"      # month precision
+        ds.FrameReferenceDateTime = "20260301120000-0500"
+        d = os.path.join(self.tmp, "odd")
+        os.makedirs(d)
+        ds.save_as(os.path.join(d, "odd.dcm"))
+        out = os.path.join(self.tmp, "o-odd")
+        r = run([CLI, "deid", d, out, "--subject", SUBJECT, "--key", self.key,
+                 "--retain-dates"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        o = pydicom.dcmread(os.path.join(out, os.listdir(out)[0]))
+        shift = expected_shift(KEY_A, SUBJECT)
+
+        def moved(s):
+            return (datetime.date(int(s[0:4]), int(s[4:6]), int(s[6:8])) +
+                    datetime.timedelta(days=shift)).strftime("%Y%m%d")
+
+        self.assertEqual(o.StudyDate, "")
+        self.assertEqual(o.SeriesDate, "")
+        self.assertEqual(list(o.DateOfLastCalibration), [moved("20260101"), moved("20250101")])
+        self.assertEqual(o.AcquisitionDateTime, moved("20260301")[:6])
+        self.assertEqual(o.FrameReferenceDateTime, moved("20260301") + "120000-0500")
+
     def test_output_inside_input(self):
         d = os.path.join(self.tmp, "nest")
         shutil.copytree(self.ct, d)
