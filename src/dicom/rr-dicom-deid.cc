@@ -47,6 +47,16 @@ typedef enum
   ACT_CLEAN,
 } Act;
 
+/* What a sequence's action asks of the items under it, for the elements
+ * that no row names: nothing, Clean (C on the sequence) or a dummy (D on
+ * the sequence: an institution's code is the institution). */
+typedef enum
+{
+  MODE_NORMAL,
+  MODE_CLEAN,
+  MODE_DUMMY,
+} Mode;
+
 struct _RrDeid
 {
   guint8 *key;
@@ -441,7 +451,7 @@ fail (GError **error, RrDicomError code, const char *fmt, ...)
 /* Remembers what the file says about the patient and the visit, from
  * every attribute the profile removes, empties or replaces. */
 static gboolean
-collect_tokens (FileCtx &f, DcmItem *item, int depth)
+collect_tokens (FileCtx &f, DcmItem *item, int depth, gboolean all = FALSE)
 {
   if (depth > MAX_DEPTH)
     return fail (f.error, RR_DICOM_ERROR_TOO_LARGE, "sequences nested deeper than %d",
@@ -453,16 +463,21 @@ collect_tokens (FileCtx &f, DcmItem *item, int depth)
       if (vr == EVR_SQ)
         {
           DcmSequenceOfItems *sq = OFstatic_cast (DcmSequenceOfItems *, o);
+          /* Every value under a D sequence is replaced: all of it counts. */
+          gboolean sub = all || lookup_act (f.deid, tag) == ACT_DUMMY;
           for (unsigned long i = 0; i < sq->card (); i++)
-            if (!collect_tokens (f, sq->getItem (i), depth + 1))
+            if (!collect_tokens (f, sq->getItem (i), depth + 1, sub))
               return FALSE;
           continue;
         }
       if (is_private (tag) || !is_text_vr (vr) || vr == EVR_UI)
         continue;
       int act = lookup_act (f.deid, tag);
-      if (act != ACT_REMOVE && act != ACT_EMPTY && act != ACT_REMOVE_OR_EMPTY &&
-          act != ACT_DUMMY)
+      gboolean taken = act == ACT_REMOVE || act == ACT_EMPTY || act == ACT_REMOVE_OR_EMPTY ||
+                       act == ACT_DUMMY;
+      if (all && act < 0)
+        taken = vr != EVR_CS && vr != EVR_AS && vr != EVR_DS && vr != EVR_IS && vr != EVR_UR;
+      if (!taken)
         continue;
       DcmElement *e = OFstatic_cast (DcmElement *, o);
       if (e->getLength () > MAX_CLEAN_BYTES)
@@ -542,13 +557,13 @@ map_uids (FileCtx &f, DcmElement *e)
   return put (e, out, f.error);
 }
 
-static gboolean apply_item (FileCtx &f, DcmItem *item, gboolean clean_all, int depth);
+static gboolean apply_item (FileCtx &f, DcmItem *item, Mode mode, int depth);
 
 static gboolean
-apply_sequence (FileCtx &f, DcmSequenceOfItems *sq, gboolean clean_all, int depth)
+apply_sequence (FileCtx &f, DcmSequenceOfItems *sq, Mode mode, int depth)
 {
   for (unsigned long i = 0; i < sq->card (); i++)
-    if (!apply_item (f, sq->getItem (i), clean_all, depth + 1))
+    if (!apply_item (f, sq->getItem (i), mode, depth + 1))
       return FALSE;
   return TRUE;
 }
@@ -575,7 +590,7 @@ clean_text (FileCtx &f, DcmElement *e, gboolean *remove)
 
 /* One element under its action; *remove asks the caller to take it out. */
 static gboolean
-apply_element (FileCtx &f, DcmObject *o, int act, gboolean clean_all, int depth,
+apply_element (FileCtx &f, DcmObject *o, int act, Mode mode, int depth,
                gboolean *remove)
 {
   guint32 tag = tag_of (o);
@@ -603,9 +618,11 @@ apply_element (FileCtx &f, DcmObject *o, int act, gboolean clean_all, int depth,
           sq->clear ();
           return TRUE;
         case ACT_CLEAN:
-          return apply_sequence (f, sq, TRUE, depth);
+          return apply_sequence (f, sq, mode == MODE_DUMMY ? MODE_DUMMY : MODE_CLEAN, depth);
+        case ACT_DUMMY:
+          return apply_sequence (f, sq, MODE_DUMMY, depth);
         default:
-          return apply_sequence (f, sq, clean_all, depth);
+          return apply_sequence (f, sq, mode, depth);
         }
     }
 
@@ -615,7 +632,7 @@ apply_element (FileCtx &f, DcmObject *o, int act, gboolean clean_all, int depth,
   /* A text value this long is no name, date or UID: what would have to be
    * read (to map, shift or clean it) is removed unread. */
   gboolean reads = act == ACT_UID || act == ACT_CLEAN || (act == ACT_DUMMY && vr == EVR_UI) ||
-                   (act < 0 && (vr == EVR_UI || clean_all));
+                   (act < 0 && (vr == EVR_UI || mode == MODE_CLEAN));
   if (text && reads && e->getLength () > MAX_CLEAN_BYTES)
     {
       *remove = TRUE;
@@ -634,7 +651,12 @@ apply_element (FileCtx &f, DcmObject *o, int act, gboolean clean_all, int depth,
             return map_uids (f, e);
           return TRUE;
         }
-      act = clean_all && text && vr != EVR_UI ? ACT_CLEAN : ACT_KEEP;
+      if (text && mode == MODE_CLEAN)
+        act = ACT_CLEAN;
+      else if (text && mode == MODE_DUMMY)
+        act = ACT_DUMMY;
+      else
+        act = ACT_KEEP;
     }
 
   switch (act)
@@ -706,7 +728,7 @@ apply_element (FileCtx &f, DcmObject *o, int act, gboolean clean_all, int depth,
 }
 
 static gboolean
-apply_item (FileCtx &f, DcmItem *item, gboolean clean_all, int depth)
+apply_item (FileCtx &f, DcmItem *item, Mode mode, int depth)
 {
   if (depth > MAX_DEPTH)
     return fail (f.error, RR_DICOM_ERROR_TOO_LARGE, "sequences nested deeper than %d",
@@ -718,7 +740,7 @@ apply_item (FileCtx &f, DcmItem *item, gboolean clean_all, int depth)
       guint32 tag = tag_of (o);
       int act = lookup_act (f.deid, tag);
       gboolean remove = is_private (tag) || (act < 0 && !is_known (tag));
-      if (!remove && !apply_element (f, o, act, clean_all, depth, &remove))
+      if (!remove && !apply_element (f, o, act, mode, depth, &remove))
         return FALSE;
       if (remove)
         delete item->remove (o);
@@ -993,7 +1015,7 @@ deid_file (RrDeid *d, const char *in_path, const char *out_dir, GPtrArray *warni
   /* Longest first, so that a full name goes before its parts. */
   std::sort (f.tokens.begin (), f.tokens.end (),
              [] (const std::string &a, const std::string &b) { return a.size () > b.size (); });
-  if (!apply_item (f, ds, FALSE, 0) || !mark_deidentified (d, ds, error))
+  if (!apply_item (f, ds, MODE_NORMAL, 0) || !mark_deidentified (d, ds, error))
     return NULL;
 
   OFString new_sop;

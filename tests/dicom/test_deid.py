@@ -66,6 +66,39 @@ PLANTED = {
     "ClinicalTrialSiteName": "Springfield Cancer Centre",
     "ClinicalTrialProtocolName": "ARM-B-TREATMENT",
     "ClinicalTrialSubjectID": "TRIALSUBJ-88",
+    "PerformedStationName": "PERFSTATION9",
+    "PerformedLocation": "Basement Suite Four",
+    "PerformedStationAETitle": "PERFAE77",
+    "ConsultingPhysicianName": "Consultant^Hortensia",
+    "ScheduledPerformingPhysicianName": "Scheduler^Philomena",
+    "InsurancePlanIdentification": "INSPLAN-4411",
+    "BranchOfService": "Royal Navy Reserve",
+    "IssuerOfAdmissionID": "AdmitIssuerNine",
+    "AdmissionID": "ADM-55231",
+    "ServiceEpisodeID": "EPI-88213",
+    "CurrentPatientLocation": "Ward 7B Bed 3",
+    "PatientInstitutionResidence": "Sunny Acres Home",
+    "ImagingServiceRequestComments": "urgent per Kildare",
+    "PlacerOrderNumberImagingServiceRequest": "PLACER-1177",
+    "FillerOrderNumberImagingServiceRequest": "FILLER-2288",
+    "OrderEnteredBy": "Enterer^Quentin",
+    "OrderCallbackPhoneNumber": "555-019-2211",
+    "RequestingService": "Oncology Outpatients East",
+    "DetectorID": "DET-99812",
+    "GantryID": "GANTRY-77",
+    "PlateID": "PLATE-3141",
+    "CassetteID": "CASSETTE-2718",
+    "StudyIDIssuer": "StudyIssuerCorp",
+    "ReferringPhysicianAddress": "9 Doctor Lane Shelbyville",
+    "ReferringPhysicianTelephoneNumbers": "555-017-7788",
+    "PatientTelecomInformation": "doemeister@example.org",
+    "ResponsibleOrganization": "Doemeister Family Trust",
+}
+# Instance UIDs beyond the four of every image: replaced (U).
+PLANTED_UIDS = {
+    "DeviceUID": "1.2.826.0.1.3680043.9.4242.1",
+    "InstanceCreatorUID": "1.2.826.0.1.3680043.9.4242.2",
+    "IrradiationEventUID": "1.2.826.0.1.3680043.9.4242.3",
 }
 # Planted inside sequence items.
 IN_SEQUENCES = [
@@ -73,6 +106,7 @@ IN_SEQUENCES = [
     "REQPROC811", "SPS19191", "Requester^Henrietta",  # Request Attributes Sequence
     "CONTENTNOTE-XYZZY",                           # Content Sequence
     "Refpatient^Oswaldo",                          # Referenced Patient Sequence
+    "INSTCODE-991",                                # Institution Code Sequence
 ]
 PRIVATE = ["PRIVATE-PHI-3141", "Privateperson^Zebedee"]
 NAME_WORDS = ["Doemeister", "Johnathan", "Operatorson"]
@@ -116,6 +150,16 @@ def errors_of(path):
 def plant(ds, prev_sop, study_uid):
     for k, v in PLANTED.items():
         setattr(ds, k, v)
+    for k, v in PLANTED_UIDS.items():
+        setattr(ds, k, v)
+    ds.ProtocolName = "Johnathan chest protocol"
+    ds.PerformedProcedureStepDescription = "PPS for Doemeister Johnathan"
+    ds.DerivationDescription = "derived by Operatorson"
+    inst = Dataset()
+    inst.CodeValue = "INSTCODE-991"
+    inst.CodingSchemeDesignator = "LOCAL"
+    inst.CodeMeaning = "Mercy General Hospital"
+    ds.InstitutionCodeSequence = Sequence([inst])
     ds.PatientAge = "063Y"
     ds.PatientWeight = "71.5"
     ds.PatientSize = "1.76"
@@ -226,9 +270,10 @@ class Planted(unittest.TestCase):
         self.assertEqual(j["files"], 8)
         self.assertEqual(j["written"], 8)
         self.assertEqual(j["warnings"], [])
-        # 8 SOP + 2 study + 2 series + 2 frames of reference; the referenced
+        # 8 SOP + 2 study + 2 series + 2 frames of reference + 3 planted
+        # (device, instance creator, irradiation event); the referenced
         # patient's UID goes with its sequence (X), unmapped.
-        self.assertEqual(j["uids"], 14)
+        self.assertEqual(j["uids"], 17)
         self.assertEqual(len(os.listdir(out)), 8)
 
     def test_files_named_by_new_sop_uid(self):
@@ -255,6 +300,7 @@ class Planted(unittest.TestCase):
         for ds in self.inputs.values():
             uids |= {ds.SOPInstanceUID, ds.StudyInstanceUID, ds.SeriesInstanceUID,
                      ds.FrameOfReferenceUID}
+        uids |= set(PLANTED_UIDS.values())
         for f in self.out_files("a1") + self.out_files("dates"):
             data = read_bytes(f)
             for u in uids:
@@ -298,6 +344,9 @@ class Planted(unittest.TestCase):
             self.assertEqual(o.SeriesDescription, "venous phase")
             self.assertEqual(o.ImageComments, "scanned by")
             self.assertEqual(o.AdditionalPatientHistory, "reports chest pain")
+            self.assertEqual(o.ProtocolName, "chest protocol")
+            self.assertEqual(o.PerformedProcedureStepDescription, "PPS for")
+            self.assertEqual(o.DerivationDescription, "derived by")
 
     def test_uids_consistent_and_references_whole(self):
         outs = {p: pydicom.dcmread(self.output_of("a1", p)) for p in self.inputs}
