@@ -92,7 +92,8 @@ try:
     print(f"de-identify {n_files} CT files ({size / 2**20:.0f} MiB), whole process: "
           f"readroom {med['readroom']:.3f} s, gdcmanon {med['gdcmanon']:.3f} s, "
           f"ratio {ratio:.1f}x (target >= {TARGET:.0f}x) {'ok' if ok else 'BELOW TARGET'}")
-    print(f"  (CPU time ratio {statistics.median(cpu['gdcmanon']) / statistics.median(cpu['readroom']):.1f}x; "
+    cpu_ratio = statistics.median(cpu["gdcmanon"]) / statistics.median(cpu["readroom"])
+    print(f"  (CPU time ratio {cpu_ratio:.1f}x; "
           f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}: wall time on a "
           f"shared machine follows the load)")
     sys.exit(0 if ok else 1)
