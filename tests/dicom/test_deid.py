@@ -658,6 +658,30 @@ class Cli(unittest.TestCase):
         self.assertEqual(o.AcquisitionDateTime, moved("20260301")[:6])
         self.assertEqual(o.FrameReferenceDateTime, moved("20260301") + "120000-0500")
 
+    def test_dicomdir(self):
+        """IN given as a DICOMDIR: the files beside it are de-identified, the
+        DICOMDIR (which names the patient) is neither counted nor copied."""
+        if shutil.which("dcmmkdir") is None:
+            self.skipTest("dcmmkdir (dcmtk) missing")
+        d = os.path.join(self.tmp, "media")
+        os.makedirs(os.path.join(d, "IMG"))
+        for i, f in enumerate(sorted(os.listdir(self.ct))):
+            shutil.copy(os.path.join(self.ct, f), os.path.join(d, "IMG", f"IM{i + 1}"))
+        r = subprocess.run(["dcmmkdir", "+r", "-Pgp", "IMG"], cwd=d, capture_output=True,
+                           text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn(b"Phantom^Synthetic", read_bytes(os.path.join(d, "DICOMDIR")))
+        out = os.path.join(self.tmp, "o-media")
+        r = run([CLI, "deid", os.path.join(d, "DICOMDIR"), out, "--subject", SUBJECT,
+                 "--key", self.key, "--json"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        j = json.loads(r.stdout)
+        self.assertEqual((j["files"], j["written"]), (3, 3))
+        self.assertEqual(len(os.listdir(out)), 3)
+        for f in os.listdir(out):
+            self.assertTrue(f.startswith("2.25.") and f.endswith(".dcm"), f)
+            self.assertFalse(b"Phantom^Synthetic" in read_bytes(os.path.join(out, f)))
+
     def test_output_inside_input(self):
         d = os.path.join(self.tmp, "nest")
         shutil.copytree(self.ct, d)
