@@ -13,6 +13,7 @@ G_BEGIN_DECLS
 int  rr_cli_info  (int argc, char **argv);
 int  rr_cli_bench (int argc, char **argv);
 int  rr_cli_criteria (int argc, char **argv);
+int  rr_cli_deid  (int argc, char **argv);
 int  rr_cli_render (int argc, char **argv);
 int  rr_cli_admin (int argc, char **argv);
 int  rr_cli_sync (int argc, char **argv);

@@ -5,6 +5,8 @@
 #include "rr-stack.h"
 #include "rr-volume.h"
 #include "rr-dicom.h"
+#include "rr-dicom-deid.h"
+#include "rr-dicom-deid-table.h"
 
 int
 main ()

@@ -1,0 +1,237 @@
+/* rr-dicom-deid-tree.cc: de-identification of every file under a path
+ * (rr_deid_tree): the walk, the two passes over the files, the result. */
+#include "rr-dicom-deid.h"
+#include "rr-dicom-private.h"
+
+#include <glib/gstdio.h>
+
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static gboolean
+fail (GError **error, RrDicomError code, const char *fmt, ...) G_GNUC_PRINTF (3, 4);
+
+static gboolean
+fail (GError **error, RrDicomError code, const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  g_autofree char *msg = g_strdup_vprintf (fmt, ap);
+  va_end (ap);
+  g_set_error_literal (error, RR_DICOM_ERROR, code, msg);
+  return FALSE;
+}
+
+static void
+warning_free (gpointer p)
+{
+  RrDeidWarning *w = (RrDeidWarning *) p;
+  g_free (w->path);
+  g_free (w->code);
+  g_free (w->message);
+  g_free (w);
+}
+
+static void
+failure_free (gpointer p)
+{
+  RrDeidFailure *x = (RrDeidFailure *) p;
+  g_free (x->path);
+  g_free (x->message);
+  g_free (x);
+}
+
+static void
+failure_add (GPtrArray *arr, const char *path, const char *message)
+{
+  RrDeidFailure *x = g_new0 (RrDeidFailure, 1);
+  x->path = g_strdup (path);
+  x->message = g_strdup (message);
+  g_ptr_array_add (arr, x);
+}
+
+extern "C" void
+rr_deid_result_free (RrDeidResult *result)
+{
+  if (result == NULL)
+    return;
+  g_ptr_array_unref (result->warnings);
+  g_ptr_array_unref (result->failures);
+  g_free (result);
+}
+
+struct Walk
+{
+  GPtrArray *files;
+  GPtrArray *failures;
+  GHashTable *seen_dirs;
+  dev_t out_dev;
+  ino_t out_ino;
+};
+
+static void
+walk (Walk *w, const char *path, GCancellable *cancellable, int depth)
+{
+  GStatBuf st;
+  if (g_cancellable_is_cancelled (cancellable))
+    return;
+  if (depth > 64)
+    {
+      failure_add (w->failures, path, "folders nested deeper than 64");
+      return;
+    }
+  if (g_stat (path, &st) != 0)
+    {
+      failure_add (w->failures, path, g_strerror (errno));
+      return;
+    }
+  if (S_ISDIR (st.st_mode))
+    {
+      /* The output folder may sit inside the input: never read it back. */
+      if (st.st_dev == w->out_dev && st.st_ino == w->out_ino)
+        return;
+      g_autofree char *key = g_strdup_printf ("%lu:%lu", (unsigned long) st.st_dev,
+                                              (unsigned long) st.st_ino);
+      if (g_hash_table_contains (w->seen_dirs, key))
+        return;
+      g_hash_table_add (w->seen_dirs, g_steal_pointer (&key));
+      g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
+      if (dir == NULL)
+        {
+          failure_add (w->failures, path, "folder cannot be opened");
+          return;
+        }
+      g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+      const char *name;
+      while ((name = g_dir_read_name (dir)) != NULL)
+        g_ptr_array_add (names, g_strdup (name));
+      g_ptr_array_sort (names, [] (gconstpointer a, gconstpointer b) {
+        return strcmp (*(char * const *) a, *(char * const *) b);
+      });
+      for (guint i = 0; i < names->len; i++)
+        {
+          g_autofree char *child = g_build_filename (path, (char *) names->pdata[i], NULL);
+          walk (w, child, cancellable, depth + 1);
+        }
+    }
+  else if (S_ISREG (st.st_mode))
+    {
+      /* A DICOMDIR indexes the files beside it; it is not an instance and
+       * its records name the patient, so it is neither read nor copied. */
+      g_autofree char *base = g_path_get_basename (path);
+      if (g_ascii_strcasecmp (base, "DICOMDIR") != 0)
+        g_ptr_array_add (w->files, g_strdup (path));
+    }
+}
+
+struct TreeCtx
+{
+  RrDeid *deid;
+  const char *out_dir;
+  GPtrArray *files;
+  GPtrArray **warnings;   /* per file */
+  char **errors;          /* per file */
+  gboolean *written;
+  GCancellable *cancellable;
+};
+
+static void
+tree_learn (guint i, gpointer data)
+{
+  TreeCtx *t = (TreeCtx *) data;
+  if (!g_cancellable_is_cancelled (t->cancellable))
+    rr_deid_learn (t->deid, (const char *) t->files->pdata[i]);
+}
+
+static void
+tree_one (guint i, gpointer data)
+{
+  TreeCtx *t = (TreeCtx *) data;
+  const char *path = (const char *) t->files->pdata[i];
+  if (g_cancellable_is_cancelled (t->cancellable))
+    {
+      t->errors[i] = g_strdup ("cancelled");
+      return;
+    }
+  g_autoptr (GError) error = NULL;
+  t->warnings[i] = g_ptr_array_new_with_free_func (warning_free);
+  g_autofree char *out = rr_deid_file (t->deid, path, t->out_dir, t->warnings[i], &error);
+  if (out == NULL)
+    t->errors[i] = g_strdup (error->message);
+  else
+    t->written[i] = TRUE;
+}
+
+extern "C" RrDeidResult *
+rr_deid_tree (RrDeid        *deid,
+              const char    *in,
+              const char    *out_dir,
+              guint          n_threads,
+              GCancellable  *cancellable,
+              GError       **error)
+{
+  rr_dicom_init ();
+  GStatBuf st;
+  if (g_stat (in, &st) != 0)
+    {
+      fail (error, RR_DICOM_ERROR_READ, "%s: %s", in, g_strerror (errno));
+      return NULL;
+    }
+  if (g_mkdir_with_parents (out_dir, 0755) != 0)
+    {
+      fail (error, RR_DICOM_ERROR_WRITE, "%s: %s", out_dir, g_strerror (errno));
+      return NULL;
+    }
+  GStatBuf ost;
+  if (g_stat (out_dir, &ost) != 0 || !S_ISDIR (ost.st_mode))
+    {
+      fail (error, RR_DICOM_ERROR_WRITE, "%s: not a folder", out_dir);
+      return NULL;
+    }
+
+  g_autoptr (RrDeidResult) r = g_new0 (RrDeidResult, 1);
+  r->warnings = g_ptr_array_new_with_free_func (warning_free);
+  r->failures = g_ptr_array_new_with_free_func (failure_free);
+  g_autoptr (GPtrArray) files = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  Walk w = { files, r->failures, seen, ost.st_dev, ost.st_ino };
+
+  g_autofree char *base = g_path_get_basename (in);
+  if (S_ISREG (st.st_mode) && g_ascii_strcasecmp (base, "DICOMDIR") == 0)
+    {
+      g_autofree char *dir = g_path_get_dirname (in);
+      walk (&w, dir, cancellable, 0);
+    }
+  else if (S_ISREG (st.st_mode))
+    g_ptr_array_add (files, g_strdup (in));
+  else
+    walk (&w, in, cancellable, 0);
+
+  guint n = files->len;
+  g_autofree GPtrArray **warnings = g_new0 (GPtrArray *, MAX (n, 1));
+  g_autofree char **errors = g_new0 (char *, MAX (n, 1));
+  g_autofree gboolean *written = g_new0 (gboolean, MAX (n, 1));
+  TreeCtx t = { deid, out_dir, files, warnings, errors, written, cancellable };
+  rr_parallel_for (n, n_threads, tree_learn, &t);
+  rr_parallel_for (n, n_threads, tree_one, &t);
+
+  r->n_files = n;
+  for (guint i = 0; i < n; i++)
+    {
+      if (written[i])
+        r->n_written++;
+      if (errors[i])
+        failure_add (r->failures, (const char *) files->pdata[i], errors[i]);
+      g_free (errors[i]);
+      if (warnings[i])
+        {
+          for (guint k = 0; k < warnings[i]->len; k++)
+            g_ptr_array_add (r->warnings, g_steal_pointer (&warnings[i]->pdata[k]));
+          g_ptr_array_set_free_func (warnings[i], NULL);
+          g_ptr_array_unref (warnings[i]);
+        }
+    }
+  r->n_uids = rr_deid_n_uids (deid);
+  return g_steal_pointer (&r);
+}
