@@ -16,6 +16,7 @@ int  rr_cli_criteria (int argc, char **argv);
 int  rr_cli_render (int argc, char **argv);
 int  rr_cli_admin (int argc, char **argv);
 int  rr_cli_sync (int argc, char **argv);
+int  rr_cli_qc (int argc, char **argv);
 int  rr_cli_submit (int argc, char **argv);
 
 int  rr_cli_usage_error (const char *command,
