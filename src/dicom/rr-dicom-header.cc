@@ -581,9 +581,11 @@ rr_dicom_read_headers (const char * const  *paths,
         g_ptr_array_add (h->instances, ctx.results[i]);
       else if (ctx.errors[i] != NULL)
         unreadable_add (h->unreadable, (const char *) unique->pdata[i], ctx.errors[i]);
+      /* Not g_strfreev: the array has a NULL wherever a file was read. */
+      g_free (ctx.errors[i]);
     }
   g_free (ctx.results);
-  g_strfreev (ctx.errors);
+  g_free (ctx.errors);
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return NULL;
   return (RrDicomHeaders *) g_steal_pointer (&h);
