@@ -379,6 +379,9 @@ rr_qc_instance_from_dicom_json (JsonObject  *obj,
   inst->modality = get_str (obj, "00080060");
   inst->series_description = get_str (obj, "0008103E");
   inst->patient_name = get_str (obj, "00100010");
+  if (inst->patient_name == NULL && attribute_filled (obj, "00100010"))
+    /* A name too long to read still names someone (as rr-dicom-header.cc). */
+    inst->patient_name = g_strdup (RR_QC_OVERLONG_VALUE);
   inst->patient_id = get_str (obj, "00100020");
   inst->identity_removed = get_str (obj, "00120062");
   inst->contrast_agent = get_str (obj, "00180010");

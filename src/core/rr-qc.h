@@ -21,6 +21,10 @@ typedef struct
 const RrQcAttribute *rr_qc_identifying_attributes (guint *n);
 const RrQcAttribute *rr_qc_identifying_lookup     (guint32 tag);
 
+/* What a reader puts in RrQcInstance.patient_name for a name too long to
+ * read (over 1024 bytes): not empty, not the subject ID. */
+#define RR_QC_OVERLONG_VALUE "(a value over 1024 bytes)"
+
 /* TRUE when a DICOM value says nothing: only spaces and the separators of
  * person names and multiple values. */
 gboolean      rr_qc_value_is_empty (const char *value);

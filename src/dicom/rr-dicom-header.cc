@@ -279,7 +279,11 @@ read_facts (DcmDataset *ds, RrQcInstance *inst, const char *path, GError **error
         case 0x00080020: inst->study_date = elem_str (e); break;
         case 0x00080060: inst->modality = elem_str (e); break;
         case 0x0008103e: inst->series_description = elem_str (e); break;
-        case 0x00100010: inst->patient_name = elem_str (e); break;
+        case 0x00100010:
+          /* A name too long to read still names someone. */
+          inst->patient_name = e->getLength () > MAX_STRING_BYTES ? g_strdup (RR_QC_OVERLONG_VALUE)
+                                                                   : elem_str (e);
+          break;
         case 0x00100020: inst->patient_id = elem_str (e); break;
         case 0x00120062: inst->identity_removed = elem_str (e); break;
         case 0x00180010: inst->contrast_agent = elem_str (e); break;

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import unittest
+import warnings
 
 try:
     import pydicom
@@ -186,6 +187,15 @@ class Qc(unittest.TestCase):
             ds.PatientName = "DOE^JANE"
         self.assert_only(self.qc(self.phantom("named", plant=plant)), "phi_present",
                          "Patient's Name")
+
+    def test_overlong_patient_name(self):
+        # Too long to be read as a fact, and so not taken for empty.
+        def plant(ds, i):
+            ds.PatientName = "A" * 3000
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # pydicom says it is too long; so it is
+            path = self.phantom("longname", with_option(CLEAN, "--slices", "60"), plant=plant)
+        self.assert_only(self.qc(path), "phi_present", "Patient's Name")
 
     def test_identity_not_removed(self):
         def plant(ds, i):
