@@ -38,6 +38,16 @@ load_protocol (const char *path)
   return protocol;
 }
 
+/* The protocol's lists are not NULL-terminated: no g_strjoinv. */
+static char *
+join_or (GPtrArray *codes)
+{
+  g_autoptr (GString) s = g_string_new (NULL);
+  for (guint i = 0; i < codes->len; i++)
+    g_string_append_printf (s, "%s%s", i ? " or " : "", (char *) codes->pdata[i]);
+  return g_string_free (g_steal_pointer (&s), FALSE);
+}
+
 static void
 print_protocol (GString            *out,
                 const RrQcProtocol *p,
@@ -53,12 +63,12 @@ print_protocol (GString            *out,
     }
   if (p->modalities->len > 0)
     {
-      g_autofree char *m = g_strjoinv (" or ", (char **) p->modalities->pdata);
+      g_autofree char *m = join_or (p->modalities);
       g_ptr_array_add (parts, g_strdup_printf ("modality %s", m));
     }
   if (p->body_parts->len > 0)
     {
-      g_autofree char *b = g_strjoinv (" or ", (char **) p->body_parts->pdata);
+      g_autofree char *b = join_or (p->body_parts);
       g_ptr_array_add (parts, g_strdup_printf ("body part %s", b));
     }
   if (p->max_slice_thickness_mm > 0)
