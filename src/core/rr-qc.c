@@ -915,14 +915,19 @@ series_plan (Series *s)
   s->main = s->stacks->len > 0 ? s->stacks->pdata[0] : NULL;
 }
 
+/* Groups of instances by their first one's series number, then UIDs, so
+ * that series and their findings come out in the same, stable order. */
 static int
-series_cmp (gconstpointer pa,
-            gconstpointer pb)
+group_cmp (gconstpointer pa,
+           gconstpointer pb)
 {
-  const RrQcSeries *a = *(RrQcSeries * const *) pa, *b = *(RrQcSeries * const *) pb;
-  if (a->number != b->number)
-    return a->number < b->number ? -1 : 1;
-  return strcmp (a->series_uid, b->series_uid);
+  const RrQcInstance *a = (*(GPtrArray * const *) pa)->pdata[0];
+  const RrQcInstance *b = (*(GPtrArray * const *) pb)->pdata[0];
+  int c;
+  if (a->series_number != b->series_number)
+    return a->series_number < b->series_number ? -1 : 1;
+  c = g_strcmp0 (a->series_uid, b->series_uid);
+  return c != 0 ? c : g_strcmp0 (a->study_uid, b->study_uid);
 }
 
 RrQcResult *
@@ -965,6 +970,7 @@ rr_qc_run (const RrQcProtocol   *protocol,
         distinct_add (tp.dates, rr_qc_value_is_empty (inst->study_date) ? "" : inst->study_date);
     }
 
+  g_ptr_array_sort (groups, group_cmp);
   for (guint g = 0; g < groups->len; g++)
     {
       Series s = { 0 };
@@ -1001,7 +1007,6 @@ rr_qc_run (const RrQcProtocol   *protocol,
       g_ptr_array_unref (s.problems);
       g_ptr_array_unref (s.instances);
     }
-  g_ptr_array_sort (r->series, series_cmp);
   g_ptr_array_unref (tp.patients);
   g_ptr_array_unref (tp.studies);
   g_ptr_array_unref (tp.dates);

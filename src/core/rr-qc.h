@@ -105,8 +105,8 @@ typedef struct
 
 typedef struct
 {
-  GPtrArray *series;              /* RrQcSeries, by series number */
-  GPtrArray *findings;            /* RrQcFinding, in the order of the checks */
+  GPtrArray *series;              /* RrQcSeries, by series number then UID */
+  GPtrArray *findings;            /* RrQcFinding, by series, then check */
 } RrQcResult;
 
 /* Per-instance findings kept for one check of one series; beyond them one

@@ -498,9 +498,15 @@ test_two_patients (void)
       inst->study_uid = g_strdup ("1.2.9");
       inst->series_number = 3;
     }
-  g_ptr_array_extend_and_steal (s, g_steal_pointer (&other));
+  /* Given series 3 first: series and findings still come in series order. */
+  g_ptr_array_extend_and_steal (other, g_steal_pointer (&s));
+  s = g_steal_pointer (&other);
   g_autoptr (RrQcResult) r = run (p, s);
   g_assert_cmpuint (r->series->len, ==, 2);
+  g_assert_cmpint (((RrQcSeries *) r->series->pdata[0])->number, ==, 2);
+  g_assert_cmpint (((RrQcSeries *) r->series->pdata[1])->number, ==, 3);
+  g_assert_cmpstr (((RrQcFinding *) r->findings->pdata[0])->series_uid, ==, "1.2.3.4");
+  g_assert_cmpstr (((RrQcFinding *) r->findings->pdata[1])->series_uid, ==, "1.2.3.5");
   for (guint i = 0; i < 2; i++)
     for (guint c = 0; c < G_N_ELEMENTS (all_checks); c++)
       g_assert_cmpint (status_of (r, i, all_checks[c]), ==,
