@@ -24,7 +24,8 @@
 #define MAX_FILES         200000       /* files under the paths given */
 
 static gboolean
-fail (GError **error, RrDicomError code, const char *path, const char *fmt, ...) G_GNUC_PRINTF (4, 5);
+fail (GError **error, RrDicomError code, const char *path, const char *fmt, ...)
+  G_GNUC_PRINTF (4, 5);
 
 static gboolean
 fail (GError **error, RrDicomError code, const char *path, const char *fmt, ...)

@@ -157,7 +157,8 @@ static void
 test_same_facts (void)
 {
   g_autoptr (GPtrArray) files = phantom_files ("planted");
-  g_autoptr (GPtrArray) from_files = g_ptr_array_new_with_free_func ((GDestroyNotify) rr_qc_instance_free);
+  g_autoptr (GPtrArray) from_files =
+    g_ptr_array_new_with_free_func ((GDestroyNotify) rr_qc_instance_free);
   g_autoptr (GString) metadata = g_string_new ("[");
 
   for (guint i = 0; i < files->len; i++)
@@ -214,7 +215,8 @@ test_refused (void)
   static const char *bad[] = {
     "{}", "[1]", "[{}]", "not json",
     "[{\"00080018\": {\"vr\": \"UI\", \"Value\": [\"1.2\"]}, "
-    "\"00280010\": {\"vr\": \"US\", \"Value\": [4]}, \"00280011\": {\"vr\": \"US\", \"Value\": [4]}, "
+    "\"00280010\": {\"vr\": \"US\", \"Value\": [4]}, "
+    "\"00280011\": {\"vr\": \"US\", \"Value\": [4]}, "
     "\"00280008\": {\"vr\": \"IS\", \"Value\": [1000000]}}]",
   };
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
