@@ -51,6 +51,50 @@ elem_str (DcmElement *e, long pos = 0)
   return g_strdup (g_strstrip (v));
 }
 
+/* The iconv name of a Specific Character Set without code extensions;
+ * NULL for the default repertoire, extensions, or one we do not know. */
+static const char *
+iconv_charset (const char *specific)
+{
+  static const struct
+  {
+    const char *dicom, *iconv;
+  } sets[] = {
+    { "ISO_IR 100", "ISO-8859-1" }, { "ISO_IR 101", "ISO-8859-2" },
+    { "ISO_IR 109", "ISO-8859-3" }, { "ISO_IR 110", "ISO-8859-4" },
+    { "ISO_IR 144", "ISO-8859-5" }, { "ISO_IR 127", "ISO-8859-6" },
+    { "ISO_IR 126", "ISO-8859-7" }, { "ISO_IR 138", "ISO-8859-8" },
+    { "ISO_IR 148", "ISO-8859-9" }, { "ISO_IR 203", "ISO-8859-15" },
+    { "ISO_IR 166", "TIS-620" }, { "ISO_IR 192", "UTF-8" },
+    { "GB18030", "GB18030" }, { "GBK", "GBK" },
+  };
+  if (specific == NULL)
+    return NULL;
+  for (guint i = 0; i < G_N_ELEMENTS (sets); i++)
+    if (g_str_equal (specific, sets[i].dicom))
+      return sets[i].iconv;
+  return NULL;
+}
+
+/* A text fact in UTF-8, as JSON and messages need: converted from the
+ * file's character set, or with what cannot be read as U+FFFD. */
+static char *
+elem_text (DcmElement *e, const char *charset)
+{
+  g_autofree char *raw = elem_str (e);
+  if (raw == NULL)
+    return NULL;
+  if (charset != NULL && !g_str_equal (charset, "UTF-8"))
+    {
+      char *utf8 = g_convert (raw, -1, "UTF-8", charset, NULL, NULL, NULL);
+      if (utf8 != NULL)
+        return utf8;
+    }
+  if (g_utf8_validate (raw, -1, NULL))
+    return g_steal_pointer (&raw);
+  return g_utf8_make_valid (raw, -1);
+}
+
 static gboolean
 elem_f64 (DcmElement *e, double *out, long pos = 0)
 {
@@ -270,33 +314,42 @@ read_facts (DcmDataset *ds, RrQcInstance *inst, const char *path, GError **error
 {
   Top top = {};
   guint budget = MAX_ELEMENTS;
+  g_autofree char *specific = NULL;
+  const char *cs;
+
+  {
+    DcmElement *e = NULL;
+    if (ds->findAndGetElement (DCM_SpecificCharacterSet, e, OFFalse).good ())
+      specific = elem_str (e);
+  }
+  cs = iconv_charset (specific);
 
   for (DcmObject *o = ds->nextInContainer (NULL); o != NULL; o = ds->nextInContainer (o))
     {
       DcmElement *e = OFstatic_cast (DcmElement *, o);
       switch (tag_key (o->getTag ()))
         {
-        case 0x00080018: inst->sop_uid = elem_str (e); break;
-        case 0x00080020: inst->study_date = elem_str (e); break;
-        case 0x00080060: inst->modality = elem_str (e); break;
-        case 0x0008103e: inst->series_description = elem_str (e); break;
+        case 0x00080018: inst->sop_uid = elem_text (e, cs); break;
+        case 0x00080020: inst->study_date = elem_text (e, cs); break;
+        case 0x00080060: inst->modality = elem_text (e, cs); break;
+        case 0x0008103e: inst->series_description = elem_text (e, cs); break;
         case 0x00100010:
           /* A name too long to read still names someone. */
           inst->patient_name = e->getLength () > MAX_STRING_BYTES ? g_strdup (RR_QC_OVERLONG_VALUE)
-                                                                   : elem_str (e);
+                                                                   : elem_text (e, cs);
           break;
-        case 0x00100020: inst->patient_id = elem_str (e); break;
-        case 0x00120062: inst->identity_removed = elem_str (e); break;
-        case 0x00180010: inst->contrast_agent = elem_str (e); break;
+        case 0x00100020: inst->patient_id = elem_text (e, cs); break;
+        case 0x00120062: inst->identity_removed = elem_text (e, cs); break;
+        case 0x00180010: inst->contrast_agent = elem_text (e, cs); break;
         case 0x00180012:
           if (o->ident () == EVR_SQ)
             inst->n_contrast_items = (guint) OFstatic_cast (DcmSequenceOfItems *, o)->card ();
           break;
-        case 0x00180015: inst->body_part = elem_str (e); break;
+        case 0x00180015: inst->body_part = elem_text (e, cs); break;
         case 0x00180050: elem_f64 (e, &inst->slice_thickness); break;
         case 0x00180088: top.spacing = e; break;
-        case 0x0020000d: inst->study_uid = elem_str (e); break;
-        case 0x0020000e: inst->series_uid = elem_str (e); break;
+        case 0x0020000d: inst->study_uid = elem_text (e, cs); break;
+        case 0x0020000e: inst->series_uid = elem_text (e, cs); break;
         case 0x00200011: top.series_number = e; break;
         case 0x00200013: top.instance_number = e; break;
         case 0x00200032: top.ipp = e; break;
@@ -305,7 +358,7 @@ read_facts (DcmDataset *ds, RrQcInstance *inst, const char *path, GError **error
         case 0x00280010: top.rows = e; break;
         case 0x00280011: top.columns = e; break;
         case 0x00280030: top.ps = e; break;
-        case 0x00280301: inst->burned_in_annotation = elem_str (e); break;
+        case 0x00280301: inst->burned_in_annotation = elem_text (e, cs); break;
         case 0x52009229:
           if (o->ident () == EVR_SQ)
             top.shared = OFstatic_cast (DcmSequenceOfItems *, o);

@@ -6,6 +6,7 @@ and nothing else; the clean series passes everything."""
 import glob
 import json
 import os
+import random
 import shutil
 import subprocess
 import sys
@@ -21,6 +22,7 @@ except ImportError:  # the suite needs it to plant defects
 
 CLI = os.environ.get("READROOM_CLI", "build/src/cli/readroom-cli")
 PHANTOM = os.environ.get("READROOM_PHANTOM", "build/src/phantom/readroom-phantom")
+PYDICOM = os.environ.get("PYDICOM_DATA", "/usr/lib/python3/dist-packages/pydicom/data")
 
 PROTOCOL = {"modality": ["CT"], "body_part": ["CHEST", "ABDOMEN"],
             "max_slice_thickness_mm": 5.0, "min_coverage_mm": 300,
@@ -256,6 +258,62 @@ class Qc(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(len(json.loads(r.stdout)["series"]), 1)
         self.assertIn(bad, r.stderr)
+
+    def test_latin1_text(self):
+        # Text in the file's character set reaches the JSON as UTF-8.
+        def plant(ds, i):
+            ds.SpecificCharacterSet = "ISO_IR 100"
+            ds.ContrastBolusAgent = "ULTRAVIST \u00c4"
+            ds.SeriesDescription = "Thorax M\u00fcller"
+        path = self.phantom("latin1", plant=plant)
+        with open(glob.glob(os.path.join(path, "*.dcm"))[0], "rb") as f:
+            self.assertIn(b"ULTRAVIST \xc4", f.read())  # Latin-1 in the file
+        checks = self.qc(path)["series"][0]["checks"]
+        self.assertIn("ULTRAVIST \u00c4", checks[4]["message"])
+        r = run([CLI, "qc", path])
+        self.assertIn("Thorax M\u00fcller", r.stdout)
+
+    def test_pydicom_corpus(self):
+        # Files from many vendors and tools: checked or named as unreadable,
+        # never a crash; findings keep the contract's shape.
+        r = run([CLI, "qc", PYDICOM, "--json"])
+        self.assertEqual(r.returncode, 0, r.stderr[-2000:])
+        result = json.loads(r.stdout)
+        self.assertGreater(len(result["series"]), 20)
+        categories = {"wrong_modality", "incomplete_coverage", "slice_thickness",
+                      "missing_slices", "motion_artifact", "contrast_phase", "phi_present",
+                      "wrong_subject_or_visit", "image_quality", "other"}
+        for f in result["findings"]:
+            self.assertIn(f["category"], categories)
+            self.assertIn(f["severity"], ("minor", "major"))
+            self.assertEqual("sop" in f, "frame" in f)
+        for line in r.stderr.strip().splitlines():
+            self.assertTrue(line.startswith("readroom-cli qc: warning: not checked: " + PYDICOM),
+                            line)
+
+    def test_corrupted_headers(self):
+        # Bytes of a phantom header changed at random: exit 0 or 1 with one
+        # line naming the file, never a crash or a hang.
+        path = self.phantom("tocorrupt", with_option(CLEAN, "--slices", "2"))
+        with open(sorted(glob.glob(os.path.join(path, "*.dcm")))[0], "rb") as f:
+            original = f.read()
+        rnd = random.Random(16)
+        folder = os.path.join(self.tmp, "corrupt")
+        os.makedirs(folder, exist_ok=True)
+        for i in range(60):
+            data = bytearray(original[:rnd.randint(140, len(original))])
+            for _ in range(rnd.randint(1, 12)):
+                data[rnd.randrange(132, min(len(data), 2500))] = rnd.getrandbits(8)
+            bad = os.path.join(folder, "x.dcm")
+            with open(bad, "wb") as f:
+                f.write(data)
+            r = run([CLI, "qc", folder, "--json"], timeout=30)
+            self.assertIn(r.returncode, (0, 1), f"case {i}: {r.stderr}")
+            if r.returncode == 1:
+                self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+                self.assertIn(bad, r.stderr)
+            else:
+                json.loads(r.stdout)
 
     def test_bad_protocol(self):
         path = self.phantom("forproto", with_option(CLEAN, "--slices", "5"))
