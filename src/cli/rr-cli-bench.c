@@ -122,23 +122,28 @@ rr_cli_bench (int argc, char **argv)
 {
   gboolean json = FALSE;
   int threads = 0;
+  g_autofree char *protocol = NULL;
   GOptionEntry entries[] = {
+    { "protocol", 0, 0, G_OPTION_ARG_FILENAME, &protocol, "bench qc: the protocol", "FILE.json" },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Machine-readable output", NULL },
     { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "Decoding threads (default: one per core)", "N" },
     { NULL }
   };
-  g_autoptr (GOptionContext) ctx = g_option_context_new ("load|first-image PATH");
+  g_autoptr (GOptionContext) ctx = g_option_context_new ("load|first-image|qc PATH");
   g_autoptr (GError) error = NULL;
 
   g_option_context_set_summary (ctx, "Benchmark timings: 'load PATH' loads every series.");
   g_option_context_add_main_entries (ctx, entries, NULL);
   if (!g_option_context_parse (ctx, &argc, &argv, &error))
     return rr_cli_usage_error ("bench", error->message);
-  if (argc != 3 || (!g_str_equal (argv[1], "load") && !g_str_equal (argv[1], "first-image")))
-    return rr_cli_usage_error ("bench", "usage: bench load|first-image PATH");
+  if (argc != 3 || (!g_str_equal (argv[1], "load") && !g_str_equal (argv[1], "first-image") &&
+                    !g_str_equal (argv[1], "qc")))
+    return rr_cli_usage_error ("bench", "usage: bench load|first-image|qc PATH");
   if (threads < 0 || threads > 64)
     return rr_cli_usage_error ("bench", "--threads must be 0..64");
   if (g_str_equal (argv[1], "first-image"))
     return bench_first_image (argv[2], json);
+  if (g_str_equal (argv[1], "qc"))
+    return rr_cli_bench_qc (argv[2], protocol, json, (guint) threads);
   return bench_load (argv[2], json, (guint) threads);
 }

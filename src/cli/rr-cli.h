@@ -17,6 +17,11 @@ int  rr_cli_deid  (int argc, char **argv);
 int  rr_cli_render (int argc, char **argv);
 int  rr_cli_admin (int argc, char **argv);
 int  rr_cli_sync (int argc, char **argv);
+int  rr_cli_qc (int argc, char **argv);
+int  rr_cli_bench_qc (const char *path,
+                      const char *protocol_path,
+                      gboolean    json,
+                      guint       threads);
 int  rr_cli_submit (int argc, char **argv);
 
 int  rr_cli_usage_error (const char *command,

@@ -7,6 +7,7 @@
 #include "rr-volume.h"
 #include "rr-stack.h"
 #include "rr-problem.h"
+#include "rr-qc.h"
 
 G_BEGIN_DECLS
 
@@ -122,6 +123,24 @@ RrVolume       *rr_dicom_load_path         (const char    *path,
                                             GError       **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RrDicomScan, rr_dicom_scan_free)
+
+/* Header facts for QC (rr-qc.h), read without pixel data. */
+typedef struct
+{
+  GPtrArray *instances;       /* RrQcInstance, in file name order */
+  GPtrArray *unreadable;      /* RrDicomUnreadable */
+  guint n_files;              /* files looked at */
+} RrDicomHeaders;
+
+RrQcInstance   *rr_dicom_header_read       (const char     *path,
+                                            GError        **error);
+RrDicomHeaders *rr_dicom_read_headers      (const char * const  *paths,
+                                            guint                n_threads,
+                                            GCancellable        *cancellable,
+                                            GError             **error);
+void            rr_dicom_headers_free      (RrDicomHeaders *headers);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RrDicomHeaders, rr_dicom_headers_free)
 
 /* Writing: a small dataset builder so that C code (the phantom, SR export,
  * tests that need broken files) can make DICOM without seeing dcmtk. */

@@ -1,0 +1,256 @@
+// test-qc-json.cc: the QC facts of a file read by rr-dicom-header.cc and
+// those of the same file's DICOM JSON (written by dcmtk, as DICOMweb
+// /metadata serves it) read by rr-qc-dicom-json.c are the same, defects
+// planted included, so the server's checks agree with readroom-cli qc.
+#include "rr-dicom.h"
+#include "rr-phantom.h"
+#include "rr-qc-dicom-json.h"
+
+#include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dctk.h>
+#include <dcmtk/dcmdata/dcjson.h>
+
+#include <glib/gstdio.h>
+#include <sstream>
+#include <string.h>
+
+static char *tmp_root;
+
+static GPtrArray *
+phantom_files (const char *name)
+{
+  g_autoptr (RrPhantomSpec) s = rr_phantom_spec_new (RR_PHANTOM_CT);
+  g_autofree char *dir = g_build_filename (tmp_root, name, NULL);
+  g_autoptr (GError) error = NULL;
+  guint n = 0;
+  GPtrArray *files = g_ptr_array_new_with_free_func (g_free);
+
+  s->rows = s->columns = 32;
+  s->row_spacing = s->col_spacing = 10;
+  s->slices = 12;
+  s->slice_spacing = s->slice_thickness = 5;
+  s->noise_sd = 0;
+  s->missing_slice = 6;
+  g_assert_true (rr_phantom_write (s, dir, &n, &error));
+  g_assert_no_error (error);
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  const char *entry;
+  while ((entry = g_dir_read_name (d)) != NULL)
+    g_ptr_array_add (files, g_build_filename (dir, entry, NULL));
+  g_ptr_array_sort (files, [] (gconstpointer a, gconstpointer b) {
+    return strcmp (*(char * const *) a, *(char * const *) b);
+  });
+  g_assert_cmpuint (files->len, ==, 11);
+  return files;
+}
+
+/* What a site's tool leaves behind, one kind per file. */
+static void
+plant (const char *path, guint i)
+{
+  DcmFileFormat ff;
+  g_assert_true (ff.loadFile (path).good ());
+  DcmDataset *ds = ff.getDataset ();
+  ds->putAndInsertString (DCM_ContrastBolusAgent, "IOHEXOL");
+  switch (i)
+    {
+    case 0:
+      ds->putAndInsertString (DCM_PatientBirthDate, "19610412");
+      break;
+    case 1:
+      ds->putAndInsertString (DcmTag (0x0009, 0x0010, EVR_LO), "ACME 1.1");
+      ds->putAndInsertString (DcmTag (0x0009, 0x1001, EVR_LO), "site data");
+      break;
+    case 2:
+      ds->putAndInsertString (DCM_BurnedInAnnotation, "YES");
+      break;
+    case 3:
+      {
+        DcmItem *item = NULL;
+        g_assert_true (ds->findOrCreateSequenceItem (DCM_ProcedureCodeSequence, item, 0).good ());
+        item->putAndInsertString (DCM_ReferringPhysicianName, "WELBY^MARCUS");
+        item->putAndInsertString (DCM_InstitutionName, "");
+      }
+      break;
+    case 4:
+      ds->putAndInsertString (DCM_PatientName, "DOE^JANE");
+      ds->putAndInsertString (DCM_PatientIdentityRemoved, "NO");
+      break;
+    case 5:
+      ds->putAndInsertString (DCM_PatientID, "S-002");
+      break;
+    default:
+      break;
+    }
+  g_assert_true (ff.saveFile (path, EXS_LittleEndianExplicit).good ());
+}
+
+static char *
+dicom_json (const char *path)
+{
+  DcmFileFormat ff;
+  g_assert_true (ff.loadFile (path).good ());
+  std::ostringstream out;
+  DcmJsonFormatCompact format (OFTrue);
+  g_assert_true (ff.getDataset ()->writeJson (out, format).good ());
+  return g_strdup (out.str ().c_str ());
+}
+
+static void
+assert_same_geometry (const RrFrameGeom *a, const RrFrameGeom *b)
+{
+  g_assert_cmpint (a->has_geometry, ==, b->has_geometry);
+  g_assert_cmpfloat_with_epsilon (a->position.x, b->position.x, 1e-9);
+  g_assert_cmpfloat_with_epsilon (a->position.y, b->position.y, 1e-9);
+  g_assert_cmpfloat_with_epsilon (a->position.z, b->position.z, 1e-9);
+  g_assert_cmpfloat_with_epsilon (rr_vec3_dot (a->row_dir, b->row_dir), 1, 1e-9);
+  g_assert_cmpfloat_with_epsilon (rr_vec3_dot (a->col_dir, b->col_dir), 1, 1e-9);
+  g_assert_cmpfloat (a->row_spacing, ==, b->row_spacing);
+  g_assert_cmpfloat (a->col_spacing, ==, b->col_spacing);
+  g_assert_cmpuint (a->rows, ==, b->rows);
+  g_assert_cmpuint (a->columns, ==, b->columns);
+  g_assert_cmpfloat (a->order_hint, ==, b->order_hint);
+}
+
+static GArray *
+sorted_tags (GArray *tags)
+{
+  GArray *copy = g_array_copy (tags);
+  g_array_sort (copy, [] (gconstpointer a, gconstpointer b) {
+    guint32 x = *(const guint32 *) a, y = *(const guint32 *) b;
+    return x < y ? -1 : x > y;
+  });
+  return copy;
+}
+
+static void
+assert_same (const RrQcInstance *a, const RrQcInstance *b)
+{
+  g_assert_cmpstr (a->sop_uid, ==, b->sop_uid);
+  g_assert_cmpstr (a->study_uid, ==, b->study_uid);
+  g_assert_cmpstr (a->series_uid, ==, b->series_uid);
+  g_assert_cmpstr (a->study_date, ==, b->study_date);
+  g_assert_cmpstr (a->patient_id, ==, b->patient_id);
+  g_assert_cmpstr (a->patient_name, ==, b->patient_name);
+  g_assert_cmpstr (a->modality, ==, b->modality);
+  g_assert_cmpstr (a->series_description, ==, b->series_description);
+  g_assert_cmpint (a->series_number, ==, b->series_number);
+  g_assert_cmpstr (a->body_part, ==, b->body_part);
+  g_assert_cmpint (a->is_image, ==, b->is_image);
+  g_assert_cmpfloat (a->slice_thickness, ==, b->slice_thickness);
+  g_assert_cmpstr (a->contrast_agent, ==, b->contrast_agent);
+  g_assert_cmpuint (a->n_contrast_items, ==, b->n_contrast_items);
+  g_assert_cmpstr (a->identity_removed, ==, b->identity_removed);
+  g_assert_cmpstr (a->burned_in_annotation, ==, b->burned_in_annotation);
+  g_assert_cmpuint (a->n_private, ==, b->n_private);
+  g_assert_cmpuint (a->n_frames, ==, b->n_frames);
+  for (guint f = 0; f < a->n_frames; f++)
+    assert_same_geometry (&a->frames[f], &b->frames[f]);
+  g_autoptr (GArray) ta = sorted_tags (a->identifying);
+  g_autoptr (GArray) tb = sorted_tags (b->identifying);
+  g_assert_cmpuint (ta->len, ==, tb->len);
+  for (guint i = 0; i < ta->len; i++)
+    g_assert_cmpuint (g_array_index (ta, guint32, i), ==, g_array_index (tb, guint32, i));
+}
+
+static void
+test_same_facts (void)
+{
+  g_autoptr (GPtrArray) files = phantom_files ("planted");
+  g_autoptr (GPtrArray) from_files =
+    g_ptr_array_new_with_free_func ((GDestroyNotify) rr_qc_instance_free);
+  g_autoptr (GString) metadata = g_string_new ("[");
+
+  for (guint i = 0; i < files->len; i++)
+    {
+      const char *path = (const char *) files->pdata[i];
+      g_autoptr (GError) error = NULL;
+      plant (path, i);
+      RrQcInstance *a = rr_dicom_header_read (path, &error);
+      g_assert_no_error (error);
+      g_ptr_array_add (from_files, a);
+      g_autofree char *json = dicom_json (path);
+      /* writeJson gives the members; the object is ours to open. */
+      g_string_append_printf (metadata, "%s{%s}", i ? "," : "", json);
+    }
+  g_string_append (metadata, "]");
+
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) from_json = rr_qc_instances_from_dicom_json (metadata->str, -1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (from_json->len, ==, from_files->len);
+  for (guint i = 0; i < from_files->len; i++)
+    assert_same ((RrQcInstance *) from_files->pdata[i], (RrQcInstance *) from_json->pdata[i]);
+
+  /* The planted defects were seen at all (by both, as compared above). */
+  const RrQcInstance *f0 = (const RrQcInstance *) from_files->pdata[0];
+  const RrQcInstance *f1 = (const RrQcInstance *) from_files->pdata[1];
+  const RrQcInstance *f3 = (const RrQcInstance *) from_files->pdata[3];
+  g_assert_cmpuint (f0->identifying->len, ==, 1);
+  g_assert_cmpuint (g_array_index (f0->identifying, guint32, 0), ==, 0x00100030);
+  g_assert_cmpuint (f1->n_private, ==, 2);
+  g_assert_cmpuint (f3->identifying->len, ==, 1);
+  g_assert_cmpuint (g_array_index (f3->identifying, guint32, 0), ==, 0x00080090);
+  g_assert_cmpstr (((RrQcInstance *) from_files->pdata[2])->burned_in_annotation, ==, "YES");
+
+  /* And so the checks say the same, word for word. */
+  g_autoptr (RrQcProtocol) p = rr_qc_protocol_parse (
+    "{\"modality\": [\"CT\"], \"max_slice_thickness_mm\": 5, \"contrast\": true}", -1, &error);
+  g_assert_no_error (error);
+  g_autoptr (RrQcResult) ra = rr_qc_run (p, (RrQcInstance * const *) from_files->pdata,
+                                         from_files->len);
+  g_autoptr (RrQcResult) rb = rr_qc_run (p, (RrQcInstance * const *) from_json->pdata,
+                                         from_json->len);
+  g_autofree char *ja = rr_qc_result_to_json (ra);
+  g_autofree char *jb = rr_qc_result_to_json (rb);
+  g_assert_cmpstr (ja, ==, jb);
+  g_assert_nonnull (strstr (ja, "\"missing_slices\""));
+  g_assert_nonnull (strstr (ja, "\"wrong_subject_or_visit\""));
+  g_assert_cmpuint (ra->findings->len, >=, 7);
+}
+
+static void
+test_refused (void)
+{
+  static const char *bad[] = {
+    "{}", "[1]", "[{}]", "not json",
+    "[{\"00080018\": {\"vr\": \"UI\", \"Value\": [\"1.2\"]}, "
+    "\"00280010\": {\"vr\": \"US\", \"Value\": [4]}, "
+    "\"00280011\": {\"vr\": \"US\", \"Value\": [4]}, "
+    "\"00280008\": {\"vr\": \"IS\", \"Value\": [1000000]}}]",
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GPtrArray) r = rr_qc_instances_from_dicom_json (bad[i], -1, &error);
+      g_assert_null (r);
+      g_assert_error (error, RR_CORE_ERROR, RR_CORE_ERROR_INVALID);
+    }
+  /* DS and IS written as strings, as some servers do, read the same. */
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) r = rr_qc_instances_from_dicom_json (
+    "[{\"00080018\": {\"vr\": \"UI\", \"Value\": [\"1.2\"]},"
+    " \"00180050\": {\"vr\": \"DS\", \"Value\": [\"7.5\"]},"
+    " \"00100010\": {\"vr\": \"PN\", \"Value\": [{\"Alphabetic\": \"DOE^JANE\"}]}}]", -1, &error);
+  g_assert_no_error (error);
+  const RrQcInstance *inst = (const RrQcInstance *) r->pdata[0];
+  g_assert_cmpfloat (inst->slice_thickness, ==, 7.5);
+  g_assert_cmpstr (inst->patient_name, ==, "DOE^JANE");
+  g_assert_false (inst->is_image);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  rr_dicom_init ();
+  tmp_root = g_dir_make_tmp ("rr-qc-json-XXXXXX", NULL);
+  g_test_add_func ("/qc-json/same-facts", test_same_facts);
+  g_test_add_func ("/qc-json/refused", test_refused);
+  int rc = g_test_run ();
+  g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", tmp_root);
+  if (system (cmd) != 0)
+    g_printerr ("could not remove %s\n", tmp_root);
+  g_free (tmp_root);
+  return rc;
+}
