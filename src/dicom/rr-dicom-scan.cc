@@ -1126,6 +1126,17 @@ series_plan (RrDicomSeries *s)
   s->stacks = rr_stack_plan (geoms, n, s->problems);
 }
 
+/* ctx.errors has a hole at every file that was read, so g_strfreev, which
+ * stops at the first NULL, would leak the messages after it. */
+static void
+errors_free (char  **errors,
+             guint   n)
+{
+  for (guint i = 0; i < n; i++)
+    g_free (errors[i]);
+  g_free (errors);
+}
+
 struct ReadCtx
 {
   GPtrArray *files;
@@ -1184,7 +1195,7 @@ rr_dicom_scan (const char * const  *paths,
       for (guint i = 0; i < files->len; i++)
         rr_dicom_instance_free (ctx.results[i]);
       g_free (ctx.results);
-      g_strfreev (ctx.errors);
+      errors_free (ctx.errors, files->len);
       return NULL;
     }
 
@@ -1227,7 +1238,7 @@ rr_dicom_scan (const char * const  *paths,
       g_ptr_array_add (se->instances, inst);
     }
   g_free (ctx.results);
-  g_strfreev (ctx.errors);
+  errors_free (ctx.errors, files->len);
   {
     GHashTableIter it;
     gpointer k;
