@@ -15,6 +15,8 @@ static const struct
   { "info", rr_cli_info, "scan files, folders and DICOMDIRs; list studies and series" },
   { "render", rr_cli_render, "one resliced view of a series to a PNG (the CPU reslicer)" },
   { "criteria", rr_cli_criteria, "evaluate a read (RECIST 1.1, iRECIST): sums, responses, violations" },
+  { "sr", rr_cli_sr, "a read as DICOM SR (TID 1500) per timepoint, and back (sr export/import)" },
+  { "report", rr_cli_report, "a read as a PDF: key images, lesion tables, sums, responses" },
   { "bench", rr_cli_bench, "timings for the benchmarks in bench/ (bench load PATH)" },
   { "sync", rr_cli_sync, "fill the local cache with the open tasks' files (as the workstation)" },
   { "submit", rr_cli_submit, "sign a read and submit it through the outbox" },

@@ -17,6 +17,8 @@ int  rr_cli_render (int argc, char **argv);
 int  rr_cli_admin (int argc, char **argv);
 int  rr_cli_sync (int argc, char **argv);
 int  rr_cli_submit (int argc, char **argv);
+int  rr_cli_sr (int argc, char **argv);
+int  rr_cli_report (int argc, char **argv);
 
 int  rr_cli_usage_error (const char *command,
                          const char *message);
