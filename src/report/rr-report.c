@@ -58,6 +58,8 @@ text_at (Doc *d, double x, double y, double width, double size, gboolean bold,
   pango_layout_set_text (layout, s, -1);
   cairo_move_to (d->cr, x, y);
   pango_cairo_show_layout (d->cr, layout);
+  /* The move_to must not join the next path drawn. */
+  cairo_new_path (d->cr);
   pango_layout_get_size (layout, &w, &h);
   pango_font_description_free (fd);
   g_object_unref (layout);
@@ -197,7 +199,7 @@ result_of (Doc *d, guint tp)
 static void
 responses (Doc *d)
 {
-  static const double cols[] = { 0, 52, 84, 134, 184, 234, 282, 350, 398 };
+  static const double cols[] = { 0, 62, 92, 142, 200, 252, 300, 368, 416 };
   const char *head[] = { "Timepoint", "Day", "Sum (mm)", "vs baseline", "vs nadir",
                          "Target", "Non-target", "New", "Overall" };
 
@@ -281,8 +283,12 @@ plot (Doc *d)
       dmin = MIN (dmin, tp_at (d, i)->day);
       dmax = MAX (dmax, tp_at (d, i)->day);
     }
-  /* A round top for the axis: the next 10 mm above the largest sum. */
-  double ymax = MAX (10.0, ceil (maxv / 10.0 / 10.0 * 1.1) * 10.0);
+  /* A round top for the axis, in steps of 5, 10, 25, 50... mm over four
+   * grid lines, a tenth above the largest sum. */
+  double step = 5, top_mm = maxv / 10.0 * 1.1;
+  while (step * 4 < top_mm)
+    step = step == 5 ? 10 : step == 10 ? 25 : step * 2;
+  double ymax = step * 4;
 #define PX(day) (x0 + (dmax > dmin ? ((day) - dmin) / (double) (dmax - dmin) : 0.5) * w)
 #define PY(tenths) (y0 + ph - ((tenths) / 10.0) / ymax * ph)
   cairo_set_line_width (d->cr, 0.6);
@@ -341,6 +347,7 @@ plot (Doc *d)
         continue;
       g_autofree char *v = mm (s);
       cairo_set_source_rgb (d->cr, 0.1, 0.3, 0.7);
+      cairo_new_path (d->cr);
       cairo_arc (d->cr, x, PY (s), 3, 0, 2 * G_PI);
       cairo_fill (d->cr);
       text_at (d, x - 40, PY (s) - 14, 80, 7.5, TRUE, PANGO_ALIGN_CENTER, v);
@@ -356,9 +363,9 @@ plot (Doc *d)
 static void
 lesion_tables (Doc *d)
 {
-  static const double tcols[] = { 0, 48, 150, 290, 340 };
-  static const double ncols[] = { 0, 48, 150, 290 };
-  static const double wcols[] = { 0, 48, 150, 230, 300 };
+  static const double tcols[] = { 0, 66, 170, 300, 350 };
+  static const double ncols[] = { 0, 66, 170, 300 };
+  static const double wcols[] = { 0, 66, 170, 240, 310 };
 
   for (guint i = 0; i < d->read->timepoints->len; i++)
     {
@@ -616,7 +623,8 @@ key_images (Doc *d)
           for (guint c = 0; c < cals->len; c++)
             {
               RrMeasurement *m = cals->pdata[c];
-              g_autofree char *v = meas_text (&l->meas[t]);
+              g_autofree char *v = l->meas[t].kind == RR_MEAS_VALUE ? mm (l->meas[t].tenths)
+                                                                    : meas_text (&l->meas[t]);
               g_autofree char *cap = cals->len > 1
                 ? g_strdup_printf ("%s · %s · %s · fragment %u of %u · total %s mm", l->id,
                                    tp_at (d, t)->id, organ_label (l->organ), c + 1, cals->len, v)
