@@ -394,9 +394,11 @@ caliper_node (const Length &l, RrDicomScan *scan, const char *where)
               in->sop_uid, frame + 1);
       const RrFrameGeom *g = &in->frames[frame];
       for (size_t i = 0; i + 1 < l.px.size (); i += 2)
-        pts.push_back (rr_vec3_add (g->position,
-                                    rr_vec3_add (rr_vec3_scale (g->row_dir, (l.px[i] - 0.5) * g->col_spacing),
-                                                 rr_vec3_scale (g->col_dir, (l.px[i + 1] - 0.5) * g->row_spacing))));
+        {
+          RrVec3 across = rr_vec3_scale (g->row_dir, (l.px[i] - 0.5) * g->col_spacing);
+          RrVec3 down = rr_vec3_scale (g->col_dir, (l.px[i + 1] - 0.5) * g->row_spacing);
+          pts.push_back (rr_vec3_add (g->position, rr_vec3_add (across, down)));
+        }
       plane.right = g->row_dir;
       plane.down = g->col_dir;
       series_uid = se->series_uid;
@@ -544,15 +546,43 @@ find_or_add (JsonArray *a, GHashTable *index, const std::string &key)
 static char *
 merge (std::vector<Report> &reports, RrDicomScan *scan)
 {
-  /* Timepoints in the order of their study days (or study dates). */
-  std::vector<size_t> order;
+  /* Reports of one time point (ours: its Time Point; another tool's
+   * without one: the same study) make one timepoint. */
+  struct Tp
+  {
+    std::string key, id, date;
+    bool has_day = false;
+    int day = 0;
+    std::vector<size_t> reports;
+  };
+  std::vector<Tp> tpv;
   for (size_t i = 0; i < reports.size (); i++)
-    order.push_back (i);
+    {
+      const Report &r = reports[i];
+      std::string key = !r.time_point.empty () ? "tp\n" + r.time_point : "study\n" + r.study_uid;
+      Tp *t = NULL;
+      for (Tp &x : tpv)
+        if (x.key == key)
+          t = &x;
+      if (t == NULL)
+        {
+          tpv.emplace_back ();
+          t = &tpv.back ();
+          t->key = key;
+          t->id = r.time_point;
+        }
+      t->reports.push_back (i);
+      if (r.has_day)
+        t->has_day = true, t->day = r.day;
+      if (t->date.empty ())
+        t->date = r.study_date;
+    }
+  /* In the order of their study days (or study dates). */
   bool days = true;
-  for (const Report &r : reports)
-    days &= r.has_day;
-  std::stable_sort (order.begin (), order.end (), [&] (size_t a, size_t b) {
-    return days ? reports[a].day < reports[b].day : reports[a].study_date < reports[b].study_date;
+  for (const Tp &t : tpv)
+    days &= t.has_day;
+  std::stable_sort (tpv.begin (), tpv.end (), [&] (const Tp &a, const Tp &b) {
+    return days ? a.day < b.day : a.date < b.date;
   });
   GDate first;
   g_date_clear (&first, 1);
@@ -565,80 +595,90 @@ merge (std::vector<Report> &reports, RrDicomScan *scan)
   g_autoptr (GHashTable) tp_ids = g_hash_table_new (g_str_hash, g_str_equal);
   std::string criteria, options;
 
-  for (size_t n = 0; n < order.size (); n++)
+  for (size_t n = 0; n < tpv.size (); n++)
     {
-      Report &r = reports[order[n]];
-      if (r.time_point.empty ())
-        r.time_point = n == 0 ? "BL" : std::string ("TP") + std::to_string (n + 1);
-      if (g_hash_table_contains (tp_ids, r.time_point.c_str ()))
-        fail (RR_DICOM_ERROR_FORMAT, "%s: time point %s is also in another report", r.path.c_str (),
-              r.time_point.c_str ());
-      g_hash_table_add (tp_ids, (gpointer) r.time_point.c_str ());
-      int day = r.day;
-      if (!r.has_day)
+      Tp &t = tpv[n];
+      if (t.id.empty ())
+        t.id = n == 0 ? "BL" : std::string ("TP") + std::to_string (n + 1);
+      if (g_hash_table_contains (tp_ids, t.id.c_str ()))
+        fail (RR_DICOM_ERROR_FORMAT, "%s: time point %s is also another study's",
+              reports[t.reports[0]].path.c_str (), t.id.c_str ());
+      g_hash_table_add (tp_ids, (gpointer) t.id.c_str ());
+      int day = t.day;
+      if (!t.has_day)
         {
-          /* Days since the first report's study date. */
+          /* Days since the first timepoint's study date. */
           GDate d;
           g_date_clear (&d, 1);
-          if (r.study_date.size () == 8)
-            g_date_set_dmy (&d, (GDateDay) atoi (r.study_date.substr (6, 2).c_str ()),
-                            (GDateMonth) atoi (r.study_date.substr (4, 2).c_str ()),
-                            (GDateYear) atoi (r.study_date.substr (0, 4).c_str ()));
+          if (t.date.size () == 8)
+            {
+              int y = atoi (t.date.substr (0, 4).c_str ());
+              int m = atoi (t.date.substr (4, 2).c_str ());
+              int dd = atoi (t.date.substr (6, 2).c_str ());
+              if (g_date_valid_dmy ((GDateDay) dd, (GDateMonth) m, (GDateYear) y))
+                g_date_set_dmy (&d, (GDateDay) dd, (GDateMonth) m, (GDateYear) y);
+            }
           if (n == 0 && g_date_valid (&d))
             first = d;
           day = g_date_valid (&d) && g_date_valid (&first) ? g_date_days_between (&first, &d) : 0;
         }
       JsonObject *tp = json_object_new ();
-      json_object_set_string_member (tp, "id", r.time_point.c_str ());
+      json_object_set_string_member (tp, "id", t.id.c_str ());
       json_object_set_int_member (tp, "day", day);
       json_array_add_object_element (tps, tp);
-      if (criteria.empty ())
-        criteria = r.criteria;
-      if (options.empty ())
-        options = r.options;
-      const char *tpid = r.time_point.c_str ();
-
-      for (const Group &g : r.groups)
+      for (size_t ri : t.reports)
         {
-          std::string key = !g.uid.empty () ? g.uid : g.tracking_id;
-          if (key.empty ())
-            fail (RR_DICOM_ERROR_FORMAT, "%s: a measurement group without a tracking identifier",
-                  r.path.c_str ());
-          bool target = g.finding == "TARGET" || (g.finding.empty () && !g.lengths.empty ());
-          if (g.finding == "NEW")
+          Report &r = reports[ri];
+          r.time_point = t.id;
+          if (criteria.empty ())
+            criteria = r.criteria;
+          if (options.empty ())
+            options = r.options;
+          const char *tpid = r.time_point.c_str ();
+
+          for (const Group &g : r.groups)
             {
-              std::string seen = g.first_seen.empty () ? r.time_point : g.first_seen;
-              JsonObject *l = find_or_add (news, new_index, key + "\n" + seen);
-              set_common (l, g, g.short_axis);
-              json_object_set_string_member (l, "timepoint", seen.c_str ());
-              json_object_set_boolean_member (l, "equivocal", g.equivocal == "yes");
-              set_sizes (l, g, tpid, scan);
-              if (g.increased)
-                add_increased (l, tpid);
-              if (json_object_has_member (l, "measurements") &&
-                  json_object_get_size (json_object_get_object_member (l, "measurements")) == 0)
-                json_object_remove_member (l, "measurements");
-            }
-          else if (target)
-            {
-              JsonObject *l = find_or_add (targets, t_index, key);
-              set_common (l, g, g.short_axis);
-              set_sizes (l, g, tpid, scan);
-            }
-          else
-            {
-              JsonObject *l = find_or_add (nts, nt_index, key);
-              set_common (l, g, false);
-              const char *s = g.nt_status == "52101004" ? "present"
-                              : g.nt_status == "2667000" ? "absent"
-                              : g.nt_status == "UNEQUIVOCALPD" ? "unequivocal_progression"
-                              : g.nt_status == "NE" ? "NE" : g.nt_status.empty () ? "present" : NULL;
-              if (s == NULL)
-                fail (RR_DICOM_ERROR_FORMAT, "%s: %s has status %s", r.path.c_str (),
-                      g.tracking_id.c_str (), g.nt_status.c_str ());
-              json_object_set_string_member (member_object (l, "status"), tpid, s);
-              if (g.increased)
-                add_increased (l, tpid);
+              std::string key = !g.uid.empty () ? g.uid : g.tracking_id;
+              if (key.empty ())
+                fail (RR_DICOM_ERROR_FORMAT,
+                      "%s: a measurement group without a tracking identifier", r.path.c_str ());
+              bool target = g.finding == "TARGET" || (g.finding.empty () && !g.lengths.empty ());
+              if (g.finding == "NEW")
+                {
+                  std::string seen = g.first_seen.empty () ? r.time_point : g.first_seen;
+                  JsonObject *l = find_or_add (news, new_index, key + "\n" + seen);
+                  set_common (l, g, g.short_axis);
+                  json_object_set_string_member (l, "timepoint", seen.c_str ());
+                  json_object_set_boolean_member (l, "equivocal", g.equivocal == "yes");
+                  set_sizes (l, g, tpid, scan);
+                  if (g.increased)
+                    add_increased (l, tpid);
+                  if (json_object_has_member (l, "measurements") &&
+                      json_object_get_size (json_object_get_object_member (l, "measurements")) == 0)
+                    json_object_remove_member (l, "measurements");
+                }
+              else if (target)
+                {
+                  JsonObject *l = find_or_add (targets, t_index, key);
+                  set_common (l, g, g.short_axis);
+                  set_sizes (l, g, tpid, scan);
+                }
+              else
+                {
+                  JsonObject *l = find_or_add (nts, nt_index, key);
+                  set_common (l, g, false);
+                  const char *s = g.nt_status == "52101004" ? "present"
+                                  : g.nt_status == "2667000" ? "absent"
+                                  : g.nt_status == "UNEQUIVOCALPD" ? "unequivocal_progression"
+                                  : g.nt_status == "NE" ? "NE"
+                                  : g.nt_status.empty () ? "present" : NULL;
+                  if (s == NULL)
+                    fail (RR_DICOM_ERROR_FORMAT, "%s: %s has status %s", r.path.c_str (),
+                          g.tracking_id.c_str (), g.nt_status.c_str ());
+                  json_object_set_string_member (member_object (l, "status"), tpid, s);
+                  if (g.increased)
+                    add_increased (l, tpid);
+                }
             }
         }
     }

@@ -2,7 +2,7 @@
  * would, with dcmtk's own cmr classes and none of Readroom's code: one
  * measurement group ("lesion-A", liver, Long Axis 2.4 cm between pixels
  * (10.5, 20.5) and (17.5, 20.5) of IMAGE), no time point, no private codes.
- * Usage: make-tid1500 OUT.dcm IMAGE.dcm */
+ * Usage: make-tid1500 OUT.dcm IMAGE.dcm [TRACKING-ID] */
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dctk.h>
 #include <dcmtk/dcmsr/dsrdoc.h>
@@ -26,9 +26,9 @@
 int
 main (int argc, char **argv)
 {
-  if (argc != 3)
+  if (argc != 3 && argc != 4)
     {
-      fprintf (stderr, "usage: make-tid1500 OUT.dcm IMAGE.dcm\n");
+      fprintf (stderr, "usage: make-tid1500 OUT.dcm IMAGE.dcm [TRACKING-ID]\n");
       return 2;
     }
   DcmFileFormat image;
@@ -46,7 +46,7 @@ main (int argc, char **argv)
   CHECK (report.addProcedureReported (CMR_CID100::CTUnspecifiedBodyRegion));
   CMR_TID1501_in_TID1500 &group = report.getIndividualMeasurements ();
   char uid[100];
-  CHECK (group.setTrackingIdentifier ("lesion-A"));
+  CHECK (group.setTrackingIdentifier (argc == 4 ? argv[3] : "lesion-A"));
   CHECK (group.setTrackingUniqueIdentifier (dcmGenerateUniqueIdentifier (uid)));
   CHECK (group.addFindingSite (DSRCodedEntryValue ("10200004", "SCT", "Liver")));
   CHECK (group.addMeasurement (CMR_CID7469::LongAxis,

@@ -374,6 +374,24 @@ class Foreign(SrBase):
         self.assertAlmostEqual(cal["points"][0][1], ipp[1] + 20 * 3.5, places=3)
         self.assertAlmostEqual(cal["points"][0][2], z, places=3)
 
+    def test_several_reports_of_one_timepoint_merged(self):
+        """Another tool's reports without a time point: one per lesion, in
+        the same study, make one timepoint with both lesions."""
+        _, ds, path = min(slices(self.bl), key=lambda t: abs(t[0]))
+        outs = []
+        for name in ("lesion-A", "lesion-B"):
+            out = os.path.join(self.tmp, name + ".dcm")
+            r = run([SR_HELPER, out, path, name])
+            self.assertEqual(r.returncode, 0, r.stderr)
+            outs.append(out)
+        r = run([CLI, "sr", "import", *outs])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        got = json.loads(r.stdout)
+        self.assertEqual(got["timepoints"], [{"id": "BL", "day": 0}])
+        self.assertEqual([t["id"] for t in got["target_lesions"]], ["lesion-A", "lesion-B"])
+        self.assertEqual([t["measurements"] for t in got["target_lesions"]],
+                         [{"BL": 24.0}, {"BL": 24.0}])
+
 
 class Report(SrBase):
     def test_pdf(self):
