@@ -444,10 +444,12 @@ class Report(SrBase):
         from PIL import Image
         im = Image.open(os.path.join(d, files[0])).convert("L")
         w, h = im.size
-        # 72 mm field over 256 px: the 24 mm lesion is the middle third.
+        # 72 mm field over 256 px: the 24 mm lesion (radius 43 px) fills the
+        # middle and is brighter than the tissue 60 px (17 mm) around it.
         centre = im.getpixel((w // 2, h // 2))
-        corner = im.getpixel((10, 10))
-        self.assertGreater(centre, corner + 20, (centre, corner))
+        for dx, dy in ((60, 0), (-60, 0), (0, 60), (0, -60)):
+            around = im.getpixel((w // 2 + dx, h // 2 + dy))
+            self.assertGreater(centre, around + 10, (dx, dy, centre, around))
 
     def test_bad_input(self):
         self.assertEqual(run([CLI, "report", self.read_path]).returncode, 2)
