@@ -17,6 +17,7 @@
 #include <math.h>
 #include <string.h>
 #include <new>
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -71,6 +72,7 @@ struct Report
   int day = 0;
   std::vector<Group> groups;
   std::string time_point;      /* the groups' time point */
+  std::vector<std::pair<std::string, std::string>> verified;  /* name, ISO 8601 time */
 };
 
 static bool
@@ -317,6 +319,23 @@ read_report (const char *path, Report &r)
   doc.getStudyInstanceUID (s);
   r.study_uid = s.c_str ();
   walk (tree, r, 0);
+  for (size_t i = 1; i <= doc.getNumberOfVerifyingObservers () && i <= 100; i++)
+    {
+      OFString when, name, org;
+      if (doc.getVerifyingObserver (i, when, name, org).bad ())
+        continue;
+      /* DICOM DT "YYYYMMDDHHMMSS+ZZZZ" to ISO 8601. */
+      std::string w = when.c_str (), iso = w;
+      if (w.size () >= 14)
+        {
+          iso = w.substr (0, 4) + "-" + w.substr (4, 2) + "-" + w.substr (6, 2) + "T" +
+                w.substr (8, 2) + ":" + w.substr (10, 2) + ":" + w.substr (12, 2);
+          size_t tz = w.find_first_of ("+-", 14);
+          iso += tz == std::string::npos || w.substr (tz) == "+0000" ? "Z"
+                 : w.substr (tz, 3) + ":" + w.substr (tz + 3, 2);
+        }
+      r.verified.emplace_back (name.c_str (), iso);
+    }
   for (const Group &g : r.groups)
     if (!g.time_point.empty ())
       {
@@ -682,6 +701,21 @@ merge (std::vector<Report> &reports, RrDicomScan *scan)
             }
         }
     }
+  /* Who verified the reports: the read's signatures (once each). */
+  JsonArray *sigs = json_array_new ();
+  std::vector<std::string> seen_sigs;
+  for (const Report &r : reports)
+    for (const auto &v : r.verified)
+      {
+        std::string k = v.first + "\n" + v.second;
+        if (std::find (seen_sigs.begin (), seen_sigs.end (), k) != seen_sigs.end ())
+          continue;
+        seen_sigs.push_back (k);
+        JsonObject *o = json_object_new ();
+        json_object_set_string_member (o, "name", v.first.c_str ());
+        json_object_set_string_member (o, "time", v.second.c_str ());
+        json_array_add_object_element (sigs, o);
+      }
   json_object_set_string_member (root, "criteria", criteria.empty () ? "recist1.1"
                                                    : criteria.c_str ());
   JsonNode *opts = options.empty () ? NULL : json_from_string (options.c_str (), NULL);
@@ -693,6 +727,10 @@ merge (std::vector<Report> &reports, RrDicomScan *scan)
   json_object_set_array_member (root, "target_lesions", targets);
   json_object_set_array_member (root, "non_target_lesions", nts);
   json_object_set_array_member (root, "new_lesions", news);
+  if (json_array_get_length (sigs) > 0)
+    json_object_set_array_member (root, "signatures", sigs);
+  else
+    json_array_unref (sigs);
   JsonNode *node = json_node_new (JSON_NODE_OBJECT);
   json_node_take_object (node, root);
   char *text = json_to_string (node, TRUE);

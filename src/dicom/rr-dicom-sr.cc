@@ -635,6 +635,48 @@ timepoint_study (Export *ex, guint tp)
         "under --images it is", id, studies.size ());
 }
 
+/* The read's signatures as verifying observers: a signed read is a
+ * verified report (PS3.3 C.17.2). Times in UTC, as the report's Timezone
+ * Offset From UTC says (dcmtk's check refuses a DT with its own offset). */
+static void
+verify (Export *ex, DSRDocument &doc)
+{
+  std::vector<JsonObject *> sigs;
+  JsonNode *n = json_object_has_member (ex->root, "signatures")
+                ? json_object_get_member (ex->root, "signatures") : NULL;
+  if (n && JSON_NODE_HOLDS_ARRAY (n))
+    for (guint i = 0; i < json_array_get_length (json_node_get_array (n)) && i < 100; i++)
+      {
+        JsonNode *e = json_array_get_element (json_node_get_array (n), i);
+        if (JSON_NODE_HOLDS_OBJECT (e))
+          sigs.push_back (json_node_get_object (e));
+      }
+  n = json_object_has_member (ex->root, "signature")
+      ? json_object_get_member (ex->root, "signature") : NULL;
+  if (n && JSON_NODE_HOLDS_OBJECT (n))
+    sigs.push_back (json_node_get_object (n));
+  for (JsonObject *o : sigs)
+    {
+      JsonNode *name = json_object_get_member (o, "name");
+      JsonNode *time = json_object_get_member (o, "time");
+      JsonNode *org = json_object_get_member (o, "organization");
+      if (name == NULL || json_node_get_value_type (name) != G_TYPE_STRING)
+        continue;
+      g_autoptr (GDateTime) dt = time && json_node_get_value_type (time) == G_TYPE_STRING
+                                 ? g_date_time_new_from_iso8601 (json_node_get_string (time), NULL)
+                                 : NULL;
+      g_autoptr (GDateTime) utc = dt ? g_date_time_to_utc (dt) : NULL;
+      g_autofree char *dicom_dt = utc ? g_date_time_format (utc, "%Y%m%d%H%M%S") : NULL;
+      if (dicom_dt == NULL)
+        fail (RR_DICOM_ERROR_FORMAT, "the signature of %s has no ISO 8601 \"time\"",
+              json_node_get_string (name));
+      ok (doc.verifyDocument (json_node_get_string (name),
+                              org && json_node_get_value_type (org) == G_TYPE_STRING
+                              ? json_node_get_string (org) : "Readroom", dicom_dt),
+          "verifying observer");
+    }
+}
+
 static const DcmTagKey copied_tags[] = {
   DCM_PatientName, DCM_PatientID, DCM_PatientBirthDate, DCM_PatientSex, DCM_PatientAge,
   DCM_PatientIdentityRemoved, DCM_DeidentificationMethod, DCM_DeidentificationMethodCodeSequence,
@@ -710,6 +752,7 @@ write_one (Export *ex, guint tp, const char *outdir)
   g_autofree char *number = g_strdup_printf ("%u", tp + 1);
   ok (doc.setInstanceNumber (number), "instance number");
   ok (doc.completeDocument (), "completion");
+  verify (ex, doc);
 
   DcmFileFormat out;
   DcmDataset *ds = out.getDataset ();

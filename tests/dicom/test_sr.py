@@ -156,6 +156,11 @@ class Export(SrBase):
         self.assertEqual(bl.SOPClassUID, "1.2.840.10008.5.1.4.1.1.88.34")
         self.assertEqual(fu.SOPClassUID, "1.2.840.10008.5.1.4.1.1.88.33")
         self.assertEqual(bl.ContentTemplateSequence[0].TemplateIdentifier, "1500")
+        # The signature: a verified report.
+        self.assertEqual(fu.VerificationFlag, "VERIFIED")
+        obs = fu.VerifyingObserverSequence[0]
+        self.assertEqual(str(obs.VerifyingObserverName), "Dr Reader One")
+        self.assertEqual(obs.VerificationDateTime, "20260303101500")
 
         def groups(ds):
             out = {}
@@ -305,6 +310,8 @@ class RoundTrip(SrBase):
             for k in ("organ", "nodal", "status"):
                 self.assertEqual(g[k], w[k], (w["id"], k))
             self.assertEqual(g.get("location"), w.get("location"))
+        self.assertEqual(got.get("signatures"),
+                         [{"name": s["name"], "time": s["time"]} for s in want["signatures"]])
         for g, w in zip(got["new_lesions"], want["new_lesions"]):
             for k in ("timepoint", "organ", "equivocal"):
                 self.assertEqual(g[k], w[k], (w["id"], k))
