@@ -759,7 +759,15 @@ rr_dicom_sr_import (const char * const *paths,
     }
   catch (ImportError &e)
     {
-      g_set_error_literal (error, RR_DICOM_ERROR, e.code, e.message.c_str ());
+      /* Say which file, when the message does not already. */
+      gboolean named = FALSE;
+      for (guint i = 0; paths[i] && !named; i++)
+        named = strstr (e.message.c_str (), paths[i]) != NULL;
+      if (named)
+        g_set_error_literal (error, RR_DICOM_ERROR, e.code, e.message.c_str ());
+      else
+        g_set_error (error, RR_DICOM_ERROR, e.code, "%s%s: %s", paths[0],
+                     paths[1] ? " ..." : "", e.message.c_str ());
       return NULL;
     }
   catch (std::bad_alloc &)

@@ -746,6 +746,9 @@ write_one (Export *ex, guint tp, const char *outdir)
   place_3d (&w);
   ok (doc.createNewSeriesInStudy (study->study_uid), "series");
   ok (doc.setSeriesDescription ("Readroom measurement report"), "series description");
+  /* Our private scheme, named for readers of the report (PS3.3 C.12.1.1.3.1). */
+  ok (doc.getCodingSchemeIdentification ().addItem (RR_SR_SCHEME, "", "Readroom read concepts",
+                                                   "Readroom"), "coding scheme");
   ok (doc.setManufacturer ("Readroom"), "manufacturer");
   ok (doc.setSoftwareVersions (rr_version), "software version");
   ok (doc.setSeriesNumber ("9900"), "series number");

@@ -255,6 +255,32 @@ class Export(SrBase):
         self.assertEqual(r.returncode, 1)
         self.assertIn("not", r.stderr)
 
+    def test_broken_reports(self):
+        """Truncated and scribbled-over reports: exit 0 or 1, never a crash,
+        and a failure is one line naming the file."""
+        import random
+        out = self.export(name="broken-src")
+        with open(os.path.join(out, "FU1.dcm"), "rb") as f:
+            data = f.read()
+        rnd = random.Random(5)
+        cases = [data[:n] for n in (200, len(data) // 3, len(data) // 2, len(data) - 7)]
+        for _ in range(30):
+            b = bytearray(data)
+            for _ in range(rnd.randint(1, 40)):
+                b[rnd.randrange(132, len(b))] = rnd.getrandbits(8)
+            cases.append(bytes(b))
+        for i, c in enumerate(cases):
+            p = os.path.join(self.tmp, "broken-%d.dcm" % i)
+            with open(p, "wb") as f:
+                f.write(c)
+            r = run([CLI, "sr", "import", p, "--images", self.images])
+            self.assertIn(r.returncode, (0, 1), "%s: %d %s" % (p, r.returncode, r.stderr))
+            if r.returncode == 1:
+                self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+                self.assertIn(p, r.stderr)
+            else:
+                json.loads(r.stdout)
+
 
 def code(seq):
     return (seq[0].CodeValue, seq[0].CodingSchemeDesignator)
