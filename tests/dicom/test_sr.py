@@ -244,6 +244,10 @@ class Export(SrBase):
         self.assertEqual(run([CLI, "sr", "export", path]).returncode, 2)
         self.assertEqual(run([CLI, "sr", "import"]).returncode, 2)
         self.assertEqual(run([CLI, "sr"]).returncode, 2)
+        for args in (["sr", "--help"], ["sr", "export", "--help"], ["sr", "import", "--help"],
+                     ["report", "--help"]):
+            self.assertEqual(run([CLI, *args]).returncode, 0, args)
+        self.assertIn("report", run([CLI, "--help"]).stdout)
         junk = os.path.join(self.tmp, "junk.dcm")
         with open(junk, "wb") as f:
             f.write(b"\0" * 128 + b"DICM" + b"\x02\x00\x10\x00UI\x04\x00abcd" * 3)
