@@ -17,6 +17,8 @@ static const struct
   { "criteria", rr_cli_criteria, "evaluate a read (RECIST 1.1, iRECIST): sums, responses, violations" },
   { "deid", rr_cli_deid, "de-identify DICOM files (PS3.15 Annex E) with the trial's key" },
   { "qc", rr_cli_qc, "automated QC checks against a protocol, from the headers" },
+  { "sr", rr_cli_sr, "a read as DICOM SR (TID 1500) per timepoint, and back (sr export/import)" },
+  { "report", rr_cli_report, "a read as a PDF: key images, lesion tables, sums, responses" },
   { "bench", rr_cli_bench, "timings for the benchmarks in bench/ (bench load PATH)" },
   { "sync", rr_cli_sync, "fill the local cache with the open tasks' files (as the workstation)" },
   { "submit", rr_cli_submit, "sign a read and submit it through the outbox" },

@@ -23,6 +23,8 @@ int  rr_cli_bench_qc (const char *path,
                       gboolean    json,
                       guint       threads);
 int  rr_cli_submit (int argc, char **argv);
+int  rr_cli_sr (int argc, char **argv);
+int  rr_cli_report (int argc, char **argv);
 
 int  rr_cli_usage_error (const char *command,
                          const char *message);

@@ -1,0 +1,744 @@
+/* rr-report.c: the read as an A4 PDF drawn with cairo and pango: what a
+ * person checks a read by. Responses come from the core criteria engine,
+ * key images from the same CPU reslicer the viewer is tested against,
+ * through each caliper's own plane. */
+#include "rr-report.h"
+#include "rr-read.h"
+#include "rr-criteria.h"
+#include "rr-organs.h"
+#include "rr-measurement.h"
+#include "rr-reslice.h"
+
+#include <cairo.h>
+#include <cairo-pdf.h>
+#include <pango/pangocairo.h>
+#include <math.h>
+#include <string.h>
+
+G_DEFINE_QUARK (rr-report-error-quark, rr_report_error)
+
+#define PAGE_W 595.276   /* A4 in points */
+#define PAGE_H 841.890
+#define MARGIN 50.0
+#define TEXT_W (PAGE_W - 2 * MARGIN)
+#define FONT "DejaVu Sans"
+#define KEY_PX 256       /* key images are resliced at this size */
+#define KEY_PT 230.0     /* and shown this large */
+
+typedef struct
+{
+  cairo_t *cr;
+  double y;
+  int page;
+  const char *patient;
+  RrRead *read;
+  JsonObject *root;
+  RrCriteriaResult *res;
+  RrDicomScan *scan;
+  GHashTable *volumes;   /* series UID -> RrVolume, or NULL when it failed */
+} Doc;
+
+/* ---- text ---- */
+
+static double
+text_at (Doc *d, double x, double y, double width, double size, gboolean bold,
+         PangoAlignment align, const char *s)
+{
+  PangoLayout *layout = pango_cairo_create_layout (d->cr);
+  PangoFontDescription *fd = pango_font_description_from_string (FONT);
+  int w, h;
+
+  /* Absolute sizes: points on the page, whatever the font map's dpi. */
+  pango_font_description_set_absolute_size (fd, size * PANGO_SCALE);
+  pango_font_description_set_weight (fd, bold ? PANGO_WEIGHT_BOLD : PANGO_WEIGHT_NORMAL);
+  pango_layout_set_font_description (layout, fd);
+  pango_layout_set_width (layout, (int) (width * PANGO_SCALE));
+  pango_layout_set_wrap (layout, PANGO_WRAP_WORD_CHAR);
+  pango_layout_set_alignment (layout, align);
+  pango_layout_set_text (layout, s, -1);
+  cairo_move_to (d->cr, x, y);
+  pango_cairo_show_layout (d->cr, layout);
+  /* The move_to must not join the next path drawn. */
+  cairo_new_path (d->cr);
+  pango_layout_get_size (layout, &w, &h);
+  pango_font_description_free (fd);
+  g_object_unref (layout);
+  return (double) h / PANGO_SCALE;
+}
+
+static void
+footer (Doc *d)
+{
+  g_autofree char *s = g_strdup_printf ("Readroom read report · patient %s · page %d",
+                                        d->patient, d->page);
+  cairo_set_source_rgb (d->cr, 0.4, 0.4, 0.4);
+  text_at (d, MARGIN, PAGE_H - MARGIN + 18, TEXT_W, 7.5, FALSE, PANGO_ALIGN_CENTER, s);
+  cairo_set_source_rgb (d->cr, 0, 0, 0);
+}
+
+static void
+new_page (Doc *d)
+{
+  cairo_show_page (d->cr);
+  d->page++;
+  d->y = MARGIN;
+  footer (d);
+}
+
+static void
+need (Doc *d, double height)
+{
+  if (d->y + height > PAGE_H - MARGIN)
+    new_page (d);
+}
+
+static void
+para (Doc *d, double size, gboolean bold, const char *s)
+{
+  need (d, size * 1.6);
+  d->y += text_at (d, MARGIN, d->y, TEXT_W, size, bold, PANGO_ALIGN_LEFT, s) + size * 0.4;
+}
+
+static void
+heading (Doc *d, const char *s)
+{
+  need (d, 60);
+  d->y += 8;
+  para (d, 13, TRUE, s);
+}
+
+/* A table row: cells at the given column offsets (the last ends at the
+ * text width); a header row is bold over a rule. */
+static void
+row (Doc *d, const double *cols, guint n, const char * const *cells, gboolean header)
+{
+  double h = 0;
+  need (d, 16);
+  for (guint i = 0; i < n; i++)
+    {
+      double w = (i + 1 < n ? cols[i + 1] : TEXT_W) - cols[i] - 4;
+      h = MAX (h, text_at (d, MARGIN + cols[i], d->y, w, 8.5, header, PANGO_ALIGN_LEFT,
+                           cells[i] ? cells[i] : ""));
+    }
+  d->y += h + 3;
+  if (header)
+    {
+      cairo_set_line_width (d->cr, 0.6);
+      cairo_move_to (d->cr, MARGIN, d->y - 1.5);
+      cairo_line_to (d->cr, MARGIN + TEXT_W, d->y - 1.5);
+      cairo_stroke (d->cr);
+      d->y += 1;
+    }
+}
+
+/* ---- words ---- */
+
+static char *
+mm (gint64 tenths)
+{
+  gint64 a = tenths < 0 ? -tenths : tenths;
+  return g_strdup_printf ("%s%" G_GINT64_FORMAT ".%d", tenths < 0 ? "−" : "", a / 10,
+                          (int) (a % 10));
+}
+
+static char *
+pct (gint64 value, gint64 reference)
+{
+  if (reference == 0)
+    return g_strdup ("—");
+  gint64 t = rr_pct_tenths (value, reference);
+  g_autofree char *s = mm (t);
+  return g_strdup_printf ("%s%s %%", t > 0 ? "+" : "", s);
+}
+
+static char *
+meas_text (const RrMeas *m)
+{
+  switch (m->kind)
+    {
+    case RR_MEAS_VALUE:
+      {
+        g_autofree char *s = mm (m->tenths);
+        return m->n_fragments > 1 ? g_strdup_printf ("%s (%u fragments)", s, m->n_fragments)
+                                  : g_strdup (s);
+      }
+    case RR_MEAS_TSTM: return g_strdup ("too small to measure (5.0)");
+    case RR_MEAS_NE: return g_strdup ("not evaluable");
+    case RR_MEAS_MERGED: return g_strdup ("merged");
+    case RR_MEAS_MISSING: default: return g_strdup ("—");
+    }
+}
+
+static const char *
+organ_label (const char *organ)
+{
+  const RrOrgan *o = organ ? rr_organs_lookup (organ) : NULL;
+  return o ? o->label : organ ? organ : "";
+}
+
+static const RrTimepoint *
+tp_at (Doc *d, guint i)
+{
+  return d->read->timepoints->pdata[i];
+}
+
+static const RrTimepointResult *
+result_of (Doc *d, guint tp)
+{
+  for (guint i = 0; d->res && i < d->res->timepoints->len; i++)
+    {
+      const RrTimepointResult *r = &g_array_index (d->res->timepoints, RrTimepointResult, i);
+      if (g_str_equal (r->id, tp_at (d, tp)->id))
+        return r;
+    }
+  return NULL;
+}
+
+/* ---- responses and the plot ---- */
+
+static void
+responses (Doc *d)
+{
+  static const double cols[] = { 0, 62, 92, 142, 200, 252, 300, 368, 416 };
+  const char *head[] = { "Timepoint", "Day", "Sum (mm)", "vs baseline", "vs nadir",
+                         "Target", "Non-target", "New", "Overall" };
+
+  heading (d, "Responses");
+  if (d->res == NULL)
+    {
+      para (d, 9, FALSE, "The read's criteria are unknown: no responses.");
+      return;
+    }
+  row (d, cols, 9, head, TRUE);
+  for (guint i = 0; i < d->read->timepoints->len; i++)
+    {
+      const RrTimepoint *t = tp_at (d, i);
+      const RrTimepointResult *r = result_of (d, i);
+      g_autofree char *day = g_strdup_printf ("%d", t->day);
+      g_autofree char *sum = NULL, *bl = NULL, *nadir = NULL;
+      if (i == 0)
+        {
+          sum = d->res->has_targets ? mm (d->res->baseline_sum) : g_strdup ("—");
+          const char *cells[] = { t->id, day, sum, "baseline", "", "", "", "", "" };
+          row (d, cols, 9, cells, FALSE);
+          continue;
+        }
+      if (r == NULL)
+        continue;
+      if (d->res->has_targets && r->evaluable)
+        {
+          sum = mm (r->sum);
+          bl = pct (r->sum, d->res->baseline_sum);
+          nadir = pct (r->sum, r->nadir);
+        }
+      else
+        sum = g_strdup (d->res->has_targets ? "NE" : "—");
+      const char *cells[] = { t->id, day, sum, bl ? bl : "—", nadir ? nadir : "—",
+                              rr_response_to_string (r->target),
+                              rr_response_to_string (r->non_target),
+                              rr_new_status_to_string (r->new_lesions),
+                              rr_response_to_string (r->overall) };
+      row (d, cols, 9, cells, FALSE);
+    }
+  d->y += 6;
+  g_autofree char *bor = g_strdup_printf (
+    "Best overall response: %s.   Progression: %s.",
+    d->res->best_overall_response ? rr_response_to_string (d->res->best_overall_response) : "none",
+    d->res->progression_timepoint >= 0 ? tp_at (d, d->res->progression_timepoint)->id : "none");
+  para (d, 10, TRUE, bor);
+  for (guint i = 0; i < d->res->violations->len; i++)
+    {
+      RrIssue *v = d->res->violations->pdata[i];
+      g_autofree char *s = g_strdup_printf ("Rule broken (%s): %s", v->rule, v->message);
+      para (d, 8.5, FALSE, s);
+    }
+  for (guint i = 0; i < d->res->warnings->len; i++)
+    {
+      RrIssue *v = d->res->warnings->pdata[i];
+      g_autofree char *s = g_strdup_printf ("Warning (%s): %s", v->rule, v->message);
+      para (d, 8.5, FALSE, s);
+    }
+}
+
+static void
+plot (Doc *d)
+{
+  const double h = 190, left = 44, bottom = 34, top = 12;
+  double x0 = MARGIN + left, y0, w = TEXT_W - left - 20, ph;
+  gint64 maxv = 0;
+  int dmin = 0, dmax = 1;
+  guint n = d->read->timepoints->len;
+
+  if (d->res == NULL || !d->res->has_targets)
+    return;
+  heading (d, "Sum of diameters over time");
+  need (d, h);
+  y0 = d->y + top;
+  ph = h - top - bottom;
+  for (guint i = 0; i < n; i++)
+    {
+      const RrTimepointResult *r = result_of (d, i);
+      gint64 s = i == 0 ? d->res->baseline_sum : r ? r->sum : 0;
+      maxv = MAX (maxv, s);
+      dmin = MIN (dmin, tp_at (d, i)->day);
+      dmax = MAX (dmax, tp_at (d, i)->day);
+    }
+  /* A round top for the axis, in steps of 5, 10, 25, 50... mm over four
+   * grid lines, a tenth above the largest sum. */
+  double step = 5, top_mm = maxv / 10.0 * 1.1;
+  while (step * 4 < top_mm)
+    step = step == 5 ? 10 : step == 10 ? 25 : step * 2;
+  double ymax = step * 4;
+#define PX(day) (x0 + (dmax > dmin ? ((day) - dmin) / (double) (dmax - dmin) : 0.5) * w)
+#define PY(tenths) (y0 + ph - ((tenths) / 10.0) / ymax * ph)
+  cairo_set_line_width (d->cr, 0.6);
+  cairo_set_source_rgb (d->cr, 0.75, 0.75, 0.75);
+  for (int k = 0; k <= 4; k++)
+    {
+      double v = ymax * k / 4;
+      double y = PY (v * 10);
+      cairo_move_to (d->cr, x0, y);
+      cairo_line_to (d->cr, x0 + w, y);
+      cairo_stroke (d->cr);
+      g_autofree char *s = g_strdup_printf ("%.0f", v);
+      cairo_set_source_rgb (d->cr, 0, 0, 0);
+      text_at (d, MARGIN, y - 5, left - 6, 7.5, FALSE, PANGO_ALIGN_RIGHT, s);
+      cairo_set_source_rgb (d->cr, 0.75, 0.75, 0.75);
+    }
+  cairo_set_source_rgb (d->cr, 0, 0, 0);
+  cairo_move_to (d->cr, x0, y0);
+  cairo_line_to (d->cr, x0, y0 + ph);
+  cairo_line_to (d->cr, x0 + w, y0 + ph);
+  cairo_stroke (d->cr);
+  text_at (d, MARGIN - 4, y0 - top - 2, 120, 7.5, FALSE, PANGO_ALIGN_LEFT, "mm");
+  /* The line through evaluable sums; a timepoint with an unmeasured
+   * target has no sum and breaks it. */
+  gboolean pen = FALSE;
+  cairo_set_source_rgb (d->cr, 0.1, 0.3, 0.7);
+  cairo_set_line_width (d->cr, 1.5);
+  for (guint i = 0; i < n; i++)
+    {
+      const RrTimepointResult *r = result_of (d, i);
+      gboolean ok = i == 0 || (r && r->evaluable);
+      gint64 s = i == 0 ? d->res->baseline_sum : r ? r->sum : 0;
+      if (!ok)
+        {
+          cairo_stroke (d->cr);
+          pen = FALSE;
+          continue;
+        }
+      if (pen)
+        cairo_line_to (d->cr, PX (tp_at (d, i)->day), PY (s));
+      else
+        cairo_move_to (d->cr, PX (tp_at (d, i)->day), PY (s));
+      pen = TRUE;
+    }
+  cairo_stroke (d->cr);
+  for (guint i = 0; i < n; i++)
+    {
+      const RrTimepointResult *r = result_of (d, i);
+      gboolean ok = i == 0 || (r && r->evaluable);
+      gint64 s = i == 0 ? d->res->baseline_sum : r ? r->sum : 0;
+      double x = PX (tp_at (d, i)->day);
+      g_autofree char *label = g_strdup_printf ("%s\nday %d", tp_at (d, i)->id, tp_at (d, i)->day);
+      cairo_set_source_rgb (d->cr, 0, 0, 0);
+      text_at (d, x - 40, y0 + ph + 4, 80, 7.5, FALSE, PANGO_ALIGN_CENTER, label);
+      if (!ok)
+        continue;
+      g_autofree char *v = mm (s);
+      cairo_set_source_rgb (d->cr, 0.1, 0.3, 0.7);
+      cairo_new_path (d->cr);
+      cairo_arc (d->cr, x, PY (s), 3, 0, 2 * G_PI);
+      cairo_fill (d->cr);
+      text_at (d, x - 40, PY (s) - 14, 80, 7.5, TRUE, PANGO_ALIGN_CENTER, v);
+    }
+#undef PX
+#undef PY
+  cairo_set_source_rgb (d->cr, 0, 0, 0);
+  d->y += h;
+}
+
+/* ---- lesion tables ---- */
+
+static void
+lesion_tables (Doc *d)
+{
+  static const double tcols[] = { 0, 66, 170, 300, 350 };
+  static const double ncols[] = { 0, 66, 170, 300 };
+  static const double wcols[] = { 0, 66, 170, 240, 310 };
+
+  for (guint i = 0; i < d->read->timepoints->len; i++)
+    {
+      const RrTimepoint *t = tp_at (d, i);
+      g_autofree char *h = g_strdup_printf ("Timepoint %s — day %d%s", t->id, t->day,
+                                            i == 0 ? " (baseline)" : "");
+      heading (d, h);
+      if (d->read->targets->len > 0)
+        {
+          const char *head[] = { "Target", "Organ", "Location", "Axis", "Size (mm)" };
+          row (d, tcols, 5, head, TRUE);
+          for (guint k = 0; k < d->read->targets->len; k++)
+            {
+              RrTargetLesion *l = d->read->targets->pdata[k];
+              g_autofree char *v = meas_text (&l->meas[i]);
+              const char *cells[] = { l->id, organ_label (l->organ), l->location,
+                                      l->nodal ? "short" : "long", v };
+              row (d, tcols, 5, cells, FALSE);
+            }
+          d->y += 4;
+        }
+      if (d->read->non_targets->len > 0)
+        {
+          const char *head[] = { "Non-target", "Organ", "Location", "Status" };
+          row (d, ncols, 4, head, TRUE);
+          for (guint k = 0; k < d->read->non_targets->len; k++)
+            {
+              RrNonTargetLesion *l = d->read->non_targets->pdata[k];
+              const char *st = l->status[i] == RR_NT_MISSING ? "—"
+                               : rr_nt_status_to_string (l->status[i]);
+              g_autofree char *s = g_strdup_printf ("%s%s", st,
+                                                    l->increased[i] ? ", increased" : "");
+              const char *cells[] = { l->id, organ_label (l->organ), l->location, s };
+              row (d, ncols, 4, cells, FALSE);
+            }
+          d->y += 4;
+        }
+      gboolean any = FALSE;
+      for (guint k = 0; k < d->read->new_lesions->len; k++)
+        {
+          RrNewLesion *l = d->read->new_lesions->pdata[k];
+          if (l->timepoint > i)
+            continue;
+          if (!any)
+            {
+              const char *head[] = { "New lesion", "Organ", "First seen", "Certainty", "Size (mm)" };
+              row (d, wcols, 5, head, TRUE);
+              any = TRUE;
+            }
+          g_autofree char *v = meas_text (&l->meas[i]);
+          const char *cells[] = { l->id, organ_label (l->organ), tp_at (d, l->timepoint)->id,
+                                  l->equivocal ? "equivocal" : "unequivocal", v };
+          row (d, wcols, 5, cells, FALSE);
+        }
+      if (!any && i > 0)
+        para (d, 8.5, FALSE, "No new lesions.");
+    }
+}
+
+/* ---- signatures ---- */
+
+static const char *
+member_string (JsonObject *o, const char *name)
+{
+  JsonNode *n = o && json_object_has_member (o, name) ? json_object_get_member (o, name) : NULL;
+  return n && JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_STRING
+         ? json_node_get_string (n) : NULL;
+}
+
+static void
+signatures (Doc *d)
+{
+  GPtrArray *sigs = g_ptr_array_new ();
+  JsonNode *n = json_object_has_member (d->root, "signatures")
+                ? json_object_get_member (d->root, "signatures") : NULL;
+  if (n && JSON_NODE_HOLDS_ARRAY (n))
+    for (guint i = 0; i < json_array_get_length (json_node_get_array (n)); i++)
+      {
+        JsonNode *e = json_array_get_element (json_node_get_array (n), i);
+        if (JSON_NODE_HOLDS_OBJECT (e))
+          g_ptr_array_add (sigs, json_node_get_object (e));
+      }
+  n = json_object_has_member (d->root, "signature")
+      ? json_object_get_member (d->root, "signature") : NULL;
+  if (n && JSON_NODE_HOLDS_OBJECT (n))
+    g_ptr_array_add (sigs, json_node_get_object (n));
+  if (sigs->len > 0)
+    {
+      static const double cols[] = { 0, 150, 290 };
+      const char *head[] = { "Signed by", "Time", "Meaning" };
+      heading (d, "Signatures");
+      row (d, cols, 3, head, TRUE);
+      for (guint i = 0; i < sigs->len; i++)
+        {
+          JsonObject *o = sigs->pdata[i];
+          const char *cells[] = { member_string (o, "name"), member_string (o, "time"),
+                                  member_string (o, "meaning") };
+          if (cells[0] || cells[1] || cells[2])
+            row (d, cols, 3, cells, FALSE);
+        }
+    }
+  g_ptr_array_unref (sigs);
+}
+
+/* ---- key images ---- */
+
+static RrVolume *
+volume_for (Doc *d, const char *series_uid, char **why)
+{
+  gpointer v;
+  if (g_hash_table_lookup_extended (d->volumes, series_uid, NULL, &v))
+    {
+      if (v == NULL)
+        *why = g_strdup ("the series could not be loaded");
+      return v;
+    }
+  RrDicomSeries *se = rr_dicom_scan_find_series (d->scan, series_uid);
+  g_autoptr (GError) error = NULL;
+  RrVolume *vol = NULL;
+  if (se == NULL || !se->is_image)
+    *why = g_strdup_printf ("series %s is not under --images", series_uid);
+  else if ((vol = rr_dicom_series_load (se, 0, NULL, NULL, &error)) == NULL)
+    *why = g_strdup (error->message);
+  g_hash_table_insert (d->volumes, g_strdup (series_uid), vol);
+  return vol;
+}
+
+static GPtrArray *
+calipers_of (JsonObject *lesion, const char *tp)
+{
+  GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify) rr_measurement_free);
+  JsonNode *cs = lesion && json_object_has_member (lesion, "calipers")
+                 ? json_object_get_member (lesion, "calipers") : NULL;
+  JsonNode *n = cs && JSON_NODE_HOLDS_OBJECT (cs) &&
+                json_object_has_member (json_node_get_object (cs), tp)
+                ? json_object_get_member (json_node_get_object (cs), tp) : NULL;
+  GPtrArray *nodes = g_ptr_array_new ();
+  if (n && JSON_NODE_HOLDS_ARRAY (n))
+    for (guint i = 0; i < json_array_get_length (json_node_get_array (n)); i++)
+      g_ptr_array_add (nodes, json_array_get_element (json_node_get_array (n), i));
+  else if (n && JSON_NODE_HOLDS_OBJECT (n))
+    g_ptr_array_add (nodes, n);
+  for (guint i = 0; i < nodes->len; i++)
+    {
+      g_autofree char *text = json_to_string (nodes->pdata[i], FALSE);
+      RrMeasurement *m = rr_measurement_from_json (text, NULL);
+      if (m && m->points->len >= 2)
+        g_ptr_array_add (out, m);
+      else if (m)
+        rr_measurement_free (m);
+    }
+  g_ptr_array_unref (nodes);
+  return out;
+}
+
+/* One key image: the caliper's plane through the middle of the caliper,
+ * a field of view of three times its length (at least 60 mm), and the
+ * caliper drawn over it as vectors. */
+static void
+key_image (Doc *d, double x, double y, const RrMeasurement *m, const char *caption)
+{
+  g_autofree char *why = NULL;
+  RrVolume *vol = m->series_uid ? volume_for (d, m->series_uid, &why) : NULL;
+  RrVec3 a = rr_measurement_point (m, 0), b = rr_measurement_point (m, 1);
+  double len = rr_vec3_length (rr_vec3_sub (b, a));
+  RrPlane plane = {
+    .center = rr_measurement_center (m),
+    .right = m->plane_right,
+    .down = m->plane_down,
+    .mm_per_pixel = MAX (60.0, 3 * len) / KEY_PX,
+    .width = KEY_PX,
+    .height = KEY_PX,
+    .slab_mode = m->slab_mode,
+    .slab_mm = m->slab_mm,
+  };
+  double k = KEY_PT / KEY_PX;
+
+  cairo_save (d->cr);
+  if (vol == NULL)
+    {
+      cairo_set_source_rgb (d->cr, 0.9, 0.9, 0.9);
+      cairo_rectangle (d->cr, x, y, KEY_PT, KEY_PT);
+      cairo_fill (d->cr);
+      cairo_set_source_rgb (d->cr, 0, 0, 0);
+      g_autofree char *s = g_strdup_printf ("No image: %s", why ? why : "the caliper names no series");
+      text_at (d, x + 8, y + KEY_PT / 2 - 10, KEY_PT - 16, 8, FALSE, PANGO_ALIGN_CENTER, s);
+    }
+  else
+    {
+      gsize npx = (gsize) KEY_PX * KEY_PX;
+      g_autofree float *values = g_new (float, npx);
+      g_autofree guint8 *grey = g_new (guint8, npx);
+      double c = vol->window_center, w = vol->window_width;
+      if (vol->type == RR_VOXEL_RGB8)
+        c = 127.5, w = 256;
+      rr_reslice (vol, &plane, RR_RESLICE_OUTSIDE, 0, values);
+      rr_window_to_grey (values, npx, c, w, vol->invert, grey);
+      cairo_surface_t *img = cairo_image_surface_create (CAIRO_FORMAT_RGB24, KEY_PX, KEY_PX);
+      guint8 *px = cairo_image_surface_get_data (img);
+      int stride = cairo_image_surface_get_stride (img);
+      cairo_surface_flush (img);
+      for (int j = 0; j < KEY_PX; j++)
+        for (int i = 0; i < KEY_PX; i++)
+          {
+            guint32 g = grey[(gsize) j * KEY_PX + i];
+            *(guint32 *) (px + (gsize) j * stride + 4 * i) = (g << 16) | (g << 8) | g;
+          }
+      cairo_surface_mark_dirty (img);
+      cairo_translate (d->cr, x, y);
+      cairo_scale (d->cr, k, k);
+      cairo_set_source_surface (d->cr, img, 0, 0);
+      cairo_paint (d->cr);
+      cairo_surface_destroy (img);
+      /* The caliper, from patient millimetres to the image's pixels. */
+      cairo_set_source_rgb (d->cr, 1.0, 0.85, 0.0);
+      cairo_set_line_width (d->cr, 1.5 / k);
+      for (guint s = 0; s + 1 < m->points->len && s < 4; s += 2)
+        {
+          if (m->kind != RR_MEASURE_BIDIRECTIONAL && s > 0)
+            break;
+          for (guint e = 0; e < 2; e++)
+            {
+              RrVec3 p = rr_vec3_sub (rr_measurement_point (m, s + e), plane.center);
+              double px_ = rr_vec3_dot (p, plane.right) / plane.mm_per_pixel + KEY_PX / 2.0;
+              double py_ = rr_vec3_dot (p, plane.down) / plane.mm_per_pixel + KEY_PX / 2.0;
+              if (e == 0)
+                cairo_move_to (d->cr, px_, py_);
+              else
+                cairo_line_to (d->cr, px_, py_);
+            }
+          cairo_stroke (d->cr);
+        }
+    }
+  cairo_restore (d->cr);
+  text_at (d, x, y + KEY_PT + 3, KEY_PT, 8.5, FALSE, PANGO_ALIGN_LEFT, caption);
+}
+
+static void
+key_images (Doc *d)
+{
+  JsonArray *targets = json_object_has_member (d->root, "target_lesions")
+                       ? json_object_get_array_member (d->root, "target_lesions") : NULL;
+  guint col = 0;
+  gboolean any = FALSE;
+
+  for (guint i = 0; targets && i < d->read->targets->len && i < json_array_get_length (targets); i++)
+    {
+      RrTargetLesion *l = d->read->targets->pdata[i];
+      JsonNode *ln = json_array_get_element (targets, i);
+      for (guint t = 0; t < d->read->timepoints->len; t++)
+        {
+          g_autoptr (GPtrArray) cals = calipers_of (JSON_NODE_HOLDS_OBJECT (ln)
+                                                    ? json_node_get_object (ln) : NULL,
+                                                    tp_at (d, t)->id);
+          for (guint c = 0; c < cals->len; c++)
+            {
+              RrMeasurement *m = cals->pdata[c];
+              g_autofree char *v = l->meas[t].kind == RR_MEAS_VALUE ? mm (l->meas[t].tenths)
+                                                                    : meas_text (&l->meas[t]);
+              g_autofree char *cap = cals->len > 1
+                ? g_strdup_printf ("%s · %s · %s · fragment %u of %u · total %s mm", l->id,
+                                   tp_at (d, t)->id, organ_label (l->organ), c + 1, cals->len, v)
+                : g_strdup_printf ("%s · %s · %s · %s mm", l->id, tp_at (d, t)->id,
+                                   organ_label (l->organ), v);
+              if (!any)
+                {
+                  new_page (d);
+                  heading (d, "Key images");
+                  any = TRUE;
+                }
+              if (col == 0)
+                need (d, KEY_PT + 30);
+              key_image (d, MARGIN + col * (KEY_PT + (TEXT_W - 2 * KEY_PT)), d->y, m, cap);
+              if (++col == 2)
+                {
+                  col = 0;
+                  d->y += KEY_PT + 30;
+                }
+            }
+        }
+    }
+  if (col != 0)
+    d->y += KEY_PT + 30;
+}
+
+/* ---- the document ---- */
+
+static void
+title (Doc *d)
+{
+  const char *crit = d->read->criteria ? d->read->criteria : "recist1.1";
+  const RrCriteria *c = rr_criteria_lookup (crit);
+  g_autofree char *sub = g_strdup_printf ("Patient %s · %s · %u timepoints (%s to %s)",
+                                          d->patient, c ? c->name : crit,
+                                          d->read->timepoints->len, tp_at (d, 0)->id,
+                                          tp_at (d, d->read->timepoints->len - 1)->id);
+  d->y += text_at (d, MARGIN, d->y, TEXT_W, 20, TRUE, PANGO_ALIGN_LEFT, "Tumour response report");
+  d->y += 4;
+  para (d, 10, FALSE, sub);
+}
+
+gboolean
+rr_report_write_pdf (const char   *read_json,
+                     gssize        length,
+                     RrDicomScan  *scan,
+                     const char   *pdf_path,
+                     GError      **error)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (RrRead) read = NULL;
+  g_autoptr (RrCriteriaResult) res = NULL;
+  Doc d = { 0 };
+
+  g_return_val_if_fail (read_json != NULL && scan != NULL && pdf_path != NULL, FALSE);
+  read = rr_read_parse (read_json, length, error);
+  if (read == NULL)
+    return FALSE;
+  if (read->timepoints->len == 0)
+    {
+      g_set_error (error, RR_REPORT_ERROR, RR_REPORT_ERROR_INVALID, "the read has no timepoints");
+      return FALSE;
+    }
+  if (!json_parser_load_from_data (parser, read_json, length, error))
+    return FALSE;
+  res = rr_criteria_evaluate (read, NULL);
+
+  cairo_surface_t *surface = cairo_pdf_surface_create (pdf_path, PAGE_W, PAGE_H);
+  if (cairo_surface_status (surface) != CAIRO_STATUS_SUCCESS)
+    {
+      g_set_error (error, RR_REPORT_ERROR, RR_REPORT_ERROR_WRITE, "%s: %s", pdf_path,
+                   cairo_status_to_string (cairo_surface_status (surface)));
+      cairo_surface_destroy (surface);
+      return FALSE;
+    }
+  cairo_pdf_surface_set_metadata (surface, CAIRO_PDF_METADATA_TITLE, "Tumour response report");
+  cairo_pdf_surface_set_metadata (surface, CAIRO_PDF_METADATA_CREATOR, "Readroom " PACKAGE_VERSION);
+  d.cr = cairo_create (surface);
+  d.read = read;
+  d.root = json_node_get_object (json_parser_get_root (parser));
+  d.res = res;
+  d.scan = scan;
+  d.volumes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                     (GDestroyNotify) rr_volume_unref);
+  d.patient = "unknown";
+  for (guint i = 0; i < scan->studies->len; i++)
+    {
+      RrDicomStudy *st = scan->studies->pdata[i];
+      if (st->patient_id && *st->patient_id)
+        {
+          d.patient = st->patient_id;
+          break;
+        }
+    }
+  d.page = 1;
+  d.y = MARGIN;
+  footer (&d);
+  title (&d);
+  responses (&d);
+  plot (&d);
+  signatures (&d);
+  lesion_tables (&d);
+  key_images (&d);
+  cairo_show_page (d.cr);
+  g_hash_table_unref (d.volumes);
+  cairo_destroy (d.cr);
+  cairo_surface_finish (surface);
+  cairo_status_t st = cairo_surface_status (surface);
+  cairo_surface_destroy (surface);
+  if (st != CAIRO_STATUS_SUCCESS)
+    {
+      g_set_error (error, RR_REPORT_ERROR, RR_REPORT_ERROR_WRITE, "%s: %s", pdf_path,
+                   cairo_status_to_string (st));
+      return FALSE;
+    }
+  return TRUE;
+}

@@ -1,0 +1,29 @@
+/* rr-report.h: a read as a PDF for people (A4, cairo): the responses and
+ * a plot of the sum of diameters over time, the lesion table of every
+ * timepoint, the signatures, and a key image per target and timepoint
+ * with its caliper drawn. Used by readroom-cli report and by the app. */
+#pragma once
+
+#include "rr-dicom.h"
+
+G_BEGIN_DECLS
+
+#define RR_REPORT_ERROR (rr_report_error_quark ())
+GQuark rr_report_error_quark (void);
+
+typedef enum
+{
+  RR_REPORT_ERROR_INVALID,   /* the read cannot be reported */
+  RR_REPORT_ERROR_WRITE,     /* the PDF cannot be written */
+} RrReportError;
+
+/* Writes the report of @read_json to @pdf_path; key images come from the
+ * series under @scan that the calipers reference (a caliper whose images
+ * are missing is listed, not drawn). */
+gboolean rr_report_write_pdf (const char   *read_json,
+                              gssize        length,
+                              RrDicomScan  *scan,
+                              const char   *pdf_path,
+                              GError      **error);
+
+G_END_DECLS
