@@ -1,0 +1,879 @@
+/* rr-sync-download.c: instance files from the server into the cache.
+ * Downloads run on one thread through a libcurl multi handle (several
+ * keep-alive connections); each file grows in a partial file named by its
+ * SOP Instance UID, resumed with Range. A finished file goes to a checking
+ * thread, which reads it back from disk and moves it into the cache under
+ * its SHA-256 only after its size and MD5 match the manifest; the transfer
+ * thread meanwhile receives the next ones. */
+#include "rr-sync-download.h"
+#include "rr-sync-request.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <openssl/evp.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAX_VERIFY_FAILURES 3
+#define BACKOFF_MAX_US (5 * G_USEC_PER_SEC)
+
+
+/* MD5 (the manifest's) and SHA-256 (the cache's name) side by side, with
+ * OpenSSL's implementations: several times GChecksum's speed, and hashing is
+ * most of a sync's CPU. */
+typedef struct
+{
+  EVP_MD_CTX *md5;
+  EVP_MD_CTX *sha;
+} Hasher;
+
+static void
+hasher_reset (Hasher *h)
+{
+  if (h->md5 == NULL)
+    {
+      h->md5 = EVP_MD_CTX_new ();
+      h->sha = EVP_MD_CTX_new ();
+    }
+  EVP_DigestInit_ex (h->md5, EVP_md5 (), NULL);
+  EVP_DigestInit_ex (h->sha, EVP_sha256 (), NULL);
+}
+
+static void
+hasher_update (Hasher     *h,
+               const void *data,
+               gsize       n)
+{
+  EVP_DigestUpdate (h->md5, data, n);
+  EVP_DigestUpdate (h->sha, data, n);
+}
+
+static char *
+hex_digest (EVP_MD_CTX *ctx)
+{
+  unsigned char d[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  GString *s = g_string_new (NULL);
+  EVP_DigestFinal_ex (ctx, d, &n);
+  for (unsigned int i = 0; i < n; i++)
+    g_string_append_printf (s, "%02x", d[i]);
+  return g_string_free (s, FALSE);
+}
+
+/* The two digests (the hasher is spent). */
+static void
+hasher_finish (Hasher  *h,
+               char   **md5,
+               char   **sha)
+{
+  *md5 = hex_digest (h->md5);
+  *sha = hex_digest (h->sha);
+}
+
+static void
+hasher_clear (Hasher *h)
+{
+  g_clear_pointer (&h->md5, EVP_MD_CTX_free);
+  g_clear_pointer (&h->sha, EVP_MD_CTX_free);
+}
+
+#define HASH_BUFFER (256 * 1024)
+static GPrivate hash_buffer = G_PRIVATE_INIT (g_free);
+
+/* MD5 and SHA-256 of a file in one pass, and its size. */
+static gboolean
+hash_file (const char *path,
+           char      **md5,
+           char      **sha256,
+           goffset    *size)
+{
+  int fd = open (path, O_RDONLY | O_CLOEXEC);
+  Hasher h = { 0 };
+  guint8 *buf = g_private_get (&hash_buffer);
+  g_autofree char *m = NULL, *s = NULL;
+  ssize_t n;
+  goffset total = 0;
+
+  if (fd < 0)
+    return FALSE;
+  if (buf == NULL)
+    {
+      /* One buffer per thread, kept: files come by the hundred. */
+      buf = g_malloc (HASH_BUFFER);
+      g_private_set (&hash_buffer, buf);
+    }
+  hasher_reset (&h);
+  while ((n = read (fd, buf, HASH_BUFFER)) > 0)
+    {
+      hasher_update (&h, buf, n);
+      total += n;
+    }
+  {
+    int e = errno;
+    close (fd);
+    errno = e;
+  }
+  hasher_finish (&h, &m, &s);
+  hasher_clear (&h);
+  if (n < 0)
+    return FALSE;
+  if (md5)
+    *md5 = g_steal_pointer (&m);
+  if (sha256)
+    *sha256 = g_steal_pointer (&s);
+  if (size)
+    *size = total;
+  return TRUE;
+}
+
+/* The run: what every transfer and check of one sync shares. */
+typedef struct _RrSyncDownload Run;
+
+typedef struct
+{
+  Run *run;
+  RrStoreInstance *inst;     /* borrowed from the run's list */
+  CURL *easy;
+  struct curl_slist *headers;
+  int fd;
+  char *part;
+  goffset offset;            /* bytes already in the partial file when started */
+  long status;
+  gboolean status_checked;
+  int write_errno;
+  guint failures;            /* checksum failures */
+  guint tries;               /* transport failures in a row, for the backoff */
+  GByteArray *pending;       /* received, not yet written: writes go in whole pages */
+  gint64 not_before;
+  char errbuf[CURL_ERROR_SIZE];
+} Transfer;
+
+struct _RrSyncDownload
+{
+  RrSyncClient *client;
+  RrStore *store;
+  gint64 account;
+  const char *cache_dir;
+  char *partial_dir;
+  const RrSyncOptions *options;
+  RrSyncProgress progress;
+  gint64 offline_since;
+  gint64 last_report;
+  char *status;
+  guint64 in_flight;         /* bytes received for transfers not finished */
+  char *max_speed;           /* READROOM_SYNC_MAX_SPEED, for tests of interruption */
+  GPtrArray *verified;       /* sop, sha256, ...: cached, not yet recorded */
+  gint64 last_flush;
+  guint64 limit;             /* ...as bytes per second for the whole run, 0: none */
+  gint64 limit_start;
+  guint64 limit_bytes;
+  GThreadPool *checker;      /* finished files are checked and moved here... */
+  GAsyncQueue *checked;      /* ...and come back with the outcome (Check) */
+  guint checking;            /* files with the checker */
+  guint64 checking_bytes;
+  GQueue queue;              /* files waiting for a transfer (Transfer) */
+  GPtrArray *instances;      /* what the transfers' instances are borrowed from */
+};
+
+static void
+report (Run     *run,
+        gboolean force)
+{
+  gint64 now = g_get_monotonic_time ();
+  RrSyncProgress p = run->progress;
+  if (!run->options->progress || (!force && now - run->last_report < 200 * 1000))
+    return;
+  run->last_report = now;
+  p.bytes_done += run->in_flight;
+  p.status = run->status;
+  run->options->progress (&p, run->options->progress_data);
+}
+
+#define WRITE_CHUNK (64 * 1024)
+
+/* Writes what was received: whole pages, or all of it at the end. */
+static gboolean
+flush_pending (Transfer *t,
+               gboolean  all)
+{
+  gsize n = all ? t->pending->len : t->pending->len / 4096 * 4096, done = 0;
+  while (done < n)
+    {
+      ssize_t w = write (t->fd, t->pending->data + done, n - done);
+      if (w < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          t->write_errno = errno;
+          return FALSE;
+        }
+      done += (gsize) w;
+    }
+  g_byte_array_remove_range (t->pending, 0, (guint) n);
+  return TRUE;
+}
+
+static size_t
+on_data (char *data, size_t size, size_t n, void *user)
+{
+  Transfer *t = user;
+  size_t len = size * n;
+
+  if (!t->status_checked)
+    {
+      curl_easy_getinfo (t->easy, CURLINFO_RESPONSE_CODE, &t->status);
+      t->status_checked = TRUE;
+      /* A whole file where a range was asked for: start again. */
+      if (t->status == 200 && t->offset > 0)
+        {
+          if (ftruncate (t->fd, 0) != 0 || lseek (t->fd, 0, SEEK_SET) != 0)
+            {
+              t->write_errno = errno;
+              return 0;
+            }
+          t->offset = 0;
+          g_byte_array_set_size (t->pending, 0);
+        }
+    }
+  if (t->status != 200 && t->status != 206)
+    return len;  /* an error's body: not part of the file */
+  /* curl's pieces follow the headers, so writing each as it comes would
+   * touch partial pages every time: collect, write whole pages. */
+  g_byte_array_append (t->pending, (const guint8 *) data, (guint) len);
+  if (t->pending->len >= WRITE_CHUNK && !flush_pending (t, FALSE))
+    return 0;
+  if (t->run->limit)
+    {
+      /* A test's speed limit for the whole run (curl's own limit lets the
+       * first part of a transfer through at full speed). */
+      Run *run = t->run;
+      gint64 due;
+      run->limit_bytes += len;
+      due = run->limit_start + (gint64) (run->limit_bytes * G_USEC_PER_SEC / run->limit);
+      if (due > g_get_monotonic_time ())
+        g_usleep (MIN (due - g_get_monotonic_time (), G_USEC_PER_SEC));
+    }
+  return len;
+}
+
+static gboolean
+start_transfer (Run      *run,
+                CURLM    *multi,
+                Transfer *t,
+                GError  **error)
+{
+  struct stat st;
+  g_autofree char *url = g_strconcat (run->client->server, t->inst->url, NULL);
+  g_autofree char *auth = g_strdup_printf ("Authorization: Bearer %s",
+                                           run->client->token ? run->client->token : "");
+
+  t->fd = open (t->part, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (t->fd < 0)
+    {
+      int e = errno;
+      g_set_error (error, RR_SYNC_ERROR, RR_SYNC_ERROR_DISK, "%s: %s", t->part, g_strerror (e));
+      return FALSE;
+    }
+  t->offset = fstat (t->fd, &st) == 0 ? st.st_size : 0;
+  if (t->offset > t->inst->size && ftruncate (t->fd, 0) == 0)
+    t->offset = 0;  /* longer than the file can be: not ours to keep */
+  if (t->pending == NULL)
+    t->pending = g_byte_array_new ();
+  g_byte_array_set_size (t->pending, 0);
+  t->status = 0;
+  t->status_checked = FALSE;
+  t->write_errno = 0;
+  t->errbuf[0] = '\0';
+  t->easy = curl_easy_init ();
+  rr_sync_common_options (run->client, t->easy);
+  t->headers = curl_slist_append (NULL, auth);
+  curl_easy_setopt (t->easy, CURLOPT_URL, url);
+  curl_easy_setopt (t->easy, CURLOPT_HTTPHEADER, t->headers);
+  curl_easy_setopt (t->easy, CURLOPT_WRITEFUNCTION, on_data);
+  curl_easy_setopt (t->easy, CURLOPT_WRITEDATA, t);
+  curl_easy_setopt (t->easy, CURLOPT_PRIVATE, t);
+  curl_easy_setopt (t->easy, CURLOPT_ERRORBUFFER, t->errbuf);
+  /* Large reads: fewer write () calls for files of hundreds of kB. */
+  curl_easy_setopt (t->easy, CURLOPT_BUFFERSIZE, 512L * 1024);
+  if (t->offset > 0 && t->offset < t->inst->size)
+    {
+      g_autofree char *range = g_strdup_printf ("%" G_GOFFSET_FORMAT "-", t->offset);
+      curl_easy_setopt (t->easy, CURLOPT_RANGE, range);
+    }
+  curl_multi_add_handle (multi, t->easy);
+  return TRUE;
+}
+
+static void
+end_transfer (CURLM    *multi,
+              Transfer *t)
+{
+  if (t->easy)
+    {
+      curl_multi_remove_handle (multi, t->easy);
+      curl_easy_cleanup (t->easy);
+      t->easy = NULL;
+    }
+  curl_slist_free_all (t->headers);
+  t->headers = NULL;
+  if (t->fd >= 0)
+    close (t->fd);
+  t->fd = -1;
+}
+
+static void
+transfer_free (gpointer data)
+{
+  Transfer *t = data;
+  g_free (t->part);
+  if (t->pending)
+    g_byte_array_unref (t->pending);
+  g_free (t);
+}
+
+/* Records the verified files in one short transaction: a file in the
+ * cache whose record a crash lost is fetched again, never trusted. */
+static gboolean
+flush_verified (Run     *run,
+                GError **error)
+{
+  if (run->verified->len == 0)
+    return TRUE;
+  /* Rebuildable records: no fsync (it would also force out every file
+   * just written); a lost record only means a file fetched again. */
+  rr_store_set_durable (run->store, FALSE, NULL);
+  if (!rr_store_begin (run->store, error))
+    {
+      rr_store_set_durable (run->store, TRUE, NULL);
+      return FALSE;
+    }
+  for (guint i = 0; i + 1 < run->verified->len; i += 2)
+    if (!rr_store_set_instance_sha256 (run->store, run->account, run->verified->pdata[i],
+                                       run->verified->pdata[i + 1], error))
+      {
+        rr_store_rollback (run->store);
+        rr_store_set_durable (run->store, TRUE, NULL);
+        return FALSE;
+      }
+  if (!rr_store_commit (run->store, error))
+    {
+      rr_store_rollback (run->store);
+      rr_store_set_durable (run->store, TRUE, NULL);
+      return FALSE;
+    }
+  rr_store_set_durable (run->store, TRUE, NULL);
+  g_ptr_array_set_size (run->verified, 0);
+  run->last_flush = g_get_monotonic_time ();
+  return TRUE;
+}
+
+/* A finished partial file, checked against the manifest. */
+typedef struct
+{
+  Transfer *t;
+  char *sha;                 /* when verified: its SHA-256, its name in the cache */
+  gboolean fetched;          /* by this run (not a partial file found whole) */
+  gboolean verified;         /* in the cache now; FALSE: it did not match, and is gone */
+  int disk_errno;            /* it could not be read or moved: nothing was decided */
+  char *disk_path;
+} Check;
+
+static void
+check_free (Check *c)
+{
+  g_free (c->sha);
+  g_free (c->disk_path);
+  g_free (c);
+}
+
+/* Reads the partial file back from disk (what is checked is what was
+ * written) and, when its size and MD5 match the manifest, moves it into the
+ * cache under its SHA-256. Touches no shared state: it runs on the
+ * checker's thread. */
+static void
+check_file (Run   *run,
+            Check *c)
+{
+  Transfer *t = c->t;
+  g_autofree char *md5 = NULL, *final = NULL, *dir = NULL;
+  goffset size = 0;
+
+  if (!hash_file (t->part, &md5, &c->sha, &size))
+    {
+      c->disk_errno = errno;
+      c->disk_path = g_strdup (t->part);
+      return;
+    }
+  if (size != t->inst->size || g_ascii_strcasecmp (md5, t->inst->md5) != 0)
+    {
+      g_unlink (t->part);
+      return;
+    }
+  final = rr_store_cache_path (run->cache_dir, c->sha);
+  dir = g_path_get_dirname (final);
+  if (g_mkdir_with_parents (dir, 0700) != 0 || g_rename (t->part, final) != 0)
+    {
+      c->disk_errno = errno;
+      c->disk_path = g_steal_pointer (&final);
+      return;
+    }
+  c->verified = TRUE;
+}
+
+static void
+checker_run (gpointer data,
+             gpointer user)
+{
+  Run *run = user;
+  check_file (run, data);
+  g_async_queue_push (run->checked, data);
+}
+
+/* Hands a finished file to the checker. */
+static void
+check_later (Run      *run,
+             Transfer *t,
+             gboolean  fetched)
+{
+  Check *c = g_new0 (Check, 1);
+  c->t = t;
+  c->fetched = fetched;
+  run->checking++;
+  run->checking_bytes += (guint64) t->inst->size;
+  g_thread_pool_push (run->checker, c, NULL);
+}
+
+/* What a check decided, on the run's thread: a verified file is recorded
+ * and counted; one that did not match goes back to the queue, up to
+ * MAX_VERIFY_FAILURES times. FALSE with error set stops the run. */
+static gboolean
+settle_check (Run     *run,
+              Check   *c,
+              GQueue  *queue,
+              GError **error)
+{
+  Transfer *t = c->t;
+  gboolean ok = TRUE;
+
+  if (c->disk_errno != 0)
+    {
+      g_set_error (error, RR_SYNC_ERROR, RR_SYNC_ERROR_DISK,
+                   "The cache cannot be written (%s): %s. Nothing was lost; free some space "
+                   "and synchronise again.", c->disk_path, g_strerror (c->disk_errno));
+      g_queue_push_tail (queue, t);
+      ok = FALSE;
+    }
+  else if (!c->verified)
+    {
+      if (++t->failures >= MAX_VERIFY_FAILURES)
+        {
+          g_set_error (error, RR_SYNC_ERROR, RR_SYNC_ERROR_VERIFY,
+                       "%s failed its checksum %u times", t->inst->sop_uid, t->failures);
+          transfer_free (t);
+          ok = FALSE;
+        }
+      else
+        g_queue_push_tail (queue, t);
+    }
+  else
+    {
+      g_free (t->inst->sha256);
+      t->inst->sha256 = g_strdup (c->sha);
+      g_ptr_array_add (run->verified, g_strdup (t->inst->sop_uid));
+      g_ptr_array_add (run->verified, g_steal_pointer (&c->sha));
+      run->progress.files_done++;
+      if (c->fetched)
+        run->progress.files_fetched++;
+      run->progress.bytes_done += (guint64) t->inst->size;
+      transfer_free (t);
+      if (g_get_monotonic_time () - run->last_flush > G_USEC_PER_SEC / 2)
+        ok = flush_verified (run, error);
+      report (run, FALSE);
+    }
+  check_free (c);
+  return ok;
+}
+
+/* Takes in what the checker has finished; with wait_us, waits that long
+ * for the first one. Every outcome is taken even after an error (the
+ * first error is kept), so that nothing verified goes unrecorded. */
+static gboolean
+collect_checks (Run     *run,
+                GQueue  *queue,
+                gint64   wait_us,
+                GError **error)
+{
+  gboolean ok = TRUE;
+  Check *c = wait_us > 0 ? g_async_queue_timeout_pop (run->checked, (guint64) wait_us)
+                         : g_async_queue_try_pop (run->checked);
+  while (c != NULL)
+    {
+      run->checking--;
+      run->checking_bytes -= (guint64) c->t->inst->size;
+      if (!settle_check (run, c, queue, ok ? error : NULL))
+        ok = FALSE;
+      c = g_async_queue_try_pop (run->checked);
+    }
+  return ok;
+}
+
+/* Bytes of the files still in transfer or being checked, for the
+ * progress. */
+static void
+count_in_flight (Run       *run,
+                 GPtrArray *active)
+{
+  run->in_flight = run->checking_bytes;
+  for (guint i = 0; i < active->len; i++)
+    {
+      Transfer *t = active->pdata[i];
+      curl_off_t got = 0;
+      curl_easy_getinfo (t->easy, CURLINFO_SIZE_DOWNLOAD_T, &got);
+      run->in_flight += (guint64) t->offset + (guint64) got;
+    }
+}
+
+static gint64
+backoff_us (guint tries)
+{
+  gint64 us = (gint64) (G_USEC_PER_SEC / 2) << MIN (tries, 8u);
+  return MIN (us, BACKOFF_MAX_US);
+}
+
+/* Runs the queue to the end: TRUE when every file is verified. */
+static gboolean
+download (Run          *run,
+          GQueue       *queue,
+          GCancellable *cancellable,
+          GError      **error)
+{
+  CURLM *multi = curl_multi_init ();
+  g_autoptr (GPtrArray) active = g_ptr_array_new ();
+  guint parallel = run->options->parallel ? run->options->parallel : 4;
+  guint timeout_s = run->options->offline_timeout_s ? run->options->offline_timeout_s : 300;
+  gboolean ok = TRUE;
+  int running = 0;
+
+  curl_multi_setopt (multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long) parallel);
+  while (ok && (queue->length > 0 || active->len > 0 || run->checking > 0))
+    {
+      gint64 now = g_get_monotonic_time ();
+      CURLMsg *msg;
+      int left;
+
+      if (g_cancellable_is_cancelled (cancellable))
+        {
+          g_set_error (error, RR_SYNC_ERROR, RR_SYNC_ERROR_CANCELLED, "Cancelled");
+          ok = FALSE;
+          break;
+        }
+      /* Start what may start: the queue is in order of readiness. */
+      for (guint n = queue->length; n > 0 && active->len < parallel; n--)
+        {
+          Transfer *t = g_queue_pop_head (queue);
+          if (t->not_before > now)
+            {
+              g_queue_push_tail (queue, t);
+              continue;
+            }
+          if (!start_transfer (run, multi, t, error))
+            {
+              ok = FALSE;
+              g_queue_push_tail (queue, t);
+              break;
+            }
+          g_ptr_array_add (active, t);
+        }
+      if (!ok)
+        break;
+      curl_multi_perform (multi, &running);
+      /* Wait for the network only while every transfer still runs: one that
+       * ended is handled (and the next started) at once. */
+      if (running > 0 && (guint) running == active->len)
+        {
+          curl_multi_poll (multi, NULL, 0, 100, NULL);
+          curl_multi_perform (multi, &running);
+        }
+      count_in_flight (run, active);
+
+      while (ok && (msg = curl_multi_info_read (multi, &left)) != NULL)
+        {
+          Transfer *t = NULL;
+          CURLcode rc = msg->data.result;
+          curl_off_t got = 0;
+          if (msg->msg != CURLMSG_DONE)
+            continue;
+          curl_easy_getinfo (msg->easy_handle, CURLINFO_PRIVATE, (char **) &t);
+          curl_easy_getinfo (t->easy, CURLINFO_SIZE_DOWNLOAD_T, &got);
+          if (t->status == 200 || t->status == 206)
+            {
+              run->progress.bytes_fetched += (guint64) got;
+            }
+          g_ptr_array_remove (active, t);
+          /* The rest of what arrived goes to the file before it closes. */
+          if (t->fd >= 0 && t->pending->len > 0 && !flush_pending (t, TRUE) && rc == CURLE_OK)
+            rc = CURLE_WRITE_ERROR;
+          end_transfer (multi, t);
+
+          if (rc == CURLE_WRITE_ERROR && t->write_errno)
+            {
+              g_set_error (error, RR_SYNC_ERROR, RR_SYNC_ERROR_DISK,
+                           "The cache cannot be written (%s): %s. Nothing was lost; free some "
+                           "space and synchronise again.", run->cache_dir,
+                           g_strerror (t->write_errno));
+              ok = FALSE;
+              g_queue_push_tail (queue, t);
+              break;
+            }
+          if (rc != CURLE_OK)
+            {
+              GError *transport = NULL;
+              rr_sync_transport_error (&transport, rc, run->client->server, t->errbuf);
+              if (transport->code == RR_SYNC_ERROR_TLS)
+                {
+                  g_propagate_error (error, transport);
+                  ok = FALSE;
+                  g_queue_push_tail (queue, t);
+                  break;
+                }
+              /* The server is away: keep what we have, try again later. */
+              if (!run->progress.offline)
+                run->offline_since = now;
+              run->progress.offline = TRUE;
+              rr_sync_download_status (run, "offline: %s", transport->message);
+              g_error_free (transport);
+              t->not_before = now + backoff_us (t->tries++);
+              g_queue_push_tail (queue, t);
+              if ((now - run->offline_since) / G_USEC_PER_SEC > timeout_s)
+                {
+                  g_set_error (error, RR_SYNC_ERROR, RR_SYNC_ERROR_OFFLINE,
+                               "The server (%s) has been unreachable for %u s", run->client->server,
+                               timeout_s);
+                  ok = FALSE;
+                }
+              continue;
+            }
+          if (run->progress.offline)
+            {
+              run->progress.offline = FALSE;
+              rr_sync_download_status (run, "online");
+            }
+          t->tries = 0;
+          if (t->status == 401)
+            {
+              g_set_error (error, RR_SYNC_ERROR, RR_SYNC_ERROR_AUTH, "The session ended; log in "
+                           "again");
+              ok = FALSE;
+              g_queue_push_tail (queue, t);
+              break;
+            }
+          if (t->status == 416)
+            {
+              g_unlink (t->part);
+              g_queue_push_tail (queue, t);
+              continue;
+            }
+          if (t->status == 404)
+            {
+              /* No longer offered (the task was cancelled or reassigned):
+               * not an error of ours; the run is not complete. */
+              rr_sync_download_status (run, "%s is no longer offered by the server", t->inst->sop_uid);
+              g_unlink (t->part);
+              transfer_free (t);
+              continue;
+            }
+          if (t->status != 200 && t->status != 206)
+            {
+              t->not_before = now + backoff_us (t->tries++);
+              g_queue_push_tail (queue, t);
+              continue;
+            }
+          {
+            struct stat st;
+            if (g_stat (t->part, &st) == 0 && st.st_size < t->inst->size)
+              {
+                g_queue_push_tail (queue, t);  /* cut short: resume */
+                continue;
+              }
+            check_later (run, t, TRUE);
+          }
+        }
+      /* What the checker finished; when nothing else is left to do, wait
+       * for it rather than spin. */
+      if (ok && !collect_checks (run, queue, active->len == 0 && queue->length == 0 ? 100 * 1000 : 0,
+                                 error))
+        ok = FALSE;
+      count_in_flight (run, active);
+      if (ok && queue->length > 0 && active->len == 0)
+        {
+          /* Nothing runs: sleep only if everything waits for its backoff
+           * (transfers that just ended are replaced at once). */
+          gint64 soonest = G_MAXINT64, t_now = g_get_monotonic_time ();
+          for (GList *l = queue->head; l; l = l->next)
+            soonest = MIN (soonest, ((Transfer *) l->data)->not_before);
+          if (soonest > t_now)
+            g_usleep ((gulong) MIN (soonest - t_now, 50 * 1000));
+        }
+    }
+  for (guint i = 0; i < active->len; i++)
+    {
+      end_transfer (multi, active->pdata[i]);
+      transfer_free (active->pdata[i]);
+    }
+  curl_multi_cleanup (multi);
+  /* What the checker still holds is finished and taken in. */
+  while (run->checking > 0)
+    if (!collect_checks (run, queue, G_USEC_PER_SEC, ok ? error : NULL))
+      ok = FALSE;
+  /* What was verified is recorded, whatever stopped the run. */
+  if (!flush_verified (run, ok ? error : NULL))
+    ok = FALSE;
+  return ok;
+}
+
+RrSyncDownload *
+rr_sync_download_new (RrSyncClient         *client,
+                      RrStore              *store,
+                      gint64                account,
+                      const char           *cache_dir,
+                      const RrSyncOptions  *options)
+{
+  Run *run = g_new0 (Run, 1);
+  run->client = client;
+  run->store = store;
+  run->account = account;
+  run->cache_dir = cache_dir;
+  run->options = options;
+  run->max_speed = g_strdup (g_getenv ("READROOM_SYNC_MAX_SPEED"));
+  run->limit = run->max_speed ? g_ascii_strtoull (run->max_speed, NULL, 10) : 0;
+  run->verified = g_ptr_array_new_with_free_func (g_free);
+  run->last_flush = g_get_monotonic_time ();
+  run->limit_start = g_get_monotonic_time ();
+  run->partial_dir = g_build_filename (cache_dir, "partial", NULL);
+  run->checked = g_async_queue_new ();
+  g_queue_init (&run->queue);
+  /* Checking (MD5, SHA-256, the move) beside the transfers, on the other
+   * cores. */
+  run->checker = g_thread_pool_new (checker_run, run,
+                                    (gint) CLAMP (g_get_num_processors () - 1, 1u, 4u), FALSE,
+                                    NULL);
+  return run;
+}
+
+void
+rr_sync_download_status (RrSyncDownload *run,
+                         const char     *format,
+                         ...)
+{
+  va_list args;
+  g_free (run->status);
+  va_start (args, format);
+  run->status = g_strdup_vprintf (format, args);
+  va_end (args);
+  report (run, TRUE);
+}
+
+gboolean
+rr_sync_download_files (RrSyncDownload *run,
+                        GPtrArray      *instances,
+                        GCancellable   *cancellable,
+                        GError        **error)
+{
+  g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  gboolean ok;
+
+  if (g_mkdir_with_parents (run->partial_dir, 0700) != 0)
+    {
+      int e = errno;
+      g_set_error (error, RR_SYNC_ERROR, RR_SYNC_ERROR_DISK, "%s: %s", run->partial_dir,
+                   g_strerror (e));
+      return FALSE;
+    }
+  run->instances = g_ptr_array_ref (instances);
+  /* What is in the cache already is checked, not trusted: a file that no
+   * longer hashes to its name is fetched again. */
+  rr_sync_download_status (run, "checking the cache");
+  for (guint i = 0; i < instances->len; i++)
+    {
+      RrStoreInstance *inst = instances->pdata[i];
+      Transfer *t;
+      if (!g_hash_table_add (seen, inst->sop_uid))
+        continue;  /* in two tasks: one file */
+      run->progress.files_total++;
+      run->progress.bytes_total += (guint64) inst->size;
+      if (inst->sha256)
+        {
+          g_autofree char *path = rr_store_cache_path (run->cache_dir, inst->sha256);
+          g_autofree char *sha = NULL;
+          goffset size = -1;
+          if (hash_file (path, NULL, &sha, &size) && size == inst->size &&
+              g_str_equal (sha, inst->sha256))
+            {
+              run->progress.files_done++;
+              run->progress.bytes_done += (guint64) size;
+              continue;
+            }
+          /* Corrupt or gone: forget it, fetch it again. */
+          g_unlink (path);
+          if (!rr_store_set_instance_sha256 (run->store, run->account, inst->sop_uid, NULL, error))
+            return FALSE;
+          g_clear_pointer (&inst->sha256, g_free);
+        }
+      t = g_new0 (Transfer, 1);
+      t->run = run;
+      t->inst = inst;
+      t->fd = -1;
+      t->part = g_strdup_printf ("%s/%s.part", run->partial_dir, inst->sop_uid);
+      {
+        /* A partial file that is whole (the run stopped before it was
+         * checked) is checked instead of fetched again; if it does not
+         * match, the check puts it back in the queue. */
+        struct stat st;
+        if (g_stat (t->part, &st) == 0 && st.st_size == inst->size)
+          {
+            check_later (run, t, FALSE);
+            continue;
+          }
+      }
+      g_queue_push_tail (&run->queue, t);
+    }
+  rr_sync_download_status (run, "downloading");
+  ok = download (run, &run->queue, cancellable, error);
+  if (ok && run->progress.files_done < run->progress.files_total)
+    {
+      g_set_error (error, RR_SYNC_ERROR, RR_SYNC_ERROR_SERVER,
+                   "%u of %u files could not be fetched: the server no longer offers them",
+                   run->progress.files_total - run->progress.files_done,
+                   run->progress.files_total);
+      ok = FALSE;
+    }
+  if (ok)
+    rr_sync_download_status (run, "done");
+  return ok;
+}
+
+void
+rr_sync_download_free (RrSyncDownload *run)
+{
+  if (run == NULL)
+    return;
+  /* Whatever stopped the run, what the checker holds is finished and
+   * taken in (what it verified is recorded below). */
+  g_thread_pool_free (run->checker, FALSE, TRUE);
+  collect_checks (run, &run->queue, 0, NULL);
+  g_async_queue_unref (run->checked);
+  g_queue_clear_full (&run->queue, transfer_free);
+  report (run, TRUE);
+  g_free (run->status);
+  g_free (run->partial_dir);
+  g_free (run->max_speed);
+  if (run->verified->len)
+    flush_verified (run, NULL);
+  g_ptr_array_unref (run->verified);
+  if (run->instances)
+    g_ptr_array_unref (run->instances);
+  g_free (run);
+}
