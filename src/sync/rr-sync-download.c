@@ -165,8 +165,8 @@ struct _RrSyncDownload
   char *status;
   guint64 in_flight;         /* bytes received for transfers not finished */
   char *max_speed;           /* READROOM_SYNC_MAX_SPEED, for tests of interruption */
-  GPtrArray *verified;       /* sop, sha256, ...: cached, not yet recorded */
-  gint64 last_flush;
+  GPtrArray *verified;       /* sop, sha256, partial file, ...: checked, not yet recorded */
+  gint64 first_unrecorded;   /* when the oldest of them was checked */
   guint64 limit;             /* ...as bytes per second for the whole run, 0: none */
   gint64 limit_start;
   guint64 limit_bytes;
@@ -190,6 +190,24 @@ report (Run     *run,
   p.bytes_done += run->in_flight;
   p.status = run->status;
   run->options->progress (&p, run->options->progress_data);
+}
+
+/* The cache cannot be written: what to do about it, by the reason. */
+static void
+set_disk_error (GError    **error,
+                const char *path,
+                int         e)
+{
+  const char *advice;
+  if (e == ENOSPC || e == EDQUOT)
+    advice = "free some space and synchronise again";
+  else if (e == EROFS || e == EACCES || e == EPERM)
+    advice = "make the cache folder writable (or choose another cache) and synchronise again";
+  else
+    advice = "check the disk and synchronise again";
+  g_set_error (error, RR_SYNC_ERROR, RR_SYNC_ERROR_DISK,
+               "The cache cannot be written (%s): %s. Nothing was lost; %s.", path,
+               g_strerror (e), advice);
 }
 
 #define WRITE_CHUNK (64 * 1024)
@@ -273,8 +291,7 @@ start_transfer (Run      *run,
   t->fd = open (t->part, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   if (t->fd < 0)
     {
-      int e = errno;
-      g_set_error (error, RR_SYNC_ERROR, RR_SYNC_ERROR_DISK, "%s: %s", t->part, g_strerror (e));
+      set_disk_error (error, t->part, errno);
       return FALSE;
     }
   t->offset = fstat (t->fd, &st) == 0 ? st.st_size : 0;
@@ -334,23 +351,31 @@ transfer_free (gpointer data)
   g_free (t);
 }
 
-/* Records the verified files in one short transaction: a file in the
- * cache whose record a crash lost is fetched again, never trusted. */
+/* Records the checked files in one short transaction, then moves them
+ * into the cache. In that order, a kill at any point loses no whole file:
+ * before the commit the file is still a whole partial file, checked again
+ * at the next start; after it, the record names the file and the next
+ * start finds it in the cache or, not moved yet, whole among the partial
+ * files. */
 static gboolean
 flush_verified (Run     *run,
                 GError **error)
 {
+  gboolean ok = TRUE;
+
   if (run->verified->len == 0)
     return TRUE;
   /* Rebuildable records: no fsync (it would also force out every file
-   * just written); a lost record only means a file fetched again. */
+   * just written); WAL keeps a committed record through a crash of the
+   * process, and one that a power cut takes leaves its file whole among
+   * the partial files. */
   rr_store_set_durable (run->store, FALSE, NULL);
   if (!rr_store_begin (run->store, error))
     {
       rr_store_set_durable (run->store, TRUE, NULL);
       return FALSE;
     }
-  for (guint i = 0; i + 1 < run->verified->len; i += 2)
+  for (guint i = 0; i + 2 < run->verified->len; i += 3)
     if (!rr_store_set_instance_sha256 (run->store, run->account, run->verified->pdata[i],
                                        run->verified->pdata[i + 1], error))
       {
@@ -365,9 +390,37 @@ flush_verified (Run     *run,
       return FALSE;
     }
   rr_store_set_durable (run->store, TRUE, NULL);
+  rr_sync_pause_for_tests ("READROOM_SYNC_PAUSE_AFTER_RECORD");
+  for (guint i = 0; i + 2 < run->verified->len; i += 3)
+    {
+      g_autofree char *final = rr_store_cache_path (run->cache_dir, run->verified->pdata[i + 1]);
+      g_autofree char *dir = g_path_get_dirname (final);
+      if (g_mkdir_with_parents (dir, 0700) != 0 || g_rename (run->verified->pdata[i + 2], final) != 0)
+        {
+          int e = errno;
+          if (ok)
+            set_disk_error (error, final, e);
+          ok = FALSE;
+        }
+    }
   g_ptr_array_set_size (run->verified, 0);
-  run->last_flush = g_get_monotonic_time ();
-  return TRUE;
+  return ok;
+}
+
+/* A few files or a few milliseconds in one transaction: fewer commits, and
+ * never more than that checked and not yet in the cache. */
+#define RECORD_FILES 8
+#define RECORD_US (50 * 1000)
+
+static gboolean
+maybe_flush_verified (Run     *run,
+                      GError **error)
+{
+  if (run->verified->len == 0 ||
+      (run->verified->len / 3 < RECORD_FILES &&
+       g_get_monotonic_time () - run->first_unrecorded < RECORD_US))
+    return TRUE;
+  return flush_verified (run, error);
 }
 
 /* A finished partial file, checked against the manifest. */
@@ -376,8 +429,8 @@ typedef struct
   Transfer *t;
   char *sha;                 /* when verified: its SHA-256, its name in the cache */
   gboolean fetched;          /* by this run (not a partial file found whole) */
-  gboolean verified;         /* in the cache now; FALSE: it did not match, and is gone */
-  int disk_errno;            /* it could not be read or moved: nothing was decided */
+  gboolean verified;         /* it matched; FALSE: it did not, and is gone */
+  int disk_errno;            /* it could not be read: nothing was decided */
   char *disk_path;
 } Check;
 
@@ -390,15 +443,15 @@ check_free (Check *c)
 }
 
 /* Reads the partial file back from disk (what is checked is what was
- * written) and, when its size and MD5 match the manifest, moves it into the
- * cache under its SHA-256. Touches no shared state: it runs on the
- * checker's thread. */
+ * written) and compares its size and MD5 with the manifest; one that does
+ * not match is removed. Touches no shared state: it runs on the checker's
+ * thread. The run records it, then moves it (flush_verified). */
 static void
 check_file (Run   *run,
             Check *c)
 {
   Transfer *t = c->t;
-  g_autofree char *md5 = NULL, *final = NULL, *dir = NULL;
+  g_autofree char *md5 = NULL;
   goffset size = 0;
 
   if (!hash_file (t->part, &md5, &c->sha, &size))
@@ -410,14 +463,6 @@ check_file (Run   *run,
   if (size != t->inst->size || g_ascii_strcasecmp (md5, t->inst->md5) != 0)
     {
       g_unlink (t->part);
-      return;
-    }
-  final = rr_store_cache_path (run->cache_dir, c->sha);
-  dir = g_path_get_dirname (final);
-  if (g_mkdir_with_parents (dir, 0700) != 0 || g_rename (t->part, final) != 0)
-    {
-      c->disk_errno = errno;
-      c->disk_path = g_steal_pointer (&final);
       return;
     }
   c->verified = TRUE;
@@ -460,9 +505,7 @@ settle_check (Run     *run,
 
   if (c->disk_errno != 0)
     {
-      g_set_error (error, RR_SYNC_ERROR, RR_SYNC_ERROR_DISK,
-                   "The cache cannot be written (%s): %s. Nothing was lost; free some space "
-                   "and synchronise again.", c->disk_path, g_strerror (c->disk_errno));
+      set_disk_error (error, c->disk_path, c->disk_errno);
       g_queue_push_tail (queue, t);
       ok = FALSE;
     }
@@ -482,15 +525,17 @@ settle_check (Run     *run,
     {
       g_free (t->inst->sha256);
       t->inst->sha256 = g_strdup (c->sha);
+      if (run->verified->len == 0)
+        run->first_unrecorded = g_get_monotonic_time ();
       g_ptr_array_add (run->verified, g_strdup (t->inst->sop_uid));
       g_ptr_array_add (run->verified, g_steal_pointer (&c->sha));
+      g_ptr_array_add (run->verified, g_strdup (t->part));
       run->progress.files_done++;
       if (c->fetched)
         run->progress.files_fetched++;
       run->progress.bytes_done += (guint64) t->inst->size;
       transfer_free (t);
-      if (g_get_monotonic_time () - run->last_flush > G_USEC_PER_SEC / 2)
-        ok = flush_verified (run, error);
+      ok = maybe_flush_verified (run, error);
       report (run, FALSE);
     }
   check_free (c);
@@ -620,10 +665,7 @@ download (Run          *run,
 
           if (rc == CURLE_WRITE_ERROR && t->write_errno)
             {
-              g_set_error (error, RR_SYNC_ERROR, RR_SYNC_ERROR_DISK,
-                           "The cache cannot be written (%s): %s. Nothing was lost; free some "
-                           "space and synchronise again.", run->cache_dir,
-                           g_strerror (t->write_errno));
+              set_disk_error (error, run->cache_dir, t->write_errno);
               ok = FALSE;
               g_queue_push_tail (queue, t);
               break;
@@ -703,8 +745,10 @@ download (Run          *run,
         }
       /* What the checker finished; when nothing else is left to do, wait
        * for it rather than spin. */
-      if (ok && !collect_checks (run, queue, active->len == 0 && queue->length == 0 ? 100 * 1000 : 0,
+      if (ok && !collect_checks (run, queue, active->len == 0 && queue->length == 0 ? 20 * 1000 : 0,
                                  error))
+        ok = FALSE;
+      if (ok && !maybe_flush_verified (run, error))
         ok = FALSE;
       count_in_flight (run, active);
       if (ok && queue->length > 0 && active->len == 0)
@@ -750,7 +794,6 @@ rr_sync_download_new (RrSyncClient         *client,
   run->max_speed = g_strdup (g_getenv ("READROOM_SYNC_MAX_SPEED"));
   run->limit = run->max_speed ? g_ascii_strtoull (run->max_speed, NULL, 10) : 0;
   run->verified = g_ptr_array_new_with_free_func (g_free);
-  run->last_flush = g_get_monotonic_time ();
   run->limit_start = g_get_monotonic_time ();
   run->partial_dir = g_build_filename (cache_dir, "partial", NULL);
   run->checked = g_async_queue_new ();
@@ -787,9 +830,7 @@ rr_sync_download_files (RrSyncDownload *run,
 
   if (g_mkdir_with_parents (run->partial_dir, 0700) != 0)
     {
-      int e = errno;
-      g_set_error (error, RR_SYNC_ERROR, RR_SYNC_ERROR_DISK, "%s: %s", run->partial_dir,
-                   g_strerror (e));
+      set_disk_error (error, run->partial_dir, errno);
       return FALSE;
     }
   run->instances = g_ptr_array_ref (instances);

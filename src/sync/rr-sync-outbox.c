@@ -43,17 +43,6 @@ answer_message (GByteArray *answer)
   return g_strdup ("refused");
 }
 
-void
-rr_sync_pause_for_tests (const char *what)
-{
-  const char *v = g_getenv (what);
-  if (v)
-    {
-      g_printerr ("%s: pausing %s s\n", what, v);
-      g_usleep ((gulong) (g_ascii_strtod (v, NULL) * G_USEC_PER_SEC));
-    }
-}
-
 /* Sends one outbox entry with its key; records the answer. FALSE with
  * @error when it could not be answered (it stays pending). */
 static gboolean

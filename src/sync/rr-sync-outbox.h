@@ -6,8 +6,4 @@
 
 G_BEGIN_DECLS
 
-/* Sleeps for the seconds in the environment variable @what, if set: a
- * named point where a test kills the process. */
-void rr_sync_pause_for_tests (const char *what);
-
 G_END_DECLS

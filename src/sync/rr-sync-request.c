@@ -246,3 +246,14 @@ rr_sync_get_json (RrSyncClient  *c,
 {
   return rr_sync_call_json (c, "GET", path, NULL, 200, error);
 }
+
+void
+rr_sync_pause_for_tests (const char *what)
+{
+  const char *v = g_getenv (what);
+  if (v)
+    {
+      g_printerr ("%s: pausing %s s\n", what, v);
+      g_usleep ((gulong) (g_ascii_strtod (v, NULL) * G_USEC_PER_SEC));
+    }
+}

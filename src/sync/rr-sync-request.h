@@ -33,4 +33,8 @@ JsonNode *rr_sync_call_json           (RrSyncClient  *client,
                                        long           expect,
                                        GError       **error);
 
+/* Sleeps for the seconds in the environment variable @what, if set: a
+ * named point where a test kills the process. */
+void      rr_sync_pause_for_tests     (const char   *what);
+
 G_END_DECLS
