@@ -18,7 +18,6 @@
 #include <unistd.h>
 
 #define MAX_VERIFY_FAILURES 3
-#define BACKOFF_MAX_US (5 * G_USEC_PER_SEC)
 
 
 /* MD5 (the manifest's) and SHA-256 (the cache's name) side by side, with
@@ -145,9 +144,8 @@ typedef struct
   gboolean status_checked;
   int write_errno;
   guint failures;            /* checksum failures */
-  guint tries;               /* transport failures in a row, for the backoff */
   GByteArray *pending;       /* received, not yet written: writes go in whole pages */
-  gint64 not_before;
+  GByteArray *answer;        /* an error's body, for the message (bounded) */
   char errbuf[CURL_ERROR_SIZE];
 } Transfer;
 
@@ -160,7 +158,6 @@ struct _RrSyncDownload
   char *partial_dir;
   const RrSyncOptions *options;
   RrSyncProgress progress;
-  gint64 offline_since;
   gint64 last_report;
   char *status;
   guint64 in_flight;         /* bytes received for transfers not finished */
@@ -257,7 +254,15 @@ on_data (char *data, size_t size, size_t n, void *user)
         }
     }
   if (t->status != 200 && t->status != 206)
-    return len;  /* an error's body: not part of the file */
+    {
+      /* An error's body: not part of the file; its start says why. */
+      if (t->answer->len < 4096)
+        g_byte_array_append (t->answer, (const guint8 *) data,
+                             (guint) MIN (len, 4096 - t->answer->len));
+      return len;
+    }
+  /* Bytes of the file: the server is making progress. */
+  rr_sync_note_progress (t->run->client);
   /* curl's pieces follow the headers, so writing each as it comes would
    * touch partial pages every time: collect, write whole pages. */
   g_byte_array_append (t->pending, (const guint8 *) data, (guint) len);
@@ -300,6 +305,9 @@ start_transfer (Run      *run,
   if (t->pending == NULL)
     t->pending = g_byte_array_new ();
   g_byte_array_set_size (t->pending, 0);
+  if (t->answer == NULL)
+    t->answer = g_byte_array_new ();
+  g_byte_array_set_size (t->answer, 0);
   t->status = 0;
   t->status_checked = FALSE;
   t->write_errno = 0;
@@ -348,6 +356,8 @@ transfer_free (gpointer data)
   g_free (t->part);
   if (t->pending)
     g_byte_array_unref (t->pending);
+  if (t->answer)
+    g_byte_array_unref (t->answer);
   g_free (t);
 }
 
@@ -581,11 +591,24 @@ count_in_flight (Run       *run,
     }
 }
 
-static gint64
-backoff_us (guint tries)
+/* A request that failed (@what): tried again after the client's backoff,
+ * unless nothing has progressed for the offline timeout. */
+static gboolean
+transfer_failed (Run      *run,
+                 Transfer *t,
+                 GQueue   *queue,
+                 char     *what,
+                 GError  **error)
 {
-  gint64 us = (gint64) (G_USEC_PER_SEC / 2) << MIN (tries, 8u);
-  return MIN (us, BACKOFF_MAX_US);
+  gboolean ok = rr_sync_note_failure (run->client, what, error);
+  if (ok)
+    rr_sync_download_status (run, "%s%s; trying again in %.1f s",
+                             run->progress.offline ? "offline: " : "", what,
+                             MAX (run->client->not_before - g_get_monotonic_time (), 0) /
+                             (double) G_USEC_PER_SEC);
+  g_free (what);
+  g_queue_push_tail (queue, t);
+  return ok;
 }
 
 /* Runs the queue to the end: TRUE when every file is verified. */
@@ -598,7 +621,6 @@ download (Run          *run,
   CURLM *multi = curl_multi_init ();
   g_autoptr (GPtrArray) active = g_ptr_array_new ();
   guint parallel = run->options->parallel ? run->options->parallel : 4;
-  guint timeout_s = run->options->offline_timeout_s ? run->options->offline_timeout_s : 300;
   gboolean ok = TRUE;
   int running = 0;
 
@@ -615,15 +637,13 @@ download (Run          *run,
           ok = FALSE;
           break;
         }
-      /* Start what may start: the queue is in order of readiness. */
-      for (guint n = queue->length; n > 0 && active->len < parallel; n--)
+      /* Start what may start: nothing while the backoff runs, and while
+       * the server fails, one request at a time to see whether it is back
+       * (a failure is the server's, not the file's). */
+      while (queue->length > 0 && now >= run->client->not_before &&
+             active->len < (run->client->failures > 0 ? 1 : parallel))
         {
           Transfer *t = g_queue_pop_head (queue);
-          if (t->not_before > now)
-            {
-              g_queue_push_tail (queue, t);
-              continue;
-            }
           if (!start_transfer (run, multi, t, error))
             {
               ok = FALSE;
@@ -682,28 +702,24 @@ download (Run          *run,
                   break;
                 }
               /* The server is away: keep what we have, try again later. */
-              if (!run->progress.offline)
-                run->offline_since = now;
               run->progress.offline = TRUE;
-              rr_sync_download_status (run, "offline: %s", transport->message);
+              if (!transfer_failed (run, t, queue,
+                                    g_strdup_printf ("GET %s: %s", t->inst->url, transport->message),
+                                    error))
+                ok = FALSE;
               g_error_free (transport);
-              t->not_before = now + backoff_us (t->tries++);
-              g_queue_push_tail (queue, t);
-              if ((now - run->offline_since) / G_USEC_PER_SEC > timeout_s)
-                {
-                  g_set_error (error, RR_SYNC_ERROR, RR_SYNC_ERROR_OFFLINE,
-                               "The server (%s) has been unreachable for %u s", run->client->server,
-                               timeout_s);
-                  ok = FALSE;
-                }
               continue;
             }
-          if (run->progress.offline)
+          if (t->status == 200 || t->status == 206 || t->status == 404 || t->status == 416)
             {
-              run->progress.offline = FALSE;
-              rr_sync_download_status (run, "online");
+              /* An answer of the contract's: the server works. */
+              rr_sync_note_progress (run->client);
+              if (run->progress.offline)
+                {
+                  run->progress.offline = FALSE;
+                  rr_sync_download_status (run, "online");
+                }
             }
-          t->tries = 0;
           if (t->status == 401)
             {
               g_set_error (error, RR_SYNC_ERROR, RR_SYNC_ERROR_AUTH, "The session ended; log in "
@@ -729,8 +745,15 @@ download (Run          *run,
             }
           if (t->status != 200 && t->status != 206)
             {
-              t->not_before = now + backoff_us (t->tries++);
-              g_queue_push_tail (queue, t);
+              /* 5xx (503 is rate_limited), or an answer outside the
+               * contract: the same policy, bounded by the same timeout. */
+              g_autofree char *said = rr_sync_answer_error (t->answer->data, t->answer->len);
+              if (!transfer_failed (run, t, queue,
+                                    g_strdup_printf ("GET %s: the server answered %ld%s%s%s",
+                                                     t->inst->url, t->status, said ? " (" : "",
+                                                     said ? said : "", said ? ")" : ""),
+                                    error))
+                ok = FALSE;
               continue;
             }
           {
@@ -753,13 +776,11 @@ download (Run          *run,
       count_in_flight (run, active);
       if (ok && queue->length > 0 && active->len == 0)
         {
-          /* Nothing runs: sleep only if everything waits for its backoff
-           * (transfers that just ended are replaced at once). */
-          gint64 soonest = G_MAXINT64, t_now = g_get_monotonic_time ();
-          for (GList *l = queue->head; l; l = l->next)
-            soonest = MIN (soonest, ((Transfer *) l->data)->not_before);
-          if (soonest > t_now)
-            g_usleep ((gulong) MIN (soonest - t_now, 50 * 1000));
+          /* Nothing runs: everything waits for the backoff (transfers
+           * that just ended are replaced at once). */
+          gint64 t_now = g_get_monotonic_time ();
+          if (run->client->not_before > t_now)
+            g_usleep ((gulong) MIN (run->client->not_before - t_now, 50 * 1000));
         }
     }
   for (guint i = 0; i < active->len; i++)

@@ -25,6 +25,7 @@ rr_sync_client_new (const char *server,
     c->server[--n] = '\0';
   c->ca_file = g_strdup (ca_file);
   c->curl = curl_easy_init ();
+  c->offline_timeout_s = 20;
   return c;
 }
 
@@ -36,6 +37,7 @@ rr_sync_client_free (RrSyncClient *c)
   curl_easy_cleanup (c->curl);
   g_free (c->server);
   g_free (c->ca_file);
+  g_free (c->last_failure);
   if (c->token)
     memset (c->token, 0, strlen (c->token));
   g_free (c->token);
@@ -60,6 +62,90 @@ const char *
 rr_sync_client_get_token (RrSyncClient *c)
 {
   return c->token;
+}
+
+void
+rr_sync_client_set_offline_timeout (RrSyncClient *c,
+                                    guint         seconds)
+{
+  c->offline_timeout_s = MAX (seconds, 1u);
+  /* The clock starts now, for what this client does next. */
+  c->last_progress = g_get_monotonic_time ();
+  c->failures = 0;
+  c->not_before = 0;
+}
+
+gboolean
+rr_sync_retryable (long status)
+{
+  return status == 0 || status >= 500 || status == 429;
+}
+
+#define BACKOFF_FIRST_US (250 * 1000)
+#define BACKOFF_MAX_US (8 * G_USEC_PER_SEC)
+
+gint64
+rr_sync_backoff_us (guint failures)
+{
+  gint64 us;
+  if (failures == 0)
+    return 0;
+  us = MIN ((gint64) BACKOFF_FIRST_US << MIN (failures - 1, 10u), (gint64) BACKOFF_MAX_US);
+  /* Half fixed, half random ("equal jitter"). */
+  return us / 2 + g_random_int_range (0, (gint32) (us / 2) + 1);
+}
+
+void
+rr_sync_note_progress (RrSyncClient *c)
+{
+  c->last_progress = g_get_monotonic_time ();
+  c->failures = 0;
+  c->not_before = 0;
+}
+
+gboolean
+rr_sync_note_failure (RrSyncClient  *c,
+                      const char    *what,
+                      GError       **error)
+{
+  gint64 now = g_get_monotonic_time ();
+  if (c->last_progress == 0)
+    c->last_progress = now;
+  g_free (c->last_failure);
+  c->last_failure = g_strdup (what);
+  c->failures++;
+  if (now - c->last_progress >= (gint64) c->offline_timeout_s * G_USEC_PER_SEC)
+    {
+      g_set_error (error, RR_SYNC_ERROR, RR_SYNC_ERROR_OFFLINE,
+                   "The server %s has not answered usefully for %u s (%u failed requests; the "
+                   "last: %s). Nothing was lost: what was fetched is kept, and the next "
+                   "synchronisation goes on from there.", c->server, c->offline_timeout_s,
+                   c->failures, what);
+      return FALSE;
+    }
+  /* The last try falls at the end of the timeout, not after it. */
+  c->not_before = MIN (now + rr_sync_backoff_us (c->failures),
+                       c->last_progress + (gint64) c->offline_timeout_s * G_USEC_PER_SEC);
+  return TRUE;
+}
+
+char *
+rr_sync_answer_error (const void *data,
+                      gsize       size)
+{
+  g_autoptr (JsonParser) p = json_parser_new ();
+  JsonObject *o, *e;
+  if (data == NULL || size == 0 || size > (1u << 20) ||
+      !json_parser_load_from_data (p, data, (gssize) size, NULL) ||
+      !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (p)))
+    return NULL;
+  o = json_node_get_object (json_parser_get_root (p));
+  if (!json_object_has_member (o, "error") ||
+      !JSON_NODE_HOLDS_OBJECT (json_object_get_member (o, "error")))
+    return NULL;
+  e = json_object_get_object_member (o, "error");
+  return g_strdup_printf ("%s: %s", json_object_get_string_member_with_default (e, "code", "?"),
+                          json_object_get_string_member_with_default (e, "message", ""));
 }
 
 void
@@ -165,6 +251,15 @@ rr_sync_request (RrSyncClient       *c,
   return g_byte_array_free_to_bytes (out);
 }
 
+/* Waits until the backoff allows the next request. */
+static void
+wait_backoff (RrSyncClient *c)
+{
+  gint64 now = g_get_monotonic_time ();
+  if (c->not_before > now)
+    g_usleep ((gulong) (c->not_before - now));
+}
+
 JsonNode *
 rr_sync_call_json (RrSyncClient  *c,
                    const char    *method,
@@ -174,14 +269,42 @@ rr_sync_call_json (RrSyncClient  *c,
                    GError       **error)
 {
   g_autoptr (JsonParser) p = json_parser_new ();
+  g_autoptr (GBytes) out = NULL;
   long status = 0;
-  g_autoptr (GBytes) out = rr_sync_request (c, method, path, body, body ? strlen (body) : 0,
-                                            NULL, NULL, &status, error);
   gsize n;
   const char *data;
 
-  if (out == NULL)
-    return NULL;
+  /* Tried again on what may pass (no answer, 5xx, 503 rate_limited) until
+   * the offline timeout runs out without progress. */
+  for (;;)
+    {
+      g_autoptr (GError) local = NULL;
+      g_autofree char *what = NULL;
+      wait_backoff (c);
+      g_clear_pointer (&out, g_bytes_unref);
+      status = 0;
+      out = rr_sync_request (c, method, path, body, body ? strlen (body) : 0, NULL, NULL,
+                             &status, &local);
+      if (out == NULL && local->code == RR_SYNC_ERROR_TLS)
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return NULL;
+        }
+      if (out != NULL && !rr_sync_retryable (status))
+        break;
+      if (out == NULL)
+        what = g_strdup_printf ("%s %s: %s", method, path, local->message);
+      else
+        {
+          g_autofree char *said = rr_sync_answer_error (g_bytes_get_data (out, NULL),
+                                                        g_bytes_get_size (out));
+          what = g_strdup_printf ("%s %s: the server answered %ld%s%s%s", method, path, status,
+                                  said ? " (" : "", said ? said : "", said ? ")" : "");
+        }
+      if (!rr_sync_note_failure (c, what, error))
+        return NULL;
+    }
+  rr_sync_note_progress (c);
   if (status == 401)
     {
       g_set_error (error, RR_SYNC_ERROR, RR_SYNC_ERROR_AUTH,

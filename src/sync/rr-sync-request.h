@@ -14,6 +14,12 @@ struct _RrSyncClient
   char *ca_file;
   char *token;
   CURL *curl;            /* for the API calls; downloads have their own */
+  /* The retry policy, one for every request (API and files): */
+  guint offline_timeout_s;  /* how long without progress before giving up */
+  gint64 last_progress;     /* monotonic: the last answer that was not a failure */
+  guint failures;           /* failed requests since */
+  gint64 not_before;        /* no request before this (the backoff) */
+  char *last_failure;       /* the last of them, in words */
 };
 
 /* Certificates verified (never switched off), the extra CA file,
@@ -32,6 +38,26 @@ JsonNode *rr_sync_call_json           (RrSyncClient  *client,
                                        const char    *body,
                                        long           expect,
                                        GError       **error);
+
+/* A failure worth trying again: no answer (status 0), 5xx (503 is
+ * rate_limited), 429. */
+gboolean  rr_sync_retryable           (long          status);
+/* The wait after @failures failures in a row: exponential, capped, with
+ * jitter so that clients do not come back together. */
+gint64    rr_sync_backoff_us          (guint         failures);
+/* The server answered (not a failure): the clock of the offline timeout
+ * starts again, and so does the backoff. */
+void      rr_sync_note_progress       (RrSyncClient *client);
+/* A failed request (@what, in words); sets the backoff. FALSE with @error
+ * (RR_SYNC_ERROR_OFFLINE, naming the server and @what) when nothing has
+ * progressed for the offline timeout. */
+gboolean  rr_sync_note_failure        (RrSyncClient *client,
+                                       const char   *what,
+                                       GError      **error);
+/* What an error answer says (its "error" object: "code: message"), or
+ * NULL. */
+char     *rr_sync_answer_error        (const void   *data,
+                                       gsize         size);
 
 /* Sleeps for the seconds in the environment variable @what, if set: a
  * named point where a test kills the process. */

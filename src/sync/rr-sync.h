@@ -36,6 +36,13 @@ const char   *rr_sync_client_get_server (RrSyncClient *client);
 void          rr_sync_client_set_token (RrSyncClient *client,
                                         const char   *token);
 const char   *rr_sync_client_get_token (RrSyncClient *client);
+/* Every request is tried again, with a growing wait, on what may pass (no
+ * answer, a reset, 5xx, 503 rate_limited) until nothing has progressed for
+ * @seconds (20 by default; a sync run sets its offline_timeout_s); then it
+ * fails with RR_SYNC_ERROR_OFFLINE naming the server and what failed. The
+ * clock starts again here. */
+void          rr_sync_client_set_offline_timeout (RrSyncClient *client,
+                                                  guint         seconds);
 
 /* POST /sessions: keeps the token and returns the user object as JSON. */
 char         *rr_sync_login            (RrSyncClient  *client,
@@ -77,7 +84,7 @@ typedef void (*RrSyncProgressFunc) (const RrSyncProgress *progress,
 typedef struct
 {
   guint parallel;          /* connections at once (4) */
-  guint offline_timeout_s; /* how long to wait for an absent server (300) */
+  guint offline_timeout_s; /* how long without progress, whatever fails (300) */
   const char *task_id;     /* only this task (NULL: every open task) */
   gboolean tasks_only;     /* the task list, no files */
   RrSyncProgressFunc progress;

@@ -217,6 +217,80 @@ class SyncFaults(unittest.TestCase):
         self.assertEqual(refetched, [])
         self.assertIn("synced %d files" % n, r.stdout)
 
+    def test_2_files_failing_end_within_the_offline_timeout(self):
+        """Every file answered 500, then 503 rate_limited: the sync backs
+        off (a handful of requests, not hundreds a second), ends within its
+        offline timeout with a message naming the server and what failed,
+        and leaves the cache consistent; once the server serves files
+        again, the same sync completes."""
+        task = self.tasks["P1"]["id"]
+        for status, word in ((500, "internal"), (503, "rate_limited")):
+            self.proxy.clear()
+            rule = self.proxy.add(Rule("GET", FILE_PATH, status=status, times=None))
+            start = time.monotonic()
+            r = self.sync(expect=1, task=task, timeout=4)
+            elapsed = time.monotonic() - start
+            self.assertLess(elapsed, 4 + 20, r.stderr[-2000:])
+            last = r.stderr.strip().splitlines()[-1]
+            self.assertIn(self.url, last)
+            self.assertIn("has not answered usefully for 4 s", last)
+            self.assertIn("/file: the server answered %d (%s" % (status, word), last)
+            self.assertIn("Nothing was lost", last)
+            self.assertGreater(rule.hits, 1)
+            self.assertLess(rule.hits, 40, "%d file requests in %.1f s" % (rule.hits, elapsed))
+            with sqlite3.connect(self.db) as db:
+                self.assertEqual(db.execute("PRAGMA integrity_check").fetchone()[0], "ok")
+                self.assertEqual(db.execute("SELECT count (*) FROM instances WHERE sha256"
+                                            " IS NOT NULL").fetchone()[0], 0)
+            self.assertEqual(self.cached_files(), [])
+            print("files answered %d: %d requests in %.1f s, then: %s"
+                  % (status, rule.hits, elapsed, last))
+        self.proxy.clear()
+        self.sync(task=task)
+        self.assert_cache_is_the_servers("P1")
+
+    def test_3_transient_api_failures_are_retried(self):
+        """The login answered 503 twice, the task list 500 twice, the
+        manifest's connection reset twice, one file reset and one answered
+        502: the sync succeeds, and each fault was met."""
+        task = self.tasks["P2"]["id"]
+        rules = [self.proxy.add(Rule("POST", r"^/readroom/v1/sessions$", status=503, times=2)),
+                 self.proxy.add(Rule("GET", r"^/readroom/v1/tasks\?", status=500, times=2)),
+                 self.proxy.add(Rule("GET", r"^/readroom/v1/tasks/[^/]+/instances$", reset=True,
+                                     times=2)),
+                 self.proxy.add(Rule("GET", FILE_PATH, reset=True, times=1)),
+                 self.proxy.add(Rule("GET", FILE_PATH, status=502, times=1))]
+        r = self.sync(task=task, timeout=60)
+        self.assertEqual([x.hits for x in rules], [2, 2, 2, 1, 1])
+        self.assert_cache_is_the_servers("P2")
+        self.assertIn("synced 4 files", r.stdout)
+
+    def test_4_altered_download_is_caught_by_its_md5(self):
+        """One byte of a file altered on the way: the MD5 check catches it,
+        the file is fetched again, and the cache holds the server's bytes.
+        Altered every time: the sync stops after three tries, naming the
+        file, and keeps it out of the cache."""
+        task = self.tasks["P3"]["id"]
+        sop = sorted(s for s, (_, _, subj) in self.originals.items() if subj == "P3")[0]
+        path = r"^/readroom/v1/instances/%s/file$" % re.escape(sop)
+        rule = self.proxy.add(Rule("GET", path, corrupt_at=3000, times=1))
+        self.sync(task=task)
+        self.assertEqual(rule.hits, 1)
+        self.assertEqual(self.file_requests().count(sop), 2)
+        self.assert_cache_is_the_servers("P3")
+
+        shutil.rmtree(self.home)
+        self.proxy.clear()
+        self.proxy.add(Rule("GET", path, corrupt_at=3000, times=None))
+        r = self.sync(expect=1, task=task)
+        self.assertIn("%s failed its checksum 3 times" % sop, r.stderr)
+        self.assertEqual(self.file_requests().count(sop), 3)
+        names = {os.path.basename(f)[:-4] for f in self.cached_files()}
+        self.assertNotIn(self.originals[sop][0], names)
+        for f in self.cached_files():
+            with open(f, "rb") as fh:
+                self.assertIn(hashlib.sha256(fh.read()).hexdigest(), self.by_sha)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
