@@ -260,6 +260,50 @@ wait_backoff (RrSyncClient *c)
     g_usleep ((gulong) (c->not_before - now));
 }
 
+GBytes *
+rr_sync_call (RrSyncClient       *c,
+              const char         *method,
+              const char         *path,
+              const char         *body,
+              const char * const *headers,
+              long               *status,
+              GError            **error)
+{
+  /* Tried again on what may pass (no answer, 5xx, 503 rate_limited) until
+   * the offline timeout runs out without progress. */
+  for (;;)
+    {
+      g_autoptr (GError) local = NULL;
+      g_autofree char *what = NULL;
+      g_autoptr (GBytes) out = NULL;
+      wait_backoff (c);
+      *status = 0;
+      out = rr_sync_request (c, method, path, body, body ? strlen (body) : 0, NULL, headers,
+                             status, &local);
+      if (out == NULL && local->code == RR_SYNC_ERROR_TLS)
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return NULL;
+        }
+      if (out != NULL && !rr_sync_retryable (*status))
+        {
+          rr_sync_note_progress (c);
+          return g_steal_pointer (&out);
+        }
+      if (out == NULL)
+        what = g_strdup_printf ("%s %s: %s", method, path, local->message);
+      else
+        {
+          g_autofree char *said = rr_sync_answer_error (g_bytes_get_data (out, NULL),
+                                                        g_bytes_get_size (out));
+          what = g_strdup_printf ("%s %s: the server answered %ld%s%s%s", method, path, *status,
+                                  said ? " (" : "", said ? said : "", said ? ")" : "");
+        }
+      if (!rr_sync_note_failure (c, what, error))
+        return NULL;
+    }
+}
+
 JsonNode *
 rr_sync_call_json (RrSyncClient  *c,
                    const char    *method,
@@ -269,42 +313,13 @@ rr_sync_call_json (RrSyncClient  *c,
                    GError       **error)
 {
   g_autoptr (JsonParser) p = json_parser_new ();
-  g_autoptr (GBytes) out = NULL;
   long status = 0;
+  g_autoptr (GBytes) out = rr_sync_call (c, method, path, body, NULL, &status, error);
   gsize n;
   const char *data;
 
-  /* Tried again on what may pass (no answer, 5xx, 503 rate_limited) until
-   * the offline timeout runs out without progress. */
-  for (;;)
-    {
-      g_autoptr (GError) local = NULL;
-      g_autofree char *what = NULL;
-      wait_backoff (c);
-      g_clear_pointer (&out, g_bytes_unref);
-      status = 0;
-      out = rr_sync_request (c, method, path, body, body ? strlen (body) : 0, NULL, NULL,
-                             &status, &local);
-      if (out == NULL && local->code == RR_SYNC_ERROR_TLS)
-        {
-          g_propagate_error (error, g_steal_pointer (&local));
-          return NULL;
-        }
-      if (out != NULL && !rr_sync_retryable (status))
-        break;
-      if (out == NULL)
-        what = g_strdup_printf ("%s %s: %s", method, path, local->message);
-      else
-        {
-          g_autofree char *said = rr_sync_answer_error (g_bytes_get_data (out, NULL),
-                                                        g_bytes_get_size (out));
-          what = g_strdup_printf ("%s %s: the server answered %ld%s%s%s", method, path, status,
-                                  said ? " (" : "", said ? said : "", said ? ")" : "");
-        }
-      if (!rr_sync_note_failure (c, what, error))
-        return NULL;
-    }
-  rr_sync_note_progress (c);
+  if (out == NULL)
+    return NULL;
   if (status == 401)
     {
       g_set_error (error, RR_SYNC_ERROR, RR_SYNC_ERROR_AUTH,

@@ -30,6 +30,16 @@ void      rr_sync_transport_error     (GError      **error,
                                        CURLcode      rc,
                                        const char   *server,
                                        const char   *detail);
+/* @method @path with @body (JSON or NULL) under the retry policy: the
+ * first answer that is not a failure, whatever its status; NULL with
+ * @error when the offline timeout ran out (or TLS failed). */
+GBytes   *rr_sync_call                (RrSyncClient       *client,
+                                       const char         *method,
+                                       const char         *path,
+                                       const char         *body,
+                                       const char * const *headers,
+                                       long               *status,
+                                       GError            **error);
 /* @method @path with @body (JSON or NULL); the answer parsed when its
  * status is @expect, else an error (RR_SYNC_ERROR_AUTH for 401). */
 JsonNode *rr_sync_call_json           (RrSyncClient  *client,

@@ -118,3 +118,52 @@ rr_sync_token_load (const char *server,
 {
   return rr_sync_secret_load ("token", server, username);
 }
+
+void
+rr_sync_secret_wipe_except (const char *kind,
+                            GHashTable *keep)
+{
+  g_autofree char *probe = secret_file (kind, "", "");
+  g_autofree char *dir = g_path_get_dirname (probe);
+  g_autoptr (GHashTable) files = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (GDir) d = NULL;
+  GHashTableIter it;
+  gpointer k;
+  const char *name;
+
+  /* The files: named by a hash, so the names to keep are computed. */
+  g_hash_table_iter_init (&it, keep);
+  while (g_hash_table_iter_next (&it, &k, NULL))
+    {
+      g_auto (GStrv) parts = g_strsplit (k, "\n", 2);
+      if (parts[0] && parts[1])
+        {
+          g_autofree char *path = secret_file (kind, parts[0], parts[1]);
+          g_hash_table_add (files, g_path_get_basename (path));
+        }
+    }
+  d = g_dir_open (dir, 0, NULL);
+  while (d && (name = g_dir_read_name (d)) != NULL)
+    if (!g_hash_table_contains (files, name))
+      {
+        g_autofree char *path = g_build_filename (dir, name, NULL);
+        g_unlink (path);
+      }
+  if (g_getenv ("READROOM_NO_KEYRING") == NULL)
+    {
+      g_autoptr (GHashTable) attrs = secret_attributes_build (secret_schema (), "kind", kind, NULL);
+      GList *items = secret_password_searchv_sync (secret_schema (), attrs, SECRET_SEARCH_ALL, NULL,
+                                                   NULL);
+      for (GList *l = items; l; l = l->next)
+        {
+          g_autoptr (GHashTable) a = secret_retrievable_get_attributes (l->data);
+          const char *server = g_hash_table_lookup (a, "server");
+          const char *item = g_hash_table_lookup (a, "name");
+          g_autofree char *id = g_strdup_printf ("%s\n%s", server ? server : "", item ? item : "");
+          if (server && item && !g_hash_table_contains (keep, id))
+            secret_password_clear_sync (secret_schema (), NULL, NULL, "kind", kind, "server",
+                                        server, "name", item, NULL);
+        }
+      g_list_free_full (items, g_object_unref);
+    }
+}

@@ -20,4 +20,9 @@ void      rr_sync_secret_clear (const char  *kind,
                                 const char  *server,
                                 const char  *name);
 
+/* Removes every secret of @kind, in the keyring and in files, whose
+ * "server\nname" is not in @keep (a set of strings). */
+void      rr_sync_secret_wipe_except (const char *kind,
+                                      GHashTable *keep);
+
 G_END_DECLS

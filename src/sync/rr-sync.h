@@ -23,6 +23,7 @@ typedef enum
   RR_SYNC_ERROR_DISK,        /* the cache cannot be written (full, read-only) */
   RR_SYNC_ERROR_VERIFY,      /* files kept failing their checksum */
   RR_SYNC_ERROR_CANCELLED,
+  RR_SYNC_ERROR_SUBMITTED,   /* the server already holds another read of the task */
 } RrSyncError;
 
 typedef struct _RrSyncClient RrSyncClient;

@@ -17,21 +17,25 @@ import re
 import socket
 import struct
 import threading
+import time
 
 
 class Rule:
     """What to do with requests whose method and path match: answer
     @status (with the contract's error JSON, 503 being rate_limited), reset
     the connection (@reset), or pass it on with one byte of the body
-    flipped at @corrupt_at. @times: how many requests it applies to (None:
+    flipped at @corrupt_at, or pass it on and hold the answer back for
+@delay seconds (the server has acted; the client waits). @times: how many requests it applies to (None:
     all)."""
 
-    def __init__(self, method, pattern, status=None, reset=False, corrupt_at=None, times=1):
+    def __init__(self, method, pattern, status=None, reset=False, corrupt_at=None, delay=None,
+                 times=1):
         self.method = method
         self.pattern = re.compile(pattern)
         self.status = status
         self.reset = reset
         self.corrupt_at = corrupt_at
+        self.delay = delay
         self.times = times
         self.hits = 0
 
@@ -97,8 +101,10 @@ class FaultProxy:
                     for k, v in r.getheaders():
                         if k.lower() not in ("connection", "keep-alive", "transfer-encoding"):
                             self.send_header(k, v)
-                    entry["status"] = r.status
                     data = r.read()
+                    entry["status"] = r.status
+                    if rule is not None and rule.delay:
+                        time.sleep(rule.delay)
                     if "content-length" not in (k.lower() for k, _ in r.getheaders()):
                         self.send_header("Content-Length", str(len(data)))
                     self.end_headers()

@@ -6,6 +6,7 @@ sync within its offline timeout with a message naming it; transient API
 failures are retried; a download altered on the way is caught by its MD5
 and fetched again; the outbox's crash windows each end with exactly one
 submission on the server, reported delivered, no password left on disk."""
+import contextlib
 import hashlib
 import json
 import os
@@ -238,7 +239,7 @@ class SyncFaults(unittest.TestCase):
             self.assertIn("Nothing was lost", last)
             self.assertGreater(rule.hits, 1)
             self.assertLess(rule.hits, 40, "%d file requests in %.1f s" % (rule.hits, elapsed))
-            with sqlite3.connect(self.db) as db:
+            with contextlib.closing(sqlite3.connect(self.db)) as db:
                 self.assertEqual(db.execute("PRAGMA integrity_check").fetchone()[0], "ok")
                 self.assertEqual(db.execute("SELECT count (*) FROM instances WHERE sha256"
                                             " IS NOT NULL").fetchone()[0], 0)
@@ -290,6 +291,176 @@ class SyncFaults(unittest.TestCase):
         for f in self.cached_files():
             with open(f, "rb") as fh:
                 self.assertIn(hashlib.sha256(fh.read()).hexdigest(), self.by_sha)
+
+    # ---- the outbox ----
+
+    def submit_args(self, subject, size):
+        task = self.tasks[subject]
+        read = make_read([(tp["label"], tp["day"]) for tp in task["timepoints"]], (size,))
+        path = os.path.join(self.home, "read-%s-%s.json" % (subject, size))
+        os.makedirs(self.home, exist_ok=True)
+        with open(path, "w") as f:
+            json.dump(read, f)
+        return [CLI, "submit", "--server", self.url, "--user", "reader1", "--task", task["id"],
+                "--read", path]
+
+    def submit(self, subject, size, expect=0):
+        r = subprocess.run(self.submit_args(subject, size), env=self.env(), capture_output=True,
+                           text=True, timeout=300)
+        self.assertEqual(r.returncode, expect, r.stderr[-3000:])
+        return r
+
+    def submit_killed(self, subject, size, hook=None, wait_for=None):
+        """Starts a submit, kills it -9 at @hook's pause (or once
+        @wait_for () holds)."""
+        env = self.env(**({hook: "60"} if hook else {}))
+        proc = subprocess.Popen(self.submit_args(subject, size), env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        try:
+            if hook:
+                mark = "%s: pausing" % hook
+                end = time.time() + 120
+                while time.time() < end:
+                    line = proc.stderr.readline()
+                    if not line or mark in line:
+                        break
+                self.assertIn(mark, line, "%s never reached" % hook)
+            else:
+                end = time.time() + 120
+                while time.time() < end and not wait_for():
+                    time.sleep(0.02)
+                self.assertTrue(wait_for())
+        finally:
+            proc.send_signal(signal.SIGKILL)
+            proc.communicate()
+
+    def held(self, subject):
+        """What the server holds for @subject's task, asked as an admin."""
+        admin = self.server.login("admin", ADMIN_PASSWORD)
+        status, doc = self.server.request("GET", "/readroom/v1/tasks/%s/submission"
+                                          % self.tasks[subject]["id"], token=admin)
+        return doc if status == 200 else None
+
+    def submissions_on_server(self, subject):
+        admin = self.server.login("admin", ADMIN_PASSWORD)
+        status, trail = self.server.request("GET", "/readroom/v1/audit?limit=10000", token=admin)
+        self.assertEqual(status, 200)
+        return len([e for e in trail if e["action"] == "task.submit" and
+                    e["object"] == self.tasks[subject]["id"]])
+
+    def outbox(self, subject):
+        with contextlib.closing(sqlite3.connect(self.db)) as db:
+            return db.execute("SELECT state, receipt, last_error FROM outbox WHERE task_id = ?",
+                              (self.tasks[subject]["id"],)).fetchall()
+
+    def secrets(self):
+        d = os.path.join(self.home, "data", "readroom", "secrets")
+        return os.listdir(d) if os.path.isdir(d) else []
+
+    def assert_delivered_once(self, subject, size):
+        rows = self.outbox(subject)
+        self.assertEqual(len(rows), 1, rows)
+        state, receipt, last_error = rows[0]
+        self.assertEqual(state, "delivered", last_error)
+        held = self.held(subject)
+        self.assertIsNotNone(held)
+        self.assertEqual(json.loads(receipt)["receipt"], held["receipt"])
+        self.assertEqual(held["submission"]["read"]["target_lesions"][0]["measurements"],
+                         {self.tasks[subject]["timepoints"][-1]["label"]: size})
+        self.assertEqual(self.submissions_on_server(subject), 1)
+        self.assertEqual(self.secrets(), [])
+        for name in (self.db, self.db + "-wal"):
+            if os.path.exists(name):
+                with open(name, "rb") as f:
+                    self.assertNotIn(READER_PASSWORD.encode(), f.read())
+
+    def test_5_outbox_crash_windows(self):
+        """kill -9 in each window of a submission: before its entry is
+        saved, after, after it was sent (the answer held back by the
+        proxy), after the answer came, and between the password's removal
+        and the record of the delivery. Each ends with one submission on
+        the server, reported delivered by the client, and no password on
+        disk."""
+        os.makedirs(self.home)
+        self.sync(task=self.tasks["P4"]["id"])
+
+        # Before the save: the password was written, its entry never
+        # committed. The next sync wipes it; the reader signs again.
+        self.submit_killed("P4", 21.0, "READROOM_OUTBOX_PAUSE_BEFORE_SAVE")
+        self.assertEqual(self.outbox("P4"), [])
+        self.assertEqual(len(self.secrets()), 1)
+        self.sync(task=self.tasks["P4"]["id"])
+        self.assertEqual(self.secrets(), [])
+        self.assertEqual(self.submissions_on_server("P4"), 0)
+        self.assertIn("delivered:", self.submit("P4", 21.0).stdout)
+        self.assert_delivered_once("P4", 21.0)
+
+        # After the save: sent by the next sync.
+        self.submit_killed("P5", 22.0, "READROOM_OUTBOX_PAUSE")
+        self.assertEqual([r[0] for r in self.outbox("P5")], ["saved"])
+        self.assertEqual(self.submissions_on_server("P5"), 0)
+        r = self.sync(task=self.tasks["P5"]["id"])
+        self.assertIn("outbox: 1 delivered, 0 refused", r.stdout)
+        self.assert_delivered_once("P5", 22.0)
+
+        # After the send, before the answer: the next sync asks the server
+        # and sends nothing again.
+        self.proxy.clear()
+        self.proxy.add(Rule("POST", r"/submission$", delay=60, times=1))
+        self.submit_killed("P6", 23.0, wait_for=lambda: any(
+            e["status"] for e in self.proxy.requests(r"/submission$", "POST")))
+        self.assertEqual([r[0] for r in self.outbox("P6")], ["sending"])
+        self.assertEqual(self.submissions_on_server("P6"), 1)
+        posts = len(self.proxy.requests(r"/submission$", "POST"))
+        r = self.sync(task=self.tasks["P6"]["id"])
+        self.assertIn("outbox: 1 delivered, 0 refused", r.stdout)
+        self.assertEqual(len(self.proxy.requests(r"/submission$", "POST")), posts)
+        self.assertTrue(self.proxy.requests(r"/submission$", "GET"))
+        self.assert_delivered_once("P6", 23.0)
+
+        # After the answer, before it was recorded.
+        self.submit_killed("P7", 24.0, "READROOM_OUTBOX_PAUSE_AFTER_SEND")
+        self.assertEqual([r[0] for r in self.outbox("P7")], ["sending"])
+        self.assertEqual(self.submissions_on_server("P7"), 1)
+        r = self.sync(task=self.tasks["P7"]["id"])
+        self.assertIn("outbox: 1 delivered, 0 refused", r.stdout)
+        self.assert_delivered_once("P7", 24.0)
+
+        # Between the password's removal and the record of the delivery:
+        # delivered, not "refused: the password was not kept".
+        self.submit_killed("P8", 26.0, "READROOM_OUTBOX_PAUSE_AFTER_WIPE")
+        self.assertEqual([r[0] for r in self.outbox("P8")], ["sending"])
+        self.assertEqual(self.secrets(), [])
+        self.assertEqual(self.submissions_on_server("P8"), 1)
+        r = self.sync(task=self.tasks["P8"]["id"])
+        self.assertIn("outbox: 1 delivered, 0 refused", r.stdout)
+        self.assert_delivered_once("P8", 26.0)
+
+    def test_6_one_entry_per_task(self):
+        """submit run again after a crash after the send: the same entry,
+        reported delivered with its receipt. A corrected read submitted
+        before the first was sent replaces it. A different read after one
+        reached the server: the reader is told so, with the receipt."""
+        os.makedirs(self.home)
+        self.submit_killed("P1", 31.0, "READROOM_OUTBOX_PAUSE_AFTER_SEND")
+        r = self.submit("P1", 31.0)
+        self.assertIn("delivered:", r.stdout)
+        self.assertIn(self.held("P1")["receipt"]["id"], r.stdout)
+        self.assert_delivered_once("P1", 31.0)
+
+        self.submit_killed("P2", 32.0, "READROOM_OUTBOX_PAUSE")
+        r = self.submit("P2", 33.0)
+        self.assertIn("replacing the one not sent", r.stderr)
+        self.assertIn("delivered:", r.stdout)
+        self.assert_delivered_once("P2", 33.0)
+
+        self.submit("P3", 34.0)
+        r = self.submit("P3", 35.0, expect=1)
+        receipt = self.held("P3")["receipt"]
+        self.assertIn("already holds a read of task %s (receipt %s, submitted %s); this one was "
+                      "not sent" % (self.tasks["P3"]["id"], receipt["id"], receipt["submitted_at"]),
+                      r.stderr)
+        self.assert_delivered_once("P3", 34.0)
 
 
 if __name__ == "__main__":
