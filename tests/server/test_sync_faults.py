@@ -462,6 +462,31 @@ class SyncFaults(unittest.TestCase):
                       r.stderr)
         self.assert_delivered_once("P3", 34.0)
 
+    def test_7_read_only_cache(self):
+        """A cache on a read-only file system: the error says the cache
+        cannot be written, that nothing was lost and what to do, like the
+        full-disk one; with a writable cache the same sync completes."""
+        ro = os.path.join(self.tmp, "ro")
+        os.makedirs(ro, exist_ok=True)
+        r = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", ro],
+                           capture_output=True)
+        if r.returncode != 0:
+            self.skipTest("cannot mount a read-only tmpfs here: " + r.stderr.decode().strip())
+        try:
+            r = self.sync(expect=1, task=self.tasks["P4"]["id"],
+                          cache=os.path.join(ro, "instances"))
+            last = r.stderr.strip().splitlines()[-1]
+            self.assertIn("The cache cannot be written (%s" % os.path.join(ro, "instances"), last)
+            self.assertIn("Read-only file system", last)
+            self.assertIn("Nothing was lost; make the cache folder writable (or choose another "
+                          "cache) and synchronise again", last)
+            with contextlib.closing(sqlite3.connect(self.db)) as db:
+                self.assertEqual(db.execute("PRAGMA integrity_check").fetchone()[0], "ok")
+        finally:
+            subprocess.run(["umount", ro], capture_output=True)
+        self.sync(task=self.tasks["P4"]["id"])
+        self.assert_cache_is_the_servers("P4")
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
