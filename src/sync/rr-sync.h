@@ -1,8 +1,12 @@
 /* rr-sync.h: the client of server-api.md: log in, fetch the tasks, and
  * fill the local cache with every instance they need: several keep-alive
- * connections, resumed with Range, each file verified (size, MD5) before it
- * is renamed into place under its SHA-256; retried with backoff while the
- * server is away. TLS certificates are always verified. */
+ * connections, resumed with Range, each file verified (size, MD5) and
+ * recorded before it is renamed into place under its SHA-256; every
+ * request retried with backoff while the server fails, for at most the
+ * offline timeout without progress. TLS certificates are always verified.
+ * The parts: rr-sync-request.c (requests, the retry policy),
+ * rr-sync-download.c (files), rr-sync-secret.c (keyring), rr-sync-outbox.c
+ * (submissions). */
 #pragma once
 
 #include <gio/gio.h>
@@ -95,7 +99,8 @@ typedef struct
 /* Fetches the account's tasks into @store and every instance the open
  * ones need into @cache_dir. TRUE when every file is in the cache and
  * verified. Safe to interrupt at any point: partial files are resumed the
- * next time, and no file is in the cache before it is verified. */
+ * next time, no file is in the cache before it is verified, and no file
+ * that was whole on disk is fetched again. */
 gboolean      rr_sync_run              (RrSyncClient         *client,
                                         RrStore              *store,
                                         gint64                account,
@@ -117,7 +122,14 @@ char         *rr_sync_token_load       (const char  *server,
 
 /* Saves a submission (its signature's password kept apart, in the
  * keyring) in the outbox, before anything is sent; returns its
- * idempotency key. rr_sync_deliver () sends it. */
+ * idempotency key. rr_sync_deliver () sends it. One entry per task: the
+ * same submission again returns the entry it already has (delivered or
+ * waiting); another one replaces an entry never sent (the corrected read
+ * wins); when the server already holds a read of the task, NULL with
+ * RR_SYNC_ERROR_SUBMITTED, whose message gives the receipt. An earlier
+ * entry that may have been sent is settled by asking the server first, so
+ * this may wait for the network (up to the client's offline timeout): call
+ * it off the main thread. */
 char         *rr_sync_submit           (RrSyncClient  *client,
                                         RrStore       *store,
                                         gint64         account,
@@ -125,9 +137,12 @@ char         *rr_sync_submit           (RrSyncClient  *client,
                                         JsonNode      *submission,
                                         const char    *password,
                                         GError       **error);
-/* Sends every pending submission with its key until the server answers:
- * delivered (the receipt kept) or refused (the reason kept). FALSE when
- * the server could not be reached; what is pending stays pending. */
+/* Sends every waiting submission with its key until the server answers:
+ * delivered (the receipt kept) or refused (the reason kept). One that may
+ * have been sent already is settled by asking the server what it holds
+ * before it is sent again or reported. Signature passwords that wait for
+ * no entry are wiped first. FALSE when the server could not be reached;
+ * what waits keeps waiting. */
 gboolean      rr_sync_deliver          (RrSyncClient  *client,
                                         RrStore       *store,
                                         gint64         account,
