@@ -677,6 +677,26 @@ rr_store_set_instance_sha256 (RrStore     *store,
   return run (store, st, error);
 }
 
+GHashTable *
+rr_store_recorded_sha256 (RrStore  *store,
+                          GError  **error)
+{
+  sqlite3_stmt *st = NULL;
+  GHashTable *out;
+  if (sqlite3_prepare_v2 (store->db,
+                          "SELECT DISTINCT sha256 FROM instances WHERE sha256 IS NOT NULL",
+                          -1, &st, NULL) != SQLITE_OK)
+    {
+      fail (store, error, RR_STORE_ERROR_FAILED, "cannot prepare");
+      return NULL;
+    }
+  out = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  while (sqlite3_step (st) == SQLITE_ROW)
+    g_hash_table_add (out, g_strdup ((const char *) sqlite3_column_text (st, 0)));
+  sqlite3_finalize (st);
+  return out;
+}
+
 gboolean
 rr_store_audit (RrStore     *store,
                 const char  *action,

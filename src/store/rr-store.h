@@ -144,6 +144,9 @@ gboolean    rr_store_set_instance_sha256 (RrStore     *store,
                                           const char  *sop_uid,
                                           const char  *sha256,
                                           GError     **error);
+/* Every SHA-256 recorded for a cached file, of any account (a set). */
+GHashTable *rr_store_recorded_sha256  (RrStore  *store,
+                                       GError  **error);
 gboolean    rr_store_audit            (RrStore     *store,
                                        const char  *action,
                                        const char  *object,

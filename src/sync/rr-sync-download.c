@@ -799,6 +799,73 @@ download (Run          *run,
   return ok;
 }
 
+/* Files in the cache that no record names (their records lost with a cut
+ * WAL or a power cut, after the files were moved in): one whose name is its
+ * SHA-256 and whose size and MD5 are a queued instance's is that
+ * instance's file, recorded instead of fetched again. Only files of a
+ * wanted size are read. */
+static gboolean
+adopt_orphans (Run     *run,
+               GError **error)
+{
+  g_autoptr (GHashTable) known = NULL;
+  g_autoptr (GHashTable) sizes = g_hash_table_new (g_int64_hash, g_int64_equal);
+  g_autoptr (GDir) top = NULL;
+  const char *sub;
+
+  if (run->queue.length == 0)
+    return TRUE;
+  known = rr_store_recorded_sha256 (run->store, error);
+  if (known == NULL)
+    return FALSE;
+  for (GList *l = run->queue.head; l; l = l->next)
+    g_hash_table_add (sizes, &((Transfer *) l->data)->inst->size);
+  top = g_dir_open (run->cache_dir, 0, NULL);
+  while (top && run->queue.length > 0 && (sub = g_dir_read_name (top)) != NULL)
+    {
+      g_autofree char *dir = g_build_filename (run->cache_dir, sub, NULL);
+      g_autoptr (GDir) d = NULL;
+      const char *name;
+      if (strlen (sub) != 2 || (d = g_dir_open (dir, 0, NULL)) == NULL)
+        continue;  /* "partial", and anything not ours */
+      while ((name = g_dir_read_name (d)) != NULL)
+        {
+          g_autofree char *path = g_build_filename (dir, name, NULL);
+          g_autofree char *want = NULL, *md5 = NULL, *sha = NULL;
+          struct stat st;
+          goffset size = 0;
+          gint64 n;
+          if (!g_str_has_suffix (name, ".dcm") || strlen (name) != 64 + 4)
+            continue;
+          want = g_strndup (name, 64);
+          if (g_hash_table_contains (known, want) || g_stat (path, &st) != 0)
+            continue;
+          n = st.st_size;
+          if (!g_hash_table_contains (sizes, &n) || !hash_file (path, &md5, &sha, &size) ||
+              !g_str_equal (sha, want))
+            continue;
+          for (GList *l = run->queue.head; l; l = l->next)
+            {
+              Transfer *t = l->data;
+              if (t->inst->size != size || g_ascii_strcasecmp (t->inst->md5, md5) != 0)
+                continue;
+              if (!rr_store_set_instance_sha256 (run->store, run->account, t->inst->sop_uid, sha,
+                                                 error))
+                return FALSE;
+              g_free (t->inst->sha256);
+              t->inst->sha256 = g_strdup (sha);
+              run->progress.files_done++;
+              run->progress.bytes_done += (guint64) size;
+              g_queue_delete_link (&run->queue, l);
+              transfer_free (t);
+              g_hash_table_add (known, g_steal_pointer (&want));
+              break;
+            }
+        }
+    }
+  return TRUE;
+}
+
 RrSyncDownload *
 rr_sync_download_new (RrSyncClient         *client,
                       RrStore              *store,
@@ -902,6 +969,8 @@ rr_sync_download_files (RrSyncDownload *run,
       }
       g_queue_push_tail (&run->queue, t);
     }
+  if (!adopt_orphans (run, error))
+    return FALSE;
   rr_sync_download_status (run, "downloading");
   ok = download (run, &run->queue, cancellable, error);
   if (ok && run->progress.files_done < run->progress.files_total)

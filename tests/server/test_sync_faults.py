@@ -487,6 +487,60 @@ class SyncFaults(unittest.TestCase):
         self.sync(task=self.tasks["P4"]["id"])
         self.assert_cache_is_the_servers("P4")
 
+    def test_8_files_whose_records_were_lost(self):
+        """The records of cached files lost (what a cut WAL or a power cut
+        leaves: the files in the cache, no row naming them): the next sync
+        recognises each file by its name, size and MD5 and fetches none
+        again; a file in the cache that is not the server's is not taken."""
+        task = self.tasks["P2"]["id"]
+        self.sync(task=task)
+        with contextlib.closing(sqlite3.connect(self.db)) as db:
+            db.execute("UPDATE instances SET sha256 = NULL")
+            db.commit()
+        # One more file that looks like a cache file of the right size but
+        # is not any instance's content.
+        victim = sorted(self.cached_files())[0]
+        with open(victim, "rb") as f:
+            data = bytearray(f.read())
+        data[100] ^= 0xFF
+        fake = os.path.join(self.cache, hashlib.sha256(data).hexdigest()[:2],
+                            hashlib.sha256(data).hexdigest() + ".dcm")
+        os.makedirs(os.path.dirname(fake), exist_ok=True)
+        with open(fake, "wb") as f:
+            f.write(data)
+        self.proxy.clear()
+        r = self.sync(task=task)
+        self.assertEqual(self.file_requests(), [])
+        self.assertIn("synced 4 files (0 fetched, 0 bytes)", r.stdout)
+        with contextlib.closing(sqlite3.connect(self.db)) as db:
+            recorded = {s for (s,) in db.execute("SELECT sha256 FROM instances")}
+        want = {sha for sha, _, subj in self.originals.values() if subj == "P2"}
+        self.assertEqual(recorded, want)
+
+        # The same through a cut WAL: kill -9 mid-sync, the WAL emptied as a
+        # power cut may leave it; the restart fetches no whole file again.
+        shutil.rmtree(self.home)
+        task = self.tasks["P0"]["id"]
+        proc = subprocess.Popen(self.sync_args(task), env=self.env(
+            READROOM_SYNC_MAX_SPEED="1000000"), stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL)
+        end = time.time() + 60
+        while time.time() < end and len(self.cached_files()) < 20:
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        before = self.complete_on_disk()
+        self.assertGreaterEqual(len(before), 20)
+        with open(self.db + "-wal", "r+b") as f:
+            f.truncate(0)
+        if os.path.exists(self.db + "-shm"):
+            os.unlink(self.db + "-shm")
+        since = len(self.proxy.requests(method="GET"))
+        self.sync(task=task)
+        self.assertEqual([s for s in self.file_requests(since) if s in before], [])
+        self.assert_cache_is_the_servers("P0")
+        print("WAL cut after a kill with %d files whole on disk: none fetched again" % len(before))
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
