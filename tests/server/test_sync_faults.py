@@ -69,12 +69,12 @@ class SyncFaults(unittest.TestCase):
     @classmethod
     def setup_trial(cls):
         """One reader, one read per subject: subject P0 has a study of 64
-        files (the kill test's task), P1..P8 small ones (one task per
-        outbox test)."""
+        files (the kill test's task), P1..P10 small ones (the outbox tests
+        submit P1..P8; P9 and P10 stay open for the tests after them)."""
         cls.admin("user", "add", "reader1")
         cls.admin("trial", "create", "TF", "--name", "faults", "--no-qc", "--readers", "1")
         cls.admin("member", "set", "TF", "reader1", "--roles", "reader")
-        for s in range(9):
+        for s in range(11):
             d = os.path.join(cls.tmp, "study%d" % s)
             big = s == 0
             subprocess.run([PHANTOM, d, "--kind", "ct", "--slices", "64" if big else "4",
@@ -473,7 +473,7 @@ class SyncFaults(unittest.TestCase):
         if r.returncode != 0:
             self.skipTest("cannot mount a read-only tmpfs here: " + r.stderr.decode().strip())
         try:
-            r = self.sync(expect=1, task=self.tasks["P4"]["id"],
+            r = self.sync(expect=1, task=self.tasks["P9"]["id"],
                           cache=os.path.join(ro, "instances"))
             last = r.stderr.strip().splitlines()[-1]
             self.assertIn("The cache cannot be written (%s" % os.path.join(ro, "instances"), last)
@@ -484,15 +484,15 @@ class SyncFaults(unittest.TestCase):
                 self.assertEqual(db.execute("PRAGMA integrity_check").fetchone()[0], "ok")
         finally:
             subprocess.run(["umount", ro], capture_output=True)
-        self.sync(task=self.tasks["P4"]["id"])
-        self.assert_cache_is_the_servers("P4")
+        self.sync(task=self.tasks["P9"]["id"])
+        self.assert_cache_is_the_servers("P9")
 
     def test_8_files_whose_records_were_lost(self):
         """The records of cached files lost (what a cut WAL or a power cut
         leaves: the files in the cache, no row naming them): the next sync
         recognises each file by its name, size and MD5 and fetches none
         again; a file in the cache that is not the server's is not taken."""
-        task = self.tasks["P2"]["id"]
+        task = self.tasks["P10"]["id"]
         self.sync(task=task)
         with contextlib.closing(sqlite3.connect(self.db)) as db:
             db.execute("UPDATE instances SET sha256 = NULL")
@@ -514,7 +514,7 @@ class SyncFaults(unittest.TestCase):
         self.assertIn("synced 4 files (0 fetched, 0 bytes)", r.stdout)
         with contextlib.closing(sqlite3.connect(self.db)) as db:
             recorded = {s for (s,) in db.execute("SELECT sha256 FROM instances")}
-        want = {sha for sha, _, subj in self.originals.values() if subj == "P2"}
+        want = {sha for sha, _, subj in self.originals.values() if subj == "P10"}
         self.assertEqual(recorded, want)
 
         # The same through a cut WAL: kill -9 mid-sync, the WAL emptied as a
