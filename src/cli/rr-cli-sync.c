@@ -115,7 +115,7 @@ rr_cli_sync (int argc, char **argv)
     { "parallel", 0, 0, G_OPTION_ARG_INT, &parallel, "Connections at once (4)", "N" },
     { "ca-file", 0, 0, G_OPTION_ARG_FILENAME, &ca, "Extra CA certificates (PEM)", "FILE" },
     { "offline-timeout", 0, 0, G_OPTION_ARG_INT, &timeout,
-      "Seconds to wait for an absent server (300)", "S" },
+      "Seconds without progress, whatever fails, before giving up (300)", "S" },
     { "database", 0, 0, G_OPTION_ARG_FILENAME, &db, "The local database (the workstation's)", "FILE" },
     { "cache", 0, 0, G_OPTION_ARG_FILENAME, &cache, "The instance cache (the workstation's)", "DIR" },
     { NULL }
