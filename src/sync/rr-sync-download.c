@@ -405,7 +405,8 @@ flush_verified (Run     *run,
     {
       g_autofree char *final = rr_store_cache_path (run->cache_dir, run->verified->pdata[i + 1]);
       g_autofree char *dir = g_path_get_dirname (final);
-      if (g_mkdir_with_parents (dir, 0700) != 0 || g_rename (run->verified->pdata[i + 2], final) != 0)
+      if (g_mkdir_with_parents (dir, 0700) != 0 ||
+          g_rename (run->verified->pdata[i + 2], final) != 0)
         {
           int e = errno;
           if (ok)
@@ -704,7 +705,8 @@ download (Run          *run,
               /* The server is away: keep what we have, try again later. */
               run->progress.offline = TRUE;
               if (!transfer_failed (run, t, queue,
-                                    g_strdup_printf ("GET %s: %s", t->inst->url, transport->message),
+                                    g_strdup_printf ("GET %s: %s", t->inst->url,
+                                                     transport->message),
                                     error))
                 ok = FALSE;
               g_error_free (transport);

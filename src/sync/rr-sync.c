@@ -29,8 +29,8 @@ rr_sync_run (RrSyncClient         *client,
     options = &defaults;
   /* One clock for the run: whatever fails, nothing progressing for this
    * long ends it. */
-  rr_sync_client_set_offline_timeout (client, options->offline_timeout_s ? options->offline_timeout_s
-                                                                          : 300);
+  rr_sync_client_set_offline_timeout (client,
+                                      options->offline_timeout_s ? options->offline_timeout_s : 300);
   run = rr_sync_download_new (client, store, account, cache_dir, options);
 
   /* The tasks: every one the server lists, kept; those it no longer lists
