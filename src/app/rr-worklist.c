@@ -238,7 +238,13 @@ update_status (RrWorklist *self,
   GString *s = g_string_new (self->online ? _("Online") : _("Offline: working from the cache; "
                                                             "Readroom reconnects by itself"));
   g_string_append_printf (s, " · %s", self->username ? self->username : "");
-  if (pending && pending->len)
+  if (pending && pending->len && !self->online)
+    g_string_append_printf (s, g_dngettext (NULL, " · %u submission saved here; it will be sent "
+                                            "when the server is reachable",
+                                            " · %u submissions saved here; they will be sent "
+                                            "when the server is reachable", pending->len),
+                            pending->len);
+  else if (pending && pending->len)
     g_string_append_printf (s, g_dngettext (NULL, " · %u submission waiting to be sent",
                                             " · %u submissions waiting to be sent", pending->len),
                             pending->len);
@@ -310,10 +316,15 @@ on_progress (const RrSyncProgress *p,
   r->task = g_strdup (job->task);
   r->fraction = p->bytes_total ? (double) p->bytes_done / p->bytes_total : 0;
   r->offline = p->offline;
-  r->status = job->tasks_only ? NULL
-                              : g_strdup_printf (_("%u of %u files (%.0f of %.0f MB)"),
-                                                 p->files_done, p->files_total,
-                                                 p->bytes_done / 1e6, p->bytes_total / 1e6);
+  /* While the server fails, what failed and when it is tried again (the
+   * sync's own words); otherwise the files. */
+  if (p->offline && p->status)
+    r->status = g_strdup (p->status);
+  else
+    r->status = job->tasks_only ? NULL
+                                : g_strdup_printf (_("%u of %u files (%.0f of %.0f MB)"),
+                                                   p->files_done, p->files_total,
+                                                   p->bytes_done / 1e6, p->bytes_total / 1e6);
   g_main_context_invoke_full (NULL, G_PRIORITY_DEFAULT, apply_report, r, report_free);
 }
 

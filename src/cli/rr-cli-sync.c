@@ -42,6 +42,7 @@ open_account (const char     *command,
               const char     *ca,
               const char     *db,
               gboolean        need_password,
+              guint           timeout_s,
               RrStore       **store,
               RrSyncClient  **client,
               gint64         *account)
@@ -57,6 +58,9 @@ open_account (const char     *command,
       return RR_EXIT_INPUT;
     }
   *client = rr_sync_client_new (server, ca);
+  /* The login is retried like every request, for as long as the run
+   * would wait. */
+  rr_sync_client_set_offline_timeout (*client, timeout_s);
   if (password && *password)
     {
       gboolean in_file = FALSE;
@@ -111,7 +115,7 @@ rr_cli_sync (int argc, char **argv)
     { "parallel", 0, 0, G_OPTION_ARG_INT, &parallel, "Connections at once (4)", "N" },
     { "ca-file", 0, 0, G_OPTION_ARG_FILENAME, &ca, "Extra CA certificates (PEM)", "FILE" },
     { "offline-timeout", 0, 0, G_OPTION_ARG_INT, &timeout,
-      "Seconds to wait for an absent server (300)", "S" },
+      "Seconds without progress, whatever fails, before giving up (300)", "S" },
     { "database", 0, 0, G_OPTION_ARG_FILENAME, &db, "The local database (the workstation's)", "FILE" },
     { "cache", 0, 0, G_OPTION_ARG_FILENAME, &cache, "The instance cache (the workstation's)", "DIR" },
     { NULL }
@@ -137,7 +141,8 @@ rr_cli_sync (int argc, char **argv)
     return rr_cli_usage_error ("sync", "--parallel is 1 to 32; --offline-timeout at least 1");
   if (cache == NULL)
     cache = rr_store_cache_dir ();
-  rc = open_account ("sync", server, user, ca, db, FALSE, &store, &client, &account);
+  rc = open_account ("sync", server, user, ca, db, FALSE, (guint) timeout, &store, &client,
+                     &account);
   if (rc != RR_EXIT_OK)
     return rc;
   /* What waits in the outbox goes first. */
@@ -171,6 +176,7 @@ rr_cli_submit (int argc, char **argv)
 {
   g_autofree char *server = NULL, *user = NULL, *task = NULL, *read_path = NULL, *meaning = NULL;
   g_autofree char *db = NULL, *ca = NULL, *read_text = NULL, *key = NULL;
+  int timeout = 60;
   GOptionEntry entries[] = {
     { "server", 0, 0, G_OPTION_ARG_STRING, &server, "Server URL", "URL" },
     { "user", 0, 0, G_OPTION_ARG_STRING, &user, "User name", "NAME" },
@@ -179,6 +185,8 @@ rr_cli_submit (int argc, char **argv)
     { "meaning", 0, 0, G_OPTION_ARG_STRING, &meaning, "What the signature means", "TEXT" },
     { "ca-file", 0, 0, G_OPTION_ARG_FILENAME, &ca, "Extra CA certificates (PEM)", "FILE" },
     { "database", 0, 0, G_OPTION_ARG_FILENAME, &db, "The local database", "FILE" },
+    { "offline-timeout", 0, 0, G_OPTION_ARG_INT, &timeout,
+      "Seconds without progress before the submission is left in the outbox (60)", "S" },
     { NULL }
   };
   g_autoptr (GOptionContext) ctx = g_option_context_new (NULL);
@@ -198,7 +206,7 @@ rr_cli_submit (int argc, char **argv)
                                      "and signature) comes from READROOM_PASSWORD.");
   g_option_context_add_main_entries (ctx, entries, NULL);
   if (!g_option_context_parse (ctx, &argc, &argv, &error) || argc != 1 || !server || !user ||
-      !task || !read_path)
+      !task || !read_path || timeout < 1)
     return rr_cli_usage_error ("submit", error ? error->message
                                                : "--server --user --task --read are required");
   if (password == NULL || *password == '\0')
@@ -211,7 +219,8 @@ rr_cli_submit (int argc, char **argv)
                   error ? error->message : "not a JSON object");
       return RR_EXIT_INPUT;
     }
-  rc = open_account ("submit", server, user, ca, db, TRUE, &store, &client, &account);
+  rc = open_account ("submit", server, user, ca, db, TRUE, (guint) timeout, &store, &client,
+                     &account);
   if (rc != RR_EXIT_OK)
     return rc;
   json_builder_begin_object (b);

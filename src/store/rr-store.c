@@ -60,6 +60,11 @@ static const char *const migrations[] = {
   "CREATE TABLE local_audit ("
   "  seq INTEGER PRIMARY KEY, at_us INTEGER NOT NULL, action TEXT NOT NULL,"
   "  object TEXT NOT NULL, details TEXT NOT NULL DEFAULT '{}');",
+  /* 3: the outbox's states made explicit: 'saved' (never sent), 'sending'
+   * (may have reached the server), 'delivered' and 'refused' (answered).
+   * An old 'pending' entry may have been sent: it is settled by asking. */
+  "UPDATE outbox SET state = 'sending' WHERE state = 'pending';"
+  "CREATE INDEX outbox_by_task ON outbox (account_id, task_id);",
 };
 
 int
@@ -672,6 +677,26 @@ rr_store_set_instance_sha256 (RrStore     *store,
   return run (store, st, error);
 }
 
+GHashTable *
+rr_store_recorded_sha256 (RrStore  *store,
+                          GError  **error)
+{
+  sqlite3_stmt *st = NULL;
+  GHashTable *out;
+  if (sqlite3_prepare_v2 (store->db,
+                          "SELECT DISTINCT sha256 FROM instances WHERE sha256 IS NOT NULL",
+                          -1, &st, NULL) != SQLITE_OK)
+    {
+      fail (store, error, RR_STORE_ERROR_FAILED, "cannot prepare");
+      return NULL;
+    }
+  out = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  while (sqlite3_step (st) == SQLITE_ROW)
+    g_hash_table_add (out, g_strdup ((const char *) sqlite3_column_text (st, 0)));
+  sqlite3_finalize (st);
+  return out;
+}
+
 gboolean
 rr_store_audit (RrStore     *store,
                 const char  *action,
@@ -719,6 +744,7 @@ rr_store_outbox_free (RrStoreOutbox *o)
   g_free (o->state);
   g_free (o->last_error);
   g_free (o->receipt);
+  g_free (o->server);
   g_free (o);
 }
 
@@ -732,8 +758,8 @@ rr_store_outbox_add (RrStore     *store,
 {
   sqlite3_stmt *st = NULL;
   if (sqlite3_prepare_v2 (store->db,
-                          "INSERT INTO outbox (key, account_id, task_id, body, created_us)"
-                          " VALUES (?1, ?2, ?3, ?4, ?5)", -1, &st, NULL) != SQLITE_OK)
+                          "INSERT INTO outbox (key, account_id, task_id, body, created_us, state)"
+                          " VALUES (?1, ?2, ?3, ?4, ?5, 'saved')", -1, &st, NULL) != SQLITE_OK)
     return fail (store, error, RR_STORE_ERROR_FAILED, "cannot prepare");
   sqlite3_bind_text (st, 1, key, -1, SQLITE_TRANSIENT);
   sqlite3_bind_int64 (st, 2, account);
@@ -743,26 +769,11 @@ rr_store_outbox_add (RrStore     *store,
   return run (store, st, error);
 }
 
-GPtrArray *
-rr_store_outbox_list (RrStore     *store,
-                      gint64       account,
-                      const char  *state,
-                      GError     **error)
+static GPtrArray *
+outbox_rows (RrStore      *store,
+             sqlite3_stmt *st)
 {
-  sqlite3_stmt *st = NULL;
   GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify) rr_store_outbox_free);
-  if (sqlite3_prepare_v2 (store->db,
-                          "SELECT key, task_id, body, state, attempts, last_error, receipt"
-                          " FROM outbox WHERE account_id = ?1 AND (?2 IS NULL OR state = ?2)"
-                          " ORDER BY created_us", -1, &st, NULL) != SQLITE_OK)
-    {
-      g_ptr_array_unref (out);
-      fail (store, error, RR_STORE_ERROR_FAILED, "cannot prepare");
-      return NULL;
-    }
-  sqlite3_bind_int64 (st, 1, account);
-  if (state)
-    sqlite3_bind_text (st, 2, state, -1, SQLITE_TRANSIENT);
   while (sqlite3_step (st) == SQLITE_ROW)
     {
       RrStoreOutbox *o = g_new0 (RrStoreOutbox, 1);
@@ -773,10 +784,103 @@ rr_store_outbox_list (RrStore     *store,
       o->attempts = sqlite3_column_int (st, 4);
       o->last_error = g_strdup ((const char *) sqlite3_column_text (st, 5));
       o->receipt = g_strdup ((const char *) sqlite3_column_text (st, 6));
+      o->server = g_strdup ((const char *) sqlite3_column_text (st, 7));
       g_ptr_array_add (out, o);
     }
   sqlite3_finalize (st);
   return out;
+}
+
+#define OUTBOX_COLUMNS "o.key, o.task_id, o.body, o.state, o.attempts, o.last_error, o.receipt," \
+  " a.server FROM outbox o JOIN accounts a ON a.id = o.account_id"
+
+GPtrArray *
+rr_store_outbox_list (RrStore     *store,
+                      gint64       account,
+                      const char  *state,
+                      GError     **error)
+{
+  sqlite3_stmt *st = NULL;
+  /* "pending" is every entry not answered yet, as before the states were
+   * told apart. */
+  if (sqlite3_prepare_v2 (store->db,
+                          "SELECT " OUTBOX_COLUMNS " WHERE o.account_id = ?1 AND (?2 IS NULL OR"
+                          " o.state = ?2 OR (?2 = 'pending' AND o.state IN ('saved', 'sending')))"
+                          " ORDER BY o.created_us", -1, &st, NULL) != SQLITE_OK)
+    {
+      fail (store, error, RR_STORE_ERROR_FAILED, "cannot prepare");
+      return NULL;
+    }
+  sqlite3_bind_int64 (st, 1, account);
+  if (state)
+    sqlite3_bind_text (st, 2, state, -1, SQLITE_TRANSIENT);
+  return outbox_rows (store, st);
+}
+
+RrStoreOutbox *
+rr_store_outbox_for_task (RrStore     *store,
+                          gint64       account,
+                          const char  *task_id,
+                          GError     **error)
+{
+  sqlite3_stmt *st = NULL;
+  g_autoptr (GPtrArray) rows = NULL;
+  /* The newest: a database from before one entry per task may hold more. */
+  if (sqlite3_prepare_v2 (store->db,
+                          "SELECT " OUTBOX_COLUMNS " WHERE o.account_id = ?1 AND o.task_id = ?2"
+                          " ORDER BY o.created_us DESC LIMIT 1", -1, &st, NULL) != SQLITE_OK)
+    {
+      fail (store, error, RR_STORE_ERROR_FAILED, "cannot prepare");
+      return NULL;
+    }
+  sqlite3_bind_int64 (st, 1, account);
+  sqlite3_bind_text (st, 2, task_id, -1, SQLITE_TRANSIENT);
+  rows = outbox_rows (store, st);
+  return rows->len ? g_steal_pointer (&rows->pdata[0]) : NULL;
+}
+
+GPtrArray *
+rr_store_outbox_unanswered (RrStore  *store,
+                            GError  **error)
+{
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_prepare_v2 (store->db,
+                          "SELECT " OUTBOX_COLUMNS " WHERE o.state IN ('saved', 'sending')"
+                          " ORDER BY o.created_us", -1, &st, NULL) != SQLITE_OK)
+    {
+      fail (store, error, RR_STORE_ERROR_FAILED, "cannot prepare");
+      return NULL;
+    }
+  return outbox_rows (store, st);
+}
+
+gboolean
+rr_store_outbox_replace (RrStore     *store,
+                         const char  *old_key,
+                         const char  *key,
+                         const char  *body,
+                         GError     **error)
+{
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_prepare_v2 (store->db,
+                          "UPDATE outbox SET key = ?2, body = ?3, state = 'saved', attempts = 0,"
+                          " last_error = NULL, receipt = NULL, answered_us = NULL, created_us = ?4"
+                          " WHERE key = ?1 AND state IN ('saved', 'sending', 'refused')",
+                          -1, &st, NULL) != SQLITE_OK)
+    return fail (store, error, RR_STORE_ERROR_FAILED, "cannot prepare");
+  sqlite3_bind_text (st, 1, old_key, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (st, 2, key, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (st, 3, body, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (st, 4, g_get_real_time ());
+  if (!run (store, st, error))
+    return FALSE;
+  if (sqlite3_changes (store->db) != 1)
+    {
+      g_set_error (error, RR_STORE_ERROR, RR_STORE_ERROR_FAILED,
+                   "%s: the outbox entry %s is no longer waiting", store->path, old_key);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 gboolean
@@ -788,10 +892,23 @@ rr_store_outbox_update (RrStore     *store,
                         GError     **error)
 {
   sqlite3_stmt *st = NULL;
+  /* The old name for "not answered": kept as it was, saved or sending. */
+  if (g_strcmp0 (state, "pending") == 0)
+    {
+      if (sqlite3_prepare_v2 (store->db,
+                              "UPDATE outbox SET last_error = ?2, attempts = attempts + 1"
+                              " WHERE key = ?1", -1, &st, NULL) != SQLITE_OK)
+        return fail (store, error, RR_STORE_ERROR_FAILED, "cannot prepare");
+      sqlite3_bind_text (st, 1, key, -1, SQLITE_TRANSIENT);
+      if (last_error)
+        sqlite3_bind_text (st, 2, last_error, -1, SQLITE_TRANSIENT);
+      return run (store, st, error);
+    }
   if (sqlite3_prepare_v2 (store->db,
                           "UPDATE outbox SET state = ?2, last_error = ?3, receipt = coalesce (?4,"
-                          " receipt), attempts = attempts + 1, answered_us = CASE WHEN ?2 !="
-                          " 'pending' THEN ?5 END WHERE key = ?1", -1, &st, NULL) != SQLITE_OK)
+                          " receipt), attempts = attempts + 1, answered_us = CASE WHEN ?2 NOT IN"
+                          " ('saved', 'sending') THEN ?5 END WHERE key = ?1", -1, &st, NULL)
+      != SQLITE_OK)
     return fail (store, error, RR_STORE_ERROR_FAILED, "cannot prepare");
   sqlite3_bind_text (st, 1, key, -1, SQLITE_TRANSIENT);
   sqlite3_bind_text (st, 2, state, -1, SQLITE_TRANSIENT);

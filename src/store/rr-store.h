@@ -144,6 +144,9 @@ gboolean    rr_store_set_instance_sha256 (RrStore     *store,
                                           const char  *sop_uid,
                                           const char  *sha256,
                                           GError     **error);
+/* Every SHA-256 recorded for a cached file, of any account (a set). */
+GHashTable *rr_store_recorded_sha256  (RrStore  *store,
+                                       GError  **error);
 gboolean    rr_store_audit            (RrStore     *store,
                                        const char  *action,
                                        const char  *object,
@@ -151,9 +154,12 @@ gboolean    rr_store_audit            (RrStore     *store,
                                        GError     **error);
 
 /* The outbox: a submission is saved here before it is sent, and stays
- * until the server has answered it. state: "pending" (not answered yet),
- * "delivered" (receipt kept), "refused" (the server said why, in
- * last_error; the reader must act). */
+ * until the server has answered it; one entry per task. state: "saved"
+ * (never sent: may be replaced), "sending" (may have reached the server:
+ * settled by asking it before anything else), "delivered" (the server
+ * holds it; receipt kept), "refused" (the server said why, in last_error;
+ * the reader must act). "pending", as a state asked for, means saved or
+ * sending. */
 typedef struct
 {
   char *key;               /* the Idempotency-Key */
@@ -163,9 +169,11 @@ typedef struct
   int attempts;
   char *last_error;
   char *receipt;
+  char *server;            /* the account's */
 } RrStoreOutbox;
 
 void        rr_store_outbox_free      (RrStoreOutbox *entry);
+/* A new entry, "saved". */
 gboolean    rr_store_outbox_add       (RrStore     *store,
                                        gint64       account,
                                        const char  *key,
@@ -177,6 +185,22 @@ GPtrArray  *rr_store_outbox_list      (RrStore     *store,
                                        gint64       account,
                                        const char  *state,
                                        GError     **error);
+/* The task's entry (the newest), or NULL. */
+RrStoreOutbox *rr_store_outbox_for_task (RrStore     *store,
+                                         gint64       account,
+                                         const char  *task_id,
+                                         GError     **error);
+/* Every account's entries not answered yet (saved, sending). */
+GPtrArray  *rr_store_outbox_unanswered (RrStore  *store,
+                                        GError  **error);
+/* Gives an entry not delivered a new key and body, "saved" again: the
+ * corrected read replaces the one that did not reach the server. */
+gboolean    rr_store_outbox_replace   (RrStore     *store,
+                                       const char  *old_key,
+                                       const char  *key,
+                                       const char  *body,
+                                       GError     **error);
+/* @state "pending" keeps the state and records @last_error. */
 gboolean    rr_store_outbox_update    (RrStore     *store,
                                        const char  *key,
                                        const char  *state,

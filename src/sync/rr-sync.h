@@ -1,8 +1,12 @@
 /* rr-sync.h: the client of server-api.md: log in, fetch the tasks, and
  * fill the local cache with every instance they need: several keep-alive
- * connections, resumed with Range, each file verified (size, MD5) before it
- * is renamed into place under its SHA-256; retried with backoff while the
- * server is away. TLS certificates are always verified. */
+ * connections, resumed with Range, each file verified (size, MD5) and
+ * recorded before it is renamed into place under its SHA-256; every
+ * request retried with backoff while the server fails, for at most the
+ * offline timeout without progress. TLS certificates are always verified.
+ * The parts: rr-sync-request.c (requests, the retry policy),
+ * rr-sync-download.c (files), rr-sync-secret.c (keyring), rr-sync-outbox.c
+ * (submissions). */
 #pragma once
 
 #include <gio/gio.h>
@@ -23,6 +27,7 @@ typedef enum
   RR_SYNC_ERROR_DISK,        /* the cache cannot be written (full, read-only) */
   RR_SYNC_ERROR_VERIFY,      /* files kept failing their checksum */
   RR_SYNC_ERROR_CANCELLED,
+  RR_SYNC_ERROR_SUBMITTED,   /* the server already holds another read of the task */
 } RrSyncError;
 
 typedef struct _RrSyncClient RrSyncClient;
@@ -36,6 +41,13 @@ const char   *rr_sync_client_get_server (RrSyncClient *client);
 void          rr_sync_client_set_token (RrSyncClient *client,
                                         const char   *token);
 const char   *rr_sync_client_get_token (RrSyncClient *client);
+/* Every request is tried again, with a growing wait, on what may pass (no
+ * answer, a reset, 5xx, 503 rate_limited) until nothing has progressed for
+ * @seconds (20 by default; a sync run sets its offline_timeout_s); then it
+ * fails with RR_SYNC_ERROR_OFFLINE naming the server and what failed. The
+ * clock starts again here. */
+void          rr_sync_client_set_offline_timeout (RrSyncClient *client,
+                                                  guint         seconds);
 
 /* POST /sessions: keeps the token and returns the user object as JSON. */
 char         *rr_sync_login            (RrSyncClient  *client,
@@ -77,7 +89,7 @@ typedef void (*RrSyncProgressFunc) (const RrSyncProgress *progress,
 typedef struct
 {
   guint parallel;          /* connections at once (4) */
-  guint offline_timeout_s; /* how long to wait for an absent server (300) */
+  guint offline_timeout_s; /* how long without progress, whatever fails (300) */
   const char *task_id;     /* only this task (NULL: every open task) */
   gboolean tasks_only;     /* the task list, no files */
   RrSyncProgressFunc progress;
@@ -87,7 +99,8 @@ typedef struct
 /* Fetches the account's tasks into @store and every instance the open
  * ones need into @cache_dir. TRUE when every file is in the cache and
  * verified. Safe to interrupt at any point: partial files are resumed the
- * next time, and no file is in the cache before it is verified. */
+ * next time, no file is in the cache before it is verified, and no file
+ * that was whole on disk is fetched again. */
 gboolean      rr_sync_run              (RrSyncClient         *client,
                                         RrStore              *store,
                                         gint64                account,
@@ -109,7 +122,14 @@ char         *rr_sync_token_load       (const char  *server,
 
 /* Saves a submission (its signature's password kept apart, in the
  * keyring) in the outbox, before anything is sent; returns its
- * idempotency key. rr_sync_deliver () sends it. */
+ * idempotency key. rr_sync_deliver () sends it. One entry per task: the
+ * same submission again returns the entry it already has (delivered or
+ * waiting); another one replaces an entry never sent (the corrected read
+ * wins); when the server already holds a read of the task, NULL with
+ * RR_SYNC_ERROR_SUBMITTED, whose message gives the receipt. An earlier
+ * entry that may have been sent is settled by asking the server first, so
+ * this may wait for the network (up to the client's offline timeout): call
+ * it off the main thread. */
 char         *rr_sync_submit           (RrSyncClient  *client,
                                         RrStore       *store,
                                         gint64         account,
@@ -117,9 +137,12 @@ char         *rr_sync_submit           (RrSyncClient  *client,
                                         JsonNode      *submission,
                                         const char    *password,
                                         GError       **error);
-/* Sends every pending submission with its key until the server answers:
- * delivered (the receipt kept) or refused (the reason kept). FALSE when
- * the server could not be reached; what is pending stays pending. */
+/* Sends every waiting submission with its key until the server answers:
+ * delivered (the receipt kept) or refused (the reason kept). One that may
+ * have been sent already is settled by asking the server what it holds
+ * before it is sent again or reported. Signature passwords that wait for
+ * no entry are wiped first. FALSE when the server could not be reached;
+ * what waits keeps waiting. */
 gboolean      rr_sync_deliver          (RrSyncClient  *client,
                                         RrStore       *store,
                                         gint64         account,

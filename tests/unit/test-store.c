@@ -362,6 +362,92 @@ test_draft_outlives_task (void)
   rm_rf (dir);
 }
 
+/* The outbox's states: "pending" asked for is saved or sending; one entry
+ * per task found by its task; a delivered entry is never replaced; an
+ * entry of an older database that may have been sent becomes "sending"
+ * (settled by asking the server, not sent blindly). */
+static void
+test_outbox_states (void)
+{
+  g_autofree char *dir = NULL;
+  g_autofree char *path = temp_db (&dir);
+  g_autoptr (GError) error = NULL;
+  gint64 a1, a2;
+
+  {
+    g_autoptr (RrStore) s = rr_store_open (path, &error);
+    g_autoptr (GPtrArray) pending = NULL, all = NULL, waiting = NULL;
+    g_autoptr (RrStoreOutbox) e = NULL;
+    g_assert_no_error (error);
+    a1 = rr_store_account (s, "https://one.example", "reader1", NULL, &error);
+    a2 = rr_store_account (s, "https://two.example", "reader1", NULL, &error);
+    g_assert_true (rr_store_outbox_add (s, a1, "k1", "t1", "{\"n\": 1}", &error));
+    g_assert_true (rr_store_outbox_add (s, a1, "k2", "t2", "{\"n\": 2}", &error));
+    g_assert_true (rr_store_outbox_add (s, a1, "k3", "t3", "{\"n\": 3}", &error));
+    g_assert_true (rr_store_outbox_add (s, a2, "k4", "t4", "{\"n\": 4}", &error));
+    g_assert_true (rr_store_outbox_update (s, "k2", "sending", NULL, NULL, &error));
+    g_assert_true (rr_store_outbox_update (s, "k3", "delivered", NULL, "{\"receipt\": {}}",
+                                           &error));
+    /* "pending" records an attempt and keeps the state. */
+    g_assert_true (rr_store_outbox_update (s, "k2", "pending", "no answer", NULL, &error));
+    pending = rr_store_outbox_list (s, a1, "pending", &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (pending->len, ==, 2);
+    g_assert_cmpstr (((RrStoreOutbox *) pending->pdata[0])->state, ==, "saved");
+    g_assert_cmpstr (((RrStoreOutbox *) pending->pdata[1])->state, ==, "sending");
+    g_assert_cmpstr (((RrStoreOutbox *) pending->pdata[1])->last_error, ==, "no answer");
+    g_assert_cmpstr (((RrStoreOutbox *) pending->pdata[1])->server, ==, "https://one.example");
+    all = rr_store_outbox_list (s, a1, NULL, &error);
+    g_assert_cmpuint (all->len, ==, 3);
+    /* Every account's waiting entries, with their servers. */
+    waiting = rr_store_outbox_unanswered (s, &error);
+    g_assert_cmpuint (waiting->len, ==, 3);
+    g_assert_cmpstr (((RrStoreOutbox *) waiting->pdata[2])->server, ==, "https://two.example");
+
+    e = rr_store_outbox_for_task (s, a1, "t1", &error);
+    g_assert_cmpstr (e->key, ==, "k1");
+    g_clear_pointer (&e, rr_store_outbox_free);
+    g_assert_null (rr_store_outbox_for_task (s, a2, "t1", &error));
+    g_assert_no_error (error);
+
+    /* The corrected read replaces the one never sent, under a new key. */
+    g_assert_true (rr_store_outbox_replace (s, "k1", "k1b", "{\"n\": 10}", &error));
+    e = rr_store_outbox_for_task (s, a1, "t1", &error);
+    g_assert_cmpstr (e->key, ==, "k1b");
+    g_assert_cmpstr (e->body, ==, "{\"n\": 10}");
+    g_assert_cmpstr (e->state, ==, "saved");
+    g_clear_pointer (&e, rr_store_outbox_free);
+    /* A delivered one is never replaced. */
+    g_assert_false (rr_store_outbox_replace (s, "k3", "k3b", "{}", &error));
+    g_assert_error (error, RR_STORE_ERROR, RR_STORE_ERROR_FAILED);
+    g_clear_error (&error);
+    e = rr_store_outbox_for_task (s, a1, "t3", &error);
+    g_assert_cmpstr (e->key, ==, "k3");
+    g_assert_cmpstr (e->state, ==, "delivered");
+  }
+  {
+    /* Back to an older database's outbox: its waiting entries were
+     * 'pending', whether sent or not. */
+    g_autofree char *cmd = g_strdup_printf (
+      "sqlite3 '%s' \"DROP INDEX outbox_by_task; UPDATE outbox SET state = 'pending'"
+      " WHERE state IN ('saved', 'sending'); PRAGMA user_version = 2\"", path);
+    g_autoptr (RrStore) s = NULL;
+    g_autoptr (GPtrArray) all = NULL;
+    g_assert_cmpint (system (cmd), ==, 0);
+    s = rr_store_open (path, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (rr_store_schema_version (s), ==, rr_store_latest_version ());
+    all = rr_store_outbox_list (s, a1, NULL, &error);
+    g_assert_cmpuint (all->len, ==, 3);
+    for (guint i = 0; i < all->len; i++)
+      {
+        RrStoreOutbox *o = all->pdata[i];
+        g_assert_cmpstr (o->state, ==, g_str_equal (o->key, "k3") ? "delivered" : "sending");
+      }
+  }
+  rm_rf (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -373,5 +459,6 @@ main (int argc, char **argv)
   g_test_add_func ("/store/not-ours", test_not_ours);
   g_test_add_func ("/store/kill-9", test_kill9);
   g_test_add_func ("/store/draft-outlives-task", test_draft_outlives_task);
+  g_test_add_func ("/store/outbox-states", test_outbox_states);
   return g_test_run ();
 }
