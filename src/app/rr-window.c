@@ -249,9 +249,10 @@ on_measurement_change (RrMeasurementChange  change,
       return FALSE;
     }
   if (change == RR_MEASUREMENT_REMOVED)
-    ok = rr_store_delete_measurement (self->store, m->id, &error);
+    ok = rr_store_delete_measurement (self->store, self->task_account, self->task_id, m->id,
+                                       &error);
   else
-    ok = rr_store_put_measurement (self->store, m, &error);
+    ok = rr_store_put_measurement (self->store, self->task_account, self->task_id, m, &error);
   if (!ok)
     {
       g_autofree char *msg = g_strdup_printf (_("The measurement was not saved: %s"),
@@ -285,7 +286,8 @@ use_measurements_of (RrWindow *self,
           self->history = rr_measurement_history_new (on_measurement_change, self);
           self->history_series = g_strdup (series);
           if (self->store)
-            saved = rr_store_list_measurements (self->store, series, &skipped, &error);
+            saved = rr_store_list_measurements (self->store, self->task_account, self->task_id,
+                                                series, &skipped, &error);
           if (error)
             toast (self, error->message);
           else if (skipped)
@@ -921,6 +923,7 @@ leave_source (RrWindow *self)
   g_clear_pointer (&self->folder, g_free);
   g_clear_pointer (&self->study_labels, g_hash_table_unref);
   g_clear_pointer (&self->task_id, g_free);
+  self->task_account = 0;
   g_clear_pointer (&self->draft_series, g_free);
 }
 

@@ -35,16 +35,28 @@ int         rr_store_schema_version   (RrStore *store);
 /* The newest schema this build knows. */
 int         rr_store_latest_version   (void);
 
-/* Inserts or replaces @m (by id), durable when this returns TRUE. */
+/* A measurement belongs to its owner: the account and the task it was
+ * drawn in (@account <= 0 or @task_id NULL: the viewer's free measuring,
+ * with no task open). No other owner sees or changes it. */
+
+/* Inserts or replaces @m (by id), durable when this returns TRUE. An id
+ * kept for another owner is refused. */
 gboolean    rr_store_put_measurement  (RrStore              *store,
+                                       gint64                account,
+                                       const char           *task_id,
                                        const RrMeasurement  *m,
                                        GError              **error);
 gboolean    rr_store_delete_measurement (RrStore     *store,
+                                         gint64       account,
+                                         const char  *task_id,
                                          const char  *id,
                                          GError     **error);
-/* The measurements of a series, oldest first. Rows that no longer parse
- * are reported in @skipped (if given) and left in the database. */
+/* The owner's measurements on @series_uid (NULL: on every series of the
+ * task), oldest first. Rows that no longer parse are reported in
+ * @skipped (if given) and left in the database. */
 GPtrArray  *rr_store_list_measurements (RrStore     *store,
+                                        gint64       account,
+                                        const char  *task_id,
                                         const char  *series_uid,
                                         guint       *skipped,
                                         GError     **error);
@@ -60,7 +72,7 @@ typedef struct
   char *subject;           /* from the task's JSON, for ordering */
   guint n_timepoints;      /* ...and how many timepoints it reads */
   gboolean has_draft;      /* the reader has worked on it here */
-  guint n_measurements;    /* saved here on the task's series */
+  guint n_measurements;    /* drawn here in this task by this account */
 } RrStoreTask;
 
 typedef struct
