@@ -86,6 +86,8 @@ static const char *const migrations[] = {
   "DROP INDEX measurements_by_series;"
   "CREATE INDEX measurements_by_owner ON measurements"
   "  (account_id, task_id, series_uid, created_us);",
+  /* 4: the lesion form of a read task, beside the reader's place in it. */
+  "ALTER TABLE drafts ADD COLUMN form TEXT CHECK (form IS NULL OR json_valid (form));",
 };
 
 int
@@ -588,6 +590,49 @@ rr_store_put_draft (RrStore     *store,
   sqlite3_bind_text (st, 3, json, -1, SQLITE_TRANSIENT);
   sqlite3_bind_int64 (st, 4, g_get_real_time ());
   return run (store, st, error);
+}
+
+gboolean
+rr_store_put_form (RrStore     *store,
+                   gint64       account,
+                   const char  *task_id,
+                   const char  *json,
+                   GError     **error)
+{
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_prepare_v2 (store->db,
+                          "INSERT INTO drafts (account_id, task_id, json, form, updated_us)"
+                          " VALUES (?1, ?2, '{}', ?3, ?4) ON CONFLICT (account_id, task_id)"
+                          " DO UPDATE SET form = ?3, updated_us = ?4", -1, &st, NULL) != SQLITE_OK)
+    return fail (store, error, RR_STORE_ERROR_FAILED, "cannot prepare");
+  sqlite3_bind_int64 (st, 1, account);
+  sqlite3_bind_text (st, 2, task_id, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (st, 3, json, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (st, 4, g_get_real_time ());
+  return run (store, st, error);
+}
+
+char *
+rr_store_get_form (RrStore     *store,
+                   gint64       account,
+                   const char  *task_id,
+                   GError     **error)
+{
+  sqlite3_stmt *st = NULL;
+  char *json = NULL;
+  if (sqlite3_prepare_v2 (store->db,
+                          "SELECT form FROM drafts WHERE account_id = ?1 AND task_id = ?2", -1,
+                          &st, NULL) != SQLITE_OK)
+    {
+      fail (store, error, RR_STORE_ERROR_FAILED, "cannot prepare");
+      return NULL;
+    }
+  sqlite3_bind_int64 (st, 1, account);
+  sqlite3_bind_text (st, 2, task_id, -1, SQLITE_TRANSIENT);
+  if (sqlite3_step (st) == SQLITE_ROW)
+    json = g_strdup ((const char *) sqlite3_column_text (st, 0));
+  sqlite3_finalize (st);
+  return json;
 }
 
 char *

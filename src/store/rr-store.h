@@ -139,6 +139,17 @@ char       *rr_store_get_draft        (RrStore     *store,
                                        gint64       account,
                                        const char  *task_id,
                                        GError     **error);
+/* The task's lesion form (JSON), kept beside its draft and as durable;
+ * get: NULL when there is none. */
+gboolean    rr_store_put_form         (RrStore     *store,
+                                       gint64       account,
+                                       const char  *task_id,
+                                       const char  *json,
+                                       GError     **error);
+char       *rr_store_get_form         (RrStore     *store,
+                                       gint64       account,
+                                       const char  *task_id,
+                                       GError     **error);
 /* Records a manifest entry of @task_id. A file whose size or MD5 changed
  * on the server loses its cached state and is fetched again. */
 gboolean    rr_store_put_instance     (RrStore                *store,
