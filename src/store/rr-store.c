@@ -429,6 +429,38 @@ rr_store_account (RrStore     *store,
 }
 
 gboolean
+rr_store_get_account (RrStore  *store,
+                      gint64    account,
+                      char    **server,
+                      char    **username,
+                      char    **user_json,
+                      GError  **error)
+{
+  sqlite3_stmt *st = NULL;
+  gboolean found = FALSE;
+  if (sqlite3_prepare_v2 (store->db,
+                          "SELECT server, username, user_json FROM accounts WHERE id = ?1", -1,
+                          &st, NULL) != SQLITE_OK)
+    return fail (store, error, RR_STORE_ERROR_FAILED, "cannot prepare");
+  sqlite3_bind_int64 (st, 1, account);
+  if (sqlite3_step (st) == SQLITE_ROW)
+    {
+      found = TRUE;
+      if (server)
+        *server = g_strdup ((const char *) sqlite3_column_text (st, 0));
+      if (username)
+        *username = g_strdup ((const char *) sqlite3_column_text (st, 1));
+      if (user_json)
+        *user_json = g_strdup ((const char *) sqlite3_column_text (st, 2));
+    }
+  sqlite3_finalize (st);
+  if (!found)
+    g_set_error (error, RR_STORE_ERROR, RR_STORE_ERROR_FAILED, "%s: no account %" G_GINT64_FORMAT,
+                 store->path, account);
+  return found;
+}
+
+gboolean
 rr_store_begin (RrStore  *store,
                 GError  **error)
 {

@@ -107,6 +107,14 @@ gint64      rr_store_account          (RrStore     *store,
                                        const char  *username,
                                        const char  *user_json,
                                        GError     **error);
+/* The account's server, user name and user object as the server gave it
+ * (with the full name); FALSE when there is no such account. */
+gboolean    rr_store_get_account      (RrStore     *store,
+                                       gint64       account,
+                                       char       **server,
+                                       char       **username,
+                                       char       **user_json,
+                                       GError     **error);
 gboolean    rr_store_put_task         (RrStore     *store,
                                        gint64       account,
                                        const char  *id,

@@ -395,6 +395,17 @@ test_owner_scope (void)
   g_assert_cmpint (r1, >, 0);
   g_assert_cmpint (r2, >, 0);
   g_assert_cmpint (r1, !=, r2);
+  g_assert_cmpint (rr_store_account (s, "https://example.org", "reader1",
+                                     "{\"full_name\": \"Ada Reader\"}", &error), ==, r1);
+  {
+    g_autofree char *server = NULL, *user = NULL, *json = NULL;
+    g_assert_true (rr_store_get_account (s, r1, &server, &user, &json, &error));
+    g_assert_cmpstr (server, ==, "https://example.org");
+    g_assert_cmpstr (user, ==, "reader1");
+    g_assert_cmpstr (json, ==, "{\"full_name\": \"Ada Reader\"}");
+    g_assert_false (rr_store_get_account (s, r2 + 100, NULL, NULL, NULL, &error));
+    g_clear_error (&error);
+  }
   /* The baseline series is in the baseline and the week 8 task of both. */
   for (gint64 a = r1; a; a = a == r1 ? r2 : 0)
     for (const char *const *t = (const char *const[]) { "bl", "w8", NULL }; *t; t++)
