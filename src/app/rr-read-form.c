@@ -224,6 +224,23 @@ evaluate (RrReadForm *self)
   g_clear_pointer (&self->read, rr_read_free);
   if (self->draft == NULL)
     return;
+  /* The engine needs every lesion's organ (two per organ): ask for it in
+   * words rather than show the parser's complaint. */
+  for (guint i = 0; i < self->draft->lesions->len; i++)
+    {
+      const RrDraftLesion *l = self->draft->lesions->pdata[i];
+      if (l->organ == NULL || *l->organ == '\0')
+        g_string_append_printf (issues, "%s%s", issues->len ? ", " : "", l->id);
+    }
+  if (issues->len)
+    {
+      g_autofree char *msg = g_strdup_printf (_("Choose the organ of %s to see the responses"),
+                                              issues->str);
+      gtk_label_set_text (self->responses, msg);
+      gtk_label_set_text (self->read_issues, "");
+      gtk_widget_set_visible (GTK_WIDGET (self->read_issues), FALSE);
+      return;
+    }
   json = rr_read_draft_build (self->draft, lookup, self);
   self->read = rr_read_parse (json, -1, &error);
   if (self->read)
@@ -480,9 +497,19 @@ on_use_caliper (GtkButton  *button,
       gtk_label_set_text (self->state_label, msg);
       return;
     }
+  {
+    const RrMeasurement *m = lookup (self->selected, self);
+    gpointer k = g_hash_table_lookup (self->series_tp, m->series_uid);
+    if (k && GPOINTER_TO_UINT (k) - 1 != self->current)
+      {
+        gtk_label_set_text (self->state_label,
+                            _("That caliper is on an earlier timepoint's images"));
+        return;
+      }
+  }
   rr_read_draft_set_entry (l, self->current, RR_ENTRY_CALIPER, self->selected);
   save (self);
-  rebuild (self);
+  refresh (self);
 }
 
 static void
@@ -957,6 +984,41 @@ load_lock (RrReadForm *self)
     gtk_widget_action_set_enabled (GTK_WIDGET (self), form_actions[i], !self->locked);
 }
 
+/* Sequential reading: a follow-up starts from the reader's own read of the
+ * subject's previous timepoint on this computer (the lesions, their
+ * organs, their earlier values and calipers). */
+static void
+seed_from_prior (RrReadForm        *self,
+                 const RrStoreTask *task)
+{
+  g_autoptr (GPtrArray) tasks = rr_store_list_tasks (self->store, self->account, NULL);
+  const RrStoreTask *best = NULL;
+  g_autofree char *form = NULL;
+  g_autoptr (GPtrArray) calipers = NULL;
+
+  for (guint i = 0; tasks && i < tasks->len; i++)
+    {
+      const RrStoreTask *t = tasks->pdata[i];
+      if (g_str_equal (t->id, task->id) || g_strcmp0 (t->kind, "read") != 0 ||
+          g_strcmp0 (t->subject, task->subject) != 0 || t->n_timepoints >= task->n_timepoints)
+        continue;
+      if (best == NULL || t->n_timepoints > best->n_timepoints)
+        best = t;
+    }
+  if (best == NULL ||
+      (form = rr_store_get_form (self->store, self->account, best->id, NULL)) == NULL ||
+      !rr_read_draft_load (self->draft, form, NULL))
+    return;
+  /* What the earlier read measured is shown, never changed here. */
+  calipers = rr_store_list_measurements (self->store, self->account, best->id, NULL, NULL, NULL);
+  for (guint i = 0; calipers && i < calipers->len; i++)
+    {
+      RrMeasurement *m = calipers->pdata[i];
+      g_hash_table_insert (self->calipers, g_strdup (m->id), rr_measurement_copy (m));
+    }
+  save (self);
+}
+
 static void
 load_task (RrReadForm *self)
 {
@@ -1027,6 +1089,27 @@ load_task (RrReadForm *self)
   gtk_label_set_text (self->title, title);
   gtk_label_set_text (self->saved_label, form ? _("All changes saved on this computer") : "");
   load_lock (self);
+  if (form == NULL && self->current > 0 && !self->locked)
+    seed_from_prior (self, task);
+  else if (self->current > 0)
+    {
+      /* The earlier read's calipers, for prior values and "go to". */
+      g_autoptr (GPtrArray) tasks = rr_store_list_tasks (self->store, self->account, NULL);
+      for (guint i = 0; tasks && i < tasks->len; i++)
+        {
+          const RrStoreTask *t = tasks->pdata[i];
+          g_autoptr (GPtrArray) more = NULL;
+          if (g_str_equal (t->id, self->task_id) || g_strcmp0 (t->subject, task->subject) != 0)
+            continue;
+          more = rr_store_list_measurements (self->store, self->account, t->id, NULL, NULL, NULL);
+          for (guint k = 0; more && k < more->len; k++)
+            {
+              RrMeasurement *m = more->pdata[k];
+              if (!g_hash_table_contains (self->calipers, m->id))
+                g_hash_table_insert (self->calipers, g_strdup (m->id), rr_measurement_copy (m));
+            }
+        }
+    }
   gtk_widget_set_visible (GTK_WIDGET (self), TRUE);
   rebuild (self);
 }
@@ -1071,6 +1154,13 @@ rr_read_form_set_task (RrReadForm  *self,
   self->task_id = g_strdup (task_id);
   self->ca_file = g_strdup (ca_file);
   load_task (self);
+}
+
+const RrMeasurement *
+rr_read_form_get_caliper (RrReadForm *self,
+                          const char *id)
+{
+  return id ? g_hash_table_lookup (self->calipers, id) : NULL;
 }
 
 gboolean

@@ -32,6 +32,9 @@ void        rr_read_form_set_selected         (RrReadForm *self,
 /* The series shown, for the slice thickness a new target records. */
 void        rr_read_form_set_volume           (RrReadForm     *self,
                                                const RrVolume *volume);
+/* A caliper the form knows (this task's, or the reader's earlier read's). */
+const RrMeasurement *rr_read_form_get_caliper (RrReadForm *self,
+                                               const char *id);
 /* Submitted (or waiting in the outbox): nothing in the task may change. */
 gboolean    rr_read_form_is_locked            (RrReadForm *self);
 

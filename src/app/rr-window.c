@@ -369,7 +369,12 @@ on_form_go_to (RrReadForm *form,
 {
   if (g_strcmp0 (series, self->history_series) == 0)
     {
-      rr_viewport_show_measurement (self->view, id);
+      const RrMeasurement *m = rr_read_form_get_caliper (form, id);
+      /* An earlier read's caliper is not this task's to draw: its place. */
+      if (self->history && rr_measurement_history_find (self->history, id) == NULL && m)
+        rr_viewport_set_point (self->view, rr_measurement_center (m));
+      else
+        rr_viewport_show_measurement (self->view, id);
       return;
     }
   for (guint r = 0; r < self->row_series->len; r++)
@@ -545,7 +550,7 @@ load_done (GObject      *source,
     if (self->pending_show)
       {
         g_autofree char *id = g_steal_pointer (&self->pending_show);
-        rr_viewport_show_measurement (self->view, id);
+        on_form_go_to (self->read_form, v->series_uid, id, self);
       }
   }
 }

@@ -213,6 +213,39 @@ test_saved_form (void)
   g_assert_nonnull (rr_read_draft_find (e, "NEW1"));
 }
 
+/* Sequential reading: the baseline read's saved form, loaded into the
+ * follow-up's draft, brings its lesions and baseline values by label. */
+static void
+test_follow_up_from_baseline (void)
+{
+  static const char baseline_task[] =
+    "{\"criteria\": \"recist1.1\", \"timepoints\": [{\"label\": \"Baseline\", \"day\": 0}]}";
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RrReadDraft) bl = rr_read_draft_new_for_task (baseline_task, &error);
+  g_autoptr (RrReadDraft) fu = rr_read_draft_new_for_task (task_json, &error);
+  g_autofree char *saved = NULL, *json = NULL;
+  g_autoptr (JsonParser) p = json_parser_new ();
+  const char *c1 = caliper (40.0, 0);
+  RrDraftLesion *t1 = rr_read_draft_add (bl, RR_LESION_TARGET, 0, c1, &error);
+  JsonObject *fu1;
+
+  g_free (t1->organ), t1->organ = g_strdup ("liver");
+  saved = rr_read_draft_to_json (bl);
+  g_assert_true (rr_read_draft_load (fu, saved, &error));
+  t1 = rr_read_draft_find (fu, "T1");
+  g_assert_nonnull (t1);
+  g_assert_cmpstr (t1->entries[0].caliper, ==, c1);
+  g_assert_cmpint (t1->entries[1].kind, ==, RR_ENTRY_NONE);
+  /* Week 8: 26.0 mm, -35 %: PR. */
+  rr_read_draft_set_entry (t1, 1, RR_ENTRY_CALIPER, caliper (26.0, 0));
+  json = rr_read_draft_build_with_responses (fu, lookup, NULL, &error);
+  g_assert_no_error (error);
+  fu1 = json_array_get_object_element (json_object_get_array_member (
+    json_object_get_object_member (parse_object (json, p), "responses"), "timepoints"), 0);
+  g_assert_cmpfloat (json_object_get_double_member (fu1, "change_from_baseline_pct"), ==, -35.0);
+  g_assert_cmpstr (json_object_get_string_member (fu1, "target"), ==, "PR");
+}
+
 static void
 test_submission (void)
 {
@@ -238,6 +271,7 @@ main (int argc, char **argv)
   g_test_add_func ("/read-draft/read", test_baseline_read);
   g_test_add_func ("/read-draft/violation-named", test_violation_named);
   g_test_add_func ("/read-draft/saved-form", test_saved_form);
+  g_test_add_func ("/read-draft/follow-up", test_follow_up_from_baseline);
   g_test_add_func ("/read-draft/submission", test_submission);
   return g_test_run ();
 }
