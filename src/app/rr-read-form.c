@@ -638,8 +638,7 @@ lesion_row (RrReadForm    *self,
     gtk_widget_set_hexpand (value, TRUE);
     g_object_set_data (G_OBJECT (row), "value", value);
     gtk_box_append (GTK_BOX (cur), value);
-    if (self->current > 0 && l->kind != RR_LESION_NEW &&
-        !(l->kind == RR_LESION_NON_TARGET && FALSE))
+    if (self->current > 0 && l->kind != RR_LESION_NEW)
       {
         g_autoptr (GtkStringList) states = gtk_string_list_new (NULL);
         const RrEntryKind *list = l->kind == RR_LESION_TARGET ? target_states : non_target_states;
@@ -791,9 +790,14 @@ make_lesion (RrReadForm   *self,
 
   if (self->draft == NULL || self->locked)
     return;
-  if (kind != RR_LESION_NEW && self->current != 0 && kind == RR_LESION_TARGET)
+  if (kind != RR_LESION_NEW && self->current != 0)
     {
-      gtk_label_set_text (self->state_label, _("Target lesions are chosen at baseline"));
+      /* RECIST 1.1: target and non-target lesions are chosen at baseline;
+       * what appears later is a new lesion. */
+      gtk_label_set_text (self->state_label,
+                          kind == RR_LESION_TARGET
+                            ? _("Target lesions are chosen at baseline")
+                            : _("Non-target lesions are chosen at baseline; record a new lesion"));
       return;
     }
   if (kind == RR_LESION_NEW && self->current == 0)

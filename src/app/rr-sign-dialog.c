@@ -252,6 +252,7 @@ submit_done (GObject      *source,
                         : _("Signed and saved in the outbox: it will be sent when the server is "
                             "reachable"));
   gtk_widget_set_sensitive (GTK_WIDGET (self->sign), FALSE);
+  gtk_editable_set_text (GTK_EDITABLE (self->password), "");
   gtk_widget_set_sensitive (GTK_WIDGET (self->password), FALSE);
   gtk_button_set_label (self->cancel, _("_Close"));
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->cancel), GTK_ACCESSIBLE_PROPERTY_LABEL,
