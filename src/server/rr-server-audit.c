@@ -56,7 +56,8 @@ get_audit (RrHttpRequest  *req,
 }
 
 void
-get_audit_verify (RrHttpAnswer *resp)
+get_audit_verify (RrHttpRequest *req,
+                  RrHttpAnswer  *resp)
 {
   gint64 n = 0, broken = rr_audit_verify (&n);
   g_autoptr (RrJsonWriter) w = rr_json_writer_new (FALSE);

@@ -11,6 +11,7 @@ rr_response_clear (RrHttpAnswer *resp)
   g_clear_pointer (&resp->body, g_bytes_unref);
   g_clear_pointer (&resp->content_type, g_free);
   g_clear_pointer (&resp->headers, g_ptr_array_unref);
+  g_clear_pointer (&resp->stream, g_free);
 }
 
 void

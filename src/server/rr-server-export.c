@@ -32,10 +32,10 @@ export_row_free (gpointer data)
 }
 
 void
-get_export (RrHttpRequest  *req,
-            RrHttpAnswer *resp,
-            const char *trial)
+get_export (RrHttpRequest *req,
+            RrHttpAnswer  *resp)
 {
+  const char *trial = req->n_groups > 0 ? req->groups[0] : NULL;
   const char *format = g_hash_table_lookup (req->query, "format");
   g_autoptr (GPtrArray) rows = g_ptr_array_new_with_free_func (export_row_free);
   sqlite3_stmt *st;

@@ -1,99 +1,149 @@
-/* rr-server-routes.c: every route of /readroom/v1 and the one place
- * that runs a handler. */
+/* rr-server-routes.c: every route of /readroom/v1, with the role it needs,
+ * in one table; and the one function that runs a handler. */
 #include "rr-server-private.h"
 
-/* ---- routing ---- */
-
-static gboolean
-is (RrHttpRequest  *req,
-    const char *method)
+typedef enum
 {
-  return g_str_equal (req->method, method);
-}
+  ROLE_NONE,      /* no token needed */
+  ROLE_USER,      /* any live token; the handler checks the resource */
+  ROLE_ADMIN,
+} RouteRole;
 
-/* Dispatches @route (the path after /readroom/v1/). Sets *@file to an
- * Orthanc instance id when the answer is a file to stream (the caller
- * reads it outside the lock). */
+typedef struct
+{
+  const char *method;
+  /* Segments after /readroom/v1/; "{id}" is an identifier (letters,
+   * digits, '.', '_', '-', up to 64), "{any}" any one segment that the
+   * handler checks itself. Matched segments are the request's groups. */
+  const char *pattern;
+  RouteRole role;
+  void (*handler) (RrHttpRequest *req, RrHttpAnswer *resp);
+} Route;
+
 static void
-dispatch (const char *route,
-          RrHttpRequest  *req,
-          RrHttpAnswer *resp,
-          char      **file)
+get_health (RrHttpRequest *req,
+            RrHttpAnswer  *resp)
 {
-  g_auto (GStrv) seg = g_strsplit (route, "/", 8);
-  guint n = g_strv_length (seg);
-  gboolean admin = req->user && req->user->admin;
-
-  *file = NULL;
-  if (n == 1 && g_str_equal (seg[0], "health") && is (req, "GET"))
-    return rr_respond_json (resp, 200, g_strdup ("{\"plugin\": \"readroom\", \"version\": \""
-                                                 RR_SERVER_VERSION "\"}"));
-  if (n == 1 && g_str_equal (seg[0], "sessions"))
-    return is (req, "POST") ? post_sessions (req, resp) : not_found (resp);
-  if (req->user == NULL)
-    return rr_respond_error (resp, 401, "unauthenticated", "A valid bearer token is required", NULL);
-
-  if (n == 2 && g_str_equal (seg[0], "sessions") && g_str_equal (seg[1], "current") && is (req, "DELETE"))
-    return delete_session (req, resp);
-  if (n == 1 && g_str_equal (seg[0], "me") && is (req, "GET"))
-    return get_me (req, resp);
-  if (n == 1 && g_str_equal (seg[0], "tasks") && is (req, "GET"))
-    return get_tasks (req, resp);
-  if (n >= 2 && g_str_equal (seg[0], "tasks") && valid_id (seg[1], 64))
-    {
-      if (n == 2 && is (req, "GET"))
-        return get_task (req, resp, seg[1]);
-      if (n == 3 && g_str_equal (seg[2], "instances") && is (req, "GET"))
-        return get_task_instances (req, resp, seg[1]);
-      if (n == 3 && g_str_equal (seg[2], "submission") && is (req, "POST"))
-        return post_submission (req, resp, seg[1]);
-      if (n == 3 && g_str_equal (seg[2], "submission") && is (req, "GET"))
-        return get_submission (req, resp, seg[1]);
-      return not_found (resp);
-    }
-  if (n == 1 && g_str_equal (seg[0], "instances") && is (req, "POST"))
-    return post_instances (req, resp);
-  if (n == 3 && g_str_equal (seg[0], "instances") && g_str_equal (seg[2], "file") && is (req, "GET"))
-    return get_instance_file (req, resp, seg[1], file);
-
-  /* Administration: an admin's only; others learn nothing (403 without
-   * telling whether the thing exists). */
-  if ((n >= 1 && (g_str_equal (seg[0], "users") || g_str_equal (seg[0], "trials") ||
-                  g_str_equal (seg[0], "audit"))) && !admin)
-    return forbidden (resp);
-  if (n == 1 && g_str_equal (seg[0], "users") && is (req, "POST"))
-    return post_users (req, resp);
-  if (n == 2 && g_str_equal (seg[0], "users") && valid_id (seg[1], 64) && is (req, "PUT"))
-    return put_user (req, resp, seg[1]);
-  if (n == 1 && g_str_equal (seg[0], "trials") && is (req, "POST"))
-    return post_trials (req, resp);
-  if (n == 1 && g_str_equal (seg[0], "trials") && is (req, "GET"))
-    return get_trials (req, resp, NULL);
-  if (n >= 2 && g_str_equal (seg[0], "trials") && valid_id (seg[1], 64))
-    {
-      if (n == 2 && is (req, "GET"))
-        return get_trials (req, resp, seg[1]);
-      if (n == 4 && g_str_equal (seg[2], "members") && valid_id (seg[3], 64) && is (req, "PUT"))
-        return put_member (req, resp, seg[1], seg[3]);
-      if (n == 5 && g_str_equal (seg[2], "subjects") && g_str_equal (seg[4], "timepoints") &&
-          is (req, "POST"))
-        return post_timepoint (req, resp, seg[1], seg[3]);
-      if (n == 3 && g_str_equal (seg[2], "export") && is (req, "GET"))
-        return get_export (req, resp, seg[1]);
-      return not_found (resp);
-    }
-  if (n == 1 && g_str_equal (seg[0], "audit") && is (req, "GET"))
-    return get_audit (req, resp);
-  if (n == 2 && g_str_equal (seg[0], "audit") && g_str_equal (seg[1], "verify") && is (req, "GET"))
-    return get_audit_verify (resp);
-  not_found (resp);
+  rr_respond_json (resp, 200, g_strdup ("{\"plugin\": \"readroom\", \"version\": \""
+                                        RR_SERVER_VERSION "\"}"));
 }
 
-/* Serves a stored file, whole or one byte range, without the lock. */
+static const Route routes[] = {
+  { "GET",    "health",                                ROLE_NONE,  get_health },
+  { "POST",   "sessions",                              ROLE_NONE,  post_sessions },
+  { "DELETE", "sessions/current",                      ROLE_USER,  delete_session },
+  { "GET",    "me",                                    ROLE_USER,  get_me },
+  { "GET",    "tasks",                                 ROLE_USER,  get_tasks },
+  { "GET",    "tasks/{id}",                            ROLE_USER,  get_task },
+  { "GET",    "tasks/{id}/instances",                  ROLE_USER,  get_task_instances },
+  { "POST",   "tasks/{id}/submission",                 ROLE_USER,  post_submission },
+  { "GET",    "tasks/{id}/submission",                 ROLE_USER,  get_submission },
+  { "POST",   "instances",                             ROLE_USER,  post_instances },
+  { "GET",    "instances/{any}/file",                  ROLE_USER,  get_instance_file },
+  { "POST",   "users",                                 ROLE_ADMIN, post_users },
+  { "PUT",    "users/{id}",                            ROLE_ADMIN, put_user },
+  { "POST",   "trials",                                ROLE_ADMIN, post_trials },
+  { "GET",    "trials",                                ROLE_ADMIN, get_trials },
+  { "GET",    "trials/{id}",                           ROLE_ADMIN, get_trials },
+  { "PUT",    "trials/{id}/members/{id}",              ROLE_ADMIN, put_member },
+  { "POST",   "trials/{id}/subjects/{any}/timepoints", ROLE_ADMIN, post_timepoint },
+  { "GET",    "trials/{id}/export",                    ROLE_ADMIN, get_export },
+  { "GET",    "audit",                                 ROLE_ADMIN, get_audit },
+  { "GET",    "audit/verify",                          ROLE_ADMIN, get_audit_verify },
+};
+
+/* Administration's resources: a non-admin learns nothing about what is
+ * under them (403 whatever the path, never 404). */
+static const char *const admin_only[] = { "users", "trials", "audit", NULL };
+
+/* Does @seg (the request path's segments) match @pattern? The matched
+ * segments go to @groups. */
+static gboolean
+route_matches (const char  *pattern,
+               char       **seg,
+               GPtrArray   *groups)
+{
+  g_auto (GStrv) pat = g_strsplit (pattern, "/", -1);
+  guint i;
+
+  g_ptr_array_set_size (groups, 0);
+  for (i = 0; pat[i] && seg[i]; i++)
+    {
+      if (g_str_equal (pat[i], "{id}"))
+        {
+          if (!valid_id (seg[i], 64))
+            return FALSE;
+          g_ptr_array_add (groups, seg[i]);
+        }
+      else if (g_str_equal (pat[i], "{any}"))
+        {
+          if (*seg[i] == '\0')
+            return FALSE;
+          g_ptr_array_add (groups, seg[i]);
+        }
+      else if (!g_str_equal (pat[i], seg[i]))
+        return FALSE;
+    }
+  return pat[i] == NULL && seg[i] == NULL;
+}
+
+/* The route for @method and @path (after /readroom/v1/), or NULL; its
+ * path parameters are added to @params (which owns its strings). */
+static const Route *
+route_find (const char  *method,
+            const char  *path,
+            GPtrArray   *params)
+{
+  g_auto (GStrv) seg = NULL;
+  g_autoptr (GPtrArray) groups = g_ptr_array_new ();
+
+  /* Eight segments is more than any route has. */
+  if (strlen (path) > 1024)
+    return NULL;
+  seg = g_strsplit (path, "/", 9);
+  if (g_strv_length (seg) > 8)
+    return NULL;
+  for (guint i = 0; i < G_N_ELEMENTS (routes); i++)
+    if (g_str_equal (routes[i].method, method) && route_matches (routes[i].pattern, seg, groups))
+      {
+        /* The groups point into @seg: copy them out. */
+        for (guint k = 0; k < groups->len; k++)
+          g_ptr_array_add (params, g_strdup (groups->pdata[k]));
+        return &routes[i];
+      }
+  return NULL;
+}
+
+/* Runs the handler of @route for @req, under the server's lock. */
+static void
+dispatch (const char    *path,
+          RrHttpRequest *req,
+          RrHttpAnswer  *resp)
+{
+  g_autoptr (GPtrArray) groups = g_ptr_array_new_with_free_func (g_free);
+  const Route *route = route_find (req->method, path, groups);
+
+  req->groups = (char **) groups->pdata;
+  req->n_groups = groups->len;
+  if (route && route->role == ROLE_NONE)
+    return route->handler (req, resp);
+  if (req->user == NULL)
+    return rr_respond_error (resp, 401, "unauthenticated", "A valid bearer token is required",
+                             NULL);
+  if (route == NULL || (route->role == ROLE_ADMIN && !req->user->admin))
+    {
+      g_autofree char *first = g_strndup (path, strcspn (path, "/"));
+      if (!req->user->admin && one_of (first, admin_only))
+        return forbidden (resp);
+      return not_found (resp);
+    }
+  route->handler (req, resp);
+}
+
 void
-rr_api_handle (const char *route,
-               RrHttpRequest  *req,
-               RrHttpAnswer *resp)
+rr_api_handle (const char    *route,
+               RrHttpRequest *req,
+               RrHttpAnswer  *resp)
 {
   g_autofree char *file = NULL;
 
@@ -102,10 +152,13 @@ rr_api_handle (const char *route,
     const char *auth = g_hash_table_lookup (req->headers, "authorization");
     if (auth && g_str_has_prefix (auth, "Bearer "))
       req->user = rr_user_from_token (auth + 7);
-    dispatch (route, req, resp, &file);
+    dispatch (route, req, resp);
+    file = g_steal_pointer (&resp->stream);
   }
   g_mutex_unlock (&rr_server->lock);
   if (file)
     answer_file (req, resp, file);
+  req->groups = NULL;
+  req->n_groups = 0;
   g_clear_pointer (&req->user, rr_user_free);
 }

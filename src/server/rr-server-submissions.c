@@ -50,10 +50,10 @@ adjudicates (const RrUser *user,
 }
 
 void
-get_submission (RrHttpRequest  *req,
-                RrHttpAnswer *resp,
-                const char *id)
+get_submission (RrHttpRequest *req,
+                RrHttpAnswer  *resp)
 {
+  const char *id = req->n_groups > 0 ? req->groups[0] : NULL;
   g_auto (Task) t = { 0 };
   g_autoptr (RrJsonWriter) w = NULL;
   sqlite3_stmt *st;
@@ -243,10 +243,10 @@ set_task_submitted (const Task *t)
 }
 
 void
-post_submission (RrHttpRequest  *req,
-                 RrHttpAnswer *resp,
-                 const char *id)
+post_submission (RrHttpRequest *req,
+                 RrHttpAnswer  *resp)
 {
+  const char *id = req->n_groups > 0 ? req->groups[0] : NULL;
   static const char *const decisions[] = { "pass", "fail", "query", NULL };
   static const char *const categories[] = {
     "wrong_modality", "incomplete_coverage", "slice_thickness", "missing_slices",

@@ -578,10 +578,10 @@ write_discrepancies (RrJsonWriter *w,
 }
 
 void
-get_task (RrHttpRequest  *req,
-          RrHttpAnswer *resp,
-          const char *id)
+get_task (RrHttpRequest *req,
+          RrHttpAnswer  *resp)
 {
+  const char *id = req->n_groups > 0 ? req->groups[0] : NULL;
   g_auto (Task) t = { 0 };
   g_autoptr (RrJsonWriter) w = rr_json_writer_new (FALSE);
 
@@ -655,10 +655,10 @@ get_task (RrHttpRequest  *req,
 }
 
 void
-get_task_instances (RrHttpRequest  *req,
-                    RrHttpAnswer *resp,
-                    const char *id)
+get_task_instances (RrHttpRequest *req,
+                    RrHttpAnswer  *resp)
 {
+  const char *id = req->n_groups > 0 ? req->groups[0] : NULL;
   g_auto (Task) t = { 0 };
   g_autoptr (RrJsonWriter) w = rr_json_writer_new (FALSE);
   sqlite3_stmt *tps;

@@ -108,10 +108,10 @@ post_trials (RrHttpRequest  *req,
 }
 
 void
-get_trials (RrHttpRequest  *req,
-            RrHttpAnswer *resp,
-            const char *one)
+get_trials (RrHttpRequest *req,
+            RrHttpAnswer  *resp)
 {
+  const char *one = req->n_groups > 0 ? req->groups[0] : NULL;
   g_autoptr (RrJsonWriter) w = rr_json_writer_new (FALSE);
   sqlite3_stmt *st = rr_db_prepare (one ? "SELECT " TRIAL_COLUMNS " FROM trials WHERE id = ?1"
                                         : "SELECT " TRIAL_COLUMNS " FROM trials ORDER BY id");
@@ -134,11 +134,11 @@ get_trials (RrHttpRequest  *req,
 }
 
 void
-put_member (RrHttpRequest  *req,
-            RrHttpAnswer *resp,
-            const char *trial,
-            const char *username)
+put_member (RrHttpRequest *req,
+            RrHttpAnswer  *resp)
 {
+  const char *trial = req->n_groups > 0 ? req->groups[0] : NULL;
+  const char *username = req->n_groups > 1 ? req->groups[1] : NULL;
   static const char *const roles_ok[] = { "site", "qc", "reader", "adjudicator", NULL };
   g_autoptr (JsonParser) parser = NULL;
   JsonObject *o = parse_object (req, resp, &parser);
@@ -233,11 +233,11 @@ put_member (RrHttpRequest  *req,
 /* ---- timepoints ---- */
 
 void
-post_timepoint (RrHttpRequest  *req,
-                RrHttpAnswer *resp,
-                const char *trial,
-                const char *subject)
+post_timepoint (RrHttpRequest *req,
+                RrHttpAnswer  *resp)
 {
+  const char *trial = req->n_groups > 0 ? req->groups[0] : NULL;
+  const char *subject = req->n_groups > 1 ? req->groups[1] : NULL;
   g_autoptr (JsonParser) parser = NULL;
   JsonObject *o = parse_object (req, resp, &parser);
   gboolean ok = o != NULL;

@@ -156,11 +156,11 @@ post_instances (RrHttpRequest  *req,
 }
 
 void
-get_instance_file (RrHttpRequest  *req,
-                   RrHttpAnswer *resp,
-                   const char *sop,
-                   char      **orthanc_id)
+get_instance_file (RrHttpRequest *req,
+                   RrHttpAnswer  *resp)
 {
+  const char *sop = req->groups[0];
+  char **orthanc_id = &resp->stream;
   sqlite3_stmt *st;
   g_autofree char *study = NULL;
 

@@ -122,10 +122,10 @@ post_users (RrHttpRequest  *req,
  * DELETE only, so the contract's PATCH is served as PUT. Members given
  * are changed; the others stay. */
 void
-put_user (RrHttpRequest  *req,
-          RrHttpAnswer *resp,
-          const char *username)
+put_user (RrHttpRequest *req,
+          RrHttpAnswer  *resp)
 {
+  const char *username = req->n_groups > 0 ? req->groups[0] : NULL;
   g_autoptr (JsonParser) parser = NULL;
   JsonObject *o = parse_object (req, resp, &parser);
   gboolean ok = o != NULL;

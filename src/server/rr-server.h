@@ -46,6 +46,8 @@ typedef struct
   GBytes *body;
   char *content_type;
   GPtrArray *headers;         /* name, value, name, value... */
+  char *stream;               /* an Orthanc instance whose stored file is the answer,
+                               * read after the lock is released */
 } RrHttpAnswer;
 
 typedef struct _RrServer RrServer;
