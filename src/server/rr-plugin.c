@@ -198,7 +198,7 @@ database_path (void)
   g_autoptr (JsonParser) p = json_parser_new ();
   JsonObject *root, *ours;
   const char *db;
-  gboolean parsed = config && json_parser_load_from_data (p, config, -1, NULL);
+  gboolean parsed = config && rr_json_load (p, config, -1, NULL);
 
   if (config)
     OrthancPluginFreeString (context, config);

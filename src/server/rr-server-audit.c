@@ -39,7 +39,7 @@ get_audit (RrHttpRequest  *req,
       {
         /* Stored as JSON by us; shown as text if it is not. */
         g_autoptr (JsonParser) p = json_parser_new ();
-        if (json_parser_load_from_data (p, col_text (st, 5), -1, NULL))
+        if (rr_json_load (p, col_text (st, 5), -1, NULL))
           rr_json_raw (w, col_text (st, 5));
         else
           rr_json_string (w, col_text (st, 5));

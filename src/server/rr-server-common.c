@@ -75,6 +75,32 @@ server_failed (RrHttpAnswer *resp)
 
 /* ---- request bodies ---- */
 
+gboolean
+rr_json_load (JsonParser  *parser,
+              const char  *data,
+              gssize       len,
+              GError     **error)
+{
+  gsize n = len < 0 ? (data ? strlen (data) : 0) : (gsize) len;
+  switch (rr_json_guard (data, n, RR_MAX_JSON, RR_JSON_MAX_DEPTH))
+    {
+    case RR_JSON_GUARD_OK:
+      break;
+    case RR_JSON_GUARD_TOO_LARGE:
+      g_set_error (error, JSON_PARSER_ERROR, JSON_PARSER_ERROR_INVALID_DATA, "too large");
+      return FALSE;
+    case RR_JSON_GUARD_TOO_DEEP:
+      g_set_error (error, JSON_PARSER_ERROR, JSON_PARSER_ERROR_INVALID_DATA,
+                   "nested deeper than %d levels", RR_JSON_MAX_DEPTH);
+      return FALSE;
+    case RR_JSON_GUARD_UNBALANCED:
+    default:
+      g_set_error (error, JSON_PARSER_ERROR, JSON_PARSER_ERROR_PARSE, "unbalanced brackets or quotes");
+      return FALSE;
+    }
+  return json_parser_load_from_data (parser, data ? data : "", (gssize) n, error);
+}
+
 JsonObject *
 parse_object (RrHttpRequest  *req,
               RrHttpAnswer *resp,
@@ -94,7 +120,7 @@ parse_object (RrHttpRequest  *req,
       return NULL;
     }
   *parser = json_parser_new ();
-  if (!json_parser_load_from_data (*parser, req->body, (gssize) req->body_len, &error))
+  if (!rr_json_load (*parser, req->body, (gssize) req->body_len, &error))
     {
       g_autofree char *msg = g_strdup_printf ("The body is not JSON: %s", error->message);
       bad_request (resp, msg);

@@ -80,7 +80,7 @@ get_export (RrHttpRequest *req,
         {
           g_autoptr (JsonParser) p = json_parser_new ();
           r->adjudication_open = g_str_equal (col_text (q, 0), "open");
-          if (!r->adjudication_open && json_parser_load_from_data (p, col_text (q, 1), -1, NULL))
+          if (!r->adjudication_open && rr_json_load (p, col_text (q, 1), -1, NULL))
             {
               JsonObject *b = json_node_get_object (json_parser_get_root (p));
               r->adjudicated = g_strdup (json_object_get_string_member_with_default (b, "chosen", ""));

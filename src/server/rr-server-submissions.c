@@ -115,7 +115,7 @@ responses_match (JsonNode *given,
   static const char *const fields[] = { "target", "non_target", "new_lesions", "overall", NULL };
 
   if (given == NULL || !JSON_NODE_HOLDS_OBJECT (given) ||
-      !json_parser_load_from_data (p, ours, -1, NULL))
+      !rr_json_load (p, ours, -1, NULL))
     {
       rr_json_begin_object (details);
       rr_json_key (details, "rule");

@@ -491,7 +491,7 @@ read_of_slot (const char *trial,
         {
           /* The read itself, without the signature. */
           *read_json = NULL;
-          if (json_parser_load_from_data (p, col_text (st, 0), -1, NULL))
+          if (rr_json_load (p, col_text (st, 0), -1, NULL))
             {
               JsonNode *r = json_object_get_member (json_node_get_object (json_parser_get_root (p)),
                                                     "read");
@@ -518,7 +518,7 @@ outcome (const char  *responses,
   *bor = NULL;
   if (progression)
     *progression = NULL;
-  if (responses == NULL || !json_parser_load_from_data (p, responses, -1, NULL) ||
+  if (responses == NULL || !rr_json_load (p, responses, -1, NULL) ||
       !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (p)))
     return;
   o = json_node_get_object (json_parser_get_root (p));
@@ -538,7 +538,7 @@ overall_at_last (const char *responses)
   g_autoptr (JsonParser) p = json_parser_new ();
   JsonNode *n;
   JsonArray *a;
-  if (responses == NULL || !json_parser_load_from_data (p, responses, -1, NULL) ||
+  if (responses == NULL || !rr_json_load (p, responses, -1, NULL) ||
       !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (p)))
     return g_strdup ("");
   n = json_object_get_member (json_node_get_object (json_parser_get_root (p)), "timepoints");
@@ -605,7 +605,7 @@ get_task (RrHttpRequest *req,
         {
           g_autoptr (JsonParser) p = json_parser_new ();
           JsonNode *r = NULL;
-          if (json_parser_load_from_data (p, col_text (st, 1), -1, NULL))
+          if (rr_json_load (p, col_text (st, 1), -1, NULL))
             r = json_object_get_member (json_node_get_object (json_parser_get_root (p)), "read");
           g_autofree char *read = r ? node_to_json (r) : g_strdup ("null");
           rr_json_begin_object (w);

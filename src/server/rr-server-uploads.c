@@ -15,7 +15,7 @@ orthanc_json (const char *uri)
     return NULL;
   data = g_bytes_get_data (b, &n);
   p = json_parser_new ();
-  if (!json_parser_load_from_data (p, data, (gssize) n, NULL) || json_parser_get_root (p) == NULL)
+  if (!rr_json_load (p, data, (gssize) n, NULL) || json_parser_get_root (p) == NULL)
     return NULL;
   return json_node_copy (json_parser_get_root (p));
 }
@@ -120,7 +120,7 @@ post_instances (RrHttpRequest  *req,
                              "The body is one DICOM file (up to 1 GiB)", NULL);
   answer = rr_server->rest_post ("/instances", req->body, req->body_len);
   if (answer == NULL ||
-      !json_parser_load_from_data (p, g_bytes_get_data (answer, NULL),
+      !rr_json_load (p, g_bytes_get_data (answer, NULL),
                                    (gssize) g_bytes_get_size (answer), NULL) ||
       !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (p)))
     return rr_respond_error (resp, 400, "invalid_request", "Orthanc did not accept the file as "

@@ -7,11 +7,14 @@
 #include <json-glib/json-glib.h>
 #include <sqlite3.h>
 
+#include "rr-json-guard.h"
+
 G_BEGIN_DECLS
 
 #define RR_SERVER_VERSION "0.1.0"
 #define RR_MAX_BODY (8u << 20)          /* JSON bodies; DICOM uploads may be larger */
 #define RR_MAX_UPLOAD (1024u << 20)
+#define RR_MAX_JSON (64u << 20)         /* any JSON the plugin parses, Orthanc's answers too */
 
 typedef struct
 {
@@ -122,6 +125,14 @@ void        rr_api_handle          (const char *route,
 /* For the request filter: may @user see the study (DICOMweb routes)? */
 gboolean    rr_api_user_may_see_study (const RrUser *user,
                                        const char   *study_uid);
+
+/* json_parser_load_from_data behind rr_json_guard: every JSON the plugin
+ * parses goes through here, so no input nests deep enough to exhaust a
+ * thread's stack. @len -1: NUL-terminated. */
+gboolean    rr_json_load           (JsonParser  *parser,
+                                    const char  *data,
+                                    gssize       len,
+                                    GError     **error);
 
 void        rr_response_clear      (RrHttpAnswer *resp);
 void        rr_respond_json        (RrHttpAnswer *resp,

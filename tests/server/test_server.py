@@ -656,6 +656,95 @@ class ServerSuite(unittest.TestCase):
         cli("--password", "x", "export", "T2", expect=2)
 
 
+class HardeningSuite(unittest.TestCase):
+    """Issue 12: each finding of the attack on a running server, with the
+    request that found it. One server; a trial without QC (reads open at
+    once), two sites of two trials, three readers."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="rr-hardening-")
+        cls.server = Server(os.path.join(cls.tmp, "data"))
+        os.makedirs(cls.server.data)
+        cls.server.start()
+        cls.addClassCleanup(shutil.rmtree, cls.tmp, ignore_errors=True)
+        cls.addClassCleanup(cls.server.stop)
+        cls.tokens = {"admin": cls.server.login("admin", ADMIN_PASSWORD)}
+        cls.state = {}
+        admin = cls.tokens["admin"]
+
+        def call(method, path, body, expected, token=admin):
+            status, doc = cls.server.request(method, path, body, token=token)
+            assert status == expected, (method, path, status, doc)
+            return doc
+        cls.call = staticmethod(call)
+        for u in ("hsite1", "hsite2", "hreader1", "hreader2", "hreader3"):
+            call("POST", "/readroom/v1/users", {"username": u, "password": password_of(u)}, 201)
+        for t in ("H1", "H2"):
+            call("POST", "/readroom/v1/trials", {"id": t, "name": t, "readers_per_case": 2,
+                                                 "qc_required": False}, 201)
+        call("PUT", "/readroom/v1/trials/H1/members/hsite1", {"roles": ["site"], "site": "S01"}, 200)
+        call("PUT", "/readroom/v1/trials/H2/members/hsite2", {"roles": ["site"], "site": "S02"}, 200)
+        for u in ("hreader1", "hreader2"):
+            call("PUT", "/readroom/v1/trials/H1/members/" + u, {"roles": ["reader"]}, 200)
+        for u in ("hsite1", "hsite2", "hreader1", "hreader2", "hreader3"):
+            cls.tokens[u] = cls.server.login(u, password_of(u))
+        # One study uploaded by site 1 and linked: two open reads.
+        out = os.path.join(cls.tmp, "P1")
+        subprocess.run([PHANTOM, out, "--kind", "ct", "--slices", "3", "--size", "32",
+                        "--seed", "11"], check=True, capture_output=True)
+        cls.state["files"] = cls.dicom_files(out)
+        study = None
+        for path in cls.state["files"]:
+            with open(path, "rb") as f:
+                study = call("POST", "/readroom/v1/instances", f.read(), 201,
+                             token=cls.tokens["hsite1"])["study"]
+        cls.state["study"] = study
+        cls.state["tasks"] = call("POST", "/readroom/v1/trials/H1/subjects/P1/timepoints",
+                                  {"label": "Baseline", "day": 0, "studies": [study]}, 201)["tasks"]
+
+    @staticmethod
+    def dicom_files(folder):
+        found = []
+        for root, _, names in os.walk(folder):
+            found += [os.path.join(root, n) for n in names if not n.endswith(".txt")]
+        return sorted(found)
+
+    def req(self, method, path, body=None, who=None, **kw):
+        token = self.tokens.get(who) if who else None
+        return self.server.request(method, path, body, token=token, **kw)
+
+    def alive(self):
+        """The server answers a request with a token at once."""
+        status, doc = self.req("GET", "/readroom/v1/me", who="admin")
+        self.assertEqual(status, 200, doc)
+
+    def test_01_deep_json_is_400(self):
+        """Finding 1: 1000 nested brackets segfaulted Orthanc."""
+        deep = '{"username":' + "[" * 1000 + "]" * 1000 + ',"password":"x"}'
+        status, doc = self.req("POST", "/readroom/v1/sessions", deep,
+                               headers={"Content-Type": "application/json"})
+        self.assertEqual(status, 400, doc)
+        self.assertEqual(doc["error"]["code"], "invalid_request")
+        self.alive()
+        # Everywhere a body is parsed, not only at login.
+        task = self.state["tasks"][0]
+        for method, path, who in (("POST", "/readroom/v1/trials", "admin"),
+                                  ("PUT", "/readroom/v1/users/hreader3", "admin"),
+                                  ("POST", "/readroom/v1/tasks/%s/submission" % task, "hreader1"),
+                                  ("POST", "/readroom/v1/tasks/%s/submission" % task, "hreader2")):
+            body = '{"read": ' + "{\"a\":" * 5000 + "1" + "}" * 5000 + "}"
+            status, doc = self.req(method, path, body, who, headers={
+                "Content-Type": "application/json", "Idempotency-Key": str(uuid.uuid4())})
+            self.assertIn(status, (400, 404), "%s %s: %s" % (method, path, doc))
+            self.alive()
+        # A document as deep as the contract's own still parses.
+        status, doc = self.req("POST", "/readroom/v1/sessions",
+                               {"username": "hreader3", "password": password_of("hreader3"),
+                                "x": [[[[[[[[1]]]]]]]]})
+        self.assertEqual(status, 201, doc)
+
+
 class Launcher(unittest.TestCase):
     """readroom-server refuses to report ready, and stops Orthanc, unless
     Orthanc runs with the plugin: a missing file would leave Orthanc open."""
