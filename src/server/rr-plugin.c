@@ -3,6 +3,7 @@
  * the calls into Orthanc the handlers need. */
 #include "rr-server.h"
 #include "rr-access.h"
+#include "rr-orthanc-calls.h"
 
 #include <orthanc/OrthancCPlugin.h>
 #include <sodium.h>
@@ -35,7 +36,7 @@ log_warning (const char *format,
 static char *
 lookup_study (const char *uid)
 {
-  char *id = OrthancPluginLookupStudy (context, uid);
+  char *id = rr_orthanc_lookup_study (context, uid);
   char *copy = id ? g_strdup (id) : NULL;
   if (id)
     OrthancPluginFreeString (context, id);
@@ -58,19 +59,31 @@ static GBytes *
 rest_get (const char *uri)
 {
   OrthancPluginMemoryBuffer buffer = { 0 };
-  return take_buffer (OrthancPluginRestApiGet (context, &buffer, uri), &buffer);
+  return take_buffer (rr_orthanc_rest_get (context, &buffer, uri), &buffer);
 }
 
 static GBytes *
 rest_post (const char  *uri,
            const void  *body,
-           gsize        size)
+           gsize        size,
+           int         *code)
 {
   OrthancPluginMemoryBuffer buffer = { 0 };
+  OrthancPluginErrorCode rc;
   if (size > G_MAXUINT32)
-    return NULL;
-  return take_buffer (OrthancPluginRestApiPost (context, &buffer, uri, body, (uint32_t) size),
-                      &buffer);
+    {
+      *code = OrthancPluginErrorCode_ParameterOutOfRange;
+      return NULL;
+    }
+  rc = rr_orthanc_rest_post (context, &buffer, uri, body, (uint32_t) size);
+  *code = rc;
+  return take_buffer (rc, &buffer);
+}
+
+static gboolean
+rest_delete (const char *uri)
+{
+  return rr_orthanc_rest_delete (context, uri) == OrthancPluginErrorCode_Success;
 }
 
 /* ---- the API route ---- */
@@ -140,6 +153,25 @@ on_api (OrthancPluginRestOutput         *output,
 
 /* ---- the filter: every request Orthanc serves ---- */
 
+typedef struct
+{
+  const char *bearer;
+  RrRouteClass route;
+  const char *study;
+  gboolean allow;
+} FilterCheck;
+
+static void
+filter_check (gpointer data)
+{
+  FilterCheck *c = data;
+  g_autoptr (RrUser) user = rr_user_from_token (c->bearer);
+  if (user && user->admin)
+    c->allow = TRUE;
+  else if (user && c->route == RR_ROUTE_STUDY_READ)
+    c->allow = rr_api_user_may_see_study (user, c->study);
+}
+
 static int32_t
 on_request (OrthancPluginHttpMethod  method,
             const char              *uri,
@@ -155,8 +187,7 @@ on_request (OrthancPluginHttpMethod  method,
   g_autofree char *study = NULL;
   const char *auth = NULL, *launcher = NULL;
   RrRouteClass route;
-  g_autoptr (RrUser) user = NULL;
-  gboolean allow = FALSE;
+  FilterCheck check = { 0 };
 
   g_strlcpy (client_address, ip ? ip : "", sizeof client_address);
   if (path == NULL)
@@ -179,14 +210,11 @@ on_request (OrthancPluginHttpMethod  method,
     return 1;
   if (auth == NULL || !g_str_has_prefix (auth, "Bearer "))
     return 0;
-  g_mutex_lock (&server.lock);
-  user = rr_user_from_token (auth + 7);
-  if (user && user->admin)
-    allow = TRUE;
-  else if (user && route == RR_ROUTE_STUDY_READ)
-    allow = rr_api_user_may_see_study (user, study);
-  g_mutex_unlock (&server.lock);
-  return allow ? 1 : 0;
+  check.bearer = auth + 7;
+  check.route = route;
+  check.study = study;
+  rr_with_lock (filter_check, &check);
+  return check.allow ? 1 : 0;
 }
 
 /* ---- plugin entry points ---- */
@@ -244,6 +272,7 @@ OrthancPluginInitialize (OrthancPluginContext *ctx)
   server.lookup_study = lookup_study;
   server.rest_get = rest_get;
   server.rest_post = rest_post;
+  server.rest_delete = rest_delete;
   server.launcher_token = g_strdup (g_getenv ("READROOM_LAUNCHER_TOKEN"));
   rr_server = &server;
   if (!rr_server_db_open (&server, db, &error))
@@ -282,9 +311,7 @@ OrthancPluginFinalize (void)
 {
   if (rr_server == NULL)
     return;
-  g_mutex_lock (&server.lock);
-  rr_server_db_close (&server);
-  g_mutex_unlock (&server.lock);
+  rr_with_lock ((RrLockedFunc) rr_server_db_close, &server);
   g_clear_pointer (&server.failures, g_hash_table_unref);
   g_clear_pointer (&server.launcher_token, g_free);
   rr_server = NULL;

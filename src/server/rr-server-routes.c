@@ -140,22 +140,85 @@ dispatch (const char    *path,
   route->handler (req, resp);
 }
 
+/* ---- the lock ---- */
+
+/* Whether this thread holds the server's lock. */
+static __thread gboolean holding;
+
+typedef struct
+{
+  GMutexLocker *locker;
+} Held;
+
+static void
+held_release (Held *h)
+{
+  holding = FALSE;
+  g_mutex_locker_free (h->locker);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Held, held_release)
+
+void
+rr_with_lock (RrLockedFunc func,
+              gpointer     data)
+{
+  if (holding)
+    {
+      func (data);
+      return;
+    }
+  {
+    /* Released when this block is left, whichever way. */
+    g_auto (Held) held = { g_mutex_locker_new (&rr_server->lock) };
+    holding = TRUE;
+    func (data);
+  }
+}
+
+void
+rr_without_lock (RrLockedFunc func,
+                 gpointer     data)
+{
+  if (!holding)
+    {
+      func (data);
+      return;
+    }
+  holding = FALSE;
+  g_mutex_unlock (&rr_server->lock);
+  func (data);
+  g_mutex_lock (&rr_server->lock);
+  holding = TRUE;
+}
+
+typedef struct
+{
+  const char *route;
+  RrHttpRequest *req;
+  RrHttpAnswer *resp;
+} Call;
+
+static void
+call_locked (gpointer data)
+{
+  Call *c = data;
+  const char *auth = g_hash_table_lookup (c->req->headers, "authorization");
+  if (auth && g_str_has_prefix (auth, "Bearer "))
+    c->req->user = rr_user_from_token (auth + 7);
+  dispatch (c->route, c->req, c->resp);
+}
+
 void
 rr_api_handle (const char    *route,
                RrHttpRequest *req,
                RrHttpAnswer  *resp)
 {
   g_autofree char *file = NULL;
+  Call call = { route, req, resp };
 
-  g_mutex_lock (&rr_server->lock);
-  {
-    const char *auth = g_hash_table_lookup (req->headers, "authorization");
-    if (auth && g_str_has_prefix (auth, "Bearer "))
-      req->user = rr_user_from_token (auth + 7);
-    dispatch (route, req, resp);
-    file = g_steal_pointer (&resp->stream);
-  }
-  g_mutex_unlock (&rr_server->lock);
+  rr_with_lock (call_locked, &call);
+  file = g_steal_pointer (&resp->stream);
   if (file)
     answer_file (req, resp, file);
   req->groups = NULL;

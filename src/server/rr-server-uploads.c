@@ -99,10 +99,34 @@ index_study (const char *study_uid,
   return TRUE;
 }
 
+typedef struct
+{
+  const RrHttpRequest *req;
+  GBytes *answer;
+  int code;
+} Store;
+
+static void
+store_unlocked (gpointer data)
+{
+  Store *s = data;
+  s->answer = rr_server->rest_post ("/instances", s->req->body, s->req->body_len, &s->code);
+}
+
+/* Orthanc refused the file itself (not DICOM), or could not store it. */
+static gboolean
+store_refused_file (int code)
+{
+  return code == 8 /* BadRequest */ || code == 15 /* BadFileFormat */ ||
+         code == 3 /* ParameterOutOfRange */ || code == 5 /* BadParameterType */ ||
+         code == 20 /* CorruptedFile */ || code == 21 /* InexistentTag */;
+}
+
 void
 post_instances (RrHttpRequest  *req,
                 RrHttpAnswer *resp)
 {
+  Store store = { req, NULL, 0 };
   g_autoptr (GBytes) answer = NULL;
   g_autoptr (JsonParser) p = json_parser_new ();
   g_autofree char *site = NULL, *study_uri = NULL;
@@ -118,7 +142,13 @@ post_instances (RrHttpRequest  *req,
     return rr_respond_error (resp, req->body_len ? 413 : 400,
                              req->body_len ? "too_large" : "invalid_request",
                              "The body is one DICOM file (up to 1 GiB)", NULL);
-  answer = rr_server->rest_post ("/instances", req->body, req->body_len);
+  /* The store writes the file: no reason to hold up other requests. */
+  rr_without_lock (store_unlocked, &store);
+  answer = store.answer;
+  if (answer == NULL && !store_refused_file (store.code))
+    /* Orthanc's own message names the storage path: not for a client. */
+    return rr_respond_error (resp, 507, "storage_failed", "The server could not store the "
+                             "file; nothing was stored. Try again later", NULL);
   if (answer == NULL ||
       !rr_json_load (p, g_bytes_get_data (answer, NULL),
                                    (gssize) g_bytes_get_size (answer), NULL) ||

@@ -66,7 +66,9 @@ struct _RrServer
   /* Calls into Orthanc (set by the plugin; tests may stub them). */
   char *(*lookup_study) (const char *study_uid);                 /* Orthanc id or NULL */
   GBytes *(*rest_get) (const char *uri);                         /* NULL on error */
-  GBytes *(*rest_post) (const char *uri, const void *body, gsize size);
+  /* NULL on error, with Orthanc's error code in *code. */
+  GBytes *(*rest_post) (const char *uri, const void *body, gsize size, int *code);
+  gboolean (*rest_delete) (const char *uri);
 };
 
 extern RrServer *rr_server;
@@ -118,7 +120,21 @@ gboolean    rr_user_create         (const char  *username,
                                     const char  *by,
                                     GError     **error);
 
-/* rr-server-api.c */
+/* rr-server-routes.c: the one place the server's lock is taken and
+ * released. rr_with_lock runs @func holding it (at once when this thread
+ * holds it already); the lock is released on every way out, a C++
+ * exception unwinding through the plugin included (it is built with
+ * -fexceptions). rr_without_lock, called under rr_with_lock, runs @func
+ * with the lock released (slow work without the database: password
+ * hashing, a store into Orthanc) and takes it back; what was read before
+ * may have changed after. */
+typedef void (*RrLockedFunc) (gpointer data);
+void        rr_with_lock           (RrLockedFunc func,
+                                    gpointer     data);
+void        rr_without_lock        (RrLockedFunc func,
+                                    gpointer     data);
+
+/* rr-server-routes.c */
 void        rr_api_handle          (const char *route,
                                     RrHttpRequest  *req,
                                     RrHttpAnswer *resp);

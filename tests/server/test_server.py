@@ -744,6 +744,57 @@ class HardeningSuite(unittest.TestCase):
                                 "x": [[[[[[[[1]]]]]]]]})
         self.assertEqual(status, 201, doc)
 
+    def request_within(self, seconds, *args, **kw):
+        """A request that must be answered within @seconds (a frozen
+        server fails the test instead of hanging it)."""
+        import threading
+        result = []
+        t = threading.Thread(target=lambda: result.append(self.req(*args, **kw)), daemon=True)
+        t.start()
+        t.join(seconds)
+        self.assertTrue(result, "no answer within %d s to %s" % (seconds, args[:2]))
+        return result[0]
+
+    def new_slice(self, seed, name):
+        out = os.path.join(self.tmp, name)
+        subprocess.run([PHANTOM, out, "--kind", "ct", "--slices", "1", "--size", "32",
+                        "--seed", str(seed)], check=True, capture_output=True)
+        with open(self.dicom_files(out)[0], "rb") as f:
+            return f.read()
+
+    def test_02_failed_store_answers_507_and_frees_the_lock(self):
+        """Finding 2: a store into a storage folder that cannot be written
+        answered Orthanc's 500 naming the path, and every later request
+        with a token waited forever on the plugin's lock. The folder is
+        replaced by a file (root ignores permissions; a file is no folder
+        for root either)."""
+        data = self.new_slice(21, "store-fails")
+        storage = os.path.join(self.server.data, "storage")
+        os.rename(storage, storage + ".away")
+        try:
+            with open(storage, "w") as f:
+                f.write("not a folder")
+            status, doc = self.request_within(30, "POST", "/readroom/v1/instances", data, "hsite1",
+                                              headers={"Content-Type": "application/dicom"})
+            self.assertIn(status, (503, 507), doc)
+            self.assertIn(doc["error"]["code"], ("storage_failed", "unavailable"))
+            self.assertNotIn(self.server.data, json.dumps(doc))
+            # The next requests, with a token, are answered at once.
+            for who in ("admin", "hsite1", "hreader1"):
+                status, doc = self.request_within(10, "GET", "/readroom/v1/me", who=who)
+                self.assertEqual(status, 200, doc)
+            # ...and the same failure again still frees it.
+            status, doc = self.request_within(30, "POST", "/readroom/v1/instances", data, "admin",
+                                              headers={"Content-Type": "application/dicom"})
+            self.assertIn(status, (503, 507), doc)
+            self.alive()
+        finally:
+            os.unlink(storage)
+            os.rename(storage + ".away", storage)
+        status, doc = self.req("POST", "/readroom/v1/instances", data, "hsite1",
+                               headers={"Content-Type": "application/dicom"})
+        self.assertEqual(status, 201, doc)
+
 
 class Launcher(unittest.TestCase):
     """readroom-server refuses to report ready, and stops Orthanc, unless
