@@ -153,6 +153,21 @@ on_api (OrthancPluginRestOutput         *output,
 
 /* ---- the filter: every request Orthanc serves ---- */
 
+/* Does a body of @length (the Content-Length header) fit the limit of the
+ * API route @path? A login is a few hundred bytes; an upload one DICOM
+ * file; everything else JSON. */
+static gboolean
+body_fits (const char *path,
+           const char *length)
+{
+  guint64 n;
+  guint64 limit = g_str_equal (path, "/readroom/v1/sessions") ? RR_MAX_LOGIN
+                  : g_str_equal (path, "/readroom/v1/instances") ? RR_MAX_UPLOAD : RR_MAX_BODY;
+  if (!g_ascii_string_to_unsigned (length, 10, 0, G_MAXUINT64, &n, NULL))
+    return FALSE;
+  return n <= limit;
+}
+
 typedef struct
 {
   const char *bearer;
@@ -185,7 +200,7 @@ on_request (OrthancPluginHttpMethod  method,
 {
   g_autofree char *path = rr_access_normalize (uri);
   g_autofree char *study = NULL;
-  const char *auth = NULL, *launcher = NULL;
+  const char *auth = NULL, *launcher = NULL, *type = NULL, *length = NULL;
   RrRouteClass route;
   FilterCheck check = { 0 };
 
@@ -197,7 +212,21 @@ on_request (OrthancPluginHttpMethod  method,
       auth = headers_values[i];
     else if (g_str_equal (headers_keys[i], "x-readroom-launcher"))
       launcher = headers_values[i];
+    else if (g_str_equal (headers_keys[i], "content-type"))
+      type = headers_values[i];
+    else if (g_str_equal (headers_keys[i], "content-length"))
+      length = headers_values[i];
   route = rr_access_classify (method_name (method), path, &study);
+  /* Orthanc 1.10 takes a multipart/form-data body apart itself and never
+   * calls a plugin's route with it (it answered 200 with nothing stored):
+   * refused here, the only place that sees it. */
+  if (type && g_ascii_strncasecmp (type, "multipart/", 10) == 0 &&
+      (route == RR_ROUTE_API || auth == NULL))
+    return 0;
+  /* The filter runs before Orthanc reads the body: a body over its
+   * route's limit is refused before it takes any memory. */
+  if (route == RR_ROUTE_API && length && !body_fits (path, length))
+    return 0;
   if (route == RR_ROUTE_API)
     return 1;  /* the handlers check the token and answer 401 themselves */
   /* The launcher checks that the plugin is loaded: /plugins, with the

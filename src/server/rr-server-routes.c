@@ -18,7 +18,12 @@ typedef struct
   const char *pattern;
   RouteRole role;
   void (*handler) (RrHttpRequest *req, RrHttpAnswer *resp);
+  /* The Content-Type a body must have (415 otherwise); NULL: no body. */
+  const char *body;
 } Route;
+
+#define JSON "application/json"
+#define DICOM "application/dicom"
 
 static void
 get_health (RrHttpRequest *req,
@@ -29,27 +34,27 @@ get_health (RrHttpRequest *req,
 }
 
 static const Route routes[] = {
-  { "GET",    "health",                                ROLE_NONE,  get_health },
-  { "POST",   "sessions",                              ROLE_NONE,  post_sessions },
-  { "DELETE", "sessions/current",                      ROLE_USER,  delete_session },
-  { "GET",    "me",                                    ROLE_USER,  get_me },
-  { "GET",    "tasks",                                 ROLE_USER,  get_tasks },
-  { "GET",    "tasks/{id}",                            ROLE_USER,  get_task },
-  { "GET",    "tasks/{id}/instances",                  ROLE_USER,  get_task_instances },
-  { "POST",   "tasks/{id}/submission",                 ROLE_USER,  post_submission },
-  { "GET",    "tasks/{id}/submission",                 ROLE_USER,  get_submission },
-  { "POST",   "instances",                             ROLE_USER,  post_instances },
-  { "GET",    "instances/{any}/file",                  ROLE_USER,  get_instance_file },
-  { "POST",   "users",                                 ROLE_ADMIN, post_users },
-  { "PUT",    "users/{id}",                            ROLE_ADMIN, put_user },
-  { "POST",   "trials",                                ROLE_ADMIN, post_trials },
-  { "GET",    "trials",                                ROLE_ADMIN, get_trials },
-  { "GET",    "trials/{id}",                           ROLE_ADMIN, get_trials },
-  { "PUT",    "trials/{id}/members/{id}",              ROLE_ADMIN, put_member },
-  { "POST",   "trials/{id}/subjects/{any}/timepoints", ROLE_ADMIN, post_timepoint },
-  { "GET",    "trials/{id}/export",                    ROLE_ADMIN, get_export },
-  { "GET",    "audit",                                 ROLE_ADMIN, get_audit },
-  { "GET",    "audit/verify",                          ROLE_ADMIN, get_audit_verify },
+  { "GET",    "health",                                ROLE_NONE,  get_health, NULL },
+  { "POST",   "sessions",                              ROLE_NONE,  post_sessions, JSON },
+  { "DELETE", "sessions/current",                      ROLE_USER,  delete_session, NULL },
+  { "GET",    "me",                                    ROLE_USER,  get_me, NULL },
+  { "GET",    "tasks",                                 ROLE_USER,  get_tasks, NULL },
+  { "GET",    "tasks/{id}",                            ROLE_USER,  get_task, NULL },
+  { "GET",    "tasks/{id}/instances",                  ROLE_USER,  get_task_instances, NULL },
+  { "POST",   "tasks/{id}/submission",                 ROLE_USER,  post_submission, JSON },
+  { "GET",    "tasks/{id}/submission",                 ROLE_USER,  get_submission, NULL },
+  { "POST",   "instances",                             ROLE_USER,  post_instances, DICOM },
+  { "GET",    "instances/{any}/file",                  ROLE_USER,  get_instance_file, NULL },
+  { "POST",   "users",                                 ROLE_ADMIN, post_users, JSON },
+  { "PUT",    "users/{id}",                            ROLE_ADMIN, put_user, JSON },
+  { "POST",   "trials",                                ROLE_ADMIN, post_trials, JSON },
+  { "GET",    "trials",                                ROLE_ADMIN, get_trials, NULL },
+  { "GET",    "trials/{id}",                           ROLE_ADMIN, get_trials, NULL },
+  { "PUT",    "trials/{id}/members/{id}",              ROLE_ADMIN, put_member, JSON },
+  { "POST",   "trials/{id}/subjects/{any}/timepoints", ROLE_ADMIN, post_timepoint, JSON },
+  { "GET",    "trials/{id}/export",                    ROLE_ADMIN, get_export, NULL },
+  { "GET",    "audit",                                 ROLE_ADMIN, get_audit, NULL },
+  { "GET",    "audit/verify",                          ROLE_ADMIN, get_audit_verify, NULL },
 };
 
 /* Administration's resources: a non-admin learns nothing about what is
@@ -114,6 +119,26 @@ route_find (const char  *method,
   return NULL;
 }
 
+/* Is the request's Content-Type @type (parameters such as charset
+ * aside)? */
+static gboolean
+has_type (const RrHttpRequest *req,
+          const char          *type)
+{
+  const char *given = g_hash_table_lookup (req->headers, "content-type");
+  gsize n = strlen (type);
+  if (given == NULL)
+    return FALSE;
+  while (*given == ' ')
+    given++;
+  if (g_ascii_strncasecmp (given, type, n) != 0)
+    return FALSE;
+  given += n;
+  while (*given == ' ')
+    given++;
+  return *given == '\0' || *given == ';';
+}
+
 /* Runs the handler of @route for @req, under the server's lock. */
 static void
 dispatch (const char    *path,
@@ -125,9 +150,8 @@ dispatch (const char    *path,
 
   req->groups = (char **) groups->pdata;
   req->n_groups = groups->len;
-  if (route && route->role == ROLE_NONE)
-    return route->handler (req, resp);
-  if (req->user == NULL)
+  /* Who asks first, whatever the body: 401 without a live token. */
+  if (req->user == NULL && !(route && route->role == ROLE_NONE))
     return rr_respond_error (resp, 401, "unauthenticated", "A valid bearer token is required",
                              NULL);
   if (route == NULL || (route->role == ROLE_ADMIN && !req->user->admin))
@@ -136,6 +160,11 @@ dispatch (const char    *path,
       if (!req->user->admin && one_of (first, admin_only))
         return forbidden (resp);
       return not_found (resp);
+    }
+  if (route->body && !has_type (req, route->body))
+    {
+      g_autofree char *msg = g_strdup_printf ("The body must be %s", route->body);
+      return rr_respond_error (resp, 415, "unsupported_media_type", msg, NULL);
     }
   route->handler (req, resp);
 }

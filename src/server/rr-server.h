@@ -14,6 +14,7 @@ G_BEGIN_DECLS
 #define RR_SERVER_VERSION "0.1.0"
 #define RR_MAX_BODY (8u << 20)          /* JSON bodies; DICOM uploads may be larger */
 #define RR_MAX_UPLOAD (1024u << 20)
+#define RR_MAX_LOGIN (64u << 10)          /* POST /sessions */
 #define RR_MAX_JSON (64u << 20)         /* any JSON the plugin parses, Orthanc's answers too */
 
 typedef struct

@@ -411,7 +411,8 @@ class Sync(unittest.TestCase):
         def tasks_of(user):
             req = urllib.request.Request(self.url + "/readroom/v1/sessions", method="POST",
                                          data=json.dumps({"username": user,
-                                                          "password": "reader-password"}).encode())
+                                                          "password": "reader-password"}).encode(),
+                                         headers={"Content-Type": "application/json"})
             token = json.loads(urllib.request.urlopen(req).read())["token"]
             req = urllib.request.Request(self.url + "/readroom/v1/tasks?status=all")
             req.add_header("Authorization", "Bearer " + token)
