@@ -5,6 +5,7 @@
 
 #include <glib/gstdio.h>
 #include <gio/gio.h>
+#include <sodium.h>
 #include <string.h>
 
 RrServer *rr_server;
@@ -120,6 +121,46 @@ rr_db_rollback (void)
   rr_db_exec ("ROLLBACK", NULL);
 }
 
+/* The audit key: 32 random bytes in a file of its own beside the
+ * database (never in it), created with the database. Someone who can edit
+ * the database but not read this file cannot forge an event's MAC. */
+static gboolean
+load_audit_key (RrServer    *server,
+                GError     **error)
+{
+  g_autofree char *path = g_strconcat (server->db_path, ".audit-key", NULL);
+  g_autofree char *data = NULL;
+  gsize n = 0;
+
+  if (g_file_get_contents (path, &data, &n, NULL))
+    {
+      if (n != sizeof server->audit_key)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                       "%s: not an audit key (%zu bytes)", path, n);
+          return FALSE;
+        }
+      memcpy (server->audit_key, data, n);
+      sodium_memzero (data, n);
+      return TRUE;
+    }
+  randombytes_buf (server->audit_key, sizeof server->audit_key);
+  return g_file_set_contents_full (path, (const char *) server->audit_key,
+                                   sizeof server->audit_key, G_FILE_SET_CONTENTS_CONSISTENT, 0600,
+                                   error);
+}
+
+char *
+rr_server_mac_hex (const void *data,
+                   gsize       len)
+{
+  unsigned char out[crypto_auth_hmacsha256_BYTES];
+  char hex[2 * crypto_auth_hmacsha256_BYTES + 1];
+  crypto_auth_hmacsha256 (out, data, len, rr_server->audit_key);
+  sodium_bin2hex (hex, sizeof hex, out, sizeof out);
+  return g_strdup (hex);
+}
+
 gboolean
 rr_server_db_open (RrServer    *server,
                    const char  *path,
@@ -129,6 +170,8 @@ rr_server_db_open (RrServer    *server,
   sqlite3_stmt *st;
 
   server->db_path = g_strdup (path);
+  if (!load_audit_key (server, error))
+    return FALSE;
   if (sqlite3_open_v2 (path, &server->db,
                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL)
       != SQLITE_OK)
@@ -262,11 +305,61 @@ rr_audit_append (const char *user,
   return rc == SQLITE_DONE;
 }
 
+/* Does the submission named in a task.submit event's @details still hold
+ * what was stored? Events from before content was bound carry no digest
+ * and are taken as they are. @seen collects the submissions named. */
+static gboolean
+submission_matches (const char *details,
+                    GHashTable *seen)
+{
+  g_autoptr (JsonParser) p = json_parser_new ();
+  JsonObject *o;
+  const char *id, *content, *responses;
+  sqlite3_stmt *st;
+  gboolean same = FALSE;
+
+  if (!rr_json_load (p, details, -1, NULL) || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (p)))
+    return FALSE;
+  o = json_node_get_object (json_parser_get_root (p));
+  id = json_object_get_string_member_with_default (o, "submission", NULL);
+  content = json_object_get_string_member_with_default (o, "content_sha256", NULL);
+  responses = json_object_get_string_member_with_default (o, "responses_sha256", NULL);
+  if (id)
+    g_hash_table_add (seen, g_strdup (id));
+  if (content == NULL)
+    return TRUE;
+  st = rr_db_prepare ("SELECT body, coalesce (responses, '') FROM submissions WHERE id = ?1");
+  sqlite3_bind_text (st, 1, id ? id : "", -1, SQLITE_TRANSIENT);
+  if (st && sqlite3_step (st) == SQLITE_ROW)
+    {
+      const char *body = (const char *) sqlite3_column_text (st, 0);
+      const char *resp = (const char *) sqlite3_column_text (st, 1);
+      g_autofree char *h1 = rr_sha256_hex (body ? body : "", body ? strlen (body) : 0);
+      g_autofree char *h2 = rr_sha256_hex (resp ? resp : "", resp ? strlen (resp) : 0);
+      same = g_str_equal (h1, content) && g_strcmp0 (h2, responses) == 0;
+    }
+  sqlite3_finalize (st);
+  return same;
+}
+
+/* Is every stored submission named by an event of the trail? */
+static gboolean
+submissions_all_audited (GHashTable *seen)
+{
+  sqlite3_stmt *st = rr_db_prepare ("SELECT id FROM submissions");
+  gboolean all = st != NULL;
+  while (all && sqlite3_step (st) == SQLITE_ROW)
+    all = g_hash_table_contains (seen, sqlite3_column_text (st, 0));
+  sqlite3_finalize (st);
+  return all;
+}
+
 gint64
 rr_audit_verify (gint64 *n_events)
 {
   sqlite3_stmt *st = rr_db_prepare ("SELECT seq, at, user, action, object, details, prev_hash,"
                                     " hash FROM audit ORDER BY seq");
+  g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autofree char *prev = g_strdup ("");
   gint64 expect = 1, broken = 0, n = 0;
 
@@ -281,8 +374,10 @@ rr_audit_verify (gint64 *n_events)
                                           prev);
       n++;
       /* A gap (a deleted event), a link to anything but the previous
-       * event, or an event whose fields no longer give its hash. */
-      if (seq != expect || g_strcmp0 (f[5], prev) != 0 || g_strcmp0 (f[6], hash) != 0)
+       * event, an event whose fields no longer give its hash, or a
+       * submission that no longer holds what its event recorded. */
+      if (seq != expect || g_strcmp0 (f[5], prev) != 0 || g_strcmp0 (f[6], hash) != 0 ||
+          (g_strcmp0 (f[2], "task.submit") == 0 && !submission_matches (f[4] ? f[4] : "", seen)))
         {
           broken = seq != expect ? expect : seq;
           break;
@@ -292,6 +387,9 @@ rr_audit_verify (gint64 *n_events)
       expect = seq + 1;
     }
   sqlite3_finalize (st);
+  /* A submission that no event names was added behind the trail's back. */
+  if (broken == 0 && !submissions_all_audited (seen))
+    broken = expect;
   if (n_events)
     *n_events = n;
   return broken;

@@ -258,7 +258,7 @@ post_submission (RrHttpRequest *req,
   g_auto (Task) t = { 0 };
   const char *key = g_hash_table_lookup (req->headers, "idempotency-key");
   g_autofree char *body_hash = NULL, *responses = NULL, *now = NULL, *sub_id = NULL;
-  g_autofree char *password_hash = NULL;
+  g_autofree char *password_hash = NULL, *stored = NULL;
   g_autoptr (JsonParser) parser = NULL;
   g_autoptr (RrUser) signer = NULL;
   JsonObject *o, *sig;
@@ -272,7 +272,9 @@ post_submission (RrHttpRequest *req,
     return bad_request (resp, "An Idempotency-Key header (8-128 letters, digits, '-') is required");
   if (req->body_len > RR_MAX_BODY)
     return rr_respond_error (resp, 413, "too_large", "The body is larger than 8 MiB", NULL);
-  body_hash = rr_sha256_hex (req->body ? req->body : "", req->body_len);
+  /* Keyed: the raw body holds the signature's password, and a plain
+   * digest of it can be inverted by trying candidate passwords. */
+  body_hash = rr_server_mac_hex (req->body ? req->body : "", req->body_len);
 
   /* The same submission again: the same receipt. Anything else: 409. */
   st = rr_db_prepare ("SELECT id, idempotency_key, body_hash, submitted_at, responses"
@@ -480,10 +482,10 @@ post_submission (RrHttpRequest *req,
   st = rr_db_prepare ("INSERT INTO submissions (id, task_id, idempotency_key, body_hash, body,"
                       " responses, user_id, meaning, submitted_at)"
                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+  /* The stored body keeps everything but the password. */
+  json_object_remove_member (sig, "password");
+  stored = node_to_json (json_parser_get_root (parser));
   {
-    /* The stored body keeps everything but the password. */
-    json_object_remove_member (sig, "password");
-    g_autofree char *stored = node_to_json (json_parser_get_root (parser));
     sqlite3_bind_text (st, 1, sub_id, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text (st, 2, t.id, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text (st, 3, key, -1, SQLITE_TRANSIENT);
@@ -500,6 +502,9 @@ post_submission (RrHttpRequest *req,
   {
     g_autoptr (RrJsonWriter) d = rr_json_writer_new (FALSE);
     g_autofree char *details = NULL;
+    g_autofree char *content_hash = rr_sha256_hex (stored, strlen (stored));
+    g_autofree char *responses_hash = rr_sha256_hex (responses ? responses : "",
+                                                     responses ? strlen (responses) : 0);
     rr_json_begin_object (d);
     rr_json_key (d, "submission");
     rr_json_string (d, sub_id);
@@ -509,8 +514,12 @@ post_submission (RrHttpRequest *req,
     rr_json_string (d, signer->display_name);
     rr_json_key (d, "meaning");
     rr_json_string (d, meaning);
-    rr_json_key (d, "body_sha256");
-    rr_json_string (d, body_hash);
+    /* What was stored, bound into the chain: /audit/verify recomputes
+     * both from the submission's row, so an edited read breaks it. */
+    rr_json_key (d, "content_sha256");
+    rr_json_string (d, content_hash);
+    rr_json_key (d, "responses_sha256");
+    rr_json_string (d, responses_hash);
     rr_json_end_object (d);
     details = rr_json_writer_steal (d);
     if (!rr_audit_append (req->user->username, "task.submit", t.id, details))

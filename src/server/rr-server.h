@@ -64,6 +64,7 @@ struct _RrServer
   char *launcher_token;       /* lets the launcher read /plugins */
   GHashTable *failures;       /* login failures per user and address (rate limit) */
   GMutex failures_lock;
+  unsigned char audit_key[32];  /* from its own file beside the database */
   /* Calls into Orthanc (set by the plugin; tests may stub them). */
   char *(*lookup_study) (const char *study_uid);                 /* Orthanc id or NULL */
   GBytes *(*rest_get) (const char *uri);                         /* NULL on error */
@@ -91,6 +92,11 @@ gboolean    rr_audit_append        (const char *user,
                                     const char *action,
                                     const char *object,
                                     const char *details);
+/* HMAC-SHA256 under the server's audit key, in hex: a digest of
+ * something secret (a body with a password) that cannot be inverted by
+ * trying candidates without the key. */
+char       *rr_server_mac_hex      (const void *data,
+                                    gsize       len);
 /* Recomputes the chain: 0 when it holds, else the first broken seq. */
 gint64      rr_audit_verify        (gint64 *n_events);
 char       *rr_now_rfc3339         (void);

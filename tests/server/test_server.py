@@ -869,6 +869,72 @@ class HardeningSuite(unittest.TestCase):
         self.assertLess(self.orthanc_rss_mib() - before, 100)
         self.alive()
 
+    def db(self):
+        return sqlite3.connect(os.path.join(self.server.data, "readroom.db"), timeout=10)
+
+    def my_read_task(self, who):
+        tasks = self.ok_tasks(who)
+        self.assertTrue(tasks, who)
+        return tasks[0]
+
+    def ok_tasks(self, who, status="open"):
+        status_, doc = self.req("GET", "/readroom/v1/tasks?status=" + status, who=who)
+        self.assertEqual(status_, 200, doc)
+        return doc
+
+    def test_05_no_password_derivable_from_the_trail(self):
+        """Finding 6: task.submit recorded the SHA-256 of the raw body,
+        password included: trying candidate bodies recovered it. And the
+        content of each submission is bound into its event: an edited read
+        breaks verification (finding 3, PD to PR)."""
+        who = "hreader1"
+        task = self.my_read_task(who)
+        read = make_read([("Baseline", 0)], (30.0,))
+        body = json.dumps({"read": read, "signature": {"password": password_of(who),
+                                                      "meaning": "Read completed"}}).encode()
+        status, doc = self.req("POST", "/readroom/v1/tasks/%s/submission" % task["id"], body, who,
+                               headers={"Idempotency-Key": str(uuid.uuid4())})
+        self.assertEqual(status, 201, doc)
+        self.state["submitted"] = (who, task["id"])
+        digests = {hashlib.sha256(body).hexdigest(), hashlib.md5(body).hexdigest(),
+                   hashlib.sha1(body).hexdigest(), hashlib.sha512(body).hexdigest()}
+        trail = json.dumps(self.req("GET", "/readroom/v1/audit?limit=10000", who="admin")[1])
+        db = self.db()
+        try:
+            dump = "\n".join(db.iterdump())
+        finally:
+            db.close()
+        for d in digests:
+            self.assertNotIn(d, trail)
+            self.assertNotIn(d, dump)
+        self.assertNotIn(password_of(who), trail)
+        self.assertNotIn(password_of(who), dump)
+        submit = [e for e in json.loads(trail) if e["action"] == "task.submit"][-1]
+        self.assertIn("content_sha256", submit["details"])
+        self.assertTrue(self.req("GET", "/readroom/v1/audit/verify", who="admin")[1]["ok"])
+
+        # An edited read: its responses, then its body. Each breaks the
+        # chain at the event that recorded it; undone, it verifies again.
+        db = self.db()
+        try:
+            row = db.execute("SELECT id, body, responses FROM submissions WHERE task_id = ?",
+                             (task["id"],)).fetchone()
+            edits = [("responses", row[2].replace('"NE"', '"PR"')),
+                     ("body", row[1].replace("30.0", "31.0").replace(":30,", ":31,"))]
+            for column, value in edits:
+                self.assertNotEqual(value, row[2] if column == "responses" else row[1])
+                db.execute("UPDATE submissions SET %s = ? WHERE id = ?" % column, (value, row[0]))
+                db.commit()
+                verify = self.req("GET", "/readroom/v1/audit/verify", who="admin")[1]
+                self.assertFalse(verify["ok"], column)
+                self.assertEqual(verify["broken_at"], submit["seq"])
+                db.execute("UPDATE submissions SET body = ?, responses = ? WHERE id = ?",
+                           (row[1], row[2], row[0]))
+                db.commit()
+            self.assertTrue(self.req("GET", "/readroom/v1/audit/verify", who="admin")[1]["ok"])
+        finally:
+            db.close()
+
 
 class Launcher(unittest.TestCase):
     """readroom-server refuses to report ready, and stops Orthanc, unless
