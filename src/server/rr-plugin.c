@@ -303,6 +303,16 @@ OrthancPluginInitialize (OrthancPluginContext *ctx)
   server.rest_post = rest_post;
   server.rest_delete = rest_delete;
   server.launcher_token = g_strdup (g_getenv ("READROOM_LAUNCHER_TOKEN"));
+  {
+    /* The hash an unknown user's password is checked against: of 32
+     * random bytes nobody ever sees. */
+    unsigned char secret[32];
+    char hex[65];
+    randombytes_buf (secret, sizeof secret);
+    sodium_bin2hex (hex, sizeof hex, secret, sizeof secret);
+    server.dummy_hash = rr_password_hash (hex);
+    sodium_memzero (hex, sizeof hex);
+  }
   rr_server = &server;
   if (!rr_server_db_open (&server, db, &error))
     {
@@ -316,9 +326,10 @@ OrthancPluginInitialize (OrthancPluginContext *ctx)
       g_autoptr (RrUser) admin = rr_user_lookup ("admin", NULL);
       if (admin == NULL)
         {
+          g_autofree char *hash = rr_password_hash (admin_password);
           rr_db_begin ();
-          if (rr_user_create ("admin", admin_password, "Administrator", TRUE, "readroom-server",
-                              &error))
+          if (hash && rr_user_create ("admin", hash, "Administrator", TRUE, "readroom-server",
+                                      &error))
             rr_db_commit ();
           else
             {
@@ -343,6 +354,7 @@ OrthancPluginFinalize (void)
   rr_with_lock ((RrLockedFunc) rr_server_db_close, &server);
   g_clear_pointer (&server.failures, g_hash_table_unref);
   g_clear_pointer (&server.launcher_token, g_free);
+  g_clear_pointer (&server.dummy_hash, g_free);
   rr_server = NULL;
 }
 

@@ -45,6 +45,7 @@ G_GNUC_INTERNAL gint64 query_int (const char *sql, const char *a, const char *b)
 G_GNUC_INTERNAL gboolean step_done (sqlite3_stmt *st);
 G_GNUC_INTERNAL void write_user (RrJsonWriter *w, gint64 id, const char *username, const char *display_name, gboolean admin);
 G_GNUC_INTERNAL char * member_site (const RrUser *user);
+G_GNUC_INTERNAL void audit_failure (const char *action, const char *user, const char *object, const char *client, const char *reason);
 G_GNUC_INTERNAL void post_sessions (RrHttpRequest *req, RrHttpAnswer *resp);
 G_GNUC_INTERNAL void delete_session (RrHttpRequest *req, RrHttpAnswer *resp);
 G_GNUC_INTERNAL void get_me (RrHttpRequest *req, RrHttpAnswer *resp);

@@ -263,7 +263,8 @@ post_submission (RrHttpRequest *req,
   g_autoptr (RrUser) signer = NULL;
   JsonObject *o, *sig;
   const char *password, *meaning;
-  gboolean ok = TRUE;
+  gboolean ok = TRUE, verified;
+  RrThrottle throttle;
   sqlite3_stmt *st;
 
   if (!task_get (req->user, id, &t) || (req->user->admin && t.user_id != req->user->id))
@@ -465,16 +466,28 @@ post_submission (RrHttpRequest *req,
     }
 
   /* The signature: the signer's own password, checked like a login. */
-  if (rr_login_throttled (req->user->username, req->client))
-    return rr_respond_error (resp, 503, "rate_limited", "Too many failed signatures; wait a few "
-                             "minutes", NULL);
+  throttle = rr_login_throttle (req->user->username, req->client);
+  if (throttle.refused)
+    {
+      audit_failure ("signature.fail", req->user->username, t.id, req->client, "throttled");
+      return rr_respond_error (resp, 503, "rate_limited", "Too many failed signatures; wait a "
+                               "few minutes", NULL);
+    }
   signer = rr_user_lookup (req->user->username, &password_hash);
-  if (signer == NULL || !rr_password_check (password_hash, password))
+  verified = rr_password_verify (signer ? password_hash : NULL, password, throttle.delay_us);
+  rr_login_slept (&throttle);
+  if (signer == NULL || !verified)
     {
       rr_login_failed (req->user->username, req->client);
+      audit_failure ("signature.fail", req->user->username, t.id, req->client, "wrong password");
       return rr_respond_error (resp, 401, "unauthenticated", "The signature's password is wrong; "
                                "nothing was stored", NULL);
     }
+  rr_login_succeeded (req->user->username, req->client);
+  /* The password was checked without the lock: someone else may have
+   * submitted this task meanwhile. */
+  if (query_int ("SELECT 1 FROM submissions WHERE task_id = ?1", t.id, NULL) > 0)
+    return rr_respond_error (resp, 409, "conflict", "This task was submitted already", NULL);
 
   now = rr_now_rfc3339 ();
   sub_id = g_uuid_string_random ();

@@ -3,6 +3,31 @@
 
 /* ---- sessions and users ---- */
 
+/* A failed login or signature, in the trail (its own transaction). */
+void
+audit_failure (const char *action,
+               const char *user,
+               const char *object,
+               const char *client,
+               const char *reason)
+{
+  g_autoptr (RrJsonWriter) d = rr_json_writer_new (FALSE);
+  g_autofree char *details = NULL;
+  rr_json_begin_object (d);
+  rr_json_key (d, "address");
+  rr_json_string (d, client ? client : "");
+  rr_json_key (d, "reason");
+  rr_json_string (d, reason);
+  rr_json_end_object (d);
+  details = rr_json_writer_steal (d);
+  if (!rr_db_begin ())
+    return;
+  if (rr_audit_append (user, action, object, details))
+    rr_db_commit ();
+  else
+    rr_db_rollback ();
+}
+
 void
 post_sessions (RrHttpRequest  *req,
                RrHttpAnswer *resp)
@@ -16,19 +41,38 @@ post_sessions (RrHttpRequest  *req,
   g_autoptr (RrUser) user = NULL;
   g_autoptr (RrJsonWriter) w = NULL;
   gint64 expires;
+  RrThrottle throttle;
+  gboolean verified;
 
   if (!ok)
     return;
-  if (rr_login_throttled (username, req->client))
+  throttle = rr_login_throttle (username, req->client);
+  if (throttle.refused)
     {
+      audit_failure ("session.fail", username, username, req->client, "throttled");
       rr_respond_error (resp, 503, "rate_limited",
-                        "Too many failed logins; wait a few minutes", NULL);
+                        "Too many failed logins from here; wait a few minutes", NULL);
       return;
     }
   user = rr_user_lookup (username, &hash);
-  if (user == NULL || !rr_password_check (hash, password))
+  /* Argon2id without the lock; an unknown name costs what a real one does. */
+  verified = rr_password_verify (user ? hash : NULL, password, throttle.delay_us);
+  rr_login_slept (&throttle);
+  if (user == NULL || !verified)
     {
       rr_login_failed (username, req->client);
+      audit_failure ("session.fail", username, username, req->client,
+                     user ? "wrong password" : "unknown or disabled user");
+      rr_respond_error (resp, 401, "unauthenticated", "Wrong user name or password", NULL);
+      return;
+    }
+  rr_login_succeeded (username, req->client);
+  /* The user may have been disabled while the password was checked. */
+  g_clear_pointer (&user, rr_user_free);
+  g_clear_pointer (&hash, g_free);
+  user = rr_user_lookup (username, &hash);
+  if (user == NULL)
+    {
       rr_respond_error (resp, 401, "unauthenticated", "Wrong user name or password", NULL);
       return;
     }
@@ -97,6 +141,7 @@ post_users (RrHttpRequest  *req,
   gboolean admin = o ? member_bool (o, "admin", FALSE, &ok, resp) : FALSE;
   g_autoptr (GError) error = NULL;
   g_autoptr (RrJsonWriter) w = NULL;
+  g_autofree char *hash = NULL;
 
   if (!ok)
     return;
@@ -106,8 +151,11 @@ post_users (RrHttpRequest  *req,
     return bad_request (resp, "A password has at least 8 characters");
   if (query_int ("SELECT id FROM users WHERE username = ?1", username, NULL) >= 0)
     return rr_respond_error (resp, 409, "conflict", "That user exists", NULL);
+  hash = rr_password_hash_unlocked (password);
+  if (hash == NULL)
+    return server_failed (resp);
   rr_db_begin ();
-  if (!rr_user_create (username, password, display, admin, req->user->username, &error))
+  if (!rr_user_create (username, hash, display, admin, req->user->username, &error))
     {
       rr_db_rollback ();
       return rr_respond_error (resp, 409, "conflict", error->message, NULL);
@@ -135,7 +183,7 @@ put_user (RrHttpRequest *req,
   gboolean has_disabled = o && json_object_has_member (o, "disabled");
   gint64 id = query_int ("SELECT id FROM users WHERE username = ?1", username, NULL);
   g_autoptr (RrJsonWriter) w = NULL, d = NULL;
-  g_autofree char *details = NULL;
+  g_autofree char *details = NULL, *hash = NULL;
   sqlite3_stmt *st;
 
   if (!ok)
@@ -144,6 +192,8 @@ put_user (RrHttpRequest *req,
     return not_found (resp);
   if (password && strlen (password) < 8)
     return bad_request (resp, "A password has at least 8 characters");
+  if (password && (hash = rr_password_hash_unlocked (password)) == NULL)
+    return server_failed (resp);
   rr_db_begin ();
   if (display)
     {
@@ -154,7 +204,6 @@ put_user (RrHttpRequest *req,
     }
   if (password)
     {
-      g_autofree char *hash = rr_password_hash (password);
       st = rr_db_prepare ("UPDATE users SET password_hash = ?1 WHERE id = ?2");
       sqlite3_bind_text (st, 1, hash, -1, SQLITE_TRANSIENT);
       sqlite3_bind_int64 (st, 2, id);

@@ -64,7 +64,9 @@ struct _RrServer
   char *launcher_token;       /* lets the launcher read /plugins */
   GHashTable *failures;       /* login failures per user and address (rate limit) */
   GMutex failures_lock;
-  unsigned char audit_key[32];  /* from its own file beside the database */
+  unsigned char audit_key[32];
+  char *dummy_hash;           /* what an unknown user's password is checked against */
+  guint throttle_sleepers;    /* requests asleep on a login delay (failures_lock) */  /* from its own file beside the database */
   /* Calls into Orthanc (set by the plugin; tests may stub them). */
   char *(*lookup_study) (const char *study_uid);                 /* Orthanc id or NULL */
   GBytes *(*rest_get) (const char *uri);                         /* NULL on error */
@@ -115,13 +117,32 @@ RrUser     *rr_user_from_token     (const char *bearer);
 char       *rr_session_create      (const RrUser *user,
                                     gint64       *expires);
 void        rr_session_delete      (const char *bearer);
-/* Login throttling: TRUE when @user or @client failed too often lately. */
-gboolean    rr_login_throttled     (const char *user,
+/* Login throttling (rr-server-auth.c says how). Every rr_login_throttle
+ * that is not refused is followed by rr_login_slept once its delay was
+ * served (rr_password_verify serves it). */
+typedef struct
+{
+  gboolean refused;           /* 503 rate_limited, no password checked */
+  gint64 delay_us;            /* to wait before the check */
+} RrThrottle;
+RrThrottle  rr_login_throttle      (const char *user,
                                     const char *client);
+void        rr_login_slept         (const RrThrottle *t);
 void        rr_login_failed        (const char *user,
                                     const char *client);
+void        rr_login_succeeded     (const char *user,
+                                    const char *client);
+/* Checks @password against @hash (NULL: an unknown user, checked against
+ * a dummy hash at the same cost), after @delay_us, without the server's
+ * lock (call it outside any transaction). */
+gboolean    rr_password_verify     (const char *hash,
+                                    const char *password,
+                                    gint64      delay_us);
+/* rr_password_hash without the server's lock (outside any transaction). */
+char       *rr_password_hash_unlocked (const char *password);
+/* Inserts the user with the Argon2id @hash (rr_password_hash). */
 gboolean    rr_user_create         (const char  *username,
-                                    const char  *password,
+                                    const char  *hash,
                                     const char  *display_name,
                                     gboolean     admin,
                                     const char  *by,
