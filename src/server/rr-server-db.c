@@ -68,6 +68,14 @@ static const char *const migrations[] = {
   "CREATE TABLE audit ("
   "  seq INTEGER PRIMARY KEY, at TEXT NOT NULL, user TEXT NOT NULL, action TEXT NOT NULL,"
   "  object TEXT NOT NULL, details TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);",
+  /* 2: the holder of reads nobody could take over (disabled: no login);
+   * which trial a study was uploaded for, and who uploaded each instance. */
+  "INSERT INTO users (username, display_name, password_hash, admin, disabled, created_at)"
+  "  VALUES ('(unassigned)', 'Unassigned', '!', 0, 1, strftime ('%Y-%m-%dT%H:%M:%SZ', 'now'));"
+  "ALTER TABLE studies ADD COLUMN trial_id TEXT;"
+  "CREATE TABLE uploads ("
+  "  sop_uid TEXT PRIMARY KEY, study_uid TEXT NOT NULL, user_id INTEGER NOT NULL REFERENCES users (id),"
+  "  trial_id TEXT, site TEXT, at TEXT NOT NULL);",
 };
 
 static void

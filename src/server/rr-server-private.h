@@ -25,6 +25,10 @@ typedef struct
 G_GNUC_INTERNAL void task_clear (Task *t);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Task, task_clear)
 
+/* The user name that holds reads nobody could take over: not a valid
+ * user name (valid_id refuses the parentheses), so no one logs in as it. */
+#define RR_UNASSIGNED "(unassigned)"
+
 #define TASK_SELECT "SELECT t.id, t.kind, t.trial_id, t.subject, t.status, t.created_at, t.due_at," \
                     " tr.criteria, t.timepoint_id, t.user_id, t.version, t.slot, tp.day FROM tasks t" \
                     " JOIN trials tr ON tr.id = t.trial_id JOIN timepoints tp ON tp.id = t.timepoint_id"
@@ -45,6 +49,7 @@ G_GNUC_INTERNAL gint64 query_int (const char *sql, const char *a, const char *b)
 G_GNUC_INTERNAL gboolean step_done (sqlite3_stmt *st);
 G_GNUC_INTERNAL void write_user (RrJsonWriter *w, gint64 id, const char *username, const char *display_name, gboolean admin);
 G_GNUC_INTERNAL char * member_site (const RrUser *user);
+G_GNUC_INTERNAL gboolean delete_sessions_of (gint64 user_id);
 G_GNUC_INTERNAL void audit_failure (const char *action, const char *user, const char *object, const char *client, const char *reason);
 G_GNUC_INTERNAL void post_sessions (RrHttpRequest *req, RrHttpAnswer *resp);
 G_GNUC_INTERNAL void delete_session (RrHttpRequest *req, RrHttpAnswer *resp);
@@ -62,8 +67,10 @@ G_GNUC_INTERNAL void answer_file (RrHttpRequest *req, RrHttpAnswer *resp, const 
 G_GNUC_INTERNAL gint64 least_loaded (const char *trial, const char *role, GArray *exclude);
 G_GNUC_INTERNAL char * create_task (const char *kind, const char *trial, const char *subject, gint64 timepoint, gint64 user_id, int slot, const char *by);
 G_GNUC_INTERNAL gboolean create_read_tasks (const char *trial, const char *subject, gint64 timepoint, const char *by, GPtrArray *created);
-G_GNUC_INTERNAL gboolean hand_over_reads (const char *trial, gint64 user_id, const char *by, const char **stuck_subject);
-G_GNUC_INTERNAL gboolean hand_over_all_reads (gint64 user_id, const char *username, const char *by, RrHttpAnswer *resp);
+G_GNUC_INTERNAL gboolean hand_over_reads (const char *trial, gint64 user_id, const char *by);
+G_GNUC_INTERNAL gboolean hand_over_all_reads (gint64 user_id, const char *by);
+G_GNUC_INTERNAL gint64 unassigned_user (void);
+G_GNUC_INTERNAL void put_task_assignee (RrHttpRequest *req, RrHttpAnswer *resp);
 G_GNUC_INTERNAL gboolean task_get (const RrUser *user, const char *id, Task *t);
 G_GNUC_INTERNAL sqlite3_stmt * task_timepoints (const Task *t);
 G_GNUC_INTERNAL void get_tasks (RrHttpRequest *req, RrHttpAnswer *resp);

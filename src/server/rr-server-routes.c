@@ -43,6 +43,7 @@ static const Route routes[] = {
   { "GET",    "tasks/{id}/instances",                  ROLE_USER,  get_task_instances, NULL },
   { "POST",   "tasks/{id}/submission",                 ROLE_USER,  post_submission, JSON },
   { "GET",    "tasks/{id}/submission",                 ROLE_USER,  get_submission, NULL },
+  { "PUT",    "tasks/{id}/assignee",                   ROLE_ADMIN, put_task_assignee, JSON },
   { "POST",   "instances",                             ROLE_USER,  post_instances, DICOM },
   { "GET",    "instances/{any}/file",                  ROLE_USER,  get_instance_file, NULL },
   { "POST",   "users",                                 ROLE_ADMIN, post_users, JSON },

@@ -7,6 +7,8 @@
 
 #define DUE_DAYS 14
 
+static void write_task (RrJsonWriter *w, const Task *t, gboolean close);
+
 /* ---- tasks ---- */
 
 /* The member of @trial with @role who has the fewest open tasks, not in
@@ -167,18 +169,26 @@ create_read_tasks (const char *trial,
   return TRUE;
 }
 
+/* The user who holds the reads nobody could take over (a disabled row of
+ * the users table, made by migration 2, that no one can log in as). */
+gint64
+unassigned_user (void)
+{
+  return query_int ("SELECT id FROM users WHERE username = '" RR_UNASSIGNED "'", NULL, NULL);
+}
+
 /* The open reads of @user_id in @trial, who left its reader pool: each is
  * cancelled (the reader's workstation keeps their draft and says the task
  * was withdrawn), and the subject's slot passes to the least loaded other
  * reader, never the subject's other reader, with a new task for the same
- * timepoint. The reader's other subjects draw a new reader at their next
- * timepoint. FALSE with *stuck_subject (to free) when nobody can take one,
- * FALSE alone when the database fails: the caller rolls back. */
+ * timepoint. When no reader can take it, the new task is unassigned: it
+ * waits, in an admin's task list, for PUT /tasks/{id}/assignee. Leaving
+ * always succeeds. The reader's other subjects draw a new reader at their
+ * next timepoint. FALSE when the database fails: the caller rolls back. */
 gboolean
 hand_over_reads (const char  *trial,
                  gint64       user_id,
-                 const char  *by,
-                 const char **stuck_subject)
+                 const char  *by)
 {
   typedef struct { char *id, *subject; gint64 timepoint, slot; } Open;
   g_autoptr (GArray) open = g_array_new (FALSE, TRUE, sizeof (Open));
@@ -186,8 +196,8 @@ hand_over_reads (const char  *trial,
                                     " WHERE trial_id = ?1 AND user_id = ?2 AND kind = 'read'"
                                     " AND status = 'open' ORDER BY created_at, id");
   gboolean ok = st != NULL;
+  gint64 nobody = unassigned_user ();
 
-  *stuck_subject = NULL;
   sqlite3_bind_text (st, 1, trial, -1, SQLITE_TRANSIENT);
   sqlite3_bind_int64 (st, 2, user_id);
   while (st && sqlite3_step (st) == SQLITE_ROW)
@@ -197,6 +207,7 @@ hand_over_reads (const char  *trial,
       g_array_append_val (open, o);
     }
   sqlite3_finalize (st);
+  ok = ok && nobody >= 0;
   for (guint i = 0; ok && i < open->len; i++)
     {
       Open *o = &g_array_index (open, Open, i);
@@ -225,19 +236,14 @@ hand_over_reads (const char  *trial,
       sqlite3_finalize (st);
       if (next < 0)
         next = least_loaded (trial, "reader", exclude);
-      if (next < 0)
-        {
-          *stuck_subject = g_strdup (o->subject);
-          ok = FALSE;
-          break;
-        }
       st = rr_db_prepare ("UPDATE tasks SET status = 'cancelled', version = version + 1"
                           " WHERE id = ?1 AND status = 'open'");
       sqlite3_bind_text (st, 1, o->id, -1, SQLITE_TRANSIENT);
       ok = step_done (st);
-      ok = set_subject_reader (trial, o->subject, o->slot, next) && ok;
-      successor = ok ? create_task ("read", trial, o->subject, o->timepoint, next, (int) o->slot,
-                                    by) : NULL;
+      if (next >= 0)
+        ok = set_subject_reader (trial, o->subject, o->slot, next) && ok;
+      successor = ok ? create_task ("read", trial, o->subject, o->timepoint,
+                                    next >= 0 ? next : nobody, (int) o->slot, by) : NULL;
       ok = successor != NULL;
       if (ok)
         {
@@ -246,6 +252,8 @@ hand_over_reads (const char  *trial,
           rr_json_string (w, "the reader left the trial's reader pool");
           rr_json_key (w, "successor");
           rr_json_string (w, successor);
+          rr_json_key (w, "unassigned");
+          rr_json_bool (w, next < 0);
           rr_json_end_object (w);
           details = rr_json_writer_steal (w);
           ok = rr_audit_append (by, "task.cancel", o->id, details);
@@ -268,14 +276,10 @@ hand_over_reads (const char  *trial,
   return ok;
 }
 
-/* hand_over_reads in every trial where @user_id has reads open; on failure
- * the transaction is rolled back and the answer given (409 when nobody can
- * take a read). */
+/* hand_over_reads in every trial where @user_id has reads open. */
 gboolean
-hand_over_all_reads (gint64        user_id,
-                     const char   *username,
-                     const char   *by,
-                     RrHttpAnswer *resp)
+hand_over_all_reads (gint64      user_id,
+                     const char *by)
 {
   g_autoptr (GPtrArray) trials = g_ptr_array_new_with_free_func (g_free);
   sqlite3_stmt *st = rr_db_prepare ("SELECT DISTINCT trial_id FROM tasks WHERE user_id = ?1"
@@ -285,26 +289,84 @@ hand_over_all_reads (gint64        user_id,
     g_ptr_array_add (trials, g_strdup (col_text (st, 0)));
   sqlite3_finalize (st);
   for (guint i = 0; i < trials->len; i++)
-    {
-      const char *stuck = NULL;
-      if (!hand_over_reads (trials->pdata[i], user_id, by, &stuck))
-        {
-          g_autofree char *msg = NULL;
-          rr_db_rollback ();
-          if (stuck == NULL)
-            {
-              server_failed (resp);
-              return FALSE;
-            }
-          msg = g_strdup_printf ("No other reader of trial %s can take over %s's open read of "
-                                 "subject %s; add a reader first", (char *) trials->pdata[i],
-                                 username, stuck);
-          g_free ((char *) stuck);
-          rr_respond_error (resp, 409, "conflict", msg, NULL);
-          return FALSE;
-        }
-    }
+    if (!hand_over_reads (trials->pdata[i], user_id, by))
+      return FALSE;
   return TRUE;
+}
+
+/* PUT /tasks/{id}/assignee {"username"} (admin): an unassigned read goes to
+ * an active reader of its trial who does not read the subject's other
+ * slot; the reader keeps the subject's slot from then on. */
+void
+put_task_assignee (RrHttpRequest *req,
+                   RrHttpAnswer  *resp)
+{
+  const char *id = req->groups[0];
+  g_autoptr (JsonParser) parser = NULL;
+  JsonObject *o = parse_object (req, resp, &parser);
+  gboolean ok = o != NULL;
+  const char *username = o ? member_string (o, "username", TRUE, 64, &ok, resp) : NULL;
+  g_auto (Task) t = { 0 };
+  g_autofree char *details = NULL;
+  g_autoptr (RrJsonWriter) w = NULL;
+  sqlite3_stmt *st;
+  gint64 uid;
+  gboolean reader, other_slot;
+
+  if (!ok)
+    return;
+  if (!task_get (req->user, id, &t))
+    return not_found (resp);
+  if (!g_str_equal (t.kind, "read") || !g_str_equal (t.status, "open") ||
+      t.user_id != unassigned_user ())
+    return rr_respond_error (resp, 409, "conflict", "Only an open, unassigned read is assigned "
+                             "this way", NULL);
+  st = rr_db_prepare ("SELECT u.id FROM users u JOIN members m ON m.user_id = u.id"
+                      " WHERE u.username = ?1 AND u.disabled = 0 AND m.trial_id = ?2"
+                      " AND (',' || m.roles || ',') LIKE '%,reader,%'");
+  sqlite3_bind_text (st, 1, username, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (st, 2, t.trial, -1, SQLITE_TRANSIENT);
+  reader = st && sqlite3_step (st) == SQLITE_ROW;
+  uid = reader ? sqlite3_column_int64 (st, 0) : -1;
+  sqlite3_finalize (st);
+  if (!reader)
+    return rr_respond_error (resp, 422, "invalid_request", "That user is not an active reader "
+                             "of the task's trial", NULL);
+  st = rr_db_prepare ("SELECT 1 FROM subject_readers WHERE trial_id = ?1 AND subject = ?2"
+                      " AND user_id = ?3 AND slot != ?4");
+  sqlite3_bind_text (st, 1, t.trial, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (st, 2, t.subject, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (st, 3, uid);
+  sqlite3_bind_int64 (st, 4, t.slot);
+  other_slot = st && sqlite3_step (st) == SQLITE_ROW;
+  sqlite3_finalize (st);
+  if (other_slot)
+    return rr_respond_error (resp, 409, "conflict", "That reader reads the subject's other "
+                             "slot: the two reads must be by two people", NULL);
+  w = rr_json_writer_new (FALSE);
+  rr_json_begin_object (w);
+  rr_json_key (w, "assignee");
+  rr_json_string (w, username);
+  rr_json_end_object (w);
+  details = rr_json_writer_steal (w);
+  rr_db_begin ();
+  st = rr_db_prepare ("UPDATE tasks SET user_id = ?1, version = version + 1 WHERE id = ?2"
+                      " AND status = 'open'");
+  sqlite3_bind_int64 (st, 1, uid);
+  sqlite3_bind_text (st, 2, t.id, -1, SQLITE_TRANSIENT);
+  if (!step_done (st) || !set_subject_reader (t.trial, t.subject, t.slot, uid) ||
+      !rr_audit_append (req->user->username, "task.assign", t.id, details))
+    {
+      rr_db_rollback ();
+      return server_failed (resp);
+    }
+  rr_db_commit ();
+  task_clear (&t);
+  if (!task_get (req->user, id, &t))
+    return server_failed (resp);
+  w = rr_json_writer_new (FALSE);
+  write_task (w, &t, TRUE);
+  rr_respond_json (resp, 200, rr_json_writer_steal (w));
 }
 
 void
@@ -431,6 +493,17 @@ write_task (RrJsonWriter *w,
   rr_json_string (w, t->due_at);
   rr_json_key (w, "version");
   rr_json_int (w, t->version);
+  /* Who holds it: null for a read waiting for an admin to assign it. */
+  rr_json_key (w, "assignee");
+  {
+    sqlite3_stmt *u = rr_db_prepare ("SELECT username FROM users WHERE id = ?1");
+    sqlite3_bind_int64 (u, 1, t->user_id);
+    if (u && sqlite3_step (u) == SQLITE_ROW && !g_str_equal (col_text (u, 0), RR_UNASSIGNED))
+      rr_json_string (w, col_text (u, 0));
+    else
+      rr_json_null (w);
+    sqlite3_finalize (u);
+  }
   if (close)
     rr_json_end_object (w);
 }

@@ -150,8 +150,7 @@ put_member (RrHttpRequest *req,
   sqlite3_stmt *st;
   g_autoptr (RrJsonWriter) w = NULL;
   g_autofree char *details = NULL;
-  gboolean leaves_pool;
-  const char *stuck = NULL;
+  gboolean leaves_pool, loses_role = FALSE;
 
   if (!ok)
     return;
@@ -176,6 +175,17 @@ put_member (RrHttpRequest *req,
   sqlite3_bind_text (st, 1, trial, -1, SQLITE_TRANSIENT);
   sqlite3_bind_int64 (st, 2, uid);
   leaves_pool = st && sqlite3_step (st) == SQLITE_ROW && !strstr (roles->str, "reader");
+  sqlite3_finalize (st);
+  st = rr_db_prepare ("SELECT roles FROM members WHERE trial_id = ?1 AND user_id = ?2");
+  sqlite3_bind_text (st, 1, trial, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (st, 2, uid);
+  if (st && sqlite3_step (st) == SQLITE_ROW)
+    {
+      g_auto (GStrv) old = g_strsplit (col_text (st, 0), ",", -1);
+      g_auto (GStrv) now_roles = g_strsplit (roles->str, ",", -1);
+      for (guint i = 0; old[i]; i++)
+        loses_role |= *old[i] && !g_strv_contains ((const char *const *) now_roles, old[i]);
+    }
   sqlite3_finalize (st);
   rr_db_begin ();
   st = rr_db_prepare ("INSERT INTO members (trial_id, user_id, roles, site) VALUES (?1, ?2, ?3, ?4)"
@@ -213,18 +223,19 @@ put_member (RrHttpRequest *req,
       rr_db_rollback ();
       return server_failed (resp);
     }
-  /* A reader leaving the pool hands over the reads still open; when nobody
-   * can take one, nothing changes. */
-  if (leaves_pool && !hand_over_reads (trial, uid, req->user->username, &stuck))
+  /* A role taken away takes effect at once: the user's tokens die (a
+   * stolen one with them) and they log in again with what is left. */
+  if (loses_role && !delete_sessions_of (uid))
     {
-      g_autofree char *msg = NULL;
       rr_db_rollback ();
-      if (stuck == NULL)
-        return server_failed (resp);
-      msg = g_strdup_printf ("No other reader of the trial can take over %s's open read of "
-                             "subject %s; add a reader first", username, stuck);
-      g_free ((char *) stuck);
-      return rr_respond_error (resp, 409, "conflict", msg, NULL);
+      return server_failed (resp);
+    }
+  /* A reader leaving the pool hands over the reads still open, or leaves
+   * them unassigned for an admin: leaving never waits for a successor. */
+  if (leaves_pool && !hand_over_reads (trial, uid, req->user->username))
+    {
+      rr_db_rollback ();
+      return server_failed (resp);
     }
   rr_db_commit ();
   rr_respond_json (resp, 200, g_steal_pointer (&details));

@@ -3,6 +3,15 @@
 
 /* ---- sessions and users ---- */
 
+/* Ends every session of @user_id (inside the caller's transaction). */
+gboolean
+delete_sessions_of (gint64 user_id)
+{
+  sqlite3_stmt *st = rr_db_prepare ("DELETE FROM sessions WHERE user_id = ?1");
+  sqlite3_bind_int64 (st, 1, user_id);
+  return step_done (st);
+}
+
 /* A failed login or signature, in the trail (its own transaction). */
 void
 audit_failure (const char *action,
@@ -207,7 +216,12 @@ put_user (RrHttpRequest *req,
       st = rr_db_prepare ("UPDATE users SET password_hash = ?1 WHERE id = ?2");
       sqlite3_bind_text (st, 1, hash, -1, SQLITE_TRANSIENT);
       sqlite3_bind_int64 (st, 2, id);
-      step_done (st);
+      /* A new password ends every session the old one opened. */
+      if (!step_done (st) || !delete_sessions_of (id))
+        {
+          rr_db_rollback ();
+          return server_failed (resp);
+        }
     }
   if (has_disabled)
     {
@@ -215,16 +229,13 @@ put_user (RrHttpRequest *req,
       sqlite3_bind_int (st, 1, disabled);
       sqlite3_bind_int64 (st, 2, id);
       step_done (st);
-      if (disabled)
+      /* A disabled user's tokens die with it, and the reads still open
+       * pass to other readers, trial by trial, or wait unassigned for an
+       * admin: disabling never waits for a successor. */
+      if (disabled && (!delete_sessions_of (id) || !hand_over_all_reads (id, req->user->username)))
         {
-          /* A disabled user's tokens die with it. */
-          st = rr_db_prepare ("DELETE FROM sessions WHERE user_id = ?1");
-          sqlite3_bind_int64 (st, 1, id);
-          step_done (st);
-          /* ...and the reads still open pass to other readers, trial by
-           * trial, as when a reader leaves a pool. */
-          if (!hand_over_all_reads (id, username, req->user->username, resp))
-            return;
+          rr_db_rollback ();
+          return server_failed (resp);
         }
     }
   d = rr_json_writer_new (FALSE);

@@ -1020,6 +1020,71 @@ class HardeningSuite(unittest.TestCase):
         self.assertTrue(all(e["details"]["address"] == "127.0.0.1" for e in fails))
 
 
+    def cli(self, *args, expect=0):
+        env = dict(os.environ, READROOM_PASSWORD=ADMIN_PASSWORD)
+        r = subprocess.run([CLI, "admin", "--server", "http://127.0.0.1:%d" % self.server.port]
+                           + list(args), env=env, capture_output=True, text=True,
+                           stdin=subprocess.DEVNULL)
+        self.assertEqual(r.returncode, expect, r.stderr)
+        return r
+
+    def unassigned(self):
+        return [t for t in self.ok_tasks("admin") if t["assignee"] is None]
+
+    def test_07_a_login_can_always_be_shut_off(self):
+        """Finding 5: disabling a reader, or removing them from the trial,
+        was refused (409) while nobody could take over their open reads,
+        and a password change left their tokens alive."""
+        who = "hreader2"
+        mine = self.my_read_task(who)
+        token = self.tokens[who]
+        status, doc = self.req("PUT", "/readroom/v1/users/" + who, {"disabled": True}, "admin")
+        self.assertEqual(status, 200, doc)
+        self.assertEqual(self.server.request("GET", "/readroom/v1/me", token=token)[0], 401)
+        # The read is withdrawn from the reader and waits, unassigned, in
+        # the admin's list (the subject's other reader may not take it).
+        everything = {t["id"]: t for t in self.ok_tasks("admin", "all")}
+        self.assertEqual(everything[mine["id"]]["status"], "cancelled")
+        waiting = self.unassigned()
+        self.assertEqual([(t["subject"], t["kind"], t["status"]) for t in waiting],
+                         [("P1", "read", "open")])
+        trail = self.req("GET", "/readroom/v1/audit?limit=10000", who="admin")[1]
+        cancel = [e for e in trail if e["action"] == "task.cancel" and e["object"] == mine["id"]]
+        self.assertEqual(cancel[0]["details"]["successor"], waiting[0]["id"])
+        self.assertTrue(cancel[0]["details"]["unassigned"])
+        # The admin reassigns it: not to a non-member, not to the subject's
+        # other reader; to a reader of the trial, who then sees it.
+        r = self.cli("task", "reassign", waiting[0]["id"], "hreader3", expect=1)
+        self.assertIn("not an active reader", r.stderr)
+        self.cli("task", "reassign", waiting[0]["id"], "hreader1", expect=1)
+        self.assertEqual(self.req("PUT", "/readroom/v1/trials/H1/members/hreader3",
+                                  {"roles": ["reader"]}, "admin")[0], 200)
+        self.cli("task", "reassign", waiting[0]["id"], "hreader3")
+        self.assertEqual([t["id"] for t in self.ok_tasks("hreader3")], [waiting[0]["id"]])
+        self.assertEqual(self.unassigned(), [])
+        # Only the admin may reassign.
+        status, doc = self.req("PUT", "/readroom/v1/tasks/%s/assignee" % waiting[0]["id"],
+                               {"username": "hreader3"}, "hreader3")
+        self.assertEqual(status, 404, doc)
+
+        # Removing the roles: at once, tokens dead, the read unassigned again.
+        old = self.tokens["hreader3"]
+        status, doc = self.req("PUT", "/readroom/v1/trials/H1/members/hreader3", {"roles": []},
+                               "admin")
+        self.assertEqual(status, 200, doc)
+        self.assertEqual(self.server.request("GET", "/readroom/v1/me", token=old)[0], 401)
+        self.assertEqual([t["subject"] for t in self.unassigned()], ["P1"])
+
+        # A new password ends the sessions the old one opened.
+        old = self.tokens["hreader1"]
+        self.assertEqual(self.server.request("GET", "/readroom/v1/me", token=old)[0], 200)
+        status, doc = self.req("PUT", "/readroom/v1/users/hreader1",
+                               {"password": "a-new-password-1"}, "admin")
+        self.assertEqual(status, 200, doc)
+        self.assertEqual(self.server.request("GET", "/readroom/v1/me", token=old)[0], 401)
+        self.tokens["hreader1"] = self.server.login("hreader1", "a-new-password-1")
+        self.state["hreader1_password"] = "a-new-password-1"
+
 
 class Launcher(unittest.TestCase):
     """readroom-server refuses to report ready, and stops Orthanc, unless
