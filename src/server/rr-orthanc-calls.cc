@@ -72,4 +72,38 @@ rr_orthanc_lookup_study (OrthancPluginContext *context,
     }
 }
 
+char *
+rr_orthanc_lookup_instance (OrthancPluginContext *context,
+                            const char           *uid) noexcept
+{
+  try
+    {
+      return OrthancPluginLookupInstance (context, uid);
+    }
+  catch (...)
+    {
+      return nullptr;
+    }
+}
+
+char *
+rr_orthanc_dicom_to_json (OrthancPluginContext *context,
+                          const void           *buffer,
+                          uint32_t              size) noexcept
+{
+  try
+    {
+      /* Tags by number, nothing after the pixel data, long values cut:
+       * the UIDs are all the upload check needs. */
+      return OrthancPluginDicomBufferToJson (
+        context, buffer, size, OrthancPluginDicomToJsonFormat_Short,
+        (OrthancPluginDicomToJsonFlags) (OrthancPluginDicomToJsonFlags_StopAfterPixelData |
+                                         OrthancPluginDicomToJsonFlags_SkipGroupLengths), 256);
+    }
+  catch (...)
+    {
+      return nullptr;
+    }
+}
+
 }

@@ -23,6 +23,12 @@ OrthancPluginErrorCode rr_orthanc_rest_delete  (OrthancPluginContext       *cont
                                                 const char                 *uri) RR_NOEXCEPT;
 char                  *rr_orthanc_lookup_study (OrthancPluginContext       *context,
                                                 const char                 *uid) RR_NOEXCEPT;
+char                  *rr_orthanc_lookup_instance (OrthancPluginContext    *context,
+                                                   const char              *uid) RR_NOEXCEPT;
+/* The tags of a DICOM file in memory, as Orthanc's "Short" JSON. */
+char                  *rr_orthanc_dicom_to_json (OrthancPluginContext      *context,
+                                                 const void                *buffer,
+                                                 uint32_t                   size) RR_NOEXCEPT;
 
 #ifdef __cplusplus
 }

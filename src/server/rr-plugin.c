@@ -43,6 +43,30 @@ lookup_study (const char *uid)
   return copy;
 }
 
+static char *
+lookup_instance (const char *uid)
+{
+  char *id = rr_orthanc_lookup_instance (context, uid);
+  char *copy = id ? g_strdup (id) : NULL;
+  if (id)
+    OrthancPluginFreeString (context, id);
+  return copy;
+}
+
+static char *
+dicom_json (const void *body,
+            gsize       size)
+{
+  char *json, *copy;
+  if (size > G_MAXUINT32)
+    return NULL;
+  json = rr_orthanc_dicom_to_json (context, body, (uint32_t) size);
+  copy = json ? g_strdup (json) : NULL;
+  if (json)
+    OrthancPluginFreeString (context, json);
+  return copy;
+}
+
 static GBytes *
 take_buffer (OrthancPluginErrorCode       code,
              OrthancPluginMemoryBuffer   *buffer)
@@ -299,6 +323,8 @@ OrthancPluginInitialize (OrthancPluginContext *ctx)
   server.failures = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                            (GDestroyNotify) g_array_unref);
   server.lookup_study = lookup_study;
+  server.lookup_instance = lookup_instance;
+  server.dicom_json = dicom_json;
   server.rest_get = rest_get;
   server.rest_post = rest_post;
   server.rest_delete = rest_delete;

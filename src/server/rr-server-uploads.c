@@ -122,6 +122,90 @@ store_refused_file (int code)
          code == 20 /* CorruptedFile */ || code == 21 /* InexistentTag */;
 }
 
+/* The string value of tag @tag ("0020,000d") in Orthanc's "Short" JSON. */
+static char *
+short_tag (JsonObject *tags,
+           const char *tag)
+{
+  JsonNode *n = json_object_get_member (tags, tag);
+  if (n && JSON_NODE_HOLDS_OBJECT (n))   /* {"Type": ..., "Value": ...} in "Full" */
+    n = json_object_get_member (json_node_get_object (n), "Value");
+  if (n == NULL || json_node_get_value_type (n) != G_TYPE_STRING)
+    return NULL;
+  return g_strstrip (g_strdup (json_node_get_string (n)));
+}
+
+/* The site @user uploads for in @trial (the X-Readroom-Trial header), or
+ * without one in the first trial where the user is a site member; NULL
+ * when the user is none. */
+static gboolean
+upload_site (const RrUser  *user,
+             const char    *trial_header,
+             char         **trial,
+             char         **site)
+{
+  sqlite3_stmt *st = rr_db_prepare (
+    "SELECT trial_id, site FROM members WHERE user_id = ?1 AND (?2 IS NULL OR trial_id = ?2)"
+    " AND (',' || roles || ',') LIKE '%,site,%' AND site IS NOT NULL ORDER BY trial_id LIMIT 1");
+  gboolean found = FALSE;
+  sqlite3_bind_int64 (st, 1, user->id);
+  if (trial_header)
+    sqlite3_bind_text (st, 2, trial_header, -1, SQLITE_TRANSIENT);
+  if (st && sqlite3_step (st) == SQLITE_ROW)
+    {
+      *trial = g_strdup (col_text (st, 0));
+      *site = g_strdup (col_text (st, 1));
+      found = TRUE;
+    }
+  sqlite3_finalize (st);
+  return found;
+}
+
+/* May a site user add @sop to @study_uid? Only to a study it uploaded
+ * itself for the same trial and site (or a new one), and never an
+ * instance that someone else uploaded, wherever it is. */
+static gboolean
+upload_allowed (const RrUser *user,
+                const char   *trial,
+                const char   *site,
+                const char   *study_uid,
+                const char   *sop)
+{
+  sqlite3_stmt *st;
+  gboolean known, own = FALSE, ok;
+  g_autofree char *stored_study = NULL, *stored_sop = NULL;
+
+  st = rr_db_prepare ("SELECT uploaded_by = ?2 AND trial_id IS ?3 AND site IS ?4 FROM studies"
+                      " WHERE study_uid = ?1");
+  sqlite3_bind_text (st, 1, study_uid, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (st, 2, user->id);
+  sqlite3_bind_text (st, 3, trial, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (st, 4, site, -1, SQLITE_TRANSIENT);
+  known = st && sqlite3_step (st) == SQLITE_ROW;
+  if (known)
+    own = sqlite3_column_int (st, 0);
+  sqlite3_finalize (st);
+  if (known && !own)
+    return FALSE;
+  /* A study Orthanc holds that nobody uploaded through us is not theirs. */
+  if (!known && rr_server->lookup_study && (stored_study = rr_server->lookup_study (study_uid)))
+    return FALSE;
+  /* The instance: new, or one this user uploaded. */
+  st = rr_db_prepare ("SELECT user_id = ?2 FROM uploads WHERE sop_uid = ?1");
+  sqlite3_bind_text (st, 1, sop, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (st, 2, user->id);
+  if (st && sqlite3_step (st) == SQLITE_ROW)
+    {
+      ok = sqlite3_column_int (st, 0);
+      sqlite3_finalize (st);
+      return ok;
+    }
+  sqlite3_finalize (st);
+  if (rr_server->lookup_instance && (stored_sop = rr_server->lookup_instance (sop)))
+    return FALSE;
+  return TRUE;
+}
+
 void
 post_instances (RrHttpRequest  *req,
                 RrHttpAnswer *resp)
@@ -129,19 +213,40 @@ post_instances (RrHttpRequest  *req,
   Store store = { req, NULL, 0 };
   g_autoptr (GBytes) answer = NULL;
   g_autoptr (JsonParser) p = json_parser_new ();
-  g_autofree char *site = NULL, *study_uri = NULL;
-  g_autoptr (JsonNode) study = NULL;
-  const char *parent, *study_uid;
+  g_autoptr (JsonParser) tp = json_parser_new ();
+  g_autofree char *site = NULL, *trial = NULL, *tags = NULL, *study_uid = NULL, *sop = NULL;
+  g_autofree char *series_uid = NULL, *details = NULL, *now = NULL;
+  const char *trial_header = g_hash_table_lookup (req->headers, "x-readroom-trial");
+  const char *parent, *status;
   JsonObject *o;
   sqlite3_stmt *st;
   g_autoptr (RrJsonWriter) w = NULL;
 
-  if (!req->user->admin && (site = member_site (req->user)) == NULL)
+  if (!req->user->admin && !upload_site (req->user, trial_header, &trial, &site))
     return forbidden (resp);
+  if (req->user->admin && trial_header && valid_id (trial_header, 64))
+    trial = g_strdup (trial_header);
   if (req->body_len == 0 || req->body_len > RR_MAX_UPLOAD)
     return rr_respond_error (resp, req->body_len ? 413 : 400,
                              req->body_len ? "too_large" : "invalid_request",
                              "The body is one DICOM file (up to 1 GiB)", NULL);
+  /* Which study and instance, before anything is stored. */
+  tags = rr_server->dicom_json ? rr_server->dicom_json (req->body, req->body_len) : NULL;
+  if (tags && rr_json_load (tp, tags, -1, NULL) && JSON_NODE_HOLDS_OBJECT (json_parser_get_root (tp)))
+    {
+      JsonObject *t = json_node_get_object (json_parser_get_root (tp));
+      study_uid = short_tag (t, "0020,000d");
+      series_uid = short_tag (t, "0020,000e");
+      sop = short_tag (t, "0008,0018");
+    }
+  if (!rr_access_is_uid (study_uid) || !rr_access_is_uid (sop) || !rr_access_is_uid (series_uid))
+    return rr_respond_error (resp, 400, "invalid_request", "The file is not DICOM with valid "
+                             "Study, Series and SOP Instance UIDs", NULL);
+  /* Everything a site may not do gets one answer: whether the study or
+   * the instance exists is not for it to learn. */
+  if (!req->user->admin && !upload_allowed (req->user, trial, site, study_uid, sop))
+    return forbidden (resp);
+
   /* The store writes the file: no reason to hold up other requests. */
   rr_without_lock (store_unlocked, &store);
   answer = store.answer;
@@ -150,39 +255,76 @@ post_instances (RrHttpRequest  *req,
     return rr_respond_error (resp, 507, "storage_failed", "The server could not store the "
                              "file; nothing was stored. Try again later", NULL);
   if (answer == NULL ||
-      !rr_json_load (p, g_bytes_get_data (answer, NULL),
-                                   (gssize) g_bytes_get_size (answer), NULL) ||
+      !rr_json_load (p, g_bytes_get_data (answer, NULL), (gssize) g_bytes_get_size (answer), NULL) ||
       !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (p)))
     return rr_respond_error (resp, 400, "invalid_request", "Orthanc did not accept the file as "
                              "DICOM", NULL);
   o = json_node_get_object (json_parser_get_root (p));
   parent = json_object_get_string_member_with_default (o, "ParentStudy", NULL);
+  status = json_object_get_string_member_with_default (o, "Status", "");
   if (parent == NULL)
     return rr_respond_error (resp, 400, "invalid_request", "Orthanc did not store the file", NULL);
-  study_uri = g_strdup_printf ("/studies/%s", parent);
-  study = orthanc_json (study_uri);
-  study_uid = study && JSON_NODE_HOLDS_OBJECT (study)
-                ? tag_of (json_node_get_object (study), "StudyInstanceUID") : NULL;
-  if (study_uid == NULL)
-    return server_failed (resp);
+  now = rr_now_rfc3339 ();
+  w = rr_json_writer_new (FALSE);
+  rr_json_begin_object (w);
+  rr_json_key (w, "study");
+  rr_json_string (w, study_uid);
+  rr_json_key (w, "series");
+  rr_json_string (w, series_uid);
+  rr_json_key (w, "trial");
+  if (trial)
+    rr_json_string (w, trial);
+  else
+    rr_json_null (w);
+  rr_json_key (w, "site");
+  if (site)
+    rr_json_string (w, site);
+  else
+    rr_json_null (w);
+  rr_json_key (w, "status");
+  rr_json_string (w, status);
+  rr_json_end_object (w);
+  details = rr_json_writer_steal (w);
+  /* The lock was released for the store: the records and the event are
+   * one transaction taken after it. */
   rr_db_begin ();
-  st = rr_db_prepare ("INSERT INTO studies (study_uid, orthanc_id, uploaded_by, site)"
-                      " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (study_uid) DO NOTHING");
+  st = rr_db_prepare ("INSERT INTO studies (study_uid, orthanc_id, uploaded_by, site, trial_id)"
+                      " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (study_uid) DO NOTHING");
   sqlite3_bind_text (st, 1, study_uid, -1, SQLITE_TRANSIENT);
   sqlite3_bind_text (st, 2, parent, -1, SQLITE_TRANSIENT);
   sqlite3_bind_int64 (st, 3, req->user->id);
   if (site)
     sqlite3_bind_text (st, 4, site, -1, SQLITE_TRANSIENT);
-  step_done (st);
+  if (trial)
+    sqlite3_bind_text (st, 5, trial, -1, SQLITE_TRANSIENT);
+  if (!step_done (st))
+    goto failed;
+  st = rr_db_prepare ("INSERT INTO uploads (sop_uid, study_uid, user_id, trial_id, site, at)"
+                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (sop_uid) DO NOTHING");
+  sqlite3_bind_text (st, 1, sop, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (st, 2, study_uid, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (st, 3, req->user->id);
+  if (trial)
+    sqlite3_bind_text (st, 4, trial, -1, SQLITE_TRANSIENT);
+  if (site)
+    sqlite3_bind_text (st, 5, site, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (st, 6, now, -1, SQLITE_TRANSIENT);
+  if (!step_done (st) || !rr_audit_append (req->user->username, "instance.upload", sop, details))
+    goto failed;
   rr_db_commit ();
   w = rr_json_writer_new (FALSE);
   rr_json_begin_object (w);
   rr_json_key (w, "study");
   rr_json_string (w, study_uid);
   rr_json_key (w, "status");
-  rr_json_string (w, json_object_get_string_member_with_default (o, "Status", ""));
+  rr_json_string (w, status);
   rr_json_end_object (w);
   rr_respond_json (resp, 201, rr_json_writer_steal (w));
+  return;
+
+failed:
+  rr_db_rollback ();
+  server_failed (resp);
 }
 
 void

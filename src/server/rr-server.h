@@ -69,6 +69,8 @@ struct _RrServer
   guint throttle_sleepers;    /* requests asleep on a login delay (failures_lock) */  /* from its own file beside the database */
   /* Calls into Orthanc (set by the plugin; tests may stub them). */
   char *(*lookup_study) (const char *study_uid);                 /* Orthanc id or NULL */
+  char *(*lookup_instance) (const char *sop_uid);                /* Orthanc id or NULL */
+  char *(*dicom_json) (const void *body, gsize size);            /* tags by number, or NULL */
   GBytes *(*rest_get) (const char *uri);                         /* NULL on error */
   /* NULL on error, with Orthanc's error code in *code. */
   GBytes *(*rest_post) (const char *uri, const void *body, gsize size, int *code);

@@ -1085,6 +1085,64 @@ class HardeningSuite(unittest.TestCase):
         self.tokens["hreader1"] = self.server.login("hreader1", "a-new-password-1")
         self.state["hreader1_password"] = "a-new-password-1"
 
+    def variant(self, path, **changes):
+        """The DICOM file at @path with some attributes changed."""
+        import io
+        import pydicom
+        ds = pydicom.dcmread(path)
+        for k, v in changes.items():
+            setattr(ds, k, v)
+        if "SOPInstanceUID" in changes:
+            ds.file_meta.MediaStorageSOPInstanceUID = changes["SOPInstanceUID"]
+        out = io.BytesIO()
+        ds.save_as(out, write_like_original=False)
+        return out.getvalue()
+
+    def study_instances(self):
+        orthanc = self.req("POST", "/tools/lookup", self.state["study"], "admin",
+                           headers={"Content-Type": "text/plain"})[1][0]["ID"]
+        return sorted(i["MainDicomTags"]["SOPInstanceUID"] for i in
+                      self.req("GET", "/studies/%s/instances" % orthanc, who="admin")[1])
+
+    def test_08_sites_add_only_to_their_own_studies(self):
+        """Finding 4: a site user of another trial added an image to any
+        study by uploading a slice with a new SOP UID into that study's
+        UID; re-uploading an existing instance answered AlreadyStored."""
+        before = self.study_instances()
+        path = self.state["files"][0]
+        foreign = self.variant(path, SOPInstanceUID="2.25.%d" % uuid.uuid4().int)
+        status, refused = self.req("POST", "/readroom/v1/instances", foreign, "hsite2")
+        self.assertEqual(status, 403, refused)
+        # An instance that exists, someone else's: the very same answer.
+        with open(path, "rb") as f:
+            existing = f.read()
+        status, doc = self.req("POST", "/readroom/v1/instances", existing, "hsite2")
+        self.assertEqual((status, doc), (403, refused))
+        self.assertNotIn("Already", json.dumps(doc))
+        # Its own site may not either, for a trial it is no site of.
+        status, doc = self.req("POST", "/readroom/v1/instances", foreign, "hsite1",
+                               headers={"Content-Type": "application/dicom",
+                                        "X-Readroom-Trial": "H2"})
+        self.assertEqual((status, doc), (403, refused))
+        self.assertEqual(self.study_instances(), before)
+        # The uploader adds to its own study, and may send a file again.
+        status, doc = self.req("POST", "/readroom/v1/instances", foreign, "hsite1")
+        self.assertEqual(status, 201, doc)
+        status, doc = self.req("POST", "/readroom/v1/instances", existing, "hsite1")
+        self.assertEqual(status, 201, doc)
+        self.assertEqual(len(self.study_instances()), len(before) + 1)
+        # A study of its own that another site then tries to reuse.
+        own = self.variant(path, StudyInstanceUID="2.25.%d" % uuid.uuid4().int,
+                           SeriesInstanceUID="2.25.%d" % uuid.uuid4().int,
+                           SOPInstanceUID="2.25.%d" % uuid.uuid4().int)
+        self.assertEqual(self.req("POST", "/readroom/v1/instances", own, "hsite2")[0], 201)
+        self.assertEqual(self.req("POST", "/readroom/v1/instances", own, "hsite1"), (403, refused))
+        # Uploads are in the trail (finding 10).
+        trail = self.req("GET", "/readroom/v1/audit?limit=10000", who="admin")[1]
+        uploads = [e for e in trail if e["action"] == "instance.upload"]
+        self.assertEqual({e["user"] for e in uploads}, {"hsite1", "hsite2"})
+        self.assertTrue(all(e["details"]["study"] for e in uploads))
+
 
 class Launcher(unittest.TestCase):
     """readroom-server refuses to report ready, and stops Orthanc, unless
