@@ -521,7 +521,7 @@ audit_verify (Client *c, int argc, char **argv)
   g_autoptr (JsonNode) answer = NULL;
   JsonObject *o;
 
-  if (argc != 2)
+  if (argc != 1)
     return rr_cli_usage_error ("admin audit verify", "no arguments");
   answer = call_json (c, "GET", "/readroom/v1/audit/verify", NULL, 200);
   if (answer == NULL || !JSON_NODE_HOLDS_OBJECT (answer))

@@ -195,10 +195,36 @@ body_fits (const char *path,
 typedef struct
 {
   const char *bearer;
+  const char *method;
+  const char *path;
   RrRouteClass route;
   const char *study;
   gboolean allow;
 } FilterCheck;
+
+/* Orthanc's own routes that delete or change stored instances (or the
+ * server): refused to everyone, an admin too. The plugin's records (the
+ * manifest, what a task lists, the uploads) must never disagree with what
+ * Orthanc holds; the plugin changes instances itself, through calls that
+ * skip this filter. */
+static gboolean
+changes_instances (const char *method,
+                   const char *path)
+{
+  static const char *const resources[] = { "/instances", "/series", "/studies", "/patients",
+                                           NULL };
+  if (g_str_equal (method, "DELETE"))
+    return TRUE;
+  if (g_str_has_suffix (path, "/modify") || g_str_has_suffix (path, "/anonymize") ||
+      g_str_has_prefix (path, "/tools/bulk-") || g_str_equal (path, "/tools/reset") ||
+      g_str_equal (path, "/tools/shutdown") || g_str_has_prefix (path, "/tools/reconstruct"))
+    return TRUE;
+  if (g_str_equal (method, "PUT"))
+    for (guint i = 0; resources[i]; i++)
+      if (g_str_has_prefix (path, resources[i]))
+        return TRUE;
+  return FALSE;
+}
 
 static void
 filter_check (gpointer data)
@@ -206,7 +232,23 @@ filter_check (gpointer data)
   FilterCheck *c = data;
   g_autoptr (RrUser) user = rr_user_from_token (c->bearer);
   if (user && user->admin)
-    c->allow = TRUE;
+    {
+      c->allow = !changes_instances (c->method, c->path);
+      /* What an admin changes through Orthanc's own routes is in the trail
+       * too (the filter sees no body: the route is what is recorded). */
+      if (!g_str_equal (c->method, "GET"))
+        {
+          g_autofree char *details = g_strdup_printf ("{\"method\": \"%s\", \"allowed\": %s}",
+                                                      c->method, c->allow ? "true" : "false");
+          if (rr_db_begin ())
+            {
+              if (rr_audit_append (user->username, "orthanc.request", c->path, details))
+                rr_db_commit ();
+              else
+                rr_db_rollback ();
+            }
+        }
+    }
   else if (user && c->route == RR_ROUTE_STUDY_READ)
     c->allow = rr_api_user_may_see_study (user, c->study);
 }
@@ -264,6 +306,8 @@ on_request (OrthancPluginHttpMethod  method,
   if (auth == NULL || !g_str_has_prefix (auth, "Bearer "))
     return 0;
   check.bearer = auth + 7;
+  check.method = method_name (method);
+  check.path = path;
   check.route = route;
   check.study = study;
   rr_with_lock (filter_check, &check);

@@ -59,7 +59,8 @@ void
 get_audit_verify (RrHttpRequest *req,
                   RrHttpAnswer  *resp)
 {
-  gint64 n = 0, broken = rr_audit_verify (&n);
+  const char *reason = NULL;
+  gint64 n = 0, broken = rr_audit_verify (&n, &reason);
   g_autoptr (RrJsonWriter) w = rr_json_writer_new (FALSE);
   rr_json_begin_object (w);
   rr_json_key (w, "ok");
@@ -70,6 +71,8 @@ get_audit_verify (RrHttpRequest *req,
     {
       rr_json_key (w, "broken_at");
       rr_json_int (w, broken);
+      rr_json_key (w, "reason");
+      rr_json_string (w, reason ? reason : "the chain does not hold");
     }
   rr_json_end_object (w);
   rr_respond_json (resp, 200, rr_json_writer_steal (w));

@@ -65,6 +65,8 @@ struct _RrServer
   GHashTable *failures;       /* login failures per user and address (rate limit) */
   GMutex failures_lock;
   unsigned char audit_key[32];
+  gint64 anchor_seq;          /* the head appended in the open transaction, or 0 */
+  char anchor_hash[65];
   char *dummy_hash;           /* what an unknown user's password is checked against */
   guint throttle_sleepers;    /* requests asleep on a login delay (failures_lock) */  /* from its own file beside the database */
   /* Calls into Orthanc (set by the plugin; tests may stub them). */
@@ -102,7 +104,8 @@ gboolean    rr_audit_append        (const char *user,
 char       *rr_server_mac_hex      (const void *data,
                                     gsize       len);
 /* Recomputes the chain: 0 when it holds, else the first broken seq. */
-gint64      rr_audit_verify        (gint64 *n_events);
+gint64      rr_audit_verify        (gint64      *n_events,
+                                    const char **reason);
 char       *rr_now_rfc3339         (void);
 char       *rr_time_rfc3339        (gint64 unix_seconds);
 
