@@ -366,45 +366,53 @@ class ServerSuite(unittest.TestCase):
         manifest = self.ok(200, "GET", "/readroom/v1/tasks/%s/instances" % task, who=owner)
         sop = manifest[0]["sop"]
         study_readers = s["readers_of"]["S1"]
-        orthanc_id = self.req("POST", "/tools/lookup", s1, "admin")[1][0]["ID"]
+        # An instance's Orthanc id (the lookup gives the study's).
+        study_id = self.req("POST", "/tools/lookup", s1, "admin")[1][0]["ID"]
+        orthanc_id = self.req("GET", "/studies/%s/instances" % study_id, who="admin")[1][0]["ID"]
 
+        # (method, path, body, roles allowed, what an allowed role gets): an
+        # allowed role must reach the object (it exists for that role), so
+        # a 404 there is a failure like a 401/403; a 4xx other than those
+        # only where the body is wrong on purpose.
+        ok, seen = {200}, {200, 201, 204}
         cases = [
-            # (method, path, body, roles allowed)
-            ("GET", "/readroom/v1/me", None, authed),
-            ("GET", "/readroom/v1/tasks", None, authed),
-            ("GET", "/readroom/v1/tasks/" + task, None, {"admin", owner}),
-            ("GET", "/readroom/v1/tasks/%s/instances" % task, None, {"admin", owner}),
-            ("GET", "/readroom/v1/tasks/%s/submission" % task, None, {"admin", owner}),
+            ("GET", "/readroom/v1/me", None, authed, ok),
+            ("GET", "/readroom/v1/tasks", None, authed, ok),
+            ("GET", "/readroom/v1/tasks/" + task, None, {"admin", owner}, ok),
+            ("GET", "/readroom/v1/tasks/%s/instances" % task, None, {"admin", owner}, ok),
+            ("GET", "/readroom/v1/tasks/%s/submission" % task, None, {"admin", owner}, ok),
             ("GET", "/readroom/v1/instances/%s/file" % sop, None,
-             {"admin", "site1", "qc1"} | study_readers),
-            ("POST", "/readroom/v1/users", {"username": "x"}, {"admin"}),
-            ("PUT", "/readroom/v1/users/reader3", {"display_name": "Reader Three"}, {"admin"}),
-            ("GET", "/readroom/v1/trials", None, {"admin"}),
-            ("POST", "/readroom/v1/trials", {"id": "T1", "name": "dup"}, {"admin"}),
-            ("PUT", "/readroom/v1/trials/T1/members/nobody", {"roles": []}, {"admin"}),
-            ("POST", "/readroom/v1/trials/T1/subjects/S9/timepoints", {"label": "x"}, {"admin"}),
-            ("GET", "/readroom/v1/trials/T1/export?format=json", None, {"admin"}),
-            ("GET", "/readroom/v1/audit", None, {"admin"}),
-            ("GET", "/readroom/v1/audit/verify", None, {"admin"}),
+             {"admin", "site1", "qc1"} | study_readers, ok),
+            ("POST", "/readroom/v1/users", {"username": "x"}, {"admin"}, {400}),
+            ("PUT", "/readroom/v1/users/reader3", {"display_name": "Reader Three"}, {"admin"}, ok),
+            ("GET", "/readroom/v1/trials", None, {"admin"}, ok),
+            ("GET", "/readroom/v1/trials/T1", None, {"admin"}, ok),
+            ("POST", "/readroom/v1/trials", {"id": "T1", "name": "dup"}, {"admin"}, {409}),
+            ("PUT", "/readroom/v1/trials/T1/members/adj1", {"roles": ["adjudicator"]}, {"admin"}, ok),
+            ("POST", "/readroom/v1/trials/T1/subjects/S9/timepoints", {"label": "x"}, {"admin"},
+             {400}),
+            ("GET", "/readroom/v1/trials/T1/export?format=json", None, {"admin"}, ok),
+            ("GET", "/readroom/v1/audit", None, {"admin"}, ok),
+            ("GET", "/readroom/v1/audit/verify", None, {"admin"}, ok),
             # Orthanc's own REST, explorer, Lua, uploads: admin only.
-            ("GET", "/patients", None, {"admin"}),
-            ("GET", "/studies", None, {"admin"}),
-            ("GET", "/instances/%s/file" % orthanc_id, None, {"admin"}),
-            ("GET", "/system", None, {"admin"}),
-            ("GET", "/plugins", None, {"admin"}),
-            ("POST", "/tools/find", {"Level": "Study", "Query": {}}, {"admin"}),
+            ("GET", "/patients", None, {"admin"}, ok),
+            ("GET", "/studies", None, {"admin"}, ok),
+            ("GET", "/instances/%s/file" % orthanc_id, None, {"admin"}, ok),
+            ("GET", "/system", None, {"admin"}, ok),
+            ("GET", "/plugins", None, {"admin"}, ok),
+            ("POST", "/tools/find", {"Level": "Study", "Query": {}}, {"admin"}, ok),
             # Orthanc itself refuses Lua over REST, to an admin too.
-            ("POST", "/tools/execute-script", "print(1)", set()),
-            ("POST", "/instances", b"not dicom", {"admin"}),
-            ("GET", "/app/explorer.html", None, {"admin"}),
-            ("GET", "/", None, {"admin"}),
+            ("POST", "/tools/execute-script", "print(1)", set(), ok),
+            ("POST", "/instances", b"not dicom", {"admin"}, {400}),
+            ("GET", "/app/explorer.html", None, {"admin"}, ok),
+            ("GET", "/", None, {"admin"}, {301, 302, 307}),
             # DICOMweb: no QIDO over the archive, no servers, WADO of
             # assigned studies only.
-            ("GET", "/dicom-web/studies", None, {"admin"}),
-            ("GET", "/dicom-web/servers", None, {"admin"}),
+            ("GET", "/dicom-web/studies", None, {"admin"}, ok),
+            ("GET", "/dicom-web/servers", None, {"admin"}, ok),
             ("GET", "/dicom-web/studies/%s/metadata" % s1, None,
-             {"admin", "site1", "qc1"} | study_readers),
-            ("GET", "/dicom-web/studies/%s/metadata" % s3, None, {"admin", "site1", "qc1"}),
+             {"admin", "site1", "qc1"} | study_readers, ok),
+            ("GET", "/dicom-web/studies/%s/metadata" % s3, None, {"admin", "site1", "qc1"}, ok),
         ]
         # Path variants of Orthanc's routes must not slip past the filter.
         variants = ["/patients/", "//patients", "/%70atients", "/./patients", "/PATIENTS",
@@ -412,23 +420,27 @@ class ServerSuite(unittest.TestCase):
                     "/dicom-web//servers", "/dicom-web/servers/", "/Dicom-Web/studies",
                     "/instances/%s/content/0010-0010%%2F..%%2F..%%2F..%%2F..%%2Freadroom%%2Fv1"
                     % orthanc_id, "/app/../app/explorer.html", "/tools/execute-script/"]
+        # For the admin, a variant is what Orthanc makes of it (a route or
+        # a 404); what matters is that nobody else gets past the gate.
         for v in variants:
             cases.append(("GET" if "execute" not in v else "POST", v, None,
-                          {"admin"} if "execute" not in v else set()))
+                          {"admin"} if "execute" not in v else set(), None))
 
-        n = refused = 0
+        n = refused = reached = 0
         failures = []
-        for method, path, body, allowed in cases:
+        for method, path, body, allowed, expect in cases:
             for who in roles:
                 status, doc = self.req(method, path, body, who)
                 n += 1
                 self.assertNotEqual(status, 500, "%s %s as %s: %s" % (method, path, who, doc))
                 if who in allowed:
-                    # Reached: the handler may still say 4xx about the body,
-                    # but never the gate's 401/403.
-                    if status in (401, 403):
-                        failures.append("%s %s as %s: %d, expected access" % (method, path, who,
-                                                                            status))
+                    # Reached, and found: the status the case expects,
+                    # never the gate's 401/403 nor a 404.
+                    if status in (401, 403) or (expect is not None and status not in expect):
+                        failures.append("%s %s as %s: %d, expected %s" % (
+                            method, path, who, status, sorted(expect or {"access"})))
+                    else:
+                        reached += 1
                 else:
                     refused += 1
                     if status not in (401, 403, 404):
@@ -438,7 +450,8 @@ class ServerSuite(unittest.TestCase):
                             and ".." not in path and "%2e" not in path):
                         failures.append("%s %s without a live token: %d, expected 401" %
                                         (method, path, status))
-        print("access matrix: %d cases, %d refusals, %d failures" % (n, refused, len(failures)))
+        print("access matrix: %d cases, %d refusals, %d reached as expected, %d failures"
+              % (n, refused, reached, len(failures)))
         self.assertEqual(failures, [])
 
         # Another reader's task or study: 404, as if it did not exist.
@@ -484,6 +497,22 @@ class ServerSuite(unittest.TestCase):
         doc = self.submit(u, t["id"], bad, expected=422)
         self.assertEqual(doc["error"]["code"], "invalid_submission")
         self.assertIn("responses_differ", [d["rule"] for d in doc["error"]["details"]])
+        # Each timepoint's responses are compared too, not only the best
+        # overall response: a wrong target response at the last timepoint,
+        # or a wrong progression timepoint, is refused with its field.
+        for field in ("target", "overall"):
+            off = json.loads(json.dumps(good))
+            last = off["read"]["responses"]["timepoints"][-1]
+            last[field] = "PD" if last[field] != "PD" else "SD"
+            doc = self.submit(u, t["id"], off, expected=422)
+            differ = [d.get("field") for d in doc["error"]["details"]
+                      if d["rule"] == "responses_differ"]
+            k = len(off["read"]["responses"]["timepoints"]) - 1
+            self.assertIn("timepoints[%d].%s" % (k, field), differ, doc)
+        off = json.loads(json.dumps(good))
+        off["read"]["responses"]["progression_timepoint"] = labels[-1][0]
+        doc = self.submit(u, t["id"], off, expected=422)
+        self.assertIn("progression_timepoint", [d.get("field") for d in doc["error"]["details"]])
         # A read that breaks a rule (six targets): 422 with the rule.
         broken = json.loads(json.dumps(good["read"]))
         broken.pop("responses")
@@ -1142,6 +1171,102 @@ class HardeningSuite(unittest.TestCase):
         uploads = [e for e in trail if e["action"] == "instance.upload"]
         self.assertEqual({e["user"] for e in uploads}, {"hsite1", "hsite2"})
         self.assertTrue(all(e["details"]["study"] for e in uploads))
+
+    def verify(self):
+        status, doc = self.req("GET", "/readroom/v1/audit/verify", who="admin")
+        self.assertEqual(status, 200, doc)
+        return doc
+
+    @staticmethod
+    def event_hash(prev, seq, fields):
+        """The server's chain, as an attacker who read the code rebuilds it."""
+        text = prev + "\n%d" % seq
+        for f in fields:
+            text += "\n%d:%s" % (len(f.encode()), f)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def rebuild_chain(self, db):
+        prev = ""
+        for seq, at, user, action, obj, details in db.execute(
+                "SELECT seq, at, user, action, object, details FROM audit ORDER BY seq").fetchall():
+            h = self.event_hash(prev, seq, (at, user, action, obj, details))
+            db.execute("UPDATE audit SET prev_hash = ?, hash = ? WHERE seq = ?", (prev, h, seq))
+            prev = h
+
+    def test_09_audit_evidence_survives_database_edits(self):
+        """Finding 3: deleting the last events, emptying the table, editing an
+        event and recomputing the chain, deleting a middle event and
+        renumbering all verified ok. Also: an edit of an event's user or
+        time must break it (a mutation dropping them from the hash went
+        uncaught before)."""
+        # Admin changes through Orthanc's own routes: those that would
+        # delete or change a trial's instances are refused even to an
+        # admin; the others are audited.
+        orthanc = self.req("POST", "/tools/lookup", self.state["study"], "admin",
+                           headers={"Content-Type": "text/plain"})[1][0]["ID"]
+        instance = self.req("GET", "/studies/%s/instances" % orthanc, who="admin")[1][0]["ID"]
+        self.assertEqual(self.req("DELETE", "/instances/" + instance, who="admin")[0], 403)
+        self.assertEqual(self.req("DELETE", "/studies/" + orthanc, who="admin")[0], 403)
+        self.assertEqual(self.req("POST", "/studies/%s/modify" % orthanc,
+                                  {"Replace": {"PatientName": "X"}}, "admin")[0], 403)
+        self.assertEqual(self.req("GET", "/instances/" + instance, who="admin")[0], 200)
+        trail = self.req("GET", "/readroom/v1/audit?limit=10000", who="admin")[1]
+        seen = [(e["object"], e["details"]["allowed"]) for e in trail
+                if e["action"] == "orthanc.request"]
+        self.assertIn(("/instances/" + instance, False), seen)
+        self.assertIn(("/studies/%s/modify" % orthanc, False), seen)
+
+        good = self.verify()
+        self.assertTrue(good["ok"], good)
+        n = good["events"]
+        path = os.path.join(self.server.data, "readroom.db")
+        db = sqlite3.connect(path, timeout=10)
+        backup = sqlite3.connect(":memory:")
+        db.backup(backup)
+
+        def tampered(name, edit):
+            edit(db)
+            db.commit()
+            try:
+                doc = self.verify()
+                self.assertFalse(doc["ok"], "%s went unnoticed: %s" % (name, doc))
+                return doc
+            finally:
+                backup.backup(db)
+                self.assertTrue(self.verify()["ok"], "restored after " + name)
+
+        doc = tampered("the last events deleted",
+                       lambda d: d.execute("DELETE FROM audit WHERE seq > ?", (n - 3,)))
+        self.assertEqual(doc["broken_at"], n - 2)
+        doc = tampered("the table emptied", lambda d: d.execute("DELETE FROM audit"))
+        self.assertEqual(doc["broken_at"], 1)
+
+        def edit_and_rebuild(d):
+            d.execute("UPDATE audit SET details = '{}' WHERE seq = 5")
+            self.rebuild_chain(d)
+        doc = tampered("an edited event with the chain rebuilt", edit_and_rebuild)
+        self.assertEqual(doc["broken_at"], 5)
+
+        def delete_and_renumber(d):
+            d.execute("DELETE FROM audit WHERE seq = 10")
+            d.execute("UPDATE audit SET seq = seq - 1 WHERE seq > 10")
+            self.rebuild_chain(d)
+        doc = tampered("a middle event deleted and the rest renumbered", delete_and_renumber)
+        self.assertEqual(doc["broken_at"], 10)
+        for column, value in (("user", "hsite2"), ("at", "2020-01-01T00:00:00Z")):
+            doc = tampered("the %s of an event edited" % column,
+                           lambda d: d.execute("UPDATE audit SET \"%s\" = ? WHERE seq = 7"
+                                               % column, (value,)))
+            self.assertEqual(doc["broken_at"], 7)
+        # The command line says the same (its own login is an event, so
+        # the trail is cut last, for good).
+        r = self.cli("audit", "verify")
+        self.assertIn("verified", r.stderr)
+        db.execute("DELETE FROM audit WHERE seq > ?", (n - 3,))
+        db.commit()
+        db.close()
+        r = self.cli("audit", "verify", expect=1)
+        self.assertIn("BROKEN", r.stderr)
 
 
 class Launcher(unittest.TestCase):
