@@ -62,37 +62,6 @@ static const Route routes[] = {
  * under them (403 whatever the path, never 404). */
 static const char *const admin_only[] = { "users", "trials", "audit", NULL };
 
-/* Does @seg (the request path's segments) match @pattern? The matched
- * segments go to @groups. */
-static gboolean
-route_matches (const char  *pattern,
-               char       **seg,
-               GPtrArray   *groups)
-{
-  g_auto (GStrv) pat = g_strsplit (pattern, "/", -1);
-  guint i;
-
-  g_ptr_array_set_size (groups, 0);
-  for (i = 0; pat[i] && seg[i]; i++)
-    {
-      if (g_str_equal (pat[i], "{id}"))
-        {
-          if (!valid_id (seg[i], 64))
-            return FALSE;
-          g_ptr_array_add (groups, seg[i]);
-        }
-      else if (g_str_equal (pat[i], "{any}"))
-        {
-          if (*seg[i] == '\0')
-            return FALSE;
-          g_ptr_array_add (groups, seg[i]);
-        }
-      else if (!g_str_equal (pat[i], seg[i]))
-        return FALSE;
-    }
-  return pat[i] == NULL && seg[i] == NULL;
-}
-
 /* The route for @method and @path (after /readroom/v1/), or NULL; its
  * path parameters are added to @params (which owns its strings). */
 static const Route *
@@ -100,17 +69,14 @@ route_find (const char  *method,
             const char  *path,
             GPtrArray   *params)
 {
-  g_auto (GStrv) seg = NULL;
+  g_auto (GStrv) seg = rr_access_route_split (path);
   g_autoptr (GPtrArray) groups = g_ptr_array_new ();
 
-  /* Eight segments is more than any route has. */
-  if (strlen (path) > 1024)
-    return NULL;
-  seg = g_strsplit (path, "/", 9);
-  if (g_strv_length (seg) > 8)
+  if (seg == NULL)
     return NULL;
   for (guint i = 0; i < G_N_ELEMENTS (routes); i++)
-    if (g_str_equal (routes[i].method, method) && route_matches (routes[i].pattern, seg, groups))
+    if (g_str_equal (routes[i].method, method) &&
+        rr_access_route_match (routes[i].pattern, seg, groups))
       {
         /* The groups point into @seg: copy them out. */
         for (guint k = 0; k < groups->len; k++)
