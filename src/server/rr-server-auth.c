@@ -81,6 +81,12 @@ rr_password_hash (const char *password)
 }
 
 gboolean
+rr_password_needs_rehash (const char *hash)
+{
+  return hash && crypto_pwhash_str_needs_rehash (hash, HASH_OPSLIMIT, HASH_MEMLIMIT) != 0;
+}
+
+gboolean
 rr_password_check (const char *hash,
                    const char *password)
 {

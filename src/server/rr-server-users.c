@@ -76,6 +76,21 @@ post_sessions (RrHttpRequest  *req,
       return;
     }
   rr_login_succeeded (username, req->client);
+  /* A hash made at an older cost is made again at today's, so that every
+   * account costs what the dummy of an unknown name costs. */
+  if (rr_password_needs_rehash (hash))
+    {
+      g_autofree char *fresh = rr_password_hash_unlocked (password);
+      sqlite3_stmt *st = rr_db_prepare ("UPDATE users SET password_hash = ?1 WHERE id = ?2"
+                                        " AND password_hash = ?3");
+      sqlite3_bind_text (st, 1, fresh, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_int64 (st, 2, user->id);
+      sqlite3_bind_text (st, 3, hash, -1, SQLITE_TRANSIENT);
+      if (fresh)
+        step_done (st);
+      else
+        sqlite3_finalize (st);
+    }
   /* The user may have been disabled while the password was checked. */
   g_clear_pointer (&user, rr_user_free);
   g_clear_pointer (&hash, g_free);

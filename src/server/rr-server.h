@@ -143,6 +143,8 @@ void        rr_login_succeeded     (const char *user,
 gboolean    rr_password_verify     (const char *hash,
                                     const char *password,
                                     gint64      delay_us);
+/* Was @hash made at other Argon2id parameters than today's? */
+gboolean    rr_password_needs_rehash (const char *hash);
 /* rr_password_hash without the server's lock (outside any transaction). */
 char       *rr_password_hash_unlocked (const char *password);
 /* Inserts the user with the Argon2id @hash (rr_password_hash). */
