@@ -469,7 +469,8 @@ post_submission (RrHttpRequest *req,
   throttle = rr_login_throttle (req->user->username, req->client);
   if (throttle.refused)
     {
-      audit_failure ("signature.fail", req->user->username, t.id, req->client, "throttled");
+      /* No event: no password was checked, and a flood of refusals must
+       * not become a flood of commits. */
       return rr_respond_error (resp, 503, "rate_limited", "Too many failed signatures; wait a "
                                "few minutes", NULL);
     }

@@ -58,7 +58,8 @@ post_sessions (RrHttpRequest  *req,
   throttle = rr_login_throttle (username, req->client);
   if (throttle.refused)
     {
-      audit_failure ("session.fail", username, username, req->client, "throttled");
+      /* No event: no password was checked, and a flood of refusals must
+       * not become a flood of commits. */
       rr_respond_error (resp, 503, "rate_limited",
                         "Too many failed logins from here; wait a few minutes", NULL);
       return;
