@@ -3,7 +3,10 @@
 downloading its instances (checked against the manifest) for 30 s on
 loopback; beside it, Orthanc's own /system served by a plain Orthanc (no
 plugin, no filter) to the same 20 clients for the same time. Prints the
-requests per second, the p99 latency and the errors of both."""
+requests per second, the p99 latency and the errors of both. Then the
+same readers again while 20 logins a second arrive (issue 12: logins must
+not hold other users up): their p99 against the run without logins,
+target within 1.5x."""
 import http.client
 import json
 import os
@@ -103,7 +106,8 @@ def main():
         for i in range(CLIENTS):
             conn = http.client.HTTPConnection("127.0.0.1", port)
             conn.request("POST", "/readroom/v1/sessions",
-                         json.dumps({"username": "r%02d" % i, "password": "bench-password"}))
+                         json.dumps({"username": "r%02d" % i, "password": "bench-password"}),
+                         {"Content-Type": "application/json"})
             tokens.append(json.loads(conn.getresponse().read())["token"])
             conn.close()
 
@@ -121,6 +125,46 @@ def main():
             return out
 
         ours = load(port, reader)
+
+        # The same readers while 20 logins a second arrive, each on its own
+        # connection, of users with their right password.
+        stop = threading.Event()
+        logins = []
+
+        def one_login(k):
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            st, _, t = timed(c, "POST", "/readroom/v1/sessions", {"Content-Type": "application/json"},
+                             json.dumps({"username": "r%02d" % (k % CLIENTS),
+                                         "password": "bench-password"}))
+            c.close()
+            logins.append((st == 201, t))
+
+        def login_rate():
+            k = 0
+            started = []
+            t0 = time.monotonic()
+            while not stop.is_set():
+                t = threading.Thread(target=one_login, args=(k,))
+                t.start()
+                started.append(t)
+                k += 1
+                time.sleep(max(0.0, t0 + k / 20.0 - time.monotonic()))
+            for t in started:
+                t.join()
+
+        gen = threading.Thread(target=login_rate)
+        gen.start()
+        try:
+            busy = load(port, reader)
+        finally:
+            stop.set()
+            gen.join()
+        login_ok = sum(1 for ok, _ in logins if ok)
+        ratio = busy[1] / ours[1] if ours[1] else float("nan")
+        print(f"server, the same readers with 20 logins/s ({login_ok} of {len(logins)} logins "
+              f"201): p99 {busy[1]:.1f} ms against {ours[1]:.1f} ms without logins: "
+              f"{ratio:.2f}x (target <= 1.5x) {'ok' if ratio <= 1.5 else 'OVER'}; "
+              f"{busy[2]} errors of {busy[3]}")
 
         # The baseline: a plain Orthanc, no plugins, its own /system.
         pdir = os.path.join(tmp, "plain")

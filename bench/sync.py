@@ -115,7 +115,8 @@ def main():
         # The task's manifest, for curl.
         req = urllib.request.Request(url + "/readroom/v1/sessions", method="POST",
                                      data=json.dumps({"username": "reader",
-                                                      "password": "bench-password"}).encode())
+                                                      "password": "bench-password"}).encode(),
+                                     headers={"Content-Type": "application/json"})
         token = json.loads(urllib.request.urlopen(req).read())["token"]
 
         def get(path):

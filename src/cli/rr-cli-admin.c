@@ -208,8 +208,8 @@ user_add (Client *c, int argc, char **argv)
 }
 
 /* user disable NAME / user enable NAME: a disabled user's sessions end and
- * their open reads pass to other readers (the server refuses, and says why,
- * when nobody can take one). */
+ * their open reads pass to other readers, or wait unassigned for
+ * `task reassign` when nobody can take one. */
 static int
 user_set_disabled (Client   *c,
                    int       argc,
@@ -487,6 +487,59 @@ export (Client *c, int argc, char **argv)
   return RR_EXIT_OK;
 }
 
+/* task reassign TASK USER: an unassigned read (its reader left and nobody
+ * could take it) goes to USER, an active reader of its trial. The
+ * unassigned reads are those of `GET /tasks` whose assignee is null. */
+static int
+task_reassign (Client *c, int argc, char **argv)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (JsonNode) answer = NULL;
+  g_autofree char *body = NULL, *path = NULL, *escaped = NULL;
+
+  if (argc != 3)
+    return rr_cli_usage_error ("admin task reassign", "TASK USER");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "username");
+  json_builder_add_string_value (b, argv[2]);
+  json_builder_end_object (b);
+  body = to_json (b);
+  escaped = g_uri_escape_string (argv[1], NULL, FALSE);
+  path = g_strdup_printf ("/readroom/v1/tasks/%s/assignee", escaped);
+  answer = call_json (c, "PUT", path, body, 200);
+  if (answer == NULL)
+    return RR_EXIT_INPUT;
+  print_node (answer);
+  return RR_EXIT_OK;
+}
+
+/* audit verify: the server's check of its audit trail, printed; exit 1
+ * when it does not hold. */
+static int
+audit_verify (Client *c, int argc, char **argv)
+{
+  g_autoptr (JsonNode) answer = NULL;
+  JsonObject *o;
+
+  if (argc != 1)
+    return rr_cli_usage_error ("admin audit verify", "no arguments");
+  answer = call_json (c, "GET", "/readroom/v1/audit/verify", NULL, 200);
+  if (answer == NULL || !JSON_NODE_HOLDS_OBJECT (answer))
+    return RR_EXIT_INPUT;
+  print_node (answer);
+  o = json_node_get_object (answer);
+  if (json_object_get_boolean_member_with_default (o, "ok", FALSE))
+    {
+      g_printerr ("audit trail verified: %" G_GINT64_FORMAT " events\n",
+                  json_object_get_int_member_with_default (o, "events", 0));
+      return RR_EXIT_OK;
+    }
+  g_printerr ("audit trail BROKEN at event %" G_GINT64_FORMAT ": %s\n",
+              json_object_get_int_member_with_default (o, "broken_at", 0),
+              json_object_get_string_member_with_default (o, "reason", "the chain does not hold"));
+  return RR_EXIT_INPUT;
+}
+
 static void
 usage (void)
 {
@@ -496,7 +549,9 @@ usage (void)
            "  trial create ID --name TEXT [--criteria ID] [--readers N] [--no-qc] ...\n"
            "  member set TRIAL USER --roles site,qc,reader,adjudicator [--site ID]\n"
            "  upload DIR --trial T --subject S --timepoint LABEL --day N\n"
-           "  export TRIAL [--format csv|json] [-o FILE]\n\n"
+           "  export TRIAL [--format csv|json] [-o FILE]\n"
+           "  task reassign TASK USER   (an unassigned read, to an active reader)\n"
+           "  audit verify   (the audit trail checked by the server; exit 1 when broken)\n\n"
            "The password of --user (admin) comes from READROOM_PASSWORD or a prompt.\n");
 }
 
@@ -541,6 +596,10 @@ rr_cli_admin (int argc, char **argv)
     rc = trial_create (c, argc - i - 1, argv + i + 1);
   else if (i + 1 < argc && g_str_equal (argv[i], "member") && g_str_equal (argv[i + 1], "set"))
     rc = member_set (c, argc - i - 1, argv + i + 1);
+  else if (i + 1 < argc && g_str_equal (argv[i], "task") && g_str_equal (argv[i + 1], "reassign"))
+    rc = task_reassign (c, argc - i - 1, argv + i + 1);
+  else if (i + 1 < argc && g_str_equal (argv[i], "audit") && g_str_equal (argv[i + 1], "verify"))
+    rc = audit_verify (c, argc - i - 1, argv + i + 1);
   else if (g_str_equal (argv[i], "upload"))
     rc = upload (c, argc - i, argv + i);
   else if (g_str_equal (argv[i], "export"))

@@ -103,3 +103,60 @@ study:
   *study = g_strdup (seg[2]);
   return RR_ROUTE_STUDY_READ;
 }
+
+/* Identifiers in paths: letters, digits, '.', '_', '-', 1 to 64. */
+static gboolean
+is_identifier (const char *s)
+{
+  gsize n = strlen (s);
+  if (n == 0 || n > 64)
+    return FALSE;
+  for (gsize i = 0; i < n; i++)
+    if (!g_ascii_isalnum (s[i]) && s[i] != '.' && s[i] != '_' && s[i] != '-')
+      return FALSE;
+  return TRUE;
+}
+
+char **
+rr_access_route_split (const char *path)
+{
+  char **seg;
+  if (path == NULL || strlen (path) > 1024)
+    return NULL;
+  seg = g_strsplit (path, "/", RR_ACCESS_MAX_SEGMENTS + 1);
+  if (g_strv_length (seg) > RR_ACCESS_MAX_SEGMENTS)
+    {
+      g_strfreev (seg);
+      return NULL;
+    }
+  return seg;
+}
+
+gboolean
+rr_access_route_match (const char  *pattern,
+                       char       **seg,
+                       GPtrArray   *groups)
+{
+  g_auto (GStrv) pat = g_strsplit (pattern, "/", -1);
+  guint i;
+
+  g_ptr_array_set_size (groups, 0);
+  for (i = 0; pat[i] && seg[i]; i++)
+    {
+      if (g_str_equal (pat[i], "{id}"))
+        {
+          if (!is_identifier (seg[i]))
+            return FALSE;
+          g_ptr_array_add (groups, seg[i]);
+        }
+      else if (g_str_equal (pat[i], "{any}"))
+        {
+          if (*seg[i] == '\0')
+            return FALSE;
+          g_ptr_array_add (groups, seg[i]);
+        }
+      else if (!g_str_equal (pat[i], seg[i]))
+        return FALSE;
+    }
+  return pat[i] == NULL && seg[i] == NULL;
+}

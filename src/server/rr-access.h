@@ -27,6 +27,19 @@ RrRouteClass rr_access_classify  (const char  *method,
                                   const char  *path,
                                   char       **study);
 
+/* The segments of an API path (after /readroom/v1/), NULL when longer
+ * than 1024 bytes or than any route (8 segments). */
+#define RR_ACCESS_MAX_SEGMENTS 8
+char       **rr_access_route_split (const char *path);
+
+/* Does @seg (from rr_access_route_split) match @pattern ("tasks/{id}")?
+ * "{id}" is an identifier (letters, digits, '.', '_', '-', 1 to 64), "{any}"
+ * any non-empty segment; the matched segments (pointers into @seg) go to
+ * @groups, which must not free its elements. */
+gboolean     rr_access_route_match (const char  *pattern,
+                                    char       **seg,
+                                    GPtrArray   *groups);
+
 /* TRUE for a syntactically valid DICOM UID (digits and dots, 1-64). */
 gboolean     rr_access_is_uid    (const char *s);
 

@@ -3,6 +3,7 @@
  * the calls into Orthanc the handlers need. */
 #include "rr-server.h"
 #include "rr-access.h"
+#include "rr-orthanc-calls.h"
 
 #include <orthanc/OrthancCPlugin.h>
 #include <sodium.h>
@@ -35,10 +36,34 @@ log_warning (const char *format,
 static char *
 lookup_study (const char *uid)
 {
-  char *id = OrthancPluginLookupStudy (context, uid);
+  char *id = rr_orthanc_lookup_study (context, uid);
   char *copy = id ? g_strdup (id) : NULL;
   if (id)
     OrthancPluginFreeString (context, id);
+  return copy;
+}
+
+static char *
+lookup_instance (const char *uid)
+{
+  char *id = rr_orthanc_lookup_instance (context, uid);
+  char *copy = id ? g_strdup (id) : NULL;
+  if (id)
+    OrthancPluginFreeString (context, id);
+  return copy;
+}
+
+static char *
+dicom_json (const void *body,
+            gsize       size)
+{
+  char *json, *copy;
+  if (size > G_MAXUINT32)
+    return NULL;
+  json = rr_orthanc_dicom_to_json (context, body, (uint32_t) size);
+  copy = json ? g_strdup (json) : NULL;
+  if (json)
+    OrthancPluginFreeString (context, json);
   return copy;
 }
 
@@ -58,19 +83,31 @@ static GBytes *
 rest_get (const char *uri)
 {
   OrthancPluginMemoryBuffer buffer = { 0 };
-  return take_buffer (OrthancPluginRestApiGet (context, &buffer, uri), &buffer);
+  return take_buffer (rr_orthanc_rest_get (context, &buffer, uri), &buffer);
 }
 
 static GBytes *
 rest_post (const char  *uri,
            const void  *body,
-           gsize        size)
+           gsize        size,
+           int         *code)
 {
   OrthancPluginMemoryBuffer buffer = { 0 };
+  OrthancPluginErrorCode rc;
   if (size > G_MAXUINT32)
-    return NULL;
-  return take_buffer (OrthancPluginRestApiPost (context, &buffer, uri, body, (uint32_t) size),
-                      &buffer);
+    {
+      *code = OrthancPluginErrorCode_ParameterOutOfRange;
+      return NULL;
+    }
+  rc = rr_orthanc_rest_post (context, &buffer, uri, body, (uint32_t) size);
+  *code = rc;
+  return take_buffer (rc, &buffer);
+}
+
+static gboolean
+rest_delete (const char *uri)
+{
+  return rr_orthanc_rest_delete (context, uri) == OrthancPluginErrorCode_Success;
 }
 
 /* ---- the API route ---- */
@@ -140,6 +177,82 @@ on_api (OrthancPluginRestOutput         *output,
 
 /* ---- the filter: every request Orthanc serves ---- */
 
+/* Does a body of @length (the Content-Length header) fit the limit of the
+ * API route @path? A login is a few hundred bytes; an upload one DICOM
+ * file; everything else JSON. */
+static gboolean
+body_fits (const char *path,
+           const char *length)
+{
+  guint64 n;
+  guint64 limit = g_str_equal (path, "/readroom/v1/sessions") ? RR_MAX_LOGIN
+                  : g_str_equal (path, "/readroom/v1/instances") ? RR_MAX_UPLOAD : RR_MAX_BODY;
+  if (!g_ascii_string_to_unsigned (length, 10, 0, G_MAXUINT64, &n, NULL))
+    return FALSE;
+  return n <= limit;
+}
+
+typedef struct
+{
+  const char *bearer;
+  const char *method;
+  const char *path;
+  RrRouteClass route;
+  const char *study;
+  gboolean allow;
+} FilterCheck;
+
+/* Orthanc's own routes that delete or change stored instances (or the
+ * server): refused to everyone, an admin too. The plugin's records (the
+ * manifest, what a task lists, the uploads) must never disagree with what
+ * Orthanc holds; the plugin changes instances itself, through calls that
+ * skip this filter. */
+static gboolean
+changes_instances (const char *method,
+                   const char *path)
+{
+  static const char *const resources[] = { "/instances", "/series", "/studies", "/patients",
+                                           NULL };
+  if (g_str_equal (method, "DELETE"))
+    return TRUE;
+  if (g_str_has_suffix (path, "/modify") || g_str_has_suffix (path, "/anonymize") ||
+      g_str_has_prefix (path, "/tools/bulk-") || g_str_equal (path, "/tools/reset") ||
+      g_str_equal (path, "/tools/shutdown") || g_str_has_prefix (path, "/tools/reconstruct"))
+    return TRUE;
+  if (g_str_equal (method, "PUT"))
+    for (guint i = 0; resources[i]; i++)
+      if (g_str_has_prefix (path, resources[i]))
+        return TRUE;
+  return FALSE;
+}
+
+static void
+filter_check (gpointer data)
+{
+  FilterCheck *c = data;
+  g_autoptr (RrUser) user = rr_user_from_token (c->bearer);
+  if (user && user->admin)
+    {
+      c->allow = !changes_instances (c->method, c->path);
+      /* What an admin changes through Orthanc's own routes is in the trail
+       * too (the filter sees no body: the route is what is recorded). */
+      if (!g_str_equal (c->method, "GET"))
+        {
+          g_autofree char *details = g_strdup_printf ("{\"method\": \"%s\", \"allowed\": %s}",
+                                                      c->method, c->allow ? "true" : "false");
+          if (rr_db_begin ())
+            {
+              if (rr_audit_append (user->username, "orthanc.request", c->path, details))
+                rr_db_commit ();
+              else
+                rr_db_rollback ();
+            }
+        }
+    }
+  else if (user && c->route == RR_ROUTE_STUDY_READ)
+    c->allow = rr_api_user_may_see_study (user, c->study);
+}
+
 static int32_t
 on_request (OrthancPluginHttpMethod  method,
             const char              *uri,
@@ -153,10 +266,9 @@ on_request (OrthancPluginHttpMethod  method,
 {
   g_autofree char *path = rr_access_normalize (uri);
   g_autofree char *study = NULL;
-  const char *auth = NULL, *launcher = NULL;
+  const char *auth = NULL, *launcher = NULL, *type = NULL, *length = NULL;
   RrRouteClass route;
-  g_autoptr (RrUser) user = NULL;
-  gboolean allow = FALSE;
+  FilterCheck check = { 0 };
 
   g_strlcpy (client_address, ip ? ip : "", sizeof client_address);
   if (path == NULL)
@@ -166,7 +278,21 @@ on_request (OrthancPluginHttpMethod  method,
       auth = headers_values[i];
     else if (g_str_equal (headers_keys[i], "x-readroom-launcher"))
       launcher = headers_values[i];
+    else if (g_str_equal (headers_keys[i], "content-type"))
+      type = headers_values[i];
+    else if (g_str_equal (headers_keys[i], "content-length"))
+      length = headers_values[i];
   route = rr_access_classify (method_name (method), path, &study);
+  /* Orthanc 1.10 takes a multipart/form-data body apart itself and never
+   * calls a plugin's route with it (it answered 200 with nothing stored):
+   * refused here, the only place that sees it. */
+  if (type && g_ascii_strncasecmp (type, "multipart/", 10) == 0 &&
+      (route == RR_ROUTE_API || auth == NULL))
+    return 0;
+  /* The filter runs before Orthanc reads the body: a body over its
+   * route's limit is refused before it takes any memory. */
+  if (route == RR_ROUTE_API && length && !body_fits (path, length))
+    return 0;
   if (route == RR_ROUTE_API)
     return 1;  /* the handlers check the token and answer 401 themselves */
   /* The launcher checks that the plugin is loaded: /plugins, with the
@@ -179,14 +305,13 @@ on_request (OrthancPluginHttpMethod  method,
     return 1;
   if (auth == NULL || !g_str_has_prefix (auth, "Bearer "))
     return 0;
-  g_mutex_lock (&server.lock);
-  user = rr_user_from_token (auth + 7);
-  if (user && user->admin)
-    allow = TRUE;
-  else if (user && route == RR_ROUTE_STUDY_READ)
-    allow = rr_api_user_may_see_study (user, study);
-  g_mutex_unlock (&server.lock);
-  return allow ? 1 : 0;
+  check.bearer = auth + 7;
+  check.method = method_name (method);
+  check.path = path;
+  check.route = route;
+  check.study = study;
+  rr_with_lock (filter_check, &check);
+  return check.allow ? 1 : 0;
 }
 
 /* ---- plugin entry points ---- */
@@ -198,7 +323,7 @@ database_path (void)
   g_autoptr (JsonParser) p = json_parser_new ();
   JsonObject *root, *ours;
   const char *db;
-  gboolean parsed = config && json_parser_load_from_data (p, config, -1, NULL);
+  gboolean parsed = config && rr_json_load (p, config, -1, NULL);
 
   if (config)
     OrthancPluginFreeString (context, config);
@@ -242,9 +367,22 @@ OrthancPluginInitialize (OrthancPluginContext *ctx)
   server.failures = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                            (GDestroyNotify) g_array_unref);
   server.lookup_study = lookup_study;
+  server.lookup_instance = lookup_instance;
+  server.dicom_json = dicom_json;
   server.rest_get = rest_get;
   server.rest_post = rest_post;
+  server.rest_delete = rest_delete;
   server.launcher_token = g_strdup (g_getenv ("READROOM_LAUNCHER_TOKEN"));
+  {
+    /* The hash an unknown user's password is checked against: of 32
+     * random bytes nobody ever sees. */
+    unsigned char secret[32];
+    char hex[65];
+    randombytes_buf (secret, sizeof secret);
+    sodium_bin2hex (hex, sizeof hex, secret, sizeof secret);
+    server.dummy_hash = rr_password_hash (hex);
+    sodium_memzero (hex, sizeof hex);
+  }
   rr_server = &server;
   if (!rr_server_db_open (&server, db, &error))
     {
@@ -258,9 +396,10 @@ OrthancPluginInitialize (OrthancPluginContext *ctx)
       g_autoptr (RrUser) admin = rr_user_lookup ("admin", NULL);
       if (admin == NULL)
         {
+          g_autofree char *hash = rr_password_hash (admin_password);
           rr_db_begin ();
-          if (rr_user_create ("admin", admin_password, "Administrator", TRUE, "readroom-server",
-                              &error))
+          if (hash && rr_user_create ("admin", hash, "Administrator", TRUE, "readroom-server",
+                                      &error))
             rr_db_commit ();
           else
             {
@@ -282,11 +421,10 @@ OrthancPluginFinalize (void)
 {
   if (rr_server == NULL)
     return;
-  g_mutex_lock (&server.lock);
-  rr_server_db_close (&server);
-  g_mutex_unlock (&server.lock);
+  rr_with_lock ((RrLockedFunc) rr_server_db_close, &server);
   g_clear_pointer (&server.failures, g_hash_table_unref);
   g_clear_pointer (&server.launcher_token, g_free);
+  g_clear_pointer (&server.dummy_hash, g_free);
   rr_server = NULL;
 }
 

@@ -171,7 +171,18 @@ class Worklist(unittest.TestCase):
         self.admin("user", "add", "reader2")
         self.admin("member", "set", "TW", "reader2", "--roles", "reader")
         self.admin("member", "set", "TW", "reader1", "--roles", "")
+        # Taking a role away ends the reader's sessions (issue 12): the
+        # workstation says so, and the reader signs in again.
         self.click(self.named("Refresh"))
+        time.sleep(1)
+        self.click(self.named("Sign In"))
+        dialog = wait_for(lambda: find(self.app, lambda n: n.getRole() == p.ROLE_FRAME
+                                       and (n.name or "") == "Sign In"), 10)
+        self.assertIsNotNone(dialog)
+        self.type_into("Server", self.url)
+        self.type_into("User Name", "reader1")
+        self.type_into("Password", "reader-password")
+        self.click(self.named("Sign In", root=dialog))
         gone = wait_for(lambda: [r for r in self.rows() if r.startswith("Read · subject S-001")
                                  and "withdrawn on the server" in r and "your draft" in r], 30)
         self.assertTrue(gone, self.rows())

@@ -65,6 +65,10 @@ class Server:
         if token:
             h["Authorization"] = "Bearer " + token
         data = None
+        if body is not None and not any(k.lower() == "content-type" for k in h):
+            # What the clients send: DICOM to the upload route, JSON elsewhere.
+            h["Content-Type"] = ("application/dicom" if path.startswith("/readroom/v1/instances")
+                                 else "application/json")
         if body is not None:
             data = body if isinstance(body, (bytes, str)) else json.dumps(body)
             if isinstance(data, str):
@@ -362,45 +366,53 @@ class ServerSuite(unittest.TestCase):
         manifest = self.ok(200, "GET", "/readroom/v1/tasks/%s/instances" % task, who=owner)
         sop = manifest[0]["sop"]
         study_readers = s["readers_of"]["S1"]
-        orthanc_id = self.req("POST", "/tools/lookup", s1, "admin")[1][0]["ID"]
+        # An instance's Orthanc id (the lookup gives the study's).
+        study_id = self.req("POST", "/tools/lookup", s1, "admin")[1][0]["ID"]
+        orthanc_id = self.req("GET", "/studies/%s/instances" % study_id, who="admin")[1][0]["ID"]
 
+        # (method, path, body, roles allowed, what an allowed role gets): an
+        # allowed role must reach the object (it exists for that role), so
+        # a 404 there is a failure like a 401/403; a 4xx other than those
+        # only where the body is wrong on purpose.
+        ok, seen = {200}, {200, 201, 204}
         cases = [
-            # (method, path, body, roles allowed)
-            ("GET", "/readroom/v1/me", None, authed),
-            ("GET", "/readroom/v1/tasks", None, authed),
-            ("GET", "/readroom/v1/tasks/" + task, None, {"admin", owner}),
-            ("GET", "/readroom/v1/tasks/%s/instances" % task, None, {"admin", owner}),
-            ("GET", "/readroom/v1/tasks/%s/submission" % task, None, {"admin", owner}),
+            ("GET", "/readroom/v1/me", None, authed, ok),
+            ("GET", "/readroom/v1/tasks", None, authed, ok),
+            ("GET", "/readroom/v1/tasks/" + task, None, {"admin", owner}, ok),
+            ("GET", "/readroom/v1/tasks/%s/instances" % task, None, {"admin", owner}, ok),
+            ("GET", "/readroom/v1/tasks/%s/submission" % task, None, {"admin", owner}, ok),
             ("GET", "/readroom/v1/instances/%s/file" % sop, None,
-             {"admin", "site1", "qc1"} | study_readers),
-            ("POST", "/readroom/v1/users", {"username": "x"}, {"admin"}),
-            ("PUT", "/readroom/v1/users/reader3", {"display_name": "Reader Three"}, {"admin"}),
-            ("GET", "/readroom/v1/trials", None, {"admin"}),
-            ("POST", "/readroom/v1/trials", {"id": "T1", "name": "dup"}, {"admin"}),
-            ("PUT", "/readroom/v1/trials/T1/members/nobody", {"roles": []}, {"admin"}),
-            ("POST", "/readroom/v1/trials/T1/subjects/S9/timepoints", {"label": "x"}, {"admin"}),
-            ("GET", "/readroom/v1/trials/T1/export?format=json", None, {"admin"}),
-            ("GET", "/readroom/v1/audit", None, {"admin"}),
-            ("GET", "/readroom/v1/audit/verify", None, {"admin"}),
+             {"admin", "site1", "qc1"} | study_readers, ok),
+            ("POST", "/readroom/v1/users", {"username": "x"}, {"admin"}, {400}),
+            ("PUT", "/readroom/v1/users/reader3", {"display_name": "Reader Three"}, {"admin"}, ok),
+            ("GET", "/readroom/v1/trials", None, {"admin"}, ok),
+            ("GET", "/readroom/v1/trials/T1", None, {"admin"}, ok),
+            ("POST", "/readroom/v1/trials", {"id": "T1", "name": "dup"}, {"admin"}, {409}),
+            ("PUT", "/readroom/v1/trials/T1/members/adj1", {"roles": ["adjudicator"]}, {"admin"}, ok),
+            ("POST", "/readroom/v1/trials/T1/subjects/S9/timepoints", {"label": "x"}, {"admin"},
+             {400}),
+            ("GET", "/readroom/v1/trials/T1/export?format=json", None, {"admin"}, ok),
+            ("GET", "/readroom/v1/audit", None, {"admin"}, ok),
+            ("GET", "/readroom/v1/audit/verify", None, {"admin"}, ok),
             # Orthanc's own REST, explorer, Lua, uploads: admin only.
-            ("GET", "/patients", None, {"admin"}),
-            ("GET", "/studies", None, {"admin"}),
-            ("GET", "/instances/%s/file" % orthanc_id, None, {"admin"}),
-            ("GET", "/system", None, {"admin"}),
-            ("GET", "/plugins", None, {"admin"}),
-            ("POST", "/tools/find", {"Level": "Study", "Query": {}}, {"admin"}),
+            ("GET", "/patients", None, {"admin"}, ok),
+            ("GET", "/studies", None, {"admin"}, ok),
+            ("GET", "/instances/%s/file" % orthanc_id, None, {"admin"}, ok),
+            ("GET", "/system", None, {"admin"}, ok),
+            ("GET", "/plugins", None, {"admin"}, ok),
+            ("POST", "/tools/find", {"Level": "Study", "Query": {}}, {"admin"}, ok),
             # Orthanc itself refuses Lua over REST, to an admin too.
-            ("POST", "/tools/execute-script", "print(1)", set()),
-            ("POST", "/instances", b"not dicom", {"admin"}),
-            ("GET", "/app/explorer.html", None, {"admin"}),
-            ("GET", "/", None, {"admin"}),
+            ("POST", "/tools/execute-script", "print(1)", set(), ok),
+            ("POST", "/instances", b"not dicom", {"admin"}, {400}),
+            ("GET", "/app/explorer.html", None, {"admin"}, ok),
+            ("GET", "/", None, {"admin"}, {301, 302, 307}),
             # DICOMweb: no QIDO over the archive, no servers, WADO of
             # assigned studies only.
-            ("GET", "/dicom-web/studies", None, {"admin"}),
-            ("GET", "/dicom-web/servers", None, {"admin"}),
+            ("GET", "/dicom-web/studies", None, {"admin"}, ok),
+            ("GET", "/dicom-web/servers", None, {"admin"}, ok),
             ("GET", "/dicom-web/studies/%s/metadata" % s1, None,
-             {"admin", "site1", "qc1"} | study_readers),
-            ("GET", "/dicom-web/studies/%s/metadata" % s3, None, {"admin", "site1", "qc1"}),
+             {"admin", "site1", "qc1"} | study_readers, ok),
+            ("GET", "/dicom-web/studies/%s/metadata" % s3, None, {"admin", "site1", "qc1"}, ok),
         ]
         # Path variants of Orthanc's routes must not slip past the filter.
         variants = ["/patients/", "//patients", "/%70atients", "/./patients", "/PATIENTS",
@@ -408,23 +420,27 @@ class ServerSuite(unittest.TestCase):
                     "/dicom-web//servers", "/dicom-web/servers/", "/Dicom-Web/studies",
                     "/instances/%s/content/0010-0010%%2F..%%2F..%%2F..%%2F..%%2Freadroom%%2Fv1"
                     % orthanc_id, "/app/../app/explorer.html", "/tools/execute-script/"]
+        # For the admin, a variant is what Orthanc makes of it (a route or
+        # a 404); what matters is that nobody else gets past the gate.
         for v in variants:
             cases.append(("GET" if "execute" not in v else "POST", v, None,
-                          {"admin"} if "execute" not in v else set()))
+                          {"admin"} if "execute" not in v else set(), None))
 
-        n = refused = 0
+        n = refused = reached = 0
         failures = []
-        for method, path, body, allowed in cases:
+        for method, path, body, allowed, expect in cases:
             for who in roles:
                 status, doc = self.req(method, path, body, who)
                 n += 1
                 self.assertNotEqual(status, 500, "%s %s as %s: %s" % (method, path, who, doc))
                 if who in allowed:
-                    # Reached: the handler may still say 4xx about the body,
-                    # but never the gate's 401/403.
-                    if status in (401, 403):
-                        failures.append("%s %s as %s: %d, expected access" % (method, path, who,
-                                                                            status))
+                    # Reached, and found: the status the case expects,
+                    # never the gate's 401/403 nor a 404.
+                    if status in (401, 403) or (expect is not None and status not in expect):
+                        failures.append("%s %s as %s: %d, expected %s" % (
+                            method, path, who, status, sorted(expect or {"access"})))
+                    else:
+                        reached += 1
                 else:
                     refused += 1
                     if status not in (401, 403, 404):
@@ -434,7 +450,8 @@ class ServerSuite(unittest.TestCase):
                             and ".." not in path and "%2e" not in path):
                         failures.append("%s %s without a live token: %d, expected 401" %
                                         (method, path, status))
-        print("access matrix: %d cases, %d refusals, %d failures" % (n, refused, len(failures)))
+        print("access matrix: %d cases, %d refusals, %d reached as expected, %d failures"
+              % (n, refused, reached, len(failures)))
         self.assertEqual(failures, [])
 
         # Another reader's task or study: 404, as if it did not exist.
@@ -480,6 +497,22 @@ class ServerSuite(unittest.TestCase):
         doc = self.submit(u, t["id"], bad, expected=422)
         self.assertEqual(doc["error"]["code"], "invalid_submission")
         self.assertIn("responses_differ", [d["rule"] for d in doc["error"]["details"]])
+        # Each timepoint's responses are compared too, not only the best
+        # overall response: a wrong target response at the last timepoint,
+        # or a wrong progression timepoint, is refused with its field.
+        for field in ("target", "overall"):
+            off = json.loads(json.dumps(good))
+            last = off["read"]["responses"]["timepoints"][-1]
+            last[field] = "PD" if last[field] != "PD" else "SD"
+            doc = self.submit(u, t["id"], off, expected=422)
+            differ = [d.get("field") for d in doc["error"]["details"]
+                      if d["rule"] == "responses_differ"]
+            k = len(off["read"]["responses"]["timepoints"]) - 1
+            self.assertIn("timepoints[%d].%s" % (k, field), differ, doc)
+        off = json.loads(json.dumps(good))
+        off["read"]["responses"]["progression_timepoint"] = labels[-1][0]
+        doc = self.submit(u, t["id"], off, expected=422)
+        self.assertIn("progression_timepoint", [d.get("field") for d in doc["error"]["details"]])
         # A read that breaks a rule (six targets): 422 with the rule.
         broken = json.loads(json.dumps(good["read"]))
         broken.pop("responses")
@@ -489,11 +522,15 @@ class ServerSuite(unittest.TestCase):
         broken["responses"] = criteria(broken)
         doc = self.submit(u, t["id"], {"read": broken, "signature": good["signature"]}, expected=422)
         self.assertIn("too_many_targets", [d["rule"] for d in doc["error"]["details"]])
-        # A wrong signature password: 401, nothing stored.
+        # A wrong signature password: 401, nothing stored but the failure
+        # itself in the trail.
         wrong = json.loads(json.dumps(good))
         wrong["signature"]["password"] = "not-the-password"
         self.submit(u, t["id"], wrong, expected=401)
-        self.assertEqual(audit_count(), before)
+        self.assertEqual(audit_count(), before + 1)
+        last = self.ok(200, "GET", "/readroom/v1/audit?after=%d" % before)
+        self.assertEqual([(e["action"], e["user"], e["object"]) for e in last],
+                         [("signature.fail", u, t["id"])])
         self.assertEqual([x for x in self.tasks(u) if x["id"] == t["id"]][0]["status"], "open")
 
         # The same key and body: the same receipt; another body: 409.
@@ -570,9 +607,11 @@ class ServerSuite(unittest.TestCase):
             status, doc = self.req("POST", "/readroom/v1/tasks/%s/submission" % task, body, u,
                                    headers=headers)
             self.assertTrue(400 <= status < 500, (status, doc))
+        # Over the limit: refused by the filter before Orthanc reads the
+        # body (a bare 403: a filter can say nothing else).
         huge = b'{"read": "' + b"x" * (9 << 20) + b'"}'
         status, doc = self.req("POST", "/readroom/v1/trials", huge, "admin")
-        self.assertEqual(status, 413, doc)
+        self.assertEqual(status, 403, doc)
         # Still up, tables intact.
         self.ok(200, "GET", "/readroom/v1/me", who=u)
         self.assertEqual(len(self.ok(200, "GET", "/readroom/v1/trials")), 1)
@@ -654,6 +693,580 @@ class ServerSuite(unittest.TestCase):
         # Refusals: a wrong password, a password on the command line.
         cli("trial", "create", "T3", "--name", "x", password="wrong-password", expect=1)
         cli("--password", "x", "export", "T2", expect=2)
+
+
+class HardeningSuite(unittest.TestCase):
+    """Issue 12: each finding of the attack on a running server, with the
+    request that found it. One server; a trial without QC (reads open at
+    once), two sites of two trials, three readers."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="rr-hardening-")
+        cls.server = Server(os.path.join(cls.tmp, "data"))
+        os.makedirs(cls.server.data)
+        cls.server.start()
+        cls.addClassCleanup(shutil.rmtree, cls.tmp, ignore_errors=True)
+        cls.addClassCleanup(cls.server.stop)
+        cls.tokens = {"admin": cls.server.login("admin", ADMIN_PASSWORD)}
+        cls.state = {}
+        admin = cls.tokens["admin"]
+
+        def call(method, path, body, expected, token=admin):
+            status, doc = cls.server.request(method, path, body, token=token)
+            assert status == expected, (method, path, status, doc)
+            return doc
+        cls.call = staticmethod(call)
+        for u in ("hsite1", "hsite2", "hreader1", "hreader2", "hreader3"):
+            call("POST", "/readroom/v1/users", {"username": u, "password": password_of(u)}, 201)
+        for t in ("H1", "H2"):
+            call("POST", "/readroom/v1/trials", {"id": t, "name": t, "readers_per_case": 2,
+                                                 "qc_required": False}, 201)
+        call("PUT", "/readroom/v1/trials/H1/members/hsite1", {"roles": ["site"], "site": "S01"}, 200)
+        call("PUT", "/readroom/v1/trials/H2/members/hsite2", {"roles": ["site"], "site": "S02"}, 200)
+        for u in ("hreader1", "hreader2"):
+            call("PUT", "/readroom/v1/trials/H1/members/" + u, {"roles": ["reader"]}, 200)
+        for u in ("hsite1", "hsite2", "hreader1", "hreader2", "hreader3"):
+            cls.tokens[u] = cls.server.login(u, password_of(u))
+        # One study uploaded by site 1 and linked: two open reads.
+        out = os.path.join(cls.tmp, "P1")
+        subprocess.run([PHANTOM, out, "--kind", "ct", "--slices", "3", "--size", "32",
+                        "--seed", "11"], check=True, capture_output=True)
+        cls.state["files"] = cls.dicom_files(out)
+        study = None
+        for path in cls.state["files"]:
+            with open(path, "rb") as f:
+                study = call("POST", "/readroom/v1/instances", f.read(), 201,
+                             token=cls.tokens["hsite1"])["study"]
+        cls.state["study"] = study
+        cls.state["tasks"] = call("POST", "/readroom/v1/trials/H1/subjects/P1/timepoints",
+                                  {"label": "Baseline", "day": 0, "studies": [study]}, 201)["tasks"]
+
+    @staticmethod
+    def dicom_files(folder):
+        found = []
+        for root, _, names in os.walk(folder):
+            found += [os.path.join(root, n) for n in names if not n.endswith(".txt")]
+        return sorted(found)
+
+    def req(self, method, path, body=None, who=None, **kw):
+        token = self.tokens.get(who) if who else None
+        return self.server.request(method, path, body, token=token, **kw)
+
+    def alive(self):
+        """The server answers a request with a token at once."""
+        status, doc = self.req("GET", "/readroom/v1/me", who="admin")
+        self.assertEqual(status, 200, doc)
+
+    def test_01_deep_json_is_400(self):
+        """Finding 1: 1000 nested brackets segfaulted Orthanc."""
+        deep = '{"username":' + "[" * 1000 + "]" * 1000 + ',"password":"x"}'
+        status, doc = self.req("POST", "/readroom/v1/sessions", deep,
+                               headers={"Content-Type": "application/json"})
+        self.assertEqual(status, 400, doc)
+        self.assertEqual(doc["error"]["code"], "invalid_request")
+        self.alive()
+        # Everywhere a body is parsed, not only at login.
+        task = self.state["tasks"][0]
+        for method, path, who in (("POST", "/readroom/v1/trials", "admin"),
+                                  ("PUT", "/readroom/v1/users/hreader3", "admin"),
+                                  ("POST", "/readroom/v1/tasks/%s/submission" % task, "hreader1"),
+                                  ("POST", "/readroom/v1/tasks/%s/submission" % task, "hreader2")):
+            body = '{"read": ' + "{\"a\":" * 5000 + "1" + "}" * 5000 + "}"
+            status, doc = self.req(method, path, body, who, headers={
+                "Content-Type": "application/json", "Idempotency-Key": str(uuid.uuid4())})
+            self.assertIn(status, (400, 404), "%s %s: %s" % (method, path, doc))
+            self.alive()
+        # A document as deep as the contract's own still parses.
+        status, doc = self.req("POST", "/readroom/v1/sessions",
+                               {"username": "hreader3", "password": password_of("hreader3"),
+                                "x": [[[[[[[[1]]]]]]]]})
+        self.assertEqual(status, 201, doc)
+
+    def request_within(self, seconds, *args, **kw):
+        """A request that must be answered within @seconds (a frozen
+        server fails the test instead of hanging it)."""
+        import threading
+        result = []
+        t = threading.Thread(target=lambda: result.append(self.req(*args, **kw)), daemon=True)
+        t.start()
+        t.join(seconds)
+        self.assertTrue(result, "no answer within %d s to %s" % (seconds, args[:2]))
+        return result[0]
+
+    def new_slice(self, seed, name):
+        out = os.path.join(self.tmp, name)
+        subprocess.run([PHANTOM, out, "--kind", "ct", "--slices", "1", "--size", "32",
+                        "--seed", str(seed)], check=True, capture_output=True)
+        with open(self.dicom_files(out)[0], "rb") as f:
+            return f.read()
+
+    def test_02_failed_store_answers_507_and_frees_the_lock(self):
+        """Finding 2: a store into a storage folder that cannot be written
+        answered Orthanc's 500 naming the path, and every later request
+        with a token waited forever on the plugin's lock. The folder is
+        replaced by a file (root ignores permissions; a file is no folder
+        for root either)."""
+        data = self.new_slice(21, "store-fails")
+        storage = os.path.join(self.server.data, "storage")
+        os.rename(storage, storage + ".away")
+        try:
+            with open(storage, "w") as f:
+                f.write("not a folder")
+            status, doc = self.request_within(30, "POST", "/readroom/v1/instances", data, "hsite1",
+                                              headers={"Content-Type": "application/dicom"})
+            self.assertIn(status, (503, 507), doc)
+            self.assertIn(doc["error"]["code"], ("storage_failed", "unavailable"))
+            self.assertNotIn(self.server.data, json.dumps(doc))
+            # The next requests, with a token, are answered at once.
+            for who in ("admin", "hsite1", "hreader1"):
+                status, doc = self.request_within(10, "GET", "/readroom/v1/me", who=who)
+                self.assertEqual(status, 200, doc)
+            # ...and the same failure again still frees it.
+            status, doc = self.request_within(30, "POST", "/readroom/v1/instances", data, "admin",
+                                              headers={"Content-Type": "application/dicom"})
+            self.assertIn(status, (503, 507), doc)
+            self.alive()
+        finally:
+            os.unlink(storage)
+            os.rename(storage + ".away", storage)
+        status, doc = self.req("POST", "/readroom/v1/instances", data, "hsite1",
+                               headers={"Content-Type": "application/dicom"})
+        self.assertEqual(status, 201, doc)
+
+    def test_03_content_types_and_tokens(self):
+        """Finding 9: a submission sent as multipart/form-data answered 200
+        with an empty body, with or without a token, and stored nothing."""
+        task = self.state["tasks"][0]
+        form = (b'--XX\r\nContent-Disposition: form-data; name="files[]"; filename="a.json"\r\n'
+                b'Content-Type: application/json\r\n\r\n{"decision": "pass"}\r\n--XX--\r\n')
+        path = "/readroom/v1/tasks/%s/submission" % task
+        for who in (None, "hreader1", "hreader2"):
+            status, doc = self.req("POST", path, form, who, headers={
+                "Content-Type": "multipart/form-data; boundary=XX",
+                "Idempotency-Key": str(uuid.uuid4())})
+            # Orthanc 1.10 consumes multipart bodies itself; the filter,
+            # the one place that sees them, refuses them (a bare 403).
+            self.assertIn(status, (401, 403, 415), (who, status, doc))
+        # Other content types reach the handler: 415 with a token, 401
+        # without one, whatever the body.
+        for ctype in ("text/plain", "application/x-www-form-urlencoded", "application/dicom",
+                      "application/jsonx"):
+            for who, expected in ((None, 401), ("hreader1", 415), ("hreader2", 415)):
+                status, doc = self.req("POST", path, b'{"x": 1}', who, headers={
+                    "Content-Type": ctype, "Idempotency-Key": str(uuid.uuid4())})
+                self.assertEqual(status, expected, (ctype, who, doc))
+                if expected == 415:
+                    self.assertEqual(doc["error"]["code"], "unsupported_media_type")
+        status, doc = self.req("POST", "/readroom/v1/sessions", b"username=a&password=b",
+                               headers={"Content-Type": "application/x-www-form-urlencoded"})
+        self.assertEqual(status, 415, doc)
+        # An upload must say it is DICOM.
+        status, doc = self.req("POST", "/readroom/v1/instances", b"DICM", "hsite1",
+                               headers={"Content-Type": "application/octet-stream"})
+        self.assertEqual(status, 415, doc)
+        # charset is allowed; nothing was submitted by any of the above.
+        status, doc = self.req("POST", "/readroom/v1/sessions",
+                               {"username": "hreader3", "password": password_of("hreader3")},
+                               headers={"Content-Type": "application/json; charset=utf-8"})
+        self.assertEqual(status, 201, doc)
+        for t in self.state["tasks"]:
+            status, doc = self.req("GET", "/readroom/v1/tasks/%s/submission" % t, who="admin")
+            self.assertEqual(status, 404, doc)
+
+    def orthanc_rss_mib(self):
+        out = subprocess.run(["pgrep", "-f", "Orthanc " + self.server.data], capture_output=True,
+                             text=True).stdout.split()
+        with open("/proc/%s/status" % out[0]) as f:
+            return int([l for l in f if l.startswith("VmRSS")][0].split()[1]) // 1024
+
+    def test_04_large_bodies_refused_before_buffering(self):
+        """Finding 11: an unauthenticated 200 MB POST /sessions grew Orthanc
+        by 200 MiB before the 413. Five at once are refused as they start;
+        the server's memory does not grow by what they announce."""
+        before = self.orthanc_rss_mib()
+        socks = []
+        try:
+            for _ in range(5):
+                c = socket.create_connection(("127.0.0.1", self.server.port), timeout=20)
+                socks.append(c)
+                c.sendall(b"POST /readroom/v1/sessions HTTP/1.1\r\nHost: x\r\n"
+                          b"Content-Type: application/json\r\nContent-Length: 209715200\r\n\r\n")
+                c.sendall(b"[" * (4 << 20))
+            for c in socks:
+                head = c.recv(200)
+                self.assertTrue(head.startswith(b"HTTP/1.1 403"), head)
+        finally:
+            for c in socks:
+                c.close()
+        self.assertLess(self.orthanc_rss_mib() - before, 100)
+        self.alive()
+
+    def db(self):
+        return sqlite3.connect(os.path.join(self.server.data, "readroom.db"), timeout=10)
+
+    def my_read_task(self, who):
+        tasks = self.ok_tasks(who)
+        self.assertTrue(tasks, who)
+        return tasks[0]
+
+    def ok_tasks(self, who, status="open"):
+        status_, doc = self.req("GET", "/readroom/v1/tasks?status=" + status, who=who)
+        self.assertEqual(status_, 200, doc)
+        return doc
+
+    def test_05_no_password_derivable_from_the_trail(self):
+        """Finding 6: task.submit recorded the SHA-256 of the raw body,
+        password included: trying candidate bodies recovered it. And the
+        content of each submission is bound into its event: an edited read
+        breaks verification (finding 3, PD to PR)."""
+        who = "hreader1"
+        task = self.my_read_task(who)
+        read = make_read([("Baseline", 0)], (30.0,))
+        body = json.dumps({"read": read, "signature": {"password": password_of(who),
+                                                      "meaning": "Read completed"}}).encode()
+        status, doc = self.req("POST", "/readroom/v1/tasks/%s/submission" % task["id"], body, who,
+                               headers={"Idempotency-Key": str(uuid.uuid4())})
+        self.assertEqual(status, 201, doc)
+        self.state["submitted"] = (who, task["id"])
+        digests = {hashlib.sha256(body).hexdigest(), hashlib.md5(body).hexdigest(),
+                   hashlib.sha1(body).hexdigest(), hashlib.sha512(body).hexdigest()}
+        trail = json.dumps(self.req("GET", "/readroom/v1/audit?limit=10000", who="admin")[1])
+        db = self.db()
+        try:
+            dump = "\n".join(db.iterdump())
+        finally:
+            db.close()
+        for d in digests:
+            self.assertNotIn(d, trail)
+            self.assertNotIn(d, dump)
+        self.assertNotIn(password_of(who), trail)
+        self.assertNotIn(password_of(who), dump)
+        submit = [e for e in json.loads(trail) if e["action"] == "task.submit"][-1]
+        self.assertIn("content_sha256", submit["details"])
+        self.assertTrue(self.req("GET", "/readroom/v1/audit/verify", who="admin")[1]["ok"])
+
+        # An edited read: its responses, then its body. Each breaks the
+        # chain at the event that recorded it; undone, it verifies again.
+        db = self.db()
+        try:
+            row = db.execute("SELECT id, body, responses FROM submissions WHERE task_id = ?",
+                             (task["id"],)).fetchone()
+            edits = [("responses", row[2].replace('"NE"', '"PR"')),
+                     ("body", row[1].replace("30.0", "31.0").replace(":30,", ":31,"))]
+            for column, value in edits:
+                self.assertNotEqual(value, row[2] if column == "responses" else row[1])
+                db.execute("UPDATE submissions SET %s = ? WHERE id = ?" % column, (value, row[0]))
+                db.commit()
+                verify = self.req("GET", "/readroom/v1/audit/verify", who="admin")[1]
+                self.assertFalse(verify["ok"], column)
+                self.assertEqual(verify["broken_at"], submit["seq"])
+                db.execute("UPDATE submissions SET body = ?, responses = ? WHERE id = ?",
+                           (row[1], row[2], row[0]))
+                db.commit()
+            self.assertTrue(self.req("GET", "/readroom/v1/audit/verify", who="admin")[1]["ok"])
+        finally:
+            db.close()
+
+    def test_06_throttling_slows_without_locking_out(self):
+        """Finding 7: 50 wrong passwords for one reader and 32 over made-up
+        names locked admin and every other user out (503 for minutes); a
+        wrong password took 103 ms for a real user and 0.6 ms for an
+        unknown name; failed logins were not audited."""
+        import threading
+        from concurrent.futures import ThreadPoolExecutor
+
+        def login(user, password):
+            t0 = time.monotonic()
+            status, doc = self.req("POST", "/readroom/v1/sessions",
+                                   {"username": user, "password": password})
+            return status, time.monotonic() - t0
+
+        # 20 simultaneous logins (before any failure from here) all succeed
+        # while another user works. How long they hold others up is
+        # measured by bench/server.py, never asserted in a test.
+        users = ["load-%d" % i for i in range(4)]
+        for u in users:
+            self.assertEqual(self.req("POST", "/readroom/v1/users",
+                                      {"username": u, "password": password_of(u)}, "admin")[0], 201)
+        lat = []
+        start = threading.Event()
+
+        def other():
+            start.wait()
+            for _ in range(10):
+                t0 = time.monotonic()
+                self.assertEqual(self.req("GET", "/readroom/v1/me", who="hreader1")[0], 200)
+                lat.append(time.monotonic() - t0)
+
+        t = threading.Thread(target=other)
+        t.start()
+        t0 = time.monotonic()
+        with ThreadPoolExecutor(20) as pool:
+            futures = [pool.submit(login, users[i % 4], password_of(users[i % 4]))
+                       for i in range(20)]
+            start.set()
+            results = [f.result() for f in futures]
+        logins = time.monotonic() - t0
+        t.join()
+        self.assertEqual({r[0] for r in results}, {201})
+        self.assertEqual(len(lat), 10)
+
+        # The same cost for an unknown name as for a real user (measured
+        # interleaved, so that whatever delay applies applies to both).
+        known, unknown = [], []
+        for i in range(3):
+            known.append(login("hreader3", "wrong-%d" % i)[1])
+            unknown.append(login("nobody-%d" % i, "wrong-%d" % i)[1])
+        known.sort()
+        unknown.sort()
+        self.assertGreater(unknown[1], 0.3 * known[1], (known, unknown))
+
+        # 50 wrong passwords for one reader, then 32 over made-up names.
+        codes = [login("hreader3", "wrong-again-%d" % i)[0] for i in range(50)]
+        self.assertTrue(set(codes) <= {401, 503}, codes)
+        self.assertIn(503, codes)
+        with ThreadPoolExecutor(8) as pool:
+            codes = list(pool.map(lambda i: login("made-up-%d" % i, "x")[0], range(32)))
+        self.assertTrue(set(codes) <= {401, 503}, codes)
+        # Everyone else still logs in, from the same address (slowed, not
+        # refused); the attacked reader too, with the right password...
+        for who in ("admin", "hreader2", "hsite1"):
+            status, doc = self.req("POST", "/readroom/v1/sessions",
+                                   {"username": who, "password": password_of(who)
+                                    if who != "admin" else ADMIN_PASSWORD})
+            self.assertEqual(status, 201, (who, doc))
+        # ...except from the address that kept failing its password.
+        status, doc = self.req("POST", "/readroom/v1/sessions",
+                               {"username": "hreader3", "password": password_of("hreader3")})
+        self.assertEqual(status, 503, doc)
+        self.assertEqual(doc["error"]["code"], "rate_limited")
+        # Failed logins are in the trail, with the address.
+        trail = self.req("GET", "/readroom/v1/audit?limit=10000", who="admin")[1]
+        fails = [e for e in trail if e["action"] == "session.fail"]
+        self.assertIn("hreader3", {e["object"] for e in fails})
+        self.assertIn("made-up-7", {e["object"] for e in fails})
+        self.assertTrue(all(e["details"]["address"] == "127.0.0.1" for e in fails))
+
+
+    def cli(self, *args, expect=0):
+        env = dict(os.environ, READROOM_PASSWORD=ADMIN_PASSWORD)
+        r = subprocess.run([CLI, "admin", "--server", "http://127.0.0.1:%d" % self.server.port]
+                           + list(args), env=env, capture_output=True, text=True,
+                           stdin=subprocess.DEVNULL)
+        self.assertEqual(r.returncode, expect, r.stderr)
+        return r
+
+    def unassigned(self):
+        return [t for t in self.ok_tasks("admin") if t["assignee"] is None]
+
+    def test_07_a_login_can_always_be_shut_off(self):
+        """Finding 5: disabling a reader, or removing them from the trial,
+        was refused (409) while nobody could take over their open reads,
+        and a password change left their tokens alive."""
+        who = "hreader2"
+        mine = self.my_read_task(who)
+        token = self.tokens[who]
+        status, doc = self.req("PUT", "/readroom/v1/users/" + who, {"disabled": True}, "admin")
+        self.assertEqual(status, 200, doc)
+        self.assertEqual(self.server.request("GET", "/readroom/v1/me", token=token)[0], 401)
+        # The read is withdrawn from the reader and waits, unassigned, in
+        # the admin's list (the subject's other reader may not take it).
+        everything = {t["id"]: t for t in self.ok_tasks("admin", "all")}
+        self.assertEqual(everything[mine["id"]]["status"], "cancelled")
+        waiting = self.unassigned()
+        self.assertEqual([(t["subject"], t["kind"], t["status"]) for t in waiting],
+                         [("P1", "read", "open")])
+        trail = self.req("GET", "/readroom/v1/audit?limit=10000", who="admin")[1]
+        cancel = [e for e in trail if e["action"] == "task.cancel" and e["object"] == mine["id"]]
+        self.assertEqual(cancel[0]["details"]["successor"], waiting[0]["id"])
+        self.assertTrue(cancel[0]["details"]["unassigned"])
+        # The admin reassigns it: not to a non-member, not to the subject's
+        # other reader; to a reader of the trial, who then sees it.
+        r = self.cli("task", "reassign", waiting[0]["id"], "hreader3", expect=1)
+        self.assertIn("not an active reader", r.stderr)
+        self.cli("task", "reassign", waiting[0]["id"], "hreader1", expect=1)
+        self.assertEqual(self.req("PUT", "/readroom/v1/trials/H1/members/hreader3",
+                                  {"roles": ["reader"]}, "admin")[0], 200)
+        self.cli("task", "reassign", waiting[0]["id"], "hreader3")
+        self.assertEqual([t["id"] for t in self.ok_tasks("hreader3")], [waiting[0]["id"]])
+        self.assertEqual(self.unassigned(), [])
+        # Only the admin may reassign.
+        status, doc = self.req("PUT", "/readroom/v1/tasks/%s/assignee" % waiting[0]["id"],
+                               {"username": "hreader3"}, "hreader3")
+        self.assertEqual(status, 404, doc)
+
+        # Removing the roles: at once, tokens dead, the read unassigned again.
+        old = self.tokens["hreader3"]
+        status, doc = self.req("PUT", "/readroom/v1/trials/H1/members/hreader3", {"roles": []},
+                               "admin")
+        self.assertEqual(status, 200, doc)
+        self.assertEqual(self.server.request("GET", "/readroom/v1/me", token=old)[0], 401)
+        self.assertEqual([t["subject"] for t in self.unassigned()], ["P1"])
+
+        # A new password ends the sessions the old one opened.
+        old = self.tokens["hreader1"]
+        self.assertEqual(self.server.request("GET", "/readroom/v1/me", token=old)[0], 200)
+        status, doc = self.req("PUT", "/readroom/v1/users/hreader1",
+                               {"password": "a-new-password-1"}, "admin")
+        self.assertEqual(status, 200, doc)
+        self.assertEqual(self.server.request("GET", "/readroom/v1/me", token=old)[0], 401)
+        self.tokens["hreader1"] = self.server.login("hreader1", "a-new-password-1")
+        self.state["hreader1_password"] = "a-new-password-1"
+
+    def variant(self, path, **changes):
+        """The DICOM file at @path with some attributes changed."""
+        import io
+        import pydicom
+        ds = pydicom.dcmread(path)
+        for k, v in changes.items():
+            setattr(ds, k, v)
+        if "SOPInstanceUID" in changes:
+            ds.file_meta.MediaStorageSOPInstanceUID = changes["SOPInstanceUID"]
+        out = io.BytesIO()
+        ds.save_as(out, write_like_original=False)
+        return out.getvalue()
+
+    def study_instances(self):
+        orthanc = self.req("POST", "/tools/lookup", self.state["study"], "admin",
+                           headers={"Content-Type": "text/plain"})[1][0]["ID"]
+        return sorted(i["MainDicomTags"]["SOPInstanceUID"] for i in
+                      self.req("GET", "/studies/%s/instances" % orthanc, who="admin")[1])
+
+    def test_08_sites_add_only_to_their_own_studies(self):
+        """Finding 4: a site user of another trial added an image to any
+        study by uploading a slice with a new SOP UID into that study's
+        UID; re-uploading an existing instance answered AlreadyStored."""
+        before = self.study_instances()
+        path = self.state["files"][0]
+        foreign = self.variant(path, SOPInstanceUID="2.25.%d" % uuid.uuid4().int)
+        status, refused = self.req("POST", "/readroom/v1/instances", foreign, "hsite2")
+        self.assertEqual(status, 403, refused)
+        # An instance that exists, someone else's: the very same answer.
+        with open(path, "rb") as f:
+            existing = f.read()
+        status, doc = self.req("POST", "/readroom/v1/instances", existing, "hsite2")
+        self.assertEqual((status, doc), (403, refused))
+        self.assertNotIn("Already", json.dumps(doc))
+        # Its own site may not either, for a trial it is no site of.
+        status, doc = self.req("POST", "/readroom/v1/instances", foreign, "hsite1",
+                               headers={"Content-Type": "application/dicom",
+                                        "X-Readroom-Trial": "H2"})
+        self.assertEqual((status, doc), (403, refused))
+        self.assertEqual(self.study_instances(), before)
+        # The uploader adds to its own study, and may send a file again.
+        status, doc = self.req("POST", "/readroom/v1/instances", foreign, "hsite1")
+        self.assertEqual(status, 201, doc)
+        status, doc = self.req("POST", "/readroom/v1/instances", existing, "hsite1")
+        self.assertEqual(status, 201, doc)
+        self.assertEqual(len(self.study_instances()), len(before) + 1)
+        # A study of its own that another site then tries to reuse.
+        own = self.variant(path, StudyInstanceUID="2.25.%d" % uuid.uuid4().int,
+                           SeriesInstanceUID="2.25.%d" % uuid.uuid4().int,
+                           SOPInstanceUID="2.25.%d" % uuid.uuid4().int)
+        self.assertEqual(self.req("POST", "/readroom/v1/instances", own, "hsite2")[0], 201)
+        self.assertEqual(self.req("POST", "/readroom/v1/instances", own, "hsite1"), (403, refused))
+        # Uploads are in the trail (finding 10).
+        trail = self.req("GET", "/readroom/v1/audit?limit=10000", who="admin")[1]
+        uploads = [e for e in trail if e["action"] == "instance.upload"]
+        self.assertEqual({e["user"] for e in uploads}, {"hsite1", "hsite2"})
+        self.assertTrue(all(e["details"]["study"] for e in uploads))
+
+    def verify(self):
+        status, doc = self.req("GET", "/readroom/v1/audit/verify", who="admin")
+        self.assertEqual(status, 200, doc)
+        return doc
+
+    @staticmethod
+    def event_hash(prev, seq, fields):
+        """The server's chain, as an attacker who read the code rebuilds it."""
+        text = prev + "\n%d" % seq
+        for f in fields:
+            text += "\n%d:%s" % (len(f.encode()), f)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def rebuild_chain(self, db):
+        prev = ""
+        for seq, at, user, action, obj, details in db.execute(
+                "SELECT seq, at, user, action, object, details FROM audit ORDER BY seq").fetchall():
+            h = self.event_hash(prev, seq, (at, user, action, obj, details))
+            db.execute("UPDATE audit SET prev_hash = ?, hash = ? WHERE seq = ?", (prev, h, seq))
+            prev = h
+
+    def test_09_audit_evidence_survives_database_edits(self):
+        """Finding 3: deleting the last events, emptying the table, editing an
+        event and recomputing the chain, deleting a middle event and
+        renumbering all verified ok. Also: an edit of an event's user or
+        time must break it (a mutation dropping them from the hash went
+        uncaught before)."""
+        # Admin changes through Orthanc's own routes: those that would
+        # delete or change a trial's instances are refused even to an
+        # admin; the others are audited.
+        orthanc = self.req("POST", "/tools/lookup", self.state["study"], "admin",
+                           headers={"Content-Type": "text/plain"})[1][0]["ID"]
+        instance = self.req("GET", "/studies/%s/instances" % orthanc, who="admin")[1][0]["ID"]
+        self.assertEqual(self.req("DELETE", "/instances/" + instance, who="admin")[0], 403)
+        self.assertEqual(self.req("DELETE", "/studies/" + orthanc, who="admin")[0], 403)
+        self.assertEqual(self.req("POST", "/studies/%s/modify" % orthanc,
+                                  {"Replace": {"PatientName": "X"}}, "admin")[0], 403)
+        self.assertEqual(self.req("GET", "/instances/" + instance, who="admin")[0], 200)
+        trail = self.req("GET", "/readroom/v1/audit?limit=10000", who="admin")[1]
+        seen = [(e["object"], e["details"]["allowed"]) for e in trail
+                if e["action"] == "orthanc.request"]
+        self.assertIn(("/instances/" + instance, False), seen)
+        self.assertIn(("/studies/%s/modify" % orthanc, False), seen)
+
+        good = self.verify()
+        self.assertTrue(good["ok"], good)
+        n = good["events"]
+        path = os.path.join(self.server.data, "readroom.db")
+        db = sqlite3.connect(path, timeout=10)
+        backup = sqlite3.connect(":memory:")
+        db.backup(backup)
+
+        def tampered(name, edit):
+            edit(db)
+            db.commit()
+            try:
+                doc = self.verify()
+                self.assertFalse(doc["ok"], "%s went unnoticed: %s" % (name, doc))
+                return doc
+            finally:
+                backup.backup(db)
+                self.assertTrue(self.verify()["ok"], "restored after " + name)
+
+        doc = tampered("the last events deleted",
+                       lambda d: d.execute("DELETE FROM audit WHERE seq > ?", (n - 3,)))
+        self.assertEqual(doc["broken_at"], n - 2)
+        doc = tampered("the table emptied", lambda d: d.execute("DELETE FROM audit"))
+        self.assertEqual(doc["broken_at"], 1)
+
+        def edit_and_rebuild(d):
+            d.execute("UPDATE audit SET details = '{}' WHERE seq = 5")
+            self.rebuild_chain(d)
+        doc = tampered("an edited event with the chain rebuilt", edit_and_rebuild)
+        self.assertEqual(doc["broken_at"], 5)
+
+        def delete_and_renumber(d):
+            d.execute("DELETE FROM audit WHERE seq = 10")
+            d.execute("UPDATE audit SET seq = seq - 1 WHERE seq > 10")
+            self.rebuild_chain(d)
+        doc = tampered("a middle event deleted and the rest renumbered", delete_and_renumber)
+        self.assertEqual(doc["broken_at"], 10)
+        for column, value in (("user", "hsite2"), ("at", "2020-01-01T00:00:00Z")):
+            doc = tampered("the %s of an event edited" % column,
+                           lambda d: d.execute("UPDATE audit SET \"%s\" = ? WHERE seq = 7"
+                                               % column, (value,)))
+            self.assertEqual(doc["broken_at"], 7)
+        # The command line says the same (its own login is an event, so
+        # the trail is cut last, for good).
+        r = self.cli("audit", "verify")
+        self.assertIn("verified", r.stderr)
+        db.execute("DELETE FROM audit WHERE seq > ?", (n - 3,))
+        db.commit()
+        db.close()
+        r = self.cli("audit", "verify", expect=1)
+        self.assertIn("BROKEN", r.stderr)
 
 
 class Launcher(unittest.TestCase):

@@ -1,6 +1,9 @@
 /* test-access.c: the server's route allow-list: normalisation as Orthanc
  * routes paths, and the classes of routes a non-admin may reach. */
 #include "rr-access.h"
+#include "rr-json-guard.h"
+
+#include <string.h>
 
 static void
 test_normalize (void)
@@ -76,11 +79,42 @@ test_classify (void)
   g_assert_false (rr_access_is_uid (""));
 }
 
+/* Depths counted by hand; brackets inside strings do not count. */
+static void
+test_json_guard (void)
+{
+  g_autoptr (GString) deep = g_string_new ("{\"username\":");
+  struct { const char *text; RrJsonGuard want; } cases[] = {
+    { "{}", RR_JSON_GUARD_OK },
+    { "{\"a\": [[[1]]]}", RR_JSON_GUARD_OK },               /* depth 4 */
+    { "\"[[[[[[[[[[[[\"", RR_JSON_GUARD_OK },             /* in a string */
+    { "\"a\\\"[\"", RR_JSON_GUARD_OK },                  /* escaped quote */
+    { "[", RR_JSON_GUARD_UNBALANCED },
+    { "]", RR_JSON_GUARD_UNBALANCED },
+    { "\"open", RR_JSON_GUARD_UNBALANCED },
+    { "\"\\", RR_JSON_GUARD_UNBALANCED },                  /* escape at the end */
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    g_assert_cmpint (rr_json_guard (cases[i].text, strlen (cases[i].text), 100, 4), ==,
+                     cases[i].want);
+  g_assert_cmpint (rr_json_guard ("[[[[[]]]]]", 10, 100, 4), ==, RR_JSON_GUARD_TOO_DEEP);
+  g_assert_cmpint (rr_json_guard ("[]", 2, 1, 4), ==, RR_JSON_GUARD_TOO_LARGE);
+  /* The body of finding 1 of issue 12. */
+  for (int i = 0; i < 1000; i++)
+    g_string_append_c (deep, '[');
+  for (int i = 0; i < 1000; i++)
+    g_string_append_c (deep, ']');
+  g_string_append (deep, ",\"password\":\"x\"}");
+  g_assert_cmpint (rr_json_guard (deep->str, deep->len, 1 << 20, RR_JSON_MAX_DEPTH), ==,
+                   RR_JSON_GUARD_TOO_DEEP);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/access/normalize", test_normalize);
   g_test_add_func ("/access/classify", test_classify);
+  g_test_add_func ("/access/json-guard", test_json_guard);
   return g_test_run ();
 }

@@ -1,0 +1,109 @@
+/* rr-orthanc-calls.cc: the calls the plugin makes into Orthanc, each behind
+ * a catch-all. Orthanc 1.10 lets some C++ exceptions escape through the
+ * plugin SDK's C interface: a store into a storage folder that cannot be
+ * written throws out of OrthancPluginRestApiPost, through the plugin's C
+ * frames (which then never release the lock they hold) and back to
+ * Orthanc's HTTP thread (issue 12, finding 2). C cannot catch them; this
+ * file turns every one into an error code. */
+#include <orthanc/OrthancCPlugin.h>
+
+#include "rr-orthanc-calls.h"
+
+extern "C" {
+
+OrthancPluginErrorCode
+rr_orthanc_rest_get (OrthancPluginContext       *context,
+                     OrthancPluginMemoryBuffer  *buffer,
+                     const char                 *uri) noexcept
+{
+  try
+    {
+      return OrthancPluginRestApiGet (context, buffer, uri);
+    }
+  catch (...)
+    {
+      return OrthancPluginErrorCode_InternalError;
+    }
+}
+
+OrthancPluginErrorCode
+rr_orthanc_rest_post (OrthancPluginContext       *context,
+                      OrthancPluginMemoryBuffer  *buffer,
+                      const char                 *uri,
+                      const void                 *body,
+                      uint32_t                    size) noexcept
+{
+  try
+    {
+      return OrthancPluginRestApiPost (context, buffer, uri, body, size);
+    }
+  catch (...)
+    {
+      /* What escapes a store is the storage failing (the one seen). */
+      return OrthancPluginErrorCode_FileStorageCannotWrite;
+    }
+}
+
+OrthancPluginErrorCode
+rr_orthanc_rest_delete (OrthancPluginContext *context,
+                        const char           *uri) noexcept
+{
+  try
+    {
+      return OrthancPluginRestApiDelete (context, uri);
+    }
+  catch (...)
+    {
+      return OrthancPluginErrorCode_InternalError;
+    }
+}
+
+char *
+rr_orthanc_lookup_study (OrthancPluginContext *context,
+                         const char           *uid) noexcept
+{
+  try
+    {
+      return OrthancPluginLookupStudy (context, uid);
+    }
+  catch (...)
+    {
+      return nullptr;
+    }
+}
+
+char *
+rr_orthanc_lookup_instance (OrthancPluginContext *context,
+                            const char           *uid) noexcept
+{
+  try
+    {
+      return OrthancPluginLookupInstance (context, uid);
+    }
+  catch (...)
+    {
+      return nullptr;
+    }
+}
+
+char *
+rr_orthanc_dicom_to_json (OrthancPluginContext *context,
+                          const void           *buffer,
+                          uint32_t              size) noexcept
+{
+  try
+    {
+      /* Tags by number, nothing after the pixel data, long values cut:
+       * the UIDs are all the upload check needs. */
+      return OrthancPluginDicomBufferToJson (
+        context, buffer, size, OrthancPluginDicomToJsonFormat_Short,
+        (OrthancPluginDicomToJsonFlags) (OrthancPluginDicomToJsonFlags_StopAfterPixelData |
+                                         OrthancPluginDicomToJsonFlags_SkipGroupLengths), 256);
+    }
+  catch (...)
+    {
+      return nullptr;
+    }
+}
+
+}

@@ -1,0 +1,375 @@
+/* rr-server-common.c: what every handler shares: answers in the error format,
+ * checked members of request bodies, small database helpers, the user
+ * object, and whether a user may see a study. */
+#include "rr-server-private.h"
+
+/* ---- answers ---- */
+
+void
+rr_response_clear (RrHttpAnswer *resp)
+{
+  g_clear_pointer (&resp->body, g_bytes_unref);
+  g_clear_pointer (&resp->content_type, g_free);
+  g_clear_pointer (&resp->headers, g_ptr_array_unref);
+  g_clear_pointer (&resp->stream, g_free);
+}
+
+void
+rr_respond_json (RrHttpAnswer *resp,
+                 int         status,
+                 char       *json)
+{
+  rr_response_clear (resp);
+  resp->status = status;
+  resp->body = json ? g_bytes_new_take (json, strlen (json)) : NULL;
+  resp->content_type = g_strdup ("application/json");
+}
+
+void
+rr_respond_error (RrHttpAnswer *resp,
+                  int         status,
+                  const char *code,
+                  const char *message,
+                  const char *details_json)
+{
+  g_autoptr (RrJsonWriter) w = rr_json_writer_new (FALSE);
+  rr_json_begin_object (w);
+  rr_json_key (w, "error");
+  rr_json_begin_object (w);
+  rr_json_key (w, "code");
+  rr_json_string (w, code);
+  rr_json_key (w, "message");
+  rr_json_string (w, message);
+  rr_json_key (w, "details");
+  rr_json_raw (w, details_json ? details_json : "[]");
+  rr_json_end_object (w);
+  rr_json_end_object (w);
+  rr_respond_json (resp, status, rr_json_writer_steal (w));
+}
+
+void
+bad_request (RrHttpAnswer *resp,
+             const char *message)
+{
+  rr_respond_error (resp, 400, "invalid_request", message, NULL);
+}
+
+void
+not_found (RrHttpAnswer *resp)
+{
+  rr_respond_error (resp, 404, "not_found", "No such resource", NULL);
+}
+
+void
+forbidden (RrHttpAnswer *resp)
+{
+  rr_respond_error (resp, 403, "forbidden", "Not allowed for this user", NULL);
+}
+
+void
+server_failed (RrHttpAnswer *resp)
+{
+  rr_respond_error (resp, 503, "unavailable", "The server could not complete the request; "
+                    "nothing was changed", NULL);
+}
+
+/* ---- request bodies ---- */
+
+gboolean
+rr_json_load (JsonParser  *parser,
+              const char  *data,
+              gssize       len,
+              GError     **error)
+{
+  gsize n = len < 0 ? (data ? strlen (data) : 0) : (gsize) len;
+  switch (rr_json_guard (data, n, RR_MAX_JSON, RR_JSON_MAX_DEPTH))
+    {
+    case RR_JSON_GUARD_OK:
+      break;
+    case RR_JSON_GUARD_TOO_LARGE:
+      g_set_error (error, JSON_PARSER_ERROR, JSON_PARSER_ERROR_INVALID_DATA, "too large");
+      return FALSE;
+    case RR_JSON_GUARD_TOO_DEEP:
+      g_set_error (error, JSON_PARSER_ERROR, JSON_PARSER_ERROR_INVALID_DATA,
+                   "nested deeper than %d levels", RR_JSON_MAX_DEPTH);
+      return FALSE;
+    case RR_JSON_GUARD_UNBALANCED:
+    default:
+      g_set_error (error, JSON_PARSER_ERROR, JSON_PARSER_ERROR_PARSE, "unbalanced brackets or quotes");
+      return FALSE;
+    }
+  return json_parser_load_from_data (parser, data ? data : "", (gssize) n, error);
+}
+
+JsonObject *
+parse_object (RrHttpRequest  *req,
+              RrHttpAnswer *resp,
+              JsonParser **parser)
+{
+  JsonNode *root;
+  g_autoptr (GError) error = NULL;
+
+  if (req->body_len > RR_MAX_BODY)
+    {
+      rr_respond_error (resp, 413, "too_large", "The body is larger than 8 MiB", NULL);
+      return NULL;
+    }
+  if (req->body == NULL || req->body_len == 0)
+    {
+      bad_request (resp, "A JSON body is required");
+      return NULL;
+    }
+  *parser = json_parser_new ();
+  if (!rr_json_load (*parser, req->body, (gssize) req->body_len, &error))
+    {
+      g_autofree char *msg = g_strdup_printf ("The body is not JSON: %s", error->message);
+      bad_request (resp, msg);
+      return NULL;
+    }
+  root = json_parser_get_root (*parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    {
+      bad_request (resp, "The body must be a JSON object");
+      return NULL;
+    }
+  return json_node_get_object (root);
+}
+
+/* A string member: NULL when absent; @ok turns FALSE (and the answer is
+ * set) when present but not a string of 1..@max characters. */
+const char *
+member_string (JsonObject *o,
+               const char *name,
+               gboolean    required,
+               gsize       max,
+               gboolean   *ok,
+               RrHttpAnswer *resp)
+{
+  JsonNode *n = json_object_get_member (o, name);
+  const char *s;
+  if (!*ok)
+    return NULL;
+  if (n == NULL || JSON_NODE_HOLDS_NULL (n))
+    {
+      if (required)
+        {
+          g_autofree char *msg = g_strdup_printf ("\"%s\" is required", name);
+          bad_request (resp, msg);
+          *ok = FALSE;
+        }
+      return NULL;
+    }
+  if (json_node_get_value_type (n) != G_TYPE_STRING ||
+      (s = json_node_get_string (n)) == NULL || *s == '\0' || strlen (s) > max ||
+      !g_utf8_validate (s, -1, NULL))
+    {
+      g_autofree char *msg = g_strdup_printf ("\"%s\" must be a string of 1 to %zu characters",
+                                              name, max);
+      bad_request (resp, msg);
+      *ok = FALSE;
+      return NULL;
+    }
+  return s;
+}
+
+gint64
+member_int (JsonObject *o,
+            const char *name,
+            gint64      fallback,
+            gint64      lo,
+            gint64      hi,
+            gboolean   *ok,
+            RrHttpAnswer *resp)
+{
+  JsonNode *n = json_object_get_member (o, name);
+  gint64 v;
+  if (!*ok || n == NULL || JSON_NODE_HOLDS_NULL (n))
+    return fallback;
+  if (json_node_get_value_type (n) != G_TYPE_INT64 || (v = json_node_get_int (n)) < lo || v > hi)
+    {
+      g_autofree char *msg = g_strdup_printf ("\"%s\" must be an integer from %" G_GINT64_FORMAT
+                                              " to %" G_GINT64_FORMAT, name, lo, hi);
+      bad_request (resp, msg);
+      *ok = FALSE;
+      return fallback;
+    }
+  return v;
+}
+
+gboolean
+member_bool (JsonObject *o,
+             const char *name,
+             gboolean    fallback,
+             gboolean   *ok,
+             RrHttpAnswer *resp)
+{
+  JsonNode *n = json_object_get_member (o, name);
+  if (!*ok || n == NULL || JSON_NODE_HOLDS_NULL (n))
+    return fallback;
+  if (json_node_get_value_type (n) != G_TYPE_BOOLEAN)
+    {
+      g_autofree char *msg = g_strdup_printf ("\"%s\" must be true or false", name);
+      bad_request (resp, msg);
+      *ok = FALSE;
+      return fallback;
+    }
+  return json_node_get_boolean (n);
+}
+
+gboolean
+one_of (const char *s,
+        const char *const *words)
+{
+  for (guint i = 0; words[i]; i++)
+    if (g_strcmp0 (s, words[i]) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* Identifiers in paths and bodies: letters, digits, '.', '_', '-'. */
+gboolean
+valid_id (const char *s,
+          gsize       max)
+{
+  gsize n = s ? strlen (s) : 0;
+  if (n == 0 || n > max)
+    return FALSE;
+  for (gsize i = 0; i < n; i++)
+    if (!g_ascii_isalnum (s[i]) && s[i] != '.' && s[i] != '_' && s[i] != '-')
+      return FALSE;
+  return TRUE;
+}
+
+char *
+node_to_json (JsonNode *n)
+{
+  g_autoptr (JsonGenerator) g = json_generator_new ();
+  json_generator_set_root (g, n);
+  return json_generator_to_data (g, NULL);
+}
+
+/* ---- database helpers ---- */
+
+const char *
+col_text (sqlite3_stmt *st,
+          int           i)
+{
+  const char *s = (const char *) sqlite3_column_text (st, i);
+  return s ? s : "";
+}
+
+gint64
+query_int (const char *sql,
+           const char *a,
+           const char *b)
+{
+  sqlite3_stmt *st = rr_db_prepare (sql);
+  gint64 v = -1;
+  if (st == NULL)
+    return -1;
+  if (a)
+    sqlite3_bind_text (st, 1, a, -1, SQLITE_TRANSIENT);
+  if (b)
+    sqlite3_bind_text (st, 2, b, -1, SQLITE_TRANSIENT);
+  if (sqlite3_step (st) == SQLITE_ROW)
+    v = sqlite3_column_int64 (st, 0);
+  sqlite3_finalize (st);
+  return v;
+}
+
+gboolean
+step_done (sqlite3_stmt *st)
+{
+  int rc = st ? sqlite3_step (st) : SQLITE_ERROR;
+  sqlite3_finalize (st);
+  return rc == SQLITE_DONE;
+}
+
+void
+write_user (RrJsonWriter *w,
+            gint64        id,
+            const char   *username,
+            const char   *display_name,
+            gboolean      admin)
+{
+  sqlite3_stmt *st = rr_db_prepare ("SELECT trial_id, roles FROM members WHERE user_id = ?1"
+                                    " ORDER BY trial_id");
+  rr_json_begin_object (w);
+  rr_json_key (w, "id");
+  rr_json_int (w, id);
+  rr_json_key (w, "username");
+  rr_json_string (w, username);
+  rr_json_key (w, "display_name");
+  rr_json_string (w, display_name);
+  rr_json_key (w, "roles");
+  rr_json_begin_array (w);
+  if (admin)
+    {
+      rr_json_begin_object (w);
+      rr_json_key (w, "trial");
+      rr_json_null (w);
+      rr_json_key (w, "role");
+      rr_json_string (w, "admin");
+      rr_json_end_object (w);
+    }
+  sqlite3_bind_int64 (st, 1, id);
+  while (st && sqlite3_step (st) == SQLITE_ROW)
+    {
+      g_auto (GStrv) roles = g_strsplit (col_text (st, 1), ",", -1);
+      for (guint i = 0; roles[i]; i++)
+        if (*roles[i])
+          {
+            rr_json_begin_object (w);
+            rr_json_key (w, "trial");
+            rr_json_string (w, col_text (st, 0));
+            rr_json_key (w, "role");
+            rr_json_string (w, roles[i]);
+            rr_json_end_object (w);
+          }
+    }
+  sqlite3_finalize (st);
+  rr_json_end_array (w);
+  rr_json_end_object (w);
+}
+
+char *
+member_site (const RrUser *user)
+{
+  sqlite3_stmt *st = rr_db_prepare ("SELECT site FROM members WHERE user_id = ?1 AND"
+                                    " (',' || roles || ',') LIKE '%,site,%' AND site IS NOT NULL"
+                                    " LIMIT 1");
+  char *site = NULL;
+  sqlite3_bind_int64 (st, 1, user->id);
+  if (st && sqlite3_step (st) == SQLITE_ROW)
+    site = g_strdup (col_text (st, 0));
+  sqlite3_finalize (st);
+  return site;
+}
+
+gboolean
+rr_api_user_may_see_study (const RrUser *user,
+                           const char   *study_uid)
+{
+  sqlite3_stmt *st;
+  gboolean yes = FALSE;
+
+  if (user->admin)
+    return TRUE;
+  /* Its own uploads (site), or a study of one of its tasks: the task's
+   * timepoint, and for reads and adjudications the subject's earlier ones. */
+  st = rr_db_prepare (
+    "SELECT 1 FROM studies WHERE study_uid = ?2 AND uploaded_by = ?1"
+    " UNION ALL "
+    "SELECT 1 FROM tasks t JOIN timepoints cur ON cur.id = t.timepoint_id"
+    " JOIN timepoints tp ON tp.trial_id = t.trial_id AND tp.subject = t.subject"
+    "  AND (tp.id = t.timepoint_id OR (t.kind != 'qc' AND tp.day < cur.day))"
+    " JOIN timepoint_studies ts ON ts.timepoint_id = tp.id"
+    " WHERE t.user_id = ?1 AND t.status != 'cancelled' AND ts.study_uid = ?2 LIMIT 1");
+  if (st == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (st, 1, user->id);
+  sqlite3_bind_text (st, 2, study_uid, -1, SQLITE_TRANSIENT);
+  yes = sqlite3_step (st) == SQLITE_ROW;
+  sqlite3_finalize (st);
+  return yes;
+}

@@ -1,0 +1,257 @@
+/* rr-server-export.c: a trial's results as JSON or CSV with the readers'
+ * agreement figures. */
+#include "rr-server-private.h"
+
+/* ---- export ---- */
+
+typedef struct
+{
+  char *subject, *label;
+  gint64 day, timepoint;
+  char *resp[2];           /* each reader's responses */
+  char *user[2];
+  char *adjudicated;       /* "Reader 1" / "Reader 2" / NULL */
+  char *rationale;
+  gboolean adjudication_open;
+  char *final_source, *final_responses;
+} ExportRow;
+
+static void
+export_row_free (gpointer data)
+{
+  ExportRow *r = data;
+  g_free (r->subject);
+  g_free (r->label);
+  for (int i = 0; i < 2; i++)
+    g_free (r->resp[i]), g_free (r->user[i]);
+  g_free (r->adjudicated);
+  g_free (r->rationale);
+  g_free (r->final_source);
+  g_free (r->final_responses);
+  g_free (r);
+}
+
+void
+get_export (RrHttpRequest *req,
+            RrHttpAnswer  *resp)
+{
+  const char *trial = req->n_groups > 0 ? req->groups[0] : NULL;
+  const char *format = g_hash_table_lookup (req->query, "format");
+  g_autoptr (GPtrArray) rows = g_ptr_array_new_with_free_func (export_row_free);
+  sqlite3_stmt *st;
+  guint twice = 0, adjudicated = 0, same_bor = 0;
+  g_autoptr (GHashTable) cats = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (GHashTable) m1 = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (GHashTable) m2 = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  double kappa = NAN, po = NAN, pe = 0;
+
+  format = format ? format : "json";
+  if (!g_str_equal (format, "json") && !g_str_equal (format, "csv"))
+    return bad_request (resp, "format is csv or json");
+  if (query_int ("SELECT 1 FROM trials WHERE id = ?1", trial, NULL) < 0)
+    return not_found (resp);
+  st = rr_db_prepare ("SELECT id, subject, label, day FROM timepoints WHERE trial_id = ?1"
+                      " ORDER BY subject, day");
+  sqlite3_bind_text (st, 1, trial, -1, SQLITE_TRANSIENT);
+  while (st && sqlite3_step (st) == SQLITE_ROW)
+    {
+      ExportRow *r = g_new0 (ExportRow, 1);
+      sqlite3_stmt *q;
+      r->timepoint = sqlite3_column_int64 (st, 0);
+      r->subject = g_strdup (col_text (st, 1));
+      r->label = g_strdup (col_text (st, 2));
+      r->day = sqlite3_column_int64 (st, 3);
+      for (int k = 0; k < 2; k++)
+        {
+          read_of_slot (trial, r->subject, r->timepoint, k + 1, NULL, &r->resp[k], NULL);
+          q = rr_db_prepare ("SELECT u.username FROM subject_readers s JOIN users u ON u.id = s.user_id"
+                             " WHERE s.trial_id = ?1 AND s.subject = ?2 AND s.slot = ?3");
+          sqlite3_bind_text (q, 1, trial, -1, SQLITE_TRANSIENT);
+          sqlite3_bind_text (q, 2, r->subject, -1, SQLITE_TRANSIENT);
+          sqlite3_bind_int (q, 3, k + 1);
+          if (sqlite3_step (q) == SQLITE_ROW)
+            r->user[k] = g_strdup (col_text (q, 0));
+          sqlite3_finalize (q);
+        }
+      q = rr_db_prepare ("SELECT t.status, s.body FROM tasks t LEFT JOIN submissions s"
+                         " ON s.task_id = t.id WHERE t.kind = 'adjudication' AND t.timepoint_id = ?1");
+      sqlite3_bind_int64 (q, 1, r->timepoint);
+      if (sqlite3_step (q) == SQLITE_ROW)
+        {
+          g_autoptr (JsonParser) p = json_parser_new ();
+          r->adjudication_open = g_str_equal (col_text (q, 0), "open");
+          if (!r->adjudication_open && rr_json_load (p, col_text (q, 1), -1, NULL))
+            {
+              JsonObject *b = json_node_get_object (json_parser_get_root (p));
+              r->adjudicated = g_strdup (json_object_get_string_member_with_default (b, "chosen", ""));
+              r->rationale = g_strdup (json_object_get_string_member_with_default (b, "rationale", ""));
+            }
+          else
+            r->adjudicated = NULL;
+          adjudicated++;
+        }
+      sqlite3_finalize (q);
+      q = rr_db_prepare ("SELECT f.source, s.responses FROM finals f JOIN submissions s"
+                         " ON s.id = f.submission_id WHERE f.timepoint_id = ?1");
+      sqlite3_bind_int64 (q, 1, r->timepoint);
+      if (sqlite3_step (q) == SQLITE_ROW)
+        {
+          r->final_source = g_strdup (col_text (q, 0));
+          r->final_responses = g_strdup (col_text (q, 1));
+        }
+      sqlite3_finalize (q);
+      if (r->resp[0] && r->resp[1])
+        {
+          g_autofree char *b1 = NULL, *b2 = NULL;
+          outcome (r->resp[0], &b1, NULL);
+          outcome (r->resp[1], &b2, NULL);
+          twice++;
+          same_bor += g_strcmp0 (b1, b2) == 0;
+          g_hash_table_add (cats, g_strdup (b1));
+          g_hash_table_add (cats, g_strdup (b2));
+          g_hash_table_insert (m1, g_strdup (b1),
+                               GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (m1, b1)) + 1));
+          g_hash_table_insert (m2, g_strdup (b2),
+                               GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (m2, b2)) + 1));
+        }
+      g_ptr_array_add (rows, r);
+    }
+  sqlite3_finalize (st);
+  /* Cohen's kappa on best overall response over the cases read twice. */
+  if (twice > 0)
+    {
+      GHashTableIter it;
+      gpointer c;
+      po = (double) same_bor / twice;
+      g_hash_table_iter_init (&it, cats);
+      while (g_hash_table_iter_next (&it, &c, NULL))
+        pe += (GPOINTER_TO_UINT (g_hash_table_lookup (m1, c)) / (double) twice) *
+              (GPOINTER_TO_UINT (g_hash_table_lookup (m2, c)) / (double) twice);
+      kappa = pe < 1 ? (po - pe) / (1 - pe) : (po == 1 ? 1 : NAN);
+    }
+
+  if (g_str_equal (format, "csv"))
+    {
+      GString *s = g_string_new ("subject,timepoint,day,reader1,reader1_overall,reader1_bor,"
+                                 "reader2,reader2_overall,reader2_bor,adjudication,chosen,"
+                                 "final_source,final_overall,final_bor\n");
+      for (guint i = 0; i < rows->len; i++)
+        {
+          ExportRow *r = rows->pdata[i];
+          g_autofree char *o1 = overall_at_last (r->resp[0]), *o2 = overall_at_last (r->resp[1]);
+          g_autofree char *fo = overall_at_last (r->final_responses);
+          g_autofree char *b1 = NULL, *b2 = NULL, *fb = NULL;
+          outcome (r->resp[0], &b1, NULL);
+          outcome (r->resp[1], &b2, NULL);
+          outcome (r->final_responses, &fb, NULL);
+          g_string_append_printf (s, "%s,%s,%" G_GINT64_FORMAT ",%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n",
+                                  r->subject, r->label, r->day, r->user[0] ? r->user[0] : "",
+                                  o1, b1 ? b1 : "", r->user[1] ? r->user[1] : "", o2, b2 ? b2 : "",
+                                  r->adjudicated ? "done" : r->adjudication_open ? "open" : "",
+                                  r->adjudicated ? r->adjudicated : "",
+                                  r->final_source ? r->final_source : "", fo, fb ? fb : "");
+        }
+      g_string_append_printf (s, "# cases_read_twice,%u\n# adjudicated,%u\n", twice, adjudicated);
+      g_string_append_printf (s, "# adjudication_rate,%.4f\n# bor_agreement,%.4f\n# kappa_bor,%.4f\n",
+                              twice ? (double) adjudicated / twice : 0, isnan (po) ? 0 : po,
+                              isnan (kappa) ? 0 : kappa);
+      rr_response_clear (resp);
+      resp->status = 200;
+      resp->content_type = g_strdup ("text/csv");
+      resp->body = g_bytes_new_take (s->str, s->len);
+      g_string_free (s, FALSE);
+      return;
+    }
+  {
+    g_autoptr (RrJsonWriter) w = rr_json_writer_new (TRUE);
+    rr_json_begin_object (w);
+    rr_json_key (w, "trial");
+    rr_json_string (w, trial);
+    rr_json_key (w, "rows");
+    rr_json_begin_array (w);
+    for (guint i = 0; i < rows->len; i++)
+      {
+        ExportRow *r = rows->pdata[i];
+        rr_json_begin_object (w);
+        rr_json_key (w, "subject");
+        rr_json_string (w, r->subject);
+        rr_json_key (w, "timepoint");
+        rr_json_string (w, r->label);
+        rr_json_key (w, "day");
+        rr_json_int (w, r->day);
+        rr_json_key (w, "reads");
+        rr_json_begin_array (w);
+        for (int k = 0; k < 2; k++)
+          if (r->resp[k])
+            {
+              rr_json_begin_object (w);
+              rr_json_key (w, "reader");
+              rr_json_string (w, k ? "Reader 2" : "Reader 1");
+              rr_json_key (w, "user");
+              rr_json_string (w, r->user[k] ? r->user[k] : "");
+              rr_json_key (w, "responses");
+              rr_json_raw (w, r->resp[k]);
+              rr_json_end_object (w);
+            }
+        rr_json_end_array (w);
+        rr_json_key (w, "adjudication");
+        if (r->adjudicated || r->adjudication_open)
+          {
+            rr_json_begin_object (w);
+            rr_json_key (w, "status");
+            rr_json_string (w, r->adjudicated ? "done" : "open");
+            rr_json_key (w, "chosen");
+            if (r->adjudicated)
+              rr_json_string (w, r->adjudicated);
+            else
+              rr_json_null (w);
+            rr_json_key (w, "rationale");
+            if (r->rationale)
+              rr_json_string (w, r->rationale);
+            else
+              rr_json_null (w);
+            rr_json_end_object (w);
+          }
+        else
+          rr_json_null (w);
+        rr_json_key (w, "final");
+        if (r->final_source)
+          {
+            rr_json_begin_object (w);
+            rr_json_key (w, "source");
+            rr_json_string (w, r->final_source);
+            rr_json_key (w, "responses");
+            rr_json_raw (w, r->final_responses);
+            rr_json_end_object (w);
+          }
+        else
+          rr_json_null (w);
+        rr_json_end_object (w);
+      }
+    rr_json_end_array (w);
+    rr_json_key (w, "agreement");
+    rr_json_begin_object (w);
+    rr_json_key (w, "cases_read_twice");
+    rr_json_int (w, twice);
+    rr_json_key (w, "adjudicated");
+    rr_json_int (w, adjudicated);
+    rr_json_key (w, "adjudication_rate");
+    if (twice)
+      rr_json_double (w, round ((double) adjudicated / twice * 1e4) / 1e4);
+    else
+      rr_json_null (w);
+    rr_json_key (w, "bor_agreement");
+    if (!isnan (po))
+      rr_json_double (w, round (po * 1e4) / 1e4);
+    else
+      rr_json_null (w);
+    rr_json_key (w, "kappa_bor");
+    if (!isnan (kappa))
+      rr_json_double (w, round (kappa * 1e4) / 1e4);
+    else
+      rr_json_null (w);
+    rr_json_end_object (w);
+    rr_json_end_object (w);
+    rr_respond_json (resp, 200, rr_json_writer_steal (w));
+  }
+}

@@ -1,0 +1,88 @@
+/* rr-server-private.h: what the handler files of the plugin share: the
+ * answers in the error format, checked members of request bodies, small
+ * database helpers, tasks as rows, the workflow steps that several
+ * resources drive, and every handler (rr-server-routes.c lists them). Not
+ * installed; everything here is hidden inside the plugin. */
+#pragma once
+
+#include "rr-server.h"
+#include "rr-access.h"
+#include "rr-criteria.h"
+#include "rr-json-writer.h"
+#include "rr-read.h"
+
+#include <math.h>
+#include <string.h>
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  char *id, *kind, *trial, *subject, *status, *created_at, *due_at, *criteria;
+  gint64 timepoint, user_id, version, slot, day;
+} Task;
+
+G_GNUC_INTERNAL void task_clear (Task *t);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Task, task_clear)
+
+/* The user name that holds reads nobody could take over: not a valid
+ * user name (valid_id refuses the parentheses), so no one logs in as it. */
+#define RR_UNASSIGNED "(unassigned)"
+
+#define TASK_SELECT "SELECT t.id, t.kind, t.trial_id, t.subject, t.status, t.created_at, t.due_at," \
+                    " tr.criteria, t.timepoint_id, t.user_id, t.version, t.slot, tp.day FROM tasks t" \
+                    " JOIN trials tr ON tr.id = t.trial_id JOIN timepoints tp ON tp.id = t.timepoint_id"
+
+G_GNUC_INTERNAL void bad_request (RrHttpAnswer *resp, const char *message);
+G_GNUC_INTERNAL void not_found (RrHttpAnswer *resp);
+G_GNUC_INTERNAL void forbidden (RrHttpAnswer *resp);
+G_GNUC_INTERNAL void server_failed (RrHttpAnswer *resp);
+G_GNUC_INTERNAL JsonObject * parse_object (RrHttpRequest *req, RrHttpAnswer *resp, JsonParser **parser);
+G_GNUC_INTERNAL const char * member_string (JsonObject *o, const char *name, gboolean required, gsize max, gboolean *ok, RrHttpAnswer *resp);
+G_GNUC_INTERNAL gint64 member_int (JsonObject *o, const char *name, gint64 fallback, gint64 lo, gint64 hi, gboolean *ok, RrHttpAnswer *resp);
+G_GNUC_INTERNAL gboolean member_bool (JsonObject *o, const char *name, gboolean fallback, gboolean *ok, RrHttpAnswer *resp);
+G_GNUC_INTERNAL gboolean one_of (const char *s, const char *const *words);
+G_GNUC_INTERNAL gboolean valid_id (const char *s, gsize max);
+G_GNUC_INTERNAL char * node_to_json (JsonNode *n);
+G_GNUC_INTERNAL const char * col_text (sqlite3_stmt *st, int i);
+G_GNUC_INTERNAL gint64 query_int (const char *sql, const char *a, const char *b);
+G_GNUC_INTERNAL gboolean step_done (sqlite3_stmt *st);
+G_GNUC_INTERNAL void write_user (RrJsonWriter *w, gint64 id, const char *username, const char *display_name, gboolean admin);
+G_GNUC_INTERNAL char * member_site (const RrUser *user);
+G_GNUC_INTERNAL gboolean delete_sessions_of (gint64 user_id);
+G_GNUC_INTERNAL void audit_failure (const char *action, const char *user, const char *object, const char *client, const char *reason);
+G_GNUC_INTERNAL void post_sessions (RrHttpRequest *req, RrHttpAnswer *resp);
+G_GNUC_INTERNAL void delete_session (RrHttpRequest *req, RrHttpAnswer *resp);
+G_GNUC_INTERNAL void get_me (RrHttpRequest *req, RrHttpAnswer *resp);
+G_GNUC_INTERNAL void post_users (RrHttpRequest *req, RrHttpAnswer *resp);
+G_GNUC_INTERNAL void put_user (RrHttpRequest *req, RrHttpAnswer *resp);
+G_GNUC_INTERNAL void post_trials (RrHttpRequest *req, RrHttpAnswer *resp);
+G_GNUC_INTERNAL void get_trials (RrHttpRequest *req, RrHttpAnswer *resp);
+G_GNUC_INTERNAL void put_member (RrHttpRequest *req, RrHttpAnswer *resp);
+G_GNUC_INTERNAL void post_timepoint (RrHttpRequest *req, RrHttpAnswer *resp);
+G_GNUC_INTERNAL gboolean index_study (const char *study_uid, const char *orthanc_id);
+G_GNUC_INTERNAL void post_instances (RrHttpRequest *req, RrHttpAnswer *resp);
+G_GNUC_INTERNAL void get_instance_file (RrHttpRequest *req, RrHttpAnswer *resp);
+G_GNUC_INTERNAL void answer_file (RrHttpRequest *req, RrHttpAnswer *resp, const char *orthanc_id);
+G_GNUC_INTERNAL gint64 least_loaded (const char *trial, const char *role, GArray *exclude);
+G_GNUC_INTERNAL char * create_task (const char *kind, const char *trial, const char *subject, gint64 timepoint, gint64 user_id, int slot, const char *by);
+G_GNUC_INTERNAL gboolean create_read_tasks (const char *trial, const char *subject, gint64 timepoint, const char *by, GPtrArray *created);
+G_GNUC_INTERNAL gboolean hand_over_reads (const char *trial, gint64 user_id, const char *by);
+G_GNUC_INTERNAL gboolean hand_over_all_reads (gint64 user_id, const char *by);
+G_GNUC_INTERNAL gint64 unassigned_user (void);
+G_GNUC_INTERNAL void put_task_assignee (RrHttpRequest *req, RrHttpAnswer *resp);
+G_GNUC_INTERNAL gboolean task_get (const RrUser *user, const char *id, Task *t);
+G_GNUC_INTERNAL sqlite3_stmt * task_timepoints (const Task *t);
+G_GNUC_INTERNAL void get_tasks (RrHttpRequest *req, RrHttpAnswer *resp);
+G_GNUC_INTERNAL gboolean read_of_slot (const char *trial, const char *subject, gint64 timepoint, gint64 slot, char **read_json, char **responses, char **submission);
+G_GNUC_INTERNAL void outcome (const char *responses, char **bor, char **progression);
+G_GNUC_INTERNAL char * overall_at_last (const char *responses);
+G_GNUC_INTERNAL void get_task (RrHttpRequest *req, RrHttpAnswer *resp);
+G_GNUC_INTERNAL void get_task_instances (RrHttpRequest *req, RrHttpAnswer *resp);
+G_GNUC_INTERNAL void get_submission (RrHttpRequest *req, RrHttpAnswer *resp);
+G_GNUC_INTERNAL void post_submission (RrHttpRequest *req, RrHttpAnswer *resp);
+G_GNUC_INTERNAL void get_export (RrHttpRequest *req, RrHttpAnswer *resp);
+G_GNUC_INTERNAL void get_audit (RrHttpRequest *req, RrHttpAnswer *resp);
+G_GNUC_INTERNAL void get_audit_verify (RrHttpRequest *req, RrHttpAnswer *resp);
+
+G_END_DECLS

@@ -1,0 +1,223 @@
+/* rr-server-routes.c: every route of /readroom/v1, with the role it needs,
+ * in one table; and the one function that runs a handler. */
+#include "rr-server-private.h"
+
+typedef enum
+{
+  ROLE_NONE,      /* no token needed */
+  ROLE_USER,      /* any live token; the handler checks the resource */
+  ROLE_ADMIN,
+} RouteRole;
+
+typedef struct
+{
+  const char *method;
+  /* Segments after /readroom/v1/; "{id}" is an identifier (letters,
+   * digits, '.', '_', '-', up to 64), "{any}" any one segment that the
+   * handler checks itself. Matched segments are the request's groups. */
+  const char *pattern;
+  RouteRole role;
+  void (*handler) (RrHttpRequest *req, RrHttpAnswer *resp);
+  /* The Content-Type a body must have (415 otherwise); NULL: no body. */
+  const char *body;
+} Route;
+
+#define JSON "application/json"
+#define DICOM "application/dicom"
+
+static void
+get_health (RrHttpRequest *req,
+            RrHttpAnswer  *resp)
+{
+  rr_respond_json (resp, 200, g_strdup ("{\"plugin\": \"readroom\", \"version\": \""
+                                        RR_SERVER_VERSION "\"}"));
+}
+
+static const Route routes[] = {
+  { "GET",    "health",                                ROLE_NONE,  get_health, NULL },
+  { "POST",   "sessions",                              ROLE_NONE,  post_sessions, JSON },
+  { "DELETE", "sessions/current",                      ROLE_USER,  delete_session, NULL },
+  { "GET",    "me",                                    ROLE_USER,  get_me, NULL },
+  { "GET",    "tasks",                                 ROLE_USER,  get_tasks, NULL },
+  { "GET",    "tasks/{id}",                            ROLE_USER,  get_task, NULL },
+  { "GET",    "tasks/{id}/instances",                  ROLE_USER,  get_task_instances, NULL },
+  { "POST",   "tasks/{id}/submission",                 ROLE_USER,  post_submission, JSON },
+  { "GET",    "tasks/{id}/submission",                 ROLE_USER,  get_submission, NULL },
+  { "PUT",    "tasks/{id}/assignee",                   ROLE_ADMIN, put_task_assignee, JSON },
+  { "POST",   "instances",                             ROLE_USER,  post_instances, DICOM },
+  { "GET",    "instances/{any}/file",                  ROLE_USER,  get_instance_file, NULL },
+  { "POST",   "users",                                 ROLE_ADMIN, post_users, JSON },
+  { "PUT",    "users/{id}",                            ROLE_ADMIN, put_user, JSON },
+  { "POST",   "trials",                                ROLE_ADMIN, post_trials, JSON },
+  { "GET",    "trials",                                ROLE_ADMIN, get_trials, NULL },
+  { "GET",    "trials/{id}",                           ROLE_ADMIN, get_trials, NULL },
+  { "PUT",    "trials/{id}/members/{id}",              ROLE_ADMIN, put_member, JSON },
+  { "POST",   "trials/{id}/subjects/{any}/timepoints", ROLE_ADMIN, post_timepoint, JSON },
+  { "GET",    "trials/{id}/export",                    ROLE_ADMIN, get_export, NULL },
+  { "GET",    "audit",                                 ROLE_ADMIN, get_audit, NULL },
+  { "GET",    "audit/verify",                          ROLE_ADMIN, get_audit_verify, NULL },
+};
+
+/* Administration's resources: a non-admin learns nothing about what is
+ * under them (403 whatever the path, never 404). */
+static const char *const admin_only[] = { "users", "trials", "audit", NULL };
+
+/* The route for @method and @path (after /readroom/v1/), or NULL; its
+ * path parameters are added to @params (which owns its strings). */
+static const Route *
+route_find (const char  *method,
+            const char  *path,
+            GPtrArray   *params)
+{
+  g_auto (GStrv) seg = rr_access_route_split (path);
+  g_autoptr (GPtrArray) groups = g_ptr_array_new ();
+
+  if (seg == NULL)
+    return NULL;
+  for (guint i = 0; i < G_N_ELEMENTS (routes); i++)
+    if (g_str_equal (routes[i].method, method) &&
+        rr_access_route_match (routes[i].pattern, seg, groups))
+      {
+        /* The groups point into @seg: copy them out. */
+        for (guint k = 0; k < groups->len; k++)
+          g_ptr_array_add (params, g_strdup (groups->pdata[k]));
+        return &routes[i];
+      }
+  return NULL;
+}
+
+/* Is the request's Content-Type @type (parameters such as charset
+ * aside)? */
+static gboolean
+has_type (const RrHttpRequest *req,
+          const char          *type)
+{
+  const char *given = g_hash_table_lookup (req->headers, "content-type");
+  gsize n = strlen (type);
+  if (given == NULL)
+    return FALSE;
+  while (*given == ' ')
+    given++;
+  if (g_ascii_strncasecmp (given, type, n) != 0)
+    return FALSE;
+  given += n;
+  while (*given == ' ')
+    given++;
+  return *given == '\0' || *given == ';';
+}
+
+/* Runs the handler of @route for @req, under the server's lock. */
+static void
+dispatch (const char    *path,
+          RrHttpRequest *req,
+          RrHttpAnswer  *resp)
+{
+  g_autoptr (GPtrArray) groups = g_ptr_array_new_with_free_func (g_free);
+  const Route *route = route_find (req->method, path, groups);
+
+  req->groups = (char **) groups->pdata;
+  req->n_groups = groups->len;
+  /* Who asks first, whatever the body: 401 without a live token. */
+  if (req->user == NULL && !(route && route->role == ROLE_NONE))
+    return rr_respond_error (resp, 401, "unauthenticated", "A valid bearer token is required",
+                             NULL);
+  if (route == NULL || (route->role == ROLE_ADMIN && !req->user->admin))
+    {
+      g_autofree char *first = g_strndup (path, strcspn (path, "/"));
+      if (!req->user->admin && one_of (first, admin_only))
+        return forbidden (resp);
+      return not_found (resp);
+    }
+  if (route->body && !has_type (req, route->body))
+    {
+      g_autofree char *msg = g_strdup_printf ("The body must be %s", route->body);
+      return rr_respond_error (resp, 415, "unsupported_media_type", msg, NULL);
+    }
+  route->handler (req, resp);
+}
+
+/* ---- the lock ---- */
+
+/* Whether this thread holds the server's lock. */
+static __thread gboolean holding;
+
+typedef struct
+{
+  GMutexLocker *locker;
+} Held;
+
+static void
+held_release (Held *h)
+{
+  holding = FALSE;
+  g_mutex_locker_free (h->locker);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Held, held_release)
+
+void
+rr_with_lock (RrLockedFunc func,
+              gpointer     data)
+{
+  if (holding)
+    {
+      func (data);
+      return;
+    }
+  {
+    /* Released when this block is left, whichever way. */
+    g_auto (Held) held = { g_mutex_locker_new (&rr_server->lock) };
+    holding = TRUE;
+    func (data);
+  }
+}
+
+void
+rr_without_lock (RrLockedFunc func,
+                 gpointer     data)
+{
+  if (!holding)
+    {
+      func (data);
+      return;
+    }
+  holding = FALSE;
+  g_mutex_unlock (&rr_server->lock);
+  func (data);
+  g_mutex_lock (&rr_server->lock);
+  holding = TRUE;
+}
+
+typedef struct
+{
+  const char *route;
+  RrHttpRequest *req;
+  RrHttpAnswer *resp;
+} Call;
+
+static void
+call_locked (gpointer data)
+{
+  Call *c = data;
+  const char *auth = g_hash_table_lookup (c->req->headers, "authorization");
+  if (auth && g_str_has_prefix (auth, "Bearer "))
+    c->req->user = rr_user_from_token (auth + 7);
+  dispatch (c->route, c->req, c->resp);
+}
+
+void
+rr_api_handle (const char    *route,
+               RrHttpRequest *req,
+               RrHttpAnswer  *resp)
+{
+  g_autofree char *file = NULL;
+  Call call = { route, req, resp };
+
+  rr_with_lock (call_locked, &call);
+  file = g_steal_pointer (&resp->stream);
+  if (file)
+    answer_file (req, resp, file);
+  req->groups = NULL;
+  req->n_groups = 0;
+  g_clear_pointer (&req->user, rr_user_free);
+}

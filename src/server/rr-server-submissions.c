@@ -1,0 +1,610 @@
+/* rr-server-submissions.c: signed submissions of QC decisions, reads and
+ * adjudications, checked against the criteria, idempotent by key, and
+ * the workflow steps they drive. */
+#include "rr-server-private.h"
+
+/* ---- submissions ---- */
+
+static void
+write_receipt (RrJsonWriter *w,
+               const char   *id,
+               const char   *at,
+               const char   *responses)
+{
+  rr_json_begin_object (w);
+  rr_json_key (w, "receipt");
+  rr_json_begin_object (w);
+  rr_json_key (w, "id");
+  rr_json_string (w, id);
+  rr_json_key (w, "submitted_at");
+  rr_json_string (w, at);
+  rr_json_key (w, "responses");
+  rr_json_raw (w, responses && *responses ? responses : "null");
+  rr_json_end_object (w);
+  rr_json_end_object (w);
+}
+
+/* GET /tasks/{id}/submission: what the server holds for a task, so a
+ * client that lost the answer to its POST (a crash, a dropped connection)
+ * settles its outbox by asking instead of sending again. The submitter and
+ * an admin may ask; so may the adjudicator of the case, for its reads. */
+static gboolean
+adjudicates (const RrUser *user,
+             const Task   *t)
+{
+  sqlite3_stmt *st;
+  gboolean yes;
+
+  if (!g_str_equal (t->kind, "read"))
+    return FALSE;
+  st = rr_db_prepare ("SELECT 1 FROM tasks WHERE kind = 'adjudication' AND user_id = ?1"
+                      " AND trial_id = ?2 AND subject = ?3 AND timepoint_id = ?4"
+                      " AND status != 'cancelled'");
+  sqlite3_bind_int64 (st, 1, user->id);
+  sqlite3_bind_text (st, 2, t->trial, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (st, 3, t->subject, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (st, 4, t->timepoint);
+  yes = st && sqlite3_step (st) == SQLITE_ROW;
+  sqlite3_finalize (st);
+  return yes;
+}
+
+void
+get_submission (RrHttpRequest *req,
+                RrHttpAnswer  *resp)
+{
+  const char *id = req->n_groups > 0 ? req->groups[0] : NULL;
+  g_auto (Task) t = { 0 };
+  g_autoptr (RrJsonWriter) w = NULL;
+  sqlite3_stmt *st;
+  RrUser any = { .admin = TRUE };
+
+  /* Look the task up as an admin would, then decide: a task that the
+   * caller may not see is a 404 like one that does not exist. */
+  if (!task_get (&any, id, &t))
+    return not_found (resp);
+  if (!req->user->admin && t.user_id != req->user->id && !adjudicates (req->user, &t))
+    return not_found (resp);
+
+  st = rr_db_prepare ("SELECT s.id, s.idempotency_key, s.submitted_at, s.responses, s.body,"
+                      " s.meaning, u.username FROM submissions s JOIN users u ON u.id = s.user_id"
+                      " WHERE s.task_id = ?1");
+  sqlite3_bind_text (st, 1, t.id, -1, SQLITE_TRANSIENT);
+  if (st == NULL || sqlite3_step (st) != SQLITE_ROW)
+    {
+      sqlite3_finalize (st);
+      return rr_respond_error (resp, 404, "not_found", "Nothing was submitted for this task", NULL);
+    }
+  w = rr_json_writer_new (FALSE);
+  rr_json_begin_object (w);
+  rr_json_key (w, "task");
+  rr_json_string (w, t.id);
+  rr_json_key (w, "idempotency_key");
+  rr_json_string (w, col_text (st, 1));
+  rr_json_key (w, "signed_by");
+  rr_json_string (w, col_text (st, 6));
+  rr_json_key (w, "meaning");
+  rr_json_string (w, col_text (st, 5));
+  rr_json_key (w, "submission");
+  rr_json_raw (w, col_text (st, 4));
+  rr_json_key (w, "receipt");
+  rr_json_begin_object (w);
+  rr_json_key (w, "id");
+  rr_json_string (w, col_text (st, 0));
+  rr_json_key (w, "submitted_at");
+  rr_json_string (w, col_text (st, 2));
+  rr_json_key (w, "responses");
+  rr_json_raw (w, *col_text (st, 3) ? col_text (st, 3) : "null");
+  rr_json_end_object (w);
+  rr_json_end_object (w);
+  sqlite3_finalize (st);
+  rr_respond_json (resp, 200, rr_json_writer_steal (w));
+}
+
+/* Compares the responses a read came with to the server's own: the words
+ * that decide the trial's endpoint. Differences are listed in @details. */
+static gboolean
+responses_match (JsonNode *given,
+                 const char *ours,
+                 RrJsonWriter *details)
+{
+  g_autoptr (JsonParser) p = json_parser_new ();
+  JsonObject *a, *b;
+  JsonArray *ta, *tb;
+  gboolean same = TRUE;
+  static const char *const fields[] = { "target", "non_target", "new_lesions", "overall", NULL };
+
+  if (given == NULL || !JSON_NODE_HOLDS_OBJECT (given) ||
+      !rr_json_load (p, ours, -1, NULL))
+    {
+      rr_json_begin_object (details);
+      rr_json_key (details, "rule");
+      rr_json_string (details, "responses_missing");
+      rr_json_key (details, "message");
+      rr_json_string (details, "The read must carry the responses it was submitted with");
+      rr_json_end_object (details);
+      return FALSE;
+    }
+  a = json_node_get_object (given);
+  b = json_node_get_object (json_parser_get_root (p));
+#define CHECK(name, x, y)                                                                     \
+  if (g_strcmp0 (x, y) != 0)                                                                  \
+    {                                                                                         \
+      rr_json_begin_object (details);                                                         \
+      rr_json_key (details, "rule");                                                          \
+      rr_json_string (details, "responses_differ");                                           \
+      rr_json_key (details, "field");                                                         \
+      rr_json_string (details, name);                                                         \
+      rr_json_key (details, "submitted");                                                     \
+      rr_json_string (details, (x) ? (x) : "");                                               \
+      rr_json_key (details, "recomputed");                                                    \
+      rr_json_string (details, (y) ? (y) : "");                                               \
+      rr_json_end_object (details);                                                           \
+      same = FALSE;                                                                           \
+    }
+  CHECK ("best_overall_response",
+         json_object_get_string_member_with_default (a, "best_overall_response", NULL),
+         json_object_get_string_member_with_default (b, "best_overall_response", NULL));
+  {
+    JsonNode *x = json_object_get_member (a, "progression_timepoint");
+    JsonNode *y = json_object_get_member (b, "progression_timepoint");
+    const char *xs = x && json_node_get_value_type (x) == G_TYPE_STRING ? json_node_get_string (x) : NULL;
+    const char *ys = y && json_node_get_value_type (y) == G_TYPE_STRING ? json_node_get_string (y) : NULL;
+    CHECK ("progression_timepoint", xs, ys);
+  }
+  ta = json_object_has_member (a, "timepoints") &&
+       JSON_NODE_HOLDS_ARRAY (json_object_get_member (a, "timepoints"))
+         ? json_object_get_array_member (a, "timepoints") : NULL;
+  tb = json_object_get_array_member (b, "timepoints");
+  if (ta == NULL || json_array_get_length (ta) != json_array_get_length (tb))
+    {
+      CHECK ("timepoints", "different", "");
+    }
+  else
+    for (guint i = 0; i < json_array_get_length (tb); i++)
+      {
+        JsonNode *ea = json_array_get_element (ta, i);
+        JsonObject *ob = json_array_get_object_element (tb, i);
+        JsonObject *oa = JSON_NODE_HOLDS_OBJECT (ea) ? json_node_get_object (ea) : NULL;
+        for (guint f = 0; fields[f]; f++)
+          {
+            g_autofree char *name = g_strdup_printf ("timepoints[%u].%s", i, fields[f]);
+            const char *x = oa ? json_object_get_string_member_with_default (oa, fields[f], NULL)
+                               : NULL;
+            const char *y = json_object_get_string_member_with_default (ob, fields[f], NULL);
+            CHECK (name, x, y);
+          }
+      }
+#undef CHECK
+  return same;
+}
+
+/* After a read: both reads in, compared by the trial's rule; agreement is
+ * final, disagreement opens an adjudication. */
+static gboolean
+after_read (const Task *t,
+            const char *by)
+{
+  g_autofree char *s1 = NULL, *s2 = NULL, *id1 = NULL, *id2 = NULL, *rule = NULL;
+  g_autofree char *b1 = NULL, *b2 = NULL, *p1 = NULL, *p2 = NULL, *now = NULL;
+  gint64 n = query_int ("SELECT readers_per_case FROM trials WHERE id = ?1", t->trial, NULL);
+  gboolean agree;
+  sqlite3_stmt *st;
+
+  if (!read_of_slot (t->trial, t->subject, t->timepoint, 1, NULL, &s1, &id1))
+    return TRUE;
+  now = rr_now_rfc3339 ();
+  if (n >= 2 && !read_of_slot (t->trial, t->subject, t->timepoint, 2, NULL, &s2, &id2))
+    return TRUE;
+  st = rr_db_prepare ("SELECT adjudication FROM trials WHERE id = ?1");
+  sqlite3_bind_text (st, 1, t->trial, -1, SQLITE_TRANSIENT);
+  if (sqlite3_step (st) == SQLITE_ROW)
+    rule = g_strdup (col_text (st, 0));
+  sqlite3_finalize (st);
+  outcome (s1, &b1, &p1);
+  if (n >= 2)
+    outcome (s2, &b2, &p2);
+  agree = n < 2 || (g_strcmp0 (b1, b2) == 0 &&
+                    (g_strcmp0 (rule, "bor_or_pd_timepoint") != 0 || g_strcmp0 (p1, p2) == 0));
+  if (agree)
+    {
+      st = rr_db_prepare ("INSERT INTO finals (timepoint_id, source, submission_id, decided_at)"
+                          " VALUES (?1, 'agreement', ?2, ?3)");
+      sqlite3_bind_int64 (st, 1, t->timepoint);
+      sqlite3_bind_text (st, 2, id1, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text (st, 3, now, -1, SQLITE_TRANSIENT);
+      if (!step_done (st))
+        return FALSE;
+      {
+        g_autofree char *object = g_strdup_printf ("%s/%s/%" G_GINT64_FORMAT, t->trial, t->subject,
+                                                   t->timepoint);
+        g_autofree char *details = g_strdup_printf ("{\"source\": \"agreement\", \"bor\": \"%s\"}",
+                                                    b1 ? b1 : "");
+        return rr_audit_append (by, "final.agreement", object, details);
+      }
+    }
+  {
+    gint64 adj = least_loaded (t->trial, "adjudicator", NULL);
+    g_autofree char *id = NULL;
+    if (adj < 0)
+      return TRUE;  /* none yet: the case waits; export shows it undecided */
+    id = create_task ("adjudication", t->trial, t->subject, t->timepoint, adj, 0, by);
+    return id != NULL;
+  }
+}
+
+static gboolean
+set_task_submitted (const Task *t)
+{
+  sqlite3_stmt *st = rr_db_prepare ("UPDATE tasks SET status = 'submitted', version = version + 1"
+                                    " WHERE id = ?1 AND status = 'open'");
+  sqlite3_bind_text (st, 1, t->id, -1, SQLITE_TRANSIENT);
+  return step_done (st) && sqlite3_changes (rr_server->db) == 1;
+}
+
+void
+post_submission (RrHttpRequest *req,
+                 RrHttpAnswer  *resp)
+{
+  const char *id = req->n_groups > 0 ? req->groups[0] : NULL;
+  static const char *const decisions[] = { "pass", "fail", "query", NULL };
+  static const char *const categories[] = {
+    "wrong_modality", "incomplete_coverage", "slice_thickness", "missing_slices",
+    "motion_artifact", "contrast_phase", "phi_present", "wrong_subject_or_visit",
+    "image_quality", "other", NULL
+  };
+  static const char *const severities[] = { "minor", "major", NULL };
+  static const char *const shapes[] = { "point", "rect", "line", NULL };
+  g_auto (Task) t = { 0 };
+  const char *key = g_hash_table_lookup (req->headers, "idempotency-key");
+  g_autofree char *body_hash = NULL, *responses = NULL, *now = NULL, *sub_id = NULL;
+  g_autofree char *password_hash = NULL, *stored = NULL;
+  g_autoptr (JsonParser) parser = NULL;
+  g_autoptr (RrUser) signer = NULL;
+  JsonObject *o, *sig;
+  const char *password, *meaning;
+  gboolean ok = TRUE, verified;
+  RrThrottle throttle;
+  sqlite3_stmt *st;
+
+  if (!task_get (req->user, id, &t) || (req->user->admin && t.user_id != req->user->id))
+    return not_found (resp);
+  if (key == NULL || strlen (key) < 8 || strlen (key) > 128 || !valid_id (key, 128))
+    return bad_request (resp, "An Idempotency-Key header (8-128 letters, digits, '-') is required");
+  if (req->body_len > RR_MAX_BODY)
+    return rr_respond_error (resp, 413, "too_large", "The body is larger than 8 MiB", NULL);
+  /* Keyed: the raw body holds the signature's password, and a plain
+   * digest of it can be inverted by trying candidate passwords. */
+  body_hash = rr_server_mac_hex (req->body ? req->body : "", req->body_len);
+
+  /* The same submission again: the same receipt. Anything else: 409. */
+  st = rr_db_prepare ("SELECT id, idempotency_key, body_hash, submitted_at, responses"
+                      " FROM submissions WHERE task_id = ?1");
+  sqlite3_bind_text (st, 1, t.id, -1, SQLITE_TRANSIENT);
+  if (st && sqlite3_step (st) == SQLITE_ROW)
+    {
+      if (g_str_equal (col_text (st, 1), key) && g_str_equal (col_text (st, 2), body_hash))
+        {
+          g_autoptr (RrJsonWriter) w = rr_json_writer_new (FALSE);
+          write_receipt (w, col_text (st, 0), col_text (st, 3), col_text (st, 4));
+          sqlite3_finalize (st);
+          return rr_respond_json (resp, 200, rr_json_writer_steal (w));
+        }
+      sqlite3_finalize (st);
+      return rr_respond_error (resp, 409, "conflict", "This task was submitted already", NULL);
+    }
+  sqlite3_finalize (st);
+  if (!g_str_equal (t.status, "open"))
+    return rr_respond_error (resp, 409, "conflict", "This task is not open", NULL);
+
+  o = parse_object (req, resp, &parser);
+  if (o == NULL)
+    return;
+  if (!json_object_has_member (o, "signature") ||
+      !JSON_NODE_HOLDS_OBJECT (json_object_get_member (o, "signature")))
+    return bad_request (resp, "\"signature\" {\"password\", \"meaning\"} is required");
+  sig = json_object_get_object_member (o, "signature");
+  password = member_string (sig, "password", TRUE, 1024, &ok, resp);
+  meaning = member_string (sig, "meaning", TRUE, 200, &ok, resp);
+  if (!ok)
+    return;
+
+  /* The document is checked before the signature is: a 422 tells what is
+   * wrong without spending a password attempt. */
+  if (g_str_equal (t.kind, "read"))
+    {
+      JsonNode *rn = json_object_get_member (o, "read");
+      g_autoptr (GError) error = NULL;
+      g_autoptr (RrRead) read = NULL;
+      g_autoptr (RrCriteriaResult) result = NULL;
+      g_autoptr (RrJsonWriter) details = rr_json_writer_new (FALSE);
+      g_autoptr (GPtrArray) labels = g_ptr_array_new_with_free_func (g_free);
+      g_autoptr (GArray) days = g_array_new (FALSE, FALSE, sizeof (gint64));
+      gboolean valid = TRUE;
+
+      if (rn == NULL || !JSON_NODE_HOLDS_OBJECT (rn))
+        return bad_request (resp, "\"read\" (the read JSON) is required");
+      read = rr_read_parse_node (rn, &error);
+      if (read == NULL)
+        {
+          g_autofree char *msg = g_strdup_printf ("The read is not valid: %s", error->message);
+          return rr_respond_error (resp, 422, "invalid_submission", msg, NULL);
+        }
+      if (g_strcmp0 (read->criteria, t.criteria) != 0)
+        return rr_respond_error (resp, 422, "invalid_submission",
+                                 "The read uses other criteria than the trial", NULL);
+      st = task_timepoints (&t);
+      while (st && sqlite3_step (st) == SQLITE_ROW)
+        {
+          gint64 d = sqlite3_column_int64 (st, 2);
+          g_ptr_array_add (labels, g_strdup (col_text (st, 1)));
+          g_array_append_val (days, d);
+        }
+      sqlite3_finalize (st);
+      rr_json_begin_array (details);
+      if (read->timepoints->len != labels->len)
+        valid = FALSE;
+      for (guint i = 0; valid && i < labels->len; i++)
+        {
+          const RrTimepoint *tp = read->timepoints->pdata[i];
+          valid = g_strcmp0 (tp->id, labels->pdata[i]) == 0 &&
+                  tp->day == g_array_index (days, gint64, i);
+        }
+      if (!valid)
+        {
+          rr_json_begin_object (details);
+          rr_json_key (details, "rule");
+          rr_json_string (details, "timepoints");
+          rr_json_key (details, "message");
+          rr_json_string (details, "The read's timepoints must be the task's, by label and day, "
+                                   "in order");
+          rr_json_end_object (details);
+        }
+      result = rr_criteria_evaluate (read, &error);
+      if (result == NULL)
+        return rr_respond_error (resp, 422, "invalid_submission", error->message, NULL);
+      responses = rr_criteria_result_to_json (result);
+      for (guint i = 0; i < result->violations->len; i++)
+        {
+          const RrIssue *v = result->violations->pdata[i];
+          rr_json_begin_object (details);
+          rr_json_key (details, "rule");
+          rr_json_string (details, v->rule);
+          rr_json_key (details, "message");
+          rr_json_string (details, v->message);
+          rr_json_end_object (details);
+          valid = FALSE;
+        }
+      if (!responses_match (json_object_get_member (json_node_get_object (rn), "responses"),
+                            responses, details))
+        valid = FALSE;
+      rr_json_end_array (details);
+      if (!valid)
+        {
+          g_autofree char *d = rr_json_writer_steal (details);
+          return rr_respond_error (resp, 422, "invalid_submission",
+                                   "The read breaks the criteria's rules or its responses differ "
+                                   "from the server's", d);
+        }
+    }
+  else if (g_str_equal (t.kind, "adjudication"))
+    {
+      const char *chosen = member_string (o, "chosen", TRUE, 16, &ok, resp);
+      const char *rationale = member_string (o, "rationale", TRUE, 10000, &ok, resp);
+      if (!ok)
+        return;
+      if (!g_str_equal (chosen, "Reader 1") && !g_str_equal (chosen, "Reader 2"))
+        return bad_request (resp, "\"chosen\" is \"Reader 1\" or \"Reader 2\"");
+      (void) rationale;
+      read_of_slot (t.trial, t.subject, t.timepoint, g_str_equal (chosen, "Reader 1") ? 1 : 2,
+                    NULL, &responses, NULL);
+    }
+  else
+    {
+      const char *decision = member_string (o, "decision", TRUE, 16, &ok, resp);
+      JsonNode *fn = json_object_get_member (o, "findings");
+      if (!ok)
+        return;
+      if (!one_of (decision, decisions))
+        return bad_request (resp, "\"decision\" is pass, fail or query");
+      if (fn && !JSON_NODE_HOLDS_NULL (fn) &&
+          (!JSON_NODE_HOLDS_ARRAY (fn) || json_array_get_length (json_node_get_array (fn)) > 1000))
+        return bad_request (resp, "\"findings\" is a list of up to 1000 findings");
+      for (guint i = 0; fn && JSON_NODE_HOLDS_ARRAY (fn) &&
+                        i < json_array_get_length (json_node_get_array (fn)); i++)
+        {
+          JsonNode *e = json_array_get_element (json_node_get_array (fn), i);
+          JsonObject *f = JSON_NODE_HOLDS_OBJECT (e) ? json_node_get_object (e) : NULL;
+          JsonNode *shape, *points;
+          if (f == NULL)
+            return bad_request (resp, "A finding is an object");
+          if (!one_of (member_string (f, "category", TRUE, 64, &ok, resp), categories) && ok)
+            return bad_request (resp, "Unknown finding category");
+          if (!one_of (member_string (f, "severity", TRUE, 16, &ok, resp), severities) && ok)
+            return bad_request (resp, "A finding's severity is minor or major");
+          member_string (f, "comment", FALSE, 4000, &ok, resp);
+          if (!ok)
+            return;
+          {
+            const char *series = member_string (f, "series", FALSE, 64, &ok, resp);
+            const char *sop = member_string (f, "sop", FALSE, 64, &ok, resp);
+            if (!ok)
+              return;
+            if ((series && !rr_access_is_uid (series)) || (sop && !rr_access_is_uid (sop)))
+              return bad_request (resp, "A finding's series and sop are UIDs");
+            member_int (f, "frame", 0, 0, 1 << 20, &ok, resp);
+            if (!ok)
+              return;
+          }
+          shape = json_object_get_member (f, "shape");
+          if (shape && !JSON_NODE_HOLDS_NULL (shape))
+            {
+              JsonObject *so = JSON_NODE_HOLDS_OBJECT (shape) ? json_node_get_object (shape) : NULL;
+              if (so == NULL || !one_of (member_string (so, "type", TRUE, 16, &ok, resp), shapes))
+                return ok ? bad_request (resp, "A shape is a point, rect or line") : (void) 0;
+              points = json_object_get_member (so, "points");
+              if (points == NULL || !JSON_NODE_HOLDS_ARRAY (points) ||
+                  json_array_get_length (json_node_get_array (points)) == 0 ||
+                  json_array_get_length (json_node_get_array (points)) > 256)
+                return bad_request (resp, "A shape has 1 to 256 points");
+              for (guint k = 0; k < json_array_get_length (json_node_get_array (points)); k++)
+                {
+                  JsonNode *pt = json_array_get_element (json_node_get_array (points), k);
+                  if (!JSON_NODE_HOLDS_ARRAY (pt) || json_array_get_length (json_node_get_array (pt)) != 2)
+                    return bad_request (resp, "A point is [x, y]");
+                  for (guint c = 0; c < 2; c++)
+                    {
+                      JsonNode *v = json_array_get_element (json_node_get_array (pt), c);
+                      GType type = json_node_get_value_type (v);
+                      if ((type != G_TYPE_INT64 && type != G_TYPE_DOUBLE) ||
+                          !isfinite (json_node_get_double (v)))
+                        return bad_request (resp, "A point is [x, y] in numbers");
+                    }
+                }
+            }
+        }
+    }
+
+  /* The signature: the signer's own password, checked like a login. */
+  throttle = rr_login_throttle (req->user->username, req->client);
+  if (throttle.refused)
+    {
+      /* No event: no password was checked, and a flood of refusals must
+       * not become a flood of commits. */
+      return rr_respond_error (resp, 503, "rate_limited", "Too many failed signatures; wait a "
+                               "few minutes", NULL);
+    }
+  signer = rr_user_lookup (req->user->username, &password_hash);
+  verified = rr_password_verify (signer ? password_hash : NULL, password, throttle.delay_us);
+  rr_login_slept (&throttle);
+  if (signer == NULL || !verified)
+    {
+      rr_login_failed (req->user->username, req->client);
+      audit_failure ("signature.fail", req->user->username, t.id, req->client, "wrong password");
+      return rr_respond_error (resp, 401, "unauthenticated", "The signature's password is wrong; "
+                               "nothing was stored", NULL);
+    }
+  rr_login_succeeded (req->user->username, req->client);
+  /* The password was checked without the lock: someone else may have
+   * submitted this task meanwhile. */
+  if (query_int ("SELECT 1 FROM submissions WHERE task_id = ?1", t.id, NULL) > 0)
+    return rr_respond_error (resp, 409, "conflict", "This task was submitted already", NULL);
+
+  now = rr_now_rfc3339 ();
+  sub_id = g_uuid_string_random ();
+  rr_db_begin ();
+  st = rr_db_prepare ("INSERT INTO submissions (id, task_id, idempotency_key, body_hash, body,"
+                      " responses, user_id, meaning, submitted_at)"
+                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+  /* The stored body keeps everything but the password. */
+  json_object_remove_member (sig, "password");
+  stored = node_to_json (json_parser_get_root (parser));
+  {
+    sqlite3_bind_text (st, 1, sub_id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text (st, 2, t.id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text (st, 3, key, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text (st, 4, body_hash, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text (st, 5, stored, -1, SQLITE_TRANSIENT);
+    if (responses)
+      sqlite3_bind_text (st, 6, responses, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64 (st, 7, req->user->id);
+    sqlite3_bind_text (st, 8, meaning, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text (st, 9, now, -1, SQLITE_TRANSIENT);
+    if (!step_done (st) || !set_task_submitted (&t))
+      goto failed;
+  }
+  {
+    g_autoptr (RrJsonWriter) d = rr_json_writer_new (FALSE);
+    g_autofree char *details = NULL;
+    g_autofree char *content_hash = rr_sha256_hex (stored, strlen (stored));
+    g_autofree char *responses_hash = rr_sha256_hex (responses ? responses : "",
+                                                     responses ? strlen (responses) : 0);
+    rr_json_begin_object (d);
+    rr_json_key (d, "submission");
+    rr_json_string (d, sub_id);
+    rr_json_key (d, "kind");
+    rr_json_string (d, t.kind);
+    rr_json_key (d, "signed_by");
+    rr_json_string (d, signer->display_name);
+    rr_json_key (d, "meaning");
+    rr_json_string (d, meaning);
+    /* What was stored, bound into the chain: /audit/verify recomputes
+     * both from the submission's row, so an edited read breaks it. */
+    rr_json_key (d, "content_sha256");
+    rr_json_string (d, content_hash);
+    rr_json_key (d, "responses_sha256");
+    rr_json_string (d, responses_hash);
+    rr_json_end_object (d);
+    details = rr_json_writer_steal (d);
+    if (!rr_audit_append (req->user->username, "task.submit", t.id, details))
+      goto failed;
+  }
+
+  if (g_str_equal (t.kind, "read"))
+    {
+      if (!after_read (&t, req->user->username))
+        goto failed;
+    }
+  else if (g_str_equal (t.kind, "adjudication"))
+    {
+      const char *chosen = json_object_get_string_member (o, "chosen");
+      g_autofree char *chosen_sub = NULL;
+      read_of_slot (t.trial, t.subject, t.timepoint, g_str_equal (chosen, "Reader 1") ? 1 : 2,
+                    NULL, NULL, &chosen_sub);
+      st = rr_db_prepare ("INSERT INTO finals (timepoint_id, source, submission_id, decided_at)"
+                          " VALUES (?1, ?2, ?3, ?4)");
+      sqlite3_bind_int64 (st, 1, t.timepoint);
+      sqlite3_bind_text (st, 2, chosen, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text (st, 3, chosen_sub ? chosen_sub : "", -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text (st, 4, now, -1, SQLITE_TRANSIENT);
+      {
+        g_autoptr (RrJsonWriter) d = rr_json_writer_new (FALSE);
+        g_autofree char *details = NULL;
+        rr_json_begin_object (d);
+        rr_json_key (d, "chosen");
+        rr_json_string (d, chosen);
+        rr_json_key (d, "rationale");
+        rr_json_string (d, json_object_get_string_member (o, "rationale"));
+        rr_json_end_object (d);
+        details = rr_json_writer_steal (d);
+        if (chosen_sub == NULL || !step_done (st) ||
+            !rr_audit_append (req->user->username, "final.adjudicated", t.id, details))
+          goto failed;
+      }
+    }
+  else
+    {
+      const char *decision = json_object_get_string_member (o, "decision");
+      const char *status = g_str_equal (decision, "pass") ? "passed"
+                           : g_str_equal (decision, "fail") ? "failed" : "queried";
+      g_autoptr (GPtrArray) created = g_ptr_array_new_with_free_func (g_free);
+      st = rr_db_prepare ("UPDATE timepoints SET qc_status = ?1 WHERE id = ?2");
+      sqlite3_bind_text (st, 1, status, -1, SQLITE_STATIC);
+      sqlite3_bind_int64 (st, 2, t.timepoint);
+      if (!step_done (st))
+        goto failed;
+      {
+        g_autofree char *details = g_strdup_printf ("{\"qc\": \"%s\"}", status);
+        if (!rr_audit_append (req->user->username, "timepoint.qc", t.id, details))
+          goto failed;
+      }
+      if (g_str_equal (decision, "pass") &&
+          !create_read_tasks (t.trial, t.subject, t.timepoint, req->user->username, created))
+        {
+          rr_db_rollback ();
+          return rr_respond_error (resp, 409, "conflict", "The trial has too few readers; nothing "
+                                   "was stored", NULL);
+        }
+    }
+  rr_db_commit ();
+  {
+    g_autoptr (RrJsonWriter) w = rr_json_writer_new (FALSE);
+    write_receipt (w, sub_id, now, responses);
+    rr_respond_json (resp, 201, rr_json_writer_steal (w));
+  }
+  return;
+
+failed:
+  rr_db_rollback ();
+  server_failed (resp);
+}

@@ -1,0 +1,776 @@
+/* rr-server-tasks.c: tasks and the workflow: readers drawn and kept per
+ * subject, hand-over when a reader leaves, the task list and one task
+ * with what its kind needs, and its manifest. */
+#include "rr-server-private.h"
+
+#include <string.h>
+
+#define DUE_DAYS 14
+
+static void write_task (RrJsonWriter *w, const Task *t, gboolean close);
+
+/* ---- tasks ---- */
+
+/* The member of @trial with @role who has the fewest open tasks, not in
+ * @exclude (user ids); -1 when there is none. */
+gint64
+least_loaded (const char *trial,
+              const char *role,
+              GArray     *exclude)
+{
+  sqlite3_stmt *st = rr_db_prepare (
+    "SELECT m.user_id, (SELECT count (*) FROM tasks t WHERE t.user_id = m.user_id"
+    "  AND t.status = 'open') + (SELECT count (*) FROM subject_readers r"
+    "  WHERE r.user_id = m.user_id AND r.trial_id = m.trial_id) AS load"
+    " FROM members m JOIN users u ON u.id = m.user_id"
+    " WHERE m.trial_id = ?1 AND (',' || m.roles || ',') LIKE ?2 AND u.disabled = 0"
+    " ORDER BY load, m.user_id");
+  g_autofree char *like = g_strdup_printf ("%%,%s,%%", role);
+  gint64 best = -1;
+  sqlite3_bind_text (st, 1, trial, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (st, 2, like, -1, SQLITE_TRANSIENT);
+  while (st && sqlite3_step (st) == SQLITE_ROW && best < 0)
+    {
+      gint64 id = sqlite3_column_int64 (st, 0);
+      gboolean skip = FALSE;
+      for (guint i = 0; exclude && i < exclude->len; i++)
+        skip |= g_array_index (exclude, gint64, i) == id;
+      if (!skip)
+        best = id;
+    }
+  sqlite3_finalize (st);
+  return best;
+}
+
+char *
+create_task (const char *kind,
+             const char *trial,
+             const char *subject,
+             gint64      timepoint,
+             gint64      user_id,
+             int         slot,
+             const char *by)
+{
+  g_autofree char *id = g_uuid_string_random ();
+  g_autofree char *now = rr_now_rfc3339 ();
+  g_autofree char *due = rr_time_rfc3339 (g_get_real_time () / G_USEC_PER_SEC + DUE_DAYS * 86400);
+  g_autofree char *details = NULL;
+  g_autoptr (RrJsonWriter) w = rr_json_writer_new (FALSE);
+  sqlite3_stmt *st = rr_db_prepare (
+    "INSERT INTO tasks (id, kind, trial_id, subject, timepoint_id, user_id, slot, created_at, due_at)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+  sqlite3_bind_text (st, 1, id, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (st, 2, kind, -1, SQLITE_STATIC);
+  sqlite3_bind_text (st, 3, trial, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (st, 4, subject, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (st, 5, timepoint);
+  sqlite3_bind_int64 (st, 6, user_id);
+  sqlite3_bind_int (st, 7, slot);
+  sqlite3_bind_text (st, 8, now, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (st, 9, due, -1, SQLITE_TRANSIENT);
+  if (!step_done (st))
+    return NULL;
+  rr_json_begin_object (w);
+  rr_json_key (w, "kind");
+  rr_json_string (w, kind);
+  rr_json_key (w, "trial");
+  rr_json_string (w, trial);
+  rr_json_key (w, "subject");
+  rr_json_string (w, subject);
+  rr_json_key (w, "timepoint");
+  rr_json_int (w, timepoint);
+  rr_json_key (w, "assignee");
+  rr_json_int (w, user_id);
+  rr_json_end_object (w);
+  details = rr_json_writer_steal (w);
+  if (!rr_audit_append (by, "task.create", id, details))
+    return NULL;
+  return g_steal_pointer (&id);
+}
+
+/* @user_id reads @subject in @slot from now on; whoever held the slot
+ * before keeps no claim on the subject. */
+static gboolean
+set_subject_reader (const char *trial,
+                    const char *subject,
+                    gint64      slot,
+                    gint64      user_id)
+{
+  static const char *const sql[] = {
+    "DELETE FROM subject_readers WHERE trial_id = ?1 AND subject = ?2"
+    " AND (slot = ?3 OR user_id = ?4)",
+    "INSERT INTO subject_readers (trial_id, subject, slot, user_id) VALUES (?1, ?2, ?3, ?4)",
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (sql); i++)
+    {
+      sqlite3_stmt *st = rr_db_prepare (sql[i]);
+      sqlite3_bind_text (st, 1, trial, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text (st, 2, subject, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_int64 (st, 3, slot);
+      sqlite3_bind_int64 (st, 4, user_id);
+      if (!step_done (st))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* The read tasks of a timepoint, by the subject's own readers (drawn from
+ * the pool the first time, kept after). FALSE, with nothing created, when
+ * the trial has too few readers. */
+gboolean
+create_read_tasks (const char *trial,
+                   const char *subject,
+                   gint64      timepoint,
+                   const char *by,
+                   GPtrArray  *created)
+{
+  gint64 n = query_int ("SELECT readers_per_case FROM trials WHERE id = ?1", trial, NULL);
+  g_autoptr (GArray) readers = g_array_new (FALSE, FALSE, sizeof (gint64));
+  sqlite3_stmt *st;
+
+  /* The subject's reader of each slot, while still an active reader of the
+   * trial; the slots without one draw a reader who is not the subject's
+   * other. */
+  for (gint64 slot = 1; slot <= n; slot++)
+    {
+      gint64 uid = -1;
+      st = rr_db_prepare ("SELECT sr.user_id FROM subject_readers sr"
+                          " JOIN members m ON m.trial_id = sr.trial_id AND m.user_id = sr.user_id"
+                          " JOIN users u ON u.id = sr.user_id"
+                          " WHERE sr.trial_id = ?1 AND sr.subject = ?2 AND sr.slot = ?3"
+                          " AND (',' || m.roles || ',') LIKE '%,reader,%' AND u.disabled = 0");
+      sqlite3_bind_text (st, 1, trial, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text (st, 2, subject, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_int64 (st, 3, slot);
+      if (st && sqlite3_step (st) == SQLITE_ROW)
+        uid = sqlite3_column_int64 (st, 0);
+      sqlite3_finalize (st);
+      g_array_append_val (readers, uid);
+    }
+  for (gint64 slot = 1; slot <= n; slot++)
+    {
+      gint64 *uid = &g_array_index (readers, gint64, slot - 1);
+      if (*uid >= 0)
+        continue;
+      *uid = least_loaded (trial, "reader", readers);
+      if (*uid < 0)
+        return FALSE;
+      if (!set_subject_reader (trial, subject, slot, *uid))
+        return FALSE;
+    }
+  for (guint i = 0; i < readers->len; i++)
+    {
+      char *id = create_task ("read", trial, subject, timepoint,
+                              g_array_index (readers, gint64, i), (int) i + 1, by);
+      if (id == NULL)
+        return FALSE;
+      g_ptr_array_add (created, id);
+    }
+  return TRUE;
+}
+
+/* The user who holds the reads nobody could take over (a disabled row of
+ * the users table, made by migration 2, that no one can log in as). */
+gint64
+unassigned_user (void)
+{
+  return query_int ("SELECT id FROM users WHERE username = '" RR_UNASSIGNED "'", NULL, NULL);
+}
+
+/* The open reads of @user_id in @trial, who left its reader pool: each is
+ * cancelled (the reader's workstation keeps their draft and says the task
+ * was withdrawn), and the subject's slot passes to the least loaded other
+ * reader, never the subject's other reader, with a new task for the same
+ * timepoint. When no reader can take it, the new task is unassigned: it
+ * waits, in an admin's task list, for PUT /tasks/{id}/assignee. Leaving
+ * always succeeds. The reader's other subjects draw a new reader at their
+ * next timepoint. FALSE when the database fails: the caller rolls back. */
+gboolean
+hand_over_reads (const char  *trial,
+                 gint64       user_id,
+                 const char  *by)
+{
+  typedef struct { char *id, *subject; gint64 timepoint, slot; } Open;
+  g_autoptr (GArray) open = g_array_new (FALSE, TRUE, sizeof (Open));
+  sqlite3_stmt *st = rr_db_prepare ("SELECT id, subject, timepoint_id, slot FROM tasks"
+                                    " WHERE trial_id = ?1 AND user_id = ?2 AND kind = 'read'"
+                                    " AND status = 'open' ORDER BY created_at, id");
+  gboolean ok = st != NULL;
+  gint64 nobody = unassigned_user ();
+
+  sqlite3_bind_text (st, 1, trial, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (st, 2, user_id);
+  while (st && sqlite3_step (st) == SQLITE_ROW)
+    {
+      Open o = { g_strdup (col_text (st, 0)), g_strdup (col_text (st, 1)),
+                 sqlite3_column_int64 (st, 2), sqlite3_column_int64 (st, 3) };
+      g_array_append_val (open, o);
+    }
+  sqlite3_finalize (st);
+  ok = ok && nobody >= 0;
+  for (guint i = 0; ok && i < open->len; i++)
+    {
+      Open *o = &g_array_index (open, Open, i);
+      g_autoptr (GArray) exclude = g_array_new (FALSE, FALSE, sizeof (gint64));
+      g_autofree char *successor = NULL, *details = NULL;
+      g_autoptr (RrJsonWriter) w = rr_json_writer_new (FALSE);
+      gint64 next;
+
+      /* The slot's successor when an earlier read of the same subject was
+       * handed over already (one reader per slot); else the least loaded
+       * reader who does not read the subject's other slots. */
+      g_array_append_val (exclude, user_id);
+      next = -1;
+      st = rr_db_prepare ("SELECT user_id, slot FROM subject_readers WHERE trial_id = ?1"
+                          " AND subject = ?2");
+      sqlite3_bind_text (st, 1, trial, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text (st, 2, o->subject, -1, SQLITE_TRANSIENT);
+      while (st && sqlite3_step (st) == SQLITE_ROW)
+        {
+          gint64 other = sqlite3_column_int64 (st, 0);
+          if (sqlite3_column_int64 (st, 1) != o->slot)
+            g_array_append_val (exclude, other);
+          else if (other != user_id)
+            next = other;
+        }
+      sqlite3_finalize (st);
+      if (next < 0)
+        next = least_loaded (trial, "reader", exclude);
+      st = rr_db_prepare ("UPDATE tasks SET status = 'cancelled', version = version + 1"
+                          " WHERE id = ?1 AND status = 'open'");
+      sqlite3_bind_text (st, 1, o->id, -1, SQLITE_TRANSIENT);
+      ok = step_done (st);
+      if (next >= 0)
+        ok = set_subject_reader (trial, o->subject, o->slot, next) && ok;
+      successor = ok ? create_task ("read", trial, o->subject, o->timepoint,
+                                    next >= 0 ? next : nobody, (int) o->slot, by) : NULL;
+      ok = successor != NULL;
+      if (ok)
+        {
+          rr_json_begin_object (w);
+          rr_json_key (w, "reason");
+          rr_json_string (w, "the reader left the trial's reader pool");
+          rr_json_key (w, "successor");
+          rr_json_string (w, successor);
+          rr_json_key (w, "unassigned");
+          rr_json_bool (w, next < 0);
+          rr_json_end_object (w);
+          details = rr_json_writer_steal (w);
+          ok = rr_audit_append (by, "task.cancel", o->id, details);
+        }
+    }
+  if (ok)
+    {
+      /* The subjects whose reads were all done: their next timepoint draws
+       * a reader from the pool again. */
+      st = rr_db_prepare ("DELETE FROM subject_readers WHERE trial_id = ?1 AND user_id = ?2");
+      sqlite3_bind_text (st, 1, trial, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_int64 (st, 2, user_id);
+      ok = step_done (st);
+    }
+  for (guint i = 0; i < open->len; i++)
+    {
+      g_free (g_array_index (open, Open, i).id);
+      g_free (g_array_index (open, Open, i).subject);
+    }
+  return ok;
+}
+
+/* hand_over_reads in every trial where @user_id has reads open. */
+gboolean
+hand_over_all_reads (gint64      user_id,
+                     const char *by)
+{
+  g_autoptr (GPtrArray) trials = g_ptr_array_new_with_free_func (g_free);
+  sqlite3_stmt *st = rr_db_prepare ("SELECT DISTINCT trial_id FROM tasks WHERE user_id = ?1"
+                                    " AND kind = 'read' AND status = 'open' ORDER BY trial_id");
+  sqlite3_bind_int64 (st, 1, user_id);
+  while (st && sqlite3_step (st) == SQLITE_ROW)
+    g_ptr_array_add (trials, g_strdup (col_text (st, 0)));
+  sqlite3_finalize (st);
+  for (guint i = 0; i < trials->len; i++)
+    if (!hand_over_reads (trials->pdata[i], user_id, by))
+      return FALSE;
+  return TRUE;
+}
+
+/* PUT /tasks/{id}/assignee {"username"} (admin): an unassigned read goes to
+ * an active reader of its trial who does not read the subject's other
+ * slot; the reader keeps the subject's slot from then on. */
+void
+put_task_assignee (RrHttpRequest *req,
+                   RrHttpAnswer  *resp)
+{
+  const char *id = req->groups[0];
+  g_autoptr (JsonParser) parser = NULL;
+  JsonObject *o = parse_object (req, resp, &parser);
+  gboolean ok = o != NULL;
+  const char *username = o ? member_string (o, "username", TRUE, 64, &ok, resp) : NULL;
+  g_auto (Task) t = { 0 };
+  g_autofree char *details = NULL;
+  g_autoptr (RrJsonWriter) w = NULL;
+  sqlite3_stmt *st;
+  gint64 uid;
+  gboolean reader, other_slot;
+
+  if (!ok)
+    return;
+  if (!task_get (req->user, id, &t))
+    return not_found (resp);
+  if (!g_str_equal (t.kind, "read") || !g_str_equal (t.status, "open") ||
+      t.user_id != unassigned_user ())
+    return rr_respond_error (resp, 409, "conflict", "Only an open, unassigned read is assigned "
+                             "this way", NULL);
+  st = rr_db_prepare ("SELECT u.id FROM users u JOIN members m ON m.user_id = u.id"
+                      " WHERE u.username = ?1 AND u.disabled = 0 AND m.trial_id = ?2"
+                      " AND (',' || m.roles || ',') LIKE '%,reader,%'");
+  sqlite3_bind_text (st, 1, username, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (st, 2, t.trial, -1, SQLITE_TRANSIENT);
+  reader = st && sqlite3_step (st) == SQLITE_ROW;
+  uid = reader ? sqlite3_column_int64 (st, 0) : -1;
+  sqlite3_finalize (st);
+  if (!reader)
+    return rr_respond_error (resp, 422, "invalid_request", "That user is not an active reader "
+                             "of the task's trial", NULL);
+  st = rr_db_prepare ("SELECT 1 FROM subject_readers WHERE trial_id = ?1 AND subject = ?2"
+                      " AND user_id = ?3 AND slot != ?4");
+  sqlite3_bind_text (st, 1, t.trial, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (st, 2, t.subject, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (st, 3, uid);
+  sqlite3_bind_int64 (st, 4, t.slot);
+  other_slot = st && sqlite3_step (st) == SQLITE_ROW;
+  sqlite3_finalize (st);
+  if (other_slot)
+    return rr_respond_error (resp, 409, "conflict", "That reader reads the subject's other "
+                             "slot: the two reads must be by two people", NULL);
+  w = rr_json_writer_new (FALSE);
+  rr_json_begin_object (w);
+  rr_json_key (w, "assignee");
+  rr_json_string (w, username);
+  rr_json_end_object (w);
+  details = rr_json_writer_steal (w);
+  rr_db_begin ();
+  st = rr_db_prepare ("UPDATE tasks SET user_id = ?1, version = version + 1 WHERE id = ?2"
+                      " AND status = 'open'");
+  sqlite3_bind_int64 (st, 1, uid);
+  sqlite3_bind_text (st, 2, t.id, -1, SQLITE_TRANSIENT);
+  if (!step_done (st) || !set_subject_reader (t.trial, t.subject, t.slot, uid) ||
+      !rr_audit_append (req->user->username, "task.assign", t.id, details))
+    {
+      rr_db_rollback ();
+      return server_failed (resp);
+    }
+  rr_db_commit ();
+  task_clear (&t);
+  if (!task_get (req->user, id, &t))
+    return server_failed (resp);
+  w = rr_json_writer_new (FALSE);
+  write_task (w, &t, TRUE);
+  rr_respond_json (resp, 200, rr_json_writer_steal (w));
+}
+
+void
+task_clear (Task *t)
+{
+  g_free (t->id);
+  g_free (t->kind);
+  g_free (t->trial);
+  g_free (t->subject);
+  g_free (t->status);
+  g_free (t->created_at);
+  g_free (t->due_at);
+  g_free (t->criteria);
+}
+
+static void
+task_from_row (Task         *t,
+               sqlite3_stmt *st)
+{
+  t->id = g_strdup (col_text (st, 0));
+  t->kind = g_strdup (col_text (st, 1));
+  t->trial = g_strdup (col_text (st, 2));
+  t->subject = g_strdup (col_text (st, 3));
+  t->status = g_strdup (col_text (st, 4));
+  t->created_at = g_strdup (col_text (st, 5));
+  t->due_at = g_strdup (col_text (st, 6));
+  t->criteria = g_strdup (col_text (st, 7));
+  t->timepoint = sqlite3_column_int64 (st, 8);
+  t->user_id = sqlite3_column_int64 (st, 9);
+  t->version = sqlite3_column_int64 (st, 10);
+  t->slot = sqlite3_column_int64 (st, 11);
+  t->day = sqlite3_column_int64 (st, 12);
+}
+
+/* The task @id if @user may see it (its own; an admin: any). */
+gboolean
+task_get (const RrUser *user,
+          const char   *id,
+          Task         *t)
+{
+  sqlite3_stmt *st = rr_db_prepare (TASK_SELECT " WHERE t.id = ?1");
+  gboolean found = FALSE;
+  memset (t, 0, sizeof *t);
+  sqlite3_bind_text (st, 1, id, -1, SQLITE_TRANSIENT);
+  if (st && sqlite3_step (st) == SQLITE_ROW)
+    {
+      task_from_row (t, st);
+      found = user->admin || t->user_id == user->id;
+      if (!found)
+        task_clear (t), memset (t, 0, sizeof *t);
+    }
+  sqlite3_finalize (st);
+  return found;
+}
+
+/* The timepoints a task covers: its own, and for reads and adjudications
+ * the subject's earlier ones that passed QC. */
+sqlite3_stmt *
+task_timepoints (const Task *t)
+{
+  sqlite3_stmt *st = rr_db_prepare (
+    "SELECT tp.id, tp.label, tp.day FROM timepoints tp WHERE tp.trial_id = ?1 AND tp.subject = ?2"
+    " AND (tp.id = ?3 OR (?4 != 'qc' AND tp.day < ?5 AND tp.qc_status IN ('passed', 'none')))"
+    " ORDER BY tp.day, tp.id");
+  sqlite3_bind_text (st, 1, t->trial, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (st, 2, t->subject, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (st, 3, t->timepoint);
+  sqlite3_bind_text (st, 4, t->kind, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (st, 5, t->day);
+  return st;
+}
+
+static void
+write_task (RrJsonWriter *w,
+            const Task   *t,
+            gboolean      close)
+{
+  sqlite3_stmt *st = task_timepoints (t);
+  rr_json_begin_object (w);
+  rr_json_key (w, "id");
+  rr_json_string (w, t->id);
+  rr_json_key (w, "kind");
+  rr_json_string (w, t->kind);
+  rr_json_key (w, "trial");
+  rr_json_string (w, t->trial);
+  rr_json_key (w, "subject");
+  rr_json_string (w, t->subject);
+  rr_json_key (w, "criteria");
+  rr_json_string (w, t->criteria);
+  rr_json_key (w, "status");
+  rr_json_string (w, t->status);
+  rr_json_key (w, "timepoints");
+  rr_json_begin_array (w);
+  while (st && sqlite3_step (st) == SQLITE_ROW)
+    {
+      gint64 tp = sqlite3_column_int64 (st, 0);
+      sqlite3_stmt *ss = rr_db_prepare ("SELECT study_uid FROM timepoint_studies"
+                                        " WHERE timepoint_id = ?1 ORDER BY study_uid");
+      gboolean locked;
+      rr_json_begin_object (w);
+      rr_json_key (w, "label");
+      rr_json_string (w, col_text (st, 1));
+      rr_json_key (w, "day");
+      rr_json_int (w, sqlite3_column_int64 (st, 2));
+      rr_json_key (w, "studies");
+      rr_json_begin_array (w);
+      sqlite3_bind_int64 (ss, 1, tp);
+      while (ss && sqlite3_step (ss) == SQLITE_ROW)
+        rr_json_string (w, col_text (ss, 0));
+      sqlite3_finalize (ss);
+      rr_json_end_array (w);
+      /* Earlier timepoints are locked (read and submitted before); this
+       * one once the task is submitted. */
+      locked = tp != t->timepoint || g_str_equal (t->status, "submitted");
+      rr_json_key (w, "locked");
+      rr_json_bool (w, locked);
+      rr_json_end_object (w);
+    }
+  sqlite3_finalize (st);
+  rr_json_end_array (w);
+  rr_json_key (w, "created_at");
+  rr_json_string (w, t->created_at);
+  rr_json_key (w, "due_at");
+  rr_json_string (w, t->due_at);
+  rr_json_key (w, "version");
+  rr_json_int (w, t->version);
+  /* Who holds it: null for a read waiting for an admin to assign it. */
+  rr_json_key (w, "assignee");
+  {
+    sqlite3_stmt *u = rr_db_prepare ("SELECT username FROM users WHERE id = ?1");
+    sqlite3_bind_int64 (u, 1, t->user_id);
+    if (u && sqlite3_step (u) == SQLITE_ROW && !g_str_equal (col_text (u, 0), RR_UNASSIGNED))
+      rr_json_string (w, col_text (u, 0));
+    else
+      rr_json_null (w);
+    sqlite3_finalize (u);
+  }
+  if (close)
+    rr_json_end_object (w);
+}
+
+void
+get_tasks (RrHttpRequest  *req,
+           RrHttpAnswer *resp)
+{
+  const char *status = g_hash_table_lookup (req->query, "status");
+  static const char *const statuses[] = { "open", "submitted", "all", NULL };
+  g_autoptr (RrJsonWriter) w = rr_json_writer_new (FALSE);
+  sqlite3_stmt *st;
+
+  status = status ? status : "open";
+  if (!one_of (status, statuses))
+    return bad_request (resp, "status is open, submitted or all");
+  st = rr_db_prepare (TASK_SELECT " WHERE (t.user_id = ?1 OR ?2) AND (?3 = 'all' OR t.status = ?3)"
+                      " ORDER BY t.due_at, t.created_at, t.id");
+  sqlite3_bind_int64 (st, 1, req->user->id);
+  sqlite3_bind_int (st, 2, req->user->admin);
+  sqlite3_bind_text (st, 3, status, -1, SQLITE_TRANSIENT);
+  rr_json_begin_array (w);
+  while (st && sqlite3_step (st) == SQLITE_ROW)
+    {
+      g_auto (Task) t = { 0 };
+      task_from_row (&t, st);
+      write_task (w, &t, TRUE);
+    }
+  sqlite3_finalize (st);
+  rr_json_end_array (w);
+  rr_respond_json (resp, 200, rr_json_writer_steal (w));
+}
+
+/* The read submitted for (trial, subject, timepoint) in @slot. */
+gboolean
+read_of_slot (const char *trial,
+              const char *subject,
+              gint64      timepoint,
+              gint64      slot,
+              char      **read_json,
+              char      **responses,
+              char      **submission)
+{
+  sqlite3_stmt *st = rr_db_prepare (
+    "SELECT s.body, s.responses, s.id FROM submissions s JOIN tasks t ON t.id = s.task_id"
+    " WHERE t.kind = 'read' AND t.trial_id = ?1 AND t.subject = ?2 AND t.timepoint_id = ?3"
+    " AND t.slot = ?4");
+  gboolean found = FALSE;
+  sqlite3_bind_text (st, 1, trial, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (st, 2, subject, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (st, 3, timepoint);
+  sqlite3_bind_int64 (st, 4, slot);
+  if (st && sqlite3_step (st) == SQLITE_ROW)
+    {
+      g_autoptr (JsonParser) p = json_parser_new ();
+      found = TRUE;
+      if (read_json)
+        {
+          /* The read itself, without the signature. */
+          *read_json = NULL;
+          if (rr_json_load (p, col_text (st, 0), -1, NULL))
+            {
+              JsonNode *r = json_object_get_member (json_node_get_object (json_parser_get_root (p)),
+                                                    "read");
+              *read_json = r ? node_to_json (r) : g_strdup ("null");
+            }
+        }
+      if (responses)
+        *responses = g_strdup (col_text (st, 1));
+      if (submission)
+        *submission = g_strdup (col_text (st, 2));
+    }
+  sqlite3_finalize (st);
+  return found;
+}
+
+/* best_overall_response and the progression timepoint of a result. */
+void
+outcome (const char  *responses,
+         char       **bor,
+         char       **progression)
+{
+  g_autoptr (JsonParser) p = json_parser_new ();
+  JsonObject *o;
+  *bor = NULL;
+  if (progression)
+    *progression = NULL;
+  if (responses == NULL || !rr_json_load (p, responses, -1, NULL) ||
+      !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (p)))
+    return;
+  o = json_node_get_object (json_parser_get_root (p));
+  *bor = g_strdup (json_object_get_string_member_with_default (o, "best_overall_response", ""));
+  if (progression)
+    {
+      JsonNode *n = json_object_get_member (o, "progression_timepoint");
+      *progression = g_strdup (n && json_node_get_value_type (n) == G_TYPE_STRING
+                                 ? json_node_get_string (n) : "");
+    }
+}
+
+/* The overall response at the read's last timepoint. */
+char *
+overall_at_last (const char *responses)
+{
+  g_autoptr (JsonParser) p = json_parser_new ();
+  JsonNode *n;
+  JsonArray *a;
+  if (responses == NULL || !rr_json_load (p, responses, -1, NULL) ||
+      !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (p)))
+    return g_strdup ("");
+  n = json_object_get_member (json_node_get_object (json_parser_get_root (p)), "timepoints");
+  if (n == NULL || !JSON_NODE_HOLDS_ARRAY (n) || json_array_get_length (a = json_node_get_array (n)) == 0)
+    return g_strdup ("");  /* baseline only */
+  return g_strdup (json_object_get_string_member_with_default (
+    json_array_get_object_element (a, json_array_get_length (a) - 1), "overall", ""));
+}
+
+static void
+write_discrepancies (RrJsonWriter *w,
+                     const char   *r1,
+                     const char   *r2)
+{
+  g_autofree char *b1 = NULL, *b2 = NULL, *p1 = NULL, *p2 = NULL;
+  g_autofree char *o1 = overall_at_last (r1), *o2 = overall_at_last (r2);
+  outcome (r1, &b1, &p1);
+  outcome (r2, &b2, &p2);
+  rr_json_begin_array (w);
+  {
+    const char *fields[] = { "best_overall_response", "progression_timepoint", "overall" };
+    const char *a[] = { b1, p1, o1 }, *b[] = { b2, p2, o2 };
+    for (guint i = 0; i < 3; i++)
+      if (g_strcmp0 (a[i], b[i]) != 0)
+        {
+          rr_json_begin_object (w);
+          rr_json_key (w, "field");
+          rr_json_string (w, fields[i]);
+          rr_json_key (w, "Reader 1");
+          rr_json_string (w, a[i] ? a[i] : "");
+          rr_json_key (w, "Reader 2");
+          rr_json_string (w, b[i] ? b[i] : "");
+          rr_json_end_object (w);
+        }
+  }
+  rr_json_end_array (w);
+}
+
+void
+get_task (RrHttpRequest *req,
+          RrHttpAnswer  *resp)
+{
+  const char *id = req->n_groups > 0 ? req->groups[0] : NULL;
+  g_auto (Task) t = { 0 };
+  g_autoptr (RrJsonWriter) w = rr_json_writer_new (FALSE);
+
+  if (!task_get (req->user, id, &t))
+    return not_found (resp);
+  write_task (w, &t, FALSE);
+  if (g_str_equal (t.kind, "read"))
+    {
+      /* This reader's own locked reads of the subject, earlier timepoints. */
+      sqlite3_stmt *st = rr_db_prepare (
+        "SELECT tp.label, s.body, s.responses FROM submissions s JOIN tasks t ON t.id = s.task_id"
+        " JOIN timepoints tp ON tp.id = t.timepoint_id WHERE t.kind = 'read' AND t.user_id = ?1"
+        " AND t.trial_id = ?2 AND t.subject = ?3 AND tp.day < ?4 ORDER BY tp.day");
+      sqlite3_bind_int64 (st, 1, t.user_id);
+      sqlite3_bind_text (st, 2, t.trial, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text (st, 3, t.subject, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_int64 (st, 4, t.day);
+      rr_json_key (w, "prior_reads");
+      rr_json_begin_array (w);
+      while (st && sqlite3_step (st) == SQLITE_ROW)
+        {
+          g_autoptr (JsonParser) p = json_parser_new ();
+          JsonNode *r = NULL;
+          if (rr_json_load (p, col_text (st, 1), -1, NULL))
+            r = json_object_get_member (json_node_get_object (json_parser_get_root (p)), "read");
+          g_autofree char *read = r ? node_to_json (r) : g_strdup ("null");
+          rr_json_begin_object (w);
+          rr_json_key (w, "timepoint");
+          rr_json_string (w, col_text (st, 0));
+          rr_json_key (w, "read");
+          rr_json_raw (w, read);
+          rr_json_key (w, "responses");
+          rr_json_raw (w, col_text (st, 2));
+          rr_json_end_object (w);
+        }
+      sqlite3_finalize (st);
+      rr_json_end_array (w);
+    }
+  else if (g_str_equal (t.kind, "adjudication"))
+    {
+      g_autofree char *r1 = NULL, *r2 = NULL, *s1 = NULL, *s2 = NULL;
+      read_of_slot (t.trial, t.subject, t.timepoint, 1, &r1, &s1, NULL);
+      read_of_slot (t.trial, t.subject, t.timepoint, 2, &r2, &s2, NULL);
+      rr_json_key (w, "reads");
+      rr_json_begin_array (w);
+      for (int k = 0; k < 2; k++)
+        {
+          rr_json_begin_object (w);
+          rr_json_key (w, "reader");
+          rr_json_string (w, k ? "Reader 2" : "Reader 1");
+          rr_json_key (w, "read");
+          rr_json_raw (w, (k ? r2 : r1) ? (k ? r2 : r1) : "null");
+          rr_json_key (w, "responses");
+          rr_json_raw (w, (k ? s2 : s1) && *(k ? s2 : s1) ? (k ? s2 : s1) : "null");
+          rr_json_end_object (w);
+        }
+      rr_json_end_array (w);
+      rr_json_key (w, "discrepancies");
+      write_discrepancies (w, s1, s2);
+    }
+  else
+    {
+      sqlite3_stmt *st = rr_db_prepare ("SELECT protocol FROM trials WHERE id = ?1");
+      sqlite3_bind_text (st, 1, t.trial, -1, SQLITE_TRANSIENT);
+      rr_json_key (w, "protocol");
+      rr_json_raw (w, st && sqlite3_step (st) == SQLITE_ROW ? col_text (st, 0) : "{}");
+      sqlite3_finalize (st);
+    }
+  rr_json_end_object (w);
+  rr_respond_json (resp, 200, rr_json_writer_steal (w));
+}
+
+void
+get_task_instances (RrHttpRequest *req,
+                    RrHttpAnswer  *resp)
+{
+  const char *id = req->n_groups > 0 ? req->groups[0] : NULL;
+  g_auto (Task) t = { 0 };
+  g_autoptr (RrJsonWriter) w = rr_json_writer_new (FALSE);
+  sqlite3_stmt *tps;
+
+  if (!task_get (req->user, id, &t))
+    return not_found (resp);
+  tps = task_timepoints (&t);
+  rr_json_begin_array (w);
+  while (tps && sqlite3_step (tps) == SQLITE_ROW)
+    {
+      sqlite3_stmt *st = rr_db_prepare (
+        "SELECT i.study_uid, i.series_uid, i.sop_uid, i.size, i.md5 FROM instances i"
+        " JOIN timepoint_studies ts ON ts.study_uid = i.study_uid WHERE ts.timepoint_id = ?1"
+        " ORDER BY i.study_uid, i.series_uid, i.sop_uid");
+      sqlite3_bind_int64 (st, 1, sqlite3_column_int64 (tps, 0));
+      while (st && sqlite3_step (st) == SQLITE_ROW)
+        {
+          g_autofree char *url = g_strdup_printf ("/readroom/v1/instances/%s/file", col_text (st, 2));
+          rr_json_begin_object (w);
+          rr_json_key (w, "study");
+          rr_json_string (w, col_text (st, 0));
+          rr_json_key (w, "series");
+          rr_json_string (w, col_text (st, 1));
+          rr_json_key (w, "sop");
+          rr_json_string (w, col_text (st, 2));
+          rr_json_key (w, "size");
+          rr_json_int (w, sqlite3_column_int64 (st, 3));
+          rr_json_key (w, "md5");
+          rr_json_string (w, col_text (st, 4));
+          rr_json_key (w, "url");
+          rr_json_string (w, url);
+          rr_json_end_object (w);
+        }
+      sqlite3_finalize (st);
+    }
+  sqlite3_finalize (tps);
+  rr_json_end_array (w);
+  rr_respond_json (resp, 200, rr_json_writer_steal (w));
+}
+
+/* The stored file as it is, whole or the range asked for. The access
+ * check runs under the lock; the file is read after it is released. */

@@ -1,0 +1,420 @@
+/* rr-server-uploads.c: uploads through Orthanc, the index of what a
+ * study holds, and the stored files served as they are. */
+#include "rr-server-private.h"
+
+/* ---- Orthanc: studies and their instances ---- */
+
+static JsonNode *
+orthanc_json (const char *uri)
+{
+  g_autoptr (GBytes) b = rr_server->rest_get ? rr_server->rest_get (uri) : NULL;
+  g_autoptr (JsonParser) p = NULL;
+  gsize n;
+  const char *data;
+  if (b == NULL)
+    return NULL;
+  data = g_bytes_get_data (b, &n);
+  p = json_parser_new ();
+  if (!rr_json_load (p, data, (gssize) n, NULL) || json_parser_get_root (p) == NULL)
+    return NULL;
+  return json_node_copy (json_parser_get_root (p));
+}
+
+static const char *
+tag_of (JsonObject *o,
+        const char *tag)
+{
+  JsonNode *m = json_object_get_member (o, "MainDicomTags");
+  if (m == NULL || !JSON_NODE_HOLDS_OBJECT (m))
+    return NULL;
+  m = json_object_get_member (json_node_get_object (m), tag);
+  return m && json_node_get_value_type (m) == G_TYPE_STRING ? json_node_get_string (m) : NULL;
+}
+
+/* Records what a stored study holds: its instances with size and MD5, so
+ * the manifest is one query. Called when the study is linked. */
+gboolean
+index_study (const char *study_uid,
+             const char *orthanc_id)
+{
+  g_autofree char *uri = g_strdup_printf ("/studies/%s/instances", orthanc_id);
+  g_autoptr (JsonNode) list = orthanc_json (uri);
+  g_autoptr (GHashTable) series = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  JsonArray *a;
+
+  if (list == NULL || !JSON_NODE_HOLDS_ARRAY (list))
+    return FALSE;
+  a = json_node_get_array (list);
+  for (guint i = 0; i < json_array_get_length (a); i++)
+    {
+      JsonObject *inst = json_array_get_object_element (a, i);
+      const char *id = json_object_get_string_member_with_default (inst, "ID", NULL);
+      const char *parent = json_object_get_string_member_with_default (inst, "ParentSeries", NULL);
+      const char *sop = tag_of (inst, "SOPInstanceUID");
+      gint64 size = json_object_get_int_member_with_default (inst, "FileSize", -1);
+      const char *series_uid;
+      g_autofree char *md5_uri = NULL;
+      g_autoptr (GBytes) md5 = NULL;
+      g_autofree char *md5_text = NULL;
+      sqlite3_stmt *st;
+
+      if (id == NULL || parent == NULL || sop == NULL)
+        return FALSE;
+      series_uid = g_hash_table_lookup (series, parent);
+      if (series_uid == NULL)
+        {
+          g_autofree char *s_uri = g_strdup_printf ("/series/%s", parent);
+          g_autoptr (JsonNode) s = orthanc_json (s_uri);
+          const char *uid = s && JSON_NODE_HOLDS_OBJECT (s)
+                              ? tag_of (json_node_get_object (s), "SeriesInstanceUID") : NULL;
+          if (uid == NULL)
+            return FALSE;
+          g_hash_table_insert (series, g_strdup (parent), g_strdup (uid));
+          series_uid = g_hash_table_lookup (series, parent);
+        }
+      md5_uri = g_strdup_printf ("/instances/%s/attachments/dicom/md5", id);
+      md5 = rr_server->rest_get (md5_uri);
+      if (md5 == NULL)
+        return FALSE;
+      md5_text = g_strndup (g_bytes_get_data (md5, NULL), g_bytes_get_size (md5));
+      g_strstrip (md5_text);
+      if (size < 0)
+        {
+          g_autofree char *f = g_strdup_printf ("/instances/%s/attachments/dicom/size", id);
+          g_autoptr (GBytes) sz = rr_server->rest_get (f);
+          g_autofree char *t = sz ? g_strndup (g_bytes_get_data (sz, NULL), g_bytes_get_size (sz)) : NULL;
+          size = t ? g_ascii_strtoll (t, NULL, 10) : 0;
+        }
+      st = rr_db_prepare ("INSERT OR REPLACE INTO instances (sop_uid, study_uid, series_uid,"
+                          " orthanc_id, size, md5) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+      sqlite3_bind_text (st, 1, sop, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text (st, 2, study_uid, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text (st, 3, series_uid, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text (st, 4, id, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_int64 (st, 5, size);
+      sqlite3_bind_text (st, 6, md5_text, -1, SQLITE_TRANSIENT);
+      if (!step_done (st))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+typedef struct
+{
+  const RrHttpRequest *req;
+  GBytes *answer;
+  int code;
+} Store;
+
+static void
+store_unlocked (gpointer data)
+{
+  Store *s = data;
+  s->answer = rr_server->rest_post ("/instances", s->req->body, s->req->body_len, &s->code);
+}
+
+/* Orthanc refused the file itself (not DICOM), or could not store it. */
+static gboolean
+store_refused_file (int code)
+{
+  return code == 8 /* BadRequest */ || code == 15 /* BadFileFormat */ ||
+         code == 3 /* ParameterOutOfRange */ || code == 5 /* BadParameterType */ ||
+         code == 20 /* CorruptedFile */ || code == 21 /* InexistentTag */;
+}
+
+/* The string value of tag @tag ("0020,000d") in Orthanc's "Short" JSON. */
+static char *
+short_tag (JsonObject *tags,
+           const char *tag)
+{
+  JsonNode *n = json_object_get_member (tags, tag);
+  if (n && JSON_NODE_HOLDS_OBJECT (n))   /* {"Type": ..., "Value": ...} in "Full" */
+    n = json_object_get_member (json_node_get_object (n), "Value");
+  if (n == NULL || json_node_get_value_type (n) != G_TYPE_STRING)
+    return NULL;
+  return g_strstrip (g_strdup (json_node_get_string (n)));
+}
+
+/* The site @user uploads for in @trial (the X-Readroom-Trial header), or
+ * without one in the first trial where the user is a site member; NULL
+ * when the user is none. */
+static gboolean
+upload_site (const RrUser  *user,
+             const char    *trial_header,
+             char         **trial,
+             char         **site)
+{
+  sqlite3_stmt *st = rr_db_prepare (
+    "SELECT trial_id, site FROM members WHERE user_id = ?1 AND (?2 IS NULL OR trial_id = ?2)"
+    " AND (',' || roles || ',') LIKE '%,site,%' AND site IS NOT NULL ORDER BY trial_id LIMIT 1");
+  gboolean found = FALSE;
+  sqlite3_bind_int64 (st, 1, user->id);
+  if (trial_header)
+    sqlite3_bind_text (st, 2, trial_header, -1, SQLITE_TRANSIENT);
+  if (st && sqlite3_step (st) == SQLITE_ROW)
+    {
+      *trial = g_strdup (col_text (st, 0));
+      *site = g_strdup (col_text (st, 1));
+      found = TRUE;
+    }
+  sqlite3_finalize (st);
+  return found;
+}
+
+/* May a site user add @sop to @study_uid? Only to a study it uploaded
+ * itself for the same trial and site (or a new one), and never an
+ * instance that someone else uploaded, wherever it is. */
+static gboolean
+upload_allowed (const RrUser *user,
+                const char   *trial,
+                const char   *site,
+                const char   *study_uid,
+                const char   *sop)
+{
+  sqlite3_stmt *st;
+  gboolean known, own = FALSE, ok;
+  g_autofree char *stored_study = NULL, *stored_sop = NULL;
+
+  st = rr_db_prepare ("SELECT uploaded_by = ?2 AND trial_id IS ?3 AND site IS ?4 FROM studies"
+                      " WHERE study_uid = ?1");
+  sqlite3_bind_text (st, 1, study_uid, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (st, 2, user->id);
+  sqlite3_bind_text (st, 3, trial, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (st, 4, site, -1, SQLITE_TRANSIENT);
+  known = st && sqlite3_step (st) == SQLITE_ROW;
+  if (known)
+    own = sqlite3_column_int (st, 0);
+  sqlite3_finalize (st);
+  if (known && !own)
+    return FALSE;
+  /* A study Orthanc holds that nobody uploaded through us is not theirs. */
+  if (!known && rr_server->lookup_study && (stored_study = rr_server->lookup_study (study_uid)))
+    return FALSE;
+  /* The instance: new, or one this user uploaded. */
+  st = rr_db_prepare ("SELECT user_id = ?2 FROM uploads WHERE sop_uid = ?1");
+  sqlite3_bind_text (st, 1, sop, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (st, 2, user->id);
+  if (st && sqlite3_step (st) == SQLITE_ROW)
+    {
+      ok = sqlite3_column_int (st, 0);
+      sqlite3_finalize (st);
+      return ok;
+    }
+  sqlite3_finalize (st);
+  if (rr_server->lookup_instance && (stored_sop = rr_server->lookup_instance (sop)))
+    return FALSE;
+  return TRUE;
+}
+
+void
+post_instances (RrHttpRequest  *req,
+                RrHttpAnswer *resp)
+{
+  Store store = { req, NULL, 0 };
+  g_autoptr (GBytes) answer = NULL;
+  g_autoptr (JsonParser) p = json_parser_new ();
+  g_autoptr (JsonParser) tp = json_parser_new ();
+  g_autofree char *site = NULL, *trial = NULL, *tags = NULL, *study_uid = NULL, *sop = NULL;
+  g_autofree char *series_uid = NULL, *details = NULL, *now = NULL;
+  const char *trial_header = g_hash_table_lookup (req->headers, "x-readroom-trial");
+  const char *parent, *status;
+  JsonObject *o;
+  sqlite3_stmt *st;
+  g_autoptr (RrJsonWriter) w = NULL;
+
+  if (!req->user->admin && !upload_site (req->user, trial_header, &trial, &site))
+    return forbidden (resp);
+  if (req->user->admin && trial_header && valid_id (trial_header, 64))
+    trial = g_strdup (trial_header);
+  if (req->body_len == 0 || req->body_len > RR_MAX_UPLOAD)
+    return rr_respond_error (resp, req->body_len ? 413 : 400,
+                             req->body_len ? "too_large" : "invalid_request",
+                             "The body is one DICOM file (up to 1 GiB)", NULL);
+  /* Which study and instance, before anything is stored. */
+  tags = rr_server->dicom_json ? rr_server->dicom_json (req->body, req->body_len) : NULL;
+  if (tags && rr_json_load (tp, tags, -1, NULL) && JSON_NODE_HOLDS_OBJECT (json_parser_get_root (tp)))
+    {
+      JsonObject *t = json_node_get_object (json_parser_get_root (tp));
+      study_uid = short_tag (t, "0020,000d");
+      series_uid = short_tag (t, "0020,000e");
+      sop = short_tag (t, "0008,0018");
+    }
+  if (!rr_access_is_uid (study_uid) || !rr_access_is_uid (sop) || !rr_access_is_uid (series_uid))
+    return rr_respond_error (resp, 400, "invalid_request", "The file is not DICOM with valid "
+                             "Study, Series and SOP Instance UIDs", NULL);
+  /* Everything a site may not do gets one answer: whether the study or
+   * the instance exists is not for it to learn. */
+  if (!req->user->admin && !upload_allowed (req->user, trial, site, study_uid, sop))
+    return forbidden (resp);
+
+  /* The store writes the file: no reason to hold up other requests. */
+  rr_without_lock (store_unlocked, &store);
+  answer = store.answer;
+  if (answer == NULL && !store_refused_file (store.code))
+    /* Orthanc's own message names the storage path: not for a client. */
+    return rr_respond_error (resp, 507, "storage_failed", "The server could not store the "
+                             "file; nothing was stored. Try again later", NULL);
+  if (answer == NULL ||
+      !rr_json_load (p, g_bytes_get_data (answer, NULL), (gssize) g_bytes_get_size (answer), NULL) ||
+      !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (p)))
+    return rr_respond_error (resp, 400, "invalid_request", "Orthanc did not accept the file as "
+                             "DICOM", NULL);
+  o = json_node_get_object (json_parser_get_root (p));
+  parent = json_object_get_string_member_with_default (o, "ParentStudy", NULL);
+  status = json_object_get_string_member_with_default (o, "Status", "");
+  if (parent == NULL)
+    return rr_respond_error (resp, 400, "invalid_request", "Orthanc did not store the file", NULL);
+  now = rr_now_rfc3339 ();
+  w = rr_json_writer_new (FALSE);
+  rr_json_begin_object (w);
+  rr_json_key (w, "study");
+  rr_json_string (w, study_uid);
+  rr_json_key (w, "series");
+  rr_json_string (w, series_uid);
+  rr_json_key (w, "trial");
+  if (trial)
+    rr_json_string (w, trial);
+  else
+    rr_json_null (w);
+  rr_json_key (w, "site");
+  if (site)
+    rr_json_string (w, site);
+  else
+    rr_json_null (w);
+  rr_json_key (w, "status");
+  rr_json_string (w, status);
+  rr_json_end_object (w);
+  details = rr_json_writer_steal (w);
+  /* The lock was released for the store: the records and the event are
+   * one transaction taken after it. */
+  rr_db_begin ();
+  st = rr_db_prepare ("INSERT INTO studies (study_uid, orthanc_id, uploaded_by, site, trial_id)"
+                      " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (study_uid) DO NOTHING");
+  sqlite3_bind_text (st, 1, study_uid, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (st, 2, parent, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (st, 3, req->user->id);
+  if (site)
+    sqlite3_bind_text (st, 4, site, -1, SQLITE_TRANSIENT);
+  if (trial)
+    sqlite3_bind_text (st, 5, trial, -1, SQLITE_TRANSIENT);
+  if (!step_done (st))
+    goto failed;
+  st = rr_db_prepare ("INSERT INTO uploads (sop_uid, study_uid, user_id, trial_id, site, at)"
+                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (sop_uid) DO NOTHING");
+  sqlite3_bind_text (st, 1, sop, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (st, 2, study_uid, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (st, 3, req->user->id);
+  if (trial)
+    sqlite3_bind_text (st, 4, trial, -1, SQLITE_TRANSIENT);
+  if (site)
+    sqlite3_bind_text (st, 5, site, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (st, 6, now, -1, SQLITE_TRANSIENT);
+  if (!step_done (st) || !rr_audit_append (req->user->username, "instance.upload", sop, details))
+    goto failed;
+  rr_db_commit ();
+  w = rr_json_writer_new (FALSE);
+  rr_json_begin_object (w);
+  rr_json_key (w, "study");
+  rr_json_string (w, study_uid);
+  rr_json_key (w, "status");
+  rr_json_string (w, status);
+  rr_json_end_object (w);
+  rr_respond_json (resp, 201, rr_json_writer_steal (w));
+  return;
+
+failed:
+  rr_db_rollback ();
+  server_failed (resp);
+}
+
+void
+get_instance_file (RrHttpRequest *req,
+                   RrHttpAnswer  *resp)
+{
+  const char *sop = req->groups[0];
+  char **orthanc_id = &resp->stream;
+  sqlite3_stmt *st;
+  g_autofree char *study = NULL;
+
+  *orthanc_id = NULL;
+  if (!rr_access_is_uid (sop))
+    return not_found (resp);
+  st = rr_db_prepare ("SELECT study_uid, orthanc_id FROM instances WHERE sop_uid = ?1");
+  sqlite3_bind_text (st, 1, sop, -1, SQLITE_TRANSIENT);
+  if (st && sqlite3_step (st) == SQLITE_ROW)
+    {
+      study = g_strdup (col_text (st, 0));
+      *orthanc_id = g_strdup (col_text (st, 1));
+    }
+  sqlite3_finalize (st);
+  if (study == NULL || !rr_api_user_may_see_study (req->user, study))
+    {
+      g_clear_pointer (orthanc_id, g_free);
+      return not_found (resp);
+    }
+}
+
+void
+answer_file (RrHttpRequest  *req,
+             RrHttpAnswer *resp,
+             const char *orthanc_id)
+{
+  g_autofree char *uri = g_strdup_printf ("/instances/%s/file", orthanc_id);
+  g_autoptr (GBytes) data = rr_server->rest_get (uri);
+  const char *range = g_hash_table_lookup (req->headers, "range");
+  gsize size;
+  guint64 from = 0, to;
+
+  if (data == NULL)
+    return server_failed (resp);
+  size = g_bytes_get_size (data);
+  to = size ? size - 1 : 0;
+  rr_response_clear (resp);
+  resp->headers = g_ptr_array_new_with_free_func (g_free);
+  g_ptr_array_add (resp->headers, g_strdup ("Accept-Ranges"));
+  g_ptr_array_add (resp->headers, g_strdup ("bytes"));
+  resp->content_type = g_strdup ("application/dicom");
+  if (range && g_str_has_prefix (range, "bytes="))
+    {
+      /* One range: "a-b", "a-" or "-n". */
+      const char *spec = range + 6;
+      char *end = NULL;
+      gboolean ok = TRUE;
+      if (*spec == '-')
+        {
+          guint64 last = g_ascii_strtoull (spec + 1, &end, 10);
+          ok = end != spec + 1 && *end == '\0' && last > 0;
+          from = last >= size ? 0 : size - last;
+        }
+      else
+        {
+          from = g_ascii_strtoull (spec, &end, 10);
+          ok = end != spec && *end == '-';
+          if (ok && end[1] != '\0')
+            {
+              const char *b = end + 1;
+              to = g_ascii_strtoull (b, &end, 10);
+              ok = end != b && *end == '\0' && to >= from;
+            }
+          else if (ok)
+            ok = end[1] == '\0';
+        }
+      if (!ok || from >= size)
+        {
+          g_autofree char *cr = g_strdup_printf ("bytes */%zu", size);
+          g_ptr_array_add (resp->headers, g_strdup ("Content-Range"));
+          g_ptr_array_add (resp->headers, g_steal_pointer (&cr));
+          resp->status = 416;
+          return;
+        }
+      to = MIN (to, size - 1);
+      resp->status = 206;
+      resp->body = g_bytes_new_from_bytes (data, from, to - from + 1);
+      g_ptr_array_add (resp->headers, g_strdup ("Content-Range"));
+      g_ptr_array_add (resp->headers, g_strdup_printf ("bytes %" G_GUINT64_FORMAT "-%"
+                                                       G_GUINT64_FORMAT "/%zu", from, to, size));
+      return;
+    }
+  resp->status = 200;
+  resp->body = g_bytes_ref (data);
+}
