@@ -1061,7 +1061,7 @@ load_lock (RrReadForm *self)
       else
         text = g_strdup_printf (_("Submitted and locked. Receipt %s, %s"), id, at);
     }
-  else if (last && g_str_equal (last->state, "pending"))
+  else if (last && rr_store_outbox_state_waiting (last->state))
     {
       self->locked = TRUE;
       self->pending = TRUE;

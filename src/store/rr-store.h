@@ -211,6 +211,13 @@ gboolean    rr_store_outbox_add       (RrStore     *store,
                                        const char  *task_id,
                                        const char  *body,
                                        GError     **error);
+/* Whether an entry in @state still waits for the server's answer. */
+static inline gboolean
+rr_store_outbox_state_waiting (const char *state)
+{
+  return g_strcmp0 (state, "saved") == 0 || g_strcmp0 (state, "sending") == 0;
+}
+
 /* The account's entries in @state (NULL: all), oldest first. */
 GPtrArray  *rr_store_outbox_list      (RrStore     *store,
                                        gint64       account,
