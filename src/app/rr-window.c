@@ -4,6 +4,7 @@
 #include "rr-viewport.h"
 #include "rr-thumbnail.h"
 #include "rr-measurement-panel.h"
+#include "rr-read-form.h"
 #include "rr-login-dialog.h"
 #include "rr-worklist.h"
 #include "rr-sync.h"
@@ -35,6 +36,8 @@ struct _RrWindow
   AdwToastOverlay *toasts;
   GtkSpinner *scan_spinner;
   RrMeasurementPanel *measurements;
+  RrReadForm *read_form;          /* the lesion form of the task open */
+  char *pending_show;             /* a caliper to show once its series is loaded */
   RrWorklist *worklist;
   GtkButton *worklist_button;
   GtkButton *sign_in_button;
@@ -248,10 +251,16 @@ on_measurement_change (RrMeasurementChange  change,
       toast (self, msg);
       return FALSE;
     }
+  if (rr_read_form_is_locked (self->read_form))
+    {
+      toast (self, _("This read is signed: its measurements can no longer change"));
+      return FALSE;
+    }
   if (change == RR_MEASUREMENT_REMOVED)
-    ok = rr_store_delete_measurement (self->store, m->id, &error);
+    ok = rr_store_delete_measurement (self->store, self->task_account, self->task_id, m->id,
+                                       &error);
   else
-    ok = rr_store_put_measurement (self->store, m, &error);
+    ok = rr_store_put_measurement (self->store, self->task_account, self->task_id, m, &error);
   if (!ok)
     {
       g_autofree char *msg = g_strdup_printf (_("The measurement was not saved: %s"),
@@ -259,6 +268,7 @@ on_measurement_change (RrMeasurementChange  change,
       toast (self, msg);
       return FALSE;
     }
+  rr_read_form_measurement_changed (self->read_form, change, m);
   if (self->refresh_source == 0)
     self->refresh_source = g_idle_add_full (G_PRIORITY_HIGH_IDLE, refresh_measurements, self,
                                             NULL);
@@ -285,7 +295,8 @@ use_measurements_of (RrWindow *self,
           self->history = rr_measurement_history_new (on_measurement_change, self);
           self->history_series = g_strdup (series);
           if (self->store)
-            saved = rr_store_list_measurements (self->store, series, &skipped, &error);
+            saved = rr_store_list_measurements (self->store, self->task_account, self->task_id,
+                                                series, &skipped, &error);
           if (error)
             toast (self, error->message);
           else if (skipped)
@@ -295,6 +306,7 @@ use_measurements_of (RrWindow *self,
       rr_viewport_set_history (self->view, self->history);
     }
   rr_measurement_panel_set_source (self->measurements, self->history, v);
+  rr_read_form_set_volume (self->read_form, v);
   update_undo_actions (self);
 }
 
@@ -344,6 +356,35 @@ on_view_selection_changed (RrViewport *view,
                            RrWindow   *self)
 {
   rr_measurement_panel_select (self->measurements, rr_viewport_get_selected (view));
+  rr_read_form_set_selected (self->read_form, rr_viewport_get_selected (view));
+}
+
+/* The form's "go to": the caliper's series (loaded first if another is
+ * shown), centred on the caliper. */
+static void
+on_form_go_to (RrReadForm *form,
+               const char *series,
+               const char *id,
+               RrWindow   *self)
+{
+  if (g_strcmp0 (series, self->history_series) == 0)
+    {
+      const RrMeasurement *m = rr_read_form_get_caliper (form, id);
+      /* An earlier read's caliper is not this task's to draw: its place. */
+      if (self->history && rr_measurement_history_find (self->history, id) == NULL && m)
+        rr_viewport_set_point (self->view, rr_measurement_center (m));
+      else
+        rr_viewport_show_measurement (self->view, id);
+      return;
+    }
+  for (guint r = 0; r < self->row_series->len; r++)
+    if (g_strcmp0 (((RrDicomSeries *) self->row_series->pdata[r])->series_uid, series) == 0)
+      {
+        g_free (self->pending_show);
+        self->pending_show = g_strdup (id);
+        gtk_list_box_select_row (self->series_list,
+                                 gtk_list_box_get_row_at_index (self->series_list, (int) r));
+      }
 }
 
 static void
@@ -505,6 +546,11 @@ load_done (GObject      *source,
       {
         rr_viewport_set_point (self->view, point);
         rr_viewport_set_window (self->view, c, w);
+      }
+    if (self->pending_show)
+      {
+        g_autofree char *id = g_steal_pointer (&self->pending_show);
+        on_form_go_to (self->read_form, v->series_uid, id, self);
       }
   }
 }
@@ -921,6 +967,8 @@ leave_source (RrWindow *self)
   g_clear_pointer (&self->folder, g_free);
   g_clear_pointer (&self->study_labels, g_hash_table_unref);
   g_clear_pointer (&self->task_id, g_free);
+  self->task_account = 0;
+  rr_read_form_set_task (self->read_form, NULL, 0, NULL, NULL);
   g_clear_pointer (&self->draft_series, g_free);
 }
 
@@ -1049,6 +1097,10 @@ on_open_task (RrWorklist *worklist,
   self->study_labels = g_steal_pointer (&labels);
   self->task_id = g_strdup (task);
   self->task_account = account;
+  {
+    g_autofree char *ca = setting (self, "ca-file");
+    rr_read_form_set_task (self->read_form, self->store, account, task, ca);
+  }
   if (draft)
     {
       g_autoptr (JsonParser) p = json_parser_new ();
@@ -1150,6 +1202,7 @@ rr_window_finalize (GObject *object)
   g_clear_pointer (&self->study_labels, g_hash_table_unref);
   g_free (self->task_id);
   g_free (self->draft_series);
+  g_free (self->pending_show);
   /* Every task holds the window, so no thread reads a scan any more. */
   g_clear_pointer (&self->scan, rr_dicom_scan_free);
   g_clear_pointer (&self->old_scans, g_ptr_array_unref);
@@ -1176,6 +1229,7 @@ rr_window_class_init (RrWindowClass *klass)
 
   g_type_ensure (RR_TYPE_VIEWPORT);
   g_type_ensure (RR_TYPE_MEASUREMENT_PANEL);
+  g_type_ensure (RR_TYPE_READ_FORM);
   g_type_ensure (RR_TYPE_WORKLIST);
   gtk_widget_class_set_template_from_resource (widget_class, "/org/readroom/Readroom/rr-window.ui");
   gtk_widget_class_bind_template_child (widget_class, RrWindow, stack);
@@ -1187,6 +1241,7 @@ rr_window_class_init (RrWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, RrWindow, scan_spinner);
   gtk_widget_class_bind_template_child (widget_class, RrWindow, fuse_button);
   gtk_widget_class_bind_template_child (widget_class, RrWindow, measurements);
+  gtk_widget_class_bind_template_child (widget_class, RrWindow, read_form);
   gtk_widget_class_bind_template_child (widget_class, RrWindow, slab_mode);
   gtk_widget_class_bind_template_child (widget_class, RrWindow, compare_button);
   gtk_widget_class_bind_template_child (widget_class, RrWindow, worklist);
@@ -1275,6 +1330,7 @@ rr_window_init (RrWindow *self)
   g_signal_connect_object (self->measurements, "activated", G_CALLBACK (on_panel_activated), self,
                            0);
   g_signal_connect_object (self->worklist, "open-task", G_CALLBACK (on_open_task), self, 0);
+  g_signal_connect_object (self->read_form, "go-to", G_CALLBACK (on_form_go_to), self, 0);
   g_signal_connect_object (self->view, "selection-changed",
                            G_CALLBACK (on_view_selection_changed), self, 0);
   g_signal_connect_object (self->view, "notify::description", G_CALLBACK (on_view_changed), self,

@@ -2,6 +2,7 @@
  * a window, exactly as the workstation does; exit 0 only when every file
  * the open tasks need is in the cache and verified. */
 #include "rr-cli.h"
+#include "rr-read-draft.h"
 #include "rr-store.h"
 #include "rr-sync.h"
 
@@ -186,7 +187,6 @@ rr_cli_submit (int argc, char **argv)
   g_autoptr (RrStore) store = NULL;
   g_autoptr (RrSyncClient) client = NULL;
   g_autoptr (JsonParser) parser = json_parser_new ();
-  g_autoptr (JsonBuilder) b = json_builder_new ();
   g_autoptr (JsonNode) body = NULL;
   const char *password = g_getenv ("READROOM_PASSWORD");
   guint delivered = 0, refused = 0;
@@ -214,16 +214,8 @@ rr_cli_submit (int argc, char **argv)
   rc = open_account ("submit", server, user, ca, db, TRUE, &store, &client, &account);
   if (rc != RR_EXIT_OK)
     return rc;
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "read");
-  json_builder_add_value (b, json_node_copy (json_parser_get_root (parser)));
-  json_builder_set_member_name (b, "signature");
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "meaning");
-  json_builder_add_string_value (b, meaning ? meaning : "Read completed");
-  json_builder_end_object (b);
-  json_builder_end_object (b);
-  body = json_builder_get_root (b);
+  body = rr_read_submission_new (json_parser_get_root (parser),
+                                 meaning ? meaning : "Read completed");
   key = rr_sync_submit (client, store, account, task, body, password, &error);
   if (key == NULL)
     {

@@ -60,6 +60,34 @@ static const char *const migrations[] = {
   "CREATE TABLE local_audit ("
   "  seq INTEGER PRIMARY KEY, at_us INTEGER NOT NULL, action TEXT NOT NULL,"
   "  object TEXT NOT NULL, details TEXT NOT NULL DEFAULT '{}');",
+  /* 3: a measurement belongs to the reader and the task it was drawn in,
+   * not to the series: a subject's baseline series is in each of its
+   * tasks, and another user on this computer must not see it (blinding).
+   * NULL account and task: measured in the viewer with no task open.
+   * Rows drawn before this are given to the task the reader was on: the
+   * one whose draft names their series, else the most recent draft among
+   * the tasks holding it, else the first such task; a series no task
+   * holds stays free. */
+  "ALTER TABLE measurements ADD COLUMN account_id INTEGER REFERENCES accounts (id);"
+  "ALTER TABLE measurements ADD COLUMN task_id TEXT;"
+  "CREATE TEMP TABLE owner_of_series AS SELECT series_uid, account_id, task_id FROM ("
+  "  SELECT i.series_uid, t.account_id, t.id AS task_id, row_number () OVER ("
+  "    PARTITION BY i.series_uid ORDER BY"
+  "    coalesce (json_valid (d.json) AND json_extract (d.json, '$.series') = i.series_uid, 0)"
+  "    DESC, d.updated_us IS NULL, d.updated_us DESC, t.due_at, t.id) AS n"
+  "  FROM tasks t"
+  "  JOIN task_instances ti ON ti.account_id = t.account_id AND ti.task_id = t.id"
+  "  JOIN instances i ON i.account_id = ti.account_id AND i.sop_uid = ti.sop_uid"
+  "  LEFT JOIN drafts d ON d.account_id = t.account_id AND d.task_id = t.id)"
+  " WHERE n = 1;"
+  "UPDATE measurements SET (account_id, task_id) = (SELECT o.account_id, o.task_id"
+  "  FROM owner_of_series o WHERE o.series_uid = measurements.series_uid);"
+  "DROP TABLE owner_of_series;"
+  "DROP INDEX measurements_by_series;"
+  "CREATE INDEX measurements_by_owner ON measurements"
+  "  (account_id, task_id, series_uid, created_us);",
+  /* 4: the lesion form of a read task, beside the reader's place in it. */
+  "ALTER TABLE drafts ADD COLUMN form TEXT CHECK (form IS NULL OR json_valid (form));",
 };
 
 int
@@ -242,19 +270,38 @@ run (RrStore      *store,
   return TRUE;
 }
 
+/* Binds the owner at @i and @i + 1: NULL for measuring with no task. */
+static void
+bind_owner (sqlite3_stmt *st,
+            int           i,
+            gint64        account,
+            const char   *task_id)
+{
+  if (task_id && account > 0)
+    {
+      sqlite3_bind_int64 (st, i, account);
+      sqlite3_bind_text (st, i + 1, task_id, -1, SQLITE_TRANSIENT);
+    }
+}
+
 gboolean
 rr_store_put_measurement (RrStore              *store,
+                          gint64                account,
+                          const char           *task_id,
                           const RrMeasurement  *m,
                           GError              **error)
 {
   sqlite3_stmt *st = NULL;
   g_autofree char *json = rr_measurement_to_json (m);
 
+  /* An id already kept for another owner is never taken over. */
   if (sqlite3_prepare_v2 (store->db,
                           "INSERT INTO measurements (id, series_uid, sop_uid, frame, kind, data,"
-                          " created_us, updated_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+                          " created_us, updated_us, account_id, task_id)"
+                          " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
                           " ON CONFLICT (id) DO UPDATE SET series_uid = ?2, sop_uid = ?3,"
-                          " frame = ?4, kind = ?5, data = ?6, updated_us = ?8",
+                          " frame = ?4, kind = ?5, data = ?6, updated_us = ?8"
+                          " WHERE account_id IS ?9 AND task_id IS ?10",
                           -1, &st, NULL) != SQLITE_OK)
     return fail (store, error, RR_STORE_ERROR_FAILED, "cannot prepare");
   sqlite3_bind_text (st, 1, m->id, -1, SQLITE_TRANSIENT);
@@ -266,24 +313,39 @@ rr_store_put_measurement (RrStore              *store,
   sqlite3_bind_text (st, 6, json, -1, SQLITE_TRANSIENT);
   sqlite3_bind_int64 (st, 7, m->created_us);
   sqlite3_bind_int64 (st, 8, g_get_real_time ());
-  return run (store, st, error);
+  bind_owner (st, 9, account, task_id);
+  if (!run (store, st, error))
+    return FALSE;
+  if (sqlite3_changes (store->db) == 0)
+    {
+      g_set_error (error, RR_STORE_ERROR, RR_STORE_ERROR_FAILED,
+                   "%s: measurement %s belongs to another task or user", store->path, m->id);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 gboolean
 rr_store_delete_measurement (RrStore     *store,
+                             gint64       account,
+                             const char  *task_id,
                              const char  *id,
                              GError     **error)
 {
   sqlite3_stmt *st = NULL;
-  if (sqlite3_prepare_v2 (store->db, "DELETE FROM measurements WHERE id = ?1", -1, &st, NULL)
-      != SQLITE_OK)
+  if (sqlite3_prepare_v2 (store->db,
+                          "DELETE FROM measurements WHERE id = ?1 AND account_id IS ?2"
+                          " AND task_id IS ?3", -1, &st, NULL) != SQLITE_OK)
     return fail (store, error, RR_STORE_ERROR_FAILED, "cannot prepare");
   sqlite3_bind_text (st, 1, id, -1, SQLITE_TRANSIENT);
+  bind_owner (st, 2, account, task_id);
   return run (store, st, error);
 }
 
 GPtrArray *
 rr_store_list_measurements (RrStore     *store,
+                            gint64       account,
+                            const char  *task_id,
                             const char  *series_uid,
                             guint       *skipped,
                             GError     **error)
@@ -295,14 +357,19 @@ rr_store_list_measurements (RrStore     *store,
   if (skipped)
     *skipped = 0;
   if (sqlite3_prepare_v2 (store->db,
-                          "SELECT id, data FROM measurements WHERE series_uid = ?1"
+                          "SELECT id, data FROM measurements WHERE account_id IS ?1"
+                          " AND task_id IS ?2 AND (?3 IS NULL OR series_uid = ?3)"
                           " ORDER BY created_us, id",
                           -1, &st, NULL) != SQLITE_OK)
     {
       fail (store, error, RR_STORE_ERROR_FAILED, "cannot prepare");
       return NULL;
     }
-  sqlite3_bind_text (st, 1, series_uid ? series_uid : "", -1, SQLITE_TRANSIENT);
+  bind_owner (st, 1, account, task_id);
+  if (series_uid)
+    sqlite3_bind_text (st, 3, series_uid, -1, SQLITE_TRANSIENT);
+  else if (task_id == NULL || account <= 0)
+    sqlite3_bind_text (st, 3, "", -1, SQLITE_STATIC);
   while ((rc = sqlite3_step (st)) == SQLITE_ROW)
     {
       g_autoptr (GError) local = NULL;
@@ -359,6 +426,38 @@ rr_store_account (RrStore     *store,
   if (id < 0)
     fail (store, error, RR_STORE_ERROR_FAILED, "cannot record the account");
   return id;
+}
+
+gboolean
+rr_store_get_account (RrStore  *store,
+                      gint64    account,
+                      char    **server,
+                      char    **username,
+                      char    **user_json,
+                      GError  **error)
+{
+  sqlite3_stmt *st = NULL;
+  gboolean found = FALSE;
+  if (sqlite3_prepare_v2 (store->db,
+                          "SELECT server, username, user_json FROM accounts WHERE id = ?1", -1,
+                          &st, NULL) != SQLITE_OK)
+    return fail (store, error, RR_STORE_ERROR_FAILED, "cannot prepare");
+  sqlite3_bind_int64 (st, 1, account);
+  if (sqlite3_step (st) == SQLITE_ROW)
+    {
+      found = TRUE;
+      if (server)
+        *server = g_strdup ((const char *) sqlite3_column_text (st, 0));
+      if (username)
+        *username = g_strdup ((const char *) sqlite3_column_text (st, 1));
+      if (user_json)
+        *user_json = g_strdup ((const char *) sqlite3_column_text (st, 2));
+    }
+  sqlite3_finalize (st);
+  if (!found)
+    g_set_error (error, RR_STORE_ERROR, RR_STORE_ERROR_FAILED, "%s: no account %" G_GINT64_FORMAT,
+                 store->path, account);
+  return found;
 }
 
 gboolean
@@ -450,10 +549,8 @@ select_tasks (RrStore     *store,
                           "SELECT t.id, t.kind, t.status, t.due_at, t.json, t.on_server,"
                           " EXISTS (SELECT 1 FROM drafts d WHERE d.account_id = t.account_id"
                           "         AND d.task_id = t.id),"
-                          " (SELECT count(*) FROM measurements m WHERE m.series_uid IN"
-                          "   (SELECT i.series_uid FROM task_instances ti JOIN instances i"
-                          "    ON i.account_id = ti.account_id AND i.sop_uid = ti.sop_uid"
-                          "    WHERE ti.account_id = t.account_id AND ti.task_id = t.id)),"
+                          " (SELECT count(*) FROM measurements m"
+                          "  WHERE m.account_id = t.account_id AND m.task_id = t.id),"
                           " CASE WHEN json_valid (t.json) THEN json_extract (t.json, '$.subject') END,"
                           " CASE WHEN json_valid (t.json) THEN json_array_length (t.json, '$.timepoints')"
                           " END"
@@ -525,6 +622,49 @@ rr_store_put_draft (RrStore     *store,
   sqlite3_bind_text (st, 3, json, -1, SQLITE_TRANSIENT);
   sqlite3_bind_int64 (st, 4, g_get_real_time ());
   return run (store, st, error);
+}
+
+gboolean
+rr_store_put_form (RrStore     *store,
+                   gint64       account,
+                   const char  *task_id,
+                   const char  *json,
+                   GError     **error)
+{
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_prepare_v2 (store->db,
+                          "INSERT INTO drafts (account_id, task_id, json, form, updated_us)"
+                          " VALUES (?1, ?2, '{}', ?3, ?4) ON CONFLICT (account_id, task_id)"
+                          " DO UPDATE SET form = ?3, updated_us = ?4", -1, &st, NULL) != SQLITE_OK)
+    return fail (store, error, RR_STORE_ERROR_FAILED, "cannot prepare");
+  sqlite3_bind_int64 (st, 1, account);
+  sqlite3_bind_text (st, 2, task_id, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (st, 3, json, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (st, 4, g_get_real_time ());
+  return run (store, st, error);
+}
+
+char *
+rr_store_get_form (RrStore     *store,
+                   gint64       account,
+                   const char  *task_id,
+                   GError     **error)
+{
+  sqlite3_stmt *st = NULL;
+  char *json = NULL;
+  if (sqlite3_prepare_v2 (store->db,
+                          "SELECT form FROM drafts WHERE account_id = ?1 AND task_id = ?2", -1,
+                          &st, NULL) != SQLITE_OK)
+    {
+      fail (store, error, RR_STORE_ERROR_FAILED, "cannot prepare");
+      return NULL;
+    }
+  sqlite3_bind_int64 (st, 1, account);
+  sqlite3_bind_text (st, 2, task_id, -1, SQLITE_TRANSIENT);
+  if (sqlite3_step (st) == SQLITE_ROW)
+    json = g_strdup ((const char *) sqlite3_column_text (st, 0));
+  sqlite3_finalize (st);
+  return json;
 }
 
 char *

@@ -35,16 +35,28 @@ int         rr_store_schema_version   (RrStore *store);
 /* The newest schema this build knows. */
 int         rr_store_latest_version   (void);
 
-/* Inserts or replaces @m (by id), durable when this returns TRUE. */
+/* A measurement belongs to its owner: the account and the task it was
+ * drawn in (@account <= 0 or @task_id NULL: the viewer's free measuring,
+ * with no task open). No other owner sees or changes it. */
+
+/* Inserts or replaces @m (by id), durable when this returns TRUE. An id
+ * kept for another owner is refused. */
 gboolean    rr_store_put_measurement  (RrStore              *store,
+                                       gint64                account,
+                                       const char           *task_id,
                                        const RrMeasurement  *m,
                                        GError              **error);
 gboolean    rr_store_delete_measurement (RrStore     *store,
+                                         gint64       account,
+                                         const char  *task_id,
                                          const char  *id,
                                          GError     **error);
-/* The measurements of a series, oldest first. Rows that no longer parse
- * are reported in @skipped (if given) and left in the database. */
+/* The owner's measurements on @series_uid (NULL: on every series of the
+ * task), oldest first. Rows that no longer parse are reported in
+ * @skipped (if given) and left in the database. */
 GPtrArray  *rr_store_list_measurements (RrStore     *store,
+                                        gint64       account,
+                                        const char  *task_id,
                                         const char  *series_uid,
                                         guint       *skipped,
                                         GError     **error);
@@ -60,7 +72,7 @@ typedef struct
   char *subject;           /* from the task's JSON, for ordering */
   guint n_timepoints;      /* ...and how many timepoints it reads */
   gboolean has_draft;      /* the reader has worked on it here */
-  guint n_measurements;    /* saved here on the task's series */
+  guint n_measurements;    /* drawn here in this task by this account */
 } RrStoreTask;
 
 typedef struct
@@ -95,6 +107,14 @@ gint64      rr_store_account          (RrStore     *store,
                                        const char  *username,
                                        const char  *user_json,
                                        GError     **error);
+/* The account's server, user name and user object as the server gave it
+ * (with the full name); FALSE when there is no such account. */
+gboolean    rr_store_get_account      (RrStore     *store,
+                                       gint64       account,
+                                       char       **server,
+                                       char       **username,
+                                       char       **user_json,
+                                       GError     **error);
 gboolean    rr_store_put_task         (RrStore     *store,
                                        gint64       account,
                                        const char  *id,
@@ -124,6 +144,17 @@ gboolean    rr_store_put_draft        (RrStore     *store,
                                        const char  *json,
                                        GError     **error);
 char       *rr_store_get_draft        (RrStore     *store,
+                                       gint64       account,
+                                       const char  *task_id,
+                                       GError     **error);
+/* The task's lesion form (JSON), kept beside its draft and as durable;
+ * get: NULL when there is none. */
+gboolean    rr_store_put_form         (RrStore     *store,
+                                       gint64       account,
+                                       const char  *task_id,
+                                       const char  *json,
+                                       GError     **error);
+char       *rr_store_get_form         (RrStore     *store,
                                        gint64       account,
                                        const char  *task_id,
                                        GError     **error);

@@ -65,18 +65,18 @@ test_roundtrip (void)
     g_autoptr (RrMeasurement) c = make ("S2", 7, 5);
     id1 = g_strdup (a->id);
     id2 = g_strdup (b->id);
-    g_assert_true (rr_store_put_measurement (s, a, &error));
-    g_assert_true (rr_store_put_measurement (s, b, &error));
-    g_assert_true (rr_store_put_measurement (s, c, &error));
+    g_assert_true (rr_store_put_measurement (s, 0, NULL, a, &error));
+    g_assert_true (rr_store_put_measurement (s, 0, NULL, b, &error));
+    g_assert_true (rr_store_put_measurement (s, 0, NULL, c, &error));
     /* An edit replaces the row, keeping its place in time. */
     rr_measurement_move_handle (a, 1, rr_vec3 (40, 0, 5));
-    g_assert_true (rr_store_put_measurement (s, a, &error));
+    g_assert_true (rr_store_put_measurement (s, 0, NULL, a, &error));
     g_assert_no_error (error);
   }
   {
     g_autoptr (RrStore) s = rr_store_open (path, &error);
     g_assert_no_error (error);
-    g_autoptr (GPtrArray) l = rr_store_list_measurements (s, "S1", NULL, &error);
+    g_autoptr (GPtrArray) l = rr_store_list_measurements (s, 0, NULL, "S1", NULL, &error);
     g_assert_no_error (error);
     g_assert_cmpuint (l->len, ==, 2);
     g_assert_cmpstr (((RrMeasurement *) l->pdata[0])->id, ==, id2);  /* oldest first */
@@ -84,13 +84,13 @@ test_roundtrip (void)
     g_assert_cmpfloat_with_epsilon (length_of (l->pdata[1]), 40, 1e-12);
     g_assert_cmpstr (((RrMeasurement *) l->pdata[1])->sop_uid, ==, "1.2.3.9");
     g_assert_cmpuint (((RrMeasurement *) l->pdata[1])->frame, ==, 2);
-    g_assert_true (rr_store_delete_measurement (s, id1, &error));
+    g_assert_true (rr_store_delete_measurement (s, 0, NULL, id1, &error));
   }
   {
     g_autoptr (RrStore) s = rr_store_open (path, &error);
-    g_autoptr (GPtrArray) l = rr_store_list_measurements (s, "S1", NULL, &error);
+    g_autoptr (GPtrArray) l = rr_store_list_measurements (s, 0, NULL, "S1", NULL, &error);
     g_assert_cmpuint (l->len, ==, 1);
-    g_autoptr (GPtrArray) none = rr_store_list_measurements (s, "S3", NULL, &error);
+    g_autoptr (GPtrArray) none = rr_store_list_measurements (s, 0, NULL, "S3", NULL, &error);
     g_assert_cmpuint (none->len, ==, 0);
   }
   rm_rf (dir);
@@ -141,18 +141,19 @@ test_not_ours (void)
     g_autoptr (GError) error = NULL;
     g_autoptr (RrStore) s = rr_store_open (path, &error);
     g_autoptr (RrMeasurement) a = make ("S1", 5, 1);
-    g_assert_true (rr_store_put_measurement (s, a, &error));
+    g_assert_true (rr_store_put_measurement (s, 0, NULL, a, &error));
   }
   {
     g_autofree char *cmd = g_strdup_printf (
-      "sqlite3 '%s' \"INSERT INTO measurements VALUES ('x', 'S1', NULL, 0, 'length', "
+      "sqlite3 '%s' \"INSERT INTO measurements (id, series_uid, sop_uid, frame, kind, data,"
+      " created_us, updated_us) VALUES ('x', 'S1', NULL, 0, 'length', "
       "'{\\\"kind\\\": 3}', 2, 2)\"", path);
     g_assert_cmpint (system (cmd), ==, 0);
     g_autoptr (GError) error = NULL;
     g_autoptr (RrStore) s = rr_store_open (path, &error);
     guint skipped = 0;
     g_test_expect_message (G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "*unreadable*");
-    g_autoptr (GPtrArray) l = rr_store_list_measurements (s, "S1", &skipped, &error);
+    g_autoptr (GPtrArray) l = rr_store_list_measurements (s, 0, NULL, "S1", &skipped, &error);
     g_test_assert_expected_messages ();
     g_assert_cmpuint (l->len, ==, 1);
     g_assert_cmpuint (skipped, ==, 1);
@@ -175,13 +176,13 @@ child_main (const char *path)
   for (int i = 0;; i++)
     {
       g_autoptr (RrMeasurement) m = make ("KILL", 1 + i % 50, i);
-      if (!rr_store_put_measurement (s, m, &error))
+      if (!rr_store_put_measurement (s, 0, NULL, m, &error))
         return 1;
       /* Every fifth one is edited right after, the edit also confirmed. */
       if (i % 5 == 0)
         {
           rr_measurement_move_handle (m, 1, rr_vec3 (100, 0, 5));
-          if (!rr_store_put_measurement (s, m, &error))
+          if (!rr_store_put_measurement (s, 0, NULL, m, &error))
             return 1;
           printf ("%s edited\n", m->id);
         }
@@ -246,7 +247,7 @@ test_kill9 (void)
    * database passes its integrity check on open. */
   g_autoptr (RrStore) s = rr_store_open (path, &error);
   g_assert_no_error (error);
-  g_autoptr (GPtrArray) l = rr_store_list_measurements (s, "KILL", NULL, &error);
+  g_autoptr (GPtrArray) l = rr_store_list_measurements (s, 0, NULL, "KILL", NULL, &error);
   g_autoptr (GHashTable) have = g_hash_table_new (g_str_hash, g_str_equal);
   for (guint i = 0; i < l->len; i++)
     g_hash_table_insert (have, ((RrMeasurement *) l->pdata[i])->id, l->pdata[i]);
@@ -298,11 +299,11 @@ test_draft_outlives_task (void)
     for (int i = 0; i < 2; i++)
       {
         g_autoptr (RrMeasurement) m = make ("1.2.3", 10 + i, i);
-        g_assert_true (rr_store_put_measurement (s, m, &error));
+        g_assert_true (rr_store_put_measurement (s, account, "t1", m, &error));
       }
     {
-      g_autoptr (RrMeasurement) m = make ("1.2.4", 7, 5);  /* the other task's series */
-      g_assert_true (rr_store_put_measurement (s, m, &error));
+      g_autoptr (RrMeasurement) m = make ("1.2.4", 7, 5);  /* the other task's */
+      g_assert_true (rr_store_put_measurement (s, account, "t2", m, &error));
     }
     /* The server lists only t2 now. */
     present[0] = "t2";
@@ -362,6 +363,256 @@ test_draft_outlives_task (void)
   rm_rf (dir);
 }
 
+static guint
+count_of (RrStore    *s,
+          gint64      account,
+          const char *task,
+          const char *series)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) l = rr_store_list_measurements (s, account, task, series, NULL, &error);
+  g_assert_no_error (error);
+  return l->len;
+}
+
+/* One series in two tasks of one subject, two users on one computer: a
+ * caliper belongs to the user and the task it was drawn in, and to no
+ * other; free measuring (no task) is a third place, apart from both. */
+static void
+test_owner_scope (void)
+{
+  g_autofree char *dir = NULL;
+  g_autofree char *path = temp_db (&dir);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RrStore) s = rr_store_open (path, &error);
+  RrStoreInstance bl = { "1.2.3.1", "1.2.1", "1.2.3", 100, "00", "/f/1", NULL };
+  gint64 r1, r2;
+  g_autofree char *id = NULL;
+
+  g_assert_no_error (error);
+  r1 = rr_store_account (s, "https://example.org", "reader1", NULL, &error);
+  r2 = rr_store_account (s, "https://example.org", "adjudicator", NULL, &error);
+  g_assert_cmpint (r1, >, 0);
+  g_assert_cmpint (r2, >, 0);
+  g_assert_cmpint (r1, !=, r2);
+  g_assert_cmpint (rr_store_account (s, "https://example.org", "reader1",
+                                     "{\"full_name\": \"Ada Reader\"}", &error), ==, r1);
+  {
+    g_autofree char *server = NULL, *user = NULL, *json = NULL;
+    g_assert_true (rr_store_get_account (s, r1, &server, &user, &json, &error));
+    g_assert_cmpstr (server, ==, "https://example.org");
+    g_assert_cmpstr (user, ==, "reader1");
+    g_assert_cmpstr (json, ==, "{\"full_name\": \"Ada Reader\"}");
+    g_assert_false (rr_store_get_account (s, r2 + 100, NULL, NULL, NULL, &error));
+    g_clear_error (&error);
+  }
+  /* The baseline series is in the baseline and the week 8 task of both. */
+  for (gint64 a = r1; a; a = a == r1 ? r2 : 0)
+    for (const char *const *t = (const char *const[]) { "bl", "w8", NULL }; *t; t++)
+      {
+        g_assert_true (rr_store_put_task (s, a, *t, "read", "open", NULL, "{}", &error));
+        g_assert_true (rr_store_put_instance (s, a, *t, &bl, &error));
+      }
+  {
+    g_autoptr (RrMeasurement) m = make ("1.2.3", 22, 1);
+    id = g_strdup (m->id);
+    g_assert_true (rr_store_put_measurement (s, r1, "bl", m, &error));
+    g_assert_no_error (error);
+  }
+  g_assert_cmpuint (count_of (s, r1, "bl", "1.2.3"), ==, 1);
+  g_assert_cmpuint (count_of (s, r1, "bl", NULL), ==, 1);
+  g_assert_cmpuint (count_of (s, r1, "w8", "1.2.3"), ==, 0);
+  g_assert_cmpuint (count_of (s, r2, "bl", "1.2.3"), ==, 0);
+  g_assert_cmpuint (count_of (s, r2, "w8", NULL), ==, 0);
+  g_assert_cmpuint (count_of (s, 0, NULL, "1.2.3"), ==, 0);
+  {
+    g_autoptr (GPtrArray) tasks = rr_store_list_tasks (s, r1, &error);
+    for (guint i = 0; i < tasks->len; i++)
+      {
+        RrStoreTask *t = tasks->pdata[i];
+        g_assert_cmpuint (t->n_measurements, ==, g_str_equal (t->id, "bl") ? 1 : 0);
+      }
+    g_clear_pointer (&tasks, g_ptr_array_unref);
+    tasks = rr_store_list_tasks (s, r2, &error);
+    for (guint i = 0; i < tasks->len; i++)
+      g_assert_cmpuint (((RrStoreTask *) tasks->pdata[i])->n_measurements, ==, 0);
+  }
+  /* The other user can neither take it over by its id nor delete it. */
+  {
+    g_autoptr (RrMeasurement) m = make ("1.2.3", 99, 1);
+    g_free (m->id);
+    m->id = g_strdup (id);
+    g_assert_false (rr_store_put_measurement (s, r2, "bl", m, &error));
+    g_assert_error (error, RR_STORE_ERROR, RR_STORE_ERROR_FAILED);
+    g_clear_error (&error);
+    g_assert_false (rr_store_put_measurement (s, 0, NULL, m, &error));
+    g_clear_error (&error);
+    g_assert_true (rr_store_delete_measurement (s, r2, "bl", id, &error));
+    g_assert_true (rr_store_delete_measurement (s, r1, "w8", id, &error));
+  }
+  {
+    g_autoptr (GPtrArray) l = rr_store_list_measurements (s, r1, "bl", NULL, NULL, &error);
+    g_assert_cmpuint (l->len, ==, 1);
+    g_assert_cmpfloat_with_epsilon (length_of (l->pdata[0]), 22, 1e-12);
+  }
+  /* Free measuring on the same series stays apart from the tasks. */
+  {
+    g_autoptr (RrMeasurement) m = make ("1.2.3", 5, 2);
+    g_assert_true (rr_store_put_measurement (s, 0, NULL, m, &error));
+  }
+  g_assert_cmpuint (count_of (s, 0, NULL, "1.2.3"), ==, 1);
+  g_assert_cmpuint (count_of (s, r1, "bl", NULL), ==, 1);
+  g_assert_cmpuint (count_of (s, r2, "bl", NULL), ==, 0);
+  /* Drafts likewise. */
+  g_assert_true (rr_store_put_draft (s, r1, "bl", "{\"series\": \"1.2.3\"}", &error));
+  {
+    g_autofree char *d1 = rr_store_get_draft (s, r1, "bl", &error);
+    g_autofree char *d2 = rr_store_get_draft (s, r2, "bl", &error);
+    g_autofree char *d3 = rr_store_get_draft (s, r1, "w8", &error);
+    g_assert_nonnull (d1);
+    g_assert_null (d2);
+    g_assert_null (d3);
+  }
+  /* The lesion form sits beside the draft without disturbing it. */
+  g_assert_true (rr_store_put_form (s, r1, "bl", "{\"lesions\": []}", &error));
+  g_assert_true (rr_store_put_form (s, r1, "w8", "{\"lesions\": [1]}", &error));
+  g_assert_no_error (error);
+  {
+    g_autofree char *f1 = rr_store_get_form (s, r1, "bl", &error);
+    g_autofree char *f2 = rr_store_get_form (s, r2, "bl", &error);
+    g_autofree char *d1 = rr_store_get_draft (s, r1, "bl", &error);
+    g_assert_cmpstr (f1, ==, "{\"lesions\": []}");
+    g_assert_null (f2);
+    g_assert_cmpstr (d1, ==, "{\"series\": \"1.2.3\"}");
+  }
+  g_assert_false (rr_store_put_form (s, r1, "bl", "not json", &error));
+  g_clear_error (&error);
+  g_assert_true (rr_store_delete_measurement (s, r1, "bl", id, &error));
+  g_assert_cmpuint (count_of (s, r1, "bl", NULL), ==, 0);
+  rm_rf (dir);
+}
+
+/* The schema the previous release wrote (version 2), as a fixture. */
+static const char v2_schema[] =
+  "CREATE TABLE measurements (id TEXT PRIMARY KEY NOT NULL, series_uid TEXT NOT NULL,"
+  " sop_uid TEXT, frame INTEGER NOT NULL DEFAULT 0, kind TEXT NOT NULL,"
+  " data TEXT NOT NULL CHECK (json_valid (data)), created_us INTEGER NOT NULL,"
+  " updated_us INTEGER NOT NULL);"
+  "CREATE INDEX measurements_by_series ON measurements (series_uid, created_us);"
+  "CREATE TABLE accounts (id INTEGER PRIMARY KEY, server TEXT NOT NULL,"
+  " username TEXT NOT NULL, user_json TEXT NOT NULL DEFAULT '{}', UNIQUE (server, username));"
+  "CREATE TABLE tasks (id TEXT NOT NULL, account_id INTEGER NOT NULL REFERENCES accounts (id),"
+  " kind TEXT NOT NULL, status TEXT NOT NULL, due_at TEXT, json TEXT NOT NULL,"
+  " on_server INTEGER NOT NULL DEFAULT 1, updated_us INTEGER NOT NULL,"
+  " PRIMARY KEY (account_id, id));"
+  "CREATE TABLE instances (account_id INTEGER NOT NULL REFERENCES accounts (id),"
+  " sop_uid TEXT NOT NULL, study_uid TEXT NOT NULL, series_uid TEXT NOT NULL,"
+  " size INTEGER NOT NULL, md5 TEXT NOT NULL, url TEXT NOT NULL, sha256 TEXT,"
+  " PRIMARY KEY (account_id, sop_uid));"
+  "CREATE TABLE task_instances (account_id INTEGER NOT NULL, task_id TEXT NOT NULL,"
+  " sop_uid TEXT NOT NULL, PRIMARY KEY (account_id, task_id, sop_uid),"
+  " FOREIGN KEY (account_id, sop_uid) REFERENCES instances (account_id, sop_uid));"
+  "CREATE TABLE drafts (account_id INTEGER NOT NULL REFERENCES accounts (id),"
+  " task_id TEXT NOT NULL, json TEXT NOT NULL, updated_us INTEGER NOT NULL,"
+  " PRIMARY KEY (account_id, task_id));"
+  "CREATE TABLE outbox (key TEXT PRIMARY KEY, account_id INTEGER NOT NULL REFERENCES accounts (id),"
+  " task_id TEXT NOT NULL, body TEXT NOT NULL, state TEXT NOT NULL DEFAULT 'pending',"
+  " attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT, receipt TEXT,"
+  " created_us INTEGER NOT NULL, answered_us INTEGER);"
+  "CREATE TABLE local_audit (seq INTEGER PRIMARY KEY, at_us INTEGER NOT NULL,"
+  " action TEXT NOT NULL, object TEXT NOT NULL, details TEXT NOT NULL DEFAULT '{}');"
+  "PRAGMA user_version = 2;";
+
+/* A version 2 database, where measurements were kept per series: each
+ * goes to the task its reader was on (the draft naming the series), a
+ * series of one task only to that task, a series no task holds stays free
+ * measuring; the other user and the other tasks get nothing. */
+static void
+test_migrate_v2 (void)
+{
+  g_autofree char *dir = NULL;
+  g_autofree char *path = temp_db (&dir);
+  g_autofree char *sub = g_path_get_dirname (path);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *sql = NULL, *cmd = NULL, *sql_path = NULL;
+  g_autoptr (GString) rows = g_string_new (v2_schema);
+  const char *data[4];
+  g_autofree char *j0 = NULL, *j1 = NULL, *j2 = NULL, *j3 = NULL;
+
+  {
+    g_autoptr (RrMeasurement) a = make ("SER-BL", 31, 1);
+    g_autoptr (RrMeasurement) b = make ("SER-BL", 17, 2);
+    g_autoptr (RrMeasurement) c = make ("SER-W8", 12, 3);
+    g_autoptr (RrMeasurement) d = make ("SER-FOLDER", 9, 4);
+    g_free (a->id), a->id = g_strdup ("m-a");
+    g_free (b->id), b->id = g_strdup ("m-b");
+    g_free (c->id), c->id = g_strdup ("m-c");
+    g_free (d->id), d->id = g_strdup ("m-d");
+    data[0] = j0 = rr_measurement_to_json (a);
+    data[1] = j1 = rr_measurement_to_json (b);
+    data[2] = j2 = rr_measurement_to_json (c);
+    data[3] = j3 = rr_measurement_to_json (d);
+  }
+  /* reader1 (1) and reader2 (2) both have the subject's baseline series in
+   * tasks bl and w8 (reader2's due first); reader1's draft of bl names
+   * it, reader2 never drew. */
+  g_string_append (rows,
+    "INSERT INTO accounts (id, server, username) VALUES (1, 's', 'reader1'), (2, 's', 'reader2');"
+    "INSERT INTO tasks VALUES ('bl', 1, 'read', 'open', '2026-01-01', '{}', 1, 0),"
+    " ('w8', 1, 'read', 'open', '2026-01-02', '{}', 1, 0),"
+    " ('bl', 2, 'read', 'open', '2025-12-01', '{}', 1, 0),"
+    " ('w8', 2, 'read', 'open', '2025-12-02', '{}', 1, 0);"
+    "INSERT INTO instances VALUES (1, 'I-BL', 'ST1', 'SER-BL', 1, 'x', '/u', NULL),"
+    " (1, 'I-W8', 'ST2', 'SER-W8', 1, 'x', '/u', NULL),"
+    " (2, 'I-BL', 'ST1', 'SER-BL', 1, 'x', '/u', NULL),"
+    " (2, 'I-W8', 'ST2', 'SER-W8', 1, 'x', '/u', NULL);"
+    "INSERT INTO task_instances VALUES (1, 'bl', 'I-BL'), (1, 'w8', 'I-BL'), (1, 'w8', 'I-W8'),"
+    " (2, 'bl', 'I-BL'), (2, 'w8', 'I-BL'), (2, 'w8', 'I-W8');"
+    "INSERT INTO drafts VALUES (1, 'w8', '{\"series\": \"SER-W8\"}', 5),"
+    " (1, 'bl', '{\"series\": \"SER-BL\"}', 3);");
+  for (guint i = 0; i < 4; i++)
+    {
+      g_auto (GStrv) parts = g_strsplit (data[i], "'", -1);
+      g_autofree char *q = g_strjoinv ("''", parts);
+      g_string_append_printf (rows,
+                              "INSERT INTO measurements VALUES ('m-%c', '%s', NULL, 0, 'length',"
+                              " '%s', %u, %u);", 'a' + i,
+                              i < 2 ? "SER-BL" : i == 2 ? "SER-W8" : "SER-FOLDER", q, i, i);
+    }
+  g_assert_cmpint (g_mkdir_with_parents (sub, 0700), ==, 0);
+  sql_path = g_build_filename (dir, "v2.sql", NULL);
+  g_assert_true (g_file_set_contents (sql_path, rows->str, -1, NULL));
+  cmd = g_strdup_printf ("sqlite3 '%s' < '%s'", path, sql_path);
+  g_assert_cmpint (system (cmd), ==, 0);
+
+  {
+    g_autoptr (RrStore) s = rr_store_open (path, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (rr_store_schema_version (s), ==, rr_store_latest_version ());
+    g_assert_cmpint (rr_store_latest_version (), >=, 3);
+    /* reader1's baseline draft named SER-BL: both calipers go there. */
+    g_assert_cmpuint (count_of (s, 1, "bl", "SER-BL"), ==, 2);
+    g_assert_cmpuint (count_of (s, 1, "w8", "SER-BL"), ==, 0);
+    /* SER-W8 is in reader1's and reader2's w8; reader1's draft names it. */
+    g_assert_cmpuint (count_of (s, 1, "w8", NULL), ==, 1);
+    g_assert_cmpuint (count_of (s, 2, "bl", NULL), ==, 0);
+    g_assert_cmpuint (count_of (s, 2, "w8", NULL), ==, 0);
+    /* In no task: stays the viewer's. */
+    g_assert_cmpuint (count_of (s, 0, NULL, "SER-FOLDER"), ==, 1);
+    g_assert_cmpuint (count_of (s, 0, NULL, "SER-BL"), ==, 0);
+    {
+      g_autoptr (GPtrArray) l = rr_store_list_measurements (s, 1, "bl", NULL, NULL, &error);
+      g_assert_cmpstr (((RrMeasurement *) l->pdata[0])->id, ==, "m-a");
+      g_assert_cmpfloat_with_epsilon (length_of (l->pdata[0]), 31, 1e-12);
+    }
+    {
+      g_autoptr (RrStoreTask) t = rr_store_get_task (s, 1, "bl", &error);
+      g_assert_cmpuint (t->n_measurements, ==, 2);
+    }
+  }
+  rm_rf (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -373,5 +624,7 @@ main (int argc, char **argv)
   g_test_add_func ("/store/not-ours", test_not_ours);
   g_test_add_func ("/store/kill-9", test_kill9);
   g_test_add_func ("/store/draft-outlives-task", test_draft_outlives_task);
+  g_test_add_func ("/store/owner-scope", test_owner_scope);
+  g_test_add_func ("/store/migrate-v2", test_migrate_v2);
   return g_test_run ();
 }

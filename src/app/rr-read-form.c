@@ -1,0 +1,1316 @@
+/* rr-read-form.c: the lesion form. Its model is core's RrReadDraft; rows
+ * are rebuilt when lesions come or go, values and responses refreshed on
+ * every caliper change. Edits are written by one worker thread with its
+ * own database connection, in order, so the main loop never waits on a
+ * disk flush. */
+#include "rr-read-form.h"
+#include "rr-sign-dialog.h"
+#include "rr-read-draft.h"
+#include "rr-criteria.h"
+#include "rr-organs.h"
+
+#include <adwaita.h>
+#include <glib/gi18n.h>
+#include <json-glib/json-glib.h>
+
+struct _RrReadForm
+{
+  GtkWidget parent_instance;
+
+  GtkLabel *title;
+  GtkLabel *state_label;
+  GtkLabel *saved_label;
+  GtkListBox *lesions;
+  GtkLabel *responses;
+  GtkLabel *read_issues;
+  GtkWidget *buttons;
+  GtkButton *submit_button;
+
+  RrStore *store;               /* borrowed: reads on the main thread */
+  char *db_path;
+  gint64 account;
+  char *task_id;
+  char *ca_file;
+  RrReadDraft *draft;
+  guint current;                /* the timepoint this task reads (the last) */
+  GHashTable *calipers;         /* id -> RrMeasurement (copies): this task's and earlier */
+  GHashTable *series_tp;        /* Series Instance UID -> timepoint index + 1 */
+  char *selected;               /* the caliper selected in the viewer */
+  double slice_thickness;       /* of the series shown, 0: unknown */
+  char *shown_series;
+  RrCriteriaResult *result;     /* the last evaluation, kept for the rows */
+  RrRead *read;                 /* ...and the read it evaluated */
+  gboolean locked;
+  guint refresh_source;
+
+  GThreadPool *writer;          /* one thread: saves in order */
+  struct _Writer *writer_data;  /* its connection */
+  gint saves_pending;
+};
+
+enum
+{
+  SIGNAL_GO_TO,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+G_DEFINE_FINAL_TYPE (RrReadForm, rr_read_form, GTK_TYPE_WIDGET)
+
+static void rebuild (RrReadForm *self);
+static void refresh (RrReadForm *self);
+
+/* ---- saving, on the writer thread ---- */
+
+typedef struct _Writer
+{
+  char *db_path;
+  RrStore *store;               /* the writer's own connection */
+} Writer;
+
+typedef struct
+{
+  gint64 account;
+  char *task_id;
+  char *json;
+  GWeakRef *form;
+} SaveJob;
+
+typedef struct
+{
+  GWeakRef *form;
+  char *error;
+} SaveDone;
+
+static gboolean
+save_done (gpointer data)
+{
+  SaveDone *d = data;
+  g_autoptr (RrReadForm) self = g_weak_ref_get (d->form);
+  if (self)
+    {
+      self->saves_pending--;
+      if (d->error)
+        {
+          g_autofree char *msg = g_strdup_printf (_("Not saved: %s"), d->error);
+          gtk_label_set_text (self->saved_label, msg);
+          gtk_widget_add_css_class (GTK_WIDGET (self->saved_label), "error");
+        }
+      else if (self->saves_pending == 0)
+        {
+          gtk_label_set_text (self->saved_label, _("All changes saved on this computer"));
+          gtk_widget_remove_css_class (GTK_WIDGET (self->saved_label), "error");
+        }
+    }
+  g_weak_ref_clear (d->form);
+  g_free (d->form);
+  g_free (d->error);
+  g_free (d);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+writer_run (gpointer data,
+            gpointer user_data)
+{
+  SaveJob *job = data;
+  Writer *w = user_data;
+  g_autoptr (GError) error = NULL;
+  SaveDone *d = g_new0 (SaveDone, 1);
+
+  if (w->store == NULL)
+    w->store = rr_store_open (w->db_path, &error);
+  if (w->store)
+    rr_store_put_form (w->store, job->account, job->task_id, job->json, &error);
+  d->form = job->form;
+  d->error = error ? g_strdup (error->message) : NULL;
+  g_main_context_invoke (NULL, save_done, d);
+  g_free (job->task_id);
+  g_free (job->json);
+  g_free (job);
+}
+
+/* Stops the writer once every queued save is written. */
+static void
+stop_writer (RrReadForm *self)
+{
+  if (self->writer)
+    g_thread_pool_free (self->writer, FALSE, TRUE);
+  self->writer = NULL;
+  if (self->writer_data)
+    {
+      g_clear_pointer (&self->writer_data->store, rr_store_close);
+      g_free (self->writer_data->db_path);
+      g_clear_pointer (&self->writer_data, g_free);
+    }
+}
+
+static void
+save (RrReadForm *self)
+{
+  SaveJob *job;
+  if (self->task_id == NULL || self->writer == NULL || self->locked)
+    return;
+  job = g_new0 (SaveJob, 1);
+  job->account = self->account;
+  job->task_id = g_strdup (self->task_id);
+  job->json = rr_read_draft_to_json (self->draft);
+  job->form = g_new0 (GWeakRef, 1);
+  g_weak_ref_init (job->form, self);
+  self->saves_pending++;
+  gtk_label_set_text (self->saved_label, _("Saving…"));
+  g_thread_pool_push (self->writer, job, NULL);
+}
+
+/* ---- the read and its responses ---- */
+
+static const RrMeasurement *
+lookup (const char *id,
+        gpointer    data)
+{
+  RrReadForm *self = data;
+  return g_hash_table_lookup (self->calipers, id);
+}
+
+static const char *
+response_words (RrResponse r)
+{
+  switch (r)
+    {
+    case RR_RESP_CR: return _("complete response (CR)");
+    case RR_RESP_PR: return _("partial response (PR)");
+    case RR_RESP_SD: return _("stable disease (SD)");
+    case RR_RESP_PD: return _("progressive disease (PD)");
+    case RR_RESP_NE: return _("not evaluable (NE)");
+    case RR_RESP_NON_CR_NON_PD: return _("non-CR/non-PD");
+    case RR_RESP_ND: return _("no disease of this kind (ND)");
+    case RR_RESP_ICR: return "iCR";
+    case RR_RESP_IPR: return "iPR";
+    case RR_RESP_ISD: return "iSD";
+    case RR_RESP_INN: return "iNon-CR/non-PD";
+    case RR_RESP_IUPD: return "iUPD";
+    case RR_RESP_ICPD: return "iCPD";
+    case RR_RESP_INE: return "iNE";
+    default: return _("not assessed");
+    }
+}
+
+static char *
+mm_text (gint64 tenths)
+{
+  return g_strdup_printf (_("%" G_GINT64_FORMAT ".%d mm"), tenths / 10, (int) (tenths % 10));
+}
+
+static char *
+pct_text (gint64 value,
+          gint64 reference)
+{
+  gint64 p = rr_pct_tenths (value, reference);
+  gint64 a = p < 0 ? -p : p;
+  return g_strdup_printf ("%s%" G_GINT64_FORMAT ".%d %%", p < 0 ? "−" : p > 0 ? "+" : "", a / 10,
+                          (int) (a % 10));
+}
+
+static void
+evaluate (RrReadForm *self)
+{
+  g_autofree char *json = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GString) text = g_string_new (NULL);
+  g_autoptr (GString) issues = g_string_new (NULL);
+
+  g_clear_pointer (&self->result, rr_criteria_result_free);
+  g_clear_pointer (&self->read, rr_read_free);
+  if (self->draft == NULL)
+    return;
+  /* The engine needs every lesion's organ (two per organ): ask for it in
+   * words rather than show the parser's complaint. */
+  for (guint i = 0; i < self->draft->lesions->len; i++)
+    {
+      const RrDraftLesion *l = self->draft->lesions->pdata[i];
+      if (l->organ == NULL || *l->organ == '\0')
+        g_string_append_printf (issues, "%s%s", issues->len ? ", " : "", l->id);
+    }
+  if (issues->len)
+    {
+      g_autofree char *msg = g_strdup_printf (_("Choose the organ of %s to see the responses"),
+                                              issues->str);
+      gtk_label_set_text (self->responses, msg);
+      gtk_label_set_text (self->read_issues, "");
+      gtk_widget_set_visible (GTK_WIDGET (self->read_issues), FALSE);
+      return;
+    }
+  json = rr_read_draft_build (self->draft, lookup, self);
+  self->read = rr_read_parse (json, -1, &error);
+  if (self->read)
+    self->result = rr_criteria_evaluate (self->read, &error);
+  if (self->result == NULL)
+    {
+      gtk_label_set_text (self->responses, error ? error->message : "");
+      return;
+    }
+  {
+    g_autofree char *sum = mm_text (self->result->baseline_sum);
+    g_string_append_printf (text, _("Baseline sum: %s"), sum);
+  }
+  for (guint i = 0; i < self->result->timepoints->len; i++)
+    {
+      const RrTimepointResult *t = &g_array_index (self->result->timepoints, RrTimepointResult, i);
+      g_autofree char *sum = mm_text (t->sum), *nadir = mm_text (t->nadir);
+      g_autofree char *bl = pct_text (t->sum, self->result->baseline_sum);
+      g_autofree char *nd = pct_text (t->sum, t->nadir);
+      g_string_append_printf (text, "\n\n%s (%s %d)\n", t->id, _("day"), t->day);
+      if (t->evaluable)
+        g_string_append_printf (text, _("Sum %s · nadir %s\n%s from baseline · %s from nadir\n"),
+                                sum, nadir, bl, nd);
+      else
+        g_string_append_printf (text, _("Sum of the measured targets %s (not every target is "
+                                        "evaluated)\n"), sum);
+      g_string_append_printf (text, _("Targets: %s\nNon-targets: %s\nNew lesions: %s\nOverall: %s"),
+                              response_words (t->target), response_words (t->non_target),
+                              t->new_lesions == RR_NEW_YES ? _("yes")
+                              : t->new_lesions == RR_NEW_EQUIVOCAL ? _("equivocal") : _("no"),
+                              response_words (t->overall));
+      if (t->has_new_targets)
+        {
+          g_autofree char *nt = mm_text (t->new_target_sum);
+          g_string_append_printf (text, _("\nNew-lesion sum: %s"), nt);
+        }
+    }
+  if (self->result->timepoints->len)
+    g_string_append_printf (text, _("\n\nBest overall response: %s"),
+                            response_words (self->result->best_overall_response));
+  gtk_label_set_text (self->responses, text->str);
+
+  /* Issues about the read as a whole here; those that name a lesion
+   * beside it (the rows do that). */
+  for (guint pass = 0; pass < 2; pass++)
+    {
+      GPtrArray *list = pass ? self->result->warnings : self->result->violations;
+      for (guint i = 0; i < list->len; i++)
+        {
+          const RrIssue *is = list->pdata[i];
+          if (is->lesion && rr_read_draft_find (self->draft, is->lesion))
+            continue;
+          g_string_append_printf (issues, "%s%s", issues->len ? "\n" : "", is->message);
+        }
+    }
+  gtk_label_set_text (self->read_issues, issues->str);
+  gtk_widget_set_visible (GTK_WIDGET (self->read_issues), issues->len > 0);
+}
+
+/* The issues the engine raised about @lesion, one a line. */
+static char *
+issues_of (RrReadForm *self,
+           const char *lesion,
+           gboolean   *violation)
+{
+  GString *s = g_string_new (NULL);
+  *violation = FALSE;
+  for (guint pass = 0; self->result && pass < 2; pass++)
+    {
+      GPtrArray *list = pass ? self->result->warnings : self->result->violations;
+      for (guint i = 0; i < list->len; i++)
+        {
+          const RrIssue *is = list->pdata[i];
+          if (g_strcmp0 (is->lesion, lesion) != 0)
+            continue;
+          *violation |= pass == 0;
+          g_string_append_printf (s, "%s%s", s->len ? "\n" : "", is->message);
+        }
+    }
+  return g_string_free (s, FALSE);
+}
+
+/* ---- the rows ---- */
+
+static const char *
+timepoint_label (RrReadForm *self,
+                 guint       k)
+{
+  return ((RrTimepoint *) self->draft->timepoints->pdata[k])->id;
+}
+
+/* A lesion's value at timepoint @k for people: "32.0 mm", "too small",... */
+static char *
+entry_text (RrReadForm          *self,
+            const RrDraftLesion *l,
+            guint                k)
+{
+  const RrDraftEntry *e = &l->entries[k];
+  switch (e->kind)
+    {
+    case RR_ENTRY_CALIPER:
+      {
+        gint64 t = rr_read_draft_caliper_tenths (lookup (e->caliper, self), l->nodal);
+        if (l->kind != RR_LESION_TARGET)
+          return g_strdup (_("present (marked)"));
+        return t >= 0 ? mm_text (t) : g_strdup (_("caliper missing"));
+      }
+    case RR_ENTRY_TSTM: return g_strdup (_("too small to measure (5 mm)"));
+    case RR_ENTRY_NE: return g_strdup (_("not evaluable"));
+    case RR_ENTRY_GONE:
+      return g_strdup (l->kind == RR_LESION_TARGET ? _("gone (0 mm)") : _("absent"));
+    case RR_ENTRY_PRESENT: return g_strdup (_("present"));
+    case RR_ENTRY_PROGRESSION: return g_strdup (_("unequivocal progression"));
+    default: return g_strdup (_("not assessed yet"));
+    }
+}
+
+static RrDraftLesion *
+row_lesion (RrReadForm *self,
+            GObject    *widget)
+{
+  return rr_read_draft_find (self->draft, g_object_get_data (widget, "lesion"));
+}
+
+/* form.organ ("lesion\torgan"): the organ chosen from the list. */
+static void
+organ_action (GtkWidget  *widget,
+              const char *name,
+              GVariant   *param)
+{
+  RrReadForm *self = RR_READ_FORM (widget);
+  g_auto (GStrv) parts = g_strsplit (g_variant_get_string (param, NULL), "\t", 2);
+  RrDraftLesion *l = parts[0] && self->draft ? rr_read_draft_find (self->draft, parts[0]) : NULL;
+  const RrOrgan *o = parts[0] ? rr_organs_lookup (parts[1]) : NULL;
+  if (l == NULL || o == NULL || self->locked)
+    return;
+  g_free (l->organ);
+  l->organ = g_strdup (o->id);
+  /* A lymph node site is nodal; the reader may still say otherwise. */
+  l->nodal = o->nodal;
+  save (self);
+  /* The row changes in place: rows are not rebuilt under an assistive
+   * technology that may be reading them (GTK 4.8 crashes on that). */
+  for (GtkWidget *row = gtk_widget_get_first_child (GTK_WIDGET (self->lesions)); row;
+       row = gtk_widget_get_next_sibling (row))
+    if (row_lesion (self, G_OBJECT (row)) == l)
+      {
+        gtk_menu_button_set_label (g_object_get_data (G_OBJECT (row), "organ"), _(o->label));
+        gtk_check_button_set_active (g_object_get_data (G_OBJECT (row), "nodal"), l->nodal);
+      }
+  refresh (self);
+}
+
+/* The controlled list as a menu: organs, then lymph node sites. */
+static GMenuModel *
+organ_menu (const char *lesion)
+{
+  GMenu *menu = g_menu_new ();
+  g_autoptr (GMenu) organs = g_menu_new (), nodes = g_menu_new ();
+  for (guint i = 0; i < rr_organs_count (); i++)
+    {
+      const RrOrgan *o = rr_organs_get (i);
+      g_autofree char *target = g_strdup_printf ("%s\t%s", lesion, o->id);
+      g_autoptr (GMenuItem) item = g_menu_item_new (_(o->label), NULL);
+      g_menu_item_set_action_and_target (item, "form.organ", "s", target);
+      g_menu_append_item (o->nodal ? nodes : organs, item);
+    }
+  g_menu_append_section (menu, _("Organs"), G_MENU_MODEL (organs));
+  g_menu_append_section (menu, _("Lymph node sites"), G_MENU_MODEL (nodes));
+  return G_MENU_MODEL (menu);
+}
+
+static void
+on_nodal (GtkCheckButton *check,
+          RrReadForm     *self)
+{
+  RrDraftLesion *l = row_lesion (self, G_OBJECT (check));
+  if (l == NULL || l->nodal == gtk_check_button_get_active (check))
+    return;
+  l->nodal = gtk_check_button_get_active (check);
+  save (self);
+  refresh (self);
+}
+
+static void
+on_equivocal (GtkCheckButton *check,
+              RrReadForm     *self)
+{
+  RrDraftLesion *l = row_lesion (self, G_OBJECT (check));
+  if (l == NULL || l->equivocal == gtk_check_button_get_active (check))
+    return;
+  l->equivocal = gtk_check_button_get_active (check);
+  save (self);
+  refresh (self);
+}
+
+static void
+on_location (GtkEditable *entry,
+             RrReadForm  *self)
+{
+  RrDraftLesion *l = row_lesion (self, G_OBJECT (entry));
+  if (l == NULL || g_strcmp0 (l->location, gtk_editable_get_text (entry)) == 0)
+    return;
+  g_free (l->location);
+  l->location = g_strdup (gtk_editable_get_text (entry));
+  save (self);
+}
+
+/* The status choices at the current timepoint, per kind of lesion. */
+static const RrEntryKind target_states[] = { RR_ENTRY_CALIPER, RR_ENTRY_TSTM, RR_ENTRY_NE,
+                                             RR_ENTRY_GONE };
+static const RrEntryKind non_target_states[] = { RR_ENTRY_PRESENT, RR_ENTRY_GONE,
+                                                 RR_ENTRY_PROGRESSION, RR_ENTRY_NE };
+
+static void
+on_state (GtkDropDown *dd,
+          GParamSpec  *pspec,
+          RrReadForm  *self)
+{
+  RrDraftLesion *l = row_lesion (self, G_OBJECT (dd));
+  guint i = gtk_drop_down_get_selected (dd);
+  const RrEntryKind *states = l && l->kind == RR_LESION_TARGET ? target_states : non_target_states;
+  RrEntryKind kind;
+  if (l == NULL || i >= 4)
+    return;
+  kind = states[i];
+  if (kind == l->entries[self->current].kind)
+    return;
+  /* "Measured" keeps the caliper bound before, if any. */
+  rr_read_draft_set_entry (l, self->current, kind,
+                           kind == RR_ENTRY_CALIPER || l->kind != RR_LESION_TARGET
+                             ? l->entries[self->current].caliper : NULL);
+  save (self);
+  refresh (self);
+}
+
+static void
+on_use_caliper (GtkButton  *button,
+                RrReadForm *self)
+{
+  RrDraftLesion *l = row_lesion (self, G_OBJECT (button));
+  RrDraftLesion *other;
+  if (l == NULL)
+    return;
+  if (self->selected == NULL || !g_hash_table_contains (self->calipers, self->selected))
+    {
+      gtk_label_set_text (self->state_label, _("Select a caliper in the viewer first"));
+      return;
+    }
+  other = rr_read_draft_find_caliper (self->draft, self->selected, NULL);
+  if (other && other != l)
+    {
+      g_autofree char *msg = g_strdup_printf (_("That caliper measures %s already"), other->id);
+      gtk_label_set_text (self->state_label, msg);
+      return;
+    }
+  {
+    const RrMeasurement *m = lookup (self->selected, self);
+    gpointer k = g_hash_table_lookup (self->series_tp, m->series_uid);
+    if (k && GPOINTER_TO_UINT (k) - 1 != self->current)
+      {
+        gtk_label_set_text (self->state_label,
+                            _("That caliper is on an earlier timepoint's images"));
+        return;
+      }
+  }
+  rr_read_draft_set_entry (l, self->current, RR_ENTRY_CALIPER, self->selected);
+  save (self);
+  refresh (self);
+}
+
+static void
+on_go_to (GtkButton  *button,
+          RrReadForm *self)
+{
+  RrDraftLesion *l = row_lesion (self, G_OBJECT (button));
+  /* The current timepoint's caliper, else the latest before it. */
+  for (int k = (int) self->current; l && k >= 0; k--)
+    {
+      const RrMeasurement *m = l->entries[k].caliper ? lookup (l->entries[k].caliper, self) : NULL;
+      if (m)
+        {
+          g_signal_emit (self, signals[SIGNAL_GO_TO], 0, m->series_uid, m->id);
+          return;
+        }
+    }
+}
+
+static void
+on_remove (GtkButton  *button,
+           RrReadForm *self)
+{
+  g_autofree char *id = g_strdup (g_object_get_data (G_OBJECT (button), "lesion"));
+  if (rr_read_draft_remove (self->draft, id))
+    {
+      save (self);
+      rebuild (self);
+    }
+}
+
+static GtkWidget *
+small_button (const char *label,
+              const char *accessible,
+              const char *lesion)
+{
+  GtkWidget *b = gtk_button_new_with_label (label);
+  gtk_widget_add_css_class (b, "flat");
+  gtk_widget_set_valign (b, GTK_ALIGN_CENTER);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (b), GTK_ACCESSIBLE_PROPERTY_LABEL, accessible,
+                                  -1);
+  g_object_set_data_full (G_OBJECT (b), "lesion", g_strdup (lesion), g_free);
+  return b;
+}
+
+static GtkWidget *
+lesion_row (RrReadForm    *self,
+            RrDraftLesion *l)
+{
+  GtkWidget *row = gtk_list_box_row_new ();
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 4);
+  GtkWidget *top = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+  GtkWidget *name = gtk_label_new (l->id);
+  GtkWidget *value = gtk_label_new (NULL);
+  GtkWidget *issues = gtk_label_new (NULL);
+  GtkWidget *organ, *nodal, *location, *b;
+  g_autofree char *acc = NULL, *go = NULL, *rm = NULL, *use = NULL;
+  int oi = rr_organs_index (l->organ);
+
+  gtk_widget_set_margin_top (box, 6);
+  gtk_widget_set_margin_bottom (box, 6);
+  gtk_widget_set_margin_start (box, 6);
+  gtk_widget_set_margin_end (box, 6);
+  gtk_widget_add_css_class (name, "heading");
+  gtk_box_append (GTK_BOX (top), name);
+
+  {
+    g_autoptr (GMenuModel) menu = organ_menu (l->id);
+    organ = gtk_menu_button_new ();
+    gtk_menu_button_set_menu_model (GTK_MENU_BUTTON (organ), menu);
+    gtk_menu_button_set_label (GTK_MENU_BUTTON (organ),
+                               oi < 0 ? _("Choose Organ") : _(rr_organs_get (oi)->label));
+    gtk_widget_set_hexpand (organ, TRUE);
+    acc = g_strdup_printf (_("Organ of %s"), l->id);
+    gtk_accessible_update_property (GTK_ACCESSIBLE (organ), GTK_ACCESSIBLE_PROPERTY_LABEL, acc,
+                                    -1);
+    gtk_box_append (GTK_BOX (top), organ);
+  }
+
+  nodal = gtk_check_button_new_with_label (_("Nodal"));
+  gtk_check_button_set_active (GTK_CHECK_BUTTON (nodal), l->nodal);
+  g_free (acc);
+  acc = g_strdup_printf (_("%s is a lymph node"), l->id);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (nodal), GTK_ACCESSIBLE_PROPERTY_LABEL, acc, -1);
+  g_object_set_data_full (G_OBJECT (nodal), "lesion", g_strdup (l->id), g_free);
+
+  rm = g_strdup_printf (_("Remove %s"), l->id);
+  b = small_button ("", rm, l->id);
+  gtk_button_set_icon_name (GTK_BUTTON (b), "user-trash-symbolic");
+  gtk_widget_set_tooltip_text (b, rm);
+  g_signal_connect_object (b, "clicked", G_CALLBACK (on_remove), self, 0);
+  gtk_box_append (GTK_BOX (top), b);
+  gtk_box_append (GTK_BOX (box), top);
+
+  location = gtk_entry_new ();
+  gtk_entry_set_placeholder_text (GTK_ENTRY (location), _("Location (segment, lobe, side…)"));
+  gtk_editable_set_text (GTK_EDITABLE (location), l->location ? l->location : "");
+  g_free (acc);
+  acc = g_strdup_printf (_("Location of %s"), l->id);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (location), GTK_ACCESSIBLE_PROPERTY_LABEL, acc,
+                                  -1);
+  g_object_set_data_full (G_OBJECT (location), "lesion", g_strdup (l->id), g_free);
+  gtk_widget_set_hexpand (location, TRUE);
+  {
+    GtkWidget *second = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+    gtk_box_append (GTK_BOX (second), location);
+    gtk_box_append (GTK_BOX (second), nodal);
+    gtk_box_append (GTK_BOX (box), second);
+  }
+
+  /* Earlier timepoints, read-only: the prior value the reader compares. */
+  for (guint k = 0; k < self->current; k++)
+    if (l->kind != RR_LESION_NEW || k >= l->timepoint)
+      {
+        g_autofree char *v = entry_text (self, l, k);
+        g_autofree char *line = g_strdup_printf ("%s: %s", timepoint_label (self, k), v);
+        GtkWidget *prior = gtk_label_new (line);
+        gtk_label_set_xalign (GTK_LABEL (prior), 0);
+        gtk_widget_add_css_class (prior, "dim-label");
+        gtk_box_append (GTK_BOX (box), prior);
+      }
+
+  {
+    GtkWidget *cur = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+    gtk_label_set_xalign (GTK_LABEL (value), 0);
+    gtk_widget_set_hexpand (value, TRUE);
+    g_object_set_data (G_OBJECT (row), "value", value);
+    gtk_box_append (GTK_BOX (cur), value);
+    if (self->current > 0 && l->kind != RR_LESION_NEW)
+      {
+        g_autoptr (GtkStringList) states = gtk_string_list_new (NULL);
+        const RrEntryKind *list = l->kind == RR_LESION_TARGET ? target_states : non_target_states;
+        GtkWidget *dd;
+        guint sel = GTK_INVALID_LIST_POSITION;
+        if (l->kind == RR_LESION_TARGET)
+          {
+            gtk_string_list_append (states, _("Measured"));
+            gtk_string_list_append (states, _("Too small to measure"));
+            gtk_string_list_append (states, _("Not evaluable"));
+            gtk_string_list_append (states, _("Gone (0 mm)"));
+          }
+        else
+          {
+            gtk_string_list_append (states, _("Present"));
+            gtk_string_list_append (states, _("Absent"));
+            gtk_string_list_append (states, _("Unequivocal progression"));
+            gtk_string_list_append (states, _("Not evaluable"));
+          }
+        for (guint i = 0; i < 4; i++)
+          if (l->entries[self->current].kind == list[i] ||
+              (l->kind != RR_LESION_TARGET && list[i] == RR_ENTRY_PRESENT &&
+               l->entries[self->current].kind == RR_ENTRY_CALIPER))
+            sel = i;
+        dd = gtk_drop_down_new (G_LIST_MODEL (g_object_ref (states)), NULL);
+        gtk_drop_down_set_selected (GTK_DROP_DOWN (dd), sel);
+        g_free (acc);
+        acc = g_strdup_printf (_("Status of %s at %s"), l->id, timepoint_label (self, self->current));
+        gtk_accessible_update_property (GTK_ACCESSIBLE (dd), GTK_ACCESSIBLE_PROPERTY_LABEL, acc,
+                                        -1);
+        g_object_set_data_full (G_OBJECT (dd), "lesion", g_strdup (l->id), g_free);
+        g_signal_connect_object (dd, "notify::selected", G_CALLBACK (on_state), self, 0);
+        gtk_box_append (GTK_BOX (cur), dd);
+      }
+    if (l->kind == RR_LESION_NEW)
+      {
+        GtkWidget *eq = gtk_check_button_new_with_label (_("Equivocal"));
+        gtk_check_button_set_active (GTK_CHECK_BUTTON (eq), l->equivocal);
+        g_free (acc);
+        acc = g_strdup_printf (_("%s is equivocal"), l->id);
+        gtk_accessible_update_property (GTK_ACCESSIBLE (eq), GTK_ACCESSIBLE_PROPERTY_LABEL, acc,
+                                        -1);
+        g_object_set_data_full (G_OBJECT (eq), "lesion", g_strdup (l->id), g_free);
+        g_signal_connect_object (eq, "toggled", G_CALLBACK (on_equivocal), self, 0);
+        gtk_box_append (GTK_BOX (cur), eq);
+      }
+    gtk_box_append (GTK_BOX (box), cur);
+  }
+  {
+    GtkWidget *actions = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+    go = g_strdup_printf (_("Go to %s"), l->id);
+    b = small_button (_("Go To"), go, l->id);
+    g_signal_connect_object (b, "clicked", G_CALLBACK (on_go_to), self, 0);
+    gtk_box_append (GTK_BOX (actions), b);
+    use = g_strdup_printf (_("Measure %s with the selected caliper"), l->id);
+    b = small_button (_("Use Selected Caliper"), use, l->id);
+    g_signal_connect_object (b, "clicked", G_CALLBACK (on_use_caliper), self, 0);
+    gtk_box_append (GTK_BOX (actions), b);
+    gtk_box_append (GTK_BOX (box), actions);
+  }
+
+  gtk_label_set_xalign (GTK_LABEL (issues), 0);
+  gtk_label_set_wrap (GTK_LABEL (issues), TRUE);
+  gtk_widget_add_css_class (issues, "caption");
+  g_object_set_data (G_OBJECT (row), "issues", issues);
+  gtk_box_append (GTK_BOX (box), issues);
+
+  g_signal_connect_object (nodal, "toggled", G_CALLBACK (on_nodal), self, 0);
+  g_signal_connect_object (location, "changed", G_CALLBACK (on_location), self, 0);
+  gtk_list_box_row_set_child (GTK_LIST_BOX_ROW (row), box);
+  gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row), FALSE);
+  gtk_list_box_row_set_selectable (GTK_LIST_BOX_ROW (row), FALSE);
+  g_object_set_data_full (G_OBJECT (row), "lesion", g_strdup (l->id), g_free);
+  g_object_set_data (G_OBJECT (row), "organ", organ);
+  g_object_set_data (G_OBJECT (row), "nodal", nodal);
+  g_object_set_data (G_OBJECT (row), "box", box);
+  gtk_widget_set_sensitive (box, !self->locked);
+  return row;
+}
+
+/* Values, issues, responses: what a caliper change moves. */
+static void
+refresh (RrReadForm *self)
+{
+  GtkWidget *child;
+  g_clear_handle_id (&self->refresh_source, g_source_remove);
+  evaluate (self);
+  for (child = gtk_widget_get_first_child (GTK_WIDGET (self->lesions)); child;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      RrDraftLesion *l = row_lesion (self, G_OBJECT (child));
+      GtkLabel *value = g_object_get_data (G_OBJECT (child), "value");
+      GtkLabel *issues = g_object_get_data (G_OBJECT (child), "issues");
+      g_autofree char *v = NULL, *line = NULL, *is = NULL, *acc = NULL;
+      const char *kind;
+      gboolean violation;
+      if (l == NULL || value == NULL)
+        continue;
+      v = entry_text (self, l, self->current);
+      line = g_strdup_printf ("%s: %s", timepoint_label (self, self->current), v);
+      gtk_label_set_text (value, line);
+      is = issues_of (self, l->id, &violation);
+      gtk_label_set_text (issues, is);
+      gtk_widget_set_visible (GTK_WIDGET (issues), *is != '\0');
+      if (violation)
+        gtk_widget_add_css_class (GTK_WIDGET (issues), "error");
+      else
+        gtk_widget_remove_css_class (GTK_WIDGET (issues), "error");
+      kind = l->kind == RR_LESION_TARGET ? _("Target") : l->kind == RR_LESION_NON_TARGET
+                                                          ? _("Non-target") : _("New lesion");
+      acc = g_strdup_printf ("%s %s, %s, %s%s%s", kind, l->id,
+                             rr_organs_lookup (l->organ) ? _(rr_organs_lookup (l->organ)->label)
+                                                         : _("organ not chosen"),
+                             line, *is ? ", " : "", is);
+      gtk_accessible_update_property (GTK_ACCESSIBLE (child), GTK_ACCESSIBLE_PROPERTY_LABEL, acc,
+                                      -1);
+    }
+  gtk_widget_set_sensitive (GTK_WIDGET (self->submit_button),
+                            !self->locked && self->result && self->result->violations->len == 0 &&
+                            self->draft && self->draft->lesions->len > 0);
+}
+
+static void
+rebuild (RrReadForm *self)
+{
+  GtkWidget *child;
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->lesions))))
+    gtk_list_box_remove (self->lesions, child);
+  for (guint kind = 0; self->draft && kind < 3; kind++)
+    for (guint i = 0; i < self->draft->lesions->len; i++)
+      {
+        RrDraftLesion *l = self->draft->lesions->pdata[i];
+        if (l->kind == kind)
+          gtk_list_box_append (self->lesions, lesion_row (self, l));
+      }
+  refresh (self);
+}
+
+/* ---- actions ---- */
+
+static void
+make_lesion (RrReadForm   *self,
+             RrLesionKind  kind)
+{
+  g_autoptr (GError) error = NULL;
+  const RrMeasurement *m = self->selected ? lookup (self->selected, self) : NULL;
+  RrDraftLesion *l;
+  guint tp = self->current;
+
+  if (self->draft == NULL || self->locked)
+    return;
+  if (kind != RR_LESION_NEW && self->current != 0)
+    {
+      /* RECIST 1.1: target and non-target lesions are chosen at baseline;
+       * what appears later is a new lesion. */
+      gtk_label_set_text (self->state_label,
+                          kind == RR_LESION_TARGET
+                            ? _("Target lesions are chosen at baseline")
+                            : _("Non-target lesions are chosen at baseline; record a new lesion"));
+      return;
+    }
+  if (kind == RR_LESION_NEW && self->current == 0)
+    {
+      gtk_label_set_text (self->state_label, _("New lesions are recorded at follow-up"));
+      return;
+    }
+  if (m == NULL && kind == RR_LESION_TARGET)
+    {
+      gtk_label_set_text (self->state_label,
+                          _("Draw or select a caliper first: it becomes the target"));
+      return;
+    }
+  if (m && rr_read_draft_find_caliper (self->draft, m->id, NULL))
+    {
+      gtk_label_set_text (self->state_label, _("That caliper belongs to a lesion already"));
+      return;
+    }
+  if (m)
+    {
+      gpointer k = g_hash_table_lookup (self->series_tp, m->series_uid);
+      if (k && GPOINTER_TO_UINT (k) - 1 != self->current)
+        {
+          gtk_label_set_text (self->state_label,
+                              _("That caliper is on an earlier timepoint's images"));
+          return;
+        }
+    }
+  l = rr_read_draft_add (self->draft, kind, tp, m ? m->id : NULL, &error);
+  if (l == NULL)
+    {
+      gtk_label_set_text (self->state_label, error->message);
+      return;
+    }
+  if (m && g_strcmp0 (m->series_uid, self->shown_series) == 0)
+    l->slice_thickness_mm = self->slice_thickness;
+  gtk_label_set_text (self->state_label, "");
+  save (self);
+  rebuild (self);
+}
+
+static void
+form_action (GtkWidget  *widget,
+             const char *name,
+             GVariant   *param)
+{
+  RrReadForm *self = RR_READ_FORM (widget);
+  if (g_str_equal (name, "form.make-target"))
+    make_lesion (self, RR_LESION_TARGET);
+  else if (g_str_equal (name, "form.make-non-target"))
+    make_lesion (self, RR_LESION_NON_TARGET);
+  else if (g_str_equal (name, "form.make-new-lesion"))
+    make_lesion (self, RR_LESION_NEW);
+}
+
+static void load_lock (RrReadForm *self);
+
+/* What a signed read can no longer do. */
+static const char *const form_actions[] = {
+  "form.make-target", "form.make-non-target", "form.make-new-lesion", "form.submit", "form.organ",
+};
+
+static void
+on_sign_finished (RrSignDialog *dialog,
+                  const char   *state,
+                  const char   *message,
+                  RrReadForm   *self)
+{
+  load_lock (self);
+  for (GtkWidget *row = gtk_widget_get_first_child (GTK_WIDGET (self->lesions)); row;
+       row = gtk_widget_get_next_sibling (row))
+    if (g_object_get_data (G_OBJECT (row), "box"))
+      gtk_widget_set_sensitive (g_object_get_data (G_OBJECT (row), "box"), !self->locked);
+  refresh (self);
+}
+
+static void
+submit_action (GtkWidget  *widget,
+               const char *name,
+               GVariant   *param)
+{
+  RrReadForm *self = RR_READ_FORM (widget);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *json = NULL;
+  RrSignDialog *dialog;
+
+  if (self->draft == NULL || self->locked)
+    return;
+  refresh (self);
+  if (self->result == NULL || self->result->violations->len)
+    {
+      gtk_label_set_text (self->state_label, _("The read breaks a rule: see the form"));
+      return;
+    }
+  json = rr_read_draft_build_with_responses (self->draft, lookup, self, &error);
+  if (json == NULL)
+    {
+      gtk_label_set_text (self->state_label, error->message);
+      return;
+    }
+  dialog = rr_sign_dialog_new (GTK_WINDOW (gtk_widget_get_root (widget)), self->db_path,
+                               self->account, self->task_id, self->ca_file, json);
+  g_signal_connect_object (dialog, "finished", G_CALLBACK (on_sign_finished), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+/* ---- the task ---- */
+
+/* Submitted, or waiting in the outbox: read-only, with the receipt. A
+ * refusal leaves the form open, with the server's reason. */
+static void
+load_lock (RrReadForm *self)
+{
+  g_autoptr (GPtrArray) out = NULL;
+  g_autoptr (RrStoreTask) task = NULL;
+  const RrStoreOutbox *last = NULL;
+  g_autofree char *text = NULL;
+
+  self->locked = FALSE;
+  gtk_label_set_text (self->state_label, "");
+  if (self->store == NULL || self->task_id == NULL)
+    return;
+  out = rr_store_outbox_list (self->store, self->account, NULL, NULL);
+  for (guint i = 0; out && i < out->len; i++)
+    if (g_str_equal (((RrStoreOutbox *) out->pdata[i])->task_id, self->task_id))
+      last = out->pdata[i];
+  task = rr_store_get_task (self->store, self->account, self->task_id, NULL);
+  if (last && g_str_equal (last->state, "delivered"))
+    {
+      g_autoptr (JsonParser) p = json_parser_new ();
+      const char *id = "", *at = "";
+      JsonObject *r = NULL;
+      if (last->receipt && json_parser_load_from_data (p, last->receipt, -1, NULL) &&
+          JSON_NODE_HOLDS_OBJECT (json_parser_get_root (p)))
+        {
+          JsonObject *o = json_node_get_object (json_parser_get_root (p));
+          if (json_object_has_member (o, "receipt") &&
+              JSON_NODE_HOLDS_OBJECT (json_object_get_member (o, "receipt")))
+            r = json_object_get_object_member (o, "receipt");
+        }
+      if (r)
+        {
+          id = json_object_get_string_member_with_default (r, "id", "");
+          at = json_object_get_string_member_with_default (r, "submitted_at", "");
+        }
+      self->locked = TRUE;
+      if (r && json_object_has_member (r, "responses") &&
+          JSON_NODE_HOLDS_OBJECT (json_object_get_member (r, "responses")))
+        {
+          JsonObject *resp = json_object_get_object_member (r, "responses");
+          JsonArray *fu = json_object_has_member (resp, "timepoints")
+                            ? json_object_get_array_member (resp, "timepoints") : NULL;
+          JsonObject *bl = json_object_has_member (resp, "baseline")
+                             ? json_object_get_object_member (resp, "baseline") : NULL;
+          /* At baseline there is no response yet: the server's sum says
+           * it read the same lesions. */
+          if (fu && json_array_get_length (fu) > 0)
+            text = g_strdup_printf (_("Submitted and locked. Receipt %s, %s. The server's best "
+                                      "overall response: %s"), id, at,
+                                    json_object_get_string_member_with_default (
+                                      resp, "best_overall_response", "—"));
+          else
+            text = g_strdup_printf (_("Submitted and locked. Receipt %s, %s. The server's "
+                                      "baseline sum: %.1f mm"), id, at,
+                                    bl ? json_object_get_double_member_with_default (bl, "sum_mm",
+                                                                                      0) : 0.0);
+        }
+      else
+        text = g_strdup_printf (_("Submitted and locked. Receipt %s, %s"), id, at);
+    }
+  else if (last && g_str_equal (last->state, "pending"))
+    {
+      self->locked = TRUE;
+      text = g_strdup (_("Signed and waiting in the outbox: it will be sent when the server is "
+                         "reachable"));
+    }
+  else if (task && g_strcmp0 (task->status, "submitted") == 0)
+    {
+      self->locked = TRUE;
+      text = g_strdup (_("Submitted from another computer: read-only here"));
+    }
+  else if (last && g_str_equal (last->state, "refused"))
+    text = g_strdup_printf (_("The server refused the read: %s"),
+                            last->last_error ? last->last_error : "");
+  if (text)
+    gtk_label_set_text (self->state_label, text);
+  for (guint i = 0; i < G_N_ELEMENTS (form_actions); i++)
+    gtk_widget_action_set_enabled (GTK_WIDGET (self), form_actions[i], !self->locked);
+}
+
+/* Sequential reading: a follow-up starts from the reader's own read of the
+ * subject's previous timepoint on this computer (the lesions, their
+ * organs, their earlier values and calipers). */
+static void
+seed_from_prior (RrReadForm        *self,
+                 const RrStoreTask *task)
+{
+  g_autoptr (GPtrArray) tasks = rr_store_list_tasks (self->store, self->account, NULL);
+  const RrStoreTask *best = NULL;
+  g_autofree char *form = NULL;
+  g_autoptr (GPtrArray) calipers = NULL;
+
+  for (guint i = 0; tasks && i < tasks->len; i++)
+    {
+      const RrStoreTask *t = tasks->pdata[i];
+      if (g_str_equal (t->id, task->id) || g_strcmp0 (t->kind, "read") != 0 ||
+          g_strcmp0 (t->subject, task->subject) != 0 || t->n_timepoints >= task->n_timepoints)
+        continue;
+      if (best == NULL || t->n_timepoints > best->n_timepoints)
+        best = t;
+    }
+  if (best == NULL ||
+      (form = rr_store_get_form (self->store, self->account, best->id, NULL)) == NULL ||
+      !rr_read_draft_load (self->draft, form, NULL))
+    return;
+  /* What the earlier read measured is shown, never changed here. */
+  calipers = rr_store_list_measurements (self->store, self->account, best->id, NULL, NULL, NULL);
+  for (guint i = 0; calipers && i < calipers->len; i++)
+    {
+      RrMeasurement *m = calipers->pdata[i];
+      g_hash_table_insert (self->calipers, g_strdup (m->id), rr_measurement_copy (m));
+    }
+  save (self);
+}
+
+static void
+load_task (RrReadForm *self)
+{
+  g_autoptr (RrStoreTask) task = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) mine = NULL;
+  g_autoptr (GPtrArray) files = NULL;
+  g_autofree char *form = NULL, *title = NULL;
+
+  task = rr_store_get_task (self->store, self->account, self->task_id, &error);
+  if (task == NULL || g_strcmp0 (task->kind, "read") != 0)
+    {
+      gtk_widget_set_visible (GTK_WIDGET (self), FALSE);
+      return;
+    }
+  self->draft = rr_read_draft_new_for_task (task->json, &error);
+  if (self->draft == NULL)
+    {
+      gtk_widget_set_visible (GTK_WIDGET (self), TRUE);
+      gtk_label_set_text (self->state_label, error->message);
+      return;
+    }
+  self->current = self->draft->timepoints->len - 1;
+  form = rr_store_get_form (self->store, self->account, self->task_id, NULL);
+  if (form && !rr_read_draft_load (self->draft, form, &error))
+    gtk_label_set_text (self->state_label, error->message);
+
+  /* Which timepoint each series is: the task's studies per timepoint. */
+  {
+    g_autoptr (JsonParser) p = json_parser_new ();
+    g_autoptr (GHashTable) study_tp = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+    files = rr_store_task_instances (self->store, self->account, self->task_id, NULL);
+    if (json_parser_load_from_data (p, task->json, -1, NULL))
+      {
+        JsonArray *tps = json_object_get_array_member (json_node_get_object (
+                                                         json_parser_get_root (p)), "timepoints");
+        for (guint k = 0; tps && k < json_array_get_length (tps); k++)
+          {
+            JsonObject *tp = json_array_get_object_element (tps, k);
+            JsonArray *studies = json_object_get_array_member (tp, "studies");
+            int idx = -1;
+            for (guint j = 0; j < self->draft->timepoints->len; j++)
+              if (g_strcmp0 (timepoint_label (self, j),
+                             json_object_get_string_member_with_default (tp, "label", "")) == 0)
+                idx = (int) j;
+            for (guint s = 0; idx >= 0 && studies && s < json_array_get_length (studies); s++)
+              g_hash_table_insert (study_tp, g_strdup (json_array_get_string_element (studies, s)),
+                                   GINT_TO_POINTER (idx + 1));
+          }
+      }
+    for (guint i = 0; files && i < files->len; i++)
+      {
+        RrStoreInstance *inst = files->pdata[i];
+        gpointer k = g_hash_table_lookup (study_tp, inst->study_uid);
+        if (k)
+          g_hash_table_insert (self->series_tp, g_strdup (inst->series_uid), k);
+      }
+  }
+
+  mine = rr_store_list_measurements (self->store, self->account, self->task_id, NULL, NULL, NULL);
+  for (guint i = 0; mine && i < mine->len; i++)
+    {
+      RrMeasurement *m = mine->pdata[i];
+      g_hash_table_insert (self->calipers, g_strdup (m->id), rr_measurement_copy (m));
+    }
+  title = g_strdup_printf (_("Assessment · %s, day %d"), timepoint_label (self, self->current),
+                           ((RrTimepoint *) self->draft->timepoints->pdata[self->current])->day);
+  gtk_label_set_text (self->title, title);
+  gtk_label_set_text (self->saved_label, form ? _("All changes saved on this computer") : "");
+  load_lock (self);
+  if (form == NULL && self->current > 0 && !self->locked)
+    seed_from_prior (self, task);
+  else if (self->current > 0)
+    {
+      /* The earlier read's calipers, for prior values and "go to". */
+      g_autoptr (GPtrArray) tasks = rr_store_list_tasks (self->store, self->account, NULL);
+      for (guint i = 0; tasks && i < tasks->len; i++)
+        {
+          const RrStoreTask *t = tasks->pdata[i];
+          g_autoptr (GPtrArray) more = NULL;
+          if (g_str_equal (t->id, self->task_id) || g_strcmp0 (t->subject, task->subject) != 0)
+            continue;
+          more = rr_store_list_measurements (self->store, self->account, t->id, NULL, NULL, NULL);
+          for (guint k = 0; more && k < more->len; k++)
+            {
+              RrMeasurement *m = more->pdata[k];
+              if (!g_hash_table_contains (self->calipers, m->id))
+                g_hash_table_insert (self->calipers, g_strdup (m->id), rr_measurement_copy (m));
+            }
+        }
+    }
+  gtk_widget_set_visible (GTK_WIDGET (self), TRUE);
+  rebuild (self);
+}
+
+void
+rr_read_form_set_task (RrReadForm  *self,
+                       RrStore     *store,
+                       gint64       account,
+                       const char  *task_id,
+                       const char  *ca_file)
+{
+  g_return_if_fail (RR_IS_READ_FORM (self));
+  g_clear_pointer (&self->draft, rr_read_draft_free);
+  g_clear_pointer (&self->result, rr_criteria_result_free);
+  g_clear_pointer (&self->read, rr_read_free);
+  g_hash_table_remove_all (self->calipers);
+  g_hash_table_remove_all (self->series_tp);
+  g_clear_pointer (&self->task_id, g_free);
+  g_clear_pointer (&self->ca_file, g_free);
+  self->locked = FALSE;
+  self->store = store;
+  self->account = account;
+  if (store && (self->db_path == NULL || !g_str_equal (self->db_path, rr_store_get_path (store))))
+    {
+      /* Saves already queued finish first: the pool drains in order. */
+      stop_writer (self);
+      g_free (self->db_path);
+      self->db_path = g_strdup (rr_store_get_path (store));
+    }
+  if (store && self->writer == NULL)
+    {
+      self->writer_data = g_new0 (Writer, 1);
+      self->writer_data->db_path = g_strdup (self->db_path);
+      self->writer = g_thread_pool_new (writer_run, self->writer_data, 1, TRUE, NULL);
+    }
+  if (task_id == NULL || store == NULL || account <= 0)
+    {
+      rebuild (self);
+      gtk_widget_set_visible (GTK_WIDGET (self), FALSE);
+      return;
+    }
+  self->task_id = g_strdup (task_id);
+  self->ca_file = g_strdup (ca_file);
+  load_task (self);
+}
+
+const RrMeasurement *
+rr_read_form_get_caliper (RrReadForm *self,
+                          const char *id)
+{
+  return id ? g_hash_table_lookup (self->calipers, id) : NULL;
+}
+
+gboolean
+rr_read_form_is_locked (RrReadForm *self)
+{
+  return self->task_id != NULL && self->locked;
+}
+
+static gboolean
+refresh_idle (gpointer data)
+{
+  RrReadForm *self = data;
+  self->refresh_source = 0;
+  refresh (self);
+  return G_SOURCE_REMOVE;
+}
+
+void
+rr_read_form_measurement_changed (RrReadForm          *self,
+                                  RrMeasurementChange  change,
+                                  const RrMeasurement *m)
+{
+  if (self->task_id == NULL)
+    return;
+  if (change == RR_MEASUREMENT_REMOVED)
+    g_hash_table_remove (self->calipers, m->id);
+  else
+    g_hash_table_insert (self->calipers, g_strdup (m->id), rr_measurement_copy (m));
+  /* A removed caliper leaves its lesion "caliper missing" until the
+   * reader measures it again or undoes. */
+  if (rr_read_draft_find_caliper (self->draft, m->id, NULL) && self->refresh_source == 0)
+    self->refresh_source = g_idle_add (refresh_idle, self);
+}
+
+void
+rr_read_form_set_selected (RrReadForm *self,
+                           const char *measurement_id)
+{
+  g_free (self->selected);
+  self->selected = g_strdup (measurement_id);
+}
+
+void
+rr_read_form_set_volume (RrReadForm     *self,
+                         const RrVolume *volume)
+{
+  g_clear_pointer (&self->shown_series, g_free);
+  self->slice_thickness = 0;
+  if (volume)
+    {
+      self->shown_series = g_strdup (volume->series_uid);
+      self->slice_thickness = volume->slice_thickness > 0 ? volume->slice_thickness
+                                                          : volume->spacing[2];
+    }
+}
+
+/* ---- the widget ---- */
+
+static void
+rr_read_form_dispose (GObject *object)
+{
+  RrReadForm *self = RR_READ_FORM (object);
+  g_clear_handle_id (&self->refresh_source, g_source_remove);
+  gtk_widget_dispose_template (GTK_WIDGET (self), RR_TYPE_READ_FORM);
+  G_OBJECT_CLASS (rr_read_form_parent_class)->dispose (object);
+}
+
+static void
+rr_read_form_finalize (GObject *object)
+{
+  RrReadForm *self = RR_READ_FORM (object);
+  /* Every queued save is written before the form goes. */
+  stop_writer (self);
+  g_clear_pointer (&self->draft, rr_read_draft_free);
+  g_clear_pointer (&self->result, rr_criteria_result_free);
+  g_clear_pointer (&self->read, rr_read_free);
+  g_hash_table_unref (self->calipers);
+  g_hash_table_unref (self->series_tp);
+  g_free (self->db_path);
+  g_free (self->task_id);
+  g_free (self->ca_file);
+  g_free (self->selected);
+  g_free (self->shown_series);
+  G_OBJECT_CLASS (rr_read_form_parent_class)->finalize (object);
+}
+
+static void
+rr_read_form_class_init (RrReadFormClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = rr_read_form_dispose;
+  object_class->finalize = rr_read_form_finalize;
+  /* "go-to" (series, measurement): show this caliper in the viewer. */
+  signals[SIGNAL_GO_TO] = g_signal_new ("go-to", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                                        NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING,
+                                        G_TYPE_STRING);
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/org/readroom/Readroom/rr-read-form.ui");
+  gtk_widget_class_bind_template_child (widget_class, RrReadForm, title);
+  gtk_widget_class_bind_template_child (widget_class, RrReadForm, state_label);
+  gtk_widget_class_bind_template_child (widget_class, RrReadForm, saved_label);
+  gtk_widget_class_bind_template_child (widget_class, RrReadForm, lesions);
+  gtk_widget_class_bind_template_child (widget_class, RrReadForm, responses);
+  gtk_widget_class_bind_template_child (widget_class, RrReadForm, read_issues);
+  gtk_widget_class_bind_template_child (widget_class, RrReadForm, buttons);
+  gtk_widget_class_bind_template_child (widget_class, RrReadForm, submit_button);
+  gtk_widget_class_install_action (widget_class, "form.make-target", NULL, form_action);
+  gtk_widget_class_install_action (widget_class, "form.make-non-target", NULL, form_action);
+  gtk_widget_class_install_action (widget_class, "form.make-new-lesion", NULL, form_action);
+  gtk_widget_class_install_action (widget_class, "form.submit", NULL, submit_action);
+  gtk_widget_class_install_action (widget_class, "form.organ", "s", organ_action);
+}
+
+/* The form's shortcuts work wherever the focus is in the window (the
+ * reader is on the image when a caliper becomes a target). */
+static void
+add_shortcuts (RrReadForm *self)
+{
+  static const struct
+  {
+    const char *trigger, *action;
+  } keys[] = {
+    { "<Control>t", "form.make-target" },
+    { "<Control><Shift>t", "form.make-non-target" },
+    { "<Control><Shift>n", "form.make-new-lesion" },
+    { "<Control>Return", "form.submit" },
+  };
+  GtkEventController *c = gtk_shortcut_controller_new ();
+  gtk_shortcut_controller_set_scope (GTK_SHORTCUT_CONTROLLER (c), GTK_SHORTCUT_SCOPE_GLOBAL);
+  for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
+    gtk_shortcut_controller_add_shortcut (
+      GTK_SHORTCUT_CONTROLLER (c),
+      gtk_shortcut_new (gtk_shortcut_trigger_parse_string (keys[i].trigger),
+                        gtk_named_action_new (keys[i].action)));
+  gtk_widget_add_controller (GTK_WIDGET (self), c);
+}
+
+static void
+rr_read_form_init (RrReadForm *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+  self->calipers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                          (GDestroyNotify) rr_measurement_free);
+  self->series_tp = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  add_shortcuts (self);
+  gtk_widget_set_visible (GTK_WIDGET (self), FALSE);
+}

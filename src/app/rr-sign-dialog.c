@@ -1,0 +1,578 @@
+/* rr-sign-dialog.c: the signature manifestation of 21 CFR Part 11 (11.50):
+ * who signs (full name), when, and what the signature means, shown with
+ * the whole read; the password re-entered. The outbox and the network
+ * run on a worker with its own database connection. */
+#include "rr-sign-dialog.h"
+#include "rr-read-draft.h"
+#include "rr-store.h"
+#include "rr-sync.h"
+
+#include <glib/gi18n.h>
+#include <json-glib/json-glib.h>
+#include <string.h>
+
+struct _RrSignDialog
+{
+  AdwWindow parent_instance;
+
+  GtkLabel *signer;
+  GtkLabel *time;
+  AdwPasswordEntryRow *password;
+  GtkLabel *status;
+  GtkButton *sign;
+  GtkButton *cancel;
+  GCancellable *cancellable;
+
+  char *db_path;
+  gint64 account;
+  char *task_id;
+  char *ca_file;
+  char *read_json;
+  char *meaning;
+  gboolean busy;
+};
+
+enum
+{
+  SIGNAL_FINISHED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+G_DEFINE_FINAL_TYPE (RrSignDialog, rr_sign_dialog, ADW_TYPE_WINDOW)
+
+/* ---- who signs, on a worker ---- */
+
+typedef struct
+{
+  char *db_path, *ca_file;
+  gint64 account;
+  char *password;     /* only for the submission */
+  char *task_id;
+  char *read_json;
+  char *meaning;
+  /* results */
+  char *name, *state, *message;
+} Job;
+
+static void
+job_free (Job *j)
+{
+  g_free (j->db_path);
+  g_free (j->ca_file);
+  if (j->password)
+    memset (j->password, 0, strlen (j->password));
+  g_free (j->password);
+  g_free (j->task_id);
+  g_free (j->read_json);
+  g_free (j->meaning);
+  g_free (j->name);
+  g_free (j->state);
+  g_free (j->message);
+  g_free (j);
+}
+
+/* The account's client, signed in with its kept token. */
+static RrSyncClient *
+client_for (RrStore  *store,
+            Job      *j,
+            char    **username,
+            char    **user_json,
+            GError  **error)
+{
+  g_autofree char *server = NULL, *token = NULL;
+  RrSyncClient *c;
+  if (!rr_store_get_account (store, j->account, &server, username, user_json, error))
+    return NULL;
+  token = rr_sync_token_load (server, *username);
+  c = rr_sync_client_new (server, j->ca_file);
+  if (token)
+    rr_sync_client_set_token (c, token);
+  return c;
+}
+
+static char *
+display_name (const char *user_json)
+{
+  g_autoptr (JsonParser) p = json_parser_new ();
+  if (user_json && json_parser_load_from_data (p, user_json, -1, NULL) &&
+      JSON_NODE_HOLDS_OBJECT (json_parser_get_root (p)))
+    {
+      const char *n = json_object_get_string_member_with_default (
+        json_node_get_object (json_parser_get_root (p)), "display_name", NULL);
+      if (n && *n)
+        return g_strdup (n);
+    }
+  return NULL;
+}
+
+static void
+signer_thread (GTask        *task,
+               gpointer      source,
+               gpointer      data,
+               GCancellable *cancellable)
+{
+  Job *j = data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RrStore) store = rr_store_open (j->db_path, &error);
+  g_autoptr (RrSyncClient) c = NULL;
+  g_autofree char *user = NULL, *user_json = NULL;
+
+  if (store == NULL || (c = client_for (store, j, &user, &user_json, &error)) == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  j->name = display_name (user_json);
+  if (j->name == NULL)
+    {
+      /* Not kept yet: the server knows the full name. */
+      g_autoptr (JsonNode) me = rr_sync_get_json (c, "/readroom/v1/me", NULL);
+      if (me && JSON_NODE_HOLDS_OBJECT (me))
+        {
+          g_autoptr (JsonGenerator) g = json_generator_new ();
+          g_autofree char *json = NULL;
+          json_generator_set_root (g, me);
+          json = json_generator_to_data (g, NULL);
+          j->name = display_name (json);
+          rr_store_account (store, rr_sync_client_get_server (c), user, json, NULL);
+        }
+    }
+  j->message = g_strdup (user);
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+signer_done (GObject      *source,
+             GAsyncResult *result,
+             gpointer      data)
+{
+  RrSignDialog *self = RR_SIGN_DIALOG (source);
+  Job *j = g_task_get_task_data (G_TASK (result));
+  g_autoptr (GError) error = NULL;
+  g_autofree char *text = NULL;
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      gtk_label_set_text (self->signer, error->message);
+      return;
+    }
+  if (j->name)
+    text = g_strdup_printf (_("%s (user %s)"), j->name, j->message);
+  else
+    text = g_strdup_printf (_("user %s (full name not known offline)"), j->message);
+  gtk_label_set_text (self->signer, text);
+}
+
+/* ---- signing and submitting, on a worker ---- */
+
+static void
+submit_thread (GTask        *task,
+               gpointer      source,
+               gpointer      data,
+               GCancellable *cancellable)
+{
+  Job *j = data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RrStore) store = rr_store_open (j->db_path, &error);
+  g_autoptr (RrSyncClient) c = NULL;
+  g_autoptr (JsonParser) p = json_parser_new ();
+  g_autoptr (JsonNode) body = NULL;
+  g_autofree char *user = NULL, *user_json = NULL, *key = NULL;
+
+  if (store == NULL || (c = client_for (store, j, &user, &user_json, &error)) == NULL ||
+      !json_parser_load_from_data (p, j->read_json, -1, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  body = rr_read_submission_new (json_parser_get_root (p), j->meaning);
+  key = rr_sync_submit (c, store, j->account, j->task_id, body, j->password, &error);
+  if (key == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  if (!rr_sync_deliver (c, store, j->account, NULL, NULL, &error))
+    {
+      j->state = g_strdup ("pending");
+      j->message = g_strdup (error->message);
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+  {
+    g_autoptr (GPtrArray) all = rr_store_outbox_list (store, j->account, NULL, NULL);
+    for (guint i = 0; all && i < all->len; i++)
+      {
+        RrStoreOutbox *o = all->pdata[i];
+        if (g_str_equal (o->key, key))
+          {
+            j->state = g_strdup (o->state);
+            j->message = g_strdup (o->last_error ? o->last_error : "");
+          }
+      }
+  }
+  if (j->state == NULL)
+    j->state = g_strdup ("pending");
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+submit_done (GObject      *source,
+             GAsyncResult *result,
+             gpointer      data)
+{
+  RrSignDialog *self = RR_SIGN_DIALOG (source);
+  Job *j = g_task_get_task_data (G_TASK (result));
+  g_autoptr (GError) error = NULL;
+
+  self->busy = FALSE;
+  gtk_widget_set_sensitive (GTK_WIDGET (self->sign), TRUE);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->cancel), TRUE);
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      g_autofree char *msg = g_strdup_printf (_("Not submitted: %s"), error->message);
+      gtk_label_set_text (self->status, msg);
+      return;
+    }
+  g_signal_emit (self, signals[SIGNAL_FINISHED], 0, j->state, j->message);
+  if (g_str_equal (j->state, "refused"))
+    {
+      g_autofree char *msg = g_strdup_printf (_("The server refused the read: %s"), j->message);
+      gtk_label_set_text (self->status, msg);
+      gtk_editable_set_text (GTK_EDITABLE (self->password), "");
+      return;
+    }
+  /* Signed: the dialog says what became of the read and stays until the
+   * reader closes it (GTK 4.8's AT-SPI bridge crashes when a toplevel
+   * goes away by itself while an assistive technology reads it). */
+  gtk_label_set_text (self->status,
+                      g_str_equal (j->state, "delivered")
+                        ? _("Submitted: the server has the read and has locked it")
+                        : _("Signed and saved in the outbox: it will be sent when the server is "
+                            "reachable"));
+  gtk_widget_set_sensitive (GTK_WIDGET (self->sign), FALSE);
+  gtk_editable_set_text (GTK_EDITABLE (self->password), "");
+  gtk_widget_set_sensitive (GTK_WIDGET (self->password), FALSE);
+  gtk_button_set_label (self->cancel, _("_Close"));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->cancel), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _("Close"), -1);
+  gtk_widget_add_css_class (GTK_WIDGET (self->cancel), "suggested-action");
+  gtk_widget_grab_focus (GTK_WIDGET (self->cancel));
+}
+
+static char *
+now_text (void)
+{
+  g_autoptr (GDateTime) now = g_date_time_new_now_local ();
+  return g_date_time_format (now, "%Y-%m-%d %H:%M:%S %Z");
+}
+
+static void
+on_sign (RrSignDialog *self)
+{
+  g_autoptr (GTask) task = NULL;
+  g_autofree char *now = now_text ();
+  const char *password = gtk_editable_get_text (GTK_EDITABLE (self->password));
+  Job *j;
+
+  if (self->busy)
+    return;
+  if (*password == '\0')
+    {
+      gtk_label_set_text (self->status, _("Enter your password to sign"));
+      gtk_widget_grab_focus (GTK_WIDGET (self->password));
+      return;
+    }
+  gtk_label_set_text (self->time, now);
+  j = g_new0 (Job, 1);
+  j->db_path = g_strdup (self->db_path);
+  j->ca_file = g_strdup (self->ca_file);
+  j->account = self->account;
+  j->password = g_strdup (password);
+  j->task_id = g_strdup (self->task_id);
+  j->read_json = g_strdup (self->read_json);
+  j->meaning = g_strdup (self->meaning);
+  self->busy = TRUE;
+  gtk_widget_set_sensitive (GTK_WIDGET (self->sign), FALSE);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->cancel), FALSE);
+  gtk_label_set_text (self->status, _("Signing and sending…"));
+  task = g_task_new (self, self->cancellable, submit_done, NULL);
+  g_task_set_task_data (task, j, (GDestroyNotify) job_free);
+  g_task_run_in_thread (task, submit_thread);
+}
+
+/* ---- the read, for people ---- */
+
+static GtkWidget *
+cell (const char *text,
+      gboolean    heading)
+{
+  GtkWidget *l = gtk_label_new (text);
+  gtk_label_set_xalign (GTK_LABEL (l), 0);
+  if (heading)
+    gtk_widget_add_css_class (l, "heading");
+  return l;
+}
+
+static const char *
+value_text (JsonNode *n,
+            char    **owned)
+{
+  if (n == NULL)
+    return "—";
+  if (json_node_get_value_type (n) == G_TYPE_STRING)
+    return json_node_get_string (n);
+  *owned = g_strdup_printf ("%.1f mm", json_node_get_double (n));
+  return *owned;
+}
+
+static GtkWidget *
+lesion_table (JsonObject *read)
+{
+  GtkWidget *grid = gtk_grid_new ();
+  JsonArray *tps = json_object_get_array_member (read, "timepoints");
+  static const char *const sections[] = { "target_lesions", "non_target_lesions", "new_lesions" };
+  guint row = 1;
+
+  gtk_grid_set_column_spacing (GTK_GRID (grid), 12);
+  gtk_grid_set_row_spacing (GTK_GRID (grid), 4);
+  gtk_grid_attach (GTK_GRID (grid), cell (_("Lesion"), TRUE), 0, 0, 1, 1);
+  gtk_grid_attach (GTK_GRID (grid), cell (_("Organ"), TRUE), 1, 0, 1, 1);
+  for (guint k = 0; k < json_array_get_length (tps); k++)
+    gtk_grid_attach (GTK_GRID (grid),
+                     cell (json_object_get_string_member (json_array_get_object_element (tps, k),
+                                                          "id"), TRUE), 2 + k, 0, 1, 1);
+  for (guint s = 0; s < G_N_ELEMENTS (sections); s++)
+    {
+      JsonArray *ls = json_object_get_array_member (read, sections[s]);
+      for (guint i = 0; ls && i < json_array_get_length (ls); i++, row++)
+        {
+          JsonObject *l = json_array_get_object_element (ls, i);
+          JsonObject *vals = json_object_has_member (l, "measurements")
+                               ? json_object_get_object_member (l, "measurements")
+                               : json_object_has_member (l, "status")
+                                   ? json_object_get_object_member (l, "status") : NULL;
+          g_autofree char *organ = g_strdup_printf (
+            "%s%s", json_object_get_string_member_with_default (l, "organ", ""),
+            json_object_get_boolean_member_with_default (l, "nodal", FALSE) ? _(" (nodal)") : "");
+          gtk_grid_attach (GTK_GRID (grid),
+                           cell (json_object_get_string_member_with_default (l, "id", ""), FALSE),
+                           0, row, 1, 1);
+          gtk_grid_attach (GTK_GRID (grid), cell (organ, FALSE), 1, row, 1, 1);
+          for (guint k = 0; k < json_array_get_length (tps); k++)
+            {
+              const char *tp = json_object_get_string_member (
+                json_array_get_object_element (tps, k), "id");
+              g_autofree char *owned = NULL;
+              const char *v;
+              if (s == 2)
+                v = g_strcmp0 (json_object_get_string_member_with_default (l, "timepoint", ""),
+                               tp) == 0
+                      ? (json_object_get_boolean_member_with_default (l, "equivocal", FALSE)
+                           ? _("new, equivocal") : _("new")) : "";
+              else
+                v = value_text (vals ? json_object_get_member (vals, tp) : NULL, &owned);
+              gtk_grid_attach (GTK_GRID (grid), cell (v, FALSE), 2 + k, row, 1, 1);
+            }
+        }
+    }
+  return grid;
+}
+
+static char *
+responses_text (JsonObject *read)
+{
+  JsonObject *r = json_object_get_object_member (read, "responses");
+  GString *s = g_string_new (NULL);
+  JsonArray *tps;
+  if (r == NULL)
+    return g_string_free (s, FALSE);
+  if (json_object_has_member (r, "baseline"))
+    g_string_append_printf (s, _("Baseline sum: %.1f mm"),
+                            json_object_get_double_member_with_default (
+                              json_object_get_object_member (r, "baseline"), "sum_mm", 0));
+  tps = json_object_get_array_member (r, "timepoints");
+  for (guint i = 0; tps && i < json_array_get_length (tps); i++)
+    {
+      JsonObject *t = json_array_get_object_element (tps, i);
+      g_string_append_printf (s, _("\n%s: sum %.1f mm, targets %s, non-targets %s, new lesions "
+                                   "%s, overall %s"),
+                              json_object_get_string_member_with_default (t, "id", ""),
+                              json_object_get_double_member_with_default (t, "sum_mm", 0),
+                              json_object_get_string_member_with_default (t, "target", ""),
+                              json_object_get_string_member_with_default (t, "non_target", ""),
+                              json_object_get_string_member_with_default (t, "new_lesions", ""),
+                              json_object_get_string_member_with_default (t, "overall", ""));
+    }
+  if (tps && json_array_get_length (tps))
+    g_string_append_printf (s, _("\nBest overall response: %s"),
+                            json_object_get_string_member_with_default (
+                              r, "best_overall_response", ""));
+  return g_string_free (s, FALSE);
+}
+
+/* ---- the window ---- */
+
+static GtkWidget *
+field (GtkWidget  *box,
+       const char *title,
+       const char *value)
+{
+  GtkWidget *row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
+  GtkWidget *t = cell (title, TRUE), *v = cell (value, FALSE);
+  gtk_label_set_wrap (GTK_LABEL (v), TRUE);
+  gtk_label_set_selectable (GTK_LABEL (v), TRUE);
+  gtk_widget_set_size_request (t, 90, -1);
+  gtk_box_append (GTK_BOX (row), t);
+  gtk_box_append (GTK_BOX (row), v);
+  gtk_box_append (GTK_BOX (box), row);
+  return v;
+}
+
+static void
+rr_sign_dialog_dispose (GObject *object)
+{
+  RrSignDialog *self = RR_SIGN_DIALOG (object);
+  g_cancellable_cancel (self->cancellable);
+  G_OBJECT_CLASS (rr_sign_dialog_parent_class)->dispose (object);
+}
+
+static void
+rr_sign_dialog_finalize (GObject *object)
+{
+  RrSignDialog *self = RR_SIGN_DIALOG (object);
+  g_clear_object (&self->cancellable);
+  g_free (self->db_path);
+  g_free (self->task_id);
+  g_free (self->ca_file);
+  g_free (self->read_json);
+  g_free (self->meaning);
+  G_OBJECT_CLASS (rr_sign_dialog_parent_class)->finalize (object);
+}
+
+static void
+rr_sign_dialog_class_init (RrSignDialogClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  object_class->dispose = rr_sign_dialog_dispose;
+  object_class->finalize = rr_sign_dialog_finalize;
+  /* A dialog to assistive technologies, as the sign-in dialog is a
+   * window: left generic, GTK 4.8's AT-SPI bridge loses track of it when
+   * it closes. */
+  gtk_widget_class_set_accessible_role (GTK_WIDGET_CLASS (klass), GTK_ACCESSIBLE_ROLE_DIALOG);
+  /* "finished" (state, message): what became of the submission. */
+  signals[SIGNAL_FINISHED] = g_signal_new ("finished", G_TYPE_FROM_CLASS (klass),
+                                           G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE,
+                                           2, G_TYPE_STRING, G_TYPE_STRING);
+}
+
+static void
+rr_sign_dialog_init (RrSignDialog *self)
+{
+  self->cancellable = g_cancellable_new ();
+  self->meaning = g_strdup (_("I am the author of this read: it is my assessment of these "
+                              "images, and I approve it"));
+}
+
+RrSignDialog *
+rr_sign_dialog_new (GtkWindow  *parent,
+                    const char *db_path,
+                    gint64      account,
+                    const char *task_id,
+                    const char *ca_file,
+                    const char *read_json)
+{
+  RrSignDialog *self = g_object_new (RR_TYPE_SIGN_DIALOG, "transient-for", parent, "modal", TRUE,
+                                     "default-width", 640, "default-height", 600,
+                                     "title", _("Sign and Submit"), NULL);
+  GtkWidget *outer = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+  GtkWidget *header = adw_header_bar_new ();
+  GtkWidget *scroll = gtk_scrolled_window_new ();
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 12);
+  GtkWidget *buttons = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
+  GtkWidget *cancel = gtk_button_new_with_mnemonic (_("_Cancel"));
+  g_autoptr (JsonParser) p = json_parser_new ();
+  g_autoptr (GTask) task = NULL;
+  g_autofree char *now = now_text (), *resp = NULL;
+  JsonObject *read = NULL;
+  Job *j;
+
+  self->db_path = g_strdup (db_path);
+  self->account = account;
+  self->task_id = g_strdup (task_id);
+  self->ca_file = g_strdup (ca_file);
+  self->read_json = g_strdup (read_json);
+
+  adw_header_bar_set_show_end_title_buttons (ADW_HEADER_BAR (header), FALSE);
+  gtk_box_append (GTK_BOX (outer), header);
+  gtk_widget_set_margin_start (box, 18);
+  gtk_widget_set_margin_end (box, 18);
+  gtk_widget_set_margin_top (box, 12);
+  gtk_widget_set_margin_bottom (box, 18);
+  if (json_parser_load_from_data (p, read_json, -1, NULL) &&
+      JSON_NODE_HOLDS_OBJECT (json_parser_get_root (p)))
+    read = json_node_get_object (json_parser_get_root (p));
+  if (read)
+    {
+      GtkWidget *table = lesion_table (read);
+      gtk_accessible_update_property (GTK_ACCESSIBLE (table), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                      _("Lesion table"), -1);
+      gtk_box_append (GTK_BOX (box), cell (_("The read"), TRUE));
+      gtk_box_append (GTK_BOX (box), table);
+      resp = responses_text (read);
+      field (box, _("Responses"), resp);
+    }
+  gtk_box_append (GTK_BOX (box), gtk_separator_new (GTK_ORIENTATION_HORIZONTAL));
+  self->signer = GTK_LABEL (field (box, _("Signed by"), _("looking up…")));
+  self->time = GTK_LABEL (field (box, _("Time"), now));
+  field (box, _("Meaning"), self->meaning);
+
+  {
+    /* As in the sign-in dialog: one boxed row, its title the field's name. */
+    GtkWidget *list = gtk_list_box_new ();
+    self->password = ADW_PASSWORD_ENTRY_ROW (adw_password_entry_row_new ());
+    adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->password), _("Password"));
+    gtk_list_box_set_selection_mode (GTK_LIST_BOX (list), GTK_SELECTION_NONE);
+    gtk_widget_add_css_class (list, "boxed-list");
+    gtk_list_box_append (GTK_LIST_BOX (list), GTK_WIDGET (self->password));
+    g_signal_connect_object (self->password, "entry-activated", G_CALLBACK (on_sign), self,
+                             G_CONNECT_SWAPPED);
+    gtk_box_append (GTK_BOX (box), list);
+  }
+  self->status = GTK_LABEL (cell ("", FALSE));
+  gtk_label_set_wrap (self->status, TRUE);
+  gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->status));
+
+  self->sign = GTK_BUTTON (gtk_button_new_with_mnemonic (_("_Sign and Submit")));
+  gtk_widget_add_css_class (GTK_WIDGET (self->sign), "suggested-action");
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->sign), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _("Sign and submit"), -1);
+  g_signal_connect_object (self->sign, "clicked", G_CALLBACK (on_sign), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (cancel, "clicked", G_CALLBACK (gtk_window_destroy), self,
+                           G_CONNECT_SWAPPED);
+  gtk_widget_set_halign (buttons, GTK_ALIGN_END);
+  self->cancel = GTK_BUTTON (cancel);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (cancel), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _("Cancel"), -1);
+  gtk_box_append (GTK_BOX (buttons), cancel);
+  gtk_box_append (GTK_BOX (buttons), GTK_WIDGET (self->sign));
+  gtk_box_append (GTK_BOX (box), buttons);
+
+  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scroll), box);
+  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scroll), GTK_POLICY_NEVER,
+                                  GTK_POLICY_AUTOMATIC);
+  gtk_widget_set_vexpand (scroll, TRUE);
+  gtk_box_append (GTK_BOX (outer), scroll);
+  adw_window_set_content (ADW_WINDOW (self), outer);
+  gtk_widget_grab_focus (GTK_WIDGET (self->password));
+
+  j = g_new0 (Job, 1);
+  j->db_path = g_strdup (db_path);
+  j->ca_file = g_strdup (ca_file);
+  j->account = account;
+  task = g_task_new (self, self->cancellable, signer_done, NULL);
+  g_task_set_task_data (task, j, (GDestroyNotify) job_free);
+  g_task_run_in_thread (task, signer_thread);
+  return self;
+}
