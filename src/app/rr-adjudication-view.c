@@ -542,7 +542,6 @@ fill_timepoints (RrAdjudicationView *self)
       const char *tp = str_member (element (tps, k), "id");
       GtkWidget *row = gtk_list_box_row_new (), *grid = gtk_grid_new ();
       GString *a11y = g_string_new (tp);
-      gboolean any = FALSE;
       gtk_grid_set_column_spacing (GTK_GRID (grid), 18);
       gtk_grid_set_row_spacing (GTK_GRID (grid), 2);
       gtk_widget_set_margin_start (grid, 8);
@@ -564,10 +563,7 @@ fill_timepoints (RrAdjudicationView *self)
           g_string_append_printf (a11y, _(", %s: Reader 1 %s, Reader 2 %s%s"), _(titles[f]),
                                   word (v1), word (v2),
                                   d ? _(" (discrepancy)") : differs ? _(" (differs)") : "");
-          any |= differs;
         }
-      if (any)
-        gtk_widget_add_css_class (row, "error");
       gtk_list_box_row_set_child (GTK_LIST_BOX_ROW (row), grid);
       g_object_set_data_full (G_OBJECT (row), "timepoint", g_strdup (tp), g_free);
       gtk_accessible_update_property (GTK_ACCESSIBLE (row), GTK_ACCESSIBLE_PROPERTY_LABEL,
@@ -617,7 +613,6 @@ fill_timepoints (RrAdjudicationView *self)
         if (d)
           {
             gtk_grid_attach (GTK_GRID (grid), cell (_("Discrepancy"), TRUE, TRUE), 3, 0, 1, 1);
-            gtk_widget_add_css_class (row, "error");
           }
         label = g_strdup_printf (_("%s: Reader 1 %s, Reader 2 %s%s"), _(ts[f]), v[0], v[1],
                                  d ? _(" (discrepancy)") : "");
@@ -852,7 +847,15 @@ update_lock (RrAdjudicationView *self)
                                             last->last_error ? last->last_error : "");
       gtk_label_set_text (self->state, t);
     }
-  gtk_widget_set_sensitive (self->decision, !self->locked);
+  /* Each control itself, so assistive technologies see them locked too. */
+  gtk_widget_set_sensitive (GTK_WIDGET (self->choose1), !self->locked);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->choose2), !self->locked);
+  for (guint i = 0; i < G_N_ELEMENTS (self->reason); i++)
+    gtk_widget_set_sensitive (GTK_WIDGET (self->reason[i]), !self->locked);
+  gtk_text_view_set_editable (self->rationale, !self->locked);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->rationale), !self->locked);
+  if (self->locked)
+    gtk_widget_set_sensitive (GTK_WIDGET (self->sign), FALSE);
   if (!self->locked)
     update_sign (self);
 }
