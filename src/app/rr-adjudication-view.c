@@ -551,15 +551,29 @@ fill_timepoints (RrAdjudicationView *self)
       gtk_grid_attach (GTK_GRID (grid), cell (tp, TRUE, FALSE), 0, 0, 1, 1);
       gtk_grid_attach (GTK_GRID (grid), cell (_("Reader 1"), FALSE, FALSE), 0, 1, 1, 1);
       gtk_grid_attach (GTK_GRID (grid), cell (_("Reader 2"), FALSE, FALSE), 0, 2, 1, 1);
+      /* The sum of the targets: the baseline's from the baseline result. */
+      gtk_grid_attach (GTK_GRID (grid), cell (_("Sum"), TRUE, FALSE), 1, 0, 1, 1);
+      for (guint r = 0; r < 2; r++)
+        {
+          JsonObject *at = k == 0 && obj_member (self->responses[r], "baseline")
+                             ? obj_member (self->responses[r], "baseline")
+                             : tp_response (self, r, tp);
+          JsonNode *sum = at ? json_object_get_member (at, "sum_mm") : NULL;
+          g_autofree char *t = sum && JSON_NODE_HOLDS_VALUE (sum)
+                                 ? g_strdup_printf ("%.1f mm", json_node_get_double (sum))
+                                 : g_strdup ("—");
+          gtk_grid_attach (GTK_GRID (grid), cell (t, FALSE, FALSE), 1, 1 + r, 1, 1);
+          g_string_append_printf (a11y, _(", %s sum %s"), reader_labels[r], t);
+        }
       for (guint f = 0; f < G_N_ELEMENTS (fields); f++)
         {
           const char *v1 = str_member (tp_response (self, 0, tp), fields[f]);
           const char *v2 = str_member (tp_response (self, 1, tp), fields[f]);
           JsonObject *d = discrepancy (self, fields[f], tp, k + 1 == n);
           gboolean differs = d != NULL || g_strcmp0 (v1, v2) != 0;
-          gtk_grid_attach (GTK_GRID (grid), cell (_(titles[f]), TRUE, FALSE), 1 + f, 0, 1, 1);
-          gtk_grid_attach (GTK_GRID (grid), cell (word (v1), FALSE, differs), 1 + f, 1, 1, 1);
-          gtk_grid_attach (GTK_GRID (grid), cell (word (v2), FALSE, differs), 1 + f, 2, 1, 1);
+          gtk_grid_attach (GTK_GRID (grid), cell (_(titles[f]), TRUE, FALSE), 2 + f, 0, 1, 1);
+          gtk_grid_attach (GTK_GRID (grid), cell (word (v1), FALSE, differs), 2 + f, 1, 1, 1);
+          gtk_grid_attach (GTK_GRID (grid), cell (word (v2), FALSE, differs), 2 + f, 2, 1, 1);
           g_string_append_printf (a11y, _(", %s: Reader 1 %s, Reader 2 %s%s"), _(titles[f]),
                                   word (v1), word (v2),
                                   d ? _(" (discrepancy)") : differs ? _(" (differs)") : "");
@@ -886,8 +900,9 @@ on_sign (RrAdjudicationView *self)
     json_node_unref (n);
     json_object_unref (copy);
   }
+  /* The rationale in the meaning: the signer sees, and signs, it. */
   meaning = g_strdup_printf (_("I am the adjudicator of this case: %s's read is my final "
-                               "assessment, for the rationale given"), reader_labels[c]);
+                               "assessment. Rationale: %s"), reader_labels[c], r);
   dialog = rr_sign_dialog_new (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))),
                                rr_store_get_path (self->store), self->account, self->task_id,
                                self->ca_file, read);

@@ -315,6 +315,11 @@ class Adjudication(unittest.TestCase):
         # The lesions, side by side, the measurement difference marked.
         size = {r["reader"]: r["read"]["target_lesions"][0]["measurements"]["Week 8"]
                 for r in detail["reads"]}
+        # The sums of the targets, as the reads measured them.
+        self.assertIn("Reader 1 sum %.1f mm, Reader 2 sum %.1f mm" % (size["Reader 1"],
+                                                                    size["Reader 2"]), week8[0])
+        self.assertTrue([r for r in tp_rows if r.startswith(
+            "Baseline, Reader 1 sum 30.0 mm, Reader 2 sum 30.0 mm")], tp_rows)
         l1 = [r.name or "" for r in self.rows("Reader 1 lesions")]
         l2 = [r.name or "" for r in self.rows("Reader 2 lesions")]
         self.assertEqual(len(l1), 1, l1)
@@ -379,8 +384,11 @@ class Adjudication(unittest.TestCase):
         self.assertIsNotNone(dialog, "no signing dialog")
         self.assertTrue(wait_for(lambda: [t for t in self.labels(dialog)
                                           if "(user adj1)" in t], 15), self.labels(dialog))
+        # What is signed says the choice and the rationale.
         self.assertTrue([t for t in self.labels(dialog)
-                         if t.startswith("I am the adjudicator of this case: Reader 2's read")])
+                         if t.startswith("I am the adjudicator of this case: Reader 2's read")
+                         and t.endswith("Rationale: Reasons: Measurement variability. "
+                                        + rationale)], self.labels(dialog))
         self.type_into("Password", PASSWORD, root=dialog)
         self.shot("6-sign")
         self.click(self.named("Sign and submit", root=dialog))
