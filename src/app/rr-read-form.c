@@ -8,6 +8,7 @@
 #include "rr-read-draft.h"
 #include "rr-criteria.h"
 #include "rr-organs.h"
+#include "rr-sync.h"
 
 #include <adwaita.h>
 #include <glib/gi18n.h>
@@ -41,7 +42,10 @@ struct _RrReadForm
   RrCriteriaResult *result;     /* the last evaluation, kept for the rows */
   RrRead *read;                 /* ...and the read it evaluated */
   gboolean locked;
+  gboolean pending;             /* signed, waiting in the outbox */
   guint refresh_source;
+  guint retry_source;           /* sends the outbox again while pending */
+  GCancellable *retry;
 
   GThreadPool *writer;          /* one thread: saves in order */
   struct _Writer *writer_data;  /* its connection */
@@ -854,6 +858,7 @@ form_action (GtkWidget  *widget,
 }
 
 static void load_lock (RrReadForm *self);
+static void update_rows_locked (RrReadForm *self);
 
 /* What a signed read can no longer do. */
 static const char *const form_actions[] = {
@@ -867,11 +872,98 @@ on_sign_finished (RrSignDialog *dialog,
                   RrReadForm   *self)
 {
   load_lock (self);
+  update_rows_locked (self);
+}
+
+static void
+update_rows_locked (RrReadForm *self)
+{
   for (GtkWidget *row = gtk_widget_get_first_child (GTK_WIDGET (self->lesions)); row;
        row = gtk_widget_get_next_sibling (row))
     if (g_object_get_data (G_OBJECT (row), "box"))
       gtk_widget_set_sensitive (g_object_get_data (G_OBJECT (row), "box"), !self->locked);
   refresh (self);
+}
+
+/* ---- a signed read waiting for the server ---- */
+
+typedef struct
+{
+  char *db_path, *ca_file;
+  gint64 account;
+} Retry;
+
+static void
+retry_free (Retry *r)
+{
+  g_free (r->db_path);
+  g_free (r->ca_file);
+  g_free (r);
+}
+
+static void
+retry_thread (GTask        *task,
+              gpointer      source,
+              gpointer      data,
+              GCancellable *cancellable)
+{
+  Retry *r = data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RrStore) store = rr_store_open (r->db_path, &error);
+  g_autoptr (RrSyncClient) c = NULL;
+  g_autofree char *server = NULL, *user = NULL, *token = NULL;
+
+  if (store == NULL || !rr_store_get_account (store, r->account, &server, &user, NULL, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  token = rr_sync_token_load (server, user);
+  c = rr_sync_client_new (server, r->ca_file);
+  if (token)
+    rr_sync_client_set_token (c, token);
+  /* The key is the submission's: sent twice (the worklist may send it
+   * too), the server answers with the same receipt. */
+  if (!rr_sync_deliver (c, store, r->account, NULL, NULL, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+retry_done (GObject      *source,
+            GAsyncResult *result,
+            gpointer      data)
+{
+  RrReadForm *self = RR_READ_FORM (source);
+  if (g_task_propagate_boolean (G_TASK (result), NULL) && self->task_id)
+    {
+      load_lock (self);
+      update_rows_locked (self);
+    }
+}
+
+static gboolean
+retry_tick (gpointer data)
+{
+  RrReadForm *self = data;
+  g_autoptr (GTask) task = NULL;
+  Retry *r;
+  if (!self->pending || self->task_id == NULL)
+    {
+      self->retry_source = 0;
+      return G_SOURCE_REMOVE;
+    }
+  r = g_new0 (Retry, 1);
+  r->db_path = g_strdup (self->db_path);
+  r->ca_file = g_strdup (self->ca_file);
+  r->account = self->account;
+  task = g_task_new (self, self->retry, retry_done, NULL);
+  g_task_set_task_data (task, r, (GDestroyNotify) retry_free);
+  g_task_run_in_thread (task, retry_thread);
+  return G_SOURCE_CONTINUE;
 }
 
 static void
@@ -917,6 +1009,7 @@ load_lock (RrReadForm *self)
   g_autofree char *text = NULL;
 
   self->locked = FALSE;
+  self->pending = FALSE;
   gtk_label_set_text (self->state_label, "");
   if (self->store == NULL || self->task_id == NULL)
     return;
@@ -971,6 +1064,7 @@ load_lock (RrReadForm *self)
   else if (last && g_str_equal (last->state, "pending"))
     {
       self->locked = TRUE;
+      self->pending = TRUE;
       text = g_strdup (_("Signed and waiting in the outbox: it will be sent when the server is "
                          "reachable"));
     }
@@ -986,6 +1080,9 @@ load_lock (RrReadForm *self)
     gtk_label_set_text (self->state_label, text);
   for (guint i = 0; i < G_N_ELEMENTS (form_actions); i++)
     gtk_widget_action_set_enabled (GTK_WIDGET (self), form_actions[i], !self->locked);
+  /* Sent again every little while until the server has answered. */
+  if (self->pending && self->retry_source == 0)
+    self->retry_source = g_timeout_add_seconds (5, retry_tick, self);
 }
 
 /* Sequential reading: a follow-up starts from the reader's own read of the
@@ -1126,6 +1223,10 @@ rr_read_form_set_task (RrReadForm  *self,
                        const char  *ca_file)
 {
   g_return_if_fail (RR_IS_READ_FORM (self));
+  g_clear_handle_id (&self->retry_source, g_source_remove);
+  g_cancellable_cancel (self->retry);
+  g_clear_object (&self->retry);
+  self->retry = g_cancellable_new ();
   g_clear_pointer (&self->draft, rr_read_draft_free);
   g_clear_pointer (&self->result, rr_criteria_result_free);
   g_clear_pointer (&self->read, rr_read_free);
@@ -1140,6 +1241,7 @@ rr_read_form_set_task (RrReadForm  *self,
     {
       /* Saves already queued finish first: the pool drains in order. */
       stop_writer (self);
+  g_clear_object (&self->retry);
       g_free (self->db_path);
       self->db_path = g_strdup (rr_store_get_path (store));
     }
@@ -1228,6 +1330,8 @@ rr_read_form_dispose (GObject *object)
 {
   RrReadForm *self = RR_READ_FORM (object);
   g_clear_handle_id (&self->refresh_source, g_source_remove);
+  g_clear_handle_id (&self->retry_source, g_source_remove);
+  g_cancellable_cancel (self->retry);
   gtk_widget_dispose_template (GTK_WIDGET (self), RR_TYPE_READ_FORM);
   G_OBJECT_CLASS (rr_read_form_parent_class)->dispose (object);
 }
@@ -1308,6 +1412,7 @@ static void
 rr_read_form_init (RrReadForm *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  self->retry = g_cancellable_new ();
   self->calipers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                           (GDestroyNotify) rr_measurement_free);
   self->series_tp = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);

@@ -6,8 +6,10 @@ third marks a non-target, organs chosen from the list; the form's baseline
 sum equals the calipers' sum; the read is signed and submitted; the server
 holds it with the same responses; the task becomes read-only with its
 receipt. Then a second user on the same computer opens their own task on
-the same subject and sees none of the first user's work. A screenshot of
-each step goes to the test's log folder."""
+the same subject and sees none of the first user's work, signs with the
+server away (the read waits in the outbox and the form says so) and finds
+it delivered once the server is back. A screenshot of each step goes to
+the test's log folder."""
 import json
 import os
 import re
@@ -372,6 +374,53 @@ class Read(unittest.TestCase):
         self.assertEqual(self.lesion_rows(), [])
         self.assertFalse([t for t in self.labels() if t.startswith("Submitted and locked")])
         self.shot("6-second-user")
+
+        # reader2 signs with the server away: the read waits in the outbox,
+        # the form says so; back online, it is delivered once.
+        x, y, w, h = self.viewer.queryComponent().getExtents(p.DESKTOP_COORDS)
+        cx, cy = x + w // 2, y + h // 2
+        self.click(self.named("Bidirectional"))
+        self.assertTrue(wait_for(lambda: "tool: Bidirectional" in (self.viewer.description or ""),
+                                 10), self.viewer.description)
+        self.drag(cx - 40, cy + 130, cx + 40, cy + 130)
+        if not wait_for(lambda: self.caliper_count() == 1, 15):
+            self.shot("debug-reader2-caliper")
+            self.fail(self.viewer.description)
+        self.click(self.named("Make target"))
+        self.assertTrue(wait_for(lambda: [r for r in self.lesion_rows()
+                                          if r.startswith("Target T1")], 10), self.lesion_rows())
+        self.choose_organ("T1", "Liver")
+        self.server.stop()
+        try:
+            self.click(self.named("Sign and submit"))
+            dialog = self.frame("Sign and Submit")
+            self.assertIsNotNone(dialog)
+            self.type_into("Password", PASSWORD, root=dialog)
+            self.click(self.named("Sign and submit", root=dialog))
+            waiting = wait_for(lambda: [t for t in self.labels(dialog)
+                                        if "will be sent when the server is reachable" in t], 60)
+            self.assertTrue(waiting, self.labels(dialog))
+            self.assertTrue(wait_for(lambda: [t for t in self.labels()
+                                              if t.startswith("Signed and waiting in the outbox")],
+                                     10))
+            self.shot("7-offline")
+        finally:
+            self.server.start()
+        admin = self.server.login("admin", ADMIN_PASSWORD)
+
+        def reader2_submits():
+            status, trail = self.server.request("GET", "/readroom/v1/audit?after=0&limit=1000",
+                                                token=admin)
+            return [e for e in trail if e["action"] == "task.submit" and e["user"] == "reader2"]
+        # The worklist delivers what waits in the outbox when it next
+        # reaches the server (it polls while offline).
+        self.assertTrue(wait_for(reader2_submits, 90), "the outbox did not deliver")
+        # The form learns it too, with the receipt.
+        self.assertTrue(wait_for(lambda: [t for t in self.labels()
+                                          if t.startswith("Submitted and locked. Receipt")], 30),
+                        self.labels())
+        self.shot("8-delivered")
+        self.assertEqual(len(reader2_submits()), 1)
 
 
 if __name__ == "__main__":
