@@ -971,6 +971,7 @@ leave_source (RrWindow *self)
   g_clear_pointer (&self->task_id, g_free);
   self->task_account = 0;
   rr_read_form_set_task (self->read_form, NULL, 0, NULL, NULL);
+  rr_adjudication_view_set_task (self->adjudication, NULL, 0, NULL, NULL, NULL);
   g_clear_pointer (&self->draft_series, g_free);
 }
 

@@ -207,6 +207,13 @@ class Adjudication(unittest.TestCase):
         self.pyatspi.Registry.generateMouseEvent(int(x), int(y), what)
         time.sleep(0.05)
 
+    def ctrl_key(self, keysym):
+        reg, p = self.pyatspi.Registry, self.pyatspi
+        reg.generateKeyboardEvent(37, None, p.KEY_PRESS)  # Control_L
+        reg.generateKeyboardEvent(keysym, None, p.KEY_SYM)
+        reg.generateKeyboardEvent(37, None, p.KEY_RELEASE)
+        time.sleep(0.2)
+
     def type_into(self, title, text, root=None):
         p = self.pyatspi
         editable = (p.ROLE_ENTRY, p.ROLE_TEXT, p.ROLE_PASSWORD_TEXT)
@@ -354,10 +361,17 @@ class Adjudication(unittest.TestCase):
         for label, s in at.items():
             k = CALIPER_SLICE[user_of(label)]
             self.assertIn(s, (k + 1, SLICES - k), (label, at))
-        # Both readers' calipers on both panes, then back.
-        self.click(self.named("Show both readers' calipers"))
-        self.shot("4-both-calipers")
-        self.click(self.named("Show both readers' calipers"))
+        # Both readers' calipers on both panes, by keyboard (Ctrl+B, as the
+        # shortcuts window lists it), then back.
+        toggle = self.named("Show both readers' calipers")
+        for want in (True, False):
+            self.ctrl_key(ord("b"))
+            self.assertTrue(wait_for(lambda: (toggle.getState().contains(p.STATE_CHECKED) or
+                                              toggle.getState().contains(p.STATE_PRESSED)) == want,
+                                     10),
+                            "Ctrl+B did not toggle both readers' calipers")
+            if want:
+                self.shot("4-both-calipers")
 
         # Choose Reader 2, give the rationale, sign.
         sign = self.named("Sign adjudication")
