@@ -361,6 +361,12 @@ class Adjudication(unittest.TestCase):
         for label, s in at.items():
             k = CALIPER_SLICE[user_of(label)]
             self.assertIn(s, (k + 1, SLICES - k), (label, at))
+        # A timepoint: both panes at its first caliper, Reader 1's.
+        row = [r for r in self.rows("Timepoint responses") if (r.name or "").startswith("Week 8")]
+        self.click(row[0])
+        self.assertTrue(wait_for(lambda: self.slice_of(v1) == at["Reader 1"] and
+                                 self.slice_of(v2) == at["Reader 1"], 15),
+                        (v1.description, v2.description, at))
         # Both readers' calipers on both panes, by keyboard (Ctrl+B, as the
         # shortcuts window lists it), then back.
         toggle = self.named("Show both readers' calipers")
