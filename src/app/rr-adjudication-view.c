@@ -807,6 +807,31 @@ update_sign (RrAdjudicationView *self)
                                                : _("Give the rationale of the choice"));
 }
 
+/* The decision as it was signed: the choice and the whole rationale. */
+static void
+show_signed (RrAdjudicationView *self,
+             const char         *body)
+{
+  g_autoptr (JsonParser) p = json_parser_new ();
+  JsonObject *o;
+  if (body == NULL || !json_parser_load_from_data (p, body, -1, NULL) ||
+      !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (p)))
+    return;
+  o = json_node_get_object (json_parser_get_root (p));
+  if (g_strcmp0 (str_member (o, "chosen"), "Reader 1") == 0)
+    gtk_check_button_set_active (self->choose1, TRUE);
+  else if (g_strcmp0 (str_member (o, "chosen"), "Reader 2") == 0)
+    gtk_check_button_set_active (self->choose2, TRUE);
+  if (str_member (o, "rationale"))
+    {
+      /* The reasons ticked are in the text already. */
+      for (guint i = 0; i < G_N_ELEMENTS (self->reason); i++)
+        gtk_check_button_set_active (self->reason[i], FALSE);
+      gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->rationale),
+                                str_member (o, "rationale"), -1);
+    }
+}
+
 /* Submitted (or waiting in the outbox): the decision is locked and the
  * receipt shown. */
 static void
@@ -828,6 +853,7 @@ update_lock (RrAdjudicationView *self)
       JsonObject *r = NULL;
       const char *choice = NULL;
       g_autofree char *text = NULL;
+      show_signed (self, last->body);
       if (last->receipt && json_parser_load_from_data (p, last->receipt, -1, NULL) &&
           JSON_NODE_HOLDS_OBJECT (json_parser_get_root (p)))
         r = obj_member (json_node_get_object (json_parser_get_root (p)), "receipt");
@@ -846,6 +872,7 @@ update_lock (RrAdjudicationView *self)
     }
   else if (last && g_str_equal (last->state, "pending"))
     {
+      show_signed (self, last->body);
       gtk_label_set_text (self->state, _("Signed and waiting in the outbox: it will be sent "
                                          "when the server is reachable"));
       self->locked = TRUE;

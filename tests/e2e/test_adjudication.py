@@ -207,6 +207,34 @@ class Adjudication(unittest.TestCase):
         self.pyatspi.Registry.generateMouseEvent(int(x), int(y), what)
         time.sleep(0.05)
 
+    def launch_and_open(self, download):
+        """The app, signed in as the adjudicator, the task opened."""
+        p = self.pyatspi
+        cls = type(self)
+        if cls.proc and cls.proc.poll() is None:
+            cls.proc.terminate()
+            cls.proc.wait(10)
+        cls.proc, self.app = start_app(self.pyatspi, [READROOM], self.env)
+        self.click(self.named("Sign In"))
+        self.assertIsNotNone(self.frame("Sign In"))
+        self.type_into("Server", self.url)
+        self.type_into("User Name", "adj1")
+        self.type_into("Password", PASSWORD)
+        self.click(self.named("Sign In", root=self.frame("Sign In")))
+        worklist = lambda: [r.name or "" for r in self.rows("Worklist")]  # noqa: E731
+        self.assertTrue(wait_for(lambda: [r for r in worklist()
+                                          if r.startswith("Adjudication · subject S-001")], 30),
+                        worklist())
+        if download:
+            self.click(self.named("Download All"))
+            self.assertTrue(wait_for(lambda: [r for r in worklist() if "available offline" in r],
+                                     60), worklist())
+            self.shot("1-worklist")
+        row = self.rows("Worklist")[0]
+        x, y, w, h = row.queryComponent().getExtents(p.DESKTOP_COORDS)
+        self.mouse(x + 60, y + h // 2, "abs")
+        self.mouse(x + 60, y + h // 2, "b1c")
+
     def ctrl_key(self, keysym):
         reg, p = self.pyatspi.Registry, self.pyatspi
         reg.generateKeyboardEvent(37, None, p.KEY_PRESS)  # Control_L
@@ -278,25 +306,7 @@ class Adjudication(unittest.TestCase):
         bor = {r["reader"]: r["responses"]["best_overall_response"] for r in detail["reads"]}
         self.assertEqual(sorted(bor.values()), ["PR", "SD"], bor)
 
-        type(self).proc, self.app = start_app(self.pyatspi, [READROOM], self.env)
-        self.click(self.named("Sign In"))
-        self.assertIsNotNone(self.frame("Sign In"))
-        self.type_into("Server", self.url)
-        self.type_into("User Name", "adj1")
-        self.type_into("Password", PASSWORD)
-        self.click(self.named("Sign In", root=self.frame("Sign In")))
-        worklist = lambda: [r.name or "" for r in self.rows("Worklist")]  # noqa: E731
-        self.assertTrue(wait_for(lambda: [r for r in worklist()
-                                          if r.startswith("Adjudication · subject S-001")], 30),
-                        worklist())
-        self.click(self.named("Download All"))
-        self.assertTrue(wait_for(lambda: [r for r in worklist() if "available offline" in r], 60),
-                        worklist())
-        self.shot("1-worklist")
-        row = self.rows("Worklist")[0]
-        x, y, w, h = row.queryComponent().getExtents(p.DESKTOP_COORDS)
-        self.mouse(x + 60, y + h // 2, "abs")
-        self.mouse(x + 60, y + h // 2, "b1c")
+        self.launch_and_open(download=True)
 
         # Two panes on the Week 8 images, Reader 1 and Reader 2.
         v1 = wait_for(lambda: find(self.app, lambda n: (n.name or "") == "Reader 1 images"
@@ -451,6 +461,21 @@ class Adjudication(unittest.TestCase):
                                                        p.ROLE_TOGGLE_BUTTON))
         self.assertFalse(choose.getState().contains(p.STATE_SENSITIVE))
         self.assertFalse(sign.getState().contains(p.STATE_SENSITIVE))
+
+        # Opened again later on this computer: still locked, the same receipt.
+        self.launch_and_open(download=False)
+        again = wait_for(lambda: [t for t in self.labels()
+                                  if t.startswith("Submitted and locked. Receipt")], 30)
+        self.assertEqual(again, receipt, self.labels())
+        choose = self.named("Choose Reader 2", roles=(p.ROLE_CHECK_BOX, p.ROLE_RADIO_BUTTON,
+                                                       p.ROLE_TOGGLE_BUTTON))
+        self.assertFalse(choose.getState().contains(p.STATE_SENSITIVE))
+        self.assertTrue(choose.getState().contains(p.STATE_CHECKED), "the choice is not shown")
+        box = self.named("Rationale (required)", roles=(p.ROLE_TEXT, p.ROLE_ENTRY))
+        self.assertEqual(box.queryText().getText(0, -1),
+                         "Reasons: Measurement variability. " + rationale)
+        self.assertFalse(self.named("Sign adjudication").getState().contains(p.STATE_SENSITIVE))
+        self.shot("8-reopened")
 
 
 if __name__ == "__main__":
