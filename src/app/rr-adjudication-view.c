@@ -1154,11 +1154,9 @@ rr_adjudication_view_set_task (RrAdjudicationView *self,
       guint n = tps ? json_array_get_length (tps) : 0;
       JsonObject *last = n ? element (tps, n - 1) : NULL;
       JsonArray *studies = arr_member (last, "studies");
+      const char *subject = str_member (o, "subject"), *label = str_member (last, "label");
       g_autofree char *title = g_strdup_printf (_("Adjudication · subject %s · %s"),
-                                                str_member (o, "subject") ? str_member (o, "subject")
-                                                                          : "?",
-                                                str_member (last, "label") ? str_member (last, "label")
-                                                                           : "");
+                                                subject ? subject : "?", label ? label : "");
       gtk_label_set_text (self->title, title);
       if (studies && json_array_get_length (studies) > 0)
         self->current_study = g_strdup (json_array_get_string_element (studies, 0));
