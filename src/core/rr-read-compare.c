@@ -199,7 +199,8 @@ rr_read_compare (JsonObject *read_1,
       for (guint i = 0; i < pair->len; i++)
         {
           JsonObject *l1 = lesion_at (n1, i);
-          if (l1 && g_strcmp0 (str_of (l1, "timepoint"), tp) == 0 && g_array_index (pair, int, i) < 0)
+          if (l1 && g_strcmp0 (str_of (l1, "timepoint"), tp) == 0 &&
+              g_array_index (pair, int, i) < 0)
             g_ptr_array_add (out, diff_new (RR_READ_DIFF_NEW_LESION, tp, 1, l1, NULL));
         }
       for (guint j = 0; j < used->len; j++)
