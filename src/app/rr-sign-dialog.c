@@ -17,6 +17,7 @@ struct _RrSignDialog
 
   GtkLabel *signer;
   GtkLabel *time;
+  GtkLabel *meaning_label;
   AdwPasswordEntryRow *password;
   GtkLabel *status;
   GtkButton *sign;
@@ -29,6 +30,7 @@ struct _RrSignDialog
   char *ca_file;
   char *read_json;
   char *meaning;
+  char *chosen, *rationale;  /* an adjudication (NULL: a read) */
   gboolean busy;
 };
 
@@ -52,6 +54,7 @@ typedef struct
   char *task_id;
   char *read_json;
   char *meaning;
+  char *chosen, *rationale;
   /* results */
   char *name, *state, *message;
 } Job;
@@ -67,6 +70,8 @@ job_free (Job *j)
   g_free (j->task_id);
   g_free (j->read_json);
   g_free (j->meaning);
+  g_free (j->chosen);
+  g_free (j->rationale);
   g_free (j->name);
   g_free (j->state);
   g_free (j->message);
@@ -186,7 +191,20 @@ submit_thread (GTask        *task,
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
-  body = rr_read_submission_new (json_parser_get_root (p), j->meaning);
+  if (j->chosen)
+    {
+      /* An adjudication: the choice and its rationale are the submission;
+       * the chosen read was only shown. */
+      JsonObject *o = json_object_new (), *sig = json_object_new ();
+      json_object_set_string_member (o, "chosen", j->chosen);
+      json_object_set_string_member (o, "rationale", j->rationale);
+      json_object_set_string_member (sig, "meaning", j->meaning);
+      json_object_set_object_member (o, "signature", sig);
+      body = json_node_init_object (json_node_alloc (), o);
+      json_object_unref (o);
+    }
+  else
+    body = rr_read_submission_new (json_parser_get_root (p), j->meaning);
   key = rr_sync_submit (c, store, j->account, j->task_id, body, j->password, &error);
   if (key == NULL)
     {
@@ -248,7 +266,9 @@ submit_done (GObject      *source,
    * goes away by itself while an assistive technology reads it). */
   gtk_label_set_text (self->status,
                       g_str_equal (j->state, "delivered")
-                        ? _("Submitted: the server has the read and has locked it")
+                        ? (self->chosen ? _("Submitted: the server has the adjudication and has "
+                                            "locked the task")
+                                        : _("Submitted: the server has the read and has locked it"))
                         : _("Signed and saved in the outbox: it will be sent when the server is "
                             "reachable"));
   gtk_widget_set_sensitive (GTK_WIDGET (self->sign), FALSE);
@@ -293,6 +313,8 @@ on_sign (RrSignDialog *self)
   j->task_id = g_strdup (self->task_id);
   j->read_json = g_strdup (self->read_json);
   j->meaning = g_strdup (self->meaning);
+  j->chosen = g_strdup (self->chosen);
+  j->rationale = g_strdup (self->rationale);
   self->busy = TRUE;
   gtk_widget_set_sensitive (GTK_WIDGET (self->sign), FALSE);
   gtk_widget_set_sensitive (GTK_WIDGET (self->cancel), FALSE);
@@ -448,6 +470,8 @@ rr_sign_dialog_finalize (GObject *object)
   g_free (self->ca_file);
   g_free (self->read_json);
   g_free (self->meaning);
+  g_free (self->chosen);
+  g_free (self->rationale);
   G_OBJECT_CLASS (rr_sign_dialog_parent_class)->finalize (object);
 }
 
@@ -526,7 +550,7 @@ rr_sign_dialog_new (GtkWindow  *parent,
   gtk_box_append (GTK_BOX (box), gtk_separator_new (GTK_ORIENTATION_HORIZONTAL));
   self->signer = GTK_LABEL (field (box, _("Signed by"), _("looking up…")));
   self->time = GTK_LABEL (field (box, _("Time"), now));
-  field (box, _("Meaning"), self->meaning);
+  self->meaning_label = GTK_LABEL (field (box, _("Meaning"), self->meaning));
 
   {
     /* As in the sign-in dialog: one boxed row, its title the field's name. */
@@ -575,4 +599,19 @@ rr_sign_dialog_new (GtkWindow  *parent,
   g_task_set_task_data (task, j, (GDestroyNotify) job_free);
   g_task_run_in_thread (task, signer_thread);
   return self;
+}
+
+void
+rr_sign_dialog_set_adjudication (RrSignDialog *self,
+                                 const char   *chosen,
+                                 const char   *rationale,
+                                 const char   *meaning)
+{
+  g_free (self->chosen);
+  g_free (self->rationale);
+  g_free (self->meaning);
+  self->chosen = g_strdup (chosen);
+  self->rationale = g_strdup (rationale);
+  self->meaning = g_strdup (meaning);
+  gtk_label_set_text (self->meaning_label, meaning);
 }

@@ -21,4 +21,12 @@ RrSignDialog *rr_sign_dialog_new (GtkWindow  *parent,
                                   const char *ca_file,
                                   const char *read_json);
 
+/* Makes the submission an adjudication: {"chosen", "rationale",
+ * "signature"} (the read given to _new () is the chosen one, shown). Call
+ * before the dialog is shown: @meaning replaces the shown meaning too. */
+void          rr_sign_dialog_set_adjudication (RrSignDialog *self,
+                                               const char   *chosen,
+                                               const char   *rationale,
+                                               const char   *meaning);
+
 G_END_DECLS

@@ -256,10 +256,15 @@ draw_shape (RrViewport          *self,
   cairo_set_source_rgba (cr, 0, 0, 0, 0.6);
   cairo_set_line_width (cr, 3.5);
   cairo_stroke_preserve (cr);
-  if (selected)
-    cairo_set_source_rgb (cr, 0.35, 0.85, 1.0);
-  else
-    cairo_set_source_rgb (cr, 1.0, 0.8, 0.2);
+  {
+    const GdkRGBA *own = self->colors ? g_hash_table_lookup (self->colors, m->id) : NULL;
+    if (selected)
+      cairo_set_source_rgb (cr, 0.35, 0.85, 1.0);
+    else if (own)
+      gdk_cairo_set_source_rgba (cr, own);
+    else
+      cairo_set_source_rgb (cr, 1.0, 0.8, 0.2);
+  }
   cairo_set_line_width (cr, 1.5);
   cairo_stroke (cr);
 
@@ -844,6 +849,7 @@ rr_viewport_tools_finalize (RrViewport *self)
   clear_live (self);
   g_free (self->selected);
   g_clear_pointer (&self->values, g_hash_table_unref);
+  g_clear_pointer (&self->colors, g_hash_table_unref);
 }
 
 /* ---- public ---- */
@@ -892,6 +898,15 @@ const char *
 rr_viewport_get_selected (RrViewport *self)
 {
   return self->selected;
+}
+
+void
+rr_viewport_set_colors (RrViewport *self,
+                        GHashTable *colors)
+{
+  g_clear_pointer (&self->colors, g_hash_table_unref);
+  self->colors = colors ? g_hash_table_ref (colors) : NULL;
+  gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
 void

@@ -96,6 +96,11 @@ void       rr_viewport_set_history    (RrViewport           *self,
                                        RrMeasurementHistory *history);
 void       rr_viewport_measurements_changed (RrViewport *self);
 const char *rr_viewport_get_selected  (RrViewport *self);
+/* Each measurement's own colour: @colors maps its id to a GdkRGBA (kept
+ * by reference; NULL: all in the default colour). Two readers' calipers
+ * on one image stay told apart. */
+void       rr_viewport_set_colors     (RrViewport *self,
+                                       GHashTable *colors);
 /* Selects the measurement and brings its plane and slice into view. */
 void       rr_viewport_show_measurement (RrViewport *self,
                                          const char *id);

@@ -5,6 +5,7 @@
 #include "rr-thumbnail.h"
 #include "rr-measurement-panel.h"
 #include "rr-read-form.h"
+#include "rr-adjudication-view.h"
 #include "rr-login-dialog.h"
 #include "rr-worklist.h"
 #include "rr-sync.h"
@@ -37,6 +38,7 @@ struct _RrWindow
   GtkSpinner *scan_spinner;
   RrMeasurementPanel *measurements;
   RrReadForm *read_form;          /* the lesion form of the task open */
+  RrAdjudicationView *adjudication; /* an adjudication task's own workspace */
   char *pending_show;             /* a caliper to show once its series is loaded */
   RrWorklist *worklist;
   GtkButton *worklist_button;
@@ -969,6 +971,7 @@ leave_source (RrWindow *self)
   g_clear_pointer (&self->task_id, g_free);
   self->task_account = 0;
   rr_read_form_set_task (self->read_form, NULL, 0, NULL, NULL);
+  rr_adjudication_view_set_task (self->adjudication, NULL, 0, NULL, NULL, NULL);
   g_clear_pointer (&self->draft_series, g_free);
 }
 
@@ -1074,12 +1077,13 @@ on_open_task (RrWorklist *worklist,
   g_auto (GStrv) files = rr_worklist_task_files (worklist, task, &labels);
   gint64 account = rr_worklist_get_account (worklist);
   gboolean withdrawn = FALSE;
-  g_autofree char *draft = NULL;
+  g_autofree char *draft = NULL, *kind = NULL;
 
   if (self->store && account > 0)
     {
       g_autoptr (RrStoreTask) t = rr_store_get_task (self->store, account, task, NULL);
       withdrawn = t && t->withdrawn;
+      kind = t ? g_strdup (t->kind) : NULL;
       draft = rr_store_get_draft (self->store, account, task, NULL);
     }
   if (files == NULL)
@@ -1094,6 +1098,15 @@ on_open_task (RrWorklist *worklist,
       return;
     }
   leave_source (self);
+  if (rr_adjudication_view_handles (kind))
+    {
+      g_autofree char *ca = setting (self, "ca-file");
+      rr_adjudication_view_set_task (self->adjudication, self->store, account, task, ca,
+                                     (const char *const *) files);
+      gtk_stack_set_visible_child_name (self->stack, "adjudication");
+      adw_window_title_set_subtitle (self->window_title, _("Adjudication"));
+      return;
+    }
   self->study_labels = g_steal_pointer (&labels);
   self->task_id = g_strdup (task);
   self->task_account = account;
@@ -1230,6 +1243,7 @@ rr_window_class_init (RrWindowClass *klass)
   g_type_ensure (RR_TYPE_VIEWPORT);
   g_type_ensure (RR_TYPE_MEASUREMENT_PANEL);
   g_type_ensure (RR_TYPE_READ_FORM);
+  g_type_ensure (RR_TYPE_ADJUDICATION_VIEW);
   g_type_ensure (RR_TYPE_WORKLIST);
   gtk_widget_class_set_template_from_resource (widget_class, "/org/readroom/Readroom/rr-window.ui");
   gtk_widget_class_bind_template_child (widget_class, RrWindow, stack);
@@ -1242,6 +1256,7 @@ rr_window_class_init (RrWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, RrWindow, fuse_button);
   gtk_widget_class_bind_template_child (widget_class, RrWindow, measurements);
   gtk_widget_class_bind_template_child (widget_class, RrWindow, read_form);
+  gtk_widget_class_bind_template_child (widget_class, RrWindow, adjudication);
   gtk_widget_class_bind_template_child (widget_class, RrWindow, slab_mode);
   gtk_widget_class_bind_template_child (widget_class, RrWindow, compare_button);
   gtk_widget_class_bind_template_child (widget_class, RrWindow, worklist);

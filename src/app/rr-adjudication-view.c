@@ -1,0 +1,1346 @@
+/* rr-adjudication-view.c: the adjudicator sees the two reads only as
+ * "Reader 1" and "Reader 2", the labels the server gives them: nothing
+ * here shows a user name, a site or an arm. Both reads are read-only: the
+ * calipers are drawn from the reads' JSON into histories that refuse every
+ * change. The differences between the reads come from core
+ * (rr_read_compare), the discrepancies from the server. */
+#include "rr-adjudication-view.h"
+#include "rr-viewport.h"
+#include "rr-sign-dialog.h"
+#include "rr-read-compare.h"
+#include "rr-measurement.h"
+#include "rr-measurement-history.h"
+#include "rr-dicom.h"
+#include "rr-sync.h"
+
+#include <glib/gi18n.h>
+#include <json-glib/json-glib.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_DETAIL_BYTES (64u << 20)
+
+static const char *const reader_labels[2] = { "Reader 1", "Reader 2" };
+/* Reader 1 in orange, Reader 2 in green: apart from the selection's cyan
+ * and from each other for the common colour blindnesses (Okabe-Ito). */
+static const GdkRGBA reader_colors[2] = { { 0.90, 0.62, 0.0, 1 }, { 0.0, 0.62, 0.45, 1 } };
+
+struct _RrAdjudicationView
+{
+  GtkWidget parent_instance;
+
+  GtkLabel *title;
+  GtkLabel *summary;
+  RrViewport *view1, *view2;
+  GtkLabel *caption1, *caption2;
+  GtkToggleButton *show_both;
+  GtkLabel *view_state;
+  GtkListBox *timepoints;
+  GtkListBox *lesions1, *lesions2;
+  GtkWidget *decision;
+  GtkCheckButton *choose1, *choose2;
+  GtkFlowBox *reasons;
+  GtkCheckButton *reason[4];
+  GtkTextView *rationale;
+  GtkButton *sign;
+  GtkLabel *state;
+
+  RrStore *store;               /* borrowed */
+  gint64 account;
+  char *task_id;
+  char *ca_file;
+  char *task_status;
+  GCancellable *cancellable;    /* everything of the task open */
+
+  JsonParser *detail;           /* GET /tasks/{id} */
+  JsonObject *read[2];          /* borrowed from detail */
+  JsonObject *responses[2];
+  JsonArray *discrepancies;
+  GPtrArray *calipers[2];       /* RrMeasurement, owned; ids made unique per reader */
+  GHashTable *lesion_caliper;   /* "reader|lesion|timepoint" -> caliper id */
+  RrMeasurementHistory *history[2];
+  GHashTable *colors;           /* caliper id -> GdkRGBA */
+
+  RrDicomScan *scan;
+  GPtrArray *old_scans;         /* kept until the view goes: threads may read them */
+  RrVolume *volume;
+  char *current_study;          /* the task's current timepoint's study */
+  char *pending_caliper;        /* to show once its series is loaded */
+  guint pending_reader;
+  gboolean locked;
+};
+
+G_DEFINE_FINAL_TYPE (RrAdjudicationView, rr_adjudication_view, GTK_TYPE_WIDGET)
+
+static const char *const reason_texts[4] = {
+  N_("Measurement variability"), N_("Lesion selection"), N_("New-lesion call"),
+  N_("Non-target assessment"),
+};
+
+gboolean
+rr_adjudication_view_handles (const char *kind)
+{
+  return g_strcmp0 (kind, "adjudication") == 0;
+}
+
+/* ---- small JSON helpers ---- */
+
+static JsonObject *
+obj_member (JsonObject *o,
+            const char *name)
+{
+  JsonNode *n = o ? json_object_get_member (o, name) : NULL;
+  return n && JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
+}
+
+static JsonArray *
+arr_member (JsonObject *o,
+            const char *name)
+{
+  JsonNode *n = o ? json_object_get_member (o, name) : NULL;
+  return n && JSON_NODE_HOLDS_ARRAY (n) ? json_node_get_array (n) : NULL;
+}
+
+static const char *
+str_member (JsonObject *o,
+            const char *name)
+{
+  JsonNode *n = o ? json_object_get_member (o, name) : NULL;
+  return n && JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_STRING
+           ? json_node_get_string (n) : NULL;
+}
+
+static JsonObject *
+element (JsonArray *a,
+         guint      i)
+{
+  JsonNode *n = json_array_get_element (a, i);
+  return n && JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
+}
+
+/* A response word for people: "NON_CR_NON_PD" -> "non-CR/non-PD". */
+static const char *
+word (const char *w)
+{
+  if (w == NULL || *w == '\0')
+    return "—";
+  if (g_str_equal (w, "NON_CR_NON_PD"))
+    return _("non-CR/non-PD");
+  return w;
+}
+
+static const char *
+field_name (const char *field)
+{
+  if (g_strcmp0 (field, "best_overall_response") == 0 || g_strcmp0 (field, "bor") == 0)
+    return _("best overall response");
+  if (g_strcmp0 (field, "progression_timepoint") == 0)
+    return _("date of progression");
+  if (g_strcmp0 (field, "overall") == 0)
+    return _("overall response");
+  if (g_strcmp0 (field, "target") == 0)
+    return _("target response");
+  if (g_strcmp0 (field, "non_target") == 0)
+    return _("non-target response");
+  if (g_strcmp0 (field, "new_lesions") == 0)
+    return _("new lesions");
+  return field;
+}
+
+/* The server's discrepancy on @field (at @tp, or the last timepoint when
+ * it names none), or NULL. Both the contract's shape ("kind", "reader_1")
+ * and the server's ("field", "Reader 1") are read. */
+static JsonObject *
+discrepancy (RrAdjudicationView *self,
+             const char         *field,
+             const char         *tp,
+             gboolean            last)
+{
+  for (guint i = 0; self->discrepancies && i < json_array_get_length (self->discrepancies); i++)
+    {
+      JsonObject *d = element (self->discrepancies, i);
+      const char *f = str_member (d, "field") ? str_member (d, "field") : str_member (d, "kind");
+      const char *at = str_member (d, "timepoint");
+      if (f && (g_str_equal (f, field) ||
+                (g_str_equal (f, "bor") && g_str_equal (field, "best_overall_response"))) &&
+          (tp == NULL || (at ? g_str_equal (at, tp) : last)))
+        return d;
+    }
+  return NULL;
+}
+
+static const char *
+discrepancy_value (JsonObject *d,
+                   guint       reader)
+{
+  const char *v = str_member (d, reader_labels[reader]);
+  return v ? v : str_member (d, reader ? "reader_2" : "reader_1");
+}
+
+/* ---- the images ---- */
+
+static gboolean
+refuse_change (RrMeasurementChange  change,
+               const RrMeasurement *m,
+               gpointer             data)
+{
+  /* Both reads are signed records: nothing drawn here may change them. */
+  return FALSE;
+}
+
+static RrViewport *
+view_of (RrAdjudicationView *self,
+         guint               reader)
+{
+  return reader ? self->view2 : self->view1;
+}
+
+static const RrMeasurement *
+caliper (RrAdjudicationView *self,
+         guint               reader,
+         const char         *id)
+{
+  for (guint i = 0; self->calipers[reader] && i < self->calipers[reader]->len; i++)
+    {
+      RrMeasurement *m = self->calipers[reader]->pdata[i];
+      if (g_strcmp0 (m->id, id) == 0)
+        return m;
+    }
+  return NULL;
+}
+
+/* Each pane's history: its reader's calipers on the series shown, or both
+ * readers' when asked. */
+static void
+fill_histories (RrAdjudicationView *self)
+{
+  gboolean both = gtk_toggle_button_get_active (self->show_both);
+  const char *series = self->volume ? self->volume->series_uid : NULL;
+  for (guint pane = 0; pane < 2; pane++)
+    {
+      GPtrArray *items = g_ptr_array_new ();
+      for (guint r = 0; r < 2; r++)
+        if (r == pane || both)
+          for (guint i = 0; self->calipers[r] && i < self->calipers[r]->len; i++)
+            {
+              RrMeasurement *m = self->calipers[r]->pdata[i];
+              if (series && g_strcmp0 (m->series_uid, series) == 0)
+                g_ptr_array_add (items, rr_measurement_copy (m));
+            }
+      rr_measurement_history_reset (self->history[pane], items);
+      g_ptr_array_unref (items);
+      rr_viewport_measurements_changed (view_of (self, pane));
+    }
+}
+
+static void load_series (RrAdjudicationView *self,
+                         RrDicomSeries      *series);
+
+/* Both panes at a caliper of @reader: the pane that draws it selects it,
+ * the other goes to its point. */
+static void
+go_to (RrAdjudicationView *self,
+       guint               reader,
+       const char         *id)
+{
+  const RrMeasurement *m = caliper (self, reader, id);
+  if (m == NULL)
+    return;
+  if (self->volume == NULL || g_strcmp0 (self->volume->series_uid, m->series_uid) != 0)
+    {
+      RrDicomSeries *se = self->scan ? rr_dicom_scan_find_series (self->scan, m->series_uid)
+                                     : NULL;
+      if (se == NULL)
+        {
+          gtk_label_set_text (self->view_state,
+                              _("The images of this caliper are not among the task's"));
+          return;
+        }
+      g_free (self->pending_caliper);
+      self->pending_caliper = g_strdup (id);
+      self->pending_reader = reader;
+      load_series (self, se);
+      return;
+    }
+  for (guint pane = 0; pane < 2; pane++)
+    {
+      RrViewport *v = view_of (self, pane);
+      if (pane == reader || gtk_toggle_button_get_active (self->show_both))
+        rr_viewport_show_measurement (v, id);
+      else
+        rr_viewport_set_point (v, rr_measurement_center (m));
+    }
+  {
+    g_autofree char *d = rr_viewport_describe (view_of (self, reader));
+    g_autofree char *t = g_strdup_printf (_("At %s's caliper: %s"), reader_labels[reader], d);
+    gtk_label_set_text (self->view_state, t);
+  }
+}
+
+static void
+volume_thread (GTask        *task,
+               gpointer      source,
+               gpointer      data,
+               GCancellable *cancellable)
+{
+  GError *error = NULL;
+  RrVolume *v = rr_dicom_series_load (data, 0, NULL, cancellable, &error);
+  if (v)
+    g_task_return_pointer (task, v, (GDestroyNotify) rr_volume_unref);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+volume_done (GObject      *source,
+             GAsyncResult *result,
+             gpointer      data)
+{
+  RrAdjudicationView *self = RR_ADJUDICATION_VIEW (source);
+  g_autoptr (GError) error = NULL;
+  RrVolume *v = g_task_propagate_pointer (G_TASK (result), &error);
+  g_autofree char *pending = NULL;
+
+  if (v == NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        gtk_label_set_text (self->view_state, error->message);
+      return;
+    }
+  g_clear_pointer (&self->volume, rr_volume_unref);
+  self->volume = v;
+  rr_viewport_set_volume (self->view1, v);
+  rr_viewport_set_volume (self->view2, v);
+  fill_histories (self);
+  gtk_label_set_text (self->view_state, "");
+  pending = g_steal_pointer (&self->pending_caliper);
+  if (pending)
+    go_to (self, self->pending_reader, pending);
+}
+
+static void
+load_series (RrAdjudicationView *self,
+             RrDicomSeries      *series)
+{
+  g_autoptr (GTask) task = g_task_new (self, self->cancellable, volume_done, NULL);
+  gtk_label_set_text (self->view_state, _("Loading the images…"));
+  /* The series lives in self->scan, kept (or in old_scans) while the view
+   * lives. */
+  g_task_set_task_data (task, series, NULL);
+  g_task_run_in_thread (task, volume_thread);
+}
+
+/* The current timepoint's series: the first image series of its study. */
+static void
+load_current (RrAdjudicationView *self)
+{
+  RrDicomSeries *first = NULL;
+  if (self->scan == NULL)
+    return;
+  for (guint i = 0; i < self->scan->studies->len; i++)
+    {
+      RrDicomStudy *st = self->scan->studies->pdata[i];
+      for (guint j = 0; j < st->series->len; j++)
+        {
+          RrDicomSeries *se = st->series->pdata[j];
+          if (!se->is_image)
+            continue;
+          if (g_strcmp0 (st->study_uid, self->current_study) == 0)
+            {
+              load_series (self, se);
+              return;
+            }
+          if (first == NULL)
+            first = se;
+        }
+    }
+  if (first)
+    load_series (self, first);
+}
+
+static void
+scan_thread (GTask        *task,
+             gpointer      source,
+             gpointer      data,
+             GCancellable *cancellable)
+{
+  GError *error = NULL;
+  RrDicomScan *scan = rr_dicom_scan (data, 0, cancellable, &error);
+  if (scan)
+    g_task_return_pointer (task, scan, (GDestroyNotify) rr_dicom_scan_free);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+scan_done (GObject      *source,
+           GAsyncResult *result,
+           gpointer      data)
+{
+  RrAdjudicationView *self = RR_ADJUDICATION_VIEW (source);
+  g_autoptr (GError) error = NULL;
+  RrDicomScan *scan = g_task_propagate_pointer (G_TASK (result), &error);
+  if (scan == NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        gtk_label_set_text (self->view_state, error->message);
+      return;
+    }
+  if (self->scan)
+    g_ptr_array_add (self->old_scans, self->scan);
+  self->scan = scan;
+  load_current (self);
+}
+
+/* ---- the reads ---- */
+
+static void
+add_caliper (RrAdjudicationView *self,
+             guint               reader,
+             const char         *lesion,
+             const char         *tp,
+             JsonNode           *node)
+{
+  g_autofree char *json = json_to_string (node, FALSE);
+  g_autoptr (GError) error = NULL;
+  RrMeasurement *m = rr_measurement_from_json (json, &error);
+  char *id;
+  if (m == NULL)
+    return;
+  /* The two readers' calipers on one pane: never the same id. */
+  id = g_strdup_printf ("r%u-%s", reader + 1, m->id);
+  g_free (m->id);
+  m->id = id;
+  g_ptr_array_add (self->calipers[reader], m);
+  g_hash_table_insert (self->colors, g_strdup (id), (gpointer) &reader_colors[reader]);
+  if (lesion && tp)
+    g_hash_table_insert (self->lesion_caliper,
+                         g_strdup_printf ("%u|%s|%s", reader, lesion, tp), g_strdup (id));
+}
+
+static void
+collect_calipers (RrAdjudicationView *self,
+                  guint               reader)
+{
+  static const char *const sections[] = { "target_lesions", "non_target_lesions",
+                                          "new_lesions" };
+  for (guint s = 0; s < G_N_ELEMENTS (sections); s++)
+    {
+      JsonArray *ls = arr_member (self->read[reader], sections[s]);
+      for (guint i = 0; ls && i < json_array_get_length (ls); i++)
+        {
+          JsonObject *l = element (ls, i);
+          JsonObject *cs = obj_member (l, "calipers");
+          g_autoptr (GList) tps = cs ? json_object_get_members (cs) : NULL;
+          for (GList *t = tps; t; t = t->next)
+            {
+              JsonNode *c = json_object_get_member (cs, t->data);
+              if (JSON_NODE_HOLDS_OBJECT (c))
+                add_caliper (self, reader, str_member (l, "id"), t->data, c);
+              else if (JSON_NODE_HOLDS_ARRAY (c))
+                /* A split lesion: its first fragment marks it. */
+                for (guint k = 0; k < json_array_get_length (json_node_get_array (c)); k++)
+                  add_caliper (self, reader, k ? NULL : str_member (l, "id"), t->data,
+                               json_array_get_element (json_node_get_array (c), k));
+            }
+        }
+    }
+}
+
+/* The caliper of @lesion: at @tp if given, else at the latest timepoint
+ * that has one. */
+static const char *
+lesion_caliper (RrAdjudicationView *self,
+                guint               reader,
+                const char         *lesion,
+                const char         *tp)
+{
+  JsonArray *tps = arr_member (self->read[reader], "timepoints");
+  if (tp)
+    {
+      g_autofree char *key = g_strdup_printf ("%u|%s|%s", reader, lesion, tp);
+      return g_hash_table_lookup (self->lesion_caliper, key);
+    }
+  for (guint k = tps ? json_array_get_length (tps) : 0; k > 0; k--)
+    {
+      g_autofree char *key = g_strdup_printf ("%u|%s|%s", reader, lesion,
+                                              str_member (element (tps, k - 1), "id"));
+      const char *id = g_hash_table_lookup (self->lesion_caliper, key);
+      if (id)
+        return id;
+    }
+  return NULL;
+}
+
+static GtkWidget *
+cell (const char *text,
+      gboolean    heading,
+      gboolean    differs)
+{
+  GtkWidget *l = gtk_label_new (text);
+  gtk_label_set_xalign (GTK_LABEL (l), 0);
+  if (heading)
+    gtk_widget_add_css_class (l, "heading");
+  if (differs)
+    {
+      gtk_widget_add_css_class (l, "error");
+      gtk_widget_add_css_class (l, "heading");
+    }
+  return l;
+}
+
+static JsonObject *
+tp_response (RrAdjudicationView *self,
+             guint               reader,
+             const char         *tp)
+{
+  JsonArray *a = arr_member (self->responses[reader], "timepoints");
+  for (guint i = 0; a && i < json_array_get_length (a); i++)
+    if (g_strcmp0 (str_member (element (a, i), "id"), tp) == 0)
+      return element (a, i);
+  return NULL;
+}
+
+static void
+on_timepoint_activated (GtkListBox    *box,
+                        GtkListBoxRow *row,
+                        gpointer       data)
+{
+  static const char *const sections[] = { "target_lesions", "new_lesions",
+                                          "non_target_lesions" };
+  RrAdjudicationView *self = data;
+  const char *tp = g_object_get_data (G_OBJECT (row), "timepoint");
+  /* A timepoint: its first caliper, Reader 1's first, targets first. */
+  for (guint r = 0; tp && r < 2; r++)
+    for (guint s = 0; s < G_N_ELEMENTS (sections); s++)
+      {
+        JsonArray *ls = arr_member (self->read[r], sections[s]);
+        for (guint i = 0; ls && i < json_array_get_length (ls); i++)
+          {
+            const char *id = lesion_caliper (self, r, str_member (element (ls, i), "id"), tp);
+            if (id)
+              {
+                go_to (self, r, id);
+                return;
+              }
+          }
+      }
+  gtk_label_set_text (self->view_state, _("No caliper was drawn at this timepoint"));
+}
+
+static void
+fill_timepoints (RrAdjudicationView *self)
+{
+  static const char *const fields[] = { "target", "non_target", "new_lesions", "overall" };
+  static const char *const titles[] = { N_("Target"), N_("Non-target"), N_("New lesions"),
+                                        N_("Overall") };
+  JsonArray *tps = arr_member (self->read[0], "timepoints");
+  guint n = tps ? json_array_get_length (tps) : 0;
+
+  for (guint k = 0; k < n; k++)
+    {
+      const char *tp = str_member (element (tps, k), "id");
+      GtkWidget *row = gtk_list_box_row_new (), *grid = gtk_grid_new ();
+      GString *a11y = g_string_new (tp);
+      gtk_grid_set_column_spacing (GTK_GRID (grid), 18);
+      gtk_grid_set_row_spacing (GTK_GRID (grid), 2);
+      gtk_widget_set_margin_start (grid, 8);
+      gtk_widget_set_margin_end (grid, 8);
+      gtk_widget_set_margin_top (grid, 4);
+      gtk_widget_set_margin_bottom (grid, 4);
+      gtk_grid_attach (GTK_GRID (grid), cell (tp, TRUE, FALSE), 0, 0, 1, 1);
+      gtk_grid_attach (GTK_GRID (grid), cell (_("Reader 1"), FALSE, FALSE), 0, 1, 1, 1);
+      gtk_grid_attach (GTK_GRID (grid), cell (_("Reader 2"), FALSE, FALSE), 0, 2, 1, 1);
+      /* The sum of the targets: the baseline's from the baseline result. */
+      gtk_grid_attach (GTK_GRID (grid), cell (_("Sum"), TRUE, FALSE), 1, 0, 1, 1);
+      for (guint r = 0; r < 2; r++)
+        {
+          JsonObject *at = k == 0 && obj_member (self->responses[r], "baseline")
+                             ? obj_member (self->responses[r], "baseline")
+                             : tp_response (self, r, tp);
+          JsonNode *sum = at ? json_object_get_member (at, "sum_mm") : NULL;
+          g_autofree char *t = sum && JSON_NODE_HOLDS_VALUE (sum)
+                                 ? g_strdup_printf ("%.1f mm", json_node_get_double (sum))
+                                 : g_strdup ("—");
+          gtk_grid_attach (GTK_GRID (grid), cell (t, FALSE, FALSE), 1, 1 + r, 1, 1);
+          g_string_append_printf (a11y, _(", %s sum %s"), reader_labels[r], t);
+        }
+      for (guint f = 0; f < G_N_ELEMENTS (fields); f++)
+        {
+          const char *v1 = str_member (tp_response (self, 0, tp), fields[f]);
+          const char *v2 = str_member (tp_response (self, 1, tp), fields[f]);
+          JsonObject *d = discrepancy (self, fields[f], tp, k + 1 == n);
+          gboolean differs = d != NULL || g_strcmp0 (v1, v2) != 0;
+          gtk_grid_attach (GTK_GRID (grid), cell (_(titles[f]), TRUE, FALSE), 2 + f, 0, 1, 1);
+          gtk_grid_attach (GTK_GRID (grid), cell (word (v1), FALSE, differs), 2 + f, 1, 1, 1);
+          gtk_grid_attach (GTK_GRID (grid), cell (word (v2), FALSE, differs), 2 + f, 2, 1, 1);
+          g_string_append_printf (a11y, _(", %s: Reader 1 %s, Reader 2 %s%s"), _(titles[f]),
+                                  word (v1), word (v2),
+                                  d ? _(" (discrepancy)") : differs ? _(" (differs)") : "");
+        }
+      gtk_list_box_row_set_child (GTK_LIST_BOX_ROW (row), grid);
+      g_object_set_data_full (G_OBJECT (row), "timepoint", g_strdup (tp), g_free);
+      gtk_accessible_update_property (GTK_ACCESSIBLE (row), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                      a11y->str, -1);
+      g_string_free (a11y, TRUE);
+      gtk_list_box_append (self->timepoints, row);
+    }
+
+  /* The outcome of the whole read: best overall response and the date of
+   * progression, the fields the trial's rule compares. */
+  {
+    static const char *const fs[] = { "best_overall_response", "progression_timepoint" };
+    static const char *const ts[] = { N_("Best overall response"), N_("Date of progression") };
+    for (guint f = 0; f < G_N_ELEMENTS (fs); f++)
+      {
+        GtkWidget *row = gtk_list_box_row_new (), *grid = gtk_grid_new ();
+        JsonObject *d = discrepancy (self, fs[f], NULL, TRUE);
+        char *v[2];
+        g_autofree char *label = NULL;
+        for (guint r = 0; r < 2; r++)
+          {
+            const char *s = str_member (self->responses[r], fs[f]);
+            if (f == 1 && s)
+              {
+                /* The timepoint's day: the date as the trial counts it. */
+                gint64 day = -1;
+                for (guint k = 0; k < n; k++)
+                  if (g_strcmp0 (str_member (element (tps, k), "id"), s) == 0)
+                    day = json_object_get_int_member_with_default (element (tps, k), "day", -1);
+                v[r] = day >= 0 ? g_strdup_printf (_("%s (day %" G_GINT64_FORMAT ")"), s, day)
+                                : g_strdup (s);
+              }
+            else
+              v[r] = g_strdup (f == 1 ? _("none") : word (s));
+          }
+        gtk_grid_set_column_spacing (GTK_GRID (grid), 18);
+        gtk_widget_set_margin_start (grid, 8);
+        gtk_widget_set_margin_top (grid, 4);
+        gtk_widget_set_margin_bottom (grid, 4);
+        gtk_grid_attach (GTK_GRID (grid), cell (_(ts[f]), TRUE, FALSE), 0, 0, 1, 1);
+        for (guint r = 0; r < 2; r++)
+          {
+            g_autofree char *t = g_strdup_printf ("%s %s", reader_labels[r], v[r]);
+            gtk_grid_attach (GTK_GRID (grid), cell (t, FALSE, d || g_strcmp0 (v[0], v[1]) != 0),
+                             1 + r, 0, 1, 1);
+          }
+        if (d)
+          {
+            gtk_grid_attach (GTK_GRID (grid), cell (_("Discrepancy"), TRUE, TRUE), 3, 0, 1, 1);
+          }
+        label = g_strdup_printf (_("%s: Reader 1 %s, Reader 2 %s%s"), _(ts[f]), v[0], v[1],
+                                 d ? _(" (discrepancy)") : "");
+        gtk_list_box_row_set_child (GTK_LIST_BOX_ROW (row), grid);
+        gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row), FALSE);
+        gtk_accessible_update_property (GTK_ACCESSIBLE (row), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                        label, -1);
+        gtk_list_box_append (self->timepoints, row);
+        g_free (v[0]);
+        g_free (v[1]);
+      }
+  }
+}
+
+static char *
+diff_text (const RrReadDiff *d,
+           guint             reader)
+{
+  switch (d->kind)
+    {
+    case RR_READ_DIFF_TARGET_CHOICE:
+      return g_strdup_printf (_("a target the other reader did not choose"));
+    case RR_READ_DIFF_MEASUREMENT:
+      return g_strdup_printf (_("measured %.1f mm against %.1f mm at %s (more than 20%%)"),
+                              reader ? d->mm_2 : d->mm_1, reader ? d->mm_1 : d->mm_2,
+                              d->timepoint);
+    case RR_READ_DIFF_NEW_LESION:
+    default:
+      return g_strdup_printf (_("a new lesion at %s the other reader did not see"), d->timepoint);
+    }
+}
+
+static void
+on_lesion_activated (GtkListBox    *box,
+                     GtkListBoxRow *row,
+                     gpointer       data)
+{
+  RrAdjudicationView *self = data;
+  guint reader = box == self->lesions2;
+  const char *lesion = g_object_get_data (G_OBJECT (row), "lesion");
+  const char *id;
+  if (lesion == NULL)
+    return;
+  /* At the timepoint shown when it has a caliper there. */
+  id = NULL;
+  if (self->volume)
+    for (guint i = 0; self->calipers[reader] && i < self->calipers[reader]->len && !id; i++)
+      {
+        RrMeasurement *m = self->calipers[reader]->pdata[i];
+        JsonArray *tps = arr_member (self->read[reader], "timepoints");
+        for (guint k = 0; tps && k < json_array_get_length (tps) && !id; k++)
+          {
+            const char *c = lesion_caliper (self, reader, lesion,
+                                            str_member (element (tps, k), "id"));
+            if (c && g_str_equal (c, m->id) &&
+                g_strcmp0 (m->series_uid, self->volume->series_uid) == 0)
+              id = c;
+          }
+      }
+  if (id == NULL)
+    id = lesion_caliper (self, reader, lesion, NULL);
+  if (id)
+    go_to (self, reader, id);
+  else
+    gtk_label_set_text (self->view_state, _("This lesion has no caliper in the read"));
+}
+
+static void
+fill_lesions (RrAdjudicationView *self,
+              guint               reader,
+              GPtrArray          *diffs)
+{
+  static const char *const sections[] = { "target_lesions", "non_target_lesions",
+                                          "new_lesions" };
+  static const char *const kinds[] = { N_("Target"), N_("Non-target"), N_("New lesion") };
+  GtkListBox *box = reader ? self->lesions2 : self->lesions1;
+  JsonArray *tps = arr_member (self->read[reader], "timepoints");
+
+  for (guint s = 0; s < G_N_ELEMENTS (sections); s++)
+    {
+      JsonArray *ls = arr_member (self->read[reader], sections[s]);
+      for (guint i = 0; ls && i < json_array_get_length (ls); i++)
+        {
+          JsonObject *l = element (ls, i);
+          const char *id = str_member (l, "id");
+          GString *t = g_string_new (NULL);
+          GtkWidget *row = gtk_list_box_row_new (), *label;
+          JsonObject *ms = obj_member (l, "measurements"), *st = obj_member (l, "status");
+          guint nd = 0;
+          g_string_append_printf (t, "%s %s, %s", _(kinds[s]), id ? id : "?",
+                                  str_member (l, "organ") ? str_member (l, "organ") : "");
+          for (guint k = 0; tps && k < json_array_get_length (tps); k++)
+            {
+              const char *tp = str_member (element (tps, k), "id");
+              JsonNode *v = ms ? json_object_get_member (ms, tp)
+                               : st ? json_object_get_member (st, tp) : NULL;
+              if (s == 2)
+                {
+                  if (g_strcmp0 (str_member (l, "timepoint"), tp) == 0)
+                    g_string_append_printf (t, _(", seen at %s"), tp);
+                }
+              else if (v && JSON_NODE_HOLDS_VALUE (v) &&
+                       json_node_get_value_type (v) == G_TYPE_STRING)
+                g_string_append_printf (t, ", %s %s", tp, word (json_node_get_string (v)));
+              else if (v && JSON_NODE_HOLDS_VALUE (v))
+                g_string_append_printf (t, ", %s %.1f mm", tp, json_node_get_double (v));
+            }
+          for (guint d = 0; s != 1 && d < diffs->len; d++)
+            if (rr_read_diff_concerns (diffs->pdata[d], reader + 1, id))
+              {
+                g_autofree char *dt = diff_text (diffs->pdata[d], reader);
+                g_string_append_printf (t, nd++ ? "; %s" : _(". Differs: %s"), dt);
+              }
+          label = gtk_label_new (t->str);
+          gtk_label_set_xalign (GTK_LABEL (label), 0);
+          gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+          gtk_widget_set_margin_start (label, 8);
+          gtk_widget_set_margin_end (label, 8);
+          gtk_widget_set_margin_top (label, 4);
+          gtk_widget_set_margin_bottom (label, 4);
+          if (nd)
+            {
+              gtk_widget_add_css_class (label, "error");
+              gtk_widget_add_css_class (label, "heading");
+            }
+          gtk_list_box_row_set_child (GTK_LIST_BOX_ROW (row), label);
+          g_object_set_data_full (G_OBJECT (row), "lesion", g_strdup (id), g_free);
+          gtk_accessible_update_property (GTK_ACCESSIBLE (row), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                          t->str, -1);
+          g_string_free (t, TRUE);
+          gtk_list_box_append (box, row);
+        }
+    }
+}
+
+/* ---- choosing and signing ---- */
+
+static char *
+rationale_text (RrAdjudicationView *self)
+{
+  GtkTextBuffer *b = gtk_text_view_get_buffer (self->rationale);
+  GtkTextIter s, e;
+  g_autofree char *free_text = NULL;
+  GString *out = g_string_new (NULL);
+  gtk_text_buffer_get_bounds (b, &s, &e);
+  free_text = g_strstrip (gtk_text_buffer_get_text (b, &s, &e, FALSE));
+  for (guint i = 0; i < G_N_ELEMENTS (reason_texts); i++)
+    if (gtk_check_button_get_active (self->reason[i]))
+      g_string_append_printf (out, "%s%s", out->len ? ", " : _("Reasons: "), _(reason_texts[i]));
+  if (*free_text == '\0')
+    {
+      g_string_free (out, TRUE);
+      return NULL;
+    }
+  if (out->len)
+    g_string_append (out, ". ");
+  g_string_append (out, free_text);
+  return g_string_free (out, FALSE);
+}
+
+static int
+chosen (RrAdjudicationView *self)
+{
+  return gtk_check_button_get_active (self->choose1) ? 0
+         : gtk_check_button_get_active (self->choose2) ? 1 : -1;
+}
+
+static void
+update_sign (RrAdjudicationView *self)
+{
+  g_autofree char *r = rationale_text (self);
+  gboolean ok = !self->locked && self->read[0] && self->read[1] && chosen (self) >= 0 && r;
+  gtk_widget_set_sensitive (GTK_WIDGET (self->sign), ok);
+  if (!self->locked && self->read[0])
+    gtk_label_set_text (self->state,
+                        ok ? _("Ready to sign")
+                           : chosen (self) < 0 ? _("Choose Reader 1 or Reader 2")
+                                               : _("Give the rationale of the choice"));
+}
+
+/* The decision as it was signed: the choice and the whole rationale. */
+static void
+show_signed (RrAdjudicationView *self,
+             const char         *body)
+{
+  g_autoptr (JsonParser) p = json_parser_new ();
+  JsonObject *o;
+  if (body == NULL || !json_parser_load_from_data (p, body, -1, NULL) ||
+      !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (p)))
+    return;
+  o = json_node_get_object (json_parser_get_root (p));
+  if (g_strcmp0 (str_member (o, "chosen"), "Reader 1") == 0)
+    gtk_check_button_set_active (self->choose1, TRUE);
+  else if (g_strcmp0 (str_member (o, "chosen"), "Reader 2") == 0)
+    gtk_check_button_set_active (self->choose2, TRUE);
+  if (str_member (o, "rationale"))
+    {
+      /* The reasons ticked are in the text already. */
+      for (guint i = 0; i < G_N_ELEMENTS (self->reason); i++)
+        gtk_check_button_set_active (self->reason[i], FALSE);
+      gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->rationale),
+                                str_member (o, "rationale"), -1);
+    }
+}
+
+/* Submitted (or waiting in the outbox): the decision is locked and the
+ * receipt shown. */
+static void
+update_lock (RrAdjudicationView *self)
+{
+  g_autoptr (GPtrArray) out = NULL;
+  RrStoreOutbox *last = NULL;
+  if (self->store == NULL || self->task_id == NULL)
+    return;
+  out = rr_store_outbox_list (self->store, self->account, NULL, NULL);
+  for (guint i = 0; out && i < out->len; i++)
+    if (g_str_equal (((RrStoreOutbox *) out->pdata[i])->task_id, self->task_id))
+      last = out->pdata[i];
+  self->locked = FALSE;
+  if (last && g_str_equal (last->state, "delivered"))
+    {
+      g_autoptr (JsonParser) p = json_parser_new ();
+      g_autoptr (JsonParser) b = json_parser_new ();
+      JsonObject *r = NULL;
+      const char *choice = NULL;
+      g_autofree char *text = NULL;
+      show_signed (self, last->body);
+      if (last->receipt && json_parser_load_from_data (p, last->receipt, -1, NULL) &&
+          JSON_NODE_HOLDS_OBJECT (json_parser_get_root (p)))
+        r = obj_member (json_node_get_object (json_parser_get_root (p)), "receipt");
+      if (last->body && json_parser_load_from_data (b, last->body, -1, NULL) &&
+          JSON_NODE_HOLDS_OBJECT (json_parser_get_root (b)))
+        choice = str_member (json_node_get_object (json_parser_get_root (b)), "chosen");
+      text = g_strdup_printf (_("Submitted and locked. Receipt %s, %s: %s's read is final (best "
+                                "overall response %s)"),
+                              str_member (r, "id") ? str_member (r, "id") : "?",
+                              str_member (r, "submitted_at") ? str_member (r, "submitted_at") : "",
+                              choice ? choice : "?",
+                              word (str_member (obj_member (r, "responses"),
+                                                "best_overall_response")));
+      gtk_label_set_text (self->state, text);
+      self->locked = TRUE;
+    }
+  else if (last && g_str_equal (last->state, "pending"))
+    {
+      show_signed (self, last->body);
+      gtk_label_set_text (self->state, _("Signed and waiting in the outbox: it will be sent "
+                                         "when the server is reachable"));
+      self->locked = TRUE;
+    }
+  else if (g_strcmp0 (self->task_status, "submitted") == 0)
+    {
+      gtk_label_set_text (self->state, _("Submitted and locked on the server"));
+      self->locked = TRUE;
+    }
+  else if (last && g_str_equal (last->state, "refused"))
+    {
+      g_autofree char *t = g_strdup_printf (_("The server refused the adjudication: %s"),
+                                            last->last_error ? last->last_error : "");
+      gtk_label_set_text (self->state, t);
+    }
+  /* Each control itself, so assistive technologies see them locked too. */
+  gtk_widget_set_sensitive (GTK_WIDGET (self->choose1), !self->locked);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->choose2), !self->locked);
+  for (guint i = 0; i < G_N_ELEMENTS (self->reason); i++)
+    gtk_widget_set_sensitive (GTK_WIDGET (self->reason[i]), !self->locked);
+  gtk_text_view_set_editable (self->rationale, !self->locked);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->rationale), !self->locked);
+  if (self->locked)
+    gtk_widget_set_sensitive (GTK_WIDGET (self->sign), FALSE);
+  if (!self->locked)
+    update_sign (self);
+}
+
+static void
+on_sign_finished (RrSignDialog       *dialog,
+                  const char         *state,
+                  const char         *message,
+                  RrAdjudicationView *self)
+{
+  update_lock (self);
+}
+
+static void
+on_sign (RrAdjudicationView *self)
+{
+  g_autofree char *r = rationale_text (self);
+  g_autofree char *read = NULL, *meaning = NULL;
+  int c = chosen (self);
+  RrSignDialog *dialog;
+  if (self->locked || c < 0 || r == NULL || self->read[c] == NULL)
+    return;
+  {
+    /* The chosen read as the dialog shows a read: with its responses. */
+    JsonObject *copy = json_object_ref (self->read[c]);
+    JsonNode *n = json_node_init_object (json_node_alloc (), copy);
+    read = json_to_string (n, FALSE);
+    json_node_unref (n);
+    json_object_unref (copy);
+  }
+  /* The rationale in the meaning: the signer sees, and signs, it. */
+  meaning = g_strdup_printf (_("I am the adjudicator of this case: %s's read is my final "
+                               "assessment. Rationale: %s"), reader_labels[c], r);
+  dialog = rr_sign_dialog_new (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))),
+                               rr_store_get_path (self->store), self->account, self->task_id,
+                               self->ca_file, read);
+  rr_sign_dialog_set_adjudication (dialog, reader_labels[c], r, meaning);
+  g_signal_connect_object (dialog, "finished", G_CALLBACK (on_sign_finished), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+/* ---- the task's detail, from the server or kept ---- */
+
+typedef struct
+{
+  char *db_path, *server, *username, *ca_file, *task_id;
+  gint64 account;
+} Fetch;
+
+static void
+fetch_free (Fetch *f)
+{
+  g_free (f->db_path);
+  g_free (f->server);
+  g_free (f->username);
+  g_free (f->ca_file);
+  g_free (f->task_id);
+  g_free (f);
+}
+
+static void
+fetch_thread (GTask        *task,
+              gpointer      source,
+              gpointer      data,
+              GCancellable *cancellable)
+{
+  Fetch *f = data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RrSyncClient) c = rr_sync_client_new (f->server, f->ca_file);
+  g_autofree char *token = rr_sync_token_load (f->server, f->username);
+  g_autofree char *path = g_strdup_printf ("/readroom/v1/tasks/%s", f->task_id);
+  g_autoptr (JsonNode) doc = NULL;
+  g_autoptr (RrStore) store = NULL;
+  g_autofree char *json = NULL;
+
+  if (token)
+    rr_sync_client_set_token (c, token);
+  doc = rr_sync_get_json (c, path, &error);
+  if (doc == NULL || !JSON_NODE_HOLDS_OBJECT (doc))
+    {
+      /* Offline: what was fetched before. */
+      g_autoptr (GError) e2 = NULL;
+      store = rr_store_open (f->db_path, &e2);
+      json = store ? rr_store_get_form (store, f->account, f->task_id, NULL) : NULL;
+      if (json == NULL)
+        {
+          g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_FAILED,
+                                   _("The two reads could not be fetched: %s"),
+                                   error ? error->message : _("not the contract's answer"));
+          return;
+        }
+      g_task_return_pointer (task, g_steal_pointer (&json), g_free);
+      return;
+    }
+  json = json_to_string (doc, FALSE);
+  if (strlen (json) > MAX_DETAIL_BYTES)
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_FAILED,
+                               _("The task's reads are too large"));
+      return;
+    }
+  store = rr_store_open (f->db_path, NULL);
+  if (store)
+    rr_store_put_form (store, f->account, f->task_id, json, NULL);
+  g_task_return_pointer (task, g_steal_pointer (&json), g_free);
+}
+
+static void
+fetch_done (GObject      *source,
+            GAsyncResult *result,
+            gpointer      data)
+{
+  RrAdjudicationView *self = RR_ADJUDICATION_VIEW (source);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *json = g_task_propagate_pointer (G_TASK (result), &error);
+  g_autoptr (JsonParser) p = json_parser_new ();
+  JsonArray *reads;
+  GString *summary;
+
+  if (json == NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        gtk_label_set_text (self->state, error->message);
+      return;
+    }
+  if (!json_parser_load_from_data (p, json, -1, &error) ||
+      !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (p)))
+    {
+      gtk_label_set_text (self->state, error ? error->message : _("The task is not an object"));
+      return;
+    }
+  g_set_object (&self->detail, p);
+  reads = arr_member (json_node_get_object (json_parser_get_root (p)), "reads");
+  self->discrepancies = arr_member (json_node_get_object (json_parser_get_root (p)),
+                                    "discrepancies");
+  for (guint i = 0; reads && i < json_array_get_length (reads); i++)
+    {
+      JsonObject *r = element (reads, i);
+      const char *who = str_member (r, "reader");
+      int k = g_strcmp0 (who, "Reader 1") == 0 ? 0 : g_strcmp0 (who, "Reader 2") == 0 ? 1 : -1;
+      if (k < 0 || obj_member (r, "read") == NULL)
+        continue;
+      self->read[k] = obj_member (r, "read");
+      self->responses[k] = obj_member (r, "responses") ? obj_member (r, "responses")
+                                                        : obj_member (self->read[k], "responses");
+    }
+  if (self->read[0] == NULL || self->read[1] == NULL)
+    {
+      gtk_label_set_text (self->state, _("The server did not send both reads"));
+      return;
+    }
+  for (guint r = 0; r < 2; r++)
+    collect_calipers (self, r);
+  fill_timepoints (self);
+  {
+    g_autoptr (GPtrArray) diffs = rr_read_compare (self->read[0], self->read[1]);
+    fill_lesions (self, 0, diffs);
+    fill_lesions (self, 1, diffs);
+  }
+  summary = g_string_new (NULL);
+  for (guint i = 0; self->discrepancies && i < json_array_get_length (self->discrepancies); i++)
+    {
+      JsonObject *d = element (self->discrepancies, i);
+      const char *f = str_member (d, "field") ? str_member (d, "field") : str_member (d, "kind");
+      g_string_append_printf (summary, "%s%s: Reader 1 %s, Reader 2 %s",
+                              summary->len ? "; " : _("Discrepancy: "), field_name (f),
+                              word (discrepancy_value (d, 0)), word (discrepancy_value (d, 1)));
+    }
+  gtk_label_set_text (self->summary, summary->str);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->summary), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  summary->str, -1);
+  g_string_free (summary, TRUE);
+  fill_histories (self);
+  update_lock (self);
+}
+
+/* ---- the widget ---- */
+
+static void
+clear_task (RrAdjudicationView *self)
+{
+  GtkWidget *child;
+  g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  self->cancellable = g_cancellable_new ();
+  g_clear_pointer (&self->task_id, g_free);
+  g_clear_pointer (&self->ca_file, g_free);
+  g_clear_pointer (&self->task_status, g_free);
+  g_clear_pointer (&self->current_study, g_free);
+  g_clear_pointer (&self->pending_caliper, g_free);
+  self->read[0] = self->read[1] = NULL;
+  self->responses[0] = self->responses[1] = NULL;
+  self->discrepancies = NULL;
+  g_clear_object (&self->detail);
+  for (guint r = 0; r < 2; r++)
+    {
+      g_ptr_array_set_size (self->calipers[r], 0);
+      rr_measurement_history_reset (self->history[r], NULL);
+    }
+  g_hash_table_remove_all (self->lesion_caliper);
+  g_hash_table_remove_all (self->colors);
+  rr_viewport_set_volume (self->view1, NULL);
+  rr_viewport_set_volume (self->view2, NULL);
+  g_clear_pointer (&self->volume, rr_volume_unref);
+  if (self->scan)
+    g_ptr_array_add (self->old_scans, g_steal_pointer (&self->scan));
+  for (GtkListBox *const *b = (GtkListBox *const[]) { self->timepoints, self->lesions1,
+                                                      self->lesions2, NULL }; *b; b++)
+    while ((child = gtk_widget_get_first_child (GTK_WIDGET (*b))))
+      gtk_list_box_remove (*b, child);
+  gtk_label_set_text (self->summary, "");
+  gtk_label_set_text (self->state, "");
+  gtk_label_set_text (self->view_state, "");
+  gtk_check_button_set_active (self->choose1, FALSE);
+  gtk_check_button_set_active (self->choose2, FALSE);
+  for (guint i = 0; i < G_N_ELEMENTS (self->reason); i++)
+    gtk_check_button_set_active (self->reason[i], FALSE);
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->rationale), "", -1);
+  self->locked = FALSE;
+}
+
+void
+rr_adjudication_view_set_task (RrAdjudicationView *self,
+                               RrStore            *store,
+                               gint64              account,
+                               const char         *task_id,
+                               const char         *ca_file,
+                               const char * const *files)
+{
+  g_autoptr (RrStoreTask) t = NULL;
+  g_autoptr (JsonParser) p = json_parser_new ();
+  g_autofree char *server = NULL, *user = NULL;
+  Fetch *f;
+
+  g_return_if_fail (RR_IS_ADJUDICATION_VIEW (self));
+  clear_task (self);
+  self->store = store;
+  self->account = account;
+  if (store == NULL || task_id == NULL)
+    return;
+  self->task_id = g_strdup (task_id);
+  self->ca_file = g_strdup (ca_file);
+  t = rr_store_get_task (store, account, task_id, NULL);
+  if (t == NULL || !rr_store_get_account (store, account, &server, &user, NULL, NULL))
+    {
+      gtk_label_set_text (self->state, _("This task is not known on this computer"));
+      return;
+    }
+  self->task_status = g_strdup (t->status);
+  if (t->json && json_parser_load_from_data (p, t->json, -1, NULL) &&
+      JSON_NODE_HOLDS_OBJECT (json_parser_get_root (p)))
+    {
+      JsonObject *o = json_node_get_object (json_parser_get_root (p));
+      JsonArray *tps = arr_member (o, "timepoints");
+      guint n = tps ? json_array_get_length (tps) : 0;
+      JsonObject *last = n ? element (tps, n - 1) : NULL;
+      JsonArray *studies = arr_member (last, "studies");
+      const char *subject = str_member (o, "subject"), *label = str_member (last, "label");
+      g_autofree char *title = g_strdup_printf (_("Adjudication · subject %s · %s"),
+                                                subject ? subject : "?", label ? label : "");
+      gtk_label_set_text (self->title, title);
+      if (studies && json_array_get_length (studies) > 0)
+        self->current_study = g_strdup (json_array_get_string_element (studies, 0));
+    }
+  gtk_label_set_text (self->state, _("Fetching the two reads…"));
+
+  f = g_new0 (Fetch, 1);
+  f->db_path = g_strdup (rr_store_get_path (store));
+  f->server = g_steal_pointer (&server);
+  f->username = g_steal_pointer (&user);
+  f->ca_file = g_strdup (ca_file);
+  f->task_id = g_strdup (task_id);
+  f->account = account;
+  {
+    g_autoptr (GTask) task = g_task_new (self, self->cancellable, fetch_done, NULL);
+    g_task_set_task_data (task, f, (GDestroyNotify) fetch_free);
+    g_task_run_in_thread (task, fetch_thread);
+  }
+  if (files && files[0])
+    {
+      g_autoptr (GTask) task = g_task_new (self, self->cancellable, scan_done, NULL);
+      g_task_set_task_data (task, g_strdupv ((char **) files), (GDestroyNotify) g_strfreev);
+      g_task_run_in_thread (task, scan_thread);
+    }
+}
+
+static void
+on_show_both (RrAdjudicationView *self)
+{
+  fill_histories (self);
+}
+
+static void
+show_both_action (GtkWidget  *widget,
+                  const char *action,
+                  GVariant   *param)
+{
+  RrAdjudicationView *self = RR_ADJUDICATION_VIEW (widget);
+  gtk_toggle_button_set_active (self->show_both,
+                                !gtk_toggle_button_get_active (self->show_both));
+}
+
+static void
+sign_action (GtkWidget  *widget,
+             const char *action,
+             GVariant   *param)
+{
+  on_sign (RR_ADJUDICATION_VIEW (widget));
+}
+
+static void
+rr_adjudication_view_dispose (GObject *object)
+{
+  RrAdjudicationView *self = RR_ADJUDICATION_VIEW (object);
+  g_cancellable_cancel (self->cancellable);
+  if (self->view1)
+    {
+      rr_viewport_set_history (self->view1, NULL);
+      rr_viewport_set_history (self->view2, NULL);
+      rr_viewport_set_colors (self->view1, NULL);
+      rr_viewport_set_colors (self->view2, NULL);
+    }
+  gtk_widget_dispose_template (GTK_WIDGET (self), RR_TYPE_ADJUDICATION_VIEW);
+  self->view1 = self->view2 = NULL;
+  G_OBJECT_CLASS (rr_adjudication_view_parent_class)->dispose (object);
+}
+
+static void
+rr_adjudication_view_finalize (GObject *object)
+{
+  RrAdjudicationView *self = RR_ADJUDICATION_VIEW (object);
+  g_clear_object (&self->cancellable);
+  g_free (self->task_id);
+  g_free (self->ca_file);
+  g_free (self->task_status);
+  g_free (self->current_study);
+  g_free (self->pending_caliper);
+  g_clear_object (&self->detail);
+  for (guint r = 0; r < 2; r++)
+    {
+      g_ptr_array_unref (self->calipers[r]);
+      rr_measurement_history_free (self->history[r]);
+    }
+  g_hash_table_unref (self->lesion_caliper);
+  g_hash_table_unref (self->colors);
+  g_clear_pointer (&self->volume, rr_volume_unref);
+  /* Every task holds the view, so no thread reads a scan any more. */
+  g_clear_pointer (&self->scan, rr_dicom_scan_free);
+  g_ptr_array_unref (self->old_scans);
+  G_OBJECT_CLASS (rr_adjudication_view_parent_class)->finalize (object);
+}
+
+static void
+rr_adjudication_view_class_init (RrAdjudicationViewClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = rr_adjudication_view_dispose;
+  object_class->finalize = rr_adjudication_view_finalize;
+  g_type_ensure (RR_TYPE_VIEWPORT);
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/org/readroom/Readroom/rr-adjudication-view.ui");
+  gtk_widget_class_bind_template_child (widget_class, RrAdjudicationView, title);
+  gtk_widget_class_bind_template_child (widget_class, RrAdjudicationView, summary);
+  gtk_widget_class_bind_template_child (widget_class, RrAdjudicationView, view1);
+  gtk_widget_class_bind_template_child (widget_class, RrAdjudicationView, view2);
+  gtk_widget_class_bind_template_child (widget_class, RrAdjudicationView, caption1);
+  gtk_widget_class_bind_template_child (widget_class, RrAdjudicationView, caption2);
+  gtk_widget_class_bind_template_child (widget_class, RrAdjudicationView, show_both);
+  gtk_widget_class_bind_template_child (widget_class, RrAdjudicationView, view_state);
+  gtk_widget_class_bind_template_child (widget_class, RrAdjudicationView, timepoints);
+  gtk_widget_class_bind_template_child (widget_class, RrAdjudicationView, lesions1);
+  gtk_widget_class_bind_template_child (widget_class, RrAdjudicationView, lesions2);
+  gtk_widget_class_bind_template_child (widget_class, RrAdjudicationView, decision);
+  gtk_widget_class_bind_template_child (widget_class, RrAdjudicationView, choose1);
+  gtk_widget_class_bind_template_child (widget_class, RrAdjudicationView, choose2);
+  gtk_widget_class_bind_template_child (widget_class, RrAdjudicationView, reasons);
+  gtk_widget_class_bind_template_child (widget_class, RrAdjudicationView, rationale);
+  gtk_widget_class_bind_template_child (widget_class, RrAdjudicationView, sign);
+  gtk_widget_class_bind_template_child (widget_class, RrAdjudicationView, state);
+  gtk_widget_class_install_action (widget_class, "adjudication.show-both", NULL,
+                                   show_both_action);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_b, GDK_CONTROL_MASK,
+                                       "adjudication.show-both", NULL);
+  gtk_widget_class_install_action (widget_class, "adjudication.sign", NULL, sign_action);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Return, GDK_CONTROL_MASK,
+                                       "adjudication.sign", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_KP_Enter, GDK_CONTROL_MASK,
+                                       "adjudication.sign", NULL);
+  gtk_widget_class_set_css_name (widget_class, "adjudication");
+}
+
+static void
+rr_adjudication_view_init (RrAdjudicationView *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+  self->cancellable = g_cancellable_new ();
+  self->old_scans = g_ptr_array_new_with_free_func ((GDestroyNotify) rr_dicom_scan_free);
+  self->lesion_caliper = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->colors = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  for (guint r = 0; r < 2; r++)
+    {
+      self->calipers[r] = g_ptr_array_new_with_free_func ((GDestroyNotify) rr_measurement_free);
+      self->history[r] = rr_measurement_history_new (refuse_change, self);
+      rr_viewport_set_history (view_of (self, r), self->history[r]);
+      rr_viewport_set_colors (view_of (self, r), self->colors);
+      rr_viewport_set_tool (view_of (self, r), RR_TOOL_NAVIGATE);
+    }
+  {
+    /* Each caption in its reader's colour, as the calipers are drawn. */
+    PangoAttrList *a[2] = { pango_attr_list_new (), pango_attr_list_new () };
+    for (guint r = 0; r < 2; r++)
+      {
+        pango_attr_list_insert (a[r], pango_attr_foreground_new (
+                                  (guint16) (reader_colors[r].red * 65535),
+                                  (guint16) (reader_colors[r].green * 65535),
+                                  (guint16) (reader_colors[r].blue * 65535)));
+        gtk_label_set_attributes (r ? self->caption2 : self->caption1, a[r]);
+        pango_attr_list_unref (a[r]);
+      }
+  }
+  for (guint i = 0; i < G_N_ELEMENTS (reason_texts); i++)
+    {
+      self->reason[i] = GTK_CHECK_BUTTON (gtk_check_button_new_with_label (_(reason_texts[i])));
+      gtk_accessible_update_property (GTK_ACCESSIBLE (self->reason[i]),
+                                      GTK_ACCESSIBLE_PROPERTY_LABEL, _(reason_texts[i]), -1);
+      gtk_flow_box_append (self->reasons, GTK_WIDGET (self->reason[i]));
+      g_signal_connect_object (self->reason[i], "toggled", G_CALLBACK (update_sign), self,
+                               G_CONNECT_SWAPPED);
+    }
+  g_signal_connect_object (self->choose1, "toggled", G_CALLBACK (update_sign), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->choose2, "toggled", G_CALLBACK (update_sign), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (gtk_text_view_get_buffer (self->rationale), "changed",
+                           G_CALLBACK (update_sign), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->sign, "clicked", G_CALLBACK (on_sign), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->show_both, "toggled", G_CALLBACK (on_show_both), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->timepoints, "row-activated",
+                           G_CALLBACK (on_timepoint_activated), self, 0);
+  g_signal_connect_object (self->lesions1, "row-activated", G_CALLBACK (on_lesion_activated),
+                           self, 0);
+  g_signal_connect_object (self->lesions2, "row-activated", G_CALLBACK (on_lesion_activated),
+                           self, 0);
+}

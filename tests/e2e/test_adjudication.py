@@ -1,0 +1,482 @@
+#!/usr/bin/python3
+"""The adjudicator's workspace end to end, in the real window against a real
+readroom-server on 127.0.0.1, driven through the accessibility tree. Set up
+through the API: two readers read one subject's baseline and Week 8, each
+with a caliper on the liver target, and disagree at Week 8 (PR against SD);
+the server opens an adjudication task. The adjudicator signs in in the app,
+opens it, and sees "Reader 1" and "Reader 2" (never a reader's user name),
+the best-overall-response discrepancy highlighted, and the lesion
+difference marked; choosing either reader's lesion puts both panes at that
+reader's caliper. They choose Reader 2 with a rationale and sign; the
+server holds the adjudication, Reader 2's read is final in the export, and
+the task shows its receipt, read-only. A screenshot of each step goes to
+the test's log folder."""
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import uuid
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "server"))
+from a11y import (find, find_all, label_text, start_a11y_bus, start_app,  # noqa: E402
+                  wait_for, wait_registry)
+from test_server import ADMIN_PASSWORD, Server, criteria  # noqa: E402
+
+READROOM = os.environ.get("READROOM_APP", "build/src/app/readroom")
+CLI = os.environ.get("READROOM_CLI", "build/src/cli/readroom-cli")
+PHANTOM = os.environ.get("READROOM_PHANTOM", "build/src/phantom/readroom-phantom")
+OUT = os.path.join(os.environ.get("READROOM_TEST_OUT", tempfile.gettempdir()), "test_adjudication")
+PASSWORD = "user-password"
+SLICES = 20
+SLICE = re.compile(r"slice (\d+) / %d" % SLICES)
+TPS = [("Baseline", 0), ("Week 8", 56)]
+# Baseline 30 mm for both. Week 8: 16 mm is -46.7 % (PR); 27 mm is -10 %
+# (SD). The sizes differ by 68.75 %, more than the 20 % that marks them.
+SIZES = {"reader1": (30.0, 16.0), "reader2": (30.0, 27.0)}
+# Each reader's Week 8 caliper on its own slice (0-based, by position).
+CALIPER_SLICE = {"reader1": 3, "reader2": 15}
+
+
+def caliper(sop, series, ipp, spacing, length_mm, cid):
+    """A length caliper across the image at @ipp, on its acquired slice."""
+    x0, y0, z = ipp[0] + 40 * spacing, ipp[1] + 60 * spacing, ipp[2]
+    return {"id": cid, "kind": "length",
+            "points": [[x0, y0, z], [x0 + length_mm, y0, z]],
+            "plane": {"center": [x0, y0, z], "right": [1, 0, 0], "down": [0, 1, 0],
+                      "slab": "none", "slab_mm": 0},
+            "series_uid": series, "sop_uid": sop, "frame": 0, "calibration": "patient",
+            "created_us": 1}
+
+
+class Adjudication(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        if not os.environ.get("DISPLAY"):
+            raise unittest.SkipTest("no display")
+        os.makedirs(OUT, exist_ok=True)
+        cls.tmp = tempfile.mkdtemp(prefix="rr-e2e-adj-")
+        cls.proc = cls.bus = None
+        cls.server = Server(os.path.join(cls.tmp, "server"))
+        os.makedirs(cls.server.data)
+        cls.server.start()
+        cls.url = "http://127.0.0.1:%d" % cls.server.port
+        try:
+            cls.prepare()
+        except Exception:
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def admin(cls, *args):
+        env = dict(os.environ, READROOM_PASSWORD=ADMIN_PASSWORD, READROOM_NEW_PASSWORD=PASSWORD)
+        subprocess.run([CLI, "admin", "--server", cls.url] + list(args), env=env, check=True,
+                       capture_output=True)
+
+    @classmethod
+    def prepare(cls):
+        for u in ("reader1", "reader2", "adj1"):
+            cls.admin("user", "add", u)
+        cls.admin("trial", "create", "TA", "--name", "adjudication", "--no-qc", "--readers", "2",
+                  "--adjudication", "bor")
+        cls.admin("member", "set", "TA", "reader1", "--roles", "reader")
+        cls.admin("member", "set", "TA", "reader2", "--roles", "reader")
+        cls.admin("member", "set", "TA", "adj1", "--roles", "adjudicator")
+        out = os.path.join(cls.tmp, "study")
+        subprocess.run([PHANTOM, out, "--kind", "ct", "--slices", str(SLICES), "--size", "128",
+                        "--pixel-spacing", "2.0", "--timepoints", "2", "--change", "-40"],
+                       check=True, capture_output=True)
+        folders = sorted(os.path.join(out, d) for d in os.listdir(out))
+        for (label, day), folder in zip(TPS, folders):
+            cls.admin("upload", folder, "--trial", "TA", "--subject", "S-001", "--timepoint",
+                      label, "--day", str(day))
+        cls.submit_reads()
+        cls.bus = start_a11y_bus()
+        import pyatspi
+        wait_registry(pyatspi)
+        time.sleep(1.0)
+        cls.pyatspi = pyatspi
+        cls.env = dict(os.environ, GTK_A11Y="atspi", NO_AT_BRIDGE="0",
+                       GSETTINGS_BACKEND="memory",
+                       XDG_DATA_HOME=os.path.join(cls.tmp, "data"),
+                       XDG_CACHE_HOME=os.path.join(cls.tmp, "cache"), READROOM_NO_KEYRING="1")
+
+    @classmethod
+    def geometry(cls, token, task):
+        """The Week 8 series' slices, by position: (sop, series, IPP, spacing)."""
+        admin = cls.server.login("admin", ADMIN_PASSWORD)
+        status, manifest = cls.server.request("GET", "/readroom/v1/tasks/%s/instances" % task,
+                                              token=token)
+        assert status == 200, manifest
+        slices = []
+        for inst in manifest:
+            status, found = cls.server.request("POST", "/tools/lookup", inst["sop"].encode(),
+                                               token=admin)
+            assert status == 200 and found, (status, found)
+            status, tags = cls.server.request("GET", "/instances/%s/simplified-tags"
+                                              % found[0]["ID"], token=admin)
+            assert status == 200, tags
+            ipp = [float(v) for v in tags["ImagePositionPatient"].split("\\")]
+            spacing = float(tags["PixelSpacing"].split("\\")[0])
+            slices.append((inst["sop"], inst["series"], ipp, spacing, inst["study"]))
+        return slices
+
+    @classmethod
+    def submit_reads(cls):
+        tokens = {u: cls.server.login(u, PASSWORD) for u in SIZES}
+        cls.caliper_z = {}
+        for day_index in (0, 1):
+            for u, token in tokens.items():
+                status, tasks = cls.server.request("GET", "/readroom/v1/tasks?status=open",
+                                                   token=token)
+                assert status == 200, tasks
+                task = [t for t in tasks if t["kind"] == "read" and
+                        t["timepoints"][-1]["day"] == TPS[day_index][1]]
+                assert len(task) == 1, (u, tasks)
+                task = task[0]
+                labels = TPS[:day_index + 1]
+                sizes = SIZES[u][:day_index + 1]
+                read = {"criteria": "recist1.1",
+                        "timepoints": [{"id": label, "day": day} for label, day in labels],
+                        "target_lesions": [{"id": "T1", "organ": "liver", "nodal": False,
+                                            "measurements": dict(zip([t[0] for t in labels],
+                                                                     sizes))}],
+                        "non_target_lesions": [], "new_lesions": []}
+                if day_index == 1:
+                    week8 = task["timepoints"][-1]["studies"][0]
+                    slices = sorted((s for s in cls.geometry(token, task["id"])
+                                     if s[4] == week8), key=lambda s: s[2][2])
+                    assert len(slices) == SLICES, len(slices)
+                    sop, series, ipp, spacing, _ = slices[CALIPER_SLICE[u]]
+                    cls.caliper_z[u] = ipp[2]
+                    read["target_lesions"][0]["calipers"] = {
+                        "Week 8": caliper(sop, series, ipp, spacing, sizes[1], str(uuid.uuid4()))}
+                read["responses"] = criteria(read)
+                status, doc = cls.server.request(
+                    "POST", "/readroom/v1/tasks/%s/submission" % task["id"],
+                    {"read": read, "signature": {"password": PASSWORD, "meaning": "Read"}},
+                    token=token, headers={"Idempotency-Key": str(uuid.uuid4())})
+                assert status == 201, (u, status, doc)
+
+    @classmethod
+    def tearDownClass(cls):
+        for proc in (getattr(cls, "proc", None), getattr(cls, "bus", None)):
+            if proc and proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(5)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+        cls.server.stop()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    # ---- helpers ----
+
+    def shot(self, name):
+        time.sleep(0.4)
+        subprocess.run(["import", "-window", "root", os.path.join(OUT, name + ".png")],
+                       capture_output=True)
+
+    def named(self, name, roles=None, root=None, timeout=20):
+        p = self.pyatspi
+        roles = roles or (p.ROLE_PUSH_BUTTON, p.ROLE_TOGGLE_BUTTON)
+        return wait_for(lambda: find(root or self.app,
+                                     lambda n: ((n.name or "") == name or
+                                                (n.name or "").startswith(name + " "))
+                                     and n.getRole() in roles), timeout)
+
+    def click(self, node):
+        self.assertIsNotNone(node)
+        try:
+            node.queryAction().doAction(0)
+        except Exception:
+            self.click_at(node)
+
+    def click_at(self, node):
+        x, y, w, h = node.queryComponent().getExtents(self.pyatspi.DESKTOP_COORDS)
+        self.mouse(x + w // 2, y + h // 2, "abs")
+        self.mouse(x + w // 2, y + h // 2, "b1c")
+
+    def mouse(self, x, y, what):
+        self.pyatspi.Registry.generateMouseEvent(int(x), int(y), what)
+        time.sleep(0.05)
+
+    def launch_and_open(self, download):
+        """The app, signed in as the adjudicator, the task opened."""
+        p = self.pyatspi
+        cls = type(self)
+        if cls.proc and cls.proc.poll() is None:
+            cls.proc.terminate()
+            cls.proc.wait(10)
+        cls.proc, self.app = start_app(self.pyatspi, [READROOM], self.env)
+        self.click(self.named("Sign In"))
+        self.assertIsNotNone(self.frame("Sign In"))
+        self.type_into("Server", self.url)
+        self.type_into("User Name", "adj1")
+        self.type_into("Password", PASSWORD)
+        self.click(self.named("Sign In", root=self.frame("Sign In")))
+        worklist = lambda: [r.name or "" for r in self.rows("Worklist")]  # noqa: E731
+        self.assertTrue(wait_for(lambda: [r for r in worklist()
+                                          if r.startswith("Adjudication · subject S-001")], 30),
+                        worklist())
+        if download:
+            self.click(self.named("Download All"))
+            self.assertTrue(wait_for(lambda: [r for r in worklist() if "available offline" in r],
+                                     60), worklist())
+            self.shot("1-worklist")
+        row = self.rows("Worklist")[0]
+        x, y, w, h = row.queryComponent().getExtents(p.DESKTOP_COORDS)
+        self.mouse(x + 60, y + h // 2, "abs")
+        self.mouse(x + 60, y + h // 2, "b1c")
+
+    def ctrl_key(self, keysym):
+        reg, p = self.pyatspi.Registry, self.pyatspi
+        reg.generateKeyboardEvent(37, None, p.KEY_PRESS)  # Control_L
+        reg.generateKeyboardEvent(keysym, None, p.KEY_SYM)
+        reg.generateKeyboardEvent(37, None, p.KEY_RELEASE)
+        time.sleep(0.2)
+
+    def type_into(self, title, text, root=None):
+        p = self.pyatspi
+        editable = (p.ROLE_ENTRY, p.ROLE_TEXT, p.ROLE_PASSWORD_TEXT)
+        entry = wait_for(lambda: find(root or self.app,
+                                      lambda n: (n.name or "") == title and
+                                      n.getRole() in editable + (p.ROLE_PANEL, p.ROLE_FILLER,
+                                                                 p.ROLE_UNKNOWN)), 10)
+        self.assertIsNotNone(entry, title)
+        if entry.getRole() not in editable:
+            entry = find(entry, lambda n: n.getRole() in editable)
+            self.assertIsNotNone(entry, title)
+        entry.queryEditableText().setTextContents(text)
+
+    def frame(self, title):
+        p = self.pyatspi
+        return wait_for(lambda: find(self.app, lambda n: n.getRole() in (p.ROLE_FRAME,
+                                                                         p.ROLE_DIALOG,
+                                                                         p.ROLE_FILLER)
+                                     and (n.name or "") == title), 15)
+
+    def labels(self, root=None):
+        p = self.pyatspi
+        out = []
+        for n in find_all(root or self.app, lambda n: n.getRole() == p.ROLE_LABEL, []):
+            try:
+                out.append(label_text(n))
+            except Exception:
+                pass  # a label that went away while it was read
+        return out
+
+    def rows(self, name):
+        p = self.pyatspi
+        lst = find(self.app, lambda n: (n.name or "") == name and n.getRole() == p.ROLE_LIST)
+        return find_all(lst, lambda n: n.getRole() == p.ROLE_LIST_ITEM, []) if lst else []
+
+    def all_text(self):
+        """Every name, description and label text in the app's tree."""
+        out = []
+        for n in find_all(self.app, lambda n: True, []):
+            try:
+                out += [n.name or "", n.description or ""]
+                if n.getRole() == self.pyatspi.ROLE_LABEL:
+                    out.append(label_text(n))
+            except Exception:
+                pass
+        return out
+
+    def slice_of(self, viewer):
+        m = SLICE.search(viewer.description or "")
+        return int(m[1]) if m else None
+
+    # ---- the test ----
+
+    def test_adjudication(self):
+        p = self.pyatspi
+        # The server opened an adjudication task for the disagreement.
+        adj = self.server.login("adj1", PASSWORD)
+        status, tasks = self.server.request("GET", "/readroom/v1/tasks?status=open", token=adj)
+        self.assertEqual([t["kind"] for t in tasks], ["adjudication"], tasks)
+        status, detail = self.server.request("GET", "/readroom/v1/tasks/" + tasks[0]["id"],
+                                             token=adj)
+        bor = {r["reader"]: r["responses"]["best_overall_response"] for r in detail["reads"]}
+        self.assertEqual(sorted(bor.values()), ["PR", "SD"], bor)
+
+        self.launch_and_open(download=True)
+
+        # Two panes on the Week 8 images, Reader 1 and Reader 2.
+        v1 = wait_for(lambda: find(self.app, lambda n: (n.name or "") == "Reader 1 images"
+                                   and self.slice_of(n) is not None), 30)
+        v2 = find(self.app, lambda n: (n.name or "") == "Reader 2 images")
+        self.assertIsNotNone(v1, "the adjudication workspace did not open")
+        self.assertIsNotNone(v2)
+        self.assertTrue(wait_for(lambda: self.slice_of(v2) is not None, 15), v2.description)
+        tp_rows = wait_for(lambda: [r.name or "" for r in self.rows("Timepoint responses")], 30)
+        self.assertTrue(tp_rows, "no timepoint table")
+        self.shot("2-workspace")
+
+        # The discrepancy: best overall response, highlighted, both values.
+        want = "Best overall response: Reader 1 %s, Reader 2 %s (discrepancy)" % (
+            bor["Reader 1"], bor["Reader 2"])
+        self.assertIn(want, tp_rows)
+        week8 = [r for r in tp_rows if r.startswith("Week 8")]
+        self.assertEqual(len(week8), 1, tp_rows)
+        self.assertIn("Overall: Reader 1 %s, Reader 2 %s (discrepancy)"
+                      % (bor["Reader 1"], bor["Reader 2"]), week8[0])
+        self.assertTrue([t for t in self.labels() if t.startswith("Discrepancy: best overall "
+                                                                  "response")], self.labels())
+        # The lesions, side by side, the measurement difference marked.
+        size = {r["reader"]: r["read"]["target_lesions"][0]["measurements"]["Week 8"]
+                for r in detail["reads"]}
+        # The sums of the targets, as the reads measured them.
+        self.assertIn("Reader 1 sum %.1f mm, Reader 2 sum %.1f mm" % (size["Reader 1"],
+                                                                    size["Reader 2"]), week8[0])
+        self.assertTrue([r for r in tp_rows if r.startswith(
+            "Baseline, Reader 1 sum 30.0 mm, Reader 2 sum 30.0 mm")], tp_rows)
+        l1 = [r.name or "" for r in self.rows("Reader 1 lesions")]
+        l2 = [r.name or "" for r in self.rows("Reader 2 lesions")]
+        self.assertEqual(len(l1), 1, l1)
+        self.assertEqual(len(l2), 1, l2)
+        self.assertIn("Target T1, liver", l1[0])
+        self.assertIn("Differs: measured %.1f mm against %.1f mm at Week 8"
+                      % (size["Reader 1"], size["Reader 2"]), l1[0])
+        self.assertIn("Differs: measured %.1f mm against %.1f mm at Week 8"
+                      % (size["Reader 2"], size["Reader 1"]), l2[0])
+
+        # Blinded: no user name of a reader anywhere in the window.
+        text = " ".join(self.all_text())
+        for name in ("reader1", "reader2"):
+            self.assertNotIn(name, text)
+
+        # Go to: each reader's lesion puts both panes on that reader's
+        # caliper slice; the two calipers are on different slices.
+        def user_of(label):
+            return [u for u in SIZES if SIZES[u][1] == size[label]][0]
+        at = {}
+        for label in ("Reader 1", "Reader 2"):
+            self.click(self.rows(label + " lesions")[0])
+            self.assertTrue(wait_for(lambda: self.slice_of(v1) is not None and
+                                     self.slice_of(v1) == self.slice_of(v2) and
+                                     self.slice_of(v1) not in at.values(), 15),
+                            (v1.description, v2.description,
+                             [t for t in self.labels() if "caliper" in t or "images" in t]))
+            at[label] = self.slice_of(v1)
+            self.shot("3-go-to-" + label.replace(" ", "-").lower())
+        # The slices by hand: the caliper's index among the slices by
+        # position, counted from either end.
+        for label, s in at.items():
+            k = CALIPER_SLICE[user_of(label)]
+            self.assertIn(s, (k + 1, SLICES - k), (label, at))
+        # A timepoint: both panes at its first caliper, Reader 1's.
+        row = [r for r in self.rows("Timepoint responses") if (r.name or "").startswith("Week 8")]
+        self.click(row[0])
+        self.assertTrue(wait_for(lambda: self.slice_of(v1) == at["Reader 1"] and
+                                 self.slice_of(v2) == at["Reader 1"], 15),
+                        (v1.description, v2.description, at))
+        # Both readers' calipers on both panes, by keyboard (Ctrl+B, as the
+        # shortcuts window lists it), then back.
+        toggle = self.named("Show both readers' calipers")
+        for want in (True, False):
+            self.ctrl_key(ord("b"))
+            self.assertTrue(wait_for(lambda: (toggle.getState().contains(p.STATE_CHECKED) or
+                                              toggle.getState().contains(p.STATE_PRESSED)) == want,
+                                     10),
+                            "Ctrl+B did not toggle both readers' calipers")
+            if want:
+                self.shot("4-both-calipers")
+
+        # Choose Reader 2, give the rationale, sign.
+        sign = self.named("Sign adjudication")
+        self.assertFalse(sign.getState().contains(p.STATE_SENSITIVE))
+        self.click(self.named("Choose Reader 2", roles=(p.ROLE_CHECK_BOX, p.ROLE_RADIO_BUTTON,
+                                                         p.ROLE_TOGGLE_BUTTON)))
+        self.assertFalse(sign.getState().contains(p.STATE_SENSITIVE),
+                         "signing without a rationale")
+        self.click(self.named("Measurement variability", roles=(p.ROLE_CHECK_BOX,)))
+        rationale = "Reader 2's Week 8 caliper spans the whole lesion"
+        box = self.named("Rationale (required)", roles=(p.ROLE_TEXT, p.ROLE_ENTRY), timeout=5)
+        self.assertIsNotNone(box, [(n.getRoleName(), n.name) for n in find_all(
+            self.app, lambda n: "ationale" in (n.name or "") or n.getRole() == p.ROLE_TEXT, [])])
+        try:
+            box.queryEditableText().setTextContents(rationale)
+        except NotImplementedError:
+            # No editable-text interface: typed, as a person would.
+            self.click_at(box)
+            self.pyatspi.Registry.generateKeyboardEvent(0, rationale, self.pyatspi.KEY_STRING)
+        self.assertTrue(wait_for(lambda: sign.getState().contains(p.STATE_SENSITIVE), 10))
+        self.shot("5-chosen")
+        self.click(sign)
+        dialog = self.frame("Sign and Submit")
+        self.assertIsNotNone(dialog, "no signing dialog")
+        self.assertTrue(wait_for(lambda: [t for t in self.labels(dialog)
+                                          if "(user adj1)" in t], 15), self.labels(dialog))
+        # What is signed says the choice and the rationale.
+        self.assertTrue([t for t in self.labels(dialog)
+                         if t.startswith("I am the adjudicator of this case: Reader 2's read")
+                         and t.endswith("Rationale: Reasons: Measurement variability. "
+                                        + rationale)], self.labels(dialog))
+        self.type_into("Password", PASSWORD, root=dialog)
+        self.shot("6-sign")
+        self.click(self.named("Sign and submit", root=dialog))
+        done = wait_for(lambda: [t for t in self.labels(dialog) if t.startswith("Submitted: ")], 30)
+        self.assertTrue(done, self.labels(dialog))
+        receipt = wait_for(lambda: [t for t in self.labels()
+                                    if t.startswith("Submitted and locked. Receipt")], 30)
+        self.assertTrue(receipt, self.labels())
+        self.assertIn("Reader 2's read is final (best overall response %s)" % bor["Reader 2"],
+                      receipt[0])
+        self.shot("7-locked")
+
+        # The server holds it: Reader 2's read final, the rationale audited.
+        admin = self.server.login("admin", ADMIN_PASSWORD)
+        status, export = self.server.request("GET", "/readroom/v1/trials/TA/export?format=json",
+                                             token=admin)
+        self.assertEqual(status, 200, export)
+        row = [r for r in export["rows"] if r["timepoint"] == "Week 8"]
+        self.assertEqual(len(row), 1, export)
+        final = row[0]["final"]
+        self.assertEqual(final["source"], "Reader 2", final)
+        self.assertEqual(final["responses"]["best_overall_response"], bor["Reader 2"])
+        self.assertEqual(row[0]["adjudication"]["chosen"], "Reader 2", row[0])
+        self.assertEqual(row[0]["adjudication"]["rationale"],
+                         "Reasons: Measurement variability. " + rationale)
+        self.assertEqual(export["agreement"]["adjudicated"], 1, export["agreement"])
+        status, trail = self.server.request("GET", "/readroom/v1/audit?after=0&limit=1000",
+                                            token=admin)
+        adjudicated = [e for e in trail if e["action"] == "final.adjudicated"]
+        self.assertEqual(len(adjudicated), 1, trail)
+        details = adjudicated[0]["details"]
+        if isinstance(details, str):
+            details = json.loads(details)
+        self.assertEqual(details["chosen"], "Reader 2")
+        self.assertEqual(details["rationale"], "Reasons: Measurement variability. " + rationale)
+        status, tasks = self.server.request("GET", "/readroom/v1/tasks?status=all", token=adj)
+        self.assertEqual([t["status"] for t in tasks], ["submitted"])
+        # Read-only: the decision cannot be changed any more.
+        choose = self.named("Choose Reader 1", roles=(p.ROLE_CHECK_BOX, p.ROLE_RADIO_BUTTON,
+                                                       p.ROLE_TOGGLE_BUTTON))
+        self.assertFalse(choose.getState().contains(p.STATE_SENSITIVE))
+        self.assertFalse(sign.getState().contains(p.STATE_SENSITIVE))
+
+        # Opened again later on this computer: still locked, the same receipt.
+        self.launch_and_open(download=False)
+        again = wait_for(lambda: [t for t in self.labels()
+                                  if t.startswith("Submitted and locked. Receipt")], 30)
+        self.assertEqual(again, receipt, self.labels())
+        choose = self.named("Choose Reader 2", roles=(p.ROLE_CHECK_BOX, p.ROLE_RADIO_BUTTON,
+                                                       p.ROLE_TOGGLE_BUTTON))
+        self.assertFalse(choose.getState().contains(p.STATE_SENSITIVE))
+        self.assertTrue(choose.getState().contains(p.STATE_CHECKED), "the choice is not shown")
+        box = self.named("Rationale (required)", roles=(p.ROLE_TEXT, p.ROLE_ENTRY))
+        self.assertEqual(box.queryText().getText(0, -1),
+                         "Reasons: Measurement variability. " + rationale)
+        self.assertFalse(self.named("Sign adjudication").getState().contains(p.STATE_SENSITIVE))
+        self.shot("8-reopened")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
