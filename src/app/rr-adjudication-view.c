@@ -147,23 +147,21 @@ field_name (const char *field)
   return field;
 }
 
-/* The server's discrepancy on @field (at @tp, or the last timepoint when
- * it names none), or NULL. Both the contract's shape ("kind", "reader_1")
- * and the server's ("field", "Reader 1") are read. */
+/* The server's discrepancy on @field at @tp (NULL: the read's outcome,
+ * which names no timepoint), or NULL; server-api.md's shape. */
 static JsonObject *
 discrepancy (RrAdjudicationView *self,
              const char         *field,
-             const char         *tp,
-             gboolean            last)
+             const char         *tp)
 {
   for (guint i = 0; self->discrepancies && i < json_array_get_length (self->discrepancies); i++)
     {
       JsonObject *d = element (self->discrepancies, i);
-      const char *f = str_member (d, "field") ? str_member (d, "field") : str_member (d, "kind");
+      const char *f = str_member (d, "kind");
       const char *at = str_member (d, "timepoint");
       if (f && (g_str_equal (f, field) ||
                 (g_str_equal (f, "bor") && g_str_equal (field, "best_overall_response"))) &&
-          (tp == NULL || (at ? g_str_equal (at, tp) : last)))
+          g_strcmp0 (at, tp) == 0)
         return d;
     }
   return NULL;
@@ -173,8 +171,7 @@ static const char *
 discrepancy_value (JsonObject *d,
                    guint       reader)
 {
-  const char *v = str_member (d, reader_labels[reader]);
-  return v ? v : str_member (d, reader ? "reader_2" : "reader_1");
+  return str_member (d, reader ? "reader_2" : "reader_1");
 }
 
 /* ---- the images ---- */
@@ -569,7 +566,7 @@ fill_timepoints (RrAdjudicationView *self)
         {
           const char *v1 = str_member (tp_response (self, 0, tp), fields[f]);
           const char *v2 = str_member (tp_response (self, 1, tp), fields[f]);
-          JsonObject *d = discrepancy (self, fields[f], tp, k + 1 == n);
+          JsonObject *d = discrepancy (self, fields[f], tp);
           gboolean differs = d != NULL || g_strcmp0 (v1, v2) != 0;
           gtk_grid_attach (GTK_GRID (grid), cell (_(titles[f]), TRUE, FALSE), 2 + f, 0, 1, 1);
           gtk_grid_attach (GTK_GRID (grid), cell (word (v1), FALSE, differs), 2 + f, 1, 1, 1);
@@ -594,7 +591,7 @@ fill_timepoints (RrAdjudicationView *self)
     for (guint f = 0; f < G_N_ELEMENTS (fs); f++)
       {
         GtkWidget *row = gtk_list_box_row_new (), *grid = gtk_grid_new ();
-        JsonObject *d = discrepancy (self, fs[f], NULL, TRUE);
+        JsonObject *d = discrepancy (self, fs[f], NULL);
         char *v[2];
         g_autofree char *label = NULL;
         for (guint r = 0; r < 2; r++)
@@ -870,7 +867,7 @@ update_lock (RrAdjudicationView *self)
       gtk_label_set_text (self->state, text);
       self->locked = TRUE;
     }
-  else if (last && g_str_equal (last->state, "pending"))
+  else if (last && rr_store_outbox_state_waiting (last->state))
     {
       show_signed (self, last->body);
       gtk_label_set_text (self->state, _("Signed and waiting in the outbox: it will be sent "
@@ -1060,9 +1057,10 @@ fetch_done (GObject      *source,
   for (guint i = 0; self->discrepancies && i < json_array_get_length (self->discrepancies); i++)
     {
       JsonObject *d = element (self->discrepancies, i);
-      const char *f = str_member (d, "field") ? str_member (d, "field") : str_member (d, "kind");
-      g_string_append_printf (summary, "%s%s: Reader 1 %s, Reader 2 %s",
-                              summary->len ? "; " : _("Discrepancy: "), field_name (f),
+      const char *f = str_member (d, "kind"), *tp = str_member (d, "timepoint");
+      g_autofree char *where = tp ? g_strdup_printf (" (%s)", tp) : g_strdup ("");
+      g_string_append_printf (summary, "%s%s%s: Reader 1 %s, Reader 2 %s",
+                              summary->len ? "; " : _("Discrepancy: "), field_name (f), where,
                               word (discrepancy_value (d, 0)), word (discrepancy_value (d, 1)));
     }
   gtk_label_set_text (self->summary, summary->str);

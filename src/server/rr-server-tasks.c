@@ -622,31 +622,98 @@ overall_at_last (const char *responses)
 }
 
 static void
+write_discrepancy (RrJsonWriter *w,
+                   const char   *kind,
+                   const char   *timepoint,
+                   const char   *a,
+                   const char   *b)
+{
+  rr_json_begin_object (w);
+  rr_json_key (w, "kind");
+  rr_json_string (w, kind);
+  rr_json_key (w, "timepoint");
+  if (timepoint)
+    rr_json_string (w, timepoint);
+  else
+    rr_json_null (w);
+  rr_json_key (w, "reader_1");
+  rr_json_string (w, a ? a : "");
+  rr_json_key (w, "reader_2");
+  rr_json_string (w, b ? b : "");
+  rr_json_end_object (w);
+}
+
+/* The timepoint of @result whose id is @id, or NULL. */
+static JsonObject *
+timepoint_of (JsonObject *result,
+              const char *id)
+{
+  JsonNode *n = result ? json_object_get_member (result, "timepoints") : NULL;
+  JsonArray *a = n && JSON_NODE_HOLDS_ARRAY (n) ? json_node_get_array (n) : NULL;
+  for (guint i = 0; a && i < json_array_get_length (a); i++)
+    {
+      JsonNode *e = json_array_get_element (a, i);
+      JsonObject *o = JSON_NODE_HOLDS_OBJECT (e) ? json_node_get_object (e) : NULL;
+      if (o && g_strcmp0 (json_object_get_string_member_with_default (o, "id", ""), id) == 0)
+        return o;
+    }
+  return NULL;
+}
+
+static JsonObject *
+result_object (JsonParser *p,
+               const char *responses)
+{
+  if (responses == NULL || !rr_json_load (p, responses, -1, NULL) ||
+      !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (p)))
+    return NULL;
+  return json_node_get_object (json_parser_get_root (p));
+}
+
+/* Where two reads' results differ, as server-api.md shapes it: the read's
+ * outcome (best overall response, progression timepoint; no timepoint),
+ * then each timepoint's category responses, in Reader 1's order and then
+ * any timepoint only Reader 2 assessed. */
+static void
 write_discrepancies (RrJsonWriter *w,
                      const char   *r1,
                      const char   *r2)
 {
-  g_autofree char *b1 = NULL, *b2 = NULL, *p1 = NULL, *p2 = NULL;
-  g_autofree char *o1 = overall_at_last (r1), *o2 = overall_at_last (r2);
-  outcome (r1, &b1, &p1);
-  outcome (r2, &b2, &p2);
+  static const char *const kinds[] = { "target", "non_target", "new_lesions", "overall" };
+  g_autoptr (JsonParser) p1 = json_parser_new ();
+  g_autoptr (JsonParser) p2 = json_parser_new ();
+  g_autofree char *b1 = NULL, *b2 = NULL, *g1 = NULL, *g2 = NULL;
+  JsonObject *o1 = result_object (p1, r1), *o2 = result_object (p2, r2);
+
+  outcome (r1, &b1, &g1);
+  outcome (r2, &b2, &g2);
   rr_json_begin_array (w);
-  {
-    const char *fields[] = { "best_overall_response", "progression_timepoint", "overall" };
-    const char *a[] = { b1, p1, o1 }, *b[] = { b2, p2, o2 };
-    for (guint i = 0; i < 3; i++)
-      if (g_strcmp0 (a[i], b[i]) != 0)
+  if (g_strcmp0 (b1, b2) != 0)
+    write_discrepancy (w, "bor", NULL, b1, b2);
+  if (g_strcmp0 (g1, g2) != 0)
+    write_discrepancy (w, "progression_timepoint", NULL, g1, g2);
+  for (guint pass = 0; pass < 2; pass++)
+    {
+      JsonObject *mine = pass == 0 ? o1 : o2, *other = pass == 0 ? o2 : o1;
+      JsonNode *n = mine ? json_object_get_member (mine, "timepoints") : NULL;
+      JsonArray *a = n && JSON_NODE_HOLDS_ARRAY (n) ? json_node_get_array (n) : NULL;
+      for (guint i = 0; a && i < json_array_get_length (a); i++)
         {
-          rr_json_begin_object (w);
-          rr_json_key (w, "field");
-          rr_json_string (w, fields[i]);
-          rr_json_key (w, "Reader 1");
-          rr_json_string (w, a[i] ? a[i] : "");
-          rr_json_key (w, "Reader 2");
-          rr_json_string (w, b[i] ? b[i] : "");
-          rr_json_end_object (w);
+          JsonNode *e = json_array_get_element (a, i);
+          JsonObject *t = JSON_NODE_HOLDS_OBJECT (e) ? json_node_get_object (e) : NULL;
+          const char *id = t ? json_object_get_string_member_with_default (t, "id", "") : "";
+          JsonObject *u = timepoint_of (other, id);
+          if (t == NULL || (pass == 1 && u != NULL))
+            continue;  /* the second pass adds only Reader 2's own timepoints */
+          for (guint k = 0; k < G_N_ELEMENTS (kinds); k++)
+            {
+              const char *x = json_object_get_string_member_with_default (t, kinds[k], "");
+              const char *y = u ? json_object_get_string_member_with_default (u, kinds[k], "") : "";
+              if (g_strcmp0 (x, y) != 0)
+                write_discrepancy (w, kinds[k], id, pass == 0 ? x : y, pass == 0 ? y : x);
+            }
         }
-  }
+    }
   rr_json_end_array (w);
 }
 

@@ -296,7 +296,18 @@ class ServerSuite(unittest.TestCase):
         self.assertEqual(adj[0]["subject"], "S2")
         detail = self.ok(200, "GET", "/readroom/v1/tasks/" + adj[0]["id"], who="adj1")
         self.assertEqual([r["reader"] for r in detail["reads"]], ["Reader 1", "Reader 2"])
-        self.assertIn("best_overall_response", [d["field"] for d in detail["discrepancies"]])
+        # The discrepancies as server-api.md shapes them: the outcome with no
+        # timepoint, and each timepoint's categories that differ.
+        kinds = {(d["kind"], d["timepoint"]) for d in detail["discrepancies"]}
+        self.assertIn(("bor", None), kinds)
+        for d in detail["discrepancies"]:
+            self.assertEqual(set(d), {"kind", "timepoint", "reader_1", "reader_2"})
+            self.assertNotEqual(d["reader_1"], d["reader_2"])
+        r1, r2 = [r["responses"] for r in detail["reads"]]
+        for tp1 in r1["timepoints"]:
+            tp2 = [x for x in r2["timepoints"] if x["id"] == tp1["id"]][0]
+            for k in ("target", "non_target", "new_lesions", "overall"):
+                self.assertEqual((k, tp1["id"]) in kinds, tp1[k] != tp2[k], (k, tp1["id"]))
         # The adjudicator sees nothing that names the readers.
         text = json.dumps(detail)
         for u in ("reader1", "reader2", "reader3", "Reader1", "Reader2", "Reader3"):
