@@ -16,7 +16,7 @@ static const struct
   { "render", rr_cli_render, "one resliced view of a series to a PNG (the CPU reslicer)" },
   { "criteria", rr_cli_criteria, "evaluate a read (RECIST 1.1, iRECIST): sums, responses, violations" },
   { "deid", rr_cli_deid, "de-identify DICOM files (PS3.15 Annex E) with the trial's key" },
-  { "bench", rr_cli_bench, "timings for the benchmarks in bench/ (bench load PATH)" },
+  { "bench", rr_cli_bench, "timings for the benchmarks in bench/ (bench load|reslice PATH)" },
   { "sync", rr_cli_sync, "fill the local cache with the open tasks' files (as the workstation)" },
   { "submit", rr_cli_submit, "sign a read and submit it through the outbox" },
   { "admin", rr_cli_admin, "trial administration on a readroom-server (users, trials, upload)" },
