@@ -139,6 +139,17 @@ bench_plane (const RrVolume *v, int frame)
   return pl;
 }
 
+/* User and system time of the whole process: under a loaded machine the
+ * CPU time per frame varies less than the wall time. */
+static double
+cpu_seconds (void)
+{
+  struct rusage ru;
+  getrusage (RUSAGE_SELF, &ru);
+  return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+         (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
 static int
 bench_reslice (const char *path, gboolean json, guint threads, double seconds,
                gboolean reference)
@@ -149,7 +160,7 @@ bench_reslice (const char *path, gboolean json, guint threads, double seconds,
   g_autofree float *out = g_new (float, RESLICE_SIZE * RESLICE_SIZE);
   RrDicomSeries *best = NULL;
   RrPlane pl;
-  double mean = 0, elapsed;
+  double mean = 0, elapsed, cpu0, cpu;
   guint64 inside = 0;
   int frames = 0;
   gint64 t0;
@@ -188,6 +199,7 @@ bench_reslice (const char *path, gboolean json, guint threads, double seconds,
     if (out[p] != RR_RESLICE_OUTSIDE)
       mean += out[p], inside++;
   mean = inside ? mean / inside : 0;
+  cpu0 = cpu_seconds ();
   t0 = g_get_monotonic_time ();
   do
     {
@@ -197,20 +209,23 @@ bench_reslice (const char *path, gboolean json, guint threads, double seconds,
       elapsed = (g_get_monotonic_time () - t0) / 1e6;
     }
   while (elapsed < seconds);
+  cpu = cpu_seconds () - cpu0;
   threads = threads ? threads : g_get_num_processors ();
   pl = bench_plane (v, 0);
   if (json)
     g_print ("{\"dims\": [%u, %u, %u], \"frames\": %d, \"seconds\": %.4f, "
              "\"fps\": %.2f, \"threads\": %u, \"reslicer\": \"%s\", "
              "\"center\": [%.6f, %.6f, %.6f], \"mm_per_pixel\": %.9f, "
-             "\"frame0_mean\": %.4f, \"frame0_inside\": %" G_GUINT64_FORMAT "}\n",
+             "\"frame0_mean\": %.4f, \"frame0_inside\": %" G_GUINT64_FORMAT ", "
+             "\"cpu_ms_per_frame\": %.3f}\n",
              v->dims[0], v->dims[1], v->dims[2], frames, elapsed, frames / elapsed, threads,
              reference ? "reference" : "fast", pl.center.x, pl.center.y, pl.center.z,
-             pl.mm_per_pixel, mean, inside);
+             pl.mm_per_pixel, mean, inside, cpu * 1e3 / frames);
   else
     g_print ("volume %ux%ux%u frames %d seconds %.4f fps %.2f threads %u reslicer %s "
-             "frame0_mean %.4f\n", v->dims[0], v->dims[1], v->dims[2], frames, elapsed,
-             frames / elapsed, threads, reference ? "reference" : "fast", mean);
+             "frame0_mean %.4f cpu_ms_per_frame %.3f\n", v->dims[0], v->dims[1], v->dims[2],
+             frames, elapsed, frames / elapsed, threads, reference ? "reference" : "fast", mean,
+             cpu * 1e3 / frames);
   return RR_EXIT_OK;
 }
 

@@ -357,6 +357,9 @@ rr_window_to_grey (const float *values,
 #define FIX_ONE 4294967296.0 /* 2^32 */
 #define FIX_LIMIT 1073741824.0 /* 2^30 voxels: far beyond any volume */
 #define ROWS_PER_CHUNK 8
+#ifndef PREFETCH_AHEAD
+#define PREFETCH_AHEAD 16
+#endif
 
 typedef struct
 {
@@ -429,8 +432,20 @@ interior_run (const gint64 p[3], const gint64 d[3], const guint dims[3], int wid
   do                                                                           \
     {                                                                          \
       const T *vox = job->v->voxels;                                           \
+      gint64 qi = pi + d[0] * PREFETCH_AHEAD, qj = pj + d[1] * PREFETCH_AHEAD; \
+      gint64 qk = pk + d[2] * PREFETCH_AHEAD;                                  \
       for (int x = lo; x < hi; x++)                                            \
         {                                                                      \
+          if (x + PREFETCH_AHEAD < hi)                                         \
+            {                                                                  \
+              const T *f = vox + (gsize) (qk >> 32) * sz                       \
+                           + (gsize) (qj >> 32) * sy + (gsize) (qi >> 32);     \
+              __builtin_prefetch (f);                                          \
+              __builtin_prefetch (f + sy);                                     \
+              __builtin_prefetch (f + sz);                                     \
+              __builtin_prefetch (f + sz + sy);                                \
+            }                                                                  \
+          qi += d[0], qj += d[1], qk += d[2];                                  \
           const T *c = vox + (gsize) (pk >> 32) * sz + (gsize) (pj >> 32) * sy \
                        + (gsize) (pi >> 32);                                   \
           float fi = (guint32) pi * (float) (1.0 / FIX_ONE);                   \
