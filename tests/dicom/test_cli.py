@@ -135,6 +135,25 @@ class BrokenInput(Base):
             if r.returncode == 1:
                 self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
 
+    def test_j2k_large_frame_on_every_core(self):
+        # One 1024x1024 frame: the loader gives the cores to OpenJPEG inside
+        # the frame. Lossless, so the view must equal the uncompressed one.
+        from PIL import Image
+        pngs = []
+        for ts in ("explicit", "j2k"):
+            d = os.path.join(self.tmp, "large-" + ts)
+            r = run([PHANTOM, d, "--size", "1024", "--slices", "1", "--noise", "20",
+                     "--transfer-syntax", ts])
+            self.assertEqual(r.returncode, 0, r.stderr)
+            png = os.path.join(self.tmp, ts + ".png")
+            r = run([CLI, "render", d, "--plane", "axial", "--size", "1024,1024",
+                     "--wl", "0,2000", "-o", png])
+            self.assertEqual(r.returncode, 0, r.stderr)
+            pngs.append(Image.open(png).convert("L").tobytes())
+        self.assertEqual(len(pngs[0]), 1024 * 1024)
+        self.assertGreater(len(set(pngs[0])), 50)  # the noise shows: not a flat image
+        self.assertEqual(pngs[0], pngs[1])
+
     def test_folder_with_some_unreadable(self):
         d = os.path.join(self.tmp, "mixed")
         shutil.copytree(self.ct, d)
