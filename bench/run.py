@@ -126,6 +126,41 @@ for name, ts, target in (("explicit little endian", "explicit", 8.0),
               f"{voxels / 2**20:.0f} MiB voxels + 64 MiB = {budget / 2**20:.0f} MiB, "
               f"ratio {r:.2f} (target <= 1) {'ok' if ok else 'OVER BUDGET'}")
 
+# JPEG 2000: one large frame, where only the codec's own threads can use
+# more than one core, and a 200-slice series, one frame per core; against
+# pydicom with the handler it has for JPEG 2000 (Pillow's OpenJPEG).
+if have_peers():
+    big = os.path.join(tmp, "j2k-frame")
+    subprocess.run([phantom, big, "--size", "2048", "--slices", "1", "--noise", "20",
+                    "--transfer-syntax", "j2k"], check=True, capture_output=True)
+    series = os.path.join(tmp, "j2k-series")
+    subprocess.run([phantom, series, "--slices", "200", "--transfer-syntax", "j2k"],
+                   check=True, capture_output=True)
+    for label, d in (("one 2048x2048 JPEG 2000 frame", big),
+                     ("200x512x512 JPEG 2000 series", series)):
+        for f in glob.glob(os.path.join(d, "*.dcm")):
+            open(f, "rb").read()
+        sides = [("readroom, all cores", [cli, "bench", "load", "--json", d]),
+                 ("readroom, 1 thread", [cli, "bench", "load", "--json", "--threads", "1", d]),
+                 ("pydicom + numpy (Pillow's OpenJPEG), 1 thread",
+                  ["/usr/bin/python3", peers, "load-pydicom", d])]
+        res = {name: [] for name, _ in sides}
+        for _ in range(PEER_RUNS):
+            for name, cmd in sides:
+                j = run_json(cmd)
+                if j is not None:
+                    res[name].append(j)
+        print(f"load {label}, seconds to a volume, median of interleaved runs:")
+        ours = spread([j["seconds"] for j in res[sides[0][0]]])[0] if res[sides[0][0]] else 0
+        for name, _ in sides:
+            if not res[name]:
+                print(f"  {name}: failed")
+                continue
+            med, text = spread([j["seconds"] for j in res[name]])
+            ratio = f", {med / ours:.2f}x readroom's time" if ours and name != sides[0][0] else ""
+            print(f"  {name}: {text} s{ratio}")
+    subprocess.run(["rm", "-rf", big, series])
+
 # Issue 3: first image of a cached 500-slice series, and reslicing.
 d = os.path.join(tmp, "ct500")
 subprocess.run([phantom, d, "--slices", "500"], check=True, capture_output=True)
