@@ -1,6 +1,6 @@
 /* reslice-bench.c: oblique 512x512 reslices of a 512^3 int16 volume: the
- * CPU reference on all cores, and the GL reslicer (offscreen EGL, glFinish
- * per frame), printed with their ratio. */
+ * CPU reslicer (rr_reslice, its fast path) on all cores, and the GL
+ * reslicer (offscreen EGL, glFinish per frame), printed with their ratio. */
 #include "rr-gl-reslicer.h"
 
 #include "rr-gl-offscreen.h"

@@ -19,7 +19,7 @@ static const struct
   { "qc", rr_cli_qc, "automated QC checks against a protocol, from the headers" },
   { "sr", rr_cli_sr, "a read as DICOM SR (TID 1500) per timepoint, and back (sr export/import)" },
   { "report", rr_cli_report, "a read as a PDF: key images, lesion tables, sums, responses" },
-  { "bench", rr_cli_bench, "timings for the benchmarks in bench/ (bench load PATH)" },
+  { "bench", rr_cli_bench, "timings for the benchmarks in bench/ (bench load|reslice|qc PATH)" },
   { "sync", rr_cli_sync, "fill the local cache with the open tasks' files (as the workstation)" },
   { "submit", rr_cli_submit, "sign a read and submit it through the outbox" },
   { "admin", rr_cli_admin, "trial administration on a readroom-server (users, trials, upload)" },

@@ -68,8 +68,18 @@ char     *rr_orientation_label   (RrVec3 direction);
 
 /* Resamples @volume on @plane into @out (width x height floats, modality
  * values; RGB volumes give luminance). Points outside the volume get
- * @outside. Uses up to @n_threads threads (0: one per core). */
+ * @outside. Uses up to @n_threads threads (0: one per core). Regular
+ * int16 and float volumes take a fast path (fixed-point stepping, no
+ * bounds checks inside the volume) that agrees with the reference below
+ * to float rounding; other volumes use the reference. */
 void      rr_reslice             (const RrVolume *volume,
+                                  const RrPlane  *plane,
+                                  float           outside,
+                                  guint           n_threads,
+                                  float          *out);
+/* The reference reslicer: each sample on its own, bounds-checked in
+ * doubles. What the fast path and the GL reslicer are tested against. */
+void      rr_reslice_reference   (const RrVolume *volume,
                                   const RrPlane  *plane,
                                   float           outside,
                                   guint           n_threads,

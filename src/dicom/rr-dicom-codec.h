@@ -40,7 +40,8 @@ GByteArray *rr_jls_encode_frame (const guint8 *pixels,
 
 gboolean rr_j2k_is_syntax       (const char *ts_uid);
 /* Decodes frame @frame of an encapsulated J2K pixel data element into
- * @out as samples of @bits_allocated bits (pixel-interleaved). */
+ * @out as samples of @bits_allocated bits (pixel-interleaved), with up to
+ * @threads threads inside the frame (code-blocks decode in parallel). */
 gboolean rr_j2k_decode_frame    (DcmDataset  *ds,
                                  guint        frame,
                                  guint        n_frames,
@@ -48,6 +49,7 @@ gboolean rr_j2k_decode_frame    (DcmDataset  *ds,
                                  guint        columns,
                                  guint        samples,
                                  guint        bits_allocated,
+                                 guint        threads,
                                  guint8      *out,
                                  gsize        out_bytes,
                                  GError     **error);

@@ -183,6 +183,7 @@ rr_j2k_decode_frame (DcmDataset  *ds,
                      guint        columns,
                      guint        samples,
                      guint        bits_allocated,
+                     guint        threads,
                      guint8      *out,
                      gsize        out_bytes,
                      GError     **error)
@@ -207,9 +208,15 @@ rr_j2k_decode_frame (DcmDataset  *ds,
   opj_stream_set_skip_function (stream, mem_skip);
   opj_stream_set_seek_function (stream, mem_seek);
 
-  gboolean ok = opj_setup_decoder (codec, &params) &&
-                opj_read_header (stream, codec, &image) &&
-                opj_decode (codec, stream, image) && opj_end_decompress (codec, stream);
+  gboolean ok = opj_setup_decoder (codec, &params);
+  /* OpenJPEG's own pool decodes code-blocks in parallel (set between
+   * setup and header, as it requires); a frame too small to have many
+   * would only pay for starting the threads. A library built without
+   * threads refuses, and decodes on this thread alone. */
+  if (ok && threads > 1 && (gsize) rows * columns >= 256 * 256)
+    opj_codec_set_threads (codec, (int) MIN (threads, 64u));
+  ok = ok && opj_read_header (stream, codec, &image) &&
+       opj_decode (codec, stream, image) && opj_end_decompress (codec, stream);
   if (!ok)
     g_set_error (error, RR_DICOM_ERROR, RR_DICOM_ERROR_READ, "JPEG 2000 frame %u is corrupt",
                  frame + 1);

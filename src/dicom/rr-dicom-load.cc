@@ -116,6 +116,7 @@ typedef struct
   GError *error;
   GCancellable *cancellable;
   const RrDicomLoadOptions *options;
+  guint codec_threads;   /* threads a codec may use inside one frame */
 } LoadCtx;
 
 static inline gint32
@@ -479,7 +480,8 @@ decode_slice (Worker *w, guint k, GError **error)
   else if (rr_j2k_is_syntax (xfer.getXferID ()))
     {
       if (!rr_j2k_decode_frame (ds, ref.frame, inst->n_frames, inst->rows, inst->columns,
-                                inst->samples, inst->bits_allocated, w->buf, need, error))
+                                inst->samples, inst->bits_allocated, w->ctx->codec_threads,
+                                w->buf, need, error))
         {
           g_prefix_error (error, "%s: ", inst->path);
           return FALSE;
@@ -793,7 +795,12 @@ load_stack (RrDicomSeries             *series,
   ctx.options = options;
   g_mutex_init (&ctx.lock);
   guint nt = options && options->n_threads ? options->n_threads : rr_dicom_default_threads ();
+  guint budget = nt;
   nt = MIN (MIN (nt, 64u), MAX (1u, stack->order->len));
+  /* One frame per thread while there are frames enough; the cores that
+   * would otherwise idle (one large frame, or fewer frames than cores) go
+   * to the codec inside each frame, where it can use them (JPEG 2000). */
+  ctx.codec_threads = MAX (1u, budget / nt);
   GThread *threads[64];
   for (guint t = 1; t < nt; t++)
     threads[t] = g_thread_new ("rr-decode", load_worker, &ctx);

@@ -258,6 +258,48 @@ class Phantom(Base):
         out = json.loads(run([CLI, "info", "--json", d]).stdout)
         self.assertEqual(len(out["studies"]), 3)
 
+    def test_j2k_large_frame_on_every_core(self):
+        # One 1024x1024 frame: the loader gives the cores to OpenJPEG inside
+        # the frame. Lossless, so the view must equal the uncompressed one.
+        from PIL import Image
+        pngs = []
+        for ts in ("explicit", "j2k"):
+            d = os.path.join(self.tmp, "large-" + ts)
+            r = run([PHANTOM, d, "--size", "1024", "--slices", "1", "--noise", "20",
+                     "--transfer-syntax", ts])
+            self.assertEqual(r.returncode, 0, r.stderr)
+            png = os.path.join(self.tmp, ts + ".png")
+            r = run([CLI, "render", d, "--plane", "axial", "--size", "1024,1024",
+                     "--wl", "0,2000", "-o", png])
+            self.assertEqual(r.returncode, 0, r.stderr)
+            pngs.append(Image.open(png).convert("L").tobytes())
+        self.assertEqual(len(pngs[0]), 1024 * 1024)
+        self.assertGreater(len(set(pngs[0])), 50)  # the noise shows: not a flat image
+        self.assertEqual(pngs[0], pngs[1])
+
+    def test_bench_reslice(self):
+        # The fast and the reference reslicer on the same planes of a real
+        # series: the same pixels inside, the same mean of the first frame.
+        out = {}
+        for extra in ([], ["--reference"]):
+            r = run([CLI, "bench", "reslice", "--json", "--seconds", "0.2", "--threads", "2"]
+                    + extra + [self.ct])
+            self.assertEqual(r.returncode, 0, r.stderr)
+            j = json.loads(r.stdout)
+            out[j["reslicer"]] = j
+            self.assertEqual(j["dims"], [96, 96, 12])
+            self.assertGreaterEqual(j["frames"], 1)
+            self.assertGreater(j["fps"], 0)
+            self.assertEqual(j["threads"], 2)
+            # The plane's pixel is a 512th of the volume's width: 96 x 3.5 mm.
+            self.assertAlmostEqual(j["mm_per_pixel"], 96 * 3.5 / 512, places=6)
+        self.assertGreater(out["fast"]["frame0_inside"], 1000)
+        self.assertEqual(out["fast"]["frame0_inside"], out["reference"]["frame0_inside"])
+        self.assertAlmostEqual(out["fast"]["frame0_mean"], out["reference"]["frame0_mean"],
+                               delta=0.01)
+        r = run([CLI, "bench", "reslice", "--seconds", "0", self.ct])
+        self.assertEqual(r.returncode, 2, r.stderr)
+
 
 class Criteria(unittest.TestCase):
     READ = {
