@@ -1249,6 +1249,9 @@ rr_viewport_describe (RrViewport *self)
   }
   if (v->type != RR_VOXEL_RGB8)
     g_string_append_printf (s, _(" · W %.0f L %.0f"), self->width, self->center);
+  /* Which pane the keys act on: the frame drawn round it, in words. */
+  if (self->n_panes > 1)
+    g_string_append_printf (s, _(" · pane %u of %u"), self->active + 1, self->n_panes);
   if (self->fusion)
     g_string_append_printf (s, _(" · fused with %s"), self->fusion->modality ? self->fusion->modality : "");
   if (self->cine_source)
