@@ -1,9 +1,24 @@
 """Helpers for the end-to-end tests: the accessibility bus, searching the
 accessibility tree, and waiting for conditions (never for fixed times)."""
+import glob
 import os
+import re
+import resource
+import shutil
+import signal
 import subprocess
+import sys
+import tempfile
 import time
 import unittest
+
+# Stalls of the main loop longer than this fail a test: the accessibility
+# bus gives up on an application after about 0.8 s, a reader much sooner.
+MAX_STALL_MS = 250
+# ...but inside the software GL driver, which the tests' machine uses for a
+# GPU: rendering there is the CPU's work, hundreds of ms on a loaded
+# machine, and no code of the application's runs (the log still lists them).
+MAX_DRIVER_STALL_MS = 1500
 
 
 def start_a11y_bus():
@@ -21,6 +36,7 @@ def start_a11y_bus():
                             "/org/a11y/bus", "org.a11y.Bus.GetAddress"], capture_output=True)
         return r.returncode == 0
     if not wait_for(ready, 15):
+        stop(proc)
         raise RuntimeError("the accessibility bus did not start")
     return proc
 
@@ -78,9 +94,9 @@ def label_text(node):
         return node.name or ""
 
 
-def start_app(pyatspi, argv, env):
+def start_app(pyatspi, argv, env, **popen):
     """Starts readroom and returns (process, its accessible application)."""
-    proc = subprocess.Popen(argv, env=env)
+    proc = subprocess.Popen(argv, env=env, **popen)
     desktop = pyatspi.Registry.getDesktop(0)
     app = wait_for(lambda: find(desktop, lambda n: n.getRole() == pyatspi.ROLE_APPLICATION
                                 and "readroom" in (n.name or "").lower()
@@ -106,3 +122,233 @@ def wait_registry(pyatspi):
             return False
     if not wait_for(registry_ready, 15):
         raise RuntimeError("the accessibility registry did not answer")
+
+
+def stop(proc, timeout=5):
+    """Stops @proc (SIGTERM, then SIGKILL) if it still runs."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.stopped = True
+    proc.terminate()
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def symbolize(frame):
+    """'module+0xoffset symbol' from the watchdog, with the function and line
+    addr2line finds for it (the application's own frames have no exported
+    symbol)."""
+    m = re.match(r"\s*(\S+)\+(0x[0-9a-f]+) (\S+)", frame)
+    # System libraries have no line tables here: their nearest exported
+    # symbol would mislead.
+    if not m or m[3] != "?" or not os.path.exists(m[1]) or m[1].startswith(("/lib", "/usr")):
+        return frame.strip()
+    # The return address points after the call: one byte back is the call.
+    r = subprocess.run(["addr2line", "-f", "-C", "-i", "-e", m[1], hex(int(m[2], 16) - 1)],
+                       capture_output=True, text=True)
+    lines = [l for l in r.stdout.splitlines() if l and not l.startswith("??")]
+    where = " / ".join(lines) if lines else "?"
+    return "%s+%s %s" % (os.path.basename(m[1]), m[2], where)
+
+
+def in_gl_driver(block):
+    """Whether every stack of a stall was inside the GL driver, or GTK's
+    renderer handing a frame to it: the test
+    machine's GPU is Mesa's llvmpipe, the CPU itself, compiling shaders on
+    first use and rasterizing on threads that the busy loops beside the
+    tests slow down. Not the application's code, and held to its own bound."""
+    stacks = block.split("  stack at")[1:]
+    return bool(stacks) and all(re.search(r"/(swrast_dri|libLLVM|libgallium)[^/]*\.so"
+                                          r"| gsk_renderer_render$", s, flags=re.M)
+                                for s in stacks)
+
+
+def read_stalls(path, offset=0):
+    """The stalls the application's watchdog logged after @offset, as
+    (ms, start-up?, text), and the offset to read from next time."""
+    try:
+        with open(path) as f:
+            f.seek(offset)
+            text = f.read()
+            offset = f.tell()
+    except FileNotFoundError:
+        return [], offset
+    stalls = []
+    for block in re.split(r"^(?=stall )", text, flags=re.M):
+        m = re.match(r"stall (\d+) ms", block)
+        if m:
+            stalls.append((int(m[1]), "(start-up)" in block.splitlines()[0], block))
+    return stalls, offset
+
+
+class AppCase(unittest.TestCase):
+    """A test of the real application: its accessibility bus and every
+    process it starts are stopped whatever fails (class cleanups run even
+    when setUpClass raises half-way); the application's stderr, its
+    sanitizer reports and the backtrace of any core it leaves go into the
+    test log; and a test fails when the main loop stalled for longer than
+    MAX_STALL_MS while it ran, or the application died under it."""
+
+    @classmethod
+    def make_tmp(cls, prefix):
+        if not os.environ.get("DISPLAY"):
+            raise unittest.SkipTest("no display")
+        cls.tmp = tempfile.mkdtemp(prefix=prefix)
+        cls.addClassCleanup(shutil.rmtree, cls.tmp, ignore_errors=True)
+        cls.logs = os.path.join(cls.tmp, "logs")
+        os.makedirs(cls.logs)
+        cls.watchdog_log = os.path.join(cls.logs, "watchdog.log")
+        cls.watchdog_offset = 0
+        cls.apps = []           # every application process, for the report
+        cls.killed = set()      # ...and those the test itself killed
+        cls.addClassCleanup(cls.report_apps)
+        return cls.tmp
+
+    @classmethod
+    def start_bus(cls):
+        import pyatspi
+        cls.bus = start_a11y_bus()
+        cls.addClassCleanup(stop, cls.bus)
+        wait_registry(pyatspi)
+        cls.pyatspi = pyatspi
+        return pyatspi
+
+    @classmethod
+    def app_env(cls, **extra):
+        env = dict(os.environ, GTK_A11Y="atspi", NO_AT_BRIDGE="0", GSETTINGS_BACKEND="memory",
+                   READROOM_WATCHDOG_LOG=cls.watchdog_log, **extra)
+        # Mesa's software renderer compiles each shader variant on first use,
+        # on the thread that draws: for hundreds of ms, cold. Its cache is
+        # kept across runs (apart from the application's own cache, which a
+        # test may want empty), as a reader's machine keeps it.
+        env.setdefault("MESA_SHADER_CACHE_DIR",
+                       os.path.join(os.environ.get("READROOM_TEST_OUT", tempfile.gettempdir()),
+                                    "mesa-shader-cache"))
+        # An application built with the sanitizers reports into the log
+        # folder (the process' stderr may be cut short by its death).
+        env.setdefault("ASAN_OPTIONS", "detect_leaks=0:abort_on_error=1")
+        env["ASAN_OPTIONS"] += ":log_path=" + os.path.join(cls.logs, "asan")
+        env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
+        env["UBSAN_OPTIONS"] += ":log_path=" + os.path.join(cls.logs, "ubsan")
+        return env
+
+    @classmethod
+    def launch_app(cls, args, env):
+        """Starts the application (READROOM_E2E_APP, when set, is the one to
+        test: tools/test points it at the sanitizer build) with core dumps
+        on, in a folder of its own where a core would land."""
+        app = os.environ.get("READROOM_E2E_APP") or os.environ.get("READROOM_APP",
+                                                                   "build/src/app/readroom")
+        n = len(cls.apps)
+        cwd = os.path.join(cls.logs, "app%d" % n)
+        os.makedirs(cwd)
+
+        def cores():
+            resource.setrlimit(resource.RLIMIT_CORE, (resource.RLIM_INFINITY,
+                                                      resource.RLIM_INFINITY))
+        err = open(os.path.join(cwd, "stderr"), "wb")
+        try:
+            proc, acc = start_app(cls.pyatspi, [os.path.abspath(app)] + list(args), env,
+                                  cwd=cwd, stderr=err, preexec_fn=cores)
+        finally:
+            err.close()
+        proc.app_path = os.path.abspath(app)
+        proc.cwd = cwd
+        cls.apps.append(proc)
+        cls.addClassCleanup(stop, proc)
+        return proc, acc
+
+    @classmethod
+    def kill_app(cls, proc, sig=signal.SIGKILL):
+        """Kills the application on purpose: not reported as a death."""
+        cls.killed.add(proc.pid)
+        proc.send_signal(sig)
+        proc.wait(10)
+
+    @classmethod
+    def death_report(cls, proc):
+        """What is known of a death: exit status, stderr, sanitizer
+        reports, and the backtrace of its core."""
+        out = ["readroom (pid %d) exited with status %s" % (proc.pid, proc.returncode)]
+        try:
+            with open(os.path.join(proc.cwd, "stderr"), errors="replace") as f:
+                tail = f.read()[-6000:]
+            out.append("--- its stderr (end) ---\n" + tail)
+        except OSError:
+            pass
+        for log in sorted(glob.glob(os.path.join(cls.logs, "[au]bsan.*")) +
+                          glob.glob(os.path.join(cls.logs, "asan.*"))):
+            with open(log, errors="replace") as f:
+                out.append("--- %s ---\n%s" % (os.path.basename(log), f.read()[-20000:]))
+        for core in glob.glob(os.path.join(proc.cwd, "core*")):
+            r = subprocess.run(["gdb", "-batch", "-nx", "-ex", "thread apply all bt 30",
+                                proc.app_path, core], capture_output=True, text=True,
+                               timeout=300)
+            out.append("--- backtrace of %s ---\n%s" % (core, r.stdout[-30000:]))
+            os.unlink(core)
+        return "\n".join(out)
+
+    @classmethod
+    def report_apps(cls):
+        for proc in cls.apps:
+            if (proc.poll() is not None and proc.pid not in cls.killed and proc.returncode != 0
+                    and not getattr(proc, "stopped", False)):
+                print(cls.death_report(proc), file=sys.stderr)
+        # The whole watchdog log, kept beside the test log.
+        if os.path.exists(cls.watchdog_log):
+            out = os.environ.get("READROOM_TEST_OUT")
+            if out and os.path.isdir(out):
+                shutil.copy(cls.watchdog_log, os.path.join(out, "watchdog-%s.log" % cls.__name__))
+            stalls, _ = read_stalls(cls.watchdog_log)
+            if stalls:
+                print("main-loop stalls over 50 ms: %s" %
+                      ", ".join("%d%s" % (ms, " (start-up)" if st else "")
+                                for ms, st, _ in stalls), file=sys.stderr)
+
+    def tearDown(self):
+        cls = type(self)
+        dead = [p for p in cls.apps if p.poll() is not None and p.pid not in cls.killed
+                and not getattr(p, "stopped", False)]
+        for p in dead:
+            cls.killed.add(p.pid)    # reported once
+        stalls, cls.watchdog_offset = read_stalls(cls.watchdog_log, cls.watchdog_offset)
+        long = [s for s in stalls if not s[1] and
+                s[0] > (MAX_DRIVER_STALL_MS if in_gl_driver(s[2]) else MAX_STALL_MS)]
+        if dead:
+            self.fail("the application died:\n" + "\n".join(self.death_report(p) for p in dead))
+        if long:
+            summary = []
+            for ms, _, block in long:
+                lines = block.splitlines()
+                frames = [symbolize(l) for l in lines[1:] if l.startswith("    ")]
+                print(lines[0] + "\n" + "\n".join("  " + (f if f[:1] != "/" else f)
+                                                  for f in frames), file=sys.stderr)
+                summary.append("%d ms in %s" % (ms, where(frames)))
+            self.fail("the main loop stalled for longer than %d ms (stacks above): %s"
+                      % (MAX_STALL_MS, "; ".join(summary)))
+
+
+def where(frames):
+    """A stall's stacks in a few words: the application's innermost frame,
+    and the innermost named one."""
+    app = [f for f in frames if f.startswith("readroom+") and " main " not in f
+           and "_start" not in f]
+    named = [f.split(" ", 1)[1] for f in frames if not f.endswith(" ?")]
+    return "%s (innermost: %s)" % (app[0] if app else "no readroom frame",
+                                   named[0] if named else "?")
+
+
+def main():
+    """unittest.main, but a run where anything was skipped exits 77, so
+    meson counts it as skipped, not passed."""
+    prog = unittest.main(verbosity=2, exit=False)
+    r = prog.result
+    if not r.wasSuccessful():
+        sys.exit(1)
+    if r.skipped or r.testsRun == 0:
+        print("skipped: %s" % "; ".join(str(why) for _, why in r.skipped), file=sys.stderr)
+        sys.exit(77)
+    sys.exit(0)
