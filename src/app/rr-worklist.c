@@ -648,6 +648,89 @@ poll_server (gpointer data)
 
 /* ---- public ---- */
 
+typedef struct
+{
+  char *path, *server, *username;
+} OpenJob;
+
+static void
+open_job_free (gpointer data)
+{
+  OpenJob *j = data;
+  g_free (j->path);
+  g_free (j->server);
+  g_free (j->username);
+  g_free (j);
+}
+
+typedef struct
+{
+  RrStore *store;
+  gint64 account;
+} Opened;
+
+static void
+opened_free (gpointer data)
+{
+  Opened *o = data;
+  g_clear_pointer (&o->store, rr_store_close);
+  g_free (o);
+}
+
+static void
+open_thread (GTask        *task,
+             gpointer      source,
+             gpointer      data,
+             GCancellable *cancellable)
+{
+  OpenJob *job = data;
+  GError *error = NULL;
+  g_autoptr (RrStore) store = rr_store_open (job->path, &error);
+  gint64 account;
+  Opened *o;
+
+  if (store == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  account = rr_store_account (store, job->server, job->username, NULL, &error);
+  if (account < 0)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  o = g_new0 (Opened, 1);
+  o->store = g_steal_pointer (&store);
+  o->account = account;
+  g_task_return_pointer (task, o, opened_free);
+}
+
+static void
+open_done (GObject      *source,
+           GAsyncResult *result,
+           gpointer      data)
+{
+  RrWorklist *self = RR_WORKLIST (source);
+  g_autoptr (GError) error = NULL;
+  Opened *o = g_task_propagate_pointer (G_TASK (result), &error);
+
+  if (o == NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        gtk_label_set_text (self->status, error->message);
+      return;
+    }
+  /* The connection moves to the main thread, which alone uses it now. */
+  self->store = g_steal_pointer (&o->store);
+  self->account = o->account;
+  opened_free (o);
+  self->online = TRUE;
+  rebuild (self);
+  update_status (self, NULL);
+  start_run (self, NULL, TRUE);
+}
+
 void
 rr_worklist_set_account (RrWorklist *self,
                          const char *server,
@@ -655,8 +738,8 @@ rr_worklist_set_account (RrWorklist *self,
                          const char *token,
                          const char *ca_file)
 {
-  g_autoptr (GError) error = NULL;
-  g_autofree char *path = rr_store_default_path ();
+  g_autoptr (GTask) task = NULL;
+  OpenJob *job;
 
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
@@ -671,17 +754,23 @@ rr_worklist_set_account (RrWorklist *self,
   g_free (self->ca_file);
   self->ca_file = ca_file && *ca_file ? g_strdup (ca_file) : NULL;
   self->busy = FALSE;
-  self->store = rr_store_open (path, &error);
-  if (self->store == NULL)
-    {
-      gtk_label_set_text (self->status, error->message);
-      return;
-    }
-  self->account = rr_store_account (self->store, server, username, NULL, &error);
-  self->online = TRUE;
+  /* Opening checks the whole database and may migrate it, and the account
+   * may be written: on a worker, the window answering meanwhile. */
+  gtk_label_set_text (self->status, _("Opening the local database…"));
+  job = g_new0 (OpenJob, 1);
+  job->path = rr_store_default_path ();
+  job->server = g_strdup (server);
+  job->username = g_strdup (username);
+  task = g_task_new (self, self->cancellable, open_done, NULL);
+  g_task_set_task_data (task, job, open_job_free);
+  g_task_run_in_thread (task, open_thread);
+}
+
+void
+rr_worklist_reload (RrWorklist *self)
+{
+  g_return_if_fail (RR_IS_WORKLIST (self));
   rebuild (self);
-  update_status (self, NULL);
-  start_run (self, NULL, TRUE);
 }
 
 gint64

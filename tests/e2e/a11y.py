@@ -14,11 +14,11 @@ import unittest
 
 # Stalls of the main loop longer than this fail a test: the accessibility
 # bus gives up on an application after about 0.8 s, a reader much sooner.
-MAX_STALL_MS = 250
+MAX_STALL_MS = int(os.environ.get("READROOM_MAX_STALL_MS", "250"))
 # ...but inside the software GL driver, which the tests' machine uses for a
 # GPU: rendering there is the CPU's work, hundreds of ms on a loaded
 # machine, and no code of the application's runs (the log still lists them).
-MAX_DRIVER_STALL_MS = 1500
+MAX_DRIVER_STALL_MS = max(1500, MAX_STALL_MS)
 
 
 def start_a11y_bus():
@@ -155,14 +155,15 @@ def symbolize(frame):
 
 
 def in_gl_driver(block):
-    """Whether every stack of a stall was inside the GL driver, or GTK's
-    renderer handing a frame to it: the test
+    """Whether every stack of a stall was inside the display stack: the GL
+    driver, GTK's renderer handing a frame to it, or a round trip to the X
+    server (Xvfb, which the busy loops slow down as much). The test
     machine's GPU is Mesa's llvmpipe, the CPU itself, compiling shaders on
     first use and rasterizing on threads that the busy loops beside the
     tests slow down. Not the application's code, and held to its own bound."""
     stacks = block.split("  stack at")[1:]
     return bool(stacks) and all(re.search(r"/(swrast_dri|libLLVM|libgallium)[^/]*\.so"
-                                          r"| gsk_renderer_render$", s, flags=re.M)
+                                          r"| (gsk_renderer_render|_XReply)$", s, flags=re.M)
                                 for s in stacks)
 
 
