@@ -9,7 +9,8 @@
  * thread for its stack (a signal whose handler only records return
  * addresses); the stall's line lists those stacks, module and offset per
  * frame, which addr2line turns into functions and lines. Enabled by
- * READROOM_WATCHDOG_LOG=path (the tests set it); otherwise nothing runs. */
+ * READROOM_WATCHDOG_LOG=path (the tests set it); otherwise nothing runs.
+ * READROOM_WATCHDOG_EVERY=1 also logs every beat's lateness (bench/). */
 #define _GNU_SOURCE
 #include "rr-watchdog.h"
 
@@ -33,6 +34,8 @@ static pthread_t main_thread;
 static gint64 last_beat;        /* atomic: monotonic µs of the last beat */
 static gint64 beat_due;         /* main thread only: when the next beat is due */
 static gboolean started;        /* main thread only: the first window has drawn */
+static gboolean every;          /* READROOM_WATCHDOG_EVERY=1: every beat's lateness is
+                                   logged too, without stacks (bench/) */
 
 /* The signal handler's output: written by the main thread, read by the
  * monitor once `sampled` is set. */
@@ -133,6 +136,9 @@ beat (gpointer data)
                stacks->str);
       fflush (log_file);
     }
+  else if (every)
+    fprintf (log_file, "beat %.1f ms late at %" G_GINT64_FORMAT " ms\n", late / 1000.,
+             g_get_real_time () / 1000);
   beat_due = now + BEAT_MS * 1000;
   __atomic_store_n (&last_beat, now, __ATOMIC_RELEASE);
   return G_SOURCE_CONTINUE;
@@ -153,6 +159,7 @@ rr_watchdog_start (void)
       g_warning ("The watchdog log %s cannot be opened: %s", path, g_strerror (errno));
       return;
     }
+  every = g_strcmp0 (g_getenv ("READROOM_WATCHDOG_EVERY"), "1") == 0;
   fprintf (log_file, "watchdog pid %d: beat %d ms, stalls over %d ms logged\n", (int) getpid (),
            BEAT_MS, REPORT_MS);
   fflush (log_file);
