@@ -10,6 +10,7 @@
 #include "rr-dicom.h"
 #include "rr-store.h"
 #include "rr-store-writer.h"
+#include "rr-session.h"
 
 #include <glib/gi18n.h>
 #include <json-glib/json-glib.h>
@@ -966,6 +967,22 @@ start_scan (RrWindow           *self,
 /* ---- the worklist ---- */
 
 static void
+session_saved (GObject      *source,
+               GAsyncResult *result,
+               gpointer      data)
+{
+  RrWindow *self = RR_WINDOW (source);
+  g_autoptr (GError) error = NULL;
+  gboolean in_file = FALSE;
+  if (self->toasts == NULL)
+    return;
+  if (!rr_session_save_finish (result, &in_file, &error))
+    toast (self, error->message);
+  else if (in_file)
+    toast (self, _("No keyring: your session is kept in a file only you can read"));
+}
+
+static void
 on_signed_in (RrLoginDialog *dialog,
               const char    *server,
               const char    *user,
@@ -974,12 +991,7 @@ on_signed_in (RrLoginDialog *dialog,
               const char    *ca_file,
               RrWindow      *self)
 {
-  g_autoptr (GError) error = NULL;
-  gboolean in_file = FALSE;
-  if (!rr_sync_token_save (server, user, token, &in_file, &error))
-    toast (self, error->message);
-  else if (in_file)
-    toast (self, _("No keyring: your session is kept in a file only you can read"));
+  rr_session_save_async (server, user, token, self, session_saved, NULL);
   if (self->settings)
     {
       g_settings_set_string (self->settings, "server", server);
@@ -1024,13 +1036,29 @@ worklist_action (GtkWidget  *widget,
   adw_window_title_set_subtitle (self->window_title, _("Worklist"));
 }
 
+static void session_loaded (GObject *source, GAsyncResult *result, gpointer data);
+
 void
 rr_window_use_account (RrWindow   *self,
                        const char *server,
                        const char *user)
 {
-  g_autofree char *token = rr_sync_token_load (server, user);
+  rr_session_load_async (server, user, self, session_loaded,
+                         g_strdupv ((char **) (const char *[]) { server, user, NULL }));
+}
+
+static void
+session_loaded (GObject      *source,
+                GAsyncResult *result,
+                gpointer      data)
+{
+  RrWindow *self = RR_WINDOW (source);
+  g_auto (GStrv) account = data;
+  const char *server = account[0], *user = account[1];
+  g_autofree char *token = rr_session_load_finish (result);
   g_autofree char *ca = setting (self, "ca-file");
+  if (self->toasts == NULL)
+    return;
   if (token == NULL)
     {
       RrLoginDialog *dialog = rr_login_dialog_new (GTK_WINDOW (self), server, user, ca);
