@@ -346,6 +346,7 @@ list_done (GObject      *source,
     {
       if (result == NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         update_status (self, error->message);
+      g_clear_pointer (&result, list_result_free);
       goto again;
     }
   /* The same tasks in the same order (the usual case: a refresh, a draft

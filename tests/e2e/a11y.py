@@ -76,10 +76,25 @@ def find_all(node, pred, out, depth=0):
     return out
 
 
+def gone(error):
+    """Whether @error is AT-SPI's for an object the application removed
+    (a widget it replaced): "The application no longer exists" is said of
+    that one object, not of the application (a test's tearDown reports an
+    application that died)."""
+    return type(error).__name__ == "GError" and "atspi" in str(error)
+
+
 def wait_for(fn, timeout=30.0):
+    """@fn's result once true. A poll that meets an object the window
+    replaced meanwhile is not an answer yet: the next one sees the new."""
     end = time.time() + timeout
     while time.time() < end:
-        r = fn()
+        try:
+            r = fn()
+        except Exception as e:
+            if not gone(e):
+                raise
+            r = None
         if r:
             return r
         time.sleep(0.2)
@@ -91,7 +106,24 @@ def label_text(node):
         t = node.queryText()
         return t.getText(0, t.characterCount)
     except Exception:
-        return node.name or ""
+        try:
+            return node.name or ""
+        except Exception:
+            return ""
+
+
+def all_texts(root):
+    """Every name, description and text under @root, for checking what the
+    window shows; objects replaced while they are read are skipped."""
+    texts = []
+    for n in find_all(root, lambda n: True, []):
+        for get in (lambda: n.name or "", lambda: n.description or "", lambda: label_text(n)):
+            try:
+                texts.append(get())
+            except Exception as e:
+                if not gone(e):
+                    raise
+    return texts
 
 
 def start_app(pyatspi, argv, env, **popen):

@@ -9,7 +9,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from a11y import AppCase, find, find_all, label_text, main, wait_for  # noqa: E402
+from a11y import AppCase, all_texts, find, find_all, label_text, main, wait_for  # noqa: E402
 
 READROOM = os.environ.get("READROOM_APP", "build/src/app/readroom")
 PHANTOM = os.environ.get("READROOM_PHANTOM", "build/src/phantom/readroom-phantom")
@@ -36,11 +36,11 @@ class Window(AppCase):
 
     def test_series_and_scrolling(self):
         pyatspi = self.pyatspi
-        rows = wait_for(lambda: [r for r in find_all(self.app, lambda n: n.getRole() ==
-                                                     pyatspi.ROLE_LIST_ITEM, [])
+        rows = wait_for(lambda: [r.name for r in find_all(self.app, lambda n: n.getRole() ==
+                                                          pyatspi.ROLE_LIST_ITEM, [])
                                  if (r.name or "").startswith(("CT", "PT"))] or None)
         self.assertIsNotNone(rows, "no series rows")
-        names = sorted(r.name for r in rows)
+        names = sorted(rows)
         self.assertEqual(len(names), 2, names)
         self.assertTrue(names[0].startswith("CT 1"), names)
         self.assertIn("40 slices", names[0])
@@ -105,9 +105,7 @@ class Window(AppCase):
         # draws (its description carries them).
         self.assertIn("panes: Axial", viewer.description)
         self.assertIn("CT chest-abdomen phantom", viewer.description)
-        texts = []
-        for n in find_all(self.app, lambda n: True, []):
-            texts += [n.name or "", n.description or "", label_text(n)]
+        texts = all_texts(self.app)
         self.assertGreater(len(texts), 30)
         for secret in ("PID-SECRET-42", "Phantom^Synthetic", "Synthetic", "20250317",
                        "2025-03-17"):

@@ -12,7 +12,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "server"))
-from a11y import AppCase, find, find_all, label_text, main, wait_for  # noqa: E402
+from a11y import AppCase, all_texts, find, find_all, label_text, main, wait_for  # noqa: E402
 from test_server import ADMIN_PASSWORD, Server  # noqa: E402
 
 READROOM = os.environ.get("READROOM_APP", "build/src/app/readroom")
@@ -136,9 +136,7 @@ class Worklist(AppCase):
         self.assertIsNotNone(viewer, "the task's series did not open")
         labels = [label_text(n) for n in find_all(self.app, lambda n: n.getRole() == p.ROLE_LABEL, [])]
         self.assertIn("Baseline", labels)
-        texts = []
-        for n in find_all(self.app, lambda n: True, []):
-            texts += [n.name or "", n.description or "", label_text(n)]
+        texts = all_texts(self.app)
         self.assertFalse([t for t in texts if "PID-SECRET-77" in t])
         subprocess.run(["import", "-window", "root", os.path.join(OUT, "readroom-task.png")],
                        capture_output=True)
