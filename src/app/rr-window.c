@@ -1227,6 +1227,8 @@ store_opened (GObject      *source,
       g_warning ("%s", error->message);
       return;
     }
+  if (self->toasts == NULL)     /* the window is going: finalize closes it */
+    return;
   self->writer = rr_store_writer_new (rr_store_get_path (self->store));
   /* A series shown meanwhile: its saved measurements now. */
   if (self->history_series && self->measurements)
