@@ -137,8 +137,11 @@ beat (gpointer data)
       fflush (log_file);
     }
   else if (every)
-    fprintf (log_file, "beat %.1f ms late at %" G_GINT64_FORMAT " ms\n", late / 1000.,
-             g_get_real_time () / 1000);
+    {
+      fprintf (log_file, "beat %.1f ms late at %" G_GINT64_FORMAT " ms\n", late / 1000.,
+               g_get_real_time () / 1000);
+      fflush (log_file);
+    }
   beat_due = now + BEAT_MS * 1000;
   __atomic_store_n (&last_beat, now, __ATOMIC_RELEASE);
   return G_SOURCE_CONTINUE;
