@@ -81,7 +81,8 @@ def gone(error):
     (a widget it replaced): "The application no longer exists" is said of
     that one object, not of the application (a test's tearDown reports an
     application that died)."""
-    return type(error).__name__ == "GError" and "atspi" in str(error)
+    # ATSPI_ERROR_APPLICATION_GONE
+    return getattr(error, "domain", None) == "atspi_error" and getattr(error, "code", None) == 0
 
 
 def wait_for(fn, timeout=30.0):
