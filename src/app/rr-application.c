@@ -23,7 +23,9 @@ second_frame (GtkWidget     *widget,
               gpointer       data)
 {
   guint *frames = data;
-  if (++*frames < 2)
+  if (++*frames == 1)
+    rr_watchdog_watch_frames (widget);
+  if (*frames < 2)
     return G_SOURCE_CONTINUE;
   rr_watchdog_started ();
   return G_SOURCE_REMOVE;

@@ -5,14 +5,24 @@
  * up after about 0.8 s) whatever runs: a stall is a bug. A timeout at
  * G_PRIORITY_HIGH every 20 ms is dispatched as soon as the main thread is
  * back in its loop, so how late it fires is how long the loop was held.
- * A second thread sees the beat stop and, while it is late, asks the main
- * thread for its stack (a signal whose handler only records return
- * addresses); the stall's line lists those stacks, module and offset per
- * frame, which addr2line turns into functions and lines. Enabled by
- * READROOM_WATCHDOG_LOG=path (the tests set it); otherwise nothing runs.
- * READROOM_WATCHDOG_EVERY=1 also logs every beat's lateness (bench/). */
+ * What held it: the main thread leaves breadcrumbs as it goes (waiting in
+ * poll, dispatching a source, and which phase of a frame: layout, paint),
+ * one pointer store each; a second thread reads them while the beat is
+ * late, every 40 ms, and the stall's line lists them.
+ *
+ * READROOM_WATCHDOG_STACKS=1 also samples the main thread's stack then, by
+ * a signal whose handler calls backtrace(): for diagnosis only. The
+ * unwinder allocates when it meets code a JIT registered (the GL driver's
+ * shaders), and a signal landing in malloc then corrupts the heap: it
+ * crashed the window once in the e2e tests, which is why it is off.
+ *
+ * Enabled by READROOM_WATCHDOG_LOG=path (the tests set it); otherwise
+ * nothing runs. READROOM_WATCHDOG_EVERY=1 also logs every beat's lateness
+ * (bench/). */
 #define _GNU_SOURCE
 #include "rr-watchdog.h"
+
+#include <gtk/gtk.h>
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -42,6 +52,10 @@ static gboolean every;          /* READROOM_WATCHDOG_EVERY=1: every beat's laten
 static void *frames[MAX_FRAMES];
 static volatile int n_frames;
 static volatile gint sampled;
+
+static gboolean with_stacks;    /* READROOM_WATCHDOG_STACKS=1 */
+static const char *volatile phase = "starting";     /* main thread's breadcrumb */
+static const char *volatile frame_phase = NULL;     /* ...inside a frame, its phase */
 
 static GMutex lock;
 static GString *samples;        /* the current stall's stacks, formatted */
@@ -94,6 +108,21 @@ monitor_thread (gpointer data)
       if (next_sample != 0 && now < next_sample)
         continue;
       next_sample = now + SAMPLE_EVERY_US;
+      {
+        /* Static strings: safe to read from here whatever the main thread
+         * does. */
+        const char *ph = phase, *fr = frame_phase;
+        g_mutex_lock (&lock);
+        if (n_samples < MAX_SAMPLES)
+          {
+            g_string_append_printf (samples, "  at %" G_GINT64_FORMAT " ms: %s%s%s\n",
+                                    late / 1000, ph, fr ? ", frame " : "", fr ? fr : "");
+            n_samples += !with_stacks;
+          }
+        g_mutex_unlock (&lock);
+      }
+      if (!with_stacks)
+        continue;
       g_atomic_int_set (&sampled, 0);
       if (pthread_kill (main_thread, SIGPROF) != 0)
         continue;
@@ -147,6 +176,48 @@ beat (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+/* ---- breadcrumbs ---- */
+
+static GPollFunc real_poll;
+
+static int
+watched_poll (GPollFD *fds,
+              guint    n,
+              int      timeout)
+{
+  int r;
+  phase = "waiting in poll";
+  r = real_poll (fds, n, timeout);
+  phase = "dispatching a main-loop source";
+  return r;
+}
+
+static void
+on_frame_phase (GdkFrameClock *clock,
+                gpointer       name)
+{
+  frame_phase = name;
+}
+
+void
+rr_watchdog_watch_frames (GtkWidget *widget)
+{
+  GdkFrameClock *clock = gtk_widget_get_frame_clock (widget);
+  /* GTK's own handlers of a phase run before ours (they were connected
+   * first): each phase is named at the end of the one before it. */
+  static const char *phases[][2] = {
+    { "before-paint", "update, layout (tick callbacks, measure, allocate)" },
+    { "layout", "paint (snapshot, GL render)" },
+    { "after-paint", NULL },
+  };
+  if (log_file == NULL || clock == NULL)
+    return;
+  for (guint i = 0; i < G_N_ELEMENTS (phases); i++)
+    g_signal_connect (clock, phases[i][0], G_CALLBACK (on_frame_phase), (gpointer) phases[i][1]);
+  fprintf (log_file, "frames of the first window watched\n");
+  fflush (log_file);
+}
+
 void
 rr_watchdog_start (void)
 {
@@ -168,13 +239,19 @@ rr_watchdog_start (void)
   fflush (log_file);
   samples = g_string_new (NULL);
   main_thread = pthread_self ();
-  /* backtrace() loads the unwinder on its first call: done here, not in
-   * the handler. */
-  n_frames = backtrace (frames, MAX_FRAMES);
-  sa.sa_handler = on_sample_signal;
-  sa.sa_flags = SA_RESTART;
-  sigemptyset (&sa.sa_mask);
-  sigaction (SIGPROF, &sa, NULL);
+  real_poll = g_main_context_get_poll_func (NULL);
+  g_main_context_set_poll_func (NULL, watched_poll);
+  with_stacks = g_strcmp0 (g_getenv ("READROOM_WATCHDOG_STACKS"), "1") == 0;
+  if (with_stacks)
+    {
+      /* backtrace() loads the unwinder on its first call: done here, not
+       * in the handler. */
+      n_frames = backtrace (frames, MAX_FRAMES);
+      sa.sa_handler = on_sample_signal;
+      sa.sa_flags = SA_RESTART;
+      sigemptyset (&sa.sa_mask);
+      sigaction (SIGPROF, &sa, NULL);
+    }
 
   beat_due = g_get_monotonic_time () + BEAT_MS * 1000;
   __atomic_store_n (&last_beat, g_get_monotonic_time (), __ATOMIC_RELEASE);

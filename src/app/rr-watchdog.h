@@ -1,11 +1,13 @@
 /* rr-watchdog.h: logs main-loop stalls (READROOM_WATCHDOG_LOG=path). */
 #pragma once
 
-#include <glib.h>
+#include <gtk/gtk.h>
 
 G_BEGIN_DECLS
 
 void rr_watchdog_start   (void);
 void rr_watchdog_started (void);
+/* Notes the phases of the frames of @widget (realized) in the breadcrumbs. */
+void rr_watchdog_watch_frames (GtkWidget *widget);
 
 G_END_DECLS
