@@ -186,35 +186,42 @@ watched_poll (GPollFD *fds,
               int      timeout)
 {
   int r;
+  /* A frame is one source's dispatch: over once the loop polls again. */
+  frame_phase = NULL;
   phase = "waiting in poll";
   r = real_poll (fds, n, timeout);
   phase = "dispatching a main-loop source";
   return r;
 }
 
-static void
-on_frame_phase (GdkFrameClock *clock,
-                gpointer       name)
+/* An emission hook runs before every handler of the signal, GTK's
+ * included: the phase is named before its work starts. */
+static gboolean
+on_frame_phase (GSignalInvocationHint *hint,
+                guint                  n_values,
+                const GValue          *values,
+                gpointer               name)
 {
   frame_phase = name;
+  return TRUE;
 }
 
 void
 rr_watchdog_watch_frames (GtkWidget *widget)
 {
-  GdkFrameClock *clock = gtk_widget_get_frame_clock (widget);
-  /* GTK's own handlers of a phase run before ours (they were connected
-   * first): each phase is named at the end of the one before it. */
   static const char *phases[][2] = {
-    { "before-paint", "update, layout (tick callbacks, measure, allocate)" },
-    { "layout", "paint (snapshot, GL render)" },
-    { "after-paint", NULL },
+    { "before-paint", "before-paint" }, { "update", "update (tick callbacks)" },
+    { "layout", "layout (measure, allocate)" }, { "paint", "paint (snapshot, GL render)" },
+    { "after-paint", "after-paint" },
   };
-  if (log_file == NULL || clock == NULL)
+  static gboolean watching;
+  if (log_file == NULL || watching)
     return;
+  watching = TRUE;
   for (guint i = 0; i < G_N_ELEMENTS (phases); i++)
-    g_signal_connect (clock, phases[i][0], G_CALLBACK (on_frame_phase), (gpointer) phases[i][1]);
-  fprintf (log_file, "frames of the first window watched\n");
+    g_signal_add_emission_hook (g_signal_lookup (phases[i][0], GDK_TYPE_FRAME_CLOCK), 0,
+                                on_frame_phase, (gpointer) phases[i][1], NULL);
+  fprintf (log_file, "frame phases watched\n");
   fflush (log_file);
 }
 
