@@ -24,7 +24,8 @@ sys.path.insert(0, os.path.join(HERE, "..", "tests", "server"))
 build = sys.argv[1] if len(sys.argv) > 1 else "build"
 os.environ.setdefault("READROOM_SERVER", os.path.join(build, "src/server/readroom-server"))
 os.environ.setdefault("READROOM_APP", os.path.join(build, "src/app/readroom"))
-from a11y import AppCase, find, find_all, read_stalls, stop, symbolize, wait_for, where  # noqa: E402
+from a11y import (AppCase, breadcrumbs, find, find_all, read_stalls, stop, symbolize,  # noqa: E402
+                  wait_for, where)
 from test_server import ADMIN_PASSWORD, Server  # noqa: E402
 
 CLI = os.path.join(build, "src/cli/readroom-cli")
@@ -154,7 +155,7 @@ def main():
                  100.0 * sum(late) / (t1 - t0), len(late), statistics.median(late)))
         for ms, block in sorted(blocks, reverse=True)[:3]:
             frames = [symbolize(l) for l in block.splitlines()[1:] if l.startswith("    ")]
-            print("  %d ms: %s" % (ms, where(frames)))
+            print("  %d ms: %s" % (ms, where(frames) if frames else breadcrumbs(block)))
     finally:
         for proc_ in busy:
             stop(proc_)
