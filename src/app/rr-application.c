@@ -3,6 +3,7 @@
 #include "rr-application.h"
 #include "rr-window.h"
 #include "rr-dicom.h"
+#include "rr-watchdog.h"
 
 #include <glib/gi18n.h>
 
@@ -15,6 +16,32 @@ struct _RrApplication
 
 G_DEFINE_FINAL_TYPE (RrApplication, rr_application, ADW_TYPE_APPLICATION)
 
+/* The second frame begins once the first is drawn. */
+static gboolean
+second_frame (GtkWidget     *widget,
+              GdkFrameClock *clock,
+              gpointer       data)
+{
+  guint *frames = data;
+  if (++*frames == 1)
+    rr_watchdog_watch_frames (widget);
+  if (*frames < 2)
+    return G_SOURCE_CONTINUE;
+  rr_watchdog_started ();
+  return G_SOURCE_REMOVE;
+}
+
+static void
+present (GtkWindow *win)
+{
+  static guint frames;
+  static gboolean watching;
+  gtk_window_present (win);
+  if (!watching)
+    gtk_widget_add_tick_callback (GTK_WIDGET (win), second_frame, &frames, NULL);
+  watching = TRUE;
+}
+
 static void
 rr_application_activate (GApplication *app)
 {
@@ -26,7 +53,7 @@ rr_application_activate (GApplication *app)
       if (self->server && self->user)
         rr_window_use_account (RR_WINDOW (win), self->server, self->user);
     }
-  gtk_window_present (win);
+  present (win);
 }
 
 static int
@@ -48,7 +75,7 @@ rr_application_open (GApplication  *app,
   RrWindow *win = RR_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (app)));
   if (win == NULL)
     win = rr_window_new (ADW_APPLICATION (app));
-  gtk_window_present (GTK_WINDOW (win));
+  present (GTK_WINDOW (win));
   if (n_files > 0)
     rr_window_open_folder (win, files[0]);
 }
@@ -91,6 +118,8 @@ rr_application_startup (GApplication *app)
   const char *quit_accels[] = { "<Primary>q", NULL };
   g_autoptr (GtkCssProvider) css = gtk_css_provider_new ();
 
+  /* First: a stall while starting up counts as much as any other. */
+  rr_watchdog_start ();
   G_APPLICATION_CLASS (rr_application_parent_class)->startup (app);
   rr_dicom_init ();
   g_action_map_add_action_entries (G_ACTION_MAP (app), entries, G_N_ELEMENTS (entries), app);

@@ -360,7 +360,7 @@ on_render (GtkGLArea    *area,
       if (self->prepared)
         {
           /* The down-sampled copy is ready. */
-          self->glv = rr_gl_volume_new (self->prepared, &error);
+          self->glv = rr_gl_volume_new_deferred (self->prepared, &error);
           g_clear_pointer (&self->prepared, rr_volume_unref);
         }
       else if (self->preparing)
@@ -373,7 +373,7 @@ on_render (GtkGLArea    *area,
               start_downsample (self, f);
               return TRUE;
             }
-          self->glv = rr_gl_volume_new (self->volume, &error);
+          self->glv = rr_gl_volume_new_deferred (self->volume, &error);
         }
       if (self->glv == NULL)
         {
@@ -382,6 +382,14 @@ on_render (GtkGLArea    *area,
           gtk_widget_queue_draw (GTK_WIDGET (self));
           return TRUE;
         }
+    }
+  /* Some slices per frame (the CPU draws meanwhile), not all in one. */
+  self->uploading = !rr_gl_volume_upload (self->glv, 8000);
+  if (self->uploading)
+    {
+      gtk_gl_area_queue_render (area);
+      gtk_widget_queue_draw (GTK_WIDGET (self));
+      return TRUE;
     }
   for (guint i = 0; i < self->n_panes; i++)
     {
@@ -544,7 +552,7 @@ draw_overlay (RrViewport *self,
       double cx, cy;
       RrVec3 rel;
 
-      if (self->fallback || self->preparing)
+      if (self->fallback || self->preparing || self->uploading)
         draw_cpu_pane (self, cr, i);
       if (!rr_viewport_pane_plane (self, i, 1, &pl))
         continue;
@@ -1249,6 +1257,9 @@ rr_viewport_describe (RrViewport *self)
   }
   if (v->type != RR_VOXEL_RGB8)
     g_string_append_printf (s, _(" · W %.0f L %.0f"), self->width, self->center);
+  /* Which pane the keys act on: the frame drawn round it, in words. */
+  if (self->n_panes > 1)
+    g_string_append_printf (s, _(" · pane %u of %u"), self->active + 1, self->n_panes);
   if (self->fusion)
     g_string_append_printf (s, _(" · fused with %s"), self->fusion->modality ? self->fusion->modality : "");
   if (self->cine_source)

@@ -11,6 +11,8 @@
 #include "rr-sync.h"
 #include "rr-dicom.h"
 #include "rr-store.h"
+#include "rr-store-writer.h"
+#include "rr-session.h"
 
 #include <glib/gi18n.h>
 #include <json-glib/json-glib.h>
@@ -49,6 +51,7 @@ struct _RrWindow
   char *draft_series;             /* ...the series its draft was last on, to go back to */
 
   RrStore *store;                 /* the local database; NULL when it cannot open */
+  RrStoreWriter *writer;          /* ...and its writes that need not be waited for */
   char *store_error;              /* ...and why */
   RrMeasurementHistory *history;  /* the measurements of the series shown */
   char *history_series;           /* its Series Instance UID */
@@ -199,6 +202,33 @@ refresh_measurements (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+static void
+draft_saved (GObject      *source,
+             GAsyncResult *result,
+             gpointer      data)
+{
+  RrWindow *self = RR_WINDOW (source);
+  g_auto (GStrv) task_series = data;
+  g_autoptr (GError) error = NULL;
+
+  if (self->toasts == NULL)     /* the window is going */
+    return;
+  if (!rr_store_writer_put_draft_finish (result, &error))
+    {
+      g_autofree char *msg = g_strdup_printf (_("Your place in this task was not saved: %s"),
+                                              error->message);
+      toast (self, msg);
+      return;
+    }
+  if (g_strcmp0 (task_series[0], self->task_id) == 0)
+    {
+      g_free (self->draft_series);
+      self->draft_series = g_strdup (task_series[1]);
+    }
+  /* The worklist says which tasks have a draft. */
+  rr_worklist_reload (self->worklist);
+}
+
 /* A task open: the reader's place in it is its draft, kept in the local
  * database whatever the server later does with the task. Written when the
  * reader moves to another series; the measurements keep themselves. */
@@ -209,10 +239,9 @@ save_draft (RrWindow   *self,
   g_autoptr (JsonBuilder) b = NULL;
   g_autoptr (JsonGenerator) g = NULL;
   g_autoptr (JsonNode) root = NULL;
-  g_autoptr (GError) error = NULL;
   g_autofree char *json = NULL;
 
-  if (self->task_id == NULL || self->store == NULL || series_uid == NULL ||
+  if (self->task_id == NULL || self->writer == NULL || series_uid == NULL ||
       g_strcmp0 (series_uid, self->draft_series) == 0)
     return;
   b = json_builder_new ();
@@ -224,15 +253,12 @@ save_draft (RrWindow   *self,
   g = json_generator_new ();
   json_generator_set_root (g, root);
   json = json_generator_to_data (g, NULL);
-  if (!rr_store_put_draft (self->store, self->task_account, self->task_id, json, &error))
-    {
-      g_autofree char *msg = g_strdup_printf (_("Your place in this task was not saved: %s"),
-                                              error->message);
-      toast (self, msg);
-      return;
-    }
-  g_free (self->draft_series);
-  self->draft_series = g_strdup (series_uid);
+  /* On the writer's thread: a commit waits for its fsync, and for the
+   * sync thread's write lock while downloads run. */
+  rr_store_writer_put_draft_async (self->writer, self->task_account, self->task_id, json, self,
+                                   draft_saved,
+                                   g_strdupv ((char **) (const char *[]) { self->task_id,
+                                                                           series_uid, NULL }));
 }
 
 /* Every change is in the database before it counts: a change that cannot
@@ -249,7 +275,9 @@ on_measurement_change (RrMeasurementChange  change,
   if (self->store == NULL)
     {
       g_autofree char *msg = g_strdup_printf (_("Measurements cannot be saved: %s"),
-                                              self->store_error);
+                                              self->store_error
+                                                ? self->store_error
+                                                : _("the local database is still opening"));
       toast (self, msg);
       return FALSE;
     }
@@ -990,6 +1018,22 @@ start_scan (RrWindow           *self,
 /* ---- the worklist ---- */
 
 static void
+session_saved (GObject      *source,
+               GAsyncResult *result,
+               gpointer      data)
+{
+  RrWindow *self = RR_WINDOW (source);
+  g_autoptr (GError) error = NULL;
+  gboolean in_file = FALSE;
+  if (self->toasts == NULL)
+    return;
+  if (!rr_session_save_finish (result, &in_file, &error))
+    toast (self, error->message);
+  else if (in_file)
+    toast (self, _("No keyring: your session is kept in a file only you can read"));
+}
+
+static void
 on_signed_in (RrLoginDialog *dialog,
               const char    *server,
               const char    *user,
@@ -998,12 +1042,7 @@ on_signed_in (RrLoginDialog *dialog,
               const char    *ca_file,
               RrWindow      *self)
 {
-  g_autoptr (GError) error = NULL;
-  gboolean in_file = FALSE;
-  if (!rr_sync_token_save (server, user, token, &in_file, &error))
-    toast (self, error->message);
-  else if (in_file)
-    toast (self, _("No keyring: your session is kept in a file only you can read"));
+  rr_session_save_async (server, user, token, self, session_saved, NULL);
   if (self->settings)
     {
       g_settings_set_string (self->settings, "server", server);
@@ -1048,13 +1087,29 @@ worklist_action (GtkWidget  *widget,
   adw_window_title_set_subtitle (self->window_title, _("Worklist"));
 }
 
+static void session_loaded (GObject *source, GAsyncResult *result, gpointer data);
+
 void
 rr_window_use_account (RrWindow   *self,
                        const char *server,
                        const char *user)
 {
-  g_autofree char *token = rr_sync_token_load (server, user);
+  rr_session_load_async (server, user, self, session_loaded,
+                         g_strdupv ((char **) (const char *[]) { server, user, NULL }));
+}
+
+static void
+session_loaded (GObject      *source,
+                GAsyncResult *result,
+                gpointer      data)
+{
+  RrWindow *self = RR_WINDOW (source);
+  g_auto (GStrv) account = data;
+  const char *server = account[0], *user = account[1];
+  g_autofree char *token = rr_session_load_finish (result);
   g_autofree char *ca = setting (self, "ca-file");
+  if (self->toasts == NULL)
+    return;
   if (token == NULL)
     {
       RrLoginDialog *dialog = rr_login_dialog_new (GTK_WINDOW (self), server, user, ca);
@@ -1190,6 +1245,7 @@ rr_window_dispose (GObject *object)
   g_cancellable_cancel (self->load_cancellable);
   g_clear_handle_id (&self->progress_source, g_source_remove);
   g_clear_handle_id (&self->refresh_source, g_source_remove);
+  g_clear_pointer (&self->writer, rr_store_writer_stop);
   if (self->view)
     rr_viewport_set_history (self->view, NULL);
   gtk_widget_dispose_template (GTK_WIDGET (self), RR_TYPE_WINDOW);
@@ -1220,6 +1276,32 @@ rr_window_finalize (GObject *object)
   g_clear_pointer (&self->scan, rr_dicom_scan_free);
   g_clear_pointer (&self->old_scans, g_ptr_array_unref);
   G_OBJECT_CLASS (rr_window_parent_class)->finalize (object);
+}
+
+static void
+store_opened (GObject      *source,
+              GAsyncResult *result,
+              gpointer      data)
+{
+  RrWindow *self = RR_WINDOW (source);
+  g_autoptr (GError) error = NULL;
+
+  self->store = rr_store_open_finish (result, &error);
+  if (self->store == NULL)
+    {
+      self->store_error = g_strdup (error->message);
+      g_warning ("%s", error->message);
+      return;
+    }
+  if (self->toasts == NULL)     /* the window is going: finalize closes it */
+    return;
+  self->writer = rr_store_writer_new (rr_store_get_path (self->store));
+  /* A series shown meanwhile: its saved measurements now. */
+  if (self->history_series && self->measurements)
+    {
+      g_clear_pointer (&self->history_series, g_free);
+      use_measurements_of (self, rr_viewport_get_volume (self->view));
+    }
 }
 
 static void
@@ -1357,16 +1439,11 @@ rr_window_init (RrWindow *self)
   g_signal_connect_object (self->colormap, "notify::selected", G_CALLBACK (on_colormap_changed),
                            self, G_CONNECT_SWAPPED);
 
-  /* The local database: measurements are saved there as they are drawn. */
+  /* The local database: measurements are saved there as they are drawn.
+   * Opened on a worker (its integrity check reads the whole file). */
   {
-    g_autoptr (GError) error = NULL;
     g_autofree char *path = rr_store_default_path ();
-    self->store = rr_store_open (path, &error);
-    if (self->store == NULL)
-      {
-        self->store_error = g_strdup (error->message);
-        g_warning ("%s", error->message);
-      }
+    rr_store_open_async (path, self, store_opened, NULL);
   }
   update_undo_actions (self);
 }

@@ -33,6 +33,11 @@ struct _RrWorklist
   char *pending_download;         /* a task to download after the current run ("" : all) */
   GHashTable *progress;           /* task id -> GtkProgressBar (borrowed) */
   guint poll_source;
+  RrStore *reader;                /* the list worker's connection (only it uses it) */
+  gboolean listing;               /* a list worker runs */
+  gboolean list_again;            /* ...and the list changed since it started */
+  guint n_pending, n_refused;     /* outbox counts, as the last list read found them */
+  char *detail;                   /* the status line's last detail */
 };
 
 enum
@@ -76,20 +81,40 @@ on_row_activated (GtkListBox    *box,
     g_signal_emit (self, signals[SIGNAL_OPEN_TASK], 0, id);
 }
 
-static GtkWidget *
-task_row (RrWorklist        *self,
-          const RrStoreTask *t)
+/* What a task's row says, worked out on the list worker from the
+ * database, so that the main thread only sets texts. */
+typedef struct
+{
+  char *id;
+  char *title, *subtitle;
+  double fraction;
+  gboolean all_here;
+  gboolean can_download;
+} RowInfo;
+
+static void
+row_info_free (gpointer data)
+{
+  RowInfo *r = data;
+  g_free (r->id);
+  g_free (r->title);
+  g_free (r->subtitle);
+  g_free (r);
+}
+
+/* On the list worker. */
+static RowInfo *
+row_info_new (RrStore           *store,
+              gint64             account,
+              const RrStoreTask *t)
 {
   g_autoptr (JsonParser) p = json_parser_new ();
-  g_autoptr (GPtrArray) files = rr_store_task_instances (self->store, self->account, t->id, NULL);
+  g_autoptr (GPtrArray) files = rr_store_task_instances (store, account, t->id, NULL);
   g_autoptr (GString) labels = g_string_new (NULL);
-  g_autofree char *title = NULL, *subtitle = NULL, *due = NULL, *offline = NULL;
-  g_autofree char *draft = NULL, *withdrawn = NULL;
+  g_autofree char *due = NULL, *offline = NULL, *draft = NULL, *withdrawn = NULL;
   const char *subject = "";
   guint cached = 0;
-  GtkWidget *row = adw_action_row_new ();
-  GtkWidget *bar = gtk_progress_bar_new ();
-  GtkWidget *button = gtk_button_new_from_icon_name ("folder-download-symbolic");
+  RowInfo *r = g_new0 (RowInfo, 1);
 
   if (json_parser_load_from_data (p, t->json, -1, NULL) &&
       JSON_NODE_HOLDS_OBJECT (json_parser_get_root (p)))
@@ -105,7 +130,8 @@ task_row (RrWorklist        *self,
     }
   for (guint i = 0; files && i < files->len; i++)
     cached += ((RrStoreInstance *) files->pdata[i])->sha256 != NULL;
-  title = g_strdup_printf (_("%s · subject %s"), kind_title (t->kind), subject);
+  r->id = g_strdup (t->id);
+  r->title = g_strdup_printf (_("%s · subject %s"), kind_title (t->kind), subject);
   due = t->due_at && strlen (t->due_at) >= 10 ? g_strndup (t->due_at, 10) : g_strdup ("");
   if (files == NULL || files->len == 0)
     offline = g_strdup (_("not downloaded"));
@@ -149,40 +175,61 @@ task_row (RrWorklist        *self,
     g_string_append_printf (sub, " · %s", offline);
     if (draft)
       g_string_append_printf (sub, " · %s", draft);
-    subtitle = g_string_free (sub, FALSE);
+    r->subtitle = g_string_free (sub, FALSE);
   }
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
+  r->fraction = files && files->len ? (double) cached / files->len : 0;
+  r->all_here = files && files->len > 0 && cached == files->len;
+  r->can_download = g_strcmp0 (t->status, "open") == 0 && t->on_server && !r->all_here;
+  return r;
+}
+
+/* Sets @row's texts from @r: a row is updated in place, not made again,
+ * so that what the reader (or a screen reader) holds stays valid. */
+static void
+task_row_update (GtkWidget     *row,
+                 const RowInfo *r)
+{
+  GtkWidget *bar = g_object_get_data (G_OBJECT (row), "bar");
+  GtkWidget *button = g_object_get_data (G_OBJECT (row), "button");
+  g_autofree char *label = g_strdup_printf ("%s, %s", r->title, r->subtitle);
+
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), r->title);
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), r->subtitle);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (row), GTK_ACCESSIBLE_PROPERTY_LABEL, label, -1);
+  gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (bar), r->fraction);
+  gtk_widget_set_tooltip_text (button, r->all_here ? _("Available Offline")
+                                                   : _("Make Available Offline"));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  r->all_here ? _("Available offline") : _("Make available offline"),
+                                  -1);
+  gtk_widget_set_sensitive (button, r->can_download);
+}
+
+static GtkWidget *
+task_row (RrWorklist    *self,
+          const RowInfo *r)
+{
+  GtkWidget *row = adw_action_row_new ();
+  GtkWidget *bar = gtk_progress_bar_new ();
+  GtkWidget *button = gtk_button_new_from_icon_name ("folder-download-symbolic");
+
   adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
-  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
   gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row), TRUE);
-  {
-    g_autofree char *label = g_strdup_printf ("%s, %s", title, subtitle);
-    gtk_accessible_update_property (GTK_ACCESSIBLE (row), GTK_ACCESSIBLE_PROPERTY_LABEL, label, -1);
-  }
   gtk_widget_set_valign (bar, GTK_ALIGN_CENTER);
   gtk_widget_set_size_request (bar, 120, -1);
-  gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (bar),
-                                 files && files->len ? (double) cached / files->len : 0);
   gtk_accessible_update_property (GTK_ACCESSIBLE (bar), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   _("Download progress"), -1);
   adw_action_row_add_suffix (ADW_ACTION_ROW (row), bar);
   gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
   gtk_widget_add_css_class (button, "flat");
-  {
-    gboolean all_here = files && files->len > 0 && cached == files->len;
-    gtk_widget_set_tooltip_text (button, all_here ? _("Available Offline")
-                                                  : _("Make Available Offline"));
-    gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                    all_here ? _("Available offline") : _("Make available offline"),
-                                    -1);
-    gtk_widget_set_sensitive (button, g_strcmp0 (t->status, "open") == 0 && t->on_server &&
-                                      !all_here);
-  }
-  g_object_set_data_full (G_OBJECT (button), "task", g_strdup (t->id), g_free);
+  g_object_set_data_full (G_OBJECT (button), "task", g_strdup (r->id), g_free);
   g_signal_connect_object (button, "clicked", G_CALLBACK (on_download_clicked), self, 0);
   adw_action_row_add_suffix (ADW_ACTION_ROW (row), button);
-  g_object_set_data_full (G_OBJECT (row), "task", g_strdup (t->id), g_free);
-  g_hash_table_insert (self->progress, g_strdup (t->id), bar);
+  g_object_set_data_full (G_OBJECT (row), "task", g_strdup (r->id), g_free);
+  g_object_set_data (G_OBJECT (row), "bar", bar);
+  g_object_set_data (G_OBJECT (row), "button", button);
+  g_hash_table_insert (self->progress, g_strdup (r->id), bar);
+  task_row_update (row, r);
   return row;
 }
 
@@ -208,50 +255,191 @@ by_kind_then_due (gconstpointer a,
   return g_strcmp0 (x->id, y->id);
 }
 
+/* ---- the list, read on a worker ---- */
+
+typedef struct
+{
+  GPtrArray *rows;        /* RowInfo *, in the list's order */
+  guint pending, refused; /* submissions in the outbox */
+} ListResult;
+
+static void
+list_result_free (gpointer data)
+{
+  ListResult *r = data;
+  g_ptr_array_unref (r->rows);
+  g_free (r);
+}
+
+typedef struct
+{
+  char *db_path;
+  gint64 account;
+} ListJob;
+
+static void
+list_job_free (gpointer data)
+{
+  ListJob *j = data;
+  g_free (j->db_path);
+  g_free (j);
+}
+
+/* The whole list out of the database: for 500 tasks, 500 queries and as
+ * many JSON documents, none of it on the main thread. The worker's
+ * connection is its own and kept (one list job runs at a time). */
+static void
+list_thread (GTask        *task,
+             gpointer      source,
+             gpointer      data,
+             GCancellable *cancellable)
+{
+  RrWorklist *self = source;
+  ListJob *job = data;
+  GError *error = NULL;
+  g_autoptr (GPtrArray) tasks = NULL;
+  g_autoptr (GPtrArray) pending = NULL, refused = NULL;
+  ListResult *result;
+
+  if (self->reader && g_strcmp0 (rr_store_get_path (self->reader), job->db_path) != 0)
+    g_clear_pointer (&self->reader, rr_store_close);
+  if (self->reader == NULL && (self->reader = rr_store_open (job->db_path, &error)) == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  tasks = rr_store_list_tasks (self->reader, job->account, &error);
+  if (tasks == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  g_ptr_array_sort (tasks, by_kind_then_due);
+  result = g_new0 (ListResult, 1);
+  result->rows = g_ptr_array_new_with_free_func (row_info_free);
+  for (guint i = 0; i < tasks->len && !g_cancellable_is_cancelled (cancellable); i++)
+    g_ptr_array_add (result->rows, row_info_new (self->reader, job->account, tasks->pdata[i]));
+  pending = rr_store_outbox_list (self->reader, job->account, "pending", NULL);
+  refused = rr_store_outbox_list (self->reader, job->account, "refused", NULL);
+  result->pending = pending ? pending->len : 0;
+  result->refused = refused ? refused->len : 0;
+  g_task_return_pointer (task, result, list_result_free);
+}
+
+static void update_status (RrWorklist *self, const char *detail);
+static void rebuild (RrWorklist *self);
+
+static void
+list_done (GObject      *source,
+           GAsyncResult *res,
+           gpointer      data)
+{
+  RrWorklist *self = RR_WORKLIST (source);
+  g_autoptr (GError) error = NULL;
+  ListResult *result = g_task_propagate_pointer (G_TASK (res), &error);
+  GtkWidget *child;
+  gboolean same = TRUE;
+  guint i = 0;
+
+  self->listing = FALSE;
+  if (result == NULL || self->store == NULL)
+    {
+      if (result == NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        update_status (self, error->message);
+      g_clear_pointer (&result, list_result_free);
+      goto again;
+    }
+  /* The same tasks in the same order (the usual case: a refresh, a draft
+   * saved): each row is updated where it is. */
+  for (child = gtk_widget_get_first_child (GTK_WIDGET (self->list)); child;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      const char *id = g_object_get_data (G_OBJECT (child), "task");
+      if (id == NULL)
+        continue;
+      if (i >= result->rows->len || g_strcmp0 (id, ((RowInfo *) result->rows->pdata[i])->id) != 0)
+        same = FALSE;
+      i++;
+    }
+  if (same && i == result->rows->len)
+    {
+      i = 0;
+      for (child = gtk_widget_get_first_child (GTK_WIDGET (self->list)); child;
+           child = gtk_widget_get_next_sibling (child))
+        if (g_object_get_data (G_OBJECT (child), "task"))
+          task_row_update (child, result->rows->pdata[i++]);
+    }
+  else
+    {
+      g_hash_table_remove_all (self->progress);
+      while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->list))))
+        gtk_list_box_remove (self->list, child);
+      for (i = 0; i < result->rows->len; i++)
+        gtk_list_box_append (self->list, task_row (self, result->rows->pdata[i]));
+    }
+  self->n_pending = result->pending;
+  self->n_refused = result->refused;
+  update_status (self, self->detail);
+  list_result_free (result);
+again:
+  if (self->list_again)
+    {
+      self->list_again = FALSE;
+      rebuild (self);
+    }
+}
+
+/* The list as the database has it now: read on the worker, shown when
+ * read. A request while one runs is served once it is done. */
 static void
 rebuild (RrWorklist *self)
 {
-  g_autoptr (GPtrArray) tasks = NULL;
-  GtkWidget *child;
+  g_autoptr (GTask) task = NULL;
+  ListJob *job;
 
-  g_hash_table_remove_all (self->progress);
-  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->list))))
-    gtk_list_box_remove (self->list, child);
   if (self->store == NULL)
     return;
-  tasks = rr_store_list_tasks (self->store, self->account, NULL);
-  if (tasks == NULL)
-    return;
-  g_ptr_array_sort (tasks, by_kind_then_due);
-  for (guint i = 0; i < tasks->len; i++)
-    gtk_list_box_append (self->list, task_row (self, tasks->pdata[i]));
+  if (self->listing)
+    {
+      self->list_again = TRUE;
+      return;
+    }
+  self->listing = TRUE;
+  job = g_new0 (ListJob, 1);
+  job->db_path = g_strdup (rr_store_get_path (self->store));
+  job->account = self->account;
+  task = g_task_new (self, self->cancellable, list_done, NULL);
+  g_task_set_task_data (task, job, list_job_free);
+  g_task_run_in_thread (task, list_thread);
 }
 
+/* From the counts the last list read found: no query on the main thread. */
 static void
 update_status (RrWorklist *self,
                const char *detail)
 {
-  g_autoptr (GPtrArray) pending = self->store ? rr_store_outbox_list (self->store, self->account,
-                                                                      "pending", NULL) : NULL;
-  g_autoptr (GPtrArray) refused = self->store ? rr_store_outbox_list (self->store, self->account,
-                                                                      "refused", NULL) : NULL;
   GString *s = g_string_new (self->online ? _("Online") : _("Offline: working from the cache; "
                                                             "Readroom reconnects by itself"));
+  if (detail != self->detail)
+    {
+      g_free (self->detail);
+      self->detail = g_strdup (detail);
+    }
   g_string_append_printf (s, " · %s", self->username ? self->username : "");
-  if (pending && pending->len && !self->online)
+  if (self->n_pending && !self->online)
     g_string_append_printf (s, g_dngettext (NULL, " · %u submission saved here; it will be sent "
                                             "when the server is reachable",
                                             " · %u submissions saved here; they will be sent "
-                                            "when the server is reachable", pending->len),
-                            pending->len);
-  else if (pending && pending->len)
+                                            "when the server is reachable", self->n_pending),
+                            self->n_pending);
+  else if (self->n_pending)
     g_string_append_printf (s, g_dngettext (NULL, " · %u submission waiting to be sent",
-                                            " · %u submissions waiting to be sent", pending->len),
-                            pending->len);
-  if (refused && refused->len)
+                                            " · %u submissions waiting to be sent",
+                                            self->n_pending), self->n_pending);
+  if (self->n_refused)
     g_string_append_printf (s, g_dngettext (NULL, " · %u submission refused by the server",
                                             " · %u submissions refused by the server",
-                                            refused->len), refused->len);
+                                            self->n_refused), self->n_refused);
   if (detail && *detail)
     g_string_append_printf (s, " · %s", detail);
   gtk_label_set_text (self->status, s->str);
@@ -472,6 +660,89 @@ poll_server (gpointer data)
 
 /* ---- public ---- */
 
+typedef struct
+{
+  char *path, *server, *username;
+} OpenJob;
+
+static void
+open_job_free (gpointer data)
+{
+  OpenJob *j = data;
+  g_free (j->path);
+  g_free (j->server);
+  g_free (j->username);
+  g_free (j);
+}
+
+typedef struct
+{
+  RrStore *store;
+  gint64 account;
+} Opened;
+
+static void
+opened_free (gpointer data)
+{
+  Opened *o = data;
+  g_clear_pointer (&o->store, rr_store_close);
+  g_free (o);
+}
+
+static void
+open_thread (GTask        *task,
+             gpointer      source,
+             gpointer      data,
+             GCancellable *cancellable)
+{
+  OpenJob *job = data;
+  GError *error = NULL;
+  g_autoptr (RrStore) store = rr_store_open (job->path, &error);
+  gint64 account;
+  Opened *o;
+
+  if (store == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  account = rr_store_account (store, job->server, job->username, NULL, &error);
+  if (account < 0)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  o = g_new0 (Opened, 1);
+  o->store = g_steal_pointer (&store);
+  o->account = account;
+  g_task_return_pointer (task, o, opened_free);
+}
+
+static void
+open_done (GObject      *source,
+           GAsyncResult *result,
+           gpointer      data)
+{
+  RrWorklist *self = RR_WORKLIST (source);
+  g_autoptr (GError) error = NULL;
+  Opened *o = g_task_propagate_pointer (G_TASK (result), &error);
+
+  if (o == NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        gtk_label_set_text (self->status, error->message);
+      return;
+    }
+  /* The connection moves to the main thread, which alone uses it now. */
+  self->store = g_steal_pointer (&o->store);
+  self->account = o->account;
+  opened_free (o);
+  self->online = TRUE;
+  rebuild (self);
+  update_status (self, NULL);
+  start_run (self, NULL, TRUE);
+}
+
 void
 rr_worklist_set_account (RrWorklist *self,
                          const char *server,
@@ -479,8 +750,8 @@ rr_worklist_set_account (RrWorklist *self,
                          const char *token,
                          const char *ca_file)
 {
-  g_autoptr (GError) error = NULL;
-  g_autofree char *path = rr_store_default_path ();
+  g_autoptr (GTask) task = NULL;
+  OpenJob *job;
 
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
@@ -495,17 +766,23 @@ rr_worklist_set_account (RrWorklist *self,
   g_free (self->ca_file);
   self->ca_file = ca_file && *ca_file ? g_strdup (ca_file) : NULL;
   self->busy = FALSE;
-  self->store = rr_store_open (path, &error);
-  if (self->store == NULL)
-    {
-      gtk_label_set_text (self->status, error->message);
-      return;
-    }
-  self->account = rr_store_account (self->store, server, username, NULL, &error);
-  self->online = TRUE;
+  /* Opening checks the whole database and may migrate it, and the account
+   * may be written: on a worker, the window answering meanwhile. */
+  gtk_label_set_text (self->status, _("Opening the local database…"));
+  job = g_new0 (OpenJob, 1);
+  job->path = rr_store_default_path ();
+  job->server = g_strdup (server);
+  job->username = g_strdup (username);
+  task = g_task_new (self, self->cancellable, open_done, NULL);
+  g_task_set_task_data (task, job, open_job_free);
+  g_task_run_in_thread (task, open_thread);
+}
+
+void
+rr_worklist_reload (RrWorklist *self)
+{
+  g_return_if_fail (RR_IS_WORKLIST (self));
   rebuild (self);
-  update_status (self, NULL);
-  start_run (self, NULL, TRUE);
 }
 
 gint64
@@ -529,21 +806,25 @@ rr_worklist_task_files (RrWorklist  *self,
 {
   g_autoptr (GPtrArray) files = self->store ? rr_store_task_instances (self->store, self->account,
                                                                        task_id, NULL) : NULL;
-  g_autoptr (GPtrArray) tasks = self->store ? rr_store_list_tasks (self->store, self->account,
-                                                                   NULL) : NULL;
+  /* The one task by its id: listing all 500 to find it stalled the
+   * window on every open. */
+  g_autoptr (RrStoreTask) t = self->store ? rr_store_get_task (self->store, self->account,
+                                                               task_id, NULL) : NULL;
   g_autoptr (GStrvBuilder) b = g_strv_builder_new ();
   guint n = 0;
 
   *study_labels = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  for (guint i = 0; tasks && i < tasks->len; i++)
+  if (t)
     {
-      RrStoreTask *t = tasks->pdata[i];
       g_autoptr (JsonParser) p = json_parser_new ();
-      JsonArray *tps;
-      if (!g_str_equal (t->id, task_id) || !json_parser_load_from_data (p, t->json, -1, NULL))
-        continue;
-      tps = json_object_get_array_member (json_node_get_object (json_parser_get_root (p)),
-                                          "timepoints");
+      JsonArray *tps = NULL;
+      if (json_parser_load_from_data (p, t->json, -1, NULL) &&
+          JSON_NODE_HOLDS_OBJECT (json_parser_get_root (p)))
+        {
+          JsonObject *o = json_node_get_object (json_parser_get_root (p));
+          if (json_object_has_member (o, "timepoints"))
+            tps = json_object_get_array_member (o, "timepoints");
+        }
       for (guint k = 0; tps && k < json_array_get_length (tps); k++)
         {
           JsonObject *tp = json_array_get_object_element (tps, k);
@@ -586,7 +867,9 @@ rr_worklist_finalize (GObject *object)
   RrWorklist *self = RR_WORKLIST (object);
   g_clear_object (&self->cancellable);
   g_clear_pointer (&self->store, rr_store_close);
+  g_clear_pointer (&self->reader, rr_store_close);
   g_clear_pointer (&self->progress, g_hash_table_unref);
+  g_free (self->detail);
   g_free (self->server);
   g_free (self->username);
   if (self->token)

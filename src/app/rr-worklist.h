@@ -25,6 +25,8 @@ GStrv       rr_worklist_task_files  (RrWorklist  *self,
 void        rr_worklist_download    (RrWorklist *self,
                                      const char *task_id);
 /* The account's row in the local database; -1 when none is set. */
+/* Reads the list again from the local database (a draft was saved). */
+void        rr_worklist_reload        (RrWorklist *self);
 gint64      rr_worklist_get_account (RrWorklist *self);
 
 G_END_DECLS

@@ -16,6 +16,8 @@ struct _RrGlVolume
   RrMat3 inv;
   RrVec3 origin;
   gsize bytes;
+  GLenum format, type;
+  guint uploaded;         /* slices in the texture so far */
 };
 
 struct _RrGlReslicer
@@ -29,6 +31,43 @@ struct _RrGlReslicer
 RrGlVolume *
 rr_gl_volume_new (RrVolume  *volume,
                   GError   **error)
+{
+  RrGlVolume *glv = rr_gl_volume_new_deferred (volume, error);
+  if (glv)
+    rr_gl_volume_upload (glv, G_MAXINT64);
+  return glv;
+}
+
+gboolean
+rr_gl_volume_upload (RrGlVolume *glv,
+                     gint64      budget_us)
+{
+  const RrVolume *v = glv->volume;
+  gsize slice = (gsize) v->dims[0] * v->dims[1] * rr_voxel_type_size (v->type);
+  gint64 start = g_get_monotonic_time ();
+
+  if (glv->uploaded >= v->dims[2])
+    return TRUE;
+  glBindTexture (GL_TEXTURE_3D, glv->texture);
+  glPixelStorei (GL_UNPACK_ALIGNMENT, 1);
+  /* A few slices at a time, until the budget is spent: a 500-slice
+   * volume in one call held the main thread for seconds on a software
+   * driver. */
+  while (glv->uploaded < v->dims[2])
+    {
+      guint n = MIN (8u, v->dims[2] - glv->uploaded);
+      glTexSubImage3D (GL_TEXTURE_3D, 0, 0, 0, glv->uploaded, v->dims[0], v->dims[1], n,
+                       glv->format, glv->type, (const guint8 *) v->voxels + glv->uploaded * slice);
+      glv->uploaded += n;
+      if (g_get_monotonic_time () - start >= budget_us)
+        break;
+    }
+  return glv->uploaded >= v->dims[2];
+}
+
+RrGlVolume *
+rr_gl_volume_new_deferred (RrVolume  *volume,
+                           GError   **error)
 {
   GLint max3d = 0;
   RrGlVolume *glv;
@@ -78,8 +117,11 @@ rr_gl_volume_new (RrVolume  *volume,
   glTexParameteri (GL_TEXTURE_3D, GL_TEXTURE_WRAP_R, GL_CLAMP_TO_EDGE);
   while (glGetError () != GL_NO_ERROR)
     ;
+  /* Storage only: the voxels follow in rr_gl_volume_upload. */
   glTexImage3D (GL_TEXTURE_3D, 0, internal, volume->dims[0], volume->dims[1], volume->dims[2], 0,
-                format, type, volume->voxels);
+                format, type, NULL);
+  glv->format = format;
+  glv->type = type;
   if (glGetError () != GL_NO_ERROR)
     {
       g_set_error (error, RR_RENDER_ERROR, RR_RENDER_ERROR_TOO_LARGE,

@@ -42,6 +42,13 @@ typedef struct
  * limits or the stack is not regular; callers then render on the CPU. */
 RrGlVolume   *rr_gl_volume_new      (RrVolume  *volume,
                                      GError   **error);
+/* The same, with the texture's storage only: rr_gl_volume_upload then
+ * fills it a part at a time, so that no frame waits for all of it. */
+RrGlVolume   *rr_gl_volume_new_deferred (RrVolume  *volume,
+                                         GError   **error);
+/* Uploads slices for about @budget_us; TRUE once all are in. */
+gboolean      rr_gl_volume_upload   (RrGlVolume *glv,
+                                     gint64      budget_us);
 /* The factors that bring @volume within @max_3d voxels per axis and
  * @budget bytes (halving its longest axis until it fits); all 1 when it
  * fits already. No GL: callable from any thread. */

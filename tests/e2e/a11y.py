@@ -1,9 +1,25 @@
 """Helpers for the end-to-end tests: the accessibility bus, searching the
 accessibility tree, and waiting for conditions (never for fixed times)."""
+import glob
 import os
+import re
+import resource
+import shutil
+import signal
 import subprocess
+import sys
+import tempfile
 import time
 import unittest
+
+# A stall with more than this of the application's own work in it fails a
+# test (see app_share_ms): the accessibility bus gives up on an application
+# after about 0.8 s, a reader much sooner.
+MAX_STALL_MS = int(os.environ.get("READROOM_MAX_STALL_MS", "250"))
+# And any stall longer than this fails, whatever ran: frames (the tests'
+# machine draws with the CPU, hundreds of ms a frame when it is loaded) and
+# the machine's own pauses included (the log lists every stall).
+MAX_DRIVER_STALL_MS = max(1500, MAX_STALL_MS)
 
 
 def start_a11y_bus():
@@ -21,6 +37,7 @@ def start_a11y_bus():
                             "/org/a11y/bus", "org.a11y.Bus.GetAddress"], capture_output=True)
         return r.returncode == 0
     if not wait_for(ready, 15):
+        stop(proc)
         raise RuntimeError("the accessibility bus did not start")
     return proc
 
@@ -60,10 +77,26 @@ def find_all(node, pred, out, depth=0):
     return out
 
 
+def gone(error):
+    """Whether @error is AT-SPI's for an object the application removed
+    (a widget it replaced): "The application no longer exists" is said of
+    that one object, not of the application (a test's tearDown reports an
+    application that died)."""
+    # ATSPI_ERROR_APPLICATION_GONE
+    return getattr(error, "domain", None) == "atspi_error" and getattr(error, "code", None) == 0
+
+
 def wait_for(fn, timeout=30.0):
+    """@fn's result once true. A poll that meets an object the window
+    replaced meanwhile is not an answer yet: the next one sees the new."""
     end = time.time() + timeout
     while time.time() < end:
-        r = fn()
+        try:
+            r = fn()
+        except Exception as e:
+            if not gone(e):
+                raise
+            r = None
         if r:
             return r
         time.sleep(0.2)
@@ -75,12 +108,29 @@ def label_text(node):
         t = node.queryText()
         return t.getText(0, t.characterCount)
     except Exception:
-        return node.name or ""
+        try:
+            return node.name or ""
+        except Exception:
+            return ""
 
 
-def start_app(pyatspi, argv, env):
+def all_texts(root):
+    """Every name, description and text under @root, for checking what the
+    window shows; objects replaced while they are read are skipped."""
+    texts = []
+    for n in find_all(root, lambda n: True, []):
+        for get in (lambda: n.name or "", lambda: n.description or "", lambda: label_text(n)):
+            try:
+                texts.append(get())
+            except Exception as e:
+                if not gone(e):
+                    raise
+    return texts
+
+
+def start_app(pyatspi, argv, env, **popen):
     """Starts readroom and returns (process, its accessible application)."""
-    proc = subprocess.Popen(argv, env=env)
+    proc = subprocess.Popen(argv, env=env, **popen)
     desktop = pyatspi.Registry.getDesktop(0)
     app = wait_for(lambda: find(desktop, lambda n: n.getRole() == pyatspi.ROLE_APPLICATION
                                 and "readroom" in (n.name or "").lower()
@@ -106,3 +156,271 @@ def wait_registry(pyatspi):
             return False
     if not wait_for(registry_ready, 15):
         raise RuntimeError("the accessibility registry did not answer")
+
+
+def stop(proc, timeout=5):
+    """Stops @proc (SIGTERM, then SIGKILL) if it still runs."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.stopped = True
+    proc.terminate()
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def symbolize(frame):
+    """'module+0xoffset symbol' from the watchdog, with the function and line
+    addr2line finds for it (the application's own frames have no exported
+    symbol)."""
+    m = re.match(r"\s*(\S+)\+(0x[0-9a-f]+) (\S+)", frame)
+    # System libraries have no line tables here: their nearest exported
+    # symbol would mislead.
+    if not m or m[3] != "?" or not os.path.exists(m[1]) or m[1].startswith(("/lib", "/usr")):
+        return frame.strip()
+    # The return address points after the call: one byte back is the call.
+    r = subprocess.run(["addr2line", "-f", "-C", "-i", "-e", m[1], hex(int(m[2], 16) - 1)],
+                       capture_output=True, text=True)
+    lines = [l for l in r.stdout.splitlines() if l and not l.startswith("??")]
+    where = " / ".join(lines) if lines else "?"
+    return "%s+%s %s" % (os.path.basename(m[1]), m[2], where)
+
+
+def app_frames(stack):
+    """The application's own frames in one stack of the watchdog's, past
+    main(): what of its code was running."""
+    frames = [symbolize(l) for l in stack.splitlines() if re.search(r"/readroom\+0x", l)]
+    return [f for f in frames if not re.search(r" (main|_start)( |$)", f)]
+
+
+def in_display_stack(block):
+    """Whether a stall was the display's or the machine's, not the
+    application's own code. From the watchdog's breadcrumbs: every sample
+    inside a frame (GTK's layout and paint: the tests' GPU is Mesa's
+    llvmpipe, the CPU itself, hundreds of ms a frame when the machine is
+    loaded), or in poll (the process was not given the CPU), or none taken
+    at all (nor was the watchdog's own thread, which wakes every 10 ms). A
+    sample while a main-loop source was dispatched outside a frame (a signal
+    handler, an idle, a worker's result, a D-Bus call) is the
+    application's. With stacks (READROOM_WATCHDOG_STACKS=1): every stack in
+    the GL driver, GTK's renderer or an X round trip, or with none of the
+    application's functions on it. Held to their own bound; the log lists
+    them."""
+    crumbs = re.findall(r"^  at -?\d+ ms: (.*)$", block, flags=re.M)
+    stacks = block.split("  stack at")[1:]
+    if stacks:
+        return all(re.search(r"/(swrast_dri|libLLVM|libgallium)[^/]*\.so"
+                             r"| (gsk_renderer_render|_XReply)$", s, flags=re.M)
+                   or not app_frames(s) for s in stacks)
+    return all(", frame " in c or c.startswith("waiting in poll") for c in crumbs)
+
+
+def read_stalls(path, offset=0):
+    """The stalls the application's watchdog logged after @offset, as
+    (ms, start-up?, text), and the offset to read from next time."""
+    try:
+        with open(path) as f:
+            f.seek(offset)
+            text = f.read()
+            offset = f.tell()
+    except FileNotFoundError:
+        return [], offset
+    stalls = []
+    for block in re.split(r"^(?=stall )", text, flags=re.M):
+        m = re.match(r"stall (\d+) ms", block)
+        if m:
+            stalls.append((int(m[1]), "(start-up)" in block.splitlines()[0], block))
+    return stalls, offset
+
+
+class AppCase(unittest.TestCase):
+    """A test of the real application: its accessibility bus and every
+    process it starts are stopped whatever fails (class cleanups run even
+    when setUpClass raises half-way); the application's stderr, its
+    sanitizer reports and the backtrace of any core it leaves go into the
+    test log; and a test fails when the main loop stalled for longer than
+    MAX_STALL_MS while it ran, or the application died under it."""
+
+    @classmethod
+    def make_tmp(cls, prefix):
+        if not os.environ.get("DISPLAY"):
+            raise unittest.SkipTest("no display")
+        cls.tmp = tempfile.mkdtemp(prefix=prefix)
+        cls.addClassCleanup(shutil.rmtree, cls.tmp, ignore_errors=True)
+        cls.logs = os.path.join(cls.tmp, "logs")
+        os.makedirs(cls.logs)
+        cls.watchdog_log = os.path.join(cls.logs, "watchdog.log")
+        cls.watchdog_offset = 0
+        cls.apps = []           # every application process, for the report
+        cls.killed = set()      # ...and those the test itself killed
+        cls.addClassCleanup(cls.report_apps)
+        return cls.tmp
+
+    @classmethod
+    def start_bus(cls):
+        import pyatspi
+        cls.bus = start_a11y_bus()
+        cls.addClassCleanup(stop, cls.bus)
+        wait_registry(pyatspi)
+        cls.pyatspi = pyatspi
+        return pyatspi
+
+    @classmethod
+    def app_env(cls, **extra):
+        env = dict(os.environ, GTK_A11Y="atspi", NO_AT_BRIDGE="0", GSETTINGS_BACKEND="memory",
+                   READROOM_WATCHDOG_LOG=cls.watchdog_log, **extra)
+        # Mesa's software renderer compiles each shader variant on first use,
+        # on the thread that draws: for hundreds of ms, cold. Its cache is
+        # kept across runs (apart from the application's own cache, which a
+        # test may want empty), as a reader's machine keeps it.
+        env.setdefault("MESA_SHADER_CACHE_DIR",
+                       os.path.join(os.environ.get("READROOM_TEST_OUT", tempfile.gettempdir()),
+                                    "mesa-shader-cache"))
+        # An application built with the sanitizers reports into the log
+        # folder (the process' stderr may be cut short by its death).
+        env.setdefault("ASAN_OPTIONS", "detect_leaks=0:abort_on_error=1")
+        env["ASAN_OPTIONS"] += ":log_path=" + os.path.join(cls.logs, "asan")
+        env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
+        env["UBSAN_OPTIONS"] += ":log_path=" + os.path.join(cls.logs, "ubsan")
+        return env
+
+    @classmethod
+    def launch_app(cls, args, env):
+        """Starts the application (READROOM_E2E_APP, when set, is the one to
+        test: tools/test points it at the sanitizer build) with core dumps
+        on, in a folder of its own where a core would land."""
+        app = os.environ.get("READROOM_E2E_APP") or os.environ.get("READROOM_APP",
+                                                                   "build/src/app/readroom")
+        n = len(cls.apps)
+        cwd = os.path.join(cls.logs, "app%d" % n)
+        os.makedirs(cwd)
+
+        def cores():
+            resource.setrlimit(resource.RLIMIT_CORE, (resource.RLIM_INFINITY,
+                                                      resource.RLIM_INFINITY))
+        err = open(os.path.join(cwd, "stderr"), "wb")
+        try:
+            proc, acc = start_app(cls.pyatspi, [os.path.abspath(app)] + list(args), env,
+                                  cwd=cwd, stderr=err, preexec_fn=cores)
+        finally:
+            err.close()
+        proc.app_path = os.path.abspath(app)
+        proc.cwd = cwd
+        cls.apps.append(proc)
+        cls.addClassCleanup(stop, proc)
+        return proc, acc
+
+    @classmethod
+    def kill_app(cls, proc, sig=signal.SIGKILL):
+        """Kills the application on purpose: not reported as a death."""
+        cls.killed.add(proc.pid)
+        proc.send_signal(sig)
+        proc.wait(10)
+
+    @classmethod
+    def death_report(cls, proc):
+        """What is known of a death: exit status, stderr, sanitizer
+        reports, and the backtrace of its core."""
+        out = ["readroom (pid %d) exited with status %s" % (proc.pid, proc.returncode)]
+        try:
+            with open(os.path.join(proc.cwd, "stderr"), errors="replace") as f:
+                tail = f.read()[-6000:]
+            out.append("--- its stderr (end) ---\n" + tail)
+        except OSError:
+            pass
+        for log in sorted(glob.glob(os.path.join(cls.logs, "[au]bsan.*")) +
+                          glob.glob(os.path.join(cls.logs, "asan.*"))):
+            with open(log, errors="replace") as f:
+                out.append("--- %s ---\n%s" % (os.path.basename(log), f.read()[-20000:]))
+        for core in glob.glob(os.path.join(proc.cwd, "core*")):
+            r = subprocess.run(["gdb", "-batch", "-nx", "-ex", "thread apply all bt 30",
+                                proc.app_path, core], capture_output=True, text=True,
+                               timeout=300)
+            out.append("--- backtrace of %s ---\n%s" % (core, r.stdout[-30000:]))
+            os.unlink(core)
+        return "\n".join(out)
+
+    @classmethod
+    def report_apps(cls):
+        for proc in cls.apps:
+            if (proc.poll() is not None and proc.pid not in cls.killed and proc.returncode != 0
+                    and not getattr(proc, "stopped", False)):
+                print(cls.death_report(proc), file=sys.stderr)
+        # The whole watchdog log, kept beside the test log.
+        if os.path.exists(cls.watchdog_log):
+            out = os.environ.get("READROOM_TEST_OUT")
+            if out and os.path.isdir(out):
+                shutil.copy(cls.watchdog_log, os.path.join(out, "watchdog-%s.log" % cls.__name__))
+            stalls, _ = read_stalls(cls.watchdog_log)
+            if stalls:
+                print("main-loop stalls over 50 ms: %s" %
+                      ", ".join("%d%s" % (ms, " (start-up)" if st else "")
+                                for ms, st, _ in stalls), file=sys.stderr)
+
+    def tearDown(self):
+        cls = type(self)
+        dead = [p for p in cls.apps if p.poll() is not None and p.pid not in cls.killed
+                and not getattr(p, "stopped", False)]
+        for p in dead:
+            cls.killed.add(p.pid)    # reported once
+        stalls, cls.watchdog_offset = read_stalls(cls.watchdog_log, cls.watchdog_offset)
+        long = [s for s in stalls if not s[1] and
+                (s[0] > MAX_DRIVER_STALL_MS or app_share_ms(s[0], s[2]) > MAX_STALL_MS)]
+        if dead:
+            self.fail("the application died:\n" + "\n".join(self.death_report(p) for p in dead))
+        if long:
+            summary = []
+            for ms, _, block in long:
+                lines = block.splitlines()
+                frames = [symbolize(l) for l in lines[1:] if l.startswith("    ")]
+                print("\n".join([lines[0]] + [l for l in lines[1:] if l.startswith("  at ")] +
+                                ["  " + f for f in frames]), file=sys.stderr)
+                summary.append("%d ms in %s" % (ms, where(frames) if frames
+                                                 else breadcrumbs(block) or "nothing sampled"))
+            self.fail("the main loop stalled for longer than %d ms (details above): %s"
+                      % (MAX_STALL_MS, "; ".join(summary)))
+
+
+def app_share_ms(ms, block):
+    """How much of a stall was the application's own: all of it when its
+    stacks say so (READROOM_WATCHDOG_STACKS=1), else the part sampled
+    while a source was dispatched outside a frame (the first sample at 50
+    ms covers those 50, each next one the 40 ms since the one before)."""
+    if "  stack at" in block:
+        return 0 if in_display_stack(block) else ms
+    crumbs = re.findall(r"^  at -?\d+ ms: (.*)$", block, flags=re.M)
+    n = sum(1 for c in crumbs if ", frame " not in c and not c.startswith("waiting in poll"))
+    return 0 if n == 0 else min(ms, 50 + 40 * (n - 1))
+
+
+def breadcrumbs(block):
+    """The phases the watchdog saw during a stall, most seen first."""
+    seen = {}
+    for c in re.findall(r"^  at -?\d+ ms: (.*)$", block, flags=re.M):
+        seen[c] = seen.get(c, 0) + 1
+    return ", ".join("%s (%dx)" % (c, n) for c, n in sorted(seen.items(), key=lambda x: -x[1]))
+
+
+def where(frames):
+    """A stall's stacks in a few words: the application's innermost frame,
+    and the innermost named one."""
+    app = [f for f in frames if f.startswith("readroom+") and " main " not in f
+           and "_start" not in f]
+    named = [f.split(" ", 1)[1] for f in frames if not f.endswith(" ?")]
+    return "%s (innermost: %s)" % (app[0] if app else "no readroom frame",
+                                   named[0] if named else "?")
+
+
+def main():
+    """unittest.main, but a run where anything was skipped exits 77, so
+    meson counts it as skipped, not passed."""
+    prog = unittest.main(verbosity=2, exit=False)
+    r = prog.result
+    if not r.wasSuccessful():
+        sys.exit(1)
+    if r.skipped or r.testsRun == 0:
+        print("skipped: %s" % "; ".join(str(why) for _, why in r.skipped), file=sys.stderr)
+        sys.exit(77)
+    sys.exit(0)

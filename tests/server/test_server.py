@@ -48,16 +48,27 @@ class Server:
                                      text=True)
         line = self.proc.stdout.readline()
         if not line.startswith("ready http://127.0.0.1:%d" % self.port):
-            self.proc.kill()
+            self.stop_now()
             raise RuntimeError("readroom-server did not start: %r; see %s/server.log"
                                % (line, self.data))
 
-    def stop(self):
+    def stop_now(self):
+        """SIGTERM (it stops its Orthanc), SIGKILL if that is not enough."""
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
-            code = self.proc.wait(30)
-            assert code == 0, "readroom-server exited %d on SIGTERM" % code
-        self.proc = None
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def stop(self):
+        proc, self.proc = self.proc, None
+        if proc and proc.poll() is None:
+            self.proc = proc
+            self.stop_now()
+            self.proc = None
+            assert proc.returncode == 0, "readroom-server exited %d on SIGTERM" % proc.returncode
 
     def request(self, method, path, body=None, token=None, headers=None, raw=False):
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
@@ -125,16 +136,16 @@ class ServerSuite(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp(prefix="rr-server-")
+        cls.addClassCleanup(shutil.rmtree, cls.tmp, ignore_errors=True)
         cls.server = Server(os.path.join(cls.tmp, "data"))
         os.makedirs(cls.server.data)
+        # Stopped whatever fails after this, in setUpClass too (where a
+        # failure skips tearDownClass).
+        cls.addClassCleanup(cls.server.stop)
         cls.server.start()
         cls.tokens = {}
         cls.state = {}
 
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.stop()
-        shutil.rmtree(cls.tmp, ignore_errors=True)
 
     def req(self, method, path, body=None, who=None, **kw):
         token = self.tokens.get(who) if who else None

@@ -26,8 +26,12 @@ class Sync(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp(prefix="rr-sync-")
+        cls.addClassCleanup(shutil.rmtree, cls.tmp, ignore_errors=True)
         cls.server = Server(os.path.join(cls.tmp, "server"))
         os.makedirs(cls.server.data)
+        # Stopped whatever fails after this, in setUpClass too (where a
+        # failure skips tearDownClass).
+        cls.addClassCleanup(cls.server.stop)
         cls.server.start()
         url = "http://127.0.0.1:%d" % cls.server.port
         cls.url = url
@@ -48,10 +52,6 @@ class Sync(unittest.TestCase):
                   "Baseline", "--day", "0")
         cls.home = os.path.join(cls.tmp, "home")
 
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.stop()
-        shutil.rmtree(cls.tmp, ignore_errors=True)
 
     # ---- helpers ----
 

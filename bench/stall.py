@@ -1,0 +1,166 @@
+#!/usr/bin/python3
+"""The window's longest main-loop stall while it opens a cached task of 500
+slices, scrolls 100 of them and goes back to the worklist, with two busy
+loops beside it (a reader's laptop that also syncs and decodes). Prints the
+longest stall (target: at most 50 ms), the median of the stalls over 50 ms,
+how much of the time the loop was held, and where the longest ones were.
+
+Needs the GUI build, a display and a session bus:
+  xvfb-run -a -s "-screen 0 1600x1000x24" dbus-run-session -- \\
+    python3 bench/stall.py [build]
+The task is downloaded by readroom-cli sync from a local readroom-server
+before the window starts, so the window reads it from its cache."""
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "e2e"))
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "server"))
+build = sys.argv[1] if len(sys.argv) > 1 else "build"
+os.environ.setdefault("READROOM_SERVER", os.path.join(build, "src/server/readroom-server"))
+os.environ.setdefault("READROOM_APP", os.path.join(build, "src/app/readroom"))
+from a11y import (AppCase, breadcrumbs, find, find_all, read_stalls, stop, symbolize,  # noqa: E402
+                  wait_for, where)
+from test_server import ADMIN_PASSWORD, Server  # noqa: E402
+
+CLI = os.path.join(build, "src/cli/readroom-cli")
+PHANTOM = os.path.join(build, "src/phantom/readroom-phantom")
+SLICES = int(os.environ.get("READROOM_BENCH_SLICES", "500"))
+SCROLL = 100
+
+
+class Bench(AppCase):
+    """Only for its helpers (bus, app, cleanups): nothing here is a test."""
+
+    def runTest(self):
+        pass
+
+
+def lateness(path, t0, t1):
+    """Every beat's lateness (ms) between t0 and t1 (wall clock, ms), and
+    the stalls' stack blocks."""
+    late, blocks = [], []
+    with open(path) as f:
+        text = f.read()
+    for m in re.finditer(r"^beat (-?[\d.]+) ms late at (\d+) ms$", text, re.M):
+        if t0 <= int(m[2]) <= t1:
+            late.append(float(m[1]))
+    stalls, _ = read_stalls(path)
+    for ms, _, block in stalls:
+        at = int(re.match(r"stall \d+ ms at (\d+)", block)[1])
+        if t0 <= at <= t1:
+            late.append(float(ms))
+            blocks.append((ms, block))
+    return late, blocks
+
+
+def main():
+    cls = Bench
+    busy = []
+    try:
+        cls.make_tmp("rr-bench-stall-")
+        server = Server(os.path.join(cls.tmp, "server"))
+        os.makedirs(server.data)
+        cls.addClassCleanup(server.stop)
+        server.start()
+        url = "http://127.0.0.1:%d" % server.port
+
+        def admin(*args):
+            env = dict(os.environ, READROOM_PASSWORD=ADMIN_PASSWORD,
+                       READROOM_NEW_PASSWORD="reader-password")
+            subprocess.run([CLI, "admin", "--server", url] + list(args), env=env, check=True,
+                           capture_output=True)
+        admin("user", "add", "reader1")
+        admin("trial", "create", "TB", "--name", "bench", "--no-qc", "--readers", "1")
+        admin("member", "set", "TB", "reader1", "--roles", "reader")
+        study = os.path.join(cls.tmp, "study")
+        subprocess.run([PHANTOM, study, "--kind", "ct", "--slices", str(SLICES), "--size", "256"],
+                       check=True, capture_output=True)
+        admin("upload", study, "--trial", "TB", "--subject", "S-001", "--timepoint", "Baseline",
+              "--day", "0")
+        dirs = dict(XDG_DATA_HOME=os.path.join(cls.tmp, "data"),
+                    XDG_CACHE_HOME=os.path.join(cls.tmp, "cache"), READROOM_NO_KEYRING="1")
+        subprocess.run([CLI, "sync", "--server", url, "--user", "reader1"],
+                       env=dict(os.environ, READROOM_PASSWORD="reader-password", **dirs),
+                       check=True, capture_output=True, timeout=600)
+
+        p = cls.start_bus()
+        env = cls.app_env(READROOM_WATCHDOG_EVERY="1", **dirs)
+        proc, app = cls.launch_app(["--server", url, "--user", "reader1"], env)
+
+        def rows():
+            lst = find(app, lambda n: (n.name or "") == "Worklist" and n.getRole() == p.ROLE_LIST)
+            out = []
+            for r in (find_all(lst, lambda n: n.getRole() == p.ROLE_LIST_ITEM, []) if lst else []):
+                try:
+                    out.append((r, r.name or ""))
+                except Exception:
+                    pass
+            return out
+        ready = wait_for(lambda: [r for r, n in rows() if "available offline" in n], 60)
+        if not ready:
+            raise RuntimeError("the task is not listed as available offline: %r" % rows())
+
+        for _ in range(2):
+            busy.append(subprocess.Popen(["sh", "-c", "while :; do :; done"]))
+        t0 = time.time() * 1000
+        x, y, w, h = ready[0].queryComponent().getExtents(p.DESKTOP_COORDS)
+        p.Registry.generateMouseEvent(x + 60, y + h // 2, "abs")
+        p.Registry.generateMouseEvent(x + 60, y + h // 2, "b1c")
+        middle = SLICES // 2 + 1
+        viewer = wait_for(lambda: find(app, lambda n: (n.name or "") == "Image viewer" and
+                                       "slice %d / %d" % (middle, SLICES) in (n.description or "")),
+                          300)
+        if viewer is None:
+            raise RuntimeError("the task's series did not open")
+        t_open = time.time() * 1000
+        x, y, w, h = viewer.queryComponent().getExtents(p.DESKTOP_COORDS)
+        p.Registry.generateMouseEvent(x + w // 2, y + h // 2, "abs")
+        p.Registry.generateMouseEvent(x + w // 2, y + h // 2, "b1c")
+        wait_for(lambda: viewer.getState().contains(p.STATE_FOCUSED), 30)
+        for _ in range(SCROLL):
+            p.Registry.generateKeyboardEvent(0xff54, None, p.KEY_SYM)  # Down
+        target = "slice %d / %d" % (middle + SCROLL, SLICES)
+        if not wait_for(lambda: target in (viewer.description or ""), 120):
+            raise RuntimeError("not at %s: %s" % (target, viewer.description))
+        t_scrolled = time.time() * 1000
+        button = wait_for(lambda: find(app, lambda n: (n.name or "").startswith("Worklist") and
+                                       n.getRole() == p.ROLE_PUSH_BUTTON), 20)
+        button.queryAction().doAction(0)
+        if not wait_for(lambda: [n for _, n in rows() if "your draft" in n], 60):
+            raise RuntimeError("not back on the worklist: %r" % rows())
+        t1 = time.time() * 1000
+        for proc_ in busy:
+            stop(proc_)
+        busy = []
+
+        late, blocks = lateness(cls.watchdog_log, t0, t1)
+        if not late:
+            raise RuntimeError("the watchdog logged nothing: is READROOM_WATCHDOG_EVERY honoured?")
+        worst = max(late)
+        print("window stall while opening a cached %d-slice task (%.1f s), scrolling %d slices "
+              "(%.1f s) and going back to the worklist (%.1f s), two busy loops beside it:"
+              % (SLICES, (t_open - t0) / 1000, SCROLL, (t_scrolled - t_open) / 1000,
+                 (t1 - t_scrolled) / 1000))
+        stalls = [ms for ms, _ in blocks]
+        print("  longest %.0f ms (target: at most 50 ms); median of the %d stalls over 50 ms: "
+              "%.0f ms; the loop was held %.0f %% of the time; median lateness of its %d "
+              "beats: %.1f ms"
+              % (worst, len(stalls), statistics.median(stalls) if stalls else 0,
+                 100.0 * sum(late) / (t1 - t0), len(late), statistics.median(late)))
+        for ms, block in sorted(blocks, reverse=True)[:3]:
+            frames = [symbolize(l) for l in block.splitlines()[1:] if l.startswith("    ")]
+            print("  %d ms: %s" % (ms, where(frames) if frames else breadcrumbs(block)))
+    finally:
+        for proc_ in busy:
+            stop(proc_)
+        cls.doClassCleanups()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,27 @@
+/* rr-session.h: the session token kept for a user, saved and loaded on a
+ * worker (the keyring answers over D-Bus, as slowly as it likes). */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+void      rr_session_save_async  (const char          *server,
+                                  const char          *user,
+                                  const char          *token,
+                                  gpointer             source_object,
+                                  GAsyncReadyCallback  callback,
+                                  gpointer             user_data);
+/* TRUE when saved; *in_file: in a file, not the keyring. */
+gboolean  rr_session_save_finish (GAsyncResult        *result,
+                                  gboolean            *in_file,
+                                  GError             **error);
+void      rr_session_load_async  (const char          *server,
+                                  const char          *user,
+                                  gpointer             source_object,
+                                  GAsyncReadyCallback  callback,
+                                  gpointer             user_data);
+/* The token, or NULL when none is kept. */
+char     *rr_session_load_finish (GAsyncResult        *result);
+
+G_END_DECLS

@@ -1,0 +1,14 @@
+/* rr-watchdog.h: logs main-loop stalls (READROOM_WATCHDOG_LOG=path). */
+#pragma once
+
+#include <gtk/gtk.h>
+
+G_BEGIN_DECLS
+
+void rr_watchdog_start   (void);
+void rr_watchdog_started (void);
+/* Notes the phases of frames in the breadcrumbs (@widget: unused, kept for
+ * the caller that knows when the first window is up). */
+void rr_watchdog_watch_frames (GtkWidget *widget);
+
+G_END_DECLS
