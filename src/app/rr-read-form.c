@@ -216,6 +216,41 @@ pct_text (gint64 value,
                           (int) (a % 10));
 }
 
+/* iRECIST: where the timepoint stands in the confirmation of progression
+ * (criteria.md, "Precisely"), so the reader knows whether the next scan
+ * can confirm an iUPD, and from which day. */
+static void
+irecist_state_text (GString                 *text,
+                    const RrRead            *read,
+                    const RrTimepointResult *t)
+{
+  const char *iupd = "";
+
+  if (t->irecist_state == RR_IRECIST_NONE)
+    return;
+  if (t->iupd_timepoint >= 0 && (guint) t->iupd_timepoint < read->timepoints->len)
+    iupd = ((const RrTimepoint *) read->timepoints->pdata[t->iupd_timepoint])->id;
+  switch (t->irecist_state)
+    {
+    case RR_IRECIST_IUPD:
+      g_string_append_printf (text, _("\niUPD: unconfirmed; an assessment from day %d on can "
+                                      "confirm it"), t->confirmable_from_day);
+      break;
+    case RR_IRECIST_AWAITING:
+      g_string_append_printf (text, _("\nAwaiting confirmation of the iUPD at %s, from day %d"),
+                              iupd, t->confirmable_from_day);
+      break;
+    case RR_IRECIST_CONFIRMED:
+      g_string_append_printf (text, _("\nConfirmed: iCPD, progression dated at %s"), iupd);
+      break;
+    case RR_IRECIST_RESET:
+      g_string_append_printf (text, _("\nReset: the iUPD at %s is no longer the bar"), iupd);
+      break;
+    case RR_IRECIST_NONE:
+      break;
+    }
+}
+
 static void
 evaluate (RrReadForm *self)
 {
@@ -281,6 +316,7 @@ evaluate (RrReadForm *self)
           g_autofree char *nt = mm_text (t->new_target_sum);
           g_string_append_printf (text, _("\nNew-lesion sum: %s"), nt);
         }
+      irecist_state_text (text, self->read, t);
     }
   if (self->result->timepoints->len)
     g_string_append_printf (text, _("\n\nBest overall response: %s"),
