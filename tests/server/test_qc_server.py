@@ -176,5 +176,24 @@ class QcServer(unittest.TestCase):
         self.assertEqual(failing, 1)
 
 
+    def test_6_two_patients_in_one_timepoint(self):
+        # The studies of one timepoint are checked together: two conforming
+        # series of two patients fail the subject check, and only it.
+        a = self.phantom_study("QMIXA", "--thickness", "5", "--spacing", "5")
+        b = self.phantom_study("QMIXB", "--thickness", "5", "--spacing", "5")
+        self.assertNotEqual(a, b)
+        doc = self.call("POST", "/readroom/v1/trials/Q1/subjects/QMIX/timepoints",
+                        {"label": "Baseline", "day": 0, "studies": [a, b]}, 201)
+        task = self.call("GET", "/readroom/v1/tasks/" + doc["tasks"][0], None, 200,
+                         who="qreviewer")
+        series = task["automated"]["series"]
+        self.assertEqual(len(series), 2, task["automated"])
+        for s in series:
+            checks = {c["check"]: c["status"] for c in s["checks"]}
+            self.assertEqual(checks["wrong_subject_or_visit"], "fail", task["automated"])
+            self.assertEqual(checks["slice_thickness"], "pass", task["automated"])
+        categories = {f["category"] for f in task["automated"]["findings"]}
+        self.assertEqual(categories, {"wrong_subject_or_visit"}, task["automated"])
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
