@@ -5,9 +5,11 @@
 #include "rr-cli.h"
 #include "rr-sync.h"
 
+#include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -334,6 +336,50 @@ member_set (Client *c, int argc, char **argv)
   return RR_EXIT_OK;
 }
 
+/* The server refuses a protocol longer than this (rr-qc-protocol.h). */
+#define MAX_PROTOCOL_BYTES (64 * 1024)
+
+static int
+trial_protocol (Client *c, int argc, char **argv)
+{
+  g_autofree char *data = NULL, *path = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) answer = NULL;
+  GStatBuf sb;
+  gsize n = 0;
+
+  if (argc != 3)
+    return rr_cli_usage_error ("admin trial protocol", "TRIAL FILE");
+  /* Sized before it is read: the file could be anything. */
+  if (g_stat (argv[2], &sb) != 0 || !S_ISREG (sb.st_mode))
+    {
+      g_printerr ("readroom-cli admin: %s: not a readable file\n", argv[2]);
+      return RR_EXIT_INPUT;
+    }
+  if (sb.st_size > MAX_PROTOCOL_BYTES)
+    {
+      g_printerr ("readroom-cli admin: %s: a protocol is at most %d bytes\n", argv[2],
+                  MAX_PROTOCOL_BYTES);
+      return RR_EXIT_INPUT;
+    }
+  if (!g_file_get_contents (argv[2], &data, &n, &error))
+    {
+      g_printerr ("readroom-cli admin: %s\n", error->message);
+      return RR_EXIT_INPUT;
+    }
+  if (n > MAX_PROTOCOL_BYTES || memchr (data, '\0', n) != NULL)
+    {
+      g_printerr ("readroom-cli admin: %s: not a protocol\n", argv[2]);
+      return RR_EXIT_INPUT;
+    }
+  path = g_strdup_printf ("/readroom/v1/trials/%s/protocol", argv[1]);
+  answer = call_json (c, "PUT", path, data, 200);
+  if (answer == NULL)
+    return RR_EXIT_INPUT;
+  print_node (answer);
+  return RR_EXIT_OK;
+}
+
 static void
 list_files (const char *dir,
             GPtrArray  *out)
@@ -547,6 +593,7 @@ usage (void)
            "  user add NAME [--display-name TEXT] [--admin]   (password: READROOM_NEW_PASSWORD)\n"
            "  user disable NAME | user enable NAME   (a disabled reader's open reads pass on)\n"
            "  trial create ID --name TEXT [--criteria ID] [--readers N] [--no-qc] ...\n"
+           "  trial protocol TRIAL FILE   (the protocol JSON of `qc`, which QC tasks check)\n"
            "  member set TRIAL USER --roles site,qc,reader,adjudicator [--site ID]\n"
            "  upload DIR --trial T --subject S --timepoint LABEL --day N\n"
            "  export TRIAL [--format csv|json] [-o FILE]\n"
@@ -594,6 +641,8 @@ rr_cli_admin (int argc, char **argv)
     rc = user_set_disabled (c, argc - i - 1, argv + i + 1, g_str_equal (argv[i + 1], "disable"));
   else if (i + 1 < argc && g_str_equal (argv[i], "trial") && g_str_equal (argv[i + 1], "create"))
     rc = trial_create (c, argc - i - 1, argv + i + 1);
+  else if (i + 1 < argc && g_str_equal (argv[i], "trial") && g_str_equal (argv[i + 1], "protocol"))
+    rc = trial_protocol (c, argc - i - 1, argv + i + 1);
   else if (i + 1 < argc && g_str_equal (argv[i], "member") && g_str_equal (argv[i + 1], "set"))
     rc = member_set (c, argc - i - 1, argv + i + 1);
   else if (i + 1 < argc && g_str_equal (argv[i], "task") && g_str_equal (argv[i + 1], "reassign"))

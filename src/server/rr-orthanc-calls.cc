@@ -27,6 +27,21 @@ rr_orthanc_rest_get (OrthancPluginContext       *context,
 }
 
 OrthancPluginErrorCode
+rr_orthanc_rest_get_plugins (OrthancPluginContext       *context,
+                             OrthancPluginMemoryBuffer  *buffer,
+                             const char                 *uri) noexcept
+{
+  try
+    {
+      return OrthancPluginRestApiGetAfterPlugins (context, buffer, uri);
+    }
+  catch (...)
+    {
+      return OrthancPluginErrorCode_InternalError;
+    }
+}
+
+OrthancPluginErrorCode
 rr_orthanc_rest_post (OrthancPluginContext       *context,
                       OrthancPluginMemoryBuffer  *buffer,
                       const char                 *uri,

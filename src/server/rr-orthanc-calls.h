@@ -14,6 +14,10 @@ extern "C" {
 OrthancPluginErrorCode rr_orthanc_rest_get     (OrthancPluginContext       *context,
                                                 OrthancPluginMemoryBuffer  *buffer,
                                                 const char                 *uri) RR_NOEXCEPT;
+/* As rr_orthanc_rest_get, with the routes of other plugins (DICOMweb). */
+OrthancPluginErrorCode rr_orthanc_rest_get_plugins (OrthancPluginContext   *context,
+                                                    OrthancPluginMemoryBuffer *buffer,
+                                                    const char             *uri) RR_NOEXCEPT;
 OrthancPluginErrorCode rr_orthanc_rest_post    (OrthancPluginContext       *context,
                                                 OrthancPluginMemoryBuffer  *buffer,
                                                 const char                 *uri,

@@ -87,6 +87,13 @@ rest_get (const char *uri)
 }
 
 static GBytes *
+rest_get_plugins (const char *uri)
+{
+  OrthancPluginMemoryBuffer buffer = { 0 };
+  return take_buffer (rr_orthanc_rest_get_plugins (context, &buffer, uri), &buffer);
+}
+
+static GBytes *
 rest_post (const char  *uri,
            const void  *body,
            gsize        size,
@@ -370,6 +377,7 @@ OrthancPluginInitialize (OrthancPluginContext *ctx)
   server.lookup_instance = lookup_instance;
   server.dicom_json = dicom_json;
   server.rest_get = rest_get;
+  server.rest_get_plugins = rest_get_plugins;
   server.rest_post = rest_post;
   server.rest_delete = rest_delete;
   server.launcher_token = g_strdup (g_getenv ("READROOM_LAUNCHER_TOKEN"));

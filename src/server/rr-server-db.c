@@ -81,6 +81,10 @@ static const char *const migrations[] = {
   /* 3: each event's hash MACed under the audit key (rr_server_db_open
    * MACs the events that came before, once, as it migrates). */
   "ALTER TABLE audit ADD COLUMN mac TEXT;",
+  /* 4: a QC task's automated results (NULL: not computed) and the
+   * protocol they ran against. */
+  "CREATE TABLE qc_automated ("
+  "  task_id TEXT PRIMARY KEY REFERENCES tasks (id), protocol TEXT NOT NULL, result TEXT);",
 };
 
 #define MAC_MIGRATION 3

@@ -83,6 +83,14 @@ G_GNUC_INTERNAL void get_submission (RrHttpRequest *req, RrHttpAnswer *resp);
 G_GNUC_INTERNAL void post_submission (RrHttpRequest *req, RrHttpAnswer *resp);
 G_GNUC_INTERNAL void get_export (RrHttpRequest *req, RrHttpAnswer *resp);
 G_GNUC_INTERNAL void get_audit (RrHttpRequest *req, RrHttpAnswer *resp);
+G_GNUC_INTERNAL void put_protocol (RrHttpRequest *req, RrHttpAnswer *resp);
+/* Under the lock, outside any transaction (it releases the lock while
+ * Orthanc answers): the automated QC results of @studies against the
+ * trial's protocol as rr_qc_result_to_json, or NULL when they could not be
+ * computed; the protocol they ran against in *protocol_out. */
+G_GNUC_INTERNAL char * qc_automated (const char *trial, GPtrArray *studies, char **protocol_out);
+G_GNUC_INTERNAL gboolean qc_store (const char *task_id, const char *protocol, const char *automated);
+G_GNUC_INTERNAL void write_qc (RrJsonWriter *w, const Task *t);
 G_GNUC_INTERNAL void get_audit_verify (RrHttpRequest *req, RrHttpAnswer *resp);
 
 G_END_DECLS

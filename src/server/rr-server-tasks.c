@@ -784,11 +784,7 @@ get_task (RrHttpRequest *req,
     }
   else
     {
-      sqlite3_stmt *st = rr_db_prepare ("SELECT protocol FROM trials WHERE id = ?1");
-      sqlite3_bind_text (st, 1, t.trial, -1, SQLITE_TRANSIENT);
-      rr_json_key (w, "protocol");
-      rr_json_raw (w, st && sqlite3_step (st) == SQLITE_ROW ? col_text (st, 0) : "{}");
-      sqlite3_finalize (st);
+      write_qc (w, &t);
     }
   rr_json_end_object (w);
   rr_respond_json (resp, 200, rr_json_writer_steal (w));

@@ -259,6 +259,7 @@ post_timepoint (RrHttpRequest *req,
   g_autoptr (GPtrArray) created = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (RrJsonWriter) w = NULL;
   g_autofree char *now = rr_now_rfc3339 (), *details = NULL;
+  g_autofree char *automated = NULL, *protocol = NULL;
   gint64 tp, qc_required;
   sqlite3_stmt *st;
 
@@ -282,6 +283,11 @@ post_timepoint (RrHttpRequest *req,
         return bad_request (resp, "\"studies\" must list Study Instance UIDs");
       g_ptr_array_add (studies, g_strdup (uid));
     }
+  qc_required = query_int ("SELECT qc_required FROM trials WHERE id = ?1", trial, NULL);
+  /* The checks run first, before anything is checked against the
+   * database: they release the lock while Orthanc reads the headers. */
+  if (qc_required)
+    automated = qc_automated (trial, studies, &protocol);
   {
     sqlite3_stmt *dup = rr_db_prepare ("SELECT 1 FROM timepoints WHERE trial_id = ?1 AND subject = ?2"
                                        " AND (label = ?3 OR day = ?4)");
@@ -296,8 +302,6 @@ post_timepoint (RrHttpRequest *req,
       return rr_respond_error (resp, 409, "conflict", "The subject has a timepoint with that "
                                "label or day", NULL);
   }
-  qc_required = query_int ("SELECT qc_required FROM trials WHERE id = ?1", trial, NULL);
-
   rr_db_begin ();
   st = rr_db_prepare ("INSERT INTO timepoints (trial_id, subject, label, day, qc_status, created_at)"
                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
@@ -367,6 +371,11 @@ post_timepoint (RrHttpRequest *req,
       id = create_task ("qc", trial, subject, tp, qc, 0, req->user->username);
       if (id == NULL)
         goto failed;
+      if (!qc_store (id, protocol, automated))
+        {
+          g_free (id);
+          goto failed;
+        }
       g_ptr_array_add (created, id);
     }
   else if (!create_read_tasks (trial, subject, tp, req->user->username, created))

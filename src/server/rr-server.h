@@ -74,6 +74,7 @@ struct _RrServer
   char *(*lookup_instance) (const char *sop_uid);                /* Orthanc id or NULL */
   char *(*dicom_json) (const void *body, gsize size);            /* tags by number, or NULL */
   GBytes *(*rest_get) (const char *uri);                         /* NULL on error */
+  GBytes *(*rest_get_plugins) (const char *uri);                 /* other plugins' routes too */
   /* NULL on error, with Orthanc's error code in *code. */
   GBytes *(*rest_post) (const char *uri, const void *body, gsize size, int *code);
   gboolean (*rest_delete) (const char *uri);

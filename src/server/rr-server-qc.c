@@ -1,0 +1,150 @@
+/* rr-server-qc.c: a trial's imaging protocol, and the automated QC checks
+ * that a QC task carries: run once, when the timepoint's studies are
+ * linked, over the DICOM JSON metadata that Orthanc's DICOMweb plugin
+ * answers (the same core checks as `readroom-cli qc`), and stored with the
+ * task with the protocol they ran against. */
+#include "rr-server-private.h"
+#include "rr-qc.h"
+#include "rr-qc-dicom-json.h"
+
+void
+put_protocol (RrHttpRequest *req,
+              RrHttpAnswer  *resp)
+{
+  const char *trial = req->n_groups > 0 ? req->groups[0] : NULL;
+  g_autoptr (JsonParser) parser = NULL;
+  g_autoptr (RrQcProtocol) protocol = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *json = NULL;
+  JsonObject *o;
+  sqlite3_stmt *st;
+
+  if (query_int ("SELECT 1 FROM trials WHERE id = ?1", trial, NULL) < 0)
+    return not_found (resp);
+  o = parse_object (req, resp, &parser);
+  if (o == NULL)
+    return;
+  /* Refused here rather than when a study is linked: a protocol the
+   * checks cannot read would leave every QC task of the trial unchecked. */
+  protocol = rr_qc_protocol_parse (req->body, (gssize) req->body_len, &error);
+  if (protocol == NULL)
+    {
+      g_autofree char *msg = g_strdup_printf ("Not a protocol: %s", error->message);
+      return bad_request (resp, msg);
+    }
+  json = node_to_json (json_parser_get_root (parser));
+  rr_db_begin ();
+  st = rr_db_prepare ("UPDATE trials SET protocol = ?2 WHERE id = ?1");
+  sqlite3_bind_text (st, 1, trial, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (st, 2, json, -1, SQLITE_TRANSIENT);
+  if (!step_done (st) || !rr_audit_append (req->user->username, "trial.protocol", trial, json))
+    {
+      rr_db_rollback ();
+      return server_failed (resp);
+    }
+  rr_db_commit ();
+  rr_respond_json (resp, 200, g_steal_pointer (&json));
+}
+
+typedef struct
+{
+  const char *protocol;
+  GPtrArray *studies;
+  char *result;
+} QcRun;
+
+/* Without the lock: Orthanc reads every instance's header for the
+ * metadata, which may take seconds on a large study. */
+static void
+qc_run_unlocked (gpointer data)
+{
+  QcRun *q = data;
+  g_autoptr (RrQcProtocol) protocol = rr_qc_protocol_parse (q->protocol, -1, NULL);
+  g_autoptr (GPtrArray) all = g_ptr_array_new_with_free_func ((GDestroyNotify) rr_qc_instance_free);
+  g_autoptr (RrQcResult) result = NULL;
+
+  /* A trial created with a protocol the checks cannot read (POST /trials
+   * keeps any object) is left unchecked: "automated" is null. */
+  if (protocol == NULL || rr_server->rest_get_plugins == NULL)
+    return;
+  for (guint i = 0; i < q->studies->len; i++)
+    {
+      g_autofree char *uri = g_strdup_printf ("/dicom-web/studies/%s/metadata",
+                                              (const char *) q->studies->pdata[i]);
+      g_autoptr (GBytes) body = rr_server->rest_get_plugins (uri);
+      g_autoptr (GPtrArray) instances = NULL;
+      gsize n = 0;
+      const char *text = body ? g_bytes_get_data (body, &n) : NULL;
+
+      if (body == NULL || n > RR_QC_MAX_METADATA_BYTES)
+        return;
+      instances = rr_qc_instances_from_dicom_json (text, (gssize) n, NULL);
+      if (instances == NULL || all->len + instances->len > RR_QC_MAX_INSTANCES)
+        return;
+      /* The instances move to @all, which frees them. */
+      g_ptr_array_set_free_func (instances, NULL);
+      for (guint k = 0; k < instances->len; k++)
+        g_ptr_array_add (all, instances->pdata[k]);
+    }
+  result = rr_qc_run (protocol, (RrQcInstance * const *) all->pdata, all->len);
+  q->result = rr_qc_result_to_json (result);
+}
+
+char *
+qc_automated (const char  *trial,
+              GPtrArray   *studies,
+              char       **protocol_out)
+{
+  sqlite3_stmt *st = rr_db_prepare ("SELECT protocol FROM trials WHERE id = ?1");
+  g_autofree char *protocol = NULL;
+  QcRun q = { NULL, studies, NULL };
+
+  sqlite3_bind_text (st, 1, trial, -1, SQLITE_TRANSIENT);
+  protocol = g_strdup (st && sqlite3_step (st) == SQLITE_ROW ? col_text (st, 0) : "{}");
+  sqlite3_finalize (st);
+  q.protocol = protocol;
+  rr_without_lock (qc_run_unlocked, &q);
+  *protocol_out = g_steal_pointer (&protocol);
+  return q.result;
+}
+
+gboolean
+qc_store (const char *task_id,
+          const char *protocol,
+          const char *automated)
+{
+  sqlite3_stmt *st = rr_db_prepare ("INSERT INTO qc_automated (task_id, protocol, result)"
+                                    " VALUES (?1, ?2, ?3)");
+  sqlite3_bind_text (st, 1, task_id, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (st, 2, protocol, -1, SQLITE_TRANSIENT);
+  if (automated)
+    sqlite3_bind_text (st, 3, automated, -1, SQLITE_TRANSIENT);
+  return step_done (st);
+}
+
+void
+write_qc (RrJsonWriter *w,
+          const Task   *t)
+{
+  sqlite3_stmt *st = rr_db_prepare ("SELECT protocol, result FROM qc_automated WHERE task_id = ?1");
+  sqlite3_bind_text (st, 1, t->id, -1, SQLITE_TRANSIENT);
+  if (st && sqlite3_step (st) == SQLITE_ROW)
+    {
+      /* The protocol the checks ran against, whatever the trial says now. */
+      rr_json_key (w, "protocol");
+      rr_json_raw (w, col_text (st, 0));
+      rr_json_key (w, "automated");
+      rr_json_raw (w, sqlite3_column_type (st, 1) == SQLITE_NULL ? "null" : col_text (st, 1));
+      sqlite3_finalize (st);
+      return;
+    }
+  sqlite3_finalize (st);
+  /* A task from before the checks ran on the server. */
+  st = rr_db_prepare ("SELECT protocol FROM trials WHERE id = ?1");
+  sqlite3_bind_text (st, 1, t->trial, -1, SQLITE_TRANSIENT);
+  rr_json_key (w, "protocol");
+  rr_json_raw (w, st && sqlite3_step (st) == SQLITE_ROW ? col_text (st, 0) : "{}");
+  sqlite3_finalize (st);
+  rr_json_key (w, "automated");
+  rr_json_null (w);
+}
