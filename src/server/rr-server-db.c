@@ -81,6 +81,12 @@ static const char *const migrations[] = {
   /* 3: each event's hash MACed under the audit key (rr_server_db_open
    * MACs the events that came before, once, as it migrates). */
   "ALTER TABLE audit ADD COLUMN mac TEXT;",
+  /* 4: each trial's de-identification secret (issue 17). Trials that
+   * came before get theirs when first asked (trial_deid_ensure), so the
+   * random bytes come from libsodium rather than from SQL. */
+  "CREATE TABLE trial_deid ("
+  "  trial_id TEXT PRIMARY KEY REFERENCES trials (id), key TEXT NOT NULL,"
+  "  retain_dates INTEGER NOT NULL DEFAULT 0);",
 };
 
 #define MAC_MIGRATION 3

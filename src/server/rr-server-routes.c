@@ -52,6 +52,7 @@ static const Route routes[] = {
   { "GET",    "trials",                                ROLE_ADMIN, get_trials, NULL },
   { "GET",    "trials/{id}",                           ROLE_ADMIN, get_trials, NULL },
   { "PUT",    "trials/{id}/members/{id}",              ROLE_ADMIN, put_member, JSON },
+  { "GET",    "trials/{id}/deid",                      ROLE_USER,  get_trial_deid, NULL },
   { "POST",   "trials/{id}/subjects/{any}/timepoints", ROLE_ADMIN, post_timepoint, JSON },
   { "GET",    "trials/{id}/export",                    ROLE_ADMIN, get_export, NULL },
   { "GET",    "audit",                                 ROLE_ADMIN, get_audit, NULL },
