@@ -89,6 +89,96 @@ class UploadSuite(unittest.TestCase):
             self.assertEqual(status, 200)
             self.assertNotIn(doc["key"].encode(), body)
 
+    # ---- readroom-cli upload ----
+
+    def upload_env(self, **extra):
+        home = os.path.join(self.tmp, "home")
+        env = dict(os.environ, XDG_DATA_HOME=os.path.join(home, "data"),
+                   XDG_CACHE_HOME=os.path.join(home, "cache"), READROOM_NO_KEYRING="1",
+                   READROOM_PASSWORD=password_of("usite1"))
+        env.update(extra)
+        return env
+
+    def upload_args(self, src):
+        return [CLI, "upload", src, "--server", "http://127.0.0.1:%d" % self.server.port,
+                "--user", "usite1", "--trial", "U1", "--subject", "P7", "--timepoint", "Baseline",
+                "--day", "0", "--offline-timeout", "60"]
+
+    def journal(self, staging):
+        with open(os.path.join(staging, "journal")) as f:
+            return [line.split(" ") for line in f.read().splitlines()]
+
+    def uploaded(self):
+        """The server's upload events: SOP Instance UID -> how many times."""
+        counts = {}
+        for e in self.audit("instance.upload"):
+            counts[e["object"]] = counts.get(e["object"], 0) + 1
+        return counts
+
+    def test_2_upload_killed_with_sigkill_resumes_sending_nothing_twice(self):
+        src = os.path.join(self.tmp, "P7")
+        subprocess.run([PHANTOM, src, "--kind", "ct", "--slices", "8", "--size", "32",
+                        "--seed", "7"], check=True, capture_output=True)
+        staging = os.path.join(self.tmp, "home", "cache", "readroom", "upload", "U1", "P7",
+                               "Baseline")
+        # Paused after the third file, and killed there.
+        proc = subprocess.Popen(self.upload_args(src), stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, text=True,
+                                env=self.upload_env(READROOM_TEST_UPLOAD_PAUSE_AFTER="3",
+                                                    READROOM_TEST_UPLOAD_PAUSE_S="120"))
+        try:
+            seen = []
+            for line in proc.stderr:
+                seen.append(line)
+                if "READROOM_TEST_UPLOAD_PAUSE_S: pausing" in line:
+                    break
+            self.assertTrue(seen and "pausing" in seen[-1], "".join(seen))
+            self.assertIn("upload: 3/8 files", "".join(seen))
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            proc.stderr.close()
+        self.assertEqual(len(self.journal(staging)), 3)
+        self.assertEqual(len(self.uploaded()), 3)
+
+        # The rerun sends the other five, once each.
+        r = subprocess.run(self.upload_args(src), env=self.upload_env(), capture_output=True,
+                           text=True, timeout=300)
+        self.assertEqual(r.returncode, 0, r.stderr[-3000:])
+        self.assertIn("sent: 5 files this time, 8 of 8 in all", r.stdout)
+        staged = sorted(n for n in os.listdir(staging) if n.endswith(".dcm"))
+        self.assertEqual(len(staged), 8)
+        # What was sent is the de-identified copy: the phantom's name is
+        # gone and the subject ID took its place.
+        for name in staged:
+            with open(os.path.join(staging, name), "rb") as f:
+                data = f.read()
+            self.assertNotIn(b"Phantom^Synthetic", data)
+            self.assertIn(b"P7", data)
+        journal = self.journal(staging)
+        self.assertEqual(sorted(name for name, _ in journal), staged)
+        # One study, which a site may not link itself (server-api.md).
+        studies = {study for _, study in journal}
+        self.assertEqual(len(studies), 1)
+        self.assertIn("study: %s\n" % studies.pop(), r.stdout)
+        self.assertIn("not linked", r.stdout)
+        # Each file's SOP Instance UID (its name) was uploaded exactly once,
+        # and Orthanc holds exactly these eight instances.
+        self.assertEqual(self.uploaded(), {n[:-len(".dcm")]: 1 for n in staged})
+        status, stats = self.req("GET", "/statistics", "admin")
+        self.assertEqual(status, 200, stats)
+        self.assertEqual(stats["CountInstances"], 8)
+
+        # A third run has nothing left to send.
+        r = subprocess.run(self.upload_args(src), env=self.upload_env(), capture_output=True,
+                           text=True, timeout=300)
+        self.assertEqual(r.returncode, 0, r.stderr[-3000:])
+        self.assertIn("sent: 0 files this time, 8 of 8 in all", r.stdout)
+        self.assertEqual(sum(self.uploaded().values()), 8)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
