@@ -5,6 +5,7 @@ same key every time, audited, never exported), and `readroom-cli upload`
 killed with SIGKILL in the middle and run again: the server holds each
 instance once and the journal lists every file as sent."""
 import base64
+import json
 import os
 import shutil
 import signal
@@ -178,6 +179,65 @@ class UploadSuite(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr[-3000:])
         self.assertIn("sent: 0 files this time, 8 of 8 in all", r.stdout)
         self.assertEqual(sum(self.uploaded().values()), 8)
+
+    # ---- the server refuses what is not de-identified ----
+
+    def test_3_identifying_files_are_refused_with_phi_present(self):
+        import io
+        import pydicom
+        src = os.path.join(self.tmp, "P9")
+        subprocess.run([PHANTOM, src, "--kind", "ct", "--slices", "1", "--size", "32",
+                        "--seed", "9"], check=True, capture_output=True)
+        path = os.path.join(src, sorted(os.listdir(src))[0])
+
+        def variant(change):
+            ds = pydicom.dcmread(path)
+            change(ds)
+            out = io.BytesIO()
+            ds.save_as(out, write_like_original=False)
+            return out.getvalue()
+
+        def identity_kept(ds):
+            ds.PatientIdentityRemoved = "NO"
+
+        def no_flag(ds):
+            del ds.PatientIdentityRemoved
+
+        def private_left(ds):
+            block = ds.private_block(0x0009, "ACME 1.0", create=True)
+            block.add_new(0x01, "LO", "MRN 12345")
+
+        def private_in_a_sequence(ds):
+            item = pydicom.Dataset()
+            item.CodeValue = "1"
+            item.add_new(0x00190010, "LO", "ACME 1.0")
+            item.add_new(0x00191001, "LO", "MRN 12345")
+            ds.ReferencedImageSequence = pydicom.Sequence([item])
+
+        status, before = self.req("GET", "/statistics", "admin")
+        cases = [(identity_kept, ["0012,0062"]), (no_flag, ["0012,0062"]),
+                 (private_left, ["0009,0010", "0009,1001"]),
+                 (private_in_a_sequence, ["0019,0010", "0019,1001"])]
+        for change, expected in cases:
+            for who in ("usite1", "admin"):
+                status, headers, body = self.server.request(
+                    "POST", "/readroom/v1/instances", variant(change), token=self.tokens[who],
+                    headers={"X-Readroom-Trial": "U1", "Content-Type": "application/dicom"},
+                    raw=True)
+                doc = json.loads(body)
+                self.assertEqual(status, 422, (change.__name__, who, doc))
+                self.assertEqual(doc["error"]["code"], "phi_present")
+                self.assertEqual(sorted(doc["error"]["details"]), expected, change.__name__)
+                self.assertNotIn(b"MRN 12345", body)
+        # Nothing of them was stored, and no upload was recorded.
+        status, after = self.req("GET", "/statistics", "admin")
+        self.assertEqual(after["CountInstances"], before["CountInstances"])
+        self.assertEqual(sum(self.uploaded().values()), 8)
+        # The phantom as it is (Patient Identity Removed YES, nothing
+        # private) is taken.
+        with open(path, "rb") as f:
+            status, doc = self.req("POST", "/readroom/v1/instances", "usite1", f.read())
+        self.assertEqual(status, 201, doc)
 
 
 if __name__ == "__main__":
