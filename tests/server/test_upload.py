@@ -239,6 +239,32 @@ class UploadSuite(unittest.TestCase):
             status, doc = self.req("POST", "/readroom/v1/instances", "usite1", f.read())
         self.assertEqual(status, 201, doc)
 
+    def test_4_dropped_connections_and_server_errors_are_retried(self):
+        from faultproxy import FaultProxy, Rule
+        src = os.path.join(self.tmp, "P8")
+        subprocess.run([PHANTOM, src, "--kind", "ct", "--slices", "4", "--size", "32",
+                        "--seed", "8"], check=True, capture_output=True)
+        proxy = FaultProxy(self.server.port)
+        proxy.start()
+        self.addCleanup(proxy.stop)
+        # The first upload's connection is reset, the next two get 503.
+        proxy.add(Rule("POST", r"/instances$", reset=True, times=1))
+        proxy.add(Rule("POST", r"/instances$", status=503, times=2))
+        args = self.upload_args(src)
+        args[args.index("--server") + 1] = proxy.url
+        args[args.index("--subject") + 1] = "P8"
+        r = subprocess.run(args, env=self.upload_env(), capture_output=True, text=True,
+                           timeout=300)
+        self.assertEqual(r.returncode, 0, r.stderr[-3000:])
+        self.assertIn("sent: 4 files this time, 4 of 4 in all", r.stdout)
+        posts = [e["status"] for e in proxy.requests(r"/instances$", "POST")]
+        self.assertEqual(posts, ["reset", 503, 503, 201, 201, 201, 201])
+        staging = os.path.join(self.tmp, "home", "cache", "readroom", "upload", "U1", "P8",
+                               "Baseline")
+        staged = sorted(n[:-len(".dcm")] for n in os.listdir(staging) if n.endswith(".dcm"))
+        uploaded = self.uploaded()
+        self.assertEqual([uploaded.get(sop) for sop in staged], [1, 1, 1, 1])
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
