@@ -20,6 +20,7 @@ static const struct
   { "sr", rr_cli_sr, "a read as DICOM SR (TID 1500) per timepoint, and back (sr export/import)" },
   { "report", rr_cli_report, "a read as a PDF: key images, lesion tables, sums, responses" },
   { "bench", rr_cli_bench, "timings for the benchmarks in bench/ (bench load|reslice|qc PATH)" },
+  { "upload", rr_cli_upload, "a site's upload: de-identify with the trial's key and send, resumable" },
   { "sync", rr_cli_sync, "fill the local cache with the open tasks' files (as the workstation)" },
   { "submit", rr_cli_submit, "sign a read and submit it through the outbox" },
   { "admin", rr_cli_admin, "trial administration on a readroom-server (users, trials, upload)" },

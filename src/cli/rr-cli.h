@@ -17,6 +17,7 @@ int  rr_cli_deid  (int argc, char **argv);
 int  rr_cli_render (int argc, char **argv);
 int  rr_cli_admin (int argc, char **argv);
 int  rr_cli_sync (int argc, char **argv);
+int  rr_cli_upload (int argc, char **argv);
 int  rr_cli_qc (int argc, char **argv);
 int  rr_cli_bench_qc (const char *path,
                       const char *protocol_path,

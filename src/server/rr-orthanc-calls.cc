@@ -109,11 +109,14 @@ rr_orthanc_dicom_to_json (OrthancPluginContext *context,
   try
     {
       /* Tags by number, nothing after the pixel data, long values cut:
-       * the UIDs are all the upload check needs. */
+       * the UIDs, Patient Identity Removed, and whether any private
+       * attribute is left are all the upload check needs. */
       return OrthancPluginDicomBufferToJson (
         context, buffer, size, OrthancPluginDicomToJsonFormat_Short,
         (OrthancPluginDicomToJsonFlags) (OrthancPluginDicomToJsonFlags_StopAfterPixelData |
-                                         OrthancPluginDicomToJsonFlags_SkipGroupLengths), 256);
+                                         OrthancPluginDicomToJsonFlags_SkipGroupLengths |
+                                         OrthancPluginDicomToJsonFlags_IncludePrivateTags |
+                                         OrthancPluginDicomToJsonFlags_IncludeUnknownTags), 256);
     }
   catch (...)
     {

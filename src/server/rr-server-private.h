@@ -60,6 +60,7 @@ G_GNUC_INTERNAL void post_trials (RrHttpRequest *req, RrHttpAnswer *resp);
 G_GNUC_INTERNAL void get_trials (RrHttpRequest *req, RrHttpAnswer *resp);
 G_GNUC_INTERNAL void put_member (RrHttpRequest *req, RrHttpAnswer *resp);
 G_GNUC_INTERNAL void post_timepoint (RrHttpRequest *req, RrHttpAnswer *resp);
+G_GNUC_INTERNAL void get_trial_deid (RrHttpRequest *req, RrHttpAnswer *resp);
 G_GNUC_INTERNAL gboolean index_study (const char *study_uid, const char *orthanc_id);
 G_GNUC_INTERNAL void post_instances (RrHttpRequest *req, RrHttpAnswer *resp);
 G_GNUC_INTERNAL void get_instance_file (RrHttpRequest *req, RrHttpAnswer *resp);

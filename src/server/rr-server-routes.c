@@ -53,6 +53,7 @@ static const Route routes[] = {
   { "GET",    "trials/{id}",                           ROLE_ADMIN, get_trials, NULL },
   { "PUT",    "trials/{id}/members/{id}",              ROLE_ADMIN, put_member, JSON },
   { "PUT",    "trials/{id}/protocol",                  ROLE_ADMIN, put_protocol, JSON },
+  { "GET",    "trials/{id}/deid",                      ROLE_USER,  get_trial_deid, NULL },
   { "POST",   "trials/{id}/subjects/{any}/timepoints", ROLE_ADMIN, post_timepoint, JSON },
   { "GET",    "trials/{id}/export",                    ROLE_ADMIN, get_export, NULL },
   { "GET",    "audit",                                 ROLE_ADMIN, get_audit, NULL },

@@ -2,6 +2,8 @@
  * stored studies (which open the first tasks of the workflow). */
 #include "rr-server-private.h"
 
+#include <sodium.h>
+
 /* ---- trials and members ---- */
 
 static void
@@ -34,6 +36,28 @@ write_trial (RrJsonWriter *w,
 
 #define TRIAL_COLUMNS "id, name, criteria, readers_per_case, qc_required, adjudication," \
                       " reading, sd_min_days, confirmation, protocol"
+
+/* Gives @trial its de-identification secret unless it has one: 32 random
+ * bytes, base64. Whether to keep dates (shifted) is the protocol's
+ * "retain_dates" when it says so. Called inside the caller's transaction. */
+static gboolean
+trial_deid_ensure (const char *trial)
+{
+  guint8 raw[32];
+  char b64[sodium_base64_ENCODED_LEN (32, sodium_base64_VARIANT_ORIGINAL)];
+  sqlite3_stmt *st;
+
+  randombytes_buf (raw, sizeof raw);
+  sodium_bin2base64 (b64, sizeof b64, raw, sizeof raw, sodium_base64_VARIANT_ORIGINAL);
+  sodium_memzero (raw, sizeof raw);
+  st = rr_db_prepare ("INSERT INTO trial_deid (trial_id, key, retain_dates)"
+                      " SELECT id, ?2, coalesce (json_extract (protocol, '$.retain_dates'), 0) = 1"
+                      " FROM trials WHERE id = ?1 ON CONFLICT (trial_id) DO NOTHING");
+  sqlite3_bind_text (st, 1, trial, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (st, 2, b64, -1, SQLITE_TRANSIENT);
+  sodium_memzero (b64, sizeof b64);
+  return step_done (st);
+}
 
 void
 post_trials (RrHttpRequest  *req,
@@ -90,7 +114,8 @@ post_trials (RrHttpRequest  *req,
   sqlite3_bind_int (st, 9, confirmation);
   sqlite3_bind_text (st, 10, protocol_json, -1, SQLITE_TRANSIENT);
   sqlite3_bind_text (st, 11, now, -1, SQLITE_TRANSIENT);
-  if (!step_done (st) || !rr_audit_append (req->user->username, "trial.create", id, req->body))
+  if (!step_done (st) || !trial_deid_ensure (id) ||
+      !rr_audit_append (req->user->username, "trial.create", id, req->body))
     {
       rr_db_rollback ();
       return server_failed (resp);
@@ -400,4 +425,55 @@ post_timepoint (RrHttpRequest *req,
 failed:
   rr_db_rollback ();
   server_failed (resp);
+}
+
+/* GET /trials/{id}/deid: the secret that deid derives UIDs and date
+ * shifts from, for the trial's site members (who upload) and admin. Never
+ * in an export; each handing-out is an audit event (without the key). */
+void
+get_trial_deid (RrHttpRequest *req,
+                RrHttpAnswer  *resp)
+{
+  const char *trial = req->groups[0];
+  g_autoptr (RrJsonWriter) w = NULL;
+  sqlite3_stmt *st;
+
+  /* Like every other path under trials/: a non-admin who is not a site
+   * member of this trial learns nothing, not even whether it exists. */
+  st = rr_db_prepare ("SELECT 1 FROM members WHERE trial_id = ?1 AND user_id = ?2"
+                      " AND (',' || roles || ',') LIKE '%,site,%' AND site IS NOT NULL");
+  sqlite3_bind_text (st, 1, trial, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (st, 2, req->user->id);
+  if (!req->user->admin && sqlite3_step (st) != SQLITE_ROW)
+    {
+      sqlite3_finalize (st);
+      return forbidden (resp);
+    }
+  sqlite3_finalize (st);
+  if (query_int ("SELECT 1 FROM trials WHERE id = ?1", trial, NULL) < 0)
+    return not_found (resp);
+  rr_db_begin ();
+  if (!trial_deid_ensure (trial) ||
+      !rr_audit_append (req->user->username, "trial.deid_key", trial, "{}"))
+    {
+      rr_db_rollback ();
+      return server_failed (resp);
+    }
+  rr_db_commit ();
+  st = rr_db_prepare ("SELECT key, retain_dates FROM trial_deid WHERE trial_id = ?1");
+  sqlite3_bind_text (st, 1, trial, -1, SQLITE_TRANSIENT);
+  if (st == NULL || sqlite3_step (st) != SQLITE_ROW)
+    {
+      sqlite3_finalize (st);
+      return server_failed (resp);
+    }
+  w = rr_json_writer_new (FALSE);
+  rr_json_begin_object (w);
+  rr_json_key (w, "key");
+  rr_json_string (w, col_text (st, 0));
+  rr_json_key (w, "retain_dates");
+  rr_json_bool (w, sqlite3_column_int (st, 1));
+  rr_json_end_object (w);
+  sqlite3_finalize (st);
+  rr_respond_json (resp, 200, rr_json_writer_steal (w));
 }

@@ -16,7 +16,8 @@ static const char *const patterns[] = {
   "health", "sessions", "sessions/current", "me", "tasks", "tasks/{id}",
   "tasks/{id}/instances", "tasks/{id}/submission", "tasks/{id}/assignee", "instances",
   "instances/{any}/file", "users", "users/{id}", "trials", "trials/{id}",
-  "trials/{id}/members/{id}", "trials/{id}/subjects/{any}/timepoints", "trials/{id}/export",
+  "trials/{id}/members/{id}", "trials/{id}/deid", "trials/{id}/subjects/{any}/timepoints",
+  "trials/{id}/export",
   "audit", "audit/verify",
 };
 
