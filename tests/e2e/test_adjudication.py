@@ -25,7 +25,7 @@ import uuid
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "server"))
-from a11y import (find, find_all, label_text, start_a11y_bus, start_app,  # noqa: E402
+from a11y import (find, find_all, label_text, main, start_a11y_bus, start_app,  # noqa: E402
                   wait_for, wait_registry)
 from test_server import ADMIN_PASSWORD, Server, criteria  # noqa: E402
 
@@ -479,4 +479,4 @@ class Adjudication(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main(verbosity=2)
+    main()
