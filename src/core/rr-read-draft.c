@@ -19,14 +19,6 @@ static const char *const kind_names[] = { "target", "non_target", "new" };
 #define MAX_TIMEPOINTS 100
 
 static void
-timepoint_free (gpointer p)
-{
-  RrTimepoint *t = p;
-  g_free (t->id);
-  g_free (t);
-}
-
-static void
 lesion_free (gpointer p)
 {
   RrDraftLesion *l = p;
@@ -67,7 +59,7 @@ rr_read_draft_new_for_task (const char  *task_json,
   JsonObject *o;
   JsonNode *tps;
 
-  d->timepoints = g_ptr_array_new_with_free_func (timepoint_free);
+  d->timepoints = g_ptr_array_new_with_free_func (rr_timepoint_free);
   d->lesions = g_ptr_array_new_with_free_func (lesion_free);
   if (!json_parser_load_from_data (p, task_json ? task_json : "", -1, error))
     return NULL;

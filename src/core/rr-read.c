@@ -52,8 +52,8 @@ new_lesion_free (gpointer p)
   g_free (n);
 }
 
-static void
-timepoint_free (gpointer p)
+void
+rr_timepoint_free (gpointer p)
 {
   RrTimepoint *t = p;
   g_free (t->id);
@@ -75,7 +75,7 @@ rr_read_new (void)
   RrRead *r = g_new0 (RrRead, 1);
   r->criteria = g_strdup ("recist1.1");
   r->sd_min_days = 42;
-  r->timepoints = g_ptr_array_new_with_free_func (timepoint_free);
+  r->timepoints = g_ptr_array_new_with_free_func (rr_timepoint_free);
   r->targets = g_ptr_array_new_with_free_func (target_free);
   r->non_targets = g_ptr_array_new_with_free_func (non_target_free);
   r->new_lesions = g_ptr_array_new_with_free_func (new_lesion_free);
