@@ -12,6 +12,7 @@
 #include "rr-measurement-history.h"
 #include "rr-dicom.h"
 #include "rr-sync.h"
+#include "rr-scan.h"
 
 #include <glib/gi18n.h>
 #include <json-glib/json-glib.h>
@@ -356,27 +357,13 @@ load_current (RrAdjudicationView *self)
 }
 
 static void
-scan_thread (GTask        *task,
-             gpointer      source,
-             gpointer      data,
-             GCancellable *cancellable)
-{
-  GError *error = NULL;
-  RrDicomScan *scan = rr_dicom_scan (data, 0, cancellable, &error);
-  if (scan)
-    g_task_return_pointer (task, scan, (GDestroyNotify) rr_dicom_scan_free);
-  else
-    g_task_return_error (task, error);
-}
-
-static void
 scan_done (GObject      *source,
            GAsyncResult *result,
            gpointer      data)
 {
   RrAdjudicationView *self = RR_ADJUDICATION_VIEW (source);
   g_autoptr (GError) error = NULL;
-  RrDicomScan *scan = g_task_propagate_pointer (G_TASK (result), &error);
+  RrDicomScan *scan = rr_scan_finish (result, &error);
   if (scan == NULL)
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -1174,11 +1161,7 @@ rr_adjudication_view_set_task (RrAdjudicationView *self,
     g_task_run_in_thread (task, fetch_thread);
   }
   if (files && files[0])
-    {
-      g_autoptr (GTask) task = g_task_new (self, self->cancellable, scan_done, NULL);
-      g_task_set_task_data (task, g_strdupv ((char **) files), (GDestroyNotify) g_strfreev);
-      g_task_run_in_thread (task, scan_thread);
-    }
+    rr_scan_async (files, self, self->cancellable, scan_done, NULL);
 }
 
 static void
