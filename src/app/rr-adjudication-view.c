@@ -12,6 +12,7 @@
 #include "rr-measurement-history.h"
 #include "rr-dicom.h"
 #include "rr-sync.h"
+#include "rr-session.h"
 #include "rr-scan.h"
 
 #include <glib/gi18n.h>
@@ -949,15 +950,12 @@ fetch_thread (GTask        *task,
 {
   Fetch *f = data;
   g_autoptr (GError) error = NULL;
-  g_autoptr (RrSyncClient) c = rr_sync_client_new (f->server, f->ca_file);
-  g_autofree char *token = rr_sync_token_load (f->server, f->username);
+  g_autoptr (RrSyncClient) c = rr_session_client_new (f->server, f->username, f->ca_file);
   g_autofree char *path = g_strdup_printf ("/readroom/v1/tasks/%s", f->task_id);
   g_autoptr (JsonNode) doc = NULL;
   g_autoptr (RrStore) store = NULL;
   g_autofree char *json = NULL;
 
-  if (token)
-    rr_sync_client_set_token (c, token);
   doc = rr_sync_get_json (c, path, &error);
   if (doc == NULL || !JSON_NODE_HOLDS_OBJECT (doc))
     {
