@@ -489,24 +489,6 @@ rr_dicom_header_read (const char *path,
 
 /* ---- many files ---- */
 
-static void
-unreadable_free (gpointer p)
-{
-  RrDicomUnreadable *u = (RrDicomUnreadable *) p;
-  g_free (u->path);
-  g_free (u->message);
-  g_free (u);
-}
-
-static void
-unreadable_add (GPtrArray *arr, const char *path, const char *message)
-{
-  RrDicomUnreadable *u = g_new0 (RrDicomUnreadable, 1);
-  u->path = g_strdup (path);
-  u->message = g_strdup (message);
-  g_ptr_array_add (arr, u);
-}
-
 static gboolean
 is_dicomdir (const char *path)
 {
@@ -534,7 +516,7 @@ headers_file (const char *path, gpointer data)
 static void
 headers_problem (const char *path, const char *message, gpointer data)
 {
-  unreadable_add (((HeadersWalk *) data)->unreadable, path, message);
+  rr_dicom_unreadable_add (((HeadersWalk *) data)->unreadable, path, message);
 }
 
 struct HeadersCtx
@@ -584,7 +566,7 @@ rr_dicom_read_headers (const char * const  *paths,
 
   rr_dicom_init ();
   h->instances = g_ptr_array_new_with_free_func ((GDestroyNotify) rr_qc_instance_free);
-  h->unreadable = g_ptr_array_new_with_free_func (unreadable_free);
+  h->unreadable = g_ptr_array_new_with_free_func (rr_dicom_unreadable_free);
   HeadersWalk hw = { files, h->unreadable };
   RrDicomWalk walk = { NULL, headers_file, headers_problem, &hw, cancellable, NULL };
   for (guint i = 0; paths[i] != NULL; i++)
@@ -617,7 +599,7 @@ rr_dicom_read_headers (const char * const  *paths,
       if (ctx.results[i] != NULL)
         g_ptr_array_add (h->instances, ctx.results[i]);
       else if (ctx.errors[i] != NULL)
-        unreadable_add (h->unreadable, (const char *) unique->pdata[i], ctx.errors[i]);
+        rr_dicom_unreadable_add (h->unreadable, (const char *) unique->pdata[i], ctx.errors[i]);
       /* Not g_strfreev: the array has a NULL wherever a file was read. */
       g_free (ctx.errors[i]);
     }

@@ -81,6 +81,12 @@ void             rr_parallel_for         (guint     n,
 
 guint            rr_dicom_default_threads (void);
 
+/* The unreadable lists of RrDicomScan and RrDicomHeaders. */
+void             rr_dicom_unreadable_add  (GPtrArray  *arr,
+                                           const char *path,
+                                           const char *message);
+void             rr_dicom_unreadable_free (gpointer    unreadable);
+
 /* One walk of the files under a path, shared by scanning, header reading
  * and de-identification so that they agree on what "the files under a
  * folder" are: names in byte order, each folder once (by device and inode,

@@ -906,8 +906,6 @@ typedef struct
   GPtrArray *unreadable;
 } Walk;
 
-static void unreadable_add (GPtrArray *arr, const char *path, const char *message);
-
 static void
 walk_add_file (Walk *w, const char *path)
 {
@@ -964,7 +962,7 @@ walk_dicomdir (Walk *w, const char *path)
               {
                 g_autofree char *msg = g_strdup_printf ("DICOMDIR %s refers to a missing file",
                                                         path);
-                unreadable_add (w->unreadable, id.c_str (), msg);
+                rr_dicom_unreadable_add (w->unreadable, id.c_str (), msg);
               }
           }
       return TRUE;
@@ -1060,13 +1058,13 @@ scan_file (const char *path, gpointer data)
 static void
 scan_problem (const char *path, const char *message, gpointer data)
 {
-  unreadable_add (((Walk *) data)->unreadable, path, message);
+  rr_dicom_unreadable_add (((Walk *) data)->unreadable, path, message);
 }
 
 /* ---- grouping ---- */
 
-static void
-unreadable_free (gpointer p)
+extern "C" void
+rr_dicom_unreadable_free (gpointer p)
 {
   RrDicomUnreadable *u = (RrDicomUnreadable *) p;
   g_free (u->path);
@@ -1074,8 +1072,8 @@ unreadable_free (gpointer p)
   g_free (u);
 }
 
-static void
-unreadable_add (GPtrArray *arr, const char *path, const char *message)
+extern "C" void
+rr_dicom_unreadable_add (GPtrArray *arr, const char *path, const char *message)
 {
   RrDicomUnreadable *u = g_new0 (RrDicomUnreadable, 1);
   u->path = g_strdup (path);
@@ -1208,7 +1206,7 @@ rr_dicom_scan (const char * const  *paths,
 
   rr_dicom_init ();
   scan->studies = g_ptr_array_new_with_free_func (study_free);
-  scan->unreadable = g_ptr_array_new_with_free_func (unreadable_free);
+  scan->unreadable = g_ptr_array_new_with_free_func (rr_dicom_unreadable_free);
 
   w.files = g_ptr_array_new_with_free_func (g_free);
   w.seen_files = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
@@ -1239,7 +1237,7 @@ rr_dicom_scan (const char * const  *paths,
       RrDicomInstance *inst = ctx.results[i];
       if (inst == NULL)
         {
-          unreadable_add (scan->unreadable, (const char *) files->pdata[i], ctx.errors[i]);
+          rr_dicom_unreadable_add (scan->unreadable, (const char *) files->pdata[i], ctx.errors[i]);
           continue;
         }
       RrDicomStudy *st = (RrDicomStudy *) g_hash_table_lookup (studies, inst->study_uid);
