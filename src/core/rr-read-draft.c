@@ -3,6 +3,7 @@
 #include "rr-read-draft.h"
 #include "rr-criteria.h"
 #include "rr-json-writer.h"
+#include "rr-read-private.h"
 
 #include <math.h>
 #include <string.h>
@@ -441,19 +442,7 @@ rr_read_draft_build (const RrReadDraft *d,
   rr_json_begin_object (w);
   rr_json_key (w, "criteria");
   rr_json_string (w, d->criteria);
-  rr_json_key (w, "timepoints");
-  rr_json_begin_array (w);
-  for (guint k = 0; k < d->timepoints->len; k++)
-    {
-      const RrTimepoint *tp = d->timepoints->pdata[k];
-      rr_json_begin_object (w);
-      rr_json_key (w, "id");
-      rr_json_string (w, tp->id);
-      rr_json_key (w, "day");
-      rr_json_int (w, tp->day);
-      rr_json_end_object (w);
-    }
-  rr_json_end_array (w);
+  rr_read_write_timepoints (w, d->timepoints);
 
   rr_json_key (w, "target_lesions");
   rr_json_begin_array (w);
