@@ -12,6 +12,8 @@
 #include "rr-measurement-history.h"
 #include "rr-dicom.h"
 #include "rr-sync.h"
+#include "rr-session.h"
+#include "rr-scan.h"
 
 #include <glib/gi18n.h>
 #include <json-glib/json-glib.h>
@@ -356,27 +358,13 @@ load_current (RrAdjudicationView *self)
 }
 
 static void
-scan_thread (GTask        *task,
-             gpointer      source,
-             gpointer      data,
-             GCancellable *cancellable)
-{
-  GError *error = NULL;
-  RrDicomScan *scan = rr_dicom_scan (data, 0, cancellable, &error);
-  if (scan)
-    g_task_return_pointer (task, scan, (GDestroyNotify) rr_dicom_scan_free);
-  else
-    g_task_return_error (task, error);
-}
-
-static void
 scan_done (GObject      *source,
            GAsyncResult *result,
            gpointer      data)
 {
   RrAdjudicationView *self = RR_ADJUDICATION_VIEW (source);
   g_autoptr (GError) error = NULL;
-  RrDicomScan *scan = g_task_propagate_pointer (G_TASK (result), &error);
+  RrDicomScan *scan = rr_scan_finish (result, &error);
   if (scan == NULL)
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -962,15 +950,12 @@ fetch_thread (GTask        *task,
 {
   Fetch *f = data;
   g_autoptr (GError) error = NULL;
-  g_autoptr (RrSyncClient) c = rr_sync_client_new (f->server, f->ca_file);
-  g_autofree char *token = rr_sync_token_load (f->server, f->username);
+  g_autoptr (RrSyncClient) c = rr_session_client_new (f->server, f->username, f->ca_file);
   g_autofree char *path = g_strdup_printf ("/readroom/v1/tasks/%s", f->task_id);
   g_autoptr (JsonNode) doc = NULL;
   g_autoptr (RrStore) store = NULL;
   g_autofree char *json = NULL;
 
-  if (token)
-    rr_sync_client_set_token (c, token);
   doc = rr_sync_get_json (c, path, &error);
   if (doc == NULL || !JSON_NODE_HOLDS_OBJECT (doc))
     {
@@ -1174,11 +1159,7 @@ rr_adjudication_view_set_task (RrAdjudicationView *self,
     g_task_run_in_thread (task, fetch_thread);
   }
   if (files && files[0])
-    {
-      g_autoptr (GTask) task = g_task_new (self, self->cancellable, scan_done, NULL);
-      g_task_set_task_data (task, g_strdupv ((char **) files), (GDestroyNotify) g_strfreev);
-      g_task_run_in_thread (task, scan_thread);
-    }
+    rr_scan_async (files, self, self->cancellable, scan_done, NULL);
 }
 
 static void

@@ -9,6 +9,7 @@
 #include "rr-criteria.h"
 #include "rr-organs.h"
 #include "rr-sync.h"
+#include "rr-session.h"
 
 #include <adwaita.h>
 #include <glib/gi18n.h>
@@ -947,17 +948,14 @@ retry_thread (GTask        *task,
   g_autoptr (GError) error = NULL;
   g_autoptr (RrStore) store = rr_store_open (r->db_path, &error);
   g_autoptr (RrSyncClient) c = NULL;
-  g_autofree char *server = NULL, *user = NULL, *token = NULL;
+  g_autofree char *server = NULL, *user = NULL;
 
   if (store == NULL || !rr_store_get_account (store, r->account, &server, &user, NULL, &error))
     {
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
-  token = rr_sync_token_load (server, user);
-  c = rr_sync_client_new (server, r->ca_file);
-  if (token)
-    rr_sync_client_set_token (c, token);
+  c = rr_session_client_new (server, user, r->ca_file);
   /* The key is the submission's: sent twice (the worklist may send it
    * too), the server answers with the same receipt. */
   if (!rr_sync_deliver (c, store, r->account, NULL, NULL, &error))

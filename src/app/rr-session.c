@@ -96,3 +96,20 @@ rr_session_load_finish (GAsyncResult *result)
 {
   return g_task_propagate_pointer (G_TASK (result), NULL);
 }
+
+RrSyncClient *
+rr_session_client_new (const char *server,
+                       const char *user,
+                       const char *ca_file)
+{
+  RrSyncClient *c = rr_sync_client_new (server, ca_file);
+  char *token = rr_sync_token_load (server, user);
+  if (token)
+    {
+      rr_sync_client_set_token (c, token);
+      /* The client keeps its own copy; this one is not left in freed memory. */
+      memset (token, 0, strlen (token));
+      g_free (token);
+    }
+  return c;
+}

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <gio/gio.h>
+#include "rr-sync.h"
 
 G_BEGIN_DECLS
 
@@ -23,5 +24,11 @@ void      rr_session_load_async  (const char          *server,
                                   gpointer             user_data);
 /* The token, or NULL when none is kept. */
 char     *rr_session_load_finish (GAsyncResult        *result);
+
+/* A client for server carrying the token kept for user (none when none is
+ * kept). Asks the keyring, so it blocks: call it on a worker. */
+RrSyncClient *rr_session_client_new (const char *server,
+                                     const char *user,
+                                     const char *ca_file);
 
 G_END_DECLS

@@ -6,6 +6,7 @@
 #include "rr-read-draft.h"
 #include "rr-store.h"
 #include "rr-sync.h"
+#include "rr-session.h"
 
 #include <glib/gi18n.h>
 #include <json-glib/json-glib.h>
@@ -86,15 +87,10 @@ client_for (RrStore  *store,
             char    **user_json,
             GError  **error)
 {
-  g_autofree char *server = NULL, *token = NULL;
-  RrSyncClient *c;
+  g_autofree char *server = NULL;
   if (!rr_store_get_account (store, j->account, &server, username, user_json, error))
     return NULL;
-  token = rr_sync_token_load (server, *username);
-  c = rr_sync_client_new (server, j->ca_file);
-  if (token)
-    rr_sync_client_set_token (c, token);
-  return c;
+  return rr_session_client_new (server, *username, j->ca_file);
 }
 
 static char *

@@ -13,6 +13,7 @@
 #include "rr-store.h"
 #include "rr-store-writer.h"
 #include "rr-session.h"
+#include "rr-scan.h"
 
 #include <glib/gi18n.h>
 #include <json-glib/json-glib.h>
@@ -904,28 +905,13 @@ made:
 /* ---- scanning a folder ---- */
 
 static void
-scan_thread (GTask        *task,
-             gpointer      source,
-             gpointer      task_data,
-             GCancellable *cancellable)
-{
-  const char *const *paths = task_data;
-  GError *error = NULL;
-  RrDicomScan *scan = rr_dicom_scan (paths, 0, cancellable, &error);
-  if (scan)
-    g_task_return_pointer (task, scan, (GDestroyNotify) rr_dicom_scan_free);
-  else
-    g_task_return_error (task, error);
-}
-
-static void
 scan_done (GObject      *source,
            GAsyncResult *result,
            gpointer      user_data)
 {
   RrWindow *self = RR_WINDOW (source);
   g_autoptr (GError) error = NULL;
-  RrDicomScan *scan = g_task_propagate_pointer (G_TASK (result), &error);
+  RrDicomScan *scan = rr_scan_finish (result, &error);
   GtkWidget *child;
   GtkListBoxRow *first = NULL, *resume = NULL;
 
@@ -1007,12 +993,9 @@ static void
 start_scan (RrWindow           *self,
             const char *const  *paths)
 {
-  g_autoptr (GTask) task = NULL;
   gtk_stack_set_visible_child_name (self->stack, "scanning");
   gtk_spinner_start (self->scan_spinner);
-  task = g_task_new (self, self->cancellable, scan_done, NULL);
-  g_task_set_task_data (task, g_strdupv ((char **) paths), (GDestroyNotify) g_strfreev);
-  g_task_run_in_thread (task, scan_thread);
+  rr_scan_async (paths, self, self->cancellable, scan_done, NULL);
 }
 
 /* ---- the worklist ---- */

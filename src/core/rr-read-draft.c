@@ -3,6 +3,7 @@
 #include "rr-read-draft.h"
 #include "rr-criteria.h"
 #include "rr-json-writer.h"
+#include "rr-read-private.h"
 
 #include <math.h>
 #include <string.h>
@@ -17,14 +18,6 @@ static const char *const kind_names[] = { "target", "non_target", "new" };
 /* Bounds for what a saved form may hold (it is read back from disk). */
 #define MAX_LESIONS 200
 #define MAX_TIMEPOINTS 100
-
-static void
-timepoint_free (gpointer p)
-{
-  RrTimepoint *t = p;
-  g_free (t->id);
-  g_free (t);
-}
 
 static void
 lesion_free (gpointer p)
@@ -67,7 +60,7 @@ rr_read_draft_new_for_task (const char  *task_json,
   JsonObject *o;
   JsonNode *tps;
 
-  d->timepoints = g_ptr_array_new_with_free_func (timepoint_free);
+  d->timepoints = g_ptr_array_new_with_free_func (rr_timepoint_free);
   d->lesions = g_ptr_array_new_with_free_func (lesion_free);
   if (!json_parser_load_from_data (p, task_json ? task_json : "", -1, error))
     return NULL;
@@ -449,19 +442,7 @@ rr_read_draft_build (const RrReadDraft *d,
   rr_json_begin_object (w);
   rr_json_key (w, "criteria");
   rr_json_string (w, d->criteria);
-  rr_json_key (w, "timepoints");
-  rr_json_begin_array (w);
-  for (guint k = 0; k < d->timepoints->len; k++)
-    {
-      const RrTimepoint *tp = d->timepoints->pdata[k];
-      rr_json_begin_object (w);
-      rr_json_key (w, "id");
-      rr_json_string (w, tp->id);
-      rr_json_key (w, "day");
-      rr_json_int (w, tp->day);
-      rr_json_end_object (w);
-    }
-  rr_json_end_array (w);
+  rr_read_write_timepoints (w, d->timepoints);
 
   rr_json_key (w, "target_lesions");
   rr_json_begin_array (w);

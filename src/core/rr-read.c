@@ -1,6 +1,7 @@
 /* rr-read.c: strict parsing of the read JSON (every wrong type or value is
  * an error naming the lesion and timepoint) and writing it back. */
 #include "rr-read.h"
+#include "rr-read-private.h"
 #include "rr-json-writer.h"
 
 #include <math.h>
@@ -52,8 +53,8 @@ new_lesion_free (gpointer p)
   g_free (n);
 }
 
-static void
-timepoint_free (gpointer p)
+void
+rr_timepoint_free (gpointer p)
 {
   RrTimepoint *t = p;
   g_free (t->id);
@@ -75,7 +76,7 @@ rr_read_new (void)
   RrRead *r = g_new0 (RrRead, 1);
   r->criteria = g_strdup ("recist1.1");
   r->sd_min_days = 42;
-  r->timepoints = g_ptr_array_new_with_free_func (timepoint_free);
+  r->timepoints = g_ptr_array_new_with_free_func (rr_timepoint_free);
   r->targets = g_ptr_array_new_with_free_func (target_free);
   r->non_targets = g_ptr_array_new_with_free_func (non_target_free);
   r->new_lesions = g_ptr_array_new_with_free_func (new_lesion_free);
@@ -719,6 +720,25 @@ write_node (RrJsonWriter *w, JsonNode *n)
   rr_json_raw (w, s);
 }
 
+void
+rr_read_write_timepoints (RrJsonWriter    *w,
+                          const GPtrArray *timepoints)
+{
+  rr_json_key (w, "timepoints");
+  rr_json_begin_array (w);
+  for (guint i = 0; i < timepoints->len; i++)
+    {
+      const RrTimepoint *tp = timepoints->pdata[i];
+      rr_json_begin_object (w);
+      rr_json_key (w, "id");
+      rr_json_string (w, tp->id);
+      rr_json_key (w, "day");
+      rr_json_int (w, tp->day);
+      rr_json_end_object (w);
+    }
+  rr_json_end_array (w);
+}
+
 char *
 rr_read_to_json (const RrRead *r)
 {
@@ -734,19 +754,7 @@ rr_read_to_json (const RrRead *r)
   rr_json_key (w, "confirmation");
   rr_json_bool (w, r->confirmation);
   rr_json_end_object (w);
-  rr_json_key (w, "timepoints");
-  rr_json_begin_array (w);
-  for (guint i = 0; i < r->timepoints->len; i++)
-    {
-      RrTimepoint *tp = r->timepoints->pdata[i];
-      rr_json_begin_object (w);
-      rr_json_key (w, "id");
-      rr_json_string (w, tp->id);
-      rr_json_key (w, "day");
-      rr_json_int (w, tp->day);
-      rr_json_end_object (w);
-    }
-  rr_json_end_array (w);
+  rr_read_write_timepoints (w, r->timepoints);
   rr_json_key (w, "target_lesions");
   rr_json_begin_array (w);
   for (guint i = 0; i < r->targets->len; i++)

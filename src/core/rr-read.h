@@ -114,6 +114,10 @@ RrRead     *rr_read_parse_node     (JsonNode    *root,
                                     GError     **error);
 char       *rr_read_to_json        (const RrRead *read);
 
+/* Frees one RrTimepoint: the free function of the timepoint arrays of
+ * RrRead and RrReadDraft. */
+void        rr_timepoint_free      (gpointer timepoint);
+
 int         rr_read_timepoint_index (const RrRead *read,
                                      const char   *id);
 const char *rr_nt_status_to_string  (RrNonTargetStatus status);

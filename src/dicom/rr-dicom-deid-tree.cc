@@ -6,7 +6,6 @@
 #include <glib/gstdio.h>
 
 #include <errno.h>
-#include <string.h>
 #include <sys/stat.h>
 
 static gboolean
@@ -65,64 +64,34 @@ struct Walk
 {
   GPtrArray *files;
   GPtrArray *failures;
-  GHashTable *seen_dirs;
   dev_t out_dev;
   ino_t out_ino;
 };
 
-static void
-walk (Walk *w, const char *path, GCancellable *cancellable, int depth)
+/* The output folder may sit inside the input: never read it back. */
+static gboolean
+tree_folder (const char *path, const GStatBuf *st, gpointer data)
 {
-  GStatBuf st;
-  if (g_cancellable_is_cancelled (cancellable))
-    return;
-  if (depth > 64)
-    {
-      failure_add (w->failures, path, "folders nested deeper than 64");
-      return;
-    }
-  if (g_stat (path, &st) != 0)
-    {
-      failure_add (w->failures, path, g_strerror (errno));
-      return;
-    }
-  if (S_ISDIR (st.st_mode))
-    {
-      /* The output folder may sit inside the input: never read it back. */
-      if (st.st_dev == w->out_dev && st.st_ino == w->out_ino)
-        return;
-      g_autofree char *key = g_strdup_printf ("%lu:%lu", (unsigned long) st.st_dev,
-                                              (unsigned long) st.st_ino);
-      if (g_hash_table_contains (w->seen_dirs, key))
-        return;
-      g_hash_table_add (w->seen_dirs, g_steal_pointer (&key));
-      g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
-      if (dir == NULL)
-        {
-          failure_add (w->failures, path, "folder cannot be opened");
-          return;
-        }
-      g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
-      const char *name;
-      while ((name = g_dir_read_name (dir)) != NULL)
-        g_ptr_array_add (names, g_strdup (name));
-      g_ptr_array_sort (names, [] (gconstpointer a, gconstpointer b) {
-        return strcmp (*(char * const *) a, *(char * const *) b);
-      });
-      for (guint i = 0; i < names->len; i++)
-        {
-          g_autofree char *child = g_build_filename (path, (char *) names->pdata[i], NULL);
-          walk (w, child, cancellable, depth + 1);
-        }
-    }
-  else if (S_ISREG (st.st_mode))
-    {
-      /* A DICOMDIR indexes the files beside it; it is not an instance and
-       * its records name the patient, so it is neither read nor copied. */
-      g_autofree char *base = g_path_get_basename (path);
-      if (g_ascii_strcasecmp (base, "DICOMDIR") != 0)
-        g_ptr_array_add (w->files, g_strdup (path));
-    }
+  Walk *w = (Walk *) data;
+  return !(st->st_dev == w->out_dev && st->st_ino == w->out_ino);
+}
+
+/* A DICOMDIR indexes the files beside it; it is not an instance and its
+ * records name the patient, so it is neither read nor copied. */
+static gboolean
+tree_file (const char *path, gpointer data)
+{
+  Walk *w = (Walk *) data;
+  g_autofree char *base = g_path_get_basename (path);
+  if (g_ascii_strcasecmp (base, "DICOMDIR") != 0)
+    g_ptr_array_add (w->files, g_strdup (path));
+  return TRUE;
+}
+
+static void
+tree_problem (const char *path, const char *message, gpointer data)
+{
+  failure_add (((Walk *) data)->failures, path, message);
 }
 
 struct TreeCtx
@@ -194,19 +163,20 @@ rr_deid_tree (RrDeid        *deid,
   r->warnings = g_ptr_array_new_with_free_func (warning_free);
   r->failures = g_ptr_array_new_with_free_func (failure_free);
   g_autoptr (GPtrArray) files = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  Walk w = { files, r->failures, seen, ost.st_dev, ost.st_ino };
+  Walk w = { files, r->failures, ost.st_dev, ost.st_ino };
+  RrDicomWalk walk = { tree_folder, tree_file, tree_problem, &w, cancellable, NULL };
 
   g_autofree char *base = g_path_get_basename (in);
   if (S_ISREG (st.st_mode) && g_ascii_strcasecmp (base, "DICOMDIR") == 0)
     {
       g_autofree char *dir = g_path_get_dirname (in);
-      walk (&w, dir, cancellable, 0);
+      rr_dicom_walk (&walk, dir);
     }
   else if (S_ISREG (st.st_mode))
     g_ptr_array_add (files, g_strdup (in));
   else
-    walk (&w, in, cancellable, 0);
+    rr_dicom_walk (&walk, in);
+  rr_dicom_walk_clear (&walk);
 
   guint n = files->len;
   g_autofree GPtrArray **warnings = g_new0 (GPtrArray *, MAX (n, 1));

@@ -489,24 +489,6 @@ rr_dicom_header_read (const char *path,
 
 /* ---- many files ---- */
 
-static void
-unreadable_free (gpointer p)
-{
-  RrDicomUnreadable *u = (RrDicomUnreadable *) p;
-  g_free (u->path);
-  g_free (u->message);
-  g_free (u);
-}
-
-static void
-unreadable_add (GPtrArray *arr, const char *path, const char *message)
-{
-  RrDicomUnreadable *u = g_new0 (RrDicomUnreadable, 1);
-  u->path = g_strdup (path);
-  u->message = g_strdup (message);
-  g_ptr_array_add (arr, u);
-}
-
 static gboolean
 is_dicomdir (const char *path)
 {
@@ -514,57 +496,27 @@ is_dicomdir (const char *path)
   return g_ascii_strcasecmp (base, "DICOMDIR") == 0;
 }
 
-/* Files under a path in name order, each folder once. A DICOMDIR is not an
- * image: the files it lists are in the folders beside it, walked instead. */
-static void
-walk (const char *path, GPtrArray *files, GHashTable *seen, GPtrArray *unreadable,
-      GCancellable *cancellable, int depth)
+struct HeadersWalk
 {
-  GStatBuf st;
-  if (g_cancellable_is_cancelled (cancellable) || depth > 64 || files->len > MAX_FILES)
-    return;
-  if (g_stat (path, &st) != 0)
-    {
-      unreadable_add (unreadable, path, g_strerror (errno));
-      return;
-    }
-  if (S_ISDIR (st.st_mode))
-    {
-      g_autofree char *key = g_strdup_printf ("%lu:%lu", (unsigned long) st.st_dev,
-                                              (unsigned long) st.st_ino);
-      if (g_hash_table_contains (seen, key))
-        return;
-      g_hash_table_add (seen, g_steal_pointer (&key));
-      g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
-      if (dir == NULL)
-        {
-          unreadable_add (unreadable, path, "folder cannot be opened");
-          return;
-        }
-      g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
-      const char *name;
-      while ((name = g_dir_read_name (dir)) != NULL)
-        g_ptr_array_add (names, g_strdup (name));
-      g_ptr_array_sort (names, (GCompareFunc) [] (gconstpointer a, gconstpointer b) {
-        return strcmp (*(char * const *) a, *(char * const *) b);
-      });
-      for (guint i = 0; i < names->len; i++)
-        {
-          g_autofree char *child = g_build_filename (path, (char *) names->pdata[i], NULL);
-          if (!is_dicomdir (child))
-            walk (child, files, seen, unreadable, cancellable, depth + 1);
-        }
-    }
-  else if (S_ISREG (st.st_mode))
-    {
-      if (is_dicomdir (path))
-        {
-          g_autofree char *parent = g_path_get_dirname (path);
-          walk (parent, files, seen, unreadable, cancellable, depth + 1);
-        }
-      else
-        g_ptr_array_add (files, g_strdup (path));
-    }
+  GPtrArray *files;
+  GPtrArray *unreadable;
+};
+
+/* A DICOMDIR is not an image: the files it lists are in the folders beside
+ * it, walked instead. */
+static gboolean
+headers_file (const char *path, gpointer data)
+{
+  HeadersWalk *hw = (HeadersWalk *) data;
+  if (!is_dicomdir (path))
+    g_ptr_array_add (hw->files, g_strdup (path));
+  return hw->files->len <= MAX_FILES;
+}
+
+static void
+headers_problem (const char *path, const char *message, gpointer data)
+{
+  rr_dicom_unreadable_add (((HeadersWalk *) data)->unreadable, path, message);
 }
 
 struct HeadersCtx
@@ -608,16 +560,25 @@ rr_dicom_read_headers (const char * const  *paths,
 {
   g_autoptr (RrDicomHeaders) h = g_new0 (RrDicomHeaders, 1);
   g_autoptr (GPtrArray) files = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr (GHashTable) seen_files = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                                              NULL);
   g_autoptr (GPtrArray) unique = g_ptr_array_new ();
 
   rr_dicom_init ();
   h->instances = g_ptr_array_new_with_free_func ((GDestroyNotify) rr_qc_instance_free);
-  h->unreadable = g_ptr_array_new_with_free_func (unreadable_free);
+  h->unreadable = g_ptr_array_new_with_free_func (rr_dicom_unreadable_free);
+  HeadersWalk hw = { files, h->unreadable };
+  RrDicomWalk walk = { NULL, headers_file, headers_problem, &hw, cancellable, NULL };
   for (guint i = 0; paths[i] != NULL; i++)
-    walk (paths[i], files, seen, h->unreadable, cancellable, 0);
+    {
+      g_autofree char *parent = NULL;
+      const char *path = paths[i];
+      if (is_dicomdir (path) && g_file_test (path, G_FILE_TEST_IS_REGULAR))
+        path = parent = g_path_get_dirname (path);
+      if (!rr_dicom_walk (&walk, path))
+        break;
+    }
+  rr_dicom_walk_clear (&walk);
   if (files->len > MAX_FILES)
     {
       g_set_error (error, RR_DICOM_ERROR, RR_DICOM_ERROR_TOO_LARGE,
@@ -638,7 +599,7 @@ rr_dicom_read_headers (const char * const  *paths,
       if (ctx.results[i] != NULL)
         g_ptr_array_add (h->instances, ctx.results[i]);
       else if (ctx.errors[i] != NULL)
-        unreadable_add (h->unreadable, (const char *) unique->pdata[i], ctx.errors[i]);
+        rr_dicom_unreadable_add (h->unreadable, (const char *) unique->pdata[i], ctx.errors[i]);
       /* Not g_strfreev: the array has a NULL wherever a file was read. */
       g_free (ctx.errors[i]);
     }

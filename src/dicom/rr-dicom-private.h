@@ -4,6 +4,8 @@
 
 #include "rr-dicom.h"
 
+#include <glib/gstdio.h>
+
 G_BEGIN_DECLS
 
 /* Upper bounds for sizes read from files, checked before allocating. */
@@ -78,6 +80,35 @@ void             rr_parallel_for         (guint     n,
                                           gpointer  data);
 
 guint            rr_dicom_default_threads (void);
+
+/* The unreadable lists of RrDicomScan and RrDicomHeaders. */
+void             rr_dicom_unreadable_add  (GPtrArray  *arr,
+                                           const char *path,
+                                           const char *message);
+void             rr_dicom_unreadable_free (gpointer    unreadable);
+
+/* One walk of the files under a path, shared by scanning, header reading
+ * and de-identification so that they agree on what "the files under a
+ * folder" are: names in byte order, each folder once (by device and inode,
+ * so links cannot loop), at most 64 folders deep. What to do with a file,
+ * and which folders to leave out, is the caller's. */
+typedef struct
+{
+  /* A folder about to be listed; FALSE leaves it out. May be NULL. */
+  gboolean (*folder)  (const char *path, const GStatBuf *st, gpointer data);
+  /* A regular file; FALSE ends the walk. */
+  gboolean (*file)    (const char *path, gpointer data);
+  /* A path that could not be walked, and why. */
+  void     (*problem) (const char *path, const char *message, gpointer data);
+  gpointer      data;
+  GCancellable *cancellable;
+  GHashTable   *seen_dirs;     /* the walk's own; freed by rr_dicom_walk_clear */
+} RrDicomWalk;
+
+/* FALSE when walk->file ended the walk (or it was cancelled). */
+gboolean         rr_dicom_walk           (RrDicomWalk *walk,
+                                          const char  *path);
+void             rr_dicom_walk_clear     (RrDicomWalk *walk);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RrDicomInstance, rr_dicom_instance_free)
 

@@ -903,11 +903,8 @@ typedef struct
 {
   GPtrArray *files;        /* char * */
   GHashTable *seen_files;  /* canonical path */
-  GHashTable *seen_dirs;   /* "dev:ino" */
   GPtrArray *unreadable;
 } Walk;
-
-static void unreadable_add (GPtrArray *arr, const char *path, const char *message);
 
 static void
 walk_add_file (Walk *w, const char *path)
@@ -965,7 +962,7 @@ walk_dicomdir (Walk *w, const char *path)
               {
                 g_autofree char *msg = g_strdup_printf ("DICOMDIR %s refers to a missing file",
                                                         path);
-                unreadable_add (w->unreadable, id.c_str (), msg);
+                rr_dicom_unreadable_add (w->unreadable, id.c_str (), msg);
               }
           }
       return TRUE;
@@ -983,29 +980,36 @@ looks_like_dicomdir (const char *path)
   return g_ascii_strcasecmp (base, "DICOMDIR") == 0;
 }
 
-static void
-walk_path (Walk *w, const char *path, GCancellable *cancellable, int depth)
+static gboolean
+walk_one (RrDicomWalk *walk, const char *path, int depth)
 {
   GStatBuf st;
-  if (g_cancellable_is_cancelled (cancellable) || depth > 64)
-    return;
+  if (g_cancellable_is_cancelled (walk->cancellable))
+    return FALSE;
+  if (depth > 64)
+    {
+      walk->problem (path, "folders nested deeper than 64", walk->data);
+      return TRUE;
+    }
   if (g_stat (path, &st) != 0)
     {
-      unreadable_add (w->unreadable, path, g_strerror (errno));
-      return;
+      walk->problem (path, g_strerror (errno), walk->data);
+      return TRUE;
     }
   if (S_ISDIR (st.st_mode))
     {
+      if (walk->folder != NULL && !walk->folder (path, &st, walk->data))
+        return TRUE;
       g_autofree char *key = g_strdup_printf ("%lu:%lu", (unsigned long) st.st_dev,
                                               (unsigned long) st.st_ino);
-      if (g_hash_table_contains (w->seen_dirs, key))
-        return;
-      g_hash_table_add (w->seen_dirs, g_steal_pointer (&key));
+      if (g_hash_table_contains (walk->seen_dirs, key))
+        return TRUE;
+      g_hash_table_add (walk->seen_dirs, g_steal_pointer (&key));
       g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
       if (dir == NULL)
         {
-          unreadable_add (w->unreadable, path, "folder cannot be opened");
-          return;
+          walk->problem (path, "folder cannot be opened", walk->data);
+          return TRUE;
         }
       g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
       const char *name;
@@ -1017,21 +1021,50 @@ walk_path (Walk *w, const char *path, GCancellable *cancellable, int depth)
       for (guint i = 0; i < names->len; i++)
         {
           g_autofree char *child = g_build_filename (path, (char *) names->pdata[i], NULL);
-          walk_path (w, child, cancellable, depth + 1);
+          if (!walk_one (walk, child, depth + 1))
+            return FALSE;
         }
+      return TRUE;
     }
-  else if (S_ISREG (st.st_mode))
-    {
-      if (looks_like_dicomdir (path) && walk_dicomdir (w, path))
-        return;
-      walk_add_file (w, path);
-    }
+  if (S_ISREG (st.st_mode))
+    return walk->file (path, walk->data);
+  return TRUE;
+}
+
+extern "C" gboolean
+rr_dicom_walk (RrDicomWalk *walk,
+               const char  *path)
+{
+  if (walk->seen_dirs == NULL)
+    walk->seen_dirs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  return walk_one (walk, path, 0);
+}
+
+extern "C" void
+rr_dicom_walk_clear (RrDicomWalk *walk)
+{
+  g_clear_pointer (&walk->seen_dirs, g_hash_table_unref);
+}
+
+static gboolean
+scan_file (const char *path, gpointer data)
+{
+  Walk *w = (Walk *) data;
+  if (!(looks_like_dicomdir (path) && walk_dicomdir (w, path)))
+    walk_add_file (w, path);
+  return TRUE;
+}
+
+static void
+scan_problem (const char *path, const char *message, gpointer data)
+{
+  rr_dicom_unreadable_add (((Walk *) data)->unreadable, path, message);
 }
 
 /* ---- grouping ---- */
 
-static void
-unreadable_free (gpointer p)
+extern "C" void
+rr_dicom_unreadable_free (gpointer p)
 {
   RrDicomUnreadable *u = (RrDicomUnreadable *) p;
   g_free (u->path);
@@ -1039,8 +1072,8 @@ unreadable_free (gpointer p)
   g_free (u);
 }
 
-static void
-unreadable_add (GPtrArray *arr, const char *path, const char *message)
+extern "C" void
+rr_dicom_unreadable_add (GPtrArray *arr, const char *path, const char *message)
 {
   RrDicomUnreadable *u = g_new0 (RrDicomUnreadable, 1);
   u->path = g_strdup (path);
@@ -1173,16 +1206,16 @@ rr_dicom_scan (const char * const  *paths,
 
   rr_dicom_init ();
   scan->studies = g_ptr_array_new_with_free_func (study_free);
-  scan->unreadable = g_ptr_array_new_with_free_func (unreadable_free);
+  scan->unreadable = g_ptr_array_new_with_free_func (rr_dicom_unreadable_free);
 
   w.files = g_ptr_array_new_with_free_func (g_free);
   w.seen_files = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  w.seen_dirs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   w.unreadable = scan->unreadable;
+  RrDicomWalk walk = { NULL, scan_file, scan_problem, &w, cancellable, NULL };
   for (guint i = 0; paths[i] != NULL; i++)
-    walk_path (&w, paths[i], cancellable, 0);
+    rr_dicom_walk (&walk, paths[i]);
+  rr_dicom_walk_clear (&walk);
   g_hash_table_unref (w.seen_files);
-  g_hash_table_unref (w.seen_dirs);
   g_autoptr (GPtrArray) files = w.files;
   scan->n_files = files->len;
 
@@ -1204,7 +1237,7 @@ rr_dicom_scan (const char * const  *paths,
       RrDicomInstance *inst = ctx.results[i];
       if (inst == NULL)
         {
-          unreadable_add (scan->unreadable, (const char *) files->pdata[i], ctx.errors[i]);
+          rr_dicom_unreadable_add (scan->unreadable, (const char *) files->pdata[i], ctx.errors[i]);
           continue;
         }
       RrDicomStudy *st = (RrDicomStudy *) g_hash_table_lookup (studies, inst->study_uid);

@@ -609,6 +609,48 @@ rr_store_get_task (RrStore     *store,
   return g_ptr_array_steal_index (one, 0);
 }
 
+/* Drafts and forms are two columns of one row per (account, task): the
+ * same upsert and lookup, with the statement naming the column. */
+static gboolean
+put_task_text (RrStore     *store,
+               const char  *sql,
+               gint64       account,
+               const char  *task_id,
+               const char  *json,
+               GError     **error)
+{
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_prepare_v2 (store->db, sql, -1, &st, NULL) != SQLITE_OK)
+    return fail (store, error, RR_STORE_ERROR_FAILED, "cannot prepare");
+  sqlite3_bind_int64 (st, 1, account);
+  sqlite3_bind_text (st, 2, task_id, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (st, 3, json, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (st, 4, g_get_real_time ());
+  return run (store, st, error);
+}
+
+static char *
+get_task_text (RrStore     *store,
+               const char  *sql,
+               gint64       account,
+               const char  *task_id,
+               GError     **error)
+{
+  sqlite3_stmt *st = NULL;
+  char *json = NULL;
+  if (sqlite3_prepare_v2 (store->db, sql, -1, &st, NULL) != SQLITE_OK)
+    {
+      fail (store, error, RR_STORE_ERROR_FAILED, "cannot prepare");
+      return NULL;
+    }
+  sqlite3_bind_int64 (st, 1, account);
+  sqlite3_bind_text (st, 2, task_id, -1, SQLITE_TRANSIENT);
+  if (sqlite3_step (st) == SQLITE_ROW)
+    json = g_strdup ((const char *) sqlite3_column_text (st, 0));
+  sqlite3_finalize (st);
+  return json;
+}
+
 gboolean
 rr_store_put_draft (RrStore     *store,
                     gint64       account,
@@ -616,17 +658,11 @@ rr_store_put_draft (RrStore     *store,
                     const char  *json,
                     GError     **error)
 {
-  sqlite3_stmt *st = NULL;
-  if (sqlite3_prepare_v2 (store->db,
-                          "INSERT INTO drafts (account_id, task_id, json, updated_us)"
-                          " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (account_id, task_id)"
-                          " DO UPDATE SET json = ?3, updated_us = ?4", -1, &st, NULL) != SQLITE_OK)
-    return fail (store, error, RR_STORE_ERROR_FAILED, "cannot prepare");
-  sqlite3_bind_int64 (st, 1, account);
-  sqlite3_bind_text (st, 2, task_id, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (st, 3, json, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int64 (st, 4, g_get_real_time ());
-  return run (store, st, error);
+  return put_task_text (store,
+                        "INSERT INTO drafts (account_id, task_id, json, updated_us)"
+                        " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (account_id, task_id)"
+                        " DO UPDATE SET json = ?3, updated_us = ?4",
+                        account, task_id, json, error);
 }
 
 gboolean
@@ -636,17 +672,11 @@ rr_store_put_form (RrStore     *store,
                    const char  *json,
                    GError     **error)
 {
-  sqlite3_stmt *st = NULL;
-  if (sqlite3_prepare_v2 (store->db,
-                          "INSERT INTO drafts (account_id, task_id, json, form, updated_us)"
-                          " VALUES (?1, ?2, '{}', ?3, ?4) ON CONFLICT (account_id, task_id)"
-                          " DO UPDATE SET form = ?3, updated_us = ?4", -1, &st, NULL) != SQLITE_OK)
-    return fail (store, error, RR_STORE_ERROR_FAILED, "cannot prepare");
-  sqlite3_bind_int64 (st, 1, account);
-  sqlite3_bind_text (st, 2, task_id, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (st, 3, json, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int64 (st, 4, g_get_real_time ());
-  return run (store, st, error);
+  return put_task_text (store,
+                        "INSERT INTO drafts (account_id, task_id, json, form, updated_us)"
+                        " VALUES (?1, ?2, '{}', ?3, ?4) ON CONFLICT (account_id, task_id)"
+                        " DO UPDATE SET form = ?3, updated_us = ?4",
+                        account, task_id, json, error);
 }
 
 char *
@@ -655,21 +685,9 @@ rr_store_get_form (RrStore     *store,
                    const char  *task_id,
                    GError     **error)
 {
-  sqlite3_stmt *st = NULL;
-  char *json = NULL;
-  if (sqlite3_prepare_v2 (store->db,
-                          "SELECT form FROM drafts WHERE account_id = ?1 AND task_id = ?2", -1,
-                          &st, NULL) != SQLITE_OK)
-    {
-      fail (store, error, RR_STORE_ERROR_FAILED, "cannot prepare");
-      return NULL;
-    }
-  sqlite3_bind_int64 (st, 1, account);
-  sqlite3_bind_text (st, 2, task_id, -1, SQLITE_TRANSIENT);
-  if (sqlite3_step (st) == SQLITE_ROW)
-    json = g_strdup ((const char *) sqlite3_column_text (st, 0));
-  sqlite3_finalize (st);
-  return json;
+  return get_task_text (store,
+                        "SELECT form FROM drafts WHERE account_id = ?1 AND task_id = ?2",
+                        account, task_id, error);
 }
 
 char *
@@ -678,21 +696,9 @@ rr_store_get_draft (RrStore     *store,
                     const char  *task_id,
                     GError     **error)
 {
-  sqlite3_stmt *st = NULL;
-  char *json = NULL;
-  if (sqlite3_prepare_v2 (store->db,
-                          "SELECT json FROM drafts WHERE account_id = ?1 AND task_id = ?2", -1,
-                          &st, NULL) != SQLITE_OK)
-    {
-      fail (store, error, RR_STORE_ERROR_FAILED, "cannot prepare");
-      return NULL;
-    }
-  sqlite3_bind_int64 (st, 1, account);
-  sqlite3_bind_text (st, 2, task_id, -1, SQLITE_TRANSIENT);
-  if (sqlite3_step (st) == SQLITE_ROW)
-    json = g_strdup ((const char *) sqlite3_column_text (st, 0));
-  sqlite3_finalize (st);
-  return json;
+  return get_task_text (store,
+                        "SELECT json FROM drafts WHERE account_id = ?1 AND task_id = ?2",
+                        account, task_id, error);
 }
 
 void
