@@ -4,8 +4,6 @@
 
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dctk.h>
-#include <dcmtk/dcmdata/dcistrmb.h>
-#include <dcmtk/dcmdata/dcistrmf.h>
 
 #include <glib/gstdio.h>
 #include <errno.h>
@@ -15,7 +13,6 @@
 #include <sys/stat.h>
 #include <new>
 
-#define HEAD_BYTES        (16 * 1024)  /* most headers fit: parsed from memory */
 #define MAX_READ_LENGTH   4096         /* larger values stay on disk unless asked for */
 #define MAX_STRING_BYTES  1024         /* no fact QC reads is longer */
 #define MAX_DEPTH         16           /* sequence nesting walked for private/identifying */
@@ -390,51 +387,15 @@ read_facts (DcmDataset *ds, RrQcInstance *inst, const char *path, GError **error
   return read_geometry (inst, &top, path, error);
 }
 
-/* The first bytes of a file, in memory, that still tell dcmtk where they
- * came from, so a value over the read limit is fetched from the file if
- * ever asked for rather than allocated at whatever length it claims. */
-class HeadStream : public DcmInputBufferStream
-{
-public:
-  explicit HeadStream (const char *path) : path_ (path) {}
-  DcmInputStreamFactory *
-  newFactory () const override
-  {
-    return new DcmInputFileStreamFactory (path_, tell ());
-  }
-
-private:
-  OFFilename path_;
-};
-
 /* The header parsed from its first bytes in memory, dcmtk stopped at
  * Pixel Data; FALSE when it does not fit them (or is deflated, whose
  * offsets are not the file's), to be read from the file instead. */
 static gboolean
 read_head (const char *path, goffset file_size, DcmFileFormat &ff)
 {
-  guint8 head[HEAD_BYTES];
-  gsize want = (gsize) MIN (file_size, (goffset) HEAD_BYTES);
-  int fd = g_open (path, O_RDONLY | O_CLOEXEC, 0);
-  ssize_t n;
+  RrDicomHead head;
 
-  if (fd < 0)
-    return FALSE;
-  n = pread (fd, head, want, 0);
-  close (fd);
-  if (n != (ssize_t) want)
-    return FALSE;
-
-  HeadStream in (path);
-  in.setBuffer (head, (offile_off_t) want);
-  if ((goffset) want == file_size)
-    in.setEos ();
-  ff.transferInit ();
-  OFCondition cond = ff.readUntilTag (in, EXS_Unknown, EGL_noChange, MAX_READ_LENGTH,
-                                      DCM_PixelData);
-  ff.transferEnd ();
-  in.releaseBuffer ();
-  if (cond.bad ())
+  if (!rr_dicom_parse_head (path, file_size, MAX_READ_LENGTH, ff, &head))
     return FALSE;
   return DcmXfer (ff.getDataset ()->getOriginalXfer ()).getStreamCompression () == ESC_none;
 }

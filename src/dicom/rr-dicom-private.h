@@ -113,3 +113,29 @@ void             rr_dicom_walk_clear     (RrDicomWalk *walk);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RrDicomInstance, rr_dicom_instance_free)
 
 G_END_DECLS
+
+#ifdef __cplusplus
+#include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dcfilefo.h>
+
+/* The first bytes of a file, read in one go: most headers fit them. */
+#define RR_DICOM_HEAD_BYTES (16 * 1024)
+
+typedef struct
+{
+  guint8       bytes[RR_DICOM_HEAD_BYTES];
+  gsize        len;       /* bytes read: the file's size when it is smaller */
+  offile_off_t consumed;  /* where dcmtk stopped */
+} RrDicomHead;
+
+/* Parses @path's header from its first bytes in memory into @ff, dcmtk
+ * stopped at Pixel Data; a value longer than @max_read_length stays in
+ * the file (fetched if ever asked for), never allocated at whatever length
+ * it claims. FALSE when the file cannot be read or the bytes do not parse:
+ * the caller reads it from the file instead. */
+gboolean rr_dicom_parse_head (const char    *path,
+                              goffset        file_size,
+                              Uint32         max_read_length,
+                              DcmFileFormat &ff,
+                              RrDicomHead   *head);
+#endif

@@ -719,8 +719,6 @@ is_image_storage_class (const char *uid)
   return FALSE;
 }
 
-#define HEAD_BYTES (16 * 1024)
-
 /* The first bytes of a file, in memory, that still tell dcmtk where they
  * came from: a value over the read limit is left in the file (a factory
  * to load it later) rather than allocated at whatever length it claims. */
@@ -738,10 +736,42 @@ private:
   OFFilename path_;
 };
 
+gboolean
+rr_dicom_parse_head (const char    *path,
+                     goffset        file_size,
+                     Uint32         max_read_length,
+                     DcmFileFormat &ff,
+                     RrDicomHead   *head)
+{
+  int fd = g_open (path, O_RDONLY | O_CLOEXEC, 0);
+  ssize_t n;
+
+  head->len = (gsize) MIN (file_size, (goffset) RR_DICOM_HEAD_BYTES);
+  head->consumed = 0;
+  if (fd < 0)
+    return FALSE;
+  n = pread (fd, head->bytes, head->len, 0);
+  close (fd);
+  if (n != (ssize_t) head->len)
+    return FALSE;
+
+  HeadStream in (path);
+  in.setBuffer (head->bytes, (offile_off_t) head->len);
+  if ((goffset) head->len == file_size)
+    in.setEos ();
+  ff.transferInit ();
+  OFCondition cond = ff.readUntilTag (in, EXS_Unknown, EGL_noChange, max_read_length,
+                                      DCM_PixelData);
+  ff.transferEnd ();
+  head->consumed = in.tell ();
+  in.releaseBuffer ();
+  return cond.good ();
+}
+
 /* The usual file: its header read in one go and parsed from memory, dcmtk
  * stopped at Pixel Data, whose value's place we take from the bytes dcmtk
  * consumed. FALSE (and @ff to be read again from the file) for anything
- * else: a header larger than HEAD_BYTES, big-endian or deflated data, no
+ * else: a header larger than RR_DICOM_HEAD_BYTES, big-endian or deflated data, no
  * Pixel Data where the file goes on, a parse error. */
 static gboolean
 read_head (const char    *path,
@@ -749,34 +779,18 @@ read_head (const char    *path,
            DcmFileFormat &ff,
            PixelInfo     *px)
 {
-  guint8 head[HEAD_BYTES];
-  gsize want = (gsize) MIN (file_size, (goffset) HEAD_BYTES);
-  int fd = g_open (path, O_RDONLY | O_CLOEXEC, 0);
-  ssize_t n;
+  RrDicomHead h;
 
   memset (px, 0, sizeof *px);
-  if (fd < 0)
-    return FALSE;
-  n = pread (fd, head, want, 0);
-  close (fd);
-  if (n != (ssize_t) want)
-    return FALSE;
-
-  HeadStream in (path);
-  in.setBuffer (head, (offile_off_t) want);
-  if ((goffset) want == file_size)
-    in.setEos ();
-  ff.transferInit ();
-  OFCondition cond = ff.readUntilTag (in, EXS_Unknown, EGL_noChange, 4096, DCM_PixelData);
-  ff.transferEnd ();
-  in.releaseBuffer ();
-  if (cond.bad ())
+  if (!rr_dicom_parse_head (path, file_size, 4096, ff, &h))
     return FALSE;
 
   DcmXfer xfer (ff.getDataset ()->getOriginalXfer ());
   if (!xfer.isLittleEndian () || xfer.getStreamCompression () != ESC_none)
     return FALSE;
-  offile_off_t at = in.tell ();
+  const guint8 *head = h.bytes;
+  gsize want = h.len;
+  offile_off_t at = h.consumed;
   guint hdr = xfer.isExplicitVR () ? 12 : 8;
   if (at >= (offile_off_t) hdr && at <= (offile_off_t) want &&
       memcmp (head + at - hdr, "\xe0\x7f\x10\x00", 4) == 0 &&
