@@ -14,7 +14,6 @@ the test's log folder."""
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -27,6 +26,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "server"))
 from a11y import (find, find_all, label_text, main, start_a11y_bus, start_app,  # noqa: E402
                   wait_for, wait_registry)
+from workspace import WorkspaceDriver  # noqa: E402
 from test_server import ADMIN_PASSWORD, Server, criteria  # noqa: E402
 
 READROOM = os.environ.get("READROOM_APP", "build/src/app/readroom")
@@ -55,7 +55,9 @@ def caliper(sop, series, ipp, spacing, length_mm, cid):
             "created_us": 1}
 
 
-class Adjudication(unittest.TestCase):
+class Adjudication(WorkspaceDriver, unittest.TestCase):
+    out = OUT
+
     @classmethod
     def setUpClass(cls):
         if not os.environ.get("DISPLAY"):
@@ -164,48 +166,7 @@ class Adjudication(unittest.TestCase):
                     token=token, headers={"Idempotency-Key": str(uuid.uuid4())})
                 assert status == 201, (u, status, doc)
 
-    @classmethod
-    def tearDownClass(cls):
-        for proc in (getattr(cls, "proc", None), getattr(cls, "bus", None)):
-            if proc and proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(5)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-        cls.server.stop()
-        shutil.rmtree(cls.tmp, ignore_errors=True)
-
     # ---- helpers ----
-
-    def shot(self, name):
-        time.sleep(0.4)
-        subprocess.run(["import", "-window", "root", os.path.join(OUT, name + ".png")],
-                       capture_output=True)
-
-    def named(self, name, roles=None, root=None, timeout=20):
-        p = self.pyatspi
-        roles = roles or (p.ROLE_PUSH_BUTTON, p.ROLE_TOGGLE_BUTTON)
-        return wait_for(lambda: find(root or self.app,
-                                     lambda n: ((n.name or "") == name or
-                                                (n.name or "").startswith(name + " "))
-                                     and n.getRole() in roles), timeout)
-
-    def click(self, node):
-        self.assertIsNotNone(node)
-        try:
-            node.queryAction().doAction(0)
-        except Exception:
-            self.click_at(node)
-
-    def click_at(self, node):
-        x, y, w, h = node.queryComponent().getExtents(self.pyatspi.DESKTOP_COORDS)
-        self.mouse(x + w // 2, y + h // 2, "abs")
-        self.mouse(x + w // 2, y + h // 2, "b1c")
-
-    def mouse(self, x, y, what):
-        self.pyatspi.Registry.generateMouseEvent(int(x), int(y), what)
-        time.sleep(0.05)
 
     def launch_and_open(self, download):
         """The app, signed in as the adjudicator, the task opened."""
@@ -241,36 +202,6 @@ class Adjudication(unittest.TestCase):
         reg.generateKeyboardEvent(keysym, None, p.KEY_SYM)
         reg.generateKeyboardEvent(37, None, p.KEY_RELEASE)
         time.sleep(0.2)
-
-    def type_into(self, title, text, root=None):
-        p = self.pyatspi
-        editable = (p.ROLE_ENTRY, p.ROLE_TEXT, p.ROLE_PASSWORD_TEXT)
-        entry = wait_for(lambda: find(root or self.app,
-                                      lambda n: (n.name or "") == title and
-                                      n.getRole() in editable + (p.ROLE_PANEL, p.ROLE_FILLER,
-                                                                 p.ROLE_UNKNOWN)), 10)
-        self.assertIsNotNone(entry, title)
-        if entry.getRole() not in editable:
-            entry = find(entry, lambda n: n.getRole() in editable)
-            self.assertIsNotNone(entry, title)
-        entry.queryEditableText().setTextContents(text)
-
-    def frame(self, title):
-        p = self.pyatspi
-        return wait_for(lambda: find(self.app, lambda n: n.getRole() in (p.ROLE_FRAME,
-                                                                         p.ROLE_DIALOG,
-                                                                         p.ROLE_FILLER)
-                                     and (n.name or "") == title), 15)
-
-    def labels(self, root=None):
-        p = self.pyatspi
-        out = []
-        for n in find_all(root or self.app, lambda n: n.getRole() == p.ROLE_LABEL, []):
-            try:
-                out.append(label_text(n))
-            except Exception:
-                pass  # a label that went away while it was read
-        return out
 
     def rows(self, name):
         p = self.pyatspi

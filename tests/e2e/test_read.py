@@ -13,7 +13,6 @@ the test's log folder."""
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -25,6 +24,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "server"))
 from a11y import (find, find_all, label_text, main, start_a11y_bus, start_app,  # noqa: E402
                   wait_for, wait_registry)
+from workspace import WorkspaceDriver  # noqa: E402
 from test_server import ADMIN_PASSWORD, Server  # noqa: E402
 
 READROOM = os.environ.get("READROOM_APP", "build/src/app/readroom")
@@ -36,7 +36,9 @@ SUM = re.compile(r"Baseline sum: (\d+\.\d) mm")
 PASSWORD = "reader-password"
 
 
-class Read(unittest.TestCase):
+class Read(WorkspaceDriver, unittest.TestCase):
+    out = OUT
+
     @classmethod
     def setUpClass(cls):
         if not os.environ.get("DISPLAY"):
@@ -84,24 +86,7 @@ class Read(unittest.TestCase):
                        XDG_DATA_HOME=os.path.join(cls.tmp, "data"),
                        XDG_CACHE_HOME=os.path.join(cls.tmp, "cache"), READROOM_NO_KEYRING="1")
 
-    @classmethod
-    def tearDownClass(cls):
-        for proc in (getattr(cls, "proc", None), getattr(cls, "bus", None)):
-            if proc and proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(5)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-        cls.server.stop()
-        shutil.rmtree(cls.tmp, ignore_errors=True)
-
     # ---- helpers ----
-
-    def shot(self, name):
-        time.sleep(0.4)
-        subprocess.run(["import", "-window", "root", os.path.join(OUT, name + ".png")],
-                       capture_output=True)
 
     def launch(self):
         cls = type(self)
@@ -115,66 +100,12 @@ class Read(unittest.TestCase):
                              stdout=open(os.path.join(OUT, "gdb-%d.txt" % cls.proc.pid), "w"),
                              stderr=subprocess.STDOUT)
 
-    def named(self, name, roles=None, root=None, timeout=20):
-        p = self.pyatspi
-        roles = roles or (p.ROLE_PUSH_BUTTON, p.ROLE_TOGGLE_BUTTON)
-        return wait_for(lambda: find(root or self.app,
-                                     lambda n: ((n.name or "") == name or
-                                                (n.name or "").startswith(name + " "))
-                                     and n.getRole() in roles), timeout)
-
-    def click(self, node):
-        self.assertIsNotNone(node)
-        try:
-            node.queryAction().doAction(0)
-        except Exception:
-            self.click_at(node)
-
-    def click_at(self, node):
-        x, y, w, h = node.queryComponent().getExtents(self.pyatspi.DESKTOP_COORDS)
-        self.mouse(x + w // 2, y + h // 2, "abs")
-        self.mouse(x + w // 2, y + h // 2, "b1c")
-
-    def mouse(self, x, y, what):
-        self.pyatspi.Registry.generateMouseEvent(int(x), int(y), what)
-        time.sleep(0.05)
-
     def drag(self, x0, y0, x1, y1):
         self.mouse(x0, y0, "abs")
         self.mouse(x0, y0, "b1p")
         for i in range(1, 11):
             self.mouse(x0 + (x1 - x0) * i / 10, y0 + (y1 - y0) * i / 10, "abs")
         self.mouse(x1, y1, "b1r")
-
-    def type_into(self, title, text, root=None):
-        p = self.pyatspi
-        editable = (p.ROLE_ENTRY, p.ROLE_TEXT, p.ROLE_PASSWORD_TEXT)
-        entry = wait_for(lambda: find(root or self.app,
-                                      lambda n: (n.name or "") == title and
-                                      n.getRole() in editable + (p.ROLE_PANEL, p.ROLE_FILLER,
-                                                                 p.ROLE_UNKNOWN)), 10)
-        self.assertIsNotNone(entry, title)
-        if entry.getRole() not in editable:
-            entry = find(entry, lambda n: n.getRole() in editable)
-            self.assertIsNotNone(entry, title)
-        entry.queryEditableText().setTextContents(text)
-
-    def frame(self, title):
-        p = self.pyatspi
-        return wait_for(lambda: find(self.app, lambda n: n.getRole() in (p.ROLE_FRAME,
-                                                                         p.ROLE_DIALOG,
-                                                                         p.ROLE_FILLER)
-                                     and (n.name or "") == title), 15)
-
-    def labels(self, root=None):
-        p = self.pyatspi
-        out = []
-        for n in find_all(root or self.app, lambda n: n.getRole() == p.ROLE_LABEL, []):
-            try:
-                out.append(label_text(n))
-            except Exception:
-                pass  # a label that went away while it was read (a dialog closing)
-        return out
 
     def worklist_rows(self):
         p = self.pyatspi
