@@ -538,3 +538,34 @@ const RrDeidRule rr_deid_local_rules[] = {
 };
 
 const gsize rr_deid_n_local_rules = G_N_ELEMENTS (rr_deid_local_rules);
+
+gssize
+rr_deid_rule_index (guint32 tag)
+{
+  gsize lo = 0, hi = rr_deid_n_rules;
+  while (lo < hi)
+    {
+      gsize mid = (lo + hi) / 2;
+      const RrDeidRule *r = &rr_deid_rules[mid];
+      if (r->mask != 0xFFFFFFFFu || r->tag > tag)
+        hi = mid;
+      else if (r->tag < tag)
+        lo = mid + 1;
+      else
+        return (gssize) mid;
+    }
+  /* The masked rows (repeating groups) sort last. */
+  for (gsize i = rr_deid_n_rules; i > 0 && rr_deid_rules[i - 1].mask != 0xFFFFFFFFu; i--)
+    if ((tag & rr_deid_rules[i - 1].mask) == rr_deid_rules[i - 1].tag)
+      return (gssize) i - 1;
+  return -1;
+}
+
+gssize
+rr_deid_local_rule_index (guint32 tag)
+{
+  for (gsize i = 0; i < rr_deid_n_local_rules; i++)
+    if ((tag & rr_deid_local_rules[i].mask) == rr_deid_local_rules[i].tag)
+      return (gssize) i;
+  return -1;
+}

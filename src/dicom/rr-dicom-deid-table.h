@@ -23,4 +23,11 @@ extern const gsize rr_deid_n_rules;
 extern const RrDeidRule rr_deid_local_rules[];
 extern const gsize rr_deid_n_local_rules;
 
+/* The index in rr_deid_rules of the row that names @tag (the repeating
+ * groups' masked rows included), or -1. The de-identifier and the
+ * server's upload check look rows up the same way. */
+gssize rr_deid_rule_index       (guint32 tag);
+/* The same in rr_deid_local_rules. */
+gssize rr_deid_local_rule_index (guint32 tag);
+
 G_END_DECLS

@@ -114,26 +114,11 @@ resolve (const RrDeidRule *r, gboolean retain_dates)
 static int
 lookup_act (const RrDeid *d, guint32 tag)
 {
-  gsize lo = 0, hi = rr_deid_n_rules;
-  while (lo < hi)
-    {
-      gsize mid = (lo + hi) / 2;
-      const RrDeidRule *r = &rr_deid_rules[mid];
-      if (r->mask != 0xFFFFFFFFu || r->tag > tag)
-        hi = mid;
-      else if (r->tag < tag)
-        lo = mid + 1;
-      else
-        return d->acts[mid];
-    }
-  /* The masked rows (repeating groups) sort last. */
-  for (gsize i = rr_deid_n_rules; i > 0 && rr_deid_rules[i - 1].mask != 0xFFFFFFFFu; i--)
-    if ((tag & rr_deid_rules[i - 1].mask) == rr_deid_rules[i - 1].tag)
-      return d->acts[i - 1];
-  for (gsize i = 0; i < rr_deid_n_local_rules; i++)
-    if ((tag & rr_deid_local_rules[i].mask) == rr_deid_local_rules[i].tag)
-      return d->local_acts[i];
-  return -1;
+  gssize i = rr_deid_rule_index (tag);
+  if (i >= 0)
+    return d->acts[i];
+  i = rr_deid_local_rule_index (tag);
+  return i >= 0 ? d->local_acts[i] : -1;
 }
 
 /* UIDs that name classes, syntaxes and coding schemes rather than
