@@ -65,6 +65,7 @@ main (int argc, char **argv)
   g_autofree char *kind_s = g_strdup ("ct");
   g_autofree char *size_s = NULL, *pixel_s = NULL, *ts_s = NULL, *uneven_s = NULL;
   g_autofree char *orient_s = NULL, *truth_path = NULL, *patient = NULL, *date_s = NULL;
+  g_autofree char *patient_name = NULL;
   g_autofree char *study_desc = NULL, *series_desc = NULL;
   g_auto (GStrv) lesion_s = NULL;
   int slices = 0, missing = -1, timepoints = 1, interval = 56, seed = 1;
@@ -92,6 +93,7 @@ main (int argc, char **argv)
     { "change", 0, 0, G_OPTION_ARG_DOUBLE, &change, "Lesion diameter change per timepoint", "PCT" },
     { "interval-days", 0, 0, G_OPTION_ARG_INT, &interval, "Days between timepoints", "D" },
     { "patient-id", 0, 0, G_OPTION_ARG_STRING, &patient, "Patient ID (synthetic)", "ID" },
+    { "patient-name", 0, 0, G_OPTION_ARG_STRING, &patient_name, "Patient's Name (default: the ID)", "NAME" },
     { "study-date", 0, 0, G_OPTION_ARG_STRING, &date_s, "Date of the first study", "YYYYMMDD" },
     { "study-description", 0, 0, G_OPTION_ARG_STRING, &study_desc, "Study description", "TEXT" },
     { "series-description", 0, 0, G_OPTION_ARG_STRING, &series_desc, "Series description", "TEXT" },
@@ -211,6 +213,11 @@ main (int argc, char **argv)
             {
               g_free (spec->patient_id);
               spec->patient_id = g_strdup (patient);
+            }
+          if (patient_name)
+            {
+              g_free (spec->patient_name);
+              spec->patient_name = g_strdup (patient_name);
             }
           if (study_desc)
             {

@@ -19,7 +19,9 @@ rr_phantom_spec_new (RrPhantomKind kind)
   s->seed = 1;
   s->transfer_syntax = g_strdup (RR_TS_EXPLICIT_LE);
   s->patient_id = g_strdup ("PHANTOM-001");
-  s->patient_name = g_strdup ("Phantom^Synthetic");
+  /* NULL: the Patient ID, as de-identification writes the subject ID
+   * into both (rr-server-phi.c refuses any other name). */
+  s->patient_name = NULL;
   s->study_date = g_strdup ("20260105");
   s->study_description = g_strdup ("Synthetic phantom");
   s->series_number = 1;
@@ -218,6 +220,15 @@ typedef struct
   char *injection_time;
 } Uids;
 
+/* PS3.16 CID 7050, the profile and options the phantom's attributes
+ * follow. */
+static const char *const deid_codes[][2] = {
+  { "113100", "Basic Application Confidentiality Profile" },
+  { "113105", "Clean Descriptors Option" },
+  { "113107", "Retain Longitudinal Temporal Information Modified Dates Option" },
+  { "113108", "Retain Patient Characteristics Option" },
+};
+
 static gboolean
 fill_common (const RrPhantomSpec *spec, const Uids *u, RrDicomDataset *ds, guint k,
              RrVec3 pos, GError **error)
@@ -258,19 +269,33 @@ fill_common (const RrPhantomSpec *spec, const Uids *u, RrDicomDataset *ds, guint
   SET (RR_TAG (0x0008, 0x1030), spec->study_description);
   SET (RR_TAG (0x0008, 0x103e), spec->series_description);
   SET (RR_TAG (0x0008, 0x1090), "readroom-phantom");
-  SET (RR_TAG (0x0010, 0x0010), spec->patient_name);
+  SET (RR_TAG (0x0010, 0x0010), spec->patient_name ? spec->patient_name : spec->patient_id);
   SET (RR_TAG (0x0010, 0x0020), spec->patient_id);
   SET (RR_TAG (0x0010, 0x0030), "");
   SET (RR_TAG (0x0010, 0x0040), "O");
   SET (RR_TAG (0x0012, 0x0062), "YES");  /* Patient Identity Removed */
   SET (RR_TAG (0x0012, 0x0063), "Synthetic data, no patient");
+  /* The file is what the Basic Profile with these options leaves: its
+   * dates, descriptions, sex and weight are what the options keep, so the
+   * server takes it as de-identified (server-api.md, POST /instances). */
+  for (gsize i = 0; i < G_N_ELEMENTS (deid_codes); i++)
+    {
+      RrDicomDataset *code = rr_dicom_dataset_add_item (ds, RR_TAG (0x0012, 0x0064));
+      if (!rr_dicom_dataset_set_string (code, RR_TAG (0x0008, 0x0100), deid_codes[i][0], error) ||
+          !rr_dicom_dataset_set_string (code, RR_TAG (0x0008, 0x0102), "DCM", error) ||
+          !rr_dicom_dataset_set_string (code, RR_TAG (0x0008, 0x0104), deid_codes[i][1], error))
+        return FALSE;
+    }
+  SET (RR_TAG (0x0028, 0x0303), "MODIFIED");
   SET (RR_TAG (0x0018, 0x0015), "CHEST");
   SET (RR_TAG (0x0018, 0x0050), thick);
   if (spec->kind != RR_PHANTOM_PET)
     SET (RR_TAG (0x0018, 0x5100), "HFS");
   SET (RR_TAG (0x0020, 0x000d), u->study_uid);
   SET (RR_TAG (0x0020, 0x000e), u->series_uid);
-  SET (RR_TAG (0x0020, 0x0010), "1");
+  /* Study ID: a dummy, as the profile's Z allows (media profiles want a
+   * value). */
+  SET (RR_TAG (0x0020, 0x0010), "0");
   SET (RR_TAG (0x0020, 0x0011), series_num);
   SET (RR_TAG (0x0020, 0x0012), "1");
   SET (RR_TAG (0x0020, 0x0013), num);

@@ -108,13 +108,16 @@ rr_orthanc_dicom_to_json (OrthancPluginContext *context,
 {
   try
     {
-      /* Tags by number, nothing after the pixel data, long values cut:
-       * the UIDs, Patient Identity Removed, and whether any private
-       * attribute is left are all the upload check needs. */
+      /* Tags by number with their types ("Full"), nothing after the
+       * pixel data, binary values as null (present, not copied), long
+       * values cut: the upload check (rr-server-phi.c) needs to know
+       * which attributes hold a value, not the values of long ones. */
       return OrthancPluginDicomBufferToJson (
-        context, buffer, size, OrthancPluginDicomToJsonFormat_Short,
+        context, buffer, size, OrthancPluginDicomToJsonFormat_Full,
         (OrthancPluginDicomToJsonFlags) (OrthancPluginDicomToJsonFlags_StopAfterPixelData |
                                          OrthancPluginDicomToJsonFlags_SkipGroupLengths |
+                                         OrthancPluginDicomToJsonFlags_IncludeBinary |
+                                         OrthancPluginDicomToJsonFlags_ConvertBinaryToNull |
                                          OrthancPluginDicomToJsonFlags_IncludePrivateTags |
                                          OrthancPluginDicomToJsonFlags_IncludeUnknownTags), 256);
     }

@@ -63,6 +63,9 @@ G_GNUC_INTERNAL void post_timepoint (RrHttpRequest *req, RrHttpAnswer *resp);
 G_GNUC_INTERNAL void get_trial_deid (RrHttpRequest *req, RrHttpAnswer *resp);
 G_GNUC_INTERNAL gboolean index_study (const char *study_uid, const char *orthanc_id);
 G_GNUC_INTERNAL void post_instances (RrHttpRequest *req, RrHttpAnswer *resp);
+/* The attributes of an upload's tags (Orthanc's "Full" JSON) that show it
+ * is not de-identified, as a JSON array, or NULL (rr-server-phi.c). */
+G_GNUC_INTERNAL char *rr_phi_found (JsonObject *tags);
 G_GNUC_INTERNAL void get_instance_file (RrHttpRequest *req, RrHttpAnswer *resp);
 G_GNUC_INTERNAL void answer_file (RrHttpRequest *req, RrHttpAnswer *resp, const char *orthanc_id);
 G_GNUC_INTERNAL gint64 least_loaded (const char *trial, const char *role, GArray *exclude);

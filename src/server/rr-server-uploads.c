@@ -122,7 +122,7 @@ store_refused_file (int code)
          code == 20 /* CorruptedFile */ || code == 21 /* InexistentTag */;
 }
 
-/* The string value of tag @tag ("0020,000d") in Orthanc's "Short" JSON. */
+/* The string value of tag @tag ("0020,000d") in Orthanc's JSON. */
 static char *
 short_tag (JsonObject *tags,
            const char *tag)
@@ -133,59 +133,6 @@ short_tag (JsonObject *tags,
   if (n == NULL || json_node_get_value_type (n) != G_TYPE_STRING)
     return NULL;
   return g_strstrip (g_strdup (json_node_get_string (n)));
-}
-
-/* Adds to @found each private attribute (odd group) of @tags and of the
- * items of its sequences (in Orthanc's "Short" JSON a sequence is an
- * array of objects), once each, up to a bounded count. */
-static void
-find_private (JsonObject *tags,
-              GPtrArray  *found)
-{
-  g_autoptr (GList) members = json_object_get_members (tags);
-
-  for (GList *l = members; l && found->len < 64; l = l->next)
-    {
-      const char *tag = l->data;
-      JsonNode *n = json_object_get_member (tags, tag);
-      guint64 group = g_ascii_strtoull (tag, NULL, 16);
-
-      if ((group & 1) && !g_ptr_array_find_with_equal_func (found, tag, g_str_equal, NULL))
-        g_ptr_array_add (found, g_strdup (tag));
-      if (n && JSON_NODE_HOLDS_ARRAY (n))
-        {
-          JsonArray *items = json_node_get_array (n);
-          for (guint i = 0; i < json_array_get_length (items); i++)
-            {
-              JsonNode *item = json_array_get_element (items, i);
-              if (JSON_NODE_HOLDS_OBJECT (item))
-                find_private (json_node_get_object (item), found);
-            }
-        }
-    }
-}
-
-/* The attributes that show @tags is not de-identified (server-api.md):
- * Patient Identity Removed not YES, and any private attribute. A JSON
- * array of their tags, or NULL when there is none. */
-static char *
-phi_found (JsonObject *tags)
-{
-  g_autoptr (GPtrArray) found = g_ptr_array_new_with_free_func (g_free);
-  g_autofree char *removed = short_tag (tags, "0012,0062");
-  g_autoptr (RrJsonWriter) w = NULL;
-
-  if (g_strcmp0 (removed, "YES") != 0)
-    g_ptr_array_add (found, g_strdup ("0012,0062"));
-  find_private (tags, found);
-  if (found->len == 0)
-    return NULL;
-  w = rr_json_writer_new (FALSE);
-  rr_json_begin_array (w);
-  for (guint i = 0; i < found->len; i++)
-    rr_json_string (w, found->pdata[i]);
-  rr_json_end_array (w);
-  return rr_json_writer_steal (w);
 }
 
 /* The site @user uploads for in @trial (the X-Readroom-Trial header), or
@@ -291,7 +238,7 @@ post_instances (RrHttpRequest  *req,
       study_uid = short_tag (t, "0020,000d");
       series_uid = short_tag (t, "0020,000e");
       sop = short_tag (t, "0008,0018");
-      phi = phi_found (t);
+      phi = rr_phi_found (t);
     }
   if (!rr_access_is_uid (study_uid) || !rr_access_is_uid (sop) || !rr_access_is_uid (series_uid))
     return rr_respond_error (resp, 400, "invalid_request", "The file is not DICOM with valid "
@@ -300,8 +247,8 @@ post_instances (RrHttpRequest  *req,
    * Orthanc sees it. */
   if (phi)
     return rr_respond_error (resp, 422, "phi_present", "The file is not de-identified "
-                             "(readroom-cli deid): Patient Identity Removed must be YES and "
-                             "no private attribute may remain", phi);
+                             "(readroom-cli deid): these attributes still identify, or Patient "
+                             "Identity Removed is not YES", phi);
   /* Everything a site may not do gets one answer: whether the study or
    * the instance exists is not for it to learn. */
   if (!req->user->admin && !upload_allowed (req->user, trial, site, study_uid, sop))

@@ -537,7 +537,8 @@ class Cli(unittest.TestCase):
         cls.tmp = tempfile.mkdtemp(prefix="rr-deid-cli-")
         cls.addClassCleanup(shutil.rmtree, cls.tmp, True)
         cls.ct = os.path.join(cls.tmp, "ct")
-        r = run([PHANTOM, cls.ct, "--size", "32", "--slices", "3", "--noise", "0"])
+        r = run([PHANTOM, cls.ct, "--size", "32", "--slices", "3", "--noise", "0",
+                 "--patient-name", "Phantom^Synthetic"])
         assert r.returncode == 0, r.stderr
         cls.key = os.path.join(cls.tmp, "key")
         with open(cls.key, "wb") as f:

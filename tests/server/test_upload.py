@@ -15,6 +15,7 @@ import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "dicom"))
 from test_server import ADMIN_PASSWORD, CLI, PHANTOM, Server, password_of  # noqa: E402
 
 DEID = "/readroom/v1/trials/%s/deid"
@@ -119,7 +120,8 @@ class UploadSuite(unittest.TestCase):
     def test_2_upload_killed_with_sigkill_resumes_sending_nothing_twice(self):
         src = os.path.join(self.tmp, "P7")
         subprocess.run([PHANTOM, src, "--kind", "ct", "--slices", "8", "--size", "32",
-                        "--seed", "7"], check=True, capture_output=True)
+                        "--seed", "7", "--patient-name", "Phantom^Synthetic"], check=True,
+                       capture_output=True)
         staging = os.path.join(self.tmp, "home", "cache", "readroom", "upload", "U1", "P7",
                                "Baseline")
         # Paused after the third file, and killed there.
@@ -238,6 +240,142 @@ class UploadSuite(unittest.TestCase):
         with open(path, "rb") as f:
             status, doc = self.req("POST", "/readroom/v1/instances", "usite1", f.read())
         self.assertEqual(status, 201, doc)
+
+    def post_file(self, data, who="usite1"):
+        status, headers, body = self.server.request(
+            "POST", "/readroom/v1/instances", data, token=self.tokens[who],
+            headers={"X-Readroom-Trial": "U1", "Content-Type": "application/dicom"}, raw=True)
+        return status, json.loads(body), body
+
+    def test_5_every_attribute_the_profile_takes_out_is_named(self):
+        """A file that claims to be de-identified (Patient Identity Removed
+        YES, every option declared) but still holds the planted values of
+        test_deid is refused, naming the attributes of Table E.1-1 that
+        hold them, in sequences too; the same files after `deid` are taken;
+        and one value put back into a de-identified file is named alone."""
+        import io
+        import pydicom
+        from pydicom.dataset import Dataset
+        from pydicom.sequence import Sequence
+        from test_deid import IN_SEQUENCES, PLANTED, PRIVATE, plant
+        src = os.path.join(self.tmp, "P5")
+        raw = os.path.join(self.tmp, "P5-raw")
+        os.makedirs(raw)
+        subprocess.run([PHANTOM, src, "--kind", "ct", "--slices", "2", "--size", "32",
+                        "--seed", "5"], check=True, capture_output=True)
+
+        def declare(ds, codes=("113100", "113105", "113107", "113108")):
+            items = []
+            for c in codes:
+                item = Dataset()
+                item.CodeValue, item.CodingSchemeDesignator, item.CodeMeaning = c, "DCM", c
+                items.append(item)
+            ds.DeidentificationMethodCodeSequence = Sequence(items)
+
+        def encode(ds):
+            out = io.BytesIO()
+            ds.save_as(out, write_like_original=False)
+            return out.getvalue()
+
+        prev = None
+        for name in sorted(os.listdir(src)):
+            ds = pydicom.dcmread(os.path.join(src, name))
+            plant(ds, prev, ds.StudyInstanceUID)
+            prev = ds.SOPInstanceUID
+            ds.PatientIdentityRemoved = "YES"
+            declare(ds)
+            ds.save_as(os.path.join(raw, name))
+        # Attributes of the planted file whose Basic Profile action is X, Z
+        # or X/Z (or D with a value that is no dummy), and that none of the
+        # three options keeps: from PS3.15 Table E.1-1 by hand.
+        expected = {
+            "0010,0010",  # Patient's Name, not the Patient ID
+            "0010,0030",  # Patient's Birth Date: Z (no option keeps it)
+            "0010,1040",  # Patient's Address: X
+            "0010,2154",  # Patient's Telephone Numbers: X
+            "0010,1000",  # Other Patient IDs: X
+            "0010,1002",  # Other Patient IDs Sequence: X, a sequence with items
+            "0008,0050",  # Accession Number: Z
+            "0020,0010",  # Study ID: Z
+            "0008,0080",  # Institution Name: X/Z/D, not a dummy
+            "0008,0081",  # Institution Address: X
+            "0008,0082",  # Institution Code Sequence: D, its code is no dummy
+            "0008,0090",  # Referring Physician's Name: Z
+            "0008,1010",  # Station Name: X/Z/D
+            "0008,1070",  # Operators' Name: X/Z/D
+            "0018,1000",  # Device Serial Number: X/Z/D
+            "0008,1120",  # Referenced Patient Sequence: X
+            "0040,0275",  # Request Attributes Sequence: X
+            "0040,a730",  # Content Sequence: X
+            "0012,0030",  # Clinical Trial Site ID: group 0012 is removed
+            "0029,0010", "0029,1001", "0029,1002",  # private
+        }
+        before = self.req("GET", "/statistics", "admin")[1]["CountInstances"]
+        for name in sorted(os.listdir(raw)):
+            with open(os.path.join(raw, name), "rb") as f:
+                data = f.read()
+            for who in ("usite1", "admin"):
+                status, doc, body = self.post_file(data, who)
+                self.assertEqual(status, 422, (who, doc))
+                self.assertEqual(doc["error"]["code"], "phi_present")
+                found = set(doc["error"]["details"])
+                self.assertFalse(expected - found, sorted(expected - found))
+                # Only tags are named, never a value.
+                for value in list(PLANTED.values()) + IN_SEQUENCES + PRIVATE:
+                    self.assertNotIn(value.encode(), body)
+        self.assertEqual(self.req("GET", "/statistics", "admin")[1]["CountInstances"], before)
+
+        # De-identified, the same files are taken.
+        key = os.path.join(self.tmp, "P5.key")
+        with open(key, "wb") as f:
+            f.write(bytes(range(32)))
+        out = os.path.join(self.tmp, "P5-deid")
+        r = subprocess.run([CLI, "deid", raw, out, "--subject", "P5", "--key", key],
+                           capture_output=True, text=True, timeout=300)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        clean = sorted(os.path.join(out, n) for n in os.listdir(out))
+        self.assertEqual(len(clean), 2)
+        for path in clean:
+            with open(path, "rb") as f:
+                status, doc, _ = self.post_file(f.read())
+            self.assertEqual(status, 201, doc)
+
+        # One value put back into a de-identified file is named alone.
+        def birth_date(ds):
+            ds.PatientBirthDate = "19610415"
+
+        def station(ds):
+            ds.StationName = "CTSTATION07"
+
+        def name_not_id(ds):
+            ds.PatientName = "Doemeister^Johnathan"
+
+        def in_a_kept_sequence(ds):
+            ds.ReferencedImageSequence[0].InstitutionName = "Mercy General Hospital"
+
+        def dates_without_the_option(ds):
+            declare(ds, ("113100", "113105", "113108"))
+            ds.StudyDate = "20260105"
+
+        def too_long_to_show(ds):
+            ds.PatientAddress = "Wallaby Way " * 30
+
+        def overlay(ds):
+            ds.add_new(0x60003000, "OW", b"\x01\x00" * 64)
+
+        cases = [(birth_date, ["0010,0030"]), (station, ["0008,1010"]),
+                 (name_not_id, ["0010,0010"]), (in_a_kept_sequence, ["0008,0080"]),
+                 (dates_without_the_option, ["0008,0020"]),
+                 (too_long_to_show, ["0010,1040"]), (overlay, ["6000,3000"])]
+        second = [p for p in clean if pydicom.dcmread(p).get("ReferencedImageSequence")]
+        self.assertEqual(len(second), 1)
+        for change, named in cases:
+            ds = pydicom.dcmread(second[0])
+            change(ds)
+            status, doc, _ = self.post_file(encode(ds))
+            self.assertEqual(status, 422, (change.__name__, doc))
+            self.assertEqual(doc["error"]["details"], named, change.__name__)
+        self.assertEqual(self.req("GET", "/statistics", "admin")[1]["CountInstances"], before + 2)
 
     def test_4_dropped_connections_and_server_errors_are_retried(self):
         from faultproxy import FaultProxy, Rule
