@@ -101,6 +101,18 @@ rr_orthanc_lookup_instance (OrthancPluginContext *context,
     }
 }
 
+/* Tags by number with their types ("Full"), nothing after the pixel
+ * data, binary values as null (present, not copied), long values cut: the
+ * upload check (rr-server-phi.c) needs to know which attributes hold a
+ * value, not the values of long ones. */
+static const OrthancPluginDicomToJsonFlags check_flags =
+  (OrthancPluginDicomToJsonFlags) (OrthancPluginDicomToJsonFlags_StopAfterPixelData |
+                                   OrthancPluginDicomToJsonFlags_SkipGroupLengths |
+                                   OrthancPluginDicomToJsonFlags_IncludeBinary |
+                                   OrthancPluginDicomToJsonFlags_ConvertBinaryToNull |
+                                   OrthancPluginDicomToJsonFlags_IncludePrivateTags |
+                                   OrthancPluginDicomToJsonFlags_IncludeUnknownTags);
+
 char *
 rr_orthanc_dicom_to_json (OrthancPluginContext *context,
                           const void           *buffer,
@@ -108,18 +120,25 @@ rr_orthanc_dicom_to_json (OrthancPluginContext *context,
 {
   try
     {
-      /* Tags by number with their types ("Full"), nothing after the
-       * pixel data, binary values as null (present, not copied), long
-       * values cut: the upload check (rr-server-phi.c) needs to know
-       * which attributes hold a value, not the values of long ones. */
-      return OrthancPluginDicomBufferToJson (
-        context, buffer, size, OrthancPluginDicomToJsonFormat_Full,
-        (OrthancPluginDicomToJsonFlags) (OrthancPluginDicomToJsonFlags_StopAfterPixelData |
-                                         OrthancPluginDicomToJsonFlags_SkipGroupLengths |
-                                         OrthancPluginDicomToJsonFlags_IncludeBinary |
-                                         OrthancPluginDicomToJsonFlags_ConvertBinaryToNull |
-                                         OrthancPluginDicomToJsonFlags_IncludePrivateTags |
-                                         OrthancPluginDicomToJsonFlags_IncludeUnknownTags), 256);
+      return OrthancPluginDicomBufferToJson (context, buffer, size,
+                                             OrthancPluginDicomToJsonFormat_Full, check_flags,
+                                             256);
+    }
+  catch (...)
+    {
+      return nullptr;
+    }
+}
+
+char *
+rr_orthanc_instance_json (OrthancPluginContext             *context,
+                          const OrthancPluginDicomInstance *instance) noexcept
+{
+  try
+    {
+      return OrthancPluginGetInstanceAdvancedJson (context, instance,
+                                                   OrthancPluginDicomToJsonFormat_Full,
+                                                   check_flags, 256);
     }
   catch (...)
     {

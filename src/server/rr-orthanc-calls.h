@@ -29,10 +29,14 @@ char                  *rr_orthanc_lookup_study (OrthancPluginContext       *cont
                                                 const char                 *uid) RR_NOEXCEPT;
 char                  *rr_orthanc_lookup_instance (OrthancPluginContext    *context,
                                                    const char              *uid) RR_NOEXCEPT;
-/* The tags of a DICOM file in memory, as Orthanc's "Short" JSON. */
+/* The tags of a DICOM file in memory, as Orthanc's "Full" JSON. */
 char                  *rr_orthanc_dicom_to_json (OrthancPluginContext      *context,
                                                  const void                *buffer,
                                                  uint32_t                   size) RR_NOEXCEPT;
+/* The same for an instance Orthanc received. */
+char                  *rr_orthanc_instance_json (OrthancPluginContext      *context,
+                                                 const OrthancPluginDicomInstance *instance)
+                                                 RR_NOEXCEPT;
 
 #ifdef __cplusplus
 }

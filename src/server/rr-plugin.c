@@ -4,6 +4,7 @@
 #include "rr-server.h"
 #include "rr-access.h"
 #include "rr-orthanc-calls.h"
+#include "rr-server-private.h"
 
 #include <orthanc/OrthancCPlugin.h>
 #include <sodium.h>
@@ -260,6 +261,31 @@ filter_check (gpointer data)
     c->allow = rr_api_user_may_see_study (user, c->study);
 }
 
+/* Every instance Orthanc is about to store, however it came (our POST
+ * /instances, Orthanc's own REST API, DICOM C-STORE): one that is not
+ * de-identified is discarded, so nothing identifying reaches Orthanc's
+ * storage or index by any door. POST /instances checked it already and
+ * answered 422 with the details; here only the tags are logged. */
+static int32_t
+on_incoming_instance (const OrthancPluginDicomInstance *instance)
+{
+  char *json = rr_orthanc_instance_json (context, instance);
+  g_autoptr (JsonParser) p = json_parser_new ();
+  g_autofree char *found = NULL;
+
+  if (json == NULL)
+    return 0;
+  if (rr_json_load (p, json, -1, NULL) && JSON_NODE_HOLDS_OBJECT (json_parser_get_root (p)))
+    found = rr_phi_found (json_node_get_object (json_parser_get_root (p)));
+  else
+    found = g_strdup ("(unreadable)");
+  OrthancPluginFreeString (context, json);
+  if (found == NULL)
+    return 1;
+  log_warning ("readroom: an instance that is not de-identified was discarded: %s", found);
+  return 0;
+}
+
 static int32_t
 on_request (OrthancPluginHttpMethod  method,
             const char              *uri,
@@ -420,6 +446,7 @@ OrthancPluginInitialize (OrthancPluginContext *ctx)
                                "control");
   OrthancPluginRegisterRestCallbackNoLock (context, "/readroom/v1/(.*)", on_api);
   OrthancPluginRegisterIncomingHttpRequestFilter2 (context, on_request);
+  OrthancPluginRegisterIncomingDicomInstanceFilter (context, on_incoming_instance);
   log_warning ("readroom: ready, database %s", db);
   return 0;
 }

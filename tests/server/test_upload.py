@@ -377,6 +377,37 @@ class UploadSuite(unittest.TestCase):
             self.assertEqual(doc["error"]["details"], named, change.__name__)
         self.assertEqual(self.req("GET", "/statistics", "admin")[1]["CountInstances"], before + 2)
 
+    def test_6_no_other_door_stores_an_identifying_file(self):
+        """Orthanc's own REST API (admin only) takes a file past POST
+        /readroom/v1/instances: the instance filter discards it all the
+        same, and Orthanc's index learns nothing of it."""
+        src = os.path.join(self.tmp, "P6")
+        subprocess.run([PHANTOM, src, "--kind", "ct", "--slices", "2", "--size", "32",
+                        "--seed", "6", "--patient-name", "Doemeister^Johnathan",
+                        "--patient-id", "MRN77881234"], check=True, capture_output=True)
+        files = sorted(os.path.join(src, n) for n in os.listdir(src))
+        before = self.req("GET", "/statistics", "admin")[1]["CountInstances"]
+        with open(files[0], "rb") as f:
+            status, headers, body = self.server.request(
+                "POST", "/instances", f.read(), token=self.tokens["admin"],
+                headers={"Content-Type": "application/dicom"}, raw=True)
+        self.assertEqual((status, json.loads(body)["Status"]), (200, "FilteredOut"), body)
+        self.assertEqual(self.req("GET", "/statistics", "admin")[1]["CountInstances"], before)
+        status, patients = self.req("POST", "/tools/find", "admin",
+                                    {"Level": "Patient", "Query": {"PatientID": "MRN77881234"}})
+        self.assertEqual((status, patients), (200, []))
+        # A phantom whose name is its ID (what deid leaves) goes in by the
+        # same door: the filter refuses what identifies, not the door.
+        subprocess.run([PHANTOM, src + "-ok", "--kind", "ct", "--slices", "1", "--size", "32",
+                        "--seed", "6"], check=True, capture_output=True)
+        ok = os.path.join(src + "-ok", os.listdir(src + "-ok")[0])
+        with open(ok, "rb") as f:
+            status, headers, body = self.server.request(
+                "POST", "/instances", f.read(), token=self.tokens["admin"],
+                headers={"Content-Type": "application/dicom"}, raw=True)
+        self.assertEqual((status, json.loads(body)["Status"]), (200, "Success"), body)
+        self.assertEqual(self.req("GET", "/statistics", "admin")[1]["CountInstances"], before + 1)
+
     def test_4_dropped_connections_and_server_errors_are_retried(self):
         from faultproxy import FaultProxy, Rule
         src = os.path.join(self.tmp, "P8")
