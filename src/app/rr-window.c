@@ -6,6 +6,7 @@
 #include "rr-measurement-panel.h"
 #include "rr-read-form.h"
 #include "rr-adjudication-view.h"
+#include "rr-upload-view.h"
 #include "rr-login-dialog.h"
 #include "rr-worklist.h"
 #include "rr-sync.h"
@@ -42,6 +43,7 @@ struct _RrWindow
   RrMeasurementPanel *measurements;
   RrReadForm *read_form;          /* the lesion form of the task open */
   RrAdjudicationView *adjudication; /* an adjudication task's own workspace */
+  RrUploadView *upload;           /* the site's upload page */
   char *pending_show;             /* a caliper to show once its series is loaded */
   RrWorklist *worklist;
   GtkButton *worklist_button;
@@ -1034,6 +1036,7 @@ on_signed_in (RrLoginDialog *dialog,
     }
   gtk_widget_set_visible (GTK_WIDGET (self->worklist_button), TRUE);
   rr_worklist_set_account (self->worklist, server, user, token, ca_file);
+  rr_upload_view_set_account (self->upload, server, user, token, ca_file);
   gtk_stack_set_visible_child_name (self->stack, "worklist");
   adw_window_title_set_subtitle (self->window_title, _("Worklist"));
 }
@@ -1070,6 +1073,13 @@ worklist_action (GtkWidget  *widget,
   adw_window_title_set_subtitle (self->window_title, _("Worklist"));
 }
 
+static void
+upload_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  gtk_stack_set_visible_child_name (RR_WINDOW (widget)->stack, "upload");
+  adw_window_title_set_subtitle (RR_WINDOW (widget)->window_title, _("Upload"));
+}
+
 static void session_loaded (GObject *source, GAsyncResult *result, gpointer data);
 
 void
@@ -1102,6 +1112,7 @@ session_loaded (GObject      *source,
     }
   gtk_widget_set_visible (GTK_WIDGET (self->worklist_button), TRUE);
   rr_worklist_set_account (self->worklist, server, user, token, ca);
+  rr_upload_view_set_account (self->upload, server, user, token, ca);
   gtk_stack_set_visible_child_name (self->stack, "worklist");
   adw_window_title_set_subtitle (self->window_title, _("Worklist"));
 }
@@ -1309,6 +1320,7 @@ rr_window_class_init (RrWindowClass *klass)
   g_type_ensure (RR_TYPE_MEASUREMENT_PANEL);
   g_type_ensure (RR_TYPE_READ_FORM);
   g_type_ensure (RR_TYPE_ADJUDICATION_VIEW);
+  g_type_ensure (RR_TYPE_UPLOAD_VIEW);
   g_type_ensure (RR_TYPE_WORKLIST);
   gtk_widget_class_set_template_from_resource (widget_class, "/org/readroom/Readroom/rr-window.ui");
   gtk_widget_class_bind_template_child (widget_class, RrWindow, stack);
@@ -1322,6 +1334,7 @@ rr_window_class_init (RrWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, RrWindow, measurements);
   gtk_widget_class_bind_template_child (widget_class, RrWindow, read_form);
   gtk_widget_class_bind_template_child (widget_class, RrWindow, adjudication);
+  gtk_widget_class_bind_template_child (widget_class, RrWindow, upload);
   gtk_widget_class_bind_template_child (widget_class, RrWindow, slab_mode);
   gtk_widget_class_bind_template_child (widget_class, RrWindow, compare_button);
   gtk_widget_class_bind_template_child (widget_class, RrWindow, worklist);
@@ -1329,6 +1342,7 @@ rr_window_class_init (RrWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, RrWindow, sign_in_button);
   gtk_widget_class_install_action (widget_class, "win.sign-in", NULL, sign_in_action);
   gtk_widget_class_install_action (widget_class, "win.worklist", NULL, worklist_action);
+  gtk_widget_class_install_action (widget_class, "win.upload", NULL, upload_action);
   gtk_widget_class_install_action (widget_class, "win.compare", "i", compare_action);
   gtk_widget_class_bind_template_child (widget_class, RrWindow, slab_mm);
   gtk_widget_class_bind_template_child (widget_class, RrWindow, colormap);

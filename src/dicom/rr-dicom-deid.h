@@ -90,6 +90,25 @@ RrDeidResult *rr_deid_tree             (RrDeid        *deid,
                                         GError       **error);
 void          rr_deid_result_free      (RrDeidResult *result);
 
+/* One attribute that de-identification changes: @before NULL when it adds
+ * it, @after NULL when it removes it. Values as text, cut for showing. */
+typedef struct
+{
+  guint32 tag;
+  char *name;
+  char *before;
+  char *after;
+} RrDeidChange;
+
+void          rr_deid_change_free      (gpointer change);
+/* What de-identifying @path changes, top-level attribute by attribute
+ * (RrDeidChange; a sequence whose items change is one row), found by
+ * de-identifying it into a temporary folder; warnings as rr_deid_file. */
+GPtrArray    *rr_deid_preview          (RrDeid      *deid,
+                                        const char  *path,
+                                        GPtrArray   *warnings,
+                                        GError     **error);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RrDeid, rr_deid_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RrDeidResult, rr_deid_result_free)
 

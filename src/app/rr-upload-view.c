@@ -1,0 +1,1191 @@
+/* rr-upload-view.c: the site's upload page. Everything that touches the
+ * network or the files runs on a worker (GTask) with its own client; the
+ * main thread only shows what the workers found. The upload itself is the
+ * CLI's: the trial's key from the server, de-identification into the
+ * staging folder of (trial, subject, timepoint), then each file sent once
+ * under the journal (rr-sync-upload.c), so stopping, a dropped
+ * connection, or quitting the app loses nothing: Upload again sends the
+ * rest, and so does `readroom-cli upload` with the same names. */
+#include "rr-upload-view.h"
+#include "rr-dicom.h"
+#include "rr-dicom-deid.h"
+#include "rr-sync.h"
+#include "rr-sync-upload.h"
+
+#include <adwaita.h>
+#include <glib/gi18n.h>
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+/* A study more than this many days from the visit date is worth a word. */
+#define VISIT_WINDOW_DAYS 7
+/* One visit's studies lie within this many days of each other. */
+#define VISIT_SPREAD_DAYS 14
+/* Files tried for the preview before giving up (a folder may hold other
+ * files before its first DICOM one). */
+#define MAX_PREVIEW_TRIES 32
+
+struct _RrUploadView
+{
+  GtkWidget parent_instance;
+
+  GtkWidget *scroller;
+  GtkDropDown *trial;
+  GtkStringList *trials;
+  GtkEntry *subject, *label, *visit, *folder;
+  GtkSpinButton *day;
+  GtkButton *choose, *find, *upload, *stop;
+  GtkListBox *studies, *warnings, *preview, *queries;
+  GtkLabel *status, *queries_empty;
+  GtkProgressBar *progress;
+
+  char *server, *user, *token, *ca_file;
+  gboolean available;
+  gboolean busy;
+  GCancellable *cancellable;       /* the account's workers */
+  GCancellable *upload_cancel;     /* the running upload */
+  GPtrArray *query_tasks;          /* QueryTask */
+};
+
+G_DEFINE_FINAL_TYPE (RrUploadView, rr_upload_view, GTK_TYPE_WIDGET)
+
+enum
+{
+  PROP_0,
+  PROP_AVAILABLE,
+  N_PROPS
+};
+
+static GParamSpec *props[N_PROPS];
+
+typedef struct
+{
+  char *trial, *subject, *label;
+  int day;
+} QueryTask;
+
+static void
+query_task_free (gpointer data)
+{
+  QueryTask *q = data;
+  g_free (q->trial);
+  g_free (q->subject);
+  g_free (q->label);
+  g_free (q);
+}
+
+typedef struct
+{
+  char *server, *token, *ca_file;
+} Account;
+
+static void
+account_free (Account *a)
+{
+  g_free (a->server);
+  g_free (a->token);
+  g_free (a->ca_file);
+  g_free (a);
+}
+
+static Account *
+account_copy (RrUploadView *self)
+{
+  Account *a = g_new0 (Account, 1);
+  a->server = g_strdup (self->server);
+  a->token = g_strdup (self->token);
+  a->ca_file = g_strdup (self->ca_file);
+  return a;
+}
+
+static RrSyncClient *
+client_for (const Account *a)
+{
+  RrSyncClient *c = rr_sync_client_new (a->server, a->ca_file);
+  rr_sync_client_set_token (c, a->token);
+  return c;
+}
+
+/* ---- small widgets ---- */
+
+static void
+set_name (gpointer widget, const char *name)
+{
+  gtk_accessible_update_property (GTK_ACCESSIBLE (widget), GTK_ACCESSIBLE_PROPERTY_LABEL, name,
+                                  -1);
+}
+
+static void
+clear_list (GtkListBox *list)
+{
+  GtkWidget *child;
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (list))))
+    gtk_list_box_remove (list, child);
+}
+
+static GtkWidget *
+add_row (GtkListBox *list, const char *text, const char *style)
+{
+  GtkWidget *row = gtk_list_box_row_new ();
+  GtkWidget *label = gtk_label_new (text);
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+  gtk_label_set_selectable (GTK_LABEL (label), FALSE);
+  gtk_widget_set_margin_start (label, 12);
+  gtk_widget_set_margin_end (label, 12);
+  gtk_widget_set_margin_top (label, 6);
+  gtk_widget_set_margin_bottom (label, 6);
+  if (style)
+    gtk_widget_add_css_class (label, style);
+  gtk_list_box_row_set_child (GTK_LIST_BOX_ROW (row), label);
+  set_name (row, text);
+  gtk_list_box_append (list, row);
+  return row;
+}
+
+static GtkWidget *
+heading (const char *text)
+{
+  GtkWidget *l = gtk_label_new (text);
+  gtk_label_set_xalign (GTK_LABEL (l), 0);
+  gtk_widget_add_css_class (l, "heading");
+  gtk_widget_set_margin_top (l, 12);
+  return l;
+}
+
+static GtkListBox *
+boxed_list (const char *name)
+{
+  GtkWidget *list = gtk_list_box_new ();
+  gtk_list_box_set_selection_mode (GTK_LIST_BOX (list), GTK_SELECTION_NONE);
+  gtk_widget_add_css_class (list, "boxed-list");
+  set_name (list, name);
+  return GTK_LIST_BOX (list);
+}
+
+static GtkEntry *
+labelled_entry (GtkGrid *grid, int row, const char *title, const char *hint)
+{
+  GtkWidget *label = gtk_label_new (title);
+  GtkWidget *entry = gtk_entry_new ();
+  gtk_label_set_xalign (GTK_LABEL (label), 1);
+  gtk_widget_set_hexpand (entry, TRUE);
+  if (hint)
+    gtk_entry_set_placeholder_text (GTK_ENTRY (entry), hint);
+  set_name (entry, title);
+  gtk_accessible_update_relation (GTK_ACCESSIBLE (entry), GTK_ACCESSIBLE_RELATION_LABELLED_BY,
+                                  label, NULL, -1);
+  gtk_grid_attach (grid, label, 0, row, 1, 1);
+  gtk_grid_attach (grid, entry, 1, row, 2, 1);
+  return GTK_ENTRY (entry);
+}
+
+static void
+set_status (RrUploadView *self, const char *text)
+{
+  gtk_label_set_text (self->status, text);
+  set_name (self->status, text);
+}
+
+static const char *
+text_of (GtkEntry *entry)
+{
+  return gtk_editable_get_text (GTK_EDITABLE (entry));
+}
+
+static char *
+chosen_trial (RrUploadView *self)
+{
+  GObject *item = gtk_drop_down_get_selected_item (self->trial);
+  return item ? g_strdup (gtk_string_object_get_string (GTK_STRING_OBJECT (item))) : NULL;
+}
+
+static void
+set_busy (RrUploadView *self, gboolean busy)
+{
+  self->busy = busy;
+  gtk_widget_set_sensitive (GTK_WIDGET (self->find), !busy);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->upload), !busy);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->choose), !busy);
+  gtk_widget_set_visible (GTK_WIDGET (self->stop), busy && self->upload_cancel != NULL);
+}
+
+/* ---- the account: trials this user uploads for, open queries ---- */
+
+typedef struct
+{
+  GPtrArray *trials;      /* char *, the trials with the site role */
+  GPtrArray *queries;     /* QueryTask */
+} AccountInfo;
+
+static void
+account_info_free (AccountInfo *i)
+{
+  g_ptr_array_unref (i->trials);
+  g_ptr_array_unref (i->queries);
+  g_free (i);
+}
+
+static void
+account_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  g_autoptr (RrSyncClient) client = client_for (data);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) me = rr_sync_get_json (client, "/readroom/v1/me", &error);
+  g_autoptr (JsonNode) tasks = NULL;
+  AccountInfo *info;
+  JsonArray *roles;
+
+  if (me == NULL || !JSON_NODE_HOLDS_OBJECT (me))
+    {
+      g_task_return_error (task, error ? g_steal_pointer (&error)
+                                       : g_error_new_literal (RR_SYNC_ERROR, RR_SYNC_ERROR_SERVER,
+                                                              "no user"));
+      return;
+    }
+  info = g_new0 (AccountInfo, 1);
+  info->trials = g_ptr_array_new_with_free_func (g_free);
+  info->queries = g_ptr_array_new_with_free_func (query_task_free);
+  roles = json_object_has_member (json_node_get_object (me), "roles")
+            ? json_object_get_array_member (json_node_get_object (me), "roles") : NULL;
+  for (guint i = 0; roles && i < json_array_get_length (roles); i++)
+    {
+      JsonNode *n = json_array_get_element (roles, i);
+      JsonObject *r = JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
+      const char *trial = r ? json_object_get_string_member_with_default (r, "trial", NULL) : NULL;
+      const char *role = r ? json_object_get_string_member_with_default (r, "role", NULL) : NULL;
+      if (trial && g_strcmp0 (role, "site") == 0 &&
+          !g_ptr_array_find_with_equal_func (info->trials, trial, g_str_equal, NULL))
+        g_ptr_array_add (info->trials, g_strdup (trial));
+    }
+  /* The site's open queries: a QC reviewer asks for a new or corrected
+   * upload of one subject's timepoint. */
+  tasks = info->trials->len ? rr_sync_get_json (client, "/readroom/v1/tasks?status=open", NULL)
+                            : NULL;
+  for (guint i = 0; tasks && JSON_NODE_HOLDS_ARRAY (tasks) &&
+                    i < json_array_get_length (json_node_get_array (tasks)); i++)
+    {
+      JsonNode *n = json_array_get_element (json_node_get_array (tasks), i);
+      JsonObject *t = JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
+      JsonArray *tps;
+      JsonObject *last;
+      QueryTask *q;
+      if (t == NULL || g_strcmp0 (json_object_get_string_member_with_default (t, "kind", NULL),
+                                  "query") != 0)
+        continue;
+      tps = json_object_has_member (t, "timepoints")
+              ? json_object_get_array_member (t, "timepoints") : NULL;
+      if (tps == NULL || json_array_get_length (tps) == 0)
+        continue;
+      last = json_array_get_object_element (tps, json_array_get_length (tps) - 1);
+      q = g_new0 (QueryTask, 1);
+      q->trial = g_strdup (json_object_get_string_member_with_default (t, "trial", ""));
+      q->subject = g_strdup (json_object_get_string_member_with_default (t, "subject", ""));
+      q->label = g_strdup (last ? json_object_get_string_member_with_default (last, "label", "")
+                                : "");
+      q->day = last ? (int) json_object_get_int_member_with_default (last, "day", 0) : 0;
+      g_ptr_array_add (info->queries, q);
+    }
+  g_task_return_pointer (task, info, (GDestroyNotify) account_info_free);
+}
+
+static void
+on_query_activated (GtkListBox *list, GtkListBoxRow *row, RrUploadView *self)
+{
+  int i = gtk_list_box_row_get_index (row);
+  QueryTask *q;
+  if (self->query_tasks == NULL || i < 0 || (guint) i >= self->query_tasks->len)
+    return;
+  q = self->query_tasks->pdata[i];
+  for (guint k = 0; k < g_list_model_get_n_items (G_LIST_MODEL (self->trials)); k++)
+    if (g_strcmp0 (gtk_string_list_get_string (self->trials, k), q->trial) == 0)
+      gtk_drop_down_set_selected (self->trial, k);
+  gtk_editable_set_text (GTK_EDITABLE (self->subject), q->subject);
+  gtk_editable_set_text (GTK_EDITABLE (self->label), q->label);
+  gtk_spin_button_set_value (self->day, q->day);
+  set_status (self, _("Answer the query: choose the new or corrected images and upload them"));
+}
+
+static void
+account_done (GObject *source, GAsyncResult *result, gpointer data)
+{
+  RrUploadView *self = RR_UPLOAD_VIEW (source);
+  g_autoptr (GError) error = NULL;
+  AccountInfo *info = g_task_propagate_pointer (G_TASK (result), &error);
+  gboolean available;
+
+  if (info == NULL)
+    return;   /* offline or signed out: no Upload until the next sign-in */
+  for (guint i = 0; i < info->trials->len; i++)
+    gtk_string_list_append (self->trials, info->trials->pdata[i]);
+  clear_list (self->queries);
+  g_clear_pointer (&self->query_tasks, g_ptr_array_unref);
+  self->query_tasks = g_ptr_array_ref (info->queries);
+  for (guint i = 0; i < info->queries->len; i++)
+    {
+      QueryTask *q = info->queries->pdata[i];
+      g_autofree char *text = g_strdup_printf (_("Query · %s · subject %s · %s (day %d)"),
+                                               q->trial, q->subject, q->label, q->day);
+      add_row (self->queries, text, NULL);
+    }
+  gtk_widget_set_visible (GTK_WIDGET (self->queries_empty), info->queries->len == 0);
+  available = info->trials->len > 0;
+  account_info_free (info);
+  if (available != self->available)
+    {
+      self->available = available;
+      g_object_notify_by_pspec (G_OBJECT (self), props[PROP_AVAILABLE]);
+    }
+}
+
+void
+rr_upload_view_set_account (RrUploadView *self,
+                            const char   *server,
+                            const char   *user,
+                            const char   *token,
+                            const char   *ca_file)
+{
+  g_autoptr (GTask) task = NULL;
+
+  g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  self->cancellable = g_cancellable_new ();
+  g_free (self->server);
+  g_free (self->user);
+  g_free (self->token);
+  g_free (self->ca_file);
+  self->server = g_strdup (server);
+  self->user = g_strdup (user);
+  self->token = g_strdup (token);
+  self->ca_file = ca_file && *ca_file ? g_strdup (ca_file) : NULL;
+  gtk_string_list_splice (self->trials, 0, g_list_model_get_n_items (G_LIST_MODEL (self->trials)),
+                          NULL);
+  task = g_task_new (self, self->cancellable, account_done, NULL);
+  g_task_set_task_data (task, account_copy (self), (GDestroyNotify) account_free);
+  g_task_run_in_thread (task, account_thread);
+}
+
+gboolean
+rr_upload_view_get_available (RrUploadView *self)
+{
+  return self->available;
+}
+
+/* ---- finding the studies, checking dates, the preview ---- */
+
+typedef struct
+{
+  char *uid, *date, *patient, *modalities;
+  guint n_files;
+  GHashTable *series;
+} Study;
+
+static void
+study_free (gpointer data)
+{
+  Study *s = data;
+  g_free (s->uid);
+  g_free (s->date);
+  g_free (s->patient);
+  g_free (s->modalities);
+  g_hash_table_unref (s->series);
+  g_free (s);
+}
+
+typedef struct
+{
+  /* in */
+  Account *account;
+  char *path, *trial, *subject;
+  /* out */
+  GPtrArray *studies;      /* Study */
+  guint n_unreadable;
+  GPtrArray *changes;      /* RrDeidChange, or NULL */
+  GPtrArray *warnings;     /* RrDeidWarning */
+  char *preview_file;
+  char *preview_error;
+} Find;
+
+static void
+deid_warning_free (gpointer data)
+{
+  RrDeidWarning *w = data;
+  g_free (w->path);
+  g_free (w->code);
+  g_free (w->message);
+  g_free (w);
+}
+
+static void
+find_free (Find *f)
+{
+  account_free (f->account);
+  g_free (f->path);
+  g_free (f->trial);
+  g_free (f->subject);
+  g_clear_pointer (&f->studies, g_ptr_array_unref);
+  g_clear_pointer (&f->changes, g_ptr_array_unref);
+  g_clear_pointer (&f->warnings, g_ptr_array_unref);
+  g_free (f->preview_file);
+  g_free (f->preview_error);
+  g_free (f);
+}
+
+static gint
+compare_names (gconstpointer a, gconstpointer b)
+{
+  return g_strcmp0 (*(const char * const *) a, *(const char * const *) b);
+}
+
+/* Up to @max regular files under @dir, in name order, DICOMDIR aside:
+ * the candidates for the preview. */
+static void
+first_files (const char *dir, GPtrArray *out, guint max, guint depth)
+{
+  g_autoptr (GDir) d = depth < 16 ? g_dir_open (dir, 0, NULL) : NULL;
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  const char *name;
+  if (d == NULL)
+    return;
+  while ((name = g_dir_read_name (d)))
+    g_ptr_array_add (names, g_strdup (name));
+  g_ptr_array_sort (names, compare_names);
+  for (guint i = 0; i < names->len && out->len < max; i++)
+    {
+      g_autofree char *p = g_build_filename (dir, names->pdata[i], NULL);
+      if (g_file_test (p, G_FILE_TEST_IS_DIR))
+        first_files (p, out, max, depth + 1);
+      else if (g_file_test (p, G_FILE_TEST_IS_REGULAR) &&
+               g_ascii_strcasecmp (names->pdata[i], "DICOMDIR") != 0)
+        g_ptr_array_add (out, g_steal_pointer (&p));
+    }
+}
+
+static void
+find_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  Find *f = data;
+  const char *paths[] = { f->path, NULL };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RrDicomHeaders) h = rr_dicom_read_headers (paths, 0, cancellable, &error);
+  g_autoptr (GHashTable) by_uid = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (RrSyncClient) client = NULL;
+  g_autoptr (GBytes) key = NULL;
+  g_autoptr (RrDeid) deid = NULL;
+  g_autofree char *root = NULL, *base = NULL;
+  g_autoptr (GPtrArray) files = g_ptr_array_new_with_free_func (g_free);
+  gboolean retain = FALSE;
+
+  if (h == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  f->studies = g_ptr_array_new_with_free_func (study_free);
+  f->n_unreadable = h->unreadable->len;
+  for (guint i = 0; i < h->instances->len; i++)
+    {
+      RrQcInstance *inst = h->instances->pdata[i];
+      const char *uid = inst->study_uid ? inst->study_uid : "";
+      Study *s = g_hash_table_lookup (by_uid, uid);
+      if (s == NULL)
+        {
+          s = g_new0 (Study, 1);
+          s->uid = g_strdup (uid);
+          s->date = g_strdup (inst->study_date);
+          s->patient = g_strdup (inst->patient_id);
+          s->modalities = g_strdup ("");
+          s->series = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+          g_ptr_array_add (f->studies, s);
+          g_hash_table_insert (by_uid, s->uid, s);
+        }
+      s->n_files++;
+      if (inst->series_uid)
+        g_hash_table_add (s->series, g_strdup (inst->series_uid));
+      if (inst->modality && *inst->modality && !strstr (s->modalities, inst->modality))
+        {
+          char *m = *s->modalities ? g_strdup_printf ("%s, %s", s->modalities, inst->modality)
+                                   : g_strdup (inst->modality);
+          g_free (s->modalities);
+          s->modalities = m;
+        }
+    }
+
+  /* The preview: one file de-identified with the trial's own key, as the
+   * upload will do it. */
+  client = client_for (f->account);
+  key = rr_upload_fetch_key (client, f->trial, &retain, &error);
+  deid = key ? rr_deid_new (g_bytes_get_data (key, NULL), g_bytes_get_size (key), f->subject,
+                            retain, &error)
+             : NULL;
+  if (deid == NULL)
+    {
+      f->preview_error = g_strdup (error->message);
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+  root = g_file_test (f->path, G_FILE_TEST_IS_DIR) ? g_strdup (f->path)
+                                                    : g_path_get_dirname (f->path);
+  base = g_path_get_basename (f->path);
+  if (!g_file_test (f->path, G_FILE_TEST_IS_DIR) && g_ascii_strcasecmp (base, "DICOMDIR") != 0)
+    g_ptr_array_add (files, g_strdup (f->path));
+  else
+    first_files (root, files, MAX_PREVIEW_TRIES, 0);
+  f->warnings = g_ptr_array_new_with_free_func (deid_warning_free);
+  for (guint i = 0; i < files->len && f->changes == NULL; i++)
+    {
+      g_clear_error (&error);
+      rr_deid_learn (deid, files->pdata[i]);
+      f->changes = rr_deid_preview (deid, files->pdata[i], f->warnings, &error);
+      if (f->changes)
+        f->preview_file = g_strdup (files->pdata[i]);
+    }
+  if (f->changes == NULL)
+    f->preview_error = g_strdup (error ? error->message : _("no DICOM file to preview"));
+  g_task_return_boolean (task, TRUE);
+}
+
+static GDate *
+parse_date (const char *s)
+{
+  int y, m, d;
+  GDate *date;
+  if (s == NULL)
+    return NULL;
+  if (sscanf (s, "%4d-%2d-%2d", &y, &m, &d) != 3 && sscanf (s, "%4d%2d%2d", &y, &m, &d) != 3)
+    return NULL;
+  if (!g_date_valid_dmy ((GDateDay) d, (GDateMonth) m, (GDateYear) y))
+    return NULL;
+  date = g_date_new_dmy ((GDateDay) d, (GDateMonth) m, (GDateYear) y);
+  return date;
+}
+
+static char *
+show_date (const GDate *d)
+{
+  char buf[16];
+  g_date_strftime (buf, sizeof buf, "%Y-%m-%d", d);
+  return g_strdup (buf);
+}
+
+/* The dates of the studies against the visit and each other: what a site
+ * most often gets wrong is the wrong visit's disc, or two patients'. */
+static void
+check_dates (RrUploadView *self, GPtrArray *studies)
+{
+  g_autoptr (GDate) visit = parse_date (text_of (self->visit));
+  g_autoptr (GDate) today = g_date_new ();
+  g_autoptr (GHashTable) patients = g_hash_table_new (g_str_hash, g_str_equal);
+  GDate *first = NULL, *last = NULL;
+
+  g_date_set_time_t (today, time (NULL));
+  if (*text_of (self->visit) && visit == NULL)
+    add_row (self->warnings, _("The visit date is not a date (YYYY-MM-DD)"), "warning");
+  for (guint i = 0; i < studies->len; i++)
+    {
+      Study *s = studies->pdata[i];
+      g_autoptr (GDate) d = parse_date (s->date);
+      if (s->patient && *s->patient)
+        g_hash_table_add (patients, s->patient);
+      if (d == NULL)
+        {
+          g_autofree char *w = g_strdup_printf (_("Study %u has no study date"), i + 1);
+          add_row (self->warnings, w, "warning");
+          continue;
+        }
+      if (g_date_compare (d, today) > 0)
+        {
+          g_autofree char *when = show_date (d);
+          g_autofree char *w = g_strdup_printf (_("Study %u is dated %s, in the future"), i + 1,
+                                                when);
+          add_row (self->warnings, w, "warning");
+        }
+      if (visit)
+        {
+          int days = g_date_days_between (visit, d);
+          if (ABS (days) > VISIT_WINDOW_DAYS)
+            {
+              g_autofree char *when = show_date (d), *v = show_date (visit);
+              g_autofree char *w = g_strdup_printf (
+                _("Study %u is dated %s, %d days from the visit (%s): is it this visit's?"),
+                i + 1, when, ABS (days), v);
+              add_row (self->warnings, w, "warning");
+            }
+        }
+      if (first == NULL || g_date_compare (d, first) < 0)
+        {
+          g_clear_pointer (&first, g_date_free);
+          first = g_date_copy (d);
+        }
+      if (last == NULL || g_date_compare (d, last) > 0)
+        {
+          g_clear_pointer (&last, g_date_free);
+          last = g_date_copy (d);
+        }
+    }
+  if (first && last && g_date_days_between (first, last) > VISIT_SPREAD_DAYS)
+    {
+      g_autofree char *a = show_date (first), *b = show_date (last);
+      g_autofree char *w = g_strdup_printf (_("The studies span %s to %s: more than one visit?"),
+                                            a, b);
+      add_row (self->warnings, w, "warning");
+    }
+  if (g_hash_table_size (patients) > 1)
+    add_row (self->warnings, _("The studies belong to more than one patient: upload one "
+                               "subject at a time"), "error");
+  g_clear_pointer (&first, g_date_free);
+  g_clear_pointer (&last, g_date_free);
+}
+
+static void
+find_done (GObject *source, GAsyncResult *result, gpointer data)
+{
+  RrUploadView *self = RR_UPLOAD_VIEW (source);
+  Find *f = g_task_get_task_data (G_TASK (result));
+  g_autoptr (GError) error = NULL;
+
+  set_busy (self, FALSE);
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        set_status (self, error->message);
+      return;
+    }
+  for (guint i = 0; i < f->studies->len; i++)
+    {
+      Study *s = f->studies->pdata[i];
+      g_autoptr (GDate) d = parse_date (s->date);
+      g_autofree char *when = d ? show_date (d) : g_strdup (_("no date"));
+      g_autofree char *text = g_strdup_printf (
+        _("Study %u · %s · %s · %u series, %u files · patient %s"), i + 1, when,
+        *s->modalities ? s->modalities : "?", g_hash_table_size (s->series), s->n_files,
+        s->patient && *s->patient ? s->patient : "?");
+      add_row (self->studies, text, NULL);
+    }
+  if (f->n_unreadable)
+    {
+      g_autofree char *w = g_strdup_printf (ngettext ("%u file is not DICOM and is left out",
+                                                      "%u files are not DICOM and are left out",
+                                                      f->n_unreadable), f->n_unreadable);
+      add_row (self->warnings, w, NULL);
+    }
+  check_dates (self, f->studies);
+  for (guint i = 0; f->warnings && i < f->warnings->len; i++)
+    {
+      RrDeidWarning *w = f->warnings->pdata[i];
+      add_row (self->warnings, w->message, "warning");
+    }
+  if (f->changes)
+    {
+      g_autofree char *base = g_path_get_basename (f->preview_file);
+      g_autofree char *title = g_strdup_printf (_("In %s, de-identification changes:"), base);
+      add_row (self->preview, title, "heading");
+      for (guint i = 0; i < f->changes->len; i++)
+        {
+          RrDeidChange *c = f->changes->pdata[i];
+          g_autofree char *text = NULL;
+          if (c->before == NULL)
+            text = g_strdup_printf (_("%s (%04X,%04X): added “%s”"), c->name, c->tag >> 16,
+                                    c->tag & 0xFFFF, c->after);
+          else if (c->after == NULL)
+            text = g_strdup_printf (_("%s (%04X,%04X): “%s” removed"), c->name, c->tag >> 16,
+                                    c->tag & 0xFFFF, c->before);
+          else
+            text = g_strdup_printf (_("%s (%04X,%04X): “%s” → “%s”"), c->name, c->tag >> 16,
+                                    c->tag & 0xFFFF, c->before, c->after);
+          add_row (self->preview, text, NULL);
+        }
+    }
+  else if (f->preview_error)
+    {
+      g_autofree char *text = g_strdup_printf (_("No preview: %s"), f->preview_error);
+      add_row (self->preview, text, "warning");
+    }
+  if (f->studies->len == 0)
+    set_status (self, _("No DICOM studies were found there"));
+  else
+    {
+      g_autofree char *text = g_strdup_printf (ngettext ("%u study found: check the warnings "
+                                                         "and the preview, then upload",
+                                                         "%u studies found: check the warnings "
+                                                         "and the preview, then upload",
+                                                         f->studies->len), f->studies->len);
+      set_status (self, text);
+    }
+}
+
+/* The subject and timepoint name folders and the server's records: the
+ * same rule as the CLI's (rr_upload_staging_dir). */
+static gboolean
+fields_ok (RrUploadView *self, char **trial, char **staging)
+{
+  *trial = chosen_trial (self);
+  if (*trial == NULL)
+    {
+      set_status (self, _("This account uploads for no trial"));
+      return FALSE;
+    }
+  if (*text_of (self->folder) == '\0')
+    {
+      set_status (self, _("Choose a folder or a DICOMDIR first"));
+      return FALSE;
+    }
+  *staging = rr_upload_staging_dir (*trial, text_of (self->subject), text_of (self->label));
+  if (*staging == NULL)
+    {
+      set_status (self, _("Enter the subject ID and the timepoint (1 to 64 characters, no “/”)"));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+on_find (GtkButton *button, RrUploadView *self)
+{
+  g_autofree char *trial = NULL, *staging = NULL;
+  g_autoptr (GTask) task = NULL;
+  Find *f;
+
+  if (self->busy || !fields_ok (self, &trial, &staging))
+    return;
+  clear_list (self->studies);
+  clear_list (self->warnings);
+  clear_list (self->preview);
+  f = g_new0 (Find, 1);
+  f->account = account_copy (self);
+  f->path = g_strdup (text_of (self->folder));
+  f->trial = g_steal_pointer (&trial);
+  f->subject = g_strdup (text_of (self->subject));
+  set_busy (self, TRUE);
+  set_status (self, _("Reading the folder…"));
+  task = g_task_new (self, self->cancellable, find_done, NULL);
+  g_task_set_task_data (task, f, (GDestroyNotify) find_free);
+  g_task_run_in_thread (task, find_thread);
+}
+
+static void
+folder_chosen (GtkNativeDialog *dialog, int response, RrUploadView *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autofree char *path = file ? g_file_get_path (file) : NULL;
+      if (path)
+        {
+          gtk_editable_set_text (GTK_EDITABLE (self->folder), path);
+          on_find (NULL, self);
+        }
+    }
+  gtk_native_dialog_destroy (dialog);
+  g_object_unref (dialog);
+}
+
+static void
+on_choose (GtkButton *button, RrUploadView *self)
+{
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+  GtkFileChooserNative *dialog = gtk_file_chooser_native_new (
+    _("Choose the Folder or Disc of a Visit"), GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
+    GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, _("_Choose"), _("_Cancel"));
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (dialog), TRUE);
+  g_signal_connect_object (dialog, "response", G_CALLBACK (folder_chosen), self, 0);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (dialog));
+}
+
+/* ---- the upload ---- */
+
+typedef struct
+{
+  Account *account;
+  char *path, *trial, *subject, *label, *staging;
+  int day;
+  RrUploadView *view;              /* for progress only, on the main thread */
+  char *outcome;
+} Upload;
+
+static void
+upload_free (Upload *u)
+{
+  account_free (u->account);
+  g_free (u->path);
+  g_free (u->trial);
+  g_free (u->subject);
+  g_free (u->label);
+  g_free (u->staging);
+  g_free (u->outcome);
+  g_clear_object (&u->view);
+  g_free (u);
+}
+
+typedef struct
+{
+  RrUploadView *view;
+  guint files_done, files_total;
+  guint64 bytes_done, bytes_total;
+  char *note;
+} Progress;
+
+static gboolean
+show_progress (gpointer data)
+{
+  Progress *p = data;
+  RrUploadView *self = p->view;
+  if (self->busy && self->upload_cancel)
+    {
+      g_autofree char *text = NULL;
+      if (p->files_total > 0)
+        {
+          text = g_strdup_printf (_("Sent %u of %u files, %.1f of %.1f MB"), p->files_done,
+                                  p->files_total, p->bytes_done / 1e6, p->bytes_total / 1e6);
+          gtk_progress_bar_set_fraction (self->progress,
+                                         p->bytes_total ? (double) p->bytes_done / p->bytes_total
+                                                        : 0);
+          gtk_progress_bar_set_text (self->progress, text);
+          set_name (self->progress, text);
+        }
+      if (p->note)
+        set_status (self, p->note);
+      else if (text)
+        set_status (self, text);
+    }
+  g_object_unref (p->view);
+  g_free (p->note);
+  g_free (p);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+report (Upload *u, guint files_done, guint files_total, guint64 bytes_done, guint64 bytes_total,
+        const char *note)
+{
+  Progress *p = g_new0 (Progress, 1);
+  p->view = g_object_ref (u->view);
+  p->files_done = files_done;
+  p->files_total = files_total;
+  p->bytes_done = bytes_done;
+  p->bytes_total = bytes_total;
+  p->note = g_strdup (note);
+  g_main_context_invoke (NULL, show_progress, p);
+}
+
+static void
+note_retry (const char *what, gpointer data)
+{
+  g_autofree char *note = g_strdup_printf (_("%s; trying again"), what);
+  report (data, 0, 0, 0, 0, note);
+}
+
+static gboolean
+deid_into_staging (Upload *u, RrSyncClient *client, GCancellable *cancellable, GError **error)
+{
+  g_autofree char *done = g_build_filename (u->staging, RR_UPLOAD_DEID_DONE, NULL);
+  g_autoptr (GBytes) key = NULL;
+  g_autoptr (RrDeid) deid = NULL;
+  g_autoptr (RrDeidResult) r = NULL;
+  gboolean retain = FALSE;
+
+  /* De-identified once: the marker is written only after every file was;
+   * the same key gives the same files, so a rerun after a kill keeps the
+   * names the journal knows. */
+  if (g_file_test (done, G_FILE_TEST_EXISTS))
+    return TRUE;
+  report (u, 0, 0, 0, 0, _("De-identifying…"));
+  key = rr_upload_fetch_key (client, u->trial, &retain, error);
+  deid = key ? rr_deid_new (g_bytes_get_data (key, NULL), g_bytes_get_size (key), u->subject,
+                            retain, error)
+             : NULL;
+  r = deid ? rr_deid_tree (deid, u->path, u->staging, 0, cancellable, error) : NULL;
+  if (r == NULL)
+    return FALSE;
+  if (r->failures->len > 0 || r->n_written == 0)
+    {
+      RrDeidFailure *f = r->failures->len ? r->failures->pdata[0] : NULL;
+      g_set_error (error, RR_SYNC_ERROR, RR_SYNC_ERROR_DISK,
+                   _("Nothing sent: %u of %u files could not be de-identified%s%s"),
+                   r->n_files - r->n_written, r->n_files, f ? ": " : "", f ? f->message : "");
+      return FALSE;
+    }
+  return g_file_set_contents (done, "", 0, error);
+}
+
+static void
+upload_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  Upload *u = data;
+  g_autoptr (RrSyncClient) client = client_for (u->account);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RrUploadJournal) journal = NULL;
+  g_autoptr (GPtrArray) names = NULL;
+  g_autoptr (GPtrArray) studies = NULL;
+  guint64 bytes_total = 0, bytes_done = 0;
+  RrUploadLink linked;
+
+  if (g_mkdir_with_parents (u->staging, 0700) != 0)
+    {
+      g_task_return_new_error (task, RR_SYNC_ERROR, RR_SYNC_ERROR_DISK, "%s: %s", u->staging,
+                               g_strerror (errno));
+      return;
+    }
+  if (!deid_into_staging (u, client, cancellable, &error) ||
+      !(journal = rr_upload_journal_load (u->staging, &error)) ||
+      !(names = rr_upload_staged_files (u->staging, &error)))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  for (guint i = 0; i < names->len; i++)
+    {
+      g_autofree char *p = g_build_filename (u->staging, names->pdata[i], NULL);
+      GStatBuf sb;
+      if (g_stat (p, &sb) == 0)
+        {
+          bytes_total += (guint64) sb.st_size;
+          if (rr_upload_journal_study (journal, names->pdata[i]))
+            bytes_done += (guint64) sb.st_size;
+        }
+    }
+  report (u, rr_upload_journal_count (journal), names->len, bytes_done, bytes_total, NULL);
+  for (guint i = 0; i < names->len; i++)
+    {
+      const char *name = names->pdata[i];
+      g_autofree char *p = g_build_filename (u->staging, name, NULL);
+      g_autofree char *study = NULL;
+      GStatBuf sb;
+
+      if (rr_upload_journal_study (journal, name))
+        continue;
+      if (g_cancellable_set_error_if_cancelled (cancellable, &error))
+        {
+          g_task_return_error (task, g_steal_pointer (&error));
+          return;
+        }
+      study = rr_upload_send_file (client, u->trial, p, note_retry, u, &error);
+      if (study == NULL || !rr_upload_journal_add (journal, name, study, &error))
+        {
+          g_task_return_error (task, g_steal_pointer (&error));
+          return;
+        }
+      if (g_stat (p, &sb) == 0)
+        bytes_done += (guint64) sb.st_size;
+      report (u, rr_upload_journal_count (journal), names->len, bytes_done, bytes_total, NULL);
+    }
+  studies = rr_upload_studies (journal, names);
+  if (!rr_upload_link (client, u->trial, u->subject, u->label, u->day, studies, &linked, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  u->outcome = linked == RR_UPLOAD_LINKED
+    ? g_strdup_printf (_("Uploaded: %u files in %u studies, linked to %s %s"), names->len,
+                       studies->len, u->subject, u->label)
+    : g_strdup_printf (_("Uploaded: %u files in %u studies; the trial's administrator links "
+                         "them to %s %s"), names->len, studies->len, u->subject, u->label);
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+upload_done (GObject *source, GAsyncResult *result, gpointer data)
+{
+  RrUploadView *self = RR_UPLOAD_VIEW (source);
+  Upload *u = g_task_get_task_data (G_TASK (result));
+  g_autoptr (GError) error = NULL;
+
+  g_clear_object (&self->upload_cancel);
+  set_busy (self, FALSE);
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      g_autofree char *text = g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
+        ? g_strdup (_("Stopped: Upload again sends the rest"))
+        : g_strdup_printf (_("Not finished: %s. Upload again sends the rest"), error->message);
+      set_status (self, text);
+      return;
+    }
+  gtk_progress_bar_set_fraction (self->progress, 1.0);
+  set_status (self, u->outcome);
+}
+
+static void
+on_upload (GtkButton *button, RrUploadView *self)
+{
+  g_autofree char *trial = NULL, *staging = NULL;
+  g_autoptr (GTask) task = NULL;
+  Upload *u;
+
+  if (self->busy || !fields_ok (self, &trial, &staging))
+    return;
+  u = g_new0 (Upload, 1);
+  u->account = account_copy (self);
+  u->path = g_strdup (text_of (self->folder));
+  u->trial = g_steal_pointer (&trial);
+  u->subject = g_strdup (text_of (self->subject));
+  u->label = g_strdup (text_of (self->label));
+  u->staging = g_steal_pointer (&staging);
+  u->day = gtk_spin_button_get_value_as_int (self->day);
+  u->view = g_object_ref (self);
+  self->upload_cancel = g_cancellable_new ();
+  set_busy (self, TRUE);
+  gtk_widget_set_visible (GTK_WIDGET (self->progress), TRUE);
+  gtk_progress_bar_set_fraction (self->progress, 0);
+  set_status (self, _("Starting the upload…"));
+  task = g_task_new (self, self->upload_cancel, upload_done, NULL);
+  g_task_set_task_data (task, u, (GDestroyNotify) upload_free);
+  g_task_run_in_thread (task, upload_thread);
+}
+
+static void
+on_stop (GtkButton *button, RrUploadView *self)
+{
+  if (self->upload_cancel)
+    g_cancellable_cancel (self->upload_cancel);
+}
+
+/* ---- the object ---- */
+
+static void
+rr_upload_view_get_property (GObject *object, guint id, GValue *value, GParamSpec *pspec)
+{
+  RrUploadView *self = RR_UPLOAD_VIEW (object);
+  switch (id)
+    {
+    case PROP_AVAILABLE:
+      g_value_set_boolean (value, self->available);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
+    }
+}
+
+static void
+rr_upload_view_dispose (GObject *object)
+{
+  RrUploadView *self = RR_UPLOAD_VIEW (object);
+  g_cancellable_cancel (self->cancellable);
+  if (self->upload_cancel)
+    g_cancellable_cancel (self->upload_cancel);
+  g_clear_pointer (&self->scroller, gtk_widget_unparent);
+  G_OBJECT_CLASS (rr_upload_view_parent_class)->dispose (object);
+}
+
+static void
+rr_upload_view_finalize (GObject *object)
+{
+  RrUploadView *self = RR_UPLOAD_VIEW (object);
+  g_clear_object (&self->cancellable);
+  g_clear_object (&self->upload_cancel);
+  g_clear_pointer (&self->query_tasks, g_ptr_array_unref);
+  g_free (self->server);
+  g_free (self->user);
+  g_free (self->token);
+  g_free (self->ca_file);
+  G_OBJECT_CLASS (rr_upload_view_parent_class)->finalize (object);
+}
+
+static void
+rr_upload_view_class_init (RrUploadViewClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->get_property = rr_upload_view_get_property;
+  object_class->dispose = rr_upload_view_dispose;
+  object_class->finalize = rr_upload_view_finalize;
+  props[PROP_AVAILABLE] = g_param_spec_boolean ("available", NULL, NULL, FALSE,
+                                                G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, props);
+  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
+}
+
+static void
+rr_upload_view_init (RrUploadView *self)
+{
+  GtkWidget *clamp = adw_clamp_new ();
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
+  GtkWidget *grid = gtk_grid_new ();
+  GtkWidget *buttons = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+  GtkWidget *day_label = gtk_label_new (_("Study day"));
+  GtkWidget *trial_label = gtk_label_new (_("Trial"));
+  GtkWidget *title = gtk_label_new (_("Upload a Visit's Images"));
+
+  self->cancellable = g_cancellable_new ();
+  self->scroller = gtk_scrolled_window_new ();
+  gtk_widget_set_parent (self->scroller, GTK_WIDGET (self));
+  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (self->scroller), clamp);
+  adw_clamp_set_maximum_size (ADW_CLAMP (clamp), 900);
+  adw_clamp_set_child (ADW_CLAMP (clamp), box);
+  gtk_widget_set_margin_start (box, 12);
+  gtk_widget_set_margin_end (box, 12);
+  gtk_widget_set_margin_top (box, 12);
+  gtk_widget_set_margin_bottom (box, 12);
+  gtk_widget_add_css_class (title, "title-2");
+  gtk_label_set_xalign (GTK_LABEL (title), 0);
+  gtk_box_append (GTK_BOX (box), title);
+
+  gtk_grid_set_row_spacing (GTK_GRID (grid), 6);
+  gtk_grid_set_column_spacing (GTK_GRID (grid), 12);
+  self->trials = gtk_string_list_new (NULL);
+  self->trial = GTK_DROP_DOWN (gtk_drop_down_new (G_LIST_MODEL (self->trials), NULL));
+  set_name (self->trial, _("Trial"));
+  gtk_label_set_xalign (GTK_LABEL (trial_label), 1);
+  gtk_grid_attach (GTK_GRID (grid), trial_label, 0, 0, 1, 1);
+  gtk_grid_attach (GTK_GRID (grid), GTK_WIDGET (self->trial), 1, 0, 2, 1);
+  self->subject = labelled_entry (GTK_GRID (grid), 1, _("Subject"), _("The trial's subject ID"));
+  self->label = labelled_entry (GTK_GRID (grid), 2, _("Timepoint"), _("Baseline, Week 8…"));
+  self->day = GTK_SPIN_BUTTON (gtk_spin_button_new_with_range (-36500, 36500, 1));
+  set_name (self->day, _("Study day"));
+  gtk_label_set_xalign (GTK_LABEL (day_label), 1);
+  gtk_grid_attach (GTK_GRID (grid), day_label, 0, 3, 1, 1);
+  gtk_grid_attach (GTK_GRID (grid), GTK_WIDGET (self->day), 1, 3, 2, 1);
+  self->visit = labelled_entry (GTK_GRID (grid), 4, _("Visit date"), _("YYYY-MM-DD"));
+  self->folder = labelled_entry (GTK_GRID (grid), 5, _("Folder"),
+                                 _("A folder, a disc, or a DICOMDIR"));
+  gtk_editable_set_text (GTK_EDITABLE (self->label), "Baseline");
+  gtk_box_append (GTK_BOX (box), grid);
+
+  self->choose = GTK_BUTTON (gtk_button_new_with_mnemonic (_("_Choose Folder…")));
+  self->find = GTK_BUTTON (gtk_button_new_with_mnemonic (_("_Find Studies")));
+  self->upload = GTK_BUTTON (gtk_button_new_with_mnemonic (_("_Upload")));
+  self->stop = GTK_BUTTON (gtk_button_new_with_mnemonic (_("_Stop")));
+  gtk_widget_add_css_class (GTK_WIDGET (self->upload), "suggested-action");
+  gtk_widget_set_visible (GTK_WIDGET (self->stop), FALSE);
+  gtk_box_append (GTK_BOX (buttons), GTK_WIDGET (self->choose));
+  gtk_box_append (GTK_BOX (buttons), GTK_WIDGET (self->find));
+  gtk_box_append (GTK_BOX (buttons), GTK_WIDGET (self->upload));
+  gtk_box_append (GTK_BOX (buttons), GTK_WIDGET (self->stop));
+  gtk_box_append (GTK_BOX (box), buttons);
+  g_signal_connect_object (self->choose, "clicked", G_CALLBACK (on_choose), self, 0);
+  g_signal_connect_object (self->find, "clicked", G_CALLBACK (on_find), self, 0);
+  g_signal_connect_object (self->upload, "clicked", G_CALLBACK (on_upload), self, 0);
+  g_signal_connect_object (self->stop, "clicked", G_CALLBACK (on_stop), self, 0);
+
+  self->status = GTK_LABEL (gtk_label_new (_("Choose the folder of one subject's visit")));
+  gtk_label_set_xalign (self->status, 0);
+  gtk_label_set_wrap (self->status, TRUE);
+  set_name (self->status, gtk_label_get_text (self->status));
+  gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->status));
+  self->progress = GTK_PROGRESS_BAR (gtk_progress_bar_new ());
+  gtk_progress_bar_set_show_text (self->progress, TRUE);
+  gtk_widget_set_visible (GTK_WIDGET (self->progress), FALSE);
+  set_name (self->progress, _("Upload progress"));
+  gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->progress));
+
+  gtk_box_append (GTK_BOX (box), heading (_("Studies Found")));
+  self->studies = boxed_list (_("Studies Found"));
+  gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->studies));
+  gtk_box_append (GTK_BOX (box), heading (_("Warnings")));
+  self->warnings = boxed_list (_("Warnings"));
+  gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->warnings));
+  gtk_box_append (GTK_BOX (box), heading (_("De-identification Preview")));
+  self->preview = boxed_list (_("De-identification Preview"));
+  gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->preview));
+  gtk_box_append (GTK_BOX (box), heading (_("Open Queries")));
+  self->queries = boxed_list (_("Open Queries"));
+  gtk_list_box_set_activate_on_single_click (self->queries, TRUE);
+  g_signal_connect_object (self->queries, "row-activated", G_CALLBACK (on_query_activated), self,
+                           0);
+  gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->queries));
+  self->queries_empty = GTK_LABEL (gtk_label_new (_("No open query from a QC reviewer")));
+  gtk_label_set_xalign (self->queries_empty, 0);
+  gtk_widget_add_css_class (GTK_WIDGET (self->queries_empty), "dim-label");
+  gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->queries_empty));
+}
