@@ -31,8 +31,7 @@ struct _RrUploadView
   GtkWidget parent_instance;
 
   GtkWidget *scroller;
-  GtkDropDown *trial;
-  GtkStringList *trials;
+  GtkEntry *trial;
   GtkEntry *subject, *label, *visit, *folder;
   GtkSpinButton *day;
   GtkButton *choose, *find, *upload, *stop;
@@ -173,9 +172,9 @@ labelled_entry (GtkGrid *grid, int row, const char *title, const char *hint)
   gtk_widget_set_hexpand (entry, TRUE);
   if (hint)
     gtk_entry_set_placeholder_text (GTK_ENTRY (entry), hint);
+  /* Named, not related to its label: GTK 4.8's AT-SPI bridge crashes on
+   * a relation to a widget it has not exported yet. */
   set_name (entry, title);
-  gtk_accessible_update_relation (GTK_ACCESSIBLE (entry), GTK_ACCESSIBLE_RELATION_LABELLED_BY,
-                                  label, NULL, -1);
   gtk_grid_attach (grid, label, 0, row, 1, 1);
   gtk_grid_attach (grid, entry, 1, row, 2, 1);
   return GTK_ENTRY (entry);
@@ -197,8 +196,8 @@ text_of (GtkEntry *entry)
 static char *
 chosen_trial (RrUploadView *self)
 {
-  GObject *item = gtk_drop_down_get_selected_item (self->trial);
-  return item ? g_strdup (gtk_string_object_get_string (GTK_STRING_OBJECT (item))) : NULL;
+  const char *t = text_of (self->trial);
+  return *t ? g_strdup (t) : NULL;
 }
 
 static void
@@ -298,9 +297,7 @@ on_query_activated (GtkListBox *list, GtkListBoxRow *row, RrUploadView *self)
   if (self->query_tasks == NULL || i < 0 || (guint) i >= self->query_tasks->len)
     return;
   q = self->query_tasks->pdata[i];
-  for (guint k = 0; k < g_list_model_get_n_items (G_LIST_MODEL (self->trials)); k++)
-    if (g_strcmp0 (gtk_string_list_get_string (self->trials, k), q->trial) == 0)
-      gtk_drop_down_set_selected (self->trial, k);
+  gtk_editable_set_text (GTK_EDITABLE (self->trial), q->trial);
   gtk_editable_set_text (GTK_EDITABLE (self->subject), q->subject);
   gtk_editable_set_text (GTK_EDITABLE (self->label), q->label);
   gtk_spin_button_set_value (self->day, q->day);
@@ -317,8 +314,9 @@ account_done (GObject *source, GAsyncResult *result, gpointer data)
 
   if (info == NULL)
     return;   /* offline or signed out: no Upload until the next sign-in */
-  for (guint i = 0; i < info->trials->len; i++)
-    gtk_string_list_append (self->trials, info->trials->pdata[i]);
+  /* The first trial this user uploads for; another is typed in. */
+  if (info->trials->len > 0 && *text_of (self->trial) == '\0')
+    gtk_editable_set_text (GTK_EDITABLE (self->trial), info->trials->pdata[0]);
   clear_list (self->queries);
   g_clear_pointer (&self->query_tasks, g_ptr_array_unref);
   self->query_tasks = g_ptr_array_ref (info->queries);
@@ -359,8 +357,7 @@ rr_upload_view_set_account (RrUploadView *self,
   self->user = g_strdup (user);
   self->token = g_strdup (token);
   self->ca_file = ca_file && *ca_file ? g_strdup (ca_file) : NULL;
-  gtk_string_list_splice (self->trials, 0, g_list_model_get_n_items (G_LIST_MODEL (self->trials)),
-                          NULL);
+  gtk_editable_set_text (GTK_EDITABLE (self->trial), "");
   task = g_task_new (self, self->cancellable, account_done, NULL);
   g_task_set_task_data (task, account_copy (self), (GDestroyNotify) account_free);
   g_task_run_in_thread (task, account_thread);
@@ -977,10 +974,14 @@ upload_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancel
       return;
     }
   u->outcome = linked == RR_UPLOAD_LINKED
-    ? g_strdup_printf (_("Uploaded: %u files in %u studies, linked to %s %s"), names->len,
-                       studies->len, u->subject, u->label)
-    : g_strdup_printf (_("Uploaded: %u files in %u studies; the trial's administrator links "
-                         "them to %s %s"), names->len, studies->len, u->subject, u->label);
+    ? g_strdup_printf (ngettext ("Uploaded: %u files in %u study, linked to %s %s",
+                                 "Uploaded: %u files in %u studies, linked to %s %s",
+                                 studies->len), names->len, studies->len, u->subject, u->label)
+    : g_strdup_printf (ngettext ("Uploaded: %u files in %u study; the trial's administrator "
+                                 "links it to %s %s",
+                                 "Uploaded: %u files in %u studies; the trial's administrator "
+                                 "links them to %s %s", studies->len),
+                       names->len, studies->len, u->subject, u->label);
   g_task_return_boolean (task, TRUE);
 }
 
@@ -1104,7 +1105,6 @@ rr_upload_view_init (RrUploadView *self)
   GtkWidget *grid = gtk_grid_new ();
   GtkWidget *buttons = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
   GtkWidget *day_label = gtk_label_new (_("Study day"));
-  GtkWidget *trial_label = gtk_label_new (_("Trial"));
   GtkWidget *title = gtk_label_new (_("Upload a Visit's Images"));
 
   self->cancellable = g_cancellable_new ();
@@ -1123,15 +1123,11 @@ rr_upload_view_init (RrUploadView *self)
 
   gtk_grid_set_row_spacing (GTK_GRID (grid), 6);
   gtk_grid_set_column_spacing (GTK_GRID (grid), 12);
-  self->trials = gtk_string_list_new (NULL);
-  self->trial = GTK_DROP_DOWN (gtk_drop_down_new (G_LIST_MODEL (self->trials), NULL));
-  set_name (self->trial, _("Trial"));
-  gtk_label_set_xalign (GTK_LABEL (trial_label), 1);
-  gtk_grid_attach (GTK_GRID (grid), trial_label, 0, 0, 1, 1);
-  gtk_grid_attach (GTK_GRID (grid), GTK_WIDGET (self->trial), 1, 0, 2, 1);
+  self->trial = labelled_entry (GTK_GRID (grid), 0, _("Trial"), _("The trial's ID"));
   self->subject = labelled_entry (GTK_GRID (grid), 1, _("Subject"), _("The trial's subject ID"));
   self->label = labelled_entry (GTK_GRID (grid), 2, _("Timepoint"), _("Baseline, Week 8…"));
   self->day = GTK_SPIN_BUTTON (gtk_spin_button_new_with_range (-36500, 36500, 1));
+  gtk_spin_button_set_value (self->day, 0);
   set_name (self->day, _("Study day"));
   gtk_label_set_xalign (GTK_LABEL (day_label), 1);
   gtk_grid_attach (GTK_GRID (grid), day_label, 0, 3, 1, 1);
@@ -1146,6 +1142,10 @@ rr_upload_view_init (RrUploadView *self)
   self->find = GTK_BUTTON (gtk_button_new_with_mnemonic (_("_Find Studies")));
   self->upload = GTK_BUTTON (gtk_button_new_with_mnemonic (_("_Upload")));
   self->stop = GTK_BUTTON (gtk_button_new_with_mnemonic (_("_Stop")));
+  set_name (self->choose, _("Choose Folder"));
+  set_name (self->find, _("Find Studies"));
+  set_name (self->upload, _("Start Upload"));
+  set_name (self->stop, _("Stop"));
   gtk_widget_add_css_class (GTK_WIDGET (self->upload), "suggested-action");
   gtk_widget_set_visible (GTK_WIDGET (self->stop), FALSE);
   gtk_box_append (GTK_BOX (buttons), GTK_WIDGET (self->choose));
