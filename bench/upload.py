@@ -2,8 +2,9 @@
 """A site's upload of a 200-file CT series to a local readroom-server over
 loopback: readroom-cli upload (signing in, fetching the trial's key, every
 file sent once under the journal) beside curl posting the same
-de-identified files to the same endpoint, one after the other on one
-keep-alive connection as the CLI does, in the same run. Every run sends
+de-identified files to the same endpoint with the same parallelism (4 at
+once, each on a keep-alive connection, as the CLI sends by default), in
+the same run. Every run sends
 files new to the server: each goes to a trial of its own, whose key gives
 the files new UIDs (de-identified before the clock starts, for both). Prints
 both throughputs and the median ratio of five rounds with their spread
@@ -29,6 +30,7 @@ SLICES = int(os.environ.get("READROOM_BENCH_SLICES", "200"))
 ROUNDS = int(os.environ.get("READROOM_BENCH_ROUNDS", "5"))
 ADMIN = "bench-admin-password"
 TARGET = 0.8
+PARALLEL = 4
 
 
 def free_port():
@@ -107,7 +109,8 @@ def main():
             os.sync()
             t0 = time.monotonic()
             r = subprocess.run([CLI, "upload", src, "--server", url, "--user", "site",
-                                "--trial", trial, "--subject", "P1", "--timepoint", "Baseline"],
+                                "--trial", trial, "--subject", "P1", "--timepoint", "Baseline",
+                                "--parallel", str(PARALLEL)],
                                env=dict(senv, XDG_DATA_HOME=home + "/d",
                                         XDG_CACHE_HOME=home + "/c"),
                                capture_output=True, text=True)
@@ -118,14 +121,14 @@ def main():
             return took
 
         def run_curl(rnd):
-            """curl: the same files, the same endpoint and headers, one
-            after the other on one connection; every answer must be 201."""
+            """curl: the same files, the same endpoint and headers, the same
+            parallelism; every answer must be 201."""
             trial = "U%d" % rnd
             files = prepare(trial)
             cfg = os.path.join(tmp, "curl.cfg")
             out = os.path.join(tmp, "curl.out")
             # One transfer per file ("next" between them: data and headers
-            # are per transfer); curl keeps the connection across them.
+            # are per transfer); curl keeps its connections across them.
             with open(cfg, "w") as f:
                 for i, path in enumerate(files):
                     f.write('%surl = "%s/readroom/v1/instances"\ndata-binary = "@%s"\n'
@@ -138,7 +141,8 @@ def main():
             os.sync()
             t0 = time.monotonic()
             with open(out, "w") as fh:
-                subprocess.run(["curl", "--config", cfg], check=True, stdout=fh)
+                subprocess.run(["curl", "-s", "--parallel", "--parallel-max", str(PARALLEL),
+                                "--config", cfg], check=True, stdout=fh)
             took = time.monotonic() - t0
             with open(out) as fh:
                 codes = fh.read().split()

@@ -25,6 +25,8 @@
 /* Files tried for the preview before giving up (a folder may hold other
  * files before its first DICOM one). */
 #define MAX_PREVIEW_TRIES 32
+/* Files sent at once, as readroom-cli upload does by default. */
+#define PARALLEL 4
 
 struct _RrUploadView
 {
@@ -867,10 +869,11 @@ report (Upload *u, guint files_done, guint files_total, guint64 bytes_done, guin
 }
 
 static void
-note_retry (const char *what, gpointer data)
+on_sent (guint files_done, guint files_total, guint64 bytes_done, guint64 bytes_total,
+         const char *note, gpointer data)
 {
-  g_autofree char *note = g_strdup_printf (_("%s; trying again"), what);
-  report (data, 0, 0, 0, 0, note);
+  g_autofree char *retry = note ? g_strdup_printf (_("%s; trying again"), note) : NULL;
+  report (data, files_done, files_total, bytes_done, bytes_total, retry);
 }
 
 static gboolean
@@ -915,7 +918,6 @@ upload_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancel
   g_autoptr (RrUploadJournal) journal = NULL;
   g_autoptr (GPtrArray) names = NULL;
   g_autoptr (GPtrArray) studies = NULL;
-  guint64 bytes_total = 0, bytes_done = 0;
   RrUploadLink linked;
 
   if (g_mkdir_with_parents (u->staging, 0700) != 0)
@@ -931,41 +933,11 @@ upload_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancel
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
-  for (guint i = 0; i < names->len; i++)
+  if (!rr_upload_send_all (client, u->trial, u->staging, names, journal, PARALLEL, on_sent, u,
+                           cancellable, NULL, &error))
     {
-      g_autofree char *p = g_build_filename (u->staging, names->pdata[i], NULL);
-      GStatBuf sb;
-      if (g_stat (p, &sb) == 0)
-        {
-          bytes_total += (guint64) sb.st_size;
-          if (rr_upload_journal_study (journal, names->pdata[i]))
-            bytes_done += (guint64) sb.st_size;
-        }
-    }
-  report (u, rr_upload_journal_count (journal), names->len, bytes_done, bytes_total, NULL);
-  for (guint i = 0; i < names->len; i++)
-    {
-      const char *name = names->pdata[i];
-      g_autofree char *p = g_build_filename (u->staging, name, NULL);
-      g_autofree char *study = NULL;
-      GStatBuf sb;
-
-      if (rr_upload_journal_study (journal, name))
-        continue;
-      if (g_cancellable_set_error_if_cancelled (cancellable, &error))
-        {
-          g_task_return_error (task, g_steal_pointer (&error));
-          return;
-        }
-      study = rr_upload_send_file (client, u->trial, p, note_retry, u, &error);
-      if (study == NULL || !rr_upload_journal_add (journal, name, study, &error))
-        {
-          g_task_return_error (task, g_steal_pointer (&error));
-          return;
-        }
-      if (g_stat (p, &sb) == 0)
-        bytes_done += (guint64) sb.st_size;
-      report (u, rr_upload_journal_count (journal), names->len, bytes_done, bytes_total, NULL);
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
     }
   studies = rr_upload_studies (journal, names);
   if (!rr_upload_link (client, u->trial, u->subject, u->label, u->day, studies, &linked, &error))

@@ -57,11 +57,38 @@ sign_in (const char *server,
   return client;
 }
 
-static void
-say_retrying (const char *what,
-              gpointer    user_data)
+typedef struct
 {
-  g_printerr ("upload: %s; trying again\n", what);
+  const char *pause_after;     /* READROOM_TEST_UPLOAD_PAUSE_AFTER */
+  gboolean started;            /* the first call says where a resumed upload starts */
+  guint n_sent;
+} Progress;
+
+/* Called after each file (and each retry), one call at a time. */
+static void
+say_progress (guint        files_done,
+              guint        files_total,
+              guint64      bytes_done,
+              guint64      bytes_total,
+              const char  *note,
+              gpointer     user_data)
+{
+  Progress *p = user_data;
+  if (note)
+    {
+      g_printerr ("upload: %s; trying again\n", note);
+      return;
+    }
+  g_printerr ("upload: %u/%u files, %.1f/%.1f MB\n", files_done, files_total, bytes_done / 1e6,
+              bytes_total / 1e6);
+  if (!p->started)
+    {
+      p->started = TRUE;
+      return;
+    }
+  /* A named point where a test kills the process mid-upload. */
+  if (p->pause_after && ++p->n_sent == (guint) g_ascii_strtoull (p->pause_after, NULL, 10))
+    rr_sync_pause_for_tests ("READROOM_TEST_UPLOAD_PAUSE_S");
 }
 
 /* Links the studies as the subject's timepoint when the server lets this
@@ -96,7 +123,7 @@ rr_cli_upload (int argc, char **argv)
 {
   g_autofree char *server = NULL, *user = NULL, *trial = NULL, *subject = NULL;
   g_autofree char *label = NULL, *ca = NULL;
-  int day = 0, timeout = 300;
+  int day = 0, timeout = 300, parallel = 4;
   GOptionEntry entries[] = {
     { "server", 0, 0, G_OPTION_ARG_STRING, &server, "The server (http://host:port)", "URL" },
     { "user", 0, 0, G_OPTION_ARG_STRING, &user, "The site user", "NAME" },
@@ -107,6 +134,8 @@ rr_cli_upload (int argc, char **argv)
     { "ca", 0, 0, G_OPTION_ARG_FILENAME, &ca, "Extra CA certificates", "FILE" },
     { "offline-timeout", 0, 0, G_OPTION_ARG_INT, &timeout,
       "Seconds without progress before giving up (300)", "S" },
+    { "parallel", 0, 0, G_OPTION_ARG_INT, &parallel,
+      "Files sent at once, each on a keep-alive connection (4)", "N" },
     { NULL }
   };
   g_autoptr (GOptionContext) ctx = g_option_context_new ("PATH");
@@ -118,8 +147,7 @@ rr_cli_upload (int argc, char **argv)
   g_autoptr (GPtrArray) studies = NULL;
   g_autofree char *staging = NULL, *done_path = NULL;
   g_autoptr (RrUploadJournal) journal = NULL;
-  const char *pause_after = g_getenv ("READROOM_TEST_UPLOAD_PAUSE_AFTER");
-  guint64 bytes_total = 0, bytes_done = 0;
+  Progress progress = { g_getenv ("READROOM_TEST_UPLOAD_PAUSE_AFTER"), FALSE, 0 };
   guint n_sent = 0;
   gboolean retain_dates = FALSE;
 
@@ -141,8 +169,9 @@ rr_cli_upload (int argc, char **argv)
   if (staging == NULL)
     return rr_cli_usage_error ("upload", "--trial, --subject and --timepoint are 1 to 64 "
                                          "characters without '/'");
-  if (day < -36500 || day > 36500 || timeout < 1 || timeout > 86400)
-    return rr_cli_usage_error ("upload", "--day or --offline-timeout out of range");
+  if (day < -36500 || day > 36500 || timeout < 1 || timeout > 86400 || parallel < 1 ||
+      parallel > 16)
+    return rr_cli_usage_error ("upload", "--day, --offline-timeout or --parallel out of range");
 
   client = sign_in (server, user, ca);
   if (client == NULL)
@@ -205,43 +234,13 @@ rr_cli_upload (int argc, char **argv)
       g_printerr ("readroom-cli upload: %s\n", error->message);
       return RR_EXIT_INPUT;
     }
-  for (guint i = 0; i < names->len; i++)
+  if (!rr_upload_send_all (client, trial, staging, names, journal, (guint) parallel, say_progress,
+                           &progress, NULL, &n_sent, &error))
     {
-      g_autofree char *path = g_build_filename (staging, names->pdata[i], NULL);
-      GStatBuf sb;
-      if (g_stat (path, &sb) == 0)
-        {
-          bytes_total += (guint64) sb.st_size;
-          if (rr_upload_journal_study (journal, names->pdata[i]))
-            bytes_done += (guint64) sb.st_size;
-        }
-    }
-
-  for (guint i = 0; i < names->len; i++)
-    {
-      const char *name = names->pdata[i];
-      g_autofree char *path = g_build_filename (staging, name, NULL);
-      g_autofree char *study = NULL;
-      GStatBuf sb;
-
-      if (rr_upload_journal_study (journal, name))
-        continue;
-      study = rr_upload_send_file (client, trial, path, say_retrying, NULL, &error);
-      if (study == NULL || !rr_upload_journal_add (journal, name, study, &error))
-        {
-          g_printerr ("readroom-cli upload: %s\n", error->message);
-          g_printerr ("readroom-cli upload: %u of %u files sent; run the same command again "
-                      "to send the rest\n", rr_upload_journal_count (journal), names->len);
-          return RR_EXIT_INPUT;
-        }
-      n_sent++;
-      if (g_stat (path, &sb) == 0)
-        bytes_done += (guint64) sb.st_size;
-      g_printerr ("upload: %u/%u files, %.1f/%.1f MB\n", rr_upload_journal_count (journal),
-                  names->len, bytes_done / 1e6, bytes_total / 1e6);
-      /* A named point where a test kills the process mid-upload. */
-      if (pause_after && n_sent == (guint) g_ascii_strtoull (pause_after, NULL, 10))
-        rr_sync_pause_for_tests ("READROOM_TEST_UPLOAD_PAUSE_S");
+      g_printerr ("readroom-cli upload: %s\n", error->message);
+      g_printerr ("readroom-cli upload: %u of %u files sent; run the same command again "
+                  "to send the rest\n", rr_upload_journal_count (journal), names->len);
+      return RR_EXIT_INPUT;
     }
 
   /* The studies the files went into, each once, in the order first met. */

@@ -161,6 +161,61 @@ upload_site (const RrUser  *user,
   return found;
 }
 
+/* Studies whose first instances are being stored (the lock is released
+ * for the store) before their row exists: study UID -> Pending. Without
+ * it, a site sending a new study's files in parallel would find the study
+ * in Orthanc with no row yet, and be refused as if it were someone
+ * else's. Touched under the lock only. */
+typedef struct
+{
+  gint64 user_id;
+  char *trial, *site;
+  guint count;
+} Pending;
+
+static GHashTable *pending_studies;
+
+static void
+pending_free (gpointer data)
+{
+  Pending *p = data;
+  g_free (p->trial);
+  g_free (p->site);
+  g_free (p);
+}
+
+static Pending *
+pending_lookup (const char *study_uid)
+{
+  return pending_studies ? g_hash_table_lookup (pending_studies, study_uid) : NULL;
+}
+
+static void
+pending_add (const RrUser *user, const char *trial, const char *site, const char *study_uid)
+{
+  Pending *p;
+  if (pending_studies == NULL)
+    pending_studies = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, pending_free);
+  p = g_hash_table_lookup (pending_studies, study_uid);
+  if (p == NULL)
+    {
+      p = g_new0 (Pending, 1);
+      p->user_id = user->id;
+      p->trial = g_strdup (trial);
+      p->site = g_strdup (site);
+      g_hash_table_insert (pending_studies, g_strdup (study_uid), p);
+    }
+  p->count++;
+}
+
+static void
+pending_done (const char *study_uid)
+{
+  Pending *p = pending_lookup (study_uid);
+  if (p && --p->count == 0)
+    g_hash_table_remove (pending_studies, study_uid);
+}
+
 /* May a site user add @sop to @study_uid? Only to a study it uploaded
  * itself for the same trial and site (or a new one), and never an
  * instance that someone else uploaded, wherever it is. */
@@ -187,8 +242,17 @@ upload_allowed (const RrUser *user,
   sqlite3_finalize (st);
   if (known && !own)
     return FALSE;
+  /* A study being stored right now: theirs only when they are storing it. */
+  if (!known && pending_lookup (study_uid))
+    {
+      Pending *p = pending_lookup (study_uid);
+      if (p->user_id != user->id || g_strcmp0 (p->trial, trial) != 0 ||
+          g_strcmp0 (p->site, site) != 0)
+        return FALSE;
+    }
   /* A study Orthanc holds that nobody uploaded through us is not theirs. */
-  if (!known && rr_server->lookup_study && (stored_study = rr_server->lookup_study (study_uid)))
+  else if (!known && rr_server->lookup_study &&
+           (stored_study = rr_server->lookup_study (study_uid)))
     return FALSE;
   /* The instance: new, or one this user uploaded. */
   st = rr_db_prepare ("SELECT user_id = ?2 FROM uploads WHERE sop_uid = ?1");
@@ -254,8 +318,11 @@ post_instances (RrHttpRequest  *req,
   if (!req->user->admin && !upload_allowed (req->user, trial, site, study_uid, sop))
     return forbidden (resp);
 
-  /* The store writes the file: no reason to hold up other requests. */
+  /* The store writes the file: no reason to hold up other requests. The
+   * study is pending meanwhile (its row is written after the store). */
+  pending_add (req->user, trial, site, study_uid);
   rr_without_lock (store_unlocked, &store);
+  pending_done (study_uid);
   answer = store.answer;
   if (answer == NULL && !store_refused_file (store.code))
     /* Orthanc's own message names the storage path: not for a client. */

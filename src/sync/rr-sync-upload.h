@@ -63,6 +63,32 @@ char            *rr_upload_send_file      (RrSyncClient       *client,
                                            gpointer            user_data,
                                            GError            **error);
 
+/* Sends every file of @names (in @staging) that @journal does not list,
+ * on @n_parallel connections (1 to 16; each a keep-alive connection of its
+ * own client with @client's server, token and retry policy), recording
+ * each in the journal as the server takes it. @progress (may be NULL) is
+ * called after each file, from the sending threads, one call at a time;
+ * @note is NULL or a retry in words. Stops at the first refusal or when
+ * @cancellable fires (the journal keeps what was sent); *@n_sent counts
+ * the files sent by this call. */
+typedef void (*RrUploadProgressFunc) (guint        files_done,
+                                      guint        files_total,
+                                      guint64      bytes_done,
+                                      guint64      bytes_total,
+                                      const char  *note,
+                                      gpointer     user_data);
+gboolean         rr_upload_send_all       (RrSyncClient          *client,
+                                           const char            *trial,
+                                           const char            *staging,
+                                           GPtrArray             *names,
+                                           RrUploadJournal       *journal,
+                                           guint                  n_parallel,
+                                           RrUploadProgressFunc   progress,
+                                           gpointer               user_data,
+                                           GCancellable          *cancellable,
+                                           guint                 *n_sent,
+                                           GError               **error);
+
 /* The studies the journal holds for @names, each once, in order. */
 GPtrArray       *rr_upload_studies        (RrUploadJournal *journal,
                                            GPtrArray       *names);

@@ -124,8 +124,11 @@ class UploadSuite(unittest.TestCase):
                        capture_output=True)
         staging = os.path.join(self.tmp, "home", "cache", "readroom", "upload", "U1", "P7",
                                "Baseline")
-        # Paused after the third file, and killed there.
-        proc = subprocess.Popen(self.upload_args(src), stdout=subprocess.DEVNULL,
+        # Paused after the third file, and killed there (one file at a time,
+        # so that exactly three are on the server; the rerun sends the rest
+        # four at once).
+        proc = subprocess.Popen(self.upload_args(src) + ["--parallel", "1"],
+                                stdout=subprocess.DEVNULL,
                                 stderr=subprocess.PIPE, text=True,
                                 env=self.upload_env(READROOM_TEST_UPLOAD_PAUSE_AFTER="3",
                                                     READROOM_TEST_UPLOAD_PAUSE_S="120"))
@@ -408,6 +411,26 @@ class UploadSuite(unittest.TestCase):
         self.assertEqual((status, json.loads(body)["Status"]), (200, "Success"), body)
         self.assertEqual(self.req("GET", "/statistics", "admin")[1]["CountInstances"], before + 1)
 
+    def test_7_a_new_study_sent_in_parallel_is_taken_whole(self):
+        """The first files of a new study arrive together: while the first
+        is being stored the study has no row yet, and the others must not
+        be refused as someone else's (they were, 403, before the server
+        knew the study was pending)."""
+        src = os.path.join(self.tmp, "P10")
+        subprocess.run([PHANTOM, src, "--kind", "ct", "--slices", "16", "--size", "256",
+                        "--seed", "10"], check=True, capture_output=True)
+        args = self.upload_args(src) + ["--parallel", "16"]
+        args[args.index("--subject") + 1] = "P10"
+        r = subprocess.run(args, env=self.upload_env(), capture_output=True, text=True,
+                           timeout=300)
+        self.assertEqual(r.returncode, 0, r.stderr[-3000:])
+        self.assertIn("sent: 16 files this time, 16 of 16 in all", r.stdout)
+        staging = os.path.join(self.tmp, "home", "cache", "readroom", "upload", "U1", "P10",
+                               "Baseline")
+        staged = sorted(n[:-len(".dcm")] for n in os.listdir(staging) if n.endswith(".dcm"))
+        uploaded = self.uploaded()
+        self.assertEqual([uploaded.get(sop) for sop in staged], [1] * 16)
+
     def test_4_dropped_connections_and_server_errors_are_retried(self):
         from faultproxy import FaultProxy, Rule
         src = os.path.join(self.tmp, "P8")
@@ -419,7 +442,8 @@ class UploadSuite(unittest.TestCase):
         # The first upload's connection is reset, the next two get 503.
         proxy.add(Rule("POST", r"/instances$", reset=True, times=1))
         proxy.add(Rule("POST", r"/instances$", status=503, times=2))
-        args = self.upload_args(src)
+        # One file at a time: the faults hit the first requests in order.
+        args = self.upload_args(src) + ["--parallel", "1"]
         args[args.index("--server") + 1] = proxy.url
         args[args.index("--subject") + 1] = "P8"
         r = subprocess.run(args, env=self.upload_env(), capture_output=True, text=True,
