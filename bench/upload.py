@@ -142,7 +142,8 @@ def main():
             t0 = time.monotonic()
             with open(out, "w") as fh:
                 subprocess.run(["curl", "-s", "--parallel", "--parallel-max", str(PARALLEL),
-                                "--config", cfg], check=True, stdout=fh)
+                                "--config", cfg], check=True, stdout=fh,
+                               stderr=subprocess.DEVNULL)
             took = time.monotonic() - t0
             with open(out) as fh:
                 codes = fh.read().split()
