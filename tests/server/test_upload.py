@@ -28,7 +28,13 @@ class UploadSuite(unittest.TestCase):
         cls.addClassCleanup(shutil.rmtree, cls.tmp, ignore_errors=True)
         cls.server = Server(os.path.join(cls.tmp, "data"))
         os.makedirs(cls.server.data)
-        cls.server.start()
+        # Each store takes 50 ms longer: files sent in parallel meet in the
+        # window between a new study's first store and its records.
+        os.environ["READROOM_TEST_STORE_DELAY_MS"] = "50"
+        try:
+            cls.server.start()
+        finally:
+            del os.environ["READROOM_TEST_STORE_DELAY_MS"]
         cls.addClassCleanup(cls.server.stop)
         cls.tokens = {"admin": cls.server.login("admin", ADMIN_PASSWORD)}
 
