@@ -9,11 +9,15 @@
  * writer's last reference asks it to finish what is queued and go. */
 #include "rr-store-writer.h"
 
+/* One write: a draft (json set), a measurement put (m set) or removed
+ * (only removed_id set). */
 typedef struct
 {
   gint64 account;
   char *task_id;
   char *json;
+  RrMeasurement *m;
+  char *removed_id;
 } Draft;
 
 struct _RrStoreWriter
@@ -28,6 +32,8 @@ draft_free (gpointer data)
   Draft *d = data;
   g_free (d->task_id);
   g_free (d->json);
+  g_clear_pointer (&d->m, rr_measurement_free);
+  g_free (d->removed_id);
   g_free (d);
 }
 
@@ -63,7 +69,10 @@ writer_thread (gpointer data)
         store = rr_store_open (w->path, &open_error);
       if (store == NULL)
         g_task_return_error (task, g_error_copy (open_error));
-      else if (rr_store_put_draft (store, d->account, d->task_id, d->json, &error))
+      else if (d->json ? rr_store_put_draft (store, d->account, d->task_id, d->json, &error)
+               : d->m ? rr_store_put_measurement (store, d->account, d->task_id, d->m, &error)
+               : rr_store_delete_measurement (store, d->account, d->task_id, d->removed_id,
+                                              &error))
         g_task_return_boolean (task, TRUE);
       else
         g_task_return_error (task, error);
@@ -114,6 +123,36 @@ rr_store_writer_put_draft_async (RrStoreWriter       *w,
 gboolean
 rr_store_writer_put_draft_finish (GAsyncResult  *result,
                                   GError       **error)
+{
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+void
+rr_store_writer_measurement_async (RrStoreWriter       *w,
+                                   gint64               account,
+                                   const char          *task_id,
+                                   const RrMeasurement *m,
+                                   gboolean             removed,
+                                   gpointer             source_object,
+                                   GAsyncReadyCallback  callback,
+                                   gpointer             user_data)
+{
+  GTask *task = g_task_new (source_object, NULL, callback, user_data);
+  Draft *d = g_new0 (Draft, 1);
+  d->account = account;
+  d->task_id = g_strdup (task_id);
+  if (removed)
+    d->removed_id = g_strdup (m->id);
+  else
+    d->m = rr_measurement_copy (m);
+  g_task_set_task_data (task, d, draft_free);
+  g_task_set_source_tag (task, rr_store_writer_measurement_async);
+  g_async_queue_push (w->jobs, task);
+}
+
+gboolean
+rr_store_writer_measurement_finish (GAsyncResult  *result,
+                                    GError       **error)
 {
   return g_task_propagate_boolean (G_TASK (result), error);
 }

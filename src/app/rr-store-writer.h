@@ -23,6 +23,18 @@ void           rr_store_writer_put_draft_async  (RrStoreWriter       *w,
                                                  gpointer             user_data);
 gboolean       rr_store_writer_put_draft_finish (GAsyncResult        *result,
                                                  GError             **error);
+/* Saves @m (rr_store_put_measurement), or removes it when @removed
+ * (rr_store_delete_measurement), after the writes queued before it. */
+void           rr_store_writer_measurement_async  (RrStoreWriter       *w,
+                                                   gint64               account,
+                                                   const char          *task_id,
+                                                   const RrMeasurement *m,
+                                                   gboolean             removed,
+                                                   gpointer             source_object,
+                                                   GAsyncReadyCallback  callback,
+                                                   gpointer             user_data);
+gboolean       rr_store_writer_measurement_finish (GAsyncResult        *result,
+                                                   GError             **error);
 
 /* rr_store_open on a worker (it checks the whole file's integrity); the
  * connection is then the caller's, for its thread alone. */
