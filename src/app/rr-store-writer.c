@@ -5,8 +5,8 @@
  * timeout while a sync thread holds the database's write lock: on the main
  * thread, during Download All, switching series froze the window for as
  * long. The worker takes the writes in order; each reports back to the
- * main loop through its GTask. Nothing joins the thread: dropping the
- * writer's last reference asks it to finish what is queued and go. */
+ * main loop through its GTask. Stopping the writer waits for what is
+ * queued: a caliper drawn just before the window closes is kept. */
 #include "rr-store-writer.h"
 
 /* One write: a draft (json set), a measurement put (m set) or removed
@@ -24,6 +24,7 @@ struct _RrStoreWriter
 {
   char *path;
   GAsyncQueue *jobs;            /* GTask *, or the writer itself to stop */
+  GThread *thread;
 };
 
 static void
@@ -87,18 +88,22 @@ rr_store_writer_new (const char *path)
   RrStoreWriter *w = g_new0 (RrStoreWriter, 1);
   w->path = g_strdup (path);
   w->jobs = g_async_queue_new ();
-  /* The thread owns the writer's memory; the caller's reference asks it
-   * to stop. */
-  g_thread_unref (g_thread_new ("rr-store-writer", writer_thread, w));
+  /* The thread owns the writer's memory; rr_store_writer_stop asks it to
+   * stop. */
+  w->thread = g_thread_new ("rr-store-writer", writer_thread, w);
   return w;
 }
 
 void
 rr_store_writer_stop (RrStoreWriter *w)
 {
+  GThread *thread;
   if (w == NULL)
     return;
+  thread = w->thread;
   g_async_queue_push (w->jobs, w);
+  /* Only the writes already queued: the window is closing. */
+  g_thread_join (thread);
 }
 
 void

@@ -10,7 +10,7 @@ typedef struct _RrStoreWriter RrStoreWriter;
 
 /* A writer for the database at @path; its thread opens it on first use. */
 RrStoreWriter *rr_store_writer_new              (const char          *path);
-/* Finishes the writes queued, then the thread ends (nothing waits for it). */
+/* Finishes the writes queued and waits for the thread to end. */
 void           rr_store_writer_stop             (RrStoreWriter       *w);
 /* Saves the reader's place in a task (rr_store_put_draft) on the writer's
  * thread; @callback runs on the caller's main context. */
