@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Puts back, one at a time, each bug that issue 21's review found the
-tests did not catch, and shows that a test now fails for it. On demand,
+tests did not catch (and the iRECIST form's wording of issue 22), and
+shows that a test now fails for each. On demand,
 not part of tools/test (a full build of a copy, then one rebuild and test
 run per bug: tens of minutes).
 
@@ -83,6 +84,11 @@ MUTANTS = [
      "      self->active = (self->active + 1) % MAX (self->n_panes, 1u);",
      "      self->active = self->active % MAX (self->n_panes, 1u);",
      "measure", [], True),
+    ("the iRECIST form dates an iUPD's confirmation from the iUPD itself (issue 22)",
+     "src/app/rr-read-form.c",
+     'confirm it"), t->confirmable_from_day);',
+     'confirm it"), t->confirmable_from_day - 28);',
+     "read-irecist", [], True),
     ("an allowed role gets 404 (the access matrix)",
      "src/server/rr-server-submissions.c",
      "  RrUser any = { .admin = TRUE };\n",
