@@ -120,6 +120,7 @@ def run(cmd, cwd, log, timeout=1800):
         out = f.read()
     failed = sorted(set(re.findall(r"^(?:FAIL|ERROR): (\S+)", out, re.M) +
                         re.findall(r"^not ok \d+ (\S+)", out, re.M) +
+                        re.findall(r"^Bail out! FATAL-ERROR: ([^,:]+)", out, re.M) +
                         re.findall(r"^(?:Bail out! )?\S*ERROR:\S*?([^/\s]+:\d+:\w+):", out, re.M)))
     return rc, failed
 
