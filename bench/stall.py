@@ -15,7 +15,6 @@ import re
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -24,8 +23,8 @@ sys.path.insert(0, os.path.join(HERE, "..", "tests", "server"))
 build = sys.argv[1] if len(sys.argv) > 1 else "build"
 os.environ.setdefault("READROOM_SERVER", os.path.join(build, "src/server/readroom-server"))
 os.environ.setdefault("READROOM_APP", os.path.join(build, "src/app/readroom"))
-from a11y import (AppCase, breadcrumbs, find, find_all, read_stalls, stop, symbolize,  # noqa: E402
-                  wait_for, where)
+from a11y import (AppCase, app_share_ms, breadcrumbs, find, find_all, read_stalls,  # noqa: E402
+                  stop, symbolize, wait_for, where)
 from test_server import ADMIN_PASSWORD, Server  # noqa: E402
 
 CLI = os.path.join(build, "src/cli/readroom-cli")
@@ -39,6 +38,19 @@ class Bench(AppCase):
 
     def runTest(self):
         pass
+
+
+def main_thread_cpu_ms(pid):
+    """CPU time (user + system) the process' main thread has used, in ms:
+    how much work the loop did, whatever else the machine ran."""
+    with open("/proc/%d/task/%d/stat" % (pid, pid)) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) * 1000.0 / os.sysconf("SC_CLK_TCK")
+
+
+def load_average():
+    with open("/proc/loadavg") as f:
+        return float(f.read().split()[0])
 
 
 def lateness(path, t0, t1):
@@ -109,6 +121,7 @@ def main():
         for _ in range(2):
             busy.append(subprocess.Popen(["sh", "-c", "while :; do :; done"]))
         t0 = time.time() * 1000
+        cpu0 = main_thread_cpu_ms(proc.pid)
         x, y, w, h = ready[0].queryComponent().getExtents(p.DESKTOP_COORDS)
         p.Registry.generateMouseEvent(x + 60, y + h // 2, "abs")
         p.Registry.generateMouseEvent(x + 60, y + h // 2, "b1c")
@@ -135,6 +148,7 @@ def main():
         if not wait_for(lambda: [n for _, n in rows() if "your draft" in n], 60):
             raise RuntimeError("not back on the worklist: %r" % rows())
         t1 = time.time() * 1000
+        cpu = main_thread_cpu_ms(proc.pid) - cpu0
         for proc_ in busy:
             stop(proc_)
         busy = []
@@ -153,6 +167,15 @@ def main():
               "beats: %.1f ms"
               % (worst, len(stalls), statistics.median(stalls) if stalls else 0,
                  100.0 * sum(late) / (t1 - t0), len(late), statistics.median(late)))
+        # The part of each stall that was the application's own code, not
+        # a frame drawn by the software renderer nor the machine's pauses
+        # (a11y.app_share_ms: what the e2e tests hold to 250 ms).
+        own = [app_share_ms(ms, block) for ms, block in blocks]
+        own = [ms for ms in own if ms > 0]
+        print("  the application's own part of a stall: longest %.0f ms, median %.0f ms (%d "
+              "stalls); the main thread used %.0f ms of CPU; load average %.1f"
+              % (max(own) if own else 0, statistics.median(own) if own else 0, len(own), cpu,
+                 load_average()))
         for ms, block in sorted(blocks, reverse=True)[:3]:
             frames = [symbolize(l) for l in block.splitlines()[1:] if l.startswith("    ")]
             print("  %d ms: %s" % (ms, where(frames) if frames else breadcrumbs(block)))

@@ -10,7 +10,7 @@ typedef struct _RrStoreWriter RrStoreWriter;
 
 /* A writer for the database at @path; its thread opens it on first use. */
 RrStoreWriter *rr_store_writer_new              (const char          *path);
-/* Finishes the writes queued, then the thread ends (nothing waits for it). */
+/* Finishes the writes queued and waits for the thread to end. */
 void           rr_store_writer_stop             (RrStoreWriter       *w);
 /* Saves the reader's place in a task (rr_store_put_draft) on the writer's
  * thread; @callback runs on the caller's main context. */
@@ -23,6 +23,18 @@ void           rr_store_writer_put_draft_async  (RrStoreWriter       *w,
                                                  gpointer             user_data);
 gboolean       rr_store_writer_put_draft_finish (GAsyncResult        *result,
                                                  GError             **error);
+/* Saves @m (rr_store_put_measurement), or removes it when @removed
+ * (rr_store_delete_measurement), after the writes queued before it. */
+void           rr_store_writer_measurement_async  (RrStoreWriter       *w,
+                                                   gint64               account,
+                                                   const char          *task_id,
+                                                   const RrMeasurement *m,
+                                                   gboolean             removed,
+                                                   gpointer             source_object,
+                                                   GAsyncReadyCallback  callback,
+                                                   gpointer             user_data);
+gboolean       rr_store_writer_measurement_finish (GAsyncResult        *result,
+                                                   GError             **error);
 
 /* rr_store_open on a worker (it checks the whole file's integrity); the
  * connection is then the caller's, for its thread alone. */

@@ -30,6 +30,7 @@ struct _RrViewport
   guint max_3d;            /* the context's 3D texture limit */
   GCancellable *preparing; /* a down-sampled copy is being made on a worker */
   gboolean uploading;      /* the GPU's copy is not all there: the CPU draws */
+  guint upload_source;     /* ...and an idle uploads the rest, between frames */
   RrVolume *prepared;      /* ...and here it is, to upload */
 
   int alloc_w, alloc_h;     /* the last size allocated */

@@ -338,6 +338,26 @@ start_downsample (RrViewport *self, const guint f[3])
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
+/* A few more slices of the GPU's copy, between frames: asking for a frame
+ * to upload in had the whole window drawn again each time (hundreds of ms
+ * a frame on a software renderer), for an image that had not changed. */
+static gboolean
+upload_more (gpointer data)
+{
+  RrViewport *self = data;
+
+  gtk_gl_area_make_current (GTK_GL_AREA (self));
+  if (self->glv != NULL && gtk_gl_area_get_error (GTK_GL_AREA (self)) == NULL &&
+      !rr_gl_volume_upload (self->glv, 8000))
+    return G_SOURCE_CONTINUE;
+  self->upload_source = 0;
+  /* Drawn by the GPU from now on (or, without its copy, as on_render
+   * decides). */
+  gtk_gl_area_queue_render (GTK_GL_AREA (self));
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+  return G_SOURCE_REMOVE;
+}
+
 static gboolean
 on_render (GtkGLArea    *area,
            GdkGLContext *context,
@@ -383,12 +403,12 @@ on_render (GtkGLArea    *area,
           return TRUE;
         }
     }
-  /* Some slices per frame (the CPU draws meanwhile), not all in one. */
+  /* Some slices now (the CPU draws meanwhile), the rest from an idle. */
   self->uploading = !rr_gl_volume_upload (self->glv, 8000);
   if (self->uploading)
     {
-      gtk_gl_area_queue_render (area);
-      gtk_widget_queue_draw (GTK_WIDGET (self));
+      if (self->upload_source == 0)
+        self->upload_source = g_idle_add (upload_more, self);
       return TRUE;
     }
   for (guint i = 0; i < self->n_panes; i++)
@@ -917,6 +937,7 @@ rr_viewport_dispose (GObject *object)
 {
   RrViewport *self = RR_VIEWPORT (object);
   g_clear_handle_id (&self->cine_source, g_source_remove);
+  g_clear_handle_id (&self->upload_source, g_source_remove);
   if (self->preparing)
     g_cancellable_cancel (self->preparing);
   g_clear_object (&self->preparing);

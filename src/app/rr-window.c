@@ -264,18 +264,46 @@ save_draft (RrWindow   *self,
                                                                            series_uid, NULL }));
 }
 
-/* Every change is in the database before it counts: a change that cannot
- * be saved is refused (and undone) with the reason shown. */
+/* A change the database refused: the reason is shown, and the series
+ * shows what is saved again (later changes were written after it). */
+static void
+measurement_saved (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      data)
+{
+  RrWindow *self = RR_WINDOW (source);
+  g_autoptr (RrMeasurement) m = data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) saved = NULL;
+  g_autofree char *msg = NULL;
+  const RrMeasurement *kept;
+
+  if (rr_store_writer_measurement_finish (result, &error) || self->toasts == NULL)
+    return;
+  msg = g_strdup_printf (_("The measurement was not saved: %s"), error->message);
+  toast (self, msg);
+  if (self->store == NULL || self->history == NULL ||
+      g_strcmp0 (m->series_uid, self->history_series) != 0)
+    return;
+  saved = rr_store_list_measurements (self->store, self->task_account, self->task_id,
+                                      m->series_uid, NULL, NULL);
+  rr_measurement_history_reset (self->history, saved);
+  kept = rr_measurement_history_find (self->history, m->id);
+  rr_read_form_measurement_changed (self->read_form, kept ? RR_MEASUREMENT_CHANGED
+                                    : RR_MEASUREMENT_REMOVED, kept ? kept : m);
+  refresh_measurements (self);
+}
+
+/* Every change is queued for the database as it is made; one the database
+ * refuses is undone with the reason shown (measurement_saved). */
 static gboolean
 on_measurement_change (RrMeasurementChange  change,
                        const RrMeasurement *m,
                        gpointer             data)
 {
   RrWindow *self = data;
-  g_autoptr (GError) error = NULL;
-  gboolean ok;
 
-  if (self->store == NULL)
+  if (self->store == NULL || self->writer == NULL)
     {
       g_autofree char *msg = g_strdup_printf (_("Measurements cannot be saved: %s"),
                                               self->store_error
@@ -289,18 +317,10 @@ on_measurement_change (RrMeasurementChange  change,
       toast (self, _("This read is signed: its measurements can no longer change"));
       return FALSE;
     }
-  if (change == RR_MEASUREMENT_REMOVED)
-    ok = rr_store_delete_measurement (self->store, self->task_account, self->task_id, m->id,
-                                       &error);
-  else
-    ok = rr_store_put_measurement (self->store, self->task_account, self->task_id, m, &error);
-  if (!ok)
-    {
-      g_autofree char *msg = g_strdup_printf (_("The measurement was not saved: %s"),
-                                              error->message);
-      toast (self, msg);
-      return FALSE;
-    }
+  /* On the writer's thread, in order: a commit waits for its fsync. */
+  rr_store_writer_measurement_async (self->writer, self->task_account, self->task_id, m,
+                                     change == RR_MEASUREMENT_REMOVED, self, measurement_saved,
+                                     rr_measurement_copy (m));
   rr_read_form_measurement_changed (self->read_form, change, m);
   if (self->refresh_source == 0)
     self->refresh_source = g_idle_add_full (G_PRIORITY_HIGH_IDLE, refresh_measurements, self,

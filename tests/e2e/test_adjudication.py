@@ -18,18 +18,15 @@ import subprocess
 import sys
 import tempfile
 import time
-import unittest
 import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "server"))
-from a11y import (find, find_all, label_text, main, start_a11y_bus, start_app,  # noqa: E402
-                  wait_for, wait_registry)
+from a11y import AppCase, find, find_all, label_text, main, stop, wait_for  # noqa: E402
 from workspace import WorkspaceDriver  # noqa: E402
 from test_server import ADMIN_PASSWORD, Server, criteria  # noqa: E402
 
-READROOM = os.environ.get("READROOM_APP", "build/src/app/readroom")
 CLI = os.environ.get("READROOM_CLI", "build/src/cli/readroom-cli")
 PHANTOM = os.environ.get("READROOM_PHANTOM", "build/src/phantom/readroom-phantom")
 OUT = os.path.join(os.environ.get("READROOM_TEST_OUT", tempfile.gettempdir()), "test_adjudication")
@@ -55,25 +52,22 @@ def caliper(sop, series, ipp, spacing, length_mm, cid):
             "created_us": 1}
 
 
-class Adjudication(WorkspaceDriver, unittest.TestCase):
+class Adjudication(AppCase, WorkspaceDriver):
+    """AppCase first: its class cleanups stop the server, the bus and every
+    application whatever fails, and each test fails on a long stall."""
     out = OUT
 
     @classmethod
     def setUpClass(cls):
-        if not os.environ.get("DISPLAY"):
-            raise unittest.SkipTest("no display")
+        cls.make_tmp("rr-e2e-adj-")
         os.makedirs(OUT, exist_ok=True)
-        cls.tmp = tempfile.mkdtemp(prefix="rr-e2e-adj-")
-        cls.proc = cls.bus = None
+        cls.proc = None
         cls.server = Server(os.path.join(cls.tmp, "server"))
         os.makedirs(cls.server.data)
+        cls.addClassCleanup(cls.server.stop)
         cls.server.start()
         cls.url = "http://127.0.0.1:%d" % cls.server.port
-        try:
-            cls.prepare()
-        except Exception:
-            cls.tearDownClass()
-            raise
+        cls.prepare()
 
     @classmethod
     def admin(cls, *args):
@@ -99,15 +93,10 @@ class Adjudication(WorkspaceDriver, unittest.TestCase):
             cls.admin("upload", folder, "--trial", "TA", "--subject", "S-001", "--timepoint",
                       label, "--day", str(day))
         cls.submit_reads()
-        cls.bus = start_a11y_bus()
-        import pyatspi
-        wait_registry(pyatspi)
-        time.sleep(1.0)
-        cls.pyatspi = pyatspi
-        cls.env = dict(os.environ, GTK_A11Y="atspi", NO_AT_BRIDGE="0",
-                       GSETTINGS_BACKEND="memory",
-                       XDG_DATA_HOME=os.path.join(cls.tmp, "data"),
-                       XDG_CACHE_HOME=os.path.join(cls.tmp, "cache"), READROOM_NO_KEYRING="1")
+        cls.start_bus()
+        cls.env = cls.app_env(XDG_DATA_HOME=os.path.join(cls.tmp, "data"),
+                              XDG_CACHE_HOME=os.path.join(cls.tmp, "cache"),
+                              READROOM_NO_KEYRING="1")
 
     @classmethod
     def geometry(cls, token, task):
@@ -172,10 +161,8 @@ class Adjudication(WorkspaceDriver, unittest.TestCase):
         """The app, signed in as the adjudicator, the task opened."""
         p = self.pyatspi
         cls = type(self)
-        if cls.proc and cls.proc.poll() is None:
-            cls.proc.terminate()
-            cls.proc.wait(10)
-        cls.proc, self.app = start_app(self.pyatspi, [READROOM], self.env)
+        stop(cls.proc)
+        cls.proc, self.app = cls.launch_app([], self.env)
         self.click(self.named("Sign In"))
         self.assertIsNotNone(self.frame("Sign In"))
         self.type_into("Server", self.url)

@@ -17,17 +17,14 @@ import subprocess
 import sys
 import tempfile
 import time
-import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "server"))
-from a11y import (find, find_all, label_text, main, start_a11y_bus, start_app,  # noqa: E402
-                  wait_for, wait_registry)
+from a11y import AppCase, find, find_all, label_text, main, stop, wait_for  # noqa: E402
 from workspace import WorkspaceDriver  # noqa: E402
 from test_server import ADMIN_PASSWORD, Server  # noqa: E402
 
-READROOM = os.environ.get("READROOM_APP", "build/src/app/readroom")
 CLI = os.environ.get("READROOM_CLI", "build/src/cli/readroom-cli")
 PHANTOM = os.environ.get("READROOM_PHANTOM", "build/src/phantom/readroom-phantom")
 OUT = os.path.join(os.environ.get("READROOM_TEST_OUT", tempfile.gettempdir()), "test_read")
@@ -36,25 +33,22 @@ SUM = re.compile(r"Baseline sum: (\d+\.\d) mm")
 PASSWORD = "reader-password"
 
 
-class Read(WorkspaceDriver, unittest.TestCase):
+class Read(AppCase, WorkspaceDriver):
+    """AppCase first: its class cleanups stop the server, the bus and every
+    application whatever fails, and each test fails on a long stall."""
     out = OUT
 
     @classmethod
     def setUpClass(cls):
-        if not os.environ.get("DISPLAY"):
-            raise unittest.SkipTest("no display")
+        cls.make_tmp("rr-e2e-read-")
         os.makedirs(OUT, exist_ok=True)
-        cls.tmp = tempfile.mkdtemp(prefix="rr-e2e-read-")
-        cls.proc = cls.bus = None
+        cls.proc = None
         cls.server = Server(os.path.join(cls.tmp, "server"))
         os.makedirs(cls.server.data)
+        cls.addClassCleanup(cls.server.stop)
         cls.server.start()
         cls.url = "http://127.0.0.1:%d" % cls.server.port
-        try:
-            cls.prepare()
-        except Exception:
-            cls.tearDownClass()
-            raise
+        cls.prepare()
 
     @classmethod
     def prepare(cls):
@@ -75,30 +69,18 @@ class Read(WorkspaceDriver, unittest.TestCase):
                         "--pixel-spacing", "1.4"], check=True, capture_output=True)
         admin("upload", study, "--trial", "TR", "--subject", "S-001", "--timepoint", "Baseline",
               "--day", "0")
-        cls.bus = start_a11y_bus()
-        import pyatspi
-        wait_registry(pyatspi)
-        time.sleep(1.0)
-        cls.pyatspi = pyatspi
+        cls.start_bus()
         # One computer: the same local database and cache for both users.
-        cls.env = dict(os.environ, GTK_A11Y="atspi", NO_AT_BRIDGE="0",
-                       GSETTINGS_BACKEND="memory",
-                       XDG_DATA_HOME=os.path.join(cls.tmp, "data"),
-                       XDG_CACHE_HOME=os.path.join(cls.tmp, "cache"), READROOM_NO_KEYRING="1")
+        cls.env = cls.app_env(XDG_DATA_HOME=os.path.join(cls.tmp, "data"),
+                              XDG_CACHE_HOME=os.path.join(cls.tmp, "cache"),
+                              READROOM_NO_KEYRING="1")
 
     # ---- helpers ----
 
     def launch(self):
         cls = type(self)
-        if cls.proc and cls.proc.poll() is None:
-            cls.proc.terminate()
-            cls.proc.wait(10)
-        cls.proc, self.app = start_app(self.pyatspi, [READROOM], self.env)
-        if os.environ.get("READROOM_TEST_GDB"):
-            subprocess.Popen(["gdb", "-p", str(cls.proc.pid), "-batch", "-ex", "cont", "-ex",
-                              "bt", "-ex", "frame 6", "-ex", "info symbol $pc", "-ex", "info sharedlibrary"],
-                             stdout=open(os.path.join(OUT, "gdb-%d.txt" % cls.proc.pid), "w"),
-                             stderr=subprocess.STDOUT)
+        stop(cls.proc)
+        cls.proc, self.app = cls.launch_app([], self.env)
 
     def drag(self, x0, y0, x1, y1):
         self.mouse(x0, y0, "abs")

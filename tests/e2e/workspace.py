@@ -12,7 +12,10 @@ from a11y import find, find_all, label_text, wait_for
 
 class WorkspaceDriver:
     """A mixin for a unittest.TestCase whose class sets `app`, `pyatspi`,
-    `proc`, `bus`, `server`, `tmp`, and `out` (the screenshot folder)."""
+    `proc`, `bus`, `server`, `tmp`, and `out` (the screenshot folder).
+    With a11y.AppCase first among the bases (test_read.py), AppCase's
+    class cleanups stop what the class started, and this tearDownClass
+    is not used."""
 
     @classmethod
     def tearDownClass(cls):

@@ -383,6 +383,14 @@ test_invalid_reads (void)
     "{\"timepoints\":[{\"id\":\"BL\",\"day\":0}],\"target_lesions\":["
     "{\"id\":\"T1\",\"organ\":\"node\",\"nodal\":true,\"measurements\":{\"BL\":12}}]}");
   g_assert_true (has_rule (node12, "not_measurable", "T1"));
+  /* criteria.md: a target node needs a short axis >= 15 mm; 14.9 mm is a
+   * non-target. The boundary itself, both sides. */
+  g_autoptr (GPtrArray) node15 = violations (
+    "{\"timepoints\":[{\"id\":\"BL\",\"day\":0}],\"target_lesions\":["
+    "{\"id\":\"T1\",\"organ\":\"node\",\"nodal\":true,\"measurements\":{\"BL\":15.0}},"
+    "{\"id\":\"T2\",\"organ\":\"node\",\"nodal\":true,\"measurements\":{\"BL\":14.9}}]}");
+  g_assert_false (has_rule (node15, "not_measurable", "T1"));
+  g_assert_true (has_rule (node15, "not_measurable", "T2"));
   g_autoptr (GPtrArray) small = violations (
     "{\"timepoints\":[{\"id\":\"BL\",\"day\":0}],\"target_lesions\":["
     "{\"id\":\"T1\",\"organ\":\"liver\",\"measurements\":{\"BL\":9.9}},"
