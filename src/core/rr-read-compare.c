@@ -188,10 +188,12 @@ caliper_at (JsonObject *lesion,
 
 /* The distance between the calipers of @la and @lb at the first of @tps
  * (or at @tp alone) where both have one; FALSE when there is none.
- * @tolerance: how far apart two calipers of one lesion can lie. Both
- * centres lie within the lesion, so no further apart than its extent;
- * never less than RR_READ_PAIR_MIN_MM, which absorbs the drift of a
- * small lesion's caliper from reader to reader. */
+ * @tolerance: how far apart two calipers of one lesion can lie: the sum
+ * of their extents. Each reader's caliper spans the lesion as that reader
+ * sees it, and readers who disagree on its size (the cases adjudicated)
+ * also disagree on its edges, and often on the slice where it is
+ * largest; never less than RR_READ_PAIR_MIN_MM, which absorbs the drift
+ * of a small lesion's caliper from reader to reader. */
 static gboolean
 caliper_distance (JsonObject *la,
                   JsonObject *lb,
@@ -211,7 +213,7 @@ caliper_distance (JsonObject *la,
       for (guint i = 0; i < 3; i++)
         d2 += (ca[i] - cb[i]) * (ca[i] - cb[i]);
       *distance = sqrt (d2);
-      *tolerance = MAX (RR_READ_PAIR_MIN_MM, MAX (ea, eb));
+      *tolerance = MAX (RR_READ_PAIR_MIN_MM, ea + eb);
       return TRUE;
     }
   return FALSE;

@@ -198,33 +198,37 @@ static void
 test_tolerance (void)
 {
   g_autoptr (JsonParser) p1 = json_parser_new (), p2 = json_parser_new ();
-  /* Reader 1: liver T1, a 20 mm caliper centred at (0, 0, 0); kidney T2,
-   * 10 mm at (0, 0, 100). Reader 2: liver at (0, 19, 0), 19 mm from T1,
-   * within its 20 mm extent: one lesion. Kidney at (0, 16, 100): 16 mm,
-   * beyond the 15 mm floor (the calipers are 10 mm): two lesions. At W8
-   * the kidney calipers coincide, but the first timepoint where both
-   * have one, BL, decides. */
+  /* The tolerance is the sum of the two calipers' lengths, at least 15 mm.
+   * Liver: 20 mm calipers centred at (0, 0, 0) and (0, 39, 0): 39 mm
+   * apart, within 40: one lesion. Kidney: 5 mm calipers 14 mm apart,
+   * within the 15 mm floor: one lesion. Spleen: 10 mm calipers 21 mm
+   * apart, beyond 20: two lesions. At W8 the spleen calipers coincide,
+   * but the first timepoint where both have one, BL, decides. */
   JsonObject *a = parse (p1, "{" TPS ", \"target_lesions\": ["
                          "{\"id\": \"T1\", \"organ\": \"liver\", \"measurements\": {\"BL\": 20.0},"
                          " \"calipers\": {\"BL\": " CAL (-10, 0, 0, 10, 0, 0) "}},"
-                         "{\"id\": \"T2\", \"organ\": \"kidney\", \"measurements\": {\"BL\": 10.0},"
+                         "{\"id\": \"T2\", \"organ\": \"kidney\", \"measurements\": {\"BL\": 5.0},"
+                         " \"calipers\": {\"BL\": " CAL (0, 0, 50, 5, 0, 50) "}},"
+                         "{\"id\": \"T3\", \"organ\": \"spleen\", \"measurements\": {\"BL\": 10.0},"
                          " \"calipers\": {\"BL\": " CAL (-5, 0, 100, 5, 0, 100) ","
-                         " \"W8\": " CAL (-5, 16, 100, 5, 16, 100) "}}],"
+                         " \"W8\": " CAL (-5, 21, 100, 5, 21, 100) "}}],"
                          " \"new_lesions\": []}");
   JsonObject *b = parse (p2, "{" TPS ", \"target_lesions\": ["
                          "{\"id\": \"T1\", \"organ\": \"liver\", \"measurements\": {\"BL\": 20.0},"
-                         " \"calipers\": {\"BL\": " CAL (-10, 19, 0, 10, 19, 0) "}},"
-                         "{\"id\": \"T2\", \"organ\": \"kidney\", \"measurements\": {\"BL\": 10.0},"
-                         " \"calipers\": {\"BL\": " CAL (-5, 16, 100, 5, 16, 100) ","
-                         " \"W8\": " CAL (-5, 16, 100, 5, 16, 100) "}}],"
+                         " \"calipers\": {\"BL\": " CAL (-10, 39, 0, 10, 39, 0) "}},"
+                         "{\"id\": \"T2\", \"organ\": \"kidney\", \"measurements\": {\"BL\": 5.0},"
+                         " \"calipers\": {\"BL\": " CAL (0, 14, 50, 5, 14, 50) "}},"
+                         "{\"id\": \"T3\", \"organ\": \"spleen\", \"measurements\": {\"BL\": 10.0},"
+                         " \"calipers\": {\"BL\": " CAL (-5, 21, 100, 5, 21, 100) ","
+                         " \"W8\": " CAL (-5, 21, 100, 5, 21, 100) "}}],"
                          " \"new_lesions\": []}");
   g_autoptr (GPtrArray) d = rr_read_compare (a, b);
   g_assert_cmpuint (d->len, ==, 2);
   g_assert_cmpint (((RrReadDiff *) d->pdata[0])->kind, ==, RR_READ_DIFF_TARGET_CHOICE);
   g_assert_cmpuint (((RrReadDiff *) d->pdata[0])->reader, ==, 1);
-  g_assert_cmpstr (((RrReadDiff *) d->pdata[0])->lesion_1, ==, "T2");
+  g_assert_cmpstr (((RrReadDiff *) d->pdata[0])->lesion_1, ==, "T3");
   g_assert_cmpuint (((RrReadDiff *) d->pdata[1])->reader, ==, 2);
-  g_assert_cmpstr (((RrReadDiff *) d->pdata[1])->lesion_2, ==, "T2");
+  g_assert_cmpstr (((RrReadDiff *) d->pdata[1])->lesion_2, ==, "T3");
 }
 
 static void
