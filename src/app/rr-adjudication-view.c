@@ -35,7 +35,7 @@ struct _RrAdjudicationView
   GtkLabel *summary;
   RrViewport *view1, *view2;
   GtkLabel *caption1, *caption2;
-  GtkToggleButton *show_both;
+  GtkToggleButton *show_own, *show_1, *show_2, *show_both;
   GtkLabel *view_state;
   GtkListBox *timepoints;
   GtkListBox *lesions1, *lesions2;
@@ -208,18 +208,33 @@ caliper (RrAdjudicationView *self,
   return NULL;
 }
 
-/* Each pane's history: its reader's calipers on the series shown, or both
- * readers' when asked. */
+/* Whether @pane draws @reader's calipers: each its own reader's, or one
+ * reader's on both (to see them on the other's image), or both readers'. */
+static gboolean
+pane_draws (RrAdjudicationView *self,
+            guint               pane,
+            guint               reader)
+{
+  if (gtk_toggle_button_get_active (self->show_both))
+    return TRUE;
+  if (gtk_toggle_button_get_active (self->show_1))
+    return reader == 0;
+  if (gtk_toggle_button_get_active (self->show_2))
+    return reader == 1;
+  return reader == pane;
+}
+
+/* Each pane's history: the calipers it draws, on the series shown. */
 static void
 fill_histories (RrAdjudicationView *self)
 {
-  gboolean both = gtk_toggle_button_get_active (self->show_both);
   const char *series = self->volume ? self->volume->series_uid : NULL;
   for (guint pane = 0; pane < 2; pane++)
     {
       GPtrArray *items = g_ptr_array_new ();
+      char *caption;
       for (guint r = 0; r < 2; r++)
-        if (r == pane || both)
+        if (pane_draws (self, pane, r))
           for (guint i = 0; self->calipers[r] && i < self->calipers[r]->len; i++)
             {
               RrMeasurement *m = self->calipers[r]->pdata[i];
@@ -229,6 +244,16 @@ fill_histories (RrAdjudicationView *self)
       rr_measurement_history_reset (self->history[pane], items);
       g_ptr_array_unref (items);
       rr_viewport_measurements_changed (view_of (self, pane));
+      /* The caption says whose calipers the pane draws when not its own. */
+      if (pane_draws (self, pane, 0) && pane_draws (self, pane, 1))
+        caption = g_strdup_printf (_("%s · both readers' calipers"), reader_labels[pane]);
+      else if (!pane_draws (self, pane, pane))
+        caption = g_strdup_printf (_("%s · %s's calipers"), reader_labels[pane],
+                                   reader_labels[!pane]);
+      else
+        caption = g_strdup (reader_labels[pane]);
+      gtk_label_set_text (pane ? self->caption2 : self->caption1, caption);
+      g_free (caption);
     }
 }
 
@@ -264,7 +289,7 @@ go_to (RrAdjudicationView *self,
   for (guint pane = 0; pane < 2; pane++)
     {
       RrViewport *v = view_of (self, pane);
-      if (pane == reader || gtk_toggle_button_get_active (self->show_both))
+      if (pane_draws (self, pane, reader))
         rr_viewport_show_measurement (v, id);
       else
         rr_viewport_set_point (v, rr_measurement_center (m));
@@ -1163,9 +1188,12 @@ rr_adjudication_view_set_task (RrAdjudicationView *self,
 }
 
 static void
-on_show_both (RrAdjudicationView *self)
+on_show_toggled (GtkToggleButton    *button,
+                 RrAdjudicationView *self)
 {
-  fill_histories (self);
+  /* A group toggles twice per choice: draw once, for the one chosen. */
+  if (gtk_toggle_button_get_active (button))
+    fill_histories (self);
 }
 
 static void
@@ -1174,8 +1202,11 @@ show_both_action (GtkWidget  *widget,
                   GVariant   *param)
 {
   RrAdjudicationView *self = RR_ADJUDICATION_VIEW (widget);
-  gtk_toggle_button_set_active (self->show_both,
-                                !gtk_toggle_button_get_active (self->show_both));
+  /* Ctrl+B: both readers' calipers, and back to each its own. */
+  if (gtk_toggle_button_get_active (self->show_both))
+    gtk_toggle_button_set_active (self->show_own, TRUE);
+  else
+    gtk_toggle_button_set_active (self->show_both, TRUE);
 }
 
 static void
@@ -1245,6 +1276,9 @@ rr_adjudication_view_class_init (RrAdjudicationViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, RrAdjudicationView, view2);
   gtk_widget_class_bind_template_child (widget_class, RrAdjudicationView, caption1);
   gtk_widget_class_bind_template_child (widget_class, RrAdjudicationView, caption2);
+  gtk_widget_class_bind_template_child (widget_class, RrAdjudicationView, show_own);
+  gtk_widget_class_bind_template_child (widget_class, RrAdjudicationView, show_1);
+  gtk_widget_class_bind_template_child (widget_class, RrAdjudicationView, show_2);
   gtk_widget_class_bind_template_child (widget_class, RrAdjudicationView, show_both);
   gtk_widget_class_bind_template_child (widget_class, RrAdjudicationView, view_state);
   gtk_widget_class_bind_template_child (widget_class, RrAdjudicationView, timepoints);
@@ -1314,8 +1348,9 @@ rr_adjudication_view_init (RrAdjudicationView *self)
   g_signal_connect_object (gtk_text_view_get_buffer (self->rationale), "changed",
                            G_CALLBACK (update_sign), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->sign, "clicked", G_CALLBACK (on_sign), self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (self->show_both, "toggled", G_CALLBACK (on_show_both), self,
-                           G_CONNECT_SWAPPED);
+  for (GtkToggleButton **b = (GtkToggleButton *[]) { self->show_own, self->show_1, self->show_2,
+                                                      self->show_both, NULL }; *b; b++)
+    g_signal_connect_object (*b, "toggled", G_CALLBACK (on_show_toggled), self, 0);
   g_signal_connect_object (self->timepoints, "row-activated",
                            G_CALLBACK (on_timepoint_activated), self, 0);
   g_signal_connect_object (self->lesions1, "row-activated", G_CALLBACK (on_lesion_activated),
