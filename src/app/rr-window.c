@@ -1060,8 +1060,7 @@ sign_in_action (GtkWidget  *widget,
   gtk_window_present (GTK_WINDOW (dialog));
 }
 
-/* Switch User: nothing of the account signed in stays in view (its task,
- * its drafts' measurements, its worklist), and the next person signs in. */
+/* Switch User: nothing of the account signed in stays, and the next one signs in. */
 static void
 switch_user_action (GtkWidget *widget, const char *name, GVariant *param)
 {
@@ -1069,6 +1068,7 @@ switch_user_action (GtkWidget *widget, const char *name, GVariant *param)
   leave_source (self);
   use_measurements_of (self, NULL);
   rr_session_sign_out (self->store, rr_worklist_get_account (self->worklist), self->settings);
+  rr_worklist_sign_out (self->worklist);
   gtk_widget_set_visible (GTK_WIDGET (self->worklist_button), FALSE);
   gtk_stack_set_visible_child_name (self->stack, "empty");
   sign_in_action (widget, name, param);
