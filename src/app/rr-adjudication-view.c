@@ -36,7 +36,11 @@ struct _RrAdjudicationView
   RrViewport *view1, *view2;
   GtkLabel *caption1, *caption2;
   GtkToggleButton *show_own, *show_1, *show_2, *show_both;
+  GtkToggleButton *shown;       /* the one of them chosen last */
   GtkLabel *view_state;
+  GtkPaned *paned;
+  gboolean divider_moved;       /* by the adjudicator: kept where they put it */
+  gboolean dividing;            /* the view itself moves it */
   GtkListBox *timepoints;
   GtkListBox *lesions1, *lesions2;
   GtkWidget *decision;
@@ -215,11 +219,11 @@ pane_draws (RrAdjudicationView *self,
             guint               pane,
             guint               reader)
 {
-  if (gtk_toggle_button_get_active (self->show_both))
+  if (self->shown == self->show_both)
     return TRUE;
-  if (gtk_toggle_button_get_active (self->show_1))
+  if (self->shown == self->show_1)
     return reader == 0;
-  if (gtk_toggle_button_get_active (self->show_2))
+  if (self->shown == self->show_2)
     return reader == 1;
   return reader == pane;
 }
@@ -948,6 +952,8 @@ on_sign (RrAdjudicationView *self)
   gtk_window_present (GTK_WINDOW (dialog));
 }
 
+static void on_paned_max (GtkPaned *paned, GParamSpec *pspec, RrAdjudicationView *self);
+
 /* ---- the task's detail, from the server or kept ---- */
 
 typedef struct
@@ -1079,6 +1085,8 @@ fetch_done (GObject      *source,
   g_string_free (summary, TRUE);
   fill_histories (self);
   update_lock (self);
+  /* The tables have their rows: the divider makes room for them. */
+  on_paned_max (self->paned, NULL, self);
 }
 
 /* ---- the widget ---- */
@@ -1191,9 +1199,48 @@ static void
 on_show_toggled (GtkToggleButton    *button,
                  RrAdjudicationView *self)
 {
-  /* A group toggles twice per choice: draw once, for the one chosen. */
+  /* A group toggles twice per choice, the one chosen first, while the
+   * one before is still active: what is drawn follows the one chosen. */
   if (gtk_toggle_button_get_active (button))
-    fill_histories (self);
+    {
+      self->shown = button;
+      fill_histories (self);
+    }
+}
+
+/* The decision and the tables get the height they need, the images the
+ * rest, but never less than IMAGES_MIN_SHARE of it (at 1280 x 800 a fixed
+ * split left the decision below the fold, at 1600 x 1000 space unused),
+ * until the adjudicator moves the divider. */
+#define IMAGES_MIN_SHARE 0.45
+
+static void
+on_paned_max (GtkPaned           *paned,
+              GParamSpec         *pspec,
+              RrAdjudicationView *self)
+{
+  GtkWidget *lower = gtk_scrolled_window_get_child (
+    GTK_SCROLLED_WINDOW (gtk_paned_get_end_child (paned)));
+  int height = gtk_widget_get_height (GTK_WIDGET (paned)), nat = 0;
+  if (self->divider_moved || lower == NULL || height <= 0)
+    return;
+  gtk_widget_measure (lower, GTK_ORIENTATION_VERTICAL, gtk_widget_get_width (GTK_WIDGET (paned)),
+                      NULL, &nat, NULL, NULL);
+  /* GTK keeps the position within its bounds (the lower pane's minimum). */
+  self->dividing = TRUE;
+  gtk_paned_set_position (paned, MAX ((int) (height * IMAGES_MIN_SHARE), height - nat - 8));
+  self->dividing = FALSE;
+}
+
+static void
+on_paned_position (GtkPaned           *paned,
+                   GParamSpec         *pspec,
+                   RrAdjudicationView *self)
+{
+  /* A move not the view's own is the adjudicator's (a drag, the keys);
+   * GTK itself only clamps, after a new maximum the view sets again. */
+  if (!self->dividing && gtk_widget_get_mapped (GTK_WIDGET (paned)))
+    self->divider_moved = TRUE;
 }
 
 static void
@@ -1203,7 +1250,7 @@ show_both_action (GtkWidget  *widget,
 {
   RrAdjudicationView *self = RR_ADJUDICATION_VIEW (widget);
   /* Ctrl+B: both readers' calipers, and back to each its own. */
-  if (gtk_toggle_button_get_active (self->show_both))
+  if (self->shown == self->show_both)
     gtk_toggle_button_set_active (self->show_own, TRUE);
   else
     gtk_toggle_button_set_active (self->show_both, TRUE);
@@ -1281,6 +1328,7 @@ rr_adjudication_view_class_init (RrAdjudicationViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, RrAdjudicationView, show_2);
   gtk_widget_class_bind_template_child (widget_class, RrAdjudicationView, show_both);
   gtk_widget_class_bind_template_child (widget_class, RrAdjudicationView, view_state);
+  gtk_widget_class_bind_template_child (widget_class, RrAdjudicationView, paned);
   gtk_widget_class_bind_template_child (widget_class, RrAdjudicationView, timepoints);
   gtk_widget_class_bind_template_child (widget_class, RrAdjudicationView, lesions1);
   gtk_widget_class_bind_template_child (widget_class, RrAdjudicationView, lesions2);
@@ -1309,6 +1357,7 @@ rr_adjudication_view_init (RrAdjudicationView *self)
   gtk_widget_init_template (GTK_WIDGET (self));
   self->cancellable = g_cancellable_new ();
   self->old_scans = g_ptr_array_new_with_free_func ((GDestroyNotify) rr_dicom_scan_free);
+  self->shown = self->show_own;
   self->lesion_caliper = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->colors = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   for (guint r = 0; r < 2; r++)
@@ -1351,6 +1400,10 @@ rr_adjudication_view_init (RrAdjudicationView *self)
   for (GtkToggleButton **b = (GtkToggleButton *[]) { self->show_own, self->show_1, self->show_2,
                                                       self->show_both, NULL }; *b; b++)
     g_signal_connect_object (*b, "toggled", G_CALLBACK (on_show_toggled), self, 0);
+  g_signal_connect_object (self->paned, "notify::max-position", G_CALLBACK (on_paned_max), self,
+                           0);
+  g_signal_connect_object (self->paned, "notify::position", G_CALLBACK (on_paned_position),
+                           self, 0);
   g_signal_connect_object (self->timepoints, "row-activated",
                            G_CALLBACK (on_timepoint_activated), self, 0);
   g_signal_connect_object (self->lesions1, "row-activated", G_CALLBACK (on_lesion_activated),

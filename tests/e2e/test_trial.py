@@ -341,8 +341,18 @@ class Trial(WorkspaceDriver, AppCase):
         self.assertTrue(wait_for(lambda: "Reader 2 · Reader 1's calipers" in self.labels(), 10),
                         self.labels())
         self.click(self.named("Each pane its own reader's calipers"))
-        self.assertTrue(wait_for(lambda: "Reader 1" in self.labels() and
-                                 "Reader 2" in self.labels(), 10), self.labels())
+        self.assertTrue(wait_for(lambda: not [t for t in self.labels()
+                                              if "'s calipers" in t], 10), self.labels())
+        # Ctrl+B: both readers' calipers on both panes.
+        self.pyatspi.Registry.generateKeyboardEvent(37, None, p.KEY_PRESS)  # Control_L
+        self.pyatspi.Registry.generateKeyboardEvent(ord("b"), None, p.KEY_SYM)
+        self.pyatspi.Registry.generateKeyboardEvent(37, None, p.KEY_RELEASE)
+        self.assertTrue(wait_for(lambda: "Reader 1 · both readers' calipers" in self.labels(),
+                                 10), self.labels())
+        self.click(self.named("Each pane its own reader's calipers"))
+        self.assertTrue(wait_for(lambda: not [t for t in self.labels()
+                                              if "'s calipers" in t or "' calipers" in t], 10),
+                        self.labels())
 
         # Choose, give the rationale, sign.
         sign = self.named("Sign adjudication")
