@@ -35,8 +35,12 @@ struct _RrAdjudicationView
   GtkLabel *summary;
   RrViewport *view1, *view2;
   GtkLabel *caption1, *caption2;
-  GtkToggleButton *show_both;
+  GtkToggleButton *show_own, *show_1, *show_2, *show_both;
+  GtkToggleButton *shown;       /* the one of them chosen last */
   GtkLabel *view_state;
+  GtkPaned *paned;
+  gboolean divider_moved;       /* by the adjudicator: kept where they put it */
+  gboolean dividing;            /* the view itself moves it */
   GtkListBox *timepoints;
   GtkListBox *lesions1, *lesions2;
   GtkWidget *decision;
@@ -208,18 +212,33 @@ caliper (RrAdjudicationView *self,
   return NULL;
 }
 
-/* Each pane's history: its reader's calipers on the series shown, or both
- * readers' when asked. */
+/* Whether @pane draws @reader's calipers: each its own reader's, or one
+ * reader's on both (to see them on the other's image), or both readers'. */
+static gboolean
+pane_draws (RrAdjudicationView *self,
+            guint               pane,
+            guint               reader)
+{
+  if (self->shown == self->show_both)
+    return TRUE;
+  if (self->shown == self->show_1)
+    return reader == 0;
+  if (self->shown == self->show_2)
+    return reader == 1;
+  return reader == pane;
+}
+
+/* Each pane's history: the calipers it draws, on the series shown. */
 static void
 fill_histories (RrAdjudicationView *self)
 {
-  gboolean both = gtk_toggle_button_get_active (self->show_both);
   const char *series = self->volume ? self->volume->series_uid : NULL;
   for (guint pane = 0; pane < 2; pane++)
     {
       GPtrArray *items = g_ptr_array_new ();
+      char *caption;
       for (guint r = 0; r < 2; r++)
-        if (r == pane || both)
+        if (pane_draws (self, pane, r))
           for (guint i = 0; self->calipers[r] && i < self->calipers[r]->len; i++)
             {
               RrMeasurement *m = self->calipers[r]->pdata[i];
@@ -229,6 +248,16 @@ fill_histories (RrAdjudicationView *self)
       rr_measurement_history_reset (self->history[pane], items);
       g_ptr_array_unref (items);
       rr_viewport_measurements_changed (view_of (self, pane));
+      /* The caption says whose calipers the pane draws when not its own. */
+      if (pane_draws (self, pane, 0) && pane_draws (self, pane, 1))
+        caption = g_strdup_printf (_("%s · both readers' calipers"), reader_labels[pane]);
+      else if (!pane_draws (self, pane, pane))
+        caption = g_strdup_printf (_("%s · %s's calipers"), reader_labels[pane],
+                                   reader_labels[!pane]);
+      else
+        caption = g_strdup (reader_labels[pane]);
+      gtk_label_set_text (pane ? self->caption2 : self->caption1, caption);
+      g_free (caption);
     }
 }
 
@@ -264,7 +293,7 @@ go_to (RrAdjudicationView *self,
   for (guint pane = 0; pane < 2; pane++)
     {
       RrViewport *v = view_of (self, pane);
-      if (pane == reader || gtk_toggle_button_get_active (self->show_both))
+      if (pane_draws (self, pane, reader))
         rr_viewport_show_measurement (v, id);
       else
         rr_viewport_set_point (v, rr_measurement_center (m));
@@ -923,6 +952,8 @@ on_sign (RrAdjudicationView *self)
   gtk_window_present (GTK_WINDOW (dialog));
 }
 
+static void on_paned_max (GtkPaned *paned, GParamSpec *pspec, RrAdjudicationView *self);
+
 /* ---- the task's detail, from the server or kept ---- */
 
 typedef struct
@@ -1054,6 +1085,8 @@ fetch_done (GObject      *source,
   g_string_free (summary, TRUE);
   fill_histories (self);
   update_lock (self);
+  /* The tables have their rows: the divider makes room for them. */
+  on_paned_max (self->paned, NULL, self);
 }
 
 /* ---- the widget ---- */
@@ -1163,9 +1196,51 @@ rr_adjudication_view_set_task (RrAdjudicationView *self,
 }
 
 static void
-on_show_both (RrAdjudicationView *self)
+on_show_toggled (GtkToggleButton    *button,
+                 RrAdjudicationView *self)
 {
-  fill_histories (self);
+  /* A group toggles twice per choice, the one chosen first, while the
+   * one before is still active: what is drawn follows the one chosen. */
+  if (gtk_toggle_button_get_active (button))
+    {
+      self->shown = button;
+      fill_histories (self);
+    }
+}
+
+/* The decision and the tables get the height they need, the images the
+ * rest, but never less than IMAGES_MIN_SHARE of it (at 1280 x 800 a fixed
+ * split left the decision below the fold, at 1600 x 1000 space unused),
+ * until the adjudicator moves the divider. */
+#define IMAGES_MIN_SHARE 0.45
+
+static void
+on_paned_max (GtkPaned           *paned,
+              GParamSpec         *pspec,
+              RrAdjudicationView *self)
+{
+  GtkWidget *lower = gtk_scrolled_window_get_child (
+    GTK_SCROLLED_WINDOW (gtk_paned_get_end_child (paned)));
+  int height = gtk_widget_get_height (GTK_WIDGET (paned)), nat = 0;
+  if (self->divider_moved || lower == NULL || height <= 0)
+    return;
+  gtk_widget_measure (lower, GTK_ORIENTATION_VERTICAL, gtk_widget_get_width (GTK_WIDGET (paned)),
+                      NULL, &nat, NULL, NULL);
+  /* GTK keeps the position within its bounds (the lower pane's minimum). */
+  self->dividing = TRUE;
+  gtk_paned_set_position (paned, MAX ((int) (height * IMAGES_MIN_SHARE), height - nat - 8));
+  self->dividing = FALSE;
+}
+
+static void
+on_paned_position (GtkPaned           *paned,
+                   GParamSpec         *pspec,
+                   RrAdjudicationView *self)
+{
+  /* A move not the view's own is the adjudicator's (a drag, the keys);
+   * GTK itself only clamps, after a new maximum the view sets again. */
+  if (!self->dividing && gtk_widget_get_mapped (GTK_WIDGET (paned)))
+    self->divider_moved = TRUE;
 }
 
 static void
@@ -1174,8 +1249,11 @@ show_both_action (GtkWidget  *widget,
                   GVariant   *param)
 {
   RrAdjudicationView *self = RR_ADJUDICATION_VIEW (widget);
-  gtk_toggle_button_set_active (self->show_both,
-                                !gtk_toggle_button_get_active (self->show_both));
+  /* Ctrl+B: both readers' calipers, and back to each its own. */
+  if (self->shown == self->show_both)
+    gtk_toggle_button_set_active (self->show_own, TRUE);
+  else
+    gtk_toggle_button_set_active (self->show_both, TRUE);
 }
 
 static void
@@ -1245,8 +1323,12 @@ rr_adjudication_view_class_init (RrAdjudicationViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, RrAdjudicationView, view2);
   gtk_widget_class_bind_template_child (widget_class, RrAdjudicationView, caption1);
   gtk_widget_class_bind_template_child (widget_class, RrAdjudicationView, caption2);
+  gtk_widget_class_bind_template_child (widget_class, RrAdjudicationView, show_own);
+  gtk_widget_class_bind_template_child (widget_class, RrAdjudicationView, show_1);
+  gtk_widget_class_bind_template_child (widget_class, RrAdjudicationView, show_2);
   gtk_widget_class_bind_template_child (widget_class, RrAdjudicationView, show_both);
   gtk_widget_class_bind_template_child (widget_class, RrAdjudicationView, view_state);
+  gtk_widget_class_bind_template_child (widget_class, RrAdjudicationView, paned);
   gtk_widget_class_bind_template_child (widget_class, RrAdjudicationView, timepoints);
   gtk_widget_class_bind_template_child (widget_class, RrAdjudicationView, lesions1);
   gtk_widget_class_bind_template_child (widget_class, RrAdjudicationView, lesions2);
@@ -1275,6 +1357,7 @@ rr_adjudication_view_init (RrAdjudicationView *self)
   gtk_widget_init_template (GTK_WIDGET (self));
   self->cancellable = g_cancellable_new ();
   self->old_scans = g_ptr_array_new_with_free_func ((GDestroyNotify) rr_dicom_scan_free);
+  self->shown = self->show_own;
   self->lesion_caliper = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->colors = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   for (guint r = 0; r < 2; r++)
@@ -1314,8 +1397,13 @@ rr_adjudication_view_init (RrAdjudicationView *self)
   g_signal_connect_object (gtk_text_view_get_buffer (self->rationale), "changed",
                            G_CALLBACK (update_sign), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->sign, "clicked", G_CALLBACK (on_sign), self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (self->show_both, "toggled", G_CALLBACK (on_show_both), self,
-                           G_CONNECT_SWAPPED);
+  for (GtkToggleButton **b = (GtkToggleButton *[]) { self->show_own, self->show_1, self->show_2,
+                                                      self->show_both, NULL }; *b; b++)
+    g_signal_connect_object (*b, "toggled", G_CALLBACK (on_show_toggled), self, 0);
+  g_signal_connect_object (self->paned, "notify::max-position", G_CALLBACK (on_paned_max), self,
+                           0);
+  g_signal_connect_object (self->paned, "notify::position", G_CALLBACK (on_paned_position),
+                           self, 0);
   g_signal_connect_object (self->timepoints, "row-activated",
                            G_CALLBACK (on_timepoint_activated), self, 0);
   g_signal_connect_object (self->lesions1, "row-activated", G_CALLBACK (on_lesion_activated),

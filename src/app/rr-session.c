@@ -4,6 +4,7 @@
  * every start with a session kept. */
 #include "rr-session.h"
 #include "rr-sync.h"
+#include "rr-sync-secret.h"
 
 #include <string.h>
 
@@ -112,4 +113,83 @@ rr_session_client_new (const char *server,
       g_free (token);
     }
   return c;
+}
+
+typedef struct
+{
+  char *db_path, *ca_file;
+  gint64 account;
+} SignOut;
+
+static void
+sign_out_free (gpointer data)
+{
+  SignOut *s = data;
+  g_free (s->db_path);
+  g_free (s->ca_file);
+  g_free (s);
+}
+
+static void
+sign_out_thread (GTask        *task,
+                 gpointer      source,
+                 gpointer      data,
+                 GCancellable *cancellable)
+{
+  SignOut *s = data;
+  g_autoptr (RrStore) store = rr_store_open (s->db_path, NULL);
+  g_autofree char *server = NULL, *user = NULL, *token = NULL;
+  g_autoptr (RrSyncClient) c = NULL;
+  g_autoptr (GBytes) answer = NULL;
+  long status = 0;
+
+  if (store == NULL || !rr_store_get_account (store, s->account, &server, &user, NULL, NULL))
+    {
+      g_task_return_boolean (task, FALSE);
+      return;
+    }
+  /* Forgotten first: the same person may sign in again at once, and the
+   * token saved then must not be the one cleared. */
+  token = rr_sync_token_load (server, user);
+  rr_sync_secret_clear ("token", server, user);
+  if (token == NULL)
+    {
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+  /* Ended on the server too, so a copy of it is worth nothing; offline,
+   * it expires there by itself. */
+  c = rr_sync_client_new (server, s->ca_file);
+  rr_sync_client_set_token (c, token);
+  rr_sync_client_set_offline_timeout (c, 5);
+  answer = rr_sync_request (c, "DELETE", "/readroom/v1/sessions/current", NULL, 0, NULL, NULL,
+                            &status, NULL);
+  memset (token, 0, strlen (token));
+  g_task_return_boolean (task, status == 204);
+}
+
+void
+rr_session_sign_out (RrStore   *store,
+                     gint64     account,
+                     GSettings *settings)
+{
+  g_autoptr (GTask) task = NULL;
+  SignOut *s;
+
+  if (settings)
+    g_settings_set_string (settings, "user", "");
+  if (store == NULL || account <= 0)
+    return;
+  s = g_new0 (SignOut, 1);
+  s->db_path = g_strdup (rr_store_get_path (store));
+  s->account = account;
+  if (settings)
+    {
+      s->ca_file = g_settings_get_string (settings, "ca-file");
+      if (*s->ca_file == '\0')
+        g_clear_pointer (&s->ca_file, g_free);
+    }
+  task = g_task_new (NULL, NULL, NULL, NULL);
+  g_task_set_task_data (task, s, sign_out_free);
+  g_task_run_in_thread (task, sign_out_thread);
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <gio/gio.h>
+#include "rr-store.h"
 #include "rr-sync.h"
 
 G_BEGIN_DECLS
@@ -30,5 +31,16 @@ char     *rr_session_load_finish (GAsyncResult        *result);
 RrSyncClient *rr_session_client_new (const char *server,
                                      const char *user,
                                      const char *ca_file);
+
+/* Switch User: signs @account (its row in @store) out. The sign-in dialog
+ * that follows asks for a user name afresh (@settings' "user" is emptied)
+ * and, for a password: the session token kept for the account is
+ * forgotten, then, on a worker, ended on the server. What the account
+ * keeps in @store stays its own: drafts and outbox entries are the
+ * account's rows, delivered when it signs in again. @account <= 0: only
+ * the settings. */
+void          rr_session_sign_out   (RrStore    *store,
+                                     gint64      account,
+                                     GSettings  *settings);
 
 G_END_DECLS

@@ -1083,6 +1083,20 @@ sign_in_action (GtkWidget  *widget,
   gtk_window_present (GTK_WINDOW (dialog));
 }
 
+/* Switch User: nothing of the account signed in stays, and the next one signs in. */
+static void
+switch_user_action (GtkWidget *widget, const char *name, GVariant *param)
+{
+  RrWindow *self = RR_WINDOW (widget);
+  leave_source (self);
+  use_measurements_of (self, NULL);
+  rr_session_sign_out (self->store, rr_worklist_get_account (self->worklist), self->settings);
+  rr_worklist_sign_out (self->worklist);
+  gtk_widget_set_visible (GTK_WIDGET (self->worklist_button), FALSE);
+  gtk_stack_set_visible_child_name (self->stack, "empty");
+  sign_in_action (widget, name, param);
+}
+
 static void
 worklist_action (GtkWidget  *widget,
                  const char *name,
@@ -1361,6 +1375,7 @@ rr_window_class_init (RrWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, RrWindow, worklist_button);
   gtk_widget_class_bind_template_child (widget_class, RrWindow, sign_in_button);
   gtk_widget_class_install_action (widget_class, "win.sign-in", NULL, sign_in_action);
+  gtk_widget_class_install_action (widget_class, "win.switch-user", NULL, switch_user_action);
   gtk_widget_class_install_action (widget_class, "win.worklist", NULL, worklist_action);
   gtk_widget_class_install_action (widget_class, "win.upload", NULL, upload_action);
   gtk_widget_class_install_action (widget_class, "win.compare", "i", compare_action);

@@ -779,6 +779,35 @@ rr_worklist_set_account (RrWorklist *self,
 }
 
 void
+rr_worklist_sign_out (RrWorklist *self)
+{
+  GtkWidget *child;
+
+  g_return_if_fail (RR_IS_WORKLIST (self));
+  /* What runs for the account stops (a list or a sync in flight ends
+   * cancelled, its result dropped), and its tasks go: a page not shown is
+   * still in the accessibility tree. */
+  g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  self->cancellable = g_cancellable_new ();
+  g_clear_handle_id (&self->poll_source, g_source_remove);
+  g_clear_pointer (&self->store, rr_store_close);
+  self->account = 0;
+  g_clear_pointer (&self->pending_download, g_free);
+  g_clear_pointer (&self->server, g_free);
+  g_clear_pointer (&self->username, g_free);
+  if (self->token)
+    memset (self->token, 0, strlen (self->token));
+  g_clear_pointer (&self->token, g_free);
+  g_hash_table_remove_all (self->progress);
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->list))))
+    gtk_list_box_remove (self->list, child);
+  self->n_pending = self->n_refused = 0;
+  g_clear_pointer (&self->detail, g_free);
+  gtk_label_set_text (self->status, "");
+}
+
+void
 rr_worklist_reload (RrWorklist *self)
 {
   g_return_if_fail (RR_IS_WORKLIST (self));

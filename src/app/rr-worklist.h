@@ -17,6 +17,9 @@ void        rr_worklist_set_account (RrWorklist *self,
                                      const char *username,
                                      const char *token,
                                      const char *ca_file);
+/* Switch User: forgets the account (its token, its tasks, its status) and
+ * stops working for it, until rr_worklist_set_account () again. */
+void        rr_worklist_sign_out    (RrWorklist *self);
 /* The cached files of a task (NULL when none) and its timepoint labels by
  * Study Instance UID; "open-task" (task id) asks for it to be opened. */
 GStrv       rr_worklist_task_files  (RrWorklist  *self,

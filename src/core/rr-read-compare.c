@@ -1,11 +1,14 @@
-/* rr-read-compare.c: two reads of one case side by side. Lesions carry no
- * identity across readers (each numbers its own T1, T2...), so they are
- * paired by where they are: the organ, and whether the lesion is a node. */
+/* rr-read-compare.c: two reads of one case side by side. Lesion ids carry
+ * no identity across readers (each numbers its own T1, T2...), so lesions
+ * are paired by a tracking identity both carry, else by where they are:
+ * the organ, whether the lesion is a node, and where its calipers lie in
+ * patient coordinates. */
 #include "rr-read-compare.h"
 
 #include <math.h>
 
 #define RR_READ_DIFF_RATIO 0.20
+#define RR_READ_PAIR_MIN_MM 15.0
 
 void
 rr_read_diff_free (RrReadDiff *diff)
@@ -110,37 +113,211 @@ diff_new (RrReadDiffKind kind,
   return d;
 }
 
-/* Pairs the lesions of @a with those of @b at the same place, first come
- * first served; pair[i] is b's index for a's i, or -1. @tp, when given,
- * keeps only new lesions first seen there. */
+/* Where a caliper is, in patient mm: its points' mean (an ellipse's first
+ * point, its centre), and its extent, the largest distance between two of
+ * its points. A split lesion's fragments count together. FALSE when @c
+ * holds no point. */
+static gboolean
+caliper_place (JsonNode *c,
+               double    centre[3],
+               double   *extent)
+{
+  g_autoptr (GPtrArray) pts = g_ptr_array_new ();
+  double sum[3] = { 0, 0, 0 };
+  guint n_parts = 1;
+
+  if (c && JSON_NODE_HOLDS_ARRAY (c))
+    n_parts = json_array_get_length (json_node_get_array (c));
+  for (guint f = 0; c && f < n_parts; f++)
+    {
+      JsonNode *part = JSON_NODE_HOLDS_ARRAY (c)
+                         ? json_array_get_element (json_node_get_array (c), f) : c;
+      JsonObject *o = part && JSON_NODE_HOLDS_OBJECT (part) ? json_node_get_object (part) : NULL;
+      JsonArray *ps = array_of (o, "points");
+      guint np = ps ? json_array_get_length (ps) : 0;
+      if (np > 0 && g_strcmp0 (str_of (o, "kind"), "ellipse") == 0)
+        np = 1;
+      for (guint i = 0; i < np; i++)
+        {
+          JsonNode *pn = json_array_get_element (ps, i);
+          JsonArray *p = pn && JSON_NODE_HOLDS_ARRAY (pn) ? json_node_get_array (pn) : NULL;
+          if (p == NULL || json_array_get_length (p) != 3)
+            return FALSE;
+          for (guint k = 0; k < 3; k++)
+            {
+              JsonNode *e = json_array_get_element (p, k);
+              if (!JSON_NODE_HOLDS_VALUE (e) || (json_node_get_value_type (e) != G_TYPE_DOUBLE &&
+                                                 json_node_get_value_type (e) != G_TYPE_INT64) ||
+                  !isfinite (json_node_get_double (e)))
+                return FALSE;
+            }
+          g_ptr_array_add (pts, p);
+        }
+    }
+  if (pts->len == 0)
+    return FALSE;
+  *extent = 0;
+  for (guint i = 0; i < pts->len; i++)
+    for (guint k = 0; k < 3; k++)
+      sum[k] += json_array_get_double_element (pts->pdata[i], k);
+  for (guint k = 0; k < 3; k++)
+    centre[k] = sum[k] / pts->len;
+  for (guint i = 0; i < pts->len; i++)
+    for (guint j = i + 1; j < pts->len; j++)
+      {
+        double d2 = 0;
+        for (guint k = 0; k < 3; k++)
+          {
+            double d = json_array_get_double_element (pts->pdata[i], k) -
+                       json_array_get_double_element (pts->pdata[j], k);
+            d2 += d * d;
+          }
+        *extent = MAX (*extent, sqrt (d2));
+      }
+  return TRUE;
+}
+
+static JsonNode *
+caliper_at (JsonObject *lesion,
+            const char *tp)
+{
+  JsonNode *cs = json_object_get_member (lesion, "calipers");
+  return cs && JSON_NODE_HOLDS_OBJECT (cs) ? json_object_get_member (json_node_get_object (cs), tp)
+                                           : NULL;
+}
+
+/* The distance between the calipers of @la and @lb at the first of @tps
+ * (or at @tp alone) where both have one; FALSE when there is none.
+ * @tolerance: how far apart two calipers of one lesion can lie: the sum
+ * of their extents. Each reader's caliper spans the lesion as that reader
+ * sees it, and readers who disagree on its size (the cases adjudicated)
+ * also disagree on its edges, and often on the slice where it is
+ * largest; never less than RR_READ_PAIR_MIN_MM, which absorbs the drift
+ * of a small lesion's caliper from reader to reader. */
+static gboolean
+caliper_distance (JsonObject *la,
+                  JsonObject *lb,
+                  JsonArray  *tps,
+                  const char *tp,
+                  double     *distance,
+                  double     *tolerance)
+{
+  guint n = tp ? 1 : tps ? json_array_get_length (tps) : 0;
+  for (guint k = 0; k < n; k++)
+    {
+      const char *at = tp ? tp : str_of (lesion_at (tps, k), "id");
+      double ca[3], cb[3], ea, eb, d2 = 0;
+      if (at == NULL || !caliper_place (caliper_at (la, at), ca, &ea) ||
+          !caliper_place (caliper_at (lb, at), cb, &eb))
+        continue;
+      for (guint i = 0; i < 3; i++)
+        d2 += (ca[i] - cb[i]) * (ca[i] - cb[i]);
+      *distance = sqrt (d2);
+      *tolerance = MAX (RR_READ_PAIR_MIN_MM, ea + eb);
+      return TRUE;
+    }
+  return FALSE;
+}
+
+typedef struct
+{
+  guint i, j;
+  double distance;
+} Candidate;
+
+static int
+by_distance (gconstpointer a,
+             gconstpointer b)
+{
+  double da = ((const Candidate *) a)->distance, db = ((const Candidate *) b)->distance;
+  return da < db ? -1 : da > db ? 1 : 0;
+}
+
+/* Pairs the lesions of @a with those of @b; pair_a[i] is b's index for
+ * a's i, or -1, and used_b[j] says whether b's j is paired. @tp, when
+ * given, keeps only new lesions first seen there (and compares their
+ * calipers there); else calipers are compared at the first of @tps where
+ * both lesions have one. In order:
+ * 1. two lesions that both carry a "tracking_uid" are one lesion when it
+ *    is the same, and never otherwise;
+ * 2. lesions at the same place (organ, nodal or not) whose calipers lie
+ *    within the tolerance are paired nearest first;
+ * 3. at the same place, lesions that cannot be compared by position (one
+ *    of them has no caliper at a timepoint the other has one) are paired
+ *    in the order each reader listed them. Two lesions whose calipers lie
+ *    too far apart are two lesions. */
 static void
 pair_lesions (JsonArray  *a,
               JsonArray  *b,
+              JsonArray  *tps,
               const char *tp,
               GArray     *pair_a,
               GArray     *used_b)
 {
-  guint nb = b ? json_array_get_length (b) : 0;
+  guint na = a ? json_array_get_length (a) : 0, nb = b ? json_array_get_length (b) : 0;
+  g_autoptr (GArray) cands = g_array_new (FALSE, FALSE, sizeof (Candidate));
+
   g_array_set_size (used_b, nb);
+  g_array_set_size (pair_a, na);
   for (guint j = 0; j < nb; j++)
     g_array_index (used_b, gboolean, j) = FALSE;
-  for (guint i = 0; a && i < json_array_get_length (a); i++)
+  for (guint i = 0; i < na; i++)
+    g_array_index (pair_a, int, i) = -1;
+
+#define IN_TP(l) ((l) && (tp == NULL || g_strcmp0 (str_of ((l), "timepoint"), tp) == 0))
+#define FREE_B(j) (!g_array_index (used_b, gboolean, (j)))
+
+  for (guint i = 0; i < na; i++)
     {
       JsonObject *la = lesion_at (a, i);
-      int found = -1;
-      if (la && (tp == NULL || g_strcmp0 (str_of (la, "timepoint"), tp) == 0))
-        for (guint j = 0; j < nb && found < 0; j++)
-          {
-            JsonObject *lb = lesion_at (b, j);
-            if (lb && !g_array_index (used_b, gboolean, j) &&
-                (tp == NULL || g_strcmp0 (str_of (lb, "timepoint"), tp) == 0) &&
-                same_place (la, lb))
-              found = (int) j;
-          }
-      if (found >= 0)
-        g_array_index (used_b, gboolean, found) = TRUE;
-      g_array_append_val (pair_a, found);
+      const char *ua = la ? str_of (la, "tracking_uid") : NULL;
+      for (guint j = 0; ua && IN_TP (la) && j < nb; j++)
+        {
+          JsonObject *lb = lesion_at (b, j);
+          if (IN_TP (lb) && FREE_B (j) && g_strcmp0 (ua, str_of (lb, "tracking_uid")) == 0)
+            {
+              g_array_index (pair_a, int, i) = (int) j;
+              g_array_index (used_b, gboolean, j) = TRUE;
+              break;
+            }
+        }
     }
+
+  /* The candidates of steps 2 and 3: same place, both free, not two
+   * different tracking identities. */
+  for (guint i = 0; i < na; i++)
+    {
+      JsonObject *la = lesion_at (a, i);
+      if (!IN_TP (la) || g_array_index (pair_a, int, i) >= 0)
+        continue;
+      for (guint j = 0; j < nb; j++)
+        {
+          JsonObject *lb = lesion_at (b, j);
+          Candidate c = { i, j, G_MAXDOUBLE };
+          double tolerance;
+          if (!IN_TP (lb) || !FREE_B (j) || !same_place (la, lb) ||
+              (str_of (la, "tracking_uid") && str_of (lb, "tracking_uid")))
+            continue;
+          if (caliper_distance (la, lb, tps, tp, &c.distance, &tolerance) &&
+              c.distance > tolerance)
+            continue;
+          g_array_append_val (cands, c);
+        }
+    }
+  /* Measured pairs nearest first; the unmeasured (G_MAXDOUBLE) after, in
+   * the readers' order, which the stable sort keeps. */
+  g_array_sort (cands, by_distance);
+  for (guint k = 0; k < cands->len; k++)
+    {
+      Candidate *c = &g_array_index (cands, Candidate, k);
+      if (g_array_index (pair_a, int, c->i) < 0 && FREE_B (c->j))
+        {
+          g_array_index (pair_a, int, c->i) = (int) c->j;
+          g_array_index (used_b, gboolean, c->j) = TRUE;
+        }
+    }
+#undef IN_TP
+#undef FREE_B
 }
 
 GPtrArray *
@@ -156,7 +333,7 @@ rr_read_compare (JsonObject *read_1,
 
   /* Targets: unpaired ones are a different choice; paired ones are
    * compared at every timepoint both measured. */
-  pair_lesions (t1, t2, NULL, pair, used);
+  pair_lesions (t1, t2, tps, NULL, pair, used);
   for (guint i = 0; i < pair->len; i++)
     {
       JsonObject *l1 = lesion_at (t1, i), *l2;
@@ -195,7 +372,7 @@ rr_read_compare (JsonObject *read_1,
       if (tp == NULL)
         continue;
       g_array_set_size (pair, 0);
-      pair_lesions (n1, n2, tp, pair, used);
+      pair_lesions (n1, n2, tps, tp, pair, used);
       for (guint i = 0; i < pair->len; i++)
         {
           JsonObject *l1 = lesion_at (n1, i);

@@ -28,8 +28,12 @@ typedef struct
 
 void       rr_read_diff_free (RrReadDiff *diff);
 
-/* Targets are paired by organ (and nodal or not), in the order each reader
- * listed them; new lesions likewise per timepoint. Two sizes differ when
+/* Lesions are paired by the "tracking_uid" both carry (two different ones
+ * are two lesions), else at the same place (organ, nodal or not): nearest
+ * caliper centres in patient mm first, within the larger of 15 mm and the
+ * sum of the two calipers' extents, at the first timepoint both have a caliper (a new
+ * lesion: where it was first seen); lesions that cannot be compared by
+ * position, in the order each reader listed them. Two sizes differ when
  * the larger exceeds the smaller by more than 20 % of the smaller. Returns
  * RrReadDiff, owned; empty when the reads agree. */
 GPtrArray *rr_read_compare   (JsonObject *read_1,
