@@ -174,6 +174,12 @@ findings_doc (GPtrArray  *findings,
 {
   g_autoptr (RrJsonWriter) w = rr_json_writer_new (FALSE);
   rr_json_begin_object (w);
+  if (draft)
+    {
+      /* Told apart from the reading window's draft of the same task. */
+      rr_json_key (w, "qc_draft");
+      rr_json_int (w, 1);
+    }
   rr_json_key (w, "decision");
   if (decision)
     rr_json_string (w, decision);

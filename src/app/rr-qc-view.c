@@ -270,7 +270,12 @@ fill_history (RrQcView *self)
   for (guint i = 0; self->volume && i < self->findings->len; i++)
     {
       RrQcViewFinding *f = self->findings->pdata[i];
-      if (f->shape && g_strcmp0 (f->series, self->volume->series_uid) == 0)
+      if (g_strcmp0 (f->series, self->volume->series_uid) != 0)
+        continue;
+      /* A shape known only in image pixels (a query's, a signed one). */
+      if (f->shape == NULL && f->shape_json)
+        f->shape = rr_viewport_defects_from_shape (f->shape_json, self->volume, f->sop, f->id);
+      if (f->shape)
         g_ptr_array_add (items, rr_measurement_copy (f->shape));
     }
   rr_measurement_history_reset (self->history, g_steal_pointer (&items));
@@ -449,6 +454,15 @@ on_shape_changed (RrMeasurementChange  change,
                                           : self->volume ? self->volume->series_uid : NULL);
       f->sop = g_strdup (m->sop_uid);
       f->frame = m->frame;
+      {
+        const char *sop = NULL;
+        guint frame = 0;
+        if (f->sop == NULL && rr_viewport_defects_image (m, self->volume, &sop, &frame))
+          {
+            f->sop = g_strdup (sop);
+            f->frame = frame;
+          }
+      }
       f->shape_json = rr_viewport_defects_shape_json (m, self->volume);
     }
   fill_findings (self);
@@ -519,13 +533,10 @@ fill_checks (RrQcView   *self,
     {
       JsonObject *s = element (series, i);
       JsonArray *checks = arr_member (s, "checks");
-      const char *desc = str_member (s, "description");
-      g_autofree char *head = g_strdup_printf (_("Series %" G_GINT64_FORMAT " · %s%s%s"),
-                                               s && json_object_has_member (s, "number")
-                                                 ? json_object_get_int_member (s, "number") : 0,
-                                               str_member (s, "modality") ? str_member (s, "modality")
-                                                                          : "?",
-                                               desc ? " · " : "", desc ? desc : "");
+      /* Numbered in the results' order (by series number, then UID). */
+      g_autofree char *head = g_strdup_printf (_("Series %u · %s"), i + 1,
+                                               str_member (s, "modality")
+                                                 ? str_member (s, "modality") : "?");
       GtkWidget *row = gtk_list_box_row_new ();
       GtkWidget *l = row_label (head);
       gtk_widget_add_css_class (l, "heading");
@@ -939,7 +950,8 @@ fetch_done (GObject      *source,
     {
       g_autoptr (JsonParser) dp = json_parser_new ();
       if (draft && json_parser_load_from_data (dp, draft, -1, NULL) &&
-          JSON_NODE_HOLDS_OBJECT (json_parser_get_root (dp)))
+          JSON_NODE_HOLDS_OBJECT (json_parser_get_root (dp)) &&
+          json_object_has_member (json_node_get_object (json_parser_get_root (dp)), "qc_draft"))
         {
           JsonObject *d = json_node_get_object (json_parser_get_root (dp));
           self->findings = rr_qc_findings_from_json (arr_member (d, "findings"), FALSE);
@@ -1204,6 +1216,7 @@ rr_qc_view_init (RrQcView *self)
   self->comment = GTK_ENTRY (gtk_entry_new ());
   gtk_entry_set_placeholder_text (self->comment, _("Comment"));
   gtk_entry_set_max_length (self->comment, 4000);
+  gtk_editable_set_width_chars (GTK_EDITABLE (self->comment), 24);
   gtk_widget_set_hexpand (GTK_WIDGET (self->comment), TRUE);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->comment), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   _("Comment"), -1);
@@ -1231,6 +1244,8 @@ rr_qc_view_init (RrQcView *self)
   gtk_paned_set_start_child (GTK_PANED (paned), left);
   gtk_paned_set_end_child (GTK_PANED (paned), right);
   gtk_paned_set_shrink_start_child (GTK_PANED (paned), FALSE);
+  gtk_paned_set_resize_start_child (GTK_PANED (paned), FALSE);
+  gtk_paned_set_position (GTK_PANED (paned), 380);
   gtk_widget_set_vexpand (paned, TRUE);
   gtk_box_append (GTK_BOX (outer), paned);
 
@@ -1238,11 +1253,14 @@ rr_qc_view_init (RrQcView *self)
   gtk_box_append (GTK_BOX (self->decision_box), heading (_("Decision")));
   {
     static const char *const labels[] = { N_("_Pass"), N_("_Fail"), N_("_Query the site") };
+    const char *const access[] = { _("Pass"), _("Fail"), _("Query the site") };
     for (guint i = 0; i < G_N_ELEMENTS (decisions); i++)
       {
         self->decision[i] = GTK_CHECK_BUTTON (gtk_check_button_new_with_mnemonic (_(labels[i])));
         if (i > 0)
           gtk_check_button_set_group (self->decision[i], self->decision[0]);
+        gtk_accessible_update_property (GTK_ACCESSIBLE (self->decision[i]),
+                                        GTK_ACCESSIBLE_PROPERTY_LABEL, access[i], -1);
         g_signal_connect_object (self->decision[i], "toggled", G_CALLBACK (on_decision_toggled),
                                  self, G_CONNECT_SWAPPED);
         gtk_box_append (GTK_BOX (self->decision_box), GTK_WIDGET (self->decision[i]));

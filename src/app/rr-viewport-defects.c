@@ -4,6 +4,8 @@
 #include "rr-viewport-defects.h"
 #include "rr-json-writer.h"
 
+#include <json-glib/json-glib.h>
+
 #include <math.h>
 
 gboolean
@@ -83,4 +85,127 @@ rr_viewport_defects_shape_json (const RrMeasurement *m,
   rr_json_end_array (w);
   rr_json_end_object (w);
   return rr_json_writer_steal (w);
+}
+
+gboolean
+rr_viewport_defects_image (const RrMeasurement *m,
+                           const RrVolume      *volume,
+                           const char         **sop,
+                           guint               *frame)
+{
+  double d, best_gap = G_MAXDOUBLE;
+  guint best = 0;
+
+  if (m == NULL || volume == NULL || volume->slice_sop == NULL || volume->dims[2] == 0 ||
+      fabs (rr_vec3_dot (rr_measurement_normal (m), volume->normal)) < 0.999)
+    return FALSE;
+  /* The acquired image nearest the plane the shape was drawn on: a
+   * plane between two slices (the volume's middle, shown first) still
+   * marks the image the reviewer sees. */
+  d = rr_vec3_dot (rr_measurement_center (m), volume->normal);
+  for (guint k = 0; k < volume->dims[2]; k++)
+    if (volume->slice_sop[k] && fabs (volume->slice_d[k] - d) < best_gap)
+      {
+        best_gap = fabs (volume->slice_d[k] - d);
+        best = k;
+      }
+  if (best_gap == G_MAXDOUBLE)
+    return FALSE;
+  *sop = volume->slice_sop[best];
+  *frame = volume->slice_frame ? volume->slice_frame[best] : 0;
+  return TRUE;
+}
+
+/* [column, row] of a shape, checked: two finite numbers. */
+static gboolean
+shape_point (JsonArray *points,
+             guint      i,
+             double    *col,
+             double    *row)
+{
+  JsonNode *n = i < json_array_get_length (points) ? json_array_get_element (points, i) : NULL;
+  JsonArray *a = n && JSON_NODE_HOLDS_ARRAY (n) ? json_node_get_array (n) : NULL;
+  if (a == NULL || json_array_get_length (a) != 2)
+    return FALSE;
+  for (guint c = 0; c < 2; c++)
+    {
+      JsonNode *v = json_array_get_element (a, c);
+      if (!JSON_NODE_HOLDS_VALUE (v) || (json_node_get_value_type (v) != G_TYPE_DOUBLE &&
+                                         json_node_get_value_type (v) != G_TYPE_INT64) ||
+          !isfinite (json_node_get_double (v)))
+        return FALSE;
+    }
+  *col = json_array_get_double_element (a, 0);
+  *row = json_array_get_double_element (a, 1);
+  return TRUE;
+}
+
+RrMeasurement *
+rr_viewport_defects_from_shape (const char     *shape_json,
+                                const RrVolume *volume,
+                                const char     *sop,
+                                const char     *id)
+{
+  g_autoptr (JsonParser) p = json_parser_new ();
+  JsonObject *o;
+  JsonNode *pn;
+  const char *type;
+  RrVec3 pts[4];
+  RrPlane plane = { 0 };
+  double c0 = 0, r0 = 0, c1 = 0, r1 = 0;
+  guint n = 0, k = 0;
+  gboolean found = FALSE;
+  RrMeasurement *m;
+
+  if (shape_json == NULL || volume == NULL || sop == NULL || volume->slice_sop == NULL ||
+      !json_parser_load_from_data (p, shape_json, -1, NULL) ||
+      !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (p)))
+    return NULL;
+  for (guint i = 0; i < volume->dims[2] && !found; i++)
+    if (g_strcmp0 (volume->slice_sop[i], sop) == 0)
+      found = TRUE, k = i;
+  o = json_node_get_object (json_parser_get_root (p));
+  type = json_object_get_string_member_with_default (o, "type", "");
+  pn = json_object_get_member (o, "points");
+  if (!found || pn == NULL || !JSON_NODE_HOLDS_ARRAY (pn) ||
+      !shape_point (json_node_get_array (pn), 0, &c0, &r0))
+    return NULL;
+  if (g_str_equal (type, "point"))
+    {
+      pts[0] = rr_volume_voxel_to_patient (volume, c0, r0, k);
+      n = 1;
+    }
+  else if ((g_str_equal (type, "line") || g_str_equal (type, "rect")) &&
+           shape_point (json_node_get_array (pn), 1, &c1, &r1))
+    {
+      pts[0] = rr_volume_voxel_to_patient (volume, c0, r0, k);
+      if (g_str_equal (type, "line"))
+        {
+          pts[1] = rr_volume_voxel_to_patient (volume, c1, r1, k);
+          n = 2;
+        }
+      else
+        {
+          /* The two corners back to the outline drawn. */
+          pts[1] = rr_volume_voxel_to_patient (volume, c1, r0, k);
+          pts[2] = rr_volume_voxel_to_patient (volume, c1, r1, k);
+          pts[3] = rr_volume_voxel_to_patient (volume, c0, r1, k);
+          n = 4;
+        }
+    }
+  else
+    return NULL;
+  plane.center = pts[0];
+  plane.right = rr_vec3_normalize (rr_vec3_sub (rr_volume_voxel_to_patient (volume, c0 + 1, r0, k),
+                                                pts[0]));
+  plane.down = rr_vec3_normalize (rr_vec3_sub (rr_volume_voxel_to_patient (volume, c0, r0 + 1, k),
+                                               pts[0]));
+  plane.slab_mode = RR_SLAB_NONE;
+  m = rr_measurement_new (n == 1 ? RR_MEASURE_PROBE : n == 2 ? RR_MEASURE_LENGTH
+                                                             : RR_MEASURE_FREEHAND,
+                          &plane, pts, n);
+  g_free (m->id);
+  m->id = g_strdup (id);
+  rr_measurement_set_source (m, volume);
+  return m;
 }

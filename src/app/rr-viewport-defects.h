@@ -29,5 +29,19 @@ void           rr_viewport_defects_drag_rect (RrMeasurement *m,
  * corners. NULL when @m is no defect shape. */
 char          *rr_viewport_defects_shape_json (const RrMeasurement *m,
                                                const RrVolume      *volume);
+/* The image @m marks: the acquired slice of @volume nearest its plane,
+ * when it is drawn parallel to the slices. FALSE otherwise. */
+gboolean       rr_viewport_defects_image      (const RrMeasurement *m,
+                                               const RrVolume      *volume,
+                                               const char         **sop,
+                                               guint               *frame);
+/* The other way: a finding's @shape_json on image @sop of @volume back
+ * to a measurement with id @id, to draw (a query's findings, a signed
+ * decision). NULL when the image is not in @volume or the shape is not
+ * one of server-api.md's. */
+RrMeasurement *rr_viewport_defects_from_shape (const char     *shape_json,
+                                               const RrVolume *volume,
+                                               const char     *sop,
+                                               const char     *id);
 
 G_END_DECLS
