@@ -1216,7 +1216,7 @@ rr_qc_view_init (RrQcView *self)
   self->comment = GTK_ENTRY (gtk_entry_new ());
   gtk_entry_set_placeholder_text (self->comment, _("Comment"));
   gtk_entry_set_max_length (self->comment, 4000);
-  gtk_editable_set_width_chars (GTK_EDITABLE (self->comment), 24);
+  gtk_editable_set_width_chars (GTK_EDITABLE (self->comment), 12);
   gtk_widget_set_hexpand (GTK_WIDGET (self->comment), TRUE);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->comment), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   _("Comment"), -1);
