@@ -4,9 +4,10 @@ readroom-server on 127.0.0.1, driven through the accessibility tree. A site
 uploads a CT with 7.5 mm slices (readroom-cli upload) against a protocol
 that allows at most 5 mm; the QC reviewer opens the task in the app, sees
 the failed slice-thickness check and its prefilled finding, draws a
-rectangle marked motion artifact with a comment, and queries the site,
-signed. The site user sees the query in the app with the findings, and
-answers with a re-upload of 5 mm images (readroom-cli upload --query); a
+rectangle marked motion artifact with a comment (kept as a draft across a
+restart of the app), and queries the site, signed. The site user sees the
+query in the app with the findings, and answers with a re-upload of 5 mm
+images (readroom-cli upload --query); a
 fresh QC task appears for the reviewer, whose checks all pass; the reviewer
 passes it, and the server opens the two read tasks. A screenshot of each
 step goes to the test's log folder."""
@@ -25,7 +26,8 @@ from a11y import find, find_all, label_text, main, start_a11y_bus, start_app, wa
 from workspace import WorkspaceDriver  # noqa: E402
 from test_server import ADMIN_PASSWORD, Server  # noqa: E402
 
-READROOM = os.environ.get("READROOM_APP", "build/src/app/readroom")
+READROOM = os.environ.get("READROOM_E2E_APP") or os.environ.get("READROOM_APP",
+                                                               "build/src/app/readroom")
 CLI = os.environ.get("READROOM_CLI", "build/src/cli/readroom-cli")
 PHANTOM = os.environ.get("READROOM_PHANTOM", "build/src/phantom/readroom-phantom")
 OUT = os.path.join(os.environ.get("READROOM_TEST_OUT", tempfile.gettempdir()), "test_qc")
@@ -247,6 +249,14 @@ class Qc(WorkspaceDriver, unittest.TestCase):
                                           if f == "Motion artifact · major · rectangle — "
                                           + COMMENT], 10), self.row_names("Findings"))
         self.shot("2-rectangle")
+
+        # The draft is kept as it is made: the app started again shows it.
+        self.launch_and_open("qc1", "Quality control · subject " + SUBJECT)
+        self.assertTrue(wait_for(lambda: [f for f in self.row_names("Findings")
+                                          if f == "Motion artifact · major · rectangle — "
+                                          + COMMENT], 30), self.row_names("Findings"))
+        self.assertEqual(len(self.row_names("Findings")), 2, self.row_names("Findings"))
+        self.assertIsNotNone(self.viewer())
 
         # Queried, signed: the site has a query with both findings.
         dialog = self.sign("Query the site")
