@@ -1220,7 +1220,7 @@ rr_qc_view_init (RrQcView *self)
   gtk_widget_set_hexpand (GTK_WIDGET (self->comment), TRUE);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->comment), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   _("Comment"), -1);
-  self->remove = GTK_BUTTON (gtk_button_new_with_label (_("Remove finding")));
+  self->remove = GTK_BUTTON (gtk_button_new_with_label (_("Remove")));
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->remove), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   _("Remove finding"), -1);
   gtk_box_append (GTK_BOX (self->tools), GTK_WIDGET (self->category));
