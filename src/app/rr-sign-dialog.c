@@ -32,6 +32,8 @@ struct _RrSignDialog
   char *read_json;
   char *meaning;
   char *chosen, *rationale;  /* an adjudication (NULL: a read) */
+  char *body_json;           /* any other submission, without its signature */
+  GtkLabel *summary;         /* what that submission says, for people */
   gboolean busy;
 };
 
@@ -56,6 +58,7 @@ typedef struct
   char *read_json;
   char *meaning;
   char *chosen, *rationale;
+  char *body_json;
   /* results */
   char *name, *state, *message;
 } Job;
@@ -73,6 +76,7 @@ job_free (Job *j)
   g_free (j->meaning);
   g_free (j->chosen);
   g_free (j->rationale);
+  g_free (j->body_json);
   g_free (j->name);
   g_free (j->state);
   g_free (j->message);
@@ -187,7 +191,26 @@ submit_thread (GTask        *task,
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
-  if (j->chosen)
+  if (j->body_json)
+    {
+      /* A QC decision or another submission given whole: only the
+       * signature is added. */
+      g_autoptr (JsonParser) bp = json_parser_new ();
+      JsonObject *sig = json_object_new ();
+      if (!json_parser_load_from_data (bp, j->body_json, -1, &error) ||
+          !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (bp)))
+        {
+          json_object_unref (sig);
+          g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                                   _("The submission is not a JSON object"));
+          return;
+        }
+      json_object_set_string_member (sig, "meaning", j->meaning);
+      json_object_set_object_member (json_node_get_object (json_parser_get_root (bp)),
+                                     "signature", sig);
+      body = json_node_copy (json_parser_get_root (bp));
+    }
+  else if (j->chosen)
     {
       /* An adjudication: the choice and its rationale are the submission;
        * the chosen read was only shown. */
@@ -262,7 +285,9 @@ submit_done (GObject      *source,
    * goes away by itself while an assistive technology reads it). */
   gtk_label_set_text (self->status,
                       g_str_equal (j->state, "delivered")
-                        ? (self->chosen ? _("Submitted: the server has the adjudication and has "
+                        ? (self->body_json ? _("Submitted: the server has it and has locked the "
+                                               "task")
+                           : self->chosen ? _("Submitted: the server has the adjudication and has "
                                             "locked the task")
                                         : _("Submitted: the server has the read and has locked it"))
                         : _("Signed and saved in the outbox: it will be sent when the server is "
@@ -311,6 +336,7 @@ on_sign (RrSignDialog *self)
   j->meaning = g_strdup (self->meaning);
   j->chosen = g_strdup (self->chosen);
   j->rationale = g_strdup (self->rationale);
+  j->body_json = g_strdup (self->body_json);
   self->busy = TRUE;
   gtk_widget_set_sensitive (GTK_WIDGET (self->sign), FALSE);
   gtk_widget_set_sensitive (GTK_WIDGET (self->cancel), FALSE);
@@ -468,6 +494,7 @@ rr_sign_dialog_finalize (GObject *object)
   g_free (self->meaning);
   g_free (self->chosen);
   g_free (self->rationale);
+  g_free (self->body_json);
   G_OBJECT_CLASS (rr_sign_dialog_parent_class)->finalize (object);
 }
 
@@ -530,6 +557,11 @@ rr_sign_dialog_new (GtkWindow  *parent,
   gtk_widget_set_margin_end (box, 18);
   gtk_widget_set_margin_top (box, 12);
   gtk_widget_set_margin_bottom (box, 18);
+  self->summary = GTK_LABEL (cell ("", FALSE));
+  gtk_label_set_wrap (self->summary, TRUE);
+  gtk_label_set_selectable (self->summary, TRUE);
+  gtk_widget_set_visible (GTK_WIDGET (self->summary), FALSE);
+  gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->summary));
   if (json_parser_load_from_data (p, read_json, -1, NULL) &&
       JSON_NODE_HOLDS_OBJECT (json_parser_get_root (p)))
     read = json_node_get_object (json_parser_get_root (p));
@@ -610,4 +642,19 @@ rr_sign_dialog_set_adjudication (RrSignDialog *self,
   self->rationale = g_strdup (rationale);
   self->meaning = g_strdup (meaning);
   gtk_label_set_text (self->meaning_label, meaning);
+}
+
+void
+rr_sign_dialog_set_submission (RrSignDialog *self,
+                               const char   *body_json,
+                               const char   *summary,
+                               const char   *meaning)
+{
+  g_free (self->body_json);
+  g_free (self->meaning);
+  self->body_json = g_strdup (body_json);
+  self->meaning = g_strdup (meaning);
+  gtk_label_set_text (self->meaning_label, meaning);
+  gtk_label_set_text (self->summary, summary ? summary : "");
+  gtk_widget_set_visible (GTK_WIDGET (self->summary), summary && *summary);
 }

@@ -29,4 +29,13 @@ void          rr_sign_dialog_set_adjudication (RrSignDialog *self,
                                                const char   *rationale,
                                                const char   *meaning);
 
+/* Makes the submission @body_json (a JSON object; the dialog adds its
+ * "signature"), shown to the signer as @summary: a QC decision or a
+ * query's answer. Call before the dialog is shown, with "null" given to
+ * _new () as the read. */
+void          rr_sign_dialog_set_submission   (RrSignDialog *self,
+                                               const char   *body_json,
+                                               const char   *summary,
+                                               const char   *meaning);
+
 G_END_DECLS

@@ -3,6 +3,7 @@
  * and drawing them over the panes whose plane they lie on. Points are
  * patient millimetres from the first press; pixels are only the screen. */
 #include "rr-viewport-private.h"
+#include "rr-viewport-defects.h"
 #include "rr-measure-text.h"
 
 #include <glib/gi18n.h>
@@ -548,11 +549,13 @@ rr_viewport_tools_press (RrViewport *self,
   {
     RrVec3 pts[4] = { p, p, p, p };
     RrPlane at = pl;
-    guint n = rr_measure_kind_min_points (self->tool);
     at.center = p;
     clear_live (self);
-    self->live = rr_measurement_new (self->tool, &at,
-                                     pts, self->tool == RR_MEASURE_FREEHAND ? 1 : n);
+    if (rr_viewport_defects_is_rect (self->tool))
+      self->live = rr_viewport_defects_new_rect (&at, p);
+    else
+      self->live = rr_measurement_new (self->tool, &at, pts, self->tool == RR_MEASURE_FREEHAND
+                                       ? 1 : rr_measure_kind_min_points (self->tool));
     self->live_new = TRUE;
     self->live_handle = -2;
     self->live_origin = p;
@@ -586,6 +589,8 @@ rr_viewport_tools_drag (RrViewport *self,
       self->live = m = rr_measurement_copy (self->live_start);
       rr_measurement_translate (m, rr_vec3_sub (p, self->live_origin));
     }
+  else if (rr_viewport_defects_is_rect (self->tool))
+    rr_viewport_defects_drag_rect (m, self->live_origin, p, &pl);
   else
     switch (m->kind)
       {
@@ -858,7 +863,8 @@ void
 rr_viewport_set_tool (RrViewport *self,
                       int         tool)
 {
-  g_return_if_fail (tool >= RR_TOOL_NAVIGATE && tool < RR_MEASURE_N_KINDS);
+  g_return_if_fail ((tool >= RR_TOOL_NAVIGATE && tool < RR_MEASURE_N_KINDS) ||
+                    rr_viewport_defects_is_rect (tool));
   if (self->live && self->live_new)
     clear_live (self);
   self->tool = tool;

@@ -7,6 +7,7 @@
 #include "rr-read-form.h"
 #include "rr-adjudication-view.h"
 #include "rr-upload-view.h"
+#include "rr-qc-view.h"
 #include "rr-login-dialog.h"
 #include "rr-worklist.h"
 #include "rr-sync.h"
@@ -44,6 +45,7 @@ struct _RrWindow
   RrReadForm *read_form;          /* the lesion form of the task open */
   RrAdjudicationView *adjudication; /* an adjudication task's own workspace */
   RrUploadView *upload;           /* the site's upload page */
+  RrQcView *qc;                     /* a QC or query task's */
   char *pending_show;             /* a caliper to show once its series is loaded */
   RrWorklist *worklist;
   GtkButton *worklist_button;
@@ -1008,6 +1010,7 @@ leave_source (RrWindow *self)
   self->task_account = 0;
   rr_read_form_set_task (self->read_form, NULL, 0, NULL, NULL);
   rr_adjudication_view_set_task (self->adjudication, NULL, 0, NULL, NULL, NULL);
+  rr_qc_view_set_task (self->qc, NULL, 0, NULL, NULL, NULL);
   g_clear_pointer (&self->draft_series, g_free);
 }
 
@@ -1188,6 +1191,14 @@ on_open_task (RrWorklist *worklist,
                                      (const char *const *) files);
       gtk_stack_set_visible_child_name (self->stack, "adjudication");
       adw_window_title_set_subtitle (self->window_title, _("Adjudication"));
+      return;
+    }
+  if (rr_qc_view_handles (kind))
+    {
+      g_autofree char *ca = setting (self, "ca-file");
+      rr_qc_view_set_task (self->qc, self->store, account, task, ca, (const char *const *) files);
+      gtk_stack_set_visible_child_name (self->stack, "qc");
+      adw_window_title_set_subtitle (self->window_title, _("Quality control"));
       return;
     }
   self->study_labels = g_steal_pointer (&labels);
@@ -1429,6 +1440,8 @@ static void
 rr_window_init (RrWindow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  self->qc = RR_QC_VIEW (rr_qc_view_new ());
+  gtk_stack_add_named (self->stack, GTK_WIDGET (self->qc), "qc");
   self->cancellable = g_cancellable_new ();
   self->load_cancellable = g_cancellable_new ();
   self->row_series = g_ptr_array_new ();

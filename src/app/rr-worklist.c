@@ -61,6 +61,8 @@ kind_title (const char *kind)
     return _("Quality control");
   if (g_strcmp0 (kind, "adjudication") == 0)
     return _("Adjudication");
+  if (g_strcmp0 (kind, "query") == 0)
+    return _("QC query");
   return _("Read");
 }
 

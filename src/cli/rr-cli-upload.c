@@ -118,11 +118,69 @@ link_timepoint (RrSyncClient *client,
   return RR_EXIT_OK;
 }
 
+/* The answer to a QC query (server-api.md): the studies just sent become
+ * the timepoint's, signed with the user's password; the server closes the
+ * query and opens a fresh QC task. */
+static int
+answer_query (RrSyncClient *client,
+              const char   *query,
+              const char   *response,
+              GPtrArray    *studies)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (JsonGenerator) gen = json_generator_new ();
+  g_autoptr (JsonNode) root = NULL;
+  g_autofree char *body = NULL, *path = NULL, *said = NULL, *uuid = g_uuid_string_random ();
+  g_autofree char *idem = g_strdup_printf ("Idempotency-Key: %s", uuid);
+  g_autofree char *esc = g_uri_escape_string (query, NULL, FALSE);
+  const char *headers[] = { idem, NULL };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) answer = NULL;
+  long status = 0;
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "response");
+  json_builder_add_string_value (b, response);
+  json_builder_set_member_name (b, "studies");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < studies->len; i++)
+    json_builder_add_string_value (b, studies->pdata[i]);
+  json_builder_end_array (b);
+  json_builder_set_member_name (b, "signature");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "password");
+  json_builder_add_string_value (b, g_getenv ("READROOM_PASSWORD"));
+  json_builder_set_member_name (b, "meaning");
+  json_builder_add_string_value (b, "Answered the QC query");
+  json_builder_end_object (b);
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  json_generator_set_root (gen, root);
+  body = json_generator_to_data (gen, NULL);
+  path = g_strdup_printf ("/readroom/v1/tasks/%s/submission", esc);
+  answer = rr_sync_call (client, "POST", path, body, headers, &status, &error);
+  if (answer == NULL)
+    {
+      g_printerr ("readroom-cli upload: the studies were sent but the query not answered: %s\n",
+                  error->message);
+      return RR_EXIT_INPUT;
+    }
+  if (status == 201 || status == 200)
+    {
+      g_print ("answered: query %s; a fresh QC task checks the studies above\n", query);
+      return RR_EXIT_OK;
+    }
+  said = rr_sync_answer_error (g_bytes_get_data (answer, NULL), g_bytes_get_size (answer));
+  g_printerr ("readroom-cli upload: the studies were sent but the query not answered (%ld %s)\n",
+              status, said ? said : "");
+  return RR_EXIT_INPUT;
+}
+
 int
 rr_cli_upload (int argc, char **argv)
 {
   g_autofree char *server = NULL, *user = NULL, *trial = NULL, *subject = NULL;
-  g_autofree char *label = NULL, *ca = NULL;
+  g_autofree char *label = NULL, *ca = NULL, *query = NULL, *response = NULL;
   int day = 0, timeout = 300, parallel = 4;
   GOptionEntry entries[] = {
     { "server", 0, 0, G_OPTION_ARG_STRING, &server, "The server (http://host:port)", "URL" },
@@ -132,6 +190,10 @@ rr_cli_upload (int argc, char **argv)
     { "timepoint", 0, 0, G_OPTION_ARG_STRING, &label, "The timepoint's label", "LABEL" },
     { "day", 0, 0, G_OPTION_ARG_INT, &day, "The timepoint's study day (0)", "N" },
     { "ca", 0, 0, G_OPTION_ARG_FILENAME, &ca, "Extra CA certificates", "FILE" },
+    { "query", 0, 0, G_OPTION_ARG_STRING, &query,
+      "Answer this QC query task with the studies sent (signed: READROOM_PASSWORD)", "TASK" },
+    { "response", 0, 0, G_OPTION_ARG_STRING, &response, "The answer's text, with --query",
+      "TEXT" },
     { "offline-timeout", 0, 0, G_OPTION_ARG_INT, &timeout,
       "Seconds without progress before giving up (300)", "S" },
     { "parallel", 0, 0, G_OPTION_ARG_INT, &parallel,
@@ -155,7 +217,9 @@ rr_cli_upload (int argc, char **argv)
     "A site's upload: fetches the trial's key, de-identifies the DICOM files under PATH\n"
     "(as `deid`) into $XDG_CACHE_HOME/readroom/upload/TRIAL/SUBJECT/LABEL, and sends each\n"
     "file once: a rerun after an interruption sends only what was not sent. The password\n"
-    "comes from READROOM_PASSWORD, or the session kept by an earlier sign-in is used.");
+    "comes from READROOM_PASSWORD, or the session kept by an earlier sign-in is used.\n"
+    "With --query, the studies sent answer that QC query (a re-upload) instead of being\n"
+    "linked as a new timepoint.");
   g_option_context_add_main_entries (ctx, entries, NULL);
   if (!g_option_context_parse (ctx, &argc, &argv, &error))
     return rr_cli_usage_error ("upload", error->message);
@@ -169,6 +233,13 @@ rr_cli_upload (int argc, char **argv)
   if (staging == NULL)
     return rr_cli_usage_error ("upload", "--trial, --subject and --timepoint are 1 to 64 "
                                          "characters without '/'");
+  if ((query == NULL) != (response == NULL) ||
+      (query && (!*response || !*query || strlen (query) > 64 ||
+                 strspn (query, "0123456789abcdefABCDEF-") != strlen (query))))
+    return rr_cli_usage_error ("upload", "--query TASK and --response TEXT go together");
+  /* The answer is signed: a kept session alone cannot sign it. */
+  if (query && !(g_getenv ("READROOM_PASSWORD") && *g_getenv ("READROOM_PASSWORD")))
+    return rr_cli_usage_error ("upload", "--query needs READROOM_PASSWORD to sign the answer");
   if (day < -36500 || day > 36500 || timeout < 1 || timeout > 86400 || parallel < 1 ||
       parallel > 16)
     return rr_cli_usage_error ("upload", "--day, --offline-timeout or --parallel out of range");
@@ -184,6 +255,14 @@ rr_cli_upload (int argc, char **argv)
       return RR_EXIT_INPUT;
     }
 
+  /* An answer to a query sends other files for the same timepoint: its
+   * own staging folder, so the first upload's journal does not hold it. */
+  if (query)
+    {
+      char *own = g_build_filename (staging, "query", query, NULL);
+      g_free (staging);
+      staging = own;
+    }
   done_path = g_build_filename (staging, RR_UPLOAD_DEID_DONE, NULL);
   if (g_mkdir_with_parents (staging, 0700) != 0)
     {
@@ -249,5 +328,7 @@ rr_cli_upload (int argc, char **argv)
            rr_upload_journal_count (journal), names->len);
   for (guint i = 0; i < studies->len; i++)
     g_print ("study: %s\n", (const char *) studies->pdata[i]);
+  if (query)
+    return answer_query (client, query, response, studies);
   return link_timepoint (client, trial, subject, label, day, studies);
 }

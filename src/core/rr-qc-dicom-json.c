@@ -12,24 +12,6 @@
 #define MAX_IDENTIFYING   256
 
 static gboolean
-invalid (GError    **error,
-         const char *format,
-         ...) G_GNUC_PRINTF (2, 3);
-
-static gboolean
-invalid (GError    **error,
-         const char *format,
-         ...)
-{
-  va_list ap;
-  va_start (ap, format);
-  g_autofree char *msg = g_strdup_vprintf (format, ap);
-  va_end (ap);
-  g_set_error_literal (error, RR_CORE_ERROR, RR_CORE_ERROR_INVALID, msg);
-  return FALSE;
-}
-
-static gboolean
 parse_tag (const char *key,
            guint32    *tag)
 {
@@ -303,9 +285,9 @@ read_geometry (JsonObject   *obj,
   if (json_object_has_member (obj, "00280008") &&
       (!get_f64 (obj, "00280008", 0, &frames) || frames < 1 || frames > RR_QC_MAX_FRAMES ||
        frames != floor (frames)))
-    return invalid (error, "NumberOfFrames is out of range (1..%d)", RR_QC_MAX_FRAMES);
+    return rr_qc_invalid (error, "NumberOfFrames is out of range (1..%d)", RR_QC_MAX_FRAMES);
   if (per_frame && json_array_get_length (per_frame) > RR_QC_MAX_FRAMES)
-    return invalid (error, "more than %d per-frame groups", RR_QC_MAX_FRAMES);
+    return rr_qc_invalid (error, "more than %d per-frame groups", RR_QC_MAX_FRAMES);
   get_f64 (obj, "00200013", 0, &number);
   have_ipp = get_vec (obj, "00200032", ipp, 3);
   have_iop = get_vec (obj, "00200037", iop, 6);
@@ -372,7 +354,7 @@ rr_qc_instance_from_dicom_json (JsonObject  *obj,
   inst->sop_uid = get_str (obj, "00080018");
   if (inst->sop_uid == NULL)
     {
-      invalid (error, "an instance without SOP Instance UID (0008,0018)");
+      rr_qc_invalid (error, "an instance without SOP Instance UID (0008,0018)");
       return NULL;
     }
   inst->study_date = get_str (obj, "00080020");
@@ -397,7 +379,7 @@ rr_qc_instance_from_dicom_json (JsonObject  *obj,
   walk_phi (obj, inst, 0, &budget);
   if (budget == 0)
     {
-      invalid (error, "more than %d attributes in one instance", MAX_ELEMENTS);
+      rr_qc_invalid (error, "more than %d attributes in one instance", MAX_ELEMENTS);
       return NULL;
     }
   if (!read_geometry (obj, inst, error))
@@ -427,14 +409,14 @@ rr_qc_instances_from_dicom_json (const char  *data,
     }
   if (!json_parser_load_from_data (parser, data, length, &local))
     {
-      invalid (error, "not valid JSON: %s", local->message);
+      rr_qc_invalid (error, "not valid JSON: %s", local->message);
       g_error_free (local);
       return NULL;
     }
   root = json_parser_get_root (parser);
   if (root == NULL || !JSON_NODE_HOLDS_ARRAY (root))
     {
-      invalid (error, "DICOM JSON metadata is an array of instances");
+      rr_qc_invalid (error, "DICOM JSON metadata is an array of instances");
       return NULL;
     }
   arr = json_node_get_array (root);
@@ -453,7 +435,7 @@ rr_qc_instances_from_dicom_json (const char  *data,
       GError *err = NULL;
       if (!JSON_NODE_HOLDS_OBJECT (e))
         {
-          invalid (error, "instance %u is not a JSON object", i);
+          rr_qc_invalid (error, "instance %u is not a JSON object", i);
           return NULL;
         }
       inst = rr_qc_instance_from_dicom_json (json_node_get_object (e), &err);

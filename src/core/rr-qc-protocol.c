@@ -26,15 +26,10 @@ rr_qc_protocol_free (RrQcProtocol *protocol)
   g_free (protocol);
 }
 
-static gboolean
-invalid (GError    **error,
-         const char *format,
-         ...) G_GNUC_PRINTF (2, 3);
-
-static gboolean
-invalid (GError    **error,
-         const char *format,
-         ...)
+gboolean
+rr_qc_invalid (GError    **error,
+               const char *format,
+               ...)
 {
   va_list ap;
   va_start (ap, format);
@@ -72,27 +67,27 @@ parse_codes (JsonNode   *node,
   if (JSON_NODE_HOLDS_NULL (node))
     return TRUE;
   if (!JSON_NODE_HOLDS_ARRAY (node))
-    return invalid (error, "\"%s\" must be a list of strings", member);
+    return rr_qc_invalid (error, "\"%s\" must be a list of strings", member);
   arr = json_node_get_array (node);
   n = json_array_get_length (arr);
   if (n > RR_QC_MAX_LIST)
-    return invalid (error, "\"%s\" has %u entries; at most %d", member, n, RR_QC_MAX_LIST);
+    return rr_qc_invalid (error, "\"%s\" has %u entries; at most %d", member, n, RR_QC_MAX_LIST);
   for (guint i = 0; i < n; i++)
     {
       JsonNode *e = json_array_get_element (arr, i);
       const char *s;
       gsize len;
       if (!JSON_NODE_HOLDS_VALUE (e) || json_node_get_value_type (e) != G_TYPE_STRING)
-        return invalid (error, "\"%s\" must be a list of strings", member);
+        return rr_qc_invalid (error, "\"%s\" must be a list of strings", member);
       s = json_node_get_string (e);
       len = strlen (s);
       if (len == 0 || len > RR_QC_MAX_CODE_CHARS)
-        return invalid (error, "\"%s\" entries must have 1 to %d characters", member,
-                        RR_QC_MAX_CODE_CHARS);
+        return rr_qc_invalid (error, "\"%s\" entries must have 1 to %d characters", member,
+                              RR_QC_MAX_CODE_CHARS);
       for (gsize k = 0; k < len; k++)
         if (!g_ascii_isalnum (s[k]) && s[k] != '_' && s[k] != ' ')
-          return invalid (error, "\"%s\": \"%s\" is not a DICOM code string "
-                          "(letters, digits, space and _)", member, s);
+          return rr_qc_invalid (error, "\"%s\": \"%s\" is not a DICOM code string "
+                                "(letters, digits, space and _)", member, s);
       g_ptr_array_add (out, g_ascii_strup (s, -1));
     }
   return TRUE;
@@ -111,8 +106,8 @@ parse_limit (JsonNode   *node,
   if (JSON_NODE_HOLDS_NULL (node))
     return TRUE;
   if (!node_number (node, &v) || v > max || v < min || (min_open && v <= min))
-    return invalid (error, "\"%s\" must be a number %s %g and at most %g", member,
-                    min_open ? "above" : "from", min, max);
+    return rr_qc_invalid (error, "\"%s\" must be a number %s %g and at most %g", member,
+                          min_open ? "above" : "from", min, max);
   *out = v;
   return TRUE;
 }
@@ -140,14 +135,14 @@ rr_qc_protocol_parse (const char  *data,
     }
   if (!json_parser_load_from_data (parser, data, length, &local))
     {
-      invalid (error, "not valid JSON: %s", local->message);
+      rr_qc_invalid (error, "not valid JSON: %s", local->message);
       g_error_free (local);
       return NULL;
     }
   root = json_parser_get_root (parser);
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     {
-      invalid (error, "a protocol is a JSON object");
+      rr_qc_invalid (error, "a protocol is a JSON object");
       return NULL;
     }
   obj = json_node_get_object (root);
@@ -180,7 +175,7 @@ rr_qc_protocol_parse (const char  *data,
             p->contrast = json_node_get_boolean (node) ? RR_QC_CONTRAST_REQUIRED
                                                        : RR_QC_CONTRAST_ABSENT;
           else
-            ok = invalid (error, "\"contrast\" must be true, false or null");
+            ok = rr_qc_invalid (error, "\"contrast\" must be true, false or null");
         }
       else if (g_str_equal (name, "max_gap_slices"))
         {
@@ -190,13 +185,13 @@ rr_qc_protocol_parse (const char  *data,
           else if (node_number (node, &v) && v >= 0 && v <= RR_QC_MAX_GAP_SLICES && v == floor (v))
             p->max_gap_slices = (guint) v;
           else
-            ok = invalid (error, "\"max_gap_slices\" must be a whole number from 0 to %d",
-                          RR_QC_MAX_GAP_SLICES);
+            ok = rr_qc_invalid (error, "\"max_gap_slices\" must be a whole number from 0 to %d",
+                                RR_QC_MAX_GAP_SLICES);
         }
       else
-        ok = invalid (error, "unknown member \"%s\" (modality, body_part, "
-                      "max_slice_thickness_mm, min_coverage_mm, contrast, max_gap_slices)",
-                      name);
+        ok = rr_qc_invalid (error, "unknown member \"%s\" (modality, body_part, "
+                            "max_slice_thickness_mm, min_coverage_mm, contrast, max_gap_slices)",
+                            name);
       if (!ok)
         return NULL;
     }

@@ -42,6 +42,12 @@ RrQcProtocol *rr_qc_protocol_parse (const char  *data,
                                     GError     **error);
 void          rr_qc_protocol_free  (RrQcProtocol *protocol);
 
+/* Sets RR_CORE_ERROR_INVALID with a formatted message and returns FALSE:
+ * the one way the QC parsers (protocol, DICOM JSON) refuse their input. */
+gboolean      rr_qc_invalid        (GError    **error,
+                                    const char *format,
+                                    ...) G_GNUC_PRINTF (2, 3);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RrQcProtocol, rr_qc_protocol_free)
 
 G_END_DECLS

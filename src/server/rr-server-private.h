@@ -95,6 +95,27 @@ G_GNUC_INTERNAL void put_protocol (RrHttpRequest *req, RrHttpAnswer *resp);
 G_GNUC_INTERNAL char * qc_automated (const char *trial, GPtrArray *studies, char **protocol_out);
 G_GNUC_INTERNAL gboolean qc_store (const char *task_id, const char *protocol, const char *automated);
 G_GNUC_INTERNAL void write_qc (RrJsonWriter *w, const Task *t);
+/* The body of a QC submission (decision, findings) as server-api.md
+ * shapes it; FALSE after answering 400. */
+G_GNUC_INTERNAL gboolean qc_decision_check (JsonObject *o, RrHttpAnswer *resp);
+/* In the submission's transaction: the query task that a QC fail or query
+ * opens for the uploading site user, with the findings, audited. */
+G_GNUC_INTERNAL gboolean query_open (const Task *qc, JsonObject *decision, const char *by);
+/* A site's answer to a query: checked (NULL after answering 400 or 422),
+ * its automated checks run (without the lock, outside any transaction),
+ * then applied in the submission's transaction: the studies linked, the
+ * fresh QC task's id returned (NULL: failed; *no_reviewer: nobody to
+ * review it). */
+typedef struct _QueryAnswer QueryAnswer;
+G_GNUC_INTERNAL void query_answer_free (QueryAnswer *a);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (QueryAnswer, query_answer_free)
+G_GNUC_INTERNAL QueryAnswer * query_answer_check (const Task *t, const RrUser *user, JsonObject *o, RrHttpAnswer *resp);
+G_GNUC_INTERNAL void query_answer_run_checks (const Task *t, QueryAnswer *a);
+G_GNUC_INTERNAL char * query_answered (const Task *t, QueryAnswer *a, const char *by, gboolean *no_reviewer);
+/* GET /tasks/{id}: a query's QC task, decision, findings and answer; a
+ * QC task's "query" (the one it follows, or null). */
+G_GNUC_INTERNAL void write_query (RrJsonWriter *w, const Task *t);
+G_GNUC_INTERNAL void write_qc_query (RrJsonWriter *w, const Task *t);
 G_GNUC_INTERNAL void get_audit_verify (RrHttpRequest *req, RrHttpAnswer *resp);
 
 G_END_DECLS

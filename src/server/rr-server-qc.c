@@ -136,6 +136,7 @@ write_qc (RrJsonWriter *w,
       rr_json_key (w, "automated");
       rr_json_raw (w, sqlite3_column_type (st, 1) == SQLITE_NULL ? "null" : col_text (st, 1));
       sqlite3_finalize (st);
+      write_qc_query (w, t);
       return;
     }
   sqlite3_finalize (st);
@@ -147,4 +148,107 @@ write_qc (RrJsonWriter *w,
   sqlite3_finalize (st);
   rr_json_key (w, "automated");
   rr_json_null (w);
+  write_qc_query (w, t);
+}
+
+/* A 400 with @message, as a FALSE to return. */
+static gboolean
+refuse (RrHttpAnswer *resp,
+        const char   *message)
+{
+  bad_request (resp, message);
+  return FALSE;
+}
+
+/* One shape of a finding: a point, rect or line of 1 to 256 [x, y]. */
+static gboolean
+shape_check (JsonNode     *shape,
+             RrHttpAnswer *resp)
+{
+  static const char *const shapes[] = { "point", "rect", "line", NULL };
+  JsonObject *so = JSON_NODE_HOLDS_OBJECT (shape) ? json_node_get_object (shape) : NULL;
+  JsonNode *points;
+  JsonArray *a;
+  gboolean ok = TRUE;
+
+  if (so == NULL)
+    return refuse (resp, "A shape is a point, rect or line");
+  if (!one_of (member_string (so, "type", TRUE, 16, &ok, resp), shapes))
+    return ok ? refuse (resp, "A shape is a point, rect or line") : FALSE;
+  points = json_object_get_member (so, "points");
+  if (points == NULL || !JSON_NODE_HOLDS_ARRAY (points))
+    return refuse (resp, "A shape has 1 to 256 points");
+  a = json_node_get_array (points);
+  if (json_array_get_length (a) == 0 || json_array_get_length (a) > 256)
+    return refuse (resp, "A shape has 1 to 256 points");
+  for (guint k = 0; k < json_array_get_length (a); k++)
+    {
+      JsonNode *pt = json_array_get_element (a, k);
+      if (!JSON_NODE_HOLDS_ARRAY (pt) || json_array_get_length (json_node_get_array (pt)) != 2)
+        return refuse (resp, "A point is [x, y]");
+      for (guint c = 0; c < 2; c++)
+        {
+          JsonNode *v = json_array_get_element (json_node_get_array (pt), c);
+          GType type = json_node_get_value_type (v);
+          if ((type != G_TYPE_INT64 && type != G_TYPE_DOUBLE) ||
+              !isfinite (json_node_get_double (v)))
+            return refuse (resp, "A point is [x, y] in numbers");
+        }
+    }
+  return TRUE;
+}
+
+gboolean
+qc_decision_check (JsonObject   *o,
+                   RrHttpAnswer *resp)
+{
+  static const char *const decisions[] = { "pass", "fail", "query", NULL };
+  static const char *const categories[] = {
+    "wrong_modality", "incomplete_coverage", "slice_thickness", "missing_slices",
+    "motion_artifact", "contrast_phase", "phi_present", "wrong_subject_or_visit",
+    "image_quality", "other", NULL
+  };
+  static const char *const severities[] = { "minor", "major", NULL };
+  gboolean ok = TRUE;
+  const char *decision = member_string (o, "decision", TRUE, 16, &ok, resp);
+  JsonNode *fn = json_object_get_member (o, "findings");
+  JsonArray *list;
+
+  if (!ok)
+    return FALSE;
+  if (!one_of (decision, decisions))
+    return refuse (resp, "\"decision\" is pass, fail or query");
+  if (fn == NULL || JSON_NODE_HOLDS_NULL (fn))
+    return TRUE;
+  if (!JSON_NODE_HOLDS_ARRAY (fn) || json_array_get_length (json_node_get_array (fn)) > 1000)
+    return refuse (resp, "\"findings\" is a list of up to 1000 findings");
+  list = json_node_get_array (fn);
+  for (guint i = 0; i < json_array_get_length (list); i++)
+    {
+      JsonNode *e = json_array_get_element (list, i);
+      JsonObject *f = JSON_NODE_HOLDS_OBJECT (e) ? json_node_get_object (e) : NULL;
+      const char *series, *sop;
+      JsonNode *shape;
+
+      if (f == NULL)
+        return refuse (resp, "A finding is an object");
+      if (!one_of (member_string (f, "category", TRUE, 64, &ok, resp), categories))
+        return ok ? refuse (resp, "Unknown finding category") : FALSE;
+      if (!one_of (member_string (f, "severity", TRUE, 16, &ok, resp), severities))
+        return ok ? refuse (resp, "A finding's severity is minor or major") : FALSE;
+      member_string (f, "comment", FALSE, 4000, &ok, resp);
+      series = member_string (f, "series", FALSE, 64, &ok, resp);
+      sop = member_string (f, "sop", FALSE, 64, &ok, resp);
+      if (!ok)
+        return FALSE;
+      if ((series && !rr_access_is_uid (series)) || (sop && !rr_access_is_uid (sop)))
+        return refuse (resp, "A finding's series and sop are UIDs");
+      member_int (f, "frame", 0, 0, 1 << 20, &ok, resp);
+      if (!ok)
+        return FALSE;
+      shape = json_object_get_member (f, "shape");
+      if (shape && !JSON_NODE_HOLDS_NULL (shape) && !shape_check (shape, resp))
+        return FALSE;
+    }
+  return TRUE;
 }

@@ -1,6 +1,6 @@
-/* rr-server-submissions.c: signed submissions of QC decisions, reads and
- * adjudications, checked against the criteria, idempotent by key, and
- * the workflow steps they drive. */
+/* rr-server-submissions.c: signed submissions of QC decisions, reads,
+ * adjudications and answers to queries, checked against the criteria,
+ * idempotent by key, and the workflow steps they drive. */
 #include "rr-server-private.h"
 
 /* ---- submissions ---- */
@@ -247,20 +247,13 @@ post_submission (RrHttpRequest *req,
                  RrHttpAnswer  *resp)
 {
   const char *id = req->n_groups > 0 ? req->groups[0] : NULL;
-  static const char *const decisions[] = { "pass", "fail", "query", NULL };
-  static const char *const categories[] = {
-    "wrong_modality", "incomplete_coverage", "slice_thickness", "missing_slices",
-    "motion_artifact", "contrast_phase", "phi_present", "wrong_subject_or_visit",
-    "image_quality", "other", NULL
-  };
-  static const char *const severities[] = { "minor", "major", NULL };
-  static const char *const shapes[] = { "point", "rect", "line", NULL };
   g_auto (Task) t = { 0 };
   const char *key = g_hash_table_lookup (req->headers, "idempotency-key");
   g_autofree char *body_hash = NULL, *responses = NULL, *now = NULL, *sub_id = NULL;
   g_autofree char *password_hash = NULL, *stored = NULL;
   g_autoptr (JsonParser) parser = NULL;
   g_autoptr (RrUser) signer = NULL;
+  g_autoptr (QueryAnswer) answer = NULL;
   JsonObject *o, *sig;
   const char *password, *meaning;
   gboolean ok = TRUE, verified;
@@ -399,71 +392,14 @@ post_submission (RrHttpRequest *req,
       read_of_slot (t.trial, t.subject, t.timepoint, g_str_equal (chosen, "Reader 1") ? 1 : 2,
                     NULL, &responses, NULL);
     }
-  else
+  else if (g_str_equal (t.kind, "query"))
     {
-      const char *decision = member_string (o, "decision", TRUE, 16, &ok, resp);
-      JsonNode *fn = json_object_get_member (o, "findings");
-      if (!ok)
+      answer = query_answer_check (&t, req->user, o, resp);
+      if (answer == NULL)
         return;
-      if (!one_of (decision, decisions))
-        return bad_request (resp, "\"decision\" is pass, fail or query");
-      if (fn && !JSON_NODE_HOLDS_NULL (fn) &&
-          (!JSON_NODE_HOLDS_ARRAY (fn) || json_array_get_length (json_node_get_array (fn)) > 1000))
-        return bad_request (resp, "\"findings\" is a list of up to 1000 findings");
-      for (guint i = 0; fn && JSON_NODE_HOLDS_ARRAY (fn) &&
-                        i < json_array_get_length (json_node_get_array (fn)); i++)
-        {
-          JsonNode *e = json_array_get_element (json_node_get_array (fn), i);
-          JsonObject *f = JSON_NODE_HOLDS_OBJECT (e) ? json_node_get_object (e) : NULL;
-          JsonNode *shape, *points;
-          if (f == NULL)
-            return bad_request (resp, "A finding is an object");
-          if (!one_of (member_string (f, "category", TRUE, 64, &ok, resp), categories) && ok)
-            return bad_request (resp, "Unknown finding category");
-          if (!one_of (member_string (f, "severity", TRUE, 16, &ok, resp), severities) && ok)
-            return bad_request (resp, "A finding's severity is minor or major");
-          member_string (f, "comment", FALSE, 4000, &ok, resp);
-          if (!ok)
-            return;
-          {
-            const char *series = member_string (f, "series", FALSE, 64, &ok, resp);
-            const char *sop = member_string (f, "sop", FALSE, 64, &ok, resp);
-            if (!ok)
-              return;
-            if ((series && !rr_access_is_uid (series)) || (sop && !rr_access_is_uid (sop)))
-              return bad_request (resp, "A finding's series and sop are UIDs");
-            member_int (f, "frame", 0, 0, 1 << 20, &ok, resp);
-            if (!ok)
-              return;
-          }
-          shape = json_object_get_member (f, "shape");
-          if (shape && !JSON_NODE_HOLDS_NULL (shape))
-            {
-              JsonObject *so = JSON_NODE_HOLDS_OBJECT (shape) ? json_node_get_object (shape) : NULL;
-              if (so == NULL || !one_of (member_string (so, "type", TRUE, 16, &ok, resp), shapes))
-                return ok ? bad_request (resp, "A shape is a point, rect or line") : (void) 0;
-              points = json_object_get_member (so, "points");
-              if (points == NULL || !JSON_NODE_HOLDS_ARRAY (points) ||
-                  json_array_get_length (json_node_get_array (points)) == 0 ||
-                  json_array_get_length (json_node_get_array (points)) > 256)
-                return bad_request (resp, "A shape has 1 to 256 points");
-              for (guint k = 0; k < json_array_get_length (json_node_get_array (points)); k++)
-                {
-                  JsonNode *pt = json_array_get_element (json_node_get_array (points), k);
-                  if (!JSON_NODE_HOLDS_ARRAY (pt) || json_array_get_length (json_node_get_array (pt)) != 2)
-                    return bad_request (resp, "A point is [x, y]");
-                  for (guint c = 0; c < 2; c++)
-                    {
-                      JsonNode *v = json_array_get_element (json_node_get_array (pt), c);
-                      GType type = json_node_get_value_type (v);
-                      if ((type != G_TYPE_INT64 && type != G_TYPE_DOUBLE) ||
-                          !isfinite (json_node_get_double (v)))
-                        return bad_request (resp, "A point is [x, y] in numbers");
-                    }
-                }
-            }
-        }
     }
+  else if (!qc_decision_check (o, resp))
+    return;
 
   /* The signature: the signer's own password, checked like a login. */
   throttle = rr_login_throttle (req->user->username, req->client);
@@ -485,6 +421,10 @@ post_submission (RrHttpRequest *req,
                                "nothing was stored", NULL);
     }
   rr_login_succeeded (req->user->username, req->client);
+  /* The fresh QC task's checks: Orthanc reads the headers with the lock
+   * released, before the transaction, as when a timepoint is linked. */
+  if (answer)
+    query_answer_run_checks (&t, answer);
   /* The password was checked without the lock: someone else may have
    * submitted this task meanwhile. */
   if (query_int ("SELECT 1 FROM submissions WHERE task_id = ?1", t.id, NULL) > 0)
@@ -572,6 +512,19 @@ post_submission (RrHttpRequest *req,
           goto failed;
       }
     }
+  else if (g_str_equal (t.kind, "query"))
+    {
+      gboolean no_reviewer = FALSE;
+      g_autofree char *qc = query_answered (&t, answer, req->user->username, &no_reviewer);
+      if (no_reviewer)
+        {
+          rr_db_rollback ();
+          return rr_respond_error (resp, 409, "conflict", "The trial has no QC reviewer; nothing "
+                                   "was stored", NULL);
+        }
+      if (qc == NULL)
+        goto failed;
+    }
   else
     {
       const char *decision = json_object_get_string_member (o, "decision");
@@ -588,6 +541,8 @@ post_submission (RrHttpRequest *req,
         if (!rr_audit_append (req->user->username, "timepoint.qc", t.id, details))
           goto failed;
       }
+      if (!g_str_equal (decision, "pass") && !query_open (&t, o, req->user->username))
+        goto failed;
       if (g_str_equal (decision, "pass") &&
           !create_read_tasks (t.trial, t.subject, t.timepoint, req->user->username, created))
         {

@@ -782,6 +782,8 @@ get_task (RrHttpRequest *req,
       rr_json_key (w, "discrepancies");
       write_discrepancies (w, s1, s2);
     }
+  else if (g_str_equal (t.kind, "query"))
+    write_query (w, &t);
   else
     {
       write_qc (w, &t);

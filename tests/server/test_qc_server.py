@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 import unittest
+import uuid
 
 try:
     import pydicom
@@ -22,6 +23,8 @@ except ImportError:  # the phantoms are conformed with it
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from test_server import ADMIN_PASSWORD, CLI, PHANTOM, Server, password_of  # noqa: E402
+
+RESPONSE = "Repeated with breath-hold and 5 mm slices"
 
 PROTOCOL = {"modality": ["CT"], "max_slice_thickness_mm": 5.0, "max_gap_slices": 0}
 CHECKS = ("wrong_modality", "slice_thickness", "missing_slices", "phi_present",
@@ -54,7 +57,7 @@ class QcServer(unittest.TestCase):
         assert status == expected, (method, path, who, status, doc)
         return doc
 
-    def phantom_study(self, subject, *options):
+    def phantom_study(self, subject, *options, who="qsite"):
         """Writes a 12-slice CT phantom, uploads it as the site, returns its study UID."""
         out = os.path.join(self.tmp, subject)
         subprocess.run([PHANTOM, out, "--kind", "ct", "--slices", "12", "--size", "32",
@@ -73,7 +76,7 @@ class QcServer(unittest.TestCase):
                 ds.save_as(path)
                 with open(path, "rb") as f:
                     study = self.call("POST", "/readroom/v1/instances", f.read(), 201,
-                                      who="qsite")["study"]
+                                      who=who)["study"]
         self.assertIsNotNone(study)
         return study
 
@@ -194,6 +197,163 @@ class QcServer(unittest.TestCase):
             self.assertEqual(checks["slice_thickness"], "pass", task["automated"])
         categories = {f["category"] for f in task["automated"]["findings"]}
         self.assertEqual(categories, {"wrong_subject_or_visit"}, task["automated"])
+
+    def submit(self, who, task, body, expected=201):
+        status, doc = self.server.request("POST", "/readroom/v1/tasks/%s/submission" % task, body,
+                                          token=self.tokens[who],
+                                          headers={"Idempotency-Key": str(uuid.uuid4())})
+        self.assertEqual(status, expected, (who, task, doc))
+        return doc
+
+    def signed(self, who, **body):
+        body["signature"] = {"password": password_of(who), "meaning": "QC"}
+        return body
+
+    def audit(self, action):
+        return [e for e in self.call("GET", "/readroom/v1/audit?limit=10000", None, 200)
+                if e["action"] == action]
+
+    def test_7_query_loop(self):
+        # The loop of server-api.md: a query goes to the uploading site,
+        # which answers with a re-upload (readroom-cli upload --query); the
+        # answer links the new study in place of the queried one and opens
+        # a fresh QC task, whose pass opens the reads.
+        for u, roles, site in (("qreader1", ["reader"], None), ("qreader2", ["reader"], None),
+                               ("qsite2", ["site"], "S02")):
+            self.call("POST", "/readroom/v1/users", {"username": u, "password": password_of(u)},
+                      201)
+            body = {"roles": roles}
+            if site:
+                body["site"] = site
+            self.call("PUT", "/readroom/v1/trials/Q1/members/" + u, body, 200)
+            self.tokens[u] = self.server.login(u, password_of(u))
+        # test 5 raised the maximum to 10 mm.
+        self.call("PUT", "/readroom/v1/trials/Q1/protocol", PROTOCOL, 200)
+        thick = self.phantom_study("QLOOP", "--thickness", "7.5", "--spacing", "7.5")
+        qc = self.link("QLOOP", thick)
+        self.assertEqual(self.statuses(qc)["slice_thickness"], "fail", qc["automated"])
+        self.assertIsNone(qc["query"])
+        manifest = self.call("GET", "/readroom/v1/tasks/%s/instances" % qc["id"], None, 200,
+                             who="qreviewer")
+        marked = manifest[3]
+        findings = qc["automated"]["findings"] + [
+            {"series": marked["series"], "sop": marked["sop"], "frame": 0,
+             "category": "motion_artifact", "severity": "major",
+             "shape": {"type": "rect", "points": [[4, 4], [20, 16]]},
+             "comment": "Breathing motion across the liver"}]
+        self.submit("qreviewer", qc["id"], self.signed("qreviewer", decision="query",
+                                                       findings=findings))
+
+        # No reads; one query, for the uploader only.
+        for u in ("qreader1", "qreader2"):
+            self.assertEqual(self.call("GET", "/readroom/v1/tasks", None, 200, who=u), [])
+        self.assertEqual([t for t in self.call("GET", "/readroom/v1/tasks", None, 200,
+                                               who="qreviewer") if t["subject"] == "QLOOP"], [])
+        queries = self.call("GET", "/readroom/v1/tasks", None, 200, who="qsite")
+        self.assertEqual([(t["kind"], t["subject"]) for t in queries], [("query", "QLOOP")])
+        query = self.call("GET", "/readroom/v1/tasks/" + queries[0]["id"], None, 200, who="qsite")
+        self.assertEqual(query["timepoints"][0]["studies"], [thick])
+        self.assertEqual((query["qc_task"], query["decision"], query["findings"],
+                          query["response"], query["answered_by"]),
+                         (qc["id"], "query", findings, None, None))
+        # The site sees the marked image: it is its own upload.
+        st, _, data = self.server.request("GET", marked["url"], token=self.tokens["qsite"],
+                                          raw=True)
+        self.assertEqual((st, len(data)), (200, marked["size"]))
+        for who in ("qreviewer", "qsite2", "qreader1"):
+            status, _ = self.server.request("GET", "/readroom/v1/tasks/" + query["id"],
+                                            token=self.tokens[who])
+            self.assertEqual(status, 404, who)
+            self.submit(who, query["id"], self.signed(who, response="x", studies=[thick]), 404)
+
+        # Answers that cannot be taken store nothing: no response, a study
+        # of another timepoint, another site's upload, a wrong password.
+        self.submit("qsite", query["id"], self.signed("qsite", studies=[thick]), 400)
+        clean = [t for t in self.call("GET", "/readroom/v1/tasks?status=all", None, 200,
+                                      who="qreviewer") if t["subject"] == "QCLEAN"]
+        self.submit("qsite", query["id"], self.signed(
+            "qsite", response=RESPONSE, studies=[clean[0]["timepoints"][0]["studies"][0]]), 422)
+        theirs = self.phantom_study("QLOOP2", "--thickness", "5", "--spacing", "5", who="qsite2")
+        self.submit("qsite", query["id"], self.signed("qsite", response=RESPONSE,
+                                                      studies=[theirs]), 422)
+        self.submit("qsite", query["id"], {"response": RESPONSE, "studies": [thick],
+                                           "signature": {"password": "wrong", "meaning": "QC"}},
+                    401)
+        self.assertEqual(self.call("GET", "/readroom/v1/tasks/" + query["id"], None, 200,
+                                   who="qsite")["status"], "open")
+        self.assertEqual(self.audit("query.answer"), [])
+
+        # The re-upload answers it.
+        src = os.path.join(self.tmp, "redo")
+        subprocess.run([PHANTOM, src, "--kind", "ct", "--slices", "12", "--size", "32",
+                        "--patient-id", "Original Name", "--seed", "4", "--thickness", "5",
+                        "--spacing", "5"], check=True, capture_output=True)
+        home = os.path.join(self.tmp, "home")
+        env = dict(os.environ, XDG_DATA_HOME=os.path.join(home, "data"),
+                   XDG_CACHE_HOME=os.path.join(home, "cache"), READROOM_NO_KEYRING="1",
+                   READROOM_PASSWORD=password_of("qsite"))
+        r = subprocess.run([CLI, "upload", src, "--server", "http://127.0.0.1:%d" % self.server.port,
+                            "--user", "qsite", "--trial", "Q1", "--subject", "QLOOP",
+                            "--timepoint", "Baseline", "--query", query["id"],
+                            "--response", RESPONSE, "--offline-timeout", "60"],
+                           env=env, capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("answered: query " + query["id"], r.stdout)
+        redone = [line.split()[1] for line in r.stdout.splitlines() if line.startswith("study: ")]
+        self.assertEqual(len(redone), 1, r.stdout)
+        self.assertNotIn(redone[0], (thick, theirs))
+
+        query = self.call("GET", "/readroom/v1/tasks/" + query["id"], None, 200, who="qsite")
+        self.assertEqual((query["status"], query["response"]), ("submitted", RESPONSE))
+        self.assertEqual(self.call("GET", "/readroom/v1/tasks", None, 200, who="qsite"), [])
+        fresh = self.call("GET", "/readroom/v1/tasks/" + query["answered_by"], None, 200,
+                          who="qreviewer")
+        self.assertEqual((fresh["kind"], fresh["status"], fresh["subject"]),
+                         ("qc", "open", "QLOOP"))
+        self.assertEqual(fresh["timepoints"][0]["studies"], redone)
+        self.assertEqual(fresh["query"], {"id": query["id"], "decision": "query",
+                                          "findings": findings, "response": RESPONSE})
+        checks = self.statuses(fresh)
+        for check in CHECKS:
+            self.assertEqual(checks.get(check), "pass", (check, fresh["automated"]))
+        manifest = self.call("GET", "/readroom/v1/tasks/%s/instances" % fresh["id"], None, 200,
+                             who="qreviewer")
+        self.assertEqual({m["study"] for m in manifest}, set(redone))
+        self.assertEqual(len(manifest), 12)
+
+        # The pass opens the reads, of the new study.
+        self.submit("qreviewer", fresh["id"], self.signed("qreviewer", decision="pass",
+                                                          findings=[]))
+        for u in ("qreader1", "qreader2"):
+            reads = self.call("GET", "/readroom/v1/tasks", None, 200, who=u)
+            self.assertEqual([(t["kind"], t["subject"]) for t in reads], [("read", "QLOOP")], u)
+            self.assertEqual(reads[0]["timepoints"][0]["studies"], redone)
+
+        # The query's history, in the trail.
+        opened = self.audit("query.open")
+        self.assertEqual([(e["user"], e["object"], e["details"]) for e in opened],
+                         [("qreviewer", query["id"], {"qc_task": qc["id"], "decision": "query",
+                                                      "findings": len(findings)})])
+        answered = self.audit("query.answer")
+        self.assertEqual([(e["user"], e["object"], e["details"]) for e in answered],
+                         [("qsite", query["id"], {"response": RESPONSE, "studies": redone,
+                                                  "unlinked": [thick], "qc_task": fresh["id"]})])
+        submits = [e for e in self.audit("task.submit") if e["object"] == query["id"]]
+        self.assertEqual(len(submits), 1)
+        self.assertEqual(submits[0]["details"]["kind"], "query")
+        self.assertEqual(self.call("GET", "/readroom/v1/audit/verify", None, 200)["ok"], True)
+
+    def test_8_fail_opens_a_query_too(self):
+        gap = [t for t in self.call("GET", "/readroom/v1/tasks", None, 200, who="qreviewer")
+               if t["subject"] == "QGAP"]
+        self.assertEqual(len(gap), 1)
+        self.submit("qreviewer", gap[0]["id"], self.signed("qreviewer", decision="fail"))
+        queries = [t for t in self.call("GET", "/readroom/v1/tasks", None, 200, who="qsite")
+                   if t["subject"] == "QGAP"]
+        self.assertEqual([t["kind"] for t in queries], ["query"])
+        query = self.call("GET", "/readroom/v1/tasks/" + queries[0]["id"], None, 200, who="qsite")
+        self.assertEqual((query["qc_task"], query["decision"], query["findings"]),
+                         (gap[0]["id"], "fail", []))
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

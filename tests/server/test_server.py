@@ -261,6 +261,11 @@ class ServerSuite(unittest.TestCase):
                 self.submit("qc1", t["id"], {"decision": decision, "findings": findings,
                                              "signature": {"password": password_of("qc1"),
                                                            "meaning": "QC completed"}})
+        # S3's two fails open a query each for the site that uploaded them
+        # (issue 16).
+        queries = self.tasks("site1")
+        self.assertEqual([(t["kind"], t["subject"]) for t in queries], [("query", "S3")] * 2)
+        self.state["query_task"] = queries[0]["id"]
         reads = {u: self.tasks(u) for u in ("reader1", "reader2", "reader3")}
         all_reads = [t for ts in reads.values() for t in ts]
         self.assertEqual(len(all_reads), 8)   # 2 subjects x 2 timepoints x 2 readers
@@ -403,6 +408,12 @@ class ServerSuite(unittest.TestCase):
             ("GET", "/readroom/v1/tasks/" + task, None, {"admin", owner}, ok),
             ("GET", "/readroom/v1/tasks/%s/instances" % task, None, {"admin", owner}, ok),
             ("GET", "/readroom/v1/tasks/%s/submission" % task, None, {"admin", owner}, ok),
+            # A QC query: its site user's (and an admin's) alone; the
+            # POST reaches the handler for its owner (400: no key).
+            ("GET", "/readroom/v1/tasks/" + s["query_task"], None, {"admin", "site1"}, ok),
+            ("GET", "/readroom/v1/tasks/%s/instances" % s["query_task"], None, {"admin", "site1"},
+             ok),
+            ("POST", "/readroom/v1/tasks/%s/submission" % s["query_task"], {}, {"site1"}, {400}),
             ("GET", "/readroom/v1/instances/%s/file" % sop, None,
              {"admin", "site1", "qc1"} | study_readers, ok),
             ("POST", "/readroom/v1/users", {"username": "x"}, {"admin"}, {400}),
