@@ -1290,6 +1290,52 @@ class HardeningSuite(unittest.TestCase):
         r = self.cli("audit", "verify", expect=1)
         self.assertIn("BROKEN", r.stderr)
 
+    def test_10_readers_do_not_wait_for_writers(self):
+        """Finding 8, the rest of it: a reader's requests queued behind
+        whatever held the plugin's lock - a login's commit, a writer
+        waiting on the disk. They are answered from a snapshot of the
+        database now. Another connection holds the database's write lock,
+        so that the admin's change below waits inside its transaction
+        (SQLite's 10 s busy timeout, the plugin's lock held); meanwhile
+        the reader is answered, again and again, and the change still
+        succeeds once the write lock goes."""
+        import threading
+        ext = sqlite3.connect(os.path.join(self.server.data, "readroom.db"),
+                              isolation_level=None, timeout=10)
+        self.addCleanup(ext.close)
+        ext.execute("BEGIN IMMEDIATE")
+        held = True
+        try:
+            writer = []
+            t = threading.Thread(target=lambda: writer.append(self.req(
+                "PUT", "/readroom/v1/trials/H2/members/hreader3", {"roles": ["reader"]},
+                "admin")), daemon=True)
+            t.start()
+            # Reads for 3 s, well inside the writer's wait, so that the
+            # writer is inside its transaction for most of them.
+            answered = 0
+            end = time.monotonic() + 3
+            while time.monotonic() < end:
+                status, doc = self.request_within(30, "GET", "/readroom/v1/tasks", who="hreader1")
+                self.assertEqual(status, 200, doc)
+                self.assertIsInstance(doc, list)
+                status, doc = self.request_within(30, "GET", "/readroom/v1/me", who="hreader1")
+                self.assertEqual(status, 200, doc)
+                answered += 1
+            # The writer is still waiting: every read was answered while it
+            # was (with the lock around reads, they waited for its busy
+            # timeout and it failed).
+            self.assertEqual(writer, [], "the writer finished while the database was locked")
+            ext.execute("ROLLBACK")
+            held = False
+            t.join(30)
+            self.assertEqual(len(writer), 1, "no answer to the writer")
+            self.assertEqual(writer[0][0], 200, writer[0])
+            self.assertGreater(answered, 0)
+        finally:
+            if held:
+                ext.execute("ROLLBACK")
+
 
 class Launcher(unittest.TestCase):
     """readroom-server refuses to report ready, and stops Orthanc, unless
