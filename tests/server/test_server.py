@@ -896,11 +896,11 @@ class HardeningSuite(unittest.TestCase):
             status, doc = self.req("GET", "/readroom/v1/tasks/%s/submission" % t, who="admin")
             self.assertEqual(status, 404, doc)
 
-    def orthanc_rss_mib(self):
+    def orthanc_rss_mib(self, field="VmRSS"):
         out = subprocess.run(["pgrep", "-f", "Orthanc " + self.server.data], capture_output=True,
                              text=True).stdout.split()
         with open("/proc/%s/status" % out[0]) as f:
-            return int([l for l in f if l.startswith("VmRSS")][0].split()[1]) // 1024
+            return int([l for l in f if l.startswith(field)][0].split()[1]) // 1024
 
     def test_04_large_bodies_refused_before_buffering(self):
         """Finding 11: an unauthenticated 200 MB POST /sessions grew Orthanc
@@ -922,6 +922,43 @@ class HardeningSuite(unittest.TestCase):
             for c in socks:
                 c.close()
         self.assertLess(self.orthanc_rss_mib() - before, 100)
+        self.alive()
+
+    def test_04b_chunked_bodies_refused_before_buffering(self):
+        """A chunked body has no length for the filter to check, and
+        Orthanc 1.10 reads it whole before any handler runs: five
+        unauthenticated 40 MiB chunked logins at once raised Orthanc's
+        peak memory by 200 MiB before their 413s. They are refused (403)
+        before the body is read; the peak stays where it was."""
+        peak = self.orthanc_rss_mib("VmHWM")
+        socks = []
+        chunk = b"%x\r\n" % (1 << 20) + b"[" * (1 << 20) + b"\r\n"
+        try:
+            for _ in range(5):
+                c = socket.create_connection(("127.0.0.1", self.server.port), timeout=20)
+                socks.append(c)
+                c.sendall(b"POST /readroom/v1/sessions HTTP/1.1\r\nHost: x\r\n"
+                          b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n")
+            # In turns, so that all five bodies are in flight together.
+            open_ = list(socks)
+            for _ in range(40):
+                for c in list(open_):
+                    try:
+                        c.sendall(chunk)
+                    except OSError:
+                        open_.remove(c)  # refused and closed: nothing more to send
+            for c in open_:
+                try:
+                    c.sendall(b"0\r\n\r\n")
+                except OSError:
+                    pass
+            for c in socks:
+                head = c.recv(200)
+                self.assertTrue(head.startswith(b"HTTP/1.1 403"), head)
+        finally:
+            for c in socks:
+                c.close()
+        self.assertLess(self.orthanc_rss_mib("VmHWM") - peak, 100)
         self.alive()
 
     def db(self):
