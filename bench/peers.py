@@ -61,6 +61,18 @@ def load_pydicom(d):
     return vol, p0, (ps[1], ps[0], dz), row, col
 
 
+def pydicom_handler(d):
+    """The pixel data handler pydicom picks for the series: the first in
+    its order that is installed and takes the transfer syntax."""
+    import pydicom
+    from pydicom import config
+    ts = pydicom.dcmread(files_of(d)[0], stop_before_pixels=True).file_meta.TransferSyntaxUID
+    for h in config.pixel_data_handlers:
+        if h.is_available() and h.supports_transfer_syntax(ts):
+            return h.__name__.rsplit(".", 1)[-1]
+    return None
+
+
 def load_vtk(d):
     import vtk
     r = vtk.vtkDICOMImageReader()
@@ -251,7 +263,7 @@ def main():
         vol = load_pydicom(d)[0]
         el = time.perf_counter() - t0
         print(json.dumps({"seconds": el, "dims": list(vol.shape[::-1]),
-                          "peak_rss_bytes": peak_rss()}))
+                          "peak_rss_bytes": peak_rss(), "handler": pydicom_handler(d)}))
     elif mode == "reslice-vtk":
         cx, cy, cz, mm = (float(x) for x in sys.argv[3:7])
         res = reslice_vtk(d, (cx, cy, cz), mm, int(sys.argv[7]), float(sys.argv[8]),

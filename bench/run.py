@@ -87,7 +87,8 @@ def load_peers(d, voxel_bytes, extra=()):
         med, text = spread([j["seconds"] for j in res[name]])
         rss_med, rss_text = spread([j["peak_rss_bytes"] / 2**20 for j in res[name]], "{:.0f}")
         ratio = f", {med / ours:.1f}x readroom's time" if name != sides[0][0] else ""
-        print(f"  {name}: {text} s{ratio}; peak RSS {rss_text} MiB = "
+        via = f" (decoded by its {res[name][0]['handler']})" if res[name][0].get("handler") else ""
+        print(f"  {name}{via}: {text} s{ratio}; peak RSS {rss_text} MiB = "
               f"{rss_med * 2**20 / voxel_bytes:.2f}x the voxel bytes")
 
 
@@ -150,7 +151,8 @@ for name, ts, target in (("explicit little endian", "explicit", 8.0),
 
 # JPEG 2000: one large frame, where only the codec's own threads can use
 # more than one core, and a 200-slice series, one frame per core; against
-# pydicom with the handler it has for JPEG 2000 (Pillow's OpenJPEG).
+# pydicom with the handler it picks for JPEG 2000 (GDCM's when python3-gdcm
+# is there, else Pillow's OpenJPEG): the line names it.
 if have_peers():
     big = os.path.join(tmp, "j2k-frame")
     subprocess.run([phantom, big, "--size", "2048", "--slices", "1", "--noise", "20",
@@ -164,7 +166,7 @@ if have_peers():
             open(f, "rb").read()
         sides = [("readroom, all cores", [cli, "bench", "load", "--json", d]),
                  ("readroom, 1 thread", [cli, "bench", "load", "--json", "--threads", "1", d]),
-                 ("pydicom + numpy (Pillow's OpenJPEG), 1 thread",
+                 ("pydicom + numpy, 1 thread",
                   ["/usr/bin/python3", peers, "load-pydicom", d])]
         res = {name: [] for name, _ in sides}
         for _ in range(PEER_RUNS):
@@ -180,7 +182,8 @@ if have_peers():
                 continue
             med, text = spread([j["seconds"] for j in res[name]])
             ratio = f", {med / ours:.2f}x readroom's time" if ours and name != sides[0][0] else ""
-            print(f"  {name}: {text} s{ratio}")
+            via = f" (decoded by its {res[name][0]['handler']})" if res[name][0].get("handler") else ""
+            print(f"  {name}{via}: {text} s{ratio}")
     subprocess.run(["rm", "-rf", big, series])
 
 # Issue 3: first image of a cached 500-slice series, and reslicing.
