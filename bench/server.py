@@ -52,8 +52,8 @@ def load(port, work):
         while time.monotonic() < end:
             try:
                 mine += work(conn, i)
-            except (OSError, http.client.HTTPException, ValueError):
-                mine.append((False, 0.0))
+            except (OSError, http.client.HTTPException, ValueError) as e:
+                mine.append((False, 0.0, type(e).__name__))
                 conn.close()
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         results.put(mine)
@@ -68,8 +68,14 @@ def load(port, work):
     for p in procs:
         p.join()
     wall = time.monotonic() - t0
-    times = sorted(s for ok, s in stats if ok)
-    errors = sum(1 for ok, _ in stats if not ok)
+    times = sorted(s[1] for s in stats if s[0])
+    errors = sum(1 for s in stats if not s[0])
+    kinds = {}
+    for s in stats:
+        if not s[0]:
+            kinds[s[2] if len(s) > 2 else "?"] = kinds.get(s[2] if len(s) > 2 else "?", 0) + 1
+    if kinds:
+        print("  errors: " + ", ".join(f"{k} x{n}" for k, n in sorted(kinds.items())))
     p99 = times[int(len(times) * 0.99) - 1] if times else float("nan")
     return len(stats) / wall, p99 * 1000, errors, len(stats)
 
@@ -137,7 +143,7 @@ def main():
     port = free_port()
     env = dict(os.environ, READROOM_ADMIN_PASSWORD=ADMIN)
     server = subprocess.Popen([SERVER, "--data", data, "--http-port", str(port), "--dicom-port", "0"],
-                              env=env, stdout=subprocess.PIPE, stderr=open(os.environ["RR_TRACE_FILE"], "w") if os.environ.get("RR_TRACE_FILE") else subprocess.DEVNULL, text=True)
+                              env=env, stdout=subprocess.PIPE, stderr=open(os.path.join(tmp, "server.log"), "w"), text=True)
     plain = None
     try:
         line = server.stdout.readline()
@@ -172,13 +178,14 @@ def main():
             h = {"Authorization": "Bearer " + tokens[i]}
             out = []
             st, body, t = timed(conn, "GET", "/readroom/v1/tasks", h)
-            out.append((st == 200, t))
+            out.append((st == 200, t, "GET /tasks %d" % st))
             for task in json.loads(body):
                 st, body, t = timed(conn, "GET", "/readroom/v1/tasks/%s/instances" % task["id"], h)
-                out.append((st == 200, t))
+                out.append((st == 200, t, "GET /tasks/{id}/instances %d" % st))
                 for inst in json.loads(body):
                     st, data, t = timed(conn, "GET", inst["url"], h)
-                    out.append((st == 200 and len(data) == inst["size"], t))
+                    out.append((st == 200 and len(data) == inst["size"], t,
+                                "GET file %d, %d of %d bytes" % (st, len(data), inst["size"])))
             return out
 
         # Rounds of the readers alone and the readers while 20 logins a
@@ -249,6 +256,14 @@ def main():
             if p and p.poll() is None:
                 p.send_signal(signal.SIGTERM)
                 p.wait(30)
+        # The plugin's warnings say what went wrong when a request failed.
+        try:
+            with open(os.path.join(tmp, "server.log"), errors="replace") as f:
+                warnings = [l.rstrip() for l in f if "readroom:" in l]
+            for line in warnings[-10:]:
+                print("  server: " + line)
+        except OSError:
+            pass
         shutil.rmtree(tmp, ignore_errors=True)
 
 
