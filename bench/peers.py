@@ -3,8 +3,19 @@
 instead to load a DICOM series into a volume, or to reslice it. Each mode
 prints one JSON line: seconds (or frames per second) and peak RSS.
 
-  peers.py load-vtk DIR       vtkDICOMImageReader: one thread, builds a volume
-  peers.py load-pydicom DIR   pydicom + numpy: one thread, builds a volume
+  peers.py load-vtk DIR       vtkDICOMImageReader: one thread, builds a volume;
+                              "all_zero" says whether it holds only zeros (what
+                              it gives for JPEG-LS, which it cannot decode)
+  peers.py load-pydicom DIR   pydicom + numpy: one thread, builds a volume;
+                              compressed data through the handler pydicom
+                              finds (GDCM's for JPEG-LS, Pillow's for JPEG 2000)
+  peers.py load-gdcm DIR      GDCM's own Python binding (python3-gdcm, CharLS
+                              inside for JPEG-LS): one thread, builds a volume
+  peers.py first-vtk DIR      the first displayable slice with VTK: its reader
+                              has none before the whole directory is read
+  peers.py first-pydicom DIR  the first displayable slice with pydicom, as
+                              readroom does it: every header, then the
+                              middle slice
   peers.py reslice-vtk DIR CX CY CZ MM THREADS SECONDS [CACHE.npy]
                               vtkImageReslice, trilinear, on the planes of
                               `readroom-cli bench reslice` (centre and pixel
@@ -50,13 +61,78 @@ def load_pydicom(d):
     return vol, p0, (ps[1], ps[0], dz), row, col
 
 
+def pydicom_handler(d):
+    """The pixel data handler pydicom picks for the series: the first in
+    its order that is installed and takes the transfer syntax."""
+    import pydicom
+    from pydicom import config
+    ts = pydicom.dcmread(files_of(d)[0], stop_before_pixels=True).file_meta.TransferSyntaxUID
+    for h in config.pixel_data_handlers:
+        if h.is_available() and h.supports_transfer_syntax(ts):
+            return h.__name__.rsplit(".", 1)[-1]
+    return None
+
+
 def load_vtk(d):
     import vtk
     r = vtk.vtkDICOMImageReader()
     r.SetDirectoryName(d)
     r.Update()
     img = r.GetOutput()
-    return img.GetDimensions(), img.GetPointData().GetScalars().GetDataTypeAsString()
+    lo, hi = img.GetScalarRange()
+    return (img.GetDimensions(), img.GetPointData().GetScalars().GetDataTypeAsString(),
+            lo == 0 and hi == 0)
+
+
+def load_gdcm(d):
+    """A volume as numpy (k, j, i) int16 through GDCM: its ImageReader
+    decodes each file (JPEG-LS with the CharLS it carries), the slices
+    sorted along the normal, rescaled to int16 as the other sides do."""
+    import gdcm
+    import numpy
+    slices = []
+    for f in files_of(d):
+        r = gdcm.ImageReader()
+        r.SetFileName(f)
+        if not r.Read():
+            sys.exit(f"peers.py: GDCM cannot read {f}")
+        img = r.GetImage()
+        cos = img.GetDirectionCosines()
+        normal = numpy.cross(cos[:3], cos[3:])
+        pf = img.GetPixelFormat()
+        if pf.GetBitsAllocated() != 16 or pf.GetSamplesPerPixel() != 1:
+            sys.exit("peers.py: load-gdcm reads 16-bit grey images only")
+        kind = numpy.int16 if pf.GetPixelRepresentation() else numpy.uint16
+        # GDCM's Python binding hands the pixels over as a str of bytes:
+        # its own numpy example turns them back this way.
+        raw = img.GetBuffer().encode("utf-8", errors="surrogateescape")
+        px = numpy.frombuffer(raw, dtype=kind).reshape(img.GetDimension(1), img.GetDimension(0))
+        z = float(numpy.dot(normal, img.GetOrigin()))
+        slices.append((z, (px * img.GetSlope() + img.GetIntercept()).astype(numpy.int16)))
+    slices.sort(key=lambda s: s[0])
+    vol = numpy.empty((len(slices),) + slices[0][1].shape, numpy.int16)
+    for k, (_, px) in enumerate(slices):
+        vol[k] = px
+    return vol
+
+
+def first_pydicom(d):
+    """Every header (no pixels), sorted along the normal, then the middle
+    slice decoded and rescaled: the first image a pydicom viewer could
+    show, by readroom's own way of getting there."""
+    import numpy
+    import pydicom
+    files = files_of(d)
+    heads = [pydicom.dcmread(f, stop_before_pixels=True) for f in files]
+    row = numpy.array([float(x) for x in heads[0].ImageOrientationPatient[:3]])
+    col = numpy.array([float(x) for x in heads[0].ImageOrientationPatient[3:]])
+    normal = numpy.cross(row, col)
+    order = sorted(range(len(files)), key=lambda i: float(
+        numpy.dot(normal, [float(x) for x in heads[i].ImagePositionPatient])))
+    ds = pydicom.dcmread(files[order[len(order) // 2]])
+    px = (ds.pixel_array * float(getattr(ds, "RescaleSlope", 1)) +
+          float(getattr(ds, "RescaleIntercept", 0))).astype(numpy.int16)
+    return px.shape
 
 
 def plane_axes(frame):
@@ -146,18 +222,48 @@ def reslice_vtk(d, center, mm, threads, seconds, cache=None):
 
 def main():
     mode, d = sys.argv[1], sys.argv[2]
+    # The libraries are loaded before the clock starts: a desktop tool has
+    # them loaded already, as readroom-cli has its own.
+    import numpy  # noqa: F401
+    if mode in ("load-vtk", "first-vtk", "reslice-vtk"):
+        import vtk  # noqa: F401
+    if mode in ("load-pydicom", "first-pydicom", "reslice-vtk"):
+        import pydicom  # noqa: F401
+        import pydicom.pixel_data_handlers  # noqa: F401
+        try:
+            import gdcm  # noqa: F401 (pydicom's handler for JPEG-LS)
+        except ImportError:
+            pass
+    if mode == "load-gdcm":
+        import gdcm  # noqa: F401
     if mode == "load-vtk":
         t0 = time.perf_counter()
-        dims, kind = load_vtk(d)
+        dims, kind, zero = load_vtk(d)
         el = time.perf_counter() - t0
-        print(json.dumps({"seconds": el, "dims": list(dims), "type": kind,
+        print(json.dumps({"seconds": el, "dims": list(dims), "type": kind, "all_zero": zero,
                           "peak_rss_bytes": peak_rss()}))
+    elif mode == "load-gdcm":
+        t0 = time.perf_counter()
+        vol = load_gdcm(d)
+        el = time.perf_counter() - t0
+        print(json.dumps({"seconds": el, "dims": list(vol.shape[::-1]),
+                          "peak_rss_bytes": peak_rss()}))
+    elif mode == "first-vtk":
+        t0 = time.perf_counter()
+        dims, _, zero = load_vtk(d)
+        el = time.perf_counter() - t0
+        print(json.dumps({"first_image_seconds": el, "dims": list(dims), "all_zero": zero}))
+    elif mode == "first-pydicom":
+        t0 = time.perf_counter()
+        shape = first_pydicom(d)
+        el = time.perf_counter() - t0
+        print(json.dumps({"first_image_seconds": el, "dims": list(shape[::-1])}))
     elif mode == "load-pydicom":
         t0 = time.perf_counter()
         vol = load_pydicom(d)[0]
         el = time.perf_counter() - t0
         print(json.dumps({"seconds": el, "dims": list(vol.shape[::-1]),
-                          "peak_rss_bytes": peak_rss()}))
+                          "peak_rss_bytes": peak_rss(), "handler": pydicom_handler(d)}))
     elif mode == "reslice-vtk":
         cx, cy, cz, mm = (float(x) for x in sys.argv[3:7])
         res = reslice_vtk(d, (cx, cy, cz), mm, int(sys.argv[7]), float(sys.argv[8]),

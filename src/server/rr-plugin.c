@@ -299,7 +299,7 @@ on_request (OrthancPluginHttpMethod  method,
 {
   g_autofree char *path = rr_access_normalize (uri);
   g_autofree char *study = NULL;
-  const char *auth = NULL, *launcher = NULL, *type = NULL, *length = NULL;
+  const char *auth = NULL, *launcher = NULL, *type = NULL, *length = NULL, *coding = NULL;
   RrRouteClass route;
   FilterCheck check = { 0 };
 
@@ -315,6 +315,8 @@ on_request (OrthancPluginHttpMethod  method,
       type = headers_values[i];
     else if (g_str_equal (headers_keys[i], "content-length"))
       length = headers_values[i];
+    else if (g_str_equal (headers_keys[i], "transfer-encoding"))
+      coding = headers_values[i];
   route = rr_access_classify (method_name (method), path, &study);
   /* Orthanc 1.10 takes a multipart/form-data body apart itself and never
    * calls a plugin's route with it (it answered 200 with nothing stored):
@@ -325,6 +327,13 @@ on_request (OrthancPluginHttpMethod  method,
   /* The filter runs before Orthanc reads the body: a body over its
    * route's limit is refused before it takes any memory. */
   if (route == RR_ROUTE_API && length && !body_fits (path, length))
+    return 0;
+  /* A chunked body (no length) Orthanc 1.10 reads whole into memory
+   * before any handler can refuse it: 150 MiB sent to /sessions grew
+   * Orthanc by 150 MiB before the 413. The filter runs before that read,
+   * so such a body is refused here; Readroom's clients always send a
+   * length. */
+  if (route == RR_ROUTE_API && coding && g_ascii_strcasecmp (coding, "identity") != 0)
     return 0;
   if (route == RR_ROUTE_API)
     return 1;  /* the handlers check the token and answer 401 themselves */

@@ -110,12 +110,72 @@ set_db_error (GError **error, const char *what)
                rr_server->db ? sqlite3_errmsg (rr_server->db) : "no database");
 }
 
+/* The connection this thread reads a snapshot on (rr_db_snapshot_begin),
+ * else NULL: the server's own connection, under the lock. */
+static __thread sqlite3 *snapshot;
+
+static sqlite3 *
+db (void)
+{
+  return snapshot ? snapshot : rr_server->db;
+}
+
+/* Read-only connections, each used by one request at a time and then
+ * kept for the next: in WAL mode a reader sees the last commit without
+ * waiting for the writer, so a reader's request never queues behind a
+ * login's commit (a disk flush) or behind a lock holder that lost its
+ * processor. Opening one costs a schema read; most requests reuse one. */
+gboolean
+rr_db_snapshot_begin (void)
+{
+  sqlite3 *conn = NULL;
+
+  g_mutex_lock (&rr_server->readers_lock);
+  conn = g_queue_pop_head (&rr_server->readers);
+  g_mutex_unlock (&rr_server->readers_lock);
+  if (conn == NULL)
+    {
+      if (rr_server->db_path == NULL ||
+          sqlite3_open_v2 (rr_server->db_path, &conn,
+                           SQLITE_OPEN_READONLY | SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK)
+        {
+          g_warning ("readroom: cannot open a reader of the database: %s",
+                     conn ? sqlite3_errmsg (conn) : "out of memory");
+          sqlite3_close_v2 (conn);
+          return FALSE;
+        }
+      sqlite3_busy_timeout (conn, 10000);
+    }
+  /* One transaction for the whole request: every statement of it sees the
+   * same commit. */
+  if (sqlite3_exec (conn, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+    {
+      sqlite3_close_v2 (conn);
+      return FALSE;
+    }
+  snapshot = conn;
+  return TRUE;
+}
+
+void
+rr_db_snapshot_end (void)
+{
+  sqlite3 *conn = g_steal_pointer (&snapshot);
+
+  if (conn == NULL)
+    return;
+  sqlite3_exec (conn, "COMMIT", NULL, NULL, NULL);
+  g_mutex_lock (&rr_server->readers_lock);
+  g_queue_push_head (&rr_server->readers, conn);
+  g_mutex_unlock (&rr_server->readers_lock);
+}
+
 gboolean
 rr_db_exec (const char *sql,
             GError    **error)
 {
   char *msg = NULL;
-  if (sqlite3_exec (rr_server->db, sql, NULL, NULL, &msg) != SQLITE_OK)
+  if (sqlite3_exec (db (), sql, NULL, NULL, &msg) != SQLITE_OK)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s", msg ? msg : "failed");
       sqlite3_free (msg);
@@ -128,9 +188,9 @@ sqlite3_stmt *
 rr_db_prepare (const char *sql)
 {
   sqlite3_stmt *st = NULL;
-  if (sqlite3_prepare_v2 (rr_server->db, sql, -1, &st, NULL) != SQLITE_OK)
+  if (sqlite3_prepare_v2 (db (), sql, -1, &st, NULL) != SQLITE_OK)
     {
-      g_warning ("readroom: cannot prepare %s: %s", sql, sqlite3_errmsg (rr_server->db));
+      g_warning ("readroom: cannot prepare %s: %s", sql, sqlite3_errmsg (db ()));
       return NULL;
     }
   return st;
@@ -348,12 +408,21 @@ rr_server_db_open (RrServer    *server,
   return TRUE;
 }
 
+static void
+close_reader (gpointer conn)
+{
+  sqlite3_close_v2 (conn);
+}
+
 void
 rr_server_db_close (RrServer *server)
 {
   if (server->db)
     sqlite3_close_v2 (server->db);
   server->db = NULL;
+  g_mutex_lock (&server->readers_lock);
+  g_queue_clear_full (&server->readers, close_reader);
+  g_mutex_unlock (&server->readers_lock);
   g_clear_pointer (&server->db_path, g_free);
 }
 

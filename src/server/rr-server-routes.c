@@ -60,6 +60,15 @@ static const Route routes[] = {
   { "GET",    "audit/verify",                          ROLE_ADMIN, get_audit_verify, NULL },
 };
 
+/* What a reader asks for all day, answered from a snapshot of the
+ * database without the server's lock (rr_db_snapshot_begin): they only
+ * read, so they need not wait for a login's commit or anyone else's. A
+ * handler listed here must not write (its connection is read-only) and
+ * must touch no state of the server but the database. */
+static void (*const snapshot_handlers[]) (RrHttpRequest *, RrHttpAnswer *) = {
+  get_health, get_me, get_tasks, get_task, get_task_instances, get_instance_file, get_submission,
+};
+
 /* Administration's resources: a non-admin learns nothing about what is
  * under them (403 whatever the path, never 404). */
 static const char *const admin_only[] = { "users", "trials", "audit", NULL };
@@ -108,15 +117,15 @@ has_type (const RrHttpRequest *req,
   return *given == '\0' || *given == ';';
 }
 
-/* Runs the handler of @route for @req, under the server's lock. */
+/* Runs the handler of @route (found for @path, its groups in @groups) for
+ * @req, whose user is already known. */
 static void
-dispatch (const char    *path,
+dispatch (const Route   *route,
+          const char    *path,
+          GPtrArray     *groups,
           RrHttpRequest *req,
           RrHttpAnswer  *resp)
 {
-  g_autoptr (GPtrArray) groups = g_ptr_array_new_with_free_func (g_free);
-  const Route *route = route_find (req->method, path, groups);
-
   req->groups = (char **) groups->pdata;
   req->n_groups = groups->len;
   /* Who asks first, whatever the body: 401 without a live token. */
@@ -136,6 +145,15 @@ dispatch (const char    *path,
       return rr_respond_error (resp, 415, "unsupported_media_type", msg, NULL);
     }
   route->handler (req, resp);
+}
+
+static gboolean
+is_snapshot_route (const Route *route)
+{
+  for (guint i = 0; route && i < G_N_ELEMENTS (snapshot_handlers); i++)
+    if (route->handler == snapshot_handlers[i])
+      return TRUE;
+  return FALSE;
 }
 
 /* ---- the lock ---- */
@@ -192,19 +210,37 @@ rr_without_lock (RrLockedFunc func,
 
 typedef struct
 {
-  const char *route;
+  gboolean open;
+} Snapshot;
+
+static void
+snapshot_end (Snapshot *s)
+{
+  if (s->open)
+    rr_db_snapshot_end ();
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Snapshot, snapshot_end)
+
+typedef struct
+{
+  const char *path;
+  const Route *route;
+  GPtrArray *groups;
   RrHttpRequest *req;
   RrHttpAnswer *resp;
 } Call;
 
+/* Who the token names, then the handler: under the lock, or in a
+ * snapshot, the same steps. */
 static void
-call_locked (gpointer data)
+call (gpointer data)
 {
   Call *c = data;
   const char *auth = g_hash_table_lookup (c->req->headers, "authorization");
   if (auth && g_str_has_prefix (auth, "Bearer "))
     c->req->user = rr_user_from_token (auth + 7);
-  dispatch (c->route, c->req, c->resp);
+  dispatch (c->route, c->path, c->groups, c->req, c->resp);
 }
 
 void
@@ -213,9 +249,19 @@ rr_api_handle (const char    *route,
                RrHttpAnswer  *resp)
 {
   g_autofree char *file = NULL;
-  Call call = { route, req, resp };
+  g_autoptr (GPtrArray) groups = g_ptr_array_new_with_free_func (g_free);
+  Call c = { route, route_find (req->method, route, groups), groups, req, resp };
 
-  rr_with_lock (call_locked, &call);
+  /* A snapshot that cannot be had (no reader connection) falls back to the
+   * lock: slower, never wrong. */
+  if (is_snapshot_route (c.route) && rr_db_snapshot_begin ())
+    {
+      /* Ended on every way out, a C++ exception unwinding included. */
+      g_auto (Snapshot) snap = { TRUE };
+      call (&c);
+    }
+  else
+    rr_with_lock (call, &c);
   file = g_steal_pointer (&resp->stream);
   if (file)
     answer_file (req, resp, file);

@@ -61,6 +61,8 @@ struct _RrServer
   GMutex lock;                /* the database: one request at a time */
   sqlite3 *db;
   char *db_path;
+  GQueue readers;             /* idle read-only connections (rr_db_snapshot_begin) */
+  GMutex readers_lock;
   char *launcher_token;       /* lets the launcher read /plugins */
   GHashTable *failures;       /* login failures per user and address (rate limit) */
   GMutex failures_lock;
@@ -91,6 +93,11 @@ gboolean    rr_db_exec             (const char *sql,
                                     GError    **error);
 sqlite3_stmt *rr_db_prepare        (const char *sql);
 gboolean    rr_db_begin            (void);
+/* Between these two, this thread's statements run on a read-only
+ * connection of its own, in one transaction that sees the last commit,
+ * without the server's lock; writing fails. */
+gboolean    rr_db_snapshot_begin   (void);
+void        rr_db_snapshot_end     (void);
 gboolean    rr_db_commit           (void);
 void        rr_db_rollback         (void);
 /* Appends one event to the hash-chained trail (inside the caller's

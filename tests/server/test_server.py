@@ -907,11 +907,11 @@ class HardeningSuite(unittest.TestCase):
             status, doc = self.req("GET", "/readroom/v1/tasks/%s/submission" % t, who="admin")
             self.assertEqual(status, 404, doc)
 
-    def orthanc_rss_mib(self):
+    def orthanc_rss_mib(self, field="VmRSS"):
         out = subprocess.run(["pgrep", "-f", "Orthanc " + self.server.data], capture_output=True,
                              text=True).stdout.split()
         with open("/proc/%s/status" % out[0]) as f:
-            return int([l for l in f if l.startswith("VmRSS")][0].split()[1]) // 1024
+            return int([l for l in f if l.startswith(field)][0].split()[1]) // 1024
 
     def test_04_large_bodies_refused_before_buffering(self):
         """Finding 11: an unauthenticated 200 MB POST /sessions grew Orthanc
@@ -933,6 +933,43 @@ class HardeningSuite(unittest.TestCase):
             for c in socks:
                 c.close()
         self.assertLess(self.orthanc_rss_mib() - before, 100)
+        self.alive()
+
+    def test_04b_chunked_bodies_refused_before_buffering(self):
+        """A chunked body has no length for the filter to check, and
+        Orthanc 1.10 reads it whole before any handler runs: five
+        unauthenticated 40 MiB chunked logins at once raised Orthanc's
+        peak memory by 200 MiB before their 413s. They are refused (403)
+        before the body is read; the peak stays where it was."""
+        peak = self.orthanc_rss_mib("VmHWM")
+        socks = []
+        chunk = b"%x\r\n" % (1 << 20) + b"[" * (1 << 20) + b"\r\n"
+        try:
+            for _ in range(5):
+                c = socket.create_connection(("127.0.0.1", self.server.port), timeout=20)
+                socks.append(c)
+                c.sendall(b"POST /readroom/v1/sessions HTTP/1.1\r\nHost: x\r\n"
+                          b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n")
+            # In turns, so that all five bodies are in flight together.
+            open_ = list(socks)
+            for _ in range(40):
+                for c in list(open_):
+                    try:
+                        c.sendall(chunk)
+                    except OSError:
+                        open_.remove(c)  # refused and closed: nothing more to send
+            for c in open_:
+                try:
+                    c.sendall(b"0\r\n\r\n")
+                except OSError:
+                    pass
+            for c in socks:
+                head = c.recv(200)
+                self.assertTrue(head.startswith(b"HTTP/1.1 403"), head)
+        finally:
+            for c in socks:
+                c.close()
+        self.assertLess(self.orthanc_rss_mib("VmHWM") - peak, 100)
         self.alive()
 
     def db(self):
@@ -1300,6 +1337,52 @@ class HardeningSuite(unittest.TestCase):
         db.close()
         r = self.cli("audit", "verify", expect=1)
         self.assertIn("BROKEN", r.stderr)
+
+    def test_10_readers_do_not_wait_for_writers(self):
+        """Finding 8, the rest of it: a reader's requests queued behind
+        whatever held the plugin's lock - a login's commit, a writer
+        waiting on the disk. They are answered from a snapshot of the
+        database now. Another connection holds the database's write lock,
+        so that the admin's change below waits inside its transaction
+        (SQLite's 10 s busy timeout, the plugin's lock held); meanwhile
+        the reader is answered, again and again, and the change still
+        succeeds once the write lock goes."""
+        import threading
+        ext = sqlite3.connect(os.path.join(self.server.data, "readroom.db"),
+                              isolation_level=None, timeout=10)
+        self.addCleanup(ext.close)
+        ext.execute("BEGIN IMMEDIATE")
+        held = True
+        try:
+            writer = []
+            t = threading.Thread(target=lambda: writer.append(self.req(
+                "PUT", "/readroom/v1/trials/H2/members/hreader3", {"roles": ["reader"]},
+                "admin")), daemon=True)
+            t.start()
+            # Reads for 3 s, well inside the writer's wait, so that the
+            # writer is inside its transaction for most of them.
+            answered = 0
+            end = time.monotonic() + 3
+            while time.monotonic() < end:
+                status, doc = self.request_within(30, "GET", "/readroom/v1/tasks", who="hreader1")
+                self.assertEqual(status, 200, doc)
+                self.assertIsInstance(doc, list)
+                status, doc = self.request_within(30, "GET", "/readroom/v1/me", who="hreader1")
+                self.assertEqual(status, 200, doc)
+                answered += 1
+            # The writer is still waiting: every read was answered while it
+            # was (with the lock around reads, they waited for its busy
+            # timeout and it failed).
+            self.assertEqual(writer, [], "the writer finished while the database was locked")
+            ext.execute("ROLLBACK")
+            held = False
+            t.join(30)
+            self.assertEqual(len(writer), 1, "no answer to the writer")
+            self.assertEqual(writer[0][0], 200, writer[0])
+            self.assertGreater(answered, 0)
+        finally:
+            if held:
+                ext.execute("ROLLBACK")
 
 
 class Launcher(unittest.TestCase):
