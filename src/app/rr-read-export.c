@@ -185,6 +185,13 @@ choose (RrReadExport *self,
                                            GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
                                            GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, _("_Export"),
                                            _("_Cancel"));
+  {
+    /* Reports are documents: they start there (the home folder without one). */
+    const char *docs = g_get_user_special_dir (G_USER_DIRECTORY_DOCUMENTS);
+    g_autoptr (GFile) dir = g_file_new_for_path (docs ? docs : g_get_home_dir ());
+    if (g_file_query_exists (dir, NULL))
+      gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (chooser), dir, NULL);
+  }
   gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
   g_object_set_data (G_OBJECT (chooser), "kind", GINT_TO_POINTER (kind));
   g_signal_connect (chooser, "response", G_CALLBACK (on_chooser_response), g_object_ref (self));
@@ -397,10 +404,15 @@ rr_read_export_init (RrReadExport *self)
   self->cancellable = g_cancellable_new ();
   gtk_orientable_set_orientation (GTK_ORIENTABLE (layout), GTK_ORIENTATION_VERTICAL);
   gtk_box_layout_set_spacing (GTK_BOX_LAYOUT (layout), 6);
+  /* In line with the read form's rows. */
+  gtk_widget_set_margin_start (GTK_WIDGET (self), 12);
+  gtk_widget_set_margin_end (GTK_WIDGET (self), 6);
   self->buttons = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
   gtk_widget_set_parent (self->buttons, GTK_WIDGET (self));
-  self->report_button = gtk_button_new_with_mnemonic (_("Save _Report…"));
-  self->sr_button = gtk_button_new_with_mnemonic (_("Export _SR…"));
+  /* No mnemonics: GTK 4.8 puts the raw label ("Save _Report…") into
+   * the accessible name. */
+  self->report_button = gtk_button_new_with_label (_("Save Report…"));
+  self->sr_button = gtk_button_new_with_label (_("Export SR…"));
   gtk_widget_set_tooltip_text (self->report_button, _("Save the read as a PDF report"));
   gtk_widget_set_tooltip_text (self->sr_button,
                                _("Export the read as DICOM structured reports (TID 1500)"));
