@@ -299,36 +299,35 @@ rr_read_export_set_read (RrReadExport *self,
   gtk_widget_set_visible (GTK_WIDGET (self), TRUE);
 }
 
-void
-rr_read_export_set_task (RrReadExport *self,
-                         RrStore      *store,
-                         gint64        account,
-                         const char   *task_id)
+/* @read (a copy is changed) signed as the outbox entry @out says: the
+ * account's full name, the receipt's time, the meaning signed. */
+static char *
+signed_read (JsonObject          *read,
+             const RrStoreOutbox *out,
+             JsonObject          *body,
+             RrStore             *store,
+             gint64               account)
 {
-  g_autoptr (RrStoreOutbox) out = NULL;
-  g_autoptr (JsonParser) body = json_parser_new ();
   g_autoptr (JsonParser) receipt = json_parser_new ();
   g_autoptr (JsonParser) user = json_parser_new ();
+  g_autoptr (JsonNode) copy = NULL;
   g_autofree char *user_json = NULL;
   g_autofree char *username = NULL;
-  g_autofree char *read_json = NULL;
-  JsonObject *b, *read, *sig, *r = NULL, *signature;
+  JsonObject *sig, *r = NULL, *signature;
   JsonNode *node;
   JsonArray *sigs;
+  g_autoptr (JsonParser) own = json_parser_new ();
+  g_autofree char *text = NULL;
 
-  g_return_if_fail (RR_IS_READ_EXPORT (self));
-  if (store && task_id)
-    out = rr_store_outbox_for_task (store, account, task_id, NULL);
-  if (out == NULL || g_strcmp0 (out->state, "delivered") != 0 || out->body == NULL ||
-      !json_parser_load_from_data (body, out->body, -1, NULL) ||
-      !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (body)))
-    return rr_read_export_set_read (self, NULL, store, account, task_id);
-  b = json_node_get_object (json_parser_get_root (body));
-  node = json_object_get_member (b, "read");
-  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
-    return rr_read_export_set_read (self, NULL, store, account, task_id);
-  read = json_node_get_object (node);
-  node = json_object_get_member (b, "signature");
+  /* A copy of our own (json_node_copy shares the object): @read may be
+   * the adjudication view's. */
+  node = json_node_init_object (json_node_alloc (), read);
+  text = json_to_string (node, FALSE);
+  json_node_unref (node);
+  if (!json_parser_load_from_data (own, text, -1, NULL))
+    return NULL;
+  copy = json_node_copy (json_parser_get_root (own));
+  node = json_object_get_member (body, "signature");
   sig = node && JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
   if (out->receipt && json_parser_load_from_data (receipt, out->receipt, -1, NULL) &&
       JSON_NODE_HOLDS_OBJECT (json_parser_get_root (receipt)))
@@ -338,8 +337,6 @@ rr_read_export_set_task (RrReadExport *self,
       r = node && JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
     }
   rr_store_get_account (store, account, NULL, &username, &user_json, NULL);
-  /* The signature as the server recorded it: the reader's name, the time
-   * of the receipt, the meaning signed. */
   signature = json_object_new ();
   json_object_set_string_member (signature, "name", username ? username : "");
   if (user_json && json_parser_load_from_data (user, user_json, -1, NULL) &&
@@ -356,8 +353,72 @@ rr_read_export_set_task (RrReadExport *self,
                                    sig, "meaning", "") : "");
   sigs = json_array_new ();
   json_array_add_object_element (sigs, signature);
-  json_object_set_array_member (read, "signatures", sigs);
-  read_json = json_to_string (json_object_get_member (b, "read"), FALSE);
+  json_object_set_array_member (json_node_get_object (copy), "signatures", sigs);
+  return json_to_string (copy, FALSE);
+}
+
+/* The task's delivered outbox entry and its body, or NULL. */
+static RrStoreOutbox *
+delivered (RrStore     *store,
+           gint64       account,
+           const char  *task_id,
+           JsonParser  *body)
+{
+  RrStoreOutbox *out = store && task_id ? rr_store_outbox_for_task (store, account, task_id, NULL)
+                                        : NULL;
+  if (out && g_strcmp0 (out->state, "delivered") == 0 && out->body &&
+      json_parser_load_from_data (body, out->body, -1, NULL) &&
+      JSON_NODE_HOLDS_OBJECT (json_parser_get_root (body)))
+    return out;
+  g_clear_pointer (&out, rr_store_outbox_free);
+  return NULL;
+}
+
+void
+rr_read_export_set_task (RrReadExport *self,
+                         RrStore      *store,
+                         gint64        account,
+                         const char   *task_id)
+{
+  g_autoptr (JsonParser) body = json_parser_new ();
+  g_autoptr (RrStoreOutbox) out = NULL;
+  g_autofree char *read_json = NULL;
+  JsonObject *b;
+  JsonNode *node;
+
+  g_return_if_fail (RR_IS_READ_EXPORT (self));
+  out = delivered (store, account, task_id, body);
+  b = out ? json_node_get_object (json_parser_get_root (body)) : NULL;
+  node = b ? json_object_get_member (b, "read") : NULL;
+  if (node && JSON_NODE_HOLDS_OBJECT (node))
+    read_json = signed_read (json_node_get_object (node), out, b, store, account);
+  rr_read_export_set_read (self, read_json, store, account, task_id);
+}
+
+void
+rr_read_export_set_adjudicated (RrReadExport *self,
+                                RrStore      *store,
+                                gint64       account,
+                                const char   *task_id,
+                                JsonObject   *read1,
+                                JsonObject   *read2)
+{
+  g_autoptr (JsonParser) body = json_parser_new ();
+  g_autoptr (RrStoreOutbox) out = NULL;
+  g_autofree char *read_json = NULL;
+  const char *chosen = NULL;
+  JsonObject *b, *read = NULL;
+
+  g_return_if_fail (RR_IS_READ_EXPORT (self));
+  out = delivered (store, account, task_id, body);
+  b = out ? json_node_get_object (json_parser_get_root (body)) : NULL;
+  chosen = b ? json_object_get_string_member_with_default (b, "chosen", NULL) : NULL;
+  if (g_strcmp0 (chosen, "Reader 1") == 0)
+    read = read1;
+  else if (g_strcmp0 (chosen, "Reader 2") == 0)
+    read = read2;
+  if (read)
+    read_json = signed_read (read, out, b, store, account);
   rr_read_export_set_read (self, read_json, store, account, task_id);
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <gtk/gtk.h>
+#include <json-glib/json-glib.h>
 #include "rr-store.h"
 
 G_BEGIN_DECLS
@@ -21,6 +22,16 @@ void        rr_read_export_set_task (RrReadExport *self,
                                      RrStore      *store,
                                      gint64        account,
                                      const char   *task_id);
+
+/* An adjudication task's final: of @read1 and @read2 (the two reads as
+ * the task gave them; borrowed), the one its delivered decision chose,
+ * signed by the adjudicator; hidden until the decision is delivered. */
+void        rr_read_export_set_adjudicated (RrReadExport *self,
+                                            RrStore      *store,
+                                            gint64        account,
+                                            const char   *task_id,
+                                            JsonObject   *read1,
+                                            JsonObject   *read2);
 
 /* @read_json (read JSON, cli.md) of @task_id's subject, the images from
  * the cache of the account's tasks of that subject; NULL hides. */
