@@ -457,5 +457,9 @@ get_export_sr (RrHttpRequest *req,
   rr_response_clear (resp);
   resp->status = 200;
   resp->content_type = g_strdup ("application/zip");
+  /* The trial's id is checked (valid_id) where the trial was made. */
+  resp->headers = g_ptr_array_new_with_free_func (g_free);
+  g_ptr_array_add (resp->headers, g_strdup ("Content-Disposition"));
+  g_ptr_array_add (resp->headers, g_strdup_printf ("attachment; filename=\"%s-sr.zip\"", trial));
   resp->body = g_steal_pointer (&zip);
 }

@@ -209,6 +209,18 @@ class SrExport(unittest.TestCase):
             self.assertEqual(sorted(observers), sorted(expected), name)
         # Each SR is an instance of its own.
         self.assertEqual(len(sop_uids), 6)
+        self.assertEqual(headers.get("Content-Disposition"), 'attachment; filename="SR1-sr.zip"')
+
+    def test_cli_export(self):
+        target = os.path.join(self.tmp, "cli-export.zip")
+        r = subprocess.run([CLI, "admin", "--server", "http://127.0.0.1:%d" % self.server.port,
+                            "export", "SR1", "--format", "sr", "-o", target],
+                           env=dict(os.environ, READROOM_PASSWORD=ADMIN_PASSWORD),
+                           capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with zipfile.ZipFile(target) as z:
+            self.assertEqual(len(z.namelist()), 6)
+            self.assertIsNone(z.testzip())
 
     def test_only_admin(self):
         for who in ("reader1", "reader2", "adj1", "qc1", "site1"):
