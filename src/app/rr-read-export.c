@@ -56,6 +56,8 @@ set_busy (RrReadExport *self,
           gboolean      busy)
 {
   self->busy = busy;
+  if (self->report_button == NULL)    /* disposed */
+    return;
   gtk_widget_set_sensitive (self->report_button, !busy && self->read_json != NULL);
   gtk_widget_set_sensitive (self->sr_button, !busy && self->read_json != NULL);
 }
@@ -105,7 +107,7 @@ job_done (GObject      *source,
   g_autoptr (GError) error = NULL;
   g_autofree char *text = g_task_propagate_pointer (G_TASK (result), &error);
 
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || self->status == NULL)
     return;
   set_busy (self, FALSE);
   if (text)
@@ -144,7 +146,7 @@ on_chooser_response (GtkNativeDialog *dialog,
   RrReadExport *self = data;
   JobKind kind = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (dialog), "kind"));
 
-  if (response == GTK_RESPONSE_ACCEPT && self->read_json && !self->busy)
+  if (response == GTK_RESPONSE_ACCEPT && self->read_json && !self->busy && self->status)
     {
       g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
       if (file && g_file_peek_path (file))
@@ -238,6 +240,8 @@ rr_read_export_set_read (RrReadExport *self,
   JsonObject *o = NULL;
 
   g_return_if_fail (RR_IS_READ_EXPORT (self));
+  if (self->status == NULL)             /* disposed */
+    return;
   /* A job under way keeps its own copies; its answer still lands here. */
   g_clear_pointer (&self->read_json, g_free);
   g_ptr_array_set_size (self->files, 0);
@@ -431,6 +435,9 @@ rr_read_export_dispose (GObject *object)
   g_cancellable_cancel (self->cancellable);
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))))
     gtk_widget_unparent (child);
+  /* A file chooser still open holds the widget: it must find it empty. */
+  self->buttons = self->report_button = self->sr_button = NULL;
+  self->status = NULL;
   G_OBJECT_CLASS (rr_read_export_parent_class)->dispose (object);
 }
 

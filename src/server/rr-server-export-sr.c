@@ -41,6 +41,7 @@ typedef struct
 {
   const char *trial;
   GPtrArray *jobs;            /* SrJob */
+  GHashTable *entries;        /* the names in the zip so far */
   char *dir;                  /* temporary folder */
   char *failure;              /* what went wrong, for the answer */
 } SrExport;
@@ -75,7 +76,9 @@ object_member (JsonObject *o,
 }
 
 static void
-add_instance (GPtrArray *ids, GHashTable *seen, const char *orthanc_id)
+add_instance (GPtrArray  *ids,
+              GHashTable *seen,
+              const char *orthanc_id)
 {
   if (orthanc_id && !g_hash_table_contains (seen, orthanc_id))
     {
@@ -85,7 +88,11 @@ add_instance (GPtrArray *ids, GHashTable *seen, const char *orthanc_id)
 }
 
 static void
-add_query (GPtrArray *ids, GHashTable *seen, const char *sql, const char *a, const char *b)
+add_query (GPtrArray  *ids,
+           GHashTable *seen,
+           const char *sql,
+           const char *a,
+           const char *b)
 {
   sqlite3_stmt *st = rr_db_prepare (sql);
   if (st == NULL)
@@ -100,7 +107,9 @@ add_query (GPtrArray *ids, GHashTable *seen, const char *sql, const char *a, con
 
 /* The calipers of one lesion member: one object or an array of them. */
 static void
-add_calipers (GPtrArray *ids, GHashTable *seen, JsonNode *n)
+add_calipers (GPtrArray  *ids,
+              GHashTable *seen,
+              JsonNode   *n)
 {
   if (n == NULL)
     return;
@@ -128,7 +137,9 @@ add_calipers (GPtrArray *ids, GHashTable *seen, JsonNode *n)
  * studies (the patient and study attributes, and the study of a timepoint
  * without calipers). */
 static GPtrArray *
-instances_of_read (const char *trial, const char *subject, JsonObject *read)
+instances_of_read (const char *trial,
+                   const char *subject,
+                   JsonObject *read)
 {
   GPtrArray *ids = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
@@ -179,7 +190,9 @@ instances_of_read (const char *trial, const char *subject, JsonObject *read)
 }
 
 static JsonNode *
-signature_node (const char *name, const char *time, const char *meaning)
+signature_node (const char *name,
+                const char *time,
+                const char *meaning)
 {
   JsonObject *o = json_object_new ();
   JsonNode *n = json_node_new (JSON_NODE_OBJECT);
@@ -193,8 +206,14 @@ signature_node (const char *name, const char *time, const char *meaning)
 /* A job for a stored submission's read: @key makes its UIDs its own, and
  * the signatures become the SR's verifying observers. */
 static SrJob *
-job_new (const SrExport *ex, const char *subject, const char *label, const char *entry,
-         const char *body, const char *key, JsonNode **signatures, guint n_signatures)
+job_new (SrExport    *ex,
+         const char  *subject,
+         const char  *label,
+         const char  *entry,
+         const char  *body,
+         const char  *key,
+         JsonNode   **signatures,
+         guint        n_signatures)
 {
   g_autoptr (JsonParser) p = json_parser_new ();
   JsonObject *b, *read;
@@ -218,6 +237,15 @@ job_new (const SrExport *ex, const char *subject, const char *label, const char 
   j->subject = g_strdup (subject);
   j->label = g_strdup (label);
   j->entry = g_strdup (entry);
+  /* Two subjects or labels that differ only in what entry_part replaces
+   * ("S 1", "S/1") must not make one name. */
+  for (guint n = 2; g_hash_table_contains (ex->entries, j->entry); n++)
+    {
+      g_autofree char *stem = g_strndup (entry, strlen (entry) - strlen (".dcm"));
+      g_free (j->entry);
+      j->entry = g_strdup_printf ("%s-%u.dcm", stem, n);
+    }
+  g_hash_table_add (ex->entries, g_strdup (j->entry));
   {
     JsonNode *n = json_node_new (JSON_NODE_OBJECT);
     json_node_set_object (n, read);
@@ -305,7 +333,8 @@ collect (SrExport *ex)
 /* The SR of the job's own timepoint among those the export wrote: the one
  * whose file is named after the label (rr_dicom_sr_export's naming). */
 static char *
-pick_written (GPtrArray *paths, const char *label)
+pick_written (GPtrArray  *paths,
+              const char *label)
 {
   g_autofree char *want = rr_dicom_sr_file_name (label);
   for (guint i = 0; want && i < paths->len; i++)
@@ -428,13 +457,15 @@ get_export_sr (RrHttpRequest *req,
                RrHttpAnswer  *resp,
                const char    *trial)
 {
-  SrExport ex = { trial, g_ptr_array_new_with_free_func (sr_job_free), NULL, NULL };
+  SrExport ex = { trial, g_ptr_array_new_with_free_func (sr_job_free),
+                  g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL), NULL, NULL };
   g_autoptr (GBytes) zip = NULL;
 
   ex.dir = g_dir_make_tmp ("readroom-sr-XXXXXX", NULL);
   if (ex.dir == NULL)
     {
       g_ptr_array_unref (ex.jobs);
+      g_hash_table_unref (ex.entries);
       return server_failed (resp);
     }
   collect (&ex);
@@ -446,6 +477,7 @@ get_export_sr (RrHttpRequest *req,
   remove_tree (ex.dir);
   g_free (ex.dir);
   g_ptr_array_unref (ex.jobs);
+  g_hash_table_unref (ex.entries);
   if (ex.failure)
     {
       g_autofree char *message = g_strdup_printf ("The SR export failed: %s", ex.failure);

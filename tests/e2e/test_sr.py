@@ -74,6 +74,9 @@ class ForeignSr(AppCase):
         listed = lambda: [r for r in self.rows()[1] if r.startswith(expected)]  # noqa: E731
         self.assertTrue(wait_for(lambda: len(self.rows()[1]) == 1 and listed(), 20),
                         self.rows()[1])
+        # Named after the report's lesion; a report without a Time Point
+        # is the first timepoint, BL (docs/sr.md).
+        self.assertIn("lesion-A at BL (structured report)", listed()[0])
 
         # Chosen in the list, it brings its slice into view, selected.
         lst, _ = self.rows()
