@@ -5,6 +5,7 @@
  * change. The differences between the reads come from core
  * (rr_read_compare), the discrepancies from the server. */
 #include "rr-adjudication-view.h"
+#include "rr-read-export.h"
 #include "rr-viewport.h"
 #include "rr-sign-dialog.h"
 #include "rr-read-compare.h"
@@ -50,6 +51,7 @@ struct _RrAdjudicationView
   GtkTextView *rationale;
   GtkButton *sign;
   GtkLabel *state;
+  GtkWidget *export;            /* "Save Report…", "Export SR…" of the final read */
 
   RrStore *store;               /* borrowed */
   gint64 account;
@@ -913,6 +915,8 @@ update_lock (RrAdjudicationView *self)
     gtk_widget_set_sensitive (GTK_WIDGET (self->sign), FALSE);
   if (!self->locked)
     update_sign (self);
+  rr_read_export_set_adjudicated (RR_READ_EXPORT (self->export), self->store, self->account,
+                                  self->task_id, self->read[0], self->read[1]);
 }
 
 static void
@@ -1355,6 +1359,9 @@ static void
 rr_adjudication_view_init (RrAdjudicationView *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  self->export = rr_read_export_new ();
+  gtk_box_insert_child_after (GTK_BOX (gtk_widget_get_parent (GTK_WIDGET (self->state))),
+                              self->export, GTK_WIDGET (self->state));
   self->cancellable = g_cancellable_new ();
   self->old_scans = g_ptr_array_new_with_free_func ((GDestroyNotify) rr_dicom_scan_free);
   self->shown = self->show_own;

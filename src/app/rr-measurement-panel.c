@@ -51,6 +51,13 @@ make_row (RrMeasurementPanel  *self,
   rr_measurement_compute (m, self->volume, &v);
   value = rr_measure_text_value (m, &v);
   where = rr_measure_text_where (m, self->volume);
+  /* A note says more (a structured report's lesion and timepoint). */
+  if (m->kind != RR_MEASURE_ARROW && m->text && *m->text)
+    {
+      char *noted = g_strdup_printf ("%s · %s", where, m->text);
+      g_free (where);
+      where = noted;
+    }
   subtitle = g_strdup_printf ("%s · %s · %s", rr_measure_text_kind (m->kind), series, where);
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), value);
   adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);

@@ -5,6 +5,7 @@
  * disk flush. */
 #include "rr-read-form.h"
 #include "rr-sign-dialog.h"
+#include "rr-read-export.h"
 #include "rr-read-draft.h"
 #include "rr-criteria.h"
 #include "rr-organs.h"
@@ -27,6 +28,7 @@ struct _RrReadForm
   GtkLabel *read_issues;
   GtkWidget *buttons;
   GtkButton *submit_button;
+  GtkWidget *export;            /* "Save Report…", "Export SR…" once delivered */
 
   RrStore *store;               /* borrowed: reads on the main thread */
   char *db_path;
@@ -1112,6 +1114,8 @@ load_lock (RrReadForm *self)
                             last->last_error ? last->last_error : "");
   if (text)
     gtk_label_set_text (self->state_label, text);
+  rr_read_export_set_task (RR_READ_EXPORT (self->export), self->store, self->account,
+                           self->task_id);
   for (guint i = 0; i < G_N_ELEMENTS (form_actions); i++)
     gtk_widget_action_set_enabled (GTK_WIDGET (self), form_actions[i], !self->locked);
   /* Sent again every little while until the server has answered. */
@@ -1366,6 +1370,7 @@ rr_read_form_dispose (GObject *object)
   g_clear_handle_id (&self->refresh_source, g_source_remove);
   g_clear_handle_id (&self->retry_source, g_source_remove);
   g_cancellable_cancel (self->retry);
+  g_clear_pointer (&self->export, gtk_widget_unparent);
   gtk_widget_dispose_template (GTK_WIDGET (self), RR_TYPE_READ_FORM);
   G_OBJECT_CLASS (rr_read_form_parent_class)->dispose (object);
 }
@@ -1451,5 +1456,7 @@ rr_read_form_init (RrReadForm *self)
                                           (GDestroyNotify) rr_measurement_free);
   self->series_tp = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   add_shortcuts (self);
+  self->export = rr_read_export_new ();
+  gtk_widget_insert_after (self->export, GTK_WIDGET (self), GTK_WIDGET (self->state_label));
   gtk_widget_set_visible (GTK_WIDGET (self), FALSE);
 }

@@ -5,6 +5,7 @@
 #include "rr-thumbnail.h"
 #include "rr-measurement-panel.h"
 #include "rr-read-form.h"
+#include "rr-sr-layer.h"
 #include "rr-adjudication-view.h"
 #include "rr-upload-view.h"
 #include "rr-qc-view.h"
@@ -59,6 +60,7 @@ struct _RrWindow
   RrStoreWriter *writer;          /* ...and its writes that need not be waited for */
   char *store_error;              /* ...and why */
   RrMeasurementHistory *history;  /* the measurements of the series shown */
+  RrSrLayer *sr_layer;            /* ...and those of the folder's SRs, read-only */
   char *history_series;           /* its Series Instance UID */
   guint refresh_source;
 
@@ -305,6 +307,11 @@ on_measurement_change (RrMeasurementChange  change,
 {
   RrWindow *self = data;
 
+  if (rr_sr_layer_owns (self->sr_layer, m->id))
+    {
+      toast (self, _("Measurements from a structured report cannot change"));
+      return FALSE;
+    }
   if (self->store == NULL || self->writer == NULL)
     {
       g_autofree char *msg = g_strdup_printf (_("Measurements cannot be saved: %s"),
@@ -356,6 +363,7 @@ use_measurements_of (RrWindow *self,
             toast (self, error->message);
           else if (skipped)
             toast (self, _("Some saved measurements could not be read and are not shown"));
+          saved = rr_sr_layer_add (self->sr_layer, g_steal_pointer (&saved), series);
           rr_measurement_history_reset (self->history, saved);
         }
       rr_viewport_set_history (self->view, self->history);
@@ -952,6 +960,7 @@ scan_done (GObject      *source,
   if (self->scan)
     g_ptr_array_add (self->old_scans, g_steal_pointer (&self->scan));
   self->scan = scan;
+  rr_sr_layer_load (self->sr_layer, scan, self->toasts);
   g_ptr_array_set_size (self->row_series, 0);
   g_array_set_size (self->row_study, 0);
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->series_list))))
@@ -1299,6 +1308,7 @@ rr_window_finalize (GObject *object)
   g_clear_object (&self->load_cancellable);
   g_clear_object (&self->settings);
   g_clear_pointer (&self->history, rr_measurement_history_free);
+  g_clear_pointer (&self->sr_layer, rr_sr_layer_free);
   g_free (self->history_series);
   g_clear_pointer (&self->store, rr_store_close);
   g_free (self->store_error);
@@ -1444,6 +1454,7 @@ rr_window_init (RrWindow *self)
   gtk_stack_add_named (self->stack, GTK_WIDGET (self->qc), "qc");
   self->cancellable = g_cancellable_new ();
   self->load_cancellable = g_cancellable_new ();
+  self->sr_layer = rr_sr_layer_new ();
   self->row_series = g_ptr_array_new ();
   self->old_scans = g_ptr_array_new_with_free_func ((GDestroyNotify) rr_dicom_scan_free);
   self->row_study = g_array_new (FALSE, FALSE, sizeof (guint));

@@ -498,7 +498,7 @@ export (Client *c, int argc, char **argv)
 {
   g_autofree char *format = NULL, *output = NULL, *path = NULL;
   GOptionEntry entries[] = {
-    { "format", 0, 0, G_OPTION_ARG_STRING, &format, "csv or json (json)", "FORMAT" },
+    { "format", 0, 0, G_OPTION_ARG_STRING, &format, "csv, json or sr (a zip of DICOM SRs) (json)", "FORMAT" },
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Write to FILE (stdout)", "FILE" },
     { NULL }
   };
@@ -596,7 +596,7 @@ usage (void)
            "  trial protocol TRIAL FILE   (the protocol JSON of `qc`, which QC tasks check)\n"
            "  member set TRIAL USER --roles site,qc,reader,adjudicator [--site ID]\n"
            "  upload DIR --trial T --subject S --timepoint LABEL --day N\n"
-           "  export TRIAL [--format csv|json] [-o FILE]\n"
+           "  export TRIAL [--format csv|json|sr] [-o FILE]\n"
            "  task reassign TASK USER   (an unassigned read, to an active reader)\n"
            "  audit verify   (the audit trail checked by the server; exit 1 when broken)\n\n"
            "The password of --user (admin) comes from READROOM_PASSWORD or a prompt.\n");

@@ -8,6 +8,7 @@
 static const char rr_version[] = PACKAGE_VERSION;
 
 #include "rr-dicom-sr-codes.h"
+#include "rr-dicom-sr.h"
 #include "rr-read.h"
 #include "rr-criteria.h"
 #include "rr-organs.h"
@@ -776,7 +777,7 @@ write_one (Export *ex, guint tp, const char *outdir)
   ok (ds->putAndInsertString (DCM_SeriesInstanceUID, series_uid), "series UID");
   ok (ds->putAndInsertString (DCM_SOPInstanceUID, sop_uid), "SOP UID");
 
-  g_autofree char *name = g_strconcat (t->id, ".dcm", NULL);
+  g_autofree char *name = rr_dicom_sr_file_name (t->id);
   char *path = g_build_filename (outdir, name, NULL);
   OFCondition c = out.saveFile (path, EXS_LittleEndianExplicit);
   if (c.bad ())
@@ -788,15 +789,20 @@ write_one (Export *ex, guint tp, const char *outdir)
   return path;
 }
 
-static gboolean
-safe_file_name (const char *id)
+/* A timepoint's id as a file name: letters, digits, '-', '_' and '.' as
+ * they are, anything else (a space, a '/') as '_'; NULL when the id is
+ * empty, too long or would name a hidden file. */
+extern "C" char *
+rr_dicom_sr_file_name (const char *timepoint_id)
 {
-  if (id == NULL || *id == '\0' || *id == '.' || strlen (id) > 64)
-    return FALSE;
-  for (const char *p = id; *p; p++)
-    if (!g_ascii_isalnum (*p) && *p != '-' && *p != '_' && *p != '.')
-      return FALSE;
-  return TRUE;
+  if (timepoint_id == NULL || *timepoint_id == '\0' || *timepoint_id == '.' ||
+      strlen (timepoint_id) > 64)
+    return NULL;
+  GString *s = g_string_new (NULL);
+  for (const char *p = timepoint_id; *p; p++)
+    g_string_append_c (s, g_ascii_isalnum (*p) || *p == '-' || *p == '_' || *p == '.' ? *p : '_');
+  g_string_append (s, ".dcm");
+  return g_string_free (s, FALSE);
 }
 
 extern "C" GPtrArray *
@@ -817,14 +823,22 @@ rr_dicom_sr_export (const char   *read_json,
     return NULL;
   if (!json_parser_load_from_data (parser, read_json, length, error))
     return NULL;
-  for (guint i = 0; i < read->timepoints->len; i++)
-    if (!safe_file_name (((RrTimepoint *) read->timepoints->pdata[i])->id))
+  {
+    g_autoptr (GHashTable) names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+    for (guint i = 0; i < read->timepoints->len; i++)
       {
-        g_set_error (error, RR_DICOM_ERROR, RR_DICOM_ERROR_FORMAT,
-                     "timepoint \"%s\" cannot name a file (letters, digits, '-', '_', '.')",
-                     ((RrTimepoint *) read->timepoints->pdata[i])->id);
-        return NULL;
+        const char *id = ((RrTimepoint *) read->timepoints->pdata[i])->id;
+        char *name = rr_dicom_sr_file_name (id);
+        if (name == NULL || g_hash_table_contains (names, name))
+          {
+            g_set_error (error, RR_DICOM_ERROR, RR_DICOM_ERROR_FORMAT,
+                         "timepoint \"%s\" cannot name a file of its own", id);
+            g_free (name);
+            return NULL;
+          }
+        g_hash_table_add (names, name);
       }
+  }
   if (read->timepoints->len == 0)
     {
       g_set_error (error, RR_DICOM_ERROR, RR_DICOM_ERROR_FORMAT, "the read has no timepoints");

@@ -11,8 +11,8 @@ G_BEGIN_DECLS
  * lesion categories, a measurement's "TSTM", the study day...). */
 #define RR_SR_SCHEME "99RR"
 
-/* Writes OUTDIR/<timepoint id>.dcm for every timepoint of the read, each in
- * the study its calipers reference (or, without calipers, the study of
+/* Writes OUTDIR/<rr_dicom_sr_file_name (timepoint id)> for every
+ * timepoint of the read, each in the study its calipers reference (or, without calipers, the study of
  * that timepoint found under @scan), with the patient and study attributes
  * copied from those images. Returns the paths written. */
 GPtrArray *rr_dicom_sr_export (const char   *read_json,
@@ -20,6 +20,11 @@ GPtrArray *rr_dicom_sr_export (const char   *read_json,
                                RrDicomScan  *scan,
                                const char   *outdir,
                                GError      **error);
+
+/* The file name rr_dicom_sr_export gives a timepoint's SR: the id, with
+ * any character other than a letter, digit, '-', '_' or '.' as '_', and
+ * ".dcm"; NULL for an id that cannot name a file. */
+char      *rr_dicom_sr_file_name (const char *timepoint_id);
 
 /* Reads TID 1500 reports (ours or another tool's) and merges them into one
  * read JSON: lesions are matched by their Tracking Unique Identifier and

@@ -46,10 +46,12 @@ get_export (RrHttpRequest *req,
   double kappa = NAN, po = NAN, pe = 0;
 
   format = format ? format : "json";
-  if (!g_str_equal (format, "json") && !g_str_equal (format, "csv"))
-    return bad_request (resp, "format is csv or json");
+  if (!g_str_equal (format, "json") && !g_str_equal (format, "csv") && !g_str_equal (format, "sr"))
+    return bad_request (resp, "format is csv, json or sr");
   if (query_int ("SELECT 1 FROM trials WHERE id = ?1", trial, NULL) < 0)
     return not_found (resp);
+  if (g_str_equal (format, "sr"))
+    return get_export_sr (req, resp, trial);
   st = rr_db_prepare ("SELECT id, subject, label, day FROM timepoints WHERE trial_id = ?1"
                       " ORDER BY subject, day");
   sqlite3_bind_text (st, 1, trial, -1, SQLITE_TRANSIENT);

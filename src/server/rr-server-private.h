@@ -86,6 +86,7 @@ G_GNUC_INTERNAL void get_task_instances (RrHttpRequest *req, RrHttpAnswer *resp)
 G_GNUC_INTERNAL void get_submission (RrHttpRequest *req, RrHttpAnswer *resp);
 G_GNUC_INTERNAL void post_submission (RrHttpRequest *req, RrHttpAnswer *resp);
 G_GNUC_INTERNAL void get_export (RrHttpRequest *req, RrHttpAnswer *resp);
+G_GNUC_INTERNAL void get_export_sr (RrHttpRequest *req, RrHttpAnswer *resp, const char *trial);
 G_GNUC_INTERNAL void get_audit (RrHttpRequest *req, RrHttpAnswer *resp);
 G_GNUC_INTERNAL void put_protocol (RrHttpRequest *req, RrHttpAnswer *resp);
 /* Under the lock, outside any transaction (it releases the lock while

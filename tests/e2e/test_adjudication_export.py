@@ -1,0 +1,84 @@
+#!/usr/bin/python3
+"""A locked adjudication's "Save Report…" and "Export SR…": the
+adjudication workspace's own end-to-end test (test_adjudication) runs
+first, to the decision signed, locked and reopened; then the final read
+(the one chosen, the read that says SD at Week 8) is saved as a PDF and as
+one SR per timepoint from the file chooser (in the home folder), each
+checked: the PDF's text holds the chosen sizes, the response and the
+adjudicator's signature; the SRs pass dsrdump and `readroom-cli sr import`
+gives back the chosen read's Week 8 size on its caliper's instance."""
+import json
+import os
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "server"))
+import test_adjudication  # noqa: E402
+from a11y import find, main, wait_for  # noqa: E402
+
+CLI = test_adjudication.CLI
+
+
+class AdjudicationExport(test_adjudication.Adjudication):
+    # The workspace's test runs inside this one, once.
+    test_adjudication = None
+
+    @classmethod
+    def prepare(cls):
+        super().prepare()
+        cls.home = os.path.join(cls.tmp, "home")
+        os.makedirs(cls.home)
+        cls.env["HOME"] = cls.home
+
+    def chooser_accept(self, button):
+        p = self.pyatspi
+        names = (button, "_%s %s" % (button, button))   # GTK 4.8: "_Save Save"
+        accept = wait_for(lambda: find(p.Registry.getDesktop(0), lambda n: (n.name or "") in names
+                                       and n.getRole() == p.ROLE_PUSH_BUTTON), 20)
+        if accept is None:
+            self.shot("debug-chooser")
+        self.assertIsNotNone(accept, "no %s button" % button)
+        self.click(accept)
+
+    def status(self, prefix, timeout=60):
+        found = wait_for(lambda: [t for t in self.labels() if t.startswith(prefix)
+                                  or t.startswith("Nothing was saved")], timeout)
+        self.assertTrue(found, self.labels())
+        self.assertTrue(found[0].startswith(prefix), found[0])
+        return found[0]
+
+    def test_final_saved_and_exported(self):
+        test_adjudication.Adjudication.test_adjudication(self)
+        chosen = test_adjudication.SIZES["reader2"]     # Reader 2's read, SD at Week 8
+        self.click(self.named("Save Report…"))
+        self.chooser_accept("Save")
+        pdf = os.path.join(self.home, "S-001-Week_8.pdf")
+        self.assertEqual(self.status("Report saved to"), "Report saved to " + pdf)
+        self.shot("9-final-report")
+        text = subprocess.run(["pdftotext", "-layout", pdf, "-"], capture_output=True,
+                              text=True).stdout
+        for word in ("Baseline", "Week 8", "%.1f" % chosen[0], "%.1f" % chosen[1], "SD", "adj1",
+                     "I am the adjudicator of this case"):
+            self.assertIn(word, text)
+
+        self.click(self.named("Export SR…"))
+        self.chooser_accept("Export")
+        self.assertEqual(self.status("2 structured reports saved in"),
+                         "2 structured reports saved in " + self.home)
+        paths = [os.path.join(self.home, n) for n in ("Baseline.dcm", "Week_8.dcm")]
+        for path in paths:
+            r = subprocess.run(["dsrdump", path], capture_output=True, text=True)
+            self.assertEqual(r.returncode, 0, r.stderr)
+        r = subprocess.run([CLI, "sr", "import", *paths, "--json"], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        got = json.loads(r.stdout)
+        self.assertEqual([t["id"] for t in got["timepoints"]], ["Baseline", "Week 8"])
+        t1 = got["target_lesions"][0]
+        self.assertEqual(t1["measurements"], {"Baseline": chosen[0], "Week 8": chosen[1]})
+        self.assertEqual([s["name"] for s in got.get("signatures", [])], ["adj1"])
+
+
+if __name__ == "__main__":
+    main()
