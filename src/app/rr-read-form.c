@@ -7,6 +7,8 @@
 #include "rr-sign-dialog.h"
 #include "rr-read-draft.h"
 #include "rr-criteria.h"
+#include "rr-response-text.h"
+#include "rr-form-writer.h"
 #include "rr-organs.h"
 #include "rr-sync.h"
 #include "rr-session.h"
@@ -48,8 +50,7 @@ struct _RrReadForm
   guint retry_source;           /* sends the outbox again while pending */
   GCancellable *retry;
 
-  GThreadPool *writer;          /* one thread: saves in order */
-  struct _Writer *writer_data;  /* its connection */
+  RrFormWriter *writer;         /* saves in order, off the main loop */
   gint saves_pending;
 };
 
@@ -66,106 +67,36 @@ G_DEFINE_FINAL_TYPE (RrReadForm, rr_read_form, GTK_TYPE_WIDGET)
 static void rebuild (RrReadForm *self);
 static void refresh (RrReadForm *self);
 
-/* ---- saving, on the writer thread ---- */
+/* ---- saving ---- */
 
-typedef struct _Writer
+static void
+save_done (GObject    *owner,
+           const char *error)
 {
-  char *db_path;
-  RrStore *store;               /* the writer's own connection */
-} Writer;
-
-typedef struct
-{
-  gint64 account;
-  char *task_id;
-  char *json;
-  GWeakRef *form;
-} SaveJob;
-
-typedef struct
-{
-  GWeakRef *form;
-  char *error;
-} SaveDone;
-
-static gboolean
-save_done (gpointer data)
-{
-  SaveDone *d = data;
-  g_autoptr (RrReadForm) self = g_weak_ref_get (d->form);
-  if (self)
+  RrReadForm *self = RR_READ_FORM (owner);
+  self->saves_pending--;
+  if (error)
     {
-      self->saves_pending--;
-      if (d->error)
-        {
-          g_autofree char *msg = g_strdup_printf (_("Not saved: %s"), d->error);
-          gtk_label_set_text (self->saved_label, msg);
-          gtk_widget_add_css_class (GTK_WIDGET (self->saved_label), "error");
-        }
-      else if (self->saves_pending == 0)
-        {
-          gtk_label_set_text (self->saved_label, _("All changes saved on this computer"));
-          gtk_widget_remove_css_class (GTK_WIDGET (self->saved_label), "error");
-        }
+      g_autofree char *msg = g_strdup_printf (_("Not saved: %s"), error);
+      gtk_label_set_text (self->saved_label, msg);
+      gtk_widget_add_css_class (GTK_WIDGET (self->saved_label), "error");
     }
-  g_weak_ref_clear (d->form);
-  g_free (d->form);
-  g_free (d->error);
-  g_free (d);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-writer_run (gpointer data,
-            gpointer user_data)
-{
-  SaveJob *job = data;
-  Writer *w = user_data;
-  g_autoptr (GError) error = NULL;
-  SaveDone *d = g_new0 (SaveDone, 1);
-
-  if (w->store == NULL)
-    w->store = rr_store_open (w->db_path, &error);
-  if (w->store)
-    rr_store_put_form (w->store, job->account, job->task_id, job->json, &error);
-  d->form = job->form;
-  d->error = error ? g_strdup (error->message) : NULL;
-  g_main_context_invoke (NULL, save_done, d);
-  g_free (job->task_id);
-  g_free (job->json);
-  g_free (job);
-}
-
-/* Stops the writer once every queued save is written. */
-static void
-stop_writer (RrReadForm *self)
-{
-  if (self->writer)
-    g_thread_pool_free (self->writer, FALSE, TRUE);
-  self->writer = NULL;
-  if (self->writer_data)
+  else if (self->saves_pending == 0)
     {
-      g_clear_pointer (&self->writer_data->store, rr_store_close);
-      g_free (self->writer_data->db_path);
-      g_clear_pointer (&self->writer_data, g_free);
+      gtk_label_set_text (self->saved_label, _("All changes saved on this computer"));
+      gtk_widget_remove_css_class (GTK_WIDGET (self->saved_label), "error");
     }
 }
 
 static void
 save (RrReadForm *self)
 {
-  SaveJob *job;
   if (self->task_id == NULL || self->writer == NULL || self->locked)
     return;
-  job = g_new0 (SaveJob, 1);
-  job->account = self->account;
-  job->task_id = g_strdup (self->task_id);
-  job->json = rr_read_draft_to_json (self->draft);
-  job->form = g_new0 (GWeakRef, 1);
-  g_weak_ref_init (job->form, self);
   self->saves_pending++;
   gtk_label_set_text (self->saved_label, _("Saving…"));
-  g_thread_pool_push (self->writer, job, NULL);
+  rr_form_writer_save (self->writer, self->account, self->task_id,
+                       rr_read_draft_to_json (self->draft), G_OBJECT (self));
 }
 
 /* ---- the read and its responses ---- */
@@ -178,86 +109,11 @@ lookup (const char *id,
   return g_hash_table_lookup (self->calipers, id);
 }
 
-static const char *
-response_words (RrResponse r)
-{
-  switch (r)
-    {
-    case RR_RESP_CR: return _("complete response (CR)");
-    case RR_RESP_PR: return _("partial response (PR)");
-    case RR_RESP_SD: return _("stable disease (SD)");
-    case RR_RESP_PD: return _("progressive disease (PD)");
-    case RR_RESP_NE: return _("not evaluable (NE)");
-    case RR_RESP_NON_CR_NON_PD: return _("non-CR/non-PD");
-    case RR_RESP_ND: return _("no disease of this kind (ND)");
-    case RR_RESP_ICR: return "iCR";
-    case RR_RESP_IPR: return "iPR";
-    case RR_RESP_ISD: return "iSD";
-    case RR_RESP_INN: return "iNon-CR/non-PD";
-    case RR_RESP_IUPD: return "iUPD";
-    case RR_RESP_ICPD: return "iCPD";
-    case RR_RESP_INE: return "iNE";
-    default: return _("not assessed");
-    }
-}
-
-static char *
-mm_text (gint64 tenths)
-{
-  return g_strdup_printf (_("%" G_GINT64_FORMAT ".%d mm"), tenths / 10, (int) (tenths % 10));
-}
-
-static char *
-pct_text (gint64 value,
-          gint64 reference)
-{
-  gint64 p = rr_pct_tenths (value, reference);
-  gint64 a = p < 0 ? -p : p;
-  return g_strdup_printf ("%s%" G_GINT64_FORMAT ".%d %%", p < 0 ? "−" : p > 0 ? "+" : "", a / 10,
-                          (int) (a % 10));
-}
-
-/* iRECIST: where the timepoint stands in the confirmation of progression
- * (criteria.md, "Precisely"), so the reader knows whether the next scan
- * can confirm an iUPD, and from which day. */
-static void
-irecist_state_text (GString                 *text,
-                    const RrRead            *read,
-                    const RrTimepointResult *t)
-{
-  const char *iupd = "";
-
-  if (t->irecist_state == RR_IRECIST_NONE)
-    return;
-  if (t->iupd_timepoint >= 0 && (guint) t->iupd_timepoint < read->timepoints->len)
-    iupd = ((const RrTimepoint *) read->timepoints->pdata[t->iupd_timepoint])->id;
-  switch (t->irecist_state)
-    {
-    case RR_IRECIST_IUPD:
-      g_string_append_printf (text, _("\niUPD: unconfirmed; an assessment from day %d on can "
-                                      "confirm it"), t->confirmable_from_day);
-      break;
-    case RR_IRECIST_AWAITING:
-      g_string_append_printf (text, _("\nAwaiting confirmation of the iUPD at %s, from day %d"),
-                              iupd, t->confirmable_from_day);
-      break;
-    case RR_IRECIST_CONFIRMED:
-      g_string_append_printf (text, _("\nConfirmed: iCPD, progression dated at %s"), iupd);
-      break;
-    case RR_IRECIST_RESET:
-      g_string_append_printf (text, _("\nReset: the iUPD at %s is no longer the bar"), iupd);
-      break;
-    case RR_IRECIST_NONE:
-      break;
-    }
-}
-
 static void
 evaluate (RrReadForm *self)
 {
   g_autofree char *json = NULL;
   g_autoptr (GError) error = NULL;
-  g_autoptr (GString) text = g_string_new (NULL);
   g_autoptr (GString) issues = g_string_new (NULL);
 
   g_clear_pointer (&self->result, rr_criteria_result_free);
@@ -291,38 +147,9 @@ evaluate (RrReadForm *self)
       return;
     }
   {
-    g_autofree char *sum = mm_text (self->result->baseline_sum);
-    g_string_append_printf (text, _("Baseline sum: %s"), sum);
+    g_autofree char *text = rr_response_summary (self->read, self->result);
+    gtk_label_set_text (self->responses, text);
   }
-  for (guint i = 0; i < self->result->timepoints->len; i++)
-    {
-      const RrTimepointResult *t = &g_array_index (self->result->timepoints, RrTimepointResult, i);
-      g_autofree char *sum = mm_text (t->sum), *nadir = mm_text (t->nadir);
-      g_autofree char *bl = pct_text (t->sum, self->result->baseline_sum);
-      g_autofree char *nd = pct_text (t->sum, t->nadir);
-      g_string_append_printf (text, "\n\n%s (%s %d)\n", t->id, _("day"), t->day);
-      if (t->evaluable)
-        g_string_append_printf (text, _("Sum %s · nadir %s\n%s from baseline · %s from nadir\n"),
-                                sum, nadir, bl, nd);
-      else
-        g_string_append_printf (text, _("Sum of the measured targets %s (not every target is "
-                                        "evaluated)\n"), sum);
-      g_string_append_printf (text, _("Targets: %s\nNon-targets: %s\nNew lesions: %s\nOverall: %s"),
-                              response_words (t->target), response_words (t->non_target),
-                              t->new_lesions == RR_NEW_YES ? _("yes")
-                              : t->new_lesions == RR_NEW_EQUIVOCAL ? _("equivocal") : _("no"),
-                              response_words (t->overall));
-      if (t->has_new_targets)
-        {
-          g_autofree char *nt = mm_text (t->new_target_sum);
-          g_string_append_printf (text, _("\nNew-lesion sum: %s"), nt);
-        }
-      irecist_state_text (text, self->read, t);
-    }
-  if (self->result->timepoints->len)
-    g_string_append_printf (text, _("\n\nBest overall response: %s"),
-                            response_words (self->result->best_overall_response));
-  gtk_label_set_text (self->responses, text->str);
 
   /* Issues about the read as a whole here; those that name a lesion
    * beside it (the rows do that). */
@@ -387,7 +214,7 @@ entry_text (RrReadForm          *self,
         gint64 t = rr_read_draft_caliper_tenths (lookup (e->caliper, self), l->nodal);
         if (l->kind != RR_LESION_TARGET)
           return g_strdup (_("present (marked)"));
-        return t >= 0 ? mm_text (t) : g_strdup (_("caliper missing"));
+        return t >= 0 ? rr_mm_text (t) : g_strdup (_("caliper missing"));
       }
     case RR_ENTRY_TSTM: return g_strdup (_("too small to measure (5 mm)"));
     case RR_ENTRY_NE: return g_strdup (_("not evaluable"));
@@ -1271,19 +1098,15 @@ rr_read_form_set_task (RrReadForm  *self,
   self->locked = FALSE;
   self->store = store;
   self->account = account;
-  if (store && (self->db_path == NULL || !g_str_equal (self->db_path, rr_store_get_path (store))))
-    {
-      /* Saves already queued finish first: the pool drains in order. */
-      stop_writer (self);
-  g_clear_object (&self->retry);
-      g_free (self->db_path);
-      self->db_path = g_strdup (rr_store_get_path (store));
-    }
+  if (store && self->writer &&
+      !g_str_equal (rr_form_writer_get_path (self->writer), rr_store_get_path (store)))
+    /* Saves already queued finish first: the writer drains in order. */
+    g_clear_pointer (&self->writer, rr_form_writer_free);
   if (store && self->writer == NULL)
     {
-      self->writer_data = g_new0 (Writer, 1);
-      self->writer_data->db_path = g_strdup (self->db_path);
-      self->writer = g_thread_pool_new (writer_run, self->writer_data, 1, TRUE, NULL);
+      self->writer = rr_form_writer_new (rr_store_get_path (store), save_done);
+      g_free (self->db_path);
+      self->db_path = g_strdup (rr_store_get_path (store));
     }
   if (task_id == NULL || store == NULL || account <= 0)
     {
@@ -1375,7 +1198,7 @@ rr_read_form_finalize (GObject *object)
 {
   RrReadForm *self = RR_READ_FORM (object);
   /* Every queued save is written before the form goes. */
-  stop_writer (self);
+  g_clear_pointer (&self->writer, rr_form_writer_free);
   g_clear_pointer (&self->draft, rr_read_draft_free);
   g_clear_pointer (&self->result, rr_criteria_result_free);
   g_clear_pointer (&self->read, rr_read_free);

@@ -106,6 +106,17 @@ void     rr_viewport_draw_text     (cairo_t    *cr,
                                     const char *text,
                                     double      align);
 
+/* rr-viewport-overlay.c */
+const char *rr_viewport_kind_name  (RrPlaneKind kind);
+const char *rr_viewport_slab_name  (RrSlabMode  mode);
+/* The caption of pane @i: what it shows. */
+char     *rr_viewport_pane_title   (RrViewport *self,
+                                    guint       i);
+void     rr_viewport_draw_overlay  (RrViewport *self,
+                                    cairo_t    *cr,
+                                    int         width,
+                                    int         height);
+
 /* rr-viewport-tools.c */
 /* @m's values (ROI statistics included), computed once per shape and
  * volume: the overlay redraws on every pointer move. */

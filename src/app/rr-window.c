@@ -2,7 +2,7 @@
  * thumbnails, and loads the chosen one into the viewer with progress. */
 #include "rr-window.h"
 #include "rr-viewport.h"
-#include "rr-thumbnail.h"
+#include "rr-series-list.h"
 #include "rr-measurement-panel.h"
 #include "rr-read-form.h"
 #include "rr-adjudication-view.h"
@@ -64,8 +64,7 @@ struct _RrWindow
   GSettings *settings;            /* NULL when the schema is not installed */
   GPtrArray *old_scans;           /* earlier folders' scans, kept until the window goes:
                                      thumbnail and load threads may still read them */
-  GPtrArray *row_series;          /* RrDicomSeries * per list row (borrowed) */
-  GArray *row_study;              /* guint: study index per list row */
+  RrSeriesList *series;           /* the rows of series_list */
   char *folder;                   /* the folder opened, for relative names */
   gint progress_done, progress_total;
   guint progress_source;
@@ -408,14 +407,16 @@ on_form_go_to (RrReadForm *form,
         rr_viewport_show_measurement (self->view, id);
       return;
     }
-  for (guint r = 0; r < self->row_series->len; r++)
-    if (g_strcmp0 (((RrDicomSeries *) self->row_series->pdata[r])->series_uid, series) == 0)
+  {
+    int r = rr_series_list_find (self->series, series);
+    if (r >= 0)
       {
         g_free (self->pending_show);
         self->pending_show = g_strdup (id);
         gtk_list_box_select_row (self->series_list,
-                                 gtk_list_box_get_row_at_index (self->series_list, (int) r));
+                                 gtk_list_box_get_row_at_index (self->series_list, r));
       }
+  }
 }
 
 static void
@@ -625,24 +626,7 @@ static void
 update_fusion_choice (RrWindow      *self,
                       RrDicomSeries *series)
 {
-  self->fusion_series = NULL;
-  if (g_strcmp0 (series->modality, "CT") == 0)
-    for (guint i = 0; self->scan && i < self->scan->studies->len && !self->fusion_series; i++)
-      {
-        RrDicomStudy *st = self->scan->studies->pdata[i];
-        gboolean here = FALSE;
-        for (guint j = 0; j < st->series->len; j++)
-          here |= st->series->pdata[j] == series;
-        for (guint j = 0; here && j < st->series->len; j++)
-          {
-            RrDicomSeries *se = st->series->pdata[j];
-            if (se->is_image && g_strcmp0 (se->modality, "PT") == 0)
-              {
-                self->fusion_series = se;
-                break;
-              }
-          }
-      }
+  self->fusion_series = rr_series_list_pet_of (self->series, series);
   gtk_toggle_button_set_active (self->fuse_button, FALSE);
   gtk_widget_set_visible (GTK_WIDGET (self->fuse_button), self->fusion_series != NULL);
 }
@@ -674,15 +658,16 @@ compare_action (GtkWidget  *widget,
 {
   RrWindow *self = RR_WINDOW (widget);
   int row = g_variant_get_int32 (param);
-  if (row < 0 || (guint) row >= self->row_series->len)
+  RrDicomSeries *se;
+  if (row < 0 || (guint) row >= rr_series_list_get_n_rows (self->series))
     {
       rr_viewport_set_compare (self->view, NULL, NULL, NULL);
       return;
     }
+  se = rr_series_list_get_series (self->series, row);
   g_free (self->compare_label);
-  self->compare_label = g_strdup_printf (_("Study %u"),
-                                         g_array_index (self->row_study, guint, row) + 1);
-  load_volume_async (self, g_ptr_array_index (self->row_series, row), FALSE, compare_done);
+  self->compare_label = rr_series_list_study_label (self->series, se);
+  load_volume_async (self, se, FALSE, compare_done);
 }
 
 /* The series of the folder's other studies, to show beside this one:
@@ -691,37 +676,13 @@ static void
 update_compare_choice (RrWindow      *self,
                        RrDicomSeries *series)
 {
-  g_autoptr (GMenu) menu = g_menu_new ();
-  g_autoptr (GMenu) same = g_menu_new (), other = g_menu_new (), stop = g_menu_new ();
-  guint study = G_MAXUINT;
+  guint n_choices;
+  g_autoptr (GMenuModel) menu = rr_series_list_compare_menu (self->series, series, &n_choices);
 
-  for (guint r = 0; r < self->row_series->len; r++)
-    if (g_ptr_array_index (self->row_series, r) == series)
-      study = g_array_index (self->row_study, guint, r);
   g_free (self->current_label);
-  self->current_label = g_strdup_printf (_("Study %u"), study + 1);
-  for (guint r = 0; r < self->row_series->len; r++)
-    {
-      RrDicomSeries *se = g_ptr_array_index (self->row_series, r);
-      guint st = g_array_index (self->row_study, guint, r);
-      g_autofree char *label = NULL;
-      g_autoptr (GMenuItem) item = NULL;
-      if (st == study || !se->is_image)
-        continue;
-      label = g_strdup_printf (_("Study %u · %s %s"), st + 1, se->modality ? se->modality : "",
-                               se->description ? se->description : "");
-      item = g_menu_item_new (label, NULL);
-      g_menu_item_set_action_and_target (item, "win.compare", "i", (int) r);
-      g_menu_append_item (g_strcmp0 (se->modality, series->modality) == 0 ? same : other, item);
-    }
-  g_menu_append (stop, _("Stop Comparing"), "win.compare(-1)");
-  g_menu_append_section (menu, NULL, G_MENU_MODEL (same));
-  g_menu_append_section (menu, NULL, G_MENU_MODEL (other));
-  g_menu_append_section (menu, NULL, G_MENU_MODEL (stop));
-  gtk_menu_button_set_menu_model (self->compare_button, G_MENU_MODEL (menu));
-  gtk_widget_set_visible (GTK_WIDGET (self->compare_button),
-                          g_menu_model_get_n_items (G_MENU_MODEL (same)) +
-                          g_menu_model_get_n_items (G_MENU_MODEL (other)) > 0);
+  self->current_label = rr_series_list_study_label (self->series, series);
+  gtk_menu_button_set_menu_model (self->compare_button, menu);
+  gtk_widget_set_visible (GTK_WIDGET (self->compare_button), n_choices > 0);
   rr_viewport_set_compare (self->view, NULL, NULL, NULL);
 }
 
@@ -755,151 +716,11 @@ on_row_selected (GtkListBox    *box,
   RrDicomSeries *series;
   if (row == NULL)
     return;
-  series = g_ptr_array_index (self->row_series, gtk_list_box_row_get_index (row));
+  series = rr_series_list_get_series (self->series, gtk_list_box_row_get_index (row));
   load_series (self, series);
   if (series->is_image)
     save_draft (self, series->series_uid);
   gtk_widget_grab_focus (GTK_WIDGET (self->view));
-}
-
-/* ---- thumbnails ---- */
-
-static void
-thumb_thread (GTask        *task,
-              gpointer      source,
-              gpointer      task_data,
-              GCancellable *cancellable)
-{
-  GError *error = NULL;
-  RrVolume *v = rr_dicom_series_load_slice (task_data, 0, -1, cancellable, &error);
-  if (v == NULL)
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-  g_task_return_pointer (task,
-                         rr_slice_texture (v, 0, v->type == RR_VOXEL_RGB8 ? 127.5 : v->window_center,
-                                           v->type == RR_VOXEL_RGB8 ? 255 : v->window_width),
-                         g_object_unref);
-  rr_volume_unref (v);
-}
-
-static void
-thumb_done (GObject      *source,
-            GAsyncResult *result,
-            gpointer      user_data)
-{
-  g_autoptr (GtkPicture) picture = user_data;
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GdkTexture) tex = g_task_propagate_pointer (G_TASK (result), &error);
-  if (tex)
-    gtk_picture_set_paintable (picture, GDK_PAINTABLE (tex));
-}
-
-static GtkWidget *
-series_row (RrWindow      *self,
-            RrDicomSeries *se)
-{
-  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 10);
-  GtkWidget *labels = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
-  GtkWidget *picture = gtk_picture_new ();
-  const RrStack *st = rr_dicom_series_main_stack (se);
-  g_autofree char *title = g_strdup_printf ("%s %d", se->modality, se->number);
-  g_autofree char *sub = NULL;
-  g_autofree char *acc = NULL;
-  GtkWidget *l1, *l2, *l3;
-
-  gtk_widget_set_size_request (picture, 72, 72);
-  gtk_picture_set_can_shrink (GTK_PICTURE (picture), TRUE);
-  gtk_widget_set_margin_top (box, 6);
-  gtk_widget_set_margin_bottom (box, 6);
-  gtk_box_append (GTK_BOX (box), picture);
-  if (st)
-    sub = g_strdup_printf (g_dngettext (NULL, "%u slice · %u×%u", "%u slices · %u×%u",
-                                        st->order->len),
-                           st->order->len, st->columns, st->rows);
-  else
-    sub = g_strdup_printf (g_dngettext (NULL, "%u object, not an image",
-                                        "%u objects, not images", se->instances->len),
-                           se->instances->len);
-  l1 = gtk_label_new (title);
-  l2 = gtk_label_new (*se->description ? se->description : _("No description"));
-  l3 = gtk_label_new (sub);
-  gtk_widget_add_css_class (l1, "heading");
-  gtk_widget_add_css_class (l3, "dim-label");
-  gtk_widget_add_css_class (l3, "caption");
-  gtk_label_set_ellipsize (GTK_LABEL (l2), PANGO_ELLIPSIZE_END);
-  for (GtkWidget *l = l1; l; l = l == l1 ? l2 : l == l2 ? l3 : NULL)
-    {
-      gtk_label_set_xalign (GTK_LABEL (l), 0);
-      gtk_box_append (GTK_BOX (labels), l);
-    }
-  gtk_widget_set_valign (labels, GTK_ALIGN_CENTER);
-  gtk_box_append (GTK_BOX (box), labels);
-  {
-    GtkWidget *row = gtk_list_box_row_new ();
-    gtk_list_box_row_set_child (GTK_LIST_BOX_ROW (row), box);
-    acc = g_strdup_printf ("%s %s, %s", title, se->description, sub);
-    gtk_accessible_update_property (GTK_ACCESSIBLE (row), GTK_ACCESSIBLE_PROPERTY_LABEL, acc, -1);
-    if (!se->is_image)
-      gtk_list_box_row_set_selectable (GTK_LIST_BOX_ROW (row), FALSE),
-      gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row), FALSE);
-    else
-      {
-        g_autoptr (GTask) task = g_task_new (self, self->cancellable, thumb_done,
-                                             g_object_ref (picture));
-        g_task_set_task_data (task, se, NULL);
-        g_task_run_in_thread (task, thumb_thread);
-      }
-    return row;
-  }
-}
-
-/* Rows are grouped by study. The header names the study by its place in
- * the folder (the reader chose the folder names); dates and patient
- * details are not shown. */
-static void
-update_header (GtkListBoxRow *row,
-               GtkListBoxRow *before,
-               gpointer       user_data)
-{
-  RrWindow *self = user_data;
-  guint i = gtk_list_box_row_get_index (row);
-  guint study = g_array_index (self->row_study, guint, i);
-  RrDicomSeries *se;
-  g_autofree char *dir = NULL, *rel = NULL, *text = NULL;
-  GtkWidget *label;
-
-  if (before != NULL &&
-      g_array_index (self->row_study, guint, gtk_list_box_row_get_index (before)) == study)
-    {
-      gtk_list_box_row_set_header (row, NULL);
-      return;
-    }
-  se = g_ptr_array_index (self->row_series, i);
-  if (self->study_labels && self->scan && study < self->scan->studies->len)
-    {
-      /* A task's study: its timepoint, never anything that identifies. */
-      RrDicomStudy *st = self->scan->studies->pdata[study];
-      const char *tp = g_hash_table_lookup (self->study_labels, st->study_uid);
-      text = g_strdup (tp ? tp : _("Other study"));
-      goto made;
-    }
-  dir = g_path_get_dirname (rr_dicom_instance_path (rr_dicom_series_instance (se, 0)));
-  if (self->folder && g_str_has_prefix (dir, self->folder))
-    rel = g_strdup (dir + strlen (self->folder) + (dir[strlen (self->folder)] == '/'));
-  text = rel && *rel ? g_strdup_printf (_("Study %u · %s"), study + 1, rel)
-                     : g_strdup_printf (_("Study %u"), study + 1);
-made:
-  label = gtk_label_new (text);
-  gtk_label_set_xalign (GTK_LABEL (label), 0);
-  gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_START);
-  gtk_widget_add_css_class (label, "caption-heading");
-  gtk_widget_add_css_class (label, "dim-label");
-  gtk_widget_set_margin_start (label, 12);
-  gtk_widget_set_margin_top (label, 10);
-  gtk_widget_set_margin_bottom (label, 4);
-  gtk_list_box_row_set_header (row, label);
 }
 
 /* ---- scanning a folder ---- */
@@ -912,8 +733,7 @@ scan_done (GObject      *source,
   RrWindow *self = RR_WINDOW (source);
   g_autoptr (GError) error = NULL;
   RrDicomScan *scan = rr_scan_finish (result, &error);
-  GtkWidget *child;
-  GtkListBoxRow *first = NULL, *resume = NULL;
+  GtkListBoxRow *select;
 
   gtk_spinner_stop (self->scan_spinner);
   if (scan == NULL)
@@ -928,28 +748,9 @@ scan_done (GObject      *source,
   if (self->scan)
     g_ptr_array_add (self->old_scans, g_steal_pointer (&self->scan));
   self->scan = scan;
-  g_ptr_array_set_size (self->row_series, 0);
-  g_array_set_size (self->row_study, 0);
-  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->series_list))))
-    gtk_list_box_remove (self->series_list, child);
-
-  for (guint i = 0; i < scan->studies->len; i++)
-    {
-      RrDicomStudy *st = scan->studies->pdata[i];
-      for (guint j = 0; j < st->series->len; j++)
-        {
-          RrDicomSeries *se = st->series->pdata[j];
-          GtkWidget *row = series_row (self, se);
-          g_ptr_array_add (self->row_series, se);
-          g_array_append_val (self->row_study, i);
-          gtk_list_box_append (self->series_list, row);
-          if (first == NULL && se->is_image)
-            first = GTK_LIST_BOX_ROW (row);
-          if (se->is_image && g_strcmp0 (se->series_uid, self->draft_series) == 0)
-            resume = GTK_LIST_BOX_ROW (row);
-        }
-    }
-  if (self->row_series->len == 0)
+  rr_series_list_set_source (self->series, self->study_labels, self->folder);
+  select = rr_series_list_fill (self->series, scan, self, self->cancellable, self->draft_series);
+  if (rr_series_list_get_n_rows (self->series) == 0)
     {
       gtk_stack_set_visible_child_name (self->stack, "empty");
       toast (self, _("No DICOM images in this folder"));
@@ -965,8 +766,8 @@ scan_done (GObject      *source,
       toast (self, msg);
     }
   /* A task's draft: back where the reader was. */
-  if (resume || first)
-    gtk_list_box_select_row (self->series_list, resume ? resume : first);
+  if (select)
+    gtk_list_box_select_row (self->series_list, select);
 }
 
 /* Before another folder or task: what runs for the current one stops, and
@@ -1246,8 +1047,7 @@ rr_window_finalize (GObject *object)
   g_free (self->history_series);
   g_clear_pointer (&self->store, rr_store_close);
   g_free (self->store_error);
-  g_clear_pointer (&self->row_series, g_ptr_array_unref);
-  g_clear_pointer (&self->row_study, g_array_unref);
+  g_clear_pointer (&self->series, rr_series_list_free);
   g_free (self->folder);
   g_free (self->compare_label);
   g_free (self->current_label);
@@ -1382,10 +1182,8 @@ rr_window_init (RrWindow *self)
   gtk_widget_init_template (GTK_WIDGET (self));
   self->cancellable = g_cancellable_new ();
   self->load_cancellable = g_cancellable_new ();
-  self->row_series = g_ptr_array_new ();
   self->old_scans = g_ptr_array_new_with_free_func ((GDestroyNotify) rr_dicom_scan_free);
-  self->row_study = g_array_new (FALSE, FALSE, sizeof (guint));
-  gtk_list_box_set_header_func (self->series_list, update_header, self, NULL);
+  self->series = rr_series_list_new (self->series_list);
 
   /* Window size and the last folder persist where the schema is installed
    * (or compiled into the build folder; tools/demo points GSettings at it). */
