@@ -5,13 +5,29 @@
 #include "rr-thumbnail.h"
 
 #include <glib/gi18n.h>
+#include <json-glib/json-glib.h>
 #include <string.h>
+
+/* A timepoint of the task open, as its studies carry it. */
+typedef struct
+{
+  char *label;
+  gint64 day;
+  guint order;                  /* as the task lists them */
+} Timepoint;
+
+static void
+timepoint_free (Timepoint *tp)
+{
+  g_free (tp->label);
+  g_free (tp);
+}
 
 struct _RrSeriesList
 {
   GtkListBox *box;                /* the window's (borrowed) */
   RrDicomScan *scan;              /* borrowed: the window keeps every scan it showed */
-  GHashTable *study_labels;       /* Study Instance UID -> timepoint label (a task open) */
+  GHashTable *study_tp;           /* Study Instance UID -> Timepoint (a task open) */
   char *folder;                   /* the folder opened, for relative names */
   GPtrArray *row_series;          /* RrDicomSeries * per list row (borrowed) */
   GArray *row_study;              /* guint: study index per list row */
@@ -112,6 +128,30 @@ series_row (RrDicomSeries *se,
   }
 }
 
+static const Timepoint *
+timepoint_of (RrSeriesList *self,
+              guint         study)
+{
+  if (self->study_tp == NULL || self->scan == NULL || study >= self->scan->studies->len)
+    return NULL;
+  return g_hash_table_lookup (self->study_tp,
+                              ((RrDicomStudy *) self->scan->studies->pdata[study])->study_uid);
+}
+
+/* A task's study by its timepoint and study day ("Week 8, day 56"); a
+ * folder's by its place in the folder. */
+static char *
+study_caption (RrSeriesList *self,
+               guint         study)
+{
+  const Timepoint *tp = timepoint_of (self, study);
+  if (tp)
+    return g_strdup_printf (_("%s, day %" G_GINT64_FORMAT), tp->label, tp->day);
+  if (self->study_tp)
+    return g_strdup (_("Other study"));
+  return g_strdup_printf (_("Study %u"), study + 1);
+}
+
 /* Rows are grouped by study. The header names the study by its place in
  * the folder (the reader chose the folder names); dates and patient
  * details are not shown. */
@@ -134,12 +174,10 @@ update_header (GtkListBoxRow *row,
       return;
     }
   se = g_ptr_array_index (self->row_series, i);
-  if (self->study_labels && self->scan && study < self->scan->studies->len)
+  if (self->study_tp && self->scan && study < self->scan->studies->len)
     {
       /* A task's study: its timepoint, never anything that identifies. */
-      RrDicomStudy *st = self->scan->studies->pdata[study];
-      const char *tp = g_hash_table_lookup (self->study_labels, st->study_uid);
-      text = g_strdup (tp ? tp : _("Other study"));
+      text = study_caption (self, study);
       goto made;
     }
   dir = g_path_get_dirname (rr_dicom_instance_path (rr_dicom_series_instance (se, 0)));
@@ -175,20 +213,79 @@ rr_series_list_free (RrSeriesList *self)
 {
   g_ptr_array_unref (self->row_series);
   g_array_unref (self->row_study);
-  g_clear_pointer (&self->study_labels, g_hash_table_unref);
+  g_clear_pointer (&self->study_tp, g_hash_table_unref);
   g_free (self->folder);
   g_free (self);
 }
 
 void
 rr_series_list_set_source (RrSeriesList *self,
-                           GHashTable   *study_labels,
+                           const char   *task_json,
                            const char   *folder)
 {
-  g_clear_pointer (&self->study_labels, g_hash_table_unref);
-  self->study_labels = study_labels ? g_hash_table_ref (study_labels) : NULL;
+  g_autoptr (JsonParser) p = json_parser_new ();
+  JsonArray *tps = NULL;
+
+  g_clear_pointer (&self->study_tp, g_hash_table_unref);
   g_free (self->folder);
   self->folder = g_strdup (folder);
+  if (task_json == NULL)
+    return;
+  self->study_tp = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                          (GDestroyNotify) timepoint_free);
+  if (json_parser_load_from_data (p, task_json, -1, NULL) &&
+      JSON_NODE_HOLDS_OBJECT (json_parser_get_root (p)))
+    {
+      JsonObject *o = json_node_get_object (json_parser_get_root (p));
+      if (json_object_has_member (o, "timepoints") &&
+          JSON_NODE_HOLDS_ARRAY (json_object_get_member (o, "timepoints")))
+        tps = json_object_get_array_member (o, "timepoints");
+    }
+  for (guint k = 0; tps && k < json_array_get_length (tps); k++)
+    {
+      JsonNode *n = json_array_get_element (tps, k);
+      JsonObject *tp;
+      JsonArray *studies = NULL;
+      if (!JSON_NODE_HOLDS_OBJECT (n))
+        continue;
+      tp = json_node_get_object (n);
+      if (json_object_has_member (tp, "studies") &&
+          JSON_NODE_HOLDS_ARRAY (json_object_get_member (tp, "studies")))
+        studies = json_object_get_array_member (tp, "studies");
+      for (guint s = 0; studies && s < json_array_get_length (studies); s++)
+        {
+          Timepoint *t = g_new0 (Timepoint, 1);
+          const char *uid = json_array_get_string_element (studies, s);
+          if (uid == NULL)
+            {
+              g_free (t);
+              continue;
+            }
+          t->label = g_strdup (json_object_get_string_member_with_default (tp, "label", ""));
+          t->day = json_object_get_int_member_with_default (tp, "day", 0);
+          t->order = k;
+          g_hash_table_replace (self->study_tp, g_strdup (uid), t);
+        }
+    }
+}
+
+/* Chronological: by study day, then as the task lists the timepoints;
+ * studies of no timepoint last, in the folder's order. */
+static int
+compare_studies (gconstpointer a,
+                 gconstpointer b,
+                 gpointer      data)
+{
+  RrSeriesList *self = data;
+  guint sa = *(const guint *) a, sb = *(const guint *) b;
+  const Timepoint *ta = timepoint_of (self, sa), *tb = timepoint_of (self, sb);
+  if (ta && tb && ta->day != tb->day)
+    return ta->day < tb->day ? -1 : 1;
+  if (ta && tb && ta->order != tb->order)
+    return ta->order < tb->order ? -1 : 1;
+  if ((ta == NULL) != (tb == NULL))
+    return ta ? -1 : 1;
+  return sa < sb ? -1 : sa > sb;
 }
 
 GtkListBoxRow *
@@ -200,6 +297,8 @@ rr_series_list_fill (RrSeriesList *self,
 {
   GtkWidget *child;
   GtkListBoxRow *first = NULL, *resume = NULL;
+  const Timepoint *first_tp = NULL;
+  g_autoptr (GArray) order = g_array_new (FALSE, FALSE, sizeof (guint));
 
   self->scan = scan;
   g_ptr_array_set_size (self->row_series, 0);
@@ -208,8 +307,13 @@ rr_series_list_fill (RrSeriesList *self,
     gtk_list_box_remove (self->box, child);
 
   for (guint i = 0; i < scan->studies->len; i++)
+    g_array_append_val (order, i);
+  g_array_sort_with_data (order, compare_studies, self);
+  for (guint o = 0; o < order->len; o++)
     {
+      guint i = g_array_index (order, guint, o);
       RrDicomStudy *st = scan->studies->pdata[i];
+      const Timepoint *tp = timepoint_of (self, i);
       for (guint j = 0; j < st->series->len; j++)
         {
           RrDicomSeries *se = st->series->pdata[j];
@@ -217,8 +321,10 @@ rr_series_list_fill (RrSeriesList *self,
           g_ptr_array_add (self->row_series, se);
           g_array_append_val (self->row_study, i);
           gtk_list_box_append (self->box, row);
-          if (first == NULL && se->is_image)
-            first = GTK_LIST_BOX_ROW (row);
+          /* A task opens on its own timepoint: the latest. */
+          if (se->is_image && (first == NULL || (tp && (first_tp == NULL ||
+                                                        tp->day > first_tp->day))))
+            first = GTK_LIST_BOX_ROW (row), first_tp = tp;
           if (se->is_image && g_strcmp0 (se->series_uid, resume_uid) == 0)
             resume = GTK_LIST_BOX_ROW (row);
         }
@@ -264,7 +370,7 @@ char *
 rr_series_list_study_label (RrSeriesList  *self,
                             RrDicomSeries *series)
 {
-  return g_strdup_printf (_("Study %u"), study_of (self, series) + 1);
+  return study_caption (self, study_of (self, series));
 }
 
 GMenuModel *
@@ -284,8 +390,11 @@ rr_series_list_compare_menu (RrSeriesList  *self,
       g_autoptr (GMenuItem) item = NULL;
       if (st == study || !se->is_image)
         continue;
-      label = g_strdup_printf (_("Study %u · %s %s"), st + 1, se->modality ? se->modality : "",
-                               se->description ? se->description : "");
+      {
+        g_autofree char *caption = study_caption (self, st);
+        label = g_strdup_printf ("%s · %s %s", caption, se->modality ? se->modality : "",
+                                 se->description ? se->description : "");
+      }
       item = g_menu_item_new (label, NULL);
       g_menu_item_set_action_and_target (item, "win.compare", "i", (int) r);
       g_menu_append_item (g_strcmp0 (se->modality, series->modality) == 0 ? same : other, item);
@@ -321,4 +430,32 @@ rr_series_list_pet_of (RrSeriesList  *self,
         }
     }
   return NULL;
+}
+
+/* The prior of @series: the latest earlier timepoint's image series of
+ * the same modality (its first), the one a reader compares with. */
+int
+rr_series_list_prior (RrSeriesList *self,
+                      const char   *series_uid)
+{
+  int row = rr_series_list_find (self, series_uid);
+  RrDicomSeries *series = row >= 0 ? g_ptr_array_index (self->row_series, row) : NULL;
+  const Timepoint *now = row >= 0 ? timepoint_of (self, g_array_index (self->row_study, guint,
+                                                                        row)) : NULL;
+  const Timepoint *best_tp = NULL;
+  int best = -1;
+
+  if (now == NULL)
+    return -1;
+  for (guint r = 0; r < self->row_series->len; r++)
+    {
+      RrDicomSeries *se = g_ptr_array_index (self->row_series, r);
+      const Timepoint *tp = timepoint_of (self, g_array_index (self->row_study, guint, r));
+      if (tp == NULL || !se->is_image || g_strcmp0 (se->modality, series->modality) != 0 ||
+          tp->day >= now->day)
+        continue;
+      if (best_tp == NULL || tp->day > best_tp->day)
+        best = (int) r, best_tp = tp;
+    }
+  return best;
 }

@@ -11,15 +11,17 @@ typedef struct _RrSeriesList RrSeriesList;
 
 RrSeriesList  *rr_series_list_new          (GtkListBox     *box);
 void           rr_series_list_free         (RrSeriesList   *self);
-/* A task's studies are named by their timepoint (study UID -> label, may
+/* A task's studies are named by their timepoint and day and listed in
+ * chronological order (@task_json: the task as the server lists it, may
  * be NULL); a folder's by their place in @folder (may be NULL). */
 void           rr_series_list_set_source   (RrSeriesList   *self,
-                                            GHashTable     *study_labels,
+                                            const char     *task_json,
                                             const char     *folder);
 /* Fills the list from @scan (borrowed: it must outlive the rows). The
  * thumbnail threads hold @owner. Returns the row to select: the image
- * series @resume_uid if listed, else the first image series; NULL when
- * there is none. */
+ * series @resume_uid if listed, else the first image series of the
+ * latest timepoint (of the folder without a task); NULL when there is
+ * none. */
 GtkListBoxRow *rr_series_list_fill         (RrSeriesList   *self,
                                             RrDicomScan    *scan,
                                             gpointer        owner,
@@ -40,6 +42,10 @@ char          *rr_series_list_study_label  (RrSeriesList   *self,
 GMenuModel    *rr_series_list_compare_menu (RrSeriesList   *self,
                                             RrDicomSeries  *series,
                                             guint          *n_choices);
+/* The row of the prior of the series @series_uid (the latest earlier
+ * timepoint's series of the same modality), or -1. */
+int            rr_series_list_prior        (RrSeriesList   *self,
+                                            const char     *series_uid);
 /* The PET of @series' study to fuse over it, when @series is a CT. */
 RrDicomSeries *rr_series_list_pet_of       (RrSeriesList   *self,
                                             RrDicomSeries  *series);

@@ -84,6 +84,23 @@ rr_viewport_pane_title (RrViewport *self, guint i)
   return g_string_free (s, FALSE);
 }
 
+char *
+rr_viewport_slice_text (RrViewport *self,
+                        guint       i)
+{
+  const Pane *p = &self->panes[i];
+  RrVolume *v = rr_viewport_pane_volume (self, i);
+  RrVec3 point = p->compare ? rr_vec3_add (self->point, self->compare_offset) : self->point;
+  RrPlane pl;
+  double a, b, k;
+
+  if (v == NULL || !rr_viewport_pane_plane (self, i, 1, &pl) ||
+      fabs (rr_vec3_dot (rr_plane_normal (&pl), v->normal)) <= 0.999)
+    return NULL;
+  rr_volume_patient_to_voxel (v, point, &a, &b, &k);
+  return g_strdup_printf (_("Im %d/%u"), (int) floor (k + 0.5) + 1, v->dims[2]);
+}
+
 static void
 draw_cpu_pane (RrViewport *self, cairo_t *cr, guint i)
 {
@@ -189,6 +206,12 @@ rr_viewport_draw_overlay (RrViewport *self,
       pos = g_strdup_printf ("%.1f mm   W %.0f L %.0f", rr_vec3_dot (self->point, rr_plane_normal (&pl)),
                              self->width, self->center);
       rr_viewport_draw_text (cr, p->x + 8, p->y + p->h - 10, pos, 0);
+      /* The slice number, as radiologists read it off a PACS. */
+      {
+        g_autofree char *im = rr_viewport_slice_text (self, i);
+        if (im)
+          rr_viewport_draw_text (cr, p->x + 8, p->y + p->h - 26, im, 0);
+      }
       /* Scale bar: 5 cm, or 1 cm when zoomed in. */
       {
         double mm = 50 / pl.mm_per_pixel > p->w / 3 ? 10 : 50;

@@ -73,6 +73,7 @@ struct _RrViewport
   double hover_x, hover_y; /* the pointer, for the probe's live value */
   GHashTable *values;      /* id -> cached values of a saved measurement */
   GtkWidget *text_popover; /* the arrow's label */
+  GtkWidget *context_menu; /* a caliper's: lesion actions ("read.*", the form's) */
   GtkWidget *text_entry;
 
   RrVolume *compare;       /* another study beside the volume (1x2) */
@@ -80,6 +81,7 @@ struct _RrViewport
   RrVec3 compare_offset;   /* its point = the crosshair + this (linked scrolling) */
   char *compare_label;
   char *current_label;
+  GPtrArray *compare_measurements; /* RrMeasurement: drawn on its pane, read-only */
 
   RrVolume *fusion;        /* drawn over the volume (PET over CT) */
   RrGlVolume *fusion_glv;
@@ -112,6 +114,10 @@ const char *rr_viewport_slab_name  (RrSlabMode  mode);
 /* The caption of pane @i: what it shows. */
 char     *rr_viewport_pane_title   (RrViewport *self,
                                     guint       i);
+/* "Im 16/30": the slice of pane @i in its volume's stack, when the pane
+ * shows the stack's own plane; NULL otherwise. */
+char     *rr_viewport_slice_text   (RrViewport *self,
+                                    guint       i);
 void     rr_viewport_draw_overlay  (RrViewport *self,
                                     cairo_t    *cr,
                                     int         width,
@@ -128,6 +134,9 @@ void     rr_viewport_tools_finalize (RrViewport *self);
 void     rr_viewport_tools_class_init (GtkWidgetClass *widget_class);
 void     rr_viewport_tools_draw    (RrViewport *self,
                                     cairo_t    *cr,
+                                    guint       pane);
+/* How many measurements pane @pane shows on its plane now. */
+guint    rr_viewport_tools_n_shown (RrViewport *self,
                                     guint       pane);
 /* A press at widget point (x, y): TRUE when a measurement takes the drag
  * (a handle, a shape, or a tool drawing a new one). */

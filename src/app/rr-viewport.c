@@ -700,6 +700,7 @@ rr_viewport_dispose (GObject *object)
     g_cancellable_cancel (self->preparing);
   g_clear_object (&self->preparing);
   g_clear_pointer (&self->text_popover, gtk_widget_unparent);
+  g_clear_pointer (&self->context_menu, gtk_widget_unparent);
   G_OBJECT_CLASS (rr_viewport_parent_class)->dispose (object);
 }
 
@@ -714,6 +715,7 @@ rr_viewport_finalize (GObject *object)
   g_clear_pointer (&self->compare, rr_volume_unref);
   g_free (self->compare_label);
   g_free (self->current_label);
+  g_clear_pointer (&self->compare_measurements, g_ptr_array_unref);
   g_clear_pointer (&self->prepared, rr_volume_unref);
   rr_viewport_tools_finalize (self);
   G_OBJECT_CLASS (rr_viewport_parent_class)->finalize (object);
@@ -1070,7 +1072,14 @@ rr_viewport_describe (RrViewport *self)
   for (guint pane = 0; pane < self->n_panes; pane++)
     {
       g_autofree char *title = rr_viewport_pane_title (self, pane);
+      g_autofree char *im = rr_viewport_slice_text (self, pane);
+      guint n = self->panes[pane].compare ? rr_viewport_tools_n_shown (self, pane) : 0;
       g_string_append_printf (s, pane == 0 ? _(" — panes: %s") : "; %s", title);
+      if (im)
+        g_string_append_printf (s, ", %s", im);
+      if (n)
+        g_string_append_printf (s, g_dngettext (NULL, ", %u earlier measurement shown",
+                                                ", %u earlier measurements shown", n), n);
     }
   return g_string_free (s, FALSE);
 }
@@ -1237,6 +1246,7 @@ rr_viewport_set_compare (RrViewport *self,
   g_clear_pointer (&self->compare, rr_volume_unref);
   g_clear_pointer (&self->compare_label, g_free);
   g_clear_pointer (&self->current_label, g_free);
+  g_clear_pointer (&self->compare_measurements, g_ptr_array_unref);
   if (volume)
     {
       self->compare = rr_volume_ref (volume);
@@ -1250,4 +1260,33 @@ rr_viewport_set_compare (RrViewport *self,
     }
   rr_viewport_layout_panes (self);
   rr_viewport_redraw (self);
+}
+
+void
+rr_viewport_set_compare_measurements (RrViewport *self,
+                                      GPtrArray  *measurements)
+{
+  g_return_if_fail (RR_IS_VIEWPORT (self));
+  g_clear_pointer (&self->compare_measurements, g_ptr_array_unref);
+  if (measurements && measurements->len)
+    {
+      self->compare_measurements =
+        g_ptr_array_new_with_free_func ((GDestroyNotify) rr_measurement_free);
+      for (guint i = 0; i < measurements->len; i++)
+        g_ptr_array_add (self->compare_measurements, rr_measurement_copy (measurements->pdata[i]));
+    }
+  rr_viewport_redraw (self);
+}
+
+gboolean
+rr_viewport_show_in_compare (RrViewport *self,
+                             const char *series_uid,
+                             RrVec3      point)
+{
+  g_return_val_if_fail (RR_IS_VIEWPORT (self), FALSE);
+  if (self->compare == NULL || g_strcmp0 (self->compare->series_uid, series_uid) != 0)
+    return FALSE;
+  /* The comparison's point is the crosshair plus the offset. */
+  rr_viewport_set_point (self, rr_vec3_sub (point, self->compare_offset));
+  return TRUE;
 }

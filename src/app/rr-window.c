@@ -24,6 +24,7 @@ struct _RrWindow
   AdwApplicationWindow parent_instance;
 
   GtkStack *stack;
+  GtkWidget *viewer_controls;     /* in the header bar, only with the viewer */
   GtkListBox *series_list;
   RrViewport *view;
   GtkProgressBar *progress;
@@ -46,7 +47,6 @@ struct _RrWindow
   RrWorklist *worklist;
   GtkButton *worklist_button;
   GtkButton *sign_in_button;
-  GHashTable *study_labels;       /* Study Instance UID -> timepoint label (a task open) */
   char *task_id;                  /* the task open, if one is */
   gint64 task_account;            /* ...its account in the local database */
   char *draft_series;             /* ...the series its draft was last on, to go back to */
@@ -179,6 +179,13 @@ toast (RrWindow   *self,
   adw_toast_overlay_add_toast (self->toasts, adw_toast_new (message));
 }
 
+static void
+on_page_changed (RrWindow *self)
+{
+  gtk_widget_set_visible (self->viewer_controls,
+                          g_strcmp0 (gtk_stack_get_visible_child_name (self->stack), "browser") == 0);
+}
+
 /* ---- measurements ---- */
 
 static void
@@ -283,7 +290,7 @@ on_measurement_change (RrMeasurementChange  change,
     }
   if (rr_read_form_is_locked (self->read_form))
     {
-      toast (self, _("This read is signed: its measurements can no longer change"));
+      toast (self, rr_read_form_lock_reason (self->read_form));
       return FALSE;
     }
   if (change == RR_MEASUREMENT_REMOVED)
@@ -407,6 +414,11 @@ on_form_go_to (RrReadForm *form,
         rr_viewport_show_measurement (self->view, id);
       return;
     }
+  /* The prior's caliper, shown beside: both panes go to its place. */
+  if (rr_read_form_get_caliper (form, id) &&
+      rr_viewport_show_in_compare (self->view, series,
+                                   rr_measurement_center (rr_read_form_get_caliper (form, id))))
+    return;
   {
     int r = rr_series_list_find (self->series, series);
     if (r >= 0)
@@ -568,6 +580,7 @@ load_done (GObject      *source,
     }
   {
     double c, w;
+    int prior;
     gboolean had_preview = rr_viewport_get_volume (self->view) != NULL;
     RrVec3 point = rr_viewport_get_point (self->view);
     rr_viewport_get_window (self->view, &c, &w);
@@ -584,6 +597,9 @@ load_done (GObject      *source,
         g_autofree char *id = g_steal_pointer (&self->pending_show);
         on_form_go_to (self->read_form, v->series_uid, id, self);
       }
+    /* A task's later timepoint opens beside its prior. */
+    if (self->task_id && (prior = rr_series_list_prior (self->series, v->series_uid)) >= 0)
+      gtk_widget_activate_action (GTK_WIDGET (self), "win.compare", "i", prior);
   }
 }
 
@@ -648,6 +664,11 @@ compare_done (GObject      *source,
       return;
     }
   rr_viewport_set_compare (self->view, v, self->current_label, self->compare_label);
+  {
+    /* The reader's earlier readings of that series, drawn on its pane. */
+    g_autoptr (GPtrArray) earlier = rr_read_form_list_calipers (self->read_form, v->series_uid);
+    rr_viewport_set_compare_measurements (self->view, earlier);
+  }
   g_object_set (self, "layout", "side", NULL);
 }
 
@@ -748,7 +769,6 @@ scan_done (GObject      *source,
   if (self->scan)
     g_ptr_array_add (self->old_scans, g_steal_pointer (&self->scan));
   self->scan = scan;
-  rr_series_list_set_source (self->series, self->study_labels, self->folder);
   select = rr_series_list_fill (self->series, scan, self, self->cancellable, self->draft_series);
   if (rr_series_list_get_n_rows (self->series) == 0)
     {
@@ -782,7 +802,7 @@ leave_source (RrWindow *self)
   stop_progress (self);
   rr_viewport_set_volume (self->view, NULL);
   g_clear_pointer (&self->folder, g_free);
-  g_clear_pointer (&self->study_labels, g_hash_table_unref);
+  rr_series_list_set_source (self->series, NULL, NULL);
   g_clear_pointer (&self->task_id, g_free);
   self->task_account = 0;
   rr_read_form_set_task (self->read_form, NULL, 0, NULL, NULL);
@@ -916,13 +936,14 @@ on_open_task (RrWorklist *worklist,
   g_auto (GStrv) files = rr_worklist_task_files (worklist, task, &labels);
   gint64 account = rr_worklist_get_account (worklist);
   gboolean withdrawn = FALSE;
-  g_autofree char *draft = NULL, *kind = NULL;
+  g_autofree char *draft = NULL, *kind = NULL, *json = NULL;
 
   if (self->store && account > 0)
     {
       g_autoptr (RrStoreTask) t = rr_store_get_task (self->store, account, task, NULL);
       withdrawn = t && t->withdrawn;
       kind = t ? g_strdup (t->kind) : NULL;
+      json = t ? g_strdup (t->json) : NULL;
       draft = rr_store_get_draft (self->store, account, task, NULL);
     }
   if (files == NULL)
@@ -946,7 +967,9 @@ on_open_task (RrWorklist *worklist,
       adw_window_title_set_subtitle (self->window_title, _("Adjudication"));
       return;
     }
-  self->study_labels = g_steal_pointer (&labels);
+  rr_series_list_set_source (self->series, json ? json : "{}", NULL);
+  /* One plane; a later timepoint then opens beside its prior. */
+  g_object_set (self, "layout", "single", NULL);
   self->task_id = g_strdup (task);
   self->task_account = account;
   {
@@ -978,6 +1001,7 @@ rr_window_open_folder (RrWindow *self,
   leave_source (self);
   adw_window_title_set_subtitle (self->window_title, name);
   self->folder = g_file_get_path (folder);
+  rr_series_list_set_source (self->series, NULL, self->folder);
   if (self->settings && self->folder)
     g_settings_set_string (self->settings, "last-folder", self->folder);
   start_scan (self, (const char *const[]) { self->folder, NULL });
@@ -1051,7 +1075,6 @@ rr_window_finalize (GObject *object)
   g_free (self->folder);
   g_free (self->compare_label);
   g_free (self->current_label);
-  g_clear_pointer (&self->study_labels, g_hash_table_unref);
   g_free (self->task_id);
   g_free (self->draft_series);
   g_free (self->pending_show);
@@ -1112,6 +1135,7 @@ rr_window_class_init (RrWindowClass *klass)
   g_type_ensure (RR_TYPE_WORKLIST);
   gtk_widget_class_set_template_from_resource (widget_class, "/org/readroom/Readroom/rr-window.ui");
   gtk_widget_class_bind_template_child (widget_class, RrWindow, stack);
+  gtk_widget_class_bind_template_child (widget_class, RrWindow, viewer_controls);
   gtk_widget_class_bind_template_child (widget_class, RrWindow, series_list);
   gtk_widget_class_bind_template_child (widget_class, RrWindow, view);
   gtk_widget_class_bind_template_child (widget_class, RrWindow, progress);
@@ -1202,6 +1226,8 @@ rr_window_init (RrWindow *self)
                          G_SETTINGS_BIND_DEFAULT);
       }
   }
+  g_signal_connect_object (self->stack, "notify::visible-child-name",
+                           G_CALLBACK (on_page_changed), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->series_list, "row-selected", G_CALLBACK (on_row_selected),
                            self, 0);
   g_signal_connect_object (self->fuse_button, "toggled", G_CALLBACK (on_fuse_toggled), self, 0);
@@ -1209,6 +1235,8 @@ rr_window_init (RrWindow *self)
                            0);
   g_signal_connect_object (self->worklist, "open-task", G_CALLBACK (on_open_task), self, 0);
   g_signal_connect_object (self->read_form, "go-to", G_CALLBACK (on_form_go_to), self, 0);
+  gtk_widget_insert_action_group (GTK_WIDGET (self->view), "read",
+                                  rr_read_form_get_caliper_actions (self->read_form));
   g_signal_connect_object (self->view, "selection-changed",
                            G_CALLBACK (on_view_selection_changed), self, 0);
   g_signal_connect_object (self->view, "notify::description", G_CALLBACK (on_view_changed), self,
