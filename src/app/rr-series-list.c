@@ -176,8 +176,10 @@ update_header (GtkListBoxRow *row,
   se = g_ptr_array_index (self->row_series, i);
   if (self->study_tp && self->scan && study < self->scan->studies->len)
     {
-      /* A task's study: its timepoint, never anything that identifies. */
-      text = study_caption (self, study);
+      /* A task's study: its timepoint, never anything that identifies
+       * (the panes add the study day). */
+      const Timepoint *tp = timepoint_of (self, study);
+      text = g_strdup (tp ? tp->label : _("Other study"));
       goto made;
     }
   dir = g_path_get_dirname (rr_dicom_instance_path (rr_dicom_series_instance (se, 0)));
