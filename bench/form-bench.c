@@ -96,7 +96,7 @@ main (int    argc,
       /* The drag: the caliper's end moves 0.1 mm, back and forth. */
       rr_measurement_set_point (m, 1, rr_vec3_add (rr_measurement_point (m, 1),
                                                    rr_vec3 (e % 2 ? -0.1 : 0.1, 0, 0)));
-      json = rr_read_draft_build (d, lookup, NULL);
+      json = rr_read_draft_build_values (d, lookup, NULL);
       read = rr_read_parse (json, -1, &error);
       result = read ? rr_criteria_evaluate (read, &error) : NULL;
       if (result == NULL)

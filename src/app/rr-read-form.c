@@ -141,7 +141,7 @@ evaluate (RrReadForm *self)
       gtk_widget_set_visible (GTK_WIDGET (self->read_issues), FALSE);
       return;
     }
-  json = rr_read_draft_build (self->draft, lookup, self);
+  json = rr_read_draft_build_values (self->draft, lookup, self);
   self->read = rr_read_parse (json, -1, &error);
   if (self->read)
     self->result = rr_criteria_evaluate (self->read, &error);

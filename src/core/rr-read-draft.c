@@ -531,10 +531,11 @@ write_common (RrJsonWriter        *w,
     }
 }
 
-char *
-rr_read_draft_build (const RrReadDraft *d,
-                     RrCaliperLookup    lookup,
-                     gpointer           data)
+static char *
+build (const RrReadDraft *d,
+       RrCaliperLookup    lookup,
+       gpointer           data,
+       gboolean           calipers)
 {
   g_autoptr (RrJsonWriter) w = rr_json_writer_new (FALSE);
 
@@ -613,7 +614,8 @@ rr_read_draft_build (const RrReadDraft *d,
             }
         }
       rr_json_end_object (w);
-      write_calipers (w, d, l, lookup, data);
+      if (calipers)
+        write_calipers (w, d, l, lookup, data);
       rr_json_end_object (w);
     }
   rr_json_end_array (w);
@@ -657,7 +659,8 @@ rr_read_draft_build (const RrReadDraft *d,
             }
         }
       rr_json_end_object (w);
-      write_calipers (w, d, l, lookup, data);
+      if (calipers)
+        write_calipers (w, d, l, lookup, data);
       rr_json_end_object (w);
     }
   rr_json_end_array (w);
@@ -675,12 +678,29 @@ rr_read_draft_build (const RrReadDraft *d,
       rr_json_string (w, ((RrTimepoint *) d->timepoints->pdata[l->timepoint])->id);
       rr_json_key (w, "equivocal");
       rr_json_bool (w, l->equivocal);
-      write_calipers (w, d, l, lookup, data);
+      if (calipers)
+        write_calipers (w, d, l, lookup, data);
       rr_json_end_object (w);
     }
   rr_json_end_array (w);
   rr_json_end_object (w);
   return rr_json_writer_steal (w);
+}
+
+char *
+rr_read_draft_build (const RrReadDraft *d,
+                     RrCaliperLookup    lookup,
+                     gpointer           data)
+{
+  return build (d, lookup, data, TRUE);
+}
+
+char *
+rr_read_draft_build_values (const RrReadDraft *d,
+                            RrCaliperLookup    lookup,
+                            gpointer           data)
+{
+  return build (d, lookup, data, FALSE);
 }
 
 char *

@@ -125,6 +125,12 @@ gint64         rr_read_draft_caliper_tenths (const RrMeasurement *m,
 char          *rr_read_draft_build        (const RrReadDraft *draft,
                                            RrCaliperLookup    lookup,
                                            gpointer           user_data);
+/* The same without the calipers: what the criteria engine reads, built
+ * on every caliper change (a drag), so half the JSON is not written and
+ * parsed again for nothing. */
+char          *rr_read_draft_build_values (const RrReadDraft *draft,
+                                           RrCaliperLookup    lookup,
+                                           gpointer           user_data);
 /* The same with "responses": the criteria output computed from it. NULL
  * with @error when the criteria are unknown. */
 char          *rr_read_draft_build_with_responses (const RrReadDraft  *draft,

@@ -299,6 +299,17 @@ test_split_and_merged (void)
   g_assert_cmpfloat (json_object_get_double_member (fu1, "change_from_baseline_pct"), ==, -59.0);
   g_assert_cmpstr (json_object_get_string_member (fu1, "target"), ==, "PR");
 
+  /* What the form evaluates on every drag: the same values, no calipers. */
+  {
+    g_autofree char *values = rr_read_draft_build_values (d, lookup, NULL);
+    g_autoptr (JsonParser) q = json_parser_new ();
+    JsonObject *v = json_array_get_object_element (json_object_get_array_member (
+      parse_object (values, q), "target_lesions"), 0);
+    g_assert_false (json_object_has_member (v, "calipers"));
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (
+      json_object_get_object_member (v, "measurements"), "Week 8")), ==, 2);
+  }
+
   /* The saved form keeps the fragments and the merge. */
   saved = rr_read_draft_to_json (d);
   g_assert_true (rr_read_draft_load (e, saved, &error));
