@@ -122,7 +122,9 @@ evaluate (RrReadForm *self)
 
   g_clear_pointer (&self->result, rr_criteria_result_free);
   g_clear_pointer (&self->read, rr_read_free);
-  if (self->draft == NULL)
+  gtk_widget_set_visible (GTK_WIDGET (self->responses), self->waits_for == NULL);
+  /* Waiting for the earlier timepoint: nothing here is read yet. */
+  if (self->draft == NULL || self->waits_for)
     return;
   /* The engine needs every lesion's organ (two per organ): ask for it in
    * words rather than show the parser's complaint. */
