@@ -11,10 +11,10 @@ day 0; Week 8, day 56) uploaded before anything is read:
 - Week 8 then opens beside its prior: the panes are captioned with the
   timepoint label and study day, the slice number shows, and the
   Baseline's calipers are drawn on the prior's pane;
-- the two targets are measured again; the form's sums, percentage and
-  responses are those computed here by hand from the calipers (RECIST 1.1,
-  criteria.md); the read is submitted and the receipt says what the
-  server recomputed.
+- the two targets are measured again, T1 split in two fragments; the
+  form's sums, percentage and responses are those computed here by hand
+  from the calipers (RECIST 1.1, criteria.md: fragments added); the read
+  is submitted and the receipt says what the server recomputed.
 
 The window is 1024x700 (READROOM_TEST_WINDOW=WxH sets another size): the
 form must be usable there. A screenshot of each step goes to the test's
@@ -143,6 +143,21 @@ class ReadFollowup(WorkspaceDriver, AppCase):
         if not ok:
             self.shot("debug-viewer")
         self.assertTrue(ok, (words, self.viewer.description))
+
+    def measure_with_selected(self, lesion, n):
+        """Binds the caliper just drawn (the @n-th, selected in the viewer)
+        to @lesion's value at Week 8."""
+        self.assertTrue(wait_for(lambda: len(self.caliper_values()) == n, 15),
+                        self.viewer.description)
+        self.viewer_says("selected: Bidirectional")
+        self.click(self.named("Measure %s with the selected caliper" % lesion))
+        ok = wait_for(lambda: [r for r in self.list_rows("Lesions")
+                               if r.startswith("Target " + lesion) and "Week 8: " in r and
+                               " mm" in r.split("Week 8: ")[1]], 10)
+        if not ok:
+            self.shot("debug-measure-" + lesion)
+        self.assertTrue(ok, (self.list_rows("Lesions"), self.viewer.description,
+                             [t for t in self.labels() if "caliper" in t]))
 
     def open_task(self, timepoints):
         """Opens the subject's read task whose timepoints are @timepoints
@@ -314,21 +329,20 @@ class ReadFollowup(WorkspaceDriver, AppCase):
         half1 = max(6, int(baseline[0][0] * 0.35 / mmpp / 2))
         half2 = max(6, int(baseline[1][0] * 0.35 / mmpp / 2))
         self.drag(lx - half1, cy + 130, lx + half1, cy + 130)
-        self.assertTrue(wait_for(lambda: len(self.caliper_values()) == 1, 15),
-                        self.viewer.description)
-        self.click(self.named("Measure T1 with the selected caliper"))
-        ok = wait_for(lambda: [r for r in self.list_rows("Lesions")
-                               if r.startswith("Target T1") and "Week 8: " in r and " mm" in
-                               r.split("Week 8: ")[1]], 10)
-        if not ok:
-            self.shot("debug-measure-t1")
-        self.assertTrue(ok, (self.list_rows("Lesions"), self.viewer.description,
-                             [t for t in self.labels() if "caliper" in t]))
+        self.measure_with_selected("T1", 1)
         self.drag(lx - w // 16 - half2, cy + 73, lx - w // 16 + half2, cy + 73)
-        self.assertTrue(wait_for(lambda: len(self.caliper_values()) == 2, 15))
-        self.click(self.named("Measure T2 with the selected caliper"))
+        self.measure_with_selected("T2", 2)
+        # T1 split: a second fragment, its size added (criteria.md).
+        self.drag(lx + w // 16 - 5, cy + 100, lx + w // 16 + 5, cy + 100)
+        self.assertTrue(wait_for(lambda: len(self.caliper_values()) == 3, 15))
+        self.viewer_says("selected: Bidirectional")
+        self.click(self.named("Add the selected caliper to T1 as a fragment (split lesion)"))
+        self.assertTrue(wait_for(lambda: [r for r in self.list_rows("Lesions")
+                                          if r.startswith("Target T1") and
+                                          "split in 2 fragments" in r], 10),
+                        self.list_rows("Lesions"))
         week8 = self.caliper_values()
-        fu_sum = tenths(week8[0][0]) + tenths(week8[1][0])
+        fu_sum = tenths(week8[0][0]) + tenths(week8[1][0]) + tenths(week8[2][0])
         pct = pct_tenths(fu_sum, bl_sum)
         response = target_response(bl_sum, fu_sum, bl_sum)
         # The scenario is a response: a sum well under 70 % of baseline.
