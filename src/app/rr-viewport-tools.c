@@ -829,6 +829,19 @@ tools_action (GtkWidget  *widget,
       if (m && m->kind == RR_MEASURE_ARROW && rr_viewport_pane_plane (self, self->active, 1, &pl))
         open_text_popover (self, self->active, &pl, m);
     }
+  else if (g_str_equal (name, "viewer.context-menu"))
+    {
+      /* The selected caliper's menu from the keyboard, at its first point. */
+      const RrMeasurement *m = find (self, self->selected);
+      RrPlane pl;
+      double x, y;
+      if (m == NULL || self->live || !rr_viewport_pane_plane (self, self->active, 1, &pl))
+        return;
+      to_widget (self, self->active, &pl, rr_measurement_point (m, 0), &x, &y);
+      gtk_popover_set_pointing_to (GTK_POPOVER (self->context_menu),
+                                   &(GdkRectangle) { (int) x, (int) y, 1, 1 });
+      gtk_popover_popup (GTK_POPOVER (self->context_menu));
+    }
 }
 
 void
@@ -856,6 +869,11 @@ rr_viewport_tools_class_init (GtkWidgetClass *widget_class)
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_BackSpace, 0,
                                        "viewer.delete-measurement", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Return, 0, "viewer.edit-text", NULL);
+  gtk_widget_class_install_action (widget_class, "viewer.context-menu", NULL, tools_action);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F10, GDK_SHIFT_MASK,
+                                       "viewer.context-menu", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Menu, 0, "viewer.context-menu",
+                                       NULL);
   for (guint i = 0; i < G_N_ELEMENTS (nudges); i++)
     {
       gtk_widget_class_add_binding_action (widget_class, nudges[i].key, GDK_ALT_MASK,

@@ -261,7 +261,15 @@ class ReadFollowup(WorkspaceDriver, AppCase):
         self.drag(cx - 40, cy + 130, cx + 40, cy + 130)
         self.assertTrue(wait_for(lambda: len(self.caliper_values()) == 1, 15),
                         self.viewer.description)
-        self.click(self.named("Make target"))
+        # This one through its menu from the keyboard (the Menu key, on
+        # the viewer, which has the focus since the drag).
+        self.pyatspi.Registry.generateKeyboardEvent(0xff67, None, self.pyatspi.KEY_SYM)
+        item = wait_for(lambda: find(self.app, lambda n: n.getRole() == p.ROLE_MENU_ITEM
+                                     and (n.name or "") == "Make Target"), 10)
+        if item is None:
+            self.shot("debug-menu-key")
+        self.assertIsNotNone(item, "the Menu key opened no menu on the selected caliper")
+        self.click(item)
         self.assertTrue(wait_for(lambda: [r for r in self.list_rows("Lesions")
                                           if r.startswith("Target T1")], 10))
         self.drag(cx - 97, cy + 73, cx - 51, cy + 73)
