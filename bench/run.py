@@ -328,6 +328,17 @@ if os.path.exists(rb):
         print(f"GPU memory per volume: {int(gm) / 2**20:.0f} MiB for {int(vb) / 2**20:.0f} MiB "
               f"of voxels, ratio {int(gm) / int(vb):.2f} (one texture, shared by every view)")
 
+fb = os.path.join(build, "bench/form-bench")
+if os.path.exists(fb):
+    out = subprocess.run([fb, "2000"], capture_output=True, text=True, check=True).stdout
+    vals = dict(l.split(" ", 1) for l in out.strip().splitlines())
+    med, p95 = float(vals["median-ms"]), float(vals["p95-ms"])
+    ok = med <= 2.0
+    fails += not ok
+    print(f"lesion form, one caliper drag step (5 targets x 10 timepoints: read JSON, parse, "
+          f"criteria, responses in words): median {med:.3f} ms, 95th percentile {p95:.3f} ms; "
+          f"target <= 2 ms, ratio {med / 2.0:.3f} of the budget {'ok' if ok else 'TOO SLOW'}")
+
 subprocess.run(["rm", "-rf", tmp])
 
 if os.path.exists(os.path.join(build, "src/server/libreadroom-orthanc.so")):

@@ -8,6 +8,9 @@
 #include "rr-read-export.h"
 #include "rr-read-draft.h"
 #include "rr-criteria.h"
+#include "rr-response-text.h"
+#include "rr-form-writer.h"
+#include "rr-read-task.h"
 #include "rr-organs.h"
 #include "rr-sync.h"
 #include "rr-session.h"
@@ -15,6 +18,7 @@
 #include <adwaita.h>
 #include <glib/gi18n.h>
 #include <json-glib/json-glib.h>
+#include <string.h>
 
 struct _RrReadForm
 {
@@ -46,12 +50,13 @@ struct _RrReadForm
   RrRead *read;                 /* ...and the read it evaluated */
   gboolean locked;
   gboolean pending;             /* signed, waiting in the outbox */
+  char *waits_for;              /* sequential reading: the earlier timepoint still open */
   guint refresh_source;
   guint retry_source;           /* sends the outbox again while pending */
   GCancellable *retry;
 
-  GThreadPool *writer;          /* one thread: saves in order */
-  struct _Writer *writer_data;  /* its connection */
+  RrFormWriter *writer;         /* saves in order, off the main loop */
+  GSimpleActionGroup *caliper_actions; /* "make target"... for a caliper's context menu */
   gint saves_pending;
 };
 
@@ -68,106 +73,36 @@ G_DEFINE_FINAL_TYPE (RrReadForm, rr_read_form, GTK_TYPE_WIDGET)
 static void rebuild (RrReadForm *self);
 static void refresh (RrReadForm *self);
 
-/* ---- saving, on the writer thread ---- */
+/* ---- saving ---- */
 
-typedef struct _Writer
+static void
+save_done (GObject    *owner,
+           const char *error)
 {
-  char *db_path;
-  RrStore *store;               /* the writer's own connection */
-} Writer;
-
-typedef struct
-{
-  gint64 account;
-  char *task_id;
-  char *json;
-  GWeakRef *form;
-} SaveJob;
-
-typedef struct
-{
-  GWeakRef *form;
-  char *error;
-} SaveDone;
-
-static gboolean
-save_done (gpointer data)
-{
-  SaveDone *d = data;
-  g_autoptr (RrReadForm) self = g_weak_ref_get (d->form);
-  if (self)
+  RrReadForm *self = RR_READ_FORM (owner);
+  self->saves_pending--;
+  if (error)
     {
-      self->saves_pending--;
-      if (d->error)
-        {
-          g_autofree char *msg = g_strdup_printf (_("Not saved: %s"), d->error);
-          gtk_label_set_text (self->saved_label, msg);
-          gtk_widget_add_css_class (GTK_WIDGET (self->saved_label), "error");
-        }
-      else if (self->saves_pending == 0)
-        {
-          gtk_label_set_text (self->saved_label, _("All changes saved on this computer"));
-          gtk_widget_remove_css_class (GTK_WIDGET (self->saved_label), "error");
-        }
+      g_autofree char *msg = g_strdup_printf (_("Not saved: %s"), error);
+      gtk_label_set_text (self->saved_label, msg);
+      gtk_widget_add_css_class (GTK_WIDGET (self->saved_label), "error");
     }
-  g_weak_ref_clear (d->form);
-  g_free (d->form);
-  g_free (d->error);
-  g_free (d);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-writer_run (gpointer data,
-            gpointer user_data)
-{
-  SaveJob *job = data;
-  Writer *w = user_data;
-  g_autoptr (GError) error = NULL;
-  SaveDone *d = g_new0 (SaveDone, 1);
-
-  if (w->store == NULL)
-    w->store = rr_store_open (w->db_path, &error);
-  if (w->store)
-    rr_store_put_form (w->store, job->account, job->task_id, job->json, &error);
-  d->form = job->form;
-  d->error = error ? g_strdup (error->message) : NULL;
-  g_main_context_invoke (NULL, save_done, d);
-  g_free (job->task_id);
-  g_free (job->json);
-  g_free (job);
-}
-
-/* Stops the writer once every queued save is written. */
-static void
-stop_writer (RrReadForm *self)
-{
-  if (self->writer)
-    g_thread_pool_free (self->writer, FALSE, TRUE);
-  self->writer = NULL;
-  if (self->writer_data)
+  else if (self->saves_pending == 0)
     {
-      g_clear_pointer (&self->writer_data->store, rr_store_close);
-      g_free (self->writer_data->db_path);
-      g_clear_pointer (&self->writer_data, g_free);
+      gtk_label_set_text (self->saved_label, _("All changes saved on this computer"));
+      gtk_widget_remove_css_class (GTK_WIDGET (self->saved_label), "error");
     }
 }
 
 static void
 save (RrReadForm *self)
 {
-  SaveJob *job;
   if (self->task_id == NULL || self->writer == NULL || self->locked)
     return;
-  job = g_new0 (SaveJob, 1);
-  job->account = self->account;
-  job->task_id = g_strdup (self->task_id);
-  job->json = rr_read_draft_to_json (self->draft);
-  job->form = g_new0 (GWeakRef, 1);
-  g_weak_ref_init (job->form, self);
   self->saves_pending++;
   gtk_label_set_text (self->saved_label, _("Saving…"));
-  g_thread_pool_push (self->writer, job, NULL);
+  rr_form_writer_save (self->writer, self->account, self->task_id,
+                       rr_read_draft_to_json (self->draft), G_OBJECT (self));
 }
 
 /* ---- the read and its responses ---- */
@@ -180,91 +115,18 @@ lookup (const char *id,
   return g_hash_table_lookup (self->calipers, id);
 }
 
-static const char *
-response_words (RrResponse r)
-{
-  switch (r)
-    {
-    case RR_RESP_CR: return _("complete response (CR)");
-    case RR_RESP_PR: return _("partial response (PR)");
-    case RR_RESP_SD: return _("stable disease (SD)");
-    case RR_RESP_PD: return _("progressive disease (PD)");
-    case RR_RESP_NE: return _("not evaluable (NE)");
-    case RR_RESP_NON_CR_NON_PD: return _("non-CR/non-PD");
-    case RR_RESP_ND: return _("no disease of this kind (ND)");
-    case RR_RESP_ICR: return "iCR";
-    case RR_RESP_IPR: return "iPR";
-    case RR_RESP_ISD: return "iSD";
-    case RR_RESP_INN: return "iNon-CR/non-PD";
-    case RR_RESP_IUPD: return "iUPD";
-    case RR_RESP_ICPD: return "iCPD";
-    case RR_RESP_INE: return "iNE";
-    default: return _("not assessed");
-    }
-}
-
-static char *
-mm_text (gint64 tenths)
-{
-  return g_strdup_printf (_("%" G_GINT64_FORMAT ".%d mm"), tenths / 10, (int) (tenths % 10));
-}
-
-static char *
-pct_text (gint64 value,
-          gint64 reference)
-{
-  gint64 p = rr_pct_tenths (value, reference);
-  gint64 a = p < 0 ? -p : p;
-  return g_strdup_printf ("%s%" G_GINT64_FORMAT ".%d %%", p < 0 ? "−" : p > 0 ? "+" : "", a / 10,
-                          (int) (a % 10));
-}
-
-/* iRECIST: where the timepoint stands in the confirmation of progression
- * (criteria.md, "Precisely"), so the reader knows whether the next scan
- * can confirm an iUPD, and from which day. */
-static void
-irecist_state_text (GString                 *text,
-                    const RrRead            *read,
-                    const RrTimepointResult *t)
-{
-  const char *iupd = "";
-
-  if (t->irecist_state == RR_IRECIST_NONE)
-    return;
-  if (t->iupd_timepoint >= 0 && (guint) t->iupd_timepoint < read->timepoints->len)
-    iupd = ((const RrTimepoint *) read->timepoints->pdata[t->iupd_timepoint])->id;
-  switch (t->irecist_state)
-    {
-    case RR_IRECIST_IUPD:
-      g_string_append_printf (text, _("\niUPD: unconfirmed; an assessment from day %d on can "
-                                      "confirm it"), t->confirmable_from_day);
-      break;
-    case RR_IRECIST_AWAITING:
-      g_string_append_printf (text, _("\nAwaiting confirmation of the iUPD at %s, from day %d"),
-                              iupd, t->confirmable_from_day);
-      break;
-    case RR_IRECIST_CONFIRMED:
-      g_string_append_printf (text, _("\nConfirmed: iCPD, progression dated at %s"), iupd);
-      break;
-    case RR_IRECIST_RESET:
-      g_string_append_printf (text, _("\nReset: the iUPD at %s is no longer the bar"), iupd);
-      break;
-    case RR_IRECIST_NONE:
-      break;
-    }
-}
-
 static void
 evaluate (RrReadForm *self)
 {
   g_autofree char *json = NULL;
   g_autoptr (GError) error = NULL;
-  g_autoptr (GString) text = g_string_new (NULL);
   g_autoptr (GString) issues = g_string_new (NULL);
 
   g_clear_pointer (&self->result, rr_criteria_result_free);
   g_clear_pointer (&self->read, rr_read_free);
-  if (self->draft == NULL)
+  gtk_widget_set_visible (GTK_WIDGET (self->responses), self->waits_for == NULL);
+  /* Waiting for the earlier timepoint: nothing here is read yet. */
+  if (self->draft == NULL || self->waits_for)
     return;
   /* The engine needs every lesion's organ (two per organ): ask for it in
    * words rather than show the parser's complaint. */
@@ -283,7 +145,7 @@ evaluate (RrReadForm *self)
       gtk_widget_set_visible (GTK_WIDGET (self->read_issues), FALSE);
       return;
     }
-  json = rr_read_draft_build (self->draft, lookup, self);
+  json = rr_read_draft_build_values (self->draft, lookup, self);
   self->read = rr_read_parse (json, -1, &error);
   if (self->read)
     self->result = rr_criteria_evaluate (self->read, &error);
@@ -293,38 +155,9 @@ evaluate (RrReadForm *self)
       return;
     }
   {
-    g_autofree char *sum = mm_text (self->result->baseline_sum);
-    g_string_append_printf (text, _("Baseline sum: %s"), sum);
+    g_autofree char *text = rr_response_summary (self->read, self->result);
+    gtk_label_set_text (self->responses, text);
   }
-  for (guint i = 0; i < self->result->timepoints->len; i++)
-    {
-      const RrTimepointResult *t = &g_array_index (self->result->timepoints, RrTimepointResult, i);
-      g_autofree char *sum = mm_text (t->sum), *nadir = mm_text (t->nadir);
-      g_autofree char *bl = pct_text (t->sum, self->result->baseline_sum);
-      g_autofree char *nd = pct_text (t->sum, t->nadir);
-      g_string_append_printf (text, "\n\n%s (%s %d)\n", t->id, _("day"), t->day);
-      if (t->evaluable)
-        g_string_append_printf (text, _("Sum %s · nadir %s\n%s from baseline · %s from nadir\n"),
-                                sum, nadir, bl, nd);
-      else
-        g_string_append_printf (text, _("Sum of the measured targets %s (not every target is "
-                                        "evaluated)\n"), sum);
-      g_string_append_printf (text, _("Targets: %s\nNon-targets: %s\nNew lesions: %s\nOverall: %s"),
-                              response_words (t->target), response_words (t->non_target),
-                              t->new_lesions == RR_NEW_YES ? _("yes")
-                              : t->new_lesions == RR_NEW_EQUIVOCAL ? _("equivocal") : _("no"),
-                              response_words (t->overall));
-      if (t->has_new_targets)
-        {
-          g_autofree char *nt = mm_text (t->new_target_sum);
-          g_string_append_printf (text, _("\nNew-lesion sum: %s"), nt);
-        }
-      irecist_state_text (text, self->read, t);
-    }
-  if (self->result->timepoints->len)
-    g_string_append_printf (text, _("\n\nBest overall response: %s"),
-                            response_words (self->result->best_overall_response));
-  gtk_label_set_text (self->responses, text->str);
 
   /* Issues about the read as a whole here; those that name a lesion
    * beside it (the rows do that). */
@@ -389,8 +222,18 @@ entry_text (RrReadForm          *self,
         gint64 t = rr_read_draft_caliper_tenths (lookup (e->caliper, self), l->nodal);
         if (l->kind != RR_LESION_TARGET)
           return g_strdup (_("present (marked)"));
-        return t >= 0 ? mm_text (t) : g_strdup (_("caliper missing"));
+        return t >= 0 ? rr_mm_text (t) : g_strdup (_("caliper missing"));
       }
+    case RR_ENTRY_SPLIT:
+      {
+        gint64 t = rr_read_draft_entry_tenths (l, k, lookup, self);
+        g_autofree char *sum = t >= 0 ? rr_mm_text (t) : NULL;
+        guint n = 1 + (e->fragments ? g_strv_length (e->fragments) : 0);
+        return sum ? g_strdup_printf (g_dngettext (NULL, "split in %u fragment: %s",
+                                                   "split in %u fragments: %s added", n), n, sum)
+                   : g_strdup (_("split: a fragment's caliper is missing"));
+      }
+    case RR_ENTRY_MERGED: return g_strdup (_("merged into another target (0 mm)"));
     case RR_ENTRY_TSTM: return g_strdup (_("too small to measure (5 mm)"));
     case RR_ENTRY_NE: return g_strdup (_("not evaluable"));
     case RR_ENTRY_GONE:
@@ -494,7 +337,7 @@ on_location (GtkEditable *entry,
 
 /* The status choices at the current timepoint, per kind of lesion. */
 static const RrEntryKind target_states[] = { RR_ENTRY_CALIPER, RR_ENTRY_TSTM, RR_ENTRY_NE,
-                                             RR_ENTRY_GONE };
+                                             RR_ENTRY_GONE, RR_ENTRY_MERGED };
 static const RrEntryKind non_target_states[] = { RR_ENTRY_PRESENT, RR_ENTRY_GONE,
                                                  RR_ENTRY_PROGRESSION, RR_ENTRY_NE };
 
@@ -507,10 +350,13 @@ on_state (GtkDropDown *dd,
   guint i = gtk_drop_down_get_selected (dd);
   const RrEntryKind *states = l && l->kind == RR_LESION_TARGET ? target_states : non_target_states;
   RrEntryKind kind;
-  if (l == NULL || i >= 4)
+  if (l == NULL || i >= (l->kind == RR_LESION_TARGET ? G_N_ELEMENTS (target_states)
+                                                      : G_N_ELEMENTS (non_target_states)))
     return;
   kind = states[i];
-  if (kind == l->entries[self->current].kind)
+  /* "Measured" is also a split lesion's state: its fragments stay. */
+  if (kind == l->entries[self->current].kind ||
+      (kind == RR_ENTRY_CALIPER && l->entries[self->current].kind == RR_ENTRY_SPLIT))
     return;
   /* "Measured" keeps the caliper bound before, if any. */
   rr_read_draft_set_entry (l, self->current, kind,
@@ -555,6 +401,50 @@ on_use_caliper (GtkButton  *button,
   refresh (self);
 }
 
+/* A lesion that split: the selected caliper measures one more fragment
+ * of it (criteria.md: the fragments are added). */
+static void
+on_add_fragment (GtkButton  *button,
+                 RrReadForm *self)
+{
+  RrDraftLesion *l = row_lesion (self, G_OBJECT (button));
+  RrDraftLesion *other;
+  const RrMeasurement *m;
+  gpointer k;
+
+  if (l == NULL)
+    return;
+  m = self->selected ? lookup (self->selected, self) : NULL;
+  if (m == NULL)
+    {
+      gtk_label_set_text (self->state_label, _("Select a caliper in the viewer first"));
+      return;
+    }
+  other = rr_read_draft_find_caliper (self->draft, m->id, NULL);
+  k = g_hash_table_lookup (self->series_tp, m->series_uid);
+  if (other)
+    {
+      g_autofree char *msg = g_strdup_printf (_("That caliper measures %s already"), other->id);
+      gtk_label_set_text (self->state_label, msg);
+      return;
+    }
+  if (k && GPOINTER_TO_UINT (k) - 1 != self->current)
+    {
+      gtk_label_set_text (self->state_label, _("That caliper is on an earlier timepoint's images"));
+      return;
+    }
+  if (!rr_read_draft_add_fragment (l, self->current, m->id))
+    {
+      g_autofree char *msg = g_strdup_printf (_("Measure %s with a caliper first: a split adds "
+                                                "its other fragments"), l->id);
+      gtk_label_set_text (self->state_label, msg);
+      return;
+    }
+  gtk_label_set_text (self->state_label, "");
+  save (self);
+  refresh (self);
+}
+
 static void
 on_go_to (GtkButton  *button,
           RrReadForm *self)
@@ -594,6 +484,9 @@ small_button (const char *label,
   gtk_widget_set_valign (b, GTK_ALIGN_CENTER);
   gtk_accessible_update_property (GTK_ACCESSIBLE (b), GTK_ACCESSIBLE_PROPERTY_LABEL, accessible,
                                   -1);
+  /* Short words on the button (the form is 300 px wide), the whole
+   * sentence in its tooltip and accessible name. */
+  gtk_widget_set_tooltip_text (b, accessible);
   g_object_set_data_full (G_OBJECT (b), "lesion", g_strdup (lesion), g_free);
   return b;
 }
@@ -693,6 +586,7 @@ lesion_row (RrReadForm    *self,
             gtk_string_list_append (states, _("Too small to measure"));
             gtk_string_list_append (states, _("Not evaluable"));
             gtk_string_list_append (states, _("Gone (0 mm)"));
+            gtk_string_list_append (states, _("Merged into another target"));
           }
         else
           {
@@ -701,8 +595,11 @@ lesion_row (RrReadForm    *self,
             gtk_string_list_append (states, _("Unequivocal progression"));
             gtk_string_list_append (states, _("Not evaluable"));
           }
-        for (guint i = 0; i < 4; i++)
+        for (guint i = 0; i < (l->kind == RR_LESION_TARGET ? G_N_ELEMENTS (target_states)
+                                                            : G_N_ELEMENTS (non_target_states));
+             i++)
           if (l->entries[self->current].kind == list[i] ||
+              (list[i] == RR_ENTRY_CALIPER && l->entries[self->current].kind == RR_ENTRY_SPLIT) ||
               (l->kind != RR_LESION_TARGET && list[i] == RR_ENTRY_PRESENT &&
                l->entries[self->current].kind == RR_ENTRY_CALIPER))
             sel = i;
@@ -714,6 +611,7 @@ lesion_row (RrReadForm    *self,
                                         -1);
         g_object_set_data_full (G_OBJECT (dd), "lesion", g_strdup (l->id), g_free);
         g_signal_connect_object (dd, "notify::selected", G_CALLBACK (on_state), self, 0);
+        g_object_set_data (G_OBJECT (row), "state", dd);
         gtk_box_append (GTK_BOX (cur), dd);
       }
     if (l->kind == RR_LESION_NEW)
@@ -737,9 +635,17 @@ lesion_row (RrReadForm    *self,
     g_signal_connect_object (b, "clicked", G_CALLBACK (on_go_to), self, 0);
     gtk_box_append (GTK_BOX (actions), b);
     use = g_strdup_printf (_("Measure %s with the selected caliper"), l->id);
-    b = small_button (_("Use Selected Caliper"), use, l->id);
+    b = small_button (_("Measure"), use, l->id);
     g_signal_connect_object (b, "clicked", G_CALLBACK (on_use_caliper), self, 0);
     gtk_box_append (GTK_BOX (actions), b);
+    if (self->current > 0 && l->kind == RR_LESION_TARGET)
+      {
+        g_autofree char *frag = g_strdup_printf (_("Add the selected caliper to %s as a fragment "
+                                                   "(split lesion)"), l->id);
+        b = small_button (_("Add Fragment"), frag, l->id);
+        g_signal_connect_object (b, "clicked", G_CALLBACK (on_add_fragment), self, 0);
+        gtk_box_append (GTK_BOX (actions), b);
+      }
     gtk_box_append (GTK_BOX (box), actions);
   }
 
@@ -781,6 +687,12 @@ refresh (RrReadForm *self)
       if (l == NULL || value == NULL)
         continue;
       v = entry_text (self, l, self->current);
+      /* The status follows a caliper bound since the row was made. */
+      if (g_object_get_data (G_OBJECT (child), "state") && l->kind == RR_LESION_TARGET)
+        for (guint i = 0; i < G_N_ELEMENTS (target_states); i++)
+          if (l->entries[self->current].kind == target_states[i] ||
+              (i == 0 && l->entries[self->current].kind == RR_ENTRY_SPLIT))
+            gtk_drop_down_set_selected (g_object_get_data (G_OBJECT (child), "state"), i);
       line = g_strdup_printf ("%s: %s", timepoint_label (self, self->current), v);
       gtk_label_set_text (value, line);
       is = issues_of (self, l->id, &violation);
@@ -894,6 +806,23 @@ form_action (GtkWidget  *widget,
     make_lesion (self, RR_LESION_NON_TARGET);
   else if (g_str_equal (name, "form.make-new-lesion"))
     make_lesion (self, RR_LESION_NEW);
+}
+
+/* The caliper context menu's actions: the form's own, from the viewer. */
+static void
+caliper_action (GSimpleAction *action,
+                GVariant      *param,
+                gpointer       data)
+{
+  g_autofree char *name = g_strconcat ("form.", g_action_get_name (G_ACTION (action)), NULL);
+  gtk_widget_activate_action (GTK_WIDGET (data), name, NULL);
+}
+
+GActionGroup *
+rr_read_form_get_caliper_actions (RrReadForm *self)
+{
+  g_return_val_if_fail (RR_IS_READ_FORM (self), NULL);
+  return G_ACTION_GROUP (self->caliper_actions);
 }
 
 static void load_lock (RrReadForm *self);
@@ -1056,46 +985,8 @@ load_lock (RrReadForm *self)
   task = rr_store_get_task (self->store, self->account, self->task_id, NULL);
   if (last && g_str_equal (last->state, "delivered"))
     {
-      g_autoptr (JsonParser) p = json_parser_new ();
-      const char *id = "", *at = "";
-      JsonObject *r = NULL;
-      if (last->receipt && json_parser_load_from_data (p, last->receipt, -1, NULL) &&
-          JSON_NODE_HOLDS_OBJECT (json_parser_get_root (p)))
-        {
-          JsonObject *o = json_node_get_object (json_parser_get_root (p));
-          if (json_object_has_member (o, "receipt") &&
-              JSON_NODE_HOLDS_OBJECT (json_object_get_member (o, "receipt")))
-            r = json_object_get_object_member (o, "receipt");
-        }
-      if (r)
-        {
-          id = json_object_get_string_member_with_default (r, "id", "");
-          at = json_object_get_string_member_with_default (r, "submitted_at", "");
-        }
       self->locked = TRUE;
-      if (r && json_object_has_member (r, "responses") &&
-          JSON_NODE_HOLDS_OBJECT (json_object_get_member (r, "responses")))
-        {
-          JsonObject *resp = json_object_get_object_member (r, "responses");
-          JsonArray *fu = json_object_has_member (resp, "timepoints")
-                            ? json_object_get_array_member (resp, "timepoints") : NULL;
-          JsonObject *bl = json_object_has_member (resp, "baseline")
-                             ? json_object_get_object_member (resp, "baseline") : NULL;
-          /* At baseline there is no response yet: the server's sum says
-           * it read the same lesions. */
-          if (fu && json_array_get_length (fu) > 0)
-            text = g_strdup_printf (_("Submitted and locked. Receipt %s, %s. The server's best "
-                                      "overall response: %s"), id, at,
-                                    json_object_get_string_member_with_default (
-                                      resp, "best_overall_response", "—"));
-          else
-            text = g_strdup_printf (_("Submitted and locked. Receipt %s, %s. The server's "
-                                      "baseline sum: %.1f mm"), id, at,
-                                    bl ? json_object_get_double_member_with_default (bl, "sum_mm",
-                                                                                      0) : 0.0);
-        }
-      else
-        text = g_strdup_printf (_("Submitted and locked. Receipt %s, %s"), id, at);
+      text = rr_read_task_receipt_text (last->receipt);
     }
   else if (last && rr_store_outbox_state_waiting (last->state))
     {
@@ -1109,6 +1000,12 @@ load_lock (RrReadForm *self)
       self->locked = TRUE;
       text = g_strdup (_("Submitted from another computer: read-only here"));
     }
+  else if (self->waits_for && !(last && g_str_equal (last->state, "refused")))
+    {
+      self->locked = TRUE;
+      text = g_strdup_printf (_("Sequential reading: submit your read of %s first. This "
+                                "timepoint opens once it is locked."), self->waits_for);
+    }
   else if (last && g_str_equal (last->state, "refused"))
     text = g_strdup_printf (_("The server refused the read: %s"),
                             last->last_error ? last->last_error : "");
@@ -1117,7 +1014,13 @@ load_lock (RrReadForm *self)
   rr_read_export_set_task (RR_READ_EXPORT (self->export), self->store, self->account,
                            self->task_id);
   for (guint i = 0; i < G_N_ELEMENTS (form_actions); i++)
-    gtk_widget_action_set_enabled (GTK_WIDGET (self), form_actions[i], !self->locked);
+    {
+      GAction *a = g_action_map_lookup_action (G_ACTION_MAP (self->caliper_actions),
+                                               form_actions[i] + strlen ("form."));
+      gtk_widget_action_set_enabled (GTK_WIDGET (self), form_actions[i], !self->locked);
+      if (a)
+        g_simple_action_set_enabled (G_SIMPLE_ACTION (a), !self->locked);
+    }
   /* Sent again every little while until the server has answered. */
   if (self->pending && self->retry_source == 0)
     self->retry_source = g_timeout_add_seconds (5, retry_tick, self);
@@ -1164,7 +1067,6 @@ load_task (RrReadForm *self)
   g_autoptr (RrStoreTask) task = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) mine = NULL;
-  g_autoptr (GPtrArray) files = NULL;
   g_autofree char *form = NULL, *title = NULL;
 
   task = rr_store_get_task (self->store, self->account, self->task_id, &error);
@@ -1186,36 +1088,8 @@ load_task (RrReadForm *self)
     gtk_label_set_text (self->state_label, error->message);
 
   /* Which timepoint each series is: the task's studies per timepoint. */
-  {
-    g_autoptr (JsonParser) p = json_parser_new ();
-    g_autoptr (GHashTable) study_tp = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-    files = rr_store_task_instances (self->store, self->account, self->task_id, NULL);
-    if (json_parser_load_from_data (p, task->json, -1, NULL))
-      {
-        JsonArray *tps = json_object_get_array_member (json_node_get_object (
-                                                         json_parser_get_root (p)), "timepoints");
-        for (guint k = 0; tps && k < json_array_get_length (tps); k++)
-          {
-            JsonObject *tp = json_array_get_object_element (tps, k);
-            JsonArray *studies = json_object_get_array_member (tp, "studies");
-            int idx = -1;
-            for (guint j = 0; j < self->draft->timepoints->len; j++)
-              if (g_strcmp0 (timepoint_label (self, j),
-                             json_object_get_string_member_with_default (tp, "label", "")) == 0)
-                idx = (int) j;
-            for (guint s = 0; idx >= 0 && studies && s < json_array_get_length (studies); s++)
-              g_hash_table_insert (study_tp, g_strdup (json_array_get_string_element (studies, s)),
-                                   GINT_TO_POINTER (idx + 1));
-          }
-      }
-    for (guint i = 0; files && i < files->len; i++)
-      {
-        RrStoreInstance *inst = files->pdata[i];
-        gpointer k = g_hash_table_lookup (study_tp, inst->study_uid);
-        if (k)
-          g_hash_table_insert (self->series_tp, g_strdup (inst->series_uid), k);
-      }
-  }
+  rr_read_task_series_timepoints (self->store, self->account, task, self->draft,
+                                  self->series_tp);
 
   mine = rr_store_list_measurements (self->store, self->account, self->task_id, NULL, NULL, NULL);
   for (guint i = 0; mine && i < mine->len; i++)
@@ -1227,6 +1101,8 @@ load_task (RrReadForm *self)
                            ((RrTimepoint *) self->draft->timepoints->pdata[self->current])->day);
   gtk_label_set_text (self->title, title);
   gtk_label_set_text (self->saved_label, form ? _("All changes saved on this computer") : "");
+  if (self->current > 0)
+    self->waits_for = rr_read_task_earlier_open (self->store, self->account, task);
   load_lock (self);
   if (form == NULL && self->current > 0 && !self->locked)
     seed_from_prior (self, task);
@@ -1272,22 +1148,19 @@ rr_read_form_set_task (RrReadForm  *self,
   g_hash_table_remove_all (self->series_tp);
   g_clear_pointer (&self->task_id, g_free);
   g_clear_pointer (&self->ca_file, g_free);
+  g_clear_pointer (&self->waits_for, g_free);
   self->locked = FALSE;
   self->store = store;
   self->account = account;
-  if (store && (self->db_path == NULL || !g_str_equal (self->db_path, rr_store_get_path (store))))
-    {
-      /* Saves already queued finish first: the pool drains in order. */
-      stop_writer (self);
-  g_clear_object (&self->retry);
-      g_free (self->db_path);
-      self->db_path = g_strdup (rr_store_get_path (store));
-    }
+  if (store && self->writer &&
+      !g_str_equal (rr_form_writer_get_path (self->writer), rr_store_get_path (store)))
+    /* Saves already queued finish first: the writer drains in order. */
+    g_clear_pointer (&self->writer, rr_form_writer_free);
   if (store && self->writer == NULL)
     {
-      self->writer_data = g_new0 (Writer, 1);
-      self->writer_data->db_path = g_strdup (self->db_path);
-      self->writer = g_thread_pool_new (writer_run, self->writer_data, 1, TRUE, NULL);
+      self->writer = rr_form_writer_new (rr_store_get_path (store), save_done);
+      g_free (self->db_path);
+      self->db_path = g_strdup (rr_store_get_path (store));
     }
   if (task_id == NULL || store == NULL || account <= 0)
     {
@@ -1305,6 +1178,31 @@ rr_read_form_get_caliper (RrReadForm *self,
                           const char *id)
 {
   return id ? g_hash_table_lookup (self->calipers, id) : NULL;
+}
+
+GPtrArray *
+rr_read_form_list_calipers (RrReadForm *self,
+                            const char *series_uid)
+{
+  GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify) rr_measurement_free);
+  GHashTableIter it;
+  gpointer value;
+
+  g_return_val_if_fail (RR_IS_READ_FORM (self), out);
+  g_hash_table_iter_init (&it, self->calipers);
+  while (g_hash_table_iter_next (&it, NULL, &value))
+    if (g_strcmp0 (((RrMeasurement *) value)->series_uid, series_uid) == 0)
+      g_ptr_array_add (out, rr_measurement_copy (value));
+  return out;
+}
+
+const char *
+rr_read_form_lock_reason (RrReadForm *self)
+{
+  g_return_val_if_fail (RR_IS_READ_FORM (self), NULL);
+  if (self->waits_for)
+    return _("Sequential reading: the earlier timepoint is read and submitted first");
+  return _("This read is signed: its measurements can no longer change");
 }
 
 gboolean
@@ -1380,7 +1278,8 @@ rr_read_form_finalize (GObject *object)
 {
   RrReadForm *self = RR_READ_FORM (object);
   /* Every queued save is written before the form goes. */
-  stop_writer (self);
+  g_clear_pointer (&self->writer, rr_form_writer_free);
+  g_clear_object (&self->caliper_actions);
   g_clear_pointer (&self->draft, rr_read_draft_free);
   g_clear_pointer (&self->result, rr_criteria_result_free);
   g_clear_pointer (&self->read, rr_read_free);
@@ -1389,6 +1288,7 @@ rr_read_form_finalize (GObject *object)
   g_free (self->db_path);
   g_free (self->task_id);
   g_free (self->ca_file);
+  g_free (self->waits_for);
   g_free (self->selected);
   g_free (self->shown_series);
   G_OBJECT_CLASS (rr_read_form_parent_class)->finalize (object);
@@ -1458,5 +1358,14 @@ rr_read_form_init (RrReadForm *self)
   add_shortcuts (self);
   self->export = rr_read_export_new ();
   gtk_widget_insert_after (self->export, GTK_WIDGET (self), GTK_WIDGET (self->state_label));
+  {
+    const GActionEntry entries[] = {
+      { "make-target", caliper_action }, { "make-non-target", caliper_action },
+      { "make-new-lesion", caliper_action },
+    };
+    self->caliper_actions = g_simple_action_group_new ();
+    g_action_map_add_action_entries (G_ACTION_MAP (self->caliper_actions), entries,
+                                     G_N_ELEMENTS (entries), self);
+  }
   gtk_widget_set_visible (GTK_WIDGET (self), FALSE);
 }

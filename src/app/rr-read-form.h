@@ -35,7 +35,16 @@ void        rr_read_form_set_volume           (RrReadForm     *self,
 /* A caliper the form knows (this task's, or the reader's earlier read's). */
 const RrMeasurement *rr_read_form_get_caliper (RrReadForm *self,
                                                const char *id);
+/* The calipers the form knows on the series @series_uid (copies): on an
+ * earlier timepoint's series, the reader's earlier readings. */
+GPtrArray  *rr_read_form_list_calipers        (RrReadForm *self,
+                                               const char *series_uid);
+/* "make-target", "make-non-target", "make-new-lesion" on the caliper
+ * selected in the viewer, for its context menu ("read.*"). */
+GActionGroup *rr_read_form_get_caliper_actions (RrReadForm *self);
 /* Submitted (or waiting in the outbox): nothing in the task may change. */
 gboolean    rr_read_form_is_locked            (RrReadForm *self);
+/* Why the task's measurements cannot change, for the reader. */
+const char *rr_read_form_lock_reason          (RrReadForm *self);
 
 G_END_DECLS

@@ -74,6 +74,7 @@ struct _RrViewport
   double hover_x, hover_y; /* the pointer, for the probe's live value */
   GHashTable *values;      /* id -> cached values of a saved measurement */
   GtkWidget *text_popover; /* the arrow's label */
+  GtkWidget *context_menu; /* a caliper's: lesion actions ("read.*", the form's) */
   GtkWidget *text_entry;
 
   RrVolume *compare;       /* another study beside the volume (1x2) */
@@ -81,6 +82,7 @@ struct _RrViewport
   RrVec3 compare_offset;   /* its point = the crosshair + this (linked scrolling) */
   char *compare_label;
   char *current_label;
+  GPtrArray *compare_measurements; /* RrMeasurement: drawn on its pane, read-only */
 
   RrVolume *fusion;        /* drawn over the volume (PET over CT) */
   RrGlVolume *fusion_glv;
@@ -107,6 +109,21 @@ void     rr_viewport_draw_text     (cairo_t    *cr,
                                     const char *text,
                                     double      align);
 
+/* rr-viewport-overlay.c */
+const char *rr_viewport_kind_name  (RrPlaneKind kind);
+const char *rr_viewport_slab_name  (RrSlabMode  mode);
+/* The caption of pane @i: what it shows. */
+char     *rr_viewport_pane_title   (RrViewport *self,
+                                    guint       i);
+/* "Im 16/30": the slice of pane @i in its volume's stack, when the pane
+ * shows the stack's own plane; NULL otherwise. */
+char     *rr_viewport_slice_text   (RrViewport *self,
+                                    guint       i);
+void     rr_viewport_draw_overlay  (RrViewport *self,
+                                    cairo_t    *cr,
+                                    int         width,
+                                    int         height);
+
 /* rr-viewport-tools.c */
 /* @m's values (ROI statistics included), computed once per shape and
  * volume: the overlay redraws on every pointer move. */
@@ -118,6 +135,9 @@ void     rr_viewport_tools_finalize (RrViewport *self);
 void     rr_viewport_tools_class_init (GtkWidgetClass *widget_class);
 void     rr_viewport_tools_draw    (RrViewport *self,
                                     cairo_t    *cr,
+                                    guint       pane);
+/* How many measurements pane @pane shows on its plane now. */
+guint    rr_viewport_tools_n_shown (RrViewport *self,
                                     guint       pane);
 /* A press at widget point (x, y): TRUE when a measurement takes the drag
  * (a handle, a shape, or a tool drawing a new one). */

@@ -287,6 +287,8 @@ draw_shape (RrViewport          *self,
   /* The one being drawn changes with every move; the others are cached. */
   if (m == self->live)
     rr_measurement_compute (m, self->volume, &live);
+  else if (self->panes[pane].compare)
+    rr_measurement_compute (m, self->compare, &live);
   else
     v = rr_viewport_measure_values (self, m);
   label = rr_measure_text_value (m, v);
@@ -319,8 +321,19 @@ rr_viewport_tools_draw (RrViewport *self,
   RrPlane pl;
   g_autoptr (GPtrArray) items = NULL;
 
-  if (self->panes[pane].compare || !rr_viewport_pane_plane (self, pane, 1, &pl))
-    return;  /* the measurements belong to the volume, not the comparison */
+  if (!rr_viewport_pane_plane (self, pane, 1, &pl))
+    return;
+  if (self->panes[pane].compare)
+    {
+      /* The comparison's own: the reader's earlier readings, read-only. */
+      for (guint i = 0; self->compare_measurements && i < self->compare_measurements->len; i++)
+        {
+          const RrMeasurement *m = self->compare_measurements->pdata[i];
+          if (on_pane (self, m, &pl))
+            draw_shape (self, cr, pane, &pl, m, FALSE);
+        }
+      return;
+    }
   items = shown (self);
   for (guint i = 0; i < items->len; i++)
     {
@@ -341,6 +354,26 @@ rr_viewport_tools_draw (RrViewport *self,
       label = rr_measure_text_value (probe, &v);
       rr_viewport_draw_text (cr, self->hover_x + 14, self->hover_y - 10, label, 0);
     }
+}
+
+guint
+rr_viewport_tools_n_shown (RrViewport *self,
+                           guint       pane)
+{
+  RrPlane pl;
+  g_autoptr (GPtrArray) items = NULL;
+  guint n = 0;
+
+  if (!rr_viewport_pane_plane (self, pane, 1, &pl))
+    return 0;
+  if (self->panes[pane].compare)
+    items = self->compare_measurements ? g_ptr_array_ref (self->compare_measurements)
+                                       : g_ptr_array_new ();
+  else
+    items = shown (self);
+  for (guint i = 0; i < items->len; i++)
+    n += on_pane (self, items->pdata[i], &pl);
+  return n;
 }
 
 /* ---- hit testing ---- */
@@ -524,6 +557,21 @@ rr_viewport_tools_press (RrViewport *self,
       /* The click that places an angle's second arm. */
       rr_measurement_set_point (self->live, 2, p);
       self->live_handle = -3;
+      return TRUE;
+    }
+  if (button == GDK_BUTTON_SECONDARY)
+    {
+      /* A caliper's context menu: what it becomes in the read. The
+       * actions are the lesion form's, reached through "read.*" where
+       * the window puts them. */
+      GdkRectangle r = { (int) x, (int) y, 1, 1 };
+      m = hit (self, pane, &pl, x, y, &handle);
+      if (m == NULL)
+        return FALSE;
+      set_selected (self, m->id);
+      rr_viewport_redraw (self);
+      gtk_popover_set_pointing_to (GTK_POPOVER (self->context_menu), &r);
+      gtk_popover_popup (GTK_POPOVER (self->context_menu));
       return TRUE;
     }
   if (button != GDK_BUTTON_PRIMARY)
@@ -786,6 +834,19 @@ tools_action (GtkWidget  *widget,
       if (m && m->kind == RR_MEASURE_ARROW && rr_viewport_pane_plane (self, self->active, 1, &pl))
         open_text_popover (self, self->active, &pl, m);
     }
+  else if (g_str_equal (name, "viewer.context-menu"))
+    {
+      /* The selected caliper's menu from the keyboard, at its first point. */
+      const RrMeasurement *m = find (self, self->selected);
+      RrPlane pl;
+      double x, y;
+      if (m == NULL || self->live || !rr_viewport_pane_plane (self, self->active, 1, &pl))
+        return;
+      to_widget (self, self->active, &pl, rr_measurement_point (m, 0), &x, &y);
+      gtk_popover_set_pointing_to (GTK_POPOVER (self->context_menu),
+                                   &(GdkRectangle) { (int) x, (int) y, 1, 1 });
+      gtk_popover_popup (GTK_POPOVER (self->context_menu));
+    }
 }
 
 void
@@ -813,6 +874,11 @@ rr_viewport_tools_class_init (GtkWidgetClass *widget_class)
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_BackSpace, 0,
                                        "viewer.delete-measurement", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Return, 0, "viewer.edit-text", NULL);
+  gtk_widget_class_install_action (widget_class, "viewer.context-menu", NULL, tools_action);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F10, GDK_SHIFT_MASK,
+                                       "viewer.context-menu", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Menu, 0, "viewer.context-menu",
+                                       NULL);
   for (guint i = 0; i < G_N_ELEMENTS (nudges); i++)
     {
       gtk_widget_class_add_binding_action (widget_class, nudges[i].key, GDK_ALT_MASK,
@@ -846,6 +912,17 @@ rr_viewport_tools_init (RrViewport *self)
   gtk_popover_set_child (GTK_POPOVER (self->text_popover), box);
   gtk_widget_set_parent (self->text_popover, GTK_WIDGET (self));
   g_signal_connect (self->text_entry, "activate", G_CALLBACK (on_text_activate), self);
+
+  {
+    g_autoptr (GMenu) menu = g_menu_new ();
+    g_menu_append (menu, _("Make Target"), "read.make-target");
+    g_menu_append (menu, _("Make Non-target"), "read.make-non-target");
+    g_menu_append (menu, _("New Lesion"), "read.make-new-lesion");
+    self->context_menu = gtk_popover_menu_new_from_model (G_MENU_MODEL (menu));
+    gtk_popover_set_has_arrow (GTK_POPOVER (self->context_menu), FALSE);
+    gtk_widget_set_halign (self->context_menu, GTK_ALIGN_START);
+    gtk_widget_set_parent (self->context_menu, GTK_WIDGET (self));
+  }
 }
 
 void

@@ -65,6 +65,16 @@ void       rr_viewport_set_compare    (RrViewport *self,
                                        RrVolume   *volume,
                                        const char *current_label,
                                        const char *label);
+/* When the comparison is the series @series_uid: puts its pane on @point
+ * (of that series) and the volume's at the same place, linked as they
+ * scroll. FALSE when another series (or none) is compared. */
+gboolean   rr_viewport_show_in_compare (RrViewport *self,
+                                        const char *series_uid,
+                                        RrVec3      point);
+/* The measurements drawn on the comparison's pane, read-only (the
+ * reader's earlier readings of that series; copied; NULL: none). */
+void       rr_viewport_set_compare_measurements (RrViewport *self,
+                                                 GPtrArray  *measurements);
 /* The active pane's slab: RR_SLAB_NONE for a thin plane, or MIP, MinIP
  * or mean over @mm millimetres about it. */
 void       rr_viewport_set_slab       (RrViewport *self,

@@ -2,7 +2,7 @@
  * thumbnails, and loads the chosen one into the viewer with progress. */
 #include "rr-window.h"
 #include "rr-viewport.h"
-#include "rr-thumbnail.h"
+#include "rr-series-list.h"
 #include "rr-measurement-panel.h"
 #include "rr-read-form.h"
 #include "rr-sr-layer.h"
@@ -27,6 +27,7 @@ struct _RrWindow
   AdwApplicationWindow parent_instance;
 
   GtkStack *stack;
+  GtkWidget *viewer_controls;     /* in the header bar, only with the viewer */
   GtkListBox *series_list;
   RrViewport *view;
   GtkProgressBar *progress;
@@ -51,7 +52,6 @@ struct _RrWindow
   RrWorklist *worklist;
   GtkButton *worklist_button;
   GtkButton *sign_in_button;
-  GHashTable *study_labels;       /* Study Instance UID -> timepoint label (a task open) */
   char *task_id;                  /* the task open, if one is */
   gint64 task_account;            /* ...its account in the local database */
   char *draft_series;             /* ...the series its draft was last on, to go back to */
@@ -70,8 +70,7 @@ struct _RrWindow
   GSettings *settings;            /* NULL when the schema is not installed */
   GPtrArray *old_scans;           /* earlier folders' scans, kept until the window goes:
                                      thumbnail and load threads may still read them */
-  GPtrArray *row_series;          /* RrDicomSeries * per list row (borrowed) */
-  GArray *row_study;              /* guint: study index per list row */
+  RrSeriesList *series;           /* the rows of series_list */
   char *folder;                   /* the folder opened, for relative names */
   gint progress_done, progress_total;
   guint progress_source;
@@ -184,6 +183,13 @@ toast (RrWindow   *self,
        const char *message)
 {
   adw_toast_overlay_add_toast (self->toasts, adw_toast_new (message));
+}
+
+static void
+on_page_changed (RrWindow *self)
+{
+  gtk_widget_set_visible (self->viewer_controls,
+                          g_strcmp0 (gtk_stack_get_visible_child_name (self->stack), "browser") == 0);
 }
 
 /* ---- measurements ---- */
@@ -323,7 +329,7 @@ on_measurement_change (RrMeasurementChange  change,
     }
   if (rr_read_form_is_locked (self->read_form))
     {
-      toast (self, _("This read is signed: its measurements can no longer change"));
+      toast (self, rr_read_form_lock_reason (self->read_form));
       return FALSE;
     }
   /* On the writer's thread, in order: a commit waits for its fsync. */
@@ -440,14 +446,21 @@ on_form_go_to (RrReadForm *form,
         rr_viewport_show_measurement (self->view, id);
       return;
     }
-  for (guint r = 0; r < self->row_series->len; r++)
-    if (g_strcmp0 (((RrDicomSeries *) self->row_series->pdata[r])->series_uid, series) == 0)
+  /* The prior's caliper, shown beside: both panes go to its place. */
+  if (rr_read_form_get_caliper (form, id) &&
+      rr_viewport_show_in_compare (self->view, series,
+                                   rr_measurement_center (rr_read_form_get_caliper (form, id))))
+    return;
+  {
+    int r = rr_series_list_find (self->series, series);
+    if (r >= 0)
       {
         g_free (self->pending_show);
         self->pending_show = g_strdup (id);
         gtk_list_box_select_row (self->series_list,
-                                 gtk_list_box_get_row_at_index (self->series_list, (int) r));
+                                 gtk_list_box_get_row_at_index (self->series_list, r));
       }
+  }
 }
 
 static void
@@ -599,6 +612,7 @@ load_done (GObject      *source,
     }
   {
     double c, w;
+    int prior;
     gboolean had_preview = rr_viewport_get_volume (self->view) != NULL;
     RrVec3 point = rr_viewport_get_point (self->view);
     rr_viewport_get_window (self->view, &c, &w);
@@ -615,6 +629,9 @@ load_done (GObject      *source,
         g_autofree char *id = g_steal_pointer (&self->pending_show);
         on_form_go_to (self->read_form, v->series_uid, id, self);
       }
+    /* A task's later timepoint opens beside its prior. */
+    if (self->task_id && (prior = rr_series_list_prior (self->series, v->series_uid)) >= 0)
+      gtk_widget_activate_action (GTK_WIDGET (self), "win.compare", "i", prior);
   }
 }
 
@@ -657,24 +674,7 @@ static void
 update_fusion_choice (RrWindow      *self,
                       RrDicomSeries *series)
 {
-  self->fusion_series = NULL;
-  if (g_strcmp0 (series->modality, "CT") == 0)
-    for (guint i = 0; self->scan && i < self->scan->studies->len && !self->fusion_series; i++)
-      {
-        RrDicomStudy *st = self->scan->studies->pdata[i];
-        gboolean here = FALSE;
-        for (guint j = 0; j < st->series->len; j++)
-          here |= st->series->pdata[j] == series;
-        for (guint j = 0; here && j < st->series->len; j++)
-          {
-            RrDicomSeries *se = st->series->pdata[j];
-            if (se->is_image && g_strcmp0 (se->modality, "PT") == 0)
-              {
-                self->fusion_series = se;
-                break;
-              }
-          }
-      }
+  self->fusion_series = rr_series_list_pet_of (self->series, series);
   gtk_toggle_button_set_active (self->fuse_button, FALSE);
   gtk_widget_set_visible (GTK_WIDGET (self->fuse_button), self->fusion_series != NULL);
 }
@@ -696,6 +696,11 @@ compare_done (GObject      *source,
       return;
     }
   rr_viewport_set_compare (self->view, v, self->current_label, self->compare_label);
+  {
+    /* The reader's earlier readings of that series, drawn on its pane. */
+    g_autoptr (GPtrArray) earlier = rr_read_form_list_calipers (self->read_form, v->series_uid);
+    rr_viewport_set_compare_measurements (self->view, earlier);
+  }
   g_object_set (self, "layout", "side", NULL);
 }
 
@@ -706,15 +711,16 @@ compare_action (GtkWidget  *widget,
 {
   RrWindow *self = RR_WINDOW (widget);
   int row = g_variant_get_int32 (param);
-  if (row < 0 || (guint) row >= self->row_series->len)
+  RrDicomSeries *se;
+  if (row < 0 || (guint) row >= rr_series_list_get_n_rows (self->series))
     {
       rr_viewport_set_compare (self->view, NULL, NULL, NULL);
       return;
     }
+  se = rr_series_list_get_series (self->series, row);
   g_free (self->compare_label);
-  self->compare_label = g_strdup_printf (_("Study %u"),
-                                         g_array_index (self->row_study, guint, row) + 1);
-  load_volume_async (self, g_ptr_array_index (self->row_series, row), FALSE, compare_done);
+  self->compare_label = rr_series_list_study_label (self->series, se);
+  load_volume_async (self, se, FALSE, compare_done);
 }
 
 /* The series of the folder's other studies, to show beside this one:
@@ -723,37 +729,13 @@ static void
 update_compare_choice (RrWindow      *self,
                        RrDicomSeries *series)
 {
-  g_autoptr (GMenu) menu = g_menu_new ();
-  g_autoptr (GMenu) same = g_menu_new (), other = g_menu_new (), stop = g_menu_new ();
-  guint study = G_MAXUINT;
+  guint n_choices;
+  g_autoptr (GMenuModel) menu = rr_series_list_compare_menu (self->series, series, &n_choices);
 
-  for (guint r = 0; r < self->row_series->len; r++)
-    if (g_ptr_array_index (self->row_series, r) == series)
-      study = g_array_index (self->row_study, guint, r);
   g_free (self->current_label);
-  self->current_label = g_strdup_printf (_("Study %u"), study + 1);
-  for (guint r = 0; r < self->row_series->len; r++)
-    {
-      RrDicomSeries *se = g_ptr_array_index (self->row_series, r);
-      guint st = g_array_index (self->row_study, guint, r);
-      g_autofree char *label = NULL;
-      g_autoptr (GMenuItem) item = NULL;
-      if (st == study || !se->is_image)
-        continue;
-      label = g_strdup_printf (_("Study %u · %s %s"), st + 1, se->modality ? se->modality : "",
-                               se->description ? se->description : "");
-      item = g_menu_item_new (label, NULL);
-      g_menu_item_set_action_and_target (item, "win.compare", "i", (int) r);
-      g_menu_append_item (g_strcmp0 (se->modality, series->modality) == 0 ? same : other, item);
-    }
-  g_menu_append (stop, _("Stop Comparing"), "win.compare(-1)");
-  g_menu_append_section (menu, NULL, G_MENU_MODEL (same));
-  g_menu_append_section (menu, NULL, G_MENU_MODEL (other));
-  g_menu_append_section (menu, NULL, G_MENU_MODEL (stop));
-  gtk_menu_button_set_menu_model (self->compare_button, G_MENU_MODEL (menu));
-  gtk_widget_set_visible (GTK_WIDGET (self->compare_button),
-                          g_menu_model_get_n_items (G_MENU_MODEL (same)) +
-                          g_menu_model_get_n_items (G_MENU_MODEL (other)) > 0);
+  self->current_label = rr_series_list_study_label (self->series, series);
+  gtk_menu_button_set_menu_model (self->compare_button, menu);
+  gtk_widget_set_visible (GTK_WIDGET (self->compare_button), n_choices > 0);
   rr_viewport_set_compare (self->view, NULL, NULL, NULL);
 }
 
@@ -787,151 +769,11 @@ on_row_selected (GtkListBox    *box,
   RrDicomSeries *series;
   if (row == NULL)
     return;
-  series = g_ptr_array_index (self->row_series, gtk_list_box_row_get_index (row));
+  series = rr_series_list_get_series (self->series, gtk_list_box_row_get_index (row));
   load_series (self, series);
   if (series->is_image)
     save_draft (self, series->series_uid);
   gtk_widget_grab_focus (GTK_WIDGET (self->view));
-}
-
-/* ---- thumbnails ---- */
-
-static void
-thumb_thread (GTask        *task,
-              gpointer      source,
-              gpointer      task_data,
-              GCancellable *cancellable)
-{
-  GError *error = NULL;
-  RrVolume *v = rr_dicom_series_load_slice (task_data, 0, -1, cancellable, &error);
-  if (v == NULL)
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-  g_task_return_pointer (task,
-                         rr_slice_texture (v, 0, v->type == RR_VOXEL_RGB8 ? 127.5 : v->window_center,
-                                           v->type == RR_VOXEL_RGB8 ? 255 : v->window_width),
-                         g_object_unref);
-  rr_volume_unref (v);
-}
-
-static void
-thumb_done (GObject      *source,
-            GAsyncResult *result,
-            gpointer      user_data)
-{
-  g_autoptr (GtkPicture) picture = user_data;
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GdkTexture) tex = g_task_propagate_pointer (G_TASK (result), &error);
-  if (tex)
-    gtk_picture_set_paintable (picture, GDK_PAINTABLE (tex));
-}
-
-static GtkWidget *
-series_row (RrWindow      *self,
-            RrDicomSeries *se)
-{
-  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 10);
-  GtkWidget *labels = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
-  GtkWidget *picture = gtk_picture_new ();
-  const RrStack *st = rr_dicom_series_main_stack (se);
-  g_autofree char *title = g_strdup_printf ("%s %d", se->modality, se->number);
-  g_autofree char *sub = NULL;
-  g_autofree char *acc = NULL;
-  GtkWidget *l1, *l2, *l3;
-
-  gtk_widget_set_size_request (picture, 72, 72);
-  gtk_picture_set_can_shrink (GTK_PICTURE (picture), TRUE);
-  gtk_widget_set_margin_top (box, 6);
-  gtk_widget_set_margin_bottom (box, 6);
-  gtk_box_append (GTK_BOX (box), picture);
-  if (st)
-    sub = g_strdup_printf (g_dngettext (NULL, "%u slice · %u×%u", "%u slices · %u×%u",
-                                        st->order->len),
-                           st->order->len, st->columns, st->rows);
-  else
-    sub = g_strdup_printf (g_dngettext (NULL, "%u object, not an image",
-                                        "%u objects, not images", se->instances->len),
-                           se->instances->len);
-  l1 = gtk_label_new (title);
-  l2 = gtk_label_new (*se->description ? se->description : _("No description"));
-  l3 = gtk_label_new (sub);
-  gtk_widget_add_css_class (l1, "heading");
-  gtk_widget_add_css_class (l3, "dim-label");
-  gtk_widget_add_css_class (l3, "caption");
-  gtk_label_set_ellipsize (GTK_LABEL (l2), PANGO_ELLIPSIZE_END);
-  for (GtkWidget *l = l1; l; l = l == l1 ? l2 : l == l2 ? l3 : NULL)
-    {
-      gtk_label_set_xalign (GTK_LABEL (l), 0);
-      gtk_box_append (GTK_BOX (labels), l);
-    }
-  gtk_widget_set_valign (labels, GTK_ALIGN_CENTER);
-  gtk_box_append (GTK_BOX (box), labels);
-  {
-    GtkWidget *row = gtk_list_box_row_new ();
-    gtk_list_box_row_set_child (GTK_LIST_BOX_ROW (row), box);
-    acc = g_strdup_printf ("%s %s, %s", title, se->description, sub);
-    gtk_accessible_update_property (GTK_ACCESSIBLE (row), GTK_ACCESSIBLE_PROPERTY_LABEL, acc, -1);
-    if (!se->is_image)
-      gtk_list_box_row_set_selectable (GTK_LIST_BOX_ROW (row), FALSE),
-      gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row), FALSE);
-    else
-      {
-        g_autoptr (GTask) task = g_task_new (self, self->cancellable, thumb_done,
-                                             g_object_ref (picture));
-        g_task_set_task_data (task, se, NULL);
-        g_task_run_in_thread (task, thumb_thread);
-      }
-    return row;
-  }
-}
-
-/* Rows are grouped by study. The header names the study by its place in
- * the folder (the reader chose the folder names); dates and patient
- * details are not shown. */
-static void
-update_header (GtkListBoxRow *row,
-               GtkListBoxRow *before,
-               gpointer       user_data)
-{
-  RrWindow *self = user_data;
-  guint i = gtk_list_box_row_get_index (row);
-  guint study = g_array_index (self->row_study, guint, i);
-  RrDicomSeries *se;
-  g_autofree char *dir = NULL, *rel = NULL, *text = NULL;
-  GtkWidget *label;
-
-  if (before != NULL &&
-      g_array_index (self->row_study, guint, gtk_list_box_row_get_index (before)) == study)
-    {
-      gtk_list_box_row_set_header (row, NULL);
-      return;
-    }
-  se = g_ptr_array_index (self->row_series, i);
-  if (self->study_labels && self->scan && study < self->scan->studies->len)
-    {
-      /* A task's study: its timepoint, never anything that identifies. */
-      RrDicomStudy *st = self->scan->studies->pdata[study];
-      const char *tp = g_hash_table_lookup (self->study_labels, st->study_uid);
-      text = g_strdup (tp ? tp : _("Other study"));
-      goto made;
-    }
-  dir = g_path_get_dirname (rr_dicom_instance_path (rr_dicom_series_instance (se, 0)));
-  if (self->folder && g_str_has_prefix (dir, self->folder))
-    rel = g_strdup (dir + strlen (self->folder) + (dir[strlen (self->folder)] == '/'));
-  text = rel && *rel ? g_strdup_printf (_("Study %u · %s"), study + 1, rel)
-                     : g_strdup_printf (_("Study %u"), study + 1);
-made:
-  label = gtk_label_new (text);
-  gtk_label_set_xalign (GTK_LABEL (label), 0);
-  gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_START);
-  gtk_widget_add_css_class (label, "caption-heading");
-  gtk_widget_add_css_class (label, "dim-label");
-  gtk_widget_set_margin_start (label, 12);
-  gtk_widget_set_margin_top (label, 10);
-  gtk_widget_set_margin_bottom (label, 4);
-  gtk_list_box_row_set_header (row, label);
 }
 
 /* ---- scanning a folder ---- */
@@ -944,8 +786,7 @@ scan_done (GObject      *source,
   RrWindow *self = RR_WINDOW (source);
   g_autoptr (GError) error = NULL;
   RrDicomScan *scan = rr_scan_finish (result, &error);
-  GtkWidget *child;
-  GtkListBoxRow *first = NULL, *resume = NULL;
+  GtkListBoxRow *select;
 
   gtk_spinner_stop (self->scan_spinner);
   if (scan == NULL)
@@ -961,28 +802,8 @@ scan_done (GObject      *source,
     g_ptr_array_add (self->old_scans, g_steal_pointer (&self->scan));
   self->scan = scan;
   rr_sr_layer_load (self->sr_layer, scan, self->toasts);
-  g_ptr_array_set_size (self->row_series, 0);
-  g_array_set_size (self->row_study, 0);
-  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->series_list))))
-    gtk_list_box_remove (self->series_list, child);
-
-  for (guint i = 0; i < scan->studies->len; i++)
-    {
-      RrDicomStudy *st = scan->studies->pdata[i];
-      for (guint j = 0; j < st->series->len; j++)
-        {
-          RrDicomSeries *se = st->series->pdata[j];
-          GtkWidget *row = series_row (self, se);
-          g_ptr_array_add (self->row_series, se);
-          g_array_append_val (self->row_study, i);
-          gtk_list_box_append (self->series_list, row);
-          if (first == NULL && se->is_image)
-            first = GTK_LIST_BOX_ROW (row);
-          if (se->is_image && g_strcmp0 (se->series_uid, self->draft_series) == 0)
-            resume = GTK_LIST_BOX_ROW (row);
-        }
-    }
-  if (self->row_series->len == 0)
+  select = rr_series_list_fill (self->series, scan, self, self->cancellable, self->draft_series);
+  if (rr_series_list_get_n_rows (self->series) == 0)
     {
       gtk_stack_set_visible_child_name (self->stack, "empty");
       toast (self, _("No DICOM images in this folder"));
@@ -998,8 +819,8 @@ scan_done (GObject      *source,
       toast (self, msg);
     }
   /* A task's draft: back where the reader was. */
-  if (resume || first)
-    gtk_list_box_select_row (self->series_list, resume ? resume : first);
+  if (select)
+    gtk_list_box_select_row (self->series_list, select);
 }
 
 /* Before another folder or task: what runs for the current one stops, and
@@ -1014,7 +835,7 @@ leave_source (RrWindow *self)
   stop_progress (self);
   rr_viewport_set_volume (self->view, NULL);
   g_clear_pointer (&self->folder, g_free);
-  g_clear_pointer (&self->study_labels, g_hash_table_unref);
+  rr_series_list_set_source (self->series, NULL, NULL);
   g_clear_pointer (&self->task_id, g_free);
   self->task_account = 0;
   rr_read_form_set_task (self->read_form, NULL, 0, NULL, NULL);
@@ -1172,13 +993,14 @@ on_open_task (RrWorklist *worklist,
   g_auto (GStrv) files = rr_worklist_task_files (worklist, task, &labels);
   gint64 account = rr_worklist_get_account (worklist);
   gboolean withdrawn = FALSE;
-  g_autofree char *draft = NULL, *kind = NULL;
+  g_autofree char *draft = NULL, *kind = NULL, *json = NULL;
 
   if (self->store && account > 0)
     {
       g_autoptr (RrStoreTask) t = rr_store_get_task (self->store, account, task, NULL);
       withdrawn = t && t->withdrawn;
       kind = t ? g_strdup (t->kind) : NULL;
+      json = t ? g_strdup (t->json) : NULL;
       draft = rr_store_get_draft (self->store, account, task, NULL);
     }
   if (files == NULL)
@@ -1210,7 +1032,9 @@ on_open_task (RrWorklist *worklist,
       adw_window_title_set_subtitle (self->window_title, _("Quality control"));
       return;
     }
-  self->study_labels = g_steal_pointer (&labels);
+  rr_series_list_set_source (self->series, json ? json : "{}", NULL);
+  /* One plane; a later timepoint then opens beside its prior. */
+  g_object_set (self, "layout", "single", NULL);
   self->task_id = g_strdup (task);
   self->task_account = account;
   {
@@ -1242,6 +1066,7 @@ rr_window_open_folder (RrWindow *self,
   leave_source (self);
   adw_window_title_set_subtitle (self->window_title, name);
   self->folder = g_file_get_path (folder);
+  rr_series_list_set_source (self->series, NULL, self->folder);
   if (self->settings && self->folder)
     g_settings_set_string (self->settings, "last-folder", self->folder);
   start_scan (self, (const char *const[]) { self->folder, NULL });
@@ -1312,12 +1137,10 @@ rr_window_finalize (GObject *object)
   g_free (self->history_series);
   g_clear_pointer (&self->store, rr_store_close);
   g_free (self->store_error);
-  g_clear_pointer (&self->row_series, g_ptr_array_unref);
-  g_clear_pointer (&self->row_study, g_array_unref);
+  g_clear_pointer (&self->series, rr_series_list_free);
   g_free (self->folder);
   g_free (self->compare_label);
   g_free (self->current_label);
-  g_clear_pointer (&self->study_labels, g_hash_table_unref);
   g_free (self->task_id);
   g_free (self->draft_series);
   g_free (self->pending_show);
@@ -1379,6 +1202,7 @@ rr_window_class_init (RrWindowClass *klass)
   g_type_ensure (RR_TYPE_WORKLIST);
   gtk_widget_class_set_template_from_resource (widget_class, "/org/readroom/Readroom/rr-window.ui");
   gtk_widget_class_bind_template_child (widget_class, RrWindow, stack);
+  gtk_widget_class_bind_template_child (widget_class, RrWindow, viewer_controls);
   gtk_widget_class_bind_template_child (widget_class, RrWindow, series_list);
   gtk_widget_class_bind_template_child (widget_class, RrWindow, view);
   gtk_widget_class_bind_template_child (widget_class, RrWindow, progress);
@@ -1455,10 +1279,8 @@ rr_window_init (RrWindow *self)
   self->cancellable = g_cancellable_new ();
   self->load_cancellable = g_cancellable_new ();
   self->sr_layer = rr_sr_layer_new ();
-  self->row_series = g_ptr_array_new ();
   self->old_scans = g_ptr_array_new_with_free_func ((GDestroyNotify) rr_dicom_scan_free);
-  self->row_study = g_array_new (FALSE, FALSE, sizeof (guint));
-  gtk_list_box_set_header_func (self->series_list, update_header, self, NULL);
+  self->series = rr_series_list_new (self->series_list);
 
   /* Window size and the last folder persist where the schema is installed
    * (or compiled into the build folder; tools/demo points GSettings at it). */
@@ -1477,6 +1299,8 @@ rr_window_init (RrWindow *self)
                          G_SETTINGS_BIND_DEFAULT);
       }
   }
+  g_signal_connect_object (self->stack, "notify::visible-child-name",
+                           G_CALLBACK (on_page_changed), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->series_list, "row-selected", G_CALLBACK (on_row_selected),
                            self, 0);
   g_signal_connect_object (self->fuse_button, "toggled", G_CALLBACK (on_fuse_toggled), self, 0);
@@ -1484,6 +1308,8 @@ rr_window_init (RrWindow *self)
                            0);
   g_signal_connect_object (self->worklist, "open-task", G_CALLBACK (on_open_task), self, 0);
   g_signal_connect_object (self->read_form, "go-to", G_CALLBACK (on_form_go_to), self, 0);
+  gtk_widget_insert_action_group (GTK_WIDGET (self->view), "read",
+                                  rr_read_form_get_caliper_actions (self->read_form));
   g_signal_connect_object (self->view, "selection-changed",
                            G_CALLBACK (on_view_selection_changed), self, 0);
   g_signal_connect_object (self->view, "notify::description", G_CALLBACK (on_view_changed), self,

@@ -11,13 +11,15 @@
 static const char *const entry_names[] = {
   [RR_ENTRY_NONE] = "none", [RR_ENTRY_CALIPER] = "caliper", [RR_ENTRY_TSTM] = "TSTM",
   [RR_ENTRY_NE] = "NE", [RR_ENTRY_GONE] = "gone", [RR_ENTRY_PRESENT] = "present",
-  [RR_ENTRY_PROGRESSION] = "progression",
+  [RR_ENTRY_PROGRESSION] = "progression", [RR_ENTRY_SPLIT] = "split",
+  [RR_ENTRY_MERGED] = "merged",
 };
 static const char *const kind_names[] = { "target", "non_target", "new" };
 
 /* Bounds for what a saved form may hold (it is read back from disk). */
 #define MAX_LESIONS 200
 #define MAX_TIMEPOINTS 100
+#define MAX_FRAGMENTS 50
 
 static void
 lesion_free (gpointer p)
@@ -27,7 +29,10 @@ lesion_free (gpointer p)
   g_free (l->organ);
   g_free (l->location);
   for (guint k = 0; k < l->n_entries; k++)
-    g_free (l->entries[k].caliper);
+    {
+      g_free (l->entries[k].caliper);
+      g_strfreev (l->entries[k].fragments);
+    }
   g_free (l->entries);
   g_free (l);
 }
@@ -137,7 +142,9 @@ rr_read_draft_find_caliper (RrReadDraft *d,
     {
       RrDraftLesion *l = d->lesions->pdata[i];
       for (guint k = 0; k < d->timepoints->len; k++)
-        if (g_strcmp0 (l->entries[k].caliper, caliper) == 0)
+        if (g_strcmp0 (l->entries[k].caliper, caliper) == 0 ||
+            (l->entries[k].fragments &&
+             g_strv_contains ((const char *const *) l->entries[k].fragments, caliper)))
           {
             if (tp)
               *tp = k;
@@ -229,8 +236,62 @@ rr_read_draft_set_entry (RrDraftLesion *l,
                          const char    *caliper)
 {
   g_free (l->entries[tp].caliper);
+  g_clear_pointer (&l->entries[tp].fragments, g_strfreev);
   l->entries[tp].kind = kind;
   l->entries[tp].caliper = g_strdup (caliper);
+}
+
+gboolean
+rr_read_draft_add_fragment (RrDraftLesion *l,
+                            guint          tp,
+                            const char    *caliper)
+{
+  RrDraftEntry *e = &l->entries[tp];
+  guint n = e->fragments ? g_strv_length (e->fragments) : 0;
+
+  if (caliper == NULL || e->caliper == NULL ||
+      (e->kind != RR_ENTRY_CALIPER && e->kind != RR_ENTRY_SPLIT) || n + 1 >= MAX_FRAGMENTS ||
+      g_str_equal (e->caliper, caliper) ||
+      (e->fragments && g_strv_contains ((const char *const *) e->fragments, caliper)))
+    return FALSE;
+  e->kind = RR_ENTRY_SPLIT;
+  e->fragments = g_renew (char *, e->fragments, n + 2);
+  e->fragments[n] = g_strdup (caliper);
+  e->fragments[n + 1] = NULL;
+  return TRUE;
+}
+
+gint64
+rr_read_draft_entry_tenths (const RrDraftLesion *l,
+                            guint                tp,
+                            RrCaliperLookup      lookup,
+                            gpointer             data)
+{
+  const RrDraftEntry *e = &l->entries[tp];
+  gint64 sum;
+
+  switch (e->kind)
+    {
+    case RR_ENTRY_CALIPER:
+      return rr_read_draft_caliper_tenths (e->caliper ? lookup (e->caliper, data) : NULL,
+                                           l->nodal);
+    case RR_ENTRY_SPLIT:
+      sum = rr_read_draft_caliper_tenths (e->caliper ? lookup (e->caliper, data) : NULL,
+                                          l->nodal);
+      for (guint i = 0; sum >= 0 && e->fragments && e->fragments[i]; i++)
+        {
+          gint64 t = rr_read_draft_caliper_tenths (lookup (e->fragments[i], data), l->nodal);
+          sum = t < 0 ? -1 : sum + t;
+        }
+      return sum;
+    case RR_ENTRY_GONE:
+    case RR_ENTRY_MERGED:
+      return 0;
+    case RR_ENTRY_TSTM:
+      return 50;
+    default:
+      return -1;
+    }
 }
 
 gint64
@@ -297,6 +358,14 @@ rr_read_draft_to_json (const RrReadDraft *d)
               {
                 rr_json_key (w, "caliper");
                 rr_json_string (w, l->entries[k].caliper);
+              }
+            if (l->entries[k].fragments)
+              {
+                rr_json_key (w, "fragments");
+                rr_json_begin_array (w);
+                for (guint f = 0; l->entries[k].fragments[f]; f++)
+                  rr_json_string (w, l->entries[k].fragments[f]);
+                rr_json_end_array (w);
               }
             rr_json_end_object (w);
           }
@@ -375,11 +444,22 @@ rr_read_draft_load (RrReadDraft  *d,
           JsonNode *x = json_object_get_member (json_node_get_object (en), label);
           JsonObject *xo = x && JSON_NODE_HOLDS_OBJECT (x) ? json_node_get_object (x) : NULL;
           const char *ek = xo ? json_object_get_string_member_with_default (xo, "kind", "") : "";
+          JsonNode *fr = xo ? json_object_get_member (xo, "fragments") : NULL;
           for (guint n = 0; xo && n < G_N_ELEMENTS (entry_names); n++)
             if (g_str_equal (ek, entry_names[n]))
-              rr_read_draft_set_entry (l, t, (RrEntryKind) n,
+              rr_read_draft_set_entry (l, t, (RrEntryKind) n == RR_ENTRY_SPLIT
+                                               ? RR_ENTRY_CALIPER : (RrEntryKind) n,
                                        json_object_get_string_member_with_default (xo, "caliper",
                                                                                    NULL));
+          /* A split's other fragments (bounded: the form is read from disk). */
+          if (g_str_equal (ek, "split") && fr && JSON_NODE_HOLDS_ARRAY (fr))
+            for (guint f = 0; f < MIN (json_array_get_length (json_node_get_array (fr)),
+                                       MAX_FRAGMENTS); f++)
+              {
+                const char *fid = json_array_get_string_element (json_node_get_array (fr), f);
+                if (fid && strlen (fid) <= 64)
+                  rr_read_draft_add_fragment (l, t, fid);
+              }
         }
     }
   return TRUE;
@@ -397,7 +477,8 @@ write_calipers (RrJsonWriter        *w,
   gboolean any = FALSE;
   for (guint k = 0; k < d->timepoints->len; k++)
     {
-      const RrMeasurement *m = l->entries[k].caliper ? lookup (l->entries[k].caliper, data) : NULL;
+      const RrDraftEntry *e = &l->entries[k];
+      const RrMeasurement *m = e->caliper ? lookup (e->caliper, data) : NULL;
       g_autofree char *json = NULL;
       if (m == NULL)
         continue;
@@ -409,7 +490,25 @@ write_calipers (RrJsonWriter        *w,
         }
       json = rr_measurement_to_json (m);
       rr_json_key (w, ((RrTimepoint *) d->timepoints->pdata[k])->id);
+      if (e->kind != RR_ENTRY_SPLIT)
+        {
+          rr_json_raw (w, json);
+          continue;
+        }
+      /* A split lesion: one caliper per fragment, in the order of the
+       * sizes (read-json.md). */
+      rr_json_begin_array (w);
       rr_json_raw (w, json);
+      for (guint f = 0; e->fragments && e->fragments[f]; f++)
+        {
+          const RrMeasurement *fm = lookup (e->fragments[f], data);
+          if (fm)
+            {
+              g_autofree char *fj = rr_measurement_to_json (fm);
+              rr_json_raw (w, fj);
+            }
+        }
+      rr_json_end_array (w);
     }
   if (any)
     rr_json_end_object (w);
@@ -432,10 +531,11 @@ write_common (RrJsonWriter        *w,
     }
 }
 
-char *
-rr_read_draft_build (const RrReadDraft *d,
-                     RrCaliperLookup    lookup,
-                     gpointer           data)
+static char *
+build (const RrReadDraft *d,
+       RrCaliperLookup    lookup,
+       gpointer           data,
+       gboolean           calipers)
 {
   g_autoptr (RrJsonWriter) w = rr_json_writer_new (FALSE);
 
@@ -485,12 +585,37 @@ rr_read_draft_build (const RrReadDraft *d,
               rr_json_key (w, label);
               rr_json_tenths (w, 0);
               break;
+            case RR_ENTRY_MERGED:
+              rr_json_key (w, label);
+              rr_json_string (w, "MERGED");
+              break;
+            case RR_ENTRY_SPLIT:
+              {
+                /* The fragments' sizes, each as measured; all or none. */
+                gint64 first = rr_read_draft_caliper_tenths (e->caliper ? lookup (e->caliper, data)
+                                                                        : NULL, l->nodal);
+                gboolean whole = first >= 0;
+                for (guint f = 0; whole && e->fragments && e->fragments[f]; f++)
+                  whole = rr_read_draft_caliper_tenths (lookup (e->fragments[f], data),
+                                                        l->nodal) >= 0;
+                if (!whole)
+                  break;
+                rr_json_key (w, label);
+                rr_json_begin_array (w);
+                rr_json_tenths (w, first);
+                for (guint f = 0; e->fragments && e->fragments[f]; f++)
+                  rr_json_tenths (w, rr_read_draft_caliper_tenths (lookup (e->fragments[f], data),
+                                                                   l->nodal));
+                rr_json_end_array (w);
+              }
+              break;
             default:
               break;
             }
         }
       rr_json_end_object (w);
-      write_calipers (w, d, l, lookup, data);
+      if (calipers)
+        write_calipers (w, d, l, lookup, data);
       rr_json_end_object (w);
     }
   rr_json_end_array (w);
@@ -534,7 +659,8 @@ rr_read_draft_build (const RrReadDraft *d,
             }
         }
       rr_json_end_object (w);
-      write_calipers (w, d, l, lookup, data);
+      if (calipers)
+        write_calipers (w, d, l, lookup, data);
       rr_json_end_object (w);
     }
   rr_json_end_array (w);
@@ -552,12 +678,29 @@ rr_read_draft_build (const RrReadDraft *d,
       rr_json_string (w, ((RrTimepoint *) d->timepoints->pdata[l->timepoint])->id);
       rr_json_key (w, "equivocal");
       rr_json_bool (w, l->equivocal);
-      write_calipers (w, d, l, lookup, data);
+      if (calipers)
+        write_calipers (w, d, l, lookup, data);
       rr_json_end_object (w);
     }
   rr_json_end_array (w);
   rr_json_end_object (w);
   return rr_json_writer_steal (w);
+}
+
+char *
+rr_read_draft_build (const RrReadDraft *d,
+                     RrCaliperLookup    lookup,
+                     gpointer           data)
+{
+  return build (d, lookup, data, TRUE);
+}
+
+char *
+rr_read_draft_build_values (const RrReadDraft *d,
+                            RrCaliperLookup    lookup,
+                            gpointer           data)
+{
+  return build (d, lookup, data, FALSE);
 }
 
 char *

@@ -28,12 +28,16 @@ typedef enum
   RR_ENTRY_GONE,        /* disappeared: 0 mm, or a non-target absent */
   RR_ENTRY_PRESENT,     /* non-target present */
   RR_ENTRY_PROGRESSION, /* non-target: unequivocal progression */
+  RR_ENTRY_SPLIT,       /* target split into fragments: their sizes added */
+  RR_ENTRY_MERGED,      /* target merged into another that carries the whole size (0) */
 } RrEntryKind;
 
 typedef struct
 {
   RrEntryKind kind;
-  char *caliper;        /* the measurement's id (CALIPER; optional marker otherwise) */
+  char *caliper;        /* the measurement's id (CALIPER, SPLIT's first fragment; optional
+                           marker otherwise) */
+  char **fragments;     /* SPLIT: the other fragments' calipers (NULL-terminated), or NULL */
 } RrDraftEntry;
 
 typedef struct
@@ -50,6 +54,10 @@ typedef struct
   guint n_entries;
 } RrDraftLesion;
 
+/* Finds a caliper by its id (NULL when it is gone). */
+typedef const RrMeasurement *(*RrCaliperLookup) (const char *id,
+                                                 gpointer    user_data);
+
 typedef struct
 {
   char *criteria;
@@ -57,9 +65,6 @@ typedef struct
   GPtrArray *lesions;         /* RrDraftLesion, in the order added */
 } RrReadDraft;
 
-/* Finds a caliper by its id (NULL when it is gone). */
-typedef const RrMeasurement *(*RrCaliperLookup) (const char *id,
-                                                 gpointer    user_data);
 
 /* A new draft for a task as the server lists it (criteria, timepoints
  * with label and day, sorted by day). */
@@ -93,6 +98,19 @@ void           rr_read_draft_set_entry    (RrDraftLesion *lesion,
                                            guint          tp,
                                            RrEntryKind    kind,
                                            const char    *caliper);
+/* A split lesion: @caliper is one more fragment of @lesion at @tp (the
+ * entry becomes SPLIT, its measured caliper the first fragment). FALSE
+ * when the entry has no caliper to split from, or holds 50 fragments. */
+gboolean       rr_read_draft_add_fragment (RrDraftLesion *lesion,
+                                           guint          tp,
+                                           const char    *caliper);
+/* The size @lesion's entry at @tp gives, in tenths of a millimetre: a
+ * caliper's, the fragments' sum, 0 (gone, merged), 50 (too small); -1
+ * when it has none (not assessed, not evaluable, a caliper missing). */
+gint64         rr_read_draft_entry_tenths (const RrDraftLesion *lesion,
+                                           guint                tp,
+                                           RrCaliperLookup      lookup,
+                                           gpointer             user_data);
 guint          rr_read_draft_count        (const RrReadDraft *draft,
                                            RrLesionKind       kind);
 
@@ -105,6 +123,12 @@ gint64         rr_read_draft_caliper_tenths (const RrMeasurement *m,
 /* The read JSON of cli.md, each value with its caliper ("calipers"),
  * without responses. */
 char          *rr_read_draft_build        (const RrReadDraft *draft,
+                                           RrCaliperLookup    lookup,
+                                           gpointer           user_data);
+/* The same without the calipers: what the criteria engine reads, built
+ * on every caliper change (a drag), so half the JSON is not written and
+ * parsed again for nothing. */
+char          *rr_read_draft_build_values (const RrReadDraft *draft,
                                            RrCaliperLookup    lookup,
                                            gpointer           user_data);
 /* The same with "responses": the criteria output computed from it. NULL

@@ -204,8 +204,35 @@ answer_message (GBytes *answer)
       JsonObject *o = json_node_get_object (json_parser_get_root (p));
       if (json_object_has_member (o, "error") &&
           JSON_NODE_HOLDS_OBJECT (json_object_get_member (o, "error")))
-        return g_strdup (json_object_get_string_member_with_default (
-          json_object_get_object_member (o, "error"), "message", "refused"));
+        {
+          JsonObject *e = json_object_get_object_member (o, "error");
+          GString *text = g_string_new (json_object_get_string_member_with_default (e, "message",
+                                                                                    "refused"));
+          JsonArray *details = json_object_has_member (e, "details") &&
+                               JSON_NODE_HOLDS_ARRAY (json_object_get_member (e, "details"))
+                                 ? json_object_get_array_member (e, "details") : NULL;
+          /* A 422's list of differences is the reader's to act on: kept,
+           * one a line, in the entry's last error (at most 50 of them). */
+          for (guint i = 0; details && i < MIN (json_array_get_length (details), 50); i++)
+            {
+              JsonNode *item = json_array_get_element (details, i);
+              JsonObject *d = JSON_NODE_HOLDS_OBJECT (item) ? json_node_get_object (item) : NULL;
+              const char *field = d ? json_object_get_string_member_with_default (d, "field",
+                                                                                 NULL) : NULL;
+              if (d == NULL)
+                continue;
+              if (field)
+                g_string_append_printf (
+                  text, "\n%s: submitted %s, the server computed %s", field,
+                  json_object_get_string_member_with_default (d, "submitted", ""),
+                  json_object_get_string_member_with_default (d, "recomputed", ""));
+              else
+                g_string_append_printf (
+                  text, "\n%s", json_object_get_string_member_with_default (
+                    d, "message", json_object_get_string_member_with_default (d, "rule", "")));
+            }
+          return g_string_free (text, FALSE);
+        }
     }
   return g_strdup ("refused");
 }

@@ -246,6 +246,80 @@ test_follow_up_from_baseline (void)
   g_assert_cmpstr (json_object_get_string_member (fu1, "target"), ==, "PR");
 }
 
+/* criteria.md: a lesion that splits is the sum of its fragments; lesions
+ * that merge are measured whole, the other counting 0. Baseline T1 30.0
+ * + T2 20.0 = 50.0 mm. Week 8: T1 split into 12.0 + 8.5 = 20.5, T2 merged
+ * into T1 (0): 20.5 mm, (20.5 - 50) / 50 = -59.0 %: PR. */
+static void
+test_split_and_merged (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RrReadDraft) d = rr_read_draft_new_for_task (task_json, &error);
+  g_autoptr (RrReadDraft) e = rr_read_draft_new_for_task (task_json, &error);
+  g_autofree char *json = NULL, *saved = NULL, *again = NULL;
+  g_autoptr (JsonParser) p = json_parser_new ();
+  RrDraftLesion *t1 = rr_read_draft_add (d, RR_LESION_TARGET, 0, caliper (30.0, 0), &error);
+  RrDraftLesion *t2 = rr_read_draft_add (d, RR_LESION_TARGET, 0, caliper (20.0, 0), &error);
+  const char *f1 = caliper (12.0, 0), *f2 = caliper (8.5, 0);
+  JsonObject *root, *m1, *fu1, *cal;
+  JsonArray *frag;
+
+  g_free (t1->organ), t1->organ = g_strdup ("liver");
+  g_free (t2->organ), t2->organ = g_strdup ("liver");
+  /* A split needs the first fragment measured. */
+  g_assert_false (rr_read_draft_add_fragment (t1, 1, f2));
+  rr_read_draft_set_entry (t1, 1, RR_ENTRY_CALIPER, f1);
+  g_assert_true (rr_read_draft_add_fragment (t1, 1, f2));
+  g_assert_false (rr_read_draft_add_fragment (t1, 1, f2));
+  g_assert_cmpint (t1->entries[1].kind, ==, RR_ENTRY_SPLIT);
+  g_assert_true (rr_read_draft_find_caliper (d, f2, NULL) == t1);
+  g_assert_cmpint (rr_read_draft_entry_tenths (t1, 1, lookup, NULL), ==, 205);
+  rr_read_draft_set_entry (t2, 1, RR_ENTRY_MERGED, NULL);
+  g_assert_cmpint (rr_read_draft_entry_tenths (t2, 1, lookup, NULL), ==, 0);
+
+  json = rr_read_draft_build_with_responses (d, lookup, NULL, &error);
+  g_assert_no_error (error);
+  root = parse_object (json, p);
+  m1 = json_object_get_object_member (json_array_get_object_element (
+    json_object_get_array_member (root, "target_lesions"), 0), "measurements");
+  frag = json_object_get_array_member (m1, "Week 8");
+  g_assert_cmpuint (json_array_get_length (frag), ==, 2);
+  g_assert_cmpfloat (json_array_get_double_element (frag, 0), ==, 12.0);
+  g_assert_cmpfloat (json_array_get_double_element (frag, 1), ==, 8.5);
+  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (
+    json_array_get_object_element (json_object_get_array_member (root, "target_lesions"), 1),
+    "measurements"), "Week 8"), ==, "MERGED");
+  /* One caliper per fragment, in the order of the sizes. */
+  cal = json_object_get_object_member (json_array_get_object_element (
+    json_object_get_array_member (root, "target_lesions"), 0), "calipers");
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (cal, "Week 8")), ==, 2);
+  fu1 = json_array_get_object_element (json_object_get_array_member (
+    json_object_get_object_member (root, "responses"), "timepoints"), 0);
+  g_assert_cmpfloat (json_object_get_double_member (fu1, "sum_mm"), ==, 20.5);
+  g_assert_cmpfloat (json_object_get_double_member (fu1, "change_from_baseline_pct"), ==, -59.0);
+  g_assert_cmpstr (json_object_get_string_member (fu1, "target"), ==, "PR");
+
+  /* What the form evaluates on every drag: the same values, no calipers. */
+  {
+    g_autofree char *values = rr_read_draft_build_values (d, lookup, NULL);
+    g_autoptr (JsonParser) q = json_parser_new ();
+    JsonObject *v = json_array_get_object_element (json_object_get_array_member (
+      parse_object (values, q), "target_lesions"), 0);
+    g_assert_false (json_object_has_member (v, "calipers"));
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (
+      json_object_get_object_member (v, "measurements"), "Week 8")), ==, 2);
+  }
+
+  /* The saved form keeps the fragments and the merge. */
+  saved = rr_read_draft_to_json (d);
+  g_assert_true (rr_read_draft_load (e, saved, &error));
+  again = rr_read_draft_to_json (e);
+  g_assert_cmpstr (saved, ==, again);
+  g_assert_cmpint (rr_read_draft_find (e, "T1")->entries[1].kind, ==, RR_ENTRY_SPLIT);
+  g_assert_cmpstr (rr_read_draft_find (e, "T1")->entries[1].fragments[0], ==, f2);
+  g_assert_cmpint (rr_read_draft_find (e, "T2")->entries[1].kind, ==, RR_ENTRY_MERGED);
+}
+
 static void
 test_submission (void)
 {
@@ -273,5 +347,6 @@ main (int argc, char **argv)
   g_test_add_func ("/read-draft/saved-form", test_saved_form);
   g_test_add_func ("/read-draft/follow-up", test_follow_up_from_baseline);
   g_test_add_func ("/read-draft/submission", test_submission);
+  g_test_add_func ("/read-draft/split-merged", test_split_and_merged);
   return g_test_run ();
 }

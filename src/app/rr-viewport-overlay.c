@@ -1,0 +1,250 @@
+/* rr-viewport-overlay.c: what the viewport draws over the image with
+ * cairo: captions, orientation letters, position, scale bar, crosshair
+ * lines and the measurement tools; and the image itself when the CPU
+ * draws it. */
+#include "rr-viewport-private.h"
+
+#include <glib/gi18n.h>
+#include <math.h>
+
+const char *
+rr_viewport_kind_name (RrPlaneKind kind)
+{
+  switch (kind)
+    {
+    case RR_PLANE_AXIAL:
+      return _("Axial");
+    case RR_PLANE_CORONAL:
+      return _("Coronal");
+    default:
+      return _("Sagittal");
+    }
+}
+
+const char *
+rr_viewport_slab_name (RrSlabMode mode)
+{
+  switch (mode)
+    {
+    case RR_SLAB_MIP:
+      return _("MIP");
+    case RR_SLAB_MINIP:
+      return _("MinIP");
+    case RR_SLAB_MEAN:
+      return _("Mean");
+    default:
+      return _("Thin");
+    }
+}
+
+void
+rr_viewport_draw_text (cairo_t *cr, double x, double y, const char *text, double align)
+{
+  cairo_text_extents_t ext;
+  cairo_text_extents (cr, text, &ext);
+  x -= ext.x_advance * align;
+  cairo_set_source_rgba (cr, 0, 0, 0, 0.8);
+  cairo_move_to (cr, x + 1, y + 1);
+  cairo_show_text (cr, text);
+  cairo_set_source_rgb (cr, 0.92, 0.92, 0.92);
+  cairo_move_to (cr, x, y);
+  cairo_show_text (cr, text);
+}
+
+/* The caption of pane @i: what it shows. Drawn in the pane and read out
+ * in the viewer's accessible description, so both say the same. It is
+ * built from the plane, the series description and the fused modality:
+ * RrVolume carries no patient name, ID, birth date or study date. */
+char *
+rr_viewport_pane_title (RrViewport *self, guint i)
+{
+  const Pane *p = &self->panes[i];
+  GString *s = g_string_new (rr_viewport_kind_name (p->kind));
+  RrVolume *f = p->compare ? NULL : self->fusion;
+  RrVolume *v = rr_viewport_pane_volume (self, i);
+
+  if (self->slab[i] != RR_SLAB_NONE)
+    g_string_append_printf (s, " %s %.0f mm", rr_viewport_slab_name (self->slab[i]), self->slab_mm[i]);
+  if (self->compare && self->layout == RR_LAYOUT_SIDE)
+    {
+      const char *label = p->compare ? self->compare_label : self->current_label;
+      if (label)
+        g_string_append_printf (s, "  %s", label);
+    }
+  if (v && v->description && *v->description)
+    g_string_append_printf (s, "  %s", v->description);
+  if (f && f->suv_state == RR_SUV_AVAILABLE)
+    g_string_append_printf (s, _("  + %s, SUVbw %.1f–%.1f"), f->modality ? f->modality : "",
+                            self->fusion_lo * f->suv_factor, self->fusion_hi * f->suv_factor);
+  else if (f && f->suv_state == RR_SUV_UNAVAILABLE)
+    g_string_append_printf (s, _("  + %s (SUV unavailable: %s)"), f->modality ? f->modality : "",
+                            f->suv_reason ? f->suv_reason : "");
+  else if (f)
+    g_string_append_printf (s, "  + %s", f->modality ? f->modality : "");
+  return g_string_free (s, FALSE);
+}
+
+char *
+rr_viewport_slice_text (RrViewport *self,
+                        guint       i)
+{
+  const Pane *p = &self->panes[i];
+  RrVolume *v = rr_viewport_pane_volume (self, i);
+  RrVec3 point = p->compare ? rr_vec3_add (self->point, self->compare_offset) : self->point;
+  RrPlane pl;
+  double a, b, k;
+
+  if (v == NULL || !rr_viewport_pane_plane (self, i, 1, &pl) ||
+      fabs (rr_vec3_dot (rr_plane_normal (&pl), v->normal)) <= 0.999)
+    return NULL;
+  rr_volume_patient_to_voxel (v, point, &a, &b, &k);
+  return g_strdup_printf (_("Im %d/%u"), (int) floor (k + 0.5) + 1, v->dims[2]);
+}
+
+static void
+draw_cpu_pane (RrViewport *self, cairo_t *cr, guint i)
+{
+  RrPlane pl;
+  const Pane *p = &self->panes[i];
+  gsize n;
+
+  if (!rr_viewport_pane_plane (self, i, 1, &pl))
+    return;
+  n = (gsize) pl.width * pl.height;
+  g_autofree float *values = g_new (float, n);
+  g_autofree guint8 *grey = g_new (guint8, n);
+  cairo_surface_t *img = cairo_image_surface_create (CAIRO_FORMAT_RGB24, pl.width, pl.height);
+  guint8 *data = cairo_image_surface_get_data (img);
+  int stride = cairo_image_surface_get_stride (img);
+
+  RrVolume *v = rr_viewport_pane_volume (self, i);
+  rr_reslice (v, &pl, RR_RESLICE_OUTSIDE, 0, values);
+  rr_window_to_grey (values, n, self->center, self->width, self->invert ^ v->invert, grey);
+  cairo_surface_flush (img);
+  for (guint y = 0; y < pl.height; y++)
+    for (guint x = 0; x < pl.width; x++)
+      {
+        guint8 g = grey[(gsize) y * pl.width + x];
+        guint32 *px = (guint32 *) (data + y * stride) + x;
+        *px = 0xff000000u | (g << 16) | (g << 8) | g;
+      }
+  cairo_surface_mark_dirty (img);
+  cairo_set_source_surface (cr, img, p->x, p->y);
+  cairo_paint (cr);
+  cairo_surface_destroy (img);
+}
+
+void
+rr_viewport_draw_overlay (RrViewport *self,
+              cairo_t    *cr,
+              int         width,
+              int         height)
+{
+
+  rr_viewport_layout_panes (self);
+  if (self->volume == NULL)
+    return;
+  cairo_select_font_face (cr, "monospace", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
+  cairo_set_font_size (cr, 12);
+  for (guint i = 0; i < self->n_panes; i++)
+    {
+      const Pane *p = &self->panes[i];
+      RrPlane pl;
+      g_autofree char *l = NULL, *r = NULL, *t = NULL, *b = NULL, *title = NULL, *pos = NULL;
+      double cx, cy;
+      RrVec3 rel;
+
+      if (self->fallback || self->preparing || self->uploading)
+        draw_cpu_pane (self, cr, i);
+      if (!rr_viewport_pane_plane (self, i, 1, &pl))
+        continue;
+      cairo_save (cr);
+      cairo_rectangle (cr, p->x, p->y, p->w, p->h);
+      cairo_clip (cr);
+      /* Crosshair through the point, in the other planes' colours. */
+      rel = rr_vec3_sub (self->point, pl.center);
+      cx = p->x + p->w / 2 + rr_vec3_dot (rel, pl.right) / pl.mm_per_pixel;
+      cy = p->y + p->h / 2 + rr_vec3_dot (rel, pl.down) / pl.mm_per_pixel;
+      if (self->n_panes > 1 && self->compare == NULL)
+        {
+          /* Where each other plane cuts this one: a line through the
+           * point along the cross product of the two normals. */
+          RrVec3 ni = rr_plane_normal (&pl);
+          cairo_set_line_width (cr, 1);
+          cairo_set_source_rgba (cr, 0.3, 0.75, 1.0, 0.7);
+          for (guint j = 0; j < self->n_panes; j++)
+            {
+              RrPlane other;
+              RrVec3 d;
+              double dx, dy, len;
+              if (j == i || !rr_viewport_pane_plane (self, j, 1, &other))
+                continue;
+              d = rr_vec3_cross (ni, rr_plane_normal (&other));
+              dx = rr_vec3_dot (d, pl.right);
+              dy = rr_vec3_dot (d, pl.down);
+              len = hypot (dx, dy);
+              if (len < 1e-6)
+                continue;
+              dx /= len, dy /= len;
+              cairo_move_to (cr, cx - dx * (p->w + p->h), cy - dy * (p->w + p->h));
+              cairo_line_to (cr, cx + dx * (p->w + p->h), cy + dy * (p->w + p->h));
+            }
+          cairo_stroke (cr);
+        }
+      rr_viewport_tools_draw (self, cr, i);
+      /* Orientation letters on the four edges. */
+      l = rr_orientation_label (rr_vec3_scale (pl.right, -1));
+      r = rr_orientation_label (pl.right);
+      t = rr_orientation_label (rr_vec3_scale (pl.down, -1));
+      b = rr_orientation_label (pl.down);
+      rr_viewport_draw_text (cr, p->x + 8, p->y + p->h / 2 + 5, l, 0);
+      rr_viewport_draw_text (cr, p->x + p->w - 8, p->y + p->h / 2 + 5, r, 1);
+      rr_viewport_draw_text (cr, p->x + p->w / 2, p->y + 30, t, 0.5);
+      rr_viewport_draw_text (cr, p->x + p->w / 2, p->y + p->h - 30, b, 0.5);
+      title = rr_viewport_pane_title (self, i);
+      rr_viewport_draw_text (cr, p->x + 8, p->y + 16, title, 0);
+      pos = g_strdup_printf ("%.1f mm   W %.0f L %.0f", rr_vec3_dot (self->point, rr_plane_normal (&pl)),
+                             self->width, self->center);
+      rr_viewport_draw_text (cr, p->x + 8, p->y + p->h - 10, pos, 0);
+      /* The slice number, as radiologists read it off a PACS. */
+      {
+        g_autofree char *im = rr_viewport_slice_text (self, i);
+        if (im)
+          rr_viewport_draw_text (cr, p->x + 8, p->y + p->h - 26, im, 0);
+      }
+      /* Scale bar: 5 cm, or 1 cm when zoomed in. */
+      {
+        double mm = 50 / pl.mm_per_pixel > p->w / 3 ? 10 : 50;
+        double len = mm / pl.mm_per_pixel;
+        g_autofree char *label = g_strdup_printf ("%.0f cm", mm / 10);
+        cairo_set_source_rgb (cr, 0.92, 0.92, 0.92);
+        cairo_set_line_width (cr, 2);
+        cairo_move_to (cr, p->x + p->w - 12 - len, p->y + p->h - 14);
+        cairo_line_to (cr, p->x + p->w - 12, p->y + p->h - 14);
+        cairo_stroke (cr);
+        rr_viewport_draw_text (cr, p->x + p->w - 12, p->y + p->h - 20, label, 1);
+      }
+      if (i == self->active && self->n_panes > 1)
+        {
+          cairo_set_source_rgba (cr, 0.3, 0.75, 1.0, 0.9);
+          cairo_set_line_width (cr, 2);
+          cairo_rectangle (cr, p->x + 1, p->y + 1, p->w - 2, p->h - 2);
+          cairo_stroke (cr);
+        }
+      cairo_restore (cr);
+      if (i + 1 < self->n_panes)
+        {
+          cairo_set_source_rgb (cr, 0.2, 0.2, 0.2);
+          cairo_rectangle (cr, p->x + p->w - 1, p->y, 1, p->h);
+          cairo_fill (cr);
+        }
+    }
+  if (self->fallback || self->notice)
+    {
+      g_autofree char *note = self->fallback ? g_strdup_printf (_("Drawn on the CPU: %s"),
+                                                                self->fallback)
+                                             : g_strdup (self->notice);
+      cairo_set_font_size (cr, 11);
+      rr_viewport_draw_text (cr, width / 2.0, height - 52, note, 0.5);
+    }
+}

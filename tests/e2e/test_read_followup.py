@@ -1,0 +1,378 @@
+#!/usr/bin/python3
+"""Sequential reading end to end, in the real window against a real
+readroom-server on 127.0.0.1, driven through the accessibility tree with
+real pointer events. One reader, one subject, two timepoints (Baseline,
+day 0; Week 8, day 56) uploaded before anything is read:
+
+- the Week 8 task opened first is read-only and says the Baseline is read
+  first;
+- at Baseline two calipers become targets, the read is signed and
+  submitted;
+- Week 8 then opens beside its prior: the panes are captioned with the
+  timepoint label and study day, the slice number shows, and the
+  Baseline's calipers are drawn on the prior's pane;
+- the two targets are measured again, T1 split in two fragments; the
+  form's sums, percentage and responses are those computed here by hand
+  from the calipers (RECIST 1.1, criteria.md: fragments added); the read
+  is submitted and the receipt says what the server recomputed.
+
+The window is 1024x700 (READROOM_TEST_WINDOW=WxH sets another size): the
+form must be usable there. A screenshot of each step goes to the test's
+log folder."""
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "server"))
+from a11y import AppCase, find, find_all, label_text, main, stop, wait_for  # noqa: E402
+from workspace import WorkspaceDriver  # noqa: E402
+from test_server import ADMIN_PASSWORD, Server  # noqa: E402
+
+CLI = os.environ.get("READROOM_CLI", "build/src/cli/readroom-cli")
+PHANTOM = os.environ.get("READROOM_PHANTOM", "build/src/phantom/readroom-phantom")
+OUT = os.path.join(os.environ.get("READROOM_TEST_OUT", tempfile.gettempdir()),
+                   "test_read_followup")
+VALUE = re.compile(r"^(\d+\.\d) × (\d+\.\d) mm$")
+MM_PER_PIXEL = re.compile(r" · (\d+\.\d+) mm per pixel")
+PASSWORD = "reader-password"
+
+
+def tenths(mm):
+    return int(round(mm * 10))
+
+
+def pct_tenths(value, reference):
+    """(value - reference) / reference in tenths of a percent, rounded half
+    away from zero."""
+    num = (value - reference) * 1000
+    q, r = divmod(abs(num), reference)
+    q += 1 if 2 * r >= reference else 0
+    return q if num >= 0 else -q
+
+
+def target_response(baseline, now, nadir):
+    """RECIST 1.1 target response from sums in tenths (criteria.md): PD
+    against the nadir first, then CR, PR against baseline, else SD."""
+    if 5 * (now - nadir) >= nadir and now - nadir >= 50:
+        return "progressive disease (PD)"
+    if now == 0:
+        return "complete response (CR)"
+    if 10 * now <= 7 * baseline:
+        return "partial response (PR)"
+    return "stable disease (SD)"
+
+
+class ReadFollowup(WorkspaceDriver, AppCase):
+    out = OUT
+
+    @classmethod
+    def setUpClass(cls):
+        cls.make_tmp("rr-e2e-followup-")
+        os.makedirs(OUT, exist_ok=True)
+        cls.server = Server(os.path.join(cls.tmp, "server"))
+        os.makedirs(cls.server.data)
+        cls.addClassCleanup(cls.server.stop)
+        cls.server.start()
+        cls.url = "http://127.0.0.1:%d" % cls.server.port
+
+        def admin(*args):
+            env = dict(os.environ, READROOM_PASSWORD=ADMIN_PASSWORD,
+                       READROOM_NEW_PASSWORD=PASSWORD)
+            subprocess.run([CLI, "admin", "--server", cls.url] + list(args), env=env, check=True,
+                           capture_output=True)
+        admin("user", "add", "reader1")
+        admin("trial", "create", "TF", "--name", "follow-up", "--no-qc", "--readers", "1")
+        admin("member", "set", "TF", "reader1", "--roles", "reader")
+        studies = os.path.join(cls.tmp, "studies")
+        subprocess.run([PHANTOM, studies, "--kind", "ct", "--slices", "30", "--size", "256",
+                        "--pixel-spacing", "1.4", "--timepoints", "2", "--change", "-40",
+                        "--interval-days", "56"], check=True, capture_output=True)
+        admin("upload", os.path.join(studies, "tp00"), "--trial", "TF", "--subject", "S-001",
+              "--timepoint", "Baseline", "--day", "0")
+        admin("upload", os.path.join(studies, "tp01"), "--trial", "TF", "--subject", "S-001",
+              "--timepoint", "Week 8", "--day", "56")
+        cls.start_bus()
+        # The window at the size it must fit (1024x700 unless the run says
+        # otherwise), through the settings it keeps its size in.
+        w, h = os.environ.get("READROOM_TEST_WINDOW", "1024x700").split("x")
+        config = os.path.join(cls.tmp, "config")
+        os.makedirs(os.path.join(config, "glib-2.0", "settings"))
+        with open(os.path.join(config, "glib-2.0", "settings", "keyfile"), "w") as f:
+            f.write("[org/readroom/Readroom]\nwindow-width=%d\nwindow-height=%d\n"
+                    "window-maximized=false\n" % (int(w), int(h)))
+        cls.env = cls.app_env(XDG_DATA_HOME=os.path.join(cls.tmp, "data"),
+                              XDG_CACHE_HOME=os.path.join(cls.tmp, "cache"),
+                              XDG_CONFIG_HOME=config, READROOM_NO_KEYRING="1")
+        cls.env["GSETTINGS_BACKEND"] = "keyfile"
+
+    @classmethod
+    def tearDownClass(cls):
+        pass  # the class cleanups stop the application, the bus and the server
+
+    # ---- helpers ----
+
+    def drag(self, x0, y0, x1, y1):
+        self.mouse(x0, y0, "abs")
+        self.mouse(x0, y0, "b1p")
+        for i in range(1, 11):
+            self.mouse(x0 + (x1 - x0) * i / 10, y0 + (y1 - y0) * i / 10, "abs")
+        self.mouse(x1, y1, "b1r")
+
+    def list_rows(self, name):
+        p = self.pyatspi
+        lst = find(self.app, lambda n: (n.name or "") == name and n.getRole() == p.ROLE_LIST)
+        return [r.name or "" for r in find_all(lst, lambda n: n.getRole() == p.ROLE_LIST_ITEM, [])] \
+            if lst else []
+
+    def caliper_values(self):
+        lst = find(self.app, lambda n: (n.name or "") == "Measurement list")
+        out = []
+        for n in find_all(lst, lambda n: n.getRole() == self.pyatspi.ROLE_LABEL, []) if lst else []:
+            m = VALUE.match(label_text(n))
+            if m:
+                out.append((float(m[1]), float(m[2])))
+        return out
+
+    def viewer_says(self, *words, timeout=20):
+        ok = wait_for(lambda: all(w in (self.viewer.description or "") for w in words), timeout)
+        if not ok:
+            self.shot("debug-viewer")
+        self.assertTrue(ok, (words, self.viewer.description))
+
+    def measure_with_selected(self, lesion, n):
+        """Binds the caliper just drawn (the @n-th, selected in the viewer)
+        to @lesion's value at Week 8."""
+        self.assertTrue(wait_for(lambda: len(self.caliper_values()) == n, 15),
+                        self.viewer.description)
+        self.viewer_says("selected: Bidirectional")
+        self.click(self.named("Measure %s with the selected caliper" % lesion))
+        ok = wait_for(lambda: [r for r in self.list_rows("Lesions")
+                               if r.startswith("Target " + lesion) and "Week 8: " in r and
+                               " mm" in r.split("Week 8: ")[1]], 10)
+        if not ok:
+            self.shot("debug-measure-" + lesion)
+        self.assertTrue(ok, (self.list_rows("Lesions"), self.viewer.description,
+                             [t for t in self.labels() if "caliper" in t]))
+
+    def open_task(self, timepoints):
+        """Opens the subject's read task whose timepoints are @timepoints
+        ("Baseline, Week 8") from the worklist, downloading it first."""
+        p = self.pyatspi
+        self.click(self.named("Worklist"))
+        want = "Read · subject S-001, %s ·" % timepoints
+        row_name = wait_for(lambda: [r for r in self.list_rows("Worklist")
+                                     if r.startswith(want) and "available offline" in r], 60)
+        self.assertTrue(row_name, self.list_rows("Worklist"))
+        lst = find(self.app, lambda n: (n.name or "") == "Worklist" and n.getRole() == p.ROLE_LIST)
+        row = find(lst, lambda n: n.getRole() == p.ROLE_LIST_ITEM and
+                   (n.name or "").startswith(want))
+        x, y, w, h = row.queryComponent().getExtents(p.DESKTOP_COORDS)
+        self.mouse(x + 60, y + h // 2, "abs")
+        self.mouse(x + 60, y + h // 2, "b1c")
+        self.viewer = wait_for(lambda: find(self.app, lambda n: (n.name or "") == "Image viewer"
+                                            and "slice 16 / 30" in (n.description or "")), 30)
+        self.assertIsNotNone(self.viewer, "the task's series did not open")
+
+    def choose_organ(self, lesion, organ):
+        p = self.pyatspi
+        button = self.named("Organ of " + lesion, roles=(p.ROLE_PUSH_BUTTON, p.ROLE_TOGGLE_BUTTON,
+                                                          p.ROLE_COMBO_BOX))
+        self.assertIsNotNone(button, "no organ choice for " + lesion)
+        self.click(button)
+        item = wait_for(lambda: find(button, lambda n: n.getRole() == p.ROLE_MENU_ITEM
+                                     and (n.name or "") == organ), 10)
+        self.assertIsNotNone(item, "the organ list does not offer " + organ)
+        self.click(item)
+        self.assertTrue(wait_for(lambda: [r for r in self.list_rows("Lesions")
+                                          if (" %s, %s," % (lesion, organ)) in r], 10),
+                        self.list_rows("Lesions"))
+
+    def sign(self, expect):
+        self.click(self.named("Sign and submit"))
+        dialog = self.frame("Sign and Submit")
+        self.assertIsNotNone(dialog, "no signing dialog")
+        self.type_into("Password", PASSWORD, root=dialog)
+        self.click(self.named("Sign and submit", root=dialog))
+        done = wait_for(lambda: [t for t in self.labels(dialog) if t.startswith("Submitted: ")], 30)
+        self.assertTrue(done, self.labels(dialog))
+        # The dialog stays open (GTK 4.8's AT-SPI bridge crashes when a
+        # window closes while it is read); the form behind it is read.
+        receipt = wait_for(lambda: [t for t in self.labels()
+                                    if t.startswith("Submitted and locked. Receipt")], 30)
+        if not receipt:
+            self.shot("debug-receipt")
+        self.assertTrue(receipt, self.labels())
+        self.assertIn(expect, receipt[0])
+
+    def start(self):
+        """Starts the application and signs reader1 in. The signing dialog
+        of a read stays open once signed (GTK 4.8's AT-SPI bridge crashes
+        when a window closes while it is read), so the next step starts
+        the application again, as a reader's next session."""
+        cls = type(self)
+        if getattr(cls, "proc", None) is not None and cls.proc.poll() is None:
+            stop(cls.proc)
+        cls.proc, self.app = cls.launch_app([], cls.env)
+        self.click(self.named("Sign In"))
+        self.assertIsNotNone(self.frame("Sign In"))
+        self.type_into("Server", self.url)
+        self.type_into("User Name", "reader1")
+        self.type_into("Password", PASSWORD)
+        self.click(self.named("Sign In", root=self.frame("Sign In")))
+        self.assertTrue(wait_for(lambda: len([r for r in self.list_rows("Worklist")
+                                              if r.startswith("Read · subject S-001")]) == 2, 30),
+                        self.list_rows("Worklist"))
+
+    # ---- the test ----
+
+    def test_baseline_then_week_8(self):
+        p = self.pyatspi
+        self.start()
+        self.click(self.named("Download All"))
+
+        # The worklist: no viewer, so no viewer controls in the header bar.
+        side = find(self.app, lambda n: (n.name or "") == "Side by side")
+        self.assertTrue(side is None or not side.getState().contains(p.STATE_VISIBLE),
+                        "viewer controls shown on the worklist")
+
+        # Week 8 first: read-only until the Baseline is submitted.
+        self.open_task("Baseline, Week 8")
+        blocked = wait_for(lambda: [t for t in self.labels()
+                                    if t.startswith("Sequential reading: submit your read of "
+                                                    "Baseline first")], 15)
+        self.shot("1-week8-blocked")
+        self.assertTrue(self.named("Side by side").getState().contains(p.STATE_VISIBLE))
+        self.assertTrue(blocked, self.labels())
+        self.assertFalse(self.named("Make target").getState().contains(p.STATE_SENSITIVE))
+
+        # Baseline: two targets.
+        self.open_task("Baseline")
+        self.assertTrue(wait_for(lambda: [t for t in self.labels()
+                                          if t.startswith("Assessment · Baseline, day 0")], 15))
+        x, y, w, h = self.viewer.queryComponent().getExtents(p.DESKTOP_COORDS)
+        cx, cy = x + w // 2, y + h // 2
+        self.click(self.named("Bidirectional"))
+        self.viewer_says("tool: Bidirectional")
+        self.drag(cx - 40, cy + 130, cx + 40, cy + 130)
+        self.assertTrue(wait_for(lambda: len(self.caliper_values()) == 1, 15),
+                        self.viewer.description)
+        # This one through its menu from the keyboard (the Menu key, on
+        # the viewer, which has the focus since the drag).
+        self.pyatspi.Registry.generateKeyboardEvent(0xff67, None, self.pyatspi.KEY_SYM)
+        item = wait_for(lambda: find(self.app, lambda n: n.getRole() == p.ROLE_MENU_ITEM
+                                     and (n.name or "") == "Make Target"), 10)
+        if item is None:
+            self.shot("debug-menu-key")
+        self.assertIsNotNone(item, "the Menu key opened no menu on the selected caliper")
+        self.click(item)
+        self.assertTrue(wait_for(lambda: [r for r in self.list_rows("Lesions")
+                                          if r.startswith("Target T1")], 10))
+        self.drag(cx - 97, cy + 73, cx - 51, cy + 73)
+        self.assertTrue(wait_for(lambda: len(self.caliper_values()) == 2, 15))
+        # This one through the caliper's own context menu.
+        self.mouse(cx - 74, cy + 73, "abs")
+        self.mouse(cx - 74, cy + 73, "b3c")
+        item = wait_for(lambda: find(self.app, lambda n: n.getRole() == p.ROLE_MENU_ITEM
+                                     and (n.name or "") == "Make Target"), 10)
+        if item is None:
+            self.shot("debug-context-menu")
+        self.assertIsNotNone(item, "no context menu on the caliper")
+        self.click(item)
+        self.assertTrue(wait_for(lambda: [r for r in self.list_rows("Lesions")
+                                          if r.startswith("Target T2")], 10))
+        self.choose_organ("T1", "Liver")
+        self.choose_organ("T2", "Lung")
+        baseline = self.caliper_values()
+        self.assertEqual(len(baseline), 2, baseline)
+        bl_sum = tenths(baseline[0][0]) + tenths(baseline[1][0])
+        self.shot("2-baseline")
+        self.sign("The server's baseline sum: %d.%d mm" % (bl_sum // 10, bl_sum % 10))
+
+        # Week 8 now opens, beside the Baseline, on the same plane.
+        self.start()
+        self.open_task("Baseline, Week 8")
+        self.assertTrue(wait_for(lambda: [t for t in self.labels()
+                                          if t.startswith("Assessment · Week 8, day 56")], 15))
+        self.viewer_says("panes: Axial  Week 8, day 56", "; Axial  Baseline, day 0",
+                         "Im 16/30", timeout=30)
+        # The Baseline's two calipers, on the prior's pane.
+        self.viewer_says("2 earlier measurements shown")
+        self.shot("3-week8-beside-baseline")
+        # The sidebar in timepoint order.
+        series = find(self.app, lambda n: (n.name or "") == "Series" and n.getRole() == p.ROLE_LIST)
+        headers = [label_text(n) for n in find_all(series, lambda n: n.getRole() == p.ROLE_LABEL,
+                                                   [])
+                   if label_text(n) in ("Baseline", "Week 8")]
+        self.assertEqual(headers, ["Baseline", "Week 8"])
+        self.assertFalse([t for t in self.labels() if t.startswith("Sequential reading")])
+        rows = self.list_rows("Lesions")
+        self.assertTrue([r for r in rows if r.startswith("Target T1")], rows)
+        self.assertTrue([r for r in rows if r.startswith("Target T2")], rows)
+
+        # Scrolled away, then "go to" T1: both panes back on its slice, the
+        # prior's caliper in view.
+        x, y, w, h = self.viewer.queryComponent().getExtents(p.DESKTOP_COORDS)
+        for _ in range(3):
+            self.mouse(x + w // 4, y + h // 2, "abs")
+            self.mouse(x + w // 4, y + h // 2, "b5c")
+        self.assertTrue(wait_for(lambda: "Im 16/30" not in (self.viewer.description or ""), 10),
+                        self.viewer.description)
+        self.click(self.named("Go to T1"))
+        self.viewer_says("Week 8, day 56  CT chest-abdomen phantom, Im 16/30",
+                         "Baseline, day 0  CT chest-abdomen phantom, Im 16/30",
+                         "2 earlier measurements shown")
+
+        # Measured again, about a third of their baseline size, in the
+        # current (left) pane, whatever its scale.
+        x, y, w, h = self.viewer.queryComponent().getExtents(p.DESKTOP_COORDS)
+        lx, cy = x + w // 4, y + h // 2
+        self.click(self.named("Bidirectional"))
+        self.viewer_says("tool: Bidirectional", "pane 1 of 2")
+        mmpp = float(MM_PER_PIXEL.search(self.viewer.description)[1])
+        half1 = max(6, int(baseline[0][0] * 0.35 / mmpp / 2))
+        half2 = max(6, int(baseline[1][0] * 0.35 / mmpp / 2))
+        self.drag(lx - half1, cy + 130, lx + half1, cy + 130)
+        self.measure_with_selected("T1", 1)
+        self.drag(lx - w // 16 - half2, cy + 73, lx - w // 16 + half2, cy + 73)
+        self.measure_with_selected("T2", 2)
+        # T1 split: a second fragment, its size added (criteria.md).
+        self.drag(lx + w // 16 - 5, cy + 100, lx + w // 16 + 5, cy + 100)
+        self.assertTrue(wait_for(lambda: len(self.caliper_values()) == 3, 15))
+        self.viewer_says("selected: Bidirectional")
+        self.click(self.named("Add the selected caliper to T1 as a fragment (split lesion)"))
+        self.assertTrue(wait_for(lambda: [r for r in self.list_rows("Lesions")
+                                          if r.startswith("Target T1") and
+                                          "split in 2 fragments" in r], 10),
+                        self.list_rows("Lesions"))
+        week8 = self.caliper_values()
+        fu_sum = tenths(week8[0][0]) + tenths(week8[1][0]) + tenths(week8[2][0])
+        pct = pct_tenths(fu_sum, bl_sum)
+        response = target_response(bl_sum, fu_sum, bl_sum)
+        # The scenario is a response: a sum well under 70 % of baseline.
+        self.assertEqual(response, "partial response (PR)", (baseline, week8))
+        expected = ["Sum %d.%d mm · nadir %d.%d mm" % (fu_sum // 10, fu_sum % 10,
+                                                       bl_sum // 10, bl_sum % 10),
+                    "−%d.%d %% from baseline" % (-pct // 10, -pct % 10),
+                    "Targets: partial response (PR)",
+                    "Non-targets: no disease of this kind (ND)",
+                    "New lesions: no",
+                    "Overall: partial response (PR)",
+                    "Best overall response: partial response (PR)"]
+
+        def responses():
+            return [t for t in self.labels() if t.startswith("Baseline sum: ")]
+        ok = wait_for(lambda: [t for t in responses() if all(e in t for e in expected)], 15)
+        self.shot("4-week8-measured")
+        self.assertTrue(ok, (expected, responses()))
+        self.sign("The server's best overall response: PR")
+        self.shot("5-week8-submitted")
+        self.assertFalse(self.named("Make target").getState().contains(p.STATE_SENSITIVE))
+
+
+if __name__ == "__main__":
+    main()

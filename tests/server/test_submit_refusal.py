@@ -1,0 +1,88 @@
+#!/usr/bin/python3
+"""A read the server refuses (422), against a real readroom-server on
+127.0.0.1: its list of differences reaches the reader. readroom-cli submit
+sends a follow-up read whose responses were altered (best overall response
+and the Week 8 overall response SD, where 30 mm -> 16 mm is -46.7 %, PR):
+the refusal it prints, and the outbox entry's last error that the lesion
+form shows, name each differing field with what was submitted and what the
+server computed."""
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from test_server import ADMIN_PASSWORD, CLI, PHANTOM, Server, make_read  # noqa: E402
+
+
+class SubmitRefusal(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="rr-refusal-")
+        cls.addClassCleanup(shutil.rmtree, cls.tmp, ignore_errors=True)
+        cls.server = Server(os.path.join(cls.tmp, "server"))
+        os.makedirs(cls.server.data)
+        cls.addClassCleanup(cls.server.stop)
+        cls.server.start()
+        cls.url = "http://127.0.0.1:%d" % cls.server.port
+
+        def admin(*args):
+            env = dict(os.environ, READROOM_PASSWORD=ADMIN_PASSWORD,
+                       READROOM_NEW_PASSWORD="reader-password")
+            subprocess.run([CLI, "admin", "--server", cls.url] + list(args), env=env, check=True,
+                           capture_output=True)
+        admin("user", "add", "reader1")
+        admin("trial", "create", "TR", "--name", "refusal", "--no-qc", "--readers", "1",
+              "--reading", "batch")
+        admin("member", "set", "TR", "reader1", "--roles", "reader")
+        studies = os.path.join(cls.tmp, "studies")
+        subprocess.run([PHANTOM, studies, "--kind", "ct", "--slices", "8", "--size", "64",
+                        "--timepoints", "2"], check=True, capture_output=True)
+        admin("upload", os.path.join(studies, "tp00"), "--trial", "TR", "--subject", "S-1",
+              "--timepoint", "Baseline", "--day", "0")
+        admin("upload", os.path.join(studies, "tp01"), "--trial", "TR", "--subject", "S-1",
+              "--timepoint", "Week 8", "--day", "56")
+        cls.home = os.path.join(cls.tmp, "home")
+
+    def env(self):
+        return dict(os.environ, XDG_DATA_HOME=os.path.join(self.home, "data"),
+                    XDG_CACHE_HOME=os.path.join(self.home, "cache"), READROOM_NO_KEYRING="1",
+                    READROOM_PASSWORD="reader-password")
+
+    def test_differences_reach_the_reader(self):
+        token = self.server.login("reader1", "reader-password")
+        status, tasks = self.server.request("GET", "/readroom/v1/tasks?status=open", token=token)
+        self.assertEqual(status, 200, tasks)
+        task = [t for t in tasks if t["kind"] == "read" and len(t["timepoints"]) == 2][0]
+        read = make_read([(tp["label"], tp["day"]) for tp in task["timepoints"]], (30.0, 16.0))
+        self.assertEqual(read["responses"]["best_overall_response"], "PR")
+        read["responses"]["best_overall_response"] = "SD"
+        read["responses"]["timepoints"][0]["overall"] = "SD"
+        path = os.path.join(self.tmp, "read.json")
+        with open(path, "w") as f:
+            json.dump(read, f)
+        r = subprocess.run([CLI, "sync", "--server", self.url, "--user", "reader1"],
+                           env=self.env(), capture_output=True, text=True, timeout=300)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        r = subprocess.run([CLI, "submit", "--server", self.url, "--user", "reader1", "--task",
+                            task["id"], "--read", path], env=self.env(), capture_output=True,
+                           text=True, timeout=300)
+        self.assertNotEqual(r.returncode, 0, r.stdout)
+        expected = ["best_overall_response: submitted SD, the server computed PR",
+                    "timepoints[0].overall: submitted SD, the server computed PR"]
+        for line in expected:
+            self.assertIn(line, r.stderr)
+        db = os.path.join(self.home, "data", "readroom", "readroom.db")
+        with sqlite3.connect(db) as c:
+            state, last_error = c.execute("SELECT state, last_error FROM outbox WHERE task_id = ?",
+                                          (task["id"],)).fetchone()
+        self.assertEqual(state, "refused")
+        self.assertEqual(last_error.splitlines()[1:], expected, last_error)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
