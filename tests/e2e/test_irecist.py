@@ -28,6 +28,7 @@ from test_server import ADMIN_PASSWORD, Server  # noqa: E402
 CLI = os.environ.get("READROOM_CLI", "build/src/cli/readroom-cli")
 PHANTOM = os.environ.get("READROOM_PHANTOM", "build/src/phantom/readroom-phantom")
 OUT = os.path.join(os.environ.get("READROOM_TEST_OUT", tempfile.gettempdir()), "test_irecist")
+MM_PER_PIXEL = re.compile(r" · (\d+\.\d+) mm per pixel")
 PASSWORD = "reader-password"
 VALUE = re.compile(r"^(\d+\.\d) × (\d+\.\d) mm$")
 FOLLOW_UP_DAY = 56
@@ -250,14 +251,19 @@ class IRecist(AppCase, WorkspaceDriver):
         self.show_series_of("Week 8")
         self.viewer = wait_for(lambda: find(self.app, lambda n: (n.name or "") == "Image viewer"),
                                15)
+        # Week 8 opens beside its prior: it is the left pane, drawn at that
+        # pane's own scale (read from the viewer's description).
         x, y, w, h = self.viewer.queryComponent().getExtents(p.DESKTOP_COORDS)
-        cx, cy = x + w // 2, y + h // 2
+        cx, cy = x + w // 4, y + h // 2
         self.click(self.named("Bidirectional"))
-        self.assertTrue(wait_for(lambda: "tool: Bidirectional" in (self.viewer.description or ""),
-                                 10), self.viewer.description)
+        self.assertTrue(wait_for(lambda: "tool: Bidirectional" in (self.viewer.description or "")
+                                 and "pane 1 of 2" in self.viewer.description, 10),
+                        self.viewer.description)
+        mmpp = float(MM_PER_PIXEL.search(self.viewer.description)[1])
+        half = max(6, round(baseline[0] / mmpp / 2))
         # T1 again, the same size: its targets alone would be stable.
         before = self.caliper_count()
-        self.drag(cx - 40, cy + 130, cx + 40, cy + 130)
+        self.drag(cx - half, cy + 130, cx + half, cy + 130)
         self.assertTrue(wait_for(lambda: self.caliper_count() == before + 1, 15),
                         self.viewer.description)
         self.click(self.named("Measure T1 with the selected caliper"))
@@ -267,7 +273,7 @@ class IRecist(AppCase, WorkspaceDriver):
         # A new lesion, marked by a caliper. (The form records a new
         # lesion's caliper as its mark, not as a new-lesion target's
         # diameter: the read has no new-lesion sum.)
-        self.drag(cx - 97, cy + 73, cx - 51, cy + 73)
+        self.drag(cx - w // 16 - 12, cy + 73, cx - w // 16 + 12, cy + 73)
         self.assertTrue(wait_for(lambda: self.caliper_count() == before + 2, 15),
                         self.viewer.description)
         self.click(self.named("Add new lesion"))
