@@ -457,6 +457,17 @@ on_query_activated (GtkListBox *list, GtkListBoxRow *row, RrUploadView *self)
   g_task_run_in_thread (task, query_detail_thread);
 }
 
+/* Back to an ordinary upload: the query stays open in the list. */
+static void
+on_leave_query (GtkButton *button, RrUploadView *self)
+{
+  if (self->busy)
+    return;
+  g_clear_pointer (&self->query_id, g_free);
+  show_answer_mode (self);
+  set_status (self, _("Choose the folder of one subject's visit"));
+}
+
 /* The answered query leaves the list and the page returns to an ordinary
  * upload. */
 static void
@@ -1316,7 +1327,7 @@ rr_upload_view_init (RrUploadView *self)
   GtkWidget *buttons = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
   GtkWidget *day_label = gtk_label_new (_("Study day"));
   GtkWidget *title = gtk_label_new (_("Upload a Visit's Images"));
-  GtkWidget *answer_grid, *password_label, *meaning;
+  GtkWidget *answer_grid, *password_label, *meaning, *leave;
 
   self->cancellable = g_cancellable_new ();
   self->scroller = gtk_scrolled_window_new ();
@@ -1426,6 +1437,12 @@ rr_upload_view_init (RrUploadView *self)
   gtk_label_set_wrap (GTK_LABEL (meaning), TRUE);
   gtk_widget_add_css_class (meaning, "dim-label");
   gtk_box_append (GTK_BOX (self->answer_box), meaning);
+  leave = gtk_button_new_with_mnemonic (_("_Leave the Query"));
+  set_name (leave, _("Leave the Query"));
+  gtk_widget_set_halign (leave, GTK_ALIGN_START);
+  gtk_widget_add_css_class (leave, "flat");
+  g_signal_connect_object (leave, "clicked", G_CALLBACK (on_leave_query), self, 0);
+  gtk_box_append (GTK_BOX (self->answer_box), leave);
   gtk_widget_set_visible (self->answer_box, FALSE);
   gtk_box_insert_child_after (GTK_BOX (box), self->answer_box, grid);
 }
