@@ -307,6 +307,14 @@ class Qc(WorkspaceDriver, unittest.TestCase):
                           30)
         self.assertTrue(listed, self.row_names("Open Queries"))
         self.click_at(listed[0])
+        self.assertIsNotNone(self.named("Upload and Answer"), "no Upload and Answer button")
+        # Left, the page is an ordinary upload again and the query stays.
+        self.click(self.named("Leave the Query"))
+        self.assertIsNotNone(self.named("Start Upload", timeout=10))
+        self.assertIsNone(self.named("Upload and Answer", timeout=2))
+        self.assertEqual(len(self.row_names("Open Queries")), 1, self.row_names("Open Queries"))
+        listed = [r for r in self.rows("Open Queries")]
+        self.click_at(listed[0])
         self.assertTrue(wait_for(lambda: "Motion artifact · major — " + COMMENT
                                  in self.row_names("Query Findings"), 30),
                         self.row_names("Query Findings"))
