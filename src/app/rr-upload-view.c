@@ -27,6 +27,8 @@
 #define MAX_PREVIEW_TRIES 32
 /* Files sent at once, as readroom-cli upload does by default. */
 #define PARALLEL 4
+/* A query's findings shown at most (the reviewer's list is short). */
+#define MAX_FINDINGS_SHOWN 100
 
 struct _RrUploadView
 {
@@ -40,6 +42,14 @@ struct _RrUploadView
   GtkListBox *studies, *warnings, *preview, *queries;
   GtkLabel *status, *queries_empty;
   GtkProgressBar *progress;
+  /* The query being answered: its findings, the response, the password
+   * that signs the answer. Shown only while a query is chosen. */
+  GtkWidget *answer_box;
+  GtkLabel *query_title;
+  GtkListBox *query_findings;
+  GtkEntry *response;
+  GtkWidget *password;
+  char *query_id;                  /* NULL: an ordinary upload */
 
   char *server, *user, *token, *ca_file;
   gboolean available;
@@ -62,7 +72,7 @@ static GParamSpec *props[N_PROPS];
 
 typedef struct
 {
-  char *trial, *subject, *label;
+  char *id, *trial, *subject, *label;
   int day;
 } QueryTask;
 
@@ -70,6 +80,7 @@ static void
 query_task_free (gpointer data)
 {
   QueryTask *q = data;
+  g_free (q->id);
   g_free (q->trial);
   g_free (q->subject);
   g_free (q->label);
@@ -280,7 +291,11 @@ account_thread (GTask *task, gpointer source, gpointer data, GCancellable *cance
       if (tps == NULL || json_array_get_length (tps) == 0)
         continue;
       last = json_array_get_object_element (tps, json_array_get_length (tps) - 1);
+      if (!json_object_has_member (t, "id") ||
+          json_node_get_value_type (json_object_get_member (t, "id")) != G_TYPE_STRING)
+        continue;
       q = g_new0 (QueryTask, 1);
+      q->id = g_strdup (json_object_get_string_member (t, "id"));
       q->trial = g_strdup (json_object_get_string_member_with_default (t, "trial", ""));
       q->subject = g_strdup (json_object_get_string_member_with_default (t, "subject", ""));
       q->label = g_strdup (last ? json_object_get_string_member_with_default (last, "label", "")
@@ -291,19 +306,192 @@ account_thread (GTask *task, gpointer source, gpointer data, GCancellable *cance
   g_task_return_pointer (task, info, (GDestroyNotify) account_info_free);
 }
 
+/* ---- the query being answered: its findings ---- */
+
+typedef struct
+{
+  Account *account;
+  char *id;
+  GPtrArray *lines;        /* char *, one a finding */
+} QueryDetail;
+
+static void
+query_detail_free (QueryDetail *d)
+{
+  account_free (d->account);
+  g_free (d->id);
+  g_clear_pointer (&d->lines, g_ptr_array_unref);
+  g_free (d);
+}
+
+/* "motion_artifact" as the site reads it: "Motion artifact". */
+static char *
+category_words (const char *code)
+{
+  char *w = g_strdup (code && *code ? code : "finding");
+  for (char *c = w; *c; c++)
+    if (*c == '_')
+      *c = ' ';
+  w[0] = g_ascii_toupper (w[0]);
+  return w;
+}
+
+static void
+query_detail_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  QueryDetail *d = data;
+  g_autoptr (RrSyncClient) client = client_for (d->account);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *esc = g_uri_escape_string (d->id, NULL, FALSE);
+  g_autofree char *path = g_strdup_printf ("/readroom/v1/tasks/%s", esc);
+  g_autoptr (JsonNode) doc = rr_sync_get_json (client, path, &error);
+  JsonObject *o = doc && JSON_NODE_HOLDS_OBJECT (doc) ? json_node_get_object (doc) : NULL;
+  JsonNode *fs = o ? json_object_get_member (o, "findings") : NULL;
+  JsonArray *a = fs && JSON_NODE_HOLDS_ARRAY (fs) ? json_node_get_array (fs) : NULL;
+
+  if (o == NULL)
+    {
+      g_task_return_error (task, error ? g_steal_pointer (&error)
+                                       : g_error_new_literal (RR_SYNC_ERROR, RR_SYNC_ERROR_SERVER,
+                                                              _("the server sent no task")));
+      return;
+    }
+  d->lines = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; a && i < json_array_get_length (a) && i < MAX_FINDINGS_SHOWN; i++)
+    {
+      JsonNode *n = json_array_get_element (a, i);
+      JsonObject *f = JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
+      g_autofree char *category = NULL;
+      const char *severity, *comment;
+      if (f == NULL)
+        continue;
+      category = category_words (json_object_get_string_member_with_default (f, "category",
+                                                                              NULL));
+      severity = json_object_get_string_member_with_default (f, "severity", "");
+      comment = json_object_get_string_member_with_default (f, "comment", "");
+      g_ptr_array_add (d->lines, comment && *comment
+                                   ? g_strdup_printf ("%s · %s — %s", category, severity,
+                                                      comment)
+                                   : g_strdup_printf ("%s · %s", category, severity));
+    }
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+query_detail_done (GObject *source, GAsyncResult *result, gpointer data)
+{
+  RrUploadView *self = RR_UPLOAD_VIEW (source);
+  QueryDetail *d = g_task_get_task_data (G_TASK (result));
+  g_autoptr (GError) error = NULL;
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      g_autofree char *text = NULL;
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
+          g_strcmp0 (d->id, self->query_id) != 0)
+        return;
+      clear_list (self->query_findings);
+      text = g_strdup_printf (_("The query's findings could not be fetched: %s"),
+                              error->message);
+      add_row (self->query_findings, text, "warning");
+      return;
+    }
+  /* Another query chosen meanwhile: its own fetch fills the list. */
+  if (g_strcmp0 (d->id, self->query_id) != 0)
+    return;
+  clear_list (self->query_findings);
+  for (guint i = 0; i < d->lines->len; i++)
+    add_row (self->query_findings, d->lines->pdata[i], NULL);
+  if (d->lines->len == 0)
+    add_row (self->query_findings, _("The reviewer marked no finding"), "dim-label");
+}
+
+/* The Upload button and the answer's fields follow whether a query is
+ * being answered. */
+static void
+show_answer_mode (RrUploadView *self)
+{
+  gboolean answering = self->query_id != NULL;
+  gtk_widget_set_visible (self->answer_box, answering);
+  gtk_button_set_label (self->upload, answering ? _("_Upload and Answer") : _("_Upload"));
+  gtk_button_set_use_underline (self->upload, TRUE);
+  set_name (self->upload, answering ? _("Upload and Answer") : _("Start Upload"));
+  if (!answering)
+    {
+      gtk_editable_set_text (GTK_EDITABLE (self->response), "");
+      gtk_editable_set_text (GTK_EDITABLE (self->password), "");
+      clear_list (self->query_findings);
+    }
+}
+
 static void
 on_query_activated (GtkListBox *list, GtkListBoxRow *row, RrUploadView *self)
 {
   int i = gtk_list_box_row_get_index (row);
+  g_autoptr (GTask) task = NULL;
+  g_autofree char *title = NULL;
+  QueryDetail *d;
   QueryTask *q;
-  if (self->query_tasks == NULL || i < 0 || (guint) i >= self->query_tasks->len)
+  if (self->busy || self->query_tasks == NULL || i < 0 || (guint) i >= self->query_tasks->len)
     return;
   q = self->query_tasks->pdata[i];
   gtk_editable_set_text (GTK_EDITABLE (self->trial), q->trial);
   gtk_editable_set_text (GTK_EDITABLE (self->subject), q->subject);
   gtk_editable_set_text (GTK_EDITABLE (self->label), q->label);
   gtk_spin_button_set_value (self->day, q->day);
-  set_status (self, _("Answer the query: choose the new or corrected images and upload them"));
+  g_free (self->query_id);
+  self->query_id = g_strdup (q->id);
+  show_answer_mode (self);
+  title = g_strdup_printf (_("Answering the query on subject %s · %s"), q->subject, q->label);
+  gtk_label_set_text (self->query_title, title);
+  set_name (self->query_title, title);
+  clear_list (self->query_findings);
+  add_row (self->query_findings, _("Fetching the reviewer's findings…"), "dim-label");
+  set_status (self, _("Answer the query: choose the new or corrected images, write the "
+                      "response, enter your password, then Upload and Answer"));
+  d = g_new0 (QueryDetail, 1);
+  d->account = account_copy (self);
+  d->id = g_strdup (q->id);
+  task = g_task_new (self, self->cancellable, query_detail_done, NULL);
+  g_task_set_task_data (task, d, (GDestroyNotify) query_detail_free);
+  g_task_run_in_thread (task, query_detail_thread);
+}
+
+/* Back to an ordinary upload: the query stays open in the list. */
+static void
+on_leave_query (GtkButton *button, RrUploadView *self)
+{
+  if (self->busy)
+    return;
+  g_clear_pointer (&self->query_id, g_free);
+  show_answer_mode (self);
+  set_status (self, _("Choose the folder of one subject's visit"));
+}
+
+/* The answered query leaves the list and the page returns to an ordinary
+ * upload. */
+static void
+query_answered (RrUploadView *self, const char *id)
+{
+  for (guint i = 0; self->query_tasks && i < self->query_tasks->len; i++)
+    {
+      QueryTask *q = self->query_tasks->pdata[i];
+      GtkListBoxRow *row;
+      if (g_strcmp0 (q->id, id) != 0)
+        continue;
+      row = gtk_list_box_get_row_at_index (self->queries, (int) i);
+      if (row)
+        gtk_list_box_remove (self->queries, GTK_WIDGET (row));
+      g_ptr_array_remove_index (self->query_tasks, i);
+      break;
+    }
+  gtk_widget_set_visible (GTK_WIDGET (self->queries_empty),
+                          self->query_tasks == NULL || self->query_tasks->len == 0);
+  if (g_strcmp0 (self->query_id, id) == 0)
+    {
+      g_clear_pointer (&self->query_id, g_free);
+      show_answer_mode (self);
+    }
 }
 
 static void
@@ -360,6 +548,8 @@ rr_upload_view_set_account (RrUploadView *self,
   self->token = g_strdup (token);
   self->ca_file = ca_file && *ca_file ? g_strdup (ca_file) : NULL;
   gtk_editable_set_text (GTK_EDITABLE (self->trial), "");
+  g_clear_pointer (&self->query_id, g_free);
+  show_answer_mode (self);
   task = g_task_new (self, self->cancellable, account_done, NULL);
   g_task_set_task_data (task, account_copy (self), (GDestroyNotify) account_free);
   g_task_run_in_thread (task, account_thread);
@@ -799,8 +989,11 @@ typedef struct
   Account *account;
   char *path, *trial, *subject, *label, *staging;
   int day;
+  char *query, *response;          /* an answer to a query, or NULL */
+  char *password;                  /* signs the answer; wiped when freed */
   RrUploadView *view;              /* for progress only, on the main thread */
   char *outcome;
+  gboolean answered;
 } Upload;
 
 static void
@@ -812,6 +1005,11 @@ upload_free (Upload *u)
   g_free (u->subject);
   g_free (u->label);
   g_free (u->staging);
+  g_free (u->query);
+  g_free (u->response);
+  if (u->password)
+    memset (u->password, 0, strlen (u->password));
+  g_free (u->password);
   g_free (u->outcome);
   g_clear_object (&u->view);
   g_free (u);
@@ -940,6 +1138,25 @@ upload_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancel
       return;
     }
   studies = rr_upload_studies (journal, names);
+  if (u->query)
+    {
+      /* The files are on the server either way: a failed answer is
+       * answered again by Upload and Answer, which sends nothing twice. */
+      if (!rr_upload_answer_query (client, u->query, u->response, u->password, studies, &error))
+        {
+          g_task_return_new_error (task, error->domain, error->code,
+                                   _("the files were sent but %s"), error->message);
+          return;
+        }
+      u->answered = TRUE;
+      u->outcome = g_strdup_printf (ngettext ("Uploaded %u files in %u study and answered the "
+                                              "query: a fresh QC task checks them",
+                                              "Uploaded %u files in %u studies and answered the "
+                                              "query: a fresh QC task checks them",
+                                              studies->len), names->len, studies->len);
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
   if (!rr_upload_link (client, u->trial, u->subject, u->label, u->day, studies, &linked, &error))
     {
       g_task_return_error (task, g_steal_pointer (&error));
@@ -976,6 +1193,8 @@ upload_done (GObject *source, GAsyncResult *result, gpointer data)
     }
   gtk_progress_bar_set_fraction (self->progress, 1.0);
   set_status (self, u->outcome);
+  if (u->answered)
+    query_answered (self, u->query);
 }
 
 static void
@@ -987,6 +1206,28 @@ on_upload (GtkButton *button, RrUploadView *self)
 
   if (self->busy || !fields_ok (self, &trial, &staging))
     return;
+  if (self->query_id)
+    {
+      char *own = rr_upload_query_staging_dir (staging, self->query_id);
+      if (*text_of (self->response) == '\0')
+        {
+          g_free (own);
+          set_status (self, _("Write the response to the query first"));
+          gtk_widget_grab_focus (GTK_WIDGET (self->response));
+          return;
+        }
+      if (*gtk_editable_get_text (GTK_EDITABLE (self->password)) == '\0')
+        {
+          g_free (own);
+          set_status (self, _("Enter your password: it signs the answer"));
+          gtk_widget_grab_focus (self->password);
+          return;
+        }
+      /* Other files for the same timepoint: their own staging folder, as
+       * the CLI's, so the first upload's journal does not hold them. */
+      g_free (staging);
+      staging = own;
+    }
   u = g_new0 (Upload, 1);
   u->account = account_copy (self);
   u->path = g_strdup (text_of (self->folder));
@@ -995,6 +1236,13 @@ on_upload (GtkButton *button, RrUploadView *self)
   u->label = g_strdup (text_of (self->label));
   u->staging = g_steal_pointer (&staging);
   u->day = gtk_spin_button_get_value_as_int (self->day);
+  if (self->query_id)
+    {
+      u->query = g_strdup (self->query_id);
+      u->response = g_strdup (text_of (self->response));
+      u->password = g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->password)));
+      gtk_editable_set_text (GTK_EDITABLE (self->password), "");
+    }
   u->view = g_object_ref (self);
   self->upload_cancel = g_cancellable_new ();
   set_busy (self, TRUE);
@@ -1047,6 +1295,7 @@ rr_upload_view_finalize (GObject *object)
   g_clear_object (&self->cancellable);
   g_clear_object (&self->upload_cancel);
   g_clear_pointer (&self->query_tasks, g_ptr_array_unref);
+  g_free (self->query_id);
   g_free (self->server);
   g_free (self->user);
   g_free (self->token);
@@ -1078,6 +1327,7 @@ rr_upload_view_init (RrUploadView *self)
   GtkWidget *buttons = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
   GtkWidget *day_label = gtk_label_new (_("Study day"));
   GtkWidget *title = gtk_label_new (_("Upload a Visit's Images"));
+  GtkWidget *answer_grid, *password_label, *meaning, *leave;
 
   self->cancellable = g_cancellable_new ();
   self->scroller = gtk_scrolled_window_new ();
@@ -1160,4 +1410,39 @@ rr_upload_view_init (RrUploadView *self)
   gtk_label_set_xalign (self->queries_empty, 0);
   gtk_widget_add_css_class (GTK_WIDGET (self->queries_empty), "dim-label");
   gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->queries_empty));
+
+  /* The query being answered, above the buttons: what the reviewer found,
+   * the site's response, and the password that signs it. */
+  self->answer_box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
+  self->query_title = GTK_LABEL (heading (_("Answering a Query")));
+  gtk_box_append (GTK_BOX (self->answer_box), GTK_WIDGET (self->query_title));
+  self->query_findings = boxed_list (_("Query Findings"));
+  gtk_box_append (GTK_BOX (self->answer_box), GTK_WIDGET (self->query_findings));
+  answer_grid = gtk_grid_new ();
+  gtk_grid_set_row_spacing (GTK_GRID (answer_grid), 6);
+  gtk_grid_set_column_spacing (GTK_GRID (answer_grid), 12);
+  self->response = labelled_entry (GTK_GRID (answer_grid), 0, _("Response"),
+                                   _("Required: what was done, for the reviewer"));
+  password_label = gtk_label_new (_("Password"));
+  gtk_label_set_xalign (GTK_LABEL (password_label), 1);
+  self->password = gtk_password_entry_new ();
+  gtk_password_entry_set_show_peek_icon (GTK_PASSWORD_ENTRY (self->password), TRUE);
+  gtk_widget_set_hexpand (self->password, TRUE);
+  set_name (self->password, _("Password"));
+  gtk_grid_attach (GTK_GRID (answer_grid), password_label, 0, 1, 1, 1);
+  gtk_grid_attach (GTK_GRID (answer_grid), self->password, 1, 1, 2, 1);
+  gtk_box_append (GTK_BOX (self->answer_box), answer_grid);
+  meaning = gtk_label_new (_("Your password signs the answer: “Answered the QC query”"));
+  gtk_label_set_xalign (GTK_LABEL (meaning), 0);
+  gtk_label_set_wrap (GTK_LABEL (meaning), TRUE);
+  gtk_widget_add_css_class (meaning, "dim-label");
+  gtk_box_append (GTK_BOX (self->answer_box), meaning);
+  leave = gtk_button_new_with_mnemonic (_("_Leave the Query"));
+  set_name (leave, _("Leave the Query"));
+  gtk_widget_set_halign (leave, GTK_ALIGN_START);
+  gtk_widget_add_css_class (leave, "flat");
+  g_signal_connect_object (leave, "clicked", G_CALLBACK (on_leave_query), self, 0);
+  gtk_box_append (GTK_BOX (self->answer_box), leave);
+  gtk_widget_set_visible (self->answer_box, FALSE);
+  gtk_box_insert_child_after (GTK_BOX (box), self->answer_box, grid);
 }

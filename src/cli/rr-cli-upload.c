@@ -118,62 +118,25 @@ link_timepoint (RrSyncClient *client,
   return RR_EXIT_OK;
 }
 
-/* The answer to a QC query (server-api.md): the studies just sent become
- * the timepoint's, signed with the user's password; the server closes the
- * query and opens a fresh QC task. */
+/* The answer to a QC query (server-api.md), signed with READROOM_PASSWORD
+ * (checked before anything was sent). */
 static int
 answer_query (RrSyncClient *client,
               const char   *query,
               const char   *response,
               GPtrArray    *studies)
 {
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autoptr (JsonGenerator) gen = json_generator_new ();
-  g_autoptr (JsonNode) root = NULL;
-  g_autofree char *body = NULL, *path = NULL, *said = NULL, *uuid = g_uuid_string_random ();
-  g_autofree char *idem = g_strdup_printf ("Idempotency-Key: %s", uuid);
-  g_autofree char *esc = g_uri_escape_string (query, NULL, FALSE);
-  const char *headers[] = { idem, NULL };
   g_autoptr (GError) error = NULL;
-  g_autoptr (GBytes) answer = NULL;
-  long status = 0;
 
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "response");
-  json_builder_add_string_value (b, response);
-  json_builder_set_member_name (b, "studies");
-  json_builder_begin_array (b);
-  for (guint i = 0; i < studies->len; i++)
-    json_builder_add_string_value (b, studies->pdata[i]);
-  json_builder_end_array (b);
-  json_builder_set_member_name (b, "signature");
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "password");
-  json_builder_add_string_value (b, g_getenv ("READROOM_PASSWORD"));
-  json_builder_set_member_name (b, "meaning");
-  json_builder_add_string_value (b, "Answered the QC query");
-  json_builder_end_object (b);
-  json_builder_end_object (b);
-  root = json_builder_get_root (b);
-  json_generator_set_root (gen, root);
-  body = json_generator_to_data (gen, NULL);
-  path = g_strdup_printf ("/readroom/v1/tasks/%s/submission", esc);
-  answer = rr_sync_call (client, "POST", path, body, headers, &status, &error);
-  if (answer == NULL)
+  if (!rr_upload_answer_query (client, query, response, g_getenv ("READROOM_PASSWORD"), studies,
+                               &error))
     {
       g_printerr ("readroom-cli upload: the studies were sent but the query not answered: %s\n",
                   error->message);
       return RR_EXIT_INPUT;
     }
-  if (status == 201 || status == 200)
-    {
-      g_print ("answered: query %s; a fresh QC task checks the studies above\n", query);
-      return RR_EXIT_OK;
-    }
-  said = rr_sync_answer_error (g_bytes_get_data (answer, NULL), g_bytes_get_size (answer));
-  g_printerr ("readroom-cli upload: the studies were sent but the query not answered (%ld %s)\n",
-              status, said ? said : "");
-  return RR_EXIT_INPUT;
+  g_print ("answered: query %s; a fresh QC task checks the studies above\n", query);
+  return RR_EXIT_OK;
 }
 
 int
@@ -259,7 +222,7 @@ rr_cli_upload (int argc, char **argv)
    * own staging folder, so the first upload's journal does not hold it. */
   if (query)
     {
-      char *own = g_build_filename (staging, "query", query, NULL);
+      char *own = rr_upload_query_staging_dir (staging, query);
       g_free (staging);
       staging = own;
     }

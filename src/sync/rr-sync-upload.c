@@ -532,3 +532,78 @@ rr_upload_link (RrSyncClient  *client,
   }
   return FALSE;
 }
+
+/* A query is a task id: a UUID's characters, at most 64 (it names a
+ * folder and goes into the request's path). */
+static gboolean
+query_id_ok (const char *query)
+{
+  return query && *query && strlen (query) <= MAX_PART &&
+         strspn (query, "0123456789abcdefABCDEF-") == strlen (query);
+}
+
+char *
+rr_upload_query_staging_dir (const char *staging,
+                             const char *query)
+{
+  if (staging == NULL || !query_id_ok (query))
+    return NULL;
+  return g_build_filename (staging, "query", query, NULL);
+}
+
+gboolean
+rr_upload_answer_query (RrSyncClient  *client,
+                        const char    *query,
+                        const char    *response,
+                        const char    *password,
+                        GPtrArray     *studies,
+                        GError       **error)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (JsonGenerator) gen = json_generator_new ();
+  g_autoptr (JsonNode) root = NULL;
+  g_autofree char *body = NULL, *path = NULL, *said = NULL, *uuid = g_uuid_string_random ();
+  g_autofree char *idem = g_strdup_printf ("Idempotency-Key: %s", uuid);
+  g_autofree char *esc = NULL;
+  const char *headers[] = { idem, NULL };
+  g_autoptr (GBytes) answer = NULL;
+  long status = 0;
+
+  if (!query_id_ok (query) || response == NULL || !*response || password == NULL ||
+      !*password || studies == NULL || studies->len == 0)
+    {
+      g_set_error (error, RR_SYNC_ERROR, RR_SYNC_ERROR_SERVER,
+                   "an answer needs the query, a response, the password and the studies sent");
+      return FALSE;
+    }
+  esc = g_uri_escape_string (query, NULL, FALSE);
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "response");
+  json_builder_add_string_value (b, response);
+  json_builder_set_member_name (b, "studies");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < studies->len; i++)
+    json_builder_add_string_value (b, studies->pdata[i]);
+  json_builder_end_array (b);
+  json_builder_set_member_name (b, "signature");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "password");
+  json_builder_add_string_value (b, password);
+  json_builder_set_member_name (b, "meaning");
+  json_builder_add_string_value (b, "Answered the QC query");
+  json_builder_end_object (b);
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  json_generator_set_root (gen, root);
+  body = json_generator_to_data (gen, NULL);
+  path = g_strdup_printf ("/readroom/v1/tasks/%s/submission", esc);
+  answer = rr_sync_call (client, "POST", path, body, headers, &status, error);
+  if (answer == NULL)
+    return FALSE;
+  if (status == 201 || status == 200)
+    return TRUE;
+  said = rr_sync_answer_error (g_bytes_get_data (answer, NULL), g_bytes_get_size (answer));
+  g_set_error (error, RR_SYNC_ERROR, status == 401 ? RR_SYNC_ERROR_AUTH : RR_SYNC_ERROR_SERVER,
+               "the query was not answered (%ld %s)", status, said ? said : "");
+  return FALSE;
+}

@@ -1,7 +1,8 @@
 /* rr-sync-upload.h: a site's upload, shared by `readroom-cli upload` and
  * the app's upload page: the trial's de-identification key, the staging
  * folder and its journal (what the server already took), sending one
- * file, and linking the studies to the subject's timepoint. The
+ * file, linking the studies to the subject's timepoint, and answering a
+ * QC query with them. The
  * de-identification itself is the caller's (the dicom layer). */
 #pragma once
 
@@ -108,6 +109,24 @@ gboolean         rr_upload_link           (RrSyncClient  *client,
                                            int            day,
                                            GPtrArray     *studies,
                                            RrUploadLink  *result,
+                                           GError       **error);
+
+/* The staging folder of an answer to @query within the timepoint's
+ * @staging: other files for the same timepoint, so the first upload's
+ * journal does not hold them. NULL when @query is not a task id. */
+char            *rr_upload_query_staging_dir (const char *staging,
+                                              const char *query);
+
+/* Answers the QC query task @query (server-api.md): @studies, just sent,
+ * become the timepoint's, with @response, signed with @password; the
+ * server closes the query and opens a fresh QC task. FALSE with @error
+ * when the server could not be asked or did not take the answer (its
+ * code and message). */
+gboolean         rr_upload_answer_query   (RrSyncClient  *client,
+                                           const char    *query,
+                                           const char    *response,
+                                           const char    *password,
+                                           GPtrArray     *studies,
                                            GError       **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RrUploadJournal, rr_upload_journal_free)

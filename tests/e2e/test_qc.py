@@ -6,9 +6,9 @@ that allows at most 5 mm; the QC reviewer opens the task in the app, sees
 the failed slice-thickness check and its prefilled finding, draws a
 rectangle marked motion artifact with a comment (kept as a draft across a
 restart of the app), and queries the site, signed. The site user sees the
-query in the app with the findings, and answers with a re-upload of 5 mm
-images (readroom-cli upload --query); a
-fresh QC task appears for the reviewer, whose checks all pass; the reviewer
+query in the app with the findings, and answers on the app's upload page
+with a re-upload of 5 mm images, a response and the password; a fresh QC
+task appears for the reviewer, whose checks all pass; the reviewer
 passes it, and the server opens the two read tasks. A screenshot of each
 step goes to the test's log folder."""
 import json
@@ -298,12 +298,58 @@ class Qc(WorkspaceDriver, unittest.TestCase):
                         self.labels())
         self.shot("5-site-query")
 
-        # The site answers with a re-upload; a fresh QC task appears.
-        out, studies = self.site_upload(self.phantom("redo", 5, 4), "--query", query,
-                                        "--response", RESPONSE)
-        self.assertIn("answered: query " + query, out)
+        # The site answers with a re-upload on the app's upload page: the
+        # query chosen shows its findings; the response and the password
+        # are asked for; Upload and Answer sends and answers.
+        self.click(self.named("Upload"))
+        listed = wait_for(lambda: [r for r in self.rows("Open Queries")
+                                   if (r.name or "").startswith("Query · TQ · subject " + SUBJECT)],
+                          30)
+        self.assertTrue(listed, self.row_names("Open Queries"))
+        self.click_at(listed[0])
+        self.assertIsNotNone(self.named("Upload and Answer"), "no Upload and Answer button")
+        # Left, the page is an ordinary upload again and the query stays.
+        self.click(self.named("Leave the Query"))
+        self.assertIsNotNone(self.named("Start Upload", timeout=10))
+        self.assertIsNone(self.named("Upload and Answer", timeout=2))
+        self.assertEqual(len(self.row_names("Open Queries")), 1, self.row_names("Open Queries"))
+        listed = [r for r in self.rows("Open Queries")]
+        self.click_at(listed[0])
+        self.assertTrue(wait_for(lambda: "Motion artifact · major — " + COMMENT
+                                 in self.row_names("Query Findings"), 30),
+                        self.row_names("Query Findings"))
+        self.assertTrue([f for f in self.row_names("Query Findings")
+                         if f.startswith("Slice thickness · major")],
+                        self.row_names("Query Findings"))
+        answer = self.named("Upload and Answer")
+        self.assertIsNotNone(answer, "no Upload and Answer button")
+        self.type_into("Folder", self.phantom("redo", 5, 4))
+        # The response is required: without it nothing is sent.
+        self.click(answer)
+        self.assertTrue(wait_for(lambda: "Write the response to the query first"
+                                 in self.labels(), 10), self.labels())
+        self.type_into("Response", RESPONSE)
+        self.type_into("Password", PASSWORD)
+        self.shot("5b-site-answer")
+        self.click(answer)
+        done = wait_for(lambda: [t for t in self.labels() if t.startswith("Uploaded ")
+                                 and "answered the query" in t], 120)
+        self.shot("5c-site-answered")
+        self.assertTrue(done, self.labels())
+        self.assertIn("12 files in 1 study", done[0])
+        # The query leaves the list.
+        self.assertTrue(wait_for(lambda: self.row_names("Open Queries") == [], 10),
+                        self.row_names("Open Queries"))
+        # The answer's files went through their own staging folder.
+        journal = os.path.join(self.tmp, "site1", "cache", "readroom", "upload", "TQ", SUBJECT,
+                               "Baseline", "query", query, "journal")
+        with open(journal) as f:
+            studies = sorted({line.split(" ")[1] for line in f.read().splitlines()})
         self.assertEqual(len(studies), 1)
         self.assertNotEqual(studies[0], self.thick)
+        status, detail = self.server.request("GET", "/readroom/v1/tasks/" + query, token=site)
+        self.assertEqual((detail.get("status"), detail.get("response")), ("submitted", RESPONSE),
+                         detail)
         status, tasks = self.server.request("GET", "/readroom/v1/tasks", token=qc)
         self.assertEqual([(t["kind"], t["timepoints"][0]["studies"]) for t in tasks],
                          [("qc", studies)], tasks)
