@@ -903,31 +903,37 @@ setting (RrWindow   *self,
   return v && *v ? g_steal_pointer (&v) : NULL;
 }
 
+/* Nothing of the account signed in stays: its task, calipers, worklist
+ * and session go, so the next person sees none of it (blinding). */
 static void
-sign_in_action (GtkWidget  *widget,
-                const char *name,
-                GVariant   *param)
+sign_out (RrWindow *self)
 {
-  RrWindow *self = RR_WINDOW (widget);
-  g_autofree char *server = setting (self, "server"), *user = setting (self, "user");
-  g_autofree char *ca = setting (self, "ca-file");
-  RrLoginDialog *dialog = rr_login_dialog_new (GTK_WINDOW (self), server, user, ca);
-  g_signal_connect_object (dialog, "signed-in", G_CALLBACK (on_signed_in), self, 0);
-  gtk_window_present (GTK_WINDOW (dialog));
-}
-
-/* Switch User: nothing of the account signed in stays, and the next one signs in. */
-static void
-switch_user_action (GtkWidget *widget, const char *name, GVariant *param)
-{
-  RrWindow *self = RR_WINDOW (widget);
   leave_source (self);
   use_measurements_of (self, NULL);
   rr_session_sign_out (self->store, rr_worklist_get_account (self->worklist), self->settings);
   rr_worklist_sign_out (self->worklist);
   gtk_widget_set_visible (GTK_WIDGET (self->worklist_button), FALSE);
   gtk_stack_set_visible_child_name (self->stack, "empty");
-  sign_in_action (widget, name, param);
+}
+
+/* Signing in while someone is signed in is switching user. */
+static void
+sign_in_action (GtkWidget  *widget,
+                const char *name,
+                GVariant   *param)
+{
+  RrWindow *self = RR_WINDOW (widget);
+  g_autofree char *server = NULL, *user = NULL, *ca = NULL;
+  RrLoginDialog *dialog;
+
+  if (rr_worklist_get_account (self->worklist) > 0)
+    sign_out (self);
+  server = setting (self, "server");
+  user = setting (self, "user");
+  ca = setting (self, "ca-file");
+  dialog = rr_login_dialog_new (GTK_WINDOW (self), server, user, ca);
+  g_signal_connect_object (dialog, "signed-in", G_CALLBACK (on_signed_in), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
 }
 
 static void
@@ -1220,7 +1226,7 @@ rr_window_class_init (RrWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, RrWindow, worklist_button);
   gtk_widget_class_bind_template_child (widget_class, RrWindow, sign_in_button);
   gtk_widget_class_install_action (widget_class, "win.sign-in", NULL, sign_in_action);
-  gtk_widget_class_install_action (widget_class, "win.switch-user", NULL, switch_user_action);
+  gtk_widget_class_install_action (widget_class, "win.switch-user", NULL, sign_in_action);
   gtk_widget_class_install_action (widget_class, "win.worklist", NULL, worklist_action);
   gtk_widget_class_install_action (widget_class, "win.upload", NULL, upload_action);
   gtk_widget_class_install_action (widget_class, "win.compare", "i", compare_action);

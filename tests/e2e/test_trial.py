@@ -218,13 +218,18 @@ class Trial(WorkspaceDriver, AppCase):
         self.type_into("Password", PASSWORD, root=dialog)
         self.click(self.named("Sign In", root=dialog))
 
-    def switch_user(self):
+    def switch_user(self, person_button=False):
+        """Switch User from the main menu, or by the header bar's Sign In
+        button while someone is signed in, which must do the same."""
         p = self.pyatspi
-        self.click(self.named("Main Menu", roles=(p.ROLE_PUSH_BUTTON, p.ROLE_TOGGLE_BUTTON)))
-        item = wait_for(lambda: find(self.app, lambda n: n.getRole() == p.ROLE_MENU_ITEM and
-                                     (n.name or "") == "Switch User…"), 10)
-        self.assertIsNotNone(item, "no Switch User in the main menu")
-        self.click(item)
+        if person_button:
+            self.click(self.named("Sign In"))
+        else:
+            self.click(self.named("Main Menu", roles=(p.ROLE_PUSH_BUTTON, p.ROLE_TOGGLE_BUTTON)))
+            item = wait_for(lambda: find(self.app, lambda n: n.getRole() == p.ROLE_MENU_ITEM and
+                                         (n.name or "") == "Switch User…"), 10)
+            self.assertIsNotNone(item, "no Switch User in the main menu")
+            self.click(item)
         dialog = self.frame("Sign In")
         self.assertIsNotNone(dialog, "Switch User did not ask who is next")
         # Nobody's name is offered to the next person.
@@ -292,8 +297,11 @@ class Trial(WorkspaceDriver, AppCase):
                          self.row_names("Worklist"))
         self.shot("2-reader2")
 
-        # Switch User back to reader1: the draft is still theirs.
-        self.switch_user()
+        # Back to reader1 by the Sign In button: reader2's task and worklist
+        # go as with Switch User; reader1's draft is still theirs.
+        self.switch_user(person_button=True)
+        self.assertEqual(self.caliper_count(), 0, "reader2's task stayed open")
+        self.assertEqual(self.row_names("Worklist"), [], "reader2's worklist stayed")
         self.sign_in("reader1")
         self.assertTrue(wait_for(lambda: [r for r in self.row_names("Worklist")
                                           if r.startswith("Read · subject S-001, Baseline, "
