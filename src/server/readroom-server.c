@@ -60,7 +60,7 @@ valid_postgres_uri (const char *uri)
   if (!g_str_has_prefix (uri, "postgresql://") && !g_str_has_prefix (uri, "postgres://"))
     return FALSE;
   for (size_t i = 0; i < len; i++)
-    if (uri[i] < 0x21 || uri[i] > 0x7e)
+    if ((unsigned char) uri[i] < 0x21 || (unsigned char) uri[i] > 0x7e)
       return FALSE;
   return TRUE;
 }
