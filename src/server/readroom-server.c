@@ -1,7 +1,9 @@
 /* readroom-server.c: runs Orthanc with the Readroom plugin on a data
  * folder: writes the configuration, starts Orthanc, and reports ready only
  * once Orthanc's /plugins lists our plugin (a missing plugin file would
- * leave Orthanc running wide open). SIGTERM stops it cleanly. */
+ * leave Orthanc running wide open). SIGTERM stops it cleanly.
+ * --postgres URI puts Orthanc's index in PostgreSQL through Debian's
+ * orthanc-postgresql (issue 20); the files stay in the data folder. */
 #include <curl/curl.h>
 #include <errno.h>
 #include <glib.h>
@@ -19,6 +21,11 @@
 #define RR_PLUGIN_DIR "/usr/lib/orthanc/plugins"
 #endif
 #define DICOMWEB_PLUGIN "/usr/share/orthanc/plugins/libOrthancDicomWeb.so"
+#ifndef PG_INDEX_PLUGIN
+#define PG_INDEX_PLUGIN "/usr/share/orthanc/plugins/libOrthancPostgreSQLIndex.so"
+#endif
+/* Far longer than any real URI; bounds what we copy into the config. */
+#define MAX_URI_LEN 4096
 
 static GPid orthanc_pid;
 static gboolean stopping;
@@ -42,12 +49,29 @@ find_plugin (void)
   return g_build_filename (RR_PLUGIN_DIR, "libreadroom-orthanc.so", NULL);
 }
 
+/* A libpq connection URI (postgresql:// or postgres://), printable ASCII
+ * only: it goes verbatim into the configuration Orthanc parses. */
+static gboolean
+valid_postgres_uri (const char *uri)
+{
+  size_t len = strlen (uri);
+  if (len == 0 || len > MAX_URI_LEN)
+    return FALSE;
+  if (!g_str_has_prefix (uri, "postgresql://") && !g_str_has_prefix (uri, "postgres://"))
+    return FALSE;
+  for (size_t i = 0; i < len; i++)
+    if ((unsigned char) uri[i] < 0x21 || (unsigned char) uri[i] > 0x7e)
+      return FALSE;
+  return TRUE;
+}
+
 static gboolean
 write_config (const char *path,
               const char *data,
               const char *plugin,
               int         http_port,
               int         dicom_port,
+              const char *postgres,
               GError    **error)
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
@@ -95,7 +119,33 @@ write_config (const char *path,
   json_builder_add_string_value (b, plugin);
   if (g_file_test (DICOMWEB_PLUGIN, G_FILE_TEST_IS_REGULAR))
     json_builder_add_string_value (b, DICOMWEB_PLUGIN);
+  if (postgres)
+    json_builder_add_string_value (b, PG_INDEX_PLUGIN);
   json_builder_end_array (b);
+  if (postgres)
+    {
+      /* The index only: the files stay in StorageDirectory, a folder that
+       * several nodes can share, where PostgreSQL large objects would put
+       * terabytes of pixels in the database. */
+      json_builder_set_member_name (b, "PostgreSQL");
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "EnableIndex");
+      json_builder_add_boolean_value (b, TRUE);
+      json_builder_set_member_name (b, "EnableStorage");
+      json_builder_add_boolean_value (b, FALSE);
+      json_builder_set_member_name (b, "ConnectionUri");
+      json_builder_add_string_value (b, postgres);
+      /* One Orthanc per database until the plugin's own state is shared
+       * too: the lock refuses a second node rather than let it run with a
+       * plugin state of its own. */
+      json_builder_set_member_name (b, "Lock");
+      json_builder_add_boolean_value (b, TRUE);
+      json_builder_set_member_name (b, "MaximumConnectionRetries");
+      json_builder_add_int_value (b, 10);
+      json_builder_set_member_name (b, "ConnectionRetryInterval");
+      json_builder_add_int_value (b, 1);
+      json_builder_end_object (b);
+    }
   json_builder_set_member_name (b, "DicomWeb");
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "Enable");
@@ -185,12 +235,14 @@ on_child_exit (GPid     pid,
 int
 main (int argc, char **argv)
 {
-  g_autofree char *data = NULL;
+  g_autofree char *data = NULL, *postgres = NULL;
   int http_port = 8042, dicom_port = 4242;
   GOptionEntry entries[] = {
     { "data", 0, 0, G_OPTION_ARG_FILENAME, &data, "Data folder (created)", "DIR" },
     { "http-port", 0, 0, G_OPTION_ARG_INT, &http_port, "HTTP port on 127.0.0.1 (8042)", "N" },
     { "dicom-port", 0, 0, G_OPTION_ARG_INT, &dicom_port, "DICOM port (4242; 0: off)", "N" },
+    { "postgres", 0, 0, G_OPTION_ARG_STRING, &postgres,
+      "Orthanc's index in PostgreSQL (libpq URI; default: SQLite in DIR)", "URI" },
     { NULL }
   };
   g_autoptr (GOptionContext) ctx = g_option_context_new (NULL);
@@ -215,6 +267,18 @@ main (int argc, char **argv)
       g_printerr ("readroom-server: --data DIR is required; ports are 1-65535 (--dicom-port 0: off)\n");
       return 2;
     }
+  if (postgres && !valid_postgres_uri (postgres))
+    {
+      g_printerr ("readroom-server: --postgres wants a postgresql:// URI of printable "
+                  "characters, at most %d\n", MAX_URI_LEN);
+      return 2;
+    }
+  if (postgres && !g_file_test (PG_INDEX_PLUGIN, G_FILE_TEST_IS_REGULAR))
+    {
+      g_printerr ("readroom-server: --postgres needs %s (Debian's orthanc-postgresql)\n",
+                  PG_INDEX_PLUGIN);
+      return 1;
+    }
   if (sodium_init () < 0 || curl_global_init (CURL_GLOBAL_DEFAULT) != CURLE_OK)
     return 1;
   if (!g_path_is_absolute (data))
@@ -237,7 +301,7 @@ main (int argc, char **argv)
       return 1;
     }
   config = g_build_filename (data, "orthanc.json", NULL);
-  if (!write_config (config, data, plugin, http_port, dicom_port, &error))
+  if (!write_config (config, data, plugin, http_port, dicom_port, postgres, &error))
     {
       g_printerr ("readroom-server: %s\n", error->message);
       return 1;

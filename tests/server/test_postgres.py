@@ -1,0 +1,217 @@
+#!/usr/bin/python3
+"""readroom-server --postgres URI (issue 20): Orthanc's index in a real
+PostgreSQL cluster of the test's own (pgcluster.py), the files still in the
+data folder. A phantom study is uploaded through the plugin and read back,
+through the plugin and through Orthanc's own REST, byte for byte; the
+PostgreSQL database then holds Orthanc's tables with exactly those
+instances, and no SQLite index was created. A restart on the same database
+still serves them. The launcher refuses a URI that is not one, and stops,
+never saying ready, when the database cannot be reached. The plugin's own
+state is still in SQLite at this stage (docs/server-notes.md)."""
+import hashlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pgcluster  # noqa: E402
+
+pgcluster.require()  # exit 77 before anything else when PostgreSQL is missing
+
+import pydicom  # noqa: E402
+from test_server import ADMIN_PASSWORD, PHANTOM, SERVER, Server, free_port  # noqa: E402
+
+SOP_INSTANCE_UID = (0x0008, 0x0018)
+
+
+class PgServer(Server):
+    """test_server's Server with --postgres URI."""
+
+    def __init__(self, data, uri):
+        super().__init__(data)
+        self.uri = uri
+
+    def start(self):
+        # Server.start with --postgres added; the same readiness check.
+        env = dict(os.environ, READROOM_ADMIN_PASSWORD=ADMIN_PASSWORD)
+        with open(os.path.join(self.data, "server.log"), "ab") as log:
+            self.proc = subprocess.Popen([SERVER, "--data", self.data, "--http-port",
+                                          str(self.port), "--dicom-port", "0",
+                                          "--postgres", self.uri], env=env,
+                                         stdout=subprocess.PIPE, stderr=log, text=True)
+        line = self.proc.stdout.readline()
+        if not line.startswith("ready http://127.0.0.1:%d" % self.port):
+            self.stop_now()
+            raise RuntimeError("readroom-server --postgres did not start: %r; see %s/server.log"
+                               % (line, self.data))
+
+
+    def stop(self):
+        pipe = self.proc.stdout if self.proc else None
+        super().stop()
+        if pipe:
+            pipe.close()
+
+
+class PostgresIndex(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="rr-pgserver-")
+        cls.addClassCleanup(shutil.rmtree, cls.tmp, ignore_errors=True)
+        cls.pg = pgcluster.PgCluster()
+        cls.pg.start()
+        cls.addClassCleanup(cls.pg.stop)
+        cls.uri = cls.pg.create_database("orthanc")
+        cls.server = PgServer(os.path.join(cls.tmp, "data"), cls.uri)
+        os.makedirs(cls.server.data)
+        # Stopped before the cluster (cleanups run last in, first out).
+        cls.addClassCleanup(cls.server.stop)
+        cls.server.start()
+        cls.admin = cls.server.login("admin", ADMIN_PASSWORD)
+
+        # A small phantom study: its files, by SOP Instance UID.
+        out = os.path.join(cls.tmp, "phantom")
+        subprocess.run([PHANTOM, out, "--kind", "ct", "--slices", "3", "--size", "32",
+                        "--timepoints", "1", "--seed", "20", "--patient-id", "SUBJ-PG"],
+                       check=True, capture_output=True)
+        cls.files = {}
+        for root, _, names in os.walk(out):
+            for name in names:
+                path = os.path.join(root, name)
+                with open(path, "rb") as f:
+                    blob = f.read()
+                ds = pydicom.dcmread(path, stop_before_pixels=True)
+                cls.files[str(ds[SOP_INSTANCE_UID].value)] = blob
+
+    def req(self, method, path, body=None, **kw):
+        return self.server.request(method, path, body, token=self.admin, **kw)
+
+    def orthanc_instances(self):
+        """Orthanc's own view: SOP Instance UID -> Orthanc ID."""
+        status, ids = self.req("GET", "/instances")
+        self.assertEqual(status, 200, ids)
+        found = {}
+        for i in ids:
+            status, tags = self.req("GET", "/instances/%s/simplified-tags" % i)
+            self.assertEqual(status, 200, tags)
+            found[tags["SOPInstanceUID"]] = i
+        return found
+
+    def read_back(self):
+        found = self.orthanc_instances()
+        self.assertEqual(set(found), set(self.files))
+        for sop, blob in self.files.items():
+            status, _, body = self.req("GET", "/readroom/v1/instances/%s/file" % sop, raw=True)
+            self.assertEqual(status, 200, sop)
+            self.assertEqual(body, blob, "the plugin's copy of %s differs" % sop)
+            status, _, body = self.req("GET", "/instances/%s/file" % found[sop], raw=True)
+            self.assertEqual(status, 200, sop)
+            self.assertEqual(body, blob, "Orthanc's copy of %s differs" % sop)
+
+    def test_1_upload_and_read_back(self):
+        self.assertEqual(len(self.files), 3)
+        studies = set()
+        for sop, blob in sorted(self.files.items()):
+            status, doc = self.req("POST", "/readroom/v1/instances", blob)
+            self.assertEqual(status, 201, doc)
+            self.assertEqual(doc["status"], "Success", doc)
+            studies.add(doc["study"])
+        self.assertEqual(len(studies), 1)
+        # Linking the study to a timepoint makes its manifest (the plugin
+        # asks Orthanc, whose index is now PostgreSQL, for each instance's
+        # size and MD5) and a QC task.
+        for method, path, body, expected in (
+                ("POST", "/readroom/v1/users", {"username": "pgqc", "password": "password-pgqc"},
+                 201),
+                ("POST", "/readroom/v1/trials", {"id": "PG1", "name": "PG1", "qc_required": True},
+                 201),
+                ("PUT", "/readroom/v1/trials/PG1/members/pgqc", {"roles": ["qc"]}, 200),
+                ("POST", "/readroom/v1/trials/PG1/subjects/P1/timepoints",
+                 {"label": "Baseline", "day": 0, "studies": sorted(studies)}, 201)):
+            status, doc = self.req(method, path, body)
+            self.assertEqual(status, expected, (path, doc))
+        task = doc["tasks"][0]
+        status, manifest = self.req("GET", "/readroom/v1/tasks/%s/instances" % task)
+        self.assertEqual(status, 200, manifest)
+        self.assertEqual({m["sop"]: (m["size"], m["md5"]) for m in manifest},
+                         {sop: (len(blob), hashlib.md5(blob).hexdigest())
+                          for sop, blob in self.files.items()})
+        self.read_back()
+
+    def test_2_index_is_in_postgres(self):
+        tables = {r[0] for r in self.pg.psql(
+            "orthanc", "SELECT lower(table_name) FROM information_schema.tables"
+                       " WHERE table_schema = 'public'")}
+        # Orthanc's index schema (orthanc-postgresql's PrepareIndex.sql).
+        for t in ("resources", "maindicomtags", "dicomidentifiers", "attachedfiles",
+                  "globalproperties"):
+            self.assertIn(t, tables)
+        # Resource type 3 is an instance; SOP Instance UID (0008,0018) is
+        # one of the identifiers Orthanc indexes.
+        self.assertEqual(self.pg.psql("orthanc", "SELECT count(*) FROM resources"
+                                                 " WHERE resourcetype = 3"), [["3"]])
+        uids = {r[0] for r in self.pg.psql(
+            "orthanc", "SELECT value FROM dicomidentifiers WHERE taggroup = 8"
+                       " AND tagelement = 24")}
+        self.assertEqual(uids, set(self.files))
+        # One DICOM attachment (file type 1) per instance, its files in the
+        # data folder's storage: EnableStorage is off.
+        self.assertEqual(self.pg.psql("orthanc", "SELECT count(*) FROM attachedfiles"
+                                                 " WHERE filetype = 1"), [["3"]])
+        uuids = [r[0] for r in self.pg.psql("orthanc", "SELECT uuid FROM attachedfiles"
+                                                      " WHERE filetype = 1")]
+        storage = os.path.join(self.server.data, "storage")
+        for u in uuids:
+            self.assertTrue(os.path.isfile(os.path.join(storage, u[0:2], u[2:4], u)), u)
+        # Orthanc made no SQLite index of its own beside.
+        self.assertFalse(os.path.exists(os.path.join(self.server.data, "index", "index")))
+
+    def test_3_restart_on_the_same_database(self):
+        self.server.stop()
+        self.server.start()
+        type(self).admin = self.server.login("admin", ADMIN_PASSWORD)
+        self.read_back()
+
+
+class Launcher(unittest.TestCase):
+    def run_server(self, tmp, uri, timeout=180):
+        port = free_port()
+        proc = subprocess.Popen([SERVER, "--data", os.path.join(tmp, "data"), "--http-port",
+                                 str(port), "--dicom-port", "0", "--postgres", uri],
+                                env=dict(os.environ, READROOM_ADMIN_PASSWORD=ADMIN_PASSWORD),
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            # Still running (it should have given up): SIGTERM, so that it
+            # stops its Orthanc, which a SIGKILL would leave behind.
+            proc.terminate()
+            out, err = proc.communicate(timeout=60)
+        r = subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+        with socket.socket() as s:
+            self.assertNotEqual(s.connect_ex(("127.0.0.1", port)), 0)
+        return r
+
+    def test_not_a_uri(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            for uri in ("http://127.0.0.1/db", "", "postgresql://a b/c", "postgresql://h/\x01"):
+                r = self.run_server(tmp, uri)
+                self.assertEqual(r.returncode, 2, (uri, r.stderr))
+                self.assertNotIn("ready", r.stdout)
+                self.assertIn("--postgres", r.stderr)
+
+    def test_unreachable_database(self):
+        # A socket folder where no PostgreSQL listens: Orthanc gives up
+        # after its retries and the launcher never reports ready.
+        with tempfile.TemporaryDirectory() as tmp:
+            r = self.run_server(tmp, "postgresql:///orthanc?host=%s&user=postgres" % tmp)
+            self.assertEqual(r.returncode, 1, r.stderr[-2000:])
+            self.assertNotIn("ready", r.stdout)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
