@@ -1,5 +1,5 @@
 /* rr-application.c: one window per activation; `readroom FOLDER` opens
- * the folder; app-wide actions (about, quit). */
+ * the folder; app-wide actions (about, shortcuts, quit). */
 #include "rr-application.h"
 #include "rr-window.h"
 #include "rr-dicom.h"
@@ -100,6 +100,26 @@ about_action (GSimpleAction *action,
   gtk_window_present (GTK_WINDOW (about));
 }
 
+/* The shortcuts window exists only while it is shown: closing destroys
+ * it. GTK's own help overlay (a gtk/help-overlay.ui resource) is built,
+ * hidden, with the main window and stays among the toplevels without an
+ * AT-SPI object path; GTK 4.8's bridge, asked for a toplevel past the
+ * shown ones (a screen reader that counted them while a file chooser was
+ * open, asking after it closed), answers with the last toplevel's path,
+ * NULL for that window, and the application crashes. */
+static void
+shortcuts_action (GSimpleAction *action,
+                  GVariant      *param,
+                  gpointer       user_data)
+{
+  g_autoptr (GtkBuilder) builder =
+    gtk_builder_new_from_resource ("/org/readroom/Readroom/help-overlay.ui");
+  GtkWindow *win = GTK_WINDOW (gtk_builder_get_object (builder, "help_overlay"));
+  gtk_window_set_transient_for (win, gtk_application_get_active_window (user_data));
+  gtk_window_set_hide_on_close (win, FALSE);
+  gtk_window_present (win);
+}
+
 static void
 quit_action (GSimpleAction *action,
              GVariant      *param,
@@ -114,8 +134,10 @@ rr_application_startup (GApplication *app)
   static const GActionEntry entries[] = {
     { "about", about_action },
     { "quit", quit_action },
+    { "shortcuts", shortcuts_action },
   };
   const char *quit_accels[] = { "<Primary>q", NULL };
+  const char *shortcuts_accels[] = { "<Primary>question", NULL };
   g_autoptr (GtkCssProvider) css = gtk_css_provider_new ();
 
   /* First: a stall while starting up counts as much as any other. */
@@ -124,6 +146,8 @@ rr_application_startup (GApplication *app)
   rr_dicom_init ();
   g_action_map_add_action_entries (G_ACTION_MAP (app), entries, G_N_ELEMENTS (entries), app);
   gtk_application_set_accels_for_action (GTK_APPLICATION (app), "app.quit", quit_accels);
+  gtk_application_set_accels_for_action (GTK_APPLICATION (app), "app.shortcuts",
+                                         shortcuts_accels);
   gtk_css_provider_load_from_resource (css, "/org/readroom/Readroom/style.css");
   gtk_style_context_add_provider_for_display (gdk_display_get_default (),
                                               GTK_STYLE_PROVIDER (css),
