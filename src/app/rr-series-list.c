@@ -220,6 +220,17 @@ rr_series_list_free (RrSeriesList *self)
   g_free (self);
 }
 
+static void
+remove_rows (RrSeriesList *self)
+{
+  GtkWidget *child;
+  self->scan = NULL;
+  g_ptr_array_set_size (self->row_series, 0);
+  g_array_set_size (self->row_study, 0);
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->box))))
+    gtk_list_box_remove (self->box, child);
+}
+
 void
 rr_series_list_set_source (RrSeriesList *self,
                            const char   *task_json,
@@ -228,6 +239,9 @@ rr_series_list_set_source (RrSeriesList *self,
   g_autoptr (JsonParser) p = json_parser_new ();
   JsonArray *tps = NULL;
 
+  /* The rows of the source before go at once: after Switch User they
+   * would show the next person the last one's series descriptions. */
+  remove_rows (self);
   g_clear_pointer (&self->study_tp, g_hash_table_unref);
   g_free (self->folder);
   self->folder = g_strdup (folder);
@@ -297,17 +311,12 @@ rr_series_list_fill (RrSeriesList *self,
                      GCancellable *cancellable,
                      const char   *resume_uid)
 {
-  GtkWidget *child;
   GtkListBoxRow *first = NULL, *resume = NULL;
   const Timepoint *first_tp = NULL;
   g_autoptr (GArray) order = g_array_new (FALSE, FALSE, sizeof (guint));
 
+  remove_rows (self);
   self->scan = scan;
-  g_ptr_array_set_size (self->row_series, 0);
-  g_array_set_size (self->row_study, 0);
-  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->box))))
-    gtk_list_box_remove (self->box, child);
-
   for (guint i = 0; i < scan->studies->len; i++)
     g_array_append_val (order, i);
   g_array_sort_with_data (order, compare_studies, self);

@@ -13,7 +13,8 @@ RrSeriesList  *rr_series_list_new          (GtkListBox     *box);
 void           rr_series_list_free         (RrSeriesList   *self);
 /* A task's studies are named by their timepoint and day and listed in
  * chronological order (@task_json: the task as the server lists it, may
- * be NULL); a folder's by their place in @folder (may be NULL). */
+ * be NULL); a folder's by their place in @folder (may be NULL). The rows
+ * shown so far go at once. */
 void           rr_series_list_set_source   (RrSeriesList   *self,
                                             const char     *task_json,
                                             const char     *folder);
