@@ -3,11 +3,15 @@ a class started, screenshots, and driving widgets through the
 accessibility tree with real pointer events."""
 
 import os
+import re
 import shutil
 import subprocess
 import time
 
 from a11y import find, find_all, label_text, wait_for
+
+# A bidirectional or length caliper's value in the measurement list.
+CALIPER_VALUE = re.compile(r"^(\d+\.\d)(?: × (\d+\.\d))? mm$")
 
 
 class WorkspaceDriver:
@@ -87,3 +91,82 @@ class WorkspaceDriver:
             except Exception:
                 pass  # a label that went away while it was read (a dialog closing)
         return out
+
+    def drag(self, x0, y0, x1, y1):
+        """A pointer drag in ten steps, as a hand draws a caliper."""
+        self.mouse(x0, y0, "abs")
+        self.mouse(x0, y0, "b1p")
+        for i in range(1, 11):
+            self.mouse(x0 + (x1 - x0) * i / 10, y0 + (y1 - y0) * i / 10, "abs")
+        self.mouse(x1, y1, "b1r")
+
+    def list_items(self, name):
+        """The rows of the list named @name (none when it is not shown)."""
+        p = self.pyatspi
+        lst = find(self.app, lambda n: (n.name or "") == name and n.getRole() == p.ROLE_LIST)
+        return find_all(lst, lambda n: n.getRole() == p.ROLE_LIST_ITEM, []) if lst else []
+
+    def row_names(self, name):
+        """The names of the rows of the list named @name."""
+        out = []
+        for r in self.list_items(name):
+            try:
+                out.append(r.name or "")
+            except Exception:
+                pass  # a row that went away while it was read
+        return out
+
+    def click_row(self, row):
+        """A real click near a row's start (where its title is), as a
+        person chooses a row."""
+        x, y, w, h = row.queryComponent().getExtents(self.pyatspi.DESKTOP_COORDS)
+        self.mouse(x + 60, y + h // 2, "abs")
+        self.mouse(x + 60, y + h // 2, "b1c")
+
+    def caliper_count(self):
+        return len(self.list_items("Measurement list"))
+
+    def caliper_values(self):
+        """(long, short) of each caliper in the measurement list, in mm;
+        short is None for a length."""
+        lst = find(self.app, lambda n: (n.name or "") == "Measurement list")
+        out = []
+        for n in find_all(lst, lambda n: n.getRole() == self.pyatspi.ROLE_LABEL, []) if lst else []:
+            m = CALIPER_VALUE.match(label_text(n))
+            if m:
+                out.append((float(m[1]), float(m[2]) if m[2] else None))
+        return out
+
+    def sign_in(self, user, password, url=None, open_dialog=True):
+        """Signs @user in through the sign-in dialog, opened first by the
+        header bar's Sign In button unless @open_dialog is false (Switch
+        User opened it)."""
+        if open_dialog:
+            self.click(self.named("Sign In"))
+        dialog = self.frame("Sign In")
+        self.assertIsNotNone(dialog, "no sign-in dialog")
+        self.type_into("Server", url or self.url, root=dialog)
+        self.type_into("User Name", user, root=dialog)
+        self.type_into("Password", password, root=dialog)
+        self.click(self.named("Sign In", root=dialog))
+
+    def chooser_accept(self, button):
+        """The file chooser's accept button, pressed (its dialog is a
+        window of its own in the accessibility tree)."""
+        p = self.pyatspi
+        names = (button, "_%s %s" % (button, button))   # GTK 4.8: "_Save Save"
+        accept = wait_for(lambda: find(p.Registry.getDesktop(0), lambda n: (n.name or "") in names
+                                       and n.getRole() == p.ROLE_PUSH_BUTTON), 20)
+        if accept is None:
+            self.shot("debug-chooser")
+        self.assertIsNotNone(accept, "no %s button" % button)
+        self.click(accept)
+
+    def status(self, prefix, timeout=60):
+        """The label that says what a save did, which must start with
+        @prefix (not "Nothing was saved")."""
+        found = wait_for(lambda: [t for t in self.labels() if t.startswith(prefix)
+                                  or t.startswith("Nothing was saved")], timeout)
+        self.assertTrue(found, self.labels())
+        self.assertTrue(found[0].startswith(prefix), found[0])
+        return found[0]
