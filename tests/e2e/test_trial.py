@@ -1,41 +1,45 @@
 #!/usr/bin/python3
 """A whole trial end to end against a real readroom-server on 127.0.0.1,
-every role through its own interface, and one workstation shared by the
-readers and the adjudicator:
+every role through its own interface, on one workstation (one local
+database and cache) shared by the QC reviewer, the readers and the
+adjudicator:
 
 - the administrator sets the trial up with `readroom-cli admin`;
 - the site uploads two subjects' Baseline and Week 8 with
-  `readroom-cli upload` (de-identified with the trial's key), and the
-  administrator links each upload to its timepoint (the API's, as a site
-  may not);
-- QC passes every timepoint through the server's API (the workstation has
-  no QC workspace: a QC tool's submission, signed by the QC user);
-- the two readers submit their reads with `readroom-cli submit` (signed,
-  through the outbox; the app's read path is test_read's, and four reads
-  through the window would take minutes more). Subject S-001's Week 8 reads
-  disagree (PR against SD), S-002's agree (SD, SD);
-- in ONE app process: reader1 signs in and leaves a draft caliper on a
-  Week 8 task, Switch User, reader2 signs in and sees none of it on the
-  same images, Switch User back to reader1 finds the draft still theirs;
-  once Week 8 is read, Switch User, the adjudicator adjudicates S-001 in
-  the app (Reader 1 and Reader 2 only, never a reader's user or display
-  name in the whole accessibility tree, at any step);
+  `readroom-cli upload` (de-identified with the trial's key; the app's
+  upload page is test_upload's and test_qc's), and the administrator
+  links each upload to its timepoint (the API's, as a site may not);
+- the QC reviewer passes the four timepoints in the app's QC workspace,
+  each signed;
+- subject S-001, the discordant case, is read in the app's read workspace
+  with calipers by both readers, Baseline then Week 8: reader1 draws a
+  Week 8 caliper about half the Baseline's (PR), reader2 one about 0.9 of
+  it (SD). Subject S-002's four reads (SD, SD) go through
+  `readroom-cli submit` (signed, through the outbox), to keep the run
+  within minutes: its reads in the app would be the same steps again;
+- Switch User along the way: reader1's Week 8 draft caliper is not shown
+  to reader2 on the same images (nor anything of the series list before
+  the next person signs in), and is still reader1's when they come back,
+  by the header bar's Sign In button, and measure the target with it;
+- Switch User, the adjudicator adjudicates S-001 in the app (Reader 1 and
+  Reader 2 only, never a reader's user or display name in the whole
+  accessibility tree, at any step);
 - the administrator's export (`readroom-cli admin export`) shows the final
   assessment with the rationale, and its agreement figures are those
   computed by hand below.
 Screenshots of each step go to the test's log folder."""
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "server"))
-from a11y import AppCase, all_texts, find, find_all, main, wait_for  # noqa: E402
+from a11y import AppCase, all_texts, find, main, wait_for  # noqa: E402
 from workspace import WorkspaceDriver  # noqa: E402
 from test_server import ADMIN_PASSWORD, Server, criteria  # noqa: E402
 
@@ -47,11 +51,16 @@ TPS = [("Baseline", 0), ("Week 8", 56)]
 SUBJECTS = ("S-001", "S-002")
 # The readers' names, which the adjudicator must never see.
 READERS = {"reader1": "Alice Ames", "reader2": "Bob Burns"}
-# Liver target, Baseline and Week 8, per subject and reader. S-001: 16 mm
-# is -46.7 % (PR), 27 mm is -10 % (SD). S-002: 27 (-10 %) and 28 (-6.7 %),
-# both SD.
-SIZES = {("S-001", "reader1"): (30.0, 16.0), ("S-001", "reader2"): (30.0, 27.0),
-         ("S-002", "reader1"): (30.0, 27.0), ("S-002", "reader2"): (30.0, 28.0)}
+# S-001's Week 8 liver target against its Baseline, as each reader draws
+# it in the app: half (-50 %, PR) and nine tenths (-10 %, SD). The
+# figures checked are those the calipers measured, not these.
+WEEK8_RATIO = {"reader1": 0.5, "reader2": 0.9}
+# S-002's liver target, Baseline and Week 8, per reader (CLI): 27 mm is
+# -10 %, 28 mm -6.7 %: both SD.
+CLI_SIZES = {"reader1": (30.0, 27.0), "reader2": (30.0, 28.0)}
+# The series description the phantom writes: the series list shows it.
+SERIES_DESCRIPTION = "CT chest-abdomen phantom"
+MM_PER_PIXEL = re.compile(r" · (\d+\.\d+) mm per pixel")
 RATIONALE = "Reader 2's Week 8 caliper spans the whole lesion"
 
 # The agreement figures by hand. Four subject-timepoints, each read twice.
@@ -64,6 +73,23 @@ RATIONALE = "Reader 2's Week 8 caliper spans the whole lesion"
 #   kappa = (0.75 - 0.375) / (1 - 0.375) = 0.6
 AGREEMENT = {"cases_read_twice": 4, "adjudicated": 1, "adjudication_rate": 0.25,
              "bor_agreement": 0.75, "kappa_bor": 0.6}
+
+
+def tenths(mm):
+    return int(round(mm * 10))
+
+
+def target_response(baseline, now):
+    """RECIST 1.1 target response (criteria.md) from sums in tenths of a
+    mm, the baseline being the nadir (a first follow-up): PD, then PR
+    (at least 30 % down), else SD."""
+    if 5 * (now - baseline) >= baseline and now - baseline >= 50:
+        return "PD"
+    if now == 0:
+        return "CR"
+    if 10 * now <= 7 * baseline:
+        return "PR"
+    return "SD"
 
 
 class Trial(WorkspaceDriver, AppCase):
@@ -147,29 +173,19 @@ class Trial(WorkspaceDriver, AppCase):
                     "POST", "/readroom/v1/trials/TT/subjects/%s/timepoints" % subject,
                     {"label": label, "day": day, "studies": studies}, token=admin)
                 assert status == 201, (status, doc)
-        # QC passes all four timepoints.
-        qc = cls.open_tasks("qc1", "qc")
-        assert len(qc) == 4, qc
-        token = cls.server.login("qc1", PASSWORD)
-        for t in qc:
-            status, doc = cls.server.request(
-                "POST", "/readroom/v1/tasks/%s/submission" % t["id"],
-                {"decision": "pass", "findings": [],
-                 "signature": {"password": PASSWORD, "meaning": "QC completed"}},
-                token=token, headers={"Idempotency-Key": str(uuid.uuid4())})
-            assert status == 201, (status, doc)
-        cls.submit_reads(0)
+        assert len(cls.open_tasks("qc1", "qc")) == 4
 
     @classmethod
-    def submit_reads(cls, day_index):
-        """Every reader's reads of the timepoint, through readroom-cli submit."""
-        for u in READERS:
-            tasks = [t for t in cls.open_tasks(u, "read")
-                     if t["timepoints"][-1]["day"] == TPS[day_index][1]]
-            assert len(tasks) == len(SUBJECTS), (u, tasks)
-            for task in tasks:
+    def submit_cli_reads(cls, subject):
+        """Both readers' reads of @subject, Baseline then Week 8, through
+        readroom-cli submit."""
+        for day_index in range(len(TPS)):
+            for u in READERS:
+                tasks = [t for t in cls.open_tasks(u, "read") if t["subject"] == subject and
+                         t["timepoints"][-1]["day"] == TPS[day_index][1]]
+                assert len(tasks) == 1, (u, tasks)
                 labels = TPS[:day_index + 1]
-                sizes = SIZES[(task["subject"], u)][:day_index + 1]
+                sizes = CLI_SIZES[u][:day_index + 1]
                 read = {"criteria": "recist1.1",
                         "timepoints": [{"id": label, "day": day} for label, day in labels],
                         "target_lesions": [{"id": "T1", "organ": "liver", "nodal": False,
@@ -177,31 +193,14 @@ class Trial(WorkspaceDriver, AppCase):
                                                                      sizes))}],
                         "non_target_lesions": [], "new_lesions": []}
                 read["responses"] = criteria(read)
-                path = os.path.join(cls.tmp, "read-%s-%s.json" % (u, task["id"]))
+                path = os.path.join(cls.tmp, "read-%s-%s.json" % (u, tasks[0]["id"]))
                 with open(path, "w") as f:
                     json.dump(read, f)
                 cls.cli(u, PASSWORD, "submit", "--server", cls.url, "--user", u, "--task",
-                        task["id"], "--read", path, "--meaning", "I read this case",
+                        tasks[0]["id"], "--read", path, "--meaning", "I read this case",
                         "--database", os.path.join(cls.tmp, "cli", u + ".db"))
 
     # ---- the window ----
-
-    def rows(self, name):
-        p = self.pyatspi
-        lst = find(self.app, lambda n: (n.name or "") == name and n.getRole() == p.ROLE_LIST)
-        return find_all(lst, lambda n: n.getRole() == p.ROLE_LIST_ITEM, []) if lst else []
-
-    def row_names(self, name):
-        out = []
-        for r in self.rows(name):
-            try:
-                out.append(r.name or "")
-            except Exception:
-                pass
-        return out
-
-    def caliper_count(self):
-        return len(self.rows("Measurement list"))
 
     def blinded(self, step):
         """No reader's user or display name anywhere in the window."""
@@ -209,14 +208,6 @@ class Trial(WorkspaceDriver, AppCase):
         for user, name in READERS.items():
             self.assertNotIn(user, text.lower(), step)
             self.assertNotIn(name, text, step)
-
-    def sign_in(self, user):
-        dialog = self.frame("Sign In")
-        self.assertIsNotNone(dialog, "no sign-in dialog")
-        self.type_into("Server", self.url, root=dialog)
-        self.type_into("User Name", user, root=dialog)
-        self.type_into("Password", PASSWORD, root=dialog)
-        self.click(self.named("Sign In", root=dialog))
 
     def switch_user(self, person_button=False):
         """Switch User from the main menu, or by the header bar's Sign In
@@ -233,38 +224,180 @@ class Trial(WorkspaceDriver, AppCase):
         dialog = self.frame("Sign In")
         self.assertIsNotNone(dialog, "Switch User did not ask who is next")
         # Nobody's name is offered to the next person.
-        entry = find(dialog, lambda n: (n.name or "") == "User Name" and
-                     n.getRole() in (p.ROLE_ENTRY, p.ROLE_TEXT))
-        if entry is not None:
-            self.assertEqual(entry.queryText().getText(0, -1), "")
+        editable = (p.ROLE_ENTRY, p.ROLE_TEXT)
+        entry = wait_for(lambda: find(dialog, lambda n: (n.name or "") == "User Name"), 10)
+        self.assertIsNotNone(entry, "no User Name in the sign-in dialog")
+        if entry.getRole() not in editable:
+            entry = find(entry, lambda n: n.getRole() in editable)
+        self.assertIsNotNone(entry, "no User Name entry in the sign-in dialog")
+        self.assertEqual(entry.queryText().getText(0, -1), "")
+        # Nothing of the person before: no caliper, no worklist row, no
+        # series (their descriptions) in the list.
+        self.assertEqual(self.caliper_count(), 0, "a caliper stayed in view")
+        self.assertEqual(self.row_names("Worklist"), [], "the worklist stayed")
+        self.assertEqual(self.row_names("Series"), [], "the series list stayed")
+        self.assertFalse([t for t in all_texts(self.app) if SERIES_DESCRIPTION in t],
+                         "a series description stayed")
 
-    def open_row(self, prefix, kind_ok=None):
-        p = self.pyatspi
+    def to_worklist(self):
+        """The worklist page shown: a task's page hides it, though its
+        rows stay in the accessibility tree. The window's subtitle says
+        which page is shown."""
+        self.click(self.named("Worklist"))
+        self.assertTrue(wait_for(lambda: "Worklist" in self.labels(), 15), self.labels())
+
+    def open_row(self, prefix):
+        """Opens the open task whose worklist row starts with @prefix,
+        made available offline first."""
+        self.to_worklist()
+        mine = lambda r: r.startswith(prefix) and " · open" in r  # noqa: E731
+        self.assertTrue(wait_for(lambda: [r for r in self.row_names("Worklist") if mine(r)], 30),
+                        (prefix, self.row_names("Worklist")))
+        if not [r for r in self.row_names("Worklist") if mine(r) and "available offline" in r]:
+            self.click(self.named("Download All"))
         self.assertTrue(wait_for(lambda: [r for r in self.row_names("Worklist")
-                                          if r.startswith(prefix)], 30),
+                                          if mine(r) and "available offline" in r], 90),
                         self.row_names("Worklist"))
-        self.click(self.named("Download All"))
-        self.assertTrue(wait_for(lambda: [r for r in self.row_names("Worklist")
-                                          if r.startswith(prefix) and "available offline" in r],
-                                 90), self.row_names("Worklist"))
-        row = [r for r in self.rows("Worklist") if (r.name or "").startswith(prefix)][0]
-        x, y, w, h = row.queryComponent().getExtents(p.DESKTOP_COORDS)
-        self.mouse(x + 60, y + h // 2, "abs")
-        self.mouse(x + 60, y + h // 2, "b1c")
+        self.click_row([r for r in self.list_items("Worklist") if mine(r.name or "")][0])
 
-    def open_read(self, subject):
-        self.open_row("Read · subject %s, Baseline, Week 8" % subject)
+    def viewer_says(self, viewer, *words, timeout=30):
+        ok = wait_for(lambda: all(w in (viewer.description or "") for w in words), timeout)
+        if not ok:
+            self.shot("debug-viewer")
+        self.assertTrue(ok, (words, viewer.description))
+
+    def open_read(self, subject, follow_up):
+        """Opens @subject's Baseline read, or its Week 8 one (beside its
+        Baseline); the viewer once the task's series is shown."""
+        self.open_row("Read · subject %s, %s ·" % (subject, "Baseline, Week 8" if follow_up
+                                                   else "Baseline"))
         viewer = wait_for(lambda: find(self.app, lambda n: (n.name or "") == "Image viewer"
                                        and "slice" in (n.description or "")), 60)
         self.assertIsNotNone(viewer, "the task's series did not open")
+        title = "Assessment · " + ("Week 8, day 56" if follow_up else "Baseline, day 0")
+        self.assertTrue(wait_for(lambda: [t for t in self.labels() if t.startswith(title) or
+                                          t.startswith("Sequential reading: ")], 30),
+                        self.labels())
+        self.assertTrue(wait_for(lambda: [r for r in self.row_names("Series")
+                                          if SERIES_DESCRIPTION in r], 30),
+                        self.row_names("Series"))
         return viewer
 
-    def drag(self, x0, y0, x1, y1):
-        self.mouse(x0, y0, "abs")
-        self.mouse(x0, y0, "b1p")
-        for i in range(1, 11):
-            self.mouse(x0 + (x1 - x0) * i / 10, y0 + (y1 - y0) * i / 10, "abs")
-        self.mouse(x1, y1, "b1r")
+    def bidirectional(self, viewer):
+        self.click(self.named("Bidirectional"))
+        self.viewer_says(viewer, "tool: Bidirectional")
+
+    def choose_organ(self, lesion, organ):
+        p = self.pyatspi
+        button = self.named("Organ of " + lesion, roles=(p.ROLE_PUSH_BUTTON, p.ROLE_TOGGLE_BUTTON,
+                                                          p.ROLE_COMBO_BOX))
+        self.assertIsNotNone(button, "no organ choice for " + lesion)
+        self.click(button)
+        item = wait_for(lambda: find(button, lambda n: n.getRole() == p.ROLE_MENU_ITEM
+                                     and (n.name or "") == organ), 10)
+        self.assertIsNotNone(item, "the organ list does not offer " + organ)
+        self.click(item)
+        self.assertTrue(wait_for(lambda: [r for r in self.row_names("Lesions")
+                                          if (" %s, %s," % (lesion, organ)) in r], 10),
+                        self.row_names("Lesions"))
+
+    def sign_read(self, expect):
+        """Signs the read open; its receipt says @expect. The signing
+        dialog is closed as the reader closes it."""
+        self.assertTrue(wait_for(lambda: "All changes saved on this computer" in self.labels(),
+                                 15), self.labels())
+        self.click(self.named("Sign and submit"))
+        dialog = self.frame("Sign and Submit")
+        self.assertIsNotNone(dialog, "no signing dialog")
+        self.type_into("Password", PASSWORD, root=dialog)
+        self.click(self.named("Sign and submit", root=dialog))
+        done = wait_for(lambda: [t for t in self.labels(dialog) if t.startswith("Submitted: ")], 30)
+        self.assertTrue(done, self.labels(dialog))
+        receipt = wait_for(lambda: [t for t in self.labels()
+                                    if t.startswith("Submitted and locked. Receipt")], 30)
+        self.assertTrue(receipt, self.labels())
+        self.assertIn(expect, receipt[0])
+        self.close_dialog(dialog)
+
+    def close_dialog(self, dialog):
+        self.click(self.named("Close", root=dialog))
+        self.assertTrue(wait_for(lambda: self.frame_gone("Sign and Submit"), 15),
+                        "the signing dialog stayed")
+
+    def frame_gone(self, title):
+        p = self.pyatspi
+        return find(self.app, lambda n: n.getRole() in (p.ROLE_FRAME, p.ROLE_DIALOG)
+                    and (n.name or "") == title) is None
+
+    def read_baseline(self, user):
+        """@user's Baseline read of S-001: one caliper, the liver target.
+        Its long axis, in mm."""
+        p = self.pyatspi
+        viewer = self.open_read("S-001", False)
+        self.assertEqual(self.caliper_count(), 0)
+        x, y, w, h = viewer.queryComponent().getExtents(p.DESKTOP_COORDS)
+        cx, cy = x + w // 2, y + h // 2
+        self.bidirectional(viewer)
+        self.drag(cx - 40, cy, cx + 40, cy)
+        self.assertTrue(wait_for(lambda: self.caliper_count() == 1, 15), viewer.description)
+        self.click(self.named("Make target"))
+        self.assertTrue(wait_for(lambda: [r for r in self.row_names("Lesions")
+                                          if r.startswith("Target T1")], 10),
+                        self.row_names("Lesions"))
+        self.choose_organ("T1", "Liver")
+        (long_mm, _), = self.caliper_values()
+        self.shot("%s-baseline" % user)
+        self.sign_read("The server's baseline sum: %.1f mm" % long_mm)
+        return long_mm
+
+    def draw_week8(self, user, viewer, baseline_mm):
+        """A caliper on the Week 8 (left) pane, WEEK8_RATIO[@user] of
+        @baseline_mm long at that pane's scale."""
+        p = self.pyatspi
+        self.bidirectional(viewer)
+        self.viewer_says(viewer, "pane 1 of 2")
+        mmpp = float(MM_PER_PIXEL.search(viewer.description)[1])
+        x, y, w, h = viewer.queryComponent().getExtents(p.DESKTOP_COORDS)
+        half = max(6, int(baseline_mm * WEEK8_RATIO[user] / mmpp / 2))
+        self.drag(x + w // 4 - half, y + h // 2, x + w // 4 + half, y + h // 2)
+        self.assertTrue(wait_for(lambda: self.caliper_count() == 1, 15), viewer.description)
+
+    def measure_week8(self, viewer, baseline_mm):
+        """T1 measured at Week 8 with the selected caliper, signed. The
+        response computed by hand from the calipers, which the receipt
+        must give."""
+        self.viewer_says(viewer, "selected: Bidirectional")
+        self.click(self.named("Measure T1 with the selected caliper"))
+        self.assertTrue(wait_for(lambda: [r for r in self.row_names("Lesions")
+                                          if r.startswith("Target T1") and "Week 8: " in r and
+                                          " mm" in r.split("Week 8: ")[1]], 10),
+                        self.row_names("Lesions"))
+        (long_mm, _), = self.caliper_values()
+        response = target_response(tenths(baseline_mm), tenths(long_mm))
+        self.sign_read("The server's best overall response: %s" % response)
+        return response
+
+    def pass_qc(self, subject, label):
+        p = self.pyatspi
+        self.open_row("Quality control · subject %s, %s ·" % (subject, label))
+        viewer = wait_for(lambda: find(self.app, lambda n: (n.name or "") == "QC images" and
+                                       "slice" in (n.description or "")), 60)
+        self.assertIsNotNone(viewer, "the QC workspace did not open")
+        self.click(self.named("Pass", roles=(p.ROLE_CHECK_BOX, p.ROLE_RADIO_BUTTON)))
+        sign = self.named("Sign decision")
+        self.assertTrue(wait_for(lambda: sign.getState().contains(p.STATE_SENSITIVE), 30),
+                        self.labels())
+        self.click(sign)
+        dialog = self.frame("Sign and Submit")
+        self.assertIsNotNone(dialog, "no signing dialog")
+        self.type_into("Password", PASSWORD, root=dialog)
+        self.click(self.named("Sign and submit", root=dialog))
+        self.assertTrue(wait_for(lambda: [t for t in self.labels(dialog)
+                                          if t.startswith("Submitted: ")], 30),
+                        self.labels(dialog))
+        self.assertTrue(wait_for(lambda: [t for t in self.labels() if t.startswith(
+            "Submitted and locked: pass. Receipt")], 30), self.labels())
+        self.close_dialog(dialog)
 
     # ---- the test ----
 
@@ -272,46 +405,63 @@ class Trial(WorkspaceDriver, AppCase):
         p = self.pyatspi
         proc, self.app = self.launch_app([], self.env)
 
-        # reader1 starts Week 8 of S-001: one caliper, a draft on this computer.
-        self.click(self.named("Sign In"))
-        self.sign_in("reader1")
-        viewer = self.open_read("S-001")
-        x, y, w, h = viewer.queryComponent().getExtents(p.DESKTOP_COORDS)
-        self.click(self.named("Length"))
-        self.assertTrue(wait_for(lambda: "tool: Length" in (viewer.description or ""), 10),
-                        viewer.description)
-        self.drag(x + w // 2 - 40, y + h // 2, x + w // 2 + 40, y + h // 2)
-        # A caliper is saved as it is drawn (the worklist counts it below).
-        self.assertTrue(wait_for(lambda: self.caliper_count() == 1, 15), viewer.description)
-        self.shot("1-reader1-draft")
+        # QC passes the four timepoints in the QC workspace.
+        self.sign_in("qc1", PASSWORD)
+        for subject in SUBJECTS:
+            for label, _ in TPS:
+                self.pass_qc(subject, label)
+        self.shot("1-qc-passed")
+        self.assertEqual(self.open_tasks("qc1", "qc"), [])
+        for u in READERS:
+            self.assertEqual(len(self.open_tasks(u, "read")), 4, u)
+        self.submit_cli_reads("S-002")
+
+        # reader1 reads S-001's Baseline, then starts its Week 8: one
+        # caliper, a draft on this computer.
+        self.switch_user()
+        self.sign_in("reader1", PASSWORD, open_dialog=False)
+        baseline = {"reader1": self.read_baseline("reader1")}
+        viewer = self.open_read("S-001", True)
+        self.draw_week8("reader1", viewer, baseline["reader1"])
+        self.shot("2-reader1-draft")
 
         # Switch User: reader2, on the same images, sees nothing of it.
         self.switch_user()
-        self.assertEqual(self.caliper_count(), 0, "reader1's caliper stayed in view")
-        self.sign_in("reader2")
-        self.open_read("S-001")
-        time.sleep(1.0)
+        self.sign_in("reader2", PASSWORD, open_dialog=False)
+        # Week 8 first: read-only (sequential reading), and the draft is
+        # not there once its series is shown.
+        viewer = self.open_read("S-001", True)
+        self.assertTrue(wait_for(lambda: [t for t in self.labels() if t.startswith(
+            "Sequential reading: submit your read of Baseline first")], 15), self.labels())
         self.assertEqual(self.caliper_count(), 0, "reader1's draft shown to reader2")
-        # Opening it started reader2's own draft, with no measurement in it.
         self.assertFalse([r for r in self.row_names("Worklist") if "measurement" in r],
                          self.row_names("Worklist"))
-        self.shot("2-reader2")
+        self.shot("3-reader2")
+        baseline["reader2"] = self.read_baseline("reader2")
+        viewer = self.open_read("S-001", True)
+        self.assertEqual(self.caliper_count(), 0)
+        self.draw_week8("reader2", viewer, baseline["reader2"])
+        responses = {"reader2": self.measure_week8(viewer, baseline["reader2"])}
+        self.shot("4-reader2-week8")
 
-        # Back to reader1 by the Sign In button: reader2's task and worklist
-        # go as with Switch User; reader1's draft is still theirs.
+        # Back to reader1 by the Sign In button: reader2's task and
+        # worklist go as with Switch User; reader1's draft is still theirs,
+        # and measures the target.
         self.switch_user(person_button=True)
-        self.assertEqual(self.caliper_count(), 0, "reader2's task stayed open")
-        self.assertEqual(self.row_names("Worklist"), [], "reader2's worklist stayed")
-        self.sign_in("reader1")
+        self.sign_in("reader1", PASSWORD, open_dialog=False)
         self.assertTrue(wait_for(lambda: [r for r in self.row_names("Worklist")
                                           if r.startswith("Read · subject S-001, Baseline, "
                                                           "Week 8") and
                                           "your draft: 1 measurement" in r], 30),
                         self.row_names("Worklist"))
-        self.shot("3-reader1-again")
+        viewer = self.open_read("S-001", True)
+        self.assertTrue(wait_for(lambda: self.caliper_count() == 1, 15), viewer.description)
+        self.click_row(self.list_items("Measurement list")[0])
+        responses["reader1"] = self.measure_week8(viewer, baseline["reader1"])
+        self.shot("5-reader1-week8")
+        # The scenario: the two readers disagree, PR against SD.
+        self.assertEqual(responses, {"reader1": "PR", "reader2": "SD"}, baseline)
 
-        # Week 8 is read (CLI): S-001's best overall responses disagree.
-        self.submit_reads(1)
         adj = self.open_tasks("adj1", "adjudication")
         self.assertEqual([t["subject"] for t in adj], ["S-001"], adj)
         token = self.server.login("adj1", PASSWORD)
@@ -326,7 +476,7 @@ class Trial(WorkspaceDriver, AppCase):
         # Switch User: the adjudicator, on the same computer.
         self.switch_user()
         self.blinded("the sign-in dialog")
-        self.sign_in("adj1")
+        self.sign_in("adj1", PASSWORD, open_dialog=False)
         self.open_row("Adjudication · subject S-001")
         self.blinded("the worklist")
         v1 = wait_for(lambda: find(self.app, lambda n: (n.name or "") == "Reader 1 images"
@@ -339,7 +489,7 @@ class Trial(WorkspaceDriver, AppCase):
         self.assertFalse([r for r in self.row_names("Worklist") if "measurement" in r])
         self.assertEqual(self.caliper_count(), 0)
         self.blinded("the workspace")
-        self.shot("4-adjudication")
+        self.shot("6-adjudication")
 
         # Either reader's calipers on both panes: each caption says whose.
         self.click(self.named("Reader 2's calipers on both panes"))
@@ -387,7 +537,7 @@ class Trial(WorkspaceDriver, AppCase):
         self.assertTrue(receipt, self.labels())
         self.assertIn("%s's read is final (best overall response SD)" % chosen, receipt[0])
         self.blinded("the locked task")
-        self.shot("5-adjudicated")
+        self.shot("7-adjudicated")
 
         # The export: the final assessment, the rationale, the figures.
         export = json.loads(self.admin("export", "TT", "--format", "json"))
