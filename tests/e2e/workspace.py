@@ -150,6 +150,27 @@ class WorkspaceDriver:
         self.type_into("Password", password, root=dialog)
         self.click(self.named("Sign In", root=dialog))
 
+    def choose_organ(self, lesion, organ):
+        """Picks @organ in @lesion's organ menu of the read form."""
+        p = self.pyatspi
+        button = self.named("Organ of " + lesion, roles=(p.ROLE_PUSH_BUTTON, p.ROLE_TOGGLE_BUTTON,
+                                                          p.ROLE_COMBO_BOX))
+        self.assertIsNotNone(button, "no organ choice for " + lesion)
+        self.click(button)
+        # The lesion's own menu: the popover sits under its button.
+        item = wait_for(lambda: find(button, lambda n: n.getRole() == p.ROLE_MENU_ITEM
+                                     and (n.name or "") == organ), 10)
+        if item is None:
+            self.shot("debug-organ")
+            seen = [(n.getRoleName(), n.name) for n in
+                    find_all(self.app, lambda n: "Organ" in (n.name or "") or
+                             organ in (n.name or ""), [])]
+            self.fail("the organ list does not offer %s: %r" % (organ, seen))
+        self.click(item)
+        self.assertTrue(wait_for(lambda: [r for r in self.row_names("Lesions")
+                                          if (" %s, %s," % (lesion, organ)) in r], 10),
+                        self.row_names("Lesions"))
+
     def chooser_accept(self, button):
         """The file chooser's accept button, pressed (its dialog is a
         window of its own in the accessibility tree)."""
