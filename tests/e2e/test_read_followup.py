@@ -24,7 +24,6 @@ import re
 import subprocess
 import sys
 import tempfile
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -37,7 +36,6 @@ CLI = os.environ.get("READROOM_CLI", "build/src/cli/readroom-cli")
 PHANTOM = os.environ.get("READROOM_PHANTOM", "build/src/phantom/readroom-phantom")
 OUT = os.path.join(os.environ.get("READROOM_TEST_OUT", tempfile.gettempdir()),
                    "test_read_followup")
-VALUE = re.compile(r"^(\d+\.\d) × (\d+\.\d) mm$")
 MM_PER_PIXEL = re.compile(r" · (\d+\.\d+) mm per pixel")
 PASSWORD = "reader-password"
 
@@ -116,28 +114,6 @@ class ReadFollowup(WorkspaceDriver, AppCase):
 
     # ---- helpers ----
 
-    def drag(self, x0, y0, x1, y1):
-        self.mouse(x0, y0, "abs")
-        self.mouse(x0, y0, "b1p")
-        for i in range(1, 11):
-            self.mouse(x0 + (x1 - x0) * i / 10, y0 + (y1 - y0) * i / 10, "abs")
-        self.mouse(x1, y1, "b1r")
-
-    def list_rows(self, name):
-        p = self.pyatspi
-        lst = find(self.app, lambda n: (n.name or "") == name and n.getRole() == p.ROLE_LIST)
-        return [r.name or "" for r in find_all(lst, lambda n: n.getRole() == p.ROLE_LIST_ITEM, [])] \
-            if lst else []
-
-    def caliper_values(self):
-        lst = find(self.app, lambda n: (n.name or "") == "Measurement list")
-        out = []
-        for n in find_all(lst, lambda n: n.getRole() == self.pyatspi.ROLE_LABEL, []) if lst else []:
-            m = VALUE.match(label_text(n))
-            if m:
-                out.append((float(m[1]), float(m[2])))
-        return out
-
     def viewer_says(self, *words, timeout=20):
         ok = wait_for(lambda: all(w in (self.viewer.description or "") for w in words), timeout)
         if not ok:
@@ -151,46 +127,27 @@ class ReadFollowup(WorkspaceDriver, AppCase):
                         self.viewer.description)
         self.viewer_says("selected: Bidirectional")
         self.click(self.named("Measure %s with the selected caliper" % lesion))
-        ok = wait_for(lambda: [r for r in self.list_rows("Lesions")
+        ok = wait_for(lambda: [r for r in self.row_names("Lesions")
                                if r.startswith("Target " + lesion) and "Week 8: " in r and
                                " mm" in r.split("Week 8: ")[1]], 10)
         if not ok:
             self.shot("debug-measure-" + lesion)
-        self.assertTrue(ok, (self.list_rows("Lesions"), self.viewer.description,
+        self.assertTrue(ok, (self.row_names("Lesions"), self.viewer.description,
                              [t for t in self.labels() if "caliper" in t]))
 
     def open_task(self, timepoints):
         """Opens the subject's read task whose timepoints are @timepoints
         ("Baseline, Week 8") from the worklist, downloading it first."""
-        p = self.pyatspi
         self.click(self.named("Worklist"))
         want = "Read · subject S-001, %s ·" % timepoints
-        row_name = wait_for(lambda: [r for r in self.list_rows("Worklist")
+        row_name = wait_for(lambda: [r for r in self.row_names("Worklist")
                                      if r.startswith(want) and "available offline" in r], 60)
-        self.assertTrue(row_name, self.list_rows("Worklist"))
-        lst = find(self.app, lambda n: (n.name or "") == "Worklist" and n.getRole() == p.ROLE_LIST)
-        row = find(lst, lambda n: n.getRole() == p.ROLE_LIST_ITEM and
-                   (n.name or "").startswith(want))
-        x, y, w, h = row.queryComponent().getExtents(p.DESKTOP_COORDS)
-        self.mouse(x + 60, y + h // 2, "abs")
-        self.mouse(x + 60, y + h // 2, "b1c")
+        self.assertTrue(row_name, self.row_names("Worklist"))
+        self.click_row([r for r in self.list_items("Worklist")
+                        if (r.name or "").startswith(want)][0])
         self.viewer = wait_for(lambda: find(self.app, lambda n: (n.name or "") == "Image viewer"
                                             and "slice 16 / 30" in (n.description or "")), 30)
         self.assertIsNotNone(self.viewer, "the task's series did not open")
-
-    def choose_organ(self, lesion, organ):
-        p = self.pyatspi
-        button = self.named("Organ of " + lesion, roles=(p.ROLE_PUSH_BUTTON, p.ROLE_TOGGLE_BUTTON,
-                                                          p.ROLE_COMBO_BOX))
-        self.assertIsNotNone(button, "no organ choice for " + lesion)
-        self.click(button)
-        item = wait_for(lambda: find(button, lambda n: n.getRole() == p.ROLE_MENU_ITEM
-                                     and (n.name or "") == organ), 10)
-        self.assertIsNotNone(item, "the organ list does not offer " + organ)
-        self.click(item)
-        self.assertTrue(wait_for(lambda: [r for r in self.list_rows("Lesions")
-                                          if (" %s, %s," % (lesion, organ)) in r], 10),
-                        self.list_rows("Lesions"))
 
     def sign(self, expect):
         self.click(self.named("Sign and submit"))
@@ -218,15 +175,10 @@ class ReadFollowup(WorkspaceDriver, AppCase):
         if getattr(cls, "proc", None) is not None and cls.proc.poll() is None:
             stop(cls.proc)
         cls.proc, self.app = cls.launch_app([], cls.env)
-        self.click(self.named("Sign In"))
-        self.assertIsNotNone(self.frame("Sign In"))
-        self.type_into("Server", self.url)
-        self.type_into("User Name", "reader1")
-        self.type_into("Password", PASSWORD)
-        self.click(self.named("Sign In", root=self.frame("Sign In")))
-        self.assertTrue(wait_for(lambda: len([r for r in self.list_rows("Worklist")
+        self.sign_in("reader1", PASSWORD)
+        self.assertTrue(wait_for(lambda: len([r for r in self.row_names("Worklist")
                                               if r.startswith("Read · subject S-001")]) == 2, 30),
-                        self.list_rows("Worklist"))
+                        self.row_names("Worklist"))
 
     # ---- the test ----
 
@@ -270,7 +222,7 @@ class ReadFollowup(WorkspaceDriver, AppCase):
             self.shot("debug-menu-key")
         self.assertIsNotNone(item, "the Menu key opened no menu on the selected caliper")
         self.click(item)
-        self.assertTrue(wait_for(lambda: [r for r in self.list_rows("Lesions")
+        self.assertTrue(wait_for(lambda: [r for r in self.row_names("Lesions")
                                           if r.startswith("Target T1")], 10))
         self.drag(cx - 97, cy + 73, cx - 51, cy + 73)
         self.assertTrue(wait_for(lambda: len(self.caliper_values()) == 2, 15))
@@ -283,7 +235,7 @@ class ReadFollowup(WorkspaceDriver, AppCase):
             self.shot("debug-context-menu")
         self.assertIsNotNone(item, "no context menu on the caliper")
         self.click(item)
-        self.assertTrue(wait_for(lambda: [r for r in self.list_rows("Lesions")
+        self.assertTrue(wait_for(lambda: [r for r in self.row_names("Lesions")
                                           if r.startswith("Target T2")], 10))
         self.choose_organ("T1", "Liver")
         self.choose_organ("T2", "Lung")
@@ -310,7 +262,7 @@ class ReadFollowup(WorkspaceDriver, AppCase):
                    if label_text(n) in ("Baseline", "Week 8")]
         self.assertEqual(headers, ["Baseline", "Week 8"])
         self.assertFalse([t for t in self.labels() if t.startswith("Sequential reading")])
-        rows = self.list_rows("Lesions")
+        rows = self.row_names("Lesions")
         self.assertTrue([r for r in rows if r.startswith("Target T1")], rows)
         self.assertTrue([r for r in rows if r.startswith("Target T2")], rows)
 
@@ -345,10 +297,10 @@ class ReadFollowup(WorkspaceDriver, AppCase):
         self.assertTrue(wait_for(lambda: len(self.caliper_values()) == 3, 15))
         self.viewer_says("selected: Bidirectional")
         self.click(self.named("Add the selected caliper to T1 as a fragment (split lesion)"))
-        self.assertTrue(wait_for(lambda: [r for r in self.list_rows("Lesions")
+        self.assertTrue(wait_for(lambda: [r for r in self.row_names("Lesions")
                                           if r.startswith("Target T1") and
                                           "split in 2 fragments" in r], 10),
-                        self.list_rows("Lesions"))
+                        self.row_names("Lesions"))
         week8 = self.caliper_values()
         fu_sum = tenths(week8[0][0]) + tenths(week8[1][0]) + tenths(week8[2][0])
         pct = pct_tenths(fu_sum, bl_sum)
