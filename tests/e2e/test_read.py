@@ -21,14 +21,13 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "server"))
-from a11y import AppCase, find, find_all, label_text, main, stop, wait_for  # noqa: E402
+from a11y import AppCase, find, find_all, main, stop, wait_for  # noqa: E402
 from workspace import WorkspaceDriver  # noqa: E402
 from test_server import ADMIN_PASSWORD, Server  # noqa: E402
 
 CLI = os.environ.get("READROOM_CLI", "build/src/cli/readroom-cli")
 PHANTOM = os.environ.get("READROOM_PHANTOM", "build/src/phantom/readroom-phantom")
 OUT = os.path.join(os.environ.get("READROOM_TEST_OUT", tempfile.gettempdir()), "test_read")
-VALUE = re.compile(r"^(\d+\.\d) × (\d+\.\d) mm$")
 SUM = re.compile(r"Baseline sum: (\d+\.\d) mm")
 PASSWORD = "reader-password"
 
@@ -82,59 +81,17 @@ class Read(AppCase, WorkspaceDriver):
         stop(cls.proc)
         cls.proc, self.app = cls.launch_app([], self.env)
 
-    def drag(self, x0, y0, x1, y1):
-        self.mouse(x0, y0, "abs")
-        self.mouse(x0, y0, "b1p")
-        for i in range(1, 11):
-            self.mouse(x0 + (x1 - x0) * i / 10, y0 + (y1 - y0) * i / 10, "abs")
-        self.mouse(x1, y1, "b1r")
-
-    def worklist_rows(self):
-        p = self.pyatspi
-        lst = find(self.app, lambda n: (n.name or "") == "Worklist" and n.getRole() == p.ROLE_LIST)
-        return [r.name or "" for r in find_all(lst, lambda n: n.getRole() == p.ROLE_LIST_ITEM, [])] \
-            if lst else []
-
-    def lesion_rows(self):
-        p = self.pyatspi
-        lst = find(self.app, lambda n: (n.name or "") == "Lesions" and n.getRole() == p.ROLE_LIST)
-        return [r.name or "" for r in find_all(lst, lambda n: n.getRole() == p.ROLE_LIST_ITEM, [])] \
-            if lst else []
-
-    def caliper_values(self):
-        lst = find(self.app, lambda n: (n.name or "") == "Measurement list")
-        out = []
-        for n in find_all(lst, lambda n: n.getRole() == self.pyatspi.ROLE_LABEL, []) if lst else []:
-            m = VALUE.match(label_text(n))
-            if m:
-                out.append((float(m[1]), float(m[2])))
-        return out
-
-    def caliper_count(self):
-        p = self.pyatspi
-        lst = find(self.app, lambda n: (n.name or "") == "Measurement list")
-        return len(find_all(lst, lambda n: n.getRole() == p.ROLE_LIST_ITEM, [])) if lst else 0
-
     def sign_in_and_open(self, user):
-        p = self.pyatspi
-        self.click(self.named("Sign In"))
-        self.assertIsNotNone(self.frame("Sign In"))
-        self.type_into("Server", self.url)
-        self.type_into("User Name", user)
-        self.type_into("Password", PASSWORD)
-        self.click(self.named("Sign In", root=self.frame("Sign In")))
-        rows = wait_for(lambda: [r for r in self.worklist_rows()
+        self.sign_in(user, PASSWORD)
+        rows = wait_for(lambda: [r for r in self.row_names("Worklist")
                                  if r.startswith("Read · subject S-001")], 30)
-        self.assertTrue(rows, self.worklist_rows())
+        self.assertTrue(rows, self.row_names("Worklist"))
         self.click(self.named("Download All"))
-        self.assertTrue(wait_for(lambda: [r for r in self.worklist_rows()
-                                          if "available offline" in r], 60), self.worklist_rows())
-        rows = [r for r in self.worklist_rows() if r.startswith("Read · subject S-001")]
-        lst = find(self.app, lambda n: (n.name or "") == "Worklist" and n.getRole() == p.ROLE_LIST)
-        row = find(lst, lambda n: n.getRole() == p.ROLE_LIST_ITEM)
-        x, y, w, h = row.queryComponent().getExtents(p.DESKTOP_COORDS)
-        self.mouse(x + 60, y + h // 2, "abs")
-        self.mouse(x + 60, y + h // 2, "b1c")
+        self.assertTrue(wait_for(lambda: [r for r in self.row_names("Worklist")
+                                          if "available offline" in r], 60),
+                        self.row_names("Worklist"))
+        rows = [r for r in self.row_names("Worklist") if r.startswith("Read · subject S-001")]
+        self.click_row(self.list_items("Worklist")[0])
         self.viewer = wait_for(lambda: find(self.app, lambda n: (n.name or "") == "Image viewer"
                                             and "slice 16 / 30" in (n.description or "")), 30)
         self.assertIsNotNone(self.viewer, "the task's series did not open")
@@ -142,26 +99,6 @@ class Read(AppCase, WorkspaceDriver):
                                           if t.startswith("Assessment · Baseline, day 0")], 15),
                         "no lesion form for the task")
         return rows[0]
-
-    def choose_organ(self, lesion, organ):
-        p = self.pyatspi
-        button = self.named("Organ of " + lesion, roles=(p.ROLE_PUSH_BUTTON, p.ROLE_TOGGLE_BUTTON,
-                                                          p.ROLE_COMBO_BOX))
-        self.assertIsNotNone(button, "no organ choice for " + lesion)
-        self.click(button)
-        # The lesion's own menu: the popover sits under its button.
-        item = wait_for(lambda: find(button, lambda n: n.getRole() == p.ROLE_MENU_ITEM
-                                     and (n.name or "") == organ), 10)
-        if item is None:
-            self.shot("debug-organ")
-            seen = [(n.getRoleName(), n.name, n.getState().contains(p.STATE_SHOWING))
-                    for n in find_all(self.app, lambda n: "Liver" in (n.name or "") or
-                                      "Organ" in (n.name or ""), [])]
-            self.fail("the organ list does not offer %s: %r" % (organ, seen))
-        self.click(item)
-        self.assertTrue(wait_for(lambda: [r for r in self.lesion_rows()
-                                          if (" %s, %s," % (lesion, organ)) in r], 10),
-                        self.lesion_rows())
 
     # ---- the test ----
 
@@ -185,21 +122,23 @@ class Read(AppCase, WorkspaceDriver):
             self.shot("debug-first-caliper")
         self.assertTrue(ok, self.viewer.description)
         self.click(self.named("Make target"))
-        self.assertTrue(wait_for(lambda: [r for r in self.lesion_rows()
-                                          if r.startswith("Target T1")], 10), self.lesion_rows())
+        self.assertTrue(wait_for(lambda: [r for r in self.row_names("Lesions")
+                                          if r.startswith("Target T1")], 10),
+                        self.row_names("Lesions"))
         self.drag(cx - 97, cy + 73, cx - 51, cy + 73)
         self.assertTrue(wait_for(lambda: len(self.caliper_values()) == 2, 15))
         self.click(self.named("Make target"))
-        self.assertTrue(wait_for(lambda: [r for r in self.lesion_rows()
-                                          if r.startswith("Target T2")], 10), self.lesion_rows())
+        self.assertTrue(wait_for(lambda: [r for r in self.row_names("Lesions")
+                                          if r.startswith("Target T2")], 10),
+                        self.row_names("Lesions"))
         # A third caliper marks a non-target lesion.
         self.drag(cx - 160, cy + 10, cx - 100, cy + 10)
         self.assertTrue(wait_for(lambda: self.caliper_count() == 3, 10),
                         (self.caliper_count(), self.viewer.description))
         self.click(self.named("Add non-target"))
-        self.assertTrue(wait_for(lambda: [r for r in self.lesion_rows()
+        self.assertTrue(wait_for(lambda: [r for r in self.row_names("Lesions")
                                           if r.startswith("Non-target N1")], 10),
-                        self.lesion_rows())
+                        self.row_names("Lesions"))
         self.choose_organ("T1", "Liver")
         self.choose_organ("T2", "Lung")
         self.choose_organ("N1", "Bone")
@@ -284,7 +223,7 @@ class Read(AppCase, WorkspaceDriver):
         self.assertNotIn("your draft", row)
         time.sleep(1.0)
         self.assertEqual(self.caliper_values(), [])
-        self.assertEqual(self.lesion_rows(), [])
+        self.assertEqual(self.row_names("Lesions"), [])
         self.assertFalse([t for t in self.labels() if t.startswith("Submitted and locked")])
         self.shot("6-second-user")
 
@@ -300,8 +239,9 @@ class Read(AppCase, WorkspaceDriver):
             self.shot("debug-reader2-caliper")
             self.fail(self.viewer.description)
         self.click(self.named("Make target"))
-        self.assertTrue(wait_for(lambda: [r for r in self.lesion_rows()
-                                          if r.startswith("Target T1")], 10), self.lesion_rows())
+        self.assertTrue(wait_for(lambda: [r for r in self.row_names("Lesions")
+                                          if r.startswith("Target T1")], 10),
+                        self.row_names("Lesions"))
         self.choose_organ("T1", "Liver")
         self.server.stop()
         try:

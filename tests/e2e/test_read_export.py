@@ -34,27 +34,6 @@ class ReadExport(test_read.Read):
         os.makedirs(cls.home)
         cls.env["HOME"] = cls.home
 
-    def chooser_accept(self, button):
-        """The file chooser's accept button (its dialog is a window of
-        its own in the accessibility tree)."""
-        p = self.pyatspi
-        # GTK 4.8 names a mnemonic button "_Save Save".
-        names = (button, "_%s %s" % (button, button))
-        accept = wait_for(lambda: find(p.Registry.getDesktop(0), lambda n: (n.name or "") in names
-                                       and n.getRole() == p.ROLE_PUSH_BUTTON), 20)
-        if accept is None:
-            self.shot("debug-chooser")
-
-        self.assertIsNotNone(accept, "no %s button" % button)
-        self.click(accept)
-
-    def status(self, prefix, timeout=60):
-        found = wait_for(lambda: [t for t in self.labels() if t.startswith(prefix)
-                                  or t.startswith("Nothing was saved")], timeout)
-        self.assertTrue(found, self.labels())
-        self.assertTrue(found[0].startswith(prefix), found[0])
-        return found[0]
-
     def test_save_report_and_export_sr(self):
         p = self.pyatspi
         self.launch()
@@ -70,8 +49,9 @@ class ReadExport(test_read.Read):
                         self.viewer.description)
         long_axis = self.caliper_values()[0][0]
         self.click(self.named("Make target"))
-        self.assertTrue(wait_for(lambda: [r for r in self.lesion_rows()
-                                          if r.startswith("Target T1")], 10), self.lesion_rows())
+        self.assertTrue(wait_for(lambda: [r for r in self.row_names("Lesions")
+                                          if r.startswith("Target T1")], 10),
+                        self.row_names("Lesions"))
         self.choose_organ("T1", "Liver")
         # Nothing to save before the read is in the server's hands.
         self.assertIsNone(find(self.app, lambda n: (n.name or "").startswith("Save Report")
