@@ -159,17 +159,11 @@ class Adjudication(AppCase, WorkspaceDriver):
 
     def launch_and_open(self, download):
         """The app, signed in as the adjudicator, the task opened."""
-        p = self.pyatspi
         cls = type(self)
         stop(cls.proc)
         cls.proc, self.app = cls.launch_app([], self.env)
-        self.click(self.named("Sign In"))
-        self.assertIsNotNone(self.frame("Sign In"))
-        self.type_into("Server", self.url)
-        self.type_into("User Name", "adj1")
-        self.type_into("Password", PASSWORD)
-        self.click(self.named("Sign In", root=self.frame("Sign In")))
-        worklist = lambda: [r.name or "" for r in self.rows("Worklist")]  # noqa: E731
+        self.sign_in("adj1", PASSWORD)
+        worklist = lambda: self.row_names("Worklist")  # noqa: E731
         self.assertTrue(wait_for(lambda: [r for r in worklist()
                                           if r.startswith("Adjudication · subject S-001")], 30),
                         worklist())
@@ -178,10 +172,7 @@ class Adjudication(AppCase, WorkspaceDriver):
             self.assertTrue(wait_for(lambda: [r for r in worklist() if "available offline" in r],
                                      60), worklist())
             self.shot("1-worklist")
-        row = self.rows("Worklist")[0]
-        x, y, w, h = row.queryComponent().getExtents(p.DESKTOP_COORDS)
-        self.mouse(x + 60, y + h // 2, "abs")
-        self.mouse(x + 60, y + h // 2, "b1c")
+        self.click_row(self.list_items("Worklist")[0])
 
     def ctrl_key(self, keysym):
         reg, p = self.pyatspi.Registry, self.pyatspi
@@ -189,11 +180,6 @@ class Adjudication(AppCase, WorkspaceDriver):
         reg.generateKeyboardEvent(keysym, None, p.KEY_SYM)
         reg.generateKeyboardEvent(37, None, p.KEY_RELEASE)
         time.sleep(0.2)
-
-    def rows(self, name):
-        p = self.pyatspi
-        lst = find(self.app, lambda n: (n.name or "") == name and n.getRole() == p.ROLE_LIST)
-        return find_all(lst, lambda n: n.getRole() == p.ROLE_LIST_ITEM, []) if lst else []
 
     def all_text(self):
         """Every name, description and label text in the app's tree."""
@@ -233,7 +219,7 @@ class Adjudication(AppCase, WorkspaceDriver):
         self.assertIsNotNone(v1, "the adjudication workspace did not open")
         self.assertIsNotNone(v2)
         self.assertTrue(wait_for(lambda: self.slice_of(v2) is not None, 15), v2.description)
-        tp_rows = wait_for(lambda: [r.name or "" for r in self.rows("Timepoint responses")], 30)
+        tp_rows = wait_for(lambda: self.row_names("Timepoint responses"), 30)
         self.assertTrue(tp_rows, "no timepoint table")
         self.shot("2-workspace")
 
@@ -255,8 +241,8 @@ class Adjudication(AppCase, WorkspaceDriver):
                                                                     size["Reader 2"]), week8[0])
         self.assertTrue([r for r in tp_rows if r.startswith(
             "Baseline, Reader 1 sum 30.0 mm, Reader 2 sum 30.0 mm")], tp_rows)
-        l1 = [r.name or "" for r in self.rows("Reader 1 lesions")]
-        l2 = [r.name or "" for r in self.rows("Reader 2 lesions")]
+        l1 = self.row_names("Reader 1 lesions")
+        l2 = self.row_names("Reader 2 lesions")
         self.assertEqual(len(l1), 1, l1)
         self.assertEqual(len(l2), 1, l2)
         self.assertIn("Target T1, liver", l1[0])
@@ -276,7 +262,7 @@ class Adjudication(AppCase, WorkspaceDriver):
             return [u for u in SIZES if SIZES[u][1] == size[label]][0]
         at = {}
         for label in ("Reader 1", "Reader 2"):
-            self.click(self.rows(label + " lesions")[0])
+            self.click(self.list_items(label + " lesions")[0])
             self.assertTrue(wait_for(lambda: self.slice_of(v1) is not None and
                                      self.slice_of(v1) == self.slice_of(v2) and
                                      self.slice_of(v1) not in at.values(), 15),
@@ -290,7 +276,8 @@ class Adjudication(AppCase, WorkspaceDriver):
             k = CALIPER_SLICE[user_of(label)]
             self.assertIn(s, (k + 1, SLICES - k), (label, at))
         # A timepoint: both panes at its first caliper, Reader 1's.
-        row = [r for r in self.rows("Timepoint responses") if (r.name or "").startswith("Week 8")]
+        row = [r for r in self.list_items("Timepoint responses")
+               if (r.name or "").startswith("Week 8")]
         self.click(row[0])
         self.assertTrue(wait_for(lambda: self.slice_of(v1) == at["Reader 1"] and
                                  self.slice_of(v2) == at["Reader 1"], 15),

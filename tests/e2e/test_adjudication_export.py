@@ -16,7 +16,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "server"))
 import test_adjudication  # noqa: E402
-from a11y import find, main, wait_for  # noqa: E402
+from a11y import main  # noqa: E402
 
 CLI = test_adjudication.CLI
 
@@ -31,23 +31,6 @@ class AdjudicationExport(test_adjudication.Adjudication):
         cls.home = os.path.join(cls.tmp, "home")
         os.makedirs(cls.home)
         cls.env["HOME"] = cls.home
-
-    def chooser_accept(self, button):
-        p = self.pyatspi
-        names = (button, "_%s %s" % (button, button))   # GTK 4.8: "_Save Save"
-        accept = wait_for(lambda: find(p.Registry.getDesktop(0), lambda n: (n.name or "") in names
-                                       and n.getRole() == p.ROLE_PUSH_BUTTON), 20)
-        if accept is None:
-            self.shot("debug-chooser")
-        self.assertIsNotNone(accept, "no %s button" % button)
-        self.click(accept)
-
-    def status(self, prefix, timeout=60):
-        found = wait_for(lambda: [t for t in self.labels() if t.startswith(prefix)
-                                  or t.startswith("Nothing was saved")], timeout)
-        self.assertTrue(found, self.labels())
-        self.assertTrue(found[0].startswith(prefix), found[0])
-        return found[0]
 
     def test_final_saved_and_exported(self):
         test_adjudication.Adjudication.test_adjudication(self)
