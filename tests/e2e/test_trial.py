@@ -287,20 +287,6 @@ class Trial(WorkspaceDriver, AppCase):
         self.click(self.named("Bidirectional"))
         self.viewer_says(viewer, "tool: Bidirectional")
 
-    def choose_organ(self, lesion, organ):
-        p = self.pyatspi
-        button = self.named("Organ of " + lesion, roles=(p.ROLE_PUSH_BUTTON, p.ROLE_TOGGLE_BUTTON,
-                                                          p.ROLE_COMBO_BOX))
-        self.assertIsNotNone(button, "no organ choice for " + lesion)
-        self.click(button)
-        item = wait_for(lambda: find(button, lambda n: n.getRole() == p.ROLE_MENU_ITEM
-                                     and (n.name or "") == organ), 10)
-        self.assertIsNotNone(item, "the organ list does not offer " + organ)
-        self.click(item)
-        self.assertTrue(wait_for(lambda: [r for r in self.row_names("Lesions")
-                                          if (" %s, %s," % (lesion, organ)) in r], 10),
-                        self.row_names("Lesions"))
-
     def sign_read(self, expect):
         """Signs the read open; its receipt says @expect. The signing
         dialog is closed as the reader closes it."""
