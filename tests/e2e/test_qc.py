@@ -22,7 +22,7 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "server"))
-from a11y import find, find_all, label_text, main, start_a11y_bus, start_app, wait_for, wait_registry  # noqa: E402
+from a11y import find, label_text, main, start_a11y_bus, start_app, wait_for, wait_registry  # noqa: E402
 from workspace import WorkspaceDriver  # noqa: E402
 from test_server import ADMIN_PASSWORD, Server  # noqa: E402
 
@@ -123,29 +123,15 @@ class Qc(WorkspaceDriver, unittest.TestCase):
 
     # ---- helpers ----
 
-    def rows(self, name):
-        p = self.pyatspi
-        lst = find(self.app, lambda n: (n.name or "") == name and n.getRole() == p.ROLE_LIST)
-        return find_all(lst, lambda n: n.getRole() == p.ROLE_LIST_ITEM, []) if lst else []
-
-    def row_names(self, name):
-        return [r.name or "" for r in self.rows(name)]
-
     def launch_and_open(self, user, title):
         """The app signed in as @user, the task whose row starts with
         @title downloaded and opened."""
-        p = self.pyatspi
         cls = type(self)
         if cls.proc and cls.proc.poll() is None:
             cls.proc.terminate()
             cls.proc.wait(10)
         cls.proc, self.app = start_app(self.pyatspi, [READROOM], self.env_of(user))
-        self.click(self.named("Sign In"))
-        self.assertIsNotNone(self.frame("Sign In"))
-        self.type_into("Server", self.url)
-        self.type_into("User Name", user)
-        self.type_into("Password", PASSWORD)
-        self.click(self.named("Sign In", root=self.frame("Sign In")))
+        self.sign_in(user, PASSWORD)
         mine = lambda r: r.startswith(title) and " · open" in r  # noqa: E731
         listed = wait_for(lambda: [r for r in self.row_names("Worklist") if mine(r)], 90)
         if not listed:
@@ -155,21 +141,11 @@ class Qc(WorkspaceDriver, unittest.TestCase):
         self.assertTrue(wait_for(lambda: [r for r in self.row_names("Worklist")
                                           if mine(r) and "available offline" in r],
                                  120), self.row_names("Worklist"))
-        row = [r for r in self.rows("Worklist") if mine(r.name or "")][0]
-        x, y, w, h = row.queryComponent().getExtents(p.DESKTOP_COORDS)
-        self.mouse(x + 60, y + h // 2, "abs")
-        self.mouse(x + 60, y + h // 2, "b1c")
+        self.click_row([r for r in self.list_items("Worklist") if mine(r.name or "")][0])
 
     def viewer(self):
         return wait_for(lambda: find(self.app, lambda n: (n.name or "") == "QC images" and
                                      "slice" in (n.description or "")), 30)
-
-    def drag(self, x0, y0, x1, y1):
-        self.mouse(x0, y0, "abs")
-        self.mouse(x0, y0, "b1p")
-        for i in range(1, 11):
-            self.mouse(x0 + (x1 - x0) * i / 10, y0 + (y1 - y0) * i / 10, "abs")
-        self.mouse(x1, y1, "b1r")
 
     def choose(self, drop_down, item, steps):
         """Picks @item of a drop-down by keyboard, as a person may: open
@@ -289,7 +265,8 @@ class Qc(WorkspaceDriver, unittest.TestCase):
                                           if f == "Motion artifact · major · rectangle — "
                                           + COMMENT], 30), self.row_names("Findings"))
         self.assertIsNotNone(self.viewer())
-        row = [r for r in self.rows("Findings") if (r.name or "").startswith("Motion artifact")]
+        row = [r for r in self.list_items("Findings")
+               if (r.name or "").startswith("Motion artifact")]
         self.click_at(row[0])
         # The rectangle drawn on its image, selected.
         self.assertTrue(wait_for(lambda: [t for t in self.labels()
@@ -302,7 +279,7 @@ class Qc(WorkspaceDriver, unittest.TestCase):
         # query chosen shows its findings; the response and the password
         # are asked for; Upload and Answer sends and answers.
         self.click(self.named("Upload"))
-        listed = wait_for(lambda: [r for r in self.rows("Open Queries")
+        listed = wait_for(lambda: [r for r in self.list_items("Open Queries")
                                    if (r.name or "").startswith("Query · TQ · subject " + SUBJECT)],
                           30)
         self.assertTrue(listed, self.row_names("Open Queries"))
@@ -313,7 +290,7 @@ class Qc(WorkspaceDriver, unittest.TestCase):
         self.assertIsNotNone(self.named("Start Upload", timeout=10))
         self.assertIsNone(self.named("Upload and Answer", timeout=2))
         self.assertEqual(len(self.row_names("Open Queries")), 1, self.row_names("Open Queries"))
-        listed = [r for r in self.rows("Open Queries")]
+        listed = [r for r in self.list_items("Open Queries")]
         self.click_at(listed[0])
         self.assertTrue(wait_for(lambda: "Motion artifact · major — " + COMMENT
                                  in self.row_names("Query Findings"), 30),
