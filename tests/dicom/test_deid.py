@@ -503,6 +503,21 @@ class RawPixelCopy(unittest.TestCase):
                        for f in os.listdir(os.path.join(gen, ts))]
         for name in ("MR_small_bigendian.dcm", "JPEG2000.dcm", "SC_rgb_jpeg_gdcm.dcm"):
             cls.sources.append(os.path.join(TEST_FILES, name))
+        # A header of about 400 KiB (4000 image references, kept with their
+        # UIDs replaced): more than the 128 KiB that deid encodes a header
+        # in at a time before its one write.
+        ds = pydicom.dcmread(os.path.join(gen, "explicit", os.listdir(
+            os.path.join(gen, "explicit"))[0]))
+        refs = []
+        for k in range(4000):
+            item = pydicom.Dataset()
+            item.ReferencedSOPClassUID = "1.2.840.10008.5.1.4.1.1.2"
+            item.ReferencedSOPInstanceUID = f"1.2.826.0.1.3680043.9.7777.{k}"
+            refs.append(item)
+        ds.ReferencedImageSequence = pydicom.Sequence(refs)
+        big = os.path.join(cls.tmp, "big-header.dcm")
+        ds.save_as(big)
+        cls.sources.append(big)
 
     def test_same_bytes_either_way(self):
         for i, src in enumerate(self.sources):
