@@ -2,11 +2,14 @@
  * API: the actions of Table E.1-1 (rr-dicom-deid-table.c) in every item. */
 #include "rr-dicom-deid.h"
 #include "rr-dicom-deid-table.h"
+#include "rr-dicom-deid-private.h"
 #include "rr-dicom-private.h"
 
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dctk.h>
 #include <dcmtk/dcmdata/dcpxitem.h>
+#include <dcmtk/dcmdata/dcostrmb.h>
+#include <dcmtk/dcmdata/dcwcache.h>
 
 #include <glib/gstdio.h>
 
@@ -16,6 +19,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <algorithm>
+#include <memory>
 #include <new>
 #include <string>
 #include <unordered_set>
@@ -31,6 +35,9 @@
 #define MIN_TOKEN 3
 /* dcmtk's lengths are 32-bit; bigger files are not DICOM we can write. */
 #define MAX_FILE_BYTES ((goffset) G_MAXUINT32)
+/* A header bigger than this is written by dcmtk straight to the file
+ * rather than built in memory first. */
+#define MAX_HEADER_BYTES ((goffset) 64 << 20)
 
 /* Dates move back by at least a year and at most ten. */
 #define SHIFT_MIN_DAYS 365
@@ -938,12 +945,14 @@ mark_deidentified (RrDeid *d, DcmDataset *ds, GError **error)
   return TRUE;
 }
 
-static char *
-deid_file (RrDeid *d, const char *in_path, const char *out_dir, GPtrArray *warnings,
-           GError **error)
+/* Reads a file's header: values over 4 KiB (pixel data) stay on disk and
+ * are copied from the input file as they are when the output is written.
+ * @size gets the file's size. */
+static DcmFileFormat *
+load_header (const char *path, goffset *size, GError **error)
 {
   GStatBuf st;
-  if (g_stat (in_path, &st) != 0)
+  if (g_stat (path, &st) != 0)
     {
       fail (error, RR_DICOM_ERROR_READ, "%s", g_strerror (errno));
       return NULL;
@@ -958,17 +967,78 @@ deid_file (RrDeid *d, const char *in_path, const char *out_dir, GPtrArray *warni
       fail (error, RR_DICOM_ERROR_TOO_LARGE, "file larger than 4 GiB");
       return NULL;
     }
-
-  DcmFileFormat ff;
-  /* Values over 4 KiB (pixel data) stay on disk and are copied from the
-   * input file as they are when the output is written. */
-  OFCondition c = ff.loadFile (in_path, EXS_Unknown, EGL_noChange, 4096, ERM_autoDetect);
+  std::unique_ptr<DcmFileFormat> ff (new DcmFileFormat ());
+  OFCondition c = ff->loadFile (path, EXS_Unknown, EGL_noChange, 4096, ERM_autoDetect);
   if (c.bad ())
     {
       fail (error, RR_DICOM_ERROR_READ, "not readable as DICOM (%s)", c.text ());
       return NULL;
     }
-  DcmDataset *ds = ff.getDataset ();
+  *size = st.st_size;
+  return ff.release ();
+}
+
+/* The header of a file, meta information and dataset without its Pixel
+ * Data, encoded in memory so that it goes out in one write. */
+static OFCondition
+encode_header (DcmFileFormat &ff, E_TransferSyntax xfer, std::string &out)
+{
+  static const offile_off_t CHUNK = 1 << 17;
+  std::unique_ptr<char[]> buf (new char[CHUNK]);
+  DcmOutputBufferStream os (buf.get (), CHUNK);
+  DcmWriteCache wcache;
+  OFCondition c;
+  void *p = NULL;
+  offile_off_t n = 0;
+  ff.transferInit ();
+  for (;;)
+    {
+      c = ff.write (os, xfer, EET_ExplicitLength, &wcache, EGL_recalcGL, EPD_noChange, 0, 0,
+                    0, EWM_createNewMeta);
+      if (c != EC_StreamNotifyClient)
+        break;
+      os.flushBuffer (p, n);
+      out.append ((const char *) p, (size_t) n);
+    }
+  ff.transferEnd ();
+  if (c.good ())
+    {
+      os.flush ();
+      os.flushBuffer (p, n);
+      out.append ((const char *) p, (size_t) n);
+    }
+  return c;
+}
+
+static gboolean
+write_all (int fd, const char *data, gsize len)
+{
+  for (gsize done = 0; done < len;)
+    {
+      ssize_t w = write (fd, data + done, len - done);
+      if (w < 0 && errno == EINTR)
+        continue;
+      if (w <= 0)
+        return FALSE;
+      done += (gsize) w;
+    }
+  return TRUE;
+}
+
+/* De-identifies the file at @in_path whose header @ff_in holds (taken;
+ * NULL: read it here) into @out_dir. */
+static char *
+deid_file (RrDeid *d, const char *in_path, DcmFileFormat *ff_in, goffset size,
+           const char *out_dir, GPtrArray *warnings, GError **error)
+{
+  std::unique_ptr<DcmFileFormat> ff (ff_in);
+  if (!ff)
+    {
+      ff.reset (load_header (in_path, &size, error));
+      if (!ff)
+        return NULL;
+    }
+  DcmDataset *ds = ff->getDataset ();
   E_TransferSyntax xfer = ds->getOriginalXfer ();
   OFString sop, cls;
   if (!short_string (ds, DCM_SOPInstanceUID, sop) || sop.empty () ||
@@ -1010,31 +1080,47 @@ deid_file (RrDeid *d, const char *in_path, const char *out_dir, GPtrArray *warni
   g_autofree char *tmp_name = g_strdup_printf (".%s.%08x.tmp", name, g_random_int ());
   g_autofree char *tmp_path = g_build_filename (out_dir, tmp_name, NULL);
 
-  /* The usual file ends with its pixels: the header is written by dcmtk
-   * and the pixel element copied after it as it is, in the kernel, without
-   * passing a hundred megabytes of a series through memory. */
+  /* The usual file ends with its pixels: the header is encoded in memory
+   * and written at once, and the pixel element copied after it as it is,
+   * in the kernel, without passing a series' pixels through memory. No
+   * fsync: a de-identified folder is a copy made again from its source by
+   * the same key, not data to keep through a power cut (docs/deid.md). */
   int in_fd = g_open (in_path, O_RDONLY | O_CLOEXEC, 0);
   goffset pixel_start = 0;
-  gboolean raw = in_fd >= 0 && raw_pixel_tail (ds, xfer, in_fd, st.st_size, &pixel_start);
+  gboolean raw = in_fd >= 0 && raw_pixel_tail (ds, xfer, in_fd, size, &pixel_start) &&
+                 pixel_start <= MAX_HEADER_BYTES;
+  const char *why = NULL;
+  int e = 0;
   if (raw)
-    delete ds->remove (DCM_PixelData);
-
-  /* A new file format around the same dataset: its meta information and
-   * its preamble (128 zero bytes) are made anew, nothing of the input's. */
-  DcmFileFormat out (ff.getAndRemoveDataset (), OFFalse);
-  c = out.saveFile (tmp_path, xfer, EET_ExplicitLength, EGL_recalcGL, EPD_noChange, 0, 0,
-                    EWM_createNewMeta);
-  const char *why = c.bad () ? c.text () : NULL;
-  if (why == NULL && raw)
     {
-      int out_fd = g_open (tmp_path, O_WRONLY | O_CLOEXEC, 0);
-      gboolean ok = out_fd >= 0 && lseek (out_fd, 0, SEEK_END) > 0 &&
-                    copy_range (in_fd, pixel_start, out_fd, st.st_size - pixel_start);
-      int e = errno;
-      if (out_fd >= 0 && close (out_fd) != 0 && ok)
-        ok = FALSE, e = errno;
-      if (!ok)
-        why = e ? g_strerror (e) : "the pixel data could not be copied";
+      delete ds->remove (DCM_PixelData);
+      /* A new file format around the same dataset: its meta information
+       * and its preamble (128 zero bytes) are made anew, nothing of the
+       * input's. */
+      DcmFileFormat out (ff->getAndRemoveDataset (), OFFalse);
+      std::string header;
+      OFCondition c = encode_header (out, xfer, header);
+      if (c.bad ())
+        why = c.text ();
+      else
+        {
+          int out_fd = g_open (tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+          gboolean ok = out_fd >= 0 && write_all (out_fd, header.data (), header.size ()) &&
+                        copy_range (in_fd, pixel_start, out_fd, size - pixel_start);
+          e = errno;
+          if (out_fd >= 0 && close (out_fd) != 0 && ok)
+            ok = FALSE, e = errno;
+          if (!ok)
+            why = e ? g_strerror (e) : "the pixel data could not be copied";
+        }
+    }
+  else
+    {
+      DcmFileFormat out (ff->getAndRemoveDataset (), OFFalse);
+      OFCondition c = out.saveFile (tmp_path, xfer, EET_ExplicitLength, EGL_recalcGL,
+                                    EPD_noChange, 0, 0, EWM_createNewMeta);
+      if (c.bad ())
+        why = c.text ();
     }
   if (in_fd >= 0)
     close (in_fd);
@@ -1046,7 +1132,7 @@ deid_file (RrDeid *d, const char *in_path, const char *out_dir, GPtrArray *warni
     }
   if (g_rename (tmp_path, out_path) != 0)
     {
-      int e = errno;
+      e = errno;
       g_unlink (tmp_path);
       fail (error, RR_DICOM_ERROR_WRITE, "cannot write %s (%s)", out_path, g_strerror (e));
       return NULL;
@@ -1054,21 +1140,14 @@ deid_file (RrDeid *d, const char *in_path, const char *out_dir, GPtrArray *warni
   return g_steal_pointer (&out_path);
 }
 
-static gboolean
-learn (RrDeid *d, const char *path)
+static void
+learn_header (RrDeid *d, DcmFileFormat *ff)
 {
-  GStatBuf st;
-  if (g_stat (path, &st) != 0 || !S_ISREG (st.st_mode) || st.st_size < 8 ||
-      (goffset) st.st_size > MAX_FILE_BYTES)
-    return FALSE;
-  DcmFileFormat ff;
-  if (ff.loadFile (path, EXS_Unknown, EGL_noChange, 4096, ERM_autoDetect).bad ())
-    return FALSE;
   FileCtx f;
   f.deid = d;
   f.error = NULL;
-  if (!collect_tokens (f, ff.getDataset (), 0))
-    return FALSE;
+  if (!collect_tokens (f, ff->getDataset (), 0))
+    return;
   g_mutex_lock (&d->lock);
   for (const std::string &t : f.tokens)
     {
@@ -1082,35 +1161,63 @@ learn (RrDeid *d, const char *path)
         }
     }
   g_mutex_unlock (&d->lock);
-  return TRUE;
 }
 
-extern "C" void
-rr_deid_learn (RrDeid     *deid,
-               const char *path)
+DcmFileFormat *
+rr_deid_read_header (const char *path,
+                     goffset    *size,
+                     gsize      *bytes)
 {
   rr_dicom_init ();
   try
     {
-      learn (deid, path);
+      std::unique_ptr<DcmFileFormat> ff (load_header (path, size, NULL));
+      if (!ff)
+        return NULL;
+      /* What the header holds in memory is about its encoded size: the
+       * file less the pixel values left on disk. */
+      DcmElement *px = NULL;
+      goffset left = 0;
+      if (ff->getDataset ()->findAndGetElement (DCM_PixelData, px, OFFalse).good () &&
+          px != NULL && !px->valueLoaded () && px->getLength () != DCM_UndefinedLength)
+        left = px->getLength ();
+      *bytes = (gsize) MAX (*size - left, 0);
+      return ff.release ();
     }
   catch (...)
     {
       /* A file that cannot be read teaches nothing; rr_deid_file says why. */
+      return NULL;
     }
 }
 
-extern "C" char *
-rr_deid_file (RrDeid       *deid,
-              const char   *in_path,
-              const char   *out_dir,
-              GPtrArray    *warnings,
-              GError      **error)
+void
+rr_deid_learn_header (RrDeid        *deid,
+                      DcmFileFormat *ff)
+{
+  try
+    {
+      learn_header (deid, ff);
+    }
+  catch (...)
+    {
+      /* Out of memory while learning: the file still gets the profile. */
+    }
+}
+
+char *
+rr_deid_file_header (RrDeid         *deid,
+                     const char     *in_path,
+                     DcmFileFormat  *ff,
+                     goffset         size,
+                     const char     *out_dir,
+                     GPtrArray      *warnings,
+                     GError        **error)
 {
   rr_dicom_init ();
   try
     {
-      return deid_file (deid, in_path, out_dir, warnings, error);
+      return deid_file (deid, in_path, ff, size, out_dir, warnings, error);
     }
   catch (const std::bad_alloc &)
     {
@@ -1122,6 +1229,27 @@ rr_deid_file (RrDeid       *deid,
       fail (error, RR_DICOM_ERROR_READ, "unexpected error while de-identifying");
       return NULL;
     }
+}
+
+extern "C" void
+rr_deid_learn (RrDeid     *deid,
+               const char *path)
+{
+  goffset size = 0;
+  gsize bytes = 0;
+  std::unique_ptr<DcmFileFormat> ff (rr_deid_read_header (path, &size, &bytes));
+  if (ff)
+    rr_deid_learn_header (deid, ff.get ());
+}
+
+extern "C" char *
+rr_deid_file (RrDeid       *deid,
+              const char   *in_path,
+              const char   *out_dir,
+              GPtrArray    *warnings,
+              GError      **error)
+{
+  return rr_deid_file_header (deid, in_path, NULL, 0, out_dir, warnings, error);
 }
 
 /* ---- the object ---- */

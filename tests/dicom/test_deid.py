@@ -503,6 +503,21 @@ class RawPixelCopy(unittest.TestCase):
                        for f in os.listdir(os.path.join(gen, ts))]
         for name in ("MR_small_bigendian.dcm", "JPEG2000.dcm", "SC_rgb_jpeg_gdcm.dcm"):
             cls.sources.append(os.path.join(TEST_FILES, name))
+        # A header of about 400 KiB (4000 image references, kept with their
+        # UIDs replaced): more than the 128 KiB that deid encodes a header
+        # in at a time before its one write.
+        ds = pydicom.dcmread(os.path.join(gen, "explicit", os.listdir(
+            os.path.join(gen, "explicit"))[0]))
+        refs = []
+        for k in range(4000):
+            item = pydicom.Dataset()
+            item.ReferencedSOPClassUID = "1.2.840.10008.5.1.4.1.1.2"
+            item.ReferencedSOPInstanceUID = f"1.2.826.0.1.3680043.9.7777.{k}"
+            refs.append(item)
+        ds.ReferencedImageSequence = pydicom.Sequence(refs)
+        big = os.path.join(cls.tmp, "big-header.dcm")
+        ds.save_as(big)
+        cls.sources.append(big)
 
     def test_same_bytes_either_way(self):
         for i, src in enumerate(self.sources):
@@ -529,6 +544,50 @@ class RawPixelCopy(unittest.TestCase):
                                                  os.listdir(os.path.join(self.tmp,
                                                                          f"o-{i}-plain"))[0]))
                 self.assertEqual(o.PixelData, pydicom.dcmread(src).PixelData)
+
+
+class KeptHeaders(unittest.TestCase):
+    """deid keeps the headers its learning pass parsed, up to about 64 MiB
+    of dcmtk's objects (4 KiB plus 8 times a header's encoded size), and
+    reads the rest again: both kinds give what each file alone gives."""
+
+    def test_kept_and_read_again_alike(self):
+        tmp = tempfile.mkdtemp(prefix="rr-deid-kept-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        key = os.path.join(tmp, "key")
+        with open(key, "wb") as f:
+            f.write(KEY_A)
+        src = os.path.join(tmp, "src")
+        r = run([PHANTOM, src, "--size", "16", "--slices", "24", "--noise", "0",
+                 "--patient-name", "Phantom^Synthetic"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        # 24 headers of about 500 KiB: about 4 MB each counted, 97 MB in
+        # all, so that most are kept and the last ones read again.
+        refs = []
+        for k in range(6000):
+            item = Dataset()
+            item.ReferencedSOPClassUID = "1.2.840.10008.5.1.4.1.1.2"
+            item.ReferencedSOPInstanceUID = f"1.2.826.0.1.3680043.9.7778.{k}"
+            refs.append(item)
+        refs = Sequence(refs)
+        for name in os.listdir(src):
+            path = os.path.join(src, name)
+            ds = pydicom.dcmread(path)
+            ds.ReferencedImageSequence = refs
+            ds.save_as(path)
+        out = os.path.join(tmp, "out")
+        r = run([CLI, "deid", src, out, "--subject", SUBJECT, "--key", key, "--json"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(json.loads(r.stdout)["written"], 24)
+        together = {f: read_bytes(os.path.join(out, f)) for f in os.listdir(out)}
+        for name in sorted(os.listdir(src)):
+            alone = os.path.join(tmp, "alone-" + name)
+            r = run([CLI, "deid", os.path.join(src, name), alone, "--subject", SUBJECT,
+                     "--key", key])
+            self.assertEqual(r.returncode, 0, r.stderr)
+            (f,) = os.listdir(alone)
+            with self.subTest(name):
+                self.assertEqual(together[f], read_bytes(os.path.join(alone, f)))
 
 
 class Cli(unittest.TestCase):

@@ -1,0 +1,27 @@
+/* rr-dicom-deid-private.h: what rr-dicom-deid-tree.cc uses of
+ * rr-dicom-deid.cc beyond the C API, so that a run reads each header once:
+ * the learning pass keeps the headers it read for the de-identification. */
+#pragma once
+
+#include "rr-dicom-deid.h"
+
+class DcmFileFormat;
+
+/* The header of the file at @path, its pixel values left on disk; @size
+ * gets the file's size and @bytes about what the header holds in memory.
+ * NULL when it cannot be read (rr_deid_file_header then says why). */
+DcmFileFormat *rr_deid_read_header  (const char     *path,
+                                     goffset        *size,
+                                     gsize          *bytes);
+/* rr_deid_learn on a header read by rr_deid_read_header. */
+void           rr_deid_learn_header (RrDeid         *deid,
+                                     DcmFileFormat  *ff);
+/* rr_deid_file on the header @ff of @in_path (taken; changed), read by
+ * rr_deid_read_header with @size; @ff NULL reads it here. */
+char          *rr_deid_file_header  (RrDeid         *deid,
+                                     const char     *in_path,
+                                     DcmFileFormat  *ff,
+                                     goffset         size,
+                                     const char     *out_dir,
+                                     GPtrArray      *warnings,
+                                     GError        **error);
