@@ -9,6 +9,7 @@
 #include "rr-viewport.h"
 #include "rr-sign-dialog.h"
 #include "rr-read-compare.h"
+#include "rr-json.h"
 #include "rr-measurement.h"
 #include "rr-measurement-history.h"
 #include "rr-dicom.h"
@@ -91,41 +92,6 @@ rr_adjudication_view_handles (const char *kind)
   return g_strcmp0 (kind, "adjudication") == 0;
 }
 
-/* ---- small JSON helpers ---- */
-
-static JsonObject *
-obj_member (JsonObject *o,
-            const char *name)
-{
-  JsonNode *n = o ? json_object_get_member (o, name) : NULL;
-  return n && JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
-}
-
-static JsonArray *
-arr_member (JsonObject *o,
-            const char *name)
-{
-  JsonNode *n = o ? json_object_get_member (o, name) : NULL;
-  return n && JSON_NODE_HOLDS_ARRAY (n) ? json_node_get_array (n) : NULL;
-}
-
-static const char *
-str_member (JsonObject *o,
-            const char *name)
-{
-  JsonNode *n = o ? json_object_get_member (o, name) : NULL;
-  return n && JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_STRING
-           ? json_node_get_string (n) : NULL;
-}
-
-static JsonObject *
-element (JsonArray *a,
-         guint      i)
-{
-  JsonNode *n = json_array_get_element (a, i);
-  return n && JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
-}
-
 /* A response word for people: "NON_CR_NON_PD" -> "non-CR/non-PD". */
 static const char *
 word (const char *w)
@@ -164,9 +130,9 @@ discrepancy (RrAdjudicationView *self,
 {
   for (guint i = 0; self->discrepancies && i < json_array_get_length (self->discrepancies); i++)
     {
-      JsonObject *d = element (self->discrepancies, i);
-      const char *f = str_member (d, "kind");
-      const char *at = str_member (d, "timepoint");
+      JsonObject *d = rr_json_get_element (self->discrepancies, i);
+      const char *f = rr_json_get_string (d, "kind");
+      const char *at = rr_json_get_string (d, "timepoint");
       if (f && (g_str_equal (f, field) ||
                 (g_str_equal (f, "bor") && g_str_equal (field, "best_overall_response"))) &&
           g_strcmp0 (at, tp) == 0)
@@ -179,7 +145,7 @@ static const char *
 discrepancy_value (JsonObject *d,
                    guint       reader)
 {
-  return str_member (d, reader ? "reader_2" : "reader_1");
+  return rr_json_get_string (d, reader ? "reader_2" : "reader_1");
 }
 
 /* ---- the images ---- */
@@ -442,21 +408,21 @@ collect_calipers (RrAdjudicationView *self,
                                           "new_lesions" };
   for (guint s = 0; s < G_N_ELEMENTS (sections); s++)
     {
-      JsonArray *ls = arr_member (self->read[reader], sections[s]);
+      JsonArray *ls = rr_json_get_array (self->read[reader], sections[s]);
       for (guint i = 0; ls && i < json_array_get_length (ls); i++)
         {
-          JsonObject *l = element (ls, i);
-          JsonObject *cs = obj_member (l, "calipers");
+          JsonObject *l = rr_json_get_element (ls, i);
+          JsonObject *cs = rr_json_get_object (l, "calipers");
           g_autoptr (GList) tps = cs ? json_object_get_members (cs) : NULL;
           for (GList *t = tps; t; t = t->next)
             {
               JsonNode *c = json_object_get_member (cs, t->data);
               if (JSON_NODE_HOLDS_OBJECT (c))
-                add_caliper (self, reader, str_member (l, "id"), t->data, c);
+                add_caliper (self, reader, rr_json_get_string (l, "id"), t->data, c);
               else if (JSON_NODE_HOLDS_ARRAY (c))
                 /* A split lesion: its first fragment marks it. */
                 for (guint k = 0; k < json_array_get_length (json_node_get_array (c)); k++)
-                  add_caliper (self, reader, k ? NULL : str_member (l, "id"), t->data,
+                  add_caliper (self, reader, k ? NULL : rr_json_get_string (l, "id"), t->data,
                                json_array_get_element (json_node_get_array (c), k));
             }
         }
@@ -471,7 +437,7 @@ lesion_caliper (RrAdjudicationView *self,
                 const char         *lesion,
                 const char         *tp)
 {
-  JsonArray *tps = arr_member (self->read[reader], "timepoints");
+  JsonArray *tps = rr_json_get_array (self->read[reader], "timepoints");
   if (tp)
     {
       g_autofree char *key = g_strdup_printf ("%u|%s|%s", reader, lesion, tp);
@@ -479,8 +445,9 @@ lesion_caliper (RrAdjudicationView *self,
     }
   for (guint k = tps ? json_array_get_length (tps) : 0; k > 0; k--)
     {
+      JsonObject *at = rr_json_get_element (tps, k - 1);
       g_autofree char *key = g_strdup_printf ("%u|%s|%s", reader, lesion,
-                                              str_member (element (tps, k - 1), "id"));
+                                              rr_json_get_string (at, "id"));
       const char *id = g_hash_table_lookup (self->lesion_caliper, key);
       if (id)
         return id;
@@ -510,10 +477,10 @@ tp_response (RrAdjudicationView *self,
              guint               reader,
              const char         *tp)
 {
-  JsonArray *a = arr_member (self->responses[reader], "timepoints");
+  JsonArray *a = rr_json_get_array (self->responses[reader], "timepoints");
   for (guint i = 0; a && i < json_array_get_length (a); i++)
-    if (g_strcmp0 (str_member (element (a, i), "id"), tp) == 0)
-      return element (a, i);
+    if (g_strcmp0 (rr_json_get_string (rr_json_get_element (a, i), "id"), tp) == 0)
+      return rr_json_get_element (a, i);
   return NULL;
 }
 
@@ -530,10 +497,11 @@ on_timepoint_activated (GtkListBox    *box,
   for (guint r = 0; tp && r < 2; r++)
     for (guint s = 0; s < G_N_ELEMENTS (sections); s++)
       {
-        JsonArray *ls = arr_member (self->read[r], sections[s]);
+        JsonArray *ls = rr_json_get_array (self->read[r], sections[s]);
         for (guint i = 0; ls && i < json_array_get_length (ls); i++)
           {
-            const char *id = lesion_caliper (self, r, str_member (element (ls, i), "id"), tp);
+            JsonObject *l = rr_json_get_element (ls, i);
+            const char *id = lesion_caliper (self, r, rr_json_get_string (l, "id"), tp);
             if (id)
               {
                 go_to (self, r, id);
@@ -550,12 +518,12 @@ fill_timepoints (RrAdjudicationView *self)
   static const char *const fields[] = { "target", "non_target", "new_lesions", "overall" };
   static const char *const titles[] = { N_("Target"), N_("Non-target"), N_("New lesions"),
                                         N_("Overall") };
-  JsonArray *tps = arr_member (self->read[0], "timepoints");
+  JsonArray *tps = rr_json_get_array (self->read[0], "timepoints");
   guint n = tps ? json_array_get_length (tps) : 0;
 
   for (guint k = 0; k < n; k++)
     {
-      const char *tp = str_member (element (tps, k), "id");
+      const char *tp = rr_json_get_string (rr_json_get_element (tps, k), "id");
       GtkWidget *row = gtk_list_box_row_new (), *grid = gtk_grid_new ();
       GString *a11y = g_string_new (tp);
       gtk_grid_set_column_spacing (GTK_GRID (grid), 18);
@@ -571,8 +539,8 @@ fill_timepoints (RrAdjudicationView *self)
       gtk_grid_attach (GTK_GRID (grid), cell (_("Sum"), TRUE, FALSE), 1, 0, 1, 1);
       for (guint r = 0; r < 2; r++)
         {
-          JsonObject *at = k == 0 && obj_member (self->responses[r], "baseline")
-                             ? obj_member (self->responses[r], "baseline")
+          JsonObject *at = k == 0 && rr_json_get_object (self->responses[r], "baseline")
+                             ? rr_json_get_object (self->responses[r], "baseline")
                              : tp_response (self, r, tp);
           JsonNode *sum = at ? json_object_get_member (at, "sum_mm") : NULL;
           g_autofree char *t = sum && JSON_NODE_HOLDS_VALUE (sum)
@@ -583,8 +551,8 @@ fill_timepoints (RrAdjudicationView *self)
         }
       for (guint f = 0; f < G_N_ELEMENTS (fields); f++)
         {
-          const char *v1 = str_member (tp_response (self, 0, tp), fields[f]);
-          const char *v2 = str_member (tp_response (self, 1, tp), fields[f]);
+          const char *v1 = rr_json_get_string (tp_response (self, 0, tp), fields[f]);
+          const char *v2 = rr_json_get_string (tp_response (self, 1, tp), fields[f]);
           JsonObject *d = discrepancy (self, fields[f], tp);
           gboolean differs = d != NULL || g_strcmp0 (v1, v2) != 0;
           gtk_grid_attach (GTK_GRID (grid), cell (_(titles[f]), TRUE, FALSE), 2 + f, 0, 1, 1);
@@ -615,14 +583,15 @@ fill_timepoints (RrAdjudicationView *self)
         g_autofree char *label = NULL;
         for (guint r = 0; r < 2; r++)
           {
-            const char *s = str_member (self->responses[r], fs[f]);
+            const char *s = rr_json_get_string (self->responses[r], fs[f]);
             if (f == 1 && s)
               {
                 /* The timepoint's day: the date as the trial counts it. */
                 gint64 day = -1;
                 for (guint k = 0; k < n; k++)
-                  if (g_strcmp0 (str_member (element (tps, k), "id"), s) == 0)
-                    day = json_object_get_int_member_with_default (element (tps, k), "day", -1);
+                  if (g_strcmp0 (rr_json_get_string (rr_json_get_element (tps, k), "id"), s) == 0)
+                    day = json_object_get_int_member_with_default (rr_json_get_element (tps, k),
+                                                                   "day", -1);
                 v[r] = day >= 0 ? g_strdup_printf (_("%s (day %" G_GINT64_FORMAT ")"), s, day)
                                 : g_strdup (s);
               }
@@ -692,11 +661,11 @@ on_lesion_activated (GtkListBox    *box,
     for (guint i = 0; self->calipers[reader] && i < self->calipers[reader]->len && !id; i++)
       {
         RrMeasurement *m = self->calipers[reader]->pdata[i];
-        JsonArray *tps = arr_member (self->read[reader], "timepoints");
+        JsonArray *tps = rr_json_get_array (self->read[reader], "timepoints");
         for (guint k = 0; tps && k < json_array_get_length (tps) && !id; k++)
           {
-            const char *c = lesion_caliper (self, reader, lesion,
-                                            str_member (element (tps, k), "id"));
+            JsonObject *tp = rr_json_get_element (tps, k);
+            const char *c = lesion_caliper (self, reader, lesion, rr_json_get_string (tp, "id"));
             if (c && g_str_equal (c, m->id) &&
                 g_strcmp0 (m->series_uid, self->volume->series_uid) == 0)
               id = c;
@@ -719,29 +688,31 @@ fill_lesions (RrAdjudicationView *self,
                                           "new_lesions" };
   static const char *const kinds[] = { N_("Target"), N_("Non-target"), N_("New lesion") };
   GtkListBox *box = reader ? self->lesions2 : self->lesions1;
-  JsonArray *tps = arr_member (self->read[reader], "timepoints");
+  JsonArray *tps = rr_json_get_array (self->read[reader], "timepoints");
 
   for (guint s = 0; s < G_N_ELEMENTS (sections); s++)
     {
-      JsonArray *ls = arr_member (self->read[reader], sections[s]);
+      JsonArray *ls = rr_json_get_array (self->read[reader], sections[s]);
       for (guint i = 0; ls && i < json_array_get_length (ls); i++)
         {
-          JsonObject *l = element (ls, i);
-          const char *id = str_member (l, "id");
+          JsonObject *l = rr_json_get_element (ls, i);
+          const char *id = rr_json_get_string (l, "id");
           GString *t = g_string_new (NULL);
           GtkWidget *row = gtk_list_box_row_new (), *label;
-          JsonObject *ms = obj_member (l, "measurements"), *st = obj_member (l, "status");
+          JsonObject *ms = rr_json_get_object (l, "measurements");
+          JsonObject *st = rr_json_get_object (l, "status");
+          const char *organ = rr_json_get_string (l, "organ");
           guint nd = 0;
           g_string_append_printf (t, "%s %s, %s", _(kinds[s]), id ? id : "?",
-                                  str_member (l, "organ") ? str_member (l, "organ") : "");
+                                  organ ? organ : "");
           for (guint k = 0; tps && k < json_array_get_length (tps); k++)
             {
-              const char *tp = str_member (element (tps, k), "id");
+              const char *tp = rr_json_get_string (rr_json_get_element (tps, k), "id");
               JsonNode *v = ms ? json_object_get_member (ms, tp)
                                : st ? json_object_get_member (st, tp) : NULL;
               if (s == 2)
                 {
-                  if (g_strcmp0 (str_member (l, "timepoint"), tp) == 0)
+                  if (g_strcmp0 (rr_json_get_string (l, "timepoint"), tp) == 0)
                     g_string_append_printf (t, _(", seen at %s"), tp);
                 }
               else if (v && JSON_NODE_HOLDS_VALUE (v) &&
@@ -834,17 +805,17 @@ show_signed (RrAdjudicationView *self,
       !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (p)))
     return;
   o = json_node_get_object (json_parser_get_root (p));
-  if (g_strcmp0 (str_member (o, "chosen"), "Reader 1") == 0)
+  if (g_strcmp0 (rr_json_get_string (o, "chosen"), "Reader 1") == 0)
     gtk_check_button_set_active (self->choose1, TRUE);
-  else if (g_strcmp0 (str_member (o, "chosen"), "Reader 2") == 0)
+  else if (g_strcmp0 (rr_json_get_string (o, "chosen"), "Reader 2") == 0)
     gtk_check_button_set_active (self->choose2, TRUE);
-  if (str_member (o, "rationale"))
+  if (rr_json_get_string (o, "rationale"))
     {
       /* The reasons ticked are in the text already. */
       for (guint i = 0; i < G_N_ELEMENTS (self->reason); i++)
         gtk_check_button_set_active (self->reason[i], FALSE);
       gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->rationale),
-                                str_member (o, "rationale"), -1);
+                                rr_json_get_string (o, "rationale"), -1);
     }
 }
 
@@ -872,17 +843,18 @@ update_lock (RrAdjudicationView *self)
       show_signed (self, last->body);
       if (last->receipt && json_parser_load_from_data (p, last->receipt, -1, NULL) &&
           JSON_NODE_HOLDS_OBJECT (json_parser_get_root (p)))
-        r = obj_member (json_node_get_object (json_parser_get_root (p)), "receipt");
+        r = rr_json_get_object (json_node_get_object (json_parser_get_root (p)), "receipt");
       if (last->body && json_parser_load_from_data (b, last->body, -1, NULL) &&
           JSON_NODE_HOLDS_OBJECT (json_parser_get_root (b)))
-        choice = str_member (json_node_get_object (json_parser_get_root (b)), "chosen");
+        choice = rr_json_get_string (json_node_get_object (json_parser_get_root (b)), "chosen");
       text = g_strdup_printf (_("Submitted and locked. Receipt %s, %s: %s's read is final (best "
                                 "overall response %s)"),
-                              str_member (r, "id") ? str_member (r, "id") : "?",
-                              str_member (r, "submitted_at") ? str_member (r, "submitted_at") : "",
+                              rr_json_get_string (r, "id") ? rr_json_get_string (r, "id") : "?",
+                              rr_json_get_string (r, "submitted_at")
+                                ? rr_json_get_string (r, "submitted_at") : "",
                               choice ? choice : "?",
-                              word (str_member (obj_member (r, "responses"),
-                                                "best_overall_response")));
+                              word (rr_json_get_string (rr_json_get_object (r, "responses"),
+                                                        "best_overall_response")));
       gtk_label_set_text (self->state, text);
       self->locked = TRUE;
     }
@@ -1046,19 +1018,20 @@ fetch_done (GObject      *source,
       return;
     }
   g_set_object (&self->detail, p);
-  reads = arr_member (json_node_get_object (json_parser_get_root (p)), "reads");
-  self->discrepancies = arr_member (json_node_get_object (json_parser_get_root (p)),
-                                    "discrepancies");
+  reads = rr_json_get_array (json_node_get_object (json_parser_get_root (p)), "reads");
+  self->discrepancies = rr_json_get_array (json_node_get_object (json_parser_get_root (p)),
+                                           "discrepancies");
   for (guint i = 0; reads && i < json_array_get_length (reads); i++)
     {
-      JsonObject *r = element (reads, i);
-      const char *who = str_member (r, "reader");
+      JsonObject *r = rr_json_get_element (reads, i);
+      const char *who = rr_json_get_string (r, "reader");
       int k = g_strcmp0 (who, "Reader 1") == 0 ? 0 : g_strcmp0 (who, "Reader 2") == 0 ? 1 : -1;
-      if (k < 0 || obj_member (r, "read") == NULL)
+      if (k < 0 || rr_json_get_object (r, "read") == NULL)
         continue;
-      self->read[k] = obj_member (r, "read");
-      self->responses[k] = obj_member (r, "responses") ? obj_member (r, "responses")
-                                                        : obj_member (self->read[k], "responses");
+      self->read[k] = rr_json_get_object (r, "read");
+      self->responses[k] = rr_json_get_object (r, "responses")
+                             ? rr_json_get_object (r, "responses")
+                             : rr_json_get_object (self->read[k], "responses");
     }
   if (self->read[0] == NULL || self->read[1] == NULL)
     {
@@ -1076,8 +1049,8 @@ fetch_done (GObject      *source,
   summary = g_string_new (NULL);
   for (guint i = 0; self->discrepancies && i < json_array_get_length (self->discrepancies); i++)
     {
-      JsonObject *d = element (self->discrepancies, i);
-      const char *f = str_member (d, "kind"), *tp = str_member (d, "timepoint");
+      JsonObject *d = rr_json_get_element (self->discrepancies, i);
+      const char *f = rr_json_get_string (d, "kind"), *tp = rr_json_get_string (d, "timepoint");
       g_autofree char *where = tp ? g_strdup_printf (" (%s)", tp) : g_strdup ("");
       g_string_append_printf (summary, "%s%s%s: Reader 1 %s, Reader 2 %s",
                               summary->len ? "; " : _("Discrepancy: "), field_name (f), where,
@@ -1170,11 +1143,12 @@ rr_adjudication_view_set_task (RrAdjudicationView *self,
       JSON_NODE_HOLDS_OBJECT (json_parser_get_root (p)))
     {
       JsonObject *o = json_node_get_object (json_parser_get_root (p));
-      JsonArray *tps = arr_member (o, "timepoints");
+      JsonArray *tps = rr_json_get_array (o, "timepoints");
       guint n = tps ? json_array_get_length (tps) : 0;
-      JsonObject *last = n ? element (tps, n - 1) : NULL;
-      JsonArray *studies = arr_member (last, "studies");
-      const char *subject = str_member (o, "subject"), *label = str_member (last, "label");
+      JsonObject *last = n ? rr_json_get_element (tps, n - 1) : NULL;
+      JsonArray *studies = rr_json_get_array (last, "studies");
+      const char *subject = rr_json_get_string (o, "subject");
+      const char *label = rr_json_get_string (last, "label");
       g_autofree char *title = g_strdup_printf (_("Adjudication · subject %s · %s"),
                                                 subject ? subject : "?", label ? label : "");
       gtk_label_set_text (self->title, title);

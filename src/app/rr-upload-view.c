@@ -11,6 +11,7 @@
 #include "rr-dicom-deid.h"
 #include "rr-sync.h"
 #include "rr-sync-upload.h"
+#include "rr-json.h"
 
 #include <adwaita.h>
 #include <glib/gi18n.h>
@@ -259,12 +260,10 @@ account_thread (GTask *task, gpointer source, gpointer data, GCancellable *cance
   info = g_new0 (AccountInfo, 1);
   info->trials = g_ptr_array_new_with_free_func (g_free);
   info->queries = g_ptr_array_new_with_free_func (query_task_free);
-  roles = json_object_has_member (json_node_get_object (me), "roles")
-            ? json_object_get_array_member (json_node_get_object (me), "roles") : NULL;
+  roles = rr_json_get_array (json_node_get_object (me), "roles");
   for (guint i = 0; roles && i < json_array_get_length (roles); i++)
     {
-      JsonNode *n = json_array_get_element (roles, i);
-      JsonObject *r = JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
+      JsonObject *r = rr_json_get_element (roles, i);
       const char *trial = r ? json_object_get_string_member_with_default (r, "trial", NULL) : NULL;
       const char *role = r ? json_object_get_string_member_with_default (r, "role", NULL) : NULL;
       if (trial && g_strcmp0 (role, "site") == 0 &&
@@ -278,24 +277,21 @@ account_thread (GTask *task, gpointer source, gpointer data, GCancellable *cance
   for (guint i = 0; tasks && JSON_NODE_HOLDS_ARRAY (tasks) &&
                     i < json_array_get_length (json_node_get_array (tasks)); i++)
     {
-      JsonNode *n = json_array_get_element (json_node_get_array (tasks), i);
-      JsonObject *t = JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
+      JsonObject *t = rr_json_get_element (json_node_get_array (tasks), i);
       JsonArray *tps;
       JsonObject *last;
       QueryTask *q;
       if (t == NULL || g_strcmp0 (json_object_get_string_member_with_default (t, "kind", NULL),
                                   "query") != 0)
         continue;
-      tps = json_object_has_member (t, "timepoints")
-              ? json_object_get_array_member (t, "timepoints") : NULL;
+      tps = rr_json_get_array (t, "timepoints");
       if (tps == NULL || json_array_get_length (tps) == 0)
         continue;
-      last = json_array_get_object_element (tps, json_array_get_length (tps) - 1);
-      if (!json_object_has_member (t, "id") ||
-          json_node_get_value_type (json_object_get_member (t, "id")) != G_TYPE_STRING)
+      last = rr_json_get_element (tps, json_array_get_length (tps) - 1);
+      if (rr_json_get_string (t, "id") == NULL)
         continue;
       q = g_new0 (QueryTask, 1);
-      q->id = g_strdup (json_object_get_string_member (t, "id"));
+      q->id = g_strdup (rr_json_get_string (t, "id"));
       q->trial = g_strdup (json_object_get_string_member_with_default (t, "trial", ""));
       q->subject = g_strdup (json_object_get_string_member_with_default (t, "subject", ""));
       q->label = g_strdup (last ? json_object_get_string_member_with_default (last, "label", "")
@@ -346,8 +342,7 @@ query_detail_thread (GTask *task, gpointer source, gpointer data, GCancellable *
   g_autofree char *path = g_strdup_printf ("/readroom/v1/tasks/%s", esc);
   g_autoptr (JsonNode) doc = rr_sync_get_json (client, path, &error);
   JsonObject *o = doc && JSON_NODE_HOLDS_OBJECT (doc) ? json_node_get_object (doc) : NULL;
-  JsonNode *fs = o ? json_object_get_member (o, "findings") : NULL;
-  JsonArray *a = fs && JSON_NODE_HOLDS_ARRAY (fs) ? json_node_get_array (fs) : NULL;
+  JsonArray *a = rr_json_get_array (o, "findings");
 
   if (o == NULL)
     {
@@ -359,8 +354,7 @@ query_detail_thread (GTask *task, gpointer source, gpointer data, GCancellable *
   d->lines = g_ptr_array_new_with_free_func (g_free);
   for (guint i = 0; a && i < json_array_get_length (a) && i < MAX_FINDINGS_SHOWN; i++)
     {
-      JsonNode *n = json_array_get_element (a, i);
-      JsonObject *f = JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
+      JsonObject *f = rr_json_get_element (a, i);
       g_autofree char *category = NULL;
       const char *severity, *comment;
       if (f == NULL)
