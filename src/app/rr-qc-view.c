@@ -12,16 +12,14 @@
 #include "rr-measurement-history.h"
 #include "rr-json.h"
 #include "rr-dicom.h"
-#include "rr-sync.h"
-#include "rr-session.h"
 #include "rr-scan.h"
+#include "rr-task-detail.h"
 
 #include <adwaita.h>
 #include <glib/gi18n.h>
 #include <json-glib/json-glib.h>
 #include <string.h>
 
-#define MAX_DETAIL_BYTES (64u << 20)
 
 static const char *const decisions[] = { "pass", "fail", "query" };
 static const char *const tool_names[] = { N_("Navigate"), N_("Point"), N_("Rectangle"),
@@ -290,27 +288,13 @@ go_to (RrQcView   *self,
 }
 
 static void
-volume_thread (GTask        *task,
-               gpointer      source,
-               gpointer      data,
-               GCancellable *cancellable)
-{
-  GError *error = NULL;
-  RrVolume *v = rr_dicom_series_load (data, 0, NULL, cancellable, &error);
-  if (v)
-    g_task_return_pointer (task, v, (GDestroyNotify) rr_volume_unref);
-  else
-    g_task_return_error (task, error);
-}
-
-static void
 volume_done (GObject      *source,
              GAsyncResult *result,
              gpointer      data)
 {
   RrQcView *self = RR_QC_VIEW (source);
   g_autoptr (GError) error = NULL;
-  RrVolume *v = g_task_propagate_pointer (G_TASK (result), &error);
+  RrVolume *v = rr_series_load_finish (result, &error);
   g_autofree char *pending = NULL;
 
   if (v == NULL)
@@ -336,12 +320,10 @@ static void
 load_series (RrQcView      *self,
              RrDicomSeries *series)
 {
-  g_autoptr (GTask) task = g_task_new (self, self->cancellable, volume_done, NULL);
   gtk_label_set_text (self->view_state, _("Loading the images…"));
   /* The series lives in self->scan, kept (or in old_scans) while the view
    * lives. */
-  g_task_set_task_data (task, series, NULL);
-  g_task_run_in_thread (task, volume_thread);
+  rr_series_load_async (series, NULL, self, self->cancellable, volume_done, NULL);
 }
 
 static void
@@ -795,62 +777,6 @@ on_sign (RrQcView *self)
 
 /* ---- the task's detail, from the server or kept ---- */
 
-typedef struct
-{
-  char *db_path, *server, *username, *ca_file, *task_id;
-  gint64 account;
-} Fetch;
-
-static void
-fetch_free (Fetch *f)
-{
-  g_free (f->db_path);
-  g_free (f->server);
-  g_free (f->username);
-  g_free (f->ca_file);
-  g_free (f->task_id);
-  g_free (f);
-}
-
-static void
-fetch_thread (GTask        *task,
-              gpointer      source,
-              gpointer      data,
-              GCancellable *cancellable)
-{
-  Fetch *f = data;
-  g_autoptr (GError) error = NULL;
-  g_autoptr (RrSyncClient) c = rr_session_client_new (f->server, f->username, f->ca_file);
-  g_autofree char *path = g_strdup_printf ("/readroom/v1/tasks/%s", f->task_id);
-  g_autoptr (JsonNode) doc = rr_sync_get_json (c, path, &error);
-  g_autoptr (RrStore) store = NULL;
-  g_autofree char *json = NULL;
-
-  if (doc == NULL || !JSON_NODE_HOLDS_OBJECT (doc))
-    {
-      /* Offline: what was fetched before. */
-      store = rr_store_open (f->db_path, NULL);
-      json = store ? rr_store_get_form (store, f->account, f->task_id, NULL) : NULL;
-      if (json == NULL)
-        g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_FAILED,
-                                 _("The task could not be fetched: %s"),
-                                 error ? error->message : _("not the contract's answer"));
-      else
-        g_task_return_pointer (task, g_steal_pointer (&json), g_free);
-      return;
-    }
-  json = json_to_string (doc, FALSE);
-  if (strlen (json) > MAX_DETAIL_BYTES)
-    {
-      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_FAILED, _("The task is too large"));
-      return;
-    }
-  store = rr_store_open (f->db_path, NULL);
-  if (store)
-    rr_store_put_form (store, f->account, f->task_id, json, NULL);
-  g_task_return_pointer (task, g_steal_pointer (&json), g_free);
-}
-
 static void
 fetch_done (GObject      *source,
             GAsyncResult *result,
@@ -858,7 +784,7 @@ fetch_done (GObject      *source,
 {
   RrQcView *self = RR_QC_VIEW (source);
   g_autoptr (GError) error = NULL;
-  g_autofree char *json = g_task_propagate_pointer (G_TASK (result), &error);
+  g_autofree char *json = rr_task_detail_fetch_finish (result, &error);
   g_autoptr (JsonParser) p = json_parser_new ();
   g_autofree char *draft = NULL;
   JsonObject *o, *query;
@@ -866,7 +792,10 @@ fetch_done (GObject      *source,
   if (json == NULL)
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        gtk_label_set_text (self->state, error->message);
+        {
+          g_autofree char *t = g_strdup_printf (_("The task could not be fetched: %s"), error->message);
+          gtk_label_set_text (self->state, t);
+        }
       return;
     }
   if (!json_parser_load_from_data (p, json, -1, &error) ||
@@ -979,7 +908,6 @@ rr_qc_view_set_task (RrQcView           *self,
   g_autoptr (RrStoreTask) t = NULL;
   g_autoptr (JsonParser) p = json_parser_new ();
   g_autofree char *server = NULL, *user = NULL;
-  Fetch *f;
 
   g_return_if_fail (RR_IS_QC_VIEW (self));
   clear_task (self);
@@ -1014,18 +942,8 @@ rr_qc_view_set_task (RrQcView           *self,
       gtk_label_set_text (self->title, title);
     }
   gtk_label_set_text (self->state, _("Fetching the task…"));
-  f = g_new0 (Fetch, 1);
-  f->db_path = g_strdup (rr_store_get_path (store));
-  f->server = g_steal_pointer (&server);
-  f->username = g_steal_pointer (&user);
-  f->ca_file = g_strdup (ca_file);
-  f->task_id = g_strdup (task_id);
-  f->account = account;
-  {
-    g_autoptr (GTask) task = g_task_new (self, self->cancellable, fetch_done, NULL);
-    g_task_set_task_data (task, f, (GDestroyNotify) fetch_free);
-    g_task_run_in_thread (task, fetch_thread);
-  }
+  rr_task_detail_fetch_async (rr_store_get_path (store), server, user, ca_file, account, task_id,
+                              self, self->cancellable, fetch_done, NULL);
   if (files && files[0])
     rr_scan_async (files, self, self->cancellable, scan_done, NULL);
 }

@@ -36,3 +36,91 @@ rr_scan_finish (GAsyncResult  *result,
   g_return_val_if_fail (G_IS_TASK (result), NULL);
   return g_task_propagate_pointer (G_TASK (result), error);
 }
+
+/* ---- one series into a volume ---- */
+
+typedef struct
+{
+  RrDicomSeries *series;              /* the caller's scan owns it */
+  RrSeriesLoadWatch watch;
+} SeriesLoad;
+
+typedef struct
+{
+  GTask *task;                        /* keeps the source object alive */
+  RrVolume *slice;
+} Preview;
+
+/* On the main context: the middle slice, unless the load was cancelled
+ * meanwhile (the viewer has moved on to another series). */
+static gboolean
+show_preview (gpointer data)
+{
+  Preview *p = data;
+  SeriesLoad *d = g_task_get_task_data (p->task);
+  GCancellable *cancellable = g_task_get_cancellable (p->task);
+
+  if (!g_cancellable_is_cancelled (cancellable))
+    d->watch.preview (p->slice, d->watch.data);
+  rr_volume_unref (p->slice);
+  g_object_unref (p->task);
+  g_free (p);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+series_load_thread (GTask        *task,
+                    gpointer      source,
+                    gpointer      data,
+                    GCancellable *cancellable)
+{
+  SeriesLoad *d = data;
+  GError *error = NULL;
+  RrDicomLoadOptions opts = { 0, d->watch.progress, d->watch.data };
+  RrVolume *v;
+
+  if (d->watch.preview)
+    {
+      RrVolume *slice = rr_dicom_series_load_slice (d->series, 0, -1, cancellable, NULL);
+      if (slice)
+        {
+          Preview *p = g_new0 (Preview, 1);
+          p->task = g_object_ref (task);
+          p->slice = slice;
+          g_main_context_invoke (g_task_get_context (task), show_preview, p);
+        }
+    }
+  v = rr_dicom_series_load (d->series, 0, &opts, cancellable, &error);
+  if (v)
+    g_task_return_pointer (task, v, (GDestroyNotify) rr_volume_unref);
+  else
+    g_task_return_error (task, error);
+}
+
+void
+rr_series_load_async (RrDicomSeries           *series,
+                      const RrSeriesLoadWatch *watch,
+                      gpointer                 source_object,
+                      GCancellable            *cancellable,
+                      GAsyncReadyCallback      callback,
+                      gpointer                 user_data)
+{
+  g_autoptr (GTask) task = g_task_new (source_object, cancellable, callback, user_data);
+  SeriesLoad *d = g_new0 (SeriesLoad, 1);
+
+  g_return_if_fail (series != NULL);
+  d->series = series;
+  if (watch)
+    d->watch = *watch;
+  g_task_set_source_tag (task, rr_series_load_async);
+  g_task_set_task_data (task, d, g_free);
+  g_task_run_in_thread (task, series_load_thread);
+}
+
+RrVolume *
+rr_series_load_finish (GAsyncResult  *result,
+                       GError       **error)
+{
+  g_return_val_if_fail (G_IS_TASK (result), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
