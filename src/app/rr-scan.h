@@ -4,18 +4,32 @@
 
 #include <gio/gio.h>
 #include "rr-dicom.h"
+#include "rr-sr-layer.h"
 
 G_BEGIN_DECLS
 
 /* Scans a copy of paths on a worker; source_object is kept alive until
  * callback runs. */
-void         rr_scan_async  (const char * const  *paths,
-                             gpointer             source_object,
-                             GCancellable        *cancellable,
-                             GAsyncReadyCallback  callback,
-                             gpointer             user_data);
-RrDicomScan *rr_scan_finish (GAsyncResult        *result,
-                             GError             **error);
+void         rr_scan_async               (const char * const  *paths,
+                                          gpointer             source_object,
+                                          GCancellable        *cancellable,
+                                          GAsyncReadyCallback  callback,
+                                          gpointer             user_data);
+RrDicomScan *rr_scan_finish              (GAsyncResult        *result,
+                                          GError             **error);
+/* The same, and then, on the same worker, the structured reports among
+ * the files read, into an RrSrLayer (rr_sr_layer_load): reading them
+ * opens files, which the main thread must not wait for. */
+void         rr_scan_with_reports_async  (const char * const  *paths,
+                                          gpointer             source_object,
+                                          GCancellable        *cancellable,
+                                          GAsyncReadyCallback  callback,
+                                          gpointer             user_data);
+/* The scan; @reports (may be NULL) gets the layer when the scan succeeded
+ * and was not cancelled meanwhile, else NULL. */
+RrDicomScan *rr_scan_with_reports_finish (GAsyncResult        *result,
+                                          RrSrLayer          **reports,
+                                          GError             **error);
 
 /* What a caller of rr_series_load_async watches while the series decodes;
  * @progress runs on worker threads (keep it cheap and thread-safe),

@@ -734,7 +734,8 @@ scan_done (GObject      *source,
 {
   RrWindow *self = RR_WINDOW (source);
   g_autoptr (GError) error = NULL;
-  RrDicomScan *scan = rr_scan_finish (result, &error);
+  RrSrLayer *reports = NULL;
+  RrDicomScan *scan = rr_scan_with_reports_finish (result, &reports, &error);
   GtkListBoxRow *select;
 
   gtk_spinner_stop (self->scan_spinner);
@@ -750,7 +751,9 @@ scan_done (GObject      *source,
   if (self->scan)
     g_ptr_array_add (self->old_scans, g_steal_pointer (&self->scan));
   self->scan = scan;
-  rr_sr_layer_load (self->sr_layer, scan, self->toasts);
+  rr_sr_layer_free (self->sr_layer);
+  self->sr_layer = reports ? reports : rr_sr_layer_new ();
+  rr_sr_layer_tell_failures (self->sr_layer, self->toasts);
   select = rr_series_list_fill (self->series, scan, self, self->cancellable, self->draft_series);
   if (rr_series_list_get_n_rows (self->series) == 0)
     {
@@ -799,7 +802,7 @@ start_scan (RrWindow           *self,
 {
   gtk_stack_set_visible_child_name (self->stack, "scanning");
   gtk_spinner_start (self->scan_spinner);
-  rr_scan_async (paths, self, self->cancellable, scan_done, NULL);
+  rr_scan_with_reports_async (paths, self, self->cancellable, scan_done, NULL);
 }
 
 /* ---- the worklist ---- */
