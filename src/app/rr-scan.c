@@ -172,9 +172,16 @@ series_load_thread (GTask        *task,
       if (slice)
         {
           Preview *p = g_new0 (Preview, 1);
+          g_autoptr (GSource) idle = g_idle_source_new ();
           p->task = g_object_ref (task);
           p->slice = slice;
-          g_main_context_invoke (g_task_get_context (task), show_preview, p);
+          /* A source of our own, not g_main_context_invoke: that runs the
+           * function right here, on the worker, whenever the main thread
+           * happens not to hold its context. At the default priority, as
+           * the task's own result, so the preview is not passed over. */
+          g_source_set_priority (idle, G_PRIORITY_DEFAULT);
+          g_source_set_callback (idle, show_preview, p, NULL);
+          g_source_attach (idle, g_task_get_context (task));
         }
     }
   v = rr_dicom_series_load (d->series, 0, &opts, cancellable, &error);
