@@ -8,6 +8,7 @@
 #include "rr-sr-layer.h"
 #include "rr-dicom-sr.h"
 #include "rr-measurement.h"
+#include "rr-json.h"
 
 #include <glib/gi18n.h>
 #include <json-glib/json-glib.h>
@@ -75,20 +76,17 @@ add_read (RrSrLayer  *self,
 
   for (guint a = 0; a < G_N_ELEMENTS (arrays); a++)
     {
-      JsonNode *n = json_object_get_member (read, arrays[a]);
-      JsonArray *lesions = n && JSON_NODE_HOLDS_ARRAY (n) ? json_node_get_array (n) : NULL;
+      JsonArray *lesions = rr_json_get_array (read, arrays[a]);
       for (guint i = 0; lesions && i < json_array_get_length (lesions); i++)
         {
-          JsonNode *l = json_array_get_element (lesions, i);
-          JsonObject *lesion = JSON_NODE_HOLDS_OBJECT (l) ? json_node_get_object (l) : NULL;
-          JsonNode *c = lesion ? json_object_get_member (lesion, "calipers") : NULL;
-          const char *id = lesion ? json_object_get_string_member_with_default (lesion, "id", "")
-                                  : "";
-          JsonObject *calipers;
+          JsonObject *lesion = rr_json_get_element (lesions, i);
+          JsonObject *calipers = rr_json_get_object (lesion, "calipers");
+          const char *id = rr_json_get_string (lesion, "id");
           g_autoptr (GList) tps = NULL;
-          if (c == NULL || !JSON_NODE_HOLDS_OBJECT (c))
+          if (calipers == NULL)
             continue;
-          calipers = json_node_get_object (c);
+          if (id == NULL)
+            id = "";
           tps = json_object_get_members (calipers);
           for (GList *t = tps; t; t = t->next)
             {
