@@ -9,19 +9,18 @@
 #include "rr-viewport.h"
 #include "rr-sign-dialog.h"
 #include "rr-read-compare.h"
+#include "rr-json.h"
 #include "rr-measurement.h"
 #include "rr-measurement-history.h"
 #include "rr-dicom.h"
-#include "rr-sync.h"
-#include "rr-session.h"
 #include "rr-scan.h"
+#include "rr-task-detail.h"
 
 #include <glib/gi18n.h>
 #include <json-glib/json-glib.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_DETAIL_BYTES (64u << 20)
 
 static const char *const reader_labels[2] = { "Reader 1", "Reader 2" };
 /* Reader 1 in orange, Reader 2 in green: apart from the selection's cyan
@@ -91,41 +90,6 @@ rr_adjudication_view_handles (const char *kind)
   return g_strcmp0 (kind, "adjudication") == 0;
 }
 
-/* ---- small JSON helpers ---- */
-
-static JsonObject *
-obj_member (JsonObject *o,
-            const char *name)
-{
-  JsonNode *n = o ? json_object_get_member (o, name) : NULL;
-  return n && JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
-}
-
-static JsonArray *
-arr_member (JsonObject *o,
-            const char *name)
-{
-  JsonNode *n = o ? json_object_get_member (o, name) : NULL;
-  return n && JSON_NODE_HOLDS_ARRAY (n) ? json_node_get_array (n) : NULL;
-}
-
-static const char *
-str_member (JsonObject *o,
-            const char *name)
-{
-  JsonNode *n = o ? json_object_get_member (o, name) : NULL;
-  return n && JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_STRING
-           ? json_node_get_string (n) : NULL;
-}
-
-static JsonObject *
-element (JsonArray *a,
-         guint      i)
-{
-  JsonNode *n = json_array_get_element (a, i);
-  return n && JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
-}
-
 /* A response word for people: "NON_CR_NON_PD" -> "non-CR/non-PD". */
 static const char *
 word (const char *w)
@@ -164,9 +128,9 @@ discrepancy (RrAdjudicationView *self,
 {
   for (guint i = 0; self->discrepancies && i < json_array_get_length (self->discrepancies); i++)
     {
-      JsonObject *d = element (self->discrepancies, i);
-      const char *f = str_member (d, "kind");
-      const char *at = str_member (d, "timepoint");
+      JsonObject *d = rr_json_get_element (self->discrepancies, i);
+      const char *f = rr_json_get_string (d, "kind");
+      const char *at = rr_json_get_string (d, "timepoint");
       if (f && (g_str_equal (f, field) ||
                 (g_str_equal (f, "bor") && g_str_equal (field, "best_overall_response"))) &&
           g_strcmp0 (at, tp) == 0)
@@ -179,7 +143,7 @@ static const char *
 discrepancy_value (JsonObject *d,
                    guint       reader)
 {
-  return str_member (d, reader ? "reader_2" : "reader_1");
+  return rr_json_get_string (d, reader ? "reader_2" : "reader_1");
 }
 
 /* ---- the images ---- */
@@ -308,27 +272,13 @@ go_to (RrAdjudicationView *self,
 }
 
 static void
-volume_thread (GTask        *task,
-               gpointer      source,
-               gpointer      data,
-               GCancellable *cancellable)
-{
-  GError *error = NULL;
-  RrVolume *v = rr_dicom_series_load (data, 0, NULL, cancellable, &error);
-  if (v)
-    g_task_return_pointer (task, v, (GDestroyNotify) rr_volume_unref);
-  else
-    g_task_return_error (task, error);
-}
-
-static void
 volume_done (GObject      *source,
              GAsyncResult *result,
              gpointer      data)
 {
   RrAdjudicationView *self = RR_ADJUDICATION_VIEW (source);
   g_autoptr (GError) error = NULL;
-  RrVolume *v = g_task_propagate_pointer (G_TASK (result), &error);
+  RrVolume *v = rr_series_load_finish (result, &error);
   g_autofree char *pending = NULL;
 
   if (v == NULL)
@@ -352,12 +302,10 @@ static void
 load_series (RrAdjudicationView *self,
              RrDicomSeries      *series)
 {
-  g_autoptr (GTask) task = g_task_new (self, self->cancellable, volume_done, NULL);
   gtk_label_set_text (self->view_state, _("Loading the images…"));
   /* The series lives in self->scan, kept (or in old_scans) while the view
    * lives. */
-  g_task_set_task_data (task, series, NULL);
-  g_task_run_in_thread (task, volume_thread);
+  rr_series_load_async (series, NULL, self, self->cancellable, volume_done, NULL);
 }
 
 /* The current timepoint's series: the first image series of its study. */
@@ -442,21 +390,21 @@ collect_calipers (RrAdjudicationView *self,
                                           "new_lesions" };
   for (guint s = 0; s < G_N_ELEMENTS (sections); s++)
     {
-      JsonArray *ls = arr_member (self->read[reader], sections[s]);
+      JsonArray *ls = rr_json_get_array (self->read[reader], sections[s]);
       for (guint i = 0; ls && i < json_array_get_length (ls); i++)
         {
-          JsonObject *l = element (ls, i);
-          JsonObject *cs = obj_member (l, "calipers");
+          JsonObject *l = rr_json_get_element (ls, i);
+          JsonObject *cs = rr_json_get_object (l, "calipers");
           g_autoptr (GList) tps = cs ? json_object_get_members (cs) : NULL;
           for (GList *t = tps; t; t = t->next)
             {
               JsonNode *c = json_object_get_member (cs, t->data);
               if (JSON_NODE_HOLDS_OBJECT (c))
-                add_caliper (self, reader, str_member (l, "id"), t->data, c);
+                add_caliper (self, reader, rr_json_get_string (l, "id"), t->data, c);
               else if (JSON_NODE_HOLDS_ARRAY (c))
                 /* A split lesion: its first fragment marks it. */
                 for (guint k = 0; k < json_array_get_length (json_node_get_array (c)); k++)
-                  add_caliper (self, reader, k ? NULL : str_member (l, "id"), t->data,
+                  add_caliper (self, reader, k ? NULL : rr_json_get_string (l, "id"), t->data,
                                json_array_get_element (json_node_get_array (c), k));
             }
         }
@@ -471,7 +419,7 @@ lesion_caliper (RrAdjudicationView *self,
                 const char         *lesion,
                 const char         *tp)
 {
-  JsonArray *tps = arr_member (self->read[reader], "timepoints");
+  JsonArray *tps = rr_json_get_array (self->read[reader], "timepoints");
   if (tp)
     {
       g_autofree char *key = g_strdup_printf ("%u|%s|%s", reader, lesion, tp);
@@ -479,8 +427,9 @@ lesion_caliper (RrAdjudicationView *self,
     }
   for (guint k = tps ? json_array_get_length (tps) : 0; k > 0; k--)
     {
+      JsonObject *at = rr_json_get_element (tps, k - 1);
       g_autofree char *key = g_strdup_printf ("%u|%s|%s", reader, lesion,
-                                              str_member (element (tps, k - 1), "id"));
+                                              rr_json_get_string (at, "id"));
       const char *id = g_hash_table_lookup (self->lesion_caliper, key);
       if (id)
         return id;
@@ -510,10 +459,10 @@ tp_response (RrAdjudicationView *self,
              guint               reader,
              const char         *tp)
 {
-  JsonArray *a = arr_member (self->responses[reader], "timepoints");
+  JsonArray *a = rr_json_get_array (self->responses[reader], "timepoints");
   for (guint i = 0; a && i < json_array_get_length (a); i++)
-    if (g_strcmp0 (str_member (element (a, i), "id"), tp) == 0)
-      return element (a, i);
+    if (g_strcmp0 (rr_json_get_string (rr_json_get_element (a, i), "id"), tp) == 0)
+      return rr_json_get_element (a, i);
   return NULL;
 }
 
@@ -530,10 +479,11 @@ on_timepoint_activated (GtkListBox    *box,
   for (guint r = 0; tp && r < 2; r++)
     for (guint s = 0; s < G_N_ELEMENTS (sections); s++)
       {
-        JsonArray *ls = arr_member (self->read[r], sections[s]);
+        JsonArray *ls = rr_json_get_array (self->read[r], sections[s]);
         for (guint i = 0; ls && i < json_array_get_length (ls); i++)
           {
-            const char *id = lesion_caliper (self, r, str_member (element (ls, i), "id"), tp);
+            JsonObject *l = rr_json_get_element (ls, i);
+            const char *id = lesion_caliper (self, r, rr_json_get_string (l, "id"), tp);
             if (id)
               {
                 go_to (self, r, id);
@@ -550,12 +500,12 @@ fill_timepoints (RrAdjudicationView *self)
   static const char *const fields[] = { "target", "non_target", "new_lesions", "overall" };
   static const char *const titles[] = { N_("Target"), N_("Non-target"), N_("New lesions"),
                                         N_("Overall") };
-  JsonArray *tps = arr_member (self->read[0], "timepoints");
+  JsonArray *tps = rr_json_get_array (self->read[0], "timepoints");
   guint n = tps ? json_array_get_length (tps) : 0;
 
   for (guint k = 0; k < n; k++)
     {
-      const char *tp = str_member (element (tps, k), "id");
+      const char *tp = rr_json_get_string (rr_json_get_element (tps, k), "id");
       GtkWidget *row = gtk_list_box_row_new (), *grid = gtk_grid_new ();
       GString *a11y = g_string_new (tp);
       gtk_grid_set_column_spacing (GTK_GRID (grid), 18);
@@ -571,8 +521,8 @@ fill_timepoints (RrAdjudicationView *self)
       gtk_grid_attach (GTK_GRID (grid), cell (_("Sum"), TRUE, FALSE), 1, 0, 1, 1);
       for (guint r = 0; r < 2; r++)
         {
-          JsonObject *at = k == 0 && obj_member (self->responses[r], "baseline")
-                             ? obj_member (self->responses[r], "baseline")
+          JsonObject *at = k == 0 && rr_json_get_object (self->responses[r], "baseline")
+                             ? rr_json_get_object (self->responses[r], "baseline")
                              : tp_response (self, r, tp);
           JsonNode *sum = at ? json_object_get_member (at, "sum_mm") : NULL;
           g_autofree char *t = sum && JSON_NODE_HOLDS_VALUE (sum)
@@ -583,8 +533,8 @@ fill_timepoints (RrAdjudicationView *self)
         }
       for (guint f = 0; f < G_N_ELEMENTS (fields); f++)
         {
-          const char *v1 = str_member (tp_response (self, 0, tp), fields[f]);
-          const char *v2 = str_member (tp_response (self, 1, tp), fields[f]);
+          const char *v1 = rr_json_get_string (tp_response (self, 0, tp), fields[f]);
+          const char *v2 = rr_json_get_string (tp_response (self, 1, tp), fields[f]);
           JsonObject *d = discrepancy (self, fields[f], tp);
           gboolean differs = d != NULL || g_strcmp0 (v1, v2) != 0;
           gtk_grid_attach (GTK_GRID (grid), cell (_(titles[f]), TRUE, FALSE), 2 + f, 0, 1, 1);
@@ -615,14 +565,15 @@ fill_timepoints (RrAdjudicationView *self)
         g_autofree char *label = NULL;
         for (guint r = 0; r < 2; r++)
           {
-            const char *s = str_member (self->responses[r], fs[f]);
+            const char *s = rr_json_get_string (self->responses[r], fs[f]);
             if (f == 1 && s)
               {
                 /* The timepoint's day: the date as the trial counts it. */
                 gint64 day = -1;
                 for (guint k = 0; k < n; k++)
-                  if (g_strcmp0 (str_member (element (tps, k), "id"), s) == 0)
-                    day = json_object_get_int_member_with_default (element (tps, k), "day", -1);
+                  if (g_strcmp0 (rr_json_get_string (rr_json_get_element (tps, k), "id"), s) == 0)
+                    day = json_object_get_int_member_with_default (rr_json_get_element (tps, k),
+                                                                   "day", -1);
                 v[r] = day >= 0 ? g_strdup_printf (_("%s (day %" G_GINT64_FORMAT ")"), s, day)
                                 : g_strdup (s);
               }
@@ -692,11 +643,11 @@ on_lesion_activated (GtkListBox    *box,
     for (guint i = 0; self->calipers[reader] && i < self->calipers[reader]->len && !id; i++)
       {
         RrMeasurement *m = self->calipers[reader]->pdata[i];
-        JsonArray *tps = arr_member (self->read[reader], "timepoints");
+        JsonArray *tps = rr_json_get_array (self->read[reader], "timepoints");
         for (guint k = 0; tps && k < json_array_get_length (tps) && !id; k++)
           {
-            const char *c = lesion_caliper (self, reader, lesion,
-                                            str_member (element (tps, k), "id"));
+            JsonObject *tp = rr_json_get_element (tps, k);
+            const char *c = lesion_caliper (self, reader, lesion, rr_json_get_string (tp, "id"));
             if (c && g_str_equal (c, m->id) &&
                 g_strcmp0 (m->series_uid, self->volume->series_uid) == 0)
               id = c;
@@ -719,29 +670,31 @@ fill_lesions (RrAdjudicationView *self,
                                           "new_lesions" };
   static const char *const kinds[] = { N_("Target"), N_("Non-target"), N_("New lesion") };
   GtkListBox *box = reader ? self->lesions2 : self->lesions1;
-  JsonArray *tps = arr_member (self->read[reader], "timepoints");
+  JsonArray *tps = rr_json_get_array (self->read[reader], "timepoints");
 
   for (guint s = 0; s < G_N_ELEMENTS (sections); s++)
     {
-      JsonArray *ls = arr_member (self->read[reader], sections[s]);
+      JsonArray *ls = rr_json_get_array (self->read[reader], sections[s]);
       for (guint i = 0; ls && i < json_array_get_length (ls); i++)
         {
-          JsonObject *l = element (ls, i);
-          const char *id = str_member (l, "id");
+          JsonObject *l = rr_json_get_element (ls, i);
+          const char *id = rr_json_get_string (l, "id");
           GString *t = g_string_new (NULL);
           GtkWidget *row = gtk_list_box_row_new (), *label;
-          JsonObject *ms = obj_member (l, "measurements"), *st = obj_member (l, "status");
+          JsonObject *ms = rr_json_get_object (l, "measurements");
+          JsonObject *st = rr_json_get_object (l, "status");
+          const char *organ = rr_json_get_string (l, "organ");
           guint nd = 0;
           g_string_append_printf (t, "%s %s, %s", _(kinds[s]), id ? id : "?",
-                                  str_member (l, "organ") ? str_member (l, "organ") : "");
+                                  organ ? organ : "");
           for (guint k = 0; tps && k < json_array_get_length (tps); k++)
             {
-              const char *tp = str_member (element (tps, k), "id");
+              const char *tp = rr_json_get_string (rr_json_get_element (tps, k), "id");
               JsonNode *v = ms ? json_object_get_member (ms, tp)
                                : st ? json_object_get_member (st, tp) : NULL;
               if (s == 2)
                 {
-                  if (g_strcmp0 (str_member (l, "timepoint"), tp) == 0)
+                  if (g_strcmp0 (rr_json_get_string (l, "timepoint"), tp) == 0)
                     g_string_append_printf (t, _(", seen at %s"), tp);
                 }
               else if (v && JSON_NODE_HOLDS_VALUE (v) &&
@@ -834,17 +787,17 @@ show_signed (RrAdjudicationView *self,
       !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (p)))
     return;
   o = json_node_get_object (json_parser_get_root (p));
-  if (g_strcmp0 (str_member (o, "chosen"), "Reader 1") == 0)
+  if (g_strcmp0 (rr_json_get_string (o, "chosen"), "Reader 1") == 0)
     gtk_check_button_set_active (self->choose1, TRUE);
-  else if (g_strcmp0 (str_member (o, "chosen"), "Reader 2") == 0)
+  else if (g_strcmp0 (rr_json_get_string (o, "chosen"), "Reader 2") == 0)
     gtk_check_button_set_active (self->choose2, TRUE);
-  if (str_member (o, "rationale"))
+  if (rr_json_get_string (o, "rationale"))
     {
       /* The reasons ticked are in the text already. */
       for (guint i = 0; i < G_N_ELEMENTS (self->reason); i++)
         gtk_check_button_set_active (self->reason[i], FALSE);
       gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->rationale),
-                                str_member (o, "rationale"), -1);
+                                rr_json_get_string (o, "rationale"), -1);
     }
 }
 
@@ -872,17 +825,18 @@ update_lock (RrAdjudicationView *self)
       show_signed (self, last->body);
       if (last->receipt && json_parser_load_from_data (p, last->receipt, -1, NULL) &&
           JSON_NODE_HOLDS_OBJECT (json_parser_get_root (p)))
-        r = obj_member (json_node_get_object (json_parser_get_root (p)), "receipt");
+        r = rr_json_get_object (json_node_get_object (json_parser_get_root (p)), "receipt");
       if (last->body && json_parser_load_from_data (b, last->body, -1, NULL) &&
           JSON_NODE_HOLDS_OBJECT (json_parser_get_root (b)))
-        choice = str_member (json_node_get_object (json_parser_get_root (b)), "chosen");
+        choice = rr_json_get_string (json_node_get_object (json_parser_get_root (b)), "chosen");
       text = g_strdup_printf (_("Submitted and locked. Receipt %s, %s: %s's read is final (best "
                                 "overall response %s)"),
-                              str_member (r, "id") ? str_member (r, "id") : "?",
-                              str_member (r, "submitted_at") ? str_member (r, "submitted_at") : "",
+                              rr_json_get_string (r, "id") ? rr_json_get_string (r, "id") : "?",
+                              rr_json_get_string (r, "submitted_at")
+                                ? rr_json_get_string (r, "submitted_at") : "",
                               choice ? choice : "?",
-                              word (str_member (obj_member (r, "responses"),
-                                                "best_overall_response")));
+                              word (rr_json_get_string (rr_json_get_object (r, "responses"),
+                                                        "best_overall_response")));
       gtk_label_set_text (self->state, text);
       self->locked = TRUE;
     }
@@ -960,67 +914,6 @@ static void on_paned_max (GtkPaned *paned, GParamSpec *pspec, RrAdjudicationView
 
 /* ---- the task's detail, from the server or kept ---- */
 
-typedef struct
-{
-  char *db_path, *server, *username, *ca_file, *task_id;
-  gint64 account;
-} Fetch;
-
-static void
-fetch_free (Fetch *f)
-{
-  g_free (f->db_path);
-  g_free (f->server);
-  g_free (f->username);
-  g_free (f->ca_file);
-  g_free (f->task_id);
-  g_free (f);
-}
-
-static void
-fetch_thread (GTask        *task,
-              gpointer      source,
-              gpointer      data,
-              GCancellable *cancellable)
-{
-  Fetch *f = data;
-  g_autoptr (GError) error = NULL;
-  g_autoptr (RrSyncClient) c = rr_session_client_new (f->server, f->username, f->ca_file);
-  g_autofree char *path = g_strdup_printf ("/readroom/v1/tasks/%s", f->task_id);
-  g_autoptr (JsonNode) doc = NULL;
-  g_autoptr (RrStore) store = NULL;
-  g_autofree char *json = NULL;
-
-  doc = rr_sync_get_json (c, path, &error);
-  if (doc == NULL || !JSON_NODE_HOLDS_OBJECT (doc))
-    {
-      /* Offline: what was fetched before. */
-      g_autoptr (GError) e2 = NULL;
-      store = rr_store_open (f->db_path, &e2);
-      json = store ? rr_store_get_form (store, f->account, f->task_id, NULL) : NULL;
-      if (json == NULL)
-        {
-          g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_FAILED,
-                                   _("The two reads could not be fetched: %s"),
-                                   error ? error->message : _("not the contract's answer"));
-          return;
-        }
-      g_task_return_pointer (task, g_steal_pointer (&json), g_free);
-      return;
-    }
-  json = json_to_string (doc, FALSE);
-  if (strlen (json) > MAX_DETAIL_BYTES)
-    {
-      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_FAILED,
-                               _("The task's reads are too large"));
-      return;
-    }
-  store = rr_store_open (f->db_path, NULL);
-  if (store)
-    rr_store_put_form (store, f->account, f->task_id, json, NULL);
-  g_task_return_pointer (task, g_steal_pointer (&json), g_free);
-}
-
 static void
 fetch_done (GObject      *source,
             GAsyncResult *result,
@@ -1028,7 +921,7 @@ fetch_done (GObject      *source,
 {
   RrAdjudicationView *self = RR_ADJUDICATION_VIEW (source);
   g_autoptr (GError) error = NULL;
-  g_autofree char *json = g_task_propagate_pointer (G_TASK (result), &error);
+  g_autofree char *json = rr_task_detail_fetch_finish (result, &error);
   g_autoptr (JsonParser) p = json_parser_new ();
   JsonArray *reads;
   GString *summary;
@@ -1036,7 +929,10 @@ fetch_done (GObject      *source,
   if (json == NULL)
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        gtk_label_set_text (self->state, error->message);
+        {
+          g_autofree char *t = g_strdup_printf (_("The two reads could not be fetched: %s"), error->message);
+          gtk_label_set_text (self->state, t);
+        }
       return;
     }
   if (!json_parser_load_from_data (p, json, -1, &error) ||
@@ -1046,19 +942,20 @@ fetch_done (GObject      *source,
       return;
     }
   g_set_object (&self->detail, p);
-  reads = arr_member (json_node_get_object (json_parser_get_root (p)), "reads");
-  self->discrepancies = arr_member (json_node_get_object (json_parser_get_root (p)),
-                                    "discrepancies");
+  reads = rr_json_get_array (json_node_get_object (json_parser_get_root (p)), "reads");
+  self->discrepancies = rr_json_get_array (json_node_get_object (json_parser_get_root (p)),
+                                           "discrepancies");
   for (guint i = 0; reads && i < json_array_get_length (reads); i++)
     {
-      JsonObject *r = element (reads, i);
-      const char *who = str_member (r, "reader");
+      JsonObject *r = rr_json_get_element (reads, i);
+      const char *who = rr_json_get_string (r, "reader");
       int k = g_strcmp0 (who, "Reader 1") == 0 ? 0 : g_strcmp0 (who, "Reader 2") == 0 ? 1 : -1;
-      if (k < 0 || obj_member (r, "read") == NULL)
+      if (k < 0 || rr_json_get_object (r, "read") == NULL)
         continue;
-      self->read[k] = obj_member (r, "read");
-      self->responses[k] = obj_member (r, "responses") ? obj_member (r, "responses")
-                                                        : obj_member (self->read[k], "responses");
+      self->read[k] = rr_json_get_object (r, "read");
+      self->responses[k] = rr_json_get_object (r, "responses")
+                             ? rr_json_get_object (r, "responses")
+                             : rr_json_get_object (self->read[k], "responses");
     }
   if (self->read[0] == NULL || self->read[1] == NULL)
     {
@@ -1076,8 +973,8 @@ fetch_done (GObject      *source,
   summary = g_string_new (NULL);
   for (guint i = 0; self->discrepancies && i < json_array_get_length (self->discrepancies); i++)
     {
-      JsonObject *d = element (self->discrepancies, i);
-      const char *f = str_member (d, "kind"), *tp = str_member (d, "timepoint");
+      JsonObject *d = rr_json_get_element (self->discrepancies, i);
+      const char *f = rr_json_get_string (d, "kind"), *tp = rr_json_get_string (d, "timepoint");
       g_autofree char *where = tp ? g_strdup_printf (" (%s)", tp) : g_strdup ("");
       g_string_append_printf (summary, "%s%s%s: Reader 1 %s, Reader 2 %s",
                               summary->len ? "; " : _("Discrepancy: "), field_name (f), where,
@@ -1149,7 +1046,6 @@ rr_adjudication_view_set_task (RrAdjudicationView *self,
   g_autoptr (RrStoreTask) t = NULL;
   g_autoptr (JsonParser) p = json_parser_new ();
   g_autofree char *server = NULL, *user = NULL;
-  Fetch *f;
 
   g_return_if_fail (RR_IS_ADJUDICATION_VIEW (self));
   clear_task (self);
@@ -1170,11 +1066,12 @@ rr_adjudication_view_set_task (RrAdjudicationView *self,
       JSON_NODE_HOLDS_OBJECT (json_parser_get_root (p)))
     {
       JsonObject *o = json_node_get_object (json_parser_get_root (p));
-      JsonArray *tps = arr_member (o, "timepoints");
+      JsonArray *tps = rr_json_get_array (o, "timepoints");
       guint n = tps ? json_array_get_length (tps) : 0;
-      JsonObject *last = n ? element (tps, n - 1) : NULL;
-      JsonArray *studies = arr_member (last, "studies");
-      const char *subject = str_member (o, "subject"), *label = str_member (last, "label");
+      JsonObject *last = n ? rr_json_get_element (tps, n - 1) : NULL;
+      JsonArray *studies = rr_json_get_array (last, "studies");
+      const char *subject = rr_json_get_string (o, "subject");
+      const char *label = rr_json_get_string (last, "label");
       g_autofree char *title = g_strdup_printf (_("Adjudication · subject %s · %s"),
                                                 subject ? subject : "?", label ? label : "");
       gtk_label_set_text (self->title, title);
@@ -1183,18 +1080,8 @@ rr_adjudication_view_set_task (RrAdjudicationView *self,
     }
   gtk_label_set_text (self->state, _("Fetching the two reads…"));
 
-  f = g_new0 (Fetch, 1);
-  f->db_path = g_strdup (rr_store_get_path (store));
-  f->server = g_steal_pointer (&server);
-  f->username = g_steal_pointer (&user);
-  f->ca_file = g_strdup (ca_file);
-  f->task_id = g_strdup (task_id);
-  f->account = account;
-  {
-    g_autoptr (GTask) task = g_task_new (self, self->cancellable, fetch_done, NULL);
-    g_task_set_task_data (task, f, (GDestroyNotify) fetch_free);
-    g_task_run_in_thread (task, fetch_thread);
-  }
+  rr_task_detail_fetch_async (rr_store_get_path (store), server, user, ca_file, account, task_id,
+                              self, self->cancellable, fetch_done, NULL);
   if (files && files[0])
     rr_scan_async (files, self, self->cancellable, scan_done, NULL);
 }

@@ -10,17 +10,16 @@
 #include "rr-viewport-defects.h"
 #include "rr-sign-dialog.h"
 #include "rr-measurement-history.h"
+#include "rr-json.h"
 #include "rr-dicom.h"
-#include "rr-sync.h"
-#include "rr-session.h"
 #include "rr-scan.h"
+#include "rr-task-detail.h"
 
 #include <adwaita.h>
 #include <glib/gi18n.h>
 #include <json-glib/json-glib.h>
 #include <string.h>
 
-#define MAX_DETAIL_BYTES (64u << 20)
 
 static const char *const decisions[] = { "pass", "fail", "query" };
 static const char *const tool_names[] = { N_("Navigate"), N_("Point"), N_("Rectangle"),
@@ -81,41 +80,6 @@ static gboolean
 is_query (RrQcView *self)
 {
   return g_strcmp0 (self->kind, "query") == 0;
-}
-
-/* ---- small JSON helpers ---- */
-
-static JsonObject *
-obj_member (JsonObject *o,
-            const char *name)
-{
-  JsonNode *n = o ? json_object_get_member (o, name) : NULL;
-  return n && JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
-}
-
-static JsonArray *
-arr_member (JsonObject *o,
-            const char *name)
-{
-  JsonNode *n = o ? json_object_get_member (o, name) : NULL;
-  return n && JSON_NODE_HOLDS_ARRAY (n) ? json_node_get_array (n) : NULL;
-}
-
-static const char *
-str_member (JsonObject *o,
-            const char *name)
-{
-  JsonNode *n = o ? json_object_get_member (o, name) : NULL;
-  return n && JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_STRING
-           ? json_node_get_string (n) : NULL;
-}
-
-static JsonObject *
-element (JsonArray *a,
-         guint      i)
-{
-  JsonNode *n = json_array_get_element (a, i);
-  return n && JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
 }
 
 static GtkWidget *
@@ -324,27 +288,13 @@ go_to (RrQcView   *self,
 }
 
 static void
-volume_thread (GTask        *task,
-               gpointer      source,
-               gpointer      data,
-               GCancellable *cancellable)
-{
-  GError *error = NULL;
-  RrVolume *v = rr_dicom_series_load (data, 0, NULL, cancellable, &error);
-  if (v)
-    g_task_return_pointer (task, v, (GDestroyNotify) rr_volume_unref);
-  else
-    g_task_return_error (task, error);
-}
-
-static void
 volume_done (GObject      *source,
              GAsyncResult *result,
              gpointer      data)
 {
   RrQcView *self = RR_QC_VIEW (source);
   g_autoptr (GError) error = NULL;
-  RrVolume *v = g_task_propagate_pointer (G_TASK (result), &error);
+  RrVolume *v = rr_series_load_finish (result, &error);
   g_autofree char *pending = NULL;
 
   if (v == NULL)
@@ -370,12 +320,10 @@ static void
 load_series (RrQcView      *self,
              RrDicomSeries *series)
 {
-  g_autoptr (GTask) task = g_task_new (self, self->cancellable, volume_done, NULL);
   gtk_label_set_text (self->view_state, _("Loading the images…"));
   /* The series lives in self->scan, kept (or in old_scans) while the view
    * lives. */
-  g_task_set_task_data (task, series, NULL);
-  g_task_run_in_thread (task, volume_thread);
+  rr_series_load_async (series, NULL, self, self->cancellable, volume_done, NULL);
 }
 
 static void
@@ -478,8 +426,8 @@ static char *
 protocol_text (JsonObject *p)
 {
   GString *s = g_string_new (NULL);
-  JsonArray *m = arr_member (p, "modality");
-  JsonArray *b = arr_member (p, "body_part");
+  JsonArray *m = rr_json_get_array (p, "modality");
+  JsonArray *b = rr_json_get_array (p, "body_part");
   if (m)
     for (guint i = 0; i < json_array_get_length (m); i++)
       g_string_append_printf (s, "%s%s", i ? "/" : _("Modality "),
@@ -521,7 +469,7 @@ static void
 fill_checks (RrQcView   *self,
              JsonObject *automated)
 {
-  JsonArray *series = arr_member (automated, "series");
+  JsonArray *series = rr_json_get_array (automated, "series");
   clear_box (self->checks);
   if (automated == NULL)
     {
@@ -531,33 +479,35 @@ fill_checks (RrQcView   *self,
     }
   for (guint i = 0; series && i < json_array_get_length (series); i++)
     {
-      JsonObject *s = element (series, i);
-      JsonArray *checks = arr_member (s, "checks");
+      JsonObject *s = rr_json_get_element (series, i);
+      JsonArray *checks = rr_json_get_array (s, "checks");
+      const char *series_uid = rr_json_get_string (s, "series_uid");
       /* Numbered in the results' order (by series number, then UID). */
       g_autofree char *head = g_strdup_printf (_("Series %u · %s"), i + 1,
-                                               str_member (s, "modality")
-                                                 ? str_member (s, "modality") : "?");
+                                               rr_json_get_string (s, "modality")
+                                                 ? rr_json_get_string (s, "modality") : "?");
       GtkWidget *row = gtk_list_box_row_new ();
       GtkWidget *l = row_label (head);
       gtk_widget_add_css_class (l, "heading");
       gtk_list_box_row_set_child (GTK_LIST_BOX_ROW (row), l);
-      gtk_widget_set_name (row, str_member (s, "series_uid") ? str_member (s, "series_uid") : "");
+      gtk_widget_set_name (row, series_uid ? series_uid : "");
       gtk_list_box_append (self->checks, row);
       for (guint k = 0; checks && k < json_array_get_length (checks); k++)
         {
-          JsonObject *c = element (checks, k);
-          g_autofree char *cat = rr_qc_category_text (str_member (c, "check"));
-          g_autofree char *text = g_strdup_printf ("%s · %s: %s", status_mark (str_member (c, "status")),
-                                                   cat, str_member (c, "message")
-                                                          ? str_member (c, "message") : "");
+          JsonObject *c = rr_json_get_element (checks, k);
+          g_autofree char *cat = rr_qc_category_text (rr_json_get_string (c, "check"));
+          const char *message = rr_json_get_string (c, "message");
+          g_autofree char *text = g_strdup_printf ("%s · %s: %s",
+                                                   status_mark (rr_json_get_string (c, "status")),
+                                                   cat, message ? message : "");
           GtkWidget *r = gtk_list_box_row_new ();
           GtkWidget *cl = row_label (text);
-          if (g_strcmp0 (str_member (c, "status"), "fail") == 0)
+          if (g_strcmp0 (rr_json_get_string (c, "status"), "fail") == 0)
             gtk_widget_add_css_class (cl, "error");
-          else if (g_strcmp0 (str_member (c, "status"), "warn") == 0)
+          else if (g_strcmp0 (rr_json_get_string (c, "status"), "warn") == 0)
             gtk_widget_add_css_class (cl, "warning");
           gtk_list_box_row_set_child (GTK_LIST_BOX_ROW (r), cl);
-          gtk_widget_set_name (r, str_member (s, "series_uid") ? str_member (s, "series_uid") : "");
+          gtk_widget_set_name (r, series_uid ? series_uid : "");
           gtk_accessible_update_property (GTK_ACCESSIBLE (r), GTK_ACCESSIBLE_PROPERTY_LABEL, text,
                                           -1);
           gtk_list_box_append (self->checks, r);
@@ -738,8 +688,8 @@ update_lock (RrQcView *self)
         {
           JsonObject *o = json_node_get_object (json_parser_get_root (b));
           g_ptr_array_unref (self->findings);
-          self->findings = rr_qc_findings_from_json (arr_member (o, "findings"), FALSE);
-          show_decision (self, str_member (o, "decision"));
+          self->findings = rr_qc_findings_from_json (rr_json_get_array (o, "findings"), FALSE);
+          show_decision (self, rr_json_get_string (o, "decision"));
           fill_findings (self);
         }
     }
@@ -750,12 +700,12 @@ update_lock (RrQcView *self)
       g_autofree char *text = NULL;
       if (last->receipt && json_parser_load_from_data (p, last->receipt, -1, NULL) &&
           JSON_NODE_HOLDS_OBJECT (json_parser_get_root (p)))
-        r = obj_member (json_node_get_object (json_parser_get_root (p)), "receipt");
+        r = rr_json_get_object (json_node_get_object (json_parser_get_root (p)), "receipt");
       text = g_strdup_printf (_("Submitted and locked: %s. Receipt %s, %s"),
                               decision (self) ? decision (self) : "?",
-                              str_member (r, "id") ? str_member (r, "id") : "?",
-                              str_member (r, "submitted_at") ? str_member (r, "submitted_at")
-                                                             : "");
+                              rr_json_get_string (r, "id") ? rr_json_get_string (r, "id") : "?",
+                              rr_json_get_string (r, "submitted_at")
+                                ? rr_json_get_string (r, "submitted_at") : "");
       gtk_label_set_text (self->state, text);
       set_locked (self, TRUE);
     }
@@ -827,62 +777,6 @@ on_sign (RrQcView *self)
 
 /* ---- the task's detail, from the server or kept ---- */
 
-typedef struct
-{
-  char *db_path, *server, *username, *ca_file, *task_id;
-  gint64 account;
-} Fetch;
-
-static void
-fetch_free (Fetch *f)
-{
-  g_free (f->db_path);
-  g_free (f->server);
-  g_free (f->username);
-  g_free (f->ca_file);
-  g_free (f->task_id);
-  g_free (f);
-}
-
-static void
-fetch_thread (GTask        *task,
-              gpointer      source,
-              gpointer      data,
-              GCancellable *cancellable)
-{
-  Fetch *f = data;
-  g_autoptr (GError) error = NULL;
-  g_autoptr (RrSyncClient) c = rr_session_client_new (f->server, f->username, f->ca_file);
-  g_autofree char *path = g_strdup_printf ("/readroom/v1/tasks/%s", f->task_id);
-  g_autoptr (JsonNode) doc = rr_sync_get_json (c, path, &error);
-  g_autoptr (RrStore) store = NULL;
-  g_autofree char *json = NULL;
-
-  if (doc == NULL || !JSON_NODE_HOLDS_OBJECT (doc))
-    {
-      /* Offline: what was fetched before. */
-      store = rr_store_open (f->db_path, NULL);
-      json = store ? rr_store_get_form (store, f->account, f->task_id, NULL) : NULL;
-      if (json == NULL)
-        g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_FAILED,
-                                 _("The task could not be fetched: %s"),
-                                 error ? error->message : _("not the contract's answer"));
-      else
-        g_task_return_pointer (task, g_steal_pointer (&json), g_free);
-      return;
-    }
-  json = json_to_string (doc, FALSE);
-  if (strlen (json) > MAX_DETAIL_BYTES)
-    {
-      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_FAILED, _("The task is too large"));
-      return;
-    }
-  store = rr_store_open (f->db_path, NULL);
-  if (store)
-    rr_store_put_form (store, f->account, f->task_id, json, NULL);
-  g_task_return_pointer (task, g_steal_pointer (&json), g_free);
-}
-
 static void
 fetch_done (GObject      *source,
             GAsyncResult *result,
@@ -890,7 +784,7 @@ fetch_done (GObject      *source,
 {
   RrQcView *self = RR_QC_VIEW (source);
   g_autoptr (GError) error = NULL;
-  g_autofree char *json = g_task_propagate_pointer (G_TASK (result), &error);
+  g_autofree char *json = rr_task_detail_fetch_finish (result, &error);
   g_autoptr (JsonParser) p = json_parser_new ();
   g_autofree char *draft = NULL;
   JsonObject *o, *query;
@@ -898,7 +792,10 @@ fetch_done (GObject      *source,
   if (json == NULL)
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        gtk_label_set_text (self->state, error->message);
+        {
+          g_autofree char *t = g_strdup_printf (_("The task could not be fetched: %s"), error->message);
+          gtk_label_set_text (self->state, t);
+        }
       return;
     }
   if (!json_parser_load_from_data (p, json, -1, &error) ||
@@ -914,13 +811,13 @@ fetch_done (GObject      *source,
     {
       /* The site's view: what the reviewer found, read-only. */
       g_autofree char *text = NULL;
-      const char *response = str_member (o, "response");
-      self->findings = rr_qc_findings_from_json (arr_member (o, "findings"), FALSE);
+      const char *response = rr_json_get_string (o, "response");
+      self->findings = rr_qc_findings_from_json (rr_json_get_array (o, "findings"), FALSE);
       text = response
         ? g_strdup_printf (_("Answered: %s"), response)
         : g_strdup_printf (_("QC %s these images. Answer with a re-upload of the corrected "
                              "images: readroom-cli upload … --query %s --response TEXT"),
-                           g_strcmp0 (str_member (o, "decision"), "fail") == 0
+                           g_strcmp0 (rr_json_get_string (o, "decision"), "fail") == 0
                              ? _("failed") : _("queried"), self->task_id);
       gtk_label_set_text (self->protocol, text);
       clear_box (self->checks);
@@ -932,14 +829,14 @@ fetch_done (GObject      *source,
       return;
     }
   {
-    g_autofree char *text = protocol_text (obj_member (o, "protocol"));
-    JsonObject *automated = obj_member (o, "automated");
-    query = obj_member (o, "query");
+    g_autofree char *text = protocol_text (rr_json_get_object (o, "protocol"));
+    JsonObject *automated = rr_json_get_object (o, "automated");
+    query = rr_json_get_object (o, "query");
     if (query)
       {
         g_autofree char *t = g_strdup_printf (_("%s\nThis follows a query, answered: %s"), text,
-                                              str_member (query, "response")
-                                                ? str_member (query, "response") : "");
+                                              rr_json_get_string (query, "response")
+                                                ? rr_json_get_string (query, "response") : "");
         gtk_label_set_text (self->protocol, t);
       }
     else
@@ -954,12 +851,13 @@ fetch_done (GObject      *source,
           json_object_has_member (json_node_get_object (json_parser_get_root (dp)), "qc_draft"))
         {
           JsonObject *d = json_node_get_object (json_parser_get_root (dp));
-          self->findings = rr_qc_findings_from_json (arr_member (d, "findings"), FALSE);
-          show_decision (self, str_member (d, "decision"));
+          self->findings = rr_qc_findings_from_json (rr_json_get_array (d, "findings"), FALSE);
+          show_decision (self, rr_json_get_string (d, "decision"));
         }
       else
         /* Each failed check, a prefilled finding. */
-        self->findings = rr_qc_findings_from_json (arr_member (automated, "findings"), TRUE);
+        self->findings = rr_qc_findings_from_json (rr_json_get_array (automated, "findings"),
+                                                   TRUE);
     }
   }
   fill_findings (self);
@@ -1010,7 +908,6 @@ rr_qc_view_set_task (RrQcView           *self,
   g_autoptr (RrStoreTask) t = NULL;
   g_autoptr (JsonParser) p = json_parser_new ();
   g_autofree char *server = NULL, *user = NULL;
-  Fetch *f;
 
   g_return_if_fail (RR_IS_QC_VIEW (self));
   clear_task (self);
@@ -1034,28 +931,19 @@ rr_qc_view_set_task (RrQcView           *self,
       JSON_NODE_HOLDS_OBJECT (json_parser_get_root (p)))
     {
       JsonObject *o = json_node_get_object (json_parser_get_root (p));
-      JsonArray *tps = arr_member (o, "timepoints");
+      JsonArray *tps = rr_json_get_array (o, "timepoints");
       guint n = tps ? json_array_get_length (tps) : 0;
-      JsonObject *last = n ? element (tps, n - 1) : NULL;
-      const char *subject = str_member (o, "subject"), *label = str_member (last, "label");
+      JsonObject *last = n ? rr_json_get_element (tps, n - 1) : NULL;
+      const char *subject = rr_json_get_string (o, "subject");
+      const char *label = rr_json_get_string (last, "label");
       g_autofree char *title = g_strdup_printf (is_query (self) ? _("QC query · subject %s · %s")
                                                                 : _("Quality control · subject %s · %s"),
                                                 subject ? subject : "?", label ? label : "");
       gtk_label_set_text (self->title, title);
     }
   gtk_label_set_text (self->state, _("Fetching the task…"));
-  f = g_new0 (Fetch, 1);
-  f->db_path = g_strdup (rr_store_get_path (store));
-  f->server = g_steal_pointer (&server);
-  f->username = g_steal_pointer (&user);
-  f->ca_file = g_strdup (ca_file);
-  f->task_id = g_strdup (task_id);
-  f->account = account;
-  {
-    g_autoptr (GTask) task = g_task_new (self, self->cancellable, fetch_done, NULL);
-    g_task_set_task_data (task, f, (GDestroyNotify) fetch_free);
-    g_task_run_in_thread (task, fetch_thread);
-  }
+  rr_task_detail_fetch_async (rr_store_get_path (store), server, user, ca_file, account, task_id,
+                              self, self->cancellable, fetch_done, NULL);
   if (files && files[0])
     rr_scan_async (files, self, self->cancellable, scan_done, NULL);
 }

@@ -2,11 +2,13 @@
  * with the SR importer of the dicom layer (rr_dicom_sr_import, as
  * `readroom-cli sr import`), their calipers kept apart from the reader's
  * own: the window lists and draws them with a series' measurements and
- * refuses any change to them. Reading a report is a small parse (a few
- * kB each, at most RR_SR_LAYER_MAX_FILES): done where the scan lands. */
+ * refuses any change to them. Reading the reports opens files, so it is
+ * done on the scan's worker (rr_scan_with_reports_async); the window then
+ * takes the layer whole. */
 #include "rr-sr-layer.h"
 #include "rr-dicom-sr.h"
 #include "rr-measurement.h"
+#include "rr-json.h"
 
 #include <glib/gi18n.h>
 #include <json-glib/json-glib.h>
@@ -15,6 +17,8 @@ struct _RrSrLayer
 {
   GPtrArray *measurements;    /* RrMeasurement, owned */
   GHashTable *ids;            /* their ids (borrowed) */
+  guint n_failed;             /* reports the last load could not read */
+  char *failure;              /* why the first of them could not be */
 };
 
 RrSrLayer *
@@ -33,6 +37,7 @@ rr_sr_layer_free (RrSrLayer *self)
     return;
   g_hash_table_unref (self->ids);
   g_ptr_array_unref (self->measurements);
+  g_free (self->failure);
   g_free (self);
 }
 
@@ -71,20 +76,17 @@ add_read (RrSrLayer  *self,
 
   for (guint a = 0; a < G_N_ELEMENTS (arrays); a++)
     {
-      JsonNode *n = json_object_get_member (read, arrays[a]);
-      JsonArray *lesions = n && JSON_NODE_HOLDS_ARRAY (n) ? json_node_get_array (n) : NULL;
+      JsonArray *lesions = rr_json_get_array (read, arrays[a]);
       for (guint i = 0; lesions && i < json_array_get_length (lesions); i++)
         {
-          JsonNode *l = json_array_get_element (lesions, i);
-          JsonObject *lesion = JSON_NODE_HOLDS_OBJECT (l) ? json_node_get_object (l) : NULL;
-          JsonNode *c = lesion ? json_object_get_member (lesion, "calipers") : NULL;
-          const char *id = lesion ? json_object_get_string_member_with_default (lesion, "id", "")
-                                  : "";
-          JsonObject *calipers;
+          JsonObject *lesion = rr_json_get_element (lesions, i);
+          JsonObject *calipers = rr_json_get_object (lesion, "calipers");
+          const char *id = rr_json_get_string (lesion, "id");
           g_autoptr (GList) tps = NULL;
-          if (c == NULL || !JSON_NODE_HOLDS_OBJECT (c))
+          if (calipers == NULL)
             continue;
-          calipers = json_node_get_object (c);
+          if (id == NULL)
+            id = "";
           tps = json_object_get_members (calipers);
           for (GList *t = tps; t; t = t->next)
             {
@@ -101,15 +103,15 @@ add_read (RrSrLayer  *self,
 }
 
 void
-rr_sr_layer_load (RrSrLayer       *self,
-                  RrDicomScan     *scan,
-                  AdwToastOverlay *toasts)
+rr_sr_layer_load (RrSrLayer   *self,
+                  RrDicomScan *scan)
 {
-  guint n_files = 0, n_failed = 0;
-  g_autofree char *failure = NULL;
+  guint n_files = 0;
 
   g_ptr_array_set_size (self->measurements, 0);
   g_hash_table_remove_all (self->ids);
+  self->n_failed = 0;
+  g_clear_pointer (&self->failure, g_free);
   for (guint i = 0; scan && i < scan->studies->len; i++)
     {
       RrDicomStudy *st = scan->studies->pdata[i];
@@ -133,21 +135,28 @@ rr_sr_layer_load (RrSrLayer       *self,
                 add_read (self, json_node_get_object (json_parser_get_root (p)), n_files);
               else
                 {
-                  n_failed++;
-                  if (failure == NULL)
-                    failure = g_strdup (error ? error->message : _("not a measurement report"));
+                  self->n_failed++;
+                  if (self->failure == NULL)
+                    self->failure = g_strdup (error ? error->message
+                                                    : _("not a measurement report"));
                 }
             }
         }
     }
-  if (toasts && n_failed > 0)
+}
+
+void
+rr_sr_layer_tell_failures (RrSrLayer       *self,
+                           AdwToastOverlay *toasts)
+{
+  if (toasts && self->n_failed > 0)
     {
       g_autofree char *msg = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
                                                            "%u structured report could not be "
                                                            "shown: %s",
                                                            "%u structured reports could not be "
-                                                           "shown: %s", n_failed),
-                                              n_failed, failure);
+                                                           "shown: %s", self->n_failed),
+                                              self->n_failed, self->failure);
       adw_toast_overlay_add_toast (toasts, adw_toast_new (msg));
     }
 }

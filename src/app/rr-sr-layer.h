@@ -16,11 +16,17 @@ void       rr_sr_layer_free  (RrSrLayer *self);
 
 /* Replaces what the layer holds with the measurements of the SRs under
  * @scan (at most RR_SR_LAYER_MAX_FILES of them), their image points
- * placed on @scan's images. What cannot be read is said in a toast. */
+ * placed on @scan's images, and keeps what could not be read. It reads
+ * files and touches no widget: call it on the scan's worker, on a layer
+ * no other thread sees yet. */
 #define RR_SR_LAYER_MAX_FILES 64
 void       rr_sr_layer_load  (RrSrLayer         *self,
-                              RrDicomScan       *scan,
-                              AdwToastOverlay   *toasts);
+                              RrDicomScan       *scan);
+
+/* On the main thread: says in a toast which reports the last load could
+ * not read, if any. */
+void       rr_sr_layer_tell_failures (RrSrLayer       *self,
+                                      AdwToastOverlay *toasts);
 
 /* Appends copies of the layer's measurements on @series_uid to @items
  * (created when NULL: RrMeasurement, freed with rr_measurement_free). */

@@ -5,12 +5,14 @@
  * staging folder of (trial, subject, timepoint), then each file sent once
  * under the journal (rr-sync-upload.c), so stopping, a dropped
  * connection, or quitting the app loses nothing: Upload again sends the
- * rest, and so does `readroom-cli upload` with the same names. */
-#include "rr-upload-view.h"
+ * rest, and so does `readroom-cli upload` with the same names. The open
+ * queries and answering one live in rr-upload-view-query.c. */
+#include "rr-upload-view-private.h"
 #include "rr-dicom.h"
 #include "rr-dicom-deid.h"
 #include "rr-sync.h"
 #include "rr-sync-upload.h"
+#include "rr-json.h"
 
 #include <adwaita.h>
 #include <glib/gi18n.h>
@@ -27,37 +29,6 @@
 #define MAX_PREVIEW_TRIES 32
 /* Files sent at once, as readroom-cli upload does by default. */
 #define PARALLEL 4
-/* A query's findings shown at most (the reviewer's list is short). */
-#define MAX_FINDINGS_SHOWN 100
-
-struct _RrUploadView
-{
-  GtkWidget parent_instance;
-
-  GtkWidget *scroller;
-  GtkEntry *trial;
-  GtkEntry *subject, *label, *visit, *folder;
-  GtkSpinButton *day;
-  GtkButton *choose, *find, *upload, *stop;
-  GtkListBox *studies, *warnings, *preview, *queries;
-  GtkLabel *status, *queries_empty;
-  GtkProgressBar *progress;
-  /* The query being answered: its findings, the response, the password
-   * that signs the answer. Shown only while a query is chosen. */
-  GtkWidget *answer_box;
-  GtkLabel *query_title;
-  GtkListBox *query_findings;
-  GtkEntry *response;
-  GtkWidget *password;
-  char *query_id;                  /* NULL: an ordinary upload */
-
-  char *server, *user, *token, *ca_file;
-  gboolean available;
-  gboolean busy;
-  GCancellable *cancellable;       /* the account's workers */
-  GCancellable *upload_cancel;     /* the running upload */
-  GPtrArray *query_tasks;          /* QueryTask */
-};
 
 G_DEFINE_FINAL_TYPE (RrUploadView, rr_upload_view, GTK_TYPE_WIDGET)
 
@@ -70,30 +41,8 @@ enum
 
 static GParamSpec *props[N_PROPS];
 
-typedef struct
-{
-  char *id, *trial, *subject, *label;
-  int day;
-} QueryTask;
-
-static void
-query_task_free (gpointer data)
-{
-  QueryTask *q = data;
-  g_free (q->id);
-  g_free (q->trial);
-  g_free (q->subject);
-  g_free (q->label);
-  g_free (q);
-}
-
-typedef struct
-{
-  char *server, *token, *ca_file;
-} Account;
-
-static void
-account_free (Account *a)
+void
+rr_upload_view_account_free (Account *a)
 {
   g_free (a->server);
   g_free (a->token);
@@ -101,8 +50,8 @@ account_free (Account *a)
   g_free (a);
 }
 
-static Account *
-account_copy (RrUploadView *self)
+Account *
+rr_upload_view_account_copy (RrUploadView *self)
 {
   Account *a = g_new0 (Account, 1);
   a->server = g_strdup (self->server);
@@ -111,8 +60,8 @@ account_copy (RrUploadView *self)
   return a;
 }
 
-static RrSyncClient *
-client_for (const Account *a)
+RrSyncClient *
+rr_upload_view_client_for (const Account *a)
 {
   RrSyncClient *c = rr_sync_client_new (a->server, a->ca_file);
   rr_sync_client_set_token (c, a->token);
@@ -121,23 +70,23 @@ client_for (const Account *a)
 
 /* ---- small widgets ---- */
 
-static void
-set_name (gpointer widget, const char *name)
+void
+rr_upload_view_set_name (gpointer widget, const char *name)
 {
   gtk_accessible_update_property (GTK_ACCESSIBLE (widget), GTK_ACCESSIBLE_PROPERTY_LABEL, name,
                                   -1);
 }
 
-static void
-clear_list (GtkListBox *list)
+void
+rr_upload_view_clear_list (GtkListBox *list)
 {
   GtkWidget *child;
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (list))))
     gtk_list_box_remove (list, child);
 }
 
-static GtkWidget *
-add_row (GtkListBox *list, const char *text, const char *style)
+GtkWidget *
+rr_upload_view_add_row (GtkListBox *list, const char *text, const char *style)
 {
   GtkWidget *row = gtk_list_box_row_new ();
   GtkWidget *label = gtk_label_new (text);
@@ -151,13 +100,13 @@ add_row (GtkListBox *list, const char *text, const char *style)
   if (style)
     gtk_widget_add_css_class (label, style);
   gtk_list_box_row_set_child (GTK_LIST_BOX_ROW (row), label);
-  set_name (row, text);
+  rr_upload_view_set_name (row, text);
   gtk_list_box_append (list, row);
   return row;
 }
 
-static GtkWidget *
-heading (const char *text)
+GtkWidget *
+rr_upload_view_heading (const char *text)
 {
   GtkWidget *l = gtk_label_new (text);
   gtk_label_set_xalign (GTK_LABEL (l), 0);
@@ -166,18 +115,18 @@ heading (const char *text)
   return l;
 }
 
-static GtkListBox *
-boxed_list (const char *name)
+GtkListBox *
+rr_upload_view_boxed_list (const char *name)
 {
   GtkWidget *list = gtk_list_box_new ();
   gtk_list_box_set_selection_mode (GTK_LIST_BOX (list), GTK_SELECTION_NONE);
   gtk_widget_add_css_class (list, "boxed-list");
-  set_name (list, name);
+  rr_upload_view_set_name (list, name);
   return GTK_LIST_BOX (list);
 }
 
-static GtkEntry *
-labelled_entry (GtkGrid *grid, int row, const char *title, const char *hint)
+GtkEntry *
+rr_upload_view_labelled_entry (GtkGrid *grid, int row, const char *title, const char *hint)
 {
   GtkWidget *label = gtk_label_new (title);
   GtkWidget *entry = gtk_entry_new ();
@@ -187,17 +136,17 @@ labelled_entry (GtkGrid *grid, int row, const char *title, const char *hint)
     gtk_entry_set_placeholder_text (GTK_ENTRY (entry), hint);
   /* Named, not related to its label: GTK 4.8's AT-SPI bridge crashes on
    * a relation to a widget it has not exported yet. */
-  set_name (entry, title);
+  rr_upload_view_set_name (entry, title);
   gtk_grid_attach (grid, label, 0, row, 1, 1);
   gtk_grid_attach (grid, entry, 1, row, 2, 1);
   return GTK_ENTRY (entry);
 }
 
-static void
-set_status (RrUploadView *self, const char *text)
+void
+rr_upload_view_set_status (RrUploadView *self, const char *text)
 {
   gtk_label_set_text (self->status, text);
-  set_name (self->status, text);
+  rr_upload_view_set_name (self->status, text);
 }
 
 static const char *
@@ -242,7 +191,7 @@ account_info_free (AccountInfo *i)
 static void
 account_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
 {
-  g_autoptr (RrSyncClient) client = client_for (data);
+  g_autoptr (RrSyncClient) client = rr_upload_view_client_for (data);
   g_autoptr (GError) error = NULL;
   g_autoptr (JsonNode) me = rr_sync_get_json (client, "/readroom/v1/me", &error);
   g_autoptr (JsonNode) tasks = NULL;
@@ -258,13 +207,10 @@ account_thread (GTask *task, gpointer source, gpointer data, GCancellable *cance
     }
   info = g_new0 (AccountInfo, 1);
   info->trials = g_ptr_array_new_with_free_func (g_free);
-  info->queries = g_ptr_array_new_with_free_func (query_task_free);
-  roles = json_object_has_member (json_node_get_object (me), "roles")
-            ? json_object_get_array_member (json_node_get_object (me), "roles") : NULL;
+  roles = rr_json_get_array (json_node_get_object (me), "roles");
   for (guint i = 0; roles && i < json_array_get_length (roles); i++)
     {
-      JsonNode *n = json_array_get_element (roles, i);
-      JsonObject *r = JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
+      JsonObject *r = rr_json_get_element (roles, i);
       const char *trial = r ? json_object_get_string_member_with_default (r, "trial", NULL) : NULL;
       const char *role = r ? json_object_get_string_member_with_default (r, "role", NULL) : NULL;
       if (trial && g_strcmp0 (role, "site") == 0 &&
@@ -275,223 +221,8 @@ account_thread (GTask *task, gpointer source, gpointer data, GCancellable *cance
    * upload of one subject's timepoint. */
   tasks = info->trials->len ? rr_sync_get_json (client, "/readroom/v1/tasks?status=open", NULL)
                             : NULL;
-  for (guint i = 0; tasks && JSON_NODE_HOLDS_ARRAY (tasks) &&
-                    i < json_array_get_length (json_node_get_array (tasks)); i++)
-    {
-      JsonNode *n = json_array_get_element (json_node_get_array (tasks), i);
-      JsonObject *t = JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
-      JsonArray *tps;
-      JsonObject *last;
-      QueryTask *q;
-      if (t == NULL || g_strcmp0 (json_object_get_string_member_with_default (t, "kind", NULL),
-                                  "query") != 0)
-        continue;
-      tps = json_object_has_member (t, "timepoints")
-              ? json_object_get_array_member (t, "timepoints") : NULL;
-      if (tps == NULL || json_array_get_length (tps) == 0)
-        continue;
-      last = json_array_get_object_element (tps, json_array_get_length (tps) - 1);
-      if (!json_object_has_member (t, "id") ||
-          json_node_get_value_type (json_object_get_member (t, "id")) != G_TYPE_STRING)
-        continue;
-      q = g_new0 (QueryTask, 1);
-      q->id = g_strdup (json_object_get_string_member (t, "id"));
-      q->trial = g_strdup (json_object_get_string_member_with_default (t, "trial", ""));
-      q->subject = g_strdup (json_object_get_string_member_with_default (t, "subject", ""));
-      q->label = g_strdup (last ? json_object_get_string_member_with_default (last, "label", "")
-                                : "");
-      q->day = last ? (int) json_object_get_int_member_with_default (last, "day", 0) : 0;
-      g_ptr_array_add (info->queries, q);
-    }
+  info->queries = rr_upload_view_queries_from_json (tasks);
   g_task_return_pointer (task, info, (GDestroyNotify) account_info_free);
-}
-
-/* ---- the query being answered: its findings ---- */
-
-typedef struct
-{
-  Account *account;
-  char *id;
-  GPtrArray *lines;        /* char *, one a finding */
-} QueryDetail;
-
-static void
-query_detail_free (QueryDetail *d)
-{
-  account_free (d->account);
-  g_free (d->id);
-  g_clear_pointer (&d->lines, g_ptr_array_unref);
-  g_free (d);
-}
-
-/* "motion_artifact" as the site reads it: "Motion artifact". */
-static char *
-category_words (const char *code)
-{
-  char *w = g_strdup (code && *code ? code : "finding");
-  for (char *c = w; *c; c++)
-    if (*c == '_')
-      *c = ' ';
-  w[0] = g_ascii_toupper (w[0]);
-  return w;
-}
-
-static void
-query_detail_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
-{
-  QueryDetail *d = data;
-  g_autoptr (RrSyncClient) client = client_for (d->account);
-  g_autoptr (GError) error = NULL;
-  g_autofree char *esc = g_uri_escape_string (d->id, NULL, FALSE);
-  g_autofree char *path = g_strdup_printf ("/readroom/v1/tasks/%s", esc);
-  g_autoptr (JsonNode) doc = rr_sync_get_json (client, path, &error);
-  JsonObject *o = doc && JSON_NODE_HOLDS_OBJECT (doc) ? json_node_get_object (doc) : NULL;
-  JsonNode *fs = o ? json_object_get_member (o, "findings") : NULL;
-  JsonArray *a = fs && JSON_NODE_HOLDS_ARRAY (fs) ? json_node_get_array (fs) : NULL;
-
-  if (o == NULL)
-    {
-      g_task_return_error (task, error ? g_steal_pointer (&error)
-                                       : g_error_new_literal (RR_SYNC_ERROR, RR_SYNC_ERROR_SERVER,
-                                                              _("the server sent no task")));
-      return;
-    }
-  d->lines = g_ptr_array_new_with_free_func (g_free);
-  for (guint i = 0; a && i < json_array_get_length (a) && i < MAX_FINDINGS_SHOWN; i++)
-    {
-      JsonNode *n = json_array_get_element (a, i);
-      JsonObject *f = JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
-      g_autofree char *category = NULL;
-      const char *severity, *comment;
-      if (f == NULL)
-        continue;
-      category = category_words (json_object_get_string_member_with_default (f, "category",
-                                                                              NULL));
-      severity = json_object_get_string_member_with_default (f, "severity", "");
-      comment = json_object_get_string_member_with_default (f, "comment", "");
-      g_ptr_array_add (d->lines, comment && *comment
-                                   ? g_strdup_printf ("%s · %s — %s", category, severity,
-                                                      comment)
-                                   : g_strdup_printf ("%s · %s", category, severity));
-    }
-  g_task_return_boolean (task, TRUE);
-}
-
-static void
-query_detail_done (GObject *source, GAsyncResult *result, gpointer data)
-{
-  RrUploadView *self = RR_UPLOAD_VIEW (source);
-  QueryDetail *d = g_task_get_task_data (G_TASK (result));
-  g_autoptr (GError) error = NULL;
-
-  if (!g_task_propagate_boolean (G_TASK (result), &error))
-    {
-      g_autofree char *text = NULL;
-      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
-          g_strcmp0 (d->id, self->query_id) != 0)
-        return;
-      clear_list (self->query_findings);
-      text = g_strdup_printf (_("The query's findings could not be fetched: %s"),
-                              error->message);
-      add_row (self->query_findings, text, "warning");
-      return;
-    }
-  /* Another query chosen meanwhile: its own fetch fills the list. */
-  if (g_strcmp0 (d->id, self->query_id) != 0)
-    return;
-  clear_list (self->query_findings);
-  for (guint i = 0; i < d->lines->len; i++)
-    add_row (self->query_findings, d->lines->pdata[i], NULL);
-  if (d->lines->len == 0)
-    add_row (self->query_findings, _("The reviewer marked no finding"), "dim-label");
-}
-
-/* The Upload button and the answer's fields follow whether a query is
- * being answered. */
-static void
-show_answer_mode (RrUploadView *self)
-{
-  gboolean answering = self->query_id != NULL;
-  gtk_widget_set_visible (self->answer_box, answering);
-  gtk_button_set_label (self->upload, answering ? _("_Upload and Answer") : _("_Upload"));
-  gtk_button_set_use_underline (self->upload, TRUE);
-  set_name (self->upload, answering ? _("Upload and Answer") : _("Start Upload"));
-  if (!answering)
-    {
-      gtk_editable_set_text (GTK_EDITABLE (self->response), "");
-      gtk_editable_set_text (GTK_EDITABLE (self->password), "");
-      clear_list (self->query_findings);
-    }
-}
-
-static void
-on_query_activated (GtkListBox *list, GtkListBoxRow *row, RrUploadView *self)
-{
-  int i = gtk_list_box_row_get_index (row);
-  g_autoptr (GTask) task = NULL;
-  g_autofree char *title = NULL;
-  QueryDetail *d;
-  QueryTask *q;
-  if (self->busy || self->query_tasks == NULL || i < 0 || (guint) i >= self->query_tasks->len)
-    return;
-  q = self->query_tasks->pdata[i];
-  gtk_editable_set_text (GTK_EDITABLE (self->trial), q->trial);
-  gtk_editable_set_text (GTK_EDITABLE (self->subject), q->subject);
-  gtk_editable_set_text (GTK_EDITABLE (self->label), q->label);
-  gtk_spin_button_set_value (self->day, q->day);
-  g_free (self->query_id);
-  self->query_id = g_strdup (q->id);
-  show_answer_mode (self);
-  title = g_strdup_printf (_("Answering the query on subject %s · %s"), q->subject, q->label);
-  gtk_label_set_text (self->query_title, title);
-  set_name (self->query_title, title);
-  clear_list (self->query_findings);
-  add_row (self->query_findings, _("Fetching the reviewer's findings…"), "dim-label");
-  set_status (self, _("Answer the query: choose the new or corrected images, write the "
-                      "response, enter your password, then Upload and Answer"));
-  d = g_new0 (QueryDetail, 1);
-  d->account = account_copy (self);
-  d->id = g_strdup (q->id);
-  task = g_task_new (self, self->cancellable, query_detail_done, NULL);
-  g_task_set_task_data (task, d, (GDestroyNotify) query_detail_free);
-  g_task_run_in_thread (task, query_detail_thread);
-}
-
-/* Back to an ordinary upload: the query stays open in the list. */
-static void
-on_leave_query (GtkButton *button, RrUploadView *self)
-{
-  if (self->busy)
-    return;
-  g_clear_pointer (&self->query_id, g_free);
-  show_answer_mode (self);
-  set_status (self, _("Choose the folder of one subject's visit"));
-}
-
-/* The answered query leaves the list and the page returns to an ordinary
- * upload. */
-static void
-query_answered (RrUploadView *self, const char *id)
-{
-  for (guint i = 0; self->query_tasks && i < self->query_tasks->len; i++)
-    {
-      QueryTask *q = self->query_tasks->pdata[i];
-      GtkListBoxRow *row;
-      if (g_strcmp0 (q->id, id) != 0)
-        continue;
-      row = gtk_list_box_get_row_at_index (self->queries, (int) i);
-      if (row)
-        gtk_list_box_remove (self->queries, GTK_WIDGET (row));
-      g_ptr_array_remove_index (self->query_tasks, i);
-      break;
-    }
-  gtk_widget_set_visible (GTK_WIDGET (self->queries_empty),
-                          self->query_tasks == NULL || self->query_tasks->len == 0);
-  if (g_strcmp0 (self->query_id, id) == 0)
-    {
-      g_clear_pointer (&self->query_id, g_free);
-      show_answer_mode (self);
-    }
 }
 
 static void
@@ -507,17 +238,7 @@ account_done (GObject *source, GAsyncResult *result, gpointer data)
   /* The first trial this user uploads for; another is typed in. */
   if (info->trials->len > 0 && *text_of (self->trial) == '\0')
     gtk_editable_set_text (GTK_EDITABLE (self->trial), info->trials->pdata[0]);
-  clear_list (self->queries);
-  g_clear_pointer (&self->query_tasks, g_ptr_array_unref);
-  self->query_tasks = g_ptr_array_ref (info->queries);
-  for (guint i = 0; i < info->queries->len; i++)
-    {
-      QueryTask *q = info->queries->pdata[i];
-      g_autofree char *text = g_strdup_printf (_("Query · %s · subject %s · %s (day %d)"),
-                                               q->trial, q->subject, q->label, q->day);
-      add_row (self->queries, text, NULL);
-    }
-  gtk_widget_set_visible (GTK_WIDGET (self->queries_empty), info->queries->len == 0);
+  rr_upload_view_show_queries (self, info->queries);
   available = info->trials->len > 0;
   account_info_free (info);
   if (available != self->available)
@@ -549,9 +270,10 @@ rr_upload_view_set_account (RrUploadView *self,
   self->ca_file = ca_file && *ca_file ? g_strdup (ca_file) : NULL;
   gtk_editable_set_text (GTK_EDITABLE (self->trial), "");
   g_clear_pointer (&self->query_id, g_free);
-  show_answer_mode (self);
+  rr_upload_view_show_answer_mode (self);
   task = g_task_new (self, self->cancellable, account_done, NULL);
-  g_task_set_task_data (task, account_copy (self), (GDestroyNotify) account_free);
+  g_task_set_task_data (task, rr_upload_view_account_copy (self),
+                        (GDestroyNotify) rr_upload_view_account_free);
   g_task_run_in_thread (task, account_thread);
 }
 
@@ -609,7 +331,7 @@ deid_warning_free (gpointer data)
 static void
 find_free (Find *f)
 {
-  account_free (f->account);
+  rr_upload_view_account_free (f->account);
   g_free (f->path);
   g_free (f->trial);
   g_free (f->subject);
@@ -703,7 +425,7 @@ find_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancella
 
   /* The preview: one file de-identified with the trial's own key, as the
    * upload will do it. */
-  client = client_for (f->account);
+  client = rr_upload_view_client_for (f->account);
   key = rr_upload_fetch_key (client, f->trial, &retain, &error);
   deid = key ? rr_deid_new (g_bytes_get_data (key, NULL), g_bytes_get_size (key), f->subject,
                             retain, &error)
@@ -770,7 +492,8 @@ check_dates (RrUploadView *self, GPtrArray *studies)
 
   g_date_set_time_t (today, time (NULL));
   if (*text_of (self->visit) && visit == NULL)
-    add_row (self->warnings, _("The visit date is not a date (YYYY-MM-DD)"), "warning");
+    rr_upload_view_add_row (self->warnings, _("The visit date is not a date (YYYY-MM-DD)"),
+                            "warning");
   for (guint i = 0; i < studies->len; i++)
     {
       Study *s = studies->pdata[i];
@@ -780,7 +503,7 @@ check_dates (RrUploadView *self, GPtrArray *studies)
       if (d == NULL)
         {
           g_autofree char *w = g_strdup_printf (_("Study %u has no study date"), i + 1);
-          add_row (self->warnings, w, "warning");
+          rr_upload_view_add_row (self->warnings, w, "warning");
           continue;
         }
       if (g_date_compare (d, today) > 0)
@@ -788,7 +511,7 @@ check_dates (RrUploadView *self, GPtrArray *studies)
           g_autofree char *when = show_date (d);
           g_autofree char *w = g_strdup_printf (_("Study %u is dated %s, in the future"), i + 1,
                                                 when);
-          add_row (self->warnings, w, "warning");
+          rr_upload_view_add_row (self->warnings, w, "warning");
         }
       if (visit)
         {
@@ -799,7 +522,7 @@ check_dates (RrUploadView *self, GPtrArray *studies)
               g_autofree char *w = g_strdup_printf (
                 _("Study %u is dated %s, %d days from the visit (%s): is it this visit's?"),
                 i + 1, when, ABS (days), v);
-              add_row (self->warnings, w, "warning");
+              rr_upload_view_add_row (self->warnings, w, "warning");
             }
         }
       if (first == NULL || g_date_compare (d, first) < 0)
@@ -818,11 +541,11 @@ check_dates (RrUploadView *self, GPtrArray *studies)
       g_autofree char *a = show_date (first), *b = show_date (last);
       g_autofree char *w = g_strdup_printf (_("The studies span %s to %s: more than one visit?"),
                                             a, b);
-      add_row (self->warnings, w, "warning");
+      rr_upload_view_add_row (self->warnings, w, "warning");
     }
   if (g_hash_table_size (patients) > 1)
-    add_row (self->warnings, _("The studies belong to more than one patient: upload one "
-                               "subject at a time"), "error");
+    rr_upload_view_add_row (self->warnings, _("The studies belong to more than one patient: "
+                                              "upload one subject at a time"), "error");
   g_clear_pointer (&first, g_date_free);
   g_clear_pointer (&last, g_date_free);
 }
@@ -838,7 +561,7 @@ find_done (GObject *source, GAsyncResult *result, gpointer data)
   if (!g_task_propagate_boolean (G_TASK (result), &error))
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        set_status (self, error->message);
+        rr_upload_view_set_status (self, error->message);
       return;
     }
   for (guint i = 0; i < f->studies->len; i++)
@@ -850,26 +573,26 @@ find_done (GObject *source, GAsyncResult *result, gpointer data)
         _("Study %u · %s · %s · %u series, %u files · patient %s"), i + 1, when,
         *s->modalities ? s->modalities : "?", g_hash_table_size (s->series), s->n_files,
         s->patient && *s->patient ? s->patient : "?");
-      add_row (self->studies, text, NULL);
+      rr_upload_view_add_row (self->studies, text, NULL);
     }
   if (f->n_unreadable)
     {
       g_autofree char *w = g_strdup_printf (ngettext ("%u file is not DICOM and is left out",
                                                       "%u files are not DICOM and are left out",
                                                       f->n_unreadable), f->n_unreadable);
-      add_row (self->warnings, w, NULL);
+      rr_upload_view_add_row (self->warnings, w, NULL);
     }
   check_dates (self, f->studies);
   for (guint i = 0; f->warnings && i < f->warnings->len; i++)
     {
       RrDeidWarning *w = f->warnings->pdata[i];
-      add_row (self->warnings, w->message, "warning");
+      rr_upload_view_add_row (self->warnings, w->message, "warning");
     }
   if (f->changes)
     {
       g_autofree char *base = g_path_get_basename (f->preview_file);
       g_autofree char *title = g_strdup_printf (_("In %s, de-identification changes:"), base);
-      add_row (self->preview, title, "heading");
+      rr_upload_view_add_row (self->preview, title, "heading");
       for (guint i = 0; i < f->changes->len; i++)
         {
           RrDeidChange *c = f->changes->pdata[i];
@@ -883,16 +606,16 @@ find_done (GObject *source, GAsyncResult *result, gpointer data)
           else
             text = g_strdup_printf (_("%s (%04X,%04X): “%s” → “%s”"), c->name, c->tag >> 16,
                                     c->tag & 0xFFFF, c->before, c->after);
-          add_row (self->preview, text, NULL);
+          rr_upload_view_add_row (self->preview, text, NULL);
         }
     }
   else if (f->preview_error)
     {
       g_autofree char *text = g_strdup_printf (_("No preview: %s"), f->preview_error);
-      add_row (self->preview, text, "warning");
+      rr_upload_view_add_row (self->preview, text, "warning");
     }
   if (f->studies->len == 0)
-    set_status (self, _("No DICOM studies were found there"));
+    rr_upload_view_set_status (self, _("No DICOM studies were found there"));
   else
     {
       g_autofree char *text = g_strdup_printf (ngettext ("%u study found: check the warnings "
@@ -900,7 +623,7 @@ find_done (GObject *source, GAsyncResult *result, gpointer data)
                                                          "%u studies found: check the warnings "
                                                          "and the preview, then upload",
                                                          f->studies->len), f->studies->len);
-      set_status (self, text);
+      rr_upload_view_set_status (self, text);
     }
 }
 
@@ -912,18 +635,19 @@ fields_ok (RrUploadView *self, char **trial, char **staging)
   *trial = chosen_trial (self);
   if (*trial == NULL)
     {
-      set_status (self, _("This account uploads for no trial"));
+      rr_upload_view_set_status (self, _("This account uploads for no trial"));
       return FALSE;
     }
   if (*text_of (self->folder) == '\0')
     {
-      set_status (self, _("Choose a folder or a DICOMDIR first"));
+      rr_upload_view_set_status (self, _("Choose a folder or a DICOMDIR first"));
       return FALSE;
     }
   *staging = rr_upload_staging_dir (*trial, text_of (self->subject), text_of (self->label));
   if (*staging == NULL)
     {
-      set_status (self, _("Enter the subject ID and the timepoint (1 to 64 characters, no “/”)"));
+      rr_upload_view_set_status (self, _("Enter the subject ID and the timepoint (1 to 64 "
+                                         "characters, no “/”)"));
       return FALSE;
     }
   return TRUE;
@@ -938,16 +662,16 @@ on_find (GtkButton *button, RrUploadView *self)
 
   if (self->busy || !fields_ok (self, &trial, &staging))
     return;
-  clear_list (self->studies);
-  clear_list (self->warnings);
-  clear_list (self->preview);
+  rr_upload_view_clear_list (self->studies);
+  rr_upload_view_clear_list (self->warnings);
+  rr_upload_view_clear_list (self->preview);
   f = g_new0 (Find, 1);
-  f->account = account_copy (self);
+  f->account = rr_upload_view_account_copy (self);
   f->path = g_strdup (text_of (self->folder));
   f->trial = g_steal_pointer (&trial);
   f->subject = g_strdup (text_of (self->subject));
   set_busy (self, TRUE);
-  set_status (self, _("Reading the folder…"));
+  rr_upload_view_set_status (self, _("Reading the folder…"));
   task = g_task_new (self, self->cancellable, find_done, NULL);
   g_task_set_task_data (task, f, (GDestroyNotify) find_free);
   g_task_run_in_thread (task, find_thread);
@@ -999,7 +723,7 @@ typedef struct
 static void
 upload_free (Upload *u)
 {
-  account_free (u->account);
+  rr_upload_view_account_free (u->account);
   g_free (u->path);
   g_free (u->trial);
   g_free (u->subject);
@@ -1039,12 +763,12 @@ show_progress (gpointer data)
                                          p->bytes_total ? (double) p->bytes_done / p->bytes_total
                                                         : 0);
           gtk_progress_bar_set_text (self->progress, text);
-          set_name (self->progress, text);
+          rr_upload_view_set_name (self->progress, text);
         }
       if (p->note)
-        set_status (self, p->note);
+        rr_upload_view_set_status (self, p->note);
       else if (text)
-        set_status (self, text);
+        rr_upload_view_set_status (self, text);
     }
   g_object_unref (p->view);
   g_free (p->note);
@@ -1111,7 +835,7 @@ static void
 upload_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
 {
   Upload *u = data;
-  g_autoptr (RrSyncClient) client = client_for (u->account);
+  g_autoptr (RrSyncClient) client = rr_upload_view_client_for (u->account);
   g_autoptr (GError) error = NULL;
   g_autoptr (RrUploadJournal) journal = NULL;
   g_autoptr (GPtrArray) names = NULL;
@@ -1188,13 +912,13 @@ upload_done (GObject *source, GAsyncResult *result, gpointer data)
       g_autofree char *text = g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
         ? g_strdup (_("Stopped: Upload again sends the rest"))
         : g_strdup_printf (_("Not finished: %s. Upload again sends the rest"), error->message);
-      set_status (self, text);
+      rr_upload_view_set_status (self, text);
       return;
     }
   gtk_progress_bar_set_fraction (self->progress, 1.0);
-  set_status (self, u->outcome);
+  rr_upload_view_set_status (self, u->outcome);
   if (u->answered)
-    query_answered (self, u->query);
+    rr_upload_view_query_answered (self, u->query);
 }
 
 static void
@@ -1212,14 +936,14 @@ on_upload (GtkButton *button, RrUploadView *self)
       if (*text_of (self->response) == '\0')
         {
           g_free (own);
-          set_status (self, _("Write the response to the query first"));
+          rr_upload_view_set_status (self, _("Write the response to the query first"));
           gtk_widget_grab_focus (GTK_WIDGET (self->response));
           return;
         }
       if (*gtk_editable_get_text (GTK_EDITABLE (self->password)) == '\0')
         {
           g_free (own);
-          set_status (self, _("Enter your password: it signs the answer"));
+          rr_upload_view_set_status (self, _("Enter your password: it signs the answer"));
           gtk_widget_grab_focus (self->password);
           return;
         }
@@ -1229,7 +953,7 @@ on_upload (GtkButton *button, RrUploadView *self)
       staging = own;
     }
   u = g_new0 (Upload, 1);
-  u->account = account_copy (self);
+  u->account = rr_upload_view_account_copy (self);
   u->path = g_strdup (text_of (self->folder));
   u->trial = g_steal_pointer (&trial);
   u->subject = g_strdup (text_of (self->subject));
@@ -1248,7 +972,7 @@ on_upload (GtkButton *button, RrUploadView *self)
   set_busy (self, TRUE);
   gtk_widget_set_visible (GTK_WIDGET (self->progress), TRUE);
   gtk_progress_bar_set_fraction (self->progress, 0);
-  set_status (self, _("Starting the upload…"));
+  rr_upload_view_set_status (self, _("Starting the upload…"));
   task = g_task_new (self, self->upload_cancel, upload_done, NULL);
   g_task_set_task_data (task, u, (GDestroyNotify) upload_free);
   g_task_run_in_thread (task, upload_thread);
@@ -1327,7 +1051,6 @@ rr_upload_view_init (RrUploadView *self)
   GtkWidget *buttons = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
   GtkWidget *day_label = gtk_label_new (_("Study day"));
   GtkWidget *title = gtk_label_new (_("Upload a Visit's Images"));
-  GtkWidget *answer_grid, *password_label, *meaning, *leave;
 
   self->cancellable = g_cancellable_new ();
   self->scroller = gtk_scrolled_window_new ();
@@ -1345,18 +1068,22 @@ rr_upload_view_init (RrUploadView *self)
 
   gtk_grid_set_row_spacing (GTK_GRID (grid), 6);
   gtk_grid_set_column_spacing (GTK_GRID (grid), 12);
-  self->trial = labelled_entry (GTK_GRID (grid), 0, _("Trial"), _("The trial's ID"));
-  self->subject = labelled_entry (GTK_GRID (grid), 1, _("Subject"), _("The trial's subject ID"));
-  self->label = labelled_entry (GTK_GRID (grid), 2, _("Timepoint"), _("Baseline, Week 8…"));
+  self->trial = rr_upload_view_labelled_entry (GTK_GRID (grid), 0, _("Trial"),
+                                               _("The trial's ID"));
+  self->subject = rr_upload_view_labelled_entry (GTK_GRID (grid), 1, _("Subject"),
+                                                 _("The trial's subject ID"));
+  self->label = rr_upload_view_labelled_entry (GTK_GRID (grid), 2, _("Timepoint"),
+                                               _("Baseline, Week 8…"));
   self->day = GTK_SPIN_BUTTON (gtk_spin_button_new_with_range (-36500, 36500, 1));
   gtk_spin_button_set_value (self->day, 0);
-  set_name (self->day, _("Study day"));
+  rr_upload_view_set_name (self->day, _("Study day"));
   gtk_label_set_xalign (GTK_LABEL (day_label), 1);
   gtk_grid_attach (GTK_GRID (grid), day_label, 0, 3, 1, 1);
   gtk_grid_attach (GTK_GRID (grid), GTK_WIDGET (self->day), 1, 3, 2, 1);
-  self->visit = labelled_entry (GTK_GRID (grid), 4, _("Visit date"), _("YYYY-MM-DD"));
-  self->folder = labelled_entry (GTK_GRID (grid), 5, _("Folder"),
-                                 _("A folder, a disc, or a DICOMDIR"));
+  self->visit = rr_upload_view_labelled_entry (GTK_GRID (grid), 4, _("Visit date"),
+                                               _("YYYY-MM-DD"));
+  self->folder = rr_upload_view_labelled_entry (GTK_GRID (grid), 5, _("Folder"),
+                                                _("A folder, a disc, or a DICOMDIR"));
   gtk_editable_set_text (GTK_EDITABLE (self->label), "Baseline");
   gtk_box_append (GTK_BOX (box), grid);
 
@@ -1364,10 +1091,10 @@ rr_upload_view_init (RrUploadView *self)
   self->find = GTK_BUTTON (gtk_button_new_with_mnemonic (_("_Find Studies")));
   self->upload = GTK_BUTTON (gtk_button_new_with_mnemonic (_("_Upload")));
   self->stop = GTK_BUTTON (gtk_button_new_with_mnemonic (_("_Stop")));
-  set_name (self->choose, _("Choose Folder"));
-  set_name (self->find, _("Find Studies"));
-  set_name (self->upload, _("Start Upload"));
-  set_name (self->stop, _("Stop"));
+  rr_upload_view_set_name (self->choose, _("Choose Folder"));
+  rr_upload_view_set_name (self->find, _("Find Studies"));
+  rr_upload_view_set_name (self->upload, _("Start Upload"));
+  rr_upload_view_set_name (self->stop, _("Stop"));
   gtk_widget_add_css_class (GTK_WIDGET (self->upload), "suggested-action");
   gtk_widget_set_visible (GTK_WIDGET (self->stop), FALSE);
   gtk_box_append (GTK_BOX (buttons), GTK_WIDGET (self->choose));
@@ -1383,66 +1110,22 @@ rr_upload_view_init (RrUploadView *self)
   self->status = GTK_LABEL (gtk_label_new (_("Choose the folder of one subject's visit")));
   gtk_label_set_xalign (self->status, 0);
   gtk_label_set_wrap (self->status, TRUE);
-  set_name (self->status, gtk_label_get_text (self->status));
+  rr_upload_view_set_name (self->status, gtk_label_get_text (self->status));
   gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->status));
   self->progress = GTK_PROGRESS_BAR (gtk_progress_bar_new ());
   gtk_progress_bar_set_show_text (self->progress, TRUE);
   gtk_widget_set_visible (GTK_WIDGET (self->progress), FALSE);
-  set_name (self->progress, _("Upload progress"));
+  rr_upload_view_set_name (self->progress, _("Upload progress"));
   gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->progress));
 
-  gtk_box_append (GTK_BOX (box), heading (_("Studies Found")));
-  self->studies = boxed_list (_("Studies Found"));
+  gtk_box_append (GTK_BOX (box), rr_upload_view_heading (_("Studies Found")));
+  self->studies = rr_upload_view_boxed_list (_("Studies Found"));
   gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->studies));
-  gtk_box_append (GTK_BOX (box), heading (_("Warnings")));
-  self->warnings = boxed_list (_("Warnings"));
+  gtk_box_append (GTK_BOX (box), rr_upload_view_heading (_("Warnings")));
+  self->warnings = rr_upload_view_boxed_list (_("Warnings"));
   gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->warnings));
-  gtk_box_append (GTK_BOX (box), heading (_("De-identification Preview")));
-  self->preview = boxed_list (_("De-identification Preview"));
+  gtk_box_append (GTK_BOX (box), rr_upload_view_heading (_("De-identification Preview")));
+  self->preview = rr_upload_view_boxed_list (_("De-identification Preview"));
   gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->preview));
-  gtk_box_append (GTK_BOX (box), heading (_("Open Queries")));
-  self->queries = boxed_list (_("Open Queries"));
-  gtk_list_box_set_activate_on_single_click (self->queries, TRUE);
-  g_signal_connect_object (self->queries, "row-activated", G_CALLBACK (on_query_activated), self,
-                           0);
-  gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->queries));
-  self->queries_empty = GTK_LABEL (gtk_label_new (_("No open query from a QC reviewer")));
-  gtk_label_set_xalign (self->queries_empty, 0);
-  gtk_widget_add_css_class (GTK_WIDGET (self->queries_empty), "dim-label");
-  gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->queries_empty));
-
-  /* The query being answered, above the buttons: what the reviewer found,
-   * the site's response, and the password that signs it. */
-  self->answer_box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
-  self->query_title = GTK_LABEL (heading (_("Answering a Query")));
-  gtk_box_append (GTK_BOX (self->answer_box), GTK_WIDGET (self->query_title));
-  self->query_findings = boxed_list (_("Query Findings"));
-  gtk_box_append (GTK_BOX (self->answer_box), GTK_WIDGET (self->query_findings));
-  answer_grid = gtk_grid_new ();
-  gtk_grid_set_row_spacing (GTK_GRID (answer_grid), 6);
-  gtk_grid_set_column_spacing (GTK_GRID (answer_grid), 12);
-  self->response = labelled_entry (GTK_GRID (answer_grid), 0, _("Response"),
-                                   _("Required: what was done, for the reviewer"));
-  password_label = gtk_label_new (_("Password"));
-  gtk_label_set_xalign (GTK_LABEL (password_label), 1);
-  self->password = gtk_password_entry_new ();
-  gtk_password_entry_set_show_peek_icon (GTK_PASSWORD_ENTRY (self->password), TRUE);
-  gtk_widget_set_hexpand (self->password, TRUE);
-  set_name (self->password, _("Password"));
-  gtk_grid_attach (GTK_GRID (answer_grid), password_label, 0, 1, 1, 1);
-  gtk_grid_attach (GTK_GRID (answer_grid), self->password, 1, 1, 2, 1);
-  gtk_box_append (GTK_BOX (self->answer_box), answer_grid);
-  meaning = gtk_label_new (_("Your password signs the answer: “Answered the QC query”"));
-  gtk_label_set_xalign (GTK_LABEL (meaning), 0);
-  gtk_label_set_wrap (GTK_LABEL (meaning), TRUE);
-  gtk_widget_add_css_class (meaning, "dim-label");
-  gtk_box_append (GTK_BOX (self->answer_box), meaning);
-  leave = gtk_button_new_with_mnemonic (_("_Leave the Query"));
-  set_name (leave, _("Leave the Query"));
-  gtk_widget_set_halign (leave, GTK_ALIGN_START);
-  gtk_widget_add_css_class (leave, "flat");
-  g_signal_connect_object (leave, "clicked", G_CALLBACK (on_leave_query), self, 0);
-  gtk_box_append (GTK_BOX (self->answer_box), leave);
-  gtk_widget_set_visible (self->answer_box, FALSE);
-  gtk_box_insert_child_after (GTK_BOX (box), self->answer_box, grid);
+  rr_upload_view_add_query_widgets (self, GTK_BOX (box), grid);
 }

@@ -481,12 +481,6 @@ undo_action (GtkWidget  *widget,
 
 /* ---- loading a series ---- */
 
-typedef struct
-{
-  RrDicomSeries *series;
-  RrWindow *window;       /* reports progress and the preview; NULL: neither */
-} LoadData;
-
 static gboolean
 is_cancelled (const GError *error)
 {
@@ -515,75 +509,30 @@ progress_tick (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
-typedef struct
-{
-  RrWindow *window;
-  RrVolume *slice;
-  GCancellable *cancellable;
-} Preview;
-
-/* On the main loop: the middle slice, unless the reader moved on. */
-static gboolean
-show_preview (gpointer data)
-{
-  Preview *p = data;
-  if (!g_cancellable_is_cancelled (p->cancellable) &&
-      rr_viewport_get_volume (p->window->view) == NULL)
-    {
-      rr_viewport_set_volume (p->window->view, p->slice);
-      use_measurements_of (p->window, p->slice);
-    }
-  g_object_unref (p->window);
-  rr_volume_unref (p->slice);
-  g_object_unref (p->cancellable);
-  g_free (p);
-  return G_SOURCE_REMOVE;
-}
-
-/* A whole series, on a worker: first its middle slice for the viewer to
- * show at once, then every slice with progress. */
+/* On the main loop: the middle slice, unless the whole volume came first. */
 static void
-volume_thread (GTask        *task,
-               gpointer      source,
-               gpointer      task_data,
-               GCancellable *cancellable)
+show_preview (RrVolume *slice,
+              gpointer  data)
 {
-  LoadData *d = task_data;
-  GError *error = NULL;
-  RrDicomLoadOptions opts = { 0, d->window ? progress_cb : NULL, d->window };
-  RrVolume *v;
-
-  if (d->window)
+  RrWindow *self = data;
+  if (rr_viewport_get_volume (self->view) == NULL)
     {
-      RrVolume *slice = rr_dicom_series_load_slice (d->series, 0, -1, cancellable, NULL);
-      if (slice)
-        {
-          Preview *p = g_new0 (Preview, 1);
-          p->window = g_object_ref (d->window);
-          p->slice = slice;
-          p->cancellable = g_object_ref (cancellable);
-          g_main_context_invoke (NULL, show_preview, p);
-        }
+      rr_viewport_set_volume (self->view, slice);
+      use_measurements_of (self, slice);
     }
-  v = rr_dicom_series_load (d->series, 0, &opts, cancellable, &error);
-  if (v)
-    g_task_return_pointer (task, v, (GDestroyNotify) rr_volume_unref);
-  else
-    g_task_return_error (task, error);
 }
 
+/* A whole series, on a worker; the series shown also reports progress and
+ * shows its middle slice at once. */
 static void
 load_volume_async (RrWindow            *self,
                    RrDicomSeries       *series,
                    gboolean             with_progress,
                    GAsyncReadyCallback  done)
 {
-  g_autoptr (GTask) task = g_task_new (self, self->load_cancellable, done, NULL);
-  LoadData *d = g_new0 (LoadData, 1);
-  d->series = series;
-  d->window = with_progress ? self : NULL;
-  g_task_set_task_data (task, d, g_free);
-  g_task_run_in_thread (task, volume_thread);
+  RrSeriesLoadWatch watch = { progress_cb, show_preview, self };
+  rr_series_load_async (series, with_progress ? &watch : NULL, self, self->load_cancellable,
+                        done, NULL);
 }
 
 static void
@@ -600,7 +549,7 @@ load_done (GObject      *source,
 {
   RrWindow *self = RR_WINDOW (source);
   g_autoptr (GError) error = NULL;
-  g_autoptr (RrVolume) v = g_task_propagate_pointer (G_TASK (result), &error);
+  g_autoptr (RrVolume) v = rr_series_load_finish (result, &error);
 
   if (is_cancelled (error))
     return;
@@ -642,7 +591,7 @@ fusion_done (GObject      *source,
 {
   RrWindow *self = RR_WINDOW (source);
   g_autoptr (GError) error = NULL;
-  g_autoptr (RrVolume) v = g_task_propagate_pointer (G_TASK (result), &error);
+  g_autoptr (RrVolume) v = rr_series_load_finish (result, &error);
   if (v == NULL)
     {
       if (!is_cancelled (error))
@@ -688,7 +637,7 @@ compare_done (GObject      *source,
 {
   RrWindow *self = RR_WINDOW (source);
   g_autoptr (GError) error = NULL;
-  g_autoptr (RrVolume) v = g_task_propagate_pointer (G_TASK (result), &error);
+  g_autoptr (RrVolume) v = rr_series_load_finish (result, &error);
   if (v == NULL)
     {
       if (!is_cancelled (error))
@@ -785,7 +734,8 @@ scan_done (GObject      *source,
 {
   RrWindow *self = RR_WINDOW (source);
   g_autoptr (GError) error = NULL;
-  RrDicomScan *scan = rr_scan_finish (result, &error);
+  RrSrLayer *reports = NULL;
+  RrDicomScan *scan = rr_scan_with_reports_finish (result, &reports, &error);
   GtkListBoxRow *select;
 
   gtk_spinner_stop (self->scan_spinner);
@@ -801,7 +751,9 @@ scan_done (GObject      *source,
   if (self->scan)
     g_ptr_array_add (self->old_scans, g_steal_pointer (&self->scan));
   self->scan = scan;
-  rr_sr_layer_load (self->sr_layer, scan, self->toasts);
+  rr_sr_layer_free (self->sr_layer);
+  self->sr_layer = reports ? reports : rr_sr_layer_new ();
+  rr_sr_layer_tell_failures (self->sr_layer, self->toasts);
   select = rr_series_list_fill (self->series, scan, self, self->cancellable, self->draft_series);
   if (rr_series_list_get_n_rows (self->series) == 0)
     {
@@ -850,7 +802,7 @@ start_scan (RrWindow           *self,
 {
   gtk_stack_set_visible_child_name (self->stack, "scanning");
   gtk_spinner_start (self->scan_spinner);
-  rr_scan_async (paths, self, self->cancellable, scan_done, NULL);
+  rr_scan_with_reports_async (paths, self, self->cancellable, scan_done, NULL);
 }
 
 /* ---- the worklist ---- */

@@ -2,6 +2,7 @@
  * F.2), what DICOMweb's /metadata answers, so a server that stores the
  * headers runs the checks without reading a file. Mirrors rr-dicom-header.cc. */
 #include "rr-qc-dicom-json.h"
+#include "rr-json.h"
 
 #include <string.h>
 #include <stdlib.h>
@@ -29,27 +30,14 @@ static JsonArray *
 values (JsonObject *item,
         const char *key)
 {
-  JsonNode *n = json_object_get_member (item, key);
-  JsonObject *attr;
-  JsonNode *v;
-  if (n == NULL || !JSON_NODE_HOLDS_OBJECT (n))
-    return NULL;
-  attr = json_node_get_object (n);
-  v = json_object_get_member (attr, "Value");
-  return v != NULL && JSON_NODE_HOLDS_ARRAY (v) ? json_node_get_array (v) : NULL;
+  return rr_json_get_array (rr_json_get_object (item, key), "Value");
 }
 
 static const char *
 vr_of (JsonObject *item,
        const char *key)
 {
-  JsonNode *n = json_object_get_member (item, key);
-  JsonNode *vr;
-  if (n == NULL || !JSON_NODE_HOLDS_OBJECT (n))
-    return NULL;
-  vr = json_object_get_member (json_node_get_object (n), "vr");
-  return vr != NULL && JSON_NODE_HOLDS_VALUE (vr) &&
-         json_node_get_value_type (vr) == G_TYPE_STRING ? json_node_get_string (vr) : NULL;
+  return rr_json_get_string (rr_json_get_object (item, key), "vr");
 }
 
 /* One value as text: strings as they are, person names by their
@@ -161,25 +149,18 @@ seq_item (JsonObject *item,
           const char *key,
           guint       index)
 {
-  JsonArray *a = item ? values (item, key) : NULL;
-  JsonNode *n;
-  if (a == NULL || index >= json_array_get_length (a))
-    return NULL;
-  n = json_array_get_element (a, index);
-  return JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
+  return rr_json_get_element (values (item, key), index);
 }
 
 static gboolean
 attribute_filled (JsonObject *item,
                   const char *key)
 {
-  JsonNode *n = json_object_get_member (item, key);
-  JsonObject *attr;
+  JsonObject *attr = rr_json_get_object (item, key);
   JsonArray *a;
   g_autoptr (GString) all = g_string_new (NULL);
-  if (n == NULL || !JSON_NODE_HOLDS_OBJECT (n))
+  if (attr == NULL)
     return FALSE;
-  attr = json_node_get_object (n);
   if (json_object_has_member (attr, "InlineBinary") || json_object_has_member (attr, "BulkDataURI"))
     return TRUE;
   a = values (item, key);
@@ -226,9 +207,9 @@ walk_phi (JsonObject   *item,
           JsonArray *a = values (item, l->data);
           for (guint i = 0; a && i < json_array_get_length (a) && *budget > 0; i++)
             {
-              JsonNode *n = json_array_get_element (a, i);
-              if (JSON_NODE_HOLDS_OBJECT (n))
-                walk_phi (json_node_get_object (n), inst, depth + 1, budget);
+              JsonObject *o = rr_json_get_element (a, i);
+              if (o)
+                walk_phi (o, inst, depth + 1, budget);
             }
         }
     }
@@ -321,10 +302,8 @@ read_geometry (JsonObject   *obj,
         }
       if (shared)
         apply_functional_groups (shared, g, &inst->slice_thickness);
-      if (per_frame && f < json_array_get_length (per_frame) &&
-          JSON_NODE_HOLDS_OBJECT (json_array_get_element (per_frame, f)))
-        apply_functional_groups (json_array_get_object_element (per_frame, f), g,
-                                 &inst->slice_thickness);
+      if (rr_json_get_element (per_frame, f))
+        apply_functional_groups (rr_json_get_element (per_frame, f), g, &inst->slice_thickness);
       if (g->has_geometry && inst->n_frames > 1 && per_frame == NULL)
         {
           RrVec3 n = rr_vec3_normalize (rr_vec3_cross (g->row_dir, g->col_dir));

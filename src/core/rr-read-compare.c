@@ -4,6 +4,7 @@
  * the organ, whether the lesion is a node, and where its calipers lie in
  * patient coordinates. */
 #include "rr-read-compare.h"
+#include "rr-json.h"
 
 #include <math.h>
 
@@ -21,31 +22,6 @@ rr_read_diff_free (RrReadDiff *diff)
   g_free (diff);
 }
 
-static JsonArray *
-array_of (JsonObject *o,
-          const char *name)
-{
-  JsonNode *n = o ? json_object_get_member (o, name) : NULL;
-  return n && JSON_NODE_HOLDS_ARRAY (n) ? json_node_get_array (n) : NULL;
-}
-
-static JsonObject *
-lesion_at (JsonArray *a,
-           guint      i)
-{
-  JsonNode *n = json_array_get_element (a, i);
-  return n && JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
-}
-
-static const char *
-str_of (JsonObject *o,
-        const char *name)
-{
-  JsonNode *n = o ? json_object_get_member (o, name) : NULL;
-  return n && JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_STRING
-           ? json_node_get_string (n) : NULL;
-}
-
 static gboolean
 same_place (JsonObject *a,
             JsonObject *b)
@@ -58,7 +34,8 @@ same_place (JsonObject *a,
   if ((n = json_object_get_member (b, "nodal")) && JSON_NODE_HOLDS_VALUE (n) &&
       json_node_get_value_type (n) == G_TYPE_BOOLEAN)
     nb = json_node_get_boolean (n);
-  return na == nb && g_strcmp0 (str_of (a, "organ"), str_of (b, "organ")) == 0;
+  return na == nb &&
+         g_strcmp0 (rr_json_get_string (a, "organ"), rr_json_get_string (b, "organ")) == 0;
 }
 
 /* A size (fragments added); FALSE when there is none to compare (NE,
@@ -68,10 +45,9 @@ size_at (JsonObject *lesion,
          const char *tp,
          double     *mm)
 {
-  JsonNode *ms = json_object_get_member (lesion, "measurements");
+  JsonObject *ms = rr_json_get_object (lesion, "measurements");
   JsonNode *v;
-  if (ms == NULL || !JSON_NODE_HOLDS_OBJECT (ms) ||
-      (v = json_object_get_member (json_node_get_object (ms), tp)) == NULL)
+  if (ms == NULL || (v = json_object_get_member (ms, tp)) == NULL)
     return FALSE;
   if (JSON_NODE_HOLDS_VALUE (v) && (json_node_get_value_type (v) == G_TYPE_DOUBLE ||
                                     json_node_get_value_type (v) == G_TYPE_INT64))
@@ -108,8 +84,8 @@ diff_new (RrReadDiffKind kind,
   d->kind = kind;
   d->timepoint = g_strdup (tp);
   d->reader = reader;
-  d->lesion_1 = g_strdup (str_of (l1, "id"));
-  d->lesion_2 = g_strdup (str_of (l2, "id"));
+  d->lesion_1 = g_strdup (rr_json_get_string (l1, "id"));
+  d->lesion_2 = g_strdup (rr_json_get_string (l2, "id"));
   return d;
 }
 
@@ -133,9 +109,9 @@ caliper_place (JsonNode *c,
       JsonNode *part = JSON_NODE_HOLDS_ARRAY (c)
                          ? json_array_get_element (json_node_get_array (c), f) : c;
       JsonObject *o = part && JSON_NODE_HOLDS_OBJECT (part) ? json_node_get_object (part) : NULL;
-      JsonArray *ps = array_of (o, "points");
+      JsonArray *ps = rr_json_get_array (o, "points");
       guint np = ps ? json_array_get_length (ps) : 0;
-      if (np > 0 && g_strcmp0 (str_of (o, "kind"), "ellipse") == 0)
+      if (np > 0 && g_strcmp0 (rr_json_get_string (o, "kind"), "ellipse") == 0)
         np = 1;
       for (guint i = 0; i < np; i++)
         {
@@ -181,9 +157,8 @@ static JsonNode *
 caliper_at (JsonObject *lesion,
             const char *tp)
 {
-  JsonNode *cs = json_object_get_member (lesion, "calipers");
-  return cs && JSON_NODE_HOLDS_OBJECT (cs) ? json_object_get_member (json_node_get_object (cs), tp)
-                                           : NULL;
+  JsonObject *cs = rr_json_get_object (lesion, "calipers");
+  return cs ? json_object_get_member (cs, tp) : NULL;
 }
 
 /* The distance between the calipers of @la and @lb at the first of @tps
@@ -205,7 +180,7 @@ caliper_distance (JsonObject *la,
   guint n = tp ? 1 : tps ? json_array_get_length (tps) : 0;
   for (guint k = 0; k < n; k++)
     {
-      const char *at = tp ? tp : str_of (lesion_at (tps, k), "id");
+      const char *at = tp ? tp : rr_json_get_string (rr_json_get_element (tps, k), "id");
       double ca[3], cb[3], ea, eb, d2 = 0;
       if (at == NULL || !caliper_place (caliper_at (la, at), ca, &ea) ||
           !caliper_place (caliper_at (lb, at), cb, &eb))
@@ -264,17 +239,19 @@ pair_lesions (JsonArray  *a,
   for (guint i = 0; i < na; i++)
     g_array_index (pair_a, int, i) = -1;
 
-#define IN_TP(l) ((l) && (tp == NULL || g_strcmp0 (str_of ((l), "timepoint"), tp) == 0))
+#define IN_TP(l) \
+  ((l) && (tp == NULL || g_strcmp0 (rr_json_get_string ((l), "timepoint"), tp) == 0))
 #define FREE_B(j) (!g_array_index (used_b, gboolean, (j)))
 
   for (guint i = 0; i < na; i++)
     {
-      JsonObject *la = lesion_at (a, i);
-      const char *ua = la ? str_of (la, "tracking_uid") : NULL;
+      JsonObject *la = rr_json_get_element (a, i);
+      const char *ua = la ? rr_json_get_string (la, "tracking_uid") : NULL;
       for (guint j = 0; ua && IN_TP (la) && j < nb; j++)
         {
-          JsonObject *lb = lesion_at (b, j);
-          if (IN_TP (lb) && FREE_B (j) && g_strcmp0 (ua, str_of (lb, "tracking_uid")) == 0)
+          JsonObject *lb = rr_json_get_element (b, j);
+          if (IN_TP (lb) && FREE_B (j) &&
+              g_strcmp0 (ua, rr_json_get_string (lb, "tracking_uid")) == 0)
             {
               g_array_index (pair_a, int, i) = (int) j;
               g_array_index (used_b, gboolean, j) = TRUE;
@@ -287,16 +264,16 @@ pair_lesions (JsonArray  *a,
    * different tracking identities. */
   for (guint i = 0; i < na; i++)
     {
-      JsonObject *la = lesion_at (a, i);
+      JsonObject *la = rr_json_get_element (a, i);
       if (!IN_TP (la) || g_array_index (pair_a, int, i) >= 0)
         continue;
       for (guint j = 0; j < nb; j++)
         {
-          JsonObject *lb = lesion_at (b, j);
+          JsonObject *lb = rr_json_get_element (b, j);
           Candidate c = { i, j, G_MAXDOUBLE };
           double tolerance;
           if (!IN_TP (lb) || !FREE_B (j) || !same_place (la, lb) ||
-              (str_of (la, "tracking_uid") && str_of (lb, "tracking_uid")))
+              (rr_json_get_string (la, "tracking_uid") && rr_json_get_string (lb, "tracking_uid")))
             continue;
           if (caliper_distance (la, lb, tps, tp, &c.distance, &tolerance) &&
               c.distance > tolerance)
@@ -325,9 +302,11 @@ rr_read_compare (JsonObject *read_1,
                  JsonObject *read_2)
 {
   GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify) rr_read_diff_free);
-  JsonArray *t1 = array_of (read_1, "target_lesions"), *t2 = array_of (read_2, "target_lesions");
-  JsonArray *n1 = array_of (read_1, "new_lesions"), *n2 = array_of (read_2, "new_lesions");
-  JsonArray *tps = array_of (read_1, "timepoints");
+  JsonArray *t1 = rr_json_get_array (read_1, "target_lesions");
+  JsonArray *t2 = rr_json_get_array (read_2, "target_lesions");
+  JsonArray *n1 = rr_json_get_array (read_1, "new_lesions");
+  JsonArray *n2 = rr_json_get_array (read_2, "new_lesions");
+  JsonArray *tps = rr_json_get_array (read_1, "timepoints");
   g_autoptr (GArray) pair = g_array_new (FALSE, FALSE, sizeof (int));
   g_autoptr (GArray) used = g_array_new (FALSE, FALSE, sizeof (gboolean));
 
@@ -336,7 +315,7 @@ rr_read_compare (JsonObject *read_1,
   pair_lesions (t1, t2, tps, NULL, pair, used);
   for (guint i = 0; i < pair->len; i++)
     {
-      JsonObject *l1 = lesion_at (t1, i), *l2;
+      JsonObject *l1 = rr_json_get_element (t1, i), *l2;
       int j = g_array_index (pair, int, i);
       if (l1 == NULL)
         continue;
@@ -345,10 +324,10 @@ rr_read_compare (JsonObject *read_1,
           g_ptr_array_add (out, diff_new (RR_READ_DIFF_TARGET_CHOICE, NULL, 1, l1, NULL));
           continue;
         }
-      l2 = lesion_at (t2, (guint) j);
+      l2 = rr_json_get_element (t2, (guint) j);
       for (guint k = 0; tps && k < json_array_get_length (tps); k++)
         {
-          const char *tp = str_of (lesion_at (tps, k), "id");
+          const char *tp = rr_json_get_string (rr_json_get_element (tps, k), "id");
           double a, b;
           if (tp && size_at (l1, tp, &a) && size_at (l2, tp, &b) &&
               fabs (a - b) > RR_READ_DIFF_RATIO * MIN (a, b) + 1e-9)
@@ -361,30 +340,30 @@ rr_read_compare (JsonObject *read_1,
         }
     }
   for (guint j = 0; j < used->len; j++)
-    if (!g_array_index (used, gboolean, j) && lesion_at (t2, j))
+    if (!g_array_index (used, gboolean, j) && rr_json_get_element (t2, j))
       g_ptr_array_add (out, diff_new (RR_READ_DIFF_TARGET_CHOICE, NULL, 2, NULL,
-                                      lesion_at (t2, j)));
+                                      rr_json_get_element (t2, j)));
 
   /* New lesions, timepoint by timepoint. */
   for (guint k = 0; tps && k < json_array_get_length (tps); k++)
     {
-      const char *tp = str_of (lesion_at (tps, k), "id");
+      const char *tp = rr_json_get_string (rr_json_get_element (tps, k), "id");
       if (tp == NULL)
         continue;
       g_array_set_size (pair, 0);
       pair_lesions (n1, n2, tps, tp, pair, used);
       for (guint i = 0; i < pair->len; i++)
         {
-          JsonObject *l1 = lesion_at (n1, i);
-          if (l1 && g_strcmp0 (str_of (l1, "timepoint"), tp) == 0 &&
+          JsonObject *l1 = rr_json_get_element (n1, i);
+          if (l1 && g_strcmp0 (rr_json_get_string (l1, "timepoint"), tp) == 0 &&
               g_array_index (pair, int, i) < 0)
             g_ptr_array_add (out, diff_new (RR_READ_DIFF_NEW_LESION, tp, 1, l1, NULL));
         }
       for (guint j = 0; j < used->len; j++)
         {
-          JsonObject *l2 = lesion_at (n2, j);
+          JsonObject *l2 = rr_json_get_element (n2, j);
           if (l2 && !g_array_index (used, gboolean, j) &&
-              g_strcmp0 (str_of (l2, "timepoint"), tp) == 0)
+              g_strcmp0 (rr_json_get_string (l2, "timepoint"), tp) == 0)
             g_ptr_array_add (out, diff_new (RR_READ_DIFF_NEW_LESION, tp, 2, NULL, l2));
         }
     }

@@ -10,6 +10,7 @@ static const char rr_version[] = PACKAGE_VERSION;
 #include "rr-dicom-sr-codes.h"
 #include "rr-dicom-sr.h"
 #include "rr-read.h"
+#include "rr-json.h"
 #include "rr-criteria.h"
 #include "rr-organs.h"
 #include "rr-measurement.h"
@@ -135,12 +136,7 @@ index_scan (Export *ex)
 static JsonObject *
 lesion_object (Export *ex, const char *array, guint index)
 {
-  JsonArray *a = json_object_has_member (ex->root, array)
-                 ? json_object_get_array_member (ex->root, array) : NULL;
-  if (a == NULL || index >= json_array_get_length (a))
-    return NULL;
-  JsonNode *n = json_array_get_element (a, index);
-  return JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
+  return rr_json_get_element (rr_json_get_array (ex->root, array), index);
 }
 
 /* The fragments' sizes (one for a lesion in one piece), in tenths. */
@@ -148,8 +144,7 @@ static std::vector<gint64>
 fragments (JsonObject *lesion, const char *tp, const RrMeas *m)
 {
   std::vector<gint64> out;
-  JsonObject *ms = lesion && json_object_has_member (lesion, "measurements")
-                   ? json_object_get_object_member (lesion, "measurements") : NULL;
+  JsonObject *ms = rr_json_get_object (lesion, "measurements");
   JsonNode *n = ms && json_object_has_member (ms, tp) ? json_object_get_member (ms, tp) : NULL;
   if (n && JSON_NODE_HOLDS_ARRAY (n) && m->n_fragments > 1)
     {
@@ -167,9 +162,7 @@ static std::vector<RrMeasurement *>
 calipers (JsonObject *lesion, const char *lesion_id, const char *tp)
 {
   std::vector<RrMeasurement *> out;
-  JsonObject *cs = lesion && json_object_has_member (lesion, "calipers") &&
-                   JSON_NODE_HOLDS_OBJECT (json_object_get_member (lesion, "calipers"))
-                   ? json_object_get_object_member (lesion, "calipers") : NULL;
+  JsonObject *cs = rr_json_get_object (lesion, "calipers");
   JsonNode *n = cs && json_object_has_member (cs, tp) ? json_object_get_member (cs, tp) : NULL;
   std::vector<JsonNode *> nodes;
   if (n == NULL || JSON_NODE_HOLDS_NULL (n))
@@ -643,19 +636,12 @@ static void
 verify (Export *ex, DSRDocument &doc)
 {
   std::vector<JsonObject *> sigs;
-  JsonNode *n = json_object_has_member (ex->root, "signatures")
-                ? json_object_get_member (ex->root, "signatures") : NULL;
-  if (n && JSON_NODE_HOLDS_ARRAY (n))
-    for (guint i = 0; i < json_array_get_length (json_node_get_array (n)) && i < 100; i++)
-      {
-        JsonNode *e = json_array_get_element (json_node_get_array (n), i);
-        if (JSON_NODE_HOLDS_OBJECT (e))
-          sigs.push_back (json_node_get_object (e));
-      }
-  n = json_object_has_member (ex->root, "signature")
-      ? json_object_get_member (ex->root, "signature") : NULL;
-  if (n && JSON_NODE_HOLDS_OBJECT (n))
-    sigs.push_back (json_node_get_object (n));
+  JsonArray *a = rr_json_get_array (ex->root, "signatures");
+  for (guint i = 0; a && i < json_array_get_length (a) && i < 100; i++)
+    if (JsonObject *e = rr_json_get_element (a, i))
+      sigs.push_back (e);
+  if (JsonObject *one = rr_json_get_object (ex->root, "signature"))
+    sigs.push_back (one);
   for (JsonObject *o : sigs)
     {
       JsonNode *name = json_object_get_member (o, "name");
@@ -863,9 +849,7 @@ rr_dicom_sr_export (const char   *read_json,
        * and the baseline study, so a lesion keeps its Tracking Unique
        * Identifier in every timepoint's report and in later exports. */
       RrDicomStudy *bl = timepoint_study (&ex, 0);
-      const char *read_id = json_object_has_member (ex.root, "id") &&
-                            JSON_NODE_HOLDS_VALUE (json_object_get_member (ex.root, "id"))
-                            ? json_object_get_string_member (ex.root, "id") : NULL;
+      const char *read_id = rr_json_get_string (ex.root, "id");
       ex.key = g_strdup_printf ("readroom\n%s\n%s\n%s", read_id ? read_id : "",
                                 bl->patient_id ? bl->patient_id : "", bl->study_uid);
       for (guint i = 0; i < read->timepoints->len; i++)

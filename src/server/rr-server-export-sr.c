@@ -10,6 +10,7 @@
  * scanned there, and the folder is removed. */
 #include "rr-server-private.h"
 #include "rr-dicom-sr.h"
+#include "rr-json.h"
 
 #include <glib/gstdio.h>
 #include <zip.h>
@@ -57,22 +58,6 @@ entry_part (const char *s)
   if (out->len == 0)
     g_string_append_c (out, '_');
   return g_string_free (out, FALSE);
-}
-
-static JsonArray *
-array_member (JsonObject *o,
-              const char *name)
-{
-  JsonNode *n = json_object_get_member (o, name);
-  return n && JSON_NODE_HOLDS_ARRAY (n) ? json_node_get_array (n) : NULL;
-}
-
-static JsonObject *
-object_member (JsonObject *o,
-               const char *name)
-{
-  JsonNode *n = json_object_get_member (o, name);
-  return n && JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
 }
 
 static void
@@ -144,7 +129,7 @@ instances_of_read (const char *trial,
   GPtrArray *ids = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   const char *arrays[] = { "target_lesions", "non_target_lesions", "new_lesions" };
-  JsonArray *tps = array_member (read, "timepoints");
+  JsonArray *tps = rr_json_get_array (read, "timepoints");
 
   for (guint i = 0; tps && i < json_array_get_length (tps); i++)
     {
@@ -171,7 +156,7 @@ instances_of_read (const char *trial,
     }
   for (guint a = 0; a < G_N_ELEMENTS (arrays); a++)
     {
-      JsonArray *lesions = array_member (read, arrays[a]);
+      JsonArray *lesions = rr_json_get_array (read, arrays[a]);
       for (guint i = 0; lesions && i < json_array_get_length (lesions); i++)
         {
           JsonNode *l = json_array_get_element (lesions, i);
@@ -179,7 +164,7 @@ instances_of_read (const char *trial,
           GList *members;
           if (!JSON_NODE_HOLDS_OBJECT (l))
             continue;
-          cs = object_member (json_node_get_object (l), "calipers");
+          cs = rr_json_get_object (json_node_get_object (l), "calipers");
           members = cs ? json_object_get_members (cs) : NULL;
           for (GList *m = members; m; m = m->next)
             add_calipers (ids, seen, json_object_get_member (cs, m->data));
@@ -224,7 +209,7 @@ job_new (SrExport    *ex,
     return NULL;
   b = JSON_NODE_HOLDS_OBJECT (json_parser_get_root (p))
       ? json_node_get_object (json_parser_get_root (p)) : NULL;
-  read = b ? object_member (b, "read") : NULL;
+  read = b ? rr_json_get_object (b, "read") : NULL;
   if (read == NULL)
     return NULL;
   json_object_set_string_member (read, "id", key);

@@ -3,6 +3,7 @@
  * requests are in rr-sync-request.c, the outbox in rr-sync-outbox.c. */
 #include "rr-sync.h"
 #include "rr-sync-download.h"
+#include "rr-json.h"
 
 #include <string.h>
 
@@ -50,7 +51,7 @@ rr_sync_run (RrSyncClient         *client,
   for (guint i = 0; i < json_array_get_length (a); i++)
     {
       JsonNode *n = json_array_get_element (a, i);
-      JsonObject *o = JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
+      JsonObject *o = rr_json_get_element (a, i);
       g_autoptr (JsonGenerator) g = json_generator_new ();
       g_autofree char *text = NULL;
       const char *id = o ? json_object_get_string_member_with_default (o, "id", NULL) : NULL;
@@ -101,7 +102,7 @@ rr_sync_run (RrSyncClient         *client,
         return FALSE;
       for (guint k = 0; k < json_array_get_length (ma); k++)
         {
-          JsonObject *o = json_array_get_object_element (ma, k);
+          JsonObject *o = rr_json_get_element (ma, k);
           RrStoreInstance inst = { 0 };
           if (o == NULL)
             continue;

@@ -1,0 +1,293 @@
+/* test-app-workers.c: the app's workers (rr-scan.c) on a phantom written to
+ * disk: a series loads on a worker, its middle slice shown first and its
+ * progress counted; a cancelled load shows nothing; a folder's structured
+ * report is read on the scan's worker and handed back as a layer. */
+#include "rr-scan.h"
+#include "rr-phantom.h"
+#include "rr-measurement.h"
+
+#include <glib/gstdio.h>
+#include <string.h>
+
+#define SLICES 20
+#define SIZE   64
+
+static char *tmp_root;
+static GThread *main_thread;
+
+typedef struct
+{
+  GMainLoop *loop;
+  RrVolume *preview;          /* the slice previewed, when it was */
+  guint n_previews;
+  gint progress_total;        /* set from the worker */
+  gint progress_done;
+  RrVolume *volume;
+  RrDicomScan *scan;
+  RrSrLayer *reports;
+  GError *error;
+  gboolean done;
+} Run;
+
+static void
+run_clear (Run *r)
+{
+  g_clear_pointer (&r->loop, g_main_loop_unref);
+  g_clear_pointer (&r->preview, rr_volume_unref);
+  g_clear_pointer (&r->volume, rr_volume_unref);
+  g_clear_pointer (&r->scan, rr_dicom_scan_free);
+  g_clear_pointer (&r->reports, rr_sr_layer_free);
+  g_clear_error (&r->error);
+}
+
+static char *
+write_phantom (const char *name)
+{
+  g_autoptr (RrPhantomSpec) s = rr_phantom_spec_new (RR_PHANTOM_CT);
+  g_autoptr (GError) error = NULL;
+  char *dir = g_build_filename (tmp_root, name, NULL);
+  guint n = 0;
+
+  s->rows = s->columns = SIZE;
+  s->row_spacing = s->col_spacing = 3.0;
+  s->slices = SLICES;
+  s->slice_spacing = s->slice_thickness = 2.5;
+  s->noise_sd = 0;
+  g_assert_true (rr_phantom_write (s, dir, &n, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (n, ==, SLICES);
+  return dir;
+}
+
+static RrDicomScan *
+scan_of (const char *dir)
+{
+  const char *paths[] = { dir, NULL };
+  g_autoptr (GError) error = NULL;
+  RrDicomScan *scan = rr_dicom_scan (paths, 0, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (scan->studies->len, ==, 1);
+  return scan;
+}
+
+static RrDicomSeries *
+first_series (RrDicomScan *scan)
+{
+  RrDicomStudy *st = scan->studies->pdata[0];
+  for (guint i = 0; i < st->series->len; i++)
+    if (((RrDicomSeries *) st->series->pdata[i])->is_image)
+      return st->series->pdata[i];
+  g_assert_not_reached ();
+}
+
+static void
+on_progress (guint done, guint total, gpointer data)
+{
+  Run *r = data;
+  g_atomic_int_set (&r->progress_total, (gint) total);
+  g_atomic_int_set (&r->progress_done, (gint) done);
+}
+
+static void
+on_preview (RrVolume *slice, gpointer data)
+{
+  Run *r = data;
+  /* On the main thread, whatever that thread is doing meanwhile. */
+  g_assert_true (g_thread_self () == main_thread);
+  r->n_previews++;
+  g_clear_pointer (&r->preview, rr_volume_unref);
+  r->preview = rr_volume_ref (slice);
+}
+
+static void
+on_loaded (GObject *source, GAsyncResult *result, gpointer data)
+{
+  Run *r = data;
+  r->volume = rr_series_load_finish (result, &r->error);
+  r->done = TRUE;
+  g_main_loop_quit (r->loop);
+}
+
+/* Lets idles that were queued before the callback run too. */
+static void
+drain (void)
+{
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+}
+
+static void
+test_load_with_preview (void)
+{
+  g_autofree char *dir = write_phantom ("load");
+  g_autoptr (RrDicomScan) scan = scan_of (dir);
+  Run r = { 0 };
+  RrSeriesLoadWatch watch = { on_progress, on_preview, &r };
+
+  r.loop = g_main_loop_new (NULL, FALSE);
+  rr_series_load_async (first_series (scan), &watch, NULL, NULL, on_loaded, &r);
+  g_main_loop_run (r.loop);
+  drain ();
+
+  g_assert_no_error (r.error);
+  g_assert_nonnull (r.volume);
+  g_assert_cmpuint (r.volume->dims[0], ==, SIZE);
+  g_assert_cmpuint (r.volume->dims[1], ==, SIZE);
+  g_assert_cmpuint (r.volume->dims[2], ==, SLICES);
+  /* One preview, one slice: the middle one of the stack (k = n / 2). */
+  g_assert_cmpuint (r.n_previews, ==, 1);
+  g_assert_nonnull (r.preview);
+  g_assert_cmpuint (r.preview->dims[0], ==, SIZE);
+  g_assert_cmpuint (r.preview->dims[2], ==, 1);
+  g_assert_cmpstr (r.preview->slice_sop[0], ==, r.volume->slice_sop[SLICES / 2]);
+  /* Every slice counted. */
+  g_assert_cmpint (g_atomic_int_get (&r.progress_total), ==, SLICES);
+  g_assert_cmpint (g_atomic_int_get (&r.progress_done), ==, SLICES);
+  run_clear (&r);
+}
+
+static void
+test_load_without_watch (void)
+{
+  g_autofree char *dir = write_phantom ("plain");
+  g_autoptr (RrDicomScan) scan = scan_of (dir);
+  Run r = { 0 };
+
+  r.loop = g_main_loop_new (NULL, FALSE);
+  rr_series_load_async (first_series (scan), NULL, NULL, NULL, on_loaded, &r);
+  g_main_loop_run (r.loop);
+  drain ();
+  g_assert_no_error (r.error);
+  g_assert_cmpuint (r.volume->dims[2], ==, SLICES);
+  g_assert_cmpuint (r.n_previews, ==, 0);
+  run_clear (&r);
+}
+
+/* Cancelled before the main loop runs: the preview the worker may have
+ * queued is dropped, and the load ends cancelled. */
+static void
+test_load_cancelled (void)
+{
+  g_autofree char *dir = write_phantom ("cancel");
+  g_autoptr (RrDicomScan) scan = scan_of (dir);
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  Run r = { 0 };
+  RrSeriesLoadWatch watch = { on_progress, on_preview, &r };
+
+  r.loop = g_main_loop_new (NULL, FALSE);
+  rr_series_load_async (first_series (scan), &watch, NULL, cancellable, on_loaded, &r);
+  /* Long enough for the worker to have decoded (and queued) the middle
+   * slice, so the check below is of the drop, not of a race. */
+  for (int i = 0; i < 500 && g_atomic_int_get (&r.progress_total) == 0; i++)
+    g_usleep (10000);
+  g_cancellable_cancel (cancellable);
+  g_main_loop_run (r.loop);
+  drain ();
+  g_assert_error (r.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_null (r.volume);
+  g_assert_cmpuint (r.n_previews, ==, 0);
+  run_clear (&r);
+}
+
+static void
+on_scanned (GObject *source, GAsyncResult *result, gpointer data)
+{
+  Run *r = data;
+  r->scan = rr_scan_with_reports_finish (result, &r->reports, &r->error);
+  g_main_loop_quit (r->loop);
+}
+
+static void
+test_scan_with_reports (void)
+{
+  const char *helper = g_getenv ("READROOM_SR_HELPER");
+  g_autofree char *dir = NULL;
+  g_autofree char *image = NULL, *sr = NULL;
+  g_autoptr (GPtrArray) on_series = NULL;
+  Run r = { 0 };
+  const char *paths[2] = { NULL, NULL };
+  int status = 0;
+
+  if (helper == NULL)
+    {
+      g_test_skip ("READROOM_SR_HELPER is not set");
+      return;
+    }
+  dir = write_phantom ("reports");
+  /* A TID 1500 report written by dcmtk's own classes (none of Readroom's
+   * code), referencing one of the phantom's files. */
+  {
+    g_autoptr (RrDicomScan) plain = scan_of (dir);
+    RrDicomSeries *se = first_series (plain);
+    image = g_strdup (rr_dicom_instance_path (rr_dicom_series_instance (se, 0)));
+  }
+  sr = g_build_filename (tmp_root, "reports", "foreign-sr.dcm", NULL);
+  {
+    const char *argv[] = { helper, sr, image, NULL };
+    g_autoptr (GError) error = NULL;
+    g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL,
+                                 NULL, &status, &error));
+    g_assert_no_error (error);
+    g_assert_true (g_spawn_check_wait_status (status, NULL));
+  }
+
+  r.loop = g_main_loop_new (NULL, FALSE);
+  paths[0] = dir;
+  rr_scan_with_reports_async (paths, NULL, NULL, on_scanned, &r);
+  g_main_loop_run (r.loop);
+  g_assert_no_error (r.error);
+  g_assert_nonnull (r.scan);
+  g_assert_nonnull (r.reports);
+  /* The report's one caliper ("lesion-A"), placed on the image series. */
+  on_series = rr_sr_layer_add (r.reports, NULL, first_series (r.scan)->series_uid);
+  g_assert_nonnull (on_series);
+  g_assert_cmpuint (on_series->len, ==, 1);
+  g_assert_true (rr_sr_layer_owns (r.reports, ((RrMeasurement *) on_series->pdata[0])->id));
+  g_assert_nonnull (strstr (((RrMeasurement *) on_series->pdata[0])->text, "lesion-A"));
+  run_clear (&r);
+
+  /* The plain scan reads no report. */
+  r.loop = g_main_loop_new (NULL, FALSE);
+  r.reports = (RrSrLayer *) &r;   /* must be reset to NULL */
+  rr_scan_async (paths, NULL, NULL, on_scanned, &r);
+  g_main_loop_run (r.loop);
+  g_assert_no_error (r.error);
+  g_assert_nonnull (r.scan);
+  g_assert_null (r.reports);
+  run_clear (&r);
+}
+
+static void
+remove_tree (const char *path)
+{
+  g_autoptr (GDir) d = g_dir_open (path, 0, NULL);
+  const char *name;
+  while (d && (name = g_dir_read_name (d)))
+    {
+      g_autofree char *p = g_build_filename (path, name, NULL);
+      if (g_file_test (p, G_FILE_TEST_IS_DIR))
+        remove_tree (p);
+      else
+        g_unlink (p);
+    }
+  g_rmdir (path);
+}
+
+int
+main (int argc, char **argv)
+{
+  int ret;
+  g_test_init (&argc, &argv, NULL);
+  main_thread = g_thread_self ();
+  rr_dicom_init ();
+  tmp_root = g_dir_make_tmp ("rr-test-app-workers-XXXXXX", NULL);
+  g_assert_nonnull (tmp_root);
+  g_test_add_func ("/app-workers/load-with-preview", test_load_with_preview);
+  g_test_add_func ("/app-workers/load-without-watch", test_load_without_watch);
+  g_test_add_func ("/app-workers/load-cancelled", test_load_cancelled);
+  g_test_add_func ("/app-workers/scan-with-reports", test_scan_with_reports);
+  ret = g_test_run ();
+  remove_tree (tmp_root);
+  g_free (tmp_root);
+  return ret;
+}
