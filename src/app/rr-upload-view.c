@@ -828,7 +828,7 @@ deid_into_staging (Upload *u, RrSyncClient *client, GCancellable *cancellable, G
                    r->n_files - r->n_written, r->n_files, f ? ": " : "", f ? f->message : "");
       return FALSE;
     }
-  return g_file_set_contents (done, "", 0, error);
+  return rr_upload_mark_deid_done (u->staging, error);
 }
 
 static void

@@ -262,7 +262,7 @@ rr_cli_upload (int argc, char **argv)
                       "de-identified\n", r->n_files - r->n_written, r->n_files);
           return RR_EXIT_INPUT;
         }
-      if (!g_file_set_contents (done_path, "", 0, &error))
+      if (!rr_upload_mark_deid_done (staging, &error))
         {
           g_printerr ("readroom-cli upload: %s\n", error->message);
           return RR_EXIT_INPUT;

@@ -3,12 +3,16 @@
  * upload page alike. A journal in the staging folder, rewritten
  * atomically after every file the server accepted, is what makes a rerun
  * after kill -9 or a dropped connection send only what was not sent. */
+/* syncfs (2) */
+#define _GNU_SOURCE
 #include "rr-sync-upload.h"
 #include "rr-sync-request.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #define JOURNAL "journal"
 /* Journal lines are "<file name> <study UID>"; a file name is a UID plus
@@ -606,4 +610,29 @@ rr_upload_answer_query (RrSyncClient  *client,
   g_set_error (error, RR_SYNC_ERROR, status == 401 ? RR_SYNC_ERROR_AUTH : RR_SYNC_ERROR_SERVER,
                "the query was not answered (%ld %s)", status, said ? said : "");
   return FALSE;
+}
+
+gboolean
+rr_upload_mark_deid_done (const char *staging, GError **error)
+{
+  g_autofree char *done = g_build_filename (staging, RR_UPLOAD_DEID_DONE, NULL);
+  int fd = open (staging, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int saved;
+
+  /* deid writes without a sync per file (the folder can be made again
+   * byte for byte from the same input and key); one syncfs here is what
+   * lets the marker promise that the files are whole. */
+  if (fd < 0 || syncfs (fd) != 0)
+    {
+      saved = errno;
+      if (fd >= 0)
+        close (fd);
+      g_set_error (error, RR_SYNC_ERROR, RR_SYNC_ERROR_DISK, "%s: %s", staging,
+                   g_strerror (saved));
+      return FALSE;
+    }
+  close (fd);
+  return g_file_set_contents_full (done, "", 0,
+                                   G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE,
+                                   0600, error);
 }

@@ -111,6 +111,12 @@ gboolean         rr_upload_link           (RrSyncClient  *client,
                                            RrUploadLink  *result,
                                            GError       **error);
 
+/* Marks @staging as wholly de-identified: its files are flushed to the
+ * disk first (one syncfs), then the marker is written durably, so after
+ * a power cut the marker never stands beside empty or partial files. */
+gboolean         rr_upload_mark_deid_done (const char  *staging,
+                                           GError     **error);
+
 /* The staging folder of an answer to @query within the timepoint's
  * @staging: other files for the same timepoint, so the first upload's
  * journal does not hold them. NULL when @query is not a task id. */
