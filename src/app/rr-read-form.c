@@ -220,7 +220,9 @@ entry_text (RrReadForm          *self,
     case RR_ENTRY_CALIPER:
       {
         gint64 t = rr_read_draft_caliper_tenths (lookup (e->caliper, self), l->nodal);
-        if (l->kind != RR_LESION_TARGET)
+        /* A new lesion's caliper is its size (iRECIST's new-lesion sum); a
+         * mark without a length (an arrow) only says it is there. */
+        if (l->kind == RR_LESION_NON_TARGET || (l->kind == RR_LESION_NEW && t < 0))
           return g_strdup (_("present (marked)"));
         return t >= 0 ? rr_mm_text (t) : g_strdup (_("caliper missing"));
       }
