@@ -240,6 +240,16 @@ class ReadFollowup(WorkspaceDriver, AppCase):
         self.assertTrue(side is None or not side.getState().contains(p.STATE_VISIBLE),
                         "viewer controls shown on the worklist")
 
+        # The worklist greys Week 8 and says why (sequential reading); the
+        # Baseline is the one to read.
+        rows = wait_for(lambda: [r for r in self.list_rows("Worklist")
+                                 if r.startswith("Read · subject S-001, Baseline, Week 8 ·")
+                                 and "submit Baseline first" in r], 30)
+        self.assertTrue(rows, self.list_rows("Worklist"))
+        self.assertFalse([r for r in self.list_rows("Worklist")
+                          if r.startswith("Read · subject S-001, Baseline ·")
+                          and " first" in r], self.list_rows("Worklist"))
+
         # Week 8 first: read-only until the Baseline is submitted.
         self.open_task("Baseline, Week 8")
         blocked = wait_for(lambda: [t for t in self.labels()
@@ -293,8 +303,14 @@ class ReadFollowup(WorkspaceDriver, AppCase):
         self.shot("2-baseline")
         self.sign("The server's baseline sum: %d.%d mm" % (bl_sum // 10, bl_sum % 10))
 
-        # Week 8 now opens, beside the Baseline, on the same plane.
+        # Week 8 now opens, beside the Baseline, on the same plane; its
+        # row is no longer greyed.
         self.start()
+        self.assertTrue(wait_for(lambda: [r for r in self.list_rows("Worklist")
+                                          if r.startswith("Read · subject S-001, Baseline, "
+                                                          "Week 8 ·")
+                                          and "first" not in r], 30),
+                        self.list_rows("Worklist"))
         self.open_task("Baseline, Week 8")
         self.assertTrue(wait_for(lambda: [t for t in self.labels()
                                           if t.startswith("Assessment · Week 8, day 56")], 15))
