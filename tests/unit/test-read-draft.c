@@ -396,6 +396,28 @@ test_new_lesion_sizes (void)
       else
         g_assert_cmpfloat (json_node_get_double (s), ==, new_sum[i]);
     }
+
+  /* Gone at day 154 instead (the form's "Gone (0 mm)"): 0 mm, which
+   * iRECIST counts as "new lesions: no" there (read-json.md), so the
+   * iUPD is left (criteria.md, "reset"): the targets, 36.0 from 50.0
+   * (-28 %), make it iSD. */
+  rr_read_draft_set_entry (nl, 3, RR_ENTRY_GONE, NULL);
+  g_clear_pointer (&json, g_free);
+  g_clear_object (&p);
+  p = json_parser_new ();
+  json = rr_read_draft_build_with_responses (d, lookup, NULL, &error);
+  g_assert_no_error (error);
+  o = parse_object (json, p);
+  news = json_object_get_object_member (
+    json_array_get_object_element (json_object_get_array_member (o, "new_lesions"), 0),
+    "measurements");
+  g_assert_cmpfloat (json_object_get_double_member (news, "FU3"), ==, 0.0);
+  tps = json_object_get_array_member (json_object_get_object_member (o, "responses"),
+                                      "timepoints");
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (tps, 2),
+                                                  "overall"), ==, "iSD");
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (tps, 2),
+                                                  "irecist_state"), ==, "reset");
 }
 
 int
