@@ -220,7 +220,9 @@ entry_text (RrReadForm          *self,
     case RR_ENTRY_CALIPER:
       {
         gint64 t = rr_read_draft_caliper_tenths (lookup (e->caliper, self), l->nodal);
-        if (l->kind != RR_LESION_TARGET)
+        /* A new lesion's caliper is its size (iRECIST's new-lesion sum); a
+         * mark without a length (an arrow) only says it is there. */
+        if (l->kind == RR_LESION_NON_TARGET || (l->kind == RR_LESION_NEW && t < 0))
           return g_strdup (_("present (marked)"));
         return t >= 0 ? rr_mm_text (t) : g_strdup (_("caliper missing"));
       }
@@ -237,7 +239,7 @@ entry_text (RrReadForm          *self,
     case RR_ENTRY_TSTM: return g_strdup (_("too small to measure (5 mm)"));
     case RR_ENTRY_NE: return g_strdup (_("not evaluable"));
     case RR_ENTRY_GONE:
-      return g_strdup (l->kind == RR_LESION_TARGET ? _("gone (0 mm)") : _("absent"));
+      return g_strdup (l->kind != RR_LESION_NON_TARGET ? _("gone (0 mm)") : _("absent"));
     case RR_ENTRY_PRESENT: return g_strdup (_("present"));
     case RR_ENTRY_PROGRESSION: return g_strdup (_("unequivocal progression"));
     default: return g_strdup (_("not assessed yet"));
@@ -340,6 +342,29 @@ static const RrEntryKind target_states[] = { RR_ENTRY_CALIPER, RR_ENTRY_TSTM, RR
                                              RR_ENTRY_GONE, RR_ENTRY_MERGED };
 static const RrEntryKind non_target_states[] = { RR_ENTRY_PRESENT, RR_ENTRY_GONE,
                                                  RR_ENTRY_PROGRESSION, RR_ENTRY_NE };
+/* A new lesion after the timepoint it appeared at: measured again, or
+ * gone (0 mm, which iRECIST counts as "new lesions: no"). */
+static const RrEntryKind new_states[] = { RR_ENTRY_CALIPER, RR_ENTRY_TSTM, RR_ENTRY_NE,
+                                          RR_ENTRY_GONE };
+
+static const RrEntryKind *
+states_of (const RrDraftLesion *l,
+           guint               *n)
+{
+  switch (l->kind)
+    {
+    case RR_LESION_TARGET:
+      *n = G_N_ELEMENTS (target_states);
+      return target_states;
+    case RR_LESION_NEW:
+      *n = G_N_ELEMENTS (new_states);
+      return new_states;
+    case RR_LESION_NON_TARGET:
+    default:
+      *n = G_N_ELEMENTS (non_target_states);
+      return non_target_states;
+    }
+}
 
 static void
 on_state (GtkDropDown *dd,
@@ -347,11 +372,10 @@ on_state (GtkDropDown *dd,
           RrReadForm  *self)
 {
   RrDraftLesion *l = row_lesion (self, G_OBJECT (dd));
-  guint i = gtk_drop_down_get_selected (dd);
-  const RrEntryKind *states = l && l->kind == RR_LESION_TARGET ? target_states : non_target_states;
+  guint i = gtk_drop_down_get_selected (dd), n = 0;
+  const RrEntryKind *states = l ? states_of (l, &n) : NULL;
   RrEntryKind kind;
-  if (l == NULL || i >= (l->kind == RR_LESION_TARGET ? G_N_ELEMENTS (target_states)
-                                                      : G_N_ELEMENTS (non_target_states)))
+  if (l == NULL || i >= n)
     return;
   kind = states[i];
   /* "Measured" is also a split lesion's state: its fragments stay. */
@@ -360,7 +384,7 @@ on_state (GtkDropDown *dd,
     return;
   /* "Measured" keeps the caliper bound before, if any. */
   rr_read_draft_set_entry (l, self->current, kind,
-                           kind == RR_ENTRY_CALIPER || l->kind != RR_LESION_TARGET
+                           kind == RR_ENTRY_CALIPER || l->kind == RR_LESION_NON_TARGET
                              ? l->entries[self->current].caliper : NULL);
   save (self);
   refresh (self);
@@ -574,19 +598,21 @@ lesion_row (RrReadForm    *self,
     gtk_widget_set_hexpand (value, TRUE);
     g_object_set_data (G_OBJECT (row), "value", value);
     gtk_box_append (GTK_BOX (cur), value);
-    if (self->current > 0 && l->kind != RR_LESION_NEW)
+    if (self->current > 0 && (l->kind != RR_LESION_NEW || self->current > l->timepoint))
       {
         g_autoptr (GtkStringList) states = gtk_string_list_new (NULL);
-        const RrEntryKind *list = l->kind == RR_LESION_TARGET ? target_states : non_target_states;
+        guint n_list;
+        const RrEntryKind *list = states_of (l, &n_list);
         GtkWidget *dd;
         guint sel = GTK_INVALID_LIST_POSITION;
-        if (l->kind == RR_LESION_TARGET)
+        if (l->kind != RR_LESION_NON_TARGET)
           {
             gtk_string_list_append (states, _("Measured"));
             gtk_string_list_append (states, _("Too small to measure"));
             gtk_string_list_append (states, _("Not evaluable"));
             gtk_string_list_append (states, _("Gone (0 mm)"));
-            gtk_string_list_append (states, _("Merged into another target"));
+            if (l->kind == RR_LESION_TARGET)
+              gtk_string_list_append (states, _("Merged into another target"));
           }
         else
           {
@@ -595,12 +621,10 @@ lesion_row (RrReadForm    *self,
             gtk_string_list_append (states, _("Unequivocal progression"));
             gtk_string_list_append (states, _("Not evaluable"));
           }
-        for (guint i = 0; i < (l->kind == RR_LESION_TARGET ? G_N_ELEMENTS (target_states)
-                                                            : G_N_ELEMENTS (non_target_states));
-             i++)
+        for (guint i = 0; i < n_list; i++)
           if (l->entries[self->current].kind == list[i] ||
               (list[i] == RR_ENTRY_CALIPER && l->entries[self->current].kind == RR_ENTRY_SPLIT) ||
-              (l->kind != RR_LESION_TARGET && list[i] == RR_ENTRY_PRESENT &&
+              (l->kind == RR_LESION_NON_TARGET && list[i] == RR_ENTRY_PRESENT &&
                l->entries[self->current].kind == RR_ENTRY_CALIPER))
             sel = i;
         dd = gtk_drop_down_new (G_LIST_MODEL (g_object_ref (states)), NULL);
@@ -688,11 +712,15 @@ refresh (RrReadForm *self)
         continue;
       v = entry_text (self, l, self->current);
       /* The status follows a caliper bound since the row was made. */
-      if (g_object_get_data (G_OBJECT (child), "state") && l->kind == RR_LESION_TARGET)
-        for (guint i = 0; i < G_N_ELEMENTS (target_states); i++)
-          if (l->entries[self->current].kind == target_states[i] ||
-              (i == 0 && l->entries[self->current].kind == RR_ENTRY_SPLIT))
-            gtk_drop_down_set_selected (g_object_get_data (G_OBJECT (child), "state"), i);
+      if (g_object_get_data (G_OBJECT (child), "state") && l->kind != RR_LESION_NON_TARGET)
+        {
+          guint n_list;
+          const RrEntryKind *list = states_of (l, &n_list);
+          for (guint i = 0; i < n_list; i++)
+            if (l->entries[self->current].kind == list[i] ||
+                (i == 0 && l->entries[self->current].kind == RR_ENTRY_SPLIT))
+              gtk_drop_down_set_selected (g_object_get_data (G_OBJECT (child), "state"), i);
+        }
       line = g_strdup_printf ("%s: %s", timepoint_label (self, self->current), v);
       gtk_label_set_text (value, line);
       is = issues_of (self, l->id, &violation);

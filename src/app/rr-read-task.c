@@ -45,14 +45,14 @@ rr_read_task_series_timepoints (RrStore           *store,
 /* The server decides in the end; this keeps the reader from
  * measuring a timepoint out of order. */
 char *
-rr_read_task_earlier_open (RrStore           *store,
-                           gint64             account,
-                           const RrStoreTask *task)
+rr_read_task_earlier_open_in (GPtrArray         *tasks,
+                              GPtrArray         *outbox,
+                              const RrStoreTask *task)
 {
-  g_autoptr (GPtrArray) tasks = rr_store_list_tasks (store, account, NULL);
-  g_autoptr (GPtrArray) out = rr_store_outbox_list (store, account, NULL, NULL);
   const RrStoreTask *first = NULL;
 
+  if (g_strcmp0 (task->kind, "read") != 0)
+    return NULL;
   for (guint i = 0; tasks && i < tasks->len; i++)
     {
       const RrStoreTask *t = tasks->pdata[i];
@@ -61,9 +61,9 @@ rr_read_task_earlier_open (RrStore           *store,
           g_strcmp0 (t->subject, task->subject) != 0 || t->n_timepoints >= task->n_timepoints ||
           g_strcmp0 (t->status, "open") != 0 || t->withdrawn)
         continue;
-      for (guint k = 0; out && k < out->len; k++)
+      for (guint k = 0; outbox && k < outbox->len; k++)
         {
-          const RrStoreOutbox *o = out->pdata[k];
+          const RrStoreOutbox *o = outbox->pdata[k];
           signed_here |= g_str_equal (o->task_id, t->id) &&
                          (g_str_equal (o->state, "delivered") ||
                           rr_store_outbox_state_waiting (o->state));
@@ -79,6 +79,16 @@ rr_read_task_earlier_open (RrStore           *store,
       return g_strdup (_("an earlier timepoint"));
     }
   return NULL;
+}
+
+char *
+rr_read_task_earlier_open (RrStore           *store,
+                           gint64             account,
+                           const RrStoreTask *task)
+{
+  g_autoptr (GPtrArray) tasks = rr_store_list_tasks (store, account, NULL);
+  g_autoptr (GPtrArray) out = rr_store_outbox_list (store, account, NULL, NULL);
+  return rr_read_task_earlier_open_in (tasks, out, task);
 }
 
 char *

@@ -22,6 +22,12 @@ void  rr_read_task_series_timepoints (RrStore           *store,
 char *rr_read_task_earlier_open      (RrStore           *store,
                                       gint64             account,
                                       const RrStoreTask *task);
+/* The same from lists already read (rr_store_list_tasks and
+ * rr_store_outbox_list of the account): the worklist asks it of every
+ * row. */
+char *rr_read_task_earlier_open_in   (GPtrArray         *tasks,
+                                      GPtrArray         *outbox,
+                                      const RrStoreTask *task);
 /* "Submitted and locked. Receipt ..." from the server's answer, with its
  * recomputed responses. */
 char *rr_read_task_receipt_text      (const char        *receipt_json);

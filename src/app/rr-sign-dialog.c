@@ -280,26 +280,9 @@ submit_done (GObject      *source,
       gtk_editable_set_text (GTK_EDITABLE (self->password), "");
       return;
     }
-  /* Signed: the dialog says what became of the read and stays until the
-   * reader closes it (GTK 4.8's AT-SPI bridge crashes when a toplevel
-   * goes away by itself while an assistive technology reads it). */
-  gtk_label_set_text (self->status,
-                      g_str_equal (j->state, "delivered")
-                        ? (self->body_json ? _("Submitted: the server has it and has locked the "
-                                               "task")
-                           : self->chosen ? _("Submitted: the server has the adjudication and has "
-                                            "locked the task")
-                                        : _("Submitted: the server has the read and has locked it"))
-                        : _("Signed and saved in the outbox: it will be sent when the server is "
-                            "reachable"));
-  gtk_widget_set_sensitive (GTK_WIDGET (self->sign), FALSE);
-  gtk_editable_set_text (GTK_EDITABLE (self->password), "");
-  gtk_widget_set_sensitive (GTK_WIDGET (self->password), FALSE);
-  gtk_button_set_label (self->cancel, _("_Close"));
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->cancel), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  _("Close"), -1);
-  gtk_widget_add_css_class (GTK_WIDGET (self->cancel), "suggested-action");
-  gtk_widget_grab_focus (GTK_WIDGET (self->cancel));
+  /* Signed: the workspace behind says what became of it (the receipt, or
+   * that it waits in the outbox), so the dialog has done its part. */
+  gtk_window_destroy (GTK_WINDOW (self));
 }
 
 static char *

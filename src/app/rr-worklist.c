@@ -6,6 +6,7 @@
 #include "rr-worklist.h"
 #include "rr-store.h"
 #include "rr-sync.h"
+#include "rr-read-task.h"
 
 #include <adwaita.h>
 #include <glib/gi18n.h>
@@ -92,6 +93,7 @@ typedef struct
   double fraction;
   gboolean all_here;
   gboolean can_download;
+  char *waits_for;        /* sequential reading: the earlier timepoint to submit first */
 } RowInfo;
 
 static void
@@ -101,14 +103,18 @@ row_info_free (gpointer data)
   g_free (r->id);
   g_free (r->title);
   g_free (r->subtitle);
+  g_free (r->waits_for);
   g_free (r);
 }
 
-/* On the list worker. */
+/* On the list worker. @tasks and @outbox: the account's, for
+ * sequential reading. */
 static RowInfo *
 row_info_new (RrStore           *store,
               gint64             account,
-              const RrStoreTask *t)
+              const RrStoreTask *t,
+              GPtrArray         *tasks,
+              GPtrArray         *outbox)
 {
   g_autoptr (JsonParser) p = json_parser_new ();
   g_autoptr (GPtrArray) files = rr_store_task_instances (store, account, t->id, NULL);
@@ -133,6 +139,8 @@ row_info_new (RrStore           *store,
   for (guint i = 0; files && i < files->len; i++)
     cached += ((RrStoreInstance *) files->pdata[i])->sha256 != NULL;
   r->id = g_strdup (t->id);
+  if (g_strcmp0 (t->status, "open") == 0 && !t->withdrawn)
+    r->waits_for = rr_read_task_earlier_open_in (tasks, outbox, t);
   r->title = g_strdup_printf (_("%s · subject %s"), kind_title (t->kind), subject);
   due = t->due_at && strlen (t->due_at) >= 10 ? g_strndup (t->due_at, 10) : g_strdup ("");
   if (files == NULL || files->len == 0)
@@ -173,6 +181,10 @@ row_info_new (RrStore           *store,
                                 : t->status);
         if (*due)
           g_string_append_printf (sub, _(" · due %s"), due);
+        /* Sequential reading: this one is read after the earlier one is
+         * submitted; it opens read-only until then. */
+        if (r->waits_for)
+          g_string_append_printf (sub, _(" · submit %s first"), r->waits_for);
       }
     g_string_append_printf (sub, " · %s", offline);
     if (draft)
@@ -205,6 +217,11 @@ task_row_update (GtkWidget     *row,
                                   r->all_here ? _("Available offline") : _("Make available offline"),
                                   -1);
   gtk_widget_set_sensitive (button, r->can_download);
+  /* Greyed, still activatable: it opens read-only and says why. */
+  if (r->waits_for)
+    gtk_widget_add_css_class (row, "dim-label");
+  else
+    gtk_widget_remove_css_class (row, "dim-label");
 }
 
 static GtkWidget *
@@ -300,7 +317,7 @@ list_thread (GTask        *task,
   ListJob *job = data;
   GError *error = NULL;
   g_autoptr (GPtrArray) tasks = NULL;
-  g_autoptr (GPtrArray) pending = NULL, refused = NULL;
+  g_autoptr (GPtrArray) pending = NULL, refused = NULL, outbox = NULL;
   ListResult *result;
 
   if (self->reader && g_strcmp0 (rr_store_get_path (self->reader), job->db_path) != 0)
@@ -317,10 +334,12 @@ list_thread (GTask        *task,
       return;
     }
   g_ptr_array_sort (tasks, by_kind_then_due);
+  outbox = rr_store_outbox_list (self->reader, job->account, NULL, NULL);
   result = g_new0 (ListResult, 1);
   result->rows = g_ptr_array_new_with_free_func (row_info_free);
   for (guint i = 0; i < tasks->len && !g_cancellable_is_cancelled (cancellable); i++)
-    g_ptr_array_add (result->rows, row_info_new (self->reader, job->account, tasks->pdata[i]));
+    g_ptr_array_add (result->rows, row_info_new (self->reader, job->account, tasks->pdata[i],
+                                                 tasks, outbox));
   pending = rr_store_outbox_list (self->reader, job->account, "pending", NULL);
   refused = rr_store_outbox_list (self->reader, job->account, "refused", NULL);
   result->pending = pending ? pending->len : 0;

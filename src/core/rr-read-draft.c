@@ -531,6 +531,73 @@ write_common (RrJsonWriter        *w,
     }
 }
 
+/* A lesion's "measurements": each timepoint's value as cli.md and
+ * read-json.md write it (a target's; a new lesion's sizes, iRECIST). */
+static void
+write_measurements (RrJsonWriter        *w,
+                    const RrReadDraft   *d,
+                    const RrDraftLesion *l,
+                    RrCaliperLookup      lookup,
+                    gpointer             data)
+{
+  rr_json_key (w, "measurements");
+  rr_json_begin_object (w);
+  for (guint k = 0; k < d->timepoints->len; k++)
+    {
+      const RrDraftEntry *e = &l->entries[k];
+      const char *label = ((RrTimepoint *) d->timepoints->pdata[k])->id;
+      gint64 tenths = -1;
+      switch (e->kind)
+        {
+        case RR_ENTRY_CALIPER:
+          tenths = rr_read_draft_caliper_tenths (e->caliper ? lookup (e->caliper, data) : NULL,
+                                                 l->nodal);
+          if (tenths >= 0)
+            {
+              rr_json_key (w, label);
+              rr_json_tenths (w, tenths);
+            }
+          break;
+        case RR_ENTRY_TSTM:
+        case RR_ENTRY_NE:
+          rr_json_key (w, label);
+          rr_json_string (w, entry_names[e->kind]);
+          break;
+        case RR_ENTRY_GONE:
+          rr_json_key (w, label);
+          rr_json_tenths (w, 0);
+          break;
+        case RR_ENTRY_MERGED:
+          rr_json_key (w, label);
+          rr_json_string (w, "MERGED");
+          break;
+        case RR_ENTRY_SPLIT:
+          {
+            /* The fragments' sizes, each as measured; all or none. */
+            gint64 first = rr_read_draft_caliper_tenths (e->caliper ? lookup (e->caliper, data)
+                                                                    : NULL, l->nodal);
+            gboolean whole = first >= 0;
+            for (guint f = 0; whole && e->fragments && e->fragments[f]; f++)
+              whole = rr_read_draft_caliper_tenths (lookup (e->fragments[f], data),
+                                                    l->nodal) >= 0;
+            if (!whole)
+              break;
+            rr_json_key (w, label);
+            rr_json_begin_array (w);
+            rr_json_tenths (w, first);
+            for (guint f = 0; e->fragments && e->fragments[f]; f++)
+              rr_json_tenths (w, rr_read_draft_caliper_tenths (lookup (e->fragments[f], data),
+                                                               l->nodal));
+            rr_json_end_array (w);
+          }
+          break;
+        default:
+          break;
+        }
+    }
+  rr_json_end_object (w);
+}
+
 static char *
 build (const RrReadDraft *d,
        RrCaliperLookup    lookup,
@@ -558,62 +625,7 @@ build (const RrReadDraft *d,
           rr_json_key (w, "slice_thickness_mm");
           rr_json_double (w, l->slice_thickness_mm);
         }
-      rr_json_key (w, "measurements");
-      rr_json_begin_object (w);
-      for (guint k = 0; k < d->timepoints->len; k++)
-        {
-          const RrDraftEntry *e = &l->entries[k];
-          const char *label = ((RrTimepoint *) d->timepoints->pdata[k])->id;
-          gint64 tenths = -1;
-          switch (e->kind)
-            {
-            case RR_ENTRY_CALIPER:
-              tenths = rr_read_draft_caliper_tenths (e->caliper ? lookup (e->caliper, data) : NULL,
-                                                     l->nodal);
-              if (tenths >= 0)
-                {
-                  rr_json_key (w, label);
-                  rr_json_tenths (w, tenths);
-                }
-              break;
-            case RR_ENTRY_TSTM:
-            case RR_ENTRY_NE:
-              rr_json_key (w, label);
-              rr_json_string (w, entry_names[e->kind]);
-              break;
-            case RR_ENTRY_GONE:
-              rr_json_key (w, label);
-              rr_json_tenths (w, 0);
-              break;
-            case RR_ENTRY_MERGED:
-              rr_json_key (w, label);
-              rr_json_string (w, "MERGED");
-              break;
-            case RR_ENTRY_SPLIT:
-              {
-                /* The fragments' sizes, each as measured; all or none. */
-                gint64 first = rr_read_draft_caliper_tenths (e->caliper ? lookup (e->caliper, data)
-                                                                        : NULL, l->nodal);
-                gboolean whole = first >= 0;
-                for (guint f = 0; whole && e->fragments && e->fragments[f]; f++)
-                  whole = rr_read_draft_caliper_tenths (lookup (e->fragments[f], data),
-                                                        l->nodal) >= 0;
-                if (!whole)
-                  break;
-                rr_json_key (w, label);
-                rr_json_begin_array (w);
-                rr_json_tenths (w, first);
-                for (guint f = 0; e->fragments && e->fragments[f]; f++)
-                  rr_json_tenths (w, rr_read_draft_caliper_tenths (lookup (e->fragments[f], data),
-                                                                   l->nodal));
-                rr_json_end_array (w);
-              }
-              break;
-            default:
-              break;
-            }
-        }
-      rr_json_end_object (w);
+      write_measurements (w, d, l, lookup, data);
       if (calipers)
         write_calipers (w, d, l, lookup, data);
       rr_json_end_object (w);
@@ -678,6 +690,9 @@ build (const RrReadDraft *d,
       rr_json_string (w, ((RrTimepoint *) d->timepoints->pdata[l->timepoint])->id);
       rr_json_key (w, "equivocal");
       rr_json_bool (w, l->equivocal);
+      /* Its caliper is its size (iRECIST's new-lesion targets and their
+       * sum, criteria.md); RECIST 1.1 reads only that it is there. */
+      write_measurements (w, d, l, lookup, data);
       if (calipers)
         write_calipers (w, d, l, lookup, data);
       rr_json_end_object (w);

@@ -242,6 +242,34 @@ set_task_submitted (const Task *t)
   return step_done (st) && sqlite3_changes (rr_server->db) == 1;
 }
 
+/* Sequential reading (server-api.md, "Workflow"): a reader locks each
+ * timepoint before reading the next, so a later timepoint's read is
+ * refused while the same slot's read of an earlier timepoint of the
+ * subject is open. The label of that timepoint, or NULL when none waits
+ * (or the trial reads in batch). */
+static char *
+earlier_open_read (const Task *t)
+{
+  sqlite3_stmt *st;
+  char *label = NULL;
+
+  if (!g_str_equal (t->kind, "read"))
+    return NULL;
+  st = rr_db_prepare ("SELECT tp.label FROM tasks e JOIN timepoints tp ON tp.id = e.timepoint_id"
+                      " JOIN trials tr ON tr.id = e.trial_id"
+                      " WHERE e.trial_id = ?1 AND e.subject = ?2 AND e.kind = 'read'"
+                      " AND e.slot = ?3 AND e.status = 'open' AND tp.day < ?4"
+                      " AND tr.reading = 'sequential' ORDER BY tp.day LIMIT 1");
+  sqlite3_bind_text (st, 1, t->trial, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (st, 2, t->subject, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (st, 3, t->slot);
+  sqlite3_bind_int64 (st, 4, t->day);
+  if (st && sqlite3_step (st) == SQLITE_ROW)
+    label = g_strdup (col_text (st, 0));
+  sqlite3_finalize (st);
+  return label;
+}
+
 void
 post_submission (RrHttpRequest *req,
                  RrHttpAnswer  *resp)
@@ -250,7 +278,7 @@ post_submission (RrHttpRequest *req,
   g_auto (Task) t = { 0 };
   const char *key = g_hash_table_lookup (req->headers, "idempotency-key");
   g_autofree char *body_hash = NULL, *responses = NULL, *now = NULL, *sub_id = NULL;
-  g_autofree char *password_hash = NULL, *stored = NULL;
+  g_autofree char *password_hash = NULL, *stored = NULL, *earlier = NULL;
   g_autoptr (JsonParser) parser = NULL;
   g_autoptr (RrUser) signer = NULL;
   g_autoptr (QueryAnswer) answer = NULL;
@@ -289,6 +317,28 @@ post_submission (RrHttpRequest *req,
   sqlite3_finalize (st);
   if (!g_str_equal (t.status, "open"))
     return rr_respond_error (resp, 409, "conflict", "This task is not open", NULL);
+  /* Before the body is read: nothing in it can change the order. */
+  earlier = earlier_open_read (&t);
+  if (earlier)
+    {
+      g_autoptr (RrJsonWriter) d = rr_json_writer_new (FALSE);
+      g_autofree char *msg = g_strdup_printf ("Sequential reading: submit the read of %s first",
+                                              earlier);
+      g_autofree char *open = g_strdup_printf ("The read of %s is still open", earlier);
+      g_autofree char *details = NULL;
+      rr_json_begin_array (d);
+      rr_json_begin_object (d);
+      rr_json_key (d, "rule");
+      rr_json_string (d, "sequential_reading");
+      rr_json_key (d, "timepoint");
+      rr_json_string (d, earlier);
+      rr_json_key (d, "message");
+      rr_json_string (d, open);
+      rr_json_end_object (d);
+      rr_json_end_array (d);
+      details = rr_json_writer_steal (d);
+      return rr_respond_error (resp, 409, "conflict", msg, details);
+    }
 
   o = parse_object (req, resp, &parser);
   if (o == NULL)

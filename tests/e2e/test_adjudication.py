@@ -327,8 +327,10 @@ class Adjudication(AppCase, WorkspaceDriver):
         self.type_into("Password", PASSWORD, root=dialog)
         self.shot("6-sign")
         self.click(self.named("Sign and submit", root=dialog))
-        done = wait_for(lambda: [t for t in self.labels(dialog) if t.startswith("Submitted: ")], 30)
-        self.assertTrue(done, self.labels(dialog))
+        # Signed, the dialog closes itself; the workspace shows the receipt.
+        closed = wait_for(lambda: find(self.app, lambda n: (n.name or "") == "Sign and Submit")
+                          is None, 30)
+        self.assertTrue(closed, self.labels())
         receipt = wait_for(lambda: [t for t in self.labels()
                                     if t.startswith("Submitted and locked. Receipt")], 30)
         self.assertTrue(receipt, self.labels())

@@ -4,14 +4,18 @@ readroom-server on 127.0.0.1, driven through the accessibility tree with
 real pointer events. The trial's criteria are iRECIST. The reader reads the
 baseline (one liver target), signs and submits it; then opens the Week 8
 task (day 56), which starts from that read, measures the target again at
-the same size and records a new lesion, marked by a caliper. RECIST 1.1 calls that
-PD, which iRECIST makes iUPD, unconfirmed until an assessment at least 4
-weeks later (criteria.md, "iRECIST" and "Precisely"): the form must say
+the same size and records a new lesion measured by a caliper. RECIST 1.1 calls
+that PD, which iRECIST makes iUPD, unconfirmed until an assessment at least
+4 weeks later (criteria.md, "iRECIST" and "Precisely"): the form must say
 "iUPD: unconfirmed" and that an assessment from day 84 (56 + 28) on can
-confirm it. The read is signed and submitted, and the server's stored read
-has the same iRECIST state and day. A screenshot of each step goes to the
+confirm it. The new lesion's caliper is its size: at least 10 mm, it is a
+new-lesion target, so the form's new-lesion sum is that caliper's long
+axis (criteria.md: up to 5 measurable new lesions have their own sum). The
+read is signed and submitted, and the server's stored read has the same
+iRECIST state, day and new-lesion sum. A screenshot of each step goes to the
 test's log folder."""
 import json
+import math
 import os
 import re
 import subprocess
@@ -130,6 +134,7 @@ class IRecist(AppCase, WorkspaceDriver):
     def responses(self):
         return [t for t in self.labels() if t.startswith("Baseline sum:")]
 
+
     def sign_and_submit(self, shot):
         self.assertTrue(wait_for(lambda: [t for t in self.labels()
                                           if t == "All changes saved on this computer"], 15))
@@ -138,10 +143,7 @@ class IRecist(AppCase, WorkspaceDriver):
         self.assertIsNotNone(dialog, "no signing dialog")
         self.type_into("Password", PASSWORD, root=dialog)
         self.click(self.named("Sign and submit", root=dialog))
-        self.assertTrue(wait_for(lambda: [t for t in self.labels(dialog)
-                                          if t.startswith("Submitted: ")], 30),
-                        self.labels(dialog))
-        # The dialog stays open (see test_read.py): the form behind it.
+        self.assertTrue(wait_for(self.signing_closed, 30), self.labels())
         self.assertTrue(wait_for(lambda: [t for t in self.labels()
                                           if t.startswith("Submitted and locked. Receipt")], 30),
                         self.labels())
@@ -211,17 +213,29 @@ class IRecist(AppCase, WorkspaceDriver):
         self.assertTrue(wait_for(lambda: [r for r in self.row_names("Lesions")
                                           if r.startswith("Target T1, Liver, Week 8: ")
                                           and "mm" in r], 10), self.row_names("Lesions"))
-        # A new lesion, marked by a caliper. (The form records a new
-        # lesion's caliper as its mark, not as a new-lesion target's
-        # diameter: the read has no new-lesion sum.)
-        self.drag(cx - w // 16 - 12, cy + 73, cx - w // 16 + 12, cy + 73)
+        # A new lesion, measured by a caliper: long enough (at least
+        # 10 mm at this pane's scale) to be a new-lesion target.
+        values = sorted(self.caliper_values())
+        half = max(12, math.ceil(7.5 / mmpp))
+        self.drag(cx - w // 16 - half, cy + 73, cx - w // 16 + half, cy + 73)
         self.assertTrue(wait_for(lambda: self.caliper_count() == before + 2, 15),
                         self.viewer.description)
+        added = sorted(self.caliper_values())
+        for v in values:
+            added.remove(v)
+        self.assertEqual(len(added), 1, (values, self.caliper_values()))
+        new_mm = added[0]
+        self.assertGreaterEqual(new_mm, 10.0)
         self.click(self.named("Add new lesion"))
         self.assertTrue(wait_for(lambda: [r for r in self.row_names("Lesions")
                                           if r.startswith("New lesion NEW1")], 10),
                         self.row_names("Lesions"))
         self.choose_organ("NEW1", "Liver")
+        # Its row shows its size, not just that it is marked.
+        self.assertTrue(wait_for(lambda: [r for r in self.row_names("Lesions")
+                                          if r.startswith("New lesion NEW1, Liver, Week 8: %.1f mm"
+                                                          % new_mm)], 10),
+                        (new_mm, self.row_names("Lesions")))
         expected = ("iUPD: unconfirmed; an assessment from day %d on can confirm it"
                     % CONFIRMABLE_FROM)
         text = wait_for(lambda: [t for t in self.responses() if expected in t], 15)
@@ -236,6 +250,8 @@ class IRecist(AppCase, WorkspaceDriver):
         self.assertIn("New lesions: yes", week8[1])
         self.assertIn("Overall: iUPD", week8[1])
         self.assertIn("Best overall response: iUPD", week8[1])
+        # One new-lesion target: the sum is its caliper's long axis.
+        self.assertIn("New-lesion sum: %.1f mm" % new_mm, week8[1])
         self.sign_and_submit("4-follow-up-submitted")
 
         # The server's stored read: iRECIST, iUPD at Week 8, confirmable
@@ -262,6 +278,7 @@ class IRecist(AppCase, WorkspaceDriver):
         self.assertEqual(tp["iupd_timepoint"], "Week 8", tp)
         self.assertEqual(follow[0]["best_overall_response"], "iUPD", follow[0])
         self.assertEqual(tp["confirmation_from_day"], CONFIRMABLE_FROM, tp)
+        self.assertEqual(tp["new_lesion_target_sum_mm"], new_mm, tp)
 
 
 if __name__ == "__main__":

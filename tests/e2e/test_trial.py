@@ -515,9 +515,9 @@ class Trial(WorkspaceDriver, AppCase):
         self.blinded("the signing dialog")
         self.type_into("Password", PASSWORD, root=dialog)
         self.click(self.named("Sign and submit", root=dialog))
-        self.assertTrue(wait_for(lambda: [t for t in self.labels(dialog)
-                                          if t.startswith("Submitted: ")], 30),
-                        self.labels(dialog))
+        # Signed, the dialog closes itself; the workspace shows the receipt.
+        self.assertTrue(wait_for(lambda: find(self.app, lambda n: (n.name or "") ==
+                                              "Sign and Submit") is None, 30), self.labels())
         receipt = wait_for(lambda: [t for t in self.labels()
                                     if t.startswith("Submitted and locked. Receipt")], 30)
         self.assertTrue(receipt, self.labels())

@@ -171,6 +171,14 @@ class WorkspaceDriver:
                                           if (" %s, %s," % (lesion, organ)) in r], 10),
                         self.row_names("Lesions"))
 
+    def signing_closed(self):
+        """The signing dialog closes itself once the read is signed; the
+        workspace behind it says what became of the read."""
+        p = self.pyatspi
+        return find(self.app, lambda n: n.getRole() in (p.ROLE_FRAME, p.ROLE_DIALOG,
+                                                         p.ROLE_FILLER)
+                    and (n.name or "") == "Sign and Submit") is None
+
     def chooser_accept(self, button):
         """The file chooser's accept button, pressed (its dialog is a
         window of its own in the accessibility tree)."""

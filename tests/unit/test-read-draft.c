@@ -335,6 +335,91 @@ test_submission (void)
                           "\"I am the author of this read\"}}");
 }
 
+/* criteria.md J1, drawn as calipers: a new lesion's caliper is its size.
+ * Targets 30.0 + 20.0 (B = 50.0). Day 56: 40.0, iSD. Day 112: 38.0 and a
+ * new 12.0 mm liver lesion (measurable, a new-lesion target): iUPD, its
+ * sum 12.0. Day 154: targets 36.0, the new lesion 18.0 (+6.0 mm, at
+ * least 5): iCPD. */
+static void
+test_new_lesion_sizes (void)
+{
+  static const char irecist_task[] =
+    "{\"criteria\": \"irecist\", \"timepoints\": [{\"label\": \"BL\", \"day\": 0},"
+    " {\"label\": \"FU1\", \"day\": 56}, {\"label\": \"FU2\", \"day\": 112},"
+    " {\"label\": \"FU3\", \"day\": 154}]}";
+  static const char *const overall[] = { "iSD", "iUPD", "iCPD" };
+  static const double new_sum[] = { -1, 12.0, 18.0 };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RrReadDraft) d = rr_read_draft_new_for_task (irecist_task, &error);
+  g_autoptr (JsonParser) p = json_parser_new ();
+  g_autofree char *json = NULL;
+  RrDraftLesion *t1, *t2, *nl;
+  JsonObject *o, *news;
+  JsonArray *tps;
+
+  g_assert_no_error (error);
+  t1 = rr_read_draft_add (d, RR_LESION_TARGET, 0, caliper (30.0, 0), &error);
+  t2 = rr_read_draft_add (d, RR_LESION_TARGET, 0, caliper (20.0, 0), &error);
+  g_assert_no_error (error);
+  g_free (t1->organ), t1->organ = g_strdup ("liver");
+  g_free (t2->organ), t2->organ = g_strdup ("lung");
+  rr_read_draft_set_entry (t1, 1, RR_ENTRY_CALIPER, caliper (24.0, 0));
+  rr_read_draft_set_entry (t2, 1, RR_ENTRY_CALIPER, caliper (16.0, 0));
+  rr_read_draft_set_entry (t1, 2, RR_ENTRY_CALIPER, caliper (23.0, 0));
+  rr_read_draft_set_entry (t2, 2, RR_ENTRY_CALIPER, caliper (15.0, 0));
+  rr_read_draft_set_entry (t1, 3, RR_ENTRY_CALIPER, caliper (22.0, 0));
+  rr_read_draft_set_entry (t2, 3, RR_ENTRY_CALIPER, caliper (14.0, 0));
+  nl = rr_read_draft_add (d, RR_LESION_NEW, 2, caliper (12.0, 0), &error);
+  g_assert_no_error (error);
+  g_free (nl->organ), nl->organ = g_strdup ("liver");
+  rr_read_draft_set_entry (nl, 3, RR_ENTRY_CALIPER, caliper (18.0, 0));
+
+  json = rr_read_draft_build_with_responses (d, lookup, NULL, &error);
+  g_assert_no_error (error);
+  o = parse_object (json, p);
+  news = json_object_get_object_member (
+    json_array_get_object_element (json_object_get_array_member (o, "new_lesions"), 0),
+    "measurements");
+  g_assert_cmpfloat (json_object_get_double_member (news, "FU2"), ==, 12.0);
+  g_assert_cmpfloat (json_object_get_double_member (news, "FU3"), ==, 18.0);
+  g_assert_false (json_object_has_member (news, "FU1"));
+  tps = json_object_get_array_member (json_object_get_object_member (o, "responses"),
+                                      "timepoints");
+  g_assert_cmpuint (json_array_get_length (tps), ==, 3);
+  for (guint i = 0; i < 3; i++)
+    {
+      JsonObject *t = json_array_get_object_element (tps, i);
+      JsonNode *s = json_object_get_member (t, "new_lesion_target_sum_mm");
+      g_assert_cmpstr (json_object_get_string_member (t, "overall"), ==, overall[i]);
+      if (new_sum[i] < 0)
+        g_assert_true (s == NULL || JSON_NODE_HOLDS_NULL (s));
+      else
+        g_assert_cmpfloat (json_node_get_double (s), ==, new_sum[i]);
+    }
+
+  /* Gone at day 154 instead (the form's "Gone (0 mm)"): 0 mm, which
+   * iRECIST counts as "new lesions: no" there (read-json.md), so the
+   * iUPD is left (criteria.md, "reset"): the targets, 36.0 from 50.0
+   * (-28 %), make it iSD. */
+  rr_read_draft_set_entry (nl, 3, RR_ENTRY_GONE, NULL);
+  g_clear_pointer (&json, g_free);
+  g_clear_object (&p);
+  p = json_parser_new ();
+  json = rr_read_draft_build_with_responses (d, lookup, NULL, &error);
+  g_assert_no_error (error);
+  o = parse_object (json, p);
+  news = json_object_get_object_member (
+    json_array_get_object_element (json_object_get_array_member (o, "new_lesions"), 0),
+    "measurements");
+  g_assert_cmpfloat (json_object_get_double_member (news, "FU3"), ==, 0.0);
+  tps = json_object_get_array_member (json_object_get_object_member (o, "responses"),
+                                      "timepoints");
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (tps, 2),
+                                                  "overall"), ==, "iSD");
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (tps, 2),
+                                                  "irecist_state"), ==, "reset");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -348,5 +433,6 @@ main (int argc, char **argv)
   g_test_add_func ("/read-draft/follow-up", test_follow_up_from_baseline);
   g_test_add_func ("/read-draft/submission", test_submission);
   g_test_add_func ("/read-draft/split-merged", test_split_and_merged);
+  g_test_add_func ("/read-draft/new-lesion-sizes", test_new_lesion_sizes);
   return g_test_run ();
 }
