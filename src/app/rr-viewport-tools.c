@@ -629,7 +629,9 @@ rr_viewport_tools_drag (RrViewport *self,
   if (!rr_viewport_pane_plane (self, pane, 1, &pl))
     return;
   p = to_patient (self, pane, &pl, x, y);
-  if (self->live_handle >= 0)
+  if (self->live_handle >= 0 && rr_viewport_defects_is_rect_shape (self->live_start))
+    rr_viewport_defects_move_corner (m, (guint) self->live_handle, p);
+  else if (self->live_handle >= 0)
     self->live_handle = (int) rr_measurement_move_handle (m, self->live_handle, p);
   else if (self->live_handle == -1)
     {
