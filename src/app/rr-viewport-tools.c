@@ -269,7 +269,9 @@ draw_shape (RrViewport          *self,
   cairo_set_line_width (cr, 1.5);
   cairo_stroke (cr);
 
-  if (selected && m->kind != RR_MEASURE_FREEHAND)
+  /* A freehand outline has too many points to grab; a rectangle has its
+   * four corners. */
+  if (selected && (m->kind != RR_MEASURE_FREEHAND || rr_viewport_defects_is_rect_shape (m)))
     for (guint i = 0; i < m->points->len; i++)
       {
         double hx, hy;
@@ -438,7 +440,7 @@ hit (RrViewport    *self,
         gboolean sel = g_strcmp0 (m->id, self->selected) == 0;
         if ((pass == 0) != sel || !on_pane (self, m, pl))
           continue;
-        if (m->kind != RR_MEASURE_FREEHAND)
+        if (m->kind != RR_MEASURE_FREEHAND || rr_viewport_defects_is_rect_shape (m))
           for (guint i = 0; i < m->points->len; i++)
             {
               double hx, hy;
