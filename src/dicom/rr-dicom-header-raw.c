@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define FIRST_BYTES       4096
@@ -663,8 +664,7 @@ read_raw (const guint8 *buf,
 }
 
 RrQcInstance *
-rr_dicom_header_read_raw (const char *path,
-                          goffset     file_size)
+rr_dicom_header_read_raw (const char *path)
 {
   /* Most headers end within 4 KiB: copying 16 KiB of pixels out of the
    * page cache for each file would cost more than parsing the header. A
@@ -672,13 +672,20 @@ rr_dicom_header_read_raw (const char *path,
   static const gsize tries[] = { FIRST_BYTES, HEAD_BYTES };
   g_autofree guint8 *buf = g_malloc (HEAD_BYTES);
   RrQcInstance *inst = NULL;
+  struct stat st;
+  goffset file_size;
   int fd;
 
-  if (file_size < 132)
-    return NULL;
+  /* fstat, not a second lookup of the path the walk stat'ed already. */
   fd = g_open (path, O_RDONLY | O_CLOEXEC, 0);
   if (fd < 0)
     return NULL;
+  if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode) || st.st_size < 132)
+    {
+      close (fd);
+      return NULL;
+    }
+  file_size = st.st_size;
   for (guint i = 0; i < G_N_ELEMENTS (tries) && inst == NULL; i++)
     {
       gsize len = (gsize) MIN (file_size, (goffset) tries[i]);

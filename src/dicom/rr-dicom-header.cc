@@ -336,6 +336,12 @@ header_read (const char *path,
     {
       DcmFileFormat ff;
       GStatBuf st;
+      if (raw)
+        {
+          RrQcInstance *inst = rr_dicom_header_read_raw (path);
+          if (inst != NULL)
+            return inst;
+        }
       if (g_stat (path, &st) != 0)
         {
           fail (error, RR_DICOM_ERROR_READ, path, "%s", g_strerror (errno));
@@ -345,12 +351,6 @@ header_read (const char *path,
         {
           fail (error, RR_DICOM_ERROR_READ, path, "file too small to be DICOM");
           return NULL;
-        }
-      if (raw)
-        {
-          RrQcInstance *inst = rr_dicom_header_read_raw (path, st.st_size);
-          if (inst != NULL)
-            return inst;
         }
       /* The dictionary is loaded only for a file the raw reader declines. */
       rr_dicom_init ();

@@ -148,8 +148,7 @@ void             rr_dicom_header_frames  (RrQcInstance            *inst,
 /* The usual file's QC facts from its first bytes without dcmtk; NULL
  * whenever it is not one this reader knows to the byte (rr-dicom-header.cc
  * then reads it with dcmtk, and words any refusal). */
-RrQcInstance    *rr_dicom_header_read_raw (const char *path,
-                                           goffset     file_size);
+RrQcInstance    *rr_dicom_header_read_raw (const char *path);
 
 /* The same read by dcmtk alone, to test the raw reader against. */
 RrQcInstance    *rr_dicom_header_read_dcmtk (const char *path,
