@@ -166,7 +166,12 @@ static void
 fill_findings (RrQcView *self)
 {
   GtkListBoxRow *select = NULL;
+  /* Removing the selected row unselects it: that is not the reviewer
+   * leaving the finding (a shape dragged refills the list), so the
+   * controls stay on it. */
+  self->filling = TRUE;
   clear_box (self->findings_box);
+  self->filling = FALSE;
   for (guint i = 0; i < self->findings->len; i++)
     {
       RrQcViewFinding *f = self->findings->pdata[i];

@@ -41,6 +41,51 @@ rr_viewport_defects_drag_rect (RrMeasurement *m,
   rr_measurement_set_point (m, 3, rr_vec3_add (origin, dv));
 }
 
+/* Off the plane's axes by less than this, a side is along them: the
+ * corners come from sums of the axes, so only rounding is left. */
+#define AXIS_TOLERANCE_MM 1e-6
+
+gboolean
+rr_viewport_defects_is_rect_shape (const RrMeasurement *m)
+{
+  RrVec3 p[4];
+
+  if (m == NULL || m->kind != RR_MEASURE_FREEHAND || m->points->len != 4)
+    return FALSE;
+  for (guint i = 0; i < 4; i++)
+    p[i] = rr_measurement_point (m, i);
+  /* As drawn: 0 to 1 along right, 1 to 2 along down, 2 to 3 back along
+   * right, 3 to 0 back along down. */
+  for (guint i = 0; i < 4; i++)
+    {
+      RrVec3 side = rr_vec3_sub (p[(i + 1) % 4], p[i]);
+      RrVec3 across = i % 2 == 0 ? m->plane_down : m->plane_right;
+      if (fabs (rr_vec3_dot (side, across)) > AXIS_TOLERANCE_MM)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+void
+rr_viewport_defects_move_corner (RrMeasurement *m,
+                                 guint          i,
+                                 RrVec3         p)
+{
+  RrVec3 o, d, du, dv;
+
+  g_return_if_fail (m->points->len == 4 && i < 4);
+  /* The opposite corner stays; the dragged one follows the pointer in the
+   * plane; the two beside it keep one coordinate each of either. */
+  o = rr_measurement_point (m, (i + 2) % 4);
+  d = rr_vec3_sub (p, o);
+  du = rr_vec3_scale (m->plane_right, rr_vec3_dot (d, m->plane_right));
+  dv = rr_vec3_scale (m->plane_down, rr_vec3_dot (d, m->plane_down));
+  rr_measurement_set_point (m, i, rr_vec3_add (o, rr_vec3_add (du, dv)));
+  /* The side from an even corner to the next runs along right. */
+  rr_measurement_set_point (m, (i + 1) % 4, rr_vec3_add (o, i % 2 == 0 ? dv : du));
+  rr_measurement_set_point (m, (i + 3) % 4, rr_vec3_add (o, i % 2 == 0 ? du : dv));
+}
+
 static void
 add_point (RrJsonWriter   *w,
            const RrVolume *volume,

@@ -23,6 +23,15 @@ void           rr_viewport_defects_drag_rect (RrMeasurement *m,
                                               RrVec3         origin,
                                               RrVec3         p,
                                               const RrPlane *plane);
+/* TRUE when @m is a rectangle as drawn: four corners whose sides run
+ * along its plane's right and down axes. */
+gboolean       rr_viewport_defects_is_rect_shape (const RrMeasurement *m);
+/* Moves corner @i of rectangle @m to @p (in its plane): the opposite
+ * corner stays and the two adjacent corners follow, so that it stays a
+ * rectangle along its plane's axes. */
+void           rr_viewport_defects_move_corner   (RrMeasurement *m,
+                                                  guint          i,
+                                                  RrVec3         p);
 /* The finding's shape of server-api.md for @m: its type ("point", "rect",
  * "line") and points as [column, row] in the image's pixels (rounded to a
  * tenth), from @volume's geometry. A rectangle gives two opposite

@@ -269,7 +269,9 @@ draw_shape (RrViewport          *self,
   cairo_set_line_width (cr, 1.5);
   cairo_stroke (cr);
 
-  if (selected && m->kind != RR_MEASURE_FREEHAND)
+  /* A freehand outline has too many points to grab; a rectangle has its
+   * four corners. */
+  if (selected && (m->kind != RR_MEASURE_FREEHAND || rr_viewport_defects_is_rect_shape (m)))
     for (guint i = 0; i < m->points->len; i++)
       {
         double hx, hy;
@@ -438,7 +440,7 @@ hit (RrViewport    *self,
         gboolean sel = g_strcmp0 (m->id, self->selected) == 0;
         if ((pass == 0) != sel || !on_pane (self, m, pl))
           continue;
-        if (m->kind != RR_MEASURE_FREEHAND)
+        if (m->kind != RR_MEASURE_FREEHAND || rr_viewport_defects_is_rect_shape (m))
           for (guint i = 0; i < m->points->len; i++)
             {
               double hx, hy;
@@ -629,7 +631,9 @@ rr_viewport_tools_drag (RrViewport *self,
   if (!rr_viewport_pane_plane (self, pane, 1, &pl))
     return;
   p = to_patient (self, pane, &pl, x, y);
-  if (self->live_handle >= 0)
+  if (self->live_handle >= 0 && rr_viewport_defects_is_rect_shape (self->live_start))
+    rr_viewport_defects_move_corner (m, (guint) self->live_handle, p);
+  else if (self->live_handle >= 0)
     self->live_handle = (int) rr_measurement_move_handle (m, self->live_handle, p);
   else if (self->live_handle == -1)
     {

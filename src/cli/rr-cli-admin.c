@@ -534,8 +534,9 @@ export (Client *c, int argc, char **argv)
 }
 
 /* task reassign TASK USER: an unassigned read (its reader left and nobody
- * could take it) goes to USER, an active reader of its trial. The
- * unassigned reads are those of `GET /tasks` whose assignee is null. */
+ * could take it) goes to USER, an active reader of its trial; an
+ * unassigned query (its uploader left) to a site member at its site. The
+ * unassigned tasks are those of `GET /tasks` whose assignee is null. */
 static int
 task_reassign (Client *c, int argc, char **argv)
 {
@@ -597,7 +598,7 @@ usage (void)
            "  member set TRIAL USER --roles site,qc,reader,adjudicator [--site ID]\n"
            "  upload DIR --trial T --subject S --timepoint LABEL --day N\n"
            "  export TRIAL [--format csv|json|sr] [-o FILE]\n"
-           "  task reassign TASK USER   (an unassigned read, to an active reader)\n"
+           "  task reassign TASK USER   (an unassigned read or query, to a reader or site member)\n"
            "  audit verify   (the audit trail checked by the server; exit 1 when broken)\n\n"
            "The password of --user (admin) comes from READROOM_PASSWORD or a prompt.\n");
 }

@@ -48,48 +48,12 @@ elem_str (DcmElement *e, long pos = 0)
   return g_strdup (g_strstrip (v));
 }
 
-/* The iconv name of a Specific Character Set without code extensions;
- * NULL for the default repertoire, extensions, or one we do not know. */
-static const char *
-iconv_charset (const char *specific)
-{
-  static const struct
-  {
-    const char *dicom, *iconv;
-  } sets[] = {
-    { "ISO_IR 100", "ISO-8859-1" }, { "ISO_IR 101", "ISO-8859-2" },
-    { "ISO_IR 109", "ISO-8859-3" }, { "ISO_IR 110", "ISO-8859-4" },
-    { "ISO_IR 144", "ISO-8859-5" }, { "ISO_IR 127", "ISO-8859-6" },
-    { "ISO_IR 126", "ISO-8859-7" }, { "ISO_IR 138", "ISO-8859-8" },
-    { "ISO_IR 148", "ISO-8859-9" }, { "ISO_IR 203", "ISO-8859-15" },
-    { "ISO_IR 166", "TIS-620" }, { "ISO_IR 192", "UTF-8" },
-    { "GB18030", "GB18030" }, { "GBK", "GBK" },
-  };
-  if (specific == NULL)
-    return NULL;
-  for (guint i = 0; i < G_N_ELEMENTS (sets); i++)
-    if (g_str_equal (specific, sets[i].dicom))
-      return sets[i].iconv;
-  return NULL;
-}
-
-/* A text fact in UTF-8, as JSON and messages need: converted from the
- * file's character set, or with what cannot be read as U+FFFD. */
+/* A text fact in UTF-8, as JSON and messages need. */
 static char *
 elem_text (DcmElement *e, const char *charset)
 {
   g_autofree char *raw = elem_str (e);
-  if (raw == NULL)
-    return NULL;
-  if (charset != NULL && !g_str_equal (charset, "UTF-8"))
-    {
-      char *utf8 = g_convert (raw, -1, "UTF-8", charset, NULL, NULL, NULL);
-      if (utf8 != NULL)
-        return utf8;
-    }
-  if (g_utf8_validate (raw, -1, NULL))
-    return g_steal_pointer (&raw);
-  return g_utf8_make_valid (raw, -1);
+  return rr_dicom_header_text (raw, charset);
 }
 
 static gboolean
@@ -224,20 +188,28 @@ typedef struct
   DcmSequenceOfItems *shared, *per_frame;
 } Top;
 
+/* Functional groups over the classic attributes, frame by frame. */
+static void
+frame_groups (guint f, RrFrameGeom *g, double *thickness, gpointer data)
+{
+  const Top *top = (const Top *) data;
+  DcmItem *shared = top->shared && top->shared->card () > 0 ? top->shared->getItem (0) : NULL;
+  if (shared)
+    apply_functional_groups (shared, g, thickness);
+  if (top->per_frame && f < top->per_frame->card ())
+    apply_functional_groups (top->per_frame->getItem (f), g, thickness);
+}
+
 static gboolean
 read_geometry (RrQcInstance *inst, const Top *top, const char *path, GError **error)
 {
-  Uint16 rows = 0, columns = 0;
-  long frames = 1;
-  double ipp[3], iop[6], ps[2], step = 0;
-  gboolean have_ipp, have_iop, have_ps;
+  RrDicomHeaderGeom geom = {};
   Sint32 number = 0;
-  DcmItem *shared = top->shared && top->shared->card () > 0 ? top->shared->getItem (0) : NULL;
 
-  if (top->rows == NULL || top->columns == NULL || top->rows->getUint16 (rows).bad () ||
-      top->columns->getUint16 (columns).bad () || rows == 0 || columns == 0)
+  if (top->rows == NULL || top->columns == NULL || top->rows->getUint16 (geom.rows).bad () ||
+      top->columns->getUint16 (geom.columns).bad () || geom.rows == 0 || geom.columns == 0)
     return TRUE;   /* not an image: no Rows and Columns */
-  inst->is_image = TRUE;
+  geom.frames = 1;
   if (top->n_frames != NULL)
     {
       g_autofree char *nf = elem_str (top->n_frames);
@@ -247,62 +219,17 @@ read_geometry (RrQcInstance *inst, const Top *top, const char *path, GError **er
         return fail (error, RR_DICOM_ERROR_FORMAT, path,
                      "NumberOfFrames '%s' is out of range (1..%d)", nf ? nf : "",
                      RR_DICOM_MAX_FRAMES);
-      frames = (long) v;
+      geom.frames = (guint) v;
     }
   if (top->instance_number)
     top->instance_number->getSint32 (number);
-  have_ipp = elem_vec (top->ipp, ipp, 3);
-  have_iop = elem_vec (top->iop, iop, 6);
-  have_ps = elem_vec (top->ps, ps, 2) && ps[0] > 0 && ps[1] > 0 && ps[0] < 1e4 && ps[1] < 1e4;
-  elem_f64 (top->spacing, &step);
-
-  inst->n_frames = (guint) frames;
-  inst->frames = g_new0 (RrFrameGeom, inst->n_frames);
-  for (guint f = 0; f < inst->n_frames; f++)
-    {
-      RrFrameGeom *g = &inst->frames[f];
-      g->rows = rows;
-      g->columns = columns;
-      g->order_hint = (double) number * 100000.0 + f;
-      if (have_ps)
-        {
-          g->row_spacing = ps[0];
-          g->col_spacing = ps[1];
-          g->calibration = RR_CALIBRATION_PATIENT;
-        }
-      if (have_iop)
-        {
-          g->row_dir = rr_vec3 (iop[0], iop[1], iop[2]);
-          g->col_dir = rr_vec3 (iop[3], iop[4], iop[5]);
-        }
-      if (have_ipp && have_iop)
-        {
-          g->position = rr_vec3 (ipp[0], ipp[1], ipp[2]);
-          g->has_geometry = TRUE;
-        }
-      if (shared)
-        apply_functional_groups (shared, g, &inst->slice_thickness);
-      if (top->per_frame && f < top->per_frame->card ())
-        apply_functional_groups (top->per_frame->getItem (f), g, &inst->slice_thickness);
-      if (g->has_geometry && inst->n_frames > 1 && top->per_frame == NULL)
-        {
-          /* A classic multi-frame with one position steps along the normal
-           * by the slice spacing (NM tomo), or has no geometry (cine). */
-          RrVec3 n = rr_vec3_normalize (rr_vec3_cross (g->row_dir, g->col_dir));
-          if (step != 0)
-            g->position = rr_vec3_add (g->position, rr_vec3_scale (n, step * f));
-          else
-            g->has_geometry = FALSE;
-        }
-      /* Geometry QC cannot trust is left out rather than the file refused:
-       * the header's other facts still count. */
-      if (g->has_geometry &&
-          (rr_vec3_length (g->row_dir) < 0.5 || rr_vec3_length (g->col_dir) < 0.5 ||
-           fabs (rr_vec3_dot (rr_vec3_normalize (g->row_dir),
-                              rr_vec3_normalize (g->col_dir))) > 0.01 ||
-           g->row_spacing <= 0 || g->col_spacing <= 0))
-        g->has_geometry = FALSE;
-    }
+  geom.number = number;
+  geom.have_ipp = elem_vec (top->ipp, geom.ipp, 3);
+  geom.have_iop = elem_vec (top->iop, geom.iop, 6);
+  geom.have_ps = elem_vec (top->ps, geom.ps, 2);
+  elem_f64 (top->spacing, &geom.step);
+  geom.per_frame = top->per_frame != NULL;
+  rr_dicom_header_frames (inst, &geom, frame_groups, (gpointer) top);
   return TRUE;
 }
 
@@ -319,7 +246,7 @@ read_facts (DcmDataset *ds, RrQcInstance *inst, const char *path, GError **error
     if (ds->findAndGetElement (DCM_SpecificCharacterSet, e, OFFalse).good ())
       specific = elem_str (e);
   }
-  cs = iconv_charset (specific);
+  cs = rr_dicom_header_charset (specific);
 
   for (DcmObject *o = ds->nextInContainer (NULL); o != NULL; o = ds->nextInContainer (o))
     {
@@ -400,15 +327,21 @@ read_head (const char *path, goffset file_size, DcmFileFormat &ff)
   return DcmXfer (ff.getDataset ()->getOriginalXfer ()).getStreamCompression () == ESC_none;
 }
 
-extern "C" RrQcInstance *
-rr_dicom_header_read (const char *path,
-                      GError    **error)
+static RrQcInstance *
+header_read (const char *path,
+             gboolean    raw,
+             GError    **error)
 {
-  rr_dicom_init ();
   try
     {
       DcmFileFormat ff;
       GStatBuf st;
+      if (raw)
+        {
+          RrQcInstance *inst = rr_dicom_header_read_raw (path);
+          if (inst != NULL)
+            return inst;
+        }
       if (g_stat (path, &st) != 0)
         {
           fail (error, RR_DICOM_ERROR_READ, path, "%s", g_strerror (errno));
@@ -419,6 +352,8 @@ rr_dicom_header_read (const char *path,
           fail (error, RR_DICOM_ERROR_READ, path, "file too small to be DICOM");
           return NULL;
         }
+      /* The dictionary is loaded only for a file the raw reader declines. */
+      rr_dicom_init ();
       if (!read_head (path, st.st_size, ff))
         {
           ff.clear ();
@@ -446,6 +381,20 @@ rr_dicom_header_read (const char *path,
       fail (error, RR_DICOM_ERROR_READ, path, "unexpected error while reading");
     }
   return NULL;
+}
+
+extern "C" RrQcInstance *
+rr_dicom_header_read (const char *path,
+                      GError    **error)
+{
+  return header_read (path, TRUE, error);
+}
+
+extern "C" RrQcInstance *
+rr_dicom_header_read_dcmtk (const char *path,
+                            GError    **error)
+{
+  return header_read (path, FALSE, error);
 }
 
 /* ---- many files ---- */
@@ -525,7 +474,7 @@ rr_dicom_read_headers (const char * const  *paths,
                                                              NULL);
   g_autoptr (GPtrArray) unique = g_ptr_array_new ();
 
-  rr_dicom_init ();
+  /* No rr_dicom_init: the raw reader needs no dictionary (header_read). */
   h->instances = g_ptr_array_new_with_free_func ((GDestroyNotify) rr_qc_instance_free);
   h->unreadable = g_ptr_array_new_with_free_func (rr_dicom_unreadable_free);
   HeadersWalk hw = { files, h->unreadable };

@@ -112,6 +112,48 @@ void             rr_dicom_walk_clear     (RrDicomWalk *walk);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RrDicomInstance, rr_dicom_instance_free)
 
+/* ---- QC header facts (rr-dicom-header.cc, rr-dicom-header-raw.c) ---- */
+
+/* The iconv name of a Specific Character Set without code extensions;
+ * NULL for the default repertoire, extensions, or one not known. */
+const char      *rr_dicom_header_charset (const char *specific);
+/* @raw in UTF-8: converted from @charset, or with what cannot be read as
+ * U+FFFD; NULL for NULL. */
+char            *rr_dicom_header_text    (const char *raw,
+                                          const char *charset);
+
+/* The classic image attributes QC's geometry comes from. */
+typedef struct
+{
+  guint16 rows, columns;
+  guint frames;
+  gint32 number;                  /* Instance Number */
+  double ipp[3], iop[6], ps[2], step;
+  gboolean have_ipp, have_iop, have_ps;
+  gboolean per_frame;             /* a Per-Frame Functional Groups Sequence */
+} RrDicomHeaderGeom;
+
+/* Functional-group geometry of frame @f over the classic one. */
+typedef void (*RrDicomHeaderFrameFunc) (guint        f,
+                                        RrFrameGeom *g,
+                                        double      *thickness,
+                                        gpointer     data);
+
+/* Sets @inst's image flag and frames from @geom. */
+void             rr_dicom_header_frames  (RrQcInstance            *inst,
+                                          const RrDicomHeaderGeom *geom,
+                                          RrDicomHeaderFrameFunc   frame_func,
+                                          gpointer                 data);
+
+/* The usual file's QC facts from its first bytes without dcmtk; NULL
+ * whenever it is not one this reader knows to the byte (rr-dicom-header.cc
+ * then reads it with dcmtk, and words any refusal). */
+RrQcInstance    *rr_dicom_header_read_raw (const char *path);
+
+/* The same read by dcmtk alone, to test the raw reader against. */
+RrQcInstance    *rr_dicom_header_read_dcmtk (const char *path,
+                                             GError    **error);
+
 G_END_DECLS
 
 #ifdef __cplusplus

@@ -294,9 +294,47 @@ hand_over_all_reads (gint64      user_id,
   return TRUE;
 }
 
+/* The user a query waiting unassigned may go to: an active site member of
+ * its trial at the site its timepoint's studies were uploaded from (the
+ * uploader having left), who sees the marked images through the task.
+ * -1 when @username is not one. */
+static gint64
+query_site_member (const Task *t,
+                   const char *username)
+{
+  g_autoptr (GPtrArray) sites = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *site = NULL;
+  sqlite3_stmt *st;
+  gint64 uid = -1;
+
+  st = rr_db_prepare ("SELECT DISTINCT s.site FROM timepoint_studies ts JOIN studies s"
+                      " ON s.study_uid = ts.study_uid WHERE ts.timepoint_id = ?1"
+                      " AND s.site IS NOT NULL");
+  sqlite3_bind_int64 (st, 1, t->timepoint);
+  while (st && sqlite3_step (st) == SQLITE_ROW)
+    g_ptr_array_add (sites, g_strdup (col_text (st, 0)));
+  sqlite3_finalize (st);
+  st = rr_db_prepare ("SELECT u.id, m.site FROM users u JOIN members m ON m.user_id = u.id"
+                      " WHERE u.username = ?1 AND u.disabled = 0 AND m.trial_id = ?2"
+                      " AND (',' || m.roles || ',') LIKE '%,site,%'");
+  sqlite3_bind_text (st, 1, username, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (st, 2, t->trial, -1, SQLITE_TRANSIENT);
+  if (st && sqlite3_step (st) == SQLITE_ROW)
+    {
+      uid = sqlite3_column_int64 (st, 0);
+      site = g_strdup (col_text (st, 1));
+    }
+  sqlite3_finalize (st);
+  /* No site recorded (an admin's upload) is no site to match. */
+  if (site == NULL || !g_ptr_array_find_with_equal_func (sites, site, g_str_equal, NULL))
+    return -1;
+  return uid;
+}
+
 /* PUT /tasks/{id}/assignee {"username"} (admin): an unassigned read goes to
  * an active reader of its trial who does not read the subject's other
- * slot; the reader keeps the subject's slot from then on. */
+ * slot; the reader keeps the subject's slot from then on. An unassigned
+ * query goes to an active site member at the timepoint's site. */
 void
 put_task_assignee (RrHttpRequest *req,
                    RrHttpAnswer  *resp)
@@ -311,38 +349,50 @@ put_task_assignee (RrHttpRequest *req,
   g_autoptr (RrJsonWriter) w = NULL;
   sqlite3_stmt *st;
   gint64 uid;
-  gboolean reader, other_slot;
+  gboolean reader, other_slot, query;
 
   if (!ok)
     return;
   if (!task_get (req->user, id, &t))
     return not_found (resp);
-  if (!g_str_equal (t.kind, "read") || !g_str_equal (t.status, "open") ||
+  query = g_str_equal (t.kind, "query");
+  if ((!query && !g_str_equal (t.kind, "read")) || !g_str_equal (t.status, "open") ||
       t.user_id != unassigned_user ())
-    return rr_respond_error (resp, 409, "conflict", "Only an open, unassigned read is assigned "
-                             "this way", NULL);
-  st = rr_db_prepare ("SELECT u.id FROM users u JOIN members m ON m.user_id = u.id"
-                      " WHERE u.username = ?1 AND u.disabled = 0 AND m.trial_id = ?2"
-                      " AND (',' || m.roles || ',') LIKE '%,reader,%'");
-  sqlite3_bind_text (st, 1, username, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (st, 2, t.trial, -1, SQLITE_TRANSIENT);
-  reader = st && sqlite3_step (st) == SQLITE_ROW;
-  uid = reader ? sqlite3_column_int64 (st, 0) : -1;
-  sqlite3_finalize (st);
-  if (!reader)
-    return rr_respond_error (resp, 422, "invalid_request", "That user is not an active reader "
-                             "of the task's trial", NULL);
-  st = rr_db_prepare ("SELECT 1 FROM subject_readers WHERE trial_id = ?1 AND subject = ?2"
-                      " AND user_id = ?3 AND slot != ?4");
-  sqlite3_bind_text (st, 1, t.trial, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (st, 2, t.subject, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int64 (st, 3, uid);
-  sqlite3_bind_int64 (st, 4, t.slot);
-  other_slot = st && sqlite3_step (st) == SQLITE_ROW;
-  sqlite3_finalize (st);
-  if (other_slot)
-    return rr_respond_error (resp, 409, "conflict", "That reader reads the subject's other "
-                             "slot: the two reads must be by two people", NULL);
+    return rr_respond_error (resp, 409, "conflict", "Only an open, unassigned read or query "
+                             "is assigned this way", NULL);
+  if (query)
+    {
+      uid = query_site_member (&t, username);
+      if (uid < 0)
+        return rr_respond_error (resp, 422, "invalid_request", "That user is not an active "
+                                 "site member of the trial at the site the images came from",
+                                 NULL);
+    }
+  else
+    {
+      st = rr_db_prepare ("SELECT u.id FROM users u JOIN members m ON m.user_id = u.id"
+                          " WHERE u.username = ?1 AND u.disabled = 0 AND m.trial_id = ?2"
+                          " AND (',' || m.roles || ',') LIKE '%,reader,%'");
+      sqlite3_bind_text (st, 1, username, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text (st, 2, t.trial, -1, SQLITE_TRANSIENT);
+      reader = st && sqlite3_step (st) == SQLITE_ROW;
+      uid = reader ? sqlite3_column_int64 (st, 0) : -1;
+      sqlite3_finalize (st);
+      if (!reader)
+        return rr_respond_error (resp, 422, "invalid_request", "That user is not an active "
+                                 "reader of the task's trial", NULL);
+      st = rr_db_prepare ("SELECT 1 FROM subject_readers WHERE trial_id = ?1 AND subject = ?2"
+                          " AND user_id = ?3 AND slot != ?4");
+      sqlite3_bind_text (st, 1, t.trial, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text (st, 2, t.subject, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_int64 (st, 3, uid);
+      sqlite3_bind_int64 (st, 4, t.slot);
+      other_slot = st && sqlite3_step (st) == SQLITE_ROW;
+      sqlite3_finalize (st);
+      if (other_slot)
+        return rr_respond_error (resp, 409, "conflict", "That reader reads the subject's other "
+                                 "slot: the two reads must be by two people", NULL);
+    }
   w = rr_json_writer_new (FALSE);
   rr_json_begin_object (w);
   rr_json_key (w, "assignee");
@@ -354,7 +404,7 @@ put_task_assignee (RrHttpRequest *req,
                       " AND status = 'open'");
   sqlite3_bind_int64 (st, 1, uid);
   sqlite3_bind_text (st, 2, t.id, -1, SQLITE_TRANSIENT);
-  if (!step_done (st) || !set_subject_reader (t.trial, t.subject, t.slot, uid) ||
+  if (!step_done (st) || (!query && !set_subject_reader (t.trial, t.subject, t.slot, uid)) ||
       !rr_audit_append (req->user->username, "task.assign", t.id, details))
     {
       rr_db_rollback ();

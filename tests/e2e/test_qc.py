@@ -220,6 +220,10 @@ class Qc(WorkspaceDriver, unittest.TestCase):
         self.assertTrue(wait_for(lambda: [f for f in self.row_names("Findings")
                                           if f.startswith("Motion artifact · major · rectangle")],
                                  10), self.row_names("Findings"))
+        # Its top right corner dragged up: the bottom left one stays, the
+        # two beside it follow, and it is still a rectangle (checked in the
+        # query below: 0.25 w wide by 0.4 h high).
+        self.drag(x + w * 0.6, y + h * 0.35, x + w * 0.6, y + h * 0.15)
         self.type_into("Comment", COMMENT)
         self.assertTrue(wait_for(lambda: [f for f in self.row_names("Findings")
                                           if f == "Motion artifact · major · rectangle — "
@@ -252,6 +256,13 @@ class Qc(WorkspaceDriver, unittest.TestCase):
         self.assertEqual(len(drawn[0]["shape"]["points"]), 2)
         for px, py in drawn[0]["shape"]["points"]:
             self.assertTrue(0 <= px <= 96 and 0 <= py <= 96, drawn[0]["shape"])
+        # Its two opposite corners span the rectangle after the corner drag:
+        # width over height as on screen, 0.25 w over 0.4 h (the image's
+        # pixels are square); 0.25 w over 0.2 h if the corner moved alone.
+        (c0, r0), (c1, r1) = drawn[0]["shape"]["points"]
+        self.assertGreater(r1 - r0, 0, drawn[0]["shape"])
+        aspect = abs(c1 - c0) / (r1 - r0)
+        self.assertAlmostEqual(aspect / ((0.25 * w) / (0.4 * h)), 1, delta=0.1, msg=drawn[0])
         self.assertTrue(drawn[0]["sop"], drawn[0])
         self.assertEqual({f["category"] for f in detail["findings"]},
                          {"motion_artifact", "slice_thickness"})

@@ -355,5 +355,68 @@ class QcServer(unittest.TestCase):
         self.assertEqual((query["qc_task"], query["decision"], query["findings"]),
                          (gap[0]["id"], "fail", []))
 
+    def test_9_unassigned_query_goes_to_the_site(self):
+        # The uploader has left: the query waits unassigned, and an admin
+        # gives it to another site member of the same site, who answers it.
+        for u, site in (("qsite3", "S03"), ("qsite4", "S03"), ("qsite5", "S04")):
+            self.call("POST", "/readroom/v1/users", {"username": u, "password": password_of(u)},
+                      201)
+            self.call("PUT", "/readroom/v1/trials/Q1/members/" + u,
+                      {"roles": ["site"], "site": site}, 200)
+            self.tokens[u] = self.server.login(u, password_of(u))
+        self.call("PUT", "/readroom/v1/trials/Q1/protocol", PROTOCOL, 200)
+        thick = self.phantom_study("QLEFT", "--thickness", "7.5", "--spacing", "7.5",
+                                   who="qsite3")
+        qc = self.link("QLEFT", thick)
+        self.call("PUT", "/readroom/v1/users/qsite3", {"disabled": True}, 200)
+        self.submit("qreviewer", qc["id"], self.signed("qreviewer", decision="query",
+                                                       findings=qc["automated"]["findings"]))
+        waiting = [t for t in self.call("GET", "/readroom/v1/tasks", None, 200)
+                   if t["subject"] == "QLEFT" and t["kind"] == "query"]
+        self.assertEqual([t["assignee"] for t in waiting], [None])
+        query = waiting[0]["id"]
+        path = "/readroom/v1/tasks/%s/assignee" % query
+
+        # Refused, and nothing changes: not an admin (404, as a task it
+        # cannot see); another site's member; not a site member; the
+        # uploader who left; nobody.
+        self.call("PUT", path, {"username": "qsite4"}, 404, who="qsite4")
+        for u in ("qsite5", "qreviewer", "qsite3", "nobody"):
+            self.call("PUT", path, {"username": u}, 422)
+        self.assertEqual(self.call("GET", "/readroom/v1/tasks", None, 200, who="qsite4"), [])
+        self.assertEqual(self.audit("task.assign"), [])
+
+        doc = self.call("PUT", path, {"username": "qsite4"}, 200)
+        self.assertEqual((doc["id"], doc["kind"], doc["assignee"]), (query, "query", "qsite4"))
+        self.call("PUT", path, {"username": "qsite4"}, 409)
+        self.assertEqual([(e["user"], e["object"], e["details"])
+                          for e in self.audit("task.assign")],
+                         [("admin", query, {"assignee": "qsite4"})])
+        mine = self.call("GET", "/readroom/v1/tasks", None, 200, who="qsite4")
+        self.assertEqual([(t["id"], t["kind"]) for t in mine], [(query, "query")])
+        self.assertEqual(self.call("GET", "/readroom/v1/tasks", None, 200, who="qsite5"), [])
+        # The marked images are its to see through the task, not its upload.
+        manifest = self.call("GET", "/readroom/v1/tasks/%s/instances" % query, None, 200,
+                             who="qsite4")
+        st, _, data = self.server.request("GET", manifest[0]["url"], token=self.tokens["qsite4"],
+                                          raw=True)
+        self.assertEqual((st, len(data)), (200, manifest[0]["size"]))
+
+        # It answers with its own re-upload; a fresh QC task follows.
+        redo = self.phantom_study("QLEFT-redo", "--thickness", "5", "--spacing", "5",
+                                  who="qsite4")
+        self.submit("qsite4", query, self.signed("qsite4", response=RESPONSE, studies=[redo]))
+        answered = self.call("GET", "/readroom/v1/tasks/" + query, None, 200, who="qsite4")
+        self.assertEqual(answered["status"], "submitted")
+        fresh = self.call("GET", "/readroom/v1/tasks/" + answered["answered_by"], None, 200,
+                          who="qreviewer")
+        self.assertEqual((fresh["kind"], fresh["status"], fresh["timepoints"][0]["studies"]),
+                         ("qc", "open", [redo]))
+
+        # Other kinds are not assigned this way.
+        self.call("PUT", "/readroom/v1/tasks/%s/assignee" % fresh["id"], {"username": "qsite4"},
+                  409)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
