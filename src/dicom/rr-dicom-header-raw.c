@@ -14,6 +14,26 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Under AddressSanitizer (the fuzz target), the part of the buffer a
+ * read did not fill is poisoned, so reading past what the file gave is
+ * caught even though the buffer is larger. */
+#if defined(__has_feature)
+# if __has_feature(address_sanitizer)
+#  define RR_ASAN 1
+# endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+# define RR_ASAN 1
+#endif
+#ifdef RR_ASAN
+# include <sanitizer/asan_interface.h>
+# define POISON(p, n)   ASAN_POISON_MEMORY_REGION (p, n)
+# define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION (p, n)
+#else
+# define POISON(p, n)   ((void) (p), (void) (n))
+# define UNPOISON(p, n) ((void) (p), (void) (n))
+#endif
+
 #define FIRST_BYTES       4096
 #define HEAD_BYTES        (16 * 1024)  /* as RR_DICOM_HEAD_BYTES */
 #define MAX_STRING_BYTES  1024         /* as rr-dicom-header.cc */
@@ -691,10 +711,13 @@ rr_dicom_header_read_raw (const char *path)
       gsize len = (gsize) MIN (file_size, (goffset) tries[i]);
       if (i > 0 && (goffset) tries[i - 1] >= file_size)
         break;   /* the whole file was read already */
+      UNPOISON (buf, HEAD_BYTES);
       if (pread (fd, buf, len, 0) != (ssize_t) len)
         break;
+      POISON (buf + len, HEAD_BYTES - len);
       inst = read_raw (buf, len, file_size);
     }
+  UNPOISON (buf, HEAD_BYTES);
   close (fd);
   return inst;
 }
