@@ -224,7 +224,7 @@ class IRecist(AppCase, WorkspaceDriver):
         for v in values:
             added.remove(v)
         self.assertEqual(len(added), 1, (values, self.caliper_values()))
-        new_mm = added[0]
+        new_mm = added[0][0]   # (long, short): a length has no short axis
         self.assertGreaterEqual(new_mm, 10.0)
         self.click(self.named("Add new lesion"))
         self.assertTrue(wait_for(lambda: [r for r in self.row_names("Lesions")
