@@ -1,5 +1,6 @@
 /* rr-server.h: what the plugin's files share: the server state (its own
- * SQLite database behind one lock), requests and answers as plain data,
+ * database through rr-db.h: SQLite behind one lock, or PostgreSQL one
+ * transaction a request), requests and answers as plain data,
  * users and sessions, the audit trail, and the calls into Orthanc. */
 #pragma once
 
@@ -62,7 +63,7 @@ struct _RrServer
   char *shared_dir;           /* PostgreSQL: the folder every node shares (key, anchors) */
   char *node;                 /* PostgreSQL: this node's name (its anchor file) */
   char *launcher_token;       /* lets the launcher read /plugins */
-  GHashTable *failures;       /* login failures per user and address (rate limit) */
+  GHashTable *failures;       /* SQLite: login failures per user and address (rate limit) */
   GMutex failures_lock;
   unsigned char audit_key[32];
   char *dummy_hash;           /* what an unknown user's password is checked against */
@@ -170,7 +171,10 @@ gboolean    rr_user_create         (const char  *username,
  * -fexceptions). rr_without_lock, called under rr_with_lock, runs @func
  * with the lock released (slow work without the database: password
  * hashing, a store into Orthanc) and takes it back; what was read before
- * may have changed after. */
+ * may have changed after. On PostgreSQL there is no process lock: "the
+ * lock" is the request's transaction on a pooled connection, @func may run
+ * again after a lost race (at most 5 times), and rr_without_lock commits
+ * what came before and begins anew after. */
 typedef void (*RrLockedFunc) (gpointer data);
 void        rr_with_lock           (RrLockedFunc func,
                                     gpointer     data);

@@ -485,6 +485,27 @@ class Launcher(unittest.TestCase):
                 self.assertNotIn("ready", r.stdout)
                 self.assertIn("--postgres", r.stderr)
 
+    def test_a_broken_query_stops_the_server(self):
+        """Every query is prepared as the plugin starts: a schema that no
+        longer fits one (a column renamed behind the plugin's back) stops
+        the server before it says ready, naming the query."""
+        pg = pgcluster.PgCluster()
+        pg.start()
+        self.addCleanup(pg.stop)
+        uri = pg.create_database("broken")
+        with tempfile.TemporaryDirectory() as tmp:
+            first = PgServer(os.path.join(tmp, "first"), uri, pg)
+            os.makedirs(first.data)
+            try:
+                first.start()
+            finally:
+                first.stop()
+            pg.psql("broken", "ALTER TABLE audit RENAME COLUMN mac TO mac_gone")
+            r = self.run_server(tmp, uri)
+            self.assertEqual(r.returncode, 1, r.stderr[-2000:])
+            self.assertNotIn("ready", r.stdout)
+            self.assertIn("query AUDIT_INSERT", r.stderr)
+
     def test_unreachable_database(self):
         # A socket folder where no PostgreSQL listens: Orthanc gives up
         # after its retries and the launcher never reports ready.
