@@ -367,12 +367,13 @@ main (int argc, char **argv)
       waitpid (orthanc_pid, NULL, 0);
       return 1;
     }
-  printf ("ready http://127.0.0.1:%d\n", http_port);
-  fflush (stdout);
-
+  /* The handlers before "ready": a SIGTERM sent the moment it is read
+   * must stop Orthanc too, not kill this process and leave it running. */
   loop = g_main_loop_new (NULL, FALSE);
   g_unix_signal_add (SIGTERM, on_signal, NULL);
   g_unix_signal_add (SIGINT, on_signal, NULL);
+  printf ("ready http://127.0.0.1:%d\n", http_port);
+  fflush (stdout);
   g_child_watch_add (orthanc_pid, on_child_exit, loop);
   g_main_loop_run (loop);
   curl_global_cleanup ();

@@ -180,7 +180,9 @@ query (RrQueryId id)
 }
 
 static void
-bind (RrStmt *st, int i, char *text)
+bind (RrStmt *st,
+      int     i,
+      char   *text)
 {
   if (i < 1 || i > MAX_PARAMS || st->ran)
     {
@@ -192,19 +194,24 @@ bind (RrStmt *st, int i, char *text)
 }
 
 static void
-bind_int (RrStmt *st, int i, gint64 v)
+bind_int (RrStmt *st,
+          int     i,
+          gint64  v)
 {
   bind (st, i, g_strdup_printf ("%" G_GINT64_FORMAT, v));
 }
 
 static void
-bind_text (RrStmt *st, int i, const char *s)
+bind_text (RrStmt     *st,
+           int         i,
+           const char *s)
 {
   bind (st, i, g_strdup (s));
 }
 
 static void
-bind_null (RrStmt *st, int i)
+bind_null (RrStmt *st,
+           int     i)
 {
   bind (st, i, NULL);
 }
@@ -242,25 +249,29 @@ step (RrStmt *st)
 }
 
 static gboolean
-has_row (RrStmt *st, int i)
+has_row (RrStmt *st,
+         int     i)
 {
   return st->res && st->row >= 0 && st->row < st->n_rows && i >= 0 && i < PQnfields (st->res);
 }
 
 static gboolean
-column_is_null (RrStmt *st, int i)
+column_is_null (RrStmt *st,
+                int     i)
 {
   return !has_row (st, i) || PQgetisnull (st->res, st->row, i);
 }
 
 static const char *
-column_text (RrStmt *st, int i)
+column_text (RrStmt *st,
+             int     i)
 {
   return column_is_null (st, i) ? NULL : PQgetvalue (st->res, st->row, i);
 }
 
 static gint64
-column_int (RrStmt *st, int i)
+column_int (RrStmt *st,
+            int     i)
 {
   const char *s = column_text (st, i);
   /* A boolean column reads as SQLite's 0 and 1. */
@@ -424,7 +435,8 @@ rr_db_pg_request_end (gboolean *committed)
 }
 
 static gboolean
-schema_version (int *version, GError **error)
+schema_version (int     *version,
+                GError **error)
 {
   PGresult *res;
 

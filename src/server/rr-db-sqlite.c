@@ -50,19 +50,24 @@ query (RrQueryId id)
 }
 
 static void
-bind_int (RrStmt *st, int i, gint64 v)
+bind_int (RrStmt *st,
+          int     i,
+          gint64  v)
 {
   sqlite3_bind_int64 ((sqlite3_stmt *) st, i, v);
 }
 
 static void
-bind_text (RrStmt *st, int i, const char *s)
+bind_text (RrStmt     *st,
+           int         i,
+           const char *s)
 {
   sqlite3_bind_text ((sqlite3_stmt *) st, i, s, -1, SQLITE_TRANSIENT);
 }
 
 static void
-bind_null (RrStmt *st, int i)
+bind_null (RrStmt *st,
+           int     i)
 {
   sqlite3_bind_null ((sqlite3_stmt *) st, i);
 }
@@ -75,19 +80,22 @@ step (RrStmt *st)
 }
 
 static gint64
-column_int (RrStmt *st, int i)
+column_int (RrStmt *st,
+            int     i)
 {
   return sqlite3_column_int64 ((sqlite3_stmt *) st, i);
 }
 
 static const char *
-column_text (RrStmt *st, int i)
+column_text (RrStmt *st,
+             int     i)
 {
   return (const char *) sqlite3_column_text ((sqlite3_stmt *) st, i);
 }
 
 static gboolean
-column_is_null (RrStmt *st, int i)
+column_is_null (RrStmt *st,
+                int     i)
 {
   return sqlite3_column_type ((sqlite3_stmt *) st, i) == SQLITE_NULL;
 }
@@ -199,7 +207,8 @@ retry (void)
 }
 
 static gboolean
-set_error (GError **error, const char *what)
+set_error (GError     **error,
+           const char  *what)
 {
   g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: %s", what,
                writer ? sqlite3_errmsg (writer) : "no database");

@@ -17,7 +17,7 @@ get_audit (RrHttpRequest  *req,
       (limit && !g_ascii_string_to_signed (limit, 10, 1, 10000, &l, NULL)))
     return bad_request (resp, "after is a sequence number; limit is 1 to 10000");
   w = rr_json_writer_new (FALSE);
-  st = rr_db_query (RR_Q_GET_AUDIT);
+  st = rr_db_query (RR_Q_AUDIT_PAGE);
   rr_stmt_bind_int (st, 1, MAX (a, 0));
   rr_stmt_bind_int (st, 2, CLAMP (l, 1, 10000));
   rr_json_begin_array (w);

@@ -169,7 +169,7 @@ RrUser *
 rr_user_lookup (const char *username,
                 char      **hash)
 {
-  RrStmt *st = rr_db_query (RR_Q_RR_USER_LOOKUP);
+  RrStmt *st = rr_db_query (RR_Q_USER_BY_NAME);
   RrUser *u = NULL;
   if (st == NULL)
     return NULL;
@@ -194,7 +194,7 @@ rr_user_from_token (const char *bearer)
   if (bearer == NULL || strlen (bearer) != 64)
     return NULL;
   h = rr_sha256_hex (bearer, 64);
-  st = rr_db_query (RR_Q_RR_USER_FROM_TOKEN);
+  st = rr_db_query (RR_Q_USER_BY_SESSION);
   if (st == NULL)
     return NULL;
   rr_stmt_bind_text (st, 1, h);
@@ -222,7 +222,7 @@ rr_session_create (const RrUser *user,
   sodium_bin2hex (token, sizeof token, raw, sizeof raw);
   h = rr_sha256_hex (token, 64);
   *expires = now + CLAMP (life, 1, 7 * 24 * 3600);
-  st = rr_db_query (RR_Q_RR_SESSION_CREATE);
+  st = rr_db_query (RR_Q_SESSION_INSERT);
   if (st == NULL)
     return NULL;
   rr_stmt_bind_text (st, 1, h);
@@ -242,7 +242,7 @@ void
 rr_session_delete (const char *bearer)
 {
   g_autofree char *h = bearer ? rr_sha256_hex (bearer, strlen (bearer)) : NULL;
-  RrStmt *st = rr_db_query (RR_Q_RR_SESSION_DELETE);
+  RrStmt *st = rr_db_query (RR_Q_SESSION_DELETE);
   if (st == NULL)
     return;
   rr_stmt_bind_text (st, 1, h ? h : "");
@@ -501,7 +501,7 @@ rr_user_create (const char  *username,
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot hash the password");
       return FALSE;
     }
-  st = rr_db_query (RR_Q_RR_USER_CREATE);
+  st = rr_db_query (RR_Q_USER_INSERT);
   if (st == NULL)
     return FALSE;
   rr_stmt_bind_text (st, 1, username);

@@ -306,7 +306,7 @@ write_user (RrJsonWriter *w,
             const char   *display_name,
             gboolean      admin)
 {
-  RrStmt *st = rr_db_query (RR_Q_WRITE_USER);
+  RrStmt *st = rr_db_query (RR_Q_MEMBER_ROLES_OF_USER);
   rr_json_begin_object (w);
   rr_json_key (w, "id");
   rr_json_int (w, id);
@@ -348,7 +348,7 @@ write_user (RrJsonWriter *w,
 char *
 member_site (const RrUser *user)
 {
-  RrStmt *st = rr_db_query (RR_Q_MEMBER_SITE);
+  RrStmt *st = rr_db_query (RR_Q_MEMBER_SITE_OF_USER);
   char *site = NULL;
   rr_stmt_bind_int (st, 1, user->id);
   if (st && rr_stmt_step (st) == RR_ROW)
@@ -368,7 +368,7 @@ rr_api_user_may_see_study (const RrUser *user,
     return TRUE;
   /* Its own uploads (site), or a study of one of its tasks: the task's
    * timepoint, and for reads and adjudications the subject's earlier ones. */
-  st = rr_db_query (RR_Q_RR_API_USER_MAY_SEE_STUDY);
+  st = rr_db_query (RR_Q_USER_MAY_SEE_STUDY);
   if (st == NULL)
     return FALSE;
   rr_stmt_bind_int (st, 1, user->id);

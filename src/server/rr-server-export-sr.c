@@ -126,10 +126,10 @@ add_calipers (GPtrArray  *ids,
   const char *sop = json_object_get_string_member_with_default (c, "sop_uid", NULL);
   const char *series = json_object_get_string_member_with_default (c, "series_uid", NULL);
   if (sop)
-    add_query (ids, seen, RR_Q_ADD_CALIPERS, sop, NULL);
+    add_query (ids, seen, RR_Q_INSTANCE_BY_SOP, sop, NULL);
   else if (series)
     /* An MPR caliper: the SR's evidence lists the whole series. */
-    add_query (ids, seen, RR_Q_ADD_CALIPERS_2, series, NULL);
+    add_query (ids, seen, RR_Q_INSTANCES_BY_SERIES, series, NULL);
 }
 
 /* Which of the stored instances the SR of @read needs: every instance a
@@ -155,7 +155,7 @@ instances_of_read (const char *trial,
       RrStmt *st;
       if (label == NULL)
         continue;
-      st = rr_db_query (RR_Q_INSTANCES_OF_READ);
+      st = rr_db_query (RR_Q_READ_FIRST_INSTANCE);
       if (st == NULL)
         continue;
       rr_stmt_bind_text (st, 1, trial);
@@ -259,7 +259,7 @@ collect (SrExport *ex)
   RrStmt *st;
 
   /* Every submitted read, by subject, timepoint and slot. */
-  st = rr_db_query (RR_Q_COLLECT);
+  st = rr_db_query (RR_Q_EXPORT_READS);
   rr_stmt_bind_text (st, 1, ex->trial);
   while (st && rr_stmt_step (st) == RR_ROW)
     {
@@ -285,7 +285,7 @@ collect (SrExport *ex)
 
   /* Every final: the read it was decided on, signed by its reader and, when
    * adjudicated, by the adjudicator; its own UIDs, beside the read's. */
-  st = rr_db_query (RR_Q_COLLECT_2);
+  st = rr_db_query (RR_Q_EXPORT_FINALS);
   rr_stmt_bind_text (st, 1, ex->trial);
   while (st && rr_stmt_step (st) == RR_ROW)
     {

@@ -48,11 +48,11 @@ get_export (RrHttpRequest *req,
   format = format ? format : "json";
   if (!g_str_equal (format, "json") && !g_str_equal (format, "csv") && !g_str_equal (format, "sr"))
     return bad_request (resp, "format is csv, json or sr");
-  if (query_int (RR_Q_GET_EXPORT, trial, NULL) < 0)
+  if (query_int (RR_Q_TRIAL_EXISTS, trial, NULL) < 0)
     return not_found (resp);
   if (g_str_equal (format, "sr"))
     return get_export_sr (req, resp, trial);
-  st = rr_db_query (RR_Q_GET_EXPORT_2);
+  st = rr_db_query (RR_Q_EXPORT_TIMEPOINTS);
   rr_stmt_bind_text (st, 1, trial);
   while (st && rr_stmt_step (st) == RR_ROW)
     {
@@ -65,7 +65,7 @@ get_export (RrHttpRequest *req,
       for (int k = 0; k < 2; k++)
         {
           read_of_slot (trial, r->subject, r->timepoint, k + 1, NULL, &r->resp[k], NULL);
-          q = rr_db_query (RR_Q_GET_EXPORT_3);
+          q = rr_db_query (RR_Q_EXPORT_SUBJECT_READERS);
           rr_stmt_bind_text (q, 1, trial);
           rr_stmt_bind_text (q, 2, r->subject);
           rr_stmt_bind_int (q, 3, k + 1);
@@ -73,7 +73,7 @@ get_export (RrHttpRequest *req,
             r->user[k] = g_strdup (col_text (q, 0));
           rr_stmt_finalize (q);
         }
-      q = rr_db_query (RR_Q_GET_EXPORT_4);
+      q = rr_db_query (RR_Q_EXPORT_ADJUDICATION);
       rr_stmt_bind_int (q, 1, r->timepoint);
       if (rr_stmt_step (q) == RR_ROW)
         {
@@ -90,7 +90,7 @@ get_export (RrHttpRequest *req,
           adjudicated++;
         }
       rr_stmt_finalize (q);
-      q = rr_db_query (RR_Q_GET_EXPORT_5);
+      q = rr_db_query (RR_Q_EXPORT_FINAL);
       rr_stmt_bind_int (q, 1, r->timepoint);
       if (rr_stmt_step (q) == RR_ROW)
         {

@@ -19,7 +19,7 @@ put_protocol (RrHttpRequest *req,
   JsonObject *o;
   RrStmt *st;
 
-  if (query_int (RR_Q_GET_EXPORT, trial, NULL) < 0)
+  if (query_int (RR_Q_TRIAL_EXISTS, trial, NULL) < 0)
     return not_found (resp);
   o = parse_object (req, resp, &parser);
   if (o == NULL)
@@ -34,7 +34,7 @@ put_protocol (RrHttpRequest *req,
     }
   json = node_to_json (json_parser_get_root (parser));
   rr_db_begin ();
-  st = rr_db_query (RR_Q_PUT_PROTOCOL);
+  st = rr_db_query (RR_Q_TRIAL_SET_PROTOCOL);
   rr_stmt_bind_text (st, 1, trial);
   rr_stmt_bind_text (st, 2, json);
   if (!step_done (st) || !rr_audit_append (req->user->username, "trial.protocol", trial, json))
@@ -95,7 +95,7 @@ qc_automated (const char  *trial,
               GPtrArray   *studies,
               char       **protocol_out)
 {
-  RrStmt *st = rr_db_query (RR_Q_QC_AUTOMATED);
+  RrStmt *st = rr_db_query (RR_Q_TRIAL_PROTOCOL);
   g_autofree char *protocol = NULL;
   QcRun q = { NULL, studies, NULL };
 
@@ -113,7 +113,7 @@ qc_store (const char *task_id,
           const char *protocol,
           const char *automated)
 {
-  RrStmt *st = rr_db_query (RR_Q_QC_STORE);
+  RrStmt *st = rr_db_query (RR_Q_QC_AUTOMATED_INSERT);
   rr_stmt_bind_text (st, 1, task_id);
   rr_stmt_bind_text (st, 2, protocol);
   if (automated)
@@ -125,7 +125,7 @@ void
 write_qc (RrJsonWriter *w,
           const Task   *t)
 {
-  RrStmt *st = rr_db_query (RR_Q_WRITE_QC);
+  RrStmt *st = rr_db_query (RR_Q_QC_AUTOMATED_OF_TASK);
   rr_stmt_bind_text (st, 1, t->id);
   if (st && rr_stmt_step (st) == RR_ROW)
     {
@@ -140,7 +140,7 @@ write_qc (RrJsonWriter *w,
     }
   rr_stmt_finalize (st);
   /* A task from before the checks ran on the server. */
-  st = rr_db_query (RR_Q_QC_AUTOMATED);
+  st = rr_db_query (RR_Q_TRIAL_PROTOCOL);
   rr_stmt_bind_text (st, 1, t->trial);
   rr_json_key (w, "protocol");
   rr_json_raw (w, st && rr_stmt_step (st) == RR_ROW ? col_text (st, 0) : "{}");

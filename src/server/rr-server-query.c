@@ -38,7 +38,7 @@ query_answer_free (QueryAnswer *a)
 static gint64
 uploader (const Task *qc)
 {
-  RrStmt *st = rr_db_query (RR_Q_UPLOADER);
+  RrStmt *st = rr_db_query (RR_Q_TIMEPOINT_UPLOADER);
   gint64 id = -1;
   rr_stmt_bind_int (st, 1, qc->timepoint);
   rr_stmt_bind_text (st, 2, qc->trial);
@@ -65,7 +65,7 @@ query_open (const Task *qc,
 
   if (id == NULL)
     return FALSE;
-  st = rr_db_query (RR_Q_QUERY_OPEN);
+  st = rr_db_query (RR_Q_QUERY_INSERT);
   rr_stmt_bind_text (st, 1, id);
   rr_stmt_bind_text (st, 2, qc->id);
   rr_stmt_bind_text (st, 3, verdict);
@@ -145,12 +145,12 @@ query_answer_check (const Task   *t,
       /* Linked to this timepoint already (more files added to the same
        * study), or an upload of this user for this trial not linked
        * anywhere: never another subject's or another site's images. */
-      st = rr_db_query (RR_Q_QUERY_ANSWER_CHECK);
+      st = rr_db_query (RR_Q_STUDY_LINKED_ELSEWHERE);
       rr_stmt_bind_text (st, 1, uid);
       rr_stmt_bind_int (st, 2, t->timepoint);
       elsewhere = st && rr_stmt_step (st) == RR_ROW ? rr_stmt_column_int (st, 0) : 1;
       rr_stmt_finalize (st);
-      st = rr_db_query (RR_Q_QUERY_ANSWER_CHECK_2);
+      st = rr_db_query (RR_Q_STUDY_KNOWN_TO_SITE);
       rr_stmt_bind_text (st, 1, uid);
       rr_stmt_bind_int (st, 2, t->timepoint);
       rr_stmt_bind_int (st, 3, user->id);
@@ -170,7 +170,7 @@ query_answer_check (const Task   *t,
         }
       g_ptr_array_add (a->studies, g_strdup (uid));
     }
-  st = rr_db_query (RR_Q_QUERY_ANSWER_CHECK_3);
+  st = rr_db_query (RR_Q_TIMEPOINT_STUDY_UIDS);
   rr_stmt_bind_int (st, 1, t->timepoint);
   while (st && rr_stmt_step (st) == RR_ROW)
     if (!g_ptr_array_find_with_equal_func (a->studies, col_text (st, 0), g_str_equal, NULL))
@@ -193,7 +193,7 @@ query_answer_run_checks (const Task  *t,
 static gint64
 reviewer (const Task *query)
 {
-  gint64 id = query_int (RR_Q_REVIEWER, query->id, NULL);
+  gint64 id = query_int (RR_Q_QUERY_REVIEWER, query->id, NULL);
   return id >= 0 ? id : least_loaded (query->trial, "qc", NULL);
 }
 
@@ -213,7 +213,7 @@ query_answered (const Task  *t,
     return NULL;
   for (guint i = 0; i < a->unlinked->len; i++)
     {
-      st = rr_db_query (RR_Q_QUERY_ANSWERED);
+      st = rr_db_query (RR_Q_TIMEPOINT_STUDY_UNLINK);
       rr_stmt_bind_int (st, 1, t->timepoint);
       rr_stmt_bind_text (st, 2, a->unlinked->pdata[i]);
       if (!step_done (st))
@@ -225,26 +225,26 @@ query_answered (const Task  *t,
       g_autofree char *oid = rr_server->lookup_study ? rr_server->lookup_study (uid) : NULL;
       if (oid == NULL)
         return NULL;
-      st = rr_db_query (RR_Q_QUERY_ANSWERED_2);
+      st = rr_db_query (RR_Q_STUDY_UPSERT);
       rr_stmt_bind_text (st, 1, uid);
       rr_stmt_bind_text (st, 2, oid);
       /* Indexed again: a re-upload may have added files to the study. */
       if (!step_done (st) || !index_study (uid, oid))
         return NULL;
-      st = rr_db_query (RR_Q_QUERY_ANSWERED_3);
+      st = rr_db_query (RR_Q_TIMEPOINT_STUDY_LINK_ONCE);
       rr_stmt_bind_int (st, 1, t->timepoint);
       rr_stmt_bind_text (st, 2, uid);
       if (!step_done (st))
         return NULL;
     }
-  st = rr_db_query (RR_Q_QUERY_ANSWERED_4);
+  st = rr_db_query (RR_Q_TIMEPOINT_QC_PENDING);
   rr_stmt_bind_int (st, 1, t->timepoint);
   if (!step_done (st))
     return NULL;
   qc = create_task ("qc", t->trial, t->subject, t->timepoint, qc_user, 0, by);
   if (qc == NULL || !qc_store (qc, a->protocol ? a->protocol : "{}", a->automated))
     return NULL;
-  st = rr_db_query (RR_Q_QUERY_ANSWERED_5);
+  st = rr_db_query (RR_Q_QUERY_SET_ANSWER);
   rr_stmt_bind_text (st, 1, t->id);
   rr_stmt_bind_text (st, 2, a->response);
   rr_stmt_bind_text (st, 3, qc);
@@ -276,7 +276,7 @@ void
 write_query (RrJsonWriter *w,
              const Task   *t)
 {
-  RrStmt *st = rr_db_query (RR_Q_WRITE_QUERY);
+  RrStmt *st = rr_db_query (RR_Q_QUERY_OF_TASK);
   gboolean found;
   rr_stmt_bind_text (st, 1, t->id);
   found = st && rr_stmt_step (st) == RR_ROW;
@@ -301,7 +301,7 @@ void
 write_qc_query (RrJsonWriter *w,
                 const Task   *t)
 {
-  RrStmt *st = rr_db_query (RR_Q_WRITE_QC_QUERY);
+  RrStmt *st = rr_db_query (RR_Q_QUERY_ANSWERED_BY);
   rr_stmt_bind_text (st, 1, t->id);
   rr_json_key (w, "query");
   if (st && rr_stmt_step (st) == RR_ROW)

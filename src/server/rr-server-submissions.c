@@ -37,7 +37,7 @@ adjudicates (const RrUser *user,
 
   if (!g_str_equal (t->kind, "read"))
     return FALSE;
-  st = rr_db_query (RR_Q_ADJUDICATES);
+  st = rr_db_query (RR_Q_ADJUDICATION_TASK_EXISTS);
   rr_stmt_bind_int (st, 1, user->id);
   rr_stmt_bind_text (st, 2, t->trial);
   rr_stmt_bind_text (st, 3, t->subject);
@@ -64,7 +64,7 @@ get_submission (RrHttpRequest *req,
   if (!req->user->admin && t.user_id != req->user->id && !adjudicates (req->user, &t))
     return not_found (resp);
 
-  st = rr_db_query (RR_Q_GET_SUBMISSION);
+  st = rr_db_query (RR_Q_SUBMISSION_OF_TASK);
   rr_stmt_bind_text (st, 1, t.id);
   if (st == NULL || rr_stmt_step (st) != RR_ROW)
     {
@@ -183,7 +183,7 @@ after_read (const Task *t,
 {
   g_autofree char *s1 = NULL, *s2 = NULL, *id1 = NULL, *id2 = NULL, *rule = NULL;
   g_autofree char *b1 = NULL, *b2 = NULL, *p1 = NULL, *p2 = NULL, *now = NULL;
-  gint64 n = query_int (RR_Q_AFTER_READ, t->trial, NULL);
+  gint64 n = query_int (RR_Q_TRIAL_READERS_PER_CASE, t->trial, NULL);
   gboolean agree;
   RrStmt *st;
 
@@ -192,7 +192,7 @@ after_read (const Task *t,
   now = rr_now_rfc3339 ();
   if (n >= 2 && !read_of_slot (t->trial, t->subject, t->timepoint, 2, NULL, &s2, &id2))
     return TRUE;
-  st = rr_db_query (RR_Q_AFTER_READ_2);
+  st = rr_db_query (RR_Q_TRIAL_ADJUDICATION);
   rr_stmt_bind_text (st, 1, t->trial);
   if (rr_stmt_step (st) == RR_ROW)
     rule = g_strdup (col_text (st, 0));
@@ -204,7 +204,7 @@ after_read (const Task *t,
                     (g_strcmp0 (rule, "bor_or_pd_timepoint") != 0 || g_strcmp0 (p1, p2) == 0));
   if (agree)
     {
-      st = rr_db_query (RR_Q_AFTER_READ_3);
+      st = rr_db_query (RR_Q_FINAL_AGREEMENT_INSERT);
       rr_stmt_bind_int (st, 1, t->timepoint);
       rr_stmt_bind_text (st, 2, id1);
       rr_stmt_bind_text (st, 3, now);
@@ -231,7 +231,7 @@ after_read (const Task *t,
 static gboolean
 set_task_submitted (const Task *t)
 {
-  RrStmt *st = rr_db_query (RR_Q_SET_TASK_SUBMITTED);
+  RrStmt *st = rr_db_query (RR_Q_TASK_SET_SUBMITTED);
   rr_stmt_bind_text (st, 1, t->id);
   return step_done (st) && rr_db_changes () == 1;
 }
@@ -265,7 +265,7 @@ post_submission (RrHttpRequest *req,
   body_hash = rr_server_mac_hex (req->body ? req->body : "", req->body_len);
 
   /* The same submission again: the same receipt. Anything else: 409. */
-  st = rr_db_query (RR_Q_POST_SUBMISSION);
+  st = rr_db_query (RR_Q_SUBMISSION_RECEIPT);
   rr_stmt_bind_text (st, 1, t.id);
   if (st && rr_stmt_step (st) == RR_ROW)
     {
@@ -420,7 +420,7 @@ post_submission (RrHttpRequest *req,
     query_answer_run_checks (&t, answer);
   /* The password was checked without the lock: someone else may have
    * submitted this task meanwhile. */
-  if (query_int (RR_Q_POST_SUBMISSION_2, t.id, NULL) > 0)
+  if (query_int (RR_Q_SUBMISSION_EXISTS, t.id, NULL) > 0)
     {
       /* PostgreSQL runs the request again: its first check then answers
        * the same receipt to the same submission from another node. */
@@ -437,7 +437,7 @@ post_submission (RrHttpRequest *req,
       return rr_respond_error (resp, 409, "conflict", "This task changed meanwhile (submitted "
                                "or reassigned)", NULL);
     }
-  st = rr_db_query (RR_Q_POST_SUBMISSION_3);
+  st = rr_db_query (RR_Q_SUBMISSION_INSERT);
   /* The stored body keeps everything but the password. */
   json_object_remove_member (sig, "password");
   stored = node_to_json (json_parser_get_root (parser));
@@ -493,7 +493,7 @@ post_submission (RrHttpRequest *req,
       g_autofree char *chosen_sub = NULL;
       read_of_slot (t.trial, t.subject, t.timepoint, g_str_equal (chosen, "Reader 1") ? 1 : 2,
                     NULL, NULL, &chosen_sub);
-      st = rr_db_query (RR_Q_POST_SUBMISSION_4);
+      st = rr_db_query (RR_Q_FINAL_INSERT);
       rr_stmt_bind_int (st, 1, t.timepoint);
       rr_stmt_bind_text (st, 2, chosen);
       rr_stmt_bind_text (st, 3, chosen_sub ? chosen_sub : "");
@@ -532,7 +532,7 @@ post_submission (RrHttpRequest *req,
       const char *status = g_str_equal (decision, "pass") ? "passed"
                            : g_str_equal (decision, "fail") ? "failed" : "queried";
       g_autoptr (GPtrArray) created = g_ptr_array_new_with_free_func (g_free);
-      st = rr_db_query (RR_Q_POST_SUBMISSION_5);
+      st = rr_db_query (RR_Q_TIMEPOINT_SET_QC_STATUS);
       rr_stmt_bind_text (st, 1, status);
       rr_stmt_bind_int (st, 2, t.timepoint);
       if (!step_done (st))

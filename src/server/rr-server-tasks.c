@@ -18,7 +18,7 @@ least_loaded (const char *trial,
               const char *role,
               GArray     *exclude)
 {
-  RrStmt *st = rr_db_query (RR_Q_LEAST_LOADED);
+  RrStmt *st = rr_db_query (RR_Q_POOL_BY_LOAD);
   g_autofree char *like = g_strdup_printf ("%%,%s,%%", role);
   gint64 best = -1;
   rr_stmt_bind_text (st, 1, trial);
@@ -50,7 +50,7 @@ create_task (const char *kind,
   g_autofree char *due = rr_time_rfc3339 (g_get_real_time () / G_USEC_PER_SEC + DUE_DAYS * 86400);
   g_autofree char *details = NULL;
   g_autoptr (RrJsonWriter) w = rr_json_writer_new (FALSE);
-  RrStmt *st = rr_db_query (RR_Q_CREATE_TASK);
+  RrStmt *st = rr_db_query (RR_Q_TASK_INSERT);
   rr_stmt_bind_text (st, 1, id);
   rr_stmt_bind_text (st, 2, kind);
   rr_stmt_bind_text (st, 3, trial);
@@ -112,7 +112,7 @@ create_read_tasks (const char *trial,
                    const char *by,
                    GPtrArray  *created)
 {
-  gint64 n = query_int (RR_Q_AFTER_READ, trial, NULL);
+  gint64 n = query_int (RR_Q_TRIAL_READERS_PER_CASE, trial, NULL);
   g_autoptr (GArray) readers = g_array_new (FALSE, FALSE, sizeof (gint64));
   RrStmt *st;
 
@@ -122,7 +122,7 @@ create_read_tasks (const char *trial,
   for (gint64 slot = 1; slot <= n; slot++)
     {
       gint64 uid = -1;
-      st = rr_db_query (RR_Q_CREATE_READ_TASKS);
+      st = rr_db_query (RR_Q_SUBJECT_READER_OF_SLOT);
       rr_stmt_bind_text (st, 1, trial);
       rr_stmt_bind_text (st, 2, subject);
       rr_stmt_bind_int (st, 3, slot);
@@ -158,7 +158,7 @@ create_read_tasks (const char *trial,
 gint64
 unassigned_user (void)
 {
-  return query_int (RR_Q_UNASSIGNED_USER, NULL, NULL);
+  return query_int (RR_Q_UNASSIGNED_USER_ID, NULL, NULL);
 }
 
 /* The open reads of @user_id in @trial, who left its reader pool: each is
@@ -176,7 +176,7 @@ hand_over_reads (const char  *trial,
 {
   typedef struct { char *id, *subject; gint64 timepoint, slot; } Open;
   g_autoptr (GArray) open = g_array_new (FALSE, TRUE, sizeof (Open));
-  RrStmt *st = rr_db_query (RR_Q_HAND_OVER_READS);
+  RrStmt *st = rr_db_query (RR_Q_OPEN_READS_OF_USER);
   gboolean ok = st != NULL;
   gint64 nobody = unassigned_user ();
 
@@ -203,7 +203,7 @@ hand_over_reads (const char  *trial,
        * reader who does not read the subject's other slots. */
       g_array_append_val (exclude, user_id);
       next = -1;
-      st = rr_db_query (RR_Q_HAND_OVER_READS_2);
+      st = rr_db_query (RR_Q_SUBJECT_READERS_OF_SUBJECT);
       rr_stmt_bind_text (st, 1, trial);
       rr_stmt_bind_text (st, 2, o->subject);
       while (st && rr_stmt_step (st) == RR_ROW)
@@ -217,7 +217,7 @@ hand_over_reads (const char  *trial,
       rr_stmt_finalize (st);
       if (next < 0)
         next = least_loaded (trial, "reader", exclude);
-      st = rr_db_query (RR_Q_HAND_OVER_READS_3);
+      st = rr_db_query (RR_Q_TASK_CANCEL);
       rr_stmt_bind_text (st, 1, o->id);
       ok = step_done (st);
       if (next >= 0)
@@ -243,7 +243,7 @@ hand_over_reads (const char  *trial,
     {
       /* The subjects whose reads were all done: their next timepoint draws
        * a reader from the pool again. */
-      st = rr_db_query (RR_Q_HAND_OVER_READS_4);
+      st = rr_db_query (RR_Q_SUBJECT_READERS_DELETE_USER);
       rr_stmt_bind_text (st, 1, trial);
       rr_stmt_bind_int (st, 2, user_id);
       ok = step_done (st);
@@ -262,7 +262,7 @@ hand_over_all_reads (gint64      user_id,
                      const char *by)
 {
   g_autoptr (GPtrArray) trials = g_ptr_array_new_with_free_func (g_free);
-  RrStmt *st = rr_db_query (RR_Q_HAND_OVER_ALL_READS);
+  RrStmt *st = rr_db_query (RR_Q_TRIALS_WITH_OPEN_READS);
   rr_stmt_bind_int (st, 1, user_id);
   while (st && rr_stmt_step (st) == RR_ROW)
     g_ptr_array_add (trials, g_strdup (col_text (st, 0)));
@@ -300,7 +300,7 @@ put_task_assignee (RrHttpRequest *req,
       t.user_id != unassigned_user ())
     return rr_respond_error (resp, 409, "conflict", "Only an open, unassigned read is assigned "
                              "this way", NULL);
-  st = rr_db_query (RR_Q_PUT_TASK_ASSIGNEE);
+  st = rr_db_query (RR_Q_READER_OF_TRIAL_BY_NAME);
   rr_stmt_bind_text (st, 1, username);
   rr_stmt_bind_text (st, 2, t.trial);
   reader = st && rr_stmt_step (st) == RR_ROW;
@@ -309,7 +309,7 @@ put_task_assignee (RrHttpRequest *req,
   if (!reader)
     return rr_respond_error (resp, 422, "invalid_request", "That user is not an active reader "
                              "of the task's trial", NULL);
-  st = rr_db_query (RR_Q_PUT_TASK_ASSIGNEE_2);
+  st = rr_db_query (RR_Q_SUBJECT_READER_IN_OTHER_SLOT);
   rr_stmt_bind_text (st, 1, t.trial);
   rr_stmt_bind_text (st, 2, t.subject);
   rr_stmt_bind_int (st, 3, uid);
@@ -331,7 +331,7 @@ put_task_assignee (RrHttpRequest *req,
       rr_db_rollback ();
       return rr_respond_error (resp, 409, "conflict", "The task changed meanwhile", NULL);
     }
-  st = rr_db_query (RR_Q_PUT_TASK_ASSIGNEE_3);
+  st = rr_db_query (RR_Q_TASK_SET_ASSIGNEE);
   rr_stmt_bind_int (st, 1, uid);
   rr_stmt_bind_text (st, 2, t.id);
   if (!step_done (st) || !set_subject_reader (t.trial, t.subject, t.slot, uid) ||
@@ -440,7 +440,7 @@ write_task (RrJsonWriter *w,
   while (st && rr_stmt_step (st) == RR_ROW)
     {
       gint64 tp = rr_stmt_column_int (st, 0);
-      RrStmt *ss = rr_db_query (RR_Q_QUERY_ANSWER_CHECK_3);
+      RrStmt *ss = rr_db_query (RR_Q_TIMEPOINT_STUDY_UIDS);
       gboolean locked;
       rr_json_begin_object (w);
       rr_json_key (w, "label");
@@ -472,7 +472,7 @@ write_task (RrJsonWriter *w,
   /* Who holds it: null for a read waiting for an admin to assign it. */
   rr_json_key (w, "assignee");
   {
-    RrStmt *u = rr_db_query (RR_Q_WRITE_TASK);
+    RrStmt *u = rr_db_query (RR_Q_USERNAME_BY_ID);
     rr_stmt_bind_int (u, 1, t->user_id);
     if (u && rr_stmt_step (u) == RR_ROW && !g_str_equal (col_text (u, 0), RR_UNASSIGNED))
       rr_json_string (w, col_text (u, 0));
@@ -496,7 +496,7 @@ get_tasks (RrHttpRequest  *req,
   status = status ? status : "open";
   if (!one_of (status, statuses))
     return bad_request (resp, "status is open, submitted or all");
-  st = rr_db_query (RR_Q_GET_TASKS);
+  st = rr_db_query (RR_Q_TASKS_LIST);
   rr_stmt_bind_int (st, 1, req->user->id);
   rr_stmt_bind_int (st, 2, req->user->admin);
   rr_stmt_bind_text (st, 3, status);
@@ -703,7 +703,7 @@ get_task (RrHttpRequest *req,
   if (g_str_equal (t.kind, "read"))
     {
       /* This reader's own locked reads of the subject, earlier timepoints. */
-      RrStmt *st = rr_db_query (RR_Q_GET_TASK);
+      RrStmt *st = rr_db_query (RR_Q_EARLIER_READS_OF_SUBJECT);
       rr_stmt_bind_int (st, 1, t.user_id);
       rr_stmt_bind_text (st, 2, t.trial);
       rr_stmt_bind_text (st, 3, t.subject);
@@ -776,7 +776,7 @@ get_task_instances (RrHttpRequest *req,
   rr_json_begin_array (w);
   while (tps && rr_stmt_step (tps) == RR_ROW)
     {
-      RrStmt *st = rr_db_query (RR_Q_GET_TASK_INSTANCES);
+      RrStmt *st = rr_db_query (RR_Q_TIMEPOINT_INSTANCES);
       rr_stmt_bind_int (st, 1, rr_stmt_column_int (tps, 0));
       while (st && rr_stmt_step (st) == RR_ROW)
         {

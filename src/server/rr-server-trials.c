@@ -92,11 +92,11 @@ post_trials (RrHttpRequest  *req,
     return bad_request (resp, "\"protocol\" must be an object");
   protocol_json = protocol && JSON_NODE_HOLDS_OBJECT (protocol) ? node_to_json (protocol)
                                                                : g_strdup ("{}");
-  if (query_int (RR_Q_GET_EXPORT, id, NULL) > 0)
+  if (query_int (RR_Q_TRIAL_EXISTS, id, NULL) > 0)
     return rr_respond_error (resp, 409, "conflict", "That trial exists", NULL);
   now = rr_now_rfc3339 ();
   rr_db_begin ();
-  st = rr_db_query (RR_Q_POST_TRIALS);
+  st = rr_db_query (RR_Q_TRIAL_INSERT);
   rr_stmt_bind_text (st, 1, id);
   rr_stmt_bind_text (st, 2, name);
   rr_stmt_bind_text (st, 3, criteria);
@@ -115,7 +115,7 @@ post_trials (RrHttpRequest  *req,
       return server_failed (resp);
     }
   rr_db_commit ();
-  st = rr_db_query (RR_Q_POST_TRIALS_2);
+  st = rr_db_query (RR_Q_TRIAL_GET);
   rr_stmt_bind_text (st, 1, id);
   if (rr_stmt_step (st) == RR_ROW)
     {
@@ -164,7 +164,7 @@ put_member (RrHttpRequest *req,
   const char *site = o ? member_string (o, "site", FALSE, 64, &ok, resp) : NULL;
   JsonNode *rn = o ? json_object_get_member (o, "roles") : NULL;
   g_autoptr (GString) roles = g_string_new (NULL);
-  gint64 uid = query_int (RR_Q_PUT_MEMBER, username, NULL);
+  gint64 uid = query_int (RR_Q_USER_ID_BY_NAME, username, NULL);
   RrStmt *st;
   g_autoptr (RrJsonWriter) w = NULL;
   g_autofree char *details = NULL;
@@ -172,7 +172,7 @@ put_member (RrHttpRequest *req,
 
   if (!ok)
     return;
-  if (query_int (RR_Q_GET_EXPORT, trial, NULL) < 0 || uid < 0)
+  if (query_int (RR_Q_TRIAL_EXISTS, trial, NULL) < 0 || uid < 0)
     return not_found (resp);
   if (rn == NULL || !JSON_NODE_HOLDS_ARRAY (rn) || json_array_get_length (json_node_get_array (rn)) > 4)
     return bad_request (resp, "\"roles\" must be a list of site, qc, reader, adjudicator");
@@ -188,12 +188,12 @@ put_member (RrHttpRequest *req,
     }
   if (strstr (roles->str, "site") && (site == NULL || !valid_id (site, 64)))
     return bad_request (resp, "A site member needs its \"site\"");
-  st = rr_db_query (RR_Q_PUT_MEMBER_2);
+  st = rr_db_query (RR_Q_MEMBER_IS_READER);
   rr_stmt_bind_text (st, 1, trial);
   rr_stmt_bind_int (st, 2, uid);
   leaves_pool = st && rr_stmt_step (st) == RR_ROW && !strstr (roles->str, "reader");
   rr_stmt_finalize (st);
-  st = rr_db_query (RR_Q_PUT_MEMBER_3);
+  st = rr_db_query (RR_Q_MEMBER_ROLES);
   rr_stmt_bind_text (st, 1, trial);
   rr_stmt_bind_int (st, 2, uid);
   if (st && rr_stmt_step (st) == RR_ROW)
@@ -205,7 +205,7 @@ put_member (RrHttpRequest *req,
     }
   rr_stmt_finalize (st);
   rr_db_begin ();
-  st = rr_db_query (RR_Q_PUT_MEMBER_4);
+  st = rr_db_query (RR_Q_MEMBER_UPSERT);
   rr_stmt_bind_text (st, 1, trial);
   rr_stmt_bind_int (st, 2, uid);
   rr_stmt_bind_text (st, 3, roles->str);
@@ -283,7 +283,7 @@ post_timepoint (RrHttpRequest *req,
     return;
   if (!json_object_has_member (o, "day"))
     return bad_request (resp, "\"day\" is required");
-  if (query_int (RR_Q_GET_EXPORT, trial, NULL) < 0)
+  if (query_int (RR_Q_TRIAL_EXISTS, trial, NULL) < 0)
     return not_found (resp);
   if (!valid_id (subject, 64))
     return bad_request (resp, "A subject id is letters, digits, '.', '_' and '-'");
@@ -299,13 +299,13 @@ post_timepoint (RrHttpRequest *req,
         return bad_request (resp, "\"studies\" must list Study Instance UIDs");
       g_ptr_array_add (studies, g_strdup (uid));
     }
-  qc_required = query_int (RR_Q_POST_TIMEPOINT, trial, NULL);
+  qc_required = query_int (RR_Q_TRIAL_QC_REQUIRED, trial, NULL);
   /* The checks run first, before anything is checked against the
    * database: they release the lock while Orthanc reads the headers. */
   if (qc_required)
     automated = qc_automated (trial, studies, &protocol);
   {
-    RrStmt *dup = rr_db_query (RR_Q_POST_TIMEPOINT_2);
+    RrStmt *dup = rr_db_query (RR_Q_TIMEPOINT_CLASH);
     gboolean exists;
     rr_stmt_bind_text (dup, 1, trial);
     rr_stmt_bind_text (dup, 2, subject);
@@ -318,7 +318,7 @@ post_timepoint (RrHttpRequest *req,
                                "label or day", NULL);
   }
   rr_db_begin ();
-  st = rr_db_query (RR_Q_POST_TIMEPOINT_3);
+  st = rr_db_query (RR_Q_TIMEPOINT_INSERT);
   rr_stmt_bind_text (st, 1, trial);
   rr_stmt_bind_text (st, 2, subject);
   rr_stmt_bind_text (st, 3, label);
@@ -343,12 +343,12 @@ post_timepoint (RrHttpRequest *req,
           rr_db_rollback ();
           return rr_respond_error (resp, 422, "invalid_submission", msg, NULL);
         }
-      st = rr_db_query (RR_Q_QUERY_ANSWERED_2);
+      st = rr_db_query (RR_Q_STUDY_UPSERT);
       rr_stmt_bind_text (st, 1, uid);
       rr_stmt_bind_text (st, 2, oid);
       if (!step_done (st) || !index_study (uid, oid))
         goto failed;
-      st = rr_db_query (RR_Q_POST_TIMEPOINT_4);
+      st = rr_db_query (RR_Q_TIMEPOINT_STUDY_LINK);
       rr_stmt_bind_int (st, 1, tp);
       rr_stmt_bind_text (st, 2, uid);
       if (!step_done (st))
@@ -433,7 +433,7 @@ get_trial_deid (RrHttpRequest *req,
 
   /* Like every other path under trials/: a non-admin who is not a site
    * member of this trial learns nothing, not even whether it exists. */
-  st = rr_db_query (RR_Q_GET_TRIAL_DEID);
+  st = rr_db_query (RR_Q_MEMBER_IS_SITE);
   rr_stmt_bind_text (st, 1, trial);
   rr_stmt_bind_int (st, 2, req->user->id);
   if (!req->user->admin && rr_stmt_step (st) != RR_ROW)
@@ -442,7 +442,7 @@ get_trial_deid (RrHttpRequest *req,
       return forbidden (resp);
     }
   rr_stmt_finalize (st);
-  if (query_int (RR_Q_GET_EXPORT, trial, NULL) < 0)
+  if (query_int (RR_Q_TRIAL_EXISTS, trial, NULL) < 0)
     return not_found (resp);
   rr_db_begin ();
   if (!trial_deid_ensure (trial) ||
@@ -452,7 +452,7 @@ get_trial_deid (RrHttpRequest *req,
       return server_failed (resp);
     }
   rr_db_commit ();
-  st = rr_db_query (RR_Q_GET_TRIAL_DEID_2);
+  st = rr_db_query (RR_Q_TRIAL_DEID_KEY);
   rr_stmt_bind_text (st, 1, trial);
   if (st == NULL || rr_stmt_step (st) != RR_ROW)
     {

@@ -85,7 +85,7 @@ index_study (const char *study_uid,
           g_autofree char *t = sz ? g_strndup (g_bytes_get_data (sz, NULL), g_bytes_get_size (sz)) : NULL;
           size = t ? g_ascii_strtoll (t, NULL, 10) : 0;
         }
-      st = rr_db_query (RR_Q_INDEX_STUDY);
+      st = rr_db_query (RR_Q_INSTANCE_UPSERT);
       rr_stmt_bind_text (st, 1, sop);
       rr_stmt_bind_text (st, 2, study_uid);
       rr_stmt_bind_text (st, 3, series_uid);
@@ -148,7 +148,7 @@ upload_site (const RrUser  *user,
              char         **trial,
              char         **site)
 {
-  RrStmt *st = rr_db_query (RR_Q_UPLOAD_SITE);
+  RrStmt *st = rr_db_query (RR_Q_SITE_MEMBERSHIP);
   gboolean found = FALSE;
   rr_stmt_bind_int (st, 1, user->id);
   if (trial_header)
@@ -196,7 +196,8 @@ pending_shared (void)
 }
 
 static gboolean
-pending_row (RrStmt *st, Pending *p)
+pending_row (RrStmt  *st,
+             Pending *p)
 {
   gboolean found = rr_stmt_step (st) == RR_ROW;
   if (found)
@@ -234,7 +235,10 @@ pending_lookup (const char *study_uid,
 }
 
 static gboolean
-pending_is (const Pending *p, const RrUser *user, const char *trial, const char *site)
+pending_is (const Pending *p,
+            const RrUser  *user,
+            const char    *trial,
+            const char    *site)
 {
   return p->user_id == user->id && g_strcmp0 (p->trial, trial) == 0 &&
          g_strcmp0 (p->site, site) == 0;
@@ -243,7 +247,10 @@ pending_is (const Pending *p, const RrUser *user, const char *trial, const char 
 /* FALSE when another user's store of the study won the race (another
  * node, between the check and here); admins store regardless. */
 static gboolean
-pending_add (const RrUser *user, const char *trial, const char *site, const char *study_uid)
+pending_add (const RrUser *user,
+             const char   *trial,
+             const char   *site,
+             const char   *study_uid)
 {
   Pending *p;
   if (pending_shared ())
@@ -313,7 +320,7 @@ upload_allowed (const RrUser *user,
   g_autofree char *stored_study = NULL, *stored_sop = NULL;
   Pending pending = { 0 };
 
-  st = rr_db_query (RR_Q_UPLOAD_ALLOWED);
+  st = rr_db_query (RR_Q_STUDY_IS_OWN);
   rr_stmt_bind_text (st, 1, study_uid);
   rr_stmt_bind_int (st, 2, user->id);
   rr_stmt_bind_text (st, 3, trial);
@@ -338,7 +345,7 @@ upload_allowed (const RrUser *user,
            (stored_study = rr_server->lookup_study (study_uid)))
     return FALSE;
   /* The instance: new, or one this user uploaded. */
-  st = rr_db_query (RR_Q_UPLOAD_ALLOWED_2);
+  st = rr_db_query (RR_Q_UPLOAD_IS_OWN);
   rr_stmt_bind_text (st, 1, sop);
   rr_stmt_bind_int (st, 2, user->id);
   if (st && rr_stmt_step (st) == RR_ROW)
@@ -449,7 +456,7 @@ post_instances (RrHttpRequest  *req,
   /* The lock was released for the store: the records and the event are
    * one transaction taken after it. */
   rr_db_begin ();
-  st = rr_db_query (RR_Q_POST_INSTANCES);
+  st = rr_db_query (RR_Q_STUDY_INSERT);
   rr_stmt_bind_text (st, 1, study_uid);
   rr_stmt_bind_text (st, 2, parent);
   rr_stmt_bind_int (st, 3, req->user->id);
@@ -459,7 +466,7 @@ post_instances (RrHttpRequest  *req,
     rr_stmt_bind_text (st, 5, trial);
   if (!step_done (st))
     goto failed;
-  st = rr_db_query (RR_Q_POST_INSTANCES_2);
+  st = rr_db_query (RR_Q_UPLOAD_INSERT);
   rr_stmt_bind_text (st, 1, sop);
   rr_stmt_bind_text (st, 2, study_uid);
   rr_stmt_bind_int (st, 3, req->user->id);
@@ -498,7 +505,7 @@ get_instance_file (RrHttpRequest *req,
   *orthanc_id = NULL;
   if (!rr_access_is_uid (sop))
     return not_found (resp);
-  st = rr_db_query (RR_Q_GET_INSTANCE_FILE);
+  st = rr_db_query (RR_Q_INSTANCE_LOCATE);
   rr_stmt_bind_text (st, 1, sop);
   if (st && rr_stmt_step (st) == RR_ROW)
     {

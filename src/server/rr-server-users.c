@@ -7,7 +7,7 @@
 gboolean
 delete_sessions_of (gint64 user_id)
 {
-  RrStmt *st = rr_db_query (RR_Q_DELETE_SESSIONS_OF);
+  RrStmt *st = rr_db_query (RR_Q_SESSIONS_DELETE_USER);
   rr_stmt_bind_int (st, 1, user_id);
   return step_done (st);
 }
@@ -82,7 +82,7 @@ post_sessions (RrHttpRequest  *req,
   if (rr_password_needs_rehash (hash))
     {
       g_autofree char *fresh = rr_password_hash_unlocked (password);
-      RrStmt *st = rr_db_query (RR_Q_POST_SESSIONS);
+      RrStmt *st = rr_db_query (RR_Q_USER_REHASH);
       rr_stmt_bind_text (st, 1, fresh);
       rr_stmt_bind_int (st, 2, user->id);
       rr_stmt_bind_text (st, 3, hash);
@@ -173,7 +173,7 @@ post_users (RrHttpRequest  *req,
     return bad_request (resp, "A user name is letters, digits, '.', '_' and '-'");
   if (strlen (password) < 8)
     return bad_request (resp, "A password has at least 8 characters");
-  if (query_int (RR_Q_PUT_MEMBER, username, NULL) >= 0)
+  if (query_int (RR_Q_USER_ID_BY_NAME, username, NULL) >= 0)
     return rr_respond_error (resp, 409, "conflict", "That user exists", NULL);
   hash = rr_password_hash_unlocked (password);
   if (hash == NULL)
@@ -205,7 +205,7 @@ put_user (RrHttpRequest *req,
   const char *password = o ? member_string (o, "password", FALSE, 1024, &ok, resp) : NULL;
   gboolean disabled = o ? member_bool (o, "disabled", FALSE, &ok, resp) : FALSE;
   gboolean has_disabled = o && json_object_has_member (o, "disabled");
-  gint64 id = query_int (RR_Q_PUT_MEMBER, username, NULL);
+  gint64 id = query_int (RR_Q_USER_ID_BY_NAME, username, NULL);
   g_autoptr (RrJsonWriter) w = NULL, d = NULL;
   g_autofree char *details = NULL, *hash = NULL;
   RrStmt *st;
@@ -221,14 +221,14 @@ put_user (RrHttpRequest *req,
   rr_db_begin ();
   if (display)
     {
-      st = rr_db_query (RR_Q_PUT_USER);
+      st = rr_db_query (RR_Q_USER_SET_DISPLAY_NAME);
       rr_stmt_bind_text (st, 1, display);
       rr_stmt_bind_int (st, 2, id);
       step_done (st);
     }
   if (password)
     {
-      st = rr_db_query (RR_Q_PUT_USER_2);
+      st = rr_db_query (RR_Q_USER_SET_PASSWORD);
       rr_stmt_bind_text (st, 1, hash);
       rr_stmt_bind_int (st, 2, id);
       /* A new password ends every session the old one opened. */
@@ -240,7 +240,7 @@ put_user (RrHttpRequest *req,
     }
   if (has_disabled)
     {
-      st = rr_db_query (RR_Q_PUT_USER_3);
+      st = rr_db_query (RR_Q_USER_SET_DISABLED);
       rr_stmt_bind_int (st, 1, disabled);
       rr_stmt_bind_int (st, 2, id);
       step_done (st);
@@ -275,7 +275,7 @@ put_user (RrHttpRequest *req,
   rr_audit_append (req->user->username, "user.update", username, details);
   rr_db_commit ();
   w = rr_json_writer_new (FALSE);
-  st = rr_db_query (RR_Q_PUT_USER_4);
+  st = rr_db_query (RR_Q_USER_BY_ID);
   rr_stmt_bind_int (st, 1, id);
   if (rr_stmt_step (st) == RR_ROW)
     write_user (w, rr_stmt_column_int (st, 0), col_text (st, 1), col_text (st, 2),
