@@ -5,6 +5,7 @@
 
 #include <glib/gstdio.h>
 #include <gio/gio.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <sodium.h>
 #include <string.h>
@@ -166,6 +167,27 @@ mac_existing_events (GError **error)
   return last == 0 || anchor_append (last, last_hash);
 }
 
+static gboolean
+read_audit_key (RrServer    *server,
+                const char  *path,
+                GError     **error)
+{
+  g_autofree char *data = NULL;
+  gsize n = 0;
+
+  if (!g_file_get_contents (path, &data, &n, error))
+    return FALSE;
+  if (n != sizeof server->audit_key)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   "%s: not an audit key (%zu bytes)", path, n);
+      return FALSE;
+    }
+  memcpy (server->audit_key, data, n);
+  sodium_memzero (data, n);
+  return TRUE;
+}
+
 /* The audit key: 32 random bytes in a file of its own beside the
  * database (never in it), created with the database. Someone who can edit
  * the database but not read this file cannot forge an event's MAC. */
@@ -176,25 +198,29 @@ load_audit_key (RrServer    *server,
   g_autofree char *path = server->shared_dir
                           ? g_build_filename (server->shared_dir, "readroom-audit-key", NULL)
                           : g_strconcat (server->db_path, ".audit-key", NULL);
-  g_autofree char *data = NULL;
-  gsize n = 0;
+  g_autofree char *tmp = g_strconcat (path, ".XXXXXX", NULL);
+  gboolean made;
+  int fd;
 
-  if (g_file_get_contents (path, &data, &n, NULL))
-    {
-      if (n != sizeof server->audit_key)
-        {
-          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                       "%s: not an audit key (%zu bytes)", path, n);
-          return FALSE;
-        }
-      memcpy (server->audit_key, data, n);
-      sodium_memzero (data, n);
-      return TRUE;
-    }
+  if (g_file_test (path, G_FILE_TEST_EXISTS))
+    return read_audit_key (server, path, error);
+  /* A new key is written aside, then linked in place: link() fails when
+   * the key exists, so nodes starting together on one shared folder all
+   * end up with whichever key was linked first, never each their own. */
   randombytes_buf (server->audit_key, sizeof server->audit_key);
-  return g_file_set_contents_full (path, (const char *) server->audit_key,
-                                   sizeof server->audit_key, G_FILE_SET_CONTENTS_CONSISTENT, 0600,
-                                   error);
+  fd = g_mkstemp_full (tmp, O_WRONLY | O_CLOEXEC, 0600);
+  if (fd < 0)
+    {
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "%s: %s", tmp,
+                   g_strerror (errno));
+      return FALSE;
+    }
+  made = write (fd, server->audit_key, sizeof server->audit_key) ==
+         (gssize) sizeof server->audit_key && fsync (fd) == 0;
+  close (fd);
+  made = made && link (tmp, path) == 0;
+  g_unlink (tmp);
+  return made || read_audit_key (server, path, error);
 }
 
 char *

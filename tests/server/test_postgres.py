@@ -8,7 +8,7 @@ instances, and no SQLite index was created. A restart on the same database
 still serves them. The launcher refuses a URI that is not one, and stops,
 never saying ready, when the database cannot be reached. The plugin's own
 state is in the same database, with no SQLite file; both backends' SQL
-folders agree; two plugin processes on one database and one data folder
+folders agree; two plugin processes on one database and one storage folder
 keep one audit chain and one count of failed logins (docs/server-notes.md,
 "The storage interface, as built")."""
 import hashlib
@@ -373,8 +373,9 @@ class SqlFiles(unittest.TestCase):
 
 
 class TwoNodesOneChain(unittest.TestCase):
-    """Two plugin processes on one PostgreSQL database and one data folder
-    (one storage, one audit key) append to the audit trail at once: every
+    """Two plugin processes on one PostgreSQL database and one storage
+    folder (one audit key), started together on the empty database
+    (one migration), append to the audit trail at once: every
     request succeeds, the chain has no gap and no fork (each event links
     the one before), both nodes verify it, and each node anchored its own
     heads in a file of its own."""
@@ -390,14 +391,41 @@ class TwoNodesOneChain(unittest.TestCase):
         cls.pg.start()
         cls.addClassCleanup(cls.pg.stop)
         cls.uri = cls.pg.create_database("nodes")
-        data = os.path.join(cls.tmp, "data")
-        os.makedirs(data)
+        # A data folder each (its own configuration and log), one storage
+        # folder shared, as nodes would mount it: the audit key and both
+        # anchors are there.
+        storage = os.path.join(cls.tmp, "storage")
+        os.makedirs(storage)
         cls.nodes = []
-        for _ in range(2):
-            node = PgServer(data, cls.uri, cls.pg)
+        for name in ("a", "b"):
+            data = os.path.join(cls.tmp, name)
+            os.makedirs(data)
+            os.symlink(storage, os.path.join(data, "storage"))
+            cls.nodes.append(PgServer(data, cls.uri, cls.pg))
+        for node in cls.nodes:
             cls.addClassCleanup(node.stop)
-            node.start()
-            cls.nodes.append(node)
+        # Both at once on the empty database: the migrations run once,
+        # under the advisory lock, and neither node fails on the other's.
+        import threading
+        failed = []
+
+        def start(node):
+            try:
+                node.start()
+            except Exception as e:  # noqa: BLE001 - reported below
+                failed.append(e)
+        threads = [threading.Thread(target=start, args=(n,)) for n in cls.nodes]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        if failed:
+            raise failed[0]
+
+    def test_migrated_once(self):
+        migrations = os.listdir(os.path.join(SQL, "postgres", "migrations"))
+        self.assertEqual(self.pg.psql("nodes", "SELECT version FROM schema_version"),
+                         [[str(len(migrations))]])
 
     def test_concurrent_appends_one_chain(self):
         import threading
