@@ -1,6 +1,8 @@
-/* rr-server-db.c: the plugin's own database (WAL, numbered migrations,
- * foreign keys) and the audit trail, each event chained to the previous
- * one by SHA-256 so that editing or deleting one breaks the chain. */
+/* rr-server-db.c: opening the plugin's own database on its backend
+ * (rr-db.h), its transactions as handlers see them, and the audit trail,
+ * each event chained to the previous one by SHA-256 so that editing or
+ * deleting one breaks the chain, MACed under a key the database never
+ * holds, its heads anchored in files beside it. */
 #include "rr-server.h"
 
 #include <glib/gstdio.h>
@@ -13,6 +15,8 @@
 
 RrServer *rr_server;
 
+/* The migration that added the events' MAC (the events before it get
+ * theirs once, here, under the key). */
 #define MAC_MIGRATION 3
 
 gboolean
