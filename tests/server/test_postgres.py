@@ -28,7 +28,8 @@ import pgcluster  # noqa: E402
 pgcluster.require()  # exit 77 before anything else when PostgreSQL is missing
 
 import pydicom  # noqa: E402
-from test_server import ADMIN_PASSWORD, PHANTOM, SERVER, Server, free_port  # noqa: E402
+from test_server import (ADMIN_PASSWORD, PHANTOM, SERVER, Server, free_port,  # noqa: E402
+                         make_read, password_of)
 
 SOP_INSTANCE_UID = (0x0008, 0x0018)
 SQL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "src", "server", "sql")
@@ -462,6 +463,75 @@ class TwoNodesOneChain(unittest.TestCase):
         storage = os.path.join(self.nodes[0].data, "storage")
         anchors = [f for f in os.listdir(storage) if f.startswith("readroom-audit-anchor.")]
         self.assertEqual(len(anchors), 2, anchors)
+
+    def test_same_submission_on_both_nodes(self):
+        """One signed read with one Idempotency-Key sent to both nodes at
+        the same moment, for each of 8 read tasks: one stores it (201), the
+        other answers the same receipt (200), and the task has one
+        submission."""
+        import threading
+        import uuid
+        admin = self.nodes[0].login("admin", ADMIN_PASSWORD)
+
+        def call(method, path, body, expected, token=admin, node=0):
+            status, doc = self.nodes[node].request(method, path, body, token=token)
+            self.assertEqual(status, expected, (method, path, doc))
+            return doc
+        for u in ("isite", "ireader1", "ireader2"):
+            call("POST", "/readroom/v1/users", {"username": u, "password": password_of(u)}, 201)
+        call("POST", "/readroom/v1/trials", {"id": "IDEM", "name": "IDEM",
+                                             "readers_per_case": 2, "qc_required": False}, 201)
+        call("PUT", "/readroom/v1/trials/IDEM/members/isite", {"roles": ["site"], "site": "S1"}, 200)
+        for u in ("ireader1", "ireader2"):
+            call("PUT", "/readroom/v1/trials/IDEM/members/" + u, {"roles": ["reader"]}, 200)
+        tokens = {u: self.nodes[0].login(u, password_of(u))
+                  for u in ("isite", "ireader1", "ireader2")}
+        # Four subjects, a study each: two read tasks each.
+        for n in range(4):
+            out = os.path.join(self.tmp, "idem%d" % n)
+            subprocess.run([PHANTOM, out, "--kind", "ct", "--slices", "2", "--size", "32",
+                            "--timepoints", "1", "--seed", str(30 + n),
+                            "--patient-id", "IDEM-%d" % n], check=True, capture_output=True)
+            study = None
+            for root, _, names in os.walk(out):
+                for name in sorted(names):
+                    if name.endswith(".txt"):
+                        continue
+                    with open(os.path.join(root, name), "rb") as f:
+                        study = call("POST", "/readroom/v1/instances", f.read(), 201,
+                                     token=tokens["isite"])["study"]
+            call("POST", "/readroom/v1/trials/IDEM/subjects/P%d/timepoints" % n,
+                 {"label": "Baseline", "day": 0, "studies": [study]}, 201)
+        read = make_read([("Baseline", 0)], (30.0,))
+        rounds = 0
+        for who in ("ireader1", "ireader2"):
+            tasks = call("GET", "/readroom/v1/tasks?status=open", None, 200, token=tokens[who])
+            self.assertEqual(len(tasks), 4, tasks)
+            for task in tasks:
+                body = {"read": read, "signature": {"password": password_of(who),
+                                                    "meaning": "Read completed"}}
+                key = str(uuid.uuid4())
+                answers = [None, None]
+                go = threading.Barrier(2)
+
+                def send(i, task=task, body=body, key=key, go=go, answers=answers, who=who):
+                    go.wait()
+                    answers[i] = self.nodes[i].request(
+                        "POST", "/readroom/v1/tasks/%s/submission" % task["id"], body,
+                        token=tokens[who], headers={"Idempotency-Key": key})
+                threads = [threading.Thread(target=send, args=(i,)) for i in range(2)]
+                for t in threads:
+                    t.start()
+                for t in threads:
+                    t.join()
+                self.assertEqual(sorted(a[0] for a in answers), [200, 201], answers)
+                self.assertEqual(answers[0][1]["receipt"]["id"], answers[1][1]["receipt"]["id"],
+                                 answers)
+                self.assertEqual(self.pg.psql("nodes", "SELECT count(*) FROM submissions"
+                                                       " WHERE task_id = '%s'" % task["id"]),
+                                 [["1"]])
+                rounds += 1
+        self.assertEqual(rounds, 8)
 
     def test_failed_logins_count_across_nodes(self):
         """Failed logins are rows, not one node's memory: five wrong
