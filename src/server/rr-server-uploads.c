@@ -56,7 +56,7 @@ index_study (const char *study_uid,
       g_autofree char *md5_uri = NULL;
       g_autoptr (GBytes) md5 = NULL;
       g_autofree char *md5_text = NULL;
-      sqlite3_stmt *st;
+      RrStmt *st;
 
       if (id == NULL || parent == NULL || sop == NULL)
         return FALSE;
@@ -85,14 +85,13 @@ index_study (const char *study_uid,
           g_autofree char *t = sz ? g_strndup (g_bytes_get_data (sz, NULL), g_bytes_get_size (sz)) : NULL;
           size = t ? g_ascii_strtoll (t, NULL, 10) : 0;
         }
-      st = rr_db_prepare ("INSERT OR REPLACE INTO instances (sop_uid, study_uid, series_uid,"
-                          " orthanc_id, size, md5) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
-      sqlite3_bind_text (st, 1, sop, -1, SQLITE_TRANSIENT);
-      sqlite3_bind_text (st, 2, study_uid, -1, SQLITE_TRANSIENT);
-      sqlite3_bind_text (st, 3, series_uid, -1, SQLITE_TRANSIENT);
-      sqlite3_bind_text (st, 4, id, -1, SQLITE_TRANSIENT);
-      sqlite3_bind_int64 (st, 5, size);
-      sqlite3_bind_text (st, 6, md5_text, -1, SQLITE_TRANSIENT);
+      st = rr_db_query (RR_Q_INSTANCE_UPSERT);
+      rr_stmt_bind_text (st, 1, sop);
+      rr_stmt_bind_text (st, 2, study_uid);
+      rr_stmt_bind_text (st, 3, series_uid);
+      rr_stmt_bind_text (st, 4, id);
+      rr_stmt_bind_int (st, 5, size);
+      rr_stmt_bind_text (st, 6, md5_text);
       if (!step_done (st))
         return FALSE;
     }
@@ -149,20 +148,18 @@ upload_site (const RrUser  *user,
              char         **trial,
              char         **site)
 {
-  sqlite3_stmt *st = rr_db_prepare (
-    "SELECT trial_id, site FROM members WHERE user_id = ?1 AND (?2 IS NULL OR trial_id = ?2)"
-    " AND (',' || roles || ',') LIKE '%,site,%' AND site IS NOT NULL ORDER BY trial_id LIMIT 1");
+  RrStmt *st = rr_db_query (RR_Q_SITE_MEMBERSHIP);
   gboolean found = FALSE;
-  sqlite3_bind_int64 (st, 1, user->id);
+  rr_stmt_bind_int (st, 1, user->id);
   if (trial_header)
-    sqlite3_bind_text (st, 2, trial_header, -1, SQLITE_TRANSIENT);
-  if (st && sqlite3_step (st) == SQLITE_ROW)
+    rr_stmt_bind_text (st, 2, trial_header);
+  if (st && rr_stmt_step (st) == RR_ROW)
     {
       *trial = g_strdup (col_text (st, 0));
       *site = g_strdup (col_text (st, 1));
       found = TRUE;
     }
-  sqlite3_finalize (st);
+  rr_stmt_finalize (st);
   return found;
 }
 
@@ -170,7 +167,10 @@ upload_site (const RrUser  *user,
  * for the store) before their row exists: study UID -> Pending. Without
  * it, a site sending a new study's files in parallel would find the study
  * in Orthanc with no row yet, and be refused as if it were someone
- * else's. Touched under the lock only. */
+ * else's. On SQLite, touched under the lock only; on PostgreSQL it is
+ * rows (pending_uploads), so that every node sees them, with an expiry
+ * for a node that stopped while storing. */
+#define PENDING_SECONDS 600
 typedef struct
 {
   gint64 user_id;
@@ -189,16 +189,85 @@ pending_free (gpointer data)
   g_free (p);
 }
 
-static Pending *
-pending_lookup (const char *study_uid)
+static gboolean
+pending_shared (void)
 {
-  return pending_studies ? g_hash_table_lookup (pending_studies, study_uid) : NULL;
+  return rr_db == &rr_db_pg;
 }
 
-static void
-pending_add (const RrUser *user, const char *trial, const char *site, const char *study_uid)
+static gboolean
+pending_row (RrStmt  *st,
+             Pending *p)
+{
+  gboolean found = rr_stmt_step (st) == RR_ROW;
+  if (found)
+    {
+      p->user_id = rr_stmt_column_int (st, 0);
+      p->trial = g_strdup (rr_stmt_column_text (st, 1));
+      p->site = g_strdup (rr_stmt_column_text (st, 2));
+    }
+  rr_stmt_finalize (st);
+  return found;
+}
+
+/* Is @study_uid being stored, by whom, for what (*p, its strings the
+ * caller's to free)? */
+static gboolean
+pending_lookup (const char *study_uid,
+                Pending    *p)
+{
+  Pending *mine;
+  if (pending_shared ())
+    {
+      RrStmt *st = rr_db_query (RR_Q_PENDING_UPLOAD_GET);
+      rr_stmt_bind_text (st, 1, study_uid);
+      rr_stmt_bind_int (st, 2, g_get_real_time () / G_USEC_PER_SEC);
+      return pending_row (st, p);
+    }
+  mine = pending_studies ? g_hash_table_lookup (pending_studies, study_uid) : NULL;
+  if (mine)
+    {
+      p->user_id = mine->user_id;
+      p->trial = g_strdup (mine->trial);
+      p->site = g_strdup (mine->site);
+    }
+  return mine != NULL;
+}
+
+static gboolean
+pending_is (const Pending *p,
+            const RrUser  *user,
+            const char    *trial,
+            const char    *site)
+{
+  return p->user_id == user->id && g_strcmp0 (p->trial, trial) == 0 &&
+         g_strcmp0 (p->site, site) == 0;
+}
+
+/* FALSE when another user's store of the study won the race (another
+ * node, between the check and here); admins store regardless. */
+static gboolean
+pending_add (const RrUser *user,
+             const char   *trial,
+             const char   *site,
+             const char   *study_uid)
 {
   Pending *p;
+  if (pending_shared ())
+    {
+      RrStmt *st = rr_db_query (RR_Q_PENDING_UPLOAD_ADD);
+      Pending first = { 0 };
+      gboolean ok;
+      rr_stmt_bind_text (st, 1, study_uid);
+      rr_stmt_bind_int (st, 2, user->id);
+      rr_stmt_bind_text (st, 3, trial);
+      rr_stmt_bind_text (st, 4, site);
+      rr_stmt_bind_int (st, 5, g_get_real_time () / G_USEC_PER_SEC + PENDING_SECONDS);
+      ok = pending_row (st, &first) && (user->admin || pending_is (&first, user, trial, site));
+      g_free (first.trial);
+      g_free (first.site);
+      return ok;
+    }
   if (pending_studies == NULL)
     pending_studies = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, pending_free);
   p = g_hash_table_lookup (pending_studies, study_uid);
@@ -211,12 +280,27 @@ pending_add (const RrUser *user, const char *trial, const char *site, const char
       g_hash_table_insert (pending_studies, g_strdup (study_uid), p);
     }
   p->count++;
+  return TRUE;
 }
 
 static void
 pending_done (const char *study_uid)
 {
-  Pending *p = pending_lookup (study_uid);
+  Pending *p;
+  if (pending_shared ())
+    {
+      RrStmt *st = rr_db_query (RR_Q_PENDING_UPLOAD_RELEASE);
+      rr_stmt_bind_text (st, 1, study_uid);
+      rr_stmt_step (st);
+      rr_stmt_finalize (st);
+      st = rr_db_query (RR_Q_PENDING_UPLOAD_REMOVE);
+      rr_stmt_bind_text (st, 1, study_uid);
+      rr_stmt_bind_int (st, 2, g_get_real_time () / G_USEC_PER_SEC);
+      rr_stmt_step (st);
+      rr_stmt_finalize (st);
+      return;
+    }
+  p = pending_studies ? g_hash_table_lookup (pending_studies, study_uid) : NULL;
   if (p && --p->count == 0)
     g_hash_table_remove (pending_studies, study_uid);
 }
@@ -231,28 +315,29 @@ upload_allowed (const RrUser *user,
                 const char   *study_uid,
                 const char   *sop)
 {
-  sqlite3_stmt *st;
+  RrStmt *st;
   gboolean known, own = FALSE, ok;
   g_autofree char *stored_study = NULL, *stored_sop = NULL;
+  Pending pending = { 0 };
 
-  st = rr_db_prepare ("SELECT uploaded_by = ?2 AND trial_id IS ?3 AND site IS ?4 FROM studies"
-                      " WHERE study_uid = ?1");
-  sqlite3_bind_text (st, 1, study_uid, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int64 (st, 2, user->id);
-  sqlite3_bind_text (st, 3, trial, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (st, 4, site, -1, SQLITE_TRANSIENT);
-  known = st && sqlite3_step (st) == SQLITE_ROW;
+  st = rr_db_query (RR_Q_STUDY_IS_OWN);
+  rr_stmt_bind_text (st, 1, study_uid);
+  rr_stmt_bind_int (st, 2, user->id);
+  rr_stmt_bind_text (st, 3, trial);
+  rr_stmt_bind_text (st, 4, site);
+  known = st && rr_stmt_step (st) == RR_ROW;
   if (known)
-    own = sqlite3_column_int (st, 0);
-  sqlite3_finalize (st);
+    own = rr_stmt_column_int (st, 0);
+  rr_stmt_finalize (st);
   if (known && !own)
     return FALSE;
   /* A study being stored right now: theirs only when they are storing it. */
-  if (!known && pending_lookup (study_uid))
+  if (!known && pending_lookup (study_uid, &pending))
     {
-      Pending *p = pending_lookup (study_uid);
-      if (p->user_id != user->id || g_strcmp0 (p->trial, trial) != 0 ||
-          g_strcmp0 (p->site, site) != 0)
+      gboolean theirs = pending_is (&pending, user, trial, site);
+      g_free (pending.trial);
+      g_free (pending.site);
+      if (!theirs)
         return FALSE;
     }
   /* A study Orthanc holds that nobody uploaded through us is not theirs. */
@@ -260,16 +345,16 @@ upload_allowed (const RrUser *user,
            (stored_study = rr_server->lookup_study (study_uid)))
     return FALSE;
   /* The instance: new, or one this user uploaded. */
-  st = rr_db_prepare ("SELECT user_id = ?2 FROM uploads WHERE sop_uid = ?1");
-  sqlite3_bind_text (st, 1, sop, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int64 (st, 2, user->id);
-  if (st && sqlite3_step (st) == SQLITE_ROW)
+  st = rr_db_query (RR_Q_UPLOAD_IS_OWN);
+  rr_stmt_bind_text (st, 1, sop);
+  rr_stmt_bind_int (st, 2, user->id);
+  if (st && rr_stmt_step (st) == RR_ROW)
     {
-      ok = sqlite3_column_int (st, 0);
-      sqlite3_finalize (st);
+      ok = rr_stmt_column_int (st, 0);
+      rr_stmt_finalize (st);
       return ok;
     }
-  sqlite3_finalize (st);
+  rr_stmt_finalize (st);
   if (rr_server->lookup_instance && (stored_sop = rr_server->lookup_instance (sop)))
     return FALSE;
   return TRUE;
@@ -288,7 +373,7 @@ post_instances (RrHttpRequest  *req,
   const char *trial_header = g_hash_table_lookup (req->headers, "x-readroom-trial");
   const char *parent, *status;
   JsonObject *o;
-  sqlite3_stmt *st;
+  RrStmt *st;
   g_autoptr (RrJsonWriter) w = NULL;
 
   if (!req->user->admin && !upload_site (req->user, trial_header, &trial, &site))
@@ -325,7 +410,11 @@ post_instances (RrHttpRequest  *req,
 
   /* The store writes the file: no reason to hold up other requests. The
    * study is pending meanwhile (its row is written after the store). */
-  pending_add (req->user, trial, site, study_uid);
+  if (!pending_add (req->user, trial, site, study_uid))
+    {
+      pending_done (study_uid);  /* the count it added to the other's row */
+      return forbidden (resp);
+    }
   rr_without_lock (store_unlocked, &store);
   pending_done (study_uid);
   answer = store.answer;
@@ -367,27 +456,25 @@ post_instances (RrHttpRequest  *req,
   /* The lock was released for the store: the records and the event are
    * one transaction taken after it. */
   rr_db_begin ();
-  st = rr_db_prepare ("INSERT INTO studies (study_uid, orthanc_id, uploaded_by, site, trial_id)"
-                      " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (study_uid) DO NOTHING");
-  sqlite3_bind_text (st, 1, study_uid, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (st, 2, parent, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int64 (st, 3, req->user->id);
+  st = rr_db_query (RR_Q_STUDY_INSERT);
+  rr_stmt_bind_text (st, 1, study_uid);
+  rr_stmt_bind_text (st, 2, parent);
+  rr_stmt_bind_int (st, 3, req->user->id);
   if (site)
-    sqlite3_bind_text (st, 4, site, -1, SQLITE_TRANSIENT);
+    rr_stmt_bind_text (st, 4, site);
   if (trial)
-    sqlite3_bind_text (st, 5, trial, -1, SQLITE_TRANSIENT);
+    rr_stmt_bind_text (st, 5, trial);
   if (!step_done (st))
     goto failed;
-  st = rr_db_prepare ("INSERT INTO uploads (sop_uid, study_uid, user_id, trial_id, site, at)"
-                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (sop_uid) DO NOTHING");
-  sqlite3_bind_text (st, 1, sop, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (st, 2, study_uid, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int64 (st, 3, req->user->id);
+  st = rr_db_query (RR_Q_UPLOAD_INSERT);
+  rr_stmt_bind_text (st, 1, sop);
+  rr_stmt_bind_text (st, 2, study_uid);
+  rr_stmt_bind_int (st, 3, req->user->id);
   if (trial)
-    sqlite3_bind_text (st, 4, trial, -1, SQLITE_TRANSIENT);
+    rr_stmt_bind_text (st, 4, trial);
   if (site)
-    sqlite3_bind_text (st, 5, site, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (st, 6, now, -1, SQLITE_TRANSIENT);
+    rr_stmt_bind_text (st, 5, site);
+  rr_stmt_bind_text (st, 6, now);
   if (!step_done (st) || !rr_audit_append (req->user->username, "instance.upload", sop, details))
     goto failed;
   rr_db_commit ();
@@ -412,20 +499,20 @@ get_instance_file (RrHttpRequest *req,
 {
   const char *sop = req->groups[0];
   char **orthanc_id = &resp->stream;
-  sqlite3_stmt *st;
+  RrStmt *st;
   g_autofree char *study = NULL;
 
   *orthanc_id = NULL;
   if (!rr_access_is_uid (sop))
     return not_found (resp);
-  st = rr_db_prepare ("SELECT study_uid, orthanc_id FROM instances WHERE sop_uid = ?1");
-  sqlite3_bind_text (st, 1, sop, -1, SQLITE_TRANSIENT);
-  if (st && sqlite3_step (st) == SQLITE_ROW)
+  st = rr_db_query (RR_Q_INSTANCE_LOCATE);
+  rr_stmt_bind_text (st, 1, sop);
+  if (st && rr_stmt_step (st) == RR_ROW)
     {
       study = g_strdup (col_text (st, 0));
       *orthanc_id = g_strdup (col_text (st, 1));
     }
-  sqlite3_finalize (st);
+  rr_stmt_finalize (st);
   if (study == NULL || !rr_api_user_may_see_study (req->user, study))
     {
       g_clear_pointer (orthanc_id, g_free);
