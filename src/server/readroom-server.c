@@ -3,7 +3,8 @@
  * once Orthanc's /plugins lists our plugin (a missing plugin file would
  * leave Orthanc running wide open). SIGTERM stops it cleanly.
  * --postgres URI puts Orthanc's index in PostgreSQL through Debian's
- * orthanc-postgresql (issue 20); the files stay in the data folder. */
+ * orthanc-postgresql and the plugin's own state in the same database
+ * (issue 20); the files stay in the data folder. */
 #include <curl/curl.h>
 #include <errno.h>
 #include <glib.h>
@@ -135,11 +136,11 @@ write_config (const char *path,
       json_builder_add_boolean_value (b, FALSE);
       json_builder_set_member_name (b, "ConnectionUri");
       json_builder_add_string_value (b, postgres);
-      /* One Orthanc per database until the plugin's own state is shared
-       * too: the lock refuses a second node rather than let it run with a
-       * plugin state of its own. */
+      /* Several nodes on one database: the plugin's state is in it too,
+       * so no node keeps one of its own (orthanc-postgresql supports
+       * several writers). */
       json_builder_set_member_name (b, "Lock");
-      json_builder_add_boolean_value (b, TRUE);
+      json_builder_add_boolean_value (b, FALSE);
       json_builder_set_member_name (b, "MaximumConnectionRetries");
       json_builder_add_int_value (b, 10);
       json_builder_set_member_name (b, "ConnectionRetryInterval");
@@ -159,6 +160,18 @@ write_config (const char *path,
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "Database");
   json_builder_add_string_value (b, db);
+  if (postgres)
+    {
+      g_autofree char *node = g_strdup_printf ("%s-%d", g_get_host_name (), http_port);
+      /* The plugin's state in the same database; the audit key and each
+       * node's anchor in the storage folder the nodes share. */
+      json_builder_set_member_name (b, "PostgreSQL");
+      json_builder_add_string_value (b, postgres);
+      json_builder_set_member_name (b, "SharedDirectory");
+      json_builder_add_string_value (b, storage);
+      json_builder_set_member_name (b, "Node");
+      json_builder_add_string_value (b, node);
+    }
   json_builder_end_object (b);
   json_builder_end_object (b);
   root = json_builder_get_root (b);
@@ -293,6 +306,16 @@ main (int argc, char **argv)
       g_printerr ("readroom-server: cannot create %s: %s\n", data, g_strerror (errno));
       return 1;
     }
+  {
+    /* With --postgres the plugin keeps its audit key there from the
+     * start, before Orthanc would make the folder. */
+    g_autofree char *storage = g_build_filename (data, "storage", NULL);
+    if (postgres && g_mkdir_with_parents (storage, 0700) != 0)
+      {
+        g_printerr ("readroom-server: cannot create %s: %s\n", storage, g_strerror (errno));
+        return 1;
+      }
+  }
   plugin = find_plugin ();
   if (!g_file_test (plugin, G_FILE_TEST_IS_REGULAR))
     {

@@ -358,8 +358,11 @@ on_request (OrthancPluginHttpMethod  method,
 
 /* ---- plugin entry points ---- */
 
+/* Readroom.Database (the SQLite file, and the stem of its audit files);
+ * with Readroom.PostgreSQL (a libpq URI) the state goes there instead, the
+ * audit key and this node's anchor in Readroom.SharedDirectory. */
 static char *
-database_path (void)
+database_path (char **postgres)
 {
   char *config = OrthancPluginGetConfiguration (context);
   g_autoptr (JsonParser) p = json_parser_new ();
@@ -377,6 +380,11 @@ database_path (void)
     return NULL;
   ours = json_object_get_object_member (root, "Readroom");
   db = json_object_get_string_member_with_default (ours, "Database", NULL);
+  *postgres = g_strdup (json_object_get_string_member_with_default (ours, "PostgreSQL", NULL));
+  server.shared_dir = g_strdup (json_object_get_string_member_with_default (ours,
+                                                                            "SharedDirectory",
+                                                                            NULL));
+  server.node = g_strdup (json_object_get_string_member_with_default (ours, "Node", "node"));
   return db ? g_strdup (db) : NULL;
 }
 
@@ -384,7 +392,7 @@ int32_t
 OrthancPluginInitialize (OrthancPluginContext *ctx)
 {
   g_autoptr (GError) error = NULL;
-  g_autofree char *db = NULL;
+  g_autofree char *db = NULL, *postgres = NULL;
   const char *admin_password = g_getenv ("READROOM_ADMIN_PASSWORD");
 
   context = ctx;
@@ -398,7 +406,7 @@ OrthancPluginInitialize (OrthancPluginContext *ctx)
       OrthancPluginLogError (context, "readroom: libsodium cannot start");
       return -1;
     }
-  db = database_path ();
+  db = database_path (&postgres);
   if (db == NULL)
     {
       OrthancPluginLogError (context, "readroom: the configuration has no Readroom.Database");
@@ -427,7 +435,7 @@ OrthancPluginInitialize (OrthancPluginContext *ctx)
     sodium_memzero (hex, sizeof hex);
   }
   rr_server = &server;
-  if (!rr_server_db_open (&server, db, &error))
+  if (!rr_server_db_open (&server, db, postgres, &error))
     {
       g_autofree char *msg = g_strdup_printf ("readroom: %s", error->message);
       OrthancPluginLogError (context, msg);
@@ -456,7 +464,7 @@ OrthancPluginInitialize (OrthancPluginContext *ctx)
   OrthancPluginRegisterRestCallbackNoLock (context, "/readroom/v1/(.*)", on_api);
   OrthancPluginRegisterIncomingHttpRequestFilter2 (context, on_request);
   OrthancPluginRegisterIncomingDicomInstanceFilter (context, on_incoming_instance);
-  log_warning ("readroom: ready, database %s", db);
+  log_warning ("readroom: ready, state in %s", postgres ? "PostgreSQL" : db);
   return 0;
 }
 
@@ -469,6 +477,8 @@ OrthancPluginFinalize (void)
   g_clear_pointer (&server.failures, g_hash_table_unref);
   g_clear_pointer (&server.launcher_token, g_free);
   g_clear_pointer (&server.dummy_hash, g_free);
+  g_clear_pointer (&server.shared_dir, g_free);
+  g_clear_pointer (&server.node, g_free);
   rr_server = NULL;
 }
 

@@ -11,22 +11,21 @@ get_audit (RrHttpRequest  *req,
   const char *limit = g_hash_table_lookup (req->query, "limit");
   gint64 a = 0, l = 1000;
   g_autoptr (RrJsonWriter) w = NULL;
-  sqlite3_stmt *st;
+  RrStmt *st;
 
   if ((after && !g_ascii_string_to_signed (after, 10, 0, G_MAXINT64, &a, NULL)) ||
       (limit && !g_ascii_string_to_signed (limit, 10, 1, 10000, &l, NULL)))
     return bad_request (resp, "after is a sequence number; limit is 1 to 10000");
   w = rr_json_writer_new (FALSE);
-  st = rr_db_prepare ("SELECT seq, at, user, action, object, details, prev_hash, hash"
-                                    " FROM audit WHERE seq > ?1 ORDER BY seq LIMIT ?2");
-  sqlite3_bind_int64 (st, 1, MAX (a, 0));
-  sqlite3_bind_int64 (st, 2, CLAMP (l, 1, 10000));
+  st = rr_db_query (RR_Q_GET_AUDIT);
+  rr_stmt_bind_int (st, 1, MAX (a, 0));
+  rr_stmt_bind_int (st, 2, CLAMP (l, 1, 10000));
   rr_json_begin_array (w);
-  while (st && sqlite3_step (st) == SQLITE_ROW)
+  while (st && rr_stmt_step (st) == RR_ROW)
     {
       rr_json_begin_object (w);
       rr_json_key (w, "seq");
-      rr_json_int (w, sqlite3_column_int64 (st, 0));
+      rr_json_int (w, rr_stmt_column_int (st, 0));
       rr_json_key (w, "at");
       rr_json_string (w, col_text (st, 1));
       rr_json_key (w, "user");
@@ -50,7 +49,7 @@ get_audit (RrHttpRequest  *req,
       rr_json_string (w, col_text (st, 7));
       rr_json_end_object (w);
     }
-  sqlite3_finalize (st);
+  rr_stmt_finalize (st);
   rr_json_end_array (w);
   rr_respond_json (resp, 200, rr_json_writer_steal (w));
 }

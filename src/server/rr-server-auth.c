@@ -155,13 +155,13 @@ rr_password_check (const char *hash,
 }
 
 static RrUser *
-user_from_row (sqlite3_stmt *st)
+user_from_row (RrStmt *st)
 {
   RrUser *u = g_new0 (RrUser, 1);
-  u->id = sqlite3_column_int64 (st, 0);
-  u->username = g_strdup ((const char *) sqlite3_column_text (st, 1));
-  u->display_name = g_strdup ((const char *) sqlite3_column_text (st, 2));
-  u->admin = sqlite3_column_int (st, 3);
+  u->id = rr_stmt_column_int (st, 0);
+  u->username = g_strdup ((const char *) rr_stmt_column_text (st, 1));
+  u->display_name = g_strdup ((const char *) rr_stmt_column_text (st, 2));
+  u->admin = rr_stmt_column_int (st, 3);
   return u;
 }
 
@@ -169,19 +169,18 @@ RrUser *
 rr_user_lookup (const char *username,
                 char      **hash)
 {
-  sqlite3_stmt *st = rr_db_prepare ("SELECT id, username, display_name, admin, password_hash"
-                                    " FROM users WHERE username = ?1 AND disabled = 0");
+  RrStmt *st = rr_db_query (RR_Q_RR_USER_LOOKUP);
   RrUser *u = NULL;
   if (st == NULL)
     return NULL;
-  sqlite3_bind_text (st, 1, username, -1, SQLITE_TRANSIENT);
-  if (sqlite3_step (st) == SQLITE_ROW)
+  rr_stmt_bind_text (st, 1, username);
+  if (rr_stmt_step (st) == RR_ROW)
     {
       u = user_from_row (st);
       if (hash)
-        *hash = g_strdup ((const char *) sqlite3_column_text (st, 4));
+        *hash = g_strdup ((const char *) rr_stmt_column_text (st, 4));
     }
-  sqlite3_finalize (st);
+  rr_stmt_finalize (st);
   return u;
 }
 
@@ -189,22 +188,20 @@ RrUser *
 rr_user_from_token (const char *bearer)
 {
   g_autofree char *h = NULL;
-  sqlite3_stmt *st;
+  RrStmt *st;
   RrUser *u = NULL;
 
   if (bearer == NULL || strlen (bearer) != 64)
     return NULL;
   h = rr_sha256_hex (bearer, 64);
-  st = rr_db_prepare ("SELECT u.id, u.username, u.display_name, u.admin FROM sessions s"
-                      " JOIN users u ON u.id = s.user_id"
-                      " WHERE s.token_hash = ?1 AND s.expires_at > ?2 AND u.disabled = 0");
+  st = rr_db_query (RR_Q_RR_USER_FROM_TOKEN);
   if (st == NULL)
     return NULL;
-  sqlite3_bind_text (st, 1, h, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int64 (st, 2, g_get_real_time () / G_USEC_PER_SEC);
-  if (sqlite3_step (st) == SQLITE_ROW)
+  rr_stmt_bind_text (st, 1, h);
+  rr_stmt_bind_int (st, 2, g_get_real_time () / G_USEC_PER_SEC);
+  if (rr_stmt_step (st) == RR_ROW)
     u = user_from_row (st);
-  sqlite3_finalize (st);
+  rr_stmt_finalize (st);
   return u;
 }
 
@@ -218,38 +215,39 @@ rr_session_create (const RrUser *user,
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
   const char *env = g_getenv ("READROOM_SESSION_SECONDS");
   gint64 life = env ? g_ascii_strtoll (env, NULL, 10) : SESSION_SECONDS;
-  sqlite3_stmt *st;
+  RrStmt *st;
   int rc;
 
   randombytes_buf (raw, sizeof raw);
   sodium_bin2hex (token, sizeof token, raw, sizeof raw);
   h = rr_sha256_hex (token, 64);
   *expires = now + CLAMP (life, 1, 7 * 24 * 3600);
-  st = rr_db_prepare ("INSERT INTO sessions (token_hash, user_id, created_at, expires_at)"
-                      " VALUES (?1, ?2, ?3, ?4)");
+  st = rr_db_query (RR_Q_RR_SESSION_CREATE);
   if (st == NULL)
     return NULL;
-  sqlite3_bind_text (st, 1, h, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int64 (st, 2, user->id);
-  sqlite3_bind_int64 (st, 3, now);
-  sqlite3_bind_int64 (st, 4, *expires);
-  rc = sqlite3_step (st);
-  sqlite3_finalize (st);
+  rr_stmt_bind_text (st, 1, h);
+  rr_stmt_bind_int (st, 2, user->id);
+  rr_stmt_bind_int (st, 3, now);
+  rr_stmt_bind_int (st, 4, *expires);
+  rc = rr_stmt_step (st);
+  rr_stmt_finalize (st);
   /* Old sessions go as new ones come. */
-  rr_db_exec ("DELETE FROM sessions WHERE expires_at < strftime ('%s', 'now') - 86400", NULL);
-  return rc == SQLITE_DONE ? g_strdup (token) : NULL;
+  st = rr_db_query (RR_Q_SESSIONS_PRUNE);
+  rr_stmt_step (st);
+  rr_stmt_finalize (st);
+  return rc == RR_DONE ? g_strdup (token) : NULL;
 }
 
 void
 rr_session_delete (const char *bearer)
 {
   g_autofree char *h = bearer ? rr_sha256_hex (bearer, strlen (bearer)) : NULL;
-  sqlite3_stmt *st = rr_db_prepare ("DELETE FROM sessions WHERE token_hash = ?1");
+  RrStmt *st = rr_db_query (RR_Q_RR_SESSION_DELETE);
   if (st == NULL)
     return;
-  sqlite3_bind_text (st, 1, h ? h : "", -1, SQLITE_TRANSIENT);
-  sqlite3_step (st);
-  sqlite3_finalize (st);
+  rr_stmt_bind_text (st, 1, h ? h : "");
+  rr_stmt_step (st);
+  rr_stmt_finalize (st);
 }
 
 /* Failures are kept per key - "u:name" (an account, from anywhere),
@@ -435,7 +433,7 @@ rr_user_create (const char  *username,
 {
   g_autofree char *now = rr_now_rfc3339 ();
   g_autofree char *details = NULL;
-  sqlite3_stmt *st;
+  RrStmt *st;
   int rc;
 
   if (hash == NULL)
@@ -443,18 +441,17 @@ rr_user_create (const char  *username,
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot hash the password");
       return FALSE;
     }
-  st = rr_db_prepare ("INSERT INTO users (username, display_name, password_hash, admin, created_at)"
-                      " VALUES (?1, ?2, ?3, ?4, ?5)");
+  st = rr_db_query (RR_Q_RR_USER_CREATE);
   if (st == NULL)
     return FALSE;
-  sqlite3_bind_text (st, 1, username, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (st, 2, display_name ? display_name : username, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (st, 3, hash, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int (st, 4, admin);
-  sqlite3_bind_text (st, 5, now, -1, SQLITE_TRANSIENT);
-  rc = sqlite3_step (st);
-  sqlite3_finalize (st);
-  if (rc != SQLITE_DONE)
+  rr_stmt_bind_text (st, 1, username);
+  rr_stmt_bind_text (st, 2, display_name ? display_name : username);
+  rr_stmt_bind_text (st, 3, hash);
+  rr_stmt_bind_int (st, 4, admin);
+  rr_stmt_bind_text (st, 5, now);
+  rc = rr_stmt_step (st);
+  rr_stmt_finalize (st);
+  if (rc != RR_DONE)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS, "user %s exists", username);
       return FALSE;

@@ -251,38 +251,38 @@ node_to_json (JsonNode *n)
 /* ---- database helpers ---- */
 
 const char *
-col_text (sqlite3_stmt *st,
-          int           i)
+col_text (RrStmt *st,
+          int     i)
 {
-  const char *s = (const char *) sqlite3_column_text (st, i);
+  const char *s = (const char *) rr_stmt_column_text (st, i);
   return s ? s : "";
 }
 
 gint64
-query_int (const char *sql,
+query_int (RrQueryId    q,
            const char *a,
            const char *b)
 {
-  sqlite3_stmt *st = rr_db_prepare (sql);
+  RrStmt *st = rr_db_query (q);
   gint64 v = -1;
   if (st == NULL)
     return -1;
   if (a)
-    sqlite3_bind_text (st, 1, a, -1, SQLITE_TRANSIENT);
+    rr_stmt_bind_text (st, 1, a);
   if (b)
-    sqlite3_bind_text (st, 2, b, -1, SQLITE_TRANSIENT);
-  if (sqlite3_step (st) == SQLITE_ROW)
-    v = sqlite3_column_int64 (st, 0);
-  sqlite3_finalize (st);
+    rr_stmt_bind_text (st, 2, b);
+  if (rr_stmt_step (st) == RR_ROW)
+    v = rr_stmt_column_int (st, 0);
+  rr_stmt_finalize (st);
   return v;
 }
 
 gboolean
-step_done (sqlite3_stmt *st)
+step_done (RrStmt *st)
 {
-  int rc = st ? sqlite3_step (st) : SQLITE_ERROR;
-  sqlite3_finalize (st);
-  return rc == SQLITE_DONE;
+  int rc = st ? rr_stmt_step (st) : RR_ERROR;
+  rr_stmt_finalize (st);
+  return rc == RR_DONE;
 }
 
 void
@@ -292,8 +292,7 @@ write_user (RrJsonWriter *w,
             const char   *display_name,
             gboolean      admin)
 {
-  sqlite3_stmt *st = rr_db_prepare ("SELECT trial_id, roles FROM members WHERE user_id = ?1"
-                                    " ORDER BY trial_id");
+  RrStmt *st = rr_db_query (RR_Q_WRITE_USER);
   rr_json_begin_object (w);
   rr_json_key (w, "id");
   rr_json_int (w, id);
@@ -312,8 +311,8 @@ write_user (RrJsonWriter *w,
       rr_json_string (w, "admin");
       rr_json_end_object (w);
     }
-  sqlite3_bind_int64 (st, 1, id);
-  while (st && sqlite3_step (st) == SQLITE_ROW)
+  rr_stmt_bind_int (st, 1, id);
+  while (st && rr_stmt_step (st) == RR_ROW)
     {
       g_auto (GStrv) roles = g_strsplit (col_text (st, 1), ",", -1);
       for (guint i = 0; roles[i]; i++)
@@ -327,7 +326,7 @@ write_user (RrJsonWriter *w,
             rr_json_end_object (w);
           }
     }
-  sqlite3_finalize (st);
+  rr_stmt_finalize (st);
   rr_json_end_array (w);
   rr_json_end_object (w);
 }
@@ -335,14 +334,12 @@ write_user (RrJsonWriter *w,
 char *
 member_site (const RrUser *user)
 {
-  sqlite3_stmt *st = rr_db_prepare ("SELECT site FROM members WHERE user_id = ?1 AND"
-                                    " (',' || roles || ',') LIKE '%,site,%' AND site IS NOT NULL"
-                                    " LIMIT 1");
+  RrStmt *st = rr_db_query (RR_Q_MEMBER_SITE);
   char *site = NULL;
-  sqlite3_bind_int64 (st, 1, user->id);
-  if (st && sqlite3_step (st) == SQLITE_ROW)
+  rr_stmt_bind_int (st, 1, user->id);
+  if (st && rr_stmt_step (st) == RR_ROW)
     site = g_strdup (col_text (st, 0));
-  sqlite3_finalize (st);
+  rr_stmt_finalize (st);
   return site;
 }
 
@@ -350,26 +347,19 @@ gboolean
 rr_api_user_may_see_study (const RrUser *user,
                            const char   *study_uid)
 {
-  sqlite3_stmt *st;
+  RrStmt *st;
   gboolean yes = FALSE;
 
   if (user->admin)
     return TRUE;
   /* Its own uploads (site), or a study of one of its tasks: the task's
    * timepoint, and for reads and adjudications the subject's earlier ones. */
-  st = rr_db_prepare (
-    "SELECT 1 FROM studies WHERE study_uid = ?2 AND uploaded_by = ?1"
-    " UNION ALL "
-    "SELECT 1 FROM tasks t JOIN timepoints cur ON cur.id = t.timepoint_id"
-    " JOIN timepoints tp ON tp.trial_id = t.trial_id AND tp.subject = t.subject"
-    "  AND (tp.id = t.timepoint_id OR (t.kind != 'qc' AND tp.day < cur.day))"
-    " JOIN timepoint_studies ts ON ts.timepoint_id = tp.id"
-    " WHERE t.user_id = ?1 AND t.status != 'cancelled' AND ts.study_uid = ?2 LIMIT 1");
+  st = rr_db_query (RR_Q_RR_API_USER_MAY_SEE_STUDY);
   if (st == NULL)
     return FALSE;
-  sqlite3_bind_int64 (st, 1, user->id);
-  sqlite3_bind_text (st, 2, study_uid, -1, SQLITE_TRANSIENT);
-  yes = sqlite3_step (st) == SQLITE_ROW;
-  sqlite3_finalize (st);
+  rr_stmt_bind_int (st, 1, user->id);
+  rr_stmt_bind_text (st, 2, study_uid);
+  yes = rr_stmt_step (st) == RR_ROW;
+  rr_stmt_finalize (st);
   return yes;
 }

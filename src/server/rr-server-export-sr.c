@@ -90,19 +90,19 @@ add_instance (GPtrArray  *ids,
 static void
 add_query (GPtrArray  *ids,
            GHashTable *seen,
-           const char *sql,
+           RrQueryId   q,
            const char *a,
            const char *b)
 {
-  sqlite3_stmt *st = rr_db_prepare (sql);
+  RrStmt *st = rr_db_query (q);
   if (st == NULL)
     return;
-  sqlite3_bind_text (st, 1, a, -1, SQLITE_TRANSIENT);
+  rr_stmt_bind_text (st, 1, a);
   if (b)
-    sqlite3_bind_text (st, 2, b, -1, SQLITE_TRANSIENT);
-  while (sqlite3_step (st) == SQLITE_ROW)
+    rr_stmt_bind_text (st, 2, b);
+  while (rr_stmt_step (st) == RR_ROW)
     add_instance (ids, seen, col_text (st, 0));
-  sqlite3_finalize (st);
+  rr_stmt_finalize (st);
 }
 
 /* The calipers of one lesion member: one object or an array of them. */
@@ -126,10 +126,10 @@ add_calipers (GPtrArray  *ids,
   const char *sop = json_object_get_string_member_with_default (c, "sop_uid", NULL);
   const char *series = json_object_get_string_member_with_default (c, "series_uid", NULL);
   if (sop)
-    add_query (ids, seen, "SELECT orthanc_id FROM instances WHERE sop_uid = ?1", sop, NULL);
+    add_query (ids, seen, RR_Q_ADD_CALIPERS, sop, NULL);
   else if (series)
     /* An MPR caliper: the SR's evidence lists the whole series. */
-    add_query (ids, seen, "SELECT orthanc_id FROM instances WHERE series_uid = ?1", series, NULL);
+    add_query (ids, seen, RR_Q_ADD_CALIPERS_2, series, NULL);
 }
 
 /* Which of the stored instances the SR of @read needs: every instance a
@@ -152,22 +152,18 @@ instances_of_read (const char *trial,
       const char *label = JSON_NODE_HOLDS_OBJECT (n)
                           ? json_object_get_string_member_with_default (json_node_get_object (n),
                                                                         "id", NULL) : NULL;
-      sqlite3_stmt *st;
+      RrStmt *st;
       if (label == NULL)
         continue;
-      st = rr_db_prepare ("SELECT MIN (i.orthanc_id) FROM timepoints tp"
-                          " JOIN timepoint_studies ts ON ts.timepoint_id = tp.id"
-                          " JOIN instances i ON i.study_uid = ts.study_uid"
-                          " WHERE tp.trial_id = ?1 AND tp.subject = ?2 AND tp.label = ?3"
-                          " GROUP BY i.series_uid");
+      st = rr_db_query (RR_Q_INSTANCES_OF_READ);
       if (st == NULL)
         continue;
-      sqlite3_bind_text (st, 1, trial, -1, SQLITE_TRANSIENT);
-      sqlite3_bind_text (st, 2, subject, -1, SQLITE_TRANSIENT);
-      sqlite3_bind_text (st, 3, label, -1, SQLITE_TRANSIENT);
-      while (sqlite3_step (st) == SQLITE_ROW)
+      rr_stmt_bind_text (st, 1, trial);
+      rr_stmt_bind_text (st, 2, subject);
+      rr_stmt_bind_text (st, 3, label);
+      while (rr_stmt_step (st) == RR_ROW)
         add_instance (ids, seen, col_text (st, 0));
-      sqlite3_finalize (st);
+      rr_stmt_finalize (st);
     }
   for (guint a = 0; a < G_N_ELEMENTS (arrays); a++)
     {
@@ -260,22 +256,17 @@ job_new (SrExport    *ex,
 static void
 collect (SrExport *ex)
 {
-  sqlite3_stmt *st;
+  RrStmt *st;
 
   /* Every submitted read, by subject, timepoint and slot. */
-  st = rr_db_prepare ("SELECT tp.subject, tp.label, t.slot, s.id, s.body, u.display_name,"
-                      " s.submitted_at, s.meaning FROM tasks t"
-                      " JOIN timepoints tp ON tp.id = t.timepoint_id"
-                      " JOIN submissions s ON s.task_id = t.id JOIN users u ON u.id = s.user_id"
-                      " WHERE t.trial_id = ?1 AND t.kind = 'read' AND t.status = 'submitted'"
-                      " ORDER BY tp.subject, tp.day, t.slot");
-  sqlite3_bind_text (st, 1, ex->trial, -1, SQLITE_TRANSIENT);
-  while (st && sqlite3_step (st) == SQLITE_ROW)
+  st = rr_db_query (RR_Q_COLLECT);
+  rr_stmt_bind_text (st, 1, ex->trial);
+  while (st && rr_stmt_step (st) == RR_ROW)
     {
       g_autofree char *subject = entry_part (col_text (st, 0));
       g_autofree char *label = entry_part (col_text (st, 1));
-      g_autofree char *entry = g_strdup_printf ("%s/%s/reader-%d.dcm", subject, label,
-                                                sqlite3_column_int (st, 2));
+      g_autofree char *entry = g_strdup_printf ("%s/%s/reader-%" G_GINT64_FORMAT ".dcm", subject, label,
+                                                rr_stmt_column_int (st, 2));
       JsonNode *sig = signature_node (col_text (st, 5), col_text (st, 6), col_text (st, 7));
       SrJob *j = job_new (ex, col_text (st, 0), col_text (st, 1), entry, col_text (st, 4),
                           col_text (st, 3), &sig, 1);
@@ -288,23 +279,15 @@ collect (SrExport *ex)
         }
       g_ptr_array_add (ex->jobs, j);
     }
-  sqlite3_finalize (st);
+  rr_stmt_finalize (st);
   if (ex->failure)
     return;
 
   /* Every final: the read it was decided on, signed by its reader and, when
    * adjudicated, by the adjudicator; its own UIDs, beside the read's. */
-  st = rr_db_prepare ("SELECT tp.subject, tp.label, f.source, s.id, s.body, u.display_name,"
-                      " s.submitted_at, s.meaning, au.display_name, a.submitted_at, a.meaning"
-                      " FROM finals f JOIN timepoints tp ON tp.id = f.timepoint_id"
-                      " JOIN submissions s ON s.id = f.submission_id JOIN users u ON u.id = s.user_id"
-                      " LEFT JOIN tasks ak ON ak.timepoint_id = tp.id AND ak.kind = 'adjudication'"
-                      "  AND ak.status = 'submitted'"
-                      " LEFT JOIN submissions a ON a.task_id = ak.id"
-                      " LEFT JOIN users au ON au.id = a.user_id"
-                      " WHERE tp.trial_id = ?1 ORDER BY tp.subject, tp.day");
-  sqlite3_bind_text (st, 1, ex->trial, -1, SQLITE_TRANSIENT);
-  while (st && sqlite3_step (st) == SQLITE_ROW)
+  st = rr_db_query (RR_Q_COLLECT_2);
+  rr_stmt_bind_text (st, 1, ex->trial);
+  while (st && rr_stmt_step (st) == RR_ROW)
     {
       g_autofree char *subject = entry_part (col_text (st, 0));
       g_autofree char *label = entry_part (col_text (st, 1));
@@ -314,7 +297,7 @@ collect (SrExport *ex)
       guint n = 0;
       SrJob *j;
       sigs[n++] = signature_node (col_text (st, 5), col_text (st, 6), col_text (st, 7));
-      if (sqlite3_column_type (st, 8) != SQLITE_NULL)
+      if (!rr_stmt_column_is_null (st, 8))
         sigs[n++] = signature_node (col_text (st, 8), col_text (st, 9), col_text (st, 10));
       j = job_new (ex, col_text (st, 0), col_text (st, 1), entry, col_text (st, 4), key, sigs, n);
       if (j == NULL)
@@ -327,7 +310,7 @@ collect (SrExport *ex)
         }
       g_ptr_array_add (ex->jobs, j);
     }
-  sqlite3_finalize (st);
+  rr_stmt_finalize (st);
 }
 
 /* The SR of the job's own timepoint among those the export wrote: the one

@@ -38,7 +38,7 @@ get_export (RrHttpRequest *req,
   const char *trial = req->n_groups > 0 ? req->groups[0] : NULL;
   const char *format = g_hash_table_lookup (req->query, "format");
   g_autoptr (GPtrArray) rows = g_ptr_array_new_with_free_func (export_row_free);
-  sqlite3_stmt *st;
+  RrStmt *st;
   guint twice = 0, adjudicated = 0, same_bor = 0;
   g_autoptr (GHashTable) cats = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr (GHashTable) m1 = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
@@ -48,37 +48,34 @@ get_export (RrHttpRequest *req,
   format = format ? format : "json";
   if (!g_str_equal (format, "json") && !g_str_equal (format, "csv") && !g_str_equal (format, "sr"))
     return bad_request (resp, "format is csv, json or sr");
-  if (query_int ("SELECT 1 FROM trials WHERE id = ?1", trial, NULL) < 0)
+  if (query_int (RR_Q_GET_EXPORT, trial, NULL) < 0)
     return not_found (resp);
   if (g_str_equal (format, "sr"))
     return get_export_sr (req, resp, trial);
-  st = rr_db_prepare ("SELECT id, subject, label, day FROM timepoints WHERE trial_id = ?1"
-                      " ORDER BY subject, day");
-  sqlite3_bind_text (st, 1, trial, -1, SQLITE_TRANSIENT);
-  while (st && sqlite3_step (st) == SQLITE_ROW)
+  st = rr_db_query (RR_Q_GET_EXPORT_2);
+  rr_stmt_bind_text (st, 1, trial);
+  while (st && rr_stmt_step (st) == RR_ROW)
     {
       ExportRow *r = g_new0 (ExportRow, 1);
-      sqlite3_stmt *q;
-      r->timepoint = sqlite3_column_int64 (st, 0);
+      RrStmt *q;
+      r->timepoint = rr_stmt_column_int (st, 0);
       r->subject = g_strdup (col_text (st, 1));
       r->label = g_strdup (col_text (st, 2));
-      r->day = sqlite3_column_int64 (st, 3);
+      r->day = rr_stmt_column_int (st, 3);
       for (int k = 0; k < 2; k++)
         {
           read_of_slot (trial, r->subject, r->timepoint, k + 1, NULL, &r->resp[k], NULL);
-          q = rr_db_prepare ("SELECT u.username FROM subject_readers s JOIN users u ON u.id = s.user_id"
-                             " WHERE s.trial_id = ?1 AND s.subject = ?2 AND s.slot = ?3");
-          sqlite3_bind_text (q, 1, trial, -1, SQLITE_TRANSIENT);
-          sqlite3_bind_text (q, 2, r->subject, -1, SQLITE_TRANSIENT);
-          sqlite3_bind_int (q, 3, k + 1);
-          if (sqlite3_step (q) == SQLITE_ROW)
+          q = rr_db_query (RR_Q_GET_EXPORT_3);
+          rr_stmt_bind_text (q, 1, trial);
+          rr_stmt_bind_text (q, 2, r->subject);
+          rr_stmt_bind_int (q, 3, k + 1);
+          if (rr_stmt_step (q) == RR_ROW)
             r->user[k] = g_strdup (col_text (q, 0));
-          sqlite3_finalize (q);
+          rr_stmt_finalize (q);
         }
-      q = rr_db_prepare ("SELECT t.status, s.body FROM tasks t LEFT JOIN submissions s"
-                         " ON s.task_id = t.id WHERE t.kind = 'adjudication' AND t.timepoint_id = ?1");
-      sqlite3_bind_int64 (q, 1, r->timepoint);
-      if (sqlite3_step (q) == SQLITE_ROW)
+      q = rr_db_query (RR_Q_GET_EXPORT_4);
+      rr_stmt_bind_int (q, 1, r->timepoint);
+      if (rr_stmt_step (q) == RR_ROW)
         {
           g_autoptr (JsonParser) p = json_parser_new ();
           r->adjudication_open = g_str_equal (col_text (q, 0), "open");
@@ -92,16 +89,15 @@ get_export (RrHttpRequest *req,
             r->adjudicated = NULL;
           adjudicated++;
         }
-      sqlite3_finalize (q);
-      q = rr_db_prepare ("SELECT f.source, s.responses FROM finals f JOIN submissions s"
-                         " ON s.id = f.submission_id WHERE f.timepoint_id = ?1");
-      sqlite3_bind_int64 (q, 1, r->timepoint);
-      if (sqlite3_step (q) == SQLITE_ROW)
+      rr_stmt_finalize (q);
+      q = rr_db_query (RR_Q_GET_EXPORT_5);
+      rr_stmt_bind_int (q, 1, r->timepoint);
+      if (rr_stmt_step (q) == RR_ROW)
         {
           r->final_source = g_strdup (col_text (q, 0));
           r->final_responses = g_strdup (col_text (q, 1));
         }
-      sqlite3_finalize (q);
+      rr_stmt_finalize (q);
       if (r->resp[0] && r->resp[1])
         {
           g_autofree char *b1 = NULL, *b2 = NULL;
@@ -118,7 +114,7 @@ get_export (RrHttpRequest *req,
         }
       g_ptr_array_add (rows, r);
     }
-  sqlite3_finalize (st);
+  rr_stmt_finalize (st);
   /* Cohen's kappa on best overall response over the cases read twice. */
   if (twice > 0)
     {

@@ -29,10 +29,6 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Task, task_clear)
  * user name (valid_id refuses the parentheses), so no one logs in as it. */
 #define RR_UNASSIGNED "(unassigned)"
 
-#define TASK_SELECT "SELECT t.id, t.kind, t.trial_id, t.subject, t.status, t.created_at, t.due_at," \
-                    " tr.criteria, t.timepoint_id, t.user_id, t.version, t.slot, tp.day FROM tasks t" \
-                    " JOIN trials tr ON tr.id = t.trial_id JOIN timepoints tp ON tp.id = t.timepoint_id"
-
 G_GNUC_INTERNAL void bad_request (RrHttpAnswer *resp, const char *message);
 G_GNUC_INTERNAL void not_found (RrHttpAnswer *resp);
 G_GNUC_INTERNAL void forbidden (RrHttpAnswer *resp);
@@ -44,9 +40,9 @@ G_GNUC_INTERNAL gboolean member_bool (JsonObject *o, const char *name, gboolean 
 G_GNUC_INTERNAL gboolean one_of (const char *s, const char *const *words);
 G_GNUC_INTERNAL gboolean valid_id (const char *s, gsize max);
 G_GNUC_INTERNAL char * node_to_json (JsonNode *n);
-G_GNUC_INTERNAL const char * col_text (sqlite3_stmt *st, int i);
-G_GNUC_INTERNAL gint64 query_int (const char *sql, const char *a, const char *b);
-G_GNUC_INTERNAL gboolean step_done (sqlite3_stmt *st);
+G_GNUC_INTERNAL const char * col_text (RrStmt *st, int i);
+G_GNUC_INTERNAL gint64 query_int (RrQueryId q, const char *a, const char *b);
+G_GNUC_INTERNAL gboolean step_done (RrStmt *st);
 G_GNUC_INTERNAL void write_user (RrJsonWriter *w, gint64 id, const char *username, const char *display_name, gboolean admin);
 G_GNUC_INTERNAL char * member_site (const RrUser *user);
 G_GNUC_INTERNAL gboolean delete_sessions_of (gint64 user_id);
@@ -76,7 +72,7 @@ G_GNUC_INTERNAL gboolean hand_over_all_reads (gint64 user_id, const char *by);
 G_GNUC_INTERNAL gint64 unassigned_user (void);
 G_GNUC_INTERNAL void put_task_assignee (RrHttpRequest *req, RrHttpAnswer *resp);
 G_GNUC_INTERNAL gboolean task_get (const RrUser *user, const char *id, Task *t);
-G_GNUC_INTERNAL sqlite3_stmt * task_timepoints (const Task *t);
+G_GNUC_INTERNAL RrStmt * task_timepoints (const Task *t);
 G_GNUC_INTERNAL void get_tasks (RrHttpRequest *req, RrHttpAnswer *resp);
 G_GNUC_INTERNAL gboolean read_of_slot (const char *trial, const char *subject, gint64 timepoint, gint64 slot, char **read_json, char **responses, char **submission);
 G_GNUC_INTERNAL void outcome (const char *responses, char **bor, char **progression);

@@ -17,9 +17,9 @@ put_protocol (RrHttpRequest *req,
   g_autoptr (GError) error = NULL;
   g_autofree char *json = NULL;
   JsonObject *o;
-  sqlite3_stmt *st;
+  RrStmt *st;
 
-  if (query_int ("SELECT 1 FROM trials WHERE id = ?1", trial, NULL) < 0)
+  if (query_int (RR_Q_GET_EXPORT, trial, NULL) < 0)
     return not_found (resp);
   o = parse_object (req, resp, &parser);
   if (o == NULL)
@@ -34,9 +34,9 @@ put_protocol (RrHttpRequest *req,
     }
   json = node_to_json (json_parser_get_root (parser));
   rr_db_begin ();
-  st = rr_db_prepare ("UPDATE trials SET protocol = ?2 WHERE id = ?1");
-  sqlite3_bind_text (st, 1, trial, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (st, 2, json, -1, SQLITE_TRANSIENT);
+  st = rr_db_query (RR_Q_PUT_PROTOCOL);
+  rr_stmt_bind_text (st, 1, trial);
+  rr_stmt_bind_text (st, 2, json);
   if (!step_done (st) || !rr_audit_append (req->user->username, "trial.protocol", trial, json))
     {
       rr_db_rollback ();
@@ -95,13 +95,13 @@ qc_automated (const char  *trial,
               GPtrArray   *studies,
               char       **protocol_out)
 {
-  sqlite3_stmt *st = rr_db_prepare ("SELECT protocol FROM trials WHERE id = ?1");
+  RrStmt *st = rr_db_query (RR_Q_QC_AUTOMATED);
   g_autofree char *protocol = NULL;
   QcRun q = { NULL, studies, NULL };
 
-  sqlite3_bind_text (st, 1, trial, -1, SQLITE_TRANSIENT);
-  protocol = g_strdup (st && sqlite3_step (st) == SQLITE_ROW ? col_text (st, 0) : "{}");
-  sqlite3_finalize (st);
+  rr_stmt_bind_text (st, 1, trial);
+  protocol = g_strdup (st && rr_stmt_step (st) == RR_ROW ? col_text (st, 0) : "{}");
+  rr_stmt_finalize (st);
   q.protocol = protocol;
   rr_without_lock (qc_run_unlocked, &q);
   *protocol_out = g_steal_pointer (&protocol);
@@ -113,12 +113,11 @@ qc_store (const char *task_id,
           const char *protocol,
           const char *automated)
 {
-  sqlite3_stmt *st = rr_db_prepare ("INSERT INTO qc_automated (task_id, protocol, result)"
-                                    " VALUES (?1, ?2, ?3)");
-  sqlite3_bind_text (st, 1, task_id, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (st, 2, protocol, -1, SQLITE_TRANSIENT);
+  RrStmt *st = rr_db_query (RR_Q_QC_STORE);
+  rr_stmt_bind_text (st, 1, task_id);
+  rr_stmt_bind_text (st, 2, protocol);
   if (automated)
-    sqlite3_bind_text (st, 3, automated, -1, SQLITE_TRANSIENT);
+    rr_stmt_bind_text (st, 3, automated);
   return step_done (st);
 }
 
@@ -126,26 +125,26 @@ void
 write_qc (RrJsonWriter *w,
           const Task   *t)
 {
-  sqlite3_stmt *st = rr_db_prepare ("SELECT protocol, result FROM qc_automated WHERE task_id = ?1");
-  sqlite3_bind_text (st, 1, t->id, -1, SQLITE_TRANSIENT);
-  if (st && sqlite3_step (st) == SQLITE_ROW)
+  RrStmt *st = rr_db_query (RR_Q_WRITE_QC);
+  rr_stmt_bind_text (st, 1, t->id);
+  if (st && rr_stmt_step (st) == RR_ROW)
     {
       /* The protocol the checks ran against, whatever the trial says now. */
       rr_json_key (w, "protocol");
       rr_json_raw (w, col_text (st, 0));
       rr_json_key (w, "automated");
-      rr_json_raw (w, sqlite3_column_type (st, 1) == SQLITE_NULL ? "null" : col_text (st, 1));
-      sqlite3_finalize (st);
+      rr_json_raw (w, rr_stmt_column_is_null (st, 1) ? "null" : col_text (st, 1));
+      rr_stmt_finalize (st);
       write_qc_query (w, t);
       return;
     }
-  sqlite3_finalize (st);
+  rr_stmt_finalize (st);
   /* A task from before the checks ran on the server. */
-  st = rr_db_prepare ("SELECT protocol FROM trials WHERE id = ?1");
-  sqlite3_bind_text (st, 1, t->trial, -1, SQLITE_TRANSIENT);
+  st = rr_db_query (RR_Q_QC_AUTOMATED);
+  rr_stmt_bind_text (st, 1, t->trial);
   rr_json_key (w, "protocol");
-  rr_json_raw (w, st && sqlite3_step (st) == SQLITE_ROW ? col_text (st, 0) : "{}");
-  sqlite3_finalize (st);
+  rr_json_raw (w, st && rr_stmt_step (st) == RR_ROW ? col_text (st, 0) : "{}");
+  rr_stmt_finalize (st);
   rr_json_key (w, "automated");
   rr_json_null (w);
   write_qc_query (w, t);

@@ -38,17 +38,13 @@ query_answer_free (QueryAnswer *a)
 static gint64
 uploader (const Task *qc)
 {
-  sqlite3_stmt *st = rr_db_prepare (
-    "SELECT s.uploaded_by FROM timepoint_studies ts JOIN studies s ON s.study_uid = ts.study_uid"
-    " JOIN users u ON u.id = s.uploaded_by JOIN members m ON m.user_id = u.id AND m.trial_id = ?2"
-    " WHERE ts.timepoint_id = ?1 AND u.disabled = 0 AND (',' || m.roles || ',') LIKE '%,site,%'"
-    " ORDER BY ts.study_uid LIMIT 1");
+  RrStmt *st = rr_db_query (RR_Q_UPLOADER);
   gint64 id = -1;
-  sqlite3_bind_int64 (st, 1, qc->timepoint);
-  sqlite3_bind_text (st, 2, qc->trial, -1, SQLITE_TRANSIENT);
-  if (st && sqlite3_step (st) == SQLITE_ROW)
-    id = sqlite3_column_int64 (st, 0);
-  sqlite3_finalize (st);
+  rr_stmt_bind_int (st, 1, qc->timepoint);
+  rr_stmt_bind_text (st, 2, qc->trial);
+  if (st && rr_stmt_step (st) == RR_ROW)
+    id = rr_stmt_column_int (st, 0);
+  rr_stmt_finalize (st);
   return id >= 0 ? id : unassigned_user ();
 }
 
@@ -65,16 +61,15 @@ query_open (const Task *qc,
   g_autofree char *id = create_task ("query", qc->trial, qc->subject, qc->timepoint, site, 0, by);
   g_autoptr (RrJsonWriter) w = rr_json_writer_new (FALSE);
   g_autofree char *details = NULL;
-  sqlite3_stmt *st;
+  RrStmt *st;
 
   if (id == NULL)
     return FALSE;
-  st = rr_db_prepare ("INSERT INTO queries (task_id, qc_task_id, decision, findings)"
-                      " VALUES (?1, ?2, ?3, ?4)");
-  sqlite3_bind_text (st, 1, id, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (st, 2, qc->id, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (st, 3, verdict, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (st, 4, findings, -1, SQLITE_TRANSIENT);
+  st = rr_db_query (RR_Q_QUERY_OPEN);
+  rr_stmt_bind_text (st, 1, id);
+  rr_stmt_bind_text (st, 2, qc->id);
+  rr_stmt_bind_text (st, 3, verdict);
+  rr_stmt_bind_text (st, 4, findings);
   if (!step_done (st))
     return FALSE;
   rr_json_begin_object (w);
@@ -119,7 +114,7 @@ query_answer_check (const Task   *t,
   const char *response = member_string (o, "response", TRUE, MAX_RESPONSE_CHARS, &ok, resp);
   JsonNode *sn = json_object_get_member (o, "studies");
   JsonArray *list;
-  sqlite3_stmt *st;
+  RrStmt *st;
 
   a->studies = g_ptr_array_new_with_free_func (g_free);
   a->unlinked = g_ptr_array_new_with_free_func (g_free);
@@ -150,21 +145,18 @@ query_answer_check (const Task   *t,
       /* Linked to this timepoint already (more files added to the same
        * study), or an upload of this user for this trial not linked
        * anywhere: never another subject's or another site's images. */
-      st = rr_db_prepare ("SELECT count (*) FROM timepoint_studies WHERE study_uid = ?1"
-                          " AND timepoint_id != ?2");
-      sqlite3_bind_text (st, 1, uid, -1, SQLITE_TRANSIENT);
-      sqlite3_bind_int64 (st, 2, t->timepoint);
-      elsewhere = st && sqlite3_step (st) == SQLITE_ROW ? sqlite3_column_int64 (st, 0) : 1;
-      sqlite3_finalize (st);
-      st = rr_db_prepare ("SELECT (SELECT count (*) FROM timepoint_studies WHERE study_uid = ?1"
-                          " AND timepoint_id = ?2) + (SELECT count (*) FROM studies"
-                          " WHERE study_uid = ?1 AND uploaded_by = ?3 AND trial_id IS ?4)");
-      sqlite3_bind_text (st, 1, uid, -1, SQLITE_TRANSIENT);
-      sqlite3_bind_int64 (st, 2, t->timepoint);
-      sqlite3_bind_int64 (st, 3, user->id);
-      sqlite3_bind_text (st, 4, t->trial, -1, SQLITE_TRANSIENT);
-      mine = st && sqlite3_step (st) == SQLITE_ROW ? sqlite3_column_int64 (st, 0) : 0;
-      sqlite3_finalize (st);
+      st = rr_db_query (RR_Q_QUERY_ANSWER_CHECK);
+      rr_stmt_bind_text (st, 1, uid);
+      rr_stmt_bind_int (st, 2, t->timepoint);
+      elsewhere = st && rr_stmt_step (st) == RR_ROW ? rr_stmt_column_int (st, 0) : 1;
+      rr_stmt_finalize (st);
+      st = rr_db_query (RR_Q_QUERY_ANSWER_CHECK_2);
+      rr_stmt_bind_text (st, 1, uid);
+      rr_stmt_bind_int (st, 2, t->timepoint);
+      rr_stmt_bind_int (st, 3, user->id);
+      rr_stmt_bind_text (st, 4, t->trial);
+      mine = st && rr_stmt_step (st) == RR_ROW ? rr_stmt_column_int (st, 0) : 0;
+      rr_stmt_finalize (st);
       if (elsewhere > 0)
         {
           refuse (resp, "Study %s is linked to another timepoint", uid);
@@ -178,13 +170,12 @@ query_answer_check (const Task   *t,
         }
       g_ptr_array_add (a->studies, g_strdup (uid));
     }
-  st = rr_db_prepare ("SELECT study_uid FROM timepoint_studies WHERE timepoint_id = ?1"
-                      " ORDER BY study_uid");
-  sqlite3_bind_int64 (st, 1, t->timepoint);
-  while (st && sqlite3_step (st) == SQLITE_ROW)
+  st = rr_db_query (RR_Q_QUERY_ANSWER_CHECK_3);
+  rr_stmt_bind_int (st, 1, t->timepoint);
+  while (st && rr_stmt_step (st) == RR_ROW)
     if (!g_ptr_array_find_with_equal_func (a->studies, col_text (st, 0), g_str_equal, NULL))
       g_ptr_array_add (a->unlinked, g_strdup (col_text (st, 0)));
-  sqlite3_finalize (st);
+  rr_stmt_finalize (st);
   return g_steal_pointer (&a);
 }
 
@@ -202,10 +193,7 @@ query_answer_run_checks (const Task  *t,
 static gint64
 reviewer (const Task *query)
 {
-  gint64 id = query_int ("SELECT u.id FROM queries q JOIN tasks t ON t.id = q.qc_task_id"
-                         " JOIN users u ON u.id = t.user_id JOIN members m ON m.user_id = u.id"
-                         " AND m.trial_id = t.trial_id WHERE q.task_id = ?1 AND u.disabled = 0"
-                         " AND (',' || m.roles || ',') LIKE '%,qc,%'", query->id, NULL);
+  gint64 id = query_int (RR_Q_REVIEWER, query->id, NULL);
   return id >= 0 ? id : least_loaded (query->trial, "qc", NULL);
 }
 
@@ -218,16 +206,16 @@ query_answered (const Task  *t,
   g_autoptr (RrJsonWriter) w = rr_json_writer_new (FALSE);
   g_autofree char *details = NULL, *qc = NULL;
   gint64 qc_user = reviewer (t);
-  sqlite3_stmt *st;
+  RrStmt *st;
 
   *no_reviewer = qc_user < 0;
   if (qc_user < 0)
     return NULL;
   for (guint i = 0; i < a->unlinked->len; i++)
     {
-      st = rr_db_prepare ("DELETE FROM timepoint_studies WHERE timepoint_id = ?1 AND study_uid = ?2");
-      sqlite3_bind_int64 (st, 1, t->timepoint);
-      sqlite3_bind_text (st, 2, a->unlinked->pdata[i], -1, SQLITE_TRANSIENT);
+      st = rr_db_query (RR_Q_QUERY_ANSWERED);
+      rr_stmt_bind_int (st, 1, t->timepoint);
+      rr_stmt_bind_text (st, 2, a->unlinked->pdata[i]);
       if (!step_done (st))
         return NULL;
     }
@@ -237,31 +225,29 @@ query_answered (const Task  *t,
       g_autofree char *oid = rr_server->lookup_study ? rr_server->lookup_study (uid) : NULL;
       if (oid == NULL)
         return NULL;
-      st = rr_db_prepare ("INSERT INTO studies (study_uid, orthanc_id) VALUES (?1, ?2)"
-                          " ON CONFLICT (study_uid) DO UPDATE SET orthanc_id = ?2");
-      sqlite3_bind_text (st, 1, uid, -1, SQLITE_TRANSIENT);
-      sqlite3_bind_text (st, 2, oid, -1, SQLITE_TRANSIENT);
+      st = rr_db_query (RR_Q_QUERY_ANSWERED_2);
+      rr_stmt_bind_text (st, 1, uid);
+      rr_stmt_bind_text (st, 2, oid);
       /* Indexed again: a re-upload may have added files to the study. */
       if (!step_done (st) || !index_study (uid, oid))
         return NULL;
-      st = rr_db_prepare ("INSERT OR IGNORE INTO timepoint_studies (timepoint_id, study_uid)"
-                          " VALUES (?1, ?2)");
-      sqlite3_bind_int64 (st, 1, t->timepoint);
-      sqlite3_bind_text (st, 2, uid, -1, SQLITE_TRANSIENT);
+      st = rr_db_query (RR_Q_QUERY_ANSWERED_3);
+      rr_stmt_bind_int (st, 1, t->timepoint);
+      rr_stmt_bind_text (st, 2, uid);
       if (!step_done (st))
         return NULL;
     }
-  st = rr_db_prepare ("UPDATE timepoints SET qc_status = 'pending' WHERE id = ?1");
-  sqlite3_bind_int64 (st, 1, t->timepoint);
+  st = rr_db_query (RR_Q_QUERY_ANSWERED_4);
+  rr_stmt_bind_int (st, 1, t->timepoint);
   if (!step_done (st))
     return NULL;
   qc = create_task ("qc", t->trial, t->subject, t->timepoint, qc_user, 0, by);
   if (qc == NULL || !qc_store (qc, a->protocol ? a->protocol : "{}", a->automated))
     return NULL;
-  st = rr_db_prepare ("UPDATE queries SET response = ?2, answer_qc_task_id = ?3 WHERE task_id = ?1");
-  sqlite3_bind_text (st, 1, t->id, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (st, 2, a->response, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (st, 3, qc, -1, SQLITE_TRANSIENT);
+  st = rr_db_query (RR_Q_QUERY_ANSWERED_5);
+  rr_stmt_bind_text (st, 1, t->id);
+  rr_stmt_bind_text (st, 2, a->response);
+  rr_stmt_bind_text (st, 3, qc);
   if (!step_done (st))
     return NULL;
   rr_json_begin_object (w);
@@ -290,11 +276,10 @@ void
 write_query (RrJsonWriter *w,
              const Task   *t)
 {
-  sqlite3_stmt *st = rr_db_prepare ("SELECT qc_task_id, decision, findings, response,"
-                                    " answer_qc_task_id FROM queries WHERE task_id = ?1");
+  RrStmt *st = rr_db_query (RR_Q_WRITE_QUERY);
   gboolean found;
-  sqlite3_bind_text (st, 1, t->id, -1, SQLITE_TRANSIENT);
-  found = st && sqlite3_step (st) == SQLITE_ROW;
+  rr_stmt_bind_text (st, 1, t->id);
+  found = st && rr_stmt_step (st) == RR_ROW;
   rr_json_key (w, "qc_task");
   found ? rr_json_string (w, col_text (st, 0)) : rr_json_null (w);
   rr_json_key (w, "decision");
@@ -304,23 +289,22 @@ write_query (RrJsonWriter *w,
   rr_json_key (w, "findings");
   rr_json_raw (w, found ? col_text (st, 2) : "[]");
   rr_json_key (w, "response");
-  found && sqlite3_column_type (st, 3) != SQLITE_NULL ? rr_json_string (w, col_text (st, 3))
+  found && !rr_stmt_column_is_null (st, 3) ? rr_json_string (w, col_text (st, 3))
                                                       : rr_json_null (w);
   rr_json_key (w, "answered_by");
-  found && sqlite3_column_type (st, 4) != SQLITE_NULL ? rr_json_string (w, col_text (st, 4))
+  found && !rr_stmt_column_is_null (st, 4) ? rr_json_string (w, col_text (st, 4))
                                                       : rr_json_null (w);
-  sqlite3_finalize (st);
+  rr_stmt_finalize (st);
 }
 
 void
 write_qc_query (RrJsonWriter *w,
                 const Task   *t)
 {
-  sqlite3_stmt *st = rr_db_prepare ("SELECT task_id, decision, findings, response FROM queries"
-                                    " WHERE answer_qc_task_id = ?1");
-  sqlite3_bind_text (st, 1, t->id, -1, SQLITE_TRANSIENT);
+  RrStmt *st = rr_db_query (RR_Q_WRITE_QC_QUERY);
+  rr_stmt_bind_text (st, 1, t->id);
   rr_json_key (w, "query");
-  if (st && sqlite3_step (st) == SQLITE_ROW)
+  if (st && rr_stmt_step (st) == RR_ROW)
     {
       rr_json_begin_object (w);
       rr_json_key (w, "id");
@@ -335,5 +319,5 @@ write_qc_query (RrJsonWriter *w,
     }
   else
     rr_json_null (w);
-  sqlite3_finalize (st);
+  rr_stmt_finalize (st);
 }

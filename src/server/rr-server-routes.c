@@ -1,6 +1,7 @@
 /* rr-server-routes.c: every route of /readroom/v1, with the role it needs,
  * in one table; and the one function that runs a handler. */
 #include "rr-server-private.h"
+#include "rr-db-pg.h"
 
 typedef enum
 {
@@ -175,6 +176,58 @@ held_release (Held *h)
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Held, held_release)
 
+/* PostgreSQL: a request lost a race this many times is answered 503. */
+#define MAX_TRIES 5
+
+/* Whether this thread's last rr_with_lock on PostgreSQL gave up. */
+static __thread gboolean gave_up;
+
+typedef struct
+{
+  gboolean open;
+  gboolean *again;
+} Tx;
+
+static void
+tx_end (Tx *t)
+{
+  gboolean committed = FALSE;
+  holding = FALSE;
+  if (!t->open)
+    return;
+  *t->again = !rr_db_pg_request_end (&committed);
+  rr_db_request_ended (committed);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Tx, tx_end)
+
+/* No process lock on PostgreSQL: @func is one transaction, run again
+ * from the start when it lost a race to another request or node. */
+static void
+with_tx (RrLockedFunc func,
+         gpointer     data)
+{
+  gave_up = FALSE;
+  for (int i = 0; i < MAX_TRIES; i++)
+    {
+      gboolean again = FALSE;
+      {
+        /* Ended on every way out, a C++ exception unwinding included. */
+        g_auto (Tx) tx = { rr_db_pg_request_begin (), &again };
+        if (!tx.open)
+          {
+            gave_up = TRUE;
+            return;
+          }
+        holding = TRUE;
+        func (data);
+      }
+      if (!again)
+        return;
+    }
+  gave_up = TRUE;
+}
+
 void
 rr_with_lock (RrLockedFunc func,
               gpointer     data)
@@ -182,6 +235,11 @@ rr_with_lock (RrLockedFunc func,
   if (holding)
     {
       func (data);
+      return;
+    }
+  if (rr_db == &rr_db_pg)
+    {
+      with_tx (func, data);
       return;
     }
   {
@@ -196,9 +254,23 @@ void
 rr_without_lock (RrLockedFunc func,
                  gpointer     data)
 {
+  gboolean committed = FALSE;
+
   if (!holding)
     {
       func (data);
+      return;
+    }
+  if (rr_db == &rr_db_pg)
+    {
+      /* What was done so far commits, as the lock's release would let
+       * others see it; the rest of the request is a new transaction. */
+      holding = FALSE;
+      rr_db_pg_request_end (&committed);
+      rr_db_request_ended (committed);
+      func (data);
+      rr_db_pg_request_begin ();
+      holding = TRUE;
       return;
     }
   holding = FALSE;
@@ -238,6 +310,9 @@ call (gpointer data)
 {
   Call *c = data;
   const char *auth = g_hash_table_lookup (c->req->headers, "authorization");
+  /* From the start when run again after a lost race (PostgreSQL). */
+  g_clear_pointer (&c->req->user, rr_user_free);
+  rr_response_clear (c->resp);
   if (auth && g_str_has_prefix (auth, "Bearer "))
     c->req->user = rr_user_from_token (auth + 7);
   dispatch (c->route, c->path, c->groups, c->req, c->resp);
@@ -261,7 +336,14 @@ rr_api_handle (const char    *route,
       call (&c);
     }
   else
-    rr_with_lock (call, &c);
+    {
+      rr_with_lock (call, &c);
+      if (gave_up)
+        {
+          rr_response_clear (resp);
+          rr_respond_error (resp, 503, "rate_limited", "The server is busy; try again", NULL);
+        }
+    }
   file = g_steal_pointer (&resp->stream);
   if (file)
     answer_file (req, resp, file);

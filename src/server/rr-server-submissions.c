@@ -32,20 +32,18 @@ static gboolean
 adjudicates (const RrUser *user,
              const Task   *t)
 {
-  sqlite3_stmt *st;
+  RrStmt *st;
   gboolean yes;
 
   if (!g_str_equal (t->kind, "read"))
     return FALSE;
-  st = rr_db_prepare ("SELECT 1 FROM tasks WHERE kind = 'adjudication' AND user_id = ?1"
-                      " AND trial_id = ?2 AND subject = ?3 AND timepoint_id = ?4"
-                      " AND status != 'cancelled'");
-  sqlite3_bind_int64 (st, 1, user->id);
-  sqlite3_bind_text (st, 2, t->trial, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (st, 3, t->subject, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int64 (st, 4, t->timepoint);
-  yes = st && sqlite3_step (st) == SQLITE_ROW;
-  sqlite3_finalize (st);
+  st = rr_db_query (RR_Q_ADJUDICATES);
+  rr_stmt_bind_int (st, 1, user->id);
+  rr_stmt_bind_text (st, 2, t->trial);
+  rr_stmt_bind_text (st, 3, t->subject);
+  rr_stmt_bind_int (st, 4, t->timepoint);
+  yes = st && rr_stmt_step (st) == RR_ROW;
+  rr_stmt_finalize (st);
   return yes;
 }
 
@@ -56,7 +54,7 @@ get_submission (RrHttpRequest *req,
   const char *id = req->n_groups > 0 ? req->groups[0] : NULL;
   g_auto (Task) t = { 0 };
   g_autoptr (RrJsonWriter) w = NULL;
-  sqlite3_stmt *st;
+  RrStmt *st;
   RrUser any = { .admin = TRUE };
 
   /* Look the task up as an admin would, then decide: a task that the
@@ -66,13 +64,11 @@ get_submission (RrHttpRequest *req,
   if (!req->user->admin && t.user_id != req->user->id && !adjudicates (req->user, &t))
     return not_found (resp);
 
-  st = rr_db_prepare ("SELECT s.id, s.idempotency_key, s.submitted_at, s.responses, s.body,"
-                      " s.meaning, u.username FROM submissions s JOIN users u ON u.id = s.user_id"
-                      " WHERE s.task_id = ?1");
-  sqlite3_bind_text (st, 1, t.id, -1, SQLITE_TRANSIENT);
-  if (st == NULL || sqlite3_step (st) != SQLITE_ROW)
+  st = rr_db_query (RR_Q_GET_SUBMISSION);
+  rr_stmt_bind_text (st, 1, t.id);
+  if (st == NULL || rr_stmt_step (st) != RR_ROW)
     {
-      sqlite3_finalize (st);
+      rr_stmt_finalize (st);
       return rr_respond_error (resp, 404, "not_found", "Nothing was submitted for this task", NULL);
     }
   w = rr_json_writer_new (FALSE);
@@ -97,7 +93,7 @@ get_submission (RrHttpRequest *req,
   rr_json_raw (w, *col_text (st, 3) ? col_text (st, 3) : "null");
   rr_json_end_object (w);
   rr_json_end_object (w);
-  sqlite3_finalize (st);
+  rr_stmt_finalize (st);
   rr_respond_json (resp, 200, rr_json_writer_steal (w));
 }
 
@@ -187,20 +183,20 @@ after_read (const Task *t,
 {
   g_autofree char *s1 = NULL, *s2 = NULL, *id1 = NULL, *id2 = NULL, *rule = NULL;
   g_autofree char *b1 = NULL, *b2 = NULL, *p1 = NULL, *p2 = NULL, *now = NULL;
-  gint64 n = query_int ("SELECT readers_per_case FROM trials WHERE id = ?1", t->trial, NULL);
+  gint64 n = query_int (RR_Q_AFTER_READ, t->trial, NULL);
   gboolean agree;
-  sqlite3_stmt *st;
+  RrStmt *st;
 
   if (!read_of_slot (t->trial, t->subject, t->timepoint, 1, NULL, &s1, &id1))
     return TRUE;
   now = rr_now_rfc3339 ();
   if (n >= 2 && !read_of_slot (t->trial, t->subject, t->timepoint, 2, NULL, &s2, &id2))
     return TRUE;
-  st = rr_db_prepare ("SELECT adjudication FROM trials WHERE id = ?1");
-  sqlite3_bind_text (st, 1, t->trial, -1, SQLITE_TRANSIENT);
-  if (sqlite3_step (st) == SQLITE_ROW)
+  st = rr_db_query (RR_Q_AFTER_READ_2);
+  rr_stmt_bind_text (st, 1, t->trial);
+  if (rr_stmt_step (st) == RR_ROW)
     rule = g_strdup (col_text (st, 0));
-  sqlite3_finalize (st);
+  rr_stmt_finalize (st);
   outcome (s1, &b1, &p1);
   if (n >= 2)
     outcome (s2, &b2, &p2);
@@ -208,11 +204,10 @@ after_read (const Task *t,
                     (g_strcmp0 (rule, "bor_or_pd_timepoint") != 0 || g_strcmp0 (p1, p2) == 0));
   if (agree)
     {
-      st = rr_db_prepare ("INSERT INTO finals (timepoint_id, source, submission_id, decided_at)"
-                          " VALUES (?1, 'agreement', ?2, ?3)");
-      sqlite3_bind_int64 (st, 1, t->timepoint);
-      sqlite3_bind_text (st, 2, id1, -1, SQLITE_TRANSIENT);
-      sqlite3_bind_text (st, 3, now, -1, SQLITE_TRANSIENT);
+      st = rr_db_query (RR_Q_AFTER_READ_3);
+      rr_stmt_bind_int (st, 1, t->timepoint);
+      rr_stmt_bind_text (st, 2, id1);
+      rr_stmt_bind_text (st, 3, now);
       if (!step_done (st))
         return FALSE;
       {
@@ -236,10 +231,9 @@ after_read (const Task *t,
 static gboolean
 set_task_submitted (const Task *t)
 {
-  sqlite3_stmt *st = rr_db_prepare ("UPDATE tasks SET status = 'submitted', version = version + 1"
-                                    " WHERE id = ?1 AND status = 'open'");
-  sqlite3_bind_text (st, 1, t->id, -1, SQLITE_TRANSIENT);
-  return step_done (st) && sqlite3_changes (rr_server->db) == 1;
+  RrStmt *st = rr_db_query (RR_Q_SET_TASK_SUBMITTED);
+  rr_stmt_bind_text (st, 1, t->id);
+  return step_done (st) && rr_db_changes () == 1;
 }
 
 void
@@ -258,7 +252,7 @@ post_submission (RrHttpRequest *req,
   const char *password, *meaning;
   gboolean ok = TRUE, verified;
   RrThrottle throttle;
-  sqlite3_stmt *st;
+  RrStmt *st;
 
   if (!task_get (req->user, id, &t) || (req->user->admin && t.user_id != req->user->id))
     return not_found (resp);
@@ -271,22 +265,21 @@ post_submission (RrHttpRequest *req,
   body_hash = rr_server_mac_hex (req->body ? req->body : "", req->body_len);
 
   /* The same submission again: the same receipt. Anything else: 409. */
-  st = rr_db_prepare ("SELECT id, idempotency_key, body_hash, submitted_at, responses"
-                      " FROM submissions WHERE task_id = ?1");
-  sqlite3_bind_text (st, 1, t.id, -1, SQLITE_TRANSIENT);
-  if (st && sqlite3_step (st) == SQLITE_ROW)
+  st = rr_db_query (RR_Q_POST_SUBMISSION);
+  rr_stmt_bind_text (st, 1, t.id);
+  if (st && rr_stmt_step (st) == RR_ROW)
     {
       if (g_str_equal (col_text (st, 1), key) && g_str_equal (col_text (st, 2), body_hash))
         {
           g_autoptr (RrJsonWriter) w = rr_json_writer_new (FALSE);
           write_receipt (w, col_text (st, 0), col_text (st, 3), col_text (st, 4));
-          sqlite3_finalize (st);
+          rr_stmt_finalize (st);
           return rr_respond_json (resp, 200, rr_json_writer_steal (w));
         }
-      sqlite3_finalize (st);
+      rr_stmt_finalize (st);
       return rr_respond_error (resp, 409, "conflict", "This task was submitted already", NULL);
     }
-  sqlite3_finalize (st);
+  rr_stmt_finalize (st);
   if (!g_str_equal (t.status, "open"))
     return rr_respond_error (resp, 409, "conflict", "This task is not open", NULL);
 
@@ -327,13 +320,13 @@ post_submission (RrHttpRequest *req,
         return rr_respond_error (resp, 422, "invalid_submission",
                                  "The read uses other criteria than the trial", NULL);
       st = task_timepoints (&t);
-      while (st && sqlite3_step (st) == SQLITE_ROW)
+      while (st && rr_stmt_step (st) == RR_ROW)
         {
-          gint64 d = sqlite3_column_int64 (st, 2);
+          gint64 d = rr_stmt_column_int (st, 2);
           g_ptr_array_add (labels, g_strdup (col_text (st, 1)));
           g_array_append_val (days, d);
         }
-      sqlite3_finalize (st);
+      rr_stmt_finalize (st);
       rr_json_begin_array (details);
       if (read->timepoints->len != labels->len)
         valid = FALSE;
@@ -427,29 +420,27 @@ post_submission (RrHttpRequest *req,
     query_answer_run_checks (&t, answer);
   /* The password was checked without the lock: someone else may have
    * submitted this task meanwhile. */
-  if (query_int ("SELECT 1 FROM submissions WHERE task_id = ?1", t.id, NULL) > 0)
+  if (query_int (RR_Q_POST_SUBMISSION_2, t.id, NULL) > 0)
     return rr_respond_error (resp, 409, "conflict", "This task was submitted already", NULL);
 
   now = rr_now_rfc3339 ();
   sub_id = g_uuid_string_random ();
   rr_db_begin ();
-  st = rr_db_prepare ("INSERT INTO submissions (id, task_id, idempotency_key, body_hash, body,"
-                      " responses, user_id, meaning, submitted_at)"
-                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+  st = rr_db_query (RR_Q_POST_SUBMISSION_3);
   /* The stored body keeps everything but the password. */
   json_object_remove_member (sig, "password");
   stored = node_to_json (json_parser_get_root (parser));
   {
-    sqlite3_bind_text (st, 1, sub_id, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text (st, 2, t.id, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text (st, 3, key, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text (st, 4, body_hash, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text (st, 5, stored, -1, SQLITE_TRANSIENT);
+    rr_stmt_bind_text (st, 1, sub_id);
+    rr_stmt_bind_text (st, 2, t.id);
+    rr_stmt_bind_text (st, 3, key);
+    rr_stmt_bind_text (st, 4, body_hash);
+    rr_stmt_bind_text (st, 5, stored);
     if (responses)
-      sqlite3_bind_text (st, 6, responses, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64 (st, 7, req->user->id);
-    sqlite3_bind_text (st, 8, meaning, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text (st, 9, now, -1, SQLITE_TRANSIENT);
+      rr_stmt_bind_text (st, 6, responses);
+    rr_stmt_bind_int (st, 7, req->user->id);
+    rr_stmt_bind_text (st, 8, meaning);
+    rr_stmt_bind_text (st, 9, now);
     if (!step_done (st) || !set_task_submitted (&t))
       goto failed;
   }
@@ -491,12 +482,11 @@ post_submission (RrHttpRequest *req,
       g_autofree char *chosen_sub = NULL;
       read_of_slot (t.trial, t.subject, t.timepoint, g_str_equal (chosen, "Reader 1") ? 1 : 2,
                     NULL, NULL, &chosen_sub);
-      st = rr_db_prepare ("INSERT INTO finals (timepoint_id, source, submission_id, decided_at)"
-                          " VALUES (?1, ?2, ?3, ?4)");
-      sqlite3_bind_int64 (st, 1, t.timepoint);
-      sqlite3_bind_text (st, 2, chosen, -1, SQLITE_TRANSIENT);
-      sqlite3_bind_text (st, 3, chosen_sub ? chosen_sub : "", -1, SQLITE_TRANSIENT);
-      sqlite3_bind_text (st, 4, now, -1, SQLITE_TRANSIENT);
+      st = rr_db_query (RR_Q_POST_SUBMISSION_4);
+      rr_stmt_bind_int (st, 1, t.timepoint);
+      rr_stmt_bind_text (st, 2, chosen);
+      rr_stmt_bind_text (st, 3, chosen_sub ? chosen_sub : "");
+      rr_stmt_bind_text (st, 4, now);
       {
         g_autoptr (RrJsonWriter) d = rr_json_writer_new (FALSE);
         g_autofree char *details = NULL;
@@ -531,9 +521,9 @@ post_submission (RrHttpRequest *req,
       const char *status = g_str_equal (decision, "pass") ? "passed"
                            : g_str_equal (decision, "fail") ? "failed" : "queried";
       g_autoptr (GPtrArray) created = g_ptr_array_new_with_free_func (g_free);
-      st = rr_db_prepare ("UPDATE timepoints SET qc_status = ?1 WHERE id = ?2");
-      sqlite3_bind_text (st, 1, status, -1, SQLITE_STATIC);
-      sqlite3_bind_int64 (st, 2, t.timepoint);
+      st = rr_db_query (RR_Q_POST_SUBMISSION_5);
+      rr_stmt_bind_text (st, 1, status);
+      rr_stmt_bind_int (st, 2, t.timepoint);
       if (!step_done (st))
         goto failed;
       {

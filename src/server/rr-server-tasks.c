@@ -18,27 +18,21 @@ least_loaded (const char *trial,
               const char *role,
               GArray     *exclude)
 {
-  sqlite3_stmt *st = rr_db_prepare (
-    "SELECT m.user_id, (SELECT count (*) FROM tasks t WHERE t.user_id = m.user_id"
-    "  AND t.status = 'open') + (SELECT count (*) FROM subject_readers r"
-    "  WHERE r.user_id = m.user_id AND r.trial_id = m.trial_id) AS load"
-    " FROM members m JOIN users u ON u.id = m.user_id"
-    " WHERE m.trial_id = ?1 AND (',' || m.roles || ',') LIKE ?2 AND u.disabled = 0"
-    " ORDER BY load, m.user_id");
+  RrStmt *st = rr_db_query (RR_Q_LEAST_LOADED);
   g_autofree char *like = g_strdup_printf ("%%,%s,%%", role);
   gint64 best = -1;
-  sqlite3_bind_text (st, 1, trial, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (st, 2, like, -1, SQLITE_TRANSIENT);
-  while (st && sqlite3_step (st) == SQLITE_ROW && best < 0)
+  rr_stmt_bind_text (st, 1, trial);
+  rr_stmt_bind_text (st, 2, like);
+  while (st && rr_stmt_step (st) == RR_ROW && best < 0)
     {
-      gint64 id = sqlite3_column_int64 (st, 0);
+      gint64 id = rr_stmt_column_int (st, 0);
       gboolean skip = FALSE;
       for (guint i = 0; exclude && i < exclude->len; i++)
         skip |= g_array_index (exclude, gint64, i) == id;
       if (!skip)
         best = id;
     }
-  sqlite3_finalize (st);
+  rr_stmt_finalize (st);
   return best;
 }
 
@@ -56,18 +50,16 @@ create_task (const char *kind,
   g_autofree char *due = rr_time_rfc3339 (g_get_real_time () / G_USEC_PER_SEC + DUE_DAYS * 86400);
   g_autofree char *details = NULL;
   g_autoptr (RrJsonWriter) w = rr_json_writer_new (FALSE);
-  sqlite3_stmt *st = rr_db_prepare (
-    "INSERT INTO tasks (id, kind, trial_id, subject, timepoint_id, user_id, slot, created_at, due_at)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
-  sqlite3_bind_text (st, 1, id, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (st, 2, kind, -1, SQLITE_STATIC);
-  sqlite3_bind_text (st, 3, trial, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (st, 4, subject, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int64 (st, 5, timepoint);
-  sqlite3_bind_int64 (st, 6, user_id);
-  sqlite3_bind_int (st, 7, slot);
-  sqlite3_bind_text (st, 8, now, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (st, 9, due, -1, SQLITE_TRANSIENT);
+  RrStmt *st = rr_db_query (RR_Q_CREATE_TASK);
+  rr_stmt_bind_text (st, 1, id);
+  rr_stmt_bind_text (st, 2, kind);
+  rr_stmt_bind_text (st, 3, trial);
+  rr_stmt_bind_text (st, 4, subject);
+  rr_stmt_bind_int (st, 5, timepoint);
+  rr_stmt_bind_int (st, 6, user_id);
+  rr_stmt_bind_int (st, 7, slot);
+  rr_stmt_bind_text (st, 8, now);
+  rr_stmt_bind_text (st, 9, due);
   if (!step_done (st))
     return NULL;
   rr_json_begin_object (w);
@@ -96,18 +88,14 @@ set_subject_reader (const char *trial,
                     gint64      slot,
                     gint64      user_id)
 {
-  static const char *const sql[] = {
-    "DELETE FROM subject_readers WHERE trial_id = ?1 AND subject = ?2"
-    " AND (slot = ?3 OR user_id = ?4)",
-    "INSERT INTO subject_readers (trial_id, subject, slot, user_id) VALUES (?1, ?2, ?3, ?4)",
-  };
+  static const RrQueryId sql[] = { RR_Q_SUBJECT_READER_CLEAR, RR_Q_SUBJECT_READER_SET };
   for (guint i = 0; i < G_N_ELEMENTS (sql); i++)
     {
-      sqlite3_stmt *st = rr_db_prepare (sql[i]);
-      sqlite3_bind_text (st, 1, trial, -1, SQLITE_TRANSIENT);
-      sqlite3_bind_text (st, 2, subject, -1, SQLITE_TRANSIENT);
-      sqlite3_bind_int64 (st, 3, slot);
-      sqlite3_bind_int64 (st, 4, user_id);
+      RrStmt *st = rr_db_query (sql[i]);
+      rr_stmt_bind_text (st, 1, trial);
+      rr_stmt_bind_text (st, 2, subject);
+      rr_stmt_bind_int (st, 3, slot);
+      rr_stmt_bind_int (st, 4, user_id);
       if (!step_done (st))
         return FALSE;
     }
@@ -124,9 +112,9 @@ create_read_tasks (const char *trial,
                    const char *by,
                    GPtrArray  *created)
 {
-  gint64 n = query_int ("SELECT readers_per_case FROM trials WHERE id = ?1", trial, NULL);
+  gint64 n = query_int (RR_Q_AFTER_READ, trial, NULL);
   g_autoptr (GArray) readers = g_array_new (FALSE, FALSE, sizeof (gint64));
-  sqlite3_stmt *st;
+  RrStmt *st;
 
   /* The subject's reader of each slot, while still an active reader of the
    * trial; the slots without one draw a reader who is not the subject's
@@ -134,17 +122,13 @@ create_read_tasks (const char *trial,
   for (gint64 slot = 1; slot <= n; slot++)
     {
       gint64 uid = -1;
-      st = rr_db_prepare ("SELECT sr.user_id FROM subject_readers sr"
-                          " JOIN members m ON m.trial_id = sr.trial_id AND m.user_id = sr.user_id"
-                          " JOIN users u ON u.id = sr.user_id"
-                          " WHERE sr.trial_id = ?1 AND sr.subject = ?2 AND sr.slot = ?3"
-                          " AND (',' || m.roles || ',') LIKE '%,reader,%' AND u.disabled = 0");
-      sqlite3_bind_text (st, 1, trial, -1, SQLITE_TRANSIENT);
-      sqlite3_bind_text (st, 2, subject, -1, SQLITE_TRANSIENT);
-      sqlite3_bind_int64 (st, 3, slot);
-      if (st && sqlite3_step (st) == SQLITE_ROW)
-        uid = sqlite3_column_int64 (st, 0);
-      sqlite3_finalize (st);
+      st = rr_db_query (RR_Q_CREATE_READ_TASKS);
+      rr_stmt_bind_text (st, 1, trial);
+      rr_stmt_bind_text (st, 2, subject);
+      rr_stmt_bind_int (st, 3, slot);
+      if (st && rr_stmt_step (st) == RR_ROW)
+        uid = rr_stmt_column_int (st, 0);
+      rr_stmt_finalize (st);
       g_array_append_val (readers, uid);
     }
   for (gint64 slot = 1; slot <= n; slot++)
@@ -174,7 +158,7 @@ create_read_tasks (const char *trial,
 gint64
 unassigned_user (void)
 {
-  return query_int ("SELECT id FROM users WHERE username = '" RR_UNASSIGNED "'", NULL, NULL);
+  return query_int (RR_Q_UNASSIGNED_USER, NULL, NULL);
 }
 
 /* The open reads of @user_id in @trial, who left its reader pool: each is
@@ -192,21 +176,19 @@ hand_over_reads (const char  *trial,
 {
   typedef struct { char *id, *subject; gint64 timepoint, slot; } Open;
   g_autoptr (GArray) open = g_array_new (FALSE, TRUE, sizeof (Open));
-  sqlite3_stmt *st = rr_db_prepare ("SELECT id, subject, timepoint_id, slot FROM tasks"
-                                    " WHERE trial_id = ?1 AND user_id = ?2 AND kind = 'read'"
-                                    " AND status = 'open' ORDER BY created_at, id");
+  RrStmt *st = rr_db_query (RR_Q_HAND_OVER_READS);
   gboolean ok = st != NULL;
   gint64 nobody = unassigned_user ();
 
-  sqlite3_bind_text (st, 1, trial, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int64 (st, 2, user_id);
-  while (st && sqlite3_step (st) == SQLITE_ROW)
+  rr_stmt_bind_text (st, 1, trial);
+  rr_stmt_bind_int (st, 2, user_id);
+  while (st && rr_stmt_step (st) == RR_ROW)
     {
       Open o = { g_strdup (col_text (st, 0)), g_strdup (col_text (st, 1)),
-                 sqlite3_column_int64 (st, 2), sqlite3_column_int64 (st, 3) };
+                 rr_stmt_column_int (st, 2), rr_stmt_column_int (st, 3) };
       g_array_append_val (open, o);
     }
-  sqlite3_finalize (st);
+  rr_stmt_finalize (st);
   ok = ok && nobody >= 0;
   for (guint i = 0; ok && i < open->len; i++)
     {
@@ -221,24 +203,22 @@ hand_over_reads (const char  *trial,
        * reader who does not read the subject's other slots. */
       g_array_append_val (exclude, user_id);
       next = -1;
-      st = rr_db_prepare ("SELECT user_id, slot FROM subject_readers WHERE trial_id = ?1"
-                          " AND subject = ?2");
-      sqlite3_bind_text (st, 1, trial, -1, SQLITE_TRANSIENT);
-      sqlite3_bind_text (st, 2, o->subject, -1, SQLITE_TRANSIENT);
-      while (st && sqlite3_step (st) == SQLITE_ROW)
+      st = rr_db_query (RR_Q_HAND_OVER_READS_2);
+      rr_stmt_bind_text (st, 1, trial);
+      rr_stmt_bind_text (st, 2, o->subject);
+      while (st && rr_stmt_step (st) == RR_ROW)
         {
-          gint64 other = sqlite3_column_int64 (st, 0);
-          if (sqlite3_column_int64 (st, 1) != o->slot)
+          gint64 other = rr_stmt_column_int (st, 0);
+          if (rr_stmt_column_int (st, 1) != o->slot)
             g_array_append_val (exclude, other);
           else if (other != user_id)
             next = other;
         }
-      sqlite3_finalize (st);
+      rr_stmt_finalize (st);
       if (next < 0)
         next = least_loaded (trial, "reader", exclude);
-      st = rr_db_prepare ("UPDATE tasks SET status = 'cancelled', version = version + 1"
-                          " WHERE id = ?1 AND status = 'open'");
-      sqlite3_bind_text (st, 1, o->id, -1, SQLITE_TRANSIENT);
+      st = rr_db_query (RR_Q_HAND_OVER_READS_3);
+      rr_stmt_bind_text (st, 1, o->id);
       ok = step_done (st);
       if (next >= 0)
         ok = set_subject_reader (trial, o->subject, o->slot, next) && ok;
@@ -263,9 +243,9 @@ hand_over_reads (const char  *trial,
     {
       /* The subjects whose reads were all done: their next timepoint draws
        * a reader from the pool again. */
-      st = rr_db_prepare ("DELETE FROM subject_readers WHERE trial_id = ?1 AND user_id = ?2");
-      sqlite3_bind_text (st, 1, trial, -1, SQLITE_TRANSIENT);
-      sqlite3_bind_int64 (st, 2, user_id);
+      st = rr_db_query (RR_Q_HAND_OVER_READS_4);
+      rr_stmt_bind_text (st, 1, trial);
+      rr_stmt_bind_int (st, 2, user_id);
       ok = step_done (st);
     }
   for (guint i = 0; i < open->len; i++)
@@ -282,12 +262,11 @@ hand_over_all_reads (gint64      user_id,
                      const char *by)
 {
   g_autoptr (GPtrArray) trials = g_ptr_array_new_with_free_func (g_free);
-  sqlite3_stmt *st = rr_db_prepare ("SELECT DISTINCT trial_id FROM tasks WHERE user_id = ?1"
-                                    " AND kind = 'read' AND status = 'open' ORDER BY trial_id");
-  sqlite3_bind_int64 (st, 1, user_id);
-  while (st && sqlite3_step (st) == SQLITE_ROW)
+  RrStmt *st = rr_db_query (RR_Q_HAND_OVER_ALL_READS);
+  rr_stmt_bind_int (st, 1, user_id);
+  while (st && rr_stmt_step (st) == RR_ROW)
     g_ptr_array_add (trials, g_strdup (col_text (st, 0)));
-  sqlite3_finalize (st);
+  rr_stmt_finalize (st);
   for (guint i = 0; i < trials->len; i++)
     if (!hand_over_reads (trials->pdata[i], user_id, by))
       return FALSE;
@@ -309,7 +288,7 @@ put_task_assignee (RrHttpRequest *req,
   g_auto (Task) t = { 0 };
   g_autofree char *details = NULL;
   g_autoptr (RrJsonWriter) w = NULL;
-  sqlite3_stmt *st;
+  RrStmt *st;
   gint64 uid;
   gboolean reader, other_slot;
 
@@ -321,25 +300,22 @@ put_task_assignee (RrHttpRequest *req,
       t.user_id != unassigned_user ())
     return rr_respond_error (resp, 409, "conflict", "Only an open, unassigned read is assigned "
                              "this way", NULL);
-  st = rr_db_prepare ("SELECT u.id FROM users u JOIN members m ON m.user_id = u.id"
-                      " WHERE u.username = ?1 AND u.disabled = 0 AND m.trial_id = ?2"
-                      " AND (',' || m.roles || ',') LIKE '%,reader,%'");
-  sqlite3_bind_text (st, 1, username, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (st, 2, t.trial, -1, SQLITE_TRANSIENT);
-  reader = st && sqlite3_step (st) == SQLITE_ROW;
-  uid = reader ? sqlite3_column_int64 (st, 0) : -1;
-  sqlite3_finalize (st);
+  st = rr_db_query (RR_Q_PUT_TASK_ASSIGNEE);
+  rr_stmt_bind_text (st, 1, username);
+  rr_stmt_bind_text (st, 2, t.trial);
+  reader = st && rr_stmt_step (st) == RR_ROW;
+  uid = reader ? rr_stmt_column_int (st, 0) : -1;
+  rr_stmt_finalize (st);
   if (!reader)
     return rr_respond_error (resp, 422, "invalid_request", "That user is not an active reader "
                              "of the task's trial", NULL);
-  st = rr_db_prepare ("SELECT 1 FROM subject_readers WHERE trial_id = ?1 AND subject = ?2"
-                      " AND user_id = ?3 AND slot != ?4");
-  sqlite3_bind_text (st, 1, t.trial, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (st, 2, t.subject, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int64 (st, 3, uid);
-  sqlite3_bind_int64 (st, 4, t.slot);
-  other_slot = st && sqlite3_step (st) == SQLITE_ROW;
-  sqlite3_finalize (st);
+  st = rr_db_query (RR_Q_PUT_TASK_ASSIGNEE_2);
+  rr_stmt_bind_text (st, 1, t.trial);
+  rr_stmt_bind_text (st, 2, t.subject);
+  rr_stmt_bind_int (st, 3, uid);
+  rr_stmt_bind_int (st, 4, t.slot);
+  other_slot = st && rr_stmt_step (st) == RR_ROW;
+  rr_stmt_finalize (st);
   if (other_slot)
     return rr_respond_error (resp, 409, "conflict", "That reader reads the subject's other "
                              "slot: the two reads must be by two people", NULL);
@@ -350,10 +326,9 @@ put_task_assignee (RrHttpRequest *req,
   rr_json_end_object (w);
   details = rr_json_writer_steal (w);
   rr_db_begin ();
-  st = rr_db_prepare ("UPDATE tasks SET user_id = ?1, version = version + 1 WHERE id = ?2"
-                      " AND status = 'open'");
-  sqlite3_bind_int64 (st, 1, uid);
-  sqlite3_bind_text (st, 2, t.id, -1, SQLITE_TRANSIENT);
+  st = rr_db_query (RR_Q_PUT_TASK_ASSIGNEE_3);
+  rr_stmt_bind_int (st, 1, uid);
+  rr_stmt_bind_text (st, 2, t.id);
   if (!step_done (st) || !set_subject_reader (t.trial, t.subject, t.slot, uid) ||
       !rr_audit_append (req->user->username, "task.assign", t.id, details))
     {
@@ -384,7 +359,7 @@ task_clear (Task *t)
 
 static void
 task_from_row (Task         *t,
-               sqlite3_stmt *st)
+               RrStmt *st)
 {
   t->id = g_strdup (col_text (st, 0));
   t->kind = g_strdup (col_text (st, 1));
@@ -394,11 +369,11 @@ task_from_row (Task         *t,
   t->created_at = g_strdup (col_text (st, 5));
   t->due_at = g_strdup (col_text (st, 6));
   t->criteria = g_strdup (col_text (st, 7));
-  t->timepoint = sqlite3_column_int64 (st, 8);
-  t->user_id = sqlite3_column_int64 (st, 9);
-  t->version = sqlite3_column_int64 (st, 10);
-  t->slot = sqlite3_column_int64 (st, 11);
-  t->day = sqlite3_column_int64 (st, 12);
+  t->timepoint = rr_stmt_column_int (st, 8);
+  t->user_id = rr_stmt_column_int (st, 9);
+  t->version = rr_stmt_column_int (st, 10);
+  t->slot = rr_stmt_column_int (st, 11);
+  t->day = rr_stmt_column_int (st, 12);
 }
 
 /* The task @id if @user may see it (its own; an admin: any). */
@@ -407,35 +382,32 @@ task_get (const RrUser *user,
           const char   *id,
           Task         *t)
 {
-  sqlite3_stmt *st = rr_db_prepare (TASK_SELECT " WHERE t.id = ?1");
+  RrStmt *st = rr_db_query (RR_Q_TASK_GET);
   gboolean found = FALSE;
   memset (t, 0, sizeof *t);
-  sqlite3_bind_text (st, 1, id, -1, SQLITE_TRANSIENT);
-  if (st && sqlite3_step (st) == SQLITE_ROW)
+  rr_stmt_bind_text (st, 1, id);
+  if (st && rr_stmt_step (st) == RR_ROW)
     {
       task_from_row (t, st);
       found = user->admin || t->user_id == user->id;
       if (!found)
         task_clear (t), memset (t, 0, sizeof *t);
     }
-  sqlite3_finalize (st);
+  rr_stmt_finalize (st);
   return found;
 }
 
 /* The timepoints a task covers: its own, and for reads and adjudications
  * the subject's earlier ones that passed QC. */
-sqlite3_stmt *
+RrStmt *
 task_timepoints (const Task *t)
 {
-  sqlite3_stmt *st = rr_db_prepare (
-    "SELECT tp.id, tp.label, tp.day FROM timepoints tp WHERE tp.trial_id = ?1 AND tp.subject = ?2"
-    " AND (tp.id = ?3 OR (?4 != 'qc' AND tp.day < ?5 AND tp.qc_status IN ('passed', 'none')))"
-    " ORDER BY tp.day, tp.id");
-  sqlite3_bind_text (st, 1, t->trial, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (st, 2, t->subject, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int64 (st, 3, t->timepoint);
-  sqlite3_bind_text (st, 4, t->kind, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int64 (st, 5, t->day);
+  RrStmt *st = rr_db_query (RR_Q_TASK_TIMEPOINTS);
+  rr_stmt_bind_text (st, 1, t->trial);
+  rr_stmt_bind_text (st, 2, t->subject);
+  rr_stmt_bind_int (st, 3, t->timepoint);
+  rr_stmt_bind_text (st, 4, t->kind);
+  rr_stmt_bind_int (st, 5, t->day);
   return st;
 }
 
@@ -444,7 +416,7 @@ write_task (RrJsonWriter *w,
             const Task   *t,
             gboolean      close)
 {
-  sqlite3_stmt *st = task_timepoints (t);
+  RrStmt *st = task_timepoints (t);
   rr_json_begin_object (w);
   rr_json_key (w, "id");
   rr_json_string (w, t->id);
@@ -460,23 +432,22 @@ write_task (RrJsonWriter *w,
   rr_json_string (w, t->status);
   rr_json_key (w, "timepoints");
   rr_json_begin_array (w);
-  while (st && sqlite3_step (st) == SQLITE_ROW)
+  while (st && rr_stmt_step (st) == RR_ROW)
     {
-      gint64 tp = sqlite3_column_int64 (st, 0);
-      sqlite3_stmt *ss = rr_db_prepare ("SELECT study_uid FROM timepoint_studies"
-                                        " WHERE timepoint_id = ?1 ORDER BY study_uid");
+      gint64 tp = rr_stmt_column_int (st, 0);
+      RrStmt *ss = rr_db_query (RR_Q_QUERY_ANSWER_CHECK_3);
       gboolean locked;
       rr_json_begin_object (w);
       rr_json_key (w, "label");
       rr_json_string (w, col_text (st, 1));
       rr_json_key (w, "day");
-      rr_json_int (w, sqlite3_column_int64 (st, 2));
+      rr_json_int (w, rr_stmt_column_int (st, 2));
       rr_json_key (w, "studies");
       rr_json_begin_array (w);
-      sqlite3_bind_int64 (ss, 1, tp);
-      while (ss && sqlite3_step (ss) == SQLITE_ROW)
+      rr_stmt_bind_int (ss, 1, tp);
+      while (ss && rr_stmt_step (ss) == RR_ROW)
         rr_json_string (w, col_text (ss, 0));
-      sqlite3_finalize (ss);
+      rr_stmt_finalize (ss);
       rr_json_end_array (w);
       /* Earlier timepoints are locked (read and submitted before); this
        * one once the task is submitted. */
@@ -485,7 +456,7 @@ write_task (RrJsonWriter *w,
       rr_json_bool (w, locked);
       rr_json_end_object (w);
     }
-  sqlite3_finalize (st);
+  rr_stmt_finalize (st);
   rr_json_end_array (w);
   rr_json_key (w, "created_at");
   rr_json_string (w, t->created_at);
@@ -496,13 +467,13 @@ write_task (RrJsonWriter *w,
   /* Who holds it: null for a read waiting for an admin to assign it. */
   rr_json_key (w, "assignee");
   {
-    sqlite3_stmt *u = rr_db_prepare ("SELECT username FROM users WHERE id = ?1");
-    sqlite3_bind_int64 (u, 1, t->user_id);
-    if (u && sqlite3_step (u) == SQLITE_ROW && !g_str_equal (col_text (u, 0), RR_UNASSIGNED))
+    RrStmt *u = rr_db_query (RR_Q_WRITE_TASK);
+    rr_stmt_bind_int (u, 1, t->user_id);
+    if (u && rr_stmt_step (u) == RR_ROW && !g_str_equal (col_text (u, 0), RR_UNASSIGNED))
       rr_json_string (w, col_text (u, 0));
     else
       rr_json_null (w);
-    sqlite3_finalize (u);
+    rr_stmt_finalize (u);
   }
   if (close)
     rr_json_end_object (w);
@@ -515,24 +486,23 @@ get_tasks (RrHttpRequest  *req,
   const char *status = g_hash_table_lookup (req->query, "status");
   static const char *const statuses[] = { "open", "submitted", "all", NULL };
   g_autoptr (RrJsonWriter) w = rr_json_writer_new (FALSE);
-  sqlite3_stmt *st;
+  RrStmt *st;
 
   status = status ? status : "open";
   if (!one_of (status, statuses))
     return bad_request (resp, "status is open, submitted or all");
-  st = rr_db_prepare (TASK_SELECT " WHERE (t.user_id = ?1 OR ?2) AND (?3 = 'all' OR t.status = ?3)"
-                      " ORDER BY t.due_at, t.created_at, t.id");
-  sqlite3_bind_int64 (st, 1, req->user->id);
-  sqlite3_bind_int (st, 2, req->user->admin);
-  sqlite3_bind_text (st, 3, status, -1, SQLITE_TRANSIENT);
+  st = rr_db_query (RR_Q_GET_TASKS);
+  rr_stmt_bind_int (st, 1, req->user->id);
+  rr_stmt_bind_int (st, 2, req->user->admin);
+  rr_stmt_bind_text (st, 3, status);
   rr_json_begin_array (w);
-  while (st && sqlite3_step (st) == SQLITE_ROW)
+  while (st && rr_stmt_step (st) == RR_ROW)
     {
       g_auto (Task) t = { 0 };
       task_from_row (&t, st);
       write_task (w, &t, TRUE);
     }
-  sqlite3_finalize (st);
+  rr_stmt_finalize (st);
   rr_json_end_array (w);
   rr_respond_json (resp, 200, rr_json_writer_steal (w));
 }
@@ -547,16 +517,13 @@ read_of_slot (const char *trial,
               char      **responses,
               char      **submission)
 {
-  sqlite3_stmt *st = rr_db_prepare (
-    "SELECT s.body, s.responses, s.id FROM submissions s JOIN tasks t ON t.id = s.task_id"
-    " WHERE t.kind = 'read' AND t.trial_id = ?1 AND t.subject = ?2 AND t.timepoint_id = ?3"
-    " AND t.slot = ?4");
+  RrStmt *st = rr_db_query (RR_Q_READ_OF_SLOT);
   gboolean found = FALSE;
-  sqlite3_bind_text (st, 1, trial, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (st, 2, subject, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int64 (st, 3, timepoint);
-  sqlite3_bind_int64 (st, 4, slot);
-  if (st && sqlite3_step (st) == SQLITE_ROW)
+  rr_stmt_bind_text (st, 1, trial);
+  rr_stmt_bind_text (st, 2, subject);
+  rr_stmt_bind_int (st, 3, timepoint);
+  rr_stmt_bind_int (st, 4, slot);
+  if (st && rr_stmt_step (st) == RR_ROW)
     {
       g_autoptr (JsonParser) p = json_parser_new ();
       found = TRUE;
@@ -576,7 +543,7 @@ read_of_slot (const char *trial,
       if (submission)
         *submission = g_strdup (col_text (st, 2));
     }
-  sqlite3_finalize (st);
+  rr_stmt_finalize (st);
   return found;
 }
 
@@ -731,17 +698,14 @@ get_task (RrHttpRequest *req,
   if (g_str_equal (t.kind, "read"))
     {
       /* This reader's own locked reads of the subject, earlier timepoints. */
-      sqlite3_stmt *st = rr_db_prepare (
-        "SELECT tp.label, s.body, s.responses FROM submissions s JOIN tasks t ON t.id = s.task_id"
-        " JOIN timepoints tp ON tp.id = t.timepoint_id WHERE t.kind = 'read' AND t.user_id = ?1"
-        " AND t.trial_id = ?2 AND t.subject = ?3 AND tp.day < ?4 ORDER BY tp.day");
-      sqlite3_bind_int64 (st, 1, t.user_id);
-      sqlite3_bind_text (st, 2, t.trial, -1, SQLITE_TRANSIENT);
-      sqlite3_bind_text (st, 3, t.subject, -1, SQLITE_TRANSIENT);
-      sqlite3_bind_int64 (st, 4, t.day);
+      RrStmt *st = rr_db_query (RR_Q_GET_TASK);
+      rr_stmt_bind_int (st, 1, t.user_id);
+      rr_stmt_bind_text (st, 2, t.trial);
+      rr_stmt_bind_text (st, 3, t.subject);
+      rr_stmt_bind_int (st, 4, t.day);
       rr_json_key (w, "prior_reads");
       rr_json_begin_array (w);
-      while (st && sqlite3_step (st) == SQLITE_ROW)
+      while (st && rr_stmt_step (st) == RR_ROW)
         {
           g_autoptr (JsonParser) p = json_parser_new ();
           JsonNode *r = NULL;
@@ -757,7 +721,7 @@ get_task (RrHttpRequest *req,
           rr_json_raw (w, col_text (st, 2));
           rr_json_end_object (w);
         }
-      sqlite3_finalize (st);
+      rr_stmt_finalize (st);
       rr_json_end_array (w);
     }
   else if (g_str_equal (t.kind, "adjudication"))
@@ -799,20 +763,17 @@ get_task_instances (RrHttpRequest *req,
   const char *id = req->n_groups > 0 ? req->groups[0] : NULL;
   g_auto (Task) t = { 0 };
   g_autoptr (RrJsonWriter) w = rr_json_writer_new (FALSE);
-  sqlite3_stmt *tps;
+  RrStmt *tps;
 
   if (!task_get (req->user, id, &t))
     return not_found (resp);
   tps = task_timepoints (&t);
   rr_json_begin_array (w);
-  while (tps && sqlite3_step (tps) == SQLITE_ROW)
+  while (tps && rr_stmt_step (tps) == RR_ROW)
     {
-      sqlite3_stmt *st = rr_db_prepare (
-        "SELECT i.study_uid, i.series_uid, i.sop_uid, i.size, i.md5 FROM instances i"
-        " JOIN timepoint_studies ts ON ts.study_uid = i.study_uid WHERE ts.timepoint_id = ?1"
-        " ORDER BY i.study_uid, i.series_uid, i.sop_uid");
-      sqlite3_bind_int64 (st, 1, sqlite3_column_int64 (tps, 0));
-      while (st && sqlite3_step (st) == SQLITE_ROW)
+      RrStmt *st = rr_db_query (RR_Q_GET_TASK_INSTANCES);
+      rr_stmt_bind_int (st, 1, rr_stmt_column_int (tps, 0));
+      while (st && rr_stmt_step (st) == RR_ROW)
         {
           g_autofree char *url = g_strdup_printf ("/readroom/v1/instances/%s/file", col_text (st, 2));
           rr_json_begin_object (w);
@@ -823,16 +784,16 @@ get_task_instances (RrHttpRequest *req,
           rr_json_key (w, "sop");
           rr_json_string (w, col_text (st, 2));
           rr_json_key (w, "size");
-          rr_json_int (w, sqlite3_column_int64 (st, 3));
+          rr_json_int (w, rr_stmt_column_int (st, 3));
           rr_json_key (w, "md5");
           rr_json_string (w, col_text (st, 4));
           rr_json_key (w, "url");
           rr_json_string (w, url);
           rr_json_end_object (w);
         }
-      sqlite3_finalize (st);
+      rr_stmt_finalize (st);
     }
-  sqlite3_finalize (tps);
+  rr_stmt_finalize (tps);
   rr_json_end_array (w);
   rr_respond_json (resp, 200, rr_json_writer_steal (w));
 }

@@ -8,7 +8,7 @@
 
 static void
 write_trial (RrJsonWriter *w,
-             sqlite3_stmt *st)
+             RrStmt *st)
 {
   rr_json_begin_object (w);
   rr_json_key (w, "id");
@@ -18,24 +18,21 @@ write_trial (RrJsonWriter *w,
   rr_json_key (w, "criteria");
   rr_json_string (w, col_text (st, 2));
   rr_json_key (w, "readers_per_case");
-  rr_json_int (w, sqlite3_column_int (st, 3));
+  rr_json_int (w, rr_stmt_column_int (st, 3));
   rr_json_key (w, "qc_required");
-  rr_json_bool (w, sqlite3_column_int (st, 4));
+  rr_json_bool (w, rr_stmt_column_int (st, 4));
   rr_json_key (w, "adjudication");
   rr_json_string (w, col_text (st, 5));
   rr_json_key (w, "reading");
   rr_json_string (w, col_text (st, 6));
   rr_json_key (w, "sd_min_days");
-  rr_json_int (w, sqlite3_column_int (st, 7));
+  rr_json_int (w, rr_stmt_column_int (st, 7));
   rr_json_key (w, "confirmation");
-  rr_json_bool (w, sqlite3_column_int (st, 8));
+  rr_json_bool (w, rr_stmt_column_int (st, 8));
   rr_json_key (w, "protocol");
   rr_json_raw (w, col_text (st, 9));
   rr_json_end_object (w);
 }
-
-#define TRIAL_COLUMNS "id, name, criteria, readers_per_case, qc_required, adjudication," \
-                      " reading, sd_min_days, confirmation, protocol"
 
 /* Gives @trial its de-identification secret unless it has one: 32 random
  * bytes, base64. Whether to keep dates (shifted) is the protocol's
@@ -45,16 +42,14 @@ trial_deid_ensure (const char *trial)
 {
   guint8 raw[32];
   char b64[sodium_base64_ENCODED_LEN (32, sodium_base64_VARIANT_ORIGINAL)];
-  sqlite3_stmt *st;
+  RrStmt *st;
 
   randombytes_buf (raw, sizeof raw);
   sodium_bin2base64 (b64, sizeof b64, raw, sizeof raw, sodium_base64_VARIANT_ORIGINAL);
   sodium_memzero (raw, sizeof raw);
-  st = rr_db_prepare ("INSERT INTO trial_deid (trial_id, key, retain_dates)"
-                      " SELECT id, ?2, coalesce (json_extract (protocol, '$.retain_dates'), 0) = 1"
-                      " FROM trials WHERE id = ?1 ON CONFLICT (trial_id) DO NOTHING");
-  sqlite3_bind_text (st, 1, trial, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (st, 2, b64, -1, SQLITE_TRANSIENT);
+  st = rr_db_query (RR_Q_TRIAL_DEID_ENSURE);
+  rr_stmt_bind_text (st, 1, trial);
+  rr_stmt_bind_text (st, 2, b64);
   sodium_memzero (b64, sizeof b64);
   return step_done (st);
 }
@@ -79,7 +74,7 @@ post_trials (RrHttpRequest  *req,
   gboolean confirmation = o ? member_bool (o, "confirmation", FALSE, &ok, resp) : FALSE;
   JsonNode *protocol = o ? json_object_get_member (o, "protocol") : NULL;
   g_autofree char *protocol_json = NULL, *now = NULL;
-  sqlite3_stmt *st;
+  RrStmt *st;
 
   if (!ok)
     return;
@@ -97,23 +92,22 @@ post_trials (RrHttpRequest  *req,
     return bad_request (resp, "\"protocol\" must be an object");
   protocol_json = protocol && JSON_NODE_HOLDS_OBJECT (protocol) ? node_to_json (protocol)
                                                                : g_strdup ("{}");
-  if (query_int ("SELECT 1 FROM trials WHERE id = ?1", id, NULL) > 0)
+  if (query_int (RR_Q_GET_EXPORT, id, NULL) > 0)
     return rr_respond_error (resp, 409, "conflict", "That trial exists", NULL);
   now = rr_now_rfc3339 ();
   rr_db_begin ();
-  st = rr_db_prepare ("INSERT INTO trials (" TRIAL_COLUMNS ", created_at)"
-                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
-  sqlite3_bind_text (st, 1, id, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (st, 2, name, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (st, 3, criteria, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int64 (st, 4, readers);
-  sqlite3_bind_int (st, 5, qc);
-  sqlite3_bind_text (st, 6, adjudication, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (st, 7, reading, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int64 (st, 8, sd_min);
-  sqlite3_bind_int (st, 9, confirmation);
-  sqlite3_bind_text (st, 10, protocol_json, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (st, 11, now, -1, SQLITE_TRANSIENT);
+  st = rr_db_query (RR_Q_POST_TRIALS);
+  rr_stmt_bind_text (st, 1, id);
+  rr_stmt_bind_text (st, 2, name);
+  rr_stmt_bind_text (st, 3, criteria);
+  rr_stmt_bind_int (st, 4, readers);
+  rr_stmt_bind_int (st, 5, qc);
+  rr_stmt_bind_text (st, 6, adjudication);
+  rr_stmt_bind_text (st, 7, reading);
+  rr_stmt_bind_int (st, 8, sd_min);
+  rr_stmt_bind_int (st, 9, confirmation);
+  rr_stmt_bind_text (st, 10, protocol_json);
+  rr_stmt_bind_text (st, 11, now);
   if (!step_done (st) || !trial_deid_ensure (id) ||
       !rr_audit_append (req->user->username, "trial.create", id, req->body))
     {
@@ -121,15 +115,15 @@ post_trials (RrHttpRequest  *req,
       return server_failed (resp);
     }
   rr_db_commit ();
-  st = rr_db_prepare ("SELECT " TRIAL_COLUMNS " FROM trials WHERE id = ?1");
-  sqlite3_bind_text (st, 1, id, -1, SQLITE_TRANSIENT);
-  if (sqlite3_step (st) == SQLITE_ROW)
+  st = rr_db_query (RR_Q_POST_TRIALS_2);
+  rr_stmt_bind_text (st, 1, id);
+  if (rr_stmt_step (st) == RR_ROW)
     {
       g_autoptr (RrJsonWriter) w = rr_json_writer_new (FALSE);
       write_trial (w, st);
       rr_respond_json (resp, 201, rr_json_writer_steal (w));
     }
-  sqlite3_finalize (st);
+  rr_stmt_finalize (st);
 }
 
 void
@@ -138,19 +132,18 @@ get_trials (RrHttpRequest *req,
 {
   const char *one = req->n_groups > 0 ? req->groups[0] : NULL;
   g_autoptr (RrJsonWriter) w = rr_json_writer_new (FALSE);
-  sqlite3_stmt *st = rr_db_prepare (one ? "SELECT " TRIAL_COLUMNS " FROM trials WHERE id = ?1"
-                                        : "SELECT " TRIAL_COLUMNS " FROM trials ORDER BY id");
+  RrStmt *st = rr_db_query (one ? RR_Q_TRIAL_GET : RR_Q_TRIALS_LIST);
   gboolean found = FALSE;
   if (one)
-    sqlite3_bind_text (st, 1, one, -1, SQLITE_TRANSIENT);
+    rr_stmt_bind_text (st, 1, one);
   if (!one)
     rr_json_begin_array (w);
-  while (st && sqlite3_step (st) == SQLITE_ROW)
+  while (st && rr_stmt_step (st) == RR_ROW)
     {
       write_trial (w, st);
       found = TRUE;
     }
-  sqlite3_finalize (st);
+  rr_stmt_finalize (st);
   if (!one)
     rr_json_end_array (w);
   if (one && !found)
@@ -171,15 +164,15 @@ put_member (RrHttpRequest *req,
   const char *site = o ? member_string (o, "site", FALSE, 64, &ok, resp) : NULL;
   JsonNode *rn = o ? json_object_get_member (o, "roles") : NULL;
   g_autoptr (GString) roles = g_string_new (NULL);
-  gint64 uid = query_int ("SELECT id FROM users WHERE username = ?1", username, NULL);
-  sqlite3_stmt *st;
+  gint64 uid = query_int (RR_Q_PUT_MEMBER, username, NULL);
+  RrStmt *st;
   g_autoptr (RrJsonWriter) w = NULL;
   g_autofree char *details = NULL;
   gboolean leaves_pool, loses_role = FALSE;
 
   if (!ok)
     return;
-  if (query_int ("SELECT 1 FROM trials WHERE id = ?1", trial, NULL) < 0 || uid < 0)
+  if (query_int (RR_Q_GET_EXPORT, trial, NULL) < 0 || uid < 0)
     return not_found (resp);
   if (rn == NULL || !JSON_NODE_HOLDS_ARRAY (rn) || json_array_get_length (json_node_get_array (rn)) > 4)
     return bad_request (resp, "\"roles\" must be a list of site, qc, reader, adjudicator");
@@ -195,31 +188,29 @@ put_member (RrHttpRequest *req,
     }
   if (strstr (roles->str, "site") && (site == NULL || !valid_id (site, 64)))
     return bad_request (resp, "A site member needs its \"site\"");
-  st = rr_db_prepare ("SELECT 1 FROM members WHERE trial_id = ?1 AND user_id = ?2"
-                      " AND (',' || roles || ',') LIKE '%,reader,%'");
-  sqlite3_bind_text (st, 1, trial, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int64 (st, 2, uid);
-  leaves_pool = st && sqlite3_step (st) == SQLITE_ROW && !strstr (roles->str, "reader");
-  sqlite3_finalize (st);
-  st = rr_db_prepare ("SELECT roles FROM members WHERE trial_id = ?1 AND user_id = ?2");
-  sqlite3_bind_text (st, 1, trial, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int64 (st, 2, uid);
-  if (st && sqlite3_step (st) == SQLITE_ROW)
+  st = rr_db_query (RR_Q_PUT_MEMBER_2);
+  rr_stmt_bind_text (st, 1, trial);
+  rr_stmt_bind_int (st, 2, uid);
+  leaves_pool = st && rr_stmt_step (st) == RR_ROW && !strstr (roles->str, "reader");
+  rr_stmt_finalize (st);
+  st = rr_db_query (RR_Q_PUT_MEMBER_3);
+  rr_stmt_bind_text (st, 1, trial);
+  rr_stmt_bind_int (st, 2, uid);
+  if (st && rr_stmt_step (st) == RR_ROW)
     {
       g_auto (GStrv) old = g_strsplit (col_text (st, 0), ",", -1);
       g_auto (GStrv) now_roles = g_strsplit (roles->str, ",", -1);
       for (guint i = 0; old[i]; i++)
         loses_role |= *old[i] && !g_strv_contains ((const char *const *) now_roles, old[i]);
     }
-  sqlite3_finalize (st);
+  rr_stmt_finalize (st);
   rr_db_begin ();
-  st = rr_db_prepare ("INSERT INTO members (trial_id, user_id, roles, site) VALUES (?1, ?2, ?3, ?4)"
-                      " ON CONFLICT (trial_id, user_id) DO UPDATE SET roles = ?3, site = ?4");
-  sqlite3_bind_text (st, 1, trial, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int64 (st, 2, uid);
-  sqlite3_bind_text (st, 3, roles->str, -1, SQLITE_TRANSIENT);
+  st = rr_db_query (RR_Q_PUT_MEMBER_4);
+  rr_stmt_bind_text (st, 1, trial);
+  rr_stmt_bind_int (st, 2, uid);
+  rr_stmt_bind_text (st, 3, roles->str);
   if (site)
-    sqlite3_bind_text (st, 4, site, -1, SQLITE_TRANSIENT);
+    rr_stmt_bind_text (st, 4, site);
   w = rr_json_writer_new (FALSE);
   rr_json_begin_object (w);
   rr_json_key (w, "trial");
@@ -286,13 +277,13 @@ post_timepoint (RrHttpRequest *req,
   g_autofree char *now = rr_now_rfc3339 (), *details = NULL;
   g_autofree char *automated = NULL, *protocol = NULL;
   gint64 tp, qc_required;
-  sqlite3_stmt *st;
+  RrStmt *st;
 
   if (!ok)
     return;
   if (!json_object_has_member (o, "day"))
     return bad_request (resp, "\"day\" is required");
-  if (query_int ("SELECT 1 FROM trials WHERE id = ?1", trial, NULL) < 0)
+  if (query_int (RR_Q_GET_EXPORT, trial, NULL) < 0)
     return not_found (resp);
   if (!valid_id (subject, 64))
     return bad_request (resp, "A subject id is letters, digits, '.', '_' and '-'");
@@ -308,37 +299,40 @@ post_timepoint (RrHttpRequest *req,
         return bad_request (resp, "\"studies\" must list Study Instance UIDs");
       g_ptr_array_add (studies, g_strdup (uid));
     }
-  qc_required = query_int ("SELECT qc_required FROM trials WHERE id = ?1", trial, NULL);
+  qc_required = query_int (RR_Q_POST_TIMEPOINT, trial, NULL);
   /* The checks run first, before anything is checked against the
    * database: they release the lock while Orthanc reads the headers. */
   if (qc_required)
     automated = qc_automated (trial, studies, &protocol);
   {
-    sqlite3_stmt *dup = rr_db_prepare ("SELECT 1 FROM timepoints WHERE trial_id = ?1 AND subject = ?2"
-                                       " AND (label = ?3 OR day = ?4)");
+    RrStmt *dup = rr_db_query (RR_Q_POST_TIMEPOINT_2);
     gboolean exists;
-    sqlite3_bind_text (dup, 1, trial, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text (dup, 2, subject, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text (dup, 3, label, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64 (dup, 4, day);
-    exists = sqlite3_step (dup) == SQLITE_ROW;
-    sqlite3_finalize (dup);
+    rr_stmt_bind_text (dup, 1, trial);
+    rr_stmt_bind_text (dup, 2, subject);
+    rr_stmt_bind_text (dup, 3, label);
+    rr_stmt_bind_int (dup, 4, day);
+    exists = rr_stmt_step (dup) == RR_ROW;
+    rr_stmt_finalize (dup);
     if (exists)
       return rr_respond_error (resp, 409, "conflict", "The subject has a timepoint with that "
                                "label or day", NULL);
   }
   rr_db_begin ();
-  st = rr_db_prepare ("INSERT INTO timepoints (trial_id, subject, label, day, qc_status, created_at)"
-                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
-  sqlite3_bind_text (st, 1, trial, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (st, 2, subject, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (st, 3, label, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int64 (st, 4, day);
-  sqlite3_bind_text (st, 5, qc_required ? "pending" : "none", -1, SQLITE_STATIC);
-  sqlite3_bind_text (st, 6, now, -1, SQLITE_TRANSIENT);
-  if (!step_done (st))
-    goto failed;
-  tp = sqlite3_last_insert_rowid (rr_server->db);
+  st = rr_db_query (RR_Q_POST_TIMEPOINT_3);
+  rr_stmt_bind_text (st, 1, trial);
+  rr_stmt_bind_text (st, 2, subject);
+  rr_stmt_bind_text (st, 3, label);
+  rr_stmt_bind_int (st, 4, day);
+  rr_stmt_bind_text (st, 5, qc_required ? "pending" : "none");
+  rr_stmt_bind_text (st, 6, now);
+  /* RETURNING: both backends give the new id the same way. */
+  if (rr_stmt_step (st) != RR_ROW)
+    {
+      rr_stmt_finalize (st);
+      goto failed;
+    }
+  tp = rr_stmt_column_int (st, 0);
+  rr_stmt_finalize (st);
   for (guint i = 0; i < studies->len; i++)
     {
       const char *uid = studies->pdata[i];
@@ -349,15 +343,14 @@ post_timepoint (RrHttpRequest *req,
           rr_db_rollback ();
           return rr_respond_error (resp, 422, "invalid_submission", msg, NULL);
         }
-      st = rr_db_prepare ("INSERT INTO studies (study_uid, orthanc_id) VALUES (?1, ?2)"
-                          " ON CONFLICT (study_uid) DO UPDATE SET orthanc_id = ?2");
-      sqlite3_bind_text (st, 1, uid, -1, SQLITE_TRANSIENT);
-      sqlite3_bind_text (st, 2, oid, -1, SQLITE_TRANSIENT);
+      st = rr_db_query (RR_Q_QUERY_ANSWERED_2);
+      rr_stmt_bind_text (st, 1, uid);
+      rr_stmt_bind_text (st, 2, oid);
       if (!step_done (st) || !index_study (uid, oid))
         goto failed;
-      st = rr_db_prepare ("INSERT INTO timepoint_studies (timepoint_id, study_uid) VALUES (?1, ?2)");
-      sqlite3_bind_int64 (st, 1, tp);
-      sqlite3_bind_text (st, 2, uid, -1, SQLITE_TRANSIENT);
+      st = rr_db_query (RR_Q_POST_TIMEPOINT_4);
+      rr_stmt_bind_int (st, 1, tp);
+      rr_stmt_bind_text (st, 2, uid);
       if (!step_done (st))
         goto failed;
     }
@@ -436,21 +429,20 @@ get_trial_deid (RrHttpRequest *req,
 {
   const char *trial = req->groups[0];
   g_autoptr (RrJsonWriter) w = NULL;
-  sqlite3_stmt *st;
+  RrStmt *st;
 
   /* Like every other path under trials/: a non-admin who is not a site
    * member of this trial learns nothing, not even whether it exists. */
-  st = rr_db_prepare ("SELECT 1 FROM members WHERE trial_id = ?1 AND user_id = ?2"
-                      " AND (',' || roles || ',') LIKE '%,site,%' AND site IS NOT NULL");
-  sqlite3_bind_text (st, 1, trial, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int64 (st, 2, req->user->id);
-  if (!req->user->admin && sqlite3_step (st) != SQLITE_ROW)
+  st = rr_db_query (RR_Q_GET_TRIAL_DEID);
+  rr_stmt_bind_text (st, 1, trial);
+  rr_stmt_bind_int (st, 2, req->user->id);
+  if (!req->user->admin && rr_stmt_step (st) != RR_ROW)
     {
-      sqlite3_finalize (st);
+      rr_stmt_finalize (st);
       return forbidden (resp);
     }
-  sqlite3_finalize (st);
-  if (query_int ("SELECT 1 FROM trials WHERE id = ?1", trial, NULL) < 0)
+  rr_stmt_finalize (st);
+  if (query_int (RR_Q_GET_EXPORT, trial, NULL) < 0)
     return not_found (resp);
   rr_db_begin ();
   if (!trial_deid_ensure (trial) ||
@@ -460,11 +452,11 @@ get_trial_deid (RrHttpRequest *req,
       return server_failed (resp);
     }
   rr_db_commit ();
-  st = rr_db_prepare ("SELECT key, retain_dates FROM trial_deid WHERE trial_id = ?1");
-  sqlite3_bind_text (st, 1, trial, -1, SQLITE_TRANSIENT);
-  if (st == NULL || sqlite3_step (st) != SQLITE_ROW)
+  st = rr_db_query (RR_Q_GET_TRIAL_DEID_2);
+  rr_stmt_bind_text (st, 1, trial);
+  if (st == NULL || rr_stmt_step (st) != RR_ROW)
     {
-      sqlite3_finalize (st);
+      rr_stmt_finalize (st);
       return server_failed (resp);
     }
   w = rr_json_writer_new (FALSE);
@@ -472,8 +464,8 @@ get_trial_deid (RrHttpRequest *req,
   rr_json_key (w, "key");
   rr_json_string (w, col_text (st, 0));
   rr_json_key (w, "retain_dates");
-  rr_json_bool (w, sqlite3_column_int (st, 1));
+  rr_json_bool (w, rr_stmt_column_int (st, 1));
   rr_json_end_object (w);
-  sqlite3_finalize (st);
+  rr_stmt_finalize (st);
   rr_respond_json (resp, 200, rr_json_writer_steal (w));
 }

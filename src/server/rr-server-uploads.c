@@ -56,7 +56,7 @@ index_study (const char *study_uid,
       g_autofree char *md5_uri = NULL;
       g_autoptr (GBytes) md5 = NULL;
       g_autofree char *md5_text = NULL;
-      sqlite3_stmt *st;
+      RrStmt *st;
 
       if (id == NULL || parent == NULL || sop == NULL)
         return FALSE;
@@ -85,14 +85,13 @@ index_study (const char *study_uid,
           g_autofree char *t = sz ? g_strndup (g_bytes_get_data (sz, NULL), g_bytes_get_size (sz)) : NULL;
           size = t ? g_ascii_strtoll (t, NULL, 10) : 0;
         }
-      st = rr_db_prepare ("INSERT OR REPLACE INTO instances (sop_uid, study_uid, series_uid,"
-                          " orthanc_id, size, md5) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
-      sqlite3_bind_text (st, 1, sop, -1, SQLITE_TRANSIENT);
-      sqlite3_bind_text (st, 2, study_uid, -1, SQLITE_TRANSIENT);
-      sqlite3_bind_text (st, 3, series_uid, -1, SQLITE_TRANSIENT);
-      sqlite3_bind_text (st, 4, id, -1, SQLITE_TRANSIENT);
-      sqlite3_bind_int64 (st, 5, size);
-      sqlite3_bind_text (st, 6, md5_text, -1, SQLITE_TRANSIENT);
+      st = rr_db_query (RR_Q_INDEX_STUDY);
+      rr_stmt_bind_text (st, 1, sop);
+      rr_stmt_bind_text (st, 2, study_uid);
+      rr_stmt_bind_text (st, 3, series_uid);
+      rr_stmt_bind_text (st, 4, id);
+      rr_stmt_bind_int (st, 5, size);
+      rr_stmt_bind_text (st, 6, md5_text);
       if (!step_done (st))
         return FALSE;
     }
@@ -149,20 +148,18 @@ upload_site (const RrUser  *user,
              char         **trial,
              char         **site)
 {
-  sqlite3_stmt *st = rr_db_prepare (
-    "SELECT trial_id, site FROM members WHERE user_id = ?1 AND (?2 IS NULL OR trial_id = ?2)"
-    " AND (',' || roles || ',') LIKE '%,site,%' AND site IS NOT NULL ORDER BY trial_id LIMIT 1");
+  RrStmt *st = rr_db_query (RR_Q_UPLOAD_SITE);
   gboolean found = FALSE;
-  sqlite3_bind_int64 (st, 1, user->id);
+  rr_stmt_bind_int (st, 1, user->id);
   if (trial_header)
-    sqlite3_bind_text (st, 2, trial_header, -1, SQLITE_TRANSIENT);
-  if (st && sqlite3_step (st) == SQLITE_ROW)
+    rr_stmt_bind_text (st, 2, trial_header);
+  if (st && rr_stmt_step (st) == RR_ROW)
     {
       *trial = g_strdup (col_text (st, 0));
       *site = g_strdup (col_text (st, 1));
       found = TRUE;
     }
-  sqlite3_finalize (st);
+  rr_stmt_finalize (st);
   return found;
 }
 
@@ -231,20 +228,19 @@ upload_allowed (const RrUser *user,
                 const char   *study_uid,
                 const char   *sop)
 {
-  sqlite3_stmt *st;
+  RrStmt *st;
   gboolean known, own = FALSE, ok;
   g_autofree char *stored_study = NULL, *stored_sop = NULL;
 
-  st = rr_db_prepare ("SELECT uploaded_by = ?2 AND trial_id IS ?3 AND site IS ?4 FROM studies"
-                      " WHERE study_uid = ?1");
-  sqlite3_bind_text (st, 1, study_uid, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int64 (st, 2, user->id);
-  sqlite3_bind_text (st, 3, trial, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (st, 4, site, -1, SQLITE_TRANSIENT);
-  known = st && sqlite3_step (st) == SQLITE_ROW;
+  st = rr_db_query (RR_Q_UPLOAD_ALLOWED);
+  rr_stmt_bind_text (st, 1, study_uid);
+  rr_stmt_bind_int (st, 2, user->id);
+  rr_stmt_bind_text (st, 3, trial);
+  rr_stmt_bind_text (st, 4, site);
+  known = st && rr_stmt_step (st) == RR_ROW;
   if (known)
-    own = sqlite3_column_int (st, 0);
-  sqlite3_finalize (st);
+    own = rr_stmt_column_int (st, 0);
+  rr_stmt_finalize (st);
   if (known && !own)
     return FALSE;
   /* A study being stored right now: theirs only when they are storing it. */
@@ -260,16 +256,16 @@ upload_allowed (const RrUser *user,
            (stored_study = rr_server->lookup_study (study_uid)))
     return FALSE;
   /* The instance: new, or one this user uploaded. */
-  st = rr_db_prepare ("SELECT user_id = ?2 FROM uploads WHERE sop_uid = ?1");
-  sqlite3_bind_text (st, 1, sop, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int64 (st, 2, user->id);
-  if (st && sqlite3_step (st) == SQLITE_ROW)
+  st = rr_db_query (RR_Q_UPLOAD_ALLOWED_2);
+  rr_stmt_bind_text (st, 1, sop);
+  rr_stmt_bind_int (st, 2, user->id);
+  if (st && rr_stmt_step (st) == RR_ROW)
     {
-      ok = sqlite3_column_int (st, 0);
-      sqlite3_finalize (st);
+      ok = rr_stmt_column_int (st, 0);
+      rr_stmt_finalize (st);
       return ok;
     }
-  sqlite3_finalize (st);
+  rr_stmt_finalize (st);
   if (rr_server->lookup_instance && (stored_sop = rr_server->lookup_instance (sop)))
     return FALSE;
   return TRUE;
@@ -288,7 +284,7 @@ post_instances (RrHttpRequest  *req,
   const char *trial_header = g_hash_table_lookup (req->headers, "x-readroom-trial");
   const char *parent, *status;
   JsonObject *o;
-  sqlite3_stmt *st;
+  RrStmt *st;
   g_autoptr (RrJsonWriter) w = NULL;
 
   if (!req->user->admin && !upload_site (req->user, trial_header, &trial, &site))
@@ -367,27 +363,25 @@ post_instances (RrHttpRequest  *req,
   /* The lock was released for the store: the records and the event are
    * one transaction taken after it. */
   rr_db_begin ();
-  st = rr_db_prepare ("INSERT INTO studies (study_uid, orthanc_id, uploaded_by, site, trial_id)"
-                      " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (study_uid) DO NOTHING");
-  sqlite3_bind_text (st, 1, study_uid, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (st, 2, parent, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int64 (st, 3, req->user->id);
+  st = rr_db_query (RR_Q_POST_INSTANCES);
+  rr_stmt_bind_text (st, 1, study_uid);
+  rr_stmt_bind_text (st, 2, parent);
+  rr_stmt_bind_int (st, 3, req->user->id);
   if (site)
-    sqlite3_bind_text (st, 4, site, -1, SQLITE_TRANSIENT);
+    rr_stmt_bind_text (st, 4, site);
   if (trial)
-    sqlite3_bind_text (st, 5, trial, -1, SQLITE_TRANSIENT);
+    rr_stmt_bind_text (st, 5, trial);
   if (!step_done (st))
     goto failed;
-  st = rr_db_prepare ("INSERT INTO uploads (sop_uid, study_uid, user_id, trial_id, site, at)"
-                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (sop_uid) DO NOTHING");
-  sqlite3_bind_text (st, 1, sop, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (st, 2, study_uid, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int64 (st, 3, req->user->id);
+  st = rr_db_query (RR_Q_POST_INSTANCES_2);
+  rr_stmt_bind_text (st, 1, sop);
+  rr_stmt_bind_text (st, 2, study_uid);
+  rr_stmt_bind_int (st, 3, req->user->id);
   if (trial)
-    sqlite3_bind_text (st, 4, trial, -1, SQLITE_TRANSIENT);
+    rr_stmt_bind_text (st, 4, trial);
   if (site)
-    sqlite3_bind_text (st, 5, site, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (st, 6, now, -1, SQLITE_TRANSIENT);
+    rr_stmt_bind_text (st, 5, site);
+  rr_stmt_bind_text (st, 6, now);
   if (!step_done (st) || !rr_audit_append (req->user->username, "instance.upload", sop, details))
     goto failed;
   rr_db_commit ();
@@ -412,20 +406,20 @@ get_instance_file (RrHttpRequest *req,
 {
   const char *sop = req->groups[0];
   char **orthanc_id = &resp->stream;
-  sqlite3_stmt *st;
+  RrStmt *st;
   g_autofree char *study = NULL;
 
   *orthanc_id = NULL;
   if (!rr_access_is_uid (sop))
     return not_found (resp);
-  st = rr_db_prepare ("SELECT study_uid, orthanc_id FROM instances WHERE sop_uid = ?1");
-  sqlite3_bind_text (st, 1, sop, -1, SQLITE_TRANSIENT);
-  if (st && sqlite3_step (st) == SQLITE_ROW)
+  st = rr_db_query (RR_Q_GET_INSTANCE_FILE);
+  rr_stmt_bind_text (st, 1, sop);
+  if (st && rr_stmt_step (st) == RR_ROW)
     {
       study = g_strdup (col_text (st, 0));
       *orthanc_id = g_strdup (col_text (st, 1));
     }
-  sqlite3_finalize (st);
+  rr_stmt_finalize (st);
   if (study == NULL || !rr_api_user_may_see_study (req->user, study))
     {
       g_clear_pointer (orthanc_id, g_free);

@@ -7,8 +7,8 @@
 gboolean
 delete_sessions_of (gint64 user_id)
 {
-  sqlite3_stmt *st = rr_db_prepare ("DELETE FROM sessions WHERE user_id = ?1");
-  sqlite3_bind_int64 (st, 1, user_id);
+  RrStmt *st = rr_db_query (RR_Q_DELETE_SESSIONS_OF);
+  rr_stmt_bind_int (st, 1, user_id);
   return step_done (st);
 }
 
@@ -82,15 +82,14 @@ post_sessions (RrHttpRequest  *req,
   if (rr_password_needs_rehash (hash))
     {
       g_autofree char *fresh = rr_password_hash_unlocked (password);
-      sqlite3_stmt *st = rr_db_prepare ("UPDATE users SET password_hash = ?1 WHERE id = ?2"
-                                        " AND password_hash = ?3");
-      sqlite3_bind_text (st, 1, fresh, -1, SQLITE_TRANSIENT);
-      sqlite3_bind_int64 (st, 2, user->id);
-      sqlite3_bind_text (st, 3, hash, -1, SQLITE_TRANSIENT);
+      RrStmt *st = rr_db_query (RR_Q_POST_SESSIONS);
+      rr_stmt_bind_text (st, 1, fresh);
+      rr_stmt_bind_int (st, 2, user->id);
+      rr_stmt_bind_text (st, 3, hash);
       if (fresh)
         step_done (st);
       else
-        sqlite3_finalize (st);
+        rr_stmt_finalize (st);
     }
   /* The user may have been disabled while the password was checked. */
   g_clear_pointer (&user, rr_user_free);
@@ -174,7 +173,7 @@ post_users (RrHttpRequest  *req,
     return bad_request (resp, "A user name is letters, digits, '.', '_' and '-'");
   if (strlen (password) < 8)
     return bad_request (resp, "A password has at least 8 characters");
-  if (query_int ("SELECT id FROM users WHERE username = ?1", username, NULL) >= 0)
+  if (query_int (RR_Q_PUT_MEMBER, username, NULL) >= 0)
     return rr_respond_error (resp, 409, "conflict", "That user exists", NULL);
   hash = rr_password_hash_unlocked (password);
   if (hash == NULL)
@@ -206,10 +205,10 @@ put_user (RrHttpRequest *req,
   const char *password = o ? member_string (o, "password", FALSE, 1024, &ok, resp) : NULL;
   gboolean disabled = o ? member_bool (o, "disabled", FALSE, &ok, resp) : FALSE;
   gboolean has_disabled = o && json_object_has_member (o, "disabled");
-  gint64 id = query_int ("SELECT id FROM users WHERE username = ?1", username, NULL);
+  gint64 id = query_int (RR_Q_PUT_MEMBER, username, NULL);
   g_autoptr (RrJsonWriter) w = NULL, d = NULL;
   g_autofree char *details = NULL, *hash = NULL;
-  sqlite3_stmt *st;
+  RrStmt *st;
 
   if (!ok)
     return;
@@ -222,16 +221,16 @@ put_user (RrHttpRequest *req,
   rr_db_begin ();
   if (display)
     {
-      st = rr_db_prepare ("UPDATE users SET display_name = ?1 WHERE id = ?2");
-      sqlite3_bind_text (st, 1, display, -1, SQLITE_TRANSIENT);
-      sqlite3_bind_int64 (st, 2, id);
+      st = rr_db_query (RR_Q_PUT_USER);
+      rr_stmt_bind_text (st, 1, display);
+      rr_stmt_bind_int (st, 2, id);
       step_done (st);
     }
   if (password)
     {
-      st = rr_db_prepare ("UPDATE users SET password_hash = ?1 WHERE id = ?2");
-      sqlite3_bind_text (st, 1, hash, -1, SQLITE_TRANSIENT);
-      sqlite3_bind_int64 (st, 2, id);
+      st = rr_db_query (RR_Q_PUT_USER_2);
+      rr_stmt_bind_text (st, 1, hash);
+      rr_stmt_bind_int (st, 2, id);
       /* A new password ends every session the old one opened. */
       if (!step_done (st) || !delete_sessions_of (id))
         {
@@ -241,9 +240,9 @@ put_user (RrHttpRequest *req,
     }
   if (has_disabled)
     {
-      st = rr_db_prepare ("UPDATE users SET disabled = ?1 WHERE id = ?2");
-      sqlite3_bind_int (st, 1, disabled);
-      sqlite3_bind_int64 (st, 2, id);
+      st = rr_db_query (RR_Q_PUT_USER_3);
+      rr_stmt_bind_int (st, 1, disabled);
+      rr_stmt_bind_int (st, 2, id);
       step_done (st);
       /* A disabled user's tokens die with it, and the reads still open
        * pass to other readers, trial by trial, or wait unassigned for an
@@ -276,11 +275,11 @@ put_user (RrHttpRequest *req,
   rr_audit_append (req->user->username, "user.update", username, details);
   rr_db_commit ();
   w = rr_json_writer_new (FALSE);
-  st = rr_db_prepare ("SELECT id, username, display_name, admin FROM users WHERE id = ?1");
-  sqlite3_bind_int64 (st, 1, id);
-  if (sqlite3_step (st) == SQLITE_ROW)
-    write_user (w, sqlite3_column_int64 (st, 0), col_text (st, 1), col_text (st, 2),
-                sqlite3_column_int (st, 3));
-  sqlite3_finalize (st);
+  st = rr_db_query (RR_Q_PUT_USER_4);
+  rr_stmt_bind_int (st, 1, id);
+  if (rr_stmt_step (st) == RR_ROW)
+    write_user (w, rr_stmt_column_int (st, 0), col_text (st, 1), col_text (st, 2),
+                rr_stmt_column_int (st, 3));
+  rr_stmt_finalize (st);
   rr_respond_json (resp, 200, rr_json_writer_steal (w));
 }

@@ -5,8 +5,7 @@
 
 #include <glib.h>
 #include <json-glib/json-glib.h>
-#include <sqlite3.h>
-
+#include "rr-db.h"
 #include "rr-json-guard.h"
 
 G_BEGIN_DECLS
@@ -58,17 +57,14 @@ typedef struct _RrServer RrServer;
 
 struct _RrServer
 {
-  GMutex lock;                /* the database: one request at a time */
-  sqlite3 *db;
-  char *db_path;
-  GQueue readers;             /* idle read-only connections (rr_db_snapshot_begin) */
-  GMutex readers_lock;
+  GMutex lock;                /* SQLite: one writing request at a time */
+  char *db_path;              /* SQLite: the database file; the audit key and anchor beside it */
+  char *shared_dir;           /* PostgreSQL: the folder every node shares (key, anchors) */
+  char *node;                 /* PostgreSQL: this node's name (its anchor file) */
   char *launcher_token;       /* lets the launcher read /plugins */
   GHashTable *failures;       /* login failures per user and address (rate limit) */
   GMutex failures_lock;
   unsigned char audit_key[32];
-  gint64 anchor_seq;          /* the head appended in the open transaction, or 0 */
-  char anchor_hash[65];
   char *dummy_hash;           /* what an unknown user's password is checked against */
   guint throttle_sleepers;    /* requests asleep on a login delay (failures_lock) */  /* from its own file beside the database */
   /* Calls into Orthanc (set by the plugin; tests may stub them). */
@@ -85,13 +81,17 @@ struct _RrServer
 extern RrServer *rr_server;
 
 /* rr-server-db.c */
+/* The plugin's state in the SQLite file @path, or with @postgres (a
+ * libpq URI) in PostgreSQL, the audit key and anchors then in
+ * server->shared_dir. */
 gboolean    rr_server_db_open      (RrServer    *server,
                                     const char  *path,
+                                    const char  *postgres,
                                     GError     **error);
+/* After the request's transaction committed (PostgreSQL): anchors the
+ * audit head it appended; after a rollback, forgets it. */
+void        rr_db_request_ended    (gboolean committed);
 void        rr_server_db_close     (RrServer *server);
-gboolean    rr_db_exec             (const char *sql,
-                                    GError    **error);
-sqlite3_stmt *rr_db_prepare        (const char *sql);
 gboolean    rr_db_begin            (void);
 /* Between these two, this thread's statements run on a read-only
  * connection of its own, in one transaction that sees the last commit,

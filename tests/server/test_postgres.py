@@ -10,12 +10,14 @@ never saying ready, when the database cannot be reached. The plugin's own
 state is still in SQLite at this stage (docs/server-notes.md)."""
 import hashlib
 import os
+import re
 import shutil
 import socket
 import subprocess
 import sys
 import tempfile
 import unittest
+import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pgcluster  # noqa: E402
@@ -28,12 +30,116 @@ from test_server import ADMIN_PASSWORD, PHANTOM, SERVER, Server, free_port  # no
 SOP_INSTANCE_UID = (0x0008, 0x0018)
 
 
-class PgServer(Server):
-    """test_server's Server with --postgres URI."""
+def sql_literal(v):
+    """@v as a PostgreSQL literal (the tests' own values, quoted)."""
+    if v is None:
+        return "NULL"
+    if isinstance(v, bool):
+        return "TRUE" if v else "FALSE"
+    if isinstance(v, int):
+        return str(v)
+    return "'" + str(v).replace("'", "''") + "'"
 
-    def __init__(self, data, uri):
+
+def copy_field(f):
+    """One field of COPY ... TO STDOUT (text format): \\N is NULL,
+    backslash escapes undone; whole numbers read as int, as SQLite gives
+    them."""
+    if f == "\\N":
+        return None
+    out, i = [], 0
+    escapes = {"t": "\t", "n": "\n", "r": "\r", "\\": "\\", "b": "\b", "f": "\f", "v": "\v"}
+    while i < len(f):
+        if f[i] == "\\" and i + 1 < len(f):
+            out.append(escapes.get(f[i + 1], f[i + 1]))
+            i += 2
+        else:
+            out.append(f[i])
+            i += 1
+    text = "".join(out)
+    return int(text) if re.fullmatch(r"-?[0-9]{1,18}", text) else text
+
+
+class Rows(list):
+    def fetchone(self):
+        return self[0] if self else None
+
+    def fetchall(self):
+        return list(self)
+
+
+class PsqlDb:
+    """The few calls of sqlite3's connection the server suites make on
+    the plugin's database (execute with ? parameters, commit, close,
+    iterdump), on the PostgreSQL database through psql: each statement
+    commits on its own."""
+
+    def __init__(self, pg, database):
+        self.pg, self.database = pg, database
+
+    def run(self, sql):
+        r = self.pg._run([self.pg.tool("psql"), "-h", self.pg.tmp, "-U", pgcluster.SUPERUSER,
+                          "-d", self.database, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-c", sql])
+        return r.stdout
+
+    def execute(self, sql, params=()):
+        parts = sql.split("?")
+        if len(parts) - 1 != len(params):
+            raise ValueError("%d parameters for %r" % (len(params), sql))
+        text = parts[0] + "".join(sql_literal(p) + rest for p, rest in zip(params, parts[1:]))
+        if not re.match(r"\s*SELECT\b", text, re.I):
+            self.run(text)
+            return Rows()
+        out = self.run("COPY (%s) TO STDOUT" % text)
+        return Rows(tuple(copy_field(f) for f in line.split("\t"))
+                    for line in out.split("\n") if line)
+
+    def commit(self):
+        pass
+
+    def close(self):
+        pass
+
+    def snapshot(self):
+        """What the tests tamper with (the audit trail), kept aside."""
+        self.run("DROP TABLE IF EXISTS test_audit_kept;"
+                 " CREATE TABLE test_audit_kept AS SELECT * FROM audit")
+
+    def restore(self):
+        self.run("BEGIN; DELETE FROM audit; INSERT INTO audit SELECT * FROM test_audit_kept;"
+                 " COMMIT")
+
+    def iterdump(self):
+        tables = [r[0] for r in self.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")]
+        for t in tables:
+            yield self.run("COPY %s TO STDOUT" % t)
+
+
+class PgServer(Server):
+    """test_server's Server with --postgres URI; its db() is the plugin's
+    database in PostgreSQL (PsqlDb) when it is given the cluster."""
+
+    def __init__(self, data, uri, pg=None):
         super().__init__(data)
         self.uri = uri
+        self.pg = pg
+
+    state_in_sqlite = False
+
+    def db(self):
+        database = urllib.parse.urlparse(self.uri).path.lstrip("/")
+        return PsqlDb(self.pg, urllib.parse.unquote(database))
+
+    def db_backup(self, db):
+        """Server.db_backup: the audit trail kept in the database; the
+        returned object's backup(db) puts it back."""
+        db.snapshot()
+
+        class Kept:
+            def backup(self, target):
+                target.restore()
+        return Kept()
 
     def start(self):
         # Server.start with --postgres added; the same readiness check.

@@ -1,0 +1,391 @@
+-- The plugin's queries on SQLite, one "-- name:" block each, ending at the
+-- line's semicolon; rr-db-queries.h lists the names. Parameters are ?N.
+
+-- name: get_audit
+SELECT seq, at, user, action, object, details, prev_hash, hash FROM audit WHERE seq > ?1 ORDER
+  BY seq LIMIT ?2;
+
+-- name: rr_user_lookup
+SELECT id, username, display_name, admin, password_hash FROM users WHERE username = ?1 AND
+  disabled = 0;
+
+-- name: rr_user_from_token
+SELECT u.id, u.username, u.display_name, u.admin FROM sessions s JOIN users u ON u.id =
+  s.user_id WHERE s.token_hash = ?1 AND s.expires_at > ?2 AND u.disabled = 0;
+
+-- name: rr_session_create
+INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4);
+
+-- name: rr_session_delete
+DELETE FROM sessions WHERE token_hash = ?1;
+
+-- name: rr_user_create
+INSERT INTO users (username, display_name, password_hash, admin, created_at) VALUES (?1, ?2,
+  ?3, ?4, ?5);
+
+-- name: write_user
+SELECT trial_id, roles FROM members WHERE user_id = ?1 ORDER BY trial_id;
+
+-- name: member_site
+SELECT site FROM members WHERE user_id = ?1 AND (',' || roles || ',') LIKE '%,site,%' AND site
+  IS NOT NULL LIMIT 1;
+
+-- name: rr_api_user_may_see_study
+SELECT 1 FROM studies WHERE study_uid = ?2 AND uploaded_by = ?1 UNION ALL SELECT 1 FROM tasks t
+  JOIN timepoints cur ON cur.id = t.timepoint_id JOIN timepoints tp ON tp.trial_id = t.trial_id
+  AND tp.subject = t.subject AND (tp.id = t.timepoint_id OR (t.kind != 'qc' AND tp.day <
+  cur.day)) JOIN timepoint_studies ts ON ts.timepoint_id = tp.id WHERE t.user_id = ?1 AND
+  t.status != 'cancelled' AND ts.study_uid = ?2 LIMIT 1;
+
+-- name: add_calipers
+SELECT orthanc_id FROM instances WHERE sop_uid = ?1;
+
+-- name: add_calipers_2
+SELECT orthanc_id FROM instances WHERE series_uid = ?1;
+
+-- name: instances_of_read
+SELECT MIN (i.orthanc_id) FROM timepoints tp JOIN timepoint_studies ts ON ts.timepoint_id =
+  tp.id JOIN instances i ON i.study_uid = ts.study_uid WHERE tp.trial_id = ?1 AND tp.subject =
+  ?2 AND tp.label = ?3 GROUP BY i.series_uid;
+
+-- name: collect
+SELECT tp.subject, tp.label, t.slot, s.id, s.body, u.display_name, s.submitted_at, s.meaning
+  FROM tasks t JOIN timepoints tp ON tp.id = t.timepoint_id JOIN submissions s ON s.task_id =
+  t.id JOIN users u ON u.id = s.user_id WHERE t.trial_id = ?1 AND t.kind = 'read' AND t.status
+  = 'submitted' ORDER BY tp.subject, tp.day, t.slot;
+
+-- name: collect_2
+SELECT tp.subject, tp.label, f.source, s.id, s.body, u.display_name, s.submitted_at, s.meaning,
+  au.display_name, a.submitted_at, a.meaning FROM finals f JOIN timepoints tp ON tp.id =
+  f.timepoint_id JOIN submissions s ON s.id = f.submission_id JOIN users u ON u.id = s.user_id
+  LEFT JOIN tasks ak ON ak.timepoint_id = tp.id AND ak.kind = 'adjudication' AND ak.status =
+  'submitted' LEFT JOIN submissions a ON a.task_id = ak.id LEFT JOIN users au ON au.id =
+  a.user_id WHERE tp.trial_id = ?1 ORDER BY tp.subject, tp.day;
+
+-- name: get_export
+SELECT 1 FROM trials WHERE id = ?1;
+
+-- name: get_export_2
+SELECT id, subject, label, day FROM timepoints WHERE trial_id = ?1 ORDER BY subject, day;
+
+-- name: get_export_3
+SELECT u.username FROM subject_readers s JOIN users u ON u.id = s.user_id WHERE s.trial_id = ?1
+  AND s.subject = ?2 AND s.slot = ?3;
+
+-- name: get_export_4
+SELECT t.status, s.body FROM tasks t LEFT JOIN submissions s ON s.task_id = t.id WHERE t.kind =
+  'adjudication' AND t.timepoint_id = ?1;
+
+-- name: get_export_5
+SELECT f.source, s.responses FROM finals f JOIN submissions s ON s.id = f.submission_id WHERE
+  f.timepoint_id = ?1;
+
+-- name: put_protocol
+UPDATE trials SET protocol = ?2 WHERE id = ?1;
+
+-- name: qc_automated
+SELECT protocol FROM trials WHERE id = ?1;
+
+-- name: qc_store
+INSERT INTO qc_automated (task_id, protocol, result) VALUES (?1, ?2, ?3);
+
+-- name: write_qc
+SELECT protocol, result FROM qc_automated WHERE task_id = ?1;
+
+-- name: uploader
+SELECT s.uploaded_by FROM timepoint_studies ts JOIN studies s ON s.study_uid = ts.study_uid
+  JOIN users u ON u.id = s.uploaded_by JOIN members m ON m.user_id = u.id AND m.trial_id = ?2
+  WHERE ts.timepoint_id = ?1 AND u.disabled = 0 AND (',' || m.roles || ',') LIKE '%,site,%'
+  ORDER BY ts.study_uid LIMIT 1;
+
+-- name: query_open
+INSERT INTO queries (task_id, qc_task_id, decision, findings) VALUES (?1, ?2, ?3, ?4);
+
+-- name: query_answer_check
+SELECT count (*) FROM timepoint_studies WHERE study_uid = ?1 AND timepoint_id != ?2;
+
+-- name: query_answer_check_2
+SELECT (SELECT count (*) FROM timepoint_studies WHERE study_uid = ?1 AND timepoint_id = ?2) +
+  (SELECT count (*) FROM studies WHERE study_uid = ?1 AND uploaded_by = ?3 AND trial_id IS ?4);
+
+-- name: query_answer_check_3
+SELECT study_uid FROM timepoint_studies WHERE timepoint_id = ?1 ORDER BY study_uid;
+
+-- name: reviewer
+SELECT u.id FROM queries q JOIN tasks t ON t.id = q.qc_task_id JOIN users u ON u.id = t.user_id
+  JOIN members m ON m.user_id = u.id AND m.trial_id = t.trial_id WHERE q.task_id = ?1 AND
+  u.disabled = 0 AND (',' || m.roles || ',') LIKE '%,qc,%';
+
+-- name: query_answered
+DELETE FROM timepoint_studies WHERE timepoint_id = ?1 AND study_uid = ?2;
+
+-- name: query_answered_2
+INSERT INTO studies (study_uid, orthanc_id) VALUES (?1, ?2) ON CONFLICT (study_uid) DO UPDATE
+  SET orthanc_id = ?2;
+
+-- name: query_answered_3
+INSERT OR IGNORE INTO timepoint_studies (timepoint_id, study_uid) VALUES (?1, ?2);
+
+-- name: query_answered_4
+UPDATE timepoints SET qc_status = 'pending' WHERE id = ?1;
+
+-- name: query_answered_5
+UPDATE queries SET response = ?2, answer_qc_task_id = ?3 WHERE task_id = ?1;
+
+-- name: write_query
+SELECT qc_task_id, decision, findings, response, answer_qc_task_id FROM queries WHERE task_id =
+  ?1;
+
+-- name: write_qc_query
+SELECT task_id, decision, findings, response FROM queries WHERE answer_qc_task_id = ?1;
+
+-- name: adjudicates
+SELECT 1 FROM tasks WHERE kind = 'adjudication' AND user_id = ?1 AND trial_id = ?2 AND subject
+  = ?3 AND timepoint_id = ?4 AND status != 'cancelled';
+
+-- name: get_submission
+SELECT s.id, s.idempotency_key, s.submitted_at, s.responses, s.body, s.meaning, u.username FROM
+  submissions s JOIN users u ON u.id = s.user_id WHERE s.task_id = ?1;
+
+-- name: after_read
+SELECT readers_per_case FROM trials WHERE id = ?1;
+
+-- name: after_read_2
+SELECT adjudication FROM trials WHERE id = ?1;
+
+-- name: after_read_3
+INSERT INTO finals (timepoint_id, source, submission_id, decided_at) VALUES (?1, 'agreement',
+  ?2, ?3);
+
+-- name: set_task_submitted
+UPDATE tasks SET status = 'submitted', version = version + 1 WHERE id = ?1 AND status = 'open';
+
+-- name: post_submission
+SELECT id, idempotency_key, body_hash, submitted_at, responses FROM submissions WHERE task_id =
+  ?1;
+
+-- name: post_submission_2
+SELECT 1 FROM submissions WHERE task_id = ?1;
+
+-- name: post_submission_3
+INSERT INTO submissions (id, task_id, idempotency_key, body_hash, body, responses, user_id,
+  meaning, submitted_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9);
+
+-- name: post_submission_4
+INSERT INTO finals (timepoint_id, source, submission_id, decided_at) VALUES (?1, ?2, ?3, ?4);
+
+-- name: post_submission_5
+UPDATE timepoints SET qc_status = ?1 WHERE id = ?2;
+
+-- name: least_loaded
+SELECT m.user_id, (SELECT count (*) FROM tasks t WHERE t.user_id = m.user_id AND t.status =
+  'open') + (SELECT count (*) FROM subject_readers r WHERE r.user_id = m.user_id AND r.trial_id
+  = m.trial_id) AS load FROM members m JOIN users u ON u.id = m.user_id WHERE m.trial_id = ?1
+  AND (',' || m.roles || ',') LIKE ?2 AND u.disabled = 0 ORDER BY load, m.user_id;
+
+-- name: create_task
+INSERT INTO tasks (id, kind, trial_id, subject, timepoint_id, user_id, slot, created_at,
+  due_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9);
+
+-- name: create_read_tasks
+SELECT sr.user_id FROM subject_readers sr JOIN members m ON m.trial_id = sr.trial_id AND
+  m.user_id = sr.user_id JOIN users u ON u.id = sr.user_id WHERE sr.trial_id = ?1 AND
+  sr.subject = ?2 AND sr.slot = ?3 AND (',' || m.roles || ',') LIKE '%,reader,%' AND u.disabled
+  = 0;
+
+-- name: unassigned_user
+SELECT id FROM users WHERE username = '(unassigned)';
+
+-- name: hand_over_reads
+SELECT id, subject, timepoint_id, slot FROM tasks WHERE trial_id = ?1 AND user_id = ?2 AND kind
+  = 'read' AND status = 'open' ORDER BY created_at, id;
+
+-- name: hand_over_reads_2
+SELECT user_id, slot FROM subject_readers WHERE trial_id = ?1 AND subject = ?2;
+
+-- name: hand_over_reads_3
+UPDATE tasks SET status = 'cancelled', version = version + 1 WHERE id = ?1 AND status = 'open';
+
+-- name: hand_over_reads_4
+DELETE FROM subject_readers WHERE trial_id = ?1 AND user_id = ?2;
+
+-- name: hand_over_all_reads
+SELECT DISTINCT trial_id FROM tasks WHERE user_id = ?1 AND kind = 'read' AND status = 'open'
+  ORDER BY trial_id;
+
+-- name: put_task_assignee
+SELECT u.id FROM users u JOIN members m ON m.user_id = u.id WHERE u.username = ?1 AND
+  u.disabled = 0 AND m.trial_id = ?2 AND (',' || m.roles || ',') LIKE '%,reader,%';
+
+-- name: put_task_assignee_2
+SELECT 1 FROM subject_readers WHERE trial_id = ?1 AND subject = ?2 AND user_id = ?3 AND slot !=
+  ?4;
+
+-- name: put_task_assignee_3
+UPDATE tasks SET user_id = ?1, version = version + 1 WHERE id = ?2 AND status = 'open';
+
+-- name: task_get
+SELECT t.id, t.kind, t.trial_id, t.subject, t.status, t.created_at, t.due_at, tr.criteria,
+  t.timepoint_id, t.user_id, t.version, t.slot, tp.day FROM tasks t JOIN trials tr ON tr.id =
+  t.trial_id JOIN timepoints tp ON tp.id = t.timepoint_id WHERE t.id = ?1;
+
+-- name: task_timepoints
+SELECT tp.id, tp.label, tp.day FROM timepoints tp WHERE tp.trial_id = ?1 AND tp.subject = ?2
+  AND (tp.id = ?3 OR (?4 != 'qc' AND tp.day < ?5 AND tp.qc_status IN ('passed', 'none'))) ORDER
+  BY tp.day, tp.id;
+
+-- name: write_task
+SELECT username FROM users WHERE id = ?1;
+
+-- name: get_tasks
+SELECT t.id, t.kind, t.trial_id, t.subject, t.status, t.created_at, t.due_at, tr.criteria,
+  t.timepoint_id, t.user_id, t.version, t.slot, tp.day FROM tasks t JOIN trials tr ON tr.id =
+  t.trial_id JOIN timepoints tp ON tp.id = t.timepoint_id WHERE (t.user_id = ?1 OR ?2) AND (?3
+  = 'all' OR t.status = ?3) ORDER BY t.due_at, t.created_at, t.id;
+
+-- name: read_of_slot
+SELECT s.body, s.responses, s.id FROM submissions s JOIN tasks t ON t.id = s.task_id WHERE
+  t.kind = 'read' AND t.trial_id = ?1 AND t.subject = ?2 AND t.timepoint_id = ?3 AND t.slot =
+  ?4;
+
+-- name: get_task
+SELECT tp.label, s.body, s.responses FROM submissions s JOIN tasks t ON t.id = s.task_id JOIN
+  timepoints tp ON tp.id = t.timepoint_id WHERE t.kind = 'read' AND t.user_id = ?1 AND
+  t.trial_id = ?2 AND t.subject = ?3 AND tp.day < ?4 ORDER BY tp.day;
+
+-- name: get_task_instances
+SELECT i.study_uid, i.series_uid, i.sop_uid, i.size, i.md5 FROM instances i JOIN
+  timepoint_studies ts ON ts.study_uid = i.study_uid WHERE ts.timepoint_id = ?1 ORDER BY
+  i.study_uid, i.series_uid, i.sop_uid;
+
+-- name: trial_deid_ensure
+INSERT INTO trial_deid (trial_id, key, retain_dates) SELECT id, ?2, coalesce (json_extract
+  (protocol, '$.retain_dates'), 0) = 1 FROM trials WHERE id = ?1 ON CONFLICT (trial_id) DO
+  NOTHING;
+
+-- name: post_trials
+INSERT INTO trials (id, name, criteria, readers_per_case, qc_required, adjudication, reading,
+  sd_min_days, confirmation, protocol, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,
+  ?10, ?11);
+
+-- name: post_trials_2
+SELECT id, name, criteria, readers_per_case, qc_required, adjudication, reading, sd_min_days,
+  confirmation, protocol FROM trials WHERE id = ?1;
+
+-- name: put_member
+SELECT id FROM users WHERE username = ?1;
+
+-- name: put_member_2
+SELECT 1 FROM members WHERE trial_id = ?1 AND user_id = ?2 AND (',' || roles || ',') LIKE
+  '%,reader,%';
+
+-- name: put_member_3
+SELECT roles FROM members WHERE trial_id = ?1 AND user_id = ?2;
+
+-- name: put_member_4
+INSERT INTO members (trial_id, user_id, roles, site) VALUES (?1, ?2, ?3, ?4) ON CONFLICT
+  (trial_id, user_id) DO UPDATE SET roles = ?3, site = ?4;
+
+-- name: post_timepoint
+SELECT qc_required FROM trials WHERE id = ?1;
+
+-- name: post_timepoint_2
+SELECT 1 FROM timepoints WHERE trial_id = ?1 AND subject = ?2 AND (label = ?3 OR day = ?4);
+
+-- name: post_timepoint_3
+INSERT INTO timepoints (trial_id, subject, label, day, qc_status, created_at) VALUES (?1, ?2,
+  ?3, ?4, ?5, ?6) RETURNING id;
+
+-- name: post_timepoint_4
+INSERT INTO timepoint_studies (timepoint_id, study_uid) VALUES (?1, ?2);
+
+-- name: get_trial_deid
+SELECT 1 FROM members WHERE trial_id = ?1 AND user_id = ?2 AND (',' || roles || ',') LIKE
+  '%,site,%' AND site IS NOT NULL;
+
+-- name: get_trial_deid_2
+SELECT key, retain_dates FROM trial_deid WHERE trial_id = ?1;
+
+-- name: index_study
+INSERT OR REPLACE INTO instances (sop_uid, study_uid, series_uid, orthanc_id, size, md5) VALUES
+  (?1, ?2, ?3, ?4, ?5, ?6);
+
+-- name: upload_site
+SELECT trial_id, site FROM members WHERE user_id = ?1 AND (?2 IS NULL OR trial_id = ?2) AND
+  (',' || roles || ',') LIKE '%,site,%' AND site IS NOT NULL ORDER BY trial_id LIMIT 1;
+
+-- name: upload_allowed
+SELECT uploaded_by = ?2 AND trial_id IS ?3 AND site IS ?4 FROM studies WHERE study_uid = ?1;
+
+-- name: upload_allowed_2
+SELECT user_id = ?2 FROM uploads WHERE sop_uid = ?1;
+
+-- name: post_instances
+INSERT INTO studies (study_uid, orthanc_id, uploaded_by, site, trial_id) VALUES (?1, ?2, ?3,
+  ?4, ?5) ON CONFLICT (study_uid) DO NOTHING;
+
+-- name: post_instances_2
+INSERT INTO uploads (sop_uid, study_uid, user_id, trial_id, site, at) VALUES (?1, ?2, ?3, ?4,
+  ?5, ?6) ON CONFLICT (sop_uid) DO NOTHING;
+
+-- name: get_instance_file
+SELECT study_uid, orthanc_id FROM instances WHERE sop_uid = ?1;
+
+-- name: delete_sessions_of
+DELETE FROM sessions WHERE user_id = ?1;
+
+-- name: post_sessions
+UPDATE users SET password_hash = ?1 WHERE id = ?2 AND password_hash = ?3;
+
+-- name: put_user
+UPDATE users SET display_name = ?1 WHERE id = ?2;
+
+-- name: put_user_2
+UPDATE users SET password_hash = ?1 WHERE id = ?2;
+
+-- name: put_user_3
+UPDATE users SET disabled = ?1 WHERE id = ?2;
+
+-- name: put_user_4
+SELECT id, username, display_name, admin FROM users WHERE id = ?1;
+
+-- name: subject_reader_clear
+DELETE FROM subject_readers WHERE trial_id = ?1 AND subject = ?2 AND (slot = ?3 OR user_id =
+  ?4);
+
+-- name: subject_reader_set
+INSERT INTO subject_readers (trial_id, subject, slot, user_id) VALUES (?1, ?2, ?3, ?4);
+
+-- name: trial_get
+SELECT id, name, criteria, readers_per_case, qc_required, adjudication, reading, sd_min_days,
+  confirmation, protocol FROM trials WHERE id = ?1;
+
+-- name: trials_list
+SELECT id, name, criteria, readers_per_case, qc_required, adjudication, reading, sd_min_days,
+  confirmation, protocol FROM trials ORDER BY id;
+
+-- name: sessions_prune
+DELETE FROM sessions WHERE expires_at < strftime ('%s', 'now') - 86400;
+
+-- name: audit_head
+SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1;
+
+-- name: audit_insert
+INSERT INTO audit (seq, at, user, action, object, details, prev_hash, hash, mac) VALUES (?1,
+  ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9);
+
+-- name: audit_all
+SELECT seq, at, user, action, object, details, prev_hash, hash, mac FROM audit ORDER BY seq;
+
+-- name: audit_unmaced
+SELECT seq, hash FROM audit WHERE mac IS NULL ORDER BY seq;
+
+-- name: audit_set_mac
+UPDATE audit SET mac = ?1 WHERE seq = ?2;
+
+-- name: submission_content
+SELECT body, coalesce (responses, '') FROM submissions WHERE id = ?1;
+
+-- name: submission_ids
+SELECT id FROM submissions;
+
