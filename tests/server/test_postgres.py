@@ -28,6 +28,27 @@ import pydicom  # noqa: E402
 from test_server import ADMIN_PASSWORD, PHANTOM, SERVER, Server, free_port  # noqa: E402
 
 SOP_INSTANCE_UID = (0x0008, 0x0018)
+SQL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "src", "server", "sql")
+
+
+# Data folders of the PgServers stopped, and the SQLite files found in them.
+STOPPED = []
+SQLITE_FILES_SEEN = []
+
+
+def sqlite_files(folder):
+    """Files under @folder that are SQLite databases (by their header)."""
+    found = []
+    for root, _, names in os.walk(folder):
+        for name in names:
+            path = os.path.join(root, name)
+            try:
+                with open(path, "rb") as f:
+                    if f.read(16) == b"SQLite format 3\x00":
+                        found.append(path)
+            except OSError:
+                pass
+    return found
 
 
 def sql_literal(v):
@@ -160,6 +181,11 @@ class PgServer(Server):
         pipe = self.proc.stdout if self.proc else None
         super().stop()
         if pipe:
+            # The plugin's state is in PostgreSQL: no SQLite file of its
+            # own in the data folder (test_server_pg.py checks the lists).
+            STOPPED.append(self.data)
+            SQLITE_FILES_SEEN.extend(sqlite_files(self.data))
+        if pipe:
             pipe.close()
 
 
@@ -281,6 +307,130 @@ class PostgresIndex(unittest.TestCase):
         self.server.start()
         type(self).admin = self.server.login("admin", ADMIN_PASSWORD)
         self.read_back()
+
+    def test_4_plugin_state_is_in_postgres(self):
+        """The plugin's tables are in the same database as Orthanc's, at
+        the schema version of the last migration, holding what test_1 made
+        through the API; no plugin SQLite file exists; the audit key and
+        this node's anchor are in the storage folder."""
+        tables = {r[0] for r in self.pg.psql(
+            "orthanc", "SELECT table_name FROM information_schema.tables"
+                       " WHERE table_schema = 'public'")}
+        for t in ("users", "sessions", "trials", "members", "timepoints", "tasks",
+                  "submissions", "audit", "studies", "instances", "schema_version"):
+            self.assertIn(t, tables)
+        migrations = os.listdir(os.path.join(SQL, "postgres", "migrations"))
+        self.assertEqual(self.pg.psql("orthanc", "SELECT version FROM schema_version"),
+                         [[str(len(migrations))]])
+        self.assertEqual(self.pg.psql("orthanc", "SELECT username FROM users"
+                                                 " WHERE username IN ('admin', 'pgqc')"
+                                                 " ORDER BY 1"), [["admin"], ["pgqc"]])
+        self.assertEqual(self.pg.psql("orthanc", "SELECT count(*) FROM trials"), [["1"]])
+        # The three uploads, the trial, the member and the timepoint at
+        # least; the chain verifies on what PostgreSQL holds.
+        events = int(self.pg.psql("orthanc", "SELECT count(*) FROM audit")[0][0])
+        self.assertGreaterEqual(events, 6)
+        status, verify = self.req("GET", "/readroom/v1/audit/verify")
+        self.assertEqual(status, 200, verify)
+        self.assertTrue(verify["ok"], verify)
+        self.assertEqual(verify["events"], events)
+        self.assertEqual(sqlite_files(self.server.data), [])
+        self.assertFalse(os.path.exists(os.path.join(self.server.data, "readroom.db")))
+        storage = os.path.join(self.server.data, "storage")
+        self.assertEqual(os.path.getsize(os.path.join(storage, "readroom-audit-key")), 32)
+        anchors = [n for n in os.listdir(storage) if n.startswith("readroom-audit-anchor.")]
+        self.assertEqual(len(anchors), 1, anchors)
+
+
+class SqlFiles(unittest.TestCase):
+    """The two backends' SQL (src/server/sql): the same migration numbers
+    (the same number is the same schema) and the same query names, those
+    rr-db-queries.h lists. The server prepares every query of its backend
+    as it starts (PostgresIndex starts one on PostgreSQL, test_server.py
+    on SQLite)."""
+
+    def names(self, backend):
+        with open(os.path.join(SQL, backend, "queries.sql")) as f:
+            found = re.findall(r"^-- name: (\w+)$", f.read(), re.M)
+        self.assertEqual(len(found), len(set(found)), backend)
+        return set(found)
+
+    def test_same_migrations(self):
+        sqlite = sorted(os.listdir(os.path.join(SQL, "sqlite", "migrations")))
+        postgres = sorted(os.listdir(os.path.join(SQL, "postgres", "migrations")))
+        self.assertEqual(sqlite, postgres)
+        self.assertEqual(sqlite, ["%03d.sql" % n for n in range(1, len(sqlite) + 1)])
+
+    def test_same_queries(self):
+        with open(os.path.join(SQL, "..", "rr-db-queries.h")) as f:
+            listed = {n.lower() for n in re.findall(r"X \((\w+)\)", f.read())}
+        self.assertTrue(listed)
+        self.assertEqual(self.names("sqlite"), listed)
+        self.assertEqual(self.names("postgres"), listed)
+
+
+class TwoNodesOneChain(unittest.TestCase):
+    """Two plugin processes on one PostgreSQL database and one data folder
+    (one storage, one audit key) append to the audit trail at once: every
+    request succeeds, the chain has no gap and no fork (each event links
+    the one before), both nodes verify it, and each node anchored its own
+    heads in a file of its own."""
+
+    THREADS = 4
+    PER_THREAD = 10
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="rr-pgnodes-")
+        cls.addClassCleanup(shutil.rmtree, cls.tmp, ignore_errors=True)
+        cls.pg = pgcluster.PgCluster()
+        cls.pg.start()
+        cls.addClassCleanup(cls.pg.stop)
+        cls.uri = cls.pg.create_database("nodes")
+        data = os.path.join(cls.tmp, "data")
+        os.makedirs(data)
+        cls.nodes = []
+        for _ in range(2):
+            node = PgServer(data, cls.uri, cls.pg)
+            cls.addClassCleanup(node.stop)
+            node.start()
+            cls.nodes.append(node)
+
+    def test_concurrent_appends_one_chain(self):
+        import threading
+        tokens = [n.login("admin", ADMIN_PASSWORD) for n in self.nodes]
+        before = int(self.pg.psql("nodes", "SELECT count(*) FROM audit")[0][0])
+        answers = []
+
+        def work(t):
+            node = self.nodes[t % 2]
+            for i in range(self.PER_THREAD):
+                trial = "N%d_%d" % (t, i)
+                answers.append(node.request("POST", "/readroom/v1/trials",
+                                            {"id": trial, "name": trial},
+                                            token=tokens[t % 2])[0])
+        threads = [threading.Thread(target=work, args=(t,)) for t in range(self.THREADS)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        n = self.THREADS * self.PER_THREAD
+        self.assertEqual(answers, [201] * n)
+        rows = self.pg.psql("nodes", "SELECT seq, prev_hash, hash FROM audit ORDER BY seq")
+        self.assertEqual(len(rows), before + n)
+        self.assertEqual([int(r[0]) for r in rows], list(range(1, len(rows) + 1)))
+        for prev, row in zip(rows, rows[1:]):
+            self.assertEqual(row[1], prev[2], "event %s does not link the one before" % row[0])
+        self.assertEqual(self.pg.psql("nodes", "SELECT count(*) FROM audit"
+                                               " WHERE action = 'trial.create'"), [[str(n)]])
+        for node, token in zip(self.nodes, tokens):
+            status, verify = node.request("GET", "/readroom/v1/audit/verify", token=token)
+            self.assertEqual(status, 200, verify)
+            self.assertTrue(verify["ok"], verify)
+            self.assertEqual(verify["events"], len(rows))
+        storage = os.path.join(self.nodes[0].data, "storage")
+        anchors = [f for f in os.listdir(storage) if f.startswith("readroom-audit-anchor.")]
+        self.assertEqual(len(anchors), 2, anchors)
 
 
 class Launcher(unittest.TestCase):

@@ -1330,7 +1330,9 @@ class HardeningSuite(unittest.TestCase):
 
         def delete_and_renumber(d):
             d.execute("DELETE FROM audit WHERE seq = 10")
-            d.execute("UPDATE audit SET seq = seq - 1 WHERE seq > 10")
+            # Through negative numbers: PostgreSQL checks the key row by row.
+            d.execute("UPDATE audit SET seq = -seq WHERE seq > 10")
+            d.execute("UPDATE audit SET seq = -seq - 1 WHERE seq < 0")
             self.rebuild_chain(d)
         doc = tampered("a middle event deleted and the rest renumbered", delete_and_renumber)
         self.assertEqual(doc["broken_at"], 10)

@@ -4,10 +4,14 @@ ServerSuite and HardeningSuite (the workflow with its hand-computed
 export, the access matrix, idempotency, refusals, bad input, the restart
 and the audit chain, the hardening findings) and test_upload.py's
 UploadSuite, unchanged, each against readroom-server --postgres with a
-database of its own in one throwaway cluster. Orthanc's index is what
-changes; the plugin's state is still SQLite at this stage, so what these
-prove is that nothing the plugin asks of Orthanc depends on Orthanc's
-SQLite index."""
+database of its own in one throwaway cluster: Orthanc's index and the
+plugin's own state (users, trials, tasks, submissions, audit) both in
+PostgreSQL. The tests that edit the plugin's database behind its back
+(an expired session, an edited audit event or submission, a rebuilt
+chain) do it there through Server.db() (test_postgres.PsqlDb); the one
+about SQLite's write lock is skipped. Each database then holds the
+plugin's tables with the suite's rows, and no data folder has a plugin
+SQLite file."""
 import itertools
 import os
 import signal
@@ -21,6 +25,7 @@ pgcluster.require()
 
 import test_server  # noqa: E402
 import test_upload  # noqa: E402
+import test_postgres  # noqa: E402
 from test_postgres import PgServer  # noqa: E402
 
 
@@ -34,7 +39,7 @@ def main():
         names = ("suite%d" % i for i in itertools.count(1))
 
         def server(data):
-            return PgServer(data, pg.create_database(next(names)))
+            return PgServer(data, pg.create_database(next(names)), pg)
         # The suites build their Server through these names.
         test_server.Server = server
         test_upload.Server = server
@@ -52,6 +57,16 @@ def main():
                                            " WHERE resourcetype = 3")[0][0])
             print("suite%d: %d instances in Orthanc's index in PostgreSQL" % (i, n))
             indexed = indexed and n > 0
+            # The plugin's state is there too: its users (the admin and
+            # those the suite made) and an audit trail.
+            users = int(pg.psql("suite%d" % i, "SELECT count(*) FROM users")[0][0])
+            events = int(pg.psql("suite%d" % i, "SELECT count(*) FROM audit")[0][0])
+            print("suite%d: %d users and %d audit events in PostgreSQL" % (i, users, events))
+            indexed = indexed and users > 2 and events > 0
+        # Each server, as it stopped, looked for a plugin SQLite file.
+        print("%d server stops, plugin SQLite files seen: %s"
+              % (len(test_postgres.STOPPED), test_postgres.SQLITE_FILES_SEEN))
+        indexed = indexed and test_postgres.STOPPED and not test_postgres.SQLITE_FILES_SEEN
         return 0 if result.wasSuccessful() and indexed else 1
     finally:
         pg.stop()
