@@ -379,13 +379,27 @@ error_is_retry (void)
   return must_retry;
 }
 
+static gboolean
+retry (void)
+{
+  if (!in_request)
+    return FALSE;
+  must_retry = TRUE;
+  return TRUE;
+}
+
 gboolean
 rr_db_pg_request_begin (void)
 {
   must_retry = FALSE;
   in_savepoint = FALSE;
-  if (!acquire () || !exec ("BEGIN"))
+  if (!acquire ())
     return FALSE;
+  if (!exec ("BEGIN"))
+    {
+      release (g_steal_pointer (&cur));
+      return FALSE;
+    }
   in_request = TRUE;
   return TRUE;
 }
@@ -537,4 +551,5 @@ const RrDbBackend rr_db_pg = {
   .changes = changes,
   .lock_audit = lock_audit,
   .error_is_retry = error_is_retry,
+  .retry = retry,
 };

@@ -193,6 +193,12 @@ error_is_retry (void)
 }
 
 static gboolean
+retry (void)
+{
+  return FALSE;  /* one writer: nothing to run again for */
+}
+
+static gboolean
 set_error (GError **error, const char *what)
 {
   g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: %s", what,
@@ -313,4 +319,5 @@ const RrDbBackend rr_db_sqlite = {
   .changes = changes,
   .lock_audit = lock_audit,
   .error_is_retry = error_is_retry,
+  .retry = retry,
 };

@@ -71,6 +71,9 @@ typedef struct
    * that running it again resolves (serialization failure, deadlock, an
    * expected unique violation)? */
   gboolean (*error_is_retry) (void);
+  /* Has the request run again from the start (FALSE: this backend never
+   * does; the caller answers as things are). */
+  gboolean (*retry) (void);
 } RrDbBackend;
 
 extern const RrDbBackend rr_db_sqlite;

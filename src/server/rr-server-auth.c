@@ -258,12 +258,49 @@ rr_session_delete (const char *bearer)
  * correct password from an address that has not been failing is never
  * refused (behind a TLS proxy every client shares one address: it is
  * slowed, never shut). */
+/* On PostgreSQL the failures are rows (login_failures), so that every
+ * node counts them all; times are then real time, which nodes share. On
+ * SQLite, one process, they stay in memory as they always were. */
+static gboolean
+failures_shared (void)
+{
+  return rr_db == &rr_db_pg;
+}
+
+static guint
+recent_failures_shared (const char *key)
+{
+  RrStmt *st = rr_db_query (RR_Q_LOGIN_FAILURES_COUNT);
+  guint n = 0;
+  rr_stmt_bind_text (st, 1, key);
+  rr_stmt_bind_int (st, 2, g_get_real_time () - THROTTLE_WINDOW_US);
+  if (rr_stmt_step (st) == RR_ROW)
+    n = (guint) MIN (rr_stmt_column_int (st, 0), 1000);
+  rr_stmt_finalize (st);
+  return n;
+}
+
+static void
+run_with_key (RrQueryId   q,
+              const char *key,
+              gint64      at)
+{
+  RrStmt *st = rr_db_query (q);
+  rr_stmt_bind_text (st, 1, key);
+  rr_stmt_bind_int (st, 2, at);
+  rr_stmt_step (st);
+  rr_stmt_finalize (st);
+}
+
 static guint
 recent_failures (const char *key,
                  gint64      now)
 {
-  GArray *times = g_hash_table_lookup (rr_server->failures, key);
+  GArray *times;
   guint n = 0;
+  if (failures_shared ())
+    return recent_failures_shared (key);
+  times = g_hash_table_lookup (rr_server->failures, key);
   for (guint i = 0; times && i < times->len; i++)
     if (now - g_array_index (times, gint64, i) < THROTTLE_WINDOW_US)
       n++;
@@ -329,6 +366,21 @@ rr_login_failed (const char *user,
   char *keys[3] = { g_strdup_printf ("u:%s", user ? user : ""),
                     g_strdup_printf ("a:%s", client ? client : ""), pair_key (user, client) };
   gint64 now = g_get_monotonic_time ();
+  if (failures_shared ())
+    {
+      RrStmt *st = rr_db_query (RR_Q_LOGIN_FAILURES_PRUNE);
+      /* The window's rows only: made-up user names cannot grow it without
+       * end, each failure having cost a password check. */
+      rr_stmt_bind_int (st, 1, g_get_real_time () - THROTTLE_WINDOW_US);
+      rr_stmt_step (st);
+      rr_stmt_finalize (st);
+      for (int i = 0; i < 3; i++)
+        {
+          run_with_key (RR_Q_LOGIN_FAILURE_ADD, keys[i], g_get_real_time ());
+          g_free (keys[i]);
+        }
+      return;
+    }
   g_mutex_lock (&rr_server->failures_lock);
   /* Made-up user names must not grow the table without end: past the
    * bound, the expired go, and the addresses still count. */
@@ -368,6 +420,14 @@ rr_login_succeeded (const char *user,
                     const char *client)
 {
   g_autofree char *kp = pair_key (user, client);
+  if (failures_shared ())
+    {
+      RrStmt *st = rr_db_query (RR_Q_LOGIN_FAILURES_CLEAR);
+      rr_stmt_bind_text (st, 1, kp);
+      rr_stmt_step (st);
+      rr_stmt_finalize (st);
+      return;
+    }
   g_mutex_lock (&rr_server->failures_lock);
   g_hash_table_remove (rr_server->failures, kp);
   g_mutex_unlock (&rr_server->failures_lock);

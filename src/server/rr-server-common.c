@@ -278,6 +278,20 @@ query_int (RrQueryId    q,
 }
 
 gboolean
+task_unchanged (const Task *t)
+{
+  RrStmt *st = rr_db_query (RR_Q_TASK_VERSION);
+  gboolean same;
+
+  rr_stmt_bind_text (st, 1, t->id);
+  same = rr_stmt_step (st) == RR_ROW && rr_stmt_column_int (st, 0) == t->version;
+  rr_stmt_finalize (st);
+  if (!same)
+    rr_db->retry ();
+  return same;
+}
+
+gboolean
 step_done (RrStmt *st)
 {
   int rc = st ? rr_stmt_step (st) : RR_ERROR;

@@ -72,6 +72,12 @@ G_GNUC_INTERNAL gboolean hand_over_all_reads (gint64 user_id, const char *by);
 G_GNUC_INTERNAL gint64 unassigned_user (void);
 G_GNUC_INTERNAL void put_task_assignee (RrHttpRequest *req, RrHttpAnswer *resp);
 G_GNUC_INTERNAL gboolean task_get (const RrUser *user, const char *id, Task *t);
+/* Inside a transaction: locks @t's row (PostgreSQL: FOR UPDATE, until the
+ * commit) and says whether it is still the version @t read. When it is
+ * not, PostgreSQL runs the request again from the start (it then sees
+ * what changed: a replayed receipt, a 409), dropping the caller's answer;
+ * on SQLite the caller's 409 stands. */
+G_GNUC_INTERNAL gboolean task_unchanged (const Task *t);
 G_GNUC_INTERNAL RrStmt * task_timepoints (const Task *t);
 G_GNUC_INTERNAL void get_tasks (RrHttpRequest *req, RrHttpAnswer *resp);
 G_GNUC_INTERNAL gboolean read_of_slot (const char *trial, const char *subject, gint64 timepoint, gint64 slot, char **read_json, char **responses, char **submission);

@@ -421,11 +421,22 @@ post_submission (RrHttpRequest *req,
   /* The password was checked without the lock: someone else may have
    * submitted this task meanwhile. */
   if (query_int (RR_Q_POST_SUBMISSION_2, t.id, NULL) > 0)
-    return rr_respond_error (resp, 409, "conflict", "This task was submitted already", NULL);
+    {
+      /* PostgreSQL runs the request again: its first check then answers
+       * the same receipt to the same submission from another node. */
+      rr_db->retry ();
+      return rr_respond_error (resp, 409, "conflict", "This task was submitted already", NULL);
+    }
 
   now = rr_now_rfc3339 ();
   sub_id = g_uuid_string_random ();
   rr_db_begin ();
+  if (!task_unchanged (&t))
+    {
+      rr_db_rollback ();
+      return rr_respond_error (resp, 409, "conflict", "This task changed meanwhile (submitted "
+                               "or reassigned)", NULL);
+    }
   st = rr_db_query (RR_Q_POST_SUBMISSION_3);
   /* The stored body keeps everything but the password. */
   json_object_remove_member (sig, "password");

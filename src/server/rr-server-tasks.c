@@ -326,6 +326,11 @@ put_task_assignee (RrHttpRequest *req,
   rr_json_end_object (w);
   details = rr_json_writer_steal (w);
   rr_db_begin ();
+  if (!task_unchanged (&t))
+    {
+      rr_db_rollback ();
+      return rr_respond_error (resp, 409, "conflict", "The task changed meanwhile", NULL);
+    }
   st = rr_db_query (RR_Q_PUT_TASK_ASSIGNEE_3);
   rr_stmt_bind_int (st, 1, uid);
   rr_stmt_bind_text (st, 2, t.id);

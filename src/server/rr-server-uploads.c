@@ -167,7 +167,10 @@ upload_site (const RrUser  *user,
  * for the store) before their row exists: study UID -> Pending. Without
  * it, a site sending a new study's files in parallel would find the study
  * in Orthanc with no row yet, and be refused as if it were someone
- * else's. Touched under the lock only. */
+ * else's. On SQLite, touched under the lock only; on PostgreSQL it is
+ * rows (pending_uploads), so that every node sees them, with an expiry
+ * for a node that stopped while storing. */
+#define PENDING_SECONDS 600
 typedef struct
 {
   gint64 user_id;
@@ -186,16 +189,78 @@ pending_free (gpointer data)
   g_free (p);
 }
 
-static Pending *
-pending_lookup (const char *study_uid)
+static gboolean
+pending_shared (void)
 {
-  return pending_studies ? g_hash_table_lookup (pending_studies, study_uid) : NULL;
+  return rr_db == &rr_db_pg;
 }
 
-static void
+static gboolean
+pending_row (RrStmt *st, Pending *p)
+{
+  gboolean found = rr_stmt_step (st) == RR_ROW;
+  if (found)
+    {
+      p->user_id = rr_stmt_column_int (st, 0);
+      p->trial = g_strdup (rr_stmt_column_text (st, 1));
+      p->site = g_strdup (rr_stmt_column_text (st, 2));
+    }
+  rr_stmt_finalize (st);
+  return found;
+}
+
+/* Is @study_uid being stored, by whom, for what (*p, its strings the
+ * caller's to free)? */
+static gboolean
+pending_lookup (const char *study_uid,
+                Pending    *p)
+{
+  Pending *mine;
+  if (pending_shared ())
+    {
+      RrStmt *st = rr_db_query (RR_Q_PENDING_UPLOAD_GET);
+      rr_stmt_bind_text (st, 1, study_uid);
+      rr_stmt_bind_int (st, 2, g_get_real_time () / G_USEC_PER_SEC);
+      return pending_row (st, p);
+    }
+  mine = pending_studies ? g_hash_table_lookup (pending_studies, study_uid) : NULL;
+  if (mine)
+    {
+      p->user_id = mine->user_id;
+      p->trial = g_strdup (mine->trial);
+      p->site = g_strdup (mine->site);
+    }
+  return mine != NULL;
+}
+
+static gboolean
+pending_is (const Pending *p, const RrUser *user, const char *trial, const char *site)
+{
+  return p->user_id == user->id && g_strcmp0 (p->trial, trial) == 0 &&
+         g_strcmp0 (p->site, site) == 0;
+}
+
+/* FALSE when another user's store of the study won the race (another
+ * node, between the check and here); admins store regardless. */
+static gboolean
 pending_add (const RrUser *user, const char *trial, const char *site, const char *study_uid)
 {
   Pending *p;
+  if (pending_shared ())
+    {
+      RrStmt *st = rr_db_query (RR_Q_PENDING_UPLOAD_ADD);
+      Pending first = { 0 };
+      gboolean ok;
+      rr_stmt_bind_text (st, 1, study_uid);
+      rr_stmt_bind_int (st, 2, user->id);
+      rr_stmt_bind_text (st, 3, trial);
+      rr_stmt_bind_text (st, 4, site);
+      rr_stmt_bind_int (st, 5, g_get_real_time () / G_USEC_PER_SEC + PENDING_SECONDS);
+      ok = pending_row (st, &first) && (user->admin || pending_is (&first, user, trial, site));
+      g_free (first.trial);
+      g_free (first.site);
+      return ok;
+    }
   if (pending_studies == NULL)
     pending_studies = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, pending_free);
   p = g_hash_table_lookup (pending_studies, study_uid);
@@ -208,12 +273,27 @@ pending_add (const RrUser *user, const char *trial, const char *site, const char
       g_hash_table_insert (pending_studies, g_strdup (study_uid), p);
     }
   p->count++;
+  return TRUE;
 }
 
 static void
 pending_done (const char *study_uid)
 {
-  Pending *p = pending_lookup (study_uid);
+  Pending *p;
+  if (pending_shared ())
+    {
+      RrStmt *st = rr_db_query (RR_Q_PENDING_UPLOAD_RELEASE);
+      rr_stmt_bind_text (st, 1, study_uid);
+      rr_stmt_step (st);
+      rr_stmt_finalize (st);
+      st = rr_db_query (RR_Q_PENDING_UPLOAD_REMOVE);
+      rr_stmt_bind_text (st, 1, study_uid);
+      rr_stmt_bind_int (st, 2, g_get_real_time () / G_USEC_PER_SEC);
+      rr_stmt_step (st);
+      rr_stmt_finalize (st);
+      return;
+    }
+  p = pending_studies ? g_hash_table_lookup (pending_studies, study_uid) : NULL;
   if (p && --p->count == 0)
     g_hash_table_remove (pending_studies, study_uid);
 }
@@ -231,6 +311,7 @@ upload_allowed (const RrUser *user,
   RrStmt *st;
   gboolean known, own = FALSE, ok;
   g_autofree char *stored_study = NULL, *stored_sop = NULL;
+  Pending pending = { 0 };
 
   st = rr_db_query (RR_Q_UPLOAD_ALLOWED);
   rr_stmt_bind_text (st, 1, study_uid);
@@ -244,11 +325,12 @@ upload_allowed (const RrUser *user,
   if (known && !own)
     return FALSE;
   /* A study being stored right now: theirs only when they are storing it. */
-  if (!known && pending_lookup (study_uid))
+  if (!known && pending_lookup (study_uid, &pending))
     {
-      Pending *p = pending_lookup (study_uid);
-      if (p->user_id != user->id || g_strcmp0 (p->trial, trial) != 0 ||
-          g_strcmp0 (p->site, site) != 0)
+      gboolean theirs = pending_is (&pending, user, trial, site);
+      g_free (pending.trial);
+      g_free (pending.site);
+      if (!theirs)
         return FALSE;
     }
   /* A study Orthanc holds that nobody uploaded through us is not theirs. */
@@ -321,7 +403,11 @@ post_instances (RrHttpRequest  *req,
 
   /* The store writes the file: no reason to hold up other requests. The
    * study is pending meanwhile (its row is written after the store). */
-  pending_add (req->user, trial, site, study_uid);
+  if (!pending_add (req->user, trial, site, study_uid))
+    {
+      pending_done (study_uid);  /* the count it added to the other's row */
+      return forbidden (resp);
+    }
   rr_without_lock (store_unlocked, &store);
   pending_done (study_uid);
   answer = store.answer;

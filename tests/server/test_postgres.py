@@ -7,7 +7,10 @@ PostgreSQL database then holds Orthanc's tables with exactly those
 instances, and no SQLite index was created. A restart on the same database
 still serves them. The launcher refuses a URI that is not one, and stops,
 never saying ready, when the database cannot be reached. The plugin's own
-state is still in SQLite at this stage (docs/server-notes.md)."""
+state is in the same database, with no SQLite file; both backends' SQL
+folders agree; two plugin processes on one database and one data folder
+keep one audit chain and one count of failed logins (docs/server-notes.md,
+"The storage interface, as built")."""
 import hashlib
 import os
 import re
@@ -431,6 +434,28 @@ class TwoNodesOneChain(unittest.TestCase):
         storage = os.path.join(self.nodes[0].data, "storage")
         anchors = [f for f in os.listdir(storage) if f.startswith("readroom-audit-anchor.")]
         self.assertEqual(len(anchors), 2, anchors)
+
+    def test_failed_logins_count_across_nodes(self):
+        """Failed logins are rows, not one node's memory: five wrong
+        passwords for one account from one address, alternating nodes,
+        and the sixth attempt is refused (503) on either node, even with
+        the right password (server-api.md: refused after five)."""
+        token = self.nodes[0].login("admin", ADMIN_PASSWORD)
+        status, doc = self.nodes[0].request("POST", "/readroom/v1/users",
+                                            {"username": "victim",
+                                             "password": "password-victim"}, token=token)
+        self.assertEqual(status, 201, doc)
+        for i in range(5):
+            status, doc = self.nodes[i % 2].request("POST", "/readroom/v1/sessions",
+                                                    {"username": "victim", "password": "wrong"})
+            self.assertEqual(status, 401, doc)
+        self.assertEqual(self.pg.psql("nodes", "SELECT count(*) FROM login_failures"
+                                               " WHERE key LIKE 'p:victim %'"), [["5"]])
+        for node in self.nodes:
+            status, doc = node.request("POST", "/readroom/v1/sessions",
+                                       {"username": "victim", "password": "password-victim"})
+            self.assertEqual(status, 503, doc)
+            self.assertEqual(doc["error"]["code"], "rate_limited")
 
 
 class Launcher(unittest.TestCase):

@@ -391,3 +391,37 @@ SELECT body, coalesce (responses, '') FROM submissions WHERE id = $1;
 -- name: submission_ids
 SELECT id FROM submissions;
 
+-- The task's row locked until the commit: a submission and a
+-- reassignment of one task run one after the other, on any node.
+-- name: task_version
+SELECT version FROM tasks WHERE id = $1 FOR UPDATE;
+
+-- name: login_failures_count
+SELECT count (*) FROM login_failures WHERE key = $1 AND at > $2;
+
+-- name: login_failure_add
+INSERT INTO login_failures (key, at) VALUES ($1, $2);
+
+-- name: login_failures_prune
+DELETE FROM login_failures WHERE at <= $1;
+
+-- name: login_failures_clear
+DELETE FROM login_failures WHERE key = $1;
+
+-- name: pending_upload_get
+SELECT user_id, trial_id, site FROM pending_uploads WHERE study_uid = $1 AND expires_at > $2;
+
+-- The first uploader's row, whoever comes next: the caller compares.
+-- name: pending_upload_add
+INSERT INTO pending_uploads (study_uid, user_id, trial_id, site, count, expires_at)
+  VALUES ($1, $2, $3, $4, 1, $5)
+  ON CONFLICT (study_uid) DO UPDATE SET count = pending_uploads.count + 1,
+  expires_at = excluded.expires_at
+  RETURNING user_id, trial_id, site;
+
+-- name: pending_upload_release
+UPDATE pending_uploads SET count = count - 1 WHERE study_uid = $1;
+
+-- Done, or left behind by a node that stopped while storing.
+-- name: pending_upload_remove
+DELETE FROM pending_uploads WHERE (study_uid = $1 AND count <= 0) OR expires_at <= $2;
