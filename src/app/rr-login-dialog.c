@@ -119,14 +119,12 @@ on_sign_in (RrLoginDialog *self)
 {
   g_autoptr (GTask) task = NULL;
   Login *l = g_new0 (Login, 1);
-  g_autofree char *server = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->server_row))));
+  /* One URL or several nodes' (issue 20), each https:// unless it says. */
+  g_autofree char *server = rr_sync_servers_normalize (gtk_editable_get_text (GTK_EDITABLE (self->server_row)),
+                                                       "https://");
 
-  if (!g_str_has_prefix (server, "http://") && !g_str_has_prefix (server, "https://"))
-    {
-      char *with = g_strconcat ("https://", server, NULL);
-      g_free (server);
-      server = with;
-    }
+  if (server == NULL)
+    server = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->server_row))));
   l->server = g_steal_pointer (&server);
   l->user = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->user_row))));
   l->password = g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->password_row)));

@@ -607,6 +607,7 @@ int
 rr_cli_admin (int argc, char **argv)
 {
   const char *server = NULL, *user = "admin";
+  g_autofree char *servers = NULL;
   g_autoptr (RrSyncClient) c = NULL;
   int i = 1, rc;
 
@@ -630,9 +631,11 @@ rr_cli_admin (int argc, char **argv)
     }
   if (server == NULL || i >= argc)
     return rr_cli_usage_error ("admin", "--server URL and a command are required");
-  if (!g_str_has_prefix (server, "http://") && !g_str_has_prefix (server, "https://"))
-    return rr_cli_usage_error ("admin", "--server is an http:// or https:// URL");
-  c = rr_sync_client_new (server, NULL);
+  servers = rr_sync_servers_normalize (server, NULL);
+  if (servers == NULL)
+    return rr_cli_usage_error ("admin", "--server is an http:// or https:// URL, or several "
+                                        "nodes' URLs separated by commas");
+  c = rr_sync_client_new (servers, NULL);
   if (!login (c, user))
     rc = RR_EXIT_INPUT;
   else if (i + 1 < argc && g_str_equal (argv[i], "user") && g_str_equal (argv[i + 1], "add"))

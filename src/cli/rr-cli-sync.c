@@ -103,6 +103,22 @@ open_account (const char     *command,
   return RR_EXIT_OK;
 }
 
+#define SERVERS_USAGE "--server is an http:// or https:// URL, or several nodes' URLs " \
+                      "separated by commas"
+
+/* --server as the client takes it: one URL, or the nodes of one server
+ * (issue 20), which it fails over between. */
+static gboolean
+normalize_servers (char **server)
+{
+  char *list = rr_sync_servers_normalize (*server, NULL);
+  if (list == NULL)
+    return FALSE;
+  g_free (*server);
+  *server = list;
+  return TRUE;
+}
+
 int
 rr_cli_sync (int argc, char **argv)
 {
@@ -136,8 +152,8 @@ rr_cli_sync (int argc, char **argv)
   g_option_context_add_main_entries (ctx, entries, NULL);
   if (!g_option_context_parse (ctx, &argc, &argv, &error) || argc != 1 || !server || !user)
     return rr_cli_usage_error ("sync", error ? error->message : "--server URL --user NAME");
-  if (!g_str_has_prefix (server, "http://") && !g_str_has_prefix (server, "https://"))
-    return rr_cli_usage_error ("sync", "--server is an http:// or https:// URL");
+  if (!normalize_servers (&server))
+    return rr_cli_usage_error ("sync", SERVERS_USAGE);
   if (parallel < 1 || parallel > 32 || timeout < 1)
     return rr_cli_usage_error ("sync", "--parallel is 1 to 32; --offline-timeout at least 1");
   if (cache == NULL)
@@ -209,6 +225,8 @@ rr_cli_submit (int argc, char **argv)
       !task || !read_path || timeout < 1)
     return rr_cli_usage_error ("submit", error ? error->message
                                                : "--server --user --task --read are required");
+  if (!normalize_servers (&server))
+    return rr_cli_usage_error ("submit", SERVERS_USAGE);
   if (password == NULL || *password == '\0')
     return rr_cli_usage_error ("submit", "READROOM_PASSWORD is required (it signs the read)");
   if (!g_file_get_contents (read_path, &read_text, NULL, &error) ||

@@ -135,6 +135,7 @@ typedef struct
 {
   Run *run;
   RrStoreInstance *inst;     /* borrowed from the run's list */
+  const char *base;          /* the node it went to (the client's) */
   CURL *easy;
   struct curl_slist *headers;
   int fd;
@@ -289,10 +290,12 @@ start_transfer (Run      *run,
                 GError  **error)
 {
   struct stat st;
-  g_autofree char *url = g_strconcat (run->client->server, t->inst->url, NULL);
+  g_autofree char *url = NULL;
   g_autofree char *auth = g_strdup_printf ("Authorization: Bearer %s",
                                            run->client->token ? run->client->token : "");
 
+  t->base = rr_sync_client_base (run->client);
+  url = g_strconcat (t->base, t->inst->url, NULL);
   t->fd = open (t->part, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   if (t->fd < 0)
     {
@@ -694,7 +697,7 @@ download (Run          *run,
           if (rc != CURLE_OK)
             {
               GError *transport = NULL;
-              rr_sync_transport_error (&transport, rc, run->client->server, t->errbuf);
+              rr_sync_transport_error (&transport, rc, t->base, t->errbuf);
               if (transport->code == RR_SYNC_ERROR_TLS)
                 {
                   g_propagate_error (error, transport);
@@ -702,7 +705,9 @@ download (Run          *run,
                   g_queue_push_tail (queue, t);
                   break;
                 }
-              /* The server is away: keep what we have, try again later. */
+              /* The node is away: keep what we have, try again later,
+               * on the next node when there are several. */
+              rr_sync_fail_over (run->client, t->base, 0);
               run->progress.offline = TRUE;
               if (!transfer_failed (run, t, queue,
                                     g_strdup_printf ("GET %s: %s", t->inst->url,
@@ -750,6 +755,7 @@ download (Run          *run,
               /* 5xx (503 is rate_limited), or an answer outside the
                * contract: the same policy, bounded by the same timeout. */
               g_autofree char *said = rr_sync_answer_error (t->answer->data, t->answer->len);
+              rr_sync_fail_over (run->client, t->base, t->status);
               if (!transfer_failed (run, t, queue,
                                     g_strdup_printf ("GET %s: the server answered %ld%s%s%s",
                                                      t->inst->url, t->status, said ? " (" : "",

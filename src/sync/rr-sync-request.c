@@ -8,25 +8,96 @@
 
 static gsize curl_once;
 
+char *
+rr_sync_servers_normalize (const char *text,
+                           const char *default_scheme)
+{
+  g_auto (GStrv) parts = g_regex_split_simple ("[,\\s]+", text ? text : "", 0, 0);
+  g_autoptr (GPtrArray) out = g_ptr_array_new_with_free_func (g_free);
+
+  for (guint i = 0; parts[i]; i++)
+    {
+      g_autofree char *url = NULL;
+      gsize n;
+      if (parts[i][0] == '\0')
+        continue;
+      if (g_str_has_prefix (parts[i], "http://") || g_str_has_prefix (parts[i], "https://"))
+        url = g_strdup (parts[i]);
+      else if (default_scheme != NULL && strstr (parts[i], "://") == NULL)
+        url = g_strconcat (default_scheme, parts[i], NULL);
+      else
+        return NULL;
+      n = strlen (url);
+      while (n > 0 && url[n - 1] == '/')
+        url[--n] = '\0';
+      /* "http://" alone (now "http:") names no host. */
+      if (strstr (url, "://") == NULL || strstr (url, "://")[3] == '\0')
+        return NULL;
+      if (out->len == RR_SYNC_MAX_SERVERS)
+        return NULL;
+      g_ptr_array_add (out, g_steal_pointer (&url));
+    }
+  if (out->len == 0)
+    return NULL;
+  g_ptr_array_add (out, NULL);
+  return g_strjoinv (",", (char **) out->pdata);
+}
+
 RrSyncClient *
 rr_sync_client_new (const char *server,
                     const char *ca_file)
 {
   RrSyncClient *c = g_new0 (RrSyncClient, 1);
-  gsize n;
+  g_autofree char *list = rr_sync_servers_normalize (server, NULL);
   if (g_once_init_enter (&curl_once))
     {
       curl_global_init (CURL_GLOBAL_DEFAULT);
       g_once_init_leave (&curl_once, 1);
     }
-  c->server = g_strdup (server);
-  n = strlen (c->server);
-  while (n > 0 && c->server[n - 1] == '/')
-    c->server[--n] = '\0';
+  /* The callers check the list; one that is not a list is still used as
+   * given, as a single URL, and fails as such at the first request. */
+  if (list != NULL)
+    {
+      c->server = g_steal_pointer (&list);
+      c->bases = g_strsplit (c->server, ",", -1);
+    }
+  else
+    {
+      c->server = g_strdup (server ? server : "");
+      c->bases = g_new0 (char *, 2);
+      c->bases[0] = g_strdup (c->server);
+    }
+  c->n_bases = g_strv_length (c->bases);
   c->ca_file = g_strdup (ca_file);
   c->curl = curl_easy_init ();
   c->offline_timeout_s = 20;
   return c;
+}
+
+const char *
+rr_sync_client_base (RrSyncClient *c)
+{
+  return c->bases[c->current];
+}
+
+gboolean
+rr_sync_fail_over (RrSyncClient *c,
+                   const char   *base,
+                   long          status)
+{
+  /* Only what says "this node is not there": an answer of the server's
+   * own (4xx, 500) would be the same on every node. */
+  if (c->n_bases < 2 || (status != 0 && status != 502 && status != 503))
+    return FALSE;
+  if (g_strcmp0 (base, c->bases[c->current]) != 0)
+    return TRUE;  /* another request has moved on already */
+  c->current = (c->current + 1) % c->n_bases;
+  if (++c->passed >= c->n_bases)
+    {
+      c->passed = 0;
+      return FALSE;
+    }
+  return TRUE;
 }
 
 void
@@ -36,6 +107,7 @@ rr_sync_client_free (RrSyncClient *c)
     return;
   curl_easy_cleanup (c->curl);
   g_free (c->server);
+  g_strfreev (c->bases);
   g_free (c->ca_file);
   g_free (c->last_failure);
   if (c->token)
@@ -101,6 +173,7 @@ rr_sync_note_progress (RrSyncClient *c)
   c->last_progress = g_get_monotonic_time ();
   c->failures = 0;
   c->not_before = 0;
+  c->passed = 0;
 }
 
 gboolean
@@ -212,7 +285,8 @@ rr_sync_request (RrSyncClient       *c,
                  long               *status,
                  GError            **error)
 {
-  g_autofree char *url = g_strconcat (c->server, path, NULL);
+  const char *base = rr_sync_client_base (c);
+  g_autofree char *url = g_strconcat (base, path, NULL);
   g_autofree char *auth = c->token ? g_strdup_printf ("Authorization: Bearer %s", c->token) : NULL;
   g_autofree char *type = g_strdup_printf ("Content-Type: %s",
                                            content_type ? content_type : "application/json");
@@ -243,7 +317,7 @@ rr_sync_request (RrSyncClient       *c,
   curl_slist_free_all (list);
   if (rc != CURLE_OK)
     {
-      rr_sync_transport_error (error, rc, c->server, errbuf);
+      rr_sync_transport_error (error, rc, base, errbuf);
       g_byte_array_unref (out);
       return NULL;
     }
@@ -276,8 +350,11 @@ rr_sync_call (RrSyncClient       *c,
       g_autoptr (GError) local = NULL;
       g_autofree char *what = NULL;
       g_autoptr (GBytes) out = NULL;
+      const char *base;
       wait_backoff (c);
       *status = 0;
+      /* The node is noted before the request: a failure moves on from it. */
+      base = rr_sync_client_base (c);
       out = rr_sync_request (c, method, path, body, body ? strlen (body) : 0, NULL, headers,
                              status, &local);
       if (out == NULL && local->code == RR_SYNC_ERROR_TLS)
@@ -290,6 +367,11 @@ rr_sync_call (RrSyncClient       *c,
           rr_sync_note_progress (c);
           return g_steal_pointer (&out);
         }
+      /* Another node not tried since the last answer goes at once; the
+       * request is the same (a submission keeps its Idempotency-Key), so
+       * one that reached a node before it fell is not stored twice. */
+      if (rr_sync_fail_over (c, base, out == NULL ? 0 : *status))
+        continue;
       if (out == NULL)
         what = g_strdup_printf ("%s %s: %s", method, path, local->message);
       else

@@ -10,7 +10,11 @@ G_BEGIN_DECLS
 
 struct _RrSyncClient
 {
-  char *server;
+  char *server;          /* the list as given (normalised): the account's name */
+  char **bases;          /* its URLs, tried in turn (issue 20: several nodes) */
+  guint n_bases;
+  guint current;         /* the one requests go to now */
+  guint passed;          /* nodes failed over since the last useful answer */
   char *ca_file;
   char *token;
   CURL *curl;            /* for the API calls; downloads have their own */
@@ -48,6 +52,17 @@ JsonNode *rr_sync_call_json           (RrSyncClient  *client,
                                        const char    *body,
                                        long           expect,
                                        GError       **error);
+
+/* The node requests go to now: one of the server's URLs. */
+const char *rr_sync_client_base       (RrSyncClient *client);
+/* A request to @base ended in @status (0: no answer): on a connection
+ * failure, 502 or 503 the client moves on to the next URL. TRUE when that
+ * URL has not been tried since the last useful answer, so the request may
+ * go there at once; FALSE when every node has failed in turn (then the
+ * usual backoff applies, and the next try still goes to the next node). */
+gboolean    rr_sync_fail_over         (RrSyncClient *client,
+                                       const char   *base,
+                                       long          status);
 
 /* A failure worth trying again: no answer (status 0), 5xx (503 is
  * rate_limited), 429. */

@@ -260,6 +260,7 @@ rr_upload_send_file (RrSyncClient       *client,
     {
       g_autoptr (GError) failure = NULL;
       long status = 0;
+      const char *base = rr_sync_client_base (client);
       g_autoptr (GBytes) answer = rr_sync_request (client, "POST", "/readroom/v1/instances", data,
                                                    size, "application/dicom", headers, &status,
                                                    &failure);
@@ -293,6 +294,10 @@ rr_upload_send_file (RrSyncClient       *client,
             }
           return g_strdup (study);
         }
+      /* The same file again, as every retry here: the next node, when
+       * there is one, gets it at once. */
+      if (rr_sync_fail_over (client, base, answer ? status : 0))
+        continue;
       if (!rr_sync_note_failure (client, failure ? failure->message : "the upload failed",
                                  error))
         return NULL;

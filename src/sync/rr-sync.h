@@ -32,11 +32,22 @@ typedef enum
 
 typedef struct _RrSyncClient RrSyncClient;
 
-/* @server: "http://127.0.0.1:8042"; @ca_file: extra CA certificates, or
- * NULL for the system's. */
+/* @server: "http://127.0.0.1:8042", or several nodes of one server
+ * separated by commas ("https://a:8042,https://b:8042"): a connection
+ * failure, 502 or 503 on one moves on to the next (the session is valid on
+ * every node). Normalise it with rr_sync_servers_normalize first. @ca_file:
+ * extra CA certificates, or NULL for the system's. */
 RrSyncClient *rr_sync_client_new       (const char *server,
                                         const char *ca_file);
 void          rr_sync_client_free      (RrSyncClient *client);
+/* @text: one URL or several separated by commas or spaces. The list
+ * without blanks or trailing slashes, joined by commas; a URL without a
+ * scheme gets @default_scheme ("https://"), or, when that is NULL, makes
+ * the whole list invalid. NULL when there is no URL, more than
+ * RR_SYNC_MAX_SERVERS, or one that is not http:// or https://. */
+#define RR_SYNC_MAX_SERVERS 16
+char         *rr_sync_servers_normalize (const char *text,
+                                         const char *default_scheme);
 const char   *rr_sync_client_get_server (RrSyncClient *client);
 void          rr_sync_client_set_token (RrSyncClient *client,
                                         const char   *token);
