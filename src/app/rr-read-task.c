@@ -1,6 +1,7 @@
 /* rr-read-task.c: what the lesion form reads about its task from the
  * local database, apart from the form itself. */
 #include "rr-read-task.h"
+#include "rr-json.h"
 
 #include <glib/gi18n.h>
 #include <json-glib/json-glib.h>
@@ -42,6 +43,17 @@ rr_read_task_series_timepoints (RrStore           *store,
     }
 }
 
+/* Whether @task's trial reads in batch (server-api.md's task "reading"):
+ * then any timepoint may be read first. A task from a server that does
+ * not say is read sequentially, the stricter rule. */
+static gboolean
+reads_in_batch (const RrStoreTask *task)
+{
+  g_autoptr (JsonNode) root = task->json ? json_from_string (task->json, NULL) : NULL;
+  JsonObject *o = root && JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
+  return o && g_strcmp0 (rr_json_get_string (o, "reading"), "batch") == 0;
+}
+
 /* The server decides in the end; this keeps the reader from
  * measuring a timepoint out of order. */
 char *
@@ -71,6 +83,9 @@ rr_read_task_earlier_open_in (GPtrArray         *tasks,
       if (!signed_here && (first == NULL || t->n_timepoints < first->n_timepoints))
         first = t;
     }
+  /* Parsed only for a task with an earlier one open, not for every row. */
+  if (first && reads_in_batch (task))
+    return NULL;
   if (first)
     {
       g_autoptr (RrReadDraft) d = rr_read_draft_new_for_task (first->json, NULL);

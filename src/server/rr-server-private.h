@@ -19,6 +19,7 @@ G_BEGIN_DECLS
 typedef struct
 {
   char *id, *kind, *trial, *subject, *status, *created_at, *due_at, *criteria;
+  char *reading;                  /* the trial's: sequential or batch */
   gint64 timepoint, user_id, version, slot, day;
 } Task;
 

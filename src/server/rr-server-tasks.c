@@ -406,6 +406,7 @@ task_clear (Task *t)
   g_free (t->created_at);
   g_free (t->due_at);
   g_free (t->criteria);
+  g_free (t->reading);
 }
 
 static void
@@ -425,6 +426,7 @@ task_from_row (Task         *t,
   t->version = rr_stmt_column_int (st, 10);
   t->slot = rr_stmt_column_int (st, 11);
   t->day = rr_stmt_column_int (st, 12);
+  t->reading = g_strdup (col_text (st, 13));
 }
 
 /* The task @id if @user may see it (its own; an admin: any). */
@@ -479,6 +481,10 @@ write_task (RrJsonWriter *w,
   rr_json_string (w, t->subject);
   rr_json_key (w, "criteria");
   rr_json_string (w, t->criteria);
+  /* The workstation keeps a later timepoint read-only until the earlier
+   * one is submitted only when the trial reads sequentially. */
+  rr_json_key (w, "reading");
+  rr_json_string (w, t->reading);
   rr_json_key (w, "status");
   rr_json_string (w, t->status);
   rr_json_key (w, "timepoints");

@@ -104,6 +104,15 @@ class SubmitRefusal(unittest.TestCase):
         status, tasks = self.server.request("GET", "/readroom/v1/tasks?status=open", token=token)
         self.assertEqual(status, 200, tasks)
         mine = [t for t in tasks if t["kind"] == "read" and t["trial"] == "TS"]
+        # Each task says how its trial reads, so the workstation holds a
+        # later timepoint back only in a sequential trial.
+        status, every = self.server.request("GET", "/readroom/v1/tasks?status=all", token=token)
+        self.assertEqual(status, 200, every)
+        self.assertEqual({t["reading"] for t in every if t["trial"] == "TS"}, {"sequential"})
+        self.assertEqual({t["reading"] for t in every if t["trial"] == "TR"}, {"batch"})
+        status, one = self.server.request("GET", "/readroom/v1/tasks/%s" % mine[0]["id"],
+                                          token=token)
+        self.assertEqual((status, one.get("reading")), (200, "sequential"), one)
         baseline = [t for t in mine if len(t["timepoints"]) == 1][0]
         week8 = [t for t in mine if len(t["timepoints"]) == 2][0]
         # A valid read (30 -> 16 mm, PR, the responses the server computes):

@@ -226,7 +226,8 @@ UPDATE tasks SET user_id = ?1, version = version + 1 WHERE id = ?2 AND status = 
 
 -- name: task_get
 SELECT t.id, t.kind, t.trial_id, t.subject, t.status, t.created_at, t.due_at, tr.criteria,
-  t.timepoint_id, t.user_id, t.version, t.slot, tp.day FROM tasks t JOIN trials tr ON tr.id =
+  t.timepoint_id, t.user_id, t.version, t.slot, tp.day, tr.reading FROM tasks t JOIN
+  trials tr ON tr.id =
   t.trial_id JOIN timepoints tp ON tp.id = t.timepoint_id WHERE t.id = ?1;
 
 -- name: task_timepoints
@@ -239,7 +240,8 @@ SELECT username FROM users WHERE id = ?1;
 
 -- name: tasks_list
 SELECT t.id, t.kind, t.trial_id, t.subject, t.status, t.created_at, t.due_at, tr.criteria,
-  t.timepoint_id, t.user_id, t.version, t.slot, tp.day FROM tasks t JOIN trials tr ON tr.id =
+  t.timepoint_id, t.user_id, t.version, t.slot, tp.day, tr.reading FROM tasks t JOIN
+  trials tr ON tr.id =
   t.trial_id JOIN timepoints tp ON tp.id = t.timepoint_id WHERE (t.user_id = ?1 OR ?2) AND (?3
   = 'all' OR t.status = ?3) ORDER BY t.due_at, t.created_at, t.id;
 
