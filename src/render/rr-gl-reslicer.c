@@ -117,9 +117,17 @@ rr_gl_volume_new_deferred (RrVolume  *volume,
   glTexParameteri (GL_TEXTURE_3D, GL_TEXTURE_WRAP_R, GL_CLAMP_TO_EDGE);
   while (glGetError () != GL_NO_ERROR)
     ;
-  /* Storage only: the voxels follow in rr_gl_volume_upload. */
-  glTexImage3D (GL_TEXTURE_3D, 0, internal, volume->dims[0], volume->dims[1], volume->dims[2], 0,
-                format, type, NULL);
+  /* Storage only: the voxels follow in rr_gl_volume_upload. Immutable
+   * storage where the context has it: Mesa allocates it (and zero-fills
+   * it) without the share group's texture lock, which it holds through a
+   * glTexImage3D: a worker making a 64 MB volume held every other
+   * context's texture uploads, GTK's frames included, for hundreds of ms. */
+  if (epoxy_gl_version () >= 42 || epoxy_has_gl_extension ("GL_ARB_texture_storage"))
+    glTexStorage3D (GL_TEXTURE_3D, 1, internal, volume->dims[0], volume->dims[1],
+                    volume->dims[2]);
+  else
+    glTexImage3D (GL_TEXTURE_3D, 0, internal, volume->dims[0], volume->dims[1], volume->dims[2],
+                  0, format, type, NULL);
   glv->format = format;
   glv->type = type;
   if (glGetError () != GL_NO_ERROR)
