@@ -4,6 +4,7 @@
 #include "rr-viewport-private.h"
 #include "rr-measure-text.h"
 #include "rr-gl-reslicer.h"
+#include "rr-watchdog.h"
 
 #include <epoxy/gl.h>
 #include <glib/gi18n.h>
@@ -673,12 +674,17 @@ rr_viewport_snapshot (GtkWidget   *widget,
   int w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
   cairo_t *cr;
 
+  /* The stall log tells the viewport's part of a frame from GTK's. */
+  rr_watchdog_note ("the viewport's GL image");
   GTK_WIDGET_CLASS (rr_viewport_parent_class)->snapshot (widget, snapshot);
-  if (w <= 0 || h <= 0)
-    return;
-  cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, w, h));
-  rr_viewport_draw_overlay (self, cr, w, h);
-  cairo_destroy (cr);
+  if (w > 0 && h > 0)
+    {
+      rr_watchdog_note ("the viewport's overlay (and CPU image)");
+      cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, w, h));
+      rr_viewport_draw_overlay (self, cr, w, h);
+      cairo_destroy (cr);
+    }
+  rr_watchdog_note (NULL);
 }
 
 static void

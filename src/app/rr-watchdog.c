@@ -56,6 +56,7 @@ static volatile gint sampled;
 static gboolean with_stacks;    /* READROOM_WATCHDOG_STACKS=1 */
 static const char *volatile phase = "starting";     /* main thread's breadcrumb */
 static const char *volatile frame_phase = NULL;     /* ...inside a frame, its phase */
+static const char *volatile note = NULL;            /* ...and the application's part */
 
 static GMutex lock;
 static GString *samples;        /* the current stall's stacks, formatted */
@@ -111,12 +112,13 @@ monitor_thread (gpointer data)
       {
         /* Static strings: safe to read from here whatever the main thread
          * does. */
-        const char *ph = phase, *fr = frame_phase;
+        const char *ph = phase, *fr = frame_phase, *no = note;
         g_mutex_lock (&lock);
         if (n_samples < MAX_SAMPLES)
           {
-            g_string_append_printf (samples, "  at %" G_GINT64_FORMAT " ms: %s%s%s\n",
-                                    late / 1000, ph, fr ? ", frame " : "", fr ? fr : "");
+            g_string_append_printf (samples, "  at %" G_GINT64_FORMAT " ms: %s%s%s%s%s\n",
+                                    late / 1000, ph, fr ? ", frame " : "", fr ? fr : "",
+                                    no ? ", in " : "", no ? no : "");
             n_samples += !with_stacks;
           }
         g_mutex_unlock (&lock);
@@ -188,6 +190,7 @@ watched_poll (GPollFD *fds,
   int r;
   /* A frame is one source's dispatch: over once the loop polls again. */
   frame_phase = NULL;
+  note = NULL;
   phase = "waiting in poll";
   r = real_poll (fds, n, timeout);
   phase = "dispatching a main-loop source";
@@ -204,6 +207,12 @@ on_frame_phase (GSignalInvocationHint *hint,
 {
   frame_phase = name;
   return TRUE;
+}
+
+void
+rr_watchdog_note (const char *what)
+{
+  note = what;
 }
 
 void

@@ -10,5 +10,9 @@ void rr_watchdog_started (void);
 /* Notes the phases of frames in the breadcrumbs (@widget: unused, kept for
  * the caller that knows when the first window is up). */
 void rr_watchdog_watch_frames (GtkWidget *widget);
+/* Names the part of the application's work the main thread is in (a
+ * static string; NULL once it is over), for the stall log: a frame's
+ * samples then say which widget's part they were taken in. */
+void rr_watchdog_note    (const char *what);
 
 G_END_DECLS
