@@ -176,6 +176,14 @@ def main():
               "stalls); the main thread used %.0f ms of CPU; load average %.1f"
               % (max(own) if own else 0, statistics.median(own) if own else 0, len(own), cpu,
                  load_average()))
+        # Which step each stall came in: opening (the first draws of the
+        # series), scrolling (one frame per slice) or leaving.
+        for name, a, b in (("opening", t0, t_open), ("scrolling", t_open, t_scrolled),
+                           ("leaving", t_scrolled, t1)):
+            at = [ms for ms, block in blocks
+                  if a <= int(re.match(r"stall \d+ ms at (\d+)", block)[1]) <= b]
+            print("  stalls over 50 ms while %s: %s" % (name, ", ".join("%d" % ms for ms in at)
+                                                        or "none"))
         for ms, block in sorted(blocks, reverse=True)[:3]:
             frames = [symbolize(l) for l in block.splitlines()[1:] if l.startswith("    ")]
             print("  %d ms: %s" % (ms, where(frames) if frames else breadcrumbs(block)))
