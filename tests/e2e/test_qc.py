@@ -22,7 +22,7 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "server"))
-from a11y import find, label_text, main, start_a11y_bus, start_app, wait_for, wait_registry  # noqa: E402
+from a11y import find, find_all, label_text, main, start_a11y_bus, start_app, wait_for, wait_registry  # noqa: E402
 from workspace import WorkspaceDriver  # noqa: E402
 from test_server import ADMIN_PASSWORD, Server  # noqa: E402
 
@@ -150,16 +150,34 @@ class Qc(WorkspaceDriver, unittest.TestCase):
     def choose(self, drop_down, item, steps):
         """Picks @item of a drop-down by keyboard, as a person may: open
         it, @steps rows up from the focused one (negative: down), Enter.
-        (GTK 4.8 reports a popover's rows at the wrong place for a click.)"""
+        (GTK 4.8 reports a popover's rows at the wrong place for a click.)
+        Waits for states, not times: the list's focus before the keys, the
+        list gone after, and @item shown on the drop-down."""
         p, reg = self.pyatspi, self.pyatspi.Registry
+
+        def labels():
+            return [label_text(n) for n in find_all(self.app, lambda n: n.getRole()
+                                                    == p.ROLE_LABEL, [])]
+
+        before = labels()
         self.click_at(drop_down)
-        self.assertTrue(wait_for(lambda: find(self.app, lambda n: n.getRole() == p.ROLE_LABEL
-                                              and label_text(n) == item), 10), item)
-        time.sleep(0.3)  # the popover takes the focus once mapped
+        self.assertTrue(wait_for(lambda: labels().count(item) > before.count(item), 10), item)
+        rows = [t for t in labels() if t not in before]
+        # The popover takes the focus once mapped: a row of it is focused.
+        self.assertTrue(wait_for(lambda: find(self.app, lambda n: n.getRole()
+                                              == p.ROLE_LIST_ITEM and n.getState().contains(
+                                                  p.STATE_FOCUSED)), 10), "the list took no focus")
         for _ in range(abs(steps)):
             reg.generateKeyboardEvent(0xff52 if steps > 0 else 0xff54, None, p.KEY_SYM)
             time.sleep(0.1)
         reg.generateKeyboardEvent(0xff0d, None, p.KEY_SYM)
+        others = [t for t in rows if t != item]
+        self.assertTrue(wait_for(lambda: not [t for t in labels() if t in others], 10),
+                        "the list stayed open")
+        self.assertTrue(wait_for(lambda: [n for n in find_all(drop_down, lambda n: n.getRole()
+                                                              == p.ROLE_LABEL, [])
+                                          if label_text(n) == item], 10),
+                        "the drop-down does not show " + item)
 
     def sign(self, decision_label):
         p = self.pyatspi
