@@ -149,20 +149,6 @@ class ReadFollowup(WorkspaceDriver, AppCase):
                                             and "slice 16 / 30" in (n.description or "")), 30)
         self.assertIsNotNone(self.viewer, "the task's series did not open")
 
-    def sign(self, expect):
-        self.click(self.named("Sign and submit"))
-        dialog = self.frame("Sign and Submit")
-        self.assertIsNotNone(dialog, "no signing dialog")
-        self.type_into("Password", PASSWORD, root=dialog)
-        self.click(self.named("Sign and submit", root=dialog))
-        self.assertTrue(wait_for(self.signing_closed, 30), self.labels())
-        receipt = wait_for(lambda: [t for t in self.labels()
-                                    if t.startswith("Submitted and locked. Receipt")], 30)
-        if not receipt:
-            self.shot("debug-receipt")
-        self.assertTrue(receipt, self.labels())
-        self.assertIn(expect, receipt[0])
-
     def start(self):
         """Starts the application and signs reader1 in: each step is a
         reader's session of its own, so what the next one sees comes from
@@ -249,7 +235,8 @@ class ReadFollowup(WorkspaceDriver, AppCase):
         self.assertEqual(len(baseline), 2, baseline)
         bl_sum = tenths(baseline[0][0]) + tenths(baseline[1][0])
         self.shot("2-baseline")
-        self.sign("The server's baseline sum: %d.%d mm" % (bl_sum // 10, bl_sum % 10))
+        self.sign_read(PASSWORD, "The server's baseline sum: %d.%d mm"
+                       % (bl_sum // 10, bl_sum % 10))
 
         # Week 8 now opens, beside the Baseline, on the same plane; its
         # row is no longer greyed.
@@ -333,7 +320,7 @@ class ReadFollowup(WorkspaceDriver, AppCase):
         ok = wait_for(lambda: [t for t in responses() if all(e in t for e in expected)], 15)
         self.shot("4-week8-measured")
         self.assertTrue(ok, (expected, responses()))
-        self.sign("The server's best overall response: PR")
+        self.sign_read(PASSWORD, "The server's best overall response: PR")
         self.shot("5-week8-submitted")
         self.assertFalse(self.named("Make target").getState().contains(p.STATE_SENSITIVE))
 

@@ -287,21 +287,11 @@ class Trial(WorkspaceDriver, AppCase):
         self.click(self.named("Bidirectional"))
         self.viewer_says(viewer, "tool: Bidirectional")
 
-    def sign_read(self, expect):
-        """Signs the read open; its receipt says @expect."""
+    def save_and_sign(self, expect):
+        """Signs the read open once it is saved; its receipt says @expect."""
         self.assertTrue(wait_for(lambda: "All changes saved on this computer" in self.labels(),
                                  15), self.labels())
-        self.click(self.named("Sign and submit"))
-        dialog = self.frame("Sign and Submit")
-        self.assertIsNotNone(dialog, "no signing dialog")
-        self.type_into("Password", PASSWORD, root=dialog)
-        self.click(self.named("Sign and submit", root=dialog))
-        # The dialog closes itself once signed; the workspace shows the receipt.
-        self.assertTrue(wait_for(self.signing_closed, 30), self.labels())
-        receipt = wait_for(lambda: [t for t in self.labels()
-                                    if t.startswith("Submitted and locked. Receipt")], 30)
-        self.assertTrue(receipt, self.labels())
-        self.assertIn(expect, receipt[0])
+        self.sign_read(PASSWORD, expect)
 
     def read_baseline(self, user):
         """@user's Baseline read of S-001: one caliper, the liver target.
@@ -321,7 +311,7 @@ class Trial(WorkspaceDriver, AppCase):
         self.choose_organ("T1", "Liver")
         (long_mm, _), = self.caliper_values()
         self.shot("%s-baseline" % user)
-        self.sign_read("The server's baseline sum: %.1f mm" % long_mm)
+        self.save_and_sign("The server's baseline sum: %.1f mm" % long_mm)
         return long_mm
 
     def draw_week8(self, user, viewer, baseline_mm):
@@ -348,7 +338,7 @@ class Trial(WorkspaceDriver, AppCase):
                         self.row_names("Lesions"))
         (long_mm, _), = self.caliper_values()
         response = target_response(tenths(baseline_mm), tenths(long_mm))
-        self.sign_read("The server's best overall response: %s" % response)
+        self.save_and_sign("The server's best overall response: %s" % response)
         return response
 
     def pass_qc(self, subject, label):

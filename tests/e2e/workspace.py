@@ -179,6 +179,22 @@ class WorkspaceDriver:
                                                          p.ROLE_FILLER)
                     and (n.name or "") == "Sign and Submit") is None
 
+    def sign_read(self, password, expect):
+        """Signs the open read in the signing dialog with @password; the
+        dialog closes itself and the workspace's receipt says @expect."""
+        self.click(self.named("Sign and submit"))
+        dialog = self.frame("Sign and Submit")
+        self.assertIsNotNone(dialog, "no signing dialog")
+        self.type_into("Password", password, root=dialog)
+        self.click(self.named("Sign and submit", root=dialog))
+        self.assertTrue(wait_for(self.signing_closed, 30), self.labels())
+        receipt = wait_for(lambda: [t for t in self.labels()
+                                    if t.startswith("Submitted and locked. Receipt")], 30)
+        if not receipt:
+            self.shot("debug-receipt")
+        self.assertTrue(receipt, self.labels())
+        self.assertIn(expect, receipt[0])
+
     def chooser_accept(self, button):
         """The file chooser's accept button, pressed (its dialog is a
         window of its own in the accessibility tree)."""
