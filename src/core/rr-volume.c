@@ -136,6 +136,7 @@ rr_volume_unref (RrVolume *volume)
   g_free (volume->modality);
   g_free (volume->series_uid);
   g_free (volume->description);
+  g_free (volume->frame_of_reference);
   g_free (volume->units);
   g_free (volume->suv_reason);
   g_free (volume);
@@ -442,6 +443,7 @@ rr_volume_downsample (const RrVolume *v,
   out->modality = g_strdup (v->modality);
   out->series_uid = g_strdup (v->series_uid);
   out->description = g_strdup (v->description);
+  out->frame_of_reference = g_strdup (v->frame_of_reference);
   out->has_window = v->has_window;
   out->window_center = v->window_center;
   out->window_width = v->window_width;

@@ -64,6 +64,7 @@ struct _RrVolume
   char *modality;
   char *series_uid;
   char *description;
+  char *frame_of_reference; /* Frame of Reference UID (0020,0052); NULL: unknown */
 
   gboolean has_window;
   double window_center;

@@ -773,6 +773,10 @@ load_stack (RrDicomSeries             *series,
   vol->modality = g_strdup (series->modality);
   vol->series_uid = g_strdup (series->series_uid);
   vol->description = g_strdup (series->description);
+  /* Two series that share it share patient coordinates: the viewer links
+   * them point on point rather than centre on centre. */
+  if (mid->frame_of_reference && *mid->frame_of_reference)
+    vol->frame_of_reference = g_strdup (mid->frame_of_reference);
   vol->has_window = mid->has_window;
   vol->window_center = mid->window_center;
   vol->window_width = mid->window_width;
