@@ -67,6 +67,7 @@ main (int argc, char **argv)
   g_autofree char *orient_s = NULL, *truth_path = NULL, *patient = NULL, *date_s = NULL;
   g_autofree char *patient_name = NULL;
   g_autofree char *study_desc = NULL, *series_desc = NULL;
+  g_autofree char *frame_s = NULL, *center_s = NULL;
   g_auto (GStrv) lesion_s = NULL;
   int slices = 0, missing = -1, timepoints = 1, interval = 56, seed = 1;
   double spacing = 0, thickness = 0, noise_sd = -1, tilt = 0, change = 0;
@@ -97,6 +98,8 @@ main (int argc, char **argv)
     { "study-date", 0, 0, G_OPTION_ARG_STRING, &date_s, "Date of the first study", "YYYYMMDD" },
     { "study-description", 0, 0, G_OPTION_ARG_STRING, &study_desc, "Study description", "TEXT" },
     { "series-description", 0, 0, G_OPTION_ARG_STRING, &series_desc, "Series description", "TEXT" },
+    { "frame-of-reference", 0, 0, G_OPTION_ARG_STRING, &frame_s, "Frame of Reference UID of every series (default: a new one each)", "UID" },
+    { "center", 0, 0, G_OPTION_ARG_STRING, &center_s, "Patient point at the volume centre (default 0,0,0)", "X,Y,Z" },
     { "truth", 0, 0, G_OPTION_ARG_FILENAME, &truth_path, "Write the truth as JSON", "FILE" },
     { NULL }
   };
@@ -242,6 +245,22 @@ main (int argc, char **argv)
             spec->study_date = g_strdup_printf ("%04d%02d%02d", g_date_get_year (&d),
                                                 g_date_get_month (&d), g_date_get_day (&d));
           }
+          if (frame_s)
+            {
+              /* A UID: digits and dots, at most 64 characters (PS3.5 9.1). */
+              if (*frame_s == '\0' || strlen (frame_s) > 64 ||
+                  strspn (frame_s, "0123456789.") != strlen (frame_s))
+                return usage_error (ctx, "--frame-of-reference must be a UID (digits and dots)");
+              g_free (spec->frame_of_reference);
+              spec->frame_of_reference = g_strdup (frame_s);
+            }
+          if (center_s)
+            {
+              if (!rr_parse_doubles (center_s, v, 3, 3, NULL) || fabs (v[0]) > 1e4 ||
+                  fabs (v[1]) > 1e4 || fabs (v[2]) > 1e4)
+                return usage_error (ctx, "--center needs X,Y,Z in mm");
+              spec->center = rr_vec3 (v[0], v[1], v[2]);
+            }
           if (lesion_s)
             for (guint l = 0; lesion_s[l]; l++)
               {

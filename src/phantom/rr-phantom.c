@@ -71,6 +71,7 @@ rr_phantom_spec_free (RrPhantomSpec *spec)
   g_free (spec->patient_id);
   g_free (spec->patient_name);
   g_free (spec->study_uid);
+  g_free (spec->frame_of_reference);
   g_free (spec->study_date);
   g_free (spec->study_description);
   g_free (spec->series_description);
@@ -464,7 +465,8 @@ rr_phantom_write (const RrPhantomSpec *spec,
     }
   u.study_uid = spec->study_uid ? g_strdup (spec->study_uid) : rr_dicom_make_uid (NULL);
   u.series_uid = rr_dicom_make_uid (NULL);
-  u.frame_uid = rr_dicom_make_uid (NULL);
+  u.frame_uid = spec->frame_of_reference ? g_strdup (spec->frame_of_reference)
+                                          : rr_dicom_make_uid (NULL);
   u.series_time = g_strdup ("100000");
   {
     int minutes = 10 * 60 - (int) spec->uptake_minutes;

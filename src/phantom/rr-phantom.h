@@ -42,6 +42,7 @@ typedef struct
   char *patient_id;
   char *patient_name;
   char *study_uid;                  /* NULL: a new one */
+  char *frame_of_reference;         /* Frame of Reference UID; NULL: a new one */
   char *study_date;
   char *study_description;
   char *series_description;
