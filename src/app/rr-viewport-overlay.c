@@ -88,9 +88,8 @@ char *
 rr_viewport_slice_text (RrViewport *self,
                         guint       i)
 {
-  const Pane *p = &self->panes[i];
   RrVolume *v = rr_viewport_pane_volume (self, i);
-  RrVec3 point = p->compare ? rr_vec3_add (self->point, self->compare_offset) : self->point;
+  RrVec3 point = rr_viewport_pane_point (self, i);
   RrPlane pl;
   double a, b, k;
 
@@ -162,7 +161,7 @@ rr_viewport_draw_overlay (RrViewport *self,
       cairo_rectangle (cr, p->x, p->y, p->w, p->h);
       cairo_clip (cr);
       /* Crosshair through the point, in the other planes' colours. */
-      rel = rr_vec3_sub (self->point, pl.center);
+      rel = rr_vec3_sub (rr_viewport_pane_point (self, i), pl.center);
       cx = p->x + p->w / 2 + rr_vec3_dot (rel, pl.right) / pl.mm_per_pixel;
       cy = p->y + p->h / 2 + rr_vec3_dot (rel, pl.down) / pl.mm_per_pixel;
       if (self->n_panes > 1 && self->compare == NULL)
@@ -203,7 +202,11 @@ rr_viewport_draw_overlay (RrViewport *self,
       rr_viewport_draw_text (cr, p->x + p->w / 2, p->y + p->h - 30, b, 0.5);
       title = rr_viewport_pane_title (self, i);
       rr_viewport_draw_text (cr, p->x + 8, p->y + 16, title, 0);
-      pos = g_strdup_printf ("%.1f mm   W %.0f L %.0f", rr_vec3_dot (self->point, rr_plane_normal (&pl)),
+      /* The prior's pane says how it follows the current one. */
+      if (p->compare && rr_viewport_link_text (self))
+        rr_viewport_draw_text (cr, p->x + 8, p->y + 32, rr_viewport_link_text (self), 0);
+      pos = g_strdup_printf ("%.1f mm   W %.0f L %.0f",
+                             rr_vec3_dot (rr_viewport_pane_point (self, i), rr_plane_normal (&pl)),
                              self->width, self->center);
       rr_viewport_draw_text (cr, p->x + 8, p->y + p->h - 10, pos, 0);
       /* The slice number, as radiologists read it off a PACS. */

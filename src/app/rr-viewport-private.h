@@ -5,6 +5,7 @@
 #include "rr-viewport.h"
 #include "rr-measurement-history.h"
 #include "rr-gl-reslicer.h"
+#include "rr-link.h"
 
 G_BEGIN_DECLS
 
@@ -79,7 +80,7 @@ struct _RrViewport
 
   RrVolume *compare;       /* another study beside the volume (1x2) */
   RrGlVolume *compare_glv;
-  RrVec3 compare_offset;   /* its point = the crosshair + this (linked scrolling) */
+  RrLink link;             /* where its pane is: linked to the crosshair, or alone */
   char *compare_label;
   char *current_label;
   GPtrArray *compare_measurements; /* RrMeasurement: drawn on its pane, read-only */
@@ -92,6 +93,10 @@ struct _RrViewport
 
 void     rr_viewport_redraw        (RrViewport *self);
 RrVolume *rr_viewport_pane_volume  (RrViewport *self,
+                                    guint       i);
+/* The patient point pane @i passes through: the crosshair, or for the
+ * comparison's pane its linked (or its own) point. */
+RrVec3   rr_viewport_pane_point    (RrViewport *self,
                                     guint       i);
 void     rr_viewport_layout_panes  (RrViewport *self);
 gboolean rr_viewport_pane_plane    (RrViewport *self,
@@ -108,6 +113,17 @@ void     rr_viewport_draw_text     (cairo_t    *cr,
                                     double      y,
                                     const char *text,
                                     double      align);
+
+/* rr-viewport-link.c */
+/* The words for how the comparison's pane follows ("linked by
+ * position"...), NULL without a comparison. */
+const char *rr_viewport_link_text  (RrViewport *self);
+/* The comparison or the volume changed: the link starts again. */
+void     rr_viewport_link_changed  (RrViewport *self);
+/* Unlinked: the comparison's pane (the active one) moves @n of its own
+ * slices, alone. */
+void     rr_viewport_link_scroll_prior (RrViewport *self,
+                                        int         n);
 
 /* rr-viewport-overlay.c */
 const char *rr_viewport_kind_name  (RrPlaneKind kind);

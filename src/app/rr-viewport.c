@@ -14,6 +14,8 @@ enum
 {
   PROP_0,
   PROP_DESCRIPTION,
+  PROP_LINKED,
+  PROP_COMPARING,
   N_PROPS
 };
 
@@ -170,7 +172,7 @@ rr_viewport_pane_plane (RrViewport *self, guint i, double scale, RrPlane *pl)
   RrVec3 c;
 
   RrVolume *v = rr_viewport_pane_volume (self, i);
-  RrVec3 point = p->compare ? rr_vec3_add (self->point, self->compare_offset) : self->point;
+  RrVec3 point = rr_viewport_pane_point (self, i);
 
   if (v == NULL)
     return FALSE;
@@ -476,6 +478,10 @@ on_scroll (GtkEventControllerScroll *ctrl,
   GdkModifierType mods = gtk_event_controller_get_current_event_state (GTK_EVENT_CONTROLLER (ctrl));
   if (self->volume == NULL || dy == 0)
     return FALSE;
+  /* The wheel scrolls the pane under the pointer, as on a PACS: with the
+   * panes unlinked, the prior's alone. */
+  if (self->hovering)
+    self->active = rr_viewport_pane_at (self, self->hover_x, self->hover_y);
   if (mods & GDK_CONTROL_MASK)
     rr_viewport_zoom (self, dy < 0 ? 1.15 : 1 / 1.15);
   else
@@ -493,11 +499,15 @@ move_crosshair (RrViewport *self,
   const Pane *p = &self->panes[self->active];
   if (!rr_viewport_pane_plane (self, self->active, 1, &pl))
     return;
-  self->point = rr_vec3_add (pl.center,
-                             rr_vec3_add (rr_vec3_scale (pl.right, (x - p->x - p->w / 2) * pl.mm_per_pixel),
-                                          rr_vec3_scale (pl.down, (y - p->y - p->h / 2) * pl.mm_per_pixel)));
-  if (p->compare)
-    self->point = rr_vec3_sub (self->point, self->compare_offset);
+  RrVec3 at = rr_vec3_add (pl.center,
+                            rr_vec3_add (rr_vec3_scale (pl.right, (x - p->x - p->w / 2) * pl.mm_per_pixel),
+                                         rr_vec3_scale (pl.down, (y - p->y - p->h / 2) * pl.mm_per_pixel)));
+  /* On the prior's pane: the crosshair follows it, or, unlinked, only
+   * that pane moves. */
+  if (p->compare && !self->link.linked)
+    rr_link_move_prior (&self->link, at);
+  else
+    self->point = p->compare ? rr_link_current_point (&self->link, at) : at;
   rr_viewport_redraw (self);
 }
 
@@ -523,7 +533,7 @@ on_drag_begin (GtkGestureDrag *g,
       const Pane *p = &self->panes[self->active];
       if (rr_viewport_pane_plane (self, self->active, 1, &pl))
         {
-          RrVec3 rel = rr_vec3_sub (self->point, pl.center);
+          RrVec3 rel = rr_vec3_sub (rr_viewport_pane_point (self, self->active), pl.center);
           double cx = p->x + p->w / 2 + rr_vec3_dot (rel, pl.right) / pl.mm_per_pixel;
           double cy = p->y + p->h / 2 + rr_vec3_dot (rel, pl.down) / pl.mm_per_pixel;
           self->crosshair_drag = hypot (x - cx, y - cy) <= 10;
@@ -632,6 +642,8 @@ viewer_action (GtkWidget  *widget,
       rr_viewport_get_slab (self, &mode, &mm);
       rr_viewport_set_slab (self, (mode + 1) % (RR_SLAB_MEAN + 1), mm);
     }
+  else if (g_str_equal (name, "viewer.link"))
+    rr_viewport_set_linked (self, !self->link.linked);
   else if (g_str_equal (name, "viewer.colormap"))
     rr_viewport_set_colormap (self, (self->colormap + 1) % (RR_COLORMAP_PET + 1));
   else if (g_str_equal (name, "viewer.next-pane"))
@@ -712,6 +724,29 @@ rr_viewport_get_property (GObject    *object,
     case PROP_DESCRIPTION:
       g_value_take_string (value, rr_viewport_describe (self));
       break;
+    case PROP_LINKED:
+      g_value_set_boolean (value, self->link.linked);
+      break;
+    case PROP_COMPARING:
+      g_value_set_boolean (value, self->link.comparing);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+rr_viewport_set_property (GObject      *object,
+                          guint         prop_id,
+                          const GValue *value,
+                          GParamSpec   *pspec)
+{
+  RrViewport *self = RR_VIEWPORT (object);
+  switch (prop_id)
+    {
+    case PROP_LINKED:
+      rr_viewport_set_linked (self, g_value_get_boolean (value));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -744,6 +779,7 @@ rr_viewport_finalize (GObject *object)
   g_free (self->current_label);
   g_clear_pointer (&self->compare_measurements, g_ptr_array_unref);
   g_clear_pointer (&self->prepared, rr_volume_unref);
+  rr_link_clear (&self->link);
   rr_viewport_tools_finalize (self);
   G_OBJECT_CLASS (rr_viewport_parent_class)->finalize (object);
 }
@@ -757,12 +793,20 @@ rr_viewport_class_init (RrViewportClass *klass)
   object_class->dispose = rr_viewport_dispose;
   object_class->finalize = rr_viewport_finalize;
   object_class->get_property = rr_viewport_get_property;
+  object_class->set_property = rr_viewport_set_property;
   widget_class->size_allocate = rr_viewport_size_allocate;
   widget_class->snapshot = rr_viewport_snapshot;
   widget_class->measure = rr_viewport_measure;
   properties[PROP_DESCRIPTION] =
     g_param_spec_string ("description", NULL, NULL, NULL,
                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /* The viewer controls' Link Scrolling button is bound to these. */
+  properties[PROP_LINKED] =
+    g_param_spec_boolean ("linked", NULL, NULL, TRUE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_COMPARING] =
+    g_param_spec_boolean ("comparing", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
   gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_IMG);
   gtk_widget_class_set_css_name (widget_class, "rrviewport");
@@ -777,6 +821,7 @@ rr_viewport_class_init (RrViewportClass *klass)
   gtk_widget_class_install_action (widget_class, "viewer.flip", "b", viewer_action);
   gtk_widget_class_install_action (widget_class, "viewer.slab-mode", NULL, viewer_action);
   gtk_widget_class_install_action (widget_class, "viewer.colormap", NULL, viewer_action);
+  gtk_widget_class_install_action (widget_class, "viewer.link", NULL, viewer_action);
   {
     static const struct
     {
@@ -809,6 +854,7 @@ rr_viewport_class_init (RrViewportClass *klass)
                                          "b", FALSE);
     gtk_widget_class_add_binding_action (widget_class, GDK_KEY_s, 0, "viewer.slab-mode", NULL);
     gtk_widget_class_add_binding_action (widget_class, GDK_KEY_c, 0, "viewer.colormap", NULL);
+    gtk_widget_class_add_binding_action (widget_class, GDK_KEY_k, 0, "viewer.link", NULL);
   }
 }
 
@@ -822,6 +868,7 @@ rr_viewport_init (RrViewport *self)
   self->center = 40;
   self->width = 400;
   self->fusion_opacity = 0.5;
+  rr_link_init (&self->link);
   for (int i = 0; i < MAX_PANES; i++)
     {
       self->rot[i] = mat3_identity ();
@@ -894,6 +941,8 @@ rr_viewport_set_volume (RrViewport *self,
       self->zoom = 1;
       self->pan_x = self->pan_y = 0;
     }
+  if (self->compare)
+    rr_viewport_link_changed (self);
   rr_viewport_redraw (self);
 }
 
@@ -973,6 +1022,11 @@ rr_viewport_scroll (RrViewport *self,
   if (self->volume == NULL)
     return;
   rr_viewport_layout_panes (self);
+  if (self->panes[self->active].compare && !self->link.linked)
+    {
+      rr_viewport_link_scroll_prior (self, n);
+      return;
+    }
   rr_plane_init_standard (&pl, self->panes[self->active].kind, self->point, 1, 1, 1);
   pane_axes (self, self->active, &pl);
   normal = rr_plane_normal (&pl);
@@ -1049,7 +1103,7 @@ rr_viewport_describe (RrViewport *self)
   p = &self->panes[self->active];
   /* The active pane: its volume (the comparison's, in its pane) and point. */
   v = rr_viewport_pane_volume (self, self->active);
-  point = p->compare ? rr_vec3_add (self->point, self->compare_offset) : self->point;
+  point = rr_viewport_pane_point (self, self->active);
   s = g_string_new (rr_viewport_kind_name (p->kind));
   rr_volume_patient_to_voxel (v, point, &i, &j, &k);
   {
@@ -1104,6 +1158,8 @@ rr_viewport_describe (RrViewport *self)
       g_string_append_printf (s, pane == 0 ? _(" — panes: %s") : "; %s", title);
       if (im)
         g_string_append_printf (s, ", %s", im);
+      if (self->panes[pane].compare && rr_viewport_link_text (self))
+        g_string_append_printf (s, ", %s", rr_viewport_link_text (self));
       if (n)
         g_string_append_printf (s, g_dngettext (NULL, ", %u earlier measurement shown",
                                                 ", %u earlier measurements shown", n), n);
@@ -1279,14 +1335,8 @@ rr_viewport_set_compare (RrViewport *self,
       self->compare = rr_volume_ref (volume);
       self->compare_label = g_strdup (label);
       self->current_label = g_strdup (current_label);
-      /* Without registration, the two studies start centre on centre and
-       * then move together. */
-      self->compare_offset = self->volume ? rr_vec3_sub (rr_volume_center (volume),
-                                                         rr_volume_center (self->volume))
-                                          : rr_vec3 (0, 0, 0);
     }
-  rr_viewport_layout_panes (self);
-  rr_viewport_redraw (self);
+  rr_viewport_link_changed (self);
 }
 
 void
@@ -1313,7 +1363,11 @@ rr_viewport_show_in_compare (RrViewport *self,
   g_return_val_if_fail (RR_IS_VIEWPORT (self), FALSE);
   if (self->compare == NULL || g_strcmp0 (self->compare->series_uid, series_uid) != 0)
     return FALSE;
-  /* The comparison's point is the crosshair plus the offset. */
-  rr_viewport_set_point (self, rr_vec3_sub (point, self->compare_offset));
+  /* Each pane on its place: the prior's on @point, the current one where
+   * the link puts it (unlinked: where it was last linked). */
+  if (!self->link.linked)
+    rr_link_move_prior (&self->link, point);
+  rr_viewport_set_point (self, rr_link_current_point (&self->link, point));
   return TRUE;
 }
+

@@ -71,6 +71,15 @@ void       rr_viewport_set_compare    (RrViewport *self,
 gboolean   rr_viewport_show_in_compare (RrViewport *self,
                                         const char *series_uid,
                                         RrVec3      point);
+/* Whether the comparison's pane scrolls with the volume's ("linked", the
+ * default). Unlinked, each pane scrolls alone; linked again, the offset
+ * between the two panes' points is kept ("link here"), for the pair of
+ * series, until rr_viewport_forget_links (). Property "linked"; property
+ * "comparing" says whether there is a comparison to link. */
+void       rr_viewport_set_linked     (RrViewport *self,
+                                       gboolean    linked);
+gboolean   rr_viewport_get_linked     (RrViewport *self);
+void       rr_viewport_forget_links   (RrViewport *self);
 /* The measurements drawn on the comparison's pane, read-only (the
  * reader's earlier readings of that series; copied; NULL: none). */
 void       rr_viewport_set_compare_measurements (RrViewport *self,

@@ -786,6 +786,7 @@ leave_source (RrWindow *self)
   self->cancellable = g_cancellable_new ();
   stop_progress (self);
   rr_viewport_set_volume (self->view, NULL);
+  rr_viewport_forget_links (self->view);  /* the reader's offsets were this task's */
   g_clear_pointer (&self->folder, g_free);
   rr_series_list_set_source (self->series, NULL, NULL);
   g_clear_pointer (&self->task_id, g_free);
