@@ -202,9 +202,6 @@ rr_viewport_draw_overlay (RrViewport *self,
       rr_viewport_draw_text (cr, p->x + p->w / 2, p->y + p->h - 30, b, 0.5);
       title = rr_viewport_pane_title (self, i);
       rr_viewport_draw_text (cr, p->x + 8, p->y + 16, title, 0);
-      /* The prior's pane says how it follows the current one. */
-      if (p->compare && rr_viewport_link_text (self))
-        rr_viewport_draw_text (cr, p->x + 8, p->y + 32, rr_viewport_link_text (self), 0);
       pos = g_strdup_printf ("%.1f mm   W %.0f L %.0f",
                              rr_vec3_dot (rr_viewport_pane_point (self, i), rr_plane_normal (&pl)),
                              self->width, self->center);
@@ -215,6 +212,10 @@ rr_viewport_draw_overlay (RrViewport *self,
         if (im)
           rr_viewport_draw_text (cr, p->x + 8, p->y + p->h - 26, im, 0);
       }
+      /* The prior's pane says how it follows the current one, above its
+       * slice number, clear of the orientation letters. */
+      if (p->compare && rr_viewport_link_text (self))
+        rr_viewport_draw_text (cr, p->x + 8, p->y + p->h - 42, rr_viewport_link_text (self), 0);
       /* Scale bar: 5 cm, or 1 cm when zoomed in. */
       {
         double mm = 50 / pl.mm_per_pixel > p->w / 3 ? 10 : 50;

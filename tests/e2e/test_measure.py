@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from a11y import AppCase, find, find_all, label_text, main, stop, wait_for  # noqa: E402
@@ -192,6 +193,43 @@ class Measure(AppCase):
                         self.viewer.description)
         subprocess.run(["import", "-window", "root", os.path.join(OUT, "readroom-compare.png")],
                        capture_output=True)
+
+        # Two sessions, two frames of reference: linked by an offset
+        # (centre on centre to start with).
+        self.assertEqual(self.pane_slices(), (19, 19, "linked by offset"))
+        # Unlinked from the viewer controls, the prior's pane (active)
+        # scrolls alone: four slices on, the current stays at 19.
+        self.click_button("Link Scrolling")
+        self.assertTrue(self.described("not linked"), self.viewer.description)
+        for n in (20, 21, 22, 23):
+            self.pyatspi.Registry.generateKeyboardEvent(0xff54, None, self.pyatspi.KEY_SYM)
+            self.assertTrue(self.described("Axial · slice %d / 30" % n), self.viewer.description)
+        self.assertEqual(self.pane_slices(), (19, 23, "not linked: scrolls alone"))
+        self.shot("readroom-compare-unlinked")
+        # Linked here with K; then the current pane (Tab) scrolls both:
+        # two slices back, the prior two back too, four apart as set.
+        self.pyatspi.Registry.generateKeyboardEvent(ord("k"), None, self.pyatspi.KEY_SYM)
+        self.assertTrue(self.described("linked by offset"), self.viewer.description)
+        self.pyatspi.Registry.generateKeyboardEvent(0xff09, None, self.pyatspi.KEY_SYM)  # Tab
+        self.assertTrue(self.described("pane 1 of 2"), self.viewer.description)
+        for n in (18, 17):
+            self.pyatspi.Registry.generateKeyboardEvent(0xff52, None, self.pyatspi.KEY_SYM)  # Up
+            self.assertTrue(self.described("Axial · slice %d / 30" % n), self.viewer.description)
+        self.assertEqual(self.pane_slices(), (17, 21, "linked by offset"))
+        self.shot("readroom-compare-linked-here")
+
+    def shot(self, name):
+        time.sleep(0.4)  # the frame after the description: not asserted, only shown
+        subprocess.run(["import", "-window", "root", os.path.join(OUT, name + ".png")],
+                       capture_output=True)
+
+    def pane_slices(self):
+        """The slice of the current and of the prior pane, and how the
+        prior follows, from the viewer's description of its panes."""
+        d = self.viewer.description or ""
+        m = re.search(r"panes: .*?, Im (\d+)/30; .*?, Im (\d+)/30, ([^,;]+)", d)
+        self.assertIsNotNone(m, d)
+        return int(m[1]), int(m[2]), m[3]
 
 
 if __name__ == "__main__":
