@@ -29,20 +29,29 @@ class Measure(AppCase):
         subprocess.run([PHANTOM, cls.study, "--kind", "ct", "--slices", "30", "--size", "256",
                         "--pixel-spacing", "1.4", "--timepoints", "2", "--change", "-30"],
                        check=True, capture_output=True)
+        # A re-scan in one frame of reference: the table 20 mm on, 31
+        # slices of 5 mm each side (centred at z = 0, then z = 20).
+        cls.rescan = os.path.join(cls.tmp, "rescan")
+        for sub, center, date in (("a", "0,0,0", "20260105"), ("b", "0,0,20", "20260106")):
+            subprocess.run([PHANTOM, os.path.join(cls.rescan, sub), "--kind", "ct",
+                            "--slices", "31", "--spacing", "5", "--size", "128",
+                            "--pixel-spacing", "2.8", "--center", center, "--study-date", date,
+                            "--frame-of-reference", "1.2.826.0.1.3680043.9.7777.20"],
+                           check=True, capture_output=True)
         cls.start_bus()
         cls.env = cls.app_env(XDG_DATA_HOME=os.path.join(cls.tmp, "data"))
         cls.proc = None
 
     # ---- helpers ----
 
-    def launch(self):
+    def launch(self, folder=None, middle="Axial · slice 16 / 30"):
         cls = type(self)
         stop(cls.proc, 10)
-        cls.proc, self.app = cls.launch_app([self.study], self.env)
+        cls.proc, self.app = cls.launch_app([folder or self.study], self.env)
         self.viewer = wait_for(lambda: find(self.app, lambda n: (n.name or "") == "Image viewer"))
         self.assertIsNotNone(self.viewer)
         # The whole volume, not the one-slice preview.
-        self.assertTrue(self.described("Axial · slice 16 / 30"), self.viewer.description)
+        self.assertTrue(self.described(middle), self.viewer.description)
         self.assertTrue(self.described("mm per pixel"), self.viewer.description)
         x, y, w, h = self.viewer.queryComponent().getExtents(self.pyatspi.DESKTOP_COORDS)
         self.cx, self.cy = x + w // 2, y + h // 2
@@ -160,29 +169,13 @@ class Measure(AppCase):
         """Prior and current side by side: the same plane of two studies,
         scrolling together."""
         self.launch()
-        button = find(self.app, lambda n: (n.name or "") == "Compare with another study")
-        self.assertIsNotNone(button)
-        # A menu button offers no accessible action in GTK 4.8: click it.
-        bx, by, bw, bh = button.queryComponent().getExtents(self.pyatspi.DESKTOP_COORDS)
-        self.mouse(bx + bw // 2, by + bh // 2, "abs")
-        self.mouse(bx + bw // 2, by + bh // 2, "b1c")
-        item = wait_for(lambda: find(self.app, lambda n: (n.name or "").startswith("Study 2 · CT")
-                                     and n.getRole() != self.pyatspi.ROLE_LABEL), 10)
-        self.assertIsNotNone(item, "no Study 2 in the Compare menu")
-        item.queryAction().doAction(0)
+        self.compare_with_study_2()
         self.assertTrue(self.described("panes: Axial  Study 1  CT"), self.viewer.description)
         self.assertIn("; Axial  Study 2  CT", self.viewer.description)
         self.assertTrue(self.viewer.description.startswith("Axial · slice 16 / 30"))
         # Three slices down in the current study; the prior follows.
         self.assertIn("pane 1 of 2", self.viewer.description)
-        # The click that closes the Compare menu may be the one the menu
-        # takes: click until the viewer has the keyboard focus.
-        def focused():
-            self.mouse(self.cx - 200, self.cy, "abs")
-            self.mouse(self.cx - 200, self.cy, "b1c")
-            return wait_for(lambda: self.viewer.getState().contains(self.pyatspi.STATE_FOCUSED),
-                            5)
-        self.assertTrue(focused() or focused(), "the viewer did not take the focus")
+        self.focus_viewer()
         for n in (17, 18, 19):
             self.pyatspi.Registry.generateKeyboardEvent(0xff54, None, self.pyatspi.KEY_SYM)
             self.assertTrue(self.described("Axial · slice %d / 30" % n), self.viewer.description)
@@ -217,6 +210,47 @@ class Measure(AppCase):
             self.assertTrue(self.described("Axial · slice %d / 30" % n), self.viewer.description)
         self.assertEqual(self.pane_slices(), (17, 21, "linked by offset"))
         self.shot("readroom-compare-linked-here")
+
+    def test_compare_same_frame(self):
+        """A re-scan in the same frame of reference beside the first scan:
+        linked by patient position, not centre on centre."""
+        self.launch(self.rescan, "Axial · slice 16 / 31")
+        self.compare_with_study_2()
+        # At z = 0 (slice 16 of the first scan) the re-scan, centred at
+        # z = 20 in 5 mm slices, is four slices lower: its slice 12.
+        self.assertTrue(self.described("; Axial  Study 2  CT"), self.viewer.description)
+        self.assertTrue(wait_for(lambda: re.search(r"Im 12/31, linked by position",
+                                                   self.viewer.description or ""), 10),
+                        self.viewer.description)
+        self.focus_viewer()
+        for n in (17, 18):
+            self.pyatspi.Registry.generateKeyboardEvent(0xff54, None, self.pyatspi.KEY_SYM)
+            self.assertTrue(self.described("Axial · slice %d / 31" % n), self.viewer.description)
+        self.assertTrue(re.search(r"Im 18/31; .*Im 14/31, linked by position",
+                                  self.viewer.description), self.viewer.description)
+        self.shot("readroom-compare-same-frame")
+
+    def compare_with_study_2(self):
+        button = find(self.app, lambda n: (n.name or "") == "Compare with another study")
+        self.assertIsNotNone(button)
+        # A menu button offers no accessible action in GTK 4.8: click it.
+        bx, by, bw, bh = button.queryComponent().getExtents(self.pyatspi.DESKTOP_COORDS)
+        self.mouse(bx + bw // 2, by + bh // 2, "abs")
+        self.mouse(bx + bw // 2, by + bh // 2, "b1c")
+        item = wait_for(lambda: find(self.app, lambda n: (n.name or "").startswith("Study 2 · CT")
+                                     and n.getRole() != self.pyatspi.ROLE_LABEL), 10)
+        self.assertIsNotNone(item, "no Study 2 in the Compare menu")
+        item.queryAction().doAction(0)
+
+    def focus_viewer(self):
+        # The click that closes the Compare menu may be the one the menu
+        # takes: click until the viewer has the keyboard focus.
+        def focused():
+            self.mouse(self.cx - 200, self.cy, "abs")
+            self.mouse(self.cx - 200, self.cy, "b1c")
+            return wait_for(lambda: self.viewer.getState().contains(self.pyatspi.STATE_FOCUSED),
+                            5)
+        self.assertTrue(focused() or focused(), "the viewer did not take the focus")
 
     def shot(self, name):
         time.sleep(0.4)  # the frame after the description: not asserted, only shown
