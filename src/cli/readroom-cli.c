@@ -2,6 +2,7 @@
  * checks, the server's recomputation and the tests (see cli.md). */
 #include "rr-cli.h"
 #include "rr-dicom.h"
+#include "rr-dicom-deid.h"
 
 #include <gmodule.h>
 
@@ -118,7 +119,11 @@ main (int argc, char **argv)
     if (g_str_equal (argv[1], commands[i].name))
       {
         /* dcmtk's state (log level, dictionary, codecs) lives in its
-         * shared libraries: set here, the module's commands find it too. */
+         * shared libraries: set here, the module's commands find it too.
+         * deid removes every private attribute: it starts without the
+         * private dictionary (rr-dicom-deid-dict.cc). */
+        if (commands[i].run == rr_cli_deid)
+          rr_deid_use_public_dictionary ();
         rr_dicom_init ();
         if (commands[i].run == NULL)
           return run_in_module (i, argc - 1, argv + 1);

@@ -967,8 +967,17 @@ load_header (const char *path, goffset *size, GError **error)
       fail (error, RR_DICOM_ERROR_TOO_LARGE, "file larger than 4 GiB");
       return NULL;
     }
+  gboolean public_only = rr_deid_private_dictionary_pending ();
   std::unique_ptr<DcmFileFormat> ff (new DcmFileFormat ());
   OFCondition c = ff->loadFile (path, EXS_Unknown, EGL_noChange, 4096, ERM_autoDetect);
+  /* Read without the private dictionary: again with it wherever it could
+   * have made a difference, a file that did not parse included. */
+  if (public_only && (c.bad () || rr_deid_needs_private_dictionary (ff.get ())))
+    {
+      rr_deid_load_private_dictionary ();
+      ff.reset (new DcmFileFormat ());
+      c = ff->loadFile (path, EXS_Unknown, EGL_noChange, 4096, ERM_autoDetect);
+    }
   if (c.bad ())
     {
       fail (error, RR_DICOM_ERROR_READ, "not readable as DICOM (%s)", c.text ());
