@@ -1082,8 +1082,17 @@ deid_file (RrDeid *d, const char *in_path, DcmFileFormat *ff_in, goffset size,
   if (!apply_item (f, ds, MODE_NORMAL, 0) || !mark_deidentified (d, ds, error))
     return NULL;
 
+  /* A SOP Instance UID stored as UN cannot be read as a UID, so it was
+   * removed unmapped: the output would be no instance, named ".dcm" under
+   * a random media storage UID, and two such files would overwrite each
+   * other. */
   OFString new_sop;
-  short_string (ds, DCM_SOPInstanceUID, new_sop);
+  if (!short_string (ds, DCM_SOPInstanceUID, new_sop) || new_sop.empty ())
+    {
+      fail (error, RR_DICOM_ERROR_FORMAT,
+            "SOP Instance UID not stored as a UI (UN?): it cannot be mapped");
+      return NULL;
+    }
   g_autofree char *name = g_strdup_printf ("%s.dcm", new_sop.c_str ());
   g_autofree char *out_path = g_build_filename (out_dir, name, NULL);
   g_autofree char *tmp_name = g_strdup_printf (".%s.%08x.tmp", name, g_random_int ());

@@ -666,14 +666,31 @@ class Dictionary(unittest.TestCase):
     def test_pydicom_files(self):
         """pydicom's test files: implicit VR, big endian, odd private data,
         files that do not parse. One thread: some share a SOP Instance UID
-        and so an output name. A file without a SOP Instance UID is written
-        as ".dcm" under a fresh random meta UID in every run: skipped."""
+        and so an output name."""
         pub, r1 = self.deid(TEST_FILES, "pyd-pub", {}, "--threads", "1")
         full, r2 = self.deid(TEST_FILES, "pyd-full", {"DCMDICTPATH": self.full},
                              "--threads", "1")
         self.assertEqual((r1.returncode, r1.stdout, r1.stderr),
                          (r2.returncode, r2.stdout, r2.stderr))
-        self.assert_same_outputs(pub, full, skip=(".dcm",))
+        self.assert_same_outputs(pub, full)
+
+    def test_sop_instance_uid_as_un(self):
+        """rtdose_rle.dcm stores every attribute as UN: its SOP Instance UID
+        cannot be mapped, and the file is refused rather than written
+        without one (it was written as ".dcm", a random UID in its meta)."""
+        src = os.path.join(self.tmp, "un")
+        os.makedirs(src)
+        un = os.path.join(src, "a-un.dcm")
+        shutil.copy(os.path.join(TEST_FILES, "rtdose_rle.dcm"), un)
+        shutil.copy(os.path.join(TEST_FILES, "CT_small.dcm"), os.path.join(src, "b-ct.dcm"))
+        out, r = self.deid(src, "un-out", {})
+        self.assertEqual(r.returncode, 1, r.stderr)
+        lines = r.stderr.strip().splitlines()
+        self.assertEqual(len(lines), 1, r.stderr)
+        self.assertIn(un, lines[0])
+        self.assertIn("SOP Instance UID", lines[0])
+        ct = pydicom.dcmread(os.path.join(TEST_FILES, "CT_small.dcm"))
+        self.assertEqual(os.listdir(out), [expected_uid(KEY_A, ct.SOPInstanceUID) + ".dcm"])
 
 
 class Cli(unittest.TestCase):
