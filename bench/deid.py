@@ -6,7 +6,10 @@ rounds. Beside them: readroom on one thread, readroom on a folder of one
 file (what starting the process and loading the dictionary cost), and a
 plain `cp -r` of the same files, the floor under anything that writes them.
 
-Usage: bench/deid.py [BUILD_DIR] [ROUNDS]"""
+Usage: bench/deid.py [BUILD_DIR] [ROUNDS] [BEFORE_CLI]
+
+BEFORE_CLI: another readroom-cli (say, the main branch's) run beside the
+build's on the same files and rounds, on the folder and on one file."""
 import os
 import resource
 import shutil
@@ -21,6 +24,7 @@ import pydicom
 build = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build-bench")
 ROUNDS = int(sys.argv[2]) if len(sys.argv) > 2 else 7
 cli = os.path.join(build, "src/cli/readroom-cli")
+before = os.path.abspath(sys.argv[3]) if len(sys.argv) > 3 else None
 phantom = os.path.join(build, "src/phantom/readroom-phantom")
 TARGET = 3.0
 CORES = os.cpu_count() or 1
@@ -87,6 +91,13 @@ def bench_at(where, label, master, key, cert):
                                 "--continue"], n_files),
         ("cp -r", lambda o: ["cp", "-r", src, o], n_files),
     ]
+    if before:
+        sides += [
+            ("before", lambda o: [before, "deid", src, o, "--subject", "SUBJ-001", "--key", key],
+             n_files),
+            ("before, 1 file", lambda o: [before, "deid", one, o, "--subject", "SUBJ-001",
+                                          "--key", key], 1),
+        ]
     wall = {s[0]: [] for s in sides}
     cpu = {s[0]: [] for s in sides}
     # On ext4 without a journal (this machine's disk), a new inode is not
@@ -131,7 +142,7 @@ def bench_at(where, label, master, key, cert):
           f"{ROUNDS} interleaved rounds")
     for k in wall:
         print(f"  {k:20s} wall median {med[k]:.3f} s ({min(wall[k]):.3f}-{max(wall[k]):.3f}), "
-              f"CPU (user+sys) median {mcpu[k]:.3f} s")
+              f"CPU (user+sys) median {mcpu[k]:.3f} s (min {min(cpu[k]):.3f})")
     # Ratios within each round (the sides ran back to back), then their median.
     per_round = [g / r for g, r in zip(wall["gdcmanon"], wall["readroom"])]
     ratio = statistics.median(per_round)
@@ -151,6 +162,14 @@ def bench_at(where, label, master, key, cert):
     idle = mcpu["gdcmanon"] / (start + (mcpu["readroom"] - start) / CORES)
     ceiling = mcpu["gdcmanon"] / (start + mcpu["cp -r"] / CORES)
     print(f"  gdcmanon/cp: wall {cp_ratio:.2f}x, CPU {mcpu['gdcmanon'] / mcpu['cp -r']:.2f}x")
+    if before:
+        b_ratio = statistics.median([g / r for g, r in zip(wall["gdcmanon"], wall["before"])])
+        b_start = mcpu["before, 1 file"]
+        b_idle = mcpu["gdcmanon"] / (b_start + (mcpu["before"] - b_start) / CORES)
+        print(f"  before: gdcmanon/before wall {b_ratio:.2f}x, CPU "
+              f"{mcpu['gdcmanon'] / mcpu['before']:.2f}x, idle estimate {b_idle:.2f}x; "
+              f"CPU before/now {mcpu['before'] / mcpu['readroom']:.2f}x on the folder, "
+              f"{b_start / mcpu['readroom, 1 file']:.2f}x on one file")
     print(f"  idle {CORES}-core estimate from CPU times: gdcmanon/readroom {idle:.2f}x; ceiling "
           f"gdcmanon / (readroom's start-up + cp's CPU / {CORES}) = {ceiling:.2f}x")
     return ok

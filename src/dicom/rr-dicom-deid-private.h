@@ -25,3 +25,11 @@ char          *rr_deid_file_header  (RrDeid         *deid,
                                      const char     *out_dir,
                                      GPtrArray      *warnings,
                                      GError        **error);
+
+/* The public dictionary's side of rr_deid_use_public_dictionary
+ * (rr-dicom-deid-dict.cc): whether private.dic is still unread; whether
+ * the header @ff, read without it, has private elements whose VR came
+ * from the dictionary (read it again after loading it); loading it. */
+gboolean       rr_deid_private_dictionary_pending (void);
+gboolean       rr_deid_needs_private_dictionary   (DcmFileFormat  *ff);
+void           rr_deid_load_private_dictionary    (void);

@@ -967,8 +967,17 @@ load_header (const char *path, goffset *size, GError **error)
       fail (error, RR_DICOM_ERROR_TOO_LARGE, "file larger than 4 GiB");
       return NULL;
     }
+  gboolean public_only = rr_deid_private_dictionary_pending ();
   std::unique_ptr<DcmFileFormat> ff (new DcmFileFormat ());
   OFCondition c = ff->loadFile (path, EXS_Unknown, EGL_noChange, 4096, ERM_autoDetect);
+  /* Read without the private dictionary: again with it wherever it could
+   * have made a difference, a file that did not parse included. */
+  if (public_only && (c.bad () || rr_deid_needs_private_dictionary (ff.get ())))
+    {
+      rr_deid_load_private_dictionary ();
+      ff.reset (new DcmFileFormat ());
+      c = ff->loadFile (path, EXS_Unknown, EGL_noChange, 4096, ERM_autoDetect);
+    }
   if (c.bad ())
     {
       fail (error, RR_DICOM_ERROR_READ, "not readable as DICOM (%s)", c.text ());
@@ -1073,8 +1082,17 @@ deid_file (RrDeid *d, const char *in_path, DcmFileFormat *ff_in, goffset size,
   if (!apply_item (f, ds, MODE_NORMAL, 0) || !mark_deidentified (d, ds, error))
     return NULL;
 
+  /* A SOP Instance UID stored as UN cannot be read as a UID, so it was
+   * removed unmapped: the output would be no instance, named ".dcm" under
+   * a random media storage UID, and two such files would overwrite each
+   * other. */
   OFString new_sop;
-  short_string (ds, DCM_SOPInstanceUID, new_sop);
+  if (!short_string (ds, DCM_SOPInstanceUID, new_sop) || new_sop.empty ())
+    {
+      fail (error, RR_DICOM_ERROR_FORMAT,
+            "SOP Instance UID not stored as a UI (UN?): it cannot be mapped");
+      return NULL;
+    }
   g_autofree char *name = g_strdup_printf ("%s.dcm", new_sop.c_str ());
   g_autofree char *out_path = g_build_filename (out_dir, name, NULL);
   g_autofree char *tmp_name = g_strdup_printf (".%s.%08x.tmp", name, g_random_int ());

@@ -48,6 +48,13 @@ RrDeid       *rr_deid_new              (const guint8  *key,
                                         GError       **error);
 void          rr_deid_free             (RrDeid *deid);
 
+/* For a process that only de-identifies: loads dcmtk's public data
+ * dictionary alone (every private attribute is removed); the private one
+ * is read only when a file's private elements need it to parse as they
+ * would with it, so outputs do not change. Does nothing when DCMDICTPATH
+ * is set. Call before anything else uses dcmtk, with no other thread. */
+void          rr_deid_use_public_dictionary (void);
+
 /* Reads a key file, bounded and checked (RR_DICOM_ERROR_FORMAT when it is
  * too short). */
 GBytes       *rr_deid_read_key         (const char  *path,

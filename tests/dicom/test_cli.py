@@ -514,6 +514,107 @@ class Render(unittest.TestCase):
         self.assertEqual(r.returncode, 1)
 
 
+class CommandModule(Base):
+    """readroom-cli opens its command module (cairo, pango, curl, libsecret,
+    SQLite, dcmtk's SR libraries) only for the commands that live there:
+    the light ones run without it, and a module that is missing or broken is
+    one clear line naming its path, exit 2."""
+    MODULE = "readroom-cli-commands.so"
+    HEAVY = ("libcairo", "libpango", "libcurl", "libsecret", "libsqlite3", "libcmr",
+             "libdcmsr", "libpng", MODULE)
+
+    def light_commands(self, cli):
+        key = os.path.join(self.tmp, "module.key")
+        with open(key, "wb") as f:
+            f.write(b"k" * 40)
+        read = os.path.join(self.tmp, "module-read.json")
+        with open(read, "w") as f:
+            json.dump(Criteria.READ, f)
+        out = tempfile.mkdtemp(prefix="deid-", dir=self.tmp)
+        return [("--help",), ("--version",), ("info", self.ct), ("qc", self.ct),
+                ("criteria", read), ("bench", "qc", self.ct),
+                ("deid", self.ct, os.path.join(out, "o"), "--subject", "S1", "--key", key)]
+
+    def loaded(self, stderr):
+        """The files the dynamic loader opened, from LD_DEBUG=files."""
+        return [line.split("file=", 1)[1].split()[0] for line in stderr.splitlines()
+                if "file=" in line and "[0]" in line]
+
+    def test_light_commands_load_no_heavy_library(self):
+        env = dict(os.environ, LD_DEBUG="files")
+        for args in self.light_commands(CLI):
+            r = subprocess.run([CLI, *args], capture_output=True, text=True, env=env,
+                               timeout=120)
+            self.assertEqual(r.returncode, 0, f"{args}: {r.stderr[-2000:]}")
+            files = self.loaded(r.stderr)
+            self.assertTrue(any("libdcmdata" in f for f in files) or args[0].startswith("--"),
+                            f"{args}: LD_DEBUG gave no file list")
+            heavy = [f for f in files if any(h in f for h in self.HEAVY)]
+            self.assertEqual(heavy, [], f"readroom-cli {args[0]} loaded {heavy}")
+
+    def test_module_commands_load_it_beside_the_executable(self):
+        env = dict(os.environ, LD_DEBUG="files")
+        beside = os.path.join(os.path.dirname(os.path.realpath(CLI)), self.MODULE)
+        for cmd in ("render", "sr", "report", "upload", "sync", "submit", "admin"):
+            r = subprocess.run([CLI, cmd, "--help"], capture_output=True, text=True, env=env,
+                               timeout=60)
+            self.assertEqual(r.returncode, 0, f"{cmd}: {r.stderr[-2000:]}")
+            self.assertIn("Usage:", r.stdout)
+            self.assertIn(f" {cmd} ", " ".join(r.stdout.splitlines()[:2]))
+            self.assertIn(beside, self.loaded(r.stderr), cmd)
+
+    def copy_cli(self, module_bytes=None):
+        d = tempfile.mkdtemp(prefix="bin-", dir=self.tmp)
+        cli = os.path.join(d, "readroom-cli")
+        shutil.copy(CLI, cli)
+        if module_bytes is not None:
+            with open(os.path.join(d, self.MODULE), "wb") as f:
+                f.write(module_bytes)
+        return d, cli
+
+    def test_missing_module(self):
+        d, cli = self.copy_cli()
+        r = run([cli, "render", self.ct, "-o", os.path.join(d, "x.png")])
+        if r.returncode == 0:
+            self.skipTest("the module is installed: it is not missing")
+        self.assertEqual(r.returncode, 2, r.stderr)
+        lines = r.stderr.strip().splitlines()
+        self.assertEqual(len(lines), 1, r.stderr)
+        self.assertIn("readroom-cli render: the command module is missing", lines[0])
+        self.assertIn(os.path.join(d, self.MODULE), lines[0])
+        self.assertIn("/readroom/" + self.MODULE, lines[0])  # the installed path
+        for args in self.light_commands(cli):
+            r = run([cli, *args], timeout=120)
+            self.assertEqual(r.returncode, 0, f"{args}: {r.stderr}")
+
+    def test_broken_module(self):
+        d, cli = self.copy_cli(b"not an ELF file\n" * 64)
+        path = os.path.join(d, self.MODULE)
+        for cmd in ("sync", "upload", "report"):
+            r = run([cli, cmd, "--help"])
+            self.assertEqual(r.returncode, 2, r.stderr)
+            lines = r.stderr.strip().splitlines()
+            self.assertEqual(len(lines), 1, r.stderr)
+            self.assertIn(f"readroom-cli {cmd}: cannot load the command module {path}: ",
+                          lines[0])
+            self.assertEqual(r.stdout, "")
+        for args in self.light_commands(cli):
+            r = run([cli, *args], timeout=120)
+            self.assertEqual(r.returncode, 0, f"{args}: {r.stderr}")
+
+    def test_module_without_the_command(self):
+        """A module of another build (here: any shared object) that lacks
+        the entry point is named with the symbol it lacks."""
+        libm = "/lib/x86_64-linux-gnu/libm.so.6"
+        if not os.path.exists(libm):
+            self.skipTest(f"{libm} missing")
+        with open(libm, "rb") as f:
+            d, cli = self.copy_cli(f.read())
+        r = run([cli, "admin", "--help"])
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn(f"{os.path.join(d, self.MODULE)} has no rr_cli_admin", r.stderr)
+
+
 class PydicomCorpus(unittest.TestCase):
     def test_every_file_loads_or_fails_cleanly(self):
         files = []

@@ -590,6 +590,109 @@ class KeptHeaders(unittest.TestCase):
                 self.assertEqual(together[f], read_bytes(os.path.join(alone, f)))
 
 
+class Dictionary(unittest.TestCase):
+    """deid starts without dcmtk's private dictionary and reads it only for
+    a file whose private elements take their VR from the dictionary
+    (implicit VR, UN): its outputs are byte for byte those made with the
+    full dictionary from the start (DCMDICTPATH set by the user)."""
+    HIDDEN = "Hiddenname^Zorblax"
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="rr-deid-dict-")
+        cls.addClassCleanup(shutil.rmtree, cls.tmp, True)
+        dics = sorted(d for d in os.listdir("/usr/share") if d.startswith("libdcmtk"))
+        full = [os.path.join("/usr/share", dics[-1], n) for n in ("dicom.dic", "private.dic")]
+        if not dics or not all(os.path.exists(p) for p in full):
+            raise unittest.SkipTest("dcmtk's dicom.dic and private.dic not found")
+        cls.full = ":".join(full)
+        gen = os.path.join(cls.tmp, "gen")
+        r = run([PHANTOM, gen, "--size", "32", "--slices", "3", "--noise", "0"])
+        assert r.returncode == 0, r.stderr
+        src = sorted(os.path.join(gen, f) for f in os.listdir(gen))
+        cls.raw = os.path.join(cls.tmp, "raw")
+        os.makedirs(cls.raw)
+        # A private sequence that private.dic knows (CARDIO-D.R. 1.0,
+        # (0009,xx40) SQ) holding a name that a descriptor repeats: in
+        # implicit VR only the private dictionary makes it a sequence. Every
+        # file implicit: deid learns such values from all files of a run.
+        for i, path in enumerate(src):
+            ds = pydicom.dcmread(path)
+            plant(ds, None, ds.StudyInstanceUID)
+            ds.StudyDescription = "Study of Hiddenname for Zorblax"
+            block = ds.private_block(0x0009, "CARDIO-D.R. 1.0", create=True)
+            inner = Dataset()
+            inner.PatientName = cls.HIDDEN
+            block.add_new(0x40, "SQ", Sequence([inner]))
+            ds.file_meta.TransferSyntaxUID = pydicom.uid.ImplicitVRLittleEndian
+            ds.is_implicit_VR, ds.is_little_endian = True, True
+            ds.save_as(os.path.join(cls.raw, f"f{i}.dcm"), write_like_original=False)
+        cls.key = os.path.join(cls.tmp, "key")
+        with open(cls.key, "wb") as f:
+            f.write(KEY_A)
+
+    def deid(self, src, name, env_extra, *extra):
+        out = os.path.join(self.tmp, name)
+        env = dict(os.environ)
+        env.pop("DCMDICTPATH", None)
+        env.update(env_extra)
+        r = subprocess.run([CLI, "deid", src, out, "--subject", SUBJECT, "--key", self.key,
+                            *extra], capture_output=True, text=True, timeout=300, env=env)
+        self.assertIn(r.returncode, (0, 1), r.stderr)
+        return out, r
+
+    def assert_same_outputs(self, a, b, skip=()):
+        names = sorted(os.listdir(a))
+        self.assertEqual(names, sorted(os.listdir(b)))
+        self.assertGreater(len(names), 0)
+        for n in names:
+            if n in skip:
+                continue
+            self.assertEqual(read_bytes(os.path.join(a, n)), read_bytes(os.path.join(b, n)), n)
+
+    def test_private_sequence_in_implicit_vr(self):
+        pub, r1 = self.deid(self.raw, "pub", {})
+        full, r2 = self.deid(self.raw, "full", {"DCMDICTPATH": self.full})
+        self.assertEqual((r1.returncode, r1.stdout, r1.stderr), (0, r2.stdout, r2.stderr))
+        self.assert_same_outputs(pub, full)
+        # The name inside the private sequence was learned (Clean
+        # Descriptors) in the implicit VR files too.
+        for n in os.listdir(pub):
+            ds = pydicom.dcmread(os.path.join(pub, n))
+            self.assertNotIn("Hiddenname", ds.StudyDescription)
+            self.assertNotIn("Zorblax", ds.StudyDescription)
+            self.assertNotIn(b"Zorblax", read_bytes(os.path.join(pub, n)))
+
+    def test_pydicom_files(self):
+        """pydicom's test files: implicit VR, big endian, odd private data,
+        files that do not parse. One thread: some share a SOP Instance UID
+        and so an output name."""
+        pub, r1 = self.deid(TEST_FILES, "pyd-pub", {}, "--threads", "1")
+        full, r2 = self.deid(TEST_FILES, "pyd-full", {"DCMDICTPATH": self.full},
+                             "--threads", "1")
+        self.assertEqual((r1.returncode, r1.stdout, r1.stderr),
+                         (r2.returncode, r2.stdout, r2.stderr))
+        self.assert_same_outputs(pub, full)
+
+    def test_sop_instance_uid_as_un(self):
+        """rtdose_rle.dcm stores every attribute as UN: its SOP Instance UID
+        cannot be mapped, and the file is refused rather than written
+        without one (it was written as ".dcm", a random UID in its meta)."""
+        src = os.path.join(self.tmp, "un")
+        os.makedirs(src)
+        un = os.path.join(src, "a-un.dcm")
+        shutil.copy(os.path.join(TEST_FILES, "rtdose_rle.dcm"), un)
+        shutil.copy(os.path.join(TEST_FILES, "CT_small.dcm"), os.path.join(src, "b-ct.dcm"))
+        out, r = self.deid(src, "un-out", {})
+        self.assertEqual(r.returncode, 1, r.stderr)
+        lines = r.stderr.strip().splitlines()
+        self.assertEqual(len(lines), 1, r.stderr)
+        self.assertIn(un, lines[0])
+        self.assertIn("SOP Instance UID", lines[0])
+        ct = pydicom.dcmread(os.path.join(TEST_FILES, "CT_small.dcm"))
+        self.assertEqual(os.listdir(out), [expected_uid(KEY_A, ct.SOPInstanceUID) + ".dcm"])
+
+
 class Cli(unittest.TestCase):
     @classmethod
     def setUpClass(cls):

@@ -1,0 +1,13 @@
+/* rr-cli-usage.c: the usage error every command prints. Built into both
+ * readroom-cli and its command module, since the module cannot see the
+ * executable's symbols (it is opened with local binding). */
+#include "rr-cli.h"
+
+int
+rr_cli_usage_error (const char *command,
+                    const char *message)
+{
+  g_printerr ("readroom-cli%s%s: %s\n", command ? " " : "", command ? command : "", message);
+  g_printerr ("Try 'readroom-cli %s%s--help'.\n", command ? command : "", command ? " " : "");
+  return RR_EXIT_USAGE;
+}
