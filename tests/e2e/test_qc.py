@@ -330,6 +330,11 @@ class Qc(WorkspaceDriver, unittest.TestCase):
         answer = self.named("Upload and Answer")
         self.assertIsNotNone(answer, "no Upload and Answer button")
         self.type_into("Folder", self.phantom("redo", 5, 4))
+        # Upload and Answer sends what Find Studies read, nothing before.
+        self.assertFalse(answer.getState().contains(p.STATE_SENSITIVE))
+        self.click(self.named("Find Studies"))
+        self.assertTrue(wait_for(lambda: answer.getState().contains(p.STATE_SENSITIVE), 60),
+                        self.labels())
         # The response is required: without it nothing is sent.
         self.click(answer)
         self.assertTrue(wait_for(lambda: "Write the response to the query first"
