@@ -1128,6 +1128,7 @@ rr_qc_view_init (RrQcView *self)
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->view), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   _("QC images"), -1);
   rr_viewport_set_history (self->view, self->history);
+  rr_viewport_defects_set_markers (self->view, TRUE);
   gtk_box_append (GTK_BOX (right), GTK_WIDGET (self->view));
   self->view_state = GTK_LABEL (gtk_label_new (""));
   gtk_label_set_xalign (self->view_state, 0);

@@ -21,6 +21,12 @@ struct _RrUploadView
   GtkListBox *studies, *warnings, *preview, *queries;
   GtkLabel *status, *queries_empty;
   GtkProgressBar *progress;
+  /* Upload sends what Find Studies showed: @scanned while the folder,
+   * subject, timepoint and visit date are the ones it read with; a study
+   * dated away from the visit needs @confirm ticked. */
+  GtkCheckButton *confirm;
+  gboolean scanned;
+  guint mapping_serial;            /* counts edits of those fields */
   /* The query being answered: its findings, the response, the password
    * that signs the answer. Shown only while a query is chosen. */
   GtkWidget *answer_box;

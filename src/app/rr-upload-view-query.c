@@ -303,8 +303,9 @@ rr_upload_view_add_query_widgets (RrUploadView *self,
   gtk_box_append (GTK_BOX (self->answer_box), meaning);
   leave = gtk_button_new_with_mnemonic (_("_Leave the Query"));
   rr_upload_view_set_name (leave, _("Leave the Query"));
+  /* A framed button, so its edge lines up with the fields' and the
+   * buttons' below (a flat one's text sits indented by its padding). */
   gtk_widget_set_halign (leave, GTK_ALIGN_START);
-  gtk_widget_add_css_class (leave, "flat");
   g_signal_connect_object (leave, "clicked", G_CALLBACK (on_leave_query), self, 0);
   gtk_box_append (GTK_BOX (self->answer_box), leave);
   gtk_widget_set_visible (self->answer_box, FALSE);

@@ -162,12 +162,25 @@ chosen_trial (RrUploadView *self)
   return *t ? g_strdup (t) : NULL;
 }
 
+/* Upload is for what Find Studies read and the site saw: nothing before
+ * a folder was read for this subject, timepoint and visit, and studies
+ * dated away from the visit only once the site says they are this
+ * visit's all the same (the wrong visit's disc is the common mistake). */
+static void
+update_upload (RrUploadView *self)
+{
+  gboolean confirmed = !gtk_widget_get_visible (GTK_WIDGET (self->confirm)) ||
+                       gtk_check_button_get_active (self->confirm);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->upload),
+                            !self->busy && self->scanned && confirmed);
+}
+
 static void
 set_busy (RrUploadView *self, gboolean busy)
 {
   self->busy = busy;
   gtk_widget_set_sensitive (GTK_WIDGET (self->find), !busy);
-  gtk_widget_set_sensitive (GTK_WIDGET (self->upload), !busy);
+  update_upload (self);
   gtk_widget_set_sensitive (GTK_WIDGET (self->choose), !busy);
   gtk_widget_set_visible (GTK_WIDGET (self->stop), busy && self->upload_cancel != NULL);
 }
@@ -316,6 +329,7 @@ typedef struct
   GPtrArray *warnings;     /* RrDeidWarning */
   char *preview_file;
   char *preview_error;
+  guint mapping_serial;    /* the fields' edit count when it started */
 } Find;
 
 static void
@@ -481,10 +495,13 @@ show_date (const GDate *d)
 }
 
 /* The dates of the studies against the visit and each other: what a site
- * most often gets wrong is the wrong visit's disc, or two patients'. */
-static void
+ * most often gets wrong is the wrong visit's disc, or two patients'.
+ * Returns how many date warnings it gave: the site answers them before
+ * Upload. */
+static guint
 check_dates (RrUploadView *self, GPtrArray *studies)
 {
+  guint n = 0;
   g_autoptr (GDate) visit = parse_date (text_of (self->visit));
   g_autoptr (GDate) today = g_date_new ();
   g_autoptr (GHashTable) patients = g_hash_table_new (g_str_hash, g_str_equal);
@@ -492,8 +509,11 @@ check_dates (RrUploadView *self, GPtrArray *studies)
 
   g_date_set_time_t (today, time (NULL));
   if (*text_of (self->visit) && visit == NULL)
-    rr_upload_view_add_row (self->warnings, _("The visit date is not a date (YYYY-MM-DD)"),
-                            "warning");
+    {
+      rr_upload_view_add_row (self->warnings, _("The visit date is not a date (YYYY-MM-DD)"),
+                              "warning");
+      n++;
+    }
   for (guint i = 0; i < studies->len; i++)
     {
       Study *s = studies->pdata[i];
@@ -504,6 +524,7 @@ check_dates (RrUploadView *self, GPtrArray *studies)
         {
           g_autofree char *w = g_strdup_printf (_("Study %u has no study date"), i + 1);
           rr_upload_view_add_row (self->warnings, w, "warning");
+          n++;
           continue;
         }
       if (g_date_compare (d, today) > 0)
@@ -512,6 +533,7 @@ check_dates (RrUploadView *self, GPtrArray *studies)
           g_autofree char *w = g_strdup_printf (_("Study %u is dated %s, in the future"), i + 1,
                                                 when);
           rr_upload_view_add_row (self->warnings, w, "warning");
+          n++;
         }
       if (visit)
         {
@@ -523,6 +545,7 @@ check_dates (RrUploadView *self, GPtrArray *studies)
                 _("Study %u is dated %s, %d days from the visit (%s): is it this visit's?"),
                 i + 1, when, ABS (days), v);
               rr_upload_view_add_row (self->warnings, w, "warning");
+              n++;
             }
         }
       if (first == NULL || g_date_compare (d, first) < 0)
@@ -542,12 +565,14 @@ check_dates (RrUploadView *self, GPtrArray *studies)
       g_autofree char *w = g_strdup_printf (_("The studies span %s to %s: more than one visit?"),
                                             a, b);
       rr_upload_view_add_row (self->warnings, w, "warning");
+      n++;
     }
   if (g_hash_table_size (patients) > 1)
     rr_upload_view_add_row (self->warnings, _("The studies belong to more than one patient: "
                                               "upload one subject at a time"), "error");
   g_clear_pointer (&first, g_date_free);
   g_clear_pointer (&last, g_date_free);
+  return n;
 }
 
 static void
@@ -556,6 +581,8 @@ find_done (GObject *source, GAsyncResult *result, gpointer data)
   RrUploadView *self = RR_UPLOAD_VIEW (source);
   Find *f = g_task_get_task_data (G_TASK (result));
   g_autoptr (GError) error = NULL;
+
+  guint n_date_warnings;
 
   set_busy (self, FALSE);
   if (!g_task_propagate_boolean (G_TASK (result), &error))
@@ -582,7 +609,7 @@ find_done (GObject *source, GAsyncResult *result, gpointer data)
                                                       f->n_unreadable), f->n_unreadable);
       rr_upload_view_add_row (self->warnings, w, NULL);
     }
-  check_dates (self, f->studies);
+  n_date_warnings = check_dates (self, f->studies);
   for (guint i = 0; f->warnings && i < f->warnings->len; i++)
     {
       RrDeidWarning *w = f->warnings->pdata[i];
@@ -614,8 +641,28 @@ find_done (GObject *source, GAsyncResult *result, gpointer data)
       g_autofree char *text = g_strdup_printf (_("No preview: %s"), f->preview_error);
       rr_upload_view_add_row (self->preview, text, "warning");
     }
+  /* A field edited while the folder was read: what was read is not
+   * what Upload would send under those names. */
+  self->scanned = f->studies->len > 0 && f->mapping_serial == self->mapping_serial;
+  if (self->scanned && n_date_warnings > 0)
+    {
+      g_autofree char *text = g_strdup_printf (
+        _("The dates are checked: these studies are subject %s’s %s all the same"),
+        text_of (self->subject), text_of (self->label));
+      gtk_check_button_set_label (self->confirm, text);
+      rr_upload_view_set_name (self->confirm, text);
+      gtk_check_button_set_active (self->confirm, FALSE);
+      gtk_widget_set_visible (GTK_WIDGET (self->confirm), TRUE);
+    }
+  update_upload (self);
   if (f->studies->len == 0)
     rr_upload_view_set_status (self, _("No DICOM studies were found there"));
+  else if (!self->scanned)
+    rr_upload_view_set_status (self, _("The folder, subject, timepoint or visit date changed "
+                                       "while the folder was read: Find Studies again"));
+  else if (n_date_warnings > 0)
+    rr_upload_view_set_status (self, _("Check the date warnings: Upload waits until you confirm "
+                                       "that the studies are this visit’s"));
   else
     {
       g_autofree char *text = g_strdup_printf (ngettext ("%u study found: check the warnings "
@@ -665,7 +712,10 @@ on_find (GtkButton *button, RrUploadView *self)
   rr_upload_view_clear_list (self->studies);
   rr_upload_view_clear_list (self->warnings);
   rr_upload_view_clear_list (self->preview);
+  self->scanned = FALSE;
+  gtk_widget_set_visible (GTK_WIDGET (self->confirm), FALSE);
   f = g_new0 (Find, 1);
+  f->mapping_serial = self->mapping_serial;
   f->account = rr_upload_view_account_copy (self);
   f->path = g_strdup (text_of (self->folder));
   f->trial = g_steal_pointer (&trial);
@@ -675,6 +725,23 @@ on_find (GtkButton *button, RrUploadView *self)
   task = g_task_new (self, self->cancellable, find_done, NULL);
   g_task_set_task_data (task, f, (GDestroyNotify) find_free);
   g_task_run_in_thread (task, find_thread);
+}
+
+/* The folder, subject, timepoint or visit date edited: what Find Studies
+ * read no longer answers for them (another folder, other dates to check,
+ * another pseudonym in the preview). */
+static void
+on_mapping_changed (GtkEditable *editable, RrUploadView *self)
+{
+  self->mapping_serial++;
+  if (!self->scanned && !gtk_widget_get_visible (GTK_WIDGET (self->confirm)))
+    return;
+  self->scanned = FALSE;
+  gtk_widget_set_visible (GTK_WIDGET (self->confirm), FALSE);
+  update_upload (self);
+  if (!self->busy)
+    rr_upload_view_set_status (self, _("Find Studies again: the folder, subject, timepoint or "
+                                       "visit date changed"));
 }
 
 static void
@@ -798,6 +865,22 @@ on_sent (guint files_done, guint files_total, guint64 bytes_done, guint64 bytes_
   report (data, files_done, files_total, bytes_done, bytes_total, retry);
 }
 
+/* What the server held before, in words after the outcome (empty when
+ * every file was new), so sending a visit twice does not read as twice
+ * the images. */
+static char *
+held_words (guint n_new, guint n_held)
+{
+  if (n_held == 0)
+    return g_strdup ("");
+  if (n_new == 0)
+    return g_strdup_printf (ngettext (". It was not new: the server already held it",
+                                      ". None was new: the server already held all %u", n_held),
+                            n_held);
+  return g_strdup_printf (_("; %u of them new, the server already held the other %u"), n_new,
+                          n_held);
+}
+
 static gboolean
 deid_into_staging (Upload *u, RrSyncClient *client, GCancellable *cancellable, GError **error)
 {
@@ -841,6 +924,8 @@ upload_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancel
   g_autoptr (GPtrArray) names = NULL;
   g_autoptr (GPtrArray) studies = NULL;
   RrUploadLink linked;
+  guint n_sent = 0, n_already = 0;
+  g_autofree char *held = NULL;
 
   if (g_mkdir_with_parents (u->staging, 0700) != 0)
     {
@@ -856,11 +941,15 @@ upload_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancel
       return;
     }
   if (!rr_upload_send_all (client, u->trial, u->staging, names, journal, PARALLEL, on_sent, u,
-                           cancellable, NULL, &error))
+                           cancellable, &n_sent, &n_already, &error))
     {
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
+  /* What the journal listed was taken by the server before; of what was
+   * sent now, the server may have held some already (the same visit sent
+   * under another timepoint, or from another computer). */
+  held = held_words (n_sent - n_already, names->len - n_sent + n_already);
   studies = rr_upload_studies (journal, names);
   if (u->query)
     {
@@ -874,10 +963,10 @@ upload_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancel
         }
       u->answered = TRUE;
       u->outcome = g_strdup_printf (ngettext ("Uploaded %u files in %u study and answered the "
-                                              "query: a fresh QC task checks them",
+                                              "query: a fresh QC task checks them%s",
                                               "Uploaded %u files in %u studies and answered the "
-                                              "query: a fresh QC task checks them",
-                                              studies->len), names->len, studies->len);
+                                              "query: a fresh QC task checks them%s",
+                                              studies->len), names->len, studies->len, held);
       g_task_return_boolean (task, TRUE);
       return;
     }
@@ -887,14 +976,15 @@ upload_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancel
       return;
     }
   u->outcome = linked == RR_UPLOAD_LINKED
-    ? g_strdup_printf (ngettext ("Uploaded: %u files in %u study, linked to %s %s",
-                                 "Uploaded: %u files in %u studies, linked to %s %s",
-                                 studies->len), names->len, studies->len, u->subject, u->label)
+    ? g_strdup_printf (ngettext ("Uploaded: %u files in %u study, linked to %s %s%s",
+                                 "Uploaded: %u files in %u studies, linked to %s %s%s",
+                                 studies->len), names->len, studies->len, u->subject, u->label,
+                       held)
     : g_strdup_printf (ngettext ("Uploaded: %u files in %u study; the trial's administrator "
-                                 "links it to %s %s",
+                                 "links it to %s %s%s",
                                  "Uploaded: %u files in %u studies; the trial's administrator "
-                                 "links them to %s %s", studies->len),
-                       names->len, studies->len, u->subject, u->label);
+                                 "links them to %s %s%s", studies->len),
+                       names->len, studies->len, u->subject, u->label, held);
   g_task_return_boolean (task, TRUE);
 }
 
@@ -1101,11 +1191,23 @@ rr_upload_view_init (RrUploadView *self)
   gtk_box_append (GTK_BOX (buttons), GTK_WIDGET (self->find));
   gtk_box_append (GTK_BOX (buttons), GTK_WIDGET (self->upload));
   gtk_box_append (GTK_BOX (buttons), GTK_WIDGET (self->stop));
+  /* Shown once Find Studies warned about the dates, right above Upload. */
+  self->confirm = GTK_CHECK_BUTTON (gtk_check_button_new ());
+  gtk_widget_set_visible (GTK_WIDGET (self->confirm), FALSE);
+  gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->confirm));
+  g_signal_connect_object (self->confirm, "toggled", G_CALLBACK (update_upload), self,
+                           G_CONNECT_SWAPPED);
   gtk_box_append (GTK_BOX (box), buttons);
   g_signal_connect_object (self->choose, "clicked", G_CALLBACK (on_choose), self, 0);
   g_signal_connect_object (self->find, "clicked", G_CALLBACK (on_find), self, 0);
   g_signal_connect_object (self->upload, "clicked", G_CALLBACK (on_upload), self, 0);
   g_signal_connect_object (self->stop, "clicked", G_CALLBACK (on_stop), self, 0);
+  {
+    GtkEntry *mapping[] = { self->trial, self->subject, self->label, self->visit, self->folder };
+    for (guint i = 0; i < G_N_ELEMENTS (mapping); i++)
+      g_signal_connect_object (mapping[i], "changed", G_CALLBACK (on_mapping_changed), self, 0);
+  }
+  update_upload (self);
 
   self->status = GTK_LABEL (gtk_label_new (_("Choose the folder of one subject's visit")));
   gtk_label_set_xalign (self->status, 0);

@@ -2,11 +2,21 @@
  * measurement model's, so selecting, moving, undoing and drawing it are
  * the caliper tools' own; only the rectangle's drawing is new here. */
 #include "rr-viewport-defects.h"
+#include "rr-viewport-private.h"
 #include "rr-json-writer.h"
 
 #include <json-glib/json-glib.h>
 
 #include <math.h>
+
+void
+rr_viewport_defects_set_markers (RrViewport *view,
+                                 gboolean    markers)
+{
+  /* A defect marks where a problem is; its size or the pixels under it
+   * are no finding, and numbers beside it read as a measurement. */
+  view->markers_only = markers;
+}
 
 gboolean
 rr_viewport_defects_is_rect (int tool)

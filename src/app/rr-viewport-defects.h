@@ -15,6 +15,11 @@ G_BEGIN_DECLS
 #define RR_TOOL_DEFECT_RECT  (RR_MEASURE_N_KINDS + 1)
 
 gboolean       rr_viewport_defects_is_rect   (int            tool);
+/* The view's shapes are defect markers, not measurements: drawn without
+ * values (no length, area or statistics beside them). Set before the
+ * view draws. */
+void           rr_viewport_defects_set_markers (RrViewport    *view,
+                                                gboolean       markers);
 /* A rectangle of no size at @p, on @plane's plane. */
 RrMeasurement *rr_viewport_defects_new_rect  (const RrPlane *plane,
                                               RrVec3         p);

@@ -64,6 +64,7 @@ struct _RrViewport
   int tool;                /* an RrMeasureKind, or RR_TOOL_NAVIGATE */
   char *selected;          /* id of the selected measurement */
   GHashTable *colors;      /* measurement id -> GdkRGBA: its own colour (NULL: the default) */
+  gboolean markers_only;   /* QC's defect markers: outlines, no values (rr-viewport-defects.h) */
   RrMeasurement *live;     /* being drawn or edited: drawn instead of the saved one */
   gboolean live_new;       /* not in the history yet */
   int live_handle;         /* the handle dragged; -1: the whole; -2: drawing */

@@ -284,7 +284,7 @@ draw_shape (RrViewport          *self,
         cairo_stroke (cr);
       }
 
-  if (drawing && m->kind == RR_MEASURE_FREEHAND)
+  if ((drawing && m->kind == RR_MEASURE_FREEHAND) || self->markers_only)
     return;
   /* The one being drawn changes with every move; the others are cached. */
   if (m == self->live)

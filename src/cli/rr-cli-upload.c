@@ -277,7 +277,7 @@ rr_cli_upload (int argc, char **argv)
       return RR_EXIT_INPUT;
     }
   if (!rr_upload_send_all (client, trial, staging, names, journal, (guint) parallel, say_progress,
-                           &progress, NULL, &n_sent, &error))
+                           &progress, NULL, &n_sent, NULL, &error))
     {
       g_printerr ("readroom-cli upload: %s\n", error->message);
       g_printerr ("readroom-cli upload: %u of %u files sent; run the same command again "

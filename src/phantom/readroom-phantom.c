@@ -69,7 +69,7 @@ main (int argc, char **argv)
   g_autofree char *study_desc = NULL, *series_desc = NULL;
   g_autofree char *frame_s = NULL, *center_s = NULL;
   g_auto (GStrv) lesion_s = NULL;
-  int slices = 0, missing = -1, timepoints = 1, interval = 56, seed = 1;
+  int slices = 0, missing = -1, missing_at = -1, timepoints = 1, interval = 56, seed = 1;
   double spacing = 0, thickness = 0, noise_sd = -1, tilt = 0, change = 0;
   gboolean no_lesions = FALSE, shuffle = FALSE;
   GError *error = NULL;
@@ -86,6 +86,7 @@ main (int argc, char **argv)
     { "noise", 0, 0, G_OPTION_ARG_DOUBLE, &noise_sd, "Gaussian noise SD (HU for CT)", "SD" },
     { "seed", 0, 0, G_OPTION_ARG_INT, &seed, "Noise and shuffle seed", "N" },
     { "missing-slice", 0, 0, G_OPTION_ARG_INT, &missing, "Leave slice K out", "K" },
+    { "missing-at", 0, 0, G_OPTION_ARG_INT, &missing_at, "Leave it out at timepoint T only (0: the first; default: at every one)", "T" },
     { "uneven", 0, 0, G_OPTION_ARG_STRING, &uneven_s, "Shift slices from K on by MM", "K,MM" },
     { "tilt", 0, 0, G_OPTION_ARG_DOUBLE, &tilt, "Gantry tilt", "DEG" },
     { "transfer-syntax", 0, 0, G_OPTION_ARG_STRING, &ts_s, "implicit, explicit, big-endian, deflate, jpeg-baseline, jpeg-extended, jpeg-lossless, jpeg-ls, jpeg-ls-near, j2k, j2k-lossy, rle, or a UID", "NAME" },
@@ -118,6 +119,8 @@ main (int argc, char **argv)
   outdir = argv[1];
   if (timepoints < 1 || timepoints > 20)
     return usage_error (ctx, "--timepoints must be 1..20");
+  if (missing_at != -1 && (missing < 0 || missing_at < 0 || missing_at >= timepoints))
+    return usage_error (ctx, "--missing-at needs --missing-slice and a timepoint 0..N-1");
 
   kinds = g_strsplit (kind_s, ",", -1);
   g_autofree char *study_uid_base = NULL;
@@ -191,7 +194,9 @@ main (int argc, char **argv)
             }
           if (noise_sd >= 0)
             spec->noise_sd = noise_sd;
-          spec->missing_slice = missing;
+          /* A slice lost at one visit only, as a scanner or a transfer
+           * loses it: the others are whole. */
+          spec->missing_slice = missing_at == -1 || missing_at == tp ? missing : -1;
           spec->tilt_deg = tilt;
           spec->shuffle = shuffle;
           if (uneven_s)

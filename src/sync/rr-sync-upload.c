@@ -239,6 +239,7 @@ char *
 rr_upload_send_file (RrSyncClient       *client,
                      const char         *trial,
                      const char         *path,
+                     gboolean           *already_stored,
                      RrUploadRetryFunc   retrying,
                      gpointer            user_data,
                      GError            **error)
@@ -292,6 +293,13 @@ rr_upload_send_file (RrSyncClient       *client,
                            "%s: the server's answer names no study", path);
               return NULL;
             }
+          /* Orthanc's word, passed on by the server: the same instance
+           * (SOP Instance UID) was already stored, so this file added
+           * nothing. */
+          if (already_stored)
+            *already_stored = g_strcmp0 (json_object_get_string_member_with_default (
+                                           json_node_get_object (root), "status", ""),
+                                         "AlreadyStored") == 0;
           return g_strdup (study);
         }
       /* The same file again, as every retry here: the next node, when
@@ -322,6 +330,7 @@ typedef struct
   guint files_done, files_total;
   guint64 bytes_done, bytes_total;
   guint n_sent;
+  guint n_already;             /* of n_sent, those the server already held */
   GError *error;               /* the first failure: everyone stops */
   RrUploadProgressFunc progress;
   gpointer user_data;
@@ -357,6 +366,7 @@ sender_thread (gpointer data)
       const char *name = NULL;
       g_autofree char *path = NULL, *study = NULL;
       g_autoptr (GError) error = NULL;
+      gboolean already = FALSE;
       GStatBuf sb;
 
       g_mutex_lock (&s->lock);
@@ -372,7 +382,8 @@ sender_thread (gpointer data)
         break;
 
       path = g_build_filename (s->staging, name, NULL);
-      study = rr_upload_send_file (w->client, s->trial, path, retry_note, w, &error);
+      study = rr_upload_send_file (w->client, s->trial, path, &already, retry_note, w,
+                                    &error);
       g_mutex_lock (&s->lock);
       if (study && !rr_upload_journal_add (s->journal, name, study, &error))
         g_clear_pointer (&study, g_free);
@@ -385,6 +396,8 @@ sender_thread (gpointer data)
         {
           s->files_done++;
           s->n_sent++;
+          if (already)
+            s->n_already++;
           if (g_stat (path, &sb) == 0)
             s->bytes_done += (guint64) sb.st_size;
           if (s->progress)
@@ -407,6 +420,7 @@ rr_upload_send_all (RrSyncClient          *client,
                     gpointer               user_data,
                     GCancellable          *cancellable,
                     guint                 *n_sent,
+                    guint                 *n_already,
                     GError               **error)
 {
   Sending s = { 0 };
@@ -468,6 +482,8 @@ rr_upload_send_all (RrSyncClient          *client,
   g_mutex_clear (&s.lock);
   if (n_sent)
     *n_sent = s.n_sent;
+  if (n_already)
+    *n_already = s.n_already;
   if (s.error)
     {
       g_propagate_error (error, s.error);

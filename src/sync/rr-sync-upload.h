@@ -55,11 +55,13 @@ GPtrArray       *rr_upload_staged_files   (const char  *staging,
 /* POSTs one file under the client's retry policy; @retrying (may be NULL)
  * hears each failure that will be tried again. The study UID the server
  * filed it under, or NULL with @error (a refusal names the server's
- * code, e.g. phi_present, and its details). */
+ * code, e.g. phi_present, and its details). *@already_stored (may be
+ * NULL) says whether the server held that instance before. */
 typedef void (*RrUploadRetryFunc) (const char *what, gpointer user_data);
 char            *rr_upload_send_file      (RrSyncClient       *client,
                                            const char         *trial,
                                            const char         *path,
+                                           gboolean           *already_stored,
                                            RrUploadRetryFunc   retrying,
                                            gpointer            user_data,
                                            GError            **error);
@@ -71,7 +73,9 @@ char            *rr_upload_send_file      (RrSyncClient       *client,
  * called after each file, from the sending threads, one call at a time;
  * @note is NULL or a retry in words. Stops at the first refusal or when
  * @cancellable fires (the journal keeps what was sent); *@n_sent counts
- * the files sent by this call. */
+ * the files sent by this call, *@n_already (may be NULL) those of them
+ * the server said it already held (the same instances sent before, from
+ * another staging folder or another computer). */
 typedef void (*RrUploadProgressFunc) (guint        files_done,
                                       guint        files_total,
                                       guint64      bytes_done,
@@ -88,6 +92,7 @@ gboolean         rr_upload_send_all       (RrSyncClient          *client,
                                            gpointer               user_data,
                                            GCancellable          *cancellable,
                                            guint                 *n_sent,
+                                           guint                 *n_already,
                                            GError               **error);
 
 /* The studies the journal holds for @names, each once, in order. */

@@ -191,6 +191,26 @@ class InfoContract(Base):
         se = json.loads(run([CLI, "info", "--json", d]).stdout)["studies"][0]["series"][0]
         self.assertEqual([p["code"] for p in se["problems"]], ["uneven_spacing"])
 
+    def test_missing_slice_at_one_timepoint(self):
+        # The demo's subject 002 loses a slice at follow-up only: the
+        # baseline is whole, so QC has one real finding to make.
+        d = os.path.join(self.tmp, "lost-at-fu")
+        r = run([PHANTOM, d, "--size", "64", "--slices", "15", "--timepoints", "2",
+                 "--missing-slice", "6", "--missing-at", "1"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        base = json.loads(run([CLI, "info", "--json", os.path.join(d, "tp00")]).stdout)
+        fu = json.loads(run([CLI, "info", "--json", os.path.join(d, "tp01")]).stdout)
+        base, fu = base["studies"][0]["series"][0], fu["studies"][0]["series"][0]
+        self.assertEqual((base["frames"], base["problems"]), (15, []))
+        self.assertEqual(fu["frames"], 14)
+        self.assertEqual([p["code"] for p in fu["problems"]], ["missing_slices"])
+        self.assertEqual(len(os.listdir(os.path.join(d, "tp00"))), 15)
+        self.assertEqual(len(os.listdir(os.path.join(d, "tp01"))), 14)
+        # A timepoint that is not written is refused, not ignored.
+        r = subprocess.run([PHANTOM, os.path.join(self.tmp, "bad"), "--timepoints", "2",
+                            "--missing-slice", "6", "--missing-at", "2"], capture_output=True)
+        self.assertNotEqual(r.returncode, 0)
+
     def test_non_image_objects_listed(self):
         d = os.path.join(self.tmp, "with-sr")
         shutil.copytree(self.ct, d)

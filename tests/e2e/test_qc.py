@@ -247,6 +247,16 @@ class Qc(WorkspaceDriver, unittest.TestCase):
                                           if f == "Motion artifact · major · rectangle — "
                                           + COMMENT], 10), self.row_names("Findings"))
         self.shot("2-rectangle")
+        # A defect marks a place; it is no measurement: nothing is written
+        # beside it (no area, no mean), so under the rectangle, where a
+        # caliper's values go, is none of the overlay text's light grey.
+        from PIL import Image
+        img = Image.open(os.path.join(self.out, "2-rectangle.png")).convert("RGB")
+        below = img.crop((int(x + w * 0.35), int(y + h * 0.55) + 4, int(x + w * 0.6) + 160,
+                          int(y + h * 0.55) + 70))
+        text = [px for px in below.getdata()
+                if all(228 <= c <= 240 for c in px) and max(px) - min(px) <= 2]
+        self.assertLess(len(text), 20, "values written beside the defect rectangle")
 
         # The draft is kept as it is made: the app started again shows it.
         self.launch_and_open("qc1", "Quality control · subject " + SUBJECT)
@@ -330,6 +340,11 @@ class Qc(WorkspaceDriver, unittest.TestCase):
         answer = self.named("Upload and Answer")
         self.assertIsNotNone(answer, "no Upload and Answer button")
         self.type_into("Folder", self.phantom("redo", 5, 4))
+        # Upload and Answer sends what Find Studies read, nothing before.
+        self.assertFalse(answer.getState().contains(p.STATE_SENSITIVE))
+        self.click(self.named("Find Studies"))
+        self.assertTrue(wait_for(lambda: answer.getState().contains(p.STATE_SENSITIVE), 60),
+                        self.labels())
         # The response is required: without it nothing is sent.
         self.click(answer)
         self.assertTrue(wait_for(lambda: "Write the response to the query first"

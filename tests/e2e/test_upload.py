@@ -6,8 +6,12 @@ carry identifying values planted in Table E.1-1 attributes (in sequences
 too), private attributes, and a study date far from the visit. The page
 lists the study, warns about the date, previews what de-identification
 changes (the planted name becomes the subject ID), and uploads with
-progress. An administrator links the study; the reader's task then lists
-the files, and not one planted value is in any byte the reader downloads.
+progress. Upload waits for a folder read under the subject and visit
+entered, and for the site to confirm the far date; editing the visit
+asks for another read. Sent again, the files are counted as held by the
+server, not as new. An administrator links the study; the reader's task
+then lists the files, and not one planted value is in any byte the reader
+downloads.
 Screenshots go to the test log folder."""
 import os
 import subprocess
@@ -144,6 +148,26 @@ class Upload(AppCase):
                 pass
         return out
 
+    def sensitive(self, node):
+        return node.getState().contains(self.pyatspi.STATE_SENSITIVE)
+
+    def upload_files(self, expect):
+        """Starts the upload and returns the outcome line, which names
+        @expect (the files in words)."""
+        before = [s for s in self.status() if s.startswith("Uploaded:")]
+        self.click(self.named("Start Upload"))
+        done = wait_for(lambda: [s for s in self.status() if s.startswith("Uploaded:")
+                                 and s not in before], 120)
+        self.assertTrue(done, self.status())
+        self.assertIn(expect, done[0])
+        return done[0]
+
+    def confirm_box(self, timeout=10):
+        p = self.pyatspi
+        return wait_for(lambda: find(self.app, lambda n: n.getRole() == p.ROLE_CHECK_BOX and
+                                     (n.name or "").startswith("The dates are checked") and
+                                     n.getState().contains(p.STATE_VISIBLE)), timeout)
+
     def progress(self):
         p = self.pyatspi
         bar = find(self.app, lambda n: n.getRole() == p.ROLE_PROGRESS_BAR)
@@ -165,6 +189,10 @@ class Upload(AppCase):
         upload = self.named("Upload")
         self.assertTrue(wait_for(lambda: upload.getState().contains(p.STATE_SENSITIVE), 30))
         self.click(upload)
+        # Nothing to upload before a folder was read.
+        start = self.named("Start Upload")
+        self.assertIsNotNone(start)
+        self.assertFalse(self.sensitive(start), "Upload before any folder was read")
         self.type_into("Subject", SUBJECT)
         self.type_into("Timepoint", "Baseline")
         self.type_into("Visit date", "2026-02-20")
@@ -192,16 +220,46 @@ class Upload(AppCase):
                          "removed" in r], preview)
         self.assertTrue([r for r in preview if r.startswith("DeidentificationMethod ")
                          and "Basic Application Confidentiality" in r], preview)
+        # The far date is the site's to confirm, naming the subject and
+        # the visit: Upload waits until it is ticked.
+        confirm = self.confirm_box()
+        self.assertIsNotNone(confirm, "no confirmation of the date warning")
+        self.assertIn("subject %s’s Baseline" % SUBJECT, confirm.name)
+        self.assertFalse(self.sensitive(start), "Upload before the date warning was confirmed")
         self.shot("1-studies-warnings-preview")
+        self.click(confirm)
+        self.assertTrue(wait_for(lambda: self.sensitive(start), 10), "Upload stays insensitive")
+        # Another visit date: the read no longer answers for it.
+        self.type_into("Visit date", "2026-01-06")
+        self.assertTrue(wait_for(lambda: not self.sensitive(start), 10),
+                        "Upload after the visit date changed")
+        self.assertTrue(wait_for(lambda: "Find Studies again" in " ".join(self.status()), 10),
+                        self.status())
+        self.click(self.named("Find Studies"))
+        self.assertTrue(wait_for(lambda: self.sensitive(start), 60),
+                        "Upload insensitive after a read without date warnings")
+        self.assertIsNone(self.confirm_box(timeout=2), "a confirmation without a date warning")
 
-        self.click(self.named("Start Upload"))
-        done = wait_for(lambda: [s for s in self.status() if s.startswith("Uploaded:")], 120)
-        self.assertTrue(done, self.status())
-        self.assertIn("%d files in 1 study" % SLICES, done[0])
-        self.assertIn("administrator links", done[0])
+        done = self.upload_files("%d files in 1 study" % SLICES)
+        self.assertIn("administrator links", done)
         self.assertEqual(self.progress(), "Sent %d of %d files, %s" % (
             SLICES, SLICES, self.progress().split(", ", 1)[1]))
         self.shot("2-uploaded")
+
+        # The same folder again, under the same names: the journal knows
+        # every file; nothing is new.
+        self.upload_files("None was new: the server already held all %d" % SLICES)
+        # Under another timepoint name: de-identified and sent anew, and the
+        # server says it held every instance (Orthanc's AlreadyStored).
+        self.type_into("Timepoint", "Baseline again")
+        self.assertTrue(wait_for(lambda: not self.sensitive(start), 10))
+        self.click(self.named("Find Studies"))
+        self.assertTrue(wait_for(lambda: self.sensitive(start), 60))
+        self.upload_files("None was new: the server already held all %d" % SLICES)
+        again = os.path.join(os.path.dirname(self.staging), "Baseline again", "journal")
+        with open(again) as f:
+            self.assertEqual(len(f.read().splitlines()), SLICES)
+        self.shot("3-uploaded-again")
 
         # The same journal as the CLI's: every file once, one study.
         with open(os.path.join(self.staging, "journal")) as f:
