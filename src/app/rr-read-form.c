@@ -219,7 +219,11 @@ entry_text (RrReadForm          *self,
     {
     case RR_ENTRY_CALIPER:
       {
-        gint64 t = rr_read_draft_caliper_tenths (lookup (e->caliper, self), l->nodal);
+        const RrMeasurement *m = lookup (e->caliper, self);
+        gint64 t = rr_read_draft_caliper_tenths (m, l->nodal);
+        if (t < 0 && m && l->nodal && m->kind == RR_MEASURE_BIDIRECTIONAL
+            && l->kind != RR_LESION_NON_TARGET)
+          return g_strdup (_("short axis not measured"));
         /* A new lesion's caliper is its size (iRECIST's new-lesion sum); a
          * mark without a length (an arrow) only says it is there. */
         if (l->kind == RR_LESION_NON_TARGET || (l->kind == RR_LESION_NEW && t < 0))

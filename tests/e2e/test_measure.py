@@ -18,6 +18,8 @@ READROOM = os.environ.get("READROOM_APP", "build/src/app/readroom")
 PHANTOM = os.environ.get("READROOM_PHANTOM", "build/src/phantom/readroom-phantom")
 OUT = os.environ.get("READROOM_TEST_OUT", tempfile.gettempdir())
 VALUE = re.compile(r"^(\d+\.\d) × (\d+\.\d) mm$")
+# A bidirectional whose short axis the reader has not dragged out yet.
+LONG_ONLY = re.compile(r"^(\d+\.\d) mm · short axis not measured$")
 
 
 class Measure(AppCase):
@@ -70,6 +72,9 @@ class Measure(AppCase):
             m = VALUE.match(label_text(n))
             if m:
                 out.append((float(m[1]), float(m[2])))
+            m = LONG_ONLY.match(label_text(n))
+            if m:
+                out.append((float(m[1]), None))
         return out
 
     def wait_values(self, pred, timeout=15):
@@ -115,15 +120,30 @@ class Measure(AppCase):
         self.click_button("Bidirectional")
         self.assertTrue(self.described("tool: Bidirectional"), self.viewer.description)
         cx, cy = self.cx, self.cy
-        # The long axis: 160 px to the right; the short axis starts half
-        # as long, across its middle.
+        # The long axis: 160 px to the right. No short axis is made up from
+        # it: the list says it is not measured until the reader drags it.
         self.drag(cx - 80, cy, cx + 80, cy)
         vals = self.wait_values(lambda v: len(v) == 1)
         self.assertIsNotNone(vals, "no measurement in the list: " + (self.viewer.description or ""))
         long_mm, short_mm = vals[0]
         self.assert_mm(long_mm, 160, "long axis")
-        self.assert_mm(short_mm, 80, "short axis")
+        self.assertIsNone(short_mm, "a short axis nobody measured: %s" % (vals,))
         self.assertIn("selected: Bidirectional", self.viewer.description)
+        subprocess.run(["import", "-window", "root",
+                        os.path.join(OUT, "readroom-measure-long-only.png")], capture_output=True)
+
+        # The short axis, both ends dragged out from the crossing: 40 px
+        # below the long axis, then 40 px above.
+        self.drag(cx, cy, cx, cy + 40)
+        vals = self.wait_values(lambda v: len(v) == 1 and v[0][1] is not None)
+        self.assertIsNotNone(vals, self.values())
+        self.assert_mm(vals[0][1], 40, "short axis, one end out")
+        self.drag(cx, cy, cx, cy - 40)
+        vals = self.wait_values(lambda v: len(v) == 1 and v[0][1] is not None
+                                and v[0][1] > 60 * self.mm_per_px)
+        self.assertIsNotNone(vals, self.values())
+        long_mm, short_mm = vals[0]
+        self.assert_mm(short_mm, 80, "short axis")
         subprocess.run(["import", "-window", "root", os.path.join(OUT, "readroom-measure.png")],
                        capture_output=True)
 

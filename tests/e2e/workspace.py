@@ -11,7 +11,8 @@ import time
 from a11y import find, find_all, label_text, wait_for
 
 # A bidirectional or length caliper's value in the measurement list.
-CALIPER_VALUE = re.compile(r"^(\d+\.\d)(?: × (\d+\.\d))? mm$")
+# A bidirectional not yet given its short axis says so after its long one.
+CALIPER_VALUE = re.compile(r"^(\d+\.\d)(?: × (\d+\.\d))? mm(?: · short axis not measured)?$")
 
 
 class WorkspaceDriver:
