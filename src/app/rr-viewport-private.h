@@ -84,6 +84,7 @@ struct _RrViewport
   char *compare_label;
   char *current_label;
   GPtrArray *compare_measurements; /* RrMeasurement: drawn on its pane, read-only */
+  double compare_center, compare_width;  /* its own window, when another modality */
 
   RrVolume *fusion;        /* drawn over the volume (PET over CT) */
   RrGlVolume *fusion_glv;
@@ -92,6 +93,18 @@ struct _RrViewport
 };
 
 void     rr_viewport_redraw        (RrViewport *self);
+/* The window pane @i shows its volume through: a comparison of another
+ * modality (PET beside CT) has its own, panes of one modality share one. */
+void     rr_viewport_pane_window   (RrViewport *self,
+                                    guint       i,
+                                    double     *center,
+                                    double     *width);
+void     rr_viewport_set_pane_window (RrViewport *self,
+                                      guint       i,
+                                      double      center,
+                                      double      width);
+/* The comparison's window back to its images' own (DICOM or range). */
+void     rr_viewport_reset_compare_window (RrViewport *self);
 RrVolume *rr_viewport_pane_volume  (RrViewport *self,
                                     guint       i);
 /* The patient point pane @i passes through: the crosshair, or for the

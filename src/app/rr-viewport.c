@@ -390,6 +390,7 @@ on_render (GtkGLArea    *area,
       RrGlLook look = { self->center, self->width, self->invert ^ self->volume->invert,
                         self->colormap, 1 };
       const Pane *p = &self->panes[i];
+      rr_viewport_pane_window (self, i, &look.center, &look.width);
       if (self->volume->type == RR_VOXEL_RGB8)
         look.center = 127.5, look.width = 256, look.invert = FALSE;
       RrGlVolume *glv = self->glv;
@@ -539,8 +540,7 @@ on_drag_begin (GtkGestureDrag *g,
           self->crosshair_drag = hypot (x - cx, y - cy) <= 10;
         }
     }
-  self->drag_center = self->center;
-  self->drag_width = self->width;
+  rr_viewport_pane_window (self, self->active, &self->drag_center, &self->drag_width);
   self->drag_x = self->pan_x;
   self->drag_y = self->pan_y;
   self->dragged = FALSE;
@@ -584,11 +584,12 @@ on_drag_update (GtkGestureDrag *g,
       self->pan_y = self->drag_y - dy * pl.mm_per_pixel;
       rr_viewport_redraw (self);
     }
-  else if (self->volume->type != RR_VOXEL_RGB8)
+  else if (rr_viewport_pane_volume (self, self->active)->type != RR_VOXEL_RGB8)
     {
+      /* The window of the pane dragged on (a PET beside a CT has its own). */
       double per_px = MAX (self->drag_width / 400.0, 0.01);
-      rr_viewport_set_window (self, self->drag_center - dy * per_px,
-                              MAX (self->drag_width + dx * per_px * 2, 1));
+      rr_viewport_set_pane_window (self, self->active, self->drag_center - dy * per_px,
+                                   MAX (self->drag_width + dx * per_px * 2, 1));
     }
 }
 
@@ -1047,10 +1048,18 @@ void
 rr_viewport_apply_preset (RrViewport *self,
                           int         preset)
 {
-  if (preset < 0 || preset >= (int) G_N_ELEMENTS (presets) || self->volume == NULL ||
-      self->volume->type == RR_VOXEL_RGB8)
+  RrVolume *v;
+
+  if (preset < 0 || preset >= (int) G_N_ELEMENTS (presets) || self->volume == NULL)
     return;
-  rr_viewport_set_window (self, presets[preset].center, presets[preset].width);
+  /* The presets are CT windows in HU: they act on the pane the keys act
+   * on, and not on a comparison of other values (a PET). */
+  v = rr_viewport_pane_volume (self, self->active);
+  if (v->type == RR_VOXEL_RGB8 ||
+      (self->panes[self->active].compare && g_strcmp0 (v->units, "HU") != 0 &&
+       g_strcmp0 (v->modality, self->volume->modality) != 0))
+    return;
+  rr_viewport_set_pane_window (self, self->active, presets[preset].center, presets[preset].width);
 }
 
 void
@@ -1077,6 +1086,7 @@ rr_viewport_reset (RrViewport *self)
   self->point = rr_volume_center (self->volume);
   self->center = self->volume->window_center;
   self->width = MAX (self->volume->window_width, 1);
+  rr_viewport_reset_compare_window (self);
   self->invert = FALSE;
   rr_viewport_redraw (self);
 }
@@ -1118,7 +1128,11 @@ rr_viewport_describe (RrViewport *self)
       g_string_append_printf (s, _(" · %.4f mm per pixel"), pl.mm_per_pixel);
   }
   if (v->type != RR_VOXEL_RGB8)
-    g_string_append_printf (s, _(" · W %.0f L %.0f"), self->width, self->center);
+    {
+      double c, w;
+      rr_viewport_pane_window (self, self->active, &c, &w);
+      g_string_append_printf (s, _(" · W %.0f L %.0f"), w, c);
+    }
   /* Which pane the keys act on: the frame drawn round it, in words. */
   if (self->n_panes > 1)
     g_string_append_printf (s, _(" · pane %u of %u"), self->active + 1, self->n_panes);
@@ -1333,6 +1347,7 @@ rr_viewport_set_compare (RrViewport *self,
   if (volume)
     {
       self->compare = rr_volume_ref (volume);
+      rr_viewport_reset_compare_window (self);
       self->compare_label = g_strdup (label);
       self->current_label = g_strdup (current_label);
     }

@@ -231,6 +231,53 @@ class Measure(AppCase):
         self.assertEqual(self.pane_slices(), (17, 21, "linked by offset"))
         self.shot("readroom-compare-linked-here")
 
+    def window_of_active_pane(self):
+        m = re.search(r" · W (-?\d+) L (-?\d+)", self.viewer.description or "")
+        self.assertIsNotNone(m, self.viewer.description)
+        return int(m[1]), int(m[2])
+
+    def test_compare_pet_window(self):
+        """A PET beside a CT keeps its own window: the CT's (and the CT
+        presets) would make it a white blob. Each pane's W/L is its own,
+        set by keys and drags on that pane, and its caption says it."""
+        study = os.path.join(self.tmp, "ctpet")
+        if not os.path.isdir(study):
+            subprocess.run([PHANTOM, study, "--kind", "ct,pet", "--slices", "30", "--size", "128",
+                            "--timepoints", "2"], check=True, capture_output=True)
+        self.launch(study)
+        self.compare_with_study_2("Study 2 · PT")
+        self.assertTrue(self.described("; Axial  Study 2  PET"), self.viewer.description)
+        self.focus_viewer()
+        self.assertTrue(self.described("pane 1 of 2"), self.viewer.description)
+        ct = self.window_of_active_pane()
+        # The PET pane: its own window, from its own values.
+        self.pyatspi.Registry.generateKeyboardEvent(0xff09, None, self.pyatspi.KEY_SYM)  # Tab
+        self.assertTrue(self.described("pane 2 of 2"), self.viewer.description)
+        pet = self.window_of_active_pane()
+        self.assertNotEqual(pet, ct, "the PET pane shows the CT's window")
+        print("windows: CT %r, PET %r" % (ct, pet), file=sys.stderr)
+        # The phantom PET has no window of its own: its values' range.
+        self.assertLessEqual(pet[1] - pet[0] / 2, 0, "the PET window does not start at 0")
+        self.assertGreater(pet[1] + pet[0] / 2, 1000, "a CT window on PET counts")
+        # Key 2 (the CT lung preset) on the PET pane changes nothing, there
+        # or on the CT (the keys arrive in order: Tab after it shows it done).
+        self.pyatspi.Registry.generateKeyboardEvent(ord("2"), None, self.pyatspi.KEY_SYM)
+        self.pyatspi.Registry.generateKeyboardEvent(0xff09, None, self.pyatspi.KEY_SYM)  # Tab
+        self.assertTrue(self.described("pane 1 of 2"), self.viewer.description)
+        self.assertEqual(self.window_of_active_pane(), ct)
+        self.pyatspi.Registry.generateKeyboardEvent(0xff09, None, self.pyatspi.KEY_SYM)  # Tab
+        self.assertTrue(self.described("pane 2 of 2"), self.viewer.description)
+        self.assertEqual(self.window_of_active_pane(), pet)
+        # On the CT pane the preset applies, to the CT alone.
+        self.pyatspi.Registry.generateKeyboardEvent(0xff09, None, self.pyatspi.KEY_SYM)  # Tab
+        self.assertTrue(self.described("pane 1 of 2"), self.viewer.description)
+        self.pyatspi.Registry.generateKeyboardEvent(ord("2"), None, self.pyatspi.KEY_SYM)
+        self.assertTrue(self.described("W 1500 L -600"), self.viewer.description)
+        self.pyatspi.Registry.generateKeyboardEvent(0xff09, None, self.pyatspi.KEY_SYM)  # Tab
+        self.assertTrue(self.described("pane 2 of 2"), self.viewer.description)
+        self.assertEqual(self.window_of_active_pane(), pet)
+        self.shot("readroom-compare-pet")
+
     def test_compare_same_frame(self):
         """A re-scan in the same frame of reference beside the first scan:
         linked by patient position, not centre on centre."""
@@ -250,16 +297,16 @@ class Measure(AppCase):
                                   self.viewer.description), self.viewer.description)
         self.shot("readroom-compare-same-frame")
 
-    def compare_with_study_2(self):
+    def compare_with_study_2(self, what="Study 2 · CT"):
         button = find(self.app, lambda n: (n.name or "") == "Compare with another study")
         self.assertIsNotNone(button)
         # A menu button offers no accessible action in GTK 4.8: click it.
         bx, by, bw, bh = button.queryComponent().getExtents(self.pyatspi.DESKTOP_COORDS)
         self.mouse(bx + bw // 2, by + bh // 2, "abs")
         self.mouse(bx + bw // 2, by + bh // 2, "b1c")
-        item = wait_for(lambda: find(self.app, lambda n: (n.name or "").startswith("Study 2 · CT")
+        item = wait_for(lambda: find(self.app, lambda n: (n.name or "").startswith(what)
                                      and n.getRole() != self.pyatspi.ROLE_LABEL), 10)
-        self.assertIsNotNone(item, "no Study 2 in the Compare menu")
+        self.assertIsNotNone(item, "no %s in the Compare menu" % what)
         item.queryAction().doAction(0)
 
     def focus_viewer(self):
