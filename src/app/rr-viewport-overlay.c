@@ -209,7 +209,7 @@ rr_viewport_draw_overlay (RrViewport *self,
       {
         double wc, ww;
         rr_viewport_pane_window (self, i, &wc, &ww);
-        pos = g_strdup_printf ("%.1f mm   W %.0f L %.0f",
+        pos = g_strdup_printf (_("Loc %.1f mm   W %.0f L %.0f"),
                                rr_vec3_dot (rr_viewport_pane_point (self, i), rr_plane_normal (&pl)),
                                ww, wc);
       }

@@ -908,6 +908,16 @@ rr_viewport_new (void)
   return g_object_new (RR_TYPE_VIEWPORT, NULL);
 }
 
+/* The volume's centre moved onto its middle acquired slice: with an even
+ * count the centre falls between two, and the view would show (and every
+ * view label) a place no slice was taken at. */
+static RrVec3
+middle_slice (const RrVolume *v)
+{
+  return rr_volume_voxel_to_patient (v, (v->dims[0] - 1) / 2.0, (v->dims[1] - 1) / 2.0,
+                                     v->dims[2] / 2);
+}
+
 void
 rr_viewport_set_volume (RrViewport *self,
                         RrVolume   *volume)
@@ -936,7 +946,7 @@ rr_viewport_set_volume (RrViewport *self,
   if (volume)
     {
       self->volume = rr_volume_ref (volume);
-      self->point = rr_volume_center (volume);
+      self->point = middle_slice (volume);
       self->center = volume->type == RR_VOXEL_RGB8 ? 127.5 : volume->window_center;
       self->width = volume->type == RR_VOXEL_RGB8 ? 256 : MAX (volume->window_width, 1);
       self->zoom = 1;
@@ -1083,7 +1093,7 @@ rr_viewport_reset (RrViewport *self)
       self->turns[i] = 0;
       self->flip[i] = FALSE;
     }
-  self->point = rr_volume_center (self->volume);
+  self->point = middle_slice (self->volume);
   self->center = self->volume->window_center;
   self->width = MAX (self->volume->window_width, 1);
   rr_viewport_reset_compare_window (self);
@@ -1122,7 +1132,9 @@ rr_viewport_describe (RrViewport *self)
     pane_axes (self, self->active, &pl);
     if (fabs (rr_vec3_dot (rr_plane_normal (&pl), v->normal)) > 0.999)
       g_string_append_printf (s, _(" · slice %d / %u"), (int) floor (k + 0.5) + 1, v->dims[2]);
-    g_string_append_printf (s, _(" · %.1f mm"), rr_vec3_dot (point, rr_plane_normal (&pl)));
+    /* The slice location as a PACS labels it: "Loc", not a bare length
+     * that reads like a thickness. */
+    g_string_append_printf (s, _(" · Loc %.1f mm"), rr_vec3_dot (point, rr_plane_normal (&pl)));
     if (gtk_widget_get_width (GTK_WIDGET (self)) > 0 &&
         rr_viewport_pane_plane (self, self->active, 1, &pl))
       g_string_append_printf (s, _(" · %.4f mm per pixel"), pl.mm_per_pixel);
