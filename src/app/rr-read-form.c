@@ -63,6 +63,7 @@ struct _RrReadForm
 enum
 {
   SIGNAL_GO_TO,
+  SIGNAL_LESIONS_CHANGED,
   N_SIGNALS
 };
 
@@ -762,6 +763,7 @@ rebuild (RrReadForm *self)
           gtk_list_box_append (self->lesions, lesion_row (self, l));
       }
   refresh (self);
+  g_signal_emit (self, signals[SIGNAL_LESIONS_CHANGED], 0);
 }
 
 /* ---- actions ---- */
@@ -1229,6 +1231,16 @@ rr_read_form_list_calipers (RrReadForm *self,
 }
 
 const char *
+rr_read_form_lesion_of (const char *caliper_id,
+                        gpointer    form)
+{
+  RrReadForm *self = form;
+  RrDraftLesion *l = self->draft && caliper_id
+                       ? rr_read_draft_find_caliper (self->draft, caliper_id, NULL) : NULL;
+  return l ? l->id : NULL;
+}
+
+const char *
 rr_read_form_lock_reason (RrReadForm *self)
 {
   g_return_val_if_fail (RR_IS_READ_FORM (self), NULL);
@@ -1338,6 +1350,11 @@ rr_read_form_class_init (RrReadFormClass *klass)
   signals[SIGNAL_GO_TO] = g_signal_new ("go-to", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                                         NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING,
                                         G_TYPE_STRING);
+  /* "lesions-changed": lesions made, removed or renumbered (the viewer
+   * labels the calipers with them). */
+  signals[SIGNAL_LESIONS_CHANGED] = g_signal_new ("lesions-changed", G_TYPE_FROM_CLASS (klass),
+                                                  G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                                  G_TYPE_NONE, 0);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/readroom/Readroom/rr-read-form.ui");
   gtk_widget_class_bind_template_child (widget_class, RrReadForm, title);

@@ -64,6 +64,8 @@ struct _RrViewport
   int tool;                /* an RrMeasureKind, or RR_TOOL_NAVIGATE */
   char *selected;          /* id of the selected measurement */
   GHashTable *colors;      /* measurement id -> GdkRGBA: its own colour (NULL: the default) */
+  RrLesionNameFunc lesion_name;  /* a caliper's lesion ("T1"), drawn beside it */
+  gpointer lesion_name_data;
   RrMeasurement *live;     /* being drawn or edited: drawn instead of the saved one */
   gboolean live_new;       /* not in the history yet */
   int live_handle;         /* the handle dragged; -1: the whole; -2: drawing */

@@ -295,6 +295,17 @@ draw_shape (RrViewport          *self,
     v = rr_viewport_measure_values (self, m);
   label = rr_measure_text_value (m, v);
   {
+    /* The lesion it measures first, on its own line: "T1". */
+    const char *lesion = self->lesion_name ? self->lesion_name (m->id, self->lesion_name_data)
+                                           : NULL;
+    if (lesion)
+      {
+        char *named = g_strdup_printf ("%s · %s", lesion, label);
+        g_free (label);
+        label = named;
+      }
+  }
+  {
     /* Beside the shape, one value per line, inside its pane. */
     const Pane *p = &self->panes[pane];
     g_auto (GStrv) lines = g_strsplit (label, " · ", -1);
@@ -993,6 +1004,16 @@ rr_viewport_set_colors (RrViewport *self,
 {
   g_clear_pointer (&self->colors, g_hash_table_unref);
   self->colors = colors ? g_hash_table_ref (colors) : NULL;
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+void
+rr_viewport_set_lesion_names (RrViewport       *self,
+                              RrLesionNameFunc  func,
+                              gpointer          user_data)
+{
+  self->lesion_name = func;
+  self->lesion_name_data = user_data;
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 

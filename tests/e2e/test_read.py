@@ -140,6 +140,10 @@ class Read(AppCase, WorkspaceDriver):
         self.assertTrue(wait_for(lambda: [r for r in self.row_names("Lesions")
                                           if r.startswith("Non-target N1")], 10),
                         self.row_names("Lesions"))
+        # Each caliper is named for its lesion in the measurement list (and
+        # beside it on the image: the screenshot).
+        self.assertTrue(wait_for(lambda: sorted(self.caliper_lesions()) == ["N1", "T1", "T2"], 10),
+                        self.caliper_lesions())
         self.choose_organ("T1", "Liver")
         self.choose_organ("T2", "Lung")
         self.choose_organ("N1", "Bone")
