@@ -747,6 +747,7 @@ refresh (RrReadForm *self)
   gtk_widget_set_sensitive (GTK_WIDGET (self->submit_button),
                             !self->locked && self->result && self->result->violations->len == 0 &&
                             self->draft && self->draft->lesions->len > 0);
+  g_signal_emit (self, signals[SIGNAL_LESIONS_CHANGED], 0);
 }
 
 static void
@@ -763,7 +764,6 @@ rebuild (RrReadForm *self)
           gtk_list_box_append (self->lesions, lesion_row (self, l));
       }
   refresh (self);
-  g_signal_emit (self, signals[SIGNAL_LESIONS_CHANGED], 0);
 }
 
 /* ---- actions ---- */
@@ -1350,8 +1350,8 @@ rr_read_form_class_init (RrReadFormClass *klass)
   signals[SIGNAL_GO_TO] = g_signal_new ("go-to", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                                         NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING,
                                         G_TYPE_STRING);
-  /* "lesions-changed": lesions made, removed or renumbered (the viewer
-   * labels the calipers with them). */
+  /* "lesions-changed": the lesions or their calipers may have changed
+   * (made, removed, a fragment added): the viewer labels calipers by them. */
   signals[SIGNAL_LESIONS_CHANGED] = g_signal_new ("lesions-changed", G_TYPE_FROM_CLASS (klass),
                                                   G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                                                   G_TYPE_NONE, 0);

@@ -215,11 +215,13 @@ refresh_measurements (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-/* A lesion made, removed or renumbered: the calipers' labels name it. */
+/* The form's lesions changed: the calipers' labels name them. */
 static void
 on_lesions_changed (RrWindow *self)
 {
-  refresh_measurements (self);
+  rr_measurement_panel_refresh (self->measurements);
+  rr_measurement_panel_select (self->measurements, rr_viewport_get_selected (self->view));
+  gtk_widget_queue_draw (GTK_WIDGET (self->view));
 }
 
 static void
