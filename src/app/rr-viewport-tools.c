@@ -3,6 +3,7 @@
  * and drawing them over the panes whose plane they lie on. Points are
  * patient millimetres from the first press; pixels are only the screen. */
 #include "rr-viewport-private.h"
+#include "rr-label-place.h"
 #include "rr-viewport-defects.h"
 #include "rr-measure-text.h"
 
@@ -178,7 +179,8 @@ draw_shape (RrViewport          *self,
             guint                pane,
             const RrPlane       *pl,
             const RrMeasurement *m,
-            gboolean             selected)
+            gboolean             selected,
+            GArray              *labels)
 {
   double x0, y0, x1, y1, lx, ly;
   RrMeasureValues live;
@@ -321,6 +323,13 @@ draw_shape (RrViewport          *self,
     ly = MIN (ly + 16, p->y + p->h - 24 - 14.0 * (n - 1));
     lx = MAX (lx, p->x + 6);
     ly = MAX (ly, p->y + 30);
+    {
+      /* Off the labels drawn before it (ly is the first baseline). */
+      RrLabelBox box = { lx, ly - 11, widest, 14.0 * n };
+      RrLabelBox inside = { p->x, p->y + 19, p->w, p->h - 19 - 10 };
+      rr_label_place (labels, &box, &inside);
+      ly = box.y + 11;
+    }
     for (guint i = 0; i < n; i++)
       rr_viewport_draw_text (cr, lx, ly + 14.0 * i, lines[i], 0);
   }
@@ -333,6 +342,7 @@ rr_viewport_tools_draw (RrViewport *self,
 {
   RrPlane pl;
   g_autoptr (GPtrArray) items = NULL;
+  g_autoptr (GArray) labels = g_array_new (FALSE, FALSE, sizeof (RrLabelBox));
 
   if (!rr_viewport_pane_plane (self, pane, 1, &pl))
     return;
@@ -343,7 +353,7 @@ rr_viewport_tools_draw (RrViewport *self,
         {
           const RrMeasurement *m = self->compare_measurements->pdata[i];
           if (on_pane (self, m, &pl))
-            draw_shape (self, cr, pane, &pl, m, FALSE);
+            draw_shape (self, cr, pane, &pl, m, FALSE, labels);
         }
       return;
     }
@@ -353,7 +363,7 @@ rr_viewport_tools_draw (RrViewport *self,
       const RrMeasurement *m = items->pdata[i];
       if (on_pane (self, m, &pl))
         draw_shape (self, cr, pane, &pl, m,
-                    g_strcmp0 (m->id, self->selected) == 0 || m == self->live);
+                    g_strcmp0 (m->id, self->selected) == 0 || m == self->live, labels);
     }
   /* The probe reads the value under the pointer as it moves. */
   if (self->tool == RR_MEASURE_PROBE && self->hovering && self->live == NULL &&
