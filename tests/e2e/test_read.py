@@ -142,7 +142,8 @@ class Read(AppCase, WorkspaceDriver):
                         self.row_names("Lesions"))
         # Each caliper is named for its lesion in the measurement list (and
         # beside it on the image: the screenshot).
-        self.assertTrue(wait_for(lambda: sorted(self.caliper_lesions()) == ["N1", "T1", "T2"], 10),
+        named = ["N1", "T1", "T2"]
+        self.assertTrue(wait_for(lambda: sorted(map(str, self.caliper_lesions())) == named, 10),
                         self.caliper_lesions())
 
         # T2 said to be a node: its size is a short axis nobody has measured
