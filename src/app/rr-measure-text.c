@@ -55,7 +55,12 @@ rr_measure_text_value (const RrMeasurement   *m,
       g_string_append_printf (s, "%.1f %s%s", v->length, unit, suffix);
       break;
     case RR_MEASURE_BIDIRECTIONAL:
-      g_string_append_printf (s, "%.1f × %.1f %s%s", v->length, v->width, unit, suffix);
+      if (rr_measurement_has_short_axis (m))
+        g_string_append_printf (s, "%.1f × %.1f %s%s", v->length, v->width, unit, suffix);
+      else
+        /* Said, not shown as 0: the reader has still to drag it out. */
+        g_string_append_printf (s, _("%.1f %s%s · short axis not measured"), v->length, unit,
+                                suffix);
       break;
     case RR_MEASURE_ANGLE:
       g_string_append_printf (s, "%.1f°", v->angle_deg);

@@ -11,6 +11,11 @@ const char *rr_measure_text_kind  (RrMeasureKind kind);
  * "120 px (uncalibrated)"... */
 char       *rr_measure_text_value (const RrMeasurement   *m,
                                    const RrMeasureValues *v);
+/* The lesion a caliper measures, by the caliper's id: "T1", "N2", or
+ * NULL when it is no form lesion's. */
+typedef const char *(*RrLesionNameFunc) (const char *caliper_id,
+                                         gpointer    user_data);
+
 /* Where it was drawn: "Axial · slice 21 / 40" or "Oblique plane". */
 char       *rr_measure_text_where (const RrMeasurement *m,
                                    const RrVolume      *volume);

@@ -15,6 +15,8 @@ struct _RrMeasurementPanel
   RrMeasurementHistory *history;
   RrVolume *volume;
   gboolean selecting;      /* a row is being marked from outside */
+  RrLesionNameFunc lesion_name;
+  gpointer lesion_name_data;
 };
 
 enum
@@ -51,6 +53,17 @@ make_row (RrMeasurementPanel  *self,
   rr_measurement_compute (m, self->volume, &v);
   value = rr_measure_text_value (m, &v);
   where = rr_measure_text_where (m, self->volume);
+  {
+    /* Which lesion of the form it measures, first. */
+    const char *lesion = self->lesion_name ? self->lesion_name (m->id, self->lesion_name_data)
+                                           : NULL;
+    if (lesion)
+      {
+        char *named = g_strdup_printf ("%s · %s", lesion, value);
+        g_free (value);
+        value = named;
+      }
+  }
   /* A note says more (a structured report's lesion and timepoint). */
   if (m->kind != RR_MEASURE_ARROW && m->text && *m->text)
     {
@@ -86,6 +99,16 @@ on_row_selected (GtkListBox         *box,
   const char *id = row ? g_object_get_data (G_OBJECT (row), "measurement") : NULL;
   if (id && !self->selecting)
     g_signal_emit (self, signals[SIGNAL_ACTIVATED], 0, id);
+}
+
+void
+rr_measurement_panel_set_lesion_names (RrMeasurementPanel *self,
+                                       RrLesionNameFunc    func,
+                                       gpointer            user_data)
+{
+  self->lesion_name = func;
+  self->lesion_name_data = user_data;
+  rr_measurement_panel_refresh (self);
 }
 
 void

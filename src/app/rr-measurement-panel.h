@@ -4,6 +4,7 @@
 
 #include <gtk/gtk.h>
 #include "rr-measurement-history.h"
+#include "rr-measure-text.h"
 
 G_BEGIN_DECLS
 
@@ -17,6 +18,11 @@ void rr_measurement_panel_set_source (RrMeasurementPanel   *self,
                                       RrVolume             *volume);
 /* Rebuilds the rows after the history changed. */
 void rr_measurement_panel_refresh    (RrMeasurementPanel *self);
+/* Names each row's lesion before its value ("T1 · 34.3 × 17.2 mm"):
+ * @func (NULL: none) is asked at every refresh. */
+void rr_measurement_panel_set_lesion_names (RrMeasurementPanel *self,
+                                            RrLesionNameFunc    func,
+                                            gpointer            user_data);
 /* Marks the row of @id (NULL: none) without emitting "activated". */
 void rr_measurement_panel_select     (RrMeasurementPanel *self,
                                       const char         *id);

@@ -63,6 +63,7 @@ struct _RrReadForm
 enum
 {
   SIGNAL_GO_TO,
+  SIGNAL_LESIONS_CHANGED,
   N_SIGNALS
 };
 
@@ -219,7 +220,11 @@ entry_text (RrReadForm          *self,
     {
     case RR_ENTRY_CALIPER:
       {
-        gint64 t = rr_read_draft_caliper_tenths (lookup (e->caliper, self), l->nodal);
+        const RrMeasurement *m = lookup (e->caliper, self);
+        gint64 t = rr_read_draft_caliper_tenths (m, l->nodal);
+        if (t < 0 && m && l->nodal && m->kind == RR_MEASURE_BIDIRECTIONAL
+            && l->kind != RR_LESION_NON_TARGET)
+          return g_strdup (_("short axis not measured"));
         /* A new lesion's caliper is its size (iRECIST's new-lesion sum); a
          * mark without a length (an arrow) only says it is there. */
         if (l->kind == RR_LESION_NON_TARGET || (l->kind == RR_LESION_NEW && t < 0))
@@ -742,6 +747,7 @@ refresh (RrReadForm *self)
   gtk_widget_set_sensitive (GTK_WIDGET (self->submit_button),
                             !self->locked && self->result && self->result->violations->len == 0 &&
                             self->draft && self->draft->lesions->len > 0);
+  g_signal_emit (self, signals[SIGNAL_LESIONS_CHANGED], 0);
 }
 
 static void
@@ -1225,6 +1231,16 @@ rr_read_form_list_calipers (RrReadForm *self,
 }
 
 const char *
+rr_read_form_lesion_of (const char *caliper_id,
+                        gpointer    form)
+{
+  RrReadForm *self = form;
+  RrDraftLesion *l = self->draft && caliper_id
+                       ? rr_read_draft_find_caliper (self->draft, caliper_id, NULL) : NULL;
+  return l ? l->id : NULL;
+}
+
+const char *
 rr_read_form_lock_reason (RrReadForm *self)
 {
   g_return_val_if_fail (RR_IS_READ_FORM (self), NULL);
@@ -1334,6 +1350,11 @@ rr_read_form_class_init (RrReadFormClass *klass)
   signals[SIGNAL_GO_TO] = g_signal_new ("go-to", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                                         NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING,
                                         G_TYPE_STRING);
+  /* "lesions-changed": the lesions or their calipers may have changed
+   * (made, removed, a fragment added): the viewer labels calipers by them. */
+  signals[SIGNAL_LESIONS_CHANGED] = g_signal_new ("lesions-changed", G_TYPE_FROM_CLASS (klass),
+                                                  G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                                  G_TYPE_NONE, 0);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/readroom/Readroom/rr-read-form.ui");
   gtk_widget_class_bind_template_child (widget_class, RrReadForm, title);

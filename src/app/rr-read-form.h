@@ -42,6 +42,10 @@ GPtrArray  *rr_read_form_list_calipers        (RrReadForm *self,
 /* "make-target", "make-non-target", "make-new-lesion" on the caliper
  * selected in the viewer, for its context menu ("read.*"). */
 GActionGroup *rr_read_form_get_caliper_actions (RrReadForm *self);
+/* The lesion (its id, "T1") caliper @caliper_id measures, or NULL: an
+ * RrLesionNameFunc, @form the RrReadForm. */
+const char *rr_read_form_lesion_of            (const char *caliper_id,
+                                               gpointer    form);
 /* Submitted (or waiting in the outbox): nothing in the task may change. */
 gboolean    rr_read_form_is_locked            (RrReadForm *self);
 /* Why the task's measurements cannot change, for the reader. */

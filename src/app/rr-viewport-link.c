@@ -14,6 +14,51 @@ rr_viewport_pane_point (RrViewport *self,
   return self->panes[i].compare ? rr_link_prior_point (&self->link, self->point) : self->point;
 }
 
+/* The comparison keeps its own window when its values are not the
+ * current volume's kind: a CT window makes a PET a white blob. */
+static gboolean
+compare_own_window (RrViewport *self)
+{
+  return self->compare && self->volume &&
+         g_strcmp0 (self->compare->modality, self->volume->modality) != 0;
+}
+
+void
+rr_viewport_pane_window (RrViewport *self,
+                         guint       i,
+                         double     *center,
+                         double     *width)
+{
+  gboolean own = self->panes[i].compare && compare_own_window (self);
+  *center = own ? self->compare_center : self->center;
+  *width = own ? self->compare_width : self->width;
+}
+
+void
+rr_viewport_set_pane_window (RrViewport *self,
+                             guint       i,
+                             double      center,
+                             double      width)
+{
+  if (self->panes[i].compare && compare_own_window (self))
+    {
+      self->compare_center = center;
+      self->compare_width = MAX (width, 1);
+      rr_viewport_redraw (self);
+    }
+  else
+    rr_viewport_set_window (self, center, width);
+}
+
+void
+rr_viewport_reset_compare_window (RrViewport *self)
+{
+  if (self->compare == NULL)
+    return;
+  self->compare_center = self->compare->window_center;
+  self->compare_width = MAX (self->compare->window_width, 1);
+}
+
 const char *
 rr_viewport_link_text (RrViewport *self)
 {

@@ -118,7 +118,11 @@ draw_cpu_pane (RrViewport *self, cairo_t *cr, guint i)
 
   RrVolume *v = rr_viewport_pane_volume (self, i);
   rr_reslice (v, &pl, RR_RESLICE_OUTSIDE, 0, values);
-  rr_window_to_grey (values, n, self->center, self->width, self->invert ^ v->invert, grey);
+  {
+    double c, w;
+    rr_viewport_pane_window (self, i, &c, &w);
+    rr_window_to_grey (values, n, c, w, self->invert ^ v->invert, grey);
+  }
   cairo_surface_flush (img);
   for (guint y = 0; y < pl.height; y++)
     for (guint x = 0; x < pl.width; x++)
@@ -202,9 +206,13 @@ rr_viewport_draw_overlay (RrViewport *self,
       rr_viewport_draw_text (cr, p->x + p->w / 2, p->y + p->h - 30, b, 0.5);
       title = rr_viewport_pane_title (self, i);
       rr_viewport_draw_text (cr, p->x + 8, p->y + 16, title, 0);
-      pos = g_strdup_printf ("%.1f mm   W %.0f L %.0f",
-                             rr_vec3_dot (rr_viewport_pane_point (self, i), rr_plane_normal (&pl)),
-                             self->width, self->center);
+      {
+        double wc, ww;
+        rr_viewport_pane_window (self, i, &wc, &ww);
+        pos = g_strdup_printf (_("Loc %.1f mm   W %.0f L %.0f"),
+                               rr_vec3_dot (rr_viewport_pane_point (self, i), rr_plane_normal (&pl)),
+                               ww, wc);
+      }
       rr_viewport_draw_text (cr, p->x + 8, p->y + p->h - 10, pos, 0);
       /* The slice number, as radiologists read it off a PACS. */
       {

@@ -65,6 +65,8 @@ struct _RrViewport
   char *selected;          /* id of the selected measurement */
   GHashTable *colors;      /* measurement id -> GdkRGBA: its own colour (NULL: the default) */
   gboolean markers_only;   /* QC's defect markers: outlines, no values (rr-viewport-defects.h) */
+  RrLesionNameFunc lesion_name;  /* a caliper's lesion ("T1"), drawn beside it */
+  gpointer lesion_name_data;
   RrMeasurement *live;     /* being drawn or edited: drawn instead of the saved one */
   gboolean live_new;       /* not in the history yet */
   int live_handle;         /* the handle dragged; -1: the whole; -2: drawing */
@@ -85,6 +87,7 @@ struct _RrViewport
   char *compare_label;
   char *current_label;
   GPtrArray *compare_measurements; /* RrMeasurement: drawn on its pane, read-only */
+  double compare_center, compare_width;  /* its own window, when another modality */
 
   RrVolume *fusion;        /* drawn over the volume (PET over CT) */
   RrGlVolume *fusion_glv;
@@ -93,6 +96,18 @@ struct _RrViewport
 };
 
 void     rr_viewport_redraw        (RrViewport *self);
+/* The window pane @i shows its volume through: a comparison of another
+ * modality (PET beside CT) has its own, panes of one modality share one. */
+void     rr_viewport_pane_window   (RrViewport *self,
+                                    guint       i,
+                                    double     *center,
+                                    double     *width);
+void     rr_viewport_set_pane_window (RrViewport *self,
+                                      guint       i,
+                                      double      center,
+                                      double      width);
+/* The comparison's window back to its images' own (DICOM or range). */
+void     rr_viewport_reset_compare_window (RrViewport *self);
 RrVolume *rr_viewport_pane_volume  (RrViewport *self,
                                     guint       i);
 /* The patient point pane @i passes through: the crosshair, or for the

@@ -3,6 +3,7 @@
  * and drawing them over the panes whose plane they lie on. Points are
  * patient millimetres from the first press; pixels are only the screen. */
 #include "rr-viewport-private.h"
+#include "rr-label-place.h"
 #include "rr-viewport-defects.h"
 #include "rr-measure-text.h"
 
@@ -178,7 +179,8 @@ draw_shape (RrViewport          *self,
             guint                pane,
             const RrPlane       *pl,
             const RrMeasurement *m,
-            gboolean             selected)
+            gboolean             selected,
+            GArray              *labels)
 {
   double x0, y0, x1, y1, lx, ly;
   RrMeasureValues live;
@@ -295,6 +297,17 @@ draw_shape (RrViewport          *self,
     v = rr_viewport_measure_values (self, m);
   label = rr_measure_text_value (m, v);
   {
+    /* The lesion it measures first, on its own line: "T1". */
+    const char *lesion = self->lesion_name ? self->lesion_name (m->id, self->lesion_name_data)
+                                           : NULL;
+    if (lesion)
+      {
+        char *named = g_strdup_printf ("%s · %s", lesion, label);
+        g_free (label);
+        label = named;
+      }
+  }
+  {
     /* Beside the shape, one value per line, inside its pane. */
     const Pane *p = &self->panes[pane];
     g_auto (GStrv) lines = g_strsplit (label, " · ", -1);
@@ -310,6 +323,13 @@ draw_shape (RrViewport          *self,
     ly = MIN (ly + 16, p->y + p->h - 24 - 14.0 * (n - 1));
     lx = MAX (lx, p->x + 6);
     ly = MAX (ly, p->y + 30);
+    {
+      /* Off the labels drawn before it (ly is the first baseline). */
+      RrLabelBox box = { lx, ly - 11, widest, 14.0 * n };
+      RrLabelBox inside = { p->x, p->y + 19, p->w, p->h - 19 - 10 };
+      rr_label_place (labels, &box, &inside);
+      ly = box.y + 11;
+    }
     for (guint i = 0; i < n; i++)
       rr_viewport_draw_text (cr, lx, ly + 14.0 * i, lines[i], 0);
   }
@@ -322,6 +342,7 @@ rr_viewport_tools_draw (RrViewport *self,
 {
   RrPlane pl;
   g_autoptr (GPtrArray) items = NULL;
+  g_autoptr (GArray) labels = g_array_new (FALSE, FALSE, sizeof (RrLabelBox));
 
   if (!rr_viewport_pane_plane (self, pane, 1, &pl))
     return;
@@ -332,7 +353,7 @@ rr_viewport_tools_draw (RrViewport *self,
         {
           const RrMeasurement *m = self->compare_measurements->pdata[i];
           if (on_pane (self, m, &pl))
-            draw_shape (self, cr, pane, &pl, m, FALSE);
+            draw_shape (self, cr, pane, &pl, m, FALSE, labels);
         }
       return;
     }
@@ -342,7 +363,7 @@ rr_viewport_tools_draw (RrViewport *self,
       const RrMeasurement *m = items->pdata[i];
       if (on_pane (self, m, &pl))
         draw_shape (self, cr, pane, &pl, m,
-                    g_strcmp0 (m->id, self->selected) == 0 || m == self->live);
+                    g_strcmp0 (m->id, self->selected) == 0 || m == self->live, labels);
     }
   /* The probe reads the value under the pointer as it moves. */
   if (self->tool == RR_MEASURE_PROBE && self->hovering && self->live == NULL &&
@@ -993,6 +1014,16 @@ rr_viewport_set_colors (RrViewport *self,
 {
   g_clear_pointer (&self->colors, g_hash_table_unref);
   self->colors = colors ? g_hash_table_ref (colors) : NULL;
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+void
+rr_viewport_set_lesion_names (RrViewport       *self,
+                              RrLesionNameFunc  func,
+                              gpointer          user_data)
+{
+  self->lesion_name = func;
+  self->lesion_name_data = user_data;
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 

@@ -390,6 +390,7 @@ on_render (GtkGLArea    *area,
       RrGlLook look = { self->center, self->width, self->invert ^ self->volume->invert,
                         self->colormap, 1 };
       const Pane *p = &self->panes[i];
+      rr_viewport_pane_window (self, i, &look.center, &look.width);
       if (self->volume->type == RR_VOXEL_RGB8)
         look.center = 127.5, look.width = 256, look.invert = FALSE;
       RrGlVolume *glv = self->glv;
@@ -539,8 +540,7 @@ on_drag_begin (GtkGestureDrag *g,
           self->crosshair_drag = hypot (x - cx, y - cy) <= 10;
         }
     }
-  self->drag_center = self->center;
-  self->drag_width = self->width;
+  rr_viewport_pane_window (self, self->active, &self->drag_center, &self->drag_width);
   self->drag_x = self->pan_x;
   self->drag_y = self->pan_y;
   self->dragged = FALSE;
@@ -584,11 +584,12 @@ on_drag_update (GtkGestureDrag *g,
       self->pan_y = self->drag_y - dy * pl.mm_per_pixel;
       rr_viewport_redraw (self);
     }
-  else if (self->volume->type != RR_VOXEL_RGB8)
+  else if (rr_viewport_pane_volume (self, self->active)->type != RR_VOXEL_RGB8)
     {
+      /* The window of the pane dragged on (a PET beside a CT has its own). */
       double per_px = MAX (self->drag_width / 400.0, 0.01);
-      rr_viewport_set_window (self, self->drag_center - dy * per_px,
-                              MAX (self->drag_width + dx * per_px * 2, 1));
+      rr_viewport_set_pane_window (self, self->active, self->drag_center - dy * per_px,
+                                   MAX (self->drag_width + dx * per_px * 2, 1));
     }
 }
 
@@ -907,6 +908,16 @@ rr_viewport_new (void)
   return g_object_new (RR_TYPE_VIEWPORT, NULL);
 }
 
+/* The volume's centre moved onto its middle acquired slice: with an even
+ * count the centre falls between two, and the view would show (and every
+ * view label) a place no slice was taken at. */
+static RrVec3
+middle_slice (const RrVolume *v)
+{
+  return rr_volume_voxel_to_patient (v, (v->dims[0] - 1) / 2.0, (v->dims[1] - 1) / 2.0,
+                                     v->dims[2] / 2);
+}
+
 void
 rr_viewport_set_volume (RrViewport *self,
                         RrVolume   *volume)
@@ -935,7 +946,7 @@ rr_viewport_set_volume (RrViewport *self,
   if (volume)
     {
       self->volume = rr_volume_ref (volume);
-      self->point = rr_volume_center (volume);
+      self->point = middle_slice (volume);
       self->center = volume->type == RR_VOXEL_RGB8 ? 127.5 : volume->window_center;
       self->width = volume->type == RR_VOXEL_RGB8 ? 256 : MAX (volume->window_width, 1);
       self->zoom = 1;
@@ -1047,10 +1058,18 @@ void
 rr_viewport_apply_preset (RrViewport *self,
                           int         preset)
 {
-  if (preset < 0 || preset >= (int) G_N_ELEMENTS (presets) || self->volume == NULL ||
-      self->volume->type == RR_VOXEL_RGB8)
+  RrVolume *v;
+
+  if (preset < 0 || preset >= (int) G_N_ELEMENTS (presets) || self->volume == NULL)
     return;
-  rr_viewport_set_window (self, presets[preset].center, presets[preset].width);
+  /* The presets are CT windows in HU: they act on the pane the keys act
+   * on, and not on a comparison of other values (a PET). */
+  v = rr_viewport_pane_volume (self, self->active);
+  if (v->type == RR_VOXEL_RGB8 ||
+      (self->panes[self->active].compare && g_strcmp0 (v->units, "HU") != 0 &&
+       g_strcmp0 (v->modality, self->volume->modality) != 0))
+    return;
+  rr_viewport_set_pane_window (self, self->active, presets[preset].center, presets[preset].width);
 }
 
 void
@@ -1074,9 +1093,10 @@ rr_viewport_reset (RrViewport *self)
       self->turns[i] = 0;
       self->flip[i] = FALSE;
     }
-  self->point = rr_volume_center (self->volume);
+  self->point = middle_slice (self->volume);
   self->center = self->volume->window_center;
   self->width = MAX (self->volume->window_width, 1);
+  rr_viewport_reset_compare_window (self);
   self->invert = FALSE;
   rr_viewport_redraw (self);
 }
@@ -1112,13 +1132,19 @@ rr_viewport_describe (RrViewport *self)
     pane_axes (self, self->active, &pl);
     if (fabs (rr_vec3_dot (rr_plane_normal (&pl), v->normal)) > 0.999)
       g_string_append_printf (s, _(" · slice %d / %u"), (int) floor (k + 0.5) + 1, v->dims[2]);
-    g_string_append_printf (s, _(" · %.1f mm"), rr_vec3_dot (point, rr_plane_normal (&pl)));
+    /* The slice location as a PACS labels it: "Loc", not a bare length
+     * that reads like a thickness. */
+    g_string_append_printf (s, _(" · Loc %.1f mm"), rr_vec3_dot (point, rr_plane_normal (&pl)));
     if (gtk_widget_get_width (GTK_WIDGET (self)) > 0 &&
         rr_viewport_pane_plane (self, self->active, 1, &pl))
       g_string_append_printf (s, _(" · %.4f mm per pixel"), pl.mm_per_pixel);
   }
   if (v->type != RR_VOXEL_RGB8)
-    g_string_append_printf (s, _(" · W %.0f L %.0f"), self->width, self->center);
+    {
+      double c, w;
+      rr_viewport_pane_window (self, self->active, &c, &w);
+      g_string_append_printf (s, _(" · W %.0f L %.0f"), w, c);
+    }
   /* Which pane the keys act on: the frame drawn round it, in words. */
   if (self->n_panes > 1)
     g_string_append_printf (s, _(" · pane %u of %u"), self->active + 1, self->n_panes);
@@ -1333,6 +1359,7 @@ rr_viewport_set_compare (RrViewport *self,
   if (volume)
     {
       self->compare = rr_volume_ref (volume);
+      rr_viewport_reset_compare_window (self);
       self->compare_label = g_strdup (label);
       self->current_label = g_strdup (current_label);
     }

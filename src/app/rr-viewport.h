@@ -8,6 +8,7 @@
 #include "rr-reslice.h"
 #include "rr-measurement-history.h"
 #include "rr-gl-reslicer.h"
+#include "rr-measure-text.h"
 
 G_BEGIN_DECLS
 
@@ -120,6 +121,12 @@ const char *rr_viewport_get_selected  (RrViewport *self);
  * on one image stay told apart. */
 void       rr_viewport_set_colors     (RrViewport *self,
                                        GHashTable *colors);
+/* Names each caliper's lesion beside it ("T1"): @func (NULL: none) is
+ * asked at every drawing, so a lesion made or renumbered shows at the
+ * next; call gtk_widget_queue_draw () when they change. */
+void       rr_viewport_set_lesion_names (RrViewport       *self,
+                                         RrLesionNameFunc  func,
+                                         gpointer          user_data);
 /* Selects the measurement and brings its plane and slice into view. */
 void       rr_viewport_show_measurement (RrViewport *self,
                                          const char *id);

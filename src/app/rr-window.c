@@ -215,6 +215,15 @@ refresh_measurements (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* The form's lesions changed: the calipers' labels name them. */
+static void
+on_lesions_changed (RrWindow *self)
+{
+  rr_measurement_panel_refresh (self->measurements);
+  rr_measurement_panel_select (self->measurements, rr_viewport_get_selected (self->view));
+  gtk_widget_queue_draw (GTK_WIDGET (self->view));
+}
+
 static void
 draft_saved (GObject      *source,
              GAsyncResult *result,
@@ -1267,6 +1276,11 @@ rr_window_init (RrWindow *self)
                            0);
   g_signal_connect_object (self->worklist, "open-task", G_CALLBACK (on_open_task), self, 0);
   g_signal_connect_object (self->read_form, "go-to", G_CALLBACK (on_form_go_to), self, 0);
+  g_signal_connect_object (self->read_form, "lesions-changed", G_CALLBACK (on_lesions_changed),
+                           self, G_CONNECT_SWAPPED);
+  rr_viewport_set_lesion_names (self->view, rr_read_form_lesion_of, self->read_form);
+  rr_measurement_panel_set_lesion_names (self->measurements, rr_read_form_lesion_of,
+                                         self->read_form);
   gtk_widget_insert_action_group (GTK_WIDGET (self->view), "read",
                                   rr_read_form_get_caliper_actions (self->read_form));
   g_signal_connect_object (self->view, "selection-changed",

@@ -238,8 +238,20 @@ rr_measurement_init_bidirectional (RrMeasurement *m,
   g_array_index (m->points, RrVec3, 1) = project (m, b);
   g_array_index (m->points, RrVec3, 2) = zero;
   g_array_index (m->points, RrVec3, 3) = zero;
-  s.c = s.d = rr_vec3_length (rr_vec3_sub (b, a)) / 4;
+  /* Both short-axis ends at the crossing: the reader has not measured a
+   * short axis, and a size made up from the long one (a node's size is
+   * its short axis) must never reach a form. */
+  s.c = s.d = 0;
   bidi_put (m, &s);
+}
+
+gboolean
+rr_measurement_has_short_axis (const RrMeasurement *m)
+{
+  if (m->kind != RR_MEASURE_BIDIRECTIONAL || m->points->len < 4)
+    return FALSE;
+  return rr_vec3_length (rr_vec3_sub (rr_measurement_point (m, 3),
+                                      rr_measurement_point (m, 2))) >= RR_SHORT_AXIS_MIN_MM;
 }
 
 static guint
@@ -267,6 +279,11 @@ move_bidi (RrMeasurement *m,
       s = CLAMP (rr_vec3_dot (rr_vec3_sub (p, pa), b.dir), 0, b.length);
       x = rr_vec3_add (pa, rr_vec3_scale (b.dir, s));
       b.t = b.length > 0 ? s / b.length : 0.5;
+      /* A short axis not yet measured has both ends at the crossing: the
+       * end grabbed goes to the side the pointer is on, the other stays
+       * for the reader to place. */
+      if (b.c + b.d < RR_SHORT_AXIS_MIN_MM)
+        i = rr_vec3_dot (rr_vec3_sub (p, x), b.perp) >= 0 ? 2 : 3;
       if (i == 2)
         b.c = MAX (0, rr_vec3_dot (rr_vec3_sub (p, x), b.perp));
       else

@@ -100,11 +100,20 @@ guint          rr_measurement_move_handle (RrMeasurement *m,
 void           rr_measurement_translate  (RrMeasurement *m,
                                           RrVec3         d);
 
-/* The bidirectional shape from a drawn long axis: a short axis at its
- * middle, perpendicular in the plane, half as long. */
+/* The bidirectional shape from a drawn long axis: the short axis not yet
+ * measured, both its ends where it will cross, at the long axis' middle;
+ * the reader drags them out. */
 void           rr_measurement_init_bidirectional (RrMeasurement *m,
                                                   RrVec3         a,
                                                   RrVec3         b);
+
+/* A short axis shorter than this (in mm, or pixels uncalibrated) was not
+ * measured: its ends are where the tool put them, at the crossing. */
+#define RR_SHORT_AXIS_MIN_MM 0.05
+
+/* Whether a bidirectional's short axis was measured by the reader (its
+ * ends moved apart); FALSE for every other kind. */
+gboolean       rr_measurement_has_short_axis (const RrMeasurement *m);
 
 /* Points of the ellipse outline (for drawing and sampling). */
 GArray        *rr_measurement_outline    (const RrMeasurement *m,

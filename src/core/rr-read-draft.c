@@ -304,6 +304,10 @@ rr_read_draft_caliper_tenths (const RrMeasurement *m,
     return -1;
   if (m->kind != RR_MEASURE_LENGTH && m->kind != RR_MEASURE_BIDIRECTIONAL)
     return -1;
+  /* A node's size is the short axis the reader measured; one the tool
+   * placed and nobody moved gives none (the value stays missing). */
+  if (nodal && m->kind == RR_MEASURE_BIDIRECTIONAL && !rr_measurement_has_short_axis (m))
+    return -1;
   rr_measurement_compute (m, NULL, &v);
   mm = nodal && m->kind == RR_MEASURE_BIDIRECTIONAL ? v.width : v.length;
   if (!isfinite (mm) || mm < 0 || mm > 10000)

@@ -116,7 +116,8 @@ guint          rr_read_draft_count        (const RrReadDraft *draft,
 
 /* The size a caliper gives a lesion, in tenths of a millimetre: the long
  * axis, or for a nodal lesion the short axis of a bidirectional (a line
- * on a node is its short axis). -1 when the caliper has no length. */
+ * on a node is its short axis). -1 when the caliper has no length, or
+ * for a node when its bidirectional's short axis was not measured. */
 gint64         rr_read_draft_caliper_tenths (const RrMeasurement *m,
                                              gboolean             nodal);
 

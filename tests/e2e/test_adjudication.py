@@ -146,6 +146,7 @@ class Adjudication(AppCase, WorkspaceDriver):
                     assert len(slices) == SLICES, len(slices)
                     sop, series, ipp, spacing, _ = slices[CALIPER_SLICE[u]]
                     cls.caliper_z[u] = ipp[2]
+                    cls.slice_z = [s[2][2] for s in slices]
                     read["target_lesions"][0]["calipers"] = {
                         "Week 8": caliper(sop, series, ipp, spacing, sizes[1], str(uuid.uuid4()))}
                 read["responses"] = criteria(read)
@@ -219,6 +220,13 @@ class Adjudication(AppCase, WorkspaceDriver):
         self.assertIsNotNone(v1, "the adjudication workspace did not open")
         self.assertIsNotNone(v2)
         self.assertTrue(wait_for(lambda: self.slice_of(v2) is not None, 15), v2.description)
+        # It opens on an acquired slice, its location that slice's Image
+        # Position (with 20 slices the volume's centre lies between two).
+        for v in (v1, v2):
+            loc = re.search(r"slice (\d+) / %d · Loc (-?\d+\.\d) mm" % SLICES, v.description)
+            self.assertIsNotNone(loc, v.description)
+            self.assertAlmostEqual(float(loc[2]), self.slice_z[int(loc[1]) - 1], delta=0.051,
+                                   msg=(v.description, self.slice_z))
         tp_rows = wait_for(lambda: self.row_names("Timepoint responses"), 30)
         self.assertTrue(tp_rows, "no timepoint table")
         self.shot("2-workspace")

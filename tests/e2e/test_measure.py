@@ -18,6 +18,8 @@ READROOM = os.environ.get("READROOM_APP", "build/src/app/readroom")
 PHANTOM = os.environ.get("READROOM_PHANTOM", "build/src/phantom/readroom-phantom")
 OUT = os.environ.get("READROOM_TEST_OUT", tempfile.gettempdir())
 VALUE = re.compile(r"^(\d+\.\d) × (\d+\.\d) mm$")
+# A bidirectional whose short axis the reader has not dragged out yet.
+LONG_ONLY = re.compile(r"^(\d+\.\d) mm · short axis not measured$")
 
 
 class Measure(AppCase):
@@ -70,6 +72,9 @@ class Measure(AppCase):
             m = VALUE.match(label_text(n))
             if m:
                 out.append((float(m[1]), float(m[2])))
+            m = LONG_ONLY.match(label_text(n))
+            if m:
+                out.append((float(m[1]), None))
         return out
 
     def wait_values(self, pred, timeout=15):
@@ -115,15 +120,30 @@ class Measure(AppCase):
         self.click_button("Bidirectional")
         self.assertTrue(self.described("tool: Bidirectional"), self.viewer.description)
         cx, cy = self.cx, self.cy
-        # The long axis: 160 px to the right; the short axis starts half
-        # as long, across its middle.
+        # The long axis: 160 px to the right. No short axis is made up from
+        # it: the list says it is not measured until the reader drags it.
         self.drag(cx - 80, cy, cx + 80, cy)
         vals = self.wait_values(lambda v: len(v) == 1)
         self.assertIsNotNone(vals, "no measurement in the list: " + (self.viewer.description or ""))
         long_mm, short_mm = vals[0]
         self.assert_mm(long_mm, 160, "long axis")
-        self.assert_mm(short_mm, 80, "short axis")
+        self.assertIsNone(short_mm, "a short axis nobody measured: %s" % (vals,))
         self.assertIn("selected: Bidirectional", self.viewer.description)
+        subprocess.run(["import", "-window", "root",
+                        os.path.join(OUT, "readroom-measure-long-only.png")], capture_output=True)
+
+        # The short axis, both ends dragged out from the crossing: 40 px
+        # below the long axis, then 40 px above.
+        self.drag(cx, cy, cx, cy + 40)
+        vals = self.wait_values(lambda v: len(v) == 1 and v[0][1] is not None)
+        self.assertIsNotNone(vals, self.values())
+        self.assert_mm(vals[0][1], 40, "short axis, one end out")
+        self.drag(cx, cy, cx, cy - 40)
+        vals = self.wait_values(lambda v: len(v) == 1 and v[0][1] is not None
+                                and v[0][1] > 60 * self.mm_per_px)
+        self.assertIsNotNone(vals, self.values())
+        long_mm, short_mm = vals[0]
+        self.assert_mm(short_mm, 80, "short axis")
         subprocess.run(["import", "-window", "root", os.path.join(OUT, "readroom-measure.png")],
                        capture_output=True)
 
@@ -211,6 +231,53 @@ class Measure(AppCase):
         self.assertEqual(self.pane_slices(), (17, 21, "linked by offset"))
         self.shot("readroom-compare-linked-here")
 
+    def window_of_active_pane(self):
+        m = re.search(r" · W (-?\d+) L (-?\d+)", self.viewer.description or "")
+        self.assertIsNotNone(m, self.viewer.description)
+        return int(m[1]), int(m[2])
+
+    def test_compare_pet_window(self):
+        """A PET beside a CT keeps its own window: the CT's (and the CT
+        presets) would make it a white blob. Each pane's W/L is its own,
+        set by keys and drags on that pane, and its caption says it."""
+        study = os.path.join(self.tmp, "ctpet")
+        if not os.path.isdir(study):
+            subprocess.run([PHANTOM, study, "--kind", "ct,pet", "--slices", "30", "--size", "128",
+                            "--timepoints", "2"], check=True, capture_output=True)
+        self.launch(study)
+        self.compare_with_study_2("Study 2 · PT")
+        self.assertTrue(self.described("; Axial  Study 2  PET"), self.viewer.description)
+        self.focus_viewer()
+        self.assertTrue(self.described("pane 1 of 2"), self.viewer.description)
+        ct = self.window_of_active_pane()
+        # The PET pane: its own window, from its own values.
+        self.pyatspi.Registry.generateKeyboardEvent(0xff09, None, self.pyatspi.KEY_SYM)  # Tab
+        self.assertTrue(self.described("pane 2 of 2"), self.viewer.description)
+        pet = self.window_of_active_pane()
+        self.assertNotEqual(pet, ct, "the PET pane shows the CT's window")
+        print("windows: CT %r, PET %r" % (ct, pet), file=sys.stderr)
+        # The phantom PET has no window of its own: its values' range.
+        self.assertLessEqual(pet[1] - pet[0] / 2, 0, "the PET window does not start at 0")
+        self.assertGreater(pet[1] + pet[0] / 2, 1000, "a CT window on PET counts")
+        # Key 2 (the CT lung preset) on the PET pane changes nothing, there
+        # or on the CT (the keys arrive in order: Tab after it shows it done).
+        self.pyatspi.Registry.generateKeyboardEvent(ord("2"), None, self.pyatspi.KEY_SYM)
+        self.pyatspi.Registry.generateKeyboardEvent(0xff09, None, self.pyatspi.KEY_SYM)  # Tab
+        self.assertTrue(self.described("pane 1 of 2"), self.viewer.description)
+        self.assertEqual(self.window_of_active_pane(), ct)
+        self.pyatspi.Registry.generateKeyboardEvent(0xff09, None, self.pyatspi.KEY_SYM)  # Tab
+        self.assertTrue(self.described("pane 2 of 2"), self.viewer.description)
+        self.assertEqual(self.window_of_active_pane(), pet)
+        # On the CT pane the preset applies, to the CT alone.
+        self.pyatspi.Registry.generateKeyboardEvent(0xff09, None, self.pyatspi.KEY_SYM)  # Tab
+        self.assertTrue(self.described("pane 1 of 2"), self.viewer.description)
+        self.pyatspi.Registry.generateKeyboardEvent(ord("2"), None, self.pyatspi.KEY_SYM)
+        self.assertTrue(self.described("W 1500 L -600"), self.viewer.description)
+        self.pyatspi.Registry.generateKeyboardEvent(0xff09, None, self.pyatspi.KEY_SYM)  # Tab
+        self.assertTrue(self.described("pane 2 of 2"), self.viewer.description)
+        self.assertEqual(self.window_of_active_pane(), pet)
+        self.shot("readroom-compare-pet")
+
     def test_compare_same_frame(self):
         """A re-scan in the same frame of reference beside the first scan:
         linked by patient position, not centre on centre."""
@@ -230,16 +297,16 @@ class Measure(AppCase):
                                   self.viewer.description), self.viewer.description)
         self.shot("readroom-compare-same-frame")
 
-    def compare_with_study_2(self):
+    def compare_with_study_2(self, what="Study 2 · CT"):
         button = find(self.app, lambda n: (n.name or "") == "Compare with another study")
         self.assertIsNotNone(button)
         # A menu button offers no accessible action in GTK 4.8: click it.
         bx, by, bw, bh = button.queryComponent().getExtents(self.pyatspi.DESKTOP_COORDS)
         self.mouse(bx + bw // 2, by + bh // 2, "abs")
         self.mouse(bx + bw // 2, by + bh // 2, "b1c")
-        item = wait_for(lambda: find(self.app, lambda n: (n.name or "").startswith("Study 2 · CT")
+        item = wait_for(lambda: find(self.app, lambda n: (n.name or "").startswith(what)
                                      and n.getRole() != self.pyatspi.ROLE_LABEL), 10)
-        self.assertIsNotNone(item, "no Study 2 in the Compare menu")
+        self.assertIsNotNone(item, "no %s in the Compare menu" % what)
         item.queryAction().doAction(0)
 
     def focus_viewer(self):

@@ -140,6 +140,43 @@ class Read(AppCase, WorkspaceDriver):
         self.assertTrue(wait_for(lambda: [r for r in self.row_names("Lesions")
                                           if r.startswith("Non-target N1")], 10),
                         self.row_names("Lesions"))
+        # Each caliper is named for its lesion in the measurement list (and
+        # beside it on the image: the screenshot).
+        named = ["N1", "T1", "T2"]
+        self.assertTrue(wait_for(lambda: sorted(map(str, self.caliper_lesions())) == named, 10),
+                        self.caliper_lesions())
+
+        # T2 said to be a node: its size is a short axis nobody has measured
+        # yet (the tool made none up), so it has none; once the short axis
+        # is dragged out across it, that is its size.
+        def t2_row():
+            return [r for r in self.row_names("Lesions") if r.startswith("Target T2")]
+
+        def toggle_t2_nodal():
+            # The rows' Nodal boxes in order: T1, T2, then N1.
+            boxes = find_all(self.app, lambda n: (n.name or "") == "Nodal", [])
+            self.assertEqual(len(boxes), 3, [(b.getRoleName(), b.name) for b in boxes])
+            self.click_at(boxes[1])
+        t2_long = self.caliper_values()[1][0]
+        toggle_t2_nodal()
+        self.assertTrue(wait_for(lambda: [r for r in t2_row()
+                                          if "Baseline: short axis not measured" in r], 10),
+                        t2_row())
+        self.shot("2-node-short-axis-not-measured")
+        # The short axis: its two ends dragged 6 px below and 6 px above
+        # the crossing, the middle of T2's 46 px long axis.
+        self.drag(cx - 74, cy + 73, cx - 74, cy + 79)
+        self.drag(cx - 74, cy + 73, cx - 74, cy + 67)
+
+        def node_is_short_axis():
+            short = [v[1] for v in self.caliper_values() if v[1] is not None]
+            return short and [r for r in t2_row() if "Baseline: %.1f mm" % short[0] in r]
+        self.assertTrue(wait_for(node_is_short_axis, 10), (t2_row(), self.caliper_values()))
+        # No longer a node: the long axis again.
+        toggle_t2_nodal()
+        self.assertTrue(wait_for(lambda: [r for r in t2_row()
+                                          if "Baseline: %.1f mm" % t2_long in r], 10),
+                        (t2_row(), t2_long))
         self.choose_organ("T1", "Liver")
         self.choose_organ("T2", "Lung")
         self.choose_organ("N1", "Bone")

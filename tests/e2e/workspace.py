@@ -11,7 +11,10 @@ import time
 from a11y import find, find_all, label_text, wait_for
 
 # A bidirectional or length caliper's value in the measurement list.
-CALIPER_VALUE = re.compile(r"^(\d+\.\d)(?: × (\d+\.\d))? mm$")
+# A bidirectional not yet given its short axis says so after its long one;
+# a caliper that is a form lesion's is named first ("T1 · 34.3 × 17.2 mm").
+CALIPER_VALUE = re.compile(r"^(?:[A-Z]+\d+ · )?(\d+\.\d)(?: × (\d+\.\d))? mm"
+                           r"(?: · short axis not measured)?$")
 
 
 class WorkspaceDriver:
@@ -125,6 +128,17 @@ class WorkspaceDriver:
 
     def caliper_count(self):
         return len(self.list_items("Measurement list"))
+
+    def caliper_lesions(self):
+        """The lesion each caliper of the measurement list is named for
+        ("T1"), None for one that is no lesion's."""
+        lst = find(self.app, lambda n: (n.name or "") == "Measurement list")
+        out = []
+        for n in find_all(lst, lambda n: n.getRole() == self.pyatspi.ROLE_LABEL, []) if lst else []:
+            if CALIPER_VALUE.match(label_text(n)):
+                m = re.match(r"^([A-Z]+\d+) · ", label_text(n))
+                out.append(m[1] if m else None)
+        return out
 
     def caliper_values(self):
         """(long, short) of each caliper in the measurement list, in mm;

@@ -99,7 +99,9 @@ test_bidirectional_random_edits (void)
     RrMeasureValues v;
     rr_measurement_compute (m, NULL, &v);
     g_assert_cmpfloat_with_epsilon (v.length, 60, 1e-9);
-    g_assert_cmpfloat_with_epsilon (v.width, 30, 1e-9);
+    /* Not measured: nothing is made up from the long axis. */
+    g_assert_cmpfloat (v.width, <, 1e-9);
+    g_assert_false (rr_measurement_has_short_axis (m));
   }
   for (int it = 0; it < 5000; it++)
     {
@@ -138,8 +140,25 @@ test_bidirectional_swap (void)
   RrMeasureValues v;
   guint h;
 
-  /* Long axis along x from -10 to 10; short axis at x=0, 5 mm each side. */
+  /* Long axis along x from -10 to 10; the short axis not measured, both
+   * its ends at x=0 on it. */
   rr_measurement_init_bidirectional (m, rr_vec3 (-10, 0, 0), rr_vec3 (10, 0, 0));
+  rr_measurement_compute (m, NULL, &v);
+  g_assert_cmpfloat (v.width, <, 1e-9);
+  g_assert_false (rr_measurement_has_short_axis (m));
+  for (guint i = 2; i < 4; i++)
+    g_assert_cmpfloat (rr_vec3_length (rr_measurement_point (m, i)), <, 1e-9);
+  /* The end grabbed goes to the pointer's side (c is on +y here, so a
+   * pull to -y moves d), the other stays: 5 mm measured. */
+  h = rr_measurement_move_handle (m, 2, rr_vec3 (0, -5, 0));
+  g_assert_cmpuint (h, ==, 3);
+  rr_measurement_compute (m, NULL, &v);
+  g_assert_cmpfloat_with_epsilon (v.width, 5, 1e-9);
+  g_assert_true (rr_measurement_has_short_axis (m));
+  assert_bidi_rules (m);
+  /* Then the other end: 5 mm each side. */
+  h = rr_measurement_move_handle (m, 2, rr_vec3 (0, 5, 0));
+  g_assert_cmpuint (h, ==, 2);
   rr_measurement_compute (m, NULL, &v);
   g_assert_cmpfloat_with_epsilon (v.width, 10, 1e-9);
   /* Drag the short axis' end out to 30 mm: it becomes the long axis, and

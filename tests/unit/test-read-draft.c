@@ -46,6 +46,23 @@ caliper (double len,
   return m->id;
 }
 
+/* A bidirectional of long axis @len as the tool leaves it after the
+ * drag: its short axis not measured. */
+static const char *
+caliper_unmeasured (double len)
+{
+  RrPlane pl;
+  RrVec3 p[2] = { { 10, 10, 5 }, { 10 + len, 10, 5 } };
+  RrMeasurement *m;
+  rr_plane_init_standard (&pl, RR_PLANE_AXIAL, rr_vec3 (0, 0, 5), 1, 10, 10);
+  m = rr_measurement_new (RR_MEASURE_BIDIRECTIONAL, &pl, p, 2);
+  rr_measurement_init_bidirectional (m, p[0], p[1]);
+  m->series_uid = g_strdup ("1.2.1.1");
+  m->sop_uid = g_strdup ("1.2.1.1.7");
+  g_hash_table_insert (calipers, m->id, m);
+  return m->id;
+}
+
 static JsonObject *
 parse_object (const char *json,
               JsonParser *p)
@@ -68,6 +85,59 @@ test_values (void)
   g_assert_cmpint (rr_read_draft_caliper_tenths (lookup (bidi, NULL), FALSE), ==, 240);
   g_assert_cmpint (rr_read_draft_caliper_tenths (lookup (bidi, NULL), TRUE), ==, 160);
   g_assert_cmpint (rr_read_draft_caliper_tenths (NULL, FALSE), ==, -1);
+}
+
+/* A node drawn as one drag has a long axis only: it gets no size (never
+ * one made up from the long axis), so the read misses its value and the
+ * engine says so; once the reader drags the short axis out, that is the
+ * size. */
+static void
+test_short_axis_not_measured (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RrReadDraft) d = rr_read_draft_new_for_task (task_json, &error);
+  g_autoptr (JsonParser) p = json_parser_new ();
+  g_autofree char *json = NULL, *json2 = NULL;
+  const char *c = caliper_unmeasured (36.4);
+  RrMeasurement *m = g_hash_table_lookup (calipers, c);
+  RrDraftLesion *t;
+  JsonObject *o, *meas;
+  JsonArray *viol;
+  guint h;
+
+  g_assert_no_error (error);
+  g_assert_false (rr_measurement_has_short_axis (m));
+  /* A lesion is still its long axis; a node has no size yet. */
+  g_assert_cmpint (rr_read_draft_caliper_tenths (m, FALSE), ==, 364);
+  g_assert_cmpint (rr_read_draft_caliper_tenths (m, TRUE), ==, -1);
+
+  t = rr_read_draft_add (d, RR_LESION_TARGET, 0, c, &error);
+  g_assert_no_error (error);
+  g_free (t->organ), t->organ = g_strdup ("axillary lymph node");
+  t->nodal = TRUE;
+  json = rr_read_draft_build_with_responses (d, lookup, NULL, &error);
+  g_assert_no_error (error);
+  o = parse_object (json, p);
+  meas = json_object_get_object_member (
+    json_array_get_object_element (json_object_get_array_member (o, "target_lesions"), 0),
+    "measurements");
+  g_assert_true (meas == NULL || !json_object_has_member (meas, "Baseline"));
+  viol = json_object_get_array_member (json_object_get_object_member (o, "responses"),
+                                       "violations");
+  g_assert_cmpuint (json_array_get_length (viol), >, 0);
+  json2 = json_to_string (json_array_get_element (viol, 0), FALSE);
+  g_assert_nonnull (g_strstr_len (json2, -1, "not_measured_at_baseline"));
+  g_assert_nonnull (g_strstr_len (json2, -1, "\"T1\""));
+
+  /* The reader drags both ends out: 9 mm above the long axis, then the
+   * end still at the crossing 8.2 mm below. */
+  h = rr_measurement_move_handle (m, 2, rr_vec3 (10 + 18.2, 10 - 9.0, 5));
+  g_assert_true (rr_measurement_has_short_axis (m));
+  g_assert_cmpint (rr_read_draft_caliper_tenths (m, TRUE), ==, 90);
+  rr_measurement_move_handle (m, 5 - h, rr_vec3 (10 + 18.2, 10 + 8.2, 5));
+  g_assert_true (rr_measurement_has_short_axis (m));
+  g_assert_cmpint (rr_read_draft_caliper_tenths (m, TRUE), ==, 172);
+  g_assert_cmpint (rr_read_draft_caliper_tenths (m, FALSE), ==, 364);
 }
 
 static void
@@ -427,6 +497,7 @@ main (int argc, char **argv)
   calipers = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
                                     (GDestroyNotify) rr_measurement_free);
   g_test_add_func ("/read-draft/values", test_values);
+  g_test_add_func ("/read-draft/short-axis-not-measured", test_short_axis_not_measured);
   g_test_add_func ("/read-draft/read", test_baseline_read);
   g_test_add_func ("/read-draft/violation-named", test_violation_named);
   g_test_add_func ("/read-draft/saved-form", test_saved_form);
