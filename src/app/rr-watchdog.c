@@ -216,6 +216,15 @@ rr_watchdog_note (const char *what)
 }
 
 void
+rr_watchdog_log (const char *line)
+{
+  if (log_file == NULL)
+    return;
+  fprintf (log_file, "%s\n", line);
+  fflush (log_file);
+}
+
+void
 rr_watchdog_watch_frames (GtkWidget *widget)
 {
   static const char *phases[][2] = {
