@@ -232,7 +232,11 @@ realize_early (gpointer data)
   self->realize_source = 0;
   if (root != NULL && gtk_widget_get_mapped (GTK_WIDGET (root)) &&
       !gtk_widget_get_realized (GTK_WIDGET (self)))
-    gtk_widget_realize (GTK_WIDGET (self));
+    {
+      rr_watchdog_note ("the viewport's GL context, program and warm-up draw");
+      gtk_widget_realize (GTK_WIDGET (self));
+      rr_watchdog_note (NULL);
+    }
   return G_SOURCE_REMOVE;
 }
 
