@@ -3,7 +3,11 @@
 slices, scrolls 100 of them and goes back to the worklist, with two busy
 loops beside it (a reader's laptop that also syncs and decodes). Prints the
 longest stall (target: at most 50 ms), the median of the stalls over 50 ms,
-how much of the time the loop was held, and where the longest ones were.
+how much of the time the loop was held, where the longest ones were, the
+CPU the main thread and the whole process used during each of them, and
+the renderer GTK drew the window with (GSK_RENDERER=gl in the environment
+measures GTK's GL renderer, as before the application chose cairo on
+software GL).
 
 Needs the GUI build, a display and a session bus:
   xvfb-run -a -s "-screen 0 1600x1000x24" dbus-run-session -- \\
@@ -186,7 +190,16 @@ def main():
                                                         or "none"))
         for ms, block in sorted(blocks, reverse=True)[:3]:
             frames = [symbolize(l) for l in block.splitlines()[1:] if l.startswith("    ")]
-            print("  %d ms: %s" % (ms, where(frames) if frames else breadcrumbs(block)))
+            # The CPU used meanwhile (the beat before included): far less
+            # than the stall's length on the main thread means it waited, for
+            # the CPU the busy loops hold or for the GL driver's threads.
+            cpu = re.search(r"main thread (\d+) ms, all threads (\d+) ms", block.splitlines()[0])
+            print("  %d ms (CPU: main thread %s ms, all threads %s ms): %s"
+                  % (ms, cpu[1] if cpu else "?", cpu[2] if cpu else "?",
+                     where(frames) if frames else breadcrumbs(block)))
+        with open(cls.watchdog_log) as f:
+            renderer = re.search(r"^renderer (.*)$", f.read(), re.M)
+        print("  renderer: %s" % (renderer[1] if renderer else "not logged"))
     finally:
         for proc_ in busy:
             stop(proc_)

@@ -1,6 +1,7 @@
 /* rr-application.c: one window per activation; `readroom FOLDER` opens
  * the folder; app-wide actions (about, shortcuts, quit). */
 #include "rr-application.h"
+#include "rr-gl-probe.h"
 #include "rr-window.h"
 #include "rr-dicom.h"
 #include "rr-watchdog.h"
@@ -24,7 +25,14 @@ second_frame (GtkWidget     *widget,
 {
   guint *frames = data;
   if (++*frames == 1)
-    rr_watchdog_watch_frames (widget);
+    {
+      GskRenderer *renderer = gtk_native_get_renderer (GTK_NATIVE (widget));
+      g_autofree char *line =
+        g_strdup_printf ("renderer %s; %s", renderer ? G_OBJECT_TYPE_NAME (renderer) : "none",
+                         rr_gl_probe_summary ());
+      rr_watchdog_log (line);
+      rr_watchdog_watch_frames (widget);
+    }
   if (*frames < 2)
     return G_SOURCE_CONTINUE;
   rr_watchdog_started ();
@@ -143,6 +151,8 @@ rr_application_startup (GApplication *app)
   /* First: a stall while starting up counts as much as any other. */
   rr_watchdog_start ();
   G_APPLICATION_CLASS (rr_application_parent_class)->startup (app);
+  /* Before the first window is realized: GSK picks its renderer then. */
+  rr_gl_probe_choose_renderer (gdk_display_get_default ());
   rr_dicom_init ();
   g_action_map_add_action_entries (G_ACTION_MAP (app), entries, G_N_ELEMENTS (entries), app);
   gtk_application_set_accels_for_action (GTK_APPLICATION (app), "app.quit", quit_accels);

@@ -32,6 +32,7 @@ struct _RrViewport
   GCancellable *preparing; /* a down-sampled copy is being made on a worker */
   gboolean uploading;      /* the GPU's copy is not all there: the CPU draws */
   guint upload_source;     /* ...and an idle uploads the rest, between frames */
+  guint realize_source;    /* realizes the GL area while the window is idle */
   RrVolume *prepared;      /* ...and here it is, to upload */
 
   int alloc_w, alloc_h;     /* the last size allocated */

@@ -215,7 +215,50 @@ on_realize (GtkGLArea  *area,
     {
       gtk_gl_area_set_error (area, error);
       self->fallback = g_strdup (error->message);
+      return;
     }
+  rr_gl_reslicer_warm (self->reslicer);
+}
+
+/* The GL area is realized (its context made, the program linked and drawn
+ * once: rr_gl_reslicer_warm) while the window is idle after it appears,
+ * not when the viewport is first shown: a task's first image then costs a
+ * frame like any other. The viewport is realized only with its window:
+ * unmapped (another page shown), it draws nothing. */
+static gboolean
+realize_early (gpointer data)
+{
+  RrViewport *self = data;
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+
+  self->realize_source = 0;
+  if (root != NULL && gtk_widget_get_mapped (GTK_WIDGET (root)) &&
+      !gtk_widget_get_realized (GTK_WIDGET (self)))
+    {
+      rr_watchdog_note ("the viewport's GL context, program and warm-up draw");
+      gtk_widget_realize (GTK_WIDGET (self));
+      rr_watchdog_note (NULL);
+    }
+  return G_SOURCE_REMOVE;
+}
+
+static void
+realize_soon (RrViewport *self)
+{
+  if (self->realize_source == 0 && !gtk_widget_get_realized (GTK_WIDGET (self)))
+    self->realize_source = g_idle_add_full (G_PRIORITY_LOW, realize_early, self, NULL);
+}
+
+static void
+on_root (RrViewport *self)
+{
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+  if (root == NULL)
+    return;
+  g_signal_connect_object (root, "map", G_CALLBACK (realize_soon), self,
+                           G_CONNECT_SWAPPED | G_CONNECT_AFTER);
+  if (gtk_widget_get_mapped (GTK_WIDGET (root)))
+    realize_soon (self);
 }
 
 static void
@@ -759,6 +802,7 @@ rr_viewport_dispose (GObject *object)
   RrViewport *self = RR_VIEWPORT (object);
   g_clear_handle_id (&self->cine_source, g_source_remove);
   g_clear_handle_id (&self->upload_source, g_source_remove);
+  g_clear_handle_id (&self->realize_source, g_source_remove);
   if (self->preparing)
     g_cancellable_cancel (self->preparing);
   g_clear_object (&self->preparing);
@@ -888,6 +932,7 @@ rr_viewport_init (RrViewport *self)
   g_signal_connect (self, "realize", G_CALLBACK (on_realize), self);
   g_signal_connect (self, "unrealize", G_CALLBACK (on_unrealize), self);
   g_signal_connect (self, "render", G_CALLBACK (on_render), self);
+  g_signal_connect (self, "notify::root", G_CALLBACK (on_root), NULL);
 
   scroll = gtk_event_controller_scroll_new (GTK_EVENT_CONTROLLER_SCROLL_VERTICAL |
                                             GTK_EVENT_CONTROLLER_SCROLL_DISCRETE);

@@ -31,6 +31,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define BEAT_MS 20
@@ -144,11 +145,24 @@ monitor_thread (gpointer data)
   return NULL;
 }
 
+/* CPU time used so far, in µs, by the calling thread or the process. */
+static gint64
+cpu_us (clockid_t clock)
+{
+  struct timespec ts;
+  if (clock_gettime (clock, &ts) != 0)
+    return 0;
+  return (gint64) ts.tv_sec * G_USEC_PER_SEC + ts.tv_nsec / 1000;
+}
+
+static gint64 beat_cpu_main, beat_cpu_all;   /* main thread only: at the last beat */
+
 static gboolean
 beat (gpointer data)
 {
   gint64 now = g_get_monotonic_time ();
   gint64 late = now - beat_due;
+  gint64 cpu_main = cpu_us (CLOCK_THREAD_CPUTIME_ID), cpu_all = cpu_us (CLOCK_PROCESS_CPUTIME_ID);
   g_autoptr (GString) stacks = NULL;
 
   /* Samples of a stall shorter than the report threshold are dropped. */
@@ -162,8 +176,14 @@ beat (gpointer data)
   g_mutex_unlock (&lock);
   if (late > REPORT_MS * 1000)
     {
-      fprintf (log_file, "stall %" G_GINT64_FORMAT " ms at %" G_GINT64_FORMAT " ms%s\n%s",
+      /* Whether the loop was held by work or by waiting (for the CPU, on
+       * a loaded machine, or for the GL driver's threads): the CPU the
+       * main thread and the whole process used since the last beat. */
+      fprintf (log_file, "stall %" G_GINT64_FORMAT " ms at %" G_GINT64_FORMAT " ms%s; CPU "
+               "since the last beat: main thread %" G_GINT64_FORMAT " ms, all threads %"
+               G_GINT64_FORMAT " ms\n%s",
                late / 1000, g_get_real_time () / 1000, started ? "" : " (start-up)",
+               (cpu_main - beat_cpu_main) / 1000, (cpu_all - beat_cpu_all) / 1000,
                stacks->str);
       fflush (log_file);
     }
@@ -174,6 +194,8 @@ beat (gpointer data)
       fflush (log_file);
     }
   beat_due = now + BEAT_MS * 1000;
+  beat_cpu_main = cpu_main;
+  beat_cpu_all = cpu_all;
   __atomic_store_n (&last_beat, now, __ATOMIC_RELEASE);
   return G_SOURCE_CONTINUE;
 }
@@ -213,6 +235,15 @@ void
 rr_watchdog_note (const char *what)
 {
   note = what;
+}
+
+void
+rr_watchdog_log (const char *line)
+{
+  if (log_file == NULL)
+    return;
+  fprintf (log_file, "%s\n", line);
+  fflush (log_file);
 }
 
 void

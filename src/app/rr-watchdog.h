@@ -14,5 +14,7 @@ void rr_watchdog_watch_frames (GtkWidget *widget);
  * static string; NULL once it is over), for the stall log: a frame's
  * samples then say which widget's part they were taken in. */
 void rr_watchdog_note    (const char *what);
+/* Writes @line into the log, when there is one (the tests read it). */
+void rr_watchdog_log     (const char *line);
 
 G_END_DECLS

@@ -441,3 +441,44 @@ rr_gl_reslicer_draw (RrGlReslicer   *r,
   glBindVertexArray (0);
   glUseProgram (0);
 }
+
+void
+rr_gl_reslicer_warm (RrGlReslicer *r)
+{
+  static const guint dims[3] = { 2, 2, 2 };
+  g_autoptr (RrVolume) v = rr_volume_new (dims, RR_VOXEL_INT16, NULL);
+  RrGlLook look = { 40, 400, FALSE, RR_COLORMAP_GREY, 1 };
+  GLint bound = 0, viewport[4];
+  GLuint fbo = 0, target = 0;
+  RrGlVolume *glv;
+  RrPlane pl;
+
+  if (v == NULL)
+    return;
+  v->spacing[0] = v->spacing[1] = v->spacing[2] = 1;
+  for (guint k = 0; k < dims[2]; k++)
+    v->slice_pos[k] = rr_vec3 (0, 0, k);
+  if (!rr_volume_finish_geometry (v, NULL) || (glv = rr_gl_volume_new (v, NULL)) == NULL)
+    return;
+  glGetIntegerv (GL_FRAMEBUFFER_BINDING, &bound);
+  glGetIntegerv (GL_VIEWPORT, viewport);
+  /* The target as GtkGLArea 4.8 makes its own: RGBA8 filled as BGRA, which
+   * Mesa stores as BGRA; llvmpipe's code depends on that layout too. */
+  glGenTextures (1, &target);
+  glBindTexture (GL_TEXTURE_2D, target);
+  glTexImage2D (GL_TEXTURE_2D, 0, GL_RGBA8, 1, 1, 0, GL_BGRA, GL_UNSIGNED_BYTE, NULL);
+  glGenFramebuffers (1, &fbo);
+  glBindFramebuffer (GL_FRAMEBUFFER, fbo);
+  glFramebufferTexture2D (GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, target, 0);
+  rr_plane_init_oblique (&pl, rr_vec3 (0, 0, 1), rr_vec3 (0, -1, 0), rr_vec3 (0.5, 0.5, 0.5), 1,
+                         1, 1);
+  rr_gl_reslicer_draw (r, glv, &pl, &look, 0, 0);
+  /* The pixel is drawn now, not at the first frame's flush: llvmpipe
+   * builds the rest of its code for the draw then. */
+  glFinish ();
+  glBindFramebuffer (GL_FRAMEBUFFER, bound);
+  glViewport (viewport[0], viewport[1], viewport[2], viewport[3]);
+  glDeleteFramebuffers (1, &fbo);
+  glDeleteTextures (1, &target);
+  rr_gl_volume_free (glv);
+}

@@ -72,6 +72,12 @@ RrVolume     *rr_gl_volume_get      (RrGlVolume *glv);
 
 RrGlReslicer *rr_gl_reslicer_new    (GError      **error);
 void          rr_gl_reslicer_free   (RrGlReslicer *reslicer);
+/* Draws the program once, into a pixel of its own, with the state a
+ * 16-bit volume's image is drawn with in a GtkGLArea: a software driver
+ * (llvmpipe) builds the program's code for that state at its first draw
+ * (110 ms and more, warm cache, loaded machine), so that this draw, made
+ * before a volume is opened, spares the first image of a task. */
+void          rr_gl_reslicer_warm   (RrGlReslicer *reslicer);
 /* Draws @plane of @glv into the viewport at (@x, @y) of the current
  * framebuffer, plane->width x plane->height pixels. */
 void          rr_gl_reslicer_draw   (RrGlReslicer   *reslicer,

@@ -318,6 +318,10 @@ class Qc(WorkspaceDriver, unittest.TestCase):
         # query chosen shows its findings; the response and the password
         # are asked for; Upload and Answer sends and answers.
         self.click(self.named("Upload"))
+        # GTK 4.8 clicks a button activated through its accessible action
+        # 250 ms later: the page is waited for (the window's subtitle),
+        # lest the row below be clicked on the page still shown.
+        self.assertTrue(wait_for(lambda: "Upload" in self.labels(), 20), self.labels())
         listed = wait_for(lambda: [r for r in self.list_items("Open Queries")
                                    if (r.name or "").startswith("Query · TQ · subject " + SUBJECT)],
                           30)

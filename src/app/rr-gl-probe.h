@@ -1,0 +1,15 @@
+/* rr-gl-probe.h: chooses GTK's renderer before the first window exists. */
+#pragma once
+
+#include <gtk/gtk.h>
+
+G_BEGIN_DECLS
+
+/* Asks the display's GL which rasteriser it is and, when it is Mesa's
+ * software one and the user has not set GSK_RENDERER, has GTK draw the
+ * windows with cairo. Call before any window is realized. */
+void        rr_gl_probe_choose_renderer (GdkDisplay *display);
+/* What the probe found and chose, and what it cost: one line, for logs. */
+const char *rr_gl_probe_summary         (void);
+
+G_END_DECLS
