@@ -19,6 +19,8 @@ struct _RrSignDialog
   GtkLabel *signer;
   GtkLabel *time;
   GtkLabel *meaning_label;
+  GtkLabel *rationale_label; /* an adjudication's, in its own row: it is no part
+                              * of the meaning, which the server bounds */
   AdwPasswordEntryRow *password;
   GtkLabel *status;
   GtkButton *sign;
@@ -558,6 +560,8 @@ rr_sign_dialog_new (GtkWindow  *parent,
       resp = responses_text (read);
       field (box, _("Responses"), resp);
     }
+  self->rationale_label = GTK_LABEL (field (box, _("Rationale"), ""));
+  gtk_widget_set_visible (gtk_widget_get_parent (GTK_WIDGET (self->rationale_label)), FALSE);
   gtk_box_append (GTK_BOX (box), gtk_separator_new (GTK_ORIENTATION_HORIZONTAL));
   self->signer = GTK_LABEL (field (box, _("Signed by"), _("looking up…")));
   self->time = GTK_LABEL (field (box, _("Time"), now));
@@ -625,6 +629,8 @@ rr_sign_dialog_set_adjudication (RrSignDialog *self,
   self->rationale = g_strdup (rationale);
   self->meaning = g_strdup (meaning);
   gtk_label_set_text (self->meaning_label, meaning);
+  gtk_label_set_text (self->rationale_label, rationale);
+  gtk_widget_set_visible (gtk_widget_get_parent (GTK_WIDGET (self->rationale_label)), TRUE);
 }
 
 void
