@@ -121,6 +121,7 @@ row_info_new (RrStore           *store,
   g_autoptr (GString) labels = g_string_new (NULL);
   g_autofree char *due = NULL, *offline = NULL, *draft = NULL, *withdrawn = NULL;
   const char *subject = "";
+  const char *status = t->status;
   guint cached = 0;
   RowInfo *r = g_new0 (RowInfo, 1);
 
@@ -139,6 +140,16 @@ row_info_new (RrStore           *store,
   for (guint i = 0; files && i < files->len; i++)
     cached += ((RrStoreInstance *) files->pdata[i])->sha256 != NULL;
   r->id = g_strdup (t->id);
+  /* What this computer sent since the list last came from the server: the
+   * task's newest outbox entry says it before the next refresh does. */
+  for (guint i = 0; g_strcmp0 (t->status, "open") == 0 && outbox && i < outbox->len; i++)
+    {
+      const RrStoreOutbox *o = outbox->pdata[i];
+      if (g_strcmp0 (o->task_id, t->id) == 0)
+        status = g_str_equal (o->state, "delivered") ? "submitted"
+                 : rr_store_outbox_state_waiting (o->state) ? "waiting"
+                 : g_str_equal (o->state, "refused") ? "refused" : t->status;
+    }
   if (g_strcmp0 (t->status, "open") == 0 && !t->withdrawn)
     r->waits_for = rr_read_task_earlier_open_in (tasks, outbox, t);
   r->title = g_strdup_printf (_("%s · subject %s"), kind_title (t->kind), subject);
@@ -149,8 +160,9 @@ row_info_new (RrStore           *store,
     offline = g_strdup (_("available offline"));
   else
     offline = g_strdup_printf (_("%u of %u files offline"), cached, files->len);
-  /* A submitted task's work is on the server; the others' is a draft here. */
-  if (g_strcmp0 (t->status, "submitted") == 0)
+  /* A submitted task's work is on the server (or on its way); the others'
+   * is a draft here. */
+  if (g_strcmp0 (status, "submitted") == 0 || g_strcmp0 (status, "waiting") == 0)
     ;
   else if (t->n_measurements > 0)
     draft = g_strdup_printf (g_dngettext (NULL, "your draft: %u measurement",
@@ -176,10 +188,12 @@ row_info_new (RrStore           *store,
     else
       {
         g_string_append_printf (sub, " · %s",
-                                g_strcmp0 (t->status, "open") == 0 ? _("open")
-                                : g_strcmp0 (t->status, "submitted") == 0 ? _("submitted")
-                                : t->status);
-        if (*due)
+                                g_strcmp0 (status, "open") == 0 ? _("open")
+                                : g_strcmp0 (status, "submitted") == 0 ? _("submitted")
+                                : g_strcmp0 (status, "waiting") == 0 ? _("signed, waiting to be sent")
+                                : g_strcmp0 (status, "refused") == 0 ? _("refused by the server")
+                                : status);
+        if (*due && (g_strcmp0 (status, "open") == 0 || g_strcmp0 (status, "refused") == 0))
           g_string_append_printf (sub, _(" · due %s"), due);
         /* Sequential reading: this one is read after the earlier one is
          * submitted; it opens read-only until then. */
@@ -193,7 +207,7 @@ row_info_new (RrStore           *store,
   }
   r->fraction = files && files->len ? (double) cached / files->len : 0;
   r->all_here = files && files->len > 0 && cached == files->len;
-  r->can_download = g_strcmp0 (t->status, "open") == 0 && t->on_server && !r->all_here;
+  r->can_download = g_strcmp0 (status, "open") == 0 && t->on_server && !r->all_here;
   return r;
 }
 

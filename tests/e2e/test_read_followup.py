@@ -238,6 +238,19 @@ class ReadFollowup(WorkspaceDriver, AppCase):
         self.sign_read(PASSWORD, "The server's baseline sum: %d.%d mm"
                        % (bl_sum // 10, bl_sum % 10))
 
+        # Back on the worklist in the same session, without a refresh: the
+        # Baseline says submitted (its draft no longer), Week 8 is no longer
+        # held back.
+        self.click(self.named("Worklist"))
+        rows = wait_for(lambda: [r for r in self.row_names("Worklist")
+                                 if r.startswith("Read · subject S-001, Baseline · submitted ·")
+                                 and "draft" not in r], 30)
+        self.assertTrue(rows, self.row_names("Worklist"))
+        self.assertTrue([r for r in self.row_names("Worklist")
+                         if r.startswith("Read · subject S-001, Baseline, Week 8 · open")
+                         and "first" not in r], self.row_names("Worklist"))
+        self.shot("2b-worklist-after-submit")
+
         # Week 8 now opens, beside the Baseline, on the same plane; its
         # row is no longer greyed.
         self.start()
