@@ -15,6 +15,7 @@
 #include "rr-dicom.h"
 #include "rr-scan.h"
 #include "rr-task-detail.h"
+#include "rr-response-text.h"
 
 #include <glib/gi18n.h>
 #include <json-glib/json-glib.h>
@@ -94,11 +95,7 @@ rr_adjudication_view_handles (const char *kind)
 static const char *
 word (const char *w)
 {
-  if (w == NULL || *w == '\0')
-    return "—";
-  if (g_str_equal (w, "NON_CR_NON_PD"))
-    return _("non-CR/non-PD");
-  return w;
+  return rr_response_code_short (w);
 }
 
 static const char *

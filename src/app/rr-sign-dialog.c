@@ -4,6 +4,7 @@
  * run on a worker with its own database connection. */
 #include "rr-sign-dialog.h"
 #include "rr-read-draft.h"
+#include "rr-response-text.h"
 #include "rr-store.h"
 #include "rr-sync.h"
 #include "rr-session.h"
@@ -429,15 +430,20 @@ responses_text (JsonObject *read)
                                    "%s, overall %s"),
                               json_object_get_string_member_with_default (t, "id", ""),
                               json_object_get_double_member_with_default (t, "sum_mm", 0),
-                              json_object_get_string_member_with_default (t, "target", ""),
-                              json_object_get_string_member_with_default (t, "non_target", ""),
-                              json_object_get_string_member_with_default (t, "new_lesions", ""),
-                              json_object_get_string_member_with_default (t, "overall", ""));
+                              rr_response_code_words (
+                                json_object_get_string_member_with_default (t, "target", "")),
+                              rr_response_code_words (
+                                json_object_get_string_member_with_default (t, "non_target", "")),
+                              rr_new_status_code_words (
+                                json_object_get_string_member_with_default (t, "new_lesions", "")),
+                              rr_response_code_words (
+                                json_object_get_string_member_with_default (t, "overall", "")));
     }
+  /* In the words of the lesion form: the codes are for files. */
   if (tps && json_array_get_length (tps))
     g_string_append_printf (s, _("\nBest overall response: %s"),
-                            json_object_get_string_member_with_default (
-                              r, "best_overall_response", ""));
+                            rr_response_code_words (json_object_get_string_member_with_default (
+                              r, "best_overall_response", "")));
   return g_string_free (s, FALSE);
 }
 

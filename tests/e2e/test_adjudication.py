@@ -330,6 +330,13 @@ class Adjudication(AppCase, WorkspaceDriver):
         self.assertIn("Adjudication: I choose Reader 2's read as the final assessment of "
                       "this case", self.labels(dialog))
         self.assertIn("Reasons: Measurement variability. " + rationale, self.labels(dialog))
+        # The responses in the lesion form's words, not the read JSON's codes.
+        words = {"CR": "complete response (CR)", "PR": "partial response (PR)",
+                 "SD": "stable disease (SD)", "PD": "progressive disease (PD)",
+                 "NE": "not evaluable (NE)"}
+        self.assertTrue([t for t in self.labels(dialog)
+                         if t.endswith("Best overall response: " + words[bor["Reader 2"]])],
+                        self.labels(dialog))
         self.type_into("Password", PASSWORD, root=dialog)
         self.shot("6-sign")
         self.click(self.named("Sign and submit", root=dialog))
