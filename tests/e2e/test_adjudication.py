@@ -197,6 +197,19 @@ class Adjudication(AppCase, WorkspaceDriver):
         m = SLICE.search(viewer.description or "")
         return int(m[1]) if m else None
 
+    def dark_share(self, viewer):
+        """The share of @viewer's pixels on screen that are near black: the
+        phantom's air and lungs at W 400 L 40; the window's background, where
+        no image is drawn, is near white."""
+        from PIL import Image
+        path = os.path.join(self.out, "pane.png")
+        subprocess.run(["import", "-window", "root", path], capture_output=True)
+        x, y, w, h = viewer.queryComponent().getExtents(self.pyatspi.DESKTOP_COORDS)
+        with Image.open(path) as im:
+            pane = im.convert("L").crop((x, y, x + w, y + h))
+            dark = sum(pane.histogram()[:40])
+        return dark / float(max(1, w * h))
+
     # ---- the test ----
 
     def test_adjudication(self):
@@ -222,6 +235,22 @@ class Adjudication(AppCase, WorkspaceDriver):
         tp_rows = wait_for(lambda: self.row_names("Timepoint responses"), 30)
         self.assertTrue(tp_rows, "no timepoint table")
         self.shot("2-workspace")
+
+        # The divider moved (as the decision panel grows or the adjudicator
+        # drags it): both panes get a new size and must show their images
+        # again, not the window's background (the walk's blank Reader 1).
+        x, y, w, h = v1.queryComponent().getExtents(p.DESKTOP_COORDS)
+        bar = self.named("Each pane its own reader's calipers").queryComponent().getExtents(p.DESKTOP_COORDS)
+        # The divider is under the calipers' bar, above the responses.
+        below = bar[1] + bar[3]
+        self.drag(x + w // 2, below + 5, x + w // 2, below - 70)
+        self.assertTrue(wait_for(lambda: v1.queryComponent().getExtents(
+            p.DESKTOP_COORDS)[3] < h - 30, 10), "the divider did not move")
+        for v in (v1, v2):
+            self.assertTrue(wait_for(lambda: self.dark_share(v) > 0.2, 10),
+                            "%s shows no image after the resize (%.2f dark)"
+                            % (v.name, self.dark_share(v)))
+        self.shot("2b-divider-moved")
 
         # The discrepancy: best overall response, highlighted, both values.
         want = "Best overall response: Reader 1 %s, Reader 2 %s (discrepancy)" % (
@@ -319,6 +348,23 @@ class Adjudication(AppCase, WorkspaceDriver):
             self.click_at(box)
             self.pyatspi.Registry.generateKeyboardEvent(0, rationale, self.pyatspi.KEY_STRING)
         self.assertTrue(wait_for(lambda: sign.getState().contains(p.STATE_SENSITIVE), 10))
+        # The panel below scrolled with the wheel, as the walk did: the panes
+        # keep their images.
+        tables = self.named("Timepoint responses", roles=(p.ROLE_LIST,))
+        tx, ty, tw, th = tables.queryComponent().getExtents(p.DESKTOP_COORDS)
+        for button in ("b5c", "b5c", "b5c", "b4c", "b5c", "b5c"):
+            self.mouse(tx + tw // 2, ty + th // 2, "abs")
+            self.mouse(tx + tw // 2, ty + th // 2, button)
+            time.sleep(0.2)
+        # Then the pointer over each pane (a hover redraws only the overlay).
+        for v in (v1, v2):
+            vx, vy, vw, vh = v.queryComponent().getExtents(p.DESKTOP_COORDS)
+            for i in range(8):
+                self.mouse(vx + vw * (i + 1) // 10, vy + vh // 2, "abs")
+        for v in (v1, v2):
+            self.assertTrue(wait_for(lambda: self.dark_share(v) > 0.2, 10),
+                            "%s shows no image after the panel scrolled (%.2f dark)"
+                            % (v.name, self.dark_share(v)))
         self.shot("5-chosen")
         self.click(sign)
         dialog = self.frame("Sign and Submit")
