@@ -63,6 +63,7 @@ struct _RrReadForm
 enum
 {
   SIGNAL_GO_TO,
+  SIGNAL_LOCK_CHANGED,
   N_SIGNALS
 };
 
@@ -498,6 +499,21 @@ on_remove (GtkButton  *button,
     }
 }
 
+/* A locked read (signed, or waiting for an earlier timepoint) cannot be
+ * edited but can still be looked through: every control of a lesion's row
+ * follows the lock except Go To. */
+static void
+set_row_locked (GtkWidget *box,
+                gboolean   locked)
+{
+  for (GtkWidget *c = gtk_widget_get_first_child (box); c; c = gtk_widget_get_next_sibling (c))
+    if (g_object_get_data (G_OBJECT (c), "actions"))
+      for (GtkWidget *b = gtk_widget_get_first_child (c); b; b = gtk_widget_get_next_sibling (b))
+        gtk_widget_set_sensitive (b, !locked || g_object_get_data (G_OBJECT (b), "go-to") != NULL);
+    else
+      gtk_widget_set_sensitive (c, !locked);
+}
+
 static GtkWidget *
 small_button (const char *label,
               const char *accessible,
@@ -656,6 +672,8 @@ lesion_row (RrReadForm    *self,
     GtkWidget *actions = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
     go = g_strdup_printf (_("Go to %s"), l->id);
     b = small_button (_("Go To"), go, l->id);
+    g_object_set_data (G_OBJECT (b), "go-to", GINT_TO_POINTER (1));
+    g_object_set_data (G_OBJECT (actions), "actions", GINT_TO_POINTER (1));
     g_signal_connect_object (b, "clicked", G_CALLBACK (on_go_to), self, 0);
     gtk_box_append (GTK_BOX (actions), b);
     use = g_strdup_printf (_("Measure %s with the selected caliper"), l->id);
@@ -688,7 +706,7 @@ lesion_row (RrReadForm    *self,
   g_object_set_data (G_OBJECT (row), "organ", organ);
   g_object_set_data (G_OBJECT (row), "nodal", nodal);
   g_object_set_data (G_OBJECT (row), "box", box);
-  gtk_widget_set_sensitive (box, !self->locked);
+  set_row_locked (box, self->locked);
   return row;
 }
 
@@ -877,7 +895,8 @@ update_rows_locked (RrReadForm *self)
   for (GtkWidget *row = gtk_widget_get_first_child (GTK_WIDGET (self->lesions)); row;
        row = gtk_widget_get_next_sibling (row))
     if (g_object_get_data (G_OBJECT (row), "box"))
-      gtk_widget_set_sensitive (g_object_get_data (G_OBJECT (row), "box"), !self->locked);
+      set_row_locked (g_object_get_data (G_OBJECT (row), "box"), self->locked);
+  g_signal_emit (self, signals[SIGNAL_LOCK_CHANGED], 0);
   refresh (self);
 }
 
@@ -1194,11 +1213,13 @@ rr_read_form_set_task (RrReadForm  *self,
     {
       rebuild (self);
       gtk_widget_set_visible (GTK_WIDGET (self), FALSE);
+      g_signal_emit (self, signals[SIGNAL_LOCK_CHANGED], 0);
       return;
     }
   self->task_id = g_strdup (task_id);
   self->ca_file = g_strdup (ca_file);
   load_task (self);
+  g_signal_emit (self, signals[SIGNAL_LOCK_CHANGED], 0);
 }
 
 const RrMeasurement *
@@ -1334,6 +1355,10 @@ rr_read_form_class_init (RrReadFormClass *klass)
   signals[SIGNAL_GO_TO] = g_signal_new ("go-to", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                                         NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING,
                                         G_TYPE_STRING);
+  /* "lock-changed": rr_read_form_is_locked () may have changed. */
+  signals[SIGNAL_LOCK_CHANGED] = g_signal_new ("lock-changed", G_TYPE_FROM_CLASS (klass),
+                                               G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                               G_TYPE_NONE, 0);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/readroom/Readroom/rr-read-form.ui");
   gtk_widget_class_bind_template_child (widget_class, RrReadForm, title);

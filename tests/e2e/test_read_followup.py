@@ -336,6 +336,19 @@ class ReadFollowup(WorkspaceDriver, AppCase):
         self.sign_read(PASSWORD, "The server's best overall response: PR")
         self.shot("5-week8-submitted")
         self.assertFalse(self.named("Make target").getState().contains(p.STATE_SENSITIVE))
+        # Signed: nothing edits it any more (Delete, Undo, the lesion's
+        # controls), but it can still be looked through (Go To).
+        sensitive = lambda n: n.getState().contains(p.STATE_SENSITIVE)  # noqa: E731
+        self.assertTrue(wait_for(lambda: not sensitive(self.named("Undo")), 10))
+        deletes = find_all(self.app, lambda n: (n.name or "") == "Delete measurement", [])
+        self.assertTrue(deletes)
+        self.assertFalse([d for d in deletes if sensitive(d)])
+        go = self.named("Go to T1")
+        self.assertTrue(sensitive(go), "Go To is not available on a signed read")
+        self.assertFalse(sensitive(self.named("Measure T1 with the selected caliper")))
+        self.click(go)
+        self.viewer_says("Week 8, day 56")
+        self.shot("6-signed-go-to")
 
 
 if __name__ == "__main__":
