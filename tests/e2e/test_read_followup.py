@@ -249,6 +249,20 @@ class ReadFollowup(WorkspaceDriver, AppCase):
         self.assertTrue([r for r in self.row_names("Worklist")
                          if r.startswith("Read · subject S-001, Baseline, Week 8 · open")
                          and "first" not in r], self.row_names("Worklist"))
+        # Chronological: Baseline above Baseline, Week 8. The submitted one
+        # has its tick; rows whose files are all here, no download button.
+        names = [r for r in self.row_names("Worklist") if r.startswith("Read · subject S-001")]
+        self.assertEqual([n.split(" · ")[1] for n in names],
+                         ["subject S-001, Baseline", "subject S-001, Baseline, Week 8"], names)
+        # (GTK leaves a hidden widget out of the tree, or not VISIBLE.)
+        showing = lambda n: n.getState().contains(p.STATE_VISIBLE)  # noqa: E731
+        rows = self.list_items("Worklist")
+        ticks = [[i for i in find_all(r, lambda n: (n.name or "") == "Submitted", [])
+                  if showing(i)] for r in rows]
+        self.assertEqual([bool(t) for t in ticks], [True, False])
+        downloads = [i for i in find_all(self.app, lambda n: (n.name or "") in (
+            "Available offline", "Make available offline"), []) if showing(i)]
+        self.assertEqual(downloads, [])
         self.shot("2b-worklist-after-submit")
 
         # Week 8 now opens, beside the Baseline, on the same plane; its
