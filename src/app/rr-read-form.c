@@ -581,7 +581,10 @@ lesion_row (RrReadForm    *self,
   gtk_box_append (GTK_BOX (box), top);
 
   location = gtk_entry_new ();
-  gtk_entry_set_placeholder_text (GTK_ENTRY (location), _("Location (segment, lobe, side…)"));
+  /* A placeholder short enough for the 300 px form; the examples in the
+   * tooltip. */
+  gtk_entry_set_placeholder_text (GTK_ENTRY (location), _("Location"));
+  gtk_widget_set_tooltip_text (location, _("Location: segment, lobe, side…"));
   gtk_editable_set_text (GTK_EDITABLE (location), l->location ? l->location : "");
   g_free (acc);
   acc = g_strdup_printf (_("Location of %s"), l->id);
@@ -643,6 +646,13 @@ lesion_row (RrReadForm    *self,
               (l->kind == RR_LESION_NON_TARGET && list[i] == RR_ENTRY_PRESENT &&
                l->entries[self->current].kind == RR_ENTRY_CALIPER))
             sel = i;
+        /* Not assessed at this timepoint yet: said so, not GTK's "(None)";
+         * on_state ignores the item (past the states). */
+        if (sel == GTK_INVALID_LIST_POSITION)
+          {
+            sel = g_list_model_get_n_items (G_LIST_MODEL (states));
+            gtk_string_list_append (states, _("Not assessed yet"));
+          }
         dd = gtk_drop_down_new (G_LIST_MODEL (g_object_ref (states)), NULL);
         gtk_drop_down_set_selected (GTK_DROP_DOWN (dd), sel);
         g_free (acc);

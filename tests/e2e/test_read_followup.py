@@ -281,6 +281,13 @@ class ReadFollowup(WorkspaceDriver, AppCase):
         # The Baseline's two calipers, on the prior's pane.
         self.viewer_says("2 earlier measurements shown")
         self.shot("3-week8-beside-baseline")
+        # Not measured at Week 8 yet: the status says so (not GTK's "(None)").
+        status = wait_for(lambda: find(self.app, lambda n: (n.name or "") ==
+                                       "Status of T1 at Week 8"), 10)
+        self.assertIsNotNone(status)
+        # (GtkDropDown keeps its own "(None)" label, hidden, for an empty
+        # selection: the item shown is the one asserted.)
+        self.assertIn("Not assessed yet", self.labels(status))
         # The sidebar in timepoint order.
         series = find(self.app, lambda n: (n.name or "") == "Series" and n.getRole() == p.ROLE_LIST)
         headers = [label_text(n) for n in find_all(series, lambda n: n.getRole() == p.ROLE_LABEL,
