@@ -362,10 +362,15 @@ class ServerSuite(unittest.TestCase):
                       "signature": {"password": password_of("adj1"), "meaning": meaning}}):
             self.submit("adj1", adj[0]["id"], body, expected=400)
         self.assertEqual([t["id"] for t in self.tasks("adj1")], [adj[0]["id"]])
-        # A rationale of 2000 characters and a meaning of 200 sign.
+        # Characters, not bytes: 201 two-byte characters are refused; a
+        # rationale of 2000 characters and a meaning of 200 (more than 200
+        # bytes) sign.
         self.submit("adj1", adj[0]["id"], {"chosen": chosen, "rationale": rationale,
                                            "signature": {"password": password_of("adj1"),
-                                                         "meaning": meaning.ljust(200, ".")}})
+                                                         "meaning": "é" * 201}}, expected=400)
+        self.submit("adj1", adj[0]["id"], {"chosen": chosen, "rationale": rationale,
+                                           "signature": {"password": password_of("adj1"),
+                                                         "meaning": meaning.ljust(200, "é")}})
 
         # Export: figures by hand. Cases read twice: S1 BL, S1 W8, S2 BL,
         # S2 W8 = 4; adjudicated 1 -> rate 0.25. BOR pairs: (NE,NE) (PR,PR)
