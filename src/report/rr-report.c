@@ -711,18 +711,25 @@ rr_report_write_pdf (const char   *read_json,
   d.scan = scan;
   d.volumes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                      (GDestroyNotify) rr_volume_unref);
-  /* A trial's images are de-identified: their Patient ID is the subject's
-   * (cli.md, deid --subject), which is what the trial calls the person. */
-  d.subject = "unknown";
+  /* The read's subject when it names one (the workstation's export does);
+   * else the images' Patient ID, which de-identification for a trial makes
+   * the subject ID (cli.md, deid --subject). */
+  {
+    JsonNode *sn = json_object_get_member (d.root, "subject");
+    d.subject = sn && JSON_NODE_HOLDS_VALUE (sn) && json_node_get_value_type (sn) == G_TYPE_STRING
+                  && *json_node_get_string (sn) ? json_node_get_string (sn) : NULL;
+  }
   for (guint i = 0; i < scan->studies->len; i++)
     {
       RrDicomStudy *st = scan->studies->pdata[i];
-      if (st->patient_id && *st->patient_id)
+      if (d.subject == NULL && st->patient_id && *st->patient_id)
         {
           d.subject = st->patient_id;
           break;
         }
     }
+  if (d.subject == NULL)
+    d.subject = "unknown";
   d.page = 1;
   d.y = MARGIN;
   footer (&d);
