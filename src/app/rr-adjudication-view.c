@@ -15,6 +15,7 @@
 #include "rr-dicom.h"
 #include "rr-scan.h"
 #include "rr-task-detail.h"
+#include "rr-response-text.h"
 
 #include <glib/gi18n.h>
 #include <json-glib/json-glib.h>
@@ -94,11 +95,7 @@ rr_adjudication_view_handles (const char *kind)
 static const char *
 word (const char *w)
 {
-  if (w == NULL || *w == '\0')
-    return "—";
-  if (g_str_equal (w, "NON_CR_NON_PD"))
-    return _("non-CR/non-PD");
-  return w;
+  return rr_response_code_short (w);
 }
 
 static const char *
@@ -899,9 +896,12 @@ on_sign (RrAdjudicationView *self)
     json_node_unref (n);
     json_object_unref (copy);
   }
-  /* The rationale in the meaning: the signer sees, and signs, it. */
-  meaning = g_strdup_printf (_("I am the adjudicator of this case: %s's read is my final "
-                               "assessment. Rationale: %s"), reader_labels[c], r);
+  /* The meaning says what the signature means (Part 11, 11.50), in a
+   * sentence the server bounds to 200 characters; the rationale, of any
+   * length, is the submission's own field: the dialog shows it above the
+   * signature, and it is submitted, and audited, with it. */
+  meaning = g_strdup_printf (_("Adjudication: I choose %s's read as the final assessment of "
+                               "this case"), reader_labels[c]);
   dialog = rr_sign_dialog_new (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))),
                                rr_store_get_path (self->store), self->account, self->task_id,
                                self->ca_file, read);

@@ -17,6 +17,7 @@ struct _RrMeasurementPanel
   gboolean selecting;      /* a row is being marked from outside */
   RrLesionNameFunc lesion_name;
   gpointer lesion_name_data;
+  gboolean locked;         /* the read is signed: nothing can be deleted */
 };
 
 enum
@@ -86,6 +87,7 @@ make_row (RrMeasurementPanel  *self,
                                   _("Delete measurement"), -1);
   g_object_set_data_full (G_OBJECT (del), "measurement", g_strdup (m->id), g_free);
   g_signal_connect_object (del, "clicked", G_CALLBACK (on_delete), self, 0);
+  gtk_widget_set_sensitive (del, !self->locked);
   adw_action_row_add_suffix (ADW_ACTION_ROW (row), del);
   g_object_set_data_full (G_OBJECT (row), "measurement", g_strdup (m->id), g_free);
   return row;
@@ -143,6 +145,17 @@ rr_measurement_panel_select (RrMeasurementPanel *self,
   else
     gtk_list_box_unselect_all (self->list);
   self->selecting = FALSE;
+}
+
+void
+rr_measurement_panel_set_locked (RrMeasurementPanel *self,
+                                 gboolean            locked)
+{
+  g_return_if_fail (RR_IS_MEASUREMENT_PANEL (self));
+  if (self->locked == !!locked)
+    return;
+  self->locked = !!locked;
+  rr_measurement_panel_refresh (self);
 }
 
 void

@@ -23,6 +23,10 @@ void rr_measurement_panel_refresh    (RrMeasurementPanel *self);
 void rr_measurement_panel_set_lesion_names (RrMeasurementPanel *self,
                                             RrLesionNameFunc    func,
                                             gpointer            user_data);
+/* A locked read's measurements are listed, and can be gone to, but their
+ * Delete buttons are insensitive. */
+void rr_measurement_panel_set_locked (RrMeasurementPanel *self,
+                                      gboolean            locked);
 /* Marks the row of @id (NULL: none) without emitting "activated". */
 void rr_measurement_panel_select     (RrMeasurementPanel *self,
                                       const char         *id);

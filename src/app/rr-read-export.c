@@ -214,6 +214,25 @@ on_sr (GtkButton *button,
   choose (RR_READ_EXPORT (data), JOB_SR);
 }
 
+/* The read as exported: with the trial's subject ID, which the report
+ * names (the images' Patient ID is only the same once they are
+ * de-identified for the trial). */
+static char *
+with_subject (const char *read_json,
+              const char *subject)
+{
+  g_autoptr (JsonParser) p = json_parser_new ();
+  JsonObject *o;
+  if (subject == NULL || *subject == '\0' ||
+      !json_parser_load_from_data (p, read_json, -1, NULL) ||
+      !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (p)))
+    return g_strdup (read_json);
+  o = json_node_get_object (json_parser_get_root (p));
+  if (!json_object_has_member (o, "subject"))
+    json_object_set_string_member (o, "subject", subject);
+  return json_to_string (json_parser_get_root (p), FALSE);
+}
+
 /* A file name part: the subject and label are free text. */
 static void
 append_safe (GString    *s,
@@ -276,7 +295,7 @@ rr_read_export_set_read (RrReadExport *self,
         }
     }
   self->name = g_string_free (name, FALSE);
-  self->read_json = g_strdup (read_json);
+  self->read_json = with_subject (read_json, subject);
   /* The images of every task of this subject: a follow-up's read holds
    * calipers on the earlier timepoints' images too. */
   cache = rr_store_cache_dir ();

@@ -64,6 +64,7 @@ enum
 {
   SIGNAL_GO_TO,
   SIGNAL_LESIONS_CHANGED,
+  SIGNAL_LOCK_CHANGED,
   N_SIGNALS
 };
 
@@ -503,6 +504,21 @@ on_remove (GtkButton  *button,
     }
 }
 
+/* A locked read (signed, or waiting for an earlier timepoint) cannot be
+ * edited but can still be looked through: every control of a lesion's row
+ * follows the lock except Go To. */
+static void
+set_row_locked (GtkWidget *box,
+                gboolean   locked)
+{
+  for (GtkWidget *c = gtk_widget_get_first_child (box); c; c = gtk_widget_get_next_sibling (c))
+    if (g_object_get_data (G_OBJECT (c), "actions"))
+      for (GtkWidget *b = gtk_widget_get_first_child (c); b; b = gtk_widget_get_next_sibling (b))
+        gtk_widget_set_sensitive (b, !locked || g_object_get_data (G_OBJECT (b), "go-to") != NULL);
+    else
+      gtk_widget_set_sensitive (c, !locked);
+}
+
 static GtkWidget *
 small_button (const char *label,
               const char *accessible,
@@ -570,7 +586,10 @@ lesion_row (RrReadForm    *self,
   gtk_box_append (GTK_BOX (box), top);
 
   location = gtk_entry_new ();
-  gtk_entry_set_placeholder_text (GTK_ENTRY (location), _("Location (segment, lobe, side…)"));
+  /* A placeholder short enough for the 300 px form; the examples in the
+   * tooltip. */
+  gtk_entry_set_placeholder_text (GTK_ENTRY (location), _("Location"));
+  gtk_widget_set_tooltip_text (location, _("Location: segment, lobe, side…"));
   gtk_editable_set_text (GTK_EDITABLE (location), l->location ? l->location : "");
   g_free (acc);
   acc = g_strdup_printf (_("Location of %s"), l->id);
@@ -632,6 +651,13 @@ lesion_row (RrReadForm    *self,
               (l->kind == RR_LESION_NON_TARGET && list[i] == RR_ENTRY_PRESENT &&
                l->entries[self->current].kind == RR_ENTRY_CALIPER))
             sel = i;
+        /* Not assessed at this timepoint yet: said so, not GTK's "(None)";
+         * on_state ignores the item (past the states). */
+        if (sel == GTK_INVALID_LIST_POSITION)
+          {
+            sel = g_list_model_get_n_items (G_LIST_MODEL (states));
+            gtk_string_list_append (states, _("Not assessed yet"));
+          }
         dd = gtk_drop_down_new (G_LIST_MODEL (g_object_ref (states)), NULL);
         gtk_drop_down_set_selected (GTK_DROP_DOWN (dd), sel);
         g_free (acc);
@@ -661,6 +687,8 @@ lesion_row (RrReadForm    *self,
     GtkWidget *actions = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
     go = g_strdup_printf (_("Go to %s"), l->id);
     b = small_button (_("Go To"), go, l->id);
+    g_object_set_data (G_OBJECT (b), "go-to", GINT_TO_POINTER (1));
+    g_object_set_data (G_OBJECT (actions), "actions", GINT_TO_POINTER (1));
     g_signal_connect_object (b, "clicked", G_CALLBACK (on_go_to), self, 0);
     gtk_box_append (GTK_BOX (actions), b);
     use = g_strdup_printf (_("Measure %s with the selected caliper"), l->id);
@@ -693,7 +721,7 @@ lesion_row (RrReadForm    *self,
   g_object_set_data (G_OBJECT (row), "organ", organ);
   g_object_set_data (G_OBJECT (row), "nodal", nodal);
   g_object_set_data (G_OBJECT (row), "box", box);
-  gtk_widget_set_sensitive (box, !self->locked);
+  set_row_locked (box, self->locked);
   return row;
 }
 
@@ -883,7 +911,8 @@ update_rows_locked (RrReadForm *self)
   for (GtkWidget *row = gtk_widget_get_first_child (GTK_WIDGET (self->lesions)); row;
        row = gtk_widget_get_next_sibling (row))
     if (g_object_get_data (G_OBJECT (row), "box"))
-      gtk_widget_set_sensitive (g_object_get_data (G_OBJECT (row), "box"), !self->locked);
+      set_row_locked (g_object_get_data (G_OBJECT (row), "box"), self->locked);
+  g_signal_emit (self, signals[SIGNAL_LOCK_CHANGED], 0);
   refresh (self);
 }
 
@@ -1200,11 +1229,13 @@ rr_read_form_set_task (RrReadForm  *self,
     {
       rebuild (self);
       gtk_widget_set_visible (GTK_WIDGET (self), FALSE);
+      g_signal_emit (self, signals[SIGNAL_LOCK_CHANGED], 0);
       return;
     }
   self->task_id = g_strdup (task_id);
   self->ca_file = g_strdup (ca_file);
   load_task (self);
+  g_signal_emit (self, signals[SIGNAL_LOCK_CHANGED], 0);
 }
 
 const RrMeasurement *
@@ -1355,6 +1386,10 @@ rr_read_form_class_init (RrReadFormClass *klass)
   signals[SIGNAL_LESIONS_CHANGED] = g_signal_new ("lesions-changed", G_TYPE_FROM_CLASS (klass),
                                                   G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                                                   G_TYPE_NONE, 0);
+  /* "lock-changed": rr_read_form_is_locked () may have changed. */
+  signals[SIGNAL_LOCK_CHANGED] = g_signal_new ("lock-changed", G_TYPE_FROM_CLASS (klass),
+                                               G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                               G_TYPE_NONE, 0);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/readroom/Readroom/rr-read-form.ui");
   gtk_widget_class_bind_template_child (widget_class, RrReadForm, title);

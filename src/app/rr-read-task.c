@@ -2,6 +2,7 @@
  * local database, apart from the form itself. */
 #include "rr-read-task.h"
 #include "rr-json.h"
+#include "rr-response-text.h"
 
 #include <glib/gi18n.h>
 #include <json-glib/json-glib.h>
@@ -138,8 +139,9 @@ rr_read_task_receipt_text (const char *receipt_json)
       if (fu && json_array_get_length (fu) > 0)
         return g_strdup_printf (_("Submitted and locked. Receipt %s, %s. The server's best "
                                   "overall response: %s"), id, at,
-                                json_object_get_string_member_with_default (
-                                  resp, "best_overall_response", "—"));
+                                rr_response_code_short (
+                                  json_object_get_string_member_with_default (
+                                    resp, "best_overall_response", NULL)));
       else
         return g_strdup_printf (_("Submitted and locked. Receipt %s, %s. The server's "
                                   "baseline sum: %.1f mm"), id, at,

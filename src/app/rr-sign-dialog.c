@@ -4,6 +4,7 @@
  * run on a worker with its own database connection. */
 #include "rr-sign-dialog.h"
 #include "rr-read-draft.h"
+#include "rr-response-text.h"
 #include "rr-store.h"
 #include "rr-sync.h"
 #include "rr-session.h"
@@ -19,6 +20,8 @@ struct _RrSignDialog
   GtkLabel *signer;
   GtkLabel *time;
   GtkLabel *meaning_label;
+  GtkLabel *rationale_label; /* an adjudication's, in its own row: it is no part
+                              * of the meaning, which the server bounds */
   AdwPasswordEntryRow *password;
   GtkLabel *status;
   GtkButton *sign;
@@ -427,15 +430,20 @@ responses_text (JsonObject *read)
                                    "%s, overall %s"),
                               json_object_get_string_member_with_default (t, "id", ""),
                               json_object_get_double_member_with_default (t, "sum_mm", 0),
-                              json_object_get_string_member_with_default (t, "target", ""),
-                              json_object_get_string_member_with_default (t, "non_target", ""),
-                              json_object_get_string_member_with_default (t, "new_lesions", ""),
-                              json_object_get_string_member_with_default (t, "overall", ""));
+                              rr_response_code_words (
+                                json_object_get_string_member_with_default (t, "target", "")),
+                              rr_response_code_words (
+                                json_object_get_string_member_with_default (t, "non_target", "")),
+                              rr_new_status_code_words (
+                                json_object_get_string_member_with_default (t, "new_lesions", "")),
+                              rr_response_code_words (
+                                json_object_get_string_member_with_default (t, "overall", "")));
     }
+  /* In the words of the lesion form: the codes are for files. */
   if (tps && json_array_get_length (tps))
     g_string_append_printf (s, _("\nBest overall response: %s"),
-                            json_object_get_string_member_with_default (
-                              r, "best_overall_response", ""));
+                            rr_response_code_words (json_object_get_string_member_with_default (
+                              r, "best_overall_response", "")));
   return g_string_free (s, FALSE);
 }
 
@@ -558,6 +566,8 @@ rr_sign_dialog_new (GtkWindow  *parent,
       resp = responses_text (read);
       field (box, _("Responses"), resp);
     }
+  self->rationale_label = GTK_LABEL (field (box, _("Rationale"), ""));
+  gtk_widget_set_visible (gtk_widget_get_parent (GTK_WIDGET (self->rationale_label)), FALSE);
   gtk_box_append (GTK_BOX (box), gtk_separator_new (GTK_ORIENTATION_HORIZONTAL));
   self->signer = GTK_LABEL (field (box, _("Signed by"), _("looking up…")));
   self->time = GTK_LABEL (field (box, _("Time"), now));
@@ -625,6 +635,8 @@ rr_sign_dialog_set_adjudication (RrSignDialog *self,
   self->rationale = g_strdup (rationale);
   self->meaning = g_strdup (meaning);
   gtk_label_set_text (self->meaning_label, meaning);
+  gtk_label_set_text (self->rationale_label, rationale);
+  gtk_widget_set_visible (gtk_widget_get_parent (GTK_WIDGET (self->rationale_label)), TRUE);
 }
 
 void

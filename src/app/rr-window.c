@@ -197,10 +197,13 @@ on_page_changed (RrWindow *self)
 static void
 update_undo_actions (RrWindow *self)
 {
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.undo",
-                                 self->history && rr_measurement_history_can_undo (self->history));
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.redo",
-                                 self->history && rr_measurement_history_can_redo (self->history));
+  /* A locked read's measurements do not change: nothing to undo there. */
+  gboolean locked = rr_read_form_is_locked (self->read_form);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.undo", !locked && self->history &&
+                                 rr_measurement_history_can_undo (self->history));
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.redo", !locked && self->history &&
+                                 rr_measurement_history_can_redo (self->history));
+  rr_measurement_panel_set_locked (self->measurements, locked);
 }
 
 static gboolean
@@ -1281,6 +1284,8 @@ rr_window_init (RrWindow *self)
   rr_viewport_set_lesion_names (self->view, rr_read_form_lesion_of, self->read_form);
   rr_measurement_panel_set_lesion_names (self->measurements, rr_read_form_lesion_of,
                                          self->read_form);
+  g_signal_connect_object (self->read_form, "lock-changed", G_CALLBACK (update_undo_actions), self,
+                           G_CONNECT_SWAPPED);
   gtk_widget_insert_action_group (GTK_WIDGET (self->view), "read",
                                   rr_read_form_get_caliper_actions (self->read_form));
   g_signal_connect_object (self->view, "selection-changed",

@@ -93,6 +93,7 @@ typedef struct
   double fraction;
   gboolean all_here;
   gboolean can_download;
+  gboolean done;          /* submitted, or signed and waiting to be sent */
   char *waits_for;        /* sequential reading: the earlier timepoint to submit first */
 } RowInfo;
 
@@ -121,6 +122,7 @@ row_info_new (RrStore           *store,
   g_autoptr (GString) labels = g_string_new (NULL);
   g_autofree char *due = NULL, *offline = NULL, *draft = NULL, *withdrawn = NULL;
   const char *subject = "";
+  const char *status = t->status;
   guint cached = 0;
   RowInfo *r = g_new0 (RowInfo, 1);
 
@@ -139,6 +141,16 @@ row_info_new (RrStore           *store,
   for (guint i = 0; files && i < files->len; i++)
     cached += ((RrStoreInstance *) files->pdata[i])->sha256 != NULL;
   r->id = g_strdup (t->id);
+  /* What this computer sent since the list last came from the server: the
+   * task's newest outbox entry says it before the next refresh does. */
+  for (guint i = 0; g_strcmp0 (t->status, "open") == 0 && outbox && i < outbox->len; i++)
+    {
+      const RrStoreOutbox *o = outbox->pdata[i];
+      if (g_strcmp0 (o->task_id, t->id) == 0)
+        status = g_str_equal (o->state, "delivered") ? "submitted"
+                 : rr_store_outbox_state_waiting (o->state) ? "waiting"
+                 : g_str_equal (o->state, "refused") ? "refused" : t->status;
+    }
   if (g_strcmp0 (t->status, "open") == 0 && !t->withdrawn)
     r->waits_for = rr_read_task_earlier_open_in (tasks, outbox, t);
   r->title = g_strdup_printf (_("%s · subject %s"), kind_title (t->kind), subject);
@@ -149,8 +161,9 @@ row_info_new (RrStore           *store,
     offline = g_strdup (_("available offline"));
   else
     offline = g_strdup_printf (_("%u of %u files offline"), cached, files->len);
-  /* A submitted task's work is on the server; the others' is a draft here. */
-  if (g_strcmp0 (t->status, "submitted") == 0)
+  /* A submitted task's work is on the server (or on its way); the others'
+   * is a draft here. */
+  if (g_strcmp0 (status, "submitted") == 0 || g_strcmp0 (status, "waiting") == 0)
     ;
   else if (t->n_measurements > 0)
     draft = g_strdup_printf (g_dngettext (NULL, "your draft: %u measurement",
@@ -176,10 +189,12 @@ row_info_new (RrStore           *store,
     else
       {
         g_string_append_printf (sub, " · %s",
-                                g_strcmp0 (t->status, "open") == 0 ? _("open")
-                                : g_strcmp0 (t->status, "submitted") == 0 ? _("submitted")
-                                : t->status);
-        if (*due)
+                                g_strcmp0 (status, "open") == 0 ? _("open")
+                                : g_strcmp0 (status, "submitted") == 0 ? _("submitted")
+                                : g_strcmp0 (status, "waiting") == 0 ? _("signed, waiting to be sent")
+                                : g_strcmp0 (status, "refused") == 0 ? _("refused by the server")
+                                : status);
+        if (*due && (g_strcmp0 (status, "open") == 0 || g_strcmp0 (status, "refused") == 0))
           g_string_append_printf (sub, _(" · due %s"), due);
         /* Sequential reading: this one is read after the earlier one is
          * submitted; it opens read-only until then. */
@@ -193,7 +208,8 @@ row_info_new (RrStore           *store,
   }
   r->fraction = files && files->len ? (double) cached / files->len : 0;
   r->all_here = files && files->len > 0 && cached == files->len;
-  r->can_download = g_strcmp0 (t->status, "open") == 0 && t->on_server && !r->all_here;
+  r->can_download = g_strcmp0 (status, "open") == 0 && t->on_server && !r->all_here;
+  r->done = g_strcmp0 (status, "submitted") == 0 || g_strcmp0 (status, "waiting") == 0;
   return r;
 }
 
@@ -217,6 +233,21 @@ task_row_update (GtkWidget     *row,
                                   r->all_here ? _("Available offline") : _("Make available offline"),
                                   -1);
   gtk_widget_set_sensitive (button, r->can_download);
+  /* Nothing left to download, or nothing left to do: no download button;
+   * a done task has a tick instead of the progress bar. */
+  gtk_widget_set_visible (button, !r->all_here && !r->done);
+  gtk_widget_set_visible (bar, !r->done);
+  {
+    /* Kept in place when empty, so that every row's title starts at the
+     * same x. */
+    GtkImage *done = g_object_get_data (G_OBJECT (row), "done");
+    if (r->done)
+      gtk_image_set_from_icon_name (done, "object-select-symbolic");
+    else
+      gtk_image_clear (done);
+    gtk_accessible_update_property (GTK_ACCESSIBLE (done), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                    r->done ? _("Submitted") : "", -1);
+  }
   /* Greyed, still activatable: it opens read-only and says why. */
   if (r->waits_for)
     gtk_widget_add_css_class (row, "dim-label");
@@ -232,8 +263,14 @@ task_row (RrWorklist    *self,
   GtkWidget *bar = gtk_progress_bar_new ();
   GtkWidget *button = gtk_button_new_from_icon_name ("folder-download-symbolic");
 
+  GtkWidget *done = gtk_image_new ();
+
   adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
   gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row), TRUE);
+  gtk_image_set_pixel_size (GTK_IMAGE (done), 16);
+  gtk_widget_add_css_class (done, "success");
+  adw_action_row_add_prefix (ADW_ACTION_ROW (row), done);
+  g_object_set_data (G_OBJECT (row), "done", done);
   gtk_widget_set_valign (bar, GTK_ALIGN_CENTER);
   gtk_widget_set_size_request (bar, 120, -1);
   gtk_accessible_update_property (GTK_ACCESSIBLE (bar), GTK_ACCESSIBLE_PROPERTY_LABEL,
@@ -252,9 +289,12 @@ task_row (RrWorklist    *self,
   return row;
 }
 
+/* The work to do first; then by kind, and each subject's timepoints in
+ * reading order (chronological), as a reader goes through them; the due
+ * day only between tasks of one subject and timepoint. */
 static int
-by_kind_then_due (gconstpointer a,
-                  gconstpointer b)
+by_kind_subject_timepoint (gconstpointer a,
+                           gconstpointer b)
 {
   const RrStoreTask *x = *(RrStoreTask *const *) a, *y = *(RrStoreTask *const *) b;
   int open_x = g_strcmp0 (x->status, "open") != 0, open_y = g_strcmp0 (y->status, "open") != 0;
@@ -263,14 +303,12 @@ by_kind_then_due (gconstpointer a,
     return open_x - open_y;
   if ((c = g_strcmp0 (x->kind, y->kind)) != 0)
     return c;
-  /* By due day (tasks created together differ by seconds)... */
-  if ((c = strncmp (x->due_at ? x->due_at : "", y->due_at ? y->due_at : "", 10)) != 0)
-    return c;
-  /* Then each subject's timepoints in reading order. */
   if ((c = g_strcmp0 (x->subject, y->subject)) != 0)
     return c;
   if (x->n_timepoints != y->n_timepoints)
     return x->n_timepoints < y->n_timepoints ? -1 : 1;
+  if ((c = strncmp (x->due_at ? x->due_at : "", y->due_at ? y->due_at : "", 10)) != 0)
+    return c;
   return g_strcmp0 (x->id, y->id);
 }
 
@@ -333,7 +371,7 @@ list_thread (GTask        *task,
       g_task_return_error (task, error);
       return;
     }
-  g_ptr_array_sort (tasks, by_kind_then_due);
+  g_ptr_array_sort (tasks, by_kind_subject_timepoint);
   outbox = rr_store_outbox_list (self->reader, job->account, NULL, NULL);
   result = g_new0 (ListResult, 1);
   result->rows = g_ptr_array_new_with_free_func (row_info_free);

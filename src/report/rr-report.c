@@ -5,6 +5,7 @@
 #include "rr-report.h"
 #include "rr-read.h"
 #include "rr-criteria.h"
+#include "rr-response-text.h"
 #include "rr-organs.h"
 #include "rr-measurement.h"
 #include "rr-reslice.h"
@@ -30,7 +31,7 @@ typedef struct
   cairo_t *cr;
   double y;
   int page;
-  const char *patient;
+  const char *subject;        /* the images' Patient ID */
   RrRead *read;
   JsonObject *root;
   RrCriteriaResult *res;
@@ -69,8 +70,8 @@ text_at (Doc *d, double x, double y, double width, double size, gboolean bold,
 static void
 footer (Doc *d)
 {
-  g_autofree char *s = g_strdup_printf ("Readroom read report · patient %s · page %d",
-                                        d->patient, d->page);
+  g_autofree char *s = g_strdup_printf ("Readroom read report · subject %s · page %d",
+                                        d->subject, d->page);
   cairo_set_source_rgb (d->cr, 0.4, 0.4, 0.4);
   text_at (d, MARGIN, PAGE_H - MARGIN + 18, TEXT_W, 7.5, FALSE, PANGO_ALIGN_CENTER, s);
   cairo_set_source_rgb (d->cr, 0, 0, 0);
@@ -199,7 +200,8 @@ result_of (Doc *d, guint tp)
 static void
 responses (Doc *d)
 {
-  static const double cols[] = { 0, 62, 92, 142, 200, 252, 300, 368, 416 };
+  /* Non-target and overall wide enough for "non-CR/non-PD" on one line. */
+  static const double cols[] = { 0, 62, 92, 142, 200, 252, 290, 366, 416 };
   const char *head[] = { "Timepoint", "Day", "Sum (mm)", "vs baseline", "vs nadir",
                          "Target", "Non-target", "New", "Overall" };
 
@@ -234,16 +236,16 @@ responses (Doc *d)
       else
         sum = g_strdup (d->res->has_targets ? "NE" : "—");
       const char *cells[] = { t->id, day, sum, bl ? bl : "—", nadir ? nadir : "—",
-                              rr_response_to_string (r->target),
-                              rr_response_to_string (r->non_target),
-                              rr_new_status_to_string (r->new_lesions),
-                              rr_response_to_string (r->overall) };
+                              rr_response_short (r->target),
+                              rr_response_short (r->non_target),
+                              rr_new_status_words (r->new_lesions),
+                              rr_response_short (r->overall) };
       row (d, cols, 9, cells, FALSE);
     }
   d->y += 6;
   g_autofree char *bor = g_strdup_printf (
     "Best overall response: %s.   Progression: %s.",
-    d->res->best_overall_response ? rr_response_to_string (d->res->best_overall_response) : "none",
+    d->res->best_overall_response ? rr_response_words (d->res->best_overall_response) : "none",
     d->res->progression_timepoint >= 0 ? tp_at (d, d->res->progression_timepoint)->id : "none");
   para (d, 10, TRUE, bor);
   for (guint i = 0; i < d->res->violations->len; i++)
@@ -658,8 +660,8 @@ title (Doc *d)
 {
   const char *crit = d->read->criteria ? d->read->criteria : "recist1.1";
   const RrCriteria *c = rr_criteria_lookup (crit);
-  g_autofree char *sub = g_strdup_printf ("Patient %s · %s · %u timepoints (%s to %s)",
-                                          d->patient, c ? c->name : crit,
+  g_autofree char *sub = g_strdup_printf ("Subject %s · %s · %u timepoints (%s to %s)",
+                                          d->subject, c ? c->name : crit,
                                           d->read->timepoints->len, tp_at (d, 0)->id,
                                           tp_at (d, d->read->timepoints->len - 1)->id);
   d->y += text_at (d, MARGIN, d->y, TEXT_W, 20, TRUE, PANGO_ALIGN_LEFT, "Tumour response report");
@@ -709,16 +711,25 @@ rr_report_write_pdf (const char   *read_json,
   d.scan = scan;
   d.volumes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                      (GDestroyNotify) rr_volume_unref);
-  d.patient = "unknown";
+  /* The read's subject when it names one (the workstation's export does);
+   * else the images' Patient ID, which de-identification for a trial makes
+   * the subject ID (cli.md, deid --subject). */
+  {
+    JsonNode *sn = json_object_get_member (d.root, "subject");
+    d.subject = sn && JSON_NODE_HOLDS_VALUE (sn) && json_node_get_value_type (sn) == G_TYPE_STRING
+                  && *json_node_get_string (sn) ? json_node_get_string (sn) : NULL;
+  }
   for (guint i = 0; i < scan->studies->len; i++)
     {
       RrDicomStudy *st = scan->studies->pdata[i];
-      if (st->patient_id && *st->patient_id)
+      if (d.subject == NULL && st->patient_id && *st->patient_id)
         {
-          d.patient = st->patient_id;
+          d.subject = st->patient_id;
           break;
         }
     }
+  if (d.subject == NULL)
+    d.subject = "unknown";
   d.page = 1;
   d.y = MARGIN;
   footer (&d);

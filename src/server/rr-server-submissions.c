@@ -337,9 +337,13 @@ post_submission (RrHttpRequest *req,
     return bad_request (resp, "\"signature\" {\"password\", \"meaning\"} is required");
   sig = json_object_get_object_member (o, "signature");
   password = member_string (sig, "password", TRUE, 1024, &ok, resp);
-  meaning = member_string (sig, "meaning", TRUE, 200, &ok, resp);
+  /* Bounded in bytes first (4 per character at most), then in characters,
+   * as the message says: a meaning in another language fits as well. */
+  meaning = member_string (sig, "meaning", TRUE, 4 * 200, &ok, resp);
   if (!ok)
     return;
+  if (g_utf8_strlen (meaning, -1) > 200)
+    return bad_request (resp, "\"meaning\" must be a string of 1 to 200 characters");
 
   /* The document is checked before the signature is: a 422 tells what is
    * wrong without spending a password attempt. */
@@ -422,9 +426,11 @@ post_submission (RrHttpRequest *req,
   else if (g_str_equal (t.kind, "adjudication"))
     {
       const char *chosen = member_string (o, "chosen", TRUE, 16, &ok, resp);
-      const char *rationale = member_string (o, "rationale", TRUE, 10000, &ok, resp);
+      const char *rationale = member_string (o, "rationale", TRUE, 4 * 10000, &ok, resp);
       if (!ok)
         return;
+      if (g_utf8_strlen (rationale, -1) > 10000)
+        return bad_request (resp, "\"rationale\" must be a string of 1 to 10000 characters");
       if (!g_str_equal (chosen, "Reader 1") && !g_str_equal (chosen, "Reader 2"))
         return bad_request (resp, "\"chosen\" is \"Reader 1\" or \"Reader 2\"");
       (void) rationale;

@@ -448,7 +448,11 @@ class Report(SrBase):
         self.assertEqual(fu1[0].split(), ["FU1", "56", "33.0", "−43.1", "%", "−43.1", "%",
                                           "PR", "NE", "yes", "PD"])
         self.assertRegex(text, r"BL\s+0\s+58\.0\s+baseline")
-        self.assertIn("Best overall response: PD", text)
+        # In the lesion form's words; the subject as the trial calls it (the
+        # images' de-identified Patient ID).
+        self.assertIn("Best overall response: progressive disease (PD)", text)
+        self.assertIn("Subject SUBJ-001 ·", text)
+        self.assertNotIn("Patient", text)
         # Key images: one per caliper of a target (T1 BL, FU1; T2 BL, 2 x FU1; T3 BL).
         listing = run(["pdfimages", "-list", pdf]).stdout.splitlines()[2:]
         self.assertEqual(len(listing), 6, "\n".join(listing))
@@ -457,6 +461,32 @@ class Report(SrBase):
             self.assertEqual((cols[3], cols[4]), ("256", "256"), line)
         for cap in ("T1 · BL", "T1 · FU1", "T2 · BL", "T3 · BL", "fragment 2 of 2"):
             self.assertIn(cap, text)
+
+    def test_pdf_non_cr_non_pd_in_words(self):
+        """Non-targets still there and no new lesion: non-CR/non-PD, as the
+        lesion form says it, never the code of the read JSON."""
+        if not shutil.which("pdftotext"):
+            self.skipTest("poppler-utils missing")
+        read = json.loads(json.dumps(self.read))
+        for n in read["non_target_lesions"]:
+            n["status"]["FU1"] = "present"
+        read["new_lesions"] = []
+        path = os.path.join(self.tmp, "noncr.json")
+        with open(path, "w") as f:
+            json.dump(read, f)
+        pdf = os.path.join(self.tmp, "noncr.pdf")
+        r = run([CLI, "report", path, "--images", self.images, "-o", pdf])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        text = run(["pdftotext", "-layout", pdf, "-"]).stdout
+        # RECIST 1.1 table 1, by hand: targets PR (-43.1 %), non-targets
+        # non-CR/non-PD, no new lesion: overall PR; unconfirmed (the read's
+        # option), the best overall response is PR.
+        fu1 = [l for l in text.splitlines() if re.match(r"\s*FU1\s+56\s", l)]
+        self.assertEqual(len(fu1), 1, text)
+        self.assertEqual(fu1[0].split(), ["FU1", "56", "33.0", "−43.1", "%", "−43.1", "%",
+                                          "PR", "non-CR/non-PD", "no", "PR"])
+        self.assertIn("Best overall response: partial response (PR)", text)
+        self.assertNotIn("NON_CR_NON_PD", text)
 
     def test_key_image_shows_the_lesion(self):
         """The key image is the caliper's slice: the phantom's bright lesion

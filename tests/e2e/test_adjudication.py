@@ -198,6 +198,19 @@ class Adjudication(AppCase, WorkspaceDriver):
         m = SLICE.search(viewer.description or "")
         return int(m[1]) if m else None
 
+    def dark_share(self, viewer):
+        """The share of @viewer's pixels on screen that are near black: the
+        phantom's air and lungs at W 400 L 40; the window's background, where
+        no image is drawn, is near white."""
+        from PIL import Image
+        path = os.path.join(self.out, "pane.png")
+        subprocess.run(["import", "-window", "root", path], capture_output=True)
+        x, y, w, h = viewer.queryComponent().getExtents(self.pyatspi.DESKTOP_COORDS)
+        with Image.open(path) as im:
+            pane = im.convert("L").crop((x, y, x + w, y + h))
+            dark = sum(pane.histogram()[:40])
+        return dark / float(max(1, w * h))
+
     # ---- the test ----
 
     def test_adjudication(self):
@@ -230,6 +243,22 @@ class Adjudication(AppCase, WorkspaceDriver):
         tp_rows = wait_for(lambda: self.row_names("Timepoint responses"), 30)
         self.assertTrue(tp_rows, "no timepoint table")
         self.shot("2-workspace")
+
+        # The divider moved (as the decision panel grows or the adjudicator
+        # drags it): both panes get a new size and must show their images
+        # again, not the window's background (the walk's blank Reader 1).
+        x, y, w, h = v1.queryComponent().getExtents(p.DESKTOP_COORDS)
+        bar = self.named("Each pane its own reader's calipers").queryComponent().getExtents(p.DESKTOP_COORDS)
+        # The divider is under the calipers' bar, above the responses.
+        below = bar[1] + bar[3]
+        self.drag(x + w // 2, below + 5, x + w // 2, below - 70)
+        self.assertTrue(wait_for(lambda: v1.queryComponent().getExtents(
+            p.DESKTOP_COORDS)[3] < h - 30, 10), "the divider did not move")
+        for v in (v1, v2):
+            self.assertTrue(wait_for(lambda: self.dark_share(v) > 0.2, 10),
+                            "%s shows no image after the resize (%.2f dark)"
+                            % (v.name, self.dark_share(v)))
+        self.shot("2b-divider-moved")
 
         # The discrepancy: best overall response, highlighted, both values.
         want = "Best overall response: Reader 1 %s, Reader 2 %s (discrepancy)" % (
@@ -310,7 +339,13 @@ class Adjudication(AppCase, WorkspaceDriver):
         self.assertFalse(sign.getState().contains(p.STATE_SENSITIVE),
                          "signing without a rationale")
         self.click(self.named("Measurement variability", roles=(p.ROLE_CHECK_BOX,)))
-        rationale = "Reader 2's Week 8 caliper spans the whole lesion"
+        # Longer than the 200 characters the server allows a signature's
+        # meaning: the rationale is no part of it (the walk's blocker).
+        rationale = ("Reader 2's Week 8 caliper spans the whole lesion from the pleural "
+                     "margin to the fissure, where Reader 1's stops at the edge of the "
+                     "surrounding ground-glass; the longest axis in the axial plane is "
+                     "the one RECIST 1.1 asks for, so Reader 2's sum and response stand.")
+        self.assertGreater(len(rationale), 200)
         box = self.named("Rationale (required)", roles=(p.ROLE_TEXT, p.ROLE_ENTRY), timeout=5)
         self.assertIsNotNone(box, [(n.getRoleName(), n.name) for n in find_all(
             self.app, lambda n: "ationale" in (n.name or "") or n.getRole() == p.ROLE_TEXT, [])])
@@ -321,17 +356,41 @@ class Adjudication(AppCase, WorkspaceDriver):
             self.click_at(box)
             self.pyatspi.Registry.generateKeyboardEvent(0, rationale, self.pyatspi.KEY_STRING)
         self.assertTrue(wait_for(lambda: sign.getState().contains(p.STATE_SENSITIVE), 10))
+        # The panel below scrolled with the wheel, as the walk did: the panes
+        # keep their images.
+        tables = self.named("Timepoint responses", roles=(p.ROLE_LIST,))
+        tx, ty, tw, th = tables.queryComponent().getExtents(p.DESKTOP_COORDS)
+        for button in ("b5c", "b5c", "b5c", "b4c", "b5c", "b5c"):
+            self.mouse(tx + tw // 2, ty + th // 2, "abs")
+            self.mouse(tx + tw // 2, ty + th // 2, button)
+            time.sleep(0.2)
+        # Then the pointer over each pane (a hover redraws only the overlay).
+        for v in (v1, v2):
+            vx, vy, vw, vh = v.queryComponent().getExtents(p.DESKTOP_COORDS)
+            for i in range(8):
+                self.mouse(vx + vw * (i + 1) // 10, vy + vh // 2, "abs")
+        for v in (v1, v2):
+            self.assertTrue(wait_for(lambda: self.dark_share(v) > 0.2, 10),
+                            "%s shows no image after the panel scrolled (%.2f dark)"
+                            % (v.name, self.dark_share(v)))
         self.shot("5-chosen")
         self.click(sign)
         dialog = self.frame("Sign and Submit")
         self.assertIsNotNone(dialog, "no signing dialog")
         self.assertTrue(wait_for(lambda: [t for t in self.labels(dialog)
                                           if "(user adj1)" in t], 15), self.labels(dialog))
-        # What is signed says the choice and the rationale.
+        # What is signed says the choice in the meaning, the rationale in its
+        # own row.
+        self.assertIn("Adjudication: I choose Reader 2's read as the final assessment of "
+                      "this case", self.labels(dialog))
+        self.assertIn("Reasons: Measurement variability. " + rationale, self.labels(dialog))
+        # The responses in the lesion form's words, not the read JSON's codes.
+        words = {"CR": "complete response (CR)", "PR": "partial response (PR)",
+                 "SD": "stable disease (SD)", "PD": "progressive disease (PD)",
+                 "NE": "not evaluable (NE)"}
         self.assertTrue([t for t in self.labels(dialog)
-                         if t.startswith("I am the adjudicator of this case: Reader 2's read")
-                         and t.endswith("Rationale: Reasons: Measurement variability. "
-                                        + rationale)], self.labels(dialog))
+                         if t.endswith("Best overall response: " + words[bor["Reader 2"]])],
+                        self.labels(dialog))
         self.type_into("Password", PASSWORD, root=dialog)
         self.shot("6-sign")
         self.click(self.named("Sign and submit", root=dialog))

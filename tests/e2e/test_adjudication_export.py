@@ -43,8 +43,10 @@ class AdjudicationExport(test_adjudication.Adjudication):
         text = subprocess.run(["pdftotext", "-layout", pdf, "-"], capture_output=True,
                               text=True).stdout
         for word in ("Baseline", "Week 8", "%.1f" % chosen[0], "%.1f" % chosen[1], "SD", "adj1",
-                     "I am the adjudicator of this case"):
+                     "Adjudication: I choose", "stable disease (SD)"):
             self.assertIn(word, text)
+        # The trial's subject, not the images' Patient ID (PHANTOM-001 here).
+        self.assertIn("Subject S-001 ·", text)
 
         self.click(self.named("Export SR…"))
         self.chooser_accept("Export")

@@ -245,6 +245,33 @@ class ReadFollowup(WorkspaceDriver, AppCase):
         self.sign_read(PASSWORD, "The server's baseline sum: %d.%d mm"
                        % (bl_sum // 10, bl_sum % 10))
 
+        # Back on the worklist in the same session, without a refresh: the
+        # Baseline says submitted (its draft no longer), Week 8 is no longer
+        # held back.
+        self.click(self.named("Worklist"))
+        rows = wait_for(lambda: [r for r in self.row_names("Worklist")
+                                 if r.startswith("Read · subject S-001, Baseline · submitted ·")
+                                 and "draft" not in r], 30)
+        self.assertTrue(rows, self.row_names("Worklist"))
+        self.assertTrue([r for r in self.row_names("Worklist")
+                         if r.startswith("Read · subject S-001, Baseline, Week 8 · open")
+                         and "first" not in r], self.row_names("Worklist"))
+        # Chronological: Baseline above Baseline, Week 8. The submitted one
+        # has its tick; rows whose files are all here, no download button.
+        names = [r for r in self.row_names("Worklist") if r.startswith("Read · subject S-001")]
+        self.assertEqual([n.split(" · ")[1] for n in names],
+                         ["subject S-001, Baseline", "subject S-001, Baseline, Week 8"], names)
+        # (GTK leaves a hidden widget out of the tree, or not VISIBLE.)
+        showing = lambda n: n.getState().contains(p.STATE_VISIBLE)  # noqa: E731
+        rows = self.list_items("Worklist")
+        ticks = [[i for i in find_all(r, lambda n: (n.name or "") == "Submitted", [])
+                  if showing(i)] for r in rows]
+        self.assertEqual([bool(t) for t in ticks], [True, False])
+        downloads = [i for i in find_all(self.app, lambda n: (n.name or "") in (
+            "Available offline", "Make available offline"), []) if showing(i)]
+        self.assertEqual(downloads, [])
+        self.shot("2b-worklist-after-submit")
+
         # Week 8 now opens, beside the Baseline, on the same plane; its
         # row is no longer greyed.
         self.start()
@@ -261,6 +288,13 @@ class ReadFollowup(WorkspaceDriver, AppCase):
         # The Baseline's two calipers, on the prior's pane.
         self.viewer_says("2 earlier measurements shown")
         self.shot("3-week8-beside-baseline")
+        # Not measured at Week 8 yet: the status says so (not GTK's "(None)").
+        status = wait_for(lambda: find(self.app, lambda n: (n.name or "") ==
+                                       "Status of T1 at Week 8"), 10)
+        self.assertIsNotNone(status)
+        # (GtkDropDown keeps its own "(None)" label, hidden, for an empty
+        # selection: the item shown is the one asserted.)
+        self.assertIn("Not assessed yet", self.labels(status))
         # The sidebar in timepoint order.
         series = find(self.app, lambda n: (n.name or "") == "Series" and n.getRole() == p.ROLE_LIST)
         headers = [label_text(n) for n in find_all(series, lambda n: n.getRole() == p.ROLE_LABEL,
@@ -330,6 +364,19 @@ class ReadFollowup(WorkspaceDriver, AppCase):
         self.sign_read(PASSWORD, "The server's best overall response: PR")
         self.shot("5-week8-submitted")
         self.assertFalse(self.named("Make target").getState().contains(p.STATE_SENSITIVE))
+        # Signed: nothing edits it any more (Delete, Undo, the lesion's
+        # controls), but it can still be looked through (Go To).
+        sensitive = lambda n: n.getState().contains(p.STATE_SENSITIVE)  # noqa: E731
+        self.assertTrue(wait_for(lambda: not sensitive(self.named("Undo")), 10))
+        deletes = find_all(self.app, lambda n: (n.name or "") == "Delete measurement", [])
+        self.assertTrue(deletes)
+        self.assertFalse([d for d in deletes if sensitive(d)])
+        go = self.named("Go to T1")
+        self.assertTrue(sensitive(go), "Go To is not available on a signed read")
+        self.assertFalse(sensitive(self.named("Measure T1 with the selected caliper")))
+        self.click(go)
+        self.viewer_says("Week 8, day 56")
+        self.shot("6-signed-go-to")
 
 
 if __name__ == "__main__":

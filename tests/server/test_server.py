@@ -344,10 +344,33 @@ class ServerSuite(unittest.TestCase):
         # The adjudicator chooses the read that says SD.
         chosen = [r["reader"] for r in detail["reads"]
                   if r["responses"]["best_overall_response"] == "SD"][0]
-        self.submit("adj1", adj[0]["id"], {"chosen": chosen, "rationale": "The target is "
-                                           "measured across its longest axis in this read.",
+        # The limits (server-api.md): a meaning of 1 to 200 characters, a
+        # rationale of 1 to 10000; each refused with a 400 and the task
+        # still open.
+        sentence = "The target is measured across its longest axis in this read. "
+        rationale = (sentence * 40)[:2000]
+        meaning = "Adjudication: I choose %s's read" % chosen
+        for body in ({"chosen": chosen, "rationale": rationale,
+                      "signature": {"password": password_of("adj1"), "meaning": "m" * 201}},
+                     {"chosen": chosen, "rationale": "r" * 10001,
+                      "signature": {"password": password_of("adj1"), "meaning": meaning}},
+                     {"chosen": chosen, "rationale": "",
+                      "signature": {"password": password_of("adj1"), "meaning": meaning}},
+                     {"chosen": chosen,
+                      "signature": {"password": password_of("adj1"), "meaning": meaning}},
+                     {"chosen": "Reader 3", "rationale": rationale,
+                      "signature": {"password": password_of("adj1"), "meaning": meaning}}):
+            self.submit("adj1", adj[0]["id"], body, expected=400)
+        self.assertEqual([t["id"] for t in self.tasks("adj1")], [adj[0]["id"]])
+        # Characters, not bytes: 201 two-byte characters are refused; a
+        # rationale of 2000 characters and a meaning of 200 (more than 200
+        # bytes) sign.
+        self.submit("adj1", adj[0]["id"], {"chosen": chosen, "rationale": rationale,
                                            "signature": {"password": password_of("adj1"),
-                                                         "meaning": "Adjudicated"}})
+                                                         "meaning": "é" * 201}}, expected=400)
+        self.submit("adj1", adj[0]["id"], {"chosen": chosen, "rationale": rationale,
+                                           "signature": {"password": password_of("adj1"),
+                                                         "meaning": meaning.ljust(200, "é")}})
 
         # Export: figures by hand. Cases read twice: S1 BL, S1 W8, S2 BL,
         # S2 W8 = 4; adjudicated 1 -> rate 0.25. BOR pairs: (NE,NE) (PR,PR)
@@ -355,6 +378,8 @@ class ServerSuite(unittest.TestCase):
         # 2 NE 2, PR 1, SD 1; pe = 2/4*2/4 + 2/4*1/4 = 0.375;
         # kappa = (0.75 - 0.375) / (1 - 0.375) = 0.6.
         export = self.ok(200, "GET", "/readroom/v1/trials/T1/export?format=json")
+        self.assertEqual([r["adjudication"]["rationale"] for r in export["rows"]
+                          if r.get("adjudication")], [rationale])
         a = export["agreement"]
         self.assertEqual(a["cases_read_twice"], 4)
         self.assertEqual(a["adjudicated"], 1)

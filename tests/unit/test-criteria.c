@@ -2,6 +2,7 @@
  * criteria.md, the boundaries it names, invalid reads, and invariants
  * checked on thousands of generated reads. */
 #include "rr-criteria.h"
+#include "rr-response-text.h"
 
 #include <string.h>
 
@@ -697,11 +698,35 @@ test_json_output (void)
   g_assert_nonnull (strstr (json, "\"change_from_baseline_pct\": -20.0"));
 }
 
+/* What people read (the signing dialog, the report) is the lesion form's
+ * words, whatever code the read JSON holds. */
+static void
+test_response_words (void)
+{
+  g_assert_cmpstr (rr_response_code_words ("NON_CR_NON_PD"), ==, "non-CR/non-PD");
+  g_assert_cmpstr (rr_response_code_words ("PR"), ==, "partial response (PR)");
+  g_assert_cmpstr (rr_response_code_words ("ND"), ==, "no disease of this kind (ND)");
+  g_assert_cmpstr (rr_response_code_words ("iNON_CR_NON_PD"), ==, "iNon-CR/non-PD");
+  g_assert_cmpstr (rr_response_code_words (""), ==, "not assessed");
+  g_assert_cmpstr (rr_response_code_words ("XYZ"), ==, "XYZ");
+  g_assert_cmpstr (rr_response_code_short ("NON_CR_NON_PD"), ==, "non-CR/non-PD");
+  g_assert_cmpstr (rr_response_code_short ("iNON_CR_NON_PD"), ==, "iNon-CR/non-PD");
+  g_assert_cmpstr (rr_response_code_short ("SD"), ==, "SD");
+  g_assert_cmpstr (rr_response_code_short (NULL), ==, "—");
+  g_assert_cmpstr (rr_response_short (RR_RESP_NON_CR_NON_PD), ==, "non-CR/non-PD");
+  g_assert_cmpstr (rr_new_status_code_words ("equivocal"), ==, "equivocal");
+  g_assert_cmpstr (rr_new_status_code_words ("yes"), ==, "yes");
+  /* Every code has words of its own, none of them the code. */
+  for (RrResponse r = RR_RESP_CR; r <= RR_RESP_INE; r++)
+    g_assert_false (strchr (rr_response_code_words (rr_response_to_string (r)), '_'));
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/recist/example-a", test_example_a);
+  g_test_add_func ("/recist/response-words", test_response_words);
   g_test_add_func ("/recist/example-b", test_example_b);
   g_test_add_func ("/recist/example-c", test_example_c);
   g_test_add_func ("/recist/example-e", test_example_e);

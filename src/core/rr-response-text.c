@@ -1,5 +1,6 @@
 /* rr-response-text.c: the criteria engine's results in words: what the
- * lesion form shows as the reader measures. */
+ * lesion form shows as the reader measures, and what the signing dialog
+ * and the report say, in the same words. */
 #include "rr-response-text.h"
 
 #include <glib/gi18n.h>
@@ -25,6 +26,60 @@ rr_response_words (RrResponse r)
     case RR_RESP_INE: return "iNE";
     default: return _("not assessed");
     }
+}
+
+const char *
+rr_response_short (RrResponse r)
+{
+  switch (r)
+    {
+    case RR_RESP_NON_CR_NON_PD: return _("non-CR/non-PD");
+    case RR_RESP_INN: return "iNon-CR/non-PD";
+    case RR_RESP_NONE: return _("not assessed");
+    default:
+      /* The others' codes are the abbreviations the criteria print. */
+      return rr_response_to_string (r) ? rr_response_to_string (r) : _("not assessed");
+    }
+}
+
+const char *
+rr_response_code_words (const char *code)
+{
+  if (code == NULL || *code == '\0')
+    return _("not assessed");
+  for (RrResponse r = RR_RESP_NONE + 1; r <= RR_RESP_INE; r++)
+    if (g_strcmp0 (rr_response_to_string (r), code) == 0)
+      return rr_response_words (r);
+  return code;
+}
+
+const char *
+rr_response_code_short (const char *code)
+{
+  if (code == NULL || *code == '\0')
+    return "—";
+  for (RrResponse r = RR_RESP_NONE + 1; r <= RR_RESP_INE; r++)
+    if (g_strcmp0 (rr_response_to_string (r), code) == 0)
+      return rr_response_short (r);
+  return code;
+}
+
+const char *
+rr_new_status_words (RrNewStatus s)
+{
+  return s == RR_NEW_YES ? _("yes") : s == RR_NEW_EQUIVOCAL ? _("equivocal") : _("no");
+}
+
+const char *
+rr_new_status_code_words (const char *code)
+{
+  if (g_strcmp0 (code, rr_new_status_to_string (RR_NEW_YES)) == 0)
+    return rr_new_status_words (RR_NEW_YES);
+  if (g_strcmp0 (code, rr_new_status_to_string (RR_NEW_EQUIVOCAL)) == 0)
+    return rr_new_status_words (RR_NEW_EQUIVOCAL);
+  if (g_strcmp0 (code, rr_new_status_to_string (RR_NEW_NO)) == 0)
+    return rr_new_status_words (RR_NEW_NO);
+  return code ? code : "";
 }
 
 char *
@@ -103,8 +158,7 @@ rr_response_summary (const RrRead           *read,
                                         "evaluated)\n"), sum);
       g_string_append_printf (text, _("Targets: %s\nNon-targets: %s\nNew lesions: %s\nOverall: %s"),
                               rr_response_words (t->target), rr_response_words (t->non_target),
-                              t->new_lesions == RR_NEW_YES ? _("yes")
-                              : t->new_lesions == RR_NEW_EQUIVOCAL ? _("equivocal") : _("no"),
+                              rr_new_status_words (t->new_lesions),
                               rr_response_words (t->overall));
       if (t->has_new_targets)
         {

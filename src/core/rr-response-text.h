@@ -1,0 +1,28 @@
+/* rr-response-text.h: the criteria engine's results in words, the same
+ * wherever a person reads them: the lesion form, the signing dialog, the
+ * PDF report. The codes (rr_response_to_string ()) are for files only. */
+#pragma once
+
+#include "rr-criteria.h"
+
+G_BEGIN_DECLS
+
+const char *rr_response_words   (RrResponse              r);
+/* The short form, for a table's cell: "PR", "non-CR/non-PD". */
+const char *rr_response_short   (RrResponse              r);
+/* The words of a code as the read JSON holds it ("NON_CR_NON_PD"); an
+ * unknown code is given back as it is. */
+const char *rr_response_code_words (const char          *code);
+/* The short form of such a code ("NON_CR_NON_PD": "non-CR/non-PD"). */
+const char *rr_response_code_short (const char          *code);
+/* "yes", "equivocal", "no" (RrNewStatus or its code) in words. */
+const char *rr_new_status_words (RrNewStatus             s);
+const char *rr_new_status_code_words (const char        *code);
+/* "32.0 mm" from tenths of a millimetre. */
+char       *rr_mm_text          (gint64                  tenths);
+/* Baseline sum, then per timepoint its sums, percentages and responses,
+ * then the best overall response. */
+char       *rr_response_summary (const RrRead           *read,
+                                 const RrCriteriaResult *result);
+
+G_END_DECLS
