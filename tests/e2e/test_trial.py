@@ -202,19 +202,24 @@ class Trial(WorkspaceDriver, AppCase):
 
     # ---- the window ----
 
-    def blinded(self, step):
-        """No reader's user or display name anywhere in the window."""
-        text = "\n".join(all_texts(self.app))
+    def blinded(self, step, root=None):
+        """No reader's user or display name anywhere in the window (or in
+        @root)."""
+        text = "\n".join(all_texts(root or self.app))
         for user, name in READERS.items():
             self.assertNotIn(user, text.lower(), step)
             self.assertNotIn(name, text, step)
 
     def switch_user(self, person_button=False):
-        """Switch User from the main menu, or by the header bar's Sign In
-        button while someone is signed in, which must do the same."""
+        """Switch User from the main menu, or from the header bar's person
+        button, which must do the same."""
         p = self.pyatspi
         if person_button:
-            self.click(self.named("Sign In"))
+            self.click(self.named("Signed in as", roles=(p.ROLE_PUSH_BUTTON,
+                                                         p.ROLE_TOGGLE_BUTTON)))
+            self.click(wait_for(lambda: find(self.app, lambda n:
+                                             (n.name or "").startswith("Switch User…")
+                                             and n.getRole() == p.ROLE_PUSH_BUTTON), 10))
         else:
             self.click(self.named("Main Menu", roles=(p.ROLE_PUSH_BUTTON, p.ROLE_TOGGLE_BUTTON)))
             item = wait_for(lambda: find(self.app, lambda n: n.getRole() == p.ROLE_MENU_ITEM and
@@ -436,7 +441,9 @@ class Trial(WorkspaceDriver, AppCase):
 
         # Switch User: the adjudicator, on the same computer.
         self.switch_user()
-        self.blinded("the sign-in dialog")
+        # The reader signed in stays until the adjudicator is (Cancel keeps
+        # them): the dialog itself names nobody.
+        self.blinded("the sign-in dialog", self.frame("Sign In"))
         self.sign_in("adj1", PASSWORD, open_dialog=False)
         self.open_row("Adjudication · subject S-001")
         self.blinded("the worklist")
