@@ -120,6 +120,26 @@ class Account(AppCase, WorkspaceDriver):
         self.assertEqual(self.entry_text(dialog, "Server"), self.url)
         self.shot("account-signed-out")
         self.click(self.named("Cancel", root=dialog))
+        self.assertTrue(wait_for(lambda: self.frame("Sign In") is None, 10))
+
+    def test_shortcuts_window(self):
+        """The shortcuts window (walk finding 17): named for what it is,
+        no key shown by its key name (GTK 4.8 draws Page_Up so)."""
+        p = self.pyatspi
+        self.click(self.named("Main Menu"))
+        item = wait_for(lambda: find(self.app, lambda n: n.getRole() == p.ROLE_MENU_ITEM and
+                                     (n.name or "") == "Keyboard Shortcuts"), 10)
+        self.assertIsNotNone(item, "no Keyboard Shortcuts in the main menu")
+        self.click(item)
+        window = self.frame("Keyboard Shortcuts")
+        self.assertIsNotNone(window, [c.name for c in self.app])
+        texts = all_texts(window)
+        self.assertTrue([t for t in texts if t == "Page Up / Page Down"], texts)
+        self.assertFalse([t for t in texts if "Page_" in t], texts)
+        self.assertTrue([t for t in texts if t == "Show or Hide the Series"], texts)
+        self.shot("account-shortcuts")
+        self.pyatspi.Registry.generateKeyboardEvent(0xff1b, None, self.pyatspi.KEY_SYM)
+        self.assertTrue(wait_for(lambda: self.frame("Keyboard Shortcuts") is None, 10))
 
 
 if __name__ == "__main__":
