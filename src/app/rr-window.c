@@ -11,6 +11,7 @@
 #include "rr-qc-view.h"
 #include "rr-login-dialog.h"
 #include "rr-account-button.h"
+#include "rr-task-title.h"
 #include "rr-worklist.h"
 #include "rr-sync.h"
 #include "rr-dicom.h"
@@ -880,9 +881,7 @@ on_signed_in (RrLoginDialog *dialog, const char *server, const char *user, const
 
 /* Sign In, Switch User (nobody's name offered) and Sign Out. */
 static void
-sign_in_action (GtkWidget  *widget,
-                const char *name,
-                GVariant   *param)
+sign_in_action (GtkWidget *widget, const char *name, GVariant *param)
 {
   RrWindow *self = RR_WINDOW (widget);
   g_autofree char *server = setting (self, "server"), *ca = setting (self, "ca-file");
@@ -960,7 +959,7 @@ on_open_task (RrWorklist *worklist,
   g_auto (GStrv) files = rr_worklist_task_files (worklist, task, &labels);
   gint64 account = rr_worklist_get_account (worklist);
   gboolean withdrawn = FALSE;
-  g_autofree char *draft = NULL, *kind = NULL, *json = NULL;
+  g_autofree char *draft = NULL, *kind = NULL, *json = NULL, *subtitle = NULL;
 
   if (self->store && account > 0)
     {
@@ -1019,8 +1018,8 @@ on_open_task (RrWorklist *worklist,
   if (withdrawn)
     toast (self, _("This task was withdrawn on the server: your measurements stay on this "
                    "computer, and nothing can be submitted for it"));
-  adw_window_title_set_subtitle (self->window_title,
-                                 withdrawn ? _("Task (withdrawn)") : _("Task"));
+  subtitle = rr_task_title_subtitle (json, withdrawn);
+  adw_window_title_set_subtitle (self->window_title, subtitle);
   start_scan (self, (const char *const *) files);
 }
 

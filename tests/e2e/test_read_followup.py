@@ -251,6 +251,8 @@ class ReadFollowup(WorkspaceDriver, AppCase):
                                           if t.startswith("Assessment · Week 8, day 56")], 15))
         self.viewer_says("panes: Axial  Week 8, day 56", "; Axial  Baseline, day 0",
                          "Im 16/30", timeout=30)
+        # The header names the case open (walk finding 18).
+        self.assertIn("Subject S-001 · Week 8", self.labels())
         # The Baseline's two calipers, on the prior's pane.
         self.viewer_says("2 earlier measurements shown")
         self.shot("3-week8-beside-baseline")
