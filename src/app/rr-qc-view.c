@@ -144,6 +144,16 @@ save_draft (RrQcView *self)
     }
 }
 
+/* The line under the images: loading, or why they cannot be shown;
+ * hidden when there is nothing to say. */
+static void
+show_state (RrQcView   *self,
+            const char *text)
+{
+  gtk_label_set_text (self->view_state, text ? text : "");
+  gtk_widget_set_visible (GTK_WIDGET (self->view_state), text && *text);
+}
+
 /* ---- the findings list ---- */
 
 static void update_sign (RrQcView *self);
@@ -264,8 +274,7 @@ go_to (RrQcView   *self,
       RrDicomSeries *se = self->scan ? rr_dicom_scan_find_series (self->scan, f->series) : NULL;
       if (se == NULL)
         {
-          gtk_label_set_text (self->view_state, _("The images of this finding are not among the "
-                                                  "task's"));
+          show_state (self, _("The images of this finding are not among the task's"));
           return;
         }
       g_free (self->pending);
@@ -284,12 +293,9 @@ go_to (RrQcView   *self,
           rr_viewport_set_point (self->view, p);
           break;
         }
-  {
-    g_autofree char *d = rr_viewport_describe (self->view);
-    g_autofree char *text = finding_text (f);
-    g_autofree char *t = g_strdup_printf (_("At the finding %s: %s"), text, d);
-    gtk_label_set_text (self->view_state, t);
-  }
+  /* The viewer says where it is to assistive tools itself (its
+   * description); the line under it is for what went wrong only. */
+  show_state (self, NULL);
 }
 
 static void
@@ -305,17 +311,14 @@ volume_done (GObject      *source,
   if (v == NULL)
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        gtk_label_set_text (self->view_state, error->message);
+        show_state (self, error->message);
       return;
     }
   g_clear_pointer (&self->volume, rr_volume_unref);
   self->volume = v;
   rr_viewport_set_volume (self->view, v);
   fill_history (self);
-  {
-    g_autofree char *d = rr_viewport_describe (self->view);
-    gtk_label_set_text (self->view_state, d);
-  }
+  show_state (self, NULL);
   pending = g_steal_pointer (&self->pending);
   if (pending)
     go_to (self, pending);
@@ -325,7 +328,7 @@ static void
 load_series (RrQcView      *self,
              RrDicomSeries *series)
 {
-  gtk_label_set_text (self->view_state, _("Loading the images…"));
+  show_state (self, _("Loading the images…"));
   /* The series lives in self->scan, kept (or in old_scans) while the view
    * lives. */
   rr_series_load_async (series, NULL, self, self->cancellable, volume_done, NULL);
@@ -342,7 +345,7 @@ scan_done (GObject      *source,
   if (scan == NULL)
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        gtk_label_set_text (self->view_state, error->message);
+        show_state (self, error->message);
       return;
     }
   if (self->scan)
@@ -359,7 +362,7 @@ scan_done (GObject      *source,
             return;
           }
     }
-  gtk_label_set_text (self->view_state, _("The task has no images"));
+  show_state (self, _("The task has no images"));
 }
 
 /* A shape drawn, moved or undone: the finding follows it. */
@@ -464,10 +467,36 @@ static const char *
 status_mark (const char *status)
 {
   if (g_strcmp0 (status, "pass") == 0)
-    return _("✓ pass");
+    return _("✓ Passed");
   if (g_strcmp0 (status, "warn") == 0)
-    return _("! warn");
-  return _("✗ fail");
+    return _("! Warning");
+  return _("✗ Failed");
+}
+
+/* What a check looks at. A check is named by the defect it looks for
+ * ("wrong_modality"): a passed one is said as what passed ("Modality"),
+ * a failed one as what is wrong. */
+static char *
+check_text (const char *check,
+            const char *status)
+{
+  static const struct
+  {
+    const char *check, *passed;
+  } names[] = {
+    { "wrong_modality", N_("Modality") },
+    { "incomplete_coverage", N_("Coverage") },
+    { "slice_thickness", N_("Slice thickness") },
+    { "missing_slices", N_("Slice spacing") },
+    { "contrast_phase", N_("Contrast phase") },
+    { "phi_present", N_("De-identification") },
+    { "wrong_subject_or_visit", N_("One subject and visit") },
+  };
+  if (g_strcmp0 (status, "pass") == 0)
+    for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+      if (g_strcmp0 (check, names[i].check) == 0)
+        return g_strdup (_(names[i].passed));
+  return rr_qc_category_text (check);
 }
 
 static void
@@ -500,7 +529,8 @@ fill_checks (RrQcView   *self,
       for (guint k = 0; checks && k < json_array_get_length (checks); k++)
         {
           JsonObject *c = rr_json_get_element (checks, k);
-          g_autofree char *cat = rr_qc_category_text (rr_json_get_string (c, "check"));
+          g_autofree char *cat = check_text (rr_json_get_string (c, "check"),
+                                             rr_json_get_string (c, "status"));
           const char *message = rr_json_get_string (c, "message");
           g_autofree char *text = g_strdup_printf ("%s · %s: %s",
                                                    status_mark (rr_json_get_string (c, "status")),
@@ -760,7 +790,10 @@ on_sign (RrQcView *self)
     return;
   body = rr_qc_submission_json (self->findings, d);
   summary = g_string_new (NULL);
-  g_string_append_printf (summary, _("Decision: %s, with %u findings"), d, self->findings->len);
+  g_string_append_printf (summary, g_dngettext (NULL, "Decision: %s, with %u finding",
+                                                "Decision: %s, with %u findings",
+                                                self->findings->len),
+                          d, self->findings->len);
   for (guint i = 0; i < self->findings->len; i++)
     {
       g_autofree char *t = finding_text (self->findings->pdata[i]);
@@ -896,7 +929,7 @@ clear_task (RrQcView *self)
   gtk_label_set_text (self->title, "");
   gtk_label_set_text (self->protocol, "");
   gtk_label_set_text (self->state, "");
-  gtk_label_set_text (self->view_state, "");
+  show_state (self, NULL);
   show_decision (self, NULL);
   set_locked (self, FALSE);
   gtk_toggle_button_set_active (self->tool[0], TRUE);
@@ -1134,6 +1167,7 @@ rr_qc_view_init (RrQcView *self)
   gtk_label_set_xalign (self->view_state, 0);
   gtk_label_set_ellipsize (self->view_state, PANGO_ELLIPSIZE_END);
   gtk_box_append (GTK_BOX (right), GTK_WIDGET (self->view_state));
+  gtk_widget_set_visible (GTK_WIDGET (self->view_state), FALSE);
 
   gtk_paned_set_start_child (GTK_PANED (paned), left);
   gtk_paned_set_end_child (GTK_PANED (paned), right);

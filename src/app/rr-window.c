@@ -10,6 +10,8 @@
 #include "rr-upload-view.h"
 #include "rr-qc-view.h"
 #include "rr-login-dialog.h"
+#include "rr-account-button.h"
+#include "rr-task-title.h"
 #include "rr-worklist.h"
 #include "rr-sync.h"
 #include "rr-dicom.h"
@@ -51,7 +53,7 @@ struct _RrWindow
   char *pending_show;             /* a caliper to show once its series is loaded */
   RrWorklist *worklist;
   GtkButton *worklist_button;
-  GtkButton *sign_in_button;
+  RrAccountButton *account;      /* who is signed in, and where */
   char *task_id;                  /* the task open, if one is */
   gint64 task_account;            /* ...its account in the local database */
   char *draft_series;             /* ...the series its draft was last on, to go back to */
@@ -836,29 +838,6 @@ session_saved (GObject      *source,
     toast (self, _("No keyring: your session is kept in a file only you can read"));
 }
 
-static void
-on_signed_in (RrLoginDialog *dialog,
-              const char    *server,
-              const char    *user,
-              const char    *token,
-              const char    *user_json,
-              const char    *ca_file,
-              RrWindow      *self)
-{
-  rr_session_save_async (server, user, token, self, session_saved, NULL);
-  if (self->settings)
-    {
-      g_settings_set_string (self->settings, "server", server);
-      g_settings_set_string (self->settings, "user", user);
-      g_settings_set_string (self->settings, "ca-file", ca_file);
-    }
-  gtk_widget_set_visible (GTK_WIDGET (self->worklist_button), TRUE);
-  rr_worklist_set_account (self->worklist, server, user, token, ca_file);
-  rr_upload_view_set_account (self->upload, server, user, token, ca_file);
-  gtk_stack_set_visible_child_name (self->stack, "worklist");
-  adw_window_title_set_subtitle (self->window_title, _("Worklist"));
-}
-
 /* A setting, or NULL when empty or when there is no schema. */
 static char *
 setting (RrWindow   *self,
@@ -877,26 +856,57 @@ sign_out (RrWindow *self)
   use_measurements_of (self, NULL);
   rr_session_sign_out (self->store, rr_worklist_get_account (self->worklist), self->settings);
   rr_worklist_sign_out (self->worklist);
+  rr_account_button_sign_out (self->account);
   gtk_widget_set_visible (GTK_WIDGET (self->worklist_button), FALSE);
   gtk_stack_set_visible_child_name (self->stack, "empty");
+  adw_window_title_set_subtitle (self->window_title, NULL);
 }
 
-/* Signing in while someone is signed in is switching user. */
 static void
-sign_in_action (GtkWidget  *widget,
-                const char *name,
-                GVariant   *param)
+show_account (RrWindow *self, const char *server, const char *user, const char *token,
+              const char *ca_file)
+{
+  gtk_widget_set_visible (GTK_WIDGET (self->worklist_button), TRUE);
+  rr_account_button_set_account (self->account, server, user, token, ca_file);
+  rr_worklist_set_account (self->worklist, server, user, token, ca_file);
+  rr_upload_view_set_account (self->upload, server, user, token, ca_file);
+  gtk_stack_set_visible_child_name (self->stack, "worklist");
+  adw_window_title_set_subtitle (self->window_title, _("Worklist"));
+}
+
+/* Switch User signs the one before out only once the next is in. */
+static void
+on_signed_in (RrLoginDialog *dialog, const char *server, const char *user, const char *token,
+              const char *user_json, const char *ca_file, RrWindow *self)
+{
+  if (rr_account_button_other_than (self->account, server, user))
+    sign_out (self);
+  rr_session_save_async (server, user, token, self, session_saved, NULL);
+  if (self->settings)
+    {
+      g_settings_set_string (self->settings, "server", server);
+      g_settings_set_string (self->settings, "user", user);
+      g_settings_set_string (self->settings, "ca-file", ca_file);
+    }
+  show_account (self, server, user, token, ca_file);
+}
+
+/* Sign In, Switch User (nobody's name offered) and Sign Out. */
+static void
+sign_in_action (GtkWidget *widget, const char *name, GVariant *param)
 {
   RrWindow *self = RR_WINDOW (widget);
-  g_autofree char *server = NULL, *user = NULL, *ca = NULL;
+  g_autofree char *server = setting (self, "server"), *ca = setting (self, "ca-file");
+  g_autofree char *user = g_str_equal (name, "win.sign-in") ? setting (self, "user") : NULL;
   RrLoginDialog *dialog;
 
-  if (rr_worklist_get_account (self->worklist) > 0)
-    sign_out (self);
-  server = setting (self, "server");
-  user = setting (self, "user");
-  ca = setting (self, "ca-file");
-  dialog = rr_login_dialog_new (GTK_WINDOW (self), server, user, ca);
+  if (g_str_equal (name, "win.sign-out"))
+    {
+      sign_out (self);
+      return;
+    }
+  dialog = rr_login_dialog_new (GTK_WINDOW (self),
+                                rr_account_button_get_server (self->account, server), user, ca);
   g_signal_connect_object (dialog, "signed-in", G_CALLBACK (on_signed_in), self, 0);
   gtk_window_present (GTK_WINDOW (dialog));
 }
@@ -925,6 +935,7 @@ rr_window_use_account (RrWindow   *self,
                        const char *server,
                        const char *user)
 {
+  rr_account_button_set_server (self->account, server);
   rr_session_load_async (server, user, self, session_loaded,
                          g_strdupv ((char **) (const char *[]) { server, user, NULL }));
 }
@@ -948,11 +959,7 @@ session_loaded (GObject      *source,
       gtk_window_present (GTK_WINDOW (dialog));
       return;
     }
-  gtk_widget_set_visible (GTK_WIDGET (self->worklist_button), TRUE);
-  rr_worklist_set_account (self->worklist, server, user, token, ca);
-  rr_upload_view_set_account (self->upload, server, user, token, ca);
-  gtk_stack_set_visible_child_name (self->stack, "worklist");
-  adw_window_title_set_subtitle (self->window_title, _("Worklist"));
+  show_account (self, server, user, token, ca);
 }
 
 static void
@@ -964,7 +971,7 @@ on_open_task (RrWorklist *worklist,
   g_auto (GStrv) files = rr_worklist_task_files (worklist, task, &labels);
   gint64 account = rr_worklist_get_account (worklist);
   gboolean withdrawn = FALSE;
-  g_autofree char *draft = NULL, *kind = NULL, *json = NULL;
+  g_autofree char *draft = NULL, *kind = NULL, *json = NULL, *subtitle = NULL;
 
   if (self->store && account > 0)
     {
@@ -1023,8 +1030,8 @@ on_open_task (RrWorklist *worklist,
   if (withdrawn)
     toast (self, _("This task was withdrawn on the server: your measurements stay on this "
                    "computer, and nothing can be submitted for it"));
-  adw_window_title_set_subtitle (self->window_title,
-                                 withdrawn ? _("Task (withdrawn)") : _("Task"));
+  subtitle = rr_task_title_subtitle (json, withdrawn);
+  adw_window_title_set_subtitle (self->window_title, subtitle);
   start_scan (self, (const char *const *) files);
 }
 
@@ -1171,6 +1178,7 @@ rr_window_class_init (RrWindowClass *klass)
   g_type_ensure (RR_TYPE_ADJUDICATION_VIEW);
   g_type_ensure (RR_TYPE_UPLOAD_VIEW);
   g_type_ensure (RR_TYPE_WORKLIST);
+  g_type_ensure (RR_TYPE_ACCOUNT_BUTTON);
   gtk_widget_class_set_template_from_resource (widget_class, "/org/readroom/Readroom/rr-window.ui");
   gtk_widget_class_bind_template_child (widget_class, RrWindow, stack);
   gtk_widget_class_bind_template_child (widget_class, RrWindow, viewer_controls);
@@ -1189,8 +1197,9 @@ rr_window_class_init (RrWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, RrWindow, compare_button);
   gtk_widget_class_bind_template_child (widget_class, RrWindow, worklist);
   gtk_widget_class_bind_template_child (widget_class, RrWindow, worklist_button);
-  gtk_widget_class_bind_template_child (widget_class, RrWindow, sign_in_button);
+  gtk_widget_class_bind_template_child (widget_class, RrWindow, account);
   gtk_widget_class_install_action (widget_class, "win.sign-in", NULL, sign_in_action);
+  gtk_widget_class_install_action (widget_class, "win.sign-out", NULL, sign_in_action);
   gtk_widget_class_install_action (widget_class, "win.switch-user", NULL, sign_in_action);
   gtk_widget_class_install_action (widget_class, "win.worklist", NULL, worklist_action);
   gtk_widget_class_install_action (widget_class, "win.upload", NULL, upload_action);

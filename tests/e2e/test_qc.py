@@ -214,12 +214,19 @@ class Qc(WorkspaceDriver, unittest.TestCase):
         v = self.viewer()
         self.assertIsNotNone(v, "the QC workspace did not open")
         checks = wait_for(lambda: [r for r in self.row_names("Automated checks")
-                                   if r.startswith("✗ fail · Slice thickness: ")], 30)
+                                   if r.startswith("✗ Failed · Slice thickness: ")], 30)
         self.shot("1-automated")
         self.assertTrue(checks, self.row_names("Automated checks"))
         self.assertIn("7.5 mm", checks[0])
-        passing = [r for r in self.row_names("Automated checks") if r.startswith("✓ pass")]
-        self.assertTrue([r for r in passing if r.startswith("✓ pass · Wrong modality")], passing)
+        # A passed check reads as what passed, not as the defect it looks
+        # for (walk finding 11).
+        passing = [r for r in self.row_names("Automated checks") if r.startswith("✓ Passed")]
+        self.assertTrue([r for r in passing if r.startswith("✓ Passed · Modality: ")], passing)
+        self.assertFalse([r for r in passing if "Wrong modality" in r], passing)
+        # The viewer's description is for assistive tools, not a line
+        # under the image.
+        self.assertFalse([t for t in self.labels() if "mm per pixel" in t or " panes: " in t],
+                         self.labels())
         findings = self.row_names("Findings")
         self.assertTrue([f for f in findings
                          if f.startswith("Slice thickness · major · the series · automated")],
@@ -308,10 +315,9 @@ class Qc(WorkspaceDriver, unittest.TestCase):
                if (r.name or "").startswith("Motion artifact")]
         self.click_at(row[0])
         # The rectangle drawn on its image, selected.
-        self.assertTrue(wait_for(lambda: [t for t in self.labels()
-                                          if t.startswith("At the finding Motion artifact")
-                                          and "selected: Freehand" in t], 15),
-                        self.labels())
+        self.assertTrue(wait_for(lambda: "selected: Freehand" in
+                                 (self.viewer().description or ""), 15),
+                        self.viewer().description)
         self.shot("5-site-query")
 
         # The site answers with a re-upload on the app's upload page: the
@@ -384,7 +390,7 @@ class Qc(WorkspaceDriver, unittest.TestCase):
         self.assertTrue(wait_for(lambda: [t for t in self.labels()
                                           if RESPONSE in t], 30), self.labels())
         self.assertTrue(wait_for(lambda: len([r for r in self.row_names("Automated checks")
-                                              if r.startswith("✓ pass")]) >= 7, 30),
+                                              if r.startswith("✓ Passed")]) >= 7, 30),
                         self.row_names("Automated checks"))
         self.assertEqual([r for r in self.row_names("Automated checks")
                           if r.startswith("✗") or r.startswith("!")], [])

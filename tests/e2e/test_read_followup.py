@@ -285,6 +285,8 @@ class ReadFollowup(WorkspaceDriver, AppCase):
                                           if t.startswith("Assessment · Week 8, day 56")], 15))
         self.viewer_says("panes: Axial  Week 8, day 56", "; Axial  Baseline, day 0",
                          "Im 16/30", timeout=30)
+        # The header names the case open (walk finding 18).
+        self.assertIn("Subject S-001 · Week 8", self.labels())
         # The Baseline's two calipers, on the prior's pane.
         self.viewer_says("2 earlier measurements shown")
         self.shot("3-week8-beside-baseline")
@@ -295,12 +297,39 @@ class ReadFollowup(WorkspaceDriver, AppCase):
         # (GtkDropDown keeps its own "(None)" label, hidden, for an empty
         # selection: the item shown is the one asserted.)
         self.assertIn("Not assessed yet", self.labels(status))
-        # The sidebar in timepoint order.
+        # Nothing cut off at this size (walk finding 6): the tools' last
+        # button and the sidebar toggle lie wholly in the window, the tools
+        # above the viewer's width.
+        frame = find(self.app, lambda n: n.getRole() == p.ROLE_FRAME and
+                     (n.name or "") == "Readroom")
+        fx, fy, fw, fh = frame.queryComponent().getExtents(p.DESKTOP_COORDS)
+        vx, vy, vw, vh = self.viewer.queryComponent().getExtents(p.DESKTOP_COORDS)
+        toggle = self.named("Series sidebar")
+        for name, node in (("Image orientation", self.named("Image orientation")),
+                           ("Series sidebar", toggle)):
+            x, y, w, h = node.queryComponent().getExtents(p.DESKTOP_COORDS)
+            self.assertTrue(w > 0 and fx <= x and x + w <= fx + fw and fy <= y and
+                            y + h <= fy + fh, (name, (x, y, w, h), (fx, fy, fw, fh)))
+            if name == "Image orientation":
+                self.assertTrue(vx <= x and x + w <= vx + vw, (name, (x, w), (vx, vw)))
+        # The sidebar in timepoint order; folded over the viewer when the
+        # window is narrow, shown by F9 and hidden by its toggle.
+        def shown():
+            state = toggle.getState()
+            return state.contains(p.STATE_CHECKED) or state.contains(p.STATE_PRESSED)
+        folded = not shown()
+        if folded:
+            self.pyatspi.Registry.generateKeyboardEvent(0xffc6, None, self.pyatspi.KEY_SYM)
+            self.assertTrue(wait_for(shown, 10))
+            self.shot("3-week8-sidebar-shown")
         series = find(self.app, lambda n: (n.name or "") == "Series" and n.getRole() == p.ROLE_LIST)
         headers = [label_text(n) for n in find_all(series, lambda n: n.getRole() == p.ROLE_LABEL,
                                                    [])
                    if label_text(n) in ("Baseline", "Week 8")]
         self.assertEqual(headers, ["Baseline", "Week 8"])
+        if folded:
+            self.click(toggle)
+            self.assertTrue(wait_for(lambda: not shown(), 10))
         self.assertFalse([t for t in self.labels() if t.startswith("Sequential reading")])
         rows = self.row_names("Lesions")
         self.assertTrue([r for r in rows if r.startswith("Target T1")], rows)

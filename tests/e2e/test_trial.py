@@ -202,19 +202,24 @@ class Trial(WorkspaceDriver, AppCase):
 
     # ---- the window ----
 
-    def blinded(self, step):
-        """No reader's user or display name anywhere in the window."""
-        text = "\n".join(all_texts(self.app))
+    def blinded(self, step, root=None):
+        """No reader's user or display name anywhere in the window (or in
+        @root)."""
+        text = "\n".join(all_texts(root or self.app))
         for user, name in READERS.items():
             self.assertNotIn(user, text.lower(), step)
             self.assertNotIn(name, text, step)
 
     def switch_user(self, person_button=False):
-        """Switch User from the main menu, or by the header bar's Sign In
-        button while someone is signed in, which must do the same."""
+        """Switch User from the main menu, or from the header bar's person
+        button, which must do the same."""
         p = self.pyatspi
         if person_button:
-            self.click(self.named("Sign In"))
+            self.click(self.named("Signed in as", roles=(p.ROLE_PUSH_BUTTON,
+                                                         p.ROLE_TOGGLE_BUTTON)))
+            self.click(wait_for(lambda: find(self.app, lambda n:
+                                             (n.name or "").startswith("Switch User…")
+                                             and n.getRole() == p.ROLE_PUSH_BUTTON), 10))
         else:
             self.click(self.named("Main Menu", roles=(p.ROLE_PUSH_BUTTON, p.ROLE_TOGGLE_BUTTON)))
             item = wait_for(lambda: find(self.app, lambda n: n.getRole() == p.ROLE_MENU_ITEM and
@@ -231,10 +236,20 @@ class Trial(WorkspaceDriver, AppCase):
             entry = find(entry, lambda n: n.getRole() in editable)
         self.assertIsNotNone(entry, "no User Name entry in the sign-in dialog")
         self.assertEqual(entry.queryText().getText(0, -1), "")
-        # Nothing of the person before: no caliper, no worklist row, no
-        # series (their descriptions) in the list.
+
+    def switched_to(self, user):
+        """Signs @user in through the dialog Switch User opened. The person
+        before is signed out only now (Cancel would have kept them), and
+        nothing of theirs stays: no caliper, no series (their
+        descriptions) in the list."""
+        p = self.pyatspi
+        self.sign_in(user, PASSWORD, open_dialog=False)
+        self.assertIsNotNone(wait_for(lambda: find(self.app, lambda n: (
+            (n.name or "").startswith("Signed in as ") and
+            ((n.name or "").endswith(" " + user) or (n.name or "").endswith("(%s)" % user)) and
+            n.getRole() in (p.ROLE_PUSH_BUTTON, p.ROLE_TOGGLE_BUTTON))), 30),
+            "the person button does not name " + user)
         self.assertEqual(self.caliper_count(), 0, "a caliper stayed in view")
-        self.assertEqual(self.row_names("Worklist"), [], "the worklist stayed")
         self.assertEqual(self.row_names("Series"), [], "the series list stayed")
         self.assertFalse([t for t in all_texts(self.app) if SERIES_DESCRIPTION in t],
                          "a series description stayed")
@@ -380,7 +395,7 @@ class Trial(WorkspaceDriver, AppCase):
         # reader1 reads S-001's Baseline, then starts its Week 8: one
         # caliper, a draft on this computer.
         self.switch_user()
-        self.sign_in("reader1", PASSWORD, open_dialog=False)
+        self.switched_to("reader1")
         baseline = {"reader1": self.read_baseline("reader1")}
         viewer = self.open_read("S-001", True)
         self.draw_week8("reader1", viewer, baseline["reader1"])
@@ -388,7 +403,7 @@ class Trial(WorkspaceDriver, AppCase):
 
         # Switch User: reader2, on the same images, sees nothing of it.
         self.switch_user()
-        self.sign_in("reader2", PASSWORD, open_dialog=False)
+        self.switched_to("reader2")
         # Week 8 first: read-only (sequential reading), and the draft is
         # not there once its series is shown.
         viewer = self.open_read("S-001", True)
@@ -405,11 +420,11 @@ class Trial(WorkspaceDriver, AppCase):
         responses = {"reader2": self.measure_week8(viewer, baseline["reader2"])}
         self.shot("4-reader2-week8")
 
-        # Back to reader1 by the Sign In button: reader2's task and
+        # Back to reader1 by the person button: reader2's task and
         # worklist go as with Switch User; reader1's draft is still theirs,
         # and measures the target.
         self.switch_user(person_button=True)
-        self.sign_in("reader1", PASSWORD, open_dialog=False)
+        self.switched_to("reader1")
         self.assertTrue(wait_for(lambda: [r for r in self.row_names("Worklist")
                                           if r.startswith("Read · subject S-001, Baseline, "
                                                           "Week 8") and
@@ -436,8 +451,10 @@ class Trial(WorkspaceDriver, AppCase):
 
         # Switch User: the adjudicator, on the same computer.
         self.switch_user()
-        self.blinded("the sign-in dialog")
-        self.sign_in("adj1", PASSWORD, open_dialog=False)
+        # The reader signed in stays until the adjudicator is (Cancel keeps
+        # them): the dialog itself names nobody.
+        self.blinded("the sign-in dialog", self.frame("Sign In"))
+        self.switched_to("adj1")
         self.open_row("Adjudication · subject S-001")
         self.blinded("the worklist")
         v1 = wait_for(lambda: find(self.app, lambda n: (n.name or "") == "Reader 1 images"

@@ -160,7 +160,11 @@ class Worklist(AppCase):
         # workstation says so, and the reader signs in again.
         self.click(self.named("Refresh"))
         time.sleep(1)
-        self.click(self.named("Sign In"))
+        # Signed in again from the person button (Switch User).
+        self.click(self.named("Signed in as"))
+        self.click(wait_for(lambda: find(self.app, lambda n:
+                                         (n.name or "").startswith("Switch User…")
+                                         and n.getRole() == p.ROLE_PUSH_BUTTON), 10))
         dialog = wait_for(lambda: find(self.app, lambda n: n.getRole() == p.ROLE_FRAME
                                        and (n.name or "") == "Sign In"), 10)
         self.assertIsNotNone(dialog)
