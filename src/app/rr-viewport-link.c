@@ -15,12 +15,15 @@ rr_viewport_pane_point (RrViewport *self,
 }
 
 /* The comparison keeps its own window when its values are not the
- * current volume's kind: a CT window makes a PET a white blob. */
-static gboolean
-compare_own_window (RrViewport *self)
+ * current volume's kind: a CT window makes a PET a white blob. Two PETs
+ * each keep their own too: one window in Bq/ml is a different SUV
+ * window on each (another dose, weight, uptake time). */
+gboolean
+rr_viewport_compare_own_window (RrViewport *self)
 {
   return self->compare && self->volume &&
-         g_strcmp0 (self->compare->modality, self->volume->modality) != 0;
+         (g_strcmp0 (self->compare->modality, self->volume->modality) != 0 ||
+          g_strcmp0 (self->compare->modality, "PT") == 0);
 }
 
 void
@@ -29,7 +32,7 @@ rr_viewport_pane_window (RrViewport *self,
                          double     *center,
                          double     *width)
 {
-  gboolean own = self->panes[i].compare && compare_own_window (self);
+  gboolean own = self->panes[i].compare && rr_viewport_compare_own_window (self);
   *center = own ? self->compare_center : self->center;
   *width = own ? self->compare_width : self->width;
 }
@@ -40,7 +43,7 @@ rr_viewport_set_pane_window (RrViewport *self,
                              double      center,
                              double      width)
 {
-  if (self->panes[i].compare && compare_own_window (self))
+  if (self->panes[i].compare && rr_viewport_compare_own_window (self))
     {
       self->compare_center = center;
       self->compare_width = MAX (width, 1);

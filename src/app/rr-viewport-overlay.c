@@ -207,11 +207,10 @@ rr_viewport_draw_overlay (RrViewport *self,
       title = rr_viewport_pane_title (self, i);
       rr_viewport_draw_text (cr, p->x + 8, p->y + 16, title, 0);
       {
-        double wc, ww;
-        rr_viewport_pane_window (self, i, &wc, &ww);
-        pos = g_strdup_printf (_("Loc %.1f mm   W %.0f L %.0f"),
+        g_autofree char *wl = rr_viewport_window_text (self, i);
+        pos = g_strdup_printf (_("Loc %.1f mm   %s"),
                                rr_vec3_dot (rr_viewport_pane_point (self, i), rr_plane_normal (&pl)),
-                               ww, wc);
+                               wl);
       }
       rr_viewport_draw_text (cr, p->x + 8, p->y + p->h - 10, pos, 0);
       /* The slice number, as radiologists read it off a PACS. */

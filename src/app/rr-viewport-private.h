@@ -131,7 +131,21 @@ void     rr_viewport_draw_text     (cairo_t    *cr,
                                     const char *text,
                                     double      align);
 
+/* The orientation of pane @i: its standard plane, rotated, mirrored
+ * and turned as shown. */
+void     rr_viewport_pane_axes     (RrViewport *self,
+                                    guint       i,
+                                    RrPlane    *pl);
+
+/* rr-viewport-caption.c */
+/* "W 400 L 40"; "W 5.0 L 2.5 SUVbw" for a PET whose SUV is known. */
+char     *rr_viewport_window_text  (RrViewport *self,
+                                    guint       i);
+
 /* rr-viewport-link.c */
+/* The comparison has its own window: another modality, or a PET (each
+ * PET opens in its own SUV). */
+gboolean rr_viewport_compare_own_window (RrViewport *self);
 /* The words for how the comparison's pane follows ("linked by
  * position"...), NULL without a comparison. */
 const char *rr_viewport_link_text  (RrViewport *self);
