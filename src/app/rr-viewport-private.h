@@ -65,6 +65,7 @@ struct _RrViewport
   int tool;                /* an RrMeasureKind, or RR_TOOL_NAVIGATE */
   char *selected;          /* id of the selected measurement */
   GHashTable *colors;      /* measurement id -> GdkRGBA: its own colour (NULL: the default) */
+  gboolean locked;         /* a signed read: select only (rr_viewport_set_locked ()) */
   gboolean markers_only;   /* QC's defect markers: outlines, no values (rr-viewport-defects.h) */
   RrLesionNameFunc lesion_name;  /* a caliper's lesion ("T1"), drawn beside it */
   gpointer lesion_name_data;

@@ -116,6 +116,11 @@ void       rr_viewport_set_history    (RrViewport           *self,
                                        RrMeasurementHistory *history);
 void       rr_viewport_measurements_changed (RrViewport *self);
 const char *rr_viewport_get_selected  (RrViewport *self);
+/* A signed (submitted) read: the measurements are shown and can be
+ * selected (to go to them), but draw no handles and take no drags, so
+ * nothing suggests they can still change. */
+void       rr_viewport_set_locked     (RrViewport *self,
+                                       gboolean    locked);
 /* Each measurement's own colour: @colors maps its id to a GdkRGBA (kept
  * by reference; NULL: all in the default colour). Two readers' calipers
  * on one image stay told apart. */

@@ -206,6 +206,7 @@ update_undo_actions (RrWindow *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.redo", !locked && self->history &&
                                  rr_measurement_history_can_redo (self->history));
   rr_measurement_panel_set_locked (self->measurements, locked);
+  rr_viewport_set_locked (self->view, locked);
 }
 
 static gboolean
