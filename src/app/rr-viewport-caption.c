@@ -68,7 +68,10 @@ rr_viewport_describe (RrViewport *self)
       g_string_append_printf (s, _(" · slice %d / %u"), (int) floor (k + 0.5) + 1, v->dims[2]);
     /* The slice location as a PACS labels it: "Loc", not a bare length
      * that reads like a thickness. */
-    g_string_append_printf (s, _(" · Loc %.1f mm"), rr_vec3_dot (point, rr_plane_normal (&pl)));
+    {
+      double loc = rr_vec3_dot (point, rr_plane_normal (&pl));
+      g_string_append_printf (s, _(" · Loc %.1f mm"), fabs (loc) < 0.05 ? 0.0 : loc);
+    }
     if (gtk_widget_get_width (GTK_WIDGET (self)) > 0 &&
         rr_viewport_pane_plane (self, self->active, 1, &pl))
       g_string_append_printf (s, _(" · %.4f mm per pixel"), pl.mm_per_pixel);

@@ -312,6 +312,44 @@ class Measure(AppCase):
                                   self.viewer.description), self.viewer.description)
         self.shot("readroom-compare-same-frame")
 
+    def bright_pixels(self, path, x, y, w, h):
+        """The caption-white pixels of a screenshot's box: grey text drawn
+        at 0.92, not the image's dark air nor the frames' cyan."""
+        out = subprocess.run(["convert", path, "-crop", "%dx%d+%d+%d" % (w, h, x, y), "+repage",
+                              "-depth", "8", "txt:-"], capture_output=True, text=True).stdout
+        return sum(1 for m in re.finditer(r"^\d+,\d+: \((\d+),(\d+),(\d+)", out, re.M)
+                   if min(int(v) for v in m.groups()) >= 160 and
+                   max(int(v) for v in m.groups()) - min(int(v) for v in m.groups()) < 30)
+
+    def test_captions_fit(self):
+        """A series description longer than a pane is wide (two by two):
+        each pane's caption ends with an ellipsis inside the pane, not cut
+        mid-glyph at its edge. Seen on the screen, where the reader sees it."""
+        study = os.path.join(self.tmp, "longname")
+        desc = "CT-THORAX-ABDOMEN-PELVIS-PORTALVENOUS-1.25MM-B30F-SOFTTISSUE-KERNEL-RECON"
+        if not os.path.isdir(study):
+            subprocess.run([PHANTOM, study, "--kind", "ct", "--slices", "30", "--size", "128",
+                            "--series-description", desc], check=True, capture_output=True)
+        self.launch(study)
+        self.click_button("Two by two")
+        four = re.compile(r" — panes: Axial  %s[^;]*; Coronal  %s; Sagittal  %s; "
+                          r"Coronal MIP 30 mm  %s"
+                          % ((re.escape(desc),) * 4))
+        self.assertTrue(wait_for(lambda: four.search(self.viewer.description or ""), 15),
+                        self.viewer.description)
+        path = os.path.join(OUT, "readroom-captions-2x2.png")
+        self.shot("readroom-captions-2x2")
+        x, y, w, h = self.viewer.queryComponent().getExtents(self.pyatspi.DESKTOP_COORDS)
+        # The top two panes, each half the viewer; captions sit on the
+        # line 16 px down (glyphs from about 6 to 19 px).
+        for left, right in ((x, x + w // 2), (x + w // 2, x + w)):
+            self.assertGreater(self.bright_pixels(path, left + 8, y + 5, 60, 15), 30,
+                               "no caption drawn at %d" % left)
+            # The last 7 px before the pane's edge: the caption stops 8 px
+            # short of it; a clipped one runs into it.
+            self.assertEqual(self.bright_pixels(path, right - 8, y + 5, 7, 15), 0,
+                             "the caption of the pane ending at %d is cut at its edge" % right)
+
     def compare_with_study_2(self, what="Study 2 · CT"):
         button = find(self.app, lambda n: (n.name or "") == "Compare with another study")
         self.assertIsNotNone(button)
