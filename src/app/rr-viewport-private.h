@@ -152,6 +152,8 @@ gboolean rr_viewport_compare_own_window (RrViewport *self);
 const char *rr_viewport_link_text  (RrViewport *self);
 /* The comparison or the volume changed: the link starts again. */
 void     rr_viewport_link_changed  (RrViewport *self);
+/* Registers the "link-kept" signal (rr_viewport_keep_links ()). */
+void     rr_viewport_link_class_init (GtkWidgetClass *widget_class);
 /* Unlinked: the comparison's pane (the active one) moves @n of its own
  * slices, alone. */
 void     rr_viewport_link_scroll_prior (RrViewport *self,

@@ -841,6 +841,7 @@ rr_viewport_class_init (RrViewportClass *klass)
   gtk_widget_class_set_css_name (widget_class, "rrviewport");
 
   rr_viewport_tools_class_init (widget_class);
+  rr_viewport_link_class_init (widget_class);
   gtk_widget_class_install_action (widget_class, "viewer.scroll", "i", viewer_action);
   gtk_widget_class_install_action (widget_class, "viewer.preset", "i", viewer_action);
   gtk_widget_class_install_action (widget_class, "viewer.rotate", "i", viewer_action);

@@ -81,6 +81,14 @@ void       rr_viewport_set_linked     (RrViewport *self,
                                        gboolean    linked);
 gboolean   rr_viewport_get_linked     (RrViewport *self);
 void       rr_viewport_forget_links   (RrViewport *self);
+/* The offsets the reader linked pairs of series by ("link here"), as
+ * JSON for the task's draft (rr_link_kept_to_json ()); signal
+ * "link-kept" says one was set. rr_viewport_keep_links () takes them back
+ * when the task opens again (NULL: none; a document of another shape
+ * keeps nothing, with a warning). */
+char      *rr_viewport_get_kept_links (RrViewport *self);
+void       rr_viewport_keep_links     (RrViewport *self,
+                                       const char *json);
 /* The measurements drawn on the comparison's pane, read-only (the
  * reader's earlier readings of that series; copied; NULL: none). */
 void       rr_viewport_set_compare_measurements (RrViewport *self,
