@@ -1,0 +1,170 @@
+#!/usr/bin/python3
+"""The attack on a running server: each hole found, with the
+request that found it, on a real Orthanc with the Readroom plugin and its
+DICOM port open on 127.0.0.1. One server; one trial without QC read by two
+readers whose week-8 reads differ (an adjudication), two sites of two
+trials."""
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import unittest
+import uuid
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from test_server import (ADMIN_PASSWORD, PHANTOM, Server, make_read,  # noqa: E402
+                         password_of)
+
+
+def free_port_pair():
+    """Two free ports next to each other (HTTP, DICOM), 18800-18899 first."""
+    for base in list(range(18800, 18899, 2)) + [0]:
+        socks = []
+        try:
+            for k in range(2):
+                s = socket.socket()
+                socks.append(s)
+                s.bind(("127.0.0.1", base + k if base else 0))
+            ports = [s.getsockname()[1] for s in socks]
+            if base or ports[1] == ports[0] + 1:
+                return ports
+        except OSError:
+            pass
+        finally:
+            for s in socks:
+                s.close()
+    raise RuntimeError("no free ports")
+
+
+class DicomServer(Server):
+    """The test suite's Server with its DICOM port on."""
+
+    def __init__(self, data):
+        super().__init__(data)
+        self.port, self.dicom_port = free_port_pair()
+
+    def start(self):
+        env = dict(os.environ, READROOM_ADMIN_PASSWORD=ADMIN_PASSWORD)
+        self.proc = subprocess.Popen([
+            os.environ.get("READROOM_SERVER", "build/src/server/readroom-server"),
+            "--data", self.data, "--http-port", str(self.port),
+            "--dicom-port", str(self.dicom_port)], env=env, stdout=subprocess.PIPE,
+            stderr=open(os.path.join(self.data, "server.log"), "ab"), text=True)
+        line = self.proc.stdout.readline()
+        if not line.startswith("ready http://127.0.0.1:%d" % self.port):
+            self.stop_now()
+            raise RuntimeError("readroom-server did not start: %r" % line)
+
+
+def dicom_files(folder):
+    found = []
+    for root, _, names in os.walk(folder):
+        found += [os.path.join(root, n) for n in names if not n.endswith(".txt")]
+    return sorted(found)
+
+
+class AttackSuite(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="rr-attack-")
+        cls.addClassCleanup(shutil.rmtree, cls.tmp, ignore_errors=True)
+        cls.server = DicomServer(os.path.join(cls.tmp, "data"))
+        os.makedirs(cls.server.data)
+        cls.addClassCleanup(cls.server.stop)
+        cls.server.start()
+        cls.tokens = {"admin": cls.server.login("admin", ADMIN_PASSWORD)}
+
+        def call(method, path, body, expected, who="admin", headers=None):
+            status, doc = cls.server.request(method, path, body, token=cls.tokens[who],
+                                             headers=headers)
+            assert status == expected, (method, path, who, status, doc)
+            return doc
+        cls.call = staticmethod(call)
+        cls.users = ("asite1", "asite2", "areader1", "areader2", "aadj1")
+        for u in cls.users:
+            call("POST", "/readroom/v1/users", {"username": u, "password": password_of(u)}, 201)
+        call("POST", "/readroom/v1/trials",
+             {"id": "A1", "name": "A1", "criteria": "recist1.1", "readers_per_case": 2,
+              "qc_required": False, "adjudication": "bor", "reading": "sequential",
+              "sd_min_days": 42, "confirmation": False}, 201)
+        call("POST", "/readroom/v1/trials", {"id": "A2", "name": "A2", "readers_per_case": 2,
+                                             "qc_required": False}, 201)
+        members = {"asite1": ("A1", ["site"], "S01"), "asite2": ("A2", ["site"], "S02"),
+                   "areader1": ("A1", ["reader"], None), "areader2": ("A1", ["reader"], None),
+                   "aadj1": ("A1", ["adjudicator"], None)}
+        for u, (trial, roles, site) in members.items():
+            body = {"roles": roles}
+            if site:
+                body["site"] = site
+            call("PUT", "/readroom/v1/trials/%s/members/%s" % (trial, u), body, 200)
+        for u in cls.users:
+            cls.tokens[u] = cls.server.login(u, password_of(u))
+
+        def upload(folder, who, trial):
+            study = None
+            for path in dicom_files(folder):
+                with open(path, "rb") as f:
+                    study = call("POST", "/readroom/v1/instances", f.read(), 201, who,
+                                 headers={"Content-Type": "application/dicom",
+                                          "X-Readroom-Trial": trial})["study"]
+            return study
+
+        # Site 1: subject P1, baseline and week 8, linked; site 2: one study.
+        out = os.path.join(cls.tmp, "P1")
+        subprocess.run([PHANTOM, out, "--kind", "ct", "--slices", "3", "--size", "32",
+                        "--timepoints", "2", "--change", "-40", "--seed", "31",
+                        "--patient-id", "P1"], check=True, capture_output=True)
+        cls.studies = [upload(os.path.join(out, tp), "asite1", "A1")
+                       for tp in sorted(os.listdir(out))]
+        for (label, day), study in zip((("Baseline", 0), ("Week 8", 56)), cls.studies):
+            call("POST", "/readroom/v1/trials/A1/subjects/P1/timepoints",
+                 {"label": label, "day": day, "studies": [study]}, 201)
+        out = os.path.join(cls.tmp, "Q1")
+        subprocess.run([PHANTOM, out, "--kind", "ct", "--slices", "2", "--size", "32",
+                        "--seed", "32", "--patient-id", "Q1"], check=True, capture_output=True)
+        cls.other_study = upload(out, "asite2", "A2")
+
+    def req(self, method, path, body=None, who=None, **kw):
+        return self.server.request(method, path, body, token=self.tokens.get(who), **kw)
+
+    def ok(self, expected, method, path, body=None, who="admin", **kw):
+        status, doc = self.req(method, path, body, who, **kw)
+        self.assertEqual(status, expected, "%s %s as %s: %s" % (method, path, who, doc))
+        return doc
+
+    def series_of(self, study):
+        orthanc = self.ok(200, "POST", "/tools/lookup", study)[0]["ID"]
+        return [s["MainDicomTags"]["SeriesInstanceUID"]
+                for s in self.ok(200, "GET", "/studies/%s/series" % orthanc)]
+
+    def test_2_dicom_port_refuses_unknown_peers(self):
+        """Any host that reached the DICOM port (every interface: Orthanc
+        has no bind address) stored instances with C-STORE, no login, no
+        site, no audit event: Orthanc's default DicomAlwaysAllowStore."""
+        if shutil.which("storescu") is None:
+            self.skipTest("dcmtk's storescu is not installed")
+        before = self.ok(200, "GET", "/instances")
+        out = os.path.join(self.tmp, "C1")
+        subprocess.run([PHANTOM, out, "--kind", "ct", "--slices", "1", "--size", "32",
+                        "--seed", "33", "--patient-id", "C1"], check=True, capture_output=True)
+        path = dicom_files(out)[0]
+        store = ["storescu", "-aec", "READROOM", "127.0.0.1", str(self.server.dicom_port), path]
+        r = subprocess.run(store[:1] + ["-aet", "STRANGER"] + store[1:], capture_output=True,
+                           text=True, timeout=60)
+        self.assertNotEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(self.ok(200, "GET", "/instances"), before)
+        # A modality an admin registers (for its host) still stores.
+        self.ok(200, "PUT", "/modalities/SITEPACS",
+                {"AET": "SITEPACS", "Host": "127.0.0.1", "Port": 104})
+        r = subprocess.run(store[:1] + ["-aet", "SITEPACS"] + store[1:], capture_output=True,
+                           text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(len(self.ok(200, "GET", "/instances")), len(before) + 1)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
