@@ -141,6 +141,49 @@ class AttackSuite(unittest.TestCase):
         return [s["MainDicomTags"]["SeriesInstanceUID"]
                 for s in self.ok(200, "GET", "/studies/%s/series" % orthanc)]
 
+    def test_1_adjudicator_learns_no_reader_names(self):
+        """An adjudicator asking GET /tasks/{read}/submission for a read of
+        its case got "signed_by": the reader's username, and the reader's
+        idempotency key: the blinding that GET /tasks/{id} keeps ("Reader
+        1" / "Reader 2", never names) was lost on the next route."""
+        sizes = {"areader1": (30.0, 15.0), "areader2": (30.0, 27.0)}   # PR against SD
+        week8 = {}
+        for day in (0, 56):
+            for u in ("areader1", "areader2"):
+                tasks = [t for t in self.ok(200, "GET", "/readroom/v1/tasks", who=u)
+                         if t["timepoints"][-1]["day"] == day]
+                self.assertEqual(len(tasks), 1, tasks)
+                labels = [(tp["label"], tp["day"]) for tp in tasks[0]["timepoints"]]
+                read = make_read(labels, sizes[u][:len(labels)])
+                self.ok(201, "POST", "/readroom/v1/tasks/%s/submission" % tasks[0]["id"],
+                        {"read": read, "signature": {"password": password_of(u),
+                                                     "meaning": "Read completed"}}, u,
+                        headers={"Idempotency-Key": str(uuid.uuid4())})
+                if day == 56:
+                    week8[u] = tasks[0]["id"]
+        adj = self.ok(200, "GET", "/readroom/v1/tasks", who="aadj1")
+        self.assertEqual([t["kind"] for t in adj], ["adjudication"])
+        labels = set()
+        for u, task in week8.items():
+            doc = self.ok(200, "GET", "/readroom/v1/tasks/%s/submission" % task, who="aadj1")
+            text = json.dumps(doc)
+            for name in self.users:
+                self.assertNotIn(name, text)
+            self.assertNotIn("idempotency_key", doc)
+            labels.add(doc["signed_by"])
+            # The submitter still learns what the server holds, as it is.
+            own = self.ok(200, "GET", "/readroom/v1/tasks/%s/submission" % task, who=u)
+            self.assertEqual(own["signed_by"], u)
+            self.assertIn("idempotency_key", own)
+            self.assertEqual(own["submission"], doc["submission"])
+        self.assertEqual(labels, {"Reader 1", "Reader 2"})
+        # The labels are the ones the adjudication task gives the reads.
+        detail = self.ok(200, "GET", "/readroom/v1/tasks/" + adj[0]["id"], who="aadj1")
+        by_label = {r["reader"]: r["read"] for r in detail["reads"]}
+        for u, task in week8.items():
+            doc = self.ok(200, "GET", "/readroom/v1/tasks/%s/submission" % task, who="aadj1")
+            self.assertEqual(by_label[doc["signed_by"]], doc["submission"]["read"])
+
     def test_2_dicom_port_refuses_unknown_peers(self):
         """Any host that reached the DICOM port (every interface: Orthanc
         has no bind address) stored instances with C-STORE, no login, no
