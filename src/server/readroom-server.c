@@ -99,8 +99,12 @@ write_config (const char *path,
   /* The plugin is the gate: bearer tokens must reach its filter. */
   json_builder_set_member_name (b, "AuthenticationEnabled");
   json_builder_add_boolean_value (b, FALSE);
+  /* Orthanc's own error descriptions answer whoever passed the filter:
+   * DICOMweb's "No series X in study Y" against "inexistent series X"
+   * told a reader of one study which UIDs exist in the rest of the
+   * archive. The plugin's errors carry their own bodies either way. */
   json_builder_set_member_name (b, "HttpDescribeErrors");
-  json_builder_add_boolean_value (b, TRUE);
+  json_builder_add_boolean_value (b, FALSE);
   json_builder_set_member_name (b, "KeepAlive");
   json_builder_add_boolean_value (b, TRUE);
   json_builder_set_member_name (b, "HttpThreadsCount");
