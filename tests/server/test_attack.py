@@ -208,6 +208,26 @@ class AttackSuite(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(len(self.ok(200, "GET", "/instances")), len(before) + 1)
 
+    def test_3_orthanc_errors_tell_nothing_of_other_studies(self):
+        """A site user who may read its own study asked DICOMweb for a series
+        of another trial's study under it: Orthanc's described error ("No
+        series X in study Y" against "inexistent series") told which UIDs
+        exist anywhere in the archive."""
+        own = self.studies[0]
+        foreign = self.series_of(self.other_study)[0]
+        self.ok(200, "GET", "/dicom-web/studies/%s/metadata" % own, who="asite1")
+        answers = []
+        for series in (foreign, "2.25.%d" % uuid.uuid4().int):
+            status, _, body = self.req("GET", "/dicom-web/studies/%s/series/%s/metadata"
+                                       % (own, series), who="asite1", raw=True)
+            self.assertEqual(status, 404)
+            self.assertNotIn(foreign.encode(), body)
+            answers.append(body)
+        self.assertEqual(answers[0], answers[1])
+        # The plugin's own errors keep their bodies.
+        status, doc = self.req("GET", "/readroom/v1/tasks/%s" % uuid.uuid4(), who="asite1")
+        self.assertEqual((status, doc["error"]["code"]), (404, "not_found"))
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
