@@ -8,11 +8,13 @@ import json
 import os
 import shutil
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
 import unittest
 import uuid
+import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from test_server import (ADMIN_PASSWORD, PHANTOM, Server, make_read,  # noqa: E402
@@ -37,6 +39,64 @@ def free_port_pair():
             for s in socks:
                 s.close()
     raise RuntimeError("no free ports")
+
+
+EXPLICIT, IMPLICIT, DEFLATED = "1.2.840.10008.1.2.1", "1.2.840.10008.1.2", "1.2.840.10008.1.2.1.99"
+
+
+def element(group, elem, vr, value, implicit=False):
+    """One data element, Little Endian."""
+    if isinstance(value, str):
+        value = value.encode()
+    if len(value) % 2:
+        value += b"\0" if vr == "UI" else b" "
+    if implicit:
+        return struct.pack("<HHI", group, elem, len(value)) + value
+    if vr in ("OB", "SQ", "UN", "UT"):
+        return struct.pack("<HH2sHI", group, elem, vr.encode(), 0, len(value)) + value
+    return struct.pack("<HH2sH", group, elem, vr.encode(), len(value)) + value
+
+
+def nested(depth, syntax=EXPLICIT, dataset=None, deflate=True):
+    """A de-identified SR whose Content Sequence nests @depth levels (as
+    undefined lengths; in implicit VR as defined ones), written by hand as
+    PS3.5 and PS3.10 lay it out; @dataset replaces the data set, sent
+    as it is with @deflate false."""
+    sop = "2.25.%d" % uuid.uuid4().int
+    meta = (element(2, 1, "OB", b"\0\1") + element(2, 2, "UI", "1.2.840.10008.5.1.4.1.1.88.11") +
+            element(2, 3, "UI", sop) + element(2, 0x10, "UI", syntax))
+    meta = element(2, 0, "UL", struct.pack("<I", len(meta))) + meta
+    implicit = syntax == IMPLICIT
+    if dataset is None:
+        dataset = b"".join(element(g, e, vr, v, implicit) for g, e, vr, v in (
+            (8, 0x16, "UI", "1.2.840.10008.5.1.4.1.1.88.11"), (8, 0x18, "UI", sop),
+            (8, 0x60, "CS", "SR"), (0x10, 0x10, "PN", "N1"), (0x10, 0x20, "LO", "N1"),
+            (0x12, 0x62, "CS", "YES"), (0x20, 0xd, "UI", "2.25.%d" % uuid.uuid4().int),
+            (0x20, 0xe, "UI", "2.25.%d" % uuid.uuid4().int)))
+        if implicit:
+            inner = b""
+            for _ in range(depth):
+                item = struct.pack("<HHI", 0xfffe, 0xe000, len(inner)) + inner
+                inner = struct.pack("<HHI", 0x40, 0xa730, len(item)) + item
+            dataset += inner
+        else:
+            dataset += (struct.pack("<HH2sHI", 0x40, 0xa730, b"SQ", 0, 0xffffffff) +
+                        struct.pack("<HHI", 0xfffe, 0xe000, 0xffffffff)) * depth
+            dataset += (struct.pack("<HHI", 0xfffe, 0xe00d, 0) +
+                        struct.pack("<HHI", 0xfffe, 0xe0dd, 0)) * depth
+    if syntax == DEFLATED and deflate:
+        z = zlib.compressobj(9, zlib.DEFLATED, -15)
+        dataset = z.compress(dataset) + z.flush()
+    return b"\0" * 128 + b"DICM" + meta + dataset
+
+
+def deflate_bomb(mib):
+    """A deflated data set of @mib MiB of zeros (a few hundred KB sent)."""
+    z = zlib.compressobj(9, zlib.DEFLATED, -15)
+    chunk = bytes(1 << 20)
+    body = b"".join(z.compress(chunk) for _ in range(mib)) + z.flush()
+    head = nested(0, DEFLATED, dataset=b"", deflate=False)
+    return head + body
 
 
 class DicomServer(Server):
@@ -228,6 +288,37 @@ class AttackSuite(unittest.TestCase):
         status, doc = self.req("GET", "/readroom/v1/tasks/%s" % uuid.uuid4(), who="asite1")
         self.assertEqual((status, doc["error"]["code"]), (404, "not_found"))
 
+
+    def test_4_nested_sequences_do_not_stop_the_server(self):
+        """A site user's upload of 3 KB whose sequences nest 64 levels
+        killed Orthanc (SIGSEGV: dcmtk reads sequences by recursion, on an
+        HTTP thread's stack); at 40 it did not. A deflated data set was
+        inflated without bound."""
+        dicom = {"Content-Type": "application/dicom", "X-Readroom-Trial": "A1"}
+        for depth, syntax in ((64, EXPLICIT), (5000, EXPLICIT), (64, IMPLICIT),
+                              (64, DEFLATED)):
+            status, doc = self.req("POST", "/readroom/v1/instances", nested(depth, syntax),
+                                   "asite1", headers=dicom)
+            self.assertEqual((status, doc["error"]["code"]), (400, "invalid_request"),
+                             (depth, syntax))
+            self.assertIn("deeper than 24", doc["error"]["message"])
+            self.ok(200, "GET", "/readroom/v1/me", who="asite1")
+        status, doc = self.req("POST", "/readroom/v1/instances", deflate_bomb(300), "asite1",
+                               headers=dicom)
+        self.assertEqual((status, doc["error"]["code"]), (413, "too_large"))
+        # Nesting within the limit goes on to the usual checks (the
+        # phantom SR keeps identifying tags: 422, not a guard's 400).
+        status, doc = self.req("POST", "/readroom/v1/instances", nested(6, IMPLICIT), "asite1",
+                               headers=dicom)
+        self.assertEqual((status, doc["error"]["code"]), (422, "phi_present"), doc)
+        # Every transfer syntax the workstation meets still uploads.
+        for syntax in ("implicit", "big-endian", "deflate", "jpeg-ls", "rle"):
+            out = os.path.join(self.tmp, "ts-" + syntax)
+            subprocess.run([PHANTOM, out, "--kind", "ct", "--slices", "1", "--size", "32",
+                            "--seed", "34", "--patient-id", "T" + syntax[:4],
+                            "--transfer-syntax", syntax], check=True, capture_output=True)
+            with open(dicom_files(out)[0], "rb") as f:
+                self.ok(201, "POST", "/readroom/v1/instances", f.read(), "asite1", headers=dicom)
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
