@@ -320,5 +320,26 @@ class AttackSuite(unittest.TestCase):
             with open(dicom_files(out)[0], "rb") as f:
                 self.ok(201, "POST", "/readroom/v1/instances", f.read(), "asite1", headers=dicom)
 
+    def test_5_failed_logins_write_no_text_of_their_own_as_user(self):
+        """An outsider's failed login put its user name, any text of up to
+        64 characters, in the trail as the event's user: a newline and a
+        right-to-left override included."""
+        name = "evil\n\u202e2026 admin task.submit"
+        status, _ = self.server.request("POST", "/readroom/v1/sessions",
+                                        {"username": name, "password": "x"})
+        self.assertEqual(status, 401)
+        trail = self.ok(200, "GET", "/readroom/v1/audit?limit=10000")
+        event = [e for e in trail if e["action"] == "session.fail"][-1]
+        self.assertEqual((event["user"], event["object"]), ("(not a user name)",) * 2)
+        self.assertEqual(event["details"]["name"], "evil\\n\\342\\200\\2562026 admin task.submit")
+        self.assertNotIn(name, json.dumps(trail, ensure_ascii=False))
+        # A real name is recorded as it is.
+        self.server.request("POST", "/readroom/v1/sessions",
+                            {"username": "areader1", "password": "x"})
+        trail = self.ok(200, "GET", "/readroom/v1/audit?limit=10000")
+        event = [e for e in trail if e["action"] == "session.fail"][-1]
+        self.assertEqual((event["user"], event["object"]), ("areader1", "areader1"))
+        self.assertTrue(self.ok(200, "GET", "/readroom/v1/audit/verify")["ok"])
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
