@@ -4,6 +4,8 @@ request that found it, on a real Orthanc with the Readroom plugin and its
 DICOM port open on 127.0.0.1. One server; one trial without QC read by two
 readers whose week-8 reads differ (an adjudication), two sites of two
 trials."""
+import csv
+import io
 import json
 import os
 import shutil
@@ -340,6 +342,28 @@ class AttackSuite(unittest.TestCase):
         event = [e for e in trail if e["action"] == "session.fail"][-1]
         self.assertEqual((event["user"], event["object"]), ("areader1", "areader1"))
         self.assertTrue(self.ok(200, "GET", "/readroom/v1/audit/verify")["ok"])
+
+    def test_6_export_csv_keeps_its_columns(self):
+        """A timepoint label is free text (up to 64 characters): with a comma
+        it shifted every later column of its CSV row, with a line break it
+        made a row of its own."""
+        label = 'Week 8, "repeat"\nscan'
+        out = os.path.join(self.tmp, "P2")
+        subprocess.run([PHANTOM, out, "--kind", "ct", "--slices", "1", "--size", "32",
+                        "--seed", "35", "--patient-id", "P2"], check=True, capture_output=True)
+        with open(dicom_files(out)[0], "rb") as f:
+            study = self.ok(201, "POST", "/readroom/v1/instances", f.read(), "asite1",
+                            headers={"Content-Type": "application/dicom",
+                                     "X-Readroom-Trial": "A1"})["study"]
+        self.ok(201, "POST", "/readroom/v1/trials/A1/subjects/P2/timepoints",
+                {"label": label, "day": 0, "studies": [study]})
+        status, _, body = self.req("GET", "/readroom/v1/trials/A1/export?format=csv",
+                                   who="admin", raw=True)
+        self.assertEqual(status, 200)
+        rows = [r for r in csv.reader(io.StringIO(body.decode()))
+                if r and not r[0].startswith("#")]
+        self.assertEqual({len(r) for r in rows}, {14})
+        self.assertIn(["P2", label, "0"], [r[:3] for r in rows])
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
