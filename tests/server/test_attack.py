@@ -365,5 +365,64 @@ class AttackSuite(unittest.TestCase):
         self.assertEqual({len(r) for r in rows}, {14})
         self.assertIn(["P2", label, "0"], [r[:3] for r in rows])
 
+    def test_7_a_timepoint_that_failed_qc_stays_out_of_reach(self):
+        """The study check let a reader of a later timepoint fetch the
+        subject's earlier studies whatever their QC: a baseline failed for
+        PHI burnt into its pixels, which GET /tasks/{id} rightly left out,
+        still came through DICOMweb and /instances/{sop}/file."""
+        self.ok(201, "POST", "/readroom/v1/users", {"username": "aqc1",
+                                                    "password": password_of("aqc1")})
+        self.ok(201, "POST", "/readroom/v1/trials",
+                {"id": "A3", "name": "A3", "criteria": "recist1.1", "readers_per_case": 2,
+                 "qc_required": True, "adjudication": "bor", "reading": "sequential",
+                 "sd_min_days": 42, "confirmation": False})
+        for u, body in (("asite1", {"roles": ["site"], "site": "S01"}),
+                        ("aqc1", {"roles": ["qc"]}), ("areader1", {"roles": ["reader"]}),
+                        ("areader2", {"roles": ["reader"]})):
+            self.ok(200, "PUT", "/readroom/v1/trials/A3/members/" + u, body)
+        self.tokens["aqc1"] = self.server.login("aqc1", password_of("aqc1"))
+        out = os.path.join(self.tmp, "P3")
+        subprocess.run([PHANTOM, out, "--kind", "ct", "--slices", "2", "--size", "32",
+                        "--timepoints", "2", "--seed", "36", "--patient-id", "P3"],
+                       check=True, capture_output=True)
+        studies = []
+        for tp in sorted(os.listdir(out)):
+            for path in dicom_files(os.path.join(out, tp)):
+                with open(path, "rb") as f:
+                    study = self.ok(201, "POST", "/readroom/v1/instances", f.read(), "asite1",
+                                    headers={"Content-Type": "application/dicom",
+                                             "X-Readroom-Trial": "A3"})["study"]
+            studies.append(study)
+        for (label, day), study in zip((("Baseline", 0), ("Week 8", 56)), studies):
+            self.ok(201, "POST", "/readroom/v1/trials/A3/subjects/P3/timepoints",
+                    {"label": label, "day": day, "studies": [study]})
+        qc = sorted([t for t in self.ok(200, "GET", "/readroom/v1/tasks", who="aqc1")
+                     if t["trial"] == "A3"], key=lambda t: t["timepoints"][0]["day"])
+        self.assertEqual(len(qc), 2)
+        baseline_sop = self.ok(200, "GET", "/readroom/v1/tasks/%s/instances" % qc[0]["id"],
+                               who="aqc1")[0]["sop"]
+        finding = {"series": "1.2.3", "sop": baseline_sop, "frame": 0, "category": "phi_present",
+                   "severity": "major", "shape": {"type": "rect", "points": [[0, 0], [9, 9]]},
+                   "comment": "A name burnt into the pixels"}
+        for t, decision in zip(qc, ("fail", "pass")):
+            self.ok(201, "POST", "/readroom/v1/tasks/%s/submission" % t["id"],
+                    {"decision": decision, "findings": [finding] if decision == "fail" else [],
+                     "signature": {"password": password_of("aqc1"), "meaning": "QC completed"}},
+                    "aqc1", headers={"Idempotency-Key": str(uuid.uuid4())})
+        readers = 0
+        for u in ("areader1", "areader2"):
+            reads = [t for t in self.ok(200, "GET", "/readroom/v1/tasks", who=u)
+                     if t["trial"] == "A3"]
+            if not reads:
+                continue
+            readers += 1
+            self.assertEqual([tp["studies"] for tp in reads[0]["timepoints"]], [[studies[1]]])
+            self.ok(200, "GET", "/dicom-web/studies/%s/metadata" % studies[1], who=u)
+            status, _ = self.req("GET", "/dicom-web/studies/%s/metadata" % studies[0], who=u)
+            self.assertEqual(status, 403)
+            status, _ = self.req("GET", "/readroom/v1/instances/%s/file" % baseline_sop, who=u)
+            self.assertEqual(status, 404)
+        self.assertEqual(readers, 2)
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
