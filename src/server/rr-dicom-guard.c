@@ -68,6 +68,16 @@ is_vr (const guint8 *vr)
   return g_ascii_isupper (vr[0]) && g_ascii_isupper (vr[1]);
 }
 
+static gboolean
+all_zero (const guint8 *data,
+          gsize         len)
+{
+  for (gsize i = 0; i < len; i++)
+    if (data[i] != 0)
+      return FALSE;
+  return TRUE;
+}
+
 /* Where the innermost frame of a defined length ends: nothing inside may
  * pass it. */
 static gsize
@@ -110,6 +120,10 @@ walk (const Bytes *b,
         }
       if (pos == b->len)
         return RR_DICOM_GUARD_OK;   /* what is left open ends with the file, as dcmtk reads it */
+      /* Zeros padding the file after its last element: nothing dcmtk
+       * would read as a sequence. */
+      if (stack->len == 1 && all_zero (b->data + pos, b->len - pos))
+        return RR_DICOM_GUARD_OK;
       limit = bound (stack);
       if (limit - pos < 8)
         return RR_DICOM_GUARD_MALFORMED;
