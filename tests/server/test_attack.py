@@ -313,7 +313,14 @@ class AttackSuite(unittest.TestCase):
         status, doc = self.req("POST", "/readroom/v1/instances", nested(6, IMPLICIT), "asite1",
                                headers=dicom)
         self.assertEqual((status, doc["error"]["code"]), (422, "phi_present"), doc)
-        # Every transfer syntax the workstation meets still uploads.
+        # Every transfer syntax the workstation meets still uploads, and a
+        # file padded with zeros after its last element.
+        out = os.path.join(self.tmp, "padded")
+        subprocess.run([PHANTOM, out, "--kind", "ct", "--slices", "1", "--size", "32",
+                        "--seed", "37", "--patient-id", "Tpad"], check=True, capture_output=True)
+        with open(dicom_files(out)[0], "rb") as f:
+            self.ok(201, "POST", "/readroom/v1/instances", f.read() + bytes(64), "asite1",
+                    headers=dicom)
         for syntax in ("implicit", "big-endian", "deflate", "jpeg-ls", "rle"):
             out = os.path.join(self.tmp, "ts-" + syntax)
             subprocess.run([PHANTOM, out, "--kind", "ct", "--slices", "1", "--size", "32",
