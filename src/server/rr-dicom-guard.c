@@ -22,6 +22,7 @@ typedef struct
   FrameKind kind;
   gboolean implicit;
   gsize end;         /* where a defined length ends; G_MAXSIZE: undefined */
+  guint count;       /* elements of an item, items of a sequence so far */
 } Frame;
 
 typedef struct
@@ -97,7 +98,7 @@ walk (const Bytes *b,
       guint        max_depth)
 {
   g_autoptr (GArray) stack = g_array_new (FALSE, FALSE, sizeof (Frame));
-  Frame root = { FRAME_ITEM, implicit, b->len };
+  Frame root = { FRAME_ITEM, implicit, b->len, 0 };
   guint depth = 0;
 
   g_array_append_val (stack, root);
@@ -156,7 +157,9 @@ walk (const Bytes *b,
             }
           else
             {
-              Frame item = { FRAME_ITEM, top->implicit, G_MAXSIZE };
+              Frame item = { FRAME_ITEM, top->implicit, G_MAXSIZE, 0 };
+              if (++top->count > RR_DICOM_MAX_ITEMS)
+                return RR_DICOM_GUARD_TOO_MANY;
               if (length != UNDEFINED)
                 {
                   if (length > limit - pos)
@@ -177,6 +180,8 @@ walk (const Bytes *b,
           g_array_set_size (stack, stack->len - 1);
           continue;
         }
+      if (++top->count > RR_DICOM_MAX_ELEMENTS)
+        return RR_DICOM_GUARD_TOO_MANY;
       {
         const guint8 *vr = NULL;
         gboolean sequence = FALSE, fragments = FALSE, inner_implicit = top->implicit;
@@ -240,7 +245,7 @@ walk (const Bytes *b,
           }
         {
           Frame f = { fragments ? FRAME_FRAGMENTS : FRAME_SEQUENCE, inner_implicit,
-                      length == UNDEFINED ? G_MAXSIZE : pos + length };
+                      length == UNDEFINED ? G_MAXSIZE : pos + length, 0 };
           if (sequence && ++depth > max_depth)
             return RR_DICOM_GUARD_TOO_DEEP;
           g_array_append_val (stack, f);

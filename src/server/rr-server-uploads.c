@@ -395,6 +395,11 @@ post_instances (RrHttpRequest  *req,
     case RR_DICOM_GUARD_TOO_DEEP:
       return rr_respond_error (resp, 400, "invalid_request", "The file nests sequences deeper "
                                "than " G_STRINGIFY (RR_DICOM_MAX_DEPTH) " levels", NULL);
+    case RR_DICOM_GUARD_TOO_MANY:
+      return rr_respond_error (resp, 400, "invalid_request", "The file holds more than "
+                               G_STRINGIFY (RR_DICOM_MAX_ELEMENTS) " elements in one data set "
+                               "or " G_STRINGIFY (RR_DICOM_MAX_ITEMS) " items in one sequence",
+                               NULL);
     case RR_DICOM_GUARD_TOO_LARGE:
       return rr_respond_error (resp, 413, "too_large", "The deflated data set inflates beyond "
                                "256 MiB", NULL);
