@@ -99,8 +99,12 @@ write_config (const char *path,
   /* The plugin is the gate: bearer tokens must reach its filter. */
   json_builder_set_member_name (b, "AuthenticationEnabled");
   json_builder_add_boolean_value (b, FALSE);
+  /* Orthanc's own error descriptions answer whoever passed the filter:
+   * DICOMweb's "No series X in study Y" against "inexistent series X"
+   * told a reader of one study which UIDs exist in the rest of the
+   * archive. The plugin's errors carry their own bodies either way. */
   json_builder_set_member_name (b, "HttpDescribeErrors");
-  json_builder_add_boolean_value (b, TRUE);
+  json_builder_add_boolean_value (b, FALSE);
   json_builder_set_member_name (b, "KeepAlive");
   json_builder_add_boolean_value (b, TRUE);
   json_builder_set_member_name (b, "HttpThreadsCount");
@@ -113,6 +117,23 @@ write_config (const char *path,
   json_builder_add_boolean_value (b, dicom_port > 0);
   json_builder_set_member_name (b, "DicomPort");
   json_builder_add_int_value (b, dicom_port > 0 ? dicom_port : 4242);
+  /* The DICOM port listens on every interface (Orthanc has no bind
+   * address there either) and Orthanc's default lets any peer C-STORE:
+   * an unauthenticated host on the network stored instances that no site
+   * uploaded, unaudited, into any study whose UIDs it knew. Only the
+   * modalities an admin registers (PUT /modalities/{name}, audited) may
+   * store, from the host they were registered with; nobody may query or
+   * retrieve over DICOM (the plugin cannot filter those). */
+  json_builder_set_member_name (b, "DicomAlwaysAllowStore");
+  json_builder_add_boolean_value (b, FALSE);
+  json_builder_set_member_name (b, "DicomAlwaysAllowFind");
+  json_builder_add_boolean_value (b, FALSE);
+  json_builder_set_member_name (b, "DicomAlwaysAllowGet");
+  json_builder_add_boolean_value (b, FALSE);
+  json_builder_set_member_name (b, "DicomAlwaysAllowMove");
+  json_builder_add_boolean_value (b, FALSE);
+  json_builder_set_member_name (b, "DicomCheckModalityHost");
+  json_builder_add_boolean_value (b, TRUE);
   json_builder_set_member_name (b, "StableAge");
   json_builder_add_int_value (b, 5);
   json_builder_set_member_name (b, "Plugins");

@@ -367,7 +367,10 @@ rr_api_user_may_see_study (const RrUser *user,
   if (user->admin)
     return TRUE;
   /* Its own uploads (site), or a study of one of its tasks: the task's
-   * timepoint, and for reads and adjudications the subject's earlier ones. */
+   * timepoint, and for reads and adjudications the subject's earlier ones
+   * that passed QC (or needed none): exactly what GET /tasks/{id} lists.
+   * A timepoint that QC failed (PHI burnt in, another subject's images)
+   * stayed readable through DICOMweb to every later reader. */
   st = rr_db_query (RR_Q_USER_MAY_SEE_STUDY);
   if (st == NULL)
     return FALSE;

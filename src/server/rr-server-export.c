@@ -2,6 +2,8 @@
  * agreement figures. */
 #include "rr-server-private.h"
 
+#include <string.h>
+
 /* ---- export ---- */
 
 typedef struct
@@ -29,6 +31,27 @@ export_row_free (gpointer data)
   g_free (r->final_source);
   g_free (r->final_responses);
   g_free (r);
+}
+
+/* A CSV field as RFC 4180 writes one: quoted, its quotes doubled, when it
+ * holds a comma, a quote or a line break. A timepoint label is the
+ * admin's text of up to 64 characters: "Week 8, repeat" shifted every
+ * later column of its row, a line break made a row of its own. */
+static char *
+csv_field (const char *value)
+{
+  GString *s;
+  if (value == NULL || strpbrk (value, ",\"\r\n") == NULL)
+    return g_strdup (value ? value : "");
+  s = g_string_new ("\"");
+  for (const char *c = value; *c; c++)
+    {
+      if (*c == '"')
+        g_string_append_c (s, '"');
+      g_string_append_c (s, *c);
+    }
+  g_string_append_c (s, '"');
+  return g_string_free (s, FALSE);
 }
 
 void
@@ -139,11 +162,12 @@ get_export (RrHttpRequest *req,
           g_autofree char *o1 = overall_at_last (r->resp[0]), *o2 = overall_at_last (r->resp[1]);
           g_autofree char *fo = overall_at_last (r->final_responses);
           g_autofree char *b1 = NULL, *b2 = NULL, *fb = NULL;
+          g_autofree char *label = csv_field (r->label);
           outcome (r->resp[0], &b1, NULL);
           outcome (r->resp[1], &b2, NULL);
           outcome (r->final_responses, &fb, NULL);
           g_string_append_printf (s, "%s,%s,%" G_GINT64_FORMAT ",%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n",
-                                  r->subject, r->label, r->day, r->user[0] ? r->user[0] : "",
+                                  r->subject, label, r->day, r->user[0] ? r->user[0] : "",
                                   o1, b1 ? b1 : "", r->user[1] ? r->user[1] : "", o2, b2 ? b2 : "",
                                   r->adjudicated ? "done" : r->adjudication_open ? "open" : "",
                                   r->adjudicated ? r->adjudicated : "",

@@ -56,6 +56,7 @@ get_submission (RrHttpRequest *req,
   g_autoptr (RrJsonWriter) w = NULL;
   RrStmt *st;
   RrUser any = { .admin = TRUE };
+  gboolean blinded;
 
   /* Look the task up as an admin would, then decide: a task that the
    * caller may not see is a 404 like one that does not exist. */
@@ -63,6 +64,10 @@ get_submission (RrHttpRequest *req,
     return not_found (resp);
   if (!req->user->admin && t.user_id != req->user->id && !adjudicates (req->user, &t))
     return not_found (resp);
+  /* The adjudicator sees the read as GET /tasks/{id} shows it: by its
+   * label, never by its reader's name (the username here told it who read
+   * the case), and without the reader's idempotency key. */
+  blinded = !req->user->admin && t.user_id != req->user->id;
 
   st = rr_db_query (RR_Q_SUBMISSION_OF_TASK);
   rr_stmt_bind_text (st, 1, t.id);
@@ -75,10 +80,13 @@ get_submission (RrHttpRequest *req,
   rr_json_begin_object (w);
   rr_json_key (w, "task");
   rr_json_string (w, t.id);
-  rr_json_key (w, "idempotency_key");
-  rr_json_string (w, col_text (st, 1));
+  if (!blinded)
+    {
+      rr_json_key (w, "idempotency_key");
+      rr_json_string (w, col_text (st, 1));
+    }
   rr_json_key (w, "signed_by");
-  rr_json_string (w, col_text (st, 6));
+  rr_json_string (w, blinded ? (t.slot == 2 ? "Reader 2" : "Reader 1") : col_text (st, 6));
   rr_json_key (w, "meaning");
   rr_json_string (w, col_text (st, 5));
   rr_json_key (w, "submission");

@@ -1,6 +1,7 @@
 /* rr-server-uploads.c: uploads through Orthanc, the index of what a
  * study holds, and the stored files served as they are. */
 #include "rr-server-private.h"
+#include "rr-dicom-guard.h"
 
 /* ---- Orthanc: studies and their instances ---- */
 
@@ -384,6 +385,29 @@ post_instances (RrHttpRequest  *req,
     return rr_respond_error (resp, req->body_len ? 413 : 400,
                              req->body_len ? "too_large" : "invalid_request",
                              "The body is one DICOM file (up to 1 GiB)", NULL);
+  /* dcmtk reads nested sequences by recursion on this thread: walk them
+   * first, without recursion, before Orthanc parses anything. */
+  switch (rr_dicom_guard ((const guint8 *) req->body, req->body_len, RR_DICOM_MAX_DEPTH,
+                          RR_DICOM_MAX_INFLATED))
+    {
+    case RR_DICOM_GUARD_OK:
+      break;
+    case RR_DICOM_GUARD_TOO_DEEP:
+      return rr_respond_error (resp, 400, "invalid_request", "The file nests sequences deeper "
+                               "than " G_STRINGIFY (RR_DICOM_MAX_DEPTH) " levels", NULL);
+    case RR_DICOM_GUARD_TOO_MANY:
+      return rr_respond_error (resp, 400, "invalid_request", "The file holds more than "
+                               G_STRINGIFY (RR_DICOM_MAX_ELEMENTS) " elements in one data set "
+                               "or " G_STRINGIFY (RR_DICOM_MAX_ITEMS) " items in one sequence",
+                               NULL);
+    case RR_DICOM_GUARD_TOO_LARGE:
+      return rr_respond_error (resp, 413, "too_large", "The deflated data set inflates beyond "
+                               "256 MiB", NULL);
+    case RR_DICOM_GUARD_MALFORMED:
+    default:
+      return rr_respond_error (resp, 400, "invalid_request", "The file is not DICOM: its "
+                               "lengths and delimiters do not fit together", NULL);
+    }
   /* Which study and instance, before anything is stored. */
   tags = rr_server->dicom_json ? rr_server->dicom_json (req->body, req->body_len) : NULL;
   if (tags && rr_json_load (tp, tags, -1, NULL) && JSON_NODE_HOLDS_OBJECT (json_parser_get_root (tp)))

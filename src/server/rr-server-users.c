@@ -27,6 +27,17 @@ audit_failure (const char *action,
   rr_json_string (d, client ? client : "");
   rr_json_key (d, "reason");
   rr_json_string (d, reason);
+  /* A name no account can have (valid_id) is the caller's text, not a
+   * user: it was recorded as the event's user, control characters and
+   * right-to-left overrides included, so an outsider wrote lines of its
+   * choosing under "user". Recorded escaped, in the details only. */
+  if (!valid_id (user, 64))
+    {
+      g_autofree char *escaped = g_strescape (user, NULL);
+      rr_json_key (d, "name");
+      rr_json_string (d, escaped);
+      user = object = "(not a user name)";
+    }
   rr_json_end_object (d);
   details = rr_json_writer_steal (d);
   if (!rr_db_begin ())

@@ -34,7 +34,7 @@ SELECT site FROM members WHERE user_id = ?1 AND (',' || roles || ',') LIKE '%,si
 SELECT 1 FROM studies WHERE study_uid = ?2 AND uploaded_by = ?1 UNION ALL SELECT 1 FROM tasks t
   JOIN timepoints cur ON cur.id = t.timepoint_id JOIN timepoints tp ON tp.trial_id = t.trial_id
   AND tp.subject = t.subject AND (tp.id = t.timepoint_id OR (t.kind != 'qc' AND tp.day <
-  cur.day)) JOIN timepoint_studies ts ON ts.timepoint_id = tp.id WHERE t.user_id = ?1 AND
+  cur.day AND tp.qc_status IN ('passed', 'none'))) JOIN timepoint_studies ts ON ts.timepoint_id = tp.id WHERE t.user_id = ?1 AND
   t.status != 'cancelled' AND ts.study_uid = ?2 LIMIT 1;
 
 -- name: instance_by_sop
