@@ -147,9 +147,7 @@ pct (gint64 value, gint64 reference)
 {
   if (reference == 0)
     return g_strdup ("—");
-  gint64 t = rr_pct_tenths (value, reference);
-  g_autofree char *s = mm (t);
-  return g_strdup_printf ("%s%s %%", t > 0 ? "+" : "", s);
+  return rr_pct_text (value, reference);
 }
 
 static char *

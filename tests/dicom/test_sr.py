@@ -217,6 +217,38 @@ class Export(SrBase):
         self.assertEqual(texts[("SUMDIAM", "99RR")], "33.0 mm")
         self.assertEqual(texts[("CHANGEBL", "99RR")], "-43.1 %")
 
+    def test_device_is_readroom_and_changes_signed(self):
+        """Readroom's own program and version name the device (walk
+        finding 14: "readroom-cli 3.6.7", dcmtk's version), dcmtk only in
+        the file meta's implementation version; a change from nadir keeps
+        its sign, as the form and the PDF write it ("+14.1 %")."""
+        with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                               "meson.build")) as f:
+            version = re.search(r"version:\s*'([^']+)'", f.read()).group(1)
+        read = json.loads(json.dumps(self.read))
+        # T1 grows to 50.0 at FU1 (its caliper, of the 16.8 mm, left out):
+        # 50.0 + 6.0 + 5.2 + 5.0 (TSTM) = 66.2 against 58.0 at baseline, the
+        # nadir: +8.2 / 58.0 = +14.14 % -> "+14.1 %", by hand.
+        read["target_lesions"][0]["measurements"]["FU1"] = 50.0
+        del read["target_lesions"][0]["calipers"]["FU1"]
+        out = self.export(read, name="grown")
+        fu = pydicom.dcmread(os.path.join(out, "FU1.dcm"))
+        self.assertEqual(fu.Manufacturer, "Readroom")
+        self.assertEqual(fu.ManufacturerModelName, "readroom-cli")
+        self.assertEqual(fu.SoftwareVersions, version)
+        self.assertTrue(fu.file_meta.ImplementationVersionName.startswith("OFFIS_DCMTK"))
+        texts = {code(i.ConceptNameCodeSequence): i.TextValue for i in walk(fu)
+                 if i.ValueType == "TEXT"}
+        self.assertEqual(texts[("121013", "DCM")], "readroom-cli")
+        self.assertEqual(texts[("121014", "DCM")], "Readroom")
+        self.assertEqual(texts[("121015", "DCM")], "readroom-cli")
+        self.assertEqual(texts[("SUMDIAM", "99RR")], "66.2 mm")
+        self.assertEqual(texts[("CHANGEBL", "99RR")], "+14.1 %")
+        self.assertEqual(texts[("CHANGENADIR", "99RR")], "+14.1 %")
+        # dcmtk's version only in the file meta (Implementation Class UID
+        # and Version Name), nowhere in the content.
+        self.assertFalse([t for t in texts.values() if "3.6.7" in t], texts)
+
     def test_export_is_deterministic(self):
         a = self.export(name="again1")
         b = self.export(name="again2")

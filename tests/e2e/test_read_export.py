@@ -83,12 +83,31 @@ class ReadExport(test_read.Read):
                                 text=True).stdout.splitlines()[2:]
         self.assertGreaterEqual(len(images), 1, "no key image in the report")
 
-        # The SRs: one per timepoint, in the folder chosen (the home folder).
+        # The SRs: one per timepoint, in the folder chosen (the home folder),
+        # named by subject and timepoint as the PDF is: the next subject's
+        # export must not land on this one's "Baseline.dcm" (walk finding 4).
         self.click(self.named("Export SR…"))
         self.chooser_accept("Export")
         self.assertEqual(self.status("1 structured report saved in"),
-                         "1 structured report saved in " + self.home)
-        sr = os.path.join(self.home, "Baseline.dcm")
+                         "1 structured report saved in %s: S-001-Baseline.dcm" % self.home)
+        sr = os.path.join(self.home, "S-001-Baseline.dcm")
+        self.assertFalse(os.path.exists(os.path.join(self.home, "Baseline.dcm")))
+        # A file of that name there already (another export, the user's
+        # own) is kept: the new one goes beside it, and says so.
+        with open(sr, "rb") as f:
+            first = f.read()
+        with open(sr, "ab") as f:
+            f.write(b"the user's own edit")
+        self.click(self.named("Export SR…"))
+        self.chooser_accept("Export")
+        self.assertTrue(wait_for(lambda: [t for t in self.labels() if "(2).dcm" in t], 60),
+                        self.labels())
+        self.assertEqual(self.status("1 structured report saved in"),
+                         "1 structured report saved in %s: S-001-Baseline (2).dcm" % self.home)
+        with open(sr, "rb") as f:
+            self.assertEqual(f.read(), first + b"the user's own edit")
+        with open(os.path.join(self.home, "S-001-Baseline (2).dcm"), "rb") as f:
+            self.assertEqual(f.read(), first)
         r = subprocess.run(["dsrdump", sr], capture_output=True, text=True)
         self.assertEqual(r.returncode, 0, r.stderr)
         r = subprocess.run([CLI, "sr", "import", sr, "--json"], capture_output=True, text=True)
