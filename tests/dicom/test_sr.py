@@ -494,6 +494,39 @@ class Report(SrBase):
         for cap in ("T1 · BL", "T1 · FU1", "T2 · BL", "T3 · BL", "fragment 2 of 2"):
             self.assertIn(cap, text)
 
+    def test_pdf_key_images_of_new_lesions(self):
+        """A new lesion makes its timepoint PD: the report shows it as it
+        shows the targets (walk finding 7), measured with a caliper or
+        marked with a point."""
+        if not shutil.which("pdfimages"):
+            self.skipTest("poppler-utils missing")
+        read = json.loads(json.dumps(self.read))
+        # NEW1: measured across the phantom's 18 mm lesion at (60, 30, -40),
+        # 30 % smaller at FU1: 12.6 mm. NEW2: a point on the lesion at
+        # (-40, 40, 0).
+        point = caliper_on_slice(self.fu, [-40, 40, 0], [-40, 40, 0])
+        point.update({"id": "c-point", "kind": "probe", "points": [point["points"][0]]})
+        read["new_lesions"] = [
+            {"id": "NEW1", "timepoint": "FU1", "organ": "lung", "equivocal": False,
+             "measurements": {"FU1": 12.6},
+             "calipers": {"FU1": caliper_on_slice(self.fu, [53.7, 30, -40], [66.3, 30, -40])}},
+            {"id": "NEW2", "timepoint": "FU1", "organ": "liver", "equivocal": False,
+             "calipers": {"FU1": point}},
+        ]
+        path = os.path.join(self.tmp, "new.json")
+        with open(path, "w") as f:
+            json.dump(read, f)
+        pdf = os.path.join(self.tmp, "new.pdf")
+        r = run([CLI, "report", path, "--images", self.images, "-o", pdf])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        text = run(["pdftotext", "-layout", pdf, "-"]).stdout
+        # The 6 of the targets (test_pdf), then NEW1's and NEW2's.
+        listing = run(["pdfimages", "-list", pdf]).stdout.splitlines()[2:]
+        self.assertEqual(len(listing), 8, "\n".join(listing))
+        self.assertRegex(text, r"NEW1 · FU1 · Lung · new lesion · 12\.6 mm")
+        self.assertRegex(text, r"NEW2 · FU1 · Liver · new lesion")
+        self.assertNotIn("No image", text)
+
     def test_pdf_non_cr_non_pd_in_words(self):
         """Non-targets still there and no new lesion: non-CR/non-PD, as the
         lesion form says it, never the code of the read JSON."""
