@@ -6,12 +6,15 @@ chooser (in the home folder), and what it writes is checked: the PDF's
 text holds the lesion, its organ, the timepoint and the signer; the SR
 passes dsrdump and `readroom-cli sr import` gives back the target with the
 caliper's value. The read workspace's own steps come from test_read."""
+import io
 import json
 import os
 import re
 import subprocess
 import sys
 import unittest
+
+import pydicom
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -92,6 +95,18 @@ class ReadExport(test_read.Read):
                          "1 structured report saved in %s: S-001-Baseline.dcm" % self.home)
         sr = os.path.join(self.home, "S-001-Baseline.dcm")
         self.assertFalse(os.path.exists(os.path.join(self.home, "Baseline.dcm")))
+        r = subprocess.run(["dsrdump", sr], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        r = subprocess.run([CLI, "sr", "import", sr, "--json"], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        got = json.loads(r.stdout)
+        self.assertEqual(got["timepoints"], [{"id": "Baseline", "day": 0}])
+        t1 = got["target_lesions"][0]
+        self.assertEqual((t1["id"], t1["organ"]), ("T1", "liver"))
+        self.assertEqual(t1["measurements"], {"Baseline": long_axis})
+        self.assertTrue(re.match(r"^[0-9.]+$", t1["calipers"]["Baseline"]["sop_uid"]))
+        self.assertEqual([s["name"] for s in got.get("signatures", [])], ["reader1"])
+
         # A file of that name there already (another export, the user's
         # own) is kept: the new one goes beside it, and says so.
         with open(sr, "rb") as f:
@@ -106,19 +121,11 @@ class ReadExport(test_read.Read):
                          "1 structured report saved in %s: S-001-Baseline (2).dcm" % self.home)
         with open(sr, "rb") as f:
             self.assertEqual(f.read(), first + b"the user's own edit")
-        with open(os.path.join(self.home, "S-001-Baseline (2).dcm"), "rb") as f:
-            self.assertEqual(f.read(), first)
-        r = subprocess.run(["dsrdump", sr], capture_output=True, text=True)
-        self.assertEqual(r.returncode, 0, r.stderr)
-        r = subprocess.run([CLI, "sr", "import", sr, "--json"], capture_output=True, text=True)
-        self.assertEqual(r.returncode, 0, r.stderr)
-        got = json.loads(r.stdout)
-        self.assertEqual(got["timepoints"], [{"id": "Baseline", "day": 0}])
-        t1 = got["target_lesions"][0]
-        self.assertEqual((t1["id"], t1["organ"]), ("T1", "liver"))
-        self.assertEqual(t1["measurements"], {"Baseline": long_axis})
-        self.assertTrue(re.match(r"^[0-9.]+$", t1["calipers"]["Baseline"]["sop_uid"]))
-        self.assertEqual([s["name"] for s in got.get("signatures", [])], ["reader1"])
+        # The same read again: the same SR (its UIDs derive from the read),
+        # written a few seconds later.
+        again = pydicom.dcmread(os.path.join(self.home, "S-001-Baseline (2).dcm"))
+        self.assertEqual(again.SOPInstanceUID,
+                         pydicom.dcmread(io.BytesIO(first)).SOPInstanceUID)
 
 
 if __name__ == "__main__":
