@@ -126,6 +126,9 @@ class ReadExport(test_read.Read):
         again = pydicom.dcmread(os.path.join(self.home, "S-001-Baseline (2).dcm"))
         self.assertEqual(again.SOPInstanceUID,
                          pydicom.dcmread(io.BytesIO(first)).SOPInstanceUID)
+        # Written by the workstation, not by readroom-cli (walk finding 14).
+        self.assertEqual((again.Manufacturer, again.ManufacturerModelName),
+                         ("Readroom", "readroom"))
 
 
 if __name__ == "__main__":
