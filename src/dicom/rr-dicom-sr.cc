@@ -824,6 +824,9 @@ write_one (Export *ex, guint tp, const char *outdir)
   if (c.bad ())
     {
       SrError e = { RR_DICOM_ERROR_WRITE, g_strdup_printf ("%s: %s", path, c.text ()) };
+      /* The name free_path took is ours: no empty or half file left. */
+      if (ex->keep_existing)
+        g_unlink (path);
       g_free (path);
       throw e;
     }
