@@ -11,7 +11,7 @@ G_BEGIN_DECLS
  * lesion categories, a measurement's "TSTM", the study day...). */
 #define RR_SR_SCHEME "99RR"
 
-/* Writes OUTDIR/<rr_dicom_sr_file_name (timepoint id)> for every
+/* Writes OUTDIR/<rr_dicom_sr_file_name (NULL, timepoint id)> for every
  * timepoint of the read, each in the study its calipers reference (or, without calipers, the study of
  * that timepoint found under @scan), with the patient and study attributes
  * copied from those images. Returns the paths written. */
