@@ -21,6 +21,7 @@ struct _RrReadExport
   char *read_json;            /* the read, signatures included */
   GPtrArray *files;           /* char *: the cached images of the subject */
   char *name;                 /* "<subject>-<timepoint>", for file names */
+  char *subject;              /* the trial's subject ID, for the SRs' names */
   GCancellable *cancellable;
   gboolean busy;
 };
@@ -39,6 +40,7 @@ typedef struct
   char *read_json;
   GPtrArray *files;
   char *target;               /* the PDF, or the SRs' folder */
+  char *subject;
 } Job;
 
 static void
@@ -48,6 +50,7 @@ job_free (gpointer data)
   g_free (j->read_json);
   g_ptr_array_unref (j->files);
   g_free (j->target);
+  g_free (j->subject);
   g_free (j);
 }
 
@@ -88,14 +91,27 @@ job_run (GTask        *task,
       return g_task_return_pointer (task, g_strdup_printf (_("Report saved to %s"), j->target),
                                     g_free);
     }
-  written = rr_dicom_sr_export (j->read_json, -1, scan, j->target, &error);
+  /* The folder is the user's, with other subjects' reports: named by
+   * subject, and beside a file of the same name, never over it. */
+  {
+    RrDicomSrOptions options = { "readroom", j->subject };
+    written = rr_dicom_sr_export_full (j->read_json, -1, scan, j->target, &options, &error);
+  }
   if (written == NULL)
     return g_task_return_error (task, error);
-  g_task_return_pointer (task, g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
-                                                             "%u structured report saved in %s",
-                                                             "%u structured reports saved in %s",
-                                                             written->len),
-                                                written->len, j->target), g_free);
+  {
+    g_autoptr (GString) names = g_string_new (NULL);
+    for (guint i = 0; i < written->len; i++)
+      {
+        g_autofree char *base = g_path_get_basename (written->pdata[i]);
+        g_string_append_printf (names, "%s%s", i ? ", " : "", base);
+      }
+    g_task_return_pointer (task, g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                                               "%u structured report saved in %s: %s",
+                                                               "%u structured reports saved in %s: %s",
+                                                               written->len),
+                                                  written->len, j->target, names->str), g_free);
+  }
 }
 
 static void
@@ -131,6 +147,7 @@ start (RrReadExport *self,
   j->read_json = g_strdup (self->read_json);
   j->files = g_ptr_array_ref (self->files);
   j->target = g_file_get_path (target);
+  j->subject = g_strdup (self->subject);
   g_task_set_task_data (task, j, job_free);
   set_busy (self, TRUE);
   gtk_label_set_text (self->status, kind == JOB_REPORT ? _("Writing the report…")
@@ -182,7 +199,8 @@ choose (RrReadExport *self,
       gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), pdf);
     }
   else
-    /* One file per timepoint, named after it: a folder is asked for. */
+    /* One file per timepoint, named after the subject and it: a folder
+     * is asked for. */
     chooser = gtk_file_chooser_native_new (_("Export Structured Reports To"),
                                            GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
                                            GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, _("_Export"),
@@ -265,6 +283,7 @@ rr_read_export_set_read (RrReadExport *self,
   g_clear_pointer (&self->read_json, g_free);
   g_ptr_array_set_size (self->files, 0);
   g_clear_pointer (&self->name, g_free);
+  g_clear_pointer (&self->subject, g_free);
   gtk_label_set_text (self->status, "");
   if (read_json)
     task = rr_store_get_task (store, account, task_id, NULL);
@@ -295,6 +314,7 @@ rr_read_export_set_read (RrReadExport *self,
         }
     }
   self->name = g_string_free (name, FALSE);
+  self->subject = *subject ? g_strdup (subject) : g_strdup ("read");
   self->read_json = with_subject (read_json, subject);
   /* The images of every task of this subject: a follow-up's read holds
    * calipers on the earlier timepoints' images too. */
@@ -467,6 +487,7 @@ rr_read_export_finalize (GObject *object)
   g_free (self->read_json);
   g_ptr_array_unref (self->files);
   g_free (self->name);
+  g_free (self->subject);
   g_object_unref (self->cancellable);
   G_OBJECT_CLASS (rr_read_export_parent_class)->finalize (object);
 }

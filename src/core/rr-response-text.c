@@ -88,9 +88,9 @@ rr_mm_text (gint64 tenths)
   return g_strdup_printf (_("%" G_GINT64_FORMAT ".%d mm"), tenths / 10, (int) (tenths % 10));
 }
 
-static char *
-pct_text (gint64 value,
-          gint64 reference)
+char *
+rr_pct_text (gint64 value,
+             gint64 reference)
 {
   gint64 p = rr_pct_tenths (value, reference);
   gint64 a = p < 0 ? -p : p;
@@ -147,8 +147,8 @@ rr_response_summary (const RrRead           *read,
     {
       const RrTimepointResult *t = &g_array_index (result->timepoints, RrTimepointResult, i);
       g_autofree char *sum = rr_mm_text (t->sum), *nadir = rr_mm_text (t->nadir);
-      g_autofree char *bl = pct_text (t->sum, result->baseline_sum);
-      g_autofree char *nd = pct_text (t->sum, t->nadir);
+      g_autofree char *bl = rr_pct_text (t->sum, result->baseline_sum);
+      g_autofree char *nd = rr_pct_text (t->sum, t->nadir);
       g_string_append_printf (text, "\n\n%s (%s %d)\n", t->id, _("day"), t->day);
       if (t->evaluable)
         g_string_append_printf (text, _("Sum %s · nadir %s\n%s from baseline · %s from nadir\n"),

@@ -20,6 +20,10 @@ const char *rr_new_status_words (RrNewStatus             s);
 const char *rr_new_status_code_words (const char        *code);
 /* "32.0 mm" from tenths of a millimetre. */
 char       *rr_mm_text          (gint64                  tenths);
+/* A change from @reference as every view of a read writes it, signed:
+ * "+35.4 %", "−12.0 %" (U+2212), "0.0 %" (rr_pct_tenths rounding). */
+char       *rr_pct_text         (gint64                  value,
+                                 gint64                  reference);
 /* Baseline sum, then per timepoint its sums, percentages and responses,
  * then the best overall response. */
 char       *rr_response_summary (const RrRead           *read,

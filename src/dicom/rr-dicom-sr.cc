@@ -2,10 +2,12 @@
  * built with dcmtk's cmr template classes (TID1500_MeasurementReport and
  * its TID 1501 measurement groups); only the SCOORD3D of an MPR caliper,
  * which TID 300 in dcmtk 3.6.7 cannot add, is placed in the tree by hand. */
-#include "rr-dicom-private.h"
-
-/* Ours, taken before dcmtk's osconfig.h defines its own PACKAGE_VERSION. */
+/* Ours (meson's project version), taken before any header reaches
+ * dcmtk's osconfig.h, which defines PACKAGE_VERSION as dcmtk's own
+ * ("3.6.7"): rr-dicom-private.h does. */
 static const char rr_version[] = PACKAGE_VERSION;
+
+#include "rr-dicom-private.h"
 
 #include "rr-dicom-sr-codes.h"
 #include "rr-dicom-sr.h"
@@ -23,6 +25,8 @@ static const char rr_version[] = PACKAGE_VERSION;
 #include <dcmtk/dcmsr/cmr/tid1500.h>
 #include <glib/gstdio.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <math.h>
 #include <string.h>
 #include <new>
@@ -82,6 +86,18 @@ uid_from_key (const char *key)
   return g_string_free (s, FALSE);
 }
 
+/* A change as the form and the PDF write it (rr_pct_text), signed, but in
+ * DICOM's default repertoire, which the SR is in: '-' for U+2212. */
+static OFString
+signed_tenths_string (gint64 tenths)
+{
+  gint64 a = tenths < 0 ? -tenths : tenths;
+  g_autofree char *s = g_strdup_printf ("%s%" G_GINT64_FORMAT ".%d",
+                                        tenths < 0 ? "-" : tenths > 0 ? "+" : "",
+                                        a / 10, (int) (a % 10));
+  return OFString (s);
+}
+
 static OFString
 tenths_string (gint64 tenths)
 {
@@ -108,6 +124,9 @@ struct Export
   RrCriteriaResult *result;
   char *key;                 /* what makes the read's UIDs its own */
   char *patient_id;
+  const char *subject;       /* names the files; NULL: the timepoint only */
+  const char *program;       /* the writer: "readroom", "readroom-cli"... */
+  gboolean keep_existing;    /* a file there already: write beside it */
 };
 
 static void
@@ -459,7 +478,8 @@ qual_code (Writer *w, const DSRCodedEntryValue &concept, const DSRCodedEntryValu
 static void
 qual_tenths (Writer *w, const DSRCodedEntryValue &concept, gint64 v, const char *unit)
 {
-  OFString s = tenths_string (v);
+  /* A percentage is a change, with its sign; a sum is not. */
+  OFString s = g_str_equal (unit, "%") ? signed_tenths_string (v) : tenths_string (v);
   s += " ";
   s += unit;
   qual_text (w, concept, s.c_str ());
@@ -674,6 +694,36 @@ static const DcmTagKey copied_tags[] = {
   DCM_ClinicalTrialTimePointDescription, DCM_LongitudinalTemporalInformationModified,
 };
 
+/* OUTDIR/NAME, or "NAME-STEM (2).dcm", "(3)"... the first that does not
+ * exist yet, as a GNOME app saves beside a file rather than over it. The
+ * name is taken with O_EXCL, so two exports at once cannot both have it;
+ * the empty file is then written over by its owner. */
+static char *
+free_path (const char *outdir, const char *name)
+{
+  g_autofree char *stem = g_strndup (name, strlen (name) - strlen (".dcm"));
+  for (guint n = 1; n < 1000; n++)
+    {
+      g_autofree char *file = n == 1 ? g_strdup (name) : g_strdup_printf ("%s (%u).dcm", stem, n);
+      char *path = g_build_filename (outdir, file, NULL);
+      int fd = g_open (path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+      if (fd >= 0)
+        {
+          close (fd);
+          return path;
+        }
+      int err = errno;
+      if (err != EEXIST)
+        {
+          SrError e = { RR_DICOM_ERROR_WRITE, g_strdup_printf ("%s: %s", path, g_strerror (err)) };
+          g_free (path);
+          throw e;
+        }
+      g_free (path);
+    }
+  fail (RR_DICOM_ERROR_WRITE, "%s: a thousand files of that name are there already", name);
+}
+
 static char *
 write_one (Export *ex, guint tp, const char *outdir)
 {
@@ -702,8 +752,11 @@ write_one (Export *ex, guint tp, const char *outdir)
   ok (report.setLanguage (CID5000_Languages::English_US), "language");
   g_autofree char *dev_key = g_strdup_printf ("%s\ndevice", ex->key);
   g_autofree char *dev_uid = uid_from_key (dev_key);
-  ok (report.getObservationContext ().addDeviceObserver (dev_uid, "readroom-cli", "Readroom",
-                                                         (OFString ("readroom-cli ") + rr_version).c_str ()),
+  /* The device is Readroom's program that wrote the report; its version
+   * is Readroom's (Software Versions), dcmtk's only in the file meta
+   * information's Implementation Version Name, where DICOM asks for it. */
+  ok (report.getObservationContext ().addDeviceObserver (dev_uid, ex->program, "Readroom",
+                                                         ex->program),
       "observer");
 
   DSRDocument doc (DSRTypes::DT_ComprehensiveSR);
@@ -737,6 +790,7 @@ write_one (Export *ex, guint tp, const char *outdir)
   ok (doc.getCodingSchemeIdentification ().addItem (RR_SR_SCHEME, "", "Readroom read concepts",
                                                    "Readroom"), "coding scheme");
   ok (doc.setManufacturer ("Readroom"), "manufacturer");
+  ok (doc.setManufacturerModelName (ex->program), "model name");
   ok (doc.setSoftwareVersions (rr_version), "software version");
   ok (doc.setSeriesNumber ("9900"), "series number");
   g_autofree char *number = g_strdup_printf ("%u", tp + 1);
@@ -763,30 +817,50 @@ write_one (Export *ex, guint tp, const char *outdir)
   ok (ds->putAndInsertString (DCM_SeriesInstanceUID, series_uid), "series UID");
   ok (ds->putAndInsertString (DCM_SOPInstanceUID, sop_uid), "SOP UID");
 
-  g_autofree char *name = rr_dicom_sr_file_name (t->id);
-  char *path = g_build_filename (outdir, name, NULL);
+  g_autofree char *name = rr_dicom_sr_file_name (ex->subject, t->id);
+  char *path = ex->keep_existing ? free_path (outdir, name)
+                                 : g_build_filename (outdir, name, NULL);
   OFCondition c = out.saveFile (path, EXS_LittleEndianExplicit);
   if (c.bad ())
     {
       SrError e = { RR_DICOM_ERROR_WRITE, g_strdup_printf ("%s: %s", path, c.text ()) };
+      /* The name free_path took is ours: no empty or half file left. */
+      if (ex->keep_existing)
+        g_unlink (path);
       g_free (path);
       throw e;
     }
   return path;
 }
 
-/* A timepoint's id as a file name: letters, digits, '-', '_' and '.' as
- * they are, anything else (a space, a '/') as '_'; NULL when the id is
+/* Text as part of a file name: letters, digits, '-', '_' and '.' as they
+ * are, anything else (a space, a '/') as '_'; FALSE when the text is
  * empty, too long or would name a hidden file. */
-extern "C" char *
-rr_dicom_sr_file_name (const char *timepoint_id)
+static gboolean
+append_name_part (GString *s, const char *text)
 {
-  if (timepoint_id == NULL || *timepoint_id == '\0' || *timepoint_id == '.' ||
-      strlen (timepoint_id) > 64)
-    return NULL;
-  GString *s = g_string_new (NULL);
-  for (const char *p = timepoint_id; *p; p++)
+  if (text == NULL || *text == '\0' || *text == '.' || strlen (text) > 64)
+    return FALSE;
+  for (const char *p = text; *p; p++)
     g_string_append_c (s, g_ascii_isalnum (*p) || *p == '-' || *p == '_' || *p == '.' ? *p : '_');
+  return TRUE;
+}
+
+extern "C" char *
+rr_dicom_sr_file_name (const char *subject, const char *timepoint_id)
+{
+  GString *s = g_string_new (NULL);
+  gboolean named = TRUE;
+  if (subject != NULL)
+    {
+      named = append_name_part (s, subject);
+      g_string_append_c (s, '-');
+    }
+  if (!named || !append_name_part (s, timepoint_id))
+    {
+      g_string_free (s, TRUE);
+      return NULL;
+    }
   g_string_append (s, ".dcm");
   return g_string_free (s, FALSE);
 }
@@ -798,12 +872,26 @@ rr_dicom_sr_export (const char   *read_json,
                     const char   *outdir,
                     GError      **error)
 {
+  RrDicomSrOptions options = { "readroom-cli", NULL };
+  return rr_dicom_sr_export_full (read_json, length, scan, outdir, &options, error);
+}
+
+extern "C" GPtrArray *
+rr_dicom_sr_export_full (const char              *read_json,
+                         gssize                   length,
+                         RrDicomScan             *scan,
+                         const char              *outdir,
+                         const RrDicomSrOptions  *options,
+                         GError                 **error)
+{
+  const char *subject = options->subject;
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (RrRead) read = NULL;
   g_autoptr (GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
   Export ex = {};
 
   g_return_val_if_fail (read_json != NULL && scan != NULL && outdir != NULL, NULL);
+  g_return_val_if_fail (options != NULL && options->program != NULL, NULL);
   read = rr_read_parse (read_json, length, error);
   if (read == NULL)
     return NULL;
@@ -814,7 +902,7 @@ rr_dicom_sr_export (const char   *read_json,
     for (guint i = 0; i < read->timepoints->len; i++)
       {
         const char *id = ((RrTimepoint *) read->timepoints->pdata[i])->id;
-        char *name = rr_dicom_sr_file_name (id);
+        char *name = rr_dicom_sr_file_name (subject, id);
         if (name == NULL || g_hash_table_contains (names, name))
           {
             g_set_error (error, RR_DICOM_ERROR, RR_DICOM_ERROR_FORMAT,
@@ -837,6 +925,9 @@ rr_dicom_sr_export (const char   *read_json,
       return NULL;
     }
   ex.read = read;
+  ex.subject = subject;
+  ex.program = options->program;
+  ex.keep_existing = subject != NULL;
   ex.root = json_node_get_object (json_parser_get_root (parser));
   ex.scan = scan;
   ex.sops = g_hash_table_new (g_str_hash, g_str_equal);

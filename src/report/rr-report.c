@@ -147,9 +147,7 @@ pct (gint64 value, gint64 reference)
 {
   if (reference == 0)
     return g_strdup ("—");
-  gint64 t = rr_pct_tenths (value, reference);
-  g_autofree char *s = mm (t);
-  return g_strdup_printf ("%s%s %%", t > 0 ? "+" : "", s);
+  return rr_pct_text (value, reference);
 }
 
 static char *
@@ -495,8 +493,10 @@ volume_for (Doc *d, const char *series_uid, char **why)
   return vol;
 }
 
+/* The calipers of @lesion at @tp with at least @min_points points (a
+ * target's size is a line; a new lesion may be marked with a point). */
 static GPtrArray *
-calipers_of (JsonObject *lesion, const char *tp)
+calipers_of (JsonObject *lesion, const char *tp, guint min_points)
 {
   GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify) rr_measurement_free);
   JsonNode *cs = lesion && json_object_has_member (lesion, "calipers")
@@ -514,7 +514,7 @@ calipers_of (JsonObject *lesion, const char *tp)
     {
       g_autofree char *text = json_to_string (nodes->pdata[i], FALSE);
       RrMeasurement *m = rr_measurement_from_json (text, NULL);
-      if (m && m->points->len >= 2)
+      if (m && m->points->len >= MAX (min_points, 1))
         g_ptr_array_add (out, m);
       else if (m)
         rr_measurement_free (m);
@@ -525,13 +525,15 @@ calipers_of (JsonObject *lesion, const char *tp)
 
 /* One key image: the caliper's plane through the middle of the caliper,
  * a field of view of three times its length (at least 60 mm), and the
- * caliper drawn over it as vectors. */
+ * caliper drawn over it as vectors; a point (a new lesion marked, not
+ * measured) as a ring around it. */
 static void
 key_image (Doc *d, double x, double y, const RrMeasurement *m, const char *caption)
 {
   g_autofree char *why = NULL;
   RrVolume *vol = m->series_uid ? volume_for (d, m->series_uid, &why) : NULL;
-  RrVec3 a = rr_measurement_point (m, 0), b = rr_measurement_point (m, 1);
+  RrVec3 a = rr_measurement_point (m, 0);
+  RrVec3 b = m->points->len > 1 ? rr_measurement_point (m, 1) : a;
   double len = rr_vec3_length (rr_vec3_sub (b, a));
   RrPlane plane = {
     .center = rr_measurement_center (m),
@@ -600,9 +602,55 @@ key_image (Doc *d, double x, double y, const RrMeasurement *m, const char *capti
             }
           cairo_stroke (d->cr);
         }
+      if (m->points->len == 1)
+        {
+          RrVec3 p = rr_vec3_sub (a, plane.center);
+          cairo_arc (d->cr, rr_vec3_dot (p, plane.right) / plane.mm_per_pixel + KEY_PX / 2.0,
+                     rr_vec3_dot (p, plane.down) / plane.mm_per_pixel + KEY_PX / 2.0,
+                     KEY_PX / 12.0, 0, 2 * G_PI);
+          cairo_stroke (d->cr);
+        }
     }
   cairo_restore (d->cr);
   text_at (d, x, y + KEY_PT + 3, KEY_PT, 8.5, FALSE, PANGO_ALIGN_LEFT, caption);
+}
+
+/* Places the next key image, after the heading on a page of their own. */
+static void
+place_key_image (Doc *d, guint *col, gboolean *any, const RrMeasurement *m, const char *cap)
+{
+  if (!*any)
+    {
+      new_page (d);
+      heading (d, "Key images");
+      *any = TRUE;
+    }
+  if (*col == 0)
+    need (d, KEY_PT + 30);
+  key_image (d, MARGIN + *col * (KEY_PT + (TEXT_W - 2 * KEY_PT)), d->y, m, cap);
+  if (++*col == 2)
+    {
+      *col = 0;
+      d->y += KEY_PT + 30;
+    }
+}
+
+/* The new lesion @id of the read JSON. */
+static JsonObject *
+new_lesion_json (Doc *d, const char *id)
+{
+  JsonArray *a = json_object_has_member (d->root, "new_lesions") &&
+                 JSON_NODE_HOLDS_ARRAY (json_object_get_member (d->root, "new_lesions"))
+                 ? json_object_get_array_member (d->root, "new_lesions") : NULL;
+  for (guint i = 0; a && i < json_array_get_length (a); i++)
+    {
+      JsonNode *n = json_array_get_element (a, i);
+      if (JSON_NODE_HOLDS_OBJECT (n) &&
+          g_strcmp0 (json_object_get_string_member_with_default (json_node_get_object (n), "id",
+                                                                 NULL), id) == 0)
+        return json_node_get_object (n);
+    }
+  return NULL;
 }
 
 static void
@@ -621,7 +669,7 @@ key_images (Doc *d)
         {
           g_autoptr (GPtrArray) cals = calipers_of (JSON_NODE_HOLDS_OBJECT (ln)
                                                     ? json_node_get_object (ln) : NULL,
-                                                    tp_at (d, t)->id);
+                                                    tp_at (d, t)->id, 2);
           for (guint c = 0; c < cals->len; c++)
             {
               RrMeasurement *m = cals->pdata[c];
@@ -632,20 +680,28 @@ key_images (Doc *d)
                                    tp_at (d, t)->id, organ_label (l->organ), c + 1, cals->len, v)
                 : g_strdup_printf ("%s · %s · %s · %s mm", l->id, tp_at (d, t)->id,
                                    organ_label (l->organ), v);
-              if (!any)
-                {
-                  new_page (d);
-                  heading (d, "Key images");
-                  any = TRUE;
-                }
-              if (col == 0)
-                need (d, KEY_PT + 30);
-              key_image (d, MARGIN + col * (KEY_PT + (TEXT_W - 2 * KEY_PT)), d->y, m, cap);
-              if (++col == 2)
-                {
-                  col = 0;
-                  d->y += KEY_PT + 30;
-                }
+              place_key_image (d, &col, &any, m, cap);
+            }
+        }
+    }
+  /* A new lesion is what makes its timepoint PD: the reviewer sees it as
+   * the targets are seen, from the timepoint it was first seen on. */
+  for (guint k = 0; k < d->read->new_lesions->len; k++)
+    {
+      RrNewLesion *l = d->read->new_lesions->pdata[k];
+      JsonObject *lo = new_lesion_json (d, l->id);
+      for (guint t = l->timepoint; lo && t < d->read->timepoints->len; t++)
+        {
+          g_autoptr (GPtrArray) cals = calipers_of (lo, tp_at (d, t)->id, 1);
+          for (guint c = 0; c < cals->len; c++)
+            {
+              RrMeasurement *m = cals->pdata[c];
+              g_autofree char *v = l->meas && l->meas[t].kind == RR_MEAS_VALUE
+                                   ? mm (l->meas[t].tenths) : NULL;
+              g_autofree char *cap = g_strdup_printf ("%s · %s · %s · new lesion%s%s%s", l->id,
+                                                      tp_at (d, t)->id, organ_label (l->organ),
+                                                      v ? " · " : "", v ? v : "", v ? " mm" : "");
+              place_key_image (d, &col, &any, m, cap);
             }
         }
     }

@@ -299,12 +299,12 @@ collect (SrExport *ex)
 }
 
 /* The SR of the job's own timepoint among those the export wrote: the one
- * whose file is named after the label (rr_dicom_sr_export's naming). */
+ * whose file is named after the label (rr_dicom_sr_file_name, no subject). */
 static char *
 pick_written (GPtrArray  *paths,
               const char *label)
 {
-  g_autofree char *want = rr_dicom_sr_file_name (label);
+  g_autofree char *want = rr_dicom_sr_file_name (NULL, label);
   for (guint i = 0; want && i < paths->len; i++)
     {
       g_autofree char *base = g_path_get_basename (paths->pdata[i]);
@@ -360,7 +360,10 @@ write_all (gpointer data)
       g_ptr_array_add (files, NULL);
       scan = rr_dicom_scan ((const char * const *) files->pdata, 1, NULL, &error);
       if (scan)
-        written = rr_dicom_sr_export (j->read_json, -1, scan, out, &error);
+        {
+          RrDicomSrOptions options = { "readroom-server", NULL };
+          written = rr_dicom_sr_export_full (j->read_json, -1, scan, out, &options, &error);
+        }
       if (written)
         j->written = pick_written (written, j->label);
       if (j->written == NULL)

@@ -62,7 +62,12 @@ get_export (RrHttpRequest *req,
   const char *format = g_hash_table_lookup (req->query, "format");
   g_autoptr (GPtrArray) rows = g_ptr_array_new_with_free_func (export_row_free);
   RrStmt *st;
-  guint twice = 0, adjudicated = 0, same_bor = 0;
+  /* "adjudicated" counts the adjudications signed, "adjudications_open"
+   * those waiting for their adjudicator; the rate is the share of the
+   * cases read twice that went to adjudication, signed or not (a later
+   * timepoint's adjudication does not settle an earlier one's:
+   * server-api.md has one per timepoint). */
+  guint twice = 0, adjudicated = 0, adjudications_open = 0, same_bor = 0;
   g_autoptr (GHashTable) cats = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr (GHashTable) m1 = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr (GHashTable) m2 = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
@@ -98,20 +103,23 @@ get_export (RrHttpRequest *req,
         }
       q = rr_db_query (RR_Q_EXPORT_ADJUDICATION);
       rr_stmt_bind_int (q, 1, r->timepoint);
-      if (rr_stmt_step (q) == RR_ROW)
+      /* A cancelled task (its adjudicator left) is no adjudication: the
+       * one that took its place is. */
+      while (!r->adjudicated && !r->adjudication_open && rr_stmt_step (q) == RR_ROW)
         {
           g_autoptr (JsonParser) p = json_parser_new ();
-          r->adjudication_open = g_str_equal (col_text (q, 0), "open");
-          if (!r->adjudication_open && rr_json_load (p, col_text (q, 1), -1, NULL))
+          if (g_str_equal (col_text (q, 0), "open"))
+            r->adjudication_open = TRUE;
+          else if (g_str_equal (col_text (q, 0), "submitted") &&
+                   rr_json_load (p, col_text (q, 1), -1, NULL))
             {
               JsonObject *b = json_node_get_object (json_parser_get_root (p));
               r->adjudicated = g_strdup (json_object_get_string_member_with_default (b, "chosen", ""));
               r->rationale = g_strdup (json_object_get_string_member_with_default (b, "rationale", ""));
             }
-          else
-            r->adjudicated = NULL;
-          adjudicated++;
         }
+      adjudicated += r->adjudicated != NULL;
+      adjudications_open += r->adjudication_open;
       rr_stmt_finalize (q);
       q = rr_db_query (RR_Q_EXPORT_FINAL);
       rr_stmt_bind_int (q, 1, r->timepoint);
@@ -173,9 +181,11 @@ get_export (RrHttpRequest *req,
                                   r->adjudicated ? r->adjudicated : "",
                                   r->final_source ? r->final_source : "", fo, fb ? fb : "");
         }
-      g_string_append_printf (s, "# cases_read_twice,%u\n# adjudicated,%u\n", twice, adjudicated);
+      g_string_append_printf (s, "# cases_read_twice,%u\n# adjudicated,%u\n"
+                              "# adjudications_open,%u\n", twice, adjudicated, adjudications_open);
       g_string_append_printf (s, "# adjudication_rate,%.4f\n# bor_agreement,%.4f\n# kappa_bor,%.4f\n",
-                              twice ? (double) adjudicated / twice : 0, isnan (po) ? 0 : po,
+                              twice ? (double) (adjudicated + adjudications_open) / twice : 0,
+                              isnan (po) ? 0 : po,
                               isnan (kappa) ? 0 : kappa);
       rr_response_clear (resp);
       resp->status = 200;
@@ -257,9 +267,11 @@ get_export (RrHttpRequest *req,
     rr_json_int (w, twice);
     rr_json_key (w, "adjudicated");
     rr_json_int (w, adjudicated);
+    rr_json_key (w, "adjudications_open");
+    rr_json_int (w, adjudications_open);
     rr_json_key (w, "adjudication_rate");
     if (twice)
-      rr_json_double (w, round ((double) adjudicated / twice * 1e4) / 1e4);
+      rr_json_double (w, round ((double) (adjudicated + adjudications_open) / twice * 1e4) / 1e4);
     else
       rr_json_null (w);
     rr_json_key (w, "bor_agreement");

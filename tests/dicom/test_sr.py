@@ -217,6 +217,38 @@ class Export(SrBase):
         self.assertEqual(texts[("SUMDIAM", "99RR")], "33.0 mm")
         self.assertEqual(texts[("CHANGEBL", "99RR")], "-43.1 %")
 
+    def test_device_is_readroom_and_changes_signed(self):
+        """Readroom's own program and version name the device (walk
+        finding 14: "readroom-cli 3.6.7", dcmtk's version), dcmtk only in
+        the file meta's implementation version; a change from nadir keeps
+        its sign, as the form and the PDF write it ("+14.1 %")."""
+        with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                               "meson.build")) as f:
+            version = re.search(r"version:\s*'([^']+)'", f.read()).group(1)
+        read = json.loads(json.dumps(self.read))
+        # T1 grows to 50.0 at FU1 (its caliper, of the 16.8 mm, left out):
+        # 50.0 + 6.0 + 5.2 + 5.0 (TSTM) = 66.2 against 58.0 at baseline, the
+        # nadir: +8.2 / 58.0 = +14.14 % -> "+14.1 %", by hand.
+        read["target_lesions"][0]["measurements"]["FU1"] = 50.0
+        del read["target_lesions"][0]["calipers"]["FU1"]
+        out = self.export(read, name="grown")
+        fu = pydicom.dcmread(os.path.join(out, "FU1.dcm"))
+        self.assertEqual(fu.Manufacturer, "Readroom")
+        self.assertEqual(fu.ManufacturerModelName, "readroom-cli")
+        self.assertEqual(fu.SoftwareVersions, version)
+        self.assertTrue(fu.file_meta.ImplementationVersionName.startswith("OFFIS_DCMTK"))
+        texts = {code(i.ConceptNameCodeSequence): i.TextValue for i in walk(fu)
+                 if i.ValueType == "TEXT"}
+        self.assertEqual(texts[("121013", "DCM")], "readroom-cli")
+        self.assertEqual(texts[("121014", "DCM")], "Readroom")
+        self.assertEqual(texts[("121015", "DCM")], "readroom-cli")
+        self.assertEqual(texts[("SUMDIAM", "99RR")], "66.2 mm")
+        self.assertEqual(texts[("CHANGEBL", "99RR")], "+14.1 %")
+        self.assertEqual(texts[("CHANGENADIR", "99RR")], "+14.1 %")
+        # dcmtk's version only in the file meta (Implementation Class UID
+        # and Version Name), nowhere in the content.
+        self.assertFalse([t for t in texts.values() if "3.6.7" in t], texts)
+
     def test_export_is_deterministic(self):
         a = self.export(name="again1")
         b = self.export(name="again2")
@@ -461,6 +493,39 @@ class Report(SrBase):
             self.assertEqual((cols[3], cols[4]), ("256", "256"), line)
         for cap in ("T1 · BL", "T1 · FU1", "T2 · BL", "T3 · BL", "fragment 2 of 2"):
             self.assertIn(cap, text)
+
+    def test_pdf_key_images_of_new_lesions(self):
+        """A new lesion makes its timepoint PD: the report shows it as it
+        shows the targets (walk finding 7), measured with a caliper or
+        marked with a point."""
+        if not shutil.which("pdfimages"):
+            self.skipTest("poppler-utils missing")
+        read = json.loads(json.dumps(self.read))
+        # NEW1: measured across the phantom's 18 mm lesion at (60, 30, -40),
+        # 30 % smaller at FU1: 12.6 mm. NEW2: a point on the lesion at
+        # (-40, 40, 0).
+        point = caliper_on_slice(self.fu, [-40, 40, 0], [-40, 40, 0])
+        point.update({"id": "c-point", "kind": "probe", "points": [point["points"][0]]})
+        read["new_lesions"] = [
+            {"id": "NEW1", "timepoint": "FU1", "organ": "lung", "equivocal": False,
+             "measurements": {"FU1": 12.6},
+             "calipers": {"FU1": caliper_on_slice(self.fu, [53.7, 30, -40], [66.3, 30, -40])}},
+            {"id": "NEW2", "timepoint": "FU1", "organ": "liver", "equivocal": False,
+             "calipers": {"FU1": point}},
+        ]
+        path = os.path.join(self.tmp, "new.json")
+        with open(path, "w") as f:
+            json.dump(read, f)
+        pdf = os.path.join(self.tmp, "new.pdf")
+        r = run([CLI, "report", path, "--images", self.images, "-o", pdf])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        text = run(["pdftotext", "-layout", pdf, "-"]).stdout
+        # The 6 of the targets (test_pdf), then NEW1's and NEW2's.
+        listing = run(["pdfimages", "-list", pdf]).stdout.splitlines()[2:]
+        self.assertEqual(len(listing), 8, "\n".join(listing))
+        self.assertRegex(text, r"NEW1 · FU1 · Lung · new lesion · 12\.6 mm")
+        self.assertRegex(text, r"NEW2 · FU1 · Liver · new lesion")
+        self.assertNotIn("No image", text)
 
     def test_pdf_non_cr_non_pd_in_words(self):
         """Non-targets still there and no new lesion: non-CR/non-PD, as the

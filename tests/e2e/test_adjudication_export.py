@@ -50,9 +50,11 @@ class AdjudicationExport(test_adjudication.Adjudication):
 
         self.click(self.named("Export SR…"))
         self.chooser_accept("Export")
+        # Named by subject and timepoint, as the PDF is (walk finding 4).
+        names = ("S-001-Baseline.dcm", "S-001-Week_8.dcm")
         self.assertEqual(self.status("2 structured reports saved in"),
-                         "2 structured reports saved in " + self.home)
-        paths = [os.path.join(self.home, n) for n in ("Baseline.dcm", "Week_8.dcm")]
+                         "2 structured reports saved in %s: %s" % (self.home, ", ".join(names)))
+        paths = [os.path.join(self.home, n) for n in names]
         for path in paths:
             r = subprocess.run(["dsrdump", path], capture_output=True, text=True)
             self.assertEqual(r.returncode, 0, r.stderr)

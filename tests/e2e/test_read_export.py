@@ -6,12 +6,15 @@ chooser (in the home folder), and what it writes is checked: the PDF's
 text holds the lesion, its organ, the timepoint and the signer; the SR
 passes dsrdump and `readroom-cli sr import` gives back the target with the
 caliper's value. The read workspace's own steps come from test_read."""
+import io
 import json
 import os
 import re
 import subprocess
 import sys
 import unittest
+
+import pydicom
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -83,12 +86,15 @@ class ReadExport(test_read.Read):
                                 text=True).stdout.splitlines()[2:]
         self.assertGreaterEqual(len(images), 1, "no key image in the report")
 
-        # The SRs: one per timepoint, in the folder chosen (the home folder).
+        # The SRs: one per timepoint, in the folder chosen (the home folder),
+        # named by subject and timepoint as the PDF is: the next subject's
+        # export must not land on this one's "Baseline.dcm" (walk finding 4).
         self.click(self.named("Export SR…"))
         self.chooser_accept("Export")
         self.assertEqual(self.status("1 structured report saved in"),
-                         "1 structured report saved in " + self.home)
-        sr = os.path.join(self.home, "Baseline.dcm")
+                         "1 structured report saved in %s: S-001-Baseline.dcm" % self.home)
+        sr = os.path.join(self.home, "S-001-Baseline.dcm")
+        self.assertFalse(os.path.exists(os.path.join(self.home, "Baseline.dcm")))
         r = subprocess.run(["dsrdump", sr], capture_output=True, text=True)
         self.assertEqual(r.returncode, 0, r.stderr)
         r = subprocess.run([CLI, "sr", "import", sr, "--json"], capture_output=True, text=True)
@@ -100,6 +106,29 @@ class ReadExport(test_read.Read):
         self.assertEqual(t1["measurements"], {"Baseline": long_axis})
         self.assertTrue(re.match(r"^[0-9.]+$", t1["calipers"]["Baseline"]["sop_uid"]))
         self.assertEqual([s["name"] for s in got.get("signatures", [])], ["reader1"])
+
+        # A file of that name there already (another export, the user's
+        # own) is kept: the new one goes beside it, and says so.
+        with open(sr, "rb") as f:
+            first = f.read()
+        with open(sr, "ab") as f:
+            f.write(b"the user's own edit")
+        self.click(self.named("Export SR…"))
+        self.chooser_accept("Export")
+        self.assertTrue(wait_for(lambda: [t for t in self.labels() if "(2).dcm" in t], 60),
+                        self.labels())
+        self.assertEqual(self.status("1 structured report saved in"),
+                         "1 structured report saved in %s: S-001-Baseline (2).dcm" % self.home)
+        with open(sr, "rb") as f:
+            self.assertEqual(f.read(), first + b"the user's own edit")
+        # The same read again: the same SR (its UIDs derive from the read),
+        # written a few seconds later.
+        again = pydicom.dcmread(os.path.join(self.home, "S-001-Baseline (2).dcm"))
+        self.assertEqual(again.SOPInstanceUID,
+                         pydicom.dcmread(io.BytesIO(first)).SOPInstanceUID)
+        # Written by the workstation, not by readroom-cli (walk finding 14).
+        self.assertEqual((again.Manufacturer, again.ManufacturerModelName),
+                         ("Readroom", "readroom"))
 
 
 if __name__ == "__main__":

@@ -341,6 +341,24 @@ class ServerSuite(unittest.TestCase):
         text = json.dumps(detail)
         for u in ("reader1", "reader2", "reader3", "Reader1", "Reader2", "Reader3"):
             self.assertNotIn('"%s"' % u, text)
+        # Waiting for its adjudicator, the adjudication is not counted as
+        # adjudicated (walk finding 11: "adjudicated,2" with one signed): it
+        # is open, and the rate is the share of the cases read twice (S1 BL,
+        # S1 W8, S2 BL, S2 W8) that went to adjudication: 1/4.
+        export = self.ok(200, "GET", "/readroom/v1/trials/T1/export?format=json")
+        a = export["agreement"]
+        self.assertEqual((a["cases_read_twice"], a["adjudicated"], a["adjudications_open"]),
+                         (4, 0, 1))
+        self.assertAlmostEqual(a["adjudication_rate"], 0.25)
+        self.assertEqual([(r["subject"], r["timepoint"], r["adjudication"]["status"])
+                          for r in export["rows"] if r.get("adjudication")],
+                         [("S2", "Week 8", "open")])
+        st, headers, csv = self.req("GET", "/readroom/v1/trials/T1/export?format=csv", who="admin",
+                                    raw=True)
+        lines = csv.decode().splitlines()
+        self.assertIn("# adjudicated,0", lines)
+        self.assertIn("# adjudications_open,1", lines)
+        self.assertIn("# adjudication_rate,0.2500", lines)
         # The adjudicator chooses the read that says SD.
         chosen = [r["reader"] for r in detail["reads"]
                   if r["responses"]["best_overall_response"] == "SD"][0]
@@ -382,7 +400,7 @@ class ServerSuite(unittest.TestCase):
                           if r.get("adjudication")], [rationale])
         a = export["agreement"]
         self.assertEqual(a["cases_read_twice"], 4)
-        self.assertEqual(a["adjudicated"], 1)
+        self.assertEqual((a["adjudicated"], a["adjudications_open"]), (1, 0))
         self.assertAlmostEqual(a["adjudication_rate"], 0.25)
         self.assertAlmostEqual(a["bor_agreement"], 0.75)
         self.assertAlmostEqual(a["kappa_bor"], 0.6)

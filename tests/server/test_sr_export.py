@@ -190,6 +190,9 @@ class SrExport(unittest.TestCase):
             self.assertEqual(got["timepoints"], [{"id": label, "day": TPS[k][1]}])
             self.assertEqual(ds.StudyInstanceUID, self.studies[k])
             self.assertEqual(ds.PatientID, "SUBJ-S1")
+            # Written by the server, not by readroom-cli (walk finding 14).
+            self.assertEqual((ds.Manufacturer, ds.ManufacturerModelName),
+                             ("Readroom", "readroom-server"))
             sop_uids.add(ds.SOPInstanceUID)
             t1 = got["target_lesions"][0]
             observers = [str(o.VerifyingObserverName)
