@@ -83,7 +83,9 @@ say_refusal (long        status,
   else if (status == 401)
     g_printerr ("readroom-cli admin: the server ended the session; run the command again\n");
   else if (code)
-    g_printerr ("readroom-cli admin: %s\n", why);
+    /* The reason first; the code and status after it, for scripts and
+     * for reports to whoever runs the server. */
+    g_printerr ("readroom-cli admin: %s (%s, HTTP %ld)\n", why, code, status);
   else
     g_printerr ("readroom-cli admin: the server answered %ld: %s\n", status, why);
 }

@@ -779,7 +779,7 @@ class ServerSuite(unittest.TestCase):
         self.assertEqual(said("user", "disable", "nobody"), "readroom-cli admin: no user 'nobody'")
         # The server's own words for what it refuses otherwise.
         self.assertEqual(said("trial", "create", "T2", "--name", "again"),
-                         "readroom-cli admin: That trial exists")
+                         "readroom-cli admin: That trial exists (conflict, HTTP 409)")
         # Disabling says so, and so does enabling.
         r = cli("user", "disable", "cli-reader")
         self.assertIn("User 'cli-reader' is disabled", r.stdout)
