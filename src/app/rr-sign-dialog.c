@@ -194,6 +194,8 @@ submit_thread (GTask        *task,
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
+  /* Offline means the outbox at once; its sender waits for the server. */
+  rr_sync_client_set_interactive (c, TRUE);
   if (j->body_json)
     {
       /* A QC decision or another submission given whole: only the

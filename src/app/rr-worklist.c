@@ -23,6 +23,7 @@ struct _RrWorklist
   GtkButton *refresh_button;
   GtkButton *download_all_button;
   GtkListBox *list;
+  GtkButton *sign_in_button;      /* shown when the server ended the session */
 
   char *server, *username, *token, *ca_file;
   RrStore *store;                 /* the main thread's connection */
@@ -30,6 +31,7 @@ struct _RrWorklist
   char *cache_dir;
   GCancellable *cancellable;
   gboolean online;
+  gboolean session_ended;         /* the server refused the token (401) */
   gboolean busy;                  /* a sync thread runs */
   char *pending_download;         /* a task to download after the current run ("" : all) */
   GHashTable *progress;           /* task id -> GtkProgressBar (borrowed) */
@@ -52,6 +54,7 @@ static guint signals[N_SIGNALS];
 G_DEFINE_FINAL_TYPE (RrWorklist, rr_worklist, GTK_TYPE_WIDGET)
 
 static void start_run (RrWorklist *self, const char *task, gboolean tasks_only);
+static void set_session_ended (RrWorklist *self, gboolean ended);
 
 /* ---- the list ---- */
 
@@ -80,7 +83,7 @@ on_row_activated (GtkListBox    *box,
                   RrWorklist    *self)
 {
   const char *id = g_object_get_data (G_OBJECT (row), "task");
-  if (id)
+  if (id && gtk_list_box_row_get_activatable (row))
     g_signal_emit (self, signals[SIGNAL_OPEN_TASK], 0, id);
 }
 
@@ -94,6 +97,7 @@ typedef struct
   gboolean all_here;
   gboolean can_download;
   gboolean done;          /* submitted, or signed and waiting to be sent */
+  gboolean withdrawn;     /* the server no longer lists it for this reader */
   char *waits_for;        /* sequential reading: the earlier timepoint to submit first */
 } RowInfo;
 
@@ -210,6 +214,7 @@ row_info_new (RrStore           *store,
   r->all_here = files && files->len > 0 && cached == files->len;
   r->can_download = g_strcmp0 (status, "open") == 0 && t->on_server && !r->all_here;
   r->done = g_strcmp0 (status, "submitted") == 0 || g_strcmp0 (status, "waiting") == 0;
+  r->withdrawn = t->withdrawn;
   return r;
 }
 
@@ -248,6 +253,10 @@ task_row_update (GtkWidget     *row,
     gtk_accessible_update_property (GTK_ACCESSIBLE (done), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                     r->done ? _("Submitted") : "", -1);
   }
+  /* Withdrawn: nothing can be submitted for it, so it does not open for
+   * new work; the row still says what is kept here. */
+  gtk_widget_set_sensitive (row, !r->withdrawn);
+  gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row), !r->withdrawn);
   /* Greyed, still activatable: it opens read-only and says why. */
   if (r->waits_for)
     gtk_widget_add_css_class (row, "dim-label");
@@ -477,15 +486,20 @@ static void
 update_status (RrWorklist *self,
                const char *detail)
 {
-  GString *s = g_string_new (self->online ? _("Online") : _("Offline: working from the cache; "
-                                                            "Readroom reconnects by itself"));
+  GString *s = g_string_new (self->session_ended
+                             ? _("Signed out by the server: the session ended or the account "
+                                 "was disabled. Sign in again to refresh the list and send "
+                                 "your work")
+                             : self->online ? _("Online")
+                             : _("Offline: working from the cache; Readroom reconnects by "
+                                 "itself"));
   if (detail != self->detail)
     {
       g_free (self->detail);
       self->detail = g_strdup (detail);
     }
   g_string_append_printf (s, " · %s", self->username ? self->username : "");
-  if (self->n_pending && !self->online)
+  if (self->n_pending && !self->online && !self->session_ended)
     g_string_append_printf (s, g_dngettext (NULL, " · %u submission saved here; it will be sent "
                                             "when the server is reachable",
                                             " · %u submissions saved here; they will be sent "
@@ -655,9 +669,19 @@ sync_done (GObject      *source,
   if (g_error_matches (error, RR_SYNC_ERROR, RR_SYNC_ERROR_CANCELLED) ||
       g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || self->store == NULL)
     return;
-  self->online = ok || !job->offline;
+  /* A refused token is not "online": nothing can be fetched or sent until
+   * the reader signs in again, and asking again with it is no use. */
+  set_session_ended (self, g_error_matches (error, RR_SYNC_ERROR, RR_SYNC_ERROR_AUTH));
+  self->online = ok || (!job->offline && !self->session_ended);
   rebuild (self);
-  update_status (self, ok ? (job->tasks_only ? NULL : _("downloads complete")) : error->message);
+  update_status (self, ok ? (job->tasks_only ? NULL : _("downloads complete"))
+                          : self->session_ended ? NULL : error->message);
+  if (self->session_ended)
+    {
+      g_clear_handle_id (&self->poll_source, g_source_remove);
+      g_clear_pointer (&self->pending_download, g_free);
+      return;
+    }
   /* Offline: keep asking the server; it resumes by itself. */
   if (!self->online && self->poll_source == 0)
     self->poll_source = g_timeout_add_seconds (POLL_SECONDS, poll_server, self);
@@ -666,6 +690,14 @@ sync_done (GObject      *source,
       g_autofree char *next = g_steal_pointer (&self->pending_download);
       start_run (self, *next ? next : NULL, FALSE);
     }
+}
+
+static void
+set_session_ended (RrWorklist *self,
+                   gboolean    ended)
+{
+  self->session_ended = ended;
+  gtk_widget_set_visible (GTK_WIDGET (self->sign_in_button), ended);
 }
 
 static void
@@ -708,7 +740,7 @@ static gboolean
 poll_server (gpointer data)
 {
   RrWorklist *self = data;
-  if (self->online)
+  if (self->online || self->session_ended)
     {
       self->poll_source = 0;
       return G_SOURCE_REMOVE;
@@ -825,6 +857,7 @@ rr_worklist_set_account (RrWorklist *self,
   g_free (self->ca_file);
   self->ca_file = ca_file && *ca_file ? g_strdup (ca_file) : NULL;
   self->busy = FALSE;
+  set_session_ended (self, FALSE);
   /* Opening checks the whole database and may migrate it, and the account
    * may be written: on a worker, the window answering meanwhile. */
   gtk_label_set_text (self->status, _("Opening the local database…"));
@@ -862,6 +895,7 @@ rr_worklist_sign_out (RrWorklist *self)
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->list))))
     gtk_list_box_remove (self->list, child);
   self->n_pending = self->n_refused = 0;
+  set_session_ended (self, FALSE);
   g_clear_pointer (&self->detail, g_free);
   gtk_label_set_text (self->status, "");
 }
@@ -1018,6 +1052,17 @@ rr_worklist_init (RrWorklist *self)
   self->cancellable = g_cancellable_new ();
   gtk_list_box_set_placeholder (self->list, gtk_label_new (_("No tasks yet")));
   g_signal_connect_object (self->list, "row-activated", G_CALLBACK (on_row_activated), self, 0);
+  /* The window's Sign In, with the last user offered: a new token, and
+   * the list is fetched again (rr_worklist_set_account). */
+  self->sign_in_button = GTK_BUTTON (gtk_button_new_with_mnemonic (_("_Sign In Again…")));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->sign_in_button),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, _("Sign In Again"), -1);
+  gtk_widget_add_css_class (GTK_WIDGET (self->sign_in_button), "suggested-action");
+  gtk_widget_set_valign (GTK_WIDGET (self->sign_in_button), GTK_ALIGN_CENTER);
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (self->sign_in_button), "win.sign-in");
+  gtk_widget_set_visible (GTK_WIDGET (self->sign_in_button), FALSE);
+  gtk_box_insert_child_after (GTK_BOX (gtk_widget_get_parent (GTK_WIDGET (self->status))),
+                              GTK_WIDGET (self->sign_in_button), GTK_WIDGET (self->status));
   g_signal_connect_object (self->refresh_button, "clicked", G_CALLBACK (on_refresh), self,
                            G_CONNECT_SWAPPED);
   g_signal_connect_object (self->download_all_button, "clicked", G_CALLBACK (on_download_all),

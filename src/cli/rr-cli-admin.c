@@ -30,6 +30,25 @@ call (Client      *c,
   return rr_sync_request (c, method, path, body, size, content_type, NULL, status, error);
 }
 
+/* The server's error code ("not_found"), or NULL. */
+static char *
+error_code (GBytes *body)
+{
+  g_autoptr (JsonParser) p = json_parser_new ();
+  gsize n;
+  const char *data = g_bytes_get_data (body, &n);
+  JsonObject *o;
+  if (!json_parser_load_from_data (p, data, (gssize) n, NULL) ||
+      !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (p)))
+    return NULL;
+  o = json_node_get_object (json_parser_get_root (p));
+  if (!json_object_has_member (o, "error") ||
+      !JSON_NODE_HOLDS_OBJECT (json_object_get_member (o, "error")))
+    return NULL;
+  return g_strdup (json_object_get_string_member_with_default (
+    json_object_get_object_member (o, "error"), "code", NULL));
+}
+
 /* The server's error message, or the body as text. */
 static char *
 error_text (GBytes *body)
@@ -49,13 +68,45 @@ error_text (GBytes *body)
   return g_strndup (data, MIN (n, 500));
 }
 
-/* A JSON call that must answer @expect; prints the server's reason if not. */
+/* Why the server did not do it, in an administrator's words: @missing
+ * ("no user 'nobody'") for a 404 not_found, which names no resource
+ * (server-api.md), else the server's own message. */
+static void
+say_refusal (long        status,
+             GBytes     *body,
+             const char *missing)
+{
+  g_autofree char *code = error_code (body);
+  g_autofree char *why = error_text (body);
+  if (status == 404 && missing && g_strcmp0 (code, "not_found") == 0)
+    g_printerr ("readroom-cli admin: %s\n", missing);
+  else if (status == 401)
+    g_printerr ("readroom-cli admin: the server ended the session; run the command again\n");
+  else if (code)
+    /* The reason first; the code and status after it, for scripts and
+     * for reports to whoever runs the server. */
+    g_printerr ("readroom-cli admin: %s (%s, HTTP %ld)\n", why, code, status);
+  else
+    g_printerr ("readroom-cli admin: the server answered %ld: %s\n", status, why);
+}
+
+/* The server could not be reached, said once (an interactive command does
+ * not wait for it to come back). */
+static void
+say_unreachable (GError *error)
+{
+  g_printerr ("readroom-cli admin: %s. Nothing was changed.\n", error->message);
+}
+
+/* A JSON call that must answer @expect; says why not (@missing: what a
+ * 404 means on this route). */
 static JsonNode *
 call_json (Client     *c,
            const char *method,
            const char *path,
            const char *json,
-           long        expect)
+           long        expect,
+           const char *missing)
 {
   g_autoptr (GError) error = NULL;
   long status = 0;
@@ -64,13 +115,12 @@ call_json (Client     *c,
   g_autoptr (JsonParser) p = json_parser_new ();
   if (body == NULL)
     {
-      g_printerr ("readroom-cli admin: %s\n", error->message);
+      say_unreachable (error);
       return NULL;
     }
   if (status != expect)
     {
-      g_autofree char *why = error_text (body);
-      g_printerr ("readroom-cli admin: %s %s: %ld %s\n", method, path, status, why);
+      say_refusal (status, body, missing);
       return NULL;
     }
   if (g_bytes_get_size (body) == 0)
@@ -136,6 +186,11 @@ login (Client     *c,
     }
   user_json = rr_sync_login (c, user, password, &error);
   memset (password, 0, strlen (password));
+  if (user_json == NULL && g_error_matches (error, RR_SYNC_ERROR, RR_SYNC_ERROR_OFFLINE))
+    {
+      say_unreachable (error);
+      return FALSE;
+    }
   if (user_json == NULL)
     {
       g_printerr ("readroom-cli admin: %s\n", error->message);
@@ -202,7 +257,7 @@ user_add (Client *c, int argc, char **argv)
   json_builder_add_boolean_value (b, admin);
   json_builder_end_object (b);
   body = to_json (b);
-  answer = call_json (c, "POST", "/readroom/v1/users", body, 201);
+  answer = call_json (c, "POST", "/readroom/v1/users", body, 201, NULL);
   if (answer == NULL)
     return RR_EXIT_INPUT;
   print_node (answer);
@@ -220,11 +275,12 @@ user_set_disabled (Client   *c,
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
   g_autoptr (JsonNode) answer = NULL;
-  g_autofree char *body = NULL, *path = NULL, *escaped = NULL;
+  g_autofree char *body = NULL, *path = NULL, *escaped = NULL, *missing = NULL;
 
   if (argc != 2)
     return rr_cli_usage_error (disabled ? "admin user disable" : "admin user enable",
                                "one user name");
+  missing = g_strdup_printf ("no user '%s'", argv[1]);
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "disabled");
   json_builder_add_boolean_value (b, disabled);
@@ -232,11 +288,28 @@ user_set_disabled (Client   *c,
   body = to_json (b);
   escaped = g_uri_escape_string (argv[1], NULL, FALSE);
   path = g_strdup_printf ("/readroom/v1/users/%s", escaped);
-  answer = call_json (c, "PUT", path, body, 200);
+  answer = call_json (c, "PUT", path, body, 200, missing);
   if (answer == NULL)
     return RR_EXIT_INPUT;
-  print_node (answer);
+  if (disabled)
+    g_print ("User '%s' is disabled: their sessions ended, and their open reads passed to other "
+             "readers (or wait, unassigned, for `task reassign`).\n", argv[1]);
+  else
+    g_print ("User '%s' is enabled: they can sign in again.\n", argv[1]);
   return RR_EXIT_OK;
+}
+
+/* 0 when the trial exists, else says it does not (or why it could not be
+ * asked) and returns the exit status. */
+static int
+trial_exists (Client     *c,
+              const char *trial)
+{
+  g_autofree char *escaped = g_uri_escape_string (trial, NULL, FALSE);
+  g_autofree char *path = g_strdup_printf ("/readroom/v1/trials/%s", escaped);
+  g_autofree char *missing = g_strdup_printf ("no trial '%s'", trial);
+  g_autoptr (JsonNode) answer = call_json (c, "GET", path, NULL, 200, missing);
+  return answer ? RR_EXIT_OK : RR_EXIT_INPUT;
 }
 
 static int
@@ -288,7 +361,7 @@ trial_create (Client *c, int argc, char **argv)
   json_builder_add_boolean_value (b, confirmation);
   json_builder_end_object (b);
   body = to_json (b);
-  answer = call_json (c, "POST", "/readroom/v1/trials", body, 201);
+  answer = call_json (c, "POST", "/readroom/v1/trials", body, 201, NULL);
   if (answer == NULL)
     return RR_EXIT_INPUT;
   print_node (answer);
@@ -298,7 +371,9 @@ trial_create (Client *c, int argc, char **argv)
 static int
 member_set (Client *c, int argc, char **argv)
 {
-  g_autofree char *roles = NULL, *site = NULL, *body = NULL, *path = NULL;
+  g_autofree char *roles = NULL, *site = NULL, *body = NULL, *path = NULL, *missing = NULL;
+  g_autofree char *trial = NULL, *user = NULL;
+  int rc;
   GOptionEntry entries[] = {
     { "roles", 0, 0, G_OPTION_ARG_STRING, &roles, "site,qc,reader,adjudicator", "LIST" },
     { "site", 0, 0, G_OPTION_ARG_STRING, &site, "The site a site member uploads for", "ID" },
@@ -328,8 +403,15 @@ member_set (Client *c, int argc, char **argv)
     }
   json_builder_end_object (b);
   body = to_json (b);
-  path = g_strdup_printf ("/readroom/v1/trials/%s/members/%s", argv[1], argv[2]);
-  answer = call_json (c, "PUT", path, body, 200);
+  /* The server's 404 does not say which of the two is missing: the trial
+   * is asked first. */
+  if ((rc = trial_exists (c, argv[1])) != RR_EXIT_OK)
+    return rc;
+  trial = g_uri_escape_string (argv[1], NULL, FALSE);
+  user = g_uri_escape_string (argv[2], NULL, FALSE);
+  path = g_strdup_printf ("/readroom/v1/trials/%s/members/%s", trial, user);
+  missing = g_strdup_printf ("no user '%s'", argv[2]);
+  answer = call_json (c, "PUT", path, body, 200, missing);
   if (answer == NULL)
     return RR_EXIT_INPUT;
   print_node (answer);
@@ -342,7 +424,7 @@ member_set (Client *c, int argc, char **argv)
 static int
 trial_protocol (Client *c, int argc, char **argv)
 {
-  g_autofree char *data = NULL, *path = NULL;
+  g_autofree char *data = NULL, *path = NULL, *missing = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (JsonNode) answer = NULL;
   GStatBuf sb;
@@ -373,7 +455,8 @@ trial_protocol (Client *c, int argc, char **argv)
       return RR_EXIT_INPUT;
     }
   path = g_strdup_printf ("/readroom/v1/trials/%s/protocol", argv[1]);
-  answer = call_json (c, "PUT", path, data, 200);
+  missing = g_strdup_printf ("no trial '%s'", argv[1]);
+  answer = call_json (c, "PUT", path, data, 200, missing);
   if (answer == NULL)
     return RR_EXIT_INPUT;
   print_node (answer);
@@ -400,6 +483,7 @@ static int
 upload (Client *c, int argc, char **argv)
 {
   g_autofree char *trial = NULL, *subject = NULL, *label = NULL, *body = NULL, *path = NULL;
+  g_autofree char *missing = NULL;
   int day = G_MININT;
   GOptionEntry entries[] = {
     { "trial", 0, 0, G_OPTION_ARG_STRING, &trial, "Trial id", "ID" },
@@ -444,7 +528,7 @@ upload (Client *c, int argc, char **argv)
                     &error);
       if (reply == NULL)
         {
-          g_printerr ("readroom-cli admin: %s\n", error->message);
+          say_unreachable (error);
           return RR_EXIT_INPUT;
         }
       if (status != 201)
@@ -484,7 +568,8 @@ upload (Client *c, int argc, char **argv)
   json_builder_end_object (b);
   body = to_json (b);
   path = g_strdup_printf ("/readroom/v1/trials/%s/subjects/%s/timepoints", trial, subject);
-  answer = call_json (c, "POST", path, body, 201);
+  missing = g_strdup_printf ("no trial '%s'", trial);
+  answer = call_json (c, "POST", path, body, 201, missing);
   if (answer == NULL)
     return RR_EXIT_INPUT;
   g_printerr ("readroom-cli admin: %u files stored (%u skipped), %u studies linked to %s %s %s\n",
@@ -513,10 +598,15 @@ export (Client *c, int argc, char **argv)
   path = g_strdup_printf ("/readroom/v1/trials/%s/export?format=%s", argv[1],
                           format ? format : "json");
   body = call (c, "GET", path, NULL, 0, NULL, &status, &error);
-  if (body == NULL || status != 200)
+  if (body == NULL)
     {
-      g_autofree char *why = body ? error_text (body) : g_strdup (error->message);
-      g_printerr ("readroom-cli admin: export: %s\n", why);
+      say_unreachable (error);
+      return RR_EXIT_INPUT;
+    }
+  if (status != 200)
+    {
+      g_autofree char *missing = g_strdup_printf ("no trial '%s'", argv[1]);
+      say_refusal (status, body, missing);
       return RR_EXIT_INPUT;
     }
   if (output)
@@ -542,10 +632,11 @@ task_reassign (Client *c, int argc, char **argv)
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
   g_autoptr (JsonNode) answer = NULL;
-  g_autofree char *body = NULL, *path = NULL, *escaped = NULL;
+  g_autofree char *body = NULL, *path = NULL, *escaped = NULL, *missing = NULL;
 
   if (argc != 3)
     return rr_cli_usage_error ("admin task reassign", "TASK USER");
+  missing = g_strdup_printf ("no task %s", argv[1]);
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "username");
   json_builder_add_string_value (b, argv[2]);
@@ -553,7 +644,7 @@ task_reassign (Client *c, int argc, char **argv)
   body = to_json (b);
   escaped = g_uri_escape_string (argv[1], NULL, FALSE);
   path = g_strdup_printf ("/readroom/v1/tasks/%s/assignee", escaped);
-  answer = call_json (c, "PUT", path, body, 200);
+  answer = call_json (c, "PUT", path, body, 200, missing);
   if (answer == NULL)
     return RR_EXIT_INPUT;
   print_node (answer);
@@ -570,7 +661,7 @@ audit_verify (Client *c, int argc, char **argv)
 
   if (argc != 1)
     return rr_cli_usage_error ("admin audit verify", "no arguments");
-  answer = call_json (c, "GET", "/readroom/v1/audit/verify", NULL, 200);
+  answer = call_json (c, "GET", "/readroom/v1/audit/verify", NULL, 200, NULL);
   if (answer == NULL || !JSON_NODE_HOLDS_OBJECT (answer))
     return RR_EXIT_INPUT;
   print_node (answer);
@@ -636,6 +727,8 @@ rr_cli_admin (int argc, char **argv)
     return rr_cli_usage_error ("admin", "--server is an http:// or https:// URL, or several "
                                         "nodes' URLs separated by commas");
   c = rr_sync_client_new (servers, NULL);
+  /* A person waits: a server that is not there is said at once. */
+  rr_sync_client_set_interactive (c, TRUE);
   if (!login (c, user))
     rc = RR_EXIT_INPUT;
   else if (i + 1 < argc && g_str_equal (argv[i], "user") && g_str_equal (argv[i + 1], "add"))

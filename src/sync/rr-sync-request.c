@@ -147,6 +147,15 @@ rr_sync_client_set_offline_timeout (RrSyncClient *c,
   c->not_before = 0;
 }
 
+void
+rr_sync_client_set_interactive (RrSyncClient *c,
+                                gboolean      interactive)
+{
+  c->interactive = interactive;
+  if (interactive)
+    rr_sync_client_set_offline_timeout (c, MIN (c->offline_timeout_s, 5u));
+}
+
 gboolean
 rr_sync_retryable (long status)
 {
@@ -315,6 +324,11 @@ rr_sync_request (RrSyncClient       *c,
     }
   rc = curl_easy_perform (c->curl);
   curl_slist_free_all (list);
+  /* Nothing listens there, or there is no route or no such name: not a
+   * request that failed half-way, so trying it again at once will not
+   * pass either. */
+  c->unreachable = rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
+                   rc == CURLE_COULDNT_RESOLVE_PROXY;
   if (rc != CURLE_OK)
     {
       rr_sync_transport_error (error, rc, base, errbuf);
@@ -372,6 +386,15 @@ rr_sync_call (RrSyncClient       *c,
        * one that reached a node before it fell is not stored twice. */
       if (rr_sync_fail_over (c, base, out == NULL ? 0 : *status))
         continue;
+      if (out == NULL && c->interactive && c->unreachable)
+        {
+          /* Every node refused or is not there: offline now, said at once
+           * (the failed-over nodes were tried above). */
+          g_free (c->last_failure);
+          c->last_failure = g_strdup (local->message);
+          g_propagate_error (error, g_steal_pointer (&local));
+          return NULL;
+        }
       if (out == NULL)
         what = g_strdup_printf ("%s %s: %s", method, path, local->message);
       else

@@ -24,6 +24,8 @@ struct _RrSyncClient
   guint failures;           /* failed requests since */
   gint64 not_before;        /* no request before this (the backoff) */
   char *last_failure;       /* the last of them, in words */
+  gboolean interactive;     /* unreachable fails at once (rr_sync_client_set_interactive) */
+  gboolean unreachable;     /* the last request found no server to talk to */
 };
 
 /* Certificates verified (never switched off), the extra CA file,

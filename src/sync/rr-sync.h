@@ -60,6 +60,15 @@ const char   *rr_sync_client_get_token (RrSyncClient *client);
 void          rr_sync_client_set_offline_timeout (RrSyncClient *client,
                                                   guint         seconds);
 
+/* For a person waiting on the answer (signing, an admin command): a server
+ * that cannot be reached at all (connection refused, host or network
+ * unreachable, name not found) on every node fails at once with
+ * RR_SYNC_ERROR_OFFLINE instead of being tried again for the offline
+ * timeout, and that timeout becomes at most 5 s for what fails during a
+ * request (a reset, 503). Waiting for the server to come back is the
+ * outbox's background sender's work, not the person's. */
+void          rr_sync_client_set_interactive (RrSyncClient *client,
+                                              gboolean      interactive);
 /* POST /sessions: keeps the token and returns the user object as JSON. */
 char         *rr_sync_login            (RrSyncClient  *client,
                                         const char    *username,

@@ -783,6 +783,44 @@ class ServerSuite(unittest.TestCase):
         cli("trial", "create", "T3", "--name", "x", password="wrong-password", expect=1)
         cli("--password", "x", "export", "T2", expect=2)
 
+        # Walk finding 12: what is missing is named, not the route and its
+        # HTTP status (the server's 404 names no resource).
+        def said(*args):
+            return cli(*args, expect=1).stderr.strip()
+        self.assertEqual(said("member", "set", "T2", "nobody", "--roles", "reader"),
+                         "readroom-cli admin: no user 'nobody'")
+        self.assertEqual(said("member", "set", "NOPE", "cli-reader", "--roles", "reader"),
+                         "readroom-cli admin: no trial 'NOPE'")
+        self.assertEqual(said("export", "NOPE"), "readroom-cli admin: no trial 'NOPE'")
+        self.assertEqual(said("task", "reassign", "1234", "cli-reader"),
+                         "readroom-cli admin: no task 1234")
+        self.assertEqual(said("user", "disable", "nobody"), "readroom-cli admin: no user 'nobody'")
+        # The server's own words for what it refuses otherwise.
+        self.assertEqual(said("trial", "create", "T2", "--name", "again"),
+                         "readroom-cli admin: That trial exists (conflict, HTTP 409)")
+        # Disabling says so, and so does enabling.
+        r = cli("user", "disable", "cli-reader")
+        self.assertIn("User 'cli-reader' is disabled", r.stdout)
+        self.assertEqual(self.server.request("POST", "/readroom/v1/sessions",
+                                             {"username": "cli-reader",
+                                              "password": "cli-reader-pw"})[0], 401)
+        r = cli("user", "enable", "cli-reader")
+        self.assertIn("User 'cli-reader' is enabled", r.stdout)
+        # A server that is not there is said at once, in admin words: no
+        # retrying for the sync client's offline timeout (20 s), which the
+        # bounded wait below would run out on.
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            closed = sock.getsockname()[1]
+        env = dict(os.environ, READROOM_PASSWORD=ADMIN_PASSWORD)
+        r = subprocess.run([CLI, "admin", "--server", "http://127.0.0.1:%d" % closed, "trial",
+                            "create", "T9", "--name", "x"], env=env, capture_output=True,
+                           text=True, stdin=subprocess.DEVNULL, timeout=10)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("cannot be reached", r.stderr)
+        self.assertIn("Nothing was changed", r.stderr)
+        self.assertNotIn("Nothing was lost", r.stderr)
+
 
 class HardeningSuite(unittest.TestCase):
     """Issue 12: each finding of the attack on a running server, with the
