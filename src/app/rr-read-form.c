@@ -4,6 +4,7 @@
  * own database connection, in order, so the main loop never waits on a
  * disk flush. */
 #include "rr-read-form.h"
+#include "rr-read-form-summary.h"
 #include "rr-sign-dialog.h"
 #include "rr-read-export.h"
 #include "rr-read-draft.h"
@@ -30,6 +31,9 @@ struct _RrReadForm
   GtkListBox *lesions;
   GtkLabel *responses;
   GtkLabel *read_issues;
+  GtkWidget *summary;           /* pinned below the lesions: the overall response */
+  GtkLabel *overall;
+  GtkLabel *overall_detail;
   GtkWidget *buttons;
   GtkButton *submit_button;
   GtkWidget *export;            /* "Save Report…", "Export SR…" once delivered */
@@ -127,6 +131,7 @@ evaluate (RrReadForm *self)
   g_clear_pointer (&self->result, rr_criteria_result_free);
   g_clear_pointer (&self->read, rr_read_free);
   gtk_widget_set_visible (GTK_WIDGET (self->responses), self->waits_for == NULL);
+  gtk_widget_set_visible (self->summary, FALSE);
   /* Waiting for the earlier timepoint: nothing here is read yet. */
   if (self->draft == NULL || self->waits_for)
     return;
@@ -143,6 +148,7 @@ evaluate (RrReadForm *self)
       g_autofree char *msg = g_strdup_printf (_("Choose the organ of %s to see the responses"),
                                               issues->str);
       gtk_label_set_text (self->responses, msg);
+      rr_read_form_summary_show (self->summary, self->overall, self->overall_detail, NULL, msg);
       gtk_label_set_text (self->read_issues, "");
       gtk_widget_set_visible (GTK_WIDGET (self->read_issues), FALSE);
       return;
@@ -154,8 +160,12 @@ evaluate (RrReadForm *self)
   if (self->result == NULL)
     {
       gtk_label_set_text (self->responses, error ? error->message : "");
+      rr_read_form_summary_show (self->summary, self->overall, self->overall_detail, NULL,
+                                 error ? error->message : NULL);
       return;
     }
+  rr_read_form_summary_show (self->summary, self->overall, self->overall_detail, self->result,
+                             NULL);
   {
     g_autofree char *text = rr_response_summary (self->read, self->result);
     gtk_label_set_text (self->responses, text);
@@ -1397,6 +1407,9 @@ rr_read_form_class_init (RrReadFormClass *klass)
   gtk_widget_class_bind_template_child (widget_class, RrReadForm, saved_label);
   gtk_widget_class_bind_template_child (widget_class, RrReadForm, lesions);
   gtk_widget_class_bind_template_child (widget_class, RrReadForm, responses);
+  gtk_widget_class_bind_template_child (widget_class, RrReadForm, summary);
+  gtk_widget_class_bind_template_child (widget_class, RrReadForm, overall);
+  gtk_widget_class_bind_template_child (widget_class, RrReadForm, overall_detail);
   gtk_widget_class_bind_template_child (widget_class, RrReadForm, read_issues);
   gtk_widget_class_bind_template_child (widget_class, RrReadForm, buttons);
   gtk_widget_class_bind_template_child (widget_class, RrReadForm, submit_button);

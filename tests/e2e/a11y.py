@@ -114,6 +114,31 @@ def label_text(node):
             return ""
 
 
+def out_of_sight(pyatspi, node):
+    """Why @node cannot be seen without scrolling or resizing, or None: it
+    must have a size and lie wholly inside every ancestor up to its window
+    (a scrolled window's viewport clips what is scrolled away, the window
+    what falls beyond its edge)."""
+    x, y, w, h = node.queryComponent().getExtents(pyatspi.DESKTOP_COORDS)
+    if w <= 0 or h <= 0:
+        return "no size: %r" % ((x, y, w, h),)
+    if not node.getState().contains(pyatspi.STATE_VISIBLE):
+        return "hidden"
+    parent = node.parent
+    while parent is not None and parent.getRole() != pyatspi.ROLE_APPLICATION:
+        try:
+            px, py, pw, ph = parent.queryComponent().getExtents(pyatspi.DESKTOP_COORDS)
+        except NotImplementedError:
+            parent = parent.parent
+            continue
+        if pw > 0 and ph > 0 and not (px <= x and x + w <= px + pw and
+                                      py <= y and y + h <= py + ph):
+            return "%r outside %s %r %r" % ((x, y, w, h), parent.getRoleName(), parent.name,
+                                             (px, py, pw, ph))
+        parent = parent.parent
+    return None
+
+
 def all_texts(root):
     """Every name, description and text under @root, for checking what the
     window shows; objects replaced while they are read are skipped."""
