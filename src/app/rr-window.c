@@ -5,6 +5,7 @@
 #include "rr-series-list.h"
 #include "rr-measurement-panel.h"
 #include "rr-read-form.h"
+#include "rr-wrap-box.h"
 #include "rr-sr-layer.h"
 #include "rr-adjudication-view.h"
 #include "rr-upload-view.h"
@@ -1175,6 +1176,7 @@ rr_window_class_init (RrWindowClass *klass)
   g_type_ensure (RR_TYPE_VIEWPORT);
   g_type_ensure (RR_TYPE_MEASUREMENT_PANEL);
   g_type_ensure (RR_TYPE_READ_FORM);
+  g_type_ensure (RR_TYPE_WRAP_BOX);
   g_type_ensure (RR_TYPE_ADJUDICATION_VIEW);
   g_type_ensure (RR_TYPE_UPLOAD_VIEW);
   g_type_ensure (RR_TYPE_WORKLIST);
