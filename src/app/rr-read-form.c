@@ -5,6 +5,7 @@
  * disk flush. */
 #include "rr-read-form.h"
 #include "rr-read-form-summary.h"
+#include "rr-accels.h"
 #include "rr-sign-dialog.h"
 #include "rr-read-export.h"
 #include "rr-read-draft.h"
@@ -1425,23 +1426,21 @@ rr_read_form_class_init (RrReadFormClass *klass)
 static void
 add_shortcuts (RrReadForm *self)
 {
-  static const struct
-  {
-    const char *trigger, *action;
-  } keys[] = {
-    { "<Control>t", "form.make-target" },
-    { "<Control><Shift>t", "form.make-non-target" },
-    { "<Control><Shift>n", "form.make-new-lesion" },
-    { "<Control>Return", "form.submit" },
+  static const RrAccel keys[] = {
+    { "<Control>t", "form.make-target", NULL },
+    { "<Control><Shift>t", "form.make-non-target", NULL },
+    { "<Control><Shift>n", "form.make-new-lesion", NULL },
+    { "<Control>Return", "form.submit", NULL },
   };
   GtkEventController *c = gtk_shortcut_controller_new ();
   gtk_shortcut_controller_set_scope (GTK_SHORTCUT_CONTROLLER (c), GTK_SHORTCUT_SCOPE_GLOBAL);
   for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
     gtk_shortcut_controller_add_shortcut (
       GTK_SHORTCUT_CONTROLLER (c),
-      gtk_shortcut_new (gtk_shortcut_trigger_parse_string (keys[i].trigger),
+      gtk_shortcut_new (gtk_shortcut_trigger_parse_string (keys[i].accel),
                         gtk_named_action_new (keys[i].action)));
   gtk_widget_add_controller (GTK_WIDGET (self), c);
+  rr_accels_tooltips (GTK_WIDGET (self), keys, G_N_ELEMENTS (keys));
 }
 
 static void
