@@ -4,10 +4,14 @@
  * tallest child; "spacing" goes between children and between rows. */
 #include "rr-wrap-box.h"
 
+#include <adwaita.h>
+
 struct _RrWrapBox
 {
   GtkWidget parent_instance;
   int spacing;
+  int last_width;       /* allocated, to refold the sidebar only on a change */
+  guint refold_source;
 };
 
 G_DEFINE_FINAL_TYPE (RrWrapBox, rr_wrap_box, GTK_TYPE_WIDGET)
@@ -109,19 +113,53 @@ rr_wrap_box_measure (GtkWidget      *widget,
   *minimum = *natural = layout (self, for_size, FALSE);
 }
 
+/* The series sidebar (an AdwFlap around the viewer) folds when the tools
+ * would wrap beside it, and comes back when they fit in one row with it:
+ * the viewer's width first, the sidebar a key (F9) away. AdwFlap's own
+ * rule (fold below the content's minimum) now that the tools can wrap
+ * would keep it open down to 860 px and squeeze the viewer. */
+static gboolean
+refold (gpointer data)
+{
+  RrWrapBox *self = data;
+  GtkWidget *flap = gtk_widget_get_ancestor (GTK_WIDGET (self), ADW_TYPE_FLAP);
+  int width = gtk_widget_get_width (GTK_WIDGET (self));
+  int natural, side;
+
+  self->refold_source = 0;
+  if (flap == NULL || adw_flap_get_flap (ADW_FLAP (flap)) == NULL || width <= 0)
+    return G_SOURCE_REMOVE;
+  gtk_widget_measure (GTK_WIDGET (self), GTK_ORIENTATION_HORIZONTAL, -1, NULL, &natural,
+                      NULL, NULL);
+  gtk_widget_measure (adw_flap_get_flap (ADW_FLAP (flap)), GTK_ORIENTATION_HORIZONTAL, -1,
+                      &side, NULL, NULL, NULL);
+  if (!adw_flap_get_folded (ADW_FLAP (flap)) && width < natural)
+    adw_flap_set_fold_policy (ADW_FLAP (flap), ADW_FLAP_FOLD_POLICY_ALWAYS);
+  else if (adw_flap_get_fold_policy (ADW_FLAP (flap)) == ADW_FLAP_FOLD_POLICY_ALWAYS &&
+           width - side - 1 >= natural)   /* 1: the flap's separator */
+    adw_flap_set_fold_policy (ADW_FLAP (flap), ADW_FLAP_FOLD_POLICY_AUTO);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 rr_wrap_box_size_allocate (GtkWidget *widget,
                            int        width,
                            int        height,
                            int        baseline)
 {
-  layout (RR_WRAP_BOX (widget), width, TRUE);
+  RrWrapBox *self = RR_WRAP_BOX (widget);
+  layout (self, width, TRUE);
+  /* Not from here: a fold changes the sizes being allocated. */
+  if (width != self->last_width && self->refold_source == 0)
+    self->refold_source = g_idle_add (refold, self);
+  self->last_width = width;
 }
 
 static void
 rr_wrap_box_dispose (GObject *object)
 {
   GtkWidget *c;
+  g_clear_handle_id (&RR_WRAP_BOX (object)->refold_source, g_source_remove);
   while ((c = gtk_widget_get_first_child (GTK_WIDGET (object))))
     gtk_widget_unparent (c);
   G_OBJECT_CLASS (rr_wrap_box_parent_class)->dispose (object);
