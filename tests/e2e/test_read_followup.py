@@ -405,6 +405,14 @@ class ReadFollowup(WorkspaceDriver, AppCase):
         self.assertEqual(label_text(overall), "Overall response: partial response (PR)")
         for node in (overall, self.named("Sign and submit")):
             self.assertIsNone(out_of_sight(p, node), node.name)
+        # From 1024 px up, the tools keep to one row beside the form at its
+        # widest: the sidebar folds rather than squeeze them into two (its
+        # toggle and F9 show it).
+        if size[0] >= 1024:
+            ny = self.named("Navigate").queryComponent().getExtents(p.DESKTOP_COORDS)[1]
+            oy = self.named("Image orientation").queryComponent().getExtents(
+                p.DESKTOP_COORDS)[1]
+            self.assertLess(abs(ny - oy), 20, "the tools wrapped with the sidebar open")
         self.sign_read(PASSWORD, "The server's best overall response: PR")
         self.shot("5-week8-submitted")
         self.assertFalse(self.named("Make target").getState().contains(p.STATE_SENSITIVE))
