@@ -4,6 +4,8 @@
  * own database connection, in order, so the main loop never waits on a
  * disk flush. */
 #include "rr-read-form.h"
+#include "rr-read-form-summary.h"
+#include "rr-accels.h"
 #include "rr-sign-dialog.h"
 #include "rr-read-export.h"
 #include "rr-read-draft.h"
@@ -30,6 +32,9 @@ struct _RrReadForm
   GtkListBox *lesions;
   GtkLabel *responses;
   GtkLabel *read_issues;
+  GtkWidget *summary;           /* pinned below the lesions: the overall response */
+  GtkLabel *overall;
+  GtkLabel *overall_detail;
   GtkWidget *buttons;
   GtkButton *submit_button;
   GtkWidget *export;            /* "Save Report…", "Export SR…" once delivered */
@@ -127,6 +132,7 @@ evaluate (RrReadForm *self)
   g_clear_pointer (&self->result, rr_criteria_result_free);
   g_clear_pointer (&self->read, rr_read_free);
   gtk_widget_set_visible (GTK_WIDGET (self->responses), self->waits_for == NULL);
+  gtk_widget_set_visible (self->summary, FALSE);
   /* Waiting for the earlier timepoint: nothing here is read yet. */
   if (self->draft == NULL || self->waits_for)
     return;
@@ -143,6 +149,7 @@ evaluate (RrReadForm *self)
       g_autofree char *msg = g_strdup_printf (_("Choose the organ of %s to see the responses"),
                                               issues->str);
       gtk_label_set_text (self->responses, msg);
+      rr_read_form_summary_show (self->summary, self->overall, self->overall_detail, NULL, msg);
       gtk_label_set_text (self->read_issues, "");
       gtk_widget_set_visible (GTK_WIDGET (self->read_issues), FALSE);
       return;
@@ -154,8 +161,12 @@ evaluate (RrReadForm *self)
   if (self->result == NULL)
     {
       gtk_label_set_text (self->responses, error ? error->message : "");
+      rr_read_form_summary_show (self->summary, self->overall, self->overall_detail, NULL,
+                                 error ? error->message : NULL);
       return;
     }
+  rr_read_form_summary_show (self->summary, self->overall, self->overall_detail, self->result,
+                             NULL);
   {
     g_autofree char *text = rr_response_summary (self->read, self->result);
     gtk_label_set_text (self->responses, text);
@@ -1397,6 +1408,9 @@ rr_read_form_class_init (RrReadFormClass *klass)
   gtk_widget_class_bind_template_child (widget_class, RrReadForm, saved_label);
   gtk_widget_class_bind_template_child (widget_class, RrReadForm, lesions);
   gtk_widget_class_bind_template_child (widget_class, RrReadForm, responses);
+  gtk_widget_class_bind_template_child (widget_class, RrReadForm, summary);
+  gtk_widget_class_bind_template_child (widget_class, RrReadForm, overall);
+  gtk_widget_class_bind_template_child (widget_class, RrReadForm, overall_detail);
   gtk_widget_class_bind_template_child (widget_class, RrReadForm, read_issues);
   gtk_widget_class_bind_template_child (widget_class, RrReadForm, buttons);
   gtk_widget_class_bind_template_child (widget_class, RrReadForm, submit_button);
@@ -1412,23 +1426,21 @@ rr_read_form_class_init (RrReadFormClass *klass)
 static void
 add_shortcuts (RrReadForm *self)
 {
-  static const struct
-  {
-    const char *trigger, *action;
-  } keys[] = {
-    { "<Control>t", "form.make-target" },
-    { "<Control><Shift>t", "form.make-non-target" },
-    { "<Control><Shift>n", "form.make-new-lesion" },
-    { "<Control>Return", "form.submit" },
+  static const RrAccel keys[] = {
+    { "<Control>t", "form.make-target", NULL },
+    { "<Control><Shift>t", "form.make-non-target", NULL },
+    { "<Control><Shift>n", "form.make-new-lesion", NULL },
+    { "<Control>Return", "form.submit", NULL },
   };
   GtkEventController *c = gtk_shortcut_controller_new ();
   gtk_shortcut_controller_set_scope (GTK_SHORTCUT_CONTROLLER (c), GTK_SHORTCUT_SCOPE_GLOBAL);
   for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
     gtk_shortcut_controller_add_shortcut (
       GTK_SHORTCUT_CONTROLLER (c),
-      gtk_shortcut_new (gtk_shortcut_trigger_parse_string (keys[i].trigger),
+      gtk_shortcut_new (gtk_shortcut_trigger_parse_string (keys[i].accel),
                         gtk_named_action_new (keys[i].action)));
   gtk_widget_add_controller (GTK_WIDGET (self), c);
+  rr_accels_tooltips (GTK_WIDGET (self), keys, G_N_ELEMENTS (keys));
 }
 
 static void

@@ -5,6 +5,8 @@
 #include "rr-series-list.h"
 #include "rr-measurement-panel.h"
 #include "rr-read-form.h"
+#include "rr-wrap-box.h"
+#include "rr-accels.h"
 #include "rr-sr-layer.h"
 #include "rr-adjudication-view.h"
 #include "rr-upload-view.h"
@@ -1196,6 +1198,7 @@ rr_window_class_init (RrWindowClass *klass)
   g_type_ensure (RR_TYPE_VIEWPORT);
   g_type_ensure (RR_TYPE_MEASUREMENT_PANEL);
   g_type_ensure (RR_TYPE_READ_FORM);
+  g_type_ensure (RR_TYPE_WRAP_BOX);
   g_type_ensure (RR_TYPE_ADJUDICATION_VIEW);
   g_type_ensure (RR_TYPE_UPLOAD_VIEW);
   g_type_ensure (RR_TYPE_WORKLIST);
@@ -1228,53 +1231,28 @@ rr_window_class_init (RrWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, RrWindow, slab_mm);
   gtk_widget_class_bind_template_child (widget_class, RrWindow, colormap);
   gtk_widget_class_install_property_action (widget_class, "win.tool", "tool");
-  {
-    static const struct
-    {
-      guint key;
-      const char *tool;
-    } keys[] = { { GDK_KEY_w, "navigate" }, { GDK_KEY_l, "length" },
-                 { GDK_KEY_b, "bidirectional" }, { GDK_KEY_e, "ellipse" },
-                 { GDK_KEY_f, "freehand" }, { GDK_KEY_a, "angle" }, { GDK_KEY_p, "probe" },
-                 { GDK_KEY_t, "arrow" } };
-    for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
-      gtk_widget_class_add_binding_action (widget_class, keys[i].key, 0, "win.tool", "s",
-                                           keys[i].tool);
-  }
   gtk_widget_class_install_action (widget_class, "win.undo", NULL, undo_action);
   gtk_widget_class_install_action (widget_class, "win.redo", NULL, undo_action);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_z, GDK_CONTROL_MASK, "win.undo", NULL);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_z, GDK_CONTROL_MASK | GDK_SHIFT_MASK,
-                                       "win.redo", NULL);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Z, GDK_CONTROL_MASK | GDK_SHIFT_MASK,
-                                       "win.redo", NULL);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_y, GDK_CONTROL_MASK, "win.redo", NULL);
   gtk_widget_class_install_action (widget_class, "win.open", NULL, open_action);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_o, GDK_CONTROL_MASK, "win.open", NULL);
   gtk_widget_class_install_property_action (widget_class, "win.layout", "layout");
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_1, GDK_ALT_MASK, "win.layout", "s", "single");
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_2, GDK_ALT_MASK, "win.layout", "s", "side");
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_3, GDK_ALT_MASK, "win.layout", "s", "mpr");
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_4, GDK_ALT_MASK, "win.layout", "s", "grid");
   gtk_widget_class_install_action (widget_class, "win.invert", NULL, view_action);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_i, 0, "win.invert", NULL);
   gtk_widget_class_install_action (widget_class, "win.reset", NULL, view_action);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_r, 0, "win.reset", NULL);
   gtk_widget_class_install_action (widget_class, "win.zoom-in", NULL, view_action);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_plus, 0, "win.zoom-in", NULL);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_equal, 0, "win.zoom-in", NULL);
   gtk_widget_class_install_action (widget_class, "win.zoom-out", NULL, view_action);
   gtk_widget_class_install_action (widget_class, "win.rotate-cw", NULL, view_action);
   gtk_widget_class_install_action (widget_class, "win.rotate-ccw", NULL, view_action);
   gtk_widget_class_install_action (widget_class, "win.flip-horizontal", NULL, view_action);
   gtk_widget_class_install_action (widget_class, "win.flip-vertical", NULL, view_action);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_minus, 0, "win.zoom-out", NULL);
+  rr_accels_bind_class (widget_class, rr_window_accels, rr_window_n_accels);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Z, GDK_CONTROL_MASK | GDK_SHIFT_MASK,
+                                       "win.redo", NULL);
 }
 
 static void
 rr_window_init (RrWindow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  rr_accels_tooltips (GTK_WIDGET (self), rr_window_accels, rr_window_n_accels);
   self->qc = RR_QC_VIEW (rr_qc_view_new ());
   gtk_stack_add_named (self->stack, GTK_WIDGET (self->qc), "qc");
   self->cancellable = g_cancellable_new ();

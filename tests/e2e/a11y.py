@@ -114,6 +114,81 @@ def label_text(node):
             return ""
 
 
+def out_of_sight(pyatspi, node):
+    """Why @node cannot be seen without scrolling or resizing, or None: it
+    must have a size and lie wholly inside every ancestor up to its window
+    (a scrolled window's viewport clips what is scrolled away, the window
+    what falls beyond its edge)."""
+    x, y, w, h = node.queryComponent().getExtents(pyatspi.DESKTOP_COORDS)
+    if w <= 0 or h <= 0:
+        return "no size: %r" % ((x, y, w, h),)
+    if not node.getState().contains(pyatspi.STATE_VISIBLE):
+        return "hidden"
+    parent = node.parent
+    while parent is not None and parent.getRole() != pyatspi.ROLE_APPLICATION:
+        try:
+            px, py, pw, ph = parent.queryComponent().getExtents(pyatspi.DESKTOP_COORDS)
+        except NotImplementedError:
+            parent = parent.parent
+            continue
+        if pw > 0 and ph > 0 and not (px <= x and x + w <= px + pw and
+                                      py <= y and y + h <= py + ph):
+            return "%r outside %s %r %r" % ((x, y, w, h), parent.getRoleName(), parent.name,
+                                             (px, py, pw, ph))
+        parent = parent.parent
+    return None
+
+
+def tooltip_shortcut(node):
+    """The shortcut a control's tooltip ends with, "(Shift+Ctrl+T)", as
+    written there; None without one. (GTK gives the tooltip as the
+    accessible description.)"""
+    m = re.search(r" \(([^()]+)\)$", node.description or "")
+    return m[1] if m else None
+
+
+def shortcuts_window_entries(pyatspi, app):
+    """Opens the Keyboard Shortcuts window from the main menu; returns it
+    and its entries, title to keys as its keycaps spell them ("Shift+Ctrl+T";
+    alternatives joined by " / ")."""
+    menu = find(app, lambda n: (n.name or "") == "Main Menu")
+    x, y, w, h = menu.queryComponent().getExtents(pyatspi.DESKTOP_COORDS)
+    pyatspi.Registry.generateMouseEvent(x + w // 2, y + h // 2, "b1c")
+    item = wait_for(lambda: find(app, lambda n: n.getRole() == pyatspi.ROLE_MENU_ITEM and
+                                 (n.name or "") == "Keyboard Shortcuts"), 10)
+    try:
+        item.queryAction().doAction(0)
+    except Exception:
+        x, y, w, h = item.queryComponent().getExtents(pyatspi.DESKTOP_COORDS)
+        pyatspi.Registry.generateMouseEvent(x + w // 2, y + h // 2, "b1c")
+    desktop = pyatspi.Registry.getDesktop(0)
+    win = wait_for(lambda: find(desktop, lambda n: n.getRole() == pyatspi.ROLE_FRAME and
+                                (n.name or "") == "Keyboard Shortcuts"), 10)
+    entries = {}
+    # Each entry: the keycaps (a GtkShortcutLabel), then a box with its title.
+    for keys in find_all(win, lambda n: (n.name or "") == "GtkShortcutLabel", []) if win else []:
+        caps = "".join(label_text(keys.getChildAtIndex(i)) for i in range(keys.childCount))
+        title = [label_text(n) for n in find_all(keys.parent, lambda n: n.getRole() ==
+                                                 pyatspi.ROLE_LABEL, [])
+                 if n.parent != keys]
+        if title:
+            entries[title[0]] = caps.replace("/", " / ")
+    return win, entries
+
+
+def close_shortcuts_window(pyatspi, win):
+    """Escape, with the pointer over it (no window manager under Xvfb: keys
+    go where the pointer is)."""
+    if win is None:
+        return
+    x, y, w, h = win.queryComponent().getExtents(pyatspi.DESKTOP_COORDS)
+    pyatspi.Registry.generateMouseEvent(x + w // 2, y + 10, "abs")
+    pyatspi.Registry.generateKeyboardEvent(0xff1b, None, pyatspi.KEY_SYM)
+    wait_for(lambda: find(pyatspi.Registry.getDesktop(0), lambda n: n.getRole() ==
+                          pyatspi.ROLE_FRAME and (n.name or "") == "Keyboard Shortcuts")
+             is None, 10)
+
+
 def all_texts(root):
     """Every name, description and text under @root, for checking what the
     window shows; objects replaced while they are read are skipped."""

@@ -23,7 +23,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "server"))
-from a11y import AppCase, find, find_all, main, stop, wait_for  # noqa: E402
+from a11y import (AppCase, close_shortcuts_window, find, find_all, main,  # noqa: E402
+                  shortcuts_window_entries, stop, tooltip_shortcut, wait_for)
 from workspace import WorkspaceDriver  # noqa: E402
 from test_server import ADMIN_PASSWORD, Server  # noqa: E402
 
@@ -116,6 +117,23 @@ class Read(AppCase, WorkspaceDriver):
         self.launch()
         self.sign_in_and_open("reader1")
         self.shot("1-task-open")
+        # The form's buttons name their shortcuts as the Keyboard Shortcuts
+        # window does ("Shift+Ctrl+T"; walk: "Ctrl+Shift+T"). Its keycap
+        # for Return is a symbol, which a tooltip spells out.
+        keys = {"Make target": "Make the Selected Caliper a Target",
+                "Add non-target": "Add a Non-target Lesion",
+                "Add new lesion": "Record a New Lesion",
+                "Sign and submit": "Sign and Submit the Read"}
+        tips = {name: tooltip_shortcut(self.named(name)) for name in keys}
+        win, entries = shortcuts_window_entries(p, self.app)
+        try:
+            self.assertIsNotNone(win, "no Keyboard Shortcuts window")
+            for name, title in keys.items():
+                self.assertEqual(tips[name], entries.get(title, "").replace("\u23ce", "Return"),
+                                 (name, sorted(entries)))
+            self.assertEqual(tips["Add non-target"], "Shift+Ctrl+T")
+        finally:
+            close_shortcuts_window(p, win)
         x, y, w, h = self.viewer.queryComponent().getExtents(p.DESKTOP_COORDS)
         cx, cy = x + w // 2, y + h // 2
 

@@ -16,8 +16,9 @@ day 0; Week 8, day 56) uploaded before anything is read:
   from the calipers (RECIST 1.1, criteria.md: fragments added); the read
   is submitted and the receipt says what the server recomputed.
 
-The window is 1024x700 (READROOM_TEST_WINDOW=WxH sets another size): the
-form must be usable there. A screenshot of each step goes to the test's
+The window is a laptop's 1280x800 (READROOM_TEST_WINDOW=WxH sets another
+size): the form must be usable there, its overall response and Sign button
+in sight without scrolling. A screenshot of each step goes to the test's
 log folder."""
 import os
 import re
@@ -28,7 +29,7 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "server"))
-from a11y import AppCase, find, find_all, label_text, main, stop, wait_for  # noqa: E402
+from a11y import AppCase, find, find_all, label_text, main, out_of_sight, stop, wait_for  # noqa: E402
 from workspace import WorkspaceDriver  # noqa: E402
 from test_server import ADMIN_PASSWORD, Server  # noqa: E402
 
@@ -95,9 +96,9 @@ class ReadFollowup(WorkspaceDriver, AppCase):
         admin("upload", os.path.join(studies, "tp01"), "--trial", "TF", "--subject", "S-001",
               "--timepoint", "Week 8", "--day", "56")
         cls.start_bus()
-        # The window at the size it must fit (1024x700 unless the run says
+        # The window at the size it must fit (1280x800 unless the run says
         # otherwise), through the settings it keeps its size in.
-        w, h = os.environ.get("READROOM_TEST_WINDOW", "1024x700").split("x")
+        w, h = os.environ.get("READROOM_TEST_WINDOW", "1280x800").split("x")
         config = os.path.join(cls.tmp, "config")
         os.makedirs(os.path.join(config, "glib-2.0", "settings"))
         with open(os.path.join(config, "glib-2.0", "settings", "keyfile"), "w") as f:
@@ -390,6 +391,28 @@ class ReadFollowup(WorkspaceDriver, AppCase):
         ok = wait_for(lambda: [t for t in responses() if all(e in t for e in expected)], 15)
         self.shot("4-week8-measured")
         self.assertTrue(ok, (expected, responses()))
+        # Both targets' rows fill the form: the overall response and the
+        # Sign button are still in sight, unscrolled, inside the window
+        # (walk: at 1280x800 they were below the fold).
+        frame = find(self.app, lambda n: n.getRole() == p.ROLE_FRAME and
+                     (n.name or "") == "Readroom")
+        fw, fh = frame.queryComponent().getExtents(p.DESKTOP_COORDS)[2:]
+        size = [int(v) for v in os.environ.get("READROOM_TEST_WINDOW", "1280x800").split("x")]
+        self.assertTrue(fw <= size[0] and fh <= size[1], ((fw, fh), size))
+        overall = find(self.app, lambda n: n.getRole() == p.ROLE_LABEL and
+                       label_text(n).startswith("Overall response: "))
+        self.assertIsNotNone(overall, self.labels())
+        self.assertEqual(label_text(overall), "Overall response: partial response (PR)")
+        for node in (overall, self.named("Sign and submit")):
+            self.assertIsNone(out_of_sight(p, node), node.name)
+        # From 1024 px up, the tools keep to one row beside the form at its
+        # widest: the sidebar folds rather than squeeze them into two (its
+        # toggle and F9 show it).
+        if size[0] >= 1024:
+            ny = self.named("Navigate").queryComponent().getExtents(p.DESKTOP_COORDS)[1]
+            oy = self.named("Image orientation").queryComponent().getExtents(
+                p.DESKTOP_COORDS)[1]
+            self.assertLess(abs(ny - oy), 20, "the tools wrapped with the sidebar open")
         self.sign_read(PASSWORD, "The server's best overall response: PR")
         self.shot("5-week8-submitted")
         self.assertFalse(self.named("Make target").getState().contains(p.STATE_SENSITIVE))

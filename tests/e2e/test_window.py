@@ -9,7 +9,8 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from a11y import AppCase, all_texts, find, find_all, label_text, main, wait_for  # noqa: E402
+from a11y import (AppCase, all_texts, close_shortcuts_window, find, find_all, label_text, main, out_of_sight,  # noqa: E402
+                  shortcuts_window_entries, stop, tooltip_shortcut, wait_for)
 
 READROOM = os.environ.get("READROOM_APP", "build/src/app/readroom")
 PHANTOM = os.environ.get("READROOM_PHANTOM", "build/src/phantom/readroom-phantom")
@@ -110,6 +111,73 @@ class Window(AppCase):
         for secret in ("PID-SECRET-42", "Phantom^Synthetic", "Synthetic", "20250317",
                        "2025-03-17"):
             self.assertFalse([t for t in texts if secret in t], secret)
+
+    def test_shortcuts_in_tooltips(self):
+        """A control's tooltip names its shortcut as the Keyboard Shortcuts
+        window does, in GTK's words and order ("Shift+Ctrl+Z"; walk: the
+        tooltips said "Ctrl+Shift+Z")."""
+        p = self.pyatspi
+        # Control (accessible name) -> its entry in the shortcuts window.
+        pairs = {"Open Folder": "Open Folder", "One plane": "One Plane",
+                 "Side by side": "Two Planes Side by Side",
+                 "Multi-planar": "Axial, Coronal and Sagittal",
+                 "Two by two": "Three Planes and a MIP",
+                 "Series sidebar": "Show or Hide the Series",
+                 "Navigate": "Navigate (Window and Level)", "Length": "Length",
+                 "Bidirectional": "Bidirectional", "Ellipse": "Elliptical ROI",
+                 "Freehand": "Freehand ROI", "Angle": "Angle", "Probe": "Probe",
+                 "Arrow": "Arrow with a Label", "Slab mode": "Slab: Thin, MIP, MinIP, Mean",
+                 "Colour map": "Colour Map: Grey, Hot Iron, PET", "Undo": "Undo", "Redo": "Redo"}
+        tips = {}
+        for name in pairs:
+            node = wait_for(lambda: find(self.app, lambda n: (n.name or "") == name and
+                                         n.getRole() != p.ROLE_FRAME), 10)
+            self.assertIsNotNone(node, name)
+            tips[name] = tooltip_shortcut(node)
+        win, entries = shortcuts_window_entries(p, self.app)
+        self.assertIsNotNone(win, "no Keyboard Shortcuts window")
+        try:
+            for name, title in pairs.items():
+                self.assertIn(title, entries, sorted(entries))
+                self.assertEqual(tips[name], entries[title], name)
+            self.assertEqual(tips["Redo"], "Shift+Ctrl+Z")
+        finally:
+            close_shortcuts_window(p, win)
+
+    def test_window_at_800x600(self):
+        """800x600, a reading workstation's least (run after the other
+        test, this window over its): the window takes that size (nothing
+        in it refuses to be narrower), and every tool is in sight in it,
+        the last one too (the tools wrap, the series sidebar folds over
+        the viewer). Walk: it stayed 900 px wide."""
+        p = self.pyatspi
+        config = os.path.join(self.tmp, "config-narrow")
+        os.makedirs(os.path.join(config, "glib-2.0", "settings"))
+        with open(os.path.join(config, "glib-2.0", "settings", "keyfile"), "w") as f:
+            f.write("[org/readroom/Readroom]\nwindow-width=800\nwindow-height=600\n"
+                    "window-maximized=false\n")
+        env = self.app_env(XDG_DATA_HOME=os.path.join(self.tmp, "data-narrow"),
+                           XDG_CONFIG_HOME=config)
+        env["GSETTINGS_BACKEND"] = "keyfile"
+        proc, app = self.launch_app([os.path.join(self.tmp, "study")], env)
+        try:
+            viewer = wait_for(lambda: find(app, lambda n: (n.name or "") == "Image viewer" and
+                                           (n.description or "").startswith("Axial · slice")),
+                              30)
+            self.assertIsNotNone(viewer)
+            frame = find(app, lambda n: n.getRole() == p.ROLE_FRAME)
+            w, h = frame.queryComponent().getExtents(p.DESKTOP_COORDS)[2:]
+            self.screenshot("readroom-800x600.png")
+            self.assertTrue(780 <= w <= 800 and 580 <= h <= 600, (w, h))
+            for name in ("Navigate", "Arrow", "Slab mode", "Colour map", "Image orientation",
+                         "Series sidebar", "Measurements", "Main Menu"):
+                node = find(app, lambda n: (n.name or "") == name and
+                            n.getRole() != p.ROLE_FRAME)
+                self.assertIsNotNone(node, name)
+                self.assertIsNone(out_of_sight(p, node), name)
+        finally:
+            stop(proc)
+
 
 if __name__ == "__main__":
     main()
