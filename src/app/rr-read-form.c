@@ -1102,7 +1102,8 @@ load_lock (RrReadForm *self)
 
 /* Sequential reading: a follow-up starts from the reader's own read of the
  * subject's previous timepoint on this computer (the lesions, their
- * organs, their earlier values and calipers). */
+ * organs, their earlier values); the calipers those values come from are
+ * already in self->calipers (load_task). */
 static void
 seed_from_prior (RrReadForm        *self,
                  const RrStoreTask *task)
@@ -1110,13 +1111,11 @@ seed_from_prior (RrReadForm        *self,
   g_autoptr (GPtrArray) tasks = rr_store_list_tasks (self->store, self->account, NULL);
   const RrStoreTask *best = NULL;
   g_autofree char *form = NULL;
-  g_autoptr (GPtrArray) calipers = NULL;
 
   for (guint i = 0; tasks && i < tasks->len; i++)
     {
       const RrStoreTask *t = tasks->pdata[i];
-      if (g_str_equal (t->id, task->id) || g_strcmp0 (t->kind, "read") != 0 ||
-          g_strcmp0 (t->subject, task->subject) != 0 || t->n_timepoints >= task->n_timepoints)
+      if (!rr_read_task_is_earlier (t, task))
         continue;
       if (best == NULL || t->n_timepoints > best->n_timepoints)
         best = t;
@@ -1125,13 +1124,6 @@ seed_from_prior (RrReadForm        *self,
       (form = rr_store_get_form (self->store, self->account, best->id, NULL)) == NULL ||
       !rr_read_draft_load (self->draft, form, NULL))
     return;
-  /* What the earlier read measured is shown, never changed here. */
-  calipers = rr_store_list_measurements (self->store, self->account, best->id, NULL, NULL, NULL);
-  for (guint i = 0; calipers && i < calipers->len; i++)
-    {
-      RrMeasurement *m = calipers->pdata[i];
-      g_hash_table_insert (self->calipers, g_strdup (m->id), rr_measurement_copy (m));
-    }
   save (self);
 }
 
@@ -1178,27 +1170,13 @@ load_task (RrReadForm *self)
   if (self->current > 0)
     self->waits_for = rr_read_task_earlier_open (self->store, self->account, task);
   load_lock (self);
+  /* The earlier reads' calipers (prior values, "go to"): the same ones
+   * whether this read is first opened or opened again. What they
+   * measured is shown, never changed here. */
+  if (self->current > 0)
+    rr_read_task_prior_calipers (self->store, self->account, task, self->calipers);
   if (form == NULL && self->current > 0 && !self->locked)
     seed_from_prior (self, task);
-  else if (self->current > 0)
-    {
-      /* The earlier read's calipers, for prior values and "go to". */
-      g_autoptr (GPtrArray) tasks = rr_store_list_tasks (self->store, self->account, NULL);
-      for (guint i = 0; tasks && i < tasks->len; i++)
-        {
-          const RrStoreTask *t = tasks->pdata[i];
-          g_autoptr (GPtrArray) more = NULL;
-          if (g_str_equal (t->id, self->task_id) || g_strcmp0 (t->subject, task->subject) != 0)
-            continue;
-          more = rr_store_list_measurements (self->store, self->account, t->id, NULL, NULL, NULL);
-          for (guint k = 0; more && k < more->len; k++)
-            {
-              RrMeasurement *m = more->pdata[k];
-              if (!g_hash_table_contains (self->calipers, m->id))
-                g_hash_table_insert (self->calipers, g_strdup (m->id), rr_measurement_copy (m));
-            }
-        }
-    }
   gtk_widget_set_visible (GTK_WIDGET (self), TRUE);
   rebuild (self);
 }

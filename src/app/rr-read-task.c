@@ -107,6 +107,53 @@ rr_read_task_earlier_open (RrStore           *store,
   return rr_read_task_earlier_open_in (tasks, out, task);
 }
 
+static char *
+trial_of (const RrStoreTask *task)
+{
+  g_autoptr (JsonNode) root = task->json ? json_from_string (task->json, NULL) : NULL;
+  JsonObject *o = root && JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
+  return o ? g_strdup (rr_json_get_string (o, "trial")) : NULL;
+}
+
+gboolean
+rr_read_task_is_earlier (const RrStoreTask *t,
+                         const RrStoreTask *task)
+{
+  g_autofree char *trial = NULL, *t_trial = NULL;
+  if (g_str_equal (t->id, task->id) || g_strcmp0 (t->kind, "read") != 0 ||
+      g_strcmp0 (t->subject, task->subject) != 0 || t->n_timepoints >= task->n_timepoints)
+    return FALSE;
+  /* Subject labels are the trial's own: another trial's "004" is
+   * someone else. */
+  trial = trial_of (task);
+  t_trial = trial_of (t);
+  return g_strcmp0 (t_trial, trial) == 0;
+}
+
+void
+rr_read_task_prior_calipers (RrStore           *store,
+                             gint64             account,
+                             const RrStoreTask *task,
+                             GHashTable        *calipers)
+{
+  g_autoptr (GPtrArray) tasks = rr_store_list_tasks (store, account, NULL);
+
+  for (guint i = 0; tasks && i < tasks->len; i++)
+    {
+      const RrStoreTask *t = tasks->pdata[i];
+      g_autoptr (GPtrArray) more = NULL;
+      if (!rr_read_task_is_earlier (t, task))
+        continue;
+      more = rr_store_list_measurements (store, account, t->id, NULL, NULL, NULL);
+      for (guint k = 0; more && k < more->len; k++)
+        {
+          RrMeasurement *m = more->pdata[k];
+          if (!g_hash_table_contains (calipers, m->id))
+            g_hash_table_insert (calipers, g_strdup (m->id), rr_measurement_copy (m));
+        }
+    }
+}
+
 char *
 rr_read_task_receipt_text (const char *receipt_json)
 {

@@ -28,6 +28,20 @@ char *rr_read_task_earlier_open      (RrStore           *store,
 char *rr_read_task_earlier_open_in   (GPtrArray         *tasks,
                                       GPtrArray         *outbox,
                                       const RrStoreTask *task);
+/* Whether @t is one of the reader's earlier reads of @task's subject: a
+ * read task of the same trial and subject with fewer timepoints. */
+gboolean rr_read_task_is_earlier     (const RrStoreTask *t,
+                                      const RrStoreTask *task);
+/* Adds to @calipers (id -> RrMeasurement) the calipers of the reader's
+ * earlier reads of @task's subject in the same trial: its read tasks with
+ * fewer timepoints, every one of them (a third timepoint's baseline
+ * values are the first read's calipers, not the second's). Never a later
+ * read: a reopened earlier read shows nothing measured after it. Ids
+ * already in @calipers (the task's own) are kept. */
+void  rr_read_task_prior_calipers    (RrStore           *store,
+                                      gint64             account,
+                                      const RrStoreTask *task,
+                                      GHashTable        *calipers);
 /* "Submitted and locked. Receipt ..." from the server's answer, with its
  * recomputed responses. */
 char *rr_read_task_receipt_text      (const char        *receipt_json);

@@ -4,6 +4,7 @@
  * run on a worker with its own database connection. */
 #include "rr-sign-dialog.h"
 #include "rr-read-draft.h"
+#include "rr-criteria.h"
 #include "rr-response-text.h"
 #include "rr-store.h"
 #include "rr-sync.h"
@@ -37,6 +38,7 @@ struct _RrSignDialog
   char *chosen, *rationale;  /* an adjudication (NULL: a read) */
   char *body_json;           /* any other submission, without its signature */
   GtkLabel *summary;         /* what that submission says, for people */
+  GtkLabel *heading;         /* over the read shown */
   gboolean busy;
 };
 
@@ -49,6 +51,69 @@ enum
 static guint signals[N_SIGNALS];
 
 G_DEFINE_FINAL_TYPE (RrSignDialog, rr_sign_dialog, ADW_TYPE_WINDOW)
+
+/* What is signed, in the words of the messages: a read, an
+ * adjudication, a QC decision or an answer to a query. */
+typedef enum
+{
+  SIGNED_READ,
+  SIGNED_ADJUDICATION,
+  SIGNED_QC,
+  SIGNED_QUERY,
+} Signed;
+
+static Signed
+what_is_signed (RrSignDialog *self)
+{
+  g_autoptr (JsonNode) body = NULL;
+  if (self->chosen)
+    return SIGNED_ADJUDICATION;
+  if (self->body_json == NULL)
+    return SIGNED_READ;
+  body = json_from_string (self->body_json, NULL);
+  /* server-api.md: a QC decision has "decision", a query's answer
+   * "response". */
+  if (body && JSON_NODE_HOLDS_OBJECT (body) &&
+      json_object_has_member (json_node_get_object (body), "response"))
+    return SIGNED_QUERY;
+  return SIGNED_QC;
+}
+
+static char *
+refusal_text (Signed      what,
+              const char *reason)
+{
+  /* A wrong password is the signer's to fix here, at once. */
+  if (g_strcmp0 (reason, RR_SYNC_REFUSED_PASSWORD) == 0)
+    switch (what)
+      {
+      case SIGNED_ADJUDICATION:
+        return g_strdup (_("Wrong password: the adjudication is not signed. Enter your password "
+                           "again."));
+      case SIGNED_QC:
+        return g_strdup (_("Wrong password: the QC decision is not signed. Enter your password "
+                           "again."));
+      case SIGNED_QUERY:
+        return g_strdup (_("Wrong password: the answer to the query is not signed. Enter your "
+                           "password again."));
+      case SIGNED_READ:
+      default:
+        return g_strdup (_("Wrong password: the read is not signed. Enter your password "
+                           "again."));
+      }
+  switch (what)
+    {
+    case SIGNED_ADJUDICATION:
+      return g_strdup_printf (_("The server refused the adjudication: %s"), reason);
+    case SIGNED_QC:
+      return g_strdup_printf (_("The server refused the QC decision: %s"), reason);
+    case SIGNED_QUERY:
+      return g_strdup_printf (_("The server refused the answer to the query: %s"), reason);
+    case SIGNED_READ:
+    default:
+      return g_strdup_printf (_("The server refused the read: %s"), reason);
+    }
+}
 
 /* ---- who signs, on a worker ---- */
 
@@ -280,9 +345,10 @@ submit_done (GObject      *source,
   g_signal_emit (self, signals[SIGNAL_FINISHED], 0, j->state, j->message);
   if (g_str_equal (j->state, "refused"))
     {
-      g_autofree char *msg = g_strdup_printf (_("The server refused the read: %s"), j->message);
+      g_autofree char *msg = refusal_text (what_is_signed (self), j->message);
       gtk_label_set_text (self->status, msg);
       gtk_editable_set_text (GTK_EDITABLE (self->password), "");
+      gtk_widget_grab_focus (GTK_WIDGET (self->password));
       return;
     }
   /* Signed: the workspace behind says what became of it (the receipt, or
@@ -290,18 +356,10 @@ submit_done (GObject      *source,
   gtk_window_destroy (GTK_WINDOW (self));
 }
 
-static char *
-now_text (void)
-{
-  g_autoptr (GDateTime) now = g_date_time_new_now_local ();
-  return g_date_time_format (now, "%Y-%m-%d %H:%M:%S %Z");
-}
-
 static void
 on_sign (RrSignDialog *self)
 {
   g_autoptr (GTask) task = NULL;
-  g_autofree char *now = now_text ();
   const char *password = gtk_editable_get_text (GTK_EDITABLE (self->password));
   Job *j;
 
@@ -313,7 +371,6 @@ on_sign (RrSignDialog *self)
       gtk_widget_grab_focus (GTK_WIDGET (self->password));
       return;
     }
-  gtk_label_set_text (self->time, now);
   j = g_new0 (Job, 1);
   j->db_path = g_strdup (self->db_path);
   j->ca_file = g_strdup (self->ca_file);
@@ -347,106 +404,79 @@ cell (const char *text,
   return l;
 }
 
-static const char *
-value_text (JsonNode *n,
-            char    **owned)
-{
-  if (n == NULL)
-    return "—";
-  if (json_node_get_value_type (n) == G_TYPE_STRING)
-    return json_node_get_string (n);
-  *owned = g_strdup_printf ("%.1f mm", json_node_get_double (n));
-  return *owned;
-}
-
+/* The read as the lesion form, the PDF and the SR give it: organs by
+ * name, locations, every value in the same words (rr-response-text). */
 static GtkWidget *
-lesion_table (JsonObject *read)
+lesion_table (const RrRead *read)
 {
   GtkWidget *grid = gtk_grid_new ();
-  JsonArray *tps = json_object_get_array_member (read, "timepoints");
-  static const char *const sections[] = { "target_lesions", "non_target_lesions", "new_lesions" };
-  guint row = 1;
+  guint row = 1, n = read->timepoints->len;
 
   gtk_grid_set_column_spacing (GTK_GRID (grid), 12);
   gtk_grid_set_row_spacing (GTK_GRID (grid), 4);
   gtk_grid_attach (GTK_GRID (grid), cell (_("Lesion"), TRUE), 0, 0, 1, 1);
   gtk_grid_attach (GTK_GRID (grid), cell (_("Organ"), TRUE), 1, 0, 1, 1);
-  for (guint k = 0; k < json_array_get_length (tps); k++)
+  gtk_grid_attach (GTK_GRID (grid), cell (_("Location"), TRUE), 2, 0, 1, 1);
+  for (guint k = 0; k < n; k++)
     gtk_grid_attach (GTK_GRID (grid),
-                     cell (json_object_get_string_member (json_array_get_object_element (tps, k),
-                                                          "id"), TRUE), 2 + k, 0, 1, 1);
-  for (guint s = 0; s < G_N_ELEMENTS (sections); s++)
+                     cell (((RrTimepoint *) read->timepoints->pdata[k])->id, TRUE), 3 + k, 0, 1,
+                     1);
+  for (guint s = 0; s < 3; s++)
     {
-      JsonArray *ls = json_object_get_array_member (read, sections[s]);
-      for (guint i = 0; ls && i < json_array_get_length (ls); i++, row++)
+      GPtrArray *ls = s == 0 ? read->targets : s == 1 ? read->non_targets : read->new_lesions;
+      for (guint i = 0; i < ls->len; i++, row++)
         {
-          JsonObject *l = json_array_get_object_element (ls, i);
-          JsonObject *vals = json_object_has_member (l, "measurements")
-                               ? json_object_get_object_member (l, "measurements")
-                               : json_object_has_member (l, "status")
-                                   ? json_object_get_object_member (l, "status") : NULL;
-          g_autofree char *organ = g_strdup_printf (
-            "%s%s", json_object_get_string_member_with_default (l, "organ", ""),
-            json_object_get_boolean_member_with_default (l, "nodal", FALSE) ? _(" (nodal)") : "");
-          gtk_grid_attach (GTK_GRID (grid),
-                           cell (json_object_get_string_member_with_default (l, "id", ""), FALSE),
-                           0, row, 1, 1);
-          gtk_grid_attach (GTK_GRID (grid), cell (organ, FALSE), 1, row, 1, 1);
-          for (guint k = 0; k < json_array_get_length (tps); k++)
+          const char *id, *organ, *location;
+          gboolean nodal;
+          g_autofree char *organ_text = NULL;
+          if (s == 0)
             {
-              const char *tp = json_object_get_string_member (
-                json_array_get_object_element (tps, k), "id");
-              g_autofree char *owned = NULL;
-              const char *v;
-              if (s == 2)
-                v = g_strcmp0 (json_object_get_string_member_with_default (l, "timepoint", ""),
-                               tp) == 0
-                      ? (json_object_get_boolean_member_with_default (l, "equivocal", FALSE)
-                           ? _("new, equivocal") : _("new")) : "";
+              RrTargetLesion *l = ls->pdata[i];
+              id = l->id, organ = l->organ, location = l->location, nodal = l->nodal;
+            }
+          else if (s == 1)
+            {
+              RrNonTargetLesion *l = ls->pdata[i];
+              id = l->id, organ = l->organ, location = l->location, nodal = l->nodal;
+            }
+          else
+            {
+              RrNewLesion *l = ls->pdata[i];
+              id = l->id, organ = l->organ, location = l->location, nodal = l->nodal;
+            }
+          organ_text = g_strdup_printf ("%s%s", rr_organ_words (organ),
+                                        nodal ? _(" (nodal)") : "");
+          gtk_grid_attach (GTK_GRID (grid), cell (id, FALSE), 0, row, 1, 1);
+          gtk_grid_attach (GTK_GRID (grid), cell (organ_text, FALSE), 1, row, 1, 1);
+          gtk_grid_attach (GTK_GRID (grid), cell (location ? location : "", FALSE), 2, row, 1,
+                           1);
+          for (guint k = 0; k < n; k++)
+            {
+              g_autofree char *v = NULL;
+              if (s == 0)
+                v = rr_meas_words (&((RrTargetLesion *) ls->pdata[i])->meas[k]);
+              else if (s == 1)
+                v = g_strdup (rr_nt_status_words (((RrNonTargetLesion *) ls->pdata[i])->status[k]));
               else
-                v = value_text (vals ? json_object_get_member (vals, tp) : NULL, &owned);
-              gtk_grid_attach (GTK_GRID (grid), cell (v, FALSE), 2 + k, row, 1, 1);
+                {
+                  RrNewLesion *l = ls->pdata[i];
+                  /* Its size where it has one (iRECIST's new-lesion sum);
+                   * else that it is there, from where it was first seen. */
+                  if (k < l->timepoint)
+                    v = g_strdup ("");
+                  else if ((v = rr_meas_words (&l->meas[k])) == NULL && k == l->timepoint)
+                    v = g_strdup (_("present"));
+                  if (v && k == l->timepoint && l->equivocal)
+                    {
+                      g_autofree char *plain = g_steal_pointer (&v);
+                      v = g_strdup_printf (_("%s, equivocal"), plain);
+                    }
+                }
+              gtk_grid_attach (GTK_GRID (grid), cell (v ? v : "—", FALSE), 3 + k, row, 1, 1);
             }
         }
     }
   return grid;
-}
-
-static char *
-responses_text (JsonObject *read)
-{
-  JsonObject *r = json_object_get_object_member (read, "responses");
-  GString *s = g_string_new (NULL);
-  JsonArray *tps;
-  if (r == NULL)
-    return g_string_free (s, FALSE);
-  if (json_object_has_member (r, "baseline"))
-    g_string_append_printf (s, _("Baseline sum: %.1f mm"),
-                            json_object_get_double_member_with_default (
-                              json_object_get_object_member (r, "baseline"), "sum_mm", 0));
-  tps = json_object_get_array_member (r, "timepoints");
-  for (guint i = 0; tps && i < json_array_get_length (tps); i++)
-    {
-      JsonObject *t = json_array_get_object_element (tps, i);
-      g_string_append_printf (s, _("\n%s: sum %.1f mm, targets %s, non-targets %s, new lesions "
-                                   "%s, overall %s"),
-                              json_object_get_string_member_with_default (t, "id", ""),
-                              json_object_get_double_member_with_default (t, "sum_mm", 0),
-                              rr_response_code_words (
-                                json_object_get_string_member_with_default (t, "target", "")),
-                              rr_response_code_words (
-                                json_object_get_string_member_with_default (t, "non_target", "")),
-                              rr_new_status_code_words (
-                                json_object_get_string_member_with_default (t, "new_lesions", "")),
-                              rr_response_code_words (
-                                json_object_get_string_member_with_default (t, "overall", "")));
-    }
-  /* In the words of the lesion form: the codes are for files. */
-  if (tps && json_array_get_length (tps))
-    g_string_append_printf (s, _("\nBest overall response: %s"),
-                            rr_response_code_words (json_object_get_string_member_with_default (
-                              r, "best_overall_response", "")));
-  return g_string_free (s, FALSE);
 }
 
 /* ---- the window ---- */
@@ -534,8 +564,8 @@ rr_sign_dialog_new (GtkWindow  *parent,
   GtkWidget *cancel = gtk_button_new_with_mnemonic (_("_Cancel"));
   g_autoptr (JsonParser) p = json_parser_new ();
   g_autoptr (GTask) task = NULL;
-  g_autofree char *now = now_text (), *resp = NULL;
-  JsonObject *read = NULL;
+  g_autoptr (RrRead) read = NULL;
+  g_autoptr (GError) error = NULL;
   Job *j;
 
   self->db_path = g_strdup (db_path);
@@ -555,24 +585,34 @@ rr_sign_dialog_new (GtkWindow  *parent,
   gtk_label_set_selectable (self->summary, TRUE);
   gtk_widget_set_visible (GTK_WIDGET (self->summary), FALSE);
   gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->summary));
+  /* A QC decision or a query's answer comes with the read "null". */
   if (json_parser_load_from_data (p, read_json, -1, NULL) &&
       JSON_NODE_HOLDS_OBJECT (json_parser_get_root (p)))
-    read = json_node_get_object (json_parser_get_root (p));
+    read = rr_read_parse_node (json_parser_get_root (p), &error);
   if (read)
     {
       GtkWidget *table = lesion_table (read);
+      g_autoptr (RrCriteriaResult) result = rr_criteria_evaluate (read, &error);
+      g_autofree char *resp = result ? rr_response_summary (read, result) : NULL;
       gtk_accessible_update_property (GTK_ACCESSIBLE (table), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                       _("Lesion table"), -1);
-      gtk_box_append (GTK_BOX (box), cell (_("The read"), TRUE));
+      self->heading = GTK_LABEL (cell (_("The read"), TRUE));
+      gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->heading));
       gtk_box_append (GTK_BOX (box), table);
-      resp = responses_text (read);
-      field (box, _("Responses"), resp);
+      /* The responses in the lesion form's words, from the same engine. */
+      field (box, _("Responses"), resp ? resp : error->message);
     }
   self->rationale_label = GTK_LABEL (field (box, _("Rationale"), ""));
   gtk_widget_set_visible (gtk_widget_get_parent (GTK_WIDGET (self->rationale_label)), FALSE);
   gtk_box_append (GTK_BOX (box), gtk_separator_new (GTK_ORIENTATION_HORIZONTAL));
   self->signer = GTK_LABEL (field (box, _("Signed by"), _("looking up…")));
-  self->time = GTK_LABEL (field (box, _("Time"), now));
+  /* The signature carries the time the server accepts it, its receipt's
+   * (server-api.md, docs/sr.md): not this dialog's, nor the click's when
+   * the read waits in the outbox. */
+  self->time = GTK_LABEL (field (box, _("Time"),
+                                 _("When the server receives it: at once if it is reachable, "
+                                   "else when the outbox sends it (the receipt gives the "
+                                   "time)")));
   self->meaning_label = GTK_LABEL (field (box, _("Meaning"), self->meaning));
 
   {
@@ -638,6 +678,12 @@ rr_sign_dialog_set_adjudication (RrSignDialog *self,
   self->meaning = g_strdup (meaning);
   gtk_label_set_text (self->meaning_label, meaning);
   gtk_label_set_text (self->rationale_label, rationale);
+  if (self->heading)
+    {
+      g_autofree char *h = g_strdup_printf (_("The adjudication: %s's read, chosen as final"),
+                                            chosen);
+      gtk_label_set_text (self->heading, h);
+    }
   gtk_widget_set_visible (gtk_widget_get_parent (GTK_WIDGET (self->rationale_label)), TRUE);
 }
 

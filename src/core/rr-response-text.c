@@ -2,6 +2,7 @@
  * lesion form shows as the reader measures, and what the signing dialog
  * and the report say, in the same words. */
 #include "rr-response-text.h"
+#include "rr-organs.h"
 
 #include <glib/gi18n.h>
 
@@ -86,6 +87,50 @@ char *
 rr_mm_text (gint64 tenths)
 {
   return g_strdup_printf (_("%" G_GINT64_FORMAT ".%d mm"), tenths / 10, (int) (tenths % 10));
+}
+
+char *
+rr_meas_words (const RrMeas *m)
+{
+  switch (m ? m->kind : RR_MEAS_MISSING)
+    {
+    case RR_MEAS_VALUE:
+      {
+        g_autofree char *v = rr_mm_text (m->tenths);
+        if (m->n_fragments > 1)
+          return g_strdup_printf (g_dngettext (NULL, "%s (%u fragment)", "%s (%u fragments)",
+                                               m->n_fragments), v, m->n_fragments);
+        return g_steal_pointer (&v);
+      }
+    case RR_MEAS_TSTM: return g_strdup (_("too small to measure (5 mm)"));
+    case RR_MEAS_NE: return g_strdup (_("not evaluable"));
+    case RR_MEAS_MERGED: return g_strdup (_("merged into another target (0 mm)"));
+    case RR_MEAS_MISSING:
+    default:
+      return NULL;
+    }
+}
+
+const char *
+rr_nt_status_words (RrNonTargetStatus s)
+{
+  switch (s)
+    {
+    case RR_NT_PRESENT: return _("present");
+    case RR_NT_ABSENT: return _("absent");
+    case RR_NT_UNEQUIVOCAL_PROGRESSION: return _("unequivocal progression");
+    case RR_NT_NE: return _("not evaluable");
+    case RR_NT_MISSING:
+    default:
+      return NULL;
+    }
+}
+
+const char *
+rr_organ_words (const char *organ)
+{
+  const RrOrgan *o = organ ? rr_organs_lookup (organ) : NULL;
+  return o ? _(o->label) : organ ? organ : "";
 }
 
 char *

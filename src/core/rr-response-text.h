@@ -24,6 +24,17 @@ char       *rr_mm_text          (gint64                  tenths);
  * "+35.4 %", "−12.0 %" (U+2212), "0.0 %" (rr_pct_tenths rounding). */
 char       *rr_pct_text         (gint64                  value,
                                  gint64                  reference);
+/* A measurement of the read JSON in the lesion form's words: "32.0 mm",
+ * "41.0 mm (2 fragments)", "too small to measure (5 mm)", "not
+ * evaluable", "merged into another target (0 mm)"; NULL when nothing
+ * is recorded. */
+char       *rr_meas_words       (const RrMeas           *m);
+/* A non-target's status in the lesion form's words ("present"); NULL when
+ * nothing is recorded. */
+const char *rr_nt_status_words  (RrNonTargetStatus       s);
+/* An organ of the controlled list (by id, label or code) as people read
+ * it ("Liver"); anything else as it is. */
+const char *rr_organ_words      (const char             *organ);
 /* Baseline sum, then per timepoint its sums, percentages and responses,
  * then the best overall response. */
 char       *rr_response_summary (const RrRead           *read,

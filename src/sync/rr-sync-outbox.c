@@ -334,8 +334,10 @@ deliver_one (RrSyncClient   *c,
           g_propagate_error (error, g_steal_pointer (&me));
           return FALSE;
         }
+      return record_answer (c, store, entry->key, "refused", RR_SYNC_REFUSED_PASSWORD, NULL,
+                            error);
     }
-  /* 400, 401 (the signature), 404 (no longer the reader's), 409, 422: the
+  /* 400, 404 (no longer the reader's), 409, 422: the
    * server will not take it; the reader is told, the draft stays. */
   return record_answer (c, store, entry->key, "refused", message, NULL, error);
 }

@@ -157,6 +157,11 @@ char         *rr_sync_submit           (RrSyncClient  *client,
                                         JsonNode      *submission,
                                         const char    *password,
                                         GError       **error);
+/* The reason kept for a submission refused because its signature's
+ * password was wrong (server-api.md: a 401 while the session holds), in
+ * words of its own whatever the server's: the signing dialog tells it
+ * apart from the other refusals and asks for the password again. */
+#define RR_SYNC_REFUSED_PASSWORD "the password given to sign was wrong: nothing was stored"
 /* Sends every waiting submission with its key until the server answers:
  * delivered (the receipt kept) or refused (the reason kept). One that may
  * have been sent already is settled by asking the server what it holds

@@ -391,6 +391,13 @@ class Adjudication(AppCase, WorkspaceDriver):
         self.assertTrue([t for t in self.labels(dialog)
                          if t.endswith("Best overall response: " + words[bor["Reader 2"]])],
                         self.labels(dialog))
+        # What is signed is an adjudication, in the heading and in a
+        # wrong password's message (walk finding 13).
+        self.assertIn("The adjudication: Reader 2's read, chosen as final", self.labels(dialog))
+        self.type_into("Password", "not-the-password", root=dialog)
+        self.click(self.named("Sign and submit", root=dialog))
+        wrong = "Wrong password: the adjudication is not signed. Enter your password again."
+        self.assertTrue(wait_for(lambda: wrong in self.labels(dialog), 30), self.labels(dialog))
         self.type_into("Password", PASSWORD, root=dialog)
         self.shot("6-sign")
         self.click(self.named("Sign and submit", root=dialog))

@@ -5,6 +5,8 @@
  * a task that does not say is taken as sequential, the stricter rule. */
 #include "rr-read-task.h"
 
+#include <glib/gstdio.h>
+
 static RrStoreTask *
 task (const char *id, const char *subject, const char *reading, guint n)
 {
@@ -84,6 +86,82 @@ test_unsaid (void)
   g_assert_cmpstr (w8, ==, "Baseline");
 }
 
+/* The calipers a read shows beside its own (rr_read_task_prior_calipers):
+ * those of every earlier read of the subject in the trial, so a Week 16
+ * read first opened has its Baseline values (walk finding 1: only the
+ * Week 8 read's were taken); never a later read's, another subject's,
+ * another trial's or an adjudication's. A real database. */
+static void
+put (RrStore *s, gint64 account, const char *id, const char *kind, const char *trial,
+     const char *subject, guint n)
+{
+  static const char *const labels[] = { "Baseline", "Week 8", "Week 16" };
+  g_autoptr (GString) json = g_string_new (NULL);
+  g_autoptr (GError) error = NULL;
+  RrPlane pl;
+  RrVec3 p[2] = { { 0, 0, 5 }, { 10, 0, 5 } };
+  RrMeasurement *m;
+
+  g_string_append_printf (json, "{\"id\": \"%s\", \"kind\": \"%s\", \"trial\": \"%s\", "
+                          "\"subject\": \"%s\", \"criteria\": \"recist11\", "
+                          "\"status\": \"open\", \"timepoints\": [", id, kind, trial, subject);
+  for (guint i = 0; i < n; i++)
+    g_string_append_printf (json, "%s{\"label\": \"%s\", \"day\": %u, \"studies\": [], "
+                            "\"locked\": false}", i ? ", " : "", labels[i], 56 * i);
+  g_string_append (json, "]}");
+  g_assert_true (rr_store_put_task (s, account, id, kind, "open", NULL, json->str, &error));
+  g_assert_no_error (error);
+  rr_plane_init_standard (&pl, RR_PLANE_AXIAL, rr_vec3 (0, 0, 5), 1, 10, 10);
+  m = rr_measurement_new (RR_MEASURE_LENGTH, &pl, p, 2);
+  g_free (m->id);
+  m->id = g_strdup_printf ("cal-%s", id);
+  m->series_uid = g_strdup ("1.2.3");
+  g_assert_true (rr_store_put_measurement (s, account, id, m, &error));
+  g_assert_no_error (error);
+  rr_measurement_free (m);
+}
+
+static void
+test_prior_calipers (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("rr-read-task-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "db.sqlite", NULL);
+  g_autoptr (GError) error = NULL;
+  RrStore *s = rr_store_open (path, &error);
+  gint64 account;
+  const char *const ids[] = { "b", "w8", "w16" };
+  const char *const want[][4] = { { NULL }, { "cal-b", NULL }, { "cal-b", "cal-w8", NULL } };
+
+  g_assert_no_error (error);
+  account = rr_store_account (s, "https://server", "reader1", NULL, &error);
+  g_assert_no_error (error);
+  put (s, account, "b", "read", "T", "S-1", 1);
+  put (s, account, "w8", "read", "T", "S-1", 2);
+  put (s, account, "w16", "read", "T", "S-1", 3);
+  put (s, account, "adj", "adjudication", "T", "S-1", 1);
+  put (s, account, "other", "read", "T", "S-2", 1);
+  put (s, account, "elsewhere", "read", "U", "S-1", 1);
+  for (guint i = 0; i < G_N_ELEMENTS (ids); i++)
+    {
+      g_autoptr (RrStoreTask) t = rr_store_get_task (s, account, ids[i], &error);
+      g_autoptr (GHashTable) cal = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                                          (GDestroyNotify) rr_measurement_free);
+      guint n = 0;
+      g_assert_nonnull (t);
+      rr_read_task_prior_calipers (s, account, t, cal);
+      for (; want[i][n]; n++)
+        g_assert_true (g_hash_table_contains (cal, want[i][n]));
+      g_assert_cmpuint (g_hash_table_size (cal), ==, n);
+    }
+  rr_store_close (s);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autofree char *f = g_strconcat (path, (const char *[]) { "", "-wal", "-shm" }[i], NULL);
+      g_unlink (f);
+    }
+  g_assert_cmpint (g_rmdir (dir), ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -91,5 +169,6 @@ main (int argc, char **argv)
   g_test_add_func ("/read-task/sequential", test_sequential);
   g_test_add_func ("/read-task/batch", test_batch);
   g_test_add_func ("/read-task/unsaid", test_unsaid);
+  g_test_add_func ("/read-task/prior-calipers", test_prior_calipers);
   return g_test_run ();
 }
