@@ -16,6 +16,7 @@ The task is downloaded by readroom-cli sync from a local readroom-server
 before the window starts, so the window reads it from its cache."""
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -200,6 +201,9 @@ def main():
         with open(cls.watchdog_log) as f:
             renderer = re.search(r"^renderer (.*)$", f.read(), re.M)
         print("  renderer: %s" % (renderer[1] if renderer else "not logged"))
+        # The whole log, stacks included, kept for a closer look.
+        if os.environ.get("READROOM_BENCH_LOG"):
+            shutil.copy(cls.watchdog_log, os.environ["READROOM_BENCH_LOG"])
     finally:
         for proc_ in busy:
             stop(proc_)

@@ -29,7 +29,9 @@ struct _RrViewport
   char *fallback;          /* why the CPU draws, NULL on the GPU */
   char *notice;            /* shown at the bottom: down-sampling... */
   guint max_3d;            /* the context's 3D texture limit */
-  GCancellable *preparing; /* a down-sampled copy is being made on a worker */
+  struct _RrGlLoader *loader; /* a worker's GL context, where textures are made */
+  GCancellable *preparing; /* the GPU's copy is being made on a worker (down-sampled
+                              first if the GPU cannot hold it) */
   gboolean uploading;      /* the GPU's copy is not all there: the CPU draws */
   guint upload_source;     /* ...and an idle uploads the rest, between frames */
   guint realize_source;    /* realizes the GL area while the window is idle */

@@ -3,6 +3,7 @@
  * it, and the CPU reslicer when GL cannot be had. */
 #include "rr-viewport-private.h"
 #include "rr-measure-text.h"
+#include "rr-gl-loader.h"
 #include "rr-gl-reslicer.h"
 #include "rr-watchdog.h"
 
@@ -218,6 +219,11 @@ on_realize (GtkGLArea  *area,
       return;
     }
   rr_gl_reslicer_warm (self->reslicer);
+  /* A context for the worker that makes the volumes' textures; without it
+   * the main thread makes them. */
+  self->loader = rr_gl_loader_new (gtk_widget_get_display (GTK_WIDGET (self)), &error);
+  if (self->loader == NULL)
+    g_debug ("GPU volumes are made on the main thread: %s", error->message);
 }
 
 /* The GL area is realized (its context made, the program linked and drawn
@@ -265,6 +271,11 @@ static void
 on_unrealize (GtkGLArea  *area,
               RrViewport *self)
 {
+  /* A texture being made is deleted when it comes (prepare_done). */
+  if (self->preparing)
+    g_cancellable_cancel (self->preparing);
+  g_clear_object (&self->preparing);
+  g_clear_pointer (&self->loader, rr_gl_loader_unref);
   gtk_gl_area_make_current (area);
   if (gtk_gl_area_get_error (area) == NULL)
     {
@@ -283,74 +294,63 @@ on_unrealize (GtkGLArea  *area,
     }
 }
 
-typedef struct
-{
-  RrVolume *volume;      /* held by the worker: the viewport may move on */
-  guint factor[3];
-} Downsample;
-
+/* The GPU's copy is ready to upload: its texture made on the loader's
+ * worker (and the volume down-sampled first when it is too large). */
 static void
-downsample_free (gpointer data)
-{
-  Downsample *d = data;
-  rr_volume_unref (d->volume);
-  g_free (d);
-}
-
-static void
-downsample_thread (GTask        *task,
-                   gpointer      source,
-                   gpointer      data,
-                   GCancellable *cancellable)
-{
-  Downsample *d = data;
-  GError *error = NULL;
-  RrVolume *small = rr_volume_downsample (d->volume, d->factor, &error);
-  if (small)
-    g_task_return_pointer (task, small, (GDestroyNotify) rr_volume_unref);
-  else
-    g_task_return_error (task, error);
-}
-
-static void
-downsample_done (GObject      *source,
-                 GAsyncResult *result,
-                 gpointer      data)
+prepare_done (GObject      *source,
+              GAsyncResult *result,
+              gpointer      data)
 {
   RrViewport *self = RR_VIEWPORT (source);
   g_autoptr (GError) error = NULL;
-  RrVolume *small = g_task_propagate_pointer (G_TASK (result), &error);
+  RrGlPrepared *p = rr_gl_prepare_finish (result, &error);
 
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    return; /* another volume came meanwhile */
+  if (g_cancellable_is_cancelled (g_task_get_cancellable (G_TASK (result))))
+    {
+      /* Another volume came meanwhile, or the area was unrealized. */
+      if (p != NULL && p->glv != NULL && gtk_widget_get_realized (GTK_WIDGET (self)) &&
+          gtk_gl_area_get_error (GTK_GL_AREA (self)) == NULL)
+        {
+          gtk_gl_area_make_current (GTK_GL_AREA (self));
+          g_clear_pointer (&p->glv, rr_gl_volume_free);
+        }
+      rr_gl_prepared_free (p);
+      return;
+    }
   g_clear_object (&self->preparing);
-  if (small == NULL)
+  if (p == NULL)
     self->fallback = g_strdup (error->message);
   else
     {
-      const guint *f = ((Downsample *) g_task_get_task_data (G_TASK (result)))->factor;
-      self->prepared = small;
-      g_free (self->notice);
-      self->notice = g_strdup_printf (_("Shown down-sampled %u×%u×%u: the volume is larger "
-                                        "than the GPU holds"), f[0], f[1], f[2]);
+      if (p->factor[0] * p->factor[1] * p->factor[2] > 1)
+        {
+          g_free (self->notice);
+          self->notice = g_strdup_printf (_("Shown down-sampled %u×%u×%u: the volume is "
+                                            "larger than the GPU holds"),
+                                          p->factor[0], p->factor[1], p->factor[2]);
+        }
+      /* Without the loader's texture the main thread makes it. */
+      if (p->glv != NULL)
+        self->glv = g_steal_pointer (&p->glv);
+      else
+        self->prepared = rr_volume_ref (p->volume);
+      rr_gl_prepared_free (p);
     }
   rr_viewport_redraw (self);
 }
 
-/* Box-averages the volume on a worker; the CPU draws until it is done. */
+/* The down-sampled copy (box averages) and the texture are made on a
+ * worker; the CPU draws until they are ready. */
 static void
-start_downsample (RrViewport *self, const guint f[3])
+start_prepare (RrViewport *self, const guint f[3])
 {
-  g_autoptr (GTask) task = NULL;
-  Downsample *d = g_new0 (Downsample, 1);
-  d->volume = rr_volume_ref (self->volume);
-  memcpy (d->factor, f, sizeof d->factor);
   self->preparing = g_cancellable_new ();
-  task = g_task_new (self, self->preparing, downsample_done, NULL);
-  g_task_set_task_data (task, d, downsample_free);
-  g_task_run_in_thread (task, downsample_thread);
-  g_free (self->notice);
-  self->notice = g_strdup (_("Preparing a down-sampled copy for the GPU…"));
+  rr_gl_prepare_async (self, self->loader, self->volume, f, self->preparing, prepare_done, NULL);
+  if (f[0] * f[1] * f[2] > 1)
+    {
+      g_free (self->notice);
+      self->notice = g_strdup (_("Preparing a down-sampled copy for the GPU…"));
+    }
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
@@ -404,9 +404,9 @@ on_render (GtkGLArea    *area,
       else
         {
           rr_gl_fit_factors (self->volume, self->max_3d, budget, f);
-          if (f[0] * f[1] * f[2] > 1)
+          if (f[0] * f[1] * f[2] > 1 || self->loader != NULL)
             {
-              start_downsample (self, f);
+              start_prepare (self, f);
               return TRUE;
             }
           self->glv = rr_gl_volume_new_deferred (self->volume, &error);
@@ -816,6 +816,7 @@ rr_viewport_finalize (GObject *object)
 {
   RrViewport *self = RR_VIEWPORT (object);
   g_clear_pointer (&self->volume, rr_volume_unref);
+  g_clear_pointer (&self->loader, rr_gl_loader_unref);
   g_free (self->fallback);
   g_free (self->notice);
   g_clear_pointer (&self->fusion, rr_volume_unref);
