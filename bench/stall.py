@@ -53,6 +53,23 @@ def main_thread_cpu_ms(pid):
     return (int(fields[11]) + int(fields[12])) * 1000.0 / os.sysconf("SC_CLK_TCK")
 
 
+def threads_cpu_ms(pid):
+    """CPU time (ms) each thread of the process has used, by its name
+    (threads of the same name summed; ended threads are not counted)."""
+    out = {}
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
+                text = f.read()
+        except OSError:
+            continue
+        name = text[text.index("(") + 1:text.rindex(")")]
+        fields = text.rsplit(")", 1)[1].split()
+        ms = (int(fields[11]) + int(fields[12])) * 1000.0 / os.sysconf("SC_CLK_TCK")
+        out[(tid, name)] = ms
+    return out
+
+
 def load_average():
     with open("/proc/loadavg") as f:
         return float(f.read().split()[0])
@@ -127,6 +144,7 @@ def main():
             busy.append(subprocess.Popen(["sh", "-c", "while :; do :; done"]))
         t0 = time.time() * 1000
         cpu0 = main_thread_cpu_ms(proc.pid)
+        threads0 = threads_cpu_ms(proc.pid)
         x, y, w, h = ready[0].queryComponent().getExtents(p.DESKTOP_COORDS)
         p.Registry.generateMouseEvent(x + 60, y + h // 2, "abs")
         p.Registry.generateMouseEvent(x + 60, y + h // 2, "b1c")
@@ -154,6 +172,7 @@ def main():
             raise RuntimeError("not back on the worklist: %r" % rows())
         t1 = time.time() * 1000
         cpu = main_thread_cpu_ms(proc.pid) - cpu0
+        threads1 = threads_cpu_ms(proc.pid)
         for proc_ in busy:
             stop(proc_)
         busy = []
@@ -198,6 +217,14 @@ def main():
             print("  %d ms (CPU: main thread %s ms, all threads %s ms): %s"
                   % (ms, cpu[1] if cpu else "?", cpu[2] if cpu else "?",
                      where(frames) if frames else breadcrumbs(block)))
+        # Who else used the CPU meanwhile: the main thread waits for
+        # llvmpipe's threads, and all share the cores with the busy loops.
+        by_name = {}
+        for (tid, name), ms in threads1.items():
+            by_name[name] = by_name.get(name, 0) + ms - threads0.get((tid, name), 0)
+        print("  CPU by thread (ms, threads alive at the end): %s"
+              % ", ".join("%s %.0f" % (n, ms) for n, ms in
+                          sorted(by_name.items(), key=lambda i: -i[1]) if ms >= 10))
         with open(cls.watchdog_log) as f:
             renderer = re.search(r"^renderer (.*)$", f.read(), re.M)
         print("  renderer: %s" % (renderer[1] if renderer else "not logged"))

@@ -35,6 +35,7 @@ struct _RrViewport
   gboolean uploading;      /* the GPU's copy is not all there: the CPU draws */
   guint upload_source;     /* ...and an idle uploads the rest, between frames */
   guint realize_source;    /* realizes the GL area while the window is idle */
+  guint warm_source;       /* ...then opens the overlay's font */
   RrVolume *prepared;      /* ...and here it is, to upload */
 
   int alloc_w, alloc_h;     /* the last size allocated */

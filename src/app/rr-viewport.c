@@ -219,6 +219,9 @@ on_realize (GtkGLArea  *area,
       return;
     }
   rr_gl_reslicer_warm (self->reslicer);
+  /* A PET's and fusion's states: too long to build here (0.4-0.7 s each,
+   * cold), on a worker instead, whose code Mesa's cache keeps. */
+  rr_gl_warm_in_background (gtk_widget_get_display (GTK_WIDGET (area)));
   /* A context for the worker that makes the volumes' textures; without it
    * the main thread makes them. */
   self->loader = rr_gl_loader_new (gtk_widget_get_display (GTK_WIDGET (self)), &error);
@@ -231,6 +234,26 @@ on_realize (GtkGLArea  *area,
  * not when the viewport is first shown: a task's first image then costs a
  * frame like any other. The viewport is realized only with its window:
  * unmapped (another page shown), it draws nothing. */
+/* The overlay's font, whose face FreeType opens at its first use (an
+ * mmap and a parse, 10-50 ms), while the window is idle. */
+static gboolean
+warm_font (gpointer data)
+{
+  RrViewport *self = data;
+  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 64, 16);
+  cairo_t *cr = cairo_create (surface);
+
+  rr_watchdog_note ("the viewport's warm-up of its font");
+  cairo_select_font_face (cr, "monospace", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
+  cairo_set_font_size (cr, 12);
+  rr_viewport_draw_text (cr, 0, 12, "Im 0123456789/ Loc mm W L", 0);
+  rr_watchdog_note (NULL);
+  cairo_destroy (cr);
+  cairo_surface_destroy (surface);
+  self->warm_source = 0;
+  return G_SOURCE_REMOVE;
+}
+
 static gboolean
 realize_early (gpointer data)
 {
@@ -244,6 +267,8 @@ realize_early (gpointer data)
       rr_watchdog_note ("the viewport's GL context, program and warm-up draw");
       gtk_widget_realize (GTK_WIDGET (self));
       rr_watchdog_note (NULL);
+      if (self->warm_source == 0)
+        self->warm_source = g_idle_add_full (G_PRIORITY_LOW, warm_font, self, NULL);
     }
   return G_SOURCE_REMOVE;
 }
@@ -803,6 +828,7 @@ rr_viewport_dispose (GObject *object)
   g_clear_handle_id (&self->cine_source, g_source_remove);
   g_clear_handle_id (&self->upload_source, g_source_remove);
   g_clear_handle_id (&self->realize_source, g_source_remove);
+  g_clear_handle_id (&self->warm_source, g_source_remove);
   if (self->preparing)
     g_cancellable_cancel (self->preparing);
   g_clear_object (&self->preparing);
