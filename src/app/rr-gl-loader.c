@@ -12,13 +12,10 @@
  * uploading all of it would hold them instead). glTexStorage3D takes no
  * such lock. The down-sampled copy of a volume too large for the GPU is
  * made on the same worker, first. */
-#define _GNU_SOURCE
 #include "rr-gl-loader.h"
 
 #include <epoxy/gl.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <unistd.h>
 
 struct _RrGlLoader
 {
@@ -199,49 +196,3 @@ rr_gl_prepare_finish (GAsyncResult  *result,
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
-static gboolean
-unref_on_main (gpointer context)
-{
-  g_object_unref (context);
-  return G_SOURCE_REMOVE;
-}
-
-static gpointer
-warm_thread (gpointer data)
-{
-  GdkGLContext *context = data;
-  RrGlReslicer *reslicer;
-
-  /* Background work: the window's thread and llvmpipe's drawing threads
-   * come first (their niceness is 0; this one's change is its own). */
-  setpriority (PRIO_PROCESS, (id_t) gettid (), 10);
-  gdk_gl_context_make_current (context);
-  if (gdk_gl_context_get_current () == context)
-    {
-      reslicer = rr_gl_reslicer_new (NULL);
-      if (reslicer != NULL)
-        {
-          rr_gl_reslicer_warm (reslicer);
-          for (guint i = 0; rr_gl_reslicer_warm_more (reslicer, i); i++)
-            ;
-        }
-      rr_gl_reslicer_free (reslicer);
-    }
-  gdk_gl_context_clear_current ();
-  /* GDK objects are let go on the main thread. */
-  g_idle_add_full (G_PRIORITY_LOW, unref_on_main, context, NULL);
-  return NULL;
-}
-
-void
-rr_gl_warm_in_background (GdkDisplay *display)
-{
-  g_autoptr (GdkGLContext) context = gdk_display_create_gl_context (display, NULL);
-
-  if (context == NULL)
-    return;
-  gdk_gl_context_set_required_version (context, 3, 3);
-  if (!gdk_gl_context_realize (context, NULL))
-    return;
-  g_thread_unref (g_thread_new ("rr-gl-warm", warm_thread, g_steal_pointer (&context)));
-}

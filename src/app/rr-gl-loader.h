@@ -21,13 +21,6 @@ void          rr_gl_loader_unref       (RrGlLoader  *loader);
 void          rr_gl_loader_free_volume (RrGlLoader  *loader,
                                         RrGlVolume  *glv);
 
-/* Draws the reslice program once in each state a first image is drawn
- * with (rr_gl_reslicer_warm, rr_gl_reslicer_warm_more), in a context of
- * its own on a low-priority worker, so that llvmpipe builds their code
- * there and keeps it in Mesa's shader cache: the viewport's context then
- * finds it there at its first draw in that state. */
-void          rr_gl_warm_in_background (GdkDisplay  *display);
-
 typedef struct
 {
   RrGlLoader *loader;    /* the context @glv was made in, or NULL */

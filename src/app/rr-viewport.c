@@ -219,9 +219,6 @@ on_realize (GtkGLArea  *area,
       return;
     }
   rr_gl_reslicer_warm (self->reslicer);
-  /* A PET's and fusion's states: too long to build here (0.4-0.7 s each,
-   * cold), on a worker instead, whose code Mesa's cache keeps. */
-  rr_gl_warm_in_background (gtk_widget_get_display (GTK_WIDGET (area)));
   /* A context for the worker that makes the volumes' textures; without it
    * the main thread makes them. */
   self->loader = rr_gl_loader_new (gtk_widget_get_display (GTK_WIDGET (self)), &error);

@@ -442,16 +442,11 @@ rr_gl_reslicer_draw (RrGlReslicer   *r,
   glUseProgram (0);
 }
 
-/* One draw of a 2x2x2 volume of @type into a pixel, with @opacity below 1
- * blended over a first draw as fusion does: llvmpipe builds its code for
- * the texture format and the blending at the first draw with them. */
-static void
-warm (RrGlReslicer *r,
-      RrVoxelType   type,
-      double        opacity)
+void
+rr_gl_reslicer_warm (RrGlReslicer *r)
 {
   static const guint dims[3] = { 2, 2, 2 };
-  g_autoptr (RrVolume) v = rr_volume_new (dims, type, NULL);
+  g_autoptr (RrVolume) v = rr_volume_new (dims, RR_VOXEL_INT16, NULL);
   RrGlLook look = { 40, 400, FALSE, RR_COLORMAP_GREY, 1 };
   GLint bound = 0, viewport[4];
   GLuint fbo = 0, target = 0;
@@ -477,12 +472,6 @@ warm (RrGlReslicer *r,
   glFramebufferTexture2D (GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, target, 0);
   rr_plane_init_oblique (&pl, rr_vec3 (0, 0, 1), rr_vec3 (0, -1, 0), rr_vec3 (0.5, 0.5, 0.5), 1,
                          1, 1);
-  if (opacity < 1)
-    {
-      rr_gl_reslicer_draw (r, glv, &pl, &look, 0, 0);
-      look.colormap = RR_COLORMAP_HOT_IRON;
-      look.opacity = opacity;
-    }
   rr_gl_reslicer_draw (r, glv, &pl, &look, 0, 0);
   /* The pixel is drawn now, not at the first frame's flush: llvmpipe
    * builds the rest of its code for the draw then. */
@@ -492,25 +481,4 @@ warm (RrGlReslicer *r,
   glDeleteFramebuffers (1, &fbo);
   glDeleteTextures (1, &target);
   rr_gl_volume_free (glv);
-}
-
-void
-rr_gl_reslicer_warm (RrGlReslicer *r)
-{
-  warm (r, RR_VOXEL_INT16, 1);
-}
-
-gboolean
-rr_gl_reslicer_warm_more (RrGlReslicer *r,
-                          guint         i)
-{
-  /* A PET alone, a PET fused over a CT (the CT's own state is warm), and
-   * a 16-bit PET fused. */
-  static const struct { RrVoxelType type; double opacity; } states[] = {
-    { RR_VOXEL_FLOAT32, 1 }, { RR_VOXEL_FLOAT32, 0.5 }, { RR_VOXEL_INT16, 0.5 },
-  };
-  if (i >= G_N_ELEMENTS (states))
-    return FALSE;
-  warm (r, states[i].type, states[i].opacity);
-  return TRUE;
 }

@@ -78,11 +78,6 @@ void          rr_gl_reslicer_free   (RrGlReslicer *reslicer);
  * (110 ms and more, warm cache, loaded machine), so that this draw, made
  * before a volume is opened, spares the first image of a task. */
 void          rr_gl_reslicer_warm   (RrGlReslicer *reslicer);
-/* The same for the other states a first image is drawn with, one per
- * call (@i from 0): a PET's float volume, and either blended over an
- * image as fusion shows it. FALSE once @i is past the last. */
-gboolean      rr_gl_reslicer_warm_more (RrGlReslicer *reslicer,
-                                        guint         i);
 /* Draws @plane of @glv into the viewport at (@x, @y) of the current
  * framebuffer, plane->width x plane->height pixels. */
 void          rr_gl_reslicer_draw   (RrGlReslicer   *reslicer,
