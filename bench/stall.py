@@ -70,6 +70,13 @@ def threads_cpu_ms(pid):
     return out
 
 
+def process_cpu_ms(pid):
+    """CPU time (ms) of the whole process, ended threads included."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) * 1000.0 / os.sysconf("SC_CLK_TCK")
+
+
 def load_average():
     with open("/proc/loadavg") as f:
         return float(f.read().split()[0])
@@ -145,6 +152,7 @@ def main():
         t0 = time.time() * 1000
         cpu0 = main_thread_cpu_ms(proc.pid)
         threads0 = threads_cpu_ms(proc.pid)
+        process0 = process_cpu_ms(proc.pid)
         x, y, w, h = ready[0].queryComponent().getExtents(p.DESKTOP_COORDS)
         p.Registry.generateMouseEvent(x + 60, y + h // 2, "abs")
         p.Registry.generateMouseEvent(x + 60, y + h // 2, "b1c")
@@ -173,6 +181,7 @@ def main():
         t1 = time.time() * 1000
         cpu = main_thread_cpu_ms(proc.pid) - cpu0
         threads1 = threads_cpu_ms(proc.pid)
+        process1 = process_cpu_ms(proc.pid)
         for proc_ in busy:
             stop(proc_)
         busy = []
@@ -208,6 +217,14 @@ def main():
                   if a <= int(re.match(r"stall \d+ ms at (\d+)", block)[1]) <= b]
             print("  stalls over 50 ms while %s: %s" % (name, ", ".join("%d" % ms for ms in at)
                                                         or "none"))
+        # Frames drawn in each step: each is GTK's work and, for the
+        # viewport's image, llvmpipe's.
+        with open(cls.watchdog_log) as f:
+            frames_at = [int(m) for m in re.findall(r"^frame at (\d+) ms$", f.read(), re.M)]
+        print("  frames drawn: %s" % ", ".join(
+            "%d while %s" % (len([t for t in frames_at if a <= t <= b]), name)
+            for name, a, b in (("opening", t0, t_open), ("scrolling", t_open, t_scrolled),
+                               ("leaving", t_scrolled, t1))))
         for ms, block in sorted(blocks, reverse=True)[:3]:
             frames = [symbolize(l) for l in block.splitlines()[1:] if l.startswith("    ")]
             # The CPU used meanwhile (the beat before included): far less
@@ -222,9 +239,10 @@ def main():
         by_name = {}
         for (tid, name), ms in threads1.items():
             by_name[name] = by_name.get(name, 0) + ms - threads0.get((tid, name), 0)
-        print("  CPU by thread (ms, threads alive at the end): %s"
-              % ", ".join("%s %.0f" % (n, ms) for n, ms in
-                          sorted(by_name.items(), key=lambda i: -i[1]) if ms >= 10))
+        print("  CPU by thread (ms): %s; threads that ended meanwhile %.0f; the process %.0f"
+              % (", ".join("%s %.0f" % (n, ms) for n, ms in
+                           sorted(by_name.items(), key=lambda i: -i[1]) if ms >= 10),
+                 process1 - process0 - sum(by_name.values()), process1 - process0))
         with open(cls.watchdog_log) as f:
             renderer = re.search(r"^renderer (.*)$", f.read(), re.M)
         print("  renderer: %s" % (renderer[1] if renderer else "not logged"))
