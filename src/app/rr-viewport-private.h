@@ -35,7 +35,8 @@ struct _RrViewport
   gboolean uploading;      /* the GPU's copy is not all there: the CPU draws */
   guint upload_source;     /* ...and an idle uploads the rest, between frames */
   guint realize_source;    /* realizes the GL area while the window is idle */
-  guint warm_source;       /* ...then opens the overlay's font */
+  guint warm_source;       /* ...then makes the worker's context, opens the overlay's font */
+  guint warm_step;         /* ...which of the two is next */
   RrVolume *prepared;      /* ...and here it is, to upload */
 
   int alloc_w, alloc_h;     /* the last size allocated */
@@ -100,6 +101,8 @@ struct _RrViewport
 };
 
 void     rr_viewport_redraw        (RrViewport *self);
+/* The GL side's signal handlers (rr-viewport-gl.c), from init. */
+void     rr_viewport_gl_init       (RrViewport *self);
 /* The window pane @i shows its volume through: a comparison of another
  * modality (PET beside CT) has its own, panes of one modality share one. */
 void     rr_viewport_pane_window   (RrViewport *self,
