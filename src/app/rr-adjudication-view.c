@@ -1261,6 +1261,8 @@ rr_adjudication_view_init (RrAdjudicationView *self)
       rr_viewport_set_history (view_of (self, r), self->history[r]);
       rr_viewport_set_colors (view_of (self, r), self->colors);
       rr_viewport_set_tool (view_of (self, r), RR_TOOL_NAVIGATE);
+      /* The readers' signed reads: selectable, with no handles to drag. */
+      rr_viewport_set_locked (view_of (self, r), TRUE);
     }
   {
     /* Each caption in its reader's colour, as the calipers are drawn. */

@@ -9,13 +9,14 @@
  * queued: a caliper drawn just before the window closes is kept. */
 #include "rr-store-writer.h"
 
-/* One write: a draft (json set), a measurement put (m set) or removed
- * (only removed_id set). */
+/* One write: a draft (json set; the linked-scroll offsets when links),
+ * a measurement put (m set) or removed (only removed_id set). */
 typedef struct
 {
   gint64 account;
   char *task_id;
   char *json;
+  gboolean links;
   RrMeasurement *m;
   char *removed_id;
 } Draft;
@@ -70,7 +71,9 @@ writer_thread (gpointer data)
         store = rr_store_open (w->path, &open_error);
       if (store == NULL)
         g_task_return_error (task, g_error_copy (open_error));
-      else if (d->json ? rr_store_put_draft (store, d->account, d->task_id, d->json, &error)
+      else if (d->json && d->links
+               ? rr_store_put_links (store, d->account, d->task_id, d->json, &error)
+               : d->json ? rr_store_put_draft (store, d->account, d->task_id, d->json, &error)
                : d->m ? rr_store_put_measurement (store, d->account, d->task_id, d->m, &error)
                : rr_store_delete_measurement (store, d->account, d->task_id, d->removed_id,
                                               &error))
@@ -122,6 +125,26 @@ rr_store_writer_put_draft_async (RrStoreWriter       *w,
   d->json = g_strdup (json);
   g_task_set_task_data (task, d, draft_free);
   g_task_set_source_tag (task, rr_store_writer_put_draft_async);
+  g_async_queue_push (w->jobs, task);
+}
+
+void
+rr_store_writer_put_links_async (RrStoreWriter       *w,
+                                 gint64               account,
+                                 const char          *task_id,
+                                 const char          *json,
+                                 gpointer             source_object,
+                                 GAsyncReadyCallback  callback,
+                                 gpointer             user_data)
+{
+  GTask *task = g_task_new (source_object, NULL, callback, user_data);
+  Draft *d = g_new0 (Draft, 1);
+  d->account = account;
+  d->task_id = g_strdup (task_id);
+  d->json = g_strdup (json);
+  d->links = TRUE;
+  g_task_set_task_data (task, d, draft_free);
+  g_task_set_source_tag (task, rr_store_writer_put_links_async);
   g_async_queue_push (w->jobs, task);
 }
 

@@ -23,6 +23,15 @@ void           rr_store_writer_put_draft_async  (RrStoreWriter       *w,
                                                  gpointer             user_data);
 gboolean       rr_store_writer_put_draft_finish (GAsyncResult        *result,
                                                  GError             **error);
+/* Saves the offsets the reader linked the comparison by (JSON,
+ * rr_store_put_links) likewise; finished by put_draft_finish (). */
+void           rr_store_writer_put_links_async  (RrStoreWriter       *w,
+                                                 gint64               account,
+                                                 const char          *task_id,
+                                                 const char          *json,
+                                                 gpointer             source_object,
+                                                 GAsyncReadyCallback  callback,
+                                                 gpointer             user_data);
 /* Saves @m (rr_store_put_measurement), or removes it when @removed
  * (rr_store_delete_measurement), after the writes queued before it. */
 void           rr_store_writer_measurement_async  (RrStoreWriter       *w,

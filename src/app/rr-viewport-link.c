@@ -7,6 +7,8 @@
 #include <glib/gi18n.h>
 #include <math.h>
 
+static guint link_kept_signal;
+
 RrVec3
 rr_viewport_pane_point (RrViewport *self,
                         guint       i)
@@ -15,12 +17,15 @@ rr_viewport_pane_point (RrViewport *self,
 }
 
 /* The comparison keeps its own window when its values are not the
- * current volume's kind: a CT window makes a PET a white blob. */
-static gboolean
-compare_own_window (RrViewport *self)
+ * current volume's kind: a CT window makes a PET a white blob. Two PETs
+ * each keep their own too: one window in Bq/ml is a different SUV
+ * window on each (another dose, weight, uptake time). */
+gboolean
+rr_viewport_compare_own_window (RrViewport *self)
 {
   return self->compare && self->volume &&
-         g_strcmp0 (self->compare->modality, self->volume->modality) != 0;
+         (g_strcmp0 (self->compare->modality, self->volume->modality) != 0 ||
+          g_strcmp0 (self->compare->modality, "PT") == 0);
 }
 
 void
@@ -29,7 +34,7 @@ rr_viewport_pane_window (RrViewport *self,
                          double     *center,
                          double     *width)
 {
-  gboolean own = self->panes[i].compare && compare_own_window (self);
+  gboolean own = self->panes[i].compare && rr_viewport_compare_own_window (self);
   *center = own ? self->compare_center : self->center;
   *width = own ? self->compare_width : self->width;
 }
@@ -40,7 +45,7 @@ rr_viewport_set_pane_window (RrViewport *self,
                              double      center,
                              double      width)
 {
-  if (self->panes[i].compare && compare_own_window (self))
+  if (self->panes[i].compare && rr_viewport_compare_own_window (self))
     {
       self->compare_center = center;
       self->compare_width = MAX (width, 1);
@@ -117,8 +122,14 @@ void
 rr_viewport_set_linked (RrViewport *self,
                         gboolean    linked)
 {
+  /* Linking again is "link here": an offset for the pair is kept. */
+  gboolean kept;
+
   g_return_if_fail (RR_IS_VIEWPORT (self));
+  kept = linked && !self->link.linked && self->link.comparing;
   rr_link_set_linked (&self->link, linked, self->point);
+  if (kept)
+    g_signal_emit (self, link_kept_signal, 0);
   /* Always: a toggle bound to "linked" goes back when nothing changed. */
   g_object_notify (G_OBJECT (self), "linked");
   rr_viewport_redraw (self);
@@ -136,4 +147,39 @@ rr_viewport_forget_links (RrViewport *self)
 {
   g_return_if_fail (RR_IS_VIEWPORT (self));
   rr_link_forget (&self->link);
+}
+
+char *
+rr_viewport_get_kept_links (RrViewport *self)
+{
+  g_return_val_if_fail (RR_IS_VIEWPORT (self), NULL);
+  return rr_link_kept_to_json (&self->link);
+}
+
+void
+rr_viewport_keep_links (RrViewport *self,
+                        const char *json)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_return_if_fail (RR_IS_VIEWPORT (self));
+  if (json == NULL)
+    return;
+  /* A draft of another shape (written by hand, damaged) keeps nothing:
+   * the panes link as they would have without it. */
+  if (!rr_link_keep_from_json (&self->link, json, &error))
+    {
+      g_warning ("%s", error->message);
+      return;
+    }
+  /* A comparison already shown takes its pair's offset now. */
+  if (self->compare)
+    rr_viewport_link_changed (self);
+}
+
+void
+rr_viewport_link_class_init (GtkWidgetClass *widget_class)
+{
+  link_kept_signal = g_signal_new ("link-kept", G_TYPE_FROM_CLASS (widget_class),
+                                   G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
 }

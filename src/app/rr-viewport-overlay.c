@@ -3,6 +3,7 @@
  * lines and the measurement tools; and the image itself when the CPU
  * draws it. */
 #include "rr-viewport-private.h"
+#include "rr-text-fit.h"
 
 #include <glib/gi18n.h>
 #include <math.h>
@@ -154,7 +155,7 @@ rr_viewport_draw_overlay (RrViewport *self,
       const Pane *p = &self->panes[i];
       RrPlane pl;
       g_autofree char *l = NULL, *r = NULL, *t = NULL, *b = NULL, *title = NULL, *pos = NULL;
-      double cx, cy;
+      double cx, cy, bar;
       RrVec3 rel;
 
       if (self->fallback || self->preparing || self->uploading)
@@ -204,38 +205,49 @@ rr_viewport_draw_overlay (RrViewport *self,
       rr_viewport_draw_text (cr, p->x + p->w - 8, p->y + p->h / 2 + 5, r, 1);
       rr_viewport_draw_text (cr, p->x + p->w / 2, p->y + 30, t, 0.5);
       rr_viewport_draw_text (cr, p->x + p->w / 2, p->y + p->h - 30, b, 0.5);
+      /* Every caption fits its pane, cut with an ellipsis rather than
+       * clipped mid-glyph at the edge (narrow panes: 2x2, comparison). */
       title = rr_viewport_pane_title (self, i);
-      rr_viewport_draw_text (cr, p->x + 8, p->y + 16, title, 0);
       {
-        double wc, ww;
-        rr_viewport_pane_window (self, i, &wc, &ww);
-        pos = g_strdup_printf (_("Loc %.1f mm   W %.0f L %.0f"),
-                               rr_vec3_dot (rr_viewport_pane_point (self, i), rr_plane_normal (&pl)),
-                               ww, wc);
+        g_autofree char *fit = rr_text_fit (cr, title, p->w - 16);
+        rr_viewport_draw_text (cr, p->x + 8, p->y + 16, fit, 0);
       }
-      rr_viewport_draw_text (cr, p->x + 8, p->y + p->h - 10, pos, 0);
-      /* The slice number, as radiologists read it off a PACS. */
-      {
-        g_autofree char *im = rr_viewport_slice_text (self, i);
-        if (im)
-          rr_viewport_draw_text (cr, p->x + 8, p->y + p->h - 26, im, 0);
-      }
-      /* The prior's pane says how it follows the current one, above its
-       * slice number, clear of the orientation letters. */
-      if (p->compare && rr_viewport_link_text (self))
-        rr_viewport_draw_text (cr, p->x + 8, p->y + p->h - 42, rr_viewport_link_text (self), 0);
       /* Scale bar: 5 cm, or 1 cm when zoomed in. */
       {
         double mm = 50 / pl.mm_per_pixel > p->w / 3 ? 10 : 50;
-        double len = mm / pl.mm_per_pixel;
         g_autofree char *label = g_strdup_printf ("%.0f cm", mm / 10);
+        bar = mm / pl.mm_per_pixel;
         cairo_set_source_rgb (cr, 0.92, 0.92, 0.92);
         cairo_set_line_width (cr, 2);
-        cairo_move_to (cr, p->x + p->w - 12 - len, p->y + p->h - 14);
+        cairo_move_to (cr, p->x + p->w - 12 - bar, p->y + p->h - 14);
         cairo_line_to (cr, p->x + p->w - 12, p->y + p->h - 14);
         cairo_stroke (cr);
         rr_viewport_draw_text (cr, p->x + p->w - 12, p->y + p->h - 20, label, 1);
       }
+      {
+        g_autofree char *wl = rr_viewport_window_text (self, i);
+        g_autofree char *fit = NULL;
+        double loc = rr_vec3_dot (rr_viewport_pane_point (self, i), rr_plane_normal (&pl));
+        /* Not "-0.0 mm": a location that rounds to zero is zero. */
+        pos = g_strdup_printf (_("Loc %.1f mm   %s"), fabs (loc) < 0.05 ? 0.0 : loc, wl);
+        /* Left of the scale bar, which shares its line. */
+        fit = rr_text_fit (cr, pos, p->w - 8 - 12 - bar - 8);
+        rr_viewport_draw_text (cr, p->x + 8, p->y + p->h - 10, fit, 0);
+      }
+      /* The slice number, as radiologists read it off a PACS. */
+      {
+        g_autofree char *im = rr_viewport_slice_text (self, i);
+        g_autofree char *fit = im ? rr_text_fit (cr, im, p->w - 16) : NULL;
+        if (fit)
+          rr_viewport_draw_text (cr, p->x + 8, p->y + p->h - 26, fit, 0);
+      }
+      /* The prior's pane says how it follows the current one, above its
+       * slice number, clear of the orientation letters. */
+      if (p->compare && rr_viewport_link_text (self))
+        {
+          g_autofree char *fit = rr_text_fit (cr, rr_viewport_link_text (self), p->w - 16);
+          rr_viewport_draw_text (cr, p->x + 8, p->y + p->h - 42, fit, 0);
+        }
       if (i == self->active && self->n_panes > 1)
         {
           cairo_set_source_rgba (cr, 0.3, 0.75, 1.0, 0.9);
@@ -256,7 +268,9 @@ rr_viewport_draw_overlay (RrViewport *self,
       g_autofree char *note = self->fallback ? g_strdup_printf (_("Drawn on the CPU: %s"),
                                                                 self->fallback)
                                              : g_strdup (self->notice);
+      g_autofree char *fit = NULL;
       cairo_set_font_size (cr, 11);
-      rr_viewport_draw_text (cr, width / 2.0, height - 52, note, 0.5);
+      fit = rr_text_fit (cr, note, width - 16);
+      rr_viewport_draw_text (cr, width / 2.0, height - 52, fit, 0.5);
     }
 }

@@ -69,6 +69,7 @@ struct _RrViewport
   int tool;                /* an RrMeasureKind, or RR_TOOL_NAVIGATE */
   char *selected;          /* id of the selected measurement */
   GHashTable *colors;      /* measurement id -> GdkRGBA: its own colour (NULL: the default) */
+  gboolean locked;         /* a signed read: select only (rr_viewport_set_locked ()) */
   gboolean markers_only;   /* QC's defect markers: outlines, no values (rr-viewport-defects.h) */
   RrLesionNameFunc lesion_name;  /* a caliper's lesion ("T1"), drawn beside it */
   gpointer lesion_name_data;
@@ -137,12 +138,28 @@ void     rr_viewport_draw_text     (cairo_t    *cr,
                                     const char *text,
                                     double      align);
 
+/* The orientation of pane @i: its standard plane, rotated, mirrored
+ * and turned as shown. */
+void     rr_viewport_pane_axes     (RrViewport *self,
+                                    guint       i,
+                                    RrPlane    *pl);
+
+/* rr-viewport-caption.c */
+/* "W 400 L 40"; "W 5.0 L 2.5 SUVbw" for a PET whose SUV is known. */
+char     *rr_viewport_window_text  (RrViewport *self,
+                                    guint       i);
+
 /* rr-viewport-link.c */
+/* The comparison has its own window: another modality, or a PET (each
+ * PET opens in its own SUV). */
+gboolean rr_viewport_compare_own_window (RrViewport *self);
 /* The words for how the comparison's pane follows ("linked by
  * position"...), NULL without a comparison. */
 const char *rr_viewport_link_text  (RrViewport *self);
 /* The comparison or the volume changed: the link starts again. */
 void     rr_viewport_link_changed  (RrViewport *self);
+/* Registers the "link-kept" signal (rr_viewport_keep_links ()). */
+void     rr_viewport_link_class_init (GtkWidgetClass *widget_class);
 /* Unlinked: the comparison's pane (the active one) moves @n of its own
  * slices, alone. */
 void     rr_viewport_link_scroll_prior (RrViewport *self,

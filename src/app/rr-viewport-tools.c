@@ -272,8 +272,9 @@ draw_shape (RrViewport          *self,
   cairo_stroke (cr);
 
   /* A freehand outline has too many points to grab; a rectangle has its
-   * four corners. */
-  if (selected && (m->kind != RR_MEASURE_FREEHAND || rr_viewport_defects_is_rect_shape (m)))
+   * four corners. A signed read's have none: they cannot be moved, and
+   * the highlight alone says which one is selected. */
+  if (selected && !self->locked && (m->kind != RR_MEASURE_FREEHAND || rr_viewport_defects_is_rect_shape (m)))
     for (guint i = 0; i < m->points->len; i++)
       {
         double hx, hy;
@@ -600,6 +601,13 @@ rr_viewport_tools_press (RrViewport *self,
   if (button != GDK_BUTTON_PRIMARY)
     return FALSE;
   m = hit (self, pane, &pl, x, y, &handle);
+  if (m && self->locked)
+    {
+      /* Selected, to go to it or read it; the press moves nothing. */
+      set_selected (self, m->id);
+      rr_viewport_redraw (self);
+      return TRUE;
+    }
   if (m)
     {
       set_selected (self, m->id);
@@ -610,7 +618,7 @@ rr_viewport_tools_press (RrViewport *self,
       self->live_origin = p;
       return TRUE;
     }
-  if (self->tool == RR_TOOL_NAVIGATE)
+  if (self->tool == RR_TOOL_NAVIGATE || self->locked)
     {
       set_selected (self, NULL);
       return FALSE;
@@ -998,6 +1006,20 @@ rr_viewport_measurements_changed (RrViewport *self)
     set_selected (self, NULL);
   if (self->live && !self->live_new && self->history &&
       rr_measurement_history_find (self->history, self->live->id) == NULL)
+    clear_live (self);
+  rr_viewport_redraw (self);
+}
+
+void
+rr_viewport_set_locked (RrViewport *self,
+                        gboolean    locked)
+{
+  g_return_if_fail (RR_IS_VIEWPORT (self));
+  if (self->locked == !!locked)
+    return;
+  self->locked = !!locked;
+  /* A drag begun before the lock goes no further. */
+  if (locked)
     clear_live (self);
   rr_viewport_redraw (self);
 }

@@ -2,7 +2,6 @@
  * texture whatever the number of views), overlays drawn with cairo above
  * it, and the CPU reslicer when GL cannot be had. */
 #include "rr-viewport-private.h"
-#include "rr-measure-text.h"
 #include "rr-gl-loader.h"
 #include "rr-gl-reslicer.h"
 #include "rr-watchdog.h"
@@ -35,20 +34,6 @@ static const struct
   { N_("Brain"), 40, 80 },
   { N_("Liver"), 60, 160 },
 };
-
-static const char *
-colormap_name (RrColormap map)
-{
-  switch (map)
-    {
-    case RR_COLORMAP_HOT_IRON:
-      return _("hot iron");
-    case RR_COLORMAP_PET:
-      return _("PET");
-    default:
-      return _("grey");
-    }
-}
 
 static void
 notify_description (RrViewport *self)
@@ -138,9 +123,8 @@ mat3_mul (const RrMat3 *a, const RrMat3 *b)
   return m;
 }
 
-/* The orientation of pane @i: its standard plane, rotated. */
-static void
-pane_axes (RrViewport *self, guint i, RrPlane *pl)
+void
+rr_viewport_pane_axes (RrViewport *self, guint i, RrPlane *pl)
 {
   pl->right = rr_vec3_normalize (rr_mat3_apply (&self->rot[i], pl->right));
   pl->down = rr_vec3_normalize (rr_mat3_apply (&self->rot[i], pl->down));
@@ -178,7 +162,7 @@ rr_viewport_pane_plane (RrViewport *self, guint i, double scale, RrPlane *pl)
   if (v == NULL)
     return FALSE;
   rr_plane_init_standard (pl, p->kind, point, 1, w, h);
-  pane_axes (self, i, pl);
+  rr_viewport_pane_axes (self, i, pl);
   /* Fit the whole volume, then zoom; the pane centre follows the pan but
    * stays on the crosshair's plane. */
   pl->mm_per_pixel = rr_plane_fit_mm_per_pixel (pl, v) / self->zoom;
@@ -568,6 +552,7 @@ rr_viewport_class_init (RrViewportClass *klass)
   gtk_widget_class_set_css_name (widget_class, "rrviewport");
 
   rr_viewport_tools_class_init (widget_class);
+  rr_viewport_link_class_init (widget_class);
   gtk_widget_class_install_action (widget_class, "viewer.scroll", "i", viewer_action);
   gtk_widget_class_install_action (widget_class, "viewer.preset", "i", viewer_action);
   gtk_widget_class_install_action (widget_class, "viewer.rotate", "i", viewer_action);
@@ -790,7 +775,7 @@ rr_viewport_scroll (RrViewport *self,
       return;
     }
   rr_plane_init_standard (&pl, self->panes[self->active].kind, self->point, 1, 1, 1);
-  pane_axes (self, self->active, &pl);
+  rr_viewport_pane_axes (self, self->active, &pl);
   normal = rr_plane_normal (&pl);
   if (self->flip[self->active])
     normal = rr_vec3_scale (normal, -1);  /* mirroring does not turn the stack around */
@@ -859,91 +844,6 @@ rr_viewport_toggle_invert (RrViewport *self)
   rr_viewport_redraw (self);
 }
 
-char *
-rr_viewport_describe (RrViewport *self)
-{
-  RrVolume *v = self->volume;
-  const Pane *p;
-  double i, j, k;
-  GString *s;
-  RrVec3 point;
-
-  if (v == NULL)
-    return g_strdup (_("No image"));
-  rr_viewport_layout_panes (self);
-  p = &self->panes[self->active];
-  /* The active pane: its volume (the comparison's, in its pane) and point. */
-  v = rr_viewport_pane_volume (self, self->active);
-  point = rr_viewport_pane_point (self, self->active);
-  s = g_string_new (rr_viewport_kind_name (p->kind));
-  rr_volume_patient_to_voxel (v, point, &i, &j, &k);
-  {
-    RrPlane pl;
-    rr_plane_init_standard (&pl, p->kind, point, 1, 1, 1);
-    pane_axes (self, self->active, &pl);
-    if (fabs (rr_vec3_dot (rr_plane_normal (&pl), v->normal)) > 0.999)
-      g_string_append_printf (s, _(" · slice %d / %u"), (int) floor (k + 0.5) + 1, v->dims[2]);
-    /* The slice location as a PACS labels it: "Loc", not a bare length
-     * that reads like a thickness. */
-    g_string_append_printf (s, _(" · Loc %.1f mm"), rr_vec3_dot (point, rr_plane_normal (&pl)));
-    if (gtk_widget_get_width (GTK_WIDGET (self)) > 0 &&
-        rr_viewport_pane_plane (self, self->active, 1, &pl))
-      g_string_append_printf (s, _(" · %.4f mm per pixel"), pl.mm_per_pixel);
-  }
-  if (v->type != RR_VOXEL_RGB8)
-    {
-      double c, w;
-      rr_viewport_pane_window (self, self->active, &c, &w);
-      g_string_append_printf (s, _(" · W %.0f L %.0f"), w, c);
-    }
-  /* Which pane the keys act on: the frame drawn round it, in words. */
-  if (self->n_panes > 1)
-    g_string_append_printf (s, _(" · pane %u of %u"), self->active + 1, self->n_panes);
-  if (self->fusion)
-    g_string_append_printf (s, _(" · fused with %s"), self->fusion->modality ? self->fusion->modality : "");
-  if (self->cine_source)
-    g_string_append (s, _(" · playing"));
-  if (self->slab[self->active] != RR_SLAB_NONE)
-    g_string_append_printf (s, _(" · %s slab %.0f mm"), rr_viewport_slab_name (self->slab[self->active]),
-                            self->slab_mm[self->active]);
-  if (self->turns[self->active] || self->flip[self->active])
-    g_string_append_printf (s, _(" · turned %d°%s"), self->turns[self->active] * 90,
-                            self->flip[self->active] ? _(", mirrored") : "");
-  if (self->colormap != RR_COLORMAP_GREY)
-    g_string_append_printf (s, _(" · colour map %s"), colormap_name (self->colormap));
-  if (self->tool != RR_TOOL_NAVIGATE)
-    g_string_append_printf (s, _(" · tool: %s"), rr_measure_text_kind (self->tool));
-  if (self->selected && self->history)
-    {
-      const RrMeasurement *m = rr_measurement_history_find (self->history, self->selected);
-      if (m)
-        {
-          g_autofree char *text = rr_measure_text_value (m, rr_viewport_measure_values (self, m));
-          g_string_append_printf (s, _(" · selected: %s %s"), rr_measure_text_kind (m->kind), text);
-        }
-    }
-  if (self->fallback)
-    g_string_append (s, _(" · drawn on the CPU"));
-  else if (self->notice)
-    g_string_append (s, _(" · down-sampled for display"));
-  /* Then what every pane's caption says, as drawn. */
-  for (guint pane = 0; pane < self->n_panes; pane++)
-    {
-      g_autofree char *title = rr_viewport_pane_title (self, pane);
-      g_autofree char *im = rr_viewport_slice_text (self, pane);
-      guint n = self->panes[pane].compare ? rr_viewport_tools_n_shown (self, pane) : 0;
-      g_string_append_printf (s, pane == 0 ? _(" — panes: %s") : "; %s", title);
-      if (im)
-        g_string_append_printf (s, ", %s", im);
-      if (self->panes[pane].compare && rr_viewport_link_text (self))
-        g_string_append_printf (s, ", %s", rr_viewport_link_text (self));
-      if (n)
-        g_string_append_printf (s, g_dngettext (NULL, ", %u earlier measurement shown",
-                                                ", %u earlier measurements shown", n), n);
-    }
-  return g_string_free (s, FALSE);
-}
-
 static gboolean
 cine_tick (gpointer data)
 {
@@ -996,14 +896,11 @@ rr_viewport_set_fusion (RrViewport *self,
   g_clear_pointer (&self->fusion, rr_volume_unref);
   if (overlay)
     {
-      double lo, hi;
       self->fusion = rr_volume_ref (overlay);
-      /* PET: SUV 0 to 5 when SUV is known; the value range otherwise. */
-      rr_volume_value_range (overlay, &lo, &hi);
-      if (overlay->suv_state == RR_SUV_AVAILABLE && overlay->suv_factor > 0)
-        self->fusion_lo = 0, self->fusion_hi = 5.0 / overlay->suv_factor;
-      else
-        self->fusion_lo = lo, self->fusion_hi = lo + (hi - lo) * 0.6;
+      /* The overlay's colours span the window it opens with alone: PET
+       * in SUV 0 to 5, or by percentile (rr_volume_default_window ()). */
+      self->fusion_lo = overlay->window_center - overlay->window_width / 2;
+      self->fusion_hi = overlay->window_center + overlay->window_width / 2;
     }
   if (self->fallback && overlay)
     {
@@ -1026,7 +923,7 @@ rr_viewport_rotate (RrViewport *self,
   /* Turning the crosshair in the active pane turns the other planes
    * about its normal: they become oblique; the active image stays. */
   rr_plane_init_standard (&pl, self->panes[self->active].kind, self->point, 1, 1, 1);
-  pane_axes (self, self->active, &pl);
+  rr_viewport_pane_axes (self, self->active, &pl);
   r = mat3_rotation (rr_plane_normal (&pl), degrees * G_PI / 180);
   for (guint i = 0; i < self->n_panes; i++)
     if (i != self->active)

@@ -81,6 +81,14 @@ void       rr_viewport_set_linked     (RrViewport *self,
                                        gboolean    linked);
 gboolean   rr_viewport_get_linked     (RrViewport *self);
 void       rr_viewport_forget_links   (RrViewport *self);
+/* The offsets the reader linked pairs of series by ("link here"), as
+ * JSON for the task's draft (rr_link_kept_to_json ()); signal
+ * "link-kept" says one was set. rr_viewport_keep_links () takes them back
+ * when the task opens again (NULL: none; a document of another shape
+ * keeps nothing, with a warning). */
+char      *rr_viewport_get_kept_links (RrViewport *self);
+void       rr_viewport_keep_links     (RrViewport *self,
+                                       const char *json);
 /* The measurements drawn on the comparison's pane, read-only (the
  * reader's earlier readings of that series; copied; NULL: none). */
 void       rr_viewport_set_compare_measurements (RrViewport *self,
@@ -116,6 +124,11 @@ void       rr_viewport_set_history    (RrViewport           *self,
                                        RrMeasurementHistory *history);
 void       rr_viewport_measurements_changed (RrViewport *self);
 const char *rr_viewport_get_selected  (RrViewport *self);
+/* A signed (submitted) read: the measurements are shown and can be
+ * selected (to go to them), but draw no handles and take no drags, so
+ * nothing suggests they can still change. */
+void       rr_viewport_set_locked     (RrViewport *self,
+                                       gboolean    locked);
 /* Each measurement's own colour: @colors maps its id to a GdkRGBA (kept
  * by reference; NULL: all in the default colour). Two readers' calipers
  * on one image stay told apart. */

@@ -206,6 +206,7 @@ update_undo_actions (RrWindow *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.redo", !locked && self->history &&
                                  rr_measurement_history_can_redo (self->history));
   rr_measurement_panel_set_locked (self->measurements, locked);
+  rr_viewport_set_locked (self->view, locked);
 }
 
 static gboolean
@@ -286,6 +287,24 @@ save_draft (RrWindow   *self,
                                    draft_saved,
                                    g_strdupv ((char **) (const char *[]) { self->task_id,
                                                                            series_uid, NULL }));
+}
+
+static void
+links_saved (GObject *source, GAsyncResult *result, gpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  if (!rr_store_writer_put_draft_finish (result, &error) && RR_WINDOW (source)->toasts)
+    toast (RR_WINDOW (source), error->message);
+}
+
+/* "Link here": the offset is the task's, kept in its draft. */
+static void
+on_link_kept (RrWindow *self)
+{
+  g_autofree char *json = rr_viewport_get_kept_links (self->view);
+  if (self->task_id && self->writer)
+    rr_store_writer_put_links_async (self->writer, self->task_account, self->task_id, json, self,
+                                     links_saved, NULL);
 }
 
 /* A change the database refused: the reason is shown, and the series
@@ -971,7 +990,7 @@ on_open_task (RrWorklist *worklist,
   g_auto (GStrv) files = rr_worklist_task_files (worklist, task, &labels);
   gint64 account = rr_worklist_get_account (worklist);
   gboolean withdrawn = FALSE;
-  g_autofree char *draft = NULL, *kind = NULL, *json = NULL, *subtitle = NULL;
+  g_autofree char *draft = NULL, *kind = NULL, *json = NULL, *subtitle = NULL, *links = NULL;
 
   if (self->store && account > 0)
     {
@@ -1015,6 +1034,8 @@ on_open_task (RrWorklist *worklist,
   g_object_set (self, "layout", "single", NULL);
   self->task_id = g_strdup (task);
   self->task_account = account;
+  links = self->store ? rr_store_get_links (self->store, account, task, NULL) : NULL;
+  rr_viewport_keep_links (self->view, links);
   {
     g_autofree char *ca = setting (self, "ca-file");
     rr_read_form_set_task (self->read_form, self->store, account, task, ca);
@@ -1301,6 +1322,8 @@ rr_window_init (RrWindow *self)
                            G_CALLBACK (on_view_selection_changed), self, 0);
   g_signal_connect_object (self->view, "notify::description", G_CALLBACK (on_view_changed), self,
                            0);
+  g_signal_connect_object (self->view, "link-kept", G_CALLBACK (on_link_kept), self,
+                           G_CONNECT_SWAPPED);
   g_signal_connect_object (self->slab_mode, "notify::selected", G_CALLBACK (on_slab_changed),
                            self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->slab_mm, "value-changed", G_CALLBACK (on_slab_changed), self,

@@ -4,6 +4,11 @@
  * anatomy in both) and otherwise let the reader say which two slices
  * match; this follows them. */
 #include "rr-link.h"
+#include "rr-json.h"
+#include "rr-json-writer.h"
+
+#include <math.h>
+#include <stdlib.h>
 
 #include <string.h>
 
@@ -112,4 +117,107 @@ void
 rr_link_forget (RrLink *link)
 {
   g_hash_table_remove_all (link->kept);
+}
+
+static int
+compare_keys (const void *a,
+              const void *b)
+{
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+char *
+rr_link_kept_to_json (const RrLink *link)
+{
+  g_autoptr (RrJsonWriter) w = rr_json_writer_new (FALSE);
+  guint n = 0;
+  g_autofree gpointer *keys = g_hash_table_get_keys_as_array (link->kept, &n);
+
+  qsort (keys, n, sizeof *keys, compare_keys);
+  rr_json_begin_object (w);
+  rr_json_key (w, "pairs");
+  rr_json_begin_array (w);
+  for (guint i = 0; i < n; i++)
+    {
+      const RrVec3 *o = g_hash_table_lookup (link->kept, keys[i]);
+      g_auto (GStrv) uids = g_strsplit (keys[i], "\n", 2);
+      rr_json_begin_object (w);
+      rr_json_key (w, "current");
+      rr_json_string (w, uids[0] ? uids[0] : "");
+      rr_json_key (w, "prior");
+      rr_json_string (w, uids[0] && uids[1] ? uids[1] : "");
+      rr_json_key (w, "offset");
+      rr_json_begin_array (w);
+      rr_json_double (w, o->x);
+      rr_json_double (w, o->y);
+      rr_json_double (w, o->z);
+      rr_json_end_array (w);
+      rr_json_end_object (w);
+    }
+  rr_json_end_array (w);
+  rr_json_end_object (w);
+  return rr_json_writer_steal (w);
+}
+
+gboolean
+rr_link_keep_from_json (RrLink      *link,
+                        const char  *json,
+                        GError     **error)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GHashTable) got = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  JsonArray *pairs;
+  GHashTableIter it;
+  gpointer key, value;
+
+  if (!json_parser_load_from_data (parser, json, -1, error))
+    return FALSE;
+  pairs = JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser))
+            ? rr_json_get_array (json_node_get_object (json_parser_get_root (parser)), "pairs")
+            : NULL;
+  if (pairs == NULL || json_array_get_length (pairs) > RR_LINK_MAX_KEPT)
+    {
+      g_set_error (error, RR_CORE_ERROR, RR_CORE_ERROR_INVALID,
+                   "linked-scroll offsets: no \"pairs\" array of at most %d", RR_LINK_MAX_KEPT);
+      return FALSE;
+    }
+  for (guint i = 0; i < json_array_get_length (pairs); i++)
+    {
+      JsonObject *o = rr_json_get_element (pairs, i);
+      const char *current = rr_json_get_string (o, "current");
+      const char *prior = rr_json_get_string (o, "prior");
+      JsonArray *off = rr_json_get_array (o, "offset");
+      double v[3];
+      /* A UID is at most 64 characters (PS3.5 9.1). */
+      if (current == NULL || prior == NULL || strlen (current) > 64 || strlen (prior) > 64 ||
+          off == NULL || json_array_get_length (off) != 3)
+        goto invalid;
+      for (guint k = 0; k < 3; k++)
+        {
+          JsonNode *n = json_array_get_element (off, k);
+          if (!JSON_NODE_HOLDS_VALUE (n) || (json_node_get_value_type (n) != G_TYPE_DOUBLE &&
+                                              json_node_get_value_type (n) != G_TYPE_INT64))
+            goto invalid;
+          v[k] = json_node_get_double (n);
+          if (!isfinite (v[k]))
+            goto invalid;
+        }
+      {
+        RrVec3 offset = rr_vec3 (v[0], v[1], v[2]);
+        g_hash_table_insert (got, g_strdup_printf ("%s\n%s", current, prior),
+                             g_memdup2 (&offset, sizeof offset));
+      }
+    }
+  g_hash_table_iter_init (&it, got);
+  while (g_hash_table_iter_next (&it, &key, &value))
+    {
+      g_hash_table_iter_steal (&it);
+      g_hash_table_insert (link->kept, key, value);
+    }
+  return TRUE;
+
+invalid:
+  g_set_error (error, RR_CORE_ERROR, RR_CORE_ERROR_INVALID,
+               "linked-scroll offsets: a pair without two UIDs and a finite offset [x, y, z]");
+  return FALSE;
 }

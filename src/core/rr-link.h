@@ -58,5 +58,17 @@ void       rr_link_set_linked  (RrLink *link,
 RrLinkMode rr_link_mode        (const RrLink *link);
 /* Forgets the offsets the reader set (the task is closed). */
 void       rr_link_forget      (RrLink *link);
+/* The offsets the reader set, as JSON for the task's draft:
+ * {"pairs": [{"current": UID, "prior": UID, "offset": [x, y, z]}]},
+ * sorted by pair so that the same offsets give the same text. */
+char      *rr_link_kept_to_json (const RrLink *link);
+/* Takes the offsets of rr_link_kept_to_json () back (adding to those
+ * kept); the comparison going on takes its own at the next
+ * rr_link_start (). FALSE with @error on a document not of that shape:
+ * nothing is taken then. At most RR_LINK_MAX_KEPT pairs. */
+#define RR_LINK_MAX_KEPT 1000
+gboolean   rr_link_keep_from_json (RrLink      *link,
+                                   const char  *json,
+                                   GError     **error);
 
 G_END_DECLS

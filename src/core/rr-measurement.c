@@ -432,19 +432,6 @@ axis_step (const RrVolume *v,
   return MIN (MIN (v->spacing[0], v->spacing[1]), v->spacing[2]);
 }
 
-static double
-value_scale (const RrVolume *v,
-             const char    **units)
-{
-  if (v->suv_state == RR_SUV_AVAILABLE)
-    {
-      *units = "SUVbw";
-      return v->suv_factor;
-    }
-  *units = v->units ? v->units : "";
-  return 1;
-}
-
 /* Statistics of the values inside the ROI, sampled on the measurement's
  * plane (and slab) with the reference reslicer. */
 static void
@@ -492,7 +479,7 @@ roi_stats (const RrMeasurement *m,
 
   guint width = (guint) (i1 - i0 + 1);
   g_autofree float *row = g_new (float, width);
-  scale = value_scale (vol, &out->units);
+  scale = rr_volume_display_scale (vol, &out->units);
   for (gint64 j = j0; j <= j1; j++)
     {
       double v = v0 + j * sv, ufirst = u0 + i0 * su;
@@ -606,7 +593,7 @@ rr_measurement_compute (const RrMeasurement *m,
         {
           RrPlane pl = { 0 };
           float value;
-          double scale = value_scale (volume, &out->units);
+          double scale = rr_volume_display_scale (volume, &out->units);
           pl.center = rr_measurement_point (m, 0);
           pl.right = m->plane_right;
           pl.down = m->plane_down;

@@ -370,6 +370,111 @@ rr_volume_value_range (const RrVolume *volume,
   *max = hi;
 }
 
+double
+rr_volume_value_quantile (const RrVolume *volume,
+                          double          q)
+{
+  enum { BINS = 65536 };
+  gsize n = (gsize) volume->dims[0] * volume->dims[1] * volume->dims[2], total = 0, want, seen = 0;
+  g_autofree guint64 *hist = NULL;
+  double lo, hi, scale;
+
+  rr_volume_value_range (volume, &lo, &hi);
+  if (volume->type == RR_VOXEL_RGB8 || n == 0 || !(hi > lo))
+    return volume->type == RR_VOXEL_RGB8 ? 255 * CLAMP (q, 0, 1) : lo;
+  /* A histogram rather than a sort: one pass, no copy of a volume that
+   * may be gigabytes. int16 values get a bin each, exactly. */
+  hist = g_new0 (guint64, BINS);
+  scale = (BINS - 1) / (hi - lo);
+  if (volume->type == RR_VOXEL_INT16)
+    {
+      const gint16 *p = volume->voxels;
+      for (gsize x = 0; x < n; x++)
+        hist[(guint) lround ((p[x] - lo) * scale)]++;
+      total = n;
+    }
+  else
+    {
+      const float *p = volume->voxels;
+      for (gsize x = 0; x < n; x++)
+        if (!isnan (p[x]))
+          hist[(guint) lround ((p[x] - lo) * scale)]++, total++;
+    }
+  if (total == 0)
+    return lo;
+  want = (gsize) ceil (CLAMP (q, 0, 1) * total);
+  for (guint b = 0; b < BINS; b++)
+    {
+      seen += hist[b];
+      if (seen >= MAX (want, 1))
+        return lo + b / scale;
+    }
+  return hi;
+}
+
+double
+rr_volume_display_scale (const RrVolume *volume,
+                         const char    **units)
+{
+  if (volume->suv_state == RR_SUV_AVAILABLE && volume->suv_factor > 0)
+    {
+      *units = "SUVbw";
+      return volume->suv_factor;
+    }
+  *units = volume->units ? volume->units : "";
+  return 1;
+}
+
+void
+rr_volume_default_window (const RrVolume *volume,
+                          double         *center,
+                          double         *width)
+{
+  double lo, hi;
+  const char *units;
+
+  if (volume->type == RR_VOXEL_RGB8)
+    {
+      *center = 127.5;
+      *width = 256;
+      return;
+    }
+  if (g_strcmp0 (volume->modality, "PT") == 0)
+    {
+      double scale = rr_volume_display_scale (volume, &units);
+      /* SUVbw 0 to 5, as OHIF opens PET: its PT "Default" preset
+       * (OHIF/Viewers extensions/cornerstone/.../WindowLevelActionMenu/
+       * defaultWindowLevelPresets.ts: window 5, level 2.5) and the TMTV
+       * mode's PET viewports (voi windowWidth 5, windowCenter 2.5). A
+       * fixed SUV window shows every patient and timepoint alike, so the
+       * reader compares uptake, not display settings. */
+      if (g_strcmp0 (units, "SUVbw") == 0)
+        {
+          *center = 2.5 / scale;
+          *width = 5 / scale;
+          return;
+        }
+      /* No SUV (no weight, dose or times): counts or Bq/ml that differ
+       * per patient, so the values decide: 0 to the 99.5th percentile. */
+      hi = rr_volume_value_quantile (volume, 0.995);
+      if (hi > 0)
+        {
+          *center = hi / 2;
+          *width = hi;
+          return;
+        }
+    }
+  if (volume->has_window && volume->window_width > 0)
+    {
+      *center = volume->window_center;
+      *width = volume->window_width;
+      return;
+    }
+  rr_volume_value_range (volume, &lo, &hi);
+  *center = (lo + hi) / 2;
+  *width = MAX (hi - lo, 1);
+}
+
 RrVolume *
 rr_volume_downsample (const RrVolume *v,
                       const guint     factor[3],

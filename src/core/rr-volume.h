@@ -124,6 +124,22 @@ RrVec3     rr_volume_center         (const RrVolume *volume);
 void       rr_volume_value_range    (const RrVolume *volume,
                                      double         *min,
                                      double         *max);
+/* The value at fraction @q (0..1) of the volume's sorted values, to
+ * 1/65536 of their range (NaN voxels left out); RGB: of the luminance. */
+double     rr_volume_value_quantile (const RrVolume *volume,
+                                     double          q);
+/* What the values are shown in: SUVbw per stored value when SUV can be
+ * computed (@units "SUVbw"), else 1 and the volume's own units. The ROI
+ * statistics, the probe and the PET window all read values through it. */
+double     rr_volume_display_scale  (const RrVolume *volume,
+                                     const char    **units);
+/* The window a view opens the volume with, in stored values. PET: SUVbw
+ * 0 to 5 when SUV can be computed, else 0 to the 99.5th percentile of
+ * its values (the whole range puts a few hot voxels at the top and the
+ * body in the dark); others: the images' own window, else their range. */
+void       rr_volume_default_window (const RrVolume *volume,
+                                     double         *center,
+                                     double         *width);
 
 /* A copy with @factor[0..2] voxels averaged into one along i, j and k
  * (edge voxels that do not fill a block are dropped), for display when a

@@ -823,13 +823,10 @@ load_stack (RrDicomSeries             *series,
       g_set_error (error, RR_DICOM_ERROR, RR_DICOM_ERROR_CANCELLED, "loading was cancelled");
       return NULL;
     }
-  if (!vol->has_window && vol->type != RR_VOXEL_RGB8)
-    {
-      double lo, hi;
-      rr_volume_value_range (vol, &lo, &hi);
-      vol->window_center = (lo + hi) / 2;
-      vol->window_width = MAX (hi - lo, 1);
-    }
+  /* The window every view opens with: the images' own, else their
+   * range; PET in SUV (or by percentile), whatever the files say. */
+  if (vol->type != RR_VOXEL_RGB8)
+    rr_volume_default_window (vol, &vol->window_center, &vol->window_width);
   return (RrVolume *) g_steal_pointer (&vol);
 }
 

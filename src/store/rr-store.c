@@ -93,6 +93,9 @@ static const char *const migrations[] = {
    * An old 'pending' entry may have been sent: it is settled by asking. */
   "UPDATE outbox SET state = 'sending' WHERE state = 'pending';"
   "CREATE INDEX outbox_by_task ON outbox (account_id, task_id);",
+  /* 6: the offsets the reader linked the prior's pane by ("link here"),
+   * beside the reader's place: reopening the task keeps them. */
+  "ALTER TABLE drafts ADD COLUMN links TEXT CHECK (links IS NULL OR json_valid (links));",
 };
 
 int
@@ -687,6 +690,31 @@ rr_store_get_form (RrStore     *store,
 {
   return get_task_text (store,
                         "SELECT form FROM drafts WHERE account_id = ?1 AND task_id = ?2",
+                        account, task_id, error);
+}
+
+gboolean
+rr_store_put_links (RrStore     *store,
+                    gint64       account,
+                    const char  *task_id,
+                    const char  *json,
+                    GError     **error)
+{
+  return put_task_text (store,
+                        "INSERT INTO drafts (account_id, task_id, json, links, updated_us)"
+                        " VALUES (?1, ?2, '{}', ?3, ?4) ON CONFLICT (account_id, task_id)"
+                        " DO UPDATE SET links = ?3, updated_us = ?4",
+                        account, task_id, json, error);
+}
+
+char *
+rr_store_get_links (RrStore     *store,
+                    gint64       account,
+                    const char  *task_id,
+                    GError     **error)
+{
+  return get_task_text (store,
+                        "SELECT links FROM drafts WHERE account_id = ?1 AND task_id = ?2",
                         account, task_id, error);
 }
 

@@ -158,6 +158,18 @@ char       *rr_store_get_form         (RrStore     *store,
                                        gint64       account,
                                        const char  *task_id,
                                        GError     **error);
+/* The offsets the reader linked the comparison's panes by in the task
+ * (JSON of rr_link_kept_to_json ()), kept beside its draft; get: NULL
+ * when there are none. */
+gboolean    rr_store_put_links        (RrStore     *store,
+                                       gint64       account,
+                                       const char  *task_id,
+                                       const char  *json,
+                                       GError     **error);
+char       *rr_store_get_links        (RrStore     *store,
+                                       gint64       account,
+                                       const char  *task_id,
+                                       GError     **error);
 /* Records a manifest entry of @task_id. A file whose size or MD5 changed
  * on the server loses its cached state and is fetched again. */
 gboolean    rr_store_put_instance     (RrStore                *store,

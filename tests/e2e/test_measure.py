@@ -232,14 +232,19 @@ class Measure(AppCase):
         self.shot("readroom-compare-linked-here")
 
     def window_of_active_pane(self):
-        m = re.search(r" · W (-?\d+) L (-?\d+)", self.viewer.description or "")
+        """The active pane's W and L as the viewer says them, and their
+        units (" SUVbw" for a PET whose SUV is known, else "")."""
+        m = re.search(r" · W (-?[\d.]+) L (-?[\d.]+)( SUVbw)?", self.viewer.description or "")
         self.assertIsNotNone(m, self.viewer.description)
-        return int(m[1]), int(m[2])
+        return m[1], m[2], m[3] or ""
 
     def test_compare_pet_window(self):
         """A PET beside a CT keeps its own window: the CT's (and the CT
         presets) would make it a white blob. Each pane's W/L is its own,
-        set by keys and drags on that pane, and its caption says it."""
+        set by keys and drags on that pane, and its caption says it. A PET
+        opens as radiology viewers open it (OHIF's PT default): SUVbw 0 to
+        5, not over its whole range (a few hot voxels at the top of the
+        window leave the body dark); alone as beside the CT."""
         study = os.path.join(self.tmp, "ctpet")
         if not os.path.isdir(study):
             subprocess.run([PHANTOM, study, "--kind", "ct,pet", "--slices", "30", "--size", "128",
@@ -250,15 +255,14 @@ class Measure(AppCase):
         self.focus_viewer()
         self.assertTrue(self.described("pane 1 of 2"), self.viewer.description)
         ct = self.window_of_active_pane()
-        # The PET pane: its own window, from its own values.
+        # The PET pane: its own window. The phantom's PET carries weight,
+        # dose and times, so SUV is known: SUVbw 0 to 5 is W 5 L 2.5.
         self.pyatspi.Registry.generateKeyboardEvent(0xff09, None, self.pyatspi.KEY_SYM)  # Tab
         self.assertTrue(self.described("pane 2 of 2"), self.viewer.description)
         pet = self.window_of_active_pane()
         self.assertNotEqual(pet, ct, "the PET pane shows the CT's window")
         print("windows: CT %r, PET %r" % (ct, pet), file=sys.stderr)
-        # The phantom PET has no window of its own: its values' range.
-        self.assertLessEqual(pet[1] - pet[0] / 2, 0, "the PET window does not start at 0")
-        self.assertGreater(pet[1] + pet[0] / 2, 1000, "a CT window on PET counts")
+        self.assertEqual(pet, ("5.0", "2.5", " SUVbw"))
         # Key 2 (the CT lung preset) on the PET pane changes nothing, there
         # or on the CT (the keys arrive in order: Tab after it shows it done).
         self.pyatspi.Registry.generateKeyboardEvent(ord("2"), None, self.pyatspi.KEY_SYM)
@@ -278,6 +282,17 @@ class Measure(AppCase):
         self.assertEqual(self.window_of_active_pane(), pet)
         self.shot("readroom-compare-pet")
 
+        # The PET alone, chosen in the series list: the same SUV window.
+        row = wait_for(lambda: find(self.app, lambda n: n.getRole() == self.pyatspi.ROLE_LIST_ITEM
+                                    and (n.name or "").startswith("PT ")), 10)
+        self.assertIsNotNone(row, "no PET in the series list")
+        x, y, w, h = row.queryComponent().getExtents(self.pyatspi.DESKTOP_COORDS)
+        self.mouse(x + w // 2, y + h // 2, "abs")
+        self.mouse(x + w // 2, y + h // 2, "b1c")
+        self.assertTrue(self.described("— panes: Axial  PET FDG phantom"), self.viewer.description)
+        self.assertEqual(self.window_of_active_pane(), ("5.0", "2.5", " SUVbw"))
+        self.shot("readroom-pet-alone")
+
     def test_compare_same_frame(self):
         """A re-scan in the same frame of reference beside the first scan:
         linked by patient position, not centre on centre."""
@@ -296,6 +311,44 @@ class Measure(AppCase):
         self.assertTrue(re.search(r"Im 18/31; .*Im 14/31, linked by position",
                                   self.viewer.description), self.viewer.description)
         self.shot("readroom-compare-same-frame")
+
+    def bright_pixels(self, path, x, y, w, h):
+        """The caption-white pixels of a screenshot's box: grey text drawn
+        at 0.92, not the image's dark air nor the frames' cyan."""
+        out = subprocess.run(["convert", path, "-crop", "%dx%d+%d+%d" % (w, h, x, y), "+repage",
+                              "-depth", "8", "txt:-"], capture_output=True, text=True).stdout
+        return sum(1 for m in re.finditer(r"^\d+,\d+: \((\d+),(\d+),(\d+)", out, re.M)
+                   if min(int(v) for v in m.groups()) >= 160 and
+                   max(int(v) for v in m.groups()) - min(int(v) for v in m.groups()) < 30)
+
+    def test_captions_fit(self):
+        """A series description longer than a pane is wide (two by two):
+        each pane's caption ends with an ellipsis inside the pane, not cut
+        mid-glyph at its edge. Seen on the screen, where the reader sees it."""
+        study = os.path.join(self.tmp, "longname")
+        desc = "CT-THORAX-ABDOMEN-PELVIS-PORTALVENOUS-1.25MM-B30F-SOFTTISSUE-KERNEL-RECON"
+        if not os.path.isdir(study):
+            subprocess.run([PHANTOM, study, "--kind", "ct", "--slices", "30", "--size", "128",
+                            "--series-description", desc], check=True, capture_output=True)
+        self.launch(study)
+        self.click_button("Two by two")
+        four = re.compile(r" — panes: Axial  %s[^;]*; Coronal  %s; Sagittal  %s; "
+                          r"Coronal MIP 30 mm  %s"
+                          % ((re.escape(desc),) * 4))
+        self.assertTrue(wait_for(lambda: four.search(self.viewer.description or ""), 15),
+                        self.viewer.description)
+        path = os.path.join(OUT, "readroom-captions-2x2.png")
+        self.shot("readroom-captions-2x2")
+        x, y, w, h = self.viewer.queryComponent().getExtents(self.pyatspi.DESKTOP_COORDS)
+        # The top two panes, each half the viewer; captions sit on the
+        # line 16 px down (glyphs from about 6 to 19 px).
+        for left, right in ((x, x + w // 2), (x + w // 2, x + w)):
+            self.assertGreater(self.bright_pixels(path, left + 8, y + 5, 60, 15), 30,
+                               "no caption drawn at %d" % left)
+            # The last 7 px before the pane's edge: the caption stops 8 px
+            # short of it; a clipped one runs into it.
+            self.assertEqual(self.bright_pixels(path, right - 8, y + 5, 7, 15), 0,
+                             "the caption of the pane ending at %d is cut at its edge" % right)
 
     def compare_with_study_2(self, what="Study 2 · CT"):
         button = find(self.app, lambda n: (n.name or "") == "Compare with another study")

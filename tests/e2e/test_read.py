@@ -193,6 +193,15 @@ class Read(AppCase, WorkspaceDriver):
         self.assertTrue(wait_for(lambda: [t for t in self.labels()
                                           if t == "All changes saved on this computer"], 10))
 
+        # T1 selected while the read is open: its ends have handles to drag
+        # (seen on the screen, the way the reader sees them).
+        self.mouse(cx, cy + 130, "abs")
+        self.mouse(cx, cy + 130, "b1c")
+        self.assertTrue(wait_for(lambda: "selected: Bidirectional" in
+                                 (self.viewer.description or ""), 10), self.viewer.description)
+        self.assertGreaterEqual(self.handle_pixels(cx - 40, cy + 130, "2-t1-handles"), 8,
+                                "no handle on the selected caliper of an open read")
+
         # Sign and submit.
         self.click(self.named("Sign and submit"))
         dialog = self.frame("Sign and Submit")
@@ -250,6 +259,27 @@ class Read(AppCase, WorkspaceDriver):
         # Read-only: the form's actions are off, a caliper cannot change.
         target_button = self.named("Make target")
         self.assertFalse(target_button.getState().contains(p.STATE_SENSITIVE))
+        # It can still be selected (to go to it), but shows no handles that
+        # would say it can be reshaped; a drag on it moves nothing.
+        self.mouse(cx - 140, cy - 150, "abs")
+        self.mouse(cx - 140, cy - 150, "b1c")
+        self.assertTrue(wait_for(lambda: "selected:" not in (self.viewer.description or ""), 10),
+                        self.viewer.description)
+        before = self.caliper_values()
+        self.mouse(cx, cy + 130, "abs")
+        self.mouse(cx, cy + 130, "b1c")
+        self.assertTrue(wait_for(lambda: "selected: Bidirectional" in
+                                 (self.viewer.description or ""), 10), self.viewer.description)
+        self.assertEqual(self.handle_pixels(cx - 40, cy + 130, "5-signed-selected"), 0,
+                         "a signed read's selected caliper shows drag handles")
+        self.drag(cx - 40, cy + 130, cx - 10, cy + 100)
+        # Events arrive in order: once the click after the drag has
+        # deselected, the drag has been handled.
+        self.mouse(cx - 140, cy - 150, "abs")
+        self.mouse(cx - 140, cy - 150, "b1c")
+        self.assertTrue(wait_for(lambda: "selected:" not in (self.viewer.description or ""), 10),
+                        self.viewer.description)
+        self.assertEqual(self.caliper_values(), before)
 
         # A second user on this computer: nothing of reader1's.
         self.launch()

@@ -407,6 +407,39 @@ class ReadFollowup(WorkspaceDriver, AppCase):
         self.viewer_says("Week 8, day 56")
         self.shot("6-signed-go-to")
 
+        # The prior linked by the reader's own offset ("link here") is kept
+        # in the task's draft: the task opened again, after a restart, links
+        # the Baseline two slices further on, as set, not centre on centre.
+        def slices():
+            m = re.search(r"panes: .*?, Im (\d+)/30; .*?, Im (\d+)/30, ([^,;]+)",
+                          self.viewer.description or "")
+            self.assertIsNotNone(m, self.viewer.description)
+            return int(m[1]), int(m[2]), m[3]
+        x, y, w, h = self.viewer.queryComponent().getExtents(p.DESKTOP_COORDS)
+        self.mouse(x + 3 * w // 4, y + h // 2, "abs")
+        self.mouse(x + 3 * w // 4, y + h // 2, "b1c")
+        self.viewer_says("pane 2 of 2")
+        self.assertTrue(wait_for(lambda: self.viewer.getState().contains(p.STATE_FOCUSED), 10))
+        current, prior, how = slices()
+        self.assertEqual(how, "linked by offset")
+        self.click(self.named("Link Scrolling"))
+        self.viewer_says("not linked: scrolls alone")
+        for n in (prior + 1, prior + 2):
+            self.pyatspi.Registry.generateKeyboardEvent(0xff54, None, self.pyatspi.KEY_SYM)  # Down
+            self.assertTrue(wait_for(lambda: slices()[1] == n, 10), self.viewer.description)
+        self.pyatspi.Registry.generateKeyboardEvent(ord("k"), None, self.pyatspi.KEY_SYM)
+        self.viewer_says("linked by offset")
+        self.assertEqual(slices(), (current, prior + 2, "linked by offset"))
+        self.shot("7-linked-here")
+        self.start()
+        self.open_task("Baseline, Week 8")
+        self.viewer_says("panes: Axial  Week 8, day 56", "; Axial  Baseline, day 0", timeout=30)
+        # Opened on the middle slice, the prior follows with the offset.
+        self.assertTrue(wait_for(lambda: slices() == (16, 16 + prior + 2 - current,
+                                                      "linked by offset"), 15),
+                        (current, prior, self.viewer.description))
+        self.shot("8-reopened-linked")
+
 
 if __name__ == "__main__":
     main()

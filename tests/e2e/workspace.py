@@ -41,6 +41,22 @@ class WorkspaceDriver:
         subprocess.run(["import", "-window", "root", os.path.join(self.out, name + ".png")],
                        capture_output=True)
 
+    def handle_pixels(self, x, y, name):
+        """How many pixels of a caliper's handle colour (the selection's
+        cyan, 0.35 0.85 1.0) a screenshot has 2 to 4 px above and below
+        the caliper point at screen (x, y): inside the 8 px handle square,
+        clear of a horizontal caliper's own line and halo."""
+        path = os.path.join(self.out, name + ".png")
+        self.shot(name)
+        out = subprocess.run(["convert", path, "-crop", "9x9+%d+%d" % (x - 4, y - 4), "+repage",
+                              "-depth", "8", "txt:-"], capture_output=True, text=True).stdout
+        n = 0
+        for m in re.finditer(r"^(\d+),(\d+): \((\d+),(\d+),(\d+)", out, re.M):
+            dx, dy, r, g, b = (int(v) for v in m.groups())
+            if abs(dy - 4) >= 2 and r < 150 and g > 170 and b > 220:
+                n += 1
+        return n
+
     def named(self, name, roles=None, root=None, timeout=20):
         p = self.pyatspi
         roles = roles or (p.ROLE_PUSH_BUTTON, p.ROLE_TOGGLE_BUTTON)

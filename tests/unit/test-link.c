@@ -183,6 +183,62 @@ test_same_frame_reader_offset (void)
   rr_link_clear (&link);
 }
 
+/* The offsets the reader set, through the task's draft (JSON): a task
+ * reopened (another RrLink, as after a restart) links the same pair by
+ * the same offset; other pairs as before. Documents of another shape are
+ * refused whole. */
+static void
+test_kept_in_draft (void)
+{
+  RrLink link, reopened;
+  RrVec3 cur = rr_vec3 (-40, 40, 5);
+  g_autofree char *json = NULL;
+  g_autoptr (GError) error = NULL;
+
+  rr_link_init (&link);
+  rr_link_start (&link, current, other);
+  rr_link_set_linked (&link, FALSE, cur);
+  rr_link_move_prior (&link, rr_vec3 (-40, 40, 0));
+  rr_link_set_linked (&link, TRUE, cur);
+  json = rr_link_kept_to_json (&link);
+  rr_link_clear (&link);
+
+  rr_link_init (&reopened);
+  g_assert_true (rr_link_keep_from_json (&reopened, json, &error));
+  g_assert_no_error (error);
+  rr_link_start (&reopened, current, other);
+  g_assert_cmpint (rr_link_mode (&reopened), ==, RR_LINK_OFFSET);
+  /* -5 mm in z, as linked: the lesion beside the lesion. */
+  assert_point (rr_link_prior_point (&reopened, cur), -40, 40, 0);
+  assert_point (rr_link_prior_point (&reopened, rr_vec3 (-40, 40, 20)), -40, 40, 15);
+  rr_link_start (&reopened, current, rescan);
+  g_assert_cmpint (rr_link_mode (&reopened), ==, RR_LINK_POSITION);
+  /* The same offsets, the same text. */
+  {
+    g_autofree char *again = rr_link_kept_to_json (&reopened);
+    g_assert_cmpstr (again, ==, json);
+  }
+  rr_link_clear (&reopened);
+
+  for (const char *const *bad = (const char *const[]) {
+         "[]", "{}", "{\"pairs\": {}}", "{\"pairs\": [{\"current\": \"1\", \"prior\": \"2\"}]}",
+         "{\"pairs\": [{\"current\": \"1\", \"prior\": \"2\", \"offset\": [0, 0]}]}",
+         "{\"pairs\": [{\"current\": \"1\", \"prior\": \"2\", \"offset\": [0, \"0\", 0]}]}",
+         "{\"pairs\": [{\"current\": 1, \"prior\": \"2\", \"offset\": [0, 0, 0]}]}",
+         "{\"pairs\": [{\"current\": \"1\", \"prior\": \"2\", \"offset\": [0, 0, 1e999]}]}",
+         "not json", NULL };
+       *bad; bad++)
+    {
+      RrLink l;
+      rr_link_init (&l);
+      g_assert_false (rr_link_keep_from_json (&l, *bad, &error));
+      g_assert_nonnull (error);
+      g_clear_error (&error);
+      g_assert_cmpuint (g_hash_table_size (l.kept), ==, 0);
+      rr_link_clear (&l);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -198,6 +254,7 @@ main (int argc, char **argv)
   g_test_add_func ("/link/other-frame-centre-on-centre", test_other_frame_centre_on_centre);
   g_test_add_func ("/link/link-here", test_link_here);
   g_test_add_func ("/link/same-frame-reader-offset", test_same_frame_reader_offset);
+  g_test_add_func ("/link/kept-in-draft", test_kept_in_draft);
   ret = g_test_run ();
   rr_volume_unref (current);
   rr_volume_unref (rescan);

@@ -487,6 +487,33 @@ test_owner_scope (void)
   }
   g_assert_false (rr_store_put_form (s, r1, "bl", "not json", &error));
   g_clear_error (&error);
+  /* The offsets the reader linked the comparison by (migration 6): the
+   * task's, beside its draft and form, disturbing neither. */
+  {
+    const char *links = "{\"pairs\":[{\"current\":\"1.2.3\",\"prior\":\"1.2.4\","
+                        "\"offset\":[0,0,-20]}]}";
+    g_autofree char *none = rr_store_get_links (s, r1, "bl", &error);
+    g_assert_no_error (error);
+    g_assert_null (none);
+    g_assert_true (rr_store_put_links (s, r1, "bl", links, &error));
+    g_assert_no_error (error);
+    g_autofree char *l1 = rr_store_get_links (s, r1, "bl", &error);
+    g_autofree char *l2 = rr_store_get_links (s, r2, "bl", &error);
+    g_autofree char *d1 = rr_store_get_draft (s, r1, "bl", &error);
+    g_autofree char *f1 = rr_store_get_form (s, r1, "bl", &error);
+    g_assert_cmpstr (l1, ==, links);
+    g_assert_null (l2);
+    g_assert_cmpstr (d1, ==, "{\"series\": \"1.2.3\"}");
+    g_assert_cmpstr (f1, ==, "{\"lesions\": []}");
+    /* A task with no draft yet gets one, its place still unknown. */
+    g_assert_true (rr_store_put_links (s, r2, "bl", "{\"pairs\":[]}", &error));
+    g_autofree char *d2 = rr_store_get_draft (s, r2, "bl", &error);
+    g_assert_cmpstr (d2, ==, "{}");
+    g_assert_false (rr_store_put_links (s, r1, "bl", "not json", &error));
+    g_clear_error (&error);
+    g_autofree char *kept = rr_store_get_links (s, r1, "bl", &error);
+    g_assert_cmpstr (kept, ==, links);
+  }
   g_assert_true (rr_store_delete_measurement (s, r1, "bl", id, &error));
   g_assert_cmpuint (count_of (s, r1, "bl", NULL), ==, 0);
   rm_rf (dir);
@@ -681,7 +708,8 @@ test_outbox_states (void)
      * its waiting entries were 'pending', whether sent or not. */
     g_autofree char *cmd = g_strdup_printf (
       "sqlite3 '%s' \"DROP INDEX outbox_by_task; UPDATE outbox SET state = 'pending'"
-      " WHERE state IN ('saved', 'sending'); PRAGMA user_version = 4\"", path);
+      " WHERE state IN ('saved', 'sending'); ALTER TABLE drafts DROP COLUMN links;"
+      " PRAGMA user_version = 4\"", path);
     g_autoptr (RrStore) s = NULL;
     g_autoptr (GPtrArray) all = NULL;
     g_assert_cmpint (system (cmd), ==, 0);

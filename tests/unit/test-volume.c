@@ -87,6 +87,64 @@ test_unordered_slices_rejected (void)
   g_assert_error (error, RR_CORE_ERROR, RR_CORE_ERROR_INVALID);
 }
 
+/* The window a PET opens with (rr_volume_default_window ()): SUVbw 0 to 5
+ * when SUV is known, whatever the files' own window; else 0 to the 99.5th
+ * percentile of the values, so a few hot voxels do not leave the body in
+ * the dark as the whole range does. CT keeps its files' window. */
+static void
+test_default_window (void)
+{
+  guint dims[3] = { 10, 10, 10 };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RrVolume) v = rr_volume_new (dims, RR_VOXEL_FLOAT32, &error);
+  float *d;
+  double c, w;
+  const char *units;
+
+  g_assert_no_error (error);
+  d = v->voxels;
+  /* Bq/ml 0..994, and five hot voxels at 100000. */
+  for (guint x = 0; x < 1000; x++)
+    d[x] = x < 995 ? (float) x : 100000.f;
+  v->modality = g_strdup ("PT");
+  g_free (v->units);
+  v->units = g_strdup ("BQML");
+  v->suv_state = RR_SUV_UNAVAILABLE;
+  v->has_window = TRUE;
+  v->window_center = 50000;
+  v->window_width = 100000;
+  /* The 995th of 1000 sorted values is 994; the histogram bins are
+   * 100000 / 65535 wide. */
+  rr_volume_default_window (v, &c, &w);
+  g_assert_cmpfloat_with_epsilon (c - w / 2, 0, 1e-9);
+  g_assert_cmpfloat_with_epsilon (c + w / 2, 994, 100000.0 / 65535);
+  g_assert_cmpfloat (rr_volume_display_scale (v, &units), ==, 1);
+  g_assert_cmpstr (units, ==, "BQML");
+
+  /* SUV known: SUVbw = value * 0.002, so 0 to 5 SUV is 0 to 2500 Bq/ml. */
+  v->suv_state = RR_SUV_AVAILABLE;
+  v->suv_factor = 0.002;
+  rr_volume_default_window (v, &c, &w);
+  g_assert_cmpfloat_with_epsilon (c, 1250, 1e-9);
+  g_assert_cmpfloat_with_epsilon (w, 2500, 1e-9);
+  g_assert_cmpfloat (rr_volume_display_scale (v, &units), ==, 0.002);
+  g_assert_cmpstr (units, ==, "SUVbw");
+
+  /* A CT keeps its own window, or opens over its range without one. */
+  g_free (v->modality);
+  v->modality = g_strdup ("CT");
+  v->suv_state = RR_SUV_NOT_APPLICABLE;
+  v->window_center = 40;
+  v->window_width = 400;
+  rr_volume_default_window (v, &c, &w);
+  g_assert_cmpfloat (c, ==, 40);
+  g_assert_cmpfloat (w, ==, 400);
+  v->has_window = FALSE;
+  rr_volume_default_window (v, &c, &w);
+  g_assert_cmpfloat (c, ==, 50000);
+  g_assert_cmpfloat (w, ==, 100000);
+}
+
 static void
 test_parse_doubles (void)
 {
@@ -114,6 +172,7 @@ main (int argc, char **argv)
   g_test_add_func ("/volume/values", test_values);
   g_test_add_func ("/volume/bounds", test_bounds);
   g_test_add_func ("/volume/unordered", test_unordered_slices_rejected);
+  g_test_add_func ("/volume/default-window", test_default_window);
   g_test_add_func ("/parse/doubles", test_parse_doubles);
   return g_test_run ();
 }
