@@ -33,11 +33,6 @@ on_realize (GtkGLArea  *area,
   rr_gl_reslicer_warm (self->reslicer);
 }
 
-/* The GL area is realized (its context made, the program linked and drawn
- * once: rr_gl_reslicer_warm) while the window is idle after it appears,
- * not when the viewport is first shown: a task's first image then costs a
- * frame like any other. The viewport is realized only with its window:
- * unmapped (another page shown), it draws nothing. */
 /* After the GL area's realize, each in an idle of its own while the
  * window is idle: the context for the worker that makes the volumes'
  * textures (5-40 ms; without it the main thread makes them), then the
@@ -76,6 +71,11 @@ warm_more (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* The GL area is realized (its context made, the program linked and drawn
+ * once: rr_gl_reslicer_warm) while the window is idle after it appears,
+ * not when the viewport is first shown: a task's first image then costs a
+ * frame like any other. The viewport is realized only with its window:
+ * unmapped (another page shown), it draws nothing. */
 static gboolean
 realize_early (gpointer data)
 {
