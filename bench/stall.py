@@ -16,6 +16,7 @@ The task is downloaded by readroom-cli sync from a local readroom-server
 before the window starts, so the window reads it from its cache."""
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -48,6 +49,30 @@ def main_thread_cpu_ms(pid):
     """CPU time (user + system) the process' main thread has used, in ms:
     how much work the loop did, whatever else the machine ran."""
     with open("/proc/%d/task/%d/stat" % (pid, pid)) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) * 1000.0 / os.sysconf("SC_CLK_TCK")
+
+
+def threads_cpu_ms(pid):
+    """CPU time (ms) each thread of the process has used, by its name
+    (threads of the same name summed; ended threads are not counted)."""
+    out = {}
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
+                text = f.read()
+        except OSError:
+            continue
+        name = text[text.index("(") + 1:text.rindex(")")]
+        fields = text.rsplit(")", 1)[1].split()
+        ms = (int(fields[11]) + int(fields[12])) * 1000.0 / os.sysconf("SC_CLK_TCK")
+        out[(tid, name)] = ms
+    return out
+
+
+def process_cpu_ms(pid):
+    """CPU time (ms) of the whole process, ended threads included."""
+    with open("/proc/%d/stat" % pid) as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) * 1000.0 / os.sysconf("SC_CLK_TCK")
 
@@ -126,6 +151,8 @@ def main():
             busy.append(subprocess.Popen(["sh", "-c", "while :; do :; done"]))
         t0 = time.time() * 1000
         cpu0 = main_thread_cpu_ms(proc.pid)
+        threads0 = threads_cpu_ms(proc.pid)
+        process0 = process_cpu_ms(proc.pid)
         x, y, w, h = ready[0].queryComponent().getExtents(p.DESKTOP_COORDS)
         p.Registry.generateMouseEvent(x + 60, y + h // 2, "abs")
         p.Registry.generateMouseEvent(x + 60, y + h // 2, "b1c")
@@ -153,6 +180,8 @@ def main():
             raise RuntimeError("not back on the worklist: %r" % rows())
         t1 = time.time() * 1000
         cpu = main_thread_cpu_ms(proc.pid) - cpu0
+        threads1 = threads_cpu_ms(proc.pid)
+        process1 = process_cpu_ms(proc.pid)
         for proc_ in busy:
             stop(proc_)
         busy = []
@@ -188,6 +217,14 @@ def main():
                   if a <= int(re.match(r"stall \d+ ms at (\d+)", block)[1]) <= b]
             print("  stalls over 50 ms while %s: %s" % (name, ", ".join("%d" % ms for ms in at)
                                                         or "none"))
+        # Frames drawn in each step: each is GTK's work and, for the
+        # viewport's image, llvmpipe's.
+        with open(cls.watchdog_log) as f:
+            frames_at = [int(m) for m in re.findall(r"^frame at (\d+) ms$", f.read(), re.M)]
+        print("  frames drawn: %s" % ", ".join(
+            "%d while %s" % (len([t for t in frames_at if a <= t <= b]), name)
+            for name, a, b in (("opening", t0, t_open), ("scrolling", t_open, t_scrolled),
+                               ("leaving", t_scrolled, t1))))
         for ms, block in sorted(blocks, reverse=True)[:3]:
             frames = [symbolize(l) for l in block.splitlines()[1:] if l.startswith("    ")]
             # The CPU used meanwhile (the beat before included): far less
@@ -197,9 +234,21 @@ def main():
             print("  %d ms (CPU: main thread %s ms, all threads %s ms): %s"
                   % (ms, cpu[1] if cpu else "?", cpu[2] if cpu else "?",
                      where(frames) if frames else breadcrumbs(block)))
+        # Who else used the CPU meanwhile: the main thread waits for
+        # llvmpipe's threads, and all share the cores with the busy loops.
+        by_name = {}
+        for (tid, name), ms in threads1.items():
+            by_name[name] = by_name.get(name, 0) + ms - threads0.get((tid, name), 0)
+        print("  CPU by thread (ms): %s; threads that ended meanwhile %.0f; the process %.0f"
+              % (", ".join("%s %.0f" % (n, ms) for n, ms in
+                           sorted(by_name.items(), key=lambda i: -i[1]) if ms >= 10),
+                 process1 - process0 - sum(by_name.values()), process1 - process0))
         with open(cls.watchdog_log) as f:
             renderer = re.search(r"^renderer (.*)$", f.read(), re.M)
         print("  renderer: %s" % (renderer[1] if renderer else "not logged"))
+        # The whole log, stacks included, kept for a closer look.
+        if os.environ.get("READROOM_BENCH_LOG"):
+            shutil.copy(cls.watchdog_log, os.environ["READROOM_BENCH_LOG"])
     finally:
         for proc_ in busy:
             stop(proc_)

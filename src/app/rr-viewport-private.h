@@ -29,10 +29,14 @@ struct _RrViewport
   char *fallback;          /* why the CPU draws, NULL on the GPU */
   char *notice;            /* shown at the bottom: down-sampling... */
   guint max_3d;            /* the context's 3D texture limit */
-  GCancellable *preparing; /* a down-sampled copy is being made on a worker */
+  struct _RrGlLoader *loader; /* a worker's GL context, where textures are made */
+  GCancellable *preparing; /* the GPU's copy is being made on a worker (down-sampled
+                              first if the GPU cannot hold it) */
   gboolean uploading;      /* the GPU's copy is not all there: the CPU draws */
   guint upload_source;     /* ...and an idle uploads the rest, between frames */
   guint realize_source;    /* realizes the GL area while the window is idle */
+  guint warm_source;       /* ...then makes the worker's context, opens the overlay's font */
+  guint warm_step;         /* ...which of the two is next */
   RrVolume *prepared;      /* ...and here it is, to upload */
 
   int alloc_w, alloc_h;     /* the last size allocated */
@@ -98,6 +102,8 @@ struct _RrViewport
 };
 
 void     rr_viewport_redraw        (RrViewport *self);
+/* The GL side's signal handlers (rr-viewport-gl.c), from init. */
+void     rr_viewport_gl_init       (RrViewport *self);
 /* The window pane @i shows its volume through: a comparison of another
  * modality (PET beside CT) has its own, panes of one modality share one. */
 void     rr_viewport_pane_window   (RrViewport *self,

@@ -2,6 +2,7 @@
  * texture whatever the number of views), overlays drawn with cairo above
  * it, and the CPU reslicer when GL cannot be had. */
 #include "rr-viewport-private.h"
+#include "rr-gl-loader.h"
 #include "rr-gl-reslicer.h"
 #include "rr-watchdog.h"
 
@@ -175,298 +176,6 @@ rr_viewport_pane_plane (RrViewport *self, guint i, double scale, RrPlane *pl)
     {
       pl->slab_mode = self->slab[i];
       pl->slab_mm = self->slab_mm[i];
-    }
-  return TRUE;
-}
-
-/* ---- GL ---- */
-
-static void
-on_realize (GtkGLArea  *area,
-            RrViewport *self)
-{
-  g_autoptr (GError) error = NULL;
-
-  gtk_gl_area_make_current (area);
-  if (gtk_gl_area_get_error (area) != NULL)
-    {
-      self->fallback = g_strdup (gtk_gl_area_get_error (area)->message);
-      return;
-    }
-  self->max_3d = rr_gl_max_3d_size ();
-  self->reslicer = rr_gl_reslicer_new (&error);
-  if (self->reslicer == NULL)
-    {
-      gtk_gl_area_set_error (area, error);
-      self->fallback = g_strdup (error->message);
-      return;
-    }
-  rr_gl_reslicer_warm (self->reslicer);
-}
-
-/* The GL area is realized (its context made, the program linked and drawn
- * once: rr_gl_reslicer_warm) while the window is idle after it appears,
- * not when the viewport is first shown: a task's first image then costs a
- * frame like any other. The viewport is realized only with its window:
- * unmapped (another page shown), it draws nothing. */
-static gboolean
-realize_early (gpointer data)
-{
-  RrViewport *self = data;
-  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
-
-  self->realize_source = 0;
-  if (root != NULL && gtk_widget_get_mapped (GTK_WIDGET (root)) &&
-      !gtk_widget_get_realized (GTK_WIDGET (self)))
-    {
-      rr_watchdog_note ("the viewport's GL context, program and warm-up draw");
-      gtk_widget_realize (GTK_WIDGET (self));
-      rr_watchdog_note (NULL);
-    }
-  return G_SOURCE_REMOVE;
-}
-
-static void
-realize_soon (RrViewport *self)
-{
-  if (self->realize_source == 0 && !gtk_widget_get_realized (GTK_WIDGET (self)))
-    self->realize_source = g_idle_add_full (G_PRIORITY_LOW, realize_early, self, NULL);
-}
-
-static void
-on_root (RrViewport *self)
-{
-  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
-  if (root == NULL)
-    return;
-  g_signal_connect_object (root, "map", G_CALLBACK (realize_soon), self,
-                           G_CONNECT_SWAPPED | G_CONNECT_AFTER);
-  if (gtk_widget_get_mapped (GTK_WIDGET (root)))
-    realize_soon (self);
-}
-
-static void
-on_unrealize (GtkGLArea  *area,
-              RrViewport *self)
-{
-  gtk_gl_area_make_current (area);
-  if (gtk_gl_area_get_error (area) == NULL)
-    {
-      g_clear_pointer (&self->glv, rr_gl_volume_free);
-      g_clear_pointer (&self->fusion_glv, rr_gl_volume_free);
-      g_clear_pointer (&self->compare_glv, rr_gl_volume_free);
-      g_clear_pointer (&self->reslicer, rr_gl_reslicer_free);
-    }
-  else
-    {
-      /* No context to delete in: the objects died with it. */
-      self->glv = NULL;
-      self->fusion_glv = NULL;
-      self->compare_glv = NULL;
-      self->reslicer = NULL;
-    }
-}
-
-typedef struct
-{
-  RrVolume *volume;      /* held by the worker: the viewport may move on */
-  guint factor[3];
-} Downsample;
-
-static void
-downsample_free (gpointer data)
-{
-  Downsample *d = data;
-  rr_volume_unref (d->volume);
-  g_free (d);
-}
-
-static void
-downsample_thread (GTask        *task,
-                   gpointer      source,
-                   gpointer      data,
-                   GCancellable *cancellable)
-{
-  Downsample *d = data;
-  GError *error = NULL;
-  RrVolume *small = rr_volume_downsample (d->volume, d->factor, &error);
-  if (small)
-    g_task_return_pointer (task, small, (GDestroyNotify) rr_volume_unref);
-  else
-    g_task_return_error (task, error);
-}
-
-static void
-downsample_done (GObject      *source,
-                 GAsyncResult *result,
-                 gpointer      data)
-{
-  RrViewport *self = RR_VIEWPORT (source);
-  g_autoptr (GError) error = NULL;
-  RrVolume *small = g_task_propagate_pointer (G_TASK (result), &error);
-
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    return; /* another volume came meanwhile */
-  g_clear_object (&self->preparing);
-  if (small == NULL)
-    self->fallback = g_strdup (error->message);
-  else
-    {
-      const guint *f = ((Downsample *) g_task_get_task_data (G_TASK (result)))->factor;
-      self->prepared = small;
-      g_free (self->notice);
-      self->notice = g_strdup_printf (_("Shown down-sampled %u×%u×%u: the volume is larger "
-                                        "than the GPU holds"), f[0], f[1], f[2]);
-    }
-  rr_viewport_redraw (self);
-}
-
-/* Box-averages the volume on a worker; the CPU draws until it is done. */
-static void
-start_downsample (RrViewport *self, const guint f[3])
-{
-  g_autoptr (GTask) task = NULL;
-  Downsample *d = g_new0 (Downsample, 1);
-  d->volume = rr_volume_ref (self->volume);
-  memcpy (d->factor, f, sizeof d->factor);
-  self->preparing = g_cancellable_new ();
-  task = g_task_new (self, self->preparing, downsample_done, NULL);
-  g_task_set_task_data (task, d, downsample_free);
-  g_task_run_in_thread (task, downsample_thread);
-  g_free (self->notice);
-  self->notice = g_strdup (_("Preparing a down-sampled copy for the GPU…"));
-  gtk_widget_queue_draw (GTK_WIDGET (self));
-}
-
-/* A few more slices of the GPU's copy, between frames: asking for a frame
- * to upload in had the whole window drawn again each time (hundreds of ms
- * a frame on a software renderer), for an image that had not changed. */
-static gboolean
-upload_more (gpointer data)
-{
-  RrViewport *self = data;
-
-  gtk_gl_area_make_current (GTK_GL_AREA (self));
-  if (self->glv != NULL && gtk_gl_area_get_error (GTK_GL_AREA (self)) == NULL &&
-      !rr_gl_volume_upload (self->glv, 8000))
-    return G_SOURCE_CONTINUE;
-  self->upload_source = 0;
-  /* Drawn by the GPU from now on (or, without its copy, as on_render
-   * decides). */
-  gtk_gl_area_queue_render (GTK_GL_AREA (self));
-  gtk_widget_queue_draw (GTK_WIDGET (self));
-  return G_SOURCE_REMOVE;
-}
-
-static gboolean
-on_render (GtkGLArea    *area,
-           GdkGLContext *context,
-           RrViewport   *self)
-{
-  int scale = gtk_widget_get_scale_factor (GTK_WIDGET (self));
-  int fb_h = gtk_widget_get_height (GTK_WIDGET (self)) * scale;
-
-  glClearColor (0, 0, 0, 1);
-  glClear (GL_COLOR_BUFFER_BIT);
-  if (self->volume == NULL || self->reslicer == NULL || self->fallback != NULL)
-    return TRUE;
-  if (self->glv == NULL)
-    {
-      g_autoptr (GError) error = NULL;
-      guint f[3];
-      const char *env = g_getenv ("READROOM_GPU_BUDGET_MB");
-      gsize budget = (env ? (gsize) g_ascii_strtoull (env, NULL, 10) : 2048) << 20;
-
-      if (self->prepared)
-        {
-          /* The down-sampled copy is ready. */
-          self->glv = rr_gl_volume_new_deferred (self->prepared, &error);
-          g_clear_pointer (&self->prepared, rr_volume_unref);
-        }
-      else if (self->preparing)
-        return TRUE; /* the overlay draws on the CPU meanwhile */
-      else
-        {
-          rr_gl_fit_factors (self->volume, self->max_3d, budget, f);
-          if (f[0] * f[1] * f[2] > 1)
-            {
-              start_downsample (self, f);
-              return TRUE;
-            }
-          self->glv = rr_gl_volume_new_deferred (self->volume, &error);
-        }
-      if (self->glv == NULL)
-        {
-          /* Unevenly spaced, or refused by the driver: the CPU draws. */
-          self->fallback = g_strdup (error->message);
-          gtk_widget_queue_draw (GTK_WIDGET (self));
-          return TRUE;
-        }
-    }
-  /* Some slices now (the CPU draws meanwhile), the rest from an idle. */
-  self->uploading = !rr_gl_volume_upload (self->glv, 8000);
-  if (self->uploading)
-    {
-      if (self->upload_source == 0)
-        self->upload_source = g_idle_add (upload_more, self);
-      return TRUE;
-    }
-  for (guint i = 0; i < self->n_panes; i++)
-    {
-      RrPlane pl;
-      RrGlLook look = { self->center, self->width, self->invert ^ self->volume->invert,
-                        self->colormap, 1 };
-      const Pane *p = &self->panes[i];
-      rr_viewport_pane_window (self, i, &look.center, &look.width);
-      if (self->volume->type == RR_VOXEL_RGB8)
-        look.center = 127.5, look.width = 256, look.invert = FALSE;
-      RrGlVolume *glv = self->glv;
-      if (!rr_viewport_pane_plane (self, i, scale, &pl))
-        continue;
-      if (p->compare)
-        {
-          if (self->compare_glv == NULL)
-            {
-              guint f[3];
-              g_autoptr (GError) error = NULL;
-              self->compare_glv = rr_gl_volume_new_within (self->compare, (gsize) 1 << 30, f,
-                                                           &error);
-              if (self->compare_glv == NULL)
-                {
-                  g_free (self->notice);
-                  self->notice = g_strdup_printf (_("The comparison is not shown: %s"),
-                                                  error->message);
-                  gtk_widget_queue_draw (GTK_WIDGET (self));
-                  continue;
-                }
-            }
-          glv = self->compare_glv;
-          look.invert = self->invert ^ self->compare->invert;
-        }
-      /* GL's origin is the bottom left. */
-      rr_gl_reslicer_draw (self->reslicer, glv, &pl, &look, (int) (p->x * scale),
-                           fb_h - (int) (p->y * scale) - (int) pl.height);
-      if (self->fusion != NULL && self->fusion_glv == NULL)
-        {
-          guint f[3];
-          g_autoptr (GError) error = NULL;
-          self->fusion_glv = rr_gl_volume_new_within (self->fusion, (gsize) 1 << 30, f, &error);
-          if (self->fusion_glv == NULL)
-            {
-              g_free (self->notice);
-              self->notice = g_strdup_printf (_("Fusion is not shown: %s"), error->message);
-              g_clear_pointer (&self->fusion, rr_volume_unref);
-              gtk_widget_queue_draw (GTK_WIDGET (self));
-            }
-        }
-      if (self->fusion_glv != NULL && !p->compare)
-        {
-          RrGlLook over = { (self->fusion_lo + self->fusion_hi) / 2,
-                            MAX (self->fusion_hi - self->fusion_lo, 1e-6), FALSE,
-                            RR_COLORMAP_HOT_IRON, self->fusion_opacity };
-          rr_gl_reslicer_draw (self->reslicer, self->fusion_glv, &pl, &over, (int) (p->x * scale),
-                               fb_h - (int) (p->y * scale) - (int) pl.height);
-        }
     }
   return TRUE;
 }
@@ -787,6 +496,7 @@ rr_viewport_dispose (GObject *object)
   g_clear_handle_id (&self->cine_source, g_source_remove);
   g_clear_handle_id (&self->upload_source, g_source_remove);
   g_clear_handle_id (&self->realize_source, g_source_remove);
+  g_clear_handle_id (&self->warm_source, g_source_remove);
   if (self->preparing)
     g_cancellable_cancel (self->preparing);
   g_clear_object (&self->preparing);
@@ -800,6 +510,7 @@ rr_viewport_finalize (GObject *object)
 {
   RrViewport *self = RR_VIEWPORT (object);
   g_clear_pointer (&self->volume, rr_volume_unref);
+  g_clear_pointer (&self->loader, rr_gl_loader_unref);
   g_free (self->fallback);
   g_free (self->notice);
   g_clear_pointer (&self->fusion, rr_volume_unref);
@@ -912,12 +623,7 @@ rr_viewport_init (RrViewport *self)
 
   gtk_gl_area_set_required_version (GTK_GL_AREA (self), 3, 3);
   gtk_gl_area_set_auto_render (GTK_GL_AREA (self), FALSE);
-  /* After GtkGLArea's own realize (the context exists), before its
-   * unrealize (it still does). */
-  g_signal_connect (self, "realize", G_CALLBACK (on_realize), self);
-  g_signal_connect (self, "unrealize", G_CALLBACK (on_unrealize), self);
-  g_signal_connect (self, "render", G_CALLBACK (on_render), self);
-  g_signal_connect (self, "notify::root", G_CALLBACK (on_root), NULL);
+  rr_viewport_gl_init (self);
 
   scroll = gtk_event_controller_scroll_new (GTK_EVENT_CONTROLLER_SCROLL_VERTICAL |
                                             GTK_EVENT_CONTROLLER_SCROLL_DISCRETE);

@@ -18,7 +18,7 @@
  *
  * Enabled by READROOM_WATCHDOG_LOG=path (the tests set it); otherwise
  * nothing runs. READROOM_WATCHDOG_EVERY=1 also logs every beat's lateness
- * (bench/). */
+ * and every frame drawn (bench/). */
 #define _GNU_SOURCE
 #include "rr-watchdog.h"
 
@@ -228,6 +228,13 @@ on_frame_phase (GSignalInvocationHint *hint,
                 gpointer               name)
 {
   frame_phase = name;
+  /* Each frame drawn, for bench/ to count them (after the paint, once per
+   * frame of each window). */
+  if (every && strcmp (name, "after-paint") == 0)
+    {
+      fprintf (log_file, "frame at %" G_GINT64_FORMAT " ms\n", g_get_real_time () / 1000);
+      fflush (log_file);
+    }
   return TRUE;
 }
 
