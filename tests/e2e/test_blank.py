@@ -112,6 +112,28 @@ class Blank(AppCase, WorkspaceDriver):
                                "%.1f%% of the pane's middle is the phantom's body: the image is "
                                "not drawn" % (i + 1, share * 100))
 
+        # The walk a reader made: a caliper made a target lesion, then its
+        # location typed in the form, which names the caliper anew (a draw
+        # of the overlays alone) and widens the side panel.
+        self.click(self.named("Bidirectional"))
+        self.assertTrue(wait_for(lambda: "tool: Bidirectional" in (viewer.description or ""), 10),
+                        viewer.description)
+        cx, cy = x + w // 2, y + h // 2
+        self.drag(cx - 40, cy + 130, cx + 40, cy + 130)
+        self.assertTrue(wait_for(lambda: self.caliper_count() == 1, 15), viewer.description)
+        self.click(self.named("Make target"))
+        self.assertTrue(wait_for(lambda: [r for r in self.row_names("Lesions")
+                                          if r.startswith("Target T1")], 10),
+                        self.row_names("Lesions"))
+        for i, text in enumerate(["liver", "liver, segment", "liver, segment VII",
+                                  "liver, segment VII, right lobe, subcapsular"]):
+            self.type_into("Location of T1", text)
+            self.shot("%d-location" % (i + 1))
+            share = self.body_share(x, y, w, h)
+            self.assertGreater(share, 0.15, "after typing %r in the location, only %.1f%% of the "
+                               "pane's middle is the phantom's body: the image is not drawn"
+                               % (text, share * 100))
+
 
 if __name__ == "__main__":
     main()
