@@ -47,8 +47,8 @@ notify_description (RrViewport *self)
 void
 rr_viewport_redraw (RrViewport *self)
 {
-  /* The GL image is rendered again; the overlays are drawn on top of it in
-   * snapshot, so overlay-only changes just queue a draw. */
+  /* The GL image is rendered again, the overlays drawn on top of it in
+   * snapshot (each draw renders both: auto-render). */
   gtk_gl_area_queue_render (GTK_GL_AREA (self));
   notify_description (self);
 }
@@ -412,7 +412,7 @@ rr_viewport_size_allocate (GtkWidget *widget,
     }
 }
 
-/* The GL image (GtkGLArea's texture, rendered again only when queued),
+/* The GL image (GtkGLArea's texture, rendered again at each draw),
  * then the overlays drawn with cairo on top; when GL cannot be had, the
  * overlay draws the CPU image first. */
 static void
@@ -622,7 +622,11 @@ rr_viewport_init (RrViewport *self)
   gtk_widget_set_vexpand (GTK_WIDGET (self), TRUE);
 
   gtk_gl_area_set_required_version (GTK_GL_AREA (self), 3, 3);
-  gtk_gl_area_set_auto_render (GTK_GL_AREA (self), FALSE);
+  /* Rendered at every draw (auto-render, GTK's default): without it GTK 4.8
+   * does not keep the last image, and a draw of the overlays alone (the
+   * pointer leaving, a lesion renamed) showed a texture nothing had been
+   * rendered into, the pane blank, white or black (tests/e2e/test_blank.py). */
+  gtk_gl_area_set_auto_render (GTK_GL_AREA (self), TRUE);
   rr_viewport_gl_init (self);
 
   scroll = gtk_event_controller_scroll_new (GTK_EVENT_CONTROLLER_SCROLL_VERTICAL |
