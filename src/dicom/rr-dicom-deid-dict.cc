@@ -21,6 +21,7 @@ static char *private_path;
 static GPtrArray *public_texts;
 static GMutex private_lock;
 static gint private_pending;
+static gint dictionary_generation = 1;
 
 /* ---- reading dicom.dic without sscanf ----
  *
@@ -332,6 +333,12 @@ rr_deid_use_public_dictionary (void)
 #endif
 }
 
+guint32
+rr_deid_dictionary_generation (void)
+{
+  return (guint32) g_atomic_int_get (&dictionary_generation);
+}
+
 gboolean
 rr_deid_private_dictionary_pending (void)
 {
@@ -385,6 +392,7 @@ rr_deid_load_private_dictionary (void)
       if (!dict.loadDictionary (private_path, OFFalse))
         g_warning ("the private DICOM dictionary %s could not be loaded", private_path);
       dcmDataDict.wrunlock ();
+      g_atomic_int_inc (&dictionary_generation);
       g_atomic_int_set (&private_pending, 0);
     }
   g_mutex_unlock (&private_lock);
