@@ -57,11 +57,7 @@ static void
 test_same_as_dcmtk (void)
 {
   g_autofree char *path = find_dicom_dic ();
-  if (path == NULL)
-    {
-      g_test_skip ("dcmtk's dicom.dic not found");
-      return;
-    }
+  g_assert_nonnull (path);
   DcmDataDictionary theirs (OFFalse, OFFalse);
   g_assert_true (theirs.loadDictionary (path, OFTrue));
 
@@ -130,6 +126,13 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  /* Without dcmtk's dicom.dic there is nothing to compare: skipped (77). */
+  g_autofree char *dic = find_dicom_dic ();
+  if (dic == NULL)
+    {
+      g_print ("1..0 # SKIP dcmtk's dicom.dic not found\n");
+      return 77;
+    }
   g_test_add_func ("/deid/dictionary/same-as-dcmtk", test_same_as_dcmtk);
   g_test_add_func ("/deid/dictionary/refuses-unknown-forms", test_refuses_unknown_forms);
   return g_test_run ();
