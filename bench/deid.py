@@ -9,9 +9,16 @@ plain `cp -r` of the same files, the floor under anything that writes them.
 Usage: bench/deid.py [BUILD_DIR] [ROUNDS] [BEFORE_CLI]
 
 BEFORE_CLI: another readroom-cli (say, the main branch's) run beside the
-build's on the same files and rounds, on the folder and on one file."""
+build's on the same files and rounds, on the folder and on one file; its
+output must be byte for byte the build's (checked once before the rounds).
+
+Every side is measured the same way: the previous outputs deleted, a
+`sync`, then a pause (SETTLE) so that what the deletion and the sync left
+to the kernel's threads is done before the clock starts; then the process
+is started with its output to a file (the parent does nothing while it
+runs) and its wall time and its own CPU time (wait4) are taken, from
+before fork to after its exit."""
 import os
-import resource
 import shutil
 import statistics
 import subprocess
@@ -28,6 +35,8 @@ before = os.path.abspath(sys.argv[3]) if len(sys.argv) > 3 else None
 phantom = os.path.join(build, "src/phantom/readroom-phantom")
 TARGET = 3.0
 CORES = os.cpu_count() or 1
+# Seconds between one run's clean-up and the next run's start.
+SETTLE = float(os.environ.get("SETTLE", "0.25"))
 
 if shutil.which("gdcmanon") is None or shutil.which("openssl") is None:
     print("deid: gdcmanon (libgdcm-tools) or openssl missing; run tools/deps")
@@ -64,6 +73,32 @@ def make_series(src):
         ds.save_as(p)
 
 
+def run_timed(argv):
+    """Runs argv with its output to a file: exit status, wall time from
+    before fork to after exit, its CPU time (user + sys, its threads
+    included), its stderr."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        t0 = time.perf_counter()
+        p = subprocess.Popen(argv, stdout=out, stderr=err)
+        _, status, ru = os.wait4(p.pid, 0)
+        w = time.perf_counter() - t0
+        p.returncode = os.waitstatus_to_exitcode(status)
+        err.seek(0)
+        return p.returncode, w, ru.ru_utime + ru.ru_stime, err.read().decode(errors="replace")
+
+
+def same_outputs(a, b):
+    """Whether two output folders hold the same names with the same bytes."""
+    names = sorted(os.listdir(a))
+    if names != sorted(os.listdir(b)):
+        return False
+    for n in names:
+        with open(os.path.join(a, n), "rb") as fa, open(os.path.join(b, n), "rb") as fb:
+            if fa.read() != fb.read():
+                return False
+    return True
+
+
 def bench_at(where, label, master, key, cert):
     src = os.path.join(where, "ct")
     shutil.copytree(master, src)
@@ -98,6 +133,31 @@ def bench_at(where, label, master, key, cert):
             ("before, 1 file", lambda o: [before, "deid", one, o, "--subject", "SUBJ-001",
                                           "--key", key], 1),
         ]
+    # The outputs compared once: one thread or several, and BEFORE_CLI,
+    # give the same bytes.
+    checks = [("readroom", sides[0][1]), ("readroom, 1 thread", sides[1][1])]
+    if before:
+        checks.append(("before", sides[-2][1]))
+    ref = None
+    for name, cmd in checks:
+        out = os.path.join(where, "check-" + name.replace(" ", "").replace(",", "-"))
+        rc, _, _, err = run_timed(cmd(out))
+        if rc != 0:
+            print(f"deid: {name} failed ({rc}): {err.strip()[:200]}")
+            sys.exit(1)
+        if ref is None:
+            ref = out
+        elif not same_outputs(ref, out):
+            print(f"deid: {name}'s output differs from readroom's")
+            sys.exit(1)
+    keep = fs_type(where) != "tmpfs"
+    checked = [os.path.join(where, "check-" + n.replace(" ", "").replace(",", "-"))
+               for n, _ in checks]
+    if not keep:
+        for o in checked:
+            shutil.rmtree(o)
+    load0 = os.getloadavg()[0]
+
     wall = {s[0]: [] for s in sides}
     cpu = {s[0]: [] for s in sides}
     # On ext4 without a journal (this machine's disk), a new inode is not
@@ -108,8 +168,7 @@ def bench_at(where, label, master, key, cert):
     # folder on a disk that has not just lost a thousand files: each run
     # writes a folder of its own, deleted after the last round. tmpfs has
     # no such rule and little room: there each output goes before the next.
-    keep = fs_type(where) != "tmpfs"
-    outs = []
+    outs = checked if keep else []
     for i in range(ROUNDS):
         k = i % len(sides)  # each round starts with another side
         for j, (name, cmd, expect) in enumerate(sides[k:] + sides[:k]):
@@ -120,18 +179,18 @@ def bench_at(where, label, master, key, cert):
                 outs.clear()
             outs.append(out)
             # The last run's files leave the page cache's dirty list before
-            # this one starts: no side pays for another's writeback.
+            # this one starts: no side pays for another's writeback. The
+            # pause lets the kernel's threads finish what the deletion and
+            # the sync left them (freeing inodes, writeback) on a core that
+            # a run with two threads would otherwise share with them.
             os.sync()
-            u0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-            t0 = time.perf_counter()
-            r = subprocess.run(cmd(out), capture_output=True, text=True)
-            wall[name].append(time.perf_counter() - t0)
-            u1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-            cpu[name].append(u1.ru_utime - u0.ru_utime + u1.ru_stime - u0.ru_stime)
+            time.sleep(SETTLE)
+            rc, w, c, err = run_timed(cmd(out))
+            wall[name].append(w)
+            cpu[name].append(c)
             written = len(os.listdir(out)) if os.path.isdir(out) else 0
-            if r.returncode != 0 or written != expect:
-                print(f"deid: {name} failed ({r.returncode}, {written} files): "
-                      f"{r.stderr.strip()[:200]}")
+            if rc != 0 or written != expect:
+                print(f"deid: {name} failed ({rc}, {written} files): {err.strip()[:200]}")
                 sys.exit(1)
     for o in outs:
         shutil.rmtree(o, ignore_errors=True)
@@ -139,7 +198,9 @@ def bench_at(where, label, master, key, cert):
     med = {k: statistics.median(v) for k, v in wall.items()}
     mcpu = {k: statistics.median(v) for k, v in cpu.items()}
     print(f"{label} ({fs_type(where)}, {where}): {n_files} CT files, {size / 2**20:.0f} MiB, "
-          f"{ROUNDS} interleaved rounds")
+          f"{ROUNDS} interleaved rounds, load average {load0:.2f} before, "
+          f"{os.getloadavg()[0]:.2f} after; outputs byte-identical "
+          f"({', '.join(n for n, _ in checks)})")
     for k in wall:
         print(f"  {k:20s} wall median {med[k]:.3f} s ({min(wall[k]):.3f}-{max(wall[k]):.3f}), "
               f"CPU (user+sys) median {mcpu[k]:.3f} s (min {min(cpu[k]):.3f})")
@@ -151,7 +212,8 @@ def bench_at(where, label, master, key, cert):
     cp_ratio = statistics.median([g / c for g, c in zip(wall["gdcmanon"], wall["cp -r"])])
     ok = ratio >= TARGET
     print(f"  gdcmanon/readroom: wall {ratio:.2f}x (rounds {min(per_round):.2f}-"
-          f"{max(per_round):.2f}), CPU {mcpu['gdcmanon'] / mcpu['readroom']:.2f}x; on 1 thread "
+          f"{max(per_round):.2f}; best runs {min(wall['gdcmanon']) / min(wall['readroom']):.2f}x), "
+          f"CPU {mcpu['gdcmanon'] / mcpu['readroom']:.2f}x; on 1 thread "
           f"{one_thread:.2f}x; target >= {TARGET:.0f}x {'ok' if ok else 'BELOW TARGET'}")
     # On an idle machine a run's wall time is about its CPU time, less what
     # runs on the other cores: gdcmanon uses one, readroom starts on one

@@ -5,7 +5,10 @@
 
 #include "rr-dicom-deid.h"
 
+#include <vector>
+
 class DcmFileFormat;
+class DcmDictEntry;
 
 /* The header of the file at @path, its pixel values left on disk; @size
  * gets the file's size and @bytes about what the header holds in memory.
@@ -33,3 +36,13 @@ char          *rr_deid_file_header  (RrDeid         *deid,
 gboolean       rr_deid_private_dictionary_pending (void);
 gboolean       rr_deid_needs_private_dictionary   (DcmFileFormat  *ff);
 void           rr_deid_load_private_dictionary    (void);
+/* Starts at 1 and changes whenever entries go into the dictionary after
+ * the start (private.dic, loaded late): answers taken from it before then
+ * are not kept beyond. */
+guint32        rr_deid_dictionary_generation      (void);
+/* Parses @text, a data dictionary file's contents (changed in place; the
+ * entries point into it), appending its entries to @entries in the file's
+ * order; FALSE, with nothing appended, for anything beyond the forms that
+ * dicom.dic uses (then dcmtk's own reader is used). */
+gboolean       rr_deid_parse_dictionary (char                        *text,
+                                         std::vector<DcmDictEntry *> &entries);

@@ -419,10 +419,26 @@ is_known (guint32 tag)
 {
   if ((tag & 0xFFFF) == 0)
     return TRUE;
+  /* Every file of a series asks about the same seventy or so tags, and
+   * each question took the dictionary's lock, which the threads share (a
+   * cache line going from core to core): the answers are kept per thread,
+   * for as long as the dictionary stays as it is. */
+  struct Slot
+  {
+    guint32 tag;
+    guint32 generation; /* 0: empty */
+    gboolean known;
+  };
+  static thread_local Slot cache[512];
+  guint32 generation = rr_deid_dictionary_generation ();
+  Slot &slot = cache[(tag * 2654435761u) >> 23];
+  if (slot.generation == generation && slot.tag == tag)
+    return slot.known;
   const DcmDataDictionary &dict = dcmDataDict.rdlock ();
   const DcmDictEntry *entry = dict.findEntry (DcmTagKey ((Uint16) (tag >> 16),
                                                          (Uint16) (tag & 0xFFFF)), NULL);
   dcmDataDict.rdunlock ();
+  slot = Slot { tag, generation, entry != NULL };
   return entry != NULL;
 }
 
