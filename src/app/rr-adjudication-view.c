@@ -5,6 +5,7 @@
  * change. The differences between the reads come from core
  * (rr_read_compare), the discrepancies from the server. */
 #include "rr-adjudication-view.h"
+#include "rr-accessible.h"
 #include "rr-read-export.h"
 #include "rr-viewport.h"
 #include "rr-sign-dialog.h"
@@ -1246,6 +1247,7 @@ static void
 rr_adjudication_view_init (RrAdjudicationView *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  rr_accessible_skip_empty_labels (GTK_WIDGET (self));
   self->export = rr_read_export_new ();
   gtk_box_insert_child_after (GTK_BOX (gtk_widget_get_parent (GTK_WIDGET (self->state))),
                               self->export, GTK_WIDGET (self->state));

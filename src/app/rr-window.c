@@ -18,6 +18,7 @@
 #include "rr-store.h"
 #include "rr-store-writer.h"
 #include "rr-session.h"
+#include "rr-accessible.h"
 #include "rr-scan.h"
 
 #include <glib/gi18n.h>
@@ -1275,6 +1276,8 @@ static void
 rr_window_init (RrWindow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  rr_accessible_name_drop_down (self->slab_mode);
+  rr_accessible_name_drop_down (self->colormap);
   self->qc = RR_QC_VIEW (rr_qc_view_new ());
   gtk_stack_add_named (self->stack, GTK_WIDGET (self->qc), "qc");
   self->cancellable = g_cancellable_new ();

@@ -77,6 +77,35 @@ def find_all(node, pred, out, depth=0):
     return out
 
 
+def unnamed_focusable(root, pyatspi):
+    """The controls shown under @root that take the keyboard focus and a
+    screen reader has no name for: none, or GTK's type name
+    ("GtkToggleButton") in its place. Containers GTK marks focusable
+    (scroll panes, panes) are not controls: their children are read."""
+    controls = {pyatspi.ROLE_PUSH_BUTTON, pyatspi.ROLE_TOGGLE_BUTTON, pyatspi.ROLE_CHECK_BOX,
+                pyatspi.ROLE_RADIO_BUTTON, pyatspi.ROLE_COMBO_BOX, pyatspi.ROLE_ENTRY,
+                pyatspi.ROLE_TEXT, pyatspi.ROLE_PASSWORD_TEXT, pyatspi.ROLE_SPIN_BUTTON,
+                pyatspi.ROLE_SLIDER, pyatspi.ROLE_LABEL, pyatspi.ROLE_LINK, pyatspi.ROLE_IMAGE}
+    out = []
+
+    def unnamed(n):
+        st = n.getState()
+        if not (st.contains(pyatspi.STATE_FOCUSABLE) and st.contains(pyatspi.STATE_SHOWING)
+                and n.getRole() in controls):
+            return False
+        name = n.name or ""
+        return not name.strip() or re.match(r"^Gtk[A-Z]\w*$", name)
+    for n in find_all(root, unnamed, []):
+        try:
+            parent = n.parent
+            out.append("%s %r in %s %r" % (n.getRoleName(), n.name or "",
+                                           parent.getRoleName() if parent else "-",
+                                           parent.name if parent else ""))
+        except Exception:
+            pass  # gone while it was read
+    return out
+
+
 def gone(error):
     """Whether @error is AT-SPI's for an object the application removed
     (a widget it replaced): "The application no longer exists" is said of
