@@ -77,6 +77,25 @@ def find_all(node, pred, out, depth=0):
     return out
 
 
+def common_ancestor(app, *names):
+    """The innermost node of @app holding a node named each of @names
+    (a workspace: the viewer and the form), None if one is missing."""
+    nodes = [find(app, lambda n, name=name: (n.name or "") == name) for name in names]
+    if None in nodes:
+        return None
+    paths = []
+    for n in nodes:
+        path = []
+        while n is not None:
+            path.append(n)
+            n = n.parent
+        paths.append(path)
+    for n in paths[0]:
+        if all(any(n == m for m in path) for path in paths[1:]):
+            return n
+    return None
+
+
 def unnamed_focusable(root, pyatspi):
     """The controls shown under @root that take the keyboard focus and a
     screen reader has no name for: none, or GTK's type name
@@ -90,7 +109,8 @@ def unnamed_focusable(root, pyatspi):
 
     def unnamed(n):
         st = n.getState()
-        if not (st.contains(pyatspi.STATE_FOCUSABLE) and st.contains(pyatspi.STATE_SHOWING)
+        # GTK 4.8 says SHOWING of hardly anything: VISIBLE, under @root.
+        if not (st.contains(pyatspi.STATE_FOCUSABLE) and st.contains(pyatspi.STATE_VISIBLE)
                 and n.getRole() in controls):
             return False
         name = n.name or ""

@@ -15,7 +15,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "server"))
-from a11y import find, main, unnamed_focusable, wait_for  # noqa: E402
+from a11y import common_ancestor, find, main, unnamed_focusable, wait_for  # noqa: E402
 import test_read  # noqa: E402  (imported as a module: its Read case is not run here)
 
 OUT = os.path.join(os.environ.get("READROOM_TEST_OUT", tempfile.gettempdir()), "test_keyboard")
@@ -132,7 +132,9 @@ class Keyboard(test_read.Read):
         # The viewer's drop-downs are among them (GTK 4.8 named their
         # buttons "GtkToggleButton").
         p = self.pyatspi
-        missing = unnamed_focusable(self.app, self.pyatspi)
+        workspace = common_ancestor(self.app, "Image viewer", "Lesion form")
+        self.assertIsNotNone(workspace)
+        missing = unnamed_focusable(workspace, self.pyatspi)
         for name in ("Slab mode", "Colour map"):
             self.assertIsNotNone(self.named(name, roles=(p.ROLE_PUSH_BUTTON, p.ROLE_TOGGLE_BUTTON),
                                             timeout=10),
