@@ -150,7 +150,10 @@ class Keyboard(test_read.Read):
                                               "Image viewer"), 30))
         time.sleep(2)  # nothing to wait for: warnings come while it lays out
         with open(os.path.join(self.proc.cwd, "stderr"), errors="replace") as f:
-            trouble = [line for line in f if GTK_TROUBLE.search(line)]
+            # GTK warns of screen coordinates when a test asks for a
+            # node's extents: the driver's doing, not the application's.
+            trouble = [line for line in f if GTK_TROUBLE.search(line)
+                       and "Screen coordinates not supported" not in line]
         self.assertEqual(trouble, [], "GTK complained at start-up")
 
 
