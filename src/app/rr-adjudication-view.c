@@ -5,6 +5,7 @@
  * change. The differences between the reads come from core
  * (rr_read_compare), the discrepancies from the server. */
 #include "rr-adjudication-view.h"
+#include "rr-accessible.h"
 #include "rr-read-export.h"
 #include "rr-viewport.h"
 #include "rr-sign-dialog.h"
@@ -34,6 +35,7 @@ struct _RrAdjudicationView
 
   GtkLabel *title;
   GtkLabel *summary;
+  GtkWidget *banner;
   RrViewport *view1, *view2;
   GtkLabel *caption1, *caption2;
   GtkToggleButton *show_own, *show_1, *show_2, *show_both;
@@ -713,12 +715,25 @@ fill_lesions (RrAdjudicationView *self,
           gtk_widget_set_margin_end (label, 8);
           gtk_widget_set_margin_top (label, 4);
           gtk_widget_set_margin_bottom (label, 4);
+          gtk_widget_set_hexpand (label, TRUE);
           if (nd)
             {
-              gtk_widget_add_css_class (label, "error");
-              gtk_widget_add_css_class (label, "heading");
+              /* A lesion the readers differ on: marked by a warning icon,
+               * its text in normal weight (bold red was hard to read). */
+              GtkWidget *marked = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 0);
+              GtkWidget *icon = gtk_image_new_from_icon_name ("dialog-warning-symbolic");
+              gtk_widget_add_css_class (icon, "warning");
+              gtk_widget_set_valign (icon, GTK_ALIGN_START);
+              gtk_widget_set_margin_start (icon, 8);
+              gtk_widget_set_margin_top (icon, 6);
+              gtk_accessible_update_property (GTK_ACCESSIBLE (icon),
+                                              GTK_ACCESSIBLE_PROPERTY_LABEL, _("Differs"), -1);
+              gtk_box_append (GTK_BOX (marked), icon);
+              gtk_box_append (GTK_BOX (marked), label);
+              gtk_list_box_row_set_child (GTK_LIST_BOX_ROW (row), marked);
             }
-          gtk_list_box_row_set_child (GTK_LIST_BOX_ROW (row), label);
+          else
+            gtk_list_box_row_set_child (GTK_LIST_BOX_ROW (row), label);
           g_object_set_data_full (G_OBJECT (row), "lesion", g_strdup (id), g_free);
           gtk_accessible_update_property (GTK_ACCESSIBLE (row), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                           t->str, -1);
@@ -976,11 +991,13 @@ fetch_done (GObject      *source,
       JsonObject *d = rr_json_get_element (self->discrepancies, i);
       const char *f = rr_json_get_string (d, "kind"), *tp = rr_json_get_string (d, "timepoint");
       g_autofree char *where = tp ? g_strdup_printf (" (%s)", tp) : g_strdup ("");
-      g_string_append_printf (summary, "%s%s%s: Reader 1 %s, Reader 2 %s",
-                              summary->len ? "; " : _("Discrepancy: "), field_name (f), where,
+      /* One line each: a list, not a paragraph to search. */
+      g_string_append_printf (summary, _("%sDiscrepancy: %s%s: Reader 1 %s, Reader 2 %s"),
+                              summary->len ? "\n" : "", field_name (f), where,
                               word (discrepancy_value (d, 0)), word (discrepancy_value (d, 1)));
     }
   gtk_label_set_text (self->summary, summary->str);
+  gtk_widget_set_visible (self->banner, summary->len > 0);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->summary), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   summary->str, -1);
   g_string_free (summary, TRUE);
@@ -1025,6 +1042,7 @@ clear_task (RrAdjudicationView *self)
     while ((child = gtk_widget_get_first_child (GTK_WIDGET (*b))))
       gtk_list_box_remove (*b, child);
   gtk_label_set_text (self->summary, "");
+  gtk_widget_set_visible (self->banner, FALSE);
   gtk_label_set_text (self->state, "");
   gtk_label_set_text (self->view_state, "");
   gtk_check_button_set_active (self->choose1, FALSE);
@@ -1220,6 +1238,7 @@ rr_adjudication_view_class_init (RrAdjudicationViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, RrAdjudicationView, show_both);
   gtk_widget_class_bind_template_child (widget_class, RrAdjudicationView, view_state);
   gtk_widget_class_bind_template_child (widget_class, RrAdjudicationView, paned);
+  gtk_widget_class_bind_template_child (widget_class, RrAdjudicationView, banner);
   gtk_widget_class_bind_template_child (widget_class, RrAdjudicationView, timepoints);
   gtk_widget_class_bind_template_child (widget_class, RrAdjudicationView, lesions1);
   gtk_widget_class_bind_template_child (widget_class, RrAdjudicationView, lesions2);
@@ -1246,6 +1265,7 @@ static void
 rr_adjudication_view_init (RrAdjudicationView *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  rr_accessible_skip_empty_labels (GTK_WIDGET (self));
   self->export = rr_read_export_new ();
   gtk_box_insert_child_after (GTK_BOX (gtk_widget_get_parent (GTK_WIDGET (self->state))),
                               self->export, GTK_WIDGET (self->state));

@@ -14,6 +14,7 @@
 #include "rr-dicom.h"
 #include "rr-scan.h"
 #include "rr-task-detail.h"
+#include "rr-accessible.h"
 
 #include <adwaita.h>
 #include <glib/gi18n.h>
@@ -1088,6 +1089,7 @@ words_drop_down (const char *const *words,
   d = GTK_DROP_DOWN (gtk_drop_down_new (G_LIST_MODEL (g_steal_pointer (&list)), NULL));
   gtk_widget_set_tooltip_text (GTK_WIDGET (d), name);
   gtk_accessible_update_property (GTK_ACCESSIBLE (d), GTK_ACCESSIBLE_PROPERTY_LABEL, name, -1);
+  rr_accessible_name_drop_down (d);
   return d;
 }
 
@@ -1208,6 +1210,7 @@ rr_qc_view_init (RrQcView *self)
   gtk_box_append (GTK_BOX (bottom), GTK_WIDGET (self->state));
   gtk_box_append (GTK_BOX (outer), bottom);
   gtk_widget_set_parent (outer, GTK_WIDGET (self));
+  rr_accessible_skip_empty_labels (GTK_WIDGET (self));
 
   g_signal_connect_object (self->checks, "row-activated", G_CALLBACK (on_check_activated), self,
                            0);

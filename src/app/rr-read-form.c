@@ -16,6 +16,7 @@
 #include "rr-organs.h"
 #include "rr-sync.h"
 #include "rr-session.h"
+#include "rr-accessible.h"
 
 #include <adwaita.h>
 #include <glib/gi18n.h>
@@ -675,6 +676,7 @@ lesion_row (RrReadForm    *self,
         acc = g_strdup_printf (_("Status of %s at %s"), l->id, timepoint_label (self, self->current));
         gtk_accessible_update_property (GTK_ACCESSIBLE (dd), GTK_ACCESSIBLE_PROPERTY_LABEL, acc,
                                         -1);
+        rr_accessible_name_drop_down (GTK_DROP_DOWN (dd));
         g_object_set_data_full (G_OBJECT (dd), "lesion", g_strdup (l->id), g_free);
         g_signal_connect_object (dd, "notify::selected", G_CALLBACK (on_state), self, 0);
         g_object_set_data (G_OBJECT (row), "state", dd);
@@ -1425,6 +1427,7 @@ static void
 rr_read_form_init (RrReadForm *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  rr_accessible_skip_empty_labels (GTK_WIDGET (self));
   self->retry = g_cancellable_new ();
   self->calipers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                           (GDestroyNotify) rr_measurement_free);

@@ -44,12 +44,20 @@ rr_viewport_draw_text (cairo_t *cr, double x, double y, const char *text, double
   cairo_text_extents_t ext;
   cairo_text_extents (cr, text, &ext);
   x -= ext.x_advance * align;
-  cairo_set_source_rgba (cr, 0, 0, 0, 0.8);
-  cairo_move_to (cr, x + 1, y + 1);
-  cairo_show_text (cr, text);
-  cairo_set_source_rgb (cr, 0.92, 0.92, 0.92);
+  /* Light glyphs in a dark halo all round, as OHIF and Horos draw their
+   * labels: readable on any pixel value. A drop shadow (dark on one side
+   * only) left light text on a bright lesion unreadable. */
+  cairo_save (cr);
+  cairo_new_path (cr);
   cairo_move_to (cr, x, y);
-  cairo_show_text (cr, text);
+  cairo_text_path (cr, text);
+  cairo_set_line_join (cr, CAIRO_LINE_JOIN_ROUND);
+  cairo_set_line_width (cr, 3);
+  cairo_set_source_rgba (cr, 0, 0, 0, 0.85);
+  cairo_stroke_preserve (cr);
+  cairo_set_source_rgb (cr, 0.92, 0.92, 0.92);
+  cairo_fill (cr);
+  cairo_restore (cr);
 }
 
 /* The caption of pane @i: what it shows. Drawn in the pane and read out

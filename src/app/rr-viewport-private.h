@@ -104,6 +104,8 @@ struct _RrViewport
 void     rr_viewport_redraw        (RrViewport *self);
 /* The GL side's signal handlers (rr-viewport-gl.c), from init. */
 void     rr_viewport_gl_init       (RrViewport *self);
+/* Tab and Shift+Tab through the panes, then on (rr-viewport-focus.c). */
+void     rr_viewport_focus_class_init (GtkWidgetClass *widget_class);
 /* The window pane @i shows its volume through: a comparison of another
  * modality (PET beside CT) has its own, panes of one modality share one. */
 void     rr_viewport_pane_window   (RrViewport *self,

@@ -558,6 +558,7 @@ rr_viewport_class_init (RrViewportClass *klass)
   gtk_widget_class_install_action (widget_class, "viewer.rotate", "i", viewer_action);
   gtk_widget_class_install_action (widget_class, "viewer.cine", NULL, viewer_action);
   gtk_widget_class_install_action (widget_class, "viewer.next-pane", NULL, viewer_action);
+  rr_viewport_focus_class_init (widget_class);
   gtk_widget_class_install_action (widget_class, "viewer.turn", "i", viewer_action);
   gtk_widget_class_install_action (widget_class, "viewer.flip", "b", viewer_action);
   gtk_widget_class_install_action (widget_class, "viewer.slab-mode", NULL, viewer_action);
@@ -584,7 +585,6 @@ rr_viewport_class_init (RrViewportClass *klass)
     gtk_widget_class_add_binding_action (widget_class, GDK_KEY_bracketright, 0, "viewer.rotate",
                                          "i", 5);
     gtk_widget_class_add_binding_action (widget_class, GDK_KEY_space, 0, "viewer.cine", NULL);
-    gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Tab, 0, "viewer.next-pane", NULL);
     gtk_widget_class_add_binding_action (widget_class, GDK_KEY_r, GDK_CONTROL_MASK, "viewer.turn",
                                          "i", 1);
     gtk_widget_class_add_binding_action (widget_class, GDK_KEY_R, GDK_CONTROL_MASK | GDK_SHIFT_MASK,

@@ -20,6 +20,7 @@
 #include "rr-store.h"
 #include "rr-store-writer.h"
 #include "rr-session.h"
+#include "rr-accessible.h"
 #include "rr-scan.h"
 
 #include <glib/gi18n.h>
@@ -1253,6 +1254,8 @@ rr_window_init (RrWindow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
   rr_accels_tooltips (GTK_WIDGET (self), rr_window_accels, rr_window_n_accels);
+  rr_accessible_name_drop_down (self->slab_mode);
+  rr_accessible_name_drop_down (self->colormap);
   self->qc = RR_QC_VIEW (rr_qc_view_new ());
   gtk_stack_add_named (self->stack, GTK_WIDGET (self->qc), "qc");
   self->cancellable = g_cancellable_new ();

@@ -77,6 +77,55 @@ def find_all(node, pred, out, depth=0):
     return out
 
 
+def common_ancestor(app, *names):
+    """The innermost node of @app holding a node named each of @names
+    (a workspace: the viewer and the form), None if one is missing."""
+    nodes = [find(app, lambda n, name=name: (n.name or "") == name) for name in names]
+    if None in nodes:
+        return None
+    paths = []
+    for n in nodes:
+        path = []
+        while n is not None:
+            path.append(n)
+            n = n.parent
+        paths.append(path)
+    for n in paths[0]:
+        if all(any(n == m for m in path) for path in paths[1:]):
+            return n
+    return None
+
+
+def unnamed_focusable(root, pyatspi):
+    """The controls shown under @root that take the keyboard focus and a
+    screen reader has no name for: none, or GTK's type name
+    ("GtkToggleButton") in its place. Containers GTK marks focusable
+    (scroll panes, panes) are not controls: their children are read."""
+    controls = {pyatspi.ROLE_PUSH_BUTTON, pyatspi.ROLE_TOGGLE_BUTTON, pyatspi.ROLE_CHECK_BOX,
+                pyatspi.ROLE_RADIO_BUTTON, pyatspi.ROLE_COMBO_BOX, pyatspi.ROLE_ENTRY,
+                pyatspi.ROLE_TEXT, pyatspi.ROLE_PASSWORD_TEXT, pyatspi.ROLE_SPIN_BUTTON,
+                pyatspi.ROLE_SLIDER, pyatspi.ROLE_LABEL, pyatspi.ROLE_LINK, pyatspi.ROLE_IMAGE}
+    out = []
+
+    def unnamed(n):
+        st = n.getState()
+        # GTK 4.8 says SHOWING of hardly anything: VISIBLE, under @root.
+        if not (st.contains(pyatspi.STATE_FOCUSABLE) and st.contains(pyatspi.STATE_VISIBLE)
+                and n.getRole() in controls):
+            return False
+        name = n.name or ""
+        return not name.strip() or re.match(r"^Gtk[A-Z]\w*$", name)
+    for n in find_all(root, unnamed, []):
+        try:
+            parent = n.parent
+            out.append("%s %r in %s %r" % (n.getRoleName(), n.name or "",
+                                           parent.getRoleName() if parent else "-",
+                                           parent.name if parent else ""))
+        except Exception:
+            pass  # gone while it was read
+    return out
+
+
 def gone(error):
     """Whether @error is AT-SPI's for an object the application removed
     (a widget it replaced): "The application no longer exists" is said of

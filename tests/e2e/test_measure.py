@@ -219,11 +219,11 @@ class Measure(AppCase):
             self.assertTrue(self.described("Axial · slice %d / 30" % n), self.viewer.description)
         self.assertEqual(self.pane_slices(), (19, 23, "not linked: scrolls alone"))
         self.shot("readroom-compare-unlinked")
-        # Linked here with K; then the current pane (Tab) scrolls both:
+        # Linked here with K; then the current pane (Shift+Tab) scrolls both:
         # two slices back, the prior two back too, four apart as set.
         self.pyatspi.Registry.generateKeyboardEvent(ord("k"), None, self.pyatspi.KEY_SYM)
         self.assertTrue(self.described("linked by offset"), self.viewer.description)
-        self.pyatspi.Registry.generateKeyboardEvent(0xff09, None, self.pyatspi.KEY_SYM)  # Tab
+        self.shift_tab()  # back to the first pane (Tab goes on from the last)
         self.assertTrue(self.described("pane 1 of 2"), self.viewer.description)
         for n in (18, 17):
             self.pyatspi.Registry.generateKeyboardEvent(0xff52, None, self.pyatspi.KEY_SYM)  # Up
@@ -266,14 +266,14 @@ class Measure(AppCase):
         # Key 2 (the CT lung preset) on the PET pane changes nothing, there
         # or on the CT (the keys arrive in order: Tab after it shows it done).
         self.pyatspi.Registry.generateKeyboardEvent(ord("2"), None, self.pyatspi.KEY_SYM)
-        self.pyatspi.Registry.generateKeyboardEvent(0xff09, None, self.pyatspi.KEY_SYM)  # Tab
+        self.shift_tab()  # back to the first pane (Tab goes on from the last)
         self.assertTrue(self.described("pane 1 of 2"), self.viewer.description)
         self.assertEqual(self.window_of_active_pane(), ct)
         self.pyatspi.Registry.generateKeyboardEvent(0xff09, None, self.pyatspi.KEY_SYM)  # Tab
         self.assertTrue(self.described("pane 2 of 2"), self.viewer.description)
         self.assertEqual(self.window_of_active_pane(), pet)
         # On the CT pane the preset applies, to the CT alone.
-        self.pyatspi.Registry.generateKeyboardEvent(0xff09, None, self.pyatspi.KEY_SYM)  # Tab
+        self.shift_tab()  # back to the first pane (Tab goes on from the last)
         self.assertTrue(self.described("pane 1 of 2"), self.viewer.description)
         self.pyatspi.Registry.generateKeyboardEvent(ord("2"), None, self.pyatspi.KEY_SYM)
         self.assertTrue(self.described("W 1500 L -600"), self.viewer.description)
@@ -350,6 +350,49 @@ class Measure(AppCase):
             self.assertEqual(self.bright_pixels(path, right - 8, y + 5, 7, 15), 0,
                              "the caption of the pane ending at %d is cut at its edge" % right)
 
+    def grey_box(self, path, x, y, w, h):
+        """A screenshot's box as {(x, y): mean of R, G and B}."""
+        out = subprocess.run(["convert", path, "-crop", "%dx%d+%d+%d" % (w, h, x, y), "+repage",
+                              "-depth", "8", "txt:-"], capture_output=True, text=True).stdout
+        return {(int(m[1]), int(m[2])): (int(m[3]) + int(m[4]) + int(m[5])) / 3
+                for m in re.finditer(r"^(\d+),(\d+): \((\d+),(\d+),(\d+)", out, re.M)}
+
+    def test_label_halo(self):
+        """A caliper's value is drawn light in a dark halo all round, as
+        OHIF and Horos draw theirs (walk finding 10): a shadow on one side
+        only left it white on white over a bright lesion. Seen on the
+        screen: the light glyph pixels the label added over a background
+        that is not dark have a dark pixel just left of their left edge
+        too, not only (as a drop shadow) right of and below them."""
+        self.launch()
+        cx, cy = self.cx, self.cy - 40
+        before = os.path.join(OUT, "readroom-halo-before.png")
+        after = os.path.join(OUT, "readroom-halo.png")
+        self.shot("readroom-halo-before")
+        self.click_button("Bidirectional")
+        self.assertTrue(self.described("tool: Bidirectional"), self.viewer.description)
+        # From the right lung to the mediastinum: the label, right of and
+        # below the caliper's right end, falls on soft tissue (mid-grey in
+        # the CT window), then on the left lung.
+        self.drag(cx - 150, cy, cx - 60, cy)
+        self.assertIsNotNone(self.wait_values(lambda v: len(v) == 1), self.values())
+        self.shot("readroom-halo")
+        # Below the caliper's line (and its handles), where its label goes.
+        box = (cx - 60, cy + 6, 300, 50)
+        b, a = self.grey_box(before, *box), self.grey_box(after, *box)
+        glyph = {k for k, v in a.items() if v >= 200 and v - b.get(k, 255) > 40}
+        edges = haloed = 0
+        for (x, y) in glyph:
+            left = [(x - d, y) for d in (1, 2)]
+            if (x - 1, y) in glyph or any(b.get(k, 0) < 90 for k in left):
+                continue  # not a left edge, or over a dark background anyway
+            edges += 1
+            if min(a.get(k, 255) for k in left) < 70:
+                haloed += 1
+        print("label halo: %d of %d left edges dark" % (haloed, edges), file=sys.stderr)
+        self.assertGreater(edges, 10, "no label drawn under the caliper (readroom-halo.png)")
+        self.assertGreater(haloed, 0.8 * edges, "the label's left edges have no dark halo")
+
     def compare_with_study_2(self, what="Study 2 · CT"):
         button = find(self.app, lambda n: (n.name or "") == "Compare with another study")
         self.assertIsNotNone(button)
@@ -361,6 +404,12 @@ class Measure(AppCase):
                                      and n.getRole() != self.pyatspi.ROLE_LABEL), 10)
         self.assertIsNotNone(item, "no %s in the Compare menu" % what)
         item.queryAction().doAction(0)
+
+    def shift_tab(self):
+        reg, p = self.pyatspi.Registry, self.pyatspi
+        reg.generateKeyboardEvent(50, None, p.KEY_PRESS)  # Shift_L
+        reg.generateKeyboardEvent(0xff09, None, p.KEY_SYM)  # Tab
+        reg.generateKeyboardEvent(50, None, p.KEY_RELEASE)
 
     def focus_viewer(self):
         # The click that closes the Compare menu may be the one the menu

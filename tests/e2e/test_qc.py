@@ -22,7 +22,8 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "server"))
-from a11y import find, find_all, label_text, main, start_a11y_bus, start_app, wait_for, wait_registry  # noqa: E402
+from a11y import (common_ancestor, find, find_all, label_text, main, start_a11y_bus, start_app,  # noqa: E402
+                  unnamed_focusable, wait_for, wait_registry)
 from workspace import WorkspaceDriver  # noqa: E402
 from test_server import ADMIN_PASSWORD, Server  # noqa: E402
 
@@ -213,6 +214,12 @@ class Qc(WorkspaceDriver, unittest.TestCase):
         self.launch_and_open("qc1", "Quality control · subject " + SUBJECT)
         v = self.viewer()
         self.assertIsNotNone(v, "the QC workspace did not open")
+        # Every control a screen reader can reach has a name to speak
+        # (walk finding 15: drop-downs read as "GtkToggleButton", empty
+        # state lines as "GtkLabel").
+        qc_view = common_ancestor(self.app, "QC images", "Automated checks")
+        self.assertIsNotNone(qc_view)
+        self.assertEqual(unnamed_focusable(qc_view, p), [], "controls without a name")
         checks = wait_for(lambda: [r for r in self.row_names("Automated checks")
                                    if r.startswith("✗ Failed · Slice thickness: ")], 30)
         self.shot("1-automated")
