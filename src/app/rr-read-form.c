@@ -1074,6 +1074,15 @@ load_lock (RrReadForm *self)
       self->locked = TRUE;
       text = g_strdup (_("Submitted from another computer: read-only here"));
     }
+  else if (task && task->withdrawn)
+    {
+      /* Reassigned by the server: whatever is signed here now would be
+       * refused, so nothing more is done on it; the draft stays in the
+       * local database. */
+      self->locked = TRUE;
+      text = g_strdup (_("Withdrawn by the server: this read was reassigned. Your draft is kept "
+                         "on this computer."));
+    }
   else if (self->waits_for && !(last && g_str_equal (last->state, "refused")))
     {
       self->locked = TRUE;
@@ -1267,6 +1276,20 @@ rr_read_form_lock_reason (RrReadForm *self)
   if (self->waits_for)
     return _("Sequential reading: the earlier timepoint is read and submitted first");
   return _("This read is signed: its measurements can no longer change");
+}
+
+/* After a synchronisation: the task open may have been signed elsewhere or
+ * withdrawn by the server since it was loaded. */
+void
+rr_read_form_recheck (RrReadForm *self)
+{
+  gboolean was = self->locked;
+  g_return_if_fail (RR_IS_READ_FORM (self));
+  if (self->task_id == NULL)
+    return;
+  load_lock (self);
+  if (self->locked != was)
+    update_rows_locked (self);
 }
 
 gboolean
