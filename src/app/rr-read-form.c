@@ -1089,6 +1089,11 @@ load_lock (RrReadForm *self)
       text = g_strdup_printf (_("Sequential reading: submit your read of %s first. This "
                                 "timepoint opens once it is locked."), self->waits_for);
     }
+  else if (last && g_str_equal (last->state, "refused") &&
+           g_strcmp0 (last->last_error, RR_SYNC_REFUSED_PASSWORD) == 0)
+    /* The signer's own mistake, in the signing dialog's words. */
+    text = g_strdup (_("Wrong password: the read is not signed. Sign it again with your "
+                       "password."));
   else if (last && g_str_equal (last->state, "refused"))
     text = g_strdup_printf (_("The server refused the read: %s"),
                             last->last_error ? last->last_error : "");
