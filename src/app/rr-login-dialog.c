@@ -61,6 +61,9 @@ login_thread (GTask        *task,
   Login *l = data;
   g_autoptr (RrSyncClient) c = rr_sync_client_new (l->server, l->ca);
   GError *error = NULL;
+  /* Someone waits on this dialog: a server that refuses the connection
+   * is said at once, not after the sync's 20 s of retries. */
+  rr_sync_client_set_interactive (c, TRUE);
   l->user_json = rr_sync_login (c, l->user, l->password, &error);
   if (l->user_json == NULL)
     {

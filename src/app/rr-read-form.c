@@ -1076,12 +1076,26 @@ load_lock (RrReadForm *self)
       self->locked = TRUE;
       text = g_strdup (_("Submitted from another computer: read-only here"));
     }
+  else if (task && task->withdrawn)
+    {
+      /* Reassigned by the server: whatever is signed here now would be
+       * refused, so nothing more is done on it; the draft stays in the
+       * local database. */
+      self->locked = TRUE;
+      text = g_strdup (_("Withdrawn by the server: this read was reassigned. Your draft is kept "
+                         "on this computer."));
+    }
   else if (self->waits_for && !(last && g_str_equal (last->state, "refused")))
     {
       self->locked = TRUE;
       text = g_strdup_printf (_("Sequential reading: submit your read of %s first. This "
                                 "timepoint opens once it is locked."), self->waits_for);
     }
+  else if (last && g_str_equal (last->state, "refused") &&
+           g_strcmp0 (last->last_error, RR_SYNC_REFUSED_PASSWORD) == 0)
+    /* The signer's own mistake, in the signing dialog's words. */
+    text = g_strdup (_("Wrong password: the read is not signed. Sign it again with your "
+                       "password."));
   else if (last && g_str_equal (last->state, "refused"))
     text = g_strdup_printf (_("The server refused the read: %s"),
                             last->last_error ? last->last_error : "");
@@ -1269,6 +1283,20 @@ rr_read_form_lock_reason (RrReadForm *self)
   if (self->waits_for)
     return _("Sequential reading: the earlier timepoint is read and submitted first");
   return _("This read is signed: its measurements can no longer change");
+}
+
+/* After a synchronisation: the task open may have been signed elsewhere or
+ * withdrawn by the server since it was loaded. */
+void
+rr_read_form_recheck (RrReadForm *self)
+{
+  gboolean was = self->locked;
+  g_return_if_fail (RR_IS_READ_FORM (self));
+  if (self->task_id == NULL)
+    return;
+  load_lock (self);
+  if (self->locked != was)
+    update_rows_locked (self);
 }
 
 gboolean

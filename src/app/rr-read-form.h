@@ -48,6 +48,7 @@ const char *rr_read_form_lesion_of            (const char *caliper_id,
                                                gpointer    form);
 /* Submitted (or waiting in the outbox): nothing in the task may change. */
 gboolean    rr_read_form_is_locked            (RrReadForm *self);
+void        rr_read_form_recheck              (RrReadForm *self);
 /* Why the task's measurements cannot change, for the reader. */
 const char *rr_read_form_lock_reason          (RrReadForm *self);
 

@@ -198,6 +198,9 @@ signer_thread (GTask        *task,
       return;
     }
   j->name = display_name (user_json);
+  /* The dialog is open meanwhile: a refused connection ends the lookup at
+   * once ("full name not known offline"), not after 20 s of retries. */
+  rr_sync_client_set_interactive (c, TRUE);
   if (j->name == NULL)
     {
       /* Not kept yet: the server knows the full name. */

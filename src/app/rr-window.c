@@ -1289,6 +1289,8 @@ rr_window_init (RrWindow *self)
   g_signal_connect_object (self->measurements, "activated", G_CALLBACK (on_panel_activated), self,
                            0);
   g_signal_connect_object (self->worklist, "open-task", G_CALLBACK (on_open_task), self, 0);
+  g_signal_connect_object (self->worklist, "synced", G_CALLBACK (rr_read_form_recheck),
+                           self->read_form, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->read_form, "go-to", G_CALLBACK (on_form_go_to), self, 0);
   g_signal_connect_object (self->read_form, "lesions-changed", G_CALLBACK (on_lesions_changed),
                            self, G_CONNECT_SWAPPED);

@@ -46,6 +46,7 @@ struct _RrWorklist
 enum
 {
   SIGNAL_OPEN_TASK,
+  SIGNAL_SYNCED,
   N_SIGNALS
 };
 
@@ -674,6 +675,8 @@ sync_done (GObject      *source,
   set_session_ended (self, g_error_matches (error, RR_SYNC_ERROR, RR_SYNC_ERROR_AUTH));
   self->online = ok || (!job->offline && !self->session_ended);
   rebuild (self);
+  /* An open task may have been withdrawn meanwhile: its form says so. */
+  g_signal_emit (self, signals[SIGNAL_SYNCED], 0);
   update_status (self, ok ? (job->tasks_only ? NULL : _("downloads complete"))
                           : self->session_ended ? NULL : error->message);
   if (self->session_ended)
@@ -1020,6 +1023,9 @@ rr_worklist_class_init (RrWorklistClass *klass)
   object_class->dispose = rr_worklist_dispose;
   object_class->finalize = rr_worklist_finalize;
   widget_class->map = rr_worklist_map;
+  signals[SIGNAL_SYNCED] =
+    g_signal_new ("synced", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 0);
   signals[SIGNAL_OPEN_TASK] =
     g_signal_new ("open-task", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                   G_TYPE_NONE, 1, G_TYPE_STRING);

@@ -13,7 +13,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "server"))
 from a11y import AppCase, all_texts, find, main, wait_for  # noqa: E402
-from test_server import ADMIN_PASSWORD, Server  # noqa: E402
+from test_server import ADMIN_PASSWORD, Server, free_port  # noqa: E402
 from workspace import WorkspaceDriver  # noqa: E402
 
 CLI = os.environ.get("READROOM_CLI", "build/src/cli/readroom-cli")
@@ -140,6 +140,33 @@ class Account(AppCase, WorkspaceDriver):
         self.shot("account-shortcuts")
         self.pyatspi.Registry.generateKeyboardEvent(0xff1b, None, self.pyatspi.KEY_SYM)
         self.assertTrue(wait_for(lambda: self.frame("Keyboard Shortcuts") is None, 10))
+
+    def test_sign_in_unreachable(self):
+        """Signing in to a server that is down (as walk finding 2 for signing):
+        the refused connection is said at once, not after the sync's 20 s
+        of retries. The 10 s bound is half those 20 s: it tells "tried
+        again and again" from "said at once", it is not a speed figure."""
+        p = self.pyatspi
+        if self.frame("Sign In") is None:
+            person = wait_for(lambda: find(self.app, lambda n: (n.name or "").startswith(
+                "Signed in as ") and n.getRole() in (p.ROLE_PUSH_BUTTON, p.ROLE_TOGGLE_BUTTON)),
+                5)
+            if person is not None:
+                self.click(person)
+                self.click(self.popover_button("Switch User…"))
+            else:
+                self.click(self.named("Sign In"))
+        dialog = self.frame("Sign In")
+        self.assertIsNotNone(dialog, "no sign-in dialog")
+        # Nothing listens there: a stopped server, as the reader sees it.
+        down = "http://127.0.0.1:%d" % free_port()
+        self.sign_in("reader1", PASSWORD, url=down, open_dialog=False)
+        said = wait_for(lambda: [t for t in self.labels(dialog)
+                                 if t.startswith("The server cannot be reached")], 10)
+        self.shot("account-server-down")
+        self.assertTrue(said, self.labels(dialog))
+        self.click(self.named("Cancel", root=dialog))
+        self.assertTrue(wait_for(lambda: self.frame("Sign In") is None, 10))
 
 
 if __name__ == "__main__":

@@ -272,6 +272,11 @@ class ReadThird(WorkspaceDriver, AppCase):
         wrong = "Wrong password: the read is not signed. Enter your password again."
         self.assertTrue(wait_for(lambda: wrong in self.labels(dialog), 30), self.labels(dialog))
         self.shot("7-wrong-password")
+        # The form under the dialog says it in the same words, not as the
+        # server refusing the read.
+        form_says = "Wrong password: the read is not signed. Sign it again with your password."
+        self.assertTrue(wait_for(lambda: form_says in self.labels(), 10), self.labels())
+        self.assertFalse([t for t in self.labels() if t.startswith("The server refused the read")])
         self.type_into("Password", PASSWORD, root=dialog)
         self.click(self.named("Sign and submit", root=dialog))
         self.assertTrue(wait_for(self.signing_closed, 30), self.labels())

@@ -194,6 +194,17 @@ class Worklist(AppCase):
         row = find(lst, lambda n: n.getRole() == p.ROLE_LIST_ITEM
                    and "withdrawn on the server" in (n.name or ""))
         self.assertFalse(row.getState().contains(p.STATE_SENSITIVE))
+        # The read was still open in the window (opened above): its form,
+        # reloaded after the synchronisation, is locked and says why; Sign
+        # is off; the draft is said to be kept.
+        state = wait_for(lambda: [t for t in self.status_labels()
+                                  if t.startswith("Withdrawn by the server")], 30)
+        self.assertTrue(state, self.status_labels())
+        self.assertIn("Your draft is kept on this computer", state[0])
+        sign = find(self.app, lambda n: n.getRole() == p.ROLE_PUSH_BUTTON
+                    and (n.name or "").startswith("Sign and submit"))
+        self.assertIsNotNone(sign)
+        self.assertFalse(sign.getState().contains(p.STATE_SENSITIVE))
         subprocess.run(["import", "-window", "root", os.path.join(OUT, "readroom-withdrawn.png")],
                        capture_output=True)
 
