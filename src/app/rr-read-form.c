@@ -56,6 +56,7 @@ struct _RrReadForm
   RrRead *read;                 /* ...and the read it evaluated */
   gboolean locked;
   gboolean pending;             /* signed, waiting in the outbox */
+  gboolean withdrawn;           /* reassigned by the server */
   char *waits_for;              /* sequential reading: the earlier timepoint still open */
   guint refresh_source;
   guint retry_source;           /* sends the outbox again while pending */
@@ -1051,6 +1052,7 @@ load_lock (RrReadForm *self)
 
   self->locked = FALSE;
   self->pending = FALSE;
+  self->withdrawn = FALSE;
   gtk_label_set_text (self->state_label, "");
   if (self->store == NULL || self->task_id == NULL)
     return;
@@ -1081,7 +1083,7 @@ load_lock (RrReadForm *self)
       /* Reassigned by the server: whatever is signed here now would be
        * refused, so nothing more is done on it; the draft stays in the
        * local database. */
-      self->locked = TRUE;
+      self->locked = self->withdrawn = TRUE;
       text = g_strdup (_("Withdrawn by the server: this read was reassigned. Your draft is kept "
                          "on this computer."));
     }
@@ -1282,6 +1284,8 @@ rr_read_form_lock_reason (RrReadForm *self)
   g_return_val_if_fail (RR_IS_READ_FORM (self), NULL);
   if (self->waits_for)
     return _("Sequential reading: the earlier timepoint is read and submitted first");
+  if (self->withdrawn)
+    return _("Withdrawn by the server: this read was reassigned and can no longer change");
   return _("This read is signed: its measurements can no longer change");
 }
 
@@ -1290,13 +1294,21 @@ rr_read_form_lock_reason (RrReadForm *self)
 void
 rr_read_form_recheck (RrReadForm *self)
 {
-  gboolean was = self->locked;
+  gboolean was;
+  g_autofree char *before = NULL;
+
   g_return_if_fail (RR_IS_READ_FORM (self));
   if (self->task_id == NULL)
     return;
+  was = self->locked;
+  before = g_strdup (gtk_label_get_text (self->state_label));
   load_lock (self);
   if (self->locked != was)
     update_rows_locked (self);
+  else if (!self->locked && *gtk_label_get_text (self->state_label) == '\0')
+    /* Nothing new from the server: what the form told the reader last
+     * (a rule broken, say) stays until the reader acts on it. */
+    gtk_label_set_text (self->state_label, before);
 }
 
 gboolean
