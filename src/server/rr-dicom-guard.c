@@ -51,16 +51,44 @@ u32 (const Bytes *b,
          (guint32) b->data[at + 2] << 16 | (guint32) b->data[at + 3] << 24;
 }
 
-/* Explicit VRs whose header has a 4-byte length (PS3.5 7.1.2). */
 static gboolean
-long_vr (const guint8 *vr)
+vr_in (const guint8      *vr,
+       const char *const *vrs)
 {
-  static const char *const vrs[] = { "OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN",
-                                     "UR", "UT", "UV", NULL };
   for (guint i = 0; vrs[i]; i++)
     if (vr[0] == (guint8) vrs[i][0] && vr[1] == (guint8) vrs[i][1])
       return TRUE;
   return FALSE;
+}
+
+/* Explicit VRs whose header has a 2-byte length (PS3.5 7.1.2). Any other
+ * pair of capitals has a 4-byte length: dcmtk reads a VR it does not know
+ * as a possibly new one with a 4-byte length (DcmVR::setVR, EVR_UNKNOWN),
+ * and a guard that read 2 bytes there would walk other bytes than dcmtk
+ * parses, letting through the very nesting it is for. */
+static gboolean
+long_vr (const guint8 *vr)
+{
+  static const char *const short_vrs[] = { "AE", "AS", "AT", "CS", "DA", "DS", "DT", "FD", "FL",
+                                           "IS", "LO", "LT", "PN", "SH", "SL", "SS", "ST", "TM",
+                                           "UI", "UL", "US", NULL };
+  return !vr_in (vr, short_vrs);
+}
+
+/* The VRs of PS3.5 with a 4-byte length, which dcmtk 3.6.7 knows. */
+static gboolean
+known_long_vr (const guint8 *vr)
+{
+  static const char *const vrs[] = { "OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN",
+                                     "UR", "UT", "UV", NULL };
+  return vr_in (vr, vrs);
+}
+
+/* UN, or a VR dcmtk does not know (which it reads much as UN). */
+static gboolean
+un_like (const guint8 *vr)
+{
+  return (vr[0] == 'U' && vr[1] == 'N') || (long_vr (vr) && !known_long_vr (vr));
 }
 
 static gboolean
@@ -209,6 +237,14 @@ walk (const Bytes *b,
                 pos += 8;
               }
           }
+        /* What dcmtk does with these is not the guard's to guess: a VR
+         * it does not know with an undefined length, and UN in the
+         * retired big endian syntax (dcmtk reads UN's items in implicit
+         * VR little endian whatever the file's byte order). */
+        if (vr && !(vr[0] == 'U' && vr[1] == 'N') && un_like (vr) && length == UNDEFINED)
+          return RR_DICOM_GUARD_MALFORMED;
+        if (vr && b->big_endian && vr[0] == 'U' && vr[1] == 'N')
+          return RR_DICOM_GUARD_MALFORMED;
         if (length == UNDEFINED)
           {
             /* Pixel data's fragments; anything else dcmtk reads as a
@@ -229,9 +265,10 @@ walk (const Bytes *b,
               return RR_DICOM_GUARD_MALFORMED;
             if (vr && vr[0] == 'S' && vr[1] == 'Q')
               sequence = TRUE;
-            /* Implicit VR (or UN, which dcmtk may read as its dictionary
-             * says): a value that starts with an item may be a sequence. */
-            else if ((vr == NULL || (vr[0] == 'U' && vr[1] == 'N')) && length >= 8 &&
+            /* Implicit VR (or UN, or a VR dcmtk does not know, which it may
+             * read as its dictionary says): a value that starts with an
+             * item may be a sequence. */
+            else if ((vr == NULL || un_like (vr)) && length >= 8 &&
                      u16 (b, pos) == 0xfffe && u16 (b, pos + 2) == ITEM)
               {
                 sequence = TRUE;
@@ -291,6 +328,28 @@ inflate_bounded (const guint8 *data,
   return g_byte_array_free_to_bytes (g_steal_pointer (&out));
 }
 
+/* The transfer syntaxes dcmtk 3.6.7 reads, the guard with it: implicit and
+ * explicit VR little endian, big endian, deflated, RLE, and the JPEG,
+ * JPEG-LS, JPEG 2000, JPIP, MPEG and HEVC families (1.2.840.10008.1.2.4.50
+ * to .108; not High-Throughput JPEG 2000, .201 on, which it does not know). */
+static gboolean
+known_syntax (const char *uid)
+{
+  static const char *const plain[] = { "1.2.840.10008.1.2", "1.2.840.10008.1.2.1",
+                                       "1.2.840.10008.1.2.2", "1.2.840.10008.1.2.1.99",
+                                       "1.2.840.10008.1.2.5", NULL };
+  const char *family = "1.2.840.10008.1.2.4.";
+  char *end = NULL;
+  guint64 n;
+
+  if (g_strv_contains (plain, uid))
+    return TRUE;
+  if (!g_str_has_prefix (uid, family) || !g_ascii_isdigit (uid[strlen (family)]))
+    return FALSE;
+  n = g_ascii_strtoull (uid + strlen (family), &end, 10);
+  return *end == '\0' && n >= 50 && n <= 108;
+}
+
 RrDicomGuard
 rr_dicom_guard (const guint8 *data,
                 gsize         len,
@@ -335,10 +394,12 @@ rr_dicom_guard (const guint8 *data,
           pos += length;
         }
     }
-  else if (len >= 8)
-    /* A bare data set: dcmtk tells explicit from implicit VR by looking. */
-    g_strlcpy (syntax, is_vr (data + 4) ? "1.2.840.10008.1.2.1" : "1.2.840.10008.1.2",
-               sizeof syntax);
+  /* A bare data set, or a file that does not say its transfer syntax:
+   * dcmtk guesses the byte order and the VR encoding from the first bytes
+   * (DcmItem::checkTransferSyntax), and a guess of the guard's own could
+   * differ from dcmtk's. The contract's body is a DICOM file. */
+  if (!known_syntax (syntax))
+    return RR_DICOM_GUARD_UNSUPPORTED;
 
   if (g_str_equal (syntax, "1.2.840.10008.1.2"))
     return walk (&b, pos, TRUE, max_depth);

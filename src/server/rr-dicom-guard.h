@@ -32,10 +32,12 @@ typedef enum
   RR_DICOM_GUARD_TOO_LARGE,   /* a deflated data set inflates beyond the limit */
   RR_DICOM_GUARD_MALFORMED,   /* lengths or delimiters that do not fit together */
   RR_DICOM_GUARD_TOO_MANY,    /* more elements in a data set, or items in a sequence */
+  RR_DICOM_GUARD_UNSUPPORTED, /* not a Part 10 file in a transfer syntax dcmtk and the guard read alike */
 } RrDicomGuard;
 
-/* Walks the @len bytes of @data (a DICOM Part 10 file, or a bare data set
- * in implicit or explicit VR Little Endian): every element header, every
+/* Walks the @len bytes of @data (a DICOM Part 10 file whose meta group names
+ * a transfer syntax dcmtk 3.6.7 knows; anything else is UNSUPPORTED, since
+ * dcmtk would guess what the guard cannot): every element header, every
  * sequence, item and delimiter, in the file's transfer syntax (Deflated
  * Explicit VR Little Endian inflated first, at most @max_inflated bytes).
  * Values are skipped, never read. At most RR_DICOM_MAX_ELEMENTS elements

@@ -403,6 +403,10 @@ post_instances (RrHttpRequest  *req,
     case RR_DICOM_GUARD_TOO_LARGE:
       return rr_respond_error (resp, 413, "too_large", "The deflated data set inflates beyond "
                                "256 MiB", NULL);
+    case RR_DICOM_GUARD_UNSUPPORTED:
+      return rr_respond_error (resp, 400, "invalid_request", "The body is not a DICOM file "
+                               "(PS3.10, with its meta group) in a transfer syntax the server "
+                               "reads", NULL);
     case RR_DICOM_GUARD_MALFORMED:
     default:
       return rr_respond_error (resp, 400, "invalid_request", "The file is not DICOM: its "

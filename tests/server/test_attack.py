@@ -466,5 +466,50 @@ class AttackSuite(unittest.TestCase):
                                crowded(elements=2000, items=2000), "asite1", headers=dicom)
         self.assertEqual((status, doc["error"]["code"]), (422, "phi_present"))
 
+    def test_9_the_guard_reads_what_dcmtk_reads(self):
+        """The guard must walk the bytes dcmtk parses, or nesting slips past
+        it (found by review): a VR dcmtk does not know has a 4-byte length
+        there (a guard reading 2 bytes took the length field for the next
+        element and skipped 64 nested sequences as one OB value); a body
+        without the meta group's transfer syntax leaves dcmtk to guess the
+        byte order and VR encoding; UN in big endian is read as implicit
+        little endian whatever the file says."""
+        dicom = {"Content-Type": "application/dicom", "X-Readroom-Trial": "A1"}
+        depth = 64
+        tail = ((struct.pack("<HH2sHI", 0x40, 0xa730, b"SQ", 0, 0xffffffff) +
+                 struct.pack("<HHI", 0xfffe, 0xe000, 0xffffffff)) * depth +
+                (struct.pack("<HHI", 0xfffe, 0xe00d, 0) +
+                 struct.pack("<HHI", 0xfffe, 0xe0dd, 0)) * depth)
+        # 256 bytes of "XX" value; read with a 2-byte length, its length
+        # field and first bytes look like an OB element spanning the tail.
+        value = b"OB\0\0" + struct.pack("<I", 248 + len(tail)) + bytes(248)
+        hidden = struct.pack("<HH2sHI", 0x30, 0x10, b"XX", 0, len(value)) + value + tail
+        body = nested(0, EXPLICIT) + hidden
+        status, doc = self.req("POST", "/readroom/v1/instances", body, "asite1", headers=dicom)
+        self.assertEqual((status, doc["error"]["code"]), (400, "invalid_request"), doc)
+        self.assertIn("deeper than 24", doc["error"]["message"])
+        self.ok(200, "GET", "/readroom/v1/me", who="asite1")
+        # A bare data set (no preamble, no meta), and a Part 10 file
+        # whose meta group names no transfer syntax.
+        whole = nested(depth, EXPLICIT)
+        bare = whole[whole.index(b"\x08\x00\x16\x00"):]
+        meta = element(2, 1, "OB", b"\0\1") + element(2, 3, "UI", "2.25.1")
+        no_syntax = (b"\0" * 128 + b"DICM" + element(2, 0, "UL", struct.pack("<I", len(meta))) +
+                     meta + bare)
+        for body in (bare, no_syntax):
+            status, doc = self.req("POST", "/readroom/v1/instances", body, "asite1",
+                                   headers=dicom)
+            self.assertEqual((status, doc["error"]["code"]), (400, "invalid_request"), doc)
+            self.assertIn("not a DICOM file", doc["error"]["message"])
+            self.ok(200, "GET", "/readroom/v1/me", who="asite1")
+        # UN with items in big endian.
+        un = (struct.pack(">HH2sHI", 0x40, 0xa730, b"UN", 0, 0xffffffff) +
+              struct.pack("<HHI", 0xfffe, 0xe000, 0xffffffff) * 4)
+        big = nested(0, "1.2.840.10008.1.2.2", dataset=struct.pack(">HH2sH", 8, 0x60, b"CS", 2) +
+                     b"SR" + un, deflate=False)
+        status, doc = self.req("POST", "/readroom/v1/instances", big, "asite1", headers=dicom)
+        self.assertEqual((status, doc["error"]["code"]), (400, "invalid_request"), doc)
+        self.ok(200, "GET", "/readroom/v1/me", who="asite1")
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
