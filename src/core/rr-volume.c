@@ -358,11 +358,14 @@ rr_volume_value_range (const RrVolume *volume,
   else if (volume->type == RR_VOXEL_FLOAT32)
     {
       const float *p = volume->voxels;
+      /* A rescale slope of 1E39 is a finite double but an infinite float:
+       * such voxels have no place on a window. */
       for (gsize x = 0; x < n; x++)
-        {
-          lo = MIN (lo, p[x]);
-          hi = MAX (hi, p[x]);
-        }
+        if (isfinite (p[x]))
+          {
+            lo = MIN (lo, p[x]);
+            hi = MAX (hi, p[x]);
+          }
     }
   else
     lo = 0, hi = 255;
@@ -397,8 +400,8 @@ rr_volume_value_quantile (const RrVolume *volume,
     {
       const float *p = volume->voxels;
       for (gsize x = 0; x < n; x++)
-        if (!isnan (p[x]))
-          hist[(guint) lround ((p[x] - lo) * scale)]++, total++;
+        if (isfinite (p[x]))
+          hist[CLAMP (lround ((p[x] - lo) * scale), 0, BINS - 1)]++, total++;
     }
   if (total == 0)
     return lo;

@@ -3,6 +3,8 @@
 #include "rr-volume.h"
 #include "rr-parse.h"
 
+#include <math.h>
+
 static RrVolume *
 make (guint nx, guint ny, guint nz, double zstep, double tilt_y)
 {
@@ -164,6 +166,34 @@ test_parse_doubles (void)
   g_assert_false (rr_parse_doubles (NULL, v, 1, 1, NULL));
 }
 
+/* A rescale slope beyond float's range makes infinite voxels: they have no
+ * place in the value range or the window's percentiles (an infinite range
+ * made the histogram's scale 0 and its bin index lround (NaN)). */
+static void
+test_infinite_voxels (void)
+{
+  guint dims[3] = { 10, 10, 1 };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RrVolume) v = rr_volume_new (dims, RR_VOXEL_FLOAT32, &error);
+  float *p;
+  double lo, hi, q;
+
+  g_assert_no_error (error);
+  p = v->voxels;
+  for (guint x = 0; x < 100; x++)
+    p[x] = (float) x;
+  p[7] = INFINITY;
+  p[8] = -INFINITY;
+  p[9] = NAN;
+  rr_volume_value_range (v, &lo, &hi);
+  g_assert_cmpfloat (lo, ==, 0);
+  g_assert_cmpfloat (hi, ==, 99);
+  /* 97 finite values 0..99 without 7, 8, 9: the median is 51. */
+  q = rr_volume_value_quantile (v, 0.5);
+  g_assert_true (isfinite (q));
+  g_assert_cmpfloat_with_epsilon (q, 51, 0.01);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -173,6 +203,7 @@ main (int argc, char **argv)
   g_test_add_func ("/volume/bounds", test_bounds);
   g_test_add_func ("/volume/unordered", test_unordered_slices_rejected);
   g_test_add_func ("/volume/default-window", test_default_window);
+  g_test_add_func ("/volume/infinite-voxels", test_infinite_voxels);
   g_test_add_func ("/parse/doubles", test_parse_doubles);
   return g_test_run ();
 }
