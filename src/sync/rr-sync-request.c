@@ -357,6 +357,11 @@ rr_sync_call (RrSyncClient       *c,
               long               *status,
               GError            **error)
 {
+  /* Whether every node tried since the last round began found no server
+   * (refused, unreachable, no such name); a node that timed out or
+   * answered 5xx is there and may have stored the request. */
+  gboolean round_unreachable = TRUE;
+
   /* Tried again on what may pass (no answer, 5xx, 503 rate_limited) until
    * the offline timeout runs out without progress. */
   for (;;)
@@ -384,9 +389,11 @@ rr_sync_call (RrSyncClient       *c,
       /* Another node not tried since the last answer goes at once; the
        * request is the same (a submission keeps its Idempotency-Key), so
        * one that reached a node before it fell is not stored twice. */
+      if (out != NULL || !c->unreachable)
+        round_unreachable = FALSE;
       if (rr_sync_fail_over (c, base, out == NULL ? 0 : *status))
         continue;
-      if (out == NULL && c->interactive && c->unreachable)
+      if (out == NULL && c->interactive && round_unreachable)
         {
           /* Every node refused or is not there: offline now, said at once
            * (the failed-over nodes were tried above). */
@@ -395,6 +402,7 @@ rr_sync_call (RrSyncClient       *c,
           g_propagate_error (error, g_steal_pointer (&local));
           return NULL;
         }
+      round_unreachable = TRUE;   /* the next round, after the backoff */
       if (out == NULL)
         what = g_strdup_printf ("%s %s: %s", method, path, local->message);
       else
