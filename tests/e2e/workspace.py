@@ -36,6 +36,31 @@ class WorkspaceDriver:
         cls.server.stop()
         shutil.rmtree(cls.tmp, ignore_errors=True)
 
+    @classmethod
+    def start_reading_trial(cls, cli, trial, name, reader_password):
+        """A server of the class's own in cls.tmp (stopped by a class
+        cleanup, whatever fails later), its URL in cls.url, and
+        cls.admin (*args) running `readroom-cli admin` as the admin; then a
+        trial without QC read by one reader, reader1, whose password is
+        @reader_password."""
+        from test_server import ADMIN_PASSWORD, Server
+
+        cls.server = Server(os.path.join(cls.tmp, "server"))
+        os.makedirs(cls.server.data)
+        cls.addClassCleanup(cls.server.stop)
+        cls.server.start()
+        cls.url = "http://127.0.0.1:%d" % cls.server.port
+
+        def admin(*args):
+            env = dict(os.environ, READROOM_PASSWORD=ADMIN_PASSWORD,
+                       READROOM_NEW_PASSWORD=reader_password)
+            subprocess.run([cli, "admin", "--server", cls.url] + list(args), env=env, check=True,
+                           capture_output=True)
+        cls.admin = staticmethod(admin)
+        admin("user", "add", "reader1")
+        admin("trial", "create", trial, "--name", name, "--no-qc", "--readers", "1")
+        admin("member", "set", trial, "reader1", "--roles", "reader")
+
     def shot(self, name):
         time.sleep(0.4)
         subprocess.run(["import", "-window", "root", os.path.join(self.out, name + ".png")],
