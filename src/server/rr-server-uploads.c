@@ -361,16 +361,66 @@ upload_allowed (const RrUser *user,
   return TRUE;
 }
 
+/* What the checks of an upload's bytes found (check_unlocked). */
+typedef struct
+{
+  const RrHttpRequest *req;
+  RrDicomGuard guard;
+  char *study_uid, *series_uid, *sop, *phi;
+} Check;
+
+static void
+check_clear (Check *c)
+{
+  g_clear_pointer (&c->study_uid, g_free);
+  g_clear_pointer (&c->series_uid, g_free);
+  g_clear_pointer (&c->sop, g_free);
+  g_clear_pointer (&c->phi, g_free);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Check, check_clear)
+
+/* Without the lock: the bytes alone, no database. The guard's walk,
+ * Orthanc's parse into JSON (quadratic in a data set's elements: seconds
+ * for a file just under the guard's limits) and the de-identification
+ * check held every other request of the server while they ran under it. */
+static void
+check_unlocked (gpointer data)
+{
+  Check *c = data;
+  g_autoptr (JsonParser) tp = NULL;
+  g_autofree char *tags = NULL;
+
+  /* dcmtk reads nested sequences by recursion on this thread: walk them
+   * first, without recursion, before Orthanc parses anything. */
+  c->guard = rr_dicom_guard ((const guint8 *) c->req->body, c->req->body_len,
+                             RR_DICOM_MAX_DEPTH, RR_DICOM_MAX_INFLATED);
+  if (c->guard != RR_DICOM_GUARD_OK)
+    return;
+  /* Which study and instance, before anything is stored. */
+  tags = rr_server->dicom_json ? rr_server->dicom_json (c->req->body, c->req->body_len) : NULL;
+  tp = json_parser_new ();
+  if (tags && rr_json_load (tp, tags, -1, NULL) && JSON_NODE_HOLDS_OBJECT (json_parser_get_root (tp)))
+    {
+      JsonObject *t = json_node_get_object (json_parser_get_root (tp));
+      c->study_uid = short_tag (t, "0020,000d");
+      c->series_uid = short_tag (t, "0020,000e");
+      c->sop = short_tag (t, "0008,0018");
+      c->phi = rr_phi_found (t);
+    }
+}
+
 void
 post_instances (RrHttpRequest  *req,
                 RrHttpAnswer *resp)
 {
   Store store = { req, NULL, 0 };
+  g_auto (Check) check = { req, RR_DICOM_GUARD_OK, NULL, NULL, NULL, NULL };
   g_autoptr (GBytes) answer = NULL;
   g_autoptr (JsonParser) p = json_parser_new ();
-  g_autoptr (JsonParser) tp = json_parser_new ();
-  g_autofree char *site = NULL, *trial = NULL, *tags = NULL, *study_uid = NULL, *sop = NULL;
-  g_autofree char *series_uid = NULL, *details = NULL, *now = NULL, *phi = NULL;
+  g_autofree char *site = NULL, *trial = NULL;
+  g_autofree char *details = NULL, *now = NULL;
+  const char *study_uid, *series_uid, *sop;
   const char *trial_header = g_hash_table_lookup (req->headers, "x-readroom-trial");
   const char *parent, *status;
   JsonObject *o;
@@ -385,10 +435,10 @@ post_instances (RrHttpRequest  *req,
     return rr_respond_error (resp, req->body_len ? 413 : 400,
                              req->body_len ? "too_large" : "invalid_request",
                              "The body is one DICOM file (up to 1 GiB)", NULL);
-  /* dcmtk reads nested sequences by recursion on this thread: walk them
-   * first, without recursion, before Orthanc parses anything. */
-  switch (rr_dicom_guard ((const guint8 *) req->body, req->body_len, RR_DICOM_MAX_DEPTH,
-                          RR_DICOM_MAX_INFLATED))
+  /* What was read above may change meanwhile: everything decided from the
+   * database is decided again below, under the lock. */
+  rr_without_lock (check_unlocked, &check);
+  switch (check.guard)
     {
     case RR_DICOM_GUARD_OK:
       break;
@@ -412,25 +462,27 @@ post_instances (RrHttpRequest  *req,
       return rr_respond_error (resp, 400, "invalid_request", "The file is not DICOM: its "
                                "lengths and delimiters do not fit together", NULL);
     }
-  /* Which study and instance, before anything is stored. */
-  tags = rr_server->dicom_json ? rr_server->dicom_json (req->body, req->body_len) : NULL;
-  if (tags && rr_json_load (tp, tags, -1, NULL) && JSON_NODE_HOLDS_OBJECT (json_parser_get_root (tp)))
-    {
-      JsonObject *t = json_node_get_object (json_parser_get_root (tp));
-      study_uid = short_tag (t, "0020,000d");
-      series_uid = short_tag (t, "0020,000e");
-      sop = short_tag (t, "0008,0018");
-      phi = rr_phi_found (t);
-    }
+  study_uid = check.study_uid;
+  series_uid = check.series_uid;
+  sop = check.sop;
   if (!rr_access_is_uid (study_uid) || !rr_access_is_uid (sop) || !rr_access_is_uid (series_uid))
     return rr_respond_error (resp, 400, "invalid_request", "The file is not DICOM with valid "
                              "Study, Series and SOP Instance UIDs", NULL);
   /* Nothing identifying is stored, by anyone: the file is refused before
    * Orthanc sees it. */
-  if (phi)
+  if (check.phi)
     return rr_respond_error (resp, 422, "phi_present", "The file is not de-identified "
                              "(readroom-cli deid): these attributes still identify, or Patient "
-                             "Identity Removed is not YES", phi);
+                             "Identity Removed is not YES", check.phi);
+  /* The site was looked up before the lock was released: a membership
+   * taken away meanwhile refuses the file. */
+  if (!req->user->admin)
+    {
+      g_autofree char *site_again = NULL, *trial_again = NULL;
+      if (!upload_site (req->user, trial_header, &trial_again, &site_again) ||
+          g_strcmp0 (trial, trial_again) != 0 || g_strcmp0 (site, site_again) != 0)
+        return forbidden (resp);
+    }
   /* Everything a site may not do gets one answer: whether the study or
    * the instance exists is not for it to learn. */
   if (!req->user->admin && !upload_allowed (req->user, trial, site, study_uid, sop))
