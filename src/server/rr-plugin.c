@@ -7,8 +7,12 @@
 #include "rr-server-private.h"
 
 #include <orthanc/OrthancCPlugin.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <sodium.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 static OrthancPluginContext *context;
 static RrServer server;
@@ -138,31 +142,31 @@ method_name (OrthancPluginHttpMethod m)
     }
 }
 
-static OrthancPluginErrorCode
-on_api (OrthancPluginRestOutput         *output,
-        const char                      *url,
-        const OrthancPluginHttpRequest  *request)
+/* Runs the API for one request and sends its answer. @body is the
+ * request's body in memory, or the upload's file mapped. */
+static void
+serve (OrthancPluginRestOutput  *output,
+       const char               *url,
+       OrthancPluginHttpMethod   method,
+       const char               *route,
+       GHashTable               *headers,
+       GHashTable               *query,
+       const char               *body,
+       gsize                     body_len)
 {
-  g_autoptr (GHashTable) headers = g_hash_table_new (g_str_hash, g_str_equal);
-  g_autoptr (GHashTable) query = g_hash_table_new (g_str_hash, g_str_equal);
   RrHttpRequest req = { 0 };
   RrHttpAnswer resp = { 0 };
   const char *data = NULL;
   gsize size = 0;
 
-  for (uint32_t i = 0; i < request->headersCount; i++)
-    g_hash_table_insert (headers, (gpointer) request->headersKeys[i],
-                         (gpointer) request->headersValues[i]);
-  for (uint32_t i = 0; i < request->getCount; i++)
-    g_hash_table_insert (query, (gpointer) request->getKeys[i], (gpointer) request->getValues[i]);
-  req.method = method_name (request->method);
+  req.method = method_name (method);
   req.path = url;
-  req.body = request->body;
-  req.body_len = request->bodySize;
+  req.body = body;
+  req.body_len = body_len;
   req.headers = headers;
   req.query = query;
   req.client = client_address;
-  rr_api_handle (request->groupsCount > 0 ? request->groups[0] : "", &req, &resp);
+  rr_api_handle (route, &req, &resp);
 
   if (resp.body)
     data = g_bytes_get_data (resp.body, &size);
@@ -180,7 +184,238 @@ on_api (OrthancPluginRestOutput         *output,
                                    data, size);
     }
   rr_response_clear (&resp);
+}
+
+static OrthancPluginErrorCode
+on_api (OrthancPluginRestOutput         *output,
+        const char                      *url,
+        const OrthancPluginHttpRequest  *request)
+{
+  g_autoptr (GHashTable) headers = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (GHashTable) query = g_hash_table_new (g_str_hash, g_str_equal);
+
+  for (uint32_t i = 0; i < request->headersCount; i++)
+    g_hash_table_insert (headers, (gpointer) request->headersKeys[i],
+                         (gpointer) request->headersValues[i]);
+  for (uint32_t i = 0; i < request->getCount; i++)
+    g_hash_table_insert (query, (gpointer) request->getKeys[i], (gpointer) request->getValues[i]);
+  serve (output, url, request->method, request->groupsCount > 0 ? request->groups[0] : "",
+         headers, query, request->body, request->bodySize);
   return OrthancPluginErrorCode_Success;
+}
+
+/* ---- the upload route: its body streamed to a file ---- */
+
+/* An upload may be up to 1 GiB (RR_MAX_UPLOAD). Through on_api, Orthanc
+ * reads the whole body into memory before the handler runs, and holds it
+ * however slowly the client sends it: a few slow uploads at once could
+ * exhaust the memory. Orthanc hands a chunked route's body over in
+ * pieces (64 KiB) as it reads them, a Content-Length body too: each piece
+ * goes to a file of its own, unlinked from the start (nothing is left
+ * behind by a crash), and the handler reads the file mapped. */
+static char *upload_dir;
+
+/* A body sent with a Content-Length Orthanc 1.10 still reads whole into
+ * memory before the reader sees it (only a chunked body comes in pieces),
+ * but the reader is made before that read: Content-Length bodies held at
+ * once are bounded here. One alone is always let in (up to 1 GiB); past
+ * the budget the next one is refused with 503 before it is read. */
+#define UPLOAD_MEMORY ((guint64) 512 << 20)
+/* An upload without a live token is answered 401 by the handler; its
+ * body is not kept, and past this size not even read. */
+#define UPLOAD_UNAUTHENTICATED ((guint64) 64 << 10)
+static GMutex budget_lock;
+static guint64 budget_used;
+static OrthancPluginErrorCode busy_code, refused_code;
+
+typedef struct
+{
+  int fd;
+  guint64 size;
+  gboolean too_large;         /* more than RR_MAX_UPLOAD was sent */
+  gboolean failed;            /* the file could not be written */
+  int error;                  /* why (errno) */
+  gboolean discard;           /* no live token: the body is dropped */
+  guint64 reserved;           /* of the memory budget, until finalized */
+  OrthancPluginHttpMethod method;
+  char *url;
+  char *route;
+  GHashTable *headers;        /* copies: the request is gone by execute */
+  GHashTable *query;
+} Upload;
+
+static void
+upload_free (Upload *u)
+{
+  if (u->reserved)
+    {
+      g_mutex_lock (&budget_lock);
+      budget_used -= u->reserved;
+      g_mutex_unlock (&budget_lock);
+    }
+  if (u->fd >= 0)
+    close (u->fd);
+  g_free (u->url);
+  g_free (u->route);
+  g_clear_pointer (&u->headers, g_hash_table_unref);
+  g_clear_pointer (&u->query, g_hash_table_unref);
+  g_free (u);
+}
+
+static GHashTable *
+copy_pairs (uint32_t            n,
+            const char *const  *keys,
+            const char *const  *values)
+{
+  GHashTable *t = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  for (uint32_t i = 0; i < n; i++)
+    g_hash_table_insert (t, g_strdup (keys[i]), g_strdup (values[i]));
+  return t;
+}
+
+static OrthancPluginErrorCode
+upload_begin (OrthancPluginServerChunkedRequestReader **reader,
+              const char                               *url,
+              const OrthancPluginHttpRequest           *request)
+{
+  Upload *u = g_new0 (Upload, 1);
+  g_autofree char *path = g_build_filename (upload_dir, "upload-XXXXXX", NULL);
+  const char *auth, *length;
+  guint64 n = 0;
+
+  u->fd = -1;
+  u->method = request->method;
+  u->url = g_strdup (url);
+  u->route = g_strdup (request->groupsCount > 0 ? request->groups[0] : "");
+  u->headers = copy_pairs (request->headersCount, request->headersKeys, request->headersValues);
+  u->query = copy_pairs (request->getCount, request->getKeys, request->getValues);
+  auth = g_hash_table_lookup (u->headers, "authorization");
+  length = g_hash_table_lookup (u->headers, "content-length");
+  if (length && !g_ascii_string_to_unsigned (length, 10, 0, RR_MAX_UPLOAD, &n, NULL))
+    n = RR_MAX_UPLOAD;  /* the filter let it through: Orthanc will say what is wrong */
+  /* Nobody's body is kept: the handler answers 401 as it would have. A
+   * large one is refused before Orthanc reads it into memory. */
+  if (!rr_api_token_live (auth))
+    {
+      if (length && n > UPLOAD_UNAUTHENTICATED)
+        {
+          upload_free (u);
+          return refused_code;
+        }
+      u->discard = TRUE;
+      *reader = (OrthancPluginServerChunkedRequestReader *) u;
+      return OrthancPluginErrorCode_Success;
+    }
+  if (length)
+    {
+      gboolean fits;
+      g_mutex_lock (&budget_lock);
+      fits = budget_used == 0 || budget_used + n <= UPLOAD_MEMORY;
+      if (fits)
+        budget_used += n;
+      g_mutex_unlock (&budget_lock);
+      if (!fits)
+        {
+          upload_free (u);
+          return busy_code;
+        }
+      u->reserved = n;
+    }
+  u->fd = g_mkstemp_full (path, O_RDWR | O_CLOEXEC, 0600);
+  if (u->fd < 0)
+    {
+      u->failed = TRUE;
+      u->error = errno;
+    }
+  else
+    unlink (path);
+  *reader = (OrthancPluginServerChunkedRequestReader *) u;
+  return OrthancPluginErrorCode_Success;
+}
+
+static OrthancPluginErrorCode
+upload_chunk (OrthancPluginServerChunkedRequestReader *reader,
+              const void                              *data,
+              uint32_t                                 size)
+{
+  Upload *u = (Upload *) reader;
+  const char *p = data;
+
+  /* The filter refused a Content-Length over the limit; the size is
+   * checked again before each write, whatever Orthanc passes on. Past
+   * the limit, or once a write failed, the rest is read and dropped. */
+  if (u->too_large || u->failed || u->discard)
+    return OrthancPluginErrorCode_Success;
+  if (size > RR_MAX_UPLOAD - MIN (u->size, RR_MAX_UPLOAD))
+    {
+      u->too_large = TRUE;
+      return OrthancPluginErrorCode_Success;
+    }
+  while (size > 0)
+    {
+      ssize_t n = write (u->fd, p, size);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        {
+          u->failed = TRUE;
+          u->error = n < 0 ? errno : ENOSPC;
+          return OrthancPluginErrorCode_Success;
+        }
+      p += n;
+      size -= (uint32_t) n;
+      u->size += (guint64) n;
+    }
+  return OrthancPluginErrorCode_Success;
+}
+
+static OrthancPluginErrorCode
+upload_execute (OrthancPluginServerChunkedRequestReader *reader,
+                OrthancPluginRestOutput                 *output)
+{
+  Upload *u = (Upload *) reader;
+  void *map = NULL;
+
+  if (u->too_large && !u->discard)
+    {
+      static const char too_large[] = "{\"error\": {\"code\": \"too_large\", \"message\": "
+                                      "\"The body is one DICOM file (up to 1 GiB)\"}}";
+      OrthancPluginSetHttpHeader (context, output, "Content-Type", "application/json");
+      OrthancPluginSendHttpStatus (context, output, 413, too_large, sizeof too_large - 1);
+      return OrthancPluginErrorCode_Success;
+    }
+  if (!u->failed && !u->discard && u->size > 0)
+    {
+      map = mmap (NULL, u->size, PROT_READ, MAP_PRIVATE, u->fd, 0);
+      if (map == MAP_FAILED)
+        {
+          map = NULL;
+          u->failed = TRUE;
+          u->error = errno;
+        }
+    }
+  if (u->failed && !u->discard)
+    {
+      /* The disk is full or the folder unwritable: nothing was stored. */
+      static const char failed[] = "{\"error\": {\"code\": \"storage_failed\", \"message\": "
+                                   "\"The server could not store the file; nothing was stored. "
+                                   "Try again later\"}}";
+      log_warning ("readroom: an upload could not be written to %s: %s", upload_dir,
+                   g_strerror (u->error));
+      OrthancPluginSetHttpHeader (context, output, "Content-Type", "application/json");
+      OrthancPluginSendHttpStatus (context, output, 507, failed, sizeof failed - 1);
+      return OrthancPluginErrorCode_Success;
+    }
+  serve (output, u->url, u->method, u->route, u->headers, u->query, map, u->size);
+  if (map)
+    munmap (map, u->size);
+  return OrthancPluginErrorCode_Success;
+}
+
+static void
+upload_finalize (OrthancPluginServerChunkedRequestReader *reader)
+{
+  upload_free ((Upload *) reader);
 }
 
 /* ---- the filter: every request Orthanc serves ---- */
@@ -198,6 +433,20 @@ body_fits (const char *path,
   if (!g_ascii_string_to_unsigned (length, 10, 0, G_MAXUINT64, &n, NULL))
     return FALSE;
   return n <= limit;
+}
+
+/* The upload route reads a chunked body piece by piece into a file
+ * (upload_chunk), never whole into memory: that one body may come
+ * chunked, from a client with a token (checked before the body is
+ * read). */
+static gboolean
+chunked_upload (OrthancPluginHttpMethod  method,
+                const char              *path,
+                const char              *coding,
+                const char              *auth)
+{
+  return method == OrthancPluginHttpMethod_Post && g_str_equal (path, "/readroom/v1/instances") &&
+         g_ascii_strcasecmp (coding, "chunked") == 0 && auth && g_str_has_prefix (auth, "Bearer ");
 }
 
 typedef struct
@@ -333,7 +582,8 @@ on_request (OrthancPluginHttpMethod  method,
    * Orthanc by 150 MiB before the 413. The filter runs before that read,
    * so such a body is refused here; Readroom's clients always send a
    * length. */
-  if (route == RR_ROUTE_API && coding && g_ascii_strcasecmp (coding, "identity") != 0)
+  if (route == RR_ROUTE_API && coding && g_ascii_strcasecmp (coding, "identity") != 0 &&
+      !chunked_upload (method, path, coding, auth))
     return 0;
   if (route == RR_ROUTE_API)
     return 1;  /* the handlers check the token and answer 401 themselves */
@@ -412,8 +662,29 @@ OrthancPluginInitialize (OrthancPluginContext *ctx)
       OrthancPluginLogError (context, "readroom: the configuration has no Readroom.Database");
       return -1;
     }
+  /* Uploads are written beside the database, never to a /tmp that may
+   * be memory. */
+  {
+    g_autofree char *dir = g_path_get_dirname (db);
+    upload_dir = g_build_filename (dir, "upload-tmp", NULL);
+    if (g_mkdir_with_parents (upload_dir, 0700) != 0)
+      {
+        g_autofree char *msg = g_strdup_printf ("readroom: cannot create %s: %s", upload_dir,
+                                                g_strerror (errno));
+        OrthancPluginLogError (context, msg);
+        return -1;
+      }
+  }
   g_mutex_init (&server.lock);
   g_mutex_init (&server.failures_lock);
+  g_mutex_init (&budget_lock);
+  /* What a reader refused before the body is read answers: Orthanc sends
+   * these itself (its own error document; a reader cannot answer). */
+  busy_code = OrthancPluginRegisterErrorCode (context, 1, 503, "rate_limited: the server holds "
+                                              "as many uploads as it can; try again shortly, "
+                                              "or send the body chunked");
+  refused_code = OrthancPluginRegisterErrorCode (context, 2, 401, "unauthenticated: a valid "
+                                                 "bearer token is required");
   server.failures = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                            (GDestroyNotify) g_array_unref);
   server.lookup_study = lookup_study;
@@ -461,6 +732,10 @@ OrthancPluginInitialize (OrthancPluginContext *ctx)
     }
   OrthancPluginSetDescription (context, "Readroom: the imaging-trial workflow and its access "
                                "control");
+  /* The upload route first: Orthanc takes the first route that matches. */
+  OrthancPluginRegisterChunkedRestCallback (context, "/readroom/v1/(instances)", on_api,
+                                            upload_begin, on_api, upload_begin, upload_chunk,
+                                            upload_execute, upload_finalize);
   OrthancPluginRegisterRestCallbackNoLock (context, "/readroom/v1/(.*)", on_api);
   OrthancPluginRegisterIncomingHttpRequestFilter2 (context, on_request);
   OrthancPluginRegisterIncomingDicomInstanceFilter (context, on_incoming_instance);
@@ -479,6 +754,7 @@ OrthancPluginFinalize (void)
   g_clear_pointer (&server.dummy_hash, g_free);
   g_clear_pointer (&server.shared_dir, g_free);
   g_clear_pointer (&server.node, g_free);
+  g_clear_pointer (&upload_dir, g_free);
   rr_server = NULL;
 }
 

@@ -318,6 +318,37 @@ call (gpointer data)
   dispatch (c->route, c->path, c->groups, c->req, c->resp);
 }
 
+typedef struct
+{
+  const char *bearer;
+  gboolean live;
+} TokenCheck;
+
+static void
+token_check (gpointer data)
+{
+  TokenCheck *t = data;
+  g_autoptr (RrUser) user = rr_user_from_token (t->bearer);
+  t->live = user != NULL;
+}
+
+gboolean
+rr_api_token_live (const char *authorization)
+{
+  TokenCheck t = { NULL, FALSE };
+  if (authorization == NULL || !g_str_has_prefix (authorization, "Bearer "))
+    return FALSE;
+  t.bearer = authorization + 7;
+  if (rr_db_snapshot_begin ())
+    {
+      g_auto (Snapshot) snap = { TRUE };
+      token_check (&t);
+    }
+  else
+    rr_with_lock (token_check, &t);
+  return t.live;
+}
+
 void
 rr_api_handle (const char    *route,
                RrHttpRequest *req,

@@ -185,6 +185,9 @@ void        rr_without_lock        (RrLockedFunc func,
 void        rr_api_handle          (const char *route,
                                     RrHttpRequest  *req,
                                     RrHttpAnswer *resp);
+/* Does @authorization ("Bearer ...") name a live session? For a body's
+ * reader, before the body is read. */
+gboolean    rr_api_token_live      (const char *authorization);
 /* For the request filter: may @user see the study (DICOMweb routes)? */
 gboolean    rr_api_user_may_see_study (const RrUser *user,
                                        const char   *study_uid);

@@ -13,14 +13,16 @@ import os
 import shutil
 import socket
 import struct
+import subprocess
 import sys
+import time
 import tempfile
 import threading
 import unittest
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_server import ADMIN_PASSWORD, Server, password_of  # noqa: E402
+from test_server import ADMIN_PASSWORD, PHANTOM, Server, password_of  # noqa: E402
 
 
 def port_in_range():
@@ -100,6 +102,36 @@ class UploadLoadSuite(unittest.TestCase):
     def req(self, method, path, who, body=None, **kw):
         return self.server.request(method, path, body, token=self.tokens[who], **kw)
 
+    def orthanc_pid(self):
+        """readroom-server's child: the Orthanc that holds the bodies."""
+        pid = self.server.proc.pid
+        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+            children = f.read().split()
+        self.assertEqual(len(children), 1, children)
+        return int(children[0])
+
+    @staticmethod
+    def rss_mib(pid, field="VmRSS"):
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) / 1024
+        raise AssertionError("no VmRSS")
+
+    @staticmethod
+    def open_upload_files(pid):
+        """The upload files Orthanc holds open (unlinked at once, so only
+        its descriptors show them)."""
+        found = []
+        for fd in os.listdir("/proc/%d/fd" % pid):
+            try:
+                target = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+            except OSError:
+                continue
+            if "upload-tmp" in target:
+                found.append(target)
+        return found
+
     def upload_beside_others(self, body):
         """Sends @body as the site's upload, then a reader's worklist (a
         snapshot, never under the lock) and an admin's trial (under the
@@ -161,6 +193,217 @@ class UploadLoadSuite(unittest.TestCase):
         self.assertEqual(status, 200)
         self.assertEqual([e["user"] for e in events
                           if e["action"] == "instance.upload" and e["object"] == sop], ["lsite"])
+
+    def phantom_files(self):
+        out = os.path.join(self.tmp, "phantom")
+        if not os.path.isdir(out):
+            subprocess.run([PHANTOM, out, "--kind", "ct", "--slices", "4", "--size", "300",
+                            "--seed", "41", "--patient-id", "L7"], check=True,
+                           capture_output=True)
+        files = sorted(os.path.join(root, n) for root, _, names in os.walk(out)
+                       for n in names if not n.endswith(".txt"))
+        self.assertEqual(len(files), 4)
+        return files
+
+    def send_chunked(self, body, piece=100000, token=None):
+        """POST /instances with Transfer-Encoding: chunked: status, body."""
+        with socket.create_connection(("127.0.0.1", self.server.port), timeout=600) as s:
+            s.sendall(("POST /readroom/v1/instances HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                       "Authorization: Bearer %s\r\nContent-Type: application/dicom\r\n"
+                       "X-Readroom-Trial: L1\r\nTransfer-Encoding: chunked\r\n\r\n"
+                       % (token or self.tokens["lsite"])).encode())
+            for k in range(0, len(body), piece):
+                part = body[k:k + piece]
+                s.sendall(b"%x\r\n" % len(part) + part + b"\r\n")
+            s.sendall(b"0\r\n\r\n")
+            return self.read_answer(s)
+
+    @staticmethod
+    def read_answer(s):
+        r = http.client.HTTPResponse(s)
+        r.begin()
+        return r.status, r.read()
+
+    def check_stored(self, body):
+        """The last upload is @body, byte for byte, as the server serves it."""
+        status, events = self.req("GET", "/readroom/v1/audit?limit=1000", "admin")
+        sop = [e["object"] for e in events if e["action"] == "instance.upload"][-1]
+        status, found = self.req("POST", "/tools/lookup", "admin", sop,
+                                 headers={"Content-Type": "text/plain"})
+        self.assertEqual((status, len(found)), (200, 1), found)
+        status, headers, served = self.server.request(
+            "GET", "/instances/%s/file" % found[0]["ID"], token=self.tokens["admin"], raw=True)
+        self.assertEqual(status, 200)
+        self.assertEqual(served, body)
+
+    def test_3_uploads_are_stored_as_sent(self):
+        """With a Content-Length (what the clients send) and chunked, in
+        pieces that do not fall on the file's elements: what the server
+        serves is what was sent, byte for byte."""
+        files = self.phantom_files()
+        for k, path in enumerate(files):
+            with open(path, "rb") as f:
+                body = f.read()
+            self.assertGreater(len(body), 100000)
+            if k % 2:
+                status, answer = self.send_chunked(body, piece=65521)
+            else:
+                status, answer = self.req("POST", "/readroom/v1/instances", "lsite", body,
+                                          headers={"X-Readroom-Trial": "L1"})
+            self.assertEqual(status, 201, answer)
+            self.check_stored(body)
+        # Refusals answer as before: an empty body (either way), a file
+        # with identifying attributes sent chunked.
+        status, doc = self.req("POST", "/readroom/v1/instances", "lsite", b"",
+                               headers={"X-Readroom-Trial": "L1"})
+        self.assertEqual((status, doc["error"]["code"]), (400, "invalid_request"), doc)
+        status, answer = self.send_chunked(b"")
+        self.assertEqual(status, 400, answer)
+        status, answer = self.send_chunked(slow_to_check(items=10, removed="NO")[1])
+        self.assertEqual(status, 422, answer)
+        self.assertIn(b"phi_present", answer)
+        # Over 1 GiB with a length: refused before it is read.
+        with socket.create_connection(("127.0.0.1", self.server.port), timeout=60) as s:
+            s.sendall(("POST /readroom/v1/instances HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                       "Authorization: Bearer %s\r\nContent-Type: application/dicom\r\n"
+                       "Content-Length: %d\r\n\r\n" % (self.tokens["lsite"], (1 << 30) + 1))
+                      .encode())
+            self.assertTrue(s.recv(4096).startswith(b"HTTP/1.1 403"))
+        # Chunked bodies go to the upload route only.
+        with socket.create_connection(("127.0.0.1", self.server.port), timeout=60) as s:
+            s.sendall(("POST /readroom/v1/trials HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                       "Authorization: Bearer %s\r\nContent-Type: application/json\r\n"
+                       "Transfer-Encoding: chunked\r\n\r\n" % self.tokens["admin"]).encode())
+            self.assertTrue(s.recv(4096).startswith(b"HTTP/1.1 403"))
+        # The other methods of the route answer as before.
+        self.assertEqual(self.req("GET", "/readroom/v1/instances", "lsite")[0], 404)
+        self.assertEqual(self.req("PUT", "/readroom/v1/instances", "lsite", b"x",
+                                  headers={"Content-Type": "application/dicom"})[0], 404)
+        self.assertEqual(self.req("DELETE", "/readroom/v1/instances", "lsite")[0], 404)
+        # Without a token: the usual 401 and nothing kept; a body over
+        # 64 KiB is not even read (Orthanc's 401, without our document).
+        status, doc = self.server.request("POST", "/readroom/v1/instances", body[:60000])
+        self.assertEqual((status, doc["error"]["code"]), (401, "unauthenticated"), doc)
+        status, doc = self.server.request("POST", "/readroom/v1/instances", body)
+        self.assertEqual(status, 401, doc)
+        status, answer = self.send_chunked(body, token="0" * 64)
+        self.assertEqual(status, 401, answer)
+        self.assertIn(b"unauthenticated", answer)
+        # A chunked body without any bearer token: the filter's 403.
+        with socket.create_connection(("127.0.0.1", self.server.port), timeout=60) as s:
+            s.sendall(b"POST /readroom/v1/instances HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                      b"Content-Type: application/dicom\r\nTransfer-Encoding: chunked\r\n\r\n")
+            self.assertTrue(s.recv(4096).startswith(b"HTTP/1.1 403"))
+
+    def test_4_a_chunked_body_in_transit_is_not_held_in_memory(self):
+        """Half of a large chunked upload sent, the client stops: Orthanc's
+        memory did not grow by what was sent (it went to disk), and the
+        file is let go when the connection drops."""
+        orthanc = self.orthanc_pid()
+        before = self.rss_mib(orthanc)
+        piece = b"%x\r\n" % (1 << 20) + bytes(1 << 20) + b"\r\n"
+        s = socket.create_connection(("127.0.0.1", self.server.port), timeout=120)
+        try:
+            s.sendall(("POST /readroom/v1/instances HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                       "Authorization: Bearer %s\r\nContent-Type: application/dicom\r\n"
+                       "X-Readroom-Trial: L1\r\nTransfer-Encoding: chunked\r\n\r\n"
+                       % self.tokens["lsite"]).encode())
+            for _ in range(256):
+                s.sendall(piece)
+            self.assertEqual(len(self.open_upload_files(orthanc)), 1)
+            grown = self.rss_mib(orthanc) - before
+            self.assertLess(grown, 64, "Orthanc grew by %.0f MiB for 256 MiB sent" % grown)
+        finally:
+            s.close()
+        self.wait_no_upload_files(orthanc)
+        self.assertEqual(os.listdir(os.path.join(self.server.data, "upload-tmp")), [])
+        self.assertEqual(self.req("GET", "/readroom/v1/me", "lsite")[0], 200)
+
+    def wait_no_upload_files(self, orthanc):
+        """Each reader is finalized once Orthanc sees its connection gone."""
+        for _ in range(600):
+            if not self.open_upload_files(orthanc):
+                break
+            time.sleep(0.1)
+        self.assertEqual(self.open_upload_files(orthanc), [])
+
+    def start_held(self, length):
+        """An upload announcing @length bytes with a Content-Length, 1 MiB
+        of it sent and the rest held back; the socket."""
+        s = socket.create_connection(("127.0.0.1", self.server.port), timeout=120)
+        s.sendall(("POST /readroom/v1/instances HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                   "Authorization: Bearer %s\r\nContent-Type: application/dicom\r\n"
+                   "X-Readroom-Trial: L1\r\nContent-Length: %d\r\n\r\n"
+                   % (self.tokens["lsite"], length)).encode() + bytes(1 << 20))
+        return s
+
+    def test_5_bodies_with_a_length_in_memory_are_bounded(self):
+        """Orthanc reads a Content-Length body whole into memory: at most
+        512 MiB of them at once (one alone always passes); past that the
+        next is refused with 503 before it is read."""
+        orthanc = self.orthanc_pid()
+        held = self.start_held(300 << 20)
+        try:
+            for _ in range(600):
+                if self.open_upload_files(orthanc):
+                    break
+                time.sleep(0.1)
+            self.assertEqual(len(self.open_upload_files(orthanc)), 1)
+            with socket.create_connection(("127.0.0.1", self.server.port), timeout=60) as s:
+                s.sendall(("POST /readroom/v1/instances HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                           "Authorization: Bearer %s\r\nContent-Type: application/dicom\r\n"
+                           "Content-Length: %d\r\n\r\n" % (self.tokens["lsite"], 300 << 20))
+                          .encode())
+                status, answer = self.read_answer(s)
+            # Orthanc answers for a reader that refused: its status, no
+            # document of ours (Orthanc 1.10 gives a reader no output).
+            self.assertEqual(status, 503, answer)
+            # Small files still fit beside it, and chunked ones take no
+            # memory at all.
+            with open(self.phantom_files()[0], "rb") as f:
+                body = f.read()
+            for _ in range(2):
+                status, answer = self.req("POST", "/readroom/v1/instances", "lsite", body,
+                                          headers={"X-Readroom-Trial": "L1"})
+                self.assertEqual(status, 201, answer)
+            status, answer = self.send_chunked(body)
+            self.assertEqual(status, 201, answer)
+        finally:
+            held.close()
+        # Let go: the next large one is read (its reader exists) again.
+        self.wait_no_upload_files(orthanc)
+        held = self.start_held(300 << 20)
+        try:
+            for _ in range(600):
+                if self.open_upload_files(orthanc):
+                    break
+                time.sleep(0.1)
+            self.assertEqual(len(self.open_upload_files(orthanc)), 1)
+        finally:
+            held.close()
+        self.wait_no_upload_files(orthanc)
+
+    def test_6_a_chunked_body_over_1_gib_is_413(self):
+        """A chunked body has no length for the filter: its size is checked
+        before each write, and past 1 GiB the rest is dropped, never
+        held in memory (Orthanc's peak stays where it was)."""
+        orthanc = self.orthanc_pid()
+        peak = self.rss_mib(orthanc, "VmHWM")
+        piece = b"%x\r\n" % (4 << 20) + bytes(4 << 20) + b"\r\n"
+        with socket.create_connection(("127.0.0.1", self.server.port), timeout=600) as s:
+            s.sendall(("POST /readroom/v1/instances HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                       "Authorization: Bearer %s\r\nContent-Type: application/dicom\r\n"
+                       "X-Readroom-Trial: L1\r\nTransfer-Encoding: chunked\r\n\r\n"
+                       % self.tokens["lsite"]).encode())
+            for _ in range(257):
+                s.sendall(piece)
+            s.sendall(b"0\r\n\r\n")
+            status, answer = self.read_answer(s)
+        self.assertEqual(status, 413, answer)
+        self.assertIn(b"too_large", answer)
+        grown = self.rss_mib(orthanc, "VmHWM") - peak
+        self.assertLess(grown, 256, "Orthanc's peak grew by %.0f MiB" % grown)
+        self.wait_no_upload_files(orthanc)
 
 
 if __name__ == "__main__":
