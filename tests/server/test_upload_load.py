@@ -286,6 +286,12 @@ class UploadLoadSuite(unittest.TestCase):
         self.assertEqual((status, doc["error"]["code"]), (401, "unauthenticated"), doc)
         status, doc = self.server.request("POST", "/readroom/v1/instances", body)
         self.assertEqual(status, 401, doc)
+        # ... answered before any of it is sent.
+        with socket.create_connection(("127.0.0.1", self.server.port), timeout=60) as s:
+            s.sendall(("POST /readroom/v1/instances HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                       "Authorization: Bearer %s\r\nContent-Type: application/dicom\r\n"
+                       "Content-Length: %d\r\n\r\n" % ("0" * 64, 512 << 20)).encode())
+            self.assertEqual(self.read_answer(s)[0], 401)
         status, answer = self.send_chunked(body, token="0" * 64)
         self.assertEqual(status, 401, answer)
         self.assertIn(b"unauthenticated", answer)
