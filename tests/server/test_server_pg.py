@@ -2,16 +2,16 @@
 """The server suite again, on PostgreSQL (issue 20): test_server.py's
 ServerSuite and HardeningSuite (the workflow with its hand-computed
 export, the access matrix, idempotency, refusals, bad input, the restart
-and the audit chain, the hardening findings) and test_upload.py's
-UploadSuite, unchanged, each against readroom-server --postgres with a
-database of its own in one throwaway cluster: Orthanc's index and the
-plugin's own state (users, trials, tasks, submissions, audit) both in
-PostgreSQL. The tests that edit the plugin's database behind its back
-(an expired session, an edited audit event or submission, a rebuilt
-chain) do it there through Server.db() (test_postgres.PsqlDb); the one
-about SQLite's write lock is skipped. Each database then holds the
-plugin's tables with the suite's rows, and no data folder has a plugin
-SQLite file."""
+and the audit chain, the hardening findings), test_upload.py's
+UploadSuite and test_upload_load.py's UploadLoadSuite, unchanged, each
+against readroom-server --postgres with a database of its own in one
+throwaway cluster: Orthanc's index and the plugin's own state (users,
+trials, tasks, submissions, audit) both in PostgreSQL. The tests that
+edit the plugin's database behind its back (an expired session, an edited
+audit event or submission, a rebuilt chain) do it there through
+Server.db() (test_postgres.PsqlDb); the one about SQLite's write lock is
+skipped. Each database then holds the plugin's tables with the suite's
+rows, and no data folder has a plugin SQLite file."""
 import itertools
 import os
 import signal
@@ -25,6 +25,7 @@ pgcluster.require()
 
 import test_server  # noqa: E402
 import test_upload  # noqa: E402
+import test_upload_load  # noqa: E402
 import test_postgres  # noqa: E402
 from test_postgres import PgServer  # noqa: E402
 
@@ -43,16 +44,22 @@ def main():
         # The suites build their Server through these names.
         test_server.Server = server
         test_upload.Server = server
+
+        def local_server(data):
+            s = server(data)
+            s.port = test_upload_load.port_in_range()
+            return s
+        test_upload_load.LocalServer = local_server
         loader = unittest.TestLoader()
         suite = unittest.TestSuite(
             loader.loadTestsFromTestCase(c)
             for c in (test_server.ServerSuite, test_server.HardeningSuite,
-                      test_upload.UploadSuite))
+                      test_upload.UploadSuite, test_upload_load.UploadLoadSuite))
         result = unittest.TextTestRunner(verbosity=2).run(suite)
         # Each suite stored its studies in its own PostgreSQL database:
         # Orthanc's index was there, not in a SQLite file.
         indexed = True
-        for i in range(1, 4):
+        for i in range(1, 5):
             n = int(pg.psql("suite%d" % i, "SELECT count(*) FROM resources"
                                            " WHERE resourcetype = 3")[0][0])
             print("suite%d: %d instances in Orthanc's index in PostgreSQL" % (i, n))
