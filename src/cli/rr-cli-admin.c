@@ -3,6 +3,7 @@
  * timepoint's studies and linking them, export. Passwords come from the
  * environment or a prompt, never from the command line. */
 #include "rr-cli.h"
+#include "rr-qc-protocol.h"
 #include "rr-sync.h"
 
 #include <glib/gstdio.h>
@@ -219,6 +220,8 @@ print_node (JsonNode *n)
   g_print ("%s\n", text);
 }
 
+static char *read_protocol (const char *file);
+
 /* ---- commands ---- */
 
 static int
@@ -316,7 +319,7 @@ static int
 trial_create (Client *c, int argc, char **argv)
 {
   g_autofree char *name = NULL, *criteria = NULL, *adjudication = NULL, *reading = NULL;
-  g_autofree char *body = NULL;
+  g_autofree char *body = NULL, *protocol_file = NULL, *protocol = NULL;
   int readers = 2, sd_min = 42;
   gboolean no_qc = FALSE, confirmation = FALSE;
   GOptionEntry entries[] = {
@@ -330,6 +333,8 @@ trial_create (Client *c, int argc, char **argv)
     { "sd-min-days", 0, 0, G_OPTION_ARG_INT, &sd_min, "Minimum days for SD (42)", "N" },
     { "confirmation", 0, 0, G_OPTION_ARG_NONE, &confirmation, "Responses need confirmation",
       NULL },
+    { "protocol", 0, 0, G_OPTION_ARG_FILENAME, &protocol_file,
+      "The QC protocol JSON (as `qc --protocol`)", "FILE" },
     { NULL }
   };
   g_autoptr (GOptionContext) ctx = g_option_context_new ("ID");
@@ -340,6 +345,8 @@ trial_create (Client *c, int argc, char **argv)
   g_option_context_add_main_entries (ctx, entries, NULL);
   if (!g_option_context_parse (ctx, &argc, &argv, &error) || argc != 2 || name == NULL)
     return rr_cli_usage_error ("admin trial create", error ? error->message : "ID and --name");
+  if (protocol_file && (protocol = read_protocol (protocol_file)) == NULL)
+    return RR_EXIT_INPUT;
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "id");
   json_builder_add_string_value (b, argv[1]);
@@ -359,6 +366,13 @@ trial_create (Client *c, int argc, char **argv)
   json_builder_add_int_value (b, sd_min);
   json_builder_set_member_name (b, "confirmation");
   json_builder_add_boolean_value (b, confirmation);
+  if (protocol)
+    {
+      /* POST /trials keeps the object as it is; read_protocol checked it. */
+      g_autoptr (JsonNode) node = json_from_string (protocol, NULL);
+      json_builder_set_member_name (b, "protocol");
+      json_builder_add_value (b, g_steal_pointer (&node));
+    }
   json_builder_end_object (b);
   body = to_json (b);
   answer = call_json (c, "POST", "/readroom/v1/trials", body, 201, NULL);
@@ -419,41 +433,61 @@ member_set (Client *c, int argc, char **argv)
 }
 
 /* The server refuses a protocol longer than this (rr-qc-protocol.h). */
-#define MAX_PROTOCOL_BYTES (64 * 1024)
+#define MAX_PROTOCOL_BYTES RR_QC_MAX_PROTOCOL_BYTES
+
+/* The protocol JSON in @file, checked with the parser QC and the server
+ * use, so a protocol `qc` could not read is refused here, naming the file
+ * and the reason, before anything is sent. NULL when it is not one. */
+static char *
+read_protocol (const char *file)
+{
+  g_autofree char *data = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RrQcProtocol) protocol = NULL;
+  GStatBuf sb;
+  gsize n = 0;
+
+  /* Sized before it is read: the file could be anything. */
+  if (g_stat (file, &sb) != 0 || !S_ISREG (sb.st_mode))
+    {
+      g_printerr ("readroom-cli admin: %s: not a readable file\n", file);
+      return NULL;
+    }
+  if (sb.st_size > MAX_PROTOCOL_BYTES)
+    {
+      g_printerr ("readroom-cli admin: %s: a protocol is at most %d bytes\n", file,
+                  MAX_PROTOCOL_BYTES);
+      return NULL;
+    }
+  if (!g_file_get_contents (file, &data, &n, &error))
+    {
+      g_printerr ("readroom-cli admin: %s\n", error->message);
+      return NULL;
+    }
+  if (n > MAX_PROTOCOL_BYTES || memchr (data, '\0', n) != NULL)
+    {
+      g_printerr ("readroom-cli admin: %s: not a protocol\n", file);
+      return NULL;
+    }
+  protocol = rr_qc_protocol_parse (data, (gssize) n, &error);
+  if (protocol == NULL)
+    {
+      g_printerr ("readroom-cli admin: %s: not a protocol: %s\n", file, error->message);
+      return NULL;
+    }
+  return g_steal_pointer (&data);
+}
 
 static int
 trial_protocol (Client *c, int argc, char **argv)
 {
   g_autofree char *data = NULL, *path = NULL, *missing = NULL;
-  g_autoptr (GError) error = NULL;
   g_autoptr (JsonNode) answer = NULL;
-  GStatBuf sb;
-  gsize n = 0;
 
   if (argc != 3)
     return rr_cli_usage_error ("admin trial protocol", "TRIAL FILE");
-  /* Sized before it is read: the file could be anything. */
-  if (g_stat (argv[2], &sb) != 0 || !S_ISREG (sb.st_mode))
-    {
-      g_printerr ("readroom-cli admin: %s: not a readable file\n", argv[2]);
-      return RR_EXIT_INPUT;
-    }
-  if (sb.st_size > MAX_PROTOCOL_BYTES)
-    {
-      g_printerr ("readroom-cli admin: %s: a protocol is at most %d bytes\n", argv[2],
-                  MAX_PROTOCOL_BYTES);
-      return RR_EXIT_INPUT;
-    }
-  if (!g_file_get_contents (argv[2], &data, &n, &error))
-    {
-      g_printerr ("readroom-cli admin: %s\n", error->message);
-      return RR_EXIT_INPUT;
-    }
-  if (n > MAX_PROTOCOL_BYTES || memchr (data, '\0', n) != NULL)
-    {
-      g_printerr ("readroom-cli admin: %s: not a protocol\n", argv[2]);
-      return RR_EXIT_INPUT;
-    }
+  if ((data = read_protocol (argv[2])) == NULL)
+    return RR_EXIT_INPUT;
   path = g_strdup_printf ("/readroom/v1/trials/%s/protocol", argv[1]);
   missing = g_strdup_printf ("no trial '%s'", argv[1]);
   answer = call_json (c, "PUT", path, data, 200, missing);
@@ -578,6 +612,165 @@ upload (Client *c, int argc, char **argv)
   return RR_EXIT_OK;
 }
 
+/* "text", or "-" for none: a table's empty cell. */
+static const char *
+cell (JsonObject *o,
+      const char *member)
+{
+  const char *v = json_object_get_string_member_with_default (o, member, NULL);
+  return v && *v ? v : "-";
+}
+
+/* trial list [--json]: every trial, one line each (or the server's
+ * JSON). */
+static int
+trial_list (Client *c, int argc, char **argv)
+{
+  gboolean json = FALSE;
+  GOptionEntry entries[] = {
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "The server's JSON", NULL },
+    { NULL }
+  };
+  g_autoptr (GOptionContext) ctx = g_option_context_new (NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) answer = NULL;
+  JsonArray *a;
+
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!g_option_context_parse (ctx, &argc, &argv, &error) || argc != 1)
+    return rr_cli_usage_error ("admin trial list", error ? error->message : "no arguments");
+  answer = call_json (c, "GET", "/readroom/v1/trials", NULL, 200, NULL);
+  if (answer == NULL || !JSON_NODE_HOLDS_ARRAY (answer))
+    return RR_EXIT_INPUT;
+  if (json)
+    {
+      print_node (answer);
+      return RR_EXIT_OK;
+    }
+  a = json_node_get_array (answer);
+  g_print ("%-16s %-10s %-7s %-3s %s\n", "TRIAL", "CRITERIA", "READERS", "QC", "NAME");
+  for (guint i = 0; i < json_array_get_length (a); i++)
+    {
+      JsonObject *o = json_array_get_object_element (a, i);
+      if (o == NULL)
+        continue;
+      g_print ("%-16s %-10s %-7" G_GINT64_FORMAT " %-3s %s\n", cell (o, "id"),
+               cell (o, "criteria"), json_object_get_int_member_with_default (o, "readers_per_case", 0),
+               json_object_get_boolean_member_with_default (o, "qc_required", FALSE) ? "yes" : "no",
+               cell (o, "name"));
+    }
+  return RR_EXIT_OK;
+}
+
+/* user list [--json]: every account, its roles per trial, and whether it
+ * is disabled. */
+static int
+user_list (Client *c, int argc, char **argv)
+{
+  gboolean json = FALSE;
+  GOptionEntry entries[] = {
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "The server's JSON", NULL },
+    { NULL }
+  };
+  g_autoptr (GOptionContext) ctx = g_option_context_new (NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) answer = NULL;
+  JsonArray *a;
+
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!g_option_context_parse (ctx, &argc, &argv, &error) || argc != 1)
+    return rr_cli_usage_error ("admin user list", error ? error->message : "no arguments");
+  answer = call_json (c, "GET", "/readroom/v1/users", NULL, 200, NULL);
+  if (answer == NULL || !JSON_NODE_HOLDS_ARRAY (answer))
+    return RR_EXIT_INPUT;
+  if (json)
+    {
+      print_node (answer);
+      return RR_EXIT_OK;
+    }
+  a = json_node_get_array (answer);
+  g_print ("%-16s %-8s %-24s %s\n", "USER", "STATE", "NAME", "ROLES");
+  for (guint i = 0; i < json_array_get_length (a); i++)
+    {
+      JsonObject *o = json_array_get_object_element (a, i);
+      JsonArray *roles;
+      g_autoptr (GString) text = g_string_new (NULL);
+      if (o == NULL)
+        continue;
+      roles = json_object_has_member (o, "roles") ? json_object_get_array_member (o, "roles")
+                                                  : NULL;
+      for (guint k = 0; roles && k < json_array_get_length (roles); k++)
+        {
+          JsonObject *r = json_array_get_object_element (roles, k);
+          const char *trial = r ? json_object_get_string_member_with_default (r, "trial", NULL)
+                                : NULL;
+          if (r == NULL)
+            continue;
+          /* "T1:reader", or "admin" for the server-wide role. */
+          g_string_append_printf (text, "%s%s%s%s", text->len ? " " : "", trial ? trial : "",
+                                  trial ? ":" : "", cell (r, "role"));
+        }
+      g_print ("%-16s %-8s %-24s %s\n", cell (o, "username"),
+               json_object_get_boolean_member_with_default (o, "disabled", FALSE) ? "disabled"
+                                                                                 : "active",
+               cell (o, "display_name"), text->len ? text->str : "-");
+    }
+  return RR_EXIT_OK;
+}
+
+/* timepoint link TRIAL SUBJECT --timepoint LABEL --day N STUDY...: links
+ * studies a site uploaded (their Study Instance UIDs, as the site's upload
+ * printed them) to the subject's timepoint, which opens its QC task (or,
+ * without QC, its reads). */
+static int
+timepoint_link (Client *c, int argc, char **argv)
+{
+  g_autofree char *label = NULL, *body = NULL, *path = NULL, *trial = NULL, *subject = NULL;
+  int day = G_MININT, rc;
+  GOptionEntry entries[] = {
+    { "timepoint", 0, 0, G_OPTION_ARG_STRING, &label, "Timepoint label (\"Baseline\")", "LABEL" },
+    { "day", 0, 0, G_OPTION_ARG_INT, &day, "Study day (0 at baseline)", "N" },
+    { NULL }
+  };
+  g_autoptr (GOptionContext) ctx = g_option_context_new ("TRIAL SUBJECT STUDY_UID...");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (JsonNode) answer = NULL;
+
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!g_option_context_parse (ctx, &argc, &argv, &error) || argc < 4 || !label ||
+      day == G_MININT)
+    return rr_cli_usage_error ("admin timepoint link",
+                               error ? error->message
+                                     : "TRIAL SUBJECT STUDY_UID... --timepoint LABEL --day N");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "label");
+  json_builder_add_string_value (b, label);
+  json_builder_set_member_name (b, "day");
+  json_builder_add_int_value (b, day);
+  json_builder_set_member_name (b, "studies");
+  json_builder_begin_array (b);
+  for (int i = 3; i < argc; i++)
+    json_builder_add_string_value (b, argv[i]);
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  body = to_json (b);
+  /* The route's 404 does not say what is missing: the trial is asked
+   * first, so a 404 after it is a study the server does not hold. */
+  if ((rc = trial_exists (c, argv[1])) != RR_EXIT_OK)
+    return rc;
+  trial = g_uri_escape_string (argv[1], NULL, FALSE);
+  subject = g_uri_escape_string (argv[2], NULL, FALSE);
+  path = g_strdup_printf ("/readroom/v1/trials/%s/subjects/%s/timepoints", trial, subject);
+  answer = call_json (c, "POST", path, body, 201, NULL);
+  if (answer == NULL)
+    return RR_EXIT_INPUT;
+  g_printerr ("readroom-cli admin: %d %s linked to %s %s %s\n", argc - 3,
+              argc - 3 == 1 ? "study" : "studies", argv[1], argv[2], label);
+  print_node (answer);
+  return RR_EXIT_OK;
+}
+
 static int
 export (Client *c, int argc, char **argv)
 {
@@ -684,10 +877,15 @@ usage (void)
   g_print ("Usage: readroom-cli admin --server URL [--user NAME] COMMAND ...\n\n"
            "  user add NAME [--display-name TEXT] [--admin]   (password: READROOM_NEW_PASSWORD)\n"
            "  user disable NAME | user enable NAME   (a disabled reader's open reads pass on)\n"
-           "  trial create ID --name TEXT [--criteria ID] [--readers N] [--no-qc] ...\n"
+           "  user list [--json]   (every account, its roles, and whether it is disabled)\n"
+           "  trial create ID --name TEXT [--criteria ID] [--readers N] [--no-qc]\n"
+           "               [--protocol FILE] ...\n"
+           "  trial list [--json]\n"
            "  trial protocol TRIAL FILE   (the protocol JSON of `qc`, which QC tasks check)\n"
            "  member set TRIAL USER --roles site,qc,reader,adjudicator [--site ID]\n"
            "  upload DIR --trial T --subject S --timepoint LABEL --day N\n"
+           "  timepoint link TRIAL SUBJECT STUDY_UID... --timepoint LABEL --day N\n"
+           "               (studies a site uploaded, to the subject's timepoint)\n"
            "  export TRIAL [--format csv|json|sr] [-o FILE]\n"
            "  task reassign TASK USER   (an unassigned read or query, to a reader or site member)\n"
            "  audit verify   (the audit trail checked by the server; exit 1 when broken)\n\n"
@@ -736,6 +934,13 @@ rr_cli_admin (int argc, char **argv)
   else if (i + 1 < argc && g_str_equal (argv[i], "user") &&
            (g_str_equal (argv[i + 1], "disable") || g_str_equal (argv[i + 1], "enable")))
     rc = user_set_disabled (c, argc - i - 1, argv + i + 1, g_str_equal (argv[i + 1], "disable"));
+  else if (i + 1 < argc && g_str_equal (argv[i], "user") && g_str_equal (argv[i + 1], "list"))
+    rc = user_list (c, argc - i - 1, argv + i + 1);
+  else if (i + 1 < argc && g_str_equal (argv[i], "trial") && g_str_equal (argv[i + 1], "list"))
+    rc = trial_list (c, argc - i - 1, argv + i + 1);
+  else if (i + 1 < argc && g_str_equal (argv[i], "timepoint") &&
+           g_str_equal (argv[i + 1], "link"))
+    rc = timepoint_link (c, argc - i - 1, argv + i + 1);
   else if (i + 1 < argc && g_str_equal (argv[i], "trial") && g_str_equal (argv[i + 1], "create"))
     rc = trial_create (c, argc - i - 1, argv + i + 1);
   else if (i + 1 < argc && g_str_equal (argv[i], "trial") && g_str_equal (argv[i + 1], "protocol"))
@@ -751,7 +956,14 @@ rr_cli_admin (int argc, char **argv)
   else if (g_str_equal (argv[i], "export"))
     rc = export (c, argc - i, argv + i);
   else
-    rc = rr_cli_usage_error ("admin", "unknown command");
+    {
+      /* The words given, so a typo is seen ("trial lsit"). */
+      g_autofree char *words = i + 1 < argc && argv[i + 1][0] != '-'
+                                 ? g_strdup_printf ("%s %s", argv[i], argv[i + 1])
+                                 : g_strdup (argv[i]);
+      g_autofree char *message = g_strdup_printf ("unknown command '%s' (see --help)", words);
+      rc = rr_cli_usage_error ("admin", message);
+    }
   if (rr_sync_client_get_token (c))
     {
       long status;

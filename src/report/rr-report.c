@@ -13,6 +13,7 @@
 #include <cairo.h>
 #include <cairo-pdf.h>
 #include <pango/pangocairo.h>
+#include <glib/gi18n.h>
 #include <math.h>
 #include <string.h>
 
@@ -34,6 +35,10 @@ typedef struct
   const char *subject;        /* the images' Patient ID */
   RrRead *read;
   JsonObject *root;
+  JsonObject *wrapper;   /* the server's submission document, or NULL */
+  const char *trial;     /* the trial's id, or NULL when nothing names it */
+  const char *reader;    /* the reader's label ("Reader 1"), or NULL */
+  char *reader_owned;
   RrCriteriaResult *res;
   RrDicomScan *scan;
   GHashTable *volumes;   /* series UID -> RrVolume, or NULL when it failed */
@@ -266,8 +271,11 @@ plot (Doc *d)
   const double h = 190, left = 44, bottom = 34, top = 12;
   double x0 = MARGIN + left, y0, w = TEXT_W - left - 20, ph;
   gint64 maxv = 0;
-  int dmin = 0, dmax = 1;
+  int dmin = tp_at (d, 0)->day, dmax = dmin;
   guint n = d->read->timepoints->len;
+  /* The points stay this far inside the axes: a value's label is 80 pt
+   * wide, centred on its point, and must not sit on the y axis. */
+  const double inset = 44;
 
   if (d->res == NULL || !d->res->has_targets)
     return;
@@ -289,7 +297,8 @@ plot (Doc *d)
   while (step * 4 < top_mm)
     step = step == 5 ? 10 : step == 10 ? 25 : step * 2;
   double ymax = step * 4;
-#define PX(day) (x0 + (dmax > dmin ? ((day) - dmin) / (double) (dmax - dmin) : 0.5) * w)
+#define PX(day) (x0 + inset + (dmax > dmin ? ((day) - dmin) / (double) (dmax - dmin) : 0.5) \
+                                * (w - 2 * inset))
 #define PY(tenths) (y0 + ph - ((tenths) / 10.0) / ymax * ph)
   cairo_set_line_width (d->cr, 0.6);
   cairo_set_source_rgb (d->cr, 0.75, 0.75, 0.75);
@@ -435,12 +444,28 @@ member_string (JsonObject *o, const char *name)
          ? json_node_get_string (n) : NULL;
 }
 
+/* The server's receipt: the submission document's, else the read's own
+ * "receipt" member. */
+static JsonObject *
+receipt_of (Doc *d)
+{
+  JsonObject *from = d->wrapper ? d->wrapper : d->root;
+  JsonNode *n = json_object_has_member (from, "receipt") ? json_object_get_member (from, "receipt")
+                                                         : NULL;
+  return n && JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
+}
+
 static void
 signatures (Doc *d)
 {
-  GPtrArray *sigs = g_ptr_array_new ();
+  static const double cols[] = { 0, 150, 290 };
+  const char *head[] = { "Signed by", "Time", "Meaning" };
+  g_autoptr (GPtrArray) sigs = g_ptr_array_new ();
+  JsonObject *receipt = receipt_of (d);
   JsonNode *n = json_object_has_member (d->root, "signatures")
                 ? json_object_get_member (d->root, "signatures") : NULL;
+  guint shown = 0;
+
   if (n && JSON_NODE_HOLDS_ARRAY (n))
     for (guint i = 0; i < json_array_get_length (json_node_get_array (n)); i++)
       {
@@ -452,22 +477,43 @@ signatures (Doc *d)
       ? json_object_get_member (d->root, "signature") : NULL;
   if (n && JSON_NODE_HOLDS_OBJECT (n))
     g_ptr_array_add (sigs, json_node_get_object (n));
-  if (sigs->len > 0)
+  heading (d, "Signature and receipt");
+  row (d, cols, 3, head, TRUE);
+  for (guint i = 0; i < sigs->len; i++)
     {
-      static const double cols[] = { 0, 150, 290 };
-      const char *head[] = { "Signed by", "Time", "Meaning" };
-      heading (d, "Signatures");
-      row (d, cols, 3, head, TRUE);
-      for (guint i = 0; i < sigs->len; i++)
+      JsonObject *o = sigs->pdata[i];
+      const char *cells[] = { member_string (o, "name"), member_string (o, "time"),
+                              member_string (o, "meaning") };
+      if (cells[0] || cells[1] || cells[2])
         {
-          JsonObject *o = sigs->pdata[i];
-          const char *cells[] = { member_string (o, "name"), member_string (o, "time"),
-                                  member_string (o, "meaning") };
-          if (cells[0] || cells[1] || cells[2])
-            row (d, cols, 3, cells, FALSE);
+          row (d, cols, 3, cells, FALSE);
+          shown++;
         }
     }
-  g_ptr_array_unref (sigs);
+  /* The server's submission document: who signed, and when the server
+   * took it (the receipt's time is the signature's). */
+  if (d->wrapper && member_string (d->wrapper, "signed_by"))
+    {
+      const char *cells[] = { member_string (d->wrapper, "signed_by"),
+                              receipt ? member_string (receipt, "submitted_at") : NULL,
+                              member_string (d->wrapper, "meaning") };
+      row (d, cols, 3, cells, FALSE);
+      shown++;
+    }
+  if (shown == 0)
+    para (d, 8.5, TRUE, "Not signed: the read carries no signature.");
+  d->y += 4;
+  if (receipt && member_string (receipt, "id"))
+    {
+      g_autofree char *s = g_strdup_printf ("Server receipt %s, received %s.",
+                                            member_string (receipt, "id"),
+                                            member_string (receipt, "submitted_at")
+                                              ? member_string (receipt, "submitted_at")
+                                              : "at a time not given");
+      para (d, 8.5, FALSE, s);
+    }
+  else
+    para (d, 8.5, TRUE, "No server receipt: the read does not show that the server took it.");
 }
 
 /* ---- key images ---- */
@@ -716,13 +762,34 @@ title (Doc *d)
 {
   const char *crit = d->read->criteria ? d->read->criteria : "recist1.1";
   const RrCriteria *c = rr_criteria_lookup (crit);
-  g_autofree char *sub = g_strdup_printf ("Subject %s · %s · %u timepoints (%s to %s)",
-                                          d->subject, c ? c->name : crit,
-                                          d->read->timepoints->len, tp_at (d, 0)->id,
-                                          tp_at (d, d->read->timepoints->len - 1)->id);
+  guint n = d->read->timepoints->len;
+  g_autofree char *count = g_strdup_printf (g_dngettext (NULL, "%u timepoint", "%u timepoints", n),
+                                            n);
+  g_autofree char *span = n == 1 ? g_strdup_printf ("(%s)", tp_at (d, 0)->id)
+                                 : g_strdup_printf ("(%s to %s)", tp_at (d, 0)->id,
+                                                    tp_at (d, n - 1)->id);
+  g_autofree char *sub = g_strdup_printf ("Trial %s · Subject %s · %s · %s %s",
+                                          d->trial ? d->trial : "not named", d->subject,
+                                          c ? c->name : crit, count, span);
+  g_autofree char *who = g_strdup_printf ("Reader: %s", d->reader ? d->reader : "not named");
+
   d->y += text_at (d, MARGIN, d->y, TEXT_W, 20, TRUE, PANGO_ALIGN_LEFT, "Tumour response report");
   d->y += 4;
   para (d, 10, FALSE, sub);
+  para (d, 10, FALSE, who);
+  /* A read that breaks the criteria's rules is no valid assessment (cli.md
+   * "violations"): said first, in red, before anyone reads its numbers. */
+  if (d->res && d->res->violations->len > 0)
+    {
+      g_autofree char *s = g_strdup_printf (
+        g_dngettext (NULL, "NOT A VALID READ: it breaks %u rule of %s (listed under Responses).",
+                     "NOT A VALID READ: it breaks %u rules of %s (listed under Responses).",
+                     d->res->violations->len),
+        d->res->violations->len, c ? c->name : crit);
+      cairo_set_source_rgb (d->cr, 0.75, 0, 0);
+      para (d, 11, TRUE, s);
+      cairo_set_source_rgb (d->cr, 0, 0, 0);
+    }
 }
 
 gboolean
@@ -732,13 +799,65 @@ rr_report_write_pdf (const char   *read_json,
                      const char   *pdf_path,
                      GError      **error)
 {
+  return rr_report_write_pdf_full (read_json, length, scan, pdf_path, NULL, NULL, NULL, error);
+}
+
+/* The read inside the server's submission document ({"task", "signed_by",
+ * "meaning", "submission": {"read": {...}}, "receipt"}), or NULL when
+ * @root is not one. */
+static JsonObject *
+submitted_read (JsonObject *root)
+{
+  JsonNode *sub = json_object_has_member (root, "submission")
+                  ? json_object_get_member (root, "submission") : NULL;
+  JsonNode *read;
+  if (sub == NULL || !JSON_NODE_HOLDS_OBJECT (sub))
+    return NULL;
+  read = json_object_has_member (json_node_get_object (sub), "read")
+         ? json_object_get_member (json_node_get_object (sub), "read") : NULL;
+  return read && JSON_NODE_HOLDS_OBJECT (read) ? json_node_get_object (read) : NULL;
+}
+
+gboolean
+rr_report_write_pdf_full (const char           *read_json,
+                          gssize                length,
+                          RrDicomScan          *scan,
+                          const char           *pdf_path,
+                          const RrReportNames  *names,
+                          guint                *n_violations,
+                          char                **first_violation,
+                          GError              **error)
+{
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (RrRead) read = NULL;
   g_autoptr (RrCriteriaResult) res = NULL;
+  g_autofree char *inner_json = NULL;
+  JsonObject *root, *inner;
   Doc d = { 0 };
 
   g_return_val_if_fail (read_json != NULL && scan != NULL && pdf_path != NULL, FALSE);
-  read = rr_read_parse (read_json, length, error);
+  if (n_violations)
+    *n_violations = 0;
+  if (first_violation)
+    *first_violation = NULL;
+  if (!json_parser_load_from_data (parser, read_json, length, error))
+    return FALSE;
+  if (!JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    {
+      g_set_error (error, RR_REPORT_ERROR, RR_REPORT_ERROR_INVALID, "not a read (a JSON object)");
+      return FALSE;
+    }
+  root = json_node_get_object (json_parser_get_root (parser));
+  if ((inner = submitted_read (root)) != NULL)
+    {
+      /* The read is parsed as the engine parses any read: from its text. */
+      g_autoptr (JsonNode) node = json_node_alloc ();
+      json_node_init_object (node, inner);
+      inner_json = json_to_string (node, FALSE);
+      d.wrapper = root;
+      root = inner;
+    }
+  read = rr_read_parse (inner_json ? inner_json : read_json, inner_json ? -1 : length, error);
   if (read == NULL)
     return FALSE;
   if (read->timepoints->len == 0)
@@ -746,9 +865,14 @@ rr_report_write_pdf (const char   *read_json,
       g_set_error (error, RR_REPORT_ERROR, RR_REPORT_ERROR_INVALID, "the read has no timepoints");
       return FALSE;
     }
-  if (!json_parser_load_from_data (parser, read_json, length, error))
-    return FALSE;
   res = rr_criteria_evaluate (read, NULL);
+  if (res && res->violations->len > 0)
+    {
+      if (n_violations)
+        *n_violations = res->violations->len;
+      if (first_violation)
+        *first_violation = g_strdup (((RrIssue *) res->violations->pdata[0])->message);
+    }
 
   cairo_surface_t *surface = cairo_pdf_surface_create (pdf_path, PAGE_W, PAGE_H);
   if (cairo_surface_status (surface) != CAIRO_STATUS_SUCCESS)
@@ -762,7 +886,20 @@ rr_report_write_pdf (const char   *read_json,
   cairo_pdf_surface_set_metadata (surface, CAIRO_PDF_METADATA_CREATOR, "Readroom " PACKAGE_VERSION);
   d.cr = cairo_create (surface);
   d.read = read;
-  d.root = json_node_get_object (json_parser_get_root (parser));
+  d.root = root;
+  d.trial = names && names->trial ? names->trial : member_string (d.root, "trial");
+  if (d.trial == NULL && d.wrapper)
+    d.trial = member_string (d.wrapper, "trial");
+  /* The reader as the export names them: the label, and the user name
+   * beside it when the read gives one (the export is the admin's). */
+  {
+    const char *label = names && names->reader ? names->reader : member_string (d.root, "reader");
+    const char *user = member_string (d.root, "user");
+    if (label && user)
+      d.reader = d.reader_owned = g_strdup_printf ("%s (%s)", label, user);
+    else
+      d.reader = label ? label : user;
+  }
   d.res = res;
   d.scan = scan;
   d.volumes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
@@ -797,6 +934,7 @@ rr_report_write_pdf (const char   *read_json,
   key_images (&d);
   cairo_show_page (d.cr);
   g_hash_table_unref (d.volumes);
+  g_free (d.reader_owned);
   cairo_destroy (d.cr);
   cairo_surface_finish (surface);
   cairo_status_t st = cairo_surface_status (surface);

@@ -53,6 +53,7 @@ G_GNUC_INTERNAL void delete_session (RrHttpRequest *req, RrHttpAnswer *resp);
 G_GNUC_INTERNAL void get_me (RrHttpRequest *req, RrHttpAnswer *resp);
 G_GNUC_INTERNAL void post_users (RrHttpRequest *req, RrHttpAnswer *resp);
 G_GNUC_INTERNAL void put_user (RrHttpRequest *req, RrHttpAnswer *resp);
+G_GNUC_INTERNAL void get_users (RrHttpRequest *req, RrHttpAnswer *resp);
 G_GNUC_INTERNAL void post_trials (RrHttpRequest *req, RrHttpAnswer *resp);
 G_GNUC_INTERNAL void get_trials (RrHttpRequest *req, RrHttpAnswer *resp);
 G_GNUC_INTERNAL void put_member (RrHttpRequest *req, RrHttpAnswer *resp);

@@ -49,6 +49,7 @@ static const Route routes[] = {
   { "GET",    "instances/{any}/file",                  ROLE_USER,  get_instance_file, NULL },
   { "POST",   "users",                                 ROLE_ADMIN, post_users, JSON },
   { "PUT",    "users/{id}",                            ROLE_ADMIN, put_user, JSON },
+  { "GET",    "users",                                 ROLE_ADMIN, get_users, NULL },
   { "POST",   "trials",                                ROLE_ADMIN, post_trials, JSON },
   { "GET",    "trials",                                ROLE_ADMIN, get_trials, NULL },
   { "GET",    "trials/{id}",                           ROLE_ADMIN, get_trials, NULL },

@@ -294,3 +294,52 @@ put_user (RrHttpRequest *req,
   rr_stmt_finalize (st);
   rr_respond_json (resp, 200, rr_json_writer_steal (w));
 }
+
+/* GET /users: every account, with its roles and whether it is disabled,
+ * so an administrator can see who holds what before changing it. */
+void
+get_users (RrHttpRequest *req,
+           RrHttpAnswer  *resp)
+{
+  g_autoptr (RrJsonWriter) w = rr_json_writer_new (FALSE);
+  g_autoptr (GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autoptr (GArray) admins = g_array_new (FALSE, FALSE, sizeof (gboolean));
+  g_autoptr (GArray) disabled = g_array_new (FALSE, FALSE, sizeof (gboolean));
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) displays = g_ptr_array_new_with_free_func (g_free);
+  RrStmt *st = rr_db_query (RR_Q_USERS_LIST);
+
+  (void) req;
+  /* Read out first: write_user runs its own query for the roles. */
+  while (st && rr_stmt_step (st) == RR_ROW)
+    {
+      gint64 id = rr_stmt_column_int (st, 0);
+      gboolean a = rr_stmt_column_int (st, 3) != 0, d = rr_stmt_column_int (st, 4) != 0;
+      g_array_append_val (ids, id);
+      g_ptr_array_add (names, g_strdup (col_text (st, 1)));
+      g_ptr_array_add (displays, g_strdup (col_text (st, 2)));
+      g_array_append_val (admins, a);
+      g_array_append_val (disabled, d);
+    }
+  rr_stmt_finalize (st);
+  rr_json_begin_array (w);
+  for (guint i = 0; i < ids->len; i++)
+    {
+      /* write_user's object, with "disabled" added inside it. */
+      g_autoptr (RrJsonWriter) one = rr_json_writer_new (FALSE);
+      g_autofree char *text = NULL, *whole = NULL;
+      gsize n;
+      write_user (one, g_array_index (ids, gint64, i), names->pdata[i], displays->pdata[i],
+                  g_array_index (admins, gboolean, i));
+      text = rr_json_writer_steal (one);
+      n = strlen (text);
+      if (n < 2 || text[n - 1] != '}')
+        return server_failed (resp);
+      text[n - 1] = '\0';
+      whole = g_strdup_printf ("%s, \"disabled\": %s}", text,
+                               g_array_index (disabled, gboolean, i) ? "true" : "false");
+      rr_json_raw (w, whole);
+    }
+  rr_json_end_array (w);
+  rr_respond_json (resp, 200, rr_json_writer_steal (w));
+}

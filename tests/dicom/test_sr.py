@@ -583,6 +583,105 @@ class Report(SrBase):
             around = im.getpixel((w // 2 + dx, h // 2 + dy))
             self.assertGreater(centre, around + 10, (dx, dy, centre, around))
 
+    def write_json(self, doc, name):
+        path = os.path.join(self.tmp, name + ".json")
+        with open(path, "w") as f:
+            json.dump(doc, f)
+        return path
+
+    def test_pdf_names_trial_reader_signature_receipt(self):
+        """Walk finding m10: a sponsor can tell whose signed read it is: the
+        trial, the reader (the export's label, with the user name when the
+        read gives one), the signature and the server's receipt, from the
+        server's submission document as from a read that carries them."""
+        if not shutil.which("pdftotext"):
+            self.skipTest("poppler-utils missing")
+        read = json.loads(json.dumps(self.read))
+        del read["signatures"]
+        doc = {"task": "42", "signed_by": "reader1", "meaning": "I read this case",
+               "submission": {"read": read},
+               "receipt": {"id": "R-0007", "submitted_at": "2026-03-04T09:00:00Z",
+                           "responses": None}}
+        path = self.write_json(doc, "submission")
+        pdf = os.path.join(self.tmp, "submission.pdf")
+        r = run([CLI, "report", path, "--images", self.images, "-o", pdf, "--trial", "WALK",
+                 "--reader", "Reader 1"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        text = run(["pdftotext", "-layout", pdf, "-"]).stdout
+        self.assertIn("Trial WALK · Subject SUBJ-001 · RECIST 1.1 · 2 timepoints (BL to FU1)",
+                      text)
+        self.assertIn("Reader: Reader 1", text)
+        sig = [l.split() for l in text.splitlines() if l.strip().startswith("reader1")]
+        self.assertEqual(sig, [["reader1", "2026-03-04T09:00:00Z", "I", "read", "this", "case"]])
+        self.assertIn("Server receipt R-0007, received 2026-03-04T09:00:00Z.", text)
+        self.assertNotIn("Not signed", text)
+        # A read naming its trial and reader itself, as the export names
+        # them; without a signature or receipt, the PDF says it has none.
+        read = dict(read, trial="WALK", reader="Reader 2", user="reader2")
+        path = self.write_json(read, "named")
+        r = run([CLI, "report", path, "--images", self.images, "-o", pdf])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        text = run(["pdftotext", "-layout", pdf, "-"]).stdout
+        self.assertIn("Trial WALK · Subject", text)
+        self.assertIn("Reader: Reader 2 (reader2)", text)
+        self.assertIn("Not signed: the read carries no signature.", text)
+        self.assertIn("No server receipt", text)
+
+    def test_pdf_of_a_read_that_breaks_a_rule(self):
+        """Walk finding m10: a read that breaks a rule (three targets in the
+        liver, criteria.md) is written, says on its first lines that it is
+        no valid read, and exits 1 as `criteria` does (cli.md), naming the
+        read."""
+        if not shutil.which("pdftotext"):
+            self.skipTest("poppler-utils missing")
+        read = json.loads(json.dumps(self.read))
+        read["target_lesions"][2]["organ"] = "liver"
+        read["target_lesions"][2].pop("calipers")
+        read["target_lesions"].append({"id": "T4", "organ": "liver", "nodal": False,
+                                       "measurements": {"BL": 20.0, "FU1": 20.0}})
+        path = self.write_json(read, "broken-rule")
+        self.assertEqual(run([CLI, "criteria", path]).returncode, 1)
+        pdf = os.path.join(self.tmp, "broken-rule.pdf")
+        r = run([CLI, "report", path, "--images", self.images, "-o", pdf])
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertTrue(r.stderr.startswith("readroom-cli report: %s: the read breaks 1 rule"
+                                            % path), r.stderr)
+        text = run(["pdftotext", "-layout", pdf, "-"]).stdout
+        head = text.split("Responses")[0]
+        self.assertIn("NOT A VALID READ: it breaks 1 rule of RECIST 1.1", head)
+
+    def test_pdf_of_one_timepoint(self):
+        """Walk finding m10: "1 timepoint", and the one point of the plot
+        and its value stand inside the axes, not on the y axis."""
+        if not shutil.which("pdftotext"):
+            self.skipTest("poppler-utils missing")
+        read = json.loads(json.dumps(self.read))
+        read["timepoints"] = read["timepoints"][:1]
+        for t in read["target_lesions"]:
+            t["measurements"] = {"BL": t["measurements"]["BL"]}
+            t["calipers"] = {"BL": t["calipers"]["BL"]}
+        for n in read["non_target_lesions"]:
+            n["status"] = {"BL": n["status"]["BL"]}
+        read["new_lesions"] = []
+        path = self.write_json(read, "one-timepoint")
+        pdf = os.path.join(self.tmp, "one-timepoint.pdf")
+        r = run([CLI, "report", path, "--images", self.images, "-o", pdf])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        text = run(["pdftotext", "-layout", pdf, "-"]).stdout
+        self.assertIn("RECIST 1.1 · 1 timepoint (BL)", text)
+        self.assertNotIn("1 timepoints", text)
+        # Word boxes, in points: the y axis is the right edge of the grid
+        # labels' column (50 pt margin + 44 pt), the baseline sum 58.0 mm.
+        html = run(["pdftotext", "-bbox", "-f", "1", "-l", "1", pdf, "-"]).stdout
+        words = re.findall(r'<word xMin="([\d.]+)" yMin="[\d.]+" xMax="([\d.]+)" '
+                           r'yMax="[\d.]+">([^<]*)</word>', html)
+        axis_labels = [float(x1) for x0, x1, w in words if w in ("0", "25", "50", "75")]
+        self.assertTrue(axis_labels, html)
+        value = [float(x0) for x0, x1, w in words if w == "58.0"]
+        # The table's 58.0 is left of the plot's; the plot's is the last.
+        self.assertEqual(len(value), 2, words)
+        self.assertGreater(value[-1], 50 + 44 + 10)
+
     def test_bad_input(self):
         self.assertEqual(run([CLI, "report", self.read_path]).returncode, 2)
         bad = os.path.join(self.tmp, "notjson.json")

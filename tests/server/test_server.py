@@ -821,6 +821,96 @@ class ServerSuite(unittest.TestCase):
         self.assertIn("Nothing was changed", r.stderr)
         self.assertNotIn("Nothing was lost", r.stderr)
 
+    def test_7_cli_admin_lists_and_links(self):
+        """Walk finding M5: the administrator lists trials and users, gives
+        a trial its protocol at creation, and links studies a site uploaded
+        to a subject's timepoint, with readroom-cli alone (tools/demo had
+        to POST the link by hand)."""
+        url = "http://127.0.0.1:%d" % self.server.port
+
+        def cli(*args, new_password=None, expect=0):
+            env = dict(os.environ, READROOM_PASSWORD=ADMIN_PASSWORD)
+            if new_password:
+                env["READROOM_NEW_PASSWORD"] = new_password
+            r = subprocess.run([CLI, "admin", "--server", url] + list(args), env=env,
+                               capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                               timeout=60)
+            self.assertEqual(r.returncode, expect, r.stdout + r.stderr)
+            return r
+
+        cli("user", "add", "m5-reader", "--display-name", "M5 Reader", new_password="m5-reader-pw")
+        cli("user", "add", "m5-site", new_password="m5-site-pw-1")
+        protocol = {"modality": ["CT"], "body_part": ["CHEST"], "max_slice_thickness_mm": 5.0,
+                    "min_coverage_mm": 10, "contrast": False, "max_gap_slices": 0}
+        pfile = os.path.join(self.tmp, "m5-protocol.json")
+        with open(pfile, "w") as f:
+            json.dump(protocol, f)
+        cli("trial", "create", "M5", "--name", "Link trial", "--no-qc", "--readers", "1",
+            "--protocol", pfile)
+        # A protocol `qc` cannot read is refused before anything is sent,
+        # naming the file; no trial is made.
+        bad = os.path.join(self.tmp, "m5-bad.json")
+        with open(bad, "w") as f:
+            f.write('{"modality": 5}')
+        r = cli("trial", "create", "M5BAD", "--name", "x", "--protocol", bad, expect=1)
+        self.assertTrue(r.stderr.startswith("readroom-cli admin: %s: not a protocol" % bad),
+                        r.stderr)
+        cli("member", "set", "M5", "m5-reader", "--roles", "reader")
+        cli("member", "set", "M5", "m5-site", "--roles", "site", "--site", "S05")
+
+        trials = {t["id"]: t for t in json.loads(cli("trial", "list", "--json").stdout)}
+        self.assertNotIn("M5BAD", trials)
+        self.assertEqual(trials["M5"]["name"], "Link trial")
+        self.assertEqual(trials["M5"]["protocol"], protocol)
+        table = cli("trial", "list").stdout.splitlines()
+        self.assertEqual(table[0].split(), ["TRIAL", "CRITERIA", "READERS", "QC", "NAME"])
+        self.assertIn(["M5", "recist1.1", "1", "no", "Link", "trial"],
+                      [line.split() for line in table[1:]])
+
+        users = {u["username"]: u for u in json.loads(cli("user", "list", "--json").stdout)}
+        self.assertEqual(users["m5-reader"]["display_name"], "M5 Reader")
+        self.assertEqual(users["m5-reader"]["roles"], [{"trial": "M5", "role": "reader"}])
+        self.assertFalse(users["m5-reader"]["disabled"])
+        self.assertIn({"trial": None, "role": "admin"}, users["admin"]["roles"])
+        # The holder of unassigned reads is no account anyone runs.
+        self.assertNotIn("(unassigned)", users)
+        cli("user", "disable", "m5-site")
+        rows = {line.split()[0]: line.split() for line in cli("user", "list").stdout.splitlines()}
+        self.assertEqual(rows["USER"], ["USER", "STATE", "NAME", "ROLES"])
+        self.assertEqual(rows["m5-site"][1], "disabled")
+        self.assertEqual(rows["m5-reader"][1:], ["active", "M5", "Reader", "M5:reader"])
+        cli("user", "enable", "m5-site")
+
+        # The site uploads; the administrator links what it uploaded.
+        folder = os.path.join(self.tmp, "m5-study")
+        subprocess.run([PHANTOM, folder, "--kind", "ct", "--slices", "3", "--size", "32",
+                        "--seed", "51"], check=True, capture_output=True)
+        self.tokens["m5-site"] = self.server.login("m5-site", "m5-site-pw-1")
+        study = self.upload_study(folder, "m5-site")
+        r = cli("timepoint", "link", "M5", "S-501", study, "--timepoint", "Baseline",
+                "--day", "0")
+        self.assertEqual(r.stderr.strip(),
+                         "readroom-cli admin: 1 study linked to M5 S-501 Baseline")
+        linked = json.loads(r.stdout)
+        self.assertEqual(len(linked["tasks"]), 1)
+        token = self.server.login("m5-reader", "m5-reader-pw")
+        status, tasks = self.server.request("GET", "/readroom/v1/tasks", token=token)
+        self.assertEqual(status, 200, tasks)
+        self.assertEqual([(t["kind"], t["subject"]) for t in tasks], [("read", "S-501")])
+        self.assertEqual(tasks[0]["timepoints"][0]["studies"], [study])
+        # What is missing is named.
+        r = cli("timepoint", "link", "NOPE", "S-501", study, "--timepoint", "Baseline",
+                "--day", "0", expect=1)
+        self.assertEqual(r.stderr.strip(), "readroom-cli admin: no trial 'NOPE'")
+        r = cli("timepoint", "link", "M5", "S-502", "1.2.3.4.5", "--timepoint", "Baseline",
+                "--day", "0", expect=1)
+        self.assertIn("1.2.3.4.5", r.stderr)
+        cli("timepoint", "link", "M5", "S-502", "--timepoint", "Baseline", "--day", "0",
+            expect=2)
+        # An unknown command says which.
+        r = cli("trial", "lsit", expect=2)
+        self.assertIn("unknown command 'trial lsit'", r.stderr)
+
 
 class HardeningSuite(unittest.TestCase):
     """Issue 12: each finding of the attack on a running server, with the

@@ -433,3 +433,9 @@ SELECT DISTINCT s.site FROM timepoint_studies ts JOIN studies s ON s.study_uid =
 -- name: site_member_of_trial_by_name
 SELECT u.id, m.site FROM users u JOIN members m ON m.user_id = u.id WHERE u.username = ?1 AND
   u.disabled = 0 AND m.trial_id = ?2 AND (',' || m.roles || ',') LIKE '%,site,%';
+
+-- name: users_list
+-- Every account but the holder of unassigned reads (migration 2), which
+-- no one signs in as.
+SELECT id, username, display_name, admin, disabled FROM users WHERE username <> '(unassigned)'
+  ORDER BY username;
