@@ -1234,20 +1234,54 @@ rr_read_form_lock_reason (RrReadForm *self)
   return _("This read is signed: its measurements can no longer change");
 }
 
+/* Sequential reading: whether the earlier timepoint this read waited for
+ * is no longer open (a synchronisation brought it, submitted on another
+ * computer, or it was withdrawn). */
+static gboolean
+wait_lifted (RrReadForm        *self,
+             const RrStoreTask *task)
+{
+  g_autofree char *still = rr_read_task_earlier_open (self->store, self->account, task);
+  if (still)
+    {
+      g_free (self->waits_for);
+      self->waits_for = g_steal_pointer (&still);
+      return FALSE;
+    }
+  g_clear_pointer (&self->waits_for, g_free);
+  return TRUE;
+}
+
 /* After a synchronisation: the task open may have been signed elsewhere or
- * withdrawn by the server since it was loaded. */
+ * withdrawn by the server since it was loaded, or the earlier read it
+ * waited for may have come. */
 void
 rr_read_form_recheck (RrReadForm *self)
 {
-  gboolean was;
-  g_autofree char *before = NULL;
+  gboolean was, lifted = FALSE;
+  g_autofree char *before = NULL, *form = NULL;
+  g_autoptr (RrStoreTask) task = NULL;
 
   g_return_if_fail (RR_IS_READ_FORM (self));
   if (self->task_id == NULL)
     return;
   was = self->locked;
   before = g_strdup (gtk_label_get_text (self->state_label));
+  if (self->waits_for && self->draft &&
+      (task = rr_store_get_task (self->store, self->account, self->task_id, NULL)))
+    lifted = wait_lifted (self, task);
   load_lock (self);
+  if (lifted)
+    {
+      /* What opening the task now would give: the earlier reads'
+       * calipers, and their lesions when nothing is kept for this read
+       * yet (a form of its own, typed before, is the reader's and stays). */
+      rr_read_task_prior_calipers (self->store, self->account, task, self->calipers);
+      form = rr_store_get_form (self->store, self->account, self->task_id, NULL);
+      if (form == NULL && !self->locked && self->draft->lesions->len == 0)
+        seed_from_prior (self, task);
+      rebuild (self);
+    }
   if (self->locked != was)
     update_rows_locked (self);
   else if (!self->locked && *gtk_label_get_text (self->state_label) == '\0')
