@@ -13,9 +13,9 @@
 #include "rr-response-text.h"
 #include "rr-form-writer.h"
 #include "rr-read-task.h"
+#include "rr-read-retry.h"
 #include "rr-organs.h"
 #include "rr-sync.h"
-#include "rr-session.h"
 #include "rr-accessible.h"
 
 #include <adwaita.h>
@@ -932,55 +932,13 @@ update_rows_locked (RrReadForm *self)
 
 /* ---- a signed read waiting for the server ---- */
 
-typedef struct
-{
-  char *db_path, *ca_file;
-  gint64 account;
-} Retry;
-
-static void
-retry_free (Retry *r)
-{
-  g_free (r->db_path);
-  g_free (r->ca_file);
-  g_free (r);
-}
-
-static void
-retry_thread (GTask        *task,
-              gpointer      source,
-              gpointer      data,
-              GCancellable *cancellable)
-{
-  Retry *r = data;
-  g_autoptr (GError) error = NULL;
-  g_autoptr (RrStore) store = rr_store_open (r->db_path, &error);
-  g_autoptr (RrSyncClient) c = NULL;
-  g_autofree char *server = NULL, *user = NULL;
-
-  if (store == NULL || !rr_store_get_account (store, r->account, &server, &user, NULL, &error))
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-  c = rr_session_client_new (server, user, r->ca_file);
-  /* The key is the submission's: sent twice (the worklist may send it
-   * too), the server answers with the same receipt. */
-  if (!rr_sync_deliver (c, store, r->account, NULL, NULL, &error))
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-  g_task_return_boolean (task, TRUE);
-}
-
 static void
 retry_done (GObject      *source,
             GAsyncResult *result,
             gpointer      data)
 {
   RrReadForm *self = RR_READ_FORM (source);
-  if (g_task_propagate_boolean (G_TASK (result), NULL) && self->task_id)
+  if (rr_read_retry_finish (result, NULL) && self->task_id)
     {
       load_lock (self);
       update_rows_locked (self);
@@ -991,20 +949,13 @@ static gboolean
 retry_tick (gpointer data)
 {
   RrReadForm *self = data;
-  g_autoptr (GTask) task = NULL;
-  Retry *r;
   if (!self->pending || self->task_id == NULL)
     {
       self->retry_source = 0;
       return G_SOURCE_REMOVE;
     }
-  r = g_new0 (Retry, 1);
-  r->db_path = g_strdup (self->db_path);
-  r->ca_file = g_strdup (self->ca_file);
-  r->account = self->account;
-  task = g_task_new (self, self->retry, retry_done, NULL);
-  g_task_set_task_data (task, r, (GDestroyNotify) retry_free);
-  g_task_run_in_thread (task, retry_thread);
+  rr_read_retry_async (self->db_path, self->account, self->ca_file, self, self->retry,
+                       retry_done, NULL);
   return G_SOURCE_CONTINUE;
 }
 
@@ -1048,7 +999,7 @@ load_lock (RrReadForm *self)
   g_autoptr (GPtrArray) out = NULL;
   g_autoptr (RrStoreTask) task = NULL;
   const RrStoreOutbox *last = NULL;
-  g_autofree char *text = NULL;
+  g_autofree char *text = NULL, *gone = NULL;
 
   self->locked = FALSE;
   self->pending = FALSE;
@@ -1101,6 +1052,11 @@ load_lock (RrReadForm *self)
   else if (last && g_str_equal (last->state, "refused"))
     text = g_strdup_printf (_("The server refused the read: %s"),
                             last->last_error ? last->last_error : "");
+  else if (task && self->current > 0 &&
+           (gone = rr_read_task_withdrawn_prior (self->store, self->account, task)))
+    /* Not silently a read without its prior values: the reader knows why. */
+    text = g_strdup_printf (_("Your earlier read of %s was withdrawn by the server: its "
+                              "lesions and values are not carried into this one."), gone);
   if (text)
     gtk_label_set_text (self->state_label, text);
   rr_read_export_set_task (RR_READ_EXPORT (self->export), self->store, self->account,
@@ -1120,27 +1076,16 @@ load_lock (RrReadForm *self)
 
 /* Sequential reading: a follow-up starts from the reader's own read of the
  * subject's previous timepoint on this computer (the lesions, their
- * organs, their earlier values); the calipers those values come from are
- * already in self->calipers (load_task). */
+ * organs, their earlier values), one that stands (signed or submitted, not
+ * withdrawn); the calipers those values come from are already in
+ * self->calipers (load_task). */
 static void
 seed_from_prior (RrReadForm        *self,
                  const RrStoreTask *task)
 {
-  g_autoptr (GPtrArray) tasks = rr_store_list_tasks (self->store, self->account, NULL);
-  const RrStoreTask *best = NULL;
-  g_autofree char *form = NULL;
+  g_autofree char *form = rr_read_task_prior_form (self->store, self->account, task);
 
-  for (guint i = 0; tasks && i < tasks->len; i++)
-    {
-      const RrStoreTask *t = tasks->pdata[i];
-      if (!rr_read_task_is_earlier (t, task))
-        continue;
-      if (best == NULL || t->n_timepoints > best->n_timepoints)
-        best = t;
-    }
-  if (best == NULL ||
-      (form = rr_store_get_form (self->store, self->account, best->id, NULL)) == NULL ||
-      !rr_read_draft_load (self->draft, form, NULL))
+  if (form == NULL || !rr_read_draft_load (self->draft, form, NULL))
     return;
   save (self);
 }
@@ -1289,20 +1234,54 @@ rr_read_form_lock_reason (RrReadForm *self)
   return _("This read is signed: its measurements can no longer change");
 }
 
+/* Sequential reading: whether the earlier timepoint this read waited for
+ * is no longer open (a synchronisation brought it, submitted on another
+ * computer, or it was withdrawn). */
+static gboolean
+wait_lifted (RrReadForm        *self,
+             const RrStoreTask *task)
+{
+  g_autofree char *still = rr_read_task_earlier_open (self->store, self->account, task);
+  if (still)
+    {
+      g_free (self->waits_for);
+      self->waits_for = g_steal_pointer (&still);
+      return FALSE;
+    }
+  g_clear_pointer (&self->waits_for, g_free);
+  return TRUE;
+}
+
 /* After a synchronisation: the task open may have been signed elsewhere or
- * withdrawn by the server since it was loaded. */
+ * withdrawn by the server since it was loaded, or the earlier read it
+ * waited for may have come. */
 void
 rr_read_form_recheck (RrReadForm *self)
 {
-  gboolean was;
-  g_autofree char *before = NULL;
+  gboolean was, lifted = FALSE;
+  g_autofree char *before = NULL, *form = NULL;
+  g_autoptr (RrStoreTask) task = NULL;
 
   g_return_if_fail (RR_IS_READ_FORM (self));
   if (self->task_id == NULL)
     return;
   was = self->locked;
   before = g_strdup (gtk_label_get_text (self->state_label));
+  if (self->waits_for && self->draft &&
+      (task = rr_store_get_task (self->store, self->account, self->task_id, NULL)))
+    lifted = wait_lifted (self, task);
   load_lock (self);
+  if (lifted)
+    {
+      /* What opening the task now would give: the earlier reads'
+       * calipers, and their lesions when nothing is kept for this read
+       * yet (a form of its own, typed before, is the reader's and stays). */
+      rr_read_task_prior_calipers (self->store, self->account, task, self->calipers);
+      form = rr_store_get_form (self->store, self->account, self->task_id, NULL);
+      if (form == NULL && !self->locked && self->draft->lesions->len == 0)
+        seed_from_prior (self, task);
+      rebuild (self);
+    }
   if (self->locked != was)
     update_rows_locked (self);
   else if (!self->locked && *gtk_label_get_text (self->state_label) == '\0')

@@ -130,6 +130,26 @@ rr_read_task_is_earlier (const RrStoreTask *t,
   return g_strcmp0 (t_trial, trial) == 0;
 }
 
+gboolean
+rr_read_task_stands (const RrStoreTask *t,
+                     GPtrArray         *outbox)
+{
+  if (t->withdrawn)
+    return FALSE;
+  if (g_strcmp0 (t->status, "submitted") == 0)
+    return TRUE;
+  /* Signed here: delivered before the task list says so, or still on its
+   * way. A refused one was never taken. */
+  for (guint k = 0; outbox && k < outbox->len; k++)
+    {
+      const RrStoreOutbox *o = outbox->pdata[k];
+      if (g_str_equal (o->task_id, t->id) &&
+          (g_str_equal (o->state, "delivered") || rr_store_outbox_state_waiting (o->state)))
+        return TRUE;
+    }
+  return FALSE;
+}
+
 void
 rr_read_task_prior_calipers (RrStore           *store,
                              gint64             account,
@@ -137,12 +157,15 @@ rr_read_task_prior_calipers (RrStore           *store,
                              GHashTable        *calipers)
 {
   g_autoptr (GPtrArray) tasks = rr_store_list_tasks (store, account, NULL);
+  g_autoptr (GPtrArray) out = rr_store_outbox_list (store, account, NULL, NULL);
 
   for (guint i = 0; tasks && i < tasks->len; i++)
     {
       const RrStoreTask *t = tasks->pdata[i];
       g_autoptr (GPtrArray) more = NULL;
-      if (!rr_read_task_is_earlier (t, task))
+      /* A draft never signed, or a read the server withdrew, is no
+       * earlier value: the criteria would measure change from it. */
+      if (!rr_read_task_is_earlier (t, task) || !rr_read_task_stands (t, out))
         continue;
       more = rr_store_list_measurements (store, account, t->id, NULL, NULL, NULL);
       for (guint k = 0; more && k < more->len; k++)
@@ -152,6 +175,61 @@ rr_read_task_prior_calipers (RrStore           *store,
             g_hash_table_insert (calipers, g_strdup (m->id), rr_measurement_copy (m));
         }
     }
+}
+
+char *
+rr_read_task_prior_form (RrStore           *store,
+                         gint64             account,
+                         const RrStoreTask *task)
+{
+  g_autoptr (GPtrArray) tasks = rr_store_list_tasks (store, account, NULL);
+  g_autoptr (GPtrArray) out = rr_store_outbox_list (store, account, NULL, NULL);
+  const RrStoreTask *best = NULL;
+
+  for (guint i = 0; tasks && i < tasks->len; i++)
+    {
+      const RrStoreTask *t = tasks->pdata[i];
+      if (rr_read_task_is_earlier (t, task) && rr_read_task_stands (t, out) &&
+          (best == NULL || t->n_timepoints > best->n_timepoints))
+        best = t;
+    }
+  return best ? rr_store_get_form (store, account, best->id, NULL) : NULL;
+}
+
+char *
+rr_read_task_withdrawn_prior (RrStore           *store,
+                              gint64             account,
+                              const RrStoreTask *task)
+{
+  g_autoptr (GPtrArray) tasks = rr_store_list_tasks (store, account, NULL);
+  g_autoptr (GPtrArray) out = rr_store_outbox_list (store, account, NULL, NULL);
+  const RrStoreTask *gone = NULL;
+
+  for (guint i = 0; tasks && i < tasks->len; i++)
+    {
+      const RrStoreTask *t = tasks->pdata[i];
+      gboolean replaced = FALSE;
+      if (!rr_read_task_is_earlier (t, task) || !t->withdrawn)
+        continue;
+      /* Read again and standing (a new task for the same timepoints):
+       * that one is the prior, nothing is missing. */
+      for (guint k = 0; k < tasks->len; k++)
+        {
+          const RrStoreTask *u = tasks->pdata[k];
+          replaced |= u != t && u->n_timepoints == t->n_timepoints &&
+                      rr_read_task_is_earlier (u, task) && rr_read_task_stands (u, out);
+        }
+      if (!replaced && (gone == NULL || t->n_timepoints > gone->n_timepoints))
+        gone = t;
+    }
+  if (gone)
+    {
+      g_autoptr (RrReadDraft) d = rr_read_draft_new_for_task (gone->json, NULL);
+      if (d && d->timepoints->len)
+        return g_strdup (((RrTimepoint *) d->timepoints->pdata[d->timepoints->len - 1])->id);
+      return g_strdup (_("an earlier timepoint"));
+    }
+  return NULL;
 }
 
 char *

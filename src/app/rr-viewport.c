@@ -1050,3 +1050,10 @@ rr_viewport_show_in_compare (RrViewport *self,
   return TRUE;
 }
 
+
+const char *
+rr_viewport_get_compare_series (RrViewport *self)
+{
+  g_return_val_if_fail (RR_IS_VIEWPORT (self), NULL);
+  return self->compare ? self->compare->series_uid : NULL;
+}

@@ -93,6 +93,8 @@ void       rr_viewport_keep_links     (RrViewport *self,
  * reader's earlier readings of that series; copied; NULL: none). */
 void       rr_viewport_set_compare_measurements (RrViewport *self,
                                                  GPtrArray  *measurements);
+/* The Series Instance UID of the comparison shown, or NULL. */
+const char *rr_viewport_get_compare_series (RrViewport *self);
 /* The active pane's slab: RR_SLAB_NONE for a thin plane, or MIP, MinIP
  * or mean over @mm millimetres about it. */
 void       rr_viewport_set_slab       (RrViewport *self,

@@ -230,6 +230,14 @@ on_lesions_changed (RrWindow *self)
 {
   rr_measurement_panel_refresh (self->measurements);
   rr_measurement_panel_select (self->measurements, rr_viewport_get_selected (self->view));
+  /* The earlier reads' calipers on the prior's pane: a synchronisation
+   * may have brought them since it opened. */
+  if (rr_viewport_get_compare_series (self->view))
+    {
+      g_autoptr (GPtrArray) earlier = rr_read_form_list_calipers (
+        self->read_form, rr_viewport_get_compare_series (self->view));
+      rr_viewport_set_compare_measurements (self->view, earlier);
+    }
   gtk_widget_queue_draw (GTK_WIDGET (self->view));
 }
 
