@@ -27,7 +27,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "server"))
 from a11y import AppCase, find, find_all, label_text, main, stop, wait_for  # noqa: E402
 from workspace import WorkspaceDriver  # noqa: E402
-from test_server import ADMIN_PASSWORD, Server  # noqa: E402
+from test_server import ADMIN_PASSWORD  # noqa: E402
 
 CLI = os.environ.get("READROOM_CLI", "build/src/cli/readroom-cli")
 PHANTOM = os.environ.get("READROOM_PHANTOM", "build/src/phantom/readroom-phantom")
@@ -48,21 +48,9 @@ class IRecist(AppCase, WorkspaceDriver):
         cls.make_tmp("rr-e2e-irecist-")
         os.makedirs(OUT, exist_ok=True)
         cls.proc = None
-        cls.server = Server(os.path.join(cls.tmp, "server"))
-        os.makedirs(cls.server.data)
-        cls.addClassCleanup(cls.server.stop)
-        cls.server.start()
-        cls.url = "http://127.0.0.1:%d" % cls.server.port
-
-        def admin(*args):
-            env = dict(os.environ, READROOM_PASSWORD=ADMIN_PASSWORD,
-                       READROOM_NEW_PASSWORD=PASSWORD)
-            subprocess.run([CLI, "admin", "--server", cls.url] + list(args), env=env, check=True,
-                           capture_output=True)
-        admin("user", "add", "reader1")
-        admin("trial", "create", "TI", "--name", "immunotherapy", "--criteria", "irecist",
-              "--no-qc", "--readers", "1")
-        admin("member", "set", "TI", "reader1", "--roles", "reader")
+        cls.start_reading_trial(CLI, "TI", "immunotherapy", PASSWORD,
+                                options=("--criteria", "irecist"))
+        admin = cls.admin
         # Two timepoints of the same phantom, its lesions unchanged.
         study = os.path.join(cls.tmp, "study")
         subprocess.run([PHANTOM, study, "--kind", "ct", "--slices", "30", "--size", "256",

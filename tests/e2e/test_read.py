@@ -26,7 +26,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "server"))
 from a11y import (AppCase, close_shortcuts_window, find, find_all, main,  # noqa: E402
                   shortcuts_window_entries, stop, tooltip_shortcut, wait_for)
 from workspace import WorkspaceDriver  # noqa: E402
-from test_server import ADMIN_PASSWORD, Server  # noqa: E402
+from test_server import ADMIN_PASSWORD  # noqa: E402
 
 CLI = os.environ.get("READROOM_CLI", "build/src/cli/readroom-cli")
 PHANTOM = os.environ.get("READROOM_PHANTOM", "build/src/phantom/readroom-phantom")
@@ -45,27 +45,14 @@ class Read(AppCase, WorkspaceDriver):
         cls.make_tmp("rr-e2e-read-")
         os.makedirs(OUT, exist_ok=True)
         cls.proc = None
-        cls.server = Server(os.path.join(cls.tmp, "server"))
-        os.makedirs(cls.server.data)
-        cls.addClassCleanup(cls.server.stop)
-        cls.server.start()
-        cls.url = "http://127.0.0.1:%d" % cls.server.port
+        # Two readers per case: reader1 and reader2 each get a task on the
+        # same subject's baseline, and share one computer.
+        cls.start_reading_trial(CLI, "TR", "reading", PASSWORD, readers=2)
         cls.prepare()
 
     @classmethod
     def prepare(cls):
-        def admin(*args):
-            env = dict(os.environ, READROOM_PASSWORD=ADMIN_PASSWORD,
-                       READROOM_NEW_PASSWORD=PASSWORD)
-            subprocess.run([CLI, "admin", "--server", cls.url] + list(args), env=env, check=True,
-                           capture_output=True)
-        # Two readers per case: reader1 and reader2 each get a task on the
-        # same subject's baseline, and share one computer.
-        admin("user", "add", "reader1")
-        admin("user", "add", "reader2")
-        admin("trial", "create", "TR", "--name", "reading", "--no-qc", "--readers", "2")
-        admin("member", "set", "TR", "reader1", "--roles", "reader")
-        admin("member", "set", "TR", "reader2", "--roles", "reader")
+        admin = cls.admin
         study = os.path.join(cls.tmp, "study")
         subprocess.run([PHANTOM, study, "--kind", "ct", "--slices", "30", "--size", "256",
                         "--pixel-spacing", "1.4"], check=True, capture_output=True)

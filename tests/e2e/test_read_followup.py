@@ -31,7 +31,6 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "server"))
 from a11y import AppCase, find, find_all, label_text, main, out_of_sight, stop, wait_for  # noqa: E402
 from workspace import WorkspaceDriver  # noqa: E402
-from test_server import ADMIN_PASSWORD, Server  # noqa: E402
 
 CLI = os.environ.get("READROOM_CLI", "build/src/cli/readroom-cli")
 PHANTOM = os.environ.get("READROOM_PHANTOM", "build/src/phantom/readroom-phantom")
@@ -73,20 +72,8 @@ class ReadFollowup(WorkspaceDriver, AppCase):
     def setUpClass(cls):
         cls.make_tmp("rr-e2e-followup-")
         os.makedirs(OUT, exist_ok=True)
-        cls.server = Server(os.path.join(cls.tmp, "server"))
-        os.makedirs(cls.server.data)
-        cls.addClassCleanup(cls.server.stop)
-        cls.server.start()
-        cls.url = "http://127.0.0.1:%d" % cls.server.port
-
-        def admin(*args):
-            env = dict(os.environ, READROOM_PASSWORD=ADMIN_PASSWORD,
-                       READROOM_NEW_PASSWORD=PASSWORD)
-            subprocess.run([CLI, "admin", "--server", cls.url] + list(args), env=env, check=True,
-                           capture_output=True)
-        admin("user", "add", "reader1")
-        admin("trial", "create", "TF", "--name", "follow-up", "--no-qc", "--readers", "1")
-        admin("member", "set", "TF", "reader1", "--roles", "reader")
+        cls.start_reading_trial(CLI, "TF", "follow-up", PASSWORD)
+        admin = cls.admin
         studies = os.path.join(cls.tmp, "studies")
         subprocess.run([PHANTOM, studies, "--kind", "ct", "--slices", "30", "--size", "256",
                         "--pixel-spacing", "1.4", "--timepoints", "2", "--change", "-40",

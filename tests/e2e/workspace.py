@@ -37,12 +37,14 @@ class WorkspaceDriver:
         shutil.rmtree(cls.tmp, ignore_errors=True)
 
     @classmethod
-    def start_reading_trial(cls, cli, trial, name, reader_password):
+    def start_reading_trial(cls, cli, trial, name, reader_password, readers=1, options=()):
         """A server of the class's own in cls.tmp (stopped by a class
         cleanup, whatever fails later), its URL in cls.url, and
         cls.admin (*args) running `readroom-cli admin` as the admin; then a
-        trial without QC read by one reader, reader1, whose password is
-        @reader_password."""
+        trial without QC read by @readers readers, reader1, reader2...,
+        each a member with the reader role and the password
+        @reader_password. @options: more of `trial create`'s options
+        ("--criteria", "irecist")."""
         from test_server import ADMIN_PASSWORD, Server
 
         cls.server = Server(os.path.join(cls.tmp, "server"))
@@ -57,9 +59,13 @@ class WorkspaceDriver:
             subprocess.run([cli, "admin", "--server", cls.url] + list(args), env=env, check=True,
                            capture_output=True)
         cls.admin = staticmethod(admin)
-        admin("user", "add", "reader1")
-        admin("trial", "create", trial, "--name", name, "--no-qc", "--readers", "1")
-        admin("member", "set", trial, "reader1", "--roles", "reader")
+        users = ["reader%d" % (i + 1) for i in range(readers)]
+        for user in users:
+            admin("user", "add", user)
+        admin("trial", "create", trial, "--name", name, *options, "--no-qc", "--readers",
+              str(readers))
+        for user in users:
+            admin("member", "set", trial, user, "--roles", "reader")
 
     def shot(self, name):
         time.sleep(0.4)
