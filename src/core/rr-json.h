@@ -4,6 +4,8 @@
 
 #include <json-glib/json-glib.h>
 
+#include "rr-json-writer.h"
+
 G_BEGIN_DECLS
 
 /* Each answers NULL when @o (or @a) is NULL, when the member or element is
@@ -19,5 +21,12 @@ const char *rr_json_get_string  (JsonObject *o,
 /* The @i-th element of @a when it is an object; NULL past the end too. */
 JsonObject *rr_json_get_element (JsonArray  *a,
                                  guint       i);
+
+/* Writes the tree @node through @w: one indentation throughout (a
+ * document stored as text and embedded in another is re-indented, not
+ * pasted), and numbers in their shortest exact form, which json-glib's
+ * generator does not give (53.299999999999997). Integers stay integers. */
+void        rr_json_write_node  (RrJsonWriter *w,
+                                 JsonNode     *node);
 
 G_END_DECLS

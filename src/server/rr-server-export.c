@@ -1,6 +1,7 @@
 /* rr-server-export.c: a trial's results as JSON or CSV with the readers'
  * agreement figures. */
 #include "rr-server-private.h"
+#include "rr-json.h"
 
 #include <string.h>
 
@@ -54,6 +55,61 @@ csv_field (const char *value)
   return g_string_free (s, FALSE);
 }
 
+/* A stored document (a read's responses) written into the export through
+ * @w, so it takes the export's indentation: the stored text is the
+ * submission's, formatted as its writer chose. */
+static void
+write_stored (RrJsonWriter *w,
+              const char   *text)
+{
+  g_autoptr (JsonParser) p = json_parser_new ();
+  if (text == NULL || !rr_json_load (p, text, -1, NULL))
+    {
+      rr_json_null (w);
+      return;
+    }
+  rr_json_write_node (w, json_parser_get_root (p));
+}
+
+/* A sum of the criteria output @o's @member (millimetres), as the CSV
+ * writes it: empty when missing or null (a timepoint whose target was not
+ * evaluated has no sum). */
+static char *
+sum_text (JsonObject *o,
+          const char *member)
+{
+  JsonNode *n = o ? json_object_get_member (o, member) : NULL;
+  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n) ||
+      (json_node_get_value_type (n) != G_TYPE_DOUBLE &&
+       json_node_get_value_type (n) != G_TYPE_INT64))
+    return g_strdup ("");
+  return rr_json_format_double (json_node_get_double (n));
+}
+
+/* The CSV's three sums of a read's responses: the baseline sum, and the
+ * nadir and the sum at the read's last timepoint (the baseline's own sum
+ * at a baseline, which has no nadir before it). ",,," when none. */
+static char *
+sums_csv (const char *responses)
+{
+  g_autoptr (JsonParser) p = json_parser_new ();
+  g_autofree char *baseline = NULL, *nadir = NULL, *current = NULL;
+  JsonObject *o, *last = NULL;
+  JsonArray *tps;
+
+  if (responses == NULL || !rr_json_load (p, responses, -1, NULL) ||
+      !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (p)))
+    return g_strdup (",,");
+  o = json_node_get_object (json_parser_get_root (p));
+  baseline = sum_text (rr_json_get_object (o, "baseline"), "sum_mm");
+  tps = rr_json_get_array (o, "timepoints");
+  if (tps && json_array_get_length (tps) > 0)
+    last = rr_json_get_element (tps, json_array_get_length (tps) - 1);
+  nadir = last ? sum_text (last, "nadir_mm") : g_strdup ("");
+  current = last ? sum_text (last, "sum_mm") : g_strdup (baseline);
+  return g_strdup_printf ("%s,%s,%s", baseline, nadir, current);
+}
+
 void
 get_export (RrHttpRequest *req,
             RrHttpAnswer  *resp)
@@ -72,6 +128,8 @@ get_export (RrHttpRequest *req,
   g_autoptr (GHashTable) m1 = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr (GHashTable) m2 = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   double kappa = NAN, po = NAN, pe = 0;
+  /* Why kappa is null, when it is. */
+  const char *kappa_undefined = "no case was read twice";
 
   format = format ? format : "json";
   if (!g_str_equal (format, "json") && !g_str_equal (format, "csv") && !g_str_equal (format, "sr"))
@@ -156,14 +214,27 @@ get_export (RrHttpRequest *req,
       while (g_hash_table_iter_next (&it, &c, NULL))
         pe += (GPOINTER_TO_UINT (g_hash_table_lookup (m1, c)) / (double) twice) *
               (GPOINTER_TO_UINT (g_hash_table_lookup (m2, c)) / (double) twice);
-      kappa = pe < 1 ? (po - pe) / (1 - pe) : (po == 1 ? 1 : NAN);
+      /* Expected agreement 1 (both readers gave every case the same one
+       * response, all NE say): kappa is 0/0, undefined, not perfect
+       * agreement beyond chance. */
+      if (pe < 1 - 1e-12)
+        {
+          kappa = (po - pe) / (1 - pe);
+          kappa_undefined = NULL;
+        }
+      else
+        kappa_undefined = "undefined: both readers gave every case read twice the same best "
+                          "overall response, so the agreement expected by chance is 1";
     }
 
   if (g_str_equal (format, "csv"))
     {
       GString *s = g_string_new ("subject,timepoint,day,reader1,reader1_overall,reader1_bor,"
                                  "reader2,reader2_overall,reader2_bor,adjudication,chosen,"
-                                 "final_source,final_overall,final_bor\n");
+                                 "final_source,final_overall,final_bor,"
+                                 "reader1_baseline_mm,reader1_nadir_mm,reader1_sum_mm,"
+                                 "reader2_baseline_mm,reader2_nadir_mm,reader2_sum_mm,"
+                                 "final_baseline_mm,final_nadir_mm,final_sum_mm\n");
       for (guint i = 0; i < rows->len; i++)
         {
           ExportRow *r = rows->pdata[i];
@@ -171,22 +242,36 @@ get_export (RrHttpRequest *req,
           g_autofree char *fo = overall_at_last (r->final_responses);
           g_autofree char *b1 = NULL, *b2 = NULL, *fb = NULL;
           g_autofree char *label = csv_field (r->label);
+          g_autofree char *s1 = r->resp[0] ? sums_csv (r->resp[0]) : g_strdup (",,");
+          g_autofree char *s2 = r->resp[1] ? sums_csv (r->resp[1]) : g_strdup (",,");
+          g_autofree char *sf = r->final_responses ? sums_csv (r->final_responses)
+                                                   : g_strdup (",,");
           outcome (r->resp[0], &b1, NULL);
           outcome (r->resp[1], &b2, NULL);
           outcome (r->final_responses, &fb, NULL);
-          g_string_append_printf (s, "%s,%s,%" G_GINT64_FORMAT ",%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n",
+          g_string_append_printf (s, "%s,%s,%" G_GINT64_FORMAT ",%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,"
+                                  "%s,%s,%s\n",
                                   r->subject, label, r->day, r->user[0] ? r->user[0] : "",
                                   o1, b1 ? b1 : "", r->user[1] ? r->user[1] : "", o2, b2 ? b2 : "",
                                   r->adjudicated ? "done" : r->adjudication_open ? "open" : "",
                                   r->adjudicated ? r->adjudicated : "",
-                                  r->final_source ? r->final_source : "", fo, fb ? fb : "");
+                                  r->final_source ? r->final_source : "", fo, fb ? fb : "",
+                                  s1, s2, sf);
         }
       g_string_append_printf (s, "# cases_read_twice,%u\n# adjudicated,%u\n"
                               "# adjudications_open,%u\n", twice, adjudicated, adjudications_open);
-      g_string_append_printf (s, "# adjudication_rate,%.4f\n# bor_agreement,%.4f\n# kappa_bor,%.4f\n",
+      g_string_append_printf (s, "# adjudication_rate,%.4f\n# bor_agreement,%.4f\n",
                               twice ? (double) (adjudicated + adjudications_open) / twice : 0,
-                              isnan (po) ? 0 : po,
-                              isnan (kappa) ? 0 : kappa);
+                              isnan (po) ? 0 : po);
+      /* An undefined kappa is an empty value and its reason, never a
+       * number a reader of the CSV would take for one. */
+      if (kappa_undefined)
+        {
+          g_autofree char *why = csv_field (kappa_undefined);
+          g_string_append_printf (s, "# kappa_bor,\n# kappa_bor_undefined,%s\n", why);
+        }
+      else
+        g_string_append_printf (s, "# kappa_bor,%.4f\n", kappa);
       rr_response_clear (resp);
       resp->status = 200;
       resp->content_type = g_strdup ("text/csv");
@@ -222,7 +307,7 @@ get_export (RrHttpRequest *req,
               rr_json_key (w, "user");
               rr_json_string (w, r->user[k] ? r->user[k] : "");
               rr_json_key (w, "responses");
-              rr_json_raw (w, r->resp[k]);
+              write_stored (w, r->resp[k]);
               rr_json_end_object (w);
             }
         rr_json_end_array (w);
@@ -253,7 +338,7 @@ get_export (RrHttpRequest *req,
             rr_json_key (w, "source");
             rr_json_string (w, r->final_source);
             rr_json_key (w, "responses");
-            rr_json_raw (w, r->final_responses);
+            write_stored (w, r->final_responses);
             rr_json_end_object (w);
           }
         else
@@ -280,10 +365,15 @@ get_export (RrHttpRequest *req,
     else
       rr_json_null (w);
     rr_json_key (w, "kappa_bor");
-    if (!isnan (kappa))
+    if (!kappa_undefined)
       rr_json_double (w, round (kappa * 1e4) / 1e4);
     else
       rr_json_null (w);
+    if (kappa_undefined)
+      {
+        rr_json_key (w, "kappa_bor_undefined");
+        rr_json_string (w, kappa_undefined);
+      }
     rr_json_end_object (w);
     rr_json_end_object (w);
     rr_respond_json (resp, 200, rr_json_writer_steal (w));

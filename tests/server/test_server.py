@@ -6,10 +6,12 @@ matrix (every role and no, dead or garbage tokens against every kind of
 route, with path variants), idempotency, refusals that store nothing, bad
 input, and a restart after which the audit chain still verifies (and stops
 verifying once an event is edited)."""
+import csv as csv_module
 import hashlib
 import http.client
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -415,6 +417,27 @@ class ServerSuite(unittest.TestCase):
         lines = csv.decode().splitlines()
         self.assertTrue(lines[0].startswith("subject,timepoint,day,"))
         self.assertIn("# kappa_bor,0.6000", lines)
+        # Walk finding m9: the sums, per reader, by hand from the sizes
+        # read: the baseline sum, the nadir before the last timepoint (none
+        # at a baseline) and the sum at it, in exact millimetres.
+        table = list(csv_module.DictReader(l for l in lines if not l.startswith("#")))
+        for row in table:
+            for slot in ("1", "2"):
+                user = row["reader" + slot]
+                got = tuple(row["reader%s_%s" % (slot, c)]
+                            for c in ("baseline_mm", "nadir_mm", "sum_mm"))
+                if not user:
+                    self.assertEqual(got, ("", "", ""), row)
+                    continue
+                size = sizes[(row["subject"], sorted(readers_of[row["subject"]]).index(user))]
+                bl = "%g" % size[0]
+                self.assertEqual(got, (bl, "", bl) if row["day"] == "0"
+                                 else (bl, bl, "%g" % size[1]), row)
+        s1w8 = [r for r in table if (r["subject"], r["day"]) == ("S1", "56")]
+        self.assertEqual(len(s1w8), 1, table)
+        # Agreement: the final is one of the two reads (both PR).
+        self.assertIn((s1w8[0]["final_baseline_mm"], s1w8[0]["final_nadir_mm"],
+                       s1w8[0]["final_sum_mm"]), [("30", "30", "15"), ("31", "31", "16")])
         self.assertIn("# adjudication_rate,0.2500", lines)
         self.state["read_task"] = [t for t in self.tasks(sorted(readers_of["S1"])[0], "all")
                                    if t["subject"] == "S1"][0]
@@ -910,6 +933,65 @@ class ServerSuite(unittest.TestCase):
         # An unknown command says which.
         r = cli("trial", "lsit", expect=2)
         self.assertIn("unknown command 'trial lsit'", r.stderr)
+
+    def test_8_export_kappa_undefined_and_nested_indentation(self):
+        """Walk finding m9: two readers who both say NE for every case
+        agree by chance alone (expected agreement 1): kappa is 0/0, null
+        with its reason, not 1.0. The reads' responses nested in the JSON
+        export take its indentation (they were pasted as stored)."""
+        if "admin" not in self.tokens:     # run on its own
+            self.tokens["admin"] = self.server.login("admin", ADMIN_PASSWORD)
+        for u in ("k-reader1", "k-reader2"):
+            self.ok(201, "POST", "/readroom/v1/users", {"username": u, "password": password_of(u)})
+        self.ok(201, "POST", "/readroom/v1/trials", {"id": "K", "name": "Kappa", "readers_per_case": 2,
+                                                     "qc_required": False})
+        for u in ("k-reader1", "k-reader2"):
+            self.ok(200, "PUT", "/readroom/v1/trials/K/members/" + u, {"roles": ["reader"]})
+            self.tokens[u] = self.server.login(u, password_of(u))
+        folder = os.path.join(self.tmp, "kappa-study")
+        subprocess.run([PHANTOM, folder, "--kind", "ct", "--slices", "3", "--size", "32",
+                        "--seed", "81"], check=True, capture_output=True)
+        study = self.upload_study(folder, "admin")
+        self.ok(201, "POST", "/readroom/v1/trials/K/subjects/K1/timepoints",
+                {"label": "Baseline", "day": 0, "studies": [study]})
+        for u, size in (("k-reader1", 40.0), ("k-reader2", 42.5)):
+            t = [t for t in self.tasks(u) if t["trial"] == "K"]
+            self.assertEqual(len(t), 1, t)
+            read = make_read([("Baseline", 0)], (size,))
+            self.assertEqual(read["responses"]["best_overall_response"], "NE")
+            self.submit(u, t[0]["id"], {"read": read, "signature": {
+                "password": password_of(u), "meaning": "Read completed"}})
+        st, headers, body = self.req("GET", "/readroom/v1/trials/K/export?format=json",
+                                     who="admin", raw=True)
+        self.assertEqual(st, 200)
+        text = body.decode()
+        a = json.loads(text)["agreement"]
+        # One case read twice, (NE, NE): po = 1, pe = 1 * 1 = 1.
+        self.assertEqual((a["cases_read_twice"], a["bor_agreement"]), (1, 1))
+        self.assertIsNone(a["kappa_bor"])
+        self.assertIn("agreement expected by chance is 1", a["kappa_bor_undefined"])
+        # One indentation throughout: each line indented two spaces per
+        # bracket still open before it, and no blank line.
+        depth = 0
+        for line in text.rstrip("\n").split("\n"):
+            self.assertTrue(line.strip(), "a blank line in:\n" + text)
+            closing = line.strip()[0] in "}]"
+            self.assertEqual(len(line) - len(line.lstrip(" ")), 2 * (depth - closing),
+                             "line %r in:\n%s" % (line, text))
+            outside = re.sub(r'"(?:[^"\\]|\\.)*"', '""', line)
+            depth += sum(outside.count(c) for c in "{[") - sum(outside.count(c) for c in "}]")
+        self.assertEqual(depth, 0)
+        self.assertIn('"sum_mm": 42.5', text)
+        st, headers, body = self.req("GET", "/readroom/v1/trials/K/export?format=csv",
+                                     who="admin", raw=True)
+        lines = body.decode().splitlines()
+        self.assertIn("# kappa_bor,", lines)
+        self.assertTrue([l for l in lines if l.startswith("# kappa_bor_undefined,")], lines)
+        self.assertNotIn("# kappa_bor,1.0000", lines)
+        row = list(csv_module.DictReader(l for l in lines if not l.startswith("#")))[0]
+        sums = sorted((row["reader%d_baseline_mm" % k], row["reader%d_nadir_mm" % k],
+                       row["reader%d_sum_mm" % k]) for k in (1, 2))
+        self.assertEqual(sums, [("40", "", "40"), ("42.5", "", "42.5")])
 
 
 class HardeningSuite(unittest.TestCase):
