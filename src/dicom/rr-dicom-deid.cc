@@ -840,11 +840,71 @@ raw_pixel_tail (DcmDataset *ds, E_TransferSyntax xfer, int fd, goffset file_size
   return TRUE;
 }
 
-/* Appends @len bytes of @in from @off to @out: in the kernel where it can,
- * else through a buffer. */
-static gboolean
-copy_range (int in, goffset off, int out, goffset len)
+/* Copies through memory, with @out's offset at @out_off: in chunks of
+ * whole pages, through a buffer that sits 64 bytes before the source's
+ * offset in its page. */
+#define BOUNCE_CHUNK ((gsize) 256 << 10)
+
+struct Bounce
 {
+  guint8 *buf = NULL;
+  ~Bounce () { g_free (buf); }
+};
+
+static gboolean
+copy_bounce (int in, goffset off, int out, goffset out_off, goffset len)
+{
+  /* One buffer per thread for the whole run: a fresh 256 KiB each file
+   * would be mapped, faulted in and unmapped every time. Small enough to
+   * stay in the core's cache between the read and the write. */
+  static thread_local Bounce bounce;
+  if (bounce.buf == NULL)
+    bounce.buf = (guint8 *) g_malloc (BOUNCE_CHUNK + 8192);
+  guint8 *base = (guint8 *) (((guintptr) bounce.buf + 4095) & ~(guintptr) 4095);
+  guint8 *b = base + ((off + 4096 - 64) & 4095);
+  while (len > 0)
+    {
+      ssize_t n = pread (in, b, (size_t) MIN (len, (goffset) BOUNCE_CHUNK), off);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        return FALSE;
+      for (ssize_t done = 0; done < n;)
+        {
+          ssize_t w = pwrite (out, b + done, (size_t) (n - done), out_off + done);
+          if (w < 0 && errno == EINTR)
+            continue;
+          if (w <= 0)
+            return FALSE;
+          done += w;
+        }
+      off += n;
+      out_off += n;
+      len -= n;
+      /* A short read moved the source's place in its page. */
+      b = base + ((off + 4096 - 64) & 4095);
+    }
+  return TRUE;
+}
+
+/* Appends @len bytes of @in from @off to @out, whose size is @out_off:
+ * in the kernel where it can, else through a buffer.
+ *
+ * The kernel copies each page of the source into the destination's page
+ * cache with one memcpy, at the distance between the two offsets in their
+ * pages. When the destination lies 1 to 63 bytes past the source (the
+ * phantom CT's header grows by 12 bytes), this machine's CPU (AMD EPYC,
+ * rep movsb) copied at a third of its speed: 200 such files cost 100 to
+ * 125 ms of CPU against 55 to 75 ms at other distances (glibc's memmove
+ * avoids rep movsb at those distances for the same reason). Two copies
+ * through a buffer placed 64 bytes before the source, each at a fast
+ * distance, took 75 to 80 ms. */
+static gboolean
+copy_range (int in, goffset off, int out, goffset out_off, goffset len)
+{
+  goffset distance = (out_off - off) & 4095;
+  if (distance > 0 && distance < 64)
+    return copy_bounce (in, off, out, out_off, len);
   while (len > 0)
     {
       loff_t o = off;
@@ -852,28 +912,10 @@ copy_range (int in, goffset off, int out, goffset len)
       if (n <= 0)
         break;
       off += n;
+      out_off += n;
       len -= n;
     }
-  if (len == 0)
-    return TRUE;
-  static const gsize BUF = 1 << 20;
-  g_autofree guint8 *buf = (guint8 *) g_malloc (BUF);
-  while (len > 0)
-    {
-      ssize_t n = pread (in, buf, (size_t) MIN (len, (goffset) BUF), off);
-      if (n <= 0)
-        return FALSE;
-      for (ssize_t done = 0; done < n;)
-        {
-          ssize_t w = write (out, buf + done, (size_t) (n - done));
-          if (w <= 0)
-            return FALSE;
-          done += w;
-        }
-      off += n;
-      len -= n;
-    }
-  return TRUE;
+  return len == 0 || copy_bounce (in, off, out, out_off, len);
 }
 
 /* ---- one file ---- */
@@ -1140,7 +1182,8 @@ deid_file (RrDeid *d, const char *in_path, DcmFileFormat *ff_in, goffset size,
         {
           int out_fd = g_open (tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
           gboolean ok = out_fd >= 0 && write_all (out_fd, header.data (), header.size ()) &&
-                        copy_range (in_fd, pixel_start, out_fd, size - pixel_start);
+                        copy_range (in_fd, pixel_start, out_fd, (goffset) header.size (),
+                                    size - pixel_start);
           e = errno;
           if (out_fd >= 0 && close (out_fd) != 0 && ok)
             ok = FALSE, e = errno;
