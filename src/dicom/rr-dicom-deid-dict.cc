@@ -34,20 +34,29 @@ static gint dictionary_generation = 1;
  * fields split at tabs, whitespace stripped, tags "(gggg,eeee)" with
  * ranges "xxxx-yyyy" (even by default) or "xxxx-r-yyyy" (o, e or u), VMs
  * "n", "2", "1-3", "1-n", "2-2n". Anything else (a private creator, a
- * malformed line, a long line) makes the whole file dcmtk's to read: the
- * dictionary is then exactly what dcmtk makes of it. */
+ * malformed line, a long line, a line ending in a tab) makes the whole
+ * file dcmtk's to read: the dictionary is then exactly what dcmtk makes
+ * of it. */
 
 /* dcmtk reads lines of at most this many bytes (DCM_MAXDICTLINESIZE). */
 #define MAX_DICT_LINE 2048
 /* dicom.dic is 251 KB; a file far bigger is not the one we know. */
 #define MAX_DICT_BYTES ((gsize) 16 << 20)
 
+/* dcmtk's whitespace: isspace () in the C locale, vertical tab included
+ * (g_ascii_isspace leaves it out: "DICOM\v" stayed a version of its own). */
+static gboolean
+dict_space (char c)
+{
+  return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+}
+
 static void
 strip_all_space (char *s)
 {
   char *p = s;
   for (char *t = s; *t != '\0'; t++)
-    if (!g_ascii_isspace (*t))
+    if (!dict_space (*t))
       *p++ = *t;
   *p = '\0';
 }
@@ -100,10 +109,10 @@ parse_tag_part (const char *s, guint16 *lo, guint16 *hi, DcmDictRangeRestriction
 static gboolean
 parse_tag_field (char *s, guint16 k[4], DcmDictRangeRestriction rr[2])
 {
-  while (g_ascii_isspace (*s))
+  while (dict_space (*s))
     s++;
   gsize n = strlen (s);
-  while (n > 0 && g_ascii_isspace (s[n - 1]))
+  while (n > 0 && dict_space (s[n - 1]))
     s[--n] = '\0';
   if (n < 5 || s[0] != '(' || s[n - 1] != ')' || strchr (s, '"') != NULL)
     return FALSE;
@@ -190,15 +199,27 @@ rr_deid_parse_dictionary (char                        *text,
           ok = FALSE;
           break;
         }
-      while (len > 0 && g_ascii_isspace (line[len - 1]))
-        line[--len] = '\0';
+      /* A tab at the end of a line is a separator before an empty field
+       * or whitespace, depending on how the reader strips it: dcmtk's
+       * says which, so such a file is dcmtk's to read. */
+      gboolean tab_at_end = FALSE;
+      while (len > 0 && dict_space (line[len - 1]))
+        {
+          tab_at_end |= line[len - 1] == '\t';
+          line[--len] = '\0';
+        }
       char *first = line;
-      while (g_ascii_isspace (*first))
+      while (dict_space (*first))
         first++;
       if (*first == '\0' || *first == '#')
         {
           line = next;
           continue;
+        }
+      if (tab_at_end)
+        {
+          ok = FALSE;
+          break;
         }
       char *f[5];
       int nf = 0;

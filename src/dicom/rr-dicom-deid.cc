@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <algorithm>
 #include <memory>
 #include <new>
@@ -840,11 +841,116 @@ raw_pixel_tail (DcmDataset *ds, E_TransferSyntax xfer, int fd, goffset file_size
   return TRUE;
 }
 
-/* Appends @len bytes of @in from @off to @out: in the kernel where it can,
- * else through a buffer. */
 static gboolean
-copy_range (int in, goffset off, int out, goffset len)
+write_all (int fd, const char *data, gsize len)
 {
+  for (gsize done = 0; done < len;)
+    {
+      ssize_t w = write (fd, data + done, len - done);
+      if (w < 0 && errno == EINTR)
+        continue;
+      if (w <= 0)
+        return FALSE;
+      done += (gsize) w;
+    }
+  return TRUE;
+}
+
+/* The pixels go through memory in chunks of whole pages, through a
+ * buffer that sits 64 bytes before the source's offset in its page. One
+ * chunk holds a CT or MR slice: one read and one write a file. */
+#define BOUNCE_CHUNK ((gsize) 1 << 20)
+
+struct Bounce
+{
+  guint8 *buf = NULL;
+  ~Bounce () { g_free (buf); }
+};
+
+/* Writes @head_len bytes of @head at @out_off in @out, then @len bytes of
+ * @in from @off, through the buffer: the first chunk goes out with the
+ * header in one pwritev. */
+static gboolean
+copy_bounce (int in, goffset off, int out, goffset out_off, const char *head, gsize head_len,
+             goffset len)
+{
+  /* One buffer per thread for the whole run: a fresh one each file would
+   * be mapped, faulted in and unmapped every time. */
+  static thread_local Bounce bounce;
+  if (bounce.buf == NULL)
+    bounce.buf = (guint8 *) g_malloc (BOUNCE_CHUNK + 8192);
+  guint8 *base = (guint8 *) (((guintptr) bounce.buf + 4095) & ~(guintptr) 4095);
+  gsize head_left = head_len;
+  do
+    {
+      guint8 *b = base + ((off + 4096 - 64) & 4095);
+      ssize_t n = 0;
+      if (len > 0)
+        {
+          n = pread (in, b, (size_t) MIN (len, (goffset) BOUNCE_CHUNK), off);
+          if (n < 0 && errno == EINTR)
+            continue;
+          if (n <= 0)
+            return FALSE;
+        }
+      struct iovec v[2];
+      int nv = 0;
+      if (head_left > 0)
+        v[nv++] = { (void *) head, head_left };
+      if (n > 0)
+        v[nv++] = { b, (size_t) n };
+      gsize want = head_left + (gsize) n, done = 0;
+      while (done < want)
+        {
+          ssize_t w = pwritev (out, v, nv, out_off + (goffset) done);
+          if (w < 0 && errno == EINTR)
+            continue;
+          if (w <= 0)
+            return FALSE;
+          done += (gsize) w;
+          /* A short write: step the vectors past what went out. */
+          gsize skip = (gsize) w;
+          int k = 0;
+          while (k < nv && skip >= v[k].iov_len)
+            skip -= v[k++].iov_len;
+          for (int j = k; j < nv; j++)
+            v[j - k] = v[j];
+          nv -= k;
+          if (nv > 0)
+            {
+              v[0].iov_base = (guint8 *) v[0].iov_base + skip;
+              v[0].iov_len -= skip;
+            }
+        }
+      out_off += (goffset) want;
+      head_left = 0;
+      off += n;
+      len -= n;
+    }
+  while (len > 0);
+  return TRUE;
+}
+
+/* Writes @head at the start of @out, then @len bytes of @in from @off: in
+ * the kernel where it can, else through a buffer.
+ *
+ * The kernel copies each page of the source into the destination's page
+ * cache with one memcpy, at the distance between the two offsets in their
+ * pages. When the destination lies 1 to 63 bytes past the source (the
+ * phantom CT's header grows by 12 bytes), this machine's CPU (AMD EPYC,
+ * rep movsb) copied at a third of its speed: 200 such files cost 100 to
+ * 125 ms of CPU against 55 to 75 ms at other distances (glibc's memmove
+ * avoids rep movsb at those distances for the same reason). Two copies
+ * through a buffer placed 64 bytes before the source, each at a fast
+ * distance, took 70 to 80 ms. */
+static gboolean
+write_with_pixels (int in, goffset off, int out, const std::string &head, goffset len)
+{
+  goffset distance = ((goffset) head.size () - off) & 4095;
+  if (distance > 0 && distance < 64)
+    return copy_bounce (in, off, out, 0, head.data (), head.size (), len);
+  if (!write_all (out, head.data (), head.size ()))
+    return FALSE;
   while (len > 0)
     {
       loff_t o = off;
@@ -856,24 +962,10 @@ copy_range (int in, goffset off, int out, goffset len)
     }
   if (len == 0)
     return TRUE;
-  static const gsize BUF = 1 << 20;
-  g_autofree guint8 *buf = (guint8 *) g_malloc (BUF);
-  while (len > 0)
-    {
-      ssize_t n = pread (in, buf, (size_t) MIN (len, (goffset) BUF), off);
-      if (n <= 0)
-        return FALSE;
-      for (ssize_t done = 0; done < n;)
-        {
-          ssize_t w = write (out, buf + done, (size_t) (n - done));
-          if (w <= 0)
-            return FALSE;
-          done += w;
-        }
-      off += n;
-      len -= n;
-    }
-  return TRUE;
+  /* No copy in the kernel here (another file system): through memory,
+   * after what is already written. */
+  goffset at = lseek (out, 0, SEEK_CUR);
+  return at >= 0 && copy_bounce (in, off, out, at, NULL, 0, len);
 }
 
 /* ---- one file ---- */
@@ -1035,20 +1127,6 @@ encode_header (DcmFileFormat &ff, E_TransferSyntax xfer, std::string &out)
   return c;
 }
 
-static gboolean
-write_all (int fd, const char *data, gsize len)
-{
-  for (gsize done = 0; done < len;)
-    {
-      ssize_t w = write (fd, data + done, len - done);
-      if (w < 0 && errno == EINTR)
-        continue;
-      if (w <= 0)
-        return FALSE;
-      done += (gsize) w;
-    }
-  return TRUE;
-}
 
 /* De-identifies the file at @in_path whose header @ff_in holds (taken;
  * NULL: read it here) into @out_dir. */
@@ -1139,8 +1217,8 @@ deid_file (RrDeid *d, const char *in_path, DcmFileFormat *ff_in, goffset size,
       else
         {
           int out_fd = g_open (tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-          gboolean ok = out_fd >= 0 && write_all (out_fd, header.data (), header.size ()) &&
-                        copy_range (in_fd, pixel_start, out_fd, size - pixel_start);
+          gboolean ok = out_fd >= 0 && write_with_pixels (in_fd, pixel_start, out_fd, header,
+                                                           size - pixel_start);
           e = errno;
           if (out_fd >= 0 && close (out_fd) != 0 && ok)
             ok = FALSE, e = errno;

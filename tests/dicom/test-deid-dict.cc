@@ -8,6 +8,7 @@
 #include <dcmtk/dcmdata/dctk.h>
 
 #include <glib.h>
+#include <glib/gstdio.h>
 #include <string.h>
 #include <map>
 #include <string>
@@ -94,6 +95,12 @@ test_refuses_unknown_forms (void)
     "(00100,0010)\tPN\tPatientName\t1\tDICOM\n",
     "(0010-x-0011,0010)\tPN\tPatientName\t1\tDICOM\n",
     "0010,0010\tPN\tPatientName\t1\tDICOM\n",
+    /* A line ending in a tab: dcmtk's reader decides what it means. */
+    "(0010,0010)\tPN\tPatientName\t1\tDICOM\t\n",
+    "(0010,0010)\tPN\tPatientName\t1\t\n",
+    "(0010,0010)\tPN\tPatientName\t\n",
+    "(0010,0010)\tPN\tPatientName\t1\tDICOM\t \r\n",
+    "(0010,0010)\tPN\tPatientName\t1\tDICOM\t",
   };
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
     {
@@ -122,6 +129,44 @@ test_refuses_unknown_forms (void)
     delete e;
 }
 
+/* Whitespace is dcmtk's (isspace in the C locale): a vertical tab around a
+ * field is stripped as dcmtk strips it, and the entries are the ones its
+ * reader makes of the same text. */
+static void
+test_whitespace_as_dcmtk (void)
+{
+  static const char *texts[] = {
+    "(0010,0010)\tPN\tPatientName\t1\tDICOM\v\n",
+    "(0010,0010)\tPN\tPatientName\v\t1\tDICOM\n",
+    "\v(0010,0010)\tPN\tPatientName\t1-n\n",
+    "(0010,0010)\tPN\tPatientName\t1\tDICOM\f \n",
+  };
+  g_autofree char *dir = g_dir_make_tmp ("rr-deid-dict-XXXXXX", NULL);
+  g_assert_nonnull (dir);
+  g_autofree char *path = g_build_filename (dir, "test.dic", NULL);
+  for (guint i = 0; i < G_N_ELEMENTS (texts); i++)
+    {
+      g_assert_true (g_file_set_contents (path, texts[i], -1, NULL));
+      DcmDataDictionary theirs (OFFalse, OFFalse);
+      g_assert_true (theirs.loadDictionary (path, OFTrue));
+      g_autofree char *text = g_strdup (texts[i]);
+      std::vector<DcmDictEntry *> parsed;
+      g_assert_true (rr_deid_parse_dictionary (text, parsed));
+      DcmDataDictionary ours (OFFalse, OFFalse);
+      for (DcmDictEntry *e : parsed)
+        ours.addEntry (e);
+      std::vector<std::string> a = entries_of (theirs), b = entries_of (ours);
+      /* The skeleton entries and the one the text adds. */
+      g_assert_cmpuint (a.size (), ==, b.size ());
+      g_assert_cmpuint (theirs.numberOfEntries (), ==, ours.numberOfEntries ());
+      for (gsize k = 0; k < a.size (); k++)
+        g_assert_cmpstr (a[k].c_str (), ==, b[k].c_str ());
+      ours.clear ();
+    }
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -135,5 +180,6 @@ main (int argc, char **argv)
     }
   g_test_add_func ("/deid/dictionary/same-as-dcmtk", test_same_as_dcmtk);
   g_test_add_func ("/deid/dictionary/refuses-unknown-forms", test_refuses_unknown_forms);
+  g_test_add_func ("/deid/dictionary/whitespace-as-dcmtk", test_whitespace_as_dcmtk);
   return g_test_run ();
 }
