@@ -9,6 +9,7 @@
 #include "rr-sync.h"
 #include "rr-sync-request.h"
 #include "rr-sync-upload.h"
+#include "rr-upload-staging.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>
@@ -175,10 +176,12 @@ rr_cli_upload (int argc, char **argv)
   Progress progress = { g_getenv ("READROOM_TEST_UPLOAD_PAUSE_AFTER"), FALSE, 0 };
   guint n_sent = 0;
   gboolean retain_dates = FALSE;
+  int rc;
 
   g_option_context_set_summary (ctx,
     "A site's upload: fetches the trial's key, de-identifies the DICOM files under PATH\n"
-    "(as `deid`) into $XDG_CACHE_HOME/readroom/upload/TRIAL/SUBJECT/LABEL, and sends each\n"
+    "(as `deid`) into $XDG_CACHE_HOME/readroom/upload/TRIAL/SUBJECT/LABEL/src-DIGEST (the\n"
+    "digest of PATH's file names, sizes and times), and sends each\n"
     "file once: a rerun after an interruption sends only what was not sent. The password\n"
     "comes from READROOM_PASSWORD, or the session kept by an earlier sign-in is used.\n"
     "With --query, the studies sent answer that QC query (a re-upload) instead of being\n"
@@ -226,12 +229,33 @@ rr_cli_upload (int argc, char **argv)
       g_free (staging);
       staging = own;
     }
+  /* Within it, the folder of these source files: another folder for the
+   * same visit is staged and sent afresh, the same one again resumes. */
+  {
+    char *own = rr_upload_source_staging_dir (staging, argv[1], &error);
+    if (own == NULL)
+      {
+        g_printerr ("readroom-cli upload: %s\n", error->message);
+        return RR_EXIT_INPUT;
+      }
+    g_free (staging);
+    staging = own;
+  }
   done_path = g_build_filename (staging, RR_UPLOAD_DEID_DONE, NULL);
   if (g_mkdir_with_parents (staging, 0700) != 0)
     {
       g_printerr ("readroom-cli upload: %s: %s\n", staging, g_strerror (errno));
       return RR_EXIT_INPUT;
     }
+  {
+    g_autofree char *source = g_canonicalize_filename (argv[1], NULL);
+    RrUploadStaged note = { staging, source, trial, subject, label, query, NULL, day, 0, 0 };
+    if (!rr_upload_staged_save (&note, &error))
+      {
+        g_printerr ("readroom-cli upload: %s\n", error->message);
+        return RR_EXIT_INPUT;
+      }
+  }
   /* De-identified once: the marker is written only after every file was.
    * A kill before it means the staging folder is made again; the same key
    * gives the same UIDs, so files already sent keep their names. */
@@ -291,7 +315,10 @@ rr_cli_upload (int argc, char **argv)
            rr_upload_journal_count (journal), names->len);
   for (guint i = 0; i < studies->len; i++)
     g_print ("study: %s\n", (const char *) studies->pdata[i]);
-  if (query)
-    return answer_query (client, query, response, studies);
-  return link_timepoint (client, trial, subject, label, day, studies);
+  rc = query ? answer_query (client, query, response, studies)
+             : link_timepoint (client, trial, subject, label, day, studies);
+  /* Done: no longer offered for resuming on the app's upload page. */
+  if (rc == RR_EXIT_OK && !rr_upload_mark_finished (staging, &error))
+    g_printerr ("readroom-cli upload: warning: %s\n", error->message);
+  return rc;
 }
