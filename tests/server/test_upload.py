@@ -509,6 +509,73 @@ class UploadSuite(unittest.TestCase):
         for st in stagings:
             self.assertTrue(os.path.exists(os.path.join(st, "upload.finished")), st)
 
+    def test_9_what_a_person_reads_on_the_terminal(self):
+        """s9 walk m12: an unreachable server is said as such, without the
+        sync client's wording; a non-member is told so in words; and on a
+        terminal the progress is one line, rewritten."""
+        import pty
+        import socket
+        src = os.path.join(self.tmp, "P12")
+        subprocess.run([PHANTOM, src, "--kind", "ct", "--slices", "5", "--size", "32",
+                        "--seed", "13"], check=True, capture_output=True)
+        # A port nothing listens on: bound, then closed.
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        args = self.upload_args(src)
+        args[args.index("--subject") + 1] = "P12"
+        args[args.index("--server") + 1] = "http://127.0.0.1:%d" % port
+        r = subprocess.run(args, env=self.upload_env(), capture_output=True, text=True,
+                           timeout=300)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("cannot reach the server http://127.0.0.1:%d" % port, r.stderr)
+        self.assertIn("Nothing was sent", r.stderr)
+        self.assertNotIn("synchronisation", r.stderr)
+        self.assertNotIn("has not answered usefully", r.stderr)
+
+        # usite2 is a site member of U2, not of U1; NOPE is no trial.
+        for trial in ("U1", "NOPE"):
+            args = self.upload_args(src)
+            args[args.index("--user") + 1] = "usite2"
+            args[args.index("--trial") + 1] = trial
+            r = subprocess.run(args, env=self.upload_env(READROOM_PASSWORD=password_of("usite2")),
+                               capture_output=True, text=True, timeout=300)
+            self.assertEqual(r.returncode, 1, r.stderr)
+            self.assertIn("usite2 is not a site member of trial %s" % trial, r.stderr)
+            self.assertNotIn("403", r.stderr)
+
+        # On a terminal: the counts on one line that \r rewrites, ended once.
+        args = self.upload_args(src)
+        args[args.index("--subject") + 1] = "P12"
+        master, slave = pty.openpty()
+        try:
+            proc = subprocess.Popen(args, env=self.upload_env(), stdout=subprocess.PIPE,
+                                    stderr=slave, text=True)
+            os.close(slave)
+            slave = None
+            said = b""
+            while True:
+                try:
+                    chunk = os.read(master, 4096)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                said += chunk
+            out = proc.communicate(timeout=300)[0]
+        finally:
+            os.close(master)
+            if slave is not None:
+                os.close(slave)
+        self.assertEqual(proc.returncode, 0, said)
+        self.assertIn("sent: 5 files this time, 5 of 5 in all", out)
+        text = said.decode()
+        progress = [line for line in text.replace("\r\n", "\n").split("\n")
+                    if "upload: " in line and " files, " in line]
+        self.assertEqual(len(progress), 1, text)
+        self.assertEqual(progress[0].count("\r"), 6, text)   # 0/5, then 1/5 to 5/5
+        self.assertIn("5/5 files", progress[0].split("\r")[-1])
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
