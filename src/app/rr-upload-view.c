@@ -676,6 +676,8 @@ on_find (GtkButton *button, RrUploadView *self)
   rr_upload_view_clear_list (self->preview);
   self->scanned = FALSE;
   self->blocked = FALSE;
+  /* The last upload's count is not this folder's. */
+  gtk_widget_set_visible (GTK_WIDGET (self->progress), FALSE);
   gtk_widget_set_visible (GTK_WIDGET (self->confirm), FALSE);
   gtk_widget_set_visible (self->burned_box, FALSE);
   f = g_new0 (Find, 1);
