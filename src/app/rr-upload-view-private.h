@@ -6,6 +6,7 @@
 #include <json-glib/json-glib.h>
 #include "rr-upload-view.h"
 #include "rr-sync.h"
+#include "rr-qc.h"
 
 G_BEGIN_DECLS
 
@@ -25,7 +26,19 @@ struct _RrUploadView
    * subject, timepoint and visit date are the ones it read with; a study
    * dated away from the visit needs @confirm ticked. */
   GtkCheckButton *confirm;
+  /* Images that may show burned-in text: one of them, and the site's
+   * word that it looked. */
+  GtkWidget *burned_box;
+  GtkPicture *burned_picture;
+  GtkLabel *burned_caption;
+  GtkCheckButton *burned_confirm;
+  /* Uploads stopped before they finished (a kill, a quit), to resume. */
+  GtkListBox *unfinished;
+  GtkWidget *unfinished_heading;
+  GPtrArray *unfinished_items;     /* RrUploadStaged */
+  GPtrArray *site_trials;          /* char *: the trials this user uploads for */
   gboolean scanned;
+  gboolean blocked;                /* Find Studies found what no box overrides */
   guint mapping_serial;            /* counts edits of those fields */
   /* The query being answered: its findings, the response, the password
    * that signs the answer. Shown only while a query is chosen. */
@@ -43,6 +56,14 @@ struct _RrUploadView
   GCancellable *upload_cancel;     /* the running upload */
   GPtrArray *query_tasks;          /* QueryTask */
 };
+
+/* One study as Find Studies read it. */
+typedef struct
+{
+  char *uid, *date, *patient, *modalities;
+  guint n_files;
+  GHashTable *series;
+} RrUploadStudy;
 
 typedef struct
 {
@@ -76,6 +97,39 @@ G_GNUC_INTERNAL GtkEntry     *rr_upload_view_labelled_entry (GtkGrid       *grid
                                                              const char    *hint);
 G_GNUC_INTERNAL void          rr_upload_view_set_status     (RrUploadView  *self,
                                                              const char    *text);
+
+/* rr-upload-view-checks.c: the checks of what Find Studies read. */
+/* A whole YYYY-MM-DD or YYYYMMDD calendar date, else NULL. */
+G_GNUC_INTERNAL GDate        *rr_upload_view_parse_date      (const char   *s);
+G_GNUC_INTERNAL char         *rr_upload_view_show_date       (const GDate  *d);
+/* The nominal study day of a timepoint label ("Baseline" 0, "Week 8"
+ * 56, "Day 15" 15, "Month 6" 180); FALSE for a label it cannot read. */
+G_GNUC_INTERNAL gboolean      rr_upload_view_nominal_day     (const char   *label,
+                                                              int          *day);
+/* Burned In Annotation YES, or a modality that usually burns text in
+ * (US, SC, XC, OT) without Burned In Annotation NO. */
+G_GNUC_INTERNAL gboolean      rr_upload_view_burned_in_risk  (const RrQcInstance *inst);
+/* On a worker: the middle frame of the first of @files at risk, and its
+ * name in @which; NULL when none could be shown. */
+G_GNUC_INTERNAL GdkTexture   *rr_upload_view_burned_in_thumbnail (GPtrArray *files,
+                                                                  char     **which);
+/* Adds the date and patient warnings (confirmable: the count returned)
+ * and errors (@n_errors: Upload is blocked) to the Warnings list;
+ * @patients: the set of every file's Patient ID. */
+G_GNUC_INTERNAL guint         rr_upload_view_check_dates     (RrUploadView *self,
+                                                              GPtrArray    *studies,
+                                                              GHashTable   *patients,
+                                                              guint        *n_errors);
+
+/* rr-upload-view-resume.c: the unfinished uploads, offered again. */
+/* On a worker: the unfinished uploads (RrUploadStaged) for @trials. */
+G_GNUC_INTERNAL GPtrArray    *rr_upload_view_unfinished_for     (GPtrArray    *trials);
+G_GNUC_INTERNAL void          rr_upload_view_show_unfinished    (RrUploadView *self,
+                                                                 GPtrArray    *items);
+G_GNUC_INTERNAL void          rr_upload_view_add_resume_widgets (RrUploadView *self,
+                                                                 GtkBox       *box);
+/* Find Studies with the fields as they are. */
+G_GNUC_INTERNAL void          rr_upload_view_find               (RrUploadView *self);
 
 /* rr-upload-view-query.c: the site's open queries and the one being
  * answered. */

@@ -12,6 +12,7 @@
 #include "rr-dicom-deid.h"
 #include "rr-sync.h"
 #include "rr-sync-upload.h"
+#include "rr-upload-staging.h"
 #include "rr-json.h"
 
 #include <adwaita.h>
@@ -20,10 +21,6 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
-/* A study more than this many days from the visit date is worth a word. */
-#define VISIT_WINDOW_DAYS 7
-/* One visit's studies lie within this many days of each other. */
-#define VISIT_SPREAD_DAYS 14
 /* Files tried for the preview before giving up (a folder may hold other
  * files before its first DICOM one). */
 #define MAX_PREVIEW_TRIES 32
@@ -171,8 +168,10 @@ update_upload (RrUploadView *self)
 {
   gboolean confirmed = !gtk_widget_get_visible (GTK_WIDGET (self->confirm)) ||
                        gtk_check_button_get_active (self->confirm);
-  gtk_widget_set_sensitive (GTK_WIDGET (self->upload),
-                            !self->busy && self->scanned && confirmed);
+  gboolean looked = !gtk_widget_get_visible (self->burned_box) ||
+                    gtk_check_button_get_active (self->burned_confirm);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->upload), !self->busy && self->scanned &&
+                                                       !self->blocked && confirmed && looked);
 }
 
 static void
@@ -191,6 +190,7 @@ typedef struct
 {
   GPtrArray *trials;      /* char *, the trials with the site role */
   GPtrArray *queries;     /* QueryTask */
+  GPtrArray *unfinished;  /* RrUploadStaged */
 } AccountInfo;
 
 static void
@@ -198,6 +198,7 @@ account_info_free (AccountInfo *i)
 {
   g_ptr_array_unref (i->trials);
   g_ptr_array_unref (i->queries);
+  g_ptr_array_unref (i->unfinished);
   g_free (i);
 }
 
@@ -235,6 +236,7 @@ account_thread (GTask *task, gpointer source, gpointer data, GCancellable *cance
   tasks = info->trials->len ? rr_sync_get_json (client, "/readroom/v1/tasks?status=open", NULL)
                             : NULL;
   info->queries = rr_upload_view_queries_from_json (tasks);
+  info->unfinished = rr_upload_view_unfinished_for (info->trials);
   g_task_return_pointer (task, info, (GDestroyNotify) account_info_free);
 }
 
@@ -252,6 +254,9 @@ account_done (GObject *source, GAsyncResult *result, gpointer data)
   if (info->trials->len > 0 && *text_of (self->trial) == '\0')
     gtk_editable_set_text (GTK_EDITABLE (self->trial), info->trials->pdata[0]);
   rr_upload_view_show_queries (self, info->queries);
+  rr_upload_view_show_unfinished (self, info->unfinished);
+  g_clear_pointer (&self->site_trials, g_ptr_array_unref);
+  self->site_trials = g_ptr_array_ref (info->trials);
   available = info->trials->len > 0;
   account_info_free (info);
   if (available != self->available)
@@ -298,17 +303,10 @@ rr_upload_view_get_available (RrUploadView *self)
 
 /* ---- finding the studies, checking dates, the preview ---- */
 
-typedef struct
-{
-  char *uid, *date, *patient, *modalities;
-  guint n_files;
-  GHashTable *series;
-} Study;
-
 static void
 study_free (gpointer data)
 {
-  Study *s = data;
+  RrUploadStudy *s = data;
   g_free (s->uid);
   g_free (s->date);
   g_free (s->patient);
@@ -323,12 +321,17 @@ typedef struct
   Account *account;
   char *path, *trial, *subject;
   /* out */
-  GPtrArray *studies;      /* Study */
+  GPtrArray *studies;      /* RrUploadStudy */
+  GHashTable *patients;    /* the Patient IDs of every file, each once */
   guint n_unreadable;
   GPtrArray *changes;      /* RrDeidChange, or NULL */
   GPtrArray *warnings;     /* RrDeidWarning */
   char *preview_file;
   char *preview_error;
+  guint n_burned;          /* images that may show burned-in text */
+  char *burned_modalities;
+  GdkTexture *burned_texture;
+  char *burned_file;
   guint mapping_serial;    /* the fields' edit count when it started */
 } Find;
 
@@ -350,10 +353,14 @@ find_free (Find *f)
   g_free (f->trial);
   g_free (f->subject);
   g_clear_pointer (&f->studies, g_ptr_array_unref);
+  g_clear_pointer (&f->patients, g_hash_table_unref);
   g_clear_pointer (&f->changes, g_ptr_array_unref);
   g_clear_pointer (&f->warnings, g_ptr_array_unref);
   g_free (f->preview_file);
   g_free (f->preview_error);
+  g_free (f->burned_modalities);
+  g_clear_object (&f->burned_texture);
+  g_free (f->burned_file);
   g_free (f);
 }
 
@@ -408,15 +415,16 @@ find_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancella
       return;
     }
   f->studies = g_ptr_array_new_with_free_func (study_free);
+  f->patients = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   f->n_unreadable = h->unreadable->len;
   for (guint i = 0; i < h->instances->len; i++)
     {
       RrQcInstance *inst = h->instances->pdata[i];
       const char *uid = inst->study_uid ? inst->study_uid : "";
-      Study *s = g_hash_table_lookup (by_uid, uid);
+      RrUploadStudy *s = g_hash_table_lookup (by_uid, uid);
       if (s == NULL)
         {
-          s = g_new0 (Study, 1);
+          s = g_new0 (RrUploadStudy, 1);
           s->uid = g_strdup (uid);
           s->date = g_strdup (inst->study_date);
           s->patient = g_strdup (inst->patient_id);
@@ -426,8 +434,24 @@ find_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancella
           g_hash_table_insert (by_uid, s->uid, s);
         }
       s->n_files++;
+      /* Every file's, not each study's first: one study may mix them. */
+      if (inst->patient_id && *inst->patient_id)
+        g_hash_table_add (f->patients, g_strdup (inst->patient_id));
       if (inst->series_uid)
         g_hash_table_add (s->series, g_strdup (inst->series_uid));
+      if (rr_upload_view_burned_in_risk (inst))
+        {
+          const char *m = inst->modality && *inst->modality ? inst->modality : "?";
+          f->n_burned++;
+          if (f->burned_modalities == NULL)
+            f->burned_modalities = g_strdup (m);
+          else if (!strstr (f->burned_modalities, m))
+            {
+              char *more = g_strdup_printf ("%s, %s", f->burned_modalities, m);
+              g_free (f->burned_modalities);
+              f->burned_modalities = more;
+            }
+        }
       if (inst->modality && *inst->modality && !strstr (s->modalities, inst->modality))
         {
           char *m = *s->modalities ? g_strdup_printf ("%s, %s", s->modalities, inst->modality)
@@ -436,6 +460,18 @@ find_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancella
           s->modalities = m;
         }
     }
+
+  root = g_file_test (f->path, G_FILE_TEST_IS_DIR) ? g_strdup (f->path)
+                                                    : g_path_get_dirname (f->path);
+  base = g_path_get_basename (f->path);
+  if (!g_file_test (f->path, G_FILE_TEST_IS_DIR) && g_ascii_strcasecmp (base, "DICOMDIR") != 0)
+    g_ptr_array_add (files, g_strdup (f->path));
+  else
+    first_files (root, files, MAX_PREVIEW_TRIES, 0);
+  /* One of the images that may show burned-in text, for the site to look
+   * at before it confirms. */
+  if (f->n_burned > 0)
+    f->burned_texture = rr_upload_view_burned_in_thumbnail (files, &f->burned_file);
 
   /* The preview: one file de-identified with the trial's own key, as the
    * upload will do it. */
@@ -450,13 +486,6 @@ find_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancella
       g_task_return_boolean (task, TRUE);
       return;
     }
-  root = g_file_test (f->path, G_FILE_TEST_IS_DIR) ? g_strdup (f->path)
-                                                    : g_path_get_dirname (f->path);
-  base = g_path_get_basename (f->path);
-  if (!g_file_test (f->path, G_FILE_TEST_IS_DIR) && g_ascii_strcasecmp (base, "DICOMDIR") != 0)
-    g_ptr_array_add (files, g_strdup (f->path));
-  else
-    first_files (root, files, MAX_PREVIEW_TRIES, 0);
   f->warnings = g_ptr_array_new_with_free_func (deid_warning_free);
   for (guint i = 0; i < files->len && f->changes == NULL; i++)
     {
@@ -471,108 +500,33 @@ find_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancella
   g_task_return_boolean (task, TRUE);
 }
 
-static GDate *
-parse_date (const char *s)
+/* Images that may show a name or a date in their pixels: de-identification
+ * cannot take text out of pixels, so the site looks before it confirms. */
+static void
+show_burned_in (RrUploadView *self, Find *f)
 {
-  int y, m, d;
-  GDate *date;
-  if (s == NULL)
-    return NULL;
-  if (sscanf (s, "%4d-%2d-%2d", &y, &m, &d) != 3 && sscanf (s, "%4d%2d%2d", &y, &m, &d) != 3)
-    return NULL;
-  if (!g_date_valid_dmy ((GDateDay) d, (GDateMonth) m, (GDateYear) y))
-    return NULL;
-  date = g_date_new_dmy ((GDateDay) d, (GDateMonth) m, (GDateYear) y);
-  return date;
-}
-
-static char *
-show_date (const GDate *d)
-{
-  char buf[16];
-  g_date_strftime (buf, sizeof buf, "%Y-%m-%d", d);
-  return g_strdup (buf);
-}
-
-/* The dates of the studies against the visit and each other: what a site
- * most often gets wrong is the wrong visit's disc, or two patients'.
- * Returns how many date warnings it gave: the site answers them before
- * Upload. */
-static guint
-check_dates (RrUploadView *self, GPtrArray *studies)
-{
-  guint n = 0;
-  g_autoptr (GDate) visit = parse_date (text_of (self->visit));
-  g_autoptr (GDate) today = g_date_new ();
-  g_autoptr (GHashTable) patients = g_hash_table_new (g_str_hash, g_str_equal);
-  GDate *first = NULL, *last = NULL;
-
-  g_date_set_time_t (today, time (NULL));
-  if (*text_of (self->visit) && visit == NULL)
+  g_autofree char *e = g_strdup_printf (
+    ngettext ("%u image (%s) may show identifying text burned into its pixels, which "
+              "de-identification cannot remove. Look at it (an example is shown below): if a "
+              "name, date or ID is written in the image, do not upload it; mask or leave it "
+              "out first",
+              "%u images (%s) may show identifying text burned into their pixels, which "
+              "de-identification cannot remove. Look at them (an example is shown below): if a "
+              "name, date or ID is written in an image, do not upload it; mask or leave it "
+              "out first", f->n_burned), f->n_burned, f->burned_modalities);
+  rr_upload_view_add_row (self->warnings, e, "warning");
+  gtk_picture_set_paintable (self->burned_picture, GDK_PAINTABLE (f->burned_texture));
+  gtk_widget_set_visible (GTK_WIDGET (self->burned_picture), f->burned_texture != NULL);
+  if (f->burned_texture)
     {
-      rr_upload_view_add_row (self->warnings, _("The visit date is not a date (YYYY-MM-DD)"),
-                              "warning");
-      n++;
+      g_autofree char *c = g_strdup_printf (_("Example: %s"), f->burned_file);
+      gtk_label_set_text (self->burned_caption, c);
     }
-  for (guint i = 0; i < studies->len; i++)
-    {
-      Study *s = studies->pdata[i];
-      g_autoptr (GDate) d = parse_date (s->date);
-      if (s->patient && *s->patient)
-        g_hash_table_add (patients, s->patient);
-      if (d == NULL)
-        {
-          g_autofree char *w = g_strdup_printf (_("Study %u has no study date"), i + 1);
-          rr_upload_view_add_row (self->warnings, w, "warning");
-          n++;
-          continue;
-        }
-      if (g_date_compare (d, today) > 0)
-        {
-          g_autofree char *when = show_date (d);
-          g_autofree char *w = g_strdup_printf (_("Study %u is dated %s, in the future"), i + 1,
-                                                when);
-          rr_upload_view_add_row (self->warnings, w, "warning");
-          n++;
-        }
-      if (visit)
-        {
-          int days = g_date_days_between (visit, d);
-          if (ABS (days) > VISIT_WINDOW_DAYS)
-            {
-              g_autofree char *when = show_date (d), *v = show_date (visit);
-              g_autofree char *w = g_strdup_printf (
-                _("Study %u is dated %s, %d days from the visit (%s): is it this visit's?"),
-                i + 1, when, ABS (days), v);
-              rr_upload_view_add_row (self->warnings, w, "warning");
-              n++;
-            }
-        }
-      if (first == NULL || g_date_compare (d, first) < 0)
-        {
-          g_clear_pointer (&first, g_date_free);
-          first = g_date_copy (d);
-        }
-      if (last == NULL || g_date_compare (d, last) > 0)
-        {
-          g_clear_pointer (&last, g_date_free);
-          last = g_date_copy (d);
-        }
-    }
-  if (first && last && g_date_days_between (first, last) > VISIT_SPREAD_DAYS)
-    {
-      g_autofree char *a = show_date (first), *b = show_date (last);
-      g_autofree char *w = g_strdup_printf (_("The studies span %s to %s: more than one visit?"),
-                                            a, b);
-      rr_upload_view_add_row (self->warnings, w, "warning");
-      n++;
-    }
-  if (g_hash_table_size (patients) > 1)
-    rr_upload_view_add_row (self->warnings, _("The studies belong to more than one patient: "
-                                              "upload one subject at a time"), "error");
-  g_clear_pointer (&first, g_date_free);
-  g_clear_pointer (&last, g_date_free);
-  return n;
+  else
+    gtk_label_set_text (self->burned_caption, _("No example could be shown: open the images in "
+                                                "a viewer to look at them"));
+  gtk_check_button_set_active (self->burned_confirm, FALSE);
+  gtk_widget_set_visible (self->burned_box, TRUE);
 }
 
 static void
@@ -582,7 +536,7 @@ find_done (GObject *source, GAsyncResult *result, gpointer data)
   Find *f = g_task_get_task_data (G_TASK (result));
   g_autoptr (GError) error = NULL;
 
-  guint n_date_warnings;
+  guint n_date_warnings, n_errors;
 
   set_busy (self, FALSE);
   if (!g_task_propagate_boolean (G_TASK (result), &error))
@@ -593,9 +547,9 @@ find_done (GObject *source, GAsyncResult *result, gpointer data)
     }
   for (guint i = 0; i < f->studies->len; i++)
     {
-      Study *s = f->studies->pdata[i];
-      g_autoptr (GDate) d = parse_date (s->date);
-      g_autofree char *when = d ? show_date (d) : g_strdup (_("no date"));
+      RrUploadStudy *s = f->studies->pdata[i];
+      g_autoptr (GDate) d = rr_upload_view_parse_date (s->date);
+      g_autofree char *when = d ? rr_upload_view_show_date (d) : g_strdup (_("no date"));
       g_autofree char *text = g_strdup_printf (
         _("Study %u · %s · %s · %u series, %u files · patient %s"), i + 1, when,
         *s->modalities ? s->modalities : "?", g_hash_table_size (s->series), s->n_files,
@@ -609,12 +563,16 @@ find_done (GObject *source, GAsyncResult *result, gpointer data)
                                                       f->n_unreadable), f->n_unreadable);
       rr_upload_view_add_row (self->warnings, w, NULL);
     }
-  n_date_warnings = check_dates (self, f->studies);
+  n_date_warnings = rr_upload_view_check_dates (self, f->studies, f->patients, &n_errors);
   for (guint i = 0; f->warnings && i < f->warnings->len; i++)
     {
       RrDeidWarning *w = f->warnings->pdata[i];
-      rr_upload_view_add_row (self->warnings, w->message, "warning");
+      /* Burned-in text is said once for the whole folder, below. */
+      if (!g_str_has_prefix (w->code, "burned_in"))
+        rr_upload_view_add_row (self->warnings, w->message, "warning");
     }
+  if (f->n_burned > 0)
+    show_burned_in (self, f);
   if (f->changes)
     {
       g_autofree char *base = g_path_get_basename (f->preview_file);
@@ -644,7 +602,8 @@ find_done (GObject *source, GAsyncResult *result, gpointer data)
   /* A field edited while the folder was read: what was read is not
    * what Upload would send under those names. */
   self->scanned = f->studies->len > 0 && f->mapping_serial == self->mapping_serial;
-  if (self->scanned && n_date_warnings > 0)
+  self->blocked = n_errors > 0;
+  if (self->scanned && !self->blocked && n_date_warnings > 0)
     {
       g_autofree char *text = g_strdup_printf (
         _("The dates are checked: these studies are subject %s’s %s all the same"),
@@ -660,9 +619,12 @@ find_done (GObject *source, GAsyncResult *result, gpointer data)
   else if (!self->scanned)
     rr_upload_view_set_status (self, _("The folder, subject, timepoint or visit date changed "
                                        "while the folder was read: Find Studies again"));
-  else if (n_date_warnings > 0)
-    rr_upload_view_set_status (self, _("Check the date warnings: Upload waits until you confirm "
-                                       "that the studies are this visit’s"));
+  else if (self->blocked)
+    rr_upload_view_set_status (self, _("Upload is blocked: correct what the warnings in red say, "
+                                       "then Find Studies again"));
+  else if (n_date_warnings > 0 || f->n_burned > 0)
+    rr_upload_view_set_status (self, _("Check the warnings: Upload waits until you tick the "
+                                       "confirmations under them"));
   else
     {
       g_autofree char *text = g_strdup_printf (ngettext ("%u study found: check the warnings "
@@ -713,7 +675,11 @@ on_find (GtkButton *button, RrUploadView *self)
   rr_upload_view_clear_list (self->warnings);
   rr_upload_view_clear_list (self->preview);
   self->scanned = FALSE;
+  self->blocked = FALSE;
+  /* The last upload's count is not this folder's. */
+  gtk_widget_set_visible (GTK_WIDGET (self->progress), FALSE);
   gtk_widget_set_visible (GTK_WIDGET (self->confirm), FALSE);
+  gtk_widget_set_visible (self->burned_box, FALSE);
   f = g_new0 (Find, 1);
   f->mapping_serial = self->mapping_serial;
   f->account = rr_upload_view_account_copy (self);
@@ -727,6 +693,12 @@ on_find (GtkButton *button, RrUploadView *self)
   g_task_run_in_thread (task, find_thread);
 }
 
+void
+rr_upload_view_find (RrUploadView *self)
+{
+  on_find (NULL, self);
+}
+
 /* The folder, subject, timepoint or visit date edited: what Find Studies
  * read no longer answers for them (another folder, other dates to check,
  * another pseudonym in the preview). */
@@ -738,6 +710,7 @@ on_mapping_changed (GtkEditable *editable, RrUploadView *self)
     return;
   self->scanned = FALSE;
   gtk_widget_set_visible (GTK_WIDGET (self->confirm), FALSE);
+  gtk_widget_set_visible (self->burned_box, FALSE);
   update_upload (self);
   if (!self->busy)
     rr_upload_view_set_status (self, _("Find Studies again: the folder, subject, timepoint or "
@@ -778,7 +751,7 @@ on_choose (GtkButton *button, RrUploadView *self)
 typedef struct
 {
   Account *account;
-  char *path, *trial, *subject, *label, *staging;
+  char *path, *trial, *subject, *label, *staging, *visit;
   int day;
   char *query, *response;          /* an answer to a query, or NULL */
   char *password;                  /* signs the answer; wiped when freed */
@@ -796,6 +769,7 @@ upload_free (Upload *u)
   g_free (u->subject);
   g_free (u->label);
   g_free (u->staging);
+  g_free (u->visit);
   g_free (u->query);
   g_free (u->response);
   if (u->password)
@@ -831,6 +805,13 @@ show_progress (gpointer data)
                                                         : 0);
           gtk_progress_bar_set_text (self->progress, text);
           rr_upload_view_set_name (self->progress, text);
+        }
+      else if (p->note)
+        {
+          /* Before any file is sent (de-identifying): the bar says so. */
+          gtk_progress_bar_set_fraction (self->progress, 0);
+          gtk_progress_bar_set_text (self->progress, p->note);
+          rr_upload_view_set_name (self->progress, p->note);
         }
       if (p->note)
         rr_upload_view_set_status (self, p->note);
@@ -914,6 +895,16 @@ deid_into_staging (Upload *u, RrSyncClient *client, GCancellable *cancellable, G
   return rr_upload_mark_deid_done (u->staging, error);
 }
 
+/* Sent and linked or answered: no longer offered for resuming. A failure
+ * here costs only an offer to resume what has nothing left to send. */
+static void
+mark_finished (Upload *u)
+{
+  g_autoptr (GError) error = NULL;
+  if (!rr_upload_mark_finished (u->staging, &error))
+    g_warning ("%s", error->message);
+}
+
 static void
 upload_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
 {
@@ -926,13 +917,35 @@ upload_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancel
   RrUploadLink linked;
   guint n_sent = 0, n_already = 0;
   g_autofree char *held = NULL;
+  char *own;
 
+  /* The staging folder of these source files within the timepoint's (or
+   * the query's): another folder for the same visit is de-identified and
+   * sent afresh, never mistaken for the one staged before; the same
+   * folder again resumes. */
+  if (!(own = rr_upload_source_staging_dir (u->staging, u->path, &error)))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  g_free (u->staging);
+  u->staging = own;
   if (g_mkdir_with_parents (u->staging, 0700) != 0)
     {
       g_task_return_new_error (task, RR_SYNC_ERROR, RR_SYNC_ERROR_DISK, "%s: %s", u->staging,
                                g_strerror (errno));
       return;
     }
+  {
+    g_autofree char *from = g_canonicalize_filename (u->path, NULL);
+    RrUploadStaged note = { u->staging, from, u->trial, u->subject, u->label, u->query,
+                            u->visit, u->day, 0, 0 };
+    if (!rr_upload_staged_save (&note, &error))
+      {
+        g_task_return_error (task, g_steal_pointer (&error));
+        return;
+      }
+  }
   if (!deid_into_staging (u, client, cancellable, &error) ||
       !(journal = rr_upload_journal_load (u->staging, &error)) ||
       !(names = rr_upload_staged_files (u->staging, &error)))
@@ -962,6 +975,7 @@ upload_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancel
           return;
         }
       u->answered = TRUE;
+      mark_finished (u);
       u->outcome = g_strdup_printf (ngettext ("Uploaded %u files in %u study and answered the "
                                               "query: a fresh QC task checks them%s",
                                               "Uploaded %u files in %u studies and answered the "
@@ -985,6 +999,7 @@ upload_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancel
                                  "Uploaded: %u files in %u studies; the trial's administrator "
                                  "links them to %s %s%s", studies->len),
                        names->len, studies->len, u->subject, u->label, held);
+  mark_finished (u);
   g_task_return_boolean (task, TRUE);
 }
 
@@ -997,6 +1012,12 @@ upload_done (GObject *source, GAsyncResult *result, gpointer data)
 
   g_clear_object (&self->upload_cancel);
   set_busy (self, FALSE);
+  /* Finished or not, the list of what is left to resume changed. */
+  if (self->site_trials)
+    {
+      g_autoptr (GPtrArray) left = rr_upload_view_unfinished_for (self->site_trials);
+      rr_upload_view_show_unfinished (self, left);
+    }
   if (!g_task_propagate_boolean (G_TASK (result), &error))
     {
       g_autofree char *text = g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
@@ -1050,6 +1071,7 @@ on_upload (GtkButton *button, RrUploadView *self)
   u->label = g_strdup (text_of (self->label));
   u->staging = g_steal_pointer (&staging);
   u->day = gtk_spin_button_get_value_as_int (self->day);
+  u->visit = g_strdup (text_of (self->visit));
   if (self->query_id)
     {
       u->query = g_strdup (self->query_id);
@@ -1061,7 +1083,10 @@ on_upload (GtkButton *button, RrUploadView *self)
   self->upload_cancel = g_cancellable_new ();
   set_busy (self, TRUE);
   gtk_widget_set_visible (GTK_WIDGET (self->progress), TRUE);
+  /* Nothing of the previous upload's count stays on the bar. */
   gtk_progress_bar_set_fraction (self->progress, 0);
+  gtk_progress_bar_set_text (self->progress, _("Preparing…"));
+  rr_upload_view_set_name (self->progress, _("Preparing…"));
   rr_upload_view_set_status (self, _("Starting the upload…"));
   task = g_task_new (self, self->upload_cancel, upload_done, NULL);
   g_task_set_task_data (task, u, (GDestroyNotify) upload_free);
@@ -1109,6 +1134,8 @@ rr_upload_view_finalize (GObject *object)
   g_clear_object (&self->cancellable);
   g_clear_object (&self->upload_cancel);
   g_clear_pointer (&self->query_tasks, g_ptr_array_unref);
+  g_clear_pointer (&self->unfinished_items, g_ptr_array_unref);
+  g_clear_pointer (&self->site_trials, g_ptr_array_unref);
   g_free (self->query_id);
   g_free (self->server);
   g_free (self->user);
@@ -1155,6 +1182,7 @@ rr_upload_view_init (RrUploadView *self)
   gtk_widget_add_css_class (title, "title-2");
   gtk_label_set_xalign (GTK_LABEL (title), 0);
   gtk_box_append (GTK_BOX (box), title);
+  rr_upload_view_add_resume_widgets (self, GTK_BOX (box));
 
   gtk_grid_set_row_spacing (GTK_GRID (grid), 6);
   gtk_grid_set_column_spacing (GTK_GRID (grid), 12);
@@ -1191,12 +1219,6 @@ rr_upload_view_init (RrUploadView *self)
   gtk_box_append (GTK_BOX (buttons), GTK_WIDGET (self->find));
   gtk_box_append (GTK_BOX (buttons), GTK_WIDGET (self->upload));
   gtk_box_append (GTK_BOX (buttons), GTK_WIDGET (self->stop));
-  /* Shown once Find Studies warned about the dates, right above Upload. */
-  self->confirm = GTK_CHECK_BUTTON (gtk_check_button_new ());
-  gtk_widget_set_visible (GTK_WIDGET (self->confirm), FALSE);
-  gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->confirm));
-  g_signal_connect_object (self->confirm, "toggled", G_CALLBACK (update_upload), self,
-                           G_CONNECT_SWAPPED);
   gtk_box_append (GTK_BOX (box), buttons);
   g_signal_connect_object (self->choose, "clicked", G_CALLBACK (on_choose), self, 0);
   g_signal_connect_object (self->find, "clicked", G_CALLBACK (on_find), self, 0);
@@ -1206,8 +1228,10 @@ rr_upload_view_init (RrUploadView *self)
     GtkEntry *mapping[] = { self->trial, self->subject, self->label, self->visit, self->folder };
     for (guint i = 0; i < G_N_ELEMENTS (mapping); i++)
       g_signal_connect_object (mapping[i], "changed", G_CALLBACK (on_mapping_changed), self, 0);
+    /* The study day is checked against the timepoint too. */
+    g_signal_connect_object (self->day, "value-changed", G_CALLBACK (on_mapping_changed), self,
+                             0);
   }
-  update_upload (self);
 
   self->status = GTK_LABEL (gtk_label_new (_("Choose the folder of one subject's visit")));
   gtk_label_set_xalign (self->status, 0);
@@ -1226,8 +1250,43 @@ rr_upload_view_init (RrUploadView *self)
   gtk_box_append (GTK_BOX (box), rr_upload_view_heading (_("Warnings")));
   self->warnings = rr_upload_view_boxed_list (_("Warnings"));
   gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->warnings));
+  /* The confirmations, right under the warnings they answer. */
+  self->confirm = GTK_CHECK_BUTTON (gtk_check_button_new ());
+  gtk_widget_set_visible (GTK_WIDGET (self->confirm), FALSE);
+  gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->confirm));
+  g_signal_connect_object (self->confirm, "toggled", G_CALLBACK (update_upload), self,
+                           G_CONNECT_SWAPPED);
+  /* The example image beside the caption and the confirmation, so that
+   * the box the site ticks stays in sight of the image it looked at. */
+  self->burned_box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
+  {
+    GtkWidget *side = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
+    self->burned_picture = GTK_PICTURE (gtk_picture_new ());
+    gtk_picture_set_can_shrink (self->burned_picture, TRUE);
+    gtk_picture_set_content_fit (self->burned_picture, GTK_CONTENT_FIT_CONTAIN);
+    gtk_widget_set_size_request (GTK_WIDGET (self->burned_picture), 160, 160);
+    rr_upload_view_set_name (self->burned_picture, _("An image that may show burned-in text"));
+    self->burned_caption = GTK_LABEL (gtk_label_new (NULL));
+    gtk_label_set_xalign (self->burned_caption, 0);
+    gtk_label_set_wrap (self->burned_caption, TRUE);
+    gtk_widget_add_css_class (GTK_WIDGET (self->burned_caption), "dim-label");
+    self->burned_confirm = GTK_CHECK_BUTTON (gtk_check_button_new_with_label (
+      _("I have checked these images carry no burned-in text")));
+    rr_upload_view_set_name (self->burned_confirm,
+                             _("I have checked these images carry no burned-in text"));
+    g_signal_connect_object (self->burned_confirm, "toggled", G_CALLBACK (update_upload), self,
+                             G_CONNECT_SWAPPED);
+    gtk_widget_set_valign (side, GTK_ALIGN_CENTER);
+    gtk_box_append (GTK_BOX (side), GTK_WIDGET (self->burned_caption));
+    gtk_box_append (GTK_BOX (side), GTK_WIDGET (self->burned_confirm));
+    gtk_box_append (GTK_BOX (self->burned_box), GTK_WIDGET (self->burned_picture));
+    gtk_box_append (GTK_BOX (self->burned_box), side);
+  }
+  gtk_widget_set_visible (self->burned_box, FALSE);
+  gtk_box_append (GTK_BOX (box), self->burned_box);
   gtk_box_append (GTK_BOX (box), rr_upload_view_heading (_("De-identification Preview")));
   self->preview = rr_upload_view_boxed_list (_("De-identification Preview"));
   gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->preview));
   rr_upload_view_add_query_widgets (self, GTK_BOX (box), grid);
+  update_upload (self);
 }

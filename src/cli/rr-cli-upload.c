@@ -6,13 +6,26 @@
  * dropped connection send only what was not sent. */
 #include "rr-cli.h"
 #include "rr-dicom-deid.h"
+#include "rr-json.h"
 #include "rr-sync.h"
 #include "rr-sync-request.h"
 #include "rr-sync-upload.h"
+#include "rr-upload-staging.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <unistd.h>
+
+/* What a person reads when the server cannot be reached at all (the sync
+ * client's own words speak of a background synchronisation). */
+static void
+say_unreachable (const char *server, const GError *error)
+{
+  g_printerr ("readroom-cli upload: cannot reach the server %s (%s). Nothing was sent: check "
+              "the address and the network, then run the same command again\n", server,
+              error->message);
+}
 
 /* Signs in as the other commands do: with READROOM_PASSWORD (keeping the
  * session), else with the session kept for (server, user). */
@@ -25,13 +38,20 @@ sign_in (const char *server,
   RrSyncClient *client = rr_sync_client_new (server, ca);
   const char *password = g_getenv ("READROOM_PASSWORD");
 
+  /* A person waits on the first answers: a server that is not there at
+   * all is said at once, not after the upload's long offline timeout
+   * (which applies once files are being sent). */
+  rr_sync_client_set_interactive (client, TRUE);
   if (password && *password)
     {
       g_autofree char *user_json = rr_sync_login (client, user, password, &error);
       gboolean in_file = FALSE;
       if (user_json == NULL)
         {
-          g_printerr ("readroom-cli upload: %s\n", error->message);
+          if (g_error_matches (error, RR_SYNC_ERROR, RR_SYNC_ERROR_OFFLINE))
+            say_unreachable (server, error);
+          else
+            g_printerr ("readroom-cli upload: %s\n", error->message);
           rr_sync_client_free (client);
           return NULL;
         }
@@ -62,7 +82,18 @@ typedef struct
   const char *pause_after;     /* READROOM_TEST_UPLOAD_PAUSE_AFTER */
   gboolean started;            /* the first call says where a resumed upload starts */
   guint n_sent;
+  gboolean tty;                /* stderr is a terminal: one line, rewritten */
+  gboolean line_open;          /* that line is on the screen, unfinished */
 } Progress;
+
+/* Ends the progress line on a terminal before anything else is said. */
+static void
+end_line (Progress *p)
+{
+  if (p->line_open)
+    g_printerr ("\n");
+  p->line_open = FALSE;
+}
 
 /* Called after each file (and each retry), one call at a time. */
 static void
@@ -76,11 +107,20 @@ say_progress (guint        files_done,
   Progress *p = user_data;
   if (note)
     {
+      end_line (p);
       g_printerr ("upload: %s; trying again\n", note);
       return;
     }
-  g_printerr ("upload: %u/%u files, %.1f/%.1f MB\n", files_done, files_total, bytes_done / 1e6,
-              bytes_total / 1e6);
+  /* On a terminal one line that counts up; in a log, a line per file. */
+  if (p->tty)
+    {
+      g_printerr ("\rupload: %u/%u files, %.1f/%.1f MB  ", files_done, files_total,
+                  bytes_done / 1e6, bytes_total / 1e6);
+      p->line_open = TRUE;
+    }
+  else
+    g_printerr ("upload: %u/%u files, %.1f/%.1f MB\n", files_done, files_total,
+                bytes_done / 1e6, bytes_total / 1e6);
   if (!p->started)
     {
       p->started = TRUE;
@@ -89,6 +129,55 @@ say_progress (guint        files_done,
   /* A named point where a test kills the process mid-upload. */
   if (p->pause_after && ++p->n_sent == (guint) g_ascii_strtoull (p->pause_after, NULL, 10))
     rr_sync_pause_for_tests ("READROOM_TEST_UPLOAD_PAUSE_S");
+}
+
+/* Why the trial's key was not given, in words: the server answers 403
+ * alike to a non-member and for a trial that does not exist (so as not
+ * to say which trials exist), and the user's own roles tell which. */
+static void
+say_no_key (RrSyncClient *client,
+            const char   *server,
+            const char   *user,
+            const char   *trial,
+            const GError *error)
+{
+  g_autoptr (JsonNode) me = NULL;
+  JsonArray *roles;
+
+  if (g_error_matches (error, RR_SYNC_ERROR, RR_SYNC_ERROR_OFFLINE))
+    {
+      say_unreachable (server, error);
+      return;
+    }
+  if (g_error_matches (error, RR_SYNC_ERROR, RR_SYNC_ERROR_AUTH))
+    {
+      g_printerr ("readroom-cli upload: %s is not signed in (%s): set READROOM_PASSWORD\n", user,
+                  error->message);
+      return;
+    }
+  me = rr_sync_get_json (client, "/readroom/v1/me", NULL);
+  roles = me && JSON_NODE_HOLDS_OBJECT (me)
+    ? rr_json_get_array (json_node_get_object (me), "roles") : NULL;
+  if (roles)
+    {
+      for (guint i = 0; i < json_array_get_length (roles); i++)
+        {
+          JsonObject *r = rr_json_get_element (roles, i);
+          if (r && g_strcmp0 (json_object_get_string_member_with_default (r, "trial", NULL),
+                              trial) == 0 &&
+              g_strcmp0 (json_object_get_string_member_with_default (r, "role", NULL),
+                         "site") == 0)
+            {
+              g_printerr ("readroom-cli upload: the trial's key: %s\n", error->message);
+              return;
+            }
+        }
+      g_printerr ("readroom-cli upload: %s is not a site member of trial %s (or there is no "
+                  "such trial): nothing was sent. The trial's administrator adds site "
+                  "members\n", user, trial);
+      return;
+    }
+  g_printerr ("readroom-cli upload: the trial's key: %s\n", error->message);
 }
 
 /* Links the studies as the subject's timepoint when the server lets this
@@ -172,13 +261,16 @@ rr_cli_upload (int argc, char **argv)
   g_autoptr (GPtrArray) studies = NULL;
   g_autofree char *staging = NULL, *done_path = NULL;
   g_autoptr (RrUploadJournal) journal = NULL;
-  Progress progress = { g_getenv ("READROOM_TEST_UPLOAD_PAUSE_AFTER"), FALSE, 0 };
+  Progress progress = { g_getenv ("READROOM_TEST_UPLOAD_PAUSE_AFTER"), FALSE, 0,
+                        isatty (STDERR_FILENO), FALSE };
   guint n_sent = 0;
   gboolean retain_dates = FALSE;
+  int rc;
 
   g_option_context_set_summary (ctx,
     "A site's upload: fetches the trial's key, de-identifies the DICOM files under PATH\n"
-    "(as `deid`) into $XDG_CACHE_HOME/readroom/upload/TRIAL/SUBJECT/LABEL, and sends each\n"
+    "(as `deid`) into $XDG_CACHE_HOME/readroom/upload/TRIAL/SUBJECT/LABEL/src-DIGEST (the\n"
+    "digest of PATH's file names, sizes and times), and sends each\n"
     "file once: a rerun after an interruption sends only what was not sent. The password\n"
     "comes from READROOM_PASSWORD, or the session kept by an earlier sign-in is used.\n"
     "With --query, the studies sent answer that QC query (a re-upload) instead of being\n"
@@ -210,13 +302,15 @@ rr_cli_upload (int argc, char **argv)
   client = sign_in (server, user, ca);
   if (client == NULL)
     return RR_EXIT_INPUT;
-  rr_sync_client_set_offline_timeout (client, (guint) timeout);
   key = rr_upload_fetch_key (client, trial, &retain_dates, &error);
   if (key == NULL)
     {
-      g_printerr ("readroom-cli upload: the trial's key: %s\n", error->message);
+      say_no_key (client, server, user, trial, error);
       return RR_EXIT_INPUT;
     }
+  /* Sending may ride out a dropped connection for --offline-timeout. */
+  rr_sync_client_set_interactive (client, FALSE);
+  rr_sync_client_set_offline_timeout (client, (guint) timeout);
 
   /* An answer to a query sends other files for the same timepoint: its
    * own staging folder, so the first upload's journal does not hold it. */
@@ -226,12 +320,33 @@ rr_cli_upload (int argc, char **argv)
       g_free (staging);
       staging = own;
     }
+  /* Within it, the folder of these source files: another folder for the
+   * same visit is staged and sent afresh, the same one again resumes. */
+  {
+    char *own = rr_upload_source_staging_dir (staging, argv[1], &error);
+    if (own == NULL)
+      {
+        g_printerr ("readroom-cli upload: %s\n", error->message);
+        return RR_EXIT_INPUT;
+      }
+    g_free (staging);
+    staging = own;
+  }
   done_path = g_build_filename (staging, RR_UPLOAD_DEID_DONE, NULL);
   if (g_mkdir_with_parents (staging, 0700) != 0)
     {
       g_printerr ("readroom-cli upload: %s: %s\n", staging, g_strerror (errno));
       return RR_EXIT_INPUT;
     }
+  {
+    g_autofree char *source = g_canonicalize_filename (argv[1], NULL);
+    RrUploadStaged note = { staging, source, trial, subject, label, query, NULL, day, 0, 0 };
+    if (!rr_upload_staged_save (&note, &error))
+      {
+        g_printerr ("readroom-cli upload: %s\n", error->message);
+        return RR_EXIT_INPUT;
+      }
+  }
   /* De-identified once: the marker is written only after every file was.
    * A kill before it means the staging folder is made again; the same key
    * gives the same UIDs, so files already sent keep their names. */
@@ -279,19 +394,24 @@ rr_cli_upload (int argc, char **argv)
   if (!rr_upload_send_all (client, trial, staging, names, journal, (guint) parallel, say_progress,
                            &progress, NULL, &n_sent, NULL, &error))
     {
+      end_line (&progress);
       g_printerr ("readroom-cli upload: %s\n", error->message);
       g_printerr ("readroom-cli upload: %u of %u files sent; run the same command again "
                   "to send the rest\n", rr_upload_journal_count (journal), names->len);
       return RR_EXIT_INPUT;
     }
 
+  end_line (&progress);
   /* The studies the files went into, each once, in the order first met. */
   studies = rr_upload_studies (journal, names);
   g_print ("sent: %u files this time, %u of %u in all\n", n_sent,
            rr_upload_journal_count (journal), names->len);
   for (guint i = 0; i < studies->len; i++)
     g_print ("study: %s\n", (const char *) studies->pdata[i]);
-  if (query)
-    return answer_query (client, query, response, studies);
-  return link_timepoint (client, trial, subject, label, day, studies);
+  rc = query ? answer_query (client, query, response, studies)
+             : link_timepoint (client, trial, subject, label, day, studies);
+  /* Done: no longer offered for resuming on the app's upload page. */
+  if (rc == RR_EXIT_OK && !rr_upload_mark_finished (staging, &error))
+    g_printerr ("readroom-cli upload: warning: %s\n", error->message);
+  return rc;
 }

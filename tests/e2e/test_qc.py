@@ -12,6 +12,7 @@ task appears for the reviewer, whose checks all pass; the reviewer
 passes it, and the server opens the two read tasks. A screenshot of each
 step goes to the test's log folder."""
 import json
+import glob
 import os
 import subprocess
 import sys
@@ -379,8 +380,9 @@ class Qc(WorkspaceDriver, unittest.TestCase):
         self.assertTrue(wait_for(lambda: self.row_names("Open Queries") == [], 10),
                         self.row_names("Open Queries"))
         # The answer's files went through their own staging folder.
-        journal = os.path.join(self.tmp, "site1", "cache", "readroom", "upload", "TQ", SUBJECT,
-                               "Baseline", "query", query, "journal")
+        journal, = glob.glob(os.path.join(self.tmp, "site1", "cache", "readroom", "upload", "TQ",
+                                          SUBJECT, "Baseline", "query", query, "src-*",
+                                          "journal"))
         with open(journal) as f:
             studies = sorted({line.split(" ")[1] for line in f.read().splitlines()})
         self.assertEqual(len(studies), 1)

@@ -13,7 +13,9 @@ server, not as new. An administrator links the study; the reader's task
 then lists the files, and not one planted value is in any byte the reader
 downloads.
 Screenshots go to the test log folder."""
+import glob
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -65,6 +67,16 @@ class Upload(AppCase):
             plant(ds, prev, ds.StudyInstanceUID)
             prev = ds.SOPInstanceUID
             ds.save_as(os.path.join(cls.folder, "IMG", "IM%04d" % i))
+        # s9 walk: a second folder for the same visit (B1), one holding two
+        # patients (M2), ultrasound that may carry burned-in text (M4), and
+        # a visit killed mid-upload by the CLI (m2).
+        cls.other = cls.phantom_folder(pydicom, "visit2", "71", "WALK-002")
+        cls.mixed = cls.phantom_folder(pydicom, "mixed", "72", "WALK-003")
+        ds = pydicom.dcmread(os.path.join(cls.mixed, sorted(os.listdir(cls.mixed))[0]))
+        ds.PatientID = "WALK-004"
+        ds.save_as(os.path.join(cls.mixed, "zz-another-patient"))
+        cls.us = cls.phantom_folder(pydicom, "us", "73", "WALK-005", modality="US")
+        cls.killed_folder = cls.phantom_folder(pydicom, "killed", "74", "WALK-006")
         cls.secrets = ([v.encode() for v in PLANTED.values()] +
                        [v.encode() for v in IN_SEQUENCES + PRIVATE + NAME_WORDS])
         # The planted bytes really are in what the site has.
@@ -79,6 +91,21 @@ class Upload(AppCase):
         cls.proc, cls.app = cls.launch_app([], env)
         cls.staging = os.path.join(cls.tmp, "cache", "readroom", "upload", "TU", SUBJECT,
                                    "Baseline")
+
+    @classmethod
+    def phantom_folder(cls, pydicom, name, seed, patient, modality=None):
+        folder = os.path.join(cls.tmp, name)
+        subprocess.run([PHANTOM, folder, "--kind", "ct", "--slices", "4", "--size", "64",
+                        "--seed", seed, "--patient-id", patient], check=True,
+                       capture_output=True)
+        if modality:
+            for n in os.listdir(folder):
+                ds = pydicom.dcmread(os.path.join(folder, n))
+                ds.Modality = modality
+                if "BurnedInAnnotation" in ds:
+                    del ds.BurnedInAnnotation
+                ds.save_as(os.path.join(folder, n))
+        return folder
 
     @classmethod
     def admin(cls, *args):
@@ -256,13 +283,16 @@ class Upload(AppCase):
         self.click(self.named("Find Studies"))
         self.assertTrue(wait_for(lambda: self.sensitive(start), 60))
         self.upload_files("None was new: the server already held all %d" % SLICES)
-        again = os.path.join(os.path.dirname(self.staging), "Baseline again", "journal")
+        again, = glob.glob(os.path.join(os.path.dirname(self.staging), "Baseline again",
+                                        "src-*", "journal"))
         with open(again) as f:
             self.assertEqual(len(f.read().splitlines()), SLICES)
         self.shot("3-uploaded-again")
 
         # The same journal as the CLI's: every file once, one study.
-        with open(os.path.join(self.staging, "journal")) as f:
+        # (one staging folder: the same folder sent twice resumed it)
+        first, = glob.glob(os.path.join(self.staging, "src-*", "journal"))
+        with open(first) as f:
             journal = [line.split(" ") for line in f.read().splitlines()]
         self.assertEqual(len(journal), SLICES)
         studies = sorted({study for _, study in journal})
@@ -289,6 +319,125 @@ class Upload(AppCase):
             self.assertTrue(body[128:132] == b"DICM")
             found = [s for s in self.secrets if s in body]
             self.assertEqual(found, [], inst["sop"])
+        self.walk_findings(start)
+
+    def kill_cli_upload(self):
+        """`readroom-cli upload` of the "killed" folder, killed after two
+        of its four files: an unfinished upload for the page to offer."""
+        env = dict(os.environ, XDG_CACHE_HOME=os.path.join(self.tmp, "cache"),
+                   XDG_DATA_HOME=os.path.join(self.tmp, "cli-data"), READROOM_NO_KEYRING="1",
+                   READROOM_PASSWORD=PASSWORD, READROOM_TEST_UPLOAD_PAUSE_AFTER="2",
+                   READROOM_TEST_UPLOAD_PAUSE_S="120")
+        proc = subprocess.Popen([CLI, "upload", self.killed_folder, "--server", self.url,
+                                 "--user", "site1", "--trial", "TU", "--subject", "S-006", "--timepoint",
+                                 "Week 8", "--day", "56", "--parallel", "1"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                                env=env)
+        try:
+            seen = []
+            for line in proc.stderr:
+                seen.append(line)
+                if "pausing" in line:
+                    break
+            self.assertIn("pausing", seen[-1] if seen else "", "".join(seen))
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            proc.stderr.close()
+
+    def find_studies(self, folder, visit):
+        self.type_into("Visit date", visit)
+        self.type_into("Folder", folder)
+        self.click(self.named("Find Studies"))
+        self.assertTrue(wait_for(lambda: any(folder in s or "Study 1" in s
+                                             for s in self.rows("Studies Found")), 60),
+                        self.status())
+
+    def walk_findings(self, start):
+        p = self.pyatspi
+        self.kill_cli_upload()
+        # B1: another folder for the same subject and visit is
+        # de-identified and sent, not the first one again.
+        self.type_into("Timepoint", "Baseline")
+        self.find_studies(self.other, "2026-01-06")
+        self.assertTrue(wait_for(lambda: self.sensitive(start), 60), self.rows("Warnings"))
+        done = self.upload_files("4 files in 1 study")
+        self.assertNotIn("was new", done)
+        self.assertNotIn("already held", done)
+        stagings = glob.glob(os.path.join(self.staging, "src-*", "journal"))
+        self.assertEqual(len(stagings), 2, stagings)
+        self.shot("4-another-folder-same-visit")
+
+        # M2: two patients block Upload; no box unblocks it, not even with
+        # a date warning beside it.
+        self.type_into("Subject", SUBJECT)
+        self.type_into("Timepoint", "Baseline")
+        self.find_studies(self.mixed, "2026-03-01")
+        self.assertTrue(wait_for(lambda: [w for w in self.rows("Warnings")
+                                          if "2 different patients" in w], 30),
+                        self.rows("Warnings"))
+        self.assertIsNone(self.confirm_box(timeout=2), "a confirmation of a blocked read")
+        for box in find_all(self.app, lambda n: n.getRole() == p.ROLE_CHECK_BOX and
+                            n.getState().contains(p.STATE_VISIBLE), []):
+            self.click(box)
+        self.assertFalse(wait_for(lambda: self.sensitive(start), 2), "Upload with two patients")
+        self.shot("6-two-patients-blocked")
+
+        # m4: a date that is not a calendar date blocks Upload.
+        for bad in ("2026-02-30", "05/01/2026"):
+            self.find_studies(self.other, bad)
+            self.assertTrue(wait_for(lambda: [w for w in self.rows("Warnings")
+                                              if "is not a calendar date" in w], 30),
+                            self.rows("Warnings"))
+            self.assertIsNone(self.confirm_box(timeout=2), bad)
+            self.assertFalse(self.sensitive(start), bad)
+        self.shot("7-impossible-date")
+        # The study day is checked against the timepoint's nominal day.
+        self.type_into("Timepoint", "Week 8")
+        self.find_studies(self.other, "2026-01-06")
+        self.assertTrue(wait_for(lambda: [w for w in self.rows("Warnings")
+                                          if "Week 8 is nominally day 56" in w], 30),
+                        self.rows("Warnings"))
+        self.assertIsNotNone(self.confirm_box(), "no confirmation of the study day warning")
+
+        # M4: ultrasound may show burned-in text: said in words, an image
+        # shown, and Upload waits for the site's explicit word.
+        self.type_into("Timepoint", "Baseline")
+        self.find_studies(self.us, "2026-01-06")
+        self.assertTrue(wait_for(lambda: [w for w in self.rows("Warnings")
+                                          if w.startswith("4 images (US) may show identifying "
+                                                          "text burned into their pixels")], 30),
+                        self.rows("Warnings"))
+        checked = self.named("I have checked these images carry no burned-in text",
+                             roles=(p.ROLE_CHECK_BOX,))
+        self.assertIsNotNone(checked)
+        self.assertIsNotNone(find(self.app, lambda n: (n.name or "") ==
+                                  "An image that may show burned-in text"))
+        self.assertFalse(self.sensitive(start), "Upload before the burned-in text was checked")
+        self.shot("8-burned-in")
+        self.click(checked)
+        self.assertTrue(wait_for(lambda: self.sensitive(start), 10), "Upload stays insensitive")
+
+        # m2: the upload the CLI was killed in is offered, and Resume sends
+        # the rest.
+        resume = self.named("Resume S-006 Week 8", timeout=30)
+        self.assertIsNotNone(resume, self.rows("Unfinished Uploads"))
+        self.assertTrue([r for r in self.rows("Unfinished Uploads")
+                         if "2 of 4 files sent" in r], self.rows("Unfinished Uploads"))
+        self.shot("5-unfinished")
+        self.click(resume)
+        self.assertTrue(wait_for(lambda: [r for r in self.rows("Studies Found")
+                                          if "patient WALK-006" in r], 60), self.status())
+        self.assertTrue(wait_for(lambda: self.sensitive(start), 60), self.rows("Warnings"))
+        self.assertEqual(self.rows("Studies Found")[0].count("4 files"), 1,
+                         self.rows("Studies Found"))
+        done = self.upload_files("4 files in 1 study")
+        self.assertIn("2 of them new, the server already held the other 2", done)
+        self.assertTrue(wait_for(lambda: self.rows("Unfinished Uploads") == [], 10),
+                        self.rows("Unfinished Uploads"))
 
 
 if __name__ == "__main__":

@@ -112,6 +112,14 @@ class UploadSuite(unittest.TestCase):
                 "--user", "usite1", "--trial", "U1", "--subject", "P7", "--timepoint", "Baseline",
                 "--day", "0", "--offline-timeout", "60"]
 
+    def staging(self, subject, label="Baseline"):
+        """The one staging folder of the subject's timepoint (keyed by the
+        source files below it)."""
+        base = os.path.join(self.tmp, "home", "cache", "readroom", "upload", "U1", subject, label)
+        found = sorted(n for n in os.listdir(base) if n.startswith("src-"))
+        self.assertEqual(len(found), 1, found)
+        return os.path.join(base, found[0])
+
     def journal(self, staging):
         with open(os.path.join(staging, "journal")) as f:
             return [line.split(" ") for line in f.read().splitlines()]
@@ -128,8 +136,6 @@ class UploadSuite(unittest.TestCase):
         subprocess.run([PHANTOM, src, "--kind", "ct", "--slices", "8", "--size", "32",
                         "--seed", "7", "--patient-name", "Phantom^Synthetic"], check=True,
                        capture_output=True)
-        staging = os.path.join(self.tmp, "home", "cache", "readroom", "upload", "U1", "P7",
-                               "Baseline")
         # Paused after the third file, and killed there (one file at a time,
         # so that exactly three are on the server; the rerun sends the rest
         # four at once).
@@ -153,6 +159,7 @@ class UploadSuite(unittest.TestCase):
                 proc.kill()
                 proc.wait()
             proc.stderr.close()
+        staging = self.staging("P7")
         self.assertEqual(len(self.journal(staging)), 3)
         self.assertEqual(len(self.uploaded()), 3)
 
@@ -161,6 +168,8 @@ class UploadSuite(unittest.TestCase):
                            text=True, timeout=300)
         self.assertEqual(r.returncode, 0, r.stderr[-3000:])
         self.assertIn("sent: 5 files this time, 8 of 8 in all", r.stdout)
+        # The same folder again: the same staging folder, resumed.
+        self.assertEqual(self.staging("P7"), staging)
         staged = sorted(n for n in os.listdir(staging) if n.endswith(".dcm"))
         self.assertEqual(len(staged), 8)
         # What was sent is the de-identified copy: the phantom's name is
@@ -431,8 +440,7 @@ class UploadSuite(unittest.TestCase):
                            timeout=300)
         self.assertEqual(r.returncode, 0, r.stderr[-3000:])
         self.assertIn("sent: 16 files this time, 16 of 16 in all", r.stdout)
-        staging = os.path.join(self.tmp, "home", "cache", "readroom", "upload", "U1", "P10",
-                               "Baseline")
+        staging = self.staging("P10")
         staged = sorted(n[:-len(".dcm")] for n in os.listdir(staging) if n.endswith(".dcm"))
         uploaded = self.uploaded()
         self.assertEqual([uploaded.get(sop) for sop in staged], [1] * 16)
@@ -458,11 +466,115 @@ class UploadSuite(unittest.TestCase):
         self.assertIn("sent: 4 files this time, 4 of 4 in all", r.stdout)
         posts = [e["status"] for e in proxy.requests(r"/instances$", "POST")]
         self.assertEqual(posts, ["reset", 503, 503, 201, 201, 201, 201])
-        staging = os.path.join(self.tmp, "home", "cache", "readroom", "upload", "U1", "P8",
-                               "Baseline")
+        staging = self.staging("P8")
         staged = sorted(n[:-len(".dcm")] for n in os.listdir(staging) if n.endswith(".dcm"))
         uploaded = self.uploaded()
         self.assertEqual([uploaded.get(sop) for sop in staged], [1, 1, 1, 1])
+
+    def test_8_another_folder_for_the_same_visit_is_sent_too(self):
+        """s9 walk B1: the staging folder was keyed by subject and timepoint
+        only, so a second folder for the same visit was never
+        de-identified or sent, and the site was told it was uploaded."""
+        first, second = os.path.join(self.tmp, "P11a"), os.path.join(self.tmp, "P11b")
+        for src, seed in ((first, "11"), (second, "12")):
+            subprocess.run([PHANTOM, src, "--kind", "ct", "--slices", "3", "--size", "32",
+                            "--seed", seed], check=True, capture_output=True)
+        args = self.upload_args(first)
+        args[args.index("--subject") + 1] = "P11"
+        r = subprocess.run(args, env=self.upload_env(), capture_output=True, text=True,
+                           timeout=300)
+        self.assertEqual(r.returncode, 0, r.stderr[-3000:])
+        self.assertIn("sent: 3 files this time, 3 of 3 in all", r.stdout)
+        args[args.index(first)] = second
+        r = subprocess.run(args, env=self.upload_env(), capture_output=True, text=True,
+                           timeout=300)
+        self.assertEqual(r.returncode, 0, r.stderr[-3000:])
+        # The second folder's own three files, de-identified and sent.
+        self.assertIn("3 files de-identified", r.stderr)
+        self.assertIn("sent: 3 files this time, 3 of 3 in all", r.stdout)
+        base = os.path.join(self.tmp, "home", "cache", "readroom", "upload", "U1", "P11",
+                            "Baseline")
+        stagings = sorted(os.path.join(base, n) for n in os.listdir(base) if n.startswith("src-"))
+        self.assertEqual(len(stagings), 2, stagings)
+        sops = [n[:-len(".dcm")] for st in stagings for n in os.listdir(st) if n.endswith(".dcm")]
+        self.assertEqual(len(set(sops)), 6)
+        # The server holds all six, each uploaded once.
+        uploaded = self.uploaded()
+        self.assertEqual([uploaded.get(sop) for sop in sops], [1] * 6)
+        studies = set()
+        for st in stagings:
+            studies |= {study for _, study in self.journal(st)}
+        self.assertEqual(len(studies), 2)
+        # Each finished upload is marked, so the app offers neither for resuming.
+        for st in stagings:
+            self.assertTrue(os.path.exists(os.path.join(st, "upload.finished")), st)
+
+    def test_9_what_a_person_reads_on_the_terminal(self):
+        """s9 walk m12: an unreachable server is said as such, without the
+        sync client's wording; a non-member is told so in words; and on a
+        terminal the progress is one line, rewritten."""
+        import pty
+        import socket
+        src = os.path.join(self.tmp, "P12")
+        subprocess.run([PHANTOM, src, "--kind", "ct", "--slices", "5", "--size", "32",
+                        "--seed", "13"], check=True, capture_output=True)
+        # A port nothing listens on: bound, then closed.
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        args = self.upload_args(src)
+        args[args.index("--subject") + 1] = "P12"
+        args[args.index("--server") + 1] = "http://127.0.0.1:%d" % port
+        r = subprocess.run(args, env=self.upload_env(), capture_output=True, text=True,
+                           timeout=300)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("cannot reach the server http://127.0.0.1:%d" % port, r.stderr)
+        self.assertIn("Nothing was sent", r.stderr)
+        self.assertNotIn("synchronisation", r.stderr)
+        self.assertNotIn("has not answered usefully", r.stderr)
+
+        # usite2 is a site member of U2, not of U1; NOPE is no trial.
+        for trial in ("U1", "NOPE"):
+            args = self.upload_args(src)
+            args[args.index("--user") + 1] = "usite2"
+            args[args.index("--trial") + 1] = trial
+            r = subprocess.run(args, env=self.upload_env(READROOM_PASSWORD=password_of("usite2")),
+                               capture_output=True, text=True, timeout=300)
+            self.assertEqual(r.returncode, 1, r.stderr)
+            self.assertIn("usite2 is not a site member of trial %s" % trial, r.stderr)
+            self.assertNotIn("403", r.stderr)
+
+        # On a terminal: the counts on one line that \r rewrites, ended once.
+        args = self.upload_args(src)
+        args[args.index("--subject") + 1] = "P12"
+        master, slave = pty.openpty()
+        try:
+            proc = subprocess.Popen(args, env=self.upload_env(), stdout=subprocess.PIPE,
+                                    stderr=slave, text=True)
+            os.close(slave)
+            slave = None
+            said = b""
+            while True:
+                try:
+                    chunk = os.read(master, 4096)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                said += chunk
+            out = proc.communicate(timeout=300)[0]
+        finally:
+            os.close(master)
+            if slave is not None:
+                os.close(slave)
+        self.assertEqual(proc.returncode, 0, said)
+        self.assertIn("sent: 5 files this time, 5 of 5 in all", out)
+        text = said.decode()
+        progress = [line for line in text.replace("\r\n", "\n").split("\n")
+                    if "upload: " in line and " files, " in line]
+        self.assertEqual(len(progress), 1, text)
+        self.assertEqual(progress[0].count("\r"), 6, text)   # 0/5, then 1/5 to 5/5
+        self.assertIn("5/5 files", progress[0].split("\r")[-1])
 
 
 if __name__ == "__main__":
