@@ -7,6 +7,7 @@
 #include <gmodule.h>
 
 #include <locale.h>
+#include <stdio.h>
 #include <string.h>
 
 /* run NULL: the command lives in the command module (meson.build says
@@ -101,13 +102,15 @@ run_in_module (guint   i,
   return ((int (*) (int, char **)) run) (argc, argv);
 }
 
+/* On stdout when asked for (--help), on stderr when it answers a mistake:
+ * a script's stdout gets no usage text it did not ask for. */
 static void
-print_help (void)
+print_help (FILE *out)
 {
-  g_print ("Usage: readroom-cli COMMAND [OPTIONS...]\n\nCommands:\n");
+  fprintf (out, "Usage: readroom-cli COMMAND [OPTIONS...]\n\nCommands:\n");
   for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
-    g_print ("  %-8s %s\n", commands[i].name, commands[i].summary);
-  g_print ("\nEach command takes --help. Exit status: 0 success, 1 bad input, 2 bad usage.\n");
+    fprintf (out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+  fprintf (out, "\nEach command takes --help. Exit status: 0 success, 1 bad input, 2 bad usage.\n");
 }
 
 int
@@ -116,13 +119,13 @@ main (int argc, char **argv)
   setlocale (LC_ALL, "");
   if (argc < 2)
     {
-      print_help ();
+      print_help (stderr);
       return RR_EXIT_USAGE;
     }
   if (g_str_equal (argv[1], "--help") || g_str_equal (argv[1], "-h") ||
       g_str_equal (argv[1], "help"))
     {
-      print_help ();
+      print_help (stdout);
       return RR_EXIT_OK;
     }
   if (g_str_equal (argv[1], "--version"))
@@ -145,5 +148,8 @@ main (int argc, char **argv)
           return run_in_module (i, argc - 1, argv + 1);
         return commands[i].run (argc - 1, argv + 1);
       }
-  return rr_cli_usage_error (NULL, "unknown command");
+  {
+    g_autofree char *message = g_strdup_printf ("unknown command '%s'", argv[1]);
+    return rr_cli_usage_error (NULL, message);
+  }
 }

@@ -48,6 +48,20 @@ bench_load (const char *path, gboolean json, guint threads)
     }
   t_total = (g_get_monotonic_time () - t0) / 1e6;
   getrusage (RUSAGE_SELF, &ru);
+  /* Nothing loaded is no timing: said on stderr, naming the file, with
+   * nothing on stdout that a benchmark would take for a figure. */
+  if (slices == 0)
+    {
+      if (scan->unreadable->len > 0)
+        {
+          RrDicomUnreadable *u = scan->unreadable->pdata[0];
+          g_autofree char *text = rr_cli_path_message (u->path, u->message);
+          g_printerr ("readroom-cli bench: %s\n", text);
+        }
+      else
+        g_printerr ("readroom-cli bench: %s: no images to load\n", path);
+      return RR_EXIT_INPUT;
+    }
   if (json)
     g_print ("{\"slices\": %" G_GUINT64_FORMAT ", \"bytes\": %" G_GUINT64_FORMAT
              ", \"seconds\": %.4f, \"scan_seconds\": %.4f, \"peak_rss_bytes\": %ld}\n",
@@ -55,15 +69,6 @@ bench_load (const char *path, gboolean json, guint threads)
   else
     g_print ("slices %" G_GUINT64_FORMAT " bytes %" G_GUINT64_FORMAT " seconds %.4f "
              "(scan %.4f) peak_rss %ld\n", slices, bytes, t_total, t_scan, ru.ru_maxrss * 1024L);
-  if (slices == 0)
-    {
-      if (scan->unreadable->len > 0)
-        g_printerr ("readroom-cli bench: %s\n",
-                    ((RrDicomUnreadable *) scan->unreadable->pdata[0])->message);
-      else
-        g_printerr ("readroom-cli bench: %s: no images to load\n", path);
-      return RR_EXIT_INPUT;
-    }
   return RR_EXIT_OK;
 }
 

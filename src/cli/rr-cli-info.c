@@ -188,7 +188,8 @@ print_text (RrDicomScan *scan)
   for (guint i = 0; i < scan->unreadable->len; i++)
     {
       RrDicomUnreadable *u = scan->unreadable->pdata[i];
-      g_print ("Unreadable: %s\n", u->message);
+      g_autofree char *text = rr_cli_path_message (u->path, u->message);
+      g_print ("Unreadable: %s\n", text);
     }
 }
 
@@ -232,8 +233,11 @@ rr_cli_info (int argc, char **argv)
   if (n_series == 0)
     {
       if (scan->unreadable->len > 0)
-        g_printerr ("readroom-cli info: %s\n",
-                    ((RrDicomUnreadable *) scan->unreadable->pdata[0])->message);
+        {
+          RrDicomUnreadable *u = scan->unreadable->pdata[0];
+          g_autofree char *text = rr_cli_path_message (u->path, u->message);
+          g_printerr ("readroom-cli info: %s\n", text);
+        }
       else
         g_printerr ("readroom-cli info: %s: no DICOM files found\n", argv[1]);
       return RR_EXIT_INPUT;

@@ -95,6 +95,11 @@ rr_cli_render (int argc, char **argv)
   if (normal_s && (!rr_parse_doubles (normal_s, n, 3, 3, NULL) ||
                    !rr_parse_doubles (up_s, u, 3, 3, NULL)))
     return rr_cli_usage_error ("render", "--normal and --up need X,Y,Z");
+  /* A zero vector is no direction: said as such, not as "parallel". */
+  if (normal_s && rr_vec3_length (rr_vec3 (n[0], n[1], n[2])) < 1e-9)
+    return rr_cli_usage_error ("render", "--normal must not be zero");
+  if (normal_s && rr_vec3_length (rr_vec3 (u[0], u[1], u[2])) < 1e-9)
+    return rr_cli_usage_error ("render", "--up must not be zero");
   if (at_s && !rr_parse_doubles (at_s, v, 3, 3, NULL))
     return rr_cli_usage_error ("render", "--at needs X,Y,Z in millimetres");
   if (wl_s && (!rr_parse_doubles (wl_s, wl, 2, 2, NULL) || wl[1] <= 0))
@@ -144,6 +149,31 @@ rr_cli_render (int argc, char **argv)
     }
 
   RrVec3 center = at_s ? rr_vec3 (v[0], v[1], v[2]) : rr_volume_center (vol);
+  /* A point outside the series would give a blank image and exit 0: the
+   * point is the input's, so it is refused naming the series' extent. */
+  if (at_s)
+    {
+      double i, j, k;
+      if (!rr_volume_patient_to_voxel (vol, center, &i, &j, &k) ||
+          i < -0.5 || i > vol->dims[0] - 0.5 || j < -0.5 || j > vol->dims[1] - 0.5 ||
+          k < -0.5 || k > vol->dims[2] - 0.5)
+        {
+          RrVec3 lo = rr_volume_voxel_to_patient (vol, 0, 0, 0);
+          RrVec3 hi = lo;
+          for (int c = 1; c < 8; c++)
+            {
+              RrVec3 p = rr_volume_voxel_to_patient (vol, c & 1 ? vol->dims[0] - 1 : 0,
+                                                     c & 2 ? vol->dims[1] - 1 : 0,
+                                                     c & 4 ? vol->dims[2] - 1 : 0);
+              lo = rr_vec3 (MIN (lo.x, p.x), MIN (lo.y, p.y), MIN (lo.z, p.z));
+              hi = rr_vec3 (MAX (hi.x, p.x), MAX (hi.y, p.y), MAX (hi.z, p.z));
+            }
+          g_printerr ("readroom-cli render: %s: --at %g,%g,%g is outside the series, which spans "
+                      "x %.1f to %.1f, y %.1f to %.1f, z %.1f to %.1f mm\n", argv[1], v[0], v[1],
+                      v[2], lo.x, hi.x, lo.y, hi.y, lo.z, hi.z);
+          return RR_EXIT_INPUT;
+        }
+    }
   if (normal_s)
     {
       if (!rr_plane_init_oblique (&plane, rr_vec3 (n[0], n[1], n[2]), rr_vec3 (u[0], u[1], u[2]),

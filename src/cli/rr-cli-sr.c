@@ -2,6 +2,7 @@
  * TID 1500 Measurement Report per timepoint, and reports back into a read. */
 #include "rr-cli.h"
 #include "rr-dicom-sr.h"
+#include "rr-json.h"
 
 static RrDicomScan *
 scan_images (const char *command, const char *path)
@@ -85,7 +86,22 @@ sr_import (int argc, char **argv)
       g_printerr ("readroom-cli sr import: %s\n", error->message);
       return RR_EXIT_INPUT;
     }
-  g_print ("%s\n", text);
+  /* Printed as `criteria --json` prints: the project's writer ("key":
+   * value, shortest exact numbers), not the generator the SR layer used. */
+  {
+    g_autoptr (JsonParser) p = json_parser_new ();
+    g_autoptr (RrJsonWriter) w = rr_json_writer_new (TRUE);
+    g_autofree char *out = NULL;
+    if (!json_parser_load_from_data (p, text, -1, &error))
+      {
+        g_printerr ("readroom-cli sr import: %s\n", error->message);
+        return RR_EXIT_INPUT;
+      }
+    rr_json_write_node (w, json_parser_get_root (p));
+    out = rr_json_writer_steal (w);
+    /* One line end, as criteria's. */
+    g_print ("%s%s", out, g_str_has_suffix (out, "\n") ? "" : "\n");
+  }
   return RR_EXIT_OK;
 }
 

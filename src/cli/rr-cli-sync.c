@@ -241,6 +241,24 @@ rr_cli_submit (int argc, char **argv)
                      &account);
   if (rc != RR_EXIT_OK)
     return rc;
+  /* A task the server does not know (a typo) is said now, naming it, and
+   * nothing is saved: the outbox is for reads the server will take once
+   * it is reached. Only a server that cannot be reached leaves the
+   * question to the outbox. */
+  {
+    g_autofree char *escaped = g_uri_escape_string (task, NULL, FALSE);
+    g_autofree char *path = g_strdup_printf ("/readroom/v1/tasks/%s", escaped);
+    g_autoptr (GError) ask_error = NULL;
+    long status = 0;
+    g_autoptr (GBytes) answer = rr_sync_request (client, "GET", path, NULL, 0, NULL, NULL,
+                                                 &status, &ask_error);
+    if (answer && status == 404)
+      {
+        g_printerr ("readroom-cli submit: task %s: no such task of %s on the server; nothing "
+                    "was saved or sent\n", task, user);
+        return RR_EXIT_INPUT;
+      }
+  }
   body = rr_read_submission_new (json_parser_get_root (parser),
                                  meaning ? meaning : "Read completed");
   key = rr_sync_submit (client, store, account, task, body, password, &error);
@@ -267,7 +285,8 @@ rr_cli_submit (int argc, char **argv)
                 g_print ("delivered: %s\n", o->receipt);
                 return RR_EXIT_OK;
               }
-            g_printerr ("readroom-cli submit: refused: %s\n", o->last_error ? o->last_error : "");
+            g_printerr ("readroom-cli submit: task %s: refused: %s\n", task,
+                        o->last_error ? o->last_error : "");
             return RR_EXIT_INPUT;
           }
       }

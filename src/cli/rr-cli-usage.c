@@ -3,6 +3,8 @@
  * executable's symbols (it is opened with local binding). */
 #include "rr-cli.h"
 
+#include <string.h>
+
 int
 rr_cli_usage_error (const char *command,
                     const char *message)
@@ -10,4 +12,13 @@ rr_cli_usage_error (const char *command,
   g_printerr ("readroom-cli%s%s: %s\n", command ? " " : "", command ? command : "", message);
   g_printerr ("Try 'readroom-cli %s%s--help'.\n", command ? command : "", command ? " " : "");
   return RR_EXIT_USAGE;
+}
+
+char *
+rr_cli_path_message (const char *path,
+                     const char *message)
+{
+  if (path == NULL || *path == '\0' || (message && strstr (message, path) != NULL))
+    return g_strdup (message ? message : "");
+  return g_strdup_printf ("%s: %s", path, message ? message : "cannot be read");
 }

@@ -29,5 +29,9 @@ int  rr_cli_report (int argc, char **argv);
 
 int  rr_cli_usage_error (const char *command,
                          const char *message);
+/* "@path: @message", or @message when it names @path already (or there is
+ * no path): every input problem names its file (cli.md). */
+char *rr_cli_path_message (const char *path,
+                           const char *message);
 
 G_END_DECLS

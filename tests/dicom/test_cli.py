@@ -532,6 +532,52 @@ class Render(unittest.TestCase):
         self.assertEqual(r.returncode, 2)
         r = run([CLI, "render", self.square, "--series", "1.2.3", "-o", out])
         self.assertEqual(r.returncode, 1)
+        # Walk finding c2: a zero vector is said to be zero, not "parallel".
+        for opt, args in (("--normal", ["--normal", "0,0,0", "--up", "0,1,0"]),
+                          ("--up", ["--normal", "0,0,1", "--up", "0,0,0"])):
+            r = run([CLI, "render", self.square, "-o", out, *args])
+            self.assertEqual(r.returncode, 2, args)
+            self.assertIn("readroom-cli render: %s must not be zero" % opt, r.stderr)
+
+    def test_at_outside_the_series(self):
+        """Walk finding c2: a point outside the series gave a blank image and
+        exit 0. It is an input problem (cli.md: exit 1, naming the file),
+        and nothing is written."""
+        out = os.path.join(self.tmp, "outside.png")
+        r = run([CLI, "render", self.square, "--at", "9999,0,0", "-o", out])
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertTrue(r.stderr.startswith(
+            "readroom-cli render: %s: --at 9999,0,0 is outside the series, which spans x "
+            % self.square), r.stderr)
+        self.assertFalse(os.path.exists(out))
+        # Inside, at the sphere, it renders.
+        self.render(self.square)
+
+
+class Messages(Base):
+    """Walk finding m11 (cli.md: a one-line message on stderr that names the
+    file and what is wrong; 2 on bad usage)."""
+
+    def test_missing_path_is_named(self):
+        missing = os.path.join(self.tmp, "nonexistent")
+        for args in (["info", missing], ["bench", "load", missing]):
+            r = run([CLI, *args])
+            self.assertEqual(r.returncode, 1, args)
+            self.assertEqual(r.stderr.strip(), "readroom-cli %s: %s: No such file or directory"
+                             % (args[0], missing), args)
+        # bench load prints no figures for what it did not load.
+        self.assertEqual(run([CLI, "bench", "load", missing]).stdout, "")
+
+    def test_unknown_command_and_no_arguments(self):
+        r = run([CLI, "frob"])
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("readroom-cli: unknown command 'frob'", r.stderr)
+        r = run([CLI])
+        self.assertEqual(r.returncode, 2)
+        self.assertEqual(r.stdout, "")
+        self.assertIn("Usage: readroom-cli COMMAND", r.stderr)
+        # Asked for, the usage is on stdout.
+        self.assertIn("Usage: readroom-cli COMMAND", run([CLI, "--help"]).stdout)
 
 
 class CommandModule(Base):

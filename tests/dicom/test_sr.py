@@ -443,6 +443,24 @@ class Foreign(SrBase):
         self.assertAlmostEqual(cal["points"][0][1], ipp[1] + 20 * 3.5, places=3)
         self.assertAlmostEqual(cal["points"][0][2], z, places=3)
 
+    def test_import_prints_json_as_criteria_does(self):
+        """Walk finding c3: `sr import` printed json-glib's "key" : value
+        (and 17-digit numbers), `criteria --json` "key": value: one format."""
+        out = self.export(name="format")
+        r = run([CLI, "sr", "import", os.path.join(out, "BL.dcm"), os.path.join(out, "FU1.dcm")])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        crit = run([CLI, "criteria", self.read_path, "--json"])
+        for text in (r.stdout, crit.stdout):
+            self.assertNotIn('" : ', text)
+            self.assertIn('"criteria": "recist1.1"', text)
+            self.assertTrue(text.startswith('{\n  "'), text[:40])
+        # Shortest exact numbers: 16.8 mm, not 16.800000000000001.
+        self.assertIn('"FU1": 16.8\n', r.stdout)
+        # One document, ended as criteria ends it.
+        self.assertTrue(r.stdout.endswith("}\n") and not r.stdout.endswith("\n\n"))
+        self.assertEqual(json.loads(r.stdout)["target_lesions"][0]["measurements"],
+                         {"BL": 24.0, "FU1": 16.8})
+
     def test_several_reports_of_one_timepoint_merged(self):
         """Another tool's reports without a time point: one per lesion, in
         the same study, make one timepoint with both lesions."""

@@ -99,6 +99,27 @@ class SubmitRefusal(unittest.TestCase):
         self.assertEqual(state, "refused")
         self.assertEqual(last_error.splitlines()[1:], expected, last_error)
 
+    def test_unknown_task_is_named_and_not_saved(self):
+        """Walk finding m13: a task the server does not know (a typo) is
+        refused at once, naming the task, and nothing goes to the outbox
+        (it was "saved to the outbox", then "refused: No such resource")."""
+        read = make_read([("Baseline", 0)], (30.0,))
+        path = os.path.join(self.tmp, "unknown-task.json")
+        with open(path, "w") as f:
+            json.dump(read, f)
+        r = subprocess.run([CLI, "submit", "--server", self.url, "--user", "reader1", "--task",
+                            "no-such-task-77", "--read", path], env=self.env(),
+                           capture_output=True, text=True, timeout=300)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertEqual(r.stderr.strip().splitlines()[-1],
+                         "readroom-cli submit: task no-such-task-77: no such task of reader1 on "
+                         "the server; nothing was saved or sent")
+        db = os.path.join(self.home, "data", "readroom", "readroom.db")
+        with sqlite3.connect(db) as c:
+            rows = c.execute("SELECT state FROM outbox WHERE task_id = ?",
+                             ("no-such-task-77",)).fetchall()
+        self.assertEqual(rows, [])
+
     def test_sequential_reading(self):
         token = self.server.login("reader1", "reader-password")
         status, tasks = self.server.request("GET", "/readroom/v1/tasks?status=open", token=token)
