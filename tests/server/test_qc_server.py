@@ -125,8 +125,13 @@ class QcServer(unittest.TestCase):
             json.dump({"contrast": "maybe"}, f)
         r = subprocess.run([CLI, "admin", "--server", url, "trial", "protocol", "Q1", path],
                            env=env, capture_output=True, text=True)
+        # The CLI checks the file with qc's own parser and names it and
+        # the member before anything is sent; the server refuses the same
+        # document on its own (400), for any client that does not check.
         self.assertNotEqual(r.returncode, 0)
-        self.assertIn("400", r.stderr)
+        self.assertIn(path, r.stderr)
+        self.assertIn('"contrast"', r.stderr)
+        self.call("PUT", "/readroom/v1/trials/Q1/protocol", {"contrast": "maybe"}, 400)
         self.assertEqual(self.call("GET", "/readroom/v1/trials/Q1", None, 200)["protocol"],
                          PROTOCOL)
         trail = self.call("GET", "/readroom/v1/audit?limit=10000", None, 200)
