@@ -234,20 +234,27 @@ on_sr (GtkButton *button,
 
 /* The read as exported: with the trial's subject ID, which the report
  * names (the images' Patient ID is only the same once they are
- * de-identified for the trial). */
+ * de-identified for the trial), the trial, and whose read it is: the
+ * signed-in reader's user name (read-json.md, "user"), or for an
+ * adjudication the reader label chosen. */
 static char *
-with_subject (const char *read_json,
-              const char *subject)
+with_names (const char *read_json,
+            const char *subject,
+            const char *trial,
+            const char *user)
 {
   g_autoptr (JsonParser) p = json_parser_new ();
   JsonObject *o;
-  if (subject == NULL || *subject == '\0' ||
-      !json_parser_load_from_data (p, read_json, -1, NULL) ||
+  if (!json_parser_load_from_data (p, read_json, -1, NULL) ||
       !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (p)))
     return g_strdup (read_json);
   o = json_node_get_object (json_parser_get_root (p));
-  if (!json_object_has_member (o, "subject"))
+  if (subject && *subject && !json_object_has_member (o, "subject"))
     json_object_set_string_member (o, "subject", subject);
+  if (trial && *trial && !json_object_has_member (o, "trial"))
+    json_object_set_string_member (o, "trial", trial);
+  if (user && *user && !json_object_has_member (o, "reader") && !json_object_has_member (o, "user"))
+    json_object_set_string_member (o, "user", user);
   return json_to_string (json_parser_get_root (p), FALSE);
 }
 
@@ -315,7 +322,15 @@ rr_read_export_set_read (RrReadExport *self,
     }
   self->name = g_string_free (name, FALSE);
   self->subject = *subject ? g_strdup (subject) : g_strdup ("read");
-  self->read_json = with_subject (read_json, subject);
+  {
+    g_autofree char *username = NULL;
+    if (read_json)
+      rr_store_get_account (store, account, NULL, &username, NULL, NULL);
+    self->read_json = read_json ? with_names (read_json, subject,
+                                              json_object_get_string_member_with_default (
+                                                o, "trial", NULL), username)
+                                : NULL;
+  }
   /* The images of every task of this subject: a follow-up's read holds
    * calipers on the earlier timepoints' images too. */
   cache = rr_store_cache_dir ();
@@ -397,6 +412,11 @@ signed_read (JsonObject          *read,
   sigs = json_array_new ();
   json_array_add_object_element (sigs, signature);
   json_object_set_array_member (json_node_get_object (copy), "signatures", sigs);
+  /* The server's receipt, which the report shows beside the signature. */
+  if (r)
+    json_object_set_member (json_node_get_object (copy), "receipt",
+                            json_node_copy (json_object_get_member (
+                              json_node_get_object (json_parser_get_root (receipt)), "receipt")));
   return json_to_string (copy, FALSE);
 }
 
@@ -462,6 +482,20 @@ rr_read_export_set_adjudicated (RrReadExport *self,
     read = read2;
   if (read)
     read_json = signed_read (read, out, b, store, account);
+  /* The chosen read's reader, by label: the adjudicator is blinded. */
+  if (read_json)
+    {
+      g_autoptr (JsonParser) p = json_parser_new ();
+      if (json_parser_load_from_data (p, read_json, -1, NULL) &&
+          JSON_NODE_HOLDS_OBJECT (json_parser_get_root (p)))
+        {
+          JsonObject *o = json_node_get_object (json_parser_get_root (p));
+          json_object_remove_member (o, "user");
+          json_object_set_string_member (o, "reader", chosen);
+          g_free (read_json);
+          read_json = json_to_string (json_parser_get_root (p), FALSE);
+        }
+    }
   rr_read_export_set_read (self, read_json, store, account, task_id);
 }
 

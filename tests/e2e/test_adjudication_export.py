@@ -46,7 +46,11 @@ class AdjudicationExport(test_adjudication.Adjudication):
                      "Adjudication: I choose", "stable disease (SD)"):
             self.assertIn(word, text)
         # The trial's subject, not the images' Patient ID (PHANTOM-001 here).
-        self.assertIn("Subject S-001 ·", text)
+        self.assertIn("Trial TA · Subject S-001 ·", text)
+        # The chosen read's reader by label only: the adjudicator is blinded.
+        self.assertIn("Reader: Reader 2", text)
+        self.assertNotIn("reader2", text)
+        self.assertIn("Server receipt", text)
 
         self.click(self.named("Export SR…"))
         self.chooser_accept("Export")

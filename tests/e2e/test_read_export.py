@@ -82,6 +82,12 @@ class ReadExport(test_read.Read):
         for word in ("T1", "Liver", "Baseline", "reader1", "I am the author of this read"):
             self.assertIn(word, text)
         self.assertIn("%.1f" % long_axis, text)
+        # Whose read, in which trial, and that the server took it (the
+        # workstation's export names all three, as the CLI's does).
+        self.assertIn("Trial TR · Subject S-001", text)
+        self.assertIn("Reader: reader1", text)
+        self.assertIn("Server receipt", text)
+        self.assertNotIn("No server receipt", text)
         images = subprocess.run(["pdfimages", "-list", pdf], capture_output=True,
                                 text=True).stdout.splitlines()[2:]
         self.assertGreaterEqual(len(images), 1, "no key image in the report")
