@@ -425,7 +425,11 @@ rr_viewport_snapshot (GtkWidget   *widget,
 
   /* The stall log tells the viewport's part of a frame from GTK's. */
   rr_watchdog_note ("the viewport's GL image");
-  GTK_WIDGET_CLASS (rr_viewport_parent_class)->snapshot (widget, snapshot);
+  if (!rr_viewport_gl_idle (self))
+    GTK_WIDGET_CLASS (rr_viewport_parent_class)->snapshot (widget, snapshot);
+  else if (w > 0 && h > 0)
+    gtk_snapshot_append_color (snapshot, &(GdkRGBA) { 0, 0, 0, 1 },
+                               &GRAPHENE_RECT_INIT (0, 0, w, h));
   if (w > 0 && h > 0)
     {
       rr_watchdog_note ("the viewport's overlay (and CPU image)");
@@ -511,6 +515,7 @@ rr_viewport_finalize (GObject *object)
   RrViewport *self = RR_VIEWPORT (object);
   g_clear_pointer (&self->volume, rr_volume_unref);
   g_clear_pointer (&self->loader, rr_gl_loader_unref);
+  rr_viewport_clear_cpu_images (self);
   g_free (self->fallback);
   g_free (self->notice);
   g_clear_pointer (&self->fusion, rr_volume_unref);
