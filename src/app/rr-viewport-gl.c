@@ -224,21 +224,6 @@ upload_more (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-/* Whether a frame can leave the GL area out: while the GPU's copy is
- * made on the worker or uploaded from an idle, on_render draws nothing
- * but black and the overlay draws the CPU's image over it; rendering the
- * area all the same cost each frame a clear and a read back of the whole
- * area from the software rasteriser (GTK's cairo renderer downloads GL
- * textures), on the main thread and llvmpipe's while the task opens. The
- * frame that starts the preparation, the one after it (which starts the
- * upload) and the one after the upload render the area as before. */
-gboolean
-rr_viewport_gl_idle (RrViewport *self)
-{
-  return self->volume != NULL && self->reslicer != NULL && self->fallback == NULL &&
-         (self->preparing != NULL || (self->uploading && self->upload_source != 0));
-}
-
 static gboolean
 on_render (GtkGLArea    *area,
            GdkGLContext *context,

@@ -116,8 +116,6 @@ struct _RrViewport
 };
 
 void     rr_viewport_redraw        (RrViewport *self);
-/* The GL area need not render this frame: the CPU draws the image. */
-gboolean rr_viewport_gl_idle       (RrViewport *self);
 /* Drops the CPU's images (rr-viewport-overlay.c). */
 void     rr_viewport_clear_cpu_images (RrViewport *self);
 /* The GL side's signal handlers (rr-viewport-gl.c), from init. */

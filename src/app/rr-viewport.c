@@ -425,11 +425,7 @@ rr_viewport_snapshot (GtkWidget   *widget,
 
   /* The stall log tells the viewport's part of a frame from GTK's. */
   rr_watchdog_note ("the viewport's GL image");
-  if (!rr_viewport_gl_idle (self))
-    GTK_WIDGET_CLASS (rr_viewport_parent_class)->snapshot (widget, snapshot);
-  else if (w > 0 && h > 0)
-    gtk_snapshot_append_color (snapshot, &(GdkRGBA) { 0, 0, 0, 1 },
-                               &GRAPHENE_RECT_INIT (0, 0, w, h));
+  GTK_WIDGET_CLASS (rr_viewport_parent_class)->snapshot (widget, snapshot);
   if (w > 0 && h > 0)
     {
       rr_watchdog_note ("the viewport's overlay (and CPU image)");
