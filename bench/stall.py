@@ -163,6 +163,7 @@ def main():
         if viewer is None:
             raise RuntimeError("the task's series did not open")
         t_open = time.time() * 1000
+        cpu_open = (main_thread_cpu_ms(proc.pid), process_cpu_ms(proc.pid))
         x, y, w, h = viewer.queryComponent().getExtents(p.DESKTOP_COORDS)
         p.Registry.generateMouseEvent(x + w // 2, y + h // 2, "abs")
         p.Registry.generateMouseEvent(x + w // 2, y + h // 2, "b1c")
@@ -173,6 +174,7 @@ def main():
         if not wait_for(lambda: target in (viewer.description or ""), 120):
             raise RuntimeError("not at %s: %s" % (target, viewer.description))
         t_scrolled = time.time() * 1000
+        cpu_scrolled = (main_thread_cpu_ms(proc.pid), process_cpu_ms(proc.pid))
         button = wait_for(lambda: find(app, lambda n: (n.name or "").startswith("Worklist") and
                                        n.getRole() == p.ROLE_PUSH_BUTTON), 20)
         button.queryAction().doAction(0)
@@ -217,6 +219,13 @@ def main():
                   if a <= int(re.match(r"stall \d+ ms at (\d+)", block)[1]) <= b]
             print("  stalls over 50 ms while %s: %s" % (name, ", ".join("%d" % ms for ms in at)
                                                         or "none"))
+        # The CPU each step cost, the work the load does not change much
+        # (wall times it does): the main thread's, and the whole process'.
+        marks = [(cpu0, process0), cpu_open, cpu_scrolled, (cpu0 + cpu, process1)]
+        print("  CPU per step, main thread / process: %s" % ", ".join(
+            "%.0f / %.0f ms while %s" % (marks[k + 1][0] - marks[k][0],
+                                         marks[k + 1][1] - marks[k][1], name)
+            for k, name in enumerate(("opening", "scrolling", "leaving"))))
         # Frames drawn in each step: each is GTK's work and, for the
         # viewport's image, llvmpipe's.
         with open(cls.watchdog_log) as f:

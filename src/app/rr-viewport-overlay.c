@@ -7,6 +7,7 @@
 
 #include <glib/gi18n.h>
 #include <math.h>
+#include <string.h>
 
 const char *
 rr_viewport_kind_name (RrPlaneKind kind)
@@ -109,41 +110,130 @@ rr_viewport_slice_text (RrViewport *self,
   return g_strdup_printf (_("Im %d/%u"), (int) floor (k + 0.5) + 1, v->dims[2]);
 }
 
-static void
-draw_cpu_pane (RrViewport *self, cairo_t *cr, guint i)
+void
+rr_viewport_clear_cpu_images (RrViewport *self)
 {
-  RrPlane pl;
+  for (guint i = 0; i < MAX_PANES; i++)
+    {
+      CpuImage *c = &self->cpu_image[i];
+      g_clear_pointer (&c->surface, cairo_surface_destroy);
+      g_clear_pointer (&c->volume, rr_volume_unref);
+    }
+}
+
+static gboolean
+same_plane (const RrPlane *a, const RrPlane *b)
+{
+  return memcmp (&a->center, &b->center, sizeof a->center) == 0 &&
+         memcmp (&a->right, &b->right, sizeof a->right) == 0 &&
+         memcmp (&a->down, &b->down, sizeof a->down) == 0 &&
+         a->mm_per_pixel == b->mm_per_pixel && a->width == b->width &&
+         a->height == b->height && a->slab_mode == b->slab_mode && a->slab_mm == b->slab_mm;
+}
+
+/* The plane the CPU samples while the GPU's copy is made: the pane's,
+ * with pixels no finer than the volume's finest voxel spacing, so that a
+ * 256x256 CT in a 1000-pixel pane is resliced at about 256x256 (a
+ * sixteenth of the samples) and scaled up by cairo. Same centre, same
+ * axes: a point lies where it lies in the pane's own plane. @factor: the
+ * pane's pixels per sample (1: the pane's own plane). */
+static RrPlane
+coarse_plane (const RrPlane *pl, const RrVolume *v, double *factor)
+{
+  RrPlane out = *pl;
+  double finest = MIN (MIN (v->spacing[0], v->spacing[1]), v->spacing[2]);
+  double f = finest / pl->mm_per_pixel;
+
+  if (!(f > 1))
+    {
+      *factor = 1;
+      return out;
+    }
+  out.width = (guint) MAX (1, ceil (pl->width / f));
+  out.height = (guint) MAX (1, ceil (pl->height / f));
+  out.mm_per_pixel = pl->mm_per_pixel * f;
+  *factor = f;
+  return out;
+}
+
+/* The image of pane @i drawn by the CPU: made again only when the volume,
+ * the plane (point, zoom, pan, turn, size, slab), the window or the
+ * inversion changed; otherwise the one made for an earlier frame. While
+ * the GPU's copy is made (@coarse) it is sampled at the volume's
+ * resolution on this thread alone; without a GPU it is the final image,
+ * sampled at the pane's. */
+static void
+draw_cpu_pane (RrViewport *self, cairo_t *cr, guint i, gboolean coarse)
+{
+  RrPlane pl, sampled;
   const Pane *p = &self->panes[i];
-  gsize n;
+  CpuImage *c = &self->cpu_image[i];
+  RrVolume *v = rr_viewport_pane_volume (self, i);
+  double center, width, f = 1;
+  gboolean invert;
 
   if (!rr_viewport_pane_plane (self, i, 1, &pl))
     return;
-  n = (gsize) pl.width * pl.height;
-  g_autofree float *values = g_new (float, n);
-  g_autofree guint8 *grey = g_new (guint8, n);
-  cairo_surface_t *img = cairo_image_surface_create (CAIRO_FORMAT_RGB24, pl.width, pl.height);
-  guint8 *data = cairo_image_surface_get_data (img);
-  int stride = cairo_image_surface_get_stride (img);
+  rr_viewport_pane_window (self, i, &center, &width);
+  invert = self->invert ^ v->invert;
+  sampled = coarse ? coarse_plane (&pl, v, &f) : pl;
+  if (c->surface == NULL || c->volume != v || !same_plane (&c->plane, &pl) ||
+      c->center != center || c->width != width || c->invert != invert || c->coarse != coarse)
+    {
+      gsize n = (gsize) sampled.width * sampled.height;
+      g_autofree float *values = g_new (float, n);
+      g_autofree guint8 *grey = g_new (guint8, n);
+      guint8 *data;
+      int stride;
 
-  RrVolume *v = rr_viewport_pane_volume (self, i);
-  rr_reslice (v, &pl, RR_RESLICE_OUTSIDE, 0, values);
+      g_clear_pointer (&c->surface, cairo_surface_destroy);
+      g_clear_pointer (&c->volume, rr_volume_unref);
+      c->surface = cairo_image_surface_create (CAIRO_FORMAT_RGB24, sampled.width, sampled.height);
+      data = cairo_image_surface_get_data (c->surface);
+      stride = cairo_image_surface_get_stride (c->surface);
+      /* One thread for the coarse image (a few ms): threads started and
+       * joined each time competed with the decoders and GL's for the CPU
+       * while the main thread waited for them. */
+      rr_reslice (v, &sampled, RR_RESLICE_OUTSIDE, coarse ? 1 : 0, values);
+      rr_window_to_grey (values, n, center, width, invert, grey);
+      cairo_surface_flush (c->surface);
+      for (guint y = 0; y < sampled.height; y++)
+        for (guint x = 0; x < sampled.width; x++)
+          {
+            guint8 g = grey[(gsize) y * sampled.width + x];
+            guint32 *px = (guint32 *) (data + y * stride) + x;
+            *px = 0xff000000u | (g << 16) | (g << 8) | g;
+          }
+      cairo_surface_mark_dirty (c->surface);
+      c->volume = rr_volume_ref (v);
+      c->plane = pl;
+      c->center = center, c->width = width, c->invert = invert, c->coarse = coarse;
+    }
+  if (f == 1)
+    {
+      cairo_set_source_surface (cr, c->surface, p->x, p->y);
+      cairo_paint (cr);
+      return;
+    }
+  /* Sample k's centre is (k + 0.5 - n / 2) samples from the plane's
+   * centre (rr_plane_pixel_to_patient), as pixel j's is (j + 0.5 - N / 2)
+   * pixels: scaled by f about the centre, the two grids agree. Padded at
+   * the edges (not faded into transparency), clipped to the pane. */
   {
-    double c, w;
-    rr_viewport_pane_window (self, i, &c, &w);
-    rr_window_to_grey (values, n, c, w, self->invert ^ v->invert, grey);
+    cairo_pattern_t *pattern;
+    cairo_save (cr);
+    cairo_rectangle (cr, p->x, p->y, pl.width, pl.height);
+    cairo_clip (cr);
+    cairo_translate (cr, p->x + (pl.width - f * sampled.width) / 2,
+                     p->y + (pl.height - f * sampled.height) / 2);
+    cairo_scale (cr, f, f);
+    cairo_set_source_surface (cr, c->surface, 0, 0);
+    pattern = cairo_get_source (cr);
+    cairo_pattern_set_filter (pattern, CAIRO_FILTER_BILINEAR);
+    cairo_pattern_set_extend (pattern, CAIRO_EXTEND_PAD);
+    cairo_paint (cr);
+    cairo_restore (cr);
   }
-  cairo_surface_flush (img);
-  for (guint y = 0; y < pl.height; y++)
-    for (guint x = 0; x < pl.width; x++)
-      {
-        guint8 g = grey[(gsize) y * pl.width + x];
-        guint32 *px = (guint32 *) (data + y * stride) + x;
-        *px = 0xff000000u | (g << 16) | (g << 8) | g;
-      }
-  cairo_surface_mark_dirty (img);
-  cairo_set_source_surface (cr, img, p->x, p->y);
-  cairo_paint (cr);
-  cairo_surface_destroy (img);
 }
 
 void
@@ -153,7 +243,12 @@ rr_viewport_draw_overlay (RrViewport *self,
               int         height)
 {
 
+  gboolean cpu = self->fallback || self->preparing || self->uploading;
+
   rr_viewport_layout_panes (self);
+  /* The GPU draws from now on: the CPU's images (and their volumes) go. */
+  if (!cpu || self->volume == NULL)
+    rr_viewport_clear_cpu_images (self);
   if (self->volume == NULL)
     return;
   cairo_select_font_face (cr, "monospace", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
@@ -166,8 +261,8 @@ rr_viewport_draw_overlay (RrViewport *self,
       double cx, cy, bar;
       RrVec3 rel;
 
-      if (self->fallback || self->preparing || self->uploading)
-        draw_cpu_pane (self, cr, i);
+      if (cpu)
+        draw_cpu_pane (self, cr, i, self->fallback == NULL);
       if (!rr_viewport_pane_plane (self, i, 1, &pl))
         continue;
       cairo_save (cr);

@@ -18,6 +18,19 @@ typedef struct
   gboolean compare;     /* shows the comparison volume (prior beside current) */
 } Pane;
 
+/* A pane's image drawn by the CPU, kept while nothing it was made from
+ * changes: the GPU's copy uploads over several frames, and an overlay-only
+ * draw (a caption, a caliper) needs no new image. */
+typedef struct
+{
+  cairo_surface_t *surface; /* NULL: none */
+  RrVolume *volume;         /* a reference: the address cannot be reused */
+  RrPlane plane;
+  double center, width;
+  gboolean invert;
+  gboolean coarse;          /* at the volume's resolution, scaled by cairo */
+} CpuImage;
+
 struct _RrViewport
 {
   GtkGLArea parent_instance;
@@ -38,6 +51,7 @@ struct _RrViewport
   guint warm_source;       /* ...then makes the worker's context, opens the overlay's font */
   guint warm_step;         /* ...which of the two is next */
   RrVolume *prepared;      /* ...and here it is, to upload */
+  CpuImage cpu_image[MAX_PANES]; /* what the CPU drew meanwhile, per pane */
 
   int alloc_w, alloc_h;     /* the last size allocated */
   RrLayout layout;
@@ -102,6 +116,8 @@ struct _RrViewport
 };
 
 void     rr_viewport_redraw        (RrViewport *self);
+/* Drops the CPU's images (rr-viewport-overlay.c). */
+void     rr_viewport_clear_cpu_images (RrViewport *self);
 /* The GL side's signal handlers (rr-viewport-gl.c), from init. */
 void     rr_viewport_gl_init       (RrViewport *self);
 /* Tab and Shift+Tab through the panes, then on (rr-viewport-focus.c). */

@@ -511,6 +511,7 @@ rr_viewport_finalize (GObject *object)
   RrViewport *self = RR_VIEWPORT (object);
   g_clear_pointer (&self->volume, rr_volume_unref);
   g_clear_pointer (&self->loader, rr_gl_loader_unref);
+  rr_viewport_clear_cpu_images (self);
   g_free (self->fallback);
   g_free (self->notice);
   g_clear_pointer (&self->fusion, rr_volume_unref);
