@@ -83,6 +83,23 @@ rr_qc_value_is_empty (const char *value)
   return TRUE;
 }
 
+gboolean
+rr_qc_value_identifies (const char *value)
+{
+  if (rr_qc_value_is_empty (value))
+    return FALSE;
+  /* A value that only repeats the dummy names no one; a real name that
+   * merely contains the word still counts. */
+  g_auto (GStrv) parts = g_strsplit (value, "\\", -1);
+  for (char **p = parts; *p != NULL; p++)
+    {
+      g_strstrip (*p);
+      if (**p != '\0' && !g_str_equal (*p, RR_QC_DEID_DUMMY_TEXT))
+        return TRUE;
+    }
+  return FALSE;
+}
+
 /* ---- instances ---- */
 
 RrQcInstance *

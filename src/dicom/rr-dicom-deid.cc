@@ -87,11 +87,28 @@ has_action (const char *s, char a)
   return s != NULL && strchr (s, a) != NULL;
 }
 
+/* Rows whose Basic Profile action lets Z stand in for D ("Z/D", "X/Z/D")
+ * although the attribute is Type 1 in some IOD, where only D keeps the IOD
+ * valid (PS3.15 E.1-1: "Z unless D is required to maintain IOD
+ * conformance"): Content Date and Time in the Multi-frame Functional Groups
+ * Module, Device Serial Number in the Enhanced General Equipment Module,
+ * Referenced Performed Procedure Step Sequence (1C) in the Enhanced Series
+ * Module, whose items keep their mapped UIDs. */
+static gboolean
+dummy_required (guint32 tag)
+{
+  return tag == 0x00080023 || tag == 0x00080033 || tag == 0x00081111 || tag == 0x00181000;
+}
+
 /* An option's action, when the option is on and says something, supersedes
  * the Basic Profile's (PS3.15 E.3). Where two options disagree (K and C),
  * cleaning wins: it keeps the value and still takes identifiers out. Among
  * the Basic Profile's alternatives Readroom takes the one that keeps every
- * IOD valid without knowing the attribute's type: D over Z over X, and U*
+ * IOD valid without knowing the attribute's type: Z where the row allows
+ * it (an empty value is valid for Type 2 and 3 and says nothing, where a
+ * dummy such as a made-up institution looks like a value to anyone who
+ * checks the output), D where the row allows only D or X besides, or where
+ * the attribute is Type 1 somewhere (dummy_required), Z over X, and U*
  * (keep the sequence, replace its UIDs) so that references stay whole. */
 static Act
 resolve (const RrDeidRule *r, gboolean retain_dates)
@@ -108,7 +125,7 @@ resolve (const RrDeidRule *r, gboolean retain_dates)
     return clean ? ACT_CLEAN : ACT_KEEP;
   if (has_action (r->basic, 'U'))
     return ACT_UID;
-  if (has_action (r->basic, 'D'))
+  if (has_action (r->basic, 'D') && (!has_action (r->basic, 'Z') || dummy_required (r->tag)))
     return ACT_DUMMY;
   if (has_action (r->basic, 'Z'))
     return has_action (r->basic, 'X') ? ACT_REMOVE_OR_EMPTY : ACT_EMPTY;
@@ -522,7 +539,7 @@ dummy_for (DcmEVR vr)
     case EVR_DS: case EVR_IS: return "0";
     case EVR_AS: return "000D";
     case EVR_UR: return NULL;
-    default: return is_text_vr (vr) ? "REMOVED" : NULL;
+    default: return is_text_vr (vr) ? RR_QC_DEID_DUMMY_TEXT : NULL;
     }
 }
 

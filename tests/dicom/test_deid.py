@@ -415,6 +415,35 @@ class Planted(unittest.TestCase):
         new = sorted(intervals)
         self.assertEqual((day(new[1]) - day(new[0])).days, 56)
 
+    def test_own_output_passes_qc(self):
+        """QC of deid's own output finds no identifying data (s9 walk, M1):
+        where Table E.1-1 allows Z (X/Z/D: Institution Name, Station Name,
+        Operators' Name) the value is emptied, not given a dummy that QC
+        would read as a name; the raw input is flagged, so QC looks."""
+        r = run([CLI, "qc", self.raw, "--json"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        raw = json.loads(r.stdout)
+        self.assertTrue(any(f["category"] == "phi_present" and "Institution Name" in f["comment"]
+                            for f in raw["findings"]), raw["findings"])
+        for name in ("a1", "dates"):
+            r = run([CLI, "qc", self.cls_out(name), "--json"])
+            self.assertEqual(r.returncode, 0, r.stderr)
+            result = json.loads(r.stdout)
+            self.assertEqual(len(result["series"]), 2)
+            for series in result["series"]:
+                st = {c["check"]: c for c in series["checks"]}
+                self.assertEqual(st["phi_present"]["status"], "pass", st["phi_present"])
+            self.assertEqual([f for f in result["findings"] if f["category"] == "phi_present"],
+                             [])
+        for f in self.out_files("a1"):
+            o = pydicom.dcmread(f)
+            for a in ("InstitutionName", "StationName", "OperatorsName"):
+                self.assertEqual(str(o.get(a, "")), "", a)
+            # D stays where the attribute is Type 1 in some IOD (Enhanced
+            # General Equipment): a dummy, not the planted serial number.
+            self.assertEqual(o.DeviceSerialNumber, "REMOVED")
+            self.assertNotIn("InstitutionCodeSequence", o)
+
     def test_dates_removed_without_option(self):
         for f in self.out_files("a1"):
             o = pydicom.dcmread(f)

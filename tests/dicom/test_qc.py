@@ -163,6 +163,30 @@ class Qc(unittest.TestCase):
                                     "Patient's Birth Date (0010,0030)")
         self.assertEqual(findings[0]["severity"], "major")
 
+    def test_deid_dummy_is_not_identifying(self):
+        """The dummy that deid writes where only D is allowed (and earlier
+        builds wrote into Institution Name, Station Name, Operators' Name)
+        names no one: no phi_present finding for it (s9 walk, M1)."""
+        def plant(ds, i):
+            ds.InstitutionName = "REMOVED"
+            ds.StationName = "REMOVED"
+            ds.OperatorsName = ["REMOVED", "REMOVED"]
+        result = self.qc(self.phantom("dummies", plant=plant))
+        self.assertEqual(self.statuses(result["series"][0]), {c: "pass" for c in CHECKS},
+                         result["series"][0]["checks"])
+        self.assertEqual(result["findings"], [])
+
+    def test_institution_left(self):
+        """A real institution is still flagged, beside a dummy too."""
+        def plant(ds, i):
+            ds.InstitutionName = "Mercy General Hospital"
+            ds.OperatorsName = ["REMOVED", "Operatorson^Technie"]
+        findings = self.assert_only(self.qc(self.phantom("institution", plant=plant)),
+                                    "phi_present", "Institution Name (0008,0080)")
+        self.assertTrue(any("Operators' Name (0008,1070)" in f["comment"] for f in findings),
+                        findings)
+        self.assertTrue(all(f["severity"] == "major" for f in findings))
+
     def test_burned_in_annotation(self):
         def plant(ds, i):
             if i in (3, 17):
