@@ -186,13 +186,19 @@ hmac (const RrDeid *d, const void *data, gsize len, guint8 out[32])
 }
 
 /* A UUID (RFC 9562 version 8: the bits our own hash chose) from the first
- * 16 bytes of the HMAC, written as the 2.25 UID of PS3.5 B.2: "2.25." and
- * at most 39 digits, 44 characters in all. */
+ * 16 bytes of HMAC(key, subject ID NUL old UID), written as the 2.25 UID of
+ * PS3.5 B.2: "2.25." and at most 39 digits, 44 characters in all. The
+ * subject is in it so that one source study sent under two subjects (a
+ * site's wrong first choice, then the right one) gives two studies, not
+ * the same UIDs under two patients that the server must refuse; within a
+ * subject every run still gives the same UIDs, so references stay whole
+ * and an upload resumes. */
 static char *
 derive_uid (const RrDeid *d, const char *uid)
 {
   guint8 mac[32];
-  hmac (d, uid, strlen (uid), mac);
+  std::string msg = std::string (d->subject) + '\0' + uid;
+  hmac (d, msg.data (), msg.size (), mac);
   mac[6] = (guint8) ((mac[6] & 0x0F) | 0x80);
   mac[8] = (guint8) ((mac[8] & 0x3F) | 0x80);
   unsigned __int128 v = 0;
