@@ -238,6 +238,18 @@ select_finding (RrQcView   *self,
   gtk_widget_set_sensitive (GTK_WIDGET (self->remove), f != NULL && !self->locked);
 }
 
+/* What the controls hold for a task's first new finding: the same for
+ * every task, none of the previous task's choice or comment. */
+static void
+reset_controls (RrQcView *self)
+{
+  self->filling = TRUE;
+  gtk_drop_down_set_selected (self->category, index_of (rr_qc_categories, "image_quality"));
+  gtk_drop_down_set_selected (self->severity, index_of (rr_qc_severities, "major"));
+  gtk_editable_set_text (GTK_EDITABLE (self->comment), "");
+  self->filling = FALSE;
+}
+
 /* ---- the images ---- */
 
 static void load_series (RrQcView *self, RrDicomSeries *series);
@@ -932,6 +944,7 @@ clear_task (RrQcView *self)
   gtk_label_set_text (self->state, "");
   show_state (self, NULL);
   show_decision (self, NULL);
+  reset_controls (self);
   set_locked (self, FALSE);
   gtk_toggle_button_set_active (self->tool[0], TRUE);
 }
@@ -1138,9 +1151,7 @@ rr_qc_view_init (RrQcView *self)
       gtk_box_append (GTK_BOX (self->tools), GTK_WIDGET (self->tool[i]));
     }
   self->category = words_drop_down (rr_qc_categories, _("Category"));
-  gtk_drop_down_set_selected (self->category, index_of (rr_qc_categories, "image_quality"));
   self->severity = words_drop_down (rr_qc_severities, _("Severity"));
-  gtk_drop_down_set_selected (self->severity, 1);
   self->comment = GTK_ENTRY (gtk_entry_new ());
   gtk_entry_set_placeholder_text (self->comment, _("Comment"));
   gtk_entry_set_max_length (self->comment, 4000);
@@ -1151,6 +1162,7 @@ rr_qc_view_init (RrQcView *self)
   self->remove = GTK_BUTTON (gtk_button_new_with_label (_("Remove")));
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->remove), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   _("Remove finding"), -1);
+  reset_controls (self);
   gtk_box_append (GTK_BOX (self->tools), GTK_WIDGET (self->category));
   gtk_box_append (GTK_BOX (self->tools), GTK_WIDGET (self->severity));
   gtk_box_append (GTK_BOX (self->tools), GTK_WIDGET (self->comment));
