@@ -213,6 +213,9 @@ char *
 rr_qc_category_text (const char *category)
 {
   char *s = g_strdup (category ? category : "");
+  /* An abbreviation stays in capitals (walk c1: "Phi present"). */
+  if (g_str_has_prefix (s, "phi_") || g_str_equal (s, "phi"))
+    memcpy (s, "PHI", 3);
   for (char *c = s; *c; c++)
     if (*c == '_')
       *c = ' ';

@@ -36,7 +36,7 @@ char        *rr_qc_draft_to_json     (GPtrArray  *findings,
 /* The submission body without its signature: {"decision", "findings"}. */
 char        *rr_qc_submission_json   (GPtrArray  *findings,
                                       const char *decision);
-/* "motion_artifact" -> "Motion artifact". */
+/* "motion_artifact" -> "Motion artifact"; "phi_present" -> "PHI present". */
 char        *rr_qc_category_text     (const char *category);
 
 /* The longest override rationale, in characters: with the words around it

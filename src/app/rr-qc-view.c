@@ -472,8 +472,19 @@ protocol_text (JsonObject *p)
                             json_object_get_boolean_member (p, "contrast")
                               ? _("with contrast") : _("without contrast"));
   if (p && json_object_has_member (p, "max_gap_slices"))
-    g_string_append_printf (s, _("%sat most %" G_GINT64_FORMAT " missing slices in a row"),
-                            s->len ? " · " : "", json_object_get_int_member (p, "max_gap_slices"));
+    {
+      gint64 gap = json_object_get_int_member (p, "max_gap_slices");
+      /* Walk c1: "at most 0 missing slices in a row". */
+      if (gap <= 0)
+        g_string_append_printf (s, _("%sno slice missing"), s->len ? " · " : "");
+      else
+        g_string_append_printf (s, g_dngettext (NULL,
+                                                "%sat most %" G_GINT64_FORMAT
+                                                " missing slice in a row",
+                                                "%sat most %" G_GINT64_FORMAT
+                                                " missing slices in a row", (gulong) gap),
+                                s->len ? " · " : "", gap);
+    }
   if (s->len == 0)
     g_string_append (s, _("The trial's protocol sets no requirement"));
   return g_string_free (s, FALSE);

@@ -132,6 +132,11 @@ test_category_text (void)
   g_autofree char *b = rr_qc_category_text ("");
   g_assert_cmpstr (a, ==, "Wrong subject or visit");
   g_assert_cmpstr (b, ==, "");
+  {
+    /* An abbreviation stays one (walk c1: "Phi present"). */
+    g_autofree char *phi = rr_qc_category_text ("phi_present");
+    g_assert_cmpstr (phi, ==, "PHI present");
+  }
   /* The list is server-api.md's, in its order. */
   g_assert_cmpuint (g_strv_length ((char **) rr_qc_categories), ==, RR_QC_N_CATEGORIES);
   g_assert_cmpstr (rr_qc_categories[4], ==, "motion_artifact");
