@@ -864,8 +864,6 @@ on_sign (RrQcView *self)
       g_string_free (summary, TRUE);
       return;
     }
-  if (override_rationale (self))
-    g_string_append_printf (summary, "\n%s", meaning);
   dialog = rr_sign_dialog_new (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))),
                                rr_store_get_path (self->store), self->account, self->task_id,
                                self->ca_file, "null");

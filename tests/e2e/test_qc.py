@@ -36,6 +36,7 @@ PASSWORD = "user-password"
 SUBJECT = "S-QC"
 PROTOCOL = {"modality": ["CT"], "max_slice_thickness_mm": 5.0}
 OTHER = "QC-B"
+RATIONALE = "Artefact outside the target organs, agreed with the sponsor"
 COMMENT = "Breathing motion blurs the liver dome"
 RESPONSE = "Repeated with breath-hold at 5 mm"
 
@@ -464,6 +465,43 @@ class Qc(WorkspaceDriver, unittest.TestCase):
             comment = find(comment, lambda n: n.getRole() in editable)
         text = comment.queryText()
         self.assertEqual(text.getText(0, text.characterCount), "")
+
+        # A pass over an open major finding waits for an explicit override
+        # and its reason, which the signature keeps (s9 walk, m1).
+        status, open_tasks = self.server.request("GET", "/readroom/v1/tasks", token=qc)
+        task_b = [t["id"] for t in open_tasks if t["timepoints"][0]["studies"] == other]
+        self.assertEqual(len(task_b), 1, open_tasks)
+        self.click(self.named("Rectangle"))
+        v = self.viewer()
+        x, y, w, h = v.queryComponent().getExtents(p.DESKTOP_COORDS)
+        self.drag(x + w * 0.3, y + h * 0.3, x + w * 0.5, y + h * 0.5)
+        self.assertTrue(wait_for(lambda: [f for f in self.row_names("Findings")
+                                          if f.startswith("Image quality · major · rectangle")],
+                                 10), self.row_names("Findings"))
+        self.click(self.named("Pass", roles=(p.ROLE_CHECK_BOX, p.ROLE_RADIO_BUTTON)))
+        self.assertTrue(wait_for(lambda: [t for t in self.labels()
+                                          if t.startswith("1 major finding is open")], 10),
+                        self.labels())
+        sign = self.named("Sign decision")
+        self.assertFalse(sign.getState().contains(p.STATE_SENSITIVE))
+        self.click(self.named("Pass despite the major findings",
+                              roles=(p.ROLE_CHECK_BOX, p.ROLE_RADIO_BUTTON)))
+        self.assertFalse(sign.getState().contains(p.STATE_SENSITIVE))
+        self.type_into("Override rationale", RATIONALE)
+        self.assertTrue(wait_for(lambda: sign.getState().contains(p.STATE_SENSITIVE), 10),
+                        self.labels())
+        self.click(sign)
+        dialog = self.frame("Sign and Submit")
+        self.assertIsNotNone(dialog, "no signing dialog")
+        self.type_into("Password", PASSWORD, root=dialog)
+        self.shot("9-override")
+        self.submitted(dialog, "pass")
+        status, doc = self.server.request("GET", "/readroom/v1/tasks/%s/submission" % task_b[0],
+                                          token=qc)
+        self.assertEqual(status, 200, doc)
+        self.assertEqual(doc["meaning"], "I reviewed these images against the protocol: they "
+                         "pass despite 1 major finding, because: " + RATIONALE)
+        self.assertEqual(doc["submission"]["decision"], "pass")
 
 
 if __name__ == "__main__":
