@@ -4,6 +4,7 @@
 #include "rr-qc-view-private.h"
 #include "rr-json-writer.h"
 
+#include <glib/gi18n.h>
 #include <string.h>
 
 #define MAX_FINDINGS 1000
@@ -212,10 +213,58 @@ char *
 rr_qc_category_text (const char *category)
 {
   char *s = g_strdup (category ? category : "");
+  /* An abbreviation stays in capitals (walk c1: "Phi present"). */
+  if (g_str_has_prefix (s, "phi_") || g_str_equal (s, "phi"))
+    memcpy (s, "PHI", 3);
   for (char *c = s; *c; c++)
     if (*c == '_')
       *c = ' ';
   if (*s)
     s[0] = g_ascii_toupper (s[0]);
   return s;
+}
+
+guint
+rr_qc_open_major (GPtrArray *findings)
+{
+  guint n = 0;
+  for (guint i = 0; findings && i < findings->len; i++)
+    {
+      const RrQcViewFinding *f = findings->pdata[i];
+      if (g_strcmp0 (f->severity, "major") == 0)
+        n++;
+    }
+  return n;
+}
+
+char *
+rr_qc_sign_meaning (const char *decision,
+                    guint       n_major,
+                    const char *rationale)
+{
+  g_autofree char *why = g_strstrip (g_strdup (rationale ? rationale : ""));
+  if (decision == NULL)
+    return NULL;
+  if (g_str_equal (decision, "fail"))
+    return g_strdup (_("I reviewed the quality of these images against the trial's protocol: "
+                       "they fail"));
+  if (g_str_equal (decision, "query"))
+    return g_strdup (_("I reviewed the quality of these images against the trial's protocol: "
+                       "the site is queried"));
+  if (!g_str_equal (decision, "pass"))
+    return NULL;
+  if (n_major == 0)
+    return g_strdup (_("I reviewed the quality of these images against the trial's protocol: "
+                       "they pass"));
+  /* A pass over open major findings (left PHI, say) is the reviewer's
+   * explicit choice, and why is kept where the signature is. */
+  if (*why == '\0' || !g_utf8_validate (why, -1, NULL) ||
+      g_utf8_strlen (why, -1) > RR_QC_RATIONALE_MAX)
+    return NULL;
+  return g_strdup_printf (g_dngettext (NULL,
+                                       "I reviewed these images against the protocol: they pass "
+                                       "despite %u major finding, because: %s",
+                                       "I reviewed these images against the protocol: they pass "
+                                       "despite %u major findings, because: %s", n_major),
+                          n_major, why);
 }

@@ -36,8 +36,23 @@ char        *rr_qc_draft_to_json     (GPtrArray  *findings,
 /* The submission body without its signature: {"decision", "findings"}. */
 char        *rr_qc_submission_json   (GPtrArray  *findings,
                                       const char *decision);
-/* "motion_artifact" -> "Motion artifact". */
+/* "motion_artifact" -> "Motion artifact"; "phi_present" -> "PHI present". */
 char        *rr_qc_category_text     (const char *category);
+
+/* The longest override rationale, in characters: with the words around it
+ * the signature's meaning stays within the server's 200 (server-api.md). */
+#define RR_QC_RATIONALE_MAX 100
+
+/* The major findings of @findings: open, until removed or made minor. */
+guint        rr_qc_open_major        (GPtrArray  *findings);
+/* The meaning that the signature records for @decision, or NULL when it
+ * cannot be signed so: a pass with @n_major open major findings needs an
+ * explicit override, whose @rationale (non-blank, at most
+ * RR_QC_RATIONALE_MAX characters) the meaning then carries, so that it is
+ * kept with the signature as a trial's QC SOP asks. */
+char        *rr_qc_sign_meaning      (const char *decision,
+                                      guint       n_major,
+                                      const char *rationale);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RrQcViewFinding, rr_qc_view_finding_free)
 

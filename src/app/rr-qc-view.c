@@ -46,6 +46,9 @@ struct _RrQcView
   GtkLabel *view_state;
   GtkWidget *decision_box;
   GtkCheckButton *decision[3];
+  GtkWidget *override_box;      /* shown for a pass over open major findings */
+  GtkCheckButton *override;
+  GtkEntry *rationale;
   GtkButton *sign;
   GtkLabel *state;
 
@@ -236,6 +239,18 @@ select_finding (RrQcView   *self,
     }
   self->filling = FALSE;
   gtk_widget_set_sensitive (GTK_WIDGET (self->remove), f != NULL && !self->locked);
+}
+
+/* What the controls hold for a task's first new finding: the same for
+ * every task, none of the previous task's choice or comment. */
+static void
+reset_controls (RrQcView *self)
+{
+  self->filling = TRUE;
+  gtk_drop_down_set_selected (self->category, index_of (rr_qc_categories, "image_quality"));
+  gtk_drop_down_set_selected (self->severity, index_of (rr_qc_severities, "major"));
+  gtk_editable_set_text (GTK_EDITABLE (self->comment), "");
+  self->filling = FALSE;
 }
 
 /* ---- the images ---- */
@@ -457,8 +472,19 @@ protocol_text (JsonObject *p)
                             json_object_get_boolean_member (p, "contrast")
                               ? _("with contrast") : _("without contrast"));
   if (p && json_object_has_member (p, "max_gap_slices"))
-    g_string_append_printf (s, _("%sat most %" G_GINT64_FORMAT " missing slices in a row"),
-                            s->len ? " · " : "", json_object_get_int_member (p, "max_gap_slices"));
+    {
+      gint64 gap = json_object_get_int_member (p, "max_gap_slices");
+      /* Walk c1: "at most 0 missing slices in a row". */
+      if (gap <= 0)
+        g_string_append_printf (s, _("%sno slice missing"), s->len ? " · " : "");
+      else
+        g_string_append_printf (s, g_dngettext (NULL,
+                                                "%sat most %" G_GINT64_FORMAT
+                                                " missing slice in a row",
+                                                "%sat most %" G_GINT64_FORMAT
+                                                " missing slices in a row", (gulong) gap),
+                                s->len ? " · " : "", gap);
+    }
   if (s->len == 0)
     g_string_append (s, _("The trial's protocol sets no requirement"));
   return g_string_free (s, FALSE);
@@ -610,6 +636,8 @@ on_control_changed (RrQcView *self)
         }
   }
   save_draft (self);
+  /* A major finding made minor no longer holds a pass back. */
+  update_sign (self);
 }
 
 static void
@@ -647,19 +675,47 @@ on_tool_toggled (GtkToggleButton *button,
 
 /* ---- the decision ---- */
 
+/* The override's rationale, or NULL while the override is not chosen. */
+static const char *
+override_rationale (RrQcView *self)
+{
+  if (!gtk_check_button_get_active (self->override))
+    return NULL;
+  return gtk_editable_get_text (GTK_EDITABLE (self->rationale));
+}
+
 static void
 update_sign (RrQcView *self)
 {
   const char *d = decision (self);
-  gboolean ok = !self->locked && self->detail && d &&
-                (g_str_equal (d, "pass") || self->findings->len > 0);
+  guint n_major = rr_qc_open_major (self->findings);
+  gboolean pass = d && g_str_equal (d, "pass");
+  g_autofree char *meaning = rr_qc_sign_meaning (d, n_major, override_rationale (self));
+  gboolean ok = !self->locked && self->detail && d && meaning &&
+                (pass || self->findings->len > 0);
+  gtk_widget_set_visible (self->override_box, !self->locked && pass && n_major > 0);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->rationale),
+                            gtk_check_button_get_active (self->override));
   gtk_widget_set_sensitive (GTK_WIDGET (self->sign), ok);
   if (self->locked || self->detail == NULL || is_query (self))
     return;
-  gtk_label_set_text (self->state,
-                      ok ? _("Ready to sign")
-                         : d == NULL ? _("Decide: pass, fail or query")
-                                     : _("A fail or a query says why: add a finding"));
+  if (ok)
+    gtk_label_set_text (self->state, _("Ready to sign"));
+  else if (d == NULL)
+    gtk_label_set_text (self->state, _("Decide: pass, fail or query"));
+  else if (pass && n_major > 0)
+    {
+      g_autofree char *t =
+        g_strdup_printf (g_dngettext (NULL,
+                                      "%u major finding is open: remove it (or make it minor) "
+                                      "if it is resolved, or pass despite it and say why",
+                                      "%u major findings are open: remove them (or make them "
+                                      "minor) if they are resolved, or pass despite them and "
+                                      "say why", n_major), n_major);
+      gtk_label_set_text (self->state, t);
+    }
+  else
+    gtk_label_set_text (self->state, _("A fail or a query says why: add a finding"));
 }
 
 static void
@@ -696,6 +752,7 @@ set_locked (RrQcView *self,
   gtk_widget_set_sensitive (GTK_WIDGET (self->remove), !locked && self->selected);
   if (locked)
     {
+      gtk_widget_set_visible (self->override_box, FALSE);
       gtk_toggle_button_set_active (self->tool[0], TRUE);
       gtk_widget_set_sensitive (GTK_WIDGET (self->sign), FALSE);
     }
@@ -800,11 +857,13 @@ on_sign (RrQcView *self)
       g_autofree char *t = finding_text (self->findings->pdata[i]);
       g_string_append_printf (summary, "\n• %s", t);
     }
-  meaning = g_strdup_printf (_("I reviewed the quality of these images against the trial's "
-                               "protocol: %s"),
-                             g_str_equal (d, "pass") ? _("they pass")
-                             : g_str_equal (d, "fail") ? _("they fail")
-                                                       : _("the site is queried"));
+  meaning = rr_qc_sign_meaning (d, rr_qc_open_major (self->findings),
+                                override_rationale (self));
+  if (meaning == NULL)
+    {
+      g_string_free (summary, TRUE);
+      return;
+    }
   dialog = rr_sign_dialog_new (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))),
                                rr_store_get_path (self->store), self->account, self->task_id,
                                self->ca_file, "null");
@@ -932,6 +991,9 @@ clear_task (RrQcView *self)
   gtk_label_set_text (self->state, "");
   show_state (self, NULL);
   show_decision (self, NULL);
+  reset_controls (self);
+  gtk_check_button_set_active (self->override, FALSE);
+  gtk_editable_set_text (GTK_EDITABLE (self->rationale), "");
   set_locked (self, FALSE);
   gtk_toggle_button_set_active (self->tool[0], TRUE);
 }
@@ -1138,9 +1200,7 @@ rr_qc_view_init (RrQcView *self)
       gtk_box_append (GTK_BOX (self->tools), GTK_WIDGET (self->tool[i]));
     }
   self->category = words_drop_down (rr_qc_categories, _("Category"));
-  gtk_drop_down_set_selected (self->category, index_of (rr_qc_categories, "image_quality"));
   self->severity = words_drop_down (rr_qc_severities, _("Severity"));
-  gtk_drop_down_set_selected (self->severity, 1);
   self->comment = GTK_ENTRY (gtk_entry_new ());
   gtk_entry_set_placeholder_text (self->comment, _("Comment"));
   gtk_entry_set_max_length (self->comment, 4000);
@@ -1151,6 +1211,7 @@ rr_qc_view_init (RrQcView *self)
   self->remove = GTK_BUTTON (gtk_button_new_with_label (_("Remove")));
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->remove), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   _("Remove finding"), -1);
+  reset_controls (self);
   gtk_box_append (GTK_BOX (self->tools), GTK_WIDGET (self->category));
   gtk_box_append (GTK_BOX (self->tools), GTK_WIDGET (self->severity));
   gtk_box_append (GTK_BOX (self->tools), GTK_WIDGET (self->comment));
@@ -1196,12 +1257,27 @@ rr_qc_view_init (RrQcView *self)
         gtk_box_append (GTK_BOX (self->decision_box), GTK_WIDGET (self->decision[i]));
       }
   }
+  self->override_box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+  self->override = GTK_CHECK_BUTTON (gtk_check_button_new_with_label (
+    _("Pass despite the major findings")));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->override), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _("Pass despite the major findings"), -1);
+  self->rationale = GTK_ENTRY (gtk_entry_new ());
+  gtk_entry_set_placeholder_text (self->rationale, _("Why they pass (kept with the signature)"));
+  gtk_entry_set_max_length (self->rationale, RR_QC_RATIONALE_MAX);
+  gtk_widget_set_hexpand (GTK_WIDGET (self->rationale), TRUE);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->rationale),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, _("Override rationale"), -1);
+  gtk_box_append (GTK_BOX (self->override_box), GTK_WIDGET (self->override));
+  gtk_box_append (GTK_BOX (self->override_box), GTK_WIDGET (self->rationale));
+  gtk_widget_set_visible (self->override_box, FALSE);
   self->sign = GTK_BUTTON (gtk_button_new_with_mnemonic (_("_Sign Decision…")));
   gtk_widget_add_css_class (GTK_WIDGET (self->sign), "suggested-action");
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->sign), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   _("Sign decision"), -1);
   gtk_box_append (GTK_BOX (self->decision_box), GTK_WIDGET (self->sign));
   gtk_box_append (GTK_BOX (bottom), self->decision_box);
+  gtk_box_append (GTK_BOX (bottom), self->override_box);
   self->state = GTK_LABEL (gtk_label_new (""));
   gtk_label_set_xalign (self->state, 0);
   gtk_label_set_wrap (self->state, TRUE);
@@ -1227,6 +1303,10 @@ rr_qc_view_init (RrQcView *self)
   g_signal_connect_object (self->remove, "clicked", G_CALLBACK (on_remove), self,
                            G_CONNECT_SWAPPED);
   g_signal_connect_object (self->sign, "clicked", G_CALLBACK (on_sign), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->override, "toggled", G_CALLBACK (update_sign), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->rationale, "changed", G_CALLBACK (update_sign), self,
+                           G_CONNECT_SWAPPED);
   gtk_widget_set_sensitive (GTK_WIDGET (self->remove), FALSE);
   gtk_toggle_button_set_active (self->tool[0], TRUE);
   update_sign (self);

@@ -152,9 +152,12 @@ seq_item (JsonObject *item,
   return rr_json_get_element (values (item, key), index);
 }
 
+/* With @phi, a value that is only the dummy de-identification wrote does
+ * not count (rr_qc_value_identifies). */
 static gboolean
 attribute_filled (JsonObject *item,
-                  const char *key)
+                  const char *key,
+                  gboolean    phi)
 {
   JsonObject *attr = rr_json_get_object (item, key);
   JsonArray *a;
@@ -175,7 +178,7 @@ attribute_filled (JsonObject *item,
         g_string_append (all, t);
       g_string_append_c (all, '\\');
     }
-  return !rr_qc_value_is_empty (all->str);
+  return phi ? rr_qc_value_identifies (all->str) : !rr_qc_value_is_empty (all->str);
 }
 
 /* As rr-dicom-header.cc: private attributes counted (not entered), and
@@ -200,7 +203,7 @@ walk_phi (JsonObject   *item,
           continue;
         }
       if (rr_qc_identifying_lookup (tag) != NULL && inst->identifying->len < MAX_IDENTIFYING &&
-          attribute_filled (item, l->data))
+          attribute_filled (item, l->data, TRUE))
         g_array_append_val (inst->identifying, tag);
       if (g_strcmp0 (vr_of (item, l->data), "SQ") == 0 && depth < MAX_DEPTH)
         {
@@ -340,7 +343,7 @@ rr_qc_instance_from_dicom_json (JsonObject  *obj,
   inst->modality = get_str (obj, "00080060");
   inst->series_description = get_str (obj, "0008103E");
   inst->patient_name = get_str (obj, "00100010");
-  if (inst->patient_name == NULL && attribute_filled (obj, "00100010"))
+  if (inst->patient_name == NULL && attribute_filled (obj, "00100010", FALSE))
     /* A name too long to read still names someone (as rr-dicom-header.cc). */
     inst->patient_name = g_strdup (RR_QC_OVERLONG_VALUE);
   inst->patient_id = get_str (obj, "00100020");

@@ -83,6 +83,23 @@ rr_qc_value_is_empty (const char *value)
   return TRUE;
 }
 
+gboolean
+rr_qc_value_identifies (const char *value)
+{
+  if (rr_qc_value_is_empty (value))
+    return FALSE;
+  /* A value that only repeats the dummy names no one; a real name that
+   * merely contains the word still counts. */
+  g_auto (GStrv) parts = g_strsplit (value, "\\", -1);
+  for (char **p = parts; *p != NULL; p++)
+    {
+      g_strstrip (*p);
+      if (**p != '\0' && !g_str_equal (*p, RR_QC_DEID_DUMMY_TEXT))
+        return TRUE;
+    }
+  return FALSE;
+}
+
 /* ---- instances ---- */
 
 RrQcInstance *
@@ -274,6 +291,15 @@ in_instances (guint n,
     return total == 1 ? g_strdup ("in its one instance")
                       : g_strdup_printf ("in all %u instances", total);
   return g_strdup_printf ("in %u of %u instances", n, total);
+}
+
+/* The messages are the record's English (stored with the findings on the
+ * server, whatever the reader's language), so the plural is chosen here
+ * rather than through gettext (walk c1: "1 slice(s)"). */
+static const char *
+slices (guint n)
+{
+  return n == 1 ? "slice" : "slices";
 }
 
 static char *
@@ -565,17 +591,17 @@ check_missing (Series *s)
       g_autofree char *allow_s = allowed ? g_strdup (allowed)
                                          : g_strdup_printf ("at most %u in a row",
                                                             p->max_gap_slices);
-      check_part (&c, RR_QC_FAIL, "%u slice(s) missing at a spacing of %.3g mm, %u in a row "
-                  "at most; the protocol allows %s", total, st->slice_spacing, longest,
-                  allow_s);
+      check_part (&c, RR_QC_FAIL, "%u %s missing at a spacing of %.3g mm, %u in a row "
+                  "at most; the protocol allows %s", total, slices (total), st->slice_spacing,
+                  longest, allow_s);
       add_finding (s->result, s->out->series_uid, NULL, c.check, "major",
-                   "%u slice(s) missing from a spacing of %.3g mm (%u in a row at most), the "
+                   "%u %s missing from a spacing of %.3g mm (%u in a row at most), the "
                    "first after the slice at %.1f mm along the normal; the protocol allows %s",
-                   total, st->slice_spacing, longest, at, allow_s);
+                   total, slices (total), st->slice_spacing, longest, at, allow_s);
     }
   else if (total > 0)
-    check_part (&c, RR_QC_WARN, "%u slice(s) missing, %u in a row at most (the protocol "
-                "allows %u)", total, longest, p->max_gap_slices);
+    check_part (&c, RR_QC_WARN, "%u %s missing, %u in a row at most (the protocol "
+                "allows %u)", total, slices (total), longest, p->max_gap_slices);
   else
     check_part (&c, RR_QC_PASS, "%u slices at a regular spacing of %.3g mm, none missing",
                 st->order->len, st->slice_spacing);
@@ -763,9 +789,9 @@ check_phi (Series *s)
     if (counts[a] > 0)
       {
         g_autofree char *where = in_instances (counts[a], n);
-        check_part (&c, RR_QC_FAIL, "%s is filled in %s", attrs[a].name, where);
+        check_part (&c, RR_QC_FAIL, "%s holds a value %s", attrs[a].name, where);
         add_finding (s->result, s->out->series_uid, NULL, c.check, "major",
-                     "%s (%04X,%04X) is filled in %s", attrs[a].name, attrs[a].tag >> 16,
+                     "%s (%04X,%04X) holds a value %s", attrs[a].name, attrs[a].tag >> 16,
                      attrs[a].tag & 0xffff, where);
       }
   if (n_private > 0)

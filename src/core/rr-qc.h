@@ -29,6 +29,16 @@ const RrQcAttribute *rr_qc_identifying_lookup     (guint32 tag);
  * person names and multiple values. */
 gboolean      rr_qc_value_is_empty (const char *value);
 
+/* The dummy text that `deid` writes where PS3.15 Table E.1-1 allows only a
+ * dummy (D) for a text attribute (docs/deid.md); earlier builds wrote it
+ * into Institution Name, Station Name and Operators' Name too. */
+#define RR_QC_DEID_DUMMY_TEXT "REMOVED"
+
+/* TRUE when an identifying attribute's value (multiple values joined by
+ * backslashes) says something: not empty, and not only the dummy that
+ * de-identification wrote. */
+gboolean      rr_qc_value_identifies (const char *value);
+
 /* What QC needs from one instance's header; strings may be NULL when the
  * attribute is absent. */
 typedef struct

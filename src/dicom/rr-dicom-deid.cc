@@ -88,11 +88,28 @@ has_action (const char *s, char a)
   return s != NULL && strchr (s, a) != NULL;
 }
 
+/* Rows whose Basic Profile action lets Z stand in for D ("Z/D", "X/Z/D")
+ * although the attribute is Type 1 in some IOD, where only D keeps the IOD
+ * valid (PS3.15 E.1-1: "Z unless D is required to maintain IOD
+ * conformance"): Content Date and Time in the Multi-frame Functional Groups
+ * Module, Device Serial Number in the Enhanced General Equipment Module,
+ * Referenced Performed Procedure Step Sequence (1C) in the Enhanced Series
+ * Module, whose items keep their mapped UIDs. */
+static gboolean
+dummy_required (guint32 tag)
+{
+  return tag == 0x00080023 || tag == 0x00080033 || tag == 0x00081111 || tag == 0x00181000;
+}
+
 /* An option's action, when the option is on and says something, supersedes
  * the Basic Profile's (PS3.15 E.3). Where two options disagree (K and C),
  * cleaning wins: it keeps the value and still takes identifiers out. Among
  * the Basic Profile's alternatives Readroom takes the one that keeps every
- * IOD valid without knowing the attribute's type: D over Z over X, and U*
+ * IOD valid without knowing the attribute's type: Z where the row allows
+ * it (an empty value is valid for Type 2 and 3 and says nothing, where a
+ * dummy such as a made-up institution looks like a value to anyone who
+ * checks the output), D where the row allows only D or X besides, or where
+ * the attribute is Type 1 somewhere (dummy_required), Z over X, and U*
  * (keep the sequence, replace its UIDs) so that references stay whole. */
 static Act
 resolve (const RrDeidRule *r, gboolean retain_dates)
@@ -109,7 +126,7 @@ resolve (const RrDeidRule *r, gboolean retain_dates)
     return clean ? ACT_CLEAN : ACT_KEEP;
   if (has_action (r->basic, 'U'))
     return ACT_UID;
-  if (has_action (r->basic, 'D'))
+  if (has_action (r->basic, 'D') && (!has_action (r->basic, 'Z') || dummy_required (r->tag)))
     return ACT_DUMMY;
   if (has_action (r->basic, 'Z'))
     return has_action (r->basic, 'X') ? ACT_REMOVE_OR_EMPTY : ACT_EMPTY;
@@ -170,13 +187,19 @@ hmac (const RrDeid *d, const void *data, gsize len, guint8 out[32])
 }
 
 /* A UUID (RFC 9562 version 8: the bits our own hash chose) from the first
- * 16 bytes of the HMAC, written as the 2.25 UID of PS3.5 B.2: "2.25." and
- * at most 39 digits, 44 characters in all. */
+ * 16 bytes of HMAC(key, subject ID NUL old UID), written as the 2.25 UID of
+ * PS3.5 B.2: "2.25." and at most 39 digits, 44 characters in all. The
+ * subject is in it so that one source study sent under two subjects (a
+ * site's wrong first choice, then the right one) gives two studies, not
+ * the same UIDs under two patients that the server must refuse; within a
+ * subject every run still gives the same UIDs, so references stay whole
+ * and an upload resumes. */
 static char *
 derive_uid (const RrDeid *d, const char *uid)
 {
   guint8 mac[32];
-  hmac (d, uid, strlen (uid), mac);
+  std::string msg = std::string (d->subject) + '\0' + uid;
+  hmac (d, msg.data (), msg.size (), mac);
   mac[6] = (guint8) ((mac[6] & 0x0F) | 0x80);
   mac[8] = (guint8) ((mac[8] & 0x3F) | 0x80);
   unsigned __int128 v = 0;
@@ -523,7 +546,7 @@ dummy_for (DcmEVR vr)
     case EVR_DS: case EVR_IS: return "0";
     case EVR_AS: return "000D";
     case EVR_UR: return NULL;
-    default: return is_text_vr (vr) ? "REMOVED" : NULL;
+    default: return is_text_vr (vr) ? RR_QC_DEID_DUMMY_TEXT : NULL;
     }
 }
 

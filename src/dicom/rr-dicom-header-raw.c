@@ -280,7 +280,7 @@ filled (const Value *v)
   if (!vr_is_string (v->vr))
     return v->len > 0;
   g_autofree char *all = g_strndup ((const char *) v->v, v->len);
-  return !rr_qc_value_is_empty (all);
+  return rr_qc_value_identifies (all);
 }
 
 /* The elements of a dataset or item from *@pp. @counted: walk_phi would

@@ -130,7 +130,7 @@ walk_phi (DcmItem *item, RrQcInstance *inst, int depth, guint *budget)
               g_autofree char *all = NULL;
               if (OFstatic_cast (DcmElement *, o)->getOFStringArray (s).good ())
                 all = g_strndup (s.c_str (), s.length ());
-              filled = !rr_qc_value_is_empty (all);
+              filled = rr_qc_value_identifies (all);
             }
           if (filled)
             {

@@ -73,6 +73,9 @@ plant (const char *path, guint i)
         g_assert_true (ds->findOrCreateSequenceItem (DCM_ProcedureCodeSequence, item, 0).good ());
         item->putAndInsertString (DCM_ReferringPhysicianName, "WELBY^MARCUS");
         item->putAndInsertString (DCM_InstitutionName, "");
+        /* deid's dummy (walk M1): no name, in any reader. */
+        item->putAndInsertString (DCM_OperatorsName, "REMOVED");
+        ds->putAndInsertString (DCM_StationName, "REMOVED\\REMOVED");
       }
       break;
     case 4:

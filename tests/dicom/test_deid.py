@@ -116,10 +116,11 @@ def run(args, timeout=300):
     return subprocess.run(args, capture_output=True, text=True, timeout=timeout)
 
 
-def expected_uid(key, uid):
-    """The contract of docs/deid.md: HMAC-SHA256(key, uid), the first 16
-    bytes as an RFC 9562 version 8 UUID, written as a 2.25 UID."""
-    mac = bytearray(hmac.new(key, uid.encode(), hashlib.sha256).digest()[:16])
+def expected_uid(key, uid, subject=SUBJECT):
+    """The contract of docs/deid.md: HMAC-SHA256(key, subject NUL uid), the
+    first 16 bytes as an RFC 9562 version 8 UUID, written as a 2.25 UID."""
+    msg = subject.encode() + b"\0" + uid.encode()
+    mac = bytearray(hmac.new(key, msg, hashlib.sha256).digest()[:16])
     mac[6] = (mac[6] & 0x0F) | 0x80
     mac[8] = (mac[8] & 0x3F) | 0x80
     return "2.25." + str(int.from_bytes(mac, "big"))
@@ -379,6 +380,35 @@ class Planted(unittest.TestCase):
                  open(os.path.join(self.cls_out("a2"), f), "rb") as y:
                 self.assertEqual(x.read(), y.read(), f)
 
+    def test_uids_depend_on_the_subject(self):
+        """One source study de-identified for two subjects (a site's wrong
+        first choice, then the right one) gives two sets of UIDs, none
+        shared (s9 walk, M3: the server refused the right one for good);
+        the same subject twice gives the same UIDs (a2 above)."""
+        other = os.path.join(self.tmp, "out-other-subject")
+        r = run([CLI, "deid", self.raw, other, "--subject", "RR-SUBJ-0008", "--key",
+                 self.key_a])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        mine = {os.path.basename(f) for f in self.out_files("a1")}
+        theirs = set(os.listdir(other))
+        self.assertEqual(len(theirs), 8)
+        self.assertEqual(mine & theirs, set())
+        studies = {}
+        for p, ds in self.inputs.items():
+            o = pydicom.dcmread(os.path.join(
+                other, expected_uid(KEY_A, ds.SOPInstanceUID, "RR-SUBJ-0008") + ".dcm"))
+            a = pydicom.dcmread(self.output_of("a1", p))
+            self.assertEqual(o.StudyInstanceUID,
+                             expected_uid(KEY_A, ds.StudyInstanceUID, "RR-SUBJ-0008"))
+            for attr in ("StudyInstanceUID", "SeriesInstanceUID", "FrameOfReferenceUID"):
+                self.assertNotEqual(o[attr].value, a[attr].value, attr)
+            studies.setdefault(o.StudyInstanceUID, set()).add(o.SeriesInstanceUID)
+            if "ReferencedImageSequence" in ds:
+                got = o.ReferencedImageSequence[0].ReferencedSOPInstanceUID
+                self.assertTrue(os.path.exists(os.path.join(other, got + ".dcm")))
+        self.assertEqual(len(studies), 2)
+        self.assertEqual(set(os.listdir(self.cls_out("a2"))), mine)
+
     def test_pixel_data_identical_preamble_zero(self):
         for p, ds in self.inputs.items():
             out = self.output_of("a1", p)
@@ -414,6 +444,35 @@ class Planted(unittest.TestCase):
         self.assertTrue(-3652 <= shift <= -365, shift)
         new = sorted(intervals)
         self.assertEqual((day(new[1]) - day(new[0])).days, 56)
+
+    def test_own_output_passes_qc(self):
+        """QC of deid's own output finds no identifying data (s9 walk, M1):
+        where Table E.1-1 allows Z (X/Z/D: Institution Name, Station Name,
+        Operators' Name) the value is emptied, not given a dummy that QC
+        would read as a name; the raw input is flagged, so QC looks."""
+        r = run([CLI, "qc", self.raw, "--json"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        raw = json.loads(r.stdout)
+        self.assertTrue(any(f["category"] == "phi_present" and "Institution Name" in f["comment"]
+                            for f in raw["findings"]), raw["findings"])
+        for name in ("a1", "dates"):
+            r = run([CLI, "qc", self.cls_out(name), "--json"])
+            self.assertEqual(r.returncode, 0, r.stderr)
+            result = json.loads(r.stdout)
+            self.assertEqual(len(result["series"]), 2)
+            for series in result["series"]:
+                st = {c["check"]: c for c in series["checks"]}
+                self.assertEqual(st["phi_present"]["status"], "pass", st["phi_present"])
+            self.assertEqual([f for f in result["findings"] if f["category"] == "phi_present"],
+                             [])
+        for f in self.out_files("a1"):
+            o = pydicom.dcmread(f)
+            for a in ("InstitutionName", "StationName", "OperatorsName"):
+                self.assertEqual(str(o.get(a, "")), "", a)
+            # D stays where the attribute is Type 1 in some IOD (Enhanced
+            # General Equipment): a dummy, not the planted serial number.
+            self.assertEqual(o.DeviceSerialNumber, "REMOVED")
+            self.assertNotIn("InstitutionCodeSequence", o)
 
     def test_dates_removed_without_option(self):
         for f in self.out_files("a1"):

@@ -143,7 +143,9 @@ class Qc(unittest.TestCase):
     def test_missing_slice(self):
         args = with_option(CLEAN, "--slices", "61") + ["--missing-slice", "30"]
         findings = self.assert_only(self.qc(self.phantom("missing", args)), "missing_slices",
-                                    "1 slice(s) missing")
+                                    "1 slice missing")
+        # One slice, in the singular (walk c1: "1 slice(s)").
+        self.assertNotIn("slice(s)", findings[0]["comment"])
         self.assertNotIn("sop", findings[0])
 
     def test_short_coverage(self):
@@ -160,8 +162,32 @@ class Qc(unittest.TestCase):
         def plant(ds, i):
             ds.PatientBirthDate = "19610412"
         findings = self.assert_only(self.qc(self.phantom("born", plant=plant)), "phi_present",
-                                    "Patient's Birth Date (0010,0030)")
+                                    "Patient's Birth Date (0010,0030) holds a value in all")
         self.assertEqual(findings[0]["severity"], "major")
+
+    def test_deid_dummy_is_not_identifying(self):
+        """The dummy that deid writes where only D is allowed (and earlier
+        builds wrote into Institution Name, Station Name, Operators' Name)
+        names no one: no phi_present finding for it (s9 walk, M1)."""
+        def plant(ds, i):
+            ds.InstitutionName = "REMOVED"
+            ds.StationName = "REMOVED"
+            ds.OperatorsName = ["REMOVED", "REMOVED"]
+        result = self.qc(self.phantom("dummies", plant=plant))
+        self.assertEqual(self.statuses(result["series"][0]), {c: "pass" for c in CHECKS},
+                         result["series"][0]["checks"])
+        self.assertEqual(result["findings"], [])
+
+    def test_institution_left(self):
+        """A real institution is still flagged, beside a dummy too."""
+        def plant(ds, i):
+            ds.InstitutionName = "Mercy General Hospital"
+            ds.OperatorsName = ["REMOVED", "Operatorson^Technie"]
+        findings = self.assert_only(self.qc(self.phantom("institution", plant=plant)),
+                                    "phi_present", "Institution Name (0008,0080)")
+        self.assertTrue(any("Operators' Name (0008,1070)" in f["comment"] for f in findings),
+                        findings)
+        self.assertTrue(all(f["severity"] == "major" for f in findings))
 
     def test_burned_in_annotation(self):
         def plant(ds, i):

@@ -36,6 +36,8 @@ OUT = os.path.join(os.environ.get("READROOM_TEST_OUT", tempfile.gettempdir()), "
 PASSWORD = "user-password"
 SUBJECT = "S-QC"
 PROTOCOL = {"modality": ["CT"], "max_slice_thickness_mm": 5.0}
+OTHER = "QC-B"
+RATIONALE = "Artefact outside the target organs, agreed with the sponsor"
 COMMENT = "Breathing motion blurs the liver dome"
 RESPONSE = "Repeated with breath-hold at 5 mm"
 
@@ -67,13 +69,13 @@ class Qc(WorkspaceDriver, unittest.TestCase):
                        capture_output=True)
 
     @classmethod
-    def site_upload(cls, folder, *extra):
+    def site_upload(cls, folder, *extra, subject=SUBJECT):
         """readroom-cli upload as the site; the study UIDs it sent into."""
         env = dict(os.environ, READROOM_PASSWORD=PASSWORD, READROOM_NO_KEYRING="1",
                    XDG_DATA_HOME=os.path.join(cls.tmp, "cli-data"),
                    XDG_CACHE_HOME=os.path.join(cls.tmp, "cli-cache"))
         r = subprocess.run([CLI, "upload", folder, "--server", cls.url, "--user", "site1",
-                            "--trial", "TQ", "--subject", SUBJECT, "--timepoint", "Baseline",
+                            "--trial", "TQ", "--subject", subject, "--timepoint", "Baseline",
                             "--offline-timeout", "60"] + list(extra),
                            env=env, capture_output=True, text=True)
         assert r.returncode == 0, r.stdout + r.stderr
@@ -394,6 +396,14 @@ class Qc(WorkspaceDriver, unittest.TestCase):
         self.assertEqual([(t["kind"], t["timepoints"][0]["studies"]) for t in tasks],
                          [("qc", studies)], tasks)
 
+        # A second subject's QC task, for the reviewer's next task below.
+        _, other = self.site_upload(self.phantom("other", 5, 5), subject=OTHER)
+        status, doc = self.server.request(
+            "POST", "/readroom/v1/trials/TQ/subjects/%s/timepoints" % OTHER,
+            {"label": "Baseline", "day": 0, "studies": other},
+            token=self.server.login("admin", ADMIN_PASSWORD))
+        self.assertEqual(status, 201, doc)
+
         # The reviewer passes it: every check passes, the query shows.
         self.launch_and_open("qc1", "Quality control · subject " + SUBJECT)
         self.assertTrue(wait_for(lambda: [t for t in self.labels()
@@ -405,6 +415,12 @@ class Qc(WorkspaceDriver, unittest.TestCase):
                           if r.startswith("✗") or r.startswith("!")], [])
         self.assertIsNotNone(self.viewer())
         self.shot("6-fresh-qc")
+        # What the next finding would get, chosen and typed but not used.
+        category = self.named("Category", roles=(p.ROLE_COMBO_BOX, p.ROLE_PUSH_BUTTON,
+                                                 p.ROLE_TOGGLE_BUTTON, p.ROLE_PANEL,
+                                                 p.ROLE_FILLER))
+        self.choose(category, "Motion artifact", -4)
+        self.type_into("Comment", COMMENT)
         dialog = self.sign("Pass")
         self.submitted(dialog, "pass")
         self.shot("7-passed")
@@ -415,6 +431,79 @@ class Qc(WorkspaceDriver, unittest.TestCase):
                                                 token=self.server.login(u, PASSWORD))
             self.assertEqual([(t["kind"], t["timepoints"][0]["studies"]) for t in reads],
                              [("read", studies)], (u, reads))
+
+        # The next task opens with the controls as every task starts, none
+        # of the last task's category or comment (s9 walk, M6).
+        title = "Quality control · subject " + OTHER
+        self.click(self.named("Worklist"))
+        self.assertTrue(wait_for(lambda: "Worklist" in self.labels(), 20), self.labels())
+        self.assertTrue(wait_for(lambda: [r for r in self.row_names("Worklist")
+                                          if r.startswith(title) and "available offline" in r],
+                                 120), self.row_names("Worklist"))
+        self.click_row([r for r in self.list_items("Worklist")
+                        if (r.name or "").startswith(title)][0])
+        # The other task's workspace: its checks, its title.
+        self.assertTrue(wait_for(lambda: [r for r in self.row_names("Automated checks")
+                                          if "one patient (%s)" % OTHER in r], 60),
+                        self.row_names("Automated checks"))
+        self.shot("8-next-task")
+        category = self.named("Category", roles=(p.ROLE_COMBO_BOX, p.ROLE_PUSH_BUTTON,
+                                                 p.ROLE_TOGGLE_BUTTON, p.ROLE_PANEL,
+                                                 p.ROLE_FILLER))
+        shown = [label_text(n) for n in find_all(category, lambda n: n.getRole()
+                                                 == p.ROLE_LABEL, [])]
+        self.assertIn("Image quality", shown)
+        self.assertNotIn("Motion artifact", shown)
+        severity = self.named("Severity", roles=(p.ROLE_COMBO_BOX, p.ROLE_PUSH_BUTTON,
+                                                 p.ROLE_TOGGLE_BUTTON, p.ROLE_PANEL,
+                                                 p.ROLE_FILLER))
+        self.assertIn("Major", [label_text(n) for n in find_all(
+            severity, lambda n: n.getRole() == p.ROLE_LABEL, [])])
+        editable = (p.ROLE_ENTRY, p.ROLE_TEXT)
+        comment = self.named("Comment", roles=editable + (p.ROLE_PANEL, p.ROLE_FILLER,
+                                                          p.ROLE_UNKNOWN))
+        self.assertIsNotNone(comment)
+        if comment.getRole() not in editable:
+            comment = find(comment, lambda n: n.getRole() in editable)
+        text = comment.queryText()
+        self.assertEqual(text.getText(0, text.characterCount), "")
+
+        # A pass over an open major finding waits for an explicit override
+        # and its reason, which the signature keeps (s9 walk, m1).
+        status, open_tasks = self.server.request("GET", "/readroom/v1/tasks", token=qc)
+        task_b = [t["id"] for t in open_tasks if t["timepoints"][0]["studies"] == other]
+        self.assertEqual(len(task_b), 1, open_tasks)
+        self.click(self.named("Rectangle"))
+        v = self.viewer()
+        x, y, w, h = v.queryComponent().getExtents(p.DESKTOP_COORDS)
+        self.drag(x + w * 0.3, y + h * 0.3, x + w * 0.5, y + h * 0.5)
+        self.assertTrue(wait_for(lambda: [f for f in self.row_names("Findings")
+                                          if f.startswith("Image quality · major · rectangle")],
+                                 10), self.row_names("Findings"))
+        self.click(self.named("Pass", roles=(p.ROLE_CHECK_BOX, p.ROLE_RADIO_BUTTON)))
+        self.assertTrue(wait_for(lambda: [t for t in self.labels()
+                                          if t.startswith("1 major finding is open")], 10),
+                        self.labels())
+        sign = self.named("Sign decision")
+        self.assertFalse(sign.getState().contains(p.STATE_SENSITIVE))
+        self.click(self.named("Pass despite the major findings",
+                              roles=(p.ROLE_CHECK_BOX, p.ROLE_RADIO_BUTTON)))
+        self.assertFalse(sign.getState().contains(p.STATE_SENSITIVE))
+        self.type_into("Override rationale", RATIONALE)
+        self.assertTrue(wait_for(lambda: sign.getState().contains(p.STATE_SENSITIVE), 10),
+                        self.labels())
+        self.click(sign)
+        dialog = self.frame("Sign and Submit")
+        self.assertIsNotNone(dialog, "no signing dialog")
+        self.type_into("Password", PASSWORD, root=dialog)
+        self.shot("9-override")
+        self.submitted(dialog, "pass")
+        status, doc = self.server.request("GET", "/readroom/v1/tasks/%s/submission" % task_b[0],
+                                          token=qc)
+        self.assertEqual(status, 200, doc)
+        self.assertEqual(doc["meaning"], "I reviewed these images against the protocol: they "
+                         "pass despite 1 major finding, because: " + RATIONALE)
+        self.assertEqual(doc["submission"]["decision"], "pass")
 
 
 if __name__ == "__main__":

@@ -132,9 +132,79 @@ test_category_text (void)
   g_autofree char *b = rr_qc_category_text ("");
   g_assert_cmpstr (a, ==, "Wrong subject or visit");
   g_assert_cmpstr (b, ==, "");
+  {
+    /* An abbreviation stays one (walk c1: "Phi present"). */
+    g_autofree char *phi = rr_qc_category_text ("phi_present");
+    g_assert_cmpstr (phi, ==, "PHI present");
+  }
   /* The list is server-api.md's, in its order. */
   g_assert_cmpuint (g_strv_length ((char **) rr_qc_categories), ==, RR_QC_N_CATEGORIES);
   g_assert_cmpstr (rr_qc_categories[4], ==, "motion_artifact");
+}
+
+static RrQcViewFinding *
+finding_of (const char *category,
+            const char *severity)
+{
+  RrQcViewFinding *f = rr_qc_view_finding_new ();
+  g_free (f->category);
+  g_free (f->severity);
+  f->category = g_strdup (category);
+  f->severity = g_strdup (severity);
+  return f;
+}
+
+/* s9 walk, m1: a pass was signed with three open major PHI findings and no
+ * word about them. A trial's QC SOP wants them resolved first, or passed
+ * over explicitly with the reason recorded with the signature. */
+static void
+test_pass_over_major_findings (void)
+{
+  g_autoptr (GPtrArray) a = g_ptr_array_new_with_free_func ((GDestroyNotify)
+                                                            rr_qc_view_finding_free);
+  g_autofree char *plain = NULL, *over = NULL, *fail = NULL, *minor = NULL;
+  g_autofree char *longest = g_strnfill (RR_QC_RATIONALE_MAX, 'x');
+  g_autofree char *too_long = g_strnfill (RR_QC_RATIONALE_MAX + 1, 'x');
+  g_autofree char *at_most = NULL;
+  const char *why = "Institution name is the CRO's test site, agreed with the sponsor";
+
+  g_ptr_array_add (a, finding_of ("phi_present", "major"));
+  g_ptr_array_add (a, finding_of ("phi_present", "major"));
+  g_ptr_array_add (a, finding_of ("image_quality", "minor"));
+  g_assert_cmpuint (rr_qc_open_major (a), ==, 2);
+
+  /* No pass without the override, nor with a blank or overlong reason. */
+  g_assert_null (rr_qc_sign_meaning ("pass", 2, NULL));
+  g_assert_null (rr_qc_sign_meaning ("pass", 2, ""));
+  g_assert_null (rr_qc_sign_meaning ("pass", 2, "   "));
+  g_assert_null (rr_qc_sign_meaning ("pass", 2, too_long));
+  over = rr_qc_sign_meaning ("pass", 2, "  " "Institution name is the CRO's test site, agreed "
+                             "with the sponsor" " ");
+  g_assert_cmpstr (over, ==, "I reviewed these images against the protocol: they pass despite "
+                   "2 major findings, because: Institution name is the CRO's test site, agreed "
+                   "with the sponsor");
+  g_assert_nonnull (strstr (over, why));
+  /* The longest reason still fits the server's 200 characters. */
+  at_most = rr_qc_sign_meaning ("pass", 999, longest);
+  g_assert_nonnull (at_most);
+  g_assert_cmpint (g_utf8_strlen (at_most, -1), <=, 200);
+
+  /* Resolved (removed, or made minor): a plain pass. */
+  g_ptr_array_remove_index (a, 0);
+  g_free (((RrQcViewFinding *) a->pdata[0])->severity);
+  ((RrQcViewFinding *) a->pdata[0])->severity = g_strdup ("minor");
+  g_assert_cmpuint (rr_qc_open_major (a), ==, 0);
+  plain = rr_qc_sign_meaning ("pass", rr_qc_open_major (a), NULL);
+  g_assert_cmpstr (plain, ==, "I reviewed the quality of these images against the trial's "
+                   "protocol: they pass");
+  /* A fail or a query is what major findings ask for: no override. */
+  fail = rr_qc_sign_meaning ("fail", 2, NULL);
+  g_assert_cmpstr (fail, ==, "I reviewed the quality of these images against the trial's "
+                   "protocol: they fail");
+  minor = rr_qc_sign_meaning ("query", 1, NULL);
+  g_assert_cmpstr (minor, ==, "I reviewed the quality of these images against the trial's "
+                   "protocol: the site is queried");
+  g_assert_null (rr_qc_sign_meaning (NULL, 0, NULL));
 }
 
 int
@@ -145,5 +215,6 @@ main (int argc, char **argv)
   g_test_add_func ("/qc-findings/submission", test_submission);
   g_test_add_func ("/qc-findings/draft", test_draft_round_trip);
   g_test_add_func ("/qc-findings/category-text", test_category_text);
+  g_test_add_func ("/qc-findings/pass-over-major", test_pass_over_major_findings);
   return g_test_run ();
 }
