@@ -9,6 +9,20 @@
 
 G_DEFINE_QUARK (rr-sync-error-quark, rr_sync_error)
 
+/* The background sync fills the cache for the reads still to do. A task
+ * named explicitly (the reader clicked it) comes whatever its status, so
+ * a read signed on another computer can be looked at here; a withdrawn
+ * one (cancelled) is not the reader's to open any more. */
+static gboolean
+wanted_task (const RrSyncOptions *options,
+             const char          *id,
+             const char          *status)
+{
+  if (options->task_id == NULL)
+    return g_str_equal (status, "open");
+  return g_str_equal (options->task_id, id) && !g_str_equal (status, "cancelled");
+}
+
 gboolean
 rr_sync_run (RrSyncClient         *client,
              RrStore              *store,
@@ -69,8 +83,7 @@ rr_sync_run (RrSyncClient         *client,
           return FALSE;
         }
       g_ptr_array_add (ids, g_strdup (id));
-      if (g_strcmp0 (json_object_get_string_member_with_default (o, "status", ""), "open") == 0 &&
-          (options->task_id == NULL || g_str_equal (options->task_id, id)))
+      if (wanted_task (options, id, json_object_get_string_member_with_default (o, "status", "")))
         g_ptr_array_add (wanted, ids->pdata[ids->len - 1]);
     }
   g_ptr_array_add (ids, NULL);

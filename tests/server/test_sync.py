@@ -393,6 +393,34 @@ class Sync(unittest.TestCase):
             t.join(2)
             listener.close()
 
+    def test_8a_submitted_elsewhere_named(self):
+        """Finding m6: on a computer that never had them, the background
+        sync leaves the reader's submitted reads alone (they are not to
+        do), but a submitted read named explicitly (the reader clicked it)
+        is downloaded, every file of it."""
+        self.reset()
+        self.sync()
+        with sqlite3.connect(self.db) as db:
+            status = dict(db.execute("SELECT id, status FROM tasks"))
+        # test_7 submitted both reads; none is open.
+        self.assertEqual(sorted(status.values()), ["submitted", "submitted"])
+        self.assertEqual(self.manifest_count(), 0)
+        self.assertEqual(self.cached_files(), [])
+        task = sorted(status)[0]
+        args = [CLI, "sync", "--server", self.url, "--user", "reader1", "--offline-timeout",
+                "120", "--task", task]
+        r = subprocess.run(args, env=self.env(), capture_output=True, text=True, timeout=300)
+        self.assertEqual(r.returncode, 0, r.stderr[-3000:])
+        # The phantom study of one subject: 24 slices, each verified.
+        with sqlite3.connect(self.db) as db:
+            mine = db.execute("SELECT count (*) FROM task_instances WHERE task_id = ?",
+                              (task,)).fetchone()[0]
+            others = db.execute("SELECT count (*) FROM task_instances WHERE task_id != ?",
+                                (task,)).fetchone()[0]
+        self.assertEqual((mine, others), (24, 0))
+        self.assertEqual(len(self.cached_files()), 24)
+        self.assert_cache_sound()
+
     def test_9_reader_leaves_the_pool(self):
         """The reader leaves the trial's reader pool while nobody can take
         over: their reads wait unassigned until the admin reassigns them.
