@@ -406,6 +406,22 @@ class Sync(unittest.TestCase):
         self.assertEqual(sorted(status.values()), ["submitted", "submitted"])
         self.assertEqual(self.manifest_count(), 0)
         self.assertEqual(self.cached_files(), [])
+        # Each read is kept as the server holds it, receipt and all, so it
+        # opens here read-only (GET /tasks/{id}/submission, as reader1).
+        token = self.server.login("reader1", "reader-password")
+        with sqlite3.connect(self.db) as db:
+            kept = dict(db.execute("SELECT task_id, json FROM submissions"))
+        self.assertEqual(sorted(kept), sorted(status))
+        for task_id, text in kept.items():
+            code, server = self.server.request("GET", "/readroom/v1/tasks/%s/submission" % task_id,
+                                               token=token)
+            self.assertEqual(code, 200)
+            mine = json.loads(text)
+            self.assertEqual(mine["receipt"], server["receipt"])
+            self.assertEqual(mine["submission"]["read"], server["submission"]["read"])
+            self.assertEqual(mine["submission"]["read"]["target_lesions"][0]["measurements"],
+                             {"Baseline": 25.0})
+            self.assertNotIn("signature", mine["submission"])
         task = sorted(status)[0]
         args = [CLI, "sync", "--server", self.url, "--user", "reader1", "--offline-timeout",
                 "120", "--task", task]
