@@ -13,6 +13,7 @@
 #include "rr-response-text.h"
 #include "rr-form-writer.h"
 #include "rr-read-task.h"
+#include "rr-read-submitted.h"
 #include "rr-organs.h"
 #include "rr-sync.h"
 #include "rr-session.h"
@@ -1076,7 +1077,9 @@ load_lock (RrReadForm *self)
   else if (task && g_strcmp0 (task->status, "submitted") == 0)
     {
       self->locked = TRUE;
-      text = g_strdup (_("Submitted from another computer: read-only here"));
+      text = rr_read_submitted_receipt_text (self->store, self->account, self->task_id);
+      if (text == NULL)
+        text = g_strdup (_("Submitted from another computer: read-only here"));
     }
   else if (task && task->withdrawn)
     {
@@ -1139,7 +1142,7 @@ seed_from_prior (RrReadForm        *self,
         best = t;
     }
   if (best == NULL ||
-      (form = rr_store_get_form (self->store, self->account, best->id, NULL)) == NULL ||
+      (form = rr_read_submitted_form_or_local (self->store, self->account, best->id)) == NULL ||
       !rr_read_draft_load (self->draft, form, NULL))
     return;
   save (self);
@@ -1181,6 +1184,8 @@ load_task (RrReadForm *self)
       RrMeasurement *m = mine->pdata[i];
       g_hash_table_insert (self->calipers, g_strdup (m->id), rr_measurement_copy (m));
     }
+  /* Signed on another computer: the read as the server holds it. */
+  rr_read_submitted_load (self->store, self->account, self->task_id, self->draft, self->calipers);
   title = g_strdup_printf (_("Assessment · %s, day %d"), timepoint_label (self, self->current),
                            ((RrTimepoint *) self->draft->timepoints->pdata[self->current])->day);
   gtk_label_set_text (self->title, title);

@@ -1,6 +1,7 @@
 /* rr-read-task.c: what the lesion form reads about its task from the
  * local database, apart from the form itself. */
 #include "rr-read-task.h"
+#include "rr-read-submitted.h"
 #include "rr-json.h"
 #include "rr-response-text.h"
 
@@ -151,6 +152,8 @@ rr_read_task_prior_calipers (RrStore           *store,
           if (!g_hash_table_contains (calipers, m->id))
             g_hash_table_insert (calipers, g_strdup (m->id), rr_measurement_copy (m));
         }
+      /* Signed on another computer: its calipers as submitted. */
+      rr_read_submitted_calipers (store, account, t->id, calipers);
     }
 }
 
