@@ -14,6 +14,7 @@
 #include "rr-form-writer.h"
 #include "rr-read-task.h"
 #include "rr-read-retry.h"
+#include "rr-read-submitted.h"
 #include "rr-organs.h"
 #include "rr-sync.h"
 #include "rr-accessible.h"
@@ -1027,7 +1028,9 @@ load_lock (RrReadForm *self)
   else if (task && g_strcmp0 (task->status, "submitted") == 0)
     {
       self->locked = TRUE;
-      text = g_strdup (_("Submitted from another computer: read-only here"));
+      text = rr_read_submitted_receipt_text (self->store, self->account, self->task_id);
+      if (text == NULL)
+        text = g_strdup (_("Submitted from another computer: read-only here"));
     }
   else if (task && task->withdrawn)
     {
@@ -1126,6 +1129,8 @@ load_task (RrReadForm *self)
       RrMeasurement *m = mine->pdata[i];
       g_hash_table_insert (self->calipers, g_strdup (m->id), rr_measurement_copy (m));
     }
+  /* Signed on another computer: the read as the server holds it. */
+  rr_read_submitted_load (self->store, self->account, self->task_id, self->draft, self->calipers);
   title = g_strdup_printf (_("Assessment · %s, day %d"), timepoint_label (self, self->current),
                            ((RrTimepoint *) self->draft->timepoints->pdata[self->current])->day);
   gtk_label_set_text (self->title, title);

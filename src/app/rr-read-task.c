@@ -1,6 +1,7 @@
 /* rr-read-task.c: what the lesion form reads about its task from the
  * local database, apart from the form itself. */
 #include "rr-read-task.h"
+#include "rr-read-submitted.h"
 #include "rr-json.h"
 #include "rr-response-text.h"
 
@@ -174,6 +175,8 @@ rr_read_task_prior_calipers (RrStore           *store,
           if (!g_hash_table_contains (calipers, m->id))
             g_hash_table_insert (calipers, g_strdup (m->id), rr_measurement_copy (m));
         }
+      /* Signed on another computer: its calipers as submitted. */
+      rr_read_submitted_calipers (store, account, t->id, calipers);
     }
 }
 
@@ -193,7 +196,8 @@ rr_read_task_prior_form (RrStore           *store,
           (best == NULL || t->n_timepoints > best->n_timepoints))
         best = t;
     }
-  return best ? rr_store_get_form (store, account, best->id, NULL) : NULL;
+  /* Its form as kept here, else as submitted on another computer. */
+  return best ? rr_read_submitted_form_or_local (store, account, best->id) : NULL;
 }
 
 char *

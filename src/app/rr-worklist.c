@@ -7,6 +7,7 @@
 #include "rr-store.h"
 #include "rr-sync.h"
 #include "rr-read-task.h"
+#include "rr-json.h"
 
 #include <adwaita.h>
 #include <glib/gi18n.h>
@@ -40,6 +41,8 @@ struct _RrWorklist
   gboolean listing;               /* a list worker runs */
   gboolean list_again;            /* ...and the list changed since it started */
   guint n_pending, n_refused;     /* outbox counts, as the last list read found them */
+  guint n_missing;                /* open tasks not all here, as the last list read found */
+  gboolean downloaded;            /* the last download run ended well */
   char *detail;                   /* the status line's last detail */
 };
 
@@ -118,6 +121,7 @@ row_info_free (gpointer data)
 static RowInfo *
 row_info_new (RrStore           *store,
               gint64             account,
+              const char        *me,
               const RrStoreTask *t,
               GPtrArray         *tasks,
               GPtrArray         *outbox)
@@ -127,6 +131,8 @@ row_info_new (RrStore           *store,
   g_autoptr (GString) labels = g_string_new (NULL);
   g_autofree char *due = NULL, *offline = NULL, *draft = NULL, *withdrawn = NULL;
   const char *subject = "";
+  const char *reader = NULL;
+  gboolean unassigned = FALSE;
   const char *status = t->status;
   guint cached = 0;
   RowInfo *r = g_new0 (RowInfo, 1);
@@ -138,6 +144,10 @@ row_info_new (RrStore           *store,
       JsonArray *tps = json_object_has_member (o, "timepoints")
                          ? json_object_get_array_member (o, "timepoints") : NULL;
       subject = json_object_get_string_member_with_default (o, "subject", "");
+      /* An admin lists everyone's tasks: whose each one is, as the server
+       * names it (an admin is not blinded, server-api.md). */
+      reader = rr_json_get_string (o, "assignee");
+      unassigned = json_object_has_member (o, "assignee") && reader == NULL;
       for (guint i = 0; tps && i < json_array_get_length (tps); i++)
         g_string_append_printf (labels, "%s%s", i ? ", " : "",
                                 json_object_get_string_member_with_default (
@@ -158,9 +168,18 @@ row_info_new (RrStore           *store,
     }
   if (g_strcmp0 (t->status, "open") == 0 && !t->withdrawn)
     r->waits_for = rr_read_task_earlier_open_in (tasks, outbox, t);
-  r->title = g_strdup_printf (_("%s · subject %s"), kind_title (t->kind), subject);
+  if (reader && g_strcmp0 (reader, me) != 0)
+    r->title = g_strdup_printf (_("%s · subject %s · %s"), kind_title (t->kind), subject, reader);
+  else if (unassigned)
+    r->title = g_strdup_printf (_("%s · subject %s · unassigned"), kind_title (t->kind), subject);
+  else
+    r->title = g_strdup_printf (_("%s · subject %s"), kind_title (t->kind), subject);
   due = t->due_at && strlen (t->due_at) >= 10 ? g_strndup (t->due_at, 10) : g_strdup ("");
-  if (files == NULL || files->len == 0)
+  /* A read signed elsewhere is not downloaded in the background (it is
+   * not to do); clicking it fetches it. */
+  if ((files == NULL || files->len == 0) && g_strcmp0 (status, "submitted") == 0)
+    offline = g_strdup (_("not on this computer, opens when downloaded"));
+  else if (files == NULL || files->len == 0)
     offline = g_strdup (_("not downloaded"));
   else if (cached == files->len)
     offline = g_strdup (_("available offline"));
@@ -328,6 +347,7 @@ typedef struct
 {
   GPtrArray *rows;        /* RowInfo *, in the list's order */
   guint pending, refused; /* submissions in the outbox */
+  guint missing;          /* open tasks not all here */
 } ListResult;
 
 static void
@@ -366,6 +386,7 @@ list_thread (GTask        *task,
   GError *error = NULL;
   g_autoptr (GPtrArray) tasks = NULL;
   g_autoptr (GPtrArray) pending = NULL, refused = NULL, outbox = NULL;
+  g_autofree char *me = NULL;
   ListResult *result;
 
   if (self->reader && g_strcmp0 (rr_store_get_path (self->reader), job->db_path) != 0)
@@ -383,11 +404,15 @@ list_thread (GTask        *task,
     }
   g_ptr_array_sort (tasks, by_kind_subject_timepoint);
   outbox = rr_store_outbox_list (self->reader, job->account, NULL, NULL);
+  rr_store_get_account (self->reader, job->account, NULL, &me, NULL, NULL);
   result = g_new0 (ListResult, 1);
   result->rows = g_ptr_array_new_with_free_func (row_info_free);
   for (guint i = 0; i < tasks->len && !g_cancellable_is_cancelled (cancellable); i++)
-    g_ptr_array_add (result->rows, row_info_new (self->reader, job->account, tasks->pdata[i],
-                                                 tasks, outbox));
+    {
+      RowInfo *r = row_info_new (self->reader, job->account, me, tasks->pdata[i], tasks, outbox);
+      result->missing += r->can_download && !r->withdrawn;
+      g_ptr_array_add (result->rows, r);
+    }
   pending = rr_store_outbox_list (self->reader, job->account, "pending", NULL);
   refused = rr_store_outbox_list (self->reader, job->account, "refused", NULL);
   result->pending = pending ? pending->len : 0;
@@ -448,6 +473,7 @@ list_done (GObject      *source,
     }
   self->n_pending = result->pending;
   self->n_refused = result->refused;
+  self->n_missing = result->missing;
   update_status (self, self->detail);
   list_result_free (result);
 again:
@@ -516,6 +542,14 @@ update_status (RrWorklist *self,
                                             self->n_refused), self->n_refused);
   if (detail && *detail)
     g_string_append_printf (s, " · %s", detail);
+  /* Complete only when every open task is here: a read signed elsewhere
+   * is not downloaded by a run, and is not missing from it. */
+  else if (self->downloaded && self->n_missing == 0)
+    g_string_append_printf (s, " · %s", _("downloads complete"));
+  else if (self->downloaded)
+    g_string_append_printf (s, g_dngettext (NULL, " · %u open task not on this computer yet",
+                                            " · %u open tasks not on this computer yet",
+                                            self->n_missing), self->n_missing);
   gtk_label_set_text (self->status, s->str);
   g_string_free (s, TRUE);
 }
@@ -677,8 +711,9 @@ sync_done (GObject      *source,
   rebuild (self);
   /* An open task may have been withdrawn meanwhile: its form says so. */
   g_signal_emit (self, signals[SIGNAL_SYNCED], 0);
-  update_status (self, ok ? (job->tasks_only ? NULL : _("downloads complete"))
-                          : self->session_ended ? NULL : error->message);
+  if (!job->tasks_only)
+    self->downloaded = ok;
+  update_status (self, ok ? NULL : self->session_ended ? NULL : error->message);
   if (self->session_ended)
     {
       g_clear_handle_id (&self->poll_source, g_source_remove);
@@ -736,6 +771,8 @@ start_run (RrWorklist *self,
   t = g_task_new (self, self->cancellable, sync_done, NULL);
   g_task_set_task_data (t, job, job_free);
   g_task_run_in_thread (t, sync_thread);
+  if (!tasks_only)
+    self->downloaded = FALSE;
   update_status (self, tasks_only ? _("refreshing the task list") : _("downloading"));
 }
 
@@ -897,7 +934,8 @@ rr_worklist_sign_out (RrWorklist *self)
   g_hash_table_remove_all (self->progress);
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->list))))
     gtk_list_box_remove (self->list, child);
-  self->n_pending = self->n_refused = 0;
+  self->n_pending = self->n_refused = self->n_missing = 0;
+  self->downloaded = FALSE;
   set_session_ended (self, FALSE);
   g_clear_pointer (&self->detail, g_free);
   gtk_label_set_text (self->status, "");

@@ -96,6 +96,14 @@ static const char *const migrations[] = {
   /* 6: the offsets the reader linked the prior's pane by ("link here"),
    * beside the reader's place: reopening the task keeps them. */
   "ALTER TABLE drafts ADD COLUMN links TEXT CHECK (links IS NULL OR json_valid (links));",
+  /* 7: the reader's own read as the server holds it (GET
+   * /tasks/{id}/submission), fetched when it was signed on another
+   * computer: it opens read-only here, and a follow-up's prior calipers
+   * come from it. */
+  "CREATE TABLE submissions ("
+  "  account_id INTEGER NOT NULL REFERENCES accounts (id), task_id TEXT NOT NULL,"
+  "  json TEXT NOT NULL CHECK (json_valid (json)), updated_us INTEGER NOT NULL,"
+  "  PRIMARY KEY (account_id, task_id));",
 };
 
 int
@@ -715,6 +723,31 @@ rr_store_get_links (RrStore     *store,
 {
   return get_task_text (store,
                         "SELECT links FROM drafts WHERE account_id = ?1 AND task_id = ?2",
+                        account, task_id, error);
+}
+
+gboolean
+rr_store_put_submission (RrStore     *store,
+                         gint64       account,
+                         const char  *task_id,
+                         const char  *json,
+                         GError     **error)
+{
+  return put_task_text (store,
+                        "INSERT INTO submissions (account_id, task_id, json, updated_us)"
+                        " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (account_id, task_id)"
+                        " DO UPDATE SET json = ?3, updated_us = ?4",
+                        account, task_id, json, error);
+}
+
+char *
+rr_store_get_submission (RrStore     *store,
+                         gint64       account,
+                         const char  *task_id,
+                         GError     **error)
+{
+  return get_task_text (store,
+                        "SELECT json FROM submissions WHERE account_id = ?1 AND task_id = ?2",
                         account, task_id, error);
 }
 

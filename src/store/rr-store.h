@@ -170,6 +170,19 @@ char       *rr_store_get_links        (RrStore     *store,
                                        gint64       account,
                                        const char  *task_id,
                                        GError     **error);
+/* The reader's own submitted read of @task_id as GET
+ * /tasks/{id}/submission answers it ({"submission": {"read": ...},
+ * "receipt": ...}), kept when it was signed on another computer; get:
+ * NULL when none is kept. */
+gboolean    rr_store_put_submission   (RrStore     *store,
+                                       gint64       account,
+                                       const char  *task_id,
+                                       const char  *json,
+                                       GError     **error);
+char       *rr_store_get_submission   (RrStore     *store,
+                                       gint64       account,
+                                       const char  *task_id,
+                                       GError     **error);
 /* Records a manifest entry of @task_id. A file whose size or MD5 changed
  * on the server loses its cached state and is fetched again. */
 gboolean    rr_store_put_instance     (RrStore                *store,

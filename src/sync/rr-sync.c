@@ -3,11 +3,63 @@
  * requests are in rr-sync-request.c, the outbox in rr-sync-outbox.c. */
 #include "rr-sync.h"
 #include "rr-sync-download.h"
+#include "rr-sync-submission.h"
 #include "rr-json.h"
 
 #include <string.h>
 
 G_DEFINE_QUARK (rr-sync-error-quark, rr_sync_error)
+
+/* The background sync fills the cache for the reads still to do. A task
+ * named explicitly (the reader clicked it) comes whatever its status, so
+ * a read signed on another computer can be looked at here; a withdrawn
+ * one (cancelled) is not the reader's to open any more. */
+static gboolean
+wanted_task (const RrSyncOptions *options,
+             const char          *id,
+             const char          *status)
+{
+  if (options->task_id == NULL)
+    return g_str_equal (status, "open");
+  return g_str_equal (options->task_id, id) && !g_str_equal (status, "cancelled");
+}
+
+/* The reader's own reads submitted elsewhere (another computer, the API),
+ * each fetched once: such a read opens here read-only, and a follow-up's
+ * prior calipers come from it. Reads signed here are in the outbox. */
+static gboolean
+fetch_submissions (RrSyncClient  *client,
+                   RrStore       *store,
+                   gint64         account,
+                   JsonArray     *tasks,
+                   GError       **error)
+{
+  g_autofree char *user = NULL;
+
+  if (!rr_store_get_account (store, account, NULL, &user, NULL, error))
+    return FALSE;
+  for (guint i = 0; i < json_array_get_length (tasks); i++)
+    {
+      JsonObject *o = rr_json_get_element (tasks, i);
+      const char *id = o ? json_object_get_string_member_with_default (o, "id", NULL) : NULL;
+      g_autofree char *kept = NULL;
+      g_autoptr (RrStoreOutbox) here = NULL;
+      /* An admin lists every task; only the account's own are its reads. */
+      if (id == NULL ||
+          g_strcmp0 (json_object_get_string_member_with_default (o, "kind", ""), "read") != 0 ||
+          g_strcmp0 (json_object_get_string_member_with_default (o, "status", ""),
+                     "submitted") != 0 ||
+          g_strcmp0 (rr_json_get_string (o, "assignee"), user) != 0)
+        continue;
+      kept = rr_store_get_submission (store, account, id, NULL);
+      here = rr_store_outbox_for_task (store, account, id, NULL);
+      if (kept || (here && g_str_equal (here->state, "delivered")))
+        continue;
+      if (!rr_sync_fetch_submission (client, store, account, id, error))
+        return FALSE;
+    }
+  return TRUE;
+}
 
 gboolean
 rr_sync_run (RrSyncClient         *client,
@@ -69,8 +121,7 @@ rr_sync_run (RrSyncClient         *client,
           return FALSE;
         }
       g_ptr_array_add (ids, g_strdup (id));
-      if (g_strcmp0 (json_object_get_string_member_with_default (o, "status", ""), "open") == 0 &&
-          (options->task_id == NULL || g_str_equal (options->task_id, id)))
+      if (wanted_task (options, id, json_object_get_string_member_with_default (o, "status", "")))
         g_ptr_array_add (wanted, ids->pdata[ids->len - 1]);
     }
   g_ptr_array_add (ids, NULL);
@@ -80,6 +131,8 @@ rr_sync_run (RrSyncClient         *client,
       rr_store_rollback (store);
       return FALSE;
     }
+  if (!fetch_submissions (client, store, account, a, error))
+    return FALSE;
 
   if (options->tasks_only)
     return TRUE;

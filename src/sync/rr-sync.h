@@ -110,7 +110,8 @@ typedef struct
 {
   guint parallel;          /* connections at once (4) */
   guint offline_timeout_s; /* how long without progress, whatever fails (300) */
-  const char *task_id;     /* only this task (NULL: every open task) */
+  const char *task_id;     /* only this task, whatever its status unless cancelled (NULL: every
+                              open task) */
   gboolean tasks_only;     /* the task list, no files */
   RrSyncProgressFunc progress;
   gpointer progress_data;

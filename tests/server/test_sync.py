@@ -393,6 +393,50 @@ class Sync(unittest.TestCase):
             t.join(2)
             listener.close()
 
+    def test_8a_submitted_elsewhere_named(self):
+        """Finding m6: on a computer that never had them, the background
+        sync leaves the reader's submitted reads alone (they are not to
+        do), but a submitted read named explicitly (the reader clicked it)
+        is downloaded, every file of it."""
+        self.reset()
+        self.sync()
+        with sqlite3.connect(self.db) as db:
+            status = dict(db.execute("SELECT id, status FROM tasks"))
+        # test_7 submitted both reads; none is open.
+        self.assertEqual(sorted(status.values()), ["submitted", "submitted"])
+        self.assertEqual(self.manifest_count(), 0)
+        self.assertEqual(self.cached_files(), [])
+        # Each read is kept as the server holds it, receipt and all, so it
+        # opens here read-only (GET /tasks/{id}/submission, as reader1).
+        token = self.server.login("reader1", "reader-password")
+        with sqlite3.connect(self.db) as db:
+            kept = dict(db.execute("SELECT task_id, json FROM submissions"))
+        self.assertEqual(sorted(kept), sorted(status))
+        for task_id, text in kept.items():
+            code, server = self.server.request("GET", "/readroom/v1/tasks/%s/submission" % task_id,
+                                               token=token)
+            self.assertEqual(code, 200)
+            mine = json.loads(text)
+            self.assertEqual(mine["receipt"], server["receipt"])
+            self.assertEqual(mine["submission"]["read"], server["submission"]["read"])
+            self.assertEqual(mine["submission"]["read"]["target_lesions"][0]["measurements"],
+                             {"Baseline": 25.0})
+            self.assertNotIn("signature", mine["submission"])
+        task = sorted(status)[0]
+        args = [CLI, "sync", "--server", self.url, "--user", "reader1", "--offline-timeout",
+                "120", "--task", task]
+        r = subprocess.run(args, env=self.env(), capture_output=True, text=True, timeout=300)
+        self.assertEqual(r.returncode, 0, r.stderr[-3000:])
+        # The phantom study of one subject: 24 slices, each verified.
+        with sqlite3.connect(self.db) as db:
+            mine = db.execute("SELECT count (*) FROM task_instances WHERE task_id = ?",
+                              (task,)).fetchone()[0]
+            others = db.execute("SELECT count (*) FROM task_instances WHERE task_id != ?",
+                                (task,)).fetchone()[0]
+        self.assertEqual((mine, others), (24, 0))
+        self.assertEqual(len(self.cached_files()), 24)
+        self.assert_cache_sound()
+
     def test_9_reader_leaves_the_pool(self):
         """The reader leaves the trial's reader pool while nobody can take
         over: their reads wait unassigned until the admin reassigns them.

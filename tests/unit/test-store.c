@@ -709,6 +709,7 @@ test_outbox_states (void)
     g_autofree char *cmd = g_strdup_printf (
       "sqlite3 '%s' \"DROP INDEX outbox_by_task; UPDATE outbox SET state = 'pending'"
       " WHERE state IN ('saved', 'sending'); ALTER TABLE drafts DROP COLUMN links;"
+      " DROP TABLE submissions;"
       " PRAGMA user_version = 4\"", path);
     g_autoptr (RrStore) s = NULL;
     g_autoptr (GPtrArray) all = NULL;
