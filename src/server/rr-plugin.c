@@ -221,22 +221,34 @@ static char *upload_dir;
  * once are bounded here. One alone is always let in (up to 1 GiB); past
  * the budget the next one is refused with 503 before it is read. */
 #define UPLOAD_MEMORY ((guint64) 512 << 20)
-/* An upload without a live token is answered 401 by the handler; its
- * body is not kept, and past this size not even read. */
+/* An upload from someone who may not upload (no live token: 401; a
+ * signed-in user who is neither admin nor a site member: 403) is answered
+ * by the handler, its body not kept; past this size, or chunked (no
+ * length to bound it), the body is not even read. */
 #define UPLOAD_UNAUTHENTICATED ((guint64) 64 << 10)
+/* Chunked bodies in transit are written to upload-tmp beside the
+ * database: at most this much of them at once, whoever sends them. One
+ * body is 1 GiB at most, so two full ones fit; past that the next piece
+ * is refused (503) and the upload stops. */
+#define UPLOAD_DISK ((guint64) 2 << 30)
 static GMutex budget_lock;
-static guint64 budget_used;
-static OrthancPluginErrorCode busy_code, refused_code;
+static guint64 budget_used;     /* Content-Length bodies, in memory */
+static guint64 disk_used;       /* chunked bodies, on disk */
+static OrthancPluginErrorCode busy_code, disk_full_code, refused_code, forbidden_code;
+static OrthancPluginErrorCode too_large_code;
 
 typedef struct
 {
   int fd;
   guint64 size;
   gboolean too_large;         /* more than RR_MAX_UPLOAD was sent */
+  gboolean disk_full;         /* past UPLOAD_DISK of chunked bodies in transit */
   gboolean failed;            /* the file could not be written */
   int error;                  /* why (errno) */
   gboolean discard;           /* no live token: the body is dropped */
   guint64 reserved;           /* of the memory budget, until finalized */
+  gboolean chunked;           /* no Content-Length: charged to the disk budget */
+  guint64 on_disk;            /* of the disk budget, until finalized */
   OrthancPluginHttpMethod method;
   char *url;
   char *route;
@@ -247,10 +259,11 @@ typedef struct
 static void
 upload_free (Upload *u)
 {
-  if (u->reserved)
+  if (u->reserved || u->on_disk)
     {
       g_mutex_lock (&budget_lock);
       budget_used -= u->reserved;
+      disk_used -= u->on_disk;
       g_mutex_unlock (&budget_lock);
     }
   if (u->fd >= 0)
@@ -282,6 +295,7 @@ upload_begin (OrthancPluginServerChunkedRequestReader **reader,
   g_autofree char *path = g_build_filename (upload_dir, "upload-XXXXXX", NULL);
   const char *auth, *length;
   guint64 n = 0;
+  RrUploadRight right;
 
   u->fd = -1;
   u->method = request->method;
@@ -293,19 +307,23 @@ upload_begin (OrthancPluginServerChunkedRequestReader **reader,
   length = g_hash_table_lookup (u->headers, "content-length");
   if (length && !g_ascii_string_to_unsigned (length, 10, 0, RR_MAX_UPLOAD, &n, NULL))
     n = RR_MAX_UPLOAD;  /* the filter let it through: Orthanc will say what is wrong */
-  /* Nobody's body is kept: the handler answers 401 as it would have. A
-   * large one is refused before Orthanc reads it into memory. */
-  if (!rr_api_token_live (auth))
+  /* Nobody's body, nor a reader's, is kept: the handler answers 401 or
+   * 403 as it would have. A large one, or one with no length, is refused
+   * before Orthanc reads any of it: only admins and site members hold
+   * the budgets below. */
+  right = rr_api_upload_right (auth);
+  if (right != RR_UPLOAD_ALLOWED)
     {
-      if (length && n > UPLOAD_UNAUTHENTICATED)
+      if (!length || n > UPLOAD_UNAUTHENTICATED)
         {
           upload_free (u);
-          return refused_code;
+          return right == RR_UPLOAD_NO_TOKEN ? refused_code : forbidden_code;
         }
       u->discard = TRUE;
       *reader = (OrthancPluginServerChunkedRequestReader *) u;
       return OrthancPluginErrorCode_Success;
     }
+  u->chunked = length == NULL;
   if (length)
     {
       gboolean fits;
@@ -343,13 +361,37 @@ upload_chunk (OrthancPluginServerChunkedRequestReader *reader,
 
   /* The filter refused a Content-Length over the limit; the size is
    * checked again before each write, whatever Orthanc passes on. Past
-   * the limit, or once a write failed, the rest is read and dropped. */
-  if (u->too_large || u->failed || u->discard)
+   * the limit (or the disk budget) the piece is refused with an error
+   * code; Orthanc 1.10 ignores a reader's error here (it reads the body
+   * to its end and calls upload_execute, which answers 413 or 503), so
+   * nothing more is written. Once a write failed, the rest is dropped
+   * for the handler's 507. A discarded body is 64 KiB at most
+   * (upload_begin). */
+  if (u->too_large)
+    return too_large_code;
+  if (u->disk_full)
+    return disk_full_code;
+  if (u->failed || u->discard)
     return OrthancPluginErrorCode_Success;
   if (size > RR_MAX_UPLOAD - MIN (u->size, RR_MAX_UPLOAD))
     {
       u->too_large = TRUE;
-      return OrthancPluginErrorCode_Success;
+      return too_large_code;
+    }
+  if (u->chunked)
+    {
+      gboolean fits;
+      g_mutex_lock (&budget_lock);
+      fits = disk_used + size <= UPLOAD_DISK;
+      if (fits)
+        disk_used += size;
+      g_mutex_unlock (&budget_lock);
+      if (!fits)
+        {
+          u->disk_full = TRUE;
+          return disk_full_code;
+        }
+      u->on_disk += size;
     }
   while (size > 0)
     {
@@ -382,6 +424,15 @@ upload_execute (OrthancPluginServerChunkedRequestReader *reader,
                                       "\"The body is one DICOM file (up to 1 GiB)\"}}";
       OrthancPluginSetHttpHeader (context, output, "Content-Type", "application/json");
       OrthancPluginSendHttpStatus (context, output, 413, too_large, sizeof too_large - 1);
+      return OrthancPluginErrorCode_Success;
+    }
+  if (u->disk_full)
+    {
+      static const char busy[] = "{\"error\": {\"code\": \"rate_limited\", \"message\": "
+                                 "\"The server holds as many uploads in transit as it can; "
+                                 "try again shortly\"}}";
+      OrthancPluginSetHttpHeader (context, output, "Content-Type", "application/json");
+      OrthancPluginSendHttpStatus (context, output, 503, busy, sizeof busy - 1);
       return OrthancPluginErrorCode_Success;
     }
   if (!u->failed && !u->discard && u->size > 0)
@@ -685,6 +736,13 @@ OrthancPluginInitialize (OrthancPluginContext *ctx)
                                               "or send the body chunked");
   refused_code = OrthancPluginRegisterErrorCode (context, 2, 401, "unauthenticated: a valid "
                                                  "bearer token is required");
+  disk_full_code = OrthancPluginRegisterErrorCode (context, 5, 503, "rate_limited: the server "
+                                                   "holds as many uploads in transit as it can; "
+                                                   "try again shortly");
+  forbidden_code = OrthancPluginRegisterErrorCode (context, 3, 403, "forbidden: only an admin "
+                                                   "or a site member uploads");
+  too_large_code = OrthancPluginRegisterErrorCode (context, 4, 413, "too_large: the body is "
+                                                   "one DICOM file (up to 1 GiB)");
   server.failures = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                            (GDestroyNotify) g_array_unref);
   server.lookup_study = lookup_study;

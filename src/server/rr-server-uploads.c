@@ -474,6 +474,16 @@ post_instances (RrHttpRequest  *req,
     return rr_respond_error (resp, 422, "phi_present", "The file is not de-identified "
                              "(readroom-cli deid): these attributes still identify, or Patient "
                              "Identity Removed is not YES", check.phi);
+  /* The user was looked up before the lock was released: one disabled,
+   * or a session revoked, meanwhile is no longer signed in. */
+  {
+    const char *auth = g_hash_table_lookup (req->headers, "authorization");
+    g_autoptr (RrUser) again = auth && g_str_has_prefix (auth, "Bearer ")
+                               ? rr_user_from_token (auth + 7) : NULL;
+    if (again == NULL || again->id != req->user->id || again->admin != req->user->admin)
+      return rr_respond_error (resp, 401, "unauthenticated", "The session ended while the "
+                               "file was checked; nothing was stored", NULL);
+  }
   /* The site was looked up before the lock was released: a membership
    * taken away meanwhile refuses the file. */
   if (!req->user->admin)

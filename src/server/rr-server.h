@@ -185,9 +185,15 @@ void        rr_without_lock        (RrLockedFunc func,
 void        rr_api_handle          (const char *route,
                                     RrHttpRequest  *req,
                                     RrHttpAnswer *resp);
-/* Does @authorization ("Bearer ...") name a live session? For a body's
+/* Who @authorization ("Bearer ...") names, as an uploader: for a body's
  * reader, before the body is read. */
-gboolean    rr_api_token_live      (const char *authorization);
+typedef enum
+{
+  RR_UPLOAD_NO_TOKEN,         /* no live session: 401 */
+  RR_UPLOAD_NOT_UPLOADER,     /* signed in, but neither admin nor a site member: 403 */
+  RR_UPLOAD_ALLOWED,
+} RrUploadRight;
+RrUploadRight rr_api_upload_right (const char *authorization);
 /* For the request filter: may @user see the study (DICOMweb routes)? */
 gboolean    rr_api_user_may_see_study (const RrUser *user,
                                        const char   *study_uid);
