@@ -28,9 +28,10 @@ typedef struct
 void             rr_upload_staged_free       (RrUploadStaged *staged);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RrUploadStaged, rr_upload_staged_free)
 
-/* A digest (hex) of @source's files: each regular file's path relative to
- * the source, size and modification time, in name order. A DICOMDIR
- * stands for its folder; another single file for itself. */
+/* A digest (hex) of @source's files, those rr_deid_source_files lists:
+ * each one's path relative to the source, size and modification time, in
+ * the walk's order. A DICOMDIR stands for its folder; another single file
+ * for itself. */
 char            *rr_upload_source_digest     (const char  *source,
                                               GError     **error);
 
