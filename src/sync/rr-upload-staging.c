@@ -120,11 +120,56 @@ rr_upload_staged_save (const RrUploadStaged *s, GError **error)
                                    0600, error);
 }
 
+/* A staging folder's own name, "src-" and the digest's hex digits: a
+ * subject or timepoint labelled "src-..." is not one. */
+static gboolean
+is_staging_name (const char *name)
+{
+  if (!g_str_has_prefix (name, "src-") || strlen (name) != 4 + DIGEST_CHARS)
+    return FALSE;
+  for (const char *c = name + 4; *c; c++)
+    if (!g_ascii_isxdigit (*c))
+      return FALSE;
+  return TRUE;
+}
+
+static RrUploadStaged *staged_load (const char *staging);
+
 gboolean
 rr_upload_mark_finished (const char *staging, GError **error)
 {
   g_autofree char *path = g_build_filename (staging, FINISHED, NULL);
-  return g_file_set_contents_full (path, "", 0, G_FILE_SET_CONTENTS_CONSISTENT, 0600, error);
+  g_autofree char *parent = g_path_get_dirname (staging);
+  g_autofree char *own = g_path_get_basename (staging);
+  g_autoptr (RrUploadStaged) done = staged_load (staging);
+  g_autoptr (GDir) d = NULL;
+  const char *name;
+
+  if (!g_file_set_contents_full (path, "", 0, G_FILE_SET_CONTENTS_CONSISTENT, 0600, error))
+    return FALSE;
+  /* The same source whose files changed since (new modification times) was
+   * staged again beside it: the older folder's upload is superseded by this
+   * one, and would otherwise be offered for resuming forever. */
+  if (done == NULL || !(d = g_dir_open (parent, 0, NULL)))
+    return TRUE;
+  while ((name = g_dir_read_name (d)))
+    {
+      g_autofree char *other = NULL;
+      g_autoptr (RrUploadStaged) s = NULL;
+      if (!is_staging_name (name) || strcmp (name, own) == 0)
+        continue;
+      other = g_build_filename (parent, name, NULL);
+      s = staged_load (other);
+      if (s && strcmp (s->source, done->source) == 0 && strcmp (s->trial, done->trial) == 0 &&
+          strcmp (s->subject, done->subject) == 0 && strcmp (s->label, done->label) == 0)
+        {
+          g_autofree char *marker = g_build_filename (other, FINISHED, NULL);
+          if (!g_file_set_contents_full (marker, "", 0, G_FILE_SET_CONTENTS_CONSISTENT, 0600,
+                                         error))
+            return FALSE;
+        }
+    }
+  return TRUE;
 }
 
 static RrUploadStaged *
@@ -174,7 +219,7 @@ find_unfinished (const char *dir, guint depth, GPtrArray *out)
       GStatBuf sb;
       if (g_lstat (path, &sb) != 0 || !S_ISDIR (sb.st_mode))
         continue;
-      if (g_str_has_prefix (name, "src-"))
+      if (is_staging_name (name))
         {
           RrUploadStaged *s = staged_load (path);
           if (s)

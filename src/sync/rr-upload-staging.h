@@ -45,7 +45,9 @@ char            *rr_upload_source_staging_dir (const char  *base,
 gboolean         rr_upload_staged_save       (const RrUploadStaged *staged,
                                               GError              **error);
 /* Marks the staging folder's upload as finished (sent and linked or
- * answered): it is no longer offered for resuming. */
+ * answered): it is no longer offered for resuming, nor are the folders
+ * beside it staged from the same source for the same trial, subject and
+ * timepoint before its files changed. */
 gboolean         rr_upload_mark_finished     (const char  *staging,
                                               GError     **error);
 /* The unfinished uploads under the user's cache, newest first
