@@ -79,6 +79,7 @@ struct Walk
   GPtrArray *failures;
   dev_t out_dev;
   ino_t out_ino;
+  guint max_files;  /* 0: no limit */
 };
 
 /* The output folder may sit inside the input: never read it back. */
@@ -97,8 +98,38 @@ tree_file (const char *path, gpointer data)
   Walk *w = (Walk *) data;
   g_autofree char *base = g_path_get_basename (path);
   if (g_ascii_strcasecmp (base, "DICOMDIR") != 0)
-    g_ptr_array_add (w->files, g_strdup (path));
+    {
+      if (w->max_files > 0 && w->files->len >= w->max_files)
+        return FALSE;
+      g_ptr_array_add (w->files, g_strdup (path));
+    }
   return TRUE;
+}
+
+static void
+tree_problem (const char *path, const char *message, gpointer data);
+
+/* The files under @in that de-identification reads, in its order: a
+ * DICOMDIR stands for its folder, another single file for itself. FALSE
+ * when the walk was ended (more than w->max_files, or cancelled). */
+static gboolean
+tree_collect (Walk *w, const char *in, const GStatBuf *st, GCancellable *cancellable)
+{
+  RrDicomWalk walk = { tree_folder, tree_file, tree_problem, w, cancellable, NULL };
+  g_autofree char *base = g_path_get_basename (in);
+  gboolean whole = TRUE;
+
+  if (S_ISREG (st->st_mode) && g_ascii_strcasecmp (base, "DICOMDIR") == 0)
+    {
+      g_autofree char *dir = g_path_get_dirname (in);
+      whole = rr_dicom_walk (&walk, dir);
+    }
+  else if (S_ISREG (st->st_mode))
+    g_ptr_array_add (w->files, g_strdup (in));
+  else
+    whole = rr_dicom_walk (&walk, in);
+  rr_dicom_walk_clear (&walk);
+  return whole;
 }
 
 static void
@@ -162,6 +193,29 @@ tree_one (guint i, gpointer data)
     t->written[i] = TRUE;
 }
 
+extern "C" GPtrArray *
+rr_deid_source_files (const char  *in,
+                      guint        max_files,
+                      GError     **error)
+{
+  GStatBuf st;
+  if (g_stat (in, &st) != 0)
+    {
+      fail (error, RR_DICOM_ERROR_READ, "%s: %s", in, g_strerror (errno));
+      return NULL;
+    }
+  g_autoptr (GPtrArray) files = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) failures = g_ptr_array_new_with_free_func (failure_free);
+  /* No output folder yet: the staging folder is named after this list. */
+  Walk w = { files, failures, 0, 0, max_files };
+  if (!tree_collect (&w, in, &st, NULL))
+    {
+      fail (error, RR_DICOM_ERROR_READ, "%s: more than %u files", in, max_files);
+      return NULL;
+    }
+  return g_steal_pointer (&files);
+}
+
 extern "C" RrDeidResult *
 rr_deid_tree (RrDeid        *deid,
               const char    *in,
@@ -193,20 +247,8 @@ rr_deid_tree (RrDeid        *deid,
   r->warnings = g_ptr_array_new_with_free_func (warning_free);
   r->failures = g_ptr_array_new_with_free_func (failure_free);
   g_autoptr (GPtrArray) files = g_ptr_array_new_with_free_func (g_free);
-  Walk w = { files, r->failures, ost.st_dev, ost.st_ino };
-  RrDicomWalk walk = { tree_folder, tree_file, tree_problem, &w, cancellable, NULL };
-
-  g_autofree char *base = g_path_get_basename (in);
-  if (S_ISREG (st.st_mode) && g_ascii_strcasecmp (base, "DICOMDIR") == 0)
-    {
-      g_autofree char *dir = g_path_get_dirname (in);
-      rr_dicom_walk (&walk, dir);
-    }
-  else if (S_ISREG (st.st_mode))
-    g_ptr_array_add (files, g_strdup (in));
-  else
-    rr_dicom_walk (&walk, in);
-  rr_dicom_walk_clear (&walk);
+  Walk w = { files, r->failures, ost.st_dev, ost.st_ino, 0 };
+  tree_collect (&w, in, &st, cancellable);
 
   guint n = files->len;
   g_autofree GPtrArray **warnings = g_new0 (GPtrArray *, MAX (n, 1));

@@ -914,7 +914,12 @@ copy_bounce (int in, goffset off, int out, goffset out_off, const char *head, gs
           if (n < 0 && errno == EINTR)
             continue;
           if (n <= 0)
-            return FALSE;
+            {
+              /* 0: the source shrank since it was measured; errno is stale. */
+              if (n == 0)
+                errno = EIO;
+              return FALSE;
+            }
         }
       struct iovec v[2];
       int nv = 0;
@@ -929,7 +934,11 @@ copy_bounce (int in, goffset off, int out, goffset out_off, const char *head, gs
           if (w < 0 && errno == EINTR)
             continue;
           if (w <= 0)
-            return FALSE;
+            {
+              if (w == 0)
+                errno = EIO;
+              return FALSE;
+            }
           done += (gsize) w;
           /* A short write: step the vectors past what went out. */
           gsize skip = (gsize) w;

@@ -96,6 +96,13 @@ RrDeidResult *rr_deid_tree             (RrDeid        *deid,
                                         GCancellable  *cancellable,
                                         GError       **error);
 void          rr_deid_result_free      (RrDeidResult *result);
+/* The files rr_deid_tree reads from @in, in its order (paths beginning
+ * with @in, or its folder for a DICOMDIR); folders that cannot be walked
+ * are left out as the tree leaves them out. NULL when @in cannot be read
+ * or holds more than @max_files (0: no limit). */
+GPtrArray    *rr_deid_source_files     (const char  *in,
+                                        guint        max_files,
+                                        GError     **error);
 
 /* One attribute that de-identification changes: @before NULL when it adds
  * it, @after NULL when it removes it. Values as text, cut for showing. */

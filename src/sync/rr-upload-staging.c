@@ -1,9 +1,10 @@
 /* rr-upload-staging.c: the staging folder keyed by the source files, and
  * the note it keeps of what it was made for (see rr-upload-staging.h).
- * The walk is stat(2) only: the digest must cost little next to the
- * de-identification it saves on a rerun. */
+ * The walk is de-identification's own, stat(2) only: the digest must cost
+ * little next to the de-identification it saves on a rerun. */
 #include "rr-upload-staging.h"
 #include "rr-sync-upload.h"
+#include "rr-dicom-deid.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>
@@ -12,8 +13,6 @@
 #define MANIFEST "upload.ini"
 #define FINISHED "upload.finished"
 #define GROUP "upload"
-/* Folders below a source looked into, at most (a disc is 3 or 4 deep). */
-#define MAX_DEPTH 16
 /* Hex digits of the digest in the folder's name: 80 bits. */
 #define DIGEST_CHARS 20
 /* A staging folder's depth under the cache's upload folder:
@@ -37,12 +36,6 @@ rr_upload_staged_free (RrUploadStaged *s)
   g_free (s);
 }
 
-static gint
-compare_names (gconstpointer a, gconstpointer b)
-{
-  return strcmp (*(const char * const *) a, *(const char * const *) b);
-}
-
 /* One file: its name with the NUL after it (a name cannot fake the
  * numbers), then its size and modification time. */
 static void
@@ -55,56 +48,13 @@ add_file (GChecksum *sum, const char *name, const GStatBuf *sb)
   g_checksum_update (sum, (const guchar *) numbers, -1);
 }
 
-/* Adds the regular files under @dir (relative name @rel) to @sum, in name
- * order. Symbolic links to folders are not followed (no loops). */
-static gboolean
-digest_dir (GChecksum *sum, const char *dir, const char *rel, guint depth, guint *n,
-            GError **error)
-{
-  g_autoptr (GDir) d = g_dir_open (dir, 0, error);
-  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
-  const char *name;
-
-  if (d == NULL)
-    return FALSE;
-  while ((name = g_dir_read_name (d)))
-    g_ptr_array_add (names, g_strdup (name));
-  g_ptr_array_sort (names, compare_names);
-  for (guint i = 0; i < names->len; i++)
-    {
-      g_autofree char *path = g_build_filename (dir, names->pdata[i], NULL);
-      g_autofree char *r = *rel ? g_strconcat (rel, "/", names->pdata[i], NULL)
-                                : g_strdup (names->pdata[i]);
-      GStatBuf lsb, sb;
-      if (g_lstat (path, &lsb) != 0)
-        continue;
-      if (S_ISDIR (lsb.st_mode))
-        {
-          if (depth + 1 < MAX_DEPTH && !digest_dir (sum, path, r, depth + 1, n, error))
-            return FALSE;
-          continue;
-        }
-      if (g_stat (path, &sb) != 0 || !S_ISREG (sb.st_mode))
-        continue;
-      if (++*n > RR_UPLOAD_MAX_SOURCE_FILES)
-        {
-          g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED,
-                       "%s: more than %u files: upload one visit at a time", dir,
-                       RR_UPLOAD_MAX_SOURCE_FILES);
-          return FALSE;
-        }
-      add_file (sum, r, &sb);
-    }
-  return TRUE;
-}
-
 char *
 rr_upload_source_digest (const char *source, GError **error)
 {
   g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
-  g_autofree char *base = NULL;
+  g_autoptr (GPtrArray) files = NULL;
+  g_autofree char *dir = NULL;
   GStatBuf sb;
-  guint n = 0;
 
   if (source == NULL || g_stat (source, &sb) != 0)
     {
@@ -113,17 +63,25 @@ rr_upload_source_digest (const char *source, GError **error)
                    source ? source : "(none)", g_strerror (saved));
       return NULL;
     }
-  base = g_path_get_basename (source);
-  if (S_ISDIR (sb.st_mode) || g_ascii_strcasecmp (base, "DICOMDIR") == 0)
+  /* The very list de-identification reads (links to folders followed,
+   * unreadable folders left out): a key from another walk could give two
+   * different sources the same staging folder. */
+  files = rr_deid_source_files (source, RR_UPLOAD_MAX_SOURCE_FILES, error);
+  if (files == NULL)
+    return NULL;
+  dir = S_ISDIR (sb.st_mode) ? g_strdup (source) : g_path_get_dirname (source);
+  for (guint i = 0; i < files->len; i++)
     {
-      g_autofree char *dir = S_ISDIR (sb.st_mode) ? g_strdup (source)
-                                                  : g_path_get_dirname (source);
-      if (!digest_dir (sum, dir, "", 0, &n, error))
-        return NULL;
-    }
-  else
-    {
-      add_file (sum, base, &sb);
+      const char *path = files->pdata[i];
+      gsize n = strlen (dir);
+      g_autofree char *base = NULL;
+      GStatBuf fsb;
+      if (g_stat (path, &fsb) != 0)
+        continue;
+      if (strncmp (path, dir, n) == 0 && path[n] == G_DIR_SEPARATOR)
+        add_file (sum, path + n + 1, &fsb);
+      else
+        add_file (sum, (base = g_path_get_basename (path)), &fsb);
     }
   return g_strdup (g_checksum_get_string (sum));
 }
@@ -162,11 +120,56 @@ rr_upload_staged_save (const RrUploadStaged *s, GError **error)
                                    0600, error);
 }
 
+/* A staging folder's own name, "src-" and the digest's hex digits: a
+ * subject or timepoint labelled "src-..." is not one. */
+static gboolean
+is_staging_name (const char *name)
+{
+  if (!g_str_has_prefix (name, "src-") || strlen (name) != 4 + DIGEST_CHARS)
+    return FALSE;
+  for (const char *c = name + 4; *c; c++)
+    if (!g_ascii_isxdigit (*c))
+      return FALSE;
+  return TRUE;
+}
+
+static RrUploadStaged *staged_load (const char *staging);
+
 gboolean
 rr_upload_mark_finished (const char *staging, GError **error)
 {
   g_autofree char *path = g_build_filename (staging, FINISHED, NULL);
-  return g_file_set_contents_full (path, "", 0, G_FILE_SET_CONTENTS_CONSISTENT, 0600, error);
+  g_autofree char *parent = g_path_get_dirname (staging);
+  g_autofree char *own = g_path_get_basename (staging);
+  g_autoptr (RrUploadStaged) done = staged_load (staging);
+  g_autoptr (GDir) d = NULL;
+  const char *name;
+
+  if (!g_file_set_contents_full (path, "", 0, G_FILE_SET_CONTENTS_CONSISTENT, 0600, error))
+    return FALSE;
+  /* The same source whose files changed since (new modification times) was
+   * staged again beside it: the older folder's upload is superseded by this
+   * one, and would otherwise be offered for resuming forever. */
+  if (done == NULL || !(d = g_dir_open (parent, 0, NULL)))
+    return TRUE;
+  while ((name = g_dir_read_name (d)))
+    {
+      g_autofree char *other = NULL;
+      g_autoptr (RrUploadStaged) s = NULL;
+      if (!is_staging_name (name) || strcmp (name, own) == 0)
+        continue;
+      other = g_build_filename (parent, name, NULL);
+      s = staged_load (other);
+      if (s && strcmp (s->source, done->source) == 0 && strcmp (s->trial, done->trial) == 0 &&
+          strcmp (s->subject, done->subject) == 0 && strcmp (s->label, done->label) == 0)
+        {
+          g_autofree char *marker = g_build_filename (other, FINISHED, NULL);
+          if (!g_file_set_contents_full (marker, "", 0, G_FILE_SET_CONTENTS_CONSISTENT, 0600,
+                                         error))
+            return FALSE;
+        }
+    }
+  return TRUE;
 }
 
 static RrUploadStaged *
@@ -216,7 +219,7 @@ find_unfinished (const char *dir, guint depth, GPtrArray *out)
       GStatBuf sb;
       if (g_lstat (path, &sb) != 0 || !S_ISDIR (sb.st_mode))
         continue;
-      if (g_str_has_prefix (name, "src-"))
+      if (is_staging_name (name))
         {
           RrUploadStaged *s = staged_load (path);
           if (s)

@@ -28,9 +28,10 @@ typedef struct
 void             rr_upload_staged_free       (RrUploadStaged *staged);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RrUploadStaged, rr_upload_staged_free)
 
-/* A digest (hex) of @source's files: each regular file's path relative to
- * the source, size and modification time, in name order. A DICOMDIR
- * stands for its folder; another single file for itself. */
+/* A digest (hex) of @source's files, those rr_deid_source_files lists:
+ * each one's path relative to the source, size and modification time, in
+ * the walk's order. A DICOMDIR stands for its folder; another single file
+ * for itself. */
 char            *rr_upload_source_digest     (const char  *source,
                                               GError     **error);
 
@@ -44,7 +45,9 @@ char            *rr_upload_source_staging_dir (const char  *base,
 gboolean         rr_upload_staged_save       (const RrUploadStaged *staged,
                                               GError              **error);
 /* Marks the staging folder's upload as finished (sent and linked or
- * answered): it is no longer offered for resuming. */
+ * answered): it is no longer offered for resuming, nor are the folders
+ * beside it staged from the same source for the same trial, subject and
+ * timepoint before its files changed. */
 gboolean         rr_upload_mark_finished     (const char  *staging,
                                               GError     **error);
 /* The unfinished uploads under the user's cache, newest first

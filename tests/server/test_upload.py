@@ -509,6 +509,42 @@ class UploadSuite(unittest.TestCase):
         for st in stagings:
             self.assertTrue(os.path.exists(os.path.join(st, "upload.finished")), st)
 
+    def test_8b_visit_folders_of_links_to_series_are_told_apart(self):
+        """s9 review: the staging key came from its own walk, which did not
+        follow links to folders, so two visit folders holding only such
+        links both had the digest of nothing and shared one staging folder:
+        the second upload sent nothing of its own."""
+        visits = []
+        for name, seed in (("a", "21"), ("b", "22")):
+            series = os.path.join(self.tmp, "P13-series-" + name)
+            subprocess.run([PHANTOM, series, "--kind", "ct", "--slices", "3", "--size", "32",
+                            "--seed", seed], check=True, capture_output=True)
+            visit = os.path.join(self.tmp, "P13-visit-" + name)
+            os.makedirs(visit)
+            os.symlink(series, os.path.join(visit, "series"))
+            visits.append(visit)
+        args = self.upload_args(visits[0])
+        args[args.index("--subject") + 1] = "P13"
+        for visit in visits:
+            args[2] = visit
+            r = subprocess.run(args, env=self.upload_env(), capture_output=True, text=True,
+                               timeout=300)
+            self.assertEqual(r.returncode, 0, r.stderr[-3000:])
+            self.assertIn("3 files de-identified", r.stderr)
+            self.assertIn("sent: 3 files this time, 3 of 3 in all", r.stdout)
+        base = os.path.join(self.tmp, "home", "cache", "readroom", "upload", "U1", "P13",
+                            "Baseline")
+        stagings = sorted(os.path.join(base, n) for n in os.listdir(base) if n.startswith("src-"))
+        self.assertEqual(len(stagings), 2, stagings)
+        # The server holds both series: six instances in two studies, each once.
+        sent = [line for st in stagings for line in self.journal(st)]
+        self.assertEqual(len({study for _, study in sent}), 2)
+        uploaded = self.uploaded()
+        sops = {sop for st in stagings for sop in
+                (n[:-len(".dcm")] for n in os.listdir(st) if n.endswith(".dcm"))}
+        self.assertEqual(len(sops), 6)
+        self.assertEqual([uploaded.get(sop) for sop in sorted(sops)], [1] * 6)
+
     def test_9_what_a_person_reads_on_the_terminal(self):
         """s9 walk m12: an unreachable server is said as such, without the
         sync client's wording; a non-member is told so in words; and on a
