@@ -26,5 +26,7 @@ void       rr_qc_view_set_task (RrQcView           *self,
                                 const char * const *files);
 /* Whether @kind (a task's kind) opens in this workspace. */
 gboolean   rr_qc_view_handles  (const char *kind);
+/* A finding's category as people read it: "phi_present" -> "PHI present". */
+char      *rr_qc_category_text (const char *category);
 
 G_END_DECLS

@@ -2,6 +2,7 @@
  * query tasks, and the one being answered (the reviewer's findings, the
  * site's response and the password that signs it). A re-upload answers. */
 #include "rr-upload-view-private.h"
+#include "rr-qc-view.h"
 #include "rr-json.h"
 
 #include <glib/gi18n.h>
@@ -86,18 +87,6 @@ query_detail_free (QueryDetail *d)
   g_free (d);
 }
 
-/* "motion_artifact" as the site reads it: "Motion artifact". */
-static char *
-category_words (const char *code)
-{
-  char *w = g_strdup (code && *code ? code : "finding");
-  for (char *c = w; *c; c++)
-    if (*c == '_')
-      *c = ' ';
-  w[0] = g_ascii_toupper (w[0]);
-  return w;
-}
-
 static void
 query_detail_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
 {
@@ -125,8 +114,8 @@ query_detail_thread (GTask *task, gpointer source, gpointer data, GCancellable *
       const char *severity, *comment;
       if (f == NULL)
         continue;
-      category = category_words (json_object_get_string_member_with_default (f, "category",
-                                                                              NULL));
+      category = rr_qc_category_text (json_object_get_string_member_with_default (f, "category",
+                                                                              "finding"));
       severity = json_object_get_string_member_with_default (f, "severity", "");
       comment = json_object_get_string_member_with_default (f, "comment", "");
       g_ptr_array_add (d->lines, comment && *comment

@@ -83,7 +83,9 @@ print_protocol (GString            *out,
   if (p->max_gap_slices == 0)
     g_ptr_array_add (parts, g_strdup ("no slice missing"));
   else
-    g_ptr_array_add (parts, g_strdup_printf ("at most %u missing slices in a row",
+    g_ptr_array_add (parts, g_strdup_printf (p->max_gap_slices == 1
+                                             ? "at most %u missing slice in a row"
+                                             : "at most %u missing slices in a row",
                                              p->max_gap_slices));
   g_ptr_array_add (parts, NULL);
   {
