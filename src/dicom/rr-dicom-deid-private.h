@@ -5,10 +5,15 @@
 
 #include "rr-dicom-deid.h"
 
+#include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dcxfer.h>
+
+#include <string>
 #include <vector>
 
 class DcmFileFormat;
 class DcmDictEntry;
+class DcmDataset;
 
 /* The header of the file at @path, its pixel values left on disk; @size
  * gets the file's size and @bytes about what the header holds in memory.
@@ -46,3 +51,20 @@ guint32        rr_deid_dictionary_generation      (void);
  * dicom.dic uses (then dcmtk's own reader is used). */
 gboolean       rr_deid_parse_dictionary (char                        *text,
                                          std::vector<DcmDictEntry *> &entries);
+
+/* Writing (rr-dicom-deid-write.cc). Where the Pixel Data element of @ds,
+ * read from @fd (@file_size bytes) in @xfer, starts in the file when it is
+ * the last thing there and can be copied as raw bytes (@start); FALSE for
+ * anything else, which then goes through dcmtk. */
+gboolean       rr_deid_raw_pixel_tail    (DcmDataset        *ds,
+                                          E_TransferSyntax   xfer,
+                                          int                fd,
+                                          goffset            file_size,
+                                          goffset           *start);
+/* Writes @head to @out, then @len bytes of @in from @off; FALSE with errno
+ * set when a read or write fails. */
+gboolean       rr_deid_write_with_pixels (int                in,
+                                          goffset            off,
+                                          int                out,
+                                          const std::string &head,
+                                          goffset            len);
