@@ -86,15 +86,7 @@ class ReadFollowup(WorkspaceDriver, AppCase):
         # The window at the size it must fit (1280x800 unless the run says
         # otherwise), through the settings it keeps its size in.
         w, h = os.environ.get("READROOM_TEST_WINDOW", "1280x800").split("x")
-        config = os.path.join(cls.tmp, "config")
-        os.makedirs(os.path.join(config, "glib-2.0", "settings"))
-        with open(os.path.join(config, "glib-2.0", "settings", "keyfile"), "w") as f:
-            f.write("[org/readroom/Readroom]\nwindow-width=%d\nwindow-height=%d\n"
-                    "window-maximized=false\n" % (int(w), int(h)))
-        cls.env = cls.app_env(XDG_DATA_HOME=os.path.join(cls.tmp, "data"),
-                              XDG_CACHE_HOME=os.path.join(cls.tmp, "cache"),
-                              XDG_CONFIG_HOME=config, READROOM_NO_KEYRING="1")
-        cls.env["GSETTINGS_BACKEND"] = "keyfile"
+        cls.app_settings(int(w), int(h))
 
     @classmethod
     def tearDownClass(cls):

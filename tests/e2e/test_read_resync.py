@@ -31,7 +31,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "server"))
 from a11y import AppCase, find, label_text, main, wait_for  # noqa: E402
 from workspace import WorkspaceDriver  # noqa: E402
 from faultproxy import FaultProxy  # noqa: E402
-from test_server import ADMIN_PASSWORD, Server, make_read  # noqa: E402
+from test_server import make_read  # noqa: E402
 from test_read_followup import CLI, MM_PER_PIXEL, PASSWORD, PHANTOM, tenths  # noqa: E402
 
 OUT = os.path.join(os.environ.get("READROOM_TEST_OUT", tempfile.gettempdir()),
@@ -51,23 +51,14 @@ class ReadResync(WorkspaceDriver, AppCase):
     def setUpClass(cls):
         cls.make_tmp("rr-e2e-resync-")
         os.makedirs(OUT, exist_ok=True)
-        cls.server = Server(os.path.join(cls.tmp, "server"))
-        os.makedirs(cls.server.data)
-        cls.addClassCleanup(cls.server.stop)
-        cls.server.start()
+        cls.start_reading_trial(CLI, "TS", "resync", PASSWORD,
+                                display_names={"reader1": FULL_NAME})
+        admin = cls.admin
+        # The workstation reaches the server through a proxy the test can cut.
         cls.proxy = FaultProxy(cls.server.port)
         cls.proxy.start()
         cls.addClassCleanup(cls.cut)
         cls.url = cls.proxy.url
-
-        def admin(*args):
-            env = dict(os.environ, READROOM_PASSWORD=ADMIN_PASSWORD,
-                       READROOM_NEW_PASSWORD=PASSWORD)
-            subprocess.run([CLI, "admin", "--server", "http://127.0.0.1:%d" % cls.server.port]
-                           + list(args), env=env, check=True, capture_output=True)
-        admin("user", "add", "reader1", "--display-name", FULL_NAME)
-        admin("trial", "create", "TS", "--name", "resync", "--no-qc", "--readers", "1")
-        admin("member", "set", "TS", "reader1", "--roles", "reader")
         studies = os.path.join(cls.tmp, "studies")
         subprocess.run([PHANTOM, studies, "--kind", "ct", "--slices", "30", "--size", "256",
                         "--pixel-spacing", "1.4", "--timepoints", "2", "--change", "-30",
@@ -76,15 +67,7 @@ class ReadResync(WorkspaceDriver, AppCase):
             admin("upload", os.path.join(studies, "tp%02d" % k), "--trial", "TS", "--subject",
                   SUBJECT, "--timepoint", label, "--day", str(day))
         cls.start_bus()
-        config = os.path.join(cls.tmp, "config")
-        os.makedirs(os.path.join(config, "glib-2.0", "settings"))
-        with open(os.path.join(config, "glib-2.0", "settings", "keyfile"), "w") as f:
-            f.write("[org/readroom/Readroom]\nwindow-width=1400\nwindow-height=950\n"
-                    "window-maximized=false\n")
-        cls.env = cls.app_env(XDG_DATA_HOME=os.path.join(cls.tmp, "data"),
-                              XDG_CACHE_HOME=os.path.join(cls.tmp, "cache"),
-                              XDG_CONFIG_HOME=config, READROOM_NO_KEYRING="1")
-        cls.env["GSETTINGS_BACKEND"] = "keyfile"
+        cls.app_settings(1400, 950)
 
     @classmethod
     def tearDownClass(cls):

@@ -66,15 +66,7 @@ class ReadThird(WorkspaceDriver, AppCase):
             admin("upload", os.path.join(studies, "tp%02d" % k), "--trial", "T3", "--subject",
                   SUBJECT, "--timepoint", label, "--day", str(day))
         cls.start_bus()
-        config = os.path.join(cls.tmp, "config")
-        os.makedirs(os.path.join(config, "glib-2.0", "settings"))
-        with open(os.path.join(config, "glib-2.0", "settings", "keyfile"), "w") as f:
-            f.write("[org/readroom/Readroom]\nwindow-width=1400\nwindow-height=950\n"
-                    "window-maximized=false\n")
-        cls.env = cls.app_env(XDG_DATA_HOME=os.path.join(cls.tmp, "data"),
-                              XDG_CACHE_HOME=os.path.join(cls.tmp, "cache"),
-                              XDG_CONFIG_HOME=config, READROOM_NO_KEYRING="1")
-        cls.env["GSETTINGS_BACKEND"] = "keyfile"
+        cls.app_settings(1400, 950)
 
     @classmethod
     def tearDownClass(cls):

@@ -37,35 +37,54 @@ class WorkspaceDriver:
         shutil.rmtree(cls.tmp, ignore_errors=True)
 
     @classmethod
-    def start_reading_trial(cls, cli, trial, name, reader_password, readers=1, options=()):
+    def start_reading_trial(cls, cli, trial, name, reader_password, readers=1, options=(),
+                            display_names=None):
         """A server of the class's own in cls.tmp (stopped by a class
         cleanup, whatever fails later), its URL in cls.url, and
-        cls.admin (*args) running `readroom-cli admin` as the admin; then a
+        cls.admin (*args) running `readroom-cli admin` as the admin, always
+        straight to the server (a test may put a proxy in cls.url); then a
         trial without QC read by @readers readers, reader1, reader2...,
         each a member with the reader role and the password
         @reader_password. @options: more of `trial create`'s options
-        ("--criteria", "irecist")."""
+        ("--criteria", "irecist"); @display_names: user -> full name."""
         from test_server import ADMIN_PASSWORD, Server
 
         cls.server = Server(os.path.join(cls.tmp, "server"))
         os.makedirs(cls.server.data)
         cls.addClassCleanup(cls.server.stop)
         cls.server.start()
-        cls.url = "http://127.0.0.1:%d" % cls.server.port
+        cls.url = url = "http://127.0.0.1:%d" % cls.server.port
 
         def admin(*args):
             env = dict(os.environ, READROOM_PASSWORD=ADMIN_PASSWORD,
                        READROOM_NEW_PASSWORD=reader_password)
-            subprocess.run([cli, "admin", "--server", cls.url] + list(args), env=env, check=True,
+            subprocess.run([cli, "admin", "--server", url] + list(args), env=env, check=True,
                            capture_output=True)
         cls.admin = staticmethod(admin)
         users = ["reader%d" % (i + 1) for i in range(readers)]
         for user in users:
-            admin("user", "add", user)
+            full = (display_names or {}).get(user)
+            admin("user", "add", user, *(("--display-name", full) if full else ()))
         admin("trial", "create", trial, "--name", name, *options, "--no-qc", "--readers",
               str(readers))
         for user in users:
             admin("member", "set", trial, user, "--roles", "reader")
+
+    @classmethod
+    def app_settings(cls, width, height):
+        """cls.env for the application: its data, cache and settings in
+        cls.tmp, no keyring, and a window of @width x @height (not
+        maximized), through the settings it keeps its size in. After
+        start_bus."""
+        config = os.path.join(cls.tmp, "config")
+        os.makedirs(os.path.join(config, "glib-2.0", "settings"))
+        with open(os.path.join(config, "glib-2.0", "settings", "keyfile"), "w") as f:
+            f.write("[org/readroom/Readroom]\nwindow-width=%d\nwindow-height=%d\n"
+                    "window-maximized=false\n" % (width, height))
+        cls.env = cls.app_env(XDG_DATA_HOME=os.path.join(cls.tmp, "data"),
+                              XDG_CACHE_HOME=os.path.join(cls.tmp, "cache"),
+                              XDG_CONFIG_HOME=config, READROOM_NO_KEYRING="1")
+        cls.env["GSETTINGS_BACKEND"] = "keyfile"
 
     def shot(self, name):
         time.sleep(0.4)
