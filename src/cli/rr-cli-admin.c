@@ -621,10 +621,18 @@ cell (JsonObject *o,
   return v && *v ? v : "-";
 }
 
-/* trial list [--json]: every trial, one line each (or the server's
- * JSON). */
+/* The common part of `trial list` and `user list`: their one option,
+ * the list from @path, printed whole with --json. Returns -1 with *@list
+ * (owned by @answer) for the caller to print as a table, else the exit
+ * code. */
 static int
-trial_list (Client *c, int argc, char **argv)
+fetch_list (Client      *c,
+            int          argc,
+            char       **argv,
+            const char  *command,
+            const char  *path,
+            JsonNode   **answer,
+            JsonArray  **list)
 {
   gboolean json = FALSE;
   GOptionEntry entries[] = {
@@ -633,21 +641,33 @@ trial_list (Client *c, int argc, char **argv)
   };
   g_autoptr (GOptionContext) ctx = g_option_context_new (NULL);
   g_autoptr (GError) error = NULL;
-  g_autoptr (JsonNode) answer = NULL;
-  JsonArray *a;
 
   g_option_context_add_main_entries (ctx, entries, NULL);
   if (!g_option_context_parse (ctx, &argc, &argv, &error) || argc != 1)
-    return rr_cli_usage_error ("admin trial list", error ? error->message : "no arguments");
-  answer = call_json (c, "GET", "/readroom/v1/trials", NULL, 200, NULL);
-  if (answer == NULL || !JSON_NODE_HOLDS_ARRAY (answer))
+    return rr_cli_usage_error (command, error ? error->message : "no arguments");
+  *answer = call_json (c, "GET", path, NULL, 200, NULL);
+  if (*answer == NULL || !JSON_NODE_HOLDS_ARRAY (*answer))
     return RR_EXIT_INPUT;
   if (json)
     {
-      print_node (answer);
+      print_node (*answer);
       return RR_EXIT_OK;
     }
-  a = json_node_get_array (answer);
+  *list = json_node_get_array (*answer);
+  return -1;
+}
+
+/* trial list [--json]: every trial, one line each (or the server's
+ * JSON). */
+static int
+trial_list (Client *c, int argc, char **argv)
+{
+  g_autoptr (JsonNode) answer = NULL;
+  JsonArray *a = NULL;
+  int status = fetch_list (c, argc, argv, "admin trial list", "/readroom/v1/trials", &answer, &a);
+
+  if (status >= 0)
+    return status;
   g_print ("%-16s %-10s %-7s %-3s %s\n", "TRIAL", "CRITERIA", "READERS", "QC", "NAME");
   for (guint i = 0; i < json_array_get_length (a); i++)
     {
@@ -667,28 +687,12 @@ trial_list (Client *c, int argc, char **argv)
 static int
 user_list (Client *c, int argc, char **argv)
 {
-  gboolean json = FALSE;
-  GOptionEntry entries[] = {
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "The server's JSON", NULL },
-    { NULL }
-  };
-  g_autoptr (GOptionContext) ctx = g_option_context_new (NULL);
-  g_autoptr (GError) error = NULL;
   g_autoptr (JsonNode) answer = NULL;
-  JsonArray *a;
+  JsonArray *a = NULL;
+  int status = fetch_list (c, argc, argv, "admin user list", "/readroom/v1/users", &answer, &a);
 
-  g_option_context_add_main_entries (ctx, entries, NULL);
-  if (!g_option_context_parse (ctx, &argc, &argv, &error) || argc != 1)
-    return rr_cli_usage_error ("admin user list", error ? error->message : "no arguments");
-  answer = call_json (c, "GET", "/readroom/v1/users", NULL, 200, NULL);
-  if (answer == NULL || !JSON_NODE_HOLDS_ARRAY (answer))
-    return RR_EXIT_INPUT;
-  if (json)
-    {
-      print_node (answer);
-      return RR_EXIT_OK;
-    }
-  a = json_node_get_array (answer);
+  if (status >= 0)
+    return status;
   g_print ("%-16s %-8s %-24s %s\n", "USER", "STATE", "NAME", "ROLES");
   for (guint i = 0; i < json_array_get_length (a); i++)
     {
