@@ -195,61 +195,80 @@ shape_point (JsonArray *points,
   return TRUE;
 }
 
+gboolean
+rr_viewport_defects_parse_shape (const char  *shape_json,
+                                 const char **type,
+                                 double       cr[4])
+{
+  g_autoptr (JsonParser) p = json_parser_new ();
+  JsonObject *o;
+  JsonNode *pn;
+  const char *t;
+
+  if (shape_json == NULL || !json_parser_load_from_data (p, shape_json, -1, NULL) ||
+      !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (p)))
+    return FALSE;
+  o = json_node_get_object (json_parser_get_root (p));
+  t = json_object_get_string_member_with_default (o, "type", "");
+  pn = json_object_get_member (o, "points");
+  if (pn == NULL || !JSON_NODE_HOLDS_ARRAY (pn) ||
+      !shape_point (json_node_get_array (pn), 0, &cr[0], &cr[1]))
+    return FALSE;
+  cr[2] = cr[0];
+  cr[3] = cr[1];
+  if (g_str_equal (t, "point"))
+    {
+      *type = "point";
+      return TRUE;
+    }
+  if ((g_str_equal (t, "line") || g_str_equal (t, "rect")) &&
+      shape_point (json_node_get_array (pn), 1, &cr[2], &cr[3]))
+    {
+      *type = g_str_equal (t, "line") ? "line" : "rect";
+      return TRUE;
+    }
+  return FALSE;
+}
+
 RrMeasurement *
 rr_viewport_defects_from_shape (const char     *shape_json,
                                 const RrVolume *volume,
                                 const char     *sop,
                                 const char     *id)
 {
-  g_autoptr (JsonParser) p = json_parser_new ();
-  JsonObject *o;
-  JsonNode *pn;
-  const char *type;
+  const char *type = NULL;
   RrVec3 pts[4];
   RrPlane plane = { 0 };
-  double c0 = 0, r0 = 0, c1 = 0, r1 = 0;
+  double cr[4], c0, r0, c1, r1;
   guint n = 0, k = 0;
   gboolean found = FALSE;
   RrMeasurement *m;
 
-  if (shape_json == NULL || volume == NULL || sop == NULL || volume->slice_sop == NULL ||
-      !json_parser_load_from_data (p, shape_json, -1, NULL) ||
-      !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (p)))
+  if (volume == NULL || sop == NULL || volume->slice_sop == NULL ||
+      !rr_viewport_defects_parse_shape (shape_json, &type, cr))
     return NULL;
   for (guint i = 0; i < volume->dims[2] && !found; i++)
     if (g_strcmp0 (volume->slice_sop[i], sop) == 0)
       found = TRUE, k = i;
-  o = json_node_get_object (json_parser_get_root (p));
-  type = json_object_get_string_member_with_default (o, "type", "");
-  pn = json_object_get_member (o, "points");
-  if (!found || pn == NULL || !JSON_NODE_HOLDS_ARRAY (pn) ||
-      !shape_point (json_node_get_array (pn), 0, &c0, &r0))
+  if (!found)
     return NULL;
+  c0 = cr[0], r0 = cr[1], c1 = cr[2], r1 = cr[3];
+  pts[0] = rr_volume_voxel_to_patient (volume, c0, r0, k);
   if (g_str_equal (type, "point"))
+    n = 1;
+  else if (g_str_equal (type, "line"))
     {
-      pts[0] = rr_volume_voxel_to_patient (volume, c0, r0, k);
-      n = 1;
-    }
-  else if ((g_str_equal (type, "line") || g_str_equal (type, "rect")) &&
-           shape_point (json_node_get_array (pn), 1, &c1, &r1))
-    {
-      pts[0] = rr_volume_voxel_to_patient (volume, c0, r0, k);
-      if (g_str_equal (type, "line"))
-        {
-          pts[1] = rr_volume_voxel_to_patient (volume, c1, r1, k);
-          n = 2;
-        }
-      else
-        {
-          /* The two corners back to the outline drawn. */
-          pts[1] = rr_volume_voxel_to_patient (volume, c1, r0, k);
-          pts[2] = rr_volume_voxel_to_patient (volume, c1, r1, k);
-          pts[3] = rr_volume_voxel_to_patient (volume, c0, r1, k);
-          n = 4;
-        }
+      pts[1] = rr_volume_voxel_to_patient (volume, c1, r1, k);
+      n = 2;
     }
   else
-    return NULL;
+    {
+      /* The two corners back to the outline drawn. */
+      pts[1] = rr_volume_voxel_to_patient (volume, c1, r0, k);
+      pts[2] = rr_volume_voxel_to_patient (volume, c1, r1, k);
+      pts[3] = rr_volume_voxel_to_patient (volume, c0, r1, k);
+      n = 4;
+    }
   plane.center = pts[0];
   plane.right = rr_vec3_normalize (rr_vec3_sub (rr_volume_voxel_to_patient (volume, c0 + 1, r0, k),
                                                 pts[0]));

@@ -49,6 +49,13 @@ gboolean       rr_viewport_defects_image      (const RrMeasurement *m,
                                                const RrVolume      *volume,
                                                const char         **sop,
                                                guint               *frame);
+/* A finding's @shape_json read: its @type ("point", "line", "rect"; a
+ * static string) and its points as @cr = { column, row, column, row }
+ * (a point's second pair is its first). FALSE when it is not one of
+ * server-api.md's shapes. */
+gboolean       rr_viewport_defects_parse_shape (const char     *shape_json,
+                                                const char    **type,
+                                                double          cr[4]);
 /* The other way: a finding's @shape_json on image @sop of @volume back
  * to a measurement with id @id, to draw (a query's findings, a signed
  * decision). NULL when the image is not in @volume or the shape is not

@@ -77,6 +77,39 @@ test_not_a_rect (void)
   g_assert_false (rr_viewport_defects_is_rect_shape (t));
 }
 
+/* A finding's shape read back (the upload page draws a query's findings
+ * with it): each type's points, and what is not a shape refused. */
+static void
+test_parse_shape (void)
+{
+  const char *type = NULL;
+  double cr[4];
+
+  g_assert_true (rr_viewport_defects_parse_shape (
+    "{\"type\": \"rect\", \"points\": [[10.5, 20], [30, 40.5]]}", &type, cr));
+  g_assert_cmpstr (type, ==, "rect");
+  g_assert_cmpfloat (cr[0], ==, 10.5);
+  g_assert_cmpfloat (cr[1], ==, 20);
+  g_assert_cmpfloat (cr[2], ==, 30);
+  g_assert_cmpfloat (cr[3], ==, 40.5);
+  g_assert_true (rr_viewport_defects_parse_shape (
+    "{\"type\": \"line\", \"points\": [[1, 2], [3, 4]]}", &type, cr));
+  g_assert_cmpstr (type, ==, "line");
+  g_assert_true (rr_viewport_defects_parse_shape (
+    "{\"type\": \"point\", \"points\": [[5, 6]]}", &type, cr));
+  g_assert_cmpstr (type, ==, "point");
+  g_assert_cmpfloat (cr[2], ==, 5);
+  g_assert_cmpfloat (cr[3], ==, 6);
+  g_assert_false (rr_viewport_defects_parse_shape (NULL, &type, cr));
+  g_assert_false (rr_viewport_defects_parse_shape ("[1, 2]", &type, cr));
+  g_assert_false (rr_viewport_defects_parse_shape (
+    "{\"type\": \"rect\", \"points\": [[1, 2]]}", &type, cr));
+  g_assert_false (rr_viewport_defects_parse_shape (
+    "{\"type\": \"circle\", \"points\": [[1, 2], [3, 4]]}", &type, cr));
+  g_assert_false (rr_viewport_defects_parse_shape (
+    "{\"type\": \"point\", \"points\": [[\"1\", 2]]}", &type, cr));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -89,5 +122,6 @@ main (int argc, char **argv)
   normal = rr_vec3_normalize (rr_vec3_cross (plane.right, plane.down));
   g_test_add_func ("/viewport-defects/corner-drag", test_corner_drag);
   g_test_add_func ("/viewport-defects/not-a-rect", test_not_a_rect);
+  g_test_add_func ("/viewport-defects/parse-shape", test_parse_shape);
   return g_test_run ();
 }
