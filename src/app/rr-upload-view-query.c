@@ -1,14 +1,26 @@
 /* rr-upload-view-query.c: the upload page's queries: the site's open
- * query tasks, and the one being answered (the reviewer's findings, the
- * site's response and the password that signs it). A re-upload answers. */
+ * query tasks, and the one being answered (the reviewer's findings, each
+ * drawn on the image it marks, the site's response and the password that
+ * signs it). A re-upload answers. */
 #include "rr-upload-view-private.h"
+#include "rr-dicom.h"
+#include "rr-finding-preview.h"
 #include "rr-qc-view.h"
 #include "rr-json.h"
+#include "rr-thumbnail.h"
 
 #include <glib/gi18n.h>
+#include <glib/gstdio.h>
+#include <unistd.h>
 
 /* A query's findings shown at most (the reviewer's list is short). */
 #define MAX_FINDINGS_SHOWN 100
+/* Images fetched to draw findings on, at most: one each for the first
+ * findings that mark an image; the rest are listed as text. */
+#define MAX_IMAGES_SHOWN 24
+/* The largest file fetched to draw a finding on (a whole multi-frame
+ * series can be one file): the server's answers stop at 64 MiB too. */
+#define MAX_IMAGE_FILE_BYTES ((gint64) 64 << 20)
 
 static void
 query_task_free (gpointer data)
@@ -71,11 +83,35 @@ rr_upload_view_show_queries (RrUploadView *self,
   gtk_widget_set_visible (GTK_WIDGET (self->queries_empty), queries->len == 0);
 }
 
+/* One finding of the query as the site sees it: its line, and the image
+ * it marks with its shape drawn, or why that image is not shown. */
+typedef struct
+{
+  char *text;
+  char *sop, *shape;       /* NULL: no image marked (a whole series), no shape */
+  guint frame;
+  GdkTexture *texture;     /* NULL: no image shown */
+  double aspect;           /* a pixel's height over its width */
+  char *note;              /* why the marked image is not shown */
+} QueryFinding;
+
+static void
+query_finding_free (gpointer data)
+{
+  QueryFinding *f = data;
+  g_free (f->text);
+  g_free (f->sop);
+  g_free (f->shape);
+  g_clear_object (&f->texture);
+  g_free (f->note);
+  g_free (f);
+}
+
 typedef struct
 {
   Account *account;
   char *id;
-  GPtrArray *lines;        /* char *, one a finding */
+  GPtrArray *findings;     /* QueryFinding */
 } QueryDetail;
 
 static void
@@ -83,8 +119,116 @@ query_detail_free (QueryDetail *d)
 {
   rr_upload_view_account_free (d->account);
   g_free (d->id);
-  g_clear_pointer (&d->lines, g_ptr_array_unref);
+  g_clear_pointer (&d->findings, g_ptr_array_unref);
   g_free (d);
+}
+
+static JsonObject *
+find_instance (JsonArray *instances, const char *sop)
+{
+  for (guint i = 0; instances && i < json_array_get_length (instances); i++)
+    {
+      JsonObject *o = rr_json_get_element (instances, i);
+      if (o && g_strcmp0 (rr_json_get_string (o, "sop"), sop) == 0)
+        return o;
+    }
+  return NULL;
+}
+
+/* The file of @sop, as the server stores it (the site's own upload, so
+ * de-identified), checked against its MD5 and written to a temporary file
+ * the caller removes. */
+static char *
+fetch_instance (RrSyncClient *client, JsonObject *inst, GError **error)
+{
+  const char *url = rr_json_get_string (inst, "url");
+  const char *md5 = rr_json_get_string (inst, "md5");
+  gint64 size = json_object_get_int_member_with_default (inst, "size", -1);
+  g_autoptr (GBytes) body = NULL;
+  g_autofree char *sum = NULL, *tmp = NULL;
+  long status = 0;
+  int fd;
+
+  if (url == NULL || url[0] != '/')
+    {
+      g_set_error_literal (error, RR_SYNC_ERROR, RR_SYNC_ERROR_SERVER,
+                           _("the server gave no address for it"));
+      return NULL;
+    }
+  if (size < 0 || size > MAX_IMAGE_FILE_BYTES)
+    {
+      g_set_error_literal (error, RR_SYNC_ERROR, RR_SYNC_ERROR_SERVER,
+                           _("its file is too large to show here"));
+      return NULL;
+    }
+  body = rr_sync_request (client, "GET", url, NULL, 0, NULL, NULL, &status, error);
+  if (body == NULL)
+    return NULL;
+  if (status != 200)
+    {
+      g_set_error (error, RR_SYNC_ERROR, RR_SYNC_ERROR_SERVER, _("the server answered %ld"),
+                   status);
+      return NULL;
+    }
+  sum = g_compute_checksum_for_bytes (G_CHECKSUM_MD5, body);
+  if ((gint64) g_bytes_get_size (body) != size || md5 == NULL ||
+      g_ascii_strcasecmp (sum, md5) != 0)
+    {
+      g_set_error_literal (error, RR_SYNC_ERROR, RR_SYNC_ERROR_SERVER,
+                           _("its file arrived damaged"));
+      return NULL;
+    }
+  fd = g_file_open_tmp ("readroom-query-XXXXXX.dcm", &tmp, error);
+  if (fd < 0)
+    return NULL;
+  close (fd);
+  if (!g_file_set_contents (tmp, g_bytes_get_data (body, NULL), (gssize) g_bytes_get_size (body),
+                            error))
+    {
+      g_unlink (tmp);
+      return NULL;
+    }
+  return g_steal_pointer (&tmp);
+}
+
+/* On the worker: @f's marked image (its frame), windowed as the viewer
+ * opens it. */
+static GdkTexture *
+finding_image (RrSyncClient *client, JsonArray *instances, QueryFinding *f, GError **error)
+{
+  JsonObject *inst = find_instance (instances, f->sop);
+  g_autofree char *path = NULL;
+  g_autoptr (RrVolume) v = NULL;
+  double c, w;
+  guint k = 0;
+  gboolean found = FALSE;
+
+  if (inst == NULL)
+    {
+      g_set_error_literal (error, RR_SYNC_ERROR, RR_SYNC_ERROR_SERVER,
+                           _("it is not among the query's images"));
+      return NULL;
+    }
+  path = fetch_instance (client, inst, error);
+  if (path == NULL)
+    return NULL;
+  v = rr_dicom_load_path (path, error);
+  g_unlink (path);
+  if (v == NULL)
+    return NULL;
+  for (guint i = 0; i < v->dims[2] && !found; i++)
+    if (v->slice_sop && g_strcmp0 (v->slice_sop[i], f->sop) == 0 &&
+        (v->slice_frame == NULL || v->slice_frame[i] == f->frame))
+      found = TRUE, k = i;
+  if (!found)
+    {
+      g_set_error (error, RR_SYNC_ERROR, RR_SYNC_ERROR_SERVER,
+                   _("its file holds no frame %u"), f->frame + 1);
+      return NULL;
+    }
+  rr_volume_default_window (v, &c, &w);
+  f->aspect = v->spacing[0] > 0 && v->spacing[1] > 0 ? v->spacing[1] / v->spacing[0] : 1;
+  return rr_slice_texture (v, k, c, w);
 }
 
 static void
@@ -95,9 +239,13 @@ query_detail_thread (GTask *task, gpointer source, gpointer data, GCancellable *
   g_autoptr (GError) error = NULL;
   g_autofree char *esc = g_uri_escape_string (d->id, NULL, FALSE);
   g_autofree char *path = g_strdup_printf ("/readroom/v1/tasks/%s", esc);
+  g_autofree char *instances_path = g_strdup_printf ("/readroom/v1/tasks/%s/instances", esc);
   g_autoptr (JsonNode) doc = rr_sync_get_json (client, path, &error);
+  g_autoptr (JsonNode) instances = NULL;
+  g_autoptr (GError) instances_error = NULL;
   JsonObject *o = doc && JSON_NODE_HOLDS_OBJECT (doc) ? json_node_get_object (doc) : NULL;
   JsonArray *a = rr_json_get_array (o, "findings");
+  guint n_images = 0;
 
   if (o == NULL)
     {
@@ -106,24 +254,104 @@ query_detail_thread (GTask *task, gpointer source, gpointer data, GCancellable *
                                                               _("the server sent no task")));
       return;
     }
-  d->lines = g_ptr_array_new_with_free_func (g_free);
+  d->findings = g_ptr_array_new_with_free_func (query_finding_free);
   for (guint i = 0; a && i < json_array_get_length (a) && i < MAX_FINDINGS_SHOWN; i++)
     {
       JsonObject *f = rr_json_get_element (a, i);
       g_autofree char *category = NULL;
       const char *severity, *comment;
+      JsonObject *shape;
+      QueryFinding *q;
       if (f == NULL)
         continue;
       category = rr_qc_category_text (json_object_get_string_member_with_default (f, "category",
                                                                               "finding"));
       severity = json_object_get_string_member_with_default (f, "severity", "");
       comment = json_object_get_string_member_with_default (f, "comment", "");
-      g_ptr_array_add (d->lines, comment && *comment
-                                   ? g_strdup_printf ("%s · %s — %s", category, severity,
-                                                      comment)
-                                   : g_strdup_printf ("%s · %s", category, severity));
+      q = g_new0 (QueryFinding, 1);
+      q->text = comment && *comment
+                  ? g_strdup_printf ("%s · %s — %s", category, severity, comment)
+                  : g_strdup_printf ("%s · %s", category, severity);
+      q->sop = g_strdup (rr_json_get_string (f, "sop"));
+      q->frame = (guint) CLAMP (json_object_get_int_member_with_default (f, "frame", 0), 0,
+                                G_MAXINT);
+      shape = rr_json_get_object (f, "shape");
+      if (shape)
+        {
+          g_autoptr (JsonNode) n = json_node_init_object (json_node_alloc (), shape);
+          q->shape = json_to_string (n, FALSE);
+        }
+      g_ptr_array_add (d->findings, q);
+    }
+  /* Each marked image: the site's own upload, which the server lets it
+   * read; fetched only now, for the findings on it. */
+  for (guint i = 0; i < d->findings->len; i++)
+    {
+      QueryFinding *q = d->findings->pdata[i];
+      g_autoptr (GError) local = NULL;
+      if (q->sop == NULL || g_cancellable_is_cancelled (cancellable))
+        continue;
+      if (n_images == MAX_IMAGES_SHOWN)
+        {
+          q->note = g_strdup (_("Its image is not shown: open the query from the worklist to "
+                                "see every finding on its image"));
+          continue;
+        }
+      n_images++;
+      if (instances == NULL && instances_error == NULL)
+        instances = rr_sync_get_json (client, instances_path, &instances_error);
+      if (instances_error)
+        {
+          q->note = g_strdup_printf (_("Its image could not be fetched: %s"),
+                                     instances_error->message);
+          continue;
+        }
+      q->texture = finding_image (client,
+                                  instances && JSON_NODE_HOLDS_ARRAY (instances)
+                                    ? json_node_get_array (instances) : NULL,
+                                  q, &local);
+      if (q->texture == NULL)
+        q->note = g_strdup_printf (_("Its image could not be shown: %s"),
+                                   local ? local->message : _("it could not be read"));
     }
   g_task_return_boolean (task, TRUE);
+}
+
+/* A finding's row: its line, then the image it marks with the shape
+ * drawn (or why that image is not shown). */
+static void
+add_finding_row (GtkListBox *list, QueryFinding *f)
+{
+  GtkWidget *row = rr_upload_view_add_row (list, f->text, NULL);
+  GtkWidget *label = gtk_list_box_row_get_child (GTK_LIST_BOX_ROW (row));
+  GtkWidget *box;
+
+  if (f->texture == NULL && f->note == NULL)
+    return;
+  box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
+  g_object_ref (label);
+  gtk_list_box_row_set_child (GTK_LIST_BOX_ROW (row), box);
+  gtk_box_append (GTK_BOX (box), label);
+  g_object_unref (label);
+  if (f->texture)
+    {
+      g_autofree char *name = g_strdup_printf (_("On its image: %s"), f->text);
+      GtkWidget *preview = rr_finding_preview_new (f->texture, f->aspect, f->shape, name);
+      gtk_widget_set_margin_start (preview, 12);
+      gtk_widget_set_margin_bottom (preview, 6);
+      gtk_box_append (GTK_BOX (box), preview);
+    }
+  else
+    {
+      GtkWidget *note = gtk_label_new (f->note);
+      gtk_label_set_xalign (GTK_LABEL (note), 0);
+      gtk_label_set_wrap (GTK_LABEL (note), TRUE);
+      gtk_widget_set_margin_start (note, 12);
+      gtk_widget_set_margin_end (note, 12);
+      gtk_widget_set_margin_bottom (note, 6);
+      gtk_widget_add_css_class (note, "dim-label");
+      gtk_box_append (GTK_BOX (box), note);
+    }
 }
 
 static void
@@ -149,9 +377,9 @@ query_detail_done (GObject *source, GAsyncResult *result, gpointer data)
   if (g_strcmp0 (d->id, self->query_id) != 0)
     return;
   rr_upload_view_clear_list (self->query_findings);
-  for (guint i = 0; i < d->lines->len; i++)
-    rr_upload_view_add_row (self->query_findings, d->lines->pdata[i], NULL);
-  if (d->lines->len == 0)
+  for (guint i = 0; i < d->findings->len; i++)
+    add_finding_row (self->query_findings, d->findings->pdata[i]);
+  if (d->findings->len == 0)
     rr_upload_view_add_row (self->query_findings, _("The reviewer marked no finding"),
                             "dim-label");
 }

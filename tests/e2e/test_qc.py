@@ -23,8 +23,8 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "server"))
-from a11y import (common_ancestor, find, find_all, label_text, main, start_a11y_bus, start_app,  # noqa: E402
-                  unnamed_focusable, wait_for, wait_registry)
+from a11y import (common_ancestor, find, find_all, label_text, main, out_of_sight,  # noqa: E402
+                  start_a11y_bus, start_app, unnamed_focusable, wait_for, wait_registry)
 from workspace import WorkspaceDriver  # noqa: E402
 from test_server import ADMIN_PASSWORD, Server  # noqa: E402
 
@@ -206,6 +206,48 @@ class Qc(WorkspaceDriver, unittest.TestCase):
                           30)
         self.assertTrue(locked, self.labels())
 
+    def image_names(self):
+        p = self.pyatspi
+        return [n.name or "" for n in find_all(self.app, lambda n: n.getRole() == p.ROLE_IMAGE,
+                                               [])]
+
+    def assert_drawn_on_its_image(self, p, name, points):
+        """The picture named @name shows a rectangle in the caliper yellow
+        whose corners are @points ([column, row] of the 96 x 96 image)."""
+        from PIL import Image
+        preview = self.named(name, roles=(p.ROLE_IMAGE,), timeout=60)
+        self.assertIsNotNone(preview, self.image_names())
+        # Scrolled into sight with the wheel over the page, if need be.
+        for _ in range(40):
+            if out_of_sight(p, preview) is None:
+                break
+            x, y, w, h = preview.queryComponent().getExtents(p.DESKTOP_COORDS)
+            frame = find(self.app, lambda n: n.getRole() == p.ROLE_FRAME)
+            px, py, pw, ph = frame.queryComponent().getExtents(p.DESKTOP_COORDS)
+            self.mouse(px + pw // 2, py + ph // 2, "abs")
+            self.mouse(px + pw // 2, py + ph // 2, "b4c" if y < py else "b5c")
+        self.assertIsNone(out_of_sight(p, preview))
+        self.shot("5a-site-query-on-image")
+        x, y, w, h = preview.queryComponent().getExtents(p.DESKTOP_COORDS)
+        img = Image.open(os.path.join(self.out, "5a-site-query-on-image.png")).convert("RGB")
+        crop = img.crop((x, y, x + w, y + h))
+        yellow = [(i % w, i // w) for i, (r, g, b) in enumerate(crop.getdata())
+                  if r >= 220 and 170 <= g <= 230 and b <= 110]
+        self.assertGreater(len(yellow), 100, "no rectangle drawn on the image")
+        xs, ys = [q[0] for q in yellow], [q[1] for q in yellow]
+        (c0, r0), (c1, r1) = points
+        # The image fills the picture: 96 pixels across its width; its
+        # outline is drawn through the pixels' centres, 2 px wide. Its size
+        # to a pixel or two; its place within the few pixels by which the
+        # accessible extents and the screenshot can differ (a window's
+        # frame).
+        sx, sy = w / 96.0, h / 96.0
+        msg = (points, (w, h), min(xs), max(xs), min(ys), max(ys))
+        self.assertAlmostEqual(max(xs) - min(xs), abs(c1 - c0) * sx, delta=3, msg=msg)
+        self.assertAlmostEqual(max(ys) - min(ys), abs(r1 - r0) * sy, delta=3, msg=msg)
+        self.assertAlmostEqual(min(xs), (min(c0, c1) + 0.5) * sx, delta=6, msg=msg)
+        self.assertAlmostEqual(min(ys), (min(r0, r1) + 0.5) * sy, delta=6, msg=msg)
+
     # ---- the test ----
 
     def test_qc_loop(self):
@@ -357,6 +399,13 @@ class Qc(WorkspaceDriver, unittest.TestCase):
         self.assertTrue([f for f in self.row_names("Query Findings")
                          if f.startswith("Slice thickness · major")],
                         self.row_names("Query Findings"))
+        # Each finding that marks an image is drawn on it (s9 walk m5: the
+        # page listed them as text only): the rectangle, in the viewer's
+        # caliper yellow, where the reviewer drew it on that image.
+        self.assert_drawn_on_its_image(p, "On its image: Motion artifact · major — " + COMMENT,
+                                       drawn[0]["shape"]["points"])
+        # The automated finding is about the whole series: no image.
+        self.assertEqual([n for n in self.image_names() if "Slice thickness" in n], [])
         answer = self.named("Upload and Answer")
         self.assertIsNotNone(answer, "no Upload and Answer button")
         self.type_into("Folder", self.phantom("redo", 5, 4))
