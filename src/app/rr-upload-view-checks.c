@@ -149,7 +149,7 @@ block (RrUploadView *self, const char *text, guint *n)
 }
 
 guint
-rr_upload_view_check_dates (RrUploadView *self, GPtrArray *studies, GHashTable *patients,
+rr_upload_view_check_dates (RrUploadView *self, GPtrArray *studies, GPtrArray *patients,
                             guint *n_errors)
 {
   guint n = 0;
@@ -234,12 +234,12 @@ rr_upload_view_check_dates (RrUploadView *self, GPtrArray *studies, GHashTable *
   /* De-identification writes the subject ID into every file: two
    * patients sent under one ID could not be told apart afterwards, by QC
    * or anyone. No confirmation lets it through. */
-  if (g_hash_table_size (patients) > 1)
+  if (patients->len > 1)
     {
       g_autofree char *e = g_strdup_printf (
         _("The studies belong to %u different patients: Upload is blocked. Choose a folder "
           "that holds only subject %s’s images, and upload each subject on its own"),
-        g_hash_table_size (patients), gtk_editable_get_text (GTK_EDITABLE (self->subject)));
+        patients->len, gtk_editable_get_text (GTK_EDITABLE (self->subject)));
       block (self, e, n_errors);
     }
   g_clear_pointer (&first, g_date_free);

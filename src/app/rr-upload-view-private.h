@@ -115,10 +115,10 @@ G_GNUC_INTERNAL GdkTexture   *rr_upload_view_burned_in_thumbnail (GPtrArray *fil
                                                                   char     **which);
 /* Adds the date and patient warnings (confirmable: the count returned)
  * and errors (@n_errors: Upload is blocked) to the Warnings list;
- * @patients: the set of every file's Patient ID. */
+ * @patients: rr_upload_patients () of every file. */
 G_GNUC_INTERNAL guint         rr_upload_view_check_dates     (RrUploadView *self,
                                                               GPtrArray    *studies,
-                                                              GHashTable   *patients,
+                                                              GPtrArray    *patients,
                                                               guint        *n_errors);
 
 /* rr-upload-view-resume.c: the unfinished uploads, offered again. */

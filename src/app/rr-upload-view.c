@@ -12,6 +12,7 @@
 #include "rr-dicom-deid.h"
 #include "rr-sync.h"
 #include "rr-sync-upload.h"
+#include "rr-upload-patients.h"
 #include "rr-upload-staging.h"
 #include "rr-json.h"
 
@@ -322,7 +323,7 @@ typedef struct
   char *path, *trial, *subject;
   /* out */
   GPtrArray *studies;      /* RrUploadStudy */
-  GHashTable *patients;    /* the Patient IDs of every file, each once */
+  GPtrArray *patients;     /* RrUploadPatient: the Patient IDs of every file */
   guint n_unreadable;
   GPtrArray *changes;      /* RrDeidChange, or NULL */
   GPtrArray *warnings;     /* RrDeidWarning */
@@ -353,7 +354,7 @@ find_free (Find *f)
   g_free (f->trial);
   g_free (f->subject);
   g_clear_pointer (&f->studies, g_ptr_array_unref);
-  g_clear_pointer (&f->patients, g_hash_table_unref);
+  g_clear_pointer (&f->patients, g_ptr_array_unref);
   g_clear_pointer (&f->changes, g_ptr_array_unref);
   g_clear_pointer (&f->warnings, g_ptr_array_unref);
   g_free (f->preview_file);
@@ -415,7 +416,8 @@ find_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancella
       return;
     }
   f->studies = g_ptr_array_new_with_free_func (study_free);
-  f->patients = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  /* Every file's, not each study's first: one study may mix them. */
+  f->patients = rr_upload_patients (h->instances);
   f->n_unreadable = h->unreadable->len;
   for (guint i = 0; i < h->instances->len; i++)
     {
@@ -434,9 +436,6 @@ find_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancella
           g_hash_table_insert (by_uid, s->uid, s);
         }
       s->n_files++;
-      /* Every file's, not each study's first: one study may mix them. */
-      if (inst->patient_id && *inst->patient_id)
-        g_hash_table_add (f->patients, g_strdup (inst->patient_id));
       if (inst->series_uid)
         g_hash_table_add (s->series, g_strdup (inst->series_uid));
       if (rr_upload_view_burned_in_risk (inst))

@@ -115,6 +115,7 @@ rr_qc_instance_free (RrQcInstance *instance)
 {
   if (instance == NULL)
     return;
+  g_free (instance->path);
   g_free (instance->sop_uid);
   g_free (instance->study_uid);
   g_free (instance->series_uid);

@@ -43,6 +43,7 @@ gboolean      rr_qc_value_identifies (const char *value);
  * attribute is absent. */
 typedef struct
 {
+  char *path;                     /* the file read, when read from one */
   char *sop_uid;
   char *study_uid;
   char *series_uid;

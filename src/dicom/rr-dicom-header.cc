@@ -507,7 +507,10 @@ rr_dicom_read_headers (const char * const  *paths,
   for (guint i = 0; i < unique->len; i++)
     {
       if (ctx.results[i] != NULL)
-        g_ptr_array_add (h->instances, ctx.results[i]);
+        {
+          ctx.results[i]->path = g_strdup ((const char *) unique->pdata[i]);
+          g_ptr_array_add (h->instances, ctx.results[i]);
+        }
       else if (ctx.errors[i] != NULL)
         rr_dicom_unreadable_add (h->unreadable, (const char *) unique->pdata[i], ctx.errors[i]);
       /* Not g_strfreev: the array has a NULL wherever a file was read. */

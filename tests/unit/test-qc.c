@@ -1,6 +1,7 @@
 /* test-qc.c: the QC checks over hand-built header facts: the protocol
  * parser and its bounds, each check's pass and failure, and the findings. */
 #include "rr-qc.h"
+#include "rr-upload-patients.h"
 
 #include <json-glib/json-glib.h>
 #include <string.h>
@@ -638,6 +639,44 @@ test_identifying_table (void)
   g_assert_false (rr_qc_value_is_empty ("^JANE"));
 }
 
+/* One upload's patients (the app's upload page and readroom-cli upload):
+ * by Patient ID, in the order met, a file without one counting for none. */
+static void
+test_upload_patients (void)
+{
+  const char *ids[] = { "A", "B", "", NULL, "A", "A" };
+  g_autoptr (GPtrArray) instances =
+    g_ptr_array_new_with_free_func ((GDestroyNotify) rr_qc_instance_free);
+  g_autoptr (GPtrArray) patients = NULL;
+  RrUploadPatient *p;
+
+  for (guint i = 0; i < G_N_ELEMENTS (ids); i++)
+    {
+      RrQcInstance *inst = rr_qc_instance_new ();
+      inst->patient_id = g_strdup (ids[i]);
+      inst->path = g_strdup_printf ("f%u.dcm", i);
+      g_ptr_array_add (instances, inst);
+    }
+  patients = rr_upload_patients (instances);
+  g_assert_cmpuint (patients->len, ==, 2);
+  p = patients->pdata[0];
+  g_assert_cmpstr (p->patient_id, ==, "A");
+  g_assert_cmpuint (p->n_files, ==, 3);
+  g_assert_cmpstr (p->first_path, ==, "f0.dcm");
+  p = patients->pdata[1];
+  g_assert_cmpstr (p->patient_id, ==, "B");
+  g_assert_cmpuint (p->n_files, ==, 1);
+  g_assert_cmpstr (p->first_path, ==, "f1.dcm");
+  /* One patient, and files without any: one. */
+  g_ptr_array_remove_index (instances, 1);
+  g_clear_pointer (&patients, g_ptr_array_unref);
+  patients = rr_upload_patients (instances);
+  g_assert_cmpuint (patients->len, ==, 1);
+  g_clear_pointer (&patients, g_ptr_array_unref);
+  patients = rr_upload_patients (NULL);
+  g_assert_cmpuint (patients->len, ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -658,6 +697,7 @@ main (int argc, char **argv)
   g_test_add_func ("/qc/phi/private-identity-removed", test_private_and_identity_removed);
   g_test_add_func ("/qc/subject/two-patients", test_two_patients);
   g_test_add_func ("/qc/subject/two-visits", test_two_visits);
+  g_test_add_func ("/qc/upload-patients", test_upload_patients);
   g_test_add_func ("/qc/non-image", test_non_image);
   g_test_add_func ("/qc/json", test_json);
   g_test_add_func ("/qc/identifying-table", test_identifying_table);
