@@ -5,17 +5,56 @@
  * file the server accepted, is what makes a rerun after kill -9 or a
  * dropped connection send only what was not sent. */
 #include "rr-cli.h"
+#include "rr-dicom.h"
 #include "rr-dicom-deid.h"
 #include "rr-json.h"
 #include "rr-sync.h"
 #include "rr-sync-request.h"
 #include "rr-sync-upload.h"
+#include "rr-upload-patients.h"
 #include "rr-upload-staging.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>
 #include <string.h>
 #include <unistd.h>
+
+/* Patients named at most when a folder holds several. */
+#define MAX_PATIENTS_NAMED 5
+
+/* One upload is one subject, as on the app's upload page: a folder of
+ * several patients is refused before anything is signed in, staged or
+ * sent, and nothing overrides it. The patients are told apart by their
+ * number, file count and first file, not by their Patient IDs: what the
+ * terminal prints may end up in a log or a support ticket. FALSE when
+ * refused (said). A folder whose headers cannot be read is left to the
+ * de-identification that follows, which says which files. */
+static gboolean
+one_patient (const char *path)
+{
+  const char *paths[] = { path, NULL };
+  g_autoptr (RrDicomHeaders) h = rr_dicom_read_headers (paths, 0, NULL, NULL);
+  g_autoptr (GPtrArray) patients = NULL;
+
+  if (h == NULL)
+    return TRUE;
+  patients = rr_upload_patients (h->instances);
+  if (patients->len <= 1)
+    return TRUE;
+  g_printerr ("readroom-cli upload: %s holds the images of %u different patients (by Patient "
+              "ID); one upload is one subject, so nothing was sent\n", path, patients->len);
+  for (guint i = 0; i < patients->len && i < MAX_PATIENTS_NAMED; i++)
+    {
+      RrUploadPatient *p = patients->pdata[i];
+      g_printerr ("  patient %u: %u file%s, the first %s\n", i + 1, p->n_files,
+                  p->n_files == 1 ? "" : "s", p->first_path ? p->first_path : "?");
+    }
+  if (patients->len > MAX_PATIENTS_NAMED)
+    g_printerr ("  and %u more\n", patients->len - MAX_PATIENTS_NAMED);
+  g_printerr ("readroom-cli upload: put each patient's files in a folder of their own and "
+              "upload each under its own --subject\n");
+  return FALSE;
+}
 
 /* What a person reads when the server cannot be reached at all (the sync
  * client's own words speak of a background synchronisation). */
@@ -298,6 +337,8 @@ rr_cli_upload (int argc, char **argv)
   if (day < -36500 || day > 36500 || timeout < 1 || timeout > 86400 || parallel < 1 ||
       parallel > 16)
     return rr_cli_usage_error ("upload", "--day, --offline-timeout or --parallel out of range");
+  if (!one_patient (argv[1]))
+    return RR_EXIT_INPUT;
 
   client = sign_in (server, user, ca);
   if (client == NULL)

@@ -612,6 +612,43 @@ class UploadSuite(unittest.TestCase):
         self.assertEqual(progress[0].count("\r"), 6, text)   # 0/5, then 1/5 to 5/5
         self.assertIn("5/5 files", progress[0].split("\r")[-1])
 
+    def test_9b_a_folder_of_two_patients_is_refused(self):
+        """s10: the app's upload page blocks a folder of two patients (one
+        upload is one subject), but readroom-cli upload sent them under one
+        subject ID, after which nobody could tell them apart."""
+        src = os.path.join(self.tmp, "P14")
+        for sub, seed, pid, n in (("a", "14", "MRN-ALPHA-1", 3), ("b", "15", "MRN-BRAVO-2", 2)):
+            subprocess.run([PHANTOM, os.path.join(src, sub), "--kind", "ct", "--slices", str(n),
+                            "--size", "32", "--seed", seed, "--patient-id", pid],
+                           check=True, capture_output=True)
+        before = self.uploaded()
+        args = self.upload_args(src)
+        args[args.index("--subject") + 1] = "P14"
+        r = subprocess.run(args, env=self.upload_env(), capture_output=True, text=True,
+                           timeout=300)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("holds the images of 2 different patients", r.stderr)
+        self.assertIn("one upload is one subject, so nothing was sent", r.stderr)
+        # Each patient told by its files, first file named, in the folder's
+        # order; the Patient IDs are not printed.
+        lines = [line.strip() for line in r.stderr.splitlines() if line.startswith("  patient ")]
+        self.assertEqual(len(lines), 2, r.stderr)
+        self.assertTrue(lines[0].startswith("patient 1: 3 files, the first " +
+                                            os.path.join(src, "a", "")), lines)
+        self.assertTrue(lines[1].startswith("patient 2: 2 files, the first " +
+                                            os.path.join(src, "b", "")), lines)
+        self.assertNotIn("MRN-", r.stderr + r.stdout)
+        # Nothing staged, nothing sent.
+        base = os.path.join(self.tmp, "home", "cache", "readroom", "upload", "U1", "P14")
+        self.assertFalse(os.path.exists(base), os.listdir(base) if os.path.exists(base) else "")
+        self.assertEqual(self.uploaded(), before)
+        # One patient's folder alone goes.
+        args[args.index(src)] = os.path.join(src, "a")
+        r = subprocess.run(args, env=self.upload_env(), capture_output=True, text=True,
+                           timeout=300)
+        self.assertEqual(r.returncode, 0, r.stderr[-3000:])
+        self.assertIn("sent: 3 files this time, 3 of 3 in all", r.stdout)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
