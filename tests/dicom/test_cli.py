@@ -634,6 +634,12 @@ class CommandModule(Base):
             self.assertIn("Usage:", r.stdout)
             self.assertIn(f" {cmd} ", " ".join(r.stdout.splitlines()[:2]))
             self.assertIn(beside, self.loaded(r.stderr), cmd)
+        # `bench qc` runs there too: rr-cli-qc.c is built into the module as well.
+        r = subprocess.run([CLI, "bench", "qc", self.ct], capture_output=True, text=True,
+                           env=env, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr[-2000:])
+        self.assertIn("instances ", r.stdout)
+        self.assertIn(beside, self.loaded(r.stderr))
 
     def copy_cli(self, module_bytes=None):
         d = tempfile.mkdtemp(prefix="bin-", dir=self.tmp)
