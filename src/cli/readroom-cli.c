@@ -36,7 +36,7 @@ static const struct
     "a read as DICOM SR (TID 1500) per timepoint, and back (sr export/import)" },
   { "report", NULL, "rr_cli_report", TRUE,
     "a read as a PDF: key images, lesion tables, sums, responses" },
-  { "bench", rr_cli_bench, NULL, TRUE,
+  { "bench", NULL, "rr_cli_bench", TRUE,
     "timings for the benchmarks in bench/ (bench load|reslice|qc PATH)" },
   { "upload", NULL, "rr_cli_upload", TRUE,
     "a site's upload: de-identify with the trial's key and send, resumable" },

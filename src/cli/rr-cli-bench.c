@@ -271,6 +271,9 @@ rr_cli_bench (int argc, char **argv)
     return rr_cli_usage_error ("bench", "--threads must be 0..64");
   if (!(seconds > 0 && seconds <= 3600))
     return rr_cli_usage_error ("bench", "--seconds must be in (0, 3600]");
+  /* Registered before any clock starts, as readroom-cli did for every
+   * command before bench moved into the module. */
+  rr_dicom_init_codecs ();
   if (g_str_equal (argv[1], "reslice"))
     return bench_reslice (argv[2], json, (guint) threads, seconds, reference);
   if (g_str_equal (argv[1], "first-image"))

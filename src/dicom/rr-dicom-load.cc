@@ -658,7 +658,7 @@ rr_dicom_series_load (RrDicomSeries             *series,
                       GCancellable              *cancellable,
                       GError                   **error)
 {
-  rr_dicom_init ();
+  rr_dicom_init_codecs ();
   if (series->stacks == NULL || stack_index >= series->stacks->len)
     {
       g_set_error (error, RR_DICOM_ERROR, RR_DICOM_ERROR_NOT_FOUND,
@@ -676,7 +676,7 @@ rr_dicom_series_load_slice (RrDicomSeries  *series,
                             GCancellable   *cancellable,
                             GError        **error)
 {
-  rr_dicom_init ();
+  rr_dicom_init_codecs ();
   if (series->stacks == NULL || stack_index >= series->stacks->len)
     {
       g_set_error (error, RR_DICOM_ERROR, RR_DICOM_ERROR_NOT_FOUND,

@@ -4,10 +4,6 @@
 
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dctk.h>
-#include <dcmtk/dcmdata/dcrledrg.h>
-#include <dcmtk/dcmjpeg/djdecode.h>
-#include <dcmtk/dcmjpeg/djencode.h>
-#include <dcmtk/dcmdata/dcrleerg.h>
 #include <dcmtk/oflog/oflog.h>
 #include <dcmtk/dcmdata/dcfcache.h>
 #include <dcmtk/dcmdata/dcistrmb.h>
@@ -31,10 +27,6 @@ init_once (gpointer data)
   /* Load the data dictionary now, once, rather than inside the first scan. */
   if (!dcmDataDict.isDictionaryLoaded ())
     g_warning ("the DICOM data dictionary could not be loaded");
-  DJDecoderRegistration::registerCodecs ();
-  DcmRLEDecoderRegistration::registerCodecs ();
-  DJEncoderRegistration::registerCodecs ();
-  DcmRLEEncoderRegistration::registerCodecs ();
   return NULL;
 }
 

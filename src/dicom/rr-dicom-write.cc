@@ -32,7 +32,7 @@ wrapper_free (gpointer p)
 extern "C" RrDicomDataset *
 rr_dicom_dataset_new (void)
 {
-  rr_dicom_init ();
+  rr_dicom_init_codecs ();
   RrDicomDataset *ds = g_new0 (RrDicomDataset, 1);
   ds->item = new DcmDataset ();
   ds->owned = TRUE;

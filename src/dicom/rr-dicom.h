@@ -82,7 +82,11 @@ typedef struct
   gpointer progress_data;
 } RrDicomLoadOptions;
 
+/* The log level and the data dictionary: enough to read headers. */
 void            rr_dicom_init              (void);
+/* rr_dicom_init and dcmtk's JPEG and RLE codecs: before decoding or
+ * encoding pixels through dcmtk (the loaders and writers here call it). */
+void            rr_dicom_init_codecs       (void);
 
 RrDicomScan    *rr_dicom_scan              (const char * const  *paths,
                                             guint                n_threads,
