@@ -41,6 +41,7 @@ G_GNUC_INTERNAL gboolean member_bool (JsonObject *o, const char *name, gboolean 
 G_GNUC_INTERNAL gboolean one_of (const char *s, const char *const *words);
 G_GNUC_INTERNAL gboolean valid_id (const char *s, gsize max);
 G_GNUC_INTERNAL char * node_to_json (JsonNode *n);
+G_GNUC_INTERNAL char * blind_read (const char *json, const char *member);
 G_GNUC_INTERNAL const char * col_text (RrStmt *st, int i);
 G_GNUC_INTERNAL gint64 query_int (RrQueryId q, const char *a, const char *b);
 G_GNUC_INTERNAL gboolean step_done (RrStmt *st);

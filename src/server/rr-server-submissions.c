@@ -90,7 +90,13 @@ get_submission (RrHttpRequest *req,
   rr_json_key (w, "meaning");
   rr_json_string (w, col_text (st, 5));
   rr_json_key (w, "submission");
-  rr_json_raw (w, col_text (st, 4));
+  if (blinded)
+    {
+      g_autofree char *submission = blind_read (col_text (st, 4), "read");
+      rr_json_raw (w, submission);
+    }
+  else
+    rr_json_raw (w, col_text (st, 4));
   rr_json_key (w, "receipt");
   rr_json_begin_object (w);
   rr_json_key (w, "id");
