@@ -105,6 +105,9 @@ INSERT INTO queries (task_id, qc_task_id, decision, findings) VALUES ($1, $2, $3
 -- name: study_linked_elsewhere
 SELECT count (*) FROM timepoint_studies WHERE study_uid = $1 AND timepoint_id != $2;
 
+-- name: study_upload_trial
+SELECT trial_id FROM studies WHERE study_uid = $1 AND trial_id IS NOT NULL;
+
 -- name: study_known_to_site
 SELECT (SELECT count (*) FROM timepoint_studies WHERE study_uid = $1 AND timepoint_id = $2) +
   (SELECT count (*) FROM studies WHERE study_uid = $1 AND uploaded_by = $3 AND trial_id IS NOT DISTINCT FROM $4);
