@@ -75,6 +75,7 @@ G_GNUC_INTERNAL gboolean hand_over_all_reads (gint64 user_id, const char *by);
 G_GNUC_INTERNAL gint64 unassigned_user (void);
 G_GNUC_INTERNAL void put_task_assignee (RrHttpRequest *req, RrHttpAnswer *resp);
 G_GNUC_INTERNAL gboolean task_get (const RrUser *user, const char *id, Task *t);
+G_GNUC_INTERNAL gboolean task_role_held (const RrUser *user, const char *trial, const char *kind);
 /* Inside a transaction: locks @t's row (PostgreSQL: FOR UPDATE, until the
  * commit) and says whether it is still the version @t read. When it is
  * not, PostgreSQL runs the request again from the start (it then sees
