@@ -541,6 +541,13 @@ class AttackSuite(unittest.TestCase):
             doc = self.ok(422, "POST", link % subject,
                           {"label": "Week 16", "day": 112, "studies": [study]})
             self.assertIn(why, doc["error"]["message"])
+        # An admin's upload is recorded for the trial it names: one that
+        # does not exist is refused (the study could be linked nowhere).
+        with open(dicom_files(os.path.join(self.tmp, "Q1"))[0], "rb") as f:
+            doc = self.ok(422, "POST", "/readroom/v1/instances", f.read(),
+                          headers={"Content-Type": "application/dicom",
+                                   "X-Readroom-Trial": "NO-SUCH-TRIAL"})
+        self.assertIn("X-Readroom-Trial", doc["error"]["message"])
         # Nothing was linked: no timepoint, no task, no event.
         self.assertEqual(self.ok(200, "GET", "/readroom/v1/audit?after=%d" % before), [])
         for who in ("areader1", "areader2", "aadj1"):
