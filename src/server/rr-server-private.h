@@ -41,6 +41,7 @@ G_GNUC_INTERNAL gboolean member_bool (JsonObject *o, const char *name, gboolean 
 G_GNUC_INTERNAL gboolean one_of (const char *s, const char *const *words);
 G_GNUC_INTERNAL gboolean valid_id (const char *s, gsize max);
 G_GNUC_INTERNAL char * node_to_json (JsonNode *n);
+G_GNUC_INTERNAL char * blind_read (const char *json, const char *member);
 G_GNUC_INTERNAL const char * col_text (RrStmt *st, int i);
 G_GNUC_INTERNAL gint64 query_int (RrQueryId q, const char *a, const char *b);
 G_GNUC_INTERNAL gboolean step_done (RrStmt *st);
@@ -74,6 +75,7 @@ G_GNUC_INTERNAL gboolean hand_over_all_reads (gint64 user_id, const char *by);
 G_GNUC_INTERNAL gint64 unassigned_user (void);
 G_GNUC_INTERNAL void put_task_assignee (RrHttpRequest *req, RrHttpAnswer *resp);
 G_GNUC_INTERNAL gboolean task_get (const RrUser *user, const char *id, Task *t);
+G_GNUC_INTERNAL gboolean task_role_held (const RrUser *user, const char *trial, const char *kind);
 /* Inside a transaction: locks @t's row (PostgreSQL: FOR UPDATE, until the
  * commit) and says whether it is still the version @t read. When it is
  * not, PostgreSQL runs the request again from the start (it then sees

@@ -44,7 +44,7 @@ adjudicates (const RrUser *user,
   rr_stmt_bind_int (st, 4, t->timepoint);
   yes = st && rr_stmt_step (st) == RR_ROW;
   rr_stmt_finalize (st);
-  return yes;
+  return yes && task_role_held (user, t->trial, "adjudication");
 }
 
 void
@@ -62,7 +62,9 @@ get_submission (RrHttpRequest *req,
    * caller may not see is a 404 like one that does not exist. */
   if (!task_get (&any, id, &t))
     return not_found (resp);
-  if (!req->user->admin && t.user_id != req->user->id && !adjudicates (req->user, &t))
+  if (!req->user->admin && !(t.user_id == req->user->id &&
+                             task_role_held (req->user, t.trial, t.kind)) &&
+      !adjudicates (req->user, &t))
     return not_found (resp);
   /* The adjudicator sees the read as GET /tasks/{id} shows it: by its
    * label, never by its reader's name (the username here told it who read
@@ -90,7 +92,13 @@ get_submission (RrHttpRequest *req,
   rr_json_key (w, "meaning");
   rr_json_string (w, col_text (st, 5));
   rr_json_key (w, "submission");
-  rr_json_raw (w, col_text (st, 4));
+  if (blinded)
+    {
+      g_autofree char *submission = blind_read (col_text (st, 4), "read");
+      rr_json_raw (w, submission);
+    }
+  else
+    rr_json_raw (w, col_text (st, 4));
   rr_json_key (w, "receipt");
   rr_json_begin_object (w);
   rr_json_key (w, "id");

@@ -430,6 +430,33 @@ task_from_row (Task         *t,
 }
 
 /* The task @id if @user may see it (its own; an admin: any). */
+/* Does @user still hold, in @trial, the role a task of @kind is done in?
+ * Taking a role away (PUT /trials/{t}/members/{u}) ends the user's
+ * sessions, but the tasks of the role stay theirs: at the next login the
+ * QC reviewer, adjudicator or site user who left still opened, saw the
+ * images of, and signed them. */
+gboolean
+task_role_held (const RrUser *user,
+                const char   *trial,
+                const char   *kind)
+{
+  const char *role = g_str_equal (kind, "read") ? "reader"
+                     : g_str_equal (kind, "adjudication") ? "adjudicator"
+                     : g_str_equal (kind, "query") ? "site" : "qc";
+  RrStmt *st = rr_db_query (RR_Q_MEMBER_ROLES);
+  gboolean held = FALSE;
+
+  rr_stmt_bind_text (st, 1, trial);
+  rr_stmt_bind_int (st, 2, user->id);
+  if (st && rr_stmt_step (st) == RR_ROW)
+    {
+      g_auto (GStrv) roles = g_strsplit (col_text (st, 0), ",", -1);
+      held = g_strv_contains ((const char *const *) roles, role);
+    }
+  rr_stmt_finalize (st);
+  return held;
+}
+
 gboolean
 task_get (const RrUser *user,
           const char   *id,
@@ -442,7 +469,11 @@ task_get (const RrUser *user,
   if (st && rr_stmt_step (st) == RR_ROW)
     {
       task_from_row (t, st);
-      found = user->admin || t->user_id == user->id;
+      /* A cancelled task stays in its holder's view (the workstation says
+       * it was withdrawn); it opens no image and takes no submission. */
+      found = user->admin || (t->user_id == user->id &&
+                              (g_str_equal (t->status, "cancelled") ||
+                               task_role_held (user, t->trial, t->kind)));
       if (!found)
         task_clear (t), memset (t, 0, sizeof *t);
     }
@@ -557,7 +588,9 @@ get_tasks (RrHttpRequest  *req,
     {
       g_auto (Task) t = { 0 };
       task_from_row (&t, st);
-      write_task (w, &t, TRUE);
+      if (req->user->admin || g_str_equal (t.status, "cancelled") ||
+          task_role_held (req->user, t.trial, t.kind))
+        write_task (w, &t, TRUE);
     }
   rr_stmt_finalize (st);
   rr_json_end_array (w);
@@ -790,11 +823,14 @@ get_task (RrHttpRequest *req,
       rr_json_begin_array (w);
       for (int k = 0; k < 2; k++)
         {
+          /* By its label alone: the read's own members naming its
+           * reader are left out. */
+          g_autofree char *read = blind_read (k ? r2 : r1, NULL);
           rr_json_begin_object (w);
           rr_json_key (w, "reader");
           rr_json_string (w, k ? "Reader 2" : "Reader 1");
           rr_json_key (w, "read");
-          rr_json_raw (w, (k ? r2 : r1) ? (k ? r2 : r1) : "null");
+          rr_json_raw (w, read);
           rr_json_key (w, "responses");
           rr_json_raw (w, (k ? s2 : s1) && *(k ? s2 : s1) ? (k ? s2 : s1) : "null");
           rr_json_end_object (w);

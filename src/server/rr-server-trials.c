@@ -317,6 +317,28 @@ post_timepoint (RrHttpRequest *req,
       return rr_respond_error (resp, 409, "conflict", "The subject has a timepoint with that "
                                "label or day", NULL);
   }
+  /* A study is one visit of one subject of one trial: never one a site
+   * uploaded for another trial (its images would reach this trial's QC
+   * and readers), nor one linked already (the same images read as two
+   * visits, or as two subjects'). */
+  for (guint i = 0; i < studies->len; i++)
+    {
+      const char *uid = studies->pdata[i];
+      g_autofree char *msg = NULL;
+      RrStmt *q = rr_db_query (RR_Q_STUDY_UPLOAD_TRIAL);
+      rr_stmt_bind_text (q, 1, uid);
+      if (q && rr_stmt_step (q) == RR_ROW && !g_str_equal (col_text (q, 0), trial))
+        msg = g_strdup_printf ("Study %s was uploaded for trial %s", uid, col_text (q, 0));
+      rr_stmt_finalize (q);
+      q = msg ? NULL : rr_db_query (RR_Q_STUDY_LINKED_ELSEWHERE);
+      rr_stmt_bind_text (q, 1, uid);
+      rr_stmt_bind_int (q, 2, -1);   /* any timepoint: this one is not made yet */
+      if (q && (rr_stmt_step (q) != RR_ROW || rr_stmt_column_int (q, 0) != 0))
+        msg = g_strdup_printf ("Study %s is linked to another timepoint already", uid);
+      rr_stmt_finalize (q);
+      if (msg)
+        return rr_respond_error (resp, 422, "invalid_submission", msg, NULL);
+    }
   rr_db_begin ();
   st = rr_db_query (RR_Q_TIMEPOINT_INSERT);
   rr_stmt_bind_text (st, 1, trial);

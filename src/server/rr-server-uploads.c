@@ -430,7 +430,14 @@ post_instances (RrHttpRequest  *req,
   if (!req->user->admin && !upload_site (req->user, trial_header, &trial, &site))
     return forbidden (resp);
   if (req->user->admin && trial_header && valid_id (trial_header, 64))
-    trial = g_strdup (trial_header);
+    {
+      /* What the study is recorded for decides where it may be linked:
+       * a trial that does not exist would hold it nowhere. */
+      if (query_int (RR_Q_TRIAL_EXISTS, trial_header, NULL) < 0)
+        return rr_respond_error (resp, 422, "invalid_submission", "X-Readroom-Trial names no "
+                                 "trial on this server; nothing was stored", NULL);
+      trial = g_strdup (trial_header);
+    }
   if (req->body_len == 0 || req->body_len > RR_MAX_UPLOAD)
     return rr_respond_error (resp, req->body_len ? 413 : 400,
                              req->body_len ? "too_large" : "invalid_request",

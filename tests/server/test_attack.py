@@ -236,6 +236,12 @@ class AttackSuite(unittest.TestCase):
                 self.assertEqual(len(tasks), 1, tasks)
                 labels = [(tp["label"], tp["day"]) for tp in tasks[0]["timepoints"]]
                 read = make_read(labels, sizes[u][:len(labels)])
+                # What read-json.md lets a read carry for its report (a
+                # read exported by the workstation and sent with
+                # readroom-cli submit holds them): the reader's name.
+                read.update({"user": u, "reader": u, "signatures": [
+                    {"name": u, "time": "2026-12-02T10:00:00Z", "meaning": "Read completed"}],
+                    "signature": {"name": u}})
                 self.ok(201, "POST", "/readroom/v1/tasks/%s/submission" % tasks[0]["id"],
                         {"read": read, "signature": {"password": password_of(u),
                                                      "meaning": "Read completed"}}, u,
@@ -256,10 +262,18 @@ class AttackSuite(unittest.TestCase):
             own = self.ok(200, "GET", "/readroom/v1/tasks/%s/submission" % task, who=u)
             self.assertEqual(own["signed_by"], u)
             self.assertIn("idempotency_key", own)
-            self.assertEqual(own["submission"], doc["submission"])
+            self.assertEqual(own["submission"]["read"]["user"], u)
+            blinded = dict(own["submission"]["read"])
+            for member in ("user", "reader", "signatures", "signature"):
+                del blinded[member]
+            self.assertEqual(blinded, doc["submission"]["read"])
         self.assertEqual(labels, {"Reader 1", "Reader 2"})
-        # The labels are the ones the adjudication task gives the reads.
+        # The labels are the ones the adjudication task gives the reads,
+        # and the reads it shows name nobody either (found in session 10:
+        # a read's own "user", "reader" and "signatures" went through).
         detail = self.ok(200, "GET", "/readroom/v1/tasks/" + adj[0]["id"], who="aadj1")
+        for name in ("areader1", "areader2"):
+            self.assertNotIn(name, json.dumps(detail["reads"]))
         by_label = {r["reader"]: r["read"] for r in detail["reads"]}
         for u, task in week8.items():
             doc = self.ok(200, "GET", "/readroom/v1/tasks/%s/submission" % task, who="aadj1")
@@ -512,6 +526,110 @@ class AttackSuite(unittest.TestCase):
         status, doc = self.req("POST", "/readroom/v1/instances", big, "asite1", headers=dicom)
         self.assertEqual((status, doc["error"]["code"]), (400, "invalid_request"), doc)
         self.ok(200, "GET", "/readroom/v1/me", who="asite1")
+
+    def test_91_a_link_takes_only_studies_of_its_trial_and_nowhere_else(self):
+        """POST /trials/{t}/subjects/{s}/timepoints (readroom-cli admin
+        timepoint link) linked any stored study: one a site of another
+        trial uploaded (its images went to this trial's QC and readers),
+        or one linked to another subject already (the same images read as
+        two patients', and the subject's readers saw the other's study)."""
+        link = "/readroom/v1/trials/A1/subjects/%s/timepoints"
+        before = self.ok(200, "GET", "/readroom/v1/audit?limit=1000")[-1]["seq"]
+        for subject, study, why in (("P7", self.other_study, "uploaded for trial A2"),
+                                    ("P7", self.studies[0], "linked to"),
+                                    ("P1", self.studies[0], "linked to")):
+            doc = self.ok(422, "POST", link % subject,
+                          {"label": "Week 16", "day": 112, "studies": [study]})
+            self.assertIn(why, doc["error"]["message"])
+        # An admin's upload is recorded for the trial it names: one that
+        # does not exist is refused (the study could be linked nowhere).
+        with open(dicom_files(os.path.join(self.tmp, "Q1"))[0], "rb") as f:
+            doc = self.ok(422, "POST", "/readroom/v1/instances", f.read(),
+                          headers={"Content-Type": "application/dicom",
+                                   "X-Readroom-Trial": "NO-SUCH-TRIAL"})
+        self.assertIn("X-Readroom-Trial", doc["error"]["message"])
+        # Nothing was linked: no timepoint, no task, no event.
+        self.assertEqual(self.ok(200, "GET", "/readroom/v1/audit?after=%d" % before), [])
+        for who in ("areader1", "areader2", "aadj1"):
+            for t in self.ok(200, "GET", "/readroom/v1/tasks?status=all", who=who):
+                self.assertNotEqual(t["subject"], "P7")
+                self.assertNotIn("Week 16", [tp["label"] for tp in t["timepoints"]])
+
+    def test_92_json_edges_on_the_newer_routes(self):
+        """Huge numbers, NUL in strings, deep nesting, wrong types on the
+        protocol, assignee, member and user routes: a 400, never a 500,
+        and nothing changed."""
+        deep = "[" * 5000 + "]" * 5000
+        bodies = ['{"modality": "CT\\u0000MR"}', '{"max_slice_thickness_mm": 1e999}',
+                  '{"max_slice_thickness_mm": -1e308}', '{"modality": %s}' % deep,
+                  '{"modality": "CT", "modality": "MR", "x": 18446744073709551617}',
+                  '[]', '"CT"', 'null', '{"contrast": "\\ud800"}', '{"modality": "CT"']
+        for body in bodies:
+            for method, path in (("PUT", "/readroom/v1/trials/A1/protocol"),
+                                 ("PUT", "/readroom/v1/users/asite1"),
+                                 ("PUT", "/readroom/v1/trials/A1/members/areader1"),
+                                 ("POST", "/readroom/v1/trials"),
+                                 ("POST", "/readroom/v1/users")):
+                status, doc = self.req(method, path, body.encode(), "admin",
+                                       headers={"Content-Type": "application/json"})
+                self.assertIn(status, (200, 400, 409, 422), (method, path, body[:60], doc))
+        for body in ({"username": "asite1\u0000x"}, {"username": 1e300}, {"username": None},
+                     {"username": ["asite1"]}):
+            status, doc = self.req("PUT", "/readroom/v1/tasks/%s/assignee" % uuid.uuid4(), body,
+                                   "admin")
+            self.assertIn(status, (400, 404, 422), doc)
+        # GET /users gives no secret: no hash, no token, no key.
+        users = self.ok(200, "GET", "/readroom/v1/users")
+        text = json.dumps(users)
+        for secret in ("argon2", "$", "token", "hash", "password"):
+            self.assertNotIn(secret, text)
+        self.assertNotIn("(unassigned)", [u["username"] for u in users])
+        self.ok(200, "GET", "/readroom/v1/me", who="asite1")
+        self.ok(200, "GET", "/readroom/v1/audit/verify")
+
+    def test_93_a_role_taken_away_takes_its_tasks_and_images(self):
+        """Taking a role away ended the user's sessions, but its tasks
+        stayed theirs: signed in again, the adjudicator who left the trial
+        still listed and opened its adjudication, read both reads, saw the
+        images through DICOMweb and could sign; a site user who left
+        still fetched its uploads."""
+        adj = self.ok(200, "GET", "/readroom/v1/tasks?status=all", who="aadj1")
+        self.assertEqual([t["kind"] for t in adj], ["adjudication"], "test_1 runs first")
+        task = adj[0]["id"]
+        reads = [t["id"] for t in self.ok(200, "GET", "/readroom/v1/tasks?status=all",
+                                          who="areader1") if t["timepoints"][-1]["day"] == 56]
+        sop = self.ok(200, "GET", "/readroom/v1/tasks/%s/instances" % task, who="aadj1")[0]["sop"]
+        week8 = self.studies[1]
+        member = "/readroom/v1/trials/A1/members/"
+        try:
+            self.ok(200, "PUT", member + "aadj1", {"roles": []})
+            self.ok(200, "PUT", member + "asite1", {"roles": []})
+            for who in ("aadj1", "asite1"):
+                self.tokens[who] = self.server.login(who, password_of(who))
+            self.assertEqual(self.ok(200, "GET", "/readroom/v1/tasks?status=all", who="aadj1"),
+                             [])
+            for path in ("/readroom/v1/tasks/" + task, "/readroom/v1/tasks/%s/instances" % task,
+                         "/readroom/v1/tasks/%s/submission" % reads[0],
+                         "/readroom/v1/instances/%s/file" % sop):
+                for who in ("aadj1", "asite1"):
+                    self.assertEqual(self.req("GET", path, who=who)[0], 404, (path, who))
+            for who in ("aadj1", "asite1"):
+                self.assertEqual(self.req("GET", "/dicom-web/studies/%s/metadata" % week8,
+                                          who=who)[0], 403, who)
+            status, doc = self.req("POST", "/readroom/v1/tasks/%s/submission" % task,
+                                   {"chosen": "Reader 1", "rationale": "r", "signature": {
+                                       "password": password_of("aadj1"), "meaning": "m"}},
+                                   "aadj1", headers={"Idempotency-Key": str(uuid.uuid4())})
+            self.assertEqual(status, 404, doc)
+        finally:
+            self.ok(200, "PUT", member + "aadj1", {"roles": ["adjudicator"]})
+            self.ok(200, "PUT", member + "asite1", {"roles": ["site"], "site": "S01"})
+            for who in ("aadj1", "asite1"):
+                self.tokens[who] = self.server.login(who, password_of(who))
+        # The role given back, the work is theirs again.
+        self.ok(200, "GET", "/readroom/v1/tasks/" + task, who="aadj1")
+        self.ok(200, "GET", "/readroom/v1/instances/%s/file" % sop, who="asite1")
+        self.ok(200, "GET", "/dicom-web/studies/%s/metadata" % week8, who="aadj1")
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

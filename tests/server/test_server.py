@@ -461,9 +461,19 @@ class ServerSuite(unittest.TestCase):
                    (hashlib.sha256(expired.encode()).hexdigest(),))
         db.commit()
         db.close()
+        # A user disabled, and one whose password changed, since signing
+        # in: their tokens are dead on every route.
+        for name, change in (("gone1", {"disabled": True}), ("moved1", {"password": "new-pw-1234"})):
+            if name not in self.tokens:
+                self.ok(201, "POST", "/readroom/v1/users",
+                        {"username": name, "password": password_of(name)})
+                self.ok(200, "PUT", "/readroom/v1/trials/T1/members/" + name,
+                        {"roles": ["site"], "site": "S01"})
+                self.tokens[name] = self.server.login(name, password_of(name))
+                self.ok(200, "PUT", "/readroom/v1/users/" + name, change)
         self.tokens.update({"logged-out": dead, "expired": expired, "garbage": "x" * 64})
         roles = ["admin", "site1", "qc1", "reader1", "reader2", "reader3", "adj1",
-                 None, "logged-out", "expired", "garbage"]
+                 None, "logged-out", "expired", "garbage", "gone1", "moved1"]
         authed = {"admin", "site1", "qc1", "reader1", "reader2", "reader3", "adj1"}
         owner = s["reader_of_s1"]
         task = s["read_task"]["id"]
@@ -496,6 +506,17 @@ class ServerSuite(unittest.TestCase):
             ("GET", "/readroom/v1/instances/%s/file" % sop, None,
              {"admin", "site1", "qc1"} | study_readers, ok),
             ("POST", "/readroom/v1/users", {"username": "x"}, {"admin"}, {400}),
+            # The routes added since the matrix was written (session 9):
+            # the user list, a trial's protocol (one qc cannot read: 400),
+            # the de-identification key (its site members), a task's
+            # assignee (an unknown user), an upload (not DICOM: 400).
+            ("GET", "/readroom/v1/users", None, {"admin"}, ok),
+            ("PUT", "/readroom/v1/trials/T1/protocol", {"modality": 5}, {"admin"}, {400}),
+            ("GET", "/readroom/v1/trials/T1/deid", None, {"admin", "site1"}, ok),
+            ("GET", "/readroom/v1/trials/NOPE/deid", None, set(), None),
+            ("PUT", "/readroom/v1/tasks/%s/assignee" % task, {"username": "nobody-such"},
+             {"admin"}, {404, 409, 422}),
+            ("POST", "/readroom/v1/instances", b"not dicom", {"admin", "site1"}, {400}),
             ("PUT", "/readroom/v1/users/reader3", {"display_name": "Reader Three"}, {"admin"}, ok),
             ("GET", "/readroom/v1/trials", None, {"admin"}, ok),
             ("GET", "/readroom/v1/trials/T1", None, {"admin"}, ok),

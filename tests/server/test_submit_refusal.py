@@ -57,6 +57,11 @@ class SubmitRefusal(unittest.TestCase):
         # A sequential trial (the default): subject S-2, two timepoints.
         admin("trial", "create", "TS", "--name", "sequential", "--no-qc", "--readers", "1")
         admin("member", "set", "TS", "reader1", "--roles", "reader")
+        # Studies of its own: a study is one visit of one subject (the
+        # server refuses to link one that a timepoint holds already).
+        studies = os.path.join(cls.tmp, "studies-ts")
+        subprocess.run([PHANTOM, studies, "--kind", "ct", "--slices", "8", "--size", "64",
+                        "--timepoints", "2", "--seed", "2"], check=True, capture_output=True)
         admin("upload", os.path.join(studies, "tp00"), "--trial", "TS", "--subject", "S-2",
               "--timepoint", "Baseline", "--day", "0")
         admin("upload", os.path.join(studies, "tp01"), "--trial", "TS", "--subject", "S-2",

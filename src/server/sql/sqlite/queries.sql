@@ -31,10 +31,15 @@ SELECT site FROM members WHERE user_id = ?1 AND (',' || roles || ',') LIKE '%,si
   IS NOT NULL LIMIT 1;
 
 -- name: user_may_see_study
-SELECT 1 FROM studies WHERE study_uid = ?2 AND uploaded_by = ?1 UNION ALL SELECT 1 FROM tasks t
+SELECT 1 FROM studies s WHERE s.study_uid = ?2 AND s.uploaded_by = ?1 AND (s.trial_id IS NULL OR
+  EXISTS (SELECT 1 FROM members m WHERE m.trial_id = s.trial_id AND m.user_id = ?1 AND
+  (',' || m.roles || ',') LIKE '%,site,%')) UNION ALL SELECT 1 FROM tasks t
   JOIN timepoints cur ON cur.id = t.timepoint_id JOIN timepoints tp ON tp.trial_id = t.trial_id
   AND tp.subject = t.subject AND (tp.id = t.timepoint_id OR (t.kind != 'qc' AND tp.day <
-  cur.day AND tp.qc_status IN ('passed', 'none'))) JOIN timepoint_studies ts ON ts.timepoint_id = tp.id WHERE t.user_id = ?1 AND
+  cur.day AND tp.qc_status IN ('passed', 'none'))) JOIN timepoint_studies ts ON ts.timepoint_id = tp.id
+  JOIN members m ON m.trial_id = t.trial_id AND m.user_id = t.user_id AND (',' || m.roles || ',')
+  LIKE '%,' || CASE t.kind WHEN 'read' THEN 'reader' WHEN 'adjudication' THEN 'adjudicator' WHEN
+  'query' THEN 'site' ELSE 'qc' END || ',%' WHERE t.user_id = ?1 AND
   t.status != 'cancelled' AND ts.study_uid = ?2 LIMIT 1;
 
 -- name: instance_by_sop
@@ -103,6 +108,9 @@ INSERT INTO queries (task_id, qc_task_id, decision, findings) VALUES (?1, ?2, ?3
 
 -- name: study_linked_elsewhere
 SELECT count (*) FROM timepoint_studies WHERE study_uid = ?1 AND timepoint_id != ?2;
+
+-- name: study_upload_trial
+SELECT trial_id FROM studies WHERE study_uid = ?1 AND trial_id IS NOT NULL;
 
 -- name: study_known_to_site
 SELECT (SELECT count (*) FROM timepoint_studies WHERE study_uid = ?1 AND timepoint_id = ?2) +
