@@ -17,6 +17,7 @@
 #include "rr-scan.h"
 #include "rr-task-detail.h"
 #include "rr-response-text.h"
+#include "rr-signed-elsewhere.h"
 
 #include <glib/gi18n.h>
 #include <json-glib/json-glib.h>
@@ -819,7 +820,9 @@ static void
 update_lock (RrAdjudicationView *self)
 {
   g_autoptr (GPtrArray) out = NULL;
+  g_autofree char *body = NULL, *receipt = NULL;
   RrStoreOutbox *last = NULL;
+  gboolean delivered;
   if (self->store == NULL || self->task_id == NULL)
     return;
   out = rr_store_outbox_list (self->store, self->account, NULL, NULL);
@@ -827,18 +830,28 @@ update_lock (RrAdjudicationView *self)
     if (g_str_equal (((RrStoreOutbox *) out->pdata[i])->task_id, self->task_id))
       last = out->pdata[i];
   self->locked = FALSE;
-  if (last && g_str_equal (last->state, "delivered"))
+  delivered = last && g_str_equal (last->state, "delivered");
+  if (delivered)
+    {
+      body = g_strdup (last->body);
+      receipt = g_strdup (last->receipt);
+    }
+  /* Signed on another computer: as the server holds it. */
+  else if (!(last && rr_store_outbox_state_waiting (last->state)))
+    delivered = rr_signed_elsewhere (self->store, self->account, self->task_id, &body,
+                                     &receipt);
+  if (delivered)
     {
       g_autoptr (JsonParser) p = json_parser_new ();
       g_autoptr (JsonParser) b = json_parser_new ();
       JsonObject *r = NULL;
       const char *choice = NULL;
       g_autofree char *text = NULL;
-      show_signed (self, last->body);
-      if (last->receipt && json_parser_load_from_data (p, last->receipt, -1, NULL) &&
+      show_signed (self, body);
+      if (receipt && json_parser_load_from_data (p, receipt, -1, NULL) &&
           JSON_NODE_HOLDS_OBJECT (json_parser_get_root (p)))
         r = rr_json_get_object (json_node_get_object (json_parser_get_root (p)), "receipt");
-      if (last->body && json_parser_load_from_data (b, last->body, -1, NULL) &&
+      if (body && json_parser_load_from_data (b, body, -1, NULL) &&
           JSON_NODE_HOLDS_OBJECT (json_parser_get_root (b)))
         choice = rr_json_get_string (json_node_get_object (json_parser_get_root (b)), "chosen");
       text = g_strdup_printf (_("Submitted and locked. Receipt %s, %s: %s's read is final (best "

@@ -6,6 +6,7 @@
  * defect tools (rr-viewport-defects.c); each drawn shape is one finding. */
 #include "rr-qc-view.h"
 #include "rr-qc-view-private.h"
+#include "rr-signed-elsewhere.h"
 #include "rr-viewport.h"
 #include "rr-viewport-defects.h"
 #include "rr-sign-dialog.h"
@@ -764,6 +765,9 @@ static void
 update_lock (RrQcView *self)
 {
   g_autoptr (GPtrArray) out = NULL;
+  g_autofree char *kept_body = NULL, *kept_receipt = NULL;
+  const char *body = NULL, *receipt = NULL;
+  gboolean delivered, waiting;
   RrStoreOutbox *last = NULL;
   if (self->store == NULL || self->task_id == NULL || is_query (self))
     return;
@@ -771,12 +775,26 @@ update_lock (RrQcView *self)
   for (guint i = 0; out && i < out->len; i++)
     if (g_str_equal (((RrStoreOutbox *) out->pdata[i])->task_id, self->task_id))
       last = out->pdata[i];
-  if (last && (g_str_equal (last->state, "delivered") ||
-               rr_store_outbox_state_waiting (last->state)))
+  delivered = last && g_str_equal (last->state, "delivered");
+  waiting = last && rr_store_outbox_state_waiting (last->state);
+  if (delivered || waiting)
+    {
+      body = last->body;
+      receipt = last->receipt;
+    }
+  /* Signed on another computer: as the server holds it. */
+  else if (rr_signed_elsewhere (self->store, self->account, self->task_id, &kept_body,
+                                &kept_receipt))
+    {
+      body = kept_body;
+      receipt = kept_receipt;
+      delivered = TRUE;
+    }
+  if (delivered || waiting)
     {
       /* What was signed, not the draft. */
       g_autoptr (JsonParser) b = json_parser_new ();
-      if (last->body && json_parser_load_from_data (b, last->body, -1, NULL) &&
+      if (body && json_parser_load_from_data (b, body, -1, NULL) &&
           JSON_NODE_HOLDS_OBJECT (json_parser_get_root (b)))
         {
           JsonObject *o = json_node_get_object (json_parser_get_root (b));
@@ -786,12 +804,12 @@ update_lock (RrQcView *self)
           fill_findings (self);
         }
     }
-  if (last && g_str_equal (last->state, "delivered"))
+  if (delivered)
     {
       g_autoptr (JsonParser) p = json_parser_new ();
       JsonObject *r = NULL;
       g_autofree char *text = NULL;
-      if (last->receipt && json_parser_load_from_data (p, last->receipt, -1, NULL) &&
+      if (receipt && json_parser_load_from_data (p, receipt, -1, NULL) &&
           JSON_NODE_HOLDS_OBJECT (json_parser_get_root (p)))
         r = rr_json_get_object (json_node_get_object (json_parser_get_root (p)), "receipt");
       text = g_strdup_printf (_("Submitted and locked: %s. Receipt %s, %s"),
@@ -802,7 +820,7 @@ update_lock (RrQcView *self)
       gtk_label_set_text (self->state, text);
       set_locked (self, TRUE);
     }
-  else if (last && rr_store_outbox_state_waiting (last->state))
+  else if (waiting)
     {
       gtk_label_set_text (self->state, _("Signed and waiting in the outbox: it will be sent "
                                          "when the server is reachable"));

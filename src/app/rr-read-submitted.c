@@ -19,6 +19,17 @@ member_object (JsonObject *o,
   return n && JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
 }
 
+/* Oldest first, then by id: one order whatever the hash table's. */
+static int
+by_creation (gconstpointer a,
+             gconstpointer b)
+{
+  const RrMeasurement *x = *(RrMeasurement *const *) a, *y = *(RrMeasurement *const *) b;
+  if (x->created_us != y->created_us)
+    return x->created_us < y->created_us ? -1 : 1;
+  return g_strcmp0 (x->id, y->id);
+}
+
 /* The kept read: {"submission": {"read": ...}}. */
 static JsonObject *
 kept_read (JsonParser *p,
@@ -274,11 +285,39 @@ rr_read_submitted_receipt_text (RrStore    *store,
   return kept ? rr_read_task_receipt_text (kept) : NULL;
 }
 
-void
-rr_read_submitted_calipers (RrStore    *store,
-                            gint64      account,
-                            const char *task_id,
-                            GHashTable *calipers)
+GPtrArray *
+rr_read_submitted_measurements (RrStore    *store,
+                                gint64      account,
+                                const char *task_id,
+                                const char *series_uid,
+                                guint      *skipped,
+                                GError    **error)
 {
-  g_free (rr_read_submitted_form (store, account, task_id, calipers));
+  g_autoptr (GHashTable) mine = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                                       (GDestroyNotify) rr_measurement_free);
+  g_autofree char *form = rr_read_submitted_form (store, account, task_id, mine);
+  GPtrArray *out;
+  GHashTableIter it;
+  gpointer v;
+
+  if (form == NULL)
+    return rr_store_list_measurements (store, account, task_id, series_uid, skipped, error);
+  /* Signed elsewhere: what was signed is what the image shows, not what
+   * was drawn here before; in the order they were made, as the store
+   * lists its own. */
+  out = g_ptr_array_new_with_free_func ((GDestroyNotify) rr_measurement_free);
+  g_hash_table_iter_init (&it, mine);
+  while (g_hash_table_iter_next (&it, NULL, &v))
+    {
+      RrMeasurement *m = v;
+      if (series_uid == NULL || g_strcmp0 (m->series_uid, series_uid) == 0)
+        {
+          g_hash_table_iter_steal (&it);
+          g_ptr_array_add (out, m);
+        }
+    }
+  g_ptr_array_sort (out, by_creation);
+  if (skipped)
+    *skipped = 0;
+  return out;
 }

@@ -1,7 +1,8 @@
 /* rr-read-submitted.h: the reader's own read signed on another computer
  * (or through the API), as the server holds it and the sync kept it
  * (rr_store_get_submission): what the lesion form shows of it, read-only,
- * and the calipers a follow-up's prior values come from. */
+ * the calipers the viewer draws of it, and those a follow-up's prior
+ * values come from. */
 #pragma once
 
 #include "rr-store.h"
@@ -35,11 +36,16 @@ gboolean rr_read_submitted_load      (RrStore     *store,
 char *rr_read_submitted_receipt_text (RrStore    *store,
                                       gint64      account,
                                       const char *task_id);
-/* Adds the kept submission's calipers of @task_id to @calipers (those
- * not there already). */
-void  rr_read_submitted_calipers     (RrStore    *store,
-                                      gint64      account,
-                                      const char *task_id,
-                                      GHashTable *calipers);
+/* The measurements the viewer draws of @task_id on @series_uid (NULL:
+ * every series), oldest first: when a submission of it is kept (signed
+ * on another computer), its calipers as submitted, locked like those of a
+ * read signed here; else those saved here (rr_store_list_measurements,
+ * whose @skipped and @error these are). */
+GPtrArray *rr_read_submitted_measurements (RrStore    *store,
+                                           gint64      account,
+                                           const char *task_id,
+                                           const char *series_uid,
+                                           guint      *skipped,
+                                           GError    **error);
 
 G_END_DECLS

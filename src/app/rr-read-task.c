@@ -168,15 +168,15 @@ rr_read_task_prior_calipers (RrStore           *store,
        * earlier value: the criteria would measure change from it. */
       if (!rr_read_task_is_earlier (t, task) || !rr_read_task_stands (t, out))
         continue;
-      more = rr_store_list_measurements (store, account, t->id, NULL, NULL, NULL);
+      /* Signed on another computer: its calipers as submitted, not
+       * those drawn here before. */
+      more = rr_read_submitted_measurements (store, account, t->id, NULL, NULL, NULL);
       for (guint k = 0; more && k < more->len; k++)
         {
           RrMeasurement *m = more->pdata[k];
           if (!g_hash_table_contains (calipers, m->id))
             g_hash_table_insert (calipers, g_strdup (m->id), rr_measurement_copy (m));
         }
-      /* Signed on another computer: its calipers as submitted. */
-      rr_read_submitted_calipers (store, account, t->id, calipers);
     }
 }
 

@@ -5,6 +5,7 @@
 #include "rr-series-list.h"
 #include "rr-measurement-panel.h"
 #include "rr-read-form.h"
+#include "rr-read-submitted.h"
 #include "rr-wrap-box.h"
 #include "rr-accels.h"
 #include "rr-sr-layer.h"
@@ -407,8 +408,8 @@ use_measurements_of (RrWindow *self,
           self->history = rr_measurement_history_new (on_measurement_change, self);
           self->history_series = g_strdup (series);
           if (self->store)
-            saved = rr_store_list_measurements (self->store, self->task_account, self->task_id,
-                                                series, &skipped, &error);
+            saved = rr_read_submitted_measurements (self->store, self->task_account,
+                                                    self->task_id, series, &skipped, &error);
           if (error)
             toast (self, error->message);
           else if (skipped)

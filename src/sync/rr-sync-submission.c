@@ -1,5 +1,6 @@
-/* rr-sync-submission.c: the reader's own submitted read, as the server
- * holds it, kept in the local database. */
+/* rr-sync-submission.c: the user's own submission of a task (a read, a
+ * QC decision, an adjudication), as the server holds it, kept in the
+ * local database. */
 #include "rr-sync-submission.h"
 #include "rr-sync-request.h"
 
@@ -11,11 +12,28 @@ object_member (JsonObject *o,
   return n && JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
 }
 
+/* Whether @sub is the signed document of a task of @kind
+ * (server-api.md's submissions): a read's read, a QC decision, an
+ * adjudication's chosen read. */
+static gboolean
+is_submission_of (JsonObject *sub,
+                  const char *kind)
+{
+  if (sub == NULL)
+    return FALSE;
+  if (g_strcmp0 (kind, "qc") == 0)
+    return json_object_get_string_member_with_default (sub, "decision", NULL) != NULL;
+  if (g_strcmp0 (kind, "adjudication") == 0)
+    return json_object_get_string_member_with_default (sub, "chosen", NULL) != NULL;
+  return object_member (sub, "read") != NULL;
+}
+
 gboolean
 rr_sync_fetch_submission (RrSyncClient  *client,
                           RrStore       *store,
                           gint64         account,
                           const char    *task_id,
+                          const char    *kind,
                           GError       **error)
 {
   g_autofree char *path = g_strdup_printf ("/readroom/v1/tasks/%s/submission", task_id);
@@ -45,12 +63,13 @@ rr_sync_fetch_submission (RrSyncClient  *client,
   if (status == 200 && json_parser_load_from_data (p, data, (gssize) n, NULL) &&
       json_parser_get_root (p) && JSON_NODE_HOLDS_OBJECT (json_parser_get_root (p)))
     o = json_node_get_object (json_parser_get_root (p));
-  /* What the read form needs: the read (its calipers and values) and the
-   * receipt it was locked with. */
+  /* What the workspace needs: what was signed (a read with its calipers
+   * and values, a QC decision with its findings, an adjudication's choice
+   * and rationale) and the receipt it was locked with. */
   sub = object_member (o, "submission");
   if (o == NULL ||
       g_strcmp0 (json_object_get_string_member_with_default (o, "task", NULL), task_id) != 0 ||
-      object_member (sub, "read") == NULL || object_member (o, "receipt") == NULL)
+      !is_submission_of (sub, kind) || object_member (o, "receipt") == NULL)
     {
       g_set_error (error, RR_SYNC_ERROR, RR_SYNC_ERROR_SERVER,
                    "GET %s: the server answered %ld, not the contract's submission", path,

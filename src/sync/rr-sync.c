@@ -24,9 +24,10 @@ wanted_task (const RrSyncOptions *options,
   return g_str_equal (options->task_id, id) && !g_str_equal (status, "cancelled");
 }
 
-/* The reader's own reads submitted elsewhere (another computer, the API),
- * each fetched once: such a read opens here read-only, and a follow-up's
- * prior calipers come from it. Reads signed here are in the outbox. */
+/* The user's own reads, QC decisions and adjudications submitted
+ * elsewhere (another computer, the API), each fetched once: such a task
+ * opens here read-only as signed, and a follow-up's prior calipers come
+ * from a read. Those signed here are in the outbox. */
 static gboolean
 fetch_submissions (RrSyncClient  *client,
                    RrStore       *store,
@@ -42,11 +43,15 @@ fetch_submissions (RrSyncClient  *client,
     {
       JsonObject *o = rr_json_get_element (tasks, i);
       const char *id = o ? json_object_get_string_member_with_default (o, "id", NULL) : NULL;
+      const char *kind = o ? json_object_get_string_member_with_default (o, "kind", "") : "";
       g_autofree char *kept = NULL;
       g_autoptr (RrStoreOutbox) here = NULL;
-      /* An admin lists every task; only the account's own are its reads. */
+      /* An admin lists every task; only the account's own are its
+       * submissions. A query's answer is the site's upload, not shown
+       * as signed. */
       if (id == NULL ||
-          g_strcmp0 (json_object_get_string_member_with_default (o, "kind", ""), "read") != 0 ||
+          !(g_str_equal (kind, "read") || g_str_equal (kind, "qc") ||
+            g_str_equal (kind, "adjudication")) ||
           g_strcmp0 (json_object_get_string_member_with_default (o, "status", ""),
                      "submitted") != 0 ||
           g_strcmp0 (rr_json_get_string (o, "assignee"), user) != 0)
@@ -55,7 +60,7 @@ fetch_submissions (RrSyncClient  *client,
       here = rr_store_outbox_for_task (store, account, id, NULL);
       if (kept || (here && g_str_equal (here->state, "delivered")))
         continue;
-      if (!rr_sync_fetch_submission (client, store, account, id, error))
+      if (!rr_sync_fetch_submission (client, store, account, id, kind, error))
         return FALSE;
     }
   return TRUE;

@@ -8,7 +8,8 @@ measured by a 32.0 mm length caliper (hand-made: two points 32 mm apart
 in patient space). On a computer that never had it, the worklist says the
 read is submitted and not on this computer, and the header does not say
 "downloads complete" of it; clicking the row downloads it; opened, it is
-read-only, its receipt shown, and T1's value is the caliper's 32.0 mm."""
+read-only, its receipt shown, T1's value is the caliper's 32.0 mm, and the
+caliper is the viewer's to draw, locked, as a read signed here."""
 import json
 import os
 import subprocess
@@ -134,6 +135,17 @@ class ReadElsewhere(WorkspaceDriver, AppCase):
         self.assertIn("Baseline: 32.0 mm", lesions[0])
         self.assertFalse(self.named("Sign and submit").getState().contains(
             self.pyatspi.STATE_SENSITIVE))
+        # The image shows T1's caliper as signed, as a read signed on this
+        # computer does: in the viewer's measurements (its list), named for
+        # T1, and Go To selects it on the image, locked.
+        self.assertTrue(wait_for(lambda: self.caliper_count() == 1, 20),
+                        self.row_names("Measurement list"))
+        self.assertEqual(self.caliper_lesions(), ["T1"])
+        self.assertEqual(self.caliper_values(), [(32.0, None)])
+        self.click(self.named("Go to T1"))
+        self.assertTrue(wait_for(lambda: "selected: Length 32.0 mm" in (viewer.description or ""),
+                                 15), viewer.description)
+        self.shot("3b-caliper")
         stop(cls.proc)
 
         # The admin's worklist (another computer): each row names its reader

@@ -192,6 +192,19 @@ class WorkspaceDriver:
         self.mouse(x + 60, y + h // 2, "abs")
         self.mouse(x + 60, y + h // 2, "b1c")
 
+    def open_submitted(self, title, timeout=120):
+        """Opens the submitted task whose worklist row starts with @title,
+        as on a computer that never had it: listed, clicked (it
+        downloads), clicked again once available offline."""
+        signed = lambda r: r.startswith(title) and " · submitted" in r  # noqa: E731
+        self.assertTrue(wait_for(lambda: [r for r in self.row_names("Worklist") if signed(r)],
+                                 timeout), self.row_names("Worklist"))
+        self.click_row([r for r in self.list_items("Worklist") if signed(r.name or "")][0])
+        self.assertTrue(wait_for(lambda: [r for r in self.row_names("Worklist")
+                                          if signed(r) and "available offline" in r], timeout),
+                        self.row_names("Worklist"))
+        self.click_row([r for r in self.list_items("Worklist") if signed(r.name or "")][0])
+
     def caliper_count(self):
         return len(self.list_items("Measurement list"))
 
