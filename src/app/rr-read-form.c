@@ -188,6 +188,15 @@ evaluate (RrReadForm *self)
           g_string_append_printf (issues, "%s%s", issues->len ? "\n" : "", is->message);
         }
     }
+  {
+    g_autofree char *open = rr_read_draft_unassessed (self->draft, self->current);
+    const RrTimepoint *tp = self->draft->timepoints->pdata[self->current];
+    if (open && issues->len)
+      g_string_append_c (issues, '\n');
+    if (open)
+      g_string_append_printf (issues, _("Not assessed yet at %s: %s. Measure each lesion or "
+                                        "choose its status before signing."), tp->id, open);
+  }
   gtk_label_set_text (self->read_issues, issues->str);
   gtk_widget_set_visible (GTK_WIDGET (self->read_issues), issues->len > 0);
 }
@@ -787,9 +796,13 @@ refresh (RrReadForm *self)
       gtk_accessible_update_property (GTK_ACCESSIBLE (child), GTK_ACCESSIBLE_PROPERTY_LABEL, acc,
                                       -1);
     }
-  gtk_widget_set_sensitive (GTK_WIDGET (self->submit_button),
-                            !self->locked && self->result && self->result->violations->len == 0 &&
-                            self->draft && self->draft->lesions->len > 0);
+  {
+    g_autofree char *open = self->draft ? rr_read_draft_unassessed (self->draft, self->current)
+                                        : NULL;
+    gtk_widget_set_sensitive (GTK_WIDGET (self->submit_button),
+                              !self->locked && self->result && self->draft && open == NULL &&
+                              self->result->violations->len == 0 && self->draft->lesions->len > 0);
+  }
   g_signal_emit (self, signals[SIGNAL_LESIONS_CHANGED], 0);
 }
 

@@ -632,7 +632,6 @@ rr_sign_dialog_new (GtkWindow  *parent,
   }
   self->status = GTK_LABEL (cell ("", FALSE));
   gtk_label_set_wrap (self->status, TRUE);
-  gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->status));
 
   self->sign = GTK_BUTTON (gtk_button_new_with_mnemonic (_("_Sign and Submit")));
   gtk_widget_add_css_class (GTK_WIDGET (self->sign), "suggested-action");
@@ -647,13 +646,25 @@ rr_sign_dialog_new (GtkWindow  *parent,
                                   _("Cancel"), -1);
   gtk_box_append (GTK_BOX (buttons), cancel);
   gtk_box_append (GTK_BOX (buttons), GTK_WIDGET (self->sign));
-  gtk_box_append (GTK_BOX (box), buttons);
 
   gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scroll), box);
   gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scroll), GTK_POLICY_NEVER,
                                   GTK_POLICY_AUTOMATIC);
   gtk_widget_set_vexpand (scroll, TRUE);
   gtk_box_append (GTK_BOX (outer), scroll);
+  /* What became of the signing and the buttons stay under the scrolled
+   * read, in sight however long the read is. */
+  {
+    GtkWidget *foot = gtk_box_new (GTK_ORIENTATION_VERTICAL, 12);
+    gtk_widget_set_margin_start (foot, 18);
+    gtk_widget_set_margin_end (foot, 18);
+    gtk_widget_set_margin_top (foot, 12);
+    gtk_widget_set_margin_bottom (foot, 18);
+    gtk_box_append (GTK_BOX (foot), GTK_WIDGET (self->status));
+    gtk_box_append (GTK_BOX (foot), buttons);
+    gtk_box_append (GTK_BOX (outer), gtk_separator_new (GTK_ORIENTATION_HORIZONTAL));
+    gtk_box_append (GTK_BOX (outer), foot);
+  }
   adw_window_set_content (ADW_WINDOW (self), outer);
   gtk_widget_grab_focus (GTK_WIDGET (self->password));
 

@@ -164,6 +164,26 @@ rr_read_draft_count (const RrReadDraft *d,
   return n;
 }
 
+char *
+rr_read_draft_unassessed (const RrReadDraft *d,
+                          guint              tp)
+{
+  GString *ids = NULL;
+  for (guint i = 0; i < d->lesions->len; i++)
+    {
+      const RrDraftLesion *l = d->lesions->pdata[i];
+      /* A new lesion is assessed from the timepoint it was first seen. */
+      if (tp >= l->n_entries || (l->kind == RR_LESION_NEW && tp < l->timepoint) ||
+          l->entries[tp].kind != RR_ENTRY_NONE)
+        continue;
+      if (ids == NULL)
+        ids = g_string_new (l->id);
+      else
+        g_string_append_printf (ids, ", %s", l->id);
+    }
+  return ids ? g_string_free (ids, FALSE) : NULL;
+}
+
 RrDraftLesion *
 rr_read_draft_add (RrReadDraft  *d,
                    RrLesionKind  kind,

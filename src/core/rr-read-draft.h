@@ -113,6 +113,12 @@ gint64         rr_read_draft_entry_tenths (const RrDraftLesion *lesion,
                                            gpointer             user_data);
 guint          rr_read_draft_count        (const RrReadDraft *draft,
                                            RrLesionKind       kind);
+/* The lesions with nothing at timepoint @tp yet (neither measured nor
+ * given a status; a new lesion from the timepoint it was first seen), their
+ * ids joined by ", "; NULL when every one is assessed. A read is signed
+ * only then: "not evaluable" is the reader's word, not a blank. */
+char          *rr_read_draft_unassessed   (const RrReadDraft *draft,
+                                           guint              tp);
 
 /* The size a caliper gives a lesion, in tenths of a millimetre: the long
  * axis, or for a nodal lesion the short axis of a bidirectional (a line

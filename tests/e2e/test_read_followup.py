@@ -277,6 +277,12 @@ class ReadFollowup(WorkspaceDriver, AppCase):
         # (GtkDropDown keeps its own "(None)" label, hidden, for an empty
         # selection: the item shown is the one asserted.)
         self.assertIn("Not assessed yet", self.labels(status))
+        # Nothing assessed at Week 8: no signing yet, and the form says
+        # which lesions wait (walk: an unread Week 8 could be signed as NE).
+        self.assertTrue(wait_for(lambda: "Not assessed yet at Week 8: T1, T2. Measure each lesion "
+                                 "or choose its status before signing." in self.labels(), 10),
+                        self.labels())
+        self.assertFalse(self.named("Sign and submit").getState().contains(p.STATE_SENSITIVE))
         # Nothing cut off at this size (walk finding 6): the tools' last
         # button and the sidebar toggle lie wholly in the window, the tools
         # above the viewer's width.

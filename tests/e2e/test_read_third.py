@@ -29,7 +29,7 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "server"))
-from a11y import AppCase, find, main, wait_for  # noqa: E402
+from a11y import AppCase, find, main, out_of_sight, wait_for  # noqa: E402
 from workspace import WorkspaceDriver  # noqa: E402
 from test_read_followup import (CLI, MM_PER_PIXEL, PASSWORD, PHANTOM,  # noqa: E402
                                 pct_tenths, target_response, tenths)
@@ -235,6 +235,13 @@ class ReadThird(WorkspaceDriver, AppCase):
         self.assertIsNotNone(dialog, "no signing dialog")
         said = self.labels(dialog)
         self.shot("6-signing-dialog")
+        # Its Sign and Cancel buttons are in sight under the read, however
+        # long the read (walk: three timepoints' responses pushed them below
+        # the fold of the 600 px dialog, reached only by scrolling).
+        for name in ("Sign and submit", "Cancel"):
+            button = self.named(name, roles=(self.pyatspi.ROLE_PUSH_BUTTON,), root=dialog)
+            self.assertIsNotNone(button, name)
+            self.assertIsNone(out_of_sight(self.pyatspi, button), name)
         self.assertIn(form_responses, said)
         for words in ("Liver", "Lung", "segment 7", mm(tenths(new)), mm(bl_sum), mm(w8_sum),
                       mm(w16_sum)):

@@ -490,6 +490,49 @@ test_new_lesion_sizes (void)
                                                   "irecist_state"), ==, "reset");
 }
 
+/* What is left to assess at a timepoint: every lesion that has neither a
+ * value nor a status there; a new lesion only from where it was first
+ * seen. "Not evaluable" is an answer, nothing is not (walk: a Week 8 read
+ * with nothing assessed could be signed). */
+static void
+test_unassessed (void)
+{
+  static const char task[] =
+    "{\"criteria\": \"recist1.1\", \"timepoints\": [{\"label\": \"Baseline\", \"day\": 0},"
+    " {\"label\": \"Week 8\", \"day\": 56}, {\"label\": \"Week 16\", \"day\": 112}]}";
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RrReadDraft) d = rr_read_draft_new_for_task (task, &error);
+  g_autofree char *bl = NULL, *w8 = NULL, *w8_done = NULL, *bl_again = NULL, *w16 = NULL;
+  g_autofree char *w16_done = NULL;
+  RrDraftLesion *t1, *n1, *nl;
+
+  g_assert_no_error (error);
+  t1 = rr_read_draft_add (d, RR_LESION_TARGET, 0, caliper (30.0, 0), &error);
+  n1 = rr_read_draft_add (d, RR_LESION_NON_TARGET, 0, NULL, &error);
+  g_assert_no_error (error);
+  bl = rr_read_draft_unassessed (d, 0);
+  g_assert_null (bl);
+  w8 = rr_read_draft_unassessed (d, 1);
+  g_assert_cmpstr (w8, ==, "T1, N1");
+  rr_read_draft_set_entry (t1, 1, RR_ENTRY_CALIPER, caliper (24.0, 0));
+  rr_read_draft_set_entry (n1, 1, RR_ENTRY_NE, NULL);
+  nl = rr_read_draft_add (d, RR_LESION_NEW, 1, caliper (12.0, 0), &error);
+  g_assert_no_error (error);
+  w8_done = rr_read_draft_unassessed (d, 1);
+  g_assert_null (w8_done);
+  /* Not at baseline, where nobody saw it. */
+  bl_again = rr_read_draft_unassessed (d, 0);
+  g_assert_null (bl_again);
+  /* Week 16: all three again, the new lesion too. */
+  w16 = rr_read_draft_unassessed (d, 2);
+  g_assert_cmpstr (w16, ==, "T1, N1, NEW1");
+  rr_read_draft_set_entry (t1, 2, RR_ENTRY_GONE, NULL);
+  rr_read_draft_set_entry (n1, 2, RR_ENTRY_GONE, NULL);
+  rr_read_draft_set_entry (nl, 2, RR_ENTRY_TSTM, NULL);
+  w16_done = rr_read_draft_unassessed (d, 2);
+  g_assert_null (w16_done);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -505,5 +548,6 @@ main (int argc, char **argv)
   g_test_add_func ("/read-draft/submission", test_submission);
   g_test_add_func ("/read-draft/split-merged", test_split_and_merged);
   g_test_add_func ("/read-draft/new-lesion-sizes", test_new_lesion_sizes);
+  g_test_add_func ("/read-draft/unassessed", test_unassessed);
   return g_test_run ();
 }
