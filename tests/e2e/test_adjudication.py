@@ -458,6 +458,29 @@ class Adjudication(AppCase, WorkspaceDriver):
         self.assertFalse(self.named("Sign adjudication").getState().contains(p.STATE_SENSITIVE))
         self.shot("8-reopened")
 
+        # On another computer (its own data folder, the same server): the
+        # adjudication signed on the first opens read-only as signed, the
+        # choice, the rationale and the same receipt.
+        cls = type(self)
+        stop(cls.proc)
+        cls.proc, self.app = cls.launch_app([], dict(
+            self.env, XDG_DATA_HOME=os.path.join(self.tmp, "data-b"),
+            XDG_CACHE_HOME=os.path.join(self.tmp, "cache-b")))
+        self.sign_in("adj1", PASSWORD)
+        self.open_submitted("Adjudication · subject S-001")
+        elsewhere = wait_for(lambda: [t for t in self.labels()
+                                      if t.startswith("Submitted and locked. Receipt")], 30)
+        self.shot("9-elsewhere")
+        self.assertEqual(elsewhere, receipt, self.labels())
+        choose = self.named("Choose Reader 2", roles=(p.ROLE_CHECK_BOX, p.ROLE_RADIO_BUTTON,
+                                                       p.ROLE_TOGGLE_BUTTON))
+        self.assertTrue(choose.getState().contains(p.STATE_CHECKED), "the choice is not shown")
+        self.assertFalse(choose.getState().contains(p.STATE_SENSITIVE))
+        box = self.named("Rationale (required)", roles=(p.ROLE_TEXT, p.ROLE_ENTRY))
+        self.assertEqual(box.queryText().getText(0, -1),
+                         "Reasons: Measurement variability. " + rationale)
+        self.assertFalse(self.named("Sign adjudication").getState().contains(p.STATE_SENSITIVE))
+
 
 if __name__ == "__main__":
     main()

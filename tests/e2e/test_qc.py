@@ -205,6 +205,7 @@ class Qc(WorkspaceDriver, unittest.TestCase):
                                    if t.startswith("Submitted and locked: %s. Receipt" % decision)],
                           30)
         self.assertTrue(locked, self.labels())
+        return locked[0]
 
     def image_names(self):
         p = self.pyatspi
@@ -546,13 +547,40 @@ class Qc(WorkspaceDriver, unittest.TestCase):
         self.assertIsNotNone(dialog, "no signing dialog")
         self.type_into("Password", PASSWORD, root=dialog)
         self.shot("9-override")
-        self.submitted(dialog, "pass")
+        receipt = self.submitted(dialog, "pass")
         status, doc = self.server.request("GET", "/readroom/v1/tasks/%s/submission" % task_b[0],
                                           token=qc)
         self.assertEqual(status, 200, doc)
         self.assertEqual(doc["meaning"], "I reviewed these images against the protocol: they "
                          "pass despite 1 major finding, because: " + RATIONALE)
         self.assertEqual(doc["submission"]["decision"], "pass")
+
+        # The reviewer on another computer (its own data folder, the same
+        # server): the decision signed on the first opens read-only as
+        # signed, with its finding and the same receipt.
+        cls = type(self)
+        cls.proc.terminate()
+        cls.proc.wait(10)
+        env = dict(self.env_of("qc1"), XDG_DATA_HOME=os.path.join(self.tmp, "qc1-b", "data"),
+                   XDG_CACHE_HOME=os.path.join(self.tmp, "qc1-b", "cache"))
+        cls.proc, self.app = start_app(self.pyatspi, [READROOM], env)
+        self.sign_in("qc1", PASSWORD)
+        self.open_submitted(title)
+        opened = self.viewer()
+        if opened is None:
+            self.shot("10-not-opened")
+        self.assertIsNotNone(opened, "the signed QC task did not open")
+        elsewhere = wait_for(lambda: [t for t in self.labels()
+                                      if t.startswith("Submitted and locked: pass. Receipt")], 30)
+        self.shot("10-elsewhere")
+        self.assertEqual(elsewhere, [receipt], self.labels())
+        self.assertTrue([f for f in self.row_names("Findings")
+                         if f.startswith("Image quality · major · rectangle")],
+                        self.row_names("Findings"))
+        decided = self.named("Pass", roles=(p.ROLE_CHECK_BOX, p.ROLE_RADIO_BUTTON))
+        self.assertTrue(decided.getState().contains(p.STATE_CHECKED), "the decision is not shown")
+        self.assertFalse(decided.getState().contains(p.STATE_SENSITIVE))
+        self.assertFalse(self.named("Sign decision").getState().contains(p.STATE_SENSITIVE))
 
 
 if __name__ == "__main__":
