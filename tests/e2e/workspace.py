@@ -203,6 +203,11 @@ class WorkspaceDriver:
         self.assertTrue(wait_for(lambda: [r for r in self.row_names("Worklist")
                                           if signed(r) and "available offline" in r], timeout),
                         self.row_names("Worklist"))
+        # The run that downloaded it has ended (the header says so after
+        # the list is rebuilt): a click before that lands on a row the
+        # rebuild replaces, and opens nothing.
+        self.assertTrue(wait_for(lambda: [t for t in self.labels() if "downloads complete" in t
+                                          and "downloading" not in t], timeout), self.labels())
         self.click_row([r for r in self.list_items("Worklist") if signed(r.name or "")][0])
 
     def caliper_count(self):
