@@ -631,5 +631,36 @@ class AttackSuite(unittest.TestCase):
         self.ok(200, "GET", "/readroom/v1/instances/%s/file" % sop, who="asite1")
         self.ok(200, "GET", "/dicom-web/studies/%s/metadata" % week8, who="aadj1")
 
+    def test_94_a_role_taken_away_keeps_what_was_signed(self):
+        """Taking the reader's role away made its own submitted read a 404
+        on both submission routes: a workstation whose answer was lost
+        sent it again, got 404, and its outbox marked the read "refused"
+        although the server held and locked it (review of test_93's fix)."""
+        reads = [t for t in self.ok(200, "GET", "/readroom/v1/tasks?status=all", who="areader1")
+                 if t["status"] == "submitted"]
+        self.assertTrue(reads, "test_1 submits areader1's reads first")
+        task = reads[0]["id"]
+        path = "/readroom/v1/tasks/%s/submission" % task
+        held = self.ok(200, "GET", path, who="areader1")
+        member = "/readroom/v1/trials/A1/members/"
+        try:
+            self.ok(200, "PUT", member + "areader1", {"roles": []})
+            self.tokens["areader1"] = self.server.login("areader1", password_of("areader1"))
+            # What they signed, as the server holds it.
+            self.assertEqual(self.ok(200, "GET", path, who="areader1"), held)
+            # Sent again with another key: 409 (the outbox then asks), not 404.
+            status, doc = self.req("POST", path, {"read": {}, "signature": {
+                "password": password_of("areader1"), "meaning": "Read completed"}},
+                "areader1", headers={"Idempotency-Key": str(uuid.uuid4())})
+            self.assertEqual(status, 409, doc)
+            # Nothing else of the task: not its view, not its images.
+            self.assertEqual(self.req("GET", "/readroom/v1/tasks/" + task, who="areader1")[0], 404)
+            self.assertEqual(self.req("GET", "/readroom/v1/tasks/%s/instances" % task,
+                                      who="areader1")[0], 404)
+        finally:
+            self.ok(200, "PUT", member + "areader1", {"roles": ["reader"]})
+            self.tokens["areader1"] = self.server.login("areader1", password_of("areader1"))
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
