@@ -298,7 +298,7 @@ rr_read_submitted_measurements (RrStore    *store,
   g_autofree char *form = rr_read_submitted_form (store, account, task_id, mine);
   GPtrArray *out;
   GHashTableIter it;
-  gpointer v;
+  gpointer k, v;
 
   if (form == NULL)
     return rr_store_list_measurements (store, account, task_id, series_uid, skipped, error);
@@ -307,12 +307,14 @@ rr_read_submitted_measurements (RrStore    *store,
    * lists its own. */
   out = g_ptr_array_new_with_free_func ((GDestroyNotify) rr_measurement_free);
   g_hash_table_iter_init (&it, mine);
-  while (g_hash_table_iter_next (&it, NULL, &v))
+  while (g_hash_table_iter_next (&it, &k, &v))
     {
       RrMeasurement *m = v;
       if (series_uid == NULL || g_strcmp0 (m->series_uid, series_uid) == 0)
         {
+          /* Stolen: the measurement is the list's now, its key freed. */
           g_hash_table_iter_steal (&it);
+          g_free (k);
           g_ptr_array_add (out, m);
         }
     }
