@@ -191,9 +191,9 @@ evaluate (RrReadForm *self)
   {
     g_autofree char *open = rr_read_draft_unassessed (self->draft, self->current);
     const RrTimepoint *tp = self->draft->timepoints->pdata[self->current];
-    if (open && issues->len)
+    if (open && !self->locked && issues->len)
       g_string_append_c (issues, '\n');
-    if (open)
+    if (open && !self->locked)
       g_string_append_printf (issues, _("Not assessed yet at %s: %s. Measure each lesion or "
                                         "choose its status before signing."), tp->id, open);
   }
@@ -980,7 +980,7 @@ submit_action (GtkWidget  *widget,
 {
   RrReadForm *self = RR_READ_FORM (widget);
   g_autoptr (GError) error = NULL;
-  g_autofree char *json = NULL;
+  g_autofree char *json = NULL, *open = NULL;
   RrSignDialog *dialog;
 
   if (self->draft == NULL || self->locked)
@@ -989,6 +989,15 @@ submit_action (GtkWidget  *widget,
   if (self->result == NULL || self->result->violations->len)
     {
       gtk_label_set_text (self->state_label, _("The read breaks a rule: see the form"));
+      return;
+    }
+  /* As the greyed button (Ctrl+Return reaches here too): a lesion not
+   * assessed at this timepoint is an unfinished form, not "not evaluable". */
+  open = rr_read_draft_unassessed (self->draft, self->current);
+  if (open || self->draft->lesions->len == 0)
+    {
+      gtk_label_set_text (self->state_label, open ? _("Not every lesion is assessed yet: see the "
+                                                      "form") : _("The read has no lesion yet"));
       return;
     }
   json = rr_read_draft_build_with_responses (self->draft, lookup, self, &error);

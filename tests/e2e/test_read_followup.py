@@ -283,6 +283,15 @@ class ReadFollowup(WorkspaceDriver, AppCase):
                                  "or choose its status before signing." in self.labels(), 10),
                         self.labels())
         self.assertFalse(self.named("Sign and submit").getState().contains(p.STATE_SENSITIVE))
+        # Nor through its shortcut, Ctrl+Return (review: it opened the
+        # signing dialog over the greyed button).
+        reg = p.Registry
+        reg.generateKeyboardEvent(37, None, p.KEY_PRESS)  # Control_L
+        reg.generateKeyboardEvent(0xff0d, None, p.KEY_SYM)  # Return
+        reg.generateKeyboardEvent(37, None, p.KEY_RELEASE)
+        self.assertTrue(wait_for(lambda: "Not every lesion is assessed yet: see the form" in
+                                 self.labels(), 10), self.labels())
+        self.assertTrue(self.signing_closed(), "a signing dialog opened")
         # Nothing cut off at this size (walk finding 6): the tools' last
         # button and the sidebar toggle lie wholly in the window, the tools
         # above the viewer's width.
