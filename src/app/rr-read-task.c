@@ -164,13 +164,17 @@ rr_read_task_prior_calipers (RrStore           *store,
     {
       const RrStoreTask *t = tasks->pdata[i];
       g_autoptr (GPtrArray) more = NULL;
+      g_autofree char *local = NULL;
       /* A draft never signed, or a read the server withdrew, is no
        * earlier value: the criteria would measure change from it. */
       if (!rr_read_task_is_earlier (t, task) || !rr_read_task_stands (t, out))
         continue;
-      /* Signed on another computer: its calipers as submitted, not
-       * those drawn here before. */
-      more = rr_read_submitted_measurements (store, account, t->id, NULL, NULL, NULL);
+      /* The calipers of the form rr_read_task_prior_form takes: as kept
+       * here, else as submitted on another computer (its lesions name
+       * those calipers; the other set's would be "caliper missing"). */
+      local = rr_store_get_form (store, account, t->id, NULL);
+      more = local ? rr_store_list_measurements (store, account, t->id, NULL, NULL, NULL)
+                   : rr_read_submitted_measurements (store, account, t->id, NULL, NULL, NULL);
       for (guint k = 0; more && k < more->len; k++)
         {
           RrMeasurement *m = more->pdata[k];
