@@ -297,6 +297,10 @@ post_timepoint (RrHttpRequest *req,
                                                                         : NULL;
       if (!rr_access_is_uid (uid))
         return bad_request (resp, "\"studies\" must list Study Instance UIDs");
+      /* Twice in one list: the link's own key would refuse the second
+       * (a 500), after the checks below had passed both. */
+      if (g_ptr_array_find_with_equal_func (studies, uid, g_str_equal, NULL))
+        return bad_request (resp, "\"studies\" lists a study twice");
       g_ptr_array_add (studies, g_strdup (uid));
     }
   qc_required = query_int (RR_Q_TRIAL_QC_REQUIRED, trial, NULL);

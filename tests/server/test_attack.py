@@ -541,6 +541,11 @@ class AttackSuite(unittest.TestCase):
             doc = self.ok(422, "POST", link % subject,
                           {"label": "Week 16", "day": 112, "studies": [study]})
             self.assertIn(why, doc["error"]["message"])
+        # A study listed twice: said so, before anything is looked up
+        # (the link's key refused the second copy with a 500).
+        doc = self.ok(400, "POST", link % "P7", {"label": "Week 16", "day": 112,
+                                                 "studies": [self.studies[0]] * 2})
+        self.assertIn("twice", doc["error"]["message"])
         # An admin's upload is recorded for the trial it names: one that
         # does not exist is refused (the study could be linked nowhere).
         with open(dicom_files(os.path.join(self.tmp, "Q1"))[0], "rb") as f:
