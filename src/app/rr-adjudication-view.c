@@ -789,6 +789,41 @@ update_sign (RrAdjudicationView *self)
                                                : _("Give the rationale of the choice"));
 }
 
+/* A rationale as signed, "Reasons: A, B. text" (rationale_text()), shown
+ * as it was written: its reasons ticked, its text in the box (walk finding
+ * 16: the boxes were cleared and the text rewritten). A rationale that is
+ * not of that form is shown whole, nothing ticked. */
+static void
+show_rationale (RrAdjudicationView *self,
+                const char         *rationale)
+{
+  gboolean ticked[G_N_ELEMENTS (reason_texts)] = { FALSE };
+  const char *text = rationale;
+  const char *p = rationale;
+  if (g_str_has_prefix (p, _("Reasons: ")))
+    for (p += strlen (_("Reasons: ")); ; )
+      {
+        guint i = 0;
+        while (i < G_N_ELEMENTS (reason_texts) && !g_str_has_prefix (p, _(reason_texts[i])))
+          i++;
+        if (i == G_N_ELEMENTS (reason_texts) || ticked[i])
+          break;
+        ticked[i] = TRUE;
+        p += strlen (_(reason_texts[i]));
+        if (g_str_has_prefix (p, ", "))
+          p += 2;
+        else
+          {
+            if (g_str_has_prefix (p, ". ") && p[2] != '\0')
+              text = p + 2;
+            break;
+          }
+      }
+  for (guint i = 0; i < G_N_ELEMENTS (reason_texts); i++)
+    gtk_check_button_set_active (self->reason[i], text != rationale && ticked[i]);
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->rationale), text, -1);
+}
+
 /* The decision as it was signed: the choice and the whole rationale. */
 static void
 show_signed (RrAdjudicationView *self,
@@ -805,13 +840,7 @@ show_signed (RrAdjudicationView *self,
   else if (g_strcmp0 (rr_json_get_string (o, "chosen"), "Reader 2") == 0)
     gtk_check_button_set_active (self->choose2, TRUE);
   if (rr_json_get_string (o, "rationale"))
-    {
-      /* The reasons ticked are in the text already. */
-      for (guint i = 0; i < G_N_ELEMENTS (self->reason); i++)
-        gtk_check_button_set_active (self->reason[i], FALSE);
-      gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->rationale),
-                                rr_json_get_string (o, "rationale"), -1);
-    }
+    show_rationale (self, rr_json_get_string (o, "rationale"));
 }
 
 /* Submitted (or waiting in the outbox): the decision is locked and the

@@ -213,6 +213,19 @@ class Adjudication(AppCase, WorkspaceDriver):
 
     # ---- the test ----
 
+    def assert_signed_rationale(self, rationale):
+        """The rationale shown as it was written and signed: its reason
+        ticked, its text in the box, not rewritten "Reasons: ..." with the
+        boxes cleared (walk finding 16)."""
+        p = self.pyatspi
+        box = self.named("Rationale (required)", roles=(p.ROLE_TEXT, p.ROLE_ENTRY))
+        self.assertEqual(box.queryText().getText(0, -1), rationale)
+        ticked = [name for name in ("Measurement variability", "Lesion selection",
+                                    "New-lesion call", "Non-target assessment")
+                  if self.named(name, roles=(p.ROLE_CHECK_BOX,)).getState().contains(
+                      p.STATE_CHECKED)]
+        self.assertEqual(ticked, ["Measurement variability"])
+
     def test_adjudication(self):
         p = self.pyatspi
         # The server opened an adjudication task for the disagreement.
@@ -442,6 +455,7 @@ class Adjudication(AppCase, WorkspaceDriver):
                                                        p.ROLE_TOGGLE_BUTTON))
         self.assertFalse(choose.getState().contains(p.STATE_SENSITIVE))
         self.assertFalse(sign.getState().contains(p.STATE_SENSITIVE))
+        self.assert_signed_rationale(rationale)
 
         # Opened again later on this computer: still locked, the same receipt.
         self.launch_and_open(download=False)
@@ -452,9 +466,7 @@ class Adjudication(AppCase, WorkspaceDriver):
                                                        p.ROLE_TOGGLE_BUTTON))
         self.assertFalse(choose.getState().contains(p.STATE_SENSITIVE))
         self.assertTrue(choose.getState().contains(p.STATE_CHECKED), "the choice is not shown")
-        box = self.named("Rationale (required)", roles=(p.ROLE_TEXT, p.ROLE_ENTRY))
-        self.assertEqual(box.queryText().getText(0, -1),
-                         "Reasons: Measurement variability. " + rationale)
+        self.assert_signed_rationale(rationale)
         self.assertFalse(self.named("Sign adjudication").getState().contains(p.STATE_SENSITIVE))
         self.shot("8-reopened")
 
@@ -476,9 +488,7 @@ class Adjudication(AppCase, WorkspaceDriver):
                                                        p.ROLE_TOGGLE_BUTTON))
         self.assertTrue(choose.getState().contains(p.STATE_CHECKED), "the choice is not shown")
         self.assertFalse(choose.getState().contains(p.STATE_SENSITIVE))
-        box = self.named("Rationale (required)", roles=(p.ROLE_TEXT, p.ROLE_ENTRY))
-        self.assertEqual(box.queryText().getText(0, -1),
-                         "Reasons: Measurement variability. " + rationale)
+        self.assert_signed_rationale(rationale)
         self.assertFalse(self.named("Sign adjudication").getState().contains(p.STATE_SENSITIVE))
 
 
