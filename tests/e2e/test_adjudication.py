@@ -256,6 +256,11 @@ class Adjudication(AppCase, WorkspaceDriver):
         tp_rows = wait_for(lambda: self.row_names("Timepoint responses"), 30)
         self.assertTrue(tp_rows, "no timepoint table")
         self.shot("2-workspace")
+        # Each pane says the timepoint it shows (walk finding 14).
+        captions = wait_for(lambda: sorted(t for t in self.labels()
+                                           if t.startswith(("Reader 1 · ", "Reader 2 · "))), 10)
+        self.assertEqual([c.split(" · ")[:2] for c in captions or []],
+                         [["Reader 1", "Week 8"], ["Reader 2", "Week 8"]], self.labels())
 
         # The divider moved (as the decision panel grows or the adjudicator
         # drags it): both panes get a new size and must show their images
