@@ -194,15 +194,37 @@ pane_draws (RrAdjudicationView *self,
   return reader == pane;
 }
 
+/* The timepoint whose images are shown: the one a caliper on them was
+ * drawn at, or NULL when none was. */
+static const char *
+shown_timepoint (RrAdjudicationView *self)
+{
+  GHashTableIter it;
+  gpointer key, id;
+  if (self->volume == NULL)
+    return NULL;
+  g_hash_table_iter_init (&it, self->lesion_caliper);
+  while (g_hash_table_iter_next (&it, &key, &id))
+    {
+      const char *lesion = strchr (key, '|');
+      const char *tp = lesion ? strchr (lesion + 1, '|') : NULL;
+      const RrMeasurement *m = caliper (self, *(const char *) key == '1', id);
+      if (tp && m && g_strcmp0 (m->series_uid, self->volume->series_uid) == 0)
+        return tp + 1;
+    }
+  return NULL;
+}
+
 /* Each pane's history: the calipers it draws, on the series shown. */
 static void
 fill_histories (RrAdjudicationView *self)
 {
   const char *series = self->volume ? self->volume->series_uid : NULL;
+  const char *tp = shown_timepoint (self);
   for (guint pane = 0; pane < 2; pane++)
     {
       GPtrArray *items = g_ptr_array_new ();
-      char *caption;
+      char *caption, *whose;
       for (guint r = 0; r < 2; r++)
         if (pane_draws (self, pane, r))
           for (guint i = 0; self->calipers[r] && i < self->calipers[r]->len; i++)
@@ -214,14 +236,19 @@ fill_histories (RrAdjudicationView *self)
       rr_measurement_history_reset (self->history[pane], items);
       g_ptr_array_unref (items);
       rr_viewport_measurements_changed (view_of (self, pane));
-      /* The caption says whose calipers the pane draws when not its own. */
-      if (pane_draws (self, pane, 0) && pane_draws (self, pane, 1))
-        caption = g_strdup_printf (_("%s · both readers' calipers"), reader_labels[pane]);
-      else if (!pane_draws (self, pane, pane))
-        caption = g_strdup_printf (_("%s · %s's calipers"), reader_labels[pane],
-                                   reader_labels[!pane]);
+      /* The caption says the timepoint shown (walk finding 14: the panes
+       * did not say), and whose calipers the pane draws when not its own. */
+      if (tp)
+        whose = g_strdup_printf ("%s · %s", reader_labels[pane], tp);
       else
-        caption = g_strdup (reader_labels[pane]);
+        whose = g_strdup (reader_labels[pane]);
+      if (pane_draws (self, pane, 0) && pane_draws (self, pane, 1))
+        caption = g_strdup_printf (_("%s · both readers' calipers"), whose);
+      else if (!pane_draws (self, pane, pane))
+        caption = g_strdup_printf (_("%s · %s's calipers"), whose, reader_labels[!pane]);
+      else
+        caption = g_strdup (whose);
+      g_free (whose);
       gtk_label_set_text (pane ? self->caption2 : self->caption1, caption);
       g_free (caption);
     }
@@ -789,6 +816,41 @@ update_sign (RrAdjudicationView *self)
                                                : _("Give the rationale of the choice"));
 }
 
+/* A rationale as signed, "Reasons: A, B. text" (rationale_text()), shown
+ * as it was written: its reasons ticked, its text in the box (walk finding
+ * 16: the boxes were cleared and the text rewritten). A rationale that is
+ * not of that form is shown whole, nothing ticked. */
+static void
+show_rationale (RrAdjudicationView *self,
+                const char         *rationale)
+{
+  gboolean ticked[G_N_ELEMENTS (reason_texts)] = { FALSE };
+  const char *text = rationale;
+  const char *p = rationale;
+  if (g_str_has_prefix (p, _("Reasons: ")))
+    for (p += strlen (_("Reasons: ")); ; )
+      {
+        guint i = 0;
+        while (i < G_N_ELEMENTS (reason_texts) && !g_str_has_prefix (p, _(reason_texts[i])))
+          i++;
+        if (i == G_N_ELEMENTS (reason_texts) || ticked[i])
+          break;
+        ticked[i] = TRUE;
+        p += strlen (_(reason_texts[i]));
+        if (g_str_has_prefix (p, ", "))
+          p += 2;
+        else
+          {
+            if (g_str_has_prefix (p, ". ") && p[2] != '\0')
+              text = p + 2;
+            break;
+          }
+      }
+  for (guint i = 0; i < G_N_ELEMENTS (reason_texts); i++)
+    gtk_check_button_set_active (self->reason[i], text != rationale && ticked[i]);
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->rationale), text, -1);
+}
+
 /* The decision as it was signed: the choice and the whole rationale. */
 static void
 show_signed (RrAdjudicationView *self,
@@ -805,13 +867,7 @@ show_signed (RrAdjudicationView *self,
   else if (g_strcmp0 (rr_json_get_string (o, "chosen"), "Reader 2") == 0)
     gtk_check_button_set_active (self->choose2, TRUE);
   if (rr_json_get_string (o, "rationale"))
-    {
-      /* The reasons ticked are in the text already. */
-      for (guint i = 0; i < G_N_ELEMENTS (self->reason); i++)
-        gtk_check_button_set_active (self->reason[i], FALSE);
-      gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->rationale),
-                                rr_json_get_string (o, "rationale"), -1);
-    }
+    show_rationale (self, rr_json_get_string (o, "rationale"));
 }
 
 /* Submitted (or waiting in the outbox): the decision is locked and the

@@ -490,8 +490,16 @@ rr_read_export_set_adjudicated (RrReadExport *self,
           JSON_NODE_HOLDS_OBJECT (json_parser_get_root (p)))
         {
           JsonObject *o = json_node_get_object (json_parser_get_root (p));
+          JsonObject *adj = json_object_new ();
           json_object_remove_member (o, "user");
           json_object_set_string_member (o, "reader", chosen);
+          /* The report says it is an adjudication's, with the rationale
+           * as signed (the export's "adjudication"). */
+          json_object_set_string_member (adj, "chosen", chosen);
+          json_object_set_string_member (adj, "rationale",
+                                         json_object_get_string_member_with_default (
+                                           b, "rationale", ""));
+          json_object_set_object_member (o, "adjudication", adj);
           g_free (read_json);
           read_json = json_to_string (json_parser_get_root (p), FALSE);
         }

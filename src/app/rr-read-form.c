@@ -5,6 +5,7 @@
  * disk flush. */
 #include "rr-read-form.h"
 #include "rr-read-form-summary.h"
+#include "rr-read-form-row.h"
 #include "rr-accels.h"
 #include "rr-sign-dialog.h"
 #include "rr-read-export.h"
@@ -305,29 +306,10 @@ organ_action (GtkWidget  *widget,
        row = gtk_widget_get_next_sibling (row))
     if (row_lesion (self, G_OBJECT (row)) == l)
       {
-        gtk_menu_button_set_label (g_object_get_data (G_OBJECT (row), "organ"), _(o->label));
+        rr_read_form_row_set_organ (g_object_get_data (G_OBJECT (row), "organ"), _(o->label));
         gtk_check_button_set_active (g_object_get_data (G_OBJECT (row), "nodal"), l->nodal);
       }
   refresh (self);
-}
-
-/* The controlled list as a menu: organs, then lymph node sites. */
-static GMenuModel *
-organ_menu (const char *lesion)
-{
-  GMenu *menu = g_menu_new ();
-  g_autoptr (GMenu) organs = g_menu_new (), nodes = g_menu_new ();
-  for (guint i = 0; i < rr_organs_count (); i++)
-    {
-      const RrOrgan *o = rr_organs_get (i);
-      g_autofree char *target = g_strdup_printf ("%s\t%s", lesion, o->id);
-      g_autoptr (GMenuItem) item = g_menu_item_new (_(o->label), NULL);
-      g_menu_item_set_action_and_target (item, "form.organ", "s", target);
-      g_menu_append_item (o->nodal ? nodes : organs, item);
-    }
-  g_menu_append_section (menu, _("Organs"), G_MENU_MODEL (organs));
-  g_menu_append_section (menu, _("Lymph node sites"), G_MENU_MODEL (nodes));
-  return G_MENU_MODEL (menu);
 }
 
 static void
@@ -527,38 +509,6 @@ on_remove (GtkButton  *button,
     }
 }
 
-/* A locked read (signed, or waiting for an earlier timepoint) cannot be
- * edited but can still be looked through: every control of a lesion's row
- * follows the lock except Go To. */
-static void
-set_row_locked (GtkWidget *box,
-                gboolean   locked)
-{
-  for (GtkWidget *c = gtk_widget_get_first_child (box); c; c = gtk_widget_get_next_sibling (c))
-    if (g_object_get_data (G_OBJECT (c), "actions"))
-      for (GtkWidget *b = gtk_widget_get_first_child (c); b; b = gtk_widget_get_next_sibling (b))
-        gtk_widget_set_sensitive (b, !locked || g_object_get_data (G_OBJECT (b), "go-to") != NULL);
-    else
-      gtk_widget_set_sensitive (c, !locked);
-}
-
-static GtkWidget *
-small_button (const char *label,
-              const char *accessible,
-              const char *lesion)
-{
-  GtkWidget *b = gtk_button_new_with_label (label);
-  gtk_widget_add_css_class (b, "flat");
-  gtk_widget_set_valign (b, GTK_ALIGN_CENTER);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (b), GTK_ACCESSIBLE_PROPERTY_LABEL, accessible,
-                                  -1);
-  /* Short words on the button (the form is 300 px wide), the whole
-   * sentence in its tooltip and accessible name. */
-  gtk_widget_set_tooltip_text (b, accessible);
-  g_object_set_data_full (G_OBJECT (b), "lesion", g_strdup (lesion), g_free);
-  return b;
-}
-
 static GtkWidget *
 lesion_row (RrReadForm    *self,
             RrDraftLesion *l)
@@ -567,7 +517,7 @@ lesion_row (RrReadForm    *self,
   GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 4);
   GtkWidget *top = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
   GtkWidget *name = gtk_label_new (l->id);
-  GtkWidget *value = gtk_label_new (NULL);
+  GtkWidget *value = rr_read_form_row_line (NULL);
   GtkWidget *issues = gtk_label_new (NULL);
   GtkWidget *organ, *nodal, *location, *b;
   g_autofree char *acc = NULL, *go = NULL, *rm = NULL, *use = NULL;
@@ -580,18 +530,9 @@ lesion_row (RrReadForm    *self,
   gtk_widget_add_css_class (name, "heading");
   gtk_box_append (GTK_BOX (top), name);
 
-  {
-    g_autoptr (GMenuModel) menu = organ_menu (l->id);
-    organ = gtk_menu_button_new ();
-    gtk_menu_button_set_menu_model (GTK_MENU_BUTTON (organ), menu);
-    gtk_menu_button_set_label (GTK_MENU_BUTTON (organ),
-                               oi < 0 ? _("Choose Organ") : _(rr_organs_get (oi)->label));
-    gtk_widget_set_hexpand (organ, TRUE);
-    acc = g_strdup_printf (_("Organ of %s"), l->id);
-    gtk_accessible_update_property (GTK_ACCESSIBLE (organ), GTK_ACCESSIBLE_PROPERTY_LABEL, acc,
-                                    -1);
-    gtk_box_append (GTK_BOX (top), organ);
-  }
+  organ = rr_read_form_row_organ_button (l->id, oi < 0 ? _("Choose Organ")
+                                                     : _(rr_organs_get (oi)->label));
+  gtk_box_append (GTK_BOX (top), organ);
 
   nodal = gtk_check_button_new_with_label (_("Nodal"));
   gtk_check_button_set_active (GTK_CHECK_BUTTON (nodal), l->nodal);
@@ -601,7 +542,7 @@ lesion_row (RrReadForm    *self,
   g_object_set_data_full (G_OBJECT (nodal), "lesion", g_strdup (l->id), g_free);
 
   rm = g_strdup_printf (_("Remove %s"), l->id);
-  b = small_button ("", rm, l->id);
+  b = rr_read_form_row_button ("", rm, l->id);
   gtk_button_set_icon_name (GTK_BUTTON (b), "user-trash-symbolic");
   gtk_widget_set_tooltip_text (b, rm);
   g_signal_connect_object (b, "clicked", G_CALLBACK (on_remove), self, 0);
@@ -633,18 +574,17 @@ lesion_row (RrReadForm    *self,
       {
         g_autofree char *v = entry_text (self, l, k);
         g_autofree char *line = g_strdup_printf ("%s: %s", timepoint_label (self, k), v);
-        GtkWidget *prior = gtk_label_new (line);
-        gtk_label_set_xalign (GTK_LABEL (prior), 0);
+        GtkWidget *prior = rr_read_form_row_line (line);
         gtk_widget_add_css_class (prior, "dim-label");
         gtk_box_append (GTK_BOX (box), prior);
       }
 
   {
+    /* The value on a line of its own, the status and Equivocal under it:
+     * side by side they made the column 420 px wide (walk finding 7). */
     GtkWidget *cur = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
-    gtk_label_set_xalign (GTK_LABEL (value), 0);
-    gtk_widget_set_hexpand (value, TRUE);
     g_object_set_data (G_OBJECT (row), "value", value);
-    gtk_box_append (GTK_BOX (cur), value);
+    gtk_box_append (GTK_BOX (box), value);
     if (self->current > 0 && (l->kind != RR_LESION_NEW || self->current > l->timepoint))
       {
         g_autoptr (GtkStringList) states = gtk_string_list_new (NULL);
@@ -681,7 +621,7 @@ lesion_row (RrReadForm    *self,
             sel = g_list_model_get_n_items (G_LIST_MODEL (states));
             gtk_string_list_append (states, _("Not assessed yet"));
           }
-        dd = gtk_drop_down_new (G_LIST_MODEL (g_object_ref (states)), NULL);
+        dd = rr_read_form_row_drop_down (G_LIST_MODEL (states));
         gtk_drop_down_set_selected (GTK_DROP_DOWN (dd), sel);
         g_free (acc);
         acc = g_strdup_printf (_("Status of %s at %s"), l->id, timepoint_label (self, self->current));
@@ -705,25 +645,31 @@ lesion_row (RrReadForm    *self,
         g_signal_connect_object (eq, "toggled", G_CALLBACK (on_equivocal), self, 0);
         gtk_box_append (GTK_BOX (cur), eq);
       }
-    gtk_box_append (GTK_BOX (box), cur);
+    if (gtk_widget_get_first_child (cur))
+      gtk_box_append (GTK_BOX (box), cur);
+    else
+      {
+        g_object_ref_sink (cur);
+        g_object_unref (cur);
+      }
   }
   {
     GtkWidget *actions = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
     go = g_strdup_printf (_("Go to %s"), l->id);
-    b = small_button (_("Go To"), go, l->id);
+    b = rr_read_form_row_button (_("Go To"), go, l->id);
     g_object_set_data (G_OBJECT (b), "go-to", GINT_TO_POINTER (1));
     g_object_set_data (G_OBJECT (actions), "actions", GINT_TO_POINTER (1));
     g_signal_connect_object (b, "clicked", G_CALLBACK (on_go_to), self, 0);
     gtk_box_append (GTK_BOX (actions), b);
     use = g_strdup_printf (_("Measure %s with the selected caliper"), l->id);
-    b = small_button (_("Measure"), use, l->id);
+    b = rr_read_form_row_button (_("Measure"), use, l->id);
     g_signal_connect_object (b, "clicked", G_CALLBACK (on_use_caliper), self, 0);
     gtk_box_append (GTK_BOX (actions), b);
     if (self->current > 0 && l->kind == RR_LESION_TARGET)
       {
         g_autofree char *frag = g_strdup_printf (_("Add the selected caliper to %s as a fragment "
                                                    "(split lesion)"), l->id);
-        b = small_button (_("Add Fragment"), frag, l->id);
+        b = rr_read_form_row_button (_("Add Fragment"), frag, l->id);
         g_signal_connect_object (b, "clicked", G_CALLBACK (on_add_fragment), self, 0);
         gtk_box_append (GTK_BOX (actions), b);
       }
@@ -745,7 +691,7 @@ lesion_row (RrReadForm    *self,
   g_object_set_data (G_OBJECT (row), "organ", organ);
   g_object_set_data (G_OBJECT (row), "nodal", nodal);
   g_object_set_data (G_OBJECT (row), "box", box);
-  set_row_locked (box, self->locked);
+  rr_read_form_row_set_locked (box, self->locked);
   return row;
 }
 
@@ -939,7 +885,7 @@ update_rows_locked (RrReadForm *self)
   for (GtkWidget *row = gtk_widget_get_first_child (GTK_WIDGET (self->lesions)); row;
        row = gtk_widget_get_next_sibling (row))
     if (g_object_get_data (G_OBJECT (row), "box"))
-      set_row_locked (g_object_get_data (G_OBJECT (row), "box"), self->locked);
+      rr_read_form_row_set_locked (g_object_get_data (G_OBJECT (row), "box"), self->locked);
   g_signal_emit (self, signals[SIGNAL_LOCK_CHANGED], 0);
   refresh (self);
 }

@@ -13,6 +13,7 @@
 #include <cairo.h>
 #include <cairo-pdf.h>
 #include <pango/pangocairo.h>
+#include <string.h>
 #include <glib/gi18n.h>
 #include <math.h>
 #include <string.h>
@@ -455,6 +456,55 @@ receipt_of (Doc *d)
   return n && JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
 }
 
+/* The adjudication the read is the outcome of ({"chosen", "rationale"},
+ * as the export's "adjudication"), or NULL for a reader's own read. */
+static JsonObject *
+adjudication_of (Doc *d)
+{
+  JsonNode *n = json_object_has_member (d->root, "adjudication")
+                ? json_object_get_member (d->root, "adjudication") : NULL;
+  return n && JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
+}
+
+/* The adjudicator's rationale as signed (its reasons lead it), beside the
+ * signature, in pieces of a few lines so that a long one breaks across
+ * pages instead of running off the sheet. */
+static void
+rationale (Doc *d, JsonObject *adj)
+{
+  const char *chosen = member_string (adj, "chosen");
+  const char *text = member_string (adj, "rationale");
+  g_autofree char *line = g_strdup_printf ("Adjudication: %s's read chosen as the final "
+                                           "assessment.", chosen ? chosen : "a reader");
+  para (d, 8.5, TRUE, line);
+  para (d, 8.5, TRUE, "Adjudicator's rationale, as signed:");
+  if (text == NULL || *text == '\0')
+    {
+      para (d, 8.5, FALSE, "None given.");
+      return;
+    }
+  while (*text)
+    {
+      const char *end = text + strlen (text);
+      g_autofree char *piece = NULL;
+      if (end - text > 320)
+        {
+          end = g_utf8_find_prev_char (text, text + 320);
+          for (const char *sp = end; sp > text + 160; sp--)
+            if (*sp == ' ')
+              {
+                end = sp;
+                break;
+              }
+        }
+      piece = g_strndup (text, end - text);
+      need (d, 8.5 * 1.4 * 6);
+      d->y += text_at (d, MARGIN, d->y, TEXT_W, 8.5, FALSE, PANGO_ALIGN_LEFT, piece);
+      text = *end == ' ' ? end + 1 : end;
+    }
+  d->y += 8.5 * 0.4;
+}
+
 static void
 signatures (Doc *d)
 {
@@ -503,6 +553,8 @@ signatures (Doc *d)
   if (shown == 0)
     para (d, 8.5, TRUE, "Not signed: the read carries no signature.");
   d->y += 4;
+  if (adjudication_of (d))
+    rationale (d, adjudication_of (d));
   if (receipt && member_string (receipt, "id"))
     {
       g_autofree char *s = g_strdup_printf ("Server receipt %s, received %s.",
@@ -773,10 +825,15 @@ title (Doc *d)
                                           c ? c->name : crit, count, span);
   g_autofree char *who = g_strdup_printf ("Reader: %s", d->reader ? d->reader : "not named");
 
-  d->y += text_at (d, MARGIN, d->y, TEXT_W, 20, TRUE, PANGO_ALIGN_LEFT, "Tumour response report");
+  d->y += text_at (d, MARGIN, d->y, TEXT_W, 20, TRUE, PANGO_ALIGN_LEFT,
+                   adjudication_of (d) ? "Tumour response report: Adjudication"
+                                       : "Tumour response report");
   d->y += 4;
   para (d, 10, FALSE, sub);
   para (d, 10, FALSE, who);
+  if (adjudication_of (d))
+    para (d, 10, FALSE, "The final read of an adjudication: the adjudicator's choice and "
+                        "rationale are given with the signature.");
   /* A read that breaks the criteria's rules is no valid assessment (cli.md
    * "violations"): said first, in red, before anyone reads its numbers. */
   if (d->res && d->res->violations->len > 0)

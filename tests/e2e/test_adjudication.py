@@ -213,6 +213,19 @@ class Adjudication(AppCase, WorkspaceDriver):
 
     # ---- the test ----
 
+    def assert_signed_rationale(self, rationale):
+        """The rationale shown as it was written and signed: its reason
+        ticked, its text in the box, not rewritten "Reasons: ..." with the
+        boxes cleared (walk finding 16)."""
+        p = self.pyatspi
+        box = self.named("Rationale (required)", roles=(p.ROLE_TEXT, p.ROLE_ENTRY))
+        self.assertEqual(box.queryText().getText(0, -1), rationale)
+        ticked = [name for name in ("Measurement variability", "Lesion selection",
+                                    "New-lesion call", "Non-target assessment")
+                  if self.named(name, roles=(p.ROLE_CHECK_BOX,)).getState().contains(
+                      p.STATE_CHECKED)]
+        self.assertEqual(ticked, ["Measurement variability"])
+
     def test_adjudication(self):
         p = self.pyatspi
         # The server opened an adjudication task for the disagreement.
@@ -243,6 +256,11 @@ class Adjudication(AppCase, WorkspaceDriver):
         tp_rows = wait_for(lambda: self.row_names("Timepoint responses"), 30)
         self.assertTrue(tp_rows, "no timepoint table")
         self.shot("2-workspace")
+        # Each pane says the timepoint it shows (walk finding 14).
+        captions = wait_for(lambda: sorted(t for t in self.labels()
+                                           if t.startswith(("Reader 1 · ", "Reader 2 · "))), 10)
+        self.assertEqual([c.split(" · ")[:2] for c in captions or []],
+                         [["Reader 1", "Week 8"], ["Reader 2", "Week 8"]], self.labels())
 
         # The divider moved (as the decision panel grows or the adjudicator
         # drags it): both panes get a new size and must show their images
@@ -442,6 +460,7 @@ class Adjudication(AppCase, WorkspaceDriver):
                                                        p.ROLE_TOGGLE_BUTTON))
         self.assertFalse(choose.getState().contains(p.STATE_SENSITIVE))
         self.assertFalse(sign.getState().contains(p.STATE_SENSITIVE))
+        self.assert_signed_rationale(rationale)
 
         # Opened again later on this computer: still locked, the same receipt.
         self.launch_and_open(download=False)
@@ -452,9 +471,7 @@ class Adjudication(AppCase, WorkspaceDriver):
                                                        p.ROLE_TOGGLE_BUTTON))
         self.assertFalse(choose.getState().contains(p.STATE_SENSITIVE))
         self.assertTrue(choose.getState().contains(p.STATE_CHECKED), "the choice is not shown")
-        box = self.named("Rationale (required)", roles=(p.ROLE_TEXT, p.ROLE_ENTRY))
-        self.assertEqual(box.queryText().getText(0, -1),
-                         "Reasons: Measurement variability. " + rationale)
+        self.assert_signed_rationale(rationale)
         self.assertFalse(self.named("Sign adjudication").getState().contains(p.STATE_SENSITIVE))
         self.shot("8-reopened")
 
@@ -476,9 +493,7 @@ class Adjudication(AppCase, WorkspaceDriver):
                                                        p.ROLE_TOGGLE_BUTTON))
         self.assertTrue(choose.getState().contains(p.STATE_CHECKED), "the choice is not shown")
         self.assertFalse(choose.getState().contains(p.STATE_SENSITIVE))
-        box = self.named("Rationale (required)", roles=(p.ROLE_TEXT, p.ROLE_ENTRY))
-        self.assertEqual(box.queryText().getText(0, -1),
-                         "Reasons: Measurement variability. " + rationale)
+        self.assert_signed_rationale(rationale)
         self.assertFalse(self.named("Sign adjudication").getState().contains(p.STATE_SENSITIVE))
 
 

@@ -4,9 +4,10 @@ adjudication workspace's own end-to-end test (test_adjudication) runs
 first, to the decision signed, locked and reopened; then the final read
 (the one chosen, the read that says SD at Week 8) is saved as a PDF and as
 one SR per timepoint from the file chooser (in the home folder), each
-checked: the PDF's text holds the chosen sizes, the response and the
-adjudicator's signature; the SRs pass dsrdump and `readroom-cli sr import`
-gives back the chosen read's Week 8 size on its caliper's instance."""
+checked: the PDF's text holds the chosen sizes, the response, the
+adjudicator's signature and rationale, and says it is an adjudication's;
+the SRs pass dsrdump and `readroom-cli sr import` gives back the chosen
+read's Week 8 size on its caliper's instance."""
 import json
 import os
 import subprocess
@@ -16,7 +17,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "server"))
 import test_adjudication  # noqa: E402
-from a11y import main  # noqa: E402
+from a11y import main, wait_for  # noqa: E402
 
 CLI = test_adjudication.CLI
 
@@ -34,6 +35,13 @@ class AdjudicationExport(test_adjudication.Adjudication):
 
     def test_final_saved_and_exported(self):
         test_adjudication.Adjudication.test_adjudication(self)
+        # That test ends on a second workstation, which never held the
+        # signed decision in its outbox: the report is saved on the one that
+        # signed it, opened again.
+        self.launch_and_open(download=False)
+        self.assertTrue(wait_for(lambda: [t for t in self.labels()
+                                          if t.startswith("Submitted and locked. Receipt")], 30),
+                        self.labels())
         chosen = test_adjudication.SIZES["reader2"]     # Reader 2's read, SD at Week 8
         self.click(self.named("Save Report…"))
         self.chooser_accept("Save")
@@ -51,6 +59,16 @@ class AdjudicationExport(test_adjudication.Adjudication):
         self.assertIn("Reader: Reader 2", text)
         self.assertNotIn("reader2", text)
         self.assertIn("Server receipt", text)
+        # An adjudication's report says so, and carries the adjudicator's
+        # rationale, its reasons first, beside the signature (walk finding
+        # 17: the sponsor's PDF had neither; the JSON export had both).
+        flat = " ".join(text.split())
+        self.assertIn("Tumour response report: Adjudication", flat)
+        self.assertIn("Adjudication: Reader 2's read chosen as the final assessment.", flat)
+        self.assertIn("Adjudicator's rationale, as signed: Reasons: Measurement variability. "
+                      "Reader 2's Week 8 caliper spans the whole lesion", flat)
+        self.assertIn("so Reader 2's sum and response stand.", flat)
+        self.assertLess(flat.index("Signature and receipt"), flat.index("Adjudicator's rationale"))
 
         self.click(self.named("Export SR…"))
         self.chooser_accept("Export")

@@ -202,6 +202,12 @@ class Trial(WorkspaceDriver, AppCase):
 
     # ---- the window ----
 
+    def caption(self, reader, whose):
+        """An adjudication pane's caption: @reader's pane, the timepoint it
+        shows, then whose calipers it draws (@whose)."""
+        return [t for t in self.labels()
+                if re.fullmatch(re.escape(reader) + r" · [^·]+ · " + re.escape(whose), t)]
+
     def blinded(self, step, root=None):
         """No reader's user or display name anywhere in the window (or in
         @root)."""
@@ -471,10 +477,10 @@ class Trial(WorkspaceDriver, AppCase):
 
         # Either reader's calipers on both panes: each caption says whose.
         self.click(self.named("Reader 2's calipers on both panes"))
-        self.assertTrue(wait_for(lambda: "Reader 1 · Reader 2's calipers" in self.labels(), 10),
+        self.assertTrue(wait_for(lambda: self.caption("Reader 1", "Reader 2's calipers"), 10),
                         self.labels())
         self.click(self.named("Reader 1's calipers on both panes"))
-        self.assertTrue(wait_for(lambda: "Reader 2 · Reader 1's calipers" in self.labels(), 10),
+        self.assertTrue(wait_for(lambda: self.caption("Reader 2", "Reader 1's calipers"), 10),
                         self.labels())
         self.click(self.named("Each pane its own reader's calipers"))
         self.assertTrue(wait_for(lambda: not [t for t in self.labels()
@@ -483,7 +489,7 @@ class Trial(WorkspaceDriver, AppCase):
         self.pyatspi.Registry.generateKeyboardEvent(37, None, p.KEY_PRESS)  # Control_L
         self.pyatspi.Registry.generateKeyboardEvent(ord("b"), None, p.KEY_SYM)
         self.pyatspi.Registry.generateKeyboardEvent(37, None, p.KEY_RELEASE)
-        self.assertTrue(wait_for(lambda: "Reader 1 · both readers' calipers" in self.labels(),
+        self.assertTrue(wait_for(lambda: self.caption("Reader 1", "both readers' calipers"),
                                  10), self.labels())
         self.click(self.named("Each pane its own reader's calipers"))
         self.assertTrue(wait_for(lambda: not [t for t in self.labels()
