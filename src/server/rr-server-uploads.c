@@ -429,7 +429,10 @@ post_instances (RrHttpRequest  *req,
 
   if (!req->user->admin && !upload_site (req->user, trial_header, &trial, &site))
     return forbidden (resp);
-  if (req->user->admin && trial_header && valid_id (trial_header, 64))
+  if (req->user->admin && trial_header && !valid_id (trial_header, 64))
+    return rr_respond_error (resp, 400, "invalid_request", "X-Readroom-Trial is not a trial id; "
+                             "nothing was stored", NULL);
+  if (req->user->admin && trial_header)
     {
       /* What the study is recorded for decides where it may be linked:
        * a trial that does not exist would hold it nowhere. */

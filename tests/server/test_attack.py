@@ -553,6 +553,13 @@ class AttackSuite(unittest.TestCase):
                           headers={"Content-Type": "application/dicom",
                                    "X-Readroom-Trial": "NO-SUCH-TRIAL"})
         self.assertIn("X-Readroom-Trial", doc["error"]["message"])
+        # One that is no trial id at all: said, not dropped (the study went
+        # in recorded for no trial, linkable nowhere; review finding).
+        with open(dicom_files(os.path.join(self.tmp, "Q1"))[0], "rb") as f:
+            doc = self.ok(400, "POST", "/readroom/v1/instances", f.read(),
+                          headers={"Content-Type": "application/dicom",
+                                   "X-Readroom-Trial": "no trial/../x"})
+        self.assertIn("X-Readroom-Trial", doc["error"]["message"])
         # Nothing was linked: no timepoint, no task, no event.
         self.assertEqual(self.ok(200, "GET", "/readroom/v1/audit?after=%d" % before), [])
         for who in ("areader1", "areader2", "aadj1"):
