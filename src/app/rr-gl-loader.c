@@ -196,3 +196,133 @@ rr_gl_prepare_finish (GAsyncResult  *result,
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
+
+/* The driver's once-a-process costs, paid on a worker. With Mesa's
+ * software rasteriser the first context to compile and draw a program
+ * sets up the GLSL compiler's built-ins and LLVM (190 ms of a quiet
+ * machine's CPU, 250 ms and more of a loaded one's, measured on the main
+ * thread when the first viewport was realized); a viewport realized after
+ * them costs 10 to 35 ms. The draws here also have the driver build the
+ * program's code for the volume shapes a task brings: a texture's format,
+ * and whether each side is a power of two, select the code. */
+static struct
+{
+  gboolean started;
+  gboolean done;
+  GPtrArray *waiting;    /* GTasks of the callers, returned when done */
+  GdkGLContext *context; /* the worker's, released on the main thread */
+} warm;
+
+static void
+warm_thread (GTask        *task,
+             gpointer      source,
+             gpointer      data,
+             GCancellable *cancellable)
+{
+  GdkGLContext *context = data;
+  static const struct { RrVoxelType type; guint dims[3]; } shapes[] = {
+    { RR_VOXEL_INT16, { 2, 2, 2 } },    /* CT and MR: 512 x 512 x any number of slices */
+    { RR_VOXEL_INT16, { 2, 2, 3 } },
+    { RR_VOXEL_INT16, { 3, 3, 3 } },    /* MR's 320 x 260 and the like */
+    { RR_VOXEL_FLOAT32, { 2, 2, 3 } },  /* PET in SUV */
+  };
+
+  gdk_gl_context_make_current (context);
+  if (gdk_gl_context_get_current () == context)
+    {
+      g_autoptr (GError) error = NULL;
+      RrGlReslicer *r = rr_gl_reslicer_new (&error);
+      if (r != NULL)
+        {
+          for (guint i = 0; i < G_N_ELEMENTS (shapes); i++)
+            rr_gl_reslicer_warm_volume (r, shapes[i].type, shapes[i].dims);
+          rr_gl_reslicer_free (r);
+        }
+      else
+        g_debug ("GL warm-up: %s", error->message);
+    }
+  gdk_gl_context_clear_current ();
+  g_task_return_boolean (task, TRUE);
+}
+
+/* One caller an idle: each realizes a viewport then (10 to 45 ms), and
+ * idles ready together run in one turn of the main loop, as one stall. */
+static gboolean
+return_next (gpointer data)
+{
+  GTask *task;
+
+  if (warm.waiting == NULL || warm.waiting->len == 0)
+    {
+      g_clear_pointer (&warm.waiting, g_ptr_array_unref);
+      return G_SOURCE_REMOVE;
+    }
+  task = g_ptr_array_steal_index (warm.waiting, 0);
+  g_task_return_boolean (task, TRUE);
+  g_object_unref (task);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+warm_done (GObject      *source,
+           GAsyncResult *result,
+           gpointer      data)
+{
+  warm.done = TRUE;
+  g_clear_object (&warm.context);
+  g_idle_add_full (G_PRIORITY_LOW, return_next, NULL, NULL);
+}
+
+void
+rr_gl_warm_up_async (GdkDisplay          *display,
+                     gpointer             source_object,
+                     GAsyncReadyCallback  callback,
+                     gpointer             data)
+{
+  GTask *task = g_task_new (source_object, NULL, callback, data);
+
+  g_task_set_source_tag (task, rr_gl_warm_up_async);
+  if (!warm.started)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GdkGLContext) context = NULL;
+
+      warm.started = TRUE;
+      context = gdk_display_create_gl_context (display, &error);
+      if (context != NULL)
+        {
+          gdk_gl_context_set_required_version (context, 3, 3);
+          if (!gdk_gl_context_realize (context, &error))
+            g_clear_object (&context);
+        }
+      if (context == NULL)
+        {
+          /* The viewports find out for themselves. */
+          g_debug ("GL warm-up: %s", error->message);
+          warm.done = TRUE;
+        }
+      else
+        {
+          g_autoptr (GTask) worker = g_task_new (NULL, NULL, warm_done, NULL);
+          warm.context = g_steal_pointer (&context);
+          g_task_set_task_data (worker, warm.context, NULL);
+          g_task_set_source_tag (worker, warm_thread);
+          g_task_run_in_thread (worker, warm_thread);
+        }
+    }
+  if (warm.done && warm.waiting == NULL)
+    {
+      g_task_return_boolean (task, TRUE);
+      g_object_unref (task);
+      return;
+    }
+  if (warm.waiting == NULL)
+    warm.waiting = g_ptr_array_new_with_free_func (g_object_unref);
+  g_ptr_array_add (warm.waiting, task);
+}
+
+void
+rr_gl_warm_up_finish (GAsyncResult *result)
+{
+  g_task_propagate_boolean (G_TASK (result), NULL);
+}

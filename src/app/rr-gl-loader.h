@@ -49,6 +49,17 @@ RrGlPrepared *rr_gl_prepare_finish     (GAsyncResult        *result,
  * worker would hold the window. */
 void          rr_gl_prepared_free      (RrGlPrepared        *prepared);
 
+/* Once a process, on a worker: the driver's first compile and draws of the
+ * reslice program (a software rasteriser's set-up, hundreds of ms), in a
+ * context of its own. @callback comes when they are done, or at once when
+ * they were; a viewport realized after it costs the window a frame, not a
+ * stall. Nothing to report: without GL the viewports find out themselves. */
+void          rr_gl_warm_up_async      (GdkDisplay          *display,
+                                        gpointer             source_object,
+                                        GAsyncReadyCallback  callback,
+                                        gpointer             data);
+void          rr_gl_warm_up_finish     (GAsyncResult        *result);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RrGlLoader, rr_gl_loader_unref)
 
 G_END_DECLS

@@ -47,6 +47,7 @@ struct _RrViewport
                               first if the GPU cannot hold it) */
   gboolean uploading;      /* the GPU's copy is not all there: the CPU draws */
   guint upload_source;     /* ...and an idle uploads the rest, between frames */
+  gboolean warming_up;     /* waits for the driver's warm-up on a worker (rr_gl_warm_up_async) */
   guint realize_source;    /* realizes the GL area while the window is idle */
   guint warm_source;       /* ...then makes the worker's context, opens the overlay's font */
   guint warm_step;         /* ...which of the two is next */

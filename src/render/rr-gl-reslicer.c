@@ -446,7 +446,15 @@ void
 rr_gl_reslicer_warm (RrGlReslicer *r)
 {
   static const guint dims[3] = { 2, 2, 2 };
-  g_autoptr (RrVolume) v = rr_volume_new (dims, RR_VOXEL_INT16, NULL);
+  rr_gl_reslicer_warm_volume (r, RR_VOXEL_INT16, dims);
+}
+
+void
+rr_gl_reslicer_warm_volume (RrGlReslicer *r,
+                            RrVoxelType   type,
+                            const guint   dims[3])
+{
+  g_autoptr (RrVolume) v = rr_volume_new (dims, type, NULL);
   RrGlLook look = { 40, 400, FALSE, RR_COLORMAP_GREY, 1 };
   GLint bound = 0, viewport[4];
   GLuint fbo = 0, target = 0;

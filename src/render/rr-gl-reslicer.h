@@ -78,6 +78,11 @@ void          rr_gl_reslicer_free   (RrGlReslicer *reslicer);
  * (110 ms and more, warm cache, loaded machine), so that this draw, made
  * before a volume is opened, spares the first image of a task. */
 void          rr_gl_reslicer_warm   (RrGlReslicer *reslicer);
+/* The same with a volume of @type and @dims: the driver's code depends on
+ * the texture's format and on whether each side is a power of two. */
+void          rr_gl_reslicer_warm_volume (RrGlReslicer *reslicer,
+                                          RrVoxelType   type,
+                                          const guint   dims[3]);
 /* Draws @plane of @glv into the viewport at (@x, @y) of the current
  * framebuffer, plane->width x plane->height pixels. */
 void          rr_gl_reslicer_draw   (RrGlReslicer   *reslicer,
