@@ -1018,8 +1018,8 @@ on_open_task (RrWorklist *worklist,
         toast (self, _("This task was withdrawn on the server before it was downloaded"));
       else
         {
-          toast (self, _("This task is not downloaded yet; it is downloading now"));
-          rr_worklist_download (worklist, task);
+          toast (self, _("This task is downloading; it opens when it is here"));
+          rr_worklist_download_and_open (worklist, task);
         }
       return;
     }

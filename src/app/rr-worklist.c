@@ -35,6 +35,7 @@ struct _RrWorklist
   gboolean session_ended;         /* the server refused the token (401) */
   gboolean busy;                  /* a sync thread runs */
   char *pending_download;         /* a task to download after the current run ("" : all) */
+  char *open_after;               /* a task clicked before it was here: opened once it is */
   GHashTable *progress;           /* task id -> GtkProgressBar (borrowed) */
   guint poll_source;
   RrStore *reader;                /* the list worker's connection (only it uses it) */
@@ -88,7 +89,12 @@ on_row_activated (GtkListBox    *box,
 {
   const char *id = g_object_get_data (G_OBJECT (row), "task");
   if (id && gtk_list_box_row_get_activatable (row))
-    g_signal_emit (self, signals[SIGNAL_OPEN_TASK], 0, id);
+    {
+      /* A click says what the reader wants now: not an earlier task that
+       * was still downloading. */
+      g_clear_pointer (&self->open_after, g_free);
+      g_signal_emit (self, signals[SIGNAL_OPEN_TASK], 0, id);
+    }
 }
 
 /* What a task's row says, worked out on the list worker from the
@@ -690,6 +696,24 @@ sync_thread (GTask        *task,
 
 static gboolean poll_server (gpointer data);
 
+/* After a download run: the task clicked before it was here opens, if its
+ * files came and the list is still what the reader looks at; it is
+ * forgotten unless another run, queued meanwhile, may still bring them
+ * (the row says why it did not come; clicking again tries again). */
+static void
+open_when_here (RrWorklist *self)
+{
+  g_autoptr (GHashTable) labels = NULL;
+  g_auto (GStrv) files = rr_worklist_task_files (self, self->open_after, &labels);
+  g_autofree char *id = NULL;
+
+  if (files == NULL && self->pending_download != NULL)
+    return;
+  id = g_steal_pointer (&self->open_after);
+  if (files != NULL && gtk_widget_get_mapped (GTK_WIDGET (self)))
+    g_signal_emit (self, signals[SIGNAL_OPEN_TASK], 0, id);
+}
+
 static void
 sync_done (GObject      *source,
            GAsyncResult *result,
@@ -718,8 +742,11 @@ sync_done (GObject      *source,
     {
       g_clear_handle_id (&self->poll_source, g_source_remove);
       g_clear_pointer (&self->pending_download, g_free);
+      g_clear_pointer (&self->open_after, g_free);
       return;
     }
+  if (!job->tasks_only && self->open_after)
+    open_when_here (self);
   /* Offline: keep asking the server; it resumes by itself. */
   if (!self->online && self->poll_source == 0)
     self->poll_source = g_timeout_add_seconds (POLL_SECONDS, poll_server, self);
@@ -926,6 +953,7 @@ rr_worklist_sign_out (RrWorklist *self)
   g_clear_pointer (&self->store, rr_store_close);
   self->account = 0;
   g_clear_pointer (&self->pending_download, g_free);
+  g_clear_pointer (&self->open_after, g_free);
   g_clear_pointer (&self->server, g_free);
   g_clear_pointer (&self->username, g_free);
   if (self->token)
@@ -959,6 +987,16 @@ void
 rr_worklist_download (RrWorklist *self,
                       const char *task_id)
 {
+  start_run (self, task_id, FALSE);
+}
+
+void
+rr_worklist_download_and_open (RrWorklist *self,
+                               const char *task_id)
+{
+  g_return_if_fail (RR_IS_WORKLIST (self));
+  g_free (self->open_after);
+  self->open_after = g_strdup (task_id);
   start_run (self, task_id, FALSE);
 }
 
@@ -1041,6 +1079,7 @@ rr_worklist_finalize (GObject *object)
   g_free (self->cache_dir);
   g_free (self->ca_file);
   g_free (self->pending_download);
+  g_free (self->open_after);
   G_OBJECT_CLASS (rr_worklist_parent_class)->finalize (object);
 }
 

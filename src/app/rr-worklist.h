@@ -27,6 +27,11 @@ GStrv       rr_worklist_task_files  (RrWorklist  *self,
                                      GHashTable **study_labels);
 void        rr_worklist_download    (RrWorklist *self,
                                      const char *task_id);
+/* Downloads @task_id and, once its files are here, asks for it to be
+ * opened ("open-task"), unless another task was clicked meanwhile or the
+ * list is no longer shown. */
+void        rr_worklist_download_and_open (RrWorklist *self,
+                                           const char *task_id);
 /* The account's row in the local database; -1 when none is set. */
 /* Reads the list again from the local database (a draft was saved). */
 void        rr_worklist_reload        (RrWorklist *self);

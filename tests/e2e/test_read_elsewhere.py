@@ -99,10 +99,20 @@ class ReadElsewhere(WorkspaceDriver, AppCase):
         self.assertTrue(rows, self.row_names("Worklist"))
         self.shot("1-worklist")
 
-        # Clicked: it downloads, alone; subject 102's open read is still
-        # not here, and the header does not say the downloads are complete.
+        # Clicked once: it downloads, alone, and opens when it is here, with
+        # no second click; subject 102's open read is still not here.
         self.click_row([r for r in self.list_items("Worklist")
                         if (r.name or "").startswith(want)][0])
+        viewer = wait_for(lambda: "Worklist" not in self.labels() and
+                          find(self.app, lambda n: (n.name or "") == "Image viewer"
+                               and "slice" in (n.description or "")), 60)
+        self.assertTrue(viewer, "the read clicked before it was here did not open once it was")
+        self.shot("2-opened-when-here")
+
+        # Back to the list: it is offline now, the other is not, and the
+        # header does not say the downloads are complete.
+        self.click(self.named("Worklist"))
+        self.assertTrue(wait_for(lambda: "Worklist" in self.labels(), 20), self.labels())
         self.assertTrue(wait_for(lambda: [r for r in self.row_names("Worklist")
                                           if r.startswith(want) and "available offline" in r],
                                  60), self.row_names("Worklist"))
@@ -116,12 +126,15 @@ class ReadElsewhere(WorkspaceDriver, AppCase):
         self.assertTrue([r for r in self.row_names("Worklist")
                          if r.startswith("Read · subject 102, Baseline · open")
                          and "available offline" in r], self.row_names("Worklist"))
-        self.shot("2-downloaded")
+        # Download All opened nothing: the list is still shown.
+        self.assertIn("Worklist", self.labels())
+        self.shot("2b-downloaded")
         self.click_row([r for r in self.list_items("Worklist")
                         if (r.name or "").startswith(want)][0])
-        viewer = wait_for(lambda: find(self.app, lambda n: (n.name or "") == "Image viewer"
-                                       and "slice" in (n.description or "")), 30)
-        self.assertIsNotNone(viewer, "the submitted read did not open")
+        viewer = wait_for(lambda: "Worklist" not in self.labels() and
+                          find(self.app, lambda n: (n.name or "") == "Image viewer"
+                               and "slice" in (n.description or "")), 30)
+        self.assertTrue(viewer, "the submitted read did not open")
 
         # Read-only, with the server's receipt; T1 is the caliper's 32.0 mm.
         receipt = wait_for(lambda: [t for t in self.labels()
