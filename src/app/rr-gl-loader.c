@@ -24,17 +24,29 @@ struct _RrGlLoader
   gboolean broken;      /* it could not be made current on a worker */
 };
 
-RrGlLoader *
-rr_gl_loader_new (GdkDisplay  *display,
-                  GError     **error)
+/* A context of the display's share group, for a worker, realized. */
+static GdkGLContext *
+worker_context_new (GdkDisplay  *display,
+                    GError     **error)
 {
   g_autoptr (GdkGLContext) context = gdk_display_create_gl_context (display, error);
-  RrGlLoader *loader;
 
   if (context == NULL)
     return NULL;
   gdk_gl_context_set_required_version (context, 3, 3);
   if (!gdk_gl_context_realize (context, error))
+    return NULL;
+  return g_steal_pointer (&context);
+}
+
+RrGlLoader *
+rr_gl_loader_new (GdkDisplay  *display,
+                  GError     **error)
+{
+  g_autoptr (GdkGLContext) context = worker_context_new (display, error);
+  RrGlLoader *loader;
+
+  if (context == NULL)
     return NULL;
   loader = g_atomic_rc_box_new0 (RrGlLoader);
   loader->context = g_steal_pointer (&context);
@@ -288,13 +300,7 @@ rr_gl_warm_up_async (GdkDisplay          *display,
       g_autoptr (GdkGLContext) context = NULL;
 
       warm.started = TRUE;
-      context = gdk_display_create_gl_context (display, &error);
-      if (context != NULL)
-        {
-          gdk_gl_context_set_required_version (context, 3, 3);
-          if (!gdk_gl_context_realize (context, &error))
-            g_clear_object (&context);
-        }
+      context = worker_context_new (display, &error);
       if (context == NULL)
         {
           /* The viewports find out for themselves. */
