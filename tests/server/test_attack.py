@@ -576,6 +576,15 @@ class AttackSuite(unittest.TestCase):
                   '{"max_slice_thickness_mm": -1e308}', '{"modality": %s}' % deep,
                   '{"modality": "CT", "modality": "MR", "x": 18446744073709551617}',
                   '[]', '"CT"', 'null', '{"contrast": "\\ud800"}', '{"modality": "CT"']
+
+        def state():
+            return (self.ok(200, "GET", "/readroom/v1/trials"),
+                    self.ok(200, "GET", "/readroom/v1/trials/A1"),
+                    self.ok(200, "GET", "/readroom/v1/users"),
+                    self.ok(200, "GET", "/readroom/v1/me", who="areader1"),
+                    self.ok(200, "GET", "/readroom/v1/me", who="asite1"))
+        before = state()
+        accepted = set()
         for body in bodies:
             for method, path in (("PUT", "/readroom/v1/trials/A1/protocol"),
                                  ("PUT", "/readroom/v1/users/asite1"),
@@ -585,6 +594,14 @@ class AttackSuite(unittest.TestCase):
                 status, doc = self.req(method, path, body.encode(), "admin",
                                        headers={"Content-Type": "application/json"})
                 self.assertIn(status, (200, 400, 409, 422), (method, path, body[:60], doc))
+                if status == 200:
+                    accepted.add((method, path, body))
+        # The only 200s: a user's PUT naming none of a user's members
+        # changes nothing (members given change, the others stay); no
+        # protocol, membership, trial or user came of any of them.
+        self.assertEqual({(m, p) for m, p, _ in accepted},
+                         {("PUT", "/readroom/v1/users/asite1")}, accepted)
+        self.assertEqual(state(), before)
         for body in ({"username": "asite1\u0000x"}, {"username": 1e300}, {"username": None},
                      {"username": ["asite1"]}):
             status, doc = self.req("PUT", "/readroom/v1/tasks/%s/assignee" % uuid.uuid4(), body,
