@@ -206,6 +206,32 @@ rr_viewport_step_mm (RrViewport *self, RrVec3 normal)
   return MAX (MAX (a, b), c);
 }
 
+/* Ctrl+wheel zooms about the point under the pointer, as a PACS does:
+ * what is there stays there (the pan moves by what the zoom moved it).
+ * The + and - keys, like a wheel without the pointer over the viewer,
+ * zoom about the pane's centre. */
+static void
+zoom_at_pointer (RrViewport *self,
+                 double      factor)
+{
+  RrPlane before, after;
+  const Pane *p = &self->panes[self->active];
+  double dx = self->hover_x - p->x - p->w / 2, dy = self->hover_y - p->y - p->h / 2;
+
+  if (!self->hovering || !rr_viewport_pane_plane (self, self->active, 1, &before))
+    {
+      rr_viewport_zoom (self, factor);
+      return;
+    }
+  self->zoom = CLAMP (self->zoom * factor, 0.25, 20);
+  if (rr_viewport_pane_plane (self, self->active, 1, &after))
+    {
+      self->pan_x += dx * (before.mm_per_pixel - after.mm_per_pixel);
+      self->pan_y += dy * (before.mm_per_pixel - after.mm_per_pixel);
+    }
+  rr_viewport_redraw (self);
+}
+
 static gboolean
 on_scroll (GtkEventControllerScroll *ctrl,
            double                    dx,
@@ -220,7 +246,7 @@ on_scroll (GtkEventControllerScroll *ctrl,
   if (self->hovering)
     self->active = rr_viewport_pane_at (self, self->hover_x, self->hover_y);
   if (mods & GDK_CONTROL_MASK)
-    rr_viewport_zoom (self, dy < 0 ? 1.15 : 1 / 1.15);
+    zoom_at_pointer (self, dy < 0 ? 1.15 : 1 / 1.15);
   else
     rr_viewport_scroll (self, dy > 0 ? 1 : -1);
   return TRUE;

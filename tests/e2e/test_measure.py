@@ -4,6 +4,7 @@ with real pointer events, read its value from the measurement list through
 the accessibility tree, reshape it by a handle, undo and redo, kill -9 the
 application and find the measurement again after a restart; choosing it in
 the list brings its slice back. Run inside dbus-run-session with DISPLAY."""
+import math
 import os
 import re
 import subprocess
@@ -184,6 +185,47 @@ class Measure(AppCase):
         self.assertTrue(self.described("selected: Bidirectional"), self.viewer.description)
         self.pyatspi.Registry.generateKeyboardEvent(0xffff, None, self.pyatspi.KEY_SYM)  # Delete
         self.assertIsNotNone(self.wait_values(lambda v: v == []), self.values())
+
+    def test_zoom_at_pointer(self):
+        """Ctrl+wheel zooms about the point under the pointer, as a PACS
+        does (it zoomed about the pane's centre: what the reader pointed at
+        slid away): a caliper's end under the pointer stays under it, and a
+        drag from there moves that end."""
+        self.launch()
+        self.click_button("Bidirectional")
+        self.assertTrue(self.described("tool: Bidirectional"), self.viewer.description)
+        ax, ay = self.cx + 60, self.cy - 80
+        self.drag(ax, ay, ax + 100, ay)
+        vals = self.wait_values(lambda v: len(v) == 1)
+        self.assertIsNotNone(vals, self.viewer.description)
+        self.assert_mm(vals[0][0], 100, "before the zoom")
+        before = vals[0][0]
+
+        self.mouse(ax, ay, "abs")
+        reg = self.pyatspi.Registry
+        reg.generateKeyboardEvent(37, None, self.pyatspi.KEY_PRESS)  # Control_L, a keycode
+        try:
+            for _ in range(3):
+                self.mouse(ax, ay, "b4c")  # the wheel, up
+        finally:
+            reg.generateKeyboardEvent(37, None, self.pyatspi.KEY_RELEASE)
+        zoom = 1.15 ** 3
+
+        def zoomed():
+            m = re.search(r"([\d.]+) mm per pixel", self.viewer.description or "")
+            return m and abs(self.mm_per_px / float(m[1]) - zoom) < 0.01
+        self.assertTrue(wait_for(zoomed, 15), self.viewer.description)
+
+        # The end is still under the pointer: dragged 40 px down from there,
+        # the caliper changes (no second one begins). Its other end is now
+        # 100 * zoom px away along the row.
+        self.drag(ax, ay, ax, ay + 40)
+        vals = self.wait_values(lambda v: len(v) == 1 and v[0][0] != before)
+        self.shot("zoomed-at-pointer")
+        self.assertIsNotNone(vals, "the caliper's end slid from under the pointer: %s"
+                             % (self.values(),))
+        want = math.hypot(100, 40 / zoom) * self.mm_per_px
+        self.assertAlmostEqual(vals[0][0], want, delta=2 * self.mm_per_px + 0.05)
 
     def test_compare(self):
         """Prior and current side by side: the same plane of two studies,
