@@ -194,21 +194,15 @@ class WorkspaceDriver:
 
     def open_submitted(self, title, timeout=120):
         """Opens the submitted task whose worklist row starts with @title,
-        as on a computer that never had it: listed, clicked (it
-        downloads), clicked again once available offline."""
+        as on a computer that never had it: listed, clicked once (it
+        downloads, then opens by itself once its files are here)."""
         signed = lambda r: r.startswith(title) and " · submitted" in r  # noqa: E731
         self.assertTrue(wait_for(lambda: [r for r in self.row_names("Worklist") if signed(r)],
                                  timeout), self.row_names("Worklist"))
         self.click_row([r for r in self.list_items("Worklist") if signed(r.name or "")][0])
-        self.assertTrue(wait_for(lambda: [r for r in self.row_names("Worklist")
-                                          if signed(r) and "available offline" in r], timeout),
-                        self.row_names("Worklist"))
-        # The run that downloaded it has ended (the header says so after
-        # the list is rebuilt): a click before that lands on a row the
-        # rebuild replaces, and opens nothing.
-        self.assertTrue(wait_for(lambda: [t for t in self.labels() if "downloads complete" in t
-                                          and "downloading" not in t], timeout), self.labels())
-        self.click_row([r for r in self.list_items("Worklist") if signed(r.name or "")][0])
+        # Its workspace replaces the list (whose title goes with it).
+        self.assertTrue(wait_for(lambda: "Worklist" not in self.labels(), timeout),
+                        self.labels())
 
     def caliper_count(self):
         return len(self.list_items("Measurement list"))
