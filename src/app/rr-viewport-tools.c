@@ -1094,14 +1094,24 @@ rr_viewport_show_measurement (RrViewport *self,
         }
     }
   self->active = pane;
-  /* Bring it into view when it is outside the pane. */
+  /* Centred when any part of it is outside the pane (zoomed in, its
+   * centre in view but an end not: the reader looked for it), else left
+   * where it is. */
   if (rr_viewport_pane_plane (self, pane, 1, &pl))
     {
       double x, y;
       const Pane *p = &self->panes[pane];
-      to_widget (self, pane, &pl, c, &x, &y);
-      if (x < p->x + 20 || x > p->x + p->w - 20 || y < p->y + 20 || y > p->y + p->h - 20)
+      gboolean outside = FALSE;
+      for (guint i = 0; i <= m->points->len && !outside; i++)
         {
+          to_widget (self, pane, &pl, i < m->points->len ? rr_measurement_point (m, i) : c,
+                     &x, &y);
+          outside = x < p->x + 20 || x > p->x + p->w - 20 || y < p->y + 20 ||
+                    y > p->y + p->h - 20;
+        }
+      if (outside)
+        {
+          to_widget (self, pane, &pl, c, &x, &y);
           self->pan_x += (x - p->x - p->w / 2) * pl.mm_per_pixel;
           self->pan_y += (y - p->y - p->h / 2) * pl.mm_per_pixel;
         }

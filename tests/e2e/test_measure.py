@@ -186,7 +186,7 @@ class Measure(AppCase):
         self.pyatspi.Registry.generateKeyboardEvent(0xffff, None, self.pyatspi.KEY_SYM)  # Delete
         self.assertIsNotNone(self.wait_values(lambda v: v == []), self.values())
 
-    def test_zoom_at_pointer(self):
+    def test_zoom_at_pointer_and_go_to(self):
         """Ctrl+wheel zooms about the point under the pointer, as a PACS
         does (it zoomed about the pane's centre: what the reader pointed at
         slid away): a caliper's end under the pointer stays under it, and a
@@ -225,6 +225,49 @@ class Measure(AppCase):
         self.assertIsNotNone(vals, "the caliper's end slid from under the pointer: %s"
                              % (self.values(),))
         want = math.hypot(100, 40 / zoom) * self.mm_per_px
+        self.assertAlmostEqual(vals[0][0], want, delta=2 * self.mm_per_px + 0.05)
+
+        # Six steps more about that end: the other end leaves the pane, the
+        # centre does not. Chosen in the list again (another click first
+        # leaves it unselected), it is centred whole in the pane: its other
+        # end is then half its length from the pane's centre, and a drag
+        # from there moves that end. (Only a caliper whose centre had left
+        # the pane was brought back before.)
+        x, y, w, h = self.viewer.queryComponent().getExtents(self.pyatspi.DESKTOP_COORDS)
+        end = (ax + 100 * zoom, ay)          # the other end, on screen
+        more = 1.15 ** 6
+        reg.generateKeyboardEvent(37, None, self.pyatspi.KEY_PRESS)
+        try:
+            self.mouse(ax, ay + 40, "abs")
+            for _ in range(6):
+                self.mouse(ax, ay + 40, "b4c")
+        finally:
+            reg.generateKeyboardEvent(37, None, self.pyatspi.KEY_RELEASE)
+        zoom *= more
+        self.assertTrue(wait_for(zoomed, 15), self.viewer.description)
+        vx, vy = (end[0] - ax) * more, (end[1] - ay - 40) * more
+        self.assertGreater(ax + vx, x + w - 20, "the end is still in the pane")
+        self.assertLess(ax + vx / 2, x + w - 20, "the centre left the pane too")
+        self.click_button("Navigate")
+        self.mouse(x + 30, y + h - 30, "abs")
+        self.mouse(x + 30, y + h - 30, "b1c")
+        self.assertTrue(wait_for(lambda: "selected:" not in (self.viewer.description or ""), 10),
+                        self.viewer.description)
+        rows = find_all(find(self.app, lambda n: (n.name or "") == "Measurement list"),
+                        lambda n: n.getRole() == self.pyatspi.ROLE_LIST_ITEM, [])
+        self.assertEqual(len(rows), 1)
+        rx, ry, rw, rh = rows[0].queryComponent().getExtents(self.pyatspi.DESKTOP_COORDS)
+        self.mouse(rx + 40, ry + rh // 2, "abs")
+        self.mouse(rx + 40, ry + rh // 2, "b1c")
+        self.assertTrue(wait_for(lambda: "selected:" in (self.viewer.description or ""), 10),
+                        self.viewer.description)
+        before = vals[0][0]
+        bx, by = self.cx + vx / 2, self.cy + vy / 2
+        self.drag(bx, by, bx, by + 30)
+        vals = self.wait_values(lambda v: len(v) == 1 and v[0][0] != before)
+        self.shot("go-to-centred")
+        self.assertIsNotNone(vals, "the caliper was not centred: %s" % (self.values(),))
+        want = math.hypot(vx, vy + 30) * self.mm_per_px / zoom
         self.assertAlmostEqual(vals[0][0], want, delta=2 * self.mm_per_px + 0.05)
 
     def test_compare(self):
