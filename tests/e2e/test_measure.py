@@ -190,7 +190,8 @@ class Measure(AppCase):
         """Ctrl+wheel zooms about the point under the pointer, as a PACS
         does (it zoomed about the pane's centre: what the reader pointed at
         slid away): a caliper's end under the pointer stays under it, and a
-        drag from there moves that end."""
+        drag from there moves that end. Chosen in the list with an end out
+        of view, a caliper is centred (only its centre counted)."""
         # A database of its own: the class's holds the earlier tests'
         # calipers on this series, which the list shows too.
         self.env = dict(self.env, XDG_DATA_HOME=os.path.join(self.tmp, "data-zoom"))
