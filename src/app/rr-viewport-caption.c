@@ -96,6 +96,8 @@ rr_viewport_describe (RrViewport *self)
                             self->flip[self->active] ? _(", mirrored") : "");
   if (self->colormap != RR_COLORMAP_GREY)
     g_string_append_printf (s, _(" · colour map %s"), colormap_name (self->colormap));
+  if (self->invert)
+    g_string_append (s, _(" · inverted"));
   if (self->tool != RR_TOOL_NAVIGATE)
     g_string_append_printf (s, _(" · tool: %s"), rr_measure_text_kind (self->tool));
   if (self->selected && self->history)

@@ -16,6 +16,8 @@ on_realize (GtkGLArea  *area,
 {
   g_autoptr (GError) error = NULL;
 
+  if (self->cpu_only)
+    return;
   gtk_gl_area_make_current (area);
   if (gtk_gl_area_get_error (area) != NULL)
     {
@@ -117,6 +119,16 @@ warmed_up (GObject      *source,
 static void
 realize_soon (RrViewport *self)
 {
+  /* Drawn on the CPU: no context, no program; only the font to open. */
+  if (self->cpu_only)
+    {
+      if (self->warm_source == 0 && self->warm_step == 0)
+        {
+          self->warm_step = 1;
+          self->warm_source = g_idle_add_full (G_PRIORITY_LOW, warm_more, self, NULL);
+        }
+      return;
+    }
   if (self->realize_source != 0 || self->warming_up ||
       gtk_widget_get_realized (GTK_WIDGET (self)))
     return;

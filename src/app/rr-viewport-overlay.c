@@ -118,6 +118,7 @@ rr_viewport_clear_cpu_images (RrViewport *self)
       CpuImage *c = &self->cpu_image[i];
       g_clear_pointer (&c->surface, cairo_surface_destroy);
       g_clear_pointer (&c->volume, rr_volume_unref);
+      g_clear_pointer (&c->fusion, rr_volume_unref);
     }
 }
 
@@ -156,12 +157,77 @@ coarse_plane (const RrPlane *pl, const RrVolume *v, double *factor)
   return out;
 }
 
+/* The scratch buffers of @n samples the CPU's images are made in: kept
+ * from frame to frame, so that scrolling does not map, fault in and unmap
+ * a few megabytes each step. */
+static void
+cpu_scratch (RrViewport *self, gsize n)
+{
+  if (self->cpu_n >= n)
+    return;
+  g_free (self->cpu_values);
+  g_free (self->cpu_grey);
+  g_free (self->cpu_fused);
+  self->cpu_values = g_new (float, n);
+  self->cpu_grey = g_new (guint8, n);
+  self->cpu_fused = g_new (guint8, n);
+  self->cpu_n = n;
+}
+
+/* Pixels of @surface from the grey levels in @grey through @map, and,
+ * given @fused (the fused volume's grey levels, with @fused_values telling
+ * where it has data), hot iron blended over them at @opacity, as the GL
+ * reslicer blends its second draw (outside the fused volume the image
+ * under it stays; an opaque layer is black there). */
+static void
+fill_pixels (cairo_surface_t *surface, const guint8 *grey, RrColormap map,
+             const guint8 *fused, const float *fused_values, double opacity)
+{
+  guint8 lut[256 * 3], hot[256 * 3];
+  guint8 *data = cairo_image_surface_get_data (surface);
+  int stride = cairo_image_surface_get_stride (surface);
+  int w = cairo_image_surface_get_width (surface), h = cairo_image_surface_get_height (surface);
+  guint a = (guint) lround ((opacity > 0 && opacity < 1 ? opacity : 1) * 256);
+
+  rr_colormap_table (map, lut);
+  if (fused != NULL)
+    rr_colormap_table (RR_COLORMAP_HOT_IRON, hot);
+  cairo_surface_flush (surface);
+  for (int y = 0; y < h; y++)
+    {
+      guint32 *row = (guint32 *) (data + (gsize) y * stride);
+      const guint8 *g = grey + (gsize) y * w;
+      for (int x = 0; x < w; x++)
+        {
+          const guint8 *c = lut + g[x] * 3;
+          guint r = c[0], gr = c[1], b = c[2];
+          if (fused != NULL)
+            {
+              gsize k = (gsize) y * w + x;
+              if (fused_values[k] != RR_RESLICE_OUTSIDE)
+                {
+                  const guint8 *o = hot + fused[k] * 3;
+                  r = (o[0] * a + r * (256 - a) + 128) >> 8;
+                  gr = (o[1] * a + gr * (256 - a) + 128) >> 8;
+                  b = (o[2] * a + b * (256 - a) + 128) >> 8;
+                }
+              else if (a == 256)
+                r = gr = b = 0;
+            }
+          row[x] = 0xff000000u | (r << 16) | (gr << 8) | b;
+        }
+    }
+  cairo_surface_mark_dirty (surface);
+}
+
 /* The image of pane @i drawn by the CPU: made again only when the volume,
- * the plane (point, zoom, pan, turn, size, slab), the window or the
- * inversion changed; otherwise the one made for an earlier frame. While
- * the GPU's copy is made (@coarse) it is sampled at the volume's
- * resolution on this thread alone; without a GPU it is the final image,
- * sampled at the pane's. */
+ * the plane (point, zoom, pan, turn, size, slab), the window, the
+ * inversion, the colour map or the fused volume changed; otherwise the
+ * one made for an earlier frame. While the GPU's copy is made (@coarse)
+ * it is sampled at the volume's resolution on this thread alone;
+ * otherwise (no GPU, or a software one) it is the final image, sampled at
+ * the pane's device pixels, with what the GL reslicer draws: the colour
+ * map, and PET in hot iron over CT. */
 static void
 draw_cpu_pane (RrViewport *self, cairo_t *cr, guint i, gboolean coarse)
 {
@@ -169,50 +235,68 @@ draw_cpu_pane (RrViewport *self, cairo_t *cr, guint i, gboolean coarse)
   const Pane *p = &self->panes[i];
   CpuImage *c = &self->cpu_image[i];
   RrVolume *v = rr_viewport_pane_volume (self, i);
+  RrVolume *fusion = coarse || p->compare ? NULL : self->fusion;
+  int scale = coarse ? 1 : gtk_widget_get_scale_factor (GTK_WIDGET (self));
   double center, width, f = 1;
+  double fusion_lo = self->fusion_lo, fusion_hi = self->fusion_hi;
   gboolean invert;
 
-  if (!rr_viewport_pane_plane (self, i, 1, &pl))
+  if (!rr_viewport_pane_plane (self, i, scale, &pl))
     return;
   rr_viewport_pane_window (self, i, &center, &width);
   invert = self->invert ^ v->invert;
+  /* Colour images as the GL reslicer shows them: their luminance, whole. */
+  if (v->type == RR_VOXEL_RGB8)
+    center = 127.5, width = 256, invert = FALSE;
   sampled = coarse ? coarse_plane (&pl, v, &f) : pl;
   if (c->surface == NULL || c->volume != v || !same_plane (&c->plane, &pl) ||
-      c->center != center || c->width != width || c->invert != invert || c->coarse != coarse)
+      c->center != center || c->width != width || c->invert != invert ||
+      c->colormap != self->colormap || c->scale != scale || c->coarse != coarse ||
+      c->fusion != fusion ||
+      (fusion != NULL && (c->fusion_lo != fusion_lo || c->fusion_hi != fusion_hi ||
+                          c->fusion_opacity != self->fusion_opacity)))
     {
       gsize n = (gsize) sampled.width * sampled.height;
-      g_autofree float *values = g_new (float, n);
-      g_autofree guint8 *grey = g_new (guint8, n);
-      guint8 *data;
-      int stride;
+      g_autofree float *fused_values = NULL;
 
+      cpu_scratch (self, n);
       g_clear_pointer (&c->surface, cairo_surface_destroy);
       g_clear_pointer (&c->volume, rr_volume_unref);
+      g_clear_pointer (&c->fusion, rr_volume_unref);
       c->surface = cairo_image_surface_create (CAIRO_FORMAT_RGB24, sampled.width, sampled.height);
-      data = cairo_image_surface_get_data (c->surface);
-      stride = cairo_image_surface_get_stride (c->surface);
       /* One thread for the coarse image (a few ms): threads started and
        * joined each time competed with the decoders and GL's for the CPU
        * while the main thread waited for them. */
-      rr_reslice (v, &sampled, RR_RESLICE_OUTSIDE, coarse ? 1 : 0, values);
-      rr_window_to_grey (values, n, center, width, invert, grey);
-      cairo_surface_flush (c->surface);
-      for (guint y = 0; y < sampled.height; y++)
-        for (guint x = 0; x < sampled.width; x++)
-          {
-            guint8 g = grey[(gsize) y * sampled.width + x];
-            guint32 *px = (guint32 *) (data + y * stride) + x;
-            *px = 0xff000000u | (g << 16) | (g << 8) | g;
-          }
-      cairo_surface_mark_dirty (c->surface);
+      rr_reslice (v, &sampled, RR_RESLICE_OUTSIDE, coarse ? 1 : 0, self->cpu_values);
+      rr_window_to_grey (self->cpu_values, n, center, width, invert, self->cpu_grey);
+      if (fusion != NULL)
+        {
+          /* The fused volume's values say where it has data; its grey
+           * levels go through hot iron. */
+          fused_values = g_new (float, n);
+          rr_reslice (fusion, &sampled, RR_RESLICE_OUTSIDE, 0, fused_values);
+          rr_window_to_grey (fused_values, n, (fusion_lo + fusion_hi) / 2,
+                             MAX (fusion_hi - fusion_lo, 1e-6), FALSE, self->cpu_fused);
+        }
+      fill_pixels (c->surface, self->cpu_grey, self->colormap,
+                   fusion != NULL ? self->cpu_fused : NULL, fused_values, self->fusion_opacity);
+      cairo_surface_set_device_scale (c->surface, scale, scale);
       c->volume = rr_volume_ref (v);
+      c->fusion = fusion ? rr_volume_ref (fusion) : NULL;
       c->plane = pl;
       c->center = center, c->width = width, c->invert = invert, c->coarse = coarse;
+      c->colormap = self->colormap, c->scale = scale;
+      c->fusion_lo = fusion_lo, c->fusion_hi = fusion_hi;
+      c->fusion_opacity = self->fusion_opacity;
     }
   if (f == 1)
     {
+      cairo_save (cr);
+      cairo_rectangle (cr, p->x, p->y, p->w, p->h);
+      cairo_clip (cr);
       cairo_set_source_surface (cr, c->surface, p->x, p->y);
       cairo_paint (cr);
+      cairo_restore (cr);
       return;
     }
   /* Sample k's centre is (k + 0.5 - n / 2) samples from the plane's
@@ -243,7 +327,8 @@ rr_viewport_draw_overlay (RrViewport *self,
               int         height)
 {
 
-  gboolean cpu = self->fallback || self->preparing || self->uploading;
+  gboolean final = self->cpu_only || self->fallback != NULL;
+  gboolean cpu = final || self->preparing || self->uploading;
 
   rr_viewport_layout_panes (self);
   /* The GPU draws from now on: the CPU's images (and their volumes) go. */
@@ -262,7 +347,7 @@ rr_viewport_draw_overlay (RrViewport *self,
       RrVec3 rel;
 
       if (cpu)
-        draw_cpu_pane (self, cr, i, self->fallback == NULL);
+        draw_cpu_pane (self, cr, i, !final);
       if (!rr_viewport_pane_plane (self, i, 1, &pl))
         continue;
       cairo_save (cr);

@@ -28,7 +28,11 @@ typedef struct
   RrPlane plane;
   double center, width;
   gboolean invert;
+  RrColormap colormap;
+  int scale;                /* device pixels per widget pixel it was made at */
   gboolean coarse;          /* at the volume's resolution, scaled by cairo */
+  RrVolume *fusion;         /* the volume blended over it, or NULL; a reference */
+  double fusion_lo, fusion_hi, fusion_opacity;
 } CpuImage;
 
 struct _RrViewport
@@ -39,7 +43,9 @@ struct _RrViewport
   RrVolume *volume;
   RrGlVolume *glv;
   RrGlReslicer *reslicer;
-  char *fallback;          /* why the CPU draws, NULL on the GPU */
+  gboolean cpu_only;       /* GL is a software rasteriser: the CPU draws, no GL context
+                              is made (rr_gl_probe_viewports_on_cpu) */
+  char *fallback;          /* why the CPU draws when GL failed, NULL on the GPU */
   char *notice;            /* shown at the bottom: down-sampling... */
   guint max_3d;            /* the context's 3D texture limit */
   struct _RrGlLoader *loader; /* a worker's GL context, where textures are made */
@@ -52,7 +58,10 @@ struct _RrViewport
   guint warm_source;       /* ...then makes the worker's context, opens the overlay's font */
   guint warm_step;         /* ...which of the two is next */
   RrVolume *prepared;      /* ...and here it is, to upload */
-  CpuImage cpu_image[MAX_PANES]; /* what the CPU drew meanwhile, per pane */
+  CpuImage cpu_image[MAX_PANES]; /* what the CPU drew (meanwhile), per pane */
+  float *cpu_values;       /* the CPU reslicer's output, kept between frames */
+  guint8 *cpu_grey, *cpu_fused;
+  gsize cpu_n;             /* ...their length in samples */
 
   int alloc_w, alloc_h;     /* the last size allocated */
   RrLayout layout;

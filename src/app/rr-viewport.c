@@ -3,6 +3,7 @@
  * it, and the CPU reslicer when GL cannot be had. */
 #include "rr-viewport-private.h"
 #include "rr-gl-loader.h"
+#include "rr-gl-probe.h"
 #include "rr-gl-reslicer.h"
 #include "rr-watchdog.h"
 
@@ -439,8 +440,8 @@ rr_viewport_size_allocate (GtkWidget *widget,
 }
 
 /* The GL image (GtkGLArea's texture, rendered again at each draw),
- * then the overlays drawn with cairo on top; when GL cannot be had, the
- * overlay draws the CPU image first. */
+ * then the overlays drawn with cairo on top; when GL is software or
+ * cannot be had, the overlay draws the CPU image first. */
 static void
 rr_viewport_snapshot (GtkWidget   *widget,
                       GtkSnapshot *snapshot)
@@ -450,8 +451,11 @@ rr_viewport_snapshot (GtkWidget   *widget,
   cairo_t *cr;
 
   /* The stall log tells the viewport's part of a frame from GTK's. */
-  rr_watchdog_note ("the viewport's GL image");
-  GTK_WIDGET_CLASS (rr_viewport_parent_class)->snapshot (widget, snapshot);
+  if (!self->cpu_only)
+    {
+      rr_watchdog_note ("the viewport's GL image");
+      GTK_WIDGET_CLASS (rr_viewport_parent_class)->snapshot (widget, snapshot);
+    }
   if (w > 0 && h > 0)
     {
       rr_watchdog_note ("the viewport's overlay (and CPU image)");
@@ -538,6 +542,9 @@ rr_viewport_finalize (GObject *object)
   g_clear_pointer (&self->volume, rr_volume_unref);
   g_clear_pointer (&self->loader, rr_gl_loader_unref);
   rr_viewport_clear_cpu_images (self);
+  g_free (self->cpu_values);
+  g_free (self->cpu_grey);
+  g_free (self->cpu_fused);
   g_free (self->fallback);
   g_free (self->notice);
   g_clear_pointer (&self->fusion, rr_volume_unref);
@@ -551,6 +558,18 @@ rr_viewport_finalize (GObject *object)
   G_OBJECT_CLASS (rr_viewport_parent_class)->finalize (object);
 }
 
+/* On a software rasteriser (cpu_only) no GL context is made: GtkGLArea's
+ * realize, which makes it, is left out. Its unrealize, snapshot, resize
+ * and queue_render each do nothing without a context. */
+static void
+rr_viewport_realize (GtkWidget *widget)
+{
+  RrViewport *self = RR_VIEWPORT (widget);
+  GtkWidgetClass *klass = self->cpu_only ? g_type_class_peek (GTK_TYPE_WIDGET)
+                                         : GTK_WIDGET_CLASS (rr_viewport_parent_class);
+  klass->realize (widget);
+}
+
 static void
 rr_viewport_class_init (RrViewportClass *klass)
 {
@@ -561,6 +580,7 @@ rr_viewport_class_init (RrViewportClass *klass)
   object_class->finalize = rr_viewport_finalize;
   object_class->get_property = rr_viewport_get_property;
   object_class->set_property = rr_viewport_set_property;
+  widget_class->realize = rr_viewport_realize;
   widget_class->size_allocate = rr_viewport_size_allocate;
   widget_class->snapshot = rr_viewport_snapshot;
   widget_class->measure = rr_viewport_measure;
@@ -648,6 +668,7 @@ rr_viewport_init (RrViewport *self)
   gtk_widget_set_hexpand (GTK_WIDGET (self), TRUE);
   gtk_widget_set_vexpand (GTK_WIDGET (self), TRUE);
 
+  self->cpu_only = rr_gl_probe_viewports_on_cpu ();
   gtk_gl_area_set_required_version (GTK_GL_AREA (self), 3, 3);
   /* Rendered at every draw (auto-render, GTK's default): without it GTK 4.8
    * does not keep the last image, and a draw of the overlays alone (the

@@ -24,7 +24,7 @@ struct _RrGlReslicer
 {
   GLuint program;
   GLuint vao;
-  GLuint luts[3];
+  GLuint luts[RR_COLORMAP_COUNT];
   GHashTable *uniforms;
 };
 
@@ -262,34 +262,6 @@ compile (GLenum kind, const char *resource, GError **error)
   return shader;
 }
 
-/* Hot iron and a PET rainbow, as 256-entry RGB tables. */
-static void
-fill_lut (RrColormap map, guint8 *rgb)
-{
-  for (int i = 0; i < 256; i++)
-    {
-      double t = i / 255.0;
-      double r, g, b;
-      if (map == RR_COLORMAP_HOT_IRON)
-        {
-          r = CLAMP (t * 2.0, 0, 1);
-          g = CLAMP (t * 2.0 - 0.5, 0, 1);
-          b = CLAMP (t * 4.0 - 3.0, 0, 1);
-        }
-      else if (map == RR_COLORMAP_PET)
-        {
-          r = CLAMP (1.5 - fabs (4 * t - 3), 0, 1) + (t > 0.85 ? (t - 0.85) * 6.6 : 0);
-          g = CLAMP (1.5 - fabs (4 * t - 2), 0, 1) + (t > 0.85 ? (t - 0.85) * 6.6 : 0);
-          b = CLAMP (1.5 - fabs (4 * t - 1), 0, 1) * (t < 0.1 ? t * 10 : 1);
-        }
-      else
-        r = g = b = t;
-      rgb[i * 3 + 0] = (guint8) (CLAMP (r, 0, 1) * 255 + 0.5);
-      rgb[i * 3 + 1] = (guint8) (CLAMP (g, 0, 1) * 255 + 0.5);
-      rgb[i * 3 + 2] = (guint8) (CLAMP (b, 0, 1) * 255 + 0.5);
-    }
-}
-
 RrGlReslicer *
 rr_gl_reslicer_new (GError **error)
 {
@@ -326,11 +298,11 @@ rr_gl_reslicer_new (GError **error)
       return NULL;
     }
   glGenVertexArrays (1, &r->vao);
-  glGenTextures (3, r->luts);
-  for (int m = 0; m < 3; m++)
+  glGenTextures (RR_COLORMAP_COUNT, r->luts);
+  for (int m = 0; m < RR_COLORMAP_COUNT; m++)
     {
       guint8 rgb[256 * 3];
-      fill_lut ((RrColormap) m, rgb);
+      rr_colormap_table ((RrColormap) m, rgb);
       glBindTexture (GL_TEXTURE_1D, r->luts[m]);
       glTexParameteri (GL_TEXTURE_1D, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
       glTexParameteri (GL_TEXTURE_1D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
@@ -352,7 +324,7 @@ rr_gl_reslicer_free (RrGlReslicer *r)
   if (r->vao)
     glDeleteVertexArrays (1, &r->vao);
   if (r->luts[0])
-    glDeleteTextures (3, r->luts);
+    glDeleteTextures (RR_COLORMAP_COUNT, r->luts);
   if (r->uniforms)
     g_hash_table_unref (r->uniforms);
   g_free (r);
@@ -408,7 +380,7 @@ rr_gl_reslicer_draw (RrGlReslicer   *r,
   glBindTexture (GL_TEXTURE_3D, glv->texture);
   glUniform1i (loc (r, "u_volume"), 0);
   glActiveTexture (GL_TEXTURE1);
-  glBindTexture (GL_TEXTURE_1D, r->luts[CLAMP (look->colormap, 0, 2)]);
+  glBindTexture (GL_TEXTURE_1D, r->luts[CLAMP (look->colormap, 0, RR_COLORMAP_COUNT - 1)]);
   glUniform1i (loc (r, "u_lut"), 1);
   set3 (r, "u_center", plane->center);
   set3 (r, "u_right", rr_vec3_scale (plane->right, plane->mm_per_pixel));

@@ -6,6 +6,7 @@
 #include <glib.h>
 #include "rr-volume.h"
 #include "rr-reslice.h"
+#include "rr-colormap.h"
 
 G_BEGIN_DECLS
 
@@ -18,13 +19,6 @@ typedef enum
   RR_RENDER_ERROR_TOO_LARGE,
   RR_RENDER_ERROR_UNSUPPORTED,
 } RrRenderError;
-
-typedef enum
-{
-  RR_COLORMAP_GREY,
-  RR_COLORMAP_HOT_IRON,
-  RR_COLORMAP_PET,
-} RrColormap;
 
 typedef struct _RrGlVolume RrGlVolume;
 typedef struct _RrGlReslicer RrGlReslicer;

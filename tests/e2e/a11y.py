@@ -368,7 +368,13 @@ class AppCase(unittest.TestCase):
     when setUpClass raises half-way); the application's stderr, its
     sanitizer reports and the backtrace of any core it leaves go into the
     test log; and a test fails when the main loop stalled for longer than
-    MAX_STALL_MS while it ran, or the application died under it."""
+    MAX_STALL_MS while it ran, or the application died under it.
+
+    viewport: how the application's viewports draw ("gl" or "cpu",
+    READROOM_VIEWPORT); None leaves it the application's choice (the CPU
+    on Xvfb's software GL)."""
+
+    viewport = None
 
     @classmethod
     def make_tmp(cls, prefix):
@@ -398,6 +404,8 @@ class AppCase(unittest.TestCase):
     def app_env(cls, **extra):
         env = dict(os.environ, GTK_A11Y="atspi", NO_AT_BRIDGE="0", GSETTINGS_BACKEND="memory",
                    READROOM_WATCHDOG_LOG=cls.watchdog_log, **extra)
+        if cls.viewport is not None:
+            env["READROOM_VIEWPORT"] = cls.viewport
         # Mesa's software renderer compiles each shader variant on first use,
         # on the thread that draws: for hundreds of ms, cold. Its cache is
         # kept across runs (apart from the application's own cache, which a

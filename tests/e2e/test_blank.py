@@ -11,7 +11,9 @@ time: a new one (empty: the window's white shows through) or an old one
 (the black of a frame the CPU drew the image over). Here the pointer
 enters and leaves the image again and again, and after each time the
 image must be there: the CT phantom's grey body in the pane's middle.
-A screenshot of each step goes to the test's log folder."""
+Run with the viewports on GL (READROOM_VIEWPORT=gl): Xvfb's software GL
+would have them drawn on the CPU, without the GtkGLArea's texture this
+guards. A screenshot of each step goes to the test's log folder."""
 import os
 import subprocess
 import sys
@@ -32,6 +34,7 @@ ROUNDS = 8
 
 class Blank(AppCase, WorkspaceDriver):
     out = OUT
+    viewport = "gl"
 
     @classmethod
     def setUpClass(cls):

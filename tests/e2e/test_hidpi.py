@@ -18,7 +18,9 @@ phantom's geometry, computed here by hand:
 The screenshot (screen pixels) must show tissue and air where that
 geometry puts them; a Length caliper drawn with real pointer events from
 one body edge to the other across the centre (x = -160 to +160 mm) must
-read 320 mm; its handles must sit at the pointer's positions. A GL image
+read 320 mm; its handles must sit at the pointer's positions. It runs
+twice: with the viewports on the CPU (the application's choice on Xvfb's
+software GL) and on GL (HiDpiGl). An image
 drawn at scale 1 (a quarter of the pane), a pointer mapped without the
 scale, or overlays drawn in screen pixels each move one of these.
 A screenshot of each step goes to the test's log folder."""
@@ -88,7 +90,7 @@ class HiDpi(AppCase, WorkspaceDriver):
     def setUpClass(cls):
         cls.make_tmp("rr-e2e-hidpi-")   # skips without a display
         start_screen(cls)
-        os.makedirs(OUT, exist_ok=True)
+        os.makedirs(cls.out, exist_ok=True)
         cls.proc = None
         cls.study = os.path.join(cls.tmp, "study")
         subprocess.run([PHANTOM, cls.study, "--kind", "ct", "--slices", "30", "--size", "256",
@@ -200,8 +202,9 @@ class HiDpi(AppCase, WorkspaceDriver):
                         "edge is not at its logical width times %d" % SCALE)
         self.assertGreater(min(raw[(mid * SCREEN[0] + right + 2) * 3:][:3]), 15)
 
-        # The image, once the GPU's copy is drawn (the CPU draws until it is
-        # up, then GL at the framebuffer's scale).
+        # The image, once the final one is drawn: with GL, the CPU draws
+        # until the GPU's copy is up, then GL at the framebuffer's scale; on
+        # the CPU, at the screen's pixels from the first frame.
         if not wait_for(lambda: not self.image_faults(self.pixels("2-image")), 20):
             self.check_image(self.pixels("2-image"), "opened")
 
@@ -234,6 +237,13 @@ class HiDpi(AppCase, WorkspaceDriver):
             self.assertGreaterEqual(n, 27, "%s: %d of the handle's 54 pixels at screen (%d, %d)"
                                     % (name, n, hx, hy))
         self.check_image(self.pixels("5-measured"), "measured")
+
+
+class HiDpiGl(HiDpi):
+    """The same with the viewports on GL (READROOM_VIEWPORT=gl): the GL
+    area's framebuffer at the screen's scale, not the CPU's image."""
+    out = OUT + "-gl"
+    viewport = "gl"
 
 
 if __name__ == "__main__":

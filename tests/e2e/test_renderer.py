@@ -3,7 +3,9 @@
 Mesa's software rasteriser (llvmpipe), where GTK 4.8's GL renderer redraws
 the whole window every frame on the CPU. The application then chooses
 GTK's cairo renderer, as GTK itself does from 4.13.8 on; a GSK_RENDERER
-the user set stands. Read from the line the application writes into its
+the user set stands. Its viewports then draw their images with the CPU
+reslicer, not through GL (which is the CPU too, with a read-back each
+frame); READROOM_VIEWPORT=gl or =cpu chooses either way. Read from the line the application writes into its
 watchdog log once its first window has drawn (the renderer's GType, asked
 of the window itself). Run inside dbus-run-session with DISPLAY set."""
 import os
@@ -48,11 +50,19 @@ class Renderer(AppCase):
         self.assertTrue(found.startswith("renderer GskCairoRenderer;"), found)
         # The probe saw Mesa's software GL: that was why.
         self.assertRegex(found, r'GL renderer "[^"]*(llvmpipe|softpipe|Software Rasterizer)')
+        self.assertIn("viewports drawn on the CPU", found)
+
+    def test_viewports_with_gl_when_asked(self):
+        found = self.renderer_line(READROOM_VIEWPORT="gl")
+        self.assertTrue(found.startswith("renderer GskCairoRenderer;"), found)
+        self.assertIn("viewports drawn with GL", found)
 
     def test_the_users_choice_stands(self):
         found = self.renderer_line(GSK_RENDERER="gl")
         self.assertTrue(found.startswith("renderer GskGLRenderer;"), found)
         self.assertIn("GSK_RENDERER=gl set by the user", found)
+        # The viewports' choice follows the rasteriser, not GTK's renderer.
+        self.assertIn("viewports drawn on the CPU", found)
 
 
 if __name__ == "__main__":
