@@ -264,17 +264,19 @@ draw_cpu_pane (RrViewport *self, cairo_t *cr, guint i, gboolean coarse)
       g_clear_pointer (&c->volume, rr_volume_unref);
       g_clear_pointer (&c->fusion, rr_volume_unref);
       c->surface = cairo_image_surface_create (CAIRO_FORMAT_RGB24, sampled.width, sampled.height);
-      /* One thread for the coarse image (a few ms): threads started and
-       * joined each time competed with the decoders and GL's for the CPU
-       * while the main thread waited for them. */
-      rr_reslice (v, &sampled, RR_RESLICE_OUTSIDE, coarse ? 1 : 0, self->cpu_values);
+      /* On this thread alone (the bench's 728x761 pane: 3 to 8 ms):
+       * threads started and joined each time competed with the decoders
+       * and whatever else the machine ran, and the main thread waited in
+       * the join for one the scheduler had put aside (bench/stall.py: a
+       * 187 ms stall, 58 ms of it the main thread's CPU). */
+      rr_reslice (v, &sampled, RR_RESLICE_OUTSIDE, 1, self->cpu_values);
       rr_window_to_grey (self->cpu_values, n, center, width, invert, self->cpu_grey);
       if (fusion != NULL)
         {
           /* The fused volume's values say where it has data; its grey
            * levels go through hot iron. */
           fused_values = g_new (float, n);
-          rr_reslice (fusion, &sampled, RR_RESLICE_OUTSIDE, 0, fused_values);
+          rr_reslice (fusion, &sampled, RR_RESLICE_OUTSIDE, 1, fused_values);
           rr_window_to_grey (fused_values, n, (fusion_lo + fusion_hi) / 2,
                              MAX (fusion_hi - fusion_lo, 1e-6), FALSE, self->cpu_fused);
         }
