@@ -7,7 +7,8 @@ how much of the time the loop was held, where the longest ones were, the
 CPU the main thread and the whole process used during each of them, and
 the renderer GTK drew the window with (GSK_RENDERER=gl in the environment
 measures GTK's GL renderer, as before the application chose cairo on
-software GL).
+software GL) and how the viewports drew (READROOM_VIEWPORT=gl measures
+them on GL, as before they drew on the CPU where GL is software).
 
 Needs the GUI build, a display and a session bus:
   xvfb-run -a -s "-screen 0 1600x1000x24" dbus-run-session -- \\

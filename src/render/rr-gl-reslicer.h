@@ -69,8 +69,10 @@ void          rr_gl_reslicer_free   (RrGlReslicer *reslicer);
 /* Draws the program once, into a pixel of its own, with the state a
  * 16-bit volume's image is drawn with in a GtkGLArea: a software driver
  * (llvmpipe) builds the program's code for that state at its first draw
- * (110 ms and more, warm cache, loaded machine), so that this draw, made
- * before a volume is opened, spares the first image of a task. */
+ * (a process's first: 110 ms and more on a loaded machine; in a context
+ * made after the application's warm-up on a worker, about 10 ms), so that
+ * this draw, made before a volume is opened, spares the first image of a
+ * task. */
 void          rr_gl_reslicer_warm   (RrGlReslicer *reslicer);
 /* The same with a volume of @type and @dims: the driver's code depends on
  * the texture's format and on whether each side is a power of two. */
