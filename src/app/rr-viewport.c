@@ -1,6 +1,7 @@
 /* rr-viewport.c: panes laid out in one GtkGLArea (so a volume is one
  * texture whatever the number of views), overlays drawn with cairo above
- * it, and the CPU reslicer when GL cannot be had. */
+ * it, and the CPU reslicer when GL cannot be had or is a software
+ * rasteriser (rr_gl_probe_viewports_on_cpu). */
 #include "rr-viewport-private.h"
 #include "rr-gl-loader.h"
 #include "rr-gl-probe.h"
