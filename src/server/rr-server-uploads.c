@@ -106,16 +106,24 @@ typedef struct
   int code;
 } Store;
 
+/* Sleeps for the milliseconds the environment variable @name gives (at
+ * most 5 s): tests widen the windows where parallel uploads meet. */
+static void
+test_delay (const char *name)
+{
+  const char *delay = g_getenv (name);
+  if (delay)
+    g_usleep (MIN (g_ascii_strtoull (delay, NULL, 10), 5000) * 1000);
+}
+
 static void
 store_unlocked (gpointer data)
 {
   Store *s = data;
-  const char *delay = g_getenv ("READROOM_TEST_STORE_DELAY_MS");
   s->answer = rr_server->rest_post ("/instances", s->req->body, s->req->body_len, &s->code);
   /* A test widens the window between the store and the records written
    * after it, where parallel files of a new study meet (test_upload). */
-  if (delay)
-    g_usleep (MIN (g_ascii_strtoull (delay, NULL, 10), 5000) * 1000);
+  test_delay ("READROOM_TEST_STORE_DELAY_MS");
 }
 
 /* Orthanc refused the file itself (not DICOM), or could not store it. */
@@ -317,10 +325,23 @@ upload_allowed (const RrUser *user,
                 const char   *sop)
 {
   RrStmt *st;
-  gboolean known, own = FALSE, ok;
+  gboolean known, own = FALSE, ok, pending_found, pending_theirs;
   g_autofree char *stored_study = NULL, *stored_sop = NULL;
   Pending pending = { 0 };
 
+  /* The pending row is read before the study's. Another request storing
+   * the same study removes its pending row and writes the study's in one
+   * transaction (on PostgreSQL, where requests run side by side, each
+   * statement here sees what was committed when it ran): read the other
+   * way round, a commit between the two reads showed neither, then the
+   * study in Orthanc, and a site's parallel upload of its own study was
+   * refused (server-on-postgres upload, 1 in some runs). */
+  pending_found = pending_lookup (study_uid, &pending);
+  pending_theirs = pending_found && pending_is (&pending, user, trial, site);
+  g_free (pending.trial);
+  g_free (pending.site);
+  /* ...and a test widens the window between the two (test_upload). */
+  test_delay ("READROOM_TEST_CHECK_DELAY_MS");
   st = rr_db_query (RR_Q_STUDY_IS_OWN);
   rr_stmt_bind_text (st, 1, study_uid);
   rr_stmt_bind_int (st, 2, user->id);
@@ -333,12 +354,9 @@ upload_allowed (const RrUser *user,
   if (known && !own)
     return FALSE;
   /* A study being stored right now: theirs only when they are storing it. */
-  if (!known && pending_lookup (study_uid, &pending))
+  if (!known && pending_found)
     {
-      gboolean theirs = pending_is (&pending, user, trial, site);
-      g_free (pending.trial);
-      g_free (pending.site);
-      if (!theirs)
+      if (!pending_theirs)
         return FALSE;
     }
   /* A study Orthanc holds that nobody uploaded through us is not theirs. */

@@ -650,5 +650,77 @@ class UploadSuite(unittest.TestCase):
         self.assertIn("sent: 3 files this time, 3 of 3 in all", r.stdout)
 
 
+class UploadRaceSuite(unittest.TestCase):
+    """A site's second file of a new study checked while its first one's
+    records are committed. The server asks two things of a study: is it
+    being stored (a pending row), and is it recorded (its row); the first
+    file's request turns the one into the other in one transaction. On
+    PostgreSQL, where requests run side by side and each statement sees
+    what was committed when it ran, the second file read "recorded?"
+    before that commit and "pending?" after it, saw neither, found the
+    study in Orthanc owned by nobody it knew, and was refused 403
+    (server-on-postgres upload, once in some runs). Here the server waits
+    100 ms between its two reads (READROOM_TEST_CHECK_DELAY_MS) and 50 ms
+    after each store, and the second file is sent 120 ms after the first,
+    which puts the first one's commit between the second one's reads."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="rr-upload-race-")
+        cls.addClassCleanup(shutil.rmtree, cls.tmp, ignore_errors=True)
+        cls.server = Server(os.path.join(cls.tmp, "data"))
+        os.makedirs(cls.server.data)
+        delays = {"READROOM_TEST_STORE_DELAY_MS": "50", "READROOM_TEST_CHECK_DELAY_MS": "100"}
+        os.environ.update(delays)
+        try:
+            cls.server.start()
+        finally:
+            for name in delays:
+                del os.environ[name]
+        cls.addClassCleanup(cls.server.stop)
+        admin = cls.server.login("admin", ADMIN_PASSWORD)
+        for method, path, body, expected in (
+                ("POST", "/readroom/v1/users", {"username": "rsite", "password":
+                                                password_of("rsite")}, 201),
+                ("POST", "/readroom/v1/trials", {"id": "R1", "name": "R1",
+                                                 "qc_required": False}, 201),
+                ("PUT", "/readroom/v1/trials/R1/members/rsite", {"roles": ["site"],
+                                                                 "site": "S01"}, 200)):
+            status, doc = cls.server.request(method, path, body, token=admin)
+            assert status == expected, (method, path, status, doc)
+        cls.token = cls.server.login("rsite", password_of("rsite"))
+
+    def test_a_file_checked_across_the_first_ones_commit_is_taken(self):
+        import threading
+        import time
+        status, doc = self.server.request("GET", DEID % "R1", token=self.token)
+        self.assertEqual(status, 200, doc)
+        key = os.path.join(self.tmp, "key")
+        with open(key, "wb") as f:
+            f.write(base64.b64decode(doc["key"]))
+        raw, out = os.path.join(self.tmp, "raw"), os.path.join(self.tmp, "deid")
+        subprocess.run([PHANTOM, raw, "--kind", "ct", "--slices", "2", "--size", "32",
+                        "--seed", "21"], check=True, capture_output=True)
+        subprocess.run([CLI, "deid", raw, out, "--subject", "R-001", "--key", key],
+                       check=True, capture_output=True)
+        files = sorted(os.path.join(d, n) for d, _, names in os.walk(out) for n in names
+                       if n.endswith(".dcm"))
+        self.assertEqual(len(files), 2, files)
+        answers = [None, None]
+
+        def send(i):
+            with open(files[i], "rb") as f:
+                answers[i] = self.server.request(
+                    "POST", "/readroom/v1/instances", f.read(), token=self.token,
+                    headers={"Content-Type": "application/dicom", "X-Readroom-Trial": "R1"})
+        first = threading.Thread(target=send, args=(0,))
+        first.start()
+        time.sleep(0.12)
+        send(1)
+        first.join(60)
+        self.assertEqual([a[0] for a in answers], [201, 201], answers)
+        self.assertEqual(answers[0][1]["study"], answers[1][1]["study"])
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
