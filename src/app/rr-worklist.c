@@ -471,11 +471,49 @@ list_done (GObject      *source,
     }
   else
     {
-      g_hash_table_remove_all (self->progress);
-      while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->list))))
-        gtk_list_box_remove (self->list, child);
+      /* Tasks came, went or moved: the rows that stay are updated and,
+       * only where their place changed, moved; the others come and go. A
+       * list made again from nothing lost a click on a row made a moment
+       * before (a walk found it), and a screen reader's place in it. */
+      g_autoptr (GHashTable) wanted = g_hash_table_new (g_str_hash, g_str_equal);
+      g_autoptr (GHashTable) rows = g_hash_table_new (g_str_hash, g_str_equal);
+      GtkWidget *next;
+
       for (i = 0; i < result->rows->len; i++)
-        gtk_list_box_append (self->list, task_row (self, result->rows->pdata[i]));
+        g_hash_table_add (wanted, ((RowInfo *) result->rows->pdata[i])->id);
+      for (child = gtk_widget_get_first_child (GTK_WIDGET (self->list)); child; child = next)
+        {
+          const char *id = g_object_get_data (G_OBJECT (child), "task");
+          next = gtk_widget_get_next_sibling (child);
+          if (id != NULL && g_hash_table_contains (wanted, id) &&
+              !g_hash_table_contains (rows, id))
+            {
+              g_hash_table_insert (rows, (gpointer) id, child);
+              continue;
+            }
+          if (id != NULL && g_hash_table_lookup (rows, id) == NULL)
+            g_hash_table_remove (self->progress, id);
+          gtk_list_box_remove (self->list, child);
+        }
+      for (i = 0; i < result->rows->len; i++)
+        {
+          const RowInfo *info = result->rows->pdata[i];
+          GtkWidget *row = g_hash_table_lookup (rows, info->id);
+          GtkWidget *at = GTK_WIDGET (gtk_list_box_get_row_at_index (self->list, (int) i));
+          if (row == NULL)
+            {
+              gtk_list_box_insert (self->list, task_row (self, info), (int) i);
+              continue;
+            }
+          task_row_update (row, info);
+          if (row != at)
+            {
+              g_object_ref (row);
+              gtk_list_box_remove (self->list, row);
+              gtk_list_box_insert (self->list, row, (int) i);
+              g_object_unref (row);
+            }
+        }
     }
   self->n_pending = result->pending;
   self->n_refused = result->refused;

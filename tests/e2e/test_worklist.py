@@ -124,19 +124,40 @@ class Worklist(AppCase):
         self.assertTrue(rows, self.rows())
         self.assertIn("Baseline", rows[0])
         self.assertIn("not downloaded", rows[0])
+
+        # A task that comes while the list is shown joins it; the rows there
+        # stay the same rows (a list made again from nothing lost a click
+        # on a row, and a screen reader's place: walk finding).
+        lst = find(self.app, lambda n: (n.name or "") == "Worklist" and n.getRole() == p.ROLE_LIST)
+        first = find(lst, lambda n: n.getRole() == p.ROLE_LIST_ITEM
+                     and (n.name or "").startswith("Read · subject S-001"))
+        self.assertIsNotNone(first)
+        study2 = os.path.join(self.tmp, "study2")
+        subprocess.run([PHANTOM, study2, "--kind", "ct", "--slices", "4", "--size", "64",
+                        "--seed", "2"], check=True, capture_output=True)
+        self.admin("upload", study2, "--trial", "TW", "--subject", "S-002", "--timepoint",
+                   "Baseline", "--day", "0")
+        self.click(self.named("Refresh"))
+        self.assertTrue(wait_for(lambda: [r for r in self.rows()
+                                          if r.startswith("Read · subject S-002")], 30),
+                        self.rows())
+        self.assertFalse(first.getState().contains(p.STATE_DEFUNCT))
+        self.assertTrue((first.name or "").startswith("Read · subject S-001"), first.name)
+
         self.click(self.named("Download All"))
-        done = wait_for(lambda: [r for r in self.rows() if "available offline" in r], 60)
+        done = wait_for(lambda: len([r for r in self.rows() if "available offline" in r]) == 2,
+                        60)
         self.assertTrue(done, self.rows())
         subprocess.run(["import", "-window", "root", os.path.join(OUT, "readroom-worklist.png")],
                        capture_output=True)
         # Every file is in the cache, named by its SHA-256.
         cache = os.path.join(self.tmp, "cache", "readroom", "instances")
         files = [f for r, d, fs in os.walk(cache) if "partial" not in r for f in fs]
-        self.assertEqual(len(files), 30)
+        self.assertEqual(len(files), 30 + 4)
 
         # Open the task: its series, under its timepoint's label.
-        lst = find(self.app, lambda n: (n.name or "") == "Worklist" and n.getRole() == p.ROLE_LIST)
-        row = find(lst, lambda n: n.getRole() == p.ROLE_LIST_ITEM)
+        row = find(lst, lambda n: n.getRole() == p.ROLE_LIST_ITEM
+                   and (n.name or "").startswith("Read · subject S-001"))
         x, y, w, h = row.queryComponent().getExtents(p.DESKTOP_COORDS)
         self.pyatspi.Registry.generateMouseEvent(x + 60, y + h // 2, "abs")
         self.pyatspi.Registry.generateMouseEvent(x + 60, y + h // 2, "b1c")
