@@ -568,7 +568,10 @@ find_done (GObject *source, GAsyncResult *result, gpointer data)
       RrDeidWarning *w = f->warnings->pdata[i];
       /* Burned-in text is said once for the whole folder, below. */
       if (!g_str_has_prefix (w->code, "burned_in"))
-        rr_upload_view_add_row (self->warnings, w->message, "warning");
+        {
+          g_autofree char *line = g_strdup_printf ("%s: %s", w->path, w->message);
+          rr_upload_view_add_row (self->warnings, line, "warning");
+        }
     }
   if (f->n_burned > 0)
     show_burned_in (self, f);

@@ -6,10 +6,13 @@
 
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
+#include <dcmtk/dcmdata/dcdeftag.h>
 
 #include <glib/gstdio.h>
 
 #include <errno.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <atomic>
 
@@ -149,8 +152,38 @@ struct TreeCtx
   GCancellable *cancellable;
   DcmFileFormat **headers; /* per file, kept from the learning pass */
   goffset *sizes;
+  char **sops;            /* per file, its SOP Instance UID as read */
+  gint *first;            /* per file, the earlier file of its SOP Instance UID, or -1 */
   std::atomic<gint64> budget;
 };
+
+/* Whether files @a and @b hold the same bytes (read a chunk at a time). */
+static gboolean
+same_bytes (const char *a, const char *b)
+{
+  GStatBuf sa, sb;
+  if (g_stat (a, &sa) != 0 || g_stat (b, &sb) != 0 || sa.st_size != sb.st_size)
+    return FALSE;
+  FILE *fa = fopen (a, "rb"), *fb = fopen (b, "rb");
+  gboolean same = fa != NULL && fb != NULL;
+  const size_t chunk = 64 * 1024;
+  g_autofree char *ba = (char *) g_malloc (chunk), *bb = (char *) g_malloc (chunk);
+  while (same)
+    {
+      size_t na = fread (ba, 1, chunk, fa), nb = fread (bb, 1, chunk, fb);
+      if (na != nb || memcmp (ba, bb, na) != 0)
+        same = FALSE;
+      if (na < chunk)
+        break;
+    }
+  if (same && (ferror (fa) || ferror (fb)))
+    same = FALSE;
+  if (fa)
+    fclose (fa);
+  if (fb)
+    fclose (fb);
+  return same;
+}
 
 static void
 tree_learn (guint i, gpointer data)
@@ -163,6 +196,9 @@ tree_learn (guint i, gpointer data)
                                            &bytes);
   if (ff == NULL)
     return;
+  OFString sop;
+  if (ff->getDataset ()->findAndGetOFString (DCM_SOPInstanceUID, sop).good () && !sop.empty ())
+    t->sops[i] = g_strdup (sop.c_str ());
   rr_deid_learn_header (t->deid, ff);
   gint64 cost = HEADER_COST (bytes);
   if (t->budget.fetch_sub (cost) >= cost)
@@ -185,6 +221,25 @@ tree_one (guint i, gpointer data)
   t->warnings[i] = g_ptr_array_new_with_free_func (warning_free);
   DcmFileFormat *ff = t->headers[i];
   t->headers[i] = NULL;
+  if (t->first[i] >= 0)
+    {
+      /* Another file of this SOP Instance UID came first: it has the
+       * output's name, which this one would replace. */
+      const char *first = (const char *) t->files->pdata[t->first[i]];
+      delete ff;
+      if (same_bytes (first, path))
+        {
+          RrDeidWarning *w = g_new0 (RrDeidWarning, 1);
+          w->path = g_strdup (path);
+          w->code = g_strdup ("duplicate_instance");
+          w->message = g_strdup_printf ("the same file as %s: written once", first);
+          g_ptr_array_add (t->warnings[i], w);
+        }
+      else
+        t->errors[i] = g_strdup_printf ("%s has the same SOP Instance UID and other content: "
+                                        "this file is not written, that one is", first);
+      return;
+    }
   g_autofree char *out = rr_deid_file_header (t->deid, path, ff, t->sizes[i], t->out_dir,
                                               t->warnings[i], &error);
   if (out == NULL)
@@ -266,9 +321,34 @@ rr_deid_tree (RrDeid        *deid,
   t.cancellable = cancellable;
   t.headers = headers;
   t.sizes = sizes;
+  g_autofree char **sops = g_new0 (char *, MAX (n, 1));
+  g_autofree gint *first = g_new (gint, MAX (n, 1));
+  t.sops = sops;
+  t.first = first;
   t.budget = KEEP_HEADER_MEMORY;
   rr_parallel_for (n, n_threads, tree_learn, &t);
+  /* Two inputs, one instance: outputs are named by the new SOP Instance
+   * UID, and the later file would silently replace the earlier one. The
+   * first in the walk's order is written, whatever the threads; a copy of
+   * it (a file both loose and under a DICOMDIR) is said and not written
+   * again; other content under its UID is that file's failure. */
+  {
+    g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+    for (guint i = 0; i < n; i++)
+      {
+        gpointer at;
+        first[i] = -1;
+        if (sops[i] == NULL)
+          continue;
+        if (g_hash_table_lookup_extended (seen, sops[i], NULL, &at))
+          first[i] = GPOINTER_TO_INT (at);
+        else
+          g_hash_table_insert (seen, sops[i], GINT_TO_POINTER ((gint) i));
+      }
+  }
   rr_parallel_for (n, n_threads, tree_one, &t);
+  for (guint i = 0; i < n; i++)
+    g_free (sops[i]);
   /* Cancelled before its turn: a kept header is still there. */
   for (guint i = 0; i < n; i++)
     delete headers[i];

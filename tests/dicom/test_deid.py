@@ -845,6 +845,48 @@ class Cli(unittest.TestCase):
         self.assertEqual(r.returncode, 0)
         self.assertIn("--retain-dates", r.stdout)
 
+    def test_same_instance_twice(self):
+        """Two inputs, one SOP Instance UID: outputs are named by the new
+        UID, and the later file silently replaced the earlier one. A copy
+        of the same file is written once and said (a warning naming the
+        first); a file of other content under the same UID is not written,
+        and the run fails naming both, the first one's output kept."""
+        d = os.path.join(self.tmp, "twice")
+        os.makedirs(d)
+        src = os.path.join(self.ct, sorted(os.listdir(self.ct))[0])
+        a, b, c = (os.path.join(d, n) for n in ("a.dcm", "b-copy.dcm", "c-other.dcm"))
+        shutil.copy(src, a)
+        shutil.copy(src, b)
+        other = pydicom.dcmread(src)
+        other.SeriesDescription = "Another series description"
+        other.save_as(c)
+        alone = os.path.join(self.tmp, "twice-alone-in")
+        os.makedirs(alone)
+        shutil.copy(src, os.path.join(alone, "a.dcm"))
+        ref = os.path.join(self.tmp, "o-twice-alone")
+        r = run([CLI, "deid", alone, ref, "--subject", SUBJECT, "--key", self.key])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        for threads in ("1", "2"):
+            out = os.path.join(self.tmp, "o-twice-" + threads)
+            r = run([CLI, "deid", d, out, "--subject", SUBJECT, "--key", self.key, "--json",
+                     "--threads", threads])
+            self.assertEqual(r.returncode, 1, r.stderr)
+            j = json.loads(r.stdout)
+            self.assertEqual(j["files"], 3)
+            lines = r.stderr.strip().splitlines()
+            self.assertEqual(len(lines), 1, r.stderr)
+            # Files are taken in name order whatever the threads: a.dcm is
+            # the first, the others are measured against it.
+            self.assertIn(c, lines[0])
+            self.assertIn(a, lines[0].split(c, 1)[1])
+            dup = [w for w in j["warnings"] if w["code"] == "duplicate_instance"]
+            self.assertEqual([w["path"] for w in dup], [b], j["warnings"])
+            self.assertIn(a, dup[0]["message"])
+            self.assertEqual(os.listdir(out), os.listdir(ref))
+            name = os.listdir(ref)[0]
+            self.assertEqual(read_bytes(os.path.join(out, name)),
+                             read_bytes(os.path.join(ref, name)))
+
     def test_broken_files_each_named_rest_written(self):
         d = os.path.join(self.tmp, "mixed")
         shutil.copytree(self.ct, d)
