@@ -780,8 +780,9 @@ class Dictionary(unittest.TestCase):
 
     def test_pydicom_files(self):
         """pydicom's test files: implicit VR, big endian, odd private data,
-        files that do not parse. One thread: some share a SOP Instance UID
-        and so an output name."""
+        files that do not parse, and some that share a SOP Instance UID
+        (the first of each in the walk's order is written, the others of
+        other content fail: test_same_instance_twice)."""
         pub, r1 = self.deid(TEST_FILES, "pyd-pub", {}, "--threads", "1")
         full, r2 = self.deid(TEST_FILES, "pyd-full", {"DCMDICTPATH": self.full},
                              "--threads", "1")
