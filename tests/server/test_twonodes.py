@@ -114,8 +114,22 @@ class TwoNodes(unittest.TestCase):
     @classmethod
     def call(cls, expected, method, path, body=None, token=None, via=None):
         status, doc = (via or cls.proxy).request(method, path, body, token=token or cls.admin)
-        assert status == expected, "%s %s: %s %s" % (method, path, status, doc)
+        if status != expected:
+            # Through the proxy, a 503 is its verdict on the nodes: say why.
+            proxy = cls.tn.haproxy
+            try:
+                nodes = proxy.servers()
+            except OSError as e:
+                nodes = str(e)
+            raise AssertionError("%s %s: %s %s\nnodes: %r\nHAProxy:\n%s" % (
+                method, path, status, doc, nodes, proxy.log_tail()))
         return doc
+
+    def setUp(self):
+        # Each test starts with every running node in the proxy's rotation
+        # (a node killed by an earlier test is started again by it).
+        self.tn.haproxy.wait_status({"node%d" % (i + 1): "UP"
+                                     for i, n in enumerate(self.tn.nodes) if n.proc is not None})
 
     def all_tasks(self, via=None):
         return self.call(200, "GET", "/readroom/v1/tasks?status=all", via=via)
