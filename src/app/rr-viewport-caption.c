@@ -3,6 +3,7 @@
  * accessible description that reads them all out. */
 #include "rr-viewport-private.h"
 #include "rr-measure-text.h"
+#include "rr-viewport-defects.h"
 
 #include <glib/gi18n.h>
 #include <math.h>
@@ -99,7 +100,7 @@ rr_viewport_describe (RrViewport *self)
   if (self->invert)
     g_string_append (s, _(" · inverted"));
   if (self->tool != RR_TOOL_NAVIGATE)
-    g_string_append_printf (s, _(" · tool: %s"), rr_measure_text_kind (self->tool));
+    g_string_append_printf (s, _(" · tool: %s"), rr_viewport_defects_tool_name (self, self->tool));
   if (self->selected && self->history)
     {
       const RrMeasurement *m = rr_measurement_history_find (self->history, self->selected);

@@ -4,6 +4,9 @@
 #include "rr-viewport-defects.h"
 #include "rr-viewport-private.h"
 #include "rr-json-writer.h"
+#include "rr-measure-text.h"
+
+#include <glib/gi18n.h>
 
 #include <json-glib/json-glib.h>
 
@@ -16,6 +19,21 @@ rr_viewport_defects_set_markers (RrViewport *view,
   /* A defect marks where a problem is; its size or the pixels under it
    * are no finding, and numbers beside it read as a measurement. */
   view->markers_only = markers;
+}
+
+const char *
+rr_viewport_defects_tool_name (RrViewport *view,
+                               int         tool)
+{
+  /* As the tool's button says: QC's point and line are a probe and a
+   * length underneath, but the reviewer chose "Point" and "Line". */
+  if (tool == RR_TOOL_DEFECT_RECT)
+    return _("Rectangle");
+  if (view->markers_only && tool == RR_TOOL_DEFECT_POINT)
+    return _("Point");
+  if (view->markers_only && tool == RR_TOOL_DEFECT_LINE)
+    return _("Line");
+  return rr_measure_text_kind (tool);
 }
 
 gboolean

@@ -15,6 +15,10 @@ G_BEGIN_DECLS
 #define RR_TOOL_DEFECT_RECT  (RR_MEASURE_N_KINDS + 1)
 
 gboolean       rr_viewport_defects_is_rect   (int            tool);
+/* The name of tool @tool as its button says it ("Rectangle"; with
+ * markers, "Point" and "Line"), for the view's description. */
+const char    *rr_viewport_defects_tool_name (RrViewport    *view,
+                                              int            tool);
 /* The view's shapes are defect markers, not measurements: drawn without
  * values (no length, area or statistics beside them). Set before the
  * view draws. */

@@ -151,6 +151,15 @@ class Qc(WorkspaceDriver, unittest.TestCase):
         return wait_for(lambda: find(self.app, lambda n: (n.name or "") == "QC images" and
                                      "slice" in (n.description or "")), 30)
 
+    def choose_tool(self, name):
+        """Clicks tool @name and waits until the viewer has it: the click
+        reaches the app over the accessibility bus, the drag after it over
+        X, and the drag must not win the race (CI: a rectangle drawn as a
+        window drag)."""
+        self.click(self.named(name))
+        self.assertTrue(wait_for(lambda: "tool: " + name in (self.viewer().description or ""),
+                                 10), self.viewer().description)
+
     def choose(self, drop_down, item, steps):
         """Picks @item of a drop-down by keyboard, as a person may: open
         it, @steps rows up from the focused one (negative: down), Enter.
@@ -286,7 +295,7 @@ class Qc(WorkspaceDriver, unittest.TestCase):
                         findings)
 
         # A rectangle marked motion artifact, with a comment.
-        self.click(self.named("Rectangle"))
+        self.choose_tool("Rectangle")
         category = self.named("Category", roles=(p.ROLE_COMBO_BOX, p.ROLE_PUSH_BUTTON,
                                                  p.ROLE_TOGGLE_BUTTON, p.ROLE_PANEL,
                                                  p.ROLE_FILLER))
@@ -523,7 +532,7 @@ class Qc(WorkspaceDriver, unittest.TestCase):
         status, open_tasks = self.server.request("GET", "/readroom/v1/tasks", token=qc)
         task_b = [t["id"] for t in open_tasks if t["timepoints"][0]["studies"] == other]
         self.assertEqual(len(task_b), 1, open_tasks)
-        self.click(self.named("Rectangle"))
+        self.choose_tool("Rectangle")
         v = self.viewer()
         x, y, w, h = v.queryComponent().getExtents(p.DESKTOP_COORDS)
         self.drag(x + w * 0.3, y + h * 0.3, x + w * 0.5, y + h * 0.5)
