@@ -257,7 +257,6 @@ draw_cpu_pane (RrViewport *self, cairo_t *cr, guint i, gboolean coarse)
                           c->fusion_opacity != self->fusion_opacity)))
     {
       gsize n = (gsize) sampled.width * sampled.height;
-      g_autofree float *fused_values = NULL;
 
       cpu_scratch (self, n);
       g_clear_pointer (&c->surface, cairo_surface_destroy);
@@ -274,14 +273,15 @@ draw_cpu_pane (RrViewport *self, cairo_t *cr, guint i, gboolean coarse)
       if (fusion != NULL)
         {
           /* The fused volume's values say where it has data; its grey
-           * levels go through hot iron. */
-          fused_values = g_new (float, n);
-          rr_reslice (fusion, &sampled, RR_RESLICE_OUTSIDE, 1, fused_values);
-          rr_window_to_grey (fused_values, n, (fusion_lo + fusion_hi) / 2,
+           * levels go through hot iron. Resampled into the same scratch:
+           * the base's values are in cpu_grey by now. */
+          rr_reslice (fusion, &sampled, RR_RESLICE_OUTSIDE, 1, self->cpu_values);
+          rr_window_to_grey (self->cpu_values, n, (fusion_lo + fusion_hi) / 2,
                              MAX (fusion_hi - fusion_lo, 1e-6), FALSE, self->cpu_fused);
         }
       fill_pixels (c->surface, self->cpu_grey, self->colormap,
-                   fusion != NULL ? self->cpu_fused : NULL, fused_values, self->fusion_opacity);
+                   fusion != NULL ? self->cpu_fused : NULL,
+                   fusion != NULL ? self->cpu_values : NULL, self->fusion_opacity);
       cairo_surface_set_device_scale (c->surface, scale, scale);
       c->volume = rr_volume_ref (v);
       c->fusion = fusion ? rr_volume_ref (fusion) : NULL;
