@@ -14,8 +14,10 @@ GtkWidget *rr_read_form_row_button (const char *label,
                                     const char *accessible,
                                     const char *lesion);
 
-/* The organ choice of @lesion: a menu button over the controlled list
- * (action "form.organ", target "lesion\torgan"), showing @label. */
+/* The organ choice of @lesion: a menu button over the controlled list,
+ * which a search narrows (Enter takes the organ whose name begins with
+ * it), showing @label; choosing activates "form.organ" with target
+ * "lesion\torgan". */
 GtkWidget *rr_read_form_row_organ_button (const char *lesion,
                                           const char *label);
 

@@ -242,23 +242,38 @@ class WorkspaceDriver:
         self.type_into("Password", password, root=dialog)
         self.click(self.named("Sign In", root=dialog))
 
-    def choose_organ(self, lesion, organ):
-        """Picks @organ in @lesion's organ menu of the read form."""
+    def choose_organ(self, lesion, organ, typed=None):
+        """Picks @organ for @lesion in the read form as a reader does with
+        the keyboard: opens the lesion's organ list, types @typed (the
+        name's first four letters by default) into its search, Enter
+        (which takes the organ whose name begins with it, else the first
+        the search shows)."""
+        typed = typed or organ[:4]
         p = self.pyatspi
         button = self.named("Organ of " + lesion, roles=(p.ROLE_PUSH_BUTTON, p.ROLE_TOGGLE_BUTTON,
                                                           p.ROLE_COMBO_BOX))
         self.assertIsNotNone(button, "no organ choice for " + lesion)
         self.click(button)
-        # The lesion's own menu: the popover sits under its button.
-        item = wait_for(lambda: find(button, lambda n: n.getRole() == p.ROLE_MENU_ITEM
-                                     and (n.name or "") == organ), 10)
-        if item is None:
+        search = "Find the organ of " + lesion
+        editable = (p.ROLE_ENTRY, p.ROLE_TEXT)
+
+        def focused_search():
+            box = find(self.app, lambda n: (n.name or "") == search)
+            if box is None or box.getRole() in editable:
+                return box if box and box.getState().contains(p.STATE_FOCUSED) else None
+            return find(box, lambda n: n.getRole() in editable and
+                        n.getState().contains(p.STATE_FOCUSED))
+        entry = wait_for(focused_search, 10)
+        if entry is None:
             self.shot("debug-organ")
-            seen = [(n.getRoleName(), n.name) for n in
-                    find_all(self.app, lambda n: "Organ" in (n.name or "") or
-                             organ in (n.name or ""), [])]
-            self.fail("the organ list does not offer %s: %r" % (organ, seen))
-        self.click(item)
+            self.fail("the organ list of %s has no focused search: %r" % (
+                lesion, [(n.getRoleName(), n.name) for n in
+                         find_all(self.app, lambda n: "organ" in (n.name or "").lower(), [])]))
+        p.Registry.generateKeyboardEvent(0, typed, p.KEY_STRING)
+        text = entry.queryText()
+        self.assertTrue(wait_for(lambda: text.getText(0, text.characterCount) == typed, 10),
+                        text.getText(0, text.characterCount))
+        p.Registry.generateKeyboardEvent(0xff0d, None, p.KEY_SYM)  # Return
         self.assertTrue(wait_for(lambda: [r for r in self.row_names("Lesions")
                                           if (" %s, %s," % (lesion, organ)) in r], 10),
                         self.row_names("Lesions"))
