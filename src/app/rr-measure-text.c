@@ -40,9 +40,32 @@ stat (double v, const char *units)
   return g_strdup_printf ("%.1f", v);
 }
 
+static char *value_text (const RrMeasurement *m, const RrMeasureValues *v, gboolean short_axis);
+
 char *
 rr_measure_text_value (const RrMeasurement   *m,
                        const RrMeasureValues *v)
+{
+  return value_text (m, v, TRUE);
+}
+
+char *
+rr_measure_text_lesion_value (const RrMeasurement   *m,
+                              const RrMeasureValues *v,
+                              RrLesionNameFunc       func,
+                              gpointer               user_data)
+{
+  gboolean short_axis = TRUE;
+  const char *lesion = func ? func (m->id, &short_axis, user_data) : NULL;
+  g_autofree char *value = value_text (m, v, lesion == NULL || short_axis);
+  return lesion ? g_strdup_printf ("%s · %s", lesion, value) : g_steal_pointer (&value);
+}
+
+/* @short_axis: whether a bidirectional's missing short axis is said. */
+static char *
+value_text (const RrMeasurement   *m,
+            const RrMeasureValues *v,
+            gboolean               short_axis)
 {
   const char *unit = v->calibrated ? _("mm") : _("px");
   const char *unit2 = v->calibrated ? _("mm²") : _("px²");
@@ -57,6 +80,9 @@ rr_measure_text_value (const RrMeasurement   *m,
     case RR_MEASURE_BIDIRECTIONAL:
       if (rr_measurement_has_short_axis (m))
         g_string_append_printf (s, "%.1f × %.1f %s%s", v->length, v->width, unit, suffix);
+      else if (!short_axis)
+        /* A tumour's size is its long axis: nothing is missing. */
+        g_string_append_printf (s, "%.1f %s%s", v->length, unit, suffix);
       else
         /* Said, not shown as 0: the reader has still to drag it out. */
         g_string_append_printf (s, _("%.1f %s%s · short axis not measured"), v->length, unit,

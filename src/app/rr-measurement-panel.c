@@ -52,19 +52,9 @@ make_row (RrMeasurementPanel  *self,
                          ? self->volume->description : _("this series");
 
   rr_measurement_compute (m, self->volume, &v);
-  value = rr_measure_text_value (m, &v);
+  /* Which lesion of the form it measures, first. */
+  value = rr_measure_text_lesion_value (m, &v, self->lesion_name, self->lesion_name_data);
   where = rr_measure_text_where (m, self->volume);
-  {
-    /* Which lesion of the form it measures, first. */
-    const char *lesion = self->lesion_name ? self->lesion_name (m->id, self->lesion_name_data)
-                                           : NULL;
-    if (lesion)
-      {
-        char *named = g_strdup_printf ("%s · %s", lesion, value);
-        g_free (value);
-        value = named;
-      }
-  }
   /* A note says more (a structured report's lesion and timepoint). */
   if (m->kind != RR_MEASURE_ARROW && m->text && *m->text)
     {

@@ -1188,11 +1188,16 @@ rr_read_form_list_calipers (RrReadForm *self,
 
 const char *
 rr_read_form_lesion_of (const char *caliper_id,
+                        gboolean   *short_axis,
                         gpointer    form)
 {
   RrReadForm *self = form;
   RrDraftLesion *l = self->draft && caliper_id
                        ? rr_read_draft_find_caliper (self->draft, caliper_id, NULL) : NULL;
+  /* As the form measures it (entry_text): a node's short axis, but not
+   * a non-target's, which is only present or not. */
+  if (l && short_axis)
+    *short_axis = l->nodal && l->kind != RR_LESION_NON_TARGET;
   return l ? l->id : NULL;
 }
 

@@ -45,6 +45,7 @@ GActionGroup *rr_read_form_get_caliper_actions (RrReadForm *self);
 /* The lesion (its id, "T1") caliper @caliper_id measures, or NULL: an
  * RrLesionNameFunc, @form the RrReadForm. */
 const char *rr_read_form_lesion_of            (const char *caliper_id,
+                                               gboolean   *short_axis,
                                                gpointer    form);
 /* Submitted (or waiting in the outbox): nothing in the task may change. */
 gboolean    rr_read_form_is_locked            (RrReadForm *self);

@@ -296,18 +296,8 @@ draw_shape (RrViewport          *self,
     rr_measurement_compute (m, self->compare, &live);
   else
     v = rr_viewport_measure_values (self, m);
-  label = rr_measure_text_value (m, v);
-  {
-    /* The lesion it measures first, on its own line: "T1". */
-    const char *lesion = self->lesion_name ? self->lesion_name (m->id, self->lesion_name_data)
-                                           : NULL;
-    if (lesion)
-      {
-        char *named = g_strdup_printf ("%s · %s", lesion, label);
-        g_free (label);
-        label = named;
-      }
-  }
+  /* The lesion it measures first, on its own line: "T1". */
+  label = rr_measure_text_lesion_value (m, v, self->lesion_name, self->lesion_name_data);
   {
     /* Beside the shape, one value per line, inside its pane. */
     const Pane *p = &self->panes[pane];

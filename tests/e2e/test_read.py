@@ -23,8 +23,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "server"))
-from a11y import (AppCase, close_shortcuts_window, find, find_all, main,  # noqa: E402
-                  shortcuts_window_entries, stop, tooltip_shortcut, wait_for)
+from a11y import (AppCase, close_shortcuts_window, find, find_all, label_text,  # noqa: E402
+                  main, shortcuts_window_entries, stop, tooltip_shortcut, wait_for)
 from workspace import WorkspaceDriver  # noqa: E402
 from test_server import ADMIN_PASSWORD  # noqa: E402
 
@@ -170,11 +170,22 @@ class Read(AppCase, WorkspaceDriver):
             boxes = find_all(self.app, lambda n: (n.name or "") == "Nodal", [])
             self.assertEqual(len(boxes), 3, [(b.getRoleName(), b.name) for b in boxes])
             self.click_at(boxes[1])
+        def t2_listed():
+            lst = find(self.app, lambda n: (n.name or "") == "Measurement list")
+            return [label_text(n) for n in find_all(lst, lambda n: n.getRole() == p.ROLE_LABEL,
+                                                    []) if label_text(n).startswith("T2 · ")]
         t2_long = self.caliper_values()[1][0]
+        # A tumour's size is its long axis: its caliper is not said to lack
+        # a short one; a node's is.
+        self.assertTrue(wait_for(lambda: t2_listed() == ["T2 · %.1f mm" % t2_long], 10),
+                        t2_listed())
         toggle_t2_nodal()
         self.assertTrue(wait_for(lambda: [r for r in t2_row()
                                           if "Baseline: short axis not measured" in r], 10),
                         t2_row())
+        self.assertTrue(wait_for(lambda: t2_listed() ==
+                                 ["T2 · %.1f mm · short axis not measured" % t2_long], 10),
+                        t2_listed())
         self.shot("2-node-short-axis-not-measured")
         # The short axis: its two ends dragged 6 px below and 6 px above
         # the crossing, the middle of T2's 46 px long axis.
