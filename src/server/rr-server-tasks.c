@@ -429,7 +429,33 @@ task_from_row (Task         *t,
   t->reading = g_strdup (col_text (st, 13));
 }
 
-/* The task @id if @user may see it (its own; an admin: any). */
+/* The roles @user holds in @trial (none: an empty list). */
+static char **
+member_roles (const RrUser *user,
+              const char   *trial)
+{
+  RrStmt *st = rr_db_query (RR_Q_MEMBER_ROLES);
+  char **roles = NULL;
+
+  rr_stmt_bind_text (st, 1, trial);
+  rr_stmt_bind_int (st, 2, user->id);
+  if (st && rr_stmt_step (st) == RR_ROW)
+    roles = g_strsplit (col_text (st, 0), ",", -1);
+  rr_stmt_finalize (st);
+  return roles ? roles : g_new0 (char *, 1);
+}
+
+/* Whether @roles has the role a task of @kind is done in. */
+static gboolean
+kind_role_held (const char *const *roles,
+                const char        *kind)
+{
+  const char *role = g_str_equal (kind, "read") ? "reader"
+                     : g_str_equal (kind, "adjudication") ? "adjudicator"
+                     : g_str_equal (kind, "query") ? "site" : "qc";
+  return g_strv_contains (roles, role);
+}
+
 /* Does @user still hold, in @trial, the role a task of @kind is done in?
  * Taking a role away (PUT /trials/{t}/members/{u}) ends the user's
  * sessions, but the tasks of the role stay theirs: at the next login the
@@ -440,23 +466,11 @@ task_role_held (const RrUser *user,
                 const char   *trial,
                 const char   *kind)
 {
-  const char *role = g_str_equal (kind, "read") ? "reader"
-                     : g_str_equal (kind, "adjudication") ? "adjudicator"
-                     : g_str_equal (kind, "query") ? "site" : "qc";
-  RrStmt *st = rr_db_query (RR_Q_MEMBER_ROLES);
-  gboolean held = FALSE;
-
-  rr_stmt_bind_text (st, 1, trial);
-  rr_stmt_bind_int (st, 2, user->id);
-  if (st && rr_stmt_step (st) == RR_ROW)
-    {
-      g_auto (GStrv) roles = g_strsplit (col_text (st, 0), ",", -1);
-      held = g_strv_contains ((const char *const *) roles, role);
-    }
-  rr_stmt_finalize (st);
-  return held;
+  g_auto (GStrv) roles = member_roles (user, trial);
+  return kind_role_held ((const char *const *) roles, kind);
 }
 
+/* The task @id if @user may see it (its own; an admin: any). */
 gboolean
 task_get (const RrUser *user,
           const char   *id,
@@ -574,6 +588,10 @@ get_tasks (RrHttpRequest  *req,
   const char *status = g_hash_table_lookup (req->query, "status");
   static const char *const statuses[] = { "open", "submitted", "all", NULL };
   g_autoptr (RrJsonWriter) w = rr_json_writer_new (FALSE);
+  /* Each trial's roles, asked once, not once a task (a worklist of 500
+   * tasks of one trial was 500 queries). */
+  g_autoptr (GHashTable) roles = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                                        (GDestroyNotify) g_strfreev);
   RrStmt *st;
 
   status = status ? status : "open";
@@ -588,9 +606,18 @@ get_tasks (RrHttpRequest  *req,
     {
       g_auto (Task) t = { 0 };
       task_from_row (&t, st);
-      if (req->user->admin || g_str_equal (t.status, "cancelled") ||
-          task_role_held (req->user, t.trial, t.kind))
-        write_task (w, &t, TRUE);
+      if (!req->user->admin && !g_str_equal (t.status, "cancelled"))
+        {
+          char **held = g_hash_table_lookup (roles, t.trial);
+          if (held == NULL)
+            {
+              held = member_roles (req->user, t.trial);
+              g_hash_table_insert (roles, g_strdup (t.trial), held);
+            }
+          if (!kind_role_held ((const char *const *) held, t.kind))
+            continue;
+        }
+      write_task (w, &t, TRUE);
     }
   rr_stmt_finalize (st);
   rr_json_end_array (w);
