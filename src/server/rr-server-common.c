@@ -48,6 +48,14 @@ rr_respond_error (RrHttpAnswer *resp,
 }
 
 void
+rr_test_delay (const char *name)
+{
+  const char *delay = g_getenv (name);
+  if (delay)
+    g_usleep (MIN (g_ascii_strtoull (delay, NULL, 10), 5000) * 1000);
+}
+
+void
 bad_request (RrHttpAnswer *resp,
              const char *message)
 {

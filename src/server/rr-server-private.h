@@ -30,6 +30,9 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Task, task_clear)
  * user name (valid_id refuses the parentheses), so no one logs in as it. */
 #define RR_UNASSIGNED "(unassigned)"
 
+/* Sleeps for the milliseconds the environment variable @name gives (at
+ * most 5 s): tests widen the windows where parallel requests meet. */
+G_GNUC_INTERNAL void rr_test_delay (const char *name);
 G_GNUC_INTERNAL void bad_request (RrHttpAnswer *resp, const char *message);
 G_GNUC_INTERNAL void not_found (RrHttpAnswer *resp);
 G_GNUC_INTERNAL void forbidden (RrHttpAnswer *resp);

@@ -106,16 +106,6 @@ typedef struct
   int code;
 } Store;
 
-/* Sleeps for the milliseconds the environment variable @name gives (at
- * most 5 s): tests widen the windows where parallel uploads meet. */
-static void
-test_delay (const char *name)
-{
-  const char *delay = g_getenv (name);
-  if (delay)
-    g_usleep (MIN (g_ascii_strtoull (delay, NULL, 10), 5000) * 1000);
-}
-
 static void
 store_unlocked (gpointer data)
 {
@@ -123,7 +113,7 @@ store_unlocked (gpointer data)
   s->answer = rr_server->rest_post ("/instances", s->req->body, s->req->body_len, &s->code);
   /* A test widens the window between the store and the records written
    * after it, where parallel files of a new study meet (test_upload). */
-  test_delay ("READROOM_TEST_STORE_DELAY_MS");
+  rr_test_delay ("READROOM_TEST_STORE_DELAY_MS");
 }
 
 /* Orthanc refused the file itself (not DICOM), or could not store it. */
@@ -341,7 +331,7 @@ upload_allowed (const RrUser *user,
   g_free (pending.trial);
   g_free (pending.site);
   /* ...and a test widens the window between the two (test_upload). */
-  test_delay ("READROOM_TEST_CHECK_DELAY_MS");
+  rr_test_delay ("READROOM_TEST_CHECK_DELAY_MS");
   st = rr_db_query (RR_Q_STUDY_IS_OWN);
   rr_stmt_bind_text (st, 1, study_uid);
   rr_stmt_bind_int (st, 2, user->id);

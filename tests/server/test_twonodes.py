@@ -43,6 +43,10 @@ READERS = ["reader%d" % i for i in range(1, 5)]
 SUBJECTS = 60          # S01..S60: one timepoint each, linked concurrently
 PAIRED = 6             # P1..P6: two timepoints each, linked at once on both nodes
 IDEMPOTENT_ROUNDS = 50
+LINK_ROUNDS = 8        # L1..L8: one study linked to two subjects at once, one per node
+# The server waits this long between a link's checks and its writes, so
+# that two links of one study sent together both pass the checks.
+LINK_DELAY_MS = "150"
 
 
 def run_threads(targets):
@@ -74,6 +78,9 @@ class TwoNodes(unittest.TestCase):
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
         cls.tmp = tempfile.mkdtemp(prefix="rr-twonodes-test-")
         cls.addClassCleanup(shutil.rmtree, cls.tmp, ignore_errors=True)
+        # Every node started from here (test 3 and 5 start node 1 again).
+        os.environ["READROOM_TEST_LINK_DELAY_MS"] = LINK_DELAY_MS
+        cls.addClassCleanup(os.environ.pop, "READROOM_TEST_LINK_DELAY_MS", None)
         cls.tn = twonodes.TwoNodes()
         cls.addClassCleanup(cls.tn.stop)
         cls.tn.start()
@@ -96,6 +103,7 @@ class TwoNodes(unittest.TestCase):
         names = ["S%02d" % i for i in range(1, SUBJECTS + 1)]
         paired = ["P%d" % i for i in range(1, PAIRED + 1)]
         jobs = [(s, 0) for s in names] + [(p, k) for p in paired for k in (0, 1)]
+        jobs += [("L%d" % r, 0) for r in range(1, LINK_ROUNDS + 1)]
         for n, (subject, k) in enumerate(jobs):
             out = os.path.join(cls.tmp, "%s-%d" % (subject, k))
             subprocess.run([PHANTOM, out, "--kind", "ct", "--slices", "1", "--size", "32",
@@ -333,6 +341,28 @@ class TwoNodes(unittest.TestCase):
             rows = d.execute("SELECT sop_uid, sha256 FROM instances").fetchall()
         self.assertEqual({r[0] for r in rows}, sops)
         self.assertTrue(all(r[1] for r in rows))
+
+    def test_5_one_study_one_visit_across_nodes(self):
+        """One study linked to two subjects' visits at once, one link on
+        each node: both pass the server's checks before either is
+        written (LINK_DELAY_MS); the study's link is unique, so one is
+        made and the other refused with 422, each time."""
+        if self.n1.proc is None:
+            self.n1.start()
+        self.tn.haproxy.wait_status({"node1": "UP", "node2": "UP"})
+        for r in range(1, LINK_ROUNDS + 1):
+            study = self.studies[("L%d" % r, 0)]
+
+            def link(subject, node):
+                return lambda: node.request(
+                    "POST", "/readroom/v1/trials/TN/subjects/%s/timepoints" % subject,
+                    {"label": "Baseline", "day": 0, "studies": [study]}, token=self.admin)
+            answers = run_threads([link("LA%d" % r, self.n1), link("LB%d" % r, self.n2)])
+            self.assertEqual(sorted(a[0] for a in answers), [201, 422], answers)
+            refused = [a[1] for a in answers if a[0] == 422][0]
+            self.assertIn("linked to another timepoint", refused["error"]["message"], refused)
+            self.assertEqual(self.tn.pg.psql("readroom", "SELECT count(*) FROM timepoint_studies"
+                                             " WHERE study_uid = '%s'" % study), [["1"]])
 
 
 class ProxiedServer(twonodes.Endpoint):
