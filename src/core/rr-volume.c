@@ -131,7 +131,11 @@ rr_volume_unref (RrVolume *volume)
   voxels_free (volume);
   g_free (volume->slice_pos);
   g_free (volume->slice_d);
-  g_strfreev (volume->slice_sop);
+  /* Not g_strfreev: a gap's NULL would end it, and the slices after it
+   * would leak. */
+  for (guint k = 0; volume->slice_sop && k < volume->dims[2]; k++)
+    g_free (volume->slice_sop[k]);
+  g_free (volume->slice_sop);
   g_free (volume->slice_frame);
   g_free (volume->modality);
   g_free (volume->series_uid);

@@ -673,7 +673,13 @@ verify (Export *ex, DSRDocument &doc)
                                  ? g_date_time_new_from_iso8601 (json_node_get_string (time), NULL)
                                  : NULL;
       g_autoptr (GDateTime) utc = dt ? g_date_time_to_utc (dt) : NULL;
-      g_autofree char *dicom_dt = utc ? g_date_time_format (utc, "%Y%m%d%H%M%S") : NULL;
+      /* Digits, not g_date_time_format: a DICOM DT is never the locale's. */
+      g_autofree char *dicom_dt
+        = utc ? g_strdup_printf ("%04d%02d%02d%02d%02d%02d", g_date_time_get_year (utc),
+                                 g_date_time_get_month (utc), g_date_time_get_day_of_month (utc),
+                                 g_date_time_get_hour (utc), g_date_time_get_minute (utc),
+                                 g_date_time_get_second (utc))
+              : NULL;
       if (dicom_dt == NULL)
         fail (RR_DICOM_ERROR_FORMAT, "the signature of %s has no ISO 8601 \"time\"",
               json_node_get_string (name));

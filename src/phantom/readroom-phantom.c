@@ -62,7 +62,9 @@ usage_error (GOptionContext *ctx, const char *msg)
 int
 main (int argc, char **argv)
 {
-  g_autofree char *kind_s = g_strdup ("ct");
+  /* NULL, not a default string: GOption replaces a string option's value
+   * without freeing it. */
+  g_autofree char *kind_s = NULL;
   g_autofree char *size_s = NULL, *pixel_s = NULL, *ts_s = NULL, *uneven_s = NULL;
   g_autofree char *orient_s = NULL, *truth_path = NULL, *patient = NULL, *date_s = NULL;
   g_autofree char *patient_name = NULL;
@@ -122,7 +124,7 @@ main (int argc, char **argv)
   if (missing_at != -1 && (missing < 0 || missing_at < 0 || missing_at >= timepoints))
     return usage_error (ctx, "--missing-at needs --missing-slice and a timepoint 0..N-1");
 
-  kinds = g_strsplit (kind_s, ",", -1);
+  kinds = g_strsplit (kind_s ? kind_s : "ct", ",", -1);
   g_autofree char *study_uid_base = NULL;
   for (int tp = 0; tp < timepoints; tp++)
     {
