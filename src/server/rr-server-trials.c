@@ -344,9 +344,9 @@ post_timepoint (RrHttpRequest *req,
         return rr_respond_error (resp, 422, "invalid_submission", msg, NULL);
     }
   /* On PostgreSQL two nodes may both pass the checks above for the same
-   * study; its link's unique index (migration 8) refuses the second,
-   * which then runs again and is refused here (test_twonodes). A test
-   * widens the window. */
+   * study, or the same subject's day; the unique indexes of migration 8
+   * refuse the second write, whose request then runs again and is
+   * refused by them (test_twonodes). A test widens the window. */
   rr_test_delay ("READROOM_TEST_LINK_DELAY_MS");
   rr_db_begin ();
   st = rr_db_query (RR_Q_TIMEPOINT_INSERT);

@@ -44,6 +44,7 @@ SUBJECTS = 60          # S01..S60: one timepoint each, linked concurrently
 PAIRED = 6             # P1..P6: two timepoints each, linked at once on both nodes
 IDEMPOTENT_ROUNDS = 50
 LINK_ROUNDS = 8        # L1..L8: one study linked to two subjects at once, one per node
+DAY_ROUNDS = 4         # D1..D4: two visits of one subject on one day, one per node
 # The server waits this long between a link's checks and its writes, so
 # that two links of one study sent together both pass the checks.
 LINK_DELAY_MS = "150"
@@ -104,6 +105,7 @@ class TwoNodes(unittest.TestCase):
         paired = ["P%d" % i for i in range(1, PAIRED + 1)]
         jobs = [(s, 0) for s in names] + [(p, k) for p in paired for k in (0, 1)]
         jobs += [("L%d" % r, 0) for r in range(1, LINK_ROUNDS + 1)]
+        jobs += [("D%d" % r, k) for r in range(1, DAY_ROUNDS + 1) for k in (0, 1)]
         for n, (subject, k) in enumerate(jobs):
             out = os.path.join(cls.tmp, "%s-%d" % (subject, k))
             subprocess.run([PHANTOM, out, "--kind", "ct", "--slices", "1", "--size", "32",
@@ -363,6 +365,30 @@ class TwoNodes(unittest.TestCase):
             self.assertIn("linked to another timepoint", refused["error"]["message"], refused)
             self.assertEqual(self.tn.pg.psql("readroom", "SELECT count(*) FROM timepoint_studies"
                                              " WHERE study_uid = '%s'" % study), [["1"]])
+
+    def test_6_one_visit_a_day_across_nodes(self):
+        """Two visits of one subject on the same day under two labels, one
+        on each node at once: both pass the clash check before either is
+        written (LINK_DELAY_MS); the subject's day is unique, so one is
+        made and the other refused with 409, each time."""
+        if self.n1.proc is None:
+            self.n1.start()
+        self.tn.haproxy.wait_status({"node1": "UP", "node2": "UP"})
+        for r in range(1, DAY_ROUNDS + 1):
+            subject = "D%d" % r
+
+            def visit(label, k, node):
+                return lambda: node.request(
+                    "POST", "/readroom/v1/trials/TN/subjects/%s/timepoints" % subject,
+                    {"label": label, "day": 0, "studies": [self.studies[(subject, k)]]},
+                    token=self.admin)
+            answers = run_threads([visit("Baseline", 0, self.n1), visit("Screening", 1, self.n2)])
+            self.assertEqual(sorted(a[0] for a in answers), [201, 409], answers)
+            refused = [a[1] for a in answers if a[0] == 409][0]
+            self.assertIn("label or day", refused["error"]["message"], refused)
+            self.assertEqual(self.tn.pg.psql("readroom", "SELECT count(*) FROM timepoints"
+                                             " WHERE trial_id = 'TN' AND subject = '%s'"
+                                             % subject), [["1"]])
 
 
 class ProxiedServer(twonodes.Endpoint):
