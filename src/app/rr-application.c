@@ -1,6 +1,7 @@
 /* rr-application.c: one window per activation; `readroom FOLDER` opens
  * the folder; app-wide actions (about, shortcuts, quit). */
 #include "rr-application.h"
+#include "rr-frame-pool.h"
 #include "rr-gl-probe.h"
 #include "rr-window.h"
 #include "rr-dicom.h"
@@ -31,6 +32,7 @@ second_frame (GtkWidget     *widget,
         g_strdup_printf ("renderer %s; %s", renderer ? G_OBJECT_TYPE_NAME (renderer) : "none",
                          rr_gl_probe_summary ());
       rr_watchdog_log (line);
+      rr_frame_pool_hold (GTK_WINDOW (widget));
       rr_watchdog_watch_frames (widget);
     }
   if (*frames < 2)

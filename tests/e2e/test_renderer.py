@@ -11,6 +11,7 @@ of the window itself). Run inside dbus-run-session with DISPLAY set."""
 import os
 import re
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from a11y import AppCase, main, stop, wait_for  # noqa: E402
@@ -22,8 +23,10 @@ class Renderer(AppCase):
         cls.make_tmp("rr-e2e-renderer-")
         cls.start_bus()
 
-    def renderer_line(self, **extra):
-        """Starts the application and returns its "renderer ..." line."""
+    def renderer_line(self, while_up=None, **extra):
+        """Starts the application and returns its "renderer ..." line
+        (and what @while_up, given the process, returned before it was
+        stopped)."""
         cls = type(self)
         env = cls.app_env(XDG_DATA_HOME=os.path.join(cls.tmp, "data"), **extra)
         if "GSK_RENDERER" not in extra:
@@ -40,10 +43,23 @@ class Renderer(AppCase):
             return m[0] if m else None
         try:
             found = wait_for(line, 60)
+            seen = while_up(proc) if while_up and found else None
         finally:
             stop(proc)
         self.assertIsNotNone(found, "the application logged no renderer")
-        return found
+        return (found, seen) if while_up else found
+
+    @staticmethod
+    def shm_segments(proc):
+        """The SysV shared-memory segments the process has attached, as
+        (address, size in bytes): cairo's pools of X shared memory."""
+        out = []
+        with open("/proc/%d/maps" % proc.pid) as f:
+            for entry in f:
+                if "SYSV" in entry:
+                    lo, hi = (int(x, 16) for x in entry.split()[0].split("-"))
+                    out.append((lo, hi - lo))
+        return out
 
     def test_software_gl_draws_with_cairo(self):
         found = self.renderer_line()
@@ -51,6 +67,37 @@ class Renderer(AppCase):
         # The probe saw Mesa's software GL: that was why.
         self.assertRegex(found, r'GL renderer "[^"]*(llvmpipe|softpipe|Software Rasterizer)')
         self.assertIn("viewports drawn on the CPU", found)
+
+    def test_cairo_frames_keep_their_shared_memory(self):
+        """GTK's cairo frames on X11 reach the window through cairo's pools
+        of X shared memory, and cairo gives back a pool large enough for a
+        whole window as each frame ends: every large frame then faults its
+        pages in anew. The application holds one pool, as large as the
+        window's frames, for as long as the window lives."""
+        def segments_between_frames(proc):
+            wait_for(lambda: "held X shared-memory pool" in open(type(self).watchdog_log).read(),
+                     30)
+            first = self.shm_segments(proc)
+            time.sleep(1)
+            return first, self.shm_segments(proc)
+
+        found, (first, later) = self.renderer_line(while_up=segments_between_frames)
+        self.assertTrue(found.startswith("renderer GskCairoRenderer;"), found)
+        with open(type(self).watchdog_log) as f:
+            held = re.findall(r"frames drawn from a held X shared-memory pool, made for (\d+)x(\d+)",
+                              f.read())
+        self.assertTrue(held, "no pool held")
+        width, height = (int(x) for x in held[-1])
+        self.assertGreaterEqual(width * height, 800 * 600, held)
+        # cairo makes a pool 8 times (rounded up to a power of two) the
+        # image that asks for it, and gives images up to an eighth of it:
+        # a pool that can give a whole frame (4 bytes a pixel) is at least
+        # 8 frames large. Without the hold, what stays between frames is
+        # cairo's own pool of smaller images (16 MB beside a 1280x800
+        # window, whose frames need 32 MB). It is there a second later.
+        large = [seg for seg in first if seg[1] >= 8 * 4 * width * height]
+        self.assertTrue(large, "no pool for whole frames between frames: %r" % first)
+        self.assertTrue(set(large) <= set(later), (first, later))
 
     def test_viewports_with_gl_when_asked(self):
         found = self.renderer_line(READROOM_VIEWPORT="gl")
