@@ -228,6 +228,39 @@ fill_pixels (cairo_surface_t *surface, const guint8 *grey, RrColormap map,
  * otherwise (no GPU, or a software one) it is the final image, sampled at
  * the pane's device pixels, with what the GL reslicer draws: the colour
  * map, and PET in hot iron over CT. */
+static gboolean
+refine (gpointer data)
+{
+  RrViewport *self = data;
+  self->refine_source = 0;
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+  return G_SOURCE_REMOVE;
+}
+
+/* Whether pane @i's first image of its volume (a task opening, a series
+ * chosen, a new pane of a layout) is better made coarse, and the final one
+ * in a frame of its own: the first comes in a frame that draws the rest of
+ * the window as well (the whole window, when a task opens), where the
+ * final image's 10-20 ms of the main thread's CPU made the longest stall
+ * longer. Only where the coarse image is at most half the samples. The
+ * final image follows once the frame is drawn and pending input handled
+ * (an idle at the default idle priority: after GTK's redraw). */
+static gboolean
+coarse_first (RrViewport *self, guint i, RrVolume *v)
+{
+  RrPlane pl;
+  double f = 1;
+
+  if (self->cpu_image[i].volume == v || !rr_viewport_pane_plane (self, i, 1, &pl))
+    return FALSE;
+  coarse_plane (&pl, v, &f);
+  if (f < 1.5)
+    return FALSE;
+  if (self->refine_source == 0)
+    self->refine_source = g_idle_add (refine, self);
+  return TRUE;
+}
+
 static void
 draw_cpu_pane (RrViewport *self, cairo_t *cr, guint i, gboolean coarse)
 {
@@ -235,12 +268,16 @@ draw_cpu_pane (RrViewport *self, cairo_t *cr, guint i, gboolean coarse)
   const Pane *p = &self->panes[i];
   CpuImage *c = &self->cpu_image[i];
   RrVolume *v = rr_viewport_pane_volume (self, i);
-  RrVolume *fusion = coarse || p->compare ? NULL : self->fusion;
-  int scale = coarse ? 1 : gtk_widget_get_scale_factor (GTK_WIDGET (self));
+  RrVolume *fusion;
+  int scale;
   double center, width, f = 1;
   double fusion_lo = self->fusion_lo, fusion_hi = self->fusion_hi;
   gboolean invert;
 
+  if (!coarse && coarse_first (self, i, v))
+    coarse = TRUE;
+  fusion = coarse || p->compare ? NULL : self->fusion;
+  scale = coarse ? 1 : gtk_widget_get_scale_factor (GTK_WIDGET (self));
   if (!rr_viewport_pane_plane (self, i, scale, &pl))
     return;
   rr_viewport_pane_window (self, i, &center, &width);

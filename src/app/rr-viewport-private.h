@@ -62,6 +62,7 @@ struct _RrViewport
   float *cpu_values;       /* the CPU reslicer's output, kept between frames */
   guint8 *cpu_grey, *cpu_fused;
   gsize cpu_n;             /* ...their length in samples */
+  guint refine_source;     /* draws again at the panes' own resolution, after a coarse first image */
 
   int alloc_w, alloc_h;     /* the last size allocated */
   RrLayout layout;

@@ -528,6 +528,7 @@ rr_viewport_dispose (GObject *object)
   g_clear_handle_id (&self->upload_source, g_source_remove);
   g_clear_handle_id (&self->realize_source, g_source_remove);
   g_clear_handle_id (&self->warm_source, g_source_remove);
+  g_clear_handle_id (&self->refine_source, g_source_remove);
   if (self->preparing)
     g_cancellable_cancel (self->preparing);
   g_clear_object (&self->preparing);
