@@ -6,12 +6,12 @@
  * pool (cairo-xlib-surface-shm.c). It destroys a pool as soon as its last
  * image is freed; the one that stays between frames (16 MB here, kept by
  * some small image) gives images of 2 MB at most. So each large frame
- * attaches a new segment, and the kernel
- * faults in every page the copy touches, on the main thread (1,100 pages
- * for a 1280x860 window). Measured with bench/stall.py's page-fault count
- * while a task opens: 5,100 faults of the main thread before, 4,000 with
- * the pool held; the longest stall 143-219 ms before, 103-115 ms after
- * (four alternated runs each).
+ * attaches a new segment, and the kernel faults in every page the copy
+ * touches, on the main thread (1,100 pages for a 1280x860 window).
+ * Measured with bench/stall.py's page-fault count while a task opens:
+ * 5,100 faults of the main thread before, 4,000 with the pool held; the
+ * longest stall 143-219 ms before, 103-115 ms after (four alternated runs
+ * each).
  *
  * A pool outlives its frames while one image of it is alive. This holds a
  * small one, in a pool made by images of the window's whole size, which
@@ -68,11 +68,12 @@ hold_for_size (GdkSurface *surface,
   height = MAX (height, hold->height);
   target = cairo_xlib_surface_create (xdisplay, xid, attributes.visual, width, height);
   /* The frame's size first: cairo sizes a new pool by the image that
-   * makes it. Two, as a frame's copy may be drawn while the X server still
-   * reads the last one's; cairo clears new images, so both bring their
-   * pages into memory now rather than in a frame the reader waits for. The small image then takes its place from
-   * the same pool (cairo looks in the newest pool first), and the
-   * frame-sized ones go back to the pool for the frames to use. */
+   * makes it. Two, as a frame's copy may be drawn while the X server
+   * still reads the last one's; cairo clears new images, so both bring
+   * their pages into memory now rather than in a frame the reader waits
+   * for. The small image then takes its place from the same pool (cairo
+   * looks in the newest pool first), and the frame-sized ones go back to
+   * the pool for the frames to use. */
   frame = cairo_surface_create_similar_image (target, CAIRO_FORMAT_ARGB32, width, height);
   copy = cairo_surface_create_similar_image (target, CAIRO_FORMAT_ARGB32, width, height);
   keep = cairo_surface_create_similar_image (target, CAIRO_FORMAT_ARGB32, 32, 32);

@@ -220,14 +220,6 @@ fill_pixels (cairo_surface_t *surface, const guint8 *grey, RrColormap map,
   cairo_surface_mark_dirty (surface);
 }
 
-/* The image of pane @i drawn by the CPU: made again only when the volume,
- * the plane (point, zoom, pan, turn, size, slab), the window, the
- * inversion, the colour map or the fused volume changed; otherwise the
- * one made for an earlier frame. While the GPU's copy is made (@coarse)
- * it is sampled at the volume's resolution on this thread alone;
- * otherwise (no GPU, or a software one) it is the final image, sampled at
- * the pane's device pixels, with what the GL reslicer draws: the colour
- * map, and PET in hot iron over CT. */
 static gboolean
 refine (gpointer data)
 {
@@ -261,6 +253,14 @@ coarse_first (RrViewport *self, guint i, RrVolume *v)
   return TRUE;
 }
 
+/* The image of pane @i drawn by the CPU: made again only when the volume,
+ * the plane (point, zoom, pan, turn, size, slab), the window, the
+ * inversion, the colour map or the fused volume changed; otherwise the
+ * one made for an earlier frame. While the GPU's copy is made (@coarse),
+ * and for a pane's first image of a volume (coarse_first), it is sampled
+ * at the volume's resolution on this thread alone; otherwise (no GPU, or a software one) it is the final image, sampled at
+ * the pane's device pixels, with what the GL reslicer draws: the colour
+ * map, and PET in hot iron over CT. */
 static void
 draw_cpu_pane (RrViewport *self, cairo_t *cr, guint i, gboolean coarse)
 {
