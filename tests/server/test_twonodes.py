@@ -17,7 +17,6 @@
   still completes with every file verified.
 - The server suite's workflow and access matrix, against the proxy."""
 import contextlib
-import json
 import os
 import shutil
 import signal
@@ -344,14 +343,19 @@ class TwoNodes(unittest.TestCase):
         self.assertEqual({r[0] for r in rows}, sops)
         self.assertTrue(all(r[1] for r in rows))
 
+    def both_nodes_up(self):
+        """Node 1 running again (test 3 kills it) and both UP behind the
+        proxy."""
+        if self.n1.proc is None:
+            self.n1.start()
+        self.tn.haproxy.wait_status({"node1": "UP", "node2": "UP"})
+
     def test_5_one_study_one_visit_across_nodes(self):
         """One study linked to two subjects' visits at once, one link on
         each node: both pass the server's checks before either is
         written (LINK_DELAY_MS); the study's link is unique, so one is
         made and the other refused with 422, each time."""
-        if self.n1.proc is None:
-            self.n1.start()
-        self.tn.haproxy.wait_status({"node1": "UP", "node2": "UP"})
+        self.both_nodes_up()
         for r in range(1, LINK_ROUNDS + 1):
             study = self.studies[("L%d" % r, 0)]
 
@@ -371,9 +375,7 @@ class TwoNodes(unittest.TestCase):
         on each node at once: both pass the clash check before either is
         written (LINK_DELAY_MS); the subject's day is unique, so one is
         made and the other refused with 409, each time."""
-        if self.n1.proc is None:
-            self.n1.start()
-        self.tn.haproxy.wait_status({"node1": "UP", "node2": "UP"})
+        self.both_nodes_up()
         for r in range(1, DAY_ROUNDS + 1):
             subject = "D%d" % r
 
