@@ -55,9 +55,10 @@ def main_thread_cpu_ms(pid):
 
 
 def main_thread_faults(pid):
-    """Page faults the process' main thread has taken (minor, each a page
-    the kernel gave it on first touch): a count, which the load does not
-    change, of the memory its frames touched for the first time."""
+    """Page faults the process' main thread has taken, minor and major
+    (a minor one: a page the kernel gave it on first touch): a count, which
+    the load does not change, of the memory its frames touched for the
+    first time."""
     with open("/proc/%d/task/%d/stat" % (pid, pid)) as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return int(fields[7]) + int(fields[9])

@@ -25,8 +25,8 @@ class Renderer(AppCase):
 
     def renderer_line(self, while_up=None, **extra):
         """Starts the application and returns its "renderer ..." line
-        (and what @while_up, given the process, returned before it was
-        stopped)."""
+        (and what @while_up, given the process and a function that reads
+        the process' part of the log, returned before it was stopped)."""
         cls = type(self)
         env = cls.app_env(XDG_DATA_HOME=os.path.join(cls.tmp, "data"), **extra)
         if "GSK_RENDERER" not in extra:
@@ -36,14 +36,17 @@ class Renderer(AppCase):
         start = os.path.getsize(cls.watchdog_log)
         proc, _ = cls.launch_app([], env)
 
-        def line():
+        def log():
             with open(cls.watchdog_log) as f:
                 f.seek(start)
-                m = re.search(r"^renderer .*$", f.read(), re.M)
+                return f.read()
+
+        def line():
+            m = re.search(r"^renderer .*$", log(), re.M)
             return m[0] if m else None
         try:
             found = wait_for(line, 60)
-            seen = while_up(proc) if while_up and found else None
+            seen = while_up(proc, log) if while_up and found else None
         finally:
             stop(proc)
         self.assertIsNotNone(found, "the application logged no renderer")
@@ -74,18 +77,16 @@ class Renderer(AppCase):
         whole window as each frame ends: every large frame then faults its
         pages in anew. The application holds one pool, as large as the
         window's frames, for as long as the window lives."""
-        def segments_between_frames(proc):
-            wait_for(lambda: "held X shared-memory pool" in open(type(self).watchdog_log).read(),
-                     30)
+        pattern = r"frames drawn from a held X shared-memory pool, made for (\d+)x(\d+)"
+
+        def segments_between_frames(proc, log):
+            wait_for(lambda: re.search(pattern, log()), 30)
             first = self.shm_segments(proc)
             time.sleep(1)
-            return first, self.shm_segments(proc)
+            return first, self.shm_segments(proc), re.findall(pattern, log())
 
-        found, (first, later) = self.renderer_line(while_up=segments_between_frames)
+        found, (first, later, held) = self.renderer_line(while_up=segments_between_frames)
         self.assertTrue(found.startswith("renderer GskCairoRenderer;"), found)
-        with open(type(self).watchdog_log) as f:
-            held = re.findall(r"frames drawn from a held X shared-memory pool, made for (\d+)x(\d+)",
-                              f.read())
         self.assertTrue(held, "no pool held")
         width, height = (int(x) for x in held[-1])
         self.assertGreaterEqual(width * height, 800 * 600, held)
@@ -93,8 +94,9 @@ class Renderer(AppCase):
         # image that asks for it, and gives images up to an eighth of it:
         # a pool that can give a whole frame (4 bytes a pixel) is at least
         # 8 frames large. Without the hold, what stays between frames is
-        # cairo's own pool of smaller images (16 MB beside a 1280x800
-        # window, whose frames need 32 MB). It is there a second later.
+        # cairo's own pool of smaller images (16 MB beside a 1280x860
+        # window, whose frames of 4.4 MB need one of 35 MB at least). It is
+        # there a second later.
         large = [seg for seg in first if seg[1] >= 8 * 4 * width * height]
         self.assertTrue(large, "no pool for whole frames between frames: %r" % first)
         self.assertTrue(set(large) <= set(later), (first, later))
