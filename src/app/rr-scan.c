@@ -2,6 +2,7 @@
  * header of a folder, or decoding a series, takes seconds; the window must
  * keep drawing meanwhile. */
 #include "rr-scan.h"
+#include "rr-frame-gate.h"
 
 typedef struct
 {
@@ -163,7 +164,9 @@ series_load_thread (GTask        *task,
 {
   SeriesLoad *d = data;
   GError *error = NULL;
-  RrDicomLoadOptions opts = { 0, d->watch.progress, d->watch.data };
+  /* The decoders step aside while the window draws (rr-frame-gate.c). */
+  RrDicomLoadOptions opts = { 0, d->watch.progress, d->watch.data,
+                              (RrDicomYieldFunc) rr_frame_gate_pass, NULL };
   RrVolume *v;
 
   if (d->watch.preview)

@@ -593,6 +593,8 @@ load_worker (gpointer data)
           guint done = (guint) g_atomic_int_add (&ctx->done, 1) + 1;
           if (ctx->options && ctx->options->progress)
             ctx->options->progress (done, total, ctx->options->progress_data);
+          if (ctx->options && ctx->options->yield)
+            ctx->options->yield (ctx->options->yield_data);
         }
     }
   catch (...)

@@ -75,11 +75,17 @@ typedef void (*RrDicomProgressFunc) (guint    done,
                                      guint    total,
                                      gpointer user_data);
 
+/* Called from each decoding thread between two slices; may block for a
+ * while, to leave the cores to another thread (a window's frame). */
+typedef void (*RrDicomYieldFunc) (gpointer user_data);
+
 typedef struct
 {
   guint n_threads;            /* 0: one per core */
   RrDicomProgressFunc progress;
   gpointer progress_data;
+  RrDicomYieldFunc yield;     /* NULL: never */
+  gpointer yield_data;
 } RrDicomLoadOptions;
 
 /* The log level and the data dictionary: enough to read headers. */
