@@ -258,10 +258,14 @@ def main():
             frames = [symbolize(l) for l in block.splitlines()[1:] if l.startswith("    ")]
             # The CPU used meanwhile (the beat before included): far less
             # than the stall's length on the main thread means it waited, for
-            # the CPU the busy loops hold or for the GL driver's threads.
+            # a core the busy loops hold (its wait for a core) or asleep,
+            # for the X server or the GL driver's threads (the rest).
             cpu = re.search(r"main thread (\d+) ms, all threads (\d+) ms", block.splitlines()[0])
-            print("  %d ms (CPU: main thread %s ms, all threads %s ms): %s"
+            wait = re.search(r"waited for a core (-?\d+) ms", block.splitlines()[0])
+            print("  %d ms (CPU: main thread %s ms, all threads %s ms; main thread waited for "
+                  "a core %s ms): %s"
                   % (ms, cpu[1] if cpu else "?", cpu[2] if cpu else "?",
+                     wait[1] if wait else "?",
                      where(frames) if frames else breadcrumbs(block)))
         # Who else used the CPU meanwhile: the main thread waits for
         # llvmpipe's threads, and all share the cores with the busy loops.

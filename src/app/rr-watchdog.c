@@ -155,7 +155,25 @@ cpu_us (clockid_t clock)
   return (gint64) ts.tv_sec * G_USEC_PER_SEC + ts.tv_nsec / 1000;
 }
 
+/* How long the calling thread has waited, runnable, for a core, in µs
+ * (the second field of Linux's schedstat; -1 where it cannot be read). */
+static gint64
+runqueue_wait_us (void)
+{
+  char buf[96];
+  unsigned long long on_cpu, waiting;
+  FILE *f = fopen ("/proc/thread-self/schedstat", "re");
+  gboolean ok;
+
+  if (f == NULL)
+    return -1;
+  ok = fgets (buf, sizeof buf, f) != NULL && sscanf (buf, "%llu %llu", &on_cpu, &waiting) == 2;
+  fclose (f);
+  return ok ? (gint64) (waiting / 1000) : -1;
+}
+
 static gint64 beat_cpu_main, beat_cpu_all;   /* main thread only: at the last beat */
+static gint64 beat_waited;                   /* ...and its wait for a core */
 
 static gboolean
 beat (gpointer data)
@@ -163,6 +181,7 @@ beat (gpointer data)
   gint64 now = g_get_monotonic_time ();
   gint64 late = now - beat_due;
   gint64 cpu_main = cpu_us (CLOCK_THREAD_CPUTIME_ID), cpu_all = cpu_us (CLOCK_PROCESS_CPUTIME_ID);
+  gint64 waited = runqueue_wait_us ();
   g_autoptr (GString) stacks = NULL;
 
   /* Samples of a stall shorter than the report threshold are dropped. */
@@ -176,14 +195,17 @@ beat (gpointer data)
   g_mutex_unlock (&lock);
   if (late > REPORT_MS * 1000)
     {
-      /* Whether the loop was held by work or by waiting (for the CPU, on
-       * a loaded machine, or for the GL driver's threads): the CPU the
-       * main thread and the whole process used since the last beat. */
+      /* Whether the loop was held by work or by waiting (for a core, on
+       * a loaded machine, or asleep: for the X server, the GL driver's
+       * threads, a lock): the CPU the main thread and the whole process
+       * used since the last beat, and how long the main thread waited,
+       * runnable, for a core. */
       fprintf (log_file, "stall %" G_GINT64_FORMAT " ms at %" G_GINT64_FORMAT " ms%s; CPU "
                "since the last beat: main thread %" G_GINT64_FORMAT " ms, all threads %"
-               G_GINT64_FORMAT " ms\n%s",
+               G_GINT64_FORMAT " ms; main thread waited for a core %" G_GINT64_FORMAT " ms\n%s",
                late / 1000, g_get_real_time () / 1000, started ? "" : " (start-up)",
                (cpu_main - beat_cpu_main) / 1000, (cpu_all - beat_cpu_all) / 1000,
+               waited >= 0 && beat_waited >= 0 ? (waited - beat_waited) / 1000 : -1,
                stacks->str);
       fflush (log_file);
     }
@@ -196,6 +218,7 @@ beat (gpointer data)
   beat_due = now + BEAT_MS * 1000;
   beat_cpu_main = cpu_main;
   beat_cpu_all = cpu_all;
+  beat_waited = waited;
   __atomic_store_n (&last_beat, now, __ATOMIC_RELEASE);
   return G_SOURCE_CONTINUE;
 }
