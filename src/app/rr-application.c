@@ -2,7 +2,7 @@
  * the folder; app-wide actions (about, shortcuts, quit). */
 #include "rr-application.h"
 #include "rr-frame-pool.h"
-#include "rr-frame-gate.h"
+#include "rr-loop-gate.h"
 #include "rr-gl-probe.h"
 #include "rr-window.h"
 #include "rr-dicom.h"
@@ -34,7 +34,7 @@ second_frame (GtkWidget     *widget,
                          rr_gl_probe_summary ());
       rr_watchdog_log (line);
       rr_frame_pool_hold (GTK_WINDOW (widget));
-      rr_frame_gate_watch (GTK_WINDOW (widget));
+      rr_loop_gate_watch ();
       rr_watchdog_watch_frames (widget);
     }
   if (*frames < 2)

@@ -2,7 +2,7 @@
  * header of a folder, or decoding a series, takes seconds; the window must
  * keep drawing meanwhile. */
 #include "rr-scan.h"
-#include "rr-frame-gate.h"
+#include "rr-loop-gate.h"
 
 typedef struct
 {
@@ -164,9 +164,9 @@ series_load_thread (GTask        *task,
 {
   SeriesLoad *d = data;
   GError *error = NULL;
-  /* The decoders step aside while the window draws (rr-frame-gate.c). */
+  /* The decoders step aside while the window works (rr-loop-gate.c). */
   RrDicomLoadOptions opts = { 0, d->watch.progress, d->watch.data,
-                              (RrDicomYieldFunc) rr_frame_gate_pass, NULL };
+                              (RrDicomYieldFunc) rr_loop_gate_pass, NULL };
   RrVolume *v;
 
   if (d->watch.preview)

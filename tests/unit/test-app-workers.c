@@ -2,11 +2,11 @@
  * disk: a series loads on a worker, its middle slice shown first and its
  * progress counted; a cancelled load shows nothing; a folder's structured
  * report is read on the scan's worker and handed back as a layer. The
- * decoders step aside while the window is busy (rr-frame-gate.c): they
- * wait while the gate is held, go on once it is released, and a window's
- * frames hold it. */
+ * decoders step aside while the window is busy (rr-loop-gate.c): they
+ * wait while the gate is held, go on once it is released, and the main
+ * loop holds it while it works, not while it waits. */
 #include "rr-scan.h"
-#include "rr-frame-gate.h"
+#include "rr-loop-gate.h"
 #include "rr-phantom.h"
 #include "rr-measurement.h"
 
@@ -287,7 +287,7 @@ test_load_steps_aside (void)
   g_autoptr (RrDicomScan) scan = scan_of (dir);
   Run r = { 0 };
   RrSeriesLoadWatch watch = { on_progress, NULL, &r };
-  guint base = rr_frame_gate_waits ();
+  guint base = rr_loop_gate_waits ();
   gint64 until;
 
   /* Nothing held: no slice waits. */
@@ -295,99 +295,97 @@ test_load_steps_aside (void)
   rr_series_load_async (first_series (scan), &watch, NULL, NULL, on_loaded, &r);
   g_main_loop_run (r.loop);
   g_assert_no_error (r.error);
-  g_assert_cmpuint (rr_frame_gate_waits (), ==, base);
+  g_assert_cmpuint (rr_loop_gate_waits (), ==, base);
   run_clear (&r);
   memset (&r, 0, sizeof r);
 
-  rr_frame_gate_hold ();
+  rr_loop_gate_hold ();
   r.loop = g_main_loop_new (NULL, FALSE);
   rr_series_load_async (first_series (scan), &watch, NULL, NULL, on_loaded, &r);
   until = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
-  while (rr_frame_gate_waits () == base && g_get_monotonic_time () < until)
+  while (rr_loop_gate_waits () == base && g_get_monotonic_time () < until)
     g_usleep (500);
-  g_assert_cmpuint (rr_frame_gate_waits (), >, base);
+  g_assert_cmpuint (rr_loop_gate_waits (), >, base);
   /* Each thread waits after its slice, up to 0.1 s a time: far from all. */
   g_assert_cmpint (g_atomic_int_get (&r.progress_done), <, SLICES);
-  rr_frame_gate_release ();
+  rr_loop_gate_release ();
   g_main_loop_run (r.loop);
   g_assert_no_error (r.error);
   g_assert_nonnull (r.volume);
   g_assert_cmpuint (r.volume->dims[2], ==, SLICES);
   g_assert_cmpint (g_atomic_int_get (&r.progress_done), ==, SLICES);
-  g_assert_cmpuint (rr_frame_gate_waits () - base, <=, g_get_num_processors ());
+  g_assert_cmpuint (rr_loop_gate_waits () - base, <=, g_get_num_processors ());
   run_clear (&r);
 }
 
-/* A thread that passes the gate again and again, counting nothing itself:
- * the gate counts the passes that found the window busy. */
+/* A thread that passes the gate again and again until told to stop. */
 static gpointer
 keep_passing (gpointer data)
 {
   gint *stop = data;
   while (!g_atomic_int_get (stop))
     {
-      rr_frame_gate_pass ();
+      rr_loop_gate_pass ();
       g_usleep (200);
     }
   return NULL;
 }
 
-static void
-slow_draw (GtkDrawingArea *area, cairo_t *cr, int width, int height, gpointer data)
+static gboolean
+busy_for_a_while (gpointer data)
 {
-  guint *frames = data;
-  (*frames)++;
-  /* A frame long enough for the passing thread to meet it. */
+  guint *runs = data;
+  (*runs)++;
+  /* Long enough for the passing thread to meet it. */
   g_usleep (30000);
-  cairo_set_source_rgb (cr, 0.2, 0.2, 0.2);
-  cairo_paint (cr);
+  return *runs < 5 ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
 }
 
-/* A window's frames hold the gate, from before-paint to after-paint. */
-static void
-test_frames_hold_the_gate (void)
+static gpointer
+pass_once (gpointer data)
 {
-  GtkWidget *window, *area;
-  guint frames = 0, base;
+  guint *waited = data;
+  guint base;
+  /* The main thread is waiting in its poll by now (for a 400 ms timeout). */
+  g_usleep (100000);
+  base = rr_loop_gate_waits ();
+  rr_loop_gate_pass ();
+  *waited = rr_loop_gate_waits () - base;
+  return NULL;
+}
+
+static gboolean
+quit_loop (gpointer data)
+{
+  g_main_loop_quit (data);
+  return G_SOURCE_REMOVE;
+}
+
+/* Once watched, the main loop holds the gate while it works, and not while
+ * it waits in its poll. */
+static void
+test_loop_holds_the_gate (void)
+{
+  g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  guint runs = 0, base, waited = G_MAXUINT;
   gint stop = 0;
   GThread *passer;
-  gint64 until;
 
-  if (!gtk_init_check ())
-    {
-      g_test_skip ("no display");
-      return;
-    }
-  window = gtk_window_new ();
-  area = gtk_drawing_area_new ();
-  gtk_drawing_area_set_content_width (GTK_DRAWING_AREA (area), 64);
-  gtk_drawing_area_set_content_height (GTK_DRAWING_AREA (area), 64);
-  gtk_drawing_area_set_draw_func (GTK_DRAWING_AREA (area), slow_draw, &frames, NULL);
-  gtk_window_set_child (GTK_WINDOW (window), area);
-  gtk_widget_realize (window);
-  rr_frame_gate_watch (GTK_WINDOW (window));
-  base = rr_frame_gate_waits ();
+  rr_loop_gate_watch ();
+  base = rr_loop_gate_waits ();
   passer = g_thread_new ("passer", keep_passing, &stop);
-  gtk_window_present (GTK_WINDOW (window));
-  until = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
-  while ((frames < 5 || rr_frame_gate_waits () == base) && g_get_monotonic_time () < until)
-    {
-      if (!g_main_context_iteration (NULL, FALSE))
-        {
-          gtk_widget_queue_draw (area);
-          g_usleep (1000);
-        }
-    }
+  g_idle_add (busy_for_a_while, &runs);
+  while (runs < 5)
+    g_main_context_iteration (NULL, TRUE);
   g_atomic_int_set (&stop, 1);
   g_thread_join (passer);
-  g_assert_cmpuint (frames, >=, 5);
-  g_assert_cmpuint (rr_frame_gate_waits (), >, base);
-  /* Between frames the gate is open: a pass now does not wait. */
-  base = rr_frame_gate_waits ();
-  rr_frame_gate_pass ();
-  g_assert_cmpuint (rr_frame_gate_waits (), ==, base);
-  gtk_window_destroy (GTK_WINDOW (window));
-  drain ();
+  g_assert_cmpuint (rr_loop_gate_waits (), >, base);
+
+  passer = g_thread_new ("passer", pass_once, &waited);
+  g_timeout_add (400, quit_loop, loop);
+  g_main_loop_run (loop);
+  g_thread_join (passer);
+  g_assert_cmpuint (waited, ==, 0);
 }
 
 int
@@ -404,7 +402,7 @@ main (int argc, char **argv)
   g_test_add_func ("/app-workers/load-cancelled", test_load_cancelled);
   g_test_add_func ("/app-workers/scan-with-reports", test_scan_with_reports);
   g_test_add_func ("/app-workers/load-steps-aside", test_load_steps_aside);
-  g_test_add_func ("/app-workers/frames-hold-the-gate", test_frames_hold_the_gate);
+  g_test_add_func ("/app-workers/loop-holds-the-gate", test_loop_holds_the_gate);
   ret = g_test_run ();
   remove_tree (tmp_root);
   g_free (tmp_root);
