@@ -156,6 +156,14 @@ show_preview (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* Between two slices: the decoders step aside while the window works
+ * (rr-loop-gate.c). */
+static void
+pass_gate (gpointer data)
+{
+  rr_loop_gate_pass ();
+}
+
 static void
 series_load_thread (GTask        *task,
                     gpointer      source,
@@ -164,9 +172,7 @@ series_load_thread (GTask        *task,
 {
   SeriesLoad *d = data;
   GError *error = NULL;
-  /* The decoders step aside while the window works (rr-loop-gate.c). */
-  RrDicomLoadOptions opts = { 0, d->watch.progress, d->watch.data,
-                              (RrDicomYieldFunc) rr_loop_gate_pass, NULL };
+  RrDicomLoadOptions opts = { 0, d->watch.progress, d->watch.data, pass_gate, NULL };
   RrVolume *v;
 
   if (d->watch.preview)

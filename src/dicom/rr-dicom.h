@@ -76,7 +76,7 @@ typedef void (*RrDicomProgressFunc) (guint    done,
                                      gpointer user_data);
 
 /* Called from each decoding thread between two slices; may block for a
- * while, to leave the cores to another thread (a window's frame). */
+ * while, to leave the cores to another thread (a window's main thread). */
 typedef void (*RrDicomYieldFunc) (gpointer user_data);
 
 typedef struct
