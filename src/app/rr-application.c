@@ -2,6 +2,7 @@
  * the folder; app-wide actions (about, shortcuts, quit). */
 #include "rr-application.h"
 #include "rr-frame-pool.h"
+#include "rr-heap.h"
 #include "rr-loop-gate.h"
 #include "rr-gl-probe.h"
 #include "rr-window.h"
@@ -19,6 +20,26 @@ struct _RrApplication
 
 G_DEFINE_FINAL_TYPE (RrApplication, rr_application, ADW_TYPE_APPLICATION)
 
+/* The heap a task's page and its first frames will take: about six
+ * frames of a window as large as its monitor (measured: docs/bench.md).
+ * The window itself is not laid out yet at its first frame. */
+static gsize
+heap_to_warm (GtkWidget *window)
+{
+  GdkSurface *surface = gtk_native_get_surface (GTK_NATIVE (window));
+  GdkMonitor *monitor = surface ? gdk_display_get_monitor_at_surface (
+                                    gtk_widget_get_display (window), surface) : NULL;
+  GdkRectangle area = { 0, 0, 1920, 1080 };
+  int scale = 1;
+
+  if (monitor != NULL)
+    {
+      gdk_monitor_get_geometry (monitor, &area);
+      scale = gdk_monitor_get_scale_factor (monitor);
+    }
+  return 6 * 4 * (gsize) area.width * area.height * scale * scale;
+}
+
 /* The second frame begins once the first is drawn. */
 static gboolean
 second_frame (GtkWidget     *widget,
@@ -34,6 +55,7 @@ second_frame (GtkWidget     *widget,
                          rr_gl_probe_summary ());
       rr_watchdog_log (line);
       rr_frame_pool_hold (GTK_WINDOW (widget));
+      rr_heap_warm (heap_to_warm (widget));
       rr_loop_gate_watch ();
       rr_watchdog_watch_frames (widget);
     }

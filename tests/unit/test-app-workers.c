@@ -4,13 +4,17 @@
  * report is read on the scan's worker and handed back as a layer. The
  * decoders step aside while the window is busy (rr-loop-gate.c): they
  * wait while the gate is held, go on once it is released, and the main
- * loop holds it while it works, not while it waits. */
+ * loop holds it while it works, not while it waits. The heap the frames
+ * will take is brought into memory beforehand (rr-heap.c). */
+#define _GNU_SOURCE   /* RUSAGE_THREAD */
 #include "rr-scan.h"
 #include "rr-loop-gate.h"
+#include "rr-heap.h"
 #include "rr-phantom.h"
 #include "rr-measurement.h"
 
 #include <glib/gstdio.h>
+#include <sys/resource.h>
 #include <string.h>
 
 #define SLICES 20
@@ -388,6 +392,80 @@ test_loop_holds_the_gate (void)
   g_assert_cmpuint (waited, ==, 0);
 }
 
+/* Page faults the main thread takes in a frame's worth of the heap:
+ * three blocks of 6 MB (a 1600x1000 frame's image), held at once, each
+ * page written. */
+static long
+faults_of_three_frames (void)
+{
+  struct rusage before, after;
+  char *blocks[3];
+  g_assert_cmpint (getrusage (RUSAGE_THREAD, &before), ==, 0);
+  for (guint i = 0; i < G_N_ELEMENTS (blocks); i++)
+    {
+      blocks[i] = g_malloc (6 * 1024 * 1024);
+      memset (blocks[i], 0x5a, 6 * 1024 * 1024);
+    }
+  g_assert_cmpint (getrusage (RUSAGE_THREAD, &after), ==, 0);
+  for (guint i = 0; i < G_N_ELEMENTS (blocks); i++)
+    g_free (blocks[i]);
+  return after.ru_minflt - before.ru_minflt;
+}
+
+/* Each in a process of its own (the test re-run as a subprocess), so
+ * that no earlier test has brought that heap into memory. */
+static gboolean
+in_own_process (void)
+{
+#if defined(__SANITIZE_ADDRESS__)
+  g_test_skip ("ASan has its own allocator: glibc's heap is not used");
+  return FALSE;
+#endif
+  g_autofree char *perturb = g_strdup (g_getenv ("MALLOC_PERTURB_"));
+  if (g_test_subprocess ())
+    return TRUE;
+  /* Without meson's MALLOC_PERTURB_, whose free() writes every page of
+   * a block and so would warm the heap for rr_heap_warm. */
+  g_setenv ("MALLOC_PERTURB_", "0", TRUE);
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+  if (perturb != NULL)
+    g_setenv ("MALLOC_PERTURB_", perturb, TRUE);
+  else
+    g_unsetenv ("MALLOC_PERTURB_");
+  g_test_trap_assert_passed ();
+  return FALSE;
+}
+
+/* Without warming, every page of new heap is a fault: the measure sees
+ * what warming saves. */
+static void
+test_heap_cold (void)
+{
+  long faults;
+  if (!in_own_process ())
+    return;
+  rr_heap_tune ();
+  faults = faults_of_three_frames ();
+  g_test_message ("cold heap: %ld page faults for 18 MB", faults);
+  g_assert_cmpint (faults, >, 3000);
+}
+
+/* rr-heap.c: the heap the window's frames will take is brought into
+ * memory beforehand, off the main thread, and the heap keeps it. */
+static void
+test_heap_warmed (void)
+{
+  long faults;
+  if (!in_own_process ())
+    return;
+  rr_heap_tune ();
+  rr_heap_warm (24 * 1024 * 1024);
+  rr_heap_warm_wait ();
+  faults = faults_of_three_frames ();
+  g_test_message ("warmed heap: %ld page faults for 18 MB", faults);
+  g_assert_cmpint (faults, <, 300);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -403,6 +481,8 @@ main (int argc, char **argv)
   g_test_add_func ("/app-workers/scan-with-reports", test_scan_with_reports);
   g_test_add_func ("/app-workers/load-steps-aside", test_load_steps_aside);
   g_test_add_func ("/app-workers/loop-holds-the-gate", test_loop_holds_the_gate);
+  g_test_add_func ("/app-workers/heap-cold", test_heap_cold);
+  g_test_add_func ("/app-workers/heap-warmed", test_heap_warmed);
   ret = g_test_run ();
   remove_tree (tmp_root);
   g_free (tmp_root);
