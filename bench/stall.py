@@ -111,6 +111,16 @@ def lateness(path, t0, t1):
     return late, blocks
 
 
+def drawn_since(path, t):
+    """Whether the watchdog's log (READROOM_WATCHDOG_EVERY=1) has a frame
+    drawn at or after @t (ms since the epoch) and a beat after it."""
+    with open(path) as f:
+        text = f.read()
+    frames = [int(m) for m in re.findall(r"^frame at (\d+) ms$", text, re.M) if int(m) >= t]
+    beats = [int(m) for m in re.findall(r"^(?:beat|stall) .* at (\d+) ms", text, re.M)]
+    return bool(frames) and any(b > frames[0] for b in beats)
+
+
 def wait_on(app, what, ready, timeout):
     """The node of @app that is @what once @ready holds of it. The tree is
     walked until the node appears, then only that node is asked: the
@@ -227,9 +237,15 @@ def main():
         faults.append(main_thread_faults(proc.pid))
         button = wait_for(lambda: find(app, lambda n: (n.name or "").startswith("Worklist") and
                                        n.getRole() == p.ROLE_PUSH_BUTTON), 20)
+        t_click = time.time() * 1000
         button.queryAction().doAction(0)
         if not wait_for(lambda: [n for _, n in rows() if "your draft" in n], 60):
             raise RuntimeError("not back on the worklist: %r" % rows())
+        # The worklist's row says so before the window has drawn it: the
+        # step ends once a frame has been drawn since the click and the
+        # loop has beaten after it (a stall in that frame is then logged).
+        if not wait_for(lambda: drawn_since(cls.watchdog_log, t_click), 30):
+            raise RuntimeError("no frame drawn after going back to the worklist")
         t1 = time.time() * 1000
         cpu = main_thread_cpu_ms(proc.pid) - cpu0
         faults.append(main_thread_faults(proc.pid))
