@@ -17,9 +17,27 @@
  * small one, in a pool made by images of the window's whole size, which
  * is therefore large enough for the frames' copies. The pool grows with
  * the window. If cairo ever keeps its pools itself, holding costs a 4 KB
- * image. (The image GTK paints into is the heap's: main.c.) */
+ * image. (The image GTK paints into is the heap's: rr-heap.c.)
+ *
+ * cairo makes a pool eight times the image that asks for it (rounded up
+ * to a power of two: 64 MB for a 1600x1000 window) and gives its frames
+ * blocks of it by a buddy allocator, so the frames' copies keep landing on
+ * parts of the pool no frame has touched yet: 350 of the 600 page faults
+ * the main thread still took while a task opened, perf said, a quarter of
+ * the CPU of the longest frame. The held pool is therefore brought into
+ * memory whole, on a thread of its own (madvise MADV_POPULATE_WRITE, which
+ * changes no byte of it), where it is at most 64 MB; larger pools (a
+ * window over 2 megapixels) are left to fill as they are used. Measured:
+ * docs/bench.md ("4 December, session 16"). */
 #include "rr-frame-pool.h"
 #include "rr-watchdog.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#define POPULATE_MAX (64 * 1024 * 1024)
 
 #ifdef GDK_WINDOWING_X11
 #include <cairo-xlib.h>
@@ -42,6 +60,59 @@ hold_free (gpointer data)
   g_clear_handle_id (&hold->settle, g_source_remove);
   g_clear_pointer (&hold->keep, cairo_surface_destroy);
   g_free (hold);
+}
+
+typedef struct
+{
+  guintptr start;
+  gsize size;
+} Range;
+
+static gpointer
+populate_thread (gpointer data)
+{
+  Range *range = data;
+  /* A pool given back meanwhile (the window resized) is no harm: the
+   * call fails on an unmapped range, and only faults pages in on a
+   * mapping that took its place. */
+  if (madvise ((void *) range->start, range->size, MADV_POPULATE_WRITE) != 0 && errno != ENOMEM)
+    g_debug ("The frames' shared memory was not brought into memory: %s", g_strerror (errno));
+  g_free (range);
+  return NULL;
+}
+
+/* Brings the X shared-memory segment that holds @inside into memory, off
+ * the main thread, where it is at most POPULATE_MAX. */
+static void
+populate_pool (const unsigned char *inside)
+{
+  g_autofree char *maps = NULL;
+  char *line, *next;
+
+  if (inside == NULL || g_strcmp0 (g_getenv ("READROOM_FRAME_POOL_POPULATE"), "0") == 0
+      || !g_file_get_contents ("/proc/self/maps", &maps, NULL, NULL))
+    return;
+  for (line = maps; line != NULL && *line != '\0'; line = next)
+    {
+      unsigned long lo, hi;
+      next = strchr (line, '\n');
+      if (next != NULL)
+        *next++ = '\0';
+      if (strstr (line, "/SYSV") == NULL || sscanf (line, "%lx-%lx", &lo, &hi) != 2
+          || (guintptr) inside < lo || (guintptr) inside >= hi)
+        continue;
+      if (hi - lo <= POPULATE_MAX)
+        {
+          Range *range = g_new (Range, 1);
+          g_autofree char *said = NULL;
+          range->start = lo;
+          range->size = hi - lo;
+          said = g_strdup_printf ("the held pool's %lu MB brought into memory", (hi - lo) >> 20);
+          rr_watchdog_log (said);
+          g_thread_unref (g_thread_new ("rr-frame-pool", populate_thread, range));
+        }
+      return;
+    }
 }
 
 /* A pool for frames of @surface's size, unless the one held is as large. */
@@ -85,6 +156,7 @@ hold_for_size (GdkSurface *surface,
       cairo_surface_destroy (keep);
       return;
     }
+  populate_pool (cairo_image_surface_get_data (keep));
   /* The old pool, empty once its small image goes, is given back by cairo. */
   g_clear_pointer (&hold->keep, cairo_surface_destroy);
   hold->keep = keep;

@@ -64,6 +64,19 @@ class Renderer(AppCase):
                     out.append((lo, hi - lo))
         return out
 
+    @staticmethod
+    def shm_resident(proc):
+        """How much of each SysV shared-memory segment of the process is in
+        memory (mapped into it), in bytes, by its address."""
+        out, at = {}, None
+        with open("/proc/%d/smaps" % proc.pid) as f:
+            for entry in f:
+                if re.match(r"^[0-9a-f]+-[0-9a-f]+ ", entry):
+                    at = int(entry.split("-")[0], 16) if "SYSV" in entry else None
+                elif at is not None and entry.startswith("Rss:"):
+                    out[at] = int(entry.split()[1]) * 1024
+        return out
+
     def test_software_gl_draws_with_cairo(self):
         found = self.renderer_line()
         self.assertTrue(found.startswith("renderer GskCairoRenderer;"), found)
@@ -83,9 +96,19 @@ class Renderer(AppCase):
             wait_for(lambda: re.search(pattern, log()), 30)
             first = self.shm_segments(proc)
             time.sleep(1)
-            return first, self.shm_segments(proc), re.findall(pattern, log())
+            later = self.shm_segments(proc)
 
-        found, (first, later, held) = self.renderer_line(while_up=segments_between_frames)
+            def pool_in_memory():
+                resident = self.shm_resident(proc)
+                return resident if any(16 << 20 <= size <= 64 << 20 and
+                                       resident.get(at, 0) >= size * 0.9
+                                       for at, size in later) else None
+            # A thread brings it in: a while, beside the busy loops.
+            resident = wait_for(pool_in_memory, 20) or self.shm_resident(proc)
+            return first, later, re.findall(pattern, log()), resident
+
+        found, (first, later, held, resident) = self.renderer_line(
+            while_up=segments_between_frames)
         self.assertTrue(found.startswith("renderer GskCairoRenderer;"), found)
         self.assertTrue(held, "no pool held")
         width, height = (int(x) for x in held[-1])
@@ -100,6 +123,16 @@ class Renderer(AppCase):
         large = [seg for seg in first if seg[1] >= 8 * 4 * width * height]
         self.assertTrue(large, "no pool for whole frames between frames: %r" % first)
         self.assertTrue(set(large) <= set(later), (first, later))
+        # The held pool is in memory whole (rr-frame-pool.c), up to 64 MB:
+        # the frames' copies land on blocks of it no frame has touched,
+        # which would otherwise be faulted in, in the frame. The window's
+        # own frames touch a fifth of it.
+        small_enough = [seg for seg in large if seg[1] <= 64 * 1024 * 1024]
+        self.assertTrue(small_enough, "the window's pool is over 64 MB: %r" % large)
+        for address, size in small_enough:
+            self.assertGreaterEqual(resident.get(address, 0), size * 0.9,
+                                    "the held pool is not in memory: %d of %d bytes"
+                                    % (resident.get(address, 0), size))
 
     def test_viewports_with_gl_when_asked(self):
         found = self.renderer_line(READROOM_VIEWPORT="gl")
