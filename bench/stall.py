@@ -316,10 +316,14 @@ def main():
             # for the X server or the GL driver's threads (the rest).
             cpu = re.search(r"main thread (\d+) ms, all threads (\d+) ms", block.splitlines()[0])
             wait = re.search(r"waited for a core (-?\d+) ms", block.splitlines()[0])
+            # A poll that slept past its timeout: the beat was due, and the
+            # main thread was not woken.
+            slept = re.search(r"its last poll slept (\d+) ms of (-?\d+)", block.splitlines()[0])
             print("  %d ms (CPU: main thread %s ms, all threads %s ms; main thread waited for "
-                  "a core %s ms): %s"
+                  "a core %s ms; its last poll slept %s ms of %s): %s"
                   % (ms, cpu[1] if cpu else "?", cpu[2] if cpu else "?",
-                     wait[1] if wait else "?",
+                     wait[1] if wait else "?", slept[1] if slept else "?",
+                     slept[2] if slept else "?",
                      where(frames) if frames else breadcrumbs(block)))
         # Who else used the CPU meanwhile: the main thread waits for
         # llvmpipe's threads, and all share the cores with the busy loops.

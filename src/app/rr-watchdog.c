@@ -172,6 +172,8 @@ runqueue_wait_us (void)
   return ok ? (gint64) (waiting / 1000) : -1;
 }
 
+static int poll_timeout;        /* main thread only: the last poll's timeout (ms) */
+static gint64 poll_slept;       /* ...and how long it slept (µs) */
 static gint64 beat_cpu_main, beat_cpu_all;   /* main thread only: at the last beat */
 static gint64 beat_waited;                   /* ...and its wait for a core */
 
@@ -202,11 +204,12 @@ beat (gpointer data)
        * runnable, for a core. */
       fprintf (log_file, "stall %" G_GINT64_FORMAT " ms at %" G_GINT64_FORMAT " ms%s; CPU "
                "since the last beat: main thread %" G_GINT64_FORMAT " ms, all threads %"
-               G_GINT64_FORMAT " ms; main thread waited for a core %" G_GINT64_FORMAT " ms\n%s",
+               G_GINT64_FORMAT " ms; main thread waited for a core %" G_GINT64_FORMAT " ms; "
+               "its last poll slept %" G_GINT64_FORMAT " ms of %d\n%s",
                late / 1000, g_get_real_time () / 1000, started ? "" : " (start-up)",
                (cpu_main - beat_cpu_main) / 1000, (cpu_all - beat_cpu_all) / 1000,
                waited >= 0 && beat_waited >= 0 ? (waited - beat_waited) / 1000 : -1,
-               stacks->str);
+               poll_slept / 1000, poll_timeout, stacks->str);
       fflush (log_file);
     }
   else if (every)
@@ -233,11 +236,15 @@ watched_poll (GPollFD *fds,
               int      timeout)
 {
   int r;
+  gint64 start;
   /* A frame is one source's dispatch: over once the loop polls again. */
   frame_phase = NULL;
   note = NULL;
   phase = "waiting in poll";
+  start = g_get_monotonic_time ();
   r = real_poll (fds, n, timeout);
+  poll_slept = g_get_monotonic_time () - start;
+  poll_timeout = timeout;
   phase = "dispatching a main-loop source";
   return r;
 }
