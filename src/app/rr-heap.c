@@ -26,6 +26,7 @@
 #include "rr-heap.h"
 
 #include <malloc.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #define MMAP_THRESHOLD (32 * 1024 * 1024)
@@ -81,9 +82,14 @@ warm_thread (gpointer data)
 void
 rr_heap_warm (gsize bytes)
 {
+  const char *perturb = g_getenv ("MALLOC_PERTURB_");
   Warm *warm;
 
-  if (!tuned || warmed || g_strcmp0 (g_getenv ("READROOM_HEAP_WARM"), "0") == 0)
+  /* glibc's MALLOC_PERTURB_ (meson sets it for tests) fills every block
+   * it hands out on the thread that takes it, here the main thread: the
+   * very work warming moves off it. */
+  if (!tuned || warmed || g_strcmp0 (g_getenv ("READROOM_HEAP_WARM"), "0") == 0
+      || (perturb != NULL && atoi (perturb) != 0))
     return;
   warm = g_new0 (Warm, 1);
   bytes = MIN (bytes, WARM_MAX);

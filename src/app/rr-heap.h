@@ -14,7 +14,8 @@ void rr_heap_tune      (void);
  * gives them back to the heap, which keeps them: the next blocks the main
  * thread takes (a frame's image, a pane's) are pages already there. At
  * most 48 MB; main thread; once (later calls do nothing). Nothing after
- * READROOM_MALLOC=glibc or READROOM_HEAP_WARM=0 (to compare). */
+ * READROOM_MALLOC=glibc or READROOM_HEAP_WARM=0 (to compare), nor under
+ * glibc's MALLOC_PERTURB_, which fills each block on the main thread. */
 void rr_heap_warm      (gsize bytes);
 
 /* Waits until the pages rr_heap_warm() brought in are back in the heap
