@@ -304,6 +304,65 @@ pending_done (const char *study_uid)
     g_hash_table_remove (pending_studies, study_uid);
 }
 
+/* What the server records of @study_uid for this user: whether it is
+ * pending (another request storing its first files) and whose, and
+ * whether it has a row and whether the user's. */
+typedef struct
+{
+  gboolean pending, pending_theirs, known, own;
+} Claim;
+
+static Claim
+study_claim (const RrUser *user,
+             const char   *trial,
+             const char   *site,
+             const char   *study_uid)
+{
+  Claim c = { 0 };
+  Pending pending = { 0 };
+  RrStmt *st;
+
+  /* The pending row is read before the study's. The request storing a
+   * study removes its pending row and writes the study's in one
+   * transaction (on PostgreSQL, where requests run side by side, each
+   * statement here sees what was committed when it ran): read the other
+   * way round, a commit between the two reads showed neither, then the
+   * study in Orthanc, and a site's parallel upload of its own study was
+   * refused (server-on-postgres upload, 1 in some runs). */
+  c.pending = pending_lookup (study_uid, &pending);
+  c.pending_theirs = c.pending && pending_is (&pending, user, trial, site);
+  g_free (pending.trial);
+  g_free (pending.site);
+  /* ...and a test widens the window between the two (test_upload). */
+  rr_test_delay ("READROOM_TEST_CHECK_DELAY_MS");
+  st = rr_db_query (RR_Q_STUDY_IS_OWN);
+  rr_stmt_bind_text (st, 1, study_uid);
+  rr_stmt_bind_int (st, 2, user->id);
+  rr_stmt_bind_text (st, 3, trial);
+  rr_stmt_bind_text (st, 4, site);
+  c.known = st && rr_stmt_step (st) == RR_ROW;
+  if (c.known)
+    c.own = rr_stmt_column_int (st, 0);
+  rr_stmt_finalize (st);
+  return c;
+}
+
+/* Whether @c lets the user add to the study: its own row, or its own
+ * pending store; FALSE with *undecided when the server knows nothing of
+ * the study. */
+static gboolean
+claim_allows (const Claim *c,
+              gboolean    *undecided)
+{
+  *undecided = FALSE;
+  if (c->known)
+    return c->own;
+  if (c->pending)
+    return c->pending_theirs;
+  *undecided = TRUE;
+  return FALSE;
+}
+
 /* May a site user add @sop to @study_uid? Only to a study it uploaded
  * itself for the same trial and site (or a new one), and never an
  * instance that someone else uploaded, wherever it is. */
@@ -315,44 +374,30 @@ upload_allowed (const RrUser *user,
                 const char   *sop)
 {
   RrStmt *st;
-  gboolean known, own = FALSE, ok, pending_found, pending_theirs;
+  gboolean ok, undecided;
   g_autofree char *stored_study = NULL, *stored_sop = NULL;
-  Pending pending = { 0 };
+  Claim claim = study_claim (user, trial, site, study_uid);
 
-  /* The pending row is read before the study's. Another request storing
-   * the same study removes its pending row and writes the study's in one
-   * transaction (on PostgreSQL, where requests run side by side, each
-   * statement here sees what was committed when it ran): read the other
-   * way round, a commit between the two reads showed neither, then the
-   * study in Orthanc, and a site's parallel upload of its own study was
-   * refused (server-on-postgres upload, 1 in some runs). */
-  pending_found = pending_lookup (study_uid, &pending);
-  pending_theirs = pending_found && pending_is (&pending, user, trial, site);
-  g_free (pending.trial);
-  g_free (pending.site);
-  /* ...and a test widens the window between the two (test_upload). */
-  rr_test_delay ("READROOM_TEST_CHECK_DELAY_MS");
-  st = rr_db_query (RR_Q_STUDY_IS_OWN);
-  rr_stmt_bind_text (st, 1, study_uid);
-  rr_stmt_bind_int (st, 2, user->id);
-  rr_stmt_bind_text (st, 3, trial);
-  rr_stmt_bind_text (st, 4, site);
-  known = st && rr_stmt_step (st) == RR_ROW;
-  if (known)
-    own = rr_stmt_column_int (st, 0);
-  rr_stmt_finalize (st);
-  if (known && !own)
+  if (!claim_allows (&claim, &undecided) && !undecided)
     return FALSE;
-  /* A study being stored right now: theirs only when they are storing it. */
-  if (!known && pending_found)
+  /* Neither row: a study Orthanc holds is not theirs, unless its first
+   * store began after the reads above. That store's pending row is
+   * committed before the file reaches Orthanc and stays until the study's
+   * row is committed: read again after Orthanc's answer, one of the two
+   * shows it. Without this, on PostgreSQL, a site's own file was refused
+   * (server-on-postgres upload: 16 files of a new study sent at once, one
+   * refused). A test widens the window (test_upload). */
+  if (undecided && rr_server->lookup_study)
     {
-      if (!pending_theirs)
-        return FALSE;
+      rr_test_delay ("READROOM_TEST_LOOKUP_DELAY_MS");
+      stored_study = rr_server->lookup_study (study_uid);
+      if (stored_study != NULL)
+        {
+          claim = study_claim (user, trial, site, study_uid);
+          if (!claim_allows (&claim, &undecided))
+            return FALSE;
+        }
     }
-  /* A study Orthanc holds that nobody uploaded through us is not theirs. */
-  else if (!known && rr_server->lookup_study &&
-           (stored_study = rr_server->lookup_study (study_uid)))
-    return FALSE;
   /* The instance: new, or one this user uploaded. */
   st = rr_db_query (RR_Q_UPLOAD_IS_OWN);
   rr_stmt_bind_text (st, 1, sop);
@@ -524,6 +569,9 @@ post_instances (RrHttpRequest  *req,
       return forbidden (resp);
     }
   rr_without_lock (store_unlocked, &store);
+  /* The pending row goes with the records written below: on PostgreSQL
+   * the rest of the request is one transaction, on SQLite it runs under
+   * the lock, so no other request sees the study with neither. */
   pending_done (study_uid);
   answer = store.answer;
   if (answer == NULL && !store_refused_file (store.code))

@@ -3,7 +3,7 @@
 ServerSuite and HardeningSuite (the workflow with its hand-computed
 export, the access matrix, idempotency, refusals, bad input, the restart
 and the audit chain, the hardening findings), test_upload.py's
-UploadSuite and UploadRaceSuite and test_upload_load.py's UploadLoadSuite, unchanged, each
+UploadSuite and its two race suites and test_upload_load.py's UploadLoadSuite, unchanged, each
 against readroom-server --postgres with a database of its own in one
 throwaway cluster: Orthanc's index and the plugin's own state (users,
 trials, tasks, submissions, audit) both in PostgreSQL. The tests that
@@ -55,12 +55,12 @@ def main():
             loader.loadTestsFromTestCase(c)
             for c in (test_server.ServerSuite, test_server.HardeningSuite,
                       test_upload.UploadSuite, test_upload.UploadRaceSuite,
-                      test_upload_load.UploadLoadSuite))
+                      test_upload.UploadLookupRaceSuite, test_upload_load.UploadLoadSuite))
         result = unittest.TextTestRunner(verbosity=2).run(suite)
         # Each suite stored its studies in its own PostgreSQL database:
         # Orthanc's index was there, not in a SQLite file.
         indexed = True
-        for i in range(1, 6):
+        for i in range(1, 7):
             n = int(pg.psql("suite%d" % i, "SELECT count(*) FROM resources"
                                            " WHERE resourcetype = 3")[0][0])
             print("suite%d: %d instances in Orthanc's index in PostgreSQL" % (i, n))

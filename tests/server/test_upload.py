@@ -650,19 +650,15 @@ class UploadSuite(unittest.TestCase):
         self.assertIn("sent: 3 files this time, 3 of 3 in all", r.stdout)
 
 
-class UploadRaceSuite(unittest.TestCase):
-    """A site's second file of a new study checked while its first one's
-    records are committed. The server asks two things of a study: is it
-    being stored (a pending row), and is it recorded (its row); the first
-    file's request turns the one into the other in one transaction. On
-    PostgreSQL, where requests run side by side and each statement sees
-    what was committed when it ran, the second file read "recorded?"
-    before that commit and "pending?" after it, saw neither, found the
-    study in Orthanc owned by nobody it knew, and was refused 403
-    (server-on-postgres upload, once in some runs). Here the server waits
-    100 ms between its two reads (READROOM_TEST_CHECK_DELAY_MS) and 50 ms
-    after each store, and the second file is sent 120 ms after the first,
-    which puts the first one's commit between the second one's reads."""
+class RaceServer(unittest.TestCase):
+    """A server whose upload checks wait where two files of one new study
+    can cross (the delays, READROOM_TEST_*_DELAY_MS), a site user, and two
+    de-identified files of one new study, sent @offset apart."""
+
+    delays = {}
+    offset = 0.0
+    subject = "R-001"
+    seed = "21"
 
     @classmethod
     def setUpClass(cls):
@@ -670,12 +666,11 @@ class UploadRaceSuite(unittest.TestCase):
         cls.addClassCleanup(shutil.rmtree, cls.tmp, ignore_errors=True)
         cls.server = Server(os.path.join(cls.tmp, "data"))
         os.makedirs(cls.server.data)
-        delays = {"READROOM_TEST_STORE_DELAY_MS": "50", "READROOM_TEST_CHECK_DELAY_MS": "100"}
-        os.environ.update(delays)
+        os.environ.update(cls.delays)
         try:
             cls.server.start()
         finally:
-            for name in delays:
+            for name in cls.delays:
                 del os.environ[name]
         cls.addClassCleanup(cls.server.stop)
         admin = cls.server.login("admin", ADMIN_PASSWORD)
@@ -690,7 +685,8 @@ class UploadRaceSuite(unittest.TestCase):
             assert status == expected, (method, path, status, doc)
         cls.token = cls.server.login("rsite", password_of("rsite"))
 
-    def test_a_file_checked_across_the_first_ones_commit_is_taken(self):
+    def send_two(self):
+        """Both files' answers, the second sent self.offset s after the first."""
         import threading
         import time
         status, doc = self.server.request("GET", DEID % "R1", token=self.token)
@@ -700,8 +696,8 @@ class UploadRaceSuite(unittest.TestCase):
             f.write(base64.b64decode(doc["key"]))
         raw, out = os.path.join(self.tmp, "raw"), os.path.join(self.tmp, "deid")
         subprocess.run([PHANTOM, raw, "--kind", "ct", "--slices", "2", "--size", "32",
-                        "--seed", "21"], check=True, capture_output=True)
-        subprocess.run([CLI, "deid", raw, out, "--subject", "R-001", "--key", key],
+                        "--seed", self.seed], check=True, capture_output=True)
+        subprocess.run([CLI, "deid", raw, out, "--subject", self.subject, "--key", key],
                        check=True, capture_output=True)
         files = sorted(os.path.join(d, n) for d, _, names in os.walk(out) for n in names
                        if n.endswith(".dcm"))
@@ -715,9 +711,55 @@ class UploadRaceSuite(unittest.TestCase):
                     headers={"Content-Type": "application/dicom", "X-Readroom-Trial": "R1"})
         first = threading.Thread(target=send, args=(0,))
         first.start()
-        time.sleep(0.12)
+        time.sleep(self.offset)
         send(1)
         first.join(60)
+        return answers
+
+
+class UploadRaceSuite(RaceServer):
+    """A site's second file of a new study checked while its first one's
+    records are committed. The server asks two things of a study: is it
+    being stored (a pending row), and is it recorded (its row); the first
+    file's request turns the one into the other in one transaction. On
+    PostgreSQL, where requests run side by side and each statement sees
+    what was committed when it ran, the second file read "recorded?"
+    before that commit and "pending?" after it, saw neither, found the
+    study in Orthanc owned by nobody it knew, and was refused 403
+    (server-on-postgres upload, once in some runs). Here the server waits
+    100 ms between its two reads (READROOM_TEST_CHECK_DELAY_MS) and 50 ms
+    after each store, and the second file is sent 120 ms after the first,
+    which puts the first one's commit between the second one's reads."""
+
+    delays = {"READROOM_TEST_STORE_DELAY_MS": "50", "READROOM_TEST_CHECK_DELAY_MS": "100"}
+    offset = 0.12
+
+    def test_a_file_checked_across_the_first_ones_commit_is_taken(self):
+        answers = self.send_two()
+        self.assertEqual([a[0] for a in answers], [201, 201], answers)
+        self.assertEqual(answers[0][1]["study"], answers[1][1]["study"])
+
+
+class UploadLookupRaceSuite(RaceServer):
+    """A site's second file of a new study read both records (pending?
+    recorded?) before the first file's store began, and asked Orthanc
+    after the first file was stored: it found the study in Orthanc and no
+    record of it, and was refused 403 (server-on-postgres upload: 16 files
+    of a new study sent at once, one refused). Now the records are read
+    again after Orthanc's answer: the first file's pending row was
+    committed before its store and stays until the study's row is. Here
+    each check waits 1 s before asking Orthanc
+    (READROOM_TEST_LOOKUP_DELAY_MS) and the second file is sent 0.4 s
+    after the first, so that its reads come before the first one's store
+    and its question to Orthanc after it. On SQLite the checks run under
+    the server's lock and cannot cross: there it passes either way."""
+
+    delays = {"READROOM_TEST_LOOKUP_DELAY_MS": "1000"}
+    offset = 0.4
+    seed = "22"
+
+    def test_a_file_that_finds_the_study_in_orthanc_first_is_taken(self):
+        answers = self.send_two()
         self.assertEqual([a[0] for a in answers], [201, 201], answers)
         self.assertEqual(answers[0][1]["study"], answers[1][1]["study"])
 
