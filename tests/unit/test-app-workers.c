@@ -365,8 +365,37 @@ quit_loop (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* Under the gate's poll (installed before it): while probing, whether a
+ * pass of the gate from inside the poll finds it held, for a poll that
+ * does not wait and for one that does. A held gate makes the pass wait
+ * its 0.1 s, once per probe. */
+static gboolean probing;
+static int held_in_quick_poll = -1, held_in_waiting_poll = -1;
+
+static int
+probe_poll (GPollFD *fds, guint n, int timeout)
+{
+  if (probing && (timeout == 0 ? held_in_quick_poll : held_in_waiting_poll) == -1)
+    {
+      guint base = rr_loop_gate_waits ();
+      rr_loop_gate_pass ();
+      if (timeout == 0)
+        held_in_quick_poll = rr_loop_gate_waits () > base;
+      else
+        held_in_waiting_poll = rr_loop_gate_waits () > base;
+    }
+  return g_poll (fds, n, timeout);
+}
+
+static gboolean
+once (gpointer data)
+{
+  return G_SOURCE_REMOVE;
+}
+
 /* Once watched, the main loop holds the gate while it works, and not while
- * it waits in its poll. */
+ * it waits in its poll; a poll that does not wait (sources left to
+ * dispatch) keeps it held. */
 static void
 test_loop_holds_the_gate (void)
 {
@@ -375,6 +404,7 @@ test_loop_holds_the_gate (void)
   gint stop = 0;
   GThread *passer;
 
+  g_main_context_set_poll_func (NULL, probe_poll);
   rr_loop_gate_watch ();
   base = rr_loop_gate_waits ();
   passer = g_thread_new ("passer", keep_passing, &stop);
@@ -390,6 +420,18 @@ test_loop_holds_the_gate (void)
   g_main_loop_run (loop);
   g_thread_join (passer);
   g_assert_cmpuint (waited, ==, 0);
+
+  /* An idle to dispatch: the poll before it does not wait. Then a
+   * timeout to wait for: that poll does. */
+  probing = TRUE;
+  g_idle_add (once, NULL);
+  while (held_in_quick_poll == -1)
+    g_main_context_iteration (NULL, TRUE);
+  g_timeout_add (50, quit_loop, loop);
+  g_main_loop_run (loop);
+  probing = FALSE;
+  g_assert_cmpint (held_in_quick_poll, ==, 1);
+  g_assert_cmpint (held_in_waiting_poll, ==, 0);
 }
 
 /* Page faults the main thread takes in a frame's worth of the heap:
