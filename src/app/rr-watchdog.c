@@ -28,6 +28,7 @@
 #include <errno.h>
 #include <execinfo.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -201,15 +202,16 @@ beat (gpointer data)
        * a loaded machine, or asleep: for the X server, the GL driver's
        * threads, a lock): the CPU the main thread and the whole process
        * used since the last beat, and how long the main thread waited,
-       * runnable, for a core. */
+       * runnable, for a core; and the core it runs on now (bench/ lines
+       * it up with the machine's own pauses, bench/machine_pauses.py). */
       fprintf (log_file, "stall %" G_GINT64_FORMAT " ms at %" G_GINT64_FORMAT " ms%s; CPU "
                "since the last beat: main thread %" G_GINT64_FORMAT " ms, all threads %"
                G_GINT64_FORMAT " ms; main thread waited for a core %" G_GINT64_FORMAT " ms; "
-               "its last poll slept %" G_GINT64_FORMAT " ms of %d\n%s",
+               "its last poll slept %" G_GINT64_FORMAT " ms of %d; on core %d\n%s",
                late / 1000, g_get_real_time () / 1000, started ? "" : " (start-up)",
                (cpu_main - beat_cpu_main) / 1000, (cpu_all - beat_cpu_all) / 1000,
                waited >= 0 && beat_waited >= 0 ? (waited - beat_waited) / 1000 : -1,
-               poll_slept / 1000, poll_timeout, stacks->str);
+               poll_slept / 1000, poll_timeout, sched_getcpu (), stacks->str);
       fflush (log_file);
     }
   else if (every)
