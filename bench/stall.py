@@ -4,7 +4,10 @@ slices, scrolls 100 of them and goes back to the worklist, with two busy
 loops beside it (a reader's laptop that also syncs and decodes). Prints the
 longest stall (target: at most 50 ms), the median of the stalls over 50 ms,
 how much of the time the loop was held, where the longest ones were, the
-CPU the main thread and the whole process used during each of them, and
+CPU the main thread and the whole process used during each of them, the
+longest stall again net of the machine's own pauses (the hypervisor
+stopping a virtual CPU, measured by bench/machine_pauses.py on each core
+where real-time priority may be had), and
 the renderer GTK drew the window with (GSK_RENDERER=gl in the environment
 measures GTK's GL renderer, as before the application chose cairo on
 software GL) and how the viewports drew (READROOM_VIEWPORT=gl measures
