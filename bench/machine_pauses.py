@@ -25,6 +25,7 @@ PAUSE_MS = 10
 
 
 def probe(core, log):
+    parent = os.getppid()
     os.sched_setaffinity(0, {core})
     with open(log, "a", buffering=1) as out:
         try:
@@ -33,13 +34,15 @@ def probe(core, log):
             out.write("no real-time priority\n")
             return 3
         out.write("probe on core %d\n" % core)
-        while True:
+        # Until stopped, or until the bench that started it is gone.
+        while os.getppid() == parent:
             t = time.monotonic()
             time.sleep(PERIOD)
             late = (time.monotonic() - t - PERIOD) * 1000
             if late >= PAUSE_MS:
                 out.write("pause %.0f ms on core %d ending at %d\n"
                           % (late, core, time.time() * 1000))
+    return 0
 
 
 def read(log):
