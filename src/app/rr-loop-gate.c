@@ -60,9 +60,9 @@ gate_poll (GPollFD *fds,
   int r;
   /* A poll that does not wait (sources still to dispatch) leaves the
    * gate held: the loop goes on working. Released there, the decoders
-   * took the cores back while the main thread was in the call, and a
-   * main thread the kernel put aside on its way out waited, runnable, up
-   * to 110 ms behind them (bench/stall.py). */
+   * could take the cores back while the main thread was in the call:
+   * bench/stall.py once logged a main thread runnable for 110 ms after a
+   * poll of timeout 0 while the process' other threads used 104 ms. */
   if (timeout == 0 && loop_holds)
     return next_poll (fds, n, timeout);
   /* A nested loop polls too: its own release and hold pair up. */

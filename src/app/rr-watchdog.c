@@ -202,8 +202,9 @@ beat (gpointer data)
        * a loaded machine, or asleep: for the X server, the GL driver's
        * threads, a lock): the CPU the main thread and the whole process
        * used since the last beat, and how long the main thread waited,
-       * runnable, for a core; and the core it runs on now (bench/ lines
-       * it up with the machine's own pauses, bench/machine_pauses.py). */
+       * runnable, for a core; and the core it runs on now (bench/stall.py
+       * names it beside the cores the machine stopped during the stall,
+       * bench/machine_pauses.py). */
       fprintf (log_file, "stall %" G_GINT64_FORMAT " ms at %" G_GINT64_FORMAT " ms%s; CPU "
                "since the last beat: main thread %" G_GINT64_FORMAT " ms, all threads %"
                G_GINT64_FORMAT " ms; main thread waited for a core %" G_GINT64_FORMAT " ms; "
