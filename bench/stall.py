@@ -97,6 +97,19 @@ def load_average():
         return float(f.read().split()[0])
 
 
+def stall_end(block):
+    """When a logged stall ended (the late beat), in ms since the epoch."""
+    return int(re.match(r"stall \d+ ms at (\d+)", block)[1])
+
+
+def machine_paused(pauses, ms, block):
+    """How much of a stall of @ms the machine was stopped, either core
+    (bench/machine_pauses.py), and which cores stopped in it."""
+    end = stall_end(block)
+    return (machine_pauses.overlap([(a, b) for a, b, _ in pauses], end - ms, end),
+            sorted({c for a, b, c in pauses if b > end - ms and a < end}))
+
+
 def lateness(path, t0, t1):
     """Every beat's lateness (ms) between t0 and t1 (wall clock, ms), and
     the stalls' stack blocks."""
@@ -108,8 +121,7 @@ def lateness(path, t0, t1):
             late.append(float(m[1]))
     stalls, _ = read_stalls(path)
     for ms, _, block in stalls:
-        at = int(re.match(r"stall \d+ ms at (\d+)", block)[1])
-        if t0 <= at <= t1:
+        if t0 <= stall_end(block) <= t1:
             late.append(float(ms))
             blocks.append((ms, block))
     return late, blocks
@@ -304,10 +316,7 @@ def main():
         if probed:
             # Beats are logged as stalls from 50 ms on: the rest are shorter.
             net = [ms for ms in late if ms <= 50]
-            for ms, block in blocks:
-                at = int(re.match(r"stall \d+ ms at (\d+)", block)[1])
-                net.append(ms - machine_pauses.overlap([(a, b) for a, b, _ in pauses],
-                                                       at - ms, at))
+            net += [ms - machine_paused(pauses, ms, block)[0] for ms, block in blocks]
             during = [(a, b, c) for a, b, c in pauses if b >= t0 and a <= t1]
             print("  net of the machine's own pauses (%d of %.0f ms in all on its cores during "
                   "the steps: a real-time probe on each): longest %.0f ms (target: at most "
@@ -329,7 +338,7 @@ def main():
         for name, a, b in (("opening", t0, t_open), ("scrolling", t_open, t_scrolled),
                            ("leaving", t_scrolled, t1)):
             at = [ms for ms, block in blocks
-                  if a <= int(re.match(r"stall \d+ ms at (\d+)", block)[1]) <= b]
+                  if a <= stall_end(block) <= b]
             print("  stalls over 50 ms while %s: %s" % (name, ", ".join("%d" % ms for ms in at)
                                                         or "none"))
         # The CPU each step cost, the work the load does not change much
@@ -366,9 +375,7 @@ def main():
             # The machine's pauses in the stall, and on which cores, the
             # main thread's own (where the stall ended) named.
             core = re.search(r"on core (\d+)", block.splitlines()[0])
-            at = int(re.match(r"stall \d+ ms at (\d+)", block)[1])
-            paused = machine_pauses.overlap([(a, b) for a, b, _ in pauses], at - ms, at)
-            cores = sorted({c for a, b, c in pauses if b > at - ms and a < at})
+            paused, cores = machine_paused(pauses, ms, block)
             print("  %d ms (CPU: main thread %s ms, all threads %s ms; main thread waited for "
                   "a core %s ms; its last poll slept %s ms of %s; the machine stopped %s): %s"
                   % (ms, cpu[1] if cpu else "?", cpu[2] if cpu else "?",
