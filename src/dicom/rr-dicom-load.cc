@@ -590,9 +590,13 @@ load_worker (gpointer data)
               g_atomic_int_set (&ctx->failed, 1);
               break;
             }
-          guint done = (guint) g_atomic_int_add (&ctx->done, 1) + 1;
+          /* Counted and reported under the lock, so that the calls come in
+           * order, one at a time, and the last one says done == total. */
+          g_mutex_lock (&ctx->lock);
+          guint done = (guint) ++ctx->done;
           if (ctx->options && ctx->options->progress)
             ctx->options->progress (done, total, ctx->options->progress_data);
+          g_mutex_unlock (&ctx->lock);
           if (ctx->options && ctx->options->yield)
             ctx->options->yield (ctx->options->yield_data);
         }

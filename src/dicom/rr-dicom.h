@@ -70,7 +70,8 @@ typedef struct
   guint n_files;              /* files looked at */
 } RrDicomScan;
 
-/* Called from worker threads; keep it cheap and thread-safe. */
+/* Called from worker threads, one call at a time, with @done counting up
+ * by one to @total; keep it cheap (the decoders wait while it runs). */
 typedef void (*RrDicomProgressFunc) (guint    done,
                                      guint    total,
                                      gpointer user_data);

@@ -265,28 +265,48 @@ test_pet_suv_unavailable (void)
   g_assert_nonnull (strstr (v->suv_reason, "Weight"));
 }
 
+typedef struct
+{
+  gint inside;    /* calls running now */
+  gint overlaps;  /* calls that found another one running */
+  guint last;     /* the last call's done */
+  guint out_of_order;
+  guint calls;
+} Progress;
+
+/* The loader promises calls one at a time, counting up by one: each call
+ * stays a while, so that a second thread calling meanwhile is caught. */
 static void
 progress_cb (guint done, guint total, gpointer data)
 {
-  gint *max = data;
+  Progress *p = data;
+  if (g_atomic_int_add (&p->inside, 1) != 0)
+    g_atomic_int_inc (&p->overlaps);
   g_assert_cmpuint (done, <=, total);
-  if ((gint) done > g_atomic_int_get (max))
-    g_atomic_int_set (max, done);
+  if (done != p->last + 1)
+    p->out_of_order++;
+  g_usleep (200);
+  p->last = done;
+  p->calls++;
+  g_atomic_int_add (&p->inside, -1);
 }
 
 static void
 test_progress_and_cancel (void)
 {
-  g_autofree char *dir = tmp_dir ("ct-shuffled");
-  const char *paths[] = { dir, NULL };
+  g_autoptr (RrPhantomSpec) spec = small_ct ();
+  g_autoptr (RrDicomScan) scan = NULL;
+  g_autoptr (RrVolume) first = write_and_load (spec, "ct-progress", &scan);
   g_autoptr (GError) error = NULL;
-  g_autoptr (RrDicomScan) scan = rr_dicom_scan (paths, 2, NULL, &error);
   RrDicomSeries *se = ((RrDicomStudy *) scan->studies->pdata[0])->series->pdata[0];
-  gint max = 0;
-  RrDicomLoadOptions opts = { 2, progress_cb, &max };
+  Progress p = { 0 };
+  RrDicomLoadOptions opts = { 4, progress_cb, &p };
   g_autoptr (RrVolume) v = rr_dicom_series_load (se, 0, &opts, NULL, &error);
   g_assert_no_error (error);
-  g_assert_cmpint (max, ==, 40);
+  g_assert_cmpint (p.overlaps, ==, 0);
+  g_assert_cmpuint (p.out_of_order, ==, 0);
+  g_assert_cmpuint (p.calls, ==, 40);
+  g_assert_cmpuint (p.last, ==, 40);
 
   g_autoptr (GCancellable) c = g_cancellable_new ();
   g_cancellable_cancel (c);
