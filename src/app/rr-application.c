@@ -2,6 +2,7 @@
  * the folder; app-wide actions (about, shortcuts, quit). */
 #include "rr-application.h"
 #include "rr-frame-pool.h"
+#include "rr-frame-sync.h"
 #include "rr-heap.h"
 #include "rr-loop-gate.h"
 #include "rr-gl-probe.h"
@@ -71,9 +72,12 @@ present (GtkWindow *win)
   static guint frames;
   static gboolean watching;
   gtk_window_present (win);
-  if (!watching)
-    gtk_widget_add_tick_callback (GTK_WIDGET (win), second_frame, &frames, NULL);
+  if (watching)
+    return;
   watching = TRUE;
+  if (rr_frame_sync_fit_display (win))
+    rr_watchdog_log ("frame synchronisation off: no window manager on the display");
+  gtk_widget_add_tick_callback (GTK_WIDGET (win), second_frame, &frames, NULL);
 }
 
 static void
