@@ -395,8 +395,11 @@ def main():
                            sorted(by_name.items(), key=lambda i: -i[1]) if ms >= 10),
                  process1 - process0 - sum(by_name.values()), process1 - process0))
         with open(cls.watchdog_log) as f:
-            renderer = re.search(r"^renderer (.*)$", f.read(), re.M)
-        print("  renderer: %s" % (renderer[1] if renderer else "not logged"))
+            log = f.read()
+        renderer = re.search(r"^renderer (.*)$", log, re.M)
+        print("  renderer: %s; frame synchronisation %s" % (
+            renderer[1] if renderer else "not logged",
+            "off (no window manager)" if "frame synchronisation off" in log else "as GDK has it"))
         # The whole log, stacks included, kept for a closer look.
         if os.environ.get("READROOM_BENCH_LOG"):
             shutil.copy(cls.watchdog_log, os.environ["READROOM_BENCH_LOG"])
