@@ -84,6 +84,17 @@ class Renderer(AppCase):
         self.assertRegex(found, r'GL renderer "[^"]*(llvmpipe|softpipe|Software Rasterizer)')
         self.assertIn("viewports drawn on the CPU", found)
 
+    def test_no_window_manager_no_frame_sync(self):
+        """Xvfb here runs no window manager: the window turns GDK's frame
+        synchronisation off, which would otherwise ask the X server at
+        every frame's end whether a manager has appeared (rr-frame-sync.c;
+        the asking itself is counted by the render suite's frame-sync)."""
+        def logged_off(proc, log):
+            return wait_for(lambda: "frame synchronisation off" in log() or None, 10)
+        _, off = self.renderer_line(while_up=logged_off)
+        self.assertTrue(off, "the window kept frame synchronisation on a display "
+                        "with no window manager")
+
     def test_cairo_frames_keep_their_shared_memory(self):
         """GTK's cairo frames on X11 reach the window through cairo's pools
         of X shared memory, and cairo gives back a pool large enough for a
