@@ -120,10 +120,10 @@ def lateness(path, t0, t1):
         if t0 <= int(m[2]) <= t1:
             late.append(float(m[1]))
     stalls, _ = read_stalls(path)
-    for ms, _, block in stalls:
-        if t0 <= stall_end(block) <= t1:
-            late.append(float(ms))
-            blocks.append((ms, block))
+    for s in stalls:
+        if t0 <= stall_end(s.text) <= t1:
+            late.append(float(s.ms))
+            blocks.append((s.ms, s.text))
     return late, blocks
 
 
@@ -326,7 +326,8 @@ def main():
             print("  the machine's own pauses: not measured (no real-time priority here)")
         # The part of each stall that was the application's own code, not
         # a frame drawn by the software renderer nor the machine's pauses
-        # (a11y.app_share_ms: what the e2e tests hold to 250 ms).
+        # (a11y.app_share_ms, from the breadcrumbs; the e2e tests hold
+        # whole stalls to 250 ms).
         own = [app_share_ms(ms, block) for ms, block in blocks]
         own = [ms for ms in own if ms > 0]
         print("  the application's own part of a stall: longest %.0f ms, median %.0f ms (%d "

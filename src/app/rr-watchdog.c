@@ -356,5 +356,9 @@ rr_watchdog_start (void)
 void
 rr_watchdog_started (void)
 {
+  if (started || log_file == NULL)
+    return;
   started = TRUE;
+  fprintf (log_file, "first frame drawn: stalls from here on are the window's\n");
+  fflush (log_file);
 }
