@@ -3,15 +3,15 @@
 window. An e2e test fails when the main loop stalls for longer than
 MAX_STALL_MS (250 ms) once the window is on screen, whatever held it
 (a11y.failing_stalls). Here the application is stopped outright (SIGSTOP)
-with its window up, for 400 ms and then for 100 ms: a freeze with no work
-of its own in it, as a wait for the X server, a lock or a core would be.
-The watchdog must log both as the window's stalls, the first must fail a
-test and the second must not, and the window must answer after both.
-Which stalls count, and against which bound, is also checked on a log
-written here: before the first frame (not held to it), drawing with GL on
-a software rasteriser (held to 1.5 s), and the application's own choice of
-renderer there (held to 250 ms). Run inside dbus-run-session with DISPLAY
-set."""
+with its window up, for 150 ms over the bound and then for 100 ms: a
+freeze with no work of its own in it, as a wait for the X server, a lock
+or a core would be. The watchdog must log both as the window's stalls,
+the first must fail a test and the second must not, and the window must
+answer after both. Which stalls count, and against which bound, is also
+checked on a log written here: before the first frame (not held to it),
+drawing with GL on a software rasteriser (held to 1.5 s), and the
+application's own choice of renderer there (held to 250 ms). Run inside
+dbus-run-session with DISPLAY set."""
 import os
 import signal
 import sys
@@ -64,12 +64,14 @@ class Watchdog(AppCase):
         self.assertTrue(wait_for(lambda: DRAWN in self.log_text(), 30),
                         "the watchdog never said the first frame was drawn:\n" + self.log_text())
 
-        stalls = self.freeze(400)
+        # Longer than the bound (250 ms; tools/test's sanitizer run sets 1 s).
+        freeze = MAX_STALL_MS + 150
+        stalls = self.freeze(freeze)
         # The beat was due at most 20 ms after the stop: it fired at least
-        # 380 ms late, and that is the window's stall, not start-up's.
+        # that much less late, and that is the window's stall, not start-up's.
         longest = max(stalls, key=lambda s: s.ms)
-        self.assertGreaterEqual(longest.ms, 380, stalls)
-        self.assertLess(longest.ms, 5000, stalls)
+        self.assertGreaterEqual(longest.ms, freeze - 20, stalls)
+        self.assertLess(longest.ms, freeze + 5000, stalls)
         self.assertFalse(longest.startup, longest.text)
         self.assertFalse(longest.software_gl, longest.text)
         self.assertIn(longest, failing_stalls(stalls),
