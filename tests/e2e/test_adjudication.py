@@ -23,7 +23,7 @@ import uuid
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "server"))
-from a11y import AppCase, find, find_all, label_text, main, stop, wait_for  # noqa: E402
+from a11y import AppCase, find, find_all, label_text, main, screenshot, stop, wait_for  # noqa: E402
 from workspace import WorkspaceDriver  # noqa: E402
 from test_server import ADMIN_PASSWORD, Server, criteria  # noqa: E402
 
@@ -204,7 +204,7 @@ class Adjudication(AppCase, WorkspaceDriver):
         no image is drawn, is near white."""
         from PIL import Image
         path = os.path.join(self.out, "pane.png")
-        subprocess.run(["import", "-window", "root", path], capture_output=True)
+        screenshot(path)
         x, y, w, h = viewer.queryComponent().getExtents(self.pyatspi.DESKTOP_COORDS)
         with Image.open(path) as im:
             pane = im.convert("L").crop((x, y, x + w, y + h))

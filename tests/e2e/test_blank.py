@@ -22,7 +22,7 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "server"))
-from a11y import AppCase, find, main, wait_for  # noqa: E402
+from a11y import AppCase, find, main, screen_image, wait_for  # noqa: E402
 from workspace import WorkspaceDriver  # noqa: E402
 
 CLI = os.environ.get("READROOM_CLI", "build/src/cli/readroom-cli")
@@ -59,8 +59,7 @@ class Blank(AppCase, WorkspaceDriver):
         nor the window's near-white background (the overlays' captions are
         at the pane's edges). A blank pane, white or black, has none."""
         x0, y0, cw, ch = x + w // 5, y + h // 5, w * 3 // 5, h * 3 // 5
-        raw = subprocess.run(["import", "-window", "root", "-crop", "%dx%d+%d+%d" % (cw, ch, x0, y0),
-                              "-depth", "8", "rgb:-"], capture_output=True, check=True).stdout
+        raw = screen_image((x0, y0, cw, ch)).tobytes()
         n = len(raw) // 3
         self.assertGreater(n, 1000, "no pixels read from the screen")
         body = 0

@@ -13,7 +13,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from a11y import AppCase, find, find_all, label_text, main, stop, wait_for  # noqa: E402
+from a11y import AppCase, find, find_all, label_text, main, screenshot, stop, wait_for  # noqa: E402
 
 READROOM = os.environ.get("READROOM_APP", "build/src/app/readroom")
 PHANTOM = os.environ.get("READROOM_PHANTOM", "build/src/phantom/readroom-phantom")
@@ -130,8 +130,7 @@ class Measure(AppCase):
         self.assert_mm(long_mm, 160, "long axis")
         self.assertIsNone(short_mm, "a short axis nobody measured: %s" % (vals,))
         self.assertIn("selected: Bidirectional", self.viewer.description)
-        subprocess.run(["import", "-window", "root",
-                        os.path.join(OUT, "readroom-measure-long-only.png")], capture_output=True)
+        screenshot(os.path.join(OUT, "readroom-measure-long-only.png"))
 
         # The short axis, both ends dragged out from the crossing: 40 px
         # below the long axis, then 40 px above.
@@ -145,8 +144,7 @@ class Measure(AppCase):
         self.assertIsNotNone(vals, self.values())
         long_mm, short_mm = vals[0]
         self.assert_mm(short_mm, 80, "short axis")
-        subprocess.run(["import", "-window", "root", os.path.join(OUT, "readroom-measure.png")],
-                       capture_output=True)
+        screenshot(os.path.join(OUT, "readroom-measure.png"))
 
         # Drag the short axis' lower end down and along: it slides along the
         # long axis and grows on that side only (40 px up, 60 px down).
@@ -293,8 +291,7 @@ class Measure(AppCase):
         self.assertTrue(self.described("pane 2 of 2"), self.viewer.description)
         self.assertTrue(self.viewer.description.startswith("Axial · slice 19 / 30"),
                         self.viewer.description)
-        subprocess.run(["import", "-window", "root", os.path.join(OUT, "readroom-compare.png")],
-                       capture_output=True)
+        screenshot(os.path.join(OUT, "readroom-compare.png"))
 
         # Two sessions, two frames of reference: linked by an offset
         # (centre on centre to start with).
@@ -512,8 +509,7 @@ class Measure(AppCase):
 
     def shot(self, name):
         time.sleep(0.4)  # the frame after the description: not asserted, only shown
-        subprocess.run(["import", "-window", "root", os.path.join(OUT, name + ".png")],
-                       capture_output=True)
+        screenshot(os.path.join(OUT, name + ".png"))
 
     def pane_slices(self):
         """The slice of the current and of the prior pane, and how the

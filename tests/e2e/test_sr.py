@@ -13,7 +13,7 @@ import tempfile
 import pydicom
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from a11y import AppCase, find, find_all, main, wait_for  # noqa: E402
+from a11y import AppCase, find, find_all, main, screenshot, wait_for  # noqa: E402
 
 PHANTOM = os.environ.get("READROOM_PHANTOM", "build/src/phantom/readroom-phantom")
 SR_HELPER = os.environ.get("READROOM_SR_HELPER", "build/tests/make-tid1500")
@@ -51,9 +51,7 @@ class ForeignSr(AppCase):
         cls.app_proc, cls.app = cls.launch_app([cls.study], env)
 
     def screenshot(self, name):
-        path = os.path.join(OUT, name)
-        subprocess.run(["import", "-window", "root", path], capture_output=True)
-        return path
+        return screenshot(os.path.join(OUT, name))
 
     def rows(self):
         lst = find(self.app, lambda n: (n.name or "") == "Measurement list")

@@ -24,7 +24,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "server"))
 sys.path.insert(0, os.path.join(HERE, "..", "dicom"))
-from a11y import AppCase, find, find_all, label_text, main, wait_for  # noqa: E402
+from a11y import AppCase, find, find_all, label_text, main, screenshot, wait_for  # noqa: E402
 from test_server import ADMIN_PASSWORD, Server  # noqa: E402
 
 CLI = os.environ.get("READROOM_CLI", "build/src/cli/readroom-cli")
@@ -116,8 +116,7 @@ class Upload(AppCase):
     # ---- driving the window ----
 
     def shot(self, name):
-        subprocess.run(["import", "-window", "root", os.path.join(OUT, name + ".png")],
-                       capture_output=True)
+        screenshot(os.path.join(OUT, name + ".png"))
 
     def named(self, name, roles=None, root=None, timeout=20):
         p = self.pyatspi

@@ -20,7 +20,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from a11y import AppCase, find, main, stop, wait_for  # noqa: E402
+from a11y import AppCase, find, main, screen_image, stop, wait_for  # noqa: E402
 
 PHANTOM = os.environ.get("READROOM_PHANTOM", "build/src/phantom/readroom-phantom")
 OUT = os.path.join(os.environ.get("READROOM_TEST_OUT", tempfile.gettempdir()), "test_viewport_cpu")
@@ -39,11 +39,10 @@ class ViewportCpu(AppCase):
 
     def grab(self, name, box):
         """The screen inside @box (x, y, w, h), shot to @name.png: RGB bytes."""
-        path = os.path.join(OUT, name + ".png")
-        subprocess.run(["import", "-window", "root", path], capture_output=True, check=True)
+        screen = screen_image()
+        screen.save(os.path.join(OUT, name + ".png"))
         x, y, w, h = box
-        return subprocess.run(["convert", path, "-crop", "%dx%d+%d+%d" % (w, h, x, y), "+repage",
-                               "-depth", "8", "rgb:-"], capture_output=True, check=True).stdout
+        return screen.crop((x, y, x + w, y + h)).tobytes()
 
     def settled(self, name, box):
         """The viewer's pixels once three shots a second apart agree (GL

@@ -15,13 +15,23 @@ dbus-run-session with DISPLAY set."""
 import os
 import signal
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from a11y import (MAX_SOFTWARE_GL_STALL_MS, MAX_STALL_MS, AppCase, failing_stalls,  # noqa: E402
-                  main, read_stalls, wait_for)
+                  find, main, read_stalls, wait_for)
 
 DRAWN = "first frame drawn"
+
+
+def clickable(node):
+    """@node has an action to do over the accessibility bus (the menu
+    button's inner button does; the menu button itself has none)."""
+    try:
+        return node.queryAction().nActions > 0
+    except Exception:
+        return False
 
 
 class Watchdog(AppCase):
@@ -85,6 +95,63 @@ class Watchdog(AppCase):
                          "a 100 ms freeze failed the test (bound %d ms)" % MAX_STALL_MS)
         self.assertIsNone(self.app_proc.poll(), "readroom died")
         self.assertTrue(self.answers(), "the window did not answer after the second freeze")
+
+    def test_a_server_grab_holds_the_window(self):
+        """Why the tests' screenshots never grab the X server
+        (a11y.screen_image): while another client holds it, the window
+        stands still as soon as it asks the server anything, as it does at
+        each frame's layout, and the watchdog must see that as a stall like
+        any other. The main menu is opened, over the accessibility bus, while
+        a client of the test holds the server for 400 ms over the bound; the
+        grab is let go from a thread of its own, whatever the click waits
+        for."""
+        from Xlib import display
+        self.assertTrue(self.answers(), "the window did not come up")
+        self.assertTrue(wait_for(lambda: DRAWN in self.log_text(), 30),
+                        "the watchdog never said the first frame was drawn:\n" + self.log_text())
+        menu = wait_for(lambda: find(self.app, lambda n: (n.name or "") == "Main Menu" and
+                                     clickable(n)), 20)
+        self.assertTrue(menu, "no Main Menu button")
+        cls = type(self)
+        earlier, offset = read_stalls(self.watchdog_log, cls.watchdog_offset)
+        self.assertEqual(failing_stalls(earlier), [], "a stall before the grab")
+
+        hold = MAX_STALL_MS + 400
+        grabbed = threading.Event()
+
+        def grab():
+            d = display.Display()
+            try:
+                d.grab_server()
+                d.sync()
+                grabbed.set()
+                time.sleep(hold / 1000)
+            finally:
+                d.ungrab_server()
+                d.sync()
+                d.close()
+
+        holder = threading.Thread(target=grab)
+        holder.start()
+        try:
+            self.assertTrue(grabbed.wait(10), "the test's client could not grab the server")
+            menu.queryAction().doAction(0)
+        finally:
+            holder.join()
+        found = wait_for(lambda: read_stalls(self.watchdog_log, offset)[0] or None, 20)
+        self.assertTrue(found, "the watchdog logged no stall for a %d ms grab:\n%s"
+                        % (hold, self.log_text()[-2000:]))
+        cls.watchdog_offset = read_stalls(self.watchdog_log, offset)[1]
+        longest = max(found, key=lambda s: s.ms)
+        self.assertFalse(longest.startup, longest.text)
+        self.assertIn(longest, failing_stalls(found),
+                      "a %d ms grab of the X server held the window %d ms, within the bound"
+                      % (hold, longest.ms))
+        # The menu opened once the server was let go; closed again.
+        self.assertTrue(self.answers(), "the window did not answer after the grab")
+        item = wait_for(lambda: find(self.app, lambda n: (n.name or "") == "Keyboard Shortcuts"), 10)
+        self.assertTrue(item, "the main menu did not open")
+        menu.queryAction().doAction(0)
 
     def test_which_stalls_are_held_to_which_bound(self):
         over = MAX_STALL_MS + 50

@@ -10,7 +10,7 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from a11y import (AppCase, all_texts, close_shortcuts_window, find, find_all, label_text, main, out_of_sight,  # noqa: E402
-                  shortcuts_window_entries, stop, tooltip_shortcut, wait_for)
+                  screenshot, shortcuts_window_entries, stop, tooltip_shortcut, wait_for)
 
 READROOM = os.environ.get("READROOM_APP", "build/src/app/readroom")
 PHANTOM = os.environ.get("READROOM_PHANTOM", "build/src/phantom/readroom-phantom")
@@ -31,9 +31,7 @@ class Window(AppCase):
         cls.app_proc, cls.app = cls.launch_app([os.path.join(cls.tmp, "study")], env)
 
     def screenshot(self, name):
-        path = os.path.join(OUT, name)
-        subprocess.run(["import", "-window", "root", path], capture_output=True)
-        return path
+        return screenshot(os.path.join(OUT, name))
 
     def test_series_and_scrolling(self):
         pyatspi = self.pyatspi

@@ -11,7 +11,7 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "server"))
-from a11y import AppCase, all_texts, find, find_all, label_text, main, wait_for  # noqa: E402
+from a11y import AppCase, all_texts, find, find_all, label_text, main, screenshot, wait_for  # noqa: E402
 from test_server import ADMIN_PASSWORD, Server  # noqa: E402
 
 READROOM = os.environ.get("READROOM_APP", "build/src/app/readroom")
@@ -109,8 +109,7 @@ class Worklist(AppCase):
         self.type_into("User Name", "reader1")
         # A wrong password first: a plain-words error, no sign-in.
         self.type_into("Password", "not-it")
-        subprocess.run(["import", "-window", "root", os.path.join(OUT, "readroom-login.png")],
-                       capture_output=True)
+        screenshot(os.path.join(OUT, "readroom-login.png"))
         dialog = find(self.app, lambda n: n.getRole() == p.ROLE_FRAME and (n.name or "") == "Sign In")
         self.click(self.named("Sign In", root=dialog))
         self.assertTrue(wait_for(lambda: [l for l in find_all(dialog, lambda n: n.getRole() ==
@@ -148,8 +147,7 @@ class Worklist(AppCase):
         done = wait_for(lambda: len([r for r in self.rows() if "available offline" in r]) == 2,
                         60)
         self.assertTrue(done, self.rows())
-        subprocess.run(["import", "-window", "root", os.path.join(OUT, "readroom-worklist.png")],
-                       capture_output=True)
+        screenshot(os.path.join(OUT, "readroom-worklist.png"))
         # Every file is in the cache, named by its SHA-256.
         cache = os.path.join(self.tmp, "cache", "readroom", "instances")
         files = [f for r, d, fs in os.walk(cache) if "partial" not in r for f in fs]
@@ -168,8 +166,7 @@ class Worklist(AppCase):
         self.assertIn("Baseline", labels)
         texts = all_texts(self.app)
         self.assertFalse([t for t in texts if "PID-SECRET-77" in t])
-        subprocess.run(["import", "-window", "root", os.path.join(OUT, "readroom-task.png")],
-                       capture_output=True)
+        screenshot(os.path.join(OUT, "readroom-task.png"))
 
         # Back to the worklist: the task opened is a draft now, kept in the
         # local database.
@@ -178,8 +175,7 @@ class Worklist(AppCase):
                                     if r.startswith("Read · subject S-001") and "your draft" in r],
                            20)
         self.assertTrue(drafted, self.rows())
-        subprocess.run(["import", "-window", "root", os.path.join(OUT, "readroom-draft.png")],
-                       capture_output=True)
+        screenshot(os.path.join(OUT, "readroom-draft.png"))
 
         # The trial admin moves reader1 out of the reader pool: the task goes
         # to reader2, and the worklist says it was withdrawn, the draft kept.
@@ -226,8 +222,7 @@ class Worklist(AppCase):
                     and (n.name or "").startswith("Sign and submit"))
         self.assertIsNotNone(sign)
         self.assertFalse(sign.getState().contains(p.STATE_SENSITIVE))
-        subprocess.run(["import", "-window", "root", os.path.join(OUT, "readroom-withdrawn.png")],
-                       capture_output=True)
+        screenshot(os.path.join(OUT, "readroom-withdrawn.png"))
 
 
 if __name__ == "__main__":

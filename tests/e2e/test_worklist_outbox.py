@@ -15,7 +15,7 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "server"))
-from a11y import find, find_all, label_text, wait_for  # noqa: E402
+from a11y import find, find_all, label_text, screenshot, wait_for  # noqa: E402
 from test_server import ADMIN_PASSWORD, make_read  # noqa: E402
 import test_worklist  # noqa: E402
 
@@ -89,9 +89,7 @@ class WorklistOutbox(test_worklist.Worklist):
             self.assertIn("1 submission saved here", waiting[0])
             # The main loop answers meanwhile: the worklist is still there.
             self.assertTrue([r for r in self.rows() if r.startswith("Read · subject S-001")])
-            subprocess.run(["import", "-window", "root",
-                            os.path.join(test_worklist.OUT, "readroom-outbox-waiting.png")],
-                           capture_output=True)
+            screenshot(os.path.join(test_worklist.OUT, "readroom-outbox-waiting.png"))
         finally:
             self.server.start()
 

@@ -8,7 +8,7 @@ import shutil
 import subprocess
 import time
 
-from a11y import find, find_all, label_text, wait_for
+from a11y import find, find_all, label_text, screenshot, wait_for
 
 # A bidirectional or length caliper's value in the measurement list.
 # A bidirectional not yet given its short axis says so after its long one;
@@ -88,8 +88,7 @@ class WorkspaceDriver:
 
     def shot(self, name):
         time.sleep(0.4)
-        subprocess.run(["import", "-window", "root", os.path.join(self.out, name + ".png")],
-                       capture_output=True)
+        screenshot(os.path.join(self.out, name + ".png"))
 
     def handle_pixels(self, x, y, name):
         """How many pixels of a caliper's handle colour (the selection's
