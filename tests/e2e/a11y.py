@@ -268,11 +268,12 @@ def screen_image(box=None):
     Not ImageMagick's `import -window root`: it grabs the X server
     (XGrabServer) while it walks the window tree and reads each window,
     and every other client's requests wait until it lets go. The window
-    waits for the X server at each frame's layout (GDK asks it for the
-    work area), so its main loop stood still for as long as the grab
-    lasted: 170-280 ms beside two busy loops, the whole of the stalls that
-    failed the e2e suites in CI (issue 21). A GetImage is one request the
-    server answers at once, between the window's own."""
+    waits for the X server as it is laid out (GDK asks it which monitor
+    the window is on, and that monitor's work area), so its main loop
+    stood still for as long as the grab lasted: 170-280 ms beside two
+    busy loops, the whole of the stalls that failed the e2e suites in CI
+    (issue 21). A GetImage is one request the server answers at once,
+    between the window's own."""
     from PIL import Image
     from Xlib import X, display
     d = display.Display()
