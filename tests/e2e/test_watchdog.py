@@ -7,7 +7,10 @@ with its window up, for 150 ms over the bound and then for 100 ms: a
 freeze with no work of its own in it, as a wait for the X server, a lock
 or a core would be. The watchdog must log both as the window's stalls,
 the first must fail a test and the second must not, and the window must
-answer after both. Which stalls count, and against which bound, is also
+answer after both. A client of the test then holds the X server while
+the main menu opens: the window waits for the server, and that too must
+fail a test (which is why the tests' screenshots never grab the server,
+a11y.screen_image). Which stalls count, and against which bound, is also
 checked on a log written here: before the first frame (not held to it),
 drawing with GL on a software rasteriser (held to 1.5 s), and the
 application's own choice of renderer there (held to 250 ms). Run inside
