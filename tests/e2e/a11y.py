@@ -281,8 +281,9 @@ def screen_image(box=None):
         root = d.screen().root
         geometry = root.get_geometry()
         x, y, w, h = box or (0, 0, geometry.width, geometry.height)
-        x, y = max(0, x), max(0, y)
-        w, h = min(w, geometry.width - x), min(h, geometry.height - y)
+        if x < 0 or y < 0 or w <= 0 or h <= 0 or x + w > geometry.width or y + h > geometry.height:
+            raise ValueError("screen_image: %r is not within the %dx%d screen"
+                             % (box, geometry.width, geometry.height))
         image = root.get_image(x, y, w, h, X.ZPixmap, 0xffffffff)
         formats = [f for f in d.display.info.pixmap_formats if f.depth == image.depth]
         if image.depth != 24 or not formats or formats[0].bits_per_pixel != 32:

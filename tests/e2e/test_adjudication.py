@@ -23,7 +23,7 @@ import uuid
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "server"))
-from a11y import AppCase, find, find_all, label_text, main, screenshot, stop, wait_for  # noqa: E402
+from a11y import AppCase, find, find_all, label_text, main, screen_image, stop, wait_for  # noqa: E402
 from workspace import WorkspaceDriver  # noqa: E402
 from test_server import ADMIN_PASSWORD, Server, criteria  # noqa: E402
 
@@ -202,13 +202,10 @@ class Adjudication(AppCase, WorkspaceDriver):
         """The share of @viewer's pixels on screen that are near black: the
         phantom's air and lungs at W 400 L 40; the window's background, where
         no image is drawn, is near white."""
-        from PIL import Image
-        path = os.path.join(self.out, "pane.png")
-        screenshot(path)
+        screen = screen_image()
+        screen.save(os.path.join(self.out, "pane.png"))
         x, y, w, h = viewer.queryComponent().getExtents(self.pyatspi.DESKTOP_COORDS)
-        with Image.open(path) as im:
-            pane = im.convert("L").crop((x, y, x + w, y + h))
-            dark = sum(pane.histogram()[:40])
+        dark = sum(screen.convert("L").crop((x, y, x + w, y + h)).histogram()[:40])
         return dark / float(max(1, w * h))
 
     # ---- the test ----
